@@ -1,0 +1,525 @@
+"""Tables in, validated numeric matrices out.
+
+:func:`load_dataset` is the one boundary where user data enters the engine. It accepts
+the name of a shipped dataset (``toy2``) or a path to a CSV or Parquet file, checks
+everything once, repairs what can safely be repaired (missing values), and says what is
+wrong, where, and how to fix it when it cannot. Everything downstream can then trust
+:attr:`Dataset.X`: 2-D float64, finite, at least two rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+__all__ = [
+    "AUTO",
+    "Dataset",
+    "dataset_from_frame",
+    "datasets_dir",
+    "list_datasets",
+    "load_classes",
+    "load_dataset",
+    "parse_labels",
+    "validate_matrix",
+]
+
+#: Pass as ``label_column`` to detect a ground-truth column by its name.
+AUTO = "auto"
+_AUTO_LABEL_NAMES = ("label", "labels", "ground.truth", "ground_truth", "is_anomaly")
+_TRUE = ("anomaly", "1", "true", "1.0")
+_FALSE = ("nominal", "0", "false", "0.0")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_SNIFF_BYTES = 64 * 1024
+
+
+def datasets_dir() -> Path:
+    """Folder of the shipped datasets (``$AAD_DATASETS`` overrides it)."""
+    env = os.environ.get("AAD_DATASETS")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "datasets"
+
+
+def list_datasets() -> list[str]:
+    """Names of the shipped datasets, sorted.
+
+    Examples
+    --------
+    >>> "toy2" in list_datasets()
+    True
+    """
+    folder = datasets_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.csv") if not p.stem.endswith("_classes"))
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A validated table: numeric features and, optionally, ground-truth labels.
+
+    Attributes
+    ----------
+    name : str
+        Short name (the shipped name or the file's stem).
+    X : ndarray of shape (n_samples, n_features)
+        Finite float64 features.
+    feature_names : tuple of str
+        Column names, in the order of ``X``'s columns.
+    y : ndarray of shape (n_samples,) of bool, or None
+        Ground truth (True = anomaly) when the table had a label column.
+    label_column : str or None
+        The name of that column.
+    source : str
+        Where the table came from (a path, or ``shipped:<name>``).
+    notes : tuple of str
+        What was repaired or noticed while loading (missing values filled, constant columns).
+    """
+
+    name: str
+    X: np.ndarray
+    feature_names: tuple[str, ...]
+    y: np.ndarray | None = None
+    label_column: str | None = None
+    source: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows."""
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        """Number of feature columns."""
+        return int(self.X.shape[1])
+
+    @property
+    def n_anomalies(self) -> int | None:
+        """Number of ground-truth anomalies, or None without ground truth."""
+        return None if self.y is None else int(self.y.sum())
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the feature names and values: the same table, the same fingerprint."""
+        h = hashlib.sha256()
+        h.update("\x1f".join(self.feature_names).encode())
+        h.update(np.ascontiguousarray(self.X).tobytes())
+        return h.hexdigest()
+
+    def frame(self) -> pd.DataFrame:
+        """The features as a DataFrame with the original column names."""
+        return pd.DataFrame(self.X, columns=list(self.feature_names))
+
+
+def load_dataset(
+    source: str | os.PathLike,
+    *,
+    label_column: str | None = AUTO,
+    max_bytes: int | None = None,
+) -> Dataset:
+    """Load a shipped dataset by name, or a CSV or Parquet file by path, and validate it.
+
+    Parameters
+    ----------
+    source : str or path
+        A shipped dataset's name (see :func:`list_datasets`) or a file path.
+    label_column : str, None or "auto", default="auto"
+        The ground-truth column (values anomaly/nominal, 1/0 or true/false). ``"auto"``
+        uses a column named ``label``, ``ground.truth``, ``ground_truth`` or
+        ``is_anomaly`` if there is one; ``None`` means the table has no labels.
+    max_bytes : int, optional
+        Refuse files larger than this.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DataError
+        With a message naming the problem, where it is, and how to fix it.
+
+    Examples
+    --------
+    >>> ds = load_dataset("toy2")
+    >>> ds.X.shape, ds.feature_names, ds.n_anomalies
+    ((485, 2), ('x', 'y'), 35)
+    """
+    path, name, origin = _resolve(source)
+    frame = _read_table(path, max_bytes=max_bytes)
+    return dataset_from_frame(frame, name=name, label_column=label_column, source=origin)
+
+
+def dataset_from_frame(
+    frame: pd.DataFrame,
+    *,
+    name: str = "table",
+    label_column: str | None = AUTO,
+    source: str = "frame",
+) -> Dataset:
+    """Validate an in-memory table the same way :func:`load_dataset` validates a file.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"a": [1.0, 2.0, None], "b": [3, 3, 4], "label": ["0", "1", "0"]})
+    >>> ds = dataset_from_frame(df)
+    >>> ds.X[:, 0].tolist(), ds.y.tolist()
+    ([1.0, 2.0, 1.5], [False, True, False])
+    >>> ds.notes[0]
+    "column 'a': 1 missing value filled with the column median 1.5"
+    """
+    _check_shape(frame)
+    _check_unique_columns([str(c) for c in frame.columns])
+    frame = frame.rename(columns=str)
+    label_name = _pick_label_column(frame, label_column)
+    y = None if label_name is None else parse_labels(frame[label_name], column=label_name)
+    features = frame.drop(columns=[label_name]) if label_name is not None else frame
+    if features.shape[1] == 0:
+        raise DataError(
+            f"the table has no feature columns besides the label column {label_name!r}; "
+            "add at least one numeric column"
+        )
+    X, notes = _numeric_matrix(features)
+    if y is not None and y.all():
+        notes.append(
+            f"every row of label column {label_name!r} is an anomaly: "
+            "it cannot serve as ground truth for evaluation"
+        )
+    return Dataset(
+        name=name,
+        X=X,
+        feature_names=tuple(features.columns),
+        y=y,
+        label_column=label_name,
+        source=source,
+        notes=tuple(notes),
+    )
+
+
+def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> np.ndarray:
+    """Check an array given directly to the engine: 2-D, numeric, finite, enough rows.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_features : int, optional
+        The number of columns a fitted model expects.
+    min_rows : int, default=2
+
+    Returns
+    -------
+    ndarray of float64
+
+    Raises
+    ------
+    DataError
+
+    Examples
+    --------
+    >>> validate_matrix([[1, 2], [3, 4]]).dtype
+    dtype('float64')
+    >>> validate_matrix([[1, 2]], n_features=3, min_rows=1)
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: X has 2 columns but the model was fitted on 3; pass the same feature ...
+    """
+    if isinstance(X, Dataset):
+        X = X.X
+    try:
+        arr = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise DataError(f"X must be a numeric 2-D array; converting it failed: {err}") from err
+    if arr.ndim != 2:
+        raise DataError(f"X must be 2-D (rows x features); got an array with {arr.ndim} dimension(s)")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise DataError(
+            f"X has {arr.shape[1]} columns but the model was fitted on {n_features}; "
+            "pass the same feature columns, in the same order"
+        )
+    if arr.shape[0] < min_rows:
+        raise DataError(f"X has {arr.shape[0]} row(s); at least {min_rows} are needed")
+    if arr.shape[1] == 0:
+        raise DataError("X has no columns; at least one feature is needed")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise DataError(
+            f"X holds {arr[row, col]} at row {row}, column {col}; every value must be a finite "
+            "number (load files with load_dataset, which fills missing values)"
+        )
+    return arr
+
+
+def parse_labels(values: pd.Series | list, *, column: str = "label") -> np.ndarray:
+    """Turn anomaly/nominal, 1/0 or true/false (any case) into a bool array.
+
+    Raises
+    ------
+    DataError
+        Naming the first row with a missing or unknown value.
+
+    Examples
+    --------
+    >>> parse_labels(["Anomaly", "nominal", "1", "false"]).tolist()
+    [True, False, True, False]
+    """
+    series = pd.Series(values)
+    text = series.astype(str).str.strip().str.lower()
+    is_true, is_false = text.isin(_TRUE), text.isin(_FALSE)
+    bad = ~(is_true | is_false) | series.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        got = "an empty cell" if pd.isna(series.iloc[row]) else repr(str(series.iloc[row]))
+        raise DataError(
+            f"label column {column!r} holds {got} at row {row} (file line {row + 2}); "
+            "expected anomaly/nominal, 1/0 or true/false. Fix the value, or load the "
+            "table without a label column"
+        )
+    return is_true.to_numpy(dtype=bool)
+
+
+def load_classes(source: str | os.PathLike) -> np.ndarray:
+    """Read a class file (columns ``label``, ``class``) and return the ``class`` column.
+
+    ``source`` is a path, or a shipped dataset's name (its ``<name>_classes.csv``).
+    """
+    text = str(source)
+    if _NAME_RE.match(text) and not Path(text).exists():
+        text = str(datasets_dir() / f"{text}_classes.csv")
+    path = Path(text)
+    if not path.is_file():
+        raise DataError(f"class file {str(source)!r} does not exist; pass a CSV with a 'class' column")
+    frame = _read_table(path, max_bytes=None)
+    if "class" not in frame.columns:
+        raise DataError(
+            f"class file {path.name!r} has no 'class' column (it has {', '.join(map(str, frame.columns))})"
+        )
+    return frame["class"].astype(str).to_numpy()
+
+
+# --------------------------------------------------------------------------- resolving
+
+
+def _resolve(source: str | os.PathLike) -> tuple[Path, str, str]:
+    text = os.fspath(source)
+    path = Path(text)
+    if path.is_file():
+        return path, path.stem, str(path)
+    if _NAME_RE.match(text) and "." not in text:
+        folder = datasets_dir().resolve()
+        candidate = (folder / f"{text}.csv").resolve()
+        if candidate.parent == folder and candidate.is_file():
+            return candidate, text, f"shipped:{text}"
+    if path.suffix or os.sep in text:
+        raise DataError(f"file {text!r} does not exist; check the path")
+    shipped = ", ".join(list_datasets()) or "none"
+    raise DataError(
+        f"no shipped dataset or file named {text!r}; shipped datasets: {shipped}; "
+        "or pass a path to a CSV or Parquet file"
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_table(path: Path, *, max_bytes: int | None) -> pd.DataFrame:
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise DataError(
+            f"{path.name} is {_mb(size)}, over the limit of {_mb(max_bytes)}; "
+            "use a sample of the rows or raise the limit"
+        )
+    if size == 0:
+        raise DataError(f"{path.name} is empty; expected a header line and at least two rows")
+    with path.open("rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if head.startswith(b"PAR1"):
+        return _read_parquet(path)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        preview = head[:40].decode("utf-8", "replace").splitlines()[0] if head else ""
+        raise DataError(
+            f"{path.name} is not a Parquet file (it starts with {preview!r}); "
+            "if it is a CSV, rename it to .csv"
+        )
+    return _read_csv(path, head)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises several types for corrupt files
+        raise DataError(f"{path.name} could not be read as Parquet ({err}); re-export the file") from err
+
+
+def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
+    if b"\x00" in head:
+        raise DataError(
+            f"{path.name} does not look like a CSV file (it contains binary data); "
+            "export the table as CSV (UTF-8) or Parquet"
+        )
+    text = _decode(path)
+    delimiter = _sniff_delimiter(text[:_SNIFF_BYTES])
+    first_line = text.splitlines()[0] if text.strip() else ""
+    try:
+        header = next(csv.reader([first_line], delimiter=delimiter), [])
+    except csv.Error as err:
+        raise DataError(f"{path.name} has a malformed header line ({err}); fix the first line") from err
+    _check_unique_columns(header)
+    try:
+        return pd.read_csv(io.StringIO(text), sep=delimiter, low_memory=False)
+    except pd.errors.EmptyDataError as err:
+        raise DataError(f"{path.name} has no columns; expected a header line") from err
+    except pd.errors.ParserError as err:
+        raise DataError(f"{path.name} is not a well-formed CSV: {_parser_hint(err)}") from err
+
+
+def _decode(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataError(
+            f"{path.name} is not UTF-8 text (byte {err.start}, line {line}); re-save it with UTF-8 encoding"
+        ) from err
+
+
+def _sniff_delimiter(sample: str) -> str:
+    lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
+    if len(lines) > 1 and not sample.endswith("\n"):
+        lines = lines[:-1]  # the last line may be cut mid-way
+    best, best_cols = ",", 1
+    for delim in (",", ";", "\t", "|"):
+        counts = {len(row) for row in csv.reader(lines, delimiter=delim)}
+        if len(counts) == 1 and (cols := counts.pop()) > best_cols:
+            best, best_cols = delim, cols
+    return best
+
+
+def _parser_hint(err: Exception) -> str:
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+    if match:
+        want, line, got = match.groups()
+        return (
+            f"line {line} has {got} fields but the header has {want}; "
+            "check for a stray delimiter or an unquoted text field"
+        )
+    return str(err).strip()
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+# --------------------------------------------------------------------------- validating
+
+
+def _check_shape(frame: pd.DataFrame) -> None:
+    if frame.shape[1] == 0:
+        raise DataError("the table has no columns; expected a header line with column names")
+    if frame.shape[0] == 0:
+        raise DataError("the table has a header but no rows; at least two rows are needed")
+    if frame.shape[0] == 1:
+        raise DataError("the table has 1 row; at least two rows are needed to rank anything")
+
+
+def _check_unique_columns(names: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise DataError(
+                f"column name {name!r} appears twice (columns {seen[name] + 1} and {i + 1}); "
+                "rename one of them"
+            )
+        seen[name] = i
+
+
+def _pick_label_column(frame: pd.DataFrame, label_column: str | None) -> str | None:
+    if label_column is None:
+        return None
+    if label_column != AUTO:
+        if label_column not in frame.columns:
+            raise DataError(
+                f"there is no label column {label_column!r}; the columns are {', '.join(frame.columns)}"
+            )
+        return label_column
+    for col in frame.columns:
+        if col.strip().lower() in _AUTO_LABEL_NAMES:
+            return col
+    return None
+
+
+def _numeric_matrix(features: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    notes: list[str] = []
+    columns = []
+    for name in features.columns:
+        values = _numeric_column(features[name], name)
+        values, note = _fill_missing(values, name)
+        if note:
+            notes.append(note)
+        columns.append(values)
+    X = np.column_stack(columns).astype(np.float64, copy=False)
+    notes.extend(_constant_notes(X, list(features.columns)))
+    return X, notes
+
+
+def _numeric_column(series: pd.Series, name: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=np.float64)
+    if not pd.api.types.is_numeric_dtype(series):
+        converted = pd.to_numeric(series, errors="coerce")
+        bad = converted.isna() & series.notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                f"column {name!r} is not numeric: row {row} (file line {row + 2}) holds "
+                f"{str(series.iloc[row])!r}; every feature must be a number. Remove or "
+                "encode the column, or name it as the label column"
+            )
+        series = converted
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    inf = np.isinf(values)
+    if inf.any():
+        row = int(np.flatnonzero(inf)[0])
+        raise DataError(
+            f"column {name!r} holds {values[row]} at row {row} (file line {row + 2}); "
+            "replace infinite values with numbers, or leave the cell empty to have it filled"
+        )
+    return values
+
+
+def _fill_missing(values: np.ndarray, name: str) -> tuple[np.ndarray, str | None]:
+    missing = np.isnan(values)
+    count = int(missing.sum())
+    if count == 0:
+        return values, None
+    if count == len(values):
+        raise DataError(f"column {name!r} is empty (every value is missing); remove the column")
+    median = float(np.median(values[~missing]))
+    values = np.where(missing, median, values)
+    plural = "value" if count == 1 else "values"
+    return values, f"column {name!r}: {count} missing {plural} filled with the column median {median:g}"
+
+
+def _constant_notes(X: np.ndarray, names: list[str]) -> list[str]:
+    constant = np.all(X == X[0], axis=0)
+    if constant.all():
+        raise DataError(
+            "every feature column is constant, so no row differs from another; "
+            "the table needs at least one column whose values vary"
+        )
+    return [
+        f"column {names[j]!r} is constant ({X[0, j]:g} in every row): it cannot separate rows"
+        for j in np.flatnonzero(constant)
+    ]

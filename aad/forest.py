@@ -1,0 +1,326 @@
+"""An isolation forest, taken apart into the regions AAD learns weights for.
+
+scikit-learn's :class:`~sklearn.ensemble.IsolationForest` grows the trees. This module
+reads them into flat arrays that the rest of the engine works with:
+
+* a **node table**: for every node of every tree its parent, children, split feature and
+  threshold, depth and training-sample count; every node is an axis-aligned box (a
+  *region*) whose bounds :meth:`NodeTable.bounds` returns;
+* the **leaves**, numbered ``0 .. n_leaves - 1`` across the forest, with their isolation
+  path length ``h = depth + c(n_samples)`` (Liu et al., 2008) and their information
+  content ``log2(max_samples / n_samples)`` in bits;
+* each row's **leaf index** in every tree, a compact ``(n_estimators, n_samples)``
+  array of ``uint8`` (a tree grown on 256 samples has at most 256 leaves).
+
+No row-by-leaf matrix is ever built: scores are gathered from per-leaf tables.
+
+References
+----------
+Liu, Ting and Zhou, "Isolation Forest", ICDM 2008.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.ensemble import IsolationForest
+
+__all__ = ["LeafForest", "NodeTable", "average_path_length", "fit_forest"]
+
+
+def average_path_length(n_samples: np.ndarray | int) -> np.ndarray:
+    """Expected path length ``c(n)`` of an unsuccessful search in a binary search tree.
+
+    ``c(n) = 2 H(n - 1) - 2 (n - 1) / n`` with ``H(i) ~ ln(i) + 0.5772``; ``c(1) = 0``,
+    ``c(2) = 1``. It corrects the depth of a leaf that still holds ``n`` samples.
+
+    Examples
+    --------
+    >>> average_path_length(np.array([1, 2, 256])).round(3).tolist()
+    [0.0, 1.0, 10.245]
+    """
+    n = np.asarray(n_samples, dtype=np.float64)
+    out = np.zeros_like(n)
+    out[n == 2] = 1.0
+    big = n > 2
+    out[big] = 2.0 * (np.log(n[big] - 1.0) + np.euler_gamma) - 2.0 * (n[big] - 1.0) / n[big]
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class NodeTable:
+    """Every node of every tree, as flat arrays indexed by a global node id.
+
+    Attributes
+    ----------
+    tree, parent, left, right, feature : ndarray of int32
+        Tree number; parent, children (global ids, -1 for none); split feature (-1 at leaves).
+    threshold : ndarray of float64
+        Split threshold: a row goes left when ``x[feature] <= threshold`` (NaN at leaves).
+    depth, n_samples : ndarray of int32
+        Edges from the root; training samples (of the tree's subsample) in the node.
+    tree_offset : ndarray of int64, shape (n_estimators + 1,)
+        Global id of each tree's root; the last entry is the number of nodes.
+    n_features : int
+        Dimension of the boxes.
+    """
+
+    tree: np.ndarray
+    parent: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+    depth: np.ndarray
+    n_samples: np.ndarray
+    tree_offset: np.ndarray
+    n_features: int
+
+    @property
+    def is_leaf(self) -> np.ndarray:
+        """Boolean mask of the leaves."""
+        return self.left < 0
+
+    def __len__(self) -> int:
+        return int(self.tree.shape[0])
+
+    def bounds(self, nodes: np.ndarray | list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Axis-aligned boxes of ``nodes``: ``lower < x <= upper`` in every feature.
+
+        Returns
+        -------
+        lower, upper : ndarray of shape (len(nodes), n_features)
+            ``-inf`` / ``+inf`` where a side is unbounded.
+        """
+        nodes = np.asarray(nodes, dtype=np.int64)
+        lower = np.full((len(nodes), self.n_features), -np.inf)
+        upper = np.full((len(nodes), self.n_features), np.inf)
+        rows = np.arange(len(nodes))
+        child = nodes.copy()
+        while True:
+            alive = self.parent[child] >= 0
+            if not alive.any():
+                return lower, upper
+            r, c = rows[alive], child[alive]
+            p = self.parent[c]
+            f, t = self.feature[p], self.threshold[p]
+            went_left = self.left[p] == c
+            rl, rr = r[went_left], r[~went_left]
+            upper[rl, f[went_left]] = np.minimum(upper[rl, f[went_left]], t[went_left])
+            lower[rr, f[~went_left]] = np.maximum(lower[rr, f[~went_left]], t[~went_left])
+            child = np.where(alive, self.parent[child], child)
+
+
+@dataclass(frozen=True, eq=False)
+class LeafForest:
+    """A fitted isolation forest in AAD form.
+
+    Attributes
+    ----------
+    iforest : IsolationForest
+        The scikit-learn model the trees come from.
+    nodes : NodeTable
+        All nodes (regions) of all trees.
+    leaf_node : ndarray of int32, shape (n_leaves,)
+        Global node id of each leaf; leaves are numbered tree by tree.
+    leaf_offset : ndarray of int64, shape (n_estimators + 1,)
+        First leaf number of each tree.
+    path_length : ndarray of float64, shape (n_leaves,)
+        ``depth + c(n_samples)`` of each leaf: sklearn's per-tree isolation depth.
+    information : ndarray of float64, shape (n_leaves,)
+        ``log2(max_samples / n_samples)``: bits of evidence that two rows sharing the
+        leaf are alike.
+    max_samples : int
+        Subsample size each tree was grown on.
+    """
+
+    iforest: IsolationForest
+    nodes: NodeTable
+    leaf_node: np.ndarray
+    leaf_offset: np.ndarray
+    path_length: np.ndarray
+    information: np.ndarray
+    max_samples: int
+    _local_leaf: tuple[np.ndarray, ...]  # per tree: node id (local) -> leaf number in tree
+
+    @property
+    def n_estimators(self) -> int:
+        """Number of trees."""
+        return len(self._local_leaf)
+
+    @property
+    def n_leaves(self) -> int:
+        """Number of leaves over all trees."""
+        return int(self.leaf_offset[-1])
+
+    @property
+    def leaf_dtype(self) -> type:
+        """Smallest unsigned integer type that holds a leaf number within one tree."""
+        widest = int(np.diff(self.leaf_offset).max())
+        return np.uint8 if widest <= 256 else np.uint16
+
+    def apply(self, X: np.ndarray, *, n_jobs: int | None = None) -> np.ndarray:
+        """Leaf number of every row in every tree.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_estimators, n_samples), dtype uint8 (uint16 for large trees)
+            ``leaf_offset[t] + out[t, i]`` is the global leaf number of row ``i`` in tree ``t``.
+        """
+        X32 = np.ascontiguousarray(X, dtype=np.float32)
+        out = np.empty((self.n_estimators, X32.shape[0]), dtype=self.leaf_dtype)
+
+        def one_tree(t: int) -> None:
+            nodes = self.iforest.estimators_[t].tree_.apply(X32)
+            out[t] = self._local_leaf[t][nodes]
+
+        workers = _n_workers(n_jobs)
+        if workers == 1:
+            for t in range(self.n_estimators):
+                one_tree(t)
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(one_tree, range(self.n_estimators)))
+        return out
+
+    def gather(self, table: np.ndarray, leaf_index: np.ndarray) -> np.ndarray:
+        """Sum a per-leaf table over the trees: ``sum_t table[leaf_offset[t] + leaf_index[t]]``.
+
+        Parameters
+        ----------
+        table : ndarray of shape (n_leaves,)
+        leaf_index : ndarray of shape (n_estimators, n_samples)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        total = np.zeros(leaf_index.shape[1], dtype=np.float64)
+        for t in range(self.n_estimators):
+            lo, hi = self.leaf_offset[t], self.leaf_offset[t + 1]
+            total += table[lo:hi][leaf_index[t]]
+        return total
+
+
+def fit_forest(
+    X: np.ndarray,
+    *,
+    n_estimators: int = 100,
+    max_samples: int = 256,
+    random_state: int | np.random.Generator | None = None,
+    n_jobs: int | None = None,
+) -> LeafForest:
+    """Grow an isolation forest on ``X`` and read it into a :class:`LeafForest`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    n_estimators : int, default=100
+        Number of trees.
+    max_samples : int, default=256
+        Rows drawn (without replacement) to grow each tree; capped at ``n_samples``.
+        Trees are grown to depth ``ceil(log2(max_samples))``.
+    random_state : int, Generator or None
+        Seed: the same seed grows the same forest.
+    n_jobs : int, optional
+        Threads for growing the trees (default: all cores).
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(300, 2))
+    >>> forest = fit_forest(X, n_estimators=10, random_state=0)
+    >>> forest.n_estimators, forest.apply(X).shape
+    (10, (10, 300))
+    """
+    seed = _seed(random_state)
+    psi = int(min(max_samples, X.shape[0]))
+    iforest = IsolationForest(
+        n_estimators=n_estimators, max_samples=psi, random_state=seed, n_jobs=_n_workers(n_jobs)
+    )
+    iforest.fit(np.ascontiguousarray(X, dtype=np.float32))
+    return _read_forest(iforest, psi, X.shape[1])
+
+
+def _seed(random_state: int | np.random.Generator | None) -> int | None:
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**31 - 1))
+    return random_state
+
+
+def _n_workers(n_jobs: int | None) -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if n_jobs is None or n_jobs <= 0:
+        return max(1, cores)
+    return int(n_jobs)
+
+
+def _read_forest(iforest: IsolationForest, psi: int, n_features: int) -> LeafForest:
+    parts = [_read_tree(est.tree_) for est in iforest.estimators_]
+    sizes = np.array([len(p["feature"]) for p in parts])
+    tree_offset = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    shift = lambda key, t: np.where(parts[t][key] >= 0, parts[t][key] + tree_offset[t], -1)  # noqa: E731
+    cat = np.concatenate
+    nodes = NodeTable(
+        tree=cat([np.full(s, t, np.int32) for t, s in enumerate(sizes)]),
+        parent=cat([shift("parent", t) for t in range(len(parts))]).astype(np.int32),
+        left=cat([shift("left", t) for t in range(len(parts))]).astype(np.int32),
+        right=cat([shift("right", t) for t in range(len(parts))]).astype(np.int32),
+        feature=cat([p["feature"] for p in parts]).astype(np.int32),
+        threshold=cat([p["threshold"] for p in parts]),
+        depth=cat([p["depth"] for p in parts]).astype(np.int32),
+        n_samples=cat([p["n_samples"] for p in parts]).astype(np.int32),
+        tree_offset=tree_offset,
+        n_features=n_features,
+    )
+    local_leaf, leaf_node = [], []
+    for t, part in enumerate(parts):
+        leaves = np.flatnonzero(part["left"] < 0)
+        remap = np.full(len(part["left"]), -1, dtype=np.int64)
+        remap[leaves] = np.arange(len(leaves))
+        local_leaf.append(remap)
+        leaf_node.append(leaves + tree_offset[t])
+    leaf_node_arr = np.concatenate(leaf_node).astype(np.int32)
+    counts = np.array([len(x) for x in leaf_node])
+    size = nodes.n_samples[leaf_node_arr].astype(np.float64)
+    return LeafForest(
+        iforest=iforest,
+        nodes=nodes,
+        leaf_node=leaf_node_arr,
+        leaf_offset=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        path_length=nodes.depth[leaf_node_arr] + average_path_length(size),
+        information=np.log2(psi / np.maximum(size, 1.0)),
+        max_samples=psi,
+        _local_leaf=tuple(local_leaf),
+    )
+
+
+def _read_tree(tree) -> dict[str, np.ndarray]:
+    left = np.where(tree.children_left >= 0, tree.children_left, -1).astype(np.int64)
+    right = np.where(tree.children_right >= 0, tree.children_right, -1).astype(np.int64)
+    n = tree.node_count
+    parent = np.full(n, -1, dtype=np.int64)
+    internal = np.flatnonzero(left >= 0)
+    parent[left[internal]] = internal
+    parent[right[internal]] = internal
+    depth = np.zeros(n, dtype=np.int64)
+    for node in range(n):  # sklearn stores nodes in depth-first order: parents first
+        if left[node] >= 0:
+            depth[left[node]] = depth[right[node]] = depth[node] + 1
+    feature = np.where(left >= 0, tree.feature, -1)
+    threshold = np.where(left >= 0, tree.threshold, np.nan)
+    return {
+        "left": left,
+        "right": right,
+        "parent": parent,
+        "depth": depth,
+        "feature": feature,
+        "threshold": threshold,
+        "n_samples": tree.n_node_samples.astype(np.int64),
+    }

@@ -1,0 +1,362 @@
+"""`AADForest`: an isolation forest whose ranking learns from labels.
+
+The estimator follows scikit-learn's contract: keyword-only parameters stored as given,
+all work in :meth:`AADForest.fit`, fitted attributes ending in ``_``. After ``fit``,
+:meth:`AADForest.set_label` records a label and updates the ranking of every row;
+:meth:`AADForest.anomaly_score` returns it (higher means more anomalous).
+
+How it stays fast: each label changes the value of the ``T`` leaves its row falls in
+(:mod:`aad.weights`), so only the rows sharing one of those leaves change score. The
+model keeps, per row, the information-weighted number of labelled anomalies and
+nominals it shares a leaf with (exact integers, so an undo restores the same numbers),
+and an inverted index from leaves to rows. A label costs one pass over the rows in its
+``T`` leaves; the score of every row is then two multiply-adds.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from scipy import sparse
+
+from . import hinge
+from ._validation import RANDOM_STATE, Interval, Options, validate_params
+from .data import validate_matrix
+from .errors import LabelError, NotFittedError
+from .forest import LeafForest, average_path_length, fit_forest
+from .labels import ANOMALY, NOMINAL, UNLABELLED, to_label
+from .weights import leaf_values
+
+__all__ = ["AADForest"]
+
+_QUANTUM = 2.0**24  # information is accumulated in units of 2**-24 bits, as int64
+
+
+class AADForest:
+    """Active Anomaly Discovery on an isolation forest.
+
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Number of isolation trees.
+    max_samples : int, default=256
+        Rows each tree is grown on (capped at the number of rows).
+    eta : float, default=1.0
+        Feedback strength (see :func:`aad.weights.linear_update`); 0 turns feedback off.
+    loss : {"linear", "hinge"}, default="linear"
+        ``"linear"``: the closed-form AAD update in which every label keeps pushing.
+        ``"hinge"``: the reference AAD hinge loss around the tau-quantile score, solved
+        exactly (:mod:`aad.hinge`); kept for comparison.
+    tau : float, default=0.03
+        Anomaly fraction defining the hinge loss's quantile (unused by ``"linear"``).
+    random_state : int, Generator or None
+        Seed of the forest.
+    n_jobs : int, optional
+        Threads for growing and applying the trees (default: all cores).
+
+    Attributes
+    ----------
+    forest_ : LeafForest
+        The trees, as regions and leaves.
+    leaf_index_ : ndarray of shape (n_estimators, n_samples)
+        Leaf of every training row in every tree.
+    labels_ : ndarray of int8, shape (n_samples,)
+        1 anomaly, 0 nominal, -1 unlabelled.
+    n_features_in_ : int
+
+    Examples
+    --------
+    Two planted outliers rank first; labelling one nominal moves it down:
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(200, 2)), [[6, 6], [-6, 6]]])
+    >>> model = AADForest(random_state=0).fit(X)
+    >>> sorted(np.argsort(-model.anomaly_score())[:2].tolist())
+    [200, 201]
+    >>> before = model.anomaly_score()[201]
+    >>> model.set_label(201, "nominal")
+    >>> bool(model.anomaly_score()[201] < before)
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        "n_estimators": [Interval("int", 1, 10_000)],
+        "max_samples": [Interval("int", 2, None)],
+        "eta": [Interval("float", 0, None)],
+        "loss": [Options(("linear", "hinge"))],
+        "tau": [Interval("float", 0, 1, "neither")],
+        "random_state": [RANDOM_STATE],
+        "n_jobs": [Options((None,)), Interval("int", 1, 1024)],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_estimators: int = 100,
+        max_samples: int = 256,
+        eta: float = 1.0,
+        loss: str = "linear",
+        tau: float = 0.03,
+        random_state: int | np.random.Generator | None = None,
+        n_jobs: int | None = None,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.max_samples = max_samples
+        self.eta = eta
+        self.loss = loss
+        self.tau = tau
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def get_params(self) -> dict:
+        """The constructor parameters, as given."""
+        return {name: getattr(self, name) for name in self._parameter_constraints}
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, X, labels=None) -> AADForest:
+        """Grow the forest on ``X``; optionally learn from labels known beforehand.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        labels : array-like of shape (n_samples,), optional
+            1 / 0 / -1 (or True/False/None) for anomaly / nominal / unknown: labels
+            known before the first query. The weights are learned from them at once.
+
+        Returns
+        -------
+        self
+        """
+        validate_params(type(self).__name__, self._parameter_constraints, self.get_params())
+        X = validate_matrix(X)
+        self.forest_: LeafForest = fit_forest(
+            X,
+            n_estimators=self.n_estimators,
+            max_samples=self.max_samples,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+        )
+        self.n_features_in_ = X.shape[1]
+        self.leaf_index_ = self.forest_.apply(X, n_jobs=self.n_jobs)
+        self.labels_ = np.full(X.shape[0], UNLABELLED, dtype=np.int8)
+        self._base = -self.forest_.gather(self.forest_.path_length, self.leaf_index_) / self.n_estimators
+        self._info_q = np.rint(self.forest_.information * _QUANTUM).astype(np.int64)
+        self._counts = np.zeros((2, self.forest_.n_leaves), dtype=np.int64)
+        self._shared = np.zeros((2, X.shape[0]), dtype=np.int64)
+        self._inverted: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self._hinge_values: np.ndarray | None = None
+        self._scores: np.ndarray | None = None
+        if labels is not None:
+            self._seed_labels(labels)
+        return self
+
+    def _seed_labels(self, labels) -> None:
+        values = np.asarray(labels, dtype=object)
+        if values.shape != self.labels_.shape:
+            raise LabelError(
+                f"labels has {values.shape[0] if values.ndim else 0} entries but X has "
+                f"{self.labels_.shape[0]} rows; give one label (or -1/None) per row"
+            )
+        known = np.array([v is not None and v != UNLABELLED for v in values])
+        rows = np.flatnonzero(known)
+        self.set_labels(rows, [values[i] for i in rows])
+
+    # ------------------------------------------------------------------ labels
+
+    @property
+    def n_labels_(self) -> int:
+        """Number of labelled rows."""
+        self._check_fitted()
+        return int((self.labels_ != UNLABELLED).sum())
+
+    @property
+    def n_anomalies_(self) -> int:
+        """Number of rows labelled anomaly."""
+        self._check_fitted()
+        return int((self.labels_ == ANOMALY).sum())
+
+    def set_label(self, row: int, label) -> None:
+        """Label one row (anomaly/nominal, 1/0, True/False), or -1/None to remove its label.
+
+        Raises
+        ------
+        LabelError
+            For a row outside the data or an unknown label.
+        """
+        self.set_labels([row], [label])
+
+    def set_labels(self, rows, labels) -> None:
+        """Label several rows at once; the ranking is updated once, at the end."""
+        self._check_fitted()
+        rows = self._check_rows(rows)
+        if len(rows) != len(labels):
+            raise LabelError(f"got {len(rows)} rows but {len(labels)} labels; give one label per row")
+        new = np.array([_label_or_unlabel(v) for v in labels], dtype=np.int8)
+        if len(rows) > 0.05 * self.labels_.shape[0] + 64:
+            self.labels_[rows] = new
+            self._recount()
+        else:
+            for row, label in zip(rows.tolist(), new.tolist(), strict=True):
+                self._relabel(row, label)
+        self._changed()
+
+    def unlabel(self, row: int) -> None:
+        """Remove the label of ``row`` (an undo of :meth:`set_label`)."""
+        self.set_label(row, UNLABELLED)
+
+    def _relabel(self, row: int, label: int) -> None:
+        old = int(self.labels_[row])
+        if old == label:
+            return
+        if old != UNLABELLED:
+            self._move(row, old, -1)
+        if label != UNLABELLED:
+            self._move(row, label, +1)
+        self.labels_[row] = label
+
+    def _move(self, row: int, label: int, sign: int) -> None:
+        leaves = self.forest_.leaf_offset[:-1] + self.leaf_index_[:, row]
+        self._counts[label, leaves] += sign
+        shared = self._shared[label]
+        for t, rows in enumerate(self._rows_in_leaves(row)):
+            shared[rows] += sign * self._info_q[leaves[t]]
+
+    def _rows_in_leaves(self, row: int):
+        if self._inverted is None:
+            self._inverted = [_invert(idx) for idx in self.leaf_index_]
+        for t, (order, starts) in enumerate(self._inverted):
+            k = self.leaf_index_[t, row]
+            yield order[starts[k] : starts[k + 1]]
+
+    def _recount(self) -> None:
+        self._counts[:] = 0
+        offsets = self.forest_.leaf_offset[:-1, None]
+        for label in (NOMINAL, ANOMALY):
+            rows = np.flatnonzero(self.labels_ == label)
+            np.add.at(self._counts[label], (offsets + self.leaf_index_[:, rows]).ravel(), 1)
+            table = self._info_q * self._counts[label]
+            self._shared[label] = _gather_int(self.forest_, table, self.leaf_index_)
+
+    def _changed(self) -> None:
+        if self.loss == "hinge":
+            current = self._compute_raw_score()  # the weights the analyst saw
+            self._hinge_values = hinge.solve_leaf_values(self, current)
+        self._scores = None
+
+    # ------------------------------------------------------------------ scores
+
+    @property
+    def leaf_values_(self) -> np.ndarray:
+        """Score contribution ``v`` of every leaf (``-path_length`` before any label)."""
+        self._check_fitted()
+        if self.loss == "hinge" and self._hinge_values is not None:
+            return self._hinge_values
+        n_anomalies = self.n_anomalies_
+        return leaf_values(
+            self.forest_.path_length,
+            self._info_q / _QUANTUM,  # the information the fast path accumulates, exactly
+            self._counts[ANOMALY],
+            self._counts[NOMINAL],
+            n_anomalies=n_anomalies,
+            n_nominals=self.n_labels_ - n_anomalies,
+            eta=self.eta,
+        )
+
+    @property
+    def weights_(self) -> np.ndarray:
+        """AAD weights ``w`` with ``score = w . phi(x)``: all ones before any label."""
+        return self.leaf_values_ / -self.forest_.path_length
+
+    def raw_score(self) -> np.ndarray:
+        """``s(x) = mean_t v[leaf_t(x)]`` of the training rows (minus a mean path length)."""
+        self._check_fitted()
+        if self._scores is None:
+            self._scores = self._compute_raw_score()
+        return self._scores
+
+    def _compute_raw_score(self) -> np.ndarray:
+        if self.loss == "hinge" and self._hinge_values is not None:
+            return self.forest_.gather(self._hinge_values, self.leaf_index_) / self.n_estimators
+        n_anomalies, n_nominals = self.n_anomalies_, self.n_labels_ - self.n_anomalies_
+        n_labels = n_anomalies + n_nominals
+        if n_labels == 0 or self.eta == 0:
+            return self._base.copy()
+        scale = self.eta * n_labels / (self.n_estimators * _QUANTUM)
+        pull = self._shared[ANOMALY] / max(n_anomalies, 1) - self._shared[NOMINAL] / max(n_nominals, 1)
+        return self._base + scale * pull
+
+    def anomaly_score(self, X=None) -> np.ndarray:
+        """Anomaly score of every row: higher means more anomalous.
+
+        ``2 ** (s(x) / c(max_samples))``: before any label it equals the isolation
+        forest's score (``-IsolationForest.score_samples``), in (0, 1]; feedback
+        multiplies it by ``2 ** (change / c(max_samples))``, so it can exceed 1.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), optional
+            New rows to score with the current weights; the training rows when omitted.
+        """
+        self._check_fitted()
+        if X is None:
+            raw = self.raw_score()
+        else:
+            X = validate_matrix(X, n_features=self.n_features_in_, min_rows=1)
+            index = self.forest_.apply(X, n_jobs=self.n_jobs)
+            raw = self.forest_.gather(self.leaf_values_, index) / self.n_estimators
+        return np.exp2(raw / float(average_path_length(self.forest_.max_samples)))
+
+    def transform(self, X) -> sparse.csr_matrix:
+        """The AAD features ``phi(X)``: one column per leaf, ``-h_leaf / T`` where a row lands.
+
+        ``anomaly_score`` is ``2 ** (phi(X) @ weights_ / c(max_samples))``. Meant for
+        checking and small data: the engine itself never builds this matrix.
+        """
+        self._check_fitted()
+        X = validate_matrix(X, n_features=self.n_features_in_, min_rows=1)
+        index = self.forest_.apply(X, n_jobs=self.n_jobs).astype(np.int64)
+        cols = (self.forest_.leaf_offset[:-1, None] + index).T.ravel()
+        rows = np.repeat(np.arange(X.shape[0]), self.n_estimators)
+        vals = -self.forest_.path_length[cols] / self.n_estimators
+        return sparse.csr_matrix((vals, (rows, cols)), shape=(X.shape[0], self.forest_.n_leaves))
+
+    # ------------------------------------------------------------------ checks
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "forest_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X) before using it")
+
+    def _check_rows(self, rows) -> np.ndarray:
+        arr = np.asarray(rows)
+        if arr.size and not np.issubdtype(arr.dtype, np.integer):
+            raise LabelError(f"rows must be integer row numbers; got {rows!r}")
+        arr = arr.astype(np.int64).ravel()
+        n = self.labels_.shape[0]
+        bad = (arr < 0) | (arr >= n)
+        if bad.any():
+            raise LabelError(f"row {int(arr[bad][0])} is out of range: the data has {n} rows (0 to {n - 1})")
+        if len(np.unique(arr)) != len(arr):
+            raise LabelError("the same row appears twice in one call; label each row once")
+        return arr
+
+
+def _label_or_unlabel(value) -> int:
+    if value is None or (isinstance(value, int | np.integer) and value == UNLABELLED):
+        return UNLABELLED
+    return to_label(value)
+
+
+def _invert(leaf_index_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(leaf_index_row, kind="stable").astype(np.int32)
+    counts = np.bincount(leaf_index_row, minlength=int(leaf_index_row.max()) + 2)
+    return order, np.concatenate([[0], np.cumsum(counts)])
+
+
+def _gather_int(forest: LeafForest, table: np.ndarray, leaf_index: np.ndarray) -> np.ndarray:
+    total = np.zeros(leaf_index.shape[1], dtype=np.int64)
+    for t in range(forest.n_estimators):
+        lo, hi = forest.leaf_offset[t], forest.leaf_offset[t + 1]
+        total += table[lo:hi][leaf_index[t]]
+    return total

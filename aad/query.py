@@ -1,0 +1,141 @@
+"""Query strategies: which unlabelled rows to show the analyst next.
+
+Every strategy has one signature, ``strategy(context, k, rng) -> rows``, and is
+registered by name; :func:`select_queries` looks it up. A strategy returns ``k`` distinct
+unlabelled row numbers (fewer only when fewer rows are unlabelled), and the same
+``rng`` seed gives the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import UnknownStrategyError
+
+__all__ = [
+    "QueryContext",
+    "register_strategy",
+    "select_queries",
+    "strategy_names",
+    "top_unlabelled",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class QueryContext:
+    """What a strategy may look at.
+
+    Attributes
+    ----------
+    scores : ndarray of shape (n_samples,)
+        Current anomaly scores (higher = more anomalous).
+    labelled : ndarray of bool, shape (n_samples,)
+        Rows that already have a label (never queried again).
+    model : object, optional
+        The fitted model, for strategies that use the trees (diverse batches).
+    extras : dict
+        Strategy-specific inputs (for example the standardised features).
+    """
+
+    scores: np.ndarray
+    labelled: np.ndarray
+    model: Any = None
+    extras: dict = field(default_factory=dict)
+
+
+Strategy = Callable[[QueryContext, int, np.random.Generator], np.ndarray]
+_REGISTRY: dict[str, Strategy] = {}
+
+
+def register_strategy(name: str) -> Callable[[Strategy], Strategy]:
+    """Decorator that registers a strategy under ``name``."""
+
+    def wrap(fn: Strategy) -> Strategy:
+        _REGISTRY[name] = fn
+        return fn
+
+    return wrap
+
+
+def strategy_names() -> list[str]:
+    """Names of the registered strategies."""
+    return sorted(_REGISTRY)
+
+
+def select_queries(
+    context: QueryContext,
+    k: int = 1,
+    *,
+    strategy: str = "top",
+    random_state: int | np.random.Generator | None = None,
+) -> np.ndarray:
+    """The next ``k`` rows to label.
+
+    Parameters
+    ----------
+    context : QueryContext
+    k : int, default=1
+        Batch size.
+    strategy : str, default="top"
+        A registered strategy name (see :func:`strategy_names`).
+    random_state : int, Generator or None
+        Seed for strategies that draw at random.
+
+    Returns
+    -------
+    ndarray of int64
+        Distinct unlabelled row numbers, most anomalous first where the strategy ranks.
+
+    Raises
+    ------
+    UnknownStrategyError
+
+    Examples
+    --------
+    >>> ctx = QueryContext(np.array([0.1, 0.9, 0.5, 0.7]), np.array([False, True, False, False]))
+    >>> select_queries(ctx, 2).tolist()
+    [3, 2]
+    """
+    if strategy not in _REGISTRY:
+        raise UnknownStrategyError(
+            f"unknown query strategy {strategy!r}; choose one of {', '.join(strategy_names())}"
+        )
+    if k < 1:
+        raise UnknownStrategyError(f"the batch size must be at least 1; got {k}")
+    rng = np.random.default_rng(random_state)
+    rows = _REGISTRY[strategy](context, int(k), rng)
+    return np.asarray(rows, dtype=np.int64)
+
+
+def top_unlabelled(scores: np.ndarray, labelled: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` highest-scored unlabelled rows, best first; ties go to the lower row number.
+
+    Uses a partial selection, not a full sort: ``O(n)`` for any ``k`` much smaller than ``n``.
+
+    Examples
+    --------
+    >>> top_unlabelled(np.array([3.0, 5.0, 5.0, 1.0]), np.zeros(4, bool), 2).tolist()
+    [1, 2]
+    """
+    free = np.flatnonzero(~labelled)
+    k = min(k, len(free))
+    if k == 0:
+        return np.empty(0, dtype=np.int64)
+    values = scores[free]
+    if k < len(free):
+        cut = np.partition(values, len(values) - k)[len(values) - k]
+        above = free[values > cut]
+        ties = free[values == cut][: k - len(above)]
+        free, values = np.r_[above, ties], scores[np.r_[above, ties]]
+    order = np.lexsort((free, -values))
+    return free[order][:k].astype(np.int64)
+
+
+@register_strategy("top")
+def _top(context: QueryContext, k: int, rng: np.random.Generator) -> np.ndarray:
+    """The ``k`` highest-scored unlabelled rows (the AAD greedy query)."""
+    return top_unlabelled(context.scores, context.labelled, k)

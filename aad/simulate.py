@@ -1,0 +1,289 @@
+"""Simulated discovery runs: a ground-truth oracle answers every query.
+
+A run fits a model with one seed, then repeatedly asks the query strategy for a batch,
+reveals the true labels of the batch, and updates the model, until the budget is spent.
+Its discovery curve is the cumulative number of anomalies found after 1..budget labels.
+Two baselines come with every run: the model's own ranking without feedback, and the
+plain ``IsolationForest.score_samples`` ranking of the same forest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .data import Dataset
+from .errors import DataError
+from .labels import UNLABELLED
+from .model import AADForest
+from .query import QueryContext, select_queries, top_unlabelled
+
+__all__ = ["SimulationResult", "SimulationRun", "simulate", "simulate_run"]
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationRun:
+    """One seeded run.
+
+    Attributes
+    ----------
+    seed : int
+    queried : ndarray of int, shape (budget,)
+        Rows in the order they were labelled.
+    found, baseline_found, iforest_found : ndarray of int, shape (budget,)
+        Cumulative anomalies after 1..budget labels: with feedback, in the model's
+        no-feedback order, and in the isolation forest's order.
+    seconds_per_label : ndarray of float, shape (budget,)
+        Time to take a label, update the model, rescore every row and pick the next query.
+    classes_found : ndarray of int, shape (budget,), optional
+        Distinct anomaly classes found after 1..budget labels (with a class file).
+    batch_classes : ndarray of int, optional
+        Distinct anomaly classes among the anomalies of each batch.
+    """
+
+    seed: int
+    queried: np.ndarray
+    found: np.ndarray
+    baseline_found: np.ndarray
+    iforest_found: np.ndarray
+    seconds_per_label: np.ndarray
+    classes_found: np.ndarray | None = None
+    batch_classes: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResult:
+    """All runs of one simulation, with their summaries."""
+
+    dataset: str
+    n_rows: int
+    n_anomalies: int
+    budget: int
+    strategy: str
+    batch_size: int
+    runs: list[SimulationRun]
+    params: dict = field(default_factory=dict)
+
+    def _stack(self, name: str) -> np.ndarray:
+        return np.vstack([getattr(run, name) for run in self.runs]).astype(float)
+
+    @property
+    def mean_found(self) -> np.ndarray:
+        """Mean discovery curve over the runs."""
+        return self._stack("found").mean(axis=0)
+
+    @property
+    def std_found(self) -> np.ndarray:
+        """Standard deviation of the discovery curve over the runs."""
+        return self._stack("found").std(axis=0)
+
+    @property
+    def baseline_mean_found(self) -> np.ndarray:
+        """Mean curve of the model's ranking without feedback."""
+        return self._stack("baseline_found").mean(axis=0)
+
+    @property
+    def iforest_mean_found(self) -> np.ndarray:
+        """Mean curve of the isolation forest's ranking."""
+        return self._stack("iforest_found").mean(axis=0)
+
+    @property
+    def seconds_per_label_median(self) -> float:
+        """Median time per label over all labels of all runs."""
+        return float(np.median(np.concatenate([r.seconds_per_label for r in self.runs])))
+
+    def to_dict(self) -> dict:
+        """A JSON-ready summary (the ``--json`` output of ``aad simulate``)."""
+        out = {
+            "dataset": self.dataset,
+            "n_rows": self.n_rows,
+            "n_anomalies": self.n_anomalies,
+            "budget": self.budget,
+            "strategy": self.strategy,
+            "batch_size": self.batch_size,
+            "params": self.params,
+            "runs": [_run_dict(run) for run in self.runs],
+            "mean_found": _floats(self.mean_found),
+            "std_found": _floats(self.std_found),
+            "baseline_mean_found": _floats(self.baseline_mean_found),
+            "iforest_mean_found": _floats(self.iforest_mean_found),
+            "seconds_per_label_median": self.seconds_per_label_median,
+        }
+        if all(run.classes_found is not None for run in self.runs):
+            out["classes_found"] = _floats(self._stack("classes_found").mean(axis=0))
+            per_batch = np.concatenate([run.batch_classes for run in self.runs])
+            out["mean_classes_per_batch"] = float(per_batch.mean()) if len(per_batch) else 0.0
+        return out
+
+
+def simulate(
+    dataset: Dataset,
+    *,
+    budget: int = 100,
+    reruns: int = 10,
+    seed: int = 0,
+    strategy: str = "top",
+    batch_size: int = 1,
+    classes: np.ndarray | None = None,
+    model_params: dict | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimulationResult:
+    """Run ``reruns`` seeded discovery runs (seeds ``seed .. seed + reruns - 1``).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Must have ground truth (``dataset.y``).
+    budget : int, default=100
+        Labels per run.
+    reruns : int, default=10
+    seed : int, default=0
+    strategy : str, default="top"
+    batch_size : int, default=1
+    classes : ndarray of shape (n_samples,), optional
+        Original class of every row, to count distinct anomaly classes found.
+    model_params : dict, optional
+        Extra :class:`~aad.model.AADForest` parameters.
+    progress : callable, optional
+        Called as ``progress(labels_done, labels_total)``.
+
+    Examples
+    --------
+    >>> from aad.data import load_dataset
+    >>> result = simulate(load_dataset("toy2"), budget=20, reruns=2)
+    >>> result.mean_found.shape, bool(result.mean_found[-1] >= result.baseline_mean_found[-1])
+    ((20,), True)
+    """
+    _check_simulation(dataset, budget, reruns, batch_size, classes)
+    total = budget * reruns
+    runs = []
+    for r in range(reruns):
+
+        def tick(done: int, r: int = r) -> None:
+            if progress is not None:
+                progress(r * budget + done, total)
+
+        runs.append(
+            simulate_run(
+                dataset.X,
+                dataset.y,
+                budget=budget,
+                seed=seed + r,
+                strategy=strategy,
+                batch_size=batch_size,
+                classes=classes,
+                model_params=model_params,
+                on_label=tick,
+            )
+        )
+    return SimulationResult(
+        dataset=dataset.name,
+        n_rows=dataset.n_rows,
+        n_anomalies=int(dataset.y.sum()),
+        budget=budget,
+        strategy=strategy,
+        batch_size=batch_size,
+        runs=runs,
+        params={"seed": seed, "reruns": reruns, **AADForest(**(model_params or {})).get_params()},
+    )
+
+
+def simulate_run(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    budget: int,
+    seed: int,
+    strategy: str = "top",
+    batch_size: int = 1,
+    classes: np.ndarray | None = None,
+    model_params: dict | None = None,
+    on_label: Callable[[int], None] | None = None,
+) -> SimulationRun:
+    """One seeded run; see :func:`simulate`."""
+    params = {**(model_params or {}), "random_state": seed}
+    model = AADForest(**params).fit(X)
+    start = model.anomaly_score()
+    no_labels = np.zeros(len(y), dtype=bool)
+    baseline = top_unlabelled(start, no_labels, budget)
+    iforest = top_unlabelled(-model.forest_.iforest.score_samples(X.astype(np.float32)), no_labels, budget)
+    queried, seconds, batch_classes = [], [], []
+    scores = start
+    tick = time.perf_counter()
+    while len(queried) < budget:
+        k = min(batch_size, budget - len(queried))
+        context = QueryContext(scores=scores, labelled=model.labels_ != UNLABELLED, model=model)
+        batch = select_queries(context, k, strategy=strategy, random_state=[seed, len(queried)])
+        model.set_labels(batch, y[batch].astype(int).tolist())
+        scores = model.anomaly_score()
+        now = time.perf_counter()
+        seconds.extend([(now - tick) / len(batch)] * len(batch))
+        tick = now
+        queried.extend(batch.tolist())
+        if classes is not None:
+            batch_classes.append(len(set(classes[batch[y[batch]]].tolist())))
+        if on_label is not None:
+            on_label(len(queried))
+    queried_arr = np.asarray(queried)
+    return SimulationRun(
+        seed=seed,
+        queried=queried_arr,
+        found=np.cumsum(y[queried_arr]),
+        baseline_found=np.cumsum(y[baseline]),
+        iforest_found=np.cumsum(y[iforest]),
+        seconds_per_label=np.asarray(seconds),
+        classes_found=None if classes is None else _classes_curve(queried_arr, y, classes),
+        batch_classes=None if classes is None else np.asarray(batch_classes),
+    )
+
+
+def _classes_curve(queried: np.ndarray, y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    seen: set = set()
+    curve = []
+    for row in queried:
+        if y[row]:
+            seen.add(classes[row])
+        curve.append(len(seen))
+    return np.asarray(curve)
+
+
+def _check_simulation(dataset: Dataset, budget: int, reruns: int, batch_size: int, classes) -> None:
+    if dataset.y is None:
+        raise DataError(
+            f"{dataset.name} has no ground-truth column, and a simulation needs one; name it with --label-col"
+        )
+    if not dataset.y.any():
+        raise DataError(f"the ground truth of {dataset.name} has no anomaly: there is nothing to find")
+    if budget < 1 or budget > dataset.n_rows:
+        raise DataError(f"the budget must be between 1 and the {dataset.n_rows} rows; got {budget}")
+    if reruns < 1:
+        raise DataError(f"reruns must be at least 1; got {reruns}")
+    if batch_size < 1:
+        raise DataError(f"the batch size must be at least 1; got {batch_size}")
+    if classes is not None and len(classes) != dataset.n_rows:
+        raise DataError(
+            f"the class file has {len(classes)} rows but {dataset.name} has {dataset.n_rows}; "
+            "it must list one class per row, in the same order"
+        )
+
+
+def _run_dict(run: SimulationRun) -> dict:
+    out = {
+        "seed": run.seed,
+        "found": run.found.tolist(),
+        "baseline_found": run.baseline_found.tolist(),
+        "iforest_found": run.iforest_found.tolist(),
+        "queried": run.queried.tolist(),
+        "seconds_per_label": _floats(run.seconds_per_label, 6),
+    }
+    if run.classes_found is not None:
+        out["classes_found"] = run.classes_found.tolist()
+        out["batch_classes"] = run.batch_classes.tolist()
+    return out
+
+
+def _floats(values: np.ndarray, digits: int = 4) -> list[float]:
+    return [round(float(v), digits) for v in values]

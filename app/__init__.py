@@ -1,0 +1,1 @@
+"""User interfaces over the :mod:`aad` engine: the command line and the Streamlit workbench."""

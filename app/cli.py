@@ -1,0 +1,203 @@
+"""The ``aad`` command line: simulate discovery runs, launch the workbench.
+
+Every command reports bad usage or bad input as one line on stderr with exit status 2,
+never a traceback. Long work shows a progress bar on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+import aad
+
+cli = typer.Typer(
+    name="aad",
+    help="Active Anomaly Discovery: find the anomalies in a table with as few labels as possible.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+)
+_out = Console()
+_err = Console(stderr=True)
+
+LabelCol = Annotated[
+    str,
+    typer.Option(
+        "--label-col",
+        help="Ground-truth column (anomaly/nominal, 1/0, true/false); 'auto' finds a column "
+        "named label or ground.truth; 'none' means there is none.",
+    ),
+]
+
+
+def _label_column(value: str) -> str | None:
+    return None if value.lower() == "none" else value
+
+
+@cli.command()
+def simulate(
+    data: Annotated[str, typer.Argument(help="A shipped dataset's name or a CSV/Parquet file.")],
+    label_col: LabelCol = "auto",
+    budget: Annotated[int, typer.Option(min=1, help="Labels per run.")] = 100,
+    reruns: Annotated[int, typer.Option(min=1, help="Runs, with seeds SEED .. SEED+RERUNS-1.")] = 10,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the first run.")] = 0,
+    strategy: Annotated[str, typer.Option(help="Query strategy.")] = "top",
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows labelled per batch.")] = 1,
+    class_file: Annotated[
+        Path | None, typer.Option(help="CSV with a 'class' column, one row per data row.")
+    ] = None,
+    loss: Annotated[str, typer.Option(help="Feedback loss: linear or hinge.")] = "linear",
+    eta: Annotated[float, typer.Option(min=0.0, help="Feedback strength (0: no feedback).")] = 1.0,
+    trees: Annotated[int, typer.Option(min=1, help="Isolation trees.")] = 100,
+    max_samples: Annotated[int, typer.Option(min=2, help="Rows per tree.")] = 256,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the discovery curves as HTML.")] = None,
+) -> None:
+    """Simulate discovery runs: a ground-truth oracle answers every query."""
+    if strategy not in aad.strategy_names():
+        raise aad.UnknownStrategyError(
+            f"unknown query strategy {strategy!r}; choose one of {', '.join(aad.strategy_names())}"
+        )
+    dataset = aad.load_dataset(data, label_column=_label_column(label_col))
+    _print_notes(dataset)
+    classes = None if class_file is None else aad.load_classes(class_file)
+    params = {"loss": loss, "eta": eta, "n_estimators": trees, "max_samples": max_samples}
+    with _progress() as bar:
+        task = bar.add_task(f"simulating {dataset.name}", total=budget * reruns)
+        result = aad.simulate(
+            dataset,
+            budget=budget,
+            reruns=reruns,
+            seed=seed,
+            strategy=strategy,
+            batch_size=batch_size,
+            classes=classes,
+            model_params=params,
+            progress=lambda done, total: bar.update(task, completed=done),
+        )
+    _print_summary(result)
+    summary = result.to_dict()
+    if json_out is not None:
+        json_out.write_text(json.dumps(summary, indent=1))
+        _err.print(f"wrote {json_out}")
+    if plot is not None:
+        from app.charts import discovery_figure
+
+        discovery_figure(summary).write_html(plot, include_plotlyjs=True)
+        _err.print(f"wrote {plot}")
+
+
+@cli.command()
+def datasets() -> None:
+    """List the shipped datasets."""
+    table = Table("name", "rows", "features", "anomalies")
+    for name in aad.list_datasets():
+        ds = aad.load_dataset(name)
+        table.add_row(name, str(ds.n_rows), str(ds.n_features), str(ds.n_anomalies))
+    _out.print(table)
+
+
+@cli.command("app")
+def app_command(
+    data: Annotated[str | None, typer.Argument(help="Dataset name or file to open.")] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8501,
+    host: Annotated[str, typer.Option(help="Address to bind (default: this machine only).")] = "127.0.0.1",
+    db: Annotated[Path | None, typer.Option(help="SQLite file for sessions and labels.")] = None,
+) -> None:
+    """Start the labelling workbench in the browser (Streamlit)."""
+    if data is not None:
+        aad.load_dataset(data)  # fail fast, here, with the engine's message
+    entry = Path(__file__).with_name("streamlit_app.py")
+    env = dict(os.environ)
+    if data is not None:
+        env["AAD_DATA"] = data
+    if db is not None:
+        env["AAD_DB"] = str(db)
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(entry),
+        f"--server.port={port}",
+        f"--server.address={host}",
+        "--server.headless=true",
+        "--browser.gatherUsageStats=false",
+        "--server.enableXsrfProtection=true",
+    ]
+    _err.print(f"aad workbench on http://{host}:{port}")
+    raise typer.Exit(subprocess.call(command, env=env))
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=_err,
+        transient=True,
+        disable=not _err.is_terminal,
+    )
+
+
+def _print_notes(dataset: aad.Dataset) -> None:
+    for note in dataset.notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
+def _print_summary(result: aad.SimulationResult) -> None:
+    table = Table(
+        title=f"{result.dataset}: {result.n_rows} rows, {result.n_anomalies} anomalies, "
+        f"{len(result.runs)} runs ({result.strategy}, batch {result.batch_size})"
+    )
+    for column in ("labels", "found (mean ± sd)", "no feedback", "isolation forest"):
+        table.add_column(column, justify="right")
+    marks = sorted({max(1, round(result.budget * f)) for f in (0.1, 0.25, 0.5, 0.75, 1.0)})
+    for m in marks:
+        i = m - 1
+        table.add_row(
+            str(m),
+            f"{result.mean_found[i]:.1f} ± {result.std_found[i]:.1f}",
+            f"{result.baseline_mean_found[i]:.1f}",
+            f"{result.iforest_mean_found[i]:.1f}",
+        )
+    _out.print(table)
+    _out.print(f"median time per label: {result.seconds_per_label_median * 1000:.2f} ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``aad`` console script; returns the exit status."""
+    command = typer.main.get_command(cli)
+    try:
+        result = command.main(args=argv, prog_name="aad", standalone_mode=False)
+    except typer.Exit as done:
+        return done.exit_code
+    except typer.Abort:
+        return 130
+    except typer.TyperException as err:  # usage errors: bad option, missing argument
+        if type(err).__name__ == "NoArgsIsHelpError":  # `aad` alone: the help was printed
+            return 0
+        return _fail(getattr(err, "format_message", err.__str__)())
+    except (aad.AADError, OSError) as err:
+        return _fail(str(err))
+    return result if isinstance(result, int) else 0
+
+
+def _fail(message: str) -> int:
+    print(f"aad: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

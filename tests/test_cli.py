@@ -1,0 +1,73 @@
+"""The command line: outputs, files, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.cli import main
+
+
+def test_simulate_writes_json_and_plot(tmp_path, capsys):
+    out_json, out_html = tmp_path / "r.json", tmp_path / "r.html"
+    status = main(
+        [
+            "simulate",
+            "toy2",
+            "--budget",
+            "12",
+            "--reruns",
+            "2",
+            "--seed",
+            "3",
+            "--json",
+            str(out_json),
+            "--plot",
+            str(out_html),
+        ]
+    )
+    assert status == 0
+    summary = json.loads(out_json.read_text())
+    assert summary["budget"] == 12
+    assert [r["seed"] for r in summary["runs"]] == [3, 4]
+    assert "plotly" in out_html.read_text()[:5000].lower()
+    printed = capsys.readouterr().out
+    assert "toy2: 485 rows, 35 anomalies, 2 runs" in printed
+    assert "median time per label" in printed
+
+
+def test_simulate_on_a_csv_with_a_named_label_column(tmp_path, capsys):
+    path = tmp_path / "d.csv"
+    rows = "\n".join(f"{i % 7},{(i * 13) % 11},{'yes' if i % 50 == 0 else 'no'}" for i in range(200))
+    path.write_text("a,b,truth\n" + rows.replace(",yes", ",anomaly").replace(",no", ",nominal") + "\n")
+    assert main(["simulate", str(path), "--label-col", "truth", "--budget", "5", "--reruns", "1"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["simulate", "nosuch"], "no shipped dataset or file named 'nosuch'"),
+        (["simulate", "toy2", "--budget", "x"], "Invalid value for '--budget'"),
+        (["simulate", "toy2", "--budget", "0"], "Invalid value for '--budget'"),
+        (["simulate", "toy2", "--strategy", "best"], "unknown query strategy 'best'"),
+        (["simulate", "toy2", "--loss", "squared"], "The 'loss' parameter of AADForest must be one of"),
+        (["simulate", "toy2", "--label-col", "truth"], "there is no label column 'truth'"),
+        (["simulate", "toy2", "--budget", "999"], "the budget must be between 1 and the 485 rows"),
+        (["simulate"], "Missing argument"),
+        (["simulate", "toy2", "--nope"], "No such option: --nope"),
+        (["app", "nosuch"], "no shipped dataset or file named 'nosuch'"),
+    ],
+)
+def test_bad_usage_is_one_line_and_status_2(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("aad: error: ")
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_datasets_lists_the_shipped_data(capsys):
+    assert main(["datasets"]) == 0
+    assert "ann_thyroid_1v3" in capsys.readouterr().out

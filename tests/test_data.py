@@ -1,0 +1,166 @@
+"""Loading and validating tables: shipped names, files, and every bad-input message."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import aad
+from aad.data import validate_matrix
+
+
+def write(tmp_path, text: str | bytes, name: str = "data.csv"):
+    path = tmp_path / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+def test_shipped_datasets_have_their_documented_sizes():
+    sizes = {
+        name: (aad.load_dataset(name).n_rows, aad.load_dataset(name).n_anomalies)
+        for name in aad.list_datasets()
+    }
+    assert sizes == {
+        "abalone": (1920, 29),
+        "ann_thyroid_1v3": (3251, 73),
+        "cardiotocography_1": (1700, 45),
+        "mammography": (11183, 260),
+        "shuttle_1v23567": (12345, 867),
+        "toy2": (485, 35),
+        "yeast": (1191, 55),
+    }
+
+
+def test_label_column_is_detected_by_name_and_excluded_from_features():
+    ds = aad.load_dataset("mammography")
+    assert ds.label_column == "ground.truth"
+    assert "ground.truth" not in ds.feature_names
+    assert ds.n_features == 6
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"), [(["1", "0"], [True, False]), (["true", "FALSE"], [True, False])]
+)
+def test_label_vocabularies(tmp_path, values, expected):
+    path = write(tmp_path, f"a,b,label\n1,2,{values[0]}\n3,5,{values[1]}\n")
+    assert aad.load_dataset(path).y.tolist() == expected
+
+
+def test_named_label_column_and_no_label_column(tmp_path):
+    path = write(tmp_path, "truth,a\nanomaly,1\nnominal,2\nnominal,4\n")
+    assert aad.load_dataset(path, label_column="truth").y.tolist() == [True, False, False]
+    with pytest.raises(aad.DataError, match=r"column 'truth' is not numeric: row 0 .* 'anomaly'"):
+        aad.load_dataset(path, label_column=None)
+
+
+def test_parquet_round_trip(tmp_path):
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "label": ["nominal", "anomaly", "nominal"]})
+    frame.to_parquet(tmp_path / "t.parquet")
+    ds = aad.load_dataset(tmp_path / "t.parquet")
+    assert ds.X[:, 0].tolist() == [1.0, 2.0, 3.0]
+    assert ds.y.tolist() == [False, True, False]
+
+
+def test_semicolon_delimiter_is_detected(tmp_path):
+    ds = aad.load_dataset(write(tmp_path, "a;b\n1;2\n3;4\n5;6\n"))
+    assert ds.feature_names == ("a", "b")
+    assert ds.X.shape == (3, 2)
+
+
+def test_missing_values_are_filled_and_reported(tmp_path):
+    ds = aad.load_dataset(write(tmp_path, "a,b\n1,10\n,20\n3,30\n"))
+    assert ds.X[1, 0] == 2.0
+    assert ds.notes == ("column 'a': 1 missing value filled with the column median 2",)
+
+
+def test_constant_column_is_kept_and_reported(tmp_path):
+    ds = aad.load_dataset(write(tmp_path, "a,b\n1,5\n2,5\n3,5\n"))
+    assert any("column 'b' is constant" in note for note in ds.notes)
+
+
+def test_fingerprint_depends_on_values():
+    a = aad.dataset_from_frame(pd.DataFrame({"x": [1.0, 2.0]}))
+    b = aad.dataset_from_frame(pd.DataFrame({"x": [1.0, 2.5]}))
+    assert a.fingerprint != b.fingerprint
+    assert a.fingerprint == aad.dataset_from_frame(pd.DataFrame({"x": [1.0, 2.0]})).fingerprint
+
+
+BAD_FILES = [
+    ("empty", b"", "is empty"),
+    ("header only", b"a,b\n", "header but no rows"),
+    ("one row", b"a,b\n1,2\n", "has 1 row; at least two rows"),
+    (
+        "non-numeric",
+        b"a,city\n1,Rome\n2,Paris\n",
+        r"column 'city' is not numeric: row 0 \(file line 2\) holds 'Rome'",
+    ),
+    ("mixed types", b"a,b\n1,2\n3,x\n5,6\n", r"column 'b' is not numeric: row 1 \(file line 3\) holds 'x'"),
+    ("infinite", b"a,b\n1,2\n3,inf\n", r"column 'b' holds inf at row 1"),
+    ("all constant", b"a,b\n1,2\n1,2\n1,2\n", "every feature column is constant"),
+    ("empty column", b"a,b\n1,\n2,\n", "column 'b' is empty"),
+    ("duplicate names", b"a,b,a\n1,2,3\n4,5,6\n", r"column name 'a' appears twice \(columns 1 and 3\)"),
+    ("ragged", b"a,b\n1,2\n3,4,5\n6,7\n", "line 3 has 3 fields but the header has 2"),
+    ("binary", bytes(range(256)) * 4, "does not look like a CSV file"),
+    ("latin-1", "a,b\n1,2\ncaf\u00e9,3\n".encode("latin-1"), "is not UTF-8 text"),
+    ("unknown label", b"a,label\n1,anomaly\n2,maybe\n", r"label column 'label' holds 'maybe' at row 1"),
+    ("empty label", b"a,label\n1,anomaly\n2,\n", r"label column 'label' holds an empty cell at row 1"),
+    ("only label", b"label\nanomaly\nnominal\n", "no feature columns"),
+]
+
+
+@pytest.mark.parametrize(("case", "content", "message"), BAD_FILES, ids=[c[0] for c in BAD_FILES])
+def test_bad_files_get_a_clear_message(tmp_path, case, content, message):
+    with pytest.raises(aad.DataError, match=message):
+        aad.load_dataset(write(tmp_path, content))
+
+
+def test_parquet_that_is_really_csv(tmp_path):
+    with pytest.raises(aad.DataError, match=r"is not a Parquet file .* rename it to \.csv"):
+        aad.load_dataset(write(tmp_path, "a,b\n1,2\n3,4\n", name="t.parquet"))
+
+
+def test_size_limit(tmp_path):
+    with pytest.raises(aad.DataError, match="over the limit of"):
+        aad.load_dataset(write(tmp_path, "a,b\n" + "1,2\n" * 1000), max_bytes=100)
+
+
+@pytest.mark.parametrize("name", ["nosuch", "../datasets/toy2", "/etc/passwd.csv", "toy2.csv"])
+def test_unknown_names_and_paths(name):
+    with pytest.raises(aad.DataError, match=r"no shipped dataset or file|does not exist"):
+        aad.load_dataset(name)
+
+
+def test_missing_named_label_column(toy2):
+    with pytest.raises(aad.DataError, match="there is no label column 'truth'; the columns are label, x, y"):
+        aad.load_dataset("toy2", label_column="truth")
+
+
+@pytest.mark.parametrize(
+    ("X", "kwargs", "message"),
+    [
+        ([1.0, 2.0], {}, "must be 2-D"),
+        ([[1.0, np.nan], [2.0, 3.0]], {}, "holds nan at row 0, column 1"),
+        ([[1.0, 2.0]], {}, "at least 2 are needed"),
+        ([["a", "b"], ["c", "d"]], {}, "numeric 2-D array"),
+    ],
+)
+def test_validate_matrix(X, kwargs, message):
+    with pytest.raises(aad.DataError, match=message):
+        validate_matrix(X, **kwargs)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.sampled_from(list('ab,;\n\t"x1.-e 0\r')), max_size=200))
+def test_any_csv_text_loads_or_raises_our_error(tmp_path, text):
+    path = tmp_path / "fuzz.csv"
+    path.write_text(text)
+    try:
+        ds = aad.load_dataset(path)
+    except aad.DataError:
+        return
+    assert ds.X.ndim == 2
+    assert ds.n_rows >= 2
+    assert np.isfinite(ds.X).all()

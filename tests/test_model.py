@@ -1,0 +1,201 @@
+"""AADForest: the ranking, the effect of labels, and the exactness of the fast path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import aad
+from aad.forest import average_path_length
+
+
+def ranks(scores: np.ndarray) -> np.ndarray:
+    """Rank of every row, 0 = most anomalous."""
+    order = np.lexsort((np.arange(len(scores)), -scores))
+    out = np.empty_like(order)
+    out[order] = np.arange(len(scores))
+    return out
+
+
+def slow_scores(model: aad.AADForest, X: np.ndarray) -> np.ndarray:
+    """``w . phi(x)`` the straightforward way: a sparse matrix product."""
+    raw = model.transform(X) @ model.weights_
+    return np.exp2(raw / average_path_length(model.forest_.max_samples))
+
+
+def test_planted_outliers_rank_first_before_and_after_feedback(planted):
+    model = aad.AADForest(random_state=0).fit(planted)
+    assert set(np.argsort(-model.anomaly_score())[:2]) == {300, 301}
+    for row in np.argsort(-model.anomaly_score())[2:12]:
+        model.set_label(int(row), "nominal")
+    assert set(np.argsort(-model.anomaly_score())[:2]) == {300, 301}
+
+
+def test_uniform_weights_equal_the_isolation_forest_score(planted):
+    model = aad.AADForest(random_state=1).fit(planted)
+    np.testing.assert_allclose(
+        model.anomaly_score(), -model.forest_.iforest.score_samples(planted), rtol=1e-12
+    )
+    np.testing.assert_array_equal(model.weights_, np.ones(model.forest_.n_leaves))
+
+
+def test_nominal_label_moves_the_row_and_its_cluster_down(clustered):
+    X, _ = clustered
+    model = aad.AADForest(random_state=2).fit(X)
+    before, rank_before = model.anomaly_score().copy(), ranks(model.anomaly_score())
+    model.set_label(400, "nominal")
+    after = model.anomaly_score()
+    assert ranks(after)[400] > rank_before[400] + 100
+    drop = np.log(before / after)
+    cluster, others = np.arange(401, 408), np.arange(0, 400)
+    assert (drop[cluster] > 0).all()
+    assert drop[cluster].mean() > 5 * drop[others].mean()
+    assert ranks(after)[cluster].mean() > rank_before[cluster].mean()
+
+
+def test_anomaly_label_lifts_the_rows_like_it(clustered):
+    X, _ = clustered
+    model = aad.AADForest(random_state=3).fit(X)
+    before, rank_before = model.anomaly_score().copy(), ranks(model.anomaly_score())
+    model.set_label(400, "anomaly")
+    after = model.anomaly_score()
+    rise = np.log(after / before)
+    cluster, others = np.arange(401, 408), np.arange(0, 400)
+    assert (rise[cluster] > 0).all()
+    assert rise[cluster].mean() > 5 * max(rise[others].mean(), 0)
+    assert ranks(after)[cluster].mean() < rank_before[cluster].mean()
+
+
+def test_fast_scores_equal_the_straightforward_product(clustered):
+    X, y = clustered
+    model = aad.AADForest(n_estimators=30, random_state=4).fit(X)
+    rng = np.random.default_rng(0)
+    rows = rng.choice(len(X), 25, replace=False)
+    for i, row in enumerate(rows):
+        model.set_label(int(row), bool(y[row]) or i % 3 == 0)
+        if i % 5 == 4:
+            model.unlabel(int(rows[i - 2]))
+        np.testing.assert_allclose(model.anomaly_score(), slow_scores(model, X), rtol=1e-9)
+    np.testing.assert_allclose(model.anomaly_score(X), model.anomaly_score(), rtol=1e-12)
+
+
+def test_random_weights_through_the_feature_map(planted):
+    model = aad.AADForest(n_estimators=15, random_state=5).fit(planted)
+    w = np.random.default_rng(1).normal(size=model.forest_.n_leaves)
+    direct = model.transform(planted) @ w
+    gathered = model.forest_.gather(w * -model.forest_.path_length, model.leaf_index_) / 15
+    np.testing.assert_allclose(direct, gathered, rtol=1e-12)
+
+
+def test_undo_restores_the_previous_weights_exactly(clustered):
+    X, y = clustered
+    model = aad.AADForest(random_state=6).fit(X)
+    for row in (3, 400, 50):
+        model.set_label(row, bool(y[row]))
+    weights, scores = model.weights_.copy(), model.anomaly_score().copy()
+    model.set_label(401, "anomaly")
+    model.set_label(12, "nominal")
+    model.unlabel(12)
+    model.unlabel(401)
+    np.testing.assert_array_equal(model.weights_, weights)
+    np.testing.assert_array_equal(model.anomaly_score(), scores)
+
+
+def test_label_order_does_not_matter(clustered):
+    X, y = clustered
+    rows = [5, 400, 403, 77, 410, 9]
+    a = aad.AADForest(random_state=7).fit(X)
+    b = aad.AADForest(random_state=7).fit(X)
+    for row in rows:
+        a.set_label(row, bool(y[row]))
+    for row in reversed(rows):
+        b.set_label(row, bool(y[row]))
+    np.testing.assert_array_equal(a.anomaly_score(), b.anomaly_score())
+
+
+def test_bulk_labels_and_seeded_fit_agree_with_one_by_one(clustered):
+    X, y = clustered
+    labels = np.full(len(X), -1)
+    rows = np.random.default_rng(2).choice(len(X), 60, replace=False)
+    labels[rows] = y[rows]
+    seeded = aad.AADForest(random_state=8).fit(X, labels)
+    stepwise = aad.AADForest(random_state=8).fit(X)
+    for row in rows:
+        stepwise.set_label(int(row), int(y[row]))
+    np.testing.assert_allclose(seeded.anomaly_score(), stepwise.anomaly_score(), rtol=1e-12)
+    assert seeded.n_labels_ == 60
+    assert seeded.n_anomalies_ == int(y[rows].sum())
+
+
+def test_relabelling_replaces_the_old_label(clustered):
+    X, _ = clustered
+    model = aad.AADForest(random_state=9).fit(X)
+    model.set_label(400, "nominal")
+    model.set_label(400, "anomaly")
+    fresh = aad.AADForest(random_state=9).fit(X)
+    fresh.set_label(400, "anomaly")
+    np.testing.assert_array_equal(model.anomaly_score(), fresh.anomaly_score())
+
+
+def test_no_feedback_when_eta_is_zero(clustered):
+    X, _y = clustered
+    model = aad.AADForest(eta=0.0, random_state=10).fit(X)
+    before = model.anomaly_score().copy()
+    model.set_label(400, "anomaly")
+    np.testing.assert_array_equal(model.anomaly_score(), before)
+
+
+def test_hinge_loss_learns_from_labels_too(clustered):
+    X, _y = clustered
+    model = aad.AADForest(loss="hinge", random_state=11).fit(X)
+    before = ranks(model.anomaly_score())
+    top = int(np.argmin(before))
+    model.set_label(top, "nominal")
+    assert ranks(model.anomaly_score())[top] > before[top]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"n_estimators": 0},
+            r"The 'n_estimators' parameter of AADForest must be an int in the range \[1, 10000\]. Got 0",
+        ),
+        ({"max_samples": 1}, "The 'max_samples' parameter of AADForest must be an int >= 2. Got 1"),
+        ({"eta": -1.0}, "The 'eta' parameter of AADForest must be a float >= 0. Got -1.0"),
+        (
+            {"loss": "squared"},
+            "The 'loss' parameter of AADForest must be one of 'linear', 'hinge'. Got 'squared'",
+        ),
+        ({"tau": 1.5}, r"The 'tau' parameter of AADForest must be a float in the range \(0, 1\). Got 1.5"),
+        ({"random_state": -3}, "The 'random_state' parameter of AADForest must be None"),
+        ({"n_jobs": 0}, "The 'n_jobs' parameter of AADForest must be one of None or an int"),
+    ],
+)
+def test_every_parameter_is_validated(planted, params, message):
+    assert set(aad.AADForest._parameter_constraints) == set(aad.AADForest().get_params())
+    with pytest.raises(aad.AADError, match=message):
+        aad.AADForest(**params).fit(planted)
+
+
+def test_label_errors(planted):
+    model = aad.AADForest(n_estimators=5, random_state=0).fit(planted)
+    with pytest.raises(aad.LabelError, match="row 302 is out of range: the data has 302 rows"):
+        model.set_label(302, "anomaly")
+    with pytest.raises(aad.LabelError, match="must be anomaly or nominal"):
+        model.set_label(0, "maybe")
+    with pytest.raises(aad.LabelError, match="integer row numbers"):
+        model.set_labels([0.5], ["anomaly"])
+    with pytest.raises(aad.LabelError, match="labels has 3 entries but X has 302 rows"):
+        aad.AADForest(n_estimators=5).fit(planted, labels=[1, 0, -1])
+
+
+def test_unfitted_model_says_what_to_do():
+    with pytest.raises(aad.NotFittedError, match=r"not fitted yet; call fit\(X\)"):
+        aad.AADForest().anomaly_score()
+
+
+def test_new_rows_need_the_same_columns(planted):
+    model = aad.AADForest(n_estimators=5, random_state=0).fit(planted)
+    with pytest.raises(aad.DataError, match="X has 3 columns but the model was fitted on 2"):
+        model.anomaly_score(np.zeros((4, 3)))

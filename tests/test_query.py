@@ -1,0 +1,53 @@
+"""Query strategies: one contract for every registered strategy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import aad
+from aad.query import QueryContext, select_queries, top_unlabelled
+
+
+@pytest.fixture(scope="module")
+def context(clustered) -> QueryContext:
+    X, _y = clustered
+    model = aad.AADForest(n_estimators=30, random_state=0).fit(X)
+    model.set_labels([400, 3, 7], [1, 0, 0])
+    return QueryContext(model.anomaly_score(), model.labels_ != aad.UNLABELLED, model=model, extras={"X": X})
+
+
+@pytest.mark.parametrize("strategy", aad.strategy_names())
+@pytest.mark.parametrize("k", [1, 5])
+def test_every_strategy_returns_distinct_unlabelled_rows(context, strategy, k):
+    rows = select_queries(context, k, strategy=strategy, random_state=3)
+    assert len(rows) == k
+    assert len(set(rows.tolist())) == k
+    assert not context.labelled[rows].any()
+    again = select_queries(context, k, strategy=strategy, random_state=3)
+    np.testing.assert_array_equal(rows, again)
+
+
+@pytest.mark.parametrize("strategy", aad.strategy_names())
+def test_every_strategy_stops_at_the_unlabelled_rows(strategy, context):
+    labelled = np.ones_like(context.labelled)
+    labelled[[10, 20]] = False
+    small = QueryContext(context.scores, labelled, model=context.model, extras=context.extras)
+    assert sorted(select_queries(small, 5, strategy=strategy, random_state=0).tolist()) == [10, 20]
+
+
+def test_top_is_the_highest_scores_in_order(context):
+    rows = select_queries(context, 4)
+    free = np.flatnonzero(~context.labelled)
+    expected = free[np.argsort(-context.scores[free], kind="stable")][:4]
+    np.testing.assert_array_equal(rows, expected)
+
+
+def test_ties_go_to_the_lower_row_number():
+    scores = np.array([1.0, 3.0, 3.0, 3.0, 0.0])
+    assert top_unlabelled(scores, np.array([False, False, True, False, False]), 2).tolist() == [1, 3]
+
+
+def test_unknown_strategy_lists_the_choices(context):
+    with pytest.raises(aad.UnknownStrategyError, match=r"unknown query strategy 'best'; choose one of .*top"):
+        select_queries(context, 1, strategy="best")

@@ -1,0 +1,87 @@
+"""Simulated discovery: feedback finds more anomalies than the ranking alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import aad
+
+
+def test_same_seed_same_curve(toy2):
+    a = aad.simulate(toy2, budget=30, reruns=2, seed=5)
+    b = aad.simulate(toy2, budget=30, reruns=2, seed=5)
+    for run_a, run_b in zip(a.runs, b.runs, strict=True):
+        np.testing.assert_array_equal(run_a.queried, run_b.queried)
+    c = aad.simulate(toy2, budget=30, reruns=1, seed=6)
+    assert not np.array_equal(a.runs[0].queried, c.runs[0].queried)
+
+
+def test_no_feedback_baseline_is_the_isolation_forest_ranking(toy2):
+    result = aad.simulate(toy2, budget=60, reruns=3)
+    for run in result.runs:
+        np.testing.assert_array_equal(run.baseline_found, run.iforest_found)
+
+
+@pytest.mark.parametrize(("name", "budget", "margin"), [("toy2", 35, 5.0), ("ann_thyroid_1v3", 50, 15.0)])
+def test_feedback_beats_the_no_feedback_baseline(name, budget, margin):
+    result = aad.simulate(aad.load_dataset(name), budget=budget, reruns=3)
+    assert result.mean_found[-1] >= result.baseline_mean_found[-1] + margin
+
+
+def test_batches_spend_the_budget_exactly(toy2):
+    result = aad.simulate(toy2, budget=10, reruns=1, batch_size=4)
+    run = result.runs[0]
+    assert len(run.queried) == 10 == len(set(run.queried.tolist()))
+    assert run.found[-1] == toy2.y[run.queried].sum()
+
+
+def test_json_summary_has_the_documented_keys(toy2):
+    summary = aad.simulate(toy2, budget=5, reruns=2).to_dict()
+    assert {
+        "dataset",
+        "n_rows",
+        "n_anomalies",
+        "budget",
+        "strategy",
+        "batch_size",
+        "runs",
+        "mean_found",
+        "std_found",
+        "baseline_mean_found",
+        "seconds_per_label_median",
+    } <= set(summary)
+    assert {"seed", "found", "baseline_found", "iforest_found"} <= set(summary["runs"][0])
+    assert [r["seed"] for r in summary["runs"]] == [0, 1]
+    assert len(summary["mean_found"]) == 5
+
+
+def test_class_file_counts_distinct_classes(toy2):
+    classes = aad.load_classes("toy2")
+    summary = aad.simulate(toy2, budget=40, reruns=2, batch_size=4, classes=classes).to_dict()
+    curve = summary["classes_found"]
+    assert len(curve) == 40
+    assert curve == sorted(curve)
+    assert curve[-1] <= 2
+    assert 0 < summary["mean_classes_per_batch"] <= 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"budget": 0}, "the budget must be between 1 and the 485 rows; got 0"),
+        ({"budget": 486}, "the budget must be between 1 and the 485 rows; got 486"),
+        ({"reruns": 0}, "reruns must be at least 1"),
+        ({"batch_size": 0}, "the batch size must be at least 1"),
+        ({"classes": np.array(["a", "b"])}, "the class file has 2 rows but toy2 has 485"),
+    ],
+)
+def test_bad_simulation_settings(toy2, kwargs, message):
+    with pytest.raises(aad.DataError, match=message):
+        aad.simulate(toy2, **kwargs)
+
+
+def test_simulation_needs_ground_truth(toy2):
+    unlabelled = aad.dataset_from_frame(toy2.frame(), name="toy2")
+    with pytest.raises(aad.DataError, match="has no ground-truth column"):
+        aad.simulate(unlabelled)
