@@ -37,6 +37,8 @@ class ActiveLearner:
     ----------
     model : AADForest
         A fitted model; the learner changes its labels.
+    X : ndarray of shape (n_samples, n_features), optional
+        The training features, for strategies that measure distances.
     strategy : str, default="top"
         Query strategy (see :func:`aad.query.strategy_names`).
     batch_size : int, default=1
@@ -47,7 +49,7 @@ class ActiveLearner:
     Examples
     --------
     >>> X = np.vstack([np.random.default_rng(0).normal(size=(100, 2)), [[8, 8]]])
-    >>> learner = ActiveLearner(AADForest(random_state=0).fit(X))
+    >>> learner = ActiveLearner(AADForest(random_state=0).fit(X), X)
     >>> row = int(learner.next_queries()[0]); row
     100
     >>> _ = learner.label(row, "anomaly")
@@ -58,6 +60,7 @@ class ActiveLearner:
     def __init__(
         self,
         model: AADForest,
+        X: np.ndarray | None = None,
         *,
         strategy: str = "top",
         batch_size: int = 1,
@@ -65,6 +68,7 @@ class ActiveLearner:
     ) -> None:
         model._check_fitted()
         self.model = model
+        self.X = X
         self.strategy = strategy
         self.batch_size = batch_size
         self.random_state = random_state
@@ -92,7 +96,7 @@ class ActiveLearner:
     def next_queries(self, k: int | None = None, *, strategy: str | None = None) -> np.ndarray:
         """The next batch of unlabelled rows to show, per the query strategy."""
         context = QueryContext(
-            scores=self.scores(), labelled=self.model.labels_ != UNLABELLED, model=self.model
+            scores=self.scores(), labelled=self.model.labels_ != UNLABELLED, model=self.model, X=self.X
         )
         seed = None if self.random_state is None else [self.random_state, len(self._log)]
         return select_queries(

@@ -37,13 +37,16 @@ class QueryContext:
         Rows that already have a label (never queried again).
     model : object, optional
         The fitted model, for strategies that use the trees (diverse batches).
+    X : ndarray of shape (n_samples, n_features), optional
+        The features, for strategies that measure distances.
     extras : dict
-        Strategy-specific inputs (for example the standardised features).
+        Other strategy-specific inputs.
     """
 
     scores: np.ndarray
     labelled: np.ndarray
     model: Any = None
+    X: np.ndarray | None = None
     extras: dict = field(default_factory=dict)
 
 

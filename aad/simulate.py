@@ -215,7 +215,7 @@ def simulate_run(
     tick = time.perf_counter()
     while len(queried) < budget:
         k = min(batch_size, budget - len(queried))
-        context = QueryContext(scores=scores, labelled=model.labels_ != UNLABELLED, model=model)
+        context = QueryContext(scores=scores, labelled=model.labels_ != UNLABELLED, model=model, X=X)
         batch = select_queries(context, k, strategy=strategy, random_state=[seed, len(queried)])
         model.set_labels(batch, y[batch].astype(int).tolist())
         scores = model.anomaly_score()

@@ -6,8 +6,10 @@ never a traceback. Long work shows a progress bar on stderr.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -176,8 +178,16 @@ def _print_summary(result: aad.SimulationResult) -> None:
     _out.print(f"median time per label: {result.seconds_per_label_median * 1000:.2f} ms")
 
 
+def _register_commands() -> None:
+    from app import commands
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
+        importlib.import_module(f"app.commands.{module}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``aad`` console script; returns the exit status."""
+    _register_commands()
     command = typer.main.get_command(cli)
     try:
         result = command.main(args=argv, prog_name="aad", standalone_mode=False)

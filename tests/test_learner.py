@@ -11,7 +11,7 @@ import aad
 @pytest.fixture
 def learner(clustered) -> aad.ActiveLearner:
     X, _ = clustered
-    return aad.ActiveLearner(aad.AADForest(n_estimators=40, random_state=1).fit(X), batch_size=3)
+    return aad.ActiveLearner(aad.AADForest(n_estimators=40, random_state=1).fit(X), X, batch_size=3)
 
 
 def test_the_first_query_is_the_top_ranked_row(learner):

@@ -14,7 +14,7 @@ def context(clustered) -> QueryContext:
     X, _y = clustered
     model = aad.AADForest(n_estimators=30, random_state=0).fit(X)
     model.set_labels([400, 3, 7], [1, 0, 0])
-    return QueryContext(model.anomaly_score(), model.labels_ != aad.UNLABELLED, model=model, extras={"X": X})
+    return QueryContext(model.anomaly_score(), model.labels_ != aad.UNLABELLED, model=model, X=X)
 
 
 @pytest.mark.parametrize("strategy", aad.strategy_names())
@@ -32,7 +32,7 @@ def test_every_strategy_returns_distinct_unlabelled_rows(context, strategy, k):
 def test_every_strategy_stops_at_the_unlabelled_rows(strategy, context):
     labelled = np.ones_like(context.labelled)
     labelled[[10, 20]] = False
-    small = QueryContext(context.scores, labelled, model=context.model, extras=context.extras)
+    small = QueryContext(context.scores, labelled, model=context.model, X=context.X)
     assert sorted(select_queries(small, 5, strategy=strategy, random_state=0).tolist()) == [10, 20]
 
 
