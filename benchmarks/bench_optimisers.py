@@ -66,7 +66,7 @@ def main() -> None:
     rows = []
     for name in ("ann_thyroid_1v3", "mammography"):
         for labels, problem in problems(name, (10, 50, 100)):
-            results = {m: timed(lambda m=m: hinge.solve(problem, method=m)) for m in METHODS}
+            results = {m: timed(lambda m=m, p=problem: hinge.solve(p, method=m)) for m in METHODS}
             losses = {m: hinge.objective(problem, v)[0] for m, (_, v) in results.items()}
             best = min(losses.values())
             for m in METHODS:

@@ -87,7 +87,8 @@ def table(rows: list[dict]) -> str:
     ours = [by[(n, b, "linear")]["mean"] for (n, b) in PUBLISHED if (n, b, "linear") in by]
     best = [max(PUBLISHED[(n, b)]) for (n, b) in PUBLISHED if (n, b, "linear") in by]
     lines.append(
-        f"\nTotal over these settings: aad {sum(ours):.1f}, the better published figure per row {sum(best):.1f}."
+        f"\nTotal over these settings: aad {sum(ours):.1f}, "
+        f"the better published figure per row {sum(best):.1f}."
     )
     return "\n".join(lines)
 
