@@ -15,6 +15,7 @@ and an inverted index from leaves to rows. A label costs one pass over the rows 
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 import numpy as np
@@ -64,6 +65,8 @@ class AADForest:
     labels_ : ndarray of int8, shape (n_samples,)
         1 anomaly, 0 nominal, -1 unlabelled.
     n_features_in_ : int
+    fit_seconds_ : dict
+        Wall time of the fit: ``grow`` (the trees) and ``index`` (leaf indices, scores).
 
     Examples
     --------
@@ -131,6 +134,7 @@ class AADForest:
         """
         validate_params(type(self).__name__, self._parameter_constraints, self.get_params())
         X = validate_matrix(X)
+        start = time.perf_counter()
         self.forest_: LeafForest = fit_forest(
             X,
             n_estimators=self.n_estimators,
@@ -139,15 +143,17 @@ class AADForest:
             n_jobs=self.n_jobs,
         )
         self.n_features_in_ = X.shape[1]
+        grown = time.perf_counter()
         self.leaf_index_ = self.forest_.apply(X, n_jobs=self.n_jobs)
         self.labels_ = np.full(X.shape[0], UNLABELLED, dtype=np.int8)
         self._base = -self.forest_.gather(self.forest_.path_length, self.leaf_index_) / self.n_estimators
         self._info_q = np.rint(self.forest_.information * _QUANTUM).astype(np.int64)
         self._counts = np.zeros((2, self.forest_.n_leaves), dtype=np.int64)
         self._shared = np.zeros((2, X.shape[0]), dtype=np.int64)
-        self._inverted: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self._inverted = [_invert(index) for index in self.leaf_index_]
         self._hinge_values: np.ndarray | None = None
         self._scores: np.ndarray | None = None
+        self.fit_seconds_ = {"grow": grown - start, "index": time.perf_counter() - grown}
         if labels is not None:
             self._seed_labels(labels)
         return self
@@ -224,8 +230,6 @@ class AADForest:
             shared[rows] += sign * self._info_q[leaves[t]]
 
     def _rows_in_leaves(self, row: int):
-        if self._inverted is None:
-            self._inverted = [_invert(idx) for idx in self.leaf_index_]
         for t, (order, starts) in enumerate(self._inverted):
             k = self.leaf_index_[t, row]
             yield order[starts[k] : starts[k + 1]]
@@ -284,8 +288,10 @@ class AADForest:
         if n_labels == 0 or self.eta == 0:
             return self._base.copy()
         scale = self.eta * n_labels / (self.n_estimators * _QUANTUM)
-        pull = self._shared[ANOMALY] / max(n_anomalies, 1) - self._shared[NOMINAL] / max(n_nominals, 1)
-        return self._base + scale * pull
+        raw = np.multiply(self._shared[ANOMALY], scale / max(n_anomalies, 1), dtype=np.float64)
+        raw -= np.multiply(self._shared[NOMINAL], scale / max(n_nominals, 1), dtype=np.float64)
+        raw += self._base
+        return raw
 
     def anomaly_score(self, X=None) -> np.ndarray:
         """Anomaly score of every row: higher means more anomalous.

@@ -124,6 +124,10 @@ def top_unlabelled(scores: np.ndarray, labelled: np.ndarray, k: int) -> np.ndarr
     >>> top_unlabelled(np.array([3.0, 5.0, 5.0, 1.0]), np.zeros(4, bool), 2).tolist()
     [1, 2]
     """
+    if k == 1:  # the common case, in one pass: argmax returns the first (lowest) row of a tie
+        masked = np.where(labelled, -np.inf, scores)
+        best = int(np.argmax(masked))
+        return np.array([best] if not labelled[best] else [], dtype=np.int64)
     free = np.flatnonzero(~labelled)
     k = min(k, len(free))
     if k == 0:

@@ -10,7 +10,6 @@ import importlib
 import json
 import os
 import pkgutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -114,31 +113,52 @@ def app_command(
     data: Annotated[str | None, typer.Argument(help="Dataset name or file to open.")] = None,
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8501,
     host: Annotated[str, typer.Option(help="Address to bind (default: this machine only).")] = "127.0.0.1",
-    db: Annotated[Path | None, typer.Option(help="SQLite file for sessions and labels.")] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(help="SQLite file for sessions and labels (default: $AAD_DB or ~/.local/share/aad)."),
+    ] = None,
 ) -> None:
-    """Start the labelling workbench in the browser (Streamlit)."""
+    """Start the labelling workbench in the browser (Streamlit).
+
+    With DATA, it opens on the Label page with a new session on that data. The server runs
+    in this process, so stopping this process stops the server.
+    """
     if data is not None:
         aad.load_dataset(data)  # fail fast, here, with the engine's message
-    entry = Path(__file__).with_name("streamlit_app.py")
-    env = dict(os.environ)
-    if data is not None:
-        env["AAD_DATA"] = data
+        os.environ["AAD_DATA"] = str(Path(data).resolve()) if Path(data).is_file() else data
     if db is not None:
-        env["AAD_DB"] = str(db)
-    command = [
-        sys.executable,
-        "-m",
+        os.environ["AAD_DB"] = str(db.expanduser().resolve())
+    _err.print(f"aad workbench on http://{host}:{port} (sessions in {aad.default_db_path()})")
+    from streamlit.web import cli as streamlit_cli
+
+    sys.argv = [
         "streamlit",
         "run",
-        str(entry),
+        str(Path(__file__).with_name("streamlit_app.py")),
+        *_streamlit_flags(port, host),
+    ]
+    try:
+        streamlit_cli.main()
+    except SystemExit as done:
+        raise typer.Exit(done.code if isinstance(done.code, int) else 0) from None
+
+
+#: Upload limit of the workbench in MB (the same as ``app.state.MAX_UPLOAD_MB``).
+MAX_UPLOAD_MB = 200
+
+
+def _streamlit_flags(port: int, host: str) -> list[str]:
+    return [
         f"--server.port={port}",
         f"--server.address={host}",
         "--server.headless=true",
-        "--browser.gatherUsageStats=false",
+        "--server.fileWatcherType=none",
+        f"--server.maxUploadSize={MAX_UPLOAD_MB}",
         "--server.enableXsrfProtection=true",
+        "--browser.gatherUsageStats=false",
+        "--runner.enforceSerializableSessionState=true",
+        "--client.toolbarMode=minimal",
     ]
-    _err.print(f"aad workbench on http://{host}:{port}")
-    raise typer.Exit(subprocess.call(command, env=env))
 
 
 def _progress() -> Progress:
@@ -209,5 +229,7 @@ def _fail(message: str) -> int:
     return 2
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+if __name__ == "__main__":  # pragma: no cover - `python -m app.cli`: use the importable module
+    from app.cli import main as _main
+
+    sys.exit(_main())
