@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -126,7 +127,9 @@ def load_dataset(
     source: str | os.PathLike,
     *,
     label_column: str | None = AUTO,
+    features: Sequence[str] | None = None,
     max_bytes: int | None = None,
+    max_features: int | None = None,
 ) -> Dataset:
     """Load a shipped dataset by name, or a CSV or Parquet file by path, and validate it.
 
@@ -138,8 +141,13 @@ def load_dataset(
         The ground-truth column (values anomaly/nominal, 1/0 or true/false). ``"auto"``
         uses a column named ``label``, ``ground.truth``, ``ground_truth`` or
         ``is_anomaly`` if there is one; ``None`` means the table has no labels.
+    features : sequence of str, optional
+        The feature columns to use, in this order; all other columns but the label
+        column by default.
     max_bytes : int, optional
-        Refuse files larger than this.
+        Refuse larger files (default: ``$AAD_MAX_FILE_MB`` megabytes, else 4096 MB).
+    max_features : int, optional
+        Refuse tables with more feature columns (default: ``$AAD_MAX_FEATURES``, else 1000).
 
     Returns
     -------
@@ -157,8 +165,16 @@ def load_dataset(
     ((485, 2), ('x', 'y'), 35)
     """
     path, name, origin = _resolve(source)
-    frame = _read_table(path, max_bytes=max_bytes)
-    return dataset_from_frame(frame, name=name, label_column=label_column, source=origin)
+    limit = max_bytes if max_bytes is not None else _env_int("AAD_MAX_FILE_MB", 4096) * 1_000_000
+    frame = _read_table(path, max_bytes=limit)
+    return dataset_from_frame(
+        frame,
+        name=name,
+        label_column=label_column,
+        source=origin,
+        features=features,
+        max_features=max_features,
+    )
 
 
 def dataset_from_frame(
@@ -167,6 +183,8 @@ def dataset_from_frame(
     name: str = "table",
     label_column: str | None = AUTO,
     source: str = "frame",
+    features: Sequence[str] | None = None,
+    max_features: int | None = None,
 ) -> Dataset:
     """Validate an in-memory table the same way :func:`load_dataset` validates a file.
 
@@ -184,12 +202,8 @@ def dataset_from_frame(
     frame = frame.rename(columns=str)
     label_name = _pick_label_column(frame, label_column)
     y = None if label_name is None else parse_labels(frame[label_name], column=label_name)
-    features = frame.drop(columns=[label_name]) if label_name is not None else frame
-    if features.shape[1] == 0:
-        raise DataError(
-            f"the table has no feature columns besides the label column {label_name!r}; "
-            "add at least one numeric column"
-        )
+    features = _feature_frame(frame, label_name, features)
+    _check_width(features.shape[1], max_features)
     X, notes = _numeric_matrix(features)
     if y is not None and y.all():
         notes.append(
@@ -377,11 +391,25 @@ def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
         raise DataError(f"{path.name} has a malformed header line ({err}); fix the first line") from err
     _check_unique_columns(header)
     try:
-        return pd.read_csv(io.StringIO(text), sep=delimiter, low_memory=False)
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, low_memory=False)
     except pd.errors.EmptyDataError as err:
         raise DataError(f"{path.name} has no columns; expected a header line") from err
     except pd.errors.ParserError as err:
         raise DataError(f"{path.name} is not a well-formed CSV: {_parser_hint(err)}") from err
+    _check_delimiter(path, frame, first_line)
+    return frame
+
+
+def _check_delimiter(path: Path, frame: pd.DataFrame, header: str) -> None:
+    """One column whose name holds an unusual separator: the file uses another delimiter."""
+    if frame.shape[1] != 1:
+        return
+    for sep in (":", " ", "/", "~", "^", "#"):
+        if header.count(sep) >= 1 and len(header.split(sep)) > 1 and all(header.split(sep)):
+            raise DataError(
+                f"{path.name} has a single column {header[:40]!r}: it seems to use {sep!r} as its "
+                "delimiter; save it with commas (aad reads , ; tab and | delimited files)"
+            )
 
 
 def _decode(path: Path) -> str:
@@ -458,6 +486,47 @@ def _pick_label_column(frame: pd.DataFrame, label_column: str | None) -> str | N
         if col.strip().lower() in _AUTO_LABEL_NAMES:
             return col
     return None
+
+
+def _feature_frame(frame: pd.DataFrame, label_name: str | None, features) -> pd.DataFrame:
+    if features is None:
+        chosen = frame.drop(columns=[label_name]) if label_name is not None else frame
+    else:
+        missing = [f for f in features if f not in frame.columns]
+        if missing:
+            raise DataError(
+                f"there is no column {missing[0]!r} to use as a feature; the columns are "
+                f"{', '.join(frame.columns)}"
+            )
+        if label_name in features:
+            raise DataError(f"column {label_name!r} cannot be both the label column and a feature")
+        _check_unique_columns(list(features))
+        chosen = frame[list(features)]
+    if chosen.shape[1] == 0:
+        raise DataError(
+            f"the table has no feature columns besides the label column {label_name!r}; "
+            "add at least one numeric column"
+        )
+    return chosen
+
+
+def _check_width(n_features: int, max_features: int | None) -> None:
+    limit = max_features if max_features is not None else _env_int("AAD_MAX_FEATURES", 1000)
+    if n_features > limit:
+        raise DataError(
+            f"the table has {n_features} feature columns, more than the limit of {limit}; keep the "
+            "columns that matter (--features a,b,c) or raise the limit with AAD_MAX_FEATURES"
+        )
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError as err:
+        raise DataError(f"the environment variable {name} must be a whole number; got {value!r}") from err
 
 
 def _numeric_matrix(features: pd.DataFrame) -> tuple[np.ndarray, list[str]]:

@@ -257,6 +257,11 @@ def _check_simulation(dataset: Dataset, budget: int, reruns: int, batch_size: in
         )
     if not dataset.y.any():
         raise DataError(f"the ground truth of {dataset.name} has no anomaly: there is nothing to find")
+    if dataset.y.all():
+        raise DataError(
+            f"every row of {dataset.name} is labelled anomaly in the ground truth, so there is "
+            "nothing to discover; check the label column (anomaly/nominal, 1/0, true/false)"
+        )
     if budget < 1 or budget > dataset.n_rows:
         raise DataError(f"the budget must be between 1 and the {dataset.n_rows} rows; got {budget}")
     if reruns < 1:

@@ -31,6 +31,10 @@ cli = typer.Typer(
 _out = Console()
 _err = Console(stderr=True)
 
+Features = Annotated[
+    str | None,
+    typer.Option("--features", help="Comma-separated feature columns to use (default: all but the label)."),
+]
 LabelCol = Annotated[
     str,
     typer.Option(
@@ -45,10 +49,15 @@ def _label_column(value: str) -> str | None:
     return None if value.lower() == "none" else value
 
 
+def _features(value: str | None) -> list[str] | None:
+    return None if value is None else [name.strip() for name in value.split(",") if name.strip()]
+
+
 @cli.command()
 def simulate(
     data: Annotated[str, typer.Argument(help="A shipped dataset's name or a CSV/Parquet file.")],
     label_col: LabelCol = "auto",
+    features: Features = None,
     budget: Annotated[int, typer.Option(min=1, help="Labels per run.")] = 100,
     reruns: Annotated[int, typer.Option(min=1, help="Runs, with seeds SEED .. SEED+RERUNS-1.")] = 10,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the first run.")] = 0,
@@ -69,7 +78,7 @@ def simulate(
         raise aad.UnknownStrategyError(
             f"unknown query strategy {strategy!r}; choose one of {', '.join(aad.strategy_names())}"
         )
-    dataset = aad.load_dataset(data, label_column=_label_column(label_col))
+    dataset = aad.load_dataset(data, label_column=_label_column(label_col), features=_features(features))
     _print_notes(dataset)
     classes = None if class_file is None else aad.load_classes(class_file)
     params = {"loss": loss, "eta": eta, "n_estimators": trees, "max_samples": max_samples}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from bad_inputs import BAD_INPUTS
 
 from app.cli import main
 
@@ -71,3 +73,32 @@ def test_bad_usage_is_one_line_and_status_2(capsys, argv, message):
 def test_datasets_lists_the_shipped_data(capsys):
     assert main(["datasets"]) == 0
     assert "ann_thyroid_1v3" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=[b.name for b in BAD_INPUTS])
+def test_every_bad_file_is_one_line_and_status_2(tmp_path, monkeypatch, capsys, bad):
+    for key, value in bad.env:
+        monkeypatch.setenv(key, value)
+    path = bad.write(tmp_path)
+    status = main(["simulate", str(path), "--budget", "2", "--reruns", "1"])
+    err = capsys.readouterr().err
+    assert re.search(bad.message, err), err
+    if bad.repairable:  # repaired, said, and then refused for want of ground truth
+        assert err.startswith("note: ")
+    else:
+        assert status == 2
+        assert err.count("\n") == 1
+        assert err.startswith("aad: error: ")
+
+
+def test_every_row_labelled_anomaly_cannot_be_simulated(tmp_path, capsys):
+    path = tmp_path / "all.csv"
+    path.write_text("a,label\n1,anomaly\n2,anomaly\n3,anomaly\n")
+    assert main(["simulate", str(path), "--budget", "2", "--reruns", "1"]) == 2
+    assert "every row of all is labelled anomaly" in capsys.readouterr().err
+
+
+def test_features_option_selects_columns(capsys):
+    assert main(["simulate", "toy2", "--features", "y", "--budget", "3", "--reruns", "1"]) == 0
+    assert main(["simulate", "toy2", "--features", "x,zz", "--budget", "3"]) == 2
+    assert "there is no column 'zz' to use as a feature" in capsys.readouterr().err

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
+from bad_inputs import BAD_INPUTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -88,33 +91,46 @@ def test_fingerprint_depends_on_values():
     assert a.fingerprint == aad.dataset_from_frame(pd.DataFrame({"x": [1.0, 2.0]})).fingerprint
 
 
-BAD_FILES = [
-    ("empty", b"", "is empty"),
-    ("header only", b"a,b\n", "header but no rows"),
-    ("one row", b"a,b\n1,2\n", "has 1 row; at least two rows"),
-    (
-        "non-numeric",
-        b"a,city\n1,Rome\n2,Paris\n",
-        r"column 'city' is not numeric: row 0 \(file line 2\) holds 'Rome'",
-    ),
-    ("mixed types", b"a,b\n1,2\n3,x\n5,6\n", r"column 'b' is not numeric: row 1 \(file line 3\) holds 'x'"),
-    ("infinite", b"a,b\n1,2\n3,inf\n", r"column 'b' holds inf at row 1"),
-    ("all constant", b"a,b\n1,2\n1,2\n1,2\n", "every feature column is constant"),
-    ("empty column", b"a,b\n1,\n2,\n", "column 'b' is empty"),
-    ("duplicate names", b"a,b,a\n1,2,3\n4,5,6\n", r"column name 'a' appears twice \(columns 1 and 3\)"),
-    ("ragged", b"a,b\n1,2\n3,4,5\n6,7\n", "line 3 has 3 fields but the header has 2"),
-    ("binary", bytes(range(256)) * 4, "does not look like a CSV file"),
-    ("latin-1", "a,b\n1,2\ncaf\u00e9,3\n".encode("latin-1"), "is not UTF-8 text"),
-    ("unknown label", b"a,label\n1,anomaly\n2,maybe\n", r"label column 'label' holds 'maybe' at row 1"),
-    ("empty label", b"a,label\n1,anomaly\n2,\n", r"label column 'label' holds an empty cell at row 1"),
-    ("only label", b"label\nanomaly\nnominal\n", "no feature columns"),
-]
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=[b.name for b in BAD_INPUTS])
+def test_bad_files_get_a_clear_message(tmp_path, monkeypatch, bad):
+    for key, value in bad.env:
+        monkeypatch.setenv(key, value)
+    path = bad.write(tmp_path)
+    if bad.repairable:
+        assert any(re.search(bad.message, note) for note in aad.load_dataset(path).notes)
+    else:
+        with pytest.raises(aad.DataError, match=bad.message):
+            aad.load_dataset(path)
 
 
-@pytest.mark.parametrize(("case", "content", "message"), BAD_FILES, ids=[c[0] for c in BAD_FILES])
-def test_bad_files_get_a_clear_message(tmp_path, case, content, message):
-    with pytest.raises(aad.DataError, match=message):
-        aad.load_dataset(write(tmp_path, content))
+def test_empty_label_cell(tmp_path):
+    with pytest.raises(aad.DataError, match=r"label column 'label' holds an empty cell at row 1"):
+        aad.load_dataset(write(tmp_path, b"a,label\n1,anomaly\n2,\n"))
+
+
+def test_table_of_only_a_label_column(tmp_path):
+    with pytest.raises(aad.DataError, match="no feature columns"):
+        aad.load_dataset(write(tmp_path, b"label\nanomaly\nnominal\n"))
+
+
+def test_feature_selection(tmp_path):
+    path = write(tmp_path, b"a,b,c,label\n1,2,x,0\n3,4,y,1\n")
+    ds = aad.load_dataset(path, features=["b", "a"])
+    assert ds.feature_names == ("b", "a")
+    assert ds.X[0].tolist() == [2.0, 1.0]
+    with pytest.raises(aad.DataError, match="there is no column 'z' to use as a feature"):
+        aad.load_dataset(path, features=["z"])
+    with pytest.raises(aad.DataError, match="cannot be both the label column and a feature"):
+        aad.load_dataset(path, features=["a", "label"])
+
+
+def test_width_limit_is_configurable(tmp_path, monkeypatch):
+    path = write(tmp_path, b"a,b,c\n1,2,3\n4,5,6\n")
+    with pytest.raises(aad.DataError, match="3 feature columns, more than the limit of 2"):
+        aad.load_dataset(path, max_features=2)
+    monkeypatch.setenv("AAD_MAX_FEATURES", "2")
+    with pytest.raises(aad.DataError, match="limit of 2"):
+        aad.load_dataset(path)
 
 
 def test_parquet_that_is_really_csv(tmp_path):

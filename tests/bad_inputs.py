@@ -1,0 +1,97 @@
+"""A corpus of bad input files and the message each must produce.
+
+Shared by the loader tests, the command-line tests and the app tests: every file here
+must give a clear one-line error (what is wrong, where, how to fix it), or, for the
+repairable ones, load with a note saying what was repaired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BadInput:
+    name: str
+    filename: str
+    content: bytes
+    message: str  # a regular expression the error (or the note) must match
+    repairable: bool = False
+    env: tuple[tuple[str, str], ...] = ()
+
+    def write(self, folder: Path) -> Path:
+        path = folder / self.filename
+        path.write_bytes(self.content)
+        return path
+
+
+def _wide(n_columns: int) -> bytes:
+    header = ",".join(f"c{i}" for i in range(n_columns))
+    rows = "\n".join(",".join(str((i * j) % 7) for j in range(n_columns)) for i in range(3))
+    return f"{header}\n{rows}\n".encode()
+
+
+BAD_INPUTS = [
+    BadInput("empty file", "empty.csv", b"", "is empty"),
+    BadInput("header only", "header.csv", b"a,b\n", "header but no rows"),
+    BadInput("one row", "one_row.csv", b"a,b\n1,2\n", "has 1 row; at least two rows"),
+    BadInput(
+        "non-numeric column",
+        "text.csv",
+        b"a,city\n1,Rome\n2,Paris\n",
+        r"column 'city' is not numeric: row 0 \(file line 2\) holds 'Rome'",
+    ),
+    BadInput(
+        "mixed types",
+        "mixed.csv",
+        b"a,b\n1,2\n3,x\n5,6\n",
+        r"column 'b' is not numeric: row 1 \(file line 3\)",
+    ),
+    BadInput("infinite value", "inf.csv", b"a,b\n1,2\n3,inf\n4,5\n", r"column 'b' holds inf at row 1"),
+    BadInput(
+        "missing values",
+        "nan.csv",
+        b"a,b\n1,2\n,5\n4,\n7,8\n",
+        "column 'a': 1 missing value filled with the column median",
+        repairable=True,
+    ),
+    BadInput(
+        "constant column", "constant.csv", b"a,b\n1,5\n2,5\n3,5\n", "column 'b' is constant", repairable=True
+    ),
+    BadInput(
+        "all columns constant",
+        "all_constant.csv",
+        b"a,b\n1,2\n1,2\n1,2\n",
+        "every feature column is constant",
+    ),
+    BadInput(
+        "duplicate column names",
+        "dup.csv",
+        b"a,b,a\n1,2,3\n4,5,6\n",
+        r"column name 'a' appears twice \(columns 1 and 3\)",
+    ),
+    BadInput(
+        "thousands of columns", "wide.csv", _wide(3000), "3000 feature columns, more than the limit of 1000"
+    ),
+    BadInput("wrong delimiter", "colon.csv", b"a:b:c\n1:2:3\n4:5:6\n", "seems to use ':' as its delimiter"),
+    BadInput(
+        "ragged rows", "ragged.csv", b"a,b\n1,2\n3,4,5\n6,7\n", "line 3 has 3 fields but the header has 2"
+    ),
+    BadInput("binary garbage", "garbage.csv", bytes(range(256)) * 8, "does not look like a CSV file"),
+    BadInput("not UTF-8", "latin1.csv", "a,b\n1,2\ncaf\u00e9,3\n".encode("latin-1"), "is not UTF-8 text"),
+    BadInput(
+        "unknown label value",
+        "label.csv",
+        b"a,label\n1,anomaly\n2,maybe\n3,nominal\n",
+        r"label column 'label' holds 'maybe' at row 1",
+    ),
+    BadInput("parquet that is really CSV", "fake.parquet", b"a,b\n1,2\n3,4\n", r"is not a Parquet file"),
+    BadInput(
+        "over the size limit",
+        "big.csv",
+        b"a,b\n" + b"1,2\n" * 400_000,
+        "over the limit of 1.0 MB",
+        env=(("AAD_MAX_FILE_MB", "1"),),
+    ),
+]
