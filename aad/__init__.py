@@ -6,7 +6,9 @@ query is more likely to be a true anomaly. This package is the engine; it has no
 interface (see ``app/`` for the command line and the Streamlit workbench).
 """
 
+from . import diverse as _diverse  # noqa: F401  (registers the top-random, bal-d and bal-e strategies)
 from .data import AUTO, Dataset, dataset_from_frame, list_datasets, load_classes, load_dataset
+from .describe import DescribedRule, Description, describe_anomalies, describe_rows, solve_cover
 from .errors import (
     AADError,
     DataError,
@@ -15,12 +17,17 @@ from .errors import (
     NotFittedError,
     UnknownStrategyError,
 )
+from .export import export_rules, read_rules
 from .forest import LeafForest, NodeTable, average_path_length, fit_forest
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_name, to_label
 from .learner import ActiveLearner, LabelEvent
 from .model import AADForest
 from .query import QueryContext, register_strategy, select_queries, strategy_names
+from .regions import RowExplanation, explain_row
+from .rules import Predicate, Rule
+from .session import Session, fit_model, load_data, select_columns
 from .simulate import SimulationResult, SimulationRun, simulate, simulate_run
+from .store import SessionNotFoundError, SessionRecord, SessionSummary, Store, default_db_path, labels_csv
 from .weights import leaf_values, linear_update
 
 __version__ = "0.1.0"
@@ -35,30 +42,51 @@ __all__ = [
     "ActiveLearner",
     "DataError",
     "Dataset",
+    "DescribedRule",
+    "Description",
     "DescriptionError",
     "LabelError",
     "LabelEvent",
     "LeafForest",
     "NodeTable",
     "NotFittedError",
+    "Predicate",
     "QueryContext",
+    "RowExplanation",
+    "Rule",
+    "Session",
+    "SessionNotFoundError",
+    "SessionRecord",
+    "SessionSummary",
     "SimulationResult",
     "SimulationRun",
+    "Store",
     "UnknownStrategyError",
     "__version__",
     "average_path_length",
     "dataset_from_frame",
+    "default_db_path",
+    "describe_anomalies",
+    "describe_rows",
+    "explain_row",
+    "export_rules",
     "fit_forest",
+    "fit_model",
     "label_name",
+    "labels_csv",
     "leaf_values",
     "linear_update",
     "list_datasets",
     "load_classes",
+    "load_data",
     "load_dataset",
+    "read_rules",
     "register_strategy",
+    "select_columns",
     "select_queries",
     "simulate",
     "simulate_run",
+    "solve_cover",
     "strategy_names",
     "to_label",
 ]

@@ -1,0 +1,392 @@
+"""Compact descriptions: a few rules that cover the labelled anomalies.
+
+Every node of every isolation tree is a box (a *region*). For each row to describe
+(by default the labelled anomalies), the candidates are the regions that contain it: the
+nodes on its path in every tree, from its leaf up to the root. Regions whose precision on
+the labels (labelled anomalies / labelled rows inside) is below ``min_precision`` are
+dropped; the rest are ranked by their learned score, the mean anomaly score of the rows
+inside (the paper's "weight x node score", extended from the leaves the feedback weighs to
+every node), and the ``n_top`` best distinct ones per row are kept. A set-cover integer
+program then picks the cheapest set of candidates that covers every row, where a region
+costs
+
+    1 + length_penalty * length + nominal_penalty * nominals + volume_penalty * volume,
+
+``length`` its number of finite bounds, ``nominals`` the labelled nominals inside and
+``volume`` the fraction of the data's rows inside that are neither described nor labelled
+anomalies (the data's own measure of a box's size: it ignores feature units and does not
+vanish in high dimension). The constant 1 makes the description compact: with the
+defaults, a labelled nominal inside costs as much as one more rule, and so does a region
+holding 5 % of the data beyond its anomalies. A row none of whose regions is precise
+enough keeps its most precise ones, so every row is covered. The program itself is
+:func:`aad.cover.solve_cover`.
+
+With only anomalies labelled, precision on the labels is 1 for every region and only the
+volume keeps regions small: when such anomalies are scattered, the cheapest cover may be
+a few large regions. Labelled nominals (as an AAD session collects them) or a larger
+``volume_penalty`` make the rules tighter.
+
+References
+----------
+Das, Islam, Doppa, Fern, "Active Anomaly Detection via Ensembles: Insights, Algorithms,
+and Interpretability", arXiv:1901.08930 (compact descriptions).
+Liu, Ting, Zhou, "Isolation Forest", ICDM 2008.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from ._validation import Interval, validate_params
+from .cover import run_cover, solve_cover
+from .data import Dataset, validate_matrix
+from .errors import DescriptionError, LabelError
+from .labels import ANOMALY, NOMINAL
+from .regions import RegionStats, region_stats
+from .rules import Rule, default_feature_names
+
+__all__ = [
+    "DEFAULTS",
+    "DescribedRule",
+    "Description",
+    "cover_rows",
+    "describe_anomalies",
+    "describe_rows",
+    "solve_cover",
+]
+
+DEFAULTS = {
+    "time_limit": 1.0,
+    "min_precision": 0.5,
+    "n_top": 10,
+    "length_penalty": 0.1,
+    "nominal_penalty": 1.0,
+    "volume_penalty": 20.0,
+}
+_PARAMS = {
+    "time_limit": [Interval("float", 0, None, "neither")],
+    "min_precision": [Interval("float", 0, 1)],
+    "n_top": [Interval("int", 1, None)],
+    "length_penalty": [Interval("float", 0, None)],
+    "nominal_penalty": [Interval("float", 0, None)],
+    "volume_penalty": [Interval("float", 0, None)],
+}
+
+
+@dataclass(frozen=True)
+class DescribedRule:
+    """A rule with what it covers in the data it was learned on.
+
+    Attributes
+    ----------
+    rule : Rule
+    support : int
+        Rows covered.
+    anomalies, nominals : int
+        Labelled anomalies / labelled nominals covered.
+    precision : float
+        ``anomalies / (anomalies + nominals)``: precision on the labels (NaN with no label inside).
+    """
+
+    rule: Rule
+    support: int
+    anomalies: int
+    nominals: int
+
+    @property
+    def precision(self) -> float:
+        """Precision on the labels."""
+        labelled = self.anomalies + self.nominals
+        return self.anomalies / labelled if labelled else float("nan")
+
+    def mask(self, X: np.ndarray) -> np.ndarray:
+        """The rule's mask (see :meth:`Rule.mask`)."""
+        return self.rule.mask(X)
+
+    def format(self, feature_names: Sequence[str] | None = None) -> str:
+        """The rule's text (see :meth:`Rule.format`)."""
+        return self.rule.format(feature_names)
+
+
+@dataclass(frozen=True, eq=False)
+class Description:
+    """A compact description: rules that together cover the described rows.
+
+    Attributes
+    ----------
+    rules : list of DescribedRule
+        Most anomalies covered first. Empty when there was nothing to describe.
+    feature_names : tuple of str
+    rows : ndarray of int
+        The rows described (the labelled anomalies for :func:`describe_anomalies`).
+    uncovered : ndarray of int
+        Described rows that no candidate region covers (empty unless a value sits exactly
+        on a float32 split threshold).
+    status : str
+        The solver's status (``"optimal"``, ``"user_limit"`` when the time limit stopped it
+        with a feasible cover), or ``"empty"`` when there was nothing to solve.
+    seconds : float
+        Time spent in the integer program.
+    n_candidates : int
+        Candidate regions the program chose from.
+    provenance : dict
+        Dataset fingerprint, rows, forest seed, labels, tau, created time, version.
+    """
+
+    rules: list[DescribedRule]
+    feature_names: tuple[str, ...]
+    rows: np.ndarray
+    uncovered: np.ndarray
+    status: str
+    seconds: float
+    n_candidates: int
+    provenance: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def mask(self, X: np.ndarray) -> np.ndarray:
+        """Rows covered by any rule."""
+        covered = np.zeros(np.asarray(X).shape[0], dtype=bool)
+        for described in self.rules:
+            covered |= described.mask(X)
+        return covered
+
+    def format(self) -> str:
+        """One line per rule with its coverage, for people."""
+        lines = [
+            f"{d.format(self.feature_names)}  [support {d.support}, anomalies {d.anomalies}, "
+            f"nominals {d.nominals}, precision {d.precision:.2f}]"
+            for d in self.rules
+        ]
+        return "\n".join(lines) if lines else "(no labelled anomaly to describe)"
+
+
+def describe_anomalies(model, X, *, labels=None, feature_names: Sequence[str] | None = None, **params):
+    """A compact description of the labelled anomalies: a few rules that cover them all.
+
+    Parameters
+    ----------
+    model : AADForest
+        Fitted on ``X``.
+    X : ndarray of shape (n_samples, n_features) or Dataset
+        The training data of ``model`` (a :class:`~aad.data.Dataset` also gives the names
+        and the fingerprint).
+    labels : array-like of shape (n_samples,), optional
+        1 anomaly / 0 nominal / -1 unlabelled; ``model.labels_`` when omitted.
+    feature_names : sequence of str, optional
+        Column names for printing and exports (default: the dataset's, else ``x0, x1, ...``).
+    **params
+        ``time_limit`` (1.0 s), ``min_precision`` (0.5), ``n_top`` (10), ``length_penalty``
+        (0.1), ``nominal_penalty`` (1.0), ``volume_penalty`` (20.0): see the module notes.
+
+    Returns
+    -------
+    Description
+        With no labelled anomaly, an empty description (no rule, status ``"empty"``).
+
+    Raises
+    ------
+    DescriptionError
+        When the integer program cannot be solved.
+
+    Examples
+    --------
+    >>> from aad import AADForest
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(200, 2)), rng.normal(6, 0.2, size=(5, 2))])
+    >>> labels = np.r_[np.full(200, -1), np.ones(5, int)]
+    >>> model = AADForest(n_estimators=20, random_state=0).fit(X, labels)
+    >>> description = describe_anomalies(model, X, feature_names=["a", "b"])
+    >>> len(description), description.rules[0].anomalies, description.rules[0].precision
+    (1, 5, 1.0)
+    """
+    labels = _labels(model, labels)
+    return describe_rows(
+        model, X, np.flatnonzero(labels == ANOMALY), labels=labels, feature_names=feature_names, **params
+    )
+
+
+def describe_rows(model, X, rows, *, labels=None, feature_names: Sequence[str] | None = None, **params):
+    """A compact description of any rows of the training data.
+
+    The same as :func:`describe_anomalies` (which describes the labelled anomalies), for
+    any set of rows: a selection in the app, or the pool of a diverse query batch. Regions
+    are still judged by the labels (their precision and the nominals inside); the rows to
+    describe do not count towards a region's volume.
+
+    Parameters
+    ----------
+    model, X, labels, feature_names, **params
+        As for :func:`describe_anomalies`.
+    rows : array-like of int
+        Row numbers to cover.
+
+    Returns
+    -------
+    Description
+
+    Examples
+    --------
+    >>> from aad import AADForest
+    >>> rng = np.random.default_rng(1)
+    >>> X = np.vstack([rng.normal(size=(200, 2)), rng.normal(-6, 0.2, size=(4, 2))])
+    >>> model = AADForest(n_estimators=20, random_state=0).fit(X)
+    >>> description = describe_rows(model, X, [200, 201, 202, 203])
+    >>> len(description), bool(description.mask(X)[200:].all())
+    (1, True)
+    """
+    settings = DEFAULTS | params
+    unknown = sorted(set(settings) - set(_PARAMS))
+    if unknown:
+        raise TypeError(f"describe_rows got unknown parameter(s) {unknown}; known: {sorted(_PARAMS)}")
+    validate_params("describe_anomalies", _PARAMS, settings)
+    dataset = X if isinstance(X, Dataset) else None
+    X = _training_matrix(model, X)
+    names = tuple(feature_names or (dataset.feature_names if dataset else default_feature_names(X.shape[1])))
+    labels = _labels(model, labels)
+    rows = np.unique(np.asarray(rows, dtype=np.int64))
+    rules, masks, chosen, status, seconds = cover_rows(model, X, rows, labels, settings)
+    described = sorted((_stats(rules[j], masks[j], labels) for j in chosen), key=_order)
+    return Description(
+        rules=described,
+        feature_names=names,
+        rows=rows,
+        uncovered=rows[~masks[:, rows].any(axis=0)] if len(rules) else rows,
+        status=status,
+        seconds=seconds,
+        n_candidates=len(rules),
+        provenance=_provenance(model, X, names, labels, dataset),
+    )
+
+
+def cover_rows(model, X: np.ndarray, rows: np.ndarray, labels: np.ndarray, settings: dict):
+    """Candidate regions of ``rows`` and the integer program's choice among them.
+
+    The engine of :func:`describe_rows` for callers that validated their inputs (the
+    diverse query strategies). ``settings`` holds every parameter of :func:`describe_rows`.
+
+    Returns
+    -------
+    rules : list of Rule
+        The distinct candidate regions.
+    masks : ndarray of bool, shape (n_candidates, n_samples)
+        Rows of ``X`` each candidate covers.
+    chosen : ndarray of int
+        Candidates in the cover.
+    status : str
+    seconds : float
+    """
+    stats = region_stats(model, labels)
+    rules, masks = _candidates(stats, X, rows, settings)
+    membership = masks[:, rows].T
+    coverable = membership.any(axis=1)
+    costs = _costs(masks, labels, rows, rules, settings)
+    chosen, status, seconds = _solve(membership[coverable], costs, settings)
+    return rules, masks, chosen, status, seconds
+
+
+def _candidates(stats: RegionStats, X: np.ndarray, rows: np.ndarray, settings: dict):
+    nodes = stats.candidate_nodes(rows, min_precision=settings["min_precision"], n_top=settings["n_top"])
+    lower, upper = stats.forest.nodes.bounds(nodes)
+    unique: dict[Rule, None] = {}
+    for lo, hi in zip(lower, upper, strict=True):
+        unique.setdefault(Rule.from_bounds(lo, hi))
+    rules = list(unique)
+    masks = np.array([rule.mask(X) for rule in rules], dtype=bool).reshape(len(rules), X.shape[0])
+    return rules, masks
+
+
+def _costs(masks, labels: np.ndarray, rows: np.ndarray, rules: list[Rule], settings: dict) -> np.ndarray:
+    wanted = labels == ANOMALY
+    wanted[rows] = True
+    nominals = masks[:, labels == NOMINAL].sum(axis=1)
+    volume = masks[:, ~wanted].sum(axis=1) / masks.shape[1]
+    length = np.array([len(rule) for rule in rules], dtype=np.float64)
+    return (
+        1.0
+        + settings["length_penalty"] * length
+        + settings["nominal_penalty"] * nominals
+        + settings["volume_penalty"] * volume
+    )
+
+
+def _solve(membership: np.ndarray, costs: np.ndarray, settings: dict) -> tuple[np.ndarray, str, float]:
+    if membership.shape[0] == 0:
+        return np.empty(0, dtype=np.int64), "empty", 0.0
+    used = np.flatnonzero(membership.any(axis=0))  # regions that cover nothing never help
+    start = time.perf_counter()
+    chosen, status = run_cover(membership[:, used], costs[used], time_limit=settings["time_limit"])
+    return used[chosen], status, time.perf_counter() - start
+
+
+def _stats(rule: Rule, mask: np.ndarray, labels: np.ndarray) -> DescribedRule:
+    return DescribedRule(
+        rule=rule,
+        support=int(mask.sum()),
+        anomalies=int((mask & (labels == ANOMALY)).sum()),
+        nominals=int((mask & (labels == NOMINAL)).sum()),
+    )
+
+
+def _order(described: DescribedRule) -> tuple:
+    return (-described.anomalies, described.nominals, described.support, described.rule.predicates)
+
+
+def _labels(model, labels) -> np.ndarray:
+    model._check_fitted()
+    if labels is None:
+        return model.labels_.astype(np.int8)
+    arr = np.asarray(labels)
+    if arr.shape != model.labels_.shape:
+        raise LabelError(
+            f"labels has shape {arr.shape} but the model was fitted on {model.labels_.shape[0]} rows; "
+            "give one label (1, 0 or -1) per training row"
+        )
+    if not np.isin(arr, (-1, 0, 1)).all():
+        raise LabelError("labels must be 1 (anomaly), 0 (nominal) or -1 (unlabelled)")
+    return arr.astype(np.int8)
+
+
+def _training_matrix(model, X) -> np.ndarray:
+    model._check_fitted()
+    X = validate_matrix(X, n_features=model.n_features_in_)
+    if X.shape[0] != model.leaf_index_.shape[1]:
+        raise DescriptionError(
+            f"X has {X.shape[0]} rows but the model was fitted on {model.leaf_index_.shape[1]}; "
+            "descriptions are computed on the model's training data: pass the same X"
+        )
+    return X
+
+
+def _provenance(model, X, names, labels, dataset: Dataset | None) -> dict:
+    import aad  # the package is fully imported by the time a description is made
+
+    seed = model.random_state
+    return {
+        "dataset": dataset.name if dataset else None,
+        "fingerprint": dataset.fingerprint if dataset else _fingerprint(X, names),
+        "rows": int(X.shape[0]),
+        "features": int(X.shape[1]),
+        "forest_seed": seed if seed is None or isinstance(seed, int) else str(seed),
+        "n_estimators": int(model.n_estimators),
+        "max_samples": int(model.max_samples),
+        "n_labels": int((labels != -1).sum()),
+        "n_anomalies": int((labels == ANOMALY).sum()),
+        "tau": float(model.tau),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "version": aad.__version__,
+    }
+
+
+def _fingerprint(X: np.ndarray, names: Sequence[str]) -> str:
+    digest = hashlib.sha256()  # the same recipe as Dataset.fingerprint
+    digest.update("\x1f".join(names).encode())
+    digest.update(np.ascontiguousarray(X).tobytes())
+    return digest.hexdigest()

@@ -1,0 +1,308 @@
+"""Exports of rules: canonical JSON, SQL, pandas query, CSV and Markdown, from the same objects.
+
+A row is selected when **any** rule covers it, and a rule covers a row when **all** its
+predicates hold. A predicate on a missing value is false, so a row with a missing value in
+one of a rule's features is not covered by that rule. The formats keep this meaning
+exactly: NaN comparisons are false in numpy and pandas; in SQL a comparison with NULL is
+unknown, which a ``WHERE`` clause does not select. (Load missing values as NULL: DuckDB and
+PostgreSQL sort a floating-point NaN above every number.)
+
+Thresholds round-trip exactly: JSON, CSV and pandas carry ``repr(float)``; SQL carries
+approximate-numeric literals with 17 significant digits (``2.5000000000000000e+00``),
+which every engine reads as a double (some SQLite versions misread shortest-form literals,
+and DuckDB reads plain decimals as DECIMAL).
+
+SQL identifiers are always double-quoted with embedded quotes doubled, so any column name
+is safe (names must not be empty or contain NUL; SQLite and DuckDB compare column names
+case-insensitively). pandas names are backtick-quoted; pandas cannot quote a name with a
+backtick, a control character or a character that Python identifiers normalise away, and
+such a name raises :class:`~aad.errors.DataError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+import pandas as pd
+
+from .describe import DescribedRule, Description
+from .errors import DataError
+from .rules import Predicate, Rule, default_feature_names
+
+__all__ = ["FORMATS", "SCHEMA", "export_rules", "read_rules"]
+
+SCHEMA = "aad-rules/1"
+FORMATS = ("json", "sql", "pandas", "csv", "markdown")
+_STATS = ("support", "anomalies", "nominals", "precision")
+_CSV_COLUMNS = ("rule", "feature", "op", "value", *_STATS)
+
+
+def export_rules(
+    description_or_rules,
+    fmt: str,
+    *,
+    feature_names: Sequence[str] | None = None,
+    provenance: dict | None = None,
+) -> str:
+    """Write rules as text in one of :data:`FORMATS`.
+
+    Parameters
+    ----------
+    description_or_rules : Description or sequence of DescribedRule or Rule
+    fmt : {"json", "sql", "pandas", "csv", "markdown"}
+        ``json``: the canonical ``aad-rules/1`` document; ``sql``: a boolean expression for
+        a ``WHERE`` clause; ``pandas``: a :meth:`pandas.DataFrame.query` string; ``csv``: one
+        row per predicate; ``markdown``: a table for people.
+    feature_names : sequence of str, optional
+        Column names (default: the description's, else ``x0, x1, ...``).
+    provenance : dict, optional
+        Where the rules come from (default: the description's); in JSON and Markdown.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    DataError
+        For an unknown format, or a column name the format cannot quote.
+
+    Examples
+    --------
+    >>> rules = [Rule([Predicate(0, ">", 2.5)]), Rule([Predicate(1, "<=", -1.0), Predicate(0, "<=", 0.0)])]
+    >>> print(export_rules(rules, "sql", feature_names=["amount", "select"]))
+    ("amount" > 2.5000000000000000e+00)
+    OR ("amount" <= 0.0000000000000000e+00 AND "select" <= -1.0000000000000000e+00)
+    >>> export_rules(rules, "pandas", feature_names=["amount", "select"])
+    '(`amount` > 2.5) or (`amount` <= 0.0 and `select` <= -1.0)'
+    """
+    items, names, provenance = _normalise(description_or_rules, feature_names, provenance)
+    writers = {"json": _json, "sql": _sql, "pandas": _pandas, "csv": _csv, "markdown": _markdown}
+    if fmt not in writers:
+        raise DataError(f"unknown rule format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return writers[fmt](items, names, provenance)
+
+
+def read_rules(text: str, fmt: str, *, feature_names: Sequence[str]) -> list[Rule]:
+    """Read rules back from their ``json`` or ``csv`` export, mapping names to columns.
+
+    Examples
+    --------
+    >>> rules = [Rule([Predicate(1, ">", 0.1)])]
+    >>> read_rules(export_rules(rules, "json", feature_names=["a", "b"]), "json", feature_names=["a", "b"])
+    [Rule(predicates=(Predicate(feature=1, op='>', threshold=0.1),))]
+    """
+    column = {str(name): i for i, name in enumerate(feature_names)}
+    if fmt == "json":
+        groups = _json_groups(text)
+    elif fmt == "csv":
+        groups = _csv_groups(text)
+    else:
+        raise DataError(f"rules can be read back from json or csv, not {fmt!r}")
+    return [Rule(_predicate(column, *entry) for entry in group) for group in groups]
+
+
+# ----------------------------------------------------------------------------- normalising
+
+
+def _normalise(source, feature_names, provenance):
+    if isinstance(source, Description):
+        items = list(source.rules)
+        names = feature_names or source.feature_names
+        provenance = source.provenance if provenance is None else provenance
+    else:
+        items = list(source)
+        names = feature_names
+    for item in items:
+        if not isinstance(item, Rule | DescribedRule):
+            raise DataError(f"export_rules takes rules or a description; got a {type(item).__name__}")
+    width = max((max(_rule(i).features, default=-1) for i in items), default=-1) + 1
+    names = tuple(str(n) for n in (names if names is not None else default_feature_names(width)))
+    if width > len(names):
+        raise DataError(
+            f"the rules test feature {width - 1} but {len(names)} feature name(s) were given; "
+            "pass one name per column of the data"
+        )
+    return items, names, provenance
+
+
+def _rule(item) -> Rule:
+    return item.rule if isinstance(item, DescribedRule) else item
+
+
+def _stats(item) -> dict:
+    if not isinstance(item, DescribedRule):
+        return {}
+    precision = item.precision
+    return {
+        "support": item.support,
+        "anomalies": item.anomalies,
+        "nominals": item.nominals,
+        "precision": None if math.isnan(precision) else precision,
+    }
+
+
+# ----------------------------------------------------------------------------- formats
+
+
+def _json(items, names, provenance) -> str:
+    rules = [
+        {
+            "predicates": [
+                {"feature": names[p.feature], "op": p.op, "value": p.threshold}
+                for p in _rule(item).predicates
+            ],
+            **_stats(item),
+        }
+        for item in items
+    ]
+    document = {"schema": SCHEMA, "rules": rules, "provenance": provenance or {}}
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _sql(items, names, provenance) -> str:
+    if not items:
+        return "(1 = 0)"
+    terms = []
+    for item in items:
+        preds = [f"{_sql_name(names[p.feature])} {p.op} {p.threshold:.16e}" for p in _rule(item).predicates]
+        terms.append("(" + (" AND ".join(preds) if preds else "1 = 1") + ")")
+    return "\nOR ".join(terms)
+
+
+def _sql_name(name: str) -> str:
+    if not name or "\x00" in name:
+        raise DataError(
+            f"column name {name!r} cannot be written in SQL (it is empty or contains NUL); rename the column"
+        )
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _pandas(items, names, provenance) -> str:
+    if not items:
+        return "(index != index) and (index == index)"  # false for every row
+    terms = []
+    for item in items:
+        preds = [f"{_pandas_name(names[p.feature])} {p.op} {p.threshold!r}" for p in _rule(item).predicates]
+        terms.append("(" + (" and ".join(preds) if preds else "(index == index) or (index != index)") + ")")
+    return " or ".join(terms)
+
+
+def _pandas_name(name: str) -> str:
+    if not _pandas_can_quote(name):
+        raise DataError(
+            f"column name {name!r} cannot be written in a pandas query (pandas cannot quote backticks, "
+            "control characters or characters Python normalises); rename the column or export as sql or json"
+        )
+    return f"`{name}`"
+
+
+@lru_cache(maxsize=4096)
+def _pandas_can_quote(name: str) -> bool:
+    """Whether ``DataFrame.query`` reads the backtick-quoted ``name`` as that column (checked by pandas)."""
+    if "`" in name or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return False
+    frame = pd.DataFrame({name: [0.0, 1.0]})
+    try:
+        return frame.query(f"`{name}` > 0.5").index.tolist() == [1]
+    except Exception:  # pandas raises several types for names it cannot tokenise
+        return False
+
+
+def _csv(items, names, provenance) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(_CSV_COLUMNS)
+    for number, item in enumerate(items, start=1):
+        stats = _stats(item)
+        tail = [_csv_value(stats.get(key)) for key in _STATS]
+        preds = _rule(item).predicates
+        for p in preds:
+            writer.writerow([number, names[p.feature], p.op, repr(p.threshold), *tail])
+        if not preds:
+            writer.writerow([number, "", "", "", *tail])
+    return out.getvalue()
+
+
+def _csv_value(value) -> str:
+    return "" if value is None else repr(value)
+
+
+def _markdown(items, names, provenance) -> str:
+    lines = [
+        "# Anomaly rules",
+        "",
+        "A row is selected when any rule covers it; a test on a missing value is false.",
+        "",
+        "| # | rule | support | anomalies | nominals | precision |",
+        "|---|---|---|---|---|---|",
+    ]
+    for number, item in enumerate(items, start=1):
+        stats = _stats(item)
+        cells = [_md_code(_rule(item).format(names))]
+        cells += ["" if stats.get(k) is None else str(stats[k]) for k in ("support", "anomalies", "nominals")]
+        cells.append("" if stats.get("precision") is None else f"{stats['precision']:.3f}")
+        lines.append(f"| {number} | " + " | ".join(cells) + " |")
+    if not items:
+        lines.append("| | (no rule: nothing is selected) | | | | |")
+    if provenance:
+        lines += ["", "## Provenance", ""]
+        lines += [f"- {key}: {_md_text(str(value))}" for key, value in provenance.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _md_code(text: str) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")  # newlines and pipes would break the table
+    ticks = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    return f"{ticks} {text} {ticks}"
+
+
+def _md_text(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _json_groups(text: str) -> list[list[tuple]]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataError(f"the rules are not valid JSON ({err}); pass an aad-rules/1 document") from err
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        raise DataError(f"the JSON document is not an {SCHEMA} document (its 'schema' must be {SCHEMA!r})")
+    try:
+        return [
+            [(p["feature"], p["op"], p["value"]) for p in rule["predicates"]] for rule in document["rules"]
+        ]
+    except (KeyError, TypeError) as err:
+        raise DataError(
+            f"an {SCHEMA} rule is malformed ({err!r}); each needs predicates with feature, op, value"
+        ) from err
+
+
+def _csv_groups(text: str) -> list[list[tuple]]:
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or not {"rule", "feature", "op", "value"} <= set(reader.fieldnames):
+        raise DataError("the rules CSV needs the columns rule, feature, op and value")
+    groups: dict[str, list[tuple]] = {}
+    for line in reader:
+        group = groups.setdefault(line["rule"], [])
+        if line["op"] != "":
+            group.append((line["feature"], line["op"], line["value"]))
+    return list(groups.values())
+
+
+def _predicate(column: dict[str, int], name, op, value) -> Predicate:
+    if name not in column:
+        raise DataError(f"a rule tests column {name!r}, which the data does not have; check the column names")
+    try:
+        return Predicate(column[name], op, float(value))
+    except ValueError as err:
+        raise DataError(f"a rule on column {name!r} is malformed: {err}") from err

@@ -1,0 +1,299 @@
+"""Exports: every format selects exactly the rows the rule objects select; `aad rules`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import aad
+from aad.describe import DescribedRule
+from aad.export import export_rules, read_rules
+from aad.rules import Predicate, Rule
+from app.cli import main
+
+HOSTILE = [
+    "a b",
+    "it's",
+    'say "hi"',
+    "select",
+    "from",
+    "and",
+    "or",
+    "not",
+    "index",
+    "NULL",
+    "1st",
+    "a.b",
+    "x-y",
+    "%s",
+    "--comment",
+    "/*c*/",
+    "a;drop table t",
+    "é€ 名",
+    "a|b",
+    "[x]",
+    "$1",
+    "True",
+]
+# SQLite (3.40 here) misreads some decimal literals below about 1e-290 in magnitude: stay above
+numbers = st.floats(allow_nan=False, allow_infinity=False).filter(lambda v: v == 0 or 1e-280 < abs(v) < 1e300)
+name_text = st.text(
+    st.characters(codec="utf-8", exclude_characters="`", exclude_categories=["Cc", "Cs"]), min_size=1
+)
+
+
+@st.composite
+def cases(draw):
+    n_features = draw(st.integers(1, 4))
+    names = draw(
+        st.lists(st.one_of(st.sampled_from(HOSTILE), name_text), min_size=n_features, max_size=n_features)
+        .filter(
+            lambda ns: len({n.casefold() for n in ns}) == len(ns)
+        )  # SQL compares names case-insensitively
+        .filter(lambda ns: all(aad.export._pandas_can_quote(n) for n in ns))
+    )
+    thresholds = draw(st.lists(numbers, min_size=1, max_size=6))
+    predicate = st.builds(
+        Predicate, st.integers(0, n_features - 1), st.sampled_from(["<=", ">"]), st.sampled_from(thresholds)
+    )
+    rules = draw(st.lists(st.lists(predicate, max_size=4).map(Rule), max_size=4))
+    # values equal to the thresholds test the boundaries; NaN and infinities test the edges
+    value = st.one_of(st.sampled_from(thresholds), numbers, st.sampled_from([np.nan, np.inf, -np.inf, 0.0]))
+    rows = draw(st.lists(st.lists(value, min_size=n_features, max_size=n_features), min_size=1, max_size=25))
+    return rules, names, np.array(rows, dtype=np.float64)
+
+
+def selected(rules: list[Rule], X: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(X), dtype=bool)
+    for rule in rules:
+        out |= rule.mask(X)
+    return out
+
+
+def sql_rows(connection, names, X, where: str) -> np.ndarray:
+    quoted = ", ".join('"' + n.replace('"', '""') + '" DOUBLE' for n in names)
+    connection.execute(f"CREATE TABLE t (row_id INTEGER, {quoted})")
+    marks = ", ".join("?" for _ in range(len(names) + 1))
+    values = [[i, *(None if np.isnan(v) else float(v) for v in row)] for i, row in enumerate(X)]
+    connection.executemany(f"INSERT INTO t VALUES ({marks})", values)
+    found = [r[0] for r in connection.execute(f"SELECT row_id FROM t WHERE {where}").fetchall()]
+    out = np.zeros(len(X), dtype=bool)
+    out[found] = True
+    return out
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_every_format_selects_the_same_rows_as_the_rules(case):
+    rules, names, X = case
+    expected = selected(rules, X)
+    frame = pd.DataFrame(X, columns=names)
+
+    np.testing.assert_array_equal(
+        selected(
+            read_rules(export_rules(rules, "json", feature_names=names), "json", feature_names=names), X
+        ),
+        expected,
+    )
+    np.testing.assert_array_equal(
+        selected(read_rules(export_rules(rules, "csv", feature_names=names), "csv", feature_names=names), X),
+        expected,
+    )
+
+    query = export_rules(rules, "pandas", feature_names=names)
+    np.testing.assert_array_equal(frame.index.isin(frame.query(query).index), expected)
+
+    where = export_rules(rules, "sql", feature_names=names)
+    np.testing.assert_array_equal(sql_rows(sqlite3.connect(":memory:"), names, X, where), expected)
+    with duckdb.connect() as connection:
+        np.testing.assert_array_equal(sql_rows(connection, names, X, where), expected)
+
+
+@given(st.lists(numbers, min_size=1, max_size=10))
+def test_thresholds_round_trip_exactly_through_json_and_csv(values):
+    rules = [Rule([Predicate(0, ">", v)]) for v in values]
+    for fmt in ("json", "csv"):
+        back = read_rules(export_rules(rules, fmt, feature_names=["v"]), fmt, feature_names=["v"])
+        assert [r.predicates[0].threshold for r in back] == [r.predicates[0].threshold for r in rules]
+
+
+def described_rules():
+    return [
+        DescribedRule(
+            Rule([Predicate(0, ">", 2.5), Predicate(1, "<=", 0.1)]), support=12, anomalies=9, nominals=1
+        ),
+        DescribedRule(Rule([Predicate(1, ">", 7.0)]), support=3, anomalies=0, nominals=0),
+    ]
+
+
+def test_json_is_the_canonical_document():
+    provenance = {"fingerprint": "abc", "rows": 10, "forest_seed": 0, "n_labels": 11, "tau": 0.03}
+    document = json.loads(
+        export_rules(described_rules(), "json", feature_names=["amt", "hour"], provenance=provenance)
+    )
+    assert document["schema"] == "aad-rules/1"
+    assert document["provenance"] == provenance
+    first = document["rules"][0]
+    assert first["predicates"] == [
+        {"feature": "amt", "op": ">", "value": 2.5},
+        {"feature": "hour", "op": "<=", "value": 0.1},
+    ]
+    assert (first["support"], first["anomalies"], first["nominals"], first["precision"]) == (12, 9, 1, 0.9)
+    assert document["rules"][1]["precision"] is None  # no labelled row inside: unknown, not NaN
+
+
+def test_csv_has_one_row_per_predicate():
+    text = export_rules(described_rules(), "csv", feature_names=["amt", 'h"r'])
+    frame = pd.read_csv(pd.io.common.StringIO(text))
+    assert list(frame.columns) == [
+        "rule",
+        "feature",
+        "op",
+        "value",
+        "support",
+        "anomalies",
+        "nominals",
+        "precision",
+    ]
+    assert frame["rule"].tolist() == [1, 1, 2]
+    assert frame["feature"].tolist() == ["amt", 'h"r', 'h"r']
+
+
+def test_markdown_is_a_table_for_people():
+    text = export_rules(described_rules(), "markdown", feature_names=["a|b", "hour"], provenance={"rows": 10})
+    assert "| 1 | ` 2.5 < a\\|b ` |" not in text  # the rule shows both predicates
+    assert "` a\\|b > 2.5 and hour <= 0.1 `" in text
+    assert "| 12 | 9 | 1 | 0.900 |" in text
+    assert "- rows: 10" in text
+
+
+def test_empty_rule_lists_select_nothing_and_an_empty_rule_everything():
+    X = np.array([[1.0], [np.nan]])
+    frame = pd.DataFrame(X, columns=["a"])
+    assert frame.query(export_rules([], "pandas", feature_names=["a"])).empty
+    assert len(frame.query(export_rules([Rule()], "pandas", feature_names=["a"]))) == 2
+    assert not sql_rows(
+        sqlite3.connect(":memory:"), ["a"], X, export_rules([], "sql", feature_names=["a"])
+    ).any()
+    assert sql_rows(
+        sqlite3.connect(":memory:"), ["a"], X, export_rules([Rule()], "sql", feature_names=["a"])
+    ).all()
+
+
+def test_a_description_exports_with_its_names_and_provenance(toy2):
+    model = aad.AADForest(random_state=0).fit(toy2.X, np.where(toy2.y, 1, -1))
+    description = aad.describe_anomalies(model, toy2)
+    document = json.loads(export_rules(description, "json"))
+    assert document["provenance"]["fingerprint"] == toy2.fingerprint
+    assert {p["feature"] for r in document["rules"] for p in r["predicates"]} <= {"x", "y"}
+    back = read_rules(json.dumps(document), "json", feature_names=toy2.feature_names)
+    np.testing.assert_array_equal(selected(back, toy2.X), description.mask(toy2.X))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "names", "message"),
+    [
+        ("pandas", ["a`b"], "cannot be written in a pandas query"),
+        ("pandas", ["a\nb"], "cannot be written in a pandas query"),
+        ("sql", ["a\x00b"], "cannot be written in SQL"),
+        ("sql", [""], "cannot be written in SQL"),
+        ("yaml", ["a"], "unknown rule format 'yaml'; choose one of json, sql, pandas, csv, markdown"),
+        ("json", [], "test feature 0 but 0 feature name"),
+    ],
+)
+def test_unwritable_requests_say_why(fmt, names, message):
+    with pytest.raises(aad.DataError, match=message):
+        export_rules([Rule([Predicate(0, ">", 1.0)])], fmt, feature_names=names)
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "message"),
+    [
+        ("{", "json", "not valid JSON"),
+        ('{"schema": "other"}', "json", "not an aad-rules/1 document"),
+        (
+            json.dumps(
+                {
+                    "schema": "aad-rules/1",
+                    "rules": [{"predicates": [{"feature": "zz", "op": ">", "value": 1}]}],
+                }
+            ),
+            "json",
+            "column 'zz'",
+        ),
+        ("a,b\n1,2\n", "csv", "needs the columns rule, feature, op and value"),
+        ("rule,feature,op,value\n1,a,<,1\n", "csv", "op must be '<=' or '>'"),
+        ("x", "sql", "json or csv, not 'sql'"),
+    ],
+)
+def test_reading_bad_rules_says_why(text, fmt, message):
+    with pytest.raises(aad.DataError, match=message):
+        read_rules(text, fmt, feature_names=["a"])
+
+
+# ----------------------------------------------------------------------------- aad rules
+
+
+@pytest.fixture
+def toy2_labels(tmp_path, toy2):
+    path = tmp_path / "labels.csv"
+    rows = np.flatnonzero(toy2.y)
+    path.write_text("row,label\n" + "".join(f"{r},anomaly\n" for r in rows) + "0,nominal\n")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["json", "sql", "pandas", "csv", "markdown"])
+def test_rules_command_writes_every_format(tmp_path, toy2, toy2_labels, fmt, capsys):
+    out = tmp_path / f"rules.{fmt}"
+    assert main(["rules", "toy2", "--labels", str(toy2_labels), "--format", fmt, "--output", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "cover 35 of 35 labelled anomalies" in capsys.readouterr().err
+    if fmt == "pandas":
+        frame = toy2.frame()
+        assert frame.iloc[np.flatnonzero(toy2.y)].index.isin(frame.query(text).index).all()
+    if fmt == "json":
+        assert json.loads(text)["provenance"]["n_labels"] == 36
+
+
+def test_rules_command_prints_to_stdout(toy2_labels, capsys):
+    assert main(["rules", "toy2", "--labels", str(toy2_labels), "--format", "sql"]) == 0
+    assert capsys.readouterr().out.startswith('("x"')
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("row,lab\n1,anomaly\n", "must have the columns row and label"),
+        ("row,label\nx,anomaly\n", "line 2: row must be a whole number"),
+        ("row,label\n1.5,anomaly\n", "line 2: row must be a whole number"),
+        ("row,label\n999,anomaly\n", "line 2: row 999 is out of range; the data has 485 rows"),
+        ("row,label\n1,anomaly\n1,nominal\n", "labels row 1 twice \\(lines 2 and 3\\)"),
+        ("row,label\n1,weird\n", "line 2: a label must be anomaly or nominal"),
+        ("row,label\n1,nominal\n", "labels no row as anomaly"),
+        ("", "not a readable CSV"),
+    ],
+)
+def test_rules_command_reports_bad_labels_in_one_line(tmp_path, content, message, capsys):
+    path = tmp_path / "labels.csv"
+    path.write_text(content)
+    assert main(["rules", "toy2", "--labels", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aad: error: ")
+    assert err.count("\n") == 1
+    assert pytest.importorskip("re").search(message, err)
+
+
+def test_rules_command_refuses_bad_usage(tmp_path, toy2_labels, capsys):
+    assert main(["rules", "toy2", "--labels", str(tmp_path / "none.csv")]) == 2
+    assert "labels file" in capsys.readouterr().err
+    assert main(["rules", "toy2", "--labels", str(toy2_labels), "--format", "yaml"]) == 2
+    assert "'yaml' is not a rule format" in capsys.readouterr().err
+    assert main(["rules", "toy2"]) == 2
+    assert "Missing option '--labels'" in capsys.readouterr().err
