@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
-__all__ = ["LeafForest", "NodeTable", "average_path_length", "fit_forest"]
+__all__ = ["LeafForest", "NodeTable", "average_path_length", "fit_forest", "float64_threshold"]
 
 
 def average_path_length(n_samples: np.ndarray | int) -> np.ndarray:
@@ -59,7 +59,8 @@ class NodeTable:
     tree, parent, left, right, feature : ndarray of int32
         Tree number; parent, children (global ids, -1 for none); split feature (-1 at leaves).
     threshold : ndarray of float64
-        Split threshold: a row goes left when ``x[feature] <= threshold`` (NaN at leaves).
+        Split threshold: a row goes left when ``x[feature] <= threshold`` (NaN at leaves),
+        for float64 ``x``, exactly as the tree routes it (see :func:`float64_threshold`).
     depth, n_samples : ndarray of int32
         Edges from the root; training samples (of the tree's subsample) in the node.
     tree_offset : ndarray of int64, shape (n_estimators + 1,)
@@ -301,6 +302,32 @@ def _read_forest(iforest: IsolationForest, psi: int, n_features: int) -> LeafFor
     )
 
 
+def float64_threshold(threshold: np.ndarray) -> np.ndarray:
+    """The float64 threshold ``t'`` with ``x <= t'`` exactly when ``float32(x) <= threshold``.
+
+    The trees compare float32 copies of the data with their thresholds. Rewriting each
+    threshold as the largest float64 that still rounds (to nearest, ties to even) onto the
+    float32 side of the split makes the node boxes, and the rules read from them, select
+    exactly the rows the trees route there, for float32 and float64 data alike.
+
+    Examples
+    --------
+    >>> t = float64_threshold(np.array([0.1]))[0]
+    >>> x = np.array([t, np.nextafter(t, np.inf)])
+    >>> (x.astype(np.float32).astype(np.float64) <= 0.1).tolist(), (x <= t).tolist()
+    ([True, False], [True, False])
+    """
+    t = np.asarray(threshold, dtype=np.float64)
+    below = t.astype(np.float32)
+    below = np.where(below.astype(np.float64) > t, np.nextafter(below, np.float32(-np.inf)), below)
+    below = below.astype(np.float32)
+    above = np.nextafter(below, np.float32(np.inf))
+    middle = (below.astype(np.float64) + above.astype(np.float64)) / 2
+    ties_round_down = (below.view(np.uint32) & 1) == 0
+    out = np.where(ties_round_down, middle, np.nextafter(middle, -np.inf))
+    return np.where(np.isfinite(t), out, t)
+
+
 def _read_tree(tree) -> dict[str, np.ndarray]:
     left = np.where(tree.children_left >= 0, tree.children_left, -1).astype(np.int64)
     right = np.where(tree.children_right >= 0, tree.children_right, -1).astype(np.int64)
@@ -314,7 +341,7 @@ def _read_tree(tree) -> dict[str, np.ndarray]:
         if left[node] >= 0:
             depth[left[node]] = depth[right[node]] = depth[node] + 1
     feature = np.where(left >= 0, tree.feature, -1)
-    threshold = np.where(left >= 0, tree.threshold, np.nan)
+    threshold = np.where(left >= 0, float64_threshold(tree.threshold), np.nan)
     return {
         "left": left,
         "right": right,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UnknownStrategyError
+from .errors import AADError, UnknownStrategyError
 
 __all__ = [
     "QueryContext",
@@ -108,7 +108,7 @@ def select_queries(
             f"unknown query strategy {strategy!r}; choose one of {', '.join(strategy_names())}"
         )
     if k < 1:
-        raise UnknownStrategyError(f"the batch size must be at least 1; got {k}")
+        raise AADError(f"the batch size must be at least 1; got {k}")
     rng = np.random.default_rng(random_state)
     rows = _REGISTRY[strategy](context, int(k), rng)
     return np.asarray(rows, dtype=np.int64)

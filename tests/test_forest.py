@@ -30,18 +30,33 @@ def test_every_row_lies_in_the_box_of_its_leaf(planted):
     for t in range(forest.n_estimators):
         leaves = forest.leaf_node[forest.leaf_offset[t] + index[t]]
         lower, upper = forest.nodes.bounds(leaves)
-        X32 = planted.astype(np.float32).astype(np.float64)
-        assert ((X32 > lower) & (X32 <= upper)).all()
+        assert ((planted > lower) & (planted <= upper)).all()
 
 
 def test_boxes_of_a_tree_partition_the_space(planted):
     forest = fit_forest(planted, n_estimators=3, random_state=2)
     rng = np.random.default_rng(0)
-    points = rng.uniform(-10, 10, size=(500, 2)).astype(np.float32).astype(np.float64)
+    points = rng.uniform(-10, 10, size=(500, 2))
     t0, t1 = forest.leaf_offset[0], forest.leaf_offset[1]
     lower, upper = forest.nodes.bounds(forest.leaf_node[t0:t1])
     inside = ((points[:, None, :] > lower) & (points[:, None, :] <= upper)).all(axis=2)
     assert (inside.sum(axis=1) == 1).all()
+
+
+def test_boxes_route_float64_values_next_to_a_threshold_like_the_trees(planted):
+    forest = fit_forest(planted, n_estimators=5, random_state=8)
+    splits = np.flatnonzero(forest.nodes.feature >= 0)[:40]
+    for node in splits:
+        f, t = forest.nodes.feature[node], forest.nodes.threshold[node]
+        near = np.array([np.nextafter(t, -np.inf), t, np.nextafter(t, np.inf), t + 1e-9, t - 1e-9])
+        X = np.tile(planted[:1], (len(near), 1))
+        X[:, f] = near
+        tree = forest.nodes.tree[node]
+        route = forest.iforest.estimators_[tree].tree_.decision_path(X.astype(np.float32)).toarray()
+        local_left = forest.nodes.left[node] - forest.nodes.tree_offset[tree]
+        reaches = route[:, node - forest.nodes.tree_offset[tree]] == 1
+        went_left = route[:, local_left] == 1
+        np.testing.assert_array_equal(went_left[reaches], (near <= t)[reaches])
 
 
 def test_mean_path_length_reproduces_the_isolation_forest_score(planted):
