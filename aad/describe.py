@@ -47,12 +47,13 @@ from ._validation import Interval, validate_params
 from .cover import run_cover, solve_cover
 from .data import Dataset, validate_matrix
 from .errors import DescriptionError, LabelError
-from .labels import ANOMALY, NOMINAL
+from .labels import ANOMALY
 from .regions import RegionStats, region_stats
 from .rules import Rule, default_feature_names
 
 __all__ = [
     "DEFAULTS",
+    "Cover",
     "DescribedRule",
     "Description",
     "cover_rows",
@@ -252,67 +253,115 @@ def describe_rows(model, X, rows, *, labels=None, feature_names: Sequence[str] |
     names = tuple(feature_names or (dataset.feature_names if dataset else default_feature_names(X.shape[1])))
     labels = _labels(model, labels)
     rows = np.unique(np.asarray(rows, dtype=np.int64))
-    rules, masks, chosen, status, seconds = cover_rows(model, X, rows, labels, settings)
-    described = sorted((_stats(rules[j], masks[j], labels) for j in chosen), key=_order)
+    if len(rows) and not 0 <= rows.min() <= rows.max() < X.shape[0]:
+        raise LabelError(f"rows to describe must be training rows, 0 to {X.shape[0] - 1}")
+    cover = cover_rows(model, rows, labels, settings)
     return Description(
-        rules=described,
+        rules=sorted((cover.described(j) for j in cover.chosen), key=_order),
         feature_names=names,
         rows=rows,
-        uncovered=rows[~masks[:, rows].any(axis=0)] if len(rules) else rows,
-        status=status,
-        seconds=seconds,
-        n_candidates=len(rules),
+        uncovered=rows[~cover.membership.any(axis=1)],
+        status=cover.status,
+        seconds=cover.seconds,
+        n_candidates=len(cover.rules),
         provenance=_provenance(model, X, names, labels, dataset),
     )
 
 
-def cover_rows(model, X: np.ndarray, rows: np.ndarray, labels: np.ndarray, settings: dict):
-    """Candidate regions of ``rows`` and the integer program's choice among them.
+@dataclass(frozen=True, eq=False)
+class Cover:
+    """Candidate regions of some rows and the integer program's choice among them.
 
-    The engine of :func:`describe_rows` for callers that validated their inputs (the
-    diverse query strategies). ``settings`` holds every parameter of :func:`describe_rows`.
-
-    Returns
-    -------
+    Attributes
+    ----------
     rules : list of Rule
         The distinct candidate regions.
-    masks : ndarray of bool, shape (n_candidates, n_samples)
-        Rows of ``X`` each candidate covers.
+    membership : ndarray of bool, shape (n_rows, n_candidates)
+        Which candidates contain each described row.
+    support, anomalies, nominals : ndarray of int, shape (n_candidates,)
+        Training rows, labelled anomalies and labelled nominals inside each candidate.
     chosen : ndarray of int
         Candidates in the cover.
     status : str
     seconds : float
     """
+
+    rules: list[Rule]
+    membership: np.ndarray
+    support: np.ndarray
+    anomalies: np.ndarray
+    nominals: np.ndarray
+    chosen: np.ndarray
+    status: str
+    seconds: float
+
+    def described(self, j: int) -> DescribedRule:
+        """Candidate ``j`` with its counts."""
+        return DescribedRule(
+            self.rules[j], int(self.support[j]), int(self.anomalies[j]), int(self.nominals[j])
+        )
+
+
+def cover_rows(model, rows: np.ndarray, labels: np.ndarray, settings: dict) -> Cover:
+    """Candidate regions of ``rows`` and the integer program's choice among them.
+
+    The engine of :func:`describe_rows` for callers that validated their inputs (the
+    diverse query strategies). ``settings`` holds every parameter of :func:`describe_rows`.
+    Costs ``O(rows x trees)``: no pass over the data.
+    """
     stats = region_stats(model, labels)
-    rules, masks = _candidates(stats, X, rows, settings)
-    membership = masks[:, rows].T
-    coverable = membership.any(axis=1)
-    costs = _costs(masks, labels, rows, rules, settings)
-    chosen, status, seconds = _solve(membership[coverable], costs, settings)
-    return rules, masks, chosen, status, seconds
-
-
-def _candidates(stats: RegionStats, X: np.ndarray, rows: np.ndarray, settings: dict):
     nodes = stats.candidate_nodes(rows, min_precision=settings["min_precision"], n_top=settings["n_top"])
+    nodes, rules = _distinct_regions(stats, nodes)
+    membership = _membership(stats, rows, nodes)
+    extra = stats.forest.path_counts(model.leaf_index_[:, rows[labels[rows] != ANOMALY]])
+    wanted_inside = stats.anomalies[nodes] + extra[nodes]
+    costs = _costs(stats, nodes, rules, wanted_inside, settings)
+    coverable = membership.any(axis=1)
+    chosen, status, seconds = _solve(membership[coverable], costs, settings)
+    return Cover(
+        rules,
+        membership,
+        stats.rows[nodes].astype(np.int64),
+        stats.anomalies[nodes].astype(np.int64),
+        stats.nominals[nodes].astype(np.int64),
+        chosen,
+        status,
+        seconds,
+    )
+
+
+def _distinct_regions(stats: RegionStats, nodes: np.ndarray) -> tuple[np.ndarray, list[Rule]]:
+    """Drop nodes whose box repeats an earlier one (the same rows, the same rule)."""
     lower, upper = stats.forest.nodes.bounds(nodes)
-    unique: dict[Rule, None] = {}
-    for lo, hi in zip(lower, upper, strict=True):
-        unique.setdefault(Rule.from_bounds(lo, hi))
-    rules = list(unique)
-    masks = np.array([rule.mask(X) for rule in rules], dtype=bool).reshape(len(rules), X.shape[0])
-    return rules, masks
+    unique: dict[Rule, int] = {}
+    for node, lo, hi in zip(nodes.tolist(), lower, upper, strict=True):
+        unique.setdefault(Rule.from_bounds(lo, hi), node)
+    return np.array(list(unique.values()), dtype=np.int64), list(unique)
 
 
-def _costs(masks, labels: np.ndarray, rows: np.ndarray, rules: list[Rule], settings: dict) -> np.ndarray:
-    wanted = labels == ANOMALY
-    wanted[rows] = True
-    nominals = masks[:, labels == NOMINAL].sum(axis=1)
-    volume = masks[:, ~wanted].sum(axis=1) / masks.shape[1]
+def _membership(stats: RegionStats, rows: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    column = np.full(len(stats.forest.nodes), -1, dtype=np.int64)
+    column[nodes] = np.arange(len(nodes))
+    membership = np.zeros((len(rows), len(nodes)), dtype=bool)
+    if len(rows) == 0 or len(nodes) == 0:
+        return membership
+    paths = stats.path_nodes(rows).reshape(len(rows), -1)
+    columns = np.where(paths >= 0, column[np.maximum(paths, 0)], -1)
+    which, position = np.nonzero(columns >= 0)
+    membership[which, columns[which, position]] = True
+    return membership
+
+
+def _costs(
+    stats: RegionStats, nodes: np.ndarray, rules: list[Rule], wanted_inside, settings: dict
+) -> np.ndarray:
+    n_rows = float(stats.leaf_index.shape[1])
+    volume = (stats.rows[nodes] - wanted_inside) / n_rows
     length = np.array([len(rule) for rule in rules], dtype=np.float64)
     return (
         1.0
         + settings["length_penalty"] * length
-        + settings["nominal_penalty"] * nominals
+        + settings["nominal_penalty"] * stats.nominals[nodes]
         + settings["volume_penalty"] * volume
     )
 
@@ -324,15 +373,6 @@ def _solve(membership: np.ndarray, costs: np.ndarray, settings: dict) -> tuple[n
     start = time.perf_counter()
     chosen, status = run_cover(membership[:, used], costs[used], time_limit=settings["time_limit"])
     return used[chosen], status, time.perf_counter() - start
-
-
-def _stats(rule: Rule, mask: np.ndarray, labels: np.ndarray) -> DescribedRule:
-    return DescribedRule(
-        rule=rule,
-        support=int(mask.sum()),
-        anomalies=int((mask & (labels == ANOMALY)).sum()),
-        nominals=int((mask & (labels == NOMINAL)).sum()),
-    )
 
 
 def _order(described: DescribedRule) -> tuple:

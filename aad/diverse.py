@@ -64,9 +64,10 @@ def _bal_d(context: QueryContext, k: int, rng: np.random.Generator) -> np.ndarra
     pool = candidate_pool(context, k)
     if len(pool) <= k:
         return pool
-    model, X = _needs(context, "bal-d")
-    _, masks, chosen, _, _ = cover_rows(model, X, pool, model.labels_, DEFAULTS)
-    membership = masks[chosen][:, pool].T.astype(np.int64)  # (pool, regions of the cover)
+    model, _ = _needs(context, "bal-d", features=False)
+    cover = cover_rows(model, np.sort(pool), model.labels_, DEFAULTS)
+    order = np.searchsorted(np.sort(pool), pool)  # back to the pool's score order
+    membership = cover.membership[order][:, cover.chosen].astype(np.int64)  # (pool, regions)
     return pool[_least_overlap(membership, k)]
 
 
@@ -136,11 +137,11 @@ def _farthest_points(Z: np.ndarray, k: int) -> np.ndarray:
     return np.sort(np.asarray(picked))
 
 
-def _needs(context: QueryContext, name: str, *, model: bool = True):
+def _needs(context: QueryContext, name: str, *, model: bool = True, features: bool = True):
     if model and context.model is None:
         raise DataError(
             f"query strategy {name!r} uses the forest's regions: pass the fitted model in QueryContext"
         )
-    if context.X is None:
+    if features and context.X is None:
         raise DataError(f"query strategy {name!r} looks at the features: pass X in QueryContext")
-    return context.model, np.asarray(context.X, dtype=np.float64)
+    return context.model, None if context.X is None else np.asarray(context.X, dtype=np.float64)

@@ -191,6 +191,37 @@ class LeafForest:
                 list(pool.map(one_tree, range(self.n_estimators)))
         return out
 
+    def leaf_nodes(self, leaf_index: np.ndarray) -> np.ndarray:
+        """Global node ids of the leaves in ``leaf_index`` (same shape, int64)."""
+        return self.leaf_node[self.leaf_offset[:-1, None] + leaf_index.astype(np.int64)]
+
+    def up_the_trees(self, node_values: np.ndarray) -> np.ndarray:
+        """Add every node's value into all its ancestors: leaf sums become subtree sums.
+
+        Parameters
+        ----------
+        node_values : ndarray of shape (n_nodes,) or (k, n_nodes)
+        """
+        out = np.array(node_values, dtype=np.float64, copy=True)
+        flat = out.reshape(-1, len(self.nodes))
+        depth, parent = self.nodes.depth, self.nodes.parent
+        for level in range(int(depth.max()), 0, -1):
+            idx = np.flatnonzero(depth == level)
+            for row in flat:
+                row += np.bincount(parent[idx], weights=row[idx], minlength=len(self.nodes))
+        return out
+
+    def path_counts(self, leaf_index: np.ndarray) -> np.ndarray:
+        """How many of the given rows each node contains (rows given by their leaf index).
+
+        ``O(n_estimators x rows)``: a bincount per tree, then sums up the trees.
+        """
+        counts = np.zeros(len(self.nodes), dtype=np.float64)
+        for t in range(self.n_estimators):
+            per_leaf = np.bincount(leaf_index[t], minlength=int(np.diff(self.leaf_offset)[t]))
+            counts[self.leaf_node[self.leaf_offset[t] : self.leaf_offset[t + 1]]] += per_leaf
+        return self.up_the_trees(counts)
+
     def gather(self, table: np.ndarray, leaf_index: np.ndarray) -> np.ndarray:
         """Sum a per-leaf table over the trees: ``sum_t table[leaf_offset[t] + leaf_index[t]]``.
 

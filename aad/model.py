@@ -65,6 +65,8 @@ class AADForest:
     labels_ : ndarray of int8, shape (n_samples,)
         1 anomaly, 0 nominal, -1 unlabelled.
     n_features_in_ : int
+    node_rows_ : ndarray of shape (n_nodes,)
+        Training rows inside every node (region) of the forest.
     fit_seconds_ : dict
         Wall time of the fit: ``grow`` (the trees) and ``index`` (leaf indices, scores).
 
@@ -151,6 +153,7 @@ class AADForest:
         self._counts = np.zeros((2, self.forest_.n_leaves), dtype=np.int64)
         self._shared = np.zeros((2, X.shape[0]), dtype=np.int64)
         self._inverted = [_invert(index) for index in self.leaf_index_]
+        self.node_rows_ = self.forest_.path_counts(self.leaf_index_)
         self._hinge_values: np.ndarray | None = None
         self._scores: np.ndarray | None = None
         self.fit_seconds_ = {"grow": grown - start, "index": time.perf_counter() - grown}

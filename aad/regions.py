@@ -2,14 +2,15 @@
 the region that isolates it.
 
 Every node of every isolation tree is a region (a box). :func:`region_stats` counts, for
-every node at once, the rows, labelled anomalies and labelled nominals it holds and the
-sum of their anomaly scores, by adding the rows' leaves up the trees (``O(trees x rows)``,
-no row-by-node matrix). :func:`explain_row` says why one row is anomalous: the shortest
-region that isolates it, and the share of the isolation each feature's splits did.
+every node at once, the rows, labelled anomalies and labelled nominals it holds and its
+learned score, from the model's per-node row counts, the labelled rows' paths and the
+leaf values (no pass over the data, no row-by-node matrix). :func:`explain_row` says why
+one row is anomalous: the shortest region that isolates it, and the share of the
+isolation each feature's splits did.
 
-The counts use the trees' own routing (float32 comparisons); rule masks on the float64
-data may differ for a value lying exactly on a threshold, so every figure a user sees is
-recomputed with :meth:`aad.rules.Rule.mask`.
+The node boxes use float64 thresholds equivalent to the trees' float32 routing
+(:func:`aad.forest.float64_threshold`), so a region's counts are exactly the rows its rule
+selects on the training data.
 
 References
 ----------
@@ -40,19 +41,22 @@ class RegionStats:
     Attributes
     ----------
     forest : LeafForest
-    leaf_node : ndarray of shape (n_estimators, n_samples)
-        Global node id of the leaf each row reaches in each tree.
-    rows, anomalies, nominals, score_sum : ndarray of shape (n_nodes,)
-        Rows, labelled anomalies and labelled nominals inside each node, and the sum of
-        their anomaly scores.
+    leaf_index : ndarray of shape (n_estimators, n_samples)
+        The model's leaf index of every training row.
+    rows, anomalies, nominals : ndarray of shape (n_nodes,)
+        Rows, labelled anomalies and labelled nominals inside each node.
+    value : ndarray of shape (n_nodes,)
+        The region's learned score: the mean learned leaf value (``v``, higher = more
+        anomalous) of the training rows inside it, in its tree. For a leaf it is the leaf's
+        value; the paper's "weight x node score", extended to every node.
     """
 
     forest: LeafForest
-    leaf_node: np.ndarray
+    leaf_index: np.ndarray
     rows: np.ndarray
     anomalies: np.ndarray
     nominals: np.ndarray
-    score_sum: np.ndarray
+    value: np.ndarray
 
     @property
     def precision(self) -> np.ndarray:
@@ -61,36 +65,36 @@ class RegionStats:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(labelled > 0, self.anomalies / labelled, np.nan)
 
-    @property
-    def mean_score(self) -> np.ndarray:
-        """Mean anomaly score of the rows in each node: the region's learned score."""
-        return self.score_sum / np.maximum(self.rows, 1)
-
-    def path_nodes(self, row: int) -> np.ndarray:
-        """Every node that contains ``row``: one line per tree, leaf first, padded with -1.
+    def path_nodes(self, rows: int | np.ndarray) -> np.ndarray:
+        """Every node that contains each row: leaf first, padded with -1.
 
         Returns
         -------
-        ndarray of int64, shape (n_estimators, max_depth + 1)
+        ndarray of int64
+            Shape ``(n_estimators, max_depth + 1)`` for one row, ``(n_rows, n_estimators,
+            max_depth + 1)`` for several.
         """
+        single = np.ndim(rows) == 0
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
         parent = self.forest.nodes.parent
         depth = int(self.forest.nodes.depth.max()) + 1
-        out = np.full((self.leaf_node.shape[0], depth), -1, dtype=np.int64)
-        current = self.leaf_node[:, row].astype(np.int64)
+        current = self.forest.leaf_nodes(self.leaf_index[:, rows]).T  # (rows, trees)
+        out = np.full((len(rows), current.shape[1], depth), -1, dtype=np.int64)
         for level in range(depth):
-            out[:, level] = current
+            out[:, :, level] = current
             current = np.where(current >= 0, parent[np.maximum(current, 0)], -1)
-        return out
+        return out[0] if single else out
 
     def candidate_nodes(self, rows: np.ndarray, *, min_precision: float, n_top: int) -> np.ndarray:
         """For each row, the ``n_top`` distinct regions with the highest learned score among
         those that contain it and have precision on the labels of at least ``min_precision``
         (a row with none keeps its most precise regions). Returns the sorted union."""
-        precision, score = self.precision, self.mean_score
-        signature = np.c_[self.rows, np.round(self.score_sum, 9)]
+        precision, score = self.precision, self.value
+        signature = np.c_[self.rows, self.anomalies, self.nominals, np.round(score, 9)]
         chosen: set[int] = set()
-        for row in np.asarray(rows, dtype=np.int64).tolist():
-            nodes = np.unique(self.path_nodes(row))
+        paths = self.path_nodes(np.asarray(rows, dtype=np.int64))
+        for path in paths:
+            nodes = np.unique(path)
             nodes = nodes[nodes >= 0]
             ok = nodes[~(precision[nodes] < min_precision)]
             if len(ok) == 0:
@@ -101,8 +105,12 @@ class RegionStats:
         return np.array(sorted(chosen), dtype=np.int64)
 
 
-def region_stats(model, labels: np.ndarray | None = None, scores: np.ndarray | None = None) -> RegionStats:
-    """Count rows, labelled anomalies and nominals, and sum scores in every node of ``model``.
+def region_stats(model, labels: np.ndarray | None = None) -> RegionStats:
+    """Rows, labelled anomalies and nominals, and the learned score of every node of ``model``.
+
+    ``O(labelled rows x trees + nodes)``: the row counts are the model's ``node_rows_``,
+    the label counts come from the labelled rows' paths, and the learned score from the
+    leaf values, so a description at a million rows costs no pass over the data.
 
     Parameters
     ----------
@@ -110,8 +118,6 @@ def region_stats(model, labels: np.ndarray | None = None, scores: np.ndarray | N
         Fitted.
     labels : ndarray of shape (n_samples,), optional
         1 / 0 / -1; ``model.labels_`` when omitted.
-    scores : ndarray of shape (n_samples,), optional
-        ``model.anomaly_score()`` when omitted.
 
     Examples
     --------
@@ -125,25 +131,14 @@ def region_stats(model, labels: np.ndarray | None = None, scores: np.ndarray | N
     model._check_fitted()
     forest: LeafForest = model.forest_
     labels = model.labels_ if labels is None else np.asarray(labels)
-    scores = model.anomaly_score() if scores is None else np.asarray(scores, dtype=np.float64)
-    leaf_node = forest.leaf_node[forest.leaf_offset[:-1, None] + model.leaf_index_.astype(np.int64)]
-    values = np.vstack([np.ones_like(scores), labels == ANOMALY, labels == NOMINAL, scores])
-    sums = _node_sums(forest, leaf_node, values)
-    return RegionStats(forest, leaf_node, sums[0], sums[1], sums[2], sums[3])
-
-
-def _node_sums(forest: LeafForest, leaf_node: np.ndarray, values: np.ndarray) -> np.ndarray:
-    n_nodes = len(forest.nodes)
-    flat = leaf_node.ravel()
-    sums = np.vstack(
-        [np.bincount(flat, weights=np.tile(v, leaf_node.shape[0]), minlength=n_nodes) for v in values]
-    )
-    depth, parent = forest.nodes.depth, forest.nodes.parent
-    for level in range(int(depth.max()), 0, -1):
-        idx = np.flatnonzero(depth == level)
-        for k in range(len(values)):
-            sums[k] += np.bincount(parent[idx], weights=sums[k, idx], minlength=n_nodes)
-    return sums
+    index = model.leaf_index_
+    anomalies = forest.path_counts(index[:, labels == ANOMALY])
+    nominals = forest.path_counts(index[:, labels == NOMINAL])
+    rows = model.node_rows_
+    weighted = np.zeros(len(forest.nodes))
+    weighted[forest.leaf_node] = rows[forest.leaf_node] * model.leaf_values_
+    value = forest.up_the_trees(weighted) / np.maximum(rows, 1)
+    return RegionStats(forest, index, rows, anomalies, nominals, value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -220,21 +215,21 @@ def explain_row(model, X, row: int, *, feature_names: Sequence[str] | None = Non
     if X.shape[0] != n or not 0 <= int(row) < n:
         raise LabelError(f"row {row} is not a training row: the model was fitted on {n} rows of X")
     names = tuple(feature_names or default_feature_names(X.shape[1]))
-    stats = region_stats(model, scores=np.zeros(n))
+    stats = region_stats(model)
     paths = stats.path_nodes(int(row))
-    rule = _isolating_rule(stats, paths)
+    rule, support = _isolating_rule(stats, paths)
     covering = () if description is None else _covering(description, X[[int(row)]])
     return RowExplanation(
         row=int(row),
         rule=rule,
-        support=int(rule.mask(X).sum()),
+        support=support,
         importances=_importances(stats.forest, paths, X.shape[1]),
         feature_names=names,
         covering_rules=covering,
     )
 
 
-def _isolating_rule(stats: RegionStats, paths: np.ndarray) -> Rule:
+def _isolating_rule(stats: RegionStats, paths: np.ndarray) -> tuple[Rule, int]:
     picks = []
     for tree_path in paths:
         path = tree_path[tree_path >= 0][::-1]  # root first
@@ -245,7 +240,7 @@ def _isolating_rule(stats: RegionStats, paths: np.ndarray) -> Rule:
     rules = [Rule.from_bounds(lo, hi) for lo, hi in zip(lower, upper, strict=True)]
     rows = stats.rows[picks]
     best = min(range(len(rules)), key=lambda t: (rows[t] > 1, len(rules[t]), rows[t], t))
-    return rules[best]
+    return rules[best], int(rows[best])
 
 
 def _importances(forest: LeafForest, paths: np.ndarray, n_features: int) -> tuple[tuple[int, float], ...]:
