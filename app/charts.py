@@ -10,11 +10,23 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["discovery_figure"]
+__all__ = [
+    "discovery_figure",
+    "explore_figure",
+    "plot_sample",
+    "progress_figure",
+    "project_2d",
+    "score_histogram",
+    "selected_rows",
+]
 
 _FEEDBACK = "#d62728"
 _BASELINE = "#7f7f7f"
 _IFOREST = "#1f77b4"
+_ANOMALY = "#d62728"
+_NOMINAL = "#1f77b4"
+#: Above this many rows, the Explore page draws a sample with WebGL.
+MAX_POINTS = 20_000
 
 
 def discovery_figure(summary: dict, *, title: str | None = None) -> go.Figure:
@@ -97,3 +109,225 @@ def _ideal(fig: go.Figure, x: np.ndarray, n_anomalies: int) -> None:
             opacity=0.6,
         )
     )
+
+
+# --------------------------------------------------------------------------- the workbench
+
+
+def project_2d(X: np.ndarray) -> np.ndarray:
+    """The first two principal components of the standardised columns of ``X``.
+
+    Constant columns are ignored; one-feature data gets a zero second axis.
+    """
+    X = np.asarray(X, dtype=float)
+    spread = X.std(axis=0)
+    Z = (X[:, spread > 0] - X[:, spread > 0].mean(axis=0)) / spread[spread > 0]
+    if Z.shape[1] < 2:
+        return np.column_stack([Z[:, 0] if Z.shape[1] else np.zeros(len(X)), np.zeros(len(X))])
+    _, _, vt = np.linalg.svd(Z[:: max(1, len(Z) // 20_000)], full_matrices=False)
+    return Z @ vt[:2].T
+
+
+def plot_sample(scores: np.ndarray, labels: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Rows to draw: all of them, or at most ``max_points`` when there are more.
+
+    A sample keeps every labelled row and the highest scores (a twentieth of the points),
+    and fills the rest with a fixed random sample, so that it does not flicker between runs.
+    """
+    n = len(scores)
+    if n <= max_points:
+        return np.arange(n)
+    keep = np.zeros(n, dtype=bool)
+    keep[labels != -1] = True
+    keep[np.argpartition(-scores, max_points // 20)[: max_points // 20]] = True
+    rest = np.flatnonzero(~keep)
+    fill = max(0, max_points - int(keep.sum()))
+    keep[np.random.default_rng(0).choice(rest, size=min(fill, len(rest)), replace=False)] = True
+    return np.flatnonzero(keep)
+
+
+def explore_figure(
+    points: np.ndarray,
+    rows: np.ndarray,
+    scores: np.ndarray,
+    labels: np.ndarray,
+    *,
+    axis_titles: tuple[str, str] = ("x", "y"),
+    contour: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    webgl: bool = False,
+) -> go.Figure:
+    """Rows on a plane, labelled rows marked, optionally over the model's score contours.
+
+    Parameters
+    ----------
+    points : ndarray of shape (len(rows), 2)
+        Plane coordinates of the rows drawn.
+    rows : ndarray of int
+        Their row numbers (each point carries its row in ``customdata``).
+    scores, labels : ndarray of shape (len(rows),)
+        Their scores and labels (1 anomaly, 0 nominal, -1 unlabelled).
+    contour : (xs, ys, z), optional
+        Score grid (``z[i, j]`` at ``(xs[j], ys[i])``), drawn underneath.
+    webgl : bool
+        Draw with ``Scattergl`` (for many points).
+    """
+    scatter = go.Scattergl if webgl else go.Scatter
+    fig = go.Figure()
+    if contour is not None:
+        xs, ys, z = contour
+        fig.add_trace(
+            go.Contour(
+                x=xs,
+                y=ys,
+                z=z,
+                colorscale="YlOrRd",
+                ncontours=20,
+                name="score",
+                hoverinfo="skip",
+                colorbar={"title": {"text": "score"}},
+                opacity=0.85,
+            )
+        )
+    free = labels == -1
+    free_marker = (
+        {"size": 5, "color": "#333333", "opacity": 0.6}
+        if contour is not None
+        else {
+            "size": 5,
+            "color": scores[free],
+            "colorscale": "Viridis",
+            "showscale": True,
+            "colorbar": {"title": {"text": "score"}},
+        }
+    )
+    for name, mask, marker in (
+        ("unlabelled", free, free_marker),
+        (
+            "nominal",
+            labels == 0,
+            {"size": 9, "color": _NOMINAL, "symbol": "circle-open", "line": {"width": 2}},
+        ),
+        ("anomaly", labels == 1, {"size": 10, "color": _ANOMALY, "symbol": "x"}),
+    ):
+        fig.add_trace(
+            scatter(
+                x=points[mask, 0],
+                y=points[mask, 1],
+                mode="markers",
+                name=name,
+                marker=marker,
+                customdata=rows[mask],
+                text=[f"{s:.4f}" for s in scores[mask]],
+                hovertemplate="row %{customdata}<br>score %{text}<extra>" + name + "</extra>",
+            )
+        )
+    fig.update_layout(
+        xaxis_title=axis_titles[0],
+        yaxis_title=axis_titles[1],
+        dragmode="select",
+        template="plotly_white",
+        legend={"orientation": "h", "y": 1.08},
+        margin={"t": 40, "r": 10},
+        height=560,
+        uirevision="explore",
+    )
+    return fig
+
+
+def selected_rows(event) -> list[int]:
+    """Row numbers of the points selected on an :func:`explore_figure` (box, lasso or click).
+
+    Accepts Streamlit's selection state or the same thing as a plain dict.
+    """
+    if not event:
+        return []
+    points = event["selection"]["points"] or []
+    rows = []
+    for point in points:
+        data = point.get("customdata")
+        if isinstance(data, list | tuple):
+            data = data[0] if data else None
+        if data is not None:
+            rows.append(int(data))
+    return sorted(set(rows))
+
+
+def score_histogram(scores: np.ndarray, labels: np.ndarray) -> go.Figure:
+    """Histogram of every row's score, with the labelled rows marked beneath it."""
+    fig = go.Figure(go.Histogram(x=scores, nbinsx=60, name="all rows", marker={"color": "#9e9e9e"}))
+    for name, value, color, symbol in (
+        ("nominal", 0, _NOMINAL, "circle-open"),
+        ("anomaly", 1, _ANOMALY, "x"),
+    ):
+        marked = scores[labels == value]
+        fig.add_trace(
+            go.Scatter(
+                x=marked,
+                y=np.zeros(len(marked)),
+                mode="markers",
+                name=f"labelled {name}",
+                marker={"color": color, "symbol": symbol, "size": 9},
+                hovertemplate="score %{x:.4f}",
+            )
+        )
+    fig.update_layout(
+        xaxis_title="anomaly score (higher = more anomalous)",
+        yaxis_title="rows",
+        template="plotly_white",
+        bargap=0.02,
+        height=320,
+        margin={"t": 30},
+        legend={"orientation": "h", "y": 1.15},
+    )
+    return fig
+
+
+def progress_figure(curves: dict, *, n_anomalies: int | None = None) -> go.Figure:
+    """The live discovery curve of a session: anomalies found against labels spent.
+
+    Parameters
+    ----------
+    curves : dict
+        ``Session.discovery()``: ``labels`` and ``found``; with ground truth also
+        ``truth_found`` and ``baseline_found`` (the no-feedback ranking).
+    n_anomalies : int, optional
+        True anomalies in the data, for the "every label an anomaly" line.
+    """
+    x = np.asarray(curves["labels"])
+    fig = go.Figure(
+        go.Scatter(
+            x=x,
+            y=curves["found"],
+            name="anomalies found (your labels)",
+            mode="lines+markers",
+            line={"color": _FEEDBACK, "width": 3, "shape": "hv"},
+        )
+    )
+    if "truth_found" in curves:
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=curves["truth_found"],
+                name="true anomalies among your labels",
+                line={"color": _FEEDBACK, "dash": "dot", "shape": "hv"},
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=curves["baseline_found"],
+                name="no-feedback ranking (ground truth)",
+                line={"color": _BASELINE, "dash": "dash", "shape": "hv"},
+            )
+        )
+    if n_anomalies is not None and len(x):
+        _ideal(fig, x, n_anomalies)
+    fig.update_layout(
+        xaxis_title="labels spent",
+        yaxis_title="anomalies found",
+        template="plotly_white",
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.2},
+        height=420,
+    )
+    return fig

@@ -166,6 +166,7 @@ def _streamlit_flags(port: int, host: str) -> list[str]:
         "--server.enableXsrfProtection=true",
         "--browser.gatherUsageStats=false",
         "--runner.enforceSerializableSessionState=true",
+        "--runner.magicEnabled=false",
         "--client.toolbarMode=minimal",
     ]
 

@@ -38,7 +38,11 @@ def bench(
     with _progress() as bar:
         task = bar.add_task(f"labelling {source}", total=labels)
         result = run_benchmark(
-            X, y, n_estimators=trees, n_labels=labels, random_state=seed,
+            X,
+            y,
+            n_estimators=trees,
+            n_labels=labels,
+            random_state=seed,
             progress=lambda done, total: bar.update(task, completed=done),
         )
     result["data"] = source

@@ -1,0 +1,570 @@
+"""`Session`: one analyst's labelling session, durable and reproducible.
+
+A session ties a :class:`~aad.data.Dataset`, a fitted :class:`~aad.model.AADForest` and
+an :class:`~aad.learner.ActiveLearner` to a record in a :class:`~aad.store.Store`. Every
+action (label, skip, undo) is first appended to the store's log and committed; only then
+does the in-memory model change, by replaying the log from where it last stopped. So the
+model in memory is always a function of the log, a second tab on the same session catches
+up on its next call, and :meth:`Session.open` rebuilds the same model (the same labels and
+the same scores, exactly) from the dataset, the parameters, the seed and the log.
+
+It is the one object the app and the command line use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from ._validation import Interval, validate_params
+from .data import AUTO, Dataset, dataset_from_frame, load_dataset
+from .errors import DataError, LabelError, UnknownStrategyError
+from .labels import ANOMALY, UNLABELLED, to_label
+from .learner import ActiveLearner
+from .model import AADForest
+from .query import strategy_names, top_unlabelled
+from .store import Action, SessionRecord, Store, labels_csv
+
+__all__ = ["DEFAULT_PARAMS", "Session", "fit_model", "load_data", "select_columns"]
+
+#: Forest parameters of a new session unless told otherwise.
+DEFAULT_PARAMS = {"n_estimators": 100, "max_samples": 256, "eta": 1.0}
+_SHIPPED = "shipped:"
+
+ModelFactory = Callable[[Dataset, dict, int], AADForest]
+
+
+def fit_model(dataset: Dataset, params: dict, seed: int) -> AADForest:
+    """Fit the session model: ``AADForest(**params, random_state=seed).fit(dataset.X)``."""
+    return AADForest(**params, random_state=seed).fit(dataset.X)
+
+
+def select_columns(
+    dataset: Dataset, *, features: Sequence[str] | None = None, label_column: str | None = AUTO
+) -> Dataset:
+    """The same table with only ``features`` as features and ``label_column`` as ground truth.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    features : sequence of str, optional
+        Feature columns, in order; all but the label column by default.
+    label_column : str, None or "auto"
+        The ground-truth column (any column of ``dataset``, its label column included);
+        ``"auto"`` keeps ``dataset``'s; ``None`` drops the ground truth.
+
+    Raises
+    ------
+    DataError
+
+    Examples
+    --------
+    >>> ds = select_columns(load_dataset("toy2"), features=["y"], label_column=None)
+    >>> ds.feature_names, ds.y is None
+    (('y',), True)
+    """
+    label = dataset.label_column if label_column == AUTO else label_column
+    chosen = list(features) if features is not None else [c for c in dataset.feature_names if c != label]
+    if tuple(chosen) == dataset.feature_names and label == dataset.label_column:
+        return dataset
+    frame = dataset.frame()
+    if dataset.y is not None:
+        frame[dataset.label_column] = np.where(dataset.y, "anomaly", "nominal")
+    missing = [c for c in [*chosen, label] if c is not None and c not in frame.columns]
+    if missing:
+        raise DataError(f"there is no column {missing[0]!r}; the columns are {', '.join(frame.columns)}")
+    if label in chosen:
+        raise DataError(f"column {label!r} cannot be both a feature and the ground truth; choose one")
+    if not chosen:
+        raise DataError("choose at least one feature column")
+    out = dataset_from_frame(
+        frame[chosen + ([label] if label else [])],
+        name=dataset.name,
+        label_column=label,
+        source=dataset.source,
+    )
+    notes = tuple(dict.fromkeys(dataset.notes + out.notes))
+    return dataclasses.replace(out, notes=notes)
+
+
+def load_data(
+    source: str,
+    *,
+    features: Sequence[str] | None = None,
+    label_column: str | None = AUTO,
+    name: str | None = None,
+    max_bytes: int | None = None,
+) -> Dataset:
+    """Load a session's data: :func:`~aad.data.load_dataset`, then :func:`select_columns`.
+
+    ``source`` is a :attr:`Dataset.source` (``shipped:<name>`` or a path) or a shipped name.
+    """
+    target = source[len(_SHIPPED) :] if source.startswith(_SHIPPED) else source
+    table = load_dataset(
+        target, label_column=AUTO if label_column is None else label_column, max_bytes=max_bytes
+    )
+    dataset = select_columns(table, features=features, label_column=label_column)
+    return dataclasses.replace(dataset, name=name) if name else dataset
+
+
+class Session:
+    """A labelling session whose every action is durable before it takes effect.
+
+    Use :meth:`create` or :meth:`open`, not the constructor.
+
+    Attributes
+    ----------
+    record : SessionRecord
+        Its row in the store (settings, data source, seed).
+    dataset : Dataset
+    model : AADForest
+        Never change it directly: go through :meth:`label`, :meth:`skip` and :meth:`undo`.
+    learner : ActiveLearner
+    store : Store
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> store = Store(Path(tempfile.mkdtemp()) / "s.sqlite")
+    >>> session = Session.create(load_dataset("toy2"), store=store, seed=0)
+    >>> row = int(session.batch()[0])
+    >>> _ = session.label(row, "anomaly")
+    >>> again = Session.open(session.id, store=store)
+    >>> again.n_labels, bool((again.scores() == session.scores()).all())
+    (1, True)
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        "seed": [Interval("int", 0, 2**32 - 1)],
+        "batch_size": [Interval("int", 1, 1000)],
+    }
+
+    def __init__(self, record: SessionRecord, dataset: Dataset, model: AADForest, store: Store) -> None:
+        self.record = record
+        self.dataset = dataset
+        self.model = model
+        self.store = store
+        self.learner = ActiveLearner(
+            model, dataset.X, strategy=record.strategy, batch_size=record.batch_size, random_state=record.seed
+        )
+        self._initial = model.anomaly_score()
+        self._version = 0
+        self._history: list[Action] = []
+        self._undo: list[tuple[str, list[int]]] = []
+        self._skipped: set[int] = set()
+        self._batch: list[int] = list(record.batch)
+        self._scores: tuple[int, np.ndarray] | None = None
+        self._previous: np.ndarray | None = None
+        self._sorted: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ creating, opening
+
+    @classmethod
+    def create(
+        cls,
+        dataset: Dataset,
+        *,
+        store: Store,
+        params: dict | None = None,
+        seed: int = 0,
+        strategy: str = "top",
+        batch_size: int = 1,
+        model_factory: ModelFactory | None = None,
+    ) -> Session:
+        """Fit a model on ``dataset`` and start a new session on it.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            Loaded from a shipped dataset or a file (``dataset.source``), so it can be reloaded.
+        store : Store
+        params : dict, optional
+            :class:`~aad.model.AADForest` parameters; :data:`DEFAULT_PARAMS` fill the rest.
+        seed : int, default=0
+            Seed of the forest and of random query strategies.
+        strategy : str, default="top"
+        batch_size : int, default=1
+        model_factory : callable, optional
+            ``(dataset, params, seed) -> fitted AADForest`` (default :func:`fit_model`); a
+            cache may return a copy of a model fitted before, never one in use.
+
+        Raises
+        ------
+        AADError
+            For a bad parameter, strategy or source; nothing is stored then.
+        """
+        source = _reloadable_source(dataset.source)
+        _check_settings(strategy, batch_size, seed)
+        params = {**DEFAULT_PARAMS, **(params or {})}
+        model = (model_factory or fit_model)(dataset, params, seed)
+        record = store.create_session(
+            dataset=dataset.name,
+            source=source,
+            fingerprint=dataset.fingerprint,
+            features=dataset.feature_names,
+            label_column=dataset.label_column,
+            params=params,
+            seed=seed,
+            strategy=strategy,
+            batch_size=batch_size,
+        )
+        return cls(record, dataset, model, store)
+
+    @classmethod
+    def open(
+        cls,
+        session_id: str,
+        *,
+        store: Store,
+        dataset: Dataset | None = None,
+        model_factory: ModelFactory | None = None,
+    ) -> Session:
+        """Reopen a session: reload its data, refit with its seed, replay its log.
+
+        Parameters
+        ----------
+        session_id : str
+        store : Store
+        dataset : Dataset, optional
+            The session's data, if already loaded (it must have the recorded fingerprint).
+        model_factory : callable, optional
+            As in :meth:`create`.
+
+        Raises
+        ------
+        SessionNotFoundError
+        DataError
+            When the data cannot be read or is no longer the data the session was fitted on.
+        """
+        record = store.get(session_id)
+        if dataset is None:
+            dataset = load_data(
+                record.source, features=record.features, label_column=record.label_column, name=record.dataset
+            )
+        if dataset.fingerprint != record.fingerprint:
+            raise DataError(
+                f"the data of session {record.id} ({record.source}) has changed since the session "
+                "started, so its labels would not apply; restore the original file or start a new session"
+            )
+        session = cls(
+            record, dataset, (model_factory or fit_model)(dataset, record.params, record.seed), store
+        )
+        session._sync()
+        session._previous = None
+        session._batch = list(record.batch)
+        return session
+
+    def __reduce__(self):
+        # A session serializes as its address: unpickling reopens it from the store.
+        return (_reopen, (str(self.store.path), self.id))
+
+    # ------------------------------------------------------------------ identity and state
+
+    @property
+    def id(self) -> str:
+        """The session id (as in URLs and ``aad sessions list``)."""
+        return self.record.id
+
+    @property
+    def version(self) -> int:
+        """Model version: the number of actions applied (labels, skips and undos)."""
+        return self._version
+
+    @property
+    def seed(self) -> int:
+        """Seed of the forest and of random query strategies."""
+        return self.record.seed
+
+    @property
+    def n_labels(self) -> int:
+        """Rows that carry a label."""
+        return self.learner.n_labels
+
+    @property
+    def n_anomalies(self) -> int:
+        """Rows labelled anomaly."""
+        return self.learner.n_anomalies
+
+    @property
+    def skipped(self) -> frozenset[int]:
+        """Rows skipped and not brought back."""
+        return frozenset(self._skipped)
+
+    @property
+    def can_undo(self) -> bool:
+        """Whether there is an action to undo."""
+        return bool(self._undo)
+
+    def labels(self) -> dict[int, int]:
+        """The labels in effect: row -> 1 (anomaly) or 0 (nominal)."""
+        rows = np.flatnonzero(self.model.labels_ != UNLABELLED)
+        return {int(r): int(self.model.labels_[r]) for r in rows}
+
+    def labels_csv(self) -> str:
+        """The labels as CSV (columns ``row`` and ``label``), as ``aad sessions export`` writes them."""
+        return labels_csv(self.labels())
+
+    def history(self) -> tuple[Action, ...]:
+        """Every action applied, oldest first; ``action.number`` is the model version after it."""
+        return tuple(self._history)
+
+    # ------------------------------------------------------------------ actions
+
+    def label(self, rows: int | Sequence[int], label) -> Action:
+        """Label one row or several (anomaly/nominal, 1/0, True/False); durable before it applies.
+
+        Raises
+        ------
+        LabelError
+            For a row out of range or an unknown label; nothing is stored then.
+        """
+        rows = self._check_rows(rows)
+        value = to_label(label)
+        self.store.append(self.id, "label", rows, [value] * len(rows))
+        return self._sync()[-1]
+
+    def skip(self, rows: int | Sequence[int]) -> Action:
+        """Set rows aside: they leave the batch and are not queried until :meth:`unskip`."""
+        rows = self._check_rows(rows)
+        self.store.append(self.id, "skip", rows)
+        return self._sync()[-1]
+
+    def unskip(self) -> Action:
+        """Bring every skipped row back into the query pool."""
+        self._sync()
+        if not self._skipped:
+            raise LabelError("there are no skipped rows to bring back")
+        self.store.append(self.id, "unskip", sorted(self._skipped))
+        return self._sync()[-1]
+
+    def undo(self) -> Action:
+        """Revert the latest action (its rows come back to the front of the batch).
+
+        Raises
+        ------
+        LabelError
+            When there is nothing to undo.
+        """
+        self._sync()
+        if not self._undo:
+            raise LabelError("there is nothing to undo: no label or skip has been given yet")
+        self.store.append(self.id, "undo")
+        action = self._sync()[-1]
+        self._save_batch(self._batch)
+        return action
+
+    def configure(self, *, strategy: str | None = None, batch_size: int | None = None) -> None:
+        """Change the query strategy or batch size; the next batch is drawn with them."""
+        strategy = self.record.strategy if strategy is None else strategy
+        batch_size = self.record.batch_size if batch_size is None else int(batch_size)
+        _check_settings(strategy, batch_size, self.seed)
+        self.store.update(self.id, strategy=strategy, batch_size=batch_size, batch=[])
+        self.record = dataclasses.replace(self.record, strategy=strategy, batch_size=batch_size, batch=())
+        self.learner.strategy, self.learner.batch_size = strategy, batch_size
+        self._batch = []
+
+    def refresh(self) -> bool:
+        """Catch up with the store (actions and settings from another tab); True if anything changed."""
+        changed = bool(self._sync())
+        record = self.store.get(self.id)
+        changed |= _settings(record) != _settings(self.record)
+        self.record = record
+        self.learner.strategy, self.learner.batch_size = record.strategy, record.batch_size
+        self._batch = list(record.batch)
+        return changed
+
+    # ------------------------------------------------------------------ queries
+
+    def batch(self) -> np.ndarray:
+        """The rows to show now: the current batch minus labelled or skipped rows.
+
+        When none is left, the next batch is drawn with the query strategy and recorded.
+        Empty only when every row is labelled or skipped.
+        """
+        rows = [r for r in self._batch if self._is_open(r)]
+        if not rows:
+            rows = self._draw()
+            self._save_batch(rows)
+        self._batch = rows
+        return np.asarray(rows, dtype=np.int64)
+
+    def scores(self) -> np.ndarray:
+        """Anomaly score of every row under the current model (read-only; higher = more anomalous)."""
+        if self._scores is None or self._scores[0] != self._version:
+            scores = self.model.anomaly_score()
+            scores.flags.writeable = False
+            self._scores = (self._version, scores)
+        return self._scores[1]
+
+    def initial_scores(self) -> np.ndarray:
+        """Scores before any feedback (the plain forest's ranking)."""
+        return self._initial
+
+    def ranks(self, rows: Sequence[int], *, previous: bool = False) -> np.ndarray | None:
+        """Rank of ``rows`` among all rows (1 = most anomalous).
+
+        With ``previous=True``, the ranks before the latest change (None when unknown).
+        """
+        scores = self._previous if previous else self.scores()
+        if scores is None:
+            return None
+        rows = np.asarray(rows, dtype=np.int64)
+        return 1 + (scores[None, :] > scores[rows, None]).sum(axis=1)
+
+    def percentiles(self, row: int) -> np.ndarray:
+        """Where each value of ``row`` sits in its column, as a percentile rank in [0, 100].
+
+        The percent of rows below the value, counting ties as half below (the median of a
+        column is at 50, its unique minimum at ``50 / n_rows``).
+        """
+        if self._sorted is None:
+            self._sorted = np.sort(self.dataset.X, axis=0)
+        values = self.dataset.X[int(row)]
+        below = np.array([np.searchsorted(self._sorted[:, j], v, "left") for j, v in enumerate(values)])
+        at_most = np.array([np.searchsorted(self._sorted[:, j], v, "right") for j, v in enumerate(values)])
+        return 100.0 * (below + at_most) / (2 * self.dataset.n_rows)
+
+    def score_grid(self, resolution: int = 80) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact scores on a ``resolution`` x ``resolution`` grid over 2-D data.
+
+        Returns
+        -------
+        xs, ys : ndarray of shape (resolution,)
+        scores : ndarray of shape (resolution, resolution)
+            ``scores[i, j]`` is the model's score at ``(xs[j], ys[i])``.
+        """
+        if self.dataset.n_features != 2:
+            raise DataError(f"score contours need 2 features; this data has {self.dataset.n_features}")
+        low, high = self.dataset.X.min(axis=0), self.dataset.X.max(axis=0)
+        pad = 0.05 * np.where(high > low, high - low, 1.0)
+        xs, ys = (np.linspace(low[j] - pad[j], high[j] + pad[j], resolution) for j in (0, 1))
+        gx, gy = np.meshgrid(xs, ys)
+        grid = np.column_stack([gx.ravel(), gy.ravel()])
+        return xs, ys, self.model.anomaly_score(grid).reshape(resolution, resolution)
+
+    def discovery(self) -> dict[str, np.ndarray]:
+        """Discovery curves against labels spent (1, 2, ...).
+
+        Returns
+        -------
+        dict
+            ``labels``; ``found``: anomalies among the analyst's labels. With ground truth
+            also ``truth_found`` (true anomalies among the rows labelled, in order) and
+            ``baseline_found`` (true anomalies in the same number of top rows of the
+            no-feedback ranking).
+        """
+        events = self.learner.history
+        gain = [int(e.label == ANOMALY) - int(e.previous == ANOMALY) for e in events]
+        out = {"labels": np.arange(1, len(events) + 1), "found": np.cumsum(gain, dtype=np.int64)}
+        if self.dataset.y is not None:
+            y = self.dataset.y
+            out["truth_found"] = np.cumsum(y[[e.row for e in events]], dtype=np.int64)
+            top = top_unlabelled(self._initial, np.zeros(len(y), dtype=bool), len(events))
+            out["baseline_found"] = np.cumsum(y[top], dtype=np.int64)
+        return out
+
+    # ------------------------------------------------------------------ internals
+
+    def _check_rows(self, rows: int | Sequence[int]) -> list[int]:
+        values = np.atleast_1d(np.asarray(rows))
+        if values.size == 0:
+            raise LabelError("no rows given; select at least one row")
+        if not np.issubdtype(values.dtype, np.integer):
+            raise LabelError(f"rows must be integer row numbers; got {rows!r}")
+        n = self.dataset.n_rows
+        bad = values[(values < 0) | (values >= n)]
+        if bad.size:
+            raise LabelError(f"row {int(bad[0])} is out of range: the data has {n} rows (0 to {n - 1})")
+        return list(dict.fromkeys(int(r) for r in values))
+
+    def _save_batch(self, rows: list[int]) -> None:
+        self.store.update(self.id, batch=rows)
+        self.record = dataclasses.replace(self.record, batch=tuple(rows))
+
+    def _is_open(self, row: int) -> bool:
+        return self.model.labels_[row] == UNLABELLED and row not in self._skipped
+
+    def _draw(self) -> list[int]:
+        k = self.record.batch_size
+        rows = self.learner.next_queries(k + len(self._skipped))
+        return [int(r) for r in rows if int(r) not in self._skipped][:k]
+
+    def _sync(self) -> list[Action]:
+        actions = self.store.actions(self.id, after=self._version)
+        if actions:
+            self._previous = self.scores()
+        for action in actions:
+            self._apply(action)
+        return actions
+
+    def _apply(self, action: Action) -> None:
+        if action.kind == "label":
+            done = [r for r, lab in zip(action.rows, action.labels, strict=True) if self._set(r, lab)]
+            self._undo.append(("label", done))
+        elif action.kind == "skip":
+            added = [r for r in action.rows if r not in self._skipped]
+            self._skipped.update(added)
+            self._undo.append(("skip", added))
+        elif action.kind == "unskip":
+            removed = [r for r in action.rows if r in self._skipped]
+            self._skipped.difference_update(removed)
+            self._undo.append(("unskip", removed))
+        elif self._undo:
+            self._revert(*self._undo.pop())
+        self._version = action.number
+        self._history.append(action)
+
+    def _set(self, row: int, label: int) -> bool:
+        if label == UNLABELLED:
+            if self.model.labels_[row] == UNLABELLED:
+                return False
+            self.learner.retract(row)
+        else:
+            self.learner.label(row, label)
+        return True
+
+    def _revert(self, kind: str, rows: list[int]) -> None:
+        if kind == "label":
+            for _ in rows:
+                self.learner.undo()
+        elif kind == "skip":
+            self._skipped.difference_update(rows)
+        else:
+            self._skipped.update(rows)
+            return
+        back = list(dict.fromkeys(rows))
+        keep = max(self.record.batch_size, len(back))
+        self._batch = (back + [r for r in self._batch if r not in back])[:keep]
+
+
+def _settings(record: SessionRecord) -> tuple:
+    return record.strategy, record.batch_size, record.batch
+
+
+def _reopen(db_path: str, session_id: str) -> Session:
+    return Session.open(session_id, store=Store(db_path))
+
+
+def _reloadable_source(source: str) -> str:
+    if source.startswith(_SHIPPED):
+        return source
+    path = Path(source)
+    if not path.is_file():
+        raise DataError(
+            f"a session's data must come from a shipped dataset or a file, so that the session can "
+            f"be reopened; this data comes from {source!r}. Save the table as CSV or Parquet and "
+            "load it with load_dataset"
+        )
+    return str(path.resolve())
+
+
+def _check_settings(strategy: str, batch_size: int, seed: int) -> None:
+    validate_params("Session", Session._parameter_constraints, {"seed": seed, "batch_size": batch_size})
+    if strategy not in strategy_names():
+        raise UnknownStrategyError(
+            f"unknown query strategy {strategy!r}; choose one of {', '.join(strategy_names())}"
+        )

@@ -1,0 +1,537 @@
+"""SQLite persistence of labelling sessions: an append-only log per session.
+
+One database file holds every session. The ``sessions`` table says how to rebuild a
+session's model (dataset source and fingerprint, feature and ground-truth columns,
+forest parameters, seed) and how it queries (strategy, batch size, the batch on
+screen). The ``events`` table is the session's history: every label, skip and undo is
+one *action* of one or more rows, appended and committed before anything else changes.
+Triggers forbid updating or deleting an event, so the log can only grow; replaying it
+(:func:`replay_labels`) gives the labels in effect.
+
+The file runs in WAL mode with ``synchronous=FULL``: a committed action survives the
+process being killed, and readers never block the writer. Nothing is pickled: rows are
+plain SQL values and the parameters are JSON. Uploaded tables are stored next to the
+database, named by the SHA-256 of their bytes, so a session on an upload can be resumed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .errors import AADError
+from .labels import ANOMALY, UNLABELLED, label_name
+
+__all__ = [
+    "KINDS",
+    "Action",
+    "SessionNotFoundError",
+    "SessionRecord",
+    "SessionSummary",
+    "Store",
+    "default_db_path",
+    "labels_csv",
+    "replay_labels",
+]
+
+#: The kinds of action in the log: label rows, skip rows, bring skipped rows back, undo.
+KINDS = ("label", "skip", "unskip", "undo")
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    dataset TEXT NOT NULL,
+    source TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    features TEXT NOT NULL,
+    label_column TEXT,
+    params TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    strategy TEXT NOT NULL,
+    batch_size INTEGER NOT NULL,
+    batch TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    seq INTEGER NOT NULL,
+    action INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('label', 'skip', 'unskip', 'undo')),
+    row INTEGER,
+    label INTEGER CHECK (label IN (-1, 0, 1)),
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+);
+CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+"""
+
+
+class SessionNotFoundError(AADError):
+    """No session with the given id in the database."""
+
+
+def default_db_path() -> Path:
+    """Where sessions live: ``$AAD_DB``, else ``$XDG_DATA_HOME/aad/sessions.sqlite``.
+
+    ``XDG_DATA_HOME`` defaults to ``~/.local/share``.
+    """
+    if os.environ.get("AAD_DB"):
+        return Path(os.environ["AAD_DB"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "aad" / "sessions.sqlite"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """How to rebuild one session, and how it queries.
+
+    Attributes
+    ----------
+    id : str
+    dataset : str
+        Display name of the data.
+    source : str
+        ``shipped:<name>`` or the path of the file the data was read from.
+    fingerprint : str
+        :attr:`aad.Dataset.fingerprint` of the data the model was fitted on.
+    features : tuple of str
+        The feature columns, in order.
+    label_column : str or None
+        The ground-truth column, if one was chosen.
+    params : dict
+        Forest parameters (``n_estimators``, ``max_samples``, ``eta``).
+    seed : int
+        ``random_state`` of the forest and of random query strategies.
+    strategy : str
+    batch_size : int
+    batch : tuple of int
+        The rows of the query batch last shown.
+    created_at, updated_at : str
+        ISO 8601 times, UTC.
+    """
+
+    id: str
+    dataset: str
+    source: str
+    fingerprint: str
+    features: tuple[str, ...]
+    label_column: str | None
+    params: dict
+    seed: int
+    strategy: str
+    batch_size: int
+    batch: tuple[int, ...]
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """One entry of the log: ``kind`` applied to ``rows`` (with ``labels`` for a label).
+
+    ``number`` counts actions from 1; it is the model version after the action.
+    """
+
+    number: int
+    kind: str
+    rows: tuple[int, ...]
+    labels: tuple[int, ...]
+    created_at: str
+    last_seq: int
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """A line of the session list."""
+
+    id: str
+    dataset: str
+    source: str
+    seed: int
+    strategy: str
+    n_labels: int
+    n_anomalies: int
+    n_actions: int
+    created_at: str
+    updated_at: str
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict."""
+        return asdict(self)
+
+
+class Store:
+    """The session database.
+
+    Parameters
+    ----------
+    path : str or path, optional
+        SQLite file (created with its folder when missing); :func:`default_db_path` by default.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> store = Store(Path(tempfile.mkdtemp()) / "s.sqlite")
+    >>> rec = store.create_session(dataset="toy2", source="shipped:toy2", fingerprint="f",
+    ...                            features=("x", "y"), label_column=None, params={}, seed=0)
+    >>> store.append(rec.id, "label", [4, 9], [1, 0]).number
+    1
+    >>> store.append(rec.id, "undo").number, store.labels(rec.id)
+    (2, {})
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        with self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)
+            conn.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    def __getstate__(self) -> dict:
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["path"])
+
+    def close(self) -> None:
+        """Close the connection (the next call opens a new one)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # One connection per store, shared by threads under a lock: opening and closing a
+        # connection per call would checkpoint the WAL on every close.
+        with self._lock:
+            if self._conn is None:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute("PRAGMA foreign_keys=ON")
+                self._conn = conn
+            yield self._conn
+
+    # ------------------------------------------------------------------ sessions
+
+    def create_session(
+        self,
+        *,
+        dataset: str,
+        source: str,
+        fingerprint: str,
+        features: Sequence[str],
+        label_column: str | None,
+        params: dict,
+        seed: int,
+        strategy: str = "top",
+        batch_size: int = 1,
+    ) -> SessionRecord:
+        """Insert a new session and return its record (with a fresh id)."""
+        now = _now()
+        record = SessionRecord(
+            id=uuid.uuid4().hex[:12],
+            dataset=dataset,
+            source=source,
+            fingerprint=fingerprint,
+            features=tuple(features),
+            label_column=label_column,
+            params=dict(params),
+            seed=int(seed),
+            strategy=strategy,
+            batch_size=int(batch_size),
+            batch=(),
+            created_at=now,
+            updated_at=now,
+        )
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.dataset,
+                    record.source,
+                    record.fingerprint,
+                    json.dumps(list(record.features)),
+                    record.label_column,
+                    json.dumps(record.params, sort_keys=True),
+                    record.seed,
+                    record.strategy,
+                    record.batch_size,
+                    "[]",
+                    now,
+                    now,
+                ),
+            )
+        return record
+
+    def get(self, session_id: str) -> SessionRecord:
+        """The record of ``session_id``.
+
+        Raises
+        ------
+        SessionNotFoundError
+        """
+        with self._connect() as conn:
+            row = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise SessionNotFoundError(
+                f"there is no session {session_id!r} in {self.path}; "
+                "list the sessions with `aad sessions list`, or start a new one"
+            )
+        return _record(row)
+
+    def update(
+        self,
+        session_id: str,
+        *,
+        strategy: str | None = None,
+        batch_size: int | None = None,
+        batch: Iterable[int] | None = None,
+    ) -> None:
+        """Change how a session queries (its settings, or the batch on screen)."""
+        sets, values = [], []
+        for column, value in (("strategy", strategy), ("batch_size", batch_size)):
+            if value is not None:
+                sets.append(f"{column} = ?")
+                values.append(value)
+        if sets:
+            sets.append("updated_at = ?")
+            values.append(_now())
+        if batch is not None:
+            sets.append("batch = ?")
+            values.append(json.dumps([int(r) for r in batch]))
+        if sets:
+            with self._connect() as conn:
+                conn.execute(f"UPDATE sessions SET {', '.join(sets)} WHERE id = ?", (*values, session_id))
+
+    # ------------------------------------------------------------------ the log
+
+    def append(
+        self, session_id: str, kind: str, rows: Sequence[int] = (), labels: Sequence[int] | None = None
+    ) -> Action:
+        """Append one action and commit it; returns it (its ``number`` is the new version).
+
+        Raises
+        ------
+        AADError
+            For an unknown kind, or labels that do not match the rows.
+        """
+        rows = [int(r) for r in rows]
+        _check_action(kind, rows, labels)
+        cells = (
+            [(r, None) for r in rows] if labels is None else list(zip(rows, map(int, labels), strict=True))
+        )
+        now = _now()
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                number, seq = self._next_numbers(conn, session_id)
+                conn.executemany(
+                    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (session_id, seq + i, number, kind, r, lab, now)
+                        for i, (r, lab) in enumerate(cells or [(None, None)])
+                    ],
+                )
+                conn.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return Action(
+            number,
+            kind,
+            tuple(rows),
+            tuple(lab for _, lab in cells if lab is not None),
+            now,
+            seq + max(len(cells), 1) - 1,
+        )
+
+    def _next_numbers(self, conn: sqlite3.Connection, session_id: str) -> tuple[int, int]:
+        if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
+            raise SessionNotFoundError(f"there is no session {session_id!r} in {self.path}")
+        number, seq = conn.execute(
+            "SELECT COALESCE(MAX(action), 0) + 1, COALESCE(MAX(seq), 0) + 1 FROM events WHERE session_id = ?",
+            (session_id,),
+        ).fetchone()
+        return int(number), int(seq)
+
+    def actions(self, session_id: str, *, after: int = 0) -> list[Action]:
+        """The actions numbered above ``after``, oldest first."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT action, kind, seq, row, label, created_at FROM events "
+                "WHERE session_id = ? AND action > ? ORDER BY seq",
+                (session_id, after),
+            ).fetchall()
+        grouped: dict[int, list] = {}
+        kinds: dict[int, str] = {}
+        for number, kind, seq, row, label, created in rows:
+            grouped.setdefault(number, []).append((seq, row, label, created))
+            kinds[number] = kind
+        return [_action(number, kinds[number], cells) for number, cells in grouped.items()]
+
+    def labels(self, session_id: str) -> dict[int, int]:
+        """The labels in effect after replaying the log: row -> 1 (anomaly) or 0 (nominal)."""
+        self.get(session_id)
+        return replay_labels(self.actions(session_id))
+
+    def summaries(self) -> list[SessionSummary]:
+        """Every session, most recently changed first, with its label counts."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT * FROM sessions ORDER BY updated_at DESC, id").fetchall()
+        out = []
+        for row in rows:
+            record = _record(row)
+            actions = self.actions(record.id)
+            labels = replay_labels(actions)
+            out.append(
+                SessionSummary(
+                    id=record.id,
+                    dataset=record.dataset,
+                    source=record.source,
+                    seed=record.seed,
+                    strategy=record.strategy,
+                    n_labels=len(labels),
+                    n_anomalies=sum(v == ANOMALY for v in labels.values()),
+                    n_actions=len(actions),
+                    created_at=record.created_at,
+                    updated_at=record.updated_at,
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ uploads
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Folder of uploaded tables, next to the database."""
+        return self.path.parent / "uploads"
+
+    def save_upload(self, data: bytes, suffix: str) -> Path:
+        """Keep an uploaded table on disk, named by the SHA-256 of its bytes; returns its path."""
+        suffix = suffix.lower() if suffix.lower() in (".csv", ".parquet", ".pq", ".txt", ".tsv") else ".csv"
+        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        path = self.uploads_dir / f"{hashlib.sha256(data).hexdigest()}{suffix}"
+        if not path.exists():
+            partial = path.with_suffix(path.suffix + ".part")
+            partial.write_bytes(data)
+            partial.replace(path)
+        return path
+
+
+def replay_labels(actions: Iterable[Action]) -> dict[int, int]:
+    """The labels in effect after ``actions``: an undo reverts the latest action not yet undone.
+
+    Examples
+    --------
+    >>> acts = [Action(1, "label", (3,), (1,), "", 1), Action(2, "skip", (5,), (), "", 2),
+    ...         Action(3, "label", (4,), (0,), "", 3), Action(4, "undo", (), (), "", 4)]
+    >>> replay_labels(acts)
+    {3: 1}
+    """
+    labels: dict[int, int] = {}
+    undo: list[dict[int, int]] = []
+    for action in actions:
+        if action.kind == "undo":
+            for row, previous in (undo.pop() if undo else {}).items():
+                _set(labels, row, previous)
+            continue
+        previous = {}
+        if action.kind == "label":
+            for row, label in zip(action.rows, action.labels, strict=True):
+                previous.setdefault(row, labels.get(row, UNLABELLED))
+                _set(labels, row, label)
+        undo.append(previous)
+    return labels
+
+
+def labels_csv(labels: dict[int, int]) -> str:
+    """The labels as CSV text with columns ``row`` and ``label`` (anomaly/nominal), by row.
+
+    Examples
+    --------
+    >>> print(labels_csv({7: 0, 2: 1}), end="")
+    row,label
+    2,anomaly
+    7,nominal
+    """
+    lines = ["row,label"] + [f"{row},{label_name(labels[row])}" for row in sorted(labels)]
+    return "\n".join(lines) + "\n"
+
+
+def _set(labels: dict[int, int], row: int, label: int) -> None:
+    if label == UNLABELLED:
+        labels.pop(row, None)
+    else:
+        labels[row] = label
+
+
+def _check_action(kind: str, rows: list[int], labels: Sequence[int] | None) -> None:
+    if kind not in KINDS:
+        raise AADError(f"unknown action kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if kind == "undo" and rows:
+        raise AADError("an undo takes no rows: it reverts the latest action")
+    if kind != "undo" and not rows:
+        raise AADError(f"a {kind} action needs at least one row")
+    if (kind == "label") != (labels is not None):
+        raise AADError("labels go with label actions only, one per row")
+    if labels is not None and len(labels) != len(rows):
+        raise AADError(f"got {len(rows)} rows but {len(labels)} labels; give one label per row")
+
+
+def _record(row: tuple) -> SessionRecord:
+    (sid, dataset, source, fingerprint, features, label_column, params, seed) = row[:8]
+    strategy, batch_size, batch, created_at, updated_at = row[8:]
+    return SessionRecord(
+        id=sid,
+        dataset=dataset,
+        source=source,
+        fingerprint=fingerprint,
+        features=tuple(json.loads(features)),
+        label_column=label_column,
+        params=json.loads(params),
+        seed=int(seed),
+        strategy=strategy,
+        batch_size=int(batch_size),
+        batch=tuple(int(r) for r in json.loads(batch)),
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+
+
+def _action(number: int, kind: str, cells: list[tuple]) -> Action:
+    rows = tuple(int(row) for _, row, _, _ in cells if row is not None)
+    labels = tuple(int(lab) for _, _, lab, _ in cells if lab is not None)
+    return Action(
+        number=int(number),
+        kind=kind,
+        rows=rows,
+        labels=labels,
+        created_at=cells[0][3],
+        last_seq=int(cells[-1][0]),
+    )

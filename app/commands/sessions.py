@@ -1,0 +1,78 @@
+"""``aad sessions``: list the stored labelling sessions and export their labels.
+
+Both read the session database only (no model is fitted): the labels are the replay of
+the session's append-only log.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+import aad
+from app.cli import _err, _out, cli
+
+sessions = typer.Typer(
+    name="sessions", help="List stored labelling sessions and export their labels.", no_args_is_help=True
+)
+cli.add_typer(sessions)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Session database (default: $AAD_DB or ~/.local/share/aad/sessions.sqlite)."),
+]
+
+
+def _store(db: Path | None) -> aad.Store:
+    path = db if db is not None else aad.default_db_path()
+    if not path.is_file():
+        raise aad.SessionNotFoundError(
+            f"there is no session database at {path}; start a session with `aad app`, or pass --db"
+        )
+    return aad.Store(path)
+
+
+@sessions.command("list")
+def list_sessions(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of objects.")] = False,
+) -> None:
+    """List the sessions, most recently changed first."""
+    summaries = _store(db).summaries()
+    if as_json:
+        print(json.dumps([s.to_dict() for s in summaries], indent=1))
+        return
+    table = Table("id", "dataset", "labels", "anomalies", "seed", "strategy", "updated (UTC)")
+    for s in summaries:
+        table.add_row(
+            s.id,
+            s.dataset,
+            str(s.n_labels),
+            str(s.n_anomalies),
+            str(s.seed),
+            s.strategy,
+            s.updated_at[:16].replace("T", " "),
+        )
+    _out.print(table if summaries else "no sessions yet")
+
+
+@sessions.command("export")
+def export_session(
+    session_id: Annotated[str, typer.Argument(metavar="ID", help="Session id (see `aad sessions list`).")],
+    db: DbOption = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="CSV file to write (default: standard output).")
+    ] = None,
+) -> None:
+    """Export a session's labels as CSV with columns row and label (anomaly/nominal)."""
+    text = aad.labels_csv(_store(db).labels(session_id))
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text)
+    _err.print(f"wrote {text.count(chr(10)) - 1} labels to {output}")

@@ -1,0 +1,141 @@
+"""Data page: pick a shipped dataset or upload a table, choose columns and parameters, start.
+
+An uploaded file is stored next to the session database, named by the hash of its bytes,
+so a session on it can be resumed after a restart. A file the engine cannot use gets the
+engine's message, word for word; the current session is untouched.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+import aad
+from aad.session import DEFAULT_PARAMS
+from app import keys, state
+
+NONE = "(none)"
+state.show_message()
+st.title("Data")
+
+
+def pick_source() -> tuple[str, str] | None:
+    kind = st.radio("Source", ["Shipped dataset", "Upload a file"], horizontal=True, key=keys.DATA_SOURCE)
+    if kind == "Shipped dataset":
+        names = aad.list_datasets()
+        launch = os.environ.get("AAD_DATA", "toy2")
+        name = st.selectbox(
+            "Dataset", names, index=names.index(launch) if launch in names else 0, key=keys.DATA_SHIPPED
+        )
+        return f"shipped:{name}", name
+    upload = st.file_uploader(
+        f"CSV or Parquet file, up to {state.MAX_UPLOAD_MB} MB: numeric feature columns, optionally a "
+        "ground-truth column (anomaly/nominal, 1/0 or true/false)",
+        type=["csv", "tsv", "txt", "parquet", "pq"],
+        key=keys.DATA_UPLOAD,
+    )
+    if upload is None:
+        return None
+    return state.save_upload(upload), Path(upload.name).stem
+
+
+def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
+    columns = list(base.feature_names) + ([base.label_column] if base.label_column else [])
+    if st.session_state.get(keys.DATA_COLUMNS_OF) != base.fingerprint:  # new table: reset the choices
+        st.session_state[keys.DATA_COLUMNS_OF] = base.fingerprint
+        st.session_state[keys.DATA_FEATURES] = list(base.feature_names)
+        st.session_state[keys.DATA_LABEL_COLUMN] = base.label_column or NONE
+    features = st.multiselect("Feature columns", columns, key=keys.DATA_FEATURES)
+    truth = st.selectbox(
+        "Ground-truth column (optional: for practice and evaluation, never shown to the model)",
+        [NONE, *columns],
+        key=keys.DATA_LABEL_COLUMN,
+    )
+    return features, None if truth == NONE else truth
+
+
+def pick_settings() -> dict:
+    st.subheader("Model")
+    c1, c2, c3, c4 = st.columns(4)
+    out = {
+        "n_estimators": c1.number_input(
+            "Trees", 1, 2000, DEFAULT_PARAMS["n_estimators"], key=keys.DATA_N_ESTIMATORS
+        ),
+        "max_samples": c2.number_input(
+            "Rows per tree (max_samples)",
+            2,
+            100_000,
+            DEFAULT_PARAMS["max_samples"],
+            key=keys.DATA_MAX_SAMPLES,
+        ),
+        "eta": c3.number_input(
+            "Feedback strength (eta)", 0.0, 100.0, float(DEFAULT_PARAMS["eta"]), 0.1, key=keys.DATA_ETA
+        ),
+        "seed": c4.number_input("Seed", 0, 2**32 - 1, 0, key=keys.DATA_SEED),
+    }
+    c1, c2, _, _ = st.columns(4)
+    out["strategy"] = c1.selectbox("Query strategy", aad.strategy_names(), key=keys.DATA_STRATEGY)
+    out["batch_size"] = c2.number_input("Batch size", 1, 50, 1, key=keys.DATA_BATCH_SIZE)
+    return out
+
+
+def start(source: str, name: str, features: list[str], truth: str | None, settings: dict) -> None:
+    with st.status("Starting a session…", expanded=True) as status:
+        try:
+            status.write("Reading the data and the chosen columns…")
+            dataset = state.load(source, features, truth, name)
+            status.write(
+                f"Growing {settings['n_estimators']} isolation trees on {dataset.n_rows:,} rows "
+                f"(seed {settings['seed']}) and scoring every row…"
+            )
+            session = aad.Session.create(
+                dataset,
+                store=state.store(),
+                params={k: settings[k] for k in ("n_estimators", "max_samples", "eta")},
+                seed=int(settings["seed"]),
+                strategy=settings["strategy"],
+                batch_size=int(settings["batch_size"]),
+                model_factory=state.model_factory,
+            )
+        except aad.AADError as err:
+            status.update(label="Could not start the session", state="error")
+            st.error(str(err))
+            return
+        status.update(label=f"Session {session.id} ready", state="complete")
+    state.use(session)
+    st.switch_page("pages/label.py")
+
+
+picked = pick_source()
+if picked is None:
+    st.info("Upload a file, or pick a shipped dataset, to start a session.")
+    st.stop()
+source, name = picked
+base = state.try_load(source, label_column=st.session_state.get(keys.DATA_LABEL_NAME) or aad.AUTO, name=name)
+with st.expander("A text column of labels was not recognised?", expanded=base is None):
+    st.text_input(
+        "Name the ground-truth column (values anomaly/nominal, 1/0 or true/false)",
+        key=keys.DATA_LABEL_NAME,
+        help="Columns named label, ground_truth or is_anomaly are found without this.",
+    )
+if base is None:
+    st.stop()
+st.caption(
+    f"**{name}**: {base.n_rows:,} rows, {base.n_features} numeric columns"
+    + (
+        f", ground truth in `{base.label_column}` ({base.n_anomalies:,} anomalies)"
+        if base.y is not None
+        else ""
+    )
+)
+for note in base.notes:
+    st.info(note)
+chosen, truth = pick_columns(base)
+settings = pick_settings()
+if st.button("Start labelling", key=keys.DATA_START, type="primary", icon=":material/play_arrow:"):
+    start(source, name, chosen, truth, settings)
+held = state.current()
+if held is not None:
+    st.caption(f"Starting a new session leaves session `{held.id}` as it is; resume it from **Sessions**.")

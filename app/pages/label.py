@@ -1,0 +1,143 @@
+"""Label page: the current query batch as cards, with Anomaly / Nominal / Skip / Undo.
+
+The four buttons act on the first card and answer to the keys A, N, S and U (Streamlit's
+own button shortcuts, which ignore keys typed into an input). Every click writes the
+action to the session database before the model changes; the page then shows the new
+ranks of the rows on screen and the updated counts. The labelling area is a fragment: a
+label reruns and redraws only it, which keeps the next card quick to appear.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import aad
+from app import keys, state
+
+session = state.require_session()
+
+
+def counts() -> None:
+    with st.container(horizontal=True, key=keys.LABEL_COUNTS):
+        st.metric("Labels", session.n_labels, border=True)
+        st.metric("Anomalies found", session.n_anomalies, border=True)
+        st.metric("Skipped", len(session.skipped), border=True)
+        st.metric("Unlabelled", session.dataset.n_rows - session.n_labels, border=True)
+        st.metric("Model version", f"v{session.version}", border=True)
+
+
+def settings() -> None:
+    st.session_state[keys.LABEL_STRATEGY] = session.record.strategy
+    st.session_state[keys.LABEL_BATCH_SIZE] = session.record.batch_size
+    left, right, _ = st.columns([2, 1, 3])
+    left.selectbox("Query strategy", aad.strategy_names(), key=keys.LABEL_STRATEGY, on_change=state.configure)
+    right.number_input(
+        "Batch size", min_value=1, max_value=50, step=1, key=keys.LABEL_BATCH_SIZE, on_change=state.configure
+    )
+
+
+def action_bar(current: int | None) -> None:
+    none = current is None
+    with st.container(horizontal=True):
+        st.button(
+            "Anomaly",
+            key=keys.LABEL_ANOMALY,
+            shortcut=keys.SHORTCUTS[keys.LABEL_ANOMALY],
+            type="primary",
+            icon=":material/warning:",
+            on_click=state.label,
+            args=(current, "anomaly"),
+            disabled=none,
+        )
+        st.button(
+            "Nominal",
+            key=keys.LABEL_NOMINAL,
+            shortcut=keys.SHORTCUTS[keys.LABEL_NOMINAL],
+            icon=":material/check_circle:",
+            on_click=state.label,
+            args=(current, "nominal"),
+            disabled=none,
+        )
+        st.button(
+            "Skip",
+            key=keys.LABEL_SKIP,
+            shortcut=keys.SHORTCUTS[keys.LABEL_SKIP],
+            icon=":material/skip_next:",
+            on_click=state.skip,
+            args=(current,),
+            disabled=none,
+        )
+        st.button(
+            "Undo",
+            key=keys.LABEL_UNDO,
+            shortcut=keys.SHORTCUTS[keys.LABEL_UNDO],
+            icon=":material/undo:",
+            on_click=state.undo,
+            disabled=not session.can_undo,
+        )
+    st.caption(state.last_action(session))
+
+
+def card(row: int, *, is_current: bool) -> None:
+    with st.container(border=True, key=keys.CARD_CURRENT if is_current else keys.card(row)):
+        st.markdown(f"### Row {row}" + (" · now labelling" if is_current else ""))
+        st.markdown(state.rank_line(session, row))
+        st.dataframe(
+            state.row_table(session, row),
+            hide_index=True,
+            column_config={
+                "percentile": st.column_config.ProgressColumn(
+                    "percentile in its column", min_value=0, max_value=100, format="%.0f"
+                )
+            },
+            height="content" if session.dataset.n_features <= 12 else "auto",
+        )
+        why = state.why(session, row)
+        if why is not None:
+            st.markdown(f"**Why:** {why}")
+        else:
+            st.button(
+                "Find its isolating region", key=keys.explain_button(row), on_click=state.explain, args=(row,)
+            )
+        st.caption(f"Most unusual values: {state.unusual_values(session, row)}")
+        if not is_current:
+            card_buttons(row)
+
+
+def card_buttons(row: int) -> None:
+    with st.container(horizontal=True):
+        for value in ("anomaly", "nominal"):
+            st.button(
+                value.capitalize(),
+                key=keys.card_button(value, row),
+                on_click=state.label,
+                args=(row, value),
+            )
+        st.button("Skip", key=keys.card_button("skip", row), on_click=state.skip, args=(row,))
+
+
+def unskip_button() -> None:
+    if session.skipped:
+        st.button(
+            f"Bring back {len(session.skipped)} skipped rows", key=keys.LABEL_UNSKIP, on_click=state.unskip
+        )
+
+
+@st.fragment
+def workspace() -> None:
+    state.sync(session)  # a fragment rerun skips the router: catch up with other tabs here
+    state.show_message()
+    rows = [int(r) for r in session.batch()]
+    counts()
+    settings()
+    action_bar(rows[0] if rows else None)
+    if not rows:
+        st.success("Every row is labelled or skipped: there is nothing left to query.")
+    for i, row in enumerate(rows):
+        card(row, is_current=i == 0)
+    unskip_button()
+
+
+st.title("Label")
+st.caption(f"Session `{session.id}` · {session.record.dataset} · seed {session.seed}")
+workspace()

@@ -1,0 +1,60 @@
+"""Rules page: the compact description of the anomalies found, and downloads.
+
+The description (a few rules covering every labelled anomaly) is recomputed when the
+labels change. It downloads in every export format; the labels download as CSV.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import keys, state
+
+session = state.require_session()
+state.show_message()
+st.title("Rules")
+st.download_button(
+    f"Download labels (CSV, {session.n_labels} rows)",
+    session.labels_csv(),
+    file_name=f"labels-{session.id}.csv",
+    mime="text/csv",
+    key=keys.RULES_DOWNLOAD_LABELS,
+    on_click="ignore",
+    icon=":material/download:",
+)
+
+if not state.has_rules():
+    st.info("Rules need the compact-description engine (`aad.describe_anomalies`), which is not installed.")
+    st.stop()
+if session.n_anomalies == 0:
+    st.info(
+        "No anomaly labelled yet: rules describe the labelled anomalies. Label some on the **Label** page."
+    )
+    st.stop()
+
+description = state.describe(session)
+if description is None:
+    st.stop()
+st.caption(
+    f"{len(description.rules)} rule(s) covering the {session.n_anomalies} labelled anomalies "
+    f"(model v{session.version}). Support counts every row a rule matches."
+)
+st.dataframe(
+    state.rules_frame(session, description),
+    hide_index=True,
+    key=keys.RULES_TABLE,
+    column_config={"precision": st.column_config.NumberColumn(format="%.2f")},
+)
+with st.container(horizontal=True):
+    for fmt, (extension, mime) in state.EXPORT_FORMATS.items():
+        data = state.export_rules(session, description, fmt)
+        if data is not None:
+            st.download_button(
+                f"Rules as {fmt}",
+                data,
+                file_name=f"rules-{session.id}.{extension}",
+                mime=mime,
+                key=keys.rules_download(fmt),
+                on_click="ignore",
+                icon=":material/download:",
+            )

@@ -1,0 +1,172 @@
+"""The workbench in a real browser: shortcuts, plot selection, downloads, reload, SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import Page, expect
+
+import aad
+
+from .conftest import AppServer, free_port
+
+pytestmark = pytest.mark.browser
+
+
+def _new_session(server: AppServer, **kwargs) -> aad.Session:
+    """A fresh session in the server's database, as if started in another tab."""
+    return aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(server.db), **kwargs)
+
+
+def _metric(page: Page, label: str):
+    box = page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True))
+    return box.get_by_test_id("stMetricValue")
+
+
+def _card(page: Page, *, other_than: int | None = None) -> int:
+    """Row number of the card the shortcuts act on, once the page is ready for the next key.
+
+    Waits until the card differs from ``other_than``, the script run is over, and the card's
+    table has drawn: on a fresh page the buttons' shortcuts are bound only once the lazily
+    loaded table component has rendered.
+    """
+    heading = page.locator(".st-key-card_current h3")
+    if other_than is not None:
+        expect(heading).not_to_have_text(re.compile(rf"^Row {other_than} "))
+    expect(heading).to_have_text(re.compile(r"^Row \d+ · now labelling"))
+    expect(page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')).to_be_attached()
+    expect(page.locator(".st-key-card_current canvas").first).to_be_visible()
+    return int(heading.inner_text().split()[1])
+
+
+def _open(page: Page, url: str) -> int:
+    page.goto(url)
+    return _card(page)
+
+
+def test_keyboard_shortcuts_label_skip_and_undo_but_not_while_typing(server, page):
+    session = _new_session(server)
+    first = _open(page, f"{server.url}/?session={session.id}")
+    page.keyboard.press("a")
+    expect(_metric(page, "Labels")).to_have_text("1")
+    second = _card(page, other_than=first)
+    page.keyboard.press("n")
+    expect(_metric(page, "Labels")).to_have_text("2")
+    third = _card(page, other_than=second)
+    page.keyboard.press("s")
+    expect(_metric(page, "Skipped")).to_have_text("1")
+    page.keyboard.press("u")
+    expect(_metric(page, "Skipped")).to_have_text("0")
+    assert _card(page) == third
+    page.keyboard.press("u")
+    expect(_metric(page, "Labels")).to_have_text("1")
+    assert _card(page) == second
+
+    page.get_by_label("Batch size").click()
+    page.keyboard.type("nana")  # typed into an input: no shortcut fires
+    page.get_by_role("heading", name="Label", exact=True).click()
+    page.keyboard.press("s")  # keys are handled in order: once this lands, the typing did nothing
+    expect(_metric(page, "Skipped")).to_have_text("1")
+    expect(_metric(page, "Labels")).to_have_text("1")
+    assert aad.Store(server.db).labels(session.id) == {first: aad.ANOMALY}
+
+
+def test_selecting_points_on_the_plot_labels_them_in_bulk(server, page):
+    session = _new_session(server)
+    page.goto(f"{server.url}/explore?session={session.id}")
+    area = page.locator(".js-plotly-plot .nsewdrag").first
+    expect(area).to_be_visible()
+    box = area.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.80, box["y"] + 5)  # the right edge: toy2's outliers
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] - 3, box["y"] + box["height"] - 5, steps=15)
+    page.mouse.up()
+    selected = page.get_by_text(re.compile(r"^\d+ rows selected"))
+    expect(selected).to_be_visible()
+    n = int(selected.inner_text().split()[0])
+    assert n > 0
+    page.get_by_role("button", name=f"Label {n} as anomaly").click()
+    expect(page.get_by_text(f"Labelled {n} rows anomaly")).to_be_visible()
+    labels = aad.Store(server.db).labels(session.id)
+    assert len(labels) == n
+    assert set(labels.values()) == {aad.ANOMALY}
+    X = session.dataset.X
+    assert X[list(labels), 0].min() > np.quantile(X[:, 0], 0.5)  # the rows under the box
+
+
+def test_downloads_carry_the_rules_and_the_labels(server, page, tmp_path):
+    session = _new_session(server)
+    truth = np.flatnonzero(session.dataset.y)[:6].tolist()
+    session.label(truth, "anomaly")
+    session.label([0, 1], "nominal")
+    page.goto(f"{server.url}/rules?session={session.id}")
+    table = page.get_by_test_id("stDataFrame")
+    expect(table).to_be_visible()
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Rules as json").click()
+    assert download.value.suggested_filename == f"rules-{session.id}.json"
+    document = json.loads(Path(download.value.path()).read_text())
+    assert document["schema"] == "aad-rules/1"
+    assert document["provenance"]["session"] == session.id
+    rules = aad.read_rules(json.dumps(document), "json", feature_names=session.dataset.feature_names)
+    covered = np.zeros(session.dataset.n_rows, dtype=bool)
+    for rule in rules:
+        covered |= rule.mask(session.dataset.X)
+    assert covered[truth].all()  # the description covers every labelled anomaly
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile(r"^Download labels")).click()
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0] == "row,label"
+    assert dict(line.split(",") for line in lines[1:]) == {
+        **{str(r): "anomaly" for r in truth},
+        "0": "nominal",
+        "1": "nominal",
+    }
+
+
+def test_a_reload_finds_the_same_labels_and_the_same_card(server, page):
+    session = _new_session(server)
+    url = f"{server.url}/?session={session.id}"
+    card = _open(page, url)
+    labelled = []
+    for key, count in (("a", "1"), ("n", "2"), ("n", "3")):
+        labelled.append(card)
+        page.keyboard.press(key)
+        expect(_metric(page, "Labels")).to_have_text(count)
+        card = _card(page, other_than=card)
+    page.reload()
+    expect(_metric(page, "Labels")).to_have_text("3")
+    assert _card(page) == card
+    assert f"session={session.id}" in page.url
+    assert sorted(aad.Store(server.db).labels(session.id)) == sorted(labelled)
+
+
+def test_sigkill_mid_session_loses_no_confirmed_label(browser, tmp_path):
+    server = AppServer("toy2", tmp_path / "sessions.sqlite", free_port(), tmp_path / "server.log").start()
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.set_default_timeout(30_000)
+    try:
+        card = _open(page, server.url)  # the session `aad app toy2` opened
+        session_id = re.search(r"session=([0-9a-f]+)", page.url).group(1)
+        confirmed = {}
+        for i, key in enumerate("nanna", start=1):
+            page.keyboard.press(key)
+            expect(_metric(page, "Labels")).to_have_text(str(i))  # the UI confirms the label
+            confirmed[card] = aad.ANOMALY if key == "a" else aad.NOMINAL
+            card = _card(page, other_than=card)
+        page.keyboard.press("n")  # in flight while the server dies
+        server.kill()
+        server.start()
+        page.goto(f"{server.url}/?session={session_id}")
+        stored = aad.Store(server.db).labels(session_id)
+        assert confirmed.items() <= stored.items()
+        expect(_metric(page, "Labels")).to_have_text(str(len(stored)))
+    finally:
+        page.close()
+        server.stop()

@@ -1,0 +1,323 @@
+"""The workbench, driven by Streamlit's AppTest: label, undo, reopen, explore, upload, resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit import config
+from streamlit.testing.v1 import AppTest
+
+import aad
+from app import keys
+
+APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+
+
+@pytest.fixture(autouse=True)
+def strict_session_state():
+    before = config.get_option("runner.enforceSerializableSessionState")
+    config.set_option("runner.enforceSerializableSessionState", True)
+    yield
+    config.set_option("runner.enforceSerializableSessionState", before)
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "sessions.sqlite"
+    monkeypatch.setenv("AAD_DB", str(path))
+    monkeypatch.setenv("AAD_DATA", "toy2")
+    return path
+
+
+def _app(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _session(at: AppTest) -> aad.Session:
+    return at.session_state[keys.SESSION]
+
+
+def _top_card(at: AppTest) -> int:
+    heading = next(
+        m.value for m in at.markdown if m.value.startswith("### Row ") and "now labelling" in m.value
+    )
+    return int(heading.split()[2])
+
+
+def test_it_opens_on_the_label_page_with_a_new_session_on_the_data(db):
+    at = _app()
+    assert not at.exception
+    assert at.title[0].value == "Label"
+    session = _session(at)
+    assert at.query_params[keys.URL_SESSION] == session.id
+    assert [s.id for s in aad.Store(db).summaries()] == [session.id]
+    assert (_metric(at, "Labels"), _metric(at, "Anomalies found"), _metric(at, "Unlabelled")) == (
+        "0",
+        "0",
+        "485",
+    )
+    assert _top_card(at) == int(np.argmax(session.scores()))
+    assert {keys.LABEL_ANOMALY, keys.LABEL_NOMINAL, keys.LABEL_SKIP, keys.LABEL_UNDO} <= {
+        b.key for b in at.button
+    }
+    assert at.button(key=keys.LABEL_UNDO).disabled
+
+
+def test_the_buttons_label_skip_and_undo_and_the_counts_follow(db):
+    at = _app()
+    first = _top_card(at)
+    at.button(key=keys.LABEL_ANOMALY).click().run()
+    assert (_metric(at, "Labels"), _metric(at, "Anomalies found")) == ("1", "1")
+    second = _top_card(at)
+    assert second != first
+    at.button(key=keys.LABEL_NOMINAL).click().run()
+    third = _top_card(at)
+    at.button(key=keys.LABEL_SKIP).click().run()
+    assert (_metric(at, "Labels"), _metric(at, "Anomalies found"), _metric(at, "Skipped")) == ("2", "1", "1")
+    assert aad.Store(db).labels(_session(at).id) == {first: 1, second: 0}
+    at.button(key=keys.LABEL_UNDO).click().run()
+    assert _metric(at, "Skipped") == "0"
+    assert _top_card(at) == third
+    at.button(key=keys.LABEL_UNDO).click().run()
+    assert (_metric(at, "Labels"), _metric(at, "Model version")) == ("1", "v5")
+    assert _top_card(at) == second
+    assert any("Last: undo · model v5" in c.value for c in at.caption)
+    assert not at.exception
+
+
+def test_a_rerun_with_nothing_changed_keeps_the_card_and_writes_nothing(db):
+    at = _app()
+    card = _top_card(at)
+    at.run()
+    assert _top_card(at) == card
+    assert aad.Store(db).actions(_session(at).id) == []
+
+
+def test_the_session_in_the_url_reopens_with_the_same_labels_and_scores(db, monkeypatch):
+    at = _app()
+    at.button(key=keys.LABEL_ANOMALY).click().run()
+    at.button(key=keys.LABEL_NOMINAL).click().run()
+    before = _session(at)
+    monkeypatch.delenv("AAD_DATA")  # a restarted server, a second tab: only the URL knows the session
+    again = _app(session=before.id)
+    assert not again.exception
+    reopened = _session(again)
+    assert reopened.id == before.id
+    assert reopened.labels() == before.labels()
+    assert np.array_equal(reopened.scores(), before.scores())
+    assert _top_card(again) == _top_card(at)
+    assert _metric(again, "Labels") == "2"
+
+
+def test_batch_size_shows_more_cards_each_with_its_own_buttons(db):
+    at = _app()
+    at.number_input(key=keys.LABEL_BATCH_SIZE).set_value(3).run()
+    rows = _session(at).batch().tolist()
+    assert len(rows) == 3
+    assert _top_card(at) == rows[0]
+    at.button(key=keys.card_button("anomaly", rows[2])).click().run()
+    assert _session(at).labels() == {rows[2]: 1}
+    assert aad.Store(_session(at).store.path).get(_session(at).id).batch_size == 3
+    assert _top_card(at) == rows[0]
+
+
+def test_explore_labels_a_box_selection_in_bulk(db):
+    at = _app()
+    at.switch_page("pages/explore.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Explore"
+    session = _session(at)
+    chosen = [3, 17, 42]
+    at.session_state[keys.explore_chart(session.version)] = {
+        "selection": {
+            "points": [{"point_index": i, "customdata": [r]} for i, r in enumerate(chosen)],
+            "point_indices": [0, 1, 2],
+            "box": [],
+            "lasso": [],
+        }
+    }
+    at.run()
+    assert any(m.value.startswith("**3 rows selected**") for m in at.markdown)
+    at.button(key=keys.EXPLORE_BULK_ANOMALY).click().run()
+    assert aad.Store(db).labels(session.id) == dict.fromkeys(chosen, 1)
+    assert any("Labelled 3 rows anomaly" in s.value for s in at.success)
+    assert not any(m.value.startswith("**3 rows selected**") for m in at.markdown)  # selection cleared
+
+
+def test_explore_projects_wide_data_on_principal_components(db, monkeypatch):
+    monkeypatch.setenv("AAD_DATA", "yeast")
+    at = _app()
+    at.switch_page("pages/explore.py").run()
+    assert not at.exception
+    assert any("first two principal components" in c.value for c in at.caption)
+
+
+def test_progress_shows_the_history_with_model_versions(db):
+    at = _app()
+    at.button(key=keys.LABEL_ANOMALY).click().run()
+    at.button(key=keys.LABEL_UNDO).click().run()
+    at.button(key=keys.LABEL_NOMINAL).click().run()
+    at.switch_page("pages/progress.py").run()
+    assert not at.exception
+    history = at.dataframe[0].value
+    assert history["model version"].tolist() == [3, 2, 1]
+    assert history["action"].tolist() == ["label", "undo", "label"]
+    assert history["label"].tolist() == ["nominal", "", "anomaly"]
+
+
+@pytest.mark.skipif(not hasattr(aad, "describe_anomalies"), reason="needs the rules engine")
+def test_rules_appear_once_an_anomaly_is_labelled(db):
+    at = _app()
+    at.switch_page("pages/rules.py").run()
+    assert any("No anomaly labelled yet" in i.value for i in at.info)
+    session = _session(at)
+    session.label(np.flatnonzero(session.dataset.y)[:5].tolist(), "anomaly")
+    at.run()
+    assert not at.exception
+    rules = at.dataframe[0].value
+    assert len(rules) >= 1
+    assert list(rules.columns) == ["rule", "support", "anomalies", "nominals", "precision"]
+    assert rules["anomalies"].sum() >= 5
+    labels_button = at.download_button(key=keys.RULES_DOWNLOAD_LABELS)
+    assert "5 rows" in labels_button.label
+
+
+def _csv(n: int = 80) -> bytes:
+    rng = np.random.default_rng(3)
+    rows = [f"{a:.4f},{b:.4f}" for a, b in rng.normal(size=(n, 2))] + ["9.0,9.0"]
+    return ("amount,hour\n" + "\n".join(rows) + "\n").encode()
+
+
+def test_an_uploaded_file_starts_a_session_that_survives_a_restart(db, monkeypatch):
+    at = _app()
+    launch = _session(at).id
+    at.switch_page("pages/data.py").run()
+    at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
+    at.file_uploader(key=keys.DATA_UPLOAD).set_value(("payments.csv", _csv(), "text/csv")).run()
+    assert not at.exception
+    assert any("**payments**: 81 rows, 2 numeric columns" in c.value for c in at.caption)
+    at.number_input(key=keys.DATA_SEED).set_value(7).run()
+    at.button(key=keys.DATA_START).click().run()
+    assert not at.exception
+    assert at.title[0].value == "Label"
+    session = _session(at)
+    assert session.id != launch
+    assert session.record.dataset == "payments"
+    assert session.seed == 7
+    assert Path(session.record.source).parent == db.parent / "uploads"
+    assert _top_card(at) == 80  # the planted outlier
+    at.button(key=keys.LABEL_ANOMALY).click().run()
+    monkeypatch.delenv("AAD_DATA")
+    again = _app(session=session.id)
+    assert _session(again).labels() == {80: 1}
+    assert _session(again).record.dataset == "payments"
+
+
+def test_a_bad_upload_shows_the_engine_message_and_keeps_the_session(db, tmp_path):
+    bad = b"amount,city\n1.0,Paris\n2.0,Rome\n"
+    (tmp_path / "bad.csv").write_bytes(bad)
+    with pytest.raises(aad.DataError) as expected:
+        aad.load_dataset(tmp_path / "bad.csv")
+    at = _app()
+    held = _session(at).id
+    at.switch_page("pages/data.py").run()
+    at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
+    at.file_uploader(key=keys.DATA_UPLOAD).set_value(("bad.csv", bad, "text/csv")).run()
+    assert [e.value for e in at.error] == [str(expected.value)]
+    assert _session(at).id == held
+    assert at.query_params[keys.URL_SESSION] == held
+
+
+def test_a_text_ground_truth_column_can_be_named(db):
+    data = b"a,b,verdict\n" + b"".join(
+        f"{i},{i % 7},{'anomaly' if i == 3 else 'nominal'}\n".encode() for i in range(40)
+    )
+    at = _app()
+    at.switch_page("pages/data.py").run()
+    at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
+    at.file_uploader(key=keys.DATA_UPLOAD).set_value(("v.csv", data, "text/csv")).run()
+    assert "column 'verdict' is not numeric" in at.error[0].value
+    at.text_input(key=keys.DATA_LABEL_NAME).input("verdict").run()
+    assert not at.error
+    assert at.selectbox(key=keys.DATA_LABEL_COLUMN).value == "verdict"
+    at.button(key=keys.DATA_START).click().run()
+    assert _session(at).dataset.n_anomalies == 1
+    assert _session(at).dataset.feature_names == ("a", "b")
+
+
+def test_the_sessions_page_resumes_another_session(db):
+    at = _app()
+    other = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(db), seed=4)
+    other.label(5, "anomaly")
+    at.switch_page("pages/sessions.py").run()
+    table = at.dataframe[0].value
+    assert table["id"].tolist()[0] == other.id
+    assert set(table["id"]) == {other.id, _session(at).id}
+    at.selectbox(key=keys.SESSIONS_PICK).set_value(other.id).run()
+    at.button(key=keys.SESSIONS_RESUME).click().run()
+    assert _session(at).id == other.id
+    assert _session(at).labels() == {5: 1}
+    assert at.query_params[keys.URL_SESSION] == other.id
+    assert any(f"Resumed session {other.id}" in s.value for s in at.success)
+
+
+def test_an_unknown_session_in_the_url_is_reported_verbatim(db, monkeypatch):
+    monkeypatch.delenv("AAD_DATA")
+    at = _app(session="nope")
+    assert not at.exception
+    assert at.error[0].value.startswith("there is no session 'nope'")
+    assert any("No session yet" in i.value for i in at.info)
+
+
+def test_without_data_the_label_page_points_to_the_data_page(db, monkeypatch):
+    monkeypatch.delenv("AAD_DATA")
+    at = _app()
+    assert not at.exception
+    assert any("No session yet" in i.value for i in at.info)
+    assert at.page_link[0].label == "Go to the Data page"
+
+
+def test_a_card_shows_values_percentiles_and_the_isolating_region(db):
+    at = _app()
+    row = _top_card(at)
+    table = at.dataframe[0].value
+    assert table["feature"].tolist() == ["x", "y"]
+    assert table["value"].tolist() == _session(at).dataset.X[row].tolist()
+    assert table["percentile"].between(0, 100).all()
+    why = next(m.value for m in at.markdown if m.value.startswith("**Why:**"))
+    assert "isolated by `" in why
+    assert any(m.value.startswith("score **") and "rank **1** of 485" in m.value for m in at.markdown)
+
+
+def test_the_data_page_starts_a_session_on_chosen_columns_without_ground_truth(db):
+    at = _app()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key=keys.DATA_SHIPPED).set_value("yeast").run()
+    features = at.multiselect(key=keys.DATA_FEATURES)
+    assert features.value == list(aad.load_dataset("yeast").feature_names)
+    features.set_value(["V2", "V3", "V4"]).run()
+    at.selectbox(key=keys.DATA_LABEL_COLUMN).set_value("(none)").run()
+    at.number_input(key=keys.DATA_N_ESTIMATORS).set_value(30).run()
+    at.button(key=keys.DATA_START).click().run()
+    session = _session(at)
+    assert session.dataset.feature_names == ("V2", "V3", "V4")
+    assert session.dataset.y is None
+    assert session.record.params["n_estimators"] == 30
+    assert at.title[0].value == "Label"
+
+
+def test_the_launcher_and_the_app_agree_on_the_upload_limit():
+    from app import cli, state
+
+    assert cli.MAX_UPLOAD_MB == state.MAX_UPLOAD_MB
+    assert f"--server.maxUploadSize={state.MAX_UPLOAD_MB}" in cli._streamlit_flags(8501, "127.0.0.1")
+    assert "--server.address=127.0.0.1" in cli._streamlit_flags(8501, "127.0.0.1")

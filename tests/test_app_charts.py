@@ -1,0 +1,131 @@
+"""The workbench's chart builders: arrays in, figures out, no Streamlit."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from app import charts
+
+
+@pytest.fixture
+def plane():
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(50, 2))
+    rows = np.arange(100, 150)
+    scores = rng.random(50)
+    labels = np.full(50, -1)
+    labels[[3, 7]] = 1
+    labels[[10]] = 0
+    return points, rows, scores, labels
+
+
+def _trace(fig: go.Figure, name: str):
+    return next(t for t in fig.data if t.name == name)
+
+
+def test_explore_figure_marks_labelled_rows_and_carries_row_numbers(plane):
+    points, rows, scores, labels = plane
+    fig = charts.explore_figure(points, rows, scores, labels, axis_titles=("amount", "hour"))
+    assert [t.name for t in fig.data] == ["unlabelled", "nominal", "anomaly"]
+    assert list(_trace(fig, "anomaly").customdata) == [103, 107]
+    assert list(_trace(fig, "nominal").customdata) == [110]
+    assert len(_trace(fig, "unlabelled").customdata) == 47
+    assert list(_trace(fig, "anomaly").x) == points[[3, 7], 0].tolist()
+    assert fig.layout.xaxis.title.text == "amount"
+    assert fig.layout.dragmode == "select"
+    assert list(_trace(fig, "unlabelled").marker.color) == scores[labels == -1].tolist()  # coloured by score
+
+
+def test_explore_figure_draws_score_contours_underneath(plane):
+    points, rows, scores, labels = plane
+    xs, ys = np.linspace(-3, 3, 4), np.linspace(-2, 2, 5)
+    z = np.arange(20.0).reshape(5, 4)
+    fig = charts.explore_figure(points, rows, scores, labels, contour=(xs, ys, z))
+    contour = fig.data[0]
+    assert isinstance(contour, go.Contour)
+    assert np.array_equal(np.asarray(contour.z), z)
+    assert list(contour.x) == xs.tolist()
+
+
+def test_explore_figure_uses_webgl_for_many_points(plane):
+    fig = charts.explore_figure(*plane, webgl=True)
+    assert all(isinstance(t, go.Scattergl) for t in fig.data)
+
+
+def test_selected_rows_reads_row_numbers_from_any_selection_shape():
+    event = {
+        "selection": {
+            "points": [
+                {"point_index": 0, "customdata": [107]},
+                {"point_index": 4, "customdata": 103},
+                {"point_index": 5, "customdata": [103]},
+                {"point_index": 9},
+            ],
+            "point_indices": [0, 4, 5, 9],
+            "box": [],
+            "lasso": [],
+        }
+    }
+    assert charts.selected_rows(event) == [103, 107]
+    assert charts.selected_rows({"selection": {"points": []}}) == []
+    assert charts.selected_rows(None) == []
+
+
+def test_plot_sample_keeps_everything_when_small():
+    assert charts.plot_sample(np.zeros(10), np.full(10, -1), max_points=10).tolist() == list(range(10))
+
+
+def test_plot_sample_keeps_labelled_rows_and_top_scores_and_is_stable():
+    rng = np.random.default_rng(1)
+    scores = rng.random(5000)
+    labels = np.full(5000, -1)
+    labels[[4, 40, 400]] = [1, 0, 1]
+    drawn = charts.plot_sample(scores, labels, max_points=500)
+    assert len(drawn) == 500
+    assert np.all(np.diff(drawn) > 0)
+    assert {4, 40, 400} <= set(drawn.tolist())
+    assert set(np.argsort(-scores)[:25].tolist()) <= set(drawn.tolist())
+    assert np.array_equal(drawn, charts.plot_sample(scores, labels, max_points=500))
+
+
+def test_project_2d_finds_the_direction_of_most_spread():
+    rng = np.random.default_rng(2)
+    t = rng.normal(size=400)
+    X = np.column_stack([t, t + 0.01 * rng.normal(size=400), rng.normal(scale=0.1, size=400), np.ones(400)])
+    proj = charts.project_2d(X)
+    assert proj.shape == (400, 2)
+    assert proj[:, 0].var() > 1.9 * proj[:, 1].var()  # two of three standardised columns agree
+    assert abs(np.corrcoef(proj[:, 0], t)[0, 1]) > 0.99
+
+
+def test_project_2d_of_one_varying_column_is_that_column_standardised():
+    X = np.column_stack([np.arange(5.0), np.ones(5)])
+    proj = charts.project_2d(X)
+    assert np.allclose(proj[:, 1], 0)
+    assert np.allclose(proj[:, 0], (X[:, 0] - 2) / X[:, 0].std())
+
+
+def test_score_histogram_counts_every_row_and_marks_labelled_scores():
+    scores = np.array([0.1, 0.2, 0.3, 0.9])
+    labels = np.array([-1, 0, -1, 1])
+    fig = charts.score_histogram(scores, labels)
+    assert list(fig.data[0].x) == scores.tolist()
+    assert list(_trace(fig, "labelled anomaly").x) == [0.9]
+    assert list(_trace(fig, "labelled nominal").x) == [0.2]
+
+
+def test_progress_figure_adds_the_no_feedback_curve_with_ground_truth():
+    curves = {"labels": np.arange(1, 4), "found": np.array([1, 1, 2])}
+    plain = charts.progress_figure(curves)
+    assert [t.name for t in plain.data] == ["anomalies found (your labels)"]
+    assert list(plain.data[0].y) == [1, 1, 2]
+    assert plain.layout.xaxis.title.text == "labels spent"
+    truth = {**curves, "truth_found": np.array([1, 1, 1]), "baseline_found": np.array([0, 1, 1])}
+    fig = charts.progress_figure(truth, n_anomalies=2)
+    names = [t.name for t in fig.data]
+    assert "no-feedback ranking (ground truth)" in names
+    assert "every label an anomaly" in names
+    assert list(_trace(fig, "no-feedback ranking (ground truth)").y) == [0, 1, 1]
+    assert list(_trace(fig, "every label an anomaly").y) == [1, 2, 2]

@@ -1,0 +1,311 @@
+"""Sessions: durable before in-memory, reopened exactly, shared between tabs."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import aad
+
+
+@pytest.fixture
+def store(tmp_path) -> aad.Store:
+    return aad.Store(tmp_path / "sessions.sqlite")
+
+
+@pytest.fixture(scope="module")
+def fitted_toy2():
+    """toy2 and a model factory that fits each (params, seed) once for the whole module."""
+    dataset = aad.load_dataset("toy2")
+    cache: dict = {}
+
+    def factory(ds, params, seed):
+        key = (ds.fingerprint, tuple(sorted(params.items())), seed)
+        if key not in cache:
+            cache[key] = aad.fit_model(ds, params, seed)
+        return pickle.loads(pickle.dumps(cache[key]))  # a private copy, as the app's cache gives
+
+    return dataset, factory
+
+
+def _new(store, fitted_toy2, **kwargs) -> aad.Session:
+    dataset, factory = fitted_toy2
+    return aad.Session.create(dataset, store=store, model_factory=factory, **kwargs)
+
+
+def _reopen(session, fitted_toy2) -> aad.Session:
+    return aad.Session.open(session.id, store=session.store, model_factory=fitted_toy2[1])
+
+
+def test_the_first_batch_is_the_top_of_the_forest_ranking(store, fitted_toy2):
+    session = _new(store, fitted_toy2, batch_size=3)
+    top = np.argsort(-session.scores(), kind="stable")[:3]
+    assert session.batch().tolist() == top.tolist()
+    assert session.ranks(session.batch()).tolist() == [1, 2, 3]
+    assert session.version == 0
+    assert session.n_labels == 0
+
+
+def test_a_label_is_committed_before_the_model_changes(store, fitted_toy2, monkeypatch):
+    session = _new(store, fitted_toy2)
+    row = int(session.batch()[0])
+    seen = []
+    append = store.append
+
+    def spy(*args, **kwargs):
+        seen.append(int(session.model.labels_[row]))  # the model, at the moment of writing
+        return append(*args, **kwargs)
+
+    monkeypatch.setattr(store, "append", spy)
+    session.label(row, "anomaly")
+    assert seen == [aad.UNLABELLED]
+    assert session.model.labels_[row] == aad.ANOMALY
+
+
+def test_when_the_write_fails_the_model_does_not_change(store, fitted_toy2, monkeypatch):
+    session = _new(store, fitted_toy2)
+    before = session.scores().copy()
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "append", fail)
+    with pytest.raises(OSError, match="disk full"):
+        session.label(int(session.batch()[0]), "anomaly")
+    assert session.n_labels == 0
+    assert session.version == 0
+    assert np.array_equal(session.scores(), before)
+
+
+def test_a_bad_label_or_row_is_refused_before_anything_is_stored(store, fitted_toy2):
+    session = _new(store, fitted_toy2)
+    with pytest.raises(aad.LabelError, match="row 485 is out of range: the data has 485 rows"):
+        session.label(485, "anomaly")
+    with pytest.raises(aad.LabelError, match="a label must be anomaly or nominal"):
+        session.label(3, "maybe")
+    with pytest.raises(aad.LabelError, match="nothing to undo"):
+        session.undo()
+    assert store.actions(session.id) == []
+
+
+def test_labelling_the_top_row_nominal_moves_it_down_and_the_next_card_up(store, fitted_toy2):
+    session = _new(store, fitted_toy2, batch_size=2)
+    first, second = session.batch().tolist()
+    session.label(first, "nominal")
+    assert session.batch().tolist() == [second]
+    assert session.ranks([first])[0] > 1
+    assert session.ranks([second], previous=True)[0] == 2
+
+
+def test_undo_reverts_exactly_and_brings_the_card_back(store, fitted_toy2):
+    session = _new(store, fitted_toy2)
+    start = session.scores().copy()
+    row = int(session.batch()[0])
+    session.label(row, "anomaly")
+    assert row not in session.batch()
+    session.undo()
+    assert session.batch().tolist() == [row]
+    assert np.array_equal(session.scores(), start)
+    assert [a.kind for a in session.history()] == ["label", "undo"]
+    assert session.version == 2
+
+
+def test_skipped_rows_leave_the_queue_until_brought_back(store, fitted_toy2):
+    session = _new(store, fitted_toy2, batch_size=2)
+    first, second = session.batch().tolist()
+    session.skip(first)
+    assert first not in session.batch()
+    assert session.skipped == {first}
+    session.label(second, "nominal")
+    assert first not in session.batch()
+    session.unskip()
+    assert session.skipped == set()
+    with pytest.raises(aad.LabelError, match="no skipped rows"):
+        session.unskip()
+
+
+def test_configure_changes_the_next_batch_and_checks_its_values(store, fitted_toy2):
+    session = _new(store, fitted_toy2)
+    session.configure(batch_size=4)
+    assert len(session.batch()) == 4
+    assert store.get(session.id).batch_size == 4
+    with pytest.raises(aad.UnknownStrategyError, match="unknown query strategy 'best'; choose one of"):
+        session.configure(strategy="best")
+    with pytest.raises(aad.AADError, match="The 'batch_size' parameter of Session must be an int"):
+        session.configure(batch_size=0)
+
+
+def test_reopening_gives_the_same_labels_scores_batch_and_history(store, fitted_toy2):
+    session = _new(store, fitted_toy2, batch_size=3, seed=2)
+    rows = session.batch().tolist()
+    session.label(rows[0], "anomaly")
+    session.skip(rows[1])
+    session.label([10, 20, 30], "nominal")
+    session.undo()
+    session.label(rows[2], "nominal")
+    again = _reopen(session, fitted_toy2)
+    assert again.labels() == session.labels() == store.labels(session.id)
+    assert np.array_equal(again.scores(), session.scores())
+    assert again.batch().tolist() == session.batch().tolist()
+    assert again.skipped == session.skipped
+    assert again.history() == session.history()
+    assert again.learner.history == session.learner.history
+    assert again.record.seed == 2
+
+
+actions = st.lists(
+    st.tuples(st.sampled_from(["anomaly", "nominal", "skip", "undo", "bulk"]), st.integers(0, 484)),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(script=actions)
+def test_any_sequence_of_actions_replays_to_the_same_model(tmp_path, fitted_toy2, script):
+    session = _new(aad.Store(tmp_path / f"{abs(hash(tuple(script)))}.sqlite"), fitted_toy2, batch_size=2)
+    for kind, row in script:
+        if kind == "undo":
+            if session.can_undo:
+                session.undo()
+        elif kind == "bulk":
+            session.label([row, (row * 7) % 485], "anomaly")
+        elif kind == "skip":
+            session.skip(int(session.batch()[0]) if len(session.batch()) else row)
+        else:
+            session.label(int(session.batch()[0]), kind)
+    again = _reopen(session, fitted_toy2)
+    assert again.labels() == session.labels()
+    assert np.array_equal(again.scores(), session.scores())
+    assert again.batch().tolist() == session.batch().tolist()
+    fresh = aad.fit_model(session.dataset, session.record.params, session.seed)
+    rows = sorted(session.labels())
+    if rows:
+        fresh.set_labels(rows, [session.labels()[r] for r in rows])
+    assert np.allclose(fresh.anomaly_score(), session.scores(), rtol=0, atol=1e-12)
+
+
+def test_a_second_tab_catches_up_before_it_acts(store, fitted_toy2):
+    one = _new(store, fitted_toy2)
+    two = _reopen(one, fitted_toy2)
+    row = int(one.batch()[0])
+    one.label(row, "anomaly")
+    assert two.n_labels == 0
+    assert two.refresh() is True
+    assert two.labels() == {row: 1}
+    assert np.array_equal(two.scores(), one.scores())
+    two.label(int(two.batch()[0]), "nominal")  # writes, then applies both tabs' actions in log order
+    one.refresh()
+    assert one.labels() == two.labels()
+    assert len(one.labels()) == 2
+    assert two.refresh() is False
+
+
+def test_the_same_seed_gives_the_same_session_and_another_seed_another(store, fitted_toy2):
+    a, b, c = (_new(store, fitted_toy2, seed=s) for s in (5, 5, 6))
+    for session in (a, b):
+        session.label(int(session.batch()[0]), "nominal")
+    assert a.batch().tolist() == b.batch().tolist()
+    assert np.array_equal(a.scores(), b.scores())
+    assert not np.array_equal(a.initial_scores(), c.initial_scores())
+
+
+def test_a_session_pickles_as_its_address_and_reopens(store, fitted_toy2):
+    session = _new(store, fitted_toy2)
+    session.label(int(session.batch()[0]), "anomaly")
+    data = pickle.dumps(session)
+    assert len(data) < 500  # no arrays: the store holds the state
+    again = pickle.loads(data)
+    assert again.id == session.id
+    assert again.labels() == session.labels()
+    assert np.array_equal(again.scores(), session.scores())
+
+
+def test_discovery_curves_count_anomalies_against_labels(store, fitted_toy2):
+    session = _new(store, fitted_toy2)
+    y = session.dataset.y
+    rows = np.flatnonzero(y)[:2].tolist() + np.flatnonzero(~y)[:1].tolist()
+    for row, value in zip(rows, [1, 1, 0], strict=True):
+        session.label(row, value)
+    curves = session.discovery()
+    assert curves["labels"].tolist() == [1, 2, 3]
+    assert curves["found"].tolist() == [1, 2, 2]
+    assert curves["truth_found"].tolist() == [1, 2, 2]
+    top = np.argsort(-session.initial_scores(), kind="stable")[:3]
+    assert curves["baseline_found"].tolist() == np.cumsum(y[top]).tolist()
+
+
+def test_score_grid_is_the_model_score_on_the_grid(store, fitted_toy2):
+    session = _new(store, fitted_toy2)
+    session.label(int(session.batch()[0]), "anomaly")
+    xs, ys, z = session.score_grid(resolution=7)
+    assert z.shape == (7, 7)
+    assert xs[0] < session.dataset.X[:, 0].min()
+    assert ys[-1] > session.dataset.X[:, 1].max()
+    expected = session.model.anomaly_score(np.array([[xs[3], ys[5]]]))[0]
+    assert z[5, 3] == expected
+
+
+def test_percentiles_place_each_value_in_its_column(store, fitted_toy2):
+    session = _new(store, fitted_toy2)
+    X = session.dataset.X
+    low, high = int(np.argmin(X[:, 0])), int(np.argmax(X[:, 0]))
+    n = session.dataset.n_rows
+    assert session.percentiles(low)[0] == pytest.approx(50 / n)
+    assert session.percentiles(high)[0] == pytest.approx(100 - 50 / n)
+
+
+def test_a_session_on_a_file_reopens_and_notices_a_changed_file(store, tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    frame["truth"] = np.where(np.arange(60) < 3, "anomaly", "nominal")
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    data = aad.load_data(str(path), features=["c", "a"], label_column="truth")
+    session = aad.Session.create(data, store=store, params={"n_estimators": 20})
+    session.label(4, "anomaly")
+    again = aad.Session.open(session.id, store=store)
+    assert again.dataset.feature_names == ("c", "a")
+    assert again.dataset.n_anomalies == 3
+    assert again.labels() == {4: 1}
+    assert again.record.params["n_estimators"] == 20
+    frame.loc[0, "a"] = 99.0
+    frame.to_csv(path, index=False)
+    with pytest.raises(aad.DataError, match="has changed since the session started"):
+        aad.Session.open(session.id, store=store)
+
+
+def test_data_not_from_a_file_cannot_start_a_session(store):
+    data = aad.dataset_from_frame(pd.DataFrame({"a": [1.0, 2.0, 3.0]}))
+    with pytest.raises(aad.DataError, match="must come from a shipped dataset or a file"):
+        aad.Session.create(data, store=store)
+    assert store.summaries() == []
+
+
+def test_bad_forest_parameters_store_nothing(store, fitted_toy2):
+    with pytest.raises(aad.AADError, match="The 'n_estimators' parameter of AADForest"):
+        aad.Session.create(fitted_toy2[0], store=store, params={"n_estimators": 0})
+    assert store.summaries() == []
+
+
+def test_select_columns_picks_features_and_any_column_as_ground_truth(toy2):
+    only_y = aad.select_columns(toy2, features=["y"], label_column=None)
+    assert only_y.feature_names == ("y",)
+    assert only_y.y is None
+    assert np.array_equal(only_y.X[:, 0], toy2.X[:, 1])
+    assert aad.select_columns(toy2) is toy2
+    frame = toy2.frame().assign(flag=toy2.y.astype(int))
+    table = aad.dataset_from_frame(frame, label_column=None, source="t.csv")
+    chosen = aad.select_columns(table, features=["x", "y"], label_column="flag")
+    assert np.array_equal(chosen.y, toy2.y)
+    with pytest.raises(aad.DataError, match="cannot be both a feature and the ground truth"):
+        aad.select_columns(table, features=["x", "flag"], label_column="flag")
+    with pytest.raises(aad.DataError, match="there is no column 'z'"):
+        aad.select_columns(table, features=["z"])
+    with pytest.raises(aad.DataError, match="choose at least one feature column"):
+        aad.select_columns(table, features=[], label_column=None)

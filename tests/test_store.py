@@ -1,0 +1,256 @@
+"""The session store: an append-only, durable log; labels are its replay; the CLI reads it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+import aad
+from aad.store import Action, replay_labels
+from app.cli import main
+
+
+def _session(store: aad.Store, **overrides) -> aad.SessionRecord:
+    fields = {
+        "dataset": "toy2",
+        "source": "shipped:toy2",
+        "fingerprint": "f" * 64,
+        "features": ("x", "y"),
+        "label_column": "label",
+        "params": {"n_estimators": 100, "max_samples": 256, "eta": 1.0},
+        "seed": 0,
+    }
+    return store.create_session(**{**fields, **overrides})
+
+
+@pytest.fixture
+def store(tmp_path) -> aad.Store:
+    return aad.Store(tmp_path / "deep" / "sessions.sqlite")
+
+
+def test_a_new_store_creates_its_folder_and_runs_in_wal_mode(store):
+    assert store.path.is_file()
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_record_round_trips_with_its_parameters(store):
+    rec = _session(store, seed=7, strategy="top", batch_size=3)
+    again = store.get(rec.id)
+    assert again == rec
+    assert again.params == {"n_estimators": 100, "max_samples": 256, "eta": 1.0}
+    assert (again.seed, again.batch_size, again.features) == (7, 3, ("x", "y"))
+
+
+def test_actions_are_numbered_in_order_and_group_their_rows(store):
+    rec = _session(store)
+    first = store.append(rec.id, "label", [5, 9], [1, 0])
+    second = store.append(rec.id, "skip", [3])
+    third = store.append(rec.id, "undo")
+    assert [first.number, second.number, third.number] == [1, 2, 3]
+    actions = store.actions(rec.id)
+    assert [(a.kind, a.rows, a.labels) for a in actions] == [
+        ("label", (5, 9), (1, 0)),
+        ("skip", (3,), ()),
+        ("undo", (), ()),
+    ]
+    assert actions[0] == first
+    assert [a.number for a in store.actions(rec.id, after=1)] == [2, 3]
+
+
+def test_events_cannot_be_changed_or_deleted(store):
+    rec = _session(store)
+    store.append(rec.id, "label", [5], [1])
+    with sqlite3.connect(store.path) as conn:
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("UPDATE events SET label = 0")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("DELETE FROM events")
+    assert store.labels(rec.id) == {5: 1}
+
+
+@pytest.mark.parametrize(
+    ("kind", "rows", "labels", "message"),
+    [
+        ("relabel", [1], None, "unknown action kind 'relabel'"),
+        ("undo", [1], None, "an undo takes no rows"),
+        ("label", [], [], "a label action needs at least one row"),
+        ("label", [1, 2], [1], "got 2 rows but 1 labels"),
+        ("skip", [1], [1], "labels go with label actions only"),
+    ],
+)
+def test_malformed_actions_are_refused_and_nothing_is_written(store, kind, rows, labels, message):
+    rec = _session(store)
+    with pytest.raises(aad.AADError, match=message):
+        store.append(rec.id, kind, rows, labels)
+    assert store.actions(rec.id) == []
+
+
+def test_an_unknown_session_says_how_to_find_one(store):
+    with pytest.raises(aad.SessionNotFoundError, match=r"no session 'nope'.*aad sessions list"):
+        store.get("nope")
+    with pytest.raises(aad.SessionNotFoundError):
+        store.append("nope", "label", [1], [1])
+
+
+def _act(number, kind, rows=(), labels=()):
+    return Action(number, kind, tuple(rows), tuple(labels), "", number)
+
+
+def test_an_undo_reverts_the_latest_action_not_yet_undone():
+    actions = [
+        _act(1, "label", [1], [1]),
+        _act(2, "label", [2, 3], [0, 0]),
+        _act(3, "skip", [4]),
+        _act(4, "undo"),  # the skip
+        _act(5, "undo"),  # rows 2 and 3
+        _act(6, "label", [1], [0]),  # relabel row 1
+        _act(7, "undo"),  # back to anomaly
+        _act(8, "undo"),  # row 1 unlabelled
+        _act(9, "undo"),  # nothing left: no effect
+        _act(10, "label", [6], [1]),
+    ]
+    assert replay_labels(actions[:2]) == {1: 1, 2: 0, 3: 0}
+    assert replay_labels(actions[:5]) == {1: 1}
+    assert replay_labels(actions[:6]) == {1: 0}
+    assert replay_labels(actions[:7]) == {1: 1}
+    assert replay_labels(actions) == {6: 1}
+
+
+def test_summaries_count_the_labels_in_effect_newest_first(store):
+    old, new = _session(store), _session(store, dataset="other")
+    store.append(old.id, "label", [1, 2, 3], [1, 1, 0])
+    store.append(new.id, "label", [4], [1])
+    store.append(new.id, "undo")
+    first, second = store.summaries()
+    assert (first.id, first.n_labels, first.n_anomalies, first.n_actions) == (new.id, 0, 0, 2)
+    assert (second.id, second.n_labels, second.n_anomalies) == (old.id, 3, 2)
+    assert set(first.to_dict()) >= {"id", "dataset", "n_labels", "n_anomalies", "updated_at"}
+
+
+def test_uploads_are_stored_once_under_the_hash_of_their_bytes(store):
+    a = store.save_upload(b"x,y\n1,2\n", ".CSV")
+    b = store.save_upload(b"x,y\n1,2\n", ".csv")
+    c = store.save_upload(b"x,y\n3,4\n", ".exe")
+    assert a == b
+    assert a.read_bytes() == b"x,y\n1,2\n"
+    assert a.parent == store.uploads_dir
+    assert a.suffix == ".csv"
+    assert len(a.stem) == 64
+    assert c != a
+    assert c.suffix == ".csv"
+
+
+def test_the_default_database_is_per_user_unless_aad_db_says(monkeypatch, tmp_path):
+    monkeypatch.delenv("AAD_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert aad.default_db_path() == tmp_path / "aad" / "sessions.sqlite"
+    monkeypatch.setenv("AAD_DB", str(tmp_path / "mine.sqlite"))
+    assert aad.default_db_path() == tmp_path / "mine.sqlite"
+
+
+def test_concurrent_writers_never_share_an_action_number(store):
+    rec = _session(store)
+
+    def write(offset: int) -> None:
+        other = aad.Store(store.path)  # another tab, another connection
+        for i in range(20):
+            other.append(rec.id, "label", [offset + i], [1])
+
+    threads = [threading.Thread(target=write, args=(100 * t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    numbers = [a.number for a in store.actions(rec.id)]
+    assert numbers == list(range(1, 81))
+    assert len(store.labels(rec.id)) == 80
+
+
+def test_a_committed_action_survives_sigkill(store):
+    rec = _session(store)
+    script = textwrap.dedent(
+        f"""
+        import sys, time, aad
+        store = aad.Store({str(store.path)!r})
+        for row in range(25):
+            store.append({rec.id!r}, "label", [row], [row % 2])
+            print(row, flush=True)
+        time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        confirmed = [int(proc.stdout.readline()) for _ in range(25)]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL
+    assert store.labels(rec.id) == {row: row % 2 for row in confirmed}
+
+
+def test_labels_csv_has_row_and_label_columns_sorted_by_row():
+    assert aad.labels_csv({9: 0, 2: 1}) == "row,label\n2,anomaly\n9,nominal\n"
+    assert aad.labels_csv({}) == "row,label\n"
+
+
+# --------------------------------------------------------------------------- aad sessions
+
+
+def test_sessions_list_json_has_the_promised_fields(store, capsys):
+    rec = _session(store)
+    store.append(rec.id, "label", [3, 8], [1, 0])
+    assert main(["sessions", "list", "--db", str(store.path), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed == [store.summaries()[0].to_dict()]
+    assert {k: listed[0][k] for k in ("id", "dataset", "n_labels", "n_anomalies")} == {
+        "id": rec.id,
+        "dataset": "toy2",
+        "n_labels": 2,
+        "n_anomalies": 1,
+    }
+    assert listed[0]["updated_at"]
+
+
+def test_sessions_list_prints_a_table(store, capsys):
+    rec = _session(store)
+    assert main(["sessions", "list", "--db", str(store.path)]) == 0
+    assert rec.id in capsys.readouterr().out
+
+
+def test_sessions_export_writes_the_labels_in_effect(store, tmp_path, capsys):
+    rec = _session(store)
+    store.append(rec.id, "label", [8, 3], [0, 1])
+    store.append(rec.id, "label", [5], [1])
+    store.append(rec.id, "undo")
+    out = tmp_path / "labels.csv"
+    assert main(["sessions", "export", rec.id, "--db", str(store.path), "--output", str(out)]) == 0
+    assert out.read_text() == "row,label\n3,anomaly\n8,nominal\n"
+    assert main(["sessions", "export", rec.id, "--db", str(store.path)]) == 0
+    assert capsys.readouterr().out == "row,label\n3,anomaly\n8,nominal\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sessions", "export", "nope"], "there is no session 'nope'"),
+        (["sessions", "list", "--db", "{missing}"], "there is no session database at"),
+    ],
+)
+def test_sessions_errors_are_one_line(store, tmp_path, capsys, argv, message):
+    argv = [a.replace("{missing}", str(tmp_path / "none.sqlite")) for a in argv]
+    if "--db" not in argv:
+        argv += ["--db", str(store.path)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aad: error: ")
+    assert message in err
+    assert err.count("\n") == 1
