@@ -110,9 +110,9 @@ class DescribedRule:
         """The rule's mask (see :meth:`Rule.mask`)."""
         return self.rule.mask(X)
 
-    def format(self, feature_names: Sequence[str] | None = None) -> str:
+    def format(self, feature_names: Sequence[str] | None = None, *, digits: int | None = None) -> str:
         """The rule's text (see :meth:`Rule.format`)."""
-        return self.rule.format(feature_names)
+        return self.rule.format(feature_names, digits=digits)
 
 
 @dataclass(frozen=True, eq=False)

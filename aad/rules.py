@@ -98,10 +98,10 @@ class Predicate:
         column = np.asarray(X)[:, self.feature]
         return column <= self.threshold if self.op == "<=" else column > self.threshold
 
-    def format(self, feature_names: Sequence[str] | None = None) -> str:
-        """``name <= threshold`` or ``name > threshold``, with the exact threshold."""
+    def format(self, feature_names: Sequence[str] | None = None, *, digits: int | None = None) -> str:
+        """``name <= threshold`` or ``name > threshold``: exact, or to ``digits`` significant digits."""
         name = _name(self.feature, feature_names)
-        return f"{name} {self.op} {self.threshold!r}"
+        return f"{name} {self.op} {_number(self.threshold, digits)}"
 
 
 @dataclass(frozen=True, init=False)
@@ -195,10 +195,17 @@ class Rule:
             covered &= p.mask(X)
         return covered
 
-    def format(self, feature_names: Sequence[str] | None = None) -> str:
+    def format(self, feature_names: Sequence[str] | None = None, *, digits: int | None = None) -> str:
         """The rule for people, e.g. ``3.2 < x1 <= 5.0 and x7 > 0.4`` (``true`` when empty).
 
-        Thresholds are printed exactly (``repr`` of the float), so the text round-trips.
+        Thresholds are printed exactly (``repr`` of the float), so the text round-trips;
+        ``digits`` rounds them to that many significant digits for display only.
+
+        Examples
+        --------
+        >>> rule = Rule([Predicate(0, ">", 3.2000000000000006), Predicate(1, "<=", 0.123456789)])
+        >>> rule.format(["a", "b"]), rule.format(["a", "b"], digits=3)
+        ('a > 3.2000000000000006 and b <= 0.123456789', 'a > 3.2 and b <= 0.123')
         """
         if not self.predicates:
             return "true"
@@ -208,10 +215,11 @@ class Rule:
             following = self.predicates[i + 1] if i + 1 < len(self.predicates) else None
             if p.op == ">" and following is not None and following.feature == p.feature:
                 name = _name(p.feature, feature_names)
-                parts.append(f"{p.threshold!r} < {name} <= {following.threshold!r}")
+                low, high = _number(p.threshold, digits), _number(following.threshold, digits)
+                parts.append(f"{low} < {name} <= {high}")
                 i += 2
             else:
-                parts.append(p.format(feature_names))
+                parts.append(p.format(feature_names, digits=digits))
                 i += 1
         return " and ".join(parts)
 
@@ -255,3 +263,7 @@ def _as_matrix(X) -> np.ndarray:
     if arr.ndim != 2:
         raise DataError(f"X must be 2-D (rows x features); got an array with {arr.ndim} dimension(s)")
     return arr
+
+
+def _number(value: float, digits: int | None) -> str:
+    return repr(value) if digits is None else f"{value:.{digits}g}"

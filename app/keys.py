@@ -10,7 +10,6 @@ from __future__ import annotations
 SESSION = "aad_session"  # the one aad.Session of this browser tab
 MESSAGE = "aad_message"  # (level, text) shown once at the top of the next page
 UPLOADS = "aad_uploads"  # uploaded file id -> stored path
-EXPLAINED = "aad_explained"  # rows whose isolating region was asked for (large data)
 
 # URL query parameter carrying the session id
 URL_SESSION = "session"
@@ -73,11 +72,6 @@ def card(row: int) -> str:
 def card_button(action: str, row: int) -> str:
     """Key of a per-card button (``action`` is anomaly, nominal or skip)."""
     return f"card_{action}_{row}"
-
-
-def explain_button(row: int) -> str:
-    """Key of the button asking for the isolating region of ``row`` (large data)."""
-    return f"explain_{row}"
 
 
 def explore_chart(version: int) -> str:

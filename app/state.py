@@ -31,9 +31,8 @@ from app import charts, keys
 MAX_UPLOAD_MB = 200
 #: Most rows the Explore page labels in one go.
 MAX_BULK = 2000
-#: Up to this many rows, every card shows its isolating region; above, on request (it costs
-#: a pass over every row).
-EXPLAIN_MAX_ROWS = 20_000
+#: Significant digits of the thresholds shown to people (exports stay exact).
+DISPLAY_DIGITS = 4
 
 
 # --------------------------------------------------------------------------- caches
@@ -291,7 +290,8 @@ def _explain(fingerprint: str, params: str, seed: int, row: int, _session: aad.S
     why = aad.explain_row(_session.model, _session.dataset.X, row, feature_names=names)
     shares = ", ".join(f"`{names[f]}` {share:.0%}" for f, share in why.importances[:3])
     rows = f"{why.support:,} row{'s' if why.support != 1 else ''}"
-    return f"isolated by `{why.rule.format(names)}` ({rows}); the splits that isolate it most: {shares}"
+    rule = why.rule.format(names, digits=DISPLAY_DIGITS)
+    return f"isolated by `{rule}` ({rows}); the splits that isolate it most: {shares}"
 
 
 def explanation(session: aad.Session, row: int) -> str:
@@ -301,15 +301,8 @@ def explanation(session: aad.Session, row: int) -> str:
 
 
 def why(session: aad.Session, row: int) -> str | None:
-    """Why the row ranks high: its isolating region (small data, or once asked), else None."""
-    if session.dataset.n_rows <= EXPLAIN_MAX_ROWS or row in st.session_state.get(keys.EXPLAINED, ()):
-        return _guard(lambda: explanation(session, row))
-    return None
-
-
-def explain(row: int) -> None:
-    """Callback: compute the isolating region of ``row`` on large data."""
-    st.session_state[keys.EXPLAINED] = (*st.session_state.get(keys.EXPLAINED, ()), row)
+    """Why the row ranks high: the region that isolates it and the features that do it."""
+    return _guard(lambda: explanation(session, row))
 
 
 def unusual_values(session: aad.Session, row: int) -> str:
@@ -458,7 +451,7 @@ def rules_frame(session: aad.Session, description) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "rule": rule.format(names),
+                "rule": rule.format(names, digits=DISPLAY_DIGITS),
                 "support": rule.support,
                 "anomalies": rule.anomalies,
                 "nominals": rule.nominals,

@@ -92,13 +92,7 @@ def card(row: int, *, is_current: bool) -> None:
             },
             height="content" if session.dataset.n_features <= 12 else "auto",
         )
-        why = state.why(session, row)
-        if why is not None:
-            st.markdown(f"**Why:** {why}")
-        else:
-            st.button(
-                "Find its isolating region", key=keys.explain_button(row), on_click=state.explain, args=(row,)
-            )
+        st.markdown(f"**Why:** {state.why(session, row)}")
         st.caption(f"Most unusual values: {state.unusual_values(session, row)}")
         if not is_current:
             card_buttons(row)
