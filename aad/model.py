@@ -15,6 +15,7 @@ and an inverted index from leaves to rows. A label costs one pass over the rows 
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import ClassVar
 
@@ -171,6 +172,20 @@ class AADForest:
         known = np.array([v is not None and v != UNLABELLED for v in values])
         rows = np.flatnonzero(known)
         self.set_labels(rows, [values[i] for i in rows])
+
+    def copy(self) -> AADForest:
+        """An independent copy for another labelling session, cheap at any size.
+
+        The forest, the leaf index and every array derived from them are shared (they are
+        never modified after ``fit``); the labels and what depends on them are copied.
+        """
+        self._check_fitted()
+        twin = copy.copy(self)
+        twin.labels_ = self.labels_.copy()
+        twin._counts = self._counts.copy()
+        twin._shared = self._shared.copy()
+        twin._scores = None
+        return twin
 
     # ------------------------------------------------------------------ labels
 

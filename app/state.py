@@ -6,7 +6,7 @@
   session from the store. With ``AAD_DATA`` set (``aad app DATA``), a tab without an id
   gets the session this server started on that data.
 * ``st.cache_resource`` holds only immutable things: the store's path, loaded datasets,
-  and fitted models *before any label*. A session gets a deep copy of the cached model,
+  and fitted models *before any label*. A session gets a copy of the cached model,
   so no user's labels ever reach the shared cache.
 * Callbacks call one session method each and turn an engine error into a message shown
   verbatim on the next run; the current session is kept.
@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from collections.abc import Callable
@@ -81,7 +80,7 @@ def _fitted(fingerprint: str, params: str, seed: int, _dataset: aad.Dataset) -> 
 def model_factory(dataset: aad.Dataset, params: dict, seed: int) -> aad.AADForest:
     """A private copy of the model fitted on ``dataset`` with ``params`` and ``seed`` (cached)."""
     fitted = _fitted(dataset.fingerprint, json.dumps(params, sort_keys=True), seed, dataset)
-    return copy.deepcopy(fitted)
+    return fitted.copy()
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

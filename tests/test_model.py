@@ -199,3 +199,20 @@ def test_new_rows_need_the_same_columns(planted):
     model = aad.AADForest(n_estimators=5, random_state=0).fit(planted)
     with pytest.raises(aad.DataError, match="X has 3 columns but the model was fitted on 2"):
         model.anomaly_score(np.zeros((4, 3)))
+
+
+def test_a_copy_labels_independently_and_shares_the_forest(clustered):
+    X, y = clustered
+    model = aad.AADForest(random_state=12).fit(X)
+    model.set_label(400, "anomaly")
+    twin = model.copy()
+    assert twin.forest_ is model.forest_ and twin.leaf_index_ is model.leaf_index_
+    twin.set_label(3, "nominal")
+    assert model.labels_[3] == aad.UNLABELLED and model.n_labels_ == 1
+    fresh = aad.AADForest(random_state=12).fit(X)
+    fresh.set_labels([400, 3], ["anomaly", "nominal"])
+    np.testing.assert_array_equal(twin.anomaly_score(), fresh.anomaly_score())
+    np.testing.assert_array_equal(
+        model.anomaly_score(),
+        aad.AADForest(random_state=12).fit(X, np.r_[np.full(400, -1), 1, np.full(15, -1)]).anomaly_score(),
+    )
