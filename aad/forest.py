@@ -22,6 +22,7 @@ Liu, Ting and Zhou, "Isolation Forest", ICDM 2008.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -163,12 +164,18 @@ class LeafForest:
         widest = int(np.diff(self.leaf_offset).max())
         return np.uint8 if widest <= 256 else np.uint16
 
-    def apply(self, X: np.ndarray, *, n_jobs: int | None = None) -> np.ndarray:
+    def apply(
+        self, X: np.ndarray, *, n_jobs: int | None = None, progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         """Leaf number of every row in every tree.
 
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_features)
+        n_jobs : int, optional
+            Threads (default: all cores).
+        progress : callable, optional
+            Called with the number of trees done, after each tree.
 
         Returns
         -------
@@ -183,12 +190,10 @@ class LeafForest:
             out[t] = self._local_leaf[t][nodes]
 
         workers = _n_workers(n_jobs)
-        if workers == 1:
-            for t in range(self.n_estimators):
-                one_tree(t)
-        else:
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(one_tree, range(self.n_estimators)))
+        with ThreadPoolExecutor(workers) as pool:
+            for done, _ in enumerate(pool.map(one_tree, range(self.n_estimators)), start=1):
+                if progress is not None:
+                    progress(done)
         return out
 
     def leaf_nodes(self, leaf_index: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
@@ -121,7 +122,7 @@ class AADForest:
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, X, labels=None) -> AADForest:
+    def fit(self, X, labels=None, *, progress: Callable[[str, float], None] | None = None) -> AADForest:
         """Grow the forest on ``X``; optionally learn from labels known beforehand.
 
         Parameters
@@ -130,6 +131,8 @@ class AADForest:
         labels : array-like of shape (n_samples,), optional
             1 / 0 / -1 (or True/False/None) for anomaly / nominal / unknown: labels
             known before the first query. The weights are learned from them at once.
+        progress : callable, optional
+            Called as ``progress(step, fraction_done)`` while fitting (for progress bars).
 
         Returns
         -------
@@ -137,6 +140,8 @@ class AADForest:
         """
         validate_params(type(self).__name__, self._parameter_constraints, self.get_params())
         X = validate_matrix(X)
+        report = progress or (lambda step, fraction: None)
+        report("growing the isolation trees", 0.0)
         start = time.perf_counter()
         self.forest_: LeafForest = fit_forest(
             X,
@@ -147,12 +152,18 @@ class AADForest:
         )
         self.n_features_in_ = X.shape[1]
         grown = time.perf_counter()
-        self.leaf_index_ = self.forest_.apply(X, n_jobs=self.n_jobs)
+        trees = self.n_estimators
+        self.leaf_index_ = self.forest_.apply(
+            X,
+            n_jobs=self.n_jobs,
+            progress=lambda done: report("placing every row in every tree", 0.1 + 0.7 * done / trees),
+        )
         self.labels_ = np.full(X.shape[0], UNLABELLED, dtype=np.int8)
         self._base = -self.forest_.gather(self.forest_.path_length, self.leaf_index_) / self.n_estimators
         self._info_q = np.rint(self.forest_.information * _QUANTUM).astype(np.int64)
         self._counts = np.zeros((2, self.forest_.n_leaves), dtype=np.int64)
         self._shared = np.zeros((2, X.shape[0]), dtype=np.int64)
+        report("indexing the leaves", 0.8)
         self._inverted = [_invert(index) for index in self.leaf_index_]
         self.node_rows_ = self.forest_.path_counts(self.leaf_index_)
         self._hinge_values: np.ndarray | None = None
@@ -160,6 +171,7 @@ class AADForest:
         self.fit_seconds_ = {"grow": grown - start, "index": time.perf_counter() - grown}
         if labels is not None:
             self._seed_labels(labels)
+        report("ready", 1.0)
         return self
 
     def _seed_labels(self, labels) -> None:

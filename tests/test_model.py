@@ -216,3 +216,13 @@ def test_a_copy_labels_independently_and_shares_the_forest(clustered):
         model.anomaly_score(),
         aad.AADForest(random_state=12).fit(X, np.r_[np.full(400, -1), 1, np.full(15, -1)]).anomaly_score(),
     )
+
+
+def test_fit_reports_progress_to_the_end(planted):
+    steps = []
+    aad.AADForest(n_estimators=10, random_state=0).fit(
+        planted, progress=lambda step, done: steps.append((step, done))
+    )
+    fractions = [done for _, done in steps]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert sum(step == "placing every row in every tree" for step, _ in steps) == 10
