@@ -33,9 +33,24 @@ def run_aad(rows: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "aad.json"
         subprocess.run(
-            [sys.executable, "-m", "app.cli", "bench", "--rows", str(rows), "--features", "20",
-             "--trees", "100", "--labels", "50", "--json", str(out)],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "bench",
+                "--rows",
+                str(rows),
+                "--features",
+                "20",
+                "--trees",
+                "100",
+                "--labels",
+                "50",
+                "--json",
+                str(out),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         return json.loads(out.read_text())
 
@@ -64,9 +79,13 @@ def coniferest_child(rows: int, labels: int) -> dict:
         scores = forest.score_samples(X)
         latencies.append(time.perf_counter() - tick)
     ms = 1000 * np.asarray(latencies)
-    return {"rows": rows, "fit_seconds": fit_seconds, "labels": labels,
-            "label_latency_ms": {"p50": float(np.median(ms)), "p95": float(np.percentile(ms, 95))},
-            "peak_rss_mb": peak_rss_mb()}
+    return {
+        "rows": rows,
+        "fit_seconds": fit_seconds,
+        "labels": labels,
+        "label_latency_ms": {"p50": float(np.median(ms)), "p95": float(np.percentile(ms, 95))},
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def run_coniferest(rows: int) -> dict | None:

@@ -202,13 +202,15 @@ def test_new_rows_need_the_same_columns(planted):
 
 
 def test_a_copy_labels_independently_and_shares_the_forest(clustered):
-    X, y = clustered
+    X, _y = clustered
     model = aad.AADForest(random_state=12).fit(X)
     model.set_label(400, "anomaly")
     twin = model.copy()
-    assert twin.forest_ is model.forest_ and twin.leaf_index_ is model.leaf_index_
+    assert twin.forest_ is model.forest_
+    assert twin.leaf_index_ is model.leaf_index_
     twin.set_label(3, "nominal")
-    assert model.labels_[3] == aad.UNLABELLED and model.n_labels_ == 1
+    assert model.labels_[3] == aad.UNLABELLED
+    assert model.n_labels_ == 1
     fresh = aad.AADForest(random_state=12).fit(X)
     fresh.set_labels([400, 3], ["anomaly", "nominal"])
     np.testing.assert_array_equal(twin.anomaly_score(), fresh.anomaly_score())
@@ -224,5 +226,7 @@ def test_fit_reports_progress_to_the_end(planted):
         planted, progress=lambda step, done: steps.append((step, done))
     )
     fractions = [done for _, done in steps]
-    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert fractions == sorted(fractions)
+    assert fractions[0] == 0.0
+    assert fractions[-1] == 1.0
     assert sum(step == "placing every row in every tree" for step, _ in steps) == 10
