@@ -23,24 +23,30 @@ import numpy as np
 from ._validation import Interval, validate_params
 from .data import AUTO, Dataset, dataset_from_frame, load_dataset
 from .errors import DataError, LabelError, UnknownStrategyError
-from .labels import ANOMALY, UNLABELLED, to_label
+from .labels import ANOMALY, UNLABELLED, label_name, to_label
 from .learner import ActiveLearner
 from .model import AADForest
 from .query import strategy_names, top_unlabelled
-from .store import Action, SessionRecord, Store, labels_csv
+from .store import Action, SessionRecord, StaleVersionError, Store, labels_csv
 
 __all__ = ["DEFAULT_PARAMS", "Session", "fit_model", "load_data", "select_columns"]
 
 #: Forest parameters of a new session unless told otherwise.
 DEFAULT_PARAMS = {"n_estimators": 100, "max_samples": 256, "eta": 1.0}
 _SHIPPED = "shipped:"
+_MAX_WRITE_TRIES = 100  # a conditional write retries only when another writer got in first
 
 ModelFactory = Callable[[Dataset, dict, int], AADForest]
 
 
-def fit_model(dataset: Dataset, params: dict, seed: int) -> AADForest:
-    """Fit the session model: ``AADForest(**params, random_state=seed).fit(dataset.X)``."""
-    return AADForest(**params, random_state=seed).fit(dataset.X)
+def fit_model(
+    dataset: Dataset, params: dict, seed: int, *, progress: Callable[[str, float], None] | None = None
+) -> AADForest:
+    """Fit the session model: ``AADForest(**params, random_state=seed).fit(dataset.X)``.
+
+    ``progress(step, fraction_done)`` is called as the fit goes (see :meth:`AADForest.fit`).
+    """
+    return AADForest(**params, random_state=seed).fit(dataset.X, progress=progress)
 
 
 def select_columns(
@@ -211,6 +217,7 @@ class Session:
             seed=seed,
             strategy=strategy,
             batch_size=batch_size,
+            notes=dataset.notes,
         )
         return cls(record, dataset, model, store)
 
@@ -314,46 +321,64 @@ class Session:
 
     # ------------------------------------------------------------------ actions
 
-    def label(self, rows: int | Sequence[int], label) -> Action:
+    def label(self, rows: int | Sequence[int], label, *, only_open: bool = False) -> Action:
         """Label one row or several (anomaly/nominal, 1/0, True/False); durable before it applies.
+
+        Parameters
+        ----------
+        rows : int or sequence of int
+        label : str, int or bool
+        only_open : bool, default=False
+            Write only if every row is still unlabelled and not skipped, checked against
+            the log in the same transaction as the write: what a card's buttons mean when
+            another tab may have labelled the card meanwhile. Without it a label replaces
+            any label the rows had.
 
         Raises
         ------
         LabelError
-            For a row out of range or an unknown label; nothing is stored then.
+            For a row out of range or an unknown label, or (``only_open``) a row labelled or
+            skipped meanwhile; nothing is stored then, and the session has caught up.
         """
         rows = self._check_rows(rows)
         value = to_label(label)
-        self.store.append(self.id, "label", rows, [value] * len(rows))
-        return self._sync()[-1]
+        check = (lambda: self._check_open(rows)) if only_open else None
+        return self._write("label", rows, [value] * len(rows), check=check)
 
-    def skip(self, rows: int | Sequence[int]) -> Action:
-        """Set rows aside: they leave the batch and are not queried until :meth:`unskip`."""
+    def skip(self, rows: int | Sequence[int], *, only_open: bool = False) -> Action:
+        """Set rows aside: they leave the batch and are not queried until :meth:`unskip`.
+
+        ``only_open`` as in :meth:`label`.
+        """
         rows = self._check_rows(rows)
-        self.store.append(self.id, "skip", rows)
-        return self._sync()[-1]
+        return self._write("skip", rows, check=(lambda: self._check_open(rows)) if only_open else None)
 
     def unskip(self) -> Action:
         """Bring every skipped row back into the query pool."""
         self._sync()
         if not self._skipped:
             raise LabelError("there are no skipped rows to bring back")
-        self.store.append(self.id, "unskip", sorted(self._skipped))
-        return self._sync()[-1]
+        return self._write("unskip", sorted(self._skipped))
 
-    def undo(self) -> Action:
+    def undo(self, *, version: int | None = None) -> Action:
         """Revert the latest action (its rows come back to the front of the batch).
+
+        Parameters
+        ----------
+        version : int, optional
+            The model version the caller is looking at: the undo is written only if no
+            action came after it (checked in the same transaction as the write), so an undo
+            pressed in one tab never reverts a label just given in another.
 
         Raises
         ------
         LabelError
-            When there is nothing to undo.
+            When there is nothing to undo, or (``version``) the session has moved on; nothing
+            is stored then, and the session has caught up.
         """
-        self._sync()
-        if not self._undo:
-            raise LabelError("there is nothing to undo: no label or skip has been given yet")
-        self.store.append(self.id, "undo")
-        action = self._sync()[-1]
+        if version is None:
+            self._sync()
+        action = self._write("undo", check=lambda: self._check_undo(version))
         self._save_batch(self._batch)
         return action
 
@@ -480,6 +505,56 @@ class Session:
         if bad.size:
             raise LabelError(f"row {int(bad[0])} is out of range: the data has {n} rows (0 to {n - 1})")
         return list(dict.fromkeys(int(r) for r in values))
+
+    def _write(
+        self,
+        kind: str,
+        rows: Sequence[int] = (),
+        labels: Sequence[int] | None = None,
+        *,
+        check: Callable[[], None] | None = None,
+    ) -> Action:
+        """Append an action if ``check`` passes on the log's latest version; apply it; return it.
+
+        The append is conditional on the version this session has applied: when another
+        writer got in first, catch up and check again, so ``check`` always judges the state
+        the action is written on.
+        """
+        for _ in range(_MAX_WRITE_TRIES):
+            if check is not None:
+                check()
+            try:
+                written = self.store.append(self.id, kind, rows, labels, after=self._version)
+            except StaleVersionError:
+                self._sync()
+                continue
+            return next(a for a in self._sync() if a.number == written.number)
+        raise LabelError(
+            f"session {self.id} kept changing while this {kind} was being saved; nothing was saved, try again"
+        )
+
+    def _check_open(self, rows: Sequence[int]) -> None:
+        for row in rows:
+            label = int(self.model.labels_[row])
+            if label != UNLABELLED or row in self._skipped:
+                state = f"labelled {label_name(label)}" if label != UNLABELLED else "skipped"
+                raise LabelError(
+                    f"row {row} has been {state} in the meantime (model v{self._version}), perhaps in "
+                    "another tab; nothing was saved. The page now shows the session as stored: "
+                    "look at the card again"
+                )
+
+    def _check_undo(self, version: int | None) -> None:
+        if version is not None and version != self._version:
+            latest = self._history[-1] if self._history else None
+            what = f"; latest: {latest.kind} {', '.join(map(str, latest.rows[:5]))}" if latest else ""
+            raise LabelError(
+                f"the session has moved on since this page was drawn (model v{version} is now "
+                f"v{self._version}{what}), perhaps in another tab; nothing was undone. Press Undo "
+                "again to undo the latest action"
+            )
+        if not self._undo:
+            raise LabelError("there is nothing to undo: no label or skip has been given yet")
 
     def _save_batch(self, rows: list[int]) -> None:
         self.store.update(self.id, batch=rows)

@@ -37,6 +37,7 @@ __all__ = [
     "SessionNotFoundError",
     "SessionRecord",
     "SessionSummary",
+    "StaleVersionError",
     "Store",
     "default_db_path",
     "labels_csv",
@@ -45,7 +46,7 @@ __all__ = [
 
 #: The kinds of action in the log: label rows, skip rows, bring skipped rows back, undo.
 KINDS = ("label", "skip", "unskip", "undo")
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
@@ -60,7 +61,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     batch_size INTEGER NOT NULL,
     batch TEXT NOT NULL DEFAULT '[]',
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    notes TEXT NOT NULL DEFAULT '[]',
+    changed INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
     session_id TEXT NOT NULL REFERENCES sessions(id),
@@ -77,10 +80,23 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 """
+#: The columns of ``sessions``, in :class:`SessionRecord` order (``notes`` came with version 2,
+#: with ``changed``: a counter that orders sessions by their latest change, ties impossible).
+_COLUMNS = (
+    "id, dataset, source, fingerprint, features, label_column, params, seed, "
+    "strategy, batch_size, batch, created_at, updated_at, notes"
+)
+
+
+_NEXT_CHANGE = "(SELECT COALESCE(MAX(changed), 0) + 1 FROM sessions)"
 
 
 class SessionNotFoundError(AADError):
     """No session with the given id in the database."""
+
+
+class StaleVersionError(AADError):
+    """A conditional append found newer actions in the log than the writer had seen."""
 
 
 def default_db_path() -> Path:
@@ -125,6 +141,9 @@ class SessionRecord:
         The rows of the query batch last shown.
     created_at, updated_at : str
         ISO 8601 times, UTC.
+    notes : tuple of str
+        What the loader repaired or noticed in the data (missing values filled, constant
+        columns), as it said when the session started.
     """
 
     id: str
@@ -140,6 +159,7 @@ class SessionRecord:
     batch: tuple[int, ...]
     created_at: str
     updated_at: str
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,7 +225,7 @@ class Store:
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
-            conn.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+            _migrate(conn)
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -249,6 +269,7 @@ class Store:
         seed: int,
         strategy: str = "top",
         batch_size: int = 1,
+        notes: Sequence[str] = (),
     ) -> SessionRecord:
         """Insert a new session and return its record (with a fresh id)."""
         now = _now()
@@ -266,10 +287,12 @@ class Store:
             batch=(),
             created_at=now,
             updated_at=now,
+            notes=tuple(str(note) for note in notes),
         )
         with self._connect() as conn:
             conn.execute(
-                "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO sessions ({_COLUMNS}, changed) "
+                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_CHANGE})",
                 (
                     record.id,
                     record.dataset,
@@ -284,6 +307,7 @@ class Store:
                     "[]",
                     now,
                     now,
+                    json.dumps(list(record.notes)),
                 ),
             )
         return record
@@ -296,7 +320,7 @@ class Store:
         SessionNotFoundError
         """
         with self._connect() as conn:
-            row = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            row = conn.execute(f"SELECT {_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
         if row is None:
             raise SessionNotFoundError(
                 f"there is no session {session_id!r} in {self.path}; "
@@ -319,7 +343,7 @@ class Store:
                 sets.append(f"{column} = ?")
                 values.append(value)
         if sets:
-            sets.append("updated_at = ?")
+            sets.append(f"updated_at = ?, changed = {_NEXT_CHANGE}")
             values.append(_now())
         if batch is not None:
             sets.append("batch = ?")
@@ -331,12 +355,24 @@ class Store:
     # ------------------------------------------------------------------ the log
 
     def append(
-        self, session_id: str, kind: str, rows: Sequence[int] = (), labels: Sequence[int] | None = None
+        self,
+        session_id: str,
+        kind: str,
+        rows: Sequence[int] = (),
+        labels: Sequence[int] | None = None,
+        *,
+        after: int | None = None,
     ) -> Action:
         """Append one action and commit it; returns it (its ``number`` is the new version).
 
+        With ``after``, the action is written only if the latest action of the session is
+        number ``after`` (the version the writer has seen), in the same transaction: a
+        compare-and-append that lets a writer check the rows it acts on first.
+
         Raises
         ------
+        StaleVersionError
+            When ``after`` is given and another writer has appended since; nothing is written.
         AADError
             For an unknown kind, or labels that do not match the rows.
         """
@@ -350,6 +386,11 @@ class Store:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 number, seq = self._next_numbers(conn, session_id)
+                if after is not None and number != after + 1:
+                    raise StaleVersionError(
+                        f"session {session_id} is at version {number - 1}, not {after}: "
+                        "catch up with its log and try again"
+                    )
                 conn.executemany(
                     "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [
@@ -357,7 +398,8 @@ class Store:
                         for i, (r, lab) in enumerate(cells or [(None, None)])
                     ],
                 )
-                conn.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+                touch = f"UPDATE sessions SET updated_at = ?, changed = {_NEXT_CHANGE} WHERE id = ?"
+                conn.execute(touch, (now, session_id))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -403,7 +445,8 @@ class Store:
     def summaries(self) -> list[SessionSummary]:
         """Every session, most recently changed first, with its label counts."""
         with self._connect() as conn:
-            rows = conn.execute("SELECT * FROM sessions ORDER BY updated_at DESC, id").fetchall()
+            newest_first = f"SELECT {_COLUMNS} FROM sessions ORDER BY changed DESC, updated_at DESC, id"
+            rows = conn.execute(newest_first).fetchall()
         out = []
         for row in rows:
             record = _record(row)
@@ -504,9 +547,32 @@ def _check_action(kind: str, rows: list[int], labels: Sequence[int] | None) -> N
         raise AADError(f"got {len(rows)} rows but {len(labels)} labels; give one label per row")
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a database written by an older version up to :data:`_SCHEMA_VERSION`.
+
+    In one write transaction, so two processes opening an old file do not both migrate it.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
+        if "notes" not in columns:  # version 1 had no repair notes
+            conn.execute("ALTER TABLE sessions ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'")
+        if "changed" not in columns:  # nor a change counter: number the sessions by updated_at
+            conn.execute("ALTER TABLE sessions ADD COLUMN changed INTEGER NOT NULL DEFAULT 0")
+            conn.execute(
+                "UPDATE sessions SET changed = (SELECT COUNT(*) FROM sessions AS s WHERE s.updated_at < "
+                "sessions.updated_at OR (s.updated_at = sessions.updated_at AND s.id >= sessions.id))"
+            )
+        conn.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 def _record(row: tuple) -> SessionRecord:
     (sid, dataset, source, fingerprint, features, label_column, params, seed) = row[:8]
-    strategy, batch_size, batch, created_at, updated_at = row[8:]
+    strategy, batch_size, batch, created_at, updated_at, notes = row[8:]
     return SessionRecord(
         id=sid,
         dataset=dataset,
@@ -521,6 +587,7 @@ def _record(row: tuple) -> SessionRecord:
         batch=tuple(int(r) for r in json.loads(batch)),
         created_at=created_at,
         updated_at=updated_at,
+        notes=tuple(json.loads(notes)),
     )
 
 

@@ -126,17 +126,30 @@ def app_command(
         Path | None,
         typer.Option(help="SQLite file for sessions and labels (default: $AAD_DB or ~/.local/share/aad)."),
     ] = None,
+    max_upload_mb: Annotated[
+        int | None,
+        typer.Option(
+            "--max-upload-mb",
+            min=1,
+            envvar="AAD_MAX_UPLOAD_MB",
+            show_envvar=True,
+            help="Largest file the Data page accepts, in MB (default: 200).",
+        ),
+    ] = None,
 ) -> None:
     """Start the labelling workbench in the browser (Streamlit).
 
     With DATA, it opens on the Label page with a new session on that data. The server runs
-    in this process, so stopping this process stops the server.
+    in this process, so stopping this process stops the server. It listens on 127.0.0.1
+    unless --host says otherwise, with Streamlit's XSRF protection on.
     """
     if data is not None:
         aad.load_dataset(data)  # fail fast, here, with the engine's message
         os.environ["AAD_DATA"] = str(Path(data).resolve()) if Path(data).is_file() else data
     if db is not None:
         os.environ["AAD_DB"] = str(db.expanduser().resolve())
+    upload_limit = MAX_UPLOAD_MB if max_upload_mb is None else max_upload_mb
+    os.environ["AAD_MAX_UPLOAD_MB"] = str(upload_limit)  # the app reads it: app.state.max_upload_mb
     _err.print(f"aad workbench on http://{host}:{port} (sessions in {aad.default_db_path()})")
     from streamlit.web import cli as streamlit_cli
 
@@ -144,7 +157,7 @@ def app_command(
         "streamlit",
         "run",
         str(Path(__file__).with_name("streamlit_app.py")),
-        *_streamlit_flags(port, host),
+        *_streamlit_flags(port, host, upload_limit),
     ]
     try:
         streamlit_cli.main()
@@ -156,13 +169,13 @@ def app_command(
 MAX_UPLOAD_MB = 200
 
 
-def _streamlit_flags(port: int, host: str) -> list[str]:
+def _streamlit_flags(port: int, host: str, max_upload_mb: int = MAX_UPLOAD_MB) -> list[str]:
     return [
         f"--server.port={port}",
         f"--server.address={host}",
         "--server.headless=true",
         "--server.fileWatcherType=none",
-        f"--server.maxUploadSize={MAX_UPLOAD_MB}",
+        f"--server.maxUploadSize={max_upload_mb}",
         "--server.enableXsrfProtection=true",
         "--browser.gatherUsageStats=false",
         "--runner.enforceSerializableSessionState=true",

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +28,7 @@ import streamlit as st
 import aad
 from app import charts, keys
 
-#: Largest file the Data page accepts, in MB (also Streamlit's ``server.maxUploadSize``).
+#: Largest file the Data page accepts, in MB, unless ``$AAD_MAX_UPLOAD_MB`` says otherwise.
 MAX_UPLOAD_MB = 200
 #: Most rows the Explore page labels in one go.
 MAX_BULK = 2000
@@ -55,32 +57,96 @@ def _file_stamp(source: str) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
+def max_upload_mb() -> int:
+    """Largest file the workbench accepts, in MB: ``$AAD_MAX_UPLOAD_MB``, else :data:`MAX_UPLOAD_MB`.
+
+    ``aad app`` sets the variable (``--max-upload-mb``) and gives Streamlit the same
+    number as ``server.maxUploadSize``, so the browser and the loader refuse the same files.
+
+    Raises
+    ------
+    aad.AADError
+        When the variable is not a whole number of at least 1.
+    """
+    text = os.environ.get("AAD_MAX_UPLOAD_MB", "").strip()
+    if not text:
+        return MAX_UPLOAD_MB
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise aad.AADError(
+            f"AAD_MAX_UPLOAD_MB must be a whole number of megabytes, at least 1; got {text!r}. "
+            "Fix or unset it and restart the workbench"
+        )
+    return int(text)
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _load(
-    source: str, features: tuple | None, label_column: str | None, name: str | None, stamp: str
+    source: str,
+    features: tuple | None,
+    label_column: str | None,
+    name: str | None,
+    stamp: str,
+    max_bytes: int,
 ) -> aad.Dataset:
-    return aad.load_data(
-        source, features=features, label_column=label_column, name=name, max_bytes=MAX_UPLOAD_MB * 10**6
-    )
+    return aad.load_data(source, features=features, label_column=label_column, name=name, max_bytes=max_bytes)
 
 
 def load(
     source: str, features=None, label_column: str | None = aad.AUTO, name: str | None = None
 ) -> aad.Dataset:
-    """Load (and cache) a dataset; a file is re-read when it changes on disk."""
+    """Load (and cache) a dataset; a file is re-read when it changes on disk.
+
+    Files over :func:`max_upload_mb` are refused with the loader's message.
+    """
     features = None if features is None else tuple(features)
-    return _load(source, features, label_column, name, _file_stamp(source))
+    limit = max_upload_mb() * 2**20  # Streamlit's megabytes, so the uploader and the loader agree
+    return _load(source, features, label_column, name, _file_stamp(source), limit)
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _fitted(fingerprint: str, params: str, seed: int, _dataset: aad.Dataset) -> aad.AADForest:
-    return aad.fit_model(_dataset, json.loads(params), seed)
+class _FittedModels:
+    """Fitted models before any label, per dataset, parameters and seed (the most recent few).
+
+    Not ``st.cache_resource`` on the fit itself: Streamlit would replay the progress bar's
+    elements on a cache hit, outside the page that drew them. One lock per key, so two tabs
+    starting the same session fit once, and different sessions fit side by side.
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._models: OrderedDict[tuple, aad.AADForest] = OrderedDict()
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, dataset: aad.Dataset, params: dict, seed: int, progress=None) -> aad.AADForest:
+        key = (dataset.fingerprint, json.dumps(params, sort_keys=True), seed)
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                if key in self._models:
+                    self._models.move_to_end(key)
+                    return self._models[key]
+            model = aad.fit_model(dataset, params, seed, progress=progress)
+            with self._guard:
+                self._models[key] = model
+                while len(self._models) > self.size:
+                    self._locks.pop(self._models.popitem(last=False)[0], None)
+        return model
 
 
-def model_factory(dataset: aad.Dataset, params: dict, seed: int) -> aad.AADForest:
-    """A private copy of the model fitted on ``dataset`` with ``params`` and ``seed`` (cached)."""
-    fitted = _fitted(dataset.fingerprint, json.dumps(params, sort_keys=True), seed, dataset)
-    return fitted.copy()
+@st.cache_resource(show_spinner=False)
+def _fitted_models() -> _FittedModels:
+    return _FittedModels()
+
+
+def model_factory(
+    dataset: aad.Dataset, params: dict, seed: int, *, progress: Callable[[str, float], None] | None = None
+) -> aad.AADForest:
+    """A private copy of the model fitted on ``dataset`` with ``params`` and ``seed`` (cached).
+
+    ``progress(step, fraction_done)`` reports a fit that is not cached yet.
+    """
+    return _fitted_models().get(dataset, params, seed, progress).copy()
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -180,24 +246,30 @@ def _guard(fn: Callable):
 
 
 def label(row: int, value: str) -> None:
-    """Callback of the Anomaly/Nominal buttons: label ``row`` if it is still on screen."""
+    """Callback of the Anomaly/Nominal buttons: label ``row`` if it is still on screen.
+
+    Callbacks run before the page catches up with other tabs, so the label is written only
+    if nobody labelled or skipped the row meanwhile (checked by the store as it writes);
+    otherwise the engine's message says so and nothing is written.
+    """
     session = current()
     if session is not None and row in session.batch():
-        _guard(lambda: session.label(row, value))
+        _guard(lambda: session.label(row, value, only_open=True))
 
 
 def skip(row: int) -> None:
-    """Callback of the Skip button."""
+    """Callback of the Skip button (written only if the row is still open, as for labels)."""
     session = current()
     if session is not None and row in session.batch():
-        _guard(lambda: session.skip(row))
+        _guard(lambda: session.skip(row, only_open=True))
 
 
 def undo() -> None:
-    """Callback of the Undo button."""
+    """Callback of the Undo button: undo the latest action shown, not one from another tab."""
     session = current()
     if session is not None:
-        _guard(session.undo)
+        shown = session.version  # the version this page was drawn at: callbacks run before a refresh
+        _guard(lambda: session.undo(version=shown))
 
 
 def unskip() -> None:
@@ -255,6 +327,12 @@ def sidebar(session: aad.Session | None) -> None:
             f"max_samples {rec.params['max_samples']} · eta {rec.params['eta']:g}  \n"
             f"strategy {rec.strategy} · batch {rec.batch_size}"
         )
+        if rec.notes:
+            st.info(
+                "**Repaired on loading** (kept with the session):\n"
+                + "".join(f"\n- {note}" for note in rec.notes),
+                icon=":material/build:",
+            )
         st.caption("Keys: **A** anomaly · **N** nominal · **S** skip · **U** undo")
 
 
@@ -390,19 +468,33 @@ def sessions_frame(summaries: list[aad.SessionSummary]) -> pd.DataFrame:
 
 
 def save_upload(upload) -> str:
-    """Store an uploaded file next to the database (once per upload); returns its path."""
+    """Store an uploaded file next to the database (once per upload); returns its path.
+
+    The stored file is named by the hash of its bytes; :func:`error_text` calls it by the
+    name it was uploaded under.
+    """
     saved = st.session_state.setdefault(keys.UPLOADS, {})
     if upload.file_id not in saved:
-        saved[upload.file_id] = str(store().save_upload(upload.getvalue(), Path(upload.name).suffix))
-    return saved[upload.file_id]
+        path = store().save_upload(upload.getvalue(), Path(upload.name).suffix)
+        saved[upload.file_id] = (str(path), Path(upload.name).name)
+    return saved[upload.file_id][0]
 
 
-def try_load(*args, **kwargs) -> aad.Dataset | None:
+def error_text(err: Exception, source: str) -> str:
+    """The engine's message about ``source``, naming an uploaded file as the analyst named it."""
+    text = str(err)
+    for stored, uploaded in st.session_state.get(keys.UPLOADS, {}).values():
+        if stored == source:
+            text = text.replace(Path(stored).name, uploaded)
+    return text
+
+
+def try_load(source: str, *args, **kwargs) -> aad.Dataset | None:
     """:func:`load`, showing the engine's message on failure."""
     try:
-        return load(*args, **kwargs)
+        return load(source, *args, **kwargs)
     except aad.AADError as err:
-        st.error(str(err))
+        st.error(error_text(err, source))
         return None
 
 

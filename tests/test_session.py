@@ -309,3 +309,15 @@ def test_select_columns_picks_features_and_any_column_as_ground_truth(toy2):
         aad.select_columns(table, features=["z"])
     with pytest.raises(aad.DataError, match="choose at least one feature column"):
         aad.select_columns(table, features=[], label_column=None)
+
+
+def test_fitting_a_session_model_reports_progress_for_the_progress_bar(toy2):
+    steps = []
+    model = aad.fit_model(
+        toy2, {"n_estimators": 20}, 3, progress=lambda step, done: steps.append((step, done))
+    )
+    fractions = [done for _, done in steps]
+    assert fractions == sorted(fractions)
+    assert steps[0] == ("growing the isolation trees", 0.0)
+    assert steps[-1] == ("ready", 1.0)
+    assert np.array_equal(model.anomaly_score(), aad.fit_model(toy2, {"n_estimators": 20}, 3).anomaly_score())

@@ -254,3 +254,14 @@ def test_sessions_errors_are_one_line(store, tmp_path, capsys, argv, message):
     assert err.startswith("aad: error: ")
     assert message in err
     assert err.count("\n") == 1
+
+
+def test_summaries_follow_the_order_of_changes_even_within_one_millisecond(store):
+    sessions = [_session(store, dataset=f"d{i}") for i in range(6)]
+    order = [3, 0, 5, 1]
+    for i in order:  # far quicker than the clock's millisecond
+        store.append(sessions[i].id, "label", [i], [1])
+    expected = [sessions[i].id for i in reversed(order)] + [sessions[4].id, sessions[2].id]
+    assert [s.id for s in store.summaries()] == expected
+    store.update(sessions[2].id, strategy="bal-d")
+    assert store.summaries()[0].id == sessions[2].id

@@ -7,6 +7,7 @@ engine's message, word for word; the current session is untouched.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -30,11 +31,17 @@ def pick_source() -> tuple[str, str] | None:
             "Dataset", names, index=names.index(launch) if launch in names else 0, key=keys.DATA_SHIPPED
         )
         return f"shipped:{name}", name
+    try:
+        limit = state.max_upload_mb()
+    except aad.AADError as err:
+        st.error(str(err))
+        return None
     upload = st.file_uploader(
-        f"CSV or Parquet file, up to {state.MAX_UPLOAD_MB} MB: numeric feature columns, optionally a "
+        f"CSV or Parquet file, up to {limit} MB: numeric feature columns, optionally a "
         "ground-truth column (anomaly/nominal, 1/0 or true/false)",
         type=["csv", "tsv", "txt", "parquet", "pq"],
         key=keys.DATA_UPLOAD,
+        max_upload_size=limit,
     )
     if upload is None:
         return None
@@ -90,6 +97,7 @@ def start(source: str, name: str, features: list[str], truth: str | None, settin
                 f"Growing {settings['n_estimators']} isolation trees on {dataset.n_rows:,} rows "
                 f"(seed {settings['seed']}) and scoring every row…"
             )
+            bar = status.progress(0.0, text="growing the isolation trees")
             session = aad.Session.create(
                 dataset,
                 store=state.store(),
@@ -97,11 +105,13 @@ def start(source: str, name: str, features: list[str], truth: str | None, settin
                 seed=int(settings["seed"]),
                 strategy=settings["strategy"],
                 batch_size=int(settings["batch_size"]),
-                model_factory=state.model_factory,
+                model_factory=functools.partial(
+                    state.model_factory, progress=lambda step, done: bar.progress(done, text=step)
+                ),
             )
         except aad.AADError as err:
             status.update(label="Could not start the session", state="error")
-            st.error(str(err))
+            st.error(state.error_text(err, source))
             return
         status.update(label=f"Session {session.id} ready", state="complete")
     state.use(session)
@@ -130,8 +140,12 @@ st.caption(
         else ""
     )
 )
-for note in base.notes:
-    st.info(note)
+if base.notes:  # what the loader repaired or noticed; Session.create records the same notes
+    st.info(
+        "**Repaired on loading** (kept with the session you start):\n"
+        + "".join(f"\n- {note}" for note in base.notes),
+        icon=":material/build:",
+    )
 chosen, truth = pick_columns(base)
 settings = pick_settings()
 if st.button("Start labelling", key=keys.DATA_START, type="primary", icon=":material/play_arrow:"):

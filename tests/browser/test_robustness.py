@@ -1,0 +1,156 @@
+"""The workbench under stress in a real browser: two tabs on one session, every bad upload.
+
+* Two tabs (two browser contexts, so two app sessions) label the same session, first one
+  after the other on the same card, then both at once: no label is stored twice, a refused
+  click says why, and both tabs end on the same state, the one rebuilt from the log.
+* Every file of the bad-input corpus uploaded on the Data page shows the engine's message
+  (naming the file as it was uploaded), or the repair it made; the tab keeps its session.
+* The server listens on 127.0.0.1 only and refuses an upload without Streamlit's XSRF token.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from bad_inputs import BAD_INPUTS
+from playwright.sync_api import Page, expect
+
+import aad
+
+from .conftest import AppServer, free_port
+
+pytestmark = pytest.mark.browser
+
+
+def _metric(page: Page, label: str):
+    box = page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True))
+    return box.get_by_test_id("stMetricValue")
+
+
+def _card(page: Page) -> int:
+    """Row of the card the shortcuts act on, once the page is ready for the next key."""
+    heading = page.locator(".st-key-card_current h3")
+    expect(heading).to_have_text(re.compile(r"^Row \d+ · now labelling"))
+    expect(page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')).to_be_attached()
+    expect(page.locator(".st-key-card_current canvas").first).to_be_visible()
+    return int(heading.inner_text().split()[1])
+
+
+def _tab(browser, url: str) -> Page:
+    page = browser.new_context(viewport={"width": 1400, "height": 1200}).new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    return page
+
+
+def _label_rows(db: Path, session_id: str) -> list[int]:
+    return [row for action in aad.Store(db).actions(session_id) for row in action.rows]
+
+
+def test_two_tabs_on_one_session_never_store_a_label_twice_and_converge(server, browser):
+    session = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(server.db))
+    url = f"{server.url}/?session={session.id}"
+    one, two = _tab(browser, url), _tab(browser, url)
+    try:
+        card = _card(one)
+        assert _card(two) == card
+        one.keyboard.press("a")
+        expect(_metric(one, "Labels")).to_have_text("1")
+        two.keyboard.press("n")  # the same card, still on this tab's screen
+        expect(two.get_by_text(f"row {card} has been labelled anomaly in the meantime")).to_be_visible()
+        expect(_metric(two, "Labels")).to_have_text("1")
+        assert _card(two) == _card(one) != card
+
+        for count in range(2, 8):  # both tabs press at once, on the card both show
+            one.keyboard.press("n")
+            two.keyboard.press("n")
+            for page in (one, two):  # one click labels the card, the other is refused: both catch up
+                expect(_metric(page, "Labels")).to_have_text(str(count))
+            assert _card(one) == _card(two)
+
+        rows = _label_rows(server.db, session.id)
+        assert len(rows) == len(set(rows))  # no row stored twice
+        assert len(rows) == 7  # one label per round: the other tab's click was refused
+        stored = aad.Store(server.db).labels(session.id)
+        rebuilt = aad.Session.open(session.id, store=aad.Store(server.db))
+        for page in (one, two):
+            page.reload()
+            assert _card(page) == int(rebuilt.batch()[0])
+            expect(_metric(page, "Labels")).to_have_text(str(len(stored)))
+            expect(_metric(page, "Model version")).to_have_text(f"v{rebuilt.version}")
+    finally:
+        one.context.close()
+        two.context.close()
+
+
+def _expected(bad, tmp_path, monkeypatch) -> str:
+    """What the engine says about ``bad`` (for a repairable file: its note)."""
+    folder = tmp_path / "expected"
+    folder.mkdir(exist_ok=True)
+    with monkeypatch.context() as env:
+        for key, value in bad.env:
+            env.setenv(key, value)
+        try:
+            dataset = aad.load_dataset(bad.write(folder))
+        except aad.DataError as err:
+            return str(err)
+    return next(note for note in dataset.notes if re.search(bad.message, note))
+
+
+def test_every_bad_upload_shows_the_engines_message_and_the_session_survives(browser, tmp_path, monkeypatch):
+    monkeypatch.setenv("AAD_MAX_UPLOAD_MB", "1")  # `aad app` reads it: the corpus's big file is over it
+    db = tmp_path / "sessions.sqlite"
+    app = AppServer("toy2", db, free_port(), tmp_path / "server.log").start()
+    page = _tab(browser, app.url)
+    try:
+        _card(page)
+        page.keyboard.press("a")
+        expect(_metric(page, "Labels")).to_have_text("1")
+        session_id = re.search(r"session=([0-9a-f]+)", page.url).group(1)
+        page.goto(f"{app.url}/data?session={session_id}")
+        page.get_by_text("Upload a file").click()
+        upload = page.locator("input[type=file]")
+        folder = tmp_path / "corpus"
+        folder.mkdir()
+        alerts = page.get_by_test_id("stAlert")
+        for bad in BAD_INPUTS:
+            upload.set_input_files(bad.write(folder))
+            if dict(bad.env).get("AAD_MAX_FILE_MB"):  # over the upload limit: refused by the uploader
+                expect(page.get_by_text(re.compile(r"File must be 1(\.0)? ?MB or smaller"))).to_be_visible()
+                continue
+            expect(alerts.filter(has_text=_expected(bad, tmp_path, monkeypatch))).to_be_visible()
+
+        assert f"session={session_id}" in page.url
+        expect(page.get_by_text(f"Session {session_id}")).to_be_visible()  # the sidebar
+        assert [s.id for s in aad.Store(db).summaries()] == [session_id]  # no session started
+        assert all(
+            re.fullmatch(r"[0-9a-f]{64}\.(csv|parquet)", p.name) for p in (db.parent / "uploads").iterdir()
+        )
+        page.get_by_role("link", name="Label").click()
+        expect(_metric(page, "Labels")).to_have_text("1")
+    finally:
+        page.context.close()
+        app.stop()
+
+
+def test_the_server_listens_on_loopback_only_and_checks_xsrf(server):
+    listening = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, port = local.split(":")
+            if int(port, 16) == server.port and state == "0A":  # 0A: LISTEN
+                listening.append(address)
+    assert listening == ["0100007F"]  # 127.0.0.1, and no IPv6 or wildcard socket
+
+    request = urllib.request.Request(
+        f"{server.url}/_stcore/upload_file/any-session/any-file", data=b"a,b\n1,2\n", method="PUT"
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403  # no XSRF token: refused before anything is read
+    refused.value.close()
