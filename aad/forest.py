@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
-__all__ = ["LeafForest", "NodeTable", "average_path_length", "fit_forest", "float64_threshold"]
+__all__ = ["LeafForest", "NodeTable", "average_path_length", "fit_forest", "float64_threshold", "n_workers"]
 
 
 def average_path_length(n_samples: np.ndarray | int) -> np.ndarray:
@@ -189,7 +189,7 @@ class LeafForest:
             nodes = self.iforest.estimators_[t].tree_.apply(X32)
             out[t] = self._local_leaf[t][nodes]
 
-        workers = _n_workers(n_jobs)
+        workers = n_workers(n_jobs)
         with ThreadPoolExecutor(workers) as pool:
             for done, _ in enumerate(pool.map(one_tree, range(self.n_estimators)), start=1):
                 if progress is not None:
@@ -279,7 +279,7 @@ def fit_forest(
     seed = _seed(random_state)
     psi = int(min(max_samples, X.shape[0]))
     iforest = IsolationForest(
-        n_estimators=n_estimators, max_samples=psi, random_state=seed, n_jobs=_n_workers(n_jobs)
+        n_estimators=n_estimators, max_samples=psi, random_state=seed, n_jobs=n_workers(n_jobs)
     )
     iforest.fit(np.ascontiguousarray(X, dtype=np.float32))
     return _read_forest(iforest, psi, X.shape[1])
@@ -291,7 +291,8 @@ def _seed(random_state: int | np.random.Generator | None) -> int | None:
     return random_state
 
 
-def _n_workers(n_jobs: int | None) -> int:
+def n_workers(n_jobs: int | None) -> int:
+    """Threads to use for ``n_jobs``: all the cores this process may run on when None or <= 0."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if n_jobs is None or n_jobs <= 0:
         return max(1, cores)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
 import numpy as np
@@ -27,7 +28,7 @@ from . import hinge
 from ._validation import RANDOM_STATE, Interval, Options, validate_params
 from .data import validate_matrix
 from .errors import LabelError, NotFittedError
-from .forest import LeafForest, average_path_length, fit_forest
+from .forest import LeafForest, average_path_length, fit_forest, n_workers
 from .labels import ANOMALY, NOMINAL, UNLABELLED, to_label
 from .weights import leaf_values
 
@@ -164,7 +165,8 @@ class AADForest:
         self._counts = np.zeros((2, self.forest_.n_leaves), dtype=np.int64)
         self._shared = np.zeros((2, X.shape[0]), dtype=np.int64)
         report("indexing the leaves", 0.8)
-        self._inverted = [_invert(index) for index in self.leaf_index_]
+        with ThreadPoolExecutor(n_workers(self.n_jobs)) as pool:  # numpy sorts without the GIL
+            self._inverted = list(pool.map(_invert, self.leaf_index_))
         self.node_rows_ = self.forest_.path_counts(self.leaf_index_)
         self._hinge_values: np.ndarray | None = None
         self._scores: np.ndarray | None = None

@@ -1,0 +1,50 @@
+"""Run every benchmark in turn; each writes its table to ``benchmarks/results/``.
+
+``make bench`` runs this after installing the optional benchmark dependencies
+(coniferest). The benchmarks run one after another, each in its own process, so that
+their timings and memory figures do not disturb each other; run it on an idle machine.
+
+    python benchmarks/run_all.py                      # all of them (about 40 minutes)
+    python benchmarks/run_all.py --only scale soak    # some of them
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+#: Name -> script, in the order they run (quickest first).
+BENCHMARKS = {
+    "optimisers": "bench_optimisers.py",
+    "describe": "bench_describe.py",
+    "scale": "bench_scale.py",
+    "soak": "bench_soak.py",
+    "browser": "bench_browser.py",
+    "discovery": "discovery.py",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), help="run only these")
+    args = parser.parse_args(argv)
+    failed = []
+    for name in args.only or BENCHMARKS:
+        print(f"== {name} ({BENCHMARKS[name]})", flush=True)
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, str(HERE / BENCHMARKS[name])], cwd=HERE.parent)
+        print(f"== {name}: exit {done.returncode} after {time.perf_counter() - start:.0f} s", flush=True)
+        if done.returncode != 0:
+            failed.append(name)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
