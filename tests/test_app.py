@@ -304,6 +304,7 @@ def test_the_data_page_starts_a_session_on_chosen_columns_without_ground_truth(d
     at.selectbox(key=keys.DATA_SHIPPED).set_value("yeast").run()
     features = at.multiselect(key=keys.DATA_FEATURES)
     assert features.value == list(aad.load_dataset("yeast").feature_names)
+    assert at.selectbox(key=keys.DATA_STRATEGY).value == "top"  # the default, whatever the registry's order
     features.set_value(["V2", "V3", "V4"]).run()
     at.selectbox(key=keys.DATA_LABEL_COLUMN).set_value("(none)").run()
     at.number_input(key=keys.DATA_N_ESTIMATORS).set_value(30).run()

@@ -83,7 +83,10 @@ def pick_settings() -> dict:
         "seed": c4.number_input("Seed", 0, 2**32 - 1, 0, key=keys.DATA_SEED),
     }
     c1, c2, _, _ = st.columns(4)
-    out["strategy"] = c1.selectbox("Query strategy", aad.strategy_names(), key=keys.DATA_STRATEGY)
+    strategies = aad.strategy_names()
+    out["strategy"] = c1.selectbox(
+        "Query strategy", strategies, index=strategies.index("top"), key=keys.DATA_STRATEGY
+    )
     out["batch_size"] = c2.number_input("Batch size", 1, 50, 1, key=keys.DATA_BATCH_SIZE)
     return out
 
