@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts, keys, state
+from app import charts, keys, state, views
 
 session = state.require_session()
 state.show_message()
@@ -71,7 +71,7 @@ else:
             on_click=state.label_many,
             args=(selected, "nominal"),
         )
-    st.dataframe(state.rows_frame(session, selected[:500]), hide_index=True, height=220)
+    st.dataframe(views.rows_frame(session, selected[:500]), hide_index=True, height=220)
 
 st.subheader("Scores")
 st.plotly_chart(charts.score_histogram(scores, labels), key=keys.EXPLORE_HISTOGRAM)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 import aad
-from app import keys, state
+from app import keys, state, views
 
 session = state.require_session()
 
@@ -75,15 +75,15 @@ def action_bar(current: int | None) -> None:
             on_click=state.undo,
             disabled=not session.can_undo,
         )
-    st.caption(state.last_action(session))
+    st.caption(views.last_action(session))
 
 
 def card(row: int, *, is_current: bool) -> None:
     with st.container(border=True, key=keys.CARD_CURRENT if is_current else keys.card(row)):
         st.markdown(f"### Row {row}" + (" · now labelling" if is_current else ""))
-        st.markdown(state.rank_line(session, row))
+        st.markdown(views.rank_line(session, row))
         st.dataframe(
-            state.row_table(session, row),
+            views.row_table(session, row),
             hide_index=True,
             column_config={
                 "percentile": st.column_config.ProgressColumn(
@@ -92,8 +92,8 @@ def card(row: int, *, is_current: bool) -> None:
             },
             height="content" if session.dataset.n_features <= 12 else "auto",
         )
-        st.markdown(f"**Why:** {state.why(session, row)}")
-        st.caption(f"Most unusual values: {state.unusual_values(session, row)}")
+        st.markdown(f"**Why:** {views.why(session, row)}")
+        st.caption(f"Most unusual values: {views.unusual_values(session, row)}")
         if not is_current:
             card_buttons(row)
 

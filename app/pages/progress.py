@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts, keys, state
+from app import charts, keys, state, views
 
 session = state.require_session()
 state.show_message()
@@ -24,7 +24,7 @@ else:
         st.caption("Choose a ground-truth column on the Data page to compare with the no-feedback ranking.")
 
 st.subheader("History")
-history = state.history_frame(session)
+history = views.history_frame(session)
 if history.empty:
     st.caption(
         "Every label, skip and undo will be listed here, with its time and the model version after it."

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import keys, state
+from app import keys, state, views
 
 session = state.require_session()
 state.show_message()
@@ -23,9 +23,6 @@ st.download_button(
     icon=":material/download:",
 )
 
-if not state.has_rules():
-    st.info("Rules need the compact-description engine (`aad.describe_anomalies`), which is not installed.")
-    st.stop()
 if session.n_anomalies == 0:
     st.info(
         "No anomaly labelled yet: rules describe the labelled anomalies. Label some on the **Label** page."
@@ -40,14 +37,14 @@ st.caption(
     f"(model v{session.version}). Support counts every row a rule matches."
 )
 st.dataframe(
-    state.rules_frame(session, description),
+    views.rules_frame(session, description),
     hide_index=True,
     key=keys.RULES_TABLE,
     column_config={"precision": st.column_config.NumberColumn(format="%.2f")},
 )
 with st.container(horizontal=True):
-    for fmt, (extension, mime) in state.EXPORT_FORMATS.items():
-        data = state.export_rules(session, description, fmt)
+    for fmt, (extension, mime) in views.EXPORT_FORMATS.items():
+        data = views.export_rules(session, description, fmt)
         if data is not None:
             st.download_button(
                 f"Rules as {fmt}",

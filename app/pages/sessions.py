@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import keys, state
+from app import keys, state, views
 
 state.show_message()
 st.title("Sessions")
@@ -15,7 +15,7 @@ if not summaries:
     st.info("No sessions yet: start one on the **Data** page.")
     st.stop()
 
-st.dataframe(state.sessions_frame(summaries), hide_index=True, key=keys.SESSIONS_TABLE)
+st.dataframe(views.sessions_frame(summaries), hide_index=True, key=keys.SESSIONS_TABLE)
 held = state.current()
 ids = [s.id for s in summaries]
 names = {

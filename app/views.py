@@ -1,0 +1,206 @@
+"""What the pages show: text and tables built from a session, and the rule exports.
+
+Pure functions of an :class:`aad.Session` (and the engine's results): no session state,
+no callbacks; :mod:`app.state` holds those. Cached where the answer depends on the forest
+only (the region that isolates a row).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+import aad
+
+#: Significant digits of the thresholds shown to people (exports stay exact).
+DISPLAY_DIGITS = 4
+
+
+# --------------------------------------------------------------------------- card text
+
+
+def row_table(session: aad.Session, row: int) -> pd.DataFrame:
+    """The row's values with their percentile in their column."""
+    return pd.DataFrame(
+        {
+            "feature": list(session.dataset.feature_names),
+            "value": session.dataset.X[row],
+            "percentile": session.percentiles(row),
+        }
+    )
+
+
+def rank_line(session: aad.Session, row: int) -> str:
+    """``score … · rank … of …`` with the move since the previous model version."""
+    now = int(session.ranks([row])[0])
+    before = session.ranks([row], previous=True)
+    move = ""
+    if before is not None:
+        was = int(before[0])
+        move = " · rank unchanged" if was == now else f" · {'▲' if now < was else '▼'} from {was:,}"
+    return f"score **{session.scores()[row]:.4f}** · rank **{now:,}** of {session.dataset.n_rows:,}{move}"
+
+
+@st.cache_data(max_entries=2000, show_spinner=False)
+def _explain(fingerprint: str, params: str, seed: int, row: int, _session: aad.Session) -> str:
+    names = _session.dataset.feature_names
+    why = aad.explain_row(_session.model, _session.dataset.X, row, feature_names=names)
+    shares = ", ".join(f"`{names[f]}` {share:.0%}" for f, share in why.importances[:3])
+    rows = f"{why.support:,} row{'s' if why.support != 1 else ''}"
+    rule = why.rule.format(names, digits=DISPLAY_DIGITS)
+    return f"isolated by `{rule}` ({rows}); the splits that isolate it most: {shares}"
+
+
+def explanation(session: aad.Session, row: int) -> str:
+    """The region that isolates ``row`` (the same for every label: it depends on the forest only)."""
+    rec = session.record
+    return _explain(rec.fingerprint, json.dumps(rec.params, sort_keys=True), rec.seed, row, session)
+
+
+def why(session: aad.Session, row: int) -> str:
+    """Why the row ranks high: the region that isolates it and the features that do it."""
+    try:
+        return explanation(session, row)
+    except aad.AADError as err:
+        return f"no explanation for this row: {err}"
+
+
+def unusual_values(session: aad.Session, row: int) -> str:
+    """The row's three values furthest from their column's median, with their percentile rank."""
+    pct = session.percentiles(row)
+    names = session.dataset.feature_names
+    parts = []
+    edge = 100 / session.dataset.n_rows  # within this of 0 or 100: the extreme of its column
+    for j in sorted(range(len(names)), key=lambda j: -abs(pct[j] - 50))[:3]:
+        value = f"`{names[j]}` = {session.dataset.X[row, j]:.6g}"
+        if pct[j] >= 100 - edge or pct[j] <= edge:
+            parts.append(f"{value} is the {'highest' if pct[j] >= 50 else 'lowest'} in its column")
+            continue
+        share = pct[j] if pct[j] >= 50 else 100 - pct[j]
+        side = "higher" if pct[j] >= 50 else "lower"
+        parts.append(f"{value} is {side} than {share:.{1 if share > 99 else 0}f}% of rows")
+    return "; ".join(parts)
+
+
+def last_action(session: aad.Session) -> str:
+    """One line on the latest action, or how to start."""
+    history = session.history()
+    if not history:
+        return "No labels yet: press **A** (anomaly) or **N** (nominal) on the first card, **S** to skip it."
+    action = history[-1]
+    time = action.created_at[11:19]
+    if action.kind == "undo":
+        what = "undo"
+    elif action.kind == "label":
+        rows = ", ".join(map(str, action.rows[:5])) + ("…" if len(action.rows) > 5 else "")
+        what = f"row {rows} → {aad.label_name(action.labels[0])}"
+    else:
+        what = f"{action.kind} row {', '.join(map(str, action.rows[:5]))}"
+    return f"Last: {what} · model v{action.number} · {time} UTC · saved"
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def rows_frame(session: aad.Session, rows: list[int]) -> pd.DataFrame:
+    """Selected rows: their number, label, score and values."""
+    labels = session.model.labels_[rows]
+    frame = pd.DataFrame(session.dataset.X[rows], columns=list(session.dataset.feature_names))
+    frame.insert(0, "score", session.scores()[rows])
+    frame.insert(0, "label", [aad.label_name(v) for v in labels])
+    frame.insert(0, "row", rows)
+    return frame
+
+
+def history_frame(session: aad.Session) -> pd.DataFrame:
+    """The session's actions, newest first: model version, time, action, rows, label."""
+    records = [
+        {
+            "model version": action.number,
+            "time (UTC)": action.created_at[:19].replace("T", " "),
+            "action": action.kind,
+            "rows": ", ".join(map(str, action.rows[:20])) + (" …" if len(action.rows) > 20 else ""),
+            "label": aad.label_name(action.labels[0]) if action.labels else "",
+        }
+        for action in reversed(session.history())
+    ]
+    return pd.DataFrame(records, columns=["model version", "time (UTC)", "action", "rows", "label"])
+
+
+def sessions_frame(summaries: list[aad.SessionSummary]) -> pd.DataFrame:
+    """The session list as a table."""
+    return pd.DataFrame(
+        [
+            {
+                "id": s.id,
+                "dataset": s.dataset,
+                "labels": s.n_labels,
+                "anomalies": s.n_anomalies,
+                "actions": s.n_actions,
+                "seed": s.seed,
+                "strategy": s.strategy,
+                "created (UTC)": s.created_at[:19].replace("T", " "),
+                "updated (UTC)": s.updated_at[:19].replace("T", " "),
+            }
+            for s in summaries
+        ]
+    )
+
+
+# --------------------------------------------------------------------------- rules
+
+#: Export format -> (file extension, MIME type).
+EXPORT_FORMATS = {
+    "json": ("json", "application/json"),
+    "sql": ("sql", "application/sql"),
+    "pandas": ("py", "text/x-python"),
+    "csv": ("csv", "text/csv"),
+    "markdown": ("md", "text/markdown"),
+}
+
+
+def rules_frame(session: aad.Session, description) -> pd.DataFrame:
+    """One line per rule: the rule, its support, anomalies and nominals covered, precision."""
+    names = session.dataset.feature_names
+    return pd.DataFrame(
+        [
+            {
+                "rule": rule.format(names, digits=DISPLAY_DIGITS),
+                "support": rule.support,
+                "anomalies": rule.anomalies,
+                "nominals": rule.nominals,
+                "precision": rule.precision,
+            }
+            for rule in description.rules
+        ],
+        columns=["rule", "support", "anomalies", "nominals", "precision"],
+    )
+
+
+def provenance(session: aad.Session) -> dict:
+    """Where rules come from: session, data, model version, seed and parameters."""
+    rec = session.record
+    return {
+        "session": rec.id,
+        "dataset": rec.dataset,
+        "source": rec.source,
+        "fingerprint": rec.fingerprint,
+        "model_version": session.version,
+        "seed": rec.seed,
+        "params": rec.params,
+        "n_labels": session.n_labels,
+        "n_anomalies": session.n_anomalies,
+    }
+
+
+def export_rules(session: aad.Session, description, fmt: str) -> str | None:
+    """The rules in format ``fmt``; None (with the engine's message shown) if that fails."""
+    try:
+        return aad.export_rules(
+            description, fmt, feature_names=session.dataset.feature_names, provenance=provenance(session)
+        )
+    except aad.AADError as err:
+        st.error(str(err))
+        return None
