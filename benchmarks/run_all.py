@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = {
     "optimisers": "bench_optimisers.py",
     "describe": "bench_describe.py",
+    "diverse": "bench_diverse.py",
     "scale": "bench_scale.py",
     "soak": "bench_soak.py",
     "browser": "bench_browser.py",
