@@ -1,6 +1,8 @@
-"""Shared fixtures: small seeded data with known answers."""
+"""Shared fixtures: small seeded data with known answers, and the app's environment."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,3 +32,12 @@ def clustered() -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="session")
 def toy2() -> aad.Dataset:
     return aad.load_dataset("toy2")
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Path:
+    """A fresh session database for the app (``$AAD_DB``), launched on toy2 (``$AAD_DATA``)."""
+    path = tmp_path / "sessions.sqlite"
+    monkeypatch.setenv("AAD_DB", str(path))
+    monkeypatch.setenv("AAD_DATA", "toy2")
+    return path

@@ -23,14 +23,6 @@ def strict_session_state():
     config.set_option("runner.enforceSerializableSessionState", before)
 
 
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "sessions.sqlite"
-    monkeypatch.setenv("AAD_DB", str(path))
-    monkeypatch.setenv("AAD_DATA", "toy2")
-    return path
-
-
 def _app(**query) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     for key, value in query.items():

@@ -273,14 +273,6 @@ def test_a_second_analysts_session_on_the_same_data_is_independent(store, factor
 # --------------------------------------------------------------------------- two app tabs
 
 
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "sessions.sqlite"
-    monkeypatch.setenv("AAD_DB", str(path))
-    monkeypatch.setenv("AAD_DATA", "toy2")
-    return path
-
-
 def _tab(session_id: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     if session_id:

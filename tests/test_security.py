@@ -294,14 +294,6 @@ def test_the_app_refuses_a_bad_upload_cap_with_a_clear_message(monkeypatch, valu
 # --------------------------------------------------------------------------- names from the browser
 
 
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "sessions.sqlite"
-    monkeypatch.setenv("AAD_DB", str(path))
-    monkeypatch.setenv("AAD_DATA", "toy2")
-    return path
-
-
 def _data_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.switch_page("pages/data.py").run()
