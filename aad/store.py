@@ -563,6 +563,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
                 "UPDATE sessions SET changed = (SELECT COUNT(*) FROM sessions AS s WHERE s.updated_at < "
                 "sessions.updated_at OR (s.updated_at = sessions.updated_at AND s.id >= sessions.id))"
             )
+        # Every append reads MAX(changed) and the session list sorts by it: an index keeps both
+        # from scanning every session (created here, after the column exists in old files).
+        conn.execute("CREATE INDEX IF NOT EXISTS sessions_by_change ON sessions(changed)")
         conn.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
