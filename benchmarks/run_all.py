@@ -18,11 +18,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-#: Name -> script, in the order they run (quickest first).
+#: Name -> script and its arguments, in the order they run (quickest first).
 BENCHMARKS = {
     "optimisers": "bench_optimisers.py",
     "describe": "bench_describe.py",
     "diverse": "bench_diverse.py",
+    "diverse-wide": "bench_diverse.py --wide",
     "scale": "bench_scale.py",
     "soak": "bench_soak.py",
     "browser": "bench_browser.py",
@@ -38,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only or BENCHMARKS:
         print(f"== {name} ({BENCHMARKS[name]})", flush=True)
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, str(HERE / BENCHMARKS[name])], cwd=HERE.parent)
+        script, *extra = BENCHMARKS[name].split()
+        done = subprocess.run([sys.executable, str(HERE / script), *extra], cwd=HERE.parent)
         print(f"== {name}: exit {done.returncode} after {time.perf_counter() - start:.0f} s", flush=True)
         if done.returncode != 0:
             failed.append(name)
