@@ -7,7 +7,7 @@ interface (see ``app/`` for the command line and the Streamlit workbench).
 """
 
 from . import diverse as _diverse  # noqa: F401  (registers the top-random, bal-d and bal-e strategies)
-from .data import AUTO, Dataset, dataset_from_frame, list_datasets, load_classes, load_dataset
+from .data import AUTO, Dataset, dataset_from_frame, list_datasets, load_classes, load_dataset, load_rows
 from .describe import DescribedRule, Description, describe_anomalies, describe_rows, solve_cover
 from .errors import (
     AADError,
@@ -80,6 +80,7 @@ __all__ = [
     "load_classes",
     "load_data",
     "load_dataset",
+    "load_rows",
     "read_rules",
     "register_strategy",
     "select_columns",

@@ -32,6 +32,7 @@ __all__ = [
     "list_datasets",
     "load_classes",
     "load_dataset",
+    "load_rows",
     "parse_labels",
     "validate_matrix",
 ]
@@ -219,6 +220,65 @@ def dataset_from_frame(
         source=source,
         notes=tuple(notes),
     )
+
+
+def load_rows(source: str | os.PathLike, *, like: Dataset, max_bytes: int | None = None) -> Dataset:
+    """New rows to score with a model fitted on ``like``: its feature columns, found by name.
+
+    The file may hold its columns in any order and other columns besides (a label column,
+    an id), which are ignored; a single row is enough. A missing cell is filled with the
+    median of its column in ``like`` (the data the model learned from, not the new rows),
+    and reported in the notes.
+
+    Parameters
+    ----------
+    source : str or path
+        A shipped dataset's name or a CSV or Parquet file.
+    like : Dataset
+        The data the model was fitted on.
+    max_bytes : int, optional
+        As in :func:`load_dataset`.
+
+    Raises
+    ------
+    DataError
+        When a feature column is missing, a cell is not a number, or there is no row.
+
+    Examples
+    --------
+    A model fitted on columns ``y`` then ``x`` scores toy2's rows, whose file holds
+    ``label, x, y``:
+
+    >>> train = dataset_from_frame(pd.DataFrame({"y": [0.0, 1.0], "x": [1.0, 0.0]}))
+    >>> rows = load_rows("toy2", like=train)
+    >>> rows.feature_names, rows.X.shape
+    (('y', 'x'), (485, 2))
+    """
+    path, name, origin = _resolve(source)
+    limit = max_bytes if max_bytes is not None else _env_int("AAD_MAX_FILE_MB", 4096) * 1_000_000
+    frame = _read_table(path, max_bytes=limit).rename(columns=str)
+    if frame.shape[0] == 0:
+        raise DataError(f"{path.name} has a header but no rows; there is nothing to score")
+    missing = [c for c in like.feature_names if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{path.name} has no column {missing[0]!r}; the model was fitted on the columns "
+            f"{', '.join(like.feature_names)}, so new rows need every one of them (other columns are ignored)"
+        )
+    columns, notes = [], []
+    for j, column in enumerate(like.feature_names):
+        values = _numeric_column(frame[column], column)
+        gaps = np.isnan(values)
+        if gaps.any():
+            median = float(np.median(like.X[:, j]))
+            values = np.where(gaps, median, values)
+            notes.append(
+                f"column {column!r}: {int(gaps.sum())} missing value(s) filled with the median "
+                f"{median:g} of the data the model learned from"
+            )
+        columns.append(values)
+    X = np.column_stack(columns).astype(np.float64, copy=False)
+    return Dataset(name=name, X=X, feature_names=like.feature_names, source=origin, notes=tuple(notes))
 
 
 def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> np.ndarray:

@@ -58,8 +58,11 @@ def rules(
         _err.print(f"wrote {output}")
 
 
-def read_labels(path: Path, n_rows: int) -> np.ndarray:
+def read_labels(path: Path, n_rows: int, *, need_anomaly: bool = True) -> np.ndarray:
     """Read a labels CSV into one label per data row (1 anomaly, 0 nominal, -1 unlabelled).
+
+    With ``need_anomaly`` (describing anomalies needs one), a file labelling no row as
+    anomaly is refused.
 
     Raises
     ------
@@ -97,7 +100,7 @@ def read_labels(path: Path, n_rows: int) -> np.ndarray:
             out[row] = aad.to_label(label_text)
         except aad.LabelError as err:
             raise aad.DataError(f"{path.name} line {line}: {err}") from err
-    if not (out == aad.ANOMALY).any():
+    if need_anomaly and not (out == aad.ANOMALY).any():
         raise aad.DataError(
             f"{path.name} labels no row as anomaly, so there is nothing to describe; "
             "label at least one anomaly"

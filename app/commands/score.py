@@ -1,0 +1,106 @@
+"""``aad score``: apply a learned model to a table, or to new rows, and write the scores.
+
+The model learns from the labels of LABELS.csv on DATA (the same forest as ``aad rules``
+fits for the same seed and trees), or from a stored labelling session (``--session``, the
+model the app built: same data, seed, parameters and labels). It scores DATA's rows, or
+with ``--apply`` the rows of another file holding the same feature columns, and writes a
+CSV with columns ``row`` (0-based, in the scored file), ``anomaly_score`` (higher is more
+anomalous) and ``rank`` (1 is the most anomalous).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+
+import aad
+from app.cli import LabelCol, _err, _label_column, _print_notes, cli
+from app.commands.rules import read_labels
+from app.commands.sessions import DbOption, _store
+
+
+@cli.command()
+def score(
+    data: Annotated[
+        str | None,
+        typer.Argument(help="The table the model learns from: a shipped dataset or a CSV/Parquet file."),
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option("--labels", help="CSV with columns row (0-based) and label (anomaly/nominal)."),
+    ] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Learn from a stored session (`aad sessions list`).")
+    ] = None,
+    db: DbOption = None,
+    apply: Annotated[
+        Path | None,
+        typer.Option("--apply", help="Score this CSV/Parquet file's rows (same feature columns) instead."),
+    ] = None,
+    top: Annotated[int | None, typer.Option(min=1, help="Write only the N most anomalous rows.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="Write here instead of stdout.")] = None,
+    label_col: LabelCol = "auto",
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the forest (with --labels).")] = 0,
+    trees: Annotated[int, typer.Option(min=1, help="Isolation trees (with --labels).")] = 100,
+) -> None:
+    """Score rows with a model that learned from labels: DATA's own rows, or new ones (--apply)."""
+    model, dataset, origin = _learned_model(data, labels, session, db, label_col, seed, trees)
+    target = dataset if apply is None else aad.load_rows(apply, like=dataset)
+    _print_notes(target)
+    scores = model.anomaly_score(None if apply is None else target.X)
+    table = score_table(scores, top=top)
+    text = table.to_csv(index=False, float_format="%.6g")
+    _err.print(
+        f"scored {len(scores)} row(s) of {target.name} with the model of {origin} "
+        f"({model.n_labels_} label(s), {model.n_anomalies_} of them anomaly)"
+    )
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        _err.print(f"wrote {len(table)} row(s) to {output}")
+
+
+def score_table(scores: np.ndarray, *, top: int | None = None) -> pd.DataFrame:
+    """Columns ``row``, ``anomaly_score``, ``rank`` (1 = highest score, ties to the lower row).
+
+    In row order, or with ``top`` only the ``top`` best rows, best first.
+
+    Examples
+    --------
+    >>> score_table(np.array([0.2, 0.9, 0.5])).to_dict("list")
+    {'row': [0, 1, 2], 'anomaly_score': [0.2, 0.9, 0.5], 'rank': [3, 1, 2]}
+    >>> score_table(np.array([0.2, 0.9, 0.5]), top=1)["row"].tolist()
+    [1]
+    """
+    order = np.lexsort((np.arange(len(scores)), -scores))
+    rank = np.empty(len(scores), dtype=np.int64)
+    rank[order] = np.arange(1, len(scores) + 1)
+    table = pd.DataFrame({"row": np.arange(len(scores)), "anomaly_score": scores, "rank": rank})
+    return table if top is None else table.iloc[order[:top]].reset_index(drop=True)
+
+
+def _learned_model(data, labels, session, db, label_col, seed, trees):
+    """(model with its labels set, the data it learned from, a description of where from)."""
+    if session is not None:
+        if data is not None or labels is not None:
+            raise aad.DataError(
+                "give either --session ID, or DATA with --labels LABELS.csv, not both: "
+                "a session already holds its data and labels"
+            )
+        opened = aad.Session.open(session, store=_store(db))
+        return opened.model, opened.dataset, f"session {opened.id}"
+    if data is None or labels is None:
+        raise aad.DataError(
+            "say what the model learns from: DATA with --labels LABELS.csv (columns row, label), "
+            "or --session ID for a session labelled in the app"
+        )
+    dataset = aad.load_dataset(data, label_column=_label_column(label_col))
+    _print_notes(dataset)
+    known = read_labels(labels, dataset.n_rows, need_anomaly=False)
+    model = aad.AADForest(n_estimators=trees, random_state=seed).fit(dataset.X, known)
+    return model, dataset, f"{dataset.name} and {labels.name}"

@@ -1,0 +1,120 @@
+"""`aad score`: a learned model applied to its own rows, to new rows, and from a session."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import aad
+from app.cli import main
+
+
+def _labels(tmp_path, pairs) -> str:
+    path = tmp_path / "labels.csv"
+    path.write_text("row,label\n" + "".join(f"{r},{lab}\n" for r, lab in pairs))
+    return str(path)
+
+
+def _scored(capsys) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(capsys.readouterr().out))
+
+
+def test_scores_are_the_learned_models_and_a_label_moves_its_row_down(tmp_path, capsys):
+    toy2 = aad.load_dataset("toy2")
+    assert main(["score", "toy2", "--labels", _labels(tmp_path, []), "--seed", "3"]) == 0
+    before = _scored(capsys)
+    first = int(before.loc[before["rank"] == 1, "row"].iloc[0])
+
+    labels = _labels(tmp_path, [(first, "nominal"), (7, "anomaly")])
+    assert main(["score", "toy2", "--labels", labels, "--seed", "3"]) == 0
+    after = _scored(capsys)
+
+    known = np.full(toy2.n_rows, aad.UNLABELLED)
+    known[[first, 7]] = [0, 1]
+    expected = aad.AADForest(random_state=3).fit(toy2.X, known).anomaly_score()
+    assert after["row"].tolist() == list(range(toy2.n_rows))
+    np.testing.assert_allclose(after["anomaly_score"], expected, rtol=1e-5)
+    assert sorted(after["rank"]) == list(range(1, toy2.n_rows + 1))
+    assert after.loc[first, "rank"] > 1, "the row labelled nominal is no longer the top row"
+    assert after.loc[7, "rank"] < before.loc[7, "rank"], "the row labelled anomaly moved up"
+
+
+def test_new_rows_are_matched_by_column_name_and_score_like_the_same_rows(tmp_path, capsys):
+    toy2 = aad.load_dataset("toy2")
+    labels = _labels(tmp_path, [(0, "anomaly"), (1, "nominal")])
+    assert main(["score", "toy2", "--labels", labels]) == 0
+    own = _scored(capsys)
+
+    rows = [5, 40, 300]
+    new = pd.DataFrame({"id": ["a", "b", "c"], "y": toy2.X[rows, 1], "x": toy2.X[rows, 0]})
+    new.to_csv(tmp_path / "new.csv", index=False)
+    assert main(["score", "toy2", "--labels", labels, "--apply", str(tmp_path / "new.csv")]) == 0
+    scored = _scored(capsys)
+    assert scored["row"].tolist() == [0, 1, 2]
+    np.testing.assert_allclose(scored["anomaly_score"], own.loc[rows, "anomaly_score"], rtol=1e-5)
+
+
+def test_top_writes_the_best_rows_best_first_to_a_file(tmp_path, capsys):
+    out = tmp_path / "top.csv"
+    assert main(["score", "toy2", "--labels", _labels(tmp_path, []), "--top", "5", "--output", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert table["rank"].tolist() == [1, 2, 3, 4, 5]
+    assert table["anomaly_score"].is_monotonic_decreasing
+    assert "wrote 5 row(s)" in capsys.readouterr().err
+
+
+def test_a_single_new_row_with_a_gap_is_filled_with_the_training_median(tmp_path, capsys):
+    (tmp_path / "one.csv").write_text("x,y\n,2.5\n")
+    labels = _labels(tmp_path, [])
+    assert main(["score", "toy2", "--labels", labels, "--apply", str(tmp_path / "one.csv")]) == 0
+    captured = capsys.readouterr()
+    median_x = float(np.median(aad.load_dataset("toy2").X[:, 0]))
+    assert f"filled with the median {median_x:g} of the data the model learned from" in captured.err
+    assert len(pd.read_csv(io.StringIO(captured.out))) == 1
+
+
+def test_a_session_scores_as_the_app_does(tmp_path, capsys):
+    db = tmp_path / "s.sqlite"
+    session = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(db), seed=2)
+    for row in session.batch()[:1]:
+        session.label(int(row), "nominal")
+    session.label(11, "anomaly")
+    assert main(["score", "--session", session.id, "--db", str(db)]) == 0
+    captured = capsys.readouterr()
+    scored = pd.read_csv(io.StringIO(captured.out))
+    np.testing.assert_allclose(scored["anomaly_score"], session.scores(), rtol=1e-5)
+    assert f"session {session.id} (2 label(s), 1 of them anomaly)" in " ".join(captured.err.split())
+
+
+APPLY = ["score", "toy2", "--labels", "LABELS", "--apply", "NEW"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "new_file", "message"),
+    [
+        (["score", "toy2"], None, "say what the model learns from"),
+        (["score", "toy2", "--session", "abc"], None, "give either --session ID, or DATA with --labels"),
+        (["score", "toy2", "--labels", "LABELS", "--top", "0"], None, "Invalid value for '--top'"),
+        (APPLY, "y,z\n1,2\n", "new.csv has no column 'x'"),
+        (APPLY, "x,y\n1,two\n", "column 'y' is not numeric"),
+        (APPLY, "x,y\n", "new.csv has a header but no rows"),
+        (APPLY, "", "new.csv"),
+        (["score", "--session", "nosuch", "--db", "DB"], None, "no session"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(tmp_path, capsys, argv, new_file, message):
+    labels = _labels(tmp_path, [(0, "anomaly")])
+    new = tmp_path / "new.csv"
+    if new_file is not None:
+        new.write_text(new_file)
+    db = tmp_path / "db.sqlite"
+    aad.Store(db)
+    argv = [{"LABELS": labels, "NEW": str(new), "DB": str(db)}.get(a, a) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aad: error:")
+    assert err.count("\n") == 1
+    assert message.lower() in err.lower()
