@@ -25,6 +25,7 @@ from .model import AADForest
 from .query import QueryContext, register_strategy, select_queries, strategy_names
 from .regions import RowExplanation, explain_row
 from .rules import Predicate, Rule
+from .scores import score_table
 from .session import Session, fit_model, load_data, select_columns
 from .simulate import SimulationResult, SimulationRun, simulate, simulate_run
 from .store import SessionNotFoundError, SessionRecord, SessionSummary, Store, default_db_path, labels_csv
@@ -83,6 +84,7 @@ __all__ = [
     "load_rows",
     "read_rules",
     "register_strategy",
+    "score_table",
     "select_columns",
     "select_queries",
     "simulate",

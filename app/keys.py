@@ -36,6 +36,7 @@ EXPLORE_HISTOGRAM = "explore_histogram"
 # Rules page
 RULES_TABLE = "rules_table"
 RULES_DOWNLOAD_LABELS = "rules_download_labels"
+RULES_DOWNLOAD_SCORES = "rules_download_scores"
 RULES_CACHE = "aad_rules"  # (session id, model version, description)
 
 # Progress page

@@ -8,6 +8,7 @@ only (the region that isolates a row).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -112,6 +113,20 @@ def rows_frame(session: aad.Session, rows: list[int]) -> pd.DataFrame:
     frame.insert(0, "label", [aad.label_name(v) for v in labels])
     frame.insert(0, "row", rows)
     return frame
+
+
+def scores_csv(session: aad.Session) -> Callable[[], str]:
+    """A function writing every row's score, rank, label and values as CSV, as they are now.
+
+    The arrays are copied at once, so a download started later still matches the page
+    it was clicked on; the CSV itself is only built when the download is asked for.
+    """
+    scores, labels, dataset = session.scores().copy(), session.model.labels_.copy(), session.dataset
+
+    def write() -> str:
+        return aad.score_table(scores, labels=labels, features=dataset.frame()).to_csv(index=False)
+
+    return write
 
 
 def history_frame(session: aad.Session) -> pd.DataFrame:

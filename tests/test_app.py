@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 import aad
-from app import keys
+from app import keys, views
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 
@@ -181,6 +183,21 @@ def test_rules_appear_once_an_anomaly_is_labelled(db):
     assert rules["anomalies"].sum() >= 5
     labels_button = at.download_button(key=keys.RULES_DOWNLOAD_LABELS)
     assert "5 rows" in labels_button.label
+    assert "all 485 rows" in at.download_button(key=keys.RULES_DOWNLOAD_SCORES).label
+
+
+def test_the_scores_download_is_the_page_it_was_clicked_on(tmp_path):
+    session = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(tmp_path / "s.sqlite"))
+    session.label([3, 4], "anomaly")
+    write = views.scores_csv(session)
+    expected = session.scores().copy()
+    session.label(5, "nominal")  # a later label must not leak into a download of the earlier page
+    table = pd.read_csv(io.StringIO(write()))
+    assert list(table.columns) == ["row", "anomaly_score", "rank", "label", "x", "y"]
+    np.testing.assert_allclose(table["anomaly_score"], expected)
+    assert table["label"].fillna("").tolist()[3:6] == ["anomaly", "anomaly", ""]
+    assert table.loc[table["rank"] == 1, "anomaly_score"].item() == expected.max()
+    np.testing.assert_array_equal(table[["x", "y"]].to_numpy(), session.dataset.X)
 
 
 def _csv(n: int = 80) -> bytes:

@@ -13,8 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 
 import aad
@@ -52,7 +50,7 @@ def score(
     target = dataset if apply is None else aad.load_rows(apply, like=dataset)
     _print_notes(target)
     scores = model.anomaly_score(None if apply is None else target.X)
-    table = score_table(scores, top=top)
+    table = aad.score_table(scores, top=top)
     text = table.to_csv(index=False, float_format="%.6g")
     _err.print(
         f"scored {len(scores)} row(s) of {target.name} with the model of {origin} "
@@ -63,25 +61,6 @@ def score(
     else:
         output.write_text(text, encoding="utf-8")
         _err.print(f"wrote {len(table)} row(s) to {output}")
-
-
-def score_table(scores: np.ndarray, *, top: int | None = None) -> pd.DataFrame:
-    """Columns ``row``, ``anomaly_score``, ``rank`` (1 = highest score, ties to the lower row).
-
-    In row order, or with ``top`` only the ``top`` best rows, best first.
-
-    Examples
-    --------
-    >>> score_table(np.array([0.2, 0.9, 0.5])).to_dict("list")
-    {'row': [0, 1, 2], 'anomaly_score': [0.2, 0.9, 0.5], 'rank': [3, 1, 2]}
-    >>> score_table(np.array([0.2, 0.9, 0.5]), top=1)["row"].tolist()
-    [1]
-    """
-    order = np.lexsort((np.arange(len(scores)), -scores))
-    rank = np.empty(len(scores), dtype=np.int64)
-    rank[order] = np.arange(1, len(scores) + 1)
-    table = pd.DataFrame({"row": np.arange(len(scores)), "anomaly_score": scores, "rank": rank})
-    return table if top is None else table.iloc[order[:top]].reset_index(drop=True)
 
 
 def _learned_model(data, labels, session, db, label_col, seed, trees):

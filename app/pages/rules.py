@@ -1,7 +1,8 @@
 """Rules page: the compact description of the anomalies found, and downloads.
 
 The description (a few rules covering every labelled anomaly) is recomputed when the
-labels change. It downloads in every export format; the labels download as CSV.
+labels change. It downloads in every export format; the labels, and every row's score
+and rank, download as CSV.
 """
 
 from __future__ import annotations
@@ -21,6 +22,16 @@ st.download_button(
     key=keys.RULES_DOWNLOAD_LABELS,
     on_click="ignore",
     icon=":material/download:",
+)
+st.download_button(
+    f"Download scores (CSV, all {session.dataset.n_rows:,} rows)",
+    views.scores_csv(session),
+    file_name=f"scores-{session.id}-v{session.version}.csv",
+    mime="text/csv",
+    key=keys.RULES_DOWNLOAD_SCORES,
+    on_click="ignore",
+    icon=":material/download:",
+    help="Every row with its anomaly score, rank (1 = most anomalous), your label and its values.",
 )
 
 if session.n_anomalies == 0:

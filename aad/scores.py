@@ -1,0 +1,59 @@
+"""Scores as a table, for people and other systems: one row per scored row, ranked.
+
+:func:`score_table` is what ``aad score`` writes and what the workbench downloads: the
+row number, its ``anomaly_score`` (higher is more anomalous) and its ``rank`` (1 is the
+most anomalous; ties go to the lower row), optionally the analyst's label and the
+features beside them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .labels import ANOMALY, NOMINAL
+
+__all__ = ["score_table"]
+
+
+def score_table(
+    scores: np.ndarray,
+    *,
+    top: int | None = None,
+    labels: np.ndarray | None = None,
+    features: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per scored row: ``row``, ``anomaly_score``, ``rank`` [, ``label``, features...].
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_samples,)
+        Anomaly scores, higher = more anomalous.
+    top : int, optional
+        Keep only the ``top`` highest-scored rows, best first; all rows in row order otherwise.
+    labels : ndarray of shape (n_samples,), optional
+        1 / 0 / -1 per row: adds a ``label`` column (``anomaly``, ``nominal`` or empty).
+    features : DataFrame with n_samples rows, optional
+        Columns appended after the scores (their names are kept).
+
+    Examples
+    --------
+    >>> score_table(np.array([0.2, 0.9, 0.5])).to_dict("list")
+    {'row': [0, 1, 2], 'anomaly_score': [0.2, 0.9, 0.5], 'rank': [3, 1, 2]}
+    >>> score_table(np.array([0.2, 0.9, 0.5]), top=1, labels=np.array([-1, 1, 0]))
+       row  anomaly_score  rank    label
+    0    1            0.9     1  anomaly
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    order = np.lexsort((np.arange(len(scores)), -scores))
+    rank = np.empty(len(scores), dtype=np.int64)
+    rank[order] = np.arange(1, len(scores) + 1)
+    table = pd.DataFrame({"row": np.arange(len(scores)), "anomaly_score": scores, "rank": rank})
+    if labels is not None:
+        names = np.select([labels == ANOMALY, labels == NOMINAL], ["anomaly", "nominal"], "")
+        table["label"] = names
+    if features is not None:
+        taken = [c for c in features.columns if c in table.columns]
+        renamed = features.rename(columns={c: f"{c} (feature)" for c in taken}) if taken else features
+        table = pd.concat([table, renamed.reset_index(drop=True)], axis=1)
+    return table if top is None else table.iloc[order[:top]].reset_index(drop=True)
