@@ -305,7 +305,7 @@ def require_session() -> aad.Session:
     if session is None:
         show_message()
         st.info("No session yet. Pick a dataset or upload a file on the **Data** page to start labelling.")
-        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/table:")
+        st.page_link("screens/data.py", label="Go to the Data page", icon=":material/table:")
         st.stop()
     return session
 

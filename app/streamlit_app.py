@@ -3,6 +3,11 @@
 Started by ``aad app [DATA]``: ``AAD_DATA`` names the data to open a new session on,
 ``AAD_DB`` the session database. Every page is a thin script over :mod:`aad`'s public
 API; the session comes from :func:`app.state.get_session`.
+
+The page scripts live in ``screens/``, not ``pages/``: Streamlit treats a ``pages/``
+folder beside the entry point as an old-style multipage app, and a fresh server then
+answers a deep link (``/rules?session=ID``, a bookmark or a refresh after a restart) by
+running that page alone, without this router, as if there were no session.
 """
 
 from __future__ import annotations
@@ -23,12 +28,12 @@ st.set_page_config(page_title="aad workbench", page_icon=":material/travel_explo
 session = state.get_session()
 page = st.navigation(
     [
-        st.Page("pages/label.py", title="Label", icon=":material/label:", default=True),
-        st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:"),
-        st.Page("pages/rules.py", title="Rules", icon=":material/rule:"),
-        st.Page("pages/progress.py", title="Progress", icon=":material/trending_up:"),
-        st.Page("pages/data.py", title="Data", icon=":material/table:"),
-        st.Page("pages/sessions.py", title="Sessions", icon=":material/history:"),
+        st.Page("screens/label.py", title="Label", icon=":material/label:", default=True),
+        st.Page("screens/explore.py", title="Explore", icon=":material/scatter_plot:"),
+        st.Page("screens/rules.py", title="Rules", icon=":material/rule:"),
+        st.Page("screens/progress.py", title="Progress", icon=":material/trending_up:"),
+        st.Page("screens/data.py", title="Data", icon=":material/table:"),
+        st.Page("screens/sessions.py", title="Sessions", icon=":material/history:"),
     ],
     position="top",
 )

@@ -126,7 +126,7 @@ def test_batch_size_shows_more_cards_each_with_its_own_buttons(db):
 
 def test_explore_labels_a_box_selection_in_bulk(db):
     at = _app()
-    at.switch_page("pages/explore.py").run()
+    at.switch_page("screens/explore.py").run()
     assert not at.exception
     assert at.title[0].value == "Explore"
     session = _session(at)
@@ -150,7 +150,7 @@ def test_explore_labels_a_box_selection_in_bulk(db):
 def test_explore_projects_wide_data_on_principal_components(db, monkeypatch):
     monkeypatch.setenv("AAD_DATA", "yeast")
     at = _app()
-    at.switch_page("pages/explore.py").run()
+    at.switch_page("screens/explore.py").run()
     assert not at.exception
     assert any("first two principal components" in c.value for c in at.caption)
 
@@ -160,7 +160,7 @@ def test_progress_shows_the_history_with_model_versions(db):
     at.button(key=keys.LABEL_ANOMALY).click().run()
     at.button(key=keys.LABEL_UNDO).click().run()
     at.button(key=keys.LABEL_NOMINAL).click().run()
-    at.switch_page("pages/progress.py").run()
+    at.switch_page("screens/progress.py").run()
     assert not at.exception
     history = at.dataframe[0].value
     assert history["model version"].tolist() == [3, 2, 1]
@@ -171,7 +171,7 @@ def test_progress_shows_the_history_with_model_versions(db):
 @pytest.mark.skipif(not hasattr(aad, "describe_anomalies"), reason="needs the rules engine")
 def test_rules_appear_once_an_anomaly_is_labelled(db):
     at = _app()
-    at.switch_page("pages/rules.py").run()
+    at.switch_page("screens/rules.py").run()
     assert any("No anomaly labelled yet" in i.value for i in at.info)
     session = _session(at)
     session.label(np.flatnonzero(session.dataset.y)[:5].tolist(), "anomaly")
@@ -209,7 +209,7 @@ def _csv(n: int = 80) -> bytes:
 def test_an_uploaded_file_starts_a_session_that_survives_a_restart(db, monkeypatch):
     at = _app()
     launch = _session(at).id
-    at.switch_page("pages/data.py").run()
+    at.switch_page("screens/data.py").run()
     at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
     at.file_uploader(key=keys.DATA_UPLOAD).set_value(("payments.csv", _csv(), "text/csv")).run()
     assert not at.exception
@@ -238,7 +238,7 @@ def test_a_bad_upload_shows_the_engine_message_and_keeps_the_session(db, tmp_pat
         aad.load_dataset(tmp_path / "bad.csv")
     at = _app()
     held = _session(at).id
-    at.switch_page("pages/data.py").run()
+    at.switch_page("screens/data.py").run()
     at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
     at.file_uploader(key=keys.DATA_UPLOAD).set_value(("bad.csv", bad, "text/csv")).run()
     assert [e.value for e in at.error] == [str(expected.value)]
@@ -251,7 +251,7 @@ def test_a_text_ground_truth_column_can_be_named(db):
         f"{i},{i % 7},{'anomaly' if i == 3 else 'nominal'}\n".encode() for i in range(40)
     )
     at = _app()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("screens/data.py").run()
     at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
     at.file_uploader(key=keys.DATA_UPLOAD).set_value(("v.csv", data, "text/csv")).run()
     assert "column 'verdict' is not numeric" in at.error[0].value
@@ -267,7 +267,7 @@ def test_the_sessions_page_resumes_another_session(db):
     at = _app()
     other = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(db), seed=4)
     other.label(5, "anomaly")
-    at.switch_page("pages/sessions.py").run()
+    at.switch_page("screens/sessions.py").run()
     table = at.dataframe[0].value
     assert table["id"].tolist()[0] == other.id
     assert set(table["id"]) == {other.id, _session(at).id}
@@ -309,7 +309,7 @@ def test_a_card_shows_values_percentiles_and_the_isolating_region(db):
 
 def test_the_data_page_starts_a_session_on_chosen_columns_without_ground_truth(db):
     at = _app()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("screens/data.py").run()
     at.selectbox(key=keys.DATA_SHIPPED).set_value("yeast").run()
     features = at.multiselect(key=keys.DATA_FEATURES)
     assert features.value == list(aad.load_dataset("yeast").feature_names)

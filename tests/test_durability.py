@@ -214,7 +214,7 @@ def test_repairs_are_recorded_with_the_session_and_shown_after_a_restart(tmp_pat
     monkeypatch.setenv("AAD_DB", str(db))
     monkeypatch.delenv("AAD_DATA", raising=False)
     at = AppTest.from_file(APP, default_timeout=30).run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("screens/data.py").run()
     at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
     at.file_uploader(key=keys.DATA_UPLOAD).set_value(("payments.csv", _REPAIRABLE, "text/csv")).run()
     shown = next(box.value for box in at.info if box.value.startswith("**Repaired on loading**"))

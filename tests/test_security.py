@@ -296,7 +296,7 @@ def test_the_app_refuses_a_bad_upload_cap_with_a_clear_message(monkeypatch, valu
 
 def _data_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30).run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("screens/data.py").run()
     at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
     return at
 

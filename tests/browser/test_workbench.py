@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -129,6 +130,14 @@ def test_downloads_carry_the_rules_and_the_labels(server, page, tmp_path):
         "1": "nominal",
     }
 
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile(r"^Download scores")).click()
+    scores = pd.read_csv(download.value.path(), keep_default_na=False)
+    assert download.value.suggested_filename == f"scores-{session.id}-v{session.version}.csv"
+    np.testing.assert_allclose(scores["anomaly_score"], session.scores())
+    assert scores.loc[truth, "label"].eq("anomaly").all()
+    assert scores["rank"].sort_values().tolist() == list(range(1, session.dataset.n_rows + 1))
+
 
 def test_a_reload_finds_the_same_labels_and_the_same_card(server, page):
     session = _new_session(server)
@@ -167,6 +176,25 @@ def test_sigkill_mid_session_loses_no_confirmed_label(browser, tmp_path):
         stored = aad.Store(server.db).labels(session_id)
         assert confirmed.items() <= stored.items()
         expect(_metric(page, "Labels")).to_have_text(str(len(stored)))
+    finally:
+        page.close()
+        server.stop()
+
+
+@pytest.mark.parametrize("path", ["rules", "explore", "progress"])
+def test_a_deep_link_is_the_first_request_of_a_fresh_server(browser, tmp_path, path):
+    """A bookmark, or a refresh after a restart, of a page other than Label finds its session."""
+    db = tmp_path / "sessions.sqlite"
+    session = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(db))
+    session.label([3, 4], "anomaly")
+    server = AppServer("toy2", db, free_port(), tmp_path / "server.log").start()
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(f"{server.url}/{path}?session={session.id}")
+        expect(page.get_by_role("heading", name=path.capitalize(), exact=True)).to_be_visible()
+        expect(page.get_by_test_id("stSidebar").get_by_text(session.id)).to_be_visible()
+        expect(page.get_by_text("No session yet")).to_have_count(0)
     finally:
         page.close()
         server.stop()

@@ -118,7 +118,7 @@ def start(source: str, name: str, features: list[str], truth: str | None, settin
             return
         status.update(label=f"Session {session.id} ready", state="complete")
     state.use(session)
-    st.switch_page("pages/label.py")
+    st.switch_page("screens/label.py")
 
 
 picked = pick_source()

@@ -14,25 +14,26 @@ from app import keys, state, views
 session = state.require_session()
 state.show_message()
 st.title("Rules")
-st.download_button(
-    f"Download labels (CSV, {session.n_labels} rows)",
-    session.labels_csv(),
-    file_name=f"labels-{session.id}.csv",
-    mime="text/csv",
-    key=keys.RULES_DOWNLOAD_LABELS,
-    on_click="ignore",
-    icon=":material/download:",
-)
-st.download_button(
-    f"Download scores (CSV, all {session.dataset.n_rows:,} rows)",
-    views.scores_csv(session),
-    file_name=f"scores-{session.id}-v{session.version}.csv",
-    mime="text/csv",
-    key=keys.RULES_DOWNLOAD_SCORES,
-    on_click="ignore",
-    icon=":material/download:",
-    help="Every row with its anomaly score, rank (1 = most anomalous), your label and its values.",
-)
+with st.container(horizontal=True):
+    st.download_button(
+        f"Download labels (CSV, {session.n_labels} rows)",
+        session.labels_csv(),
+        file_name=f"labels-{session.id}.csv",
+        mime="text/csv",
+        key=keys.RULES_DOWNLOAD_LABELS,
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    st.download_button(
+        f"Download scores (CSV, all {session.dataset.n_rows:,} rows)",
+        views.scores_csv(session),
+        file_name=f"scores-{session.id}-v{session.version}.csv",
+        mime="text/csv",
+        key=keys.RULES_DOWNLOAD_SCORES,
+        on_click="ignore",
+        icon=":material/download:",
+        help="Every row with its anomaly score, rank (1 = most anomalous), your label and its values.",
+    )
 
 if session.n_anomalies == 0:
     st.info(
