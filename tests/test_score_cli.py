@@ -36,7 +36,7 @@ def test_scores_are_the_learned_models_and_a_label_moves_its_row_down(tmp_path, 
     known[[first, 7]] = [0, 1]
     expected = aad.AADForest(random_state=3).fit(toy2.X, known).anomaly_score()
     assert after["row"].tolist() == list(range(toy2.n_rows))
-    np.testing.assert_allclose(after["anomaly_score"], expected, rtol=1e-5)
+    np.testing.assert_allclose(after["anomaly_score"], expected, rtol=1e-12)
     assert sorted(after["rank"]) == list(range(1, toy2.n_rows + 1))
     assert after.loc[first, "rank"] > 1, "the row labelled nominal is no longer the top row"
     assert after.loc[7, "rank"] < before.loc[7, "rank"], "the row labelled anomaly moved up"
@@ -54,7 +54,7 @@ def test_new_rows_are_matched_by_column_name_and_score_like_the_same_rows(tmp_pa
     assert main(["score", "toy2", "--labels", labels, "--apply", str(tmp_path / "new.csv")]) == 0
     scored = _scored(capsys)
     assert scored["row"].tolist() == [0, 1, 2]
-    np.testing.assert_allclose(scored["anomaly_score"], own.loc[rows, "anomaly_score"], rtol=1e-5)
+    np.testing.assert_allclose(scored["anomaly_score"], own.loc[rows, "anomaly_score"], rtol=1e-12)
 
 
 def test_top_writes_the_best_rows_best_first_to_a_file(tmp_path, capsys):
@@ -85,7 +85,7 @@ def test_a_session_scores_as_the_app_does(tmp_path, capsys):
     assert main(["score", "--session", session.id, "--db", str(db)]) == 0
     captured = capsys.readouterr()
     scored = pd.read_csv(io.StringIO(captured.out))
-    np.testing.assert_allclose(scored["anomaly_score"], session.scores(), rtol=1e-5)
+    np.testing.assert_allclose(scored["anomaly_score"], session.scores(), rtol=1e-12)
     assert f"session {session.id} (2 label(s), 1 of them anomaly)" in " ".join(captured.err.split())
 
 

@@ -46,12 +46,16 @@ def score(
     trees: Annotated[int, typer.Option(min=1, help="Isolation trees (with --labels).")] = 100,
 ) -> None:
     """Score rows with a model that learned from labels: DATA's own rows, or new ones (--apply)."""
-    model, dataset, origin = _learned_model(data, labels, session, db, label_col, seed, trees)
-    target = dataset if apply is None else aad.load_rows(apply, like=dataset)
-    _print_notes(target)
-    scores = model.anomaly_score(None if apply is None else target.X)
+    with _err.status("fitting the forest and learning from the labels"):
+        model, dataset, origin = _learned_model(data, labels, session, db, label_col, seed, trees)
+    if apply is None:
+        target, scores = dataset, model.anomaly_score()
+    else:
+        target = aad.load_rows(apply, like=dataset)
+        _print_notes(target)
+        scores = model.anomaly_score(target.X)
     table = aad.score_table(scores, top=top)
-    text = table.to_csv(index=False, float_format="%.6g")
+    text = table.to_csv(index=False)
     _err.print(
         f"scored {len(scores)} row(s) of {target.name} with the model of {origin} "
         f"({model.n_labels_} label(s), {model.n_anomalies_} of them anomaly)"
