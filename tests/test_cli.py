@@ -102,3 +102,18 @@ def test_features_option_selects_columns(capsys):
     assert main(["simulate", "toy2", "--features", "y", "--budget", "3", "--reruns", "1"]) == 0
     assert main(["simulate", "toy2", "--features", "x,zz", "--budget", "3"]) == 2
     assert "there is no column 'zz' to use as a feature" in capsys.readouterr().err
+
+
+def test_counts_read_as_english():
+    from app.text import count
+
+    assert [count(1, "rule"), count(2, "rule"), count(1, "labelled anomaly")] == [
+        "1 rule",
+        "2 rules",
+        "1 labelled anomaly",
+    ]
+    assert [count(0, "anomaly"), count(35, "labelled anomaly"), count(1200, "row")] == [
+        "0 anomalies",
+        "35 labelled anomalies",
+        "1,200 rows",
+    ]

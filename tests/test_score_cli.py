@@ -63,7 +63,7 @@ def test_top_writes_the_best_rows_best_first_to_a_file(tmp_path, capsys):
     table = pd.read_csv(out)
     assert table["rank"].tolist() == [1, 2, 3, 4, 5]
     assert table["anomaly_score"].is_monotonic_decreasing
-    assert "wrote 5 row(s)" in capsys.readouterr().err
+    assert "wrote 5 rows" in capsys.readouterr().err
 
 
 def test_a_single_new_row_with_a_gap_is_filled_with_the_training_median(tmp_path, capsys):
@@ -86,7 +86,7 @@ def test_a_session_scores_as_the_app_does(tmp_path, capsys):
     captured = capsys.readouterr()
     scored = pd.read_csv(io.StringIO(captured.out))
     np.testing.assert_allclose(scored["anomaly_score"], session.scores(), rtol=1e-12)
-    assert f"session {session.id} (2 label(s), 1 of them anomaly)" in " ".join(captured.err.split())
+    assert f"session {session.id} (2 labels, 1 anomaly)" in " ".join(captured.err.split())
 
 
 APPLY = ["score", "toy2", "--labels", "LABELS", "--apply", "NEW"]

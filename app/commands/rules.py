@@ -17,6 +17,7 @@ import typer
 import aad
 from aad.export import FORMATS
 from app.cli import LabelCol, _err, _label_column, _print_notes, cli
+from app.text import count
 
 
 @cli.command()
@@ -48,7 +49,8 @@ def rules(
     text = aad.export_rules(description, fmt)
     covered = int(description.mask(dataset.X)[description.rows].sum())
     _err.print(
-        f"{len(description)} rule(s) cover {covered} of {len(description.rows)} labelled anomalies "
+        f"{count(len(description), 'rule')} cover {covered} of "
+        f"{count(len(description.rows), 'labelled anomaly')} "
         f"(solver: {description.status}, {description.seconds:.2f} s)"
     )
     if output is None:

@@ -19,6 +19,7 @@ import aad
 from app.cli import LabelCol, _err, _label_column, _print_notes, cli
 from app.commands.rules import read_labels
 from app.commands.sessions import DbOption, _store
+from app.text import count
 
 
 @cli.command()
@@ -57,14 +58,14 @@ def score(
     table = aad.score_table(scores, top=top)
     text = table.to_csv(index=False)
     _err.print(
-        f"scored {len(scores)} row(s) of {target.name} with the model of {origin} "
-        f"({model.n_labels_} label(s), {model.n_anomalies_} of them anomaly)"
+        f"scored {count(len(scores), 'row')} of {target.name} with the model of {origin} "
+        f"({count(model.n_labels_, 'label')}, {count(model.n_anomalies_, 'anomaly')})"
     )
     if output is None:
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
-        _err.print(f"wrote {len(table)} row(s) to {output}")
+        _err.print(f"wrote {count(len(table), 'row')} to {output}")
 
 
 def _learned_model(data, labels, session, db, label_col, seed, trees):

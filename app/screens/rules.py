@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import keys, state, views
+from app import keys, state, text, views
 
 session = state.require_session()
 state.show_message()
@@ -45,7 +45,8 @@ description = state.describe(session)
 if description is None:
     st.stop()
 st.caption(
-    f"{len(description.rules)} rule(s) covering the {session.n_anomalies} labelled anomalies "
+    f"{text.count(len(description.rules), 'rule')} covering "
+    f"{text.count(session.n_anomalies, 'labelled anomaly')} "
     f"(model v{session.version}). Support counts every row a rule matches."
 )
 st.dataframe(

@@ -1,0 +1,19 @@
+"""English for counts, shared by the pages and the command line."""
+
+from __future__ import annotations
+
+__all__ = ["count"]
+
+
+def count(n: int, noun: str) -> str:
+    """``n`` and the noun (its last word made plural unless ``n`` is 1).
+
+    Examples
+    --------
+    >>> count(1, "rule"), count(3, "rule"), count(2, "labelled anomaly"), count(1200, "row")
+    ('1 rule', '3 rules', '2 labelled anomalies', '1,200 rows')
+    """
+    if n == 1:
+        return f"1 {noun}"
+    consonant_y = noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u")
+    return f"{n:,} {noun[:-1] + 'ies' if consonant_y else noun + 's'}"
