@@ -17,7 +17,7 @@ from .errors import (
     NotFittedError,
     UnknownStrategyError,
 )
-from .export import export_rules, read_rules
+from .export import export_rules, read_rules, rule_columns
 from .forest import LeafForest, NodeTable, average_path_length, fit_forest
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_name, to_label
 from .learner import ActiveLearner, LabelEvent
@@ -84,6 +84,7 @@ __all__ = [
     "load_rows",
     "read_rules",
     "register_strategy",
+    "rule_columns",
     "score_table",
     "select_columns",
     "select_queries",

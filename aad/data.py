@@ -222,27 +222,37 @@ def dataset_from_frame(
     )
 
 
-def load_rows(source: str | os.PathLike, *, like: Dataset, max_bytes: int | None = None) -> Dataset:
-    """New rows to score with a model fitted on ``like``: its feature columns, found by name.
+def load_rows(
+    source: str | os.PathLike,
+    *,
+    like: Dataset | None = None,
+    columns: Sequence[str] | None = None,
+    max_bytes: int | None = None,
+) -> Dataset:
+    """New rows, read for a model fitted on ``like`` or for rules testing ``columns``.
 
-    The file may hold its columns in any order and other columns besides (a label column,
-    an id), which are ignored; a single row is enough. A missing cell is filled with the
-    median of its column in ``like`` (the data the model learned from, not the new rows),
-    and reported in the notes.
+    The wanted columns are found by name: the file may hold them in any order and other
+    columns besides (a label, an id), which are ignored; a single row is enough.
+    With ``like``, the wanted columns are its features and a missing cell is filled with
+    the median of its column in ``like`` (the data the model learned from, not the new
+    rows), and reported in the notes. With ``columns``, a missing cell stays NaN: a rule
+    testing it does not cover the row, as in SQL.
 
     Parameters
     ----------
     source : str or path
         A shipped dataset's name or a CSV or Parquet file.
-    like : Dataset
-        The data the model was fitted on.
+    like : Dataset, optional
+        The data a model was fitted on.
+    columns : sequence of str, optional
+        The columns to read, when there is no ``like``.
     max_bytes : int, optional
         As in :func:`load_dataset`.
 
     Raises
     ------
     DataError
-        When a feature column is missing, a cell is not a number, or there is no row.
+        When a wanted column is missing, a cell is not a number, or there is no row.
 
     Examples
     --------
@@ -253,32 +263,38 @@ def load_rows(source: str | os.PathLike, *, like: Dataset, max_bytes: int | None
     >>> rows = load_rows("toy2", like=train)
     >>> rows.feature_names, rows.X.shape
     (('y', 'x'), (485, 2))
+    >>> load_rows("toy2", columns=["x"]).X.shape
+    (485, 1)
     """
+    if (like is None) == (columns is None):
+        raise DataError("load_rows reads the columns of `like` or the given `columns`: pass exactly one")
+    wanted = like.feature_names if like is not None else tuple(str(c) for c in columns)
     path, name, origin = _resolve(source)
     limit = max_bytes if max_bytes is not None else _env_int("AAD_MAX_FILE_MB", 4096) * 1_000_000
     frame = _read_table(path, max_bytes=limit).rename(columns=str)
     if frame.shape[0] == 0:
         raise DataError(f"{path.name} has a header but no rows; there is nothing to score")
-    missing = [c for c in like.feature_names if c not in frame.columns]
+    missing = [c for c in wanted if c not in frame.columns]
     if missing:
+        needed = "the model was fitted on the columns" if like is not None else "the rules test the columns"
         raise DataError(
-            f"{path.name} has no column {missing[0]!r}; the model was fitted on the columns "
-            f"{', '.join(like.feature_names)}, so new rows need every one of them (other columns are ignored)"
+            f"{path.name} has no column {missing[0]!r}; {needed} {', '.join(wanted)}, "
+            "so the rows need every one of them (other columns are ignored)"
         )
-    columns, notes = [], []
-    for j, column in enumerate(like.feature_names):
-        values = _numeric_column(frame[column], column)
-        gaps = np.isnan(values)
-        if gaps.any():
-            median = float(np.median(like.X[:, j]))
-            values = np.where(gaps, median, values)
-            notes.append(
-                f"column {column!r}: {int(gaps.sum())} missing value(s) filled with the median "
-                f"{median:g} of the data the model learned from"
-            )
-        columns.append(values)
-    X = np.column_stack(columns).astype(np.float64, copy=False)
-    return Dataset(name=name, X=X, feature_names=like.feature_names, source=origin, notes=tuple(notes))
+    values = [_numeric_column(frame[c], c) for c in wanted]
+    notes = []
+    if like is not None:
+        for j, column in enumerate(wanted):
+            gaps = np.isnan(values[j])
+            if gaps.any():
+                median = float(np.median(like.X[:, j]))
+                values[j] = np.where(gaps, median, values[j])
+                notes.append(
+                    f"column {column!r}: {int(gaps.sum())} missing value(s) filled with the median "
+                    f"{median:g} of the data the model learned from"
+                )
+    X = np.column_stack(values).astype(np.float64, copy=False)
+    return Dataset(name=name, X=X, feature_names=wanted, source=origin, notes=tuple(notes))
 
 
 def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> np.ndarray:

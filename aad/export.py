@@ -35,7 +35,7 @@ from .describe import DescribedRule, Description
 from .errors import DataError
 from .rules import Predicate, Rule, default_feature_names
 
-__all__ = ["FORMATS", "SCHEMA", "export_rules", "read_rules"]
+__all__ = ["FORMATS", "SCHEMA", "export_rules", "read_rules", "rule_columns"]
 
 SCHEMA = "aad-rules/1"
 FORMATS = ("json", "sql", "pandas", "csv", "markdown")
@@ -99,13 +99,28 @@ def read_rules(text: str, fmt: str, *, feature_names: Sequence[str]) -> list[Rul
     [Rule(predicates=(Predicate(feature=1, op='>', threshold=0.1),))]
     """
     column = {str(name): i for i, name in enumerate(feature_names)}
+    return [Rule(_predicate(column, *entry) for entry in group) for group in _groups(text, fmt)]
+
+
+def _groups(text: str, fmt: str) -> list[list[tuple]]:
     if fmt == "json":
-        groups = _json_groups(text)
-    elif fmt == "csv":
-        groups = _csv_groups(text)
-    else:
-        raise DataError(f"rules can be read back from json or csv, not {fmt!r}")
-    return [Rule(_predicate(column, *entry) for entry in group) for group in groups]
+        return _json_groups(text)
+    if fmt == "csv":
+        return _csv_groups(text)
+    raise DataError(f"rules can be read back from json or csv, not {fmt!r}")
+
+
+def rule_columns(text: str, fmt: str) -> tuple[str, ...]:
+    """The column names the rules of a ``json`` or ``csv`` export test, in first-seen order.
+
+    Examples
+    --------
+    >>> rules = [Rule([Predicate(1, ">", 0.1), Predicate(0, "<=", 2.0)])]
+    >>> rule_columns(export_rules(rules, "json", feature_names=["a", "b"]), "json")
+    ('a', 'b')
+    """
+    groups = _groups(text, fmt)
+    return tuple(dict.fromkeys(str(name) for group in groups for name, _, _ in group))
 
 
 # ----------------------------------------------------------------------------- normalising

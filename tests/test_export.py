@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -297,3 +299,64 @@ def test_rules_command_refuses_bad_usage(tmp_path, toy2_labels, capsys):
     assert "'yaml' is not a rule format" in capsys.readouterr().err
     assert main(["rules", "toy2"]) == 2
     assert "Missing option '--labels'" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- aad select
+
+
+def _export(tmp_path, toy2_labels, fmt: str) -> Path:
+    out = tmp_path / f"rules.{fmt}"
+    assert main(["rules", "toy2", "--labels", str(toy2_labels), "--format", fmt, "--output", str(out)]) == 0
+    return out
+
+
+def test_select_applies_exported_rules_as_the_sql_export_does(tmp_path, toy2, toy2_labels, capsys):
+    """New rows with a gap, shuffled columns and a text column: the rows the SQL export selects."""
+    rng = np.random.default_rng(0)
+    new = pd.DataFrame({"note": "x", "y": toy2.X[:, 1], "x": toy2.X[:, 0]}).iloc[rng.permutation(toy2.n_rows)]
+    new.iloc[:20, new.columns.get_loc("x")] = np.nan
+    new.to_csv(tmp_path / "new.csv", index=False)
+    sql = _export(tmp_path, toy2_labels, "sql").read_text()
+    expected = sql_rows(sqlite3.connect(":memory:"), ["x", "y"], new[["x", "y"]].to_numpy(), sql)
+    assert expected.sum() > 0
+    assert not expected[:20].any()  # a missing value satisfies no test
+    for fmt in ("json", "csv"):
+        capsys.readouterr()
+        assert main(["select", str(_export(tmp_path, toy2_labels, fmt)), str(tmp_path / "new.csv")]) == 0
+        captured = capsys.readouterr()
+        table = pd.read_csv(io.StringIO(captured.out))
+        assert table["row"].tolist() == np.flatnonzero(expected).tolist(), fmt
+        assert f"select {expected.sum()} rows of 485 in new" in captured.err
+        rules = aad.read_rules(_export(tmp_path, toy2_labels, fmt).read_text(), fmt, feature_names=["x", "y"])
+        first = [
+            next(i for i, r in enumerate(rules, 1) if r.mask(row[None, :])[0])
+            for row in new[["x", "y"]].to_numpy()[expected]
+        ]
+        assert table["rule"].tolist() == first
+
+
+@pytest.mark.parametrize(
+    ("rules_text", "data_text", "message"),
+    [
+        (None, "x,y\n1,2\n", "rules file"),
+        ("{not json", "x,y\n1,2\n", "not valid JSON"),
+        ('{"schema": "other"}', "x,y\n1,2\n", "is not an aad-rules/1 document"),
+        ("RULES", "y,z\n1,2\n", "new.csv has no column 'x'; the rules test the columns"),
+        ("RULES", "x,y\nlow,2\n", "column 'x' is not numeric"),
+    ],
+)
+def test_select_bad_input_exits_2_with_one_line(
+    tmp_path, toy2_labels, rules_text, data_text, message, capsys
+):
+    rules = tmp_path / "r.json"
+    if rules_text == "RULES":
+        rules = _export(tmp_path, toy2_labels, "json")
+    elif rules_text is not None:
+        rules.write_text(rules_text)
+    (tmp_path / "new.csv").write_text(data_text)
+    capsys.readouterr()
+    assert main(["select", str(rules), str(tmp_path / "new.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aad: error:")
+    assert err.count("\n") == 1
+    assert message in err

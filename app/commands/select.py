@@ -1,0 +1,59 @@
+"""``aad select``: apply exported rules to a table, new data included, and list the rows they cover.
+
+The rules are an ``aad-rules/1`` JSON document or the rules CSV, as ``aad rules`` and the
+workbench's Rules page export them. Only the columns the rules test are read (by name;
+other columns, text ones included, are ignored). A missing value does not satisfy a test,
+as in the SQL export, so these are the rows the SQL and pandas exports select.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+
+import aad
+from app.cli import _err, cli
+from app.text import count
+
+
+@cli.command()
+def select(
+    rules_file: Annotated[
+        Path, typer.Argument(metavar="RULES", help="Rules exported as JSON (aad-rules/1) or as CSV.")
+    ],
+    data: Annotated[str, typer.Argument(help="The rows to select from: a CSV/Parquet file or dataset name.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="json or csv; by default the file's extension decides.")
+    ] = "auto",
+    output: Annotated[Path | None, typer.Option("--output", help="Write here instead of stdout.")] = None,
+) -> None:
+    """Apply exported rules to a table: the rows any rule covers, and the first rule that does."""
+    if not rules_file.is_file():
+        raise aad.DataError(f"rules file {str(rules_file)!r} does not exist; export rules with `aad rules`")
+    fmt = ("csv" if rules_file.suffix.lower() == ".csv" else "json") if fmt == "auto" else fmt
+    text = rules_file.read_text(encoding="utf-8-sig")
+    columns = aad.rule_columns(text, fmt)
+    rules = aad.read_rules(text, fmt, feature_names=columns)
+    rows = aad.load_rows(data, columns=columns)
+    table = covered_rows(rules, rows)
+    selected = count(len(table), "row")
+    _err.print(f"{count(len(rules), 'rule')} select {selected} of {rows.n_rows:,} in {rows.name}")
+    text_out = table.to_csv(index=False)
+    if output is None:
+        typer.echo(text_out, nl=False)
+    else:
+        output.write_text(text_out, encoding="utf-8")
+        _err.print(f"wrote {selected} to {output}")
+
+
+def covered_rows(rules: list[aad.Rule], rows: aad.Dataset) -> pd.DataFrame:
+    """``row``, ``rule`` (1-based number of the first rule covering it) and the tested values."""
+    masks = np.array([rule.mask(rows.X) for rule in rules], dtype=bool).reshape(len(rules), rows.n_rows)
+    covered = np.flatnonzero(masks.any(axis=0))
+    table = pd.DataFrame({"row": covered, "rule": masks[:, covered].argmax(axis=0) + 1})
+    values = pd.DataFrame(rows.X[covered], columns=list(rows.feature_names))
+    return pd.concat([table, values], axis=1)
