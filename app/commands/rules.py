@@ -49,7 +49,7 @@ def rules(
     text = aad.export_rules(description, fmt)
     covered = int(description.mask(dataset.X)[description.rows].sum())
     _err.print(
-        f"{count(len(description), 'rule')} cover {covered} of "
+        f"{count(len(description), 'rule')} cover{'s' if len(description) == 1 else ''} {covered} of "
         f"{count(len(description.rows), 'labelled anomaly')} "
         f"(solver: {description.status}, {description.seconds:.2f} s)"
     )

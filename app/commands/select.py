@@ -41,7 +41,8 @@ def select(
     rows = aad.load_rows(data, columns=columns)
     table = covered_rows(rules, rows)
     selected = count(len(table), "row")
-    _err.print(f"{count(len(rules), 'rule')} select {selected} of {rows.n_rows:,} in {rows.name}")
+    verb = "selects" if len(rules) == 1 else "select"
+    _err.print(f"{count(len(rules), 'rule')} {verb} {selected} of {rows.n_rows:,} in {rows.name}")
     text_out = table.to_csv(index=False)
     if output is None:
         typer.echo(text_out, nl=False)
