@@ -273,7 +273,7 @@ def load_rows(
     limit = max_bytes if max_bytes is not None else _env_int("AAD_MAX_FILE_MB", 4096) * 1_000_000
     frame = _read_table(path, max_bytes=limit).rename(columns=str)
     if frame.shape[0] == 0:
-        raise DataError(f"{path.name} has a header but no rows; there is nothing to score")
+        raise DataError(f"{path.name} has a header but no rows; add at least one row")
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         needed = "the model was fitted on the columns" if like is not None else "the rules test the columns"
@@ -282,19 +282,24 @@ def load_rows(
             "so the rows need every one of them (other columns are ignored)"
         )
     values = [_numeric_column(frame[c], c) for c in wanted]
-    notes = []
-    if like is not None:
-        for j, column in enumerate(wanted):
-            gaps = np.isnan(values[j])
-            if gaps.any():
-                median = float(np.median(like.X[:, j]))
-                values[j] = np.where(gaps, median, values[j])
-                notes.append(
-                    f"column {column!r}: {int(gaps.sum())} missing value(s) filled with the median "
-                    f"{median:g} of the data the model learned from"
-                )
+    notes = _fill_like(values, like) if like is not None else []
     X = np.column_stack(values).astype(np.float64, copy=False)
     return Dataset(name=name, X=X, feature_names=wanted, source=origin, notes=tuple(notes))
+
+
+def _fill_like(values: list[np.ndarray], like: Dataset) -> list[str]:
+    """Fill the gaps of each column in place with that column's median in ``like``; the notes."""
+    notes = []
+    for j, column in enumerate(like.feature_names):
+        gaps = np.isnan(values[j])
+        if gaps.any():
+            median = float(np.median(like.X[:, j]))
+            values[j] = np.where(gaps, median, values[j])
+            notes.append(
+                f"column {column!r}: {int(gaps.sum())} missing value(s) filled with the median "
+                f"{median:g} of the data the model learned from"
+            )
+    return notes
 
 
 def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> np.ndarray:

@@ -100,7 +100,7 @@ APPLY = ["score", "toy2", "--labels", "LABELS", "--apply", "NEW"]
         (["score", "toy2", "--labels", "LABELS", "--top", "0"], None, "Invalid value for '--top'"),
         (APPLY, "y,z\n1,2\n", "new.csv has no column 'x'"),
         (APPLY, "x,y\n1,two\n", "column 'y' is not numeric"),
-        (APPLY, "x,y\n", "new.csv has a header but no rows"),
+        (APPLY, "x,y\n", "new.csv has a header but no rows; add at least one row"),
         (APPLY, "", "new.csv"),
         (["score", "--session", "nosuch", "--db", "DB"], None, "no session"),
     ],
