@@ -196,6 +196,15 @@ def _progress() -> Progress:
     )
 
 
+def _write_output(text: str, output: Path | None, what: str | None = None) -> None:
+    """Print ``text`` to stdout, or write it to ``output`` and say so on stderr (``wrote WHAT to F``)."""
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    output.write_text(text, encoding="utf-8")
+    _err.print(f"wrote {what} to {output}" if what else f"wrote {output}")
+
+
 def _print_notes(dataset: aad.Dataset) -> None:
     for note in dataset.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -16,7 +16,7 @@ import typer
 
 import aad
 from aad.export import FORMATS
-from app.cli import LabelCol, _err, _label_column, _print_notes, cli
+from app.cli import LabelCol, _err, _label_column, _print_notes, _write_output, cli
 from app.text import count
 
 
@@ -53,11 +53,7 @@ def rules(
         f"{count(len(description.rows), 'labelled anomaly')} "
         f"(solver: {description.status}, {description.seconds:.2f} s)"
     )
-    if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
-    else:
-        output.write_text(text, encoding="utf-8")
-        _err.print(f"wrote {output}")
+    _write_output(text, output)
 
 
 def read_labels(path: Path, n_rows: int, *, need_anomaly: bool = True) -> np.ndarray:

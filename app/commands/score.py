@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 import aad
-from app.cli import LabelCol, _err, _label_column, _print_notes, cli
+from app.cli import LabelCol, _err, _label_column, _print_notes, _write_output, cli
 from app.commands.rules import read_labels
 from app.commands.sessions import DbOption, _store
 from app.text import count
@@ -61,11 +61,7 @@ def score(
         f"scored {count(len(scores), 'row')} of {target.name} with the model of {origin} "
         f"({count(model.n_labels_, 'label')}, {count(model.n_anomalies_, 'anomaly')})"
     )
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-        _err.print(f"wrote {count(len(table), 'row')} to {output}")
+    _write_output(text, output, count(len(table), "row"))
 
 
 def _learned_model(data, labels, session, db, label_col, seed, trees):

@@ -16,7 +16,7 @@ import pandas as pd
 import typer
 
 import aad
-from app.cli import _err, cli
+from app.cli import _err, _write_output, cli
 from app.text import count
 
 
@@ -43,12 +43,7 @@ def select(
     selected = count(len(table), "row")
     verb = "selects" if len(rules) == 1 else "select"
     _err.print(f"{count(len(rules), 'rule')} {verb} {selected} of {rows.n_rows:,} in {rows.name}")
-    text_out = table.to_csv(index=False)
-    if output is None:
-        typer.echo(text_out, nl=False)
-    else:
-        output.write_text(text_out, encoding="utf-8")
-        _err.print(f"wrote {selected} to {output}")
+    _write_output(table.to_csv(index=False), output, selected)
 
 
 def covered_rows(rules: list[aad.Rule], rows: aad.Dataset) -> pd.DataFrame:

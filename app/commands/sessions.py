@@ -7,7 +7,6 @@ the session's append-only log.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +14,7 @@ import typer
 from rich.table import Table
 
 import aad
-from app.cli import _err, _out, cli
+from app.cli import _out, _write_output, cli
 
 sessions = typer.Typer(
     name="sessions", help="List stored labelling sessions and export their labels.", no_args_is_help=True
@@ -71,8 +70,4 @@ def export_session(
 ) -> None:
     """Export a session's labels as CSV with columns row and label (anomaly/nominal)."""
     text = aad.labels_csv(_store(db).labels(session_id))
-    if output is None:
-        sys.stdout.write(text)
-        return
-    output.write_text(text)
-    _err.print(f"wrote {text.count(chr(10)) - 1} labels to {output}")
+    _write_output(text, output, f"{text.count(chr(10)) - 1} labels")
