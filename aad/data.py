@@ -283,8 +283,10 @@ def load_rows(
         )
     values = [_numeric_column(frame[c], c) for c in wanted]
     notes = _fill_like(values, like) if like is not None else []
-    X = np.column_stack(values).astype(np.float64, copy=False)
-    return Dataset(name=name, X=X, feature_names=wanted, source=origin, notes=tuple(notes))
+    X = np.column_stack(values) if values else np.empty((frame.shape[0], 0))
+    return Dataset(
+        name=name, X=X.astype(np.float64, copy=False), feature_names=wanted, source=origin, notes=tuple(notes)
+    )
 
 
 def _fill_like(values: list[np.ndarray], like: Dataset) -> list[str]:

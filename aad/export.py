@@ -319,5 +319,9 @@ def _predicate(column: dict[str, int], name, op, value) -> Predicate:
         raise DataError(f"a rule tests column {name!r}, which the data does not have; check the column names")
     try:
         return Predicate(column[name], op, float(value))
-    except ValueError as err:
-        raise DataError(f"a rule on column {name!r} is malformed: {err}") from err
+    except (TypeError, ValueError) as err:  # TypeError: a JSON null or list as the value
+        detail = str(err) if isinstance(err, ValueError) else f"its value {value!r} is not a number"
+        raise DataError(
+            f"a rule on column {name!r} is malformed: {detail}; "
+            "each predicate needs op '<=' or '>' and a number as its value"
+        ) from err

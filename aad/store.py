@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import AADError
+from .errors import AADError, DataError
 from .labels import ANOMALY, UNLABELLED, label_name
 
 __all__ = [
@@ -222,10 +222,17 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
-            _migrate(conn)
+        try:
+            with self._connect() as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(_SCHEMA)
+                _migrate(conn)
+        except sqlite3.DatabaseError as err:
+            self.close()
+            raise DataError(
+                f"{self.path} is not an aad session database (SQLite: {err}); "
+                "pass the database `aad app` keeps its sessions in, or a new file name to start one"
+            ) from err
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"

@@ -147,6 +147,7 @@ def app_command(
         aad.load_dataset(data)  # fail fast, here, with the engine's message
         os.environ["AAD_DATA"] = str(Path(data).resolve()) if Path(data).is_file() else data
     if db is not None:
+        aad.Store(db).close()  # fail fast, here, on a file that is not a session database
         os.environ["AAD_DB"] = str(db.expanduser().resolve())
     upload_limit = MAX_UPLOAD_MB if max_upload_mb is None else max_upload_mb
     os.environ["AAD_MAX_UPLOAD_MB"] = str(upload_limit)  # the app reads it: app.state.max_upload_mb

@@ -343,6 +343,14 @@ def test_select_applies_exported_rules_as_the_sql_export_does(tmp_path, toy2, to
         ('{"schema": "other"}', "x,y\n1,2\n", "is not an aad-rules/1 document"),
         ("RULES", "y,z\n1,2\n", "new.csv has no column 'x'; the rules test the columns"),
         ("RULES", "x,y\nlow,2\n", "column 'x' is not numeric"),
+        (
+            '{"schema": "aad-rules/1", "rules": [{"predicates": '
+            '[{"feature": "x", "op": ">", "value": null}]}]}',
+            "x,y\n1,2\n",
+            "a rule on column 'x' is malformed: its value None is not a number",
+        ),
+        (b"rule,feature,op,value\n1,x,>,\xe9\n", "x,y\n1,2\n", "is not UTF-8 text"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "x,y\n1,2\n", "is not UTF-8 text"),
     ],
 )
 def test_select_bad_input_exits_2_with_one_line(
@@ -351,6 +359,9 @@ def test_select_bad_input_exits_2_with_one_line(
     rules = tmp_path / "r.json"
     if rules_text == "RULES":
         rules = _export(tmp_path, toy2_labels, "json")
+    elif isinstance(rules_text, bytes):  # a file saved in another encoding, or not text at all
+        rules = tmp_path / "r.csv"
+        rules.write_bytes(rules_text)
     elif rules_text is not None:
         rules.write_text(rules_text)
     (tmp_path / "new.csv").write_text(data_text)
@@ -360,3 +371,17 @@ def test_select_bad_input_exits_2_with_one_line(
     assert err.startswith("aad: error:")
     assert err.count("\n") == 1
     assert message in err
+
+
+@pytest.mark.parametrize(
+    "rules_text", ['{"schema": "aad-rules/1", "rules": []}', "rule,feature,op,value,support\n"]
+)
+def test_select_with_no_rule_selects_no_row(tmp_path, rules_text, capsys):
+    """What `aad rules` exports before any anomaly is labelled: nothing selected, still a table."""
+    rules = tmp_path / ("r.json" if rules_text.startswith("{") else "r.csv")
+    rules.write_text(rules_text)
+    (tmp_path / "new.csv").write_text("x,y\n1,2\n3,4\n")
+    assert main(["select", str(rules), str(tmp_path / "new.csv")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "row,rule"
+    assert "0 rules select 0 rows of 2 in new" in captured.err

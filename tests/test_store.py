@@ -226,6 +226,16 @@ def test_sessions_list_prints_a_table(store, capsys):
     assert rec.id in capsys.readouterr().out
 
 
+def test_sessions_list_keeps_every_id_and_name_whole_on_its_line_when_piped(store, capsys):
+    long_name = "transactions_2026_q3_all_branches_after_the_merge.csv"
+    recs = [_session(store), _session(store, dataset=long_name)]
+    assert main(["sessions", "list", "--db", str(store.path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[0] == "id"
+    rows = {line.split()[0]: line.split()[-1] for line in lines[1:]}
+    assert rows == {recs[0].id: "toy2", recs[1].id: long_name}
+
+
 def test_sessions_export_writes_the_labels_in_effect(store, tmp_path, capsys):
     rec = _session(store)
     store.append(rec.id, "label", [8, 3], [0, 1])
@@ -243,10 +253,18 @@ def test_sessions_export_writes_the_labels_in_effect(store, tmp_path, capsys):
     [
         (["sessions", "export", "nope"], "there is no session 'nope'"),
         (["sessions", "list", "--db", "{missing}"], "there is no session database at"),
+        (["sessions", "list", "--db", "{not_a_db}"], "is not an aad session database"),
+        (["sessions", "export", "x", "--db", "{not_a_db}"], "is not an aad session database"),
+        (["score", "--session", "x", "--db", "{not_a_db}"], "is not an aad session database"),
     ],
 )
 def test_sessions_errors_are_one_line(store, tmp_path, capsys, argv, message):
-    argv = [a.replace("{missing}", str(tmp_path / "none.sqlite")) for a in argv]
+    not_a_db = tmp_path / "data.sqlite"  # a CSV saved under the wrong name
+    not_a_db.write_text("x,y\n1,2\n" * 100)
+    argv = [
+        a.replace("{missing}", str(tmp_path / "none.sqlite")).replace("{not_a_db}", str(not_a_db))
+        for a in argv
+    ]
     if "--db" not in argv:
         argv += ["--db", str(store.path)]
     assert main(argv) == 2

@@ -35,7 +35,13 @@ def select(
     if not rules_file.is_file():
         raise aad.DataError(f"rules file {str(rules_file)!r} does not exist; export rules with `aad rules`")
     fmt = ("csv" if rules_file.suffix.lower() == ".csv" else "json") if fmt == "auto" else fmt
-    text = rules_file.read_text(encoding="utf-8-sig")
+    try:
+        text = rules_file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise aad.DataError(
+            f"rules file {str(rules_file)!r} is not UTF-8 text (byte {err.start}); "
+            "pass the JSON or CSV that `aad rules` or the Rules page exported, saved as UTF-8"
+        ) from err
     columns = aad.rule_columns(text, fmt)
     rules = aad.read_rules(text, fmt, feature_names=columns)
     rows = aad.load_rows(data, columns=columns)
@@ -50,6 +56,7 @@ def covered_rows(rules: list[aad.Rule], rows: aad.Dataset) -> pd.DataFrame:
     """``row``, ``rule`` (1-based number of the first rule covering it) and the tested values."""
     masks = np.array([rule.mask(rows.X) for rule in rules], dtype=bool).reshape(len(rules), rows.n_rows)
     covered = np.flatnonzero(masks.any(axis=0))
-    table = pd.DataFrame({"row": covered, "rule": masks[:, covered].argmax(axis=0) + 1})
+    first = masks[:, covered].argmax(axis=0) + 1 if len(covered) else np.zeros(0, dtype=np.int64)
+    table = pd.DataFrame({"row": covered, "rule": first})
     values = pd.DataFrame(rows.X[covered], columns=list(rows.feature_names))
     return pd.concat([table, values], axis=1)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 import aad
@@ -46,18 +47,27 @@ def list_sessions(
     if as_json:
         print(json.dumps([s.to_dict() for s in summaries], indent=1))
         return
-    table = Table("id", "dataset", "labels", "anomalies", "seed", "strategy", "updated (UTC)")
+    # The id and time never wrap: the id is what the other commands take. The dataset name,
+    # the one long field, comes last; piped output is never wrapped at all.
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
+    table.add_column("id", no_wrap=True)
+    table.add_column("updated (UTC)", no_wrap=True)
+    for name in ("labels", "anomalies", "seed"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("strategy", no_wrap=True)
+    table.add_column("dataset", overflow="fold", min_width=8)
     for s in summaries:
         table.add_row(
             s.id,
-            s.dataset,
+            s.updated_at[:16].replace("T", " "),
             str(s.n_labels),
             str(s.n_anomalies),
             str(s.seed),
             s.strategy,
-            s.updated_at[:16].replace("T", " "),
+            s.dataset,
         )
-    _out.print(table if summaries else "no sessions yet")
+    console = _out if _out.is_terminal else Console(width=10_000)
+    console.print(table if summaries else "no sessions yet")
 
 
 @sessions.command("export")
