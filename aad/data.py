@@ -480,7 +480,25 @@ def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
     except pd.errors.ParserError as err:
         raise DataError(f"{path.name} is not a well-formed CSV: {_parser_hint(err)}") from err
     _check_delimiter(path, frame, first_line)
+    _check_short_rows(path, frame, text, delimiter)
     return frame
+
+
+def _check_short_rows(path: Path, frame: pd.DataFrame, text: str, delimiter: str) -> None:
+    """A line with fewer fields than the header: pandas would pad it with missing values.
+
+    Only read again when the last column has a gap, which every short line leaves.
+    """
+    if frame.shape[1] < 2 or not frame.iloc[:, -1].isna().any():
+        return
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    for fields in reader:
+        if fields and len(fields) < frame.shape[1]:  # blank lines are skipped, as pandas does
+            raise DataError(
+                f"{path.name} is not a well-formed CSV: line {reader.line_num} has {len(fields)} fields "
+                f"but the header has {frame.shape[1]}; add the missing values (an empty field, "
+                "as in 1,,3, marks a missing one)"
+            )
 
 
 def _check_delimiter(path: Path, frame: pd.DataFrame, header: str) -> None:

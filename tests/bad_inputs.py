@@ -78,6 +78,12 @@ BAD_INPUTS = [
     BadInput(
         "ragged rows", "ragged.csv", b"a,b\n1,2\n3,4,5\n6,7\n", "line 3 has 3 fields but the header has 2"
     ),
+    BadInput(
+        "short row",
+        "short.csv",
+        b"a,b,c\n1,2,3\n4,5\n7,8,9\n1,1,1\n",
+        "line 3 has 2 fields but the header has 3; add the missing values",
+    ),
     BadInput("binary garbage", "garbage.csv", bytes(range(256)) * 8, "does not look like a CSV file"),
     BadInput("not UTF-8", "latin1.csv", "a,b\n1,2\ncaf\u00e9,3\n".encode("latin-1"), "is not UTF-8 text"),
     BadInput(
