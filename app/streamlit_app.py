@@ -26,14 +26,25 @@ except ImportError:  # app/ not installed: run from the repository
 st.set_page_config(page_title="aad workbench", page_icon=":material/travel_explore:", layout="wide")
 
 session = state.get_session()
+# The default page is served at ``/`` but reserves a pathname of its own ("index" here);
+# ``/label``, the address people guess for it, leads there through a hidden page.
+label = st.Page("screens/label.py", title="Label", icon=":material/label:", default=True, url_path="index")
+
+
+def _to_label() -> None:
+    """``/label``: switch to the Label page, keeping the query (the session)."""
+    st.switch_page(label, query_params=st.query_params.to_dict())
+
+
 page = st.navigation(
     [
-        st.Page("screens/label.py", title="Label", icon=":material/label:", default=True),
+        label,
         st.Page("screens/explore.py", title="Explore", icon=":material/scatter_plot:"),
         st.Page("screens/rules.py", title="Rules", icon=":material/rule:"),
         st.Page("screens/progress.py", title="Progress", icon=":material/trending_up:"),
         st.Page("screens/data.py", title="Data", icon=":material/table:"),
         st.Page("screens/sessions.py", title="Sessions", icon=":material/history:"),
+        st.Page(_to_label, title="Label", url_path="label", visibility="hidden"),
     ],
     position="top",
 )

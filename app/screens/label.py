@@ -123,7 +123,6 @@ def workspace() -> None:
     state.show_message()
     rows = [int(r) for r in session.batch()]
     counts()
-    settings()
     action_bar(rows[0] if rows else None)
     if not rows:
         st.success("Every row is labelled or skipped: there is nothing left to query.")
@@ -134,4 +133,5 @@ def workspace() -> None:
 
 st.title("Label")
 st.caption(f"Session `{session.id}` · {session.record.dataset} · seed {session.seed}")
+settings()  # outside the fragment: a change reruns the whole app, sidebar included
 workspace()

@@ -76,6 +76,18 @@ def test_keyboard_shortcuts_label_skip_and_undo_but_not_while_typing(server, pag
     assert aad.Store(server.db).labels(session.id) == {first: aad.ANOMALY}
 
 
+def test_changing_the_batch_size_shows_the_batch_and_updates_the_sidebar_at_once(server, page):
+    session = _new_session(server)
+    _open(page, f"{server.url}/?session={session.id}")
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text(re.compile(r"batch 1$"))).to_be_visible()
+    page.get_by_label("Batch size").fill("3")
+    page.get_by_label("Batch size").press("Enter")
+    expect(page.locator('[class*="st-key-card_"] h3')).to_have_count(3)
+    expect(sidebar.get_by_text(re.compile(r"batch 3$"))).to_be_visible()
+    assert aad.Store(server.db).get(session.id).batch_size == 3
+
+
 def test_selecting_points_on_the_plot_labels_them_in_bulk(server, page):
     session = _new_session(server)
     page.goto(f"{server.url}/explore?session={session.id}")
@@ -181,9 +193,13 @@ def test_sigkill_mid_session_loses_no_confirmed_label(browser, tmp_path):
         server.stop()
 
 
-@pytest.mark.parametrize("path", ["rules", "explore", "progress"])
+@pytest.mark.parametrize("path", ["rules", "explore", "progress", "label"])
 def test_a_deep_link_is_the_first_request_of_a_fresh_server(browser, tmp_path, path):
-    """A bookmark, or a refresh after a restart, of a page other than Label finds its session."""
+    """A bookmark, or a refresh after a restart, finds its page and its session.
+
+    ``/label`` is not Label's address (Streamlit serves the default page at ``/``) but the
+    one people guess: it leads there, session kept.
+    """
     db = tmp_path / "sessions.sqlite"
     session = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(db))
     session.label([3, 4], "anomaly")
@@ -195,6 +211,7 @@ def test_a_deep_link_is_the_first_request_of_a_fresh_server(browser, tmp_path, p
         expect(page.get_by_role("heading", name=path.capitalize(), exact=True)).to_be_visible()
         expect(page.get_by_test_id("stSidebar").get_by_text(session.id)).to_be_visible()
         expect(page.get_by_text("No session yet")).to_have_count(0)
+        expect(page.get_by_text("Page not found")).to_have_count(0)
     finally:
         page.close()
         server.stop()
