@@ -263,11 +263,19 @@ def _check_simulation(dataset: Dataset, budget: int, reruns: int, batch_size: in
             "nothing to discover; check the label column (anomaly/nominal, 1/0, true/false)"
         )
     if budget < 1 or budget > dataset.n_rows:
-        raise DataError(f"the budget must be between 1 and the {dataset.n_rows} rows; got {budget}")
+        raise DataError(
+            f"the budget must be between 1 and {dataset.n_rows}, the number of rows of {dataset.name}; "
+            f"got {budget}"
+        )
     if reruns < 1:
         raise DataError(f"reruns must be at least 1; got {reruns}")
     if batch_size < 1:
         raise DataError(f"the batch size must be at least 1; got {batch_size}")
+    if batch_size > budget:
+        raise DataError(
+            f"the batch size {batch_size} is larger than the budget {budget}; "
+            f"use a batch size of at most {budget}, or a larger budget"
+        )
     if classes is not None and len(classes) != dataset.n_rows:
         raise DataError(
             f"the class file has {len(classes)} rows but {dataset.name} has {dataset.n_rows}; "

@@ -12,14 +12,16 @@ import os
 import pkgutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 import aad
+from app.text import count
 
 cli = typer.Typer(
     name="aad",
@@ -29,7 +31,7 @@ cli = typer.Typer(
     no_args_is_help=True,
 )
 _out = Console()
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True)  # a message is one line, whatever the width
 
 Features = Annotated[
     str | None,
@@ -42,6 +44,26 @@ LabelCol = Annotated[
         help="Ground-truth column (anomaly/nominal, 1/0, true/false); 'auto' finds a column "
         "named label or ground.truth; 'none' means there is none.",
     ),
+]
+
+
+def _writable(path: Path | None) -> Path | None:
+    """Option callback: refuse an output path that cannot be written before any work starts."""
+    if path is None:
+        return None
+    folder = path.parent
+    if path.is_dir():
+        raise typer.BadParameter(f"{path} is a folder; give a file name, such as {path / 'out.txt'}")
+    if not folder.is_dir():
+        raise typer.BadParameter(f"the folder {folder} does not exist; create it, or write elsewhere")
+    if not os.access(folder, os.W_OK):
+        raise typer.BadParameter(f"the folder {folder} is not writable; write elsewhere")
+    return path
+
+
+#: ``--output F``: where a command writes instead of standard output (checked up front).
+Output = Annotated[
+    Path | None, typer.Option("--output", help="Write here instead of stdout.", callback=_writable)
 ]
 
 
@@ -66,12 +88,16 @@ def simulate(
     class_file: Annotated[
         Path | None, typer.Option(help="CSV with a 'class' column, one row per data row.")
     ] = None,
-    loss: Annotated[str, typer.Option(help="Feedback loss: linear or hinge.")] = "linear",
+    loss: Annotated[Literal["linear", "hinge"], typer.Option(help="Feedback loss.")] = "linear",
     eta: Annotated[float, typer.Option(min=0.0, help="Feedback strength (0: no feedback).")] = 1.0,
     trees: Annotated[int, typer.Option(min=1, help="Isolation trees.")] = 100,
     max_samples: Annotated[int, typer.Option(min=2, help="Rows per tree.")] = 256,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")] = None,
-    plot: Annotated[Path | None, typer.Option(help="Write the discovery curves as HTML.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the results as JSON.", callback=_writable)
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write the discovery curves as HTML.", callback=_writable)
+    ] = None,
 ) -> None:
     """Simulate discovery runs: a ground-truth oracle answers every query."""
     if strategy not in aad.strategy_names():
@@ -213,20 +239,27 @@ def _print_notes(dataset: aad.Dataset) -> None:
 
 def _print_summary(result: aad.SimulationResult) -> None:
     table = Table(
-        title=f"{result.dataset}: {result.n_rows} rows, {result.n_anomalies} anomalies, "
-        f"{len(result.runs)} runs ({result.strategy}, batch {result.batch_size})"
+        title=f"{result.dataset}: {result.n_rows:,} rows, {count(result.n_anomalies, 'anomaly')}, "
+        f"{count(len(result.runs), 'run')} ({result.strategy}, batch {result.batch_size})"
     )
-    for column in ("labels", "found (mean ± sd)", "no feedback", "isolation forest"):
+    # Uniform weights score rows as the isolation forest does, so the two no-feedback
+    # orders agree unless a tie broke differently: one column then, two otherwise.
+    same = np.allclose(result.baseline_mean_found, result.iforest_mean_found)
+    baselines = (
+        {"no feedback (= isolation forest)": result.baseline_mean_found}
+        if same
+        else {
+            "no feedback": result.baseline_mean_found,
+            "isolation forest": result.iforest_mean_found,
+        }
+    )
+    for column in ("labels", "found (mean ± sd)", *baselines):
         table.add_column(column, justify="right")
     marks = sorted({max(1, round(result.budget * f)) for f in (0.1, 0.25, 0.5, 0.75, 1.0)})
     for m in marks:
         i = m - 1
-        table.add_row(
-            str(m),
-            f"{result.mean_found[i]:.1f} ± {result.std_found[i]:.1f}",
-            f"{result.baseline_mean_found[i]:.1f}",
-            f"{result.iforest_mean_found[i]:.1f}",
-        )
+        found = f"{result.mean_found[i]:.1f} ± {result.std_found[i]:.1f}"
+        table.add_row(str(m), found, *(f"{curve[i]:.1f}" for curve in baselines.values()))
     _out.print(table)
     _out.print(f"median time per label: {result.seconds_per_label_median * 1000:.2f} ms")
 

@@ -53,15 +53,27 @@ def test_simulate_on_a_csv_with_a_named_label_column(tmp_path, capsys):
         (["simulate", "toy2", "--budget", "x"], "Invalid value for '--budget'"),
         (["simulate", "toy2", "--budget", "0"], "Invalid value for '--budget'"),
         (["simulate", "toy2", "--strategy", "best"], "unknown query strategy 'best'"),
-        (["simulate", "toy2", "--loss", "squared"], "The 'loss' parameter of AADForest must be one of"),
+        (["simulate", "toy2", "--loss", "squared"], "'squared' is not one of 'linear', 'hinge'"),
         (["simulate", "toy2", "--label-col", "truth"], "there is no label column 'truth'"),
-        (["simulate", "toy2", "--budget", "999"], "the budget must be between 1 and the 485 rows"),
+        (["simulate", "toy2", "--budget", "999"], "the budget must be between 1 and 485, the number of rows"),
+        (["simulate", "toy2", "--budget", "5", "--batch-size", "6"], "the batch size 6 is larger than the budget 5"),
+        (["simulate", "toy2", "--json", "/no/such/folder/r.json"], "the folder /no/such/folder does not exist"),
+        (["simulate", "toy2", "--plot", "."], ". is a folder; give a file name"),
+        (["rules", "toy2", "--labels", "L.csv", "--output", "/no/such/r.sql"], "the folder /no/such does not"),
+        (["score", "toy2", "--labels", "L.csv", "--output", "/no/such/s.csv"], "the folder /no/such does not"),
+        (["select", "r.json", "toy2", "--output", "/no/such/s.csv"], "the folder /no/such does not exist"),
         (["simulate"], "Missing argument"),
         (["simulate", "toy2", "--nope"], "No such option: --nope"),
         (["app", "nosuch"], "no shipped dataset or file named 'nosuch'"),
     ],
 )
-def test_bad_usage_is_one_line_and_status_2(capsys, argv, message):
+def test_bad_usage_is_one_line_and_status_2(capsys, monkeypatch, argv, message):
+    def no_work(*args, **kwargs):
+        raise AssertionError("bad usage must be refused before any work starts")
+
+    if {"--output", "--json", "--plot"} & set(argv):  # an output path is checked first
+        for name in ("simulate", "load_dataset", "load_rows"):
+            monkeypatch.setattr(f"aad.{name}", no_work)
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1

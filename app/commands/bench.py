@@ -11,7 +11,7 @@ from rich.table import Table
 
 import aad
 from aad.benchmark import make_benchmark_data, run_benchmark
-from app.cli import _err, _out, _progress, cli
+from app.cli import _err, _out, _progress, _writable, cli
 
 
 @cli.command()
@@ -22,7 +22,9 @@ def bench(
     labels: Annotated[int, typer.Option(min=0, help="Labels to time.")] = 50,
     seed: Annotated[int, typer.Option(min=0)] = 0,
     data: Annotated[str | None, typer.Option(help="Time this dataset or file instead.")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the results as JSON.", callback=_writable)
+    ] = None,
 ) -> None:
     """Time fitting, the first query and every label (p50/p95), and peak memory.
 

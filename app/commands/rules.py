@@ -16,7 +16,7 @@ import typer
 
 import aad
 from aad.export import FORMATS
-from app.cli import LabelCol, _err, _label_column, _print_notes, _write_output, cli
+from app.cli import LabelCol, Output, _err, _label_column, _print_notes, _write_output, cli
 from app.text import count
 
 
@@ -29,7 +29,7 @@ def rules(
     fmt: Annotated[
         str, typer.Option("--format", help="Output format: json, sql, pandas, csv or markdown.")
     ] = "json",
-    output: Annotated[Path | None, typer.Option("--output", help="Write here instead of stdout.")] = None,
+    output: Output = None,
     label_col: LabelCol = "auto",
     seed: Annotated[int, typer.Option(min=0, help="Seed of the forest.")] = 0,
     trees: Annotated[int, typer.Option(min=1, help="Isolation trees.")] = 100,

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 import aad
-from app.cli import LabelCol, _err, _label_column, _print_notes, _write_output, cli
+from app.cli import LabelCol, Output, _err, _label_column, _print_notes, _write_output, cli
 from app.commands.rules import read_labels
 from app.commands.sessions import DbOption, _store
 from app.text import count
@@ -41,7 +41,7 @@ def score(
         typer.Option("--apply", help="Score this CSV/Parquet file's rows (same feature columns) instead."),
     ] = None,
     top: Annotated[int | None, typer.Option(min=1, help="Write only the N most anomalous rows.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", help="Write here instead of stdout.")] = None,
+    output: Output = None,
     label_col: LabelCol = "auto",
     seed: Annotated[int, typer.Option(min=0, help="Seed of the forest (with --labels).")] = 0,
     trees: Annotated[int, typer.Option(min=1, help="Isolation trees (with --labels).")] = 100,

@@ -16,7 +16,7 @@ import pandas as pd
 import typer
 
 import aad
-from app.cli import _err, _write_output, cli
+from app.cli import Output, _err, _write_output, cli
 from app.text import count
 
 
@@ -29,7 +29,7 @@ def select(
     fmt: Annotated[
         str, typer.Option("--format", help="json or csv; by default the file's extension decides.")
     ] = "auto",
-    output: Annotated[Path | None, typer.Option("--output", help="Write here instead of stdout.")] = None,
+    output: Output = None,
 ) -> None:
     """Apply exported rules to a table: the rows any rule covers, and the first rule that does."""
     if not rules_file.is_file():

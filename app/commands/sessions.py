@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 import aad
-from app.cli import _out, _write_output, cli
+from app.cli import _out, _writable, _write_output, cli
 
 sessions = typer.Typer(
     name="sessions", help="List stored labelling sessions and export their labels.", no_args_is_help=True
@@ -75,7 +75,10 @@ def export_session(
     session_id: Annotated[str, typer.Argument(metavar="ID", help="Session id (see `aad sessions list`).")],
     db: DbOption = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="CSV file to write (default: standard output).")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="CSV file to write (default: standard output).", callback=_writable
+        ),
     ] = None,
 ) -> None:
     """Export a session's labels as CSV with columns row and label (anomaly/nominal)."""
