@@ -268,8 +268,13 @@ def _markdown(items, names, provenance) -> str:
         lines.append("| | (no rule: nothing is selected) | | | | |")
     if provenance:
         lines += ["", "## Provenance", ""]
-        lines += [f"- {key}: {_md_text(str(value))}" for key, value in provenance.items()]
+        lines += [f"- {key}: {_md_text(_md_value(value))}" for key, value in provenance.items()]
     return "\n".join(lines) + "\n"
+
+
+def _md_value(value) -> str:
+    """A provenance value for people: scalars as themselves, anything nested as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def _md_code(text: str) -> str:

@@ -378,11 +378,7 @@ def describe(session: aad.Session):
     try:
         with st.spinner("Finding a compact description of the labelled anomalies…"):
             description = aad.describe_anomalies(
-                session.model,
-                session.dataset.X,
-                labels=session.model.labels_,
-                feature_names=session.dataset.feature_names,
-                time_limit=1.0,
+                session.model, session.dataset, labels=session.model.labels_, time_limit=1.0
             )
     except aad.AADError as err:
         st.error(str(err))

@@ -167,12 +167,12 @@ def sessions_frame(summaries: list[aad.SessionSummary]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- rules
 
 #: Export format -> (file extension, MIME type).
-EXPORT_FORMATS = {
-    "json": ("json", "application/json"),
-    "sql": ("sql", "application/sql"),
-    "pandas": ("py", "text/x-python"),
-    "csv": ("csv", "text/csv"),
-    "markdown": ("md", "text/markdown"),
+EXPORT_FORMATS = {  # format: (button name, file extension, MIME type)
+    "json": ("JSON", "json", "application/json"),
+    "sql": ("SQL", "sql", "application/sql"),
+    "pandas": ("pandas", "py", "text/x-python"),
+    "csv": ("CSV", "csv", "text/csv"),
+    "markdown": ("Markdown", "md", "text/markdown"),
 }
 
 
@@ -194,19 +194,18 @@ def rules_frame(session: aad.Session, description) -> pd.DataFrame:
     )
 
 
-def provenance(session: aad.Session) -> dict:
-    """Where rules come from: session, data, model version, seed and parameters."""
+def provenance(session: aad.Session, description: aad.Description) -> dict:
+    """Where rules come from: the description's provenance, as ``aad rules`` writes it
+    (data fingerprint, rows, forest seed, labels, tau, time, version), and the session's
+    id, source, model version and other parameters, all flat."""
     rec = session.record
+    extra = {key: value for key, value in rec.params.items() if key not in description.provenance}
     return {
+        **description.provenance,
+        **extra,
         "session": rec.id,
-        "dataset": rec.dataset,
         "source": rec.source,
-        "fingerprint": rec.fingerprint,
         "model_version": session.version,
-        "seed": rec.seed,
-        "params": rec.params,
-        "n_labels": session.n_labels,
-        "n_anomalies": session.n_anomalies,
     }
 
 
@@ -214,7 +213,10 @@ def export_rules(session: aad.Session, description, fmt: str) -> str | None:
     """The rules in format ``fmt``; None (with the engine's message shown) if that fails."""
     try:
         return aad.export_rules(
-            description, fmt, feature_names=session.dataset.feature_names, provenance=provenance(session)
+            description,
+            fmt,
+            feature_names=session.dataset.feature_names,
+            provenance=provenance(session, description),
         )
     except aad.AADError as err:
         st.error(str(err))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import aad
 from app import keys, views
+from app.cli import main
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 
@@ -168,7 +170,6 @@ def test_progress_shows_the_history_with_model_versions(db):
     assert history["label"].tolist() == ["nominal", "", "anomaly"]
 
 
-@pytest.mark.skipif(not hasattr(aad, "describe_anomalies"), reason="needs the rules engine")
 def test_rules_appear_once_an_anomaly_is_labelled(db):
     at = _app()
     at.switch_page("screens/rules.py").run()
@@ -184,6 +185,36 @@ def test_rules_appear_once_an_anomaly_is_labelled(db):
     labels_button = at.download_button(key=keys.RULES_DOWNLOAD_LABELS)
     assert "5 rows" in labels_button.label
     assert "all 485 rows" in at.download_button(key=keys.RULES_DOWNLOAD_SCORES).label
+
+
+def test_the_pages_rule_exports_carry_the_same_provenance_as_the_command_line(tmp_path):
+    session = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(tmp_path / "s.sqlite"))
+    session.label(np.flatnonzero(session.dataset.y)[:4].tolist(), "anomaly")
+    session.label([0], "nominal")
+    labels = tmp_path / "labels.csv"
+    labels.write_text(session.labels_csv())
+    cli_json = tmp_path / "rules.json"
+    assert main(["rules", "toy2", "--labels", str(labels), "--output", str(cli_json)]) == 0
+    from_cli = json.loads(cli_json.read_text())
+    description = aad.describe_anomalies(session.model, session.dataset, labels=session.model.labels_)
+    from_page = json.loads(views.export_rules(session, description, "json"))
+    assert from_page["rules"] == from_cli["rules"]
+    assert from_cli["provenance"].keys() <= from_page["provenance"].keys()
+    for key in (
+        "dataset",
+        "fingerprint",
+        "rows",
+        "features",
+        "forest_seed",
+        "n_labels",
+        "n_anomalies",
+        "tau",
+    ):
+        assert from_page["provenance"][key] == from_cli["provenance"][key], key
+    assert from_page["provenance"]["session"] == session.id
+    markdown = views.export_rules(session, description, "markdown")
+    assert "- forest_seed: 0" in markdown
+    assert "{'" not in markdown  # no Python reprs for people to read
 
 
 def test_the_scores_download_is_the_page_it_was_clicked_on(tmp_path):

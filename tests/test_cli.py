@@ -56,11 +56,23 @@ def test_simulate_on_a_csv_with_a_named_label_column(tmp_path, capsys):
         (["simulate", "toy2", "--loss", "squared"], "'squared' is not one of 'linear', 'hinge'"),
         (["simulate", "toy2", "--label-col", "truth"], "there is no label column 'truth'"),
         (["simulate", "toy2", "--budget", "999"], "the budget must be between 1 and 485, the number of rows"),
-        (["simulate", "toy2", "--budget", "5", "--batch-size", "6"], "the batch size 6 is larger than the budget 5"),
-        (["simulate", "toy2", "--json", "/no/such/folder/r.json"], "the folder /no/such/folder does not exist"),
+        (
+            ["simulate", "toy2", "--budget", "5", "--batch-size", "6"],
+            "the batch size 6 is larger than the budget 5",
+        ),
+        (
+            ["simulate", "toy2", "--json", "/no/such/folder/r.json"],
+            "the folder /no/such/folder does not exist",
+        ),
         (["simulate", "toy2", "--plot", "."], ". is a folder; give a file name"),
-        (["rules", "toy2", "--labels", "L.csv", "--output", "/no/such/r.sql"], "the folder /no/such does not"),
-        (["score", "toy2", "--labels", "L.csv", "--output", "/no/such/s.csv"], "the folder /no/such does not"),
+        (
+            ["rules", "toy2", "--labels", "L.csv", "--output", "/no/such/r.sql"],
+            "the folder /no/such does not",
+        ),
+        (
+            ["score", "toy2", "--labels", "L.csv", "--output", "/no/such/s.csv"],
+            "the folder /no/such does not",
+        ),
         (["select", "r.json", "toy2", "--output", "/no/such/s.csv"], "the folder /no/such does not exist"),
         (["simulate"], "Missing argument"),
         (["simulate", "toy2", "--nope"], "No such option: --nope"),

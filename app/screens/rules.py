@@ -56,11 +56,11 @@ st.dataframe(
     column_config={"precision": st.column_config.NumberColumn(format="%.2f")},
 )
 with st.container(horizontal=True):
-    for fmt, (extension, mime) in views.EXPORT_FORMATS.items():
+    for fmt, (name, extension, mime) in views.EXPORT_FORMATS.items():
         data = views.export_rules(session, description, fmt)
         if data is not None:
             st.download_button(
-                f"Rules as {fmt}",
+                f"Rules as {name}",
                 data,
                 file_name=f"rules-{session.id}.{extension}",
                 mime=mime,

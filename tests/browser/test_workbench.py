@@ -121,11 +121,14 @@ def test_downloads_carry_the_rules_and_the_labels(server, page, tmp_path):
     expect(table).to_be_visible()
 
     with page.expect_download() as download:
-        page.get_by_role("button", name="Rules as json").click()
+        page.get_by_role("button", name="Rules as JSON").click()
     assert download.value.suggested_filename == f"rules-{session.id}.json"
     document = json.loads(Path(download.value.path()).read_text())
     assert document["schema"] == "aad-rules/1"
     assert document["provenance"]["session"] == session.id
+    assert document["provenance"]["forest_seed"] == session.seed
+    assert document["provenance"]["rows"] == session.dataset.n_rows
+    assert {"fingerprint", "n_labels", "tau", "created", "version"} <= document["provenance"].keys()
     rules = aad.read_rules(json.dumps(document), "json", feature_names=session.dataset.feature_names)
     covered = np.zeros(session.dataset.n_rows, dtype=bool)
     for rule in rules:
