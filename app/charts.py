@@ -107,6 +107,7 @@ def _ideal(fig: go.Figure, x: np.ndarray, n_anomalies: int) -> None:
             name="every label an anomaly",
             line={"color": "#2ca02c", "width": 1, "dash": "dot"},
             opacity=0.6,
+            legendrank=4,
         )
     )
 
@@ -207,7 +208,11 @@ def explore_figure(
             labels == 0,
             {"size": 9, "color": _NOMINAL, "symbol": "circle-open", "line": {"width": 2}},
         ),
-        ("anomaly", labels == 1, {"size": 10, "color": _ANOMALY, "symbol": "x"}),
+        (  # outlined in white: the highest scores under it are a dark red too
+            "anomaly",
+            labels == 1,
+            {"size": 12, "color": _ANOMALY, "symbol": "x", "line": {"width": 1.5, "color": "white"}},
+        ),
     ):
         fig.add_trace(
             scatter(
@@ -294,40 +299,48 @@ def progress_figure(curves: dict, *, n_anomalies: int | None = None) -> go.Figur
         True anomalies in the data, for the "every label an anomaly" line.
     """
     x = np.asarray(curves["labels"])
-    fig = go.Figure(
-        go.Scatter(
-            x=x,
-            y=curves["found"],
-            name="anomalies found (your labels)",
-            mode="lines+markers",
-            line={"color": _FEEDBACK, "width": 3, "shape": "hv"},
-        )
-    )
+    fig = go.Figure()
+    # Drawn from the back: the references first, the analyst's curve last, on top of them
+    # (where they coincide it stays visible); ``legendrank`` keeps the analyst's first.
+    if n_anomalies is not None and len(x):
+        _ideal(fig, x, n_anomalies)
     if "truth_found" in curves:
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=curves["truth_found"],
-                name="true anomalies among your labels",
-                line={"color": _FEEDBACK, "dash": "dot", "shape": "hv"},
-            )
-        )
         fig.add_trace(
             go.Scatter(
                 x=x,
                 y=curves["baseline_found"],
                 name="no-feedback ranking (ground truth)",
                 line={"color": _BASELINE, "dash": "dash", "shape": "hv"},
+                legendrank=3,
             )
         )
-    if n_anomalies is not None and len(x):
-        _ideal(fig, x, n_anomalies)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=curves["truth_found"],
+                name="true anomalies among your labels",
+                line={"color": _FEEDBACK, "dash": "dot", "shape": "hv", "width": 2},
+                legendrank=2,
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=curves["found"],
+            name="anomalies found (your labels)",
+            mode="lines+markers",
+            line={"color": _FEEDBACK, "width": 3, "shape": "hv"},
+            legendrank=1,
+        )
+    )
+    whole = {"dtick": 1} if len(x) and x.max() < 10 else {}  # no tick at 1.5 labels
+    fig.update_xaxes(title="labels spent", **whole)
+    fig.update_yaxes(title="anomalies found", rangemode="tozero", **whole)
     fig.update_layout(
-        xaxis_title="labels spent",
-        yaxis_title="anomalies found",
         template="plotly_white",
         hovermode="x unified",
         legend={"orientation": "h", "y": -0.2},
+        margin={"t": 20},
         height=420,
     )
     return fig

@@ -130,18 +130,31 @@ def scores_csv(session: aad.Session) -> Callable[[], str]:
 
 
 def history_frame(session: aad.Session) -> pd.DataFrame:
-    """The session's actions, newest first: model version, time, action, rows, label."""
-    records = [
-        {
-            "model version": action.number,
-            "time (UTC)": action.created_at[:19].replace("T", " "),
-            "action": action.kind,
-            "rows": ", ".join(map(str, action.rows[:20])) + (" …" if len(action.rows) > 20 else ""),
-            "label": aad.label_name(action.labels[0]) if action.labels else "",
-        }
-        for action in reversed(session.history())
-    ]
-    return pd.DataFrame(records, columns=["model version", "time (UTC)", "action", "rows", "label"])
+    """The session's actions, newest first: model version, time, action, rows, label.
+
+    An undo names what it undid ("undo label", with that action's rows and label), found by
+    replaying the log as the session does: each undo takes back the latest action not yet
+    undone.
+    """
+    records, undoable = [], []
+    for action in session.history():
+        shown, kind = action, action.kind
+        if action.kind != "undo":
+            undoable.append(action)
+        elif undoable:
+            shown = undoable.pop()
+            kind = f"undo {shown.kind}"
+        records.append(
+            {
+                "model version": action.number,
+                "time (UTC)": action.created_at[:19].replace("T", " "),
+                "action": kind,
+                "rows": ", ".join(map(str, shown.rows[:20])) + (" …" if len(shown.rows) > 20 else ""),
+                "label": aad.label_name(shown.labels[0]) if shown.labels else "",
+            }
+        )
+    columns = ["model version", "time (UTC)", "action", "rows", "label"]
+    return pd.DataFrame(records[::-1], columns=columns)
 
 
 def sessions_frame(summaries: list[aad.SessionSummary]) -> pd.DataFrame:

@@ -157,17 +157,19 @@ def test_explore_projects_wide_data_on_principal_components(db, monkeypatch):
     assert any("first two principal components" in c.value for c in at.caption)
 
 
-def test_progress_shows_the_history_with_model_versions(db):
+def test_progress_shows_the_history_with_model_versions_and_what_each_undo_undid(db):
     at = _app()
-    at.button(key=keys.LABEL_ANOMALY).click().run()
-    at.button(key=keys.LABEL_UNDO).click().run()
-    at.button(key=keys.LABEL_NOMINAL).click().run()
+    for key in (keys.LABEL_ANOMALY, keys.LABEL_SKIP, keys.LABEL_UNDO, keys.LABEL_UNDO, keys.LABEL_NOMINAL):
+        at.button(key=key).click().run()
     at.switch_page("screens/progress.py").run()
     assert not at.exception
     history = at.dataframe[0].value
-    assert history["model version"].tolist() == [3, 2, 1]
-    assert history["action"].tolist() == ["label", "undo", "label"]
-    assert history["label"].tolist() == ["nominal", "", "anomaly"]
+    assert history["model version"].tolist() == [5, 4, 3, 2, 1]
+    assert history["action"].tolist() == ["label", "undo label", "undo skip", "skip", "label"]
+    assert history["label"].tolist() == ["nominal", "anomaly", "", "", "anomaly"]
+    rows = history["rows"].tolist()
+    assert rows[1] == rows[4]  # the undo names the row whose label it took back
+    assert rows[2] == rows[3]
 
 
 def test_rules_appear_once_an_anomaly_is_labelled(db):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from bad_inputs import BAD_INPUTS
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import aad
@@ -170,6 +170,8 @@ def test_validate_matrix(X, kwargs, message):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(alphabet=st.sampled_from(list('ab,;\n\t"x1.-e 0\r')), max_size=200))
+@example(text="0\t\r0")  # a bare carriage return ends a line for pandas and for the short-row check
+@example(text="a,b\r1,2\r3\r")
 def test_any_csv_text_loads_or_raises_our_error(tmp_path, text):
     path = tmp_path / "fuzz.csv"
     path.write_text(text)

@@ -69,8 +69,8 @@ def test_class_file_counts_distinct_classes(toy2):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"budget": 0}, "the budget must be between 1 and the 485 rows; got 0"),
-        ({"budget": 486}, "the budget must be between 1 and the 485 rows; got 486"),
+        ({"budget": 0}, "the budget must be between 1 and 485, the number of rows of toy2; got 0"),
+        ({"budget": 486}, "the budget must be between 1 and 485, the number of rows of toy2; got 486"),
         ({"reruns": 0}, "reruns must be at least 1"),
         ({"batch_size": 0}, "the batch size must be at least 1"),
         ({"classes": np.array(["a", "b"])}, "the class file has 2 rows but toy2 has 485"),
