@@ -7,7 +7,16 @@ interface (see ``app/`` for the command line and the Streamlit workbench).
 """
 
 from . import diverse as _diverse  # noqa: F401  (registers the top-random, bal-d and bal-e strategies)
-from .data import AUTO, Dataset, dataset_from_frame, list_datasets, load_classes, load_dataset, load_rows
+from .data import (
+    AUTO,
+    Dataset,
+    dataset_from_frame,
+    list_datasets,
+    load_classes,
+    load_dataset,
+    load_rows,
+    require_file,
+)
 from .describe import DescribedRule, Description, describe_anomalies, describe_rows, solve_cover
 from .errors import (
     AADError,
@@ -84,6 +93,7 @@ __all__ = [
     "load_rows",
     "read_rules",
     "register_strategy",
+    "require_file",
     "rule_columns",
     "score_table",
     "select_columns",

@@ -34,6 +34,7 @@ __all__ = [
     "load_dataset",
     "load_rows",
     "parse_labels",
+    "require_file",
     "validate_matrix",
 ]
 
@@ -394,9 +395,7 @@ def load_classes(source: str | os.PathLike) -> np.ndarray:
     text = str(source)
     if _NAME_RE.match(text) and not Path(text).exists():
         text = str(datasets_dir() / f"{text}_classes.csv")
-    path = Path(text)
-    if not path.is_file():
-        raise DataError(f"class file {str(source)!r} does not exist; pass a CSV with a 'class' column")
+    path = require_file(text, what="class file", fix="pass a CSV with a 'class' column")
     frame = _read_table(path, max_bytes=None)
     if "class" not in frame.columns:
         raise DataError(
@@ -406,6 +405,26 @@ def load_classes(source: str | os.PathLike) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- resolving
+
+
+def require_file(path: str | os.PathLike, *, what: str, fix: str) -> Path:
+    """``path`` as a :class:`~pathlib.Path` when it is a readable file; a :class:`DataError` otherwise.
+
+    ``what`` names the file in the message ("labels file") and ``fix`` says what to pass.
+
+    Examples
+    --------
+    >>> require_file("/", what="labels file", fix="pass a CSV with columns row and label")
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: labels file '/' is a folder, not a file; pass a CSV with columns row and label
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{what} {str(path)!r} is a folder, not a file; {fix}")
+    if not path.is_file():
+        raise DataError(f"{what} {str(path)!r} does not exist; {fix}")
+    return path
 
 
 def _resolve(source: str | os.PathLike) -> tuple[Path, str, str]:
@@ -418,8 +437,8 @@ def _resolve(source: str | os.PathLike) -> tuple[Path, str, str]:
         candidate = (folder / f"{text}.csv").resolve()
         if candidate.parent == folder and candidate.is_file():
             return candidate, text, f"shipped:{text}"
-    if path.suffix or os.sep in text:
-        raise DataError(f"file {text!r} does not exist; check the path")
+    if path.suffix or os.sep in text or path.is_dir():
+        require_file(path, what="file", fix="pass a CSV or Parquet file")
     shipped = ", ".join(list_datasets()) or "none"
     raise DataError(
         f"no shipped dataset or file named {text!r}; shipped datasets: {shipped}; "

@@ -310,6 +310,13 @@ def require_session() -> aad.Session:
     return session
 
 
+def _max_samples(session: aad.Session) -> str:
+    """The rows per tree the forest used: fewer than asked when the data has fewer rows."""
+    asked = session.record.params["max_samples"]
+    used = session.learner.model.forest_.max_samples
+    return f"max_samples {used}" if used == asked else f"max_samples {used} (all rows; {asked} asked)"
+
+
 def sidebar(session: aad.Session | None) -> None:
     """The session panel: id, data, seed and parameters; the shortcuts."""
     with st.sidebar:
@@ -321,7 +328,7 @@ def sidebar(session: aad.Session | None) -> None:
         st.caption(
             f"{rec.dataset}: {session.dataset.n_rows:,} rows × {session.dataset.n_features} features  \n"
             f"seed **{rec.seed}** · {rec.params['n_estimators']} trees · "
-            f"max_samples {rec.params['max_samples']} · eta {rec.params['eta']:g}  \n"
+            f"{_max_samples(session)} · eta {rec.params['eta']:g}  \n"
             f"strategy {rec.strategy} · batch {rec.batch_size}"
         )
         if rec.notes:

@@ -44,6 +44,15 @@ def rank_line(session: aad.Session, row: int) -> str:
     return f"score **{session.scores()[row]:.4f}** · rank **{now:,}** of {session.dataset.n_rows:,}{move}"
 
 
+#: What the score on a card means (its tooltip).
+SCORE_HELP = (
+    "Higher means more anomalous. Before any label it is the isolation-forest score "
+    "(between 0 and 1; about 0.5 and below is ordinary). Each label moves the scores of the "
+    "rows that share leaves with the labelled row, up for an anomaly and down for a nominal, "
+    "so after feedback a score can exceed 1: compare ranks, not values."
+)
+
+
 @st.cache_data(max_entries=2000, show_spinner=False)
 def _explain(fingerprint: str, params: str, seed: int, row: int, _session: aad.Session) -> str:
     names = _session.dataset.feature_names

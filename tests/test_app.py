@@ -157,6 +157,17 @@ def test_explore_projects_wide_data_on_principal_components(db, monkeypatch):
     assert any("first two principal components" in c.value for c in at.caption)
 
 
+def test_the_sidebar_shows_the_rows_per_tree_the_forest_used(db, monkeypatch, tmp_path):
+    assert any("max_samples 256 ·" in c.value for c in _app().sidebar.caption)
+    small = tmp_path / "small.csv"
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.normal(size=(40, 2)), columns=["a", "b"]).to_csv(small, index=False)
+    monkeypatch.setenv("AAD_DATA", str(small))
+    at = _app()
+    assert not at.exception
+    assert any("max_samples 40 (all rows; 256 asked)" in c.value for c in at.sidebar.caption)
+
+
 def test_progress_shows_the_history_with_model_versions_and_what_each_undo_undid(db):
     at = _app()
     for key in (keys.LABEL_ANOMALY, keys.LABEL_SKIP, keys.LABEL_UNDO, keys.LABEL_UNDO, keys.LABEL_NOMINAL):

@@ -67,10 +67,7 @@ def read_labels(path: Path, n_rows: int, *, need_anomaly: bool = True) -> np.nda
     aad.DataError
         Naming the file line of the first bad row, and how to fix it.
     """
-    if not path.is_file():
-        raise aad.DataError(
-            f"labels file {str(path)!r} does not exist; pass a CSV with columns row and label"
-        )
+    aad.require_file(path, what="labels file", fix="pass a CSV with columns row and label")
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:

@@ -32,8 +32,7 @@ def select(
     output: Output = None,
 ) -> None:
     """Apply exported rules to a table: the rows any rule covers, and the first rule that does."""
-    if not rules_file.is_file():
-        raise aad.DataError(f"rules file {str(rules_file)!r} does not exist; export rules with `aad rules`")
+    aad.require_file(rules_file, what="rules file", fix="export rules with `aad rules`")
     fmt = ("csv" if rules_file.suffix.lower() == ".csv" else "json") if fmt == "auto" else fmt
     try:
         text = rules_file.read_text(encoding="utf-8-sig")
