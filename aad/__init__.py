@@ -28,6 +28,7 @@ from .errors import (
 )
 from .export import export_rules, read_rules, rule_columns
 from .forest import LeafForest, NodeTable, average_path_length, fit_forest
+from .labelfile import read_labels
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_name, to_label
 from .learner import ActiveLearner, LabelEvent
 from .model import AADForest
@@ -91,6 +92,7 @@ __all__ = [
     "load_data",
     "load_dataset",
     "load_rows",
+    "read_labels",
     "read_rules",
     "register_strategy",
     "require_file",

@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -45,6 +46,10 @@ _TRUE = ("anomaly", "1", "true", "1.0")
 _FALSE = ("nominal", "0", "false", "0.0")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SNIFF_BYTES = 64 * 1024
+#: Keys of ``DataFrame.attrs`` where the CSV reader leaves each row's file line and its notes.
+_LINES, _NOTES = "aad_file_lines", "aad_read_notes"
+#: The largest magnitude the isolation forest can hold: scikit-learn's trees work in float32.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def datasets_dir() -> Path:
@@ -201,12 +206,14 @@ def dataset_from_frame(
     """
     _check_shape(frame)
     _check_unique_columns([str(c) for c in frame.columns])
+    lines, read_notes = frame.attrs.get(_LINES), list(frame.attrs.get(_NOTES, []))
     frame = frame.rename(columns=str)
     label_name = _pick_label_column(frame, label_column)
-    y = None if label_name is None else parse_labels(frame[label_name], column=label_name)
+    y = None if label_name is None else parse_labels(frame[label_name], column=label_name, lines=lines)
     features = _feature_frame(frame, label_name, features)
     _check_width(features.shape[1], max_features)
-    X, notes = _numeric_matrix(features)
+    X, notes = _numeric_matrix(features, lines)
+    notes = read_notes + notes
     if y is not None and y.all():
         notes.append(
             f"every row of label column {label_name!r} is an anomaly: "
@@ -282,7 +289,11 @@ def load_rows(
             f"{path.name} has no column {missing[0]!r}; {needed} {', '.join(wanted)}, "
             "so the rows need every one of them (other columns are ignored)"
         )
-    values = [_numeric_column(frame[c], c) for c in wanted]
+    lines = frame.attrs.get(_LINES)
+    values = [_numeric_column(frame[c], c, lines, label_hint=False) for c in wanted]
+    if like is not None:
+        for column, name in zip(values, wanted, strict=True):
+            _check_float32(column, name, lines)
     notes = _fill_like(values, like) if like is not None else []
     X = np.column_stack(values) if values else np.empty((frame.shape[0], 0))
     return Dataset(
@@ -356,11 +367,20 @@ def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> n
             f"X holds {arr[row, col]} at row {row}, column {col}; every value must be a finite "
             "number (load files with load_dataset, which fills missing values)"
         )
+    huge = np.abs(arr) > _FLOAT32_MAX
+    if huge.any():
+        row, col = (int(i) for i in np.argwhere(huge)[0])
+        raise DataError(
+            f"X holds {arr[row, col]:g} at row {row}, column {col}, beyond ±{_FLOAT32_MAX:.3g}, the "
+            "largest magnitude the isolation forest can hold (float32); rescale that column"
+        )
     return arr
 
 
-def parse_labels(values: pd.Series | list, *, column: str = "label") -> np.ndarray:
+def parse_labels(values: pd.Series | list, *, column: str = "label", lines=None) -> np.ndarray:
     """Turn anomaly/nominal, 1/0 or true/false (any case) into a bool array.
+
+    ``lines``, when the values come from a file, holds the file line of each value.
 
     Raises
     ------
@@ -380,7 +400,7 @@ def parse_labels(values: pd.Series | list, *, column: str = "label") -> np.ndarr
         row = int(np.flatnonzero(bad.to_numpy())[0])
         got = "an empty cell" if pd.isna(series.iloc[row]) else repr(str(series.iloc[row]))
         raise DataError(
-            f"label column {column!r} holds {got} at row {row} (file line {row + 2}); "
+            f"label column {column!r} holds {got} at {_where(row, lines)}; "
             "expected anomaly/nominal, 1/0 or true/false. Fix the value, or load the "
             "table without a label column"
         )
@@ -493,14 +513,76 @@ def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
         raise DataError(f"{path.name} has a malformed header line ({err}); fix the first line") from err
     _check_unique_columns(header)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, low_memory=False)
+        with warnings.catch_warnings():  # rows longer than the header: an error, not a warning
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), sep=delimiter, low_memory=False, index_col=False)
+    except pd.errors.ParserWarning as err:
+        raise DataError(
+            f"{path.name} is not a well-formed CSV: its rows have more fields than the header line "
+            "names; name every column in the header (a delimiter ending every row but not the "
+            "header does this too)"
+        ) from err
     except pd.errors.EmptyDataError as err:
         raise DataError(f"{path.name} has no columns; expected a header line") from err
     except pd.errors.ParserError as err:
         raise DataError(f"{path.name} is not a well-formed CSV: {_parser_hint(err)}") from err
     _check_delimiter(path, frame, first_line)
     _check_short_rows(path, frame, text, delimiter)
+    frame, notes = _unnamed_columns(path, frame, header)
+    frame.attrs[_LINES] = _file_lines(text, delimiter, frame.shape[0])
+    frame.attrs[_NOTES] = notes
     return frame
+
+
+def _file_lines(text: str, delimiter: str, n_rows: int) -> np.ndarray:
+    """The file line each data row starts on (1-based; the header is line 1).
+
+    Blank lines (which pandas skips) and quoted fields spanning lines shift rows off ``row + 2``.
+    """
+    if text.count("\n") + text.count("\r") - text.count("\r\n") <= n_rows + 1:
+        return np.arange(n_rows) + 2
+    lines, start = [], 1
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for fields in reader:
+            if len(fields) > 1 or (fields and fields[0].strip()):
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error:
+        return np.arange(n_rows) + 2
+    lines = lines[1 : n_rows + 1]  # the first record is the header
+    return np.asarray(lines) if len(lines) == n_rows else np.arange(n_rows) + 2
+
+
+def _unnamed_columns(path: Path, frame: pd.DataFrame, header: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Columns without a name in the header: a row index is dropped, anything else refused."""
+    if len(header) != frame.shape[1]:
+        return frame, []
+    unnamed = [i for i, name in enumerate(header) if not name.strip()]
+    notes = []
+    if unnamed and unnamed[0] == 0 and _is_row_index(frame.iloc[:, 0]):
+        notes.append(
+            "dropped the first column: it has no name and numbers the rows 0, 1, 2, ... "
+            "(a row index, as pandas' to_csv writes)"
+        )
+        frame, unnamed = frame.iloc[:, 1:], unnamed[1:]
+    if not unnamed:
+        return frame, notes
+    if unnamed == [len(header) - 1] and frame.iloc[:, -1].isna().all():
+        raise DataError(
+            f"{path.name} ends every line with a delimiter, which adds an empty column without a "
+            "name; remove the trailing delimiter (or give the column a name and values)"
+        )
+    raise DataError(
+        f"{path.name}: column {unnamed[0] + 1} has no name in the header line; name it, or remove the column"
+    )
+
+
+def _is_row_index(column: pd.Series) -> bool:
+    if not pd.api.types.is_integer_dtype(column):
+        return False
+    values = column.to_numpy()
+    return bool(values[0] in (0, 1) and np.array_equal(values - values[0], np.arange(len(values))))
 
 
 def _check_short_rows(path: Path, frame: pd.DataFrame, text: str, delimiter: str) -> None:
@@ -652,11 +734,12 @@ def _env_int(name: str, default: int) -> int:
         raise DataError(f"the environment variable {name} must be a whole number; got {value!r}") from err
 
 
-def _numeric_matrix(features: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+def _numeric_matrix(features: pd.DataFrame, lines) -> tuple[np.ndarray, list[str]]:
     notes: list[str] = []
     columns = []
     for name in features.columns:
-        values = _numeric_column(features[name], name)
+        values = _numeric_column(features[name], name, lines)
+        _check_float32(values, name, lines)
         values, note = _fill_missing(values, name)
         if note:
             notes.append(note)
@@ -666,7 +749,7 @@ def _numeric_matrix(features: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return X, notes
 
 
-def _numeric_column(series: pd.Series, name: str) -> np.ndarray:
+def _numeric_column(series: pd.Series, name: str, lines, *, label_hint: bool = True) -> np.ndarray:
     if pd.api.types.is_bool_dtype(series):
         return series.to_numpy(dtype=np.float64)
     if not pd.api.types.is_numeric_dtype(series):
@@ -675,9 +758,13 @@ def _numeric_column(series: pd.Series, name: str) -> np.ndarray:
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(
-                f"column {name!r} is not numeric: row {row} (file line {row + 2}) holds "
-                f"{str(series.iloc[row])!r}; every feature must be a number. Remove or "
-                "encode the column, or name it as the label column"
+                f"column {name!r} is not numeric: {_where(row, lines)} holds "
+                f"{str(series.iloc[row])!r}; every feature must be a number. "
+                + (
+                    "Remove or encode the column, or name it as the label column"
+                    if label_hint
+                    else "Fix the value"
+                )
             )
         series = converted
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -685,10 +772,27 @@ def _numeric_column(series: pd.Series, name: str) -> np.ndarray:
     if inf.any():
         row = int(np.flatnonzero(inf)[0])
         raise DataError(
-            f"column {name!r} holds {values[row]} at row {row} (file line {row + 2}); "
-            "replace infinite values with numbers, or leave the cell empty to have it filled"
+            f"column {name!r} holds {values[row]} at {_where(row, lines)}; "
+            "replace infinite values with numbers, or leave the cell empty (a missing value)"
         )
     return values
+
+
+def _check_float32(values: np.ndarray, name: str, lines) -> None:
+    """Refuse magnitudes the forest's float32 trees would turn into infinity."""
+    huge = np.abs(values) > _FLOAT32_MAX
+    if huge.any():
+        row = int(np.flatnonzero(huge)[0])
+        raise DataError(
+            f"column {name!r} holds {values[row]:g} at {_where(row, lines)}, beyond ±{_FLOAT32_MAX:.3g}, "
+            "the largest magnitude the isolation forest can hold (it works in float32); "
+            "rescale the column (divide it by a power of ten) or take its logarithm"
+        )
+
+
+def _where(row: int, lines) -> str:
+    """``row 7 (file line 9)``, or ``row 7`` for data that did not come from a CSV file."""
+    return f"row {row}" if lines is None else f"row {row} (file line {int(lines[row])})"
 
 
 def _fill_missing(values: np.ndarray, name: str) -> tuple[np.ndarray, str | None]:

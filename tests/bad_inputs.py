@@ -84,6 +84,38 @@ BAD_INPUTS = [
         b"a,b,c\n1,2,3\n4,5\n7,8,9\n1,1,1\n",
         "line 3 has 2 fields but the header has 3; add the missing values",
     ),
+    BadInput(
+        "rows longer than the header",
+        "long.csv",
+        b"a,b\n1,2,3\n4,5,6\n7,8,9\n",
+        "its rows have more fields than the header line names",
+    ),
+    BadInput(
+        "trailing delimiter on every line",
+        "trailing.csv",
+        b"a,b,\n1,2,\n3,4,\n5,6,\n",
+        "ends every line with a delimiter",
+    ),
+    BadInput("column without a name", "hole.csv", b"a,,c\n1,2,3\n4,5,6\n", "column 2 has no name"),
+    BadInput(
+        "a row index written by pandas",
+        "index.csv",
+        b",a,b\n0,1,2\n1,3,4\n2,5,7\n",
+        r"dropped the first column: it has no name and numbers the rows",
+        repairable=True,
+    ),
+    BadInput(
+        "blank lines before a bad value",
+        "blank_lines.csv",
+        b"a,b\n1,2\n\n\n3,x\n4,5\n",
+        r"column 'b' is not numeric: row 1 \(file line 5\) holds 'x'",
+    ),
+    BadInput(
+        "a value beyond float32",
+        "huge.csv",
+        b"a,b\n1,2\n1e39,3\n4,5\n",
+        r"column 'a' holds 1e\+39 at row 1 \(file line 3\), beyond .*float32",
+    ),
     BadInput("binary garbage", "garbage.csv", bytes(range(256)) * 8, "does not look like a CSV file"),
     BadInput("not UTF-8", "latin1.csv", "a,b\n1,2\ncaf\u00e9,3\n".encode("latin-1"), "is not UTF-8 text"),
     BadInput(

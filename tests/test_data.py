@@ -159,6 +159,7 @@ def test_missing_named_label_column(toy2):
     [
         ([1.0, 2.0], {}, "must be 2-D"),
         ([[1.0, np.nan], [2.0, 3.0]], {}, "holds nan at row 0, column 1"),
+        ([[1.0, 2.0], [3.0, -1e39]], {}, r"holds -1e\+39 at row 1, column 1, beyond .*float32"),
         ([[1.0, 2.0]], {}, "at least 2 are needed"),
         ([["a", "b"], ["c", "d"]], {}, "numeric 2-D array"),
     ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -279,7 +280,9 @@ def test_rules_command_prints_to_stdout(toy2_labels, capsys):
         ("row,label\n1,anomaly\n1,nominal\n", "labels row 1 twice \\(lines 2 and 3\\)"),
         ("row,label\n1,weird\n", "line 2: a label must be anomaly or nominal"),
         ("row,label\n1,nominal\n", "labels no row as anomaly"),
-        ("", "not a readable CSV"),
+        ("", "labels.csv is empty; pass a CSV with columns row"),
+        ("row,label\n454,anomaly\n\n\n10,maybe\n", "labels.csv line 5: a label must be"),
+        ('row,label\n"454",anomaly\n"1\n0",nominal\n', "line 3: row must be a whole number"),
     ],
 )
 def test_rules_command_reports_bad_labels_in_one_line(tmp_path, content, message, capsys):
@@ -289,7 +292,17 @@ def test_rules_command_reports_bad_labels_in_one_line(tmp_path, content, message
     err = capsys.readouterr().err
     assert err.startswith("aad: error: ")
     assert err.count("\n") == 1
-    assert pytest.importorskip("re").search(message, err)
+    assert re.search(message, err)
+
+
+@pytest.mark.parametrize(
+    "content", ["row;label\n454;anomaly\n0;nominal\n", "row, label\n454, anomaly\n0, nominal\n"]
+)
+def test_rules_command_reads_labels_files_as_leniently_as_data_files(tmp_path, content, capsys):
+    path = tmp_path / "labels.csv"
+    path.write_text(content)
+    assert main(["rules", "toy2", "--labels", str(path), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["provenance"]["n_labels"] == 2
 
 
 def test_rules_command_refuses_bad_usage(tmp_path, toy2_labels, capsys):

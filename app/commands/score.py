@@ -17,7 +17,6 @@ import typer
 
 import aad
 from app.cli import LabelCol, Output, _err, _label_column, _print_notes, _write_output, cli
-from app.commands.rules import read_labels
 from app.commands.sessions import DbOption, _store
 from app.text import count
 
@@ -81,6 +80,6 @@ def _learned_model(data, labels, session, db, label_col, seed, trees):
         )
     dataset = aad.load_dataset(data, label_column=_label_column(label_col))
     _print_notes(dataset)
-    known = read_labels(labels, dataset.n_rows, need_anomaly=False)
+    known = aad.read_labels(labels, dataset.n_rows)
     model = aad.AADForest(n_estimators=trees, random_state=seed).fit(dataset.X, known)
     return model, dataset, f"{dataset.name} and {labels.name}"
