@@ -7,6 +7,7 @@ interface (see ``app/`` for the command line and the Streamlit workbench).
 """
 
 from . import diverse as _diverse  # noqa: F401  (registers the top-random, bal-d and bal-e strategies)
+from ._validation import MAX_SEED
 from .data import (
     AUTO,
     Dataset,
@@ -46,6 +47,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ANOMALY",
     "AUTO",
+    "MAX_SEED",
     "NOMINAL",
     "UNLABELLED",
     "AADError",

@@ -72,14 +72,18 @@ class Options:
         return "one of " + ", ".join(repr(v) for v in self.values)
 
 
+#: The largest seed: scikit-learn (and numpy's legacy seeding) take seeds below 2**32.
+MAX_SEED = 2**32 - 1
+
+
 class _RandomState:
     def accepts(self, value: Any) -> bool:
         if value is None or isinstance(value, np.random.Generator):
             return True
-        return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool) and 0 <= value <= MAX_SEED
 
     def describe(self) -> str:
-        return "None, a non-negative int or a numpy Generator"
+        return f"None, an int from 0 to {MAX_SEED} or a numpy Generator"
 
 
 RANDOM_STATE = _RandomState()

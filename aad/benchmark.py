@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .errors import DataError
 from .labels import UNLABELLED
 from .model import AADForest
 from .query import QueryContext, select_queries
@@ -96,6 +97,11 @@ def run_benchmark(
     >>> out["rows"], out["labels"], out["label_latency_ms"]["p50"] > 0
     (2000, 5, True)
     """
+    if not 0 <= n_labels < len(X):
+        raise DataError(
+            f"the benchmark labels {n_labels} rows one by one, so the data needs more than "
+            f"{n_labels} rows; it has {len(X)}. Use fewer labels or more rows"
+        )
     start = time.perf_counter()
     model = AADForest(n_estimators=n_estimators, random_state=random_state, n_jobs=n_jobs).fit(X)
     fit_seconds = time.perf_counter() - start

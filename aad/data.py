@@ -413,7 +413,7 @@ def load_classes(source: str | os.PathLike) -> np.ndarray:
     ``source`` is a path, or a shipped dataset's name (its ``<name>_classes.csv``).
     """
     text = str(source)
-    if _NAME_RE.match(text) and not Path(text).exists():
+    if _NAME_RE.match(text) and "." not in text and not Path(text).exists():
         text = str(datasets_dir() / f"{text}_classes.csv")
     path = require_file(text, what="class file", fix="pass a CSV with a 'class' column")
     frame = _read_table(path, max_bytes=None)
@@ -477,7 +477,7 @@ def _read_table(path: Path, *, max_bytes: int | None) -> pd.DataFrame:
             "use a sample of the rows or raise the limit"
         )
     if size == 0:
-        raise DataError(f"{path.name} is empty; expected a header line and at least two rows")
+        raise DataError(f"{path.name} is empty; expected a header line, then the rows")
     with path.open("rb") as fh:
         head = fh.read(_SNIFF_BYTES)
     if head.startswith(b"PAR1"):
@@ -507,6 +507,11 @@ def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
     text = _decode(path)
     delimiter = _sniff_delimiter(text[:_SNIFF_BYTES])
     first_line = text.splitlines()[0] if text.strip() else ""
+    if first_line.lstrip().startswith("#"):
+        raise DataError(
+            f"{path.name} starts with a comment line ({first_line[:40]!r}); aad reads no comments: "
+            "remove the lines starting with # so that the first line is the header"
+        )
     try:
         header = next(csv.reader([first_line], delimiter=delimiter), [])
     except csv.Error as err:
@@ -682,9 +687,11 @@ def _pick_label_column(frame: pd.DataFrame, label_column: str | None) -> str | N
     if label_column is None:
         return None
     if label_column != AUTO:
+        label_column = _column_named(frame, label_column)
         if label_column not in frame.columns:
             raise DataError(
-                f"there is no label column {label_column!r}; the columns are {', '.join(frame.columns)}"
+                f"there is no label column {label_column!r}; the columns are "
+                f"{', '.join(map(repr, frame.columns))}"
             )
         return label_column
     for col in frame.columns:
@@ -693,19 +700,27 @@ def _pick_label_column(frame: pd.DataFrame, label_column: str | None) -> str | N
     return None
 
 
+def _column_named(frame: pd.DataFrame, name: str) -> str:
+    """``name``, or the one column whose name is ``name`` once spaces around both are trimmed."""
+    if name in frame.columns:
+        return name
+    matches = [c for c in frame.columns if c.strip() == name.strip()]
+    return matches[0] if len(matches) == 1 else name
+
+
 def _feature_frame(frame: pd.DataFrame, label_name: str | None, features) -> pd.DataFrame:
     if features is None:
         chosen = frame.drop(columns=[label_name]) if label_name is not None else frame
     else:
+        features = [_column_named(frame, f) for f in features]
         missing = [f for f in features if f not in frame.columns]
         if missing:
             raise DataError(
                 f"there is no column {missing[0]!r} to use as a feature; the columns are "
-                f"{', '.join(frame.columns)}"
+                f"{', '.join(map(repr, frame.columns))}"
             )
         if label_name in features:
             raise DataError(f"column {label_name!r} cannot be both the label column and a feature")
-        _check_unique_columns(list(features))
         chosen = frame[list(features)]
     if chosen.shape[1] == 0:
         raise DataError(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._validation import MAX_SEED
 from .data import Dataset
 from .errors import DataError
 from .labels import UNLABELLED
@@ -158,6 +159,11 @@ def simulate(
     ((20,), True)
     """
     _check_simulation(dataset, budget, reruns, batch_size, classes)
+    if seed + reruns - 1 > MAX_SEED:
+        raise DataError(
+            f"the runs use the seeds {seed} to {seed + reruns - 1}, but a seed must be at most "
+            f"{MAX_SEED} (2**32 - 1); lower the seed or the number of reruns"
+        )
     total = budget * reruns
     runs = []
     for r in range(reruns):

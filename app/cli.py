@@ -42,9 +42,31 @@ LabelCol = Annotated[
     typer.Option(
         "--label-col",
         help="Ground-truth column (anomaly/nominal, 1/0, true/false); 'auto' finds a column "
-        "named label or ground.truth; 'none' means there is none.",
+        "named label, labels, ground.truth, ground_truth or is_anomaly; 'none' means there is none.",
     ),
 ]
+
+
+def _finite(value: float | None) -> float | None:
+    """Option callback: a float option must be a finite number (Click accepts inf and nan)."""
+    if value is not None and not np.isfinite(value):
+        raise typer.BadParameter(f"expected a finite number; got {value}")
+    return value
+
+
+#: The forest and feedback of ``aad rules`` and ``aad score``: ``None`` until given, so that a
+#: command learning from a stored session can refuse them (a session has its own).
+Seed = Annotated[int | None, typer.Option(min=0, max=aad.MAX_SEED, help="Seed of the forest [default: 0].")]
+Trees = Annotated[int | None, typer.Option(min=1, max=10_000, help="Isolation trees [default: 100].")]
+MaxSamples = Annotated[int | None, typer.Option(min=2, help="Rows per tree [default: 256].")]
+Eta = Annotated[float | None, typer.Option(min=0.0, callback=_finite, help="Feedback strength [default: 1].")]
+
+
+def model_params(seed: int | None, trees: int | None, max_samples: int | None, eta: float | None) -> dict:
+    """AADForest parameters from the model options, with the engine's defaults for those not given."""
+    given = {"random_state": seed, "n_estimators": trees, "max_samples": max_samples, "eta": eta}
+    defaults = {"random_state": 0, "n_estimators": 100, "max_samples": 256, "eta": 1.0}
+    return {name: defaults[name] if value is None else value for name, value in given.items()}
 
 
 def _writable(path: Path | None) -> Path | None:
@@ -72,7 +94,19 @@ def _label_column(value: str) -> str | None:
 
 
 def _features(value: str | None) -> list[str] | None:
-    return None if value is None else [name.strip() for name in value.split(",") if name.strip()]
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise typer.BadParameter(
+            "name at least one column, as in --features a,b,c", param_hint="'--features'"
+        )
+    if len(set(names)) < len(names):
+        twice = next(name for name in names if names.count(name) > 1)
+        raise typer.BadParameter(
+            f"{twice!r} is named twice; name each column once", param_hint="'--features'"
+        )
+    return names
 
 
 @cli.command()
@@ -82,15 +116,23 @@ def simulate(
     features: Features = None,
     budget: Annotated[int, typer.Option(min=1, help="Labels per run.")] = 100,
     reruns: Annotated[int, typer.Option(min=1, help="Runs, with seeds SEED .. SEED+RERUNS-1.")] = 10,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the first run.")] = 0,
-    strategy: Annotated[str, typer.Option(help="Query strategy.")] = "top",
+    seed: Annotated[int, typer.Option(min=0, max=aad.MAX_SEED, help="Seed of the first run.")] = 0,
+    strategy: Annotated[
+        str, typer.Option(help=f"Query strategy: {', '.join(aad.strategy_names())}.")
+    ] = "top",
     batch_size: Annotated[int, typer.Option(min=1, help="Rows labelled per batch.")] = 1,
     class_file: Annotated[
-        Path | None, typer.Option(help="CSV with a 'class' column, one row per data row.")
+        Path | None,
+        typer.Option(
+            help="CSV with a 'class' column, one row per data row (a shipped dataset's name "
+            "reads its NAME_classes.csv); reports the distinct anomaly classes found."
+        ),
     ] = None,
     loss: Annotated[Literal["linear", "hinge"], typer.Option(help="Feedback loss.")] = "linear",
-    eta: Annotated[float, typer.Option(min=0.0, help="Feedback strength (0: no feedback).")] = 1.0,
-    trees: Annotated[int, typer.Option(min=1, help="Isolation trees.")] = 100,
+    eta: Annotated[
+        float, typer.Option(min=0.0, callback=_finite, help="Feedback strength (0: no feedback).")
+    ] = 1.0,
+    trees: Annotated[int, typer.Option(min=1, max=10_000, help="Isolation trees.")] = 100,
     max_samples: Annotated[int, typer.Option(min=2, help="Rows per tree.")] = 256,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the results as JSON.", callback=_writable)
@@ -253,14 +295,19 @@ def _print_summary(result: aad.SimulationResult) -> None:
             "isolation forest": result.iforest_mean_found,
         }
     )
-    for column in ("labels", "found (mean ± sd)", *baselines):
+    summary = result.to_dict()
+    classes = summary.get("classes_found")  # with a class file: distinct anomaly classes found
+    for column in ("labels", "found (mean ± sd)", *baselines, *(["classes found"] if classes else [])):
         table.add_column(column, justify="right")
     marks = sorted({max(1, round(result.budget * f)) for f in (0.1, 0.25, 0.5, 0.75, 1.0)})
     for m in marks:
         i = m - 1
         found = f"{result.mean_found[i]:.1f} ± {result.std_found[i]:.1f}"
-        table.add_row(str(m), found, *(f"{curve[i]:.1f}" for curve in baselines.values()))
+        extra = [f"{classes[i]:.1f}"] if classes else []
+        table.add_row(str(m), found, *(f"{curve[i]:.1f}" for curve in baselines.values()), *extra)
     _out.print(table)
+    if classes:
+        _out.print(f"distinct anomaly classes per batch: {summary['mean_classes_per_batch']:.2f} (mean)")
     _out.print(f"median time per label: {result.seconds_per_label_median * 1000:.2f} ms")
 
 

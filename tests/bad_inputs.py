@@ -116,6 +116,9 @@ BAD_INPUTS = [
         b"a,b\n1,2\n1e39,3\n4,5\n",
         r"column 'a' holds 1e\+39 at row 1 \(file line 3\), beyond .*float32",
     ),
+    BadInput(
+        "a comment line first", "comment.csv", b"# exported 2026\na,b\n1,2\n3,4\n", "starts with a comment"
+    ),
     BadInput("binary garbage", "garbage.csv", bytes(range(256)) * 8, "does not look like a CSV file"),
     BadInput("not UTF-8", "latin1.csv", "a,b\n1,2\ncaf\u00e9,3\n".encode("latin-1"), "is not UTF-8 text"),
     BadInput(

@@ -78,14 +78,29 @@ def test_simulate_on_a_csv_with_a_named_label_column(tmp_path, capsys):
         (["select", "/", "toy2"], "rules file '/' is a folder, not a file"),
         (["simulate", "/"], "file '/' is a folder, not a file"),
         (["simulate", "toy2", "--class-file", "/"], "class file '/' is a folder, not a file"),
+        (
+            ["simulate", "toy2", "--reruns", "2", "--seed", "4294967295"],
+            "the runs use the seeds 4294967295 to 4294967296, but a seed must be at most 4294967295",
+        ),
+        (["rules", "toy2", "--labels", "L.csv", "--seed", "99999999999"], "Invalid value for '--seed'"),
+        (["bench", "--rows", "50"], "the data needs more than 50 rows; it has 50"),
+        (["simulate", "toy2", "--class-file", "typo.csv"], "class file 'typo.csv' does not exist"),
+        (["simulate", "toy2", "--features", "x,x"], "'x' is named twice; name each column once"),
+        (["simulate", "toy2", "--features", ","], "name at least one column"),
+        (["simulate", "toy2", "--eta", "inf"], "expected a finite number; got inf"),
+        (["rules", "toy2", "--labels", "L.csv", "--trees", "100000"], "Invalid value for '--trees'"),
+        (["select", "{sql}", "toy2"], "looks like a sql export, which is for other tools"),
         (["simulate"], "Missing argument"),
         (["simulate", "toy2", "--nope"], "No such option: --nope"),
         (["app", "nosuch"], "no shipped dataset or file named 'nosuch'"),
     ],
 )
-def test_bad_usage_is_one_line_and_status_2(capsys, monkeypatch, argv, message):
+def test_bad_usage_is_one_line_and_status_2(capsys, monkeypatch, tmp_path, argv, message):
     def no_work(*args, **kwargs):
         raise AssertionError("bad usage must be refused before any work starts")
+
+    (tmp_path / "rules.sql").write_text('("x" > 1)')
+    argv = [str(tmp_path / "rules.sql") if a == "{sql}" else a for a in argv]
 
     if {"--output", "--json", "--plot"} & set(argv):  # an output path is checked first
         for name in ("simulate", "load_dataset", "load_rows"):
@@ -96,6 +111,16 @@ def test_bad_usage_is_one_line_and_status_2(capsys, monkeypatch, argv, message):
     assert err.startswith("aad: error: ")
     assert message in err
     assert "Traceback" not in err
+
+
+def test_a_class_file_adds_the_classes_found_to_the_summary(capsys):
+    argv = ["simulate", "toy2", "--strategy", "bal-e", "--batch-size", "3", "--budget", "12", "--reruns", "1"]
+    assert main([*argv, "--class-file", "toy2"]) == 0
+    out = capsys.readouterr().out
+    assert "classes found" in out
+    assert "distinct anomaly classes per batch:" in out
+    assert main(argv) == 0
+    assert "classes found" not in capsys.readouterr().out
 
 
 def test_datasets_lists_the_shipped_data(capsys):

@@ -150,7 +150,9 @@ def test_unknown_names_and_paths(name):
 
 
 def test_missing_named_label_column(toy2):
-    with pytest.raises(aad.DataError, match="there is no label column 'truth'; the columns are label, x, y"):
+    with pytest.raises(
+        aad.DataError, match="there is no label column 'truth'; the columns are 'label', 'x', 'y'"
+    ):
         aad.load_dataset("toy2", label_column="truth")
 
 
@@ -183,3 +185,14 @@ def test_any_csv_text_loads_or_raises_our_error(tmp_path, text):
     assert ds.X.ndim == 2
     assert ds.n_rows >= 2
     assert np.isfinite(ds.X).all()
+
+
+def test_features_and_the_label_column_are_found_despite_spaces_around_their_names(tmp_path):
+    path = write(tmp_path, " a , b , truth \n1,2,anomaly\n2,3,nominal\n3,5,nominal\n")
+    ds = aad.load_dataset(path, label_column="truth", features=["b"])
+    assert ds.feature_names == (" b ",)
+    assert ds.y.tolist() == [True, False, False]
+    with pytest.raises(
+        aad.DataError, match=r"no column 'q' to use as a feature; the columns are ' a ', ' b '"
+    ):
+        aad.load_dataset(path, label_column="truth", features=["q"])

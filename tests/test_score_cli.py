@@ -89,6 +89,34 @@ def test_a_session_scores_as_the_app_does(tmp_path, capsys):
     assert f"session {session.id} (2 labels, 1 anomaly)" in " ".join(captured.err.split())
 
 
+def test_the_scores_carry_each_rows_label_and_values_unless_asked_not_to(tmp_path, capsys):
+    toy2 = aad.load_dataset("toy2")
+    labels = _labels(tmp_path, [(3, "anomaly"), (8, "nominal")])
+    assert main(["score", "toy2", "--labels", labels]) == 0
+    table = _scored(capsys)
+    assert table.columns.tolist() == ["row", "anomaly_score", "rank", "label", "x", "y"]
+    assert table.loc[[3, 8, 0], "label"].fillna("").tolist() == ["anomaly", "nominal", ""]
+    np.testing.assert_array_equal(table[["x", "y"]].to_numpy(), toy2.X)
+    assert main(["score", "toy2", "--labels", labels, "--no-values"]) == 0
+    assert _scored(capsys).columns.tolist() == ["row", "anomaly_score", "rank"]
+
+
+def test_rules_and_score_take_the_feature_columns_and_model_options_of_simulate(tmp_path, capsys):
+    toy2 = aad.load_dataset("toy2")
+    table = pd.DataFrame(
+        {"name": [f"r{i}" for i in range(toy2.n_rows)], "x": toy2.X[:, 0], "y": toy2.X[:, 1]}
+    )
+    table.to_csv(tmp_path / "named.csv", index=False)
+    labels = _labels(tmp_path, [(int(r), "anomaly") for r in np.flatnonzero(toy2.y)[:5]])
+    options = ["--features", "x,y", "--seed", "4", "--max-samples", "64", "--eta", "2"]
+    assert main(["score", str(tmp_path / "named.csv"), "--labels", labels, "--no-values", *options]) == 0
+    known = aad.read_labels(labels, toy2.n_rows)
+    model = aad.AADForest(random_state=4, max_samples=64, eta=2.0).fit(toy2.X, known)
+    np.testing.assert_allclose(_scored(capsys)["anomaly_score"], model.anomaly_score(), rtol=1e-12)
+    assert main(["rules", str(tmp_path / "named.csv"), "--labels", labels, "--format", "sql", *options]) == 0
+    assert '"x"' in capsys.readouterr().out
+
+
 APPLY = ["score", "toy2", "--labels", "LABELS", "--apply", "NEW"]
 
 
@@ -103,6 +131,11 @@ APPLY = ["score", "toy2", "--labels", "LABELS", "--apply", "NEW"]
         (APPLY, "x,y\n", "new.csv has a header but no rows; add at least one row"),
         (APPLY, "", "new.csv"),
         (["score", "--session", "nosuch", "--db", "DB"], None, "no session"),
+        (
+            ["score", "--session", "x", "--db", "DB", "--seed", "5", "--trees", "10"],
+            None,
+            "--seed, --trees apply to DATA with --labels; a session keeps the data, seed and parameters",
+        ),
     ],
 )
 def test_bad_usage_exits_2_with_one_line(tmp_path, capsys, argv, new_file, message):

@@ -252,7 +252,8 @@ def test_sessions_export_writes_the_labels_in_effect(store, tmp_path, capsys):
     ("argv", "message"),
     [
         (["sessions", "export", "nope"], "there is no session 'nope'"),
-        (["sessions", "list", "--db", "{missing}"], "there is no session database at"),
+        (["sessions", "export", "x", "--db", "{missing}"], "there is no session database at"),
+        (["sessions", "list", "--db", "{folder}"], "is a folder; pass the session database file"),
         (["sessions", "list", "--db", "{not_a_db}"], "is not an aad session database"),
         (["sessions", "export", "x", "--db", "{not_a_db}"], "is not an aad session database"),
         (["score", "--session", "x", "--db", "{not_a_db}"], "is not an aad session database"),
@@ -262,7 +263,9 @@ def test_sessions_errors_are_one_line(store, tmp_path, capsys, argv, message):
     not_a_db = tmp_path / "data.sqlite"  # a CSV saved under the wrong name
     not_a_db.write_text("x,y\n1,2\n" * 100)
     argv = [
-        a.replace("{missing}", str(tmp_path / "none.sqlite")).replace("{not_a_db}", str(not_a_db))
+        a.replace("{missing}", str(tmp_path / "none.sqlite"))
+        .replace("{not_a_db}", str(not_a_db))
+        .replace("{folder}", str(tmp_path))
         for a in argv
     ]
     if "--db" not in argv:
@@ -272,6 +275,15 @@ def test_sessions_errors_are_one_line(store, tmp_path, capsys, argv, message):
     assert err.startswith("aad: error: ")
     assert message in err
     assert err.count("\n") == 1
+
+
+def test_listing_before_any_session_exists_is_an_empty_list(tmp_path, capsys):
+    missing = str(tmp_path / "none.sqlite")
+    assert main(["sessions", "list", "--db", missing, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["sessions", "list", "--db", missing]) == 0
+    assert capsys.readouterr().out.strip() == "no sessions yet"
+    assert not (tmp_path / "none.sqlite").exists()  # listing creates nothing
 
 
 def test_summaries_follow_the_order_of_changes_even_within_one_millisecond(store):

@@ -20,7 +20,7 @@ def bench(
     features: Annotated[int, typer.Option(min=1, help="Features of synthetic data.")] = 20,
     trees: Annotated[int, typer.Option(min=1, help="Isolation trees.")] = 100,
     labels: Annotated[int, typer.Option(min=0, help="Labels to time.")] = 50,
-    seed: Annotated[int, typer.Option(min=0)] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=aad.MAX_SEED)] = 0,
     data: Annotated[str | None, typer.Option(help="Time this dataset or file instead.")] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the results as JSON.", callback=_writable)

@@ -14,7 +14,22 @@ import typer
 
 import aad
 from aad.export import FORMATS
-from app.cli import LabelCol, Output, _err, _label_column, _print_notes, _write_output, cli
+from app.cli import (
+    Eta,
+    Features,
+    LabelCol,
+    MaxSamples,
+    Output,
+    Seed,
+    Trees,
+    _err,
+    _features,
+    _label_column,
+    _print_notes,
+    _write_output,
+    cli,
+    model_params,
+)
 from app.text import count
 
 
@@ -29,8 +44,11 @@ def rules(
     ] = "json",
     output: Output = None,
     label_col: LabelCol = "auto",
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the forest.")] = 0,
-    trees: Annotated[int, typer.Option(min=1, help="Isolation trees.")] = 100,
+    features: Features = None,
+    seed: Seed = None,
+    trees: Trees = None,
+    max_samples: MaxSamples = None,
+    eta: Eta = None,
     time_limit: Annotated[float, typer.Option(min=0.01, help="Seconds the integer program may run.")] = 1.0,
 ) -> None:
     """Describe the labelled anomalies with a few rules, exported for other systems."""
@@ -39,10 +57,10 @@ def rules(
             f"{fmt!r} is not a rule format; choose one of {', '.join(FORMATS)}",
             param_hint="'--format'",
         )
-    dataset = aad.load_dataset(data, label_column=_label_column(label_col))
+    dataset = aad.load_dataset(data, label_column=_label_column(label_col), features=_features(features))
     _print_notes(dataset)
     known = aad.read_labels(labels, dataset.n_rows, need_anomaly=True)
-    model = aad.AADForest(n_estimators=trees, random_state=seed).fit(dataset.X, known)
+    model = aad.AADForest(**model_params(seed, trees, max_samples, eta)).fit(dataset.X, known)
     description = aad.describe_anomalies(model, dataset, time_limit=time_limit)
     text = aad.export_rules(description, fmt)
     covered = int(description.mask(dataset.X)[description.rows].sum())

@@ -5,18 +5,36 @@ fits for the same seed and trees), or from a stored labelling session (``--sessi
 model the app built: same data, seed, parameters and labels). It scores DATA's rows, or
 with ``--apply`` the rows of another file holding the same feature columns, and writes a
 CSV with columns ``row`` (0-based, in the scored file), ``anomaly_score`` (higher is more
-anomalous) and ``rank`` (1 is the most anomalous).
+anomalous), ``rank`` (1 is the most anomalous), and unless ``--no-values`` the row's label
+(for DATA's rows: anomaly, nominal or empty) and its feature values, as the workbench's
+scores download.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 import aad
-from app.cli import LabelCol, Output, _err, _label_column, _print_notes, _write_output, cli
+from app.cli import (
+    Eta,
+    Features,
+    LabelCol,
+    MaxSamples,
+    Output,
+    Seed,
+    Trees,
+    _err,
+    _features,
+    _label_column,
+    _print_notes,
+    _write_output,
+    cli,
+    model_params,
+)
 from app.commands.sessions import DbOption, _store
 from app.text import count
 
@@ -41,20 +59,36 @@ def score(
     ] = None,
     top: Annotated[int | None, typer.Option(min=1, help="Write only the N most anomalous rows.")] = None,
     output: Output = None,
+    values: Annotated[
+        bool, typer.Option("--values/--no-values", help="Append the label and the feature values.")
+    ] = True,
     label_col: LabelCol = "auto",
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the forest (with --labels).")] = 0,
-    trees: Annotated[int, typer.Option(min=1, help="Isolation trees (with --labels).")] = 100,
+    features: Features = None,
+    seed: Seed = None,
+    trees: Trees = None,
+    max_samples: MaxSamples = None,
+    eta: Eta = None,
 ) -> None:
-    """Score rows with a model that learned from labels: DATA's own rows, or new ones (--apply)."""
+    """Score rows with a model that learned from labels: DATA's own rows, or new ones (--apply).
+
+    Writes a CSV: row, anomaly_score (higher is more anomalous), rank (1 is the most
+    anomalous), then, unless --no-values, the row's label (DATA's rows) and its values.
+    """
+    learn = _Learn(data, labels, session, db, label_col, features, (seed, trees, max_samples, eta))
     with _err.status("fitting the forest and learning from the labels"):
-        model, dataset, origin = _learned_model(data, labels, session, db, label_col, seed, trees)
+        model, dataset, origin = learn.model()
     if apply is None:
-        target, scores = dataset, model.anomaly_score()
+        target, scores, known = dataset, model.anomaly_score(), model.labels_
     else:
         target = aad.load_rows(apply, like=dataset)
         _print_notes(target)
-        scores = model.anomaly_score(target.X)
-    table = aad.score_table(scores, top=top)
+        scores, known = model.anomaly_score(target.X), None
+    table = aad.score_table(
+        scores,
+        top=top,
+        labels=known if values else None,
+        features=target.frame() if values else None,
+    )
     text = table.to_csv(index=False)
     _err.print(
         f"scored {count(len(scores), 'row')} of {target.name} with the model of {origin} "
@@ -63,23 +97,54 @@ def score(
     _write_output(text, output, count(len(table), "row"))
 
 
-def _learned_model(data, labels, session, db, label_col, seed, trees):
-    """(model with its labels set, the data it learned from, a description of where from)."""
-    if session is not None:
-        if data is not None or labels is not None:
+@dataclass(frozen=True)
+class _Learn:
+    """What the model learns from: DATA with LABELS.csv and the model options, or a session."""
+
+    data: str | None
+    labels: Path | None
+    session: str | None
+    db: Path | None
+    label_col: str
+    features: str | None
+    options: tuple  # seed, trees, max_samples, eta; None where not given
+
+    def model(self):
+        """(model with its labels set, the data it learned from, a description of where from)."""
+        return self._from_session() if self.session is not None else self._from_labels()
+
+    def _from_session(self):
+        if self.data is not None or self.labels is not None:
             raise aad.DataError(
                 "give either --session ID, or DATA with --labels LABELS.csv, not both: "
                 "a session already holds its data and labels"
             )
-        opened = aad.Session.open(session, store=_store(db))
+        given = [
+            flag
+            for flag, value in zip(("--seed", "--trees", "--max-samples", "--eta"), self.options, strict=True)
+            if value is not None
+        ]
+        given += ["--label-col"] if self.label_col != "auto" else []
+        given += ["--features"] if self.features is not None else []
+        if given:
+            raise aad.DataError(
+                f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to DATA with --labels; "
+                "a session keeps the data, seed and parameters it was labelled with "
+                "(see `aad sessions list`)"
+            )
+        opened = aad.Session.open(self.session, store=_store(self.db))
         return opened.model, opened.dataset, f"session {opened.id}"
-    if data is None or labels is None:
-        raise aad.DataError(
-            "say what the model learns from: DATA with --labels LABELS.csv (columns row, label), "
-            "or --session ID for a session labelled in the app"
+
+    def _from_labels(self):
+        if self.data is None or self.labels is None:
+            raise aad.DataError(
+                "say what the model learns from: DATA with --labels LABELS.csv (columns row, label), "
+                "or --session ID for a session labelled in the app"
+            )
+        dataset = aad.load_dataset(
+            self.data, label_column=_label_column(self.label_col), features=_features(self.features)
         )
-    dataset = aad.load_dataset(data, label_column=_label_column(label_col))
-    _print_notes(dataset)
-    known = aad.read_labels(labels, dataset.n_rows)
-    model = aad.AADForest(n_estimators=trees, random_state=seed).fit(dataset.X, known)
-    return model, dataset, f"{dataset.name} and {labels.name}"
+        _print_notes(dataset)
+        known = aad.read_labels(self.labels, dataset.n_rows)
+        model = aad.AADForest(**model_params(*self.options)).fit(dataset.X, known)
+        return model, dataset, f"{dataset.name} and {self.labels.name}"

@@ -33,7 +33,13 @@ def select(
 ) -> None:
     """Apply exported rules to a table: the rows any rule covers, and the first rule that does."""
     aad.require_file(rules_file, what="rules file", fix="export rules with `aad rules`")
-    fmt = ("csv" if rules_file.suffix.lower() == ".csv" else "json") if fmt == "auto" else fmt
+    suffix = rules_file.suffix.lower().lstrip(".")
+    if fmt == "auto" and suffix in ("sql", "py", "md", "txt", "pandas", "markdown"):
+        raise aad.DataError(
+            f"{rules_file.name} looks like a {suffix} export, which is for other tools; `aad select` "
+            "reads the JSON or CSV export (aad rules --format json, or --format csv)"
+        )
+    fmt = ("csv" if suffix == "csv" else "json") if fmt == "auto" else fmt
     try:
         text = rules_file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:

@@ -30,6 +30,8 @@ DbOption = Annotated[
 
 def _store(db: Path | None) -> aad.Store:
     path = db if db is not None else aad.default_db_path()
+    if path.is_dir():
+        raise aad.DataError(f"--db {path} is a folder; pass the session database file (a .sqlite file)")
     if not path.is_file():
         raise aad.SessionNotFoundError(
             f"there is no session database at {path}; start a session with `aad app`, or pass --db"
@@ -43,7 +45,8 @@ def list_sessions(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of objects.")] = False,
 ) -> None:
     """List the sessions, most recently changed first."""
-    summaries = _store(db).summaries()
+    path = db if db is not None else aad.default_db_path()
+    summaries = _store(db).summaries() if path.exists() else []  # no database yet: no session yet
     if as_json:
         print(json.dumps([s.to_dict() for s in summaries], indent=1))
         return
