@@ -776,7 +776,8 @@ def _numeric_column(series: pd.Series, name: str, lines, *, label_hint: bool = T
                 f"column {name!r} is not numeric: {_where(row, lines)} holds "
                 f"{str(series.iloc[row])!r}; every feature must be a number. "
                 + (
-                    "Remove or encode the column, or name it as the label column"
+                    "Remove or encode the column, leave it out of the features (--features), "
+                    "or name it as the label column"
                     if label_hint
                     else "Fix the value"
                 )
