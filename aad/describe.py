@@ -417,6 +417,8 @@ def _provenance(model, X, names, labels, dataset: Dataset | None) -> dict:
         "forest_seed": seed if seed is None or isinstance(seed, int) else str(seed),
         "n_estimators": int(model.n_estimators),
         "max_samples": int(model.max_samples),
+        "eta": float(model.eta),
+        "loss": model.loss,
         "n_labels": int((labels != -1).sum()),
         "n_anomalies": int((labels == ANOMALY).sum()),
         "tau": float(model.tau),

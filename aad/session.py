@@ -315,6 +315,22 @@ class Session:
         """The labels as CSV (columns ``row`` and ``label``), as ``aad sessions export`` writes them."""
         return labels_csv(self.labels())
 
+    def provenance(self, description) -> dict:
+        """Where rules described on this session come from, flat, for their exports.
+
+        The description's provenance (data fingerprint, rows, forest seed, labels, tau,
+        time, version), the session's other model parameters, its id, data source and
+        model version: what the Rules page and ``aad rules --session`` write.
+        """
+        extra = {key: value for key, value in self.record.params.items() if key not in description.provenance}
+        return {
+            **description.provenance,
+            **extra,
+            "session": self.id,
+            "source": self.record.source,
+            "model_version": self.version,
+        }
+
     def history(self) -> tuple[Action, ...]:
         """Every action applied, oldest first; ``action.number`` is the model version after it."""
         return tuple(self._history)

@@ -216,21 +216,6 @@ def rules_frame(session: aad.Session, description) -> pd.DataFrame:
     )
 
 
-def provenance(session: aad.Session, description: aad.Description) -> dict:
-    """Where rules come from: the description's provenance, as ``aad rules`` writes it
-    (data fingerprint, rows, forest seed, labels, tau, time, version), and the session's
-    id, source, model version and other parameters, all flat."""
-    rec = session.record
-    extra = {key: value for key, value in rec.params.items() if key not in description.provenance}
-    return {
-        **description.provenance,
-        **extra,
-        "session": rec.id,
-        "source": rec.source,
-        "model_version": session.version,
-    }
-
-
 def export_rules(session: aad.Session, description, fmt: str) -> str | None:
     """The rules in format ``fmt``; None (with the engine's message shown) if that fails."""
     try:
@@ -238,7 +223,7 @@ def export_rules(session: aad.Session, description, fmt: str) -> str | None:
             description,
             fmt,
             feature_names=session.dataset.feature_names,
-            provenance=provenance(session, description),
+            provenance=session.provenance(description),
         )
     except aad.AADError as err:
         st.error(str(err))

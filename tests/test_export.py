@@ -311,7 +311,28 @@ def test_rules_command_refuses_bad_usage(tmp_path, toy2_labels, capsys):
     assert main(["rules", "toy2", "--labels", str(toy2_labels), "--format", "yaml"]) == 2
     assert "'yaml' is not a rule format" in capsys.readouterr().err
     assert main(["rules", "toy2"]) == 2
-    assert "Missing option '--labels'" in capsys.readouterr().err
+    assert "say what the model learns from: DATA with --labels LABELS.csv" in capsys.readouterr().err
+
+
+def test_rules_from_a_session_are_the_rules_page_s_with_the_session_in_their_provenance(tmp_path, capsys):
+    db = tmp_path / "s.sqlite"
+    toy2 = aad.load_dataset("toy2")
+    session = aad.Session.create(toy2, store=aad.Store(db), seed=3)
+    session.label([int(r) for r in np.flatnonzero(toy2.y)[:6]], "anomaly")
+    session.label(0, "nominal")
+    assert main(["rules", "--session", session.id, "--db", str(db)]) == 0
+    exported = json.loads(capsys.readouterr().out)
+    page = aad.describe_anomalies(
+        session.model, session.dataset, labels=session.model.labels_, time_limit=1.0
+    )
+    assert [r["predicates"] for r in exported["rules"]] == [
+        r["predicates"] for r in json.loads(aad.export_rules(page, "json"))["rules"]
+    ]
+    assert exported["provenance"]["session"] == session.id
+    assert exported["provenance"]["model_version"] == session.version
+    assert exported["provenance"]["forest_seed"] == 3
+    assert main(["rules", "--session", session.id, "--db", str(db), "--seed", "1"]) == 2
+    assert "--seed applies to DATA with --labels" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------- aad select

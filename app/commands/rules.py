@@ -1,8 +1,9 @@
 """``aad rules``: describe the labelled anomalies of a table with a few exportable rules.
 
 It fits the forest on DATA with the labels of LABELS.csv (columns ``row``, 0-based, and
-``label``, anomaly or nominal), computes the compact description, and writes it in one of
-the export formats (JSON by default) to stdout or a file.
+``label``, anomaly or nominal), or reopens a stored session's model (``--session``),
+computes the compact description, and writes it in one of the export formats (JSON by
+default) to stdout or a file.
 """
 
 from __future__ import annotations
@@ -23,22 +24,27 @@ from app.cli import (
     Seed,
     Trees,
     _err,
-    _features,
-    _label_column,
-    _print_notes,
     _write_output,
     cli,
-    model_params,
 )
+from app.commands._learn import LearnFrom
+from app.commands.sessions import DbOption
 from app.text import count
 
 
 @cli.command()
 def rules(
-    data: Annotated[str, typer.Argument(help="A shipped dataset's name or a CSV/Parquet file.")],
+    data: Annotated[
+        str | None, typer.Argument(help="A shipped dataset's name or a CSV/Parquet file (with --labels).")
+    ] = None,
     labels: Annotated[
-        Path, typer.Option("--labels", help="CSV with columns row (0-based) and label (anomaly/nominal).")
-    ],
+        Path | None,
+        typer.Option("--labels", help="CSV with columns row (0-based) and label (anomaly/nominal)."),
+    ] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Describe a stored session (`aad sessions list`).")
+    ] = None,
+    db: DbOption = None,
     fmt: Annotated[
         str, typer.Option("--format", help="Output format: json, sql, pandas, csv or markdown.")
     ] = "json",
@@ -51,19 +57,23 @@ def rules(
     eta: Eta = None,
     time_limit: Annotated[float, typer.Option(min=0.01, help="Seconds the integer program may run.")] = 1.0,
 ) -> None:
-    """Describe the labelled anomalies with a few rules, exported for other systems."""
+    """Describe the labelled anomalies with a few rules, exported for other systems.
+
+    From DATA with --labels LABELS.csv, or from a session labelled in the workbench
+    (--session ID: the same rules as its Rules page, with the session in the provenance).
+    """
     if fmt not in FORMATS:
         raise typer.BadParameter(
             f"{fmt!r} is not a rule format; choose one of {', '.join(FORMATS)}",
             param_hint="'--format'",
         )
-    dataset = aad.load_dataset(data, label_column=_label_column(label_col), features=_features(features))
-    _print_notes(dataset)
-    known = aad.read_labels(labels, dataset.n_rows, need_anomaly=True)
-    model = aad.AADForest(**model_params(seed, trees, max_samples, eta)).fit(dataset.X, known)
-    description = aad.describe_anomalies(model, dataset, time_limit=time_limit)
-    text = aad.export_rules(description, fmt)
-    covered = int(description.mask(dataset.X)[description.rows].sum())
+    learn = LearnFrom(data, labels, session, db, label_col, features, (seed, trees, max_samples, eta))
+    with _err.status("fitting the forest and learning from the labels"):
+        learned = learn.model(need_anomaly=True)
+    description = aad.describe_anomalies(learned.model, learned.dataset, time_limit=time_limit)
+    provenance = None if learned.session is None else learned.session.provenance(description)
+    text = aad.export_rules(description, fmt, provenance=provenance)
+    covered = int(description.mask(learned.dataset.X)[description.rows].sum())
     _err.print(
         f"{count(len(description), 'rule')} cover{'s' if len(description) == 1 else ''} {covered} of "
         f"{count(len(description.rows), 'labelled anomaly')} "

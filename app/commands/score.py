@@ -12,7 +12,6 @@ scores download.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -28,14 +27,12 @@ from app.cli import (
     Seed,
     Trees,
     _err,
-    _features,
-    _label_column,
     _print_notes,
     _write_output,
     cli,
-    model_params,
 )
-from app.commands.sessions import DbOption, _store
+from app.commands._learn import LearnFrom
+from app.commands.sessions import DbOption
 from app.text import count
 
 
@@ -74,9 +71,10 @@ def score(
     Writes a CSV: row, anomaly_score (higher is more anomalous), rank (1 is the most
     anomalous), then, unless --no-values, the row's label (DATA's rows) and its values.
     """
-    learn = _Learn(data, labels, session, db, label_col, features, (seed, trees, max_samples, eta))
+    learn = LearnFrom(data, labels, session, db, label_col, features, (seed, trees, max_samples, eta))
     with _err.status("fitting the forest and learning from the labels"):
-        model, dataset, origin = learn.model()
+        learned = learn.model()
+    model, dataset, origin = learned.model, learned.dataset, learned.origin
     if apply is None:
         target, scores, known = dataset, model.anomaly_score(), model.labels_
     else:
@@ -95,56 +93,3 @@ def score(
         f"({count(model.n_labels_, 'label')}, {count(model.n_anomalies_, 'anomaly')})"
     )
     _write_output(text, output, count(len(table), "row"))
-
-
-@dataclass(frozen=True)
-class _Learn:
-    """What the model learns from: DATA with LABELS.csv and the model options, or a session."""
-
-    data: str | None
-    labels: Path | None
-    session: str | None
-    db: Path | None
-    label_col: str
-    features: str | None
-    options: tuple  # seed, trees, max_samples, eta; None where not given
-
-    def model(self):
-        """(model with its labels set, the data it learned from, a description of where from)."""
-        return self._from_session() if self.session is not None else self._from_labels()
-
-    def _from_session(self):
-        if self.data is not None or self.labels is not None:
-            raise aad.DataError(
-                "give either --session ID, or DATA with --labels LABELS.csv, not both: "
-                "a session already holds its data and labels"
-            )
-        given = [
-            flag
-            for flag, value in zip(("--seed", "--trees", "--max-samples", "--eta"), self.options, strict=True)
-            if value is not None
-        ]
-        given += ["--label-col"] if self.label_col != "auto" else []
-        given += ["--features"] if self.features is not None else []
-        if given:
-            raise aad.DataError(
-                f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to DATA with --labels; "
-                "a session keeps the data, seed and parameters it was labelled with "
-                "(see `aad sessions list`)"
-            )
-        opened = aad.Session.open(self.session, store=_store(self.db))
-        return opened.model, opened.dataset, f"session {opened.id}"
-
-    def _from_labels(self):
-        if self.data is None or self.labels is None:
-            raise aad.DataError(
-                "say what the model learns from: DATA with --labels LABELS.csv (columns row, label), "
-                "or --session ID for a session labelled in the app"
-            )
-        dataset = aad.load_dataset(
-            self.data, label_column=_label_column(self.label_col), features=_features(self.features)
-        )
-        _print_notes(dataset)
-        known = aad.read_labels(self.labels, dataset.n_rows)
-        model = aad.AADForest(**model_params(*self.options)).fit(dataset.X, known)
-        return model, dataset, f"{dataset.name} and {self.labels.name}"

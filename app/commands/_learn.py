@@ -1,0 +1,82 @@
+"""What ``aad rules`` and ``aad score`` learn from: DATA with LABELS.csv, or a stored session.
+
+Both commands take the same sources and the same model options (``--seed``, ``--trees``,
+``--max-samples``, ``--eta``, as ``aad simulate``); a session brings its own data, seed and
+parameters, so the options are refused with it rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import aad
+from app.cli import _features, _label_column, _print_notes, model_params
+from app.commands.sessions import _store
+
+_OPTION_FLAGS = ("--seed", "--trees", "--max-samples", "--eta")
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A model with its labels set, the data it learned from, and where both came from."""
+
+    model: aad.AADForest
+    dataset: aad.Dataset
+    origin: str
+    session: aad.Session | None = None
+
+
+@dataclass(frozen=True)
+class LearnFrom:
+    """DATA with LABELS.csv and the model options, or a session (``--session ID``)."""
+
+    data: str | None
+    labels: Path | None
+    session: str | None
+    db: Path | None
+    label_col: str
+    features: str | None
+    options: tuple  # seed, trees, max_samples, eta; None where not given
+
+    def model(self, *, need_anomaly: bool = False) -> Learned:
+        """Fit (or reopen) the model; ``need_anomaly`` refuses labels without an anomaly."""
+        learned = self._from_session() if self.session is not None else self._from_labels(need_anomaly)
+        if need_anomaly and learned.model.n_anomalies_ == 0:
+            raise aad.DataError(
+                f"{learned.origin} labels no row as anomaly, so there is nothing to describe; "
+                "label at least one anomaly"
+            )
+        return learned
+
+    def _from_session(self) -> Learned:
+        if self.data is not None or self.labels is not None:
+            raise aad.DataError(
+                "give either --session ID, or DATA with --labels LABELS.csv, not both: "
+                "a session already holds its data and labels"
+            )
+        given = [flag for flag, value in zip(_OPTION_FLAGS, self.options, strict=True) if value is not None]
+        given += ["--label-col"] if self.label_col != "auto" else []
+        given += ["--features"] if self.features is not None else []
+        if given:
+            raise aad.DataError(
+                f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to DATA with --labels; "
+                "a session keeps the data, seed and parameters it was labelled with "
+                "(see `aad sessions list`)"
+            )
+        opened = aad.Session.open(self.session, store=_store(self.db))
+        return Learned(opened.model, opened.dataset, f"session {opened.id}", opened)
+
+    def _from_labels(self, need_anomaly: bool) -> Learned:
+        if self.data is None or self.labels is None:
+            raise aad.DataError(
+                "say what the model learns from: DATA with --labels LABELS.csv (columns row, label), "
+                "or --session ID for a session labelled in the app"
+            )
+        dataset = aad.load_dataset(
+            self.data, label_column=_label_column(self.label_col), features=_features(self.features)
+        )
+        _print_notes(dataset)
+        known = aad.read_labels(self.labels, dataset.n_rows, need_anomaly=need_anomaly)
+        model = aad.AADForest(**model_params(*self.options)).fit(dataset.X, known)
+        return Learned(model, dataset, f"{dataset.name} and {self.labels.name}")
