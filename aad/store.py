@@ -21,6 +21,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,6 +48,9 @@ __all__ = [
 #: The kinds of action in the log: label rows, skip rows, bring skipped rows back, undo.
 KINDS = ("label", "skip", "unskip", "undo")
 _SCHEMA_VERSION = 2
+#: How long a write waits for another process holding the database.
+_BUSY_SECONDS = 30.0
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
@@ -224,9 +228,7 @@ class Store:
         self._conn: sqlite3.Connection | None = None
         try:
             with self._connect() as conn:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(_SCHEMA)
-                _migrate(conn)
+                _initialise(conn)
         except sqlite3.DatabaseError as err:
             self.close()
             raise DataError(
@@ -256,7 +258,9 @@ class Store:
         # connection per call would checkpoint the WAL on every close.
         with self._lock:
             if self._conn is None:
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(
+                    self.path, timeout=_BUSY_SECONDS, isolation_level=None, check_same_thread=False
+                )
                 conn.execute("PRAGMA synchronous=FULL")
                 conn.execute("PRAGMA foreign_keys=ON")
                 self._conn = conn
@@ -552,6 +556,30 @@ def _check_action(kind: str, rows: list[int], labels: Sequence[int] | None) -> N
         raise AADError("labels go with label actions only, one per row")
     if labels is not None and len(labels) != len(rows):
         raise AADError(f"got {len(rows)} rows but {len(labels)} labels; give one label per row")
+
+
+def _initialise(conn: sqlite3.Connection) -> None:
+    """WAL mode, the tables, the migrations: safe when several processes open one file at once.
+
+    Switching to WAL needs the file to itself and SQLite reports a competitor at once, without
+    waiting, so it is retried; the tables are created in one write transaction, which waits.
+    """
+    deadline = time.monotonic() + _BUSY_SECONDS
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+    try:
+        conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    _migrate(conn)
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
