@@ -377,7 +377,11 @@ class Session:
         return self._write("unskip", sorted(self._skipped))
 
     def undo(self, *, version: int | None = None) -> Action:
-        """Revert the latest action (its rows come back to the front of the batch).
+        """Revert the latest action.
+
+        The rows of a card-sized action (no more rows than the batch size) come back to the
+        front of the batch; after undoing a bulk action (many rows labelled at once, as on
+        the Explore page) the next batch is drawn afresh.
 
         Parameters
         ----------
@@ -628,8 +632,10 @@ class Session:
             self._skipped.update(rows)
             return
         back = list(dict.fromkeys(rows))
-        keep = max(self.record.batch_size, len(back))
-        self._batch = (back + [r for r in self._batch if r not in back])[:keep]
+        if len(back) > self.record.batch_size:  # a bulk action (Explore): not cards to bring back
+            self._batch = []  # the next batch is drawn afresh
+            return
+        self._batch = (back + [r for r in self._batch if r not in back])[: self.record.batch_size]
 
 
 def _settings(record: SessionRecord) -> tuple:

@@ -115,6 +115,17 @@ def test_undo_reverts_exactly_and_brings_the_card_back(store, fitted_toy2):
     assert session.version == 2
 
 
+def test_undoing_a_bulk_label_draws_a_fresh_batch_instead_of_showing_every_undone_row(store, fitted_toy2):
+    session = _new(store, fitted_toy2, batch_size=2)
+    fresh = session.batch().tolist()
+    bulk = [int(r) for r in np.argsort(session.scores())[:40]]  # 40 ordinary rows, labelled at once
+    session.label(bulk, "nominal")
+    session.undo()
+    assert session.batch().tolist() == fresh
+    reopened = aad.Session.open(session.id, store=store)
+    assert reopened.batch().tolist() == fresh
+
+
 def test_skipped_rows_leave_the_queue_until_brought_back(store, fitted_toy2):
     session = _new(store, fitted_toy2, batch_size=2)
     first, second = session.batch().tolist()
