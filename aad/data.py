@@ -137,6 +137,7 @@ def load_dataset(
     features: Sequence[str] | None = None,
     max_bytes: int | None = None,
     max_features: int | None = None,
+    non_numeric: str = "raise",
 ) -> Dataset:
     """Load a shipped dataset by name, or a CSV or Parquet file by path, and validate it.
 
@@ -155,6 +156,10 @@ def load_dataset(
         Refuse larger files (default: ``$AAD_MAX_FILE_MB`` megabytes, else 4096 MB).
     max_features : int, optional
         Refuse tables with more feature columns (default: ``$AAD_MAX_FEATURES``, else 1000).
+    non_numeric : {"raise", "drop"}, default="raise"
+        A column holding text (an id, a category) when ``features`` is not given: refused,
+        naming the cell, or left out of the features with a note (what the workbench does,
+        so that a table with an id column can be used as it is).
 
     Returns
     -------
@@ -181,6 +186,7 @@ def load_dataset(
         source=origin,
         features=features,
         max_features=max_features,
+        non_numeric=non_numeric,
     )
 
 
@@ -192,6 +198,7 @@ def dataset_from_frame(
     source: str = "frame",
     features: Sequence[str] | None = None,
     max_features: int | None = None,
+    non_numeric: str = "raise",
 ) -> Dataset:
     """Validate an in-memory table the same way :func:`load_dataset` validates a file.
 
@@ -210,6 +217,11 @@ def dataset_from_frame(
     frame = frame.rename(columns=str)
     label_name = _pick_label_column(frame, label_column)
     y = None if label_name is None else parse_labels(frame[label_name], column=label_name, lines=lines)
+    if non_numeric not in ("raise", "drop"):
+        raise DataError(f"non_numeric must be 'raise' or 'drop'; got {non_numeric!r}")
+    if non_numeric == "drop" and features is None:
+        frame, dropped = _drop_text_columns(frame, label_name)
+        read_notes += dropped
     features = _feature_frame(frame, label_name, features)
     _check_width(features.shape[1], max_features)
     X, notes = _numeric_matrix(features, lines)
@@ -698,6 +710,41 @@ def _pick_label_column(frame: pd.DataFrame, label_column: str | None) -> str | N
         if col.strip().lower() in _AUTO_LABEL_NAMES:
             return col
     return None
+
+
+def _drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """Leave out the columns (other than the label) that hold text; a note for each."""
+    notes, keep = [], []
+    for name in frame.columns:
+        series = frame[name]
+        text = (
+            name != label_name
+            and not pd.api.types.is_numeric_dtype(series)
+            and not pd.api.types.is_bool_dtype(series)
+        )
+        bad = pd.to_numeric(series, errors="coerce").isna() & series.notna() if text else None
+        if bad is not None and bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            looks_like_labels = series.astype(str).str.strip().str.lower().isin(_TRUE + _FALSE).all()
+            notes.append(
+                f"column {name!r} is not numeric (row {row} holds {str(series.iloc[row])[:40]!r}): "
+                "left out of the features"
+                + (
+                    "; it holds labels: name it as the ground-truth column to use it"
+                    if looks_like_labels
+                    else ""
+                )
+            )
+        else:
+            keep.append(name)
+    if len(keep) == len(frame.columns):
+        return frame, notes
+    if not [c for c in keep if c != label_name]:
+        raise DataError(
+            "no column of the table is numeric, and the features must be numbers; "
+            "add at least one numeric column"
+        )
+    return frame[keep], notes
 
 
 def _column_named(frame: pd.DataFrame, name: str) -> str:

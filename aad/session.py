@@ -107,11 +107,16 @@ def load_data(
 ) -> Dataset:
     """Load a session's data: :func:`~aad.data.load_dataset`, then :func:`select_columns`.
 
+    Text columns (ids, categories) are left out of the table, with a note.
+
     ``source`` is a :attr:`Dataset.source` (``shipped:<name>`` or a path) or a shipped name.
     """
     target = source[len(_SHIPPED) :] if source.startswith(_SHIPPED) else source
     table = load_dataset(
-        target, label_column=AUTO if label_column is None else label_column, max_bytes=max_bytes
+        target,
+        label_column=AUTO if label_column is None else label_column,
+        max_bytes=max_bytes,
+        non_numeric="drop",  # an id or a category column need not be removed from the file first
     )
     dataset = select_columns(table, features=features, label_column=label_column)
     return dataclasses.replace(dataset, name=name) if name else dataset

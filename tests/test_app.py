@@ -276,7 +276,7 @@ def test_an_uploaded_file_starts_a_session_that_survives_a_restart(db, monkeypat
 
 
 def test_a_bad_upload_shows_the_engine_message_and_keeps_the_session(db, tmp_path):
-    bad = b"amount,city\n1.0,Paris\n2.0,Rome\n"
+    bad = b"amount,hour\n1.0,2\n2.0\n3.0,4\n"
     (tmp_path / "bad.csv").write_bytes(bad)
     with pytest.raises(aad.DataError) as expected:
         aad.load_dataset(tmp_path / "bad.csv")
@@ -290,6 +290,36 @@ def test_a_bad_upload_shows_the_engine_message_and_keeps_the_session(db, tmp_pat
     assert at.query_params[keys.URL_SESSION] == held
 
 
+def test_an_upload_with_id_and_text_columns_starts_on_its_numeric_columns(db):
+    rows = [f"T{i},{'shop' if i % 3 else 'cafe'},{i % 11}.5,{(i * 7) % 13},{int(i == 5)}" for i in range(60)]
+    data = ("txn_id,merchant,amount,hour,is_fraud\n" + "\n".join(rows) + "\n").encode()
+    at = _app()
+    at.switch_page("screens/data.py").run()
+    at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
+    at.file_uploader(key=keys.DATA_UPLOAD).set_value(("txn.csv", data, "text/csv")).run()
+    assert not at.exception
+    assert not at.error
+    repaired = " ".join(i.value for i in at.info)
+    assert "column 'txn_id' is not numeric (row 0 holds 'T0'): left out of the features" in repaired
+    assert "column 'merchant' is not numeric" in repaired
+    assert at.multiselect(key=keys.DATA_FEATURES).value == ["amount", "hour", "is_fraud"]
+    at.selectbox(key=keys.DATA_LABEL_COLUMN).set_value("is_fraud").run()
+    assert at.multiselect(key=keys.DATA_FEATURES).value == ["amount", "hour"]  # truth is no feature
+    at.button(key=keys.DATA_START).click().run()
+    assert not at.exception
+    session = _session(at)
+    assert session.dataset.feature_names == ("amount", "hour")
+    assert session.dataset.y.sum() == 1
+
+
+def test_a_start_that_fails_says_why_in_the_open(db):
+    at = _app()
+    at.switch_page("screens/data.py").run()
+    at.multiselect(key=keys.DATA_FEATURES).set_value([]).run()
+    at.button(key=keys.DATA_START).click().run()
+    assert any("choose at least one feature column" in e.value for e in at.error)
+
+
 def test_a_text_ground_truth_column_can_be_named(db):
     data = b"a,b,verdict\n" + b"".join(
         f"{i},{i % 7},{'anomaly' if i == 3 else 'nominal'}\n".encode() for i in range(40)
@@ -298,7 +328,10 @@ def test_a_text_ground_truth_column_can_be_named(db):
     at.switch_page("screens/data.py").run()
     at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
     at.file_uploader(key=keys.DATA_UPLOAD).set_value(("v.csv", data, "text/csv")).run()
-    assert "column 'verdict' is not numeric" in at.error[0].value
+    assert not at.error
+    assert "'verdict' is not numeric (row 0 holds 'nominal'): left out of the features; it holds labels" in (
+        " ".join(i.value for i in at.info)
+    )
     at.text_input(key=keys.DATA_LABEL_NAME).input("verdict").run()
     assert not at.error
     assert at.selectbox(key=keys.DATA_LABEL_COLUMN).value == "verdict"

@@ -50,8 +50,9 @@ def pick_source() -> tuple[str, str] | None:
 
 def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
     columns = list(base.feature_names) + ([base.label_column] if base.label_column else [])
-    if st.session_state.get(keys.DATA_COLUMNS_OF) != base.fingerprint:  # new table: reset the choices
-        st.session_state[keys.DATA_COLUMNS_OF] = base.fingerprint
+    table = (base.fingerprint, base.label_column)
+    if st.session_state.get(keys.DATA_COLUMNS_OF) != table:  # new table or truth: reset the choices
+        st.session_state[keys.DATA_COLUMNS_OF] = table
         st.session_state[keys.DATA_FEATURES] = list(base.feature_names)
         st.session_state[keys.DATA_LABEL_COLUMN] = base.label_column or NONE
     features = st.multiselect("Feature columns", columns, key=keys.DATA_FEATURES)
@@ -59,8 +60,15 @@ def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
         "Ground-truth column (optional: for practice and evaluation, never shown to the model)",
         [NONE, *columns],
         key=keys.DATA_LABEL_COLUMN,
+        on_change=_truth_is_no_feature,
     )
     return features, None if truth == NONE else truth
+
+
+def _truth_is_no_feature() -> None:
+    """Callback: the column chosen as ground truth leaves the features (the model never sees it)."""
+    truth = st.session_state[keys.DATA_LABEL_COLUMN]
+    st.session_state[keys.DATA_FEATURES] = [c for c in st.session_state[keys.DATA_FEATURES] if c != truth]
 
 
 def pick_settings() -> dict:
@@ -113,7 +121,7 @@ def start(source: str, name: str, features: list[str], truth: str | None, settin
                 ),
             )
         except aad.AADError as err:
-            status.update(label="Could not start the session", state="error")
+            status.update(label="Could not start the session", state="error", expanded=True)
             st.error(state.error_text(err, source))
             return
         status.update(label=f"Session {session.id} ready", state="complete")
@@ -127,12 +135,13 @@ if picked is None:
     st.stop()
 source, name = picked
 base = state.try_load(source, label_column=st.session_state.get(keys.DATA_LABEL_NAME) or aad.AUTO, name=name)
-with st.expander("A text column of labels was not recognised?", expanded=base is None):
-    st.text_input(
-        "Name the ground-truth column (values anomaly/nominal, 1/0 or true/false)",
-        key=keys.DATA_LABEL_NAME,
-        help="Columns named label, ground_truth or is_anomaly are found without this.",
-    )
+if not source.startswith("shipped:"):
+    with st.expander("A text column of labels was not recognised?", expanded=base is None):
+        st.text_input(
+            "Name the ground-truth column (values anomaly/nominal, 1/0 or true/false)",
+            key=keys.DATA_LABEL_NAME,
+            help="Columns named label, ground_truth or is_anomaly are found without this.",
+        )
 if base is None:
     st.stop()
 st.caption(
