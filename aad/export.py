@@ -249,18 +249,24 @@ def _csv_value(value) -> str:
     return "" if value is None else repr(value)
 
 
+#: Significant digits of the thresholds in the Markdown export (for people, as the Rules page).
+_MD_DIGITS = 4
+
+
 def _markdown(items, names, provenance) -> str:
     lines = [
         "# Anomaly rules",
         "",
-        "A row is selected when any rule covers it; a test on a missing value is false.",
+        "A row is selected when any rule covers it; a test on a missing value is false. "
+        f"Thresholds are rounded to {_MD_DIGITS} significant digits for reading; the JSON, SQL, "
+        "pandas and CSV exports are exact.",
         "",
         "| # | rule | support | anomalies | nominals | precision |",
         "|---|---|---|---|---|---|",
     ]
     for number, item in enumerate(items, start=1):
         stats = _stats(item)
-        cells = [_md_code(_rule(item).format(names))]
+        cells = [_md_code(_rule(item).format(names, digits=_MD_DIGITS))]
         cells += ["" if stats.get(k) is None else str(stats[k]) for k in ("support", "anomalies", "nominals")]
         cells.append("" if stats.get("precision") is None else f"{stats['precision']:.3f}")
         lines.append(f"| {number} | " + " | ".join(cells) + " |")

@@ -192,28 +192,31 @@ def sessions_frame(summaries: list[aad.SessionSummary]) -> pd.DataFrame:
 EXPORT_FORMATS = {  # format: (button name, file extension, MIME type)
     "json": ("JSON", "json", "application/json"),
     "sql": ("SQL", "sql", "application/sql"),
-    "pandas": ("pandas", "py", "text/x-python"),
+    "pandas": ("pandas", "txt", "text/plain"),  # a DataFrame.query string, not a script
     "csv": ("CSV", "csv", "text/csv"),
     "markdown": ("Markdown", "md", "text/markdown"),
 }
 
 
 def rules_frame(session: aad.Session, description) -> pd.DataFrame:
-    """One line per rule: the rule, its support, anomalies and nominals covered, precision."""
-    names = session.dataset.feature_names
-    return pd.DataFrame(
-        [
-            {
-                "rule": rule.format(names, digits=DISPLAY_DIGITS),
-                "support": rule.support,
-                "anomalies": rule.anomalies,
-                "nominals": rule.nominals,
-                "precision": rule.precision,
-            }
-            for rule in description.rules
-        ],
-        columns=["rule", "support", "anomalies", "nominals", "precision"],
-    )
+    """One line per rule: the rule, its support, the labelled and unlabelled rows it covers,
+    its precision on the labels, and (with a ground-truth column) its true precision."""
+    names, X, y = session.dataset.feature_names, session.dataset.X, session.dataset.y
+    lines = []
+    for rule in description.rules:
+        line = {
+            "rule": rule.format(names, digits=DISPLAY_DIGITS),
+            "support": rule.support,
+            "anomalies": rule.anomalies,
+            "nominals": rule.nominals,
+            "unlabelled": rule.support - rule.anomalies - rule.nominals,
+            "precision on labels": rule.precision,
+        }
+        if y is not None:
+            line["true precision"] = float(y[rule.mask(X)].mean()) if rule.support else float("nan")
+        lines.append(line)
+    columns = ["rule", "support", "anomalies", "nominals", "unlabelled", "precision on labels"]
+    return pd.DataFrame(lines, columns=columns + (["true precision"] if y is not None else []))
 
 
 def export_rules(session: aad.Session, description, fmt: str) -> str | None:

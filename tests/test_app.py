@@ -193,8 +193,20 @@ def test_rules_appear_once_an_anomaly_is_labelled(db):
     assert not at.exception
     rules = at.dataframe[0].value
     assert len(rules) >= 1
-    assert list(rules.columns) == ["rule", "support", "anomalies", "nominals", "precision"]
+    assert list(rules.columns) == [
+        "rule",
+        "support",
+        "anomalies",
+        "nominals",
+        "unlabelled",
+        "precision on labels",
+        "true precision",
+    ]
     assert rules["anomalies"].sum() >= 5
+    assert (rules["unlabelled"] == rules["support"] - rules["anomalies"] - rules["nominals"]).all()
+    description = aad.describe_anomalies(session.model, session.dataset, time_limit=1.0)
+    truth = [session.dataset.y[r.mask(session.dataset.X)].mean() for r in description.rules]
+    np.testing.assert_allclose(rules["true precision"], truth)
     labels_button = at.download_button(key=keys.RULES_DOWNLOAD_LABELS)
     assert "5 rows" in labels_button.label
     assert "all 485 rows" in at.download_button(key=keys.RULES_DOWNLOAD_SCORES).label

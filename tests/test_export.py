@@ -175,6 +175,9 @@ def test_markdown_is_a_table_for_people():
     assert "` a\\|b > 2.5 and hour <= 0.1 `" in text
     assert "| 12 | 9 | 1 | 0.900 |" in text
     assert "- rows: 10" in text
+    box = Rule.from_bounds(np.array([-0.792947381734848]), np.array([-0.09973401203751565]))
+    long = export_rules([box], "markdown")
+    assert "` -0.7929 < x0 <= -0.09973 `" in long
 
 
 def test_empty_rule_lists_select_nothing_and_an_empty_rule_everything():

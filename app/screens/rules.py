@@ -47,13 +47,20 @@ if description is None:
 st.caption(
     f"{text.count(len(description.rules), 'rule')} covering "
     f"{text.count(session.n_anomalies, 'labelled anomaly')} "
-    f"(model v{session.version}). Support counts every row a rule matches."
+    f"(model v{session.version}). Support counts every row a rule matches; precision on labels "
+    "counts only the rows you labelled, so a rule matching many unlabelled rows is unproven there"
+    + (
+        "; true precision uses the ground-truth column, which the model never sees."
+        if session.dataset.y is not None
+        else "."
+    )
 )
+percent = st.column_config.NumberColumn(format="%.2f")
 st.dataframe(
     views.rules_frame(session, description),
     hide_index=True,
     key=keys.RULES_TABLE,
-    column_config={"precision": st.column_config.NumberColumn(format="%.2f")},
+    column_config={"precision on labels": percent, "true precision": percent},
 )
 with st.container(horizontal=True):
     for fmt, (name, extension, mime) in views.EXPORT_FORMATS.items():
