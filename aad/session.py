@@ -353,7 +353,8 @@ class Session:
             Write only if every row is still unlabelled and not skipped, checked against
             the log in the same transaction as the write: what a card's buttons mean when
             another tab may have labelled the card meanwhile. Without it a label replaces
-            any label the rows had.
+            any label the rows had, and rows that already carry it are left out (they cost
+            no label).
 
         Raises
         ------
@@ -363,6 +364,12 @@ class Session:
         """
         rows = self._check_rows(rows)
         value = to_label(label)
+        if not only_open:  # a row already carrying this label costs no label and changes nothing
+            rows = [r for r in rows if self.model.labels_[r] != value]
+            if not rows:
+                raise LabelError(
+                    f"every given row is already labelled {label_name(value)}: nothing to change"
+                )
         check = (lambda: self._check_open(rows)) if only_open else None
         return self._write("label", rows, [value] * len(rows), check=check)
 

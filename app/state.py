@@ -25,7 +25,7 @@ import numpy as np
 import streamlit as st
 
 import aad
-from app import charts, keys
+from app import charts, keys, text
 
 #: Largest file the Data page accepts, in MB, unless ``$AAD_MAX_UPLOAD_MB`` says otherwise.
 MAX_UPLOAD_MB = 200
@@ -280,8 +280,11 @@ def label_many(rows: list[int], value: str) -> None:
     """Callback of the Explore page's bulk buttons."""
     session = current()
     if session is not None and rows:
+        already = int((session.model.labels_[rows] == aad.to_label(value)).sum())
         if _guard(lambda: session.label(rows, value)) is not None:
-            notify("success", f"Labelled {len(rows)} rows {value} (model v{session.version})")
+            done = text.count(len(rows) - already, "row")
+            note = f"; {already} already {'was' if already == 1 else 'were'}" if already else ""
+            notify("success", f"Labelled {done} {value}{note} (model v{session.version})")
 
 
 def configure() -> None:

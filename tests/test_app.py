@@ -132,6 +132,8 @@ def test_explore_labels_a_box_selection_in_bulk(db):
     assert not at.exception
     assert at.title[0].value == "Explore"
     session = _session(at)
+    session.label(17, "anomaly")  # already labelled: costs no second label
+    at.run()
     chosen = [3, 17, 42]
     at.session_state[keys.explore_chart(session.version)] = {
         "selection": {
@@ -145,7 +147,9 @@ def test_explore_labels_a_box_selection_in_bulk(db):
     assert any(m.value.startswith("**3 rows selected**") for m in at.markdown)
     at.button(key=keys.EXPLORE_BULK_ANOMALY).click().run()
     assert aad.Store(db).labels(session.id) == dict.fromkeys(chosen, 1)
-    assert any("Labelled 3 rows anomaly" in s.value for s in at.success)
+    assert any("Labelled 2 rows anomaly; 1 already was" in s.value for s in at.success)
+    assert _session(at).n_labels == 3
+    assert _session(at).discovery()["labels"].tolist() == [1, 2, 3]
     assert not any(m.value.startswith("**3 rows selected**") for m in at.markdown)  # selection cleared
 
 
