@@ -713,7 +713,7 @@ def _pick_label_column(frame: pd.DataFrame, label_column: str | None) -> str | N
 
 
 def _drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.DataFrame, list[str]]:
-    """Leave out the columns (other than the label) that hold text; a note for each."""
+    """Leave out the columns (other than the label) that hold mostly text; a note for each."""
     notes, keep = [], []
     for name in frame.columns:
         series = frame[name]
@@ -723,7 +723,9 @@ def _drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.
             and not pd.api.types.is_bool_dtype(series)
         )
         bad = pd.to_numeric(series, errors="coerce").isna() & series.notna() if text else None
-        if bad is not None and bad.any():
+        # Mostly text (an id, a category): left out. Mostly numbers with a few bad cells: a
+        # data error, which the numeric check then reports cell by cell.
+        if bad is not None and bad.sum() * 2 > series.notna().sum():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             looks_like_labels = series.astype(str).str.strip().str.lower().isin(_TRUE + _FALSE).all()
             notes.append(

@@ -453,6 +453,16 @@ class Store:
         self.get(session_id)
         return replay_labels(self.actions(session_id))
 
+    def latest(self, *, fingerprint: str) -> str | None:
+        """The id of the most recently changed session on data with this fingerprint, if any."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT id FROM sessions WHERE fingerprint = ? "
+                "ORDER BY changed DESC, updated_at DESC LIMIT 1",
+                (fingerprint,),
+            ).fetchone()
+        return None if row is None else row[0]
+
     def summaries(self) -> list[SessionSummary]:
         """Every session, most recently changed first, with its label counts."""
         with self._connect() as conn:

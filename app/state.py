@@ -4,7 +4,7 @@
   ``st.session_state`` under :data:`app.keys.SESSION`. The session id lives in the URL
   (``?session=<id>``): a refresh, a second tab or a restarted server reopens the same
   session from the store. With ``AAD_DATA`` set (``aad app DATA``), a tab without an id
-  gets the session this server started on that data.
+  gets the latest session on that data, or a new one the first time.
 * ``st.cache_resource`` holds only immutable things: the store's path, loaded datasets,
   and fitted models *before any label*. A session gets a copy of the cached model,
   so no user's labels ever reach the shared cache.
@@ -153,9 +153,17 @@ def projection(fingerprint: str, _X: np.ndarray) -> np.ndarray:
 
 
 @st.cache_resource(show_spinner="Starting a session…")
-def _launch_session(data: str, db: str) -> str:
+def _launch_session(data: str, db: str) -> tuple[str, bool]:
+    """The session ``aad app DATA`` opens: the latest one on that data, else a new one.
+
+    Returns its id, and whether it was resumed (so a restart never looks like lost labels,
+    nor leaves one more empty session behind).
+    """
     dataset = load(data if Path(data).is_file() else f"shipped:{data}")
-    return aad.Session.create(dataset, store=store(), model_factory=model_factory).id
+    latest = store().latest(fingerprint=dataset.fingerprint)
+    if latest is not None:
+        return latest, True
+    return aad.Session.create(dataset, store=store(), model_factory=model_factory).id, False
 
 
 # --------------------------------------------------------------------------- the session
@@ -171,7 +179,13 @@ def get_session() -> aad.Session | None:
         held = _open(wanted) or held
     elif os.environ.get("AAD_DATA"):
         launch = _guard(lambda: _launch_session(os.environ["AAD_DATA"], str(store().path)))
-        held = _open(launch) if launch else None
+        held = _open(launch[0]) if launch else None
+        if held is not None and launch[1]:
+            notify(
+                "info",
+                f"Resumed session {held.id}, the latest on {held.record.dataset} "
+                f"({text.count(held.n_labels, 'label')}). To start afresh, use the **Data** page.",
+            )
     if held is not None:
         st.session_state[keys.SESSION] = held
         if st.query_params.get(keys.URL_SESSION) != held.id:

@@ -126,6 +126,22 @@ def test_batch_size_shows_more_cards_each_with_its_own_buttons(db):
     assert _top_card(at) == rows[0]
 
 
+def test_opening_the_address_again_after_a_restart_resumes_the_latest_session_on_the_data(db):
+    toy2 = aad.load_dataset("toy2")
+    store = aad.Store(db)
+    older = aad.Session.create(toy2, store=store, seed=1)
+    latest = aad.Session.create(toy2, store=store, seed=2)
+    latest.label([3, 4], "anomaly")
+    older.label(9, "nominal")  # the most recent change: this one is resumed
+    aad.Session.create(aad.load_dataset("yeast"), store=store)  # other data: never resumed
+    at = _app()
+    assert not at.exception
+    assert _session(at).id == older.id
+    assert _session(at).labels() == {9: 0}
+    assert any(f"Resumed session {older.id}, the latest on toy2 (1 label)" in i.value for i in at.info)
+    assert len(store.summaries()) == 3  # no new, empty session
+
+
 def test_explore_labels_a_box_selection_in_bulk(db):
     at = _app()
     at.switch_page("screens/explore.py").run()
