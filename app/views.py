@@ -41,7 +41,17 @@ def rank_line(session: aad.Session, row: int) -> str:
     if before is not None:
         was = int(before[0])
         move = " · rank unchanged" if was == now else f" · {'▲' if now < was else '▼'} from {was:,}"
-    return f"score **{session.scores()[row]:.4f}** · rank **{now:,}** of {session.dataset.n_rows:,}{move}"
+    scores = session.scores()
+    open_rows = session.model.labels_ == aad.UNLABELLED
+    among = int((scores[open_rows] > scores[row]).sum()) + 1 if open_rows[row] else None
+    unlabelled = f" ({_ordinal(among)} among unlabelled rows)" if among is not None and among != now else ""
+    return f"score **{scores[row]:.4f}** · rank **{now:,}** of {session.dataset.n_rows:,}{unlabelled}{move}"
+
+
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st, ..."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
 
 
 #: What the score on a card means (its tooltip).
@@ -95,20 +105,33 @@ def unusual_values(session: aad.Session, row: int) -> str:
 
 
 def last_action(session: aad.Session) -> str:
-    """One line on the latest action, or how to start."""
-    history = session.history()
-    if not history:
+    """One line on the latest action (an undo: what it undid), or how to start."""
+    described = _described(session)
+    if not described:
         return "No labels yet: press **A** (anomaly) or **N** (nominal) on the first card, **S** to skip it."
-    action = history[-1]
-    time = action.created_at[11:19]
-    if action.kind == "undo":
-        what = "undo"
-    elif action.kind == "label":
-        rows = ", ".join(map(str, action.rows[:5])) + ("…" if len(action.rows) > 5 else "")
-        what = f"row {rows} → {aad.label_name(action.labels[0])}"
-    else:
-        what = f"{action.kind} row {', '.join(map(str, action.rows[:5]))}"
-    return f"Last: {what} · model v{action.number} · {time} UTC · saved"
+    action, kind, shown = described[-1]
+    rows = ", ".join(map(str, shown.rows[:5])) + ("…" if len(shown.rows) > 5 else "")
+    label = f" → {aad.label_name(shown.labels[0])}" if shown.labels else ""
+    what = f"{kind} row{'s' if len(shown.rows) > 1 else ''} {rows}{label}" if shown.rows else kind
+    return f"Last: {what} · model v{action.number} · {action.created_at[11:19]} UTC · saved"
+
+
+def _described(session: aad.Session) -> list[tuple]:
+    """Every action with its name and the action it shows: an undo shows what it undid.
+
+    Found by replaying the log as the session does: each undo takes back the latest action
+    not yet undone.
+    """
+    out, undoable = [], []
+    for action in session.history():
+        shown, kind = action, action.kind
+        if action.kind != "undo":
+            undoable.append(action)
+        elif undoable:
+            shown = undoable.pop()
+            kind = f"undo {shown.kind}"
+        out.append((action, kind, shown))
+    return out
 
 
 # --------------------------------------------------------------------------- tables
@@ -141,27 +164,18 @@ def scores_csv(session: aad.Session) -> Callable[[], str]:
 def history_frame(session: aad.Session) -> pd.DataFrame:
     """The session's actions, newest first: model version, time, action, rows, label.
 
-    An undo names what it undid ("undo label", with that action's rows and label), found by
-    replaying the log as the session does: each undo takes back the latest action not yet
-    undone.
+    An undo names what it undid ("undo label", with that action's rows and label).
     """
-    records, undoable = [], []
-    for action in session.history():
-        shown, kind = action, action.kind
-        if action.kind != "undo":
-            undoable.append(action)
-        elif undoable:
-            shown = undoable.pop()
-            kind = f"undo {shown.kind}"
-        records.append(
-            {
-                "model version": action.number,
-                "time (UTC)": action.created_at[:19].replace("T", " "),
-                "action": kind,
-                "rows": ", ".join(map(str, shown.rows[:20])) + (" …" if len(shown.rows) > 20 else ""),
-                "label": aad.label_name(shown.labels[0]) if shown.labels else "",
-            }
-        )
+    records = [
+        {
+            "model version": action.number,
+            "time (UTC)": action.created_at[:19].replace("T", " "),
+            "action": kind,
+            "rows": ", ".join(map(str, shown.rows[:20])) + (" …" if len(shown.rows) > 20 else ""),
+            "label": aad.label_name(shown.labels[0]) if shown.labels else "",
+        }
+        for action, kind, shown in _described(session)
+    ]
     columns = ["model version", "time (UTC)", "action", "rows", "label"]
     return pd.DataFrame(records[::-1], columns=columns)
 

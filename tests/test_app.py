@@ -86,7 +86,7 @@ def test_the_buttons_label_skip_and_undo_and_the_counts_follow(db):
     at.button(key=keys.LABEL_UNDO).click().run()
     assert (_metric(at, "Labels"), _metric(at, "Model version")) == ("1", "v5")
     assert _top_card(at) == second
-    assert any("Last: undo · model v5" in c.value for c in at.caption)
+    assert any(f"Last: undo label row {second} → nominal · model v5" in c.value for c in at.caption)
     assert not at.exception
 
 
@@ -414,6 +414,9 @@ def test_a_card_shows_values_percentiles_and_the_isolating_region(db):
     why = next(m.value for m in at.markdown if m.value.startswith("**Why:**"))
     assert "isolated by `" in why
     assert any(m.value.startswith("score **") and "rank **1** of 485" in m.value for m in at.markdown)
+    at.button(key=keys.LABEL_ANOMALY).click().run()  # the labelled anomaly keeps its high rank
+    line = next(m.value for m in at.markdown if m.value.startswith("score **"))
+    assert "rank **2** of 485 (1st among unlabelled rows)" in line
 
 
 def test_the_data_page_starts_a_session_on_chosen_columns_without_ground_truth(db):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 import aad
-from app import keys, state, views
+from app import keys, state, text, views
 
 session = state.require_session()
 
@@ -22,15 +22,32 @@ def counts() -> None:
         st.metric("Labels", session.n_labels, border=True)
         st.metric("Anomalies found", session.n_anomalies, border=True)
         st.metric("Skipped", len(session.skipped), border=True)
-        st.metric("Unlabelled", session.dataset.n_rows - session.n_labels, border=True)
+        st.metric("Unlabelled", f"{session.dataset.n_rows - session.n_labels:,}", border=True)
         st.metric("Model version", f"v{session.version}", border=True)
+
+
+STRATEGY_HELP = (
+    "How a batch is chosen; with a batch size of 1 they all show the top row. "
+    "**top**: the highest-scored unlabelled rows. "
+    "**top-random**: drawn at random among the top few. "
+    "**bal-d**: among the top few, rows whose describing rules overlap least. "
+    "**bal-e**: among the top few, rows far apart in the data. "
+    "The diverse ones spend a batch on different kinds of anomaly. "
+    "After choosing, click the page for the A/N/S/U keys to work again."
+)
 
 
 def settings() -> None:
     st.session_state[keys.LABEL_STRATEGY] = session.record.strategy
     st.session_state[keys.LABEL_BATCH_SIZE] = session.record.batch_size
     left, right, _ = st.columns([2, 1, 3])
-    left.selectbox("Query strategy", aad.strategy_names(), key=keys.LABEL_STRATEGY, on_change=state.configure)
+    left.selectbox(
+        "Query strategy",
+        aad.strategy_names(),
+        key=keys.LABEL_STRATEGY,
+        on_change=state.configure,
+        help=STRATEGY_HELP,
+    )
     right.number_input(
         "Batch size", min_value=1, max_value=50, step=1, key=keys.LABEL_BATCH_SIZE, on_change=state.configure
     )
@@ -113,7 +130,9 @@ def card_buttons(row: int) -> None:
 def unskip_button() -> None:
     if session.skipped:
         st.button(
-            f"Bring back {len(session.skipped)} skipped rows", key=keys.LABEL_UNSKIP, on_click=state.unskip
+            f"Bring back {text.count(len(session.skipped), 'skipped row')}",
+            key=keys.LABEL_UNSKIP,
+            on_click=state.unskip,
         )
 
 
