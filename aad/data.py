@@ -92,6 +92,9 @@ class Dataset:
         Where the table came from (a path, or ``shipped:<name>``).
     notes : tuple of str
         What was repaired or noticed while loading (missing values filled, constant columns).
+    filled : ndarray of shape (n_samples, n_features) of bool, or None
+        The cells that were missing in the table and hold a filled-in value in ``X``
+        (None when none was missing).
     """
 
     name: str
@@ -101,6 +104,7 @@ class Dataset:
     label_column: str | None = None
     source: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    filled: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -125,9 +129,14 @@ class Dataset:
         h.update(np.ascontiguousarray(self.X).tobytes())
         return h.hexdigest()
 
-    def frame(self) -> pd.DataFrame:
-        """The features as a DataFrame with the original column names."""
-        return pd.DataFrame(self.X, columns=list(self.feature_names))
+    def frame(self, *, with_gaps: bool = False) -> pd.DataFrame:
+        """The features as a DataFrame with the original column names.
+
+        ``with_gaps`` leaves the cells that were missing in the table empty (NaN) instead
+        of showing the value filled in for the model.
+        """
+        frame = pd.DataFrame(self.X, columns=list(self.feature_names))
+        return frame.mask(self.filled) if with_gaps and self.filled is not None else frame
 
 
 def load_dataset(
@@ -224,7 +233,7 @@ def dataset_from_frame(
         read_notes += dropped
     features = _feature_frame(frame, label_name, features)
     _check_width(features.shape[1], max_features)
-    X, notes = _numeric_matrix(features, lines)
+    X, notes, filled = _numeric_matrix(features, lines)
     notes = read_notes + notes
     if y is not None and y.all():
         notes.append(
@@ -239,6 +248,7 @@ def dataset_from_frame(
         label_column=label_name,
         source=source,
         notes=tuple(notes),
+        filled=filled,
     )
 
 
@@ -306,10 +316,16 @@ def load_rows(
     if like is not None:
         for column, name in zip(values, wanted, strict=True):
             _check_float32(column, name, lines)
+    gaps = np.column_stack([np.isnan(v) for v in values]) if like is not None and values else None
     notes = _fill_like(values, like) if like is not None else []
     X = np.column_stack(values) if values else np.empty((frame.shape[0], 0))
     return Dataset(
-        name=name, X=X.astype(np.float64, copy=False), feature_names=wanted, source=origin, notes=tuple(notes)
+        name=name,
+        X=X.astype(np.float64, copy=False),
+        feature_names=wanted,
+        source=origin,
+        notes=tuple(notes),
+        filled=gaps if gaps is not None and gaps.any() else None,
     )
 
 
@@ -798,19 +814,22 @@ def _env_int(name: str, default: int) -> int:
         raise DataError(f"the environment variable {name} must be a whole number; got {value!r}") from err
 
 
-def _numeric_matrix(features: pd.DataFrame, lines) -> tuple[np.ndarray, list[str]]:
+def _numeric_matrix(features: pd.DataFrame, lines) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """The features as floats, the notes, and the mask of the cells filled in (None if none)."""
     notes: list[str] = []
-    columns = []
+    columns, gaps = [], []
     for name in features.columns:
         values = _numeric_column(features[name], name, lines)
         _check_float32(values, name, lines)
+        gaps.append(np.isnan(values))
         values, note = _fill_missing(values, name)
         if note:
             notes.append(note)
         columns.append(values)
     X = np.column_stack(columns).astype(np.float64, copy=False)
     notes.extend(_constant_notes(X, list(features.columns)))
-    return X, notes
+    filled = np.column_stack(gaps)
+    return X, notes, filled if filled.any() else None
 
 
 def _numeric_column(series: pd.Series, name: str, lines, *, label_hint: bool = True) -> np.ndarray:

@@ -77,7 +77,7 @@ def select_columns(
     chosen = list(features) if features is not None else [c for c in dataset.feature_names if c != label]
     if tuple(chosen) == dataset.feature_names and label == dataset.label_column:
         return dataset
-    frame = dataset.frame()
+    frame = dataset.frame(with_gaps=True)  # the gaps are filled again, and remembered
     if dataset.y is not None:
         frame[dataset.label_column] = np.where(dataset.y, "anomaly", "nominal")
     missing = [c for c in [*chosen, label] if c is not None and c not in frame.columns]

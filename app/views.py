@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -23,14 +24,19 @@ DISPLAY_DIGITS = 4
 
 
 def row_table(session: aad.Session, row: int) -> pd.DataFrame:
-    """The row's values with their percentile in their column."""
-    return pd.DataFrame(
+    """The row's values with their percentile in their column; a cell missing in the file
+    says so (the model saw the column median there)."""
+    table = pd.DataFrame(
         {
             "feature": list(session.dataset.feature_names),
             "value": session.dataset.X[row],
             "percentile": session.percentiles(row),
         }
     )
+    filled = session.dataset.filled
+    if filled is not None and filled[row].any():
+        table["note"] = np.where(filled[row], "missing in the file: the model used the column median", "")
+    return table
 
 
 def rank_line(session: aad.Session, row: int) -> str:
@@ -156,7 +162,9 @@ def scores_csv(session: aad.Session) -> Callable[[], str]:
     scores, labels, dataset = session.scores().copy(), session.model.labels_.copy(), session.dataset
 
     def write() -> str:
-        return aad.score_table(scores, labels=labels, features=dataset.frame()).to_csv(index=False)
+        return aad.score_table(scores, labels=labels, features=dataset.frame(with_gaps=True)).to_csv(
+            index=False
+        )
 
     return write
 

@@ -443,3 +443,22 @@ def test_the_launcher_and_the_app_agree_on_the_upload_limit():
     assert cli.MAX_UPLOAD_MB == state.MAX_UPLOAD_MB
     assert f"--server.maxUploadSize={state.MAX_UPLOAD_MB}" in cli._streamlit_flags(8501, "127.0.0.1")
     assert "--server.address=127.0.0.1" in cli._streamlit_flags(8501, "127.0.0.1")
+
+
+def test_a_value_missing_in_the_file_is_marked_on_the_card_and_left_empty_in_the_scores(
+    db, monkeypatch, tmp_path
+):
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(size=(60, 2)), columns=["amount", "hour"])
+    frame.loc[59] = [40.0, np.nan]  # the outlier: the top card, with a gap
+    frame.to_csv(tmp_path / "gaps.csv", index=False)
+    monkeypatch.setenv("AAD_DATA", str(tmp_path / "gaps.csv"))
+    at = _app()
+    assert _top_card(at) == 59
+    card = at.dataframe[0].value
+    assert card["note"].tolist() == ["", "missing in the file: the model used the column median"]
+    assert card["value"][1] == np.median(frame["hour"].dropna())  # what the model saw
+    scores = pd.read_csv(io.StringIO(views.scores_csv(_session(at))()))
+    assert np.isnan(scores.loc[59, "hour"])
+    assert scores.loc[59, "amount"] == 40.0
+    assert scores["hour"].isna().sum() == 1
