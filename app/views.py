@@ -25,7 +25,7 @@ DISPLAY_DIGITS = 4
 
 def row_table(session: aad.Session, row: int) -> pd.DataFrame:
     """The row's values with their percentile in their column; a cell missing in the file
-    says so (the model saw the column median there)."""
+    says so (the model saw the column median there). Wide data: most unusual values first."""
     table = pd.DataFrame(
         {
             "feature": list(session.dataset.feature_names),
@@ -36,7 +36,14 @@ def row_table(session: aad.Session, row: int) -> pd.DataFrame:
     filled = session.dataset.filled
     if filled is not None and filled[row].any():
         table["note"] = np.where(filled[row], "missing in the file: the model used the column median", "")
+    if len(table) > WIDE:  # the table scrolls: the most unusual values first
+        order = np.argsort(-np.abs(table["percentile"].to_numpy() - 50.0), kind="stable")
+        table = table.iloc[order].reset_index(drop=True)
     return table
+
+
+#: A card's table lists more features than this in a scroll box, most unusual first.
+WIDE = 12
 
 
 def rank_line(session: aad.Session, row: int) -> str:

@@ -462,3 +462,13 @@ def test_a_value_missing_in_the_file_is_marked_on_the_card_and_left_empty_in_the
     assert np.isnan(scores.loc[59, "hour"])
     assert scores.loc[59, "amount"] == 40.0
     assert scores["hour"].isna().sum() == 1
+
+
+def test_a_wide_card_lists_the_most_unusual_values_first(db, monkeypatch):
+    monkeypatch.setenv("AAD_DATA", "ann_thyroid_1v3")
+    at = _app()
+    card = at.dataframe[0].value
+    distance = (card["percentile"] - 50).abs().to_numpy()
+    assert len(card) == 21
+    assert (np.diff(distance) <= 0).all()
+    assert any("21 features, the most unusual first" in c.value for c in at.caption)

@@ -107,8 +107,12 @@ def card(row: int, *, is_current: bool) -> None:
                     "percentile in its column", min_value=0, max_value=100, format="%.0f"
                 )
             },
-            height="content" if session.dataset.n_features <= 12 else "auto",
+            height="content" if session.dataset.n_features <= views.WIDE else "auto",
         )
+        if session.dataset.n_features > views.WIDE:
+            st.caption(
+                f"{session.dataset.n_features} features, the most unusual first (scroll for the rest)."
+            )
         st.markdown(f"**Why:** {views.why(session, row)}")
         st.caption(f"Most unusual values: {views.unusual_values(session, row)}")
         if not is_current:
