@@ -258,25 +258,42 @@ def selected_rows(event) -> list[int]:
 
 
 def score_histogram(scores: np.ndarray, labels: np.ndarray) -> go.Figure:
-    """Histogram of every row's score, with the labelled rows marked beneath it."""
-    fig = go.Figure(go.Histogram(x=scores, nbinsx=60, name="all rows", marker={"color": "#9e9e9e"}))
+    """Histogram of the unlabelled rows' scores, with the labelled rows marked beneath it.
+
+    Feedback lifts labelled anomalies far above every other row; the axis spans the
+    unlabelled rows (and labelled ones near them), and labelled rows beyond it are drawn at
+    its right edge as triangles, their score in the hover.
+    """
+    open_scores = scores[labels == -1] if (labels == -1).any() else scores
+    low, high = float(open_scores.min()), float(open_scores.max())
+    edge = high + 0.2 * max(high - low, 1e-9)
+    fig = go.Figure(
+        go.Histogram(x=open_scores, nbinsx=60, name="unlabelled rows", marker={"color": "#9e9e9e"})
+    )
     for name, value, color, symbol in (
         ("nominal", 0, _NOMINAL, "circle-open"),
         ("anomaly", 1, _ANOMALY, "x"),
     ):
         marked = scores[labels == value]
+        beyond = marked > edge
         fig.add_trace(
             go.Scatter(
-                x=marked,
+                x=np.minimum(marked, edge),
                 y=np.zeros(len(marked)),
+                customdata=marked,
                 mode="markers",
                 name=f"labelled {name}",
-                marker={"color": color, "symbol": symbol, "size": 9},
-                hovertemplate="score %{x:.4f}",
+                marker={
+                    "color": color,
+                    "symbol": np.where(beyond, "triangle-right", symbol).tolist(),
+                    "size": 9,
+                },
+                hovertemplate="score %{customdata:.4f}<extra></extra>",
             )
         )
     fig.update_layout(
-        xaxis_title="anomaly score (higher = more anomalous)",
+        xaxis_title="anomaly score (higher = more anomalous); ▶ labelled rows beyond the axis",
+        xaxis_range=[low - 0.02 * (edge - low), edge + 0.03 * (edge - low)],
         yaxis_title="rows",
         template="plotly_white",
         bargap=0.02,

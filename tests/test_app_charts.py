@@ -107,12 +107,17 @@ def test_project_2d_of_one_varying_column_is_that_column_standardised():
     assert np.allclose(proj[:, 0], (X[:, 0] - 2) / X[:, 0].std())
 
 
-def test_score_histogram_counts_every_row_and_marks_labelled_scores():
-    scores = np.array([0.1, 0.2, 0.3, 0.9])
-    labels = np.array([-1, 0, -1, 1])
+def test_score_histogram_counts_the_unlabelled_rows_and_keeps_far_labelled_ones_at_the_edge():
+    scores = np.array([0.1, 0.2, 0.3, 0.33, 7.0])
+    labels = np.array([-1, 0, -1, 1, 1])
     fig = charts.score_histogram(scores, labels)
-    assert list(fig.data[0].x) == scores.tolist()
-    assert list(_trace(fig, "labelled anomaly").x) == [0.9]
+    assert list(fig.data[0].x) == [0.1, 0.3]
+    anomalies = _trace(fig, "labelled anomaly")
+    assert list(anomalies.customdata) == [0.33, 7.0]  # the true scores, in the hover
+    edge = 0.3 + 0.2 * 0.2
+    assert list(anomalies.x) == pytest.approx([0.33, edge])  # 7.0 drawn at the axis' edge
+    assert list(anomalies.marker.symbol) == ["x", "triangle-right"]
+    assert fig.layout.xaxis.range[1] < 1.0
     assert list(_trace(fig, "labelled nominal").x) == [0.2]
 
 

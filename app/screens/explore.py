@@ -56,6 +56,12 @@ else:
     fresh = int((labels[selected] == -1).sum())
     st.markdown(
         f"**{len(selected):,} rows selected** ({fresh:,} unlabelled, {len(selected) - fresh:,} labelled)"
+        + (
+            f": drawn rows only; the plot shows {len(drawn):,} of {dataset.n_rows:,} rows, and rows not "
+            "drawn in the same area are not selected"
+            if sampled
+            else ""
+        )
     )
     with st.container(horizontal=True):
         st.button(
