@@ -81,9 +81,13 @@ def _explain(fingerprint: str, params: str, seed: int, row: int, _session: aad.S
     names = _session.dataset.feature_names
     why = aad.explain_row(_session.model, _session.dataset.X, row, feature_names=names)
     shares = ", ".join(f"`{names[f]}` {share:.0%}" for f, share in why.importances[:3])
-    rows = f"{why.support:,} row{'s' if why.support != 1 else ''}"
     rule = why.rule.format(names, digits=DISPLAY_DIGITS)
-    return f"isolated by `{rule}` ({rows}); the splits that isolate it most: {shares}"
+    where = (
+        f"alone in the region `{rule}`"
+        if why.support == 1
+        else f"in the small region `{rule}` ({why.support:,} rows)"
+    )
+    return f"{where}; across all trees, the splits that isolate it are on {shares}"
 
 
 def explanation(session: aad.Session, row: int) -> str:

@@ -412,7 +412,8 @@ def test_a_card_shows_values_percentiles_and_the_isolating_region(db):
     assert table["value"].tolist() == _session(at).dataset.X[row].tolist()
     assert table["percentile"].between(0, 100).all()
     why = next(m.value for m in at.markdown if m.value.startswith("**Why:**"))
-    assert "isolated by `" in why
+    assert "alone in the region `" in why or "in the small region `" in why
+    assert "across all trees, the splits that isolate it are on `" in why
     assert any(m.value.startswith("score **") and "rank **1** of 485" in m.value for m in at.markdown)
     at.button(key=keys.LABEL_ANOMALY).click().run()  # the labelled anomaly keeps its high rank
     line = next(m.value for m in at.markdown if m.value.startswith("score **"))
