@@ -63,6 +63,8 @@ DATA_COLUMNS_OF = "data_columns_of"  # fingerprint the column choices belong to
 SESSIONS_TABLE = "sessions_table"
 SESSIONS_PICK = "sessions_pick"
 SESSIONS_RESUME = "sessions_resume"
+#: Set by the Resume callback: the Sessions page then switches to the Label page.
+SESSIONS_RESUMED = "sessions_resumed"
 
 
 def card(row: int) -> str:

@@ -205,7 +205,13 @@ def current() -> aad.Session | None:
 
 def _open(session_id: str) -> aad.Session | None:
     def reopen() -> aad.Session:
-        record = store().get(session_id)
+        try:
+            record = store().get(session_id)
+        except aad.SessionNotFoundError:
+            raise aad.SessionNotFoundError(
+                f"there is no session {session_id!r} in this workbench's database; pick one on the "
+                "**Sessions** page, or start one on the **Data** page"
+            ) from None
         dataset = load(record.source, record.features, record.label_column, record.dataset)
         return aad.Session.open(session_id, store=store(), dataset=dataset, model_factory=model_factory)
 
@@ -223,6 +229,7 @@ def resume(session_id: str) -> None:
     session = _open(session_id)
     if session is not None:
         use(session)
+        st.session_state[keys.SESSIONS_RESUMED] = True
         notify(
             "success", f"Resumed session {session.id} ({session.record.dataset}, {session.n_labels} labels)"
         )

@@ -380,19 +380,24 @@ def test_the_sessions_page_resumes_another_session(db):
     table = at.dataframe[0].value
     assert table["id"].tolist()[0] == other.id
     assert set(table["id"]) == {other.id, _session(at).id}
+    assert at.selectbox(key=keys.SESSIONS_PICK).value == _session(at).id  # the picker starts on this tab's
     at.selectbox(key=keys.SESSIONS_PICK).set_value(other.id).run()
     at.button(key=keys.SESSIONS_RESUME).click().run()
     assert _session(at).id == other.id
     assert _session(at).labels() == {5: 1}
     assert at.query_params[keys.URL_SESSION] == other.id
+    assert at.title[0].value == "Label"  # resuming takes you to the labelling
     assert any(f"Resumed session {other.id}" in s.value for s in at.success)
 
 
-def test_an_unknown_session_in_the_url_is_reported_verbatim(db, monkeypatch):
+def test_an_unknown_session_in_the_url_is_reported_with_where_to_find_one(db, monkeypatch):
     monkeypatch.delenv("AAD_DATA")
     at = _app(session="nope")
     assert not at.exception
-    assert at.error[0].value.startswith("there is no session 'nope'")
+    assert at.error[0].value == (
+        "there is no session 'nope' in this workbench's database; pick one on the **Sessions** page, "
+        "or start one on the **Data** page"
+    )
     assert any("No session yet" in i.value for i in at.info)
 
 

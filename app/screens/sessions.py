@@ -6,6 +6,8 @@ import streamlit as st
 
 from app import keys, state, views
 
+if st.session_state.pop(keys.SESSIONS_RESUMED, False):  # Resume was pressed: go and label
+    st.switch_page("screens/label.py")
 state.show_message()
 st.title("Sessions")
 store = state.store()
@@ -23,7 +25,13 @@ names = {
     for s in summaries
 }
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    pick = st.selectbox("Session", ids, format_func=names.get, key=keys.SESSIONS_PICK)
+    pick = st.selectbox(
+        "Session",
+        ids,
+        index=ids.index(held.id) if held is not None and held.id in ids else 0,
+        format_func=names.get,
+        key=keys.SESSIONS_PICK,
+    )
     st.button(
         "Resume",
         key=keys.SESSIONS_RESUME,
