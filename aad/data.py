@@ -48,6 +48,7 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SNIFF_BYTES = 64 * 1024
 #: Keys of ``DataFrame.attrs`` where the CSV reader leaves each row's file line and its notes.
 _LINES, _NOTES = "aad_file_lines", "aad_read_notes"
+_DECIMAL_COMMA = re.compile(r"\s*[-+]?\d+,\d+\s*")
 #: The largest magnitude the isolation forest can hold: scikit-learn's trees work in float32.
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -512,9 +513,11 @@ def _read_table(path: Path, *, max_bytes: int | None) -> pd.DataFrame:
         return _read_parquet(path)
     if path.suffix.lower() in (".parquet", ".pq"):
         preview = head[:40].decode("utf-8", "replace").splitlines()[0] if head else ""
+        readable = preview.isprintable() and "\ufffd" not in preview
+        start = f"it starts with {preview!r}" if readable else "it starts with bytes that are not Parquet's"
         raise DataError(
-            f"{path.name} is not a Parquet file (it starts with {preview!r}); "
-            "if it is a CSV, rename it to .csv"
+            f"{path.name} is not a Parquet file ({start}); if it is a CSV, rename it to .csv, "
+            "otherwise re-export it as Parquet"
         )
     return _read_csv(path, head)
 
@@ -741,8 +744,11 @@ def _drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.
         bad = pd.to_numeric(series, errors="coerce").isna() & series.notna() if text else None
         # Mostly text (an id, a category): left out. Mostly numbers with a few bad cells: a
         # data error, which the numeric check then reports cell by cell.
-        if bad is not None and bad.sum() * 2 > series.notna().sum():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
+        first = int(np.flatnonzero(bad.to_numpy())[0]) if bad is not None and bad.any() else None
+        if first is not None and _DECIMAL_COMMA.fullmatch(str(series.iloc[first])):
+            keep.append(name)  # numbers with decimal commas: the numeric check says how to fix them
+        elif bad is not None and bad.sum() * 2 > series.notna().sum():
+            row = first
             looks_like_labels = series.astype(str).str.strip().str.lower().isin(_TRUE + _FALSE).all()
             notes.append(
                 f"column {name!r} is not numeric (row {row} holds {str(series.iloc[row])[:40]!r}): "
@@ -840,6 +846,12 @@ def _numeric_column(series: pd.Series, name: str, lines, *, label_hint: bool = T
         bad = converted.isna() & series.notna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
+            if _DECIMAL_COMMA.fullmatch(str(series.iloc[row])):
+                raise DataError(
+                    f"column {name!r} holds {str(series.iloc[row])!r} at {_where(row, lines)}: a decimal "
+                    "comma; aad reads decimal points. Save the file with '.' as the decimal separator "
+                    "(and ',' or ';' between fields)"
+                )
             raise DataError(
                 f"column {name!r} is not numeric: {_where(row, lines)} holds "
                 f"{str(series.iloc[row])!r}; every feature must be a number. "

@@ -119,6 +119,18 @@ BAD_INPUTS = [
     BadInput(
         "a comment line first", "comment.csv", b"# exported 2026\na,b\n1,2\n3,4\n", "starts with a comment"
     ),
+    BadInput(
+        "decimal commas",
+        "euro.csv",
+        b"a;b\n1,5;2\n2,25;3\n3,0;4\n",
+        r"column 'a' holds '1,5' at row 0 \(file line 2\): a decimal comma",
+    ),
+    BadInput(
+        "binary data named .parquet",
+        "garbage.parquet",
+        bytes([14, 200, 127, 250, 110]) * 20,
+        "is not a Parquet file \\(it starts with bytes that are not Parquet's\\)",
+    ),
     BadInput("binary garbage", "garbage.csv", bytes(range(256)) * 8, "does not look like a CSV file"),
     BadInput("not UTF-8", "latin1.csv", "a,b\n1,2\ncaf\u00e9,3\n".encode("latin-1"), "is not UTF-8 text"),
     BadInput(
