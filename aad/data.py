@@ -96,6 +96,9 @@ class Dataset:
     filled : ndarray of shape (n_samples, n_features) of bool, or None
         The cells that were missing in the table and hold a filled-in value in ``X``
         (None when none was missing).
+    context : DataFrame or None
+        The table's other columns (ids, categories, columns left out of the features),
+        one row per row: shown to the analyst, never to the model.
     """
 
     name: str
@@ -106,6 +109,7 @@ class Dataset:
     source: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
     filled: np.ndarray | None = None
+    context: pd.DataFrame | None = None
 
     @property
     def n_rows(self) -> int:
@@ -138,6 +142,12 @@ class Dataset:
         """
         frame = pd.DataFrame(self.X, columns=list(self.feature_names))
         return frame.mask(self.filled) if with_gaps and self.filled is not None else frame
+
+    def table(self) -> pd.DataFrame:
+        """What the analyst sees of each row: the context columns, then the features as read
+        (a cell missing in the file stays empty)."""
+        features = self.frame(with_gaps=True)
+        return features if self.context is None else pd.concat([self.context, features], axis=1)
 
 
 def load_dataset(
@@ -229,9 +239,13 @@ def dataset_from_frame(
     y = None if label_name is None else parse_labels(frame[label_name], column=label_name, lines=lines)
     if non_numeric not in ("raise", "drop"):
         raise DataError(f"non_numeric must be 'raise' or 'drop'; got {non_numeric!r}")
+    context = None
     if non_numeric == "drop" and features is None:
-        frame, dropped = _drop_text_columns(frame, label_name)
+        kept, dropped = _drop_text_columns(frame, label_name)
         read_notes += dropped
+        left_out = [c for c in frame.columns if c not in kept.columns]
+        context = frame[left_out].reset_index(drop=True) if left_out else None
+        frame = kept
     features = _feature_frame(frame, label_name, features)
     _check_width(features.shape[1], max_features)
     X, notes, filled = _numeric_matrix(features, lines)
@@ -250,6 +264,7 @@ def dataset_from_frame(
         source=source,
         notes=tuple(notes),
         filled=filled,
+        context=context,
     )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 
 from ._validation import Interval, validate_params
 from .data import AUTO, Dataset, dataset_from_frame, load_dataset
@@ -94,7 +95,16 @@ def select_columns(
         source=dataset.source,
     )
     notes = tuple(dict.fromkeys(dataset.notes + out.notes))
-    return dataclasses.replace(out, notes=notes)
+    left_out = [c for c in dataset.feature_names if c not in chosen and c != label]  # context now
+    context = (
+        pd.concat(
+            [part for part in (dataset.context, frame[left_out] if left_out else None) if part is not None],
+            axis=1,
+        )
+        if dataset.context is not None or left_out
+        else None
+    )
+    return dataclasses.replace(out, notes=notes, context=context)
 
 
 def load_data(

@@ -157,11 +157,20 @@ def _described(session: aad.Session) -> list[tuple]:
 def rows_frame(session: aad.Session, rows: list[int]) -> pd.DataFrame:
     """Selected rows: their number, label, score and values."""
     labels = session.model.labels_[rows]
-    frame = pd.DataFrame(session.dataset.X[rows], columns=list(session.dataset.feature_names))
+    frame = session.dataset.table().iloc[rows].reset_index(drop=True)
     frame.insert(0, "score", session.scores()[rows])
     frame.insert(0, "label", [aad.label_name(v) for v in labels])
     frame.insert(0, "row", rows)
     return frame
+
+
+def context_line(session: aad.Session, row: int) -> str | None:
+    """The row's context columns (an id, a category: not features), for its card; None if none."""
+    context = session.dataset.context
+    if context is None:
+        return None
+    shown = [f"{name} `{value}`" for name, value in context.iloc[row].items() if pd.notna(value)][:8]
+    return " · ".join(shown) if shown else None
 
 
 def scores_csv(session: aad.Session) -> Callable[[], str]:
@@ -173,9 +182,7 @@ def scores_csv(session: aad.Session) -> Callable[[], str]:
     scores, labels, dataset = session.scores().copy(), session.model.labels_.copy(), session.dataset
 
     def write() -> str:
-        return aad.score_table(scores, labels=labels, features=dataset.frame(with_gaps=True)).to_csv(
-            index=False
-        )
+        return aad.score_table(scores, labels=labels, features=dataset.table()).to_csv(index=False)
 
     return write
 

@@ -342,6 +342,22 @@ def test_an_upload_with_id_and_text_columns_starts_on_its_numeric_columns(db):
     session = _session(at)
     assert session.dataset.feature_names == ("amount", "hour")
     assert session.dataset.y.sum() == 1
+    row = _top_card(at)  # the card shows the row's id and category, which the model never saw
+    assert any(c.value.startswith(f"txn_id `T{row}` · merchant `") for c in at.caption)
+    scores = pd.read_csv(io.StringIO(views.scores_csv(session)()))
+    assert scores.columns.tolist() == [
+        "row",
+        "anomaly_score",
+        "rank",
+        "label",
+        "txn_id",
+        "merchant",
+        "amount",
+        "hour",
+    ]
+    assert scores.loc[7, "txn_id"] == "T7"
+    resumed = aad.Session.open(session.id, store=aad.Store(db))  # the context comes back with the data
+    assert resumed.dataset.context["txn_id"].tolist() == [f"T{i}" for i in range(60)]
 
 
 def test_a_start_that_fails_says_why_in_the_open(db):

@@ -85,7 +85,7 @@ def score(
         scores,
         top=top,
         labels=known if values else None,
-        features=target.frame(with_gaps=True) if values else None,
+        features=target.table() if values else None,
     )
     text = table.to_csv(index=False)
     _err.print(

@@ -99,6 +99,9 @@ def card(row: int, *, is_current: bool) -> None:
     with st.container(border=True, key=keys.CARD_CURRENT if is_current else keys.card(row)):
         st.markdown(f"### Row {row}" + (" · now labelling" if is_current else ""))
         st.markdown(views.rank_line(session, row), help=views.SCORE_HELP)
+        context = views.context_line(session, row)
+        if context:
+            st.caption(context)
         st.dataframe(
             views.row_table(session, row),
             hide_index=True,
