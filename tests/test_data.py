@@ -196,3 +196,28 @@ def test_features_and_the_label_column_are_found_despite_spaces_around_their_nam
         aad.DataError, match=r"no column 'q' to use as a feature; the columns are ' a ', ' b '"
     ):
         aad.load_dataset(path, label_column="truth", features=["q"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    n_rows=st.integers(2, 30),
+    bad_row=st.integers(0, 29),
+    blanks=st.lists(st.integers(0, 31), max_size=6),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    quoted=st.booleans(),
+)
+def test_an_error_names_the_file_line_the_bad_value_is_on(tmp_path, n_rows, bad_row, blanks, newline, quoted):
+    bad_row %= n_rows
+    rows = [f"{i},{'x' if i == bad_row else i * 2}" for i in range(n_rows)]
+    if quoted:  # a quoted field spanning two lines in the first row
+        rows[0] = f'{rows[0]},"two{newline}lines"'
+        rows[1:] = [f"{r},plain" for r in rows[1:]]
+    lines = ["a,b" + (",note" if quoted else ""), *rows]
+    for position in sorted(blanks, reverse=True):  # blank lines anywhere after the header
+        lines.insert(min(1 + position, len(lines)), "")
+    text = newline.join(lines) + newline
+    path = write(tmp_path, text)
+    physical = text.replace("\r\n", "\n").split("\n")
+    expected = next(i for i, line in enumerate(physical, start=1) if line.startswith(f"{bad_row},x"))
+    with pytest.raises(aad.DataError, match=rf"row {bad_row} \(file line {expected}\) holds 'x'"):
+        aad.load_dataset(path, features=["b"])
