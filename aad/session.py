@@ -275,8 +275,12 @@ class Session:
         session = cls(
             record, dataset, (model_factory or fit_model)(dataset, record.params, record.seed), store
         )
-        session._sync()
-        session._previous = None
+        actions = store.actions(session.id, after=session._version)
+        for action in actions[:-1]:
+            session._apply(action)
+        if actions:  # the scores before the latest action: the rank moves a reload still shows
+            session._previous = session.scores()
+            session._apply(actions[-1])
         session._batch = list(record.batch)
         return session
 

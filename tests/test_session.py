@@ -138,6 +138,21 @@ def test_labelling_rows_that_already_carry_the_label_costs_nothing(store, fitted
     assert session.label(3, "anomaly").rows == (3,)  # a different label still replaces it
 
 
+def test_a_reopened_session_still_knows_the_ranks_before_its_latest_label(store, fitted_toy2):
+    session = _new(store, fitted_toy2)
+    session.label(int(session.batch()[0]), "anomaly")
+    before = session.scores().copy()
+    session.label(int(session.batch()[0]), "nominal")
+    rows = [0, 7, 300]
+    again = _reopen(session, fitted_toy2)
+    assert again.ranks(rows, previous=True).tolist() == session.ranks(rows, previous=True).tolist()
+    assert (
+        again.ranks(rows, previous=True).tolist()
+        == (1 + (before[None, :] > before[rows, None]).sum(1)).tolist()
+    )
+    assert _reopen(_new(store, fitted_toy2), fitted_toy2).ranks(rows, previous=True) is None  # no label yet
+
+
 def test_skipped_rows_leave_the_queue_until_brought_back(store, fitted_toy2):
     session = _new(store, fitted_toy2, batch_size=2)
     first, second = session.batch().tolist()
