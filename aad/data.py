@@ -30,6 +30,7 @@ __all__ = [
     "Dataset",
     "dataset_from_frame",
     "datasets_dir",
+    "label_values",
     "list_datasets",
     "load_classes",
     "load_dataset",
@@ -99,6 +100,9 @@ class Dataset:
     context : DataFrame or None
         The table's other columns (ids, categories, columns left out of the features),
         one row per row: shown to the analyst, never to the model.
+    anomaly_value : str or None
+        The value of the label column that marked an anomaly, when it was given (a text
+        ground truth such as fraud/legit).
     """
 
     name: str
@@ -110,6 +114,7 @@ class Dataset:
     notes: tuple[str, ...] = field(default_factory=tuple)
     filled: np.ndarray | None = None
     context: pd.DataFrame | None = None
+    anomaly_value: str | None = None
 
     @property
     def n_rows(self) -> int:
@@ -158,6 +163,7 @@ def load_dataset(
     max_bytes: int | None = None,
     max_features: int | None = None,
     non_numeric: str = "raise",
+    anomaly_value: str | None = None,
 ) -> Dataset:
     """Load a shipped dataset by name, or a CSV or Parquet file by path, and validate it.
 
@@ -180,6 +186,9 @@ def load_dataset(
         A column holding text (an id, a category) when ``features`` is not given: refused,
         naming the cell, or left out of the features with a note (what the workbench does,
         so that a table with an id column can be used as it is).
+    anomaly_value : str, optional
+        For a label column holding other words (fraud/legit, o/n): the value, any case,
+        that marks an anomaly; every other value is nominal.
 
     Returns
     -------
@@ -207,6 +216,7 @@ def load_dataset(
         features=features,
         max_features=max_features,
         non_numeric=non_numeric,
+        anomaly_value=anomaly_value,
     )
 
 
@@ -219,6 +229,7 @@ def dataset_from_frame(
     features: Sequence[str] | None = None,
     max_features: int | None = None,
     non_numeric: str = "raise",
+    anomaly_value: str | None = None,
 ) -> Dataset:
     """Validate an in-memory table the same way :func:`load_dataset` validates a file.
 
@@ -236,7 +247,11 @@ def dataset_from_frame(
     lines, read_notes = frame.attrs.get(_LINES), list(frame.attrs.get(_NOTES, []))
     frame = frame.rename(columns=str)
     label_name = _pick_label_column(frame, label_column)
-    y = None if label_name is None else parse_labels(frame[label_name], column=label_name, lines=lines)
+    y = (
+        None
+        if label_name is None
+        else parse_labels(frame[label_name], column=label_name, lines=lines, anomaly_value=anomaly_value)
+    )
     if non_numeric not in ("raise", "drop"):
         raise DataError(f"non_numeric must be 'raise' or 'drop'; got {non_numeric!r}")
     context = None
@@ -265,6 +280,7 @@ def dataset_from_frame(
         notes=tuple(notes),
         filled=filled,
         context=context,
+        anomaly_value=anomaly_value if label_name is not None else None,
     )
 
 
@@ -421,10 +437,13 @@ def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> n
     return arr
 
 
-def parse_labels(values: pd.Series | list, *, column: str = "label", lines=None) -> np.ndarray:
+def parse_labels(
+    values: pd.Series | list, *, column: str = "label", lines=None, anomaly_value: str | None = None
+) -> np.ndarray:
     """Turn anomaly/nominal, 1/0 or true/false (any case) into a bool array.
 
-    ``lines``, when the values come from a file, holds the file line of each value.
+    ``lines``, when the values come from a file, holds the file line of each value. With
+    ``anomaly_value``, that value (any case) marks an anomaly and every other one is nominal.
 
     Raises
     ------
@@ -438,6 +457,8 @@ def parse_labels(values: pd.Series | list, *, column: str = "label", lines=None)
     """
     series = pd.Series(values)
     text = series.astype(str).str.strip().str.lower()
+    if anomaly_value is not None:
+        return _parse_by_value(series, text, column, lines, anomaly_value)
     is_true, is_false = text.isin(_TRUE), text.isin(_FALSE)
     bad = ~(is_true | is_false) | series.isna().to_numpy()
     if bad.any():
@@ -449,6 +470,39 @@ def parse_labels(values: pd.Series | list, *, column: str = "label", lines=None)
             "table without a label column"
         )
     return is_true.to_numpy(dtype=bool)
+
+
+def _parse_by_value(series: pd.Series, text: pd.Series, column: str, lines, anomaly_value: str) -> np.ndarray:
+    if series.isna().any():
+        row = int(np.flatnonzero(series.isna().to_numpy())[0])
+        raise DataError(f"label column {column!r} holds an empty cell at {_where(row, lines)}; fill it in")
+    wanted = str(anomaly_value).strip().lower()
+    y = (text == wanted).to_numpy(dtype=bool)
+    if not y.any():
+        values = ", ".join(repr(v) for v in pd.unique(series.astype(str))[:10])
+        raise DataError(
+            f"no row of label column {column!r} holds {anomaly_value!r}; its values include {values}. "
+            "Name the value that marks an anomaly"
+        )
+    return y
+
+
+def label_values(source: str | os.PathLike, column: str, *, limit: int = 20) -> list[str] | None:
+    """The distinct values of a file's column (at most ``limit``; None if it has more, or no
+    such column): the choices for the value that marks an anomaly.
+
+    Examples
+    --------
+    >>> label_values("toy2", "label")
+    ['anomaly', 'nominal']
+    """
+    path, _, _ = _resolve(source)
+    frame = _read_table(path, max_bytes=_env_int("AAD_MAX_FILE_MB", 4096) * 1_000_000).rename(columns=str)
+    name = _column_named(frame, column)
+    if name not in frame.columns:
+        return None
+    values = sorted(frame[name].dropna().astype(str).str.strip().unique())
+    return values if len(values) <= limit else None
 
 
 def load_classes(source: str | os.PathLike) -> np.ndarray:

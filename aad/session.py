@@ -95,6 +95,7 @@ def select_columns(
         source=dataset.source,
     )
     notes = tuple(dict.fromkeys(dataset.notes + out.notes))
+    same_truth = label is not None and label == dataset.label_column
     left_out = [c for c in dataset.feature_names if c not in chosen and c != label]  # context now
     context = (
         pd.concat(
@@ -104,7 +105,9 @@ def select_columns(
         if dataset.context is not None or left_out
         else None
     )
-    return dataclasses.replace(out, notes=notes, context=context)
+    return dataclasses.replace(
+        out, notes=notes, context=context, anomaly_value=dataset.anomaly_value if same_truth else None
+    )
 
 
 def load_data(
@@ -114,10 +117,12 @@ def load_data(
     label_column: str | None = AUTO,
     name: str | None = None,
     max_bytes: int | None = None,
+    anomaly_value: str | None = None,
 ) -> Dataset:
     """Load a session's data: :func:`~aad.data.load_dataset`, then :func:`select_columns`.
 
-    Text columns (ids, categories) are left out of the table, with a note.
+    Text columns (ids, categories) are left out of the table, with a note. ``anomaly_value``
+    reads a named text label column (fraud/legit) as in :func:`~aad.data.load_dataset`.
 
     ``source`` is a :attr:`Dataset.source` (``shipped:<name>`` or a path) or a shipped name.
     """
@@ -127,6 +132,7 @@ def load_data(
         label_column=AUTO if label_column is None else label_column,
         max_bytes=max_bytes,
         non_numeric="drop",  # an id or a category column need not be removed from the file first
+        anomaly_value=anomaly_value if label_column not in (None, AUTO) else None,
     )
     dataset = select_columns(table, features=features, label_column=label_column)
     return dataclasses.replace(dataset, name=name) if name else dataset
@@ -233,6 +239,7 @@ class Session:
             strategy=strategy,
             batch_size=batch_size,
             notes=dataset.notes,
+            anomaly_value=dataset.anomaly_value,
         )
         return cls(record, dataset, model, store)
 
@@ -265,7 +272,11 @@ class Session:
         record = store.get(session_id)
         if dataset is None:
             dataset = load_data(
-                record.source, features=record.features, label_column=record.label_column, name=record.dataset
+                record.source,
+                features=record.features,
+                label_column=record.label_column,
+                name=record.dataset,
+                anomaly_value=record.anomaly_value,
             )
         if dataset.fingerprint != record.fingerprint:
             raise DataError(

@@ -47,7 +47,7 @@ __all__ = [
 
 #: The kinds of action in the log: label rows, skip rows, bring skipped rows back, undo.
 KINDS = ("label", "skip", "unskip", "undo")
-_SCHEMA_VERSION = 2
+_SCHEMA_VERSION = 3
 #: How long a write waits for another process holding the database.
 _BUSY_SECONDS = 30.0
 
@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     notes TEXT NOT NULL DEFAULT '[]',
-    changed INTEGER NOT NULL DEFAULT 0
+    changed INTEGER NOT NULL DEFAULT 0,
+    anomaly_value TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     session_id TEXT NOT NULL REFERENCES sessions(id),
@@ -88,7 +89,7 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 #: with ``changed``: a counter that orders sessions by their latest change, ties impossible).
 _COLUMNS = (
     "id, dataset, source, fingerprint, features, label_column, params, seed, "
-    "strategy, batch_size, batch, created_at, updated_at, notes"
+    "strategy, batch_size, batch, created_at, updated_at, notes, anomaly_value"
 )
 
 
@@ -148,6 +149,9 @@ class SessionRecord:
     notes : tuple of str
         What the loader repaired or noticed in the data (missing values filled, constant
         columns), as it said when the session started.
+    anomaly_value : str or None
+        The value of a text ground-truth column that marks an anomaly (``fraud``), when
+        its values are not anomaly/nominal, 1/0 or true/false.
     """
 
     id: str
@@ -164,6 +168,7 @@ class SessionRecord:
     created_at: str
     updated_at: str
     notes: tuple[str, ...] = ()
+    anomaly_value: str | None = None
 
 
 @dataclass(frozen=True)
@@ -281,6 +286,7 @@ class Store:
         strategy: str = "top",
         batch_size: int = 1,
         notes: Sequence[str] = (),
+        anomaly_value: str | None = None,
     ) -> SessionRecord:
         """Insert a new session and return its record (with a fresh id)."""
         now = _now()
@@ -299,11 +305,12 @@ class Store:
             created_at=now,
             updated_at=now,
             notes=tuple(str(note) for note in notes),
+            anomaly_value=anomaly_value,
         )
         with self._connect() as conn:
             conn.execute(
                 f"INSERT INTO sessions ({_COLUMNS}, changed) "
-                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_CHANGE})",
+                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_CHANGE})",
                 (
                     record.id,
                     record.dataset,
@@ -319,6 +326,7 @@ class Store:
                     now,
                     now,
                     json.dumps(list(record.notes)),
+                    record.anomaly_value,
                 ),
             )
         return record
@@ -608,6 +616,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
                 "UPDATE sessions SET changed = (SELECT COUNT(*) FROM sessions AS s WHERE s.updated_at < "
                 "sessions.updated_at OR (s.updated_at = sessions.updated_at AND s.id >= sessions.id))"
             )
+        if "anomaly_value" not in columns:  # version 3: a text ground truth's anomaly value
+            conn.execute("ALTER TABLE sessions ADD COLUMN anomaly_value TEXT")
         # Every append reads MAX(changed) and the session list sorts by it: an index keeps both
         # from scanning every session (created here, after the column exists in old files).
         conn.execute("CREATE INDEX IF NOT EXISTS sessions_by_change ON sessions(changed)")
@@ -620,7 +630,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 def _record(row: tuple) -> SessionRecord:
     (sid, dataset, source, fingerprint, features, label_column, params, seed) = row[:8]
-    strategy, batch_size, batch, created_at, updated_at, notes = row[8:]
+    strategy, batch_size, batch, created_at, updated_at, notes, anomaly_value = row[8:]
     return SessionRecord(
         id=sid,
         dataset=dataset,
@@ -636,6 +646,7 @@ def _record(row: tuple) -> SessionRecord:
         created_at=created_at,
         updated_at=updated_at,
         notes=tuple(json.loads(notes)),
+        anomaly_value=anomaly_value,
     )
 
 

@@ -69,6 +69,17 @@ def model_params(seed: int | None, trees: int | None, max_samples: int | None, e
     return {name: defaults[name] if value is None else value for name, value in given.items()}
 
 
+#: ``--anomaly-value``: a label column of other words (fraud/legit): the one marking an anomaly.
+AnomalyValue = Annotated[
+    str | None,
+    typer.Option(
+        "--anomaly-value",
+        help="For a label column of other words (fraud/legit): the value, any case, that marks an "
+        "anomaly; every other value is nominal.",
+    ),
+]
+
+
 def _writable(path: Path | None) -> Path | None:
     """Option callback: refuse an output path that cannot be written before any work starts."""
     if path is None:
@@ -113,6 +124,7 @@ def _features(value: str | None) -> list[str] | None:
 def simulate(
     data: Annotated[str, typer.Argument(help="A shipped dataset's name or a CSV/Parquet file.")],
     label_col: LabelCol = "auto",
+    anomaly_value: AnomalyValue = None,
     features: Features = None,
     budget: Annotated[int, typer.Option(min=1, help="Labels per run.")] = 100,
     reruns: Annotated[int, typer.Option(min=1, help="Runs, with seeds SEED .. SEED+RERUNS-1.")] = 10,
@@ -146,7 +158,9 @@ def simulate(
         raise aad.UnknownStrategyError(
             f"unknown query strategy {strategy!r}; choose one of {', '.join(aad.strategy_names())}"
         )
-    dataset = aad.load_dataset(data, label_column=_label_column(label_col), features=_features(features))
+    dataset = aad.load_dataset(
+        data, label_column=_label_column(label_col), features=_features(features), anomaly_value=anomaly_value
+    )
     _print_notes(dataset)
     classes = None if class_file is None else aad.load_classes(class_file)
     params = {"loss": loss, "eta": eta, "n_estimators": trees, "max_samples": max_samples}

@@ -50,6 +50,7 @@ DATA_UPLOAD = "data_upload"
 DATA_FEATURES = "data_features"
 DATA_LABEL_COLUMN = "data_label_column"
 DATA_LABEL_NAME = "data_label_name"  # names a text ground-truth column the loader did not detect
+DATA_ANOMALY_VALUE = "data_anomaly_value"  # the value of that column that marks an anomaly
 DATA_N_ESTIMATORS = "data_n_estimators"
 DATA_MAX_SAMPLES = "data_max_samples"
 DATA_ETA = "data_eta"

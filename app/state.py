@@ -84,12 +84,24 @@ def _load(
     name: str | None,
     stamp: str,
     max_bytes: int,
+    anomaly_value: str | None,
 ) -> aad.Dataset:
-    return aad.load_data(source, features=features, label_column=label_column, name=name, max_bytes=max_bytes)
+    return aad.load_data(
+        source,
+        features=features,
+        label_column=label_column,
+        name=name,
+        max_bytes=max_bytes,
+        anomaly_value=anomaly_value,
+    )
 
 
 def load(
-    source: str, features=None, label_column: str | None = aad.AUTO, name: str | None = None
+    source: str,
+    features=None,
+    label_column: str | None = aad.AUTO,
+    name: str | None = None,
+    anomaly_value: str | None = None,
 ) -> aad.Dataset:
     """Load (and cache) a dataset; a file is re-read when it changes on disk.
 
@@ -97,7 +109,7 @@ def load(
     """
     features = None if features is None else tuple(features)
     limit = max_upload_mb() * 2**20  # Streamlit's megabytes, so the uploader and the loader agree
-    return _load(source, features, label_column, name, _file_stamp(source), limit)
+    return _load(source, features, label_column, name, _file_stamp(source), limit, anomaly_value)
 
 
 class _FittedModels:
@@ -212,7 +224,9 @@ def _open(session_id: str) -> aad.Session | None:
                 f"there is no session {session_id!r} in this workbench's database; pick one on the "
                 "**Sessions** page, or start one on the **Data** page"
             ) from None
-        dataset = load(record.source, record.features, record.label_column, record.dataset)
+        dataset = load(
+            record.source, record.features, record.label_column, record.dataset, record.anomaly_value
+        )
         return aad.Session.open(session_id, store=store(), dataset=dataset, model_factory=model_factory)
 
     return _guard(reopen)
@@ -387,6 +401,19 @@ def error_text(err: Exception, source: str) -> str:
         if stored == source:
             text = text.replace(Path(stored).name, uploaded)
     return text
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _label_values(source: str, column: str, stamp: str) -> list[str] | None:
+    try:
+        return aad.label_values(source, column)
+    except aad.AADError:
+        return None
+
+
+def label_values(source: str, column: str) -> list[str] | None:
+    """The distinct values of a column of ``source`` (None if too many, or no such column)."""
+    return _label_values(source, column, _file_stamp(source))
 
 
 def try_load(source: str, *args, **kwargs) -> aad.Dataset | None:

@@ -494,3 +494,26 @@ def test_a_wide_card_lists_the_most_unusual_values_first(db, monkeypatch):
     assert len(card) == 21
     assert (np.diff(distance) <= 0).all()
     assert any("21 features, the most unusual first" in c.value for c in at.caption)
+
+
+def test_a_text_ground_truth_of_other_words_is_read_by_naming_the_anomaly_value(db):
+    data = b"a,b,verdict\n" + b"".join(
+        f"{i},{i % 7},{'Fraud' if i in (3, 9) else 'legit'}\n".encode() for i in range(40)
+    )
+    at = _app()
+    at.switch_page("screens/data.py").run()
+    at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
+    at.file_uploader(key=keys.DATA_UPLOAD).set_value(("fraud.csv", data, "text/csv")).run()
+    at.text_input(key=keys.DATA_LABEL_NAME).input("verdict").run()
+    assert any("label column 'verdict' holds 'legit'" in e.value for e in at.error)
+    choice = at.selectbox(key=keys.DATA_ANOMALY_VALUE)
+    assert choice.options == ["", "Fraud", "legit"]
+    choice.set_value("Fraud").run()
+    assert not at.error
+    assert any("ground truth in `verdict` (2 anomalies)" in c.value for c in at.caption)
+    at.button(key=keys.DATA_START).click().run()
+    session = _session(at)
+    assert session.dataset.y.nonzero()[0].tolist() == [3, 9]
+    assert session.record.anomaly_value == "Fraud"
+    again = aad.Session.open(session.id, store=aad.Store(db))  # a restart reads the truth the same way
+    assert again.dataset.y.nonzero()[0].tolist() == [3, 9]

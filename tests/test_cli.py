@@ -123,6 +123,24 @@ def test_a_class_file_adds_the_classes_found_to_the_summary(capsys):
     assert "classes found" not in capsys.readouterr().out
 
 
+def test_a_label_column_of_other_words_is_read_with_anomaly_value(tmp_path, capsys):
+    path = tmp_path / "fraud.csv"
+    path.write_text(
+        "a,b,verdict\n" + "".join(f"{i},{i % 7},{'Fraud' if i == 39 else 'legit'}\n" for i in range(40))
+    )
+    out = tmp_path / "r.json"
+    argv = ["simulate", str(path), "--label-col", "verdict", "--budget", "5", "--reruns", "1"]
+    assert main([*argv, "--anomaly-value", "fraud", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["n_anomalies"] == 1
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert "label column 'verdict' holds 'legit'" in capsys.readouterr().err
+    assert main([*argv, "--anomaly-value", "bad"]) == 2
+    assert "no row of label column 'verdict' holds 'bad'; its values include 'legit', 'Fraud'" in (
+        capsys.readouterr().err
+    )
+
+
 def test_datasets_lists_the_shipped_data(capsys):
     assert main(["datasets"]) == 0
     assert "ann_thyroid_1v3" in capsys.readouterr().out

@@ -38,6 +38,7 @@ class LearnFrom:
     label_col: str
     features: str | None
     options: tuple  # seed, trees, max_samples, eta; None where not given
+    anomaly_value: str | None = None
 
     def model(self, *, need_anomaly: bool = False) -> Learned:
         """Fit (or reopen) the model; ``need_anomaly`` refuses labels without an anomaly."""
@@ -58,6 +59,7 @@ class LearnFrom:
         given = [flag for flag, value in zip(_OPTION_FLAGS, self.options, strict=True) if value is not None]
         given += ["--label-col"] if self.label_col != "auto" else []
         given += ["--features"] if self.features is not None else []
+        given += ["--anomaly-value"] if self.anomaly_value is not None else []
         if given:
             raise aad.DataError(
                 f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to DATA with --labels; "
@@ -74,7 +76,10 @@ class LearnFrom:
                 "or --session ID for a session labelled in the app"
             )
         dataset = aad.load_dataset(
-            self.data, label_column=_label_column(self.label_col), features=_features(self.features)
+            self.data,
+            label_column=_label_column(self.label_col),
+            features=_features(self.features),
+            anomaly_value=self.anomaly_value,
         )
         _print_notes(dataset)
         known = aad.read_labels(self.labels, dataset.n_rows, need_anomaly=need_anomaly)

@@ -16,6 +16,7 @@ import typer
 import aad
 from aad.export import FORMATS
 from app.cli import (
+    AnomalyValue,
     Eta,
     Features,
     LabelCol,
@@ -50,6 +51,7 @@ def rules(
     ] = "json",
     output: Output = None,
     label_col: LabelCol = "auto",
+    anomaly_value: AnomalyValue = None,
     features: Features = None,
     seed: Seed = None,
     trees: Trees = None,
@@ -67,7 +69,9 @@ def rules(
             f"{fmt!r} is not a rule format; choose one of {', '.join(FORMATS)}",
             param_hint="'--format'",
         )
-    learn = LearnFrom(data, labels, session, db, label_col, features, (seed, trees, max_samples, eta))
+    learn = LearnFrom(
+        data, labels, session, db, label_col, features, (seed, trees, max_samples, eta), anomaly_value
+    )
     with _err.status("fitting the forest and learning from the labels"):
         learned = learn.model(need_anomaly=True)
     description = aad.describe_anomalies(learned.model, learned.dataset, time_limit=time_limit)

@@ -19,6 +19,7 @@ import typer
 
 import aad
 from app.cli import (
+    AnomalyValue,
     Eta,
     Features,
     LabelCol,
@@ -60,6 +61,7 @@ def score(
         bool, typer.Option("--values/--no-values", help="Append the label and the feature values.")
     ] = True,
     label_col: LabelCol = "auto",
+    anomaly_value: AnomalyValue = None,
     features: Features = None,
     seed: Seed = None,
     trees: Trees = None,
@@ -71,7 +73,9 @@ def score(
     Writes a CSV: row, anomaly_score (higher is more anomalous), rank (1 is the most
     anomalous), then, unless --no-values, the row's label (DATA's rows) and its values.
     """
-    learn = LearnFrom(data, labels, session, db, label_col, features, (seed, trees, max_samples, eta))
+    learn = LearnFrom(
+        data, labels, session, db, label_col, features, (seed, trees, max_samples, eta), anomaly_value
+    )
     with _err.status("fitting the forest and learning from the labels"):
         learned = learn.model()
     model, dataset, origin = learned.model, learned.dataset, learned.origin

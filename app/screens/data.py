@@ -103,7 +103,8 @@ def start(source: str, name: str, features: list[str], truth: str | None, settin
     with st.status("Starting a session…", expanded=True) as status:
         try:
             status.write("Reading the data and the chosen columns…")
-            dataset = state.load(source, features, truth, name)
+            marks = base.anomaly_value if truth == base.label_column else None
+            dataset = state.load(source, features, truth, name, marks)
             status.write(
                 f"Growing {settings['n_estimators']} isolation trees on {dataset.n_rows:,} rows "
                 f"(seed {settings['seed']}) and scoring every row…"
@@ -134,14 +135,26 @@ if picked is None:
     st.info("Upload a file, or pick a shipped dataset, to start a session.")
     st.stop()
 source, name = picked
-base = state.try_load(source, label_column=st.session_state.get(keys.DATA_LABEL_NAME) or aad.AUTO, name=name)
+named = (st.session_state.get(keys.DATA_LABEL_NAME) or "").strip() or None
+marks = st.session_state.get(keys.DATA_ANOMALY_VALUE) or None if named else None
+base = state.try_load(source, label_column=named or aad.AUTO, name=name, anomaly_value=marks)
 if not source.startswith("shipped:"):
-    with st.expander("A text column of labels was not recognised?", expanded=base is None):
+    with st.expander(
+        "A text column of labels was not recognised?", expanded=base is None or named is not None
+    ):
         st.text_input(
-            "Name the ground-truth column (values anomaly/nominal, 1/0 or true/false)",
+            "Name the ground-truth column",
             key=keys.DATA_LABEL_NAME,
-            help="Columns named label, ground_truth or is_anomaly are found without this.",
+            help="Columns named label, labels, ground_truth or is_anomaly, holding anomaly/nominal, "
+            "1/0 or true/false, are found without this.",
         )
+        values = state.label_values(source, named) if named else None
+        if values and not set(map(str.lower, values)) <= {"anomaly", "nominal", "1", "0", "true", "false"}:
+            st.selectbox(
+                f"Which value of `{named}` marks an anomaly? (every other value is nominal)",
+                ["", *values],
+                key=keys.DATA_ANOMALY_VALUE,
+            )
 if base is None:
     st.stop()
 st.caption(
