@@ -164,18 +164,25 @@ def projection(fingerprint: str, _X: np.ndarray) -> np.ndarray:
     return charts.project_2d(_X)
 
 
-@st.cache_resource(show_spinner="Starting a session…")
-def _launch_session(data: str, db: str) -> tuple[str, bool]:
+def _launch_session(data: str) -> tuple[str, bool]:
     """The session ``aad app DATA`` opens: the latest one on that data, else a new one.
 
     Returns its id, and whether it was resumed (so a restart never looks like lost labels,
-    nor leaves one more empty session behind).
+    nor leaves one more empty session behind). Asked afresh for every new tab, so a session
+    started on the Data page since is the one a new tab gets.
     """
     dataset = load(data if Path(data).is_file() else f"shipped:{data}")
     latest = store().latest(fingerprint=dataset.fingerprint)
     if latest is not None:
         return latest, True
-    return aad.Session.create(dataset, store=store(), model_factory=model_factory).id, False
+    return _first_session(data, str(store().path)), False
+
+
+@st.cache_resource(show_spinner="Starting a session…")
+def _first_session(data: str, db: str) -> str:
+    """Create the first session on ``data`` (once per server and database)."""
+    dataset = load(data if Path(data).is_file() else f"shipped:{data}")
+    return aad.Session.create(dataset, store=store(), model_factory=model_factory).id
 
 
 # --------------------------------------------------------------------------- the session
@@ -190,7 +197,7 @@ def get_session() -> aad.Session | None:
     elif wanted:
         held = _open(wanted) or held
     elif os.environ.get("AAD_DATA"):
-        launch = _guard(lambda: _launch_session(os.environ["AAD_DATA"], str(store().path)))
+        launch = _guard(lambda: _launch_session(os.environ["AAD_DATA"]))
         held = _open(launch[0]) if launch else None
         if held is not None and launch[1]:
             notify(

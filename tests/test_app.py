@@ -140,6 +140,8 @@ def test_opening_the_address_again_after_a_restart_resumes_the_latest_session_on
     assert _session(at).labels() == {9: 0}
     assert any(f"Resumed session {older.id}, the latest on toy2 (1 label)" in i.value for i in at.info)
     assert len(store.summaries()) == 3  # no new, empty session
+    newer = aad.Session.create(toy2, store=store, seed=5)  # started since, as on the Data page
+    assert _session(_app()).id == newer.id  # a new tab gets it
 
 
 def test_explore_labels_a_box_selection_in_bulk(db):
