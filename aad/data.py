@@ -875,7 +875,8 @@ def _check_width(n_features: int, max_features: int | None) -> None:
     if n_features > limit:
         raise DataError(
             f"the table has {n_features} feature columns, more than the limit of {limit}; keep the "
-            "columns that matter (--features a,b,c) or raise the limit with AAD_MAX_FEATURES"
+            "columns that matter (--features a,b,c on the command line) or raise the limit with "
+            "AAD_MAX_FEATURES"
         )
 
 
@@ -925,7 +926,8 @@ def _numeric_column(series: pd.Series, name: str, lines, *, label_hint: bool = T
                 f"column {name!r} is not numeric: {_where(row, lines)} holds "
                 f"{str(series.iloc[row])!r}; every feature must be a number. "
                 + (
-                    "Remove or encode the column, leave it out of the features (--features), "
+                    "Remove or encode the column, leave it out of the features (--features on the "
+                    "command line), "
                     "or name it as the label column"
                     if label_hint
                     else "Fix the value"
