@@ -17,6 +17,7 @@ from .data import (
     load_classes,
     load_dataset,
     load_rows,
+    parse_labels,
     require_file,
 )
 from .describe import DescribedRule, Description, describe_anomalies, describe_rows, solve_cover
@@ -96,6 +97,7 @@ __all__ = [
     "load_data",
     "load_dataset",
     "load_rows",
+    "parse_labels",
     "read_labels",
     "read_rules",
     "register_strategy",

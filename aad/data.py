@@ -206,7 +206,7 @@ def load_dataset(
     ((485, 2), ('x', 'y'), 35)
     """
     path, name, origin = _resolve(source)
-    limit = max_bytes if max_bytes is not None else _env_int("AAD_MAX_FILE_MB", 4096) * 1_000_000
+    limit = _file_limit(max_bytes)
     frame = _read_table(path, max_bytes=limit)
     return dataset_from_frame(
         frame,
@@ -332,7 +332,7 @@ def load_rows(
         raise DataError("load_rows reads the columns of `like` or the given `columns`: pass exactly one")
     wanted = like.feature_names if like is not None else tuple(str(c) for c in columns)
     path, name, origin = _resolve(source)
-    limit = max_bytes if max_bytes is not None else _env_int("AAD_MAX_FILE_MB", 4096) * 1_000_000
+    limit = _file_limit(max_bytes)
     frame = _read_table(path, max_bytes=limit).rename(columns=str)
     if frame.shape[0] == 0:
         raise DataError(f"{path.name} has a header but no rows; add at least one row")
@@ -497,7 +497,7 @@ def label_values(source: str | os.PathLike, column: str, *, limit: int = 20) -> 
     ['anomaly', 'nominal']
     """
     path, _, _ = _resolve(source)
-    frame = _read_table(path, max_bytes=_env_int("AAD_MAX_FILE_MB", 4096) * 1_000_000).rename(columns=str)
+    frame = _read_table(path, max_bytes=_file_limit(None)).rename(columns=str)
     name = _column_named(frame, column)
     if name not in frame.columns:
         return None
@@ -804,32 +804,17 @@ def _drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.
     """Leave out the columns (other than the label) that hold mostly text; a note for each."""
     notes, keep = [], []
     for name in frame.columns:
-        series = frame[name]
-        text = (
-            name != label_name
-            and not pd.api.types.is_numeric_dtype(series)
-            and not pd.api.types.is_bool_dtype(series)
-        )
-        bad = pd.to_numeric(series, errors="coerce").isna() & series.notna() if text else None
-        # Mostly text (an id, a category): left out. Mostly numbers with a few bad cells: a
-        # data error, which the numeric check then reports cell by cell.
-        first = int(np.flatnonzero(bad.to_numpy())[0]) if bad is not None and bad.any() else None
-        if first is not None and _DECIMAL_COMMA.fullmatch(str(series.iloc[first])):
-            keep.append(name)  # numbers with decimal commas: the numeric check says how to fix them
-        elif bad is not None and bad.sum() * 2 > series.notna().sum():
-            row = first
-            looks_like_labels = series.astype(str).str.strip().str.lower().isin(_TRUE + _FALSE).all()
-            notes.append(
-                f"column {name!r} is not numeric (row {row} holds {str(series.iloc[row])[:40]!r}): "
-                "left out of the features"
-                + (
-                    "; it holds labels: name it as the ground-truth column to use it"
-                    if looks_like_labels
-                    else ""
-                )
-            )
-        else:
+        row = None if name == label_name else _text_row(frame[name])
+        if row is None:
             keep.append(name)
+            continue
+        series = frame[name]
+        holds_labels = series.astype(str).str.strip().str.lower().isin(_TRUE + _FALSE).all()
+        notes.append(
+            f"column {name!r} is not numeric (row {row} holds {str(series.iloc[row])[:40]!r}): "
+            "left out of the features"
+            + ("; it holds labels: name it as the ground-truth column to use it" if holds_labels else "")
+        )
     if len(keep) == len(frame.columns):
         return frame, notes
     if not [c for c in keep if c != label_name]:
@@ -838,6 +823,21 @@ def _drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.
             "add at least one numeric column"
         )
     return frame[keep], notes
+
+
+def _text_row(series: pd.Series) -> int | None:
+    """The first text cell of a column holding mostly text (an id, a category); else None.
+
+    Mostly numbers with a few bad cells, or numbers with decimal commas, are no text column
+    but a data error, which the numeric check then reports cell by cell.
+    """
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return None
+    bad = (pd.to_numeric(series, errors="coerce").isna() & series.notna()).to_numpy()
+    if bad.sum() * 2 <= series.notna().sum():
+        return None
+    row = int(np.flatnonzero(bad)[0])
+    return None if _DECIMAL_COMMA.fullmatch(str(series.iloc[row])) else row
 
 
 def _column_named(frame: pd.DataFrame, name: str) -> str:
@@ -878,6 +878,11 @@ def _check_width(n_features: int, max_features: int | None) -> None:
             "columns that matter (--features a,b,c on the command line) or raise the limit with "
             "AAD_MAX_FEATURES"
         )
+
+
+def _file_limit(max_bytes: int | None) -> int:
+    """``max_bytes``, or by default ``$AAD_MAX_FILE_MB`` megabytes (4096 without it)."""
+    return max_bytes if max_bytes is not None else _env_int("AAD_MAX_FILE_MB", 4096) * 1_000_000
 
 
 def _env_int(name: str, default: int) -> int:

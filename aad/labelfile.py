@@ -14,7 +14,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from .data import _decode, _file_lines, _sniff_delimiter, require_file
+from .data import _SNIFF_BYTES, _decode, _file_lines, _sniff_delimiter, require_file
 from .errors import DataError, LabelError
 from .labels import ANOMALY, UNLABELLED, to_label
 
@@ -82,7 +82,7 @@ def _read(path) -> tuple[pd.DataFrame, np.ndarray]:
     text = _decode(path)
     if not text.strip():
         raise DataError(f"{path.name} is empty; {_FIX}, starting with the header line row,label")
-    delimiter = _sniff_delimiter(text[:65536])
+    delimiter = _sniff_delimiter(text[:_SNIFF_BYTES])
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:

@@ -65,6 +65,15 @@ def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
     return features, None if truth == NONE else truth
 
 
+def _are_labels(values: list[str]) -> bool:
+    """Whether the engine reads these values as labels already (anomaly/nominal, 1/0, true/false)."""
+    try:
+        aad.parse_labels(values)
+    except aad.DataError:
+        return False
+    return True
+
+
 def _truth_is_no_feature() -> None:
     """Callback: the column chosen as ground truth leaves the features (the model never sees it)."""
     truth = st.session_state[keys.DATA_LABEL_COLUMN]
@@ -149,7 +158,7 @@ if not source.startswith("shipped:"):
             "1/0 or true/false, are found without this.",
         )
         values = state.label_values(source, named) if named else None
-        if values and not set(map(str.lower, values)) <= {"anomaly", "nominal", "1", "0", "true", "false"}:
+        if values and not _are_labels(values):
             st.selectbox(
                 f"Which value of `{named}` marks an anomaly? (every other value is nominal)",
                 ["", *values],
