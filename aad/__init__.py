@@ -32,7 +32,7 @@ from .errors import (
 from .export import export_rules, read_rules, rule_columns
 from .forest import LeafForest, NodeTable, average_path_length, fit_forest
 from .labelfile import read_labels
-from .labels import ANOMALY, NOMINAL, UNLABELLED, label_name, to_label
+from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, label_name, to_label
 from .learner import ActiveLearner, LabelEvent
 from .model import AADForest
 from .query import QueryContext, register_strategy, select_queries, strategy_names
@@ -87,6 +87,7 @@ __all__ = [
     "export_rules",
     "fit_forest",
     "fit_model",
+    "label_array",
     "label_name",
     "label_values",
     "labels_csv",

@@ -46,17 +46,24 @@ class Interval:
 
     def describe(self) -> str:
         noun = "an int" if self.kind == "int" else "a float"
+        low, high = (_bound(self.kind, v) for v in (self.low, self.high))
         if self.low is None and self.high is None:
             return noun
         if self.high is None:
             op = ">=" if self.closed in ("both", "left") else ">"
-            return f"{noun} {op} {self.low:g}"
+            return f"{noun} {op} {low}"
         if self.low is None:
             op = "<=" if self.closed in ("both", "right") else "<"
-            return f"{noun} {op} {self.high:g}"
+            return f"{noun} {op} {high}"
         left = "[" if self.closed in ("both", "left") else "("
         right = "]" if self.closed in ("both", "right") else ")"
-        return f"{noun} in the range {left}{self.low:g}, {self.high:g}{right}"
+        return f"{noun} in the range {left}{low}, {high}{right}"
+
+
+def _bound(kind: str, value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if kind == "int" else f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -78,12 +85,12 @@ MAX_SEED = 2**32 - 1
 
 class _RandomState:
     def accepts(self, value: Any) -> bool:
-        if value is None or isinstance(value, np.random.Generator):
+        if value is None or isinstance(value, np.random.Generator | np.random.RandomState):
             return True
         return isinstance(value, numbers.Integral) and not isinstance(value, bool) and 0 <= value <= MAX_SEED
 
     def describe(self) -> str:
-        return f"None, an int from 0 to {MAX_SEED} or a numpy Generator"
+        return f"None, an int from 0 to {MAX_SEED}, a numpy Generator or RandomState"
 
 
 RANDOM_STATE = _RandomState()

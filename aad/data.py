@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .labels import ANOMALY_WORDS, NOMINAL_WORDS
 
 __all__ = [
     "AUTO",
@@ -43,13 +44,16 @@ __all__ = [
 #: Pass as ``label_column`` to detect a ground-truth column by its name.
 AUTO = "auto"
 _AUTO_LABEL_NAMES = ("label", "labels", "ground.truth", "ground_truth", "is_anomaly")
-_TRUE = ("anomaly", "1", "true", "1.0")
-_FALSE = ("nominal", "0", "false", "0.0")
+_TRUE, _FALSE = ANOMALY_WORDS, NOMINAL_WORDS
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SNIFF_BYTES = 64 * 1024
 #: Keys of ``DataFrame.attrs`` where the CSV reader leaves each row's file line and its notes.
 _LINES, _NOTES = "aad_file_lines", "aad_read_notes"
 _DECIMAL_COMMA = re.compile(r"\s*[-+]?\d+,\d+\s*")
+#: 1,234.5 / 1.234,5 / 1 234 567: digits grouped by thousands, with a decimal part or more groups.
+_THOUSANDS = re.compile(
+    r"\s*[-+]?\d{1,3}(?:([,. '])\d{3})(?:\1\d{3})*(?:[.,]\d+)\s*|\s*[-+]?\d{1,3}(?:([,. '])\d{3}){2,}\s*"
+)
 #: The largest magnitude the isolation forest can hold: scikit-learn's trees work in float32.
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -255,8 +259,17 @@ def dataset_from_frame(
     if non_numeric not in ("raise", "drop"):
         raise DataError(f"non_numeric must be 'raise' or 'drop'; got {non_numeric!r}")
     context = None
+    others = _other_truth_columns(frame, label_name) if label_column == AUTO and features is None else []
+    read_notes += [
+        f"column {name!r} is named like a ground-truth column (the ground truth is {label_name!r}): "
+        "left out of the features; name it among the features to use it"
+        for name in others
+    ]
+    if non_numeric == "raise":
+        frame = frame.drop(columns=others)
     if non_numeric == "drop" and features is None:
         kept, dropped = _drop_text_columns(frame, label_name)
+        kept = kept.drop(columns=[c for c in others if c in kept.columns])
         read_notes += dropped
         left_out = [c for c in frame.columns if c not in kept.columns]
         context = frame[left_out].reset_index(drop=True) if left_out else None
@@ -330,21 +343,30 @@ def load_rows(
     """
     if (like is None) == (columns is None):
         raise DataError("load_rows reads the columns of `like` or the given `columns`: pass exactly one")
+    if isinstance(columns, str):
+        raise DataError(
+            f"columns must be a list of column names; got the string {columns!r} (use [{columns!r}])"
+        )
     wanted = like.feature_names if like is not None else tuple(str(c) for c in columns)
+    twice = sorted({c for c in wanted if wanted.count(c) > 1})
+    if twice:
+        raise DataError(f"the columns to read list {twice[0]!r} twice; list each column once")
     path, name, origin = _resolve(source)
     limit = _file_limit(max_bytes)
     frame = _read_table(path, max_bytes=limit).rename(columns=str)
     if frame.shape[0] == 0:
         raise DataError(f"{path.name} has a header but no rows; add at least one row")
-    missing = [c for c in wanted if c not in frame.columns]
+    found = [_column_named(frame, c) for c in wanted]
+    missing = [c for c in found if c not in frame.columns]
     if missing:
         needed = "the model was fitted on the columns" if like is not None else "the rules test the columns"
+        has = ", ".join(map(repr, frame.columns[:20])) + (", ..." if frame.shape[1] > 20 else "")
         raise DataError(
-            f"{path.name} has no column {missing[0]!r}; {needed} {', '.join(wanted)}, "
-            "so the rows need every one of them (other columns are ignored)"
+            f"{path.name} has no column {missing[0]!r} (its columns: {has}); {needed} "
+            f"{', '.join(wanted)}, so the rows need every one of them (other columns are ignored)"
         )
     lines = frame.attrs.get(_LINES)
-    values = [_numeric_column(frame[c], c, lines, label_hint=False) for c in wanted]
+    values = [_numeric_column(frame[c], c, lines, label_hint=False) for c in found]
     if like is not None:
         for column, name in zip(values, wanted, strict=True):
             _check_float32(column, name, lines)
@@ -410,7 +432,8 @@ def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> n
     except (TypeError, ValueError) as err:
         raise DataError(f"X must be a numeric 2-D array; converting it failed: {err}") from err
     if arr.ndim != 2:
-        raise DataError(f"X must be 2-D (rows x features); got an array with {arr.ndim} dimension(s)")
+        hint = "; for one feature use X.reshape(-1, 1)" if arr.ndim == 1 else ""
+        raise DataError(f"X must be 2-D (rows x features); got an array with {arr.ndim} dimension(s){hint}")
     if n_features is not None and arr.shape[1] != n_features:
         raise DataError(
             f"X has {arr.shape[1]} columns but the model was fitted on {n_features}; "
@@ -593,9 +616,15 @@ def _read_table(path: Path, *, max_bytes: int | None) -> pd.DataFrame:
 
 def _read_parquet(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_parquet(path)
+        frame = pd.read_parquet(path)
     except Exception as err:  # pyarrow raises several types for corrupt files
         raise DataError(f"{path.name} could not be read as Parquet ({err}); re-export the file") from err
+    # pandas writes its index too: a named one (df.set_index("id")) is a column of the table,
+    # an unnamed one only numbers the rows.
+    named = [name for name in frame.index.names if name is not None]
+    if named:
+        frame = frame.reset_index(level=named)
+    return frame.reset_index(drop=True)
 
 
 def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
@@ -605,7 +634,8 @@ def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
             "export the table as CSV (UTF-8) or Parquet"
         )
     text = _decode(path)
-    delimiter = _sniff_delimiter(text[:_SNIFF_BYTES])
+    text, delimiter, skipped = _excel_separator_line(text)
+    delimiter = delimiter or _sniff_delimiter(text[:_SNIFF_BYTES])
     first_line = text.splitlines()[0] if text.strip() else ""
     if first_line.lstrip().startswith("#"):
         raise DataError(
@@ -634,9 +664,40 @@ def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
     _check_delimiter(path, frame, first_line)
     _check_short_rows(path, frame, text, delimiter)
     frame, notes = _unnamed_columns(path, frame, header)
-    frame.attrs[_LINES] = _file_lines(text, delimiter, frame.shape[0])
-    frame.attrs[_NOTES] = notes
+    lines = _file_lines(text, delimiter, frame.shape[0]) + skipped
+    frame, lines, empty_note = _empty_rows(path, frame, lines)
+    if skipped:
+        notes.insert(0, f"skipped the first line, {delimiter!r} as delimiter: Excel's 'sep=' hint")
+    frame.attrs[_LINES] = lines
+    frame.attrs[_NOTES] = notes + empty_note
     return frame
+
+
+def _excel_separator_line(text: str) -> tuple[str, str | None, int]:
+    """Excel's ``sep=;`` first line: the text without it, its delimiter and 1 (else text, None, 0)."""
+    match = re.match(r"\ufeff?sep=(.)[ \t]*\r?\n", text, flags=re.IGNORECASE)
+    if match is None:
+        return text, None, 0
+    return text[match.end() :], match.group(1), 1
+
+
+def _empty_rows(
+    path: Path, frame: pd.DataFrame, lines: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Rows with no value at all: dropped at the end of the file (spreadsheets write them), else refused."""
+    empty = frame.isna().all(axis=1).to_numpy()
+    if not empty.any():
+        return frame, lines, []
+    n_data = len(empty) - int(np.argmin(empty[::-1])) if not empty.all() else 0
+    if empty[:n_data].any():
+        line = int(lines[np.flatnonzero(empty[:n_data])[0]])
+        raise DataError(
+            f"{path.name}: line {line} has no value in any column; delete the empty rows (or fill them in)"
+        )
+    dropped = len(empty) - n_data
+    rows = f"{dropped} empty row{'s' if dropped > 1 else ''}"
+    note = f"left out {rows} at the end of the file (no value in any column)"
+    return frame.iloc[:n_data], lines[:n_data], [note]
 
 
 def _file_lines(text: str, delimiter: str, n_rows: int) -> np.ndarray:
@@ -673,10 +734,12 @@ def _unnamed_columns(path: Path, frame: pd.DataFrame, header: list[str]) -> tupl
         frame, unnamed = frame.iloc[:, 1:], unnamed[1:]
     if not unnamed:
         return frame, notes
-    if unnamed == [len(header) - 1] and frame.iloc[:, -1].isna().all():
+    trailing = list(range(len(header) - len(unnamed), len(header)))
+    if unnamed == trailing and frame.iloc[:, trailing].isna().all().all():
+        extra = "a delimiter" if len(unnamed) == 1 else f"{len(unnamed)} delimiters"
         raise DataError(
-            f"{path.name} ends every line with a delimiter, which adds an empty column without a "
-            "name; remove the trailing delimiter (or give the column a name and values)"
+            f"{path.name} ends every line with {extra}, which adds empty columns without a "
+            "name; remove the trailing delimiters (or give the columns a name and values)"
         )
     raise DataError(
         f"{path.name}: column {unnamed[0] + 1} has no name in the header line; name it, or remove the column"
@@ -775,7 +838,7 @@ def _check_shape(frame: pd.DataFrame) -> None:
 def _check_unique_columns(names: list[str]) -> None:
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
-        if name in seen:
+        if name in seen and name.strip():  # columns without a name: see _unnamed_columns
             raise DataError(
                 f"column name {name!r} appears twice (columns {seen[name] + 1} and {i + 1}); "
                 "rename one of them"
@@ -798,6 +861,13 @@ def _pick_label_column(frame: pd.DataFrame, label_column: str | None) -> str | N
         if col.strip().lower() in _AUTO_LABEL_NAMES:
             return col
     return None
+
+
+def _other_truth_columns(frame: pd.DataFrame, label_name: str | None) -> list[str]:
+    """Besides the ground truth found by name, other columns named like one: kept out of the features."""
+    if label_name is None:
+        return []
+    return [c for c in frame.columns if c != label_name and c.strip().lower() in _AUTO_LABEL_NAMES]
 
 
 def _drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.DataFrame, list[str]]:
@@ -921,6 +991,12 @@ def _numeric_column(series: pd.Series, name: str, lines, *, label_hint: bool = T
         bad = converted.isna() & series.notna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
+            if _THOUSANDS.fullmatch(str(series.iloc[row])):
+                raise DataError(
+                    f"column {name!r} holds {str(series.iloc[row])!r} at {_where(row, lines)}: a number "
+                    "with thousands separators; aad reads plain numbers (1234.5). Save the file "
+                    "without them"
+                )
             if _DECIMAL_COMMA.fullmatch(str(series.iloc[row])):
                 raise DataError(
                     f"column {name!r} holds {str(series.iloc[row])!r} at {_where(row, lines)}: a decimal "

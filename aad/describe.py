@@ -47,11 +47,12 @@ from ._validation import Interval, validate_params
 from .cover import run_cover, solve_cover
 from .data import Dataset, validate_matrix
 from .errors import DescriptionError, LabelError
-from .labels import ANOMALY
+from .labels import ANOMALY, label_array
 from .regions import RegionStats, region_stats
 from .rules import Rule, default_feature_names
 
 __all__ = [
+    "BROAD_SHARE",
     "DEFAULTS",
     "Cover",
     "DescribedRule",
@@ -70,6 +71,9 @@ DEFAULTS = {
     "nominal_penalty": 1.0,
     "volume_penalty": 20.0,
 }
+#: Rules that together cover this share of all rows or more get a note: anomalies are rare,
+#: so a description of half the data says little about them.
+BROAD_SHARE = 0.5
 _PARAMS = {
     "time_limit": [Interval("float", 0, None, "neither")],
     "min_precision": [Interval("float", 0, 1)],
@@ -138,6 +142,9 @@ class Description:
         Candidate regions the program chose from.
     provenance : dict
         Dataset fingerprint, rows, forest seed, labels, tau, created time, version.
+    notes : tuple of str
+        Warnings for the reader: rules so broad (covering ``BROAD_SHARE`` of all rows or
+        more) that they describe little.
     """
 
     rules: list[DescribedRule]
@@ -148,6 +155,7 @@ class Description:
     seconds: float
     n_candidates: int
     provenance: dict = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -208,10 +216,9 @@ def describe_anomalies(model, X, *, labels=None, feature_names: Sequence[str] | 
     >>> len(description), description.rules[0].anomalies, description.rules[0].precision
     (1, 5, 1.0)
     """
+    settings = _settings("describe_anomalies", params)
     labels = _labels(model, labels)
-    return describe_rows(
-        model, X, np.flatnonzero(labels == ANOMALY), labels=labels, feature_names=feature_names, **params
-    )
+    return _describe(model, X, np.flatnonzero(labels == ANOMALY), labels, feature_names, settings)
 
 
 def describe_rows(model, X, rows, *, labels=None, feature_names: Sequence[str] | None = None, **params):
@@ -243,21 +250,19 @@ def describe_rows(model, X, rows, *, labels=None, feature_names: Sequence[str] |
     >>> len(description), bool(description.mask(X)[200:].all())
     (1, True)
     """
-    settings = DEFAULTS | params
-    unknown = sorted(set(settings) - set(_PARAMS))
-    if unknown:
-        raise TypeError(f"describe_rows got unknown parameter(s) {unknown}; known: {sorted(_PARAMS)}")
-    validate_params("describe_anomalies", _PARAMS, settings)
+    return _describe(model, X, rows, labels, feature_names, _settings("describe_rows", params))
+
+
+def _describe(model, X, rows, labels, feature_names, settings: dict) -> Description:
     dataset = X if isinstance(X, Dataset) else None
     X = _training_matrix(model, X)
-    names = tuple(feature_names or (dataset.feature_names if dataset else default_feature_names(X.shape[1])))
+    names = _feature_names(feature_names, dataset, X.shape[1])
     labels = _labels(model, labels)
-    rows = np.unique(np.asarray(rows, dtype=np.int64))
-    if len(rows) and not 0 <= rows.min() <= rows.max() < X.shape[0]:
-        raise LabelError(f"rows to describe must be training rows, 0 to {X.shape[0] - 1}")
+    rows = _row_numbers(rows, X.shape[0])
     cover = cover_rows(model, rows, labels, settings)
+    rules = sorted((cover.described(j) for j in cover.chosen), key=_order)
     return Description(
-        rules=sorted((cover.described(j) for j in cover.chosen), key=_order),
+        rules=rules,
         feature_names=names,
         rows=rows,
         uncovered=rows[~cover.membership.any(axis=1)],
@@ -265,6 +270,41 @@ def describe_rows(model, X, rows, *, labels=None, feature_names: Sequence[str] |
         seconds=cover.seconds,
         n_candidates=len(cover.rules),
         provenance=_provenance(model, X, names, labels, dataset),
+        notes=_notes(rules, X, labels),
+    )
+
+
+def _settings(owner: str, params: dict) -> dict:
+    settings = DEFAULTS | params
+    unknown = sorted(set(settings) - set(_PARAMS))
+    if unknown:
+        raise TypeError(f"{owner} got unknown parameter(s) {unknown}; known: {sorted(_PARAMS)}")
+    validate_params(owner, _PARAMS, settings)
+    return settings
+
+
+def _feature_names(given, dataset: Dataset | None, n_features: int) -> tuple[str, ...]:
+    if given is None:
+        return dataset.feature_names if dataset else default_feature_names(n_features)
+    if isinstance(given, str) or len(given) != n_features:
+        got = repr(given) if isinstance(given, str) else f"{len(given)} names"
+        raise LabelError(f"feature_names needs one name per column ({n_features}), as a list; got {got}")
+    return tuple(str(name) for name in given)
+
+
+def _notes(rules: list[DescribedRule], X: np.ndarray, labels: np.ndarray) -> tuple[str, ...]:
+    if not rules:
+        return ()
+    covered = np.zeros(X.shape[0], dtype=bool)
+    for described in rules:
+        covered |= described.mask(X)
+    share = covered.mean()
+    if share < BROAD_SHARE:
+        return ()
+    hint = "label some nominals" if not (labels == 0).any() else "label more nominals inside them"
+    return (
+        f"the rules cover {share:.0%} of all rows: the labelled anomalies are too scattered for a few "
+        f"boxes to separate them from the rest. To get tighter rules, {hint}, or raise volume_penalty",
     )
 
 
@@ -383,15 +423,27 @@ def _labels(model, labels) -> np.ndarray:
     model._check_fitted()
     if labels is None:
         return model.labels_.astype(np.int8)
-    arr = np.asarray(labels)
-    if arr.shape != model.labels_.shape:
+    return label_array(labels, model.labels_.shape[0])
+
+
+def _row_numbers(rows, n: int) -> np.ndarray:
+    arr = np.asarray(rows)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise LabelError(
+                f"a boolean mask of rows needs one entry per training row ({n}); got shape {arr.shape}"
+            )
+        return np.flatnonzero(arr)
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
         raise LabelError(
-            f"labels has shape {arr.shape} but the model was fitted on {model.labels_.shape[0]} rows; "
-            "give one label (1, 0 or -1) per training row"
+            f"rows to describe must be integer row numbers or a boolean mask; got values of type {arr.dtype}"
         )
-    if not np.isin(arr, (-1, 0, 1)).all():
-        raise LabelError("labels must be 1 (anomaly), 0 (nominal) or -1 (unlabelled)")
-    return arr.astype(np.int8)
+    arr = np.unique(arr.astype(np.int64).ravel())
+    if len(arr) and not 0 <= arr.min() <= arr.max() < n:
+        raise LabelError(
+            f"rows to describe must be training rows, 0 to {n - 1}; got {int(arr.min())} to {int(arr.max())}"
+        )
+    return arr
 
 
 def _training_matrix(model, X) -> np.ndarray:

@@ -140,8 +140,12 @@ def _farthest_points(Z: np.ndarray, k: int) -> np.ndarray:
 def _needs(context: QueryContext, name: str, *, model: bool = True, features: bool = True):
     if model and context.model is None:
         raise DataError(
-            f"query strategy {name!r} uses the forest's regions: pass the fitted model in QueryContext"
+            f"query strategy {name!r} uses the forest's regions: pass the fitted model "
+            "(QueryContext(..., model=model))"
         )
     if features and context.X is None:
-        raise DataError(f"query strategy {name!r} looks at the features: pass X in QueryContext")
+        raise DataError(
+            f"query strategy {name!r} looks at the features: pass X (ActiveLearner(model, X), or "
+            "QueryContext(..., X=X))"
+        )
     return context.model, None if context.X is None else np.asarray(context.X, dtype=np.float64)

@@ -8,6 +8,8 @@ fix it.
 
 from __future__ import annotations
 
+import sklearn.exceptions
+
 __all__ = [
     "AADError",
     "DataError",
@@ -30,8 +32,11 @@ class LabelError(AADError):
     """A label is invalid: unknown value, out-of-range row, nothing to undo."""
 
 
-class NotFittedError(AADError, AttributeError):
-    """A model method that needs a fitted model was called before ``fit``."""
+class NotFittedError(AADError, sklearn.exceptions.NotFittedError):
+    """A model method that needs a fitted model was called before ``fit``.
+
+    Also a :class:`sklearn.exceptions.NotFittedError` (and so an ``AttributeError``).
+    """
 
 
 class UnknownStrategyError(AADError):

@@ -54,7 +54,7 @@ def export_rules(
 
     Parameters
     ----------
-    description_or_rules : Description or sequence of DescribedRule or Rule
+    description_or_rules : Description, a Rule, or a sequence of DescribedRule or Rule
     fmt : {"json", "sql", "pandas", "csv", "markdown"}
         ``json``: the canonical ``aad-rules/1`` document; ``sql``: a boolean expression for
         a ``WHERE`` clause; ``pandas``: a :meth:`pandas.DataFrame.query` string; ``csv``: one
@@ -89,8 +89,10 @@ def export_rules(
     return writers[fmt](items, names, provenance)
 
 
-def read_rules(text: str, fmt: str, *, feature_names: Sequence[str]) -> list[Rule]:
+def read_rules(text: str | bytes, fmt: str, *, feature_names: Sequence[str]) -> list[Rule]:
     """Read rules back from their ``json`` or ``csv`` export, mapping names to columns.
+
+    ``text`` may be bytes (UTF-8) and start with a byte-order mark; a CSV may use ``;``.
 
     Examples
     --------
@@ -102,7 +104,13 @@ def read_rules(text: str, fmt: str, *, feature_names: Sequence[str]) -> list[Rul
     return [Rule(_predicate(column, *entry) for entry in group) for group in _groups(text, fmt)]
 
 
-def _groups(text: str, fmt: str) -> list[list[tuple]]:
+def _groups(text: str | bytes, fmt: str) -> list[list[tuple]]:
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise DataError(f"the rules are not UTF-8 text ({err}); export them again") from err
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as Windows editors write
     if fmt == "json":
         return _json_groups(text)
     if fmt == "csv":
@@ -132,7 +140,7 @@ def _normalise(source, feature_names, provenance):
         names = feature_names or source.feature_names
         provenance = source.provenance if provenance is None else provenance
     else:
-        items = list(source)
+        items = [source] if isinstance(source, Rule | DescribedRule) else list(source)
         names = feature_names
     for item in items:
         if not isinstance(item, Rule | DescribedRule):
@@ -314,9 +322,16 @@ def _json_groups(text: str) -> list[list[tuple]]:
 
 
 def _csv_groups(text: str) -> list[list[tuple]]:
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None or not {"rule", "feature", "op", "value"} <= set(reader.fieldnames):
-        raise DataError("the rules CSV needs the columns rule, feature, op and value")
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = max(",;\t", key=first.count)  # Excel saves with ';' in many locales
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    needed = {"rule", "feature", "op", "value"}
+    if reader.fieldnames is None or not needed <= {name.strip() for name in reader.fieldnames}:
+        found = ", ".join(reader.fieldnames or []) or "none"
+        raise DataError(
+            f"the rules CSV needs the columns rule, feature, op and value; its header has {found}"
+        )
+    reader.fieldnames = [name.strip() for name in reader.fieldnames]
     groups: dict[str, list[tuple]] = {}
     for line in reader:
         group = groups.setdefault(line["rule"], [])
@@ -329,6 +344,8 @@ def _predicate(column: dict[str, int], name, op, value) -> Predicate:
     if name not in column:
         raise DataError(f"a rule tests column {name!r}, which the data does not have; check the column names")
     try:
+        if isinstance(value, bool):
+            raise TypeError(value)
         return Predicate(column[name], op, float(value))
     except (TypeError, ValueError) as err:  # TypeError: a JSON null or list as the value
         detail = str(err) if isinstance(err, ValueError) else f"its value {value!r} is not a number"

@@ -251,7 +251,7 @@ def fit_forest(
     *,
     n_estimators: int = 100,
     max_samples: int = 256,
-    random_state: int | np.random.Generator | None = None,
+    random_state: int | np.random.Generator | np.random.RandomState | None = None,
     n_jobs: int | None = None,
 ) -> LeafForest:
     """Grow an isolation forest on ``X`` and read it into a :class:`LeafForest`.
@@ -264,7 +264,7 @@ def fit_forest(
     max_samples : int, default=256
         Rows drawn (without replacement) to grow each tree; capped at ``n_samples``.
         Trees are grown to depth ``ceil(log2(max_samples))``.
-    random_state : int, Generator or None
+    random_state : int, Generator, RandomState or None
         Seed: the same seed grows the same forest.
     n_jobs : int, optional
         Threads for growing the trees (default: all cores).
@@ -285,17 +285,24 @@ def fit_forest(
     return _read_forest(iforest, psi, X.shape[1])
 
 
-def _seed(random_state: int | np.random.Generator | None) -> int | None:
+def _seed(random_state):
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**31 - 1))
     return random_state
 
 
 def n_workers(n_jobs: int | None) -> int:
-    """Threads to use for ``n_jobs``: all the cores this process may run on when None or <= 0."""
+    """Threads to use for ``n_jobs``, as scikit-learn reads it: all the cores this process may
+    run on for None or -1, all but ``-n_jobs - 1`` of them for other negative values.
+
+    >>> n_workers(3), n_workers(None) == n_workers(-1) >= 1
+    (3, True)
+    """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if n_jobs is None or n_jobs <= 0:
+    if n_jobs is None or n_jobs == 0:
         return max(1, cores)
+    if n_jobs < 0:
+        return max(1, cores + 1 + int(n_jobs))
     return int(n_jobs)
 
 

@@ -13,12 +13,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import LabelError
+from ._validation import MAX_SEED, Interval, Options, validate_params
+from .data import validate_matrix
+from .errors import DataError, LabelError, UnknownStrategyError
 from .labels import ANOMALY, UNLABELLED, to_label
 from .model import AADForest
-from .query import QueryContext, select_queries
+from .query import QueryContext, select_queries, strategy_names
 
 __all__ = ["ActiveLearner", "LabelEvent"]
+
+_CONSTRAINTS = {
+    "batch_size": [Interval("int", 1, 10_000)],
+    "random_state": [Options((None,)), Interval("int", 0, MAX_SEED)],
+}
+
+
+def _training_features(model: AADForest, X) -> np.ndarray:
+    """``X`` checked against the model: the rows it was fitted on, the same columns."""
+    X = validate_matrix(model._by_name(X), n_features=model.n_features_in_)
+    if X.shape[0] != model.labels_.shape[0]:
+        raise DataError(
+            f"X has {X.shape[0]} rows but the model was fitted on {model.labels_.shape[0]}; "
+            "pass the training data the model was fitted on"
+        )
+    return X
 
 
 @dataclass(frozen=True)
@@ -67,12 +85,20 @@ class ActiveLearner:
         random_state: int | None = None,
     ) -> None:
         model._check_fitted()
+        if strategy not in strategy_names():
+            raise UnknownStrategyError(
+                f"unknown query strategy {strategy!r}; choose one of {', '.join(strategy_names())}"
+            )
+        validate_params(
+            "ActiveLearner", _CONSTRAINTS, {"batch_size": batch_size, "random_state": random_state}
+        )
         self.model = model
-        self.X = X
+        self.X = None if X is None else _training_features(model, X)
         self.strategy = strategy
         self.batch_size = batch_size
         self.random_state = random_state
         self._log: list[LabelEvent] = []
+        self._hinge_before: list[np.ndarray | None] = []
 
     @property
     def history(self) -> tuple[LabelEvent, ...]:
@@ -99,22 +125,26 @@ class ActiveLearner:
             scores=self.scores(), labelled=self.model.labels_ != UNLABELLED, model=self.model, X=self.X
         )
         seed = None if self.random_state is None else [self.random_state, len(self._log)]
+        if k is None:
+            k = self.batch_size
+        validate_params("next_queries", {"k": _CONSTRAINTS["batch_size"]}, {"k": k})
         return select_queries(
             context,
-            k or self.batch_size,
+            k,
             strategy=strategy or self.strategy,
             random_state=seed,
         )
 
     def label(self, row: int, label) -> LabelEvent:
         """Record ``label`` (anomaly/nominal, 1/0, True/False) for ``row``."""
-        return self._apply(int(row), to_label(label))
+        return self._apply(self._row(row), to_label(label))
 
     def retract(self, row: int) -> LabelEvent:
         """Remove the label of ``row``."""
-        if self.model.labels_[int(row)] == UNLABELLED:
+        row = self._row(row)
+        if self.model.labels_[row] == UNLABELLED:
             raise LabelError(f"row {row} has no label to retract")
-        return self._apply(int(row), UNLABELLED)
+        return self._apply(row, UNLABELLED)
 
     def undo(self) -> LabelEvent:
         """Revert the most recent event; returns it.
@@ -127,12 +157,21 @@ class ActiveLearner:
         if not self._log:
             raise LabelError("there is nothing to undo: no label has been given yet")
         event = self._log.pop()
+        hinge_before = self._hinge_before.pop()
         self.model.set_label(event.row, event.previous)
+        if hinge_before is not None:  # the hinge solution depends on the path: restore it as it was
+            self.model._restore_hinge(hinge_before)
         return event
 
+    def _row(self, row) -> int:
+        """``row`` as a checked row number: an integer from 0 to n - 1, nothing else."""
+        if np.ndim(row) != 0:
+            raise LabelError(f"give one row number; got {row!r}")
+        return int(self.model._check_rows([row])[0])
+
     def _apply(self, row: int, label: int) -> LabelEvent:
-        self.model._check_rows([row])
         previous = int(self.model.labels_[row])
+        self._hinge_before.append(self.model._hinge_values if self.model.loss == "hinge" else None)
         self.model.set_label(row, label)
         event = LabelEvent(row=row, label=label, previous=previous)
         self._log.append(event)
@@ -140,4 +179,4 @@ class ActiveLearner:
 
     def is_anomaly(self, row: int) -> bool:
         """Whether ``row`` is currently labelled anomaly."""
-        return bool(self.model.labels_[row] == ANOMALY)
+        return bool(self.model.labels_[self._row(row)] == ANOMALY)

@@ -23,13 +23,14 @@ from typing import ClassVar
 
 import numpy as np
 from scipy import sparse
+from sklearn.base import BaseEstimator
 
 from . import hinge
 from ._validation import RANDOM_STATE, Interval, Options, validate_params
 from .data import validate_matrix
-from .errors import LabelError, NotFittedError
+from .errors import DataError, LabelError, NotFittedError
 from .forest import LeafForest, average_path_length, fit_forest, n_workers
-from .labels import ANOMALY, NOMINAL, UNLABELLED, to_label
+from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
 from .weights import leaf_values
 
 __all__ = ["AADForest"]
@@ -37,7 +38,7 @@ __all__ = ["AADForest"]
 _QUANTUM = 2.0**24  # information is accumulated in units of 2**-24 bits, as int64
 
 
-class AADForest:
+class AADForest(BaseEstimator):
     """Active Anomaly Discovery on an isolation forest.
 
     Parameters
@@ -51,13 +52,15 @@ class AADForest:
     loss : {"linear", "hinge"}, default="linear"
         ``"linear"``: the closed-form AAD update in which every label keeps pushing.
         ``"hinge"``: the reference AAD hinge loss around the tau-quantile score, solved
-        exactly (:mod:`aad.hinge`); kept for comparison.
+        exactly (:mod:`aad.hinge`); kept for comparison. Its solution depends on the scores
+        before each update, so it depends on the order of the labels (as in the reference).
     tau : float, default=0.03
         Anomaly fraction defining the hinge loss's quantile (unused by ``"linear"``).
-    random_state : int, Generator or None
+    random_state : int, Generator, RandomState or None
         Seed of the forest.
     n_jobs : int, optional
-        Threads for growing and applying the trees (default: all cores).
+        Threads for growing and applying the trees (default: all cores; -1 all, -2 all
+        but one, as in scikit-learn).
 
     Attributes
     ----------
@@ -68,6 +71,9 @@ class AADForest:
     labels_ : ndarray of int8, shape (n_samples,)
         1 anomaly, 0 nominal, -1 unlabelled.
     n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Column names of ``X``, when ``X`` was a DataFrame with string column names; a
+        DataFrame given to :meth:`anomaly_score` later is matched to them by name.
     node_rows_ : ndarray of shape (n_nodes,)
         Training rows inside every node (region) of the forest.
     fit_seconds_ : dict
@@ -91,11 +97,11 @@ class AADForest:
     _parameter_constraints: ClassVar[dict[str, list]] = {
         "n_estimators": [Interval("int", 1, 10_000)],
         "max_samples": [Interval("int", 2, None)],
-        "eta": [Interval("float", 0, None)],
+        "eta": [Interval("float", 0, 1000)],
         "loss": [Options(("linear", "hinge"))],
         "tau": [Interval("float", 0, 1, "neither")],
         "random_state": [RANDOM_STATE],
-        "n_jobs": [Options((None,)), Interval("int", 1, 1024)],
+        "n_jobs": [Options((None,)), Interval("int", 1, 1024), Interval("int", -1024, -1)],
     }
 
     def __init__(
@@ -117,10 +123,6 @@ class AADForest:
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def get_params(self) -> dict:
-        """The constructor parameters, as given."""
-        return {name: getattr(self, name) for name in self._parameter_constraints}
-
     # ------------------------------------------------------------------ fitting
 
     def fit(self, X, labels=None, *, progress: Callable[[str, float], None] | None = None) -> AADForest:
@@ -139,8 +141,10 @@ class AADForest:
         -------
         self
         """
-        validate_params(type(self).__name__, self._parameter_constraints, self.get_params())
+        validate_params(type(self).__name__, self._parameter_constraints, self.get_params(deep=False))
+        names = _column_names(X)
         X = validate_matrix(X)
+        known = None if labels is None else label_array(labels, X.shape[0])  # refused before any change
         report = progress or (lambda step, fraction: None)
         report("growing the isolation trees", 0.0)
         start = time.perf_counter()
@@ -152,6 +156,10 @@ class AADForest:
             n_jobs=self.n_jobs,
         )
         self.n_features_in_ = X.shape[1]
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         grown = time.perf_counter()
         trees = self.n_estimators
         self.leaf_index_ = self.forest_.apply(
@@ -171,21 +179,11 @@ class AADForest:
         self._hinge_values: np.ndarray | None = None
         self._scores: np.ndarray | None = None
         self.fit_seconds_ = {"grow": grown - start, "index": time.perf_counter() - grown}
-        if labels is not None:
-            self._seed_labels(labels)
+        if known is not None:
+            rows = np.flatnonzero(known != UNLABELLED)
+            self.set_labels(rows, known[rows])
         report("ready", 1.0)
         return self
-
-    def _seed_labels(self, labels) -> None:
-        values = np.asarray(labels, dtype=object)
-        if values.shape != self.labels_.shape:
-            raise LabelError(
-                f"labels has {values.shape[0] if values.ndim else 0} entries but X has "
-                f"{self.labels_.shape[0]} rows; give one label (or -1/None) per row"
-            )
-        known = np.array([v is not None and v != UNLABELLED for v in values])
-        rows = np.flatnonzero(known)
-        self.set_labels(rows, [values[i] for i in rows])
 
     def copy(self) -> AADForest:
         """An independent copy for another labelling session, cheap at any size.
@@ -231,7 +229,7 @@ class AADForest:
         rows = self._check_rows(rows)
         if len(rows) != len(labels):
             raise LabelError(f"got {len(rows)} rows but {len(labels)} labels; give one label per row")
-        new = np.array([_label_or_unlabel(v) for v in labels], dtype=np.int8)
+        new = np.array([to_label(v, allow_unlabelled=True) for v in labels], dtype=np.int8)
         if len(rows) > 0.05 * self.labels_.shape[0] + 64:
             self.labels_[rows] = new
             self._recount()
@@ -279,6 +277,11 @@ class AADForest:
         if self.loss == "hinge":
             current = self._compute_raw_score()  # the weights the analyst saw
             self._hinge_values = hinge.solve_leaf_values(self, current)
+        self._scores = None
+
+    def _restore_hinge(self, values: np.ndarray | None) -> None:
+        """Put back the hinge solution of an earlier state (an exact undo; see ActiveLearner)."""
+        self._hinge_values = values
         self._scores = None
 
     # ------------------------------------------------------------------ scores
@@ -330,7 +333,9 @@ class AADForest:
 
         ``2 ** (s(x) / c(max_samples))``: before any label it equals the isolation
         forest's score (``-IsolationForest.score_samples``), in (0, 1]; feedback
-        multiplies it by ``2 ** (change / c(max_samples))``, so it can exceed 1.
+        multiplies it by ``2 ** (change / c(max_samples))``, so it can exceed 1. Beyond
+        ``2 ** ±500`` (thousands of labels) it stops being exponential, so that it stays
+        finite and positive and keeps the order of ``s(x)``.
 
         Parameters
         ----------
@@ -341,10 +346,10 @@ class AADForest:
         if X is None:
             raw = self.raw_score()
         else:
-            X = validate_matrix(X, n_features=self.n_features_in_, min_rows=1)
+            X = validate_matrix(self._by_name(X), n_features=self.n_features_in_, min_rows=1)
             index = self.forest_.apply(X, n_jobs=self.n_jobs)
             raw = self.forest_.gather(self.leaf_values_, index) / self.n_estimators
-        return np.exp2(raw / float(average_path_length(self.forest_.max_samples)))
+        return _score_from_raw(raw / float(average_path_length(self.forest_.max_samples)))
 
     def transform(self, X) -> sparse.csr_matrix:
         """The AAD features ``phi(X)``: one column per leaf, ``-h_leaf / T`` where a row lands.
@@ -353,7 +358,7 @@ class AADForest:
         checking and small data: the engine itself never builds this matrix.
         """
         self._check_fitted()
-        X = validate_matrix(X, n_features=self.n_features_in_, min_rows=1)
+        X = validate_matrix(self._by_name(X), n_features=self.n_features_in_, min_rows=1)
         index = self.forest_.apply(X, n_jobs=self.n_jobs).astype(np.int64)
         cols = (self.forest_.leaf_offset[:-1, None] + index).T.ravel()
         rows = np.repeat(np.arange(X.shape[0]), self.n_estimators)
@@ -366,10 +371,27 @@ class AADForest:
         if not hasattr(self, "forest_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X) before using it")
 
+    def _by_name(self, X):
+        """A DataFrame's columns in the order the model was fitted on (matched by name)."""
+        names = _column_names(X)
+        fitted = getattr(self, "feature_names_in_", None)
+        if names is None or fitted is None:
+            return X
+        missing = [name for name in fitted if name not in set(names)]
+        if missing:
+            raise DataError(
+                f"X lacks the column(s) {', '.join(map(repr, missing[:5]))} the model was fitted on "
+                f"({', '.join(map(str, fitted[:10]))}); pass a DataFrame with those columns"
+            )
+        return X[list(fitted)]
+
     def _check_rows(self, rows) -> np.ndarray:
         arr = np.asarray(rows)
         if arr.size and not np.issubdtype(arr.dtype, np.integer):
-            raise LabelError(f"rows must be integer row numbers; got {rows!r}")
+            first = arr.ravel()[0].item() if arr.ndim else arr.item()
+            raise LabelError(
+                f"a row must be an integer row number (0 to {self.labels_.shape[0] - 1}); got {first!r}"
+            )
         arr = arr.astype(np.int64).ravel()
         n = self.labels_.shape[0]
         bad = (arr < 0) | (arr >= n)
@@ -380,10 +402,34 @@ class AADForest:
         return arr
 
 
-def _label_or_unlabel(value) -> int:
-    if value is None or (isinstance(value, int | np.integer) and value == UNLABELLED):
-        return UNLABELLED
-    return to_label(value)
+def _column_names(X) -> np.ndarray | None:
+    """A DataFrame's column names (as scikit-learn keeps them), None for other inputs."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not all(isinstance(name, str) for name in columns):
+        return None
+    return np.asarray(columns, dtype=object)
+
+
+_LINEAR_BEYOND = 500.0  # |exponent| beyond which the score stops being exponential (2**500 ~ 3e150)
+
+
+def _score_from_raw(z: np.ndarray) -> np.ndarray:
+    """``2 ** z`` within ``|z| <= 500``, continued beyond with the same value and slope by a
+    function that grows linearly (above) or decays as ``1 / z`` (below): finite, positive and
+    strictly increasing for any ``z`` (no overflow to inf, no underflow to 0, no ties).
+
+    >>> z = np.array([-2000.0, -1.0, 0.0, 2000.0])
+    >>> (_score_from_raw(z) / [2.0**-500, 1, 1, 2.0**500]).round(4).tolist()
+    [0.001, 0.5, 1.0, 1040.7208]
+    """
+    z = np.asarray(z, dtype=np.float64)
+    score = np.exp2(np.clip(z, -_LINEAR_BEYOND, _LINEAR_BEYOND))
+    above, below = z > _LINEAR_BEYOND, z < -_LINEAR_BEYOND
+    if above.any():
+        score[above] *= 1.0 + np.log(2.0) * (z[above] - _LINEAR_BEYOND)
+    if below.any():
+        score[below] /= 1.0 + np.log(2.0) * (-_LINEAR_BEYOND - z[below])
+    return score
 
 
 def _invert(leaf_index_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,10 +8,13 @@ features beside them.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 
-from .labels import ANOMALY, NOMINAL
+from .errors import DataError
+from .labels import ANOMALY, NOMINAL, label_array
 
 __all__ = ["score_table"]
 
@@ -45,14 +48,24 @@ def score_table(
     0    1            0.9     1  anomaly
     """
     scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 1:
+        raise DataError(f"scores must be one-dimensional (one per row); got shape {scores.shape}")
+    if top is not None and (isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 1):
+        raise DataError(f"top must be a whole number of rows, at least 1; got {top!r}")
     order = np.lexsort((np.arange(len(scores)), -scores))
     rank = np.empty(len(scores), dtype=np.int64)
     rank[order] = np.arange(1, len(scores) + 1)
     table = pd.DataFrame({"row": np.arange(len(scores)), "anomaly_score": scores, "rank": rank})
     if labels is not None:
+        labels = label_array(labels, len(scores))
         names = np.select([labels == ANOMALY, labels == NOMINAL], ["anomaly", "nominal"], "")
         table["label"] = names
     if features is not None:
+        if len(features) != len(scores):
+            raise DataError(
+                f"features has {len(features)} rows but there are {len(scores)} scores; "
+                "give one row per score"
+            )
         taken = [c for c in features.columns if c in table.columns]
         renamed = features.rename(columns={c: f"{c} (feature)" for c in taken}) if taken else features
         table = pd.concat([table, renamed.reset_index(drop=True)], axis=1)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import MAX_SEED
-from .data import Dataset
+from ._validation import MAX_SEED, Interval, validate_params
+from .data import Dataset, validate_matrix
 from .errors import DataError
 from .labels import UNLABELLED
 from .model import AADForest
@@ -158,6 +158,14 @@ def simulate(
     >>> result.mean_found.shape, bool(result.mean_found[-1] >= result.baseline_mean_found[-1])
     ((20,), True)
     """
+    if not isinstance(dataset, Dataset):
+        raise DataError(
+            f"simulate takes a Dataset (aad.load_dataset(...) or aad.dataset_from_frame(...)); got "
+            f"{type(dataset).__name__}. For arrays X, y use simulate_run(X, y, budget=..., seed=...)"
+        )
+    validate_params(
+        "simulate", _COUNTS, {"budget": budget, "reruns": reruns, "seed": seed, "batch_size": batch_size}
+    )
     _check_simulation(dataset, budget, reruns, batch_size, classes)
     if seed + reruns - 1 > MAX_SEED:
         raise DataError(
@@ -209,7 +217,18 @@ def simulate_run(
     model_params: dict | None = None,
     on_label: Callable[[int], None] | None = None,
 ) -> SimulationRun:
-    """One seeded run; see :func:`simulate`."""
+    """One seeded run; see :func:`simulate`.
+
+    ``y`` is the ground truth, one bool (or 1/0) per row of ``X``.
+    """
+    validate_params(
+        "simulate_run", _COUNTS, {"budget": budget, "reruns": 1, "seed": seed, "batch_size": batch_size}
+    )
+    X = validate_matrix(X)
+    y = _ground_truth(y, X.shape[0])
+    name = f"X ({X.shape[0]} rows)"
+    _check_truth(name, y)
+    _check_counts(name, X.shape[0], budget, batch_size, classes)
     params = {**(model_params or {}), "random_state": seed}
     model = AADForest(**params).fit(X)
     start = model.anomaly_score()
@@ -259,32 +278,55 @@ def _classes_curve(queried: np.ndarray, y: np.ndarray, classes: np.ndarray) -> n
 def _check_simulation(dataset: Dataset, budget: int, reruns: int, batch_size: int, classes) -> None:
     if dataset.y is None:
         raise DataError(
-            f"{dataset.name} has no ground-truth column, and a simulation needs one; name it with --label-col"
+            f"{dataset.name} has no ground-truth column, and a simulation needs one; name it "
+            "(load_dataset(..., label_column=NAME), --label-col on the command line)"
         )
-    if not dataset.y.any():
-        raise DataError(f"the ground truth of {dataset.name} has no anomaly: there is nothing to find")
-    if dataset.y.all():
+    _check_truth(dataset.name, dataset.y)
+    _check_counts(dataset.name, dataset.n_rows, budget, batch_size, classes)
+
+
+_COUNTS = {
+    "budget": [Interval("int", 1, None)],
+    "reruns": [Interval("int", 1, None)],
+    "seed": [Interval("int", 0, MAX_SEED)],
+    "batch_size": [Interval("int", 1, None)],
+}
+
+
+def _ground_truth(y, n_rows: int) -> np.ndarray:
+    arr = np.asarray(y)
+    if arr.shape != (n_rows,):
+        raise DataError(f"y must hold one ground-truth value per row of X ({n_rows}); got shape {arr.shape}")
+    if arr.dtype != bool:
+        if arr.dtype.kind not in "iuf" or not np.isin(arr, (0, 1)).all():
+            raise DataError("y must be the ground truth as bool or 1 (anomaly) / 0 (nominal)")
+        arr = arr.astype(bool)
+    return arr
+
+
+def _check_truth(name: str, y: np.ndarray) -> None:
+    if not y.any():
+        raise DataError(f"the ground truth of {name} has no anomaly: there is nothing to find")
+    if y.all():
         raise DataError(
-            f"every row of {dataset.name} is labelled anomaly in the ground truth, so there is "
+            f"every row of {name} is labelled anomaly in the ground truth, so there is "
             "nothing to discover; check the label column (anomaly/nominal, 1/0, true/false)"
         )
-    if budget < 1 or budget > dataset.n_rows:
+
+
+def _check_counts(name: str, n_rows: int, budget: int, batch_size: int, classes) -> None:
+    if budget > n_rows:
         raise DataError(
-            f"the budget must be between 1 and {dataset.n_rows}, the number of rows of {dataset.name}; "
-            f"got {budget}"
+            f"the budget must be between 1 and {n_rows}, the number of rows of {name}; got {budget}"
         )
-    if reruns < 1:
-        raise DataError(f"reruns must be at least 1; got {reruns}")
-    if batch_size < 1:
-        raise DataError(f"the batch size must be at least 1; got {batch_size}")
     if batch_size > budget:
         raise DataError(
             f"the batch size {batch_size} is larger than the budget {budget}; "
             f"use a batch size of at most {budget}, or a larger budget"
         )
-    if classes is not None and len(classes) != dataset.n_rows:
+    if classes is not None and len(classes) != n_rows:
         raise DataError(
-            f"the class file has {len(classes)} rows but {dataset.name} has {dataset.n_rows}; "
+            f"the class file has {len(classes)} rows but {name} has {n_rows}; "
             "it must list one class per row, in the same order"
         )
 

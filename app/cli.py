@@ -221,10 +221,11 @@ def app_command(
 ) -> None:
     """Start the labelling workbench in the browser (Streamlit).
 
-    With DATA, it opens on the Label page on the latest session on that data (a new one
-    the first time; the Data page starts others). The server runs
-    in this process, so stopping this process stops the server. It listens on 127.0.0.1
-    unless --host says otherwise, with Streamlit's XSRF protection on.
+    With DATA, it opens on the Label page, on the latest session on that data
+    (a new one the first time; the Data page starts others).
+
+    The server runs in this process: stopping it stops the server. It listens on
+    127.0.0.1 unless --host says otherwise, with Streamlit's XSRF protection on.
     """
     if data is not None:
         aad.load_dataset(data)  # fail fast, here, with the engine's message

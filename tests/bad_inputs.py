@@ -147,4 +147,43 @@ BAD_INPUTS = [
         "over the limit of 1.0 MB",
         env=(("AAD_MAX_FILE_MB", "1"),),
     ),
+    BadInput(
+        "empty rows at the end (as spreadsheets write them)",
+        "trailing_empty.csv",
+        b"a,b\n1,2\n3,4\n5,6\n,\n,\n",
+        r"left out 2 empty rows at the end of the file",
+        repairable=True,
+    ),
+    BadInput(
+        "an empty row in the middle",
+        "middle_empty.csv",
+        b"a,b\n1,2\n,\n5,6\n",
+        r"line 3 has no value in any column",
+    ),
+    BadInput(
+        "Excel's sep= first line",
+        "excel_sep.csv",
+        b"sep=;\na;b\n1;2\n3;4\n5;7\n",
+        r"skipped the first line, ';' as delimiter: Excel's 'sep=' hint",
+        repairable=True,
+    ),
+    BadInput(
+        "two trailing delimiters on every line",
+        "trailing_delimiters.csv",
+        b"a,b,,\n1,2,,\n3,4,,\n",
+        r"ends every line with 2 delimiters",
+    ),
+    BadInput(
+        "thousands separators",
+        "thousands.csv",
+        b'a,b\n"1,234.5",2\n3,4\n',
+        r"a number with thousands separators",
+    ),
+    BadInput(
+        "a second ground-truth column",
+        "two_truths.csv",
+        b"label,is_anomaly,a\nanomaly,1,1\nnominal,0,3\nnominal,0,5\n",
+        r"column 'is_anomaly' is named like a ground-truth column",
+        repairable=True,
+    ),
 ]

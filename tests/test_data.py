@@ -221,3 +221,24 @@ def test_an_error_names_the_file_line_the_bad_value_is_on(tmp_path, n_rows, bad_
     expected = next(i for i, line in enumerate(physical, start=1) if line.startswith(f"{bad_row},x"))
     with pytest.raises(aad.DataError, match=rf"row {bad_row} \(file line {expected}\) holds 'x'"):
         aad.load_dataset(path, features=["b"])
+
+
+def test_a_parquet_index_with_a_name_is_a_column_an_unnamed_one_is_not(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"temp": rng.normal(size=20), "pressure": rng.normal(size=20)})
+    frame.set_index(pd.Index(rng.normal(size=20), name="flow")).to_parquet(tmp_path / "named.parquet")
+    frame.iloc[5:].to_parquet(tmp_path / "filtered.parquet")  # keeps its row numbers 5..19 as index
+    assert aad.load_dataset(tmp_path / "named.parquet").feature_names == ("flow", "temp", "pressure")
+    filtered = aad.load_dataset(tmp_path / "filtered.parquet")
+    assert filtered.feature_names == ("temp", "pressure")
+    assert filtered.n_rows == 15
+
+
+def test_new_rows_find_columns_despite_spaces_and_refuse_a_string_of_names(tmp_path):
+    (tmp_path / "new.csv").write_text(" a , b \n1,2\n3,4\n")
+    train = aad.dataset_from_frame(pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 5.0]}))
+    assert aad.load_rows(tmp_path / "new.csv", like=train).X.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    with pytest.raises(aad.DataError, match=r"columns must be a list of column names; got the string 'ab'"):
+        aad.load_rows(tmp_path / "new.csv", columns="ab")
+    with pytest.raises(aad.DataError, match="list 'a' twice"):
+        aad.load_rows(tmp_path / "new.csv", columns=["a", "a"])

@@ -378,7 +378,11 @@ def test_select_applies_exported_rules_as_the_sql_export_does(tmp_path, toy2, to
         (None, "x,y\n1,2\n", "rules file"),
         ("{not json", "x,y\n1,2\n", "not valid JSON"),
         ('{"schema": "other"}', "x,y\n1,2\n", "is not an aad-rules/1 document"),
-        ("RULES", "y,z\n1,2\n", "new.csv has no column 'x'; the rules test the columns"),
+        (
+            "RULES",
+            "y,z\n1,2\n",
+            "new.csv has no column 'x' (its columns: 'y', 'z'); the rules test the columns",
+        ),
         ("RULES", "x,y\nlow,2\n", "column 'x' is not numeric"),
         (
             '{"schema": "aad-rules/1", "rules": [{"predicates": '

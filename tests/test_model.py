@@ -162,7 +162,10 @@ def test_hinge_loss_learns_from_labels_too(clustered):
             r"The 'n_estimators' parameter of AADForest must be an int in the range \[1, 10000\]. Got 0",
         ),
         ({"max_samples": 1}, "The 'max_samples' parameter of AADForest must be an int >= 2. Got 1"),
-        ({"eta": -1.0}, "The 'eta' parameter of AADForest must be a float >= 0. Got -1.0"),
+        (
+            {"eta": -1.0},
+            r"The 'eta' parameter of AADForest must be a float in the range \[0, 1000\]. Got -1.0",
+        ),
         (
             {"loss": "squared"},
             "The 'loss' parameter of AADForest must be one of 'linear', 'hinge'. Got 'squared'",
@@ -184,9 +187,9 @@ def test_label_errors(planted):
         model.set_label(302, "anomaly")
     with pytest.raises(aad.LabelError, match="must be anomaly or nominal"):
         model.set_label(0, "maybe")
-    with pytest.raises(aad.LabelError, match="integer row numbers"):
+    with pytest.raises(aad.LabelError, match="must be an integer row number"):
         model.set_labels([0.5], ["anomaly"])
-    with pytest.raises(aad.LabelError, match="labels has 3 entries but X has 302 rows"):
+    with pytest.raises(aad.LabelError, match="labels has 3 entries but the data has 302 rows"):
         aad.AADForest(n_estimators=5).fit(planted, labels=[1, 0, -1])
 
 

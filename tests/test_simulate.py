@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -69,15 +71,17 @@ def test_class_file_counts_distinct_classes(toy2):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"budget": 0}, "the budget must be between 1 and 485, the number of rows of toy2; got 0"),
+        ({"budget": 0}, "The 'budget' parameter of simulate must be an int >= 1. Got 0"),
+        ({"budget": 10.5}, "The 'budget' parameter of simulate must be an int >= 1. Got 10.5"),
+        ({"seed": None}, "The 'seed' parameter of simulate must be an int in the range [0, 4294967295]"),
         ({"budget": 486}, "the budget must be between 1 and 485, the number of rows of toy2; got 486"),
-        ({"reruns": 0}, "reruns must be at least 1"),
-        ({"batch_size": 0}, "the batch size must be at least 1"),
+        ({"reruns": 0}, "The 'reruns' parameter of simulate must be an int >= 1. Got 0"),
+        ({"batch_size": 0}, "The 'batch_size' parameter of simulate must be an int >= 1. Got 0"),
         ({"classes": np.array(["a", "b"])}, "the class file has 2 rows but toy2 has 485"),
     ],
 )
 def test_bad_simulation_settings(toy2, kwargs, message):
-    with pytest.raises(aad.DataError, match=message):
+    with pytest.raises(aad.AADError, match=re.escape(message)):
         aad.simulate(toy2, **kwargs)
 
 

@@ -83,4 +83,6 @@ def rules(
         f"{count(len(description.rows), 'labelled anomaly')} "
         f"(solver: {description.status}, {description.seconds:.2f} s)"
     )
+    for note in description.notes:
+        _err.print(f"note: {note}")
     _write_output(text, output)

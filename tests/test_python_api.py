@@ -1,0 +1,223 @@
+"""The engine as a Python user meets it: labels in any common encoding, scikit-learn's
+contract, DataFrames matched by name, and inputs refused with a message rather than
+silently misread."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn.exceptions
+from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
+
+import aad
+
+# ----------------------------------------------------------------------------- labels
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda y: np.where(y, 1.0, 0.0),
+        lambda y: pd.Series(np.where(y, 1.0, np.nan)),
+        lambda y: pd.Series(np.where(y, 1, 0)).astype("Int64").where(pd.Series(y), pd.NA),
+        lambda y: np.where(y, "anomaly", None),
+        lambda y: [True if v else None for v in y],
+    ],
+)
+def test_known_labels_in_any_common_encoding_seed_the_model(planted, encode):
+    y = np.zeros(len(planted), bool)
+    y[[300, 301]] = True
+    model = aad.AADForest(n_estimators=20, random_state=0).fit(planted, encode(y))
+    assert model.n_anomalies_ == 2
+    assert model.n_labels_ in (2, len(planted))  # 1.0/0.0 labels every row; NaN/None mean unknown
+
+
+def test_refused_labels_leave_a_fitted_model_as_it_was(planted):
+    model = aad.AADForest(n_estimators=10, random_state=0).fit(planted, np.r_[np.full(300, -1), 1, 1])
+    before = model.anomaly_score().copy()
+    with pytest.raises(aad.LabelError, match=r"labels\[5\] is 'maybe'"):
+        model.fit(planted, ["maybe" if i == 5 else -1 for i in range(len(planted))])
+    assert model.n_anomalies_ == 2
+    np.testing.assert_array_equal(model.anomaly_score(), before)
+
+
+def test_two_dimensional_labels_are_refused_with_the_fix(planted):
+    with pytest.raises(aad.LabelError, match=r"one-dimensional .* labels.ravel\(\)"):
+        aad.AADForest(n_estimators=5).fit(planted, np.zeros((len(planted), 1)))
+
+
+def test_one_vocabulary_for_labels_everywhere():
+    for word in ("anomalous", "normal", " Anomaly ", "1.0", 1.0, True):
+        aad.to_label(word)
+    assert aad.parse_labels(["anomalous", "normal"]).tolist() == [True, False]
+
+
+# ----------------------------------------------------------------------------- scores
+
+
+def test_scores_stay_finite_and_ordered_far_beyond_the_usual_number_of_labels(clustered):
+    X, y = clustered
+    labels = np.where(np.arange(len(y)) % 3 == 0, y.astype(int), -1)
+    model = aad.AADForest(n_estimators=20, eta=1000, random_state=0).fit(X, labels)
+    scores, raw = model.anomaly_score(), model.raw_score()
+    assert np.abs(raw).max() / aad.average_path_length(256) > 500  # beyond 2**±500
+    assert np.isfinite(scores).all()
+    unlabelled = np.flatnonzero(labels == -1)
+    assert aad.ActiveLearner(model, X).next_queries(1)[0] == unlabelled[np.argmax(raw[unlabelled])]
+    np.testing.assert_array_equal(np.argsort(scores, kind="stable"), np.argsort(raw, kind="stable"))
+
+
+def test_a_dataframe_is_scored_by_column_name_not_position():
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(300, 3)) * [1, 10, 100], columns=list("abc"))
+    model = aad.AADForest(n_estimators=20, random_state=0).fit(frame)
+    assert model.feature_names_in_.tolist() == ["a", "b", "c"]
+    np.testing.assert_array_equal(model.anomaly_score(frame[["c", "a", "b"]]), model.anomaly_score(frame))
+    with pytest.raises(aad.DataError, match="X lacks the column"):
+        model.anomaly_score(frame[["a", "b"]])
+
+
+# ----------------------------------------------------------------------------- scikit-learn
+
+
+def test_the_model_keeps_scikit_learns_contract(planted):
+    model = aad.AADForest(n_estimators=10, random_state=0)
+    twin = clone(model).set_params(eta=2.0)
+    assert twin.get_params(deep=True)["eta"] == 2.0
+    assert model.eta == 1.0
+    with pytest.raises(sklearn.exceptions.NotFittedError):
+        model.anomaly_score()
+    with pytest.raises(sklearn.exceptions.NotFittedError):
+        check_is_fitted(model)
+    model.fit(planted)
+    check_is_fitted(model)
+    seeded = aad.AADForest(n_estimators=10, random_state=np.random.RandomState(0), n_jobs=-1).fit(planted)
+    assert seeded.anomaly_score().shape == (len(planted),)
+
+
+# ----------------------------------------------------------------------------- the learner
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda learner: learner.label(1.7, "anomaly"), "must be an integer row number"),
+        (lambda learner: learner.label(True, "anomaly"), "must be an integer row number"),
+        (lambda learner: learner.label("3", "anomaly"), "must be an integer row number"),
+        (lambda learner: learner.retract(302), "row 302 is out of range"),
+        (lambda learner: learner.is_anomaly(-1), "row -1 is out of range"),
+        (lambda learner: learner.next_queries(0), "'k' parameter of next_queries"),
+        (lambda learner: learner.next_queries(2.5), "'k' parameter of next_queries"),
+    ],
+)
+def test_the_learner_refuses_what_is_not_a_row_or_a_batch(planted, call, message):
+    learner = aad.ActiveLearner(aad.AADForest(n_estimators=5, random_state=0).fit(planted), planted)
+    with pytest.raises(aad.AADError, match=message):
+        call(learner)
+    assert learner.n_labels == 0
+
+
+def test_the_learner_checks_its_strategy_and_data_at_once(planted):
+    model = aad.AADForest(n_estimators=5, random_state=0).fit(planted)
+    with pytest.raises(aad.UnknownStrategyError, match="unknown query strategy 'nope'"):
+        aad.ActiveLearner(model, planted, strategy="nope")
+    with pytest.raises(aad.DataError, match="X has 10 rows but the model was fitted on 302"):
+        aad.ActiveLearner(model, planted[:10])
+
+
+def test_undo_under_the_hinge_loss_restores_the_scores_exactly(clustered):
+    X, y = clustered
+    learner = aad.ActiveLearner(aad.AADForest(n_estimators=20, loss="hinge", random_state=0).fit(X), X)
+    for _ in range(4):
+        row = int(learner.next_queries()[0])
+        learner.label(row, bool(y[row]))
+    before = learner.scores().copy()
+    row = int(learner.next_queries()[0])
+    learner.label(row, bool(y[row]))
+    learner.undo()
+    np.testing.assert_array_equal(learner.scores(), before)
+
+
+# ----------------------------------------------------------------------------- descriptions
+
+
+def test_a_boolean_mask_describes_the_rows_it_marks(clustered):
+    X, y = clustered
+    model = aad.AADForest(n_estimators=20, random_state=0).fit(X)
+    by_mask = aad.describe_rows(model, X, y)
+    assert by_mask.rows.tolist() == np.flatnonzero(y).tolist()
+    with pytest.raises(aad.LabelError, match="integer row numbers or a boolean mask"):
+        aad.describe_rows(model, X, [1.7])
+    with pytest.raises(aad.LabelError, match="one name per column"):
+        aad.describe_rows(model, X, [400], feature_names="xyz")
+
+
+def test_rules_covering_most_rows_come_with_a_note(clustered):
+    X = np.random.default_rng(11).normal(size=(400, 3))
+    scattered = np.zeros(len(X), bool)
+    scattered[np.random.default_rng(1).choice(len(X), 40, replace=False)] = True  # no pattern at all
+    model = aad.AADForest(n_estimators=20, random_state=0).fit(X, np.where(scattered, 1, -1))
+    broad = aad.describe_anomalies(model, X)
+    assert broad.mask(X).mean() >= aad.describe.BROAD_SHARE
+    assert "label some nominals" in broad.notes[0]
+    X, y = clustered
+    tight = aad.describe_anomalies(
+        aad.AADForest(n_estimators=20, random_state=0).fit(X, np.where(y, 1, 0)), X
+    )
+    assert tight.mask(X).mean() < aad.describe.BROAD_SHARE
+    assert tight.notes == ()
+
+
+# ----------------------------------------------------------------------------- rules files
+
+
+def test_rules_files_from_spreadsheets_are_read():
+    names = ["x"]
+    expected = [aad.Rule([aad.Predicate(0, "<=", 1.0)])]
+    assert aad.read_rules("\ufeffrule,feature,op,value\n1,x,<=,1\n", "csv", feature_names=names) == expected
+    assert aad.read_rules(b"rule;feature;op;value\n1;x;<=;1\n", "csv", feature_names=names) == expected
+    text = aad.export_rules(expected[0], "json", feature_names=names)
+    assert aad.read_rules("\ufeff" + text, "json", feature_names=names) == expected
+    document = json.loads(text)
+    document["rules"][0]["predicates"][0]["value"] = True
+    with pytest.raises(aad.DataError, match="is not a number"):
+        aad.read_rules(json.dumps(document), "json", feature_names=names)
+
+
+# ----------------------------------------------------------------------------- simulation
+
+
+def test_simulation_reads_integer_ground_truth_as_bool(toy2):
+    classes = aad.load_classes("toy2")
+    as_bool = aad.simulate_run(toy2.X, toy2.y, budget=15, seed=4, batch_size=3, classes=classes)
+    as_int = aad.simulate_run(toy2.X, toy2.y.astype(int), budget=15, seed=4, batch_size=3, classes=classes)
+    assert as_int.batch_classes.tolist() == as_bool.batch_classes.tolist()
+    assert as_int.found.tolist() == as_bool.found.tolist()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda d: aad.simulate_run(d.X, d.y[:-1], budget=5, seed=0), "one ground-truth value per row of X"),
+        (lambda d: aad.simulate_run(d.X, d.y, budget=1000, seed=0), "the budget must be between 1 and 485"),
+        (lambda d: aad.simulate(d.X), "simulate takes a Dataset"),
+    ],
+)
+def test_simulation_refuses_mismatched_inputs(toy2, call, message):
+    with pytest.raises(aad.AADError, match=message):
+        call(toy2)
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def test_score_table_checks_what_it_is_given():
+    scores = np.array([0.2, 0.9, 0.5])
+    assert aad.score_table(scores, labels=[1, 0, -1])["label"].tolist() == ["anomaly", "nominal", ""]
+    with pytest.raises(aad.DataError, match="top must be a whole number of rows"):
+        aad.score_table(scores, top=-1)
+    with pytest.raises(aad.DataError, match="features has 2 rows but there are 3 scores"):
+        aad.score_table(scores, features=pd.DataFrame({"a": [1, 2]}))
