@@ -143,6 +143,12 @@ class Dataset:
         h.update(np.ascontiguousarray(self.X).tobytes())
         return h.hexdigest()
 
+    @cached_property
+    def X_as_read(self) -> np.ndarray:
+        """The features as the table holds them: NaN where a cell was missing (``X`` holds the
+        value filled in for the model). Exported rules evaluated on the table see these."""
+        return self.X if self.filled is None else np.where(self.filled, np.nan, self.X)
+
     def frame(self, *, with_gaps: bool = False) -> pd.DataFrame:
         """The features as a DataFrame with the original column names.
 
@@ -307,7 +313,8 @@ def load_rows(
     """New rows, read for a model fitted on ``like`` or for rules testing ``columns``.
 
     The wanted columns are found by name: the file may hold them in any order and other
-    columns besides (a label, an id), which are ignored; a single row is enough.
+    columns besides (a label, an id), which the model ignores and the result keeps as
+    :attr:`Dataset.context`; a single row is enough.
     With ``like``, the wanted columns are its features and a missing cell is filled with
     the median of its column in ``like`` (the data the model learned from, not the new
     rows), and reported in the notes. With ``columns``, a missing cell stays NaN: a rule
@@ -368,11 +375,12 @@ def load_rows(
     lines = frame.attrs.get(_LINES)
     values = [_numeric_column(frame[c], c, lines, label_hint=False) for c in found]
     if like is not None:
-        for column, name in zip(values, wanted, strict=True):
-            _check_float32(column, name, lines)
+        for column, column_name in zip(values, wanted, strict=True):
+            _check_float32(column, column_name, lines)
     gaps = np.column_stack([np.isnan(v) for v in values]) if like is not None and values else None
     notes = _fill_like(values, like) if like is not None else []
     X = np.column_stack(values) if values else np.empty((frame.shape[0], 0))
+    others = [c for c in frame.columns if c not in found]  # an id, a timestamp: kept beside the rows
     return Dataset(
         name=name,
         X=X.astype(np.float64, copy=False),
@@ -380,6 +388,7 @@ def load_rows(
         source=origin,
         notes=tuple(notes),
         filled=gaps if gaps is not None and gaps.any() else None,
+        context=frame[others].reset_index(drop=True) if others else None,
     )
 
 
@@ -871,20 +880,15 @@ def _other_truth_columns(frame: pd.DataFrame, label_name: str | None) -> list[st
 
 
 def _drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.DataFrame, list[str]]:
-    """Leave out the columns (other than the label) that hold mostly text; a note for each."""
+    """Leave out the columns (other than the label) that are no measurement: text, dates and
+    times, identifiers, and 0/1 columns named like a ground truth; a note for each."""
     notes, keep = [], []
     for name in frame.columns:
-        row = None if name == label_name else _text_row(frame[name])
-        if row is None:
+        why = None if name == label_name else _not_a_feature(name, frame[name])
+        if why is None:
             keep.append(name)
-            continue
-        series = frame[name]
-        holds_labels = series.astype(str).str.strip().str.lower().isin(_TRUE + _FALSE).all()
-        notes.append(
-            f"column {name!r} is not numeric (row {row} holds {str(series.iloc[row])[:40]!r}): "
-            "left out of the features"
-            + ("; it holds labels: name it as the ground-truth column to use it" if holds_labels else "")
-        )
+        else:
+            notes.append(f"column {name!r} {why[0]}: left out of the features{why[1]}")
     if len(keep) == len(frame.columns):
         return frame, notes
     if not [c for c in keep if c != label_name]:
@@ -893,6 +897,51 @@ def _drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.
             "add at least one numeric column"
         )
     return frame[keep], notes
+
+
+#: A name that says "identifier": id, customer_id, txn-id, uuid, user key, row_number.
+_ID_NAME = re.compile(
+    r"(^|.*[_\s.-])(id|uuid|guid|key)$|^id[_\s.-].*|^(index|row|row_?num(ber)?)$", re.IGNORECASE
+)
+#: Words that, in the name of a 0/1 column, say "this is the answer".
+_TRUTH_WORDS = {
+    "fraud",
+    "fraudulent",
+    "label",
+    "target",
+    "anomaly",
+    "anomalous",
+    "outlier",
+    "truth",
+    "attack",
+}
+
+
+def _not_a_feature(name: str, series: pd.Series) -> tuple[str, str] | None:
+    """Why a column is no measurement the model should see (for the workbench), and a hint;
+    None if it is one."""
+    words = set(re.split(r"[^a-z]+", name.lower()))
+    truth_hint = "; it looks like a ground truth: choose it as the ground-truth column to evaluate with it"
+    if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
+        return "holds dates or times", ""
+    row = _text_row(series)
+    if row is not None:
+        holds_labels = series.astype(str).str.strip().str.lower().isin(_TRUE + _FALSE).all()
+        two_values = series.dropna().astype(str).str.strip().str.lower().nunique() == 2
+        hint = truth_hint if holds_labels or (two_values and words & _TRUTH_WORDS) else ""
+        return f"is not numeric (row {row} holds {str(series.iloc[row])[:40]!r})", hint
+    values = pd.to_numeric(series, errors="coerce").dropna()
+    if _ID_NAME.fullmatch(name.strip()) and len(values) and (values == values.round()).all():
+        return (
+            "looks like an identifier (named like one, whole numbers)",
+            "; choose it among the features to use it",
+        )
+    if words & _TRUTH_WORDS and len(values) and values.isin((0, 1)).all():
+        return (
+            "looks like a ground truth (0/1, named like one)",
+            "; choose it as the ground-truth column to evaluate with it, or among the features to use it",
+        )
+    return None
 
 
 def _text_row(series: pd.Series) -> int | None:
@@ -984,6 +1033,11 @@ def _numeric_matrix(features: pd.DataFrame, lines) -> tuple[np.ndarray, list[str
 
 
 def _numeric_column(series: pd.Series, name: str, lines, *, label_hint: bool = True) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
+        raise DataError(
+            f"column {name!r} holds dates or times, not numbers; leave it out of the features, or "
+            "turn it into a number that means something for anomalies (an hour of the day, an age)"
+        )
     if pd.api.types.is_bool_dtype(series):
         return series.to_numpy(dtype=np.float64)
     if not pd.api.types.is_numeric_dtype(series):

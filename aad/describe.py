@@ -259,8 +259,14 @@ def _describe(model, X, rows, labels, feature_names, settings: dict) -> Descript
     names = _feature_names(feature_names, dataset, X.shape[1])
     labels = _labels(model, labels)
     rows = _row_numbers(rows, X.shape[0])
-    cover = cover_rows(model, rows, labels, settings)
-    rules = sorted((cover.described(j) for j in cover.chosen), key=_order)
+    gaps = dataset.filled if dataset is not None else None
+    cover = cover_rows(model, rows, labels, settings, gaps)
+    if gaps is None:
+        rules = [cover.described(j) for j in cover.chosen]
+    else:  # count on the table as it is, gaps and all: what the exported rules select
+        X = dataset.X_as_read
+        rules = [_recount(cover.rules[j], X, labels) for j in cover.chosen]
+    rules.sort(key=_order)
     return Description(
         rules=rules,
         feature_names=names,
@@ -270,7 +276,25 @@ def _describe(model, X, rows, labels, feature_names, settings: dict) -> Descript
         seconds=cover.seconds,
         n_candidates=len(cover.rules),
         provenance=_provenance(model, X, names, labels, dataset),
-        notes=_notes(rules, X, labels),
+        notes=_notes(rules, X, labels) + _gap_notes(rows, cover, gaps),
+    )
+
+
+def _recount(rule: Rule, X: np.ndarray, labels: np.ndarray) -> DescribedRule:
+    inside = rule.mask(X)
+    return DescribedRule(
+        rule, int(inside.sum()), int((labels[inside] == ANOMALY).sum()), int((labels[inside] == 0).sum())
+    )
+
+
+def _gap_notes(rows: np.ndarray, cover: Cover, gaps: np.ndarray | None) -> tuple[str, ...]:
+    lost = int((~cover.membership.any(axis=1)).sum())
+    if gaps is None or lost == 0:
+        return ()
+    plural = "rows are" if lost > 1 else "row is"
+    return (
+        f"{lost} of the {len(rows)} {plural} not covered: every region around them tests a value "
+        "missing in the table, and a rule tests a missing value as false (as SQL does)",
     )
 
 
@@ -342,17 +366,26 @@ class Cover:
         )
 
 
-def cover_rows(model, rows: np.ndarray, labels: np.ndarray, settings: dict) -> Cover:
+def cover_rows(model, rows: np.ndarray, labels: np.ndarray, settings: dict, gaps=None) -> Cover:
     """Candidate regions of ``rows`` and the integer program's choice among them.
 
     The engine of :func:`describe_rows` for callers that validated their inputs (the
     diverse query strategies). ``settings`` holds every parameter of :func:`describe_rows`.
-    Costs ``O(rows x trees)``: no pass over the data.
+    ``gaps`` (n_samples x n_features, bool) marks cells missing in the table and filled in
+    for the forest: a region testing such a cell does not cover the row, as its exported
+    rule would not. Costs ``O(rows x trees)``: no pass over the data.
     """
     stats = region_stats(model, labels)
-    nodes = stats.candidate_nodes(rows, min_precision=settings["min_precision"], n_top=settings["n_top"])
+    nodes = stats.candidate_nodes(
+        rows,
+        min_precision=settings["min_precision"],
+        n_top=settings["n_top"],
+        gaps=None if gaps is None else gaps[rows],
+    )
     nodes, rules = _distinct_regions(stats, nodes)
     membership = _membership(stats, rows, nodes)
+    if gaps is not None:
+        membership &= ~_tests_a_gap(rules, gaps[rows])
     extra = stats.forest.path_counts(model.leaf_index_[:, rows[labels[rows] != ANOMALY]])
     wanted_inside = stats.anomalies[nodes] + extra[nodes]
     costs = _costs(stats, nodes, rules, wanted_inside, settings)
@@ -368,6 +401,14 @@ def cover_rows(model, rows: np.ndarray, labels: np.ndarray, settings: dict) -> C
         status,
         seconds,
     )
+
+
+def _tests_a_gap(rules: list[Rule], gaps: np.ndarray) -> np.ndarray:
+    """(rows x rules): whether the rule tests a feature the row has no value for."""
+    tested = np.zeros((gaps.shape[1], len(rules)), dtype=bool)
+    for j, rule in enumerate(rules):
+        tested[list(rule.features), j] = True
+    return (gaps.astype(np.int64) @ tested.astype(np.int64)) > 0
 
 
 def _distinct_regions(stats: RegionStats, nodes: np.ndarray) -> tuple[np.ndarray, list[Rule]]:

@@ -39,7 +39,9 @@ __all__ = ["FORMATS", "SCHEMA", "export_rules", "read_rules", "rule_columns"]
 
 SCHEMA = "aad-rules/1"
 FORMATS = ("json", "sql", "pandas", "csv", "markdown")
-_STATS = ("support", "anomalies", "nominals", "precision")
+#: Per rule: rows it selects, labelled anomalies and nominals among them, rows nobody labelled
+#: (where the rule is unproven), and precision on the labels (anomalies / labelled rows).
+_STATS = ("support", "anomalies", "nominals", "unlabelled", "precision")
 _CSV_COLUMNS = ("rule", "feature", "op", "value", *_STATS)
 
 
@@ -167,6 +169,7 @@ def _stats(item) -> dict:
         "support": item.support,
         "anomalies": item.anomalies,
         "nominals": item.nominals,
+        "unlabelled": item.support - item.anomalies - item.nominals,
         "precision": None if math.isnan(precision) else precision,
     }
 
@@ -269,17 +272,21 @@ def _markdown(items, names, provenance) -> str:
         f"Thresholds are rounded to {_MD_DIGITS} significant digits for reading; the JSON, SQL, "
         "pandas and CSV exports are exact.",
         "",
-        "| # | rule | support | anomalies | nominals | precision |",
-        "|---|---|---|---|---|---|",
+        "Precision on labels counts only the labelled rows a rule selects: a rule selecting many "
+        "unlabelled rows is unproven there.",
+        "",
+        "| # | rule | support | anomalies | nominals | unlabelled | precision on labels |",
+        "|---|---|---|---|---|---|---|",
     ]
     for number, item in enumerate(items, start=1):
         stats = _stats(item)
         cells = [_md_code(_rule(item).format(names, digits=_MD_DIGITS))]
-        cells += ["" if stats.get(k) is None else str(stats[k]) for k in ("support", "anomalies", "nominals")]
+        counts = ("support", "anomalies", "nominals", "unlabelled")
+        cells += ["" if stats.get(k) is None else str(stats[k]) for k in counts]
         cells.append("" if stats.get("precision") is None else f"{stats['precision']:.3f}")
         lines.append(f"| {number} | " + " | ".join(cells) + " |")
     if not items:
-        lines.append("| | (no rule: nothing is selected) | | | | |")
+        lines.append("| | (no rule: nothing is selected) | | | | | |")
     if provenance:
         lines += ["", "## Provenance", ""]
         lines += [f"- {key}: {_md_text(_md_value(value))}" for key, value in provenance.items()]

@@ -85,17 +85,26 @@ class RegionStats:
             current = np.where(current >= 0, parent[np.maximum(current, 0)], -1)
         return out[0] if single else out
 
-    def candidate_nodes(self, rows: np.ndarray, *, min_precision: float, n_top: int) -> np.ndarray:
+    def candidate_nodes(
+        self, rows: np.ndarray, *, min_precision: float, n_top: int, gaps: np.ndarray | None = None
+    ) -> np.ndarray:
         """For each row, the ``n_top`` distinct regions with the highest learned score among
         those that contain it and have precision on the labels of at least ``min_precision``
-        (a row with none keeps its most precise regions). Returns the sorted union."""
+        (a row with none keeps its most precise regions). Returns the sorted union.
+
+        ``gaps`` (one line of bools per row of ``rows``) marks features the row has no value
+        for: regions bounding those features are not the row's candidates."""
         precision, score = self.precision, self.value
         signature = np.c_[self.rows, self.anomalies, self.nominals, np.round(score, 9)]
         chosen: set[int] = set()
         paths = self.path_nodes(np.asarray(rows, dtype=np.int64))
-        for path in paths:
+        for i, path in enumerate(paths):
             nodes = np.unique(path)
             nodes = nodes[nodes >= 0]
+            if gaps is not None and gaps[i].any():
+                nodes = nodes[~self._bounds_any(nodes, gaps[i])]
+                if len(nodes) == 0:
+                    continue
             ok = nodes[~(precision[nodes] < min_precision)]
             if len(ok) == 0:
                 ok = nodes[precision[nodes] == np.nanmax(precision[nodes])]
@@ -103,6 +112,11 @@ class RegionStats:
             _, first = np.unique(signature[order], axis=0, return_index=True)
             chosen.update(order[np.sort(first)][:n_top].tolist())
         return np.array(sorted(chosen), dtype=np.int64)
+
+    def _bounds_any(self, nodes: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """Whether each node's box has a finite bound on any of ``features`` (a bool mask)."""
+        lower, upper = self.forest.nodes.bounds(nodes)
+        return (np.isfinite(lower[:, features]) | np.isfinite(upper[:, features])).any(axis=1)
 
 
 def region_stats(model, labels: np.ndarray | None = None) -> RegionStats:

@@ -81,6 +81,10 @@ def select_columns(
     frame = dataset.frame(with_gaps=True)  # the gaps are filled again, and remembered
     if dataset.y is not None:
         frame[dataset.label_column] = np.where(dataset.y, "anomaly", "nominal")
+    kept = dataset.context if dataset.context is not None else pd.DataFrame(index=frame.index)
+    wanted = [c for c in [*chosen, label] if c is not None and c in kept.columns and c not in frame.columns]
+    if wanted:  # a column the loader left out (an id, a 0/1 truth) that the analyst chose
+        frame = pd.concat([frame, kept[wanted]], axis=1)
     missing = [c for c in [*chosen, label] if c is not None and c not in frame.columns]
     if missing:
         raise DataError(f"there is no column {missing[0]!r}; the columns are {', '.join(frame.columns)}")
@@ -97,14 +101,11 @@ def select_columns(
     notes = tuple(dict.fromkeys(dataset.notes + out.notes))
     same_truth = label is not None and label == dataset.label_column
     left_out = [c for c in dataset.feature_names if c not in chosen and c != label]  # context now
-    context = (
-        pd.concat(
-            [part for part in (dataset.context, frame[left_out] if left_out else None) if part is not None],
-            axis=1,
-        )
-        if dataset.context is not None or left_out
-        else None
-    )
+    still = None if dataset.context is None else dataset.context.drop(columns=wanted)
+    parts = [
+        part for part in (still, frame[left_out] if left_out else None) if part is not None and part.shape[1]
+    ]
+    context = pd.concat(parts, axis=1) if parts else None
     return dataclasses.replace(
         out, notes=notes, context=context, anomaly_value=dataset.anomaly_value if same_truth else None
     )
@@ -396,7 +397,10 @@ class Session:
                     f"every given row is already labelled {label_name(value)}: nothing to change"
                 )
         check = (lambda: self._check_open(rows)) if only_open else None
-        return self._write("label", rows, [value] * len(rows), check=check)
+        action = self._write("label", rows, [value] * len(rows), check=check)
+        if not self._batch:  # labelled elsewhere than on the cards: the next batch is drawn afresh
+            self._save_batch(self._batch)
+        return action
 
     def skip(self, rows: int | Sequence[int], *, only_open: bool = False) -> Action:
         """Set rows aside: they leave the batch and are not queried until :meth:`unskip`.
@@ -509,6 +513,18 @@ class Session:
         below = np.array([np.searchsorted(self._sorted[:, j], v, "left") for j, v in enumerate(values)])
         at_most = np.array([np.searchsorted(self._sorted[:, j], v, "right") for j, v in enumerate(values)])
         return 100.0 * (below + at_most) / (2 * self.dataset.n_rows)
+
+    def unusualness(self, row: int) -> np.ndarray:
+        """How far each value of ``row`` is from its column's median, in interquartile ranges
+        (the column's full range when its middle half is one value): comparable across columns
+        of any unit, and not fooled, as percentiles are, when several rows share one extreme."""
+        if self._sorted is None:
+            self._sorted = np.sort(self.dataset.X, axis=0)
+        n = self.dataset.n_rows
+        q1, median, q3 = (self._sorted[min(n - 1, int(q * (n - 1)))] for q in (0.25, 0.5, 0.75))
+        spread = np.where(q3 > q1, q3 - q1, self._sorted[-1] - self._sorted[0])
+        distance = np.abs(self.dataset.X[int(row)] - median)
+        return np.divide(distance, spread, out=np.zeros_like(distance), where=spread > 0)
 
     def score_grid(self, resolution: int = 80) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Exact scores on a ``resolution`` x ``resolution`` grid over 2-D data.
@@ -637,6 +653,8 @@ class Session:
         if action.kind == "label":
             done = [r for r, lab in zip(action.rows, action.labels, strict=True) if self._set(r, lab)]
             self._undo.append(("label", done))
+            if done and not set(done) & set(self._batch):  # not a card (Explore): the cards are stale
+                self._batch = []
         elif action.kind == "skip":
             added = [r for r in action.rows if r not in self._skipped]
             self._skipped.update(added)

@@ -174,13 +174,20 @@ def explore_figure(
     """
     scatter = go.Scattergl if webgl else go.Scatter
     fig = go.Figure()
+    free = labels == -1
     if contour is not None:
         xs, ys, z = contour
+        # The colours span the unlabelled rows' scores: labelled anomalies, pushed far up by
+        # feedback, would otherwise own the scale and leave the rows still to find one shade.
+        top = float(scores[free].max()) if free.any() else float(np.max(z))
+        low = min(float(np.min(z)), float(scores[free].min())) if free.any() else float(np.min(z))
         fig.add_trace(
             go.Contour(
                 x=xs,
                 y=ys,
                 z=z,
+                zmin=low,
+                zmax=max(top, low + 1e-12),
                 colorscale="YlOrRd",
                 ncontours=20,
                 name="score",
@@ -189,7 +196,6 @@ def explore_figure(
                 opacity=0.85,
             )
         )
-    free = labels == -1
     free_marker = (
         {"size": 5, "color": "#333333", "opacity": 0.6}
         if contour is not None

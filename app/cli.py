@@ -228,7 +228,7 @@ def app_command(
     127.0.0.1 unless --host says otherwise, with Streamlit's XSRF protection on.
     """
     if data is not None:
-        aad.load_dataset(data)  # fail fast, here, with the engine's message
+        aad.load_data(data)  # fail fast, here, with the engine's message (as the workbench reads it)
         os.environ["AAD_DATA"] = str(Path(data).resolve()) if Path(data).is_file() else data
     if db is not None:
         aad.Store(db).close()  # fail fast, here, on a file that is not a session database

@@ -37,7 +37,7 @@ def row_table(session: aad.Session, row: int) -> pd.DataFrame:
     if filled is not None and filled[row].any():
         table["note"] = np.where(filled[row], "missing in the file: the model used the column median", "")
     if len(table) > WIDE:  # the table scrolls: the most unusual values first
-        order = np.argsort(-np.abs(table["percentile"].to_numpy() - 50.0), kind="stable")
+        order = np.lexsort((-np.abs(table["percentile"].to_numpy() - 50.0), -session.unusualness(row)))
         table = table.iloc[order].reset_index(drop=True)
     return table
 
@@ -87,6 +87,11 @@ def _explain(fingerprint: str, params: str, seed: int, row: int, _session: aad.S
         if why.support == 1
         else f"in the small region `{rule}` ({why.support:,} rows)"
     )
+    filled = _session.dataset.filled
+    missing = [names[f] for f in why.rule.features if filled is not None and filled[row, f]]
+    if missing:
+        columns = ", ".join(f"`{name}`" for name in missing)
+        where += f" (its {columns} is missing in the file: the forest placed it by the column median)"
     return f"{where}; across all trees, the splits that isolate it are on {shares}"
 
 
@@ -105,12 +110,13 @@ def why(session: aad.Session, row: int) -> str:
 
 
 def unusual_values(session: aad.Session, row: int) -> str:
-    """The row's three values furthest from their column's median, with their percentile rank."""
-    pct = session.percentiles(row)
+    """The row's three values furthest from their column's median (in interquartile ranges),
+    with their percentile rank."""
+    pct, far = session.percentiles(row), session.unusualness(row)
     names = session.dataset.feature_names
     parts = []
     edge = 100 / session.dataset.n_rows  # within this of 0 or 100: the extreme of its column
-    for j in sorted(range(len(names)), key=lambda j: -abs(pct[j] - 50))[:3]:
+    for j in sorted(range(len(names)), key=lambda j: (-far[j], -abs(pct[j] - 50), j))[:3]:
         value = f"`{names[j]}` = {session.dataset.X[row, j]:.6g}"
         if pct[j] >= 100 - edge or pct[j] <= edge:
             parts.append(f"{value} is the {'highest' if pct[j] >= 50 else 'lowest'} in its column")
@@ -241,7 +247,7 @@ EXPORT_FORMATS = {  # format: (button name, file extension, MIME type)
 def rules_frame(session: aad.Session, description) -> pd.DataFrame:
     """One line per rule: the rule, its support, the labelled and unlabelled rows it covers,
     its precision on the labels, and (with a ground-truth column) its true precision."""
-    names, X, y = session.dataset.feature_names, session.dataset.X, session.dataset.y
+    names, X, y = session.dataset.feature_names, session.dataset.X_as_read, session.dataset.y
     lines = []
     for rule in description.rules:
         line = {

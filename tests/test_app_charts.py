@@ -49,6 +49,17 @@ def test_explore_figure_draws_score_contours_underneath(plane):
     assert list(contour.x) == xs.tolist()
 
 
+def test_the_contour_colours_span_the_unlabelled_rows_not_the_labelled_anomalies(plane):
+    points, rows, scores, labels = plane
+    scores = scores.copy()
+    scores[[3, 7]] = 50.0  # labelled anomalies, pushed far up by feedback
+    z = np.linspace(0.0, 50.0, 20).reshape(5, 4)
+    fig = charts.explore_figure(points, rows, scores, labels, contour=(np.arange(4.0), np.arange(5.0), z))
+    contour = fig.data[0]
+    assert contour.zmax == pytest.approx(scores[labels == -1].max())
+    assert contour.zmin == pytest.approx(0.0)
+
+
 def test_explore_figure_uses_webgl_for_many_points(plane):
     fig = charts.explore_figure(*plane, webgl=True)
     assert all(isinstance(t, go.Scattergl) for t in fig.data)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 
 import pytest
 from bad_inputs import BAD_INPUTS
@@ -188,3 +190,14 @@ def test_counts_read_as_english():
         "35 labelled anomalies",
         "1,200 rows",
     ]
+
+
+def test_the_workbench_opens_a_table_with_id_and_text_columns_as_the_data_page_does(tmp_path, monkeypatch):
+    rows = "".join(f"T{i},{'shop' if i % 3 else 'cafe'},{i % 11}.5,{(i * 7) % 13}\n" for i in range(30))
+    table = tmp_path / "txn.csv"
+    table.write_text("txn_id,merchant,amount,hour\n" + rows)
+    started = []
+    monkeypatch.setattr("streamlit.web.cli.main", lambda: started.append(os.environ["AAD_DATA"]))
+    monkeypatch.setattr(sys, "argv", sys.argv[:])  # the command points sys.argv at streamlit
+    assert main(["app", str(table), "--db", str(tmp_path / "s.sqlite")]) == 0
+    assert started == [str(table.resolve())]

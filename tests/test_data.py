@@ -242,3 +242,39 @@ def test_new_rows_find_columns_despite_spaces_and_refuse_a_string_of_names(tmp_p
         aad.load_rows(tmp_path / "new.csv", columns="ab")
     with pytest.raises(aad.DataError, match="list 'a' twice"):
         aad.load_rows(tmp_path / "new.csv", columns=["a", "a"])
+
+
+def test_the_workbench_keeps_ids_answers_and_dates_out_of_the_features(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "customer_id": rng.permutation(40),
+            "ts": pd.date_range("2024-01-01", periods=40, freq="h"),
+            "amount": rng.normal(size=40),
+            "is_fraud": (np.arange(40) == 3).astype(int),
+            "is_weekend": (np.arange(40) % 7 < 2).astype(int),  # a 0/1 measurement: kept
+        }
+    )
+    frame.to_parquet(tmp_path / "txn.parquet")
+    data = aad.load_dataset(tmp_path / "txn.parquet", non_numeric="drop")
+    assert data.feature_names == ("amount", "is_weekend")
+    assert list(data.context.columns) == ["customer_id", "ts", "is_fraud"]
+    notes = " ".join(data.notes)
+    assert "'customer_id' looks like an identifier" in notes
+    assert "'ts' holds dates or times" in notes
+    assert "'is_fraud' looks like a ground truth" in notes
+    with pytest.raises(aad.DataError, match="column 'ts' holds dates or times, not numbers"):
+        aad.load_dataset(tmp_path / "txn.parquet", features=["ts", "amount"])
+    chosen = aad.load_data(
+        str(tmp_path / "txn.parquet"), features=["amount", "customer_id"], label_column="is_fraud"
+    )
+    assert chosen.feature_names == ("amount", "customer_id")
+    assert chosen.n_anomalies == 1
+
+
+def test_new_rows_keep_their_other_columns_and_their_file_name(tmp_path):
+    (tmp_path / "new.csv").write_text("txn_id,a,b\nT1,1,2\nT2,3,4\n")
+    train = aad.dataset_from_frame(pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 5.0]}))
+    rows = aad.load_rows(tmp_path / "new.csv", like=train)
+    assert rows.name == "new"
+    assert rows.table().columns.tolist() == ["txn_id", "a", "b"]

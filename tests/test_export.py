@@ -149,6 +149,7 @@ def test_json_is_the_canonical_document():
         {"feature": "hour", "op": "<=", "value": 0.1},
     ]
     assert (first["support"], first["anomalies"], first["nominals"], first["precision"]) == (12, 9, 1, 0.9)
+    assert first["unlabelled"] == 2  # selected, but nobody looked: the precision says nothing there
     assert document["rules"][1]["precision"] is None  # no labelled row inside: unknown, not NaN
 
 
@@ -163,6 +164,7 @@ def test_csv_has_one_row_per_predicate():
         "support",
         "anomalies",
         "nominals",
+        "unlabelled",
         "precision",
     ]
     assert frame["rule"].tolist() == [1, 1, 2]
@@ -173,7 +175,7 @@ def test_markdown_is_a_table_for_people():
     text = export_rules(described_rules(), "markdown", feature_names=["a|b", "hour"], provenance={"rows": 10})
     assert "| 1 | ` 2.5 < a\\|b ` |" not in text  # the rule shows both predicates
     assert "` a\\|b > 2.5 and hour <= 0.1 `" in text
-    assert "| 12 | 9 | 1 | 0.900 |" in text
+    assert "| 12 | 9 | 1 | 2 | 0.900 |" in text
     assert "- rows: 10" in text
     box = Rule.from_bounds(np.array([-0.792947381734848]), np.array([-0.09973401203751565]))
     long = export_rules([box], "markdown")

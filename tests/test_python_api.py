@@ -221,3 +221,19 @@ def test_score_table_checks_what_it_is_given():
         aad.score_table(scores, top=-1)
     with pytest.raises(aad.DataError, match="features has 2 rows but there are 3 scores"):
         aad.score_table(scores, features=pd.DataFrame({"a": [1, 2]}))
+
+
+def test_rules_are_counted_on_the_table_as_it_is_with_its_missing_values():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=530)
+    x[rng.choice(500, 80, replace=False)] = np.nan
+    x[500:510] = np.nan  # a third of the anomalies have no x: only y can describe them
+    frame = pd.DataFrame({"x": x, "y": np.r_[rng.normal(size=500), rng.normal(6, 0.2, 30)]})
+    data = aad.dataset_from_frame(frame, label_column=None)
+    truth = np.r_[np.zeros(500, bool), np.ones(30, bool)]
+    model = aad.AADForest(random_state=0).fit(data.X, np.where(truth, 1, 0))
+    description = aad.describe_anomalies(model, data)
+    assert description.mask(data.X_as_read)[truth].all()  # covered as the exported rules select
+    for described in description.rules:
+        query = aad.export_rules([described.rule], "pandas", feature_names=["x", "y"])
+        assert len(frame.query(query)) == described.support

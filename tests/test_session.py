@@ -126,6 +126,17 @@ def test_undoing_a_bulk_label_draws_a_fresh_batch_instead_of_showing_every_undon
     assert reopened.batch().tolist() == fresh
 
 
+def test_a_bulk_label_elsewhere_than_the_cards_draws_a_fresh_batch(store, fitted_toy2):
+    session = _new(store, fitted_toy2)
+    card = int(session.batch()[0])
+    cluster = np.argsort(-session.scores())[5:45]  # high-scored rows, not the card
+    session.label([int(r) for r in cluster if r != card], "anomaly")
+    expected = int(session.learner.next_queries(1)[0])
+    assert expected != card  # the model moved on: the old card is no longer the top query
+    assert session.batch().tolist() == [expected]
+    assert _reopen(session, fitted_toy2).batch().tolist() == [expected]
+
+
 def test_labelling_rows_that_already_carry_the_label_costs_nothing(store, fitted_toy2):
     session = _new(store, fitted_toy2)
     session.label([3, 4], "nominal")
@@ -361,3 +372,16 @@ def test_fitting_a_session_model_reports_progress_for_the_progress_bar(toy2):
     assert steps[0] == ("growing the isolation trees", 0.0)
     assert steps[-1] == ("ready", 1.0)
     assert np.array_equal(model.anomaly_score(), aad.fit_model(toy2, {"n_estimators": 20}, 3).anomaly_score())
+
+
+def test_unusualness_puts_a_large_shared_shift_before_noise_at_the_edge(store, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6))
+    X[:20, :2] += 6.0  # twenty rows shifted by 6 sigma in two columns: none alone at the top
+    X[0, 5] = 2.9  # row 0's highest value in a noise column: near the top percentile too
+    path = tmp_path / "shift.csv"
+    pd.DataFrame(X, columns=[f"f{i}" for i in range(6)]).to_csv(path, index=False)
+    session = aad.Session.create(aad.load_dataset(path), store=store, seed=0)
+    far = session.unusualness(0)
+    assert set(np.argsort(-far)[:2]) == {0, 1}
+    assert far[0] > 1.5 * far[5]

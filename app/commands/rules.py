@@ -77,7 +77,7 @@ def rules(
     description = aad.describe_anomalies(learned.model, learned.dataset, time_limit=time_limit)
     provenance = None if learned.session is None else learned.session.provenance(description)
     text = aad.export_rules(description, fmt, provenance=provenance)
-    covered = int(description.mask(learned.dataset.X)[description.rows].sum())
+    covered = int(description.mask(learned.dataset.X_as_read)[description.rows].sum())
     _err.print(
         f"{count(len(description), 'rule')} cover{'s' if len(description) == 1 else ''} {covered} of "
         f"{count(len(description.rows), 'labelled anomaly')} "

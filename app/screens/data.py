@@ -11,6 +11,7 @@ import functools
 import os
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 import aad
@@ -50,6 +51,7 @@ def pick_source() -> tuple[str, str] | None:
 
 def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
     columns = list(base.feature_names) + ([base.label_column] if base.label_column else [])
+    columns += _numeric_context(base)  # left out by default (ids, 0/1 answers): the analyst may add them
     table = (base.fingerprint, base.label_column)
     if st.session_state.get(keys.DATA_COLUMNS_OF) != table:  # new table or truth: reset the choices
         st.session_state[keys.DATA_COLUMNS_OF] = table
@@ -63,6 +65,19 @@ def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
         on_change=_truth_is_no_feature,
     )
     return features, None if truth == NONE else truth
+
+
+def _numeric_context(base: aad.Dataset) -> list[str]:
+    """Numeric columns the loader left out of the features (an id, a 0/1 column named like a truth)."""
+    if base.context is None:
+        return []
+    numeric = [
+        name
+        for name in base.context.columns
+        if pd.api.types.is_numeric_dtype(base.context[name])
+        and not pd.api.types.is_datetime64_any_dtype(base.context[name])
+    ]
+    return numeric
 
 
 def _are_labels(values: list[str]) -> bool:
@@ -146,7 +161,14 @@ if picked is None:
 source, name = picked
 named = (st.session_state.get(keys.DATA_LABEL_NAME) or "").strip() or None
 marks = st.session_state.get(keys.DATA_ANOMALY_VALUE) or None if named else None
-base = state.try_load(source, label_column=named or aad.AUTO, name=name, anomaly_value=marks)
+values = state.label_values(source, named) if named else None
+words = bool(values) and not _are_labels(values)  # fraud/legit, yes/no: which one is the anomaly?
+waiting = words and marks is None
+base = (
+    None
+    if waiting
+    else state.try_load(source, label_column=named or aad.AUTO, name=name, anomaly_value=marks)
+)
 if not source.startswith("shipped:"):
     with st.expander(
         "A text column of labels was not recognised?", expanded=base is None or named is not None
@@ -157,13 +179,14 @@ if not source.startswith("shipped:"):
             help="Columns named label, labels, ground_truth or is_anomaly, holding anomaly/nominal, "
             "1/0 or true/false, are found without this.",
         )
-        values = state.label_values(source, named) if named else None
-        if values and not _are_labels(values):
+        if words:
             st.selectbox(
                 f"Which value of `{named}` marks an anomaly? (every other value is nominal)",
                 ["", *values],
                 key=keys.DATA_ANOMALY_VALUE,
             )
+if waiting:
+    st.info(f"`{named}` holds {', '.join(map(repr, values[:6]))}: choose above which value marks an anomaly.")
 if base is None:
     st.stop()
 st.caption(
