@@ -130,7 +130,8 @@ def test_every_bad_upload_shows_the_engines_message_and_the_session_survives(bro
             expect(alerts.filter(has_text=_expected(bad, tmp_path, monkeypatch))).to_be_visible()
 
         assert f"session={session_id}" in page.url
-        expect(page.get_by_text(f"Session {session_id}")).to_be_visible()  # the sidebar
+        sidebar = page.get_by_test_id("stSidebarUserContent")
+        expect(sidebar.get_by_text(f"Session {session_id}")).to_be_visible()
         assert [s.id for s in aad.Store(db).summaries()] == [session_id]  # no session started
         assert all(
             re.fullmatch(r"[0-9a-f]{64}\.(csv|parquet)", p.name) for p in (db.parent / "uploads").iterdir()
