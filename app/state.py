@@ -332,6 +332,7 @@ def label_many(rows: list[int], value: str) -> None:
 def configure() -> None:
     """Callback of the strategy and batch-size widgets."""
     session = current()
+    st.session_state[keys.RETURN_FOCUS] = True  # the widget keeps the focus, and the A/N/S/U keys with it
     if session is not None:
         _guard(
             lambda: session.configure(

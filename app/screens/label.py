@@ -32,8 +32,7 @@ STRATEGY_HELP = (
     "**top-random**: drawn at random among the top few. "
     "**bal-d**: among the top few, rows whose describing rules overlap least. "
     "**bal-e**: among the top few, rows far apart in the data. "
-    "The diverse ones spend a batch on different kinds of anomaly. "
-    "After choosing, click the page for the A/N/S/U keys to work again."
+    "The diverse ones spend a batch on different kinds of anomaly."
 )
 
 
@@ -160,4 +159,6 @@ def workspace() -> None:
 st.title("Label")
 st.caption(f"Session `{session.id}` · {session.record.dataset} · seed {session.seed}")
 settings()  # outside the fragment: a change reruns the whole app, sidebar included
+if st.session_state.pop(keys.RETURN_FOCUS, False):  # a fixed script, no user input in it
+    st.html("<script>document.activeElement?.blur();</script>", unsafe_allow_javascript=True)
 workspace()
