@@ -14,6 +14,7 @@ It is the one object the app and the command line use.
 from __future__ import annotations
 
 import dataclasses
+import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -343,8 +344,17 @@ class Session:
         return {int(r): int(self.model.labels_[r]) for r in rows}
 
     def labels_csv(self) -> str:
-        """The labels as CSV (columns ``row`` and ``label``), as ``aad sessions export`` writes them."""
-        return labels_csv(self.labels())
+        """The labels as CSV: columns ``row`` and ``label``, as ``aad sessions export`` writes
+        them, then the row's context columns (an id, a timestamp), to join them back to the
+        source. ``aad rules --labels`` reads the file as it is."""
+        text = labels_csv(self.labels())
+        context = self.dataset.context
+        if context is None or not self.labels():
+            return text
+        table = pd.read_csv(io.StringIO(text))
+        context = context.rename(columns={c: f"{c} (data)" for c in ("row", "label") if c in context.columns})
+        table = pd.concat([table, context.iloc[table["row"].to_numpy()].reset_index(drop=True)], axis=1)
+        return table.to_csv(index=False)
 
     def provenance(self, description) -> dict:
         """Where rules described on this session come from, flat, for their exports.

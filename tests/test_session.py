@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import pickle
 
 import numpy as np
@@ -385,3 +386,19 @@ def test_unusualness_puts_a_large_shared_shift_before_noise_at_the_edge(store, t
     far = session.unusualness(0)
     assert set(np.argsort(-far)[:2]) == {0, 1}
     assert far[0] > 1.5 * far[5]
+
+
+def test_the_labels_download_carries_each_rows_id_and_reads_back(store, tmp_path):
+    path = tmp_path / "txn.csv"
+    path.write_text("txn_id,amount,hour\n" + "".join(f"T{i},{i % 11}.5,{(i * 7) % 13}\n" for i in range(30)))
+    session = aad.Session.create(aad.load_data(str(path)), store=store, seed=0)
+    session.label([4, 2], "anomaly")
+    session.label(9, "nominal")
+    table = pd.read_csv(io.StringIO(session.labels_csv()))
+    assert table.to_dict("list") == {
+        "row": [2, 4, 9],
+        "label": ["anomaly", "anomaly", "nominal"],
+        "txn_id": ["T2", "T4", "T9"],
+    }
+    (tmp_path / "labels.csv").write_text(session.labels_csv())
+    assert np.flatnonzero(aad.read_labels(tmp_path / "labels.csv", n_rows=30) == 1).tolist() == [2, 4]
