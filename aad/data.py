@@ -161,8 +161,19 @@ class Dataset:
     def table(self) -> pd.DataFrame:
         """What the analyst sees of each row: the context columns, then the features as read
         (a cell missing in the file stays empty)."""
-        features = self.frame(with_gaps=True)
+        features = _whole_numbers_as_int(self.frame(with_gaps=True))
         return features if self.context is None else pd.concat([self.context, features], axis=1)
+
+
+def _whole_numbers_as_int(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns holding only whole numbers (and gaps) as integers: 7, not 7.0, for people."""
+    out = frame.copy()
+    for name in frame.columns:
+        values = frame[name].to_numpy(dtype=np.float64)
+        known = values[~np.isnan(values)]
+        if len(known) and (known == np.round(known)).all() and np.abs(known).max() < 2**53:
+            out[name] = frame[name].astype("Int64")
+    return out
 
 
 def load_dataset(

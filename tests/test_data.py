@@ -278,3 +278,11 @@ def test_new_rows_keep_their_other_columns_and_their_file_name(tmp_path):
     rows = aad.load_rows(tmp_path / "new.csv", like=train)
     assert rows.name == "new"
     assert rows.table().columns.tolist() == ["txn_id", "a", "b"]
+
+
+def test_the_table_shown_and_downloaded_writes_whole_numbers_as_integers(tmp_path):
+    (tmp_path / "t.csv").write_text("hour,amount\n7,1.5\n,2.25\n20,3.0\n")
+    data = aad.load_dataset(tmp_path / "t.csv")
+    assert data.X[1, 0] == 13.5  # the model sees the median in the gap
+    text = aad.score_table(np.zeros(3), features=data.table()).to_csv(index=False)
+    assert text.splitlines()[1:] == ["0,0.0,1,7,1.5", "1,0.0,2,,2.25", "2,0.0,3,20,3.0"]
