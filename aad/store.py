@@ -200,10 +200,12 @@ class SessionSummary:
     n_actions: int
     created_at: str
     updated_at: str
+    features: tuple[str, ...] = ()
+    label_column: str | None = None
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""
-        return asdict(self)
+        return asdict(self) | {"features": list(self.features)}
 
 
 class Store:
@@ -493,6 +495,8 @@ class Store:
                     n_actions=len(actions),
                     created_at=record.created_at,
                     updated_at=record.updated_at,
+                    features=record.features,
+                    label_column=record.label_column,
                 )
             )
         return out

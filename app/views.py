@@ -219,6 +219,8 @@ def sessions_frame(summaries: list[aad.SessionSummary]) -> pd.DataFrame:
             {
                 "id": s.id,
                 "dataset": s.dataset,
+                "features": _shorten(", ".join(s.features), 60),
+                "ground truth": s.label_column or "",
                 "labels": s.n_labels,
                 "anomalies": s.n_anomalies,
                 "actions": s.n_actions,
@@ -230,6 +232,10 @@ def sessions_frame(summaries: list[aad.SessionSummary]) -> pd.DataFrame:
             for s in summaries
         ]
     )
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # --------------------------------------------------------------------------- rules

@@ -396,11 +396,13 @@ def test_a_text_ground_truth_column_can_be_named(db):
 
 def test_the_sessions_page_resumes_another_session(db):
     at = _app()
-    other = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(db), seed=4)
+    only_y = aad.select_columns(aad.load_dataset("toy2"), features=["y"])
+    other = aad.Session.create(only_y, store=aad.Store(db), seed=4)
     other.label(5, "anomaly")
     at.switch_page("screens/sessions.py").run()
     table = at.dataframe[0].value
     assert table["id"].tolist()[0] == other.id
+    assert table[["features", "ground truth"]].values.tolist() == [["y", "label"], ["x, y", "label"]]
     assert set(table["id"]) == {other.id, _session(at).id}
     assert at.selectbox(key=keys.SESSIONS_PICK).value == _session(at).id  # the picker starts on this tab's
     at.selectbox(key=keys.SESSIONS_PICK).set_value(other.id).run()

@@ -218,6 +218,7 @@ def test_sessions_list_json_has_the_promised_fields(store, capsys):
         "n_anomalies": 1,
     }
     assert listed[0]["updated_at"]
+    assert listed[0]["features"] == ["x", "y"]
 
 
 def test_sessions_list_prints_a_table(store, capsys):
