@@ -680,6 +680,7 @@ def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
     except pd.errors.EmptyDataError as err:
         raise DataError(f"{path.name} has no columns; expected a header line") from err
     except pd.errors.ParserError as err:
+        _check_ragged_lines(path, text, delimiter, len(header))  # the first bad line, of any kind
         raise DataError(f"{path.name} is not a well-formed CSV: {_parser_hint(err)}") from err
     _check_delimiter(path, frame, first_line)
     _check_short_rows(path, frame, text, delimiter)
@@ -790,6 +791,26 @@ def _check_short_rows(path: Path, frame: pd.DataFrame, text: str, delimiter: str
                     "add the missing values (an empty field, as in 1,,3, marks a missing one)"
                 )
     except csv.Error:  # pandas read it; a quirk only the stricter csv module minds is no short row
+        return
+
+
+def _check_ragged_lines(path: Path, text: str, delimiter: str, width: int) -> None:
+    """Name the first line whose number of fields differs from the header's (pandas names
+    only the first line with too many)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for fields in reader:
+            if fields and len(fields) != width:
+                fix = (
+                    "add the missing values (an empty field, as in 1,,3, marks a missing one)"
+                    if len(fields) < width
+                    else "check for a stray delimiter or an unquoted text field"
+                )
+                raise DataError(
+                    f"{path.name} is not a well-formed CSV: line {reader.line_num} has {len(fields)} "
+                    f"field{'s' if len(fields) > 1 else ''} but the header has {width}; {fix}"
+                )
+    except csv.Error:  # the csv module is stricter than pandas: let pandas' message stand
         return
 
 

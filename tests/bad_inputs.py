@@ -186,4 +186,10 @@ BAD_INPUTS = [
         r"column 'is_anomaly' is named like a ground-truth column",
         repairable=True,
     ),
+    BadInput(
+        "a short line before a long one",
+        "short_then_long.csv",
+        b"a,b,c\n1,2,3\n4,5\n6,7,8,9\n",
+        r"line 3 has 2 fields but the header has 3; add the missing values",
+    ),
 ]
