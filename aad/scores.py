@@ -25,8 +25,14 @@ def score_table(
     top: int | None = None,
     labels: np.ndarray | None = None,
     features: pd.DataFrame | None = None,
+    reference: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """One row per scored row: ``row``, ``anomaly_score``, ``rank`` [, ``label``, features...].
+    """One row per scored row: ``row``, ``anomaly_score``, ``rank``, ``percentile``
+    [, ``label``, features...].
+
+    ``percentile`` is the share of the reference rows scoring below the row, in percent:
+    a cut-off that keeps its meaning while feedback rescales the scores (above 99: more
+    anomalous than 99 % of the data the model learned from).
 
     Parameters
     ----------
@@ -38,14 +44,18 @@ def score_table(
         1 / 0 / -1 per row: adds a ``label`` column (``anomaly``, ``nominal`` or empty).
     features : DataFrame with n_samples rows, optional
         Columns appended after the scores (their names are kept).
+    reference : ndarray, optional
+        Scores the percentile is taken against: the training rows' scores when ``scores``
+        are new rows' (default: ``scores`` themselves).
 
     Examples
     --------
-    >>> score_table(np.array([0.2, 0.9, 0.5])).to_dict("list")
-    {'row': [0, 1, 2], 'anomaly_score': [0.2, 0.9, 0.5], 'rank': [3, 1, 2]}
+    >>> table = score_table(np.array([0.2, 0.9, 0.5, 0.3]))
+    >>> table["rank"].tolist(), table["percentile"].tolist()
+    ([4, 1, 2, 3], [0.0, 75.0, 50.0, 25.0])
     >>> score_table(np.array([0.2, 0.9, 0.5]), top=1, labels=np.array([-1, 1, 0]))
-       row  anomaly_score  rank    label
-    0    1            0.9     1  anomaly
+       row  anomaly_score  rank  percentile    label
+    0    1            0.9     1   66.666667  anomaly
     """
     scores = np.asarray(scores, dtype=np.float64)
     if scores.ndim != 1:
@@ -55,7 +65,11 @@ def score_table(
     order = np.lexsort((np.arange(len(scores)), -scores))
     rank = np.empty(len(scores), dtype=np.int64)
     rank[order] = np.arange(1, len(scores) + 1)
-    table = pd.DataFrame({"row": np.arange(len(scores)), "anomaly_score": scores, "rank": rank})
+    base = np.sort(scores if reference is None else np.asarray(reference, dtype=np.float64))
+    percentile = 100.0 * np.searchsorted(base, scores, side="left") / max(len(base), 1)
+    table = pd.DataFrame(
+        {"row": np.arange(len(scores)), "anomaly_score": scores, "rank": rank, "percentile": percentile}
+    )
     if labels is not None:
         labels = label_array(labels, len(scores))
         names = np.select([labels == ANOMALY, labels == NOMINAL], ["anomaly", "nominal"], "")

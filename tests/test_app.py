@@ -271,7 +271,7 @@ def test_the_scores_download_is_the_page_it_was_clicked_on(tmp_path):
     expected = session.scores().copy()
     session.label(5, "nominal")  # a later label must not leak into a download of the earlier page
     table = pd.read_csv(io.StringIO(write()))
-    assert list(table.columns) == ["row", "anomaly_score", "rank", "label", "x", "y"]
+    assert list(table.columns) == ["row", "anomaly_score", "rank", "percentile", "label", "x", "y"]
     np.testing.assert_allclose(table["anomaly_score"], expected)
     assert table["label"].fillna("").tolist()[3:6] == ["anomaly", "anomaly", ""]
     assert table.loc[table["rank"] == 1, "anomaly_score"].item() == expected.max()
@@ -354,6 +354,7 @@ def test_an_upload_with_id_and_text_columns_starts_on_its_numeric_columns(db):
         "row",
         "anomaly_score",
         "rank",
+        "percentile",
         "label",
         "txn_id",
         "merchant",

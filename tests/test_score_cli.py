@@ -55,6 +55,9 @@ def test_new_rows_are_matched_by_column_name_and_score_like_the_same_rows(tmp_pa
     scored = _scored(capsys)
     assert scored["row"].tolist() == [0, 1, 2]
     np.testing.assert_allclose(scored["anomaly_score"], own.loc[rows, "anomaly_score"], rtol=1e-12)
+    # a new row's percentile is its place among the rows the model learned from
+    np.testing.assert_allclose(scored["percentile"], own.loc[rows, "percentile"])
+    assert scored["id"].tolist() == ["a", "b", "c"]  # the file's other columns, beside the scores
 
 
 def test_top_writes_the_best_rows_best_first_to_a_file(tmp_path, capsys):
@@ -94,11 +97,11 @@ def test_the_scores_carry_each_rows_label_and_values_unless_asked_not_to(tmp_pat
     labels = _labels(tmp_path, [(3, "anomaly"), (8, "nominal")])
     assert main(["score", "toy2", "--labels", labels]) == 0
     table = _scored(capsys)
-    assert table.columns.tolist() == ["row", "anomaly_score", "rank", "label", "x", "y"]
+    assert table.columns.tolist() == ["row", "anomaly_score", "rank", "percentile", "label", "x", "y"]
     assert table.loc[[3, 8, 0], "label"].fillna("").tolist() == ["anomaly", "nominal", ""]
     np.testing.assert_array_equal(table[["x", "y"]].to_numpy(), toy2.X)
     assert main(["score", "toy2", "--labels", labels, "--no-values"]) == 0
-    assert _scored(capsys).columns.tolist() == ["row", "anomaly_score", "rank"]
+    assert _scored(capsys).columns.tolist() == ["row", "anomaly_score", "rank", "percentile"]
 
 
 def test_rules_and_score_take_the_feature_columns_and_model_options_of_simulate(tmp_path, capsys):

@@ -71,7 +71,8 @@ def score(
     """Score rows with a model that learned from labels: DATA's own rows, or new ones (--apply).
 
     Writes a CSV: row, anomaly_score (higher is more anomalous), rank (1 is the most
-    anomalous), then, unless --no-values, the row's label (DATA's rows) and its values.
+    anomalous), percentile (share of DATA's rows scoring lower), then, unless --no-values,
+    the row's label (DATA's rows), its other columns and its values.
     """
     learn = LearnFrom(
         data, labels, session, db, label_col, features, (seed, trees, max_samples, eta), anomaly_value
@@ -90,6 +91,7 @@ def score(
         top=top,
         labels=known if values else None,
         features=target.table() if values else None,
+        reference=model.anomaly_score(),  # new rows' percentile: among the rows the model learned from
     )
     text = table.to_csv(index=False)
     _err.print(

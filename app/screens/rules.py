@@ -32,7 +32,8 @@ with st.container(horizontal=True):
         key=keys.RULES_DOWNLOAD_SCORES,
         on_click="ignore",
         icon=":material/download:",
-        help="Every row with its anomaly score, rank (1 = most anomalous), your label and its values.",
+        help="Every row with its anomaly score, rank (1 = most anomalous), percentile (share of "
+        "rows scoring lower), your label and its values.",
     )
 
 if session.n_anomalies == 0:
