@@ -21,6 +21,7 @@ LABEL_SKIP = "label_skip"
 LABEL_UNDO = "label_undo"
 LABEL_UNSKIP = "label_unskip"
 RETURN_FOCUS = "return_focus"  # a setting was chosen: give the keyboard back to the page
+RETURN_FOCUS_COUNT = "return_focus_count"  # how many times, so that each script is new to the browser
 LABEL_STRATEGY = "label_strategy"
 LABEL_BATCH_SIZE = "label_batch_size"
 CARD_CURRENT = "card_current"  # the container of the card the shortcuts act on

@@ -332,7 +332,9 @@ def label_many(rows: list[int], value: str) -> None:
 def configure() -> None:
     """Callback of the strategy and batch-size widgets."""
     session = current()
-    st.session_state[keys.RETURN_FOCUS] = True  # the widget keeps the focus, and the A/N/S/U keys with it
+    # the widget keeps the focus, and the A/N/S/U keys with it; counted, so that each script differs
+    st.session_state[keys.RETURN_FOCUS] = st.session_state.get(keys.RETURN_FOCUS_COUNT, 0) + 1
+    st.session_state[keys.RETURN_FOCUS_COUNT] = st.session_state[keys.RETURN_FOCUS]
     if session is not None:
         _guard(
             lambda: session.configure(

@@ -159,6 +159,9 @@ def workspace() -> None:
 st.title("Label")
 st.caption(f"Session `{session.id}` · {session.record.dataset} · seed {session.seed}")
 settings()  # outside the fragment: a change reruns the whole app, sidebar included
-if st.session_state.pop(keys.RETURN_FOCUS, False):  # a fixed script, no user input in it
-    st.html("<script>document.activeElement?.blur();</script>", unsafe_allow_javascript=True)
+focus = st.session_state.pop(keys.RETURN_FOCUS, 0)
+if focus:  # a fixed script (no user input in it); the count makes the browser run it again
+    st.html(
+        f"<script>/* {int(focus)} */ document.activeElement?.blur();</script>", unsafe_allow_javascript=True
+    )
 workspace()
