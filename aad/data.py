@@ -31,6 +31,7 @@ __all__ = [
     "Dataset",
     "dataset_from_frame",
     "datasets_dir",
+    "detect_label_column",
     "label_values",
     "list_datasets",
     "load_classes",
@@ -546,6 +547,19 @@ def label_values(source: str | os.PathLike, column: str, *, limit: int = 20) -> 
         return None
     values = sorted(frame[name].dropna().astype(str).str.strip().unique())
     return values if len(values) <= limit else None
+
+
+def detect_label_column(source: str | os.PathLike) -> str | None:
+    """The column ``label_column="auto"`` takes as the ground truth (found by its name), or None.
+
+    Examples
+    --------
+    >>> detect_label_column("toy2")
+    'label'
+    """
+    path, _, _ = _resolve(source)
+    frame = _read_table(path, max_bytes=_file_limit(None)).rename(columns=str)
+    return _pick_label_column(frame, AUTO)
 
 
 def load_classes(source: str | os.PathLike) -> np.ndarray:

@@ -61,6 +61,8 @@ DATA_STRATEGY = "data_strategy"
 DATA_BATCH_SIZE = "data_batch_size"
 DATA_START = "data_start"
 DATA_COLUMNS_OF = "data_columns_of"  # fingerprint the column choices belong to
+DATA_SOURCE_OF = "data_source_of"  # the file the typed ground-truth name and value belong to
+DATA_TRUTH_TAKEN = "data_truth_taken"  # the feature the ground-truth choice took out of the features
 
 # Sessions page
 SESSIONS_TABLE = "sessions_table"

@@ -426,6 +426,19 @@ def label_values(source: str, column: str) -> list[str] | None:
     return _label_values(source, column, _file_stamp(source))
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _found_label_column(source: str, stamp: str) -> str | None:
+    try:
+        return aad.detect_label_column(source)
+    except aad.AADError:
+        return None
+
+
+def found_label_column(source: str) -> str | None:
+    """The ground-truth column the loader finds by its name in ``source`` (None if none)."""
+    return _found_label_column(source, _file_stamp(source))
+
+
 def try_load(source: str, *args, **kwargs) -> aad.Dataset | None:
     """:func:`load`, showing the engine's message on failure."""
     try:

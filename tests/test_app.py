@@ -530,3 +530,41 @@ def test_a_text_ground_truth_of_other_words_is_read_by_naming_the_anomaly_value(
     assert session.record.anomaly_value == "Fraud"
     again = aad.Session.open(session.id, store=aad.Store(db))  # a restart reads the truth the same way
     assert again.dataset.y.nonzero()[0].tolist() == [3, 9]
+
+
+def _upload(at: AppTest, name: str, data: bytes) -> None:
+    at.switch_page("screens/data.py").run()
+    at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
+    at.file_uploader(key=keys.DATA_UPLOAD).set_value((name, data, "text/csv")).run()
+
+
+def test_a_found_label_column_of_other_words_asks_for_its_anomaly_value_and_a_new_file_forgets_it(db):
+    words = b"a,b,label\n" + b"".join(
+        f"{i},{i % 7},{'fraud' if i in (3, 9) else 'legit'}\n".encode() for i in range(40)
+    )
+    at = _app()
+    _upload(at, "words.csv", words)
+    assert not at.error  # found by its name: a question, not a file to fix
+    assert any("`label` holds 'fraud', 'legit': choose above" in i.value for i in at.info)
+    at.selectbox(key=keys.DATA_ANOMALY_VALUE).set_value("fraud").run()
+    assert any("ground truth in `label` (2 anomalies)" in c.value for c in at.caption)
+    plain = b"a,b\n" + b"".join(f"{i},{i % 5}\n".encode() for i in range(30))
+    at.file_uploader(key=keys.DATA_UPLOAD).set_value(("plain.csv", plain, "text/csv")).run()
+    assert not at.error  # the value chosen for the last file is not applied to this one
+    assert any("**plain**: 30 rows, 2 numeric columns" in c.value for c in at.caption)
+
+
+def test_a_yes_no_column_is_offered_as_ground_truth_and_a_changed_mind_gives_features_back(db):
+    rows = "".join(f"{i % 11}.5,{(i * 7) % 13},{'yes' if i == 5 else 'no'}\n" for i in range(40))
+    at = _app()
+    _upload(at, "txn.csv", ("amount,hour,is_fraud\n" + rows).encode())
+    truth = at.selectbox(key=keys.DATA_LABEL_COLUMN)
+    assert "is_fraud" in truth.options
+    truth.set_value("hour").run()
+    assert at.multiselect(key=keys.DATA_FEATURES).value == ["amount"]
+    at.selectbox(key=keys.DATA_LABEL_COLUMN).set_value("(none)").run()
+    assert at.multiselect(key=keys.DATA_FEATURES).value == ["amount", "hour"]  # given back
+    at.selectbox(key=keys.DATA_LABEL_COLUMN).set_value("is_fraud").run()
+    assert any("`is_fraud` holds 'no', 'yes': choose above" in i.value for i in at.info)
+    at.selectbox(key=keys.DATA_ANOMALY_VALUE).set_value("yes").run()
+    assert any("ground truth in `is_fraud` (1 anomaly)" in c.value for c in at.caption)

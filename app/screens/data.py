@@ -16,7 +16,7 @@ import streamlit as st
 
 import aad
 from aad.session import DEFAULT_PARAMS
-from app import keys, state
+from app import keys, state, text
 
 NONE = "(none)"
 state.show_message()
@@ -52,17 +52,20 @@ def pick_source() -> tuple[str, str] | None:
 def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
     columns = list(base.feature_names) + ([base.label_column] if base.label_column else [])
     columns += _numeric_context(base)  # left out by default (ids, 0/1 answers): the analyst may add them
+    worded = _worded_context(base)  # yes/no, fraud/legit: a ground truth once its anomaly value is named
     table = (base.fingerprint, base.label_column)
     if st.session_state.get(keys.DATA_COLUMNS_OF) != table:  # new table or truth: reset the choices
         st.session_state[keys.DATA_COLUMNS_OF] = table
         st.session_state[keys.DATA_FEATURES] = list(base.feature_names)
         st.session_state[keys.DATA_LABEL_COLUMN] = base.label_column or NONE
+        st.session_state.pop(keys.DATA_TRUTH_TAKEN, None)
     features = st.multiselect("Feature columns", columns, key=keys.DATA_FEATURES)
     truth = st.selectbox(
         "Ground-truth column (optional: for practice and evaluation, never shown to the model)",
-        [NONE, *columns],
+        [NONE, *columns, *worded],
         key=keys.DATA_LABEL_COLUMN,
         on_change=_truth_is_no_feature,
+        args=(tuple(worded),),
     )
     return features, None if truth == NONE else truth
 
@@ -89,10 +92,33 @@ def _are_labels(values: list[str]) -> bool:
     return True
 
 
-def _truth_is_no_feature() -> None:
-    """Callback: the column chosen as ground truth leaves the features (the model never sees it)."""
+def _worded_context(base: aad.Dataset) -> list[str]:
+    """Text columns left out of the features that hold a few distinct words (yes/no, fraud/legit)."""
+    if base.context is None:
+        return []
+    return [
+        name
+        for name in base.context.columns
+        if not pd.api.types.is_numeric_dtype(base.context[name])
+        and not pd.api.types.is_datetime64_any_dtype(base.context[name])
+        and 2 <= base.context[name].nunique() <= 20
+    ]
+
+
+def _truth_is_no_feature(worded: tuple[str, ...] = ()) -> None:
+    """Callback: the column chosen as ground truth leaves the features (the model never sees it),
+    and the one an earlier choice took out comes back. A column of words is named, so that the
+    page asks which of its values marks an anomaly."""
     truth = st.session_state[keys.DATA_LABEL_COLUMN]
-    st.session_state[keys.DATA_FEATURES] = [c for c in st.session_state[keys.DATA_FEATURES] if c != truth]
+    features = list(st.session_state[keys.DATA_FEATURES])
+    taken = st.session_state.pop(keys.DATA_TRUTH_TAKEN, None)
+    if taken is not None and taken != truth and taken not in features:
+        features.append(taken)
+    if truth in features:
+        st.session_state[keys.DATA_TRUTH_TAKEN] = truth
+    st.session_state[keys.DATA_FEATURES] = [c for c in features if c != truth]
+    if truth in worded:
+        st.session_state[keys.DATA_LABEL_NAME] = truth
 
 
 def pick_settings() -> dict:
@@ -159,19 +185,21 @@ if picked is None:
     st.info("Upload a file, or pick a shipped dataset, to start a session.")
     st.stop()
 source, name = picked
+if st.session_state.get(keys.DATA_SOURCE_OF) != source:  # another file: what was typed was for the last one
+    st.session_state[keys.DATA_SOURCE_OF] = source
+    st.session_state.pop(keys.DATA_LABEL_NAME, None)
+    st.session_state.pop(keys.DATA_ANOMALY_VALUE, None)
 named = (st.session_state.get(keys.DATA_LABEL_NAME) or "").strip() or None
-marks = st.session_state.get(keys.DATA_ANOMALY_VALUE) or None if named else None
-values = state.label_values(source, named) if named else None
+column = named or state.found_label_column(source)  # named, or found by its name
+values = state.label_values(source, column) if column else None
 words = bool(values) and not _are_labels(values)  # fraud/legit, yes/no: which one is the anomaly?
+marks = (st.session_state.get(keys.DATA_ANOMALY_VALUE) or None) if words else None
 waiting = words and marks is None
-base = (
-    None
-    if waiting
-    else state.try_load(source, label_column=named or aad.AUTO, name=name, anomaly_value=marks)
-)
+label_column = column if words else (named or aad.AUTO)
+base = None if waiting else state.try_load(source, label_column=label_column, name=name, anomaly_value=marks)
 if not source.startswith("shipped:"):
     with st.expander(
-        "A text column of labels was not recognised?", expanded=base is None or named is not None
+        "A text column of labels was not recognised?", expanded=base is None or named is not None or words
     ):
         st.text_input(
             "Name the ground-truth column",
@@ -181,18 +209,20 @@ if not source.startswith("shipped:"):
         )
         if words:
             st.selectbox(
-                f"Which value of `{named}` marks an anomaly? (every other value is nominal)",
+                f"Which value of `{column}` marks an anomaly? (every other value is nominal)",
                 ["", *values],
                 key=keys.DATA_ANOMALY_VALUE,
             )
 if waiting:
-    st.info(f"`{named}` holds {', '.join(map(repr, values[:6]))}: choose above which value marks an anomaly.")
+    st.info(
+        f"`{column}` holds {', '.join(map(repr, values[:6]))}: choose above which value marks an anomaly."
+    )
 if base is None:
     st.stop()
 st.caption(
     f"**{name}**: {base.n_rows:,} rows, {base.n_features} numeric columns"
     + (
-        f", ground truth in `{base.label_column}` ({base.n_anomalies:,} anomalies)"
+        f", ground truth in `{base.label_column}` ({text.count(base.n_anomalies, 'anomaly')})"
         if base.y is not None
         else ""
     )
