@@ -179,8 +179,8 @@ def explore_figure(
         xs, ys, z = contour
         # The colours span the unlabelled rows' scores: labelled anomalies, pushed far up by
         # feedback, would otherwise own the scale and leave the rows still to find one shade.
-        top = float(scores[free].max()) if free.any() else float(np.max(z))
-        low = min(float(np.min(z)), float(scores[free].min())) if free.any() else float(np.min(z))
+        low, top = robust_range(scores[free] if free.any() else np.ravel(z))
+        low = min(low, float(np.min(z)))
         fig.add_trace(
             go.Contour(
                 x=xs,
@@ -202,6 +202,7 @@ def explore_figure(
         else {
             "size": 5,
             "color": scores[free],
+            **dict(zip(("cmin", "cmax"), robust_range(scores[free]), strict=True)),
             "colorscale": "Viridis",
             "showscale": True,
             "colorbar": {"title": {"text": "score"}},
@@ -263,6 +264,25 @@ def selected_rows(event) -> list[int]:
     return sorted(set(rows))
 
 
+def robust_range(values: np.ndarray) -> tuple[float, float]:
+    """``(min, max)`` of ``values``, unless a few stretch far above the rest: when the top 1 %
+    (at least one value) spans more than everything below it, the range ends below them, so
+    that a handful of rows does not flatten the colours of all the others.
+
+    >>> [round(v, 3) for v in robust_range(np.r_[np.linspace(0, 1, 200), 400.0])]
+    [0.0, 0.995]
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) == 0:
+        return 0.0, 1.0
+    ordered = np.sort(values)
+    low, high = float(ordered[0]), float(ordered[-1])
+    body = (
+        float(ordered[-1 - max(1, len(ordered) // 100)]) if len(ordered) > 2 else high
+    )  # without the top 1 %
+    return (low, body) if body > low and high - body > body - low else (low, high)
+
+
 def score_histogram(scores: np.ndarray, labels: np.ndarray) -> go.Figure:
     """Histogram of the unlabelled rows' scores, with the labelled rows marked beneath it.
 
@@ -271,10 +291,11 @@ def score_histogram(scores: np.ndarray, labels: np.ndarray) -> go.Figure:
     its right edge as triangles, their score in the hover.
     """
     open_scores = scores[labels == -1] if (labels == -1).any() else scores
-    low, high = float(open_scores.min()), float(open_scores.max())
+    low, high = robust_range(open_scores)
     edge = high + 0.2 * max(high - low, 1e-9)
-    # Binned here: the browser gets 60 bars, not one number per row (800 kB at 60k rows).
-    counts, edges = np.histogram(open_scores, bins=60)
+    # Binned here: the browser gets 60 bars, not one number per row (800 kB at 60k rows); the
+    # few rows of a long tail beyond the range are counted in the last bar.
+    counts, edges = np.histogram(np.minimum(open_scores, high), bins=60, range=(low, max(high, low + 1e-12)))
     fig = go.Figure(
         go.Bar(
             x=(edges[:-1] + edges[1:]) / 2,

@@ -60,6 +60,20 @@ def test_the_contour_colours_span_the_unlabelled_rows_not_the_labelled_anomalies
     assert contour.zmin == pytest.approx(0.0)
 
 
+def test_one_far_unlabelled_row_does_not_flatten_the_colours_of_the_others(plane):
+    points, rows, scores, labels = plane
+    scores = scores.copy()
+    scores[0] = 419.0  # one unlabelled row far above the rest (scores in [0, 1))
+    z = np.linspace(0.0, 1.0, 20).reshape(5, 4)
+    contour = charts.explore_figure(points, rows, scores, labels, contour=(np.arange(4.0), np.arange(5.0), z))
+    assert contour.data[0].zmax < 1.0
+    wide = charts.explore_figure(points, rows, scores, labels)
+    assert _trace(wide, "unlabelled").marker.cmax < 1.0
+    bars = charts.score_histogram(scores, labels).data[0]
+    assert sum(bars.y) == (labels == -1).sum()  # the far row is counted, in the last bar
+    assert max(bars.x) < 1.0
+
+
 def test_explore_figure_uses_webgl_for_many_points(plane):
     fig = charts.explore_figure(*plane, webgl=True)
     assert all(isinstance(t, go.Scattergl) for t in fig.data)
