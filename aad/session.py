@@ -99,7 +99,10 @@ def select_columns(
         label_column=label,
         source=dataset.source,
     )
-    notes = tuple(dict.fromkeys(dataset.notes + out.notes))
+    used = {c for c in [*chosen, label] if c is not None}
+    notes = tuple(
+        note for note in dict.fromkeys(dataset.notes + out.notes) if not _left_out_but_used(note, used)
+    )
     same_truth = label is not None and label == dataset.label_column
     left_out = [c for c in dataset.feature_names if c not in chosen and c != label]  # context now
     still = None if dataset.context is None else dataset.context.drop(columns=wanted)
@@ -701,6 +704,11 @@ class Session:
             self._batch = []  # the next batch is drawn afresh
             return
         self._batch = (back + [r for r in self._batch if r not in back])[: self.record.batch_size]
+
+
+def _left_out_but_used(note: str, used: set[str]) -> bool:
+    """A loader note saying a column was left out of the features, when it was chosen after all."""
+    return "left out of the features" in note and any(note.startswith(f"column {c!r} ") for c in used)
 
 
 def _settings(record: SessionRecord) -> tuple:
