@@ -162,18 +162,23 @@ class Dataset:
     def table(self) -> pd.DataFrame:
         """What the analyst sees of each row: the context columns, then the features as read
         (a cell missing in the file stays empty)."""
-        features = _whole_numbers_as_int(self.frame(with_gaps=True))
+        features = _for_people(self.frame(with_gaps=True))
         return features if self.context is None else pd.concat([self.context, features], axis=1)
 
 
-def _whole_numbers_as_int(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns holding only whole numbers (and gaps) as integers: 7, not 7.0, for people."""
+def _for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers written as the table held them: whole numbers as integers (7, not 7.0), and
+    values that came from float32 (Parquet) as float32 (15.38, not 15.380000114440918)."""
     out = frame.copy()
     for name in frame.columns:
         values = frame[name].to_numpy(dtype=np.float64)
         known = values[~np.isnan(values)]
-        if len(known) and (known == np.round(known)).all() and np.abs(known).max() < 2**53:
+        if not len(known):
+            continue
+        if (known == np.round(known)).all() and np.abs(known).max() < 2**53:
             out[name] = frame[name].astype("Int64")
+        elif (known.astype(np.float32).astype(np.float64) == known).all():
+            out[name] = frame[name].astype(np.float32)
     return out
 
 
@@ -984,7 +989,7 @@ def _not_a_feature(name: str, series: pd.Series) -> tuple[str, str] | None:
         )
     if words & _TRUTH_WORDS and len(values) and values.isin((0, 1)).all():
         return (
-            "looks like a ground truth (0/1, named like one)",
+            "looks like a ground truth (two values, 0/1, named like one)",
             "; choose it as the ground-truth column to evaluate with it, or among the features to use it",
         )
     return None

@@ -328,7 +328,8 @@ def _notes(rules: list[DescribedRule], X: np.ndarray, labels: np.ndarray) -> tup
     hint = "label some nominals" if not (labels == 0).any() else "label more nominals inside them"
     return (
         f"the rules cover {share:.0%} of all rows: the labelled anomalies are too scattered for a few "
-        f"boxes to separate them from the rest. To get tighter rules, {hint}, or raise volume_penalty",
+        f"boxes to separate them from the rest. To get tighter rules, {hint} (in Python, a larger "
+        "volume_penalty also helps)",
     )
 
 

@@ -141,6 +141,8 @@ def _normalise(source, feature_names, provenance):
         items = list(source.rules)
         names = feature_names or source.feature_names
         provenance = source.provenance if provenance is None else provenance
+        if source.notes:  # a warning for the reader travels with the rules
+            provenance = {**(provenance or {}), "notes": list(source.notes)}
     else:
         items = [source] if isinstance(source, Rule | DescribedRule) else list(source)
         names = feature_names
@@ -275,6 +277,7 @@ def _markdown(items, names, provenance) -> str:
         "Precision on labels counts only the labelled rows a rule selects: a rule selecting many "
         "unlabelled rows is unproven there.",
         "",
+        *[f"**Note:** {_md_text(note)}.\n" for note in (provenance or {}).get("notes", [])],
         "| # | rule | support | anomalies | nominals | unlabelled | precision on labels |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -287,9 +290,10 @@ def _markdown(items, names, provenance) -> str:
         lines.append(f"| {number} | " + " | ".join(cells) + " |")
     if not items:
         lines.append("| | (no rule: nothing is selected) | | | | | |")
-    if provenance:
+    shown = {key: value for key, value in (provenance or {}).items() if key != "notes"}
+    if shown:
         lines += ["", "## Provenance", ""]
-        lines += [f"- {key}: {_md_text(_md_value(value))}" for key, value in provenance.items()]
+        lines += [f"- {key}: {_md_text(_md_value(value))}" for key, value in shown.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -81,6 +81,6 @@ def score_table(
                 "give one row per score"
             )
         taken = [c for c in features.columns if c in table.columns]
-        renamed = features.rename(columns={c: f"{c} (feature)" for c in taken}) if taken else features
+        renamed = features.rename(columns={c: f"{c} (data)" for c in taken}) if taken else features
         table = pd.concat([table, renamed.reset_index(drop=True)], axis=1)
     return table if top is None else table.iloc[order[:top]].reset_index(drop=True)

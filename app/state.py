@@ -377,7 +377,12 @@ def sidebar(session: aad.Session | None) -> None:
             f"{rec.dataset}: {session.dataset.n_rows:,} rows × {session.dataset.n_features} features  \n"
             f"seed **{rec.seed}** · {rec.params['n_estimators']} trees · "
             f"{_max_samples(session)} · eta {rec.params['eta']:g}  \n"
-            f"strategy {rec.strategy} · batch {rec.batch_size}"
+            + (
+                f"ground truth `{rec.label_column}` (never shown to the model)  \n"
+                if rec.label_column
+                else ""
+            )
+            + f"strategy {rec.strategy} · batch {rec.batch_size}"
         )
         if rec.notes:
             st.info(

@@ -180,7 +180,9 @@ def test_explore_projects_wide_data_on_principal_components(db, monkeypatch):
 
 
 def test_the_sidebar_shows_the_rows_per_tree_the_forest_used(db, monkeypatch, tmp_path):
-    assert any("max_samples 256 ·" in c.value for c in _app().sidebar.caption)
+    captions = [c.value for c in _app().sidebar.caption]
+    assert any("max_samples 256 ·" in c for c in captions)
+    assert any("ground truth `label` (never shown to the model)" in c for c in captions)
     small = tmp_path / "small.csv"
     rng = np.random.default_rng(0)
     pd.DataFrame(rng.normal(size=(40, 2)), columns=["a", "b"]).to_csv(small, index=False)
@@ -336,7 +338,7 @@ def test_an_upload_with_id_and_text_columns_starts_on_its_numeric_columns(db):
     repaired = " ".join(i.value for i in at.info)
     assert "column 'txn_id' is not numeric (row 0 holds 'T0'): left out of the features" in repaired
     assert "column 'merchant' is not numeric" in repaired
-    assert "column 'is_fraud' looks like a ground truth (0/1, named like one): left out" in repaired
+    assert "'is_fraud' looks like a ground truth (two values, 0/1, named like one): left out" in repaired
     features = at.multiselect(key=keys.DATA_FEATURES)
     assert features.value == ["amount", "hour"]  # the answer is not fed to the model by default
     assert "is_fraud" in features.options  # but the analyst may choose it

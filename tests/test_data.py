@@ -288,3 +288,7 @@ def test_the_table_shown_and_downloaded_writes_whole_numbers_as_integers(tmp_pat
     assert data.X[1, 0] == 13.5  # the model sees the median in the gap
     text = aad.score_table(np.zeros(3), features=data.table()).to_csv(index=False)
     assert [line.split(",", 4)[4] for line in text.splitlines()[1:]] == ["7,1.5", ",2.25", "20,3.0"]
+    frame = pd.DataFrame({"dist": np.array([15.38, 0.1, 871.64], dtype=np.float32)})
+    frame.to_parquet(tmp_path / "f32.parquet")
+    written = aad.load_dataset(tmp_path / "f32.parquet").table().to_csv(index=False)
+    assert written.splitlines() == ["dist", "15.38", "0.1", "871.64"]  # not 15.380000114440918

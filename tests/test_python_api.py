@@ -163,6 +163,8 @@ def test_rules_covering_most_rows_come_with_a_note(clustered):
     broad = aad.describe_anomalies(model, X)
     assert broad.mask(X).mean() >= aad.describe.BROAD_SHARE
     assert "label some nominals" in broad.notes[0]
+    assert json.loads(aad.export_rules(broad, "json"))["provenance"]["notes"] == list(broad.notes)
+    assert f"**Note:** {broad.notes[0]}" in aad.export_rules(broad, "markdown")  # travels with the rules
     X, y = clustered
     tight = aad.describe_anomalies(
         aad.AADForest(n_estimators=20, random_state=0).fit(X, np.where(y, 1, 0)), X
