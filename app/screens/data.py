@@ -83,11 +83,17 @@ def _numeric_context(base: aad.Dataset) -> list[str]:
     return numeric
 
 
-def _are_labels(values: list[str]) -> bool:
-    """Whether the engine reads these values as labels already (anomaly/nominal, 1/0, true/false)."""
+def _other_words(values: list[str]) -> bool:
+    """Whether none of these values is a label word (anomaly/nominal, 1/0, true/false): a truth in
+    other words (fraud/legit, yes/no), whose anomaly value the analyst names. Some label words
+    and a stray value ('maybe') are a file to fix, which the engine's message says."""
+    return not any(_is_label(value) for value in values)
+
+
+def _is_label(value: str) -> bool:
     try:
-        aad.parse_labels(values)
-    except aad.DataError:
+        aad.to_label(value)
+    except aad.LabelError:
         return False
     return True
 
@@ -192,7 +198,7 @@ if st.session_state.get(keys.DATA_SOURCE_OF) != source:  # another file: what wa
 named = (st.session_state.get(keys.DATA_LABEL_NAME) or "").strip() or None
 column = named or state.found_label_column(source)  # named, or found by its name
 values = state.label_values(source, column) if column else None
-words = bool(values) and not _are_labels(values)  # fraud/legit, yes/no: which one is the anomaly?
+words = bool(values) and _other_words(values)  # fraud/legit, yes/no: which one is the anomaly?
 marks = (st.session_state.get(keys.DATA_ANOMALY_VALUE) or None) if words else None
 waiting = words and marks is None
 label_column = column if words else (named or aad.AUTO)
