@@ -156,8 +156,7 @@ class Dataset:
         ``with_gaps`` leaves the cells that were missing in the table empty (NaN) instead
         of showing the value filled in for the model.
         """
-        frame = pd.DataFrame(self.X, columns=list(self.feature_names))
-        return frame.mask(self.filled) if with_gaps and self.filled is not None else frame
+        return pd.DataFrame(self.X_as_read if with_gaps else self.X, columns=list(self.feature_names))
 
     def table(self) -> pd.DataFrame:
         """What the analyst sees of each row: the context columns, then the features as read
@@ -796,21 +795,11 @@ def _is_row_index(column: pd.Series) -> bool:
 def _check_short_rows(path: Path, frame: pd.DataFrame, text: str, delimiter: str) -> None:
     """A line with fewer fields than the header: pandas would pad it with missing values.
 
-    Only read again when the last column has a gap, which every short line leaves.
+    Only read again when the last column has a gap, which every short line leaves (a long
+    line has been refused already, so any ragged line is a short one).
     """
-    if frame.shape[1] < 2 or not frame.iloc[:, -1].isna().any():
-        return
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        for fields in reader:
-            if fields and len(fields) < frame.shape[1]:  # blank lines are skipped, as pandas does
-                raise DataError(
-                    f"{path.name} is not a well-formed CSV: line {reader.line_num} has {len(fields)} "
-                    f"field{'s' if len(fields) > 1 else ''} but the header has {frame.shape[1]}; "
-                    "add the missing values (an empty field, as in 1,,3, marks a missing one)"
-                )
-    except csv.Error:  # pandas read it; a quirk only the stricter csv module minds is no short row
-        return
+    if frame.shape[1] >= 2 and frame.iloc[:, -1].isna().any():
+        _check_ragged_lines(path, text, delimiter, frame.shape[1])
 
 
 def _check_ragged_lines(path: Path, text: str, delimiter: str, width: int) -> None:

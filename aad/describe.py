@@ -162,10 +162,7 @@ class Description:
 
     def mask(self, X: np.ndarray) -> np.ndarray:
         """Rows covered by any rule."""
-        covered = np.zeros(np.asarray(X).shape[0], dtype=bool)
-        for described in self.rules:
-            covered |= described.mask(X)
-        return covered
+        return _covered(self.rules, X)
 
     def format(self) -> str:
         """One line per rule with its coverage, for people."""
@@ -316,13 +313,17 @@ def _feature_names(given, dataset: Dataset | None, n_features: int) -> tuple[str
     return tuple(str(name) for name in given)
 
 
+def _covered(rules: list[DescribedRule], X: np.ndarray) -> np.ndarray:
+    covered = np.zeros(np.asarray(X).shape[0], dtype=bool)
+    for described in rules:
+        covered |= described.mask(X)
+    return covered
+
+
 def _notes(rules: list[DescribedRule], X: np.ndarray, labels: np.ndarray) -> tuple[str, ...]:
     if not rules:
         return ()
-    covered = np.zeros(X.shape[0], dtype=bool)
-    for described in rules:
-        covered |= described.mask(X)
-    share = covered.mean()
+    share = _covered(rules, X).mean()
     if share < BROAD_SHARE:
         return ()
     hint = "label some nominals" if not (labels == 0).any() else "label more nominals inside them"

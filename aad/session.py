@@ -14,7 +14,6 @@ It is the one object the app and the command line use.
 from __future__ import annotations
 
 import dataclasses
-import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -350,14 +349,13 @@ class Session:
         """The labels as CSV: columns ``row`` and ``label``, as ``aad sessions export`` writes
         them, then the row's context columns (an id, a timestamp), to join them back to the
         source. ``aad rules --labels`` reads the file as it is."""
-        text = labels_csv(self.labels())
-        context = self.dataset.context
-        if context is None or not self.labels():
-            return text
-        table = pd.read_csv(io.StringIO(text))
+        labels, context = self.labels(), self.dataset.context
+        if context is None or not labels:
+            return labels_csv(labels)
+        rows = sorted(labels)
+        table = pd.DataFrame({"row": rows, "label": [label_name(labels[r]) for r in rows]})
         context = context.rename(columns={c: f"{c} (data)" for c in ("row", "label") if c in context.columns})
-        table = pd.concat([table, context.iloc[table["row"].to_numpy()].reset_index(drop=True)], axis=1)
-        return table.to_csv(index=False)
+        return pd.concat([table, context.iloc[rows].reset_index(drop=True)], axis=1).to_csv(index=False)
 
     def provenance(self, description) -> dict:
         """Where rules described on this session come from, flat, for their exports.
