@@ -9,12 +9,8 @@ wrong, where, and how to fix it when it cannot. Everything downstream can then t
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import os
-import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,8 +19,34 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .columns import (
+    AUTO,
+    FLOAT32_MAX,
+    check_float32,
+    check_width,
+    column_named,
+    drop_text_columns,
+    feature_frame,
+    located,
+    numeric_column,
+    numeric_matrix,
+    other_truth_columns,
+    pick_label_column,
+)
 from .errors import DataError
 from .labels import ANOMALY_WORDS, NOMINAL_WORDS
+from .tables import (
+    FILE_LINES,
+    READ_NOTES,
+    check_unique_columns,
+    datasets_dir,
+    file_limit,
+    is_dataset_name,
+    list_datasets,
+    read_table,
+    require_file,
+    resolve_source,
+)
 
 __all__ = [
     "AUTO",
@@ -41,42 +63,6 @@ __all__ = [
     "require_file",
     "validate_matrix",
 ]
-
-#: Pass as ``label_column`` to detect a ground-truth column by its name.
-AUTO = "auto"
-_AUTO_LABEL_NAMES = ("label", "labels", "ground.truth", "ground_truth", "is_anomaly")
-_TRUE, _FALSE = ANOMALY_WORDS, NOMINAL_WORDS
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_SNIFF_BYTES = 64 * 1024
-#: Keys of ``DataFrame.attrs`` where the CSV reader leaves each row's file line and its notes.
-_LINES, _NOTES = "aad_file_lines", "aad_read_notes"
-_DECIMAL_COMMA = re.compile(r"\s*[-+]?\d+,\d+\s*")
-#: 1,234.5 / 1.234,5 / 1 234 567: digits grouped by thousands, with a decimal part or more groups.
-_THOUSANDS = re.compile(
-    r"\s*[-+]?\d{1,3}(?:([,. '])\d{3})(?:\1\d{3})*(?:[.,]\d+)\s*|\s*[-+]?\d{1,3}(?:([,. '])\d{3}){2,}\s*"
-)
-#: The largest magnitude the isolation forest can hold: scikit-learn's trees work in float32.
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-def datasets_dir() -> Path:
-    """Folder of the shipped datasets (``$AAD_DATASETS`` overrides it)."""
-    env = os.environ.get("AAD_DATASETS")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "datasets"
-
-
-def list_datasets() -> list[str]:
-    """Names of the shipped datasets, sorted.
-
-    Examples
-    --------
-    >>> "toy2" in list_datasets()
-    True
-    """
-    folder = datasets_dir()
-    if not folder.is_dir():
-        return []
-    return sorted(p.stem for p in folder.glob("*.csv") if not p.stem.endswith("_classes"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -231,9 +217,9 @@ def load_dataset(
     >>> ds.X.shape, ds.feature_names, ds.n_anomalies
     ((485, 2), ('x', 'y'), 35)
     """
-    path, name, origin = _resolve(source)
-    limit = _file_limit(max_bytes)
-    frame = _read_table(path, max_bytes=limit)
+    path, name, origin = resolve_source(source)
+    limit = file_limit(max_bytes)
+    frame = read_table(path, max_bytes=limit)
     return dataset_from_frame(
         frame,
         name=name,
@@ -269,10 +255,10 @@ def dataset_from_frame(
     "column 'a': 1 missing value filled with the column median 1.5"
     """
     _check_shape(frame)
-    _check_unique_columns([str(c) for c in frame.columns])
-    lines, read_notes = frame.attrs.get(_LINES), list(frame.attrs.get(_NOTES, []))
+    check_unique_columns([str(c) for c in frame.columns])
+    lines, read_notes = frame.attrs.get(FILE_LINES), list(frame.attrs.get(READ_NOTES, []))
     frame = frame.rename(columns=str)
-    label_name = _pick_label_column(frame, label_column)
+    label_name = pick_label_column(frame, label_column)
     y = (
         None
         if label_name is None
@@ -281,7 +267,7 @@ def dataset_from_frame(
     if non_numeric not in ("raise", "drop"):
         raise DataError(f"non_numeric must be 'raise' or 'drop'; got {non_numeric!r}")
     context = None
-    others = _other_truth_columns(frame, label_name) if label_column == AUTO and features is None else []
+    others = other_truth_columns(frame, label_name) if label_column == AUTO and features is None else []
     read_notes += [
         f"column {name!r} is named like a ground-truth column (the ground truth is {label_name!r}): "
         "left out of the features; name it among the features to use it"
@@ -290,15 +276,15 @@ def dataset_from_frame(
     if non_numeric == "raise":
         frame = frame.drop(columns=others)
     if non_numeric == "drop" and features is None:
-        kept, dropped = _drop_text_columns(frame, label_name)
+        kept, dropped = drop_text_columns(frame, label_name)
         kept = kept.drop(columns=[c for c in others if c in kept.columns])
         read_notes += dropped
         left_out = [c for c in frame.columns if c not in kept.columns]
         context = frame[left_out].reset_index(drop=True) if left_out else None
         frame = kept
-    features = _feature_frame(frame, label_name, features)
-    _check_width(features.shape[1], max_features)
-    X, notes, filled = _numeric_matrix(features, lines)
+    features = feature_frame(frame, label_name, features)
+    check_width(features.shape[1], max_features)
+    X, notes, filled = numeric_matrix(features, lines)
     notes = read_notes + notes
     if y is not None and y.all():
         notes.append(
@@ -374,12 +360,12 @@ def load_rows(
     twice = sorted({c for c in wanted if wanted.count(c) > 1})
     if twice:
         raise DataError(f"the columns to read list {twice[0]!r} twice; list each column once")
-    path, name, origin = _resolve(source)
-    limit = _file_limit(max_bytes)
-    frame = _read_table(path, max_bytes=limit).rename(columns=str)
+    path, name, origin = resolve_source(source)
+    limit = file_limit(max_bytes)
+    frame = read_table(path, max_bytes=limit).rename(columns=str)
     if frame.shape[0] == 0:
         raise DataError(f"{path.name} has a header but no rows; add at least one row")
-    found = [_column_named(frame, c) for c in wanted]
+    found = [column_named(frame, c) for c in wanted]
     missing = [c for c in found if c not in frame.columns]
     if missing:
         needed = "the model was fitted on the columns" if like is not None else "the rules test the columns"
@@ -388,11 +374,11 @@ def load_rows(
             f"{path.name} has no column {missing[0]!r} (its columns: {has}); {needed} "
             f"{', '.join(wanted)}, so the rows need every one of them (other columns are ignored)"
         )
-    lines = frame.attrs.get(_LINES)
-    values = [_numeric_column(frame[c], c, lines, label_hint=False) for c in found]
+    lines = frame.attrs.get(FILE_LINES)
+    values = [numeric_column(frame[c], c, lines, label_hint=False) for c in found]
     if like is not None:
         for column, column_name in zip(values, wanted, strict=True):
-            _check_float32(column, column_name, lines)
+            check_float32(column, column_name, lines)
     gaps = np.column_stack([np.isnan(v) for v in values]) if like is not None and values else None
     notes = _fill_like(values, like) if like is not None else []
     X = np.column_stack(values) if values else np.empty((frame.shape[0], 0))
@@ -475,11 +461,11 @@ def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> n
             f"X holds {arr[row, col]} at row {row}, column {col}; every value must be a finite "
             "number (load files with load_dataset, which fills missing values)"
         )
-    huge = np.abs(arr) > _FLOAT32_MAX
+    huge = np.abs(arr) > FLOAT32_MAX
     if huge.any():
         row, col = (int(i) for i in np.argwhere(huge)[0])
         raise DataError(
-            f"X holds {arr[row, col]:g} at row {row}, column {col}, beyond ±{_FLOAT32_MAX:.3g}, the "
+            f"X holds {arr[row, col]:g} at row {row}, column {col}, beyond ±{FLOAT32_MAX:.3g}, the "
             "largest magnitude the isolation forest can hold (float32); rescale that column"
         )
     return arr
@@ -507,13 +493,13 @@ def parse_labels(
     text = series.astype(str).str.strip().str.lower()
     if anomaly_value is not None:
         return _parse_by_value(series, text, column, lines, anomaly_value)
-    is_true, is_false = text.isin(_TRUE), text.isin(_FALSE)
+    is_true, is_false = text.isin(ANOMALY_WORDS), text.isin(NOMINAL_WORDS)
     bad = ~(is_true | is_false) | series.isna().to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         got = "an empty cell" if pd.isna(series.iloc[row]) else repr(str(series.iloc[row]))
         raise DataError(
-            f"label column {column!r} holds {got} at {_where(row, lines)}; "
+            f"label column {column!r} holds {got} at {located(row, lines)}; "
             "expected anomaly/nominal, 1/0 or true/false. Fix the value, or load the "
             "table without a label column"
         )
@@ -523,7 +509,7 @@ def parse_labels(
 def _parse_by_value(series: pd.Series, text: pd.Series, column: str, lines, anomaly_value: str) -> np.ndarray:
     if series.isna().any():
         row = int(np.flatnonzero(series.isna().to_numpy())[0])
-        raise DataError(f"label column {column!r} holds an empty cell at {_where(row, lines)}; fill it in")
+        raise DataError(f"label column {column!r} holds an empty cell at {located(row, lines)}; fill it in")
     wanted = str(anomaly_value).strip().lower()
     y = (text == wanted).to_numpy(dtype=bool)
     if not y.any():
@@ -544,9 +530,9 @@ def label_values(source: str | os.PathLike, column: str, *, limit: int = 20) -> 
     >>> label_values("toy2", "label")
     ['anomaly', 'nominal']
     """
-    path, _, _ = _resolve(source)
-    frame = _read_table(path, max_bytes=_file_limit(None)).rename(columns=str)
-    name = _column_named(frame, column)
+    path, _, _ = resolve_source(source)
+    frame = read_table(path, max_bytes=file_limit(None)).rename(columns=str)
+    name = column_named(frame, column)
     if name not in frame.columns:
         return None
     values = sorted(frame[name].dropna().astype(str).str.strip().unique())
@@ -561,9 +547,9 @@ def detect_label_column(source: str | os.PathLike) -> str | None:
     >>> detect_label_column("toy2")
     'label'
     """
-    path, _, _ = _resolve(source)
-    frame = _read_table(path, max_bytes=_file_limit(None)).rename(columns=str)
-    return _pick_label_column(frame, AUTO)
+    path, _, _ = resolve_source(source)
+    frame = read_table(path, max_bytes=file_limit(None)).rename(columns=str)
+    return pick_label_column(frame, AUTO)
 
 
 def load_classes(source: str | os.PathLike) -> np.ndarray:
@@ -572,307 +558,15 @@ def load_classes(source: str | os.PathLike) -> np.ndarray:
     ``source`` is a path, or a shipped dataset's name (its ``<name>_classes.csv``).
     """
     text = str(source)
-    if _NAME_RE.match(text) and "." not in text and not Path(text).exists():
+    if is_dataset_name(text) and not Path(text).exists():
         text = str(datasets_dir() / f"{text}_classes.csv")
     path = require_file(text, what="class file", fix="pass a CSV with a 'class' column")
-    frame = _read_table(path, max_bytes=None)
+    frame = read_table(path, max_bytes=None)
     if "class" not in frame.columns:
         raise DataError(
             f"class file {path.name!r} has no 'class' column (it has {', '.join(map(str, frame.columns))})"
         )
     return frame["class"].astype(str).to_numpy()
-
-
-# --------------------------------------------------------------------------- resolving
-
-
-def require_file(path: str | os.PathLike, *, what: str, fix: str) -> Path:
-    """``path`` as a :class:`~pathlib.Path` when it is a readable file; a :class:`DataError` otherwise.
-
-    ``what`` names the file in the message ("labels file") and ``fix`` says what to pass.
-
-    Examples
-    --------
-    >>> require_file("/", what="labels file", fix="pass a CSV with columns row and label")
-    Traceback (most recent call last):
-    ...
-    aad.errors.DataError: labels file '/' is a folder, not a file; pass a CSV with columns row and label
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise DataError(f"{what} {str(path)!r} is a folder, not a file; {fix}")
-    if not path.is_file():
-        raise DataError(f"{what} {str(path)!r} does not exist; {fix}")
-    return path
-
-
-def _resolve(source: str | os.PathLike) -> tuple[Path, str, str]:
-    text = os.fspath(source)
-    path = Path(text)
-    if path.is_file():
-        return path, path.stem, str(path)
-    if _NAME_RE.match(text) and "." not in text:
-        folder = datasets_dir().resolve()
-        candidate = (folder / f"{text}.csv").resolve()
-        if candidate.parent == folder and candidate.is_file():
-            return candidate, text, f"shipped:{text}"
-    if path.suffix or os.sep in text or path.is_dir():
-        require_file(path, what="file", fix="pass a CSV or Parquet file")
-    shipped = ", ".join(list_datasets()) or "none"
-    raise DataError(
-        f"no shipped dataset or file named {text!r}; shipped datasets: {shipped}; "
-        "or pass a path to a CSV or Parquet file"
-    )
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def _read_table(path: Path, *, max_bytes: int | None) -> pd.DataFrame:
-    size = path.stat().st_size
-    if max_bytes is not None and size > max_bytes:
-        raise DataError(
-            f"{path.name} is {_mb(size)}, over the limit of {_mb(max_bytes)}; "
-            "use a sample of the rows or raise the limit"
-        )
-    if size == 0:
-        raise DataError(f"{path.name} is empty; expected a header line, then the rows")
-    with path.open("rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
-    if head.startswith(b"PAR1"):
-        return _read_parquet(path)
-    if path.suffix.lower() in (".parquet", ".pq"):
-        preview = head[:40].decode("utf-8", "replace").splitlines()[0] if head else ""
-        readable = preview.isprintable() and "\ufffd" not in preview
-        start = f"it starts with {preview!r}" if readable else "it starts with bytes that are not Parquet's"
-        raise DataError(
-            f"{path.name} is not a Parquet file ({start}); if it is a CSV, rename it to .csv, "
-            "otherwise re-export it as Parquet"
-        )
-    return _read_csv(path, head)
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as err:  # pyarrow raises several types for corrupt files
-        raise DataError(f"{path.name} could not be read as Parquet ({err}); re-export the file") from err
-    # pandas writes its index too: a named one (df.set_index("id")) is a column of the table,
-    # an unnamed one only numbers the rows.
-    named = [name for name in frame.index.names if name is not None]
-    if named:
-        frame = frame.reset_index(level=named)
-    return frame.reset_index(drop=True)
-
-
-def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
-    if b"\x00" in head:
-        raise DataError(
-            f"{path.name} does not look like a CSV file (it contains binary data); "
-            "export the table as CSV (UTF-8) or Parquet"
-        )
-    text = _decode(path)
-    text, delimiter, skipped = _excel_separator_line(text)
-    delimiter = delimiter or _sniff_delimiter(text[:_SNIFF_BYTES])
-    first_line = text.splitlines()[0] if text.strip() else ""
-    if first_line.lstrip().startswith("#"):
-        raise DataError(
-            f"{path.name} starts with a comment line ({first_line[:40]!r}); aad reads no comments: "
-            "remove the lines starting with # so that the first line is the header"
-        )
-    try:
-        header = next(csv.reader([first_line], delimiter=delimiter), [])
-    except csv.Error as err:
-        raise DataError(f"{path.name} has a malformed header line ({err}); fix the first line") from err
-    _check_unique_columns(header)
-    try:
-        with warnings.catch_warnings():  # rows longer than the header: an error, not a warning
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(io.StringIO(text), sep=delimiter, low_memory=False, index_col=False)
-    except pd.errors.ParserWarning as err:
-        raise DataError(
-            f"{path.name} is not a well-formed CSV: its rows have more fields than the header line "
-            "names; name every column in the header (a delimiter ending every row but not the "
-            "header does this too)"
-        ) from err
-    except pd.errors.EmptyDataError as err:
-        raise DataError(f"{path.name} has no columns; expected a header line") from err
-    except pd.errors.ParserError as err:
-        _check_ragged_lines(path, text, delimiter, len(header))  # the first bad line, of any kind
-        raise DataError(f"{path.name} is not a well-formed CSV: {_parser_hint(err)}") from err
-    _check_delimiter(path, frame, first_line)
-    _check_short_rows(path, frame, text, delimiter)
-    frame, notes = _unnamed_columns(path, frame, header)
-    lines = _file_lines(text, delimiter, frame.shape[0]) + skipped
-    frame, lines, empty_note = _empty_rows(path, frame, lines)
-    if skipped:
-        notes.insert(0, f"skipped the first line, {delimiter!r} as delimiter: Excel's 'sep=' hint")
-    frame.attrs[_LINES] = lines
-    frame.attrs[_NOTES] = notes + empty_note
-    return frame
-
-
-def _excel_separator_line(text: str) -> tuple[str, str | None, int]:
-    """Excel's ``sep=;`` first line: the text without it, its delimiter and 1 (else text, None, 0)."""
-    match = re.match(r"\ufeff?sep=(.)[ \t]*\r?\n", text, flags=re.IGNORECASE)
-    if match is None:
-        return text, None, 0
-    return text[match.end() :], match.group(1), 1
-
-
-def _empty_rows(
-    path: Path, frame: pd.DataFrame, lines: np.ndarray
-) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
-    """Rows with no value at all: dropped at the end of the file (spreadsheets write them), else refused."""
-    empty = frame.isna().all(axis=1).to_numpy()
-    if not empty.any():
-        return frame, lines, []
-    n_data = len(empty) - int(np.argmin(empty[::-1])) if not empty.all() else 0
-    if empty[:n_data].any():
-        line = int(lines[np.flatnonzero(empty[:n_data])[0]])
-        raise DataError(
-            f"{path.name}: line {line} has no value in any column; delete the empty rows (or fill them in)"
-        )
-    dropped = len(empty) - n_data
-    rows = f"{dropped} empty row{'s' if dropped > 1 else ''}"
-    note = f"left out {rows} at the end of the file (no value in any column)"
-    return frame.iloc[:n_data], lines[:n_data], [note]
-
-
-def _file_lines(text: str, delimiter: str, n_rows: int) -> np.ndarray:
-    """The file line each data row starts on (1-based; the header is line 1).
-
-    Blank lines (which pandas skips) and quoted fields spanning lines shift rows off ``row + 2``.
-    """
-    if text.count("\n") + text.count("\r") - text.count("\r\n") <= n_rows + 1:
-        return np.arange(n_rows) + 2
-    lines, start = [], 1
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        for fields in reader:
-            if len(fields) > 1 or (fields and fields[0].strip()):
-                lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error:
-        return np.arange(n_rows) + 2
-    lines = lines[1 : n_rows + 1]  # the first record is the header
-    return np.asarray(lines) if len(lines) == n_rows else np.arange(n_rows) + 2
-
-
-def _unnamed_columns(path: Path, frame: pd.DataFrame, header: list[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Columns without a name in the header: a row index is dropped, anything else refused."""
-    if len(header) != frame.shape[1]:
-        return frame, []
-    unnamed = [i for i, name in enumerate(header) if not name.strip()]
-    notes = []
-    if unnamed and unnamed[0] == 0 and _is_row_index(frame.iloc[:, 0]):
-        notes.append(
-            "dropped the first column: it has no name and numbers the rows 0, 1, 2, ... "
-            "(a row index, as pandas' to_csv writes)"
-        )
-        frame, unnamed = frame.iloc[:, 1:], unnamed[1:]
-    if not unnamed:
-        return frame, notes
-    trailing = list(range(len(header) - len(unnamed), len(header)))
-    if unnamed == trailing and frame.iloc[:, trailing].isna().all().all():
-        extra = "a delimiter" if len(unnamed) == 1 else f"{len(unnamed)} delimiters"
-        raise DataError(
-            f"{path.name} ends every line with {extra}, which adds empty columns without a "
-            "name; remove the trailing delimiters (or give the columns a name and values)"
-        )
-    raise DataError(
-        f"{path.name}: column {unnamed[0] + 1} has no name in the header line; name it, or remove the column"
-    )
-
-
-def _is_row_index(column: pd.Series) -> bool:
-    if not pd.api.types.is_integer_dtype(column):
-        return False
-    values = column.to_numpy()
-    return bool(values[0] in (0, 1) and np.array_equal(values - values[0], np.arange(len(values))))
-
-
-def _check_short_rows(path: Path, frame: pd.DataFrame, text: str, delimiter: str) -> None:
-    """A line with fewer fields than the header: pandas would pad it with missing values.
-
-    Only read again when the last column has a gap, which every short line leaves (a long
-    line has been refused already, so any ragged line is a short one).
-    """
-    if frame.shape[1] >= 2 and frame.iloc[:, -1].isna().any():
-        _check_ragged_lines(path, text, delimiter, frame.shape[1])
-
-
-def _check_ragged_lines(path: Path, text: str, delimiter: str, width: int) -> None:
-    """Name the first line whose number of fields differs from the header's (pandas names
-    only the first line with too many)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        for fields in reader:
-            if fields and len(fields) != width:
-                fix = (
-                    "add the missing values (an empty field, as in 1,,3, marks a missing one)"
-                    if len(fields) < width
-                    else "check for a stray delimiter or an unquoted text field"
-                )
-                raise DataError(
-                    f"{path.name} is not a well-formed CSV: line {reader.line_num} has {len(fields)} "
-                    f"field{'s' if len(fields) > 1 else ''} but the header has {width}; {fix}"
-                )
-    except csv.Error:  # the csv module is stricter than pandas: let pandas' message stand
-        return
-
-
-def _check_delimiter(path: Path, frame: pd.DataFrame, header: str) -> None:
-    """One column whose name holds an unusual separator: the file uses another delimiter."""
-    if frame.shape[1] != 1:
-        return
-    for sep in (":", " ", "/", "~", "^", "#"):
-        if header.count(sep) >= 1 and len(header.split(sep)) > 1 and all(header.split(sep)):
-            raise DataError(
-                f"{path.name} has a single column {header[:40]!r}: it seems to use {sep!r} as its "
-                "delimiter; save it with commas (aad reads , ; tab and | delimited files)"
-            )
-
-
-def _decode(path: Path) -> str:
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise DataError(
-            f"{path.name} is not UTF-8 text (byte {err.start}, line {line}); re-save it with UTF-8 encoding"
-        ) from err
-
-
-def _sniff_delimiter(sample: str) -> str:
-    lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
-    if len(lines) > 1 and not sample.endswith("\n"):
-        lines = lines[:-1]  # the last line may be cut mid-way
-    best, best_cols = ",", 1
-    for delim in (",", ";", "\t", "|"):
-        counts = {len(row) for row in csv.reader(lines, delimiter=delim)}
-        if len(counts) == 1 and (cols := counts.pop()) > best_cols:
-            best, best_cols = delim, cols
-    return best
-
-
-def _parser_hint(err: Exception) -> str:
-    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
-    if match:
-        want, line, got = match.groups()
-        return (
-            f"line {line} has {got} fields but the header has {want}; "
-            "check for a stray delimiter or an unquoted text field"
-        )
-    return str(err).strip()
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB"
-
-
-# --------------------------------------------------------------------------- validating
 
 
 def _check_shape(frame: pd.DataFrame) -> None:
@@ -882,282 +576,3 @@ def _check_shape(frame: pd.DataFrame) -> None:
         raise DataError("the table has a header but no rows; at least two rows are needed")
     if frame.shape[0] == 1:
         raise DataError("the table has 1 row; at least two rows are needed to rank anything")
-
-
-def _check_unique_columns(names: list[str]) -> None:
-    seen: dict[str, int] = {}
-    for i, name in enumerate(names):
-        if name in seen and name.strip():  # columns without a name: see _unnamed_columns
-            raise DataError(
-                f"column name {name!r} appears twice (columns {seen[name] + 1} and {i + 1}); "
-                "rename one of them"
-            )
-        seen[name] = i
-
-
-def _pick_label_column(frame: pd.DataFrame, label_column: str | None) -> str | None:
-    if label_column is None:
-        return None
-    if label_column != AUTO:
-        label_column = _column_named(frame, label_column)
-        if label_column not in frame.columns:
-            raise DataError(
-                f"there is no label column {label_column!r}; the columns are "
-                f"{', '.join(map(repr, frame.columns))}"
-            )
-        return label_column
-    for col in frame.columns:
-        if col.strip().lower() in _AUTO_LABEL_NAMES:
-            return col
-    return None
-
-
-def _other_truth_columns(frame: pd.DataFrame, label_name: str | None) -> list[str]:
-    """Besides the ground truth found by name, other columns named like one: kept out of the features."""
-    if label_name is None:
-        return []
-    return [c for c in frame.columns if c != label_name and c.strip().lower() in _AUTO_LABEL_NAMES]
-
-
-def _drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.DataFrame, list[str]]:
-    """Leave out the columns (other than the label) that are no measurement: text, dates and
-    times, identifiers, and 0/1 columns named like a ground truth; a note for each."""
-    notes, keep = [], []
-    for name in frame.columns:
-        why = None if name == label_name else _not_a_feature(name, frame[name])
-        if why is None:
-            keep.append(name)
-        else:
-            notes.append(f"column {name!r} {why[0]}: left out of the features{why[1]}")
-    if len(keep) == len(frame.columns):
-        return frame, notes
-    if not [c for c in keep if c != label_name]:
-        raise DataError(
-            "no column of the table is numeric, and the features must be numbers; "
-            "add at least one numeric column"
-        )
-    return frame[keep], notes
-
-
-#: A name that says "identifier": id, customer_id, txn-id, uuid, user key, row_number.
-_ID_NAME = re.compile(
-    r"(^|.*[_\s.-])(id|uuid|guid|key)$|^id[_\s.-].*|^(index|row|row_?num(ber)?)$", re.IGNORECASE
-)
-#: Words that, in the name of a 0/1 column, say "this is the answer".
-_TRUTH_WORDS = {
-    "fraud",
-    "fraudulent",
-    "label",
-    "target",
-    "anomaly",
-    "anomalous",
-    "outlier",
-    "truth",
-    "attack",
-}
-
-
-def _not_a_feature(name: str, series: pd.Series) -> tuple[str, str] | None:
-    """Why a column is no measurement the model should see (for the workbench), and a hint;
-    None if it is one."""
-    words = set(re.split(r"[^a-z]+", name.lower()))
-    truth_hint = "; it looks like a ground truth: choose it as the ground-truth column to evaluate with it"
-    if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
-        return "holds dates or times", ""
-    row = _text_row(series)
-    if row is not None:
-        holds_labels = series.astype(str).str.strip().str.lower().isin(_TRUE + _FALSE).all()
-        two_values = series.dropna().astype(str).str.strip().str.lower().nunique() == 2
-        hint = truth_hint if holds_labels or (two_values and words & _TRUTH_WORDS) else ""
-        return f"is not numeric (row {row} holds {str(series.iloc[row])[:40]!r})", hint
-    values = pd.to_numeric(series, errors="coerce").dropna()
-    if _ID_NAME.fullmatch(name.strip()) and len(values) and (values == values.round()).all():
-        return (
-            "looks like an identifier (named like one, whole numbers)",
-            "; choose it among the features to use it",
-        )
-    if words & _TRUTH_WORDS and len(values) and values.isin((0, 1)).all():
-        return (
-            "looks like a ground truth (two values, 0/1, named like one)",
-            "; choose it as the ground-truth column to evaluate with it, or among the features to use it",
-        )
-    return None
-
-
-def _text_row(series: pd.Series) -> int | None:
-    """The first text cell of a column holding mostly text (an id, a category); else None.
-
-    Mostly numbers with a few bad cells, or numbers with decimal commas, are no text column
-    but a data error, which the numeric check then reports cell by cell.
-    """
-    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return None
-    bad = (pd.to_numeric(series, errors="coerce").isna() & series.notna()).to_numpy()
-    if bad.sum() * 2 <= series.notna().sum():
-        return None
-    row = int(np.flatnonzero(bad)[0])
-    return None if _DECIMAL_COMMA.fullmatch(str(series.iloc[row])) else row
-
-
-def _column_named(frame: pd.DataFrame, name: str) -> str:
-    """``name``, or the one column whose name is ``name`` once spaces around both are trimmed."""
-    if name in frame.columns:
-        return name
-    matches = [c for c in frame.columns if c.strip() == name.strip()]
-    return matches[0] if len(matches) == 1 else name
-
-
-def _feature_frame(frame: pd.DataFrame, label_name: str | None, features) -> pd.DataFrame:
-    if features is None:
-        chosen = frame.drop(columns=[label_name]) if label_name is not None else frame
-    else:
-        features = [_column_named(frame, f) for f in features]
-        missing = [f for f in features if f not in frame.columns]
-        if missing:
-            raise DataError(
-                f"there is no column {missing[0]!r} to use as a feature; the columns are "
-                f"{', '.join(map(repr, frame.columns))}"
-            )
-        if label_name in features:
-            raise DataError(f"column {label_name!r} cannot be both the label column and a feature")
-        chosen = frame[list(features)]
-    if chosen.shape[1] == 0:
-        raise DataError(
-            f"the table has no feature columns besides the label column {label_name!r}; "
-            "add at least one numeric column"
-        )
-    return chosen
-
-
-def _check_width(n_features: int, max_features: int | None) -> None:
-    limit = max_features if max_features is not None else _env_int("AAD_MAX_FEATURES", 1000)
-    if n_features > limit:
-        raise DataError(
-            f"the table has {n_features} feature columns, more than the limit of {limit}; keep the "
-            "columns that matter (--features a,b,c on the command line) or raise the limit with "
-            "AAD_MAX_FEATURES"
-        )
-
-
-def _file_limit(max_bytes: int | None) -> int:
-    """``max_bytes``, or by default ``$AAD_MAX_FILE_MB`` megabytes (4096 without it)."""
-    return max_bytes if max_bytes is not None else _env_int("AAD_MAX_FILE_MB", 4096) * 1_000_000
-
-
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError as err:
-        raise DataError(f"the environment variable {name} must be a whole number; got {value!r}") from err
-
-
-def _numeric_matrix(features: pd.DataFrame, lines) -> tuple[np.ndarray, list[str], np.ndarray | None]:
-    """The features as floats, the notes, and the mask of the cells filled in (None if none)."""
-    notes: list[str] = []
-    columns, gaps = [], []
-    for name in features.columns:
-        values = _numeric_column(features[name], name, lines)
-        _check_float32(values, name, lines)
-        gaps.append(np.isnan(values))
-        values, note = _fill_missing(values, name)
-        if note:
-            notes.append(note)
-        columns.append(values)
-    X = np.column_stack(columns).astype(np.float64, copy=False)
-    notes.extend(_constant_notes(X, list(features.columns)))
-    filled = np.column_stack(gaps)
-    return X, notes, filled if filled.any() else None
-
-
-def _numeric_column(series: pd.Series, name: str, lines, *, label_hint: bool = True) -> np.ndarray:
-    if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
-        raise DataError(
-            f"column {name!r} holds dates or times, not numbers; leave it out of the features, or "
-            "turn it into a number that means something for anomalies (an hour of the day, an age)"
-        )
-    if pd.api.types.is_bool_dtype(series):
-        return series.to_numpy(dtype=np.float64)
-    if not pd.api.types.is_numeric_dtype(series):
-        converted = pd.to_numeric(series, errors="coerce")
-        bad = converted.isna() & series.notna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            if _THOUSANDS.fullmatch(str(series.iloc[row])):
-                raise DataError(
-                    f"column {name!r} holds {str(series.iloc[row])!r} at {_where(row, lines)}: a number "
-                    "with thousands separators; aad reads plain numbers (1234.5). Save the file "
-                    "without them"
-                )
-            if _DECIMAL_COMMA.fullmatch(str(series.iloc[row])):
-                raise DataError(
-                    f"column {name!r} holds {str(series.iloc[row])!r} at {_where(row, lines)}: a decimal "
-                    "comma; aad reads decimal points. Save the file with '.' as the decimal separator "
-                    "(and ',' or ';' between fields)"
-                )
-            raise DataError(
-                f"column {name!r} is not numeric: {_where(row, lines)} holds "
-                f"{str(series.iloc[row])!r}; every feature must be a number. "
-                + (
-                    "Remove or encode the column, leave it out of the features (--features on the "
-                    "command line), "
-                    "or name it as the label column"
-                    if label_hint
-                    else "Fix the value"
-                )
-            )
-        series = converted
-    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    inf = np.isinf(values)
-    if inf.any():
-        row = int(np.flatnonzero(inf)[0])
-        raise DataError(
-            f"column {name!r} holds {values[row]} at {_where(row, lines)}; "
-            "replace infinite values with numbers, or leave the cell empty (a missing value)"
-        )
-    return values
-
-
-def _check_float32(values: np.ndarray, name: str, lines) -> None:
-    """Refuse magnitudes the forest's float32 trees would turn into infinity."""
-    huge = np.abs(values) > _FLOAT32_MAX
-    if huge.any():
-        row = int(np.flatnonzero(huge)[0])
-        raise DataError(
-            f"column {name!r} holds {values[row]:g} at {_where(row, lines)}, beyond ±{_FLOAT32_MAX:.3g}, "
-            "the largest magnitude the isolation forest can hold (it works in float32); "
-            "rescale the column (divide it by a power of ten) or take its logarithm"
-        )
-
-
-def _where(row: int, lines) -> str:
-    """``row 7 (file line 9)``, or ``row 7`` for data that did not come from a CSV file."""
-    return f"row {row}" if lines is None else f"row {row} (file line {int(lines[row])})"
-
-
-def _fill_missing(values: np.ndarray, name: str) -> tuple[np.ndarray, str | None]:
-    missing = np.isnan(values)
-    count = int(missing.sum())
-    if count == 0:
-        return values, None
-    if count == len(values):
-        raise DataError(f"column {name!r} is empty (every value is missing); remove the column")
-    median = float(np.median(values[~missing]))
-    values = np.where(missing, median, values)
-    plural = "value" if count == 1 else "values"
-    return values, f"column {name!r}: {count} missing {plural} filled with the column median {median:g}"
-
-
-def _constant_notes(X: np.ndarray, names: list[str]) -> list[str]:
-    constant = np.all(X == X[0], axis=0)
-    if constant.all():
-        raise DataError(
-            "every feature column is constant, so no row differs from another; "
-            "the table needs at least one column whose values vary"
-        )
-    return [
-        f"column {names[j]!r} is constant ({X[0, j]:g} in every row): it cannot separate rows"
-        for j in np.flatnonzero(constant)
-    ]

@@ -14,9 +14,9 @@ import os
 import numpy as np
 import pandas as pd
 
-from .data import _SNIFF_BYTES, _decode, _file_lines, _sniff_delimiter, require_file
 from .errors import DataError, LabelError
 from .labels import ANOMALY, UNLABELLED, to_label
+from .tables import SNIFF_BYTES, decode, file_lines, require_file, sniff_delimiter
 
 __all__ = ["read_labels"]
 
@@ -79,10 +79,10 @@ def read_labels(path: str | os.PathLike, n_rows: int, *, need_anomaly: bool = Fa
 
 
 def _read(path) -> tuple[pd.DataFrame, np.ndarray]:
-    text = _decode(path)
+    text = decode(path)
     if not text.strip():
         raise DataError(f"{path.name} is empty; {_FIX}, starting with the header line row,label")
-    delimiter = _sniff_delimiter(text[:_SNIFF_BYTES])
+    delimiter = sniff_delimiter(text[:SNIFF_BYTES])
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
@@ -92,7 +92,7 @@ def _read(path) -> tuple[pd.DataFrame, np.ndarray]:
     if missing:
         found = ", ".join(repr(c) for c in frame.columns) or "none"
         raise DataError(f"{path.name} must have the columns row and label; it has {found}")
-    return frame, _file_lines(text, delimiter, frame.shape[0])
+    return frame, file_lines(text, delimiter, frame.shape[0])
 
 
 def _row(text: str, n_rows: int, name: str, line: int) -> int:

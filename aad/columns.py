@@ -1,0 +1,309 @@
+"""Which columns are features, and their values as numbers.
+
+The rules that turn a table's columns into the model's features: which column is the
+ground truth (found by its name, :data:`AUTO`), which columns are no measurement (text,
+dates, identifiers, a 0/1 answer column; left out by the workbench), and how each feature
+cell becomes a float (missing values filled with the column median; decimal commas,
+thousands separators, infinities and magnitudes beyond float32 refused, naming the cell).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+from .labels import ANOMALY_WORDS, NOMINAL_WORDS
+from .tables import env_int
+
+__all__ = [
+    "AUTO",
+    "FLOAT32_MAX",
+    "TRUTH_NAMES",
+    "check_float32",
+    "check_width",
+    "column_named",
+    "drop_text_columns",
+    "feature_frame",
+    "located",
+    "numeric_column",
+    "numeric_matrix",
+    "other_truth_columns",
+    "pick_label_column",
+]
+
+#: Pass as ``label_column`` to detect a ground-truth column by its name.
+AUTO = "auto"
+
+
+TRUTH_NAMES = ("label", "labels", "ground.truth", "ground_truth", "is_anomaly")
+
+
+_DECIMAL_COMMA = re.compile(r"\s*[-+]?\d+,\d+\s*")
+
+
+#: 1,234.5 / 1.234,5 / 1 234 567: digits grouped by thousands, with a decimal part or more groups.
+_THOUSANDS = re.compile(
+    r"\s*[-+]?\d{1,3}(?:([,. '])\d{3})(?:\1\d{3})*(?:[.,]\d+)\s*|\s*[-+]?\d{1,3}(?:([,. '])\d{3}){2,}\s*"
+)
+
+
+#: The largest magnitude the isolation forest can hold: scikit-learn's trees work in float32.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def pick_label_column(frame: pd.DataFrame, label_column: str | None) -> str | None:
+    if label_column is None:
+        return None
+    if label_column != AUTO:
+        label_column = column_named(frame, label_column)
+        if label_column not in frame.columns:
+            raise DataError(
+                f"there is no label column {label_column!r}; the columns are "
+                f"{', '.join(map(repr, frame.columns))}"
+            )
+        return label_column
+    for col in frame.columns:
+        if col.strip().lower() in TRUTH_NAMES:
+            return col
+    return None
+
+
+def other_truth_columns(frame: pd.DataFrame, label_name: str | None) -> list[str]:
+    """Besides the ground truth found by name, other columns named like one: kept out of the features."""
+    if label_name is None:
+        return []
+    return [c for c in frame.columns if c != label_name and c.strip().lower() in TRUTH_NAMES]
+
+
+def drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """Leave out the columns (other than the label) that are no measurement: text, dates and
+    times, identifiers, and 0/1 columns named like a ground truth; a note for each."""
+    notes, keep = [], []
+    for name in frame.columns:
+        why = None if name == label_name else _not_a_feature(name, frame[name])
+        if why is None:
+            keep.append(name)
+        else:
+            notes.append(f"column {name!r} {why[0]}: left out of the features{why[1]}")
+    if len(keep) == len(frame.columns):
+        return frame, notes
+    if not [c for c in keep if c != label_name]:
+        raise DataError(
+            "no column of the table is numeric, and the features must be numbers; "
+            "add at least one numeric column"
+        )
+    return frame[keep], notes
+
+
+#: A name that says "identifier": id, customer_id, txn-id, uuid, user key, row_number.
+_ID_NAME = re.compile(
+    r"(^|.*[_\s.-])(id|uuid|guid|key)$|^id[_\s.-].*|^(index|row|row_?num(ber)?)$", re.IGNORECASE
+)
+
+
+#: Words that, in the name of a 0/1 column, say "this is the answer".
+_TRUTH_WORDS = {
+    "fraud",
+    "fraudulent",
+    "label",
+    "target",
+    "anomaly",
+    "anomalous",
+    "outlier",
+    "truth",
+    "attack",
+}
+
+
+def _not_a_feature(name: str, series: pd.Series) -> tuple[str, str] | None:
+    """Why a column is no measurement the model should see (for the workbench), and a hint;
+    None if it is one."""
+    words = set(re.split(r"[^a-z]+", name.lower()))
+    truth_hint = "; it looks like a ground truth: choose it as the ground-truth column to evaluate with it"
+    if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
+        return "holds dates or times", ""
+    row = _text_row(series)
+    if row is not None:
+        holds_labels = series.astype(str).str.strip().str.lower().isin(ANOMALY_WORDS + NOMINAL_WORDS).all()
+        two_values = series.dropna().astype(str).str.strip().str.lower().nunique() == 2
+        hint = truth_hint if holds_labels or (two_values and words & _TRUTH_WORDS) else ""
+        return f"is not numeric (row {row} holds {str(series.iloc[row])[:40]!r})", hint
+    values = pd.to_numeric(series, errors="coerce").dropna()
+    if _ID_NAME.fullmatch(name.strip()) and len(values) and (values == values.round()).all():
+        return (
+            "looks like an identifier (named like one, whole numbers)",
+            "; choose it among the features to use it",
+        )
+    if words & _TRUTH_WORDS and len(values) and values.isin((0, 1)).all():
+        return (
+            "looks like a ground truth (two values, 0/1, named like one)",
+            "; choose it as the ground-truth column to evaluate with it, or among the features to use it",
+        )
+    return None
+
+
+def _text_row(series: pd.Series) -> int | None:
+    """The first text cell of a column holding mostly text (an id, a category); else None.
+
+    Mostly numbers with a few bad cells, or numbers with decimal commas, are no text column
+    but a data error, which the numeric check then reports cell by cell.
+    """
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return None
+    bad = (pd.to_numeric(series, errors="coerce").isna() & series.notna()).to_numpy()
+    if bad.sum() * 2 <= series.notna().sum():
+        return None
+    row = int(np.flatnonzero(bad)[0])
+    return None if _DECIMAL_COMMA.fullmatch(str(series.iloc[row])) else row
+
+
+def column_named(frame: pd.DataFrame, name: str) -> str:
+    """``name``, or the one column whose name is ``name`` once spaces around both are trimmed."""
+    if name in frame.columns:
+        return name
+    matches = [c for c in frame.columns if c.strip() == name.strip()]
+    return matches[0] if len(matches) == 1 else name
+
+
+def feature_frame(frame: pd.DataFrame, label_name: str | None, features) -> pd.DataFrame:
+    if features is None:
+        chosen = frame.drop(columns=[label_name]) if label_name is not None else frame
+    else:
+        features = [column_named(frame, f) for f in features]
+        missing = [f for f in features if f not in frame.columns]
+        if missing:
+            raise DataError(
+                f"there is no column {missing[0]!r} to use as a feature; the columns are "
+                f"{', '.join(map(repr, frame.columns))}"
+            )
+        if label_name in features:
+            raise DataError(f"column {label_name!r} cannot be both the label column and a feature")
+        chosen = frame[list(features)]
+    if chosen.shape[1] == 0:
+        raise DataError(
+            f"the table has no feature columns besides the label column {label_name!r}; "
+            "add at least one numeric column"
+        )
+    return chosen
+
+
+def check_width(n_features: int, max_features: int | None) -> None:
+    limit = max_features if max_features is not None else env_int("AAD_MAX_FEATURES", 1000)
+    if n_features > limit:
+        raise DataError(
+            f"the table has {n_features} feature columns, more than the limit of {limit}; keep the "
+            "columns that matter (--features a,b,c on the command line) or raise the limit with "
+            "AAD_MAX_FEATURES"
+        )
+
+
+def numeric_matrix(features: pd.DataFrame, lines) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """The features as floats, the notes, and the mask of the cells filled in (None if none)."""
+    notes: list[str] = []
+    columns, gaps = [], []
+    for name in features.columns:
+        values = numeric_column(features[name], name, lines)
+        check_float32(values, name, lines)
+        gaps.append(np.isnan(values))
+        values, note = _fill_missing(values, name)
+        if note:
+            notes.append(note)
+        columns.append(values)
+    X = np.column_stack(columns).astype(np.float64, copy=False)
+    notes.extend(_constant_notes(X, list(features.columns)))
+    filled = np.column_stack(gaps)
+    return X, notes, filled if filled.any() else None
+
+
+def numeric_column(series: pd.Series, name: str, lines, *, label_hint: bool = True) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
+        raise DataError(
+            f"column {name!r} holds dates or times, not numbers; leave it out of the features, or "
+            "turn it into a number that means something for anomalies (an hour of the day, an age)"
+        )
+    if pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=np.float64)
+    if not pd.api.types.is_numeric_dtype(series):
+        converted = pd.to_numeric(series, errors="coerce")
+        bad = converted.isna() & series.notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            if _THOUSANDS.fullmatch(str(series.iloc[row])):
+                raise DataError(
+                    f"column {name!r} holds {str(series.iloc[row])!r} at {located(row, lines)}: a number "
+                    "with thousands separators; aad reads plain numbers (1234.5). Save the file "
+                    "without them"
+                )
+            if _DECIMAL_COMMA.fullmatch(str(series.iloc[row])):
+                raise DataError(
+                    f"column {name!r} holds {str(series.iloc[row])!r} at {located(row, lines)}: a decimal "
+                    "comma; aad reads decimal points. Save the file with '.' as the decimal separator "
+                    "(and ',' or ';' between fields)"
+                )
+            raise DataError(
+                f"column {name!r} is not numeric: {located(row, lines)} holds "
+                f"{str(series.iloc[row])!r}; every feature must be a number. "
+                + (
+                    "Remove or encode the column, leave it out of the features (--features on the "
+                    "command line), "
+                    "or name it as the label column"
+                    if label_hint
+                    else "Fix the value"
+                )
+            )
+        series = converted
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    inf = np.isinf(values)
+    if inf.any():
+        row = int(np.flatnonzero(inf)[0])
+        raise DataError(
+            f"column {name!r} holds {values[row]} at {located(row, lines)}; "
+            "replace infinite values with numbers, or leave the cell empty (a missing value)"
+        )
+    return values
+
+
+def check_float32(values: np.ndarray, name: str, lines) -> None:
+    """Refuse magnitudes the forest's float32 trees would turn into infinity."""
+    huge = np.abs(values) > FLOAT32_MAX
+    if huge.any():
+        row = int(np.flatnonzero(huge)[0])
+        raise DataError(
+            f"column {name!r} holds {values[row]:g} at {located(row, lines)}, beyond ±{FLOAT32_MAX:.3g}, "
+            "the largest magnitude the isolation forest can hold (it works in float32); "
+            "rescale the column (divide it by a power of ten) or take its logarithm"
+        )
+
+
+def located(row: int, lines) -> str:
+    """``row 7 (file line 9)``, or ``row 7`` for data that did not come from a CSV file."""
+    return f"row {row}" if lines is None else f"row {row} (file line {int(lines[row])})"
+
+
+def _fill_missing(values: np.ndarray, name: str) -> tuple[np.ndarray, str | None]:
+    missing = np.isnan(values)
+    count = int(missing.sum())
+    if count == 0:
+        return values, None
+    if count == len(values):
+        raise DataError(f"column {name!r} is empty (every value is missing); remove the column")
+    median = float(np.median(values[~missing]))
+    values = np.where(missing, median, values)
+    plural = "value" if count == 1 else "values"
+    return values, f"column {name!r}: {count} missing {plural} filled with the column median {median:g}"
+
+
+def _constant_notes(X: np.ndarray, names: list[str]) -> list[str]:
+    constant = np.all(X == X[0], axis=0)
+    if constant.all():
+        raise DataError(
+            "every feature column is constant, so no row differs from another; "
+            "the table needs at least one column whose values vary"
+        )
+    return [
+        f"column {names[j]!r} is constant ({X[0, j]:g} in every row): it cannot separate rows"
+        for j in np.flatnonzero(constant)
+    ]

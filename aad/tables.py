@@ -1,0 +1,389 @@
+"""Files in, pandas tables out: finding a table by name or path and reading it.
+
+:func:`read_table` reads a CSV (UTF-8, ``,`` ``;`` tab or ``|`` delimited, Excel's ``sep=``
+line, a pandas row index) or a Parquet file into a :class:`~pandas.DataFrame`. It refuses
+what cannot be read safely (binary data, ragged lines, comment lines, unnamed columns,
+trailing delimiters), naming the file line, and records each row's file line in
+``frame.attrs[FILE_LINES]`` so that later checks can point at the cell. It does not judge
+the values: :mod:`aad.columns` and :mod:`aad.data` do.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+__all__ = [
+    "FILE_LINES",
+    "READ_NOTES",
+    "SNIFF_BYTES",
+    "check_unique_columns",
+    "datasets_dir",
+    "decode",
+    "env_int",
+    "file_limit",
+    "file_lines",
+    "is_dataset_name",
+    "list_datasets",
+    "read_table",
+    "require_file",
+    "resolve_source",
+    "sniff_delimiter",
+]
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+#: How much of a file is read to tell Parquet from CSV and to guess the CSV delimiter.
+
+
+SNIFF_BYTES = 64 * 1024
+#: Keys of ``DataFrame.attrs`` where the CSV reader leaves each row's file line and its notes.
+FILE_LINES, READ_NOTES = "aad_file_lines", "aad_read_notes"
+
+
+def datasets_dir() -> Path:
+    """Folder of the shipped datasets (``$AAD_DATASETS`` overrides it)."""
+    env = os.environ.get("AAD_DATASETS")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "datasets"
+
+
+def list_datasets() -> list[str]:
+    """Names of the shipped datasets, sorted.
+
+    Examples
+    --------
+    >>> "toy2" in list_datasets()
+    True
+    """
+    folder = datasets_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.csv") if not p.stem.endswith("_classes"))
+
+
+def require_file(path: str | os.PathLike, *, what: str, fix: str) -> Path:
+    """``path`` as a :class:`~pathlib.Path` when it is a readable file; a :class:`DataError` otherwise.
+
+    ``what`` names the file in the message ("labels file") and ``fix`` says what to pass.
+
+    Examples
+    --------
+    >>> require_file("/", what="labels file", fix="pass a CSV with columns row and label")
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: labels file '/' is a folder, not a file; pass a CSV with columns row and label
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{what} {str(path)!r} is a folder, not a file; {fix}")
+    if not path.is_file():
+        raise DataError(f"{what} {str(path)!r} does not exist; {fix}")
+    return path
+
+
+def resolve_source(source: str | os.PathLike) -> tuple[Path, str, str]:
+    text = os.fspath(source)
+    path = Path(text)
+    if path.is_file():
+        return path, path.stem, str(path)
+    if is_dataset_name(text):
+        folder = datasets_dir().resolve()
+        candidate = (folder / f"{text}.csv").resolve()
+        if candidate.parent == folder and candidate.is_file():
+            return candidate, text, f"shipped:{text}"
+    if path.suffix or os.sep in text or path.is_dir():
+        require_file(path, what="file", fix="pass a CSV or Parquet file")
+    shipped = ", ".join(list_datasets()) or "none"
+    raise DataError(
+        f"no shipped dataset or file named {text!r}; shipped datasets: {shipped}; "
+        "or pass a path to a CSV or Parquet file"
+    )
+
+
+def read_table(path: Path, *, max_bytes: int | None) -> pd.DataFrame:
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise DataError(
+            f"{path.name} is {_mb(size)}, over the limit of {_mb(max_bytes)}; "
+            "use a sample of the rows or raise the limit"
+        )
+    if size == 0:
+        raise DataError(f"{path.name} is empty; expected a header line, then the rows")
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if head.startswith(b"PAR1"):
+        return _read_parquet(path)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        preview = head[:40].decode("utf-8", "replace").splitlines()[0] if head else ""
+        readable = preview.isprintable() and "\ufffd" not in preview
+        start = f"it starts with {preview!r}" if readable else "it starts with bytes that are not Parquet's"
+        raise DataError(
+            f"{path.name} is not a Parquet file ({start}); if it is a CSV, rename it to .csv, "
+            "otherwise re-export it as Parquet"
+        )
+    return _read_csv(path, head)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises several types for corrupt files
+        raise DataError(f"{path.name} could not be read as Parquet ({err}); re-export the file") from err
+    # pandas writes its index too: a named one (df.set_index("id")) is a column of the table,
+    # an unnamed one only numbers the rows.
+    named = [name for name in frame.index.names if name is not None]
+    if named:
+        frame = frame.reset_index(level=named)
+    return frame.reset_index(drop=True)
+
+
+def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
+    if b"\x00" in head:
+        raise DataError(
+            f"{path.name} does not look like a CSV file (it contains binary data); "
+            "export the table as CSV (UTF-8) or Parquet"
+        )
+    text = decode(path)
+    text, delimiter, skipped = _excel_separator_line(text)
+    delimiter = delimiter or sniff_delimiter(text[:SNIFF_BYTES])
+    first_line = text.splitlines()[0] if text.strip() else ""
+    if first_line.lstrip().startswith("#"):
+        raise DataError(
+            f"{path.name} starts with a comment line ({first_line[:40]!r}); aad reads no comments: "
+            "remove the lines starting with # so that the first line is the header"
+        )
+    try:
+        header = next(csv.reader([first_line], delimiter=delimiter), [])
+    except csv.Error as err:
+        raise DataError(f"{path.name} has a malformed header line ({err}); fix the first line") from err
+    check_unique_columns(header)
+    try:
+        with warnings.catch_warnings():  # rows longer than the header: an error, not a warning
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), sep=delimiter, low_memory=False, index_col=False)
+    except pd.errors.ParserWarning as err:
+        raise DataError(
+            f"{path.name} is not a well-formed CSV: its rows have more fields than the header line "
+            "names; name every column in the header (a delimiter ending every row but not the "
+            "header does this too)"
+        ) from err
+    except pd.errors.EmptyDataError as err:
+        raise DataError(f"{path.name} has no columns; expected a header line") from err
+    except pd.errors.ParserError as err:
+        _check_ragged_lines(path, text, delimiter, len(header))  # the first bad line, of any kind
+        raise DataError(f"{path.name} is not a well-formed CSV: {_parser_hint(err)}") from err
+    _check_delimiter(path, frame, first_line)
+    _check_short_rows(path, frame, text, delimiter)
+    frame, notes = _unnamed_columns(path, frame, header)
+    lines = file_lines(text, delimiter, frame.shape[0]) + skipped
+    frame, lines, empty_note = _empty_rows(path, frame, lines)
+    if skipped:
+        notes.insert(0, f"skipped the first line, {delimiter!r} as delimiter: Excel's 'sep=' hint")
+    frame.attrs[FILE_LINES] = lines
+    frame.attrs[READ_NOTES] = notes + empty_note
+    return frame
+
+
+def _excel_separator_line(text: str) -> tuple[str, str | None, int]:
+    """Excel's ``sep=;`` first line: the text without it, its delimiter and 1 (else text, None, 0)."""
+    match = re.match(r"\ufeff?sep=(.)[ \t]*\r?\n", text, flags=re.IGNORECASE)
+    if match is None:
+        return text, None, 0
+    return text[match.end() :], match.group(1), 1
+
+
+def _empty_rows(
+    path: Path, frame: pd.DataFrame, lines: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Rows with no value at all: dropped at the end of the file (spreadsheets write them), else refused."""
+    empty = frame.isna().all(axis=1).to_numpy()
+    if not empty.any():
+        return frame, lines, []
+    n_data = len(empty) - int(np.argmin(empty[::-1])) if not empty.all() else 0
+    if empty[:n_data].any():
+        line = int(lines[np.flatnonzero(empty[:n_data])[0]])
+        raise DataError(
+            f"{path.name}: line {line} has no value in any column; delete the empty rows (or fill them in)"
+        )
+    dropped = len(empty) - n_data
+    rows = f"{dropped} empty row{'s' if dropped > 1 else ''}"
+    note = f"left out {rows} at the end of the file (no value in any column)"
+    return frame.iloc[:n_data], lines[:n_data], [note]
+
+
+def file_lines(text: str, delimiter: str, n_rows: int) -> np.ndarray:
+    """The file line each data row starts on (1-based; the header is line 1).
+
+    Blank lines (which pandas skips) and quoted fields spanning lines shift rows off ``row + 2``.
+    """
+    if text.count("\n") + text.count("\r") - text.count("\r\n") <= n_rows + 1:
+        return np.arange(n_rows) + 2
+    lines, start = [], 1
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for fields in reader:
+            if len(fields) > 1 or (fields and fields[0].strip()):
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error:
+        return np.arange(n_rows) + 2
+    lines = lines[1 : n_rows + 1]  # the first record is the header
+    return np.asarray(lines) if len(lines) == n_rows else np.arange(n_rows) + 2
+
+
+def _unnamed_columns(path: Path, frame: pd.DataFrame, header: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Columns without a name in the header: a row index is dropped, anything else refused."""
+    if len(header) != frame.shape[1]:
+        return frame, []
+    unnamed = [i for i, name in enumerate(header) if not name.strip()]
+    notes = []
+    if unnamed and unnamed[0] == 0 and _is_row_index(frame.iloc[:, 0]):
+        notes.append(
+            "dropped the first column: it has no name and numbers the rows 0, 1, 2, ... "
+            "(a row index, as pandas' to_csv writes)"
+        )
+        frame, unnamed = frame.iloc[:, 1:], unnamed[1:]
+    if not unnamed:
+        return frame, notes
+    trailing = list(range(len(header) - len(unnamed), len(header)))
+    if unnamed == trailing and frame.iloc[:, trailing].isna().all().all():
+        extra = "a delimiter" if len(unnamed) == 1 else f"{len(unnamed)} delimiters"
+        raise DataError(
+            f"{path.name} ends every line with {extra}, which adds empty columns without a "
+            "name; remove the trailing delimiters (or give the columns a name and values)"
+        )
+    raise DataError(
+        f"{path.name}: column {unnamed[0] + 1} has no name in the header line; name it, or remove the column"
+    )
+
+
+def _is_row_index(column: pd.Series) -> bool:
+    if not pd.api.types.is_integer_dtype(column):
+        return False
+    values = column.to_numpy()
+    return bool(values[0] in (0, 1) and np.array_equal(values - values[0], np.arange(len(values))))
+
+
+def _check_short_rows(path: Path, frame: pd.DataFrame, text: str, delimiter: str) -> None:
+    """A line with fewer fields than the header: pandas would pad it with missing values.
+
+    Only read again when the last column has a gap, which every short line leaves (a long
+    line has been refused already, so any ragged line is a short one).
+    """
+    if frame.shape[1] >= 2 and frame.iloc[:, -1].isna().any():
+        _check_ragged_lines(path, text, delimiter, frame.shape[1])
+
+
+def _check_ragged_lines(path: Path, text: str, delimiter: str, width: int) -> None:
+    """Name the first line whose number of fields differs from the header's (pandas names
+    only the first line with too many)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for fields in reader:
+            if fields and len(fields) != width:
+                fix = (
+                    "add the missing values (an empty field, as in 1,,3, marks a missing one)"
+                    if len(fields) < width
+                    else "check for a stray delimiter or an unquoted text field"
+                )
+                raise DataError(
+                    f"{path.name} is not a well-formed CSV: line {reader.line_num} has {len(fields)} "
+                    f"field{'s' if len(fields) > 1 else ''} but the header has {width}; {fix}"
+                )
+    except csv.Error:  # the csv module is stricter than pandas: let pandas' message stand
+        return
+
+
+def _check_delimiter(path: Path, frame: pd.DataFrame, header: str) -> None:
+    """One column whose name holds an unusual separator: the file uses another delimiter."""
+    if frame.shape[1] != 1:
+        return
+    for sep in (":", " ", "/", "~", "^", "#"):
+        if header.count(sep) >= 1 and len(header.split(sep)) > 1 and all(header.split(sep)):
+            raise DataError(
+                f"{path.name} has a single column {header[:40]!r}: it seems to use {sep!r} as its "
+                "delimiter; save it with commas (aad reads , ; tab and | delimited files)"
+            )
+
+
+def decode(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataError(
+            f"{path.name} is not UTF-8 text (byte {err.start}, line {line}); re-save it with UTF-8 encoding"
+        ) from err
+
+
+def sniff_delimiter(sample: str) -> str:
+    lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
+    if len(lines) > 1 and not sample.endswith("\n"):
+        lines = lines[:-1]  # the last line may be cut mid-way
+    best, best_cols = ",", 1
+    for delim in (",", ";", "\t", "|"):
+        counts = {len(row) for row in csv.reader(lines, delimiter=delim)}
+        if len(counts) == 1 and (cols := counts.pop()) > best_cols:
+            best, best_cols = delim, cols
+    return best
+
+
+def _parser_hint(err: Exception) -> str:
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+    if match:
+        want, line, got = match.groups()
+        return (
+            f"line {line} has {got} fields but the header has {want}; "
+            "check for a stray delimiter or an unquoted text field"
+        )
+    return str(err).strip()
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def check_unique_columns(names: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen and name.strip():  # columns without a name: see _unnamed_columns
+            raise DataError(
+                f"column name {name!r} appears twice (columns {seen[name] + 1} and {i + 1}); "
+                "rename one of them"
+            )
+        seen[name] = i
+
+
+def file_limit(max_bytes: int | None) -> int:
+    """``max_bytes``, or by default ``$AAD_MAX_FILE_MB`` megabytes (4096 without it)."""
+    return max_bytes if max_bytes is not None else env_int("AAD_MAX_FILE_MB", 4096) * 1_000_000
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError as err:
+        raise DataError(f"the environment variable {name} must be a whole number; got {value!r}") from err
+
+
+def is_dataset_name(text: str) -> bool:
+    """Whether ``text`` could name a shipped dataset (letters, digits, ``_`` and ``-``; no dot).
+
+    Examples
+    --------
+    >>> is_dataset_name("toy2"), is_dataset_name("toy2.csv"), is_dataset_name("../x")
+    (True, False, False)
+    """
+    return bool(_NAME_RE.match(text))
