@@ -80,6 +80,7 @@ class LearnFrom:
             label_column=_label_column(self.label_col),
             features=_features(self.features),
             anomaly_value=self.anomaly_value,
+            non_numeric="drop",  # the workbench's columns: ids, dates and text left out, with a note
         )
         _print_notes(dataset)
         known = aad.read_labels(self.labels, dataset.n_rows, need_anomaly=need_anomaly)
