@@ -316,7 +316,8 @@ def load_rows(
 
     The wanted columns are found by name: the file may hold them in any order and other
     columns besides (a label, an id), which the model ignores and the result keeps as
-    :attr:`Dataset.context`; a single row is enough.
+    :attr:`Dataset.context`; a single row is enough, and a header with no rows gives an
+    empty Dataset (with a note).
     With ``like``, the wanted columns are its features and a missing cell is filled with
     the median of its column in ``like`` (the data the model learned from, not the new
     rows), and reported in the notes. With ``columns``, a missing cell stays NaN: a rule
@@ -336,7 +337,7 @@ def load_rows(
     Raises
     ------
     DataError
-        When a wanted column is missing, a cell is not a number, or there is no row.
+        When a wanted column is missing or a cell is not a number.
 
     Examples
     --------
@@ -363,8 +364,6 @@ def load_rows(
     path, name, origin = resolve_source(source)
     limit = file_limit(max_bytes)
     frame = read_table(path, max_bytes=limit).rename(columns=str)
-    if frame.shape[0] == 0:
-        raise DataError(f"{path.name} has a header but no rows; add at least one row")
     found = [column_named(frame, c) for c in wanted]
     missing = [c for c in found if c not in frame.columns]
     if missing:
@@ -380,7 +379,9 @@ def load_rows(
         for column, column_name in zip(values, wanted, strict=True):
             check_float32(column, column_name, lines)
     gaps = np.column_stack([np.isnan(v) for v in values]) if like is not None and values else None
-    notes = _fill_like(values, like) if like is not None else []
+    notes = _fill_like(values, like) if like is not None else _gap_notes(values, wanted)
+    if frame.shape[0] == 0:  # a scheduled job's quiet day: nothing to score, not an error
+        notes.append(f"{path.name} has a header but no rows: nothing to score or select")
     X = np.column_stack(values) if values else np.empty((frame.shape[0], 0))
     others = [c for c in frame.columns if c not in found]  # an id, a timestamp: kept beside the rows
     return Dataset(
@@ -394,11 +395,31 @@ def load_rows(
     )
 
 
+def _gap_notes(values: list[np.ndarray], columns: Sequence[str]) -> list[str]:
+    """For rules: each tested column's missing cells, which no test covers (as in SQL)."""
+    notes = []
+    for column, name in zip(values, columns, strict=True):
+        gaps = int(np.isnan(column).sum())
+        if gaps:
+            every = " (every row: is it the right file?)" if gaps == len(column) else ""
+            notes.append(
+                f"column {name!r}: {gaps} missing value{'s' if gaps > 1 else ''}{every}; "
+                "a rule testing it does not cover those rows"
+            )
+    return notes
+
+
 def _fill_like(values: list[np.ndarray], like: Dataset) -> list[str]:
     """Fill the gaps of each column in place with that column's median in ``like``; the notes."""
     notes = []
     for j, column in enumerate(like.feature_names):
         gaps = np.isnan(values[j])
+        if len(gaps) > 1 and gaps.all():
+            raise DataError(
+                f"column {column!r} is empty in every row, and the model was fitted on it: a "
+                "changed export? Fill the column in (filling every row with one value would "
+                "score every row alike on it)"
+            )
         if gaps.any():
             median = float(np.median(like.X[:, j]))
             values[j] = np.where(gaps, median, values[j])

@@ -131,7 +131,7 @@ APPLY = ["score", "toy2", "--labels", "LABELS", "--apply", "NEW"]
         (["score", "toy2", "--labels", "LABELS", "--top", "0"], None, "Invalid value for '--top'"),
         (APPLY, "y,z\n1,2\n", "new.csv has no column 'x'"),
         (APPLY, "x,y\n1,two\n", "column 'y' is not numeric"),
-        (APPLY, "x,y\n", "new.csv has a header but no rows; add at least one row"),
+        (APPLY, "x,y\n,1\n,2\n", "column 'x' is empty in every row, and the model was fitted on it"),
         (APPLY, "", "new.csv"),
         (["score", "--session", "nosuch", "--db", "DB"], None, "no session"),
         (
@@ -154,3 +154,31 @@ def test_bad_usage_exits_2_with_one_line(tmp_path, capsys, argv, new_file, messa
     assert err.startswith("aad: error:")
     assert err.count("\n") == 1
     assert message.lower() in err.lower()
+
+
+def test_a_batch_with_no_rows_scores_and_selects_nothing_without_failing(tmp_path, capsys):
+    """A scheduled job's quiet day: the output's header, a note, and exit status 0."""
+    labels = _labels(tmp_path, [(0, "anomaly"), (3, "anomaly"), (5, "nominal")])
+    empty, rules = tmp_path / "today.csv", tmp_path / "rules.json"
+    empty.write_text("y,x,id\n")
+    assert main(["score", "toy2", "--labels", labels, "--apply", str(empty)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0].startswith("row,anomaly_score,rank,percentile")
+    assert len(captured.out.splitlines()) == 1
+    assert "today.csv has a header but no rows" in captured.err
+    assert main(["rules", "toy2", "--labels", labels, "--output", str(rules)]) == 0
+    assert main(["select", str(rules), str(empty)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip().startswith("row,rule") and len(captured.out.splitlines()) == 1
+    assert "selects 0 rows of 0" in captured.err or "select 0 rows of 0" in captured.err
+
+
+def test_select_says_how_many_tested_cells_are_missing(tmp_path, capsys):
+    labels = _labels(tmp_path, [(0, "anomaly"), (3, "anomaly"), (5, "nominal")])
+    rules, new = tmp_path / "rules.json", tmp_path / "new.csv"
+    assert main(["rules", "toy2", "--labels", labels, "--output", str(rules)]) == 0
+    new.write_text("x,y\n,1\n,2\n7,\n")
+    assert main(["select", str(rules), str(new)]) == 0
+    err = capsys.readouterr().err
+    assert "column 'x': 2 missing values; a rule testing it does not cover those rows" in err
+    assert "column 'y': 1 missing value;" in err

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 import aad
@@ -85,7 +86,8 @@ def score(
     else:
         target = aad.load_rows(apply, like=dataset)
         _print_notes(target)
-        scores, known = model.anomaly_score(target.X), None
+        scores = model.anomaly_score(target.X) if target.n_rows else np.zeros(0)
+        known = None
     table = aad.score_table(
         scores,
         top=top,

@@ -16,7 +16,7 @@ import pandas as pd
 import typer
 
 import aad
-from app.cli import Output, _err, _write_output, cli
+from app.cli import Output, _err, _print_notes, _write_output, cli
 from app.text import count
 
 
@@ -50,6 +50,7 @@ def select(
     columns = aad.rule_columns(text, fmt)
     rules = aad.read_rules(text, fmt, feature_names=columns)
     rows = aad.load_rows(data, columns=columns)
+    _print_notes(rows)
     table = covered_rows(rules, rows)
     selected = count(len(table), "row")
     verb = "selects" if len(rules) == 1 else "select"
