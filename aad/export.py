@@ -91,10 +91,13 @@ def export_rules(
     return writers[fmt](items, names, provenance)
 
 
-def read_rules(text: str | bytes, fmt: str, *, feature_names: Sequence[str]) -> list[Rule]:
+def read_rules(text: str | bytes, fmt: str, *, feature_names: Sequence[str] | None = None) -> list[Rule]:
     """Read rules back from their ``json`` or ``csv`` export, mapping names to columns.
 
     ``text`` may be bytes (UTF-8) and start with a byte-order mark; a CSV may use ``;``.
+    Rules test columns by position: feature ``j`` is ``feature_names[j]``, by default the
+    columns the rules test, in first-seen order (:func:`rule_columns`), so that
+    ``rule.mask(df[rule_columns(text, fmt)])`` evaluates them on a DataFrame by name.
 
     Examples
     --------
@@ -102,6 +105,8 @@ def read_rules(text: str | bytes, fmt: str, *, feature_names: Sequence[str]) -> 
     >>> read_rules(export_rules(rules, "json", feature_names=["a", "b"]), "json", feature_names=["a", "b"])
     [Rule(predicates=(Predicate(feature=1, op='>', threshold=0.1),))]
     """
+    if feature_names is None:
+        feature_names = rule_columns(text.decode("utf-8", "replace") if isinstance(text, bytes) else text, fmt)
     column = {str(name): i for i, name in enumerate(feature_names)}
     return [Rule(_predicate(column, *entry) for entry in group) for group in _groups(text, fmt)]
 

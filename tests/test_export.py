@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import aad
 from aad.describe import DescribedRule
-from aad.export import export_rules, read_rules
+from aad.export import export_rules, read_rules, rule_columns
 from aad.rules import Predicate, Rule
 from app.cli import main
 
@@ -428,3 +428,15 @@ def test_select_with_no_rule_selects_no_row(tmp_path, rules_text, capsys):
     captured = capsys.readouterr()
     assert captured.out.strip() == "row,rule"
     assert "0 rules select 0 rows of 2 in new" in captured.err
+
+
+def test_read_rules_names_its_columns_itself_when_not_told():
+    """The JSON names every feature: reading it needs no feature_names, and the rules then
+    test the columns of rule_columns, in that order, on any DataFrame holding them."""
+    rules = [Rule([Predicate(1, ">", 4.0), Predicate(0, "<=", 2.0)])]
+    text = export_rules(rules, "json", feature_names=["x", "y"])
+    frame = pd.DataFrame({"id": [1, 2, 3], "y": [5.0, 5.0, 3.0], "x": [1.0, 3.0, 1.0]})
+    back = read_rules(text, "json")
+    columns = list(rule_columns(text, "json"))
+    assert columns == ["x", "y"]
+    assert back[0].mask(frame[columns]).tolist() == [True, False, False]
