@@ -72,7 +72,7 @@ def discovery_figure(summary: dict, *, title: str | None = None) -> go.Figure:
     )
     _ideal(fig, labels, int(summary["n_anomalies"]))
     fig.update_layout(
-        title=title or f"{summary['dataset']}: anomalies found vs labels spent ({len(runs)} runs)",
+        title=title or _curves_title(summary, len(runs)),
         xaxis_title="labels spent",
         yaxis_title="anomalies found",
         hovermode="x unified",
@@ -97,6 +97,17 @@ def _band(
             hoverinfo="skip",
         )
     )
+
+
+def _curves_title(summary: dict, n_runs: int) -> str:
+    """``yeast: anomalies found vs labels spent (10 runs; bal-e, batches of 3, linear loss)``."""
+    how = [summary.get("strategy", "top")]
+    if summary.get("batch_size", 1) > 1:
+        how.append(f"batches of {summary['batch_size']}")
+    loss = summary.get("params", {}).get("loss")
+    if loss:
+        how.append(f"{loss} loss")
+    return f"{summary['dataset']}: anomalies found vs labels spent ({n_runs} runs; {', '.join(how)})"
 
 
 def _ideal(fig: go.Figure, x: np.ndarray, n_anomalies: int) -> None:

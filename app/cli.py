@@ -56,10 +56,12 @@ def _finite(value: float | None) -> float | None:
 
 #: The forest and feedback of ``aad rules`` and ``aad score``: ``None`` until given, so that a
 #: command learning from a stored session can refuse them (a session has its own).
-Seed = Annotated[int | None, typer.Option(min=0, max=aad.MAX_SEED, help="Seed of the forest [default: 0].")]
-Trees = Annotated[int | None, typer.Option(min=1, max=10_000, help="Isolation trees [default: 100].")]
-MaxSamples = Annotated[int | None, typer.Option(min=2, help="Rows per tree [default: 256].")]
-Eta = Annotated[float | None, typer.Option(min=0.0, callback=_finite, help="Feedback strength [default: 1].")]
+Seed = Annotated[int | None, typer.Option(min=0, max=aad.MAX_SEED, help="Seed of the forest, by default 0.")]
+Trees = Annotated[int | None, typer.Option(min=1, max=10_000, help="Isolation trees, by default 100.")]
+MaxSamples = Annotated[int | None, typer.Option(min=2, help="Rows per tree, by default 256.")]
+Eta = Annotated[
+    float | None, typer.Option(min=0.0, callback=_finite, help="Feedback strength, by default 1.")
+]
 
 
 def model_params(seed: int | None, trees: int | None, max_samples: int | None, eta: float | None) -> dict:
@@ -144,6 +146,15 @@ def simulate(
     eta: Annotated[
         float, typer.Option(min=0.0, callback=_finite, help="Feedback strength (0: no feedback).")
     ] = 1.0,
+    balance: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="How far the rarer class of labels is weighted up: 1 as in the AAD papers "
+            "(each class weighs half), 0 every label the same.",
+        ),
+    ] = aad.weights.BALANCE,
     trees: Annotated[int, typer.Option(min=1, max=10_000, help="Isolation trees.")] = 100,
     max_samples: Annotated[int, typer.Option(min=2, help="Rows per tree.")] = 256,
     json_out: Annotated[
@@ -167,7 +178,7 @@ def simulate(
     )
     _print_notes(dataset)
     classes = None if class_file is None else aad.load_classes(class_file)
-    params = {"loss": loss, "eta": eta, "n_estimators": trees, "max_samples": max_samples}
+    params = {"loss": loss, "eta": eta, "balance": balance, "n_estimators": trees, "max_samples": max_samples}
     with _progress() as bar:
         task = bar.add_task(f"simulating {dataset.name}", total=budget * reruns)
         result = aad.simulate(
@@ -182,7 +193,7 @@ def simulate(
             progress=lambda done, total: bar.update(task, completed=done),
         )
     _print_summary(result)
-    summary = result.to_dict()
+    summary = result.to_dict() | _provenance(dataset, class_file)
     if json_out is not None:
         json_out.write_text(json.dumps(summary, indent=1))
         _err.print(f"wrote {json_out}")
@@ -292,6 +303,24 @@ def _write_output(text: str, output: Path | None, what: str | None = None) -> No
         return
     output.write_text(text, encoding="utf-8")
     _err.print(f"wrote {what} to {output}" if what else f"wrote {output}")
+
+
+def _provenance(dataset: aad.Dataset, class_file: Path | None) -> dict:
+    """What a simulation ran on, to rerun it: the columns, the file, and the versions."""
+    import numpy
+    import sklearn
+
+    return {
+        "data": {
+            "source": dataset.source,
+            "fingerprint": dataset.fingerprint,
+            "features": list(dataset.feature_names),
+            "label_column": dataset.label_column,
+            "anomaly_value": dataset.anomaly_value,
+            "class_file": None if class_file is None else str(class_file),
+        },
+        "versions": {"aad": aad.__version__, "scikit-learn": sklearn.__version__, "numpy": numpy.__version__},
+    }
 
 
 def _print_notes(dataset: aad.Dataset) -> None:

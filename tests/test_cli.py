@@ -13,6 +13,12 @@ from bad_inputs import BAD_INPUTS
 from app.cli import main
 
 
+def aad_fingerprint(name: str) -> str:
+    import aad
+
+    return aad.load_dataset(name).fingerprint
+
+
 def test_simulate_writes_json_and_plot(tmp_path, capsys):
     out_json, out_html = tmp_path / "r.json", tmp_path / "r.html"
     status = main(
@@ -34,8 +40,13 @@ def test_simulate_writes_json_and_plot(tmp_path, capsys):
     assert status == 0
     summary = json.loads(out_json.read_text())
     assert summary["budget"] == 12
+    assert summary["data"]["features"] == ["x", "y"]
+    assert summary["data"]["label_column"] == "label"
+    assert summary["data"]["fingerprint"] == aad_fingerprint("toy2")
+    assert set(summary["versions"]) == {"aad", "scikit-learn", "numpy"}
     assert [r["seed"] for r in summary["runs"]] == [3, 4]
     assert "plotly" in out_html.read_text()[:5000].lower()
+    assert "(2 runs; top, linear loss)" in out_html.read_text()
     printed = capsys.readouterr().out
     assert "toy2: 485 rows, 35 anomalies, 2 runs" in printed
     assert "median time per label" in printed
@@ -149,7 +160,7 @@ def test_datasets_lists_the_shipped_data(capsys):
 
 
 _LEFT_OUT_BY_THE_CLI = {
-    "non-numeric column": r"note: column 'city' is not numeric \(row 0 holds 'Rome'\): left out of the features",
+    "non-numeric column": r"note: column 'city' is not numeric \(row 0 holds 'Rome'\): left out",
 }
 
 
@@ -219,8 +230,21 @@ def test_the_command_line_leaves_out_an_id_column_as_the_workbench_does(tmp_path
     labels.write_text("row,label\n" + "".join(f"{r},anomaly\n" for r in range(300, 306)) + "0,nominal\n")
     assert main(["rules", str(table), "--labels", str(labels), "--format", "sql"]) == 0
     out, err = capsys.readouterr()
-    assert "customer_id" not in out and '"a"' in out
+    assert "customer_id" not in out
+    assert '"a"' in out
     assert "column 'customer_id' looks like an identifier" in err
     assert (
         main(["simulate", str(table), "--budget", "3", "--reruns", "1", "--features", "customer_id,a"]) == 0
     )
+
+
+def test_simulate_takes_the_class_balance_and_records_it(tmp_path):
+    runs = {}
+    for balance in ("1", "0.8"):
+        out = tmp_path / f"b{balance}.json"
+        assert main(["simulate", "ann_thyroid_1v3", "--budget", "40", "--reruns", "1", "--balance", balance,
+                     "--json", str(out)]) == 0  # fmt: skip
+        runs[balance] = json.loads(out.read_text())
+    assert runs["1"]["params"]["balance"] == 1.0
+    assert runs["0.8"]["params"]["balance"] == 0.8
+    assert runs["1"]["runs"][0]["queried"] != runs["0.8"]["runs"][0]["queried"]
