@@ -513,6 +513,7 @@ def _provenance(model, X, names, labels, dataset: Dataset | None) -> dict:
         "n_estimators": int(model.n_estimators),
         "max_samples": int(model.max_samples),
         "eta": float(model.eta),
+        "balance": float(model.balance),
         "loss": model.loss,
         "n_labels": int((labels != -1).sum()),
         "n_anomalies": int((labels == ANOMALY).sum()),

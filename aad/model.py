@@ -31,7 +31,7 @@ from .data import validate_matrix
 from .errors import DataError, LabelError, NotFittedError
 from .forest import LeafForest, average_path_length, fit_forest, n_workers
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
-from .weights import leaf_values
+from .weights import BALANCE, class_weights, leaf_values
 
 __all__ = ["AADForest"]
 
@@ -49,6 +49,10 @@ class AADForest(BaseEstimator):
         Rows each tree is grown on (capped at the number of rows).
     eta : float, default=1.0
         Feedback strength (see :func:`aad.weights.linear_update`); 0 turns feedback off.
+    balance : float, default=0.8
+        How far the rarer class of labels is weighted up, from 0 (every label weighs the
+        same) to 1 (each class weighs half, however few its labels); see
+        :func:`aad.weights.class_weights`.
     loss : {"linear", "hinge"}, default="linear"
         ``"linear"``: the closed-form AAD update in which every label keeps pushing.
         ``"hinge"``: the reference AAD hinge loss around the tau-quantile score, solved
@@ -98,6 +102,7 @@ class AADForest(BaseEstimator):
         "n_estimators": [Interval("int", 1, 10_000)],
         "max_samples": [Interval("int", 2, None)],
         "eta": [Interval("float", 0, 1000)],
+        "balance": [Interval("float", 0, 1)],
         "loss": [Options(("linear", "hinge"))],
         "tau": [Interval("float", 0, 1, "neither")],
         "random_state": [RANDOM_STATE],
@@ -110,6 +115,7 @@ class AADForest(BaseEstimator):
         n_estimators: int = 100,
         max_samples: int = 256,
         eta: float = 1.0,
+        balance: float = BALANCE,
         loss: str = "linear",
         tau: float = 0.03,
         random_state: int | np.random.Generator | None = None,
@@ -118,6 +124,7 @@ class AADForest(BaseEstimator):
         self.n_estimators = n_estimators
         self.max_samples = max_samples
         self.eta = eta
+        self.balance = balance
         self.loss = loss
         self.tau = tau
         self.random_state = random_state
@@ -301,6 +308,7 @@ class AADForest(BaseEstimator):
             n_anomalies=n_anomalies,
             n_nominals=self.n_labels_ - n_anomalies,
             eta=self.eta,
+            balance=self.balance,
         )
 
     @property
@@ -322,9 +330,10 @@ class AADForest(BaseEstimator):
         n_labels = n_anomalies + n_nominals
         if n_labels == 0 or self.eta == 0:
             return self._base.copy()
-        scale = self.eta * n_labels / (self.n_estimators * _QUANTUM)
-        raw = np.multiply(self._shared[ANOMALY], scale / max(n_anomalies, 1), dtype=np.float64)
-        raw -= np.multiply(self._shared[NOMINAL], scale / max(n_nominals, 1), dtype=np.float64)
+        scale = self.eta / (self.n_estimators * _QUANTUM)
+        per_anomaly, per_nominal = class_weights(n_anomalies, n_nominals, balance=self.balance)
+        raw = np.multiply(self._shared[ANOMALY], scale * per_anomaly, dtype=np.float64)
+        raw -= np.multiply(self._shared[NOMINAL], scale * per_nominal, dtype=np.float64)
         raw += self._base
         return raw
 

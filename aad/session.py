@@ -29,11 +29,14 @@ from .learner import ActiveLearner
 from .model import AADForest
 from .query import strategy_names, top_unlabelled
 from .store import Action, SessionRecord, StaleVersionError, Store, labels_csv
+from .weights import BALANCE
 
 __all__ = ["DEFAULT_PARAMS", "Session", "fit_model", "load_data", "select_columns"]
 
 #: Forest parameters of a new session unless told otherwise.
-DEFAULT_PARAMS = {"n_estimators": 100, "max_samples": 256, "eta": 1.0}
+DEFAULT_PARAMS = {"n_estimators": 100, "max_samples": 256, "eta": 1.0, "balance": BALANCE}
+#: What a session saved before a parameter existed was scored with: it keeps that on reopening.
+_BEFORE_PARAMS = {"balance": 1.0}
 _SHIPPED = "shipped:"
 _MAX_WRITE_TRIES = 100  # a conditional write retries only when another writer got in first
 
@@ -287,9 +290,8 @@ class Session:
                 f"the data of session {record.id} ({record.source}) has changed since the session "
                 "started, so its labels would not apply; restore the original file or start a new session"
             )
-        session = cls(
-            record, dataset, (model_factory or fit_model)(dataset, record.params, record.seed), store
-        )
+        params = {**_BEFORE_PARAMS, **record.params}
+        session = cls(record, dataset, (model_factory or fit_model)(dataset, params, record.seed), store)
         actions = store.actions(session.id, after=session._version)
         for action in actions[:-1]:
             session._apply(action)

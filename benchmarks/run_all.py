@@ -28,6 +28,8 @@ BENCHMARKS = {
     "soak": "bench_soak.py",
     "browser": "bench_browser.py",
     "discovery": "discovery.py",
+    "heldout": "heldout.py",
+    "balance": "balance.py",
 }
 
 

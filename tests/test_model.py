@@ -79,6 +79,23 @@ def test_fast_scores_equal_the_straightforward_product(clustered):
     np.testing.assert_allclose(model.anomaly_score(X), model.anomaly_score(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("balance", [1.0, 0.8, 0.0])
+def test_class_balance_weights_a_lone_anomaly_against_many_nominals(clustered, balance):
+    """balance=1 is the papers' balanced mean per class: one anomaly among 9 nominals pushes
+    its leaves up as hard as the 9 together push theirs down; lower exponents less so."""
+    X, _ = clustered
+    model = aad.AADForest(n_estimators=20, balance=balance, random_state=3).fit(X)
+    model.set_labels(np.arange(10), ["anomaly"] + ["nominal"] * 9)
+    counts = [np.zeros(model.forest_.n_leaves) for _ in range(2)]
+    offsets = model.forest_.leaf_offset[:-1]
+    for row, which in zip(range(10), [0] + [1] * 9, strict=True):
+        np.add.at(counts[which], offsets + model.leaf_index_[:, row], 1)
+    per_anomaly, per_nominal = 2 * (10 / 2) ** balance, 2 * (10 / 18) ** balance
+    expected = model.forest_.information * (per_anomaly * counts[0] - per_nominal * counts[1])
+    np.testing.assert_allclose(model.leaf_values_ + model.forest_.path_length, expected, atol=1e-6)
+    assert per_anomaly / per_nominal == pytest.approx(9**balance)
+
+
 def test_random_weights_through_the_feature_map(planted):
     model = aad.AADForest(n_estimators=15, random_state=5).fit(planted)
     w = np.random.default_rng(1).normal(size=model.forest_.n_leaves)
@@ -165,6 +182,10 @@ def test_hinge_loss_learns_from_labels_too(clustered):
         (
             {"eta": -1.0},
             r"The 'eta' parameter of AADForest must be a float in the range \[0, 1000\]. Got -1.0",
+        ),
+        (
+            {"balance": 1.5},
+            r"The 'balance' parameter of AADForest must be a float in the range \[0, 1\]. Got 1.5",
         ),
         (
             {"loss": "squared"},

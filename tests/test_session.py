@@ -402,3 +402,23 @@ def test_the_labels_download_carries_each_rows_id_and_reads_back(store, tmp_path
     }
     (tmp_path / "labels.csv").write_text(session.labels_csv())
     assert np.flatnonzero(aad.read_labels(tmp_path / "labels.csv", n_rows=30) == 1).tolist() == [2, 4]
+
+
+def test_a_session_saved_before_class_balance_existed_keeps_its_scores(store, fitted_toy2):
+    """Sessions stored without a "balance" parameter were scored with the fully balanced
+    update; reopened, they still are, so the queue the analyst saw does not change."""
+    import json
+    import sqlite3
+
+    session = _new(store, fitted_toy2)
+    session.label([0, 1], "nominal")
+    session.label(2, "anomaly")
+    assert session.model.balance == aad.session.DEFAULT_PARAMS["balance"] < 1
+    old = {k: v for k, v in session.record.params.items() if k != "balance"}
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(old), session.id))
+    reopened = _reopen(session, fitted_toy2)
+    assert reopened.model.balance == 1.0
+    fresh = aad.AADForest(**old, balance=1.0, random_state=session.seed).fit(fitted_toy2[0].X)
+    fresh.set_labels(list(session.labels()), list(session.labels().values()))
+    np.testing.assert_allclose(reopened.scores(), fresh.anomaly_score(), rtol=1e-12)
