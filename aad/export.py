@@ -106,7 +106,8 @@ def read_rules(text: str | bytes, fmt: str, *, feature_names: Sequence[str] | No
     [Rule(predicates=(Predicate(feature=1, op='>', threshold=0.1),))]
     """
     if feature_names is None:
-        feature_names = rule_columns(text.decode("utf-8", "replace") if isinstance(text, bytes) else text, fmt)
+        as_text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        feature_names = rule_columns(as_text, fmt)
     column = {str(name): i for i, name in enumerate(feature_names)}
     return [Rule(_predicate(column, *entry) for entry in group) for group in _groups(text, fmt)]
 

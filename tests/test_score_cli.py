@@ -169,7 +169,8 @@ def test_a_batch_with_no_rows_scores_and_selects_nothing_without_failing(tmp_pat
     assert main(["rules", "toy2", "--labels", labels, "--output", str(rules)]) == 0
     assert main(["select", str(rules), str(empty)]) == 0
     captured = capsys.readouterr()
-    assert captured.out.strip().startswith("row,rule") and len(captured.out.splitlines()) == 1
+    assert captured.out.strip().startswith("row,rule")
+    assert len(captured.out.splitlines()) == 1
     assert "selects 0 rows of 0" in captured.err or "select 0 rows of 0" in captured.err
 
 
