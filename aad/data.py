@@ -573,10 +573,23 @@ def detect_label_column(source: str | os.PathLike) -> str | None:
     return pick_label_column(frame, AUTO)
 
 
-def load_classes(source: str | os.PathLike) -> np.ndarray:
+def load_classes(source: str | os.PathLike, *, y: np.ndarray | None = None) -> np.ndarray:
     """Read a class file (columns ``label``, ``class``) and return the ``class`` column.
 
-    ``source`` is a path, or a shipped dataset's name (its ``<name>_classes.csv``).
+    ``source`` is a path, or a shipped dataset's name (its ``<name>_classes.csv``). With the
+    data's ground truth ``y``, the file must describe the same rows: as many, and when it
+    has a ``label`` column, the same label on every row (a class file of another dataset
+    would report classes that are not there). An anomaly without a class is refused.
+
+    Examples
+    --------
+    >>> classes = load_classes("toy2", y=load_dataset("toy2").y)
+    >>> sorted(set(classes))
+    ['0', '1', '2']
+    >>> load_classes("toy2", y=load_dataset("toy2").y[::-1])
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: class file 'toy2_classes.csv' says row 6 is anomaly but the data's ground truth ...
     """
     text = str(source)
     if is_dataset_name(text) and not Path(text).exists():
@@ -587,7 +600,27 @@ def load_classes(source: str | os.PathLike) -> np.ndarray:
         raise DataError(
             f"class file {path.name!r} has no 'class' column (it has {', '.join(map(str, frame.columns))})"
         )
+    if y is not None:
+        _check_classes(path.name, frame, np.asarray(y, dtype=bool))
     return frame["class"].astype(str).to_numpy()
+
+
+def _check_classes(name: str, frame: pd.DataFrame, y: np.ndarray) -> None:
+    fix = "pass the class file made for this data, one row per data row in the same order"
+    if len(frame) != len(y):
+        raise DataError(f"class file {name!r} has {len(frame)} rows but the data has {len(y)}; {fix}")
+    if "label" in frame.columns:
+        said = parse_labels(frame["label"], column="label", lines=frame.attrs.get(FILE_LINES))
+        wrong = np.flatnonzero(said != y)
+        if len(wrong):
+            row, word = int(wrong[0]), ("nominal", "anomaly")
+            raise DataError(
+                f"class file {name!r} says row {row} is {word[int(said[row])]} but the data's ground truth "
+                f"says {word[int(y[row])]}; {fix}"
+            )
+    unnamed = np.flatnonzero(frame["class"].isna().to_numpy() & y)
+    if len(unnamed):
+        raise DataError(f"class file {name!r} gives anomaly row {int(unnamed[0])} no class; {fix}")
 
 
 def _check_shape(frame: pd.DataFrame) -> None:

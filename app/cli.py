@@ -177,7 +177,7 @@ def simulate(
         non_numeric="drop",  # the workbench's columns: ids, dates and text left out, with a note
     )
     _print_notes(dataset)
-    classes = None if class_file is None else aad.load_classes(class_file)
+    classes = None if class_file is None else aad.load_classes(class_file, y=dataset.y)
     params = {"loss": loss, "eta": eta, "balance": balance, "n_estimators": trees, "max_samples": max_samples}
     with _progress() as bar:
         task = bar.add_task(f"simulating {dataset.name}", total=budget * reruns)

@@ -248,3 +248,19 @@ def test_simulate_takes_the_class_balance_and_records_it(tmp_path):
     assert runs["1"]["params"]["balance"] == 1.0
     assert runs["0.8"]["params"]["balance"] == 0.8
     assert runs["1"]["runs"][0]["queried"] != runs["0.8"]["runs"][0]["queried"]
+
+
+def test_a_class_file_of_other_data_is_refused(tmp_path, capsys):
+    other = tmp_path / "other_classes.csv"
+    lines = (aad_dataset_dir() / "yeast_classes.csv").read_text().splitlines()[:486]
+    other.write_text("\n".join(lines) + "\n")
+    assert main(["simulate", "toy2", "--budget", "3", "--reruns", "1", "--class-file", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert "class file 'other_classes.csv' says row" in err
+    assert "but the data's ground truth says" in err
+
+
+def aad_dataset_dir():
+    import aad
+
+    return aad.data.datasets_dir()
