@@ -66,7 +66,10 @@ def score_table(
     rank = np.empty(len(scores), dtype=np.int64)
     rank[order] = np.arange(1, len(scores) + 1)
     base = np.sort(scores if reference is None else np.asarray(reference, dtype=np.float64))
-    percentile = 100.0 * np.searchsorted(base, scores, side="left") / max(len(base), 1)
+    # scores equal to 12 digits tie: a training row scored again through the trees (new rows'
+    # path) rounds differently in the last bits, and must keep its percentile
+    below = np.searchsorted(base, scores - 1e-12 * np.abs(scores), side="left")
+    percentile = 100.0 * below / max(len(base), 1)
     table = pd.DataFrame(
         {"row": np.arange(len(scores)), "anomaly_score": scores, "rank": rank, "percentile": percentile}
     )

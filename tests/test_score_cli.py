@@ -183,3 +183,14 @@ def test_select_says_how_many_tested_cells_are_missing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "column 'x': 2 missing values; a rule testing it does not cover those rows" in err
     assert "column 'y': 1 missing value;" in err
+
+
+def test_the_training_rows_scored_as_new_rows_keep_their_percentiles(tmp_path, capsys):
+    labels = _labels(tmp_path, [(0, "anomaly"), (3, "anomaly"), (5, "nominal")])
+    assert main(["score", "toy2", "--labels", labels, "--no-values"]) == 0
+    own = _scored(capsys).sort_values("row")
+    toy2 = str(aad.data.datasets_dir() / "toy2.csv")
+    assert main(["score", "toy2", "--labels", labels, "--no-values", "--apply", toy2]) == 0
+    again = _scored(capsys).sort_values("row")
+    np.testing.assert_allclose(again["anomaly_score"], own["anomaly_score"], rtol=1e-12)
+    assert again["percentile"].tolist() == own["percentile"].tolist()
