@@ -440,3 +440,14 @@ def test_read_rules_names_its_columns_itself_when_not_told():
     columns = list(rule_columns(text, "json"))
     assert columns == ["x", "y"]
     assert back[0].mask(frame[columns]).tolist() == [True, False, False]
+
+
+def test_select_keeps_its_row_and_rule_columns_apart_from_data_columns_of_those_names(tmp_path, capsys):
+    rules = [Rule([Predicate(0, ">", 1.0)])]
+    path = tmp_path / "r.json"
+    path.write_text(export_rules(rules, "json", feature_names=["row"]))
+    (tmp_path / "new.csv").write_text("row,rule\n0,5\n3,6\n")
+    assert main(["select", str(path), str(tmp_path / "new.csv")]) == 0
+    out = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(out.columns) == ["row", "rule", "row (data)"]
+    assert out.values.tolist() == [[1, 1, 3.0]]

@@ -64,5 +64,6 @@ def covered_rows(rules: list[aad.Rule], rows: aad.Dataset) -> pd.DataFrame:
     covered = np.flatnonzero(masks.any(axis=0))
     first = masks[:, covered].argmax(axis=0) + 1 if len(covered) else np.zeros(0, dtype=np.int64)
     table = pd.DataFrame({"row": covered, "rule": first})
-    values = pd.DataFrame(rows.X[covered], columns=list(rows.feature_names))
+    names = [f"{c} (data)" if c in ("row", "rule") else c for c in rows.feature_names]
+    values = pd.DataFrame(rows.X[covered], columns=names)
     return pd.concat([table, values], axis=1)
