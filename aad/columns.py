@@ -218,7 +218,9 @@ def numeric_matrix(features: pd.DataFrame, lines) -> tuple[np.ndarray, list[str]
     return X, notes, filled if filled.any() else None
 
 
-def numeric_column(series: pd.Series, name: str, lines, *, label_hint: bool = True) -> np.ndarray:
+def numeric_column(
+    series: pd.Series, name: str, lines, *, label_hint: bool = True, allow_inf: bool = False
+) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
         raise DataError(
             f"column {name!r} holds dates or times, not numbers; leave it out of the features, or "
@@ -257,7 +259,7 @@ def numeric_column(series: pd.Series, name: str, lines, *, label_hint: bool = Tr
         series = converted
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     inf = np.isinf(values)
-    if inf.any():
+    if inf.any() and not allow_inf:
         row = int(np.flatnonzero(inf)[0])
         raise DataError(
             f"column {name!r} holds {values[row]} at {located(row, lines)}; "

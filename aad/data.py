@@ -374,7 +374,8 @@ def load_rows(
             f"{', '.join(wanted)}, so the rows need every one of them (other columns are ignored)"
         )
     lines = frame.attrs.get(FILE_LINES)
-    values = [numeric_column(frame[c], c, lines, label_hint=False) for c in found]
+    # rules compare ±inf like any number (as SQL and pandas do); a model's trees are refused it
+    values = [numeric_column(frame[c], c, lines, label_hint=False, allow_inf=like is None) for c in found]
     if like is not None:
         for column, column_name in zip(values, wanted, strict=True):
             check_float32(column, column_name, lines)

@@ -451,3 +451,18 @@ def test_select_keeps_its_row_and_rule_columns_apart_from_data_columns_of_those_
     out = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert list(out.columns) == ["row", "rule", "row (data)"]
     assert out.values.tolist() == [[1, 1, 3.0]]
+
+
+def test_select_compares_infinite_values_as_the_sql_export_does(tmp_path, capsys):
+    rules = [Rule([Predicate(0, ">", 1.0)])]
+    path = tmp_path / "r.json"
+    path.write_text(export_rules(rules, "json", feature_names=["x"]))
+    (tmp_path / "new.csv").write_text("x\ninf\n-inf\n7\n")
+    assert main(["select", str(path), str(tmp_path / "new.csv")]) == 0
+    out = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert out["row"].tolist() == [0, 2]
+    with sqlite3.connect(":memory:") as db:
+        db.execute('CREATE TABLE t ("x" REAL)')
+        db.executemany("INSERT INTO t VALUES (?)", [(float("inf"),), (float("-inf"),), (7.0,)])
+        sql = export_rules(rules, "sql", feature_names=["x"])
+        assert [r for (r,) in db.execute(f"SELECT rowid - 1 FROM t WHERE {sql}")] == [0, 2]
