@@ -27,6 +27,18 @@ LABEL_BATCH_SIZE = "label_batch_size"
 CARD_CURRENT = "card_current"  # the container of the card the shortcuts act on
 LABEL_COUNTS = "label_counts"
 
+
+def for_card(name: str, row: int | None) -> str:
+    """The key of a Label page button acting on ``row`` (``label_anomaly-286``).
+
+    A press sent by a page still showing an earlier card names that card's button, which
+    no longer exists, and Streamlit drops it: a key pressed twice quickly cannot label the
+    next card before it is drawn. (With one key for every card, the press would run the
+    newest button's callback, whose row is the next card.)
+    """
+    return f"{name}-{'none' if row is None else row}"
+
+
 # one-key shortcuts of the Label page buttons
 SHORTCUTS = {LABEL_ANOMALY: "A", LABEL_NOMINAL: "N", LABEL_SKIP: "S", LABEL_UNDO: "U"}
 

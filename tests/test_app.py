@@ -19,6 +19,11 @@ from app.cli import main
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 
 
+def _action(at, name: str):
+    """The Label page's button ``name`` for the card on screen (its key names the card's row)."""
+    return next(b for b in at.button if b.key and b.key.startswith(f"{name}-"))
+
+
 @pytest.fixture(autouse=True)
 def strict_session_state():
     before = config.get_option("runner.enforceSerializableSessionState")
@@ -62,22 +67,24 @@ def test_it_opens_on_the_label_page_with_a_new_session_on_the_data(db):
         "485",
     )
     assert _top_card(at) == int(np.argmax(session.scores()))
-    assert {keys.LABEL_ANOMALY, keys.LABEL_NOMINAL, keys.LABEL_SKIP, keys.LABEL_UNDO} <= {
-        b.key for b in at.button
-    }
+    current = _top_card(at)
+    assert {
+        keys.for_card(name, current) for name in (keys.LABEL_ANOMALY, keys.LABEL_NOMINAL, keys.LABEL_SKIP)
+    } <= {b.key for b in at.button}
+    assert keys.LABEL_UNDO in {b.key for b in at.button}
     assert at.button(key=keys.LABEL_UNDO).disabled
 
 
 def test_the_buttons_label_skip_and_undo_and_the_counts_follow(db):
     at = _app()
     first = _top_card(at)
-    at.button(key=keys.LABEL_ANOMALY).click().run()
+    _action(at, keys.LABEL_ANOMALY).click().run()
     assert (_metric(at, "Labels"), _metric(at, "Anomalies found")) == ("1", "1")
     second = _top_card(at)
     assert second != first
-    at.button(key=keys.LABEL_NOMINAL).click().run()
+    _action(at, keys.LABEL_NOMINAL).click().run()
     third = _top_card(at)
-    at.button(key=keys.LABEL_SKIP).click().run()
+    _action(at, keys.LABEL_SKIP).click().run()
     assert (_metric(at, "Labels"), _metric(at, "Anomalies found"), _metric(at, "Skipped")) == ("2", "1", "1")
     assert aad.Store(db).labels(_session(at).id) == {first: 1, second: 0}
     at.button(key=keys.LABEL_UNDO).click().run()
@@ -100,8 +107,8 @@ def test_a_rerun_with_nothing_changed_keeps_the_card_and_writes_nothing(db):
 
 def test_the_session_in_the_url_reopens_with_the_same_labels_and_scores(db, monkeypatch):
     at = _app()
-    at.button(key=keys.LABEL_ANOMALY).click().run()
-    at.button(key=keys.LABEL_NOMINAL).click().run()
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    _action(at, keys.LABEL_NOMINAL).click().run()
     before = _session(at)
     monkeypatch.delenv("AAD_DATA")  # a restarted server, a second tab: only the URL knows the session
     again = _app(session=before.id)
@@ -195,7 +202,7 @@ def test_the_sidebar_shows_the_rows_per_tree_the_forest_used(db, monkeypatch, tm
 def test_progress_shows_the_history_with_model_versions_and_what_each_undo_undid(db):
     at = _app()
     for key in (keys.LABEL_ANOMALY, keys.LABEL_SKIP, keys.LABEL_UNDO, keys.LABEL_UNDO, keys.LABEL_NOMINAL):
-        at.button(key=key).click().run()
+        (at.button(key=key) if key == keys.LABEL_UNDO else _action(at, key)).click().run()
     at.switch_page("screens/progress.py").run()
     assert not at.exception
     history = at.dataframe[0].value
@@ -304,7 +311,7 @@ def test_an_uploaded_file_starts_a_session_that_survives_a_restart(db, monkeypat
     assert session.seed == 7
     assert Path(session.record.source).parent == db.parent / "uploads"
     assert _top_card(at) == 80  # the planted outlier
-    at.button(key=keys.LABEL_ANOMALY).click().run()
+    _action(at, keys.LABEL_ANOMALY).click().run()
     monkeypatch.delenv("AAD_DATA")
     again = _app(session=session.id)
     assert _session(again).labels() == {80: 1}
@@ -447,7 +454,7 @@ def test_a_card_shows_values_percentiles_and_the_isolating_region(db):
     assert "alone in the region `" in why or "in the small region `" in why
     assert "across all trees, the splits that isolate it are on `" in why
     assert any(m.value.startswith("score **") and "rank **1** of 485" in m.value for m in at.markdown)
-    at.button(key=keys.LABEL_ANOMALY).click().run()  # the labelled anomaly keeps its high rank
+    _action(at, keys.LABEL_ANOMALY).click().run()  # the labelled anomaly keeps its high rank
     line = next(m.value for m in at.markdown if m.value.startswith("score **"))
     assert "rank **2** of 485 (1st among unlabelled rows)" in line
 

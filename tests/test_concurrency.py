@@ -28,6 +28,11 @@ APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _action(at, name: str):
+    """The Label page's button ``name`` for the card on screen (its key names the card's row)."""
+    return next(b for b in at.button if b.key and b.key.startswith(f"{name}-"))
+
+
 @pytest.fixture(scope="module")
 def factory():
     """A model factory fitting each (params, seed) once for the module; private copies, as the app's."""
@@ -299,8 +304,8 @@ def test_two_app_tabs_on_one_session_never_label_a_card_twice_and_converge(db):
     card = _top_card(one)
     assert _top_card(two) == card
 
-    one.button(key=keys.LABEL_ANOMALY).click().run()
-    two.button(key=keys.LABEL_NOMINAL).click().run()  # the same card, still on this tab's screen
+    _action(one, keys.LABEL_ANOMALY).click().run()
+    _action(two, keys.LABEL_NOMINAL).click().run()  # the same card, still on this tab's screen
     assert [e.value for e in two.error] == [
         f"row {card} has been labelled anomaly in the meantime (model v1), perhaps in another tab; "
         "nothing was saved. The page now shows the session as stored: look at the card again"
@@ -309,7 +314,7 @@ def test_two_app_tabs_on_one_session_never_label_a_card_twice_and_converge(db):
     assert _top_card(two) == _top_card(one) != card
     assert _counts(two) == _counts(one)
 
-    two.button(key=keys.LABEL_NOMINAL).click().run()  # the next card, now seen by both
+    _action(two, keys.LABEL_NOMINAL).click().run()  # the next card, now seen by both
     mine = _top_card(one)
     one.button(key=keys.LABEL_UNDO).click().run()  # tab one still shows v1: its undo is refused
     assert "nothing was undone" in one.error[0].value

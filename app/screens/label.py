@@ -57,7 +57,7 @@ def action_bar(current: int | None) -> None:
     with st.container(horizontal=True):
         st.button(
             "Anomaly",
-            key=keys.LABEL_ANOMALY,
+            key=keys.for_card(keys.LABEL_ANOMALY, current),
             shortcut=keys.SHORTCUTS[keys.LABEL_ANOMALY],
             type="primary",
             icon=":material/warning:",
@@ -67,7 +67,7 @@ def action_bar(current: int | None) -> None:
         )
         st.button(
             "Nominal",
-            key=keys.LABEL_NOMINAL,
+            key=keys.for_card(keys.LABEL_NOMINAL, current),
             shortcut=keys.SHORTCUTS[keys.LABEL_NOMINAL],
             icon=":material/check_circle:",
             on_click=state.label,
@@ -76,7 +76,7 @@ def action_bar(current: int | None) -> None:
         )
         st.button(
             "Skip",
-            key=keys.LABEL_SKIP,
+            key=keys.for_card(keys.LABEL_SKIP, current),
             shortcut=keys.SHORTCUTS[keys.LABEL_SKIP],
             icon=":material/skip_next:",
             on_click=state.skip,

@@ -51,6 +51,25 @@ def _label_rows(db: Path, session_id: str) -> list[int]:
     return [row for action in aad.Store(db).actions(session_id) for row in action.rows]
 
 
+def test_a_second_key_pressed_before_the_next_card_is_drawn_labels_no_unseen_row(server, browser):
+    """N then A at once: the A was sent by a page still showing the first card. It must not
+    label the next card, which the analyst has not seen (it is dropped)."""
+    session = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(server.db))
+    page = _tab(browser, f"{server.url}/?session={session.id}")
+    try:
+        for _ in range(3):
+            shown = _card(page)
+            page.keyboard.press("n")
+            page.keyboard.press("a")
+            assert _card(page) != shown  # the next card is drawn, and the page is idle
+            stored = aad.Store(server.db).labels(session.id)
+            unseen = {row: label for row, label in stored.items() if row != shown and label == aad.ANOMALY}
+            assert not unseen, f"labelled {unseen} anomaly, a card never on screen (shown: {shown})"
+        assert set(aad.Store(server.db).labels(session.id).values()) == {aad.NOMINAL}
+    finally:
+        page.context.close()
+
+
 def test_two_tabs_on_one_session_never_store_a_label_twice_and_converge(server, browser):
     session = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(server.db))
     url = f"{server.url}/?session={session.id}"
