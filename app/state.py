@@ -108,7 +108,7 @@ def load(
     Files over :func:`max_upload_mb` are refused with the loader's message.
     """
     features = None if features is None else tuple(features)
-    limit = max_upload_mb() * 2**20  # Streamlit's megabytes, so the uploader and the loader agree
+    limit = max_upload_mb() * 1_000_000  # the browser's megabytes (10^6 bytes), so both refuse alike
     return _load(source, features, label_column, name, _file_stamp(source), limit, anomaly_value)
 
 

@@ -577,3 +577,16 @@ def test_a_yes_no_column_is_offered_as_ground_truth_and_a_changed_mind_gives_fea
     assert any("`is_fraud` holds 'no', 'yes': choose above" in i.value for i in at.info)
     at.selectbox(key=keys.DATA_ANOMALY_VALUE).set_value("yes").run()
     assert any("ground truth in `is_fraud` (1 anomaly)" in c.value for c in at.caption)
+
+
+def test_the_upload_limit_counts_megabytes_as_the_browser_does(tmp_path, monkeypatch, db):
+    """The browser refuses an upload over N * 10^6 bytes; the loader must use the same unit,
+    or a file of 1.02e6 bytes would pass one check and fail the other."""
+    rows = "".join(f"{i % 97}.123456,{(i * 7) % 89}.654321\n" for i in range(60_000))
+    table = tmp_path / "big.csv"
+    table.write_text("a,b\n" + rows[: 1_020_000 - 4])
+    assert 1_000_000 < table.stat().st_size < 2**20
+    monkeypatch.setenv("AAD_MAX_UPLOAD_MB", "1")
+    monkeypatch.setenv("AAD_DATA", str(table))
+    at = _app()
+    assert any("over the limit of 1.0 MB" in e.value for e in at.error), [e.value for e in at.error]

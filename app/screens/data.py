@@ -40,6 +40,9 @@ def pick_source() -> tuple[str, str] | None:
     upload = st.file_uploader(
         f"CSV or Parquet file, up to {limit} MB: numeric feature columns, optionally a "
         "ground-truth column (anomaly/nominal, 1/0 or true/false)",
+        help="A larger file is refused by the browser (a red mark beside its name; hover it for "
+        "the reason). Raise the limit with `aad app --max-upload-mb N`, or start the workbench on the "
+        "file with `aad app FILE --max-upload-mb N`, which reads it from disk instead of uploading it.",
         type=["csv", "tsv", "txt", "parquet", "pq"],
         key=keys.DATA_UPLOAD,
         max_upload_size=limit,
