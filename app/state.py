@@ -76,7 +76,7 @@ def max_upload_mb() -> int:
     return int(text)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner="Reading the table…")
 def _load(
     source: str,
     features: tuple | None,
@@ -431,7 +431,7 @@ def label_values(source: str, column: str) -> list[str] | None:
     return _label_values(source, column, _file_stamp(source))
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner="Reading the table's columns…")
 def _found_label_column(source: str, stamp: str) -> str | None:
     try:
         return aad.detect_label_column(source)
