@@ -24,10 +24,10 @@ The class weights ``w_c = 2 * (|L| / (2 |c|)) ** balance`` weight up the rarer c
 (:func:`class_weights`). With ``balance = 1`` each class's loss is its mean, as in the
 papers: one anomaly among 20 nominals then weighs as much as all of them, and late in a
 run, when most labels are anomalies, each nominal outweighs several anomalies. The
-default ``balance = 0.8`` weights the rarer class up, but less than in proportion. Over
+default ``balance = 0.8`` weights the rarer class up, but less than in proportion: over
 14 tables (the 7 shipped datasets and the 7 held-out tables of
-``benchmarks/heldout.py``) and 30 seeds, every exponent from 0.75 to 0.85 found more
-anomalies in total than 1 (0.5 found fewer); 0.8 is the middle of that range.
+``benchmarks/heldout.py``), every exponent from 0.75 to 0.85 finds a little more in total
+than 1, and 0.8 is the middle of that range (``benchmarks/balance.py``).
 
 ``loss="linear"`` (the default) uses ``l_A(s) = -s`` and ``l_N(s) = s``: the AAD hinge
 terms in the regime where every one of them is active, so each anomaly is pushed up and
