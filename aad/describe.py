@@ -53,6 +53,7 @@ from .rules import Rule, default_feature_names
 
 __all__ = [
     "BROAD_SHARE",
+    "UNTESTED_SHARE",
     "DEFAULTS",
     "Cover",
     "DescribedRule",
@@ -320,17 +321,27 @@ def _covered(rules: list[DescribedRule], X: np.ndarray) -> np.ndarray:
     return covered
 
 
+#: A rule whose rows are this unlabelled, with no labelled nominal among them, is untested.
+UNTESTED_SHARE = 0.9
+
+
 def _notes(rules: list[DescribedRule], X: np.ndarray, labels: np.ndarray) -> tuple[str, ...]:
     if not rules:
         return ()
     share = _covered(rules, X).mean()
-    if share < BROAD_SHARE:
-        return ()
-    hint = "label some nominals" if not (labels == 0).any() else "label more nominals inside them"
-    return (
-        f"the rules cover {share:.0%} of all rows: the labelled anomalies are too scattered for a few "
-        f"boxes to separate them from the rest. To get tighter rules, {hint} (in Python, a larger "
-        "volume_penalty also helps)",
+    if share >= BROAD_SHARE:
+        hint = "label some nominals" if not (labels == 0).any() else "label more nominals inside them"
+        return (
+            f"the rules cover {share:.0%} of all rows: the labelled anomalies are too scattered for a "
+            f"few boxes to separate them from the rest. To get tighter rules, {hint} (in Python, a "
+            "larger volume_penalty also helps)",
+        )
+    return tuple(
+        f"rule {i} covers {r.support:,} rows, {1 - (r.anomalies + r.nominals) / r.support:.0%} of them "
+        "unlabelled and no labelled nominal: its precision of 1.00 is on its labels only. Label some "
+        "of its unlabelled rows before trusting it as a filter"
+        for i, r in enumerate(rules, start=1)
+        if r.nominals == 0 and r.support and (r.anomalies + r.nominals) / r.support < 1 - UNTESTED_SHARE
     )
 
 

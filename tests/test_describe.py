@@ -205,3 +205,20 @@ def test_explain_row_refuses_a_row_outside_the_data(toy2, toy2_described):
     model, _ = toy2_described
     with pytest.raises(aad.LabelError, match="row 485 is not a training row"):
         aad.explain_row(model, toy2.X, 485)
+
+
+def test_a_rule_over_mostly_unlabelled_rows_says_its_precision_is_on_its_labels_only():
+    """Four anomalies labelled in a sparse cloud of 300 rows: the rules around them reach far
+    into unlabelled rows, and none holds a labelled nominal; their precision of 1.00 means
+    little, and a note says so. Labelling nominals inside them silences it."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(2000, 2)), np.c_[rng.uniform(4, 8, 300), rng.uniform(-3, 3, 300)]])
+    model = aad.AADForest(random_state=0).fit(X)
+    labels = np.full(len(X), -1)
+    labels[[2000, 2001, 2002, 2003]] = 1
+    description = aad.describe_anomalies(model, X, labels=labels)
+    assert description.notes
+    assert all("no labelled nominal" in note for note in description.notes)
+    for rule in description.rules:
+        labels[np.flatnonzero(rule.mask(X) & (labels == -1))] = 0
+    assert not aad.describe_anomalies(model, X, labels=labels).notes
