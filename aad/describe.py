@@ -53,8 +53,8 @@ from .rules import Rule, default_feature_names
 
 __all__ = [
     "BROAD_SHARE",
-    "UNTESTED_SHARE",
     "DEFAULTS",
+    "UNTESTED_SHARE",
     "Cover",
     "DescribedRule",
     "Description",
@@ -75,6 +75,8 @@ DEFAULTS = {
 #: Rules that together cover this share of all rows or more get a note: anomalies are rare,
 #: so a description of half the data says little about them.
 BROAD_SHARE = 0.5
+#: A rule whose rows are this unlabelled, with no labelled nominal among them, is untested.
+UNTESTED_SHARE = 0.9
 _PARAMS = {
     "time_limit": [Interval("float", 0, None, "neither")],
     "min_precision": [Interval("float", 0, 1)],
@@ -145,7 +147,9 @@ class Description:
         Dataset fingerprint, rows, forest seed, labels, tau, created time, version.
     notes : tuple of str
         Warnings for the reader: rules so broad (covering ``BROAD_SHARE`` of all rows or
-        more) that they describe little.
+        more) that they describe little, or rules with no labelled nominal whose rows are
+        ``UNTESTED_SHARE`` or more unlabelled (precision on so few labels says little), and
+        rules testing cells missing in the table.
     """
 
     rules: list[DescribedRule]
@@ -319,10 +323,6 @@ def _covered(rules: list[DescribedRule], X: np.ndarray) -> np.ndarray:
     for described in rules:
         covered |= described.mask(X)
     return covered
-
-
-#: A rule whose rows are this unlabelled, with no labelled nominal among them, is untested.
-UNTESTED_SHARE = 0.9
 
 
 def _notes(rules: list[DescribedRule], X: np.ndarray, labels: np.ndarray) -> tuple[str, ...]:
