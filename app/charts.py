@@ -136,8 +136,13 @@ def project_2d(X: np.ndarray) -> np.ndarray:
     Z = (X[:, spread > 0] - X[:, spread > 0].mean(axis=0)) / spread[spread > 0]
     if Z.shape[1] < 2:
         return np.column_stack([Z[:, 0] if Z.shape[1] else np.zeros(len(X)), np.zeros(len(X))])
-    _, _, vt = np.linalg.svd(Z[:: max(1, len(Z) // 20_000)], full_matrices=False)
-    return Z @ vt[:2].T
+    sample = Z[:: max(1, len(Z) // 20_000)]
+    # the eigenvectors of the features' covariance: a (features x features) problem, where an
+    # SVD of the rows took 7.8 s on 20,000 x 300
+    _, vectors = np.linalg.eigh(sample.T @ sample)
+    axes = vectors[:, ::-1][:, :2]
+    axes *= np.sign(axes[np.abs(axes).argmax(axis=0), [0, 1]])  # the same picture every time
+    return Z @ axes
 
 
 def plot_sample(scores: np.ndarray, labels: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
