@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 import aad
+from aad.tables import csv_text
 
 #: Significant digits of the thresholds shown to people (exports stay exact).
 DISPLAY_DIGITS = 4
@@ -188,7 +189,7 @@ def scores_csv(session: aad.Session) -> Callable[[], str]:
     scores, labels, dataset = session.scores().copy(), session.model.labels_.copy(), session.dataset
 
     def write() -> str:
-        return aad.score_table(scores, labels=labels, features=dataset.table()).to_csv(index=False)
+        return csv_text(aad.score_table(scores, labels=labels, features=dataset.table()))
 
     return write
 

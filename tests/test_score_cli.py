@@ -194,3 +194,24 @@ def test_the_training_rows_scored_as_new_rows_keep_their_percentiles(tmp_path, c
     again = _scored(capsys).sort_values("row")
     np.testing.assert_allclose(again["anomaly_score"], own["anomaly_score"], rtol=1e-12)
     assert again["percentile"].tolist() == own["percentile"].tolist()
+
+
+@pytest.mark.parametrize("text", [["a", "b", None], ['say "hi"', "x,y", "line\nbreak"]])
+def test_the_fast_csv_writer_reads_back_as_pandas_own_csv(text):
+    """Scores are written by Arrow (ten times faster at a million rows): what any CSV reader
+    gets back must be what pandas' own writer gives, numbers to the last bit."""
+    from aad.tables import csv_text
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "row": np.arange(3),
+            "anomaly_score": rng.random(3) * 10.0 ** rng.integers(-20, 20, 3),
+            "whole": [1.0, 2.0, np.nan],
+            "count": pd.array([7, None, 9], dtype="Int64"),
+            "id": text,
+        }
+    )
+    ours = pd.read_csv(io.StringIO(csv_text(frame)))
+    theirs = pd.read_csv(io.StringIO(frame.to_csv(index=False)))
+    pd.testing.assert_frame_equal(ours, theirs)

@@ -19,6 +19,7 @@ import numpy as np
 import typer
 
 import aad
+from aad.tables import csv_text
 from app.cli import (
     AnomalyValue,
     Eta,
@@ -95,7 +96,7 @@ def score(
         features=target.table() if values else None,
         reference=model.anomaly_score(),  # new rows' percentile: among the rows the model learned from
     )
-    text = table.to_csv(index=False)
+    text = csv_text(table)
     _err.print(
         f"scored {count(len(scores), 'row')} of {target.name} with the model of {origin} "
         f"({count(model.n_labels_, 'label')}, {count(model.n_anomalies_, 'anomaly')})"
