@@ -236,7 +236,9 @@ def _open(session_id: str) -> aad.Session | None:
         )
         return aad.Session.open(session_id, store=store(), dataset=dataset, model_factory=model_factory)
 
-    return _guard(reopen)
+    # after a restart, reopening refits the forest and replays the labels: seconds at 1M rows
+    with st.spinner(f"Opening session {session_id}: reading its data, refitting, replaying its labels…"):
+        return _guard(reopen)
 
 
 def use(session: aad.Session) -> None:
