@@ -10,13 +10,8 @@ import sys
 import pytest
 from bad_inputs import BAD_INPUTS
 
+import aad
 from app.cli import main
-
-
-def aad_fingerprint(name: str) -> str:
-    import aad
-
-    return aad.load_dataset(name).fingerprint
 
 
 def test_simulate_writes_json_and_plot(tmp_path, capsys):
@@ -42,7 +37,7 @@ def test_simulate_writes_json_and_plot(tmp_path, capsys):
     assert summary["budget"] == 12
     assert summary["data"]["features"] == ["x", "y"]
     assert summary["data"]["label_column"] == "label"
-    assert summary["data"]["fingerprint"] == aad_fingerprint("toy2")
+    assert summary["data"]["fingerprint"] == aad.load_dataset("toy2").fingerprint
     assert set(summary["versions"]) == {"aad", "scikit-learn", "numpy"}
     assert [r["seed"] for r in summary["runs"]] == [3, 4]
     assert "plotly" in out_html.read_text()[:5000].lower()
@@ -252,15 +247,9 @@ def test_simulate_takes_the_class_balance_and_records_it(tmp_path):
 
 def test_a_class_file_of_other_data_is_refused(tmp_path, capsys):
     other = tmp_path / "other_classes.csv"
-    lines = (aad_dataset_dir() / "yeast_classes.csv").read_text().splitlines()[:486]
+    lines = (aad.data.datasets_dir() / "yeast_classes.csv").read_text().splitlines()[:486]
     other.write_text("\n".join(lines) + "\n")
     assert main(["simulate", "toy2", "--budget", "3", "--reruns", "1", "--class-file", str(other)]) == 2
     err = capsys.readouterr().err
     assert "class file 'other_classes.csv' says row" in err
     assert "but the data's ground truth says" in err
-
-
-def aad_dataset_dir():
-    import aad
-
-    return aad.data.datasets_dir()

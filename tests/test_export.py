@@ -442,25 +442,25 @@ def test_read_rules_names_its_columns_itself_when_not_told():
     assert back[0].mask(frame[columns]).tolist() == [True, False, False]
 
 
-def test_select_keeps_its_row_and_rule_columns_apart_from_data_columns_of_those_names(tmp_path, capsys):
-    rules = [Rule([Predicate(0, ">", 1.0)])]
+def _select_first_column_over_1(tmp_path, capsys, column: str, data: str) -> pd.DataFrame:
+    """``aad select`` of the rule ``column > 1`` (exported as JSON) on the CSV text ``data``."""
     path = tmp_path / "r.json"
-    path.write_text(export_rules(rules, "json", feature_names=["row"]))
-    (tmp_path / "new.csv").write_text("row,rule\n0,5\n3,6\n")
+    path.write_text(export_rules([Rule([Predicate(0, ">", 1.0)])], "json", feature_names=[column]))
+    (tmp_path / "new.csv").write_text(data)
     assert main(["select", str(path), str(tmp_path / "new.csv")]) == 0
-    out = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    return pd.read_csv(io.StringIO(capsys.readouterr().out))
+
+
+def test_select_keeps_its_row_and_rule_columns_apart_from_data_columns_of_those_names(tmp_path, capsys):
+    out = _select_first_column_over_1(tmp_path, capsys, "row", "row,rule\n0,5\n3,6\n")
     assert list(out.columns) == ["row", "rule", "row (data)"]
     assert out.values.tolist() == [[1, 1, 3.0]]
 
 
 def test_select_compares_infinite_values_as_the_sql_export_does(tmp_path, capsys):
-    rules = [Rule([Predicate(0, ">", 1.0)])]
-    path = tmp_path / "r.json"
-    path.write_text(export_rules(rules, "json", feature_names=["x"]))
-    (tmp_path / "new.csv").write_text("x\ninf\n-inf\n7\n")
-    assert main(["select", str(path), str(tmp_path / "new.csv")]) == 0
-    out = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    out = _select_first_column_over_1(tmp_path, capsys, "x", "x\ninf\n-inf\n7\n")
     assert out["row"].tolist() == [0, 2]
+    rules = [Rule([Predicate(0, ">", 1.0)])]
     with sqlite3.connect(":memory:") as db:
         db.execute('CREATE TABLE t ("x" REAL)')
         db.executemany("INSERT INTO t VALUES (?)", [(float("inf"),), (float("-inf"),), (7.0,)])
