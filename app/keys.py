@@ -10,6 +10,7 @@ from __future__ import annotations
 SESSION = "aad_session"  # the one aad.Session of this browser tab
 MESSAGE = "aad_message"  # (level, text) shown once at the top of the next page
 UPLOADS = "aad_uploads"  # uploaded file id -> stored path
+PRESSES = "aad_presses"  # Label page button presses not yet applied (app.state.Press)
 
 # URL query parameter carrying the session id
 URL_SESSION = "session"

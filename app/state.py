@@ -9,7 +9,9 @@
   and fitted models *before any label*. A session gets a copy of the cached model,
   so no user's labels ever reach the shared cache.
 * Callbacks call one session method each and turn an engine error into a message shown
-  verbatim on the next run; the current session is kept.
+  verbatim on the next run; the current session is kept. The Label page's buttons only
+  queue their press, applied at the start of the run (:func:`apply_presses`), so that two
+  presses merged into one run are seen together.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -193,6 +196,7 @@ def get_session() -> aad.Session | None:
     held: aad.Session | None = st.session_state.get(keys.SESSION)
     wanted = st.query_params.get(keys.URL_SESSION)
     if held is not None and wanted in (None, held.id):
+        apply_presses(held)
         _guard(held.refresh)
     elif wanted:
         held = _open(wanted) or held
@@ -286,31 +290,76 @@ def _guard(fn: Callable):
 # --------------------------------------------------------------------------- callbacks
 
 
-def label(row: int, value: str) -> None:
-    """Callback of the Anomaly/Nominal buttons: label ``row`` if it is still on screen.
+@dataclass(frozen=True)
+class Press:
+    """A press of a Label page button, queued by its callback for :func:`apply_presses`."""
 
-    Callbacks run before the page catches up with other tabs, so the label is written only
-    if nobody labelled or skipped the row meanwhile (checked by the store as it writes);
-    otherwise the engine's message says so and nothing is written.
-    """
+    session_id: str
+    action: str  # "anomaly", "nominal", "skip" or "undo"
+    row: int | None  # the card's row (None for undo)
+    version: int  # the model version the page was drawn at
+
+    def __str__(self) -> str:
+        name = self.action.capitalize()
+        return name if self.row is None else f"{name} on row {self.row}"
+
+
+def _press(action: str, row: int | None) -> None:
     session = current()
-    if session is not None and row in session.batch():
-        _guard(lambda: session.label(row, value, only_open=True))
+    if session is not None:
+        press = Press(session.id, action, row, session.version)
+        st.session_state[keys.PRESSES] = [*st.session_state.get(keys.PRESSES, []), press]
+
+
+def label(row: int, value: str) -> None:
+    """Callback of the Anomaly/Nominal buttons: queue the label (see :func:`apply_presses`)."""
+    _press(value, row)
 
 
 def skip(row: int) -> None:
-    """Callback of the Skip button (written only if the row is still open, as for labels)."""
-    session = current()
-    if session is not None and row in session.batch():
-        _guard(lambda: session.skip(row, only_open=True))
+    """Callback of the Skip button: queue the skip (see :func:`apply_presses`)."""
+    _press("skip", row)
 
 
 def undo() -> None:
-    """Callback of the Undo button: undo the latest action shown, not one from another tab."""
-    session = current()
-    if session is not None:
-        shown = session.version  # the version this page was drawn at: callbacks run before a refresh
-        _guard(lambda: session.undo(version=shown))
+    """Callback of the Undo button: queue the undo (see :func:`apply_presses`)."""
+    _press("undo", None)
+
+
+def apply_presses(session: aad.Session) -> None:
+    """Apply the Label page presses queued by this run's callbacks, or none if they disagree.
+
+    * A press on a card that is no longer open is dropped: it came from a page still
+      showing that card (and Streamlit may deliver a handled press again with the next).
+    * Presses that reach the server before its next run starts (N then A within a tenth
+      of a second) are merged into one run, whose callbacks come in no set order: which
+      one the analyst meant cannot be known, so none is applied and the page says so.
+    * A card another tab labelled meanwhile is refused with the engine's message (the
+      store checks as it writes); an undo undoes the action shown when it was pressed.
+    """
+    open_rows = set(session.batch().tolist())
+    presses = [
+        p
+        for p in dict.fromkeys(st.session_state.pop(keys.PRESSES, []))
+        if p.session_id == session.id and (p.row is None or p.row in open_rows)
+    ]
+    if len(presses) > 1:
+        notify(
+            "warning",
+            f"{text.join_and(sorted(str(p) for p in presses))} arrived at the same moment, and none was "
+            "applied, so that no row gets a label you did not choose. Press the one you meant again.",
+        )
+    elif presses:
+        _guard(lambda: _apply(session, presses[0]))
+
+
+def _apply(session: aad.Session, press: Press) -> None:
+    if press.action == "undo":
+        session.undo(version=press.version)
+    elif press.action == "skip":
+        session.skip(press.row, only_open=True)
+    else:
+        session.label(press.row, press.action, only_open=True)
 
 
 def unskip() -> None:

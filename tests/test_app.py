@@ -13,7 +13,7 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 import aad
-from app import keys, views
+from app import keys, state, views
 from app.cli import main
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
@@ -95,6 +95,37 @@ def test_the_buttons_label_skip_and_undo_and_the_counts_follow(db):
     assert _top_card(at) == second
     assert any(f"Last: undo label row {second} → nominal · model v5" in c.value for c in at.caption)
     assert not at.exception
+
+
+def test_two_presses_merged_into_one_run_apply_neither_and_say_so(db):
+    """N then A within a tenth of a second reach the server as one run (Streamlit merges
+    them) whose callbacks come in no set order: neither may label the card."""
+    at = _app()
+    card = _top_card(at)
+    _action(at, keys.LABEL_NOMINAL).click()
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    assert aad.Store(db).labels(_session(at).id) == {}
+    assert _top_card(at) == card
+    warning = at.warning[0].value
+    assert warning.startswith(f"Anomaly on row {card} and Nominal on row {card} arrived at the same moment")
+    _action(at, keys.LABEL_NOMINAL).click().run()  # pressed again, alone: applied
+    assert aad.Store(db).labels(_session(at).id) == {card: 0}
+    assert not at.warning
+    assert not at.exception
+
+
+def test_a_press_from_a_card_already_labelled_is_dropped_and_the_next_press_applies(db):
+    """Streamlit may deliver a handled press again with the next one: the stale press (its
+    card is labelled) neither labels anything nor blocks the press on the card on screen."""
+    at = _app()
+    first = _top_card(at)
+    _action(at, keys.LABEL_NOMINAL).click().run()
+    second = _top_card(at)
+    stale = state.Press(_session(at).id, "anomaly", first, _session(at).version)
+    at.session_state[keys.PRESSES] = [stale]
+    _action(at, keys.LABEL_NOMINAL).click().run()
+    assert aad.Store(db).labels(_session(at).id) == {first: 0, second: 0}
+    assert not at.warning
 
 
 def test_a_rerun_with_nothing_changed_keeps_the_card_and_writes_nothing(db):

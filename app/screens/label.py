@@ -144,7 +144,8 @@ def unskip_button() -> None:
 
 @st.fragment
 def workspace() -> None:
-    state.sync(session)  # a fragment rerun skips the router: catch up with other tabs here
+    state.apply_presses(session)  # a fragment rerun skips the router: apply the presses here,
+    state.sync(session)  # then catch up with other tabs
     state.show_message()
     rows = [int(r) for r in session.batch()]
     counts()

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 import aad
 
 from .conftest import AppServer, free_port
+from .screen import current_card, metric
 
 pytestmark = pytest.mark.browser
 
@@ -23,56 +24,35 @@ def _new_session(server: AppServer, **kwargs) -> aad.Session:
     return aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(server.db), **kwargs)
 
 
-def _metric(page: Page, label: str):
-    box = page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True))
-    return box.get_by_test_id("stMetricValue")
-
-
-def _card(page: Page, *, other_than: int | None = None) -> int:
-    """Row number of the card the shortcuts act on, once the page is ready for the next key.
-
-    Waits until the card differs from ``other_than``, the script run is over, and the card's
-    table has drawn: on a fresh page the buttons' shortcuts are bound only once the lazily
-    loaded table component has rendered.
-    """
-    heading = page.locator(".st-key-card_current h3")
-    if other_than is not None:
-        expect(heading).not_to_have_text(re.compile(rf"^Row {other_than} "))
-    expect(heading).to_have_text(re.compile(r"^Row \d+ · now labelling"))
-    expect(page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')).to_be_attached()
-    expect(page.locator(".st-key-card_current canvas").first).to_be_visible()
-    return int(heading.inner_text().split()[1])
-
-
 def _open(page: Page, url: str) -> int:
     page.goto(url)
-    return _card(page)
+    return current_card(page)
 
 
 def test_keyboard_shortcuts_label_skip_and_undo_but_not_while_typing(server, page):
     session = _new_session(server)
     first = _open(page, f"{server.url}/?session={session.id}")
     page.keyboard.press("a")
-    expect(_metric(page, "Labels")).to_have_text("1")
-    second = _card(page, other_than=first)
+    expect(metric(page, "Labels")).to_have_text("1")
+    second = current_card(page, other_than=first)
     page.keyboard.press("n")
-    expect(_metric(page, "Labels")).to_have_text("2")
-    third = _card(page, other_than=second)
+    expect(metric(page, "Labels")).to_have_text("2")
+    third = current_card(page, other_than=second)
     page.keyboard.press("s")
-    expect(_metric(page, "Skipped")).to_have_text("1")
+    expect(metric(page, "Skipped")).to_have_text("1")
     page.keyboard.press("u")
-    expect(_metric(page, "Skipped")).to_have_text("0")
-    assert _card(page) == third
+    expect(metric(page, "Skipped")).to_have_text("0")
+    assert current_card(page) == third
     page.keyboard.press("u")
-    expect(_metric(page, "Labels")).to_have_text("1")
-    assert _card(page) == second
+    expect(metric(page, "Labels")).to_have_text("1")
+    assert current_card(page) == second
 
     page.get_by_label("Batch size").click()
     page.keyboard.type("nana")  # typed into an input: no shortcut fires
     page.get_by_role("heading", name="Label", exact=True).click()
     page.keyboard.press("s")  # keys are handled in order: once this lands, the typing did nothing
-    expect(_metric(page, "Skipped")).to_have_text("1")
-    expect(_metric(page, "Labels")).to_have_text("1")
+    expect(metric(page, "Skipped")).to_have_text("1")
+    expect(metric(page, "Labels")).to_have_text("1")
     assert aad.Store(server.db).labels(session.id) == {first: aad.ANOMALY}
 
 
@@ -154,7 +134,7 @@ def test_downloads_carry_the_rules_and_the_labels(server, page, tmp_path):
     assert scores["rank"].sort_values().tolist() == list(range(1, session.dataset.n_rows + 1))
 
 
-def test_a_reload_finds_the_same_labels_and_the_same_card(server, page):
+def test_a_reload_finds_the_same_labels_and_the_samecurrent_card(server, page):
     session = _new_session(server)
     url = f"{server.url}/?session={session.id}"
     card = _open(page, url)
@@ -162,11 +142,11 @@ def test_a_reload_finds_the_same_labels_and_the_same_card(server, page):
     for key, count in (("a", "1"), ("n", "2"), ("n", "3")):
         labelled.append(card)
         page.keyboard.press(key)
-        expect(_metric(page, "Labels")).to_have_text(count)
-        card = _card(page, other_than=card)
+        expect(metric(page, "Labels")).to_have_text(count)
+        card = current_card(page, other_than=card)
     page.reload()
-    expect(_metric(page, "Labels")).to_have_text("3")
-    assert _card(page) == card
+    expect(metric(page, "Labels")).to_have_text("3")
+    assert current_card(page) == card
     assert f"session={session.id}" in page.url
     assert sorted(aad.Store(server.db).labels(session.id)) == sorted(labelled)
 
@@ -181,16 +161,16 @@ def test_sigkill_mid_session_loses_no_confirmed_label(browser, tmp_path):
         confirmed = {}
         for i, key in enumerate("nanna", start=1):
             page.keyboard.press(key)
-            expect(_metric(page, "Labels")).to_have_text(str(i))  # the UI confirms the label
+            expect(metric(page, "Labels")).to_have_text(str(i))  # the UI confirms the label
             confirmed[card] = aad.ANOMALY if key == "a" else aad.NOMINAL
-            card = _card(page, other_than=card)
+            card = current_card(page, other_than=card)
         page.keyboard.press("n")  # in flight while the server dies
         server.kill()
         server.start()
         page.goto(f"{server.url}/?session={session_id}")
         stored = aad.Store(server.db).labels(session_id)
         assert confirmed.items() <= stored.items()
-        expect(_metric(page, "Labels")).to_have_text(str(len(stored)))
+        expect(metric(page, "Labels")).to_have_text(str(len(stored)))
     finally:
         page.close()
         server.stop()
@@ -229,6 +209,6 @@ def test_the_keys_work_again_right_after_choosing_a_strategy(server, page):
         expect(page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')).to_be_attached()
         expect(page.locator("body")).to_be_focused()  # the select box gave the keyboard back
         page.keyboard.press("a")
-        expect(_metric(page, "Labels")).to_have_text(str(n))
+        expect(metric(page, "Labels")).to_have_text(str(n))
         assert aad.Store(server.db).get(session.id).strategy == strategy
     assert aad.Store(server.db).labels(session.id)[first] == aad.ANOMALY
