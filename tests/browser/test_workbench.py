@@ -134,7 +134,7 @@ def test_downloads_carry_the_rules_and_the_labels(server, page, tmp_path):
     assert scores["rank"].sort_values().tolist() == list(range(1, session.dataset.n_rows + 1))
 
 
-def test_a_reload_finds_the_same_labels_and_the_samecurrent_card(server, page):
+def test_a_reload_finds_the_same_labels_and_the_same_card(server, page):
     session = _new_session(server)
     url = f"{server.url}/?session={session.id}"
     card = _open(page, url)
