@@ -461,6 +461,8 @@ def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> n
     if isinstance(X, Dataset):
         X = X.X
     try:
+        if hasattr(X, "to_numpy"):  # pandas: a missing cell (NaN, None, pd.NA) becomes NaN
+            X = X.to_numpy(dtype=np.float64, na_value=np.nan)
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise DataError(f"X must be a numeric 2-D array; converting it failed: {err}") from err
@@ -481,7 +483,8 @@ def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> n
         row, col = (int(i) for i in np.argwhere(bad)[0])
         raise DataError(
             f"X holds {arr[row, col]} at row {row}, column {col}; every value must be a finite "
-            "number (load files with load_dataset, which fills missing values)"
+            "number. Fill missing values first: load_dataset fills a training file's with its "
+            "column medians, load_rows(NEW, like=TRAINING) fills new rows' with the training medians"
         )
     huge = np.abs(arr) > FLOAT32_MAX
     if huge.any():

@@ -46,10 +46,10 @@ import numpy as np
 from ._validation import Interval, validate_params
 from .cover import run_cover, solve_cover
 from .data import Dataset, validate_matrix
-from .errors import DescriptionError, LabelError
+from .errors import DataError, DescriptionError, LabelError
 from .labels import ANOMALY, label_array
 from .regions import RegionStats, region_stats
-from .rules import Rule, default_feature_names
+from .rules import Rule, model_feature_names
 
 __all__ = [
     "BROAD_SHARE",
@@ -138,7 +138,8 @@ class Description:
         on a float32 split threshold).
     status : str
         The solver's status (``"optimal"``, ``"user_limit"`` when the time limit stopped it
-        with a feasible cover), or ``"empty"`` when there was nothing to solve.
+        with a feasible cover), ``"greedy"`` when it stopped it and the greedy cover was
+        cheaper (or the only one found), or ``"empty"`` when there was nothing to solve.
     seconds : float
         Time spent in the integer program.
     n_candidates : int
@@ -165,8 +166,17 @@ class Description:
     def __len__(self) -> int:
         return len(self.rules)
 
-    def mask(self, X: np.ndarray) -> np.ndarray:
-        """Rows covered by any rule."""
+    def mask(self, X) -> np.ndarray:
+        """Rows covered by any rule; a DataFrame's columns are matched by name."""
+        columns = getattr(X, "columns", None)
+        if columns is not None:
+            missing = [name for name in self.feature_names if name not in set(map(str, columns))]
+            if missing:
+                raise DataError(
+                    f"the table lacks the column(s) {', '.join(map(repr, missing[:5]))} the rules "
+                    f"were made on ({', '.join(self.feature_names[:10])}); pass a table with them"
+                )
+            X = X.rename(columns=str)[list(self.feature_names)]
         return _covered(self.rules, X)
 
     def format(self) -> str:
@@ -258,7 +268,7 @@ def describe_rows(model, X, rows, *, labels=None, feature_names: Sequence[str] |
 def _describe(model, X, rows, labels, feature_names, settings: dict) -> Description:
     dataset = X if isinstance(X, Dataset) else None
     X = _training_matrix(model, X)
-    names = _feature_names(feature_names, dataset, X.shape[1])
+    names = _feature_names(feature_names, dataset, model)
     labels = _labels(model, labels)
     rows = _row_numbers(rows, X.shape[0])
     gaps = dataset.filled if dataset is not None else None
@@ -309,9 +319,10 @@ def _settings(owner: str, params: dict) -> dict:
     return settings
 
 
-def _feature_names(given, dataset: Dataset | None, n_features: int) -> tuple[str, ...]:
+def _feature_names(given, dataset: Dataset | None, model) -> tuple[str, ...]:
+    n_features = model.n_features_in_
     if given is None:
-        return dataset.feature_names if dataset else default_feature_names(n_features)
+        return dataset.feature_names if dataset else model_feature_names(model)
     if isinstance(given, str) or len(given) != n_features:
         got = repr(given) if isinstance(given, str) else f"{len(given)} names"
         raise LabelError(f"feature_names needs one name per column ({n_features}), as a list; got {got}")
@@ -502,7 +513,7 @@ def _row_numbers(rows, n: int) -> np.ndarray:
 
 def _training_matrix(model, X) -> np.ndarray:
     model._check_fitted()
-    X = validate_matrix(X, n_features=model.n_features_in_)
+    X = validate_matrix(model._by_name(X), n_features=model.n_features_in_)
     if X.shape[0] != model.leaf_index_.shape[1]:
         raise DescriptionError(
             f"X has {X.shape[0]} rows but the model was fitted on {model.leaf_index_.shape[1]}; "

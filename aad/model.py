@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
@@ -355,7 +356,9 @@ class AADForest(BaseEstimator):
         if X is None:
             raw = self.raw_score()
         else:
-            X = validate_matrix(self._by_name(X), n_features=self.n_features_in_, min_rows=1)
+            X = validate_matrix(self._by_name(X), n_features=self.n_features_in_, min_rows=0)
+            if X.shape[0] == 0:  # a batch job's quiet day: nothing to score
+                return np.empty(0)
             index = self.forest_.apply(X, n_jobs=self.n_jobs)
             raw = self.forest_.gather(self.leaf_values_, index) / self.n_estimators
         return _score_from_raw(raw / float(average_path_length(self.forest_.max_samples)))
@@ -384,6 +387,14 @@ class AADForest(BaseEstimator):
         """A DataFrame's columns in the order the model was fitted on (matched by name)."""
         names = _column_names(X)
         fitted = getattr(self, "feature_names_in_", None)
+        if fitted is not None and names is None and not hasattr(X, "feature_names"):
+            warnings.warn(
+                f"X has no column names, but this {type(self).__name__} was fitted on a DataFrame "
+                f"({', '.join(map(str, fitted[:10]))}): its columns are read in that order. "
+                "Pass a DataFrame to have them matched by name.",
+                UserWarning,
+                stacklevel=3,
+            )
         if names is None or fitted is None:
             return X
         missing = [name for name in fitted if name not in set(names)]

@@ -29,7 +29,7 @@ from .data import validate_matrix
 from .errors import LabelError
 from .forest import LeafForest
 from .labels import ANOMALY, NOMINAL
-from .rules import Rule, default_feature_names
+from .rules import Rule, model_feature_names
 
 __all__ = ["RegionStats", "RowExplanation", "explain_row", "region_stats"]
 
@@ -224,11 +224,11 @@ def explain_row(model, X, row: int, *, feature_names: Sequence[str] | None = Non
     (['b'], 1)
     """
     model._check_fitted()
-    X = validate_matrix(X, n_features=model.n_features_in_)
+    X = validate_matrix(model._by_name(X), n_features=model.n_features_in_)
     n = model.leaf_index_.shape[1]
     if X.shape[0] != n or not 0 <= int(row) < n:
         raise LabelError(f"row {row} is not a training row: the model was fitted on {n} rows of X")
-    names = tuple(feature_names or default_feature_names(X.shape[1]))
+    names = tuple(feature_names or model_feature_names(model))
     stats = region_stats(model)
     paths = stats.path_nodes(int(row))
     rule, support = _isolating_rule(stats, paths)

@@ -47,6 +47,23 @@ def default_feature_names(n_features: int) -> tuple[str, ...]:
     return tuple(f"x{i}" for i in range(n_features))
 
 
+def model_feature_names(model) -> tuple[str, ...]:
+    """The column names a fitted model saw (``feature_names_in_``), else ``x0, x1, ...``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from aad import AADForest
+    >>> frame = pd.DataFrame({"amount": [1.0, 2.0, 3.0, 50.0], "hour": [9.0, 10.0, 11.0, 3.0]})
+    >>> model_feature_names(AADForest(n_estimators=5, random_state=0).fit(frame))
+    ('amount', 'hour')
+    >>> model_feature_names(AADForest(n_estimators=5, random_state=0).fit(frame.to_numpy()))
+    ('x0', 'x1')
+    """
+    fitted = getattr(model, "feature_names_in_", None)
+    return tuple(map(str, fitted)) if fitted is not None else default_feature_names(model.n_features_in_)
+
+
 @dataclass(frozen=True, order=True)
 class Predicate:
     """One threshold test: ``x[feature] <= threshold`` or ``x[feature] > threshold``.

@@ -5,8 +5,10 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 import pytest
+from scipy import sparse
 
 import aad
+from aad.cover import greedy_cover, run_cover
 from aad.describe import solve_cover
 from aad.simulate import simulate_run
 
@@ -222,3 +224,16 @@ def test_a_rule_over_mostly_unlabelled_rows_says_its_precision_is_on_its_labels_
     for rule in description.rules:
         labels[np.flatnonzero(rule.mask(X) & (labels == -1))] = 0
     assert not aad.describe_anomalies(model, X, labels=labels).notes
+
+
+@pytest.mark.parametrize("time_limit", [1e-4, 0.05, 1.0])
+def test_a_cover_cut_short_by_the_time_limit_still_covers_every_item(time_limit):
+    """HiGHS stopped before it has a cover: the greedy one is taken, never an empty set."""
+    rng = np.random.default_rng(0)
+    membership = sparse.random(2000, 3000, density=0.004, random_state=0, format="lil").astype(bool)
+    membership[np.arange(2000), rng.integers(3000, size=2000)] = True
+    costs = 1 + rng.random(3000)
+    chosen, status = run_cover(membership, costs, time_limit=time_limit)
+    assert status in ("optimal", "user_limit", "greedy")
+    assert (sparse.csr_matrix(membership)[:, chosen].sum(axis=1) >= 1).all()
+    assert costs[chosen].sum() <= costs[greedy_cover(membership, costs)].sum() + 1e-9

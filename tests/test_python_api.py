@@ -80,6 +80,44 @@ def test_a_dataframe_is_scored_by_column_name_not_position():
         model.anomaly_score(frame[["a", "b"]])
 
 
+def test_a_model_fitted_on_a_dataframe_describes_and_explains_with_its_column_names():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(500, 3)), columns=["amount", "hour", "age"])
+    frame.loc[:4, "amount"] += 8
+    labels = np.full(500, aad.UNLABELLED)
+    labels[:5], labels[5:40] = aad.ANOMALY, aad.NOMINAL
+    model = aad.AADForest(n_estimators=50, random_state=0).fit(frame, labels)
+    shuffled = frame[["age", "hour", "amount"]]
+    description = aad.describe_anomalies(model, shuffled)  # matched by name, as the scores are
+    assert description.feature_names == ("amount", "hour", "age")
+    assert description.mask(shuffled)[:5].all()
+    np.testing.assert_array_equal(description.mask(shuffled), description.mask(frame))
+    selected = frame.query(aad.export_rules(description, "pandas")).index.to_numpy()
+    np.testing.assert_array_equal(selected, np.flatnonzero(description.mask(frame)))
+    why = aad.explain_row(model, shuffled, 0).format()
+    assert why.startswith("row 0 is isolated by amount > ")
+    assert "x0" not in why
+    with pytest.raises(aad.DataError, match="lacks the column"):
+        description.mask(frame[["amount", "hour"]])
+
+
+def test_an_array_given_to_a_model_fitted_on_a_dataframe_is_read_by_position_with_a_warning():
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(100, 2)), columns=["a", "b"])
+    model = aad.AADForest(n_estimators=10, random_state=0).fit(frame)
+    with pytest.warns(UserWarning, match=r"no column names.*fitted on a DataFrame \(a, b\)"):
+        scores = model.anomaly_score(frame.to_numpy())
+    np.testing.assert_array_equal(scores, model.anomaly_score(frame))
+
+
+def test_new_rows_with_nothing_in_them_score_to_nothing_and_missing_cells_are_located():
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 9.0], "b": [1.0, 2.0, 3.0, 5.0]})
+    model = aad.AADForest(n_estimators=10, random_state=0).fit(frame)
+    assert model.anomaly_score(frame.iloc[:0]).shape == (0,)
+    new = pd.DataFrame({"a": pd.array([1.0, None], dtype="Float64"), "b": [1.0, 2.0]})
+    with pytest.raises(aad.DataError, match=r"nan at row 1, column 0.*load_rows\(NEW, like=TRAINING\)"):
+        model.anomaly_score(new)
+
+
 # ----------------------------------------------------------------------------- scikit-learn
 
 
