@@ -341,6 +341,13 @@ def _notes(rules: list[DescribedRule], X: np.ndarray, labels: np.ndarray) -> tup
         return ()
     share = _covered(rules, X).mean()
     if share >= BROAD_SHARE:
+        if any(r.nominals > r.anomalies for r in rules):  # more labels would not help
+            return (
+                f"the rules cover {share:.0%} of all rows and hold more labelled nominals than "
+                "anomalies: every region the forest offers mixes the labelled anomalies with nominals, "
+                "so these rules are not a usable filter. Describe a group of similar anomalies "
+                "(describe_rows), or rank by the scores instead",
+            )
         hint = "label some nominals" if not (labels == 0).any() else "label more nominals inside them"
         return (
             f"the rules cover {share:.0%} of all rows: the labelled anomalies are too scattered for a "

@@ -203,6 +203,15 @@ def test_rules_covering_most_rows_come_with_a_note(clustered):
     assert "label some nominals" in broad.notes[0]
     assert json.loads(aad.export_rules(broad, "json"))["provenance"]["notes"] == list(broad.notes)
     assert f"**Note:** {broad.notes[0]}" in aad.export_rules(broad, "markdown")  # travels with the rules
+    rng = np.random.default_rng(11)  # 100 anomalies at random among 6000 rows, 1000 nominals labelled
+    many = rng.normal(size=(6000, 3))
+    labels = np.full(len(many), aad.UNLABELLED)
+    order = rng.permutation(len(many))
+    labels[order[:100]], labels[order[100:1100]] = aad.ANOMALY, aad.NOMINAL
+    mixed = aad.describe_anomalies(aad.AADForest(n_estimators=20, random_state=0).fit(many, labels), many)
+    assert mixed.mask(many).mean() >= aad.describe.BROAD_SHARE
+    assert "not a usable filter" in mixed.notes[0]  # more labels would not help: it does not ask for them
+    assert "label more" not in mixed.notes[0]
     X, y = clustered
     tight = aad.describe_anomalies(
         aad.AADForest(n_estimators=20, random_state=0).fit(X, np.where(y, 1, 0)), X
