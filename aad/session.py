@@ -558,7 +558,10 @@ class Session:
         return xs, ys, self.model.anomaly_score(grid).reshape(resolution, resolution)
 
     def discovery(self) -> dict[str, np.ndarray]:
-        """Discovery curves against labels spent (1, 2, ...).
+        """Discovery curves against rows labelled (1, 2, ...).
+
+        A row labelled again (a correction) is not a new point: its change joins the point
+        of the row labelled before it, so the curves count each row once.
 
         Returns
         -------
@@ -570,11 +573,16 @@ class Session:
         """
         events = self.learner.history
         gain = [int(e.label == ANOMALY) - int(e.previous == ANOMALY) for e in events]
-        out = {"labels": np.arange(1, len(events) + 1), "found": np.cumsum(gain, dtype=np.int64)}
+        seen: set[int] = set()
+        first = [e.row not in seen and not seen.add(e.row) for e in events]  # a row's first label
+        starts = np.flatnonzero(first)
+        ends = np.r_[starts[1:] - 1, len(events) - 1].astype(np.int64)  # a correction joins the point before
+        found = np.cumsum(gain, dtype=np.int64)[ends] if len(events) else np.zeros(0, np.int64)
+        out = {"labels": np.arange(1, len(starts) + 1), "found": found}
         if self.dataset.y is not None:
             y = self.dataset.y
-            out["truth_found"] = np.cumsum(y[[e.row for e in events]], dtype=np.int64)
-            top = top_unlabelled(self._initial, np.zeros(len(y), dtype=bool), len(events))
+            out["truth_found"] = np.cumsum(y[[events[i].row for i in starts]], dtype=np.int64)
+            top = top_unlabelled(self._initial, np.zeros(len(y), dtype=bool), len(starts))
             out["baseline_found"] = np.cumsum(y[top], dtype=np.int64)
         return out
 

@@ -358,7 +358,9 @@ def score_histogram(scores: np.ndarray, labels: np.ndarray) -> go.Figure:
 
 
 def progress_figure(curves: dict, *, n_anomalies: int | None = None) -> go.Figure:
-    """The live discovery curve of a session: anomalies found against labels spent.
+    """The live discovery curve of a session: anomalies found against rows labelled.
+
+    A corrected label is not a new row (see :meth:`aad.Session.discovery`).
 
     Parameters
     ----------
@@ -404,7 +406,7 @@ def progress_figure(curves: dict, *, n_anomalies: int | None = None) -> go.Figur
         )
     )
     whole = {"dtick": 1} if len(x) and x.max() < 10 else {}  # no tick at 1.5 labels
-    fig.update_xaxes(title="labels spent", **whole)
+    fig.update_xaxes(title="rows labelled", **whole)
     fig.update_yaxes(title="anomalies found", rangemode="tozero", **whole)
     fig.update_layout(
         template="plotly_white",

@@ -292,6 +292,22 @@ def test_discovery_curves_count_anomalies_against_labels(store, fitted_toy2):
     assert curves["baseline_found"].tolist() == np.cumsum(y[top]).tolist()
 
 
+def test_a_corrected_label_is_not_counted_twice_on_the_discovery_curves(store, fitted_toy2):
+    """A true anomaly labelled nominal by mistake, then corrected (as on the Explore page),
+    is one row: one point, one true anomaly, and the correction shows on that point."""
+    session = _new(store, fitted_toy2)
+    y = session.dataset.y
+    anomaly, nominal = int(np.flatnonzero(y)[0]), int(np.flatnonzero(~y)[0])
+    session.label(anomaly, "nominal")
+    session.label(nominal, "nominal")
+    session.label([anomaly], "anomaly")  # the correction
+    curves = session.discovery()
+    assert curves["labels"].tolist() == [1, 2]
+    assert curves["found"].tolist() == [0, 1]  # after the correction, one anomaly among the labels
+    assert curves["truth_found"].tolist() == [1, 1]
+    assert len(curves["baseline_found"]) == 2
+
+
 def test_score_grid_is_the_model_score_on_the_grid(store, fitted_toy2):
     session = _new(store, fitted_toy2)
     session.label(int(session.batch()[0]), "anomaly")
