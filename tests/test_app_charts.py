@@ -153,7 +153,7 @@ def test_progress_figure_adds_the_no_feedback_curve_with_ground_truth():
     plain = charts.progress_figure(curves)
     assert [t.name for t in plain.data] == ["anomalies found (your labels)"]
     assert list(plain.data[0].y) == [1, 1, 2]
-    assert plain.layout.xaxis.title.text == "labels spent"
+    assert plain.layout.xaxis.title.text == "rows labelled"
     truth = {**curves, "truth_found": np.array([1, 1, 1]), "baseline_found": np.array([0, 1, 1])}
     fig = charts.progress_figure(truth, n_anomalies=2)
     names = [t.name for t in fig.data]
