@@ -124,8 +124,21 @@ def unusual_values(session: aad.Session, row: int) -> str:
             continue
         share = pct[j] if pct[j] >= 50 else 100 - pct[j]
         side = "higher" if pct[j] >= 50 else "lower"
-        parts.append(f"{value} is {side} than {share:.{1 if share > 99 else 0}f}% of rows")
+        parts.append(f"{value} is {side} than {_share_below_100(share)}% of rows")
     return "; ".join(parts)
+
+
+def _share_below_100(share: float) -> str:
+    """``share`` (a percent under 100) with enough decimals never to print as 100.
+
+    Examples
+    --------
+    >>> _share_below_100(97.4), _share_below_100(99.4), _share_below_100(99.9975)
+    ('97', '99.4', '99.998')
+    """
+    gap = 100.0 - share
+    decimals = 0 if gap >= 1 else min(6, int(np.ceil(-np.log10(gap))) if gap > 0 else 6)
+    return f"{share:.{decimals}f}"
 
 
 def last_action(session: aad.Session) -> str:
