@@ -44,10 +44,26 @@ TRUTH_NAMES = ("label", "labels", "ground.truth", "ground_truth", "is_anomaly")
 _DECIMAL_COMMA = re.compile(r"\s*[-+]?\d+,\d+\s*")
 
 
+#: 70,933: one group of three digits after a comma, thousands or decimals alike.
+_GROUP_OR_DECIMAL = re.compile(r"\s*[-+]?[1-9]\d{0,2},\d{3}\s*")
+
+
 #: 1,234.5 / 1.234,5 / 1 234 567: digits grouped by thousands, with a decimal part or more groups.
 _THOUSANDS = re.compile(
     r"\s*[-+]?\d{1,3}(?:([,. '])\d{3})(?:\1\d{3})*(?:[.,]\d+)\s*|\s*[-+]?\d{1,3}(?:([,. '])\d{3}){2,}\s*"
 )
+
+
+#: Cells that say "no value" in a numeric column (spreadsheets and reports write them);
+#: pandas already reads the empty cell, NA, N/A, null and NaN as missing.
+PLACEHOLDERS = frozenset({"-", "--", "---", "?", ".", "n/a", "na", "null", "none", "nan", "#n/a"})
+
+
+def _without_placeholders(series: pd.Series) -> pd.Series:
+    """``series`` with its placeholder cells (``-``, ``?``, ``n/a``...) made missing."""
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return series
+    return series.mask(series.astype(str).str.strip().str.lower().isin(PLACEHOLDERS) & series.notna())
 
 
 #: The largest magnitude the isolation forest can hold: scikit-learn's trees work in float32.
@@ -131,6 +147,12 @@ def _not_a_feature(name: str, series: pd.Series) -> tuple[str, str] | None:
         two_values = series.dropna().astype(str).str.strip().str.lower().nunique() == 2
         hint = truth_hint if holds_labels or (two_values and words & _TRUTH_WORDS) else ""
         return f"is not numeric (row {row} holds {str(series.iloc[row])[:40]!r})", hint
+    row = _stray_text_row(series)
+    if row is not None:
+        return (
+            f"is numeric but row {row} holds {str(series.iloc[row])[:40]!r}",
+            "; fix that value (or make it an empty cell) to use the column",
+        )
     values = pd.to_numeric(series, errors="coerce").dropna()
     if _ID_NAME.fullmatch(name.strip()) and len(values) and (values == values.round()).all():
         return (
@@ -153,11 +175,26 @@ def _text_row(series: pd.Series) -> int | None:
     """
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return None
+    series = _without_placeholders(series)
     bad = (pd.to_numeric(series, errors="coerce").isna() & series.notna()).to_numpy()
     if bad.sum() * 2 <= series.notna().sum():
         return None
     row = int(np.flatnonzero(bad)[0])
     return None if _DECIMAL_COMMA.fullmatch(str(series.iloc[row])) else row
+
+
+def _stray_text_row(series: pd.Series) -> int | None:
+    """The first cell that is no number in a column of numbers (``(16.93)``, ``12 kg``); None if
+    there is none, or if it is a decimal comma or thousands separator (a file-wide format,
+    reported as such by :func:`numeric_column`)."""
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return None
+    series = _without_placeholders(series)
+    bad = np.flatnonzero((pd.to_numeric(series, errors="coerce").isna() & series.notna()).to_numpy())
+    if len(bad) == 0:
+        return None
+    cell = str(series.iloc[int(bad[0])])
+    return None if _DECIMAL_COMMA.fullmatch(cell) or _THOUSANDS.fullmatch(cell) else int(bad[0])
 
 
 def column_named(frame: pd.DataFrame, name: str) -> str:
@@ -229,6 +266,7 @@ def numeric_column(
     if pd.api.types.is_bool_dtype(series):
         return series.to_numpy(dtype=np.float64)
     if not pd.api.types.is_numeric_dtype(series):
+        series = _without_placeholders(series)
         converted = pd.to_numeric(series, errors="coerce")
         bad = converted.isna() & series.notna()
         if bad.any():
@@ -238,6 +276,13 @@ def numeric_column(
                     f"column {name!r} holds {str(series.iloc[row])!r} at {located(row, lines)}: a number "
                     "with thousands separators; aad reads plain numbers (1234.5). Save the file "
                     "without them"
+                )
+            if _GROUP_OR_DECIMAL.fullmatch(str(series.iloc[row])):
+                raise DataError(
+                    f"column {name!r} holds {str(series.iloc[row])!r} at {located(row, lines)}: a "
+                    "thousands separator or a decimal comma, which cannot be told apart here "
+                    "(70,933 is 70933 or 70.933); aad reads plain numbers with a decimal point. Save "
+                    "the file without thousands separators and with '.' as the decimal separator"
                 )
             if _DECIMAL_COMMA.fullmatch(str(series.iloc[row])):
                 raise DataError(
@@ -249,8 +294,7 @@ def numeric_column(
                 f"column {name!r} is not numeric: {located(row, lines)} holds "
                 f"{str(series.iloc[row])!r}; every feature must be a number. "
                 + (
-                    "Remove or encode the column, leave it out of the features (--features on the "
-                    "command line), "
+                    "Fix the value, or remove or encode the column, leave it out of the features, "
                     "or name it as the label column"
                     if label_hint
                     else "Fix the value"

@@ -180,6 +180,19 @@ BAD_INPUTS = [
         r"a number with thousands separators",
     ),
     BadInput(
+        "thousands or a decimal comma",
+        "ambiguous_comma.csv",
+        b'a,b\n"70,933",2\n"1,250",4\n3,5\n',
+        r"'70,933' at row 0 \(file line 2\): a thousands separator or a decimal comma",
+    ),
+    BadInput(
+        "placeholders for missing values",
+        "placeholders.csv",
+        b"a,b\n1,-\n3,4\n5,?\n7,8\n9,n/a\n",
+        r"column 'b': 3 missing values filled with the column median",
+        repairable=True,
+    ),
+    BadInput(
         "a second ground-truth column",
         "two_truths.csv",
         b"label,is_anomaly,a\nanomaly,1,1\nnominal,0,3\nnominal,0,5\n",

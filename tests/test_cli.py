@@ -156,6 +156,8 @@ def test_datasets_lists_the_shipped_data(capsys):
 
 _LEFT_OUT_BY_THE_CLI = {
     "non-numeric column": r"note: column 'city' is not numeric \(row 0 holds 'Rome'\): left out",
+    "mixed types": r"note: column 'b' is numeric but row 1 holds 'x': left out of the features; fix",
+    "blank lines before a bad value": r"note: column 'b' is numeric but row 1 holds 'x': left out",
 }
 
 
