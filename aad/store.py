@@ -510,14 +510,38 @@ class Store:
 
     def save_upload(self, data: bytes, suffix: str) -> Path:
         """Keep an uploaded table on disk, named by the SHA-256 of its bytes; returns its path."""
-        suffix = suffix.lower() if suffix.lower() in (".csv", ".parquet", ".pq", ".txt", ".tsv") else ".csv"
-        self.uploads_dir.mkdir(parents=True, exist_ok=True)
-        path = self.uploads_dir / f"{hashlib.sha256(data).hexdigest()}{suffix}"
+        path = self.uploads_dir / f"{hashlib.sha256(data).hexdigest()}{_table_suffix(suffix)}"
         if not path.exists():
+            self.uploads_dir.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(path.suffix + ".part")
             partial.write_bytes(data)
             partial.replace(path)
         return path
+
+    def keep_file(self, source: str | os.PathLike) -> Path:
+        """Keep a copy of a table file, as :meth:`save_upload` does, streamed; returns its path.
+
+        A session started on the copy can be reopened after the file is overwritten (the next
+        day's export of the same table), as a session on an upload can.
+        """
+        source = Path(source)
+        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        partial = self.uploads_dir / f"{uuid.uuid4().hex}.part"
+        digest = hashlib.sha256()
+        with source.open("rb") as read, partial.open("wb") as write:
+            for chunk in iter(lambda: read.read(1 << 20), b""):
+                digest.update(chunk)
+                write.write(chunk)
+        path = self.uploads_dir / f"{digest.hexdigest()}{_table_suffix(source.suffix)}"
+        if path.exists():
+            partial.unlink()
+        else:
+            partial.replace(path)
+        return path
+
+
+def _table_suffix(suffix: str) -> str:
+    return suffix.lower() if suffix.lower() in (".csv", ".parquet", ".pq", ".txt", ".tsv") else ".csv"
 
 
 def replay_labels(actions: Iterable[Action]) -> dict[int, int]:

@@ -167,24 +167,37 @@ def projection(fingerprint: str, _X: np.ndarray) -> np.ndarray:
     return charts.project_2d(_X)
 
 
-def _launch_session(data: str) -> tuple[str, bool]:
+def _launch_session(data: str) -> tuple[str, bool, aad.SessionSummary | None]:
     """The session ``aad app DATA`` opens: the latest one on that data, else a new one.
 
-    Returns its id, and whether it was resumed (so a restart never looks like lost labels,
-    nor leaves one more empty session behind). Asked afresh for every new tab, so a session
+    Returns its id; whether it was resumed (so a restart never looks like lost labels, nor
+    leaves one more empty session behind); and, for a new one on a file whose content has
+    changed since an earlier session on it (the next day's export), that session, which
+    stays on its own copy of the file. Asked afresh for every new tab, so a session
     started on the Data page since is the one a new tab gets.
     """
     dataset = load(data if Path(data).is_file() else f"shipped:{data}")
     latest = store().latest(fingerprint=dataset.fingerprint)
     if latest is not None:
-        return latest, True
-    return _first_session(data, str(store().path)), False
+        return latest, True, None
+    earlier = next(
+        (s for s in store().summaries() if s.dataset == dataset.name and s.n_labels and Path(data).is_file()),
+        None,
+    )
+    return _first_session(data, str(store().path), dataset.fingerprint), False, earlier
 
 
 @st.cache_resource(show_spinner="Starting a session…")
-def _first_session(data: str, db: str) -> str:
-    """Create the first session on ``data`` (once per server and database)."""
-    dataset = load(data if Path(data).is_file() else f"shipped:{data}")
+def _first_session(data: str, db: str, fingerprint: str) -> str:
+    """Create the first session on ``data`` (once per server, database and content).
+
+    A file is copied next to the database first (:meth:`aad.Store.keep_file`) and the
+    session started on the copy: overwriting the file later does not strand its labels.
+    """
+    if Path(data).is_file():
+        dataset = load(str(store().keep_file(data)), name=Path(data).stem)
+    else:
+        dataset = load(f"shipped:{data}")
     return aad.Session.create(dataset, store=store(), model_factory=model_factory).id
 
 
@@ -208,6 +221,16 @@ def get_session() -> aad.Session | None:
                 "info",
                 f"Resumed session {held.id}, the latest on {held.record.dataset} "
                 f"({text.count(held.n_labels, 'label')}). To start afresh, use the **Data** page.",
+            )
+        elif held is not None and launch[2] is not None:
+            earlier = launch[2]
+            when = earlier.updated_at[:16].replace("T", " ")
+            notify(
+                "info",
+                f"{Path(os.environ['AAD_DATA']).name} has changed since session {earlier.id} "
+                f"({text.count(earlier.n_labels, 'label')}, last {when}): "
+                f"this is a new session on the file as it is now. Session {earlier.id} keeps the version "
+                "it was labelled on; resume it from the **Sessions** page.",
             )
     if held is not None:
         st.session_state[keys.SESSION] = held

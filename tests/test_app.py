@@ -182,6 +182,26 @@ def test_opening_the_address_again_after_a_restart_resumes_the_latest_session_on
     assert _session(_app()).id == newer.id  # a new tab gets it
 
 
+def test_the_next_days_export_of_the_launched_file_keeps_yesterdays_session_reachable(
+    db, tmp_path, monkeypatch
+):
+    """``aad app daily.csv``; the file is overwritten with more rows overnight: the new
+    session says which session holds yesterday's labels, and that session still opens."""
+    daily = tmp_path / "daily.csv"
+    daily.write_bytes(_csv(80))
+    monkeypatch.setenv("AAD_DATA", str(daily))
+    yesterday = _session(_app())
+    yesterday.label([0, 1], "nominal")
+    assert Path(yesterday.record.source).parent == aad.Store(db).uploads_dir  # on a copy of the file
+    daily.write_bytes(_csv(90))  # the next day's export
+    at = _app()
+    assert _session(at).id != yesterday.id
+    assert any(f"daily.csv has changed since session {yesterday.id} (2 labels" in i.value for i in at.info)
+    reopened = aad.Session.open(yesterday.id, store=aad.Store(db))
+    assert reopened.labels() == {0: 0, 1: 0}
+    assert reopened.dataset.n_rows == 81  # yesterday's 80 rows and the planted one
+
+
 def test_explore_labels_a_box_selection_in_bulk(db):
     at = _app()
     at.switch_page("screens/explore.py").run()

@@ -148,6 +148,18 @@ def test_uploads_are_stored_once_under_the_hash_of_their_bytes(store):
     assert c.suffix == ".csv"
 
 
+def test_a_kept_file_is_a_copy_under_the_hash_of_its_bytes_that_outlives_the_original(store, tmp_path):
+    original = tmp_path / "daily.csv"
+    original.write_bytes(b"x,y\n1,2\n" * 300_000)  # 2.4 MB: copied in chunks
+    kept = store.keep_file(original)
+    assert kept == store.save_upload(original.read_bytes(), ".csv")  # the same name an upload gets
+    assert store.keep_file(original) == kept
+    original.write_bytes(b"x,y\n3,4\n")  # the next day's export
+    assert kept.read_bytes() == b"x,y\n1,2\n" * 300_000
+    assert store.keep_file(original) != kept
+    assert sorted(p.suffix for p in store.uploads_dir.iterdir()) == [".csv", ".csv"]  # no part file left
+
+
 def test_the_default_database_is_per_user_unless_aad_db_says(monkeypatch, tmp_path):
     monkeypatch.delenv("AAD_DB", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
