@@ -15,6 +15,9 @@ PRESSES = "aad_presses"  # Label page button presses not yet applied (app.state.
 # URL query parameter carrying the session id
 URL_SESSION = "session"
 
+# empty state: resume the latest stored session
+RESUME_LATEST = "resume_latest"
+
 # Label page
 LABEL_ANOMALY = "label_anomaly"
 LABEL_NOMINAL = "label_nominal"

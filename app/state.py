@@ -285,6 +285,12 @@ def resume(session_id: str) -> None:
         )
 
 
+def _resume_here(session_id: str) -> None:
+    """Callback: resume ``session_id`` and stay on this page (Resume on Sessions goes to Label)."""
+    resume(session_id)
+    st.session_state.pop(keys.SESSIONS_RESUMED, None)
+
+
 # --------------------------------------------------------------------------- messages
 
 
@@ -426,7 +432,26 @@ def require_session() -> aad.Session:
     session = current()
     if session is None:
         show_message()
-        st.info("No session yet. Pick a dataset or upload a file on the **Data** page to start labelling.")
+        stored = store().summaries()
+        if stored:  # a bare `aad app` the next day: offer the latest, do not pretend there is none
+            latest = stored[0]
+            st.info(
+                f"No session is open in this tab; the database holds {text.count(len(stored), 'session')}. "
+                f"The latest: `{latest.id}` ({latest.dataset}, {text.count(latest.n_labels, 'label')}). "
+                "Resume it, pick another on the **Sessions** page, or start one on the **Data** page."
+            )
+            st.button(
+                f"Resume {latest.id}",
+                key=keys.RESUME_LATEST,
+                on_click=_resume_here,
+                args=(latest.id,),
+                type="primary",
+            )
+            st.page_link("screens/sessions.py", label="Go to the Sessions page", icon=":material/history:")
+        else:
+            st.info(
+                "No session yet. Pick a dataset or upload a file on the **Data** page to start labelling."
+            )
         st.page_link("screens/data.py", label="Go to the Data page", icon=":material/table:")
         st.stop()
     return session

@@ -494,6 +494,21 @@ def test_without_data_the_label_page_points_to_the_data_page(db, monkeypatch):
     assert at.page_link[0].label == "Go to the Data page"
 
 
+def test_a_bare_start_the_next_day_offers_the_latest_stored_session(db, monkeypatch):
+    monkeypatch.delenv("AAD_DATA")  # `aad app` without DATA
+    store = aad.Store(db)
+    aad.Session.create(aad.load_dataset("toy2"), store=store)
+    latest = aad.Session.create(aad.load_dataset("yeast"), store=store)
+    latest.label([0, 1], "nominal")
+    at = _app()
+    assert any(f"The latest: `{latest.id}` (yeast, 2 labels)" in i.value for i in at.info)
+    at.button(key=keys.RESUME_LATEST).click().run()
+    assert _session(at).id == latest.id
+    assert at.query_params[keys.URL_SESSION] == latest.id
+    assert _metric(at, "Labels") == "2"
+    assert keys.SESSIONS_RESUMED not in at.session_state
+
+
 def test_a_card_shows_values_percentiles_and_the_isolating_region(db):
     at = _app()
     row = _top_card(at)
