@@ -457,9 +457,13 @@ class Session:
         return action
 
     def configure(self, *, strategy: str | None = None, batch_size: int | None = None) -> None:
-        """Change the query strategy or batch size; the next batch is drawn with them."""
-        strategy = self.record.strategy if strategy is None else strategy
-        batch_size = self.record.batch_size if batch_size is None else int(batch_size)
+        """Change the query strategy or batch size; the next batch is drawn with them.
+
+        The one not given keeps its stored value (another tab may have changed it since).
+        """
+        stored = self.store.get(self.id)
+        strategy = stored.strategy if strategy is None else strategy
+        batch_size = stored.batch_size if batch_size is None else int(batch_size)
         _check_settings(strategy, batch_size, self.seed)
         self.store.update(self.id, strategy=strategy, batch_size=batch_size, batch=[])
         self.record = dataclasses.replace(self.record, strategy=strategy, batch_size=batch_size, batch=())

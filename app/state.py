@@ -409,19 +409,21 @@ def label_many(rows: list[int], value: str) -> None:
             notify("success", f"Labelled {done} {value}{note} (model v{session.version})")
 
 
-def configure() -> None:
-    """Callback of the strategy and batch-size widgets."""
+def configure(setting: str) -> None:
+    """Callback of the strategy (``setting="strategy"``) and batch-size widgets.
+
+    Only the setting changed is written: the other widget may show a value another tab has
+    changed since this page was drawn.
+    """
     session = current()
     # the widget keeps the focus, and the A/N/S/U keys with it; counted, so that each script differs
     st.session_state[keys.RETURN_FOCUS] = st.session_state.get(keys.RETURN_FOCUS_COUNT, 0) + 1
     st.session_state[keys.RETURN_FOCUS_COUNT] = st.session_state[keys.RETURN_FOCUS]
     if session is not None:
-        _guard(
-            lambda: session.configure(
-                strategy=st.session_state[keys.LABEL_STRATEGY],
-                batch_size=int(st.session_state[keys.LABEL_BATCH_SIZE]),
-            )
-        )
+        if setting == "strategy":
+            _guard(lambda: session.configure(strategy=st.session_state[keys.LABEL_STRATEGY]))
+        else:
+            _guard(lambda: session.configure(batch_size=int(st.session_state[keys.LABEL_BATCH_SIZE])))
 
 
 # --------------------------------------------------------------------------- page helpers

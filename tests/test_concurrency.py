@@ -328,3 +328,16 @@ def test_two_app_tabs_on_one_session_never_label_a_card_twice_and_converge(db):
     assert _counts(two) == _counts(one)
     assert not one.exception
     assert not two.exception
+
+
+def test_a_setting_changed_in_one_tab_is_not_undone_by_a_stale_widget_in_the_other(db):
+    one = _tab()
+    session_id = one.session_state[keys.SESSION].id
+    two = _tab(session_id)
+    two.selectbox(key=keys.LABEL_STRATEGY).set_value("bal-e").run()
+    two.number_input(key=keys.LABEL_BATCH_SIZE).set_value(4).run()
+    one.number_input(key=keys.LABEL_BATCH_SIZE).set_value(2).run()  # its strategy box still says top
+    record = aad.Store(db).get(session_id)
+    assert (record.strategy, record.batch_size) == ("bal-e", 2)
+    assert one.selectbox(key=keys.LABEL_STRATEGY).value == "bal-e"  # redrawn from the store
+    assert not one.exception

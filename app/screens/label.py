@@ -45,10 +45,17 @@ def settings() -> None:
         aad.strategy_names(),
         key=keys.LABEL_STRATEGY,
         on_change=state.configure,
+        args=("strategy",),
         help=STRATEGY_HELP,
     )
     right.number_input(
-        "Batch size", min_value=1, max_value=50, step=1, key=keys.LABEL_BATCH_SIZE, on_change=state.configure
+        "Batch size",
+        min_value=1,
+        max_value=50,
+        step=1,
+        key=keys.LABEL_BATCH_SIZE,
+        on_change=state.configure,
+        args=("batch_size",),
     )
 
 
@@ -145,7 +152,10 @@ def unskip_button() -> None:
 @st.fragment
 def workspace() -> None:
     state.apply_presses(session)  # a fragment rerun skips the router: apply the presses here,
+    shown = (session.record.strategy, session.record.batch_size)
     state.sync(session)  # then catch up with other tabs
+    if (session.record.strategy, session.record.batch_size) != shown:
+        st.rerun(scope="app")  # another tab changed the settings: redraw their widgets and the sidebar
     state.show_message()
     rows = [int(r) for r in session.batch()]
     counts()
