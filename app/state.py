@@ -176,28 +176,41 @@ def _launch_session(data: str) -> tuple[str, bool, aad.SessionSummary | None]:
     stays on its own copy of the file. Asked afresh for every new tab, so a session
     started on the Data page since is the one a new tab gets.
     """
-    dataset = load(data if Path(data).is_file() else f"shipped:{data}")
+    source, name = _launch_source(data)
+    try:
+        dataset = load(source, name=name)
+    except aad.AADError as err:  # name the file as the analyst gave it, not its kept copy
+        raise type(err)(str(err).replace(source, data).replace(Path(source).name, Path(data).name)) from None
     latest = store().latest(fingerprint=dataset.fingerprint)
     if latest is not None:
         return latest, True, None
     earlier = next(
-        (s for s in store().summaries() if s.dataset == dataset.name and s.n_labels and Path(data).is_file()),
+        (s for s in store().summaries() if s.dataset == dataset.name and s.n_labels and name is not None),
         None,
     )
-    return _first_session(data, str(store().path), dataset.fingerprint), False, earlier
+    return _first_session(source, name, str(store().path)), False, earlier
+
+
+def _launch_source(data: str) -> tuple[str, str | None]:
+    """What ``aad app DATA`` reads: a shipped dataset, or a copy of the file kept next to the
+    database (:meth:`aad.Store.keep_file`), so that overwriting the file later (the next
+    day's export) does not strand the labels of a session on it; and the table's name."""
+    if not Path(data).is_file():
+        return f"shipped:{data}", None
+    return _kept_copy(str(Path(data).resolve()), _file_stamp(data), str(store().path)), Path(data).stem
+
+
+@st.cache_data(max_entries=16, show_spinner="Keeping a copy of the file…")
+def _kept_copy(path: str, stamp: str, db: str) -> str:
+    """The kept copy of ``path`` as it is at ``stamp`` (size and time: copied once per version)."""
+    return str(store().keep_file(path))
 
 
 @st.cache_resource(show_spinner="Starting a session…")
-def _first_session(data: str, db: str, fingerprint: str) -> str:
-    """Create the first session on ``data`` (once per server, database and content).
-
-    A file is copied next to the database first (:meth:`aad.Store.keep_file`) and the
-    session started on the copy: overwriting the file later does not strand its labels.
-    """
-    if Path(data).is_file():
-        dataset = load(str(store().keep_file(data)), name=Path(data).stem)
-    else:
-        dataset = load(f"shipped:{data}")
+def _first_session(source: str, name: str | None, db: str) -> str:
+    """Create the first session on ``source`` (once per server, database and content: a
+    kept copy's name is the hash of its bytes)."""
+    dataset = load(source, name=name)
     return aad.Session.create(dataset, store=store(), model_factory=model_factory).id
 
 

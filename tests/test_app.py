@@ -426,6 +426,19 @@ def test_an_upload_with_id_and_text_columns_starts_on_its_numeric_columns(db):
     assert resumed.dataset.context["txn_id"].tolist() == [f"T{i}" for i in range(60)]
 
 
+def test_a_launched_file_that_cannot_be_read_is_named_as_given_not_as_its_kept_copy(
+    db, tmp_path, monkeypatch
+):
+    bad = tmp_path / "daily.csv"
+    bad.write_bytes("amount,hour\n1,2\ncaf\u00e9,3\n".encode("latin-1"))
+    monkeypatch.setenv("AAD_DATA", str(bad))
+    at = _app()
+    assert not at.exception
+    assert any(e.value.startswith("daily.csv is not UTF-8 text") for e in at.error), [
+        e.value for e in at.error
+    ]
+
+
 def test_a_start_that_fails_says_why_in_the_open(db):
     at = _app()
     at.switch_page("screens/data.py").run()
