@@ -66,6 +66,26 @@ def _without_placeholders(series: pd.Series) -> pd.Series:
     return series.mask(series.astype(str).str.strip().str.lower().isin(PLACEHOLDERS) & series.notna())
 
 
+#: Number formats of another locale, and what to say about a cell written in one.
+_NUMBER_FORMATS = (
+    (
+        _THOUSANDS,
+        "a number with thousands separators; aad reads plain numbers (1234.5). Save the file without them",
+    ),
+    (
+        _GROUP_OR_DECIMAL,
+        "a thousands separator or a decimal comma, which cannot be told apart here (70,933 is 70933 "
+        "or 70.933); aad reads plain numbers with a decimal point. Save the file without thousands "
+        "separators and with '.' as the decimal separator",
+    ),
+    (
+        _DECIMAL_COMMA,
+        "a decimal comma; aad reads decimal points. Save the file with '.' as the decimal separator "
+        "(and ',' or ';' between fields)",
+    ),
+)
+
+
 #: The largest magnitude the isolation forest can hold: scikit-learn's trees work in float32.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -194,7 +214,7 @@ def _stray_text_row(series: pd.Series) -> int | None:
     if len(bad) == 0:
         return None
     cell = str(series.iloc[int(bad[0])])
-    return None if _DECIMAL_COMMA.fullmatch(cell) or _THOUSANDS.fullmatch(cell) else int(bad[0])
+    return None if any(pattern.fullmatch(cell) for pattern, _ in _NUMBER_FORMATS) else int(bad[0])
 
 
 def column_named(frame: pd.DataFrame, name: str) -> str:
@@ -271,25 +291,10 @@ def numeric_column(
         bad = converted.isna() & series.notna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            if _THOUSANDS.fullmatch(str(series.iloc[row])):
-                raise DataError(
-                    f"column {name!r} holds {str(series.iloc[row])!r} at {located(row, lines)}: a number "
-                    "with thousands separators; aad reads plain numbers (1234.5). Save the file "
-                    "without them"
-                )
-            if _GROUP_OR_DECIMAL.fullmatch(str(series.iloc[row])):
-                raise DataError(
-                    f"column {name!r} holds {str(series.iloc[row])!r} at {located(row, lines)}: a "
-                    "thousands separator or a decimal comma, which cannot be told apart here "
-                    "(70,933 is 70933 or 70.933); aad reads plain numbers with a decimal point. Save "
-                    "the file without thousands separators and with '.' as the decimal separator"
-                )
-            if _DECIMAL_COMMA.fullmatch(str(series.iloc[row])):
-                raise DataError(
-                    f"column {name!r} holds {str(series.iloc[row])!r} at {located(row, lines)}: a decimal "
-                    "comma; aad reads decimal points. Save the file with '.' as the decimal separator "
-                    "(and ',' or ';' between fields)"
-                )
+            cell = str(series.iloc[row])
+            for pattern, what in _NUMBER_FORMATS:
+                if pattern.fullmatch(cell):
+                    raise DataError(f"column {name!r} holds {cell!r} at {located(row, lines)}: {what}")
             raise DataError(
                 f"column {name!r} is not numeric: {located(row, lines)} holds "
                 f"{str(series.iloc[row])!r}; every feature must be a number. "

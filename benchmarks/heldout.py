@@ -107,16 +107,21 @@ def run_aad(name: str) -> dict:
 
 
 def run_coniferest(name: str) -> list[float] | None:
+    nominal, anomalous = tables()[name]
+    X = np.vstack([nominal, anomalous])
+    return coniferest_found(X, np.r_[np.zeros(len(nominal), bool), np.ones(len(anomalous), bool)])
+
+
+def coniferest_found(X: np.ndarray, y: np.ndarray, *, reruns: int = RERUNS) -> list[float] | None:
+    """Anomalies coniferest finds in ``BUDGET`` top-1 queries, per run; None if not installed."""
     try:
         from coniferest.aadforest import AADForest
         from coniferest.label import Label
     except ImportError:
         return None
-    nominal, anomalous = tables()[name]
-    X = np.ascontiguousarray(np.vstack([nominal, anomalous]))
-    y = np.r_[np.zeros(len(nominal), bool), np.ones(len(anomalous), bool)]
+    X = np.ascontiguousarray(X)
     found = []
-    for seed in range(RERUNS):
+    for seed in range(reruns):
         forest = AADForest(n_trees=100, n_subsamples=min(256, len(X)), random_seed=seed, n_jobs=1).fit(X)
         labels = np.full(len(X), Label.UNKNOWN, dtype=int)
         for _ in range(BUDGET):

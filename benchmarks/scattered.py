@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from heldout import coniferest_found  # the same coniferest loop as the held-out tables
 
 import aad
 
@@ -41,27 +42,6 @@ def scattered(rows: int, *, anomalies: int = 50, dim: int = 8) -> aad.Dataset:
     return aad.dataset_from_frame(frame, label_column="label", name=f"scattered-{rows}")
 
 
-def run_coniferest(data: aad.Dataset) -> list[float] | None:
-    try:
-        from coniferest.aadforest import AADForest
-        from coniferest.label import Label
-    except ImportError:
-        return None
-    X, y = np.ascontiguousarray(data.X), data.y.astype(bool)
-    found = []
-    for seed in range(RERUNS):
-        forest = AADForest(n_trees=100, n_subsamples=256, random_seed=seed, n_jobs=1).fit(X)
-        labels = np.full(len(X), Label.UNKNOWN, dtype=int)
-        for _ in range(BUDGET):
-            scores = np.where(labels == Label.UNKNOWN, forest.score_samples(X), np.inf)
-            row = int(np.argmin(scores))  # coniferest: lower = more anomalous
-            labels[row] = Label.ANOMALY if y[row] else Label.REGULAR
-            known = labels != Label.UNKNOWN
-            forest.fit_known(X, X[known], labels[known])
-        found.append(float(y[labels == Label.ANOMALY].sum()))
-    return found
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
@@ -75,7 +55,7 @@ def main() -> None:
         found = [float(run.found[-1]) for run in result.runs]
         rows.append({"method": name, "found": found})
         print(f"{name:20s} {np.mean(found):5.1f} ± {np.std(found):.1f}", flush=True)
-    theirs = None if args.no_coniferest else run_coniferest(data)
+    theirs = None if args.no_coniferest else coniferest_found(data.X, data.y.astype(bool), reruns=RERUNS)
     if theirs is not None:
         rows.append({"method": "coniferest", "found": theirs})
         print(f"{'coniferest':20s} {np.mean(theirs):5.1f} ± {np.std(theirs):.1f}", flush=True)
