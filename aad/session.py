@@ -29,6 +29,7 @@ from .learner import ActiveLearner
 from .model import AADForest
 from .query import strategy_names, top_unlabelled
 from .store import Action, SessionRecord, StaleVersionError, Store, labels_csv
+from .tables import csv_text
 from .weights import BALANCE
 
 __all__ = ["DEFAULT_PARAMS", "Session", "fit_model", "load_data", "select_columns"]
@@ -357,7 +358,7 @@ class Session:
         rows = sorted(labels)
         table = pd.DataFrame({"row": rows, "label": [label_name(labels[r]) for r in rows]})
         context = context.rename(columns={c: f"{c} (data)" for c in ("row", "label") if c in context.columns})
-        return pd.concat([table, context.iloc[rows].reset_index(drop=True)], axis=1).to_csv(index=False)
+        return csv_text(pd.concat([table, context.iloc[rows].reset_index(drop=True)], axis=1))
 
     def provenance(self, description) -> dict:
         """Where rules described on this session come from, flat, for their exports.

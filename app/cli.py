@@ -6,11 +6,15 @@ never a traceback. Long work shows a progress bar on stderr.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
 import json
 import os
 import pkgutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -30,8 +34,15 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
     no_args_is_help=True,
 )
-_out = Console()
-_err = Console(stderr=True, soft_wrap=True)  # a message is one line, whatever the width
+# Names and paths come from files and users: Rich must not read "[bold]" or ":smile:" in them.
+_PLAIN = {"markup": False, "emoji": False, "highlight": False}
+_out = Console(**_PLAIN)  # its file is the output stream while a command runs (see _stdout_for_output)
+_err = Console(stderr=True, soft_wrap=True, **_PLAIN)  # a message is one line, whatever the width
+
+
+class OutputError(aad.AADError):
+    """The output could not be written: standard output closed, a full disk, an input as the output."""
+
 
 Features = Annotated[
     str | None,
@@ -165,6 +176,10 @@ def simulate(
     ] = None,
 ) -> None:
     """Simulate discovery runs: a ground-truth oracle answers every query."""
+    for written in (json_out, plot):
+        check_not_input(written, data, class_file, option="--json" if written is json_out else "--plot")
+    if json_out is not None and plot is not None and json_out.resolve() == plot.resolve():
+        raise OutputError(f"--json and --plot both name {plot}; give each its own file")
     if strategy not in aad.strategy_names():
         raise aad.UnknownStrategyError(
             f"unknown query strategy {strategy!r}; choose one of {', '.join(aad.strategy_names())}"
@@ -195,13 +210,11 @@ def simulate(
     _print_summary(result)
     summary = result.to_dict() | _provenance(dataset, class_file)
     if json_out is not None:
-        json_out.write_text(json.dumps(summary, indent=1))
-        _err.print(f"wrote {json_out}")
+        _write_output(json.dumps(summary, indent=1), json_out)
     if plot is not None:
         from app.charts import discovery_figure
 
-        discovery_figure(summary).write_html(plot, include_plotlyjs=True)
-        _err.print(f"wrote {plot}")
+        _write_output(discovery_figure(summary).to_html(include_plotlyjs=True), plot)
 
 
 @cli.command()
@@ -284,6 +297,12 @@ def _streamlit_flags(port: int, host: str, max_upload_mb: int = MAX_UPLOAD_MB) -
     ]
 
 
+def output_console(width: int | None = None) -> Console:
+    """A console writing to the command's output (standard output), plain text."""
+    stream = _Output.stream
+    return Console(file=stream if stream is not None else _ClosedOutput(), width=width, **_PLAIN)
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -297,12 +316,172 @@ def _progress() -> Progress:
 
 
 def _write_output(text: str, output: Path | None, what: str | None = None) -> None:
-    """Print ``text`` to stdout, or write it to ``output`` and say so on stderr (``wrote WHAT to F``)."""
+    """Print ``text`` to stdout, or write it to ``output`` and say so on stderr (``wrote WHAT to F``).
+
+    A file is written whole or not at all (a temporary file beside it, renamed when complete), so a
+    full disk leaves no truncated output behind and says so.
+    """
     if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
+        emit(text if text.endswith("\n") else text + "\n")
         return
-    output.write_text(text, encoding="utf-8")
+    write_file(output, text)
     _err.print(f"wrote {what} to {output}" if what else f"wrote {output}")
+
+
+def write_file(output: Path, text: str) -> None:
+    """Write ``text`` to ``output`` atomically; an :class:`OutputError` naming a full disk."""
+    data = text.encode("utf-8")
+    if output.exists() and not output.is_file():  # /dev/stdout, a pipe: written in place
+        _write_in_place(output, data)
+        return
+    fd, partial = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(partial, output)
+    except OSError as err:
+        Path(partial).unlink(missing_ok=True)
+        raise _output_failed(err, str(output), len(data)) from err
+
+
+def _write_in_place(output: Path, data: bytes) -> None:
+    try:
+        with output.open("wb") as fh:
+            fh.write(data)
+    except OSError as err:
+        raise _output_failed(err, str(output), len(data)) from err
+
+
+def _output_failed(err: OSError, where: str, size: int) -> OutputError:
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return OutputError(
+            f"disk full: {where} was not written ({size:,} bytes); free some space, or write elsewhere"
+        )
+    return OutputError(f"{where} could not be written ({err.strerror or err}); nothing was written there")
+
+
+# --------------------------------------------------------------------------- stdout is the output
+
+
+class _Output:
+    """Where a command's output goes: the process's standard output, kept apart from fd 1."""
+
+    stream = None  # set by _stdout_for_output; None: standard output is closed
+
+
+def emit(text: str) -> None:
+    """Write ``text`` to standard output, the command's output; an :class:`OutputError` if it cannot."""
+    stream = _Output.stream
+    if stream is None:
+        raise OutputError(
+            "standard output is closed, so the output would be lost; pass --output F, or run the "
+            "command with its output going to a file or a pipe"
+        )
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError) as err:  # EPIPE (the reader left), ENOSPC (> onto a full disk)
+        _silence(stream)
+        if getattr(err, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+            raise OutputError(
+                "disk full: standard output was not written whole; free some space, or pass --output F "
+                "on another disk"
+            ) from err
+        what = getattr(err, "strerror", None) or str(err)
+        raise OutputError(
+            f"standard output could not be written ({what}): the output is incomplete; pass --output F"
+        ) from err
+
+
+def _silence(stream) -> None:
+    """After a failed write, the unwritten rest must not fail again when Python exits."""
+    _Output.stream = open(os.devnull, "w")
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(_Output.stream.fileno(), stream.fileno())
+
+
+@contextlib.contextmanager
+def _stdout_for_output() -> Iterator[None]:
+    """Standard output carries the command's output alone while the command runs.
+
+    C libraries (a solver's banner: HiGHS 1.16 prints one) write to file descriptor 1 behind
+    Python's back: fd 1 points at stderr meanwhile, and the output goes to a duplicate of the
+    real standard output; ``print`` goes to stderr too. Writes to stdout go through :func:`emit`.
+    """
+    real = sys.stdout
+    if real is None:  # started with stdout closed (`aad ... >&-`)
+        _Output.stream, _out.file = None, _ClosedOutput()
+        yield
+        return
+    try:
+        fd = real.fileno()
+    except (AttributeError, OSError, ValueError):  # an in-memory stream (tests): no descriptor to guard
+        fd = None
+    real.flush()
+    if fd is None:
+        stream = real
+    else:
+        stream = os.fdopen(os.dup(fd), "w", encoding=real.encoding or "utf-8", errors="replace")
+        os.dup2(sys.stderr.fileno(), fd)
+    _Output.stream, _out.file, sys.stdout = stream, stream, sys.stderr
+    try:
+        yield
+    finally:
+        sys.stdout, _out.file = real, None
+        if fd is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+            os.dup2(stream.fileno(), fd)
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()
+        _Output.stream = None
+
+
+class _ClosedOutput:
+    """The file of the output console when standard output is closed: writing is an error."""
+
+    def write(self, text: str) -> int:
+        emit(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def check_not_input(output: Path | None, *inputs, option: str = "--output") -> None:
+    """Refuse an output file that is one of the inputs (by any path: a symlink, a hard link).
+
+    ``inputs`` are paths, shipped dataset names or None.
+    """
+    if output is None or not output.exists():
+        return
+    for given in inputs:
+        path = _input_path(given)
+        if path is not None and path.exists() and os.path.samefile(output, path):
+            raise OutputError(
+                f"{option} {output} is the input {given}"
+                + ("" if str(given) == str(output) else " (the same file)")
+                + ": writing there would destroy it; write the output elsewhere"
+            )
+
+
+def _input_path(given) -> Path | None:
+    if given is None:
+        return None
+    text = os.fspath(given)
+    if Path(text).exists():
+        return Path(text)
+    if text.startswith("shipped:"):
+        text = text[len("shipped:") :]
+    try:
+        return aad.tables.resolve_source(text)[0]
+    except aad.AADError:
+        return None
 
 
 def _provenance(dataset: aad.Dataset, class_file: Path | None) -> dict:
@@ -372,7 +551,8 @@ def main(argv: list[str] | None = None) -> int:
     _register_commands()
     command = typer.main.get_command(cli)
     try:
-        result = command.main(args=argv, prog_name="aad", standalone_mode=False)
+        with _stdout_for_output():
+            result = command.main(args=argv, prog_name="aad", standalone_mode=False)
     except typer.Exit as done:
         return done.exit_code
     except typer.Abort:
@@ -383,6 +563,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(getattr(err, "format_message", err.__str__)())
     except (aad.AADError, OSError) as err:
         return _fail(str(err))
+    except RecursionError:  # a hostile file nested beyond what any reader follows
+        return _fail("the input is nested too deeply to read; pass the file aad wrote, not an edited one")
     return result if isinstance(result, int) else 0
 
 

@@ -32,6 +32,7 @@ from app.cli import (
     _err,
     _print_notes,
     _write_output,
+    check_not_input,
     cli,
 )
 from app.commands._learn import LearnFrom
@@ -76,11 +77,13 @@ def score(
     anomalous), percentile (share of DATA's rows scoring lower), then, unless --no-values,
     the row's label (DATA's rows), its other columns and its values.
     """
+    check_not_input(output, data, labels, apply, db)
     learn = LearnFrom(
         data, labels, session, db, label_col, features, (seed, trees, max_samples, eta), anomaly_value
     )
     with _err.status("fitting the forest and learning from the labels"):
         learned = learn.model()
+    check_not_input(output, learned.dataset.source)
     model, dataset, origin = learned.model, learned.dataset, learned.origin
     if apply is None:
         target, scores, known = dataset, model.anomaly_score(), model.labels_
