@@ -42,7 +42,15 @@ from .rules import Predicate, Rule
 from .scores import score_table
 from .session import Session, fit_model, load_data, select_columns
 from .simulate import SimulationResult, SimulationRun, simulate, simulate_run
-from .store import SessionNotFoundError, SessionRecord, SessionSummary, Store, default_db_path, labels_csv
+from .store import (
+    DatabaseError,
+    SessionNotFoundError,
+    SessionRecord,
+    SessionSummary,
+    Store,
+    default_db_path,
+    labels_csv,
+)
 from .weights import leaf_values, linear_update
 
 __version__ = "0.1.0"
@@ -57,6 +65,7 @@ __all__ = [
     "AADForest",
     "ActiveLearner",
     "DataError",
+    "DatabaseError",
     "Dataset",
     "DescribedRule",
     "Description",

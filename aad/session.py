@@ -291,6 +291,7 @@ class Session:
                 f"the data of session {record.id} ({record.source}) has changed since the session "
                 "started, so its labels would not apply; restore the original file or start a new session"
             )
+        _check_params(record)
         params = {**_BEFORE_PARAMS, **record.params}
         session = cls(record, dataset, (model_factory or fit_model)(dataset, params, record.seed), store)
         actions = store.actions(session.id, after=session._version)
@@ -743,6 +744,18 @@ def _reloadable_source(source: str) -> str:
             "load it with load_dataset"
         )
     return str(path.resolve())
+
+
+def _check_params(record: SessionRecord) -> None:
+    """Refuse stored parameters this aad does not know (a newer aad's): never refit without them."""
+    known = set(AADForest().get_params()) - {"random_state"}
+    unknown = sorted(set(record.params) - known)
+    if unknown:
+        raise DataError(
+            f"session {record.id} was started with {', '.join(map(repr, unknown))}, a parameter this aad "
+            f"does not know (a newer aad's?), so its model cannot be rebuilt as it was; open it with the "
+            f"aad that started it. Known parameters: {', '.join(sorted(known))}"
+        )
 
 
 def _check_settings(strategy: str, batch_size: int, seed: int) -> None:
