@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow
+import pyarrow.compute
 import pyarrow.csv
 import pyarrow.parquet
 
@@ -529,26 +530,26 @@ def csv_text(frame: pd.DataFrame) -> str:
     -3,2
     '@x,3
     """
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow([spreadsheet_safe(str(c)) for c in frame.columns])
+    header = ",".join(_csv_field(spreadsheet_safe(str(c))) for c in frame.columns) + "\n"
     columns = {f"c{i}": _csv_column(frame.iloc[:, i]) for i in range(frame.shape[1])}
+    # quoted (every text cell) only when a text cell holds a delimiter, a quote or a line break
+    quoting = "needed" if any(_needs_quotes(column) for column in columns.values()) else "none"
     try:
         table = pyarrow.table(columns) if columns else pyarrow.table({"c": pyarrow.nulls(len(frame))})
         body = io.BytesIO()
-        try:  # unquoted, unless a text cell holds a comma, quote or newline: then Arrow refuses
-            pyarrow.csv.write_csv(
-                table, body, pyarrow.csv.WriteOptions(include_header=False, quoting_style="none")
-            )
-        except pyarrow.ArrowInvalid:
-            body = io.BytesIO()
-            pyarrow.csv.write_csv(
-                table, body, pyarrow.csv.WriteOptions(include_header=False, quoting_style="needed")
-            )
+        pyarrow.csv.write_csv(
+            table, body, pyarrow.csv.WriteOptions(include_header=False, quoting_style=quoting)
+        )
     except (pyarrow.ArrowException, ValueError, TypeError) as err:
         raise DataError(f"the table could not be written as CSV ({err}); nothing was written") from err
     if not columns:
-        return header.getvalue() + "\n" * len(frame)
-    return header.getvalue() + body.getvalue().decode("utf-8")
+        return header + "\n" * len(frame)
+    return header + body.getvalue().decode("utf-8")
+
+
+def _csv_field(text: str) -> str:
+    """A header field, quoted when it holds a delimiter, a quote or a line break (``\\r`` too)."""
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
 
 
 def _csv_column(column: pd.Series) -> pyarrow.Array:
@@ -568,9 +569,15 @@ def _csv_column(column: pd.Series) -> pyarrow.Array:
     return pyarrow.array(cells, type=pyarrow.string())
 
 
+def _needs_quotes(column: pyarrow.Array) -> bool:
+    if not pyarrow.types.is_string(column.type):
+        return False
+    return bool(pyarrow.compute.any(pyarrow.compute.match_substring_regex(column, '[,"\\r\\n]')).as_py())
+
+
 #: What makes a spreadsheet read a cell as a formula (OWASP, CSV injection): these first characters.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+_PLAIN_NUMBER = re.compile(r"[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|inf|infinity)", re.IGNORECASE)
 
 
 def spreadsheet_safe(text: str) -> str:
@@ -578,7 +585,7 @@ def spreadsheet_safe(text: str) -> str:
 
     A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (after any
     leading ``'``, so that :func:`from_spreadsheet_safe` gives the text back) is prefixed
-    with ``'``, as OWASP advises; a plain number (``-1.5``, ``+3e-05``) is left as it is.
+    with ``'``, as OWASP advises; a plain number (``-1.5``, ``+3e-05``, ``-inf``) is left as it is.
 
     Examples
     --------

@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import aad
+from app import hosts
 from app.text import count
 
 cli = typer.Typer(
@@ -232,6 +233,14 @@ def app_command(
     data: Annotated[str | None, typer.Argument(help="Dataset name or file to open.")] = None,
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8501,
     host: Annotated[str, typer.Option(help="Address to bind (default: this machine only).")] = "127.0.0.1",
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Another name the workbench is reached by (a proxy's, the machine's on the network); "
+            "requests to any other name are refused. Repeat for several.",
+        ),
+    ] = None,
     db: Annotated[
         Path | None,
         typer.Option(help="SQLite file for sessions and labels (default: $AAD_DB or ~/.local/share/aad)."),
@@ -253,7 +262,8 @@ def app_command(
     (a new one the first time; the Data page starts others).
 
     The server runs in this process: stopping it stops the server. It listens on
-    127.0.0.1 unless --host says otherwise, with Streamlit's XSRF protection on.
+    127.0.0.1 unless --host says otherwise, with Streamlit's XSRF protection on, and
+    refuses requests sent to any other name than its own (DNS rebinding).
     """
     if data is not None:
         aad.load_data(data)  # fail fast, here, with the engine's message (as the workbench reads it)
@@ -263,19 +273,31 @@ def app_command(
         os.environ["AAD_DB"] = str(db.expanduser().resolve())
     upload_limit = MAX_UPLOAD_MB if max_upload_mb is None else max_upload_mb
     os.environ["AAD_MAX_UPLOAD_MB"] = str(upload_limit)  # the app reads it: app.state.max_upload_mb
-    _err.print(f"aad workbench on http://{host}:{port} (sessions in {aad.default_db_path()})")
+    allowed = hosts.allowed_hosts(host, allow_host or ())
+    os.environ[hosts.ENV] = ",".join(allowed)  # app.server's Host check reads it
+    _err.print(f"aad workbench on http://{_url_host(host)}:{port} (sessions in {aad.default_db_path()})")
+    if host.strip() in ("0.0.0.0", "::", ""):
+        _err.print(
+            f"listening on every interface: anyone who can reach port {port} can open and label the "
+            f"sessions (there is no login); it answers to {', '.join(allowed)}"
+        )
     from streamlit.web import cli as streamlit_cli
 
     sys.argv = [
         "streamlit",
         "run",
-        str(Path(__file__).with_name("streamlit_app.py")),
+        str(Path(__file__).with_name("server.py")),  # streamlit_app.py behind the Host check
         *_streamlit_flags(port, host, upload_limit),
     ]
     try:
         streamlit_cli.main()
     except SystemExit as done:
         raise typer.Exit(done.code if isinstance(done.code, int) else 0) from None
+
+
+def _url_host(host: str) -> str:
+    """How ``host`` is written in a URL: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 #: Upload limit of the workbench in MB (the same as ``app.state.MAX_UPLOAD_MB``).
@@ -415,28 +437,46 @@ def _stdout_for_output() -> Iterator[None]:
         _Output.stream, _out.file = None, _ClosedOutput()
         yield
         return
-    try:
-        fd = real.fileno()
-    except (AttributeError, OSError, ValueError):  # an in-memory stream (tests): no descriptor to guard
-        fd = None
     real.flush()
-    if fd is None:
+    saved = _redirect_fd1_to_stderr()
+    if saved is not None and _fileno(real) == 1:  # the real stdout: write to its duplicate
+        stream = os.fdopen(os.dup(saved), "w", encoding=real.encoding or "utf-8", errors="replace")
+    else:  # an in-memory stream (tests capture it), or no descriptor to guard
         stream = real
-    else:
-        stream = os.fdopen(os.dup(fd), "w", encoding=real.encoding or "utf-8", errors="replace")
-        os.dup2(sys.stderr.fileno(), fd)
     _Output.stream, _out.file, sys.stdout = stream, stream, sys.stderr
     try:
         yield
     finally:
-        sys.stdout, _out.file = real, None
-        if fd is not None:
-            with contextlib.suppress(OSError, ValueError):
-                stream.flush()
-            os.dup2(stream.fileno(), fd)
+        sys.stdout, _out.file, _Output.stream = real, None, None
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+        if stream is not real:
             with contextlib.suppress(OSError, ValueError):
                 stream.close()
-        _Output.stream = None
+
+
+def _redirect_fd1_to_stderr() -> int | None:
+    """Point file descriptor 1 at stderr; a duplicate of what it was (None if there is none)."""
+    try:
+        saved = os.dup(1)
+    except OSError:
+        return None
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        os.close(saved)
+        return None
+    return saved
+
+
+def _fileno(stream) -> int | None:
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 class _ClosedOutput:

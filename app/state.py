@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -197,7 +198,11 @@ def _launch_source(data: str) -> tuple[str, str | None]:
     day's export) does not strand the labels of a session on it; and the table's name."""
     if not Path(data).is_file():
         return f"shipped:{data}", None
-    return _kept_copy(str(Path(data).resolve()), _file_stamp(data), str(store().path)), Path(data).stem
+    kept = _kept_copy(str(Path(data).resolve()), _file_stamp(data), str(store().path))
+    if not Path(kept).is_file():  # deleted under the running server: copy the file again
+        _kept_copy.clear()
+        kept = _kept_copy(str(Path(data).resolve()), _file_stamp(data), str(store().path))
+    return kept, Path(data).stem
 
 
 @st.cache_data(max_entries=16, show_spinner="Keeping a copy of the file…")
@@ -273,6 +278,7 @@ def _open(session_id: str) -> aad.Session | None:
             )
             missing.markdown = True  # written for the page: the id from the URL is escaped
             raise missing from None
+        _restore_kept_copy(record)
         dataset = load(
             record.source, record.features, record.label_column, record.dataset, record.anomaly_value
         )
@@ -281,6 +287,31 @@ def _open(session_id: str) -> aad.Session | None:
     # after a restart, reopening refits the forest and replays the labels: seconds at 1M rows
     with st.spinner(f"Opening session {session_id}: reading its data, refitting, replaying its labels…"):
         return _guard(reopen)
+
+
+def _restore_kept_copy(record: aad.SessionRecord) -> None:
+    """A session's kept copy of its file (``uploads/<sha256>``), deleted meanwhile: copied again
+    from the launched file when that still holds the same bytes; otherwise an error naming it."""
+    kept = Path(record.source)
+    if record.source.startswith("shipped:") or kept.is_file() or kept.parent != store().uploads_dir:
+        return
+    original = os.environ.get("AAD_DATA", "")
+    if Path(original).is_file() and _sha256(original) == kept.stem:
+        store().keep_file(original)
+        return
+    raise aad.DataError(
+        f"session {record.id} was labelled on a copy of {record.dataset} kept at {kept}, and that copy "
+        "has been deleted; `aad app FILE` on the original file, unchanged, copies it again (or restore "
+        "the copy from a backup)"
+    )
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def use(session: aad.Session) -> None:

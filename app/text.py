@@ -58,7 +58,8 @@ def md(value: object) -> str:
     a b \\:red\\[x\\] \\$y\\$ \\# 1. a.csv txn_id: \\_x\\_
     """
     text = " ".join(str(value).replace("\r", " ").split("\n"))
-    text = _MARKDOWN.sub(lambda m: "\\" + m.group(0), text).replace("www.", "www\\.")  # GFM links bare www. names
+    # GFM makes a link of a bare www. name
+    text = _MARKDOWN.sub(lambda m: "\\" + m.group(0), text).replace("www.", "www\\.")
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
