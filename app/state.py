@@ -285,7 +285,8 @@ def _open(session_id: str) -> aad.Session | None:
         return aad.Session.open(session_id, store=store(), dataset=dataset, model_factory=model_factory)
 
     # after a restart, reopening refits the forest and replays the labels: seconds at 1M rows
-    with st.spinner(f"Opening session {session_id}: reading its data, refitting, replaying its labels…"):
+    shown = text.md(session_id)  # from the URL
+    with st.spinner(f"Opening session {shown}: reading its data, refitting, replaying its labels…"):
         return _guard(reopen)
 
 
