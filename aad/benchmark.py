@@ -14,9 +14,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .errors import DataError
-from .labels import UNLABELLED
+from .learner import ActiveLearner
 from .model import AADForest
-from .query import QueryContext, select_queries
 
 __all__ = ["make_benchmark_data", "peak_rss_mb", "run_benchmark"]
 
@@ -75,12 +74,15 @@ def run_benchmark(
     n_labels: int = 50,
     random_state: int = 0,
     n_jobs: int | None = None,
+    queue: str = "adaptive",
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Time the labelling loop on ``X``.
 
     Each query (top-1) is answered with ``y`` when given, otherwise as nominal (the slow
-    case: nominal rows share the big leaves).
+    case: nominal rows share the big leaves). ``queue`` is the learner's
+    (:class:`~aad.learner.ActiveLearner`): the adaptive queue also keeps the record of
+    every ranking's proposals, which each label pays for.
 
     Returns
     -------
@@ -105,13 +107,14 @@ def run_benchmark(
     start = time.perf_counter()
     model = AADForest(n_estimators=n_estimators, random_state=random_state, n_jobs=n_jobs).fit(X)
     fit_seconds = time.perf_counter() - start
-    query = _next(model)
+    learner = ActiveLearner(model, queue=queue)
+    query = int(learner.next_queries(1)[0])
     first_query = time.perf_counter() - start
     latencies = []
     for done in range(n_labels):
         tick = time.perf_counter()
-        model.set_label(int(query), bool(y[query]) if y is not None else False)
-        query = _next(model)
+        learner.label(query, bool(y[query]) if y is not None else False)
+        query = int(learner.next_queries(1)[0])
         latencies.append(time.perf_counter() - tick)
         if progress is not None:
             progress(done + 1, n_labels)
@@ -121,6 +124,7 @@ def run_benchmark(
         "features": int(X.shape[1]),
         "trees": n_estimators,
         "labels": n_labels,
+        "queue": queue,
         "fit_seconds": fit_seconds,
         "grow_seconds": model.fit_seconds_["grow"],
         "index_seconds": model.fit_seconds_["index"],
@@ -133,8 +137,3 @@ def run_benchmark(
         "peak_rss_mb": peak_rss_mb(),
         "anomalies_found": model.n_anomalies_,
     }
-
-
-def _next(model: AADForest) -> int:
-    context = QueryContext(model.raw_score(), model.labels_ != UNLABELLED)
-    return int(select_queries(context, 1)[0])

@@ -17,10 +17,14 @@ from ._validation import MAX_SEED, Interval, Options, validate_params
 from .data import validate_matrix
 from .errors import DataError, LabelError, UnknownStrategyError
 from .labels import ANOMALY, UNLABELLED, to_label
-from .model import AADForest
+from .model import RANKINGS, AADForest
+from .portfolio import Portfolio
 from .query import QueryContext, select_queries, strategy_names
 
-__all__ = ["ActiveLearner", "LabelEvent"]
+__all__ = ["QUEUES", "ActiveLearner", "LabelEvent"]
+
+#: What the queue can follow: the portfolio (``"adaptive"``) or one ranking of the model.
+QUEUES = ("adaptive", *RANKINGS)
 
 _CONSTRAINTS = {
     "batch_size": [Interval("int", 1, 10_000)],
@@ -63,6 +67,16 @@ class ActiveLearner:
         Rows per query batch.
     random_state : int or None
         Seed for random strategies; the batch after ``m`` events depends only on it and ``m``.
+    queue : {"adaptive", "feedback", "saturating", "forest"}, default="adaptive"
+        Which ranking the strategy draws from. ``"adaptive"``: the one the labels favour
+        (:class:`aad.portfolio.Portfolio`: the learned model until its proposals keep
+        coming back nominal, then a challenger); otherwise always that ranking of the
+        model (``"feedback"``: the learned model, as before the portfolio existed).
+
+    Attributes
+    ----------
+    portfolio : Portfolio or None
+        The portfolio's record, with ``queue="adaptive"``.
 
     Examples
     --------
@@ -83,8 +97,16 @@ class ActiveLearner:
         strategy: str = "top",
         batch_size: int = 1,
         random_state: int | None = None,
+        queue: str = "adaptive",
     ) -> None:
         model._check_fitted()
+        if queue not in QUEUES:
+            raise UnknownStrategyError(f"unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
+        if queue == "saturating" and model.loss != "linear":
+            raise UnknownStrategyError(
+                "the saturating queue needs the linear loss; this model uses the hinge loss. "
+                "Use queue='adaptive', 'feedback' or 'forest'"
+            )
         if strategy not in strategy_names():
             raise UnknownStrategyError(
                 f"unknown query strategy {strategy!r}; choose one of {', '.join(strategy_names())}"
@@ -99,6 +121,19 @@ class ActiveLearner:
         self.random_state = random_state
         self._log: list[LabelEvent] = []
         self._hinge_before: list[np.ndarray | None] = []
+        self.queue = queue
+        rankings = RANKINGS if model.loss == "linear" else ("feedback", "forest")
+        self.portfolio = Portfolio(model, rankings=rankings) if queue == "adaptive" else None
+
+    def _fixed_rankings(self) -> tuple[str, ...]:
+        """The fixed queue first, then the model's other rankings (for "something different")."""
+        usable = RANKINGS if self.model.loss == "linear" else ("feedback", "forest")
+        return (self.queue, *[r for r in usable if r != self.queue])
+
+    @property
+    def following(self) -> str:
+        """The ranking the next batch is drawn from (the portfolio's champion, or the fixed queue)."""
+        return self.portfolio.following if self.portfolio is not None else self.queue
 
     @property
     def history(self) -> tuple[LabelEvent, ...]:
@@ -119,21 +154,35 @@ class ActiveLearner:
         """Current anomaly scores of every row."""
         return self.model.anomaly_score()
 
-    def next_queries(self, k: int | None = None, *, strategy: str | None = None) -> np.ndarray:
-        """The next batch of unlabelled rows to show, per the query strategy."""
-        context = QueryContext(
-            scores=self.scores(), labelled=self.model.labels_ != UNLABELLED, model=self.model, X=self.X
-        )
-        seed = None if self.random_state is None else [self.random_state, len(self._log)]
+    def next_queries(
+        self, k: int | None = None, *, strategy: str | None = None, explore: bool = False
+    ) -> np.ndarray:
+        """The next batch of unlabelled rows to show, per the query strategy and the queue.
+
+        With the adaptive queue, a challenger's proposal comes first after a run of
+        nominals (see :mod:`aad.portfolio`), or whenever ``explore=True`` ("show me
+        something different"); the strategy fills the rest from the champion's ranking.
+        """
         if k is None:
             k = self.batch_size
         validate_params("next_queries", {"k": _CONSTRAINTS["batch_size"]}, {"k": k})
-        return select_queries(
-            context,
-            k,
-            strategy=strategy or self.strategy,
-            random_state=seed,
+        portfolio = self.portfolio
+        if portfolio is None and explore:  # a fixed queue asked for something different
+            portfolio = Portfolio(self.model, rankings=self._fixed_rankings())
+        first = None
+        if portfolio is not None:
+            following, first = portfolio.plan(k, explore=explore)
+        else:
+            following = self.queue
+        scores = self.scores() if following == "feedback" else self.model.ranking(following)
+        context = QueryContext(
+            scores=scores, labelled=self.model.labels_ != UNLABELLED, model=self.model, X=self.X
         )
+        seed = None if self.random_state is None else [self.random_state, len(self._log)]
+        rows = select_queries(context, k, strategy=strategy or self.strategy, random_state=seed)
+        if first is None:
+            return rows
+        return np.r_[first, rows[rows != first]][:k].astype(np.int64)
 
     def label(self, row: int, label) -> LabelEvent:
         """Record ``label`` (anomaly/nominal, 1/0, True/False) for ``row``."""
@@ -158,6 +207,8 @@ class ActiveLearner:
             raise LabelError("there is nothing to undo: no label has been given yet")
         event = self._log.pop()
         hinge_before = self._hinge_before.pop()
+        if self.portfolio is not None:
+            self.portfolio.undo()
         self.model.set_label(event.row, event.previous)
         if hinge_before is not None:  # the hinge solution depends on the path: restore it as it was
             self.model._restore_hinge(hinge_before)
@@ -172,6 +223,8 @@ class ActiveLearner:
     def _apply(self, row: int, label: int) -> LabelEvent:
         previous = int(self.model.labels_[row])
         self._hinge_before.append(self.model._hinge_values if self.model.loss == "hinge" else None)
+        if self.portfolio is not None:
+            self.portfolio.record(row, label)
         self.model.set_label(row, label)
         event = LabelEvent(row=row, label=label, previous=previous)
         self._log.append(event)

@@ -34,9 +34,14 @@ from .forest import LeafForest, average_path_length, fit_forest, n_workers
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
 from .weights import BALANCE, class_weights, leaf_values
 
-__all__ = ["AADForest"]
+__all__ = ["RANKINGS", "AADForest"]
 
 _QUANTUM = 2.0**24  # information is accumulated in units of 2**-24 bits, as int64
+_SAT_UNIT = 2**16  # log2(1 + count) is tabulated in units of 2**-16, as int64
+_SATURATING = 2  # row of ``_shared``: information shared with anomalies, counted through log2(1 + c)
+
+#: The rankings a fitted model offers (:meth:`AADForest.ranking`).
+RANKINGS = ("feedback", "saturating", "forest")
 
 
 class AADForest(BaseEstimator):
@@ -179,13 +184,14 @@ class AADForest(BaseEstimator):
         self._base = -self.forest_.gather(self.forest_.path_length, self.leaf_index_) / self.n_estimators
         self._info_q = np.rint(self.forest_.information * _QUANTUM).astype(np.int64)
         self._counts = np.zeros((2, self.forest_.n_leaves), dtype=np.int64)
-        self._shared = np.zeros((2, X.shape[0]), dtype=np.int64)
+        self._shared = np.zeros((3, X.shape[0]), dtype=np.int64)
         report("indexing the leaves", 0.8)
         with ThreadPoolExecutor(n_workers(self.n_jobs)) as pool:  # numpy sorts without the GIL
             self._inverted = list(pool.map(_invert, self.leaf_index_))
         self.node_rows_ = self.forest_.path_counts(self.leaf_index_)
         self._hinge_values: np.ndarray | None = None
         self._scores: np.ndarray | None = None
+        self._saturating: np.ndarray | None = None
         self.fit_seconds_ = {"grow": grown - start, "index": time.perf_counter() - grown}
         if known is not None:
             rows = np.flatnonzero(known != UNLABELLED)
@@ -205,6 +211,7 @@ class AADForest(BaseEstimator):
         twin._counts = self._counts.copy()
         twin._shared = self._shared.copy()
         twin._scores = None
+        twin._saturating = None
         return twin
 
     # ------------------------------------------------------------------ labels
@@ -262,10 +269,16 @@ class AADForest(BaseEstimator):
 
     def _move(self, row: int, label: int, sign: int) -> None:
         leaves = self.forest_.leaf_offset[:-1] + self.leaf_index_[:, row]
+        before = self._counts[label, leaves].copy()
         self._counts[label, leaves] += sign
+        steps = sign * self._info_q[leaves]
+        if label == ANOMALY:
+            saturating = self._info_q[leaves] * (_saturation(before + sign) - _saturation(before))
         shared = self._shared[label]
         for t, rows in enumerate(self._rows_in_leaves(row)):
-            shared[rows] += sign * self._info_q[leaves[t]]
+            shared[rows] += steps[t]
+            if label == ANOMALY:
+                self._shared[_SATURATING][rows] += saturating[t]
 
     def _rows_in_leaves(self, row: int):
         for t, (order, starts) in enumerate(self._inverted):
@@ -280,12 +293,15 @@ class AADForest(BaseEstimator):
             np.add.at(self._counts[label], (offsets + self.leaf_index_[:, rows]).ravel(), 1)
             table = self._info_q * self._counts[label]
             self._shared[label] = _gather_int(self.forest_, table, self.leaf_index_)
+        table = self._info_q * _saturation(self._counts[ANOMALY])
+        self._shared[_SATURATING] = _gather_int(self.forest_, table, self.leaf_index_)
 
     def _changed(self) -> None:
         if self.loss == "hinge":
             current = self._compute_raw_score()  # the weights the analyst saw
             self._hinge_values = hinge.solve_leaf_values(self, current)
         self._scores = None
+        self._saturating = None
 
     def _restore_hinge(self, values: np.ndarray | None) -> None:
         """Put back the hinge solution of an earlier state (an exact undo; see ActiveLearner)."""
@@ -327,16 +343,55 @@ class AADForest(BaseEstimator):
     def _compute_raw_score(self) -> np.ndarray:
         if self.loss == "hinge" and self._hinge_values is not None:
             return self.forest_.gather(self._hinge_values, self.leaf_index_) / self.n_estimators
+        return self._linear_raw_score(self._shared[ANOMALY], 1.0)
+
+    def _linear_raw_score(self, lifted: np.ndarray, unit: float) -> np.ndarray:
+        """``base + eta (w_A lifted / unit - w_N shared_N) / T``, in path-length units."""
         n_anomalies, n_nominals = self.n_anomalies_, self.n_labels_ - self.n_anomalies_
-        n_labels = n_anomalies + n_nominals
-        if n_labels == 0 or self.eta == 0:
+        if n_anomalies + n_nominals == 0 or self.eta == 0:
             return self._base.copy()
         scale = self.eta / (self.n_estimators * _QUANTUM)
         per_anomaly, per_nominal = class_weights(n_anomalies, n_nominals, balance=self.balance)
-        raw = np.multiply(self._shared[ANOMALY], scale * per_anomaly, dtype=np.float64)
+        raw = np.multiply(lifted, scale * per_anomaly / unit, dtype=np.float64)
         raw -= np.multiply(self._shared[NOMINAL], scale * per_nominal, dtype=np.float64)
         raw += self._base
         return raw
+
+    def ranking(self, name: str = "feedback") -> np.ndarray:
+        """The training rows' raw scores under one of the model's rankings (higher first).
+
+        * ``"feedback"``: :meth:`raw_score`, the learned model (what :meth:`anomaly_score` ranks by);
+        * ``"saturating"``: the same update, except that the lift a leaf gets from its labelled
+          anomalies grows as ``log2(1 + count)`` instead of ``count``: a region where many
+          anomalies were found stops pulling its neighbours up ever harder, while every
+          nominal keeps pushing its own leaves down;
+        * ``"forest"``: the isolation forest's order, no feedback at all.
+
+        All three cost one vectorised pass (the model keeps their per-row accumulators
+        exact); the query portfolio (:mod:`aad.portfolio`) chooses among them.
+
+        Examples
+        --------
+        >>> X = np.vstack([np.random.default_rng(0).normal(size=(100, 2)), [[8, 8], [8, 7.5]]])
+        >>> model = AADForest(random_state=0).fit(X)
+        >>> model.set_label(100, "anomaly")
+        >>> [int(np.argmax(np.where(model.labels_ == -1, model.ranking(r), -np.inf))) for r in RANKINGS]
+        [101, 101, 101]
+        """
+        self._check_fitted()
+        if name == "feedback":
+            return self.raw_score()
+        if name == "forest":
+            return self._base
+        if name == "saturating":
+            if self.loss == "hinge":
+                raise ValueError(
+                    "the saturating ranking needs the linear loss; this model uses the hinge loss"
+                )
+            if self._saturating is None:
+                self._saturating = self._linear_raw_score(self._shared[_SATURATING], float(_SAT_UNIT))
+            return self._saturating
+        raise ValueError(f"unknown ranking {name!r}; choose one of {', '.join(RANKINGS)}")
 
     def anomaly_score(self, X=None) -> np.ndarray:
         """Anomaly score of every row: higher means more anomalous.
@@ -450,6 +505,15 @@ def _score_from_raw(z: np.ndarray) -> np.ndarray:
     if below.any():
         score[below] /= 1.0 + np.log(2.0) * (-_LINEAR_BEYOND - z[below])
     return score
+
+
+def _saturation(counts: np.ndarray) -> np.ndarray:
+    """``round(2**16 log2(1 + count))`` as int64: the saturating lift in exact integer units.
+
+    >>> _saturation(np.array([0, 1, 3, 7])).tolist()
+    [0, 65536, 131072, 196608]
+    """
+    return np.rint(np.log2(1.0 + np.asarray(counts, dtype=np.float64)) * _SAT_UNIT).astype(np.int64)
 
 
 def _invert(leaf_index_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

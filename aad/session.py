@@ -25,7 +25,7 @@ from ._validation import Interval, validate_params
 from .data import AUTO, Dataset, dataset_from_frame, load_dataset
 from .errors import DataError, LabelError, UnknownStrategyError
 from .labels import ANOMALY, UNLABELLED, label_name, to_label
-from .learner import ActiveLearner
+from .learner import QUEUES, ActiveLearner
 from .model import AADForest
 from .query import strategy_names, top_unlabelled
 from .store import Action, SessionRecord, StaleVersionError, Store, labels_csv
@@ -34,10 +34,20 @@ from .weights import BALANCE
 
 __all__ = ["DEFAULT_PARAMS", "Session", "fit_model", "load_data", "select_columns"]
 
-#: Forest parameters of a new session unless told otherwise.
-DEFAULT_PARAMS = {"n_estimators": 100, "max_samples": 256, "eta": 1.0, "balance": BALANCE}
-#: What a session saved before a parameter existed was scored with: it keeps that on reopening.
-_BEFORE_PARAMS = {"balance": 1.0}
+#: Parameters of a new session unless told otherwise: the forest's, and the queue the
+#: learner follows (:data:`aad.learner.QUEUES`).
+DEFAULT_PARAMS = {
+    "n_estimators": 100,
+    "max_samples": 256,
+    "eta": 1.0,
+    "balance": BALANCE,
+    "queue": "adaptive",
+}
+#: What a session saved before a parameter existed was scored with: it keeps that on reopening
+#: (a session from before the query portfolio keeps following the learned model alone).
+_BEFORE_PARAMS = {"balance": 1.0, "queue": "feedback"}
+#: Session parameters that are the learner's, not the forest's.
+_LEARNER_PARAMS = ("queue",)
 _SHIPPED = "shipped:"
 _MAX_WRITE_TRIES = 100  # a conditional write retries only when another writer got in first
 
@@ -49,9 +59,12 @@ def fit_model(
 ) -> AADForest:
     """Fit the session model: ``AADForest(**params, random_state=seed).fit(dataset.X)``.
 
-    ``progress(step, fraction_done)`` is called as the fit goes (see :meth:`AADForest.fit`).
+    ``params`` may hold the session's learner parameters (``queue``) too; they are not the
+    forest's and are left out. ``progress(step, fraction_done)`` is called as the fit goes
+    (see :meth:`AADForest.fit`).
     """
-    return AADForest(**params, random_state=seed).fit(dataset.X, progress=progress)
+    forest = {key: value for key, value in params.items() if key not in _LEARNER_PARAMS}
+    return AADForest(**forest, random_state=seed).fit(dataset.X, progress=progress)
 
 
 def select_columns(
@@ -184,7 +197,12 @@ class Session:
         self.model = model
         self.store = store
         self.learner = ActiveLearner(
-            model, dataset.X, strategy=record.strategy, batch_size=record.batch_size, random_state=record.seed
+            model,
+            dataset.X,
+            strategy=record.strategy,
+            batch_size=record.batch_size,
+            random_state=record.seed,
+            queue={**_BEFORE_PARAMS, **record.params}["queue"],
         )
         self._initial = model.anomaly_score()
         self._version = 0
@@ -218,7 +236,8 @@ class Session:
             Loaded from a shipped dataset or a file (``dataset.source``), so it can be reloaded.
         store : Store
         params : dict, optional
-            :class:`~aad.model.AADForest` parameters; :data:`DEFAULT_PARAMS` fill the rest.
+            :class:`~aad.model.AADForest` parameters and the ``queue``
+            (:class:`~aad.learner.ActiveLearner`); :data:`DEFAULT_PARAMS` fill the rest.
         seed : int, default=0
             Seed of the forest and of random query strategies.
         strategy : str, default="top"
@@ -235,6 +254,7 @@ class Session:
         source = _reloadable_source(dataset.source)
         _check_settings(strategy, batch_size, seed)
         params = {**DEFAULT_PARAMS, **(params or {})}
+        _check_queue(params["queue"])
         model = (model_factory or fit_model)(dataset, params, seed)
         record = store.create_session(
             dataset=dataset.name,
@@ -497,6 +517,31 @@ class Session:
         self._batch = rows
         return np.asarray(rows, dtype=np.int64)
 
+    def different(self) -> np.ndarray:
+        """Replace the batch by one that starts with a row the queue would not show next
+        ("show me something different"): the best of the model's other rankings, for an
+        analyst who suspects a kind is used up before the queue does."""
+        rows = self._draw(explore=True)
+        self._save_batch(rows)
+        self._batch = rows
+        return np.asarray(rows, dtype=np.int64)
+
+    @property
+    def following(self) -> str:
+        """The ranking the queue follows now (see :data:`aad.model.RANKINGS`)."""
+        return self.learner.following
+
+    @property
+    def streak(self) -> int:
+        """Nominals in a row: the latest labels, counted back to the last anomaly."""
+        count = 0
+        for event in reversed(self.learner.history):
+            if event.label == ANOMALY:
+                break
+            if event.label != UNLABELLED and event.previous == UNLABELLED:
+                count += 1
+        return count
+
     def scores(self) -> np.ndarray:
         """Anomaly score of every row under the current model (read-only; higher = more anomalous)."""
         if self._scores is None or self._scores[0] != self._version:
@@ -663,9 +708,9 @@ class Session:
     def _is_open(self, row: int) -> bool:
         return self.model.labels_[row] == UNLABELLED and row not in self._skipped
 
-    def _draw(self) -> list[int]:
+    def _draw(self, *, explore: bool = False) -> list[int]:
         k = self.record.batch_size
-        rows = self.learner.next_queries(k + len(self._skipped))
+        rows = self.learner.next_queries(k + len(self._skipped), explore=explore)
         return [int(r) for r in rows if int(r) not in self._skipped][:k]
 
     def _sync(self) -> list[Action]:
@@ -748,7 +793,7 @@ def _reloadable_source(source: str) -> str:
 
 def _check_params(record: SessionRecord) -> None:
     """Refuse stored parameters this aad does not know (a newer aad's): never refit without them."""
-    known = set(AADForest().get_params()) - {"random_state"}
+    known = (set(AADForest().get_params()) - {"random_state"}) | set(_LEARNER_PARAMS)
     unknown = sorted(set(record.params) - known)
     if unknown:
         raise DataError(
@@ -756,6 +801,11 @@ def _check_params(record: SessionRecord) -> None:
             f"does not know (a newer aad's?), so its model cannot be rebuilt as it was; open it with the "
             f"aad that started it. Known parameters: {', '.join(sorted(known))}"
         )
+
+
+def _check_queue(queue) -> None:
+    if queue not in QUEUES:
+        raise UnknownStrategyError(f"unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
 
 
 def _check_settings(strategy: str, batch_size: int, seed: int) -> None:

@@ -18,9 +18,9 @@ import numpy as np
 from ._validation import MAX_SEED, Interval, validate_params
 from .data import Dataset, validate_matrix
 from .errors import DataError
-from .labels import UNLABELLED
+from .learner import ActiveLearner
 from .model import AADForest
-from .query import QueryContext, select_queries, top_unlabelled
+from .query import top_unlabelled
 
 __all__ = ["SimulationResult", "SimulationRun", "simulate", "simulate_run"]
 
@@ -130,6 +130,7 @@ def simulate(
     batch_size: int = 1,
     classes: np.ndarray | None = None,
     model_params: dict | None = None,
+    queue: str = "adaptive",
     progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Run ``reruns`` seeded discovery runs (seeds ``seed .. seed + reruns - 1``).
@@ -148,6 +149,8 @@ def simulate(
         Original class of every row, to count distinct anomaly classes found.
     model_params : dict, optional
         Extra :class:`~aad.model.AADForest` parameters.
+    queue : str, default="adaptive"
+        Which ranking the queries follow (:class:`~aad.learner.ActiveLearner`'s ``queue``).
     progress : callable, optional
         Called as ``progress(labels_done, labels_total)``.
 
@@ -190,6 +193,7 @@ def simulate(
                 batch_size=batch_size,
                 classes=classes,
                 model_params=model_params,
+                queue=queue,
                 on_label=tick,
             )
         )
@@ -201,7 +205,12 @@ def simulate(
         strategy=strategy,
         batch_size=batch_size,
         runs=runs,
-        params={"seed": seed, "reruns": reruns, **AADForest(**(model_params or {})).get_params()},
+        params={
+            "seed": seed,
+            "reruns": reruns,
+            "queue": queue,
+            **AADForest(**(model_params or {})).get_params(),
+        },
     )
 
 
@@ -215,6 +224,7 @@ def simulate_run(
     batch_size: int = 1,
     classes: np.ndarray | None = None,
     model_params: dict | None = None,
+    queue: str = "adaptive",
     on_label: Callable[[int], None] | None = None,
 ) -> SimulationRun:
     """One seeded run; see :func:`simulate`.
@@ -235,15 +245,17 @@ def simulate_run(
     no_labels = np.zeros(len(y), dtype=bool)
     baseline = top_unlabelled(start, no_labels, budget)
     iforest = top_unlabelled(-model.forest_.iforest.score_samples(X.astype(np.float32)), no_labels, budget)
+    learner = ActiveLearner(
+        model, X, strategy=strategy, batch_size=batch_size, random_state=seed, queue=queue
+    )
     queried, seconds, batch_classes = [], [], []
-    scores = start
     tick = time.perf_counter()
     while len(queried) < budget:
         k = min(batch_size, budget - len(queried))
-        context = QueryContext(scores=scores, labelled=model.labels_ != UNLABELLED, model=model, X=X)
-        batch = select_queries(context, k, strategy=strategy, random_state=[seed, len(queried)])
-        model.set_labels(batch, y[batch].astype(int).tolist())
-        scores = model.anomaly_score()
+        batch = learner.next_queries(k)
+        for row in batch.tolist():
+            learner.label(row, int(y[row]))
+        learner.scores()  # rescored, as the next query needs
         now = time.perf_counter()
         seconds.extend([(now - tick) / len(batch)] * len(batch))
         tick = now

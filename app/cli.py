@@ -147,6 +147,13 @@ def simulate(
         str, typer.Option(help=f"Query strategy: {', '.join(aad.strategy_names())}.")
     ] = "top",
     batch_size: Annotated[int, typer.Option(min=1, help="Rows labelled per batch.")] = 1,
+    queue: Annotated[
+        Literal["adaptive", "feedback", "saturating", "forest"],
+        typer.Option(
+            help="Which ranking the queries follow: adaptive (the one the labels favour), "
+            "feedback (the learned model alone, as before), saturating, forest (no feedback)."
+        ),
+    ] = "adaptive",
     class_file: Annotated[
         Path | None,
         typer.Option(
@@ -206,6 +213,7 @@ def simulate(
             batch_size=batch_size,
             classes=classes,
             model_params=params,
+            queue=queue,
             progress=lambda done, total: bar.update(task, completed=done),
         )
     _print_summary(result)
@@ -550,7 +558,8 @@ def _print_notes(dataset: aad.Dataset) -> None:
 def _print_summary(result: aad.SimulationResult) -> None:
     table = Table(
         title=f"{result.dataset}: {result.n_rows:,} rows, {count(result.n_anomalies, 'anomaly')}, "
-        f"{count(len(result.runs), 'run')} ({result.strategy}, batch {result.batch_size})"
+        f"{count(len(result.runs), 'run')} ({result.strategy}, batch {result.batch_size}, "
+        f"{result.params.get('queue', 'adaptive')} queue)"
     )
     # Uniform weights score rows as the isolation forest does, so the two no-feedback
     # orders agree unless a tie broke differently: one column then, two otherwise.

@@ -2,7 +2,9 @@
 
 For each size, in separate processes (so each peak-memory figure is its own):
 
-* ``aad bench --rows N --features 20 --trees 100 --labels 50 --json ...``;
+* ``aad bench --rows N --features 20 --trees 100 --labels 50 --json ...``, with the
+  adaptive queue (the default) and with ``--queue feedback`` (the learned model alone, as
+  before the portfolio: what the adaptive queue's bookkeeping costs is the ratio);
 * coniferest's ``AADForest`` (100 trees, 256 samples; an optional benchmark dependency:
   ``make bench`` installs it) on the same synthetic data, timing the same loop: refit the
   weights on the labels (``fit_known``), rescore every row, pick the next query.
@@ -29,7 +31,7 @@ RESULTS = Path(__file__).with_name("results")
 CONIFEREST_LABELS = {10_000: 20, 100_000: 10, 1_000_000: 4}
 
 
-def run_aad(rows: int) -> dict:
+def run_aad(rows: int, queue: str = "adaptive") -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "aad.json"
         subprocess.run(
@@ -46,6 +48,8 @@ def run_aad(rows: int) -> dict:
                 "100",
                 "--labels",
                 "50",
+                "--queue",
+                queue,
                 "--json",
                 str(out),
             ],
@@ -106,19 +110,21 @@ def run_coniferest(rows: int) -> dict | None:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| rows | aad fit + index | aad first query | aad per label p50 / p95 | aad peak RSS "
+        "| rows | aad fit + index | aad first query | aad per label p50 / p95 "
+        "| learned model alone p50 (ratio) | aad peak RSS "
         "| coniferest fit / first query | coniferest per label p50 | aad speed-up per label |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        a, c = r["aad"], r["coniferest"]
+        a, c, f = r["aad"], r["coniferest"], r["feedback"]
         lat = a["label_latency_ms"]
+        alone = f"{f['label_latency_ms']['p50']:.1f} ms ({lat['p50'] / f['label_latency_ms']['p50']:.2f}x)"
         con = "n/a" if c is None else f"{c['fit_seconds']:.2f} / {c['first_query_seconds']:.2f} s"
         con_lat = "n/a" if c is None else f"{c['label_latency_ms']['p50']:.0f} ms"
         ratio = "n/a" if c is None else f"{c['label_latency_ms']['p50'] / lat['p50']:.0f}x"
         lines.append(
             f"| {a['rows']:,} | {a['fit_seconds']:.2f} s | {a['first_query_seconds']:.2f} s "
-            f"| {lat['p50']:.1f} / {lat['p95']:.1f} ms | {a['peak_rss_mb']:.0f} MB "
+            f"| {lat['p50']:.1f} / {lat['p95']:.1f} ms | {alone} | {a['peak_rss_mb']:.0f} MB "
             f"| {con} | {con_lat} | {ratio} |"
         )
     return "\n".join(lines)
@@ -130,7 +136,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     for n in args.sizes:
-        rows.append({"aad": run_aad(n), "coniferest": run_coniferest(n)})
+        rows.append({"aad": run_aad(n), "feedback": run_aad(n, "feedback"), "coniferest": run_coniferest(n)})
         print(table(rows).splitlines()[-1], flush=True)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "scale.json").write_text(json.dumps(rows, indent=1))

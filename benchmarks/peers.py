@@ -17,9 +17,17 @@ one returns None and the tables say "not installed".
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+from pathlib import Path
+
 import numpy as np
 
-__all__ = ["PEERS", "balif_queries", "coniferest_queries", "peer_queries"]
+__all__ = ["PEERS", "balif_queries", "coniferest_queries", "fingerprint", "peer_queries", "peer_runs"]
+
+#: Where the peers' runs are kept (see :func:`peer_runs`).
+CACHE = Path(__file__).with_name("results") / "peer_runs.json"
 
 
 def coniferest_queries(X: np.ndarray, y: np.ndarray, *, budget: int, seed: int) -> np.ndarray | None:
@@ -74,3 +82,45 @@ PEERS = {"coniferest": coniferest_queries, "BALIF": balif_queries}
 def peer_queries(name: str, X: np.ndarray, y: np.ndarray, *, budget: int, seed: int) -> np.ndarray | None:
     """One run of the peer called ``name`` (a key of :data:`PEERS`)."""
     return PEERS[name](X, np.asarray(y, dtype=bool), budget=budget, seed=seed)
+
+
+def fingerprint(X: np.ndarray, y: np.ndarray) -> str:
+    """A short content hash of a table and its ground truth (the cache key of a peer's runs)."""
+    digest = hashlib.sha256(np.ascontiguousarray(X, dtype=np.float64).tobytes())
+    digest.update(np.asarray(y, dtype=bool).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def peer_runs(
+    name: str, X: np.ndarray, y: np.ndarray, *, budget: int, seeds, cache: Path | None = CACHE
+) -> list[np.ndarray] | None:
+    """One run of peer ``name`` per seed (its queried rows), None when it is not installed.
+
+    The peers are slow (BALIF rescores every row with every tree after each label, about
+    0.1-0.3 s per label at 10k rows), and deterministic for a given table, seed and budget:
+    runs are kept in ``cache`` (a JSON file, keyed by peer, the table's content hash,
+    budget and seed), so that every benchmark shows the peers beside aad without running
+    them again. Delete the file (or pass ``cache=None``) to run them afresh.
+    """
+    store = json.loads(cache.read_text()) if cache is not None and cache.exists() else {}
+    key = f"{name}:{fingerprint(X, y)}:{budget}"
+    runs = []
+    for seed in seeds:
+        if f"{key}:{seed}" not in store:
+            queried = peer_queries(name, X, y, budget=budget, seed=seed)
+            if queried is None:
+                return None
+            store[f"{key}:{seed}"] = queried.tolist()
+            if cache is not None:
+                _write(cache, store)
+        runs.append(np.asarray(store[f"{key}:{seed}"]))
+    return runs
+
+
+def _write(cache: Path, store: dict) -> None:
+    """Merge into the file (another benchmark may have added runs meanwhile) and replace it whole."""
+    on_disk = json.loads(cache.read_text()) if cache.exists() else {}
+    on_disk.update(store)
+    tmp = cache.with_suffix(".tmp")
+    tmp.write_text(json.dumps(on_disk, separators=(",", ":")))
+    os.replace(tmp, cache)

@@ -435,6 +435,65 @@ def test_a_session_saved_before_class_balance_existed_keeps_its_scores(store, fi
         db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(old), session.id))
     reopened = _reopen(session, fitted_toy2)
     assert reopened.model.balance == 1.0
-    fresh = aad.AADForest(**old, balance=1.0, random_state=session.seed).fit(fitted_toy2[0].X)
+    forest = {k: v for k, v in old.items() if k != "queue"}
+    fresh = aad.AADForest(**forest, balance=1.0, random_state=session.seed).fit(fitted_toy2[0].X)
     fresh.set_labels(list(session.labels()), list(session.labels().values()))
     np.testing.assert_allclose(reopened.scores(), fresh.anomaly_score(), rtol=1e-12)
+
+
+def _label_queue(session, n) -> None:
+    y = session.dataset.y
+    for _ in range(n):
+        row = int(session.batch()[0])
+        session.label(row, "anomaly" if y[row] else "nominal")
+
+
+def test_a_session_follows_the_adaptive_queue_and_reopens_on_the_same_record(store, fitted_toy2):
+    session = _new(store, fitted_toy2)
+    assert session.record.params["queue"] == "adaptive"
+    _label_queue(session, 30)
+    state, batch = session.learner.portfolio.state, session.batch().tolist()
+    assert state.found and sum(state.hits) > 0
+    again = _reopen(session, fitted_toy2)
+    assert again.learner.portfolio.state == state
+    assert again.batch().tolist() == batch
+
+
+def test_a_session_saved_before_the_portfolio_keeps_following_the_learned_model(store, fitted_toy2):
+    """Its queue is what the analyst saw: the learned model's top rows, however the labels went."""
+    import json
+    import sqlite3
+
+    session = _new(store, fitted_toy2)
+    old = {k: v for k, v in session.record.params.items() if k != "queue"}
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(old), session.id))
+    before = _reopen(session, fitted_toy2)
+    assert before.learner.queue == "feedback" and before.learner.portfolio is None
+    _label_queue(before, 25)
+    free = before.model.labels_ == -1
+    expected = int(np.argmax(np.where(free, before.scores(), -np.inf)))
+    assert before.batch().tolist() == [expected]
+
+
+def test_something_different_replaces_the_batch_and_the_streak_counts_nominals(store, fitted_toy2):
+    session = _new(store, fitted_toy2, batch_size=2)
+    usual = session.batch().tolist()
+    different = session.different().tolist()
+    assert different[0] not in usual and different[1] == usual[0]
+    assert session.batch().tolist() == different  # kept as the current batch
+    assert session.streak == 0
+    session.label(different[0], "nominal")
+    session.label(different[1], "nominal")
+    assert session.streak == 2
+    session.undo()
+    assert session.streak == 1
+    row = int(session.batch()[0])
+    session.label(row, "anomaly")
+    assert session.streak == 0
+
+
+def test_an_unknown_queue_is_refused_before_anything_is_stored(store, fitted_toy2):
+    with pytest.raises(aad.UnknownStrategyError, match="unknown queue"):
+        _new(store, fitted_toy2, params={"queue": "fastest"})
+    assert store.summaries() == []

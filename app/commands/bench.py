@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.table import Table
@@ -23,6 +23,10 @@ def bench(
     labels: Annotated[int, typer.Option(min=0, help="Labels to time.")] = 50,
     seed: Annotated[int, typer.Option(min=0, max=aad.MAX_SEED)] = 0,
     data: Annotated[str | None, typer.Option(help="Time this dataset or file instead.")] = None,
+    queue: Annotated[
+        Literal["adaptive", "feedback", "saturating", "forest"],
+        typer.Option(help="Which ranking the queries follow (adaptive: the workbench's default)."),
+    ] = "adaptive",
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the results as JSON.", callback=_writable)
     ] = None,
@@ -49,6 +53,7 @@ def bench(
             n_estimators=trees,
             n_labels=labels,
             random_state=seed,
+            queue=queue,
             progress=lambda done, total: bar.update(task, completed=done),
         )
     result["data"] = source
@@ -85,7 +90,9 @@ def _memory_bytes() -> int | None:
 
 
 def _print(result: dict) -> None:
-    table = Table(title=f"{result['data']}, {result['trees']} trees, {result['labels']} labels")
+    table = Table(
+        title=f"{result['data']}, {result['trees']} trees, {result['labels']} labels, {result['queue']} queue"
+    )
     table.add_column("measure")
     table.add_column("value", justify="right")
     latency = result["label_latency_ms"]

@@ -1,0 +1,171 @@
+"""Champion and challengers: which ranking the queue follows, learned from the labels.
+
+A fitted model offers several rankings of the unlabelled rows (:data:`aad.model.RANKINGS`):
+the learned model, a variant whose lift from found anomalies saturates, and the plain
+isolation forest. Each ranking proposes its top row; every label is an outcome for the
+rankings that proposed that row (an anomaly is a hit, a nominal a miss), so each ranking
+keeps a record of its proposals, ``Beta(1 + hits, 1 + misses)``.
+
+The queue follows the **champion**, the ranking with the best record (the learned model
+at first). When the champion's proposals come back nominal :data:`PATIENCE` times in a
+row, the queue asks a **challenger** once: the ranking with the best record among those
+proposing another row. A challenger whose record overtakes the champion's becomes the
+champion. Each challenger in a row that comes back nominal doubles the patience (up to
+``2 ** MAX_BACKOFF`` times), so a dry spell where nothing pays costs few queries away
+from the champion, whose nominals teach the model the most. So the queue keeps exploiting while it pays, and turns to rows the learned
+model does not favour when it stops paying: when a kind of anomaly is used up, or when
+the found anomalies' neighbours turn out nominal (scattered anomalies).
+
+Until the first anomaly is found the rankings differ only in whether nominals count
+(the forest ignores them), and the forest's order is what the nominals disprove: no
+record is kept then, and the champion's queue is followed.
+
+The state is a pure fold over the labels' outcomes (:func:`step`), so it replays exactly
+from a session's log and an undo is a pop.
+
+``PATIENCE = 4`` and the doubling were chosen on 26 tuning tables made for the purpose
+(``benchmarks/choose.py``: patience 3 to 6 find within 1 % of each other in total, 4 is
+the middle; the doubling found 11 more on those tables), never on the shipped datasets
+or the reported held-out tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["MAX_BACKOFF", "PATIENCE", "PortfolioState", "step"]
+
+#: Nominals in a row from the champion's proposals before one challenger is asked.
+PATIENCE = 4
+#: Challengers that came back nominal in a row double the patience, up to 2**MAX_BACKOFF times.
+MAX_BACKOFF = 4
+
+
+@dataclass(frozen=True)
+class PortfolioState:
+    """The record of every ranking, the champion and its streak of nominals.
+
+    Attributes
+    ----------
+    hits, misses : tuple of int
+        Per ranking: its proposals labelled anomaly / nominal.
+    asked : tuple of bool
+        Per ranking: whether the queue has followed it yet (only those can be champion).
+    champion : int
+        The ranking the queue follows.
+    streak : int
+        Nominals in a row among the champion's proposals.
+    found : bool
+        Whether an anomaly has been labelled yet (no record is kept before).
+    patience : int
+        Streak at which one challenger is asked, doubled for each challenger in a row that
+        came back nominal (``backoff``): when exploring does not pay, explore less.
+    backoff : int
+        Challengers asked in a row whose row was nominal.
+
+    Examples
+    --------
+    Three rankings; the row all three propose is an anomaly, then four of the champion's
+    proposals (which the second ranking shares) come back nominal:
+
+    >>> state = step(PortfolioState.start(3), (7, 7, 7), 7, anomaly=True)
+    >>> for row in (8, 9, 10, 11):
+    ...     state = step(state, (row, row, 5), row, anomaly=False)
+    >>> state.hits, state.misses, state.streak, state.exploring
+    ((1, 1, 1), (4, 4, 0), 4, True)
+    >>> state.challenger((12, 12, 5))  # the forest proposes another row: it is asked
+    2
+    >>> state = step(state, (12, 12, 5), 5, anomaly=True)
+    >>> state.champion, state.streak
+    (2, 0)
+    """
+
+    hits: tuple[int, ...]
+    misses: tuple[int, ...]
+    asked: tuple[bool, ...]
+    champion: int = 0
+    streak: int = 0
+    found: bool = False
+    patience: int = PATIENCE
+    backoff: int = 0
+
+    @classmethod
+    def start(cls, n_rankings: int, *, patience: int = PATIENCE) -> PortfolioState:
+        """No record yet; the first ranking is the champion."""
+        zeros = (0,) * n_rankings
+        return cls(zeros, zeros, (True,) + (False,) * (n_rankings - 1), patience=patience)
+
+    @property
+    def means(self) -> np.ndarray:
+        """Posterior mean hit rate of every ranking, ``(1 + hits) / (2 + hits + misses)``."""
+        hits, misses = np.asarray(self.hits, float), np.asarray(self.misses, float)
+        return (1.0 + hits) / (2.0 + hits + misses)
+
+    @property
+    def exploring(self) -> bool:
+        """Whether the next query goes to a challenger."""
+        return self.found and self.streak >= self.patience * 2 ** min(self.backoff, MAX_BACKOFF)
+
+    def challenger(self, tops: Sequence[int]) -> int | None:
+        """The ranking to ask when exploring: the best record among those whose top row
+        differs from the champion's; None when every ranking proposes the same row."""
+        others = [k for k in range(len(tops)) if k != self.champion and tops[k] != tops[self.champion]]
+        if not others:
+            return None
+        means = self.means
+        return max(others, key=lambda k: (means[k], -k))
+
+    def follows(self, tops: Sequence[int], row: int) -> int | None:
+        """The ranking the queue followed when it showed ``row``: the champion when it
+        proposed the row, the challenger when exploring and it did, else None."""
+        if tops[self.champion] == row:
+            return self.champion
+        k = self.challenger(tops) if self.exploring else None
+        return k if k is not None and tops[k] == row else None
+
+
+def step(state: PortfolioState, tops: Sequence[int], row: int, *, anomaly: bool) -> PortfolioState:
+    """The state after ``row``'s first label.
+
+    Parameters
+    ----------
+    state : PortfolioState
+    tops : sequence of int
+        Per ranking, its proposal: its top unlabelled row just before the label.
+    row : int
+        The row labelled.
+    anomaly : bool
+        The label.
+    """
+    if not state.found and not anomaly:
+        return state
+    if not state.found:  # the first anomaly: the records start now
+        state = PortfolioState.start(len(tops), patience=state.patience)
+        state = PortfolioState(state.hits, state.misses, state.asked, found=True, patience=state.patience)
+    followed = state.follows(tops, row)
+    proposed = [t == row for t in tops]
+    hits = tuple(h + int(p and anomaly) for h, p in zip(state.hits, proposed, strict=True))
+    misses = tuple(m + int(p and not anomaly) for m, p in zip(state.misses, proposed, strict=True))
+    asked = tuple(a or k == followed for k, a in enumerate(state.asked))
+    backoff = state.backoff
+    if followed == state.champion:
+        streak = 0 if anomaly else state.streak + 1
+    elif followed is not None:  # a challenger was asked
+        streak = 0
+        backoff = 0 if anomaly else backoff + 1
+    else:  # a row the queue did not propose (a bulk label, a search): the streak is not about it
+        streak = state.streak
+    champion = _best(hits, misses, asked, state.champion)
+    if champion != state.champion:
+        streak = 0
+    return PortfolioState(hits, misses, asked, champion, streak, True, state.patience, backoff)
+
+
+def _best(hits: tuple[int, ...], misses: tuple[int, ...], asked: tuple[bool, ...], champion: int) -> int:
+    """The ranking with the best record among those the queue has followed (ties: the lowest)."""
+    means = [(1 + h) / (2 + h + m) for h, m in zip(hits, misses, strict=True)]
+    followed = [k for k in range(len(hits)) if asked[k]]
+    return max(followed, key=lambda k: (means[k], -k))

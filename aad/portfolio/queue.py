@@ -1,0 +1,131 @@
+"""`Portfolio`: the champion-challenger state bound to a fitted model.
+
+It asks the model for each ranking's top unlabelled row (the rankings' *proposals*),
+records every row's first label as an outcome for the rankings that proposed it
+(:func:`aad.portfolio.bandit.step`), and tells the queue which ranking to follow. An undo
+restores the state before the label it undoes. Everything it knows is a function of the
+labels in the order they came, so a session's log replays it exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..labels import UNLABELLED
+from ..model import RANKINGS, AADForest
+from ..query import top_unlabelled
+from .bandit import PATIENCE, PortfolioState, step
+
+__all__ = ["Portfolio"]
+
+
+class Portfolio:
+    """Which of the model's rankings the queue follows, learned from the labels' outcomes.
+
+    Parameters
+    ----------
+    model : AADForest
+        A fitted model with the linear loss.
+    rankings : sequence of str, default=RANKINGS
+        The rankings in play (names of :meth:`AADForest.ranking`); the first is the
+        champion until the labels say otherwise.
+    patience : int, default=PATIENCE
+        Nominals in a row from the champion before one challenger is asked.
+
+    Examples
+    --------
+    >>> X = np.vstack([np.random.default_rng(0).normal(size=(300, 2)), [[7, 7], [7, -7]]])
+    >>> model = AADForest(random_state=0).fit(X)
+    >>> portfolio = Portfolio(model)
+    >>> portfolio.tops()
+    (300, 300, 300)
+    >>> portfolio.record(300, 1); model.set_label(300, 1)
+    >>> portfolio.state.hits, portfolio.following
+    ((1, 1, 1), 'feedback')
+    """
+
+    def __init__(
+        self, model: AADForest, *, rankings: Sequence[str] = RANKINGS, patience: int = PATIENCE
+    ) -> None:
+        model._check_fitted()
+        unknown = [r for r in rankings if r not in RANKINGS]
+        if unknown or not rankings:
+            raise ValueError(f"unknown rankings {unknown}; choose among {', '.join(RANKINGS)}")
+        self.model = model
+        self.rankings = tuple(rankings)
+        self.state = PortfolioState.start(len(self.rankings), patience=patience)
+        self._before: list[PortfolioState | None] = []
+        self._forest_order: np.ndarray | None = None
+
+    @property
+    def following(self) -> str:
+        """The champion: the ranking the queue follows."""
+        return self.rankings[self.state.champion]
+
+    def tops(self) -> tuple[int, ...]:
+        """Each ranking's proposal: its highest unlabelled row (ties: the lowest row)."""
+        labelled = self.model.labels_ != UNLABELLED
+        return tuple(self._top(name, labelled) for name in self.rankings)
+
+    def plan(self, k: int = 1, *, explore: bool = False) -> tuple[str, int | None]:
+        """The ranking whose order fills the batch, and the row to show first, if any.
+
+        After a streak of nominals, the first row is the challenger's proposal
+        (:meth:`PortfolioState.challenger`). With ``explore=True`` ("show me something
+        different"), it is :meth:`different`'s row. Otherwise None.
+        """
+        if explore:
+            return self.following, self.different(k)
+        if not self.state.exploring:
+            return self.following, None
+        tops = self.tops()
+        challenger = self.state.challenger(tops)
+        return self.following, None if challenger is None else tops[challenger]
+
+    def different(self, k: int = 1) -> int | None:
+        """A row the champion would not show in its next ``k``: the highest such row of the
+        other rankings, taken in the order of their records (None when there is none)."""
+        labelled = self.model.labels_ != UNLABELLED
+        shown = set(self._top_k(self.following, labelled, k).tolist())
+        means = self.state.means
+        others = sorted(
+            (i for i, name in enumerate(self.rankings) if name != self.following),
+            key=lambda i: (-means[i], i),
+        )
+        for i in others:
+            for row in self._top_k(self.rankings[i], labelled, k + 1).tolist():
+                if row not in shown:
+                    return int(row)
+        return None
+
+    def record(self, row: int, label: int) -> None:
+        """Take ``row``'s label as an outcome; call it *before* the model learns the label."""
+        if self.model.labels_[row] != UNLABELLED or label == UNLABELLED:
+            self._before.append(None)  # a correction or a retraction is no outcome
+            return
+        self._before.append(self.state)
+        self.state = step(self.state, self.tops(), int(row), anomaly=bool(label == 1))
+
+    def undo(self) -> None:
+        """Restore the state before the last :meth:`record`."""
+        before = self._before.pop()
+        if before is not None:
+            self.state = before
+
+    def _top_k(self, name: str, labelled: np.ndarray, k: int) -> np.ndarray:
+        return top_unlabelled(self.model.ranking(name), labelled, k)
+
+    def _top(self, name: str, labelled: np.ndarray) -> int:
+        if name == "forest":  # a fixed order: the first unlabelled row in it
+            if self._forest_order is None:
+                self._forest_order = np.argsort(-self.model.ranking("forest"), kind="stable")
+            for start in range(0, len(self._forest_order), 4096):  # labelled rows come first: a short scan
+                chunk = self._forest_order[start : start + 4096]
+                free = chunk[~labelled[chunk]]
+                if len(free):
+                    return int(free[0])
+            return -1
+        scores = np.where(labelled, -np.inf, self.model.ranking(name))
+        return int(np.argmax(scores))

@@ -1,0 +1,174 @@
+"""The query portfolio: the labels decide which ranking the queue follows."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import aad
+from aad.model import RANKINGS
+from aad.portfolio import PATIENCE, Portfolio, PortfolioState, step
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _card_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """6,000 card transactions with three kinds of fraud (the benchmarks' generator, small):
+    account takeovers (easy), skimmed cards, card tests (ranked low among large amounts)."""
+    spec = importlib.util.spec_from_file_location("generated", BENCHMARKS / "generated.py")
+    generated = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generated)
+    frame = generated.fraud(np.random.default_rng(3), rows=6000, takeover=40, skimming=25, testing=15)
+    return (
+        frame[generated.FRAUD_FEATURES].to_numpy(float),
+        frame["label"].to_numpy(bool),
+        frame["kind"].to_numpy(),
+    )
+
+
+def test_no_record_is_kept_before_the_first_anomaly():
+    state = PortfolioState.start(3)
+    for row in range(10):
+        state = step(state, (row, row, 99), row, anomaly=False)
+    assert state == PortfolioState.start(3)
+    assert not state.exploring
+
+
+def test_a_streak_of_nominals_asks_a_challenger_and_a_hit_makes_it_champion():
+    state = step(PortfolioState.start(3), (1, 1, 1), 1, anomaly=True)
+    for row in range(2, 2 + PATIENCE - 1):
+        state = step(state, (row, row, 50), row, anomaly=False)
+    assert state.streak == PATIENCE - 1 and not state.exploring
+    state = step(state, (9, 9, 50), 9, anomaly=False)
+    assert state.exploring and state.challenger((10, 10, 50)) == 2
+    assert state.follows((10, 10, 50), 50) == 2
+    state = step(state, (10, 10, 50), 50, anomaly=True)
+    assert state.champion == 2 and state.streak == 0 and state.asked == (True, False, True)
+
+
+def test_a_challenger_with_a_worse_record_gives_the_queue_back():
+    state = PortfolioState((10, 1), (4, 3), (True, True), champion=0, streak=PATIENCE, found=True)
+    state = step(state, (7, 40), 40, anomaly=False)  # the challenger's row: nominal too
+    assert state.champion == 0 and state.streak == 0 and not state.exploring
+    assert state.misses == (4, 4)
+
+
+def test_rows_no_ranking_proposed_leave_the_record_alone():
+    state = step(PortfolioState.start(3), (1, 1, 1), 1, anomaly=True)
+    after = step(state, (2, 2, 3), 77, anomaly=False)  # labelled from a search or a bulk selection
+    assert (after.hits, after.misses, after.streak, after.champion) == (
+        state.hits,
+        state.misses,
+        state.streak,
+        state.champion,
+    )
+
+
+def test_the_adaptive_queue_finds_the_kind_the_learned_model_tunnels_past():
+    """Once the takeovers are used up, the learned model keeps showing their nominal
+    neighbours and never reaches the card tests; the adaptive queue turns to other rows."""
+    X, y, kind = _card_table()
+    kinds, found = {}, {}
+    for queue in ("adaptive", "feedback"):
+        runs = [aad.simulate_run(X, y, budget=110, seed=s, queue=queue) for s in range(3)]
+        kinds[queue] = [set(kind[r.queried[y[r.queried]]]) for r in runs]
+        found[queue] = sum(int(r.found[-1]) for r in runs)
+    assert all(k == {"takeover", "skimming", "testing"} for k in kinds["adaptive"]), kinds
+    assert all("testing" not in k for k in kinds["feedback"]), kinds
+    assert found["adaptive"] > found["feedback"] + 20, found
+
+
+def test_undo_restores_the_record_and_the_queue(clustered):
+    X, y = clustered
+    learner = aad.ActiveLearner(aad.AADForest(random_state=4).fit(X), X)
+    for _ in range(12):
+        row = int(learner.next_queries()[0])
+        learner.label(row, bool(y[row]))
+    state, queue = learner.portfolio.state, learner.next_queries(3).tolist()
+    for _ in range(5):
+        row = int(learner.next_queries()[0])
+        learner.label(row, bool(y[row]))
+    learner.retract(row)
+    for _ in range(6):
+        learner.undo()
+    assert learner.portfolio.state == state
+    assert learner.next_queries(3).tolist() == queue
+
+
+def test_the_record_replays_from_the_labels_alone(clustered):
+    """A session rebuilt from its log must follow the same ranking: the record is a fold of
+    the labels in order, nothing else."""
+    X, y = clustered
+    first = aad.ActiveLearner(aad.AADForest(random_state=2).fit(X), X)
+    for _ in range(25):
+        row = int(first.next_queries()[0])
+        first.label(row, bool(y[row]))
+    again = aad.ActiveLearner(aad.AADForest(random_state=2).fit(X), X)
+    for event in first.history:
+        again.label(event.row, event.label)
+    assert again.portfolio.state == first.portfolio.state
+    assert again.next_queries(2).tolist() == first.next_queries(2).tolist()
+
+
+def test_fixed_queues_follow_one_ranking(clustered):
+    X, _ = clustered
+    model = aad.AADForest(random_state=1).fit(X)
+    model.set_labels([400, 401, 0], ["anomaly", "anomaly", "nominal"])
+    for name in RANKINGS:
+        learner = aad.ActiveLearner(model, X, queue=name)
+        best = np.argsort(-np.where(model.labels_ == -1, model.ranking(name), -np.inf), kind="stable")[:3]
+        assert learner.next_queries(3).tolist() == best.tolist()
+        assert learner.portfolio is None and learner.following == name
+
+
+def test_something_different_is_a_row_the_queue_would_not_show(clustered):
+    X, y = clustered
+    for queue in ("adaptive", "feedback"):
+        learner = aad.ActiveLearner(aad.AADForest(random_state=3).fit(X), X, queue=queue)
+        for _ in range(6):
+            row = int(learner.next_queries()[0])
+            learner.label(row, bool(y[row]))
+        usual = learner.next_queries(2).tolist()
+        different = learner.next_queries(2, explore=True).tolist()
+        assert different[0] not in usual
+        assert different[1:] == usual[:1]
+
+
+def test_the_saturating_ranking_lifts_by_log2_of_the_anomalies_in_a_leaf(clustered):
+    """Its accumulator is exact integers: one by one, in bulk, or undone, the same numbers."""
+    X, y = clustered
+    rows = np.random.default_rng(5).choice(len(X), 80, replace=False)
+    stepwise = aad.AADForest(random_state=8).fit(X)
+    for row in rows:
+        stepwise.set_label(int(row), int(y[row]))
+    bulk = aad.AADForest(random_state=8).fit(X)
+    bulk.set_labels(rows, y[rows].astype(int).tolist())  # over 5 % of the rows: recounted from scratch
+    np.testing.assert_array_equal(stepwise.ranking("saturating"), bulk.ranking("saturating"))
+    model = stepwise
+    counts = model._counts[1].astype(float)
+    information = model._info_q / 2**24  # the bits the model accumulates, exactly
+    lift = information * np.rint(np.log2(1 + counts) * 2**16) / 2**16
+    n_a = model.n_anomalies_
+    w_a, w_n = aad.weights.class_weights(n_a, model.n_labels_ - n_a, balance=model.balance)
+    table = w_a * lift - w_n * information * model._counts[0]
+    expected = model.ranking("forest") + model.forest_.gather(table, model.leaf_index_) / model.n_estimators
+    np.testing.assert_allclose(model.ranking("saturating"), expected, rtol=1e-9, atol=1e-9)
+    for row in rows[::-1]:
+        model.unlabel(int(row))
+    np.testing.assert_array_equal(model.ranking("saturating"), model.ranking("forest"))
+
+
+def test_bad_queues_are_refused(clustered):
+    X, _ = clustered
+    model = aad.AADForest(random_state=1).fit(X)
+    with pytest.raises(aad.UnknownStrategyError, match="unknown queue 'best'"):
+        aad.ActiveLearner(model, X, queue="best")
+    hinge = aad.AADForest(loss="hinge", random_state=1).fit(X)
+    with pytest.raises(aad.UnknownStrategyError, match="saturating queue needs the linear loss"):
+        aad.ActiveLearner(hinge, X, queue="saturating")
+    assert aad.ActiveLearner(hinge, X).portfolio.rankings == ("feedback", "forest")
+    with pytest.raises(ValueError, match="unknown rankings"):
+        Portfolio(model, rankings=("feedback", "magic"))
