@@ -29,7 +29,7 @@ from sklearn.base import BaseEstimator
 from . import hinge
 from ._validation import RANDOM_STATE, Interval, Options, validate_params
 from .data import validate_matrix
-from .errors import DataError, LabelError, NotFittedError
+from .errors import DataError, LabelError, NotFittedError, UnknownStrategyError
 from .forest import LeafForest, average_path_length, fit_forest, n_workers
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
 from .weights import BALANCE, class_weights, leaf_values
@@ -385,13 +385,13 @@ class AADForest(BaseEstimator):
             return self._base
         if name == "saturating":
             if self.loss == "hinge":
-                raise ValueError(
+                raise UnknownStrategyError(
                     "the saturating ranking needs the linear loss; this model uses the hinge loss"
                 )
             if self._saturating is None:
                 self._saturating = self._linear_raw_score(self._shared[_SATURATING], float(_SAT_UNIT))
             return self._saturating
-        raise ValueError(f"unknown ranking {name!r}; choose one of {', '.join(RANKINGS)}")
+        raise UnknownStrategyError(f"unknown ranking {name!r}; choose one of {', '.join(RANKINGS)}")
 
     def anomaly_score(self, X=None) -> np.ndarray:
         """Anomaly score of every row: higher means more anomalous.

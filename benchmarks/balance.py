@@ -39,7 +39,9 @@ def _data(name: str) -> aad.Dataset:
 
 def run(job: tuple[str, float, int]) -> dict:
     name, balance, reruns = job
-    result = aad.simulate(_data(name), budget=BUDGET, reruns=reruns, model_params={"balance": balance})
+    result = aad.simulate(  # the learned model's own queue: the exponent weighs its update, nothing else
+        _data(name), budget=BUDGET, reruns=reruns, queue="feedback", model_params={"balance": balance}
+    )
     return {"dataset": name, "balance": balance, "found": [float(r.found[-1]) for r in result.runs]}
 
 

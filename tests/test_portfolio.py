@@ -41,18 +41,24 @@ def test_a_streak_of_nominals_asks_a_challenger_and_a_hit_makes_it_champion():
     state = step(PortfolioState.start(3), (1, 1, 1), 1, anomaly=True)
     for row in range(2, 2 + PATIENCE - 1):
         state = step(state, (row, row, 50), row, anomaly=False)
-    assert state.streak == PATIENCE - 1 and not state.exploring
+    assert state.streak == PATIENCE - 1
+    assert not state.exploring
     state = step(state, (9, 9, 50), 9, anomaly=False)
-    assert state.exploring and state.challenger((10, 10, 50)) == 2
+    assert state.exploring
+    assert state.challenger((10, 10, 50)) == 2
     assert state.follows((10, 10, 50), 50) == 2
     state = step(state, (10, 10, 50), 50, anomaly=True)
-    assert state.champion == 2 and state.streak == 0 and state.asked == (True, False, True)
+    assert state.champion == 2
+    assert state.streak == 0
+    assert state.asked == (True, False, True)
 
 
 def test_a_challenger_with_a_worse_record_gives_the_queue_back():
     state = PortfolioState((10, 1), (4, 3), (True, True), champion=0, streak=PATIENCE, found=True)
     state = step(state, (7, 40), 40, anomaly=False)  # the challenger's row: nominal too
-    assert state.champion == 0 and state.streak == 0 and not state.exploring
+    assert state.champion == 0
+    assert state.streak == 0
+    assert not state.exploring
     assert state.misses == (4, 4)
 
 
@@ -121,7 +127,8 @@ def test_fixed_queues_follow_one_ranking(clustered):
         learner = aad.ActiveLearner(model, X, queue=name)
         best = np.argsort(-np.where(model.labels_ == -1, model.ranking(name), -np.inf), kind="stable")[:3]
         assert learner.next_queries(3).tolist() == best.tolist()
-        assert learner.portfolio is None and learner.following == name
+        assert learner.portfolio is None
+        assert learner.following == name
 
 
 def test_something_different_is_a_row_the_queue_would_not_show(clustered):
@@ -170,5 +177,5 @@ def test_bad_queues_are_refused(clustered):
     with pytest.raises(aad.UnknownStrategyError, match="saturating queue needs the linear loss"):
         aad.ActiveLearner(hinge, X, queue="saturating")
     assert aad.ActiveLearner(hinge, X).portfolio.rankings == ("feedback", "forest")
-    with pytest.raises(ValueError, match="unknown rankings"):
+    with pytest.raises(aad.UnknownStrategyError, match="unknown rankings 'magic'"):
         Portfolio(model, rankings=("feedback", "magic"))

@@ -122,7 +122,13 @@ def test_a_stored_session_is_sql_values_and_json_and_reopens_without_unpickling(
         row = conn.execute("SELECT features, params, batch, notes FROM sessions").fetchone()
     features, params, batch, notes = (json.loads(text) for text in row)
     assert features == ["a", "b"]
-    assert params == {"eta": 1.0, "balance": 0.8, "max_samples": 256, "n_estimators": 100, "queue": "adaptive"}
+    assert params == {
+        "eta": 1.0,
+        "balance": 0.8,
+        "max_samples": 256,
+        "n_estimators": 100,
+        "queue": "adaptive",
+    }
     assert all(isinstance(r, int) for r in batch)
     assert notes == ["column 'b': 1 missing value filled with the column median 3"]
 

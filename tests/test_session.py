@@ -453,7 +453,8 @@ def test_a_session_follows_the_adaptive_queue_and_reopens_on_the_same_record(sto
     assert session.record.params["queue"] == "adaptive"
     _label_queue(session, 30)
     state, batch = session.learner.portfolio.state, session.batch().tolist()
-    assert state.found and sum(state.hits) > 0
+    assert state.found
+    assert sum(state.hits) > 0
     again = _reopen(session, fitted_toy2)
     assert again.learner.portfolio.state == state
     assert again.batch().tolist() == batch
@@ -469,7 +470,8 @@ def test_a_session_saved_before_the_portfolio_keeps_following_the_learned_model(
     with sqlite3.connect(store.path) as db:
         db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(old), session.id))
     before = _reopen(session, fitted_toy2)
-    assert before.learner.queue == "feedback" and before.learner.portfolio is None
+    assert before.learner.queue == "feedback"
+    assert before.learner.portfolio is None
     _label_queue(before, 25)
     free = before.model.labels_ == -1
     expected = int(np.argmax(np.where(free, before.scores(), -np.inf)))
@@ -480,7 +482,8 @@ def test_something_different_replaces_the_batch_and_the_streak_counts_nominals(s
     session = _new(store, fitted_toy2, batch_size=2)
     usual = session.batch().tolist()
     different = session.different().tolist()
-    assert different[0] not in usual and different[1] == usual[0]
+    assert different[0] not in usual
+    assert different[1] == usual[0]
     assert session.batch().tolist() == different  # kept as the current batch
     assert session.streak == 0
     session.label(different[0], "nominal")

@@ -12,9 +12,10 @@ row, the queue asks a **challenger** once: the ranking with the best record amon
 proposing another row. A challenger whose record overtakes the champion's becomes the
 champion. Each challenger in a row that comes back nominal doubles the patience (up to
 ``2 ** MAX_BACKOFF`` times), so a dry spell where nothing pays costs few queries away
-from the champion, whose nominals teach the model the most. So the queue keeps exploiting while it pays, and turns to rows the learned
-model does not favour when it stops paying: when a kind of anomaly is used up, or when
-the found anomalies' neighbours turn out nominal (scattered anomalies).
+from the champion, whose nominals teach the model the most. So the queue keeps
+exploiting while it pays, and turns to rows the learned model does not favour when it
+stops paying: when a kind of anomaly is used up, or when the found anomalies' neighbours
+turn out nominal (scattered anomalies).
 
 Until the first anomaly is found the rankings differ only in whether nominals count
 (the forest ignores them), and the forest's order is what the nominals disprove: no

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..errors import UnknownStrategyError
 from ..labels import UNLABELLED
 from ..model import RANKINGS, AADForest
 from ..query import top_unlabelled
@@ -52,7 +53,10 @@ class Portfolio:
         model._check_fitted()
         unknown = [r for r in rankings if r not in RANKINGS]
         if unknown or not rankings:
-            raise ValueError(f"unknown rankings {unknown}; choose among {', '.join(RANKINGS)}")
+            raise UnknownStrategyError(
+                f"unknown rankings {', '.join(map(repr, unknown)) or '(none given)'}; "
+                f"choose among {', '.join(RANKINGS)}"
+            )
         self.model = model
         self.rankings = tuple(rankings)
         self.state = PortfolioState.start(len(self.rankings), patience=patience)
