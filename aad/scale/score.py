@@ -1,0 +1,331 @@
+"""Score tables of any size with a model file, in bounded memory.
+
+:class:`TableScorer` reads a source (CSV or Parquet files, folders of Parquet files) one
+record batch at a time, fills each missing feature cell with the model's fill value,
+scores the batch and hands it on: the memory it holds is a batch and, with ``top``, the
+best rows so far, whatever the number of rows. :meth:`TableScorer.write` writes the scores
+as Parquet (``.parquet``) or CSV (``.csv``): ``row`` (0-based, in the source's order),
+``anomaly_score`` (higher is more anomalous), then the carried columns. With ``top=N``
+only the N highest are written, best first, with their ``rank`` (ties: the lower row first).
+
+The same piece scorer runs inside Dask's partitions (:mod:`aad.scale.dask`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ..errors import DataError
+from .model_file import PortableModel, fill_and_check
+from .read import Piece, TableFile, check_columns, find_files, plan_pieces, read_batches
+
+__all__ = ["OUTPUT_FORMATS", "ScoreReport", "TableScorer", "output_format", "score_piece", "top_rows"]
+
+#: What the scores can be written as, by the output's suffix.
+OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+_ROWS_PER_GROUP = 1 << 20  # rows per Parquet row group written (16 MB of row and score)
+
+Progress = Callable[[int, float], None]  # (rows scored, fraction done)
+
+
+def output_format(path: str | os.PathLike) -> str:
+    """``parquet`` or ``csv``, from the output's suffix.
+
+    >>> output_format("scores.parquet"), output_format("top.csv")
+    ('parquet', 'csv')
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise DataError(
+            f"cannot tell the format of the output {Path(path).name!r} from its name; end it with "
+            ".parquet (Parquet) or .csv (CSV)"
+        )
+    return OUTPUT_FORMATS[suffix]
+
+
+@dataclass
+class ScoreReport:
+    """What a scoring run did: rows scored, rows written, missing cells filled per feature."""
+
+    rows: int = 0
+    written: int = 0
+    files: int = 0
+    seconds: float = 0.0
+    filled: dict[str, int] = field(default_factory=dict)
+    output: str | None = None
+
+    def add_gaps(self, names: Sequence[str], gaps: np.ndarray) -> None:
+        """Count the missing cells of a batch, per feature."""
+        for name, n in zip(names, gaps.tolist(), strict=True):
+            if n:
+                self.filled[name] = self.filled.get(name, 0) + int(n)
+
+    def notes(self, model: PortableModel) -> list[str]:
+        """One line per feature that had missing cells: how many, and the value they took."""
+        fills = dict(zip(model.feature_names_in_, model.fill_values.tolist(), strict=True))
+        notes = []
+        for name, n in self.filled.items():
+            every = " (every row: is it the right file?)" if n == self.rows and n > 1 else ""
+            notes.append(
+                f"column {name!r}: {n:,} missing value{'s' if n > 1 else ''}{every} filled with "
+                f"{fills[name]:g}, the median of the data the model learned from"
+            )
+        return notes
+
+
+def score_piece(
+    model: PortableModel,
+    piece: Piece,
+    columns: Sequence[str] = (),
+    *,
+    first_row: int,
+    batch_rows: int = 65_536,
+    n_jobs: int | None = 1,
+    report: ScoreReport | None = None,
+) -> Iterator[pa.Table]:
+    """The scores of one piece of a source, a batch at a time: ``row``, ``anomaly_score``, ``columns``.
+
+    ``first_row`` is the number of the piece's first row in the whole source.
+    """
+    names = list(model.feature_names_in_)
+    row = first_row
+    for batch in read_batches(piece, names, columns, batch_rows=batch_rows, first_row=first_row):
+        X = fill_and_check(batch.X, model.fill_values, names, first_row=row)
+        scores = model.score_matrix(X, n_jobs=n_jobs)
+        table = pa.table(
+            {"row": pa.array(np.arange(row, row + batch.rows, dtype=np.int64)), "anomaly_score": scores}
+        )
+        if batch.carried is not None:
+            for name in batch.carried.column_names:
+                table = table.append_column(_free_name(name, table.column_names), batch.carried.column(name))
+        if report is not None:
+            report.rows += batch.rows
+            report.add_gaps(names, batch.gaps)
+        row += batch.rows
+        yield table
+
+
+def _free_name(name: str, taken: Sequence[str]) -> str:
+    """A carried column named ``row`` or ``anomaly_score`` is written as ``row (data)``."""
+    return f"{name} (data)" if name in taken else name
+
+
+def top_rows(tables: Iterator[pa.Table], n: int) -> pa.Table | None:
+    """The ``n`` highest-scored rows of ``tables``, best first (ties: the lower row first),
+    with their ``rank``; holding no more than ``n`` rows and one table at a time."""
+    best: pa.Table | None = None
+    for table in tables:
+        merged = table if best is None else pa.concat_tables([best, table])
+        best = merged.take(_best(merged, n))
+    if best is None:
+        return None
+    return best.append_column("rank", pa.array(np.arange(1, best.num_rows + 1, dtype=np.int64)))
+
+
+def _best(table: pa.Table, n: int) -> np.ndarray:
+    scores = table.column("anomaly_score").to_numpy()
+    rows = table.column("row").to_numpy()
+    if len(scores) > n:
+        cut = np.partition(scores, len(scores) - n)[len(scores) - n]  # the n-th highest score
+        keep = np.flatnonzero(scores >= cut)  # ties at the cut are all kept, then ordered by row
+        order = keep[np.lexsort((rows[keep], -scores[keep]))]
+        return order[:n]
+    return np.lexsort((rows, -scores))
+
+
+class TableScorer:
+    """Scores every row of CSV/Parquet files or folders of Parquet files with a model file.
+
+    Everything that can be checked is checked when it is made (files, formats, columns),
+    before any row is scored.
+
+    Parameters
+    ----------
+    model : PortableModel
+    sources : sequence of str or path
+        CSV files, Parquet files, folders of Parquet files; their rows are numbered from 0,
+        file after file (a folder's files in the natural order of their paths).
+    columns : sequence of str, optional
+        Columns of the sources copied beside the scores (an id, a timestamp).
+    batch_rows : int, default=65536
+        Rows read and scored together.
+    n_jobs : int, optional
+        Threads scoring a batch (default: all cores).
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, pandas as pd, aad
+    >>> from aad.scale import PortableModel
+    >>> X = np.random.default_rng(0).normal(size=(300, 2))
+    >>> forest = aad.AADForest(n_estimators=10, random_state=0).fit(X)
+    >>> model = PortableModel.from_forest(forest, feature_names=["a", "b"])
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> pd.DataFrame(X, columns=["a", "b"]).to_csv(folder / "rows.csv", index=False)
+    >>> report = TableScorer(model, [folder / "rows.csv"]).write(folder / "scores.parquet", top=3)
+    >>> report.rows, pd.read_parquet(folder / "scores.parquet").columns.tolist()
+    (300, ['row', 'anomaly_score', 'rank'])
+    """
+
+    def __init__(
+        self,
+        model: PortableModel,
+        sources: Sequence[str | os.PathLike],
+        *,
+        columns: Sequence[str] = (),
+        batch_rows: int = 65_536,
+        n_jobs: int | None = None,
+    ) -> None:
+        if batch_rows < 1:
+            raise DataError(f"batch_rows must be at least 1; got {batch_rows}")
+        self.model = model
+        self.columns = tuple(columns)
+        self.files: list[TableFile] = find_files(sources)
+        check_columns(self.files, list(model.feature_names_in_), self.columns)
+        self.batch_rows = int(batch_rows)
+        self.n_jobs = n_jobs
+
+    @property
+    def total_rows(self) -> int | None:
+        """Rows in the sources, when known before reading (Parquet only)."""
+        counts = [f.rows for f in self.files]
+        return None if any(c is None for c in counts) else int(sum(counts))
+
+    def tables(self, report: ScoreReport, progress: Progress | None = None) -> Iterator[pa.Table]:
+        """The scores, a batch at a time (see :func:`score_piece`)."""
+        total_bytes = sum(f.size for f in self.files) or 1
+        done_bytes = 0
+        for piece in plan_pieces(self.files):
+            size, rows_before = piece.file.size, report.rows
+            scored = score_piece(
+                self.model,
+                piece,
+                self.columns,
+                first_row=report.rows,
+                batch_rows=self.batch_rows,
+                n_jobs=self.n_jobs,
+                report=report,
+            )
+            for table in scored:
+                if progress is not None:
+                    within = _within(piece, report.rows - rows_before)
+                    progress(report.rows, (done_bytes + within * size) / total_bytes)
+                yield table
+            done_bytes += size
+            report.files += 1
+
+    def write(
+        self, output: str | os.PathLike | None, *, top: int | None = None, progress: Progress | None = None
+    ) -> ScoreReport:
+        """Score every row and write the scores to ``output`` (``.parquet`` or ``.csv``; None:
+        CSV on standard output); with ``top``, only the ``top`` best, best first, with ``rank``."""
+        if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+            raise DataError(f"top must be a whole number of rows, at least 1; got {top!r}")
+        fmt = "csv" if output is None else output_format(output)
+        report = ScoreReport(output=None if output is None else str(output))
+        start = time.perf_counter()
+        tables = self.tables(report, progress)
+        if top is not None:
+            best = top_rows(tables, top)
+            tables = iter([best]) if best is not None else iter(())
+        with _Writer(output, fmt, self._empty(ranked=top is not None)) as writer:
+            for table in tables:
+                writer.write(table)
+            report.written = writer.rows
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def _empty(self, *, ranked: bool) -> pa.Table:
+        """The output's columns without a row (what is written when the sources hold none)."""
+        names = ["row", "anomaly_score"]
+        columns = {"row": pa.array([], pa.int64()), "anomaly_score": pa.array([], pa.float64())}
+        for name in self.columns:
+            free = _free_name(name, names)
+            names.append(free)
+            columns[free] = pa.array([], pa.string())
+        if ranked:
+            columns["rank"] = pa.array([], pa.int64())
+        return pa.table(columns)
+
+
+def _within(piece: Piece, rows_done: int) -> float:
+    """How far through its file a piece is: by rows for Parquet; CSV files count when done."""
+    rows = piece.file.rows
+    return min(1.0, rows_done / rows) if rows else 0.0
+
+
+class _Writer:
+    """Parquet (row groups of about a million rows) or CSV, to a file or standard output.
+
+    A file is written under a temporary name and renamed when complete, so that a failed
+    run leaves no half-written output behind.
+    """
+
+    def __init__(self, output: str | os.PathLike | None, fmt: str, empty: pa.Table) -> None:
+        self.output = None if output is None else Path(output)
+        self.partial = None if self.output is None else self.output.with_name(self.output.name + ".part")
+        self.fmt = fmt
+        self.rows = 0
+        self._writer = None
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+        self._empty = empty
+        self._file = None
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def write(self, table: pa.Table) -> None:
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        self.rows += table.num_rows
+        if self._pending_rows >= _ROWS_PER_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        table = pa.concat_tables(self._pending, promote_options="permissive")
+        self._pending, self._pending_rows = [], 0
+        if self._writer is None:
+            self._writer = self._open(table.schema)
+        self._writer.write_table(table.cast(self._writer.schema) if self.fmt == "parquet" else table)
+
+    def _open(self, schema: pa.Schema):
+        if self.fmt == "parquet":
+            return pq.ParquetWriter(self.partial, schema)
+        self._file = self.partial.open("wb") if self.partial is not None else sys.stdout.buffer
+        header = io.StringIO()  # the names unquoted, as aad's other CSV files (Arrow quotes them)
+        csv.writer(header, lineterminator="\n").writerow(schema.names)
+        self._file.write(header.getvalue().encode("utf-8"))
+        options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+        return pacsv.CSVWriter(self._file, schema, write_options=options)
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self._flush()
+            if self._writer is None:  # no row at all: the columns, and no row
+                self._writer = self._open(self._empty.schema)
+                self._writer.write_table(self._empty)
+        if self._writer is not None:
+            self._writer.close()
+        if self._file is not None and self.partial is not None:
+            self._file.close()
+        elif self._file is not None:
+            self._file.flush()
+        if self.partial is not None:
+            if kind is None:
+                self.partial.replace(self.output)
+            else:
+                self.partial.unlink(missing_ok=True)

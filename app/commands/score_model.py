@@ -1,0 +1,157 @@
+"""``aad score --model FILE DATA...``: a model file applied to tables of any size.
+
+In one process (``--engine inprocess``, the default) the tables are read a record batch at
+a time (:class:`aad.scale.TableScorer`), so memory stays flat however many rows there are;
+``--engine dask`` runs the same scorer in the partitions of a Dask DataFrame on a cluster
+(``--scheduler tcp://HOST:8786``; a local cluster of ``--workers`` processes without it)
+and writes one Parquet file per partition into the ``--output`` folder.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+import aad
+from aad.scale import TableScorer
+from aad.scale.onnx_export import require
+from aad.scale.score import output_format
+from app.cli import _err, _features, _writable
+from app.text import count
+
+Engine = Annotated[
+    Literal["inprocess", "dask"],
+    typer.Option(help="With --model: score in this process, or on a Dask cluster (the 'scale' extra)."),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        help="With --engine dask: the scheduler's address (tcp://HOST:8786); a local cluster without it."
+    ),
+]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        min=1, max=1024, help="With --engine dask and no --scheduler: workers of the local cluster."
+    ),
+]
+Columns = Annotated[
+    str | None,
+    typer.Option(help="With --model: comma-separated columns of DATA to copy beside the scores (an id)."),
+]
+BatchRows = Annotated[
+    int, typer.Option(min=1, max=10_000_000, help="With --model: rows read and scored together.")
+]
+PartitionRows = Annotated[
+    int, typer.Option(min=1, help="With --engine dask: rows per partition (whole Parquet row groups).")
+]
+
+
+def check_model_options(given: list[str]) -> None:
+    """Refuse the options that make or feed a learned model, next to a model file that has one."""
+    if given:
+        raise aad.DataError(
+            f"{', '.join(given)} {'does' if len(given) == 1 else 'do'} not go with --model: a model file "
+            "holds its learned model and fill values; give --model FILE and the tables to score"
+        )
+
+
+def score_with_model(
+    model_file: Path,
+    data: list[str],
+    output: Path | None,
+    *,
+    top: int | None,
+    engine: str,
+    scheduler: str | None,
+    workers: int | None,
+    columns: str | None,
+    batch_rows: int,
+    partition_rows: int,
+) -> None:
+    """Check everything (the model, the tables, the output), then score every row."""
+    if not data:
+        raise aad.DataError(
+            "name the tables to score after --model FILE: CSV or Parquet files, or folders of Parquet files"
+        )
+    carried = _features(columns) or []
+    if engine == "dask":
+        require("distributed")
+        require("dask.dataframe")
+        if output is None:
+            raise aad.DataError(
+                "--engine dask writes a folder of Parquet files: name it with --output (new or empty)"
+            )
+    else:
+        output = _checked_output(output, data)
+    model = aad.load_model(model_file)
+    scorer = TableScorer(model, data, columns=carried, batch_rows=batch_rows)  # checks every file first
+    with _fraction_progress() as bar:
+        task = bar.add_task("scoring", total=1.0)
+
+        def progress(rows: int, fraction: float) -> None:
+            bar.update(task, completed=fraction, description=f"scored {rows:,} rows")
+
+        if engine == "dask":
+            from aad.scale.dask import score_dask
+
+            report = score_dask(
+                model,
+                data,
+                output,
+                scheduler=scheduler,
+                n_workers=workers,
+                columns=carried,
+                top=top,
+                rows_per_partition=partition_rows,
+                progress=progress,
+            )
+        else:
+            report = scorer.write(output, top=top, progress=progress)
+    for note in report.notes(model):
+        print(f"note: {note}", file=sys.stderr)
+    where = "standard output" if output is None else str(output)
+    rate = report.rows / report.seconds if report.seconds > 0 else 0.0
+    _err.print(
+        f"scored {count(report.rows, 'row')} of {count(len(scorer.files), 'file')} with {model_file.name} "
+        f"in {report.seconds:.1f} s ({rate:,.0f} rows/s); wrote {count(report.written, 'row')} to {where}"
+    )
+
+
+def _checked_output(output: Path | None, data: list[str]) -> Path | None:
+    """A writable .parquet or .csv file that is none of the tables read."""
+    if output is None:
+        return None
+    writable(output)
+    output_format(output)
+    read = {Path(d).resolve() for d in data}
+    if output.resolve() in read or any(parent in read for parent in output.resolve().parents):
+        raise aad.DataError(
+            f"--output {output} is one of the tables being scored (or inside one); write elsewhere"
+        )
+    return output
+
+
+def writable(output: Path | None) -> Path | None:
+    """``--output`` checked as its callback would (the option has none: with --engine dask it is a folder)."""
+    try:
+        return _writable(output)
+    except typer.BadParameter as err:
+        err.param_hint = "'--output'"
+        raise
+
+
+def _fraction_progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=_err,
+        transient=True,
+        disable=not _err.is_terminal,
+    )
