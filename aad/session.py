@@ -49,8 +49,9 @@ def fit_model(
     """Fit the session model: ``AADForest(**params, random_state=seed).fit(dataset.X)``.
 
     ``progress(step, fraction_done)`` is called as the fit goes (see :meth:`AADForest.fit`).
+    A working set's forest is grown on its uniform sample (:attr:`Dataset.grow_on`).
     """
-    return AADForest(**params, random_state=seed).fit(dataset.X, progress=progress)
+    return AADForest(**params, random_state=seed).fit(dataset.X, progress=progress, grow_on=dataset.grow_on)
 
 
 def select_columns(
@@ -113,7 +114,11 @@ def select_columns(
     ]
     context = pd.concat(parts, axis=1) if parts else None
     return dataclasses.replace(
-        out, notes=notes, context=context, anomaly_value=dataset.anomaly_value if same_truth else None
+        out,
+        notes=notes,
+        context=context,
+        anomaly_value=dataset.anomaly_value if same_truth else None,
+        working_set=dataset.working_set,
     )
 
 
@@ -247,6 +252,7 @@ class Session:
             batch_size=batch_size,
             notes=dataset.notes,
             anomaly_value=dataset.anomaly_value,
+            working_set=dataset.working_set,
         )
         return cls(record, dataset, model, store)
 

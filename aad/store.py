@@ -47,7 +47,7 @@ __all__ = [
 
 #: The kinds of action in the log: label rows, skip rows, bring skipped rows back, undo.
 KINDS = ("label", "skip", "unskip", "undo")
-_SCHEMA_VERSION = 3
+_SCHEMA_VERSION = 4
 #: How long a write waits for another process holding the database.
 _BUSY_SECONDS = 30.0
 
@@ -68,7 +68,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     updated_at TEXT NOT NULL,
     notes TEXT NOT NULL DEFAULT '[]',
     changed INTEGER NOT NULL DEFAULT 0,
-    anomaly_value TEXT
+    anomaly_value TEXT,
+    working_set TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     session_id TEXT NOT NULL REFERENCES sessions(id),
@@ -89,7 +90,7 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 #: with ``changed``: a counter that orders sessions by their latest change, ties impossible).
 _COLUMNS = (
     "id, dataset, source, fingerprint, features, label_column, params, seed, "
-    "strategy, batch_size, batch, created_at, updated_at, notes, anomaly_value"
+    "strategy, batch_size, batch, created_at, updated_at, notes, anomaly_value, working_set"
 )
 
 
@@ -152,6 +153,10 @@ class SessionRecord:
     anomaly_value : str or None
         The value of a text ground-truth column that marks an anomaly (``fraud``), when
         its values are not anomaly/nominal, 1/0 or true/false.
+    working_set : dict or None
+        For a session on a table too big to label whole: what defines its working set (the
+        table, its size and fingerprint, the seed, the uniform sample and the top rows; see
+        :mod:`aad.scale.working_set`). None for a session on a whole table.
     """
 
     id: str
@@ -169,6 +174,7 @@ class SessionRecord:
     updated_at: str
     notes: tuple[str, ...] = ()
     anomaly_value: str | None = None
+    working_set: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +295,7 @@ class Store:
         batch_size: int = 1,
         notes: Sequence[str] = (),
         anomaly_value: str | None = None,
+        working_set: dict | None = None,
     ) -> SessionRecord:
         """Insert a new session and return its record (with a fresh id)."""
         now = _now()
@@ -308,11 +315,12 @@ class Store:
             updated_at=now,
             notes=tuple(str(note) for note in notes),
             anomaly_value=anomaly_value,
+            working_set=None if working_set is None else dict(working_set),
         )
         with self._connect() as conn:
             conn.execute(
                 f"INSERT INTO sessions ({_COLUMNS}, changed) "
-                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_CHANGE})",
+                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_CHANGE})",
                 (
                     record.id,
                     record.dataset,
@@ -329,6 +337,7 @@ class Store:
                     now,
                     json.dumps(list(record.notes)),
                     record.anomaly_value,
+                    None if working_set is None else json.dumps(record.working_set, sort_keys=True),
                 ),
             )
         return record
@@ -472,6 +481,20 @@ class Store:
                 (fingerprint,),
             ).fetchone()
         return None if row is None else row[0]
+
+    def latest_on_table(self, table: str, stamp: str) -> str | None:
+        """The most recently changed session on a working set of ``table`` whose files were as
+        ``stamp`` says (see :mod:`aad.scale.working_set`), if any."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, working_set FROM sessions WHERE working_set IS NOT NULL "
+                "ORDER BY changed DESC, updated_at DESC"
+            ).fetchall()
+        for sid, text in rows:
+            spec = json.loads(text)
+            if spec.get("table") == table and spec.get("stamp") == stamp:
+                return sid
+        return None
 
     def summaries(self) -> list[SessionSummary]:
         """Every session, most recently changed first, with its label counts."""
@@ -646,6 +669,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
             )
         if "anomaly_value" not in columns:  # version 3: a text ground truth's anomaly value
             conn.execute("ALTER TABLE sessions ADD COLUMN anomaly_value TEXT")
+        if "working_set" not in columns:  # version 4: sessions on a working set of a bigger table
+            conn.execute("ALTER TABLE sessions ADD COLUMN working_set TEXT")
         # Every append reads MAX(changed) and the session list sorts by it: an index keeps both
         # from scanning every session (created here, after the column exists in old files).
         conn.execute("CREATE INDEX IF NOT EXISTS sessions_by_change ON sessions(changed)")
@@ -658,7 +683,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 def _record(row: tuple) -> SessionRecord:
     (sid, dataset, source, fingerprint, features, label_column, params, seed) = row[:8]
-    strategy, batch_size, batch, created_at, updated_at, notes, anomaly_value = row[8:]
+    strategy, batch_size, batch, created_at, updated_at, notes, anomaly_value, working_set = row[8:]
     return SessionRecord(
         id=sid,
         dataset=dataset,
@@ -675,6 +700,7 @@ def _record(row: tuple) -> SessionRecord:
         updated_at=updated_at,
         notes=tuple(json.loads(notes)),
         anomaly_value=anomaly_value,
+        working_set=None if working_set is None else json.loads(working_set),
     )
 
 

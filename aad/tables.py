@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow
 import pyarrow.csv
+import pyarrow.parquet
 
 from .errors import DataError
 
@@ -28,6 +29,7 @@ __all__ = [
     "FILE_LINES",
     "READ_NOTES",
     "SNIFF_BYTES",
+    "WORKING_SET_KEY",
     "check_unique_columns",
     "csv_text",
     "datasets_dir",
@@ -37,6 +39,7 @@ __all__ = [
     "file_lines",
     "is_dataset_name",
     "list_datasets",
+    "parquet_metadata",
     "read_table",
     "require_file",
     "resolve_source",
@@ -50,6 +53,8 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 SNIFF_BYTES = 64 * 1024
 #: Keys of ``DataFrame.attrs`` where the CSV reader leaves each row's file line and its notes.
 FILE_LINES, READ_NOTES = "aad_file_lines", "aad_read_notes"
+#: Key of a Parquet file's metadata where a working set says what defines it (aad.scale.working_set).
+WORKING_SET_KEY = "aad.working_set"
 
 
 def datasets_dir() -> Path:
@@ -133,6 +138,19 @@ def read_table(path: Path, *, max_bytes: int | None) -> pd.DataFrame:
             "otherwise re-export it as Parquet"
         )
     return _read_csv(path, head)
+
+
+def parquet_metadata(path: Path, key: str) -> str | None:
+    """The value of ``key`` in a Parquet file's key-value metadata (None for CSV, or without it)."""
+    with path.open("rb") as fh:
+        if fh.read(4) != b"PAR1":
+            return None
+    try:
+        metadata = pyarrow.parquet.read_schema(path).metadata or {}
+    except Exception:  # a damaged file: read_table has said so already, or will
+        return None
+    value = metadata.get(key.encode())
+    return None if value is None else value.decode("utf-8", "replace")
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import aad
+from aad.scale import working_set
 from app.text import count
 
 cli = typer.Typer(
@@ -233,18 +234,45 @@ def app_command(
             help="Largest file the Data page accepts, in MB (default: 200).",
         ),
     ] = None,
+    sample_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--sample-rows",
+            min=2,
+            envvar="AAD_SAMPLE_ROWS",
+            help="A table too big to label whole (over AAD_MAX_ROWS rows, or a folder): rows of the "
+            "uniform sample of its working set (default: 1,000,000).",
+        ),
+    ] = None,
+    top_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--top-rows",
+            min=0,
+            envvar="AAD_TOP_ROWS",
+            help="...and rows the unsupervised forest scores highest, kept beside it (default: 10,000).",
+        ),
+    ] = None,
 ) -> None:
     """Start the labelling workbench in the browser (Streamlit).
 
     With DATA, it opens on the Label page, on the latest session on that data
-    (a new one the first time; the Data page starts others).
+    (a new one the first time; the Data page starts others). DATA may be a table too big
+    to hold (a folder of Parquet files, or more than AAD_MAX_ROWS rows): the session then
+    labels a working set, a uniform sample plus the rows the forest scores highest.
 
     The server runs in this process: stopping it stops the server. It listens on
     127.0.0.1 unless --host says otherwise, with Streamlit's XSRF protection on.
     """
     if data is not None:
-        aad.load_data(data)  # fail fast, here, with the engine's message (as the workbench reads it)
-        os.environ["AAD_DATA"] = str(Path(data).resolve()) if Path(data).is_file() else data
+        if working_set.is_too_big(data):
+            working_set.check_table(data)  # fail fast on what can be checked before reading the rows
+        else:
+            aad.load_data(data)  # fail fast, here, with the engine's message (as the workbench reads it)
+        os.environ["AAD_DATA"] = str(Path(data).resolve()) if Path(data).exists() else data
+    for name, value in (("AAD_SAMPLE_ROWS", sample_rows), ("AAD_TOP_ROWS", top_rows)):
+        if value is not None:
+            os.environ[name] = str(value)
     if db is not None:
         aad.Store(db).close()  # fail fast, here, on a file that is not a session database
         os.environ["AAD_DB"] = str(db.expanduser().resolve())
