@@ -85,6 +85,7 @@ def score_dask(
     ScoreReport
     """
     distributed = require("distributed")
+    dask = require("dask")
     require("dask.dataframe")
     if rows_per_partition < 1:
         raise DataError(f"rows_per_partition must be at least 1; got {rows_per_partition}")
@@ -103,7 +104,10 @@ def score_dask(
             )
         )
     try:
-        return _run(client, model, files, output, tuple(columns), top, rows_per_partition, progress, start)
+        with dask.config.set({"dataframe.convert-string": False}):  # the carried columns stay as read
+            return _run(
+                client, model, files, output, tuple(columns), top, rows_per_partition, progress, start
+            )
     finally:
         if own:
             client.close()

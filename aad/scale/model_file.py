@@ -317,16 +317,31 @@ class PortableModel:
         return total
 
     def _chunk_sum(self, X32: np.ndarray) -> np.ndarray:
+        """Route a chunk of rows through every tree, in buffers allocated once per chunk.
+
+        No array is allocated per tree and level (``out=``, and ``mode="clip"``, which lets
+        numpy write straight into ``out``; every index is valid): fast wherever the allocator
+        hands memory back eagerly, as in Dask's workers (``MALLOC_TRIM_THRESHOLD_``).
+        """
         n, width = X32.shape
         flat = X32.ravel()
         base = np.arange(n, dtype=np.intp) * width
         total = np.zeros(n, dtype=np.float64)
+        node, child, where = (np.empty(n, dtype=np.intp) for _ in range(3))
+        value, threshold = np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32)
+        right, leaf = np.empty(n, dtype=bool), np.empty(n, dtype=np.float64)
         for route in self._routes:
-            node = np.zeros(n, dtype=np.intp)
+            node.fill(0)
             for _ in range(route.depth):
-                value = flat.take(base + route.feature.take(node))
-                node = route.left.take(node) + (value > route.threshold.take(node))
-            total += route.value.take(node)
+                np.take(route.feature, node, out=where, mode="clip")
+                np.add(where, base, out=where)
+                np.take(flat, where, out=value, mode="clip")
+                np.take(route.threshold, node, out=threshold, mode="clip")
+                np.greater(value, threshold, out=right)
+                np.take(route.left, node, out=child, mode="clip")
+                np.add(child, right, out=node)
+            np.take(route.value, node, out=leaf, mode="clip")
+            total += leaf
         return total
 
     # ------------------------------------------------------------------ writing
