@@ -108,6 +108,17 @@ def test_the_dask_engine_writes_the_same_scores_as_partitioned_parquet(table, le
                 columns=["id"], rows_per_partition=300,
             )  # fmt: skip
             top = score_dask(model, [folder / "all.parquet"], tmp_path / "top.csv", client=client, top=4)
+            address = ["--scheduler", cluster.scheduler_address]  # `aad score` on a running cluster
+            args = [
+                "score",
+                "--model",
+                str(learned[0]),
+                str(folder / "all.csv"),
+                "--engine",
+                "dask",
+                *address,
+            ]
+            assert main([*args, "--output", str(tmp_path / "by_address")]) == 0
     parts = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert parts == [f"part.{i:05d}.parquet" for i in range(len(parts))]
     assert len(parts) == 6
@@ -121,6 +132,7 @@ def test_the_dask_engine_writes_the_same_scores_as_partitioned_parquet(table, le
         pd.read_csv(tmp_path / "top.csv")["row"].tolist() == np.argsort(-expected, kind="stable")[:4].tolist()
     )
     assert top.written == 4
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "by_address")["anomaly_score"], expected)
 
 
 def test_every_engine_agrees_on_small_data(table, learned, tmp_path, capsys):
