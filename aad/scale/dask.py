@@ -31,8 +31,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import DataError
+from ._optional import require
 from .model_file import PortableModel, read_model
-from .onnx_export import require
 from .read import Piece, TableFile, check_columns, count_csv_rows, find_files, plan_pieces
 from .score import ScoreReport, _Writer, output_format, score_piece, top_rows
 

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from ..errors import AADError
+from ._optional import require
 from .model_file import SCHEMA, PortableModel
 
 __all__ = ["to_onnx"]
@@ -31,19 +31,6 @@ __all__ = ["to_onnx"]
 _ML_OPSET = 5  # TreeEnsemble, with float64 thresholds and leaf values
 _OPSET = 21
 _LINEAR_BEYOND = 500.0  # as aad.model._score_from_raw
-
-
-def require(module: str):
-    """Import an optional dependency of the ``scale`` extra, or say how to install it."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as err:
-        raise AADError(
-            f"{module} is not installed; it comes with aad's 'scale' extra: pip install \"aad[scale]\" "
-            "(or make install-test in a clone)"
-        ) from err
 
 
 def to_onnx(model: PortableModel) -> bytes:

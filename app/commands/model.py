@@ -16,7 +16,8 @@ from typing import Annotated
 import typer
 
 import aad
-from aad.scale.onnx_export import require, to_onnx
+from aad.scale._optional import require
+from aad.scale.onnx_export import to_onnx
 from app.cli import (
     AnomalyValue,
     Eta,

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 import aad
 from aad.scale import TableScorer
-from aad.scale.onnx_export import require
+from aad.scale._optional import require
 from aad.scale.score import output_format
 from app.cli import _err, _features, _writable
 from app.text import count
