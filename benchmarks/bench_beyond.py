@@ -45,6 +45,11 @@ N_FILES, FEATURES, GROUP_ROWS = 10, 20, 131_072
 
 
 def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM) in MB. Not ``ru_maxrss``, which Linux carries
+    over from the parent across fork and exec: a child would report the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -315,12 +320,12 @@ def main() -> None:
         print(json.dumps(CHILDREN[args.child](*json.loads(args.args))))
         return
     tick = time.perf_counter()
-    files = [str(f) for f in make_table(args.folder / "table", args.rows)]
-    print(f"table ready ({time.perf_counter() - tick:.0f} s)", flush=True)
     work = args.folder / "work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    model = str(make_model(args.folder / "table", work / "model.json"))
+    model = str(work / "model.json")
+    files = run_child("prepare", str(args.folder / "table"), args.rows, model)["files"]
+    print(f"table and model ready ({time.perf_counter() - tick:.0f} s)", flush=True)
     results = {"rows": args.rows, "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d"), "inprocess": []}
     for k in (1, 3, N_FILES):
         r = run_child("inprocess", model, files[:k], str(work / f"scores-{k}.parquet"), None)

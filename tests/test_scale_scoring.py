@@ -240,6 +240,7 @@ BAD = {
     "dask into a full folder": (["ok.csv", "--engine", "dask", "--output", "parts_ok"], "is not empty"),
     "labels with a model": (["ok.csv", "--labels", "l.csv"], "--labels does not go with --model"),
     "no table": ([], "name the tables to score after --model FILE"),
+    "a top too big to hold": (["ok.csv", "--top", "20000000"], "--top 20,000,000 would hold that many rows"),
 }
 
 

@@ -34,7 +34,7 @@ from ..errors import DataError
 from ._optional import require
 from .model_file import PortableModel, read_model
 from .read import Piece, TableFile, check_columns, count_csv_rows, find_files, plan_pieces
-from .score import ScoreReport, _Writer, output_format, score_piece, top_rows
+from .score import ScoreReport, _Writer, check_top, output_format, score_piece, top_rows
 
 __all__ = ["score_dask"]
 
@@ -87,6 +87,7 @@ def score_dask(
     distributed = require("distributed")
     dask = require("dask")
     require("dask.dataframe")
+    check_top(top)
     if rows_per_partition < 1:
         raise DataError(f"rows_per_partition must be at least 1; got {rows_per_partition}")
     files = find_files(sources)

@@ -36,6 +36,8 @@ __all__ = ["OUTPUT_FORMATS", "ScoreReport", "TableScorer", "output_format", "sco
 #: What the scores can be written as, by the output's suffix.
 OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 _ROWS_PER_GROUP = 1 << 20  # rows per Parquet row group written (16 MB of row and score)
+#: Most rows ``top`` may keep: they are held in memory until the last row is scored.
+MAX_TOP = 10_000_000
 
 Progress = Callable[[int, float], None]  # (rows scored, fraction done)
 
@@ -115,6 +117,19 @@ def score_piece(
             report.add_gaps(names, batch.gaps)
         row += batch.rows
         yield table
+
+
+def check_top(top: int | None) -> None:
+    """``top`` is None or a whole number from 1 to :data:`MAX_TOP` (the best rows are held in memory)."""
+    if top is None:
+        return
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise DataError(f"top must be a whole number of rows, at least 1; got {top!r}")
+    if top > MAX_TOP:
+        raise DataError(
+            f"--top {top:,} would hold that many rows in memory until the last row is scored; keep it "
+            f"within {MAX_TOP:,}, or write every score and sort them (DuckDB, Spark)"
+        )
 
 
 def _free_name(name: str, taken: Sequence[str]) -> str:
@@ -230,8 +245,7 @@ class TableScorer:
     ) -> ScoreReport:
         """Score every row and write the scores to ``output`` (``.parquet`` or ``.csv``; None:
         CSV on standard output); with ``top``, only the ``top`` best, best first, with ``rank``."""
-        if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-            raise DataError(f"top must be a whole number of rows, at least 1; got {top!r}")
+        check_top(top)
         fmt = "csv" if output is None else output_format(output)
         report = ScoreReport(output=None if output is None else str(output))
         start = time.perf_counter()

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 import aad
 from aad.scale import TableScorer
 from aad.scale._optional import require
-from aad.scale.score import output_format
+from aad.scale.score import check_top, output_format
 from app.cli import _err, _features, _writable
 from app.text import count
 
@@ -78,6 +78,7 @@ def score_with_model(
         raise aad.DataError(
             "name the tables to score after --model FILE: CSV or Parquet files, or folders of Parquet files"
         )
+    check_top(top)  # before anything is read
     carried = _features(columns) or []
     if engine == "dask":
         require("distributed")
