@@ -83,6 +83,21 @@ def score_dask(
     Returns
     -------
     ScoreReport
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, pandas as pd, aad
+    >>> from distributed import Client, LocalCluster
+    >>> X = np.random.default_rng(0).normal(size=(500, 2))
+    >>> model = PortableModel.from_forest(aad.AADForest(n_estimators=10, random_state=0).fit(X))
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> pd.DataFrame(X, columns=["x0", "x1"]).to_parquet(folder / "rows.parquet", row_group_size=100)
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+    ...     with Client(cluster) as client:
+    ...         report = score_dask(model, [folder / "rows.parquet"], folder / "scores", client=client,
+    ...                             rows_per_partition=200)
+    >>> report.rows, sorted(p.name for p in (folder / "scores").iterdir())
+    (500, ['part.00000.parquet', 'part.00001.parquet', 'part.00002.parquet'])
     """
     distributed = require("distributed")
     dask = require("dask")

@@ -148,6 +148,17 @@ class PortableModel:
     fill_values : ndarray of float64
     trees : tuple of Tree
     provenance : dict
+
+    Examples
+    --------
+    One split on ``x`` at 0.5 and two leaves; a missing ``x`` takes the fill, 0:
+
+    >>> tree = Tree(feature=np.array([0, -1, -1], np.int32), threshold=np.array([0.5, np.nan, np.nan]),
+    ...             left=np.array([1, -1, -1], np.int32), right=np.array([2, -1, -1], np.int32),
+    ...             value=np.array([np.nan, -4.0, -2.0]))
+    >>> model = PortableModel(feature_names=["x"], fill_values=[0.0], trees=[tree], max_samples=4)
+    >>> model.anomaly_score(np.array([[0.1], [0.9], [np.nan]])).round(4).tolist()
+    [0.2237, 0.473, 0.2237]
     """
 
     def __init__(
@@ -517,9 +528,18 @@ def _is_number(value: Any) -> bool:
 def fill_and_check(
     X: np.ndarray, fills: np.ndarray, names: Sequence[str], *, first_row: int = 0
 ) -> np.ndarray:
-    """``X`` (float64, a private copy) with missing cells filled; refuses inf and float32 overflow.
+    """``X`` (float64, changed in place) with missing cells filled; refuses inf and float32 overflow.
 
     ``first_row`` numbers the rows in messages (the position of ``X``'s first row in its table).
+
+    Examples
+    --------
+    >>> fill_and_check(np.array([[1.0, np.nan]]), np.array([0.0, 7.0]), ["a", "b"]).tolist()
+    [[1.0, 7.0]]
+    >>> fill_and_check(np.array([[1e39, 0.0]]), np.zeros(2), ["a", "b"], first_row=40)
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: column 'a' holds 1e+39, beyond ±3.4e+38 (float32) at row 40; ...
     """
     gaps = np.isnan(X)
     if gaps.any():

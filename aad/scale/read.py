@@ -95,6 +95,16 @@ def find_files(sources: Sequence[str | os.PathLike]) -> list[TableFile]:
     ------
     DataError
         For a missing path, an empty folder, or a file that is neither CSV nor Parquet.
+
+    Examples
+    --------
+    >>> from aad.tables import datasets_dir
+    >>> [(f.path.name, f.kind, f.columns) for f in find_files([datasets_dir() / "toy2.csv"])]
+    [('toy2.csv', 'csv', ('label', 'x', 'y'))]
+    >>> find_files(["no/such/folder"])
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: there is no file or folder 'no/such/folder'; pass CSV or Parquet files, or a folder
     """
     if not sources:
         raise DataError("no table given; pass CSV or Parquet files, or a folder of Parquet files")
@@ -210,7 +220,14 @@ def _check_not_empty(file: TableFile, features: Sequence[str]) -> None:
 
 def plan_pieces(files: Sequence[TableFile], *, rows_per_piece: int | None = None) -> list[Piece]:
     """Cut the files into pieces of about ``rows_per_piece`` rows (whole row groups; a CSV file
-    is one piece). Without ``rows_per_piece``, one piece per file."""
+    is one piece). Without ``rows_per_piece``, one piece per file.
+
+    Examples
+    --------
+    >>> f = TableFile(Path("a.parquet"), "parquet", 1, rows=300, row_groups=(100, 100, 100))
+    >>> [(p.first_row, p.row_groups, p.rows) for p in plan_pieces([f, f], rows_per_piece=150)]
+    [(0, (0, 1), 200), (200, (2,), 100), (300, (0, 1), 200), (500, (2,), 100)]
+    """
     pieces: list[Piece] = []
     first: int | None = 0
     for file in files:

@@ -120,7 +120,13 @@ def score_piece(
 
 
 def check_top(top: int | None) -> None:
-    """``top`` is None or a whole number from 1 to :data:`MAX_TOP` (the best rows are held in memory)."""
+    """``top`` is None or a whole number from 1 to :data:`MAX_TOP` (the best rows are held in memory).
+
+    >>> check_top(0)
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: top must be a whole number of rows, at least 1; got 0
+    """
     if top is None:
         return
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
@@ -139,7 +145,15 @@ def _free_name(name: str, taken: Sequence[str]) -> str:
 
 def top_rows(tables: Iterator[pa.Table], n: int) -> pa.Table | None:
     """The ``n`` highest-scored rows of ``tables``, best first (ties: the lower row first),
-    with their ``rank``; holding no more than ``n`` rows and one table at a time."""
+    with their ``rank``; holding no more than ``n`` rows and one table at a time.
+
+    Examples
+    --------
+    >>> parts = [pa.table({"row": [0, 1], "anomaly_score": [0.5, 0.9]}),
+    ...          pa.table({"row": [2, 3], "anomaly_score": [0.9, 0.1]})]
+    >>> top_rows(iter(parts), 3).to_pydict()
+    {'row': [1, 2, 0], 'anomaly_score': [0.9, 0.9, 0.5], 'rank': [1, 2, 3]}
+    """
     best: pa.Table | None = None
     for table in tables:
         merged = table if best is None else pa.concat_tables([best, table])

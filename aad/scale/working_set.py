@@ -72,7 +72,11 @@ Progress = Callable[[str, float], None]
 
 
 def max_rows() -> int:
-    """Most rows a table may have to be labelled whole: ``$AAD_MAX_ROWS``, else 10,000,000."""
+    """Most rows a table may have to be labelled whole: ``$AAD_MAX_ROWS``, else 10,000,000.
+
+    >>> max_rows() >= 2
+    True
+    """
     return env_int("AAD_MAX_ROWS", 10_000_000)
 
 
@@ -105,14 +109,24 @@ def is_too_big(source: str | os.PathLike) -> bool:
 
 def check_table(source: str | os.PathLike) -> list[TableFile]:
     """The files of a table to label through a working set, checked before any row is read
-    (they exist, are CSV or Parquet, and share their columns)."""
+    (they exist, are CSV or Parquet, and share their columns).
+
+    >>> from aad.tables import datasets_dir
+    >>> [f.path.name for f in check_table(datasets_dir() / "toy2.csv")]
+    ['toy2.csv']
+    """
     files = find_files([Path(source)])
     _common_columns(files)
     return files
 
 
 def table_stamp(files: Sequence[TableFile], root: Path) -> str:
-    """A fingerprint of a table's files as they are on disk: names, sizes and modification times."""
+    """A fingerprint of a table's files as they are on disk: names, sizes and modification times.
+
+    >>> from aad.tables import datasets_dir
+    >>> len(table_stamp(check_table(datasets_dir() / "toy2.csv"), datasets_dir() / "toy2.csv"))
+    64
+    """
     h = hashlib.sha256()
     for file in files:
         stat = file.path.stat()
