@@ -102,6 +102,7 @@ def test_its_model_and_rules_apply_to_the_whole_table(big, built, tmp_path, caps
         session.label(row, "anomaly" if session.dataset.y[row] else "nominal")
     db = ["--session", session.id, "--db", str(store.path)]
     assert main(["model", "export", *db, "--output", str(tmp_path / "m.json")]) == 0
+    assert aad.load_model(tmp_path / "m.json").provenance["working_set"]["table"] == str(folder / "parts")
     assert (
         main(
             [

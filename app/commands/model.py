@@ -92,6 +92,8 @@ def export(
     model, dataset = learned.model, learned.dataset
     n_labels, n_anomalies = learned.counts
     extra = {} if learned.session is None else {"session": learned.session.id}
+    if learned.session is not None and learned.session.record.working_set is not None:
+        extra["working_set"] = learned.session.record.working_set  # the table it was drawn from
     seed_used = learned.session.seed if learned.session is not None else None
     portable = aad.export_model(
         model, dataset, n_labels=n_labels, n_anomalies=n_anomalies, seed=seed_used, extra=extra
