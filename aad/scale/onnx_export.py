@@ -12,7 +12,8 @@ One graph, built with the ``onnx`` package from a :class:`~aad.scale.PortableMod
    of +-500 as :meth:`aad.AADForest.anomaly_score` is (``Pow``, ``Where``); output
    ``anomaly_score``, float64, shape ``(N,)``, higher is more anomalous.
 
-ONNX Runtime (1.20 or later) scores it equal to aad to about 1e-15 (tested to 1e-12).
+ONNX Runtime (1.21 or later; tested with 1.32) scores it equal to aad to about 1e-15 (tested to
+1e-12).
 Needs the ``scale`` extra: ``pip install "aad[scale]"``.
 """
 
@@ -73,7 +74,7 @@ def to_onnx(model: PortableModel) -> bytes:
         producer_name="aad",
         doc_string=f"Active Anomaly Discovery model ({SCHEMA} as ONNX)",
     )
-    proto.ir_version = 10  # what ONNX Runtime 1.20 and later read
+    proto.ir_version = 10  # what ONNX Runtime 1.21 and later read
     metadata = {
         "schema": f"{SCHEMA}+onnx",
         "feature_names": json.dumps(list(model.feature_names_in_)),
