@@ -43,7 +43,15 @@ from .scale import ModelFileError, PortableModel, export_model, load_model
 from .scores import score_table
 from .session import Session, fit_model, load_data, select_columns
 from .simulate import SimulationResult, SimulationRun, simulate, simulate_run
-from .store import SessionNotFoundError, SessionRecord, SessionSummary, Store, default_db_path, labels_csv
+from .store import (
+    DatabaseError,
+    SessionNotFoundError,
+    SessionRecord,
+    SessionSummary,
+    Store,
+    default_db_path,
+    labels_csv,
+)
 from .weights import leaf_values, linear_update
 
 __version__ = "0.1.0"
@@ -58,6 +66,7 @@ __all__ = [
     "AADForest",
     "ActiveLearner",
     "DataError",
+    "DatabaseError",
     "Dataset",
     "DescribedRule",
     "Description",

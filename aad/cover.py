@@ -84,7 +84,9 @@ def run_cover(membership, costs: np.ndarray, *, time_limit: float = 1.0) -> tupl
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
-            problem.solve(solver=cp.HIGHS, time_limit=float(time_limit))
+            # output_flag off: no log; a banner printed before options apply (HiGHS 1.16 prints
+            # one) is kept off the command line's stdout by app.cli, which points fd 1 at stderr
+            problem.solve(solver=cp.HIGHS, time_limit=float(time_limit), output_flag=False)
     except cp.SolverError as err:
         raise DescriptionError(f"the set-cover program failed in HiGHS: {err}") from err
     chosen = np.flatnonzero(z.value > 0.5).astype(np.int64) if z.value is not None else None

@@ -26,6 +26,7 @@ import io
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -34,6 +35,7 @@ import pandas as pd
 from .describe import DescribedRule, Description
 from .errors import DataError
 from .rules import Predicate, Rule, default_feature_names
+from .tables import from_spreadsheet_safe, spreadsheet_safe
 
 __all__ = ["FORMATS", "SCHEMA", "export_rules", "read_rules", "rule_columns"]
 
@@ -221,6 +223,7 @@ def _sql_name(name: str) -> str:
 def _pandas(items, names, provenance) -> str:
     if not items:
         return "(index != index) and (index == index)"  # false for every row
+    _check_pandas_names({names[p.feature] for item in items for p in _rule(item).predicates}, names)
     terms = []
     for item in items:
         preds = [f"{_pandas_name(names[p.feature])} {p.op} {p.threshold!r}" for p in _rule(item).predicates]
@@ -235,6 +238,36 @@ def _pandas_name(name: str) -> str:
             "control characters or characters Python normalises); rename the column or export as sql or json"
         )
     return f"`{name}`"
+
+
+def _check_pandas_names(used: set[str], names: Sequence[str]) -> None:
+    """Refuse a tested column whose name pandas reads as the same identifier as another column's.
+
+    ``DataFrame.query`` turns a backtick-quoted name into a Python identifier (``a b`` becomes
+    ``BACKTICK_QUOTED_STRING_a_b``, and Python folds ``ｘ`` into ``x``); two columns that end up
+    the same are one to the query, which then tests whichever pandas finds last.
+    """
+    seen: dict[str, str] = {}
+    for name in names:
+        key = _pandas_identifier(name)
+        other = seen.setdefault(key, name)
+        if other != name and (name in used or other in used):
+            raise DataError(
+                f"columns {other!r} and {name!r} are the same name to pandas (both read as {key!r}), so a "
+                "DataFrame.query string cannot tell them apart; rename one, or export as sql or json"
+            )
+
+
+def _pandas_identifier(name: str) -> str:
+    """The identifier ``DataFrame.query`` reads for a column name (pandas' cleaning, then Python's
+    NFKC folding of identifiers)."""
+    from pandas.core.computation.parsing import clean_column_name
+
+    try:
+        cleaned = clean_column_name(name)
+    except Exception:  # names pandas cannot tokenise are refused by _pandas_name
+        cleaned = name
+    return unicodedata.normalize("NFKC", str(cleaned))
 
 
 @lru_cache(maxsize=4096)
@@ -258,7 +291,7 @@ def _csv(items, names, provenance) -> str:
         tail = [_csv_value(stats.get(key)) for key in _STATS]
         preds = _rule(item).predicates
         for p in preds:
-            writer.writerow([number, names[p.feature], p.op, repr(p.threshold), *tail])
+            writer.writerow([number, spreadsheet_safe(names[p.feature]), p.op, repr(p.threshold), *tail])
         if not preds:
             writer.writerow([number, "", "", "", *tail])
     return out.getvalue()
@@ -321,39 +354,99 @@ def _md_text(text: str) -> str:
 # ----------------------------------------------------------------------------- reading
 
 
+#: Most bytes of rules read back: an exported rule set is a few kilobytes.
+MAX_RULES_BYTES = 10_000_000
+
+
 def _json_groups(text: str) -> list[list[tuple]]:
+    _check_rules_size(text)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as err:
         raise DataError(f"the rules are not valid JSON ({err}); pass an aad-rules/1 document") from err
+    except (ValueError, RecursionError) as err:  # a number of thousands of digits; nesting past any depth
+        what = "nested too deeply" if isinstance(err, RecursionError) else str(err).split(";")[0]
+        raise DataError(
+            f"the rules JSON cannot be read ({what}); pass the aad-rules/1 document aad exported"
+        ) from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise DataError(f"the JSON document is not an {SCHEMA} document (its 'schema' must be {SCHEMA!r})")
-    try:
-        return [
-            [(p["feature"], p["op"], p["value"]) for p in rule["predicates"]] for rule in document["rules"]
-        ]
-    except (KeyError, TypeError) as err:
+    rules = document.get("rules")
+    if not isinstance(rules, list):
+        raise DataError(f"an {SCHEMA} document needs a list of rules under 'rules'; got {_kind(rules)}")
+    return [_json_rule(number, rule) for number, rule in enumerate(rules, start=1)]
+
+
+def _json_rule(number: int, rule) -> list[tuple]:
+    predicates = rule.get("predicates") if isinstance(rule, dict) else rule
+    if not isinstance(rule, dict) or not isinstance(predicates, list):
         raise DataError(
-            f"an {SCHEMA} rule is malformed ({err!r}); each needs predicates with feature, op, value"
-        ) from err
+            f"rule {number} of the {SCHEMA} document is malformed: it needs a list of predicates "
+            f"(objects with feature, op and value); got {_kind(predicates)}"
+        )
+    out = []
+    for p in predicates:
+        if not isinstance(p, dict) or not {"feature", "op", "value"} <= p.keys():
+            raise DataError(
+                f"rule {number} of the {SCHEMA} document is malformed: each predicate needs feature, op "
+                f"and value; got {_kind(p)}"
+            )
+        if not isinstance(p["feature"], str):
+            raise DataError(
+                f"rule {number} of the {SCHEMA} document tests a feature named by {_kind(p['feature'])}; "
+                "a feature is a column name, a string"
+            )
+        out.append((p["feature"], p["op"], p["value"]))
+    return out
+
+
+def _kind(value) -> str:
+    """What a JSON value is, briefly, for a message (never the whole of a hostile value)."""
+    if isinstance(value, dict | list):
+        return f"a JSON {'object' if isinstance(value, dict) else 'list'}"
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _check_rules_size(text: str) -> None:
+    if len(text) > MAX_RULES_BYTES:
+        raise DataError(
+            f"the rules are {len(text) / 1e6:.1f} MB of text, over the {MAX_RULES_BYTES / 1e6:.0f} MB an "
+            "export of rules ever takes; pass the JSON or CSV file aad exported"
+        )
 
 
 def _csv_groups(text: str) -> list[list[tuple]]:
+    _check_rules_size(text)
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = max(",;\t", key=first.count)  # Excel saves with ';' in many locales
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return _csv_rows(reader)
+    except csv.Error as err:  # a field over the csv module's limit, a NUL byte
+        raise DataError(
+            f"the rules CSV cannot be read (line {reader.line_num}: {err}); pass the CSV aad exported"
+        ) from None
+
+
+def _csv_rows(reader: csv.DictReader) -> list[list[tuple]]:
     needed = {"rule", "feature", "op", "value"}
     if reader.fieldnames is None or not needed <= {name.strip() for name in reader.fieldnames}:
         found = ", ".join(reader.fieldnames or []) or "none"
         raise DataError(
-            f"the rules CSV needs the columns rule, feature, op and value; its header has {found}"
+            f"the rules CSV needs the columns rule, feature, op and value; its header has {found[:200]}"
         )
     reader.fieldnames = [name.strip() for name in reader.fieldnames]
     groups: dict[str, list[tuple]] = {}
     for line in reader:
+        if any(line.get(key) is None for key in needed):
+            raise DataError(
+                f"the rules CSV's line {reader.line_num} has fewer fields than its header; "
+                "pass the CSV aad exported"
+            )
         group = groups.setdefault(line["rule"], [])
         if line["op"] != "":
-            group.append((line["feature"], line["op"], line["value"]))
+            group.append((from_spreadsheet_safe(line["feature"]), line["op"], line["value"]))
     return list(groups.values())
 
 
@@ -364,8 +457,13 @@ def _predicate(column: dict[str, int], name, op, value) -> Predicate:
         if isinstance(value, bool):
             raise TypeError(value)
         return Predicate(column[name], op, float(value))
+    except OverflowError as err:  # an integer of hundreds of digits
+        raise DataError(
+            f"a rule on column {name!r} is malformed: its value has {len(str(value)):,} digits, beyond "
+            "any float; each predicate needs op '<=' or '>' and a number as its value"
+        ) from err
     except (TypeError, ValueError) as err:  # TypeError: a JSON null or list as the value
-        detail = str(err) if isinstance(err, ValueError) else f"its value {value!r} is not a number"
+        detail = str(err) if isinstance(err, ValueError) else f"its value {_kind(value)} is not a number"
         raise DataError(
             f"a rule on column {name!r} is malformed: {detail}; "
             "each predicate needs op '<=' or '>' and a number as its value"

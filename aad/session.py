@@ -29,6 +29,7 @@ from .learner import ActiveLearner
 from .model import AADForest
 from .query import strategy_names, top_unlabelled
 from .store import Action, SessionRecord, StaleVersionError, Store, labels_csv
+from .tables import csv_text
 from .weights import BALANCE
 
 __all__ = ["DEFAULT_PARAMS", "Session", "fit_model", "load_data", "select_columns"]
@@ -296,6 +297,7 @@ class Session:
                 f"the data of session {record.id} ({record.source}) has changed since the session "
                 "started, so its labels would not apply; restore the original file or start a new session"
             )
+        _check_params(record)
         params = {**_BEFORE_PARAMS, **record.params}
         session = cls(record, dataset, (model_factory or fit_model)(dataset, params, record.seed), store)
         actions = store.actions(session.id, after=session._version)
@@ -363,7 +365,7 @@ class Session:
         rows = sorted(labels)
         table = pd.DataFrame({"row": rows, "label": [label_name(labels[r]) for r in rows]})
         context = context.rename(columns={c: f"{c} (data)" for c in ("row", "label") if c in context.columns})
-        return pd.concat([table, context.iloc[rows].reset_index(drop=True)], axis=1).to_csv(index=False)
+        return csv_text(pd.concat([table, context.iloc[rows].reset_index(drop=True)], axis=1))
 
     def provenance(self, description) -> dict:
         """Where rules described on this session come from, flat, for their exports.
@@ -748,6 +750,18 @@ def _reloadable_source(source: str) -> str:
             "load it with load_dataset"
         )
     return str(path.resolve())
+
+
+def _check_params(record: SessionRecord) -> None:
+    """Refuse stored parameters this aad does not know (a newer aad's): never refit without them."""
+    known = set(AADForest().get_params()) - {"random_state"}
+    unknown = sorted(set(record.params) - known)
+    if unknown:
+        raise DataError(
+            f"session {record.id} was started with {', '.join(map(repr, unknown))}, a parameter this aad "
+            f"does not know (a newer aad's?), so its model cannot be rebuilt as it was; open it with the "
+            f"aad that started it. Known parameters: {', '.join(sorted(known))}"
+        )
 
 
 def _check_settings(strategy: str, batch_size: int, seed: int) -> None:

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from .errors import AADError, DataError
 from .labels import ANOMALY, UNLABELLED, label_name
@@ -35,6 +36,7 @@ from .labels import ANOMALY, UNLABELLED, label_name
 __all__ = [
     "KINDS",
     "Action",
+    "DatabaseError",
     "SessionNotFoundError",
     "SessionRecord",
     "SessionSummary",
@@ -99,6 +101,38 @@ _NEXT_CHANGE = "(SELECT COALESCE(MAX(changed), 0) + 1 FROM sessions)"
 
 class SessionNotFoundError(AADError):
     """No session with the given id in the database."""
+
+
+class DatabaseError(DataError):
+    """The session database cannot be used as asked: damaged, full, read-only, or from a newer aad."""
+
+
+#: SQLite's primary result codes this module names for people.
+_SQLITE_READONLY, _SQLITE_CORRUPT, _SQLITE_CANTOPEN, _SQLITE_FULL, _SQLITE_NOTADB = 8, 11, 14, 13, 26
+
+
+def _failure(path: Path, err: sqlite3.DatabaseError, doing: str | None) -> AADError:
+    """One line naming what went wrong with the database at ``path``, and the repair."""
+    code = (getattr(err, "sqlite_errorcode", 0) or 0) & 0xFF
+    lost = f"{doing} was not saved" if doing else "nothing was changed"
+    if code == _SQLITE_FULL:
+        return DatabaseError(
+            f"disk full: {lost} ({path}: {err}); free some space on that disk and try again "
+            "(the session and its labels so far are intact)"
+        )
+    if code == _SQLITE_READONLY:
+        return DatabaseError(
+            f"{path} is read-only: {lost}; make the file and its folder writable, or pass --db with a "
+            "writable copy (listing and exporting work as it is)"
+        )
+    if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return DatabaseError(
+            f"{path} is not an aad session database, or it is damaged (SQLite: {err}); if it was one, "
+            f"recover what it holds with `sqlite3 {path} .recover | sqlite3 recovered.sqlite` and pass "
+            "--db recovered.sqlite (keep the damaged file); otherwise pass the database `aad app` keeps "
+            "its sessions in, or a new file name to start one"
+        )
+    return DatabaseError(f"the session database {path} failed: {lost} (SQLite: {err})")
 
 
 class StaleVersionError(AADError):
@@ -236,18 +270,42 @@ class Store:
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = Path(path).expanduser() if path is not None else default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        #: Opened read-only (the file or its folder cannot be written): sessions can be listed and
+        #: exported, and every write is refused with a message.
+        self.read_only = False
+        if self.path.is_file() and not _writable(self.path):
+            self._open_read_only()
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with self._connect() as conn:
-                _initialise(conn)
-        except sqlite3.DatabaseError as err:
+            with self._connect():
+                _initialise(self._conn, self.path)
+        except DatabaseError as err:
             self.close()
-            raise DataError(
-                f"{self.path} is not an aad session database (SQLite: {err}); "
-                "pass the database `aad app` keeps its sessions in, or a new file name to start one"
-            ) from err
+            if "read-only" not in str(err) or not self.path.is_file():
+                raise
+            self._open_read_only()  # the permissions said writable (root), the file system did not
+
+    def _open_read_only(self) -> None:
+        """Open for reading only: the file as it is, or, when SQLite cannot keep its shared-memory
+        file beside it (a read-only folder), as an immutable file."""
+        self.close()
+        self.read_only = True
+        for mode in ("ro", "ro&immutable=1"):
+            try:
+                uri = f"file:{quote(str(self.path.resolve()))}?mode={mode}"
+                self._conn = sqlite3.connect(uri, uri=True, timeout=_BUSY_SECONDS, check_same_thread=False)
+                _check_version(self._conn, self.path)
+                self._conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchall()
+                return
+            except sqlite3.DatabaseError as err:
+                self.close()
+                code = (getattr(err, "sqlite_errorcode", 0) or 0) & 0xFF
+                if code == _SQLITE_CANTOPEN and mode == "ro":
+                    continue
+                raise _failure(self.path, err, None) from err
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -266,18 +324,28 @@ class Store:
                 self._conn = None
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self, doing: str | None = None) -> Iterator[sqlite3.Connection]:
+        """The connection; a SQLite failure inside becomes a :class:`DatabaseError` saying what
+        ``doing`` (``"the label"``) lost and how to repair it."""
         # One connection per store, shared by threads under a lock: opening and closing a
         # connection per call would checkpoint the WAL on every close.
         with self._lock:
-            if self._conn is None:
-                conn = sqlite3.connect(
-                    self.path, timeout=_BUSY_SECONDS, isolation_level=None, check_same_thread=False
+            if doing is not None and self.read_only:
+                raise DatabaseError(
+                    f"{self.path} is read-only: {doing} was not saved; make the file and its folder "
+                    "writable, or pass --db with a writable copy (listing and exporting work as it is)"
                 )
-                conn.execute("PRAGMA synchronous=FULL")
-                conn.execute("PRAGMA foreign_keys=ON")
-                self._conn = conn
-            yield self._conn
+            try:
+                if self._conn is None:
+                    conn = sqlite3.connect(
+                        self.path, timeout=_BUSY_SECONDS, isolation_level=None, check_same_thread=False
+                    )
+                    self._conn = conn
+                    conn.execute("PRAGMA synchronous=FULL")
+                    conn.execute("PRAGMA foreign_keys=ON")
+                yield self._conn
+            except sqlite3.DatabaseError as err:
+                raise _failure(self.path, err, doing) from err
 
     # ------------------------------------------------------------------ sessions
 
@@ -317,7 +385,7 @@ class Store:
             anomaly_value=anomaly_value,
             working_set=None if working_set is None else dict(working_set),
         )
-        with self._connect() as conn:
+        with self._connect("the new session") as conn:
             conn.execute(
                 f"INSERT INTO sessions ({_COLUMNS}, changed) "
                 f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_CHANGE})",
@@ -379,7 +447,7 @@ class Store:
             sets.append("batch = ?")
             values.append(json.dumps([int(r) for r in batch]))
         if sets:
-            with self._connect() as conn:
+            with self._connect("the session's settings") as conn:
                 conn.execute(f"UPDATE sessions SET {', '.join(sets)} WHERE id = ?", (*values, session_id))
 
     # ------------------------------------------------------------------ the log
@@ -412,7 +480,7 @@ class Store:
             [(r, None) for r in rows] if labels is None else list(zip(rows, map(int, labels), strict=True))
         )
         now = _now()
-        with self._connect() as conn:
+        with self._connect(f"the {kind}") as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 number, seq = self._next_numbers(conn, session_id)
@@ -432,7 +500,8 @@ class Store:
                 conn.execute(touch, (now, session_id))
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
         return Action(
             number,
@@ -463,6 +532,13 @@ class Store:
         grouped: dict[int, list] = {}
         kinds: dict[int, str] = {}
         for number, kind, seq, row, label, created in rows:
+            if kind not in KINDS or label not in (None, -1, 0, 1):
+                what = f"an action of kind {kind!r}" if kind not in KINDS else f"a label {label!r}"
+                raise DatabaseError(
+                    f"session {session_id}'s log in {self.path} holds {what} (action {number}), which this "
+                    "aad does not know (a newer aad wrote it?); open it with the aad that wrote it. "
+                    "Nothing was replayed or changed"
+                )
             grouped.setdefault(number, []).append((seq, row, label, created))
             kinds[number] = kind
         return [_action(number, kinds[number], cells) for number, cells in grouped.items()]
@@ -627,12 +703,29 @@ def _check_action(kind: str, rows: list[int], labels: Sequence[int] | None) -> N
         raise AADError(f"got {len(rows)} rows but {len(labels)} labels; give one label per row")
 
 
-def _initialise(conn: sqlite3.Connection) -> None:
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _check_version(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a database from a newer aad (its schema version above ours): never downgrade it."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > _SCHEMA_VERSION:
+        raise DatabaseError(
+            f"{path} was written by a newer aad (session database schema {version}; this aad reads up "
+            f"to {_SCHEMA_VERSION}); open it with that aad (upgrade this one), or pass another --db. "
+            "It was not changed"
+        )
+
+
+def _initialise(conn: sqlite3.Connection, path: Path) -> None:
     """WAL mode, the tables, the migrations: safe when several processes open one file at once.
 
     Switching to WAL needs the file to itself and SQLite reports a competitor at once, without
     waiting, so it is retried; the tables are created in one write transaction, which waits.
+    A database from a newer aad is refused before anything is written to it.
     """
+    _check_version(conn, path)
     deadline = time.monotonic() + _BUSY_SECONDS
     while True:
         try:
@@ -648,16 +741,17 @@ def _initialise(conn: sqlite3.Connection) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    _migrate(conn)
+    _migrate(conn, path)
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     """Bring a database written by an older version up to :data:`_SCHEMA_VERSION`.
 
     In one write transaction, so two processes opening an old file do not both migrate it.
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
+        _check_version(conn, path)  # again, inside the transaction: a newer aad may have migrated it
         columns = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
         if "notes" not in columns:  # version 1 had no repair notes
             conn.execute("ALTER TABLE sessions ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'")
@@ -677,7 +771,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
 
 

@@ -5,6 +5,7 @@ Shared by the workbench pages and ``aad simulate --plot``; tested without a brow
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -72,7 +73,7 @@ def discovery_figure(summary: dict, *, title: str | None = None) -> go.Figure:
     )
     _ideal(fig, labels, int(summary["n_anomalies"]))
     fig.update_layout(
-        title=title or _curves_title(summary, len(runs)),
+        title=plain(title or _curves_title(summary, len(runs))),
         xaxis_title="labels spent",
         yaxis_title="anomalies found",
         hovermode="x unified",
@@ -121,6 +122,18 @@ def _ideal(fig: go.Figure, x: np.ndarray, n_anomalies: int) -> None:
             legendrank=4,
         )
     )
+
+
+def plain(text: str) -> str:
+    """``text`` shown as it is in a plotly title: plotly reads ``<b>``, ``<a href>`` and ``<br>`` in
+    titles, so a column or file name holding them is written with HTML entities, which it shows.
+
+    Examples
+    --------
+    >>> plain("<b>x</b> & y")
+    '&lt;b&gt;x&lt;/b&gt; &amp; y'
+    """
+    return html.escape(str(text), quote=False)
 
 
 # --------------------------------------------------------------------------- the workbench
@@ -250,8 +263,8 @@ def explore_figure(
             )
         )
     fig.update_layout(
-        xaxis_title=axis_titles[0],
-        yaxis_title=axis_titles[1],
+        xaxis_title=plain(axis_titles[0]),
+        yaxis_title=plain(axis_titles[1]),
         dragmode="select",
         template="plotly_white",
         legend={"orientation": "h", "y": 1.08},

@@ -6,11 +6,15 @@ never a traceback. Long work shows a progress bar on stderr.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
 import json
 import os
 import pkgutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -22,6 +26,7 @@ from rich.table import Table
 
 import aad
 from aad.scale import working_set
+from app import hosts
 from app.text import count
 
 cli = typer.Typer(
@@ -31,8 +36,15 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
     no_args_is_help=True,
 )
-_out = Console()
-_err = Console(stderr=True, soft_wrap=True)  # a message is one line, whatever the width
+# Names and paths come from files and users: Rich must not read "[bold]" or ":smile:" in them.
+_PLAIN = {"markup": False, "emoji": False, "highlight": False}
+_out = Console(**_PLAIN)  # its file is the output stream while a command runs (see _stdout_for_output)
+_err = Console(stderr=True, soft_wrap=True, **_PLAIN)  # a message is one line, whatever the width
+
+
+class OutputError(aad.AADError):
+    """The output could not be written: standard output closed, a full disk, an input as the output."""
+
 
 Features = Annotated[
     str | None,
@@ -166,6 +178,10 @@ def simulate(
     ] = None,
 ) -> None:
     """Simulate discovery runs: a ground-truth oracle answers every query."""
+    for written in (json_out, plot):
+        check_not_input(written, data, class_file, option="--json" if written is json_out else "--plot")
+    if json_out is not None and plot is not None and json_out.resolve() == plot.resolve():
+        raise OutputError(f"--json and --plot both name {plot}; give each its own file")
     if strategy not in aad.strategy_names():
         raise aad.UnknownStrategyError(
             f"unknown query strategy {strategy!r}; choose one of {', '.join(aad.strategy_names())}"
@@ -196,13 +212,11 @@ def simulate(
     _print_summary(result)
     summary = result.to_dict() | _provenance(dataset, class_file)
     if json_out is not None:
-        json_out.write_text(json.dumps(summary, indent=1))
-        _err.print(f"wrote {json_out}")
+        _write_output(json.dumps(summary, indent=1), json_out)
     if plot is not None:
         from app.charts import discovery_figure
 
-        discovery_figure(summary).write_html(plot, include_plotlyjs=True)
-        _err.print(f"wrote {plot}")
+        _write_output(discovery_figure(summary).to_html(include_plotlyjs=True), plot)
 
 
 @cli.command()
@@ -220,6 +234,14 @@ def app_command(
     data: Annotated[str | None, typer.Argument(help="Dataset name or file to open.")] = None,
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8501,
     host: Annotated[str, typer.Option(help="Address to bind (default: this machine only).")] = "127.0.0.1",
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Another name the workbench is reached by (a proxy's, the machine's on the network); "
+            "requests to any other name are refused. Repeat for several.",
+        ),
+    ] = None,
     db: Annotated[
         Path | None,
         typer.Option(help="SQLite file for sessions and labels (default: $AAD_DB or ~/.local/share/aad)."),
@@ -262,7 +284,8 @@ def app_command(
     labels a working set, a uniform sample plus the rows the forest scores highest.
 
     The server runs in this process: stopping it stops the server. It listens on
-    127.0.0.1 unless --host says otherwise, with Streamlit's XSRF protection on.
+    127.0.0.1 unless --host says otherwise, with Streamlit's XSRF protection on, and
+    refuses requests sent to any other name than its own (DNS rebinding).
     """
     if data is not None:
         if working_set.is_too_big(data):
@@ -278,19 +301,31 @@ def app_command(
         os.environ["AAD_DB"] = str(db.expanduser().resolve())
     upload_limit = MAX_UPLOAD_MB if max_upload_mb is None else max_upload_mb
     os.environ["AAD_MAX_UPLOAD_MB"] = str(upload_limit)  # the app reads it: app.state.max_upload_mb
-    _err.print(f"aad workbench on http://{host}:{port} (sessions in {aad.default_db_path()})")
+    allowed = hosts.allowed_hosts(host, allow_host or ())
+    os.environ[hosts.ENV] = ",".join(allowed)  # app.server's Host check reads it
+    _err.print(f"aad workbench on http://{_url_host(host)}:{port} (sessions in {aad.default_db_path()})")
+    if host.strip() in ("0.0.0.0", "::", ""):
+        _err.print(
+            f"listening on every interface: anyone who can reach port {port} can open and label the "
+            f"sessions (there is no login); it answers to {', '.join(allowed)}"
+        )
     from streamlit.web import cli as streamlit_cli
 
     sys.argv = [
         "streamlit",
         "run",
-        str(Path(__file__).with_name("streamlit_app.py")),
+        str(Path(__file__).with_name("server.py")),  # streamlit_app.py behind the Host check
         *_streamlit_flags(port, host, upload_limit),
     ]
     try:
         streamlit_cli.main()
     except SystemExit as done:
         raise typer.Exit(done.code if isinstance(done.code, int) else 0) from None
+
+
+def _url_host(host: str) -> str:
+    """How ``host`` is written in a URL: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 #: Upload limit of the workbench in MB (the same as ``app.state.MAX_UPLOAD_MB``).
@@ -312,6 +347,12 @@ def _streamlit_flags(port: int, host: str, max_upload_mb: int = MAX_UPLOAD_MB) -
     ]
 
 
+def output_console(width: int | None = None) -> Console:
+    """A console writing to the command's output (standard output), plain text."""
+    stream = _Output.stream
+    return Console(file=stream if stream is not None else _ClosedOutput(), width=width, **_PLAIN)
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -325,12 +366,190 @@ def _progress() -> Progress:
 
 
 def _write_output(text: str, output: Path | None, what: str | None = None) -> None:
-    """Print ``text`` to stdout, or write it to ``output`` and say so on stderr (``wrote WHAT to F``)."""
+    """Print ``text`` to stdout, or write it to ``output`` and say so on stderr (``wrote WHAT to F``).
+
+    A file is written whole or not at all (a temporary file beside it, renamed when complete), so a
+    full disk leaves no truncated output behind and says so.
+    """
     if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
+        emit(text if text.endswith("\n") else text + "\n")
         return
-    output.write_text(text, encoding="utf-8")
+    write_file(output, text)
     _err.print(f"wrote {what} to {output}" if what else f"wrote {output}")
+
+
+def write_file(output: Path, text: str) -> None:
+    """Write ``text`` to ``output`` atomically; an :class:`OutputError` naming a full disk."""
+    data = text.encode("utf-8")
+    if output.exists() and not output.is_file():  # /dev/stdout, a pipe: written in place
+        _write_in_place(output, data)
+        return
+    fd, partial = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(partial, output)
+    except OSError as err:
+        Path(partial).unlink(missing_ok=True)
+        raise _output_failed(err, str(output), len(data)) from err
+
+
+def _write_in_place(output: Path, data: bytes) -> None:
+    try:
+        with output.open("wb") as fh:
+            fh.write(data)
+    except OSError as err:
+        raise _output_failed(err, str(output), len(data)) from err
+
+
+def _output_failed(err: OSError, where: str, size: int) -> OutputError:
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return OutputError(
+            f"disk full: {where} was not written ({size:,} bytes); free some space, or write elsewhere"
+        )
+    return OutputError(f"{where} could not be written ({err.strerror or err}); nothing was written there")
+
+
+# --------------------------------------------------------------------------- stdout is the output
+
+
+class _Output:
+    """Where a command's output goes: the process's standard output, kept apart from fd 1."""
+
+    stream = None  # set by _stdout_for_output; None: standard output is closed
+
+
+def emit(text: str) -> None:
+    """Write ``text`` to standard output, the command's output; an :class:`OutputError` if it cannot."""
+    stream = _Output.stream
+    if stream is None:
+        raise OutputError(
+            "standard output is closed, so the output would be lost; pass --output F, or run the "
+            "command with its output going to a file or a pipe"
+        )
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError) as err:  # EPIPE (the reader left), ENOSPC (> onto a full disk)
+        _silence(stream)
+        if getattr(err, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+            raise OutputError(
+                "disk full: standard output was not written whole; free some space, or pass --output F "
+                "on another disk"
+            ) from err
+        what = getattr(err, "strerror", None) or str(err)
+        raise OutputError(
+            f"standard output could not be written ({what}): the output is incomplete; pass --output F"
+        ) from err
+
+
+def _silence(stream) -> None:
+    """After a failed write, the unwritten rest must not fail again when Python exits."""
+    _Output.stream = open(os.devnull, "w")
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(_Output.stream.fileno(), stream.fileno())
+
+
+@contextlib.contextmanager
+def _stdout_for_output() -> Iterator[None]:
+    """Standard output carries the command's output alone while the command runs.
+
+    C libraries (a solver's banner: HiGHS 1.16 prints one) write to file descriptor 1 behind
+    Python's back: fd 1 points at stderr meanwhile, and the output goes to a duplicate of the
+    real standard output; ``print`` goes to stderr too. Writes to stdout go through :func:`emit`.
+    """
+    real = sys.stdout
+    if real is None:  # started with stdout closed (`aad ... >&-`)
+        _Output.stream, _out.file = None, _ClosedOutput()
+        yield
+        return
+    real.flush()
+    saved = _redirect_fd1_to_stderr()
+    if saved is not None and _fileno(real) == 1:  # the real stdout: write to its duplicate
+        stream = os.fdopen(os.dup(saved), "w", encoding=real.encoding or "utf-8", errors="replace")
+    else:  # an in-memory stream (tests capture it), or no descriptor to guard
+        stream = real
+    _Output.stream, _out.file, sys.stdout = stream, stream, sys.stderr
+    try:
+        yield
+    finally:
+        sys.stdout, _out.file, _Output.stream = real, None, None
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+        if stream is not real:
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()
+
+
+def _redirect_fd1_to_stderr() -> int | None:
+    """Point file descriptor 1 at stderr; a duplicate of what it was (None if there is none)."""
+    try:
+        saved = os.dup(1)
+    except OSError:
+        return None
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        os.close(saved)
+        return None
+    return saved
+
+
+def _fileno(stream) -> int | None:
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+class _ClosedOutput:
+    """The file of the output console when standard output is closed: writing is an error."""
+
+    def write(self, text: str) -> int:
+        emit(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def check_not_input(output: Path | None, *inputs, option: str = "--output") -> None:
+    """Refuse an output file that is one of the inputs (by any path: a symlink, a hard link).
+
+    ``inputs`` are paths, shipped dataset names or None.
+    """
+    if output is None or not output.exists():
+        return
+    for given in inputs:
+        path = _input_path(given)
+        if path is not None and path.exists() and os.path.samefile(output, path):
+            raise OutputError(
+                f"{option} {output} is the input {given}"
+                + ("" if str(given) == str(output) else " (the same file)")
+                + ": writing there would destroy it; write the output elsewhere"
+            )
+
+
+def _input_path(given) -> Path | None:
+    if given is None:
+        return None
+    text = os.fspath(given)
+    if Path(text).exists():
+        return Path(text)
+    if text.startswith("shipped:"):
+        text = text[len("shipped:") :]
+    try:
+        return aad.tables.resolve_source(text)[0]
+    except aad.AADError:
+        return None
 
 
 def _provenance(dataset: aad.Dataset, class_file: Path | None) -> dict:
@@ -400,7 +619,8 @@ def main(argv: list[str] | None = None) -> int:
     _register_commands()
     command = typer.main.get_command(cli)
     try:
-        result = command.main(args=argv, prog_name="aad", standalone_mode=False)
+        with _stdout_for_output():
+            result = command.main(args=argv, prog_name="aad", standalone_mode=False)
     except typer.Exit as done:
         return done.exit_code
     except typer.Abort:
@@ -411,6 +631,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(getattr(err, "format_message", err.__str__)())
     except (aad.AADError, OSError) as err:
         return _fail(str(err))
+    except RecursionError:  # a hostile file nested beyond what any reader follows
+        return _fail("the input is nested too deeply to read; pass the file aad wrote, not an edited one")
     return result if isinstance(result, int) else 0
 
 

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -209,7 +210,11 @@ def _launch_source(data: str) -> tuple[str, str | None]:
     day's export) does not strand the labels of a session on it; and the table's name."""
     if not Path(data).is_file():
         return f"shipped:{data}", None
-    return _kept_copy(str(Path(data).resolve()), _file_stamp(data), str(store().path)), Path(data).stem
+    kept = _kept_copy(str(Path(data).resolve()), _file_stamp(data), str(store().path))
+    if not Path(kept).is_file():  # deleted under the running server: copy the file again
+        _kept_copy.clear()
+        kept = _kept_copy(str(Path(data).resolve()), _file_stamp(data), str(store().path))
+    return kept, Path(data).stem
 
 
 @st.cache_data(max_entries=16, show_spinner="Keeping a copy of the file…")
@@ -328,7 +333,7 @@ def get_session() -> aad.Session | None:
         if held is not None and launch[1]:
             notify(
                 "info",
-                f"Resumed session {held.id}, the latest on {held.record.dataset} "
+                f"Resumed session {held.id}, the latest on {text.md(held.record.dataset)} "
                 f"({text.count(held.n_labels, 'label')}). To start afresh, use the **Data** page.",
             )
         elif held is not None and launch[2] is not None:
@@ -336,7 +341,7 @@ def get_session() -> aad.Session | None:
             when = earlier.updated_at[:16].replace("T", " ")
             notify(
                 "info",
-                f"{Path(os.environ['AAD_DATA']).name} has changed since session {earlier.id} "
+                f"{text.md(Path(os.environ['AAD_DATA']).name)} has changed since session {earlier.id} "
                 f"({text.count(earlier.n_labels, 'label')}, last {when}): "
                 f"this is a new session on the file as it is now. Session {earlier.id} keeps the version "
                 "it was labelled on; resume it from the **Sessions** page.",
@@ -363,18 +368,47 @@ def _open(session_id: str) -> aad.Session | None:
         try:
             record = store().get(session_id)
         except aad.SessionNotFoundError:
-            raise aad.SessionNotFoundError(
-                f"there is no session {session_id!r} in this workbench's database; pick one on the "
-                "**Sessions** page, or start one on the **Data** page"
-            ) from None
+            missing = aad.SessionNotFoundError(
+                f"there is no session {text.md(repr(session_id))} in this workbench's database; pick one "
+                "on the **Sessions** page, or start one on the **Data** page"
+            )
+            missing.markdown = True  # written for the page: the id from the URL is escaped
+            raise missing from None
+        _restore_kept_copy(record)
         dataset = load(
             record.source, record.features, record.label_column, record.dataset, record.anomaly_value
         )
         return aad.Session.open(session_id, store=store(), dataset=dataset, model_factory=model_factory)
 
     # after a restart, reopening refits the forest and replays the labels: seconds at 1M rows
-    with st.spinner(f"Opening session {session_id}: reading its data, refitting, replaying its labels…"):
+    shown = text.md(session_id)  # from the URL
+    with st.spinner(f"Opening session {shown}: reading its data, refitting, replaying its labels…"):
         return _guard(reopen)
+
+
+def _restore_kept_copy(record: aad.SessionRecord) -> None:
+    """A session's kept copy of its file (``uploads/<sha256>``), deleted meanwhile: copied again
+    from the launched file when that still holds the same bytes; otherwise an error naming it."""
+    kept = Path(record.source)
+    if record.source.startswith("shipped:") or kept.is_file() or kept.parent != store().uploads_dir:
+        return
+    original = os.environ.get("AAD_DATA", "")
+    if Path(original).is_file() and _sha256(original) == kept.stem:
+        store().keep_file(original)
+        return
+    raise aad.DataError(
+        f"session {record.id} was labelled on a copy of {record.dataset} kept at {kept}, and that copy "
+        "has been deleted; `aad app FILE` on the original file, unchanged, copies it again (or restore "
+        "the copy from a backup)"
+    )
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def use(session: aad.Session) -> None:
@@ -390,7 +424,8 @@ def resume(session_id: str) -> None:
         use(session)
         st.session_state[keys.SESSIONS_RESUMED] = True
         notify(
-            "success", f"Resumed session {session.id} ({session.record.dataset}, {session.n_labels} labels)"
+            "success",
+            f"Resumed session {session.id} ({text.md(session.record.dataset)}, {session.n_labels} labels)",
         )
 
 
@@ -420,8 +455,8 @@ def _guard(fn: Callable):
     """Run ``fn``; on an engine error queue its message verbatim and return None."""
     try:
         return fn()
-    except aad.AADError as err:
-        notify("error", str(err))
+    except aad.AADError as err:  # names from the data shown as they are; the app's own words as written
+        notify("error", str(err) if getattr(err, "markdown", False) else text.md(err))
         return None
 
 
@@ -548,7 +583,8 @@ def require_session() -> aad.Session:
             latest = stored[0]
             st.info(
                 f"No session is open in this tab; the database holds {text.count(len(stored), 'session')}. "
-                f"The latest: `{latest.id}` ({latest.dataset}, {text.count(latest.n_labels, 'label')}). "
+                f"The latest: `{latest.id}` ({text.md(latest.dataset)}, "
+                f"{text.count(latest.n_labels, 'label')}). "
                 "Resume it, pick another on the **Sessions** page, or start one on the **Data** page."
             )
             st.button(
@@ -584,11 +620,12 @@ def sidebar(session: aad.Session | None) -> None:
         rec = session.record
         st.markdown(f"**Session** `{session.id}`")
         st.caption(
-            f"{rec.dataset}: {session.dataset.n_rows:,} rows × {session.dataset.n_features} features  \n"
+            f"{text.md(rec.dataset)}: {session.dataset.n_rows:,} rows × "
+            f"{session.dataset.n_features} features  \n"
             f"seed **{rec.seed}** · {rec.params['n_estimators']} trees · "
             f"{_max_samples(session)} · eta {rec.params['eta']:g}  \n"
             + (
-                f"ground truth `{rec.label_column}` (never shown to the model)  \n"
+                f"ground truth {text.code(rec.label_column)} (never shown to the model)  \n"
                 if rec.label_column
                 else ""
             )
@@ -599,7 +636,7 @@ def sidebar(session: aad.Session | None) -> None:
         if rec.notes:
             st.info(
                 "**Repaired on loading** (kept with the session):\n"
-                + "".join(f"\n- {note}" for note in rec.notes),
+                + "".join(f"\n- {text.md(note)}" for note in rec.notes),
                 icon=":material/build:",
             )
         st.caption("Keys: **A** anomaly · **N** nominal · **S** skip · **U** undo")
@@ -671,7 +708,7 @@ def try_load(source: str, *args, **kwargs) -> aad.Dataset | None:
     try:
         return load(source, *args, **kwargs)
     except aad.AADError as err:
-        st.error(error_text(err, source))
+        st.error(text.md(error_text(err, source)))
         return None
 
 
@@ -689,7 +726,7 @@ def describe(session: aad.Session):
                 session.model, session.dataset, labels=session.model.labels_, time_limit=1.0
             )
     except aad.AADError as err:
-        st.error(str(err))
+        st.error(text.md(err))
         return None
     st.session_state[keys.RULES_CACHE] = (session.id, session.version, description)
     return description

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["count", "join_and"]
+import re
+
+__all__ = ["code", "count", "join_and", "md"]
 
 
 def count(n: int, noun: str) -> str:
@@ -28,3 +30,54 @@ def join_and(items: list[str]) -> str:
     ('Nominal on row 3', 'a and b', 'a, b and c')
     """
     return items[-1] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+#: Characters Streamlit's Markdown gives a meaning: CommonMark's, its LaTeX ($), colours and
+#: icons (:red[...], :material/x:), and raw HTML (<...>).
+_MARKDOWN = re.compile(
+    r"([\\`*\[\]<>$~|&])"  # anywhere
+    r"|((?<![^\W_])_|_(?![^\W_]))"  # _ that can open or close emphasis (not in txn_id)
+)
+#: What Streamlit turns into a link or an emoji even when escaped (it runs after the escapes):
+#: http://, www., a@b and :name: are broken with an invisible zero-width space.
+_LINKIFIED = re.compile(r"(:)(?=[\w/])|(@)|(www)(?=\.)", re.IGNORECASE)
+_ZWSP = "\u200b"
+#: At the start of a line: a heading, a list item, a quote, a rule.
+_LINE_START = re.compile(r"^(\s*)([#>+\-=]|\d+[.)])")
+
+
+def md(value: object) -> str:
+    """``value`` as text that Streamlit's Markdown shows literally: every character with a
+    meaning escaped, and line breaks (which would start a new block) shown as spaces. Streamlit
+    makes links of URLs, e-mail addresses and ``www.`` names, and emoji of ``:name:``, even
+    when escaped: a zero-width space, which shows nothing, breaks them.
+
+    For anything that comes from data, a file or the URL (a column name, a cell, a file name,
+    a message quoting them) inside ``st.markdown``, ``st.caption``, ``st.info`` and the like.
+
+    Examples
+    --------
+    >>> print(md("**bold** [link](x) <img src=x>"), md("a\\nb"), md("$y$"), md("# 1. a"), md("id_2: _x_"))
+    \\*\\*bold\\*\\* \\[link\\](x) \\<img src=x\\> a b \\$y\\$ \\# 1. a id_2: \\_x\\_
+    >>> md("http://x :smile: a@b.org www.x.org").replace("\\u200b", "|")
+    'http:|//x :|smile: a@|b.org www|.x.org'
+    """
+    text = " ".join(str(value).replace("\r", " ").split("\n"))
+    text = _MARKDOWN.sub(lambda m: "\\" + m.group(0), text)
+    text = _LINKIFIED.sub(lambda m: m.group(0) + _ZWSP, text)
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def code(value: object) -> str:
+    """``value`` as inline code that Streamlit shows literally, whatever backticks it holds.
+
+    Examples
+    --------
+    >>> code("amount"), code("a`b")
+    ('`amount`', '`` a`b ``')
+    """
+    text = " ".join(str(value).replace("\r", " ").split("\n"))
+    if "`" not in text:
+        return f"`{text}`"
+    ticks = "`" * (max(len(run) for run in re.findall("`+", text)) + 1)
+    return f"{ticks} {text} {ticks}"

@@ -16,6 +16,7 @@ import streamlit as st
 
 import aad
 from aad.tables import csv_text
+from app.text import code, md
 
 #: Significant digits of the thresholds shown to people (exports stay exact).
 DISPLAY_DIGITS = 4
@@ -81,17 +82,17 @@ SCORE_HELP = (
 def _explain(fingerprint: str, params: str, seed: int, row: int, _session: aad.Session) -> str:
     names = _session.dataset.feature_names
     why = aad.explain_row(_session.model, _session.dataset.X, row, feature_names=names)
-    shares = ", ".join(f"`{names[f]}` {share:.0%}" for f, share in why.importances[:3])
+    shares = ", ".join(f"{code(names[f])} {share:.0%}" for f, share in why.importances[:3])
     rule = why.rule.format(names, digits=DISPLAY_DIGITS)
     where = (
-        f"alone in the region `{rule}`"
+        f"alone in the region {code(rule)}"
         if why.support == 1
-        else f"in the small region `{rule}` ({why.support:,} rows)"
+        else f"in the small region {code(rule)} ({why.support:,} rows)"
     )
     filled = _session.dataset.filled
     missing = [names[f] for f in why.rule.features if filled is not None and filled[row, f]]
     if missing:
-        columns = ", ".join(f"`{name}`" for name in missing)
+        columns = ", ".join(code(name) for name in missing)
         where += f" (its {columns} is missing in the file: the forest placed it by the column median)"
     return f"{where}; across all trees, the splits that isolate it are on {shares}"
 
@@ -107,7 +108,7 @@ def why(session: aad.Session, row: int) -> str:
     try:
         return explanation(session, row)
     except aad.AADError as err:
-        return f"no explanation for this row: {err}"
+        return f"no explanation for this row: {md(err)}"
 
 
 def unusual_values(session: aad.Session, row: int) -> str:
@@ -118,7 +119,7 @@ def unusual_values(session: aad.Session, row: int) -> str:
     parts = []
     edge = 100 / session.dataset.n_rows  # within this of 0 or 100: the extreme of its column
     for j in sorted(range(len(names)), key=lambda j: (-far[j], -abs(pct[j] - 50), j))[:3]:
-        value = f"`{names[j]}` = {session.dataset.X[row, j]:.6g}"
+        value = f"{code(names[j])} = {session.dataset.X[row, j]:.6g}"
         if pct[j] >= 100 - edge or pct[j] <= edge:
             parts.append(f"{value} is the {'highest' if pct[j] >= 50 else 'lowest'} in its column")
             continue
@@ -189,7 +190,7 @@ def context_line(session: aad.Session, row: int) -> str | None:
     context = session.dataset.context
     if context is None:
         return None
-    shown = [f"{name} `{value}`" for name, value in context.iloc[row].items() if pd.notna(value)][:8]
+    shown = [f"{md(name)} {code(value)}" for name, value in context.iloc[row].items() if pd.notna(value)][:8]
     return " · ".join(shown) if shown else None
 
 
@@ -295,5 +296,5 @@ def export_rules(session: aad.Session, description, fmt: str) -> str | None:
             provenance=session.provenance(description),
         )
     except aad.AADError as err:
-        st.error(str(err))
+        st.error(md(err))
         return None

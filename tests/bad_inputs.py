@@ -7,8 +7,13 @@ repairable ones, load with a note saying what was repaired.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,13 @@ def _wide(n_columns: int) -> bytes:
     header = ",".join(f"c{i}" for i in range(n_columns))
     rows = "\n".join(",".join(str((i * j) % 7) for j in range(n_columns)) for i in range(3))
     return f"{header}\n{rows}\n".encode()
+
+
+def _parquet_bomb(rows: int) -> bytes:
+    """A few kilobytes of Parquet that decode to ``rows`` x 2 float64 cells (runs of one value)."""
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"a": np.zeros(rows), "b": np.ones(rows)}), buffer, compression="zstd")
+    return buffer.getvalue()
 
 
 BAD_INPUTS = [
@@ -204,5 +216,13 @@ BAD_INPUTS = [
         "short_then_long.csv",
         b"a,b,c\n1,2,3\n4,5\n6,7,8,9\n",
         r"line 3 has 2 fields but the header has 3; add the missing values",
+    ),
+    BadInput(
+        "a Parquet file that decodes far beyond its size",
+        "bomb.parquet",
+        _parquet_bomb(500_000),
+        r"bomb\.parquet would take 8\.0 MB once decoded \(500,000 rows x 2 columns; 0\.0 MB on disk\), "
+        r"over the limit of 1\.0 MB",
+        env=(("AAD_MAX_FILE_MB", "1"),),
     ),
 ]

@@ -240,7 +240,7 @@ def launched(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(streamlit_cli, "main", lambda: calls.append(list(sys.argv)))
     monkeypatch.setattr(sys, "argv", list(sys.argv))
-    for name in ("AAD_DATA", "AAD_DB", "AAD_MAX_UPLOAD_MB"):  # aad app sets them: restore them after
+    for name in ("AAD_DATA", "AAD_DB", "AAD_MAX_UPLOAD_MB", "AAD_ALLOWED_HOSTS"):  # aad app sets them
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
 
@@ -257,6 +257,19 @@ def test_aad_app_binds_loopback_by_default_and_keeps_xsrf_on(launched):
     assert "--server.enableXsrfProtection=true" in argv
     assert "--server.maxUploadSize=200" in argv
     assert "--server.address=0.0.0.0" in launched("--host", "0.0.0.0")  # only when told
+
+
+def test_aad_app_serves_the_pages_behind_the_host_check(launched, capsys):
+    import os
+
+    argv = launched("toy2")
+    assert argv[2].endswith("app/server.py")  # st.App with app.hosts.HostCheck in front
+    assert os.environ["AAD_ALLOWED_HOSTS"] == "127.0.0.1,localhost,::1"
+    launched("--host", "0.0.0.0", "--allow-host", "aad.lab")
+    allowed = os.environ["AAD_ALLOWED_HOSTS"].split(",")
+    assert "aad.lab" in allowed
+    assert "0.0.0.0" not in allowed
+    assert "listening on every interface: anyone who can reach port 8501" in capsys.readouterr().err
 
 
 def test_the_upload_cap_comes_from_the_option_or_the_environment(launched, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from rich.table import Table
 
 import aad
 from aad.benchmark import make_benchmark_data, run_benchmark
-from app.cli import _err, _out, _progress, _writable, cli
+from app.cli import OutputError, _out, _progress, _writable, _write_output, check_not_input, cli
 
 
 @cli.command()
@@ -31,6 +32,9 @@ def bench(
     Synthetic data: 5 Gaussian clusters plus 1 % planted anomalies (half scattered, half
     in tight clusters); see aad.benchmark.make_benchmark_data.
     """
+    check_not_input(json_out, data, option="--json")
+    if data is None:
+        _check_size(rows, features, trees, labels)
     if data is not None:
         dataset = aad.load_dataset(data)
         X, y, source = dataset.X, dataset.y, dataset.name
@@ -50,8 +54,34 @@ def bench(
     result["data"] = source
     _print(result)
     if json_out is not None:
-        json_out.write_text(json.dumps(result, indent=1))
-        _err.print(f"wrote {json_out}")
+        _write_output(json.dumps(result, indent=1), json_out)
+
+
+#: Bytes a row of synthetic data takes per feature while benchmarking, at least: the data
+#: (float64), its float32 copy in the trees, and the scaled copies the generator makes.
+_BYTES_PER_CELL = 32
+
+
+def _check_size(rows: int, features: int, trees: int, labels: int) -> None:
+    """Refuse sizes this machine cannot hold before generating anything."""
+    need = rows * (features * _BYTES_PER_CELL + trees)  # + one uint8 leaf per tree per row
+    memory = _memory_bytes()
+    if memory is not None and need > memory // 2:
+        most = max(10, (memory // 2) // (features * _BYTES_PER_CELL + trees))
+        raise OutputError(
+            f"--rows {rows:,} with --features {features} and --trees {trees} needs about "
+            f"{need / 1e9:,.1f} GB of memory, more than half of this machine's {memory / 1e9:.1f} GB; "
+            f"use at most --rows {most:,} here"
+        )
+    if labels > rows:
+        raise OutputError(f"--labels {labels:,} is more than the {rows:,} rows; label at most every row")
+
+
+def _memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not POSIX: no check
+        return None
 
 
 def _print(result: dict) -> None:

@@ -26,6 +26,7 @@ from app.cli import (
     Trees,
     _err,
     _write_output,
+    check_not_input,
     cli,
 )
 from app.commands._learn import LearnFrom
@@ -69,11 +70,13 @@ def rules(
             f"{fmt!r} is not a rule format; choose one of {', '.join(FORMATS)}",
             param_hint="'--format'",
         )
+    check_not_input(output, data, labels, db)
     learn = LearnFrom(
         data, labels, session, db, label_col, features, (seed, trees, max_samples, eta), anomaly_value
     )
     with _err.status("fitting the forest and learning from the labels"):
         learned = learn.model(need_anomaly=True)
+    check_not_input(output, learned.dataset.source)
     description = aad.describe_anomalies(learned.model, learned.dataset, time_limit=time_limit)
     provenance = None if learned.session is None else learned.session.provenance(description)
     text = aad.export_rules(description, fmt, provenance=provenance)

@@ -37,6 +37,7 @@ from app.cli import (
     _err,
     _print_notes,
     _write_output,
+    check_not_input,
     cli,
 )
 from app.commands._learn import LearnFrom
@@ -167,6 +168,7 @@ def score(
             f"got {len(data)} tables ({', '.join(data[:3])}); the model learns from one table. To score "
             "several tables, export the model (`aad model export`) and use --model FILE"
         )
+    check_not_input(output, *(data or []), labels, apply, db)
     _score_learned(
         data[0] if data else None,
         labels,
@@ -186,6 +188,7 @@ def _score_learned(data, labels, session, db, apply, top, output, values, column
     learn = LearnFrom(data, labels, session, db, label_col, features, options, anomaly_value)
     with _err.status("fitting the forest and learning from the labels"):
         learned = learn.model()
+    check_not_input(output, learned.dataset.source)
     model, dataset, origin = learned.model, learned.dataset, learned.origin
     if apply is None:
         target, scores, known = dataset, model.anomaly_score(), model.labels_

@@ -16,7 +16,8 @@ import pandas as pd
 import typer
 
 import aad
-from app.cli import Output, _err, _print_notes, _write_output, cli
+from aad.tables import csv_text
+from app.cli import Output, _err, _print_notes, _write_output, check_not_input, cli
 from app.text import count
 
 
@@ -32,6 +33,7 @@ def select(
     output: Output = None,
 ) -> None:
     """Apply exported rules to a table: the rows any rule covers, and the first rule that does."""
+    check_not_input(output, rules_file, data)
     aad.require_file(rules_file, what="rules file", fix="export rules with `aad rules`")
     suffix = rules_file.suffix.lower().lstrip(".")
     if fmt == "auto" and suffix in ("sql", "py", "md", "txt", "pandas", "markdown"):
@@ -55,7 +57,7 @@ def select(
     selected = count(len(table), "row")
     verb = "selects" if len(rules) == 1 else "select"
     _err.print(f"{count(len(rules), 'rule')} {verb} {selected} of {rows.n_rows:,} in {rows.name}")
-    _write_output(table.to_csv(index=False), output, selected)
+    _write_output(csv_text(table), output, selected)
 
 
 def covered_rows(rules: list[aad.Rule], rows: aad.Dataset) -> pd.DataFrame:

@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 import aad
-from app.cli import _out, _writable, _write_output, cli
+from app.cli import _out, _writable, _write_output, check_not_input, cli, emit, output_console
 
 sessions = typer.Typer(
     name="sessions", help="List stored labelling sessions and export their labels.", no_args_is_help=True
@@ -48,7 +47,7 @@ def list_sessions(
     path = db if db is not None else aad.default_db_path()
     summaries = _store(db).summaries() if path.exists() else []  # no database yet: no session yet
     if as_json:
-        print(json.dumps([s.to_dict() for s in summaries], indent=1))
+        emit(json.dumps([s.to_dict() for s in summaries], indent=1) + "\n")
         return
     # The id and time never wrap: the id is what the other commands take. The dataset name,
     # the one long field, comes last; piped output is never wrapped at all.
@@ -69,7 +68,7 @@ def list_sessions(
             s.strategy,
             s.dataset,
         )
-    console = _out if _out.is_terminal else Console(width=10_000)
+    console = _out if _out.is_terminal else output_console(width=10_000)
     console.print(table if summaries else "no sessions yet")
 
 
@@ -85,5 +84,6 @@ def export_session(
     ] = None,
 ) -> None:
     """Export a session's labels as CSV with columns row and label (anomaly/nominal)."""
+    check_not_input(output, db if db is not None else aad.default_db_path())
     text = aad.labels_csv(_store(db).labels(session_id))
     _write_output(text, output, f"{text.count(chr(10)) - 1} labels")

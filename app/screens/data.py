@@ -41,7 +41,7 @@ def pick_source() -> tuple[str, str] | None:
     try:
         limit = state.max_upload_mb()
     except aad.AADError as err:
-        st.error(str(err))
+        st.error(text.md(err))
         return None
     upload = st.file_uploader(
         f"CSV or Parquet file, up to {limit} MB: numeric feature columns, optionally a "
@@ -249,7 +249,7 @@ def start(source: str, name: str, features: list[str], truth: str | None, settin
             )
         except aad.AADError as err:
             status.update(label="Could not start the session", state="error", expanded=True)
-            st.error(state.error_text(err, source))
+            st.error(text.md(state.error_text(err, source)))
             return
         status.update(label=f"Session {session.id} ready", state="complete")
     state.use(session)
@@ -286,20 +286,21 @@ if not source.startswith("shipped:"):
         )
         if words:
             st.selectbox(
-                f"Which value of `{column}` marks an anomaly? (every other value is nominal)",
+                f"Which value of {text.code(column)} marks an anomaly? (every other value is nominal)",
                 ["", *values],
                 key=keys.DATA_ANOMALY_VALUE,
             )
 if waiting:
     st.info(
-        f"`{column}` holds {', '.join(map(repr, values[:6]))}: choose above which value marks an anomaly."
+        f"{text.code(column)} holds {text.md(', '.join(map(repr, values[:6])))}: "
+        "choose above which value marks an anomaly."
     )
 if base is None:
     st.stop()
 st.caption(
-    f"**{name}**: {base.n_rows:,} rows, {base.n_features} numeric columns"
+    f"**{text.md(name)}**: {base.n_rows:,} rows, {base.n_features} numeric columns"
     + (
-        f", ground truth in `{base.label_column}` ({text.count(base.n_anomalies, 'anomaly')})"
+        f", ground truth in {text.code(base.label_column)} ({text.count(base.n_anomalies, 'anomaly')})"
         if base.y is not None
         else ""
     )
@@ -307,7 +308,7 @@ st.caption(
 if base.notes:  # what the loader repaired or noticed; Session.create records the same notes
     st.info(
         "**Repaired on loading** (kept with the session you start):\n"
-        + "".join(f"\n- {note}" for note in base.notes),
+        + "".join(f"\n- {text.md(note)}" for note in base.notes),
         icon=":material/build:",
     )
 chosen, truth = pick_columns(base)

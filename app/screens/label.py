@@ -168,7 +168,7 @@ def workspace() -> None:
 
 
 st.title("Label")
-st.caption(f"Session `{session.id}` · {session.record.dataset} · seed {session.seed}")
+st.caption(f"Session `{session.id}` · {text.md(session.record.dataset)} · seed {session.seed}")
 settings()  # outside the fragment: a change reruns the whole app, sidebar included
 focus = st.session_state.pop(keys.RETURN_FOCUS, 0)
 if focus:  # a fixed script (no user input in it); the count makes the browser run it again

@@ -57,7 +57,7 @@ st.caption(
     )
 )
 for note in description.notes:
-    st.warning(note[0].upper() + note[1:] + ".", icon=":material/warning:")
+    st.warning(text.md(note[0].upper() + note[1:] + "."), icon=":material/warning:")
 percent = st.column_config.NumberColumn(format="%.2f")
 st.dataframe(
     views.rules_frame(session, description),

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import keys, state, views
+from app import keys, state, text, views
 
 if st.session_state.pop(keys.SESSIONS_RESUMED, False):  # Resume was pressed: go and label
     st.switch_page("screens/label.py")
 state.show_message()
 st.title("Sessions")
 store = state.store()
-st.caption(f"Database: `{store.path}`")
+st.caption(f"Database: {text.code(store.path)}")
 summaries = store.summaries()
 if not summaries:
     st.info("No sessions yet: start one on the **Data** page.")

@@ -1,0 +1,697 @@
+"""Hostile files, hostile names, broken disks: one test (or more) per kind of hole (issue 17).
+
+Every kind here is something an adversarial review found once; the tests check the kind, not
+the one instance: nested and exotic Parquet columns, files that decode far beyond their size,
+CSV cells a spreadsheet would run, names pandas cannot tell apart, banners from C libraries on
+stdout, markup in names, outputs that would overwrite inputs, databases from elsewhere (newer,
+damaged, read-only, full), hostile rules files, absurd sizes and a closed stdout.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
+
+import aad
+from aad.tables import csv_text, from_spreadsheet_safe, spreadsheet_safe
+from app import charts, hosts, keys, state, text, views
+from app.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app" / "streamlit_app.py")
+AAD = [sys.executable, "-m", "app.cli"]
+
+
+def _labels(tmp_path: Path, rows: dict[int, str] | None = None) -> Path:
+    rows = rows or {0: "anomaly", 3: "nominal"}
+    path = tmp_path / "labels.csv"
+    path.write_text("row,label\n" + "".join(f"{r},{v}\n" for r, v in rows.items()))
+    return path
+
+
+def _table(n: int = 60, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n) * 3})
+
+
+# --------------------------------------------------------------------------- nested and exotic columns
+
+
+def _nested_parquet(path: Path, n: int = 60) -> Path:
+    base = _table(n)
+    table = pa.table(
+        {
+            "a": base["a"],
+            "b": base["b"],
+            "point": pa.array([{"x": i, "tag": f"t{i}"} for i in range(n)]),
+            "tags": pa.array([[i, i + 1] for i in range(n)]),
+            "attrs": pa.array([[("k", i)] for i in range(n)], type=pa.map_(pa.string(), pa.int64())),
+            "blob": pa.array([bytes([i % 256, 0]) for i in range(n)]),
+            "nothing": pa.nulls(n),
+            "day": pa.array([pd.Timestamp("2026-01-01").date()] * n),
+        }
+    )
+    pq.write_table(table, path)
+    return path
+
+
+def test_nested_and_exotic_parquet_columns_load_as_context_or_are_left_out_with_a_note(tmp_path):
+    dataset = aad.load_data(str(_nested_parquet(tmp_path / "nested.parquet")))
+    assert dataset.feature_names == ("a", "b")
+    notes = " | ".join(dataset.notes)
+    for name, kind in (("point", "struct"), ("tags", "list"), ("attrs", "map")):
+        assert f"column {name!r} holds nested values ({kind}<" in notes
+        assert f"column {name!r} is not numeric" in notes  # context, beside the rows
+    assert "column 'blob' holds binary data (binary): left out" in notes
+    assert "column 'nothing' has no values (Parquet type null): left out" in notes
+    assert json.loads(dataset.context["point"][3]) == {"x": 3, "tag": "t3"}
+    assert json.loads(dataset.context["attrs"][3]) == {"k": 3}
+    assert "blob" not in dataset.context.columns
+
+
+def test_the_command_line_scores_a_nested_parquet_and_writes_every_row_it_reports(tmp_path, capsys):
+    data = _nested_parquet(tmp_path / "nested.parquet")
+    out = tmp_path / "scores.csv"
+    assert main(["score", str(data), "--labels", str(_labels(tmp_path)), "--output", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "holds nested values (struct<" in err
+    assert "wrote 60 rows to" in err
+    scores = pd.read_csv(out)
+    assert len(scores) == 60
+    assert json.loads(scores.loc[scores["row"] == 5, "tags"].item()) == [5, 6]
+
+
+def test_the_data_page_starts_a_session_on_a_nested_parquet_upload(db, tmp_path):
+    data = _nested_parquet(tmp_path / "nested.parquet").read_bytes()
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("screens/data.py").run()
+    at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
+    at.file_uploader(key=keys.DATA_UPLOAD).set_value(
+        ("nested.parquet", data, "application/octet-stream")
+    ).run()
+    assert not at.exception
+    assert not at.error
+    assert any("holds nested values" in i.value for i in at.info)
+    at.button(key=keys.DATA_START).click().run()
+    assert not at.exception
+    session = at.session_state[keys.SESSION]
+    assert session.dataset.feature_names == ("a", "b")
+    assert len(pd.read_csv(io.StringIO(views.scores_csv(session)()))) == 60
+
+
+def test_a_writer_never_reports_rows_it_did_not_write(tmp_path, capsys):
+    """A failed write is an error, and says so; no file is left half-written."""
+    labels = _labels(tmp_path)
+    status = main(["score", "toy2", "--labels", str(labels), "--output", "/dev/full"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.splitlines()[-1].startswith("aad: error: disk full: /dev/full was not written")
+    assert "wrote" not in err
+    before = sorted(tmp_path.iterdir())
+    assert main(["score", "toy2", "--labels", str(labels), "--output", str(tmp_path / "s.csv")]) == 0
+    assert "wrote 485 rows to" in capsys.readouterr().err
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 485
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*(p.name for p in before), "s.csv"])
+
+
+def test_standard_output_on_a_full_disk_is_an_error_not_exit_0(tmp_path):
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [*AAD, "sessions", "list", "--db", str(tmp_path / "none.sqlite"), "--json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("aad: error: disk full: standard output was not written whole")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- sizes from metadata
+
+
+def test_a_parquet_file_is_refused_from_its_metadata_when_it_would_decode_over_the_limit(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "small_on_disk.parquet"
+    pq.write_table(pa.table({"a": np.zeros(2_000_000), "b": np.ones(2_000_000)}), path)
+    assert path.stat().st_size < 100_000  # a few kilobytes that decode to 32 MB
+    reads = []
+    monkeypatch.setattr(pq, "read_table", lambda *a, **k: reads.append(a) or pytest.fail("decoded"))
+    with pytest.raises(aad.DataError) as refused:
+        aad.load_dataset(path, max_bytes=10_000_000)
+    assert str(refused.value).startswith(
+        "small_on_disk.parquet would take 32.0 MB once decoded (2,000,000 rows x 2 columns;"
+    )
+    assert "over the limit of 10.0 MB" in str(refused.value)
+    assert reads == []
+
+
+def test_the_workbench_refuses_a_parquet_upload_that_decodes_over_its_limit(db, monkeypatch):
+    monkeypatch.setenv("AAD_MAX_UPLOAD_MB", "1")
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"a": np.zeros(500_000), "b": np.ones(500_000)}), buffer)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    held = at.session_state[keys.SESSION].id
+    at.switch_page("screens/data.py").run()
+    at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
+    at.file_uploader(key=keys.DATA_UPLOAD).set_value(("z.parquet", buffer.getvalue(), "application/x")).run()
+    assert [e.value.split(";")[0].split(" (")[0] for e in at.error] == [
+        "z.parquet would take 8.0 MB once decoded"
+    ]
+    assert at.session_state[keys.SESSION].id == held
+
+
+# --------------------------------------------------------------------------- spreadsheet safety
+
+_FORMULAS = ['=HYPERLINK("http://x","y")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "'=x", "-cmd"]
+
+
+def _cells(text_: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text_)))
+
+
+def _formula_cells(rows: list[list[str]]) -> list[str]:
+    """Cells a spreadsheet would run as a formula (a plain number is a number)."""
+    return [
+        cell
+        for row in rows
+        for cell in row
+        if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and spreadsheet_safe(cell) != cell
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(max_size=12), min_size=1, max_size=6), st.lists(st.floats(allow_nan=False), min_size=1)
+)
+def test_no_text_cell_or_header_of_a_written_csv_starts_a_formula(words, numbers):
+    frame = pd.DataFrame({"text": (words * len(numbers))[: len(numbers)], "number": numbers})
+    frame.columns = [words[0] or "text", "-number" if words[0] != "-number" else "n"]
+    rows = _cells(csv_text(frame))
+    assert _formula_cells(rows) == []
+    assert [float(r[1]) for r in rows[1:]] == pytest.approx(numbers, nan_ok=True)  # numbers stay numbers
+    assert [from_spreadsheet_safe(r[0]) for r in rows[1:]] == [
+        str(w) if w != "" else "" for w in frame.iloc[:, 0]
+    ]
+
+
+def test_every_csv_for_people_neutralises_formulas_and_keeps_negative_numbers(tmp_path, capsys):
+    n = 40
+    frame = _table(n)
+    frame["a"] = -np.abs(frame["a"])  # negative numbers stay numbers
+    frame["=cmd|' /C calc'!A0"] = [_FORMULAS[i % len(_FORMULAS)] for i in range(n)]
+    data = tmp_path / "hostile.csv"
+    frame.to_csv(data, index=False)
+    labels = _labels(tmp_path, {1: "anomaly", 2: "nominal", 6: "anomaly"})
+    scores, rules, selected = tmp_path / "scores.csv", tmp_path / "rules.csv", tmp_path / "selected.csv"
+    assert main(["score", str(data), "--labels", str(labels), "--output", str(scores)]) == 0
+    assert main(["rules", str(data), "--labels", str(labels), "--format", "csv", "--output", str(rules)]) == 0
+    assert main(["select", str(rules), str(data), "--output", str(selected)]) == 0
+    store = aad.Store(tmp_path / "s.sqlite")
+    session = aad.Session.create(aad.load_data(str(data)), store=store)
+    session.label([1, 6], "anomaly")
+    capsys.readouterr()
+    for written in (scores.read_text(), rules.read_text(), selected.read_text(), session.labels_csv()):
+        assert _formula_cells(_cells(written)) == []
+    table = _cells(scores.read_text())
+    header = table[0]
+    assert "'=cmd|' /C calc'!A0" in header
+    a = header.index("a")
+    assert all(float(row[a]) <= 0 and row[a].startswith("-") for row in table[1:])  # numbers, not text
+    hostile = header.index("'=cmd|' /C calc'!A0")
+    assert {row[hostile] for row in table[1:]} >= {
+        '\'=HYPERLINK("http://x","y")',
+        "'+1+2",
+        "'-cmd",
+        "'@SUM(A1)",
+    }
+
+
+def test_the_rules_csv_of_a_column_named_like_a_formula_selects_what_the_json_selects(tmp_path, capsys):
+    frame = _table(80)
+    frame.columns = ["=a", "-b"]
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    labels = _labels(tmp_path, {int(frame["=a"].idxmax()): "anomaly", 5: "nominal"})
+    outputs = {}
+    for fmt in ("json", "csv"):
+        exported = tmp_path / f"rules.{fmt}"
+        assert (
+            main(["rules", str(data), "--labels", str(labels), "--format", fmt, "--output", str(exported)])
+            == 0
+        )
+        assert main(["select", str(exported), str(data)]) == 0
+        outputs[fmt] = capsys.readouterr().out
+    assert outputs["csv"] == outputs["json"]
+    assert "'=a" in (tmp_path / "rules.csv").read_text()
+
+
+# --------------------------------------------------------------------------- exports select what rules select
+
+
+def test_the_pandas_export_refuses_names_pandas_reads_as_one_identifier():
+    rules = [aad.Rule([aad.Predicate(0, ">", 0.5)])]
+    for names in (["a b", "BACKTICK_QUOTED_STRING_a_b"], ["ｘ", "x"]):
+        with pytest.raises(aad.DataError, match="are the same name to pandas"):
+            aad.export_rules(rules, "pandas", feature_names=names)
+        frame = pd.DataFrame({names[0]: [0.0, 1.0], names[1]: [1.0, 0.0]})
+        assert frame.query(f"`{names[0]}` > 0.5").index.tolist() != [1]  # what it would have selected
+    assert aad.export_rules(rules, "pandas", feature_names=["a b", "a_b"]) == "(`a b` > 0.5)"
+
+
+def test_a_banner_printed_by_c_code_while_the_solver_runs_never_reaches_stdout(tmp_path, capfd, monkeypatch):
+    """HiGHS 1.16 prints a banner from C when it starts; fd 1 must hold the output alone."""
+    import cvxpy
+
+    solve = cvxpy.Problem.solve
+
+    def solve_with_a_banner(self, *args, **kwargs):
+        os.write(1, b"Running HiGHS 1.16.0 (git hash: x): Copyright (c) 2026 HiGHS under MIT licence terms\n")
+        print("a Python-level library message")
+        return solve(self, *args, **kwargs)
+
+    monkeypatch.setattr(cvxpy.Problem, "solve", solve_with_a_banner)
+    labels = _labels(tmp_path, {0: "anomaly", 6: "anomaly", 3: "nominal"})
+    assert main(["rules", "toy2", "--labels", str(labels), "--format", "sql"]) == 0
+    out, err = capfd.readouterr()
+    expected = aad.export_rules(
+        aad.describe_anomalies(
+            aad.AADForest(random_state=0).fit(aad.load_dataset("toy2").X, aad.read_labels(labels, 485)),
+            aad.load_dataset("toy2"),
+        ),
+        "sql",
+    )
+    assert out == expected + "\n"
+    assert "Running HiGHS 1.16.0" in err
+    assert "a Python-level library message" in err
+
+
+@pytest.mark.parametrize("fmt", ["sql", "pandas", "json"])
+def test_stdout_holds_the_export_alone_with_the_installed_solver(tmp_path, capfd, fmt):
+    """Whatever HiGHS is installed (the locked 1.15 prints nothing, 1.16 a banner from C)."""
+    labels = _labels(tmp_path, {0: "anomaly", 6: "anomaly", 3: "nominal"})
+    assert main(["rules", "toy2", "--labels", str(labels), "--format", fmt]) == 0
+    out = capfd.readouterr().out
+    data = aad.load_dataset("toy2")
+    model = aad.AADForest(random_state=0).fit(data.X, aad.read_labels(labels, data.n_rows))
+    expected = aad.export_rules(aad.describe_anomalies(model, data), fmt)
+    if fmt == "json":  # its provenance holds the time it was made
+        assert json.loads(out)["rules"] == json.loads(expected)["rules"]
+    else:
+        assert out == expected + "\n"
+
+
+# --------------------------------------------------------------------------- markup in names
+
+
+HOSTILE_NAME = "**bold** [link](http://x) <img src=x> :red[red] $x$"
+
+
+def test_markup_in_names_is_escaped_for_streamlit_markdown():
+    escaped = text.md(HOSTILE_NAME + " :smile: www.x.org a@b.org")
+    assert re.findall(r"(?<!\\)[*\[\]<>$`]", escaped) == []  # every character with a meaning escaped
+    for linked in ("http://", ":smile:", "www.", "a@b"):  # Streamlit links and emojifies after escapes
+        assert linked not in escaped
+    assert escaped.replace("\\", "").replace("\u200b", "") == HOSTILE_NAME + " :smile: www.x.org a@b.org"
+    assert text.code("a`b") == "`` a`b ``"
+    assert text.md("# heading\n\n- item") == "\\# heading  - item"
+
+
+def test_chart_titles_show_names_literally():
+    figure = charts.explore_figure(
+        np.zeros((3, 2)),
+        np.arange(3),
+        np.zeros(3),
+        np.full(3, -1),
+        axis_titles=("<b>x</b>", "<a href=y>y</a>"),
+    )
+    assert figure.layout.xaxis.title.text == "&lt;b&gt;x&lt;/b&gt;"
+    assert figure.layout.yaxis.title.text == "&lt;a href=y&gt;y&lt;/a&gt;"
+
+
+def test_the_card_and_the_sidebar_show_hostile_names_escaped(db, tmp_path, monkeypatch):
+    frame = _table(50)
+    frame.columns = [HOSTILE_NAME, "b"]
+    frame["note"] = ["[click](http://evil.example)"] * 50
+    path = tmp_path / "[x](http:evil).csv"
+    frame.to_csv(path, index=False)
+    monkeypatch.setenv("AAD_DATA", str(path))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert not at.error
+    shown = [m.value for m in (*at.markdown, *at.caption, *at.info)]
+    outside_code = [re.sub(r"(`+).*?\1", "", s) for s in shown]  # code spans show their text as it is
+    for token in ("**bold**", "[link](", "<img", ":red[", "$x$", "[click]("):
+        assert [s for s in outside_code if token in s] == []
+    assert any(HOSTILE_NAME in s for s in shown)  # shown, in a code span
+    assert any("note `[click](http://evil.example)`" in s for s in shown)  # the cell, as code
+
+
+def test_rich_markup_in_names_and_paths_is_printed_literally(tmp_path, capsys):
+    data = tmp_path / "[bold]x[link=y].csv"
+    pd.DataFrame({"a": np.arange(30.0), "label": ["anomaly"] + ["nominal"] * 29}).to_csv(data, index=False)
+    out = tmp_path / "[red]scores :smile:.csv"
+    assert main(["score", str(data), "--labels", str(_labels(tmp_path)), "--output", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"wrote 30 rows to {out}" in err
+    assert "of [bold]x[link=y] with the model" in err
+    store = aad.Store(tmp_path / "s.sqlite")
+    aad.Session.create(aad.load_data(str(data)), store=store)
+    assert main(["sessions", "list", "--db", str(store.path)]) == 0
+    assert "[bold]x[link=y]" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- who the server talks to
+
+
+def test_the_allowed_hosts_are_the_loopback_names_and_the_bind_address():
+    assert hosts.allowed_hosts("127.0.0.1") == ["127.0.0.1", "localhost", "::1"]
+    wildcard = hosts.allowed_hosts("0.0.0.0", ["aad.lab"])
+    assert "aad.lab" in wildcard
+    assert "0.0.0.0" not in wildcard
+    assert hosts.host_name(os.uname().nodename) in wildcard  # this machine, by its name
+
+
+def _asgi_status(check: hosts.HostCheck, host: bytes, kind: str = "http") -> object:
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    sent = []
+
+    async def app(scope, receive, send):
+        sent.append("passed")
+
+    async def send(message):
+        sent.append(message)
+
+    check.app = app
+    scope = {"type": kind, "headers": [(b"host", host)]}
+    with ThreadPoolExecutor(1) as thread:  # its own event loop: a browser test may run one here
+        thread.submit(asyncio.run, check(scope, None, send)).result()
+    return sent[0] if sent[0] == "passed" else sent[0].get("status", sent[0].get("code"))
+
+
+def test_the_host_check_refuses_other_names_for_pages_and_websockets():
+    check = hosts.HostCheck(None, allowed=["127.0.0.1", "localhost", "::1"])
+    for good in (b"127.0.0.1:8501", b"localhost:8501", b"LOCALHOST", b"[::1]:8501"):
+        assert _asgi_status(check, good) == "passed"
+    for bad in (b"evil.example:8501", b"127.0.0.1.evil.example", b"", b"localhost.evil:8501"):
+        assert _asgi_status(check, bad) == 403
+        assert _asgi_status(check, bad, "websocket") == 1008
+
+
+# --------------------------------------------------------------------------- outputs never destroy inputs
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("how", ["same path", "symlink", "hard link"])
+@pytest.mark.parametrize("command", ["rules", "score", "select", "sessions export", "simulate", "bench"])
+def test_an_output_naming_an_input_is_refused(tmp_path, capsys, command, how):
+    data = tmp_path / "data.csv"
+    aad.load_dataset("toy2").frame().assign(
+        label=np.where(aad.load_dataset("toy2").y, "anomaly", "nominal")
+    ).to_csv(data, index=False)
+    labels = _labels(tmp_path)
+    rules = tmp_path / "rules.json"
+    assert main(["rules", str(data), "--labels", str(labels), "--output", str(rules)]) == 0
+    store = aad.Store(tmp_path / "s.sqlite")
+    session = aad.Session.create(aad.load_dataset(data), store=store)
+    store.close()
+    target = {"select": rules, "sessions export": store.path}.get(command, data)
+    output = target
+    if how != "same path":
+        output = tmp_path / "other-name"
+        (output.symlink_to if how == "symlink" else output.hardlink_to)(target)
+    flag = "--json" if command in ("simulate", "bench") else "--output"
+    argv = {
+        "rules": ["rules", str(data), "--labels", str(labels)],
+        "score": ["score", str(data), "--labels", str(labels)],
+        "select": ["select", str(rules), str(data)],
+        "sessions export": ["sessions", "export", session.id, "--db", str(store.path)],
+        "simulate": ["simulate", str(data), "--budget", "2", "--reruns", "1"],
+        "bench": ["bench", "--data", str(data), "--labels", "2"],
+    }[command]
+    before = _digest(target)
+    capsys.readouterr()
+    assert main([*argv, flag, str(output)]) == 2
+    err = capsys.readouterr().err
+    assert f"{flag} {output} is the input" in err
+    assert "writing there would destroy it" in err
+    assert len(err.strip().splitlines()) == 1
+    assert _digest(target) == before
+
+
+# --------------------------------------------------------------------------- databases you did not make
+
+
+@pytest.fixture
+def stored(tmp_path) -> tuple[aad.Store, aad.Session]:
+    store = aad.Store(tmp_path / "s.sqlite")
+    session = aad.Session.create(aad.load_dataset("toy2"), store=store)
+    session.label(int(session.batch()[0]), "anomaly")
+    return store, session
+
+
+def test_a_database_from_a_newer_aad_is_refused_and_left_as_it_is(stored, capsys):
+    store, _ = stored
+    store.close()
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("PRAGMA user_version = 9")
+    before = _digest(store.path)
+    assert main(["sessions", "list", "--db", str(store.path)]) == 2
+    err = capsys.readouterr().err
+    assert "was written by a newer aad (session database schema 9; this aad reads up to 4)" in err
+    assert _digest(store.path) == before
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 9  # never downgraded
+
+
+def test_an_unknown_event_kind_is_refused_not_replayed_as_something_else(stored):
+    store, session = stored
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("PRAGMA ignore_check_constraints = ON")
+        conn.execute(
+            "INSERT INTO events VALUES (?, 99, 99, 'relabel', 3, 1, '2026-01-01T00:00:00')", (session.id,)
+        )
+    with pytest.raises(aad.DatabaseError, match=r"holds an action of kind 'relabel' \(action 99\)"):
+        aad.Session.open(session.id, store=aad.Store(store.path))
+    with pytest.raises(aad.DatabaseError, match="Nothing was replayed"):
+        aad.Store(store.path).labels(session.id)
+
+
+def test_an_unknown_model_parameter_is_refused(stored):
+    store, session = stored
+    with sqlite3.connect(store.path) as conn:
+        params = json.dumps({**session.record.params, "depth_penalty": 2})
+        conn.execute("UPDATE sessions SET params = ? WHERE id = ?", (params, session.id))
+    with pytest.raises(aad.DataError, match=r"'depth_penalty', a parameter this aad does not know"):
+        aad.Session.open(session.id, store=aad.Store(store.path))
+
+
+def test_a_full_disk_names_the_label_lost_and_keeps_the_session(stored):
+    store, session = stored
+    labels, version = session.labels(), session.version
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full from here on
+    full = None
+    for _ in range(500):  # until a page more is needed
+        labels, version = session.labels(), session.version
+        try:
+            session.label(int(session.batch()[0]), "nominal")
+        except aad.DatabaseError as err:
+            full = err
+            break
+    assert str(full).startswith("disk full: the label was not saved")
+    assert session.labels() == labels
+    assert session.version == version
+    store._conn.execute(f"PRAGMA max_page_count = {10**6}")
+    session.label(int(session.batch()[0]), "nominal")  # space again: the next press saves
+    assert aad.Session.open(session.id, store=aad.Store(store.path)).labels() == session.labels()
+
+
+def test_a_full_disk_is_named_on_the_page_and_the_session_stays(db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    conn = state.store()._conn
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")
+    try:
+        for _ in range(200):
+            next(b for b in at.button if b.key and b.key.startswith(f"{keys.LABEL_NOMINAL}-")).click().run()
+            if at.error:
+                break
+        assert at.error[0].value.startswith("disk full: the label was not saved")
+        assert not at.exception
+        held = at.session_state[keys.SESSION]
+        assert held.labels() == aad.Store(db).labels(held.id)  # what the page holds is what is stored
+    finally:
+        conn.execute(f"PRAGMA max_page_count = {10**6}")
+
+
+def test_a_damaged_database_gets_one_line_naming_the_repair(stored, capsys):
+    store, _ = stored
+    store.close()
+    raw = bytearray(store.path.read_bytes())
+    for offset in range(4096, len(raw), 4096):
+        raw[offset + 8 : offset + 200] = b"\x07" * 192
+    store.path.write_bytes(bytes(raw))
+    assert main(["sessions", "list", "--db", str(store.path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "it is damaged (SQLite: database disk image is malformed)" in err
+    assert f"sqlite3 {store.path} .recover" in err
+
+
+def _immutable(path: Path) -> bool:
+    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
+    return done.returncode == 0
+
+
+def test_a_read_only_database_can_be_listed_and_exported(stored, capsys):
+    store, session = stored
+    store.close()
+    if not _immutable(store.path):
+        pytest.skip("chattr +i is not available here (a read-only file for root needs it)")
+    try:
+        assert main(["sessions", "list", "--db", str(store.path), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)[0]["n_labels"] == 1
+        assert main(["sessions", "export", session.id, "--db", str(store.path)]) == 0
+        assert capsys.readouterr().out.startswith("row,label\n")
+        opened = aad.Store(store.path)
+        assert opened.read_only
+        with pytest.raises(aad.DatabaseError, match=r"is read-only: the label was not saved"):
+            aad.Session.open(session.id, store=opened).label(5, "anomaly")
+    finally:
+        subprocess.run(["chattr", "-i", str(store.path)], check=True)
+
+
+def test_a_kept_copy_deleted_under_a_running_server_is_copied_again(db, tmp_path, monkeypatch):
+    daily = tmp_path / "daily.csv"
+    _table(40).to_csv(daily, index=False)
+    monkeypatch.setenv("AAD_DATA", str(daily))
+    first = AppTest.from_file(APP, default_timeout=30).run()
+    session = first.session_state[keys.SESSION]
+    session.label([0, 1], "nominal")
+    kept = Path(session.record.source)
+    kept.unlink()
+    again = AppTest.from_file(APP, default_timeout=30).run()  # a new tab, the same server
+    assert not again.error
+    assert not again.exception
+    assert again.session_state[keys.SESSION].id == session.id
+    assert kept.is_file()
+    assert again.session_state[keys.SESSION].labels() == {0: 0, 1: 0}
+    kept.unlink()
+    _table(41).to_csv(daily, index=False)  # the original changed too: nothing to copy the session from
+    by_url = AppTest.from_file(APP, default_timeout=30)
+    by_url.query_params[keys.URL_SESSION] = session.id
+    by_url.run()
+    assert by_url.error[0].value.startswith(f"session {session.id} was labelled on a copy of daily kept at")
+    assert "has been deleted" in by_url.error[0].value
+
+
+# --------------------------------------------------------------------------- hostile rules files
+
+
+def _rules_json(predicate: str) -> str:
+    return '{"schema": "aad-rules/1", "rules": [{"predicates": [' + predicate + "]}]}"
+
+
+HOSTILE_RULES = {
+    "a 400-digit value": (
+        "r.json",
+        _rules_json('{"feature": "x", "op": ">", "value": ' + "9" * 400 + "}"),
+        "digits",
+    ),
+    "a 5,000-digit value": (
+        "r.json",
+        _rules_json('{"feature": "x", "op": ">", "value": ' + "9" * 5000 + "}"),
+        "digits",
+    ),
+    "1e400": ("r.json", _rules_json('{"feature": "x", "op": ">", "value": 1e400}'), "must be finite"),
+    "deep nesting": (
+        "r.json",
+        '{"schema": "aad-rules/1", "rules": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        "nested too deeply",
+    ),
+    "a list as a name": ("r.json", _rules_json('{"feature": ["x"], "op": ">", "value": 1}'), "a JSON list"),
+    "an object as a name": (
+        "r.json",
+        _rules_json('{"feature": {"x": 1}, "op": ">", "value": 1}'),
+        "a JSON object",
+    ),
+    "rules as an object": ("r.json", '{"schema": "aad-rules/1", "rules": {"a": 1}}', "needs a list of rules"),
+    "a predicate as a list": (
+        "r.json",
+        _rules_json('["x", ">", 1]'),
+        "each predicate needs feature, op and value",
+    ),
+    "an oversized CSV field": (
+        "r.csv",
+        "rule,feature,op,value\n1,x,>," + "1" * 200_000 + "\n",
+        "field larger than",
+    ),
+    "a short CSV line": ("r.csv", "rule,feature,op,value\n1,x\n", "has fewer fields than its header"),
+    "a huge file": ("r.json", " " * 10_000_001, "over the 10 MB an export of rules ever takes"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_RULES), ids=list(HOSTILE_RULES))
+def test_a_hostile_rules_file_is_one_line_and_status_2(tmp_path, capsys, case):
+    name, content, message = HOSTILE_RULES[case]
+    rules = tmp_path / name
+    rules.write_text(content)
+    status = main(["select", str(rules), "toy2"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("aad: error: ")
+    assert len(err.strip().splitlines()) == 1
+    assert message in err
+    assert len(err) < 600  # the hostile value is not echoed whole
+
+
+# --------------------------------------------------------------------------- absurd sizes, closed stdout
+
+
+def test_absurd_benchmark_sizes_are_refused_before_any_work(capsys):
+    assert main(["bench", "--rows", str(10**11)]) == 2
+    err = capsys.readouterr().err
+    assert "--rows 100,000,000,000 with --features 20 and --trees 100 needs about" in err
+    assert "use at most --rows" in err
+
+
+@pytest.mark.parametrize(
+    "argv", [["sessions", "list", "--json"], ["datasets"], ["rules", "toy2", "--labels", "LABELS"]]
+)
+def test_a_closed_stdout_is_an_error_not_lost_output(tmp_path, argv):
+    labels = _labels(tmp_path)
+    argv = [str(labels) if a == "LABELS" else a for a in argv]
+    done = subprocess.run(
+        [*AAD, *argv, *(["--db", str(tmp_path / "none.sqlite")] if argv[0] == "sessions" else [])],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("aad: error: standard output is closed")
