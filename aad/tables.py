@@ -33,6 +33,7 @@ __all__ = [
     "SNIFF_BYTES",
     "WORKING_SET_KEY",
     "check_unique_columns",
+    "csv_header",
     "csv_text",
     "datasets_dir",
     "decode",
@@ -48,6 +49,7 @@ __all__ = [
     "resolve_source",
     "sniff_delimiter",
     "spreadsheet_safe",
+    "write_csv_rows",
 ]
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -547,7 +549,7 @@ def csv_text(frame: pd.DataFrame) -> str:
     -3,2
     '@x,3
     """
-    header = ",".join(_csv_field(spreadsheet_safe(str(c))) for c in frame.columns) + "\n"
+    header = csv_header(frame.columns)
     columns = {f"c{i}": _csv_column(frame.iloc[:, i]) for i in range(frame.shape[1])}
     # quoted (every text cell) only when a text cell holds a delimiter, a quote or a line break
     quoting = "needed" if any(_needs_quotes(column) for column in columns.values()) else "none"
@@ -562,6 +564,68 @@ def csv_text(frame: pd.DataFrame) -> str:
     if not columns:
         return header + "\n" * len(frame)
     return header + body.getvalue().decode("utf-8")
+
+
+def csv_header(names) -> str:
+    """The header line of a CSV for people: the names, spreadsheet-safe, quoted when needed.
+
+    >>> print(csv_header(["row", "=cmd", "a,b"]), end="")
+    row,'=cmd,"a,b"
+    """
+    return ",".join(_csv_field(spreadsheet_safe(str(name))) for name in names) + "\n"
+
+
+def write_csv_rows(table: pyarrow.Table, sink) -> None:
+    """Write the rows of ``table`` (no header: see :func:`csv_header`) to the binary file
+    ``sink``, as :func:`csv_text` writes cells: numbers as they are, every text cell
+    spreadsheet-safe and quoted. For CSV written a batch at a time (a table of any size).
+
+    Examples
+    --------
+    >>> sink = io.BytesIO()
+    >>> write_csv_rows(pyarrow.table({"row": [0, 1], "id": ["=1+2", "-3"], "v": [-1.5, 2.0]}), sink)
+    >>> print(sink.getvalue().decode(), end="")
+    0,"'=1+2",-1.5
+    1,"-3",2
+    """
+    columns = {f"c{i}": _csv_arrow_column(table.column(i)) for i in range(table.num_columns)}
+    if not columns:
+        sink.write(b"\n" * table.num_rows)
+        return
+    pyarrow.csv.write_csv(
+        pyarrow.table(columns), sink, pyarrow.csv.WriteOptions(include_header=False, quoting_style="needed")
+    )
+
+
+#: Text that may need a leading ' (a cell starting, after any ', with what starts a formula).
+_FORMULA_LIKE = "^'*[=+\\-@\t\r]"
+
+
+def _csv_arrow_column(column: pyarrow.ChunkedArray) -> pyarrow.ChunkedArray | pyarrow.Array:
+    """An Arrow column as Arrow will write it: numbers, booleans, dates and times as they are;
+    text spreadsheet-safe (only the cells that need it are touched); anything else as text."""
+    kind = column.type
+    if pyarrow.types.is_dictionary(kind):
+        return _csv_arrow_column(column.cast(kind.value_type))
+    if (
+        pyarrow.types.is_integer(kind)
+        or pyarrow.types.is_floating(kind)
+        or pyarrow.types.is_decimal(kind)
+        or pyarrow.types.is_boolean(kind)
+        or pyarrow.types.is_temporal(kind)
+    ):
+        return column
+    if pyarrow.types.is_null(kind):
+        return pyarrow.nulls(len(column), pyarrow.string())
+    if not (pyarrow.types.is_string(kind) or pyarrow.types.is_large_string(kind)):
+        return _csv_column(column.to_pandas())  # bytes as hex, nested values as their text
+    risky = pyarrow.compute.match_substring_regex(column, _FORMULA_LIKE)
+    if not pyarrow.compute.any(risky).as_py():
+        return column
+    cells = column.to_pylist()
+    for i in pyarrow.compute.indices_nonzero(pyarrow.compute.fill_null(risky, False)).to_pylist():
+        cells[i] = spreadsheet_safe(cells[i])
+    return pyarrow.array(cells, type=pyarrow.string())
 
 
 def _csv_field(text: str) -> str:

@@ -13,21 +13,23 @@ The same piece scorer runs inside Dask's partitions (:mod:`aad.scale.dask`).
 
 from __future__ import annotations
 
-import csv
-import io
+import errno
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..errors import DataError
+from ..tables import csv_header, write_csv_rows
 from .model_file import PortableModel, fill_and_check
 from .read import Piece, TableFile, check_columns, find_files, plan_pieces, read_batches
 
@@ -255,10 +257,16 @@ class TableScorer:
             report.files += 1
 
     def write(
-        self, output: str | os.PathLike | None, *, top: int | None = None, progress: Progress | None = None
+        self,
+        output: str | os.PathLike | None,
+        *,
+        top: int | None = None,
+        progress: Progress | None = None,
+        stream: BinaryIO | None = None,
     ) -> ScoreReport:
         """Score every row and write the scores to ``output`` (``.parquet`` or ``.csv``; None:
-        CSV on standard output); with ``top``, only the ``top`` best, best first, with ``rank``."""
+        CSV on ``stream``, a binary file, by default standard output); with ``top``, only the
+        ``top`` best, best first, with ``rank``. CSV is spreadsheet-safe, as every CSV aad writes."""
         check_top(top)
         fmt = "csv" if output is None else output_format(output)
         report = ScoreReport(output=None if output is None else str(output))
@@ -267,7 +275,7 @@ class TableScorer:
         if top is not None:
             best = top_rows(tables, top)
             tables = iter([best]) if best is not None else iter(())
-        with _Writer(output, fmt, self._empty(ranked=top is not None)) as writer:
+        with _Writer(output, fmt, self._empty(ranked=top is not None), stream) as writer:
             for table in tables:
                 writer.write(table)
             report.written = writer.rows
@@ -294,22 +302,30 @@ def _within(piece: Piece, rows_done: int) -> float:
 
 
 class _Writer:
-    """Parquet (row groups of about a million rows) or CSV, to a file or standard output.
+    """Parquet (row groups of about a million rows) or CSV for people (spreadsheet-safe, as
+    every CSV aad writes: :func:`aad.tables.write_csv_rows`), to a file or a binary stream.
 
-    A file is written under a temporary name and renamed when complete, so that a failed
-    run leaves no half-written output behind.
+    A file is written under a temporary name beside it (``.NAME.XXXX.part``) and renamed when
+    complete, so that a failed run leaves no half-written output behind; what is no regular
+    file (``/dev/stdout``, a named pipe) is written in place. A failed write (a full disk) is
+    a :class:`DataError` naming the output.
     """
 
-    def __init__(self, output: str | os.PathLike | None, fmt: str, empty: pa.Table) -> None:
+    def __init__(
+        self, output: str | os.PathLike | None, fmt: str, empty: pa.Table, stream: BinaryIO | None = None
+    ) -> None:
         self.output = None if output is None else Path(output)
-        self.partial = None if self.output is None else self.output.with_name(self.output.name + ".part")
+        self.where = "standard output" if self.output is None else str(self.output)
+        self.partial: Path | None = None
         self.fmt = fmt
         self.rows = 0
         self._writer = None
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
         self._empty = empty
+        self._stream = stream
         self._file = None
+        self._own_file = False
 
     def __enter__(self) -> _Writer:
         return self
@@ -326,34 +342,89 @@ class _Writer:
             return
         table = pa.concat_tables(self._pending, promote_options="permissive")
         self._pending, self._pending_rows = [], 0
-        if self._writer is None:
-            self._writer = self._open(table.schema)
-        self._writer.write_table(table.cast(self._writer.schema) if self.fmt == "parquet" else table)
+        with self._failing():
+            if self._writer is None:
+                self._writer = self._open(table.schema)
+            if self.fmt == "parquet":
+                self._writer.write_table(table.cast(self._writer.schema))
+            else:
+                write_csv_rows(table, self._file)
+
+    def _target(self) -> Path | None:
+        """The path to write: a temporary file beside the output, or the output itself when it is
+        no regular file; None for the stream."""
+        if self.output is None:
+            return None
+        if self.output.exists() and not self.output.is_file():
+            return self.output
+        fd, partial = tempfile.mkstemp(prefix=f".{self.output.name}.", suffix=".part", dir=self.output.parent)
+        os.close(fd)
+        self.partial = Path(partial)
+        return self.partial
 
     def _open(self, schema: pa.Schema):
+        target = self._target()
         if self.fmt == "parquet":
-            return pq.ParquetWriter(self.partial, schema)
-        self._file = self.partial.open("wb") if self.partial is not None else sys.stdout.buffer
-        header = io.StringIO()  # the names unquoted, as aad's other CSV files (Arrow quotes them)
-        csv.writer(header, lineterminator="\n").writerow(schema.names)
-        self._file.write(header.getvalue().encode("utf-8"))
-        options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-        return pacsv.CSVWriter(self._file, schema, write_options=options)
+            return pq.ParquetWriter(self._sink() if target is None else target, schema)
+        if target is not None:
+            self._file, self._own_file = target.open("wb"), True
+        else:
+            self._file = self._sink()
+        self._file.write(csv_header(schema.names).encode("utf-8"))
+        return "csv"
+
+    def _sink(self) -> BinaryIO:
+        return self._stream if self._stream is not None else sys.stdout.buffer
+
+    @contextmanager
+    def _failing(self) -> Iterator[None]:
+        """An OSError while writing (a full disk) as one line naming the output."""
+        try:
+            yield
+        except OSError as err:
+            raise _write_failed(err, self.where) from err
 
     def __exit__(self, kind, value, traceback) -> None:
-        if kind is None:
-            self._flush()
+        try:
+            if kind is None:
+                self._finish()
+        finally:
+            self._discard()
+
+    def _finish(self) -> None:
+        """Write what is pending, close, and give the file its name."""
+        self._flush()
+        with self._failing():
             if self._writer is None:  # no row at all: the columns, and no row
                 self._writer = self._open(self._empty.schema)
-                self._writer.write_table(self._empty)
-        if self._writer is not None:
-            self._writer.close()
-        if self._file is not None and self.partial is not None:
-            self._file.close()
-        elif self._file is not None:
-            self._file.flush()
-        if self.partial is not None:
-            if kind is None:
+                if self.fmt == "parquet":
+                    self._writer.write_table(self._empty)
+            if self.fmt == "parquet":
+                self._writer.close()
+            if self._own_file:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
+            elif self._file is not None:
+                self._file.flush()
+            if self.partial is not None:
                 self.partial.replace(self.output)
-            else:
-                self.partial.unlink(missing_ok=True)
+                self.partial = None
+
+    def _discard(self) -> None:
+        """After a failure: close quietly and leave no partial file behind."""
+        with suppress(Exception):
+            if self.fmt == "parquet" and self._writer is not None and self._writer.is_open:
+                self._writer.close()
+        with suppress(Exception):
+            if self._own_file and not self._file.closed:
+                self._file.close()
+        if self.partial is not None:
+            self.partial.unlink(missing_ok=True)
+
+
+def _write_failed(err: OSError, where: str) -> DataError:
+    """A failed write as one line: a full disk by name, else what the system said."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DataError(f"disk full: {where} was not written whole; free some space, or write elsewhere")
+    return DataError(f"{where} could not be written ({err.strerror or err}); nothing was written there")
