@@ -6,6 +6,7 @@ never a traceback. Long work shows a progress bar on stderr.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import importlib
@@ -378,9 +379,9 @@ def _write_output(text: str, output: Path | None, what: str | None = None) -> No
     _err.print(f"wrote {what} to {output}" if what else f"wrote {output}")
 
 
-def write_file(output: Path, text: str) -> None:
-    """Write ``text`` to ``output`` atomically; an :class:`OutputError` naming a full disk."""
-    data = text.encode("utf-8")
+def write_file(output: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes) to ``output`` atomically; an :class:`OutputError` naming a full disk."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
     if output.exists() and not output.is_file():  # /dev/stdout, a pipe: written in place
         _write_in_place(output, data)
         return
@@ -425,10 +426,7 @@ def emit(text: str) -> None:
     """Write ``text`` to standard output, the command's output; an :class:`OutputError` if it cannot."""
     stream = _Output.stream
     if stream is None:
-        raise OutputError(
-            "standard output is closed, so the output would be lost; pass --output F, or run the "
-            "command with its output going to a file or a pipe"
-        )
+        raise _closed()
     try:
         stream.write(text)
         stream.flush()
@@ -443,6 +441,42 @@ def emit(text: str) -> None:
         raise OutputError(
             f"standard output could not be written ({what}): the output is incomplete; pass --output F"
         ) from err
+
+
+def _closed() -> OutputError:
+    return OutputError(
+        "standard output is closed, so the output would be lost; pass --output F, or run the "
+        "command with its output going to a file or a pipe"
+    )
+
+
+def output_bytes() -> _EmittedBytes:
+    """A binary file writing to standard output through :func:`emit`, for writers that stream
+    bytes (Arrow's); an :class:`OutputError` at once when standard output is closed."""
+    if _Output.stream is None:
+        raise _closed()
+    return _EmittedBytes()
+
+
+class _EmittedBytes:
+    """Bytes (UTF-8) written to standard output through :func:`emit`, a character never split."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def write(self, data) -> int:
+        text = self._decoder.decode(bytes(data))
+        if text:
+            emit(text)
+        return len(data)
+
+    def flush(self) -> None:
+        emit("")  # flushes standard output (a character split across writes waits for its rest)
+
+    def writable(self) -> bool:
+        return True
 
 
 def _silence(stream) -> None:

@@ -230,7 +230,19 @@ BAD = {
     "an unknown output": (["ok.csv", "--output", "out.xlsx"], "end it with .parquet (Parquet) or .csv"),
     "the output inside a table": (
         ["parts_ok", "--output", "parts_ok/s.parquet"],
-        "is one of the tables being scored",
+        "--output parts_ok/s.parquet is inside the input parts_ok, a folder being scored",
+    ),
+    "the output is a table": (
+        ["ok.csv", "--output", "ok.csv"],
+        "--output ok.csv is the input ok.csv: writing there would destroy it",
+    ),
+    "dask into a table": (
+        ["parts_ok", "--engine", "dask", "--output", "parts_ok"],
+        "--output parts_ok is the input parts_ok: writing there would destroy it",
+    ),
+    "dask inside a table": (
+        ["parts_ok", "--engine", "dask", "--output", "parts_ok/scores"],
+        "--output parts_ok/scores is inside the input parts_ok, a folder being scored",
     ),
     "a carried column that is not there": (["ok.csv", "--columns", "id"], "ok.csv has no column 'id'"),
     "dask without an output": (

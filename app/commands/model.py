@@ -29,7 +29,10 @@ from app.cli import (
     _err,
     _out,
     _writable,
+    check_not_input,
     cli,
+    emit,
+    write_file,
 )
 from app.commands._learn import LearnFrom
 from app.commands.sessions import DbOption
@@ -84,11 +87,13 @@ def export(
     fmt = _format(fmt, output)
     if fmt == "onnx":
         require("onnx")  # before any work: the fit can take minutes
+    check_not_input(output, data, labels, db if db is not None or session is None else aad.default_db_path())
     learn = LearnFrom(
         data, labels, session, db, label_col, features, (seed, trees, max_samples, eta), anomaly_value
     )
     with _err.status("fitting the forest and learning from the labels"):
         learned = learn.model()
+    check_not_input(output, learned.dataset.source)
     model, dataset = learned.model, learned.dataset
     n_labels, n_anomalies = learned.counts
     extra = {} if learned.session is None else {"session": learned.session.id}
@@ -98,12 +103,7 @@ def export(
     portable = aad.export_model(
         model, dataset, n_labels=n_labels, n_anomalies=n_anomalies, seed=seed_used, extra=extra
     )
-    if fmt == "json":
-        portable.save(output)
-    else:
-        partial = output.with_name(output.name + ".part")
-        partial.write_bytes(to_onnx(portable))
-        partial.replace(output)
+    write_file(output, portable.to_json() if fmt == "json" else to_onnx(portable))  # whole or not at all
     _err.print(
         f"wrote the model of {learned.origin} ({count(n_labels, 'label')}, {count(n_anomalies, 'anomaly')}; "
         f"{portable.n_estimators} trees, {count(portable.n_features_in_, 'feature')}) to {output} "
@@ -138,11 +138,12 @@ def show(
         "provenance": model.provenance,
     }
     if as_json:
-        print(json.dumps(summary, indent=1))
+        emit(json.dumps(summary, indent=1) + "\n")
         return
     _out.print(
         f"{path}: {summary['schema']}, {model.n_estimators} trees ({summary['nodes']:,} nodes), "
-        f"max_samples {model.max_samples}"
+        f"max_samples {model.max_samples}",
+        soft_wrap=True,
     )
     _out.print(
         "features: "
@@ -151,4 +152,4 @@ def show(
         ),
         soft_wrap=True,
     )
-    _out.print("provenance: " + json.dumps(model.provenance, sort_keys=True), soft_wrap=True, markup=False)
+    _out.print("provenance: " + json.dumps(model.provenance, sort_keys=True), soft_wrap=True)

@@ -9,7 +9,6 @@ and writes one Parquet file per partition into the ``--output`` folder.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -20,7 +19,7 @@ import aad
 from aad.scale import TableScorer
 from aad.scale._optional import require
 from aad.scale.score import check_top, output_format
-from app.cli import _err, _features, _writable
+from app.cli import OutputError, _err, _features, _writable, check_not_input, output_bytes
 from app.text import count
 
 Engine = Annotated[
@@ -80,6 +79,8 @@ def score_with_model(
         )
     check_top(top)  # before anything is read
     carried = _features(columns) or []
+    _check_not_inside(output, data, model_file)
+    stream = None
     if engine == "dask":
         require("distributed")
         require("dask.dataframe")
@@ -87,8 +88,11 @@ def score_with_model(
             raise aad.DataError(
                 "--engine dask writes a folder of Parquet files: name it with --output (new or empty)"
             )
+    elif output is None:
+        stream = output_bytes()  # standard output, refused at once when it is closed
     else:
-        output = _checked_output(output, data)
+        writable(output)
+        output_format(output)
     model = aad.load_model(model_file)
     scorer = TableScorer(model, data, columns=carried, batch_rows=batch_rows)  # checks every file first
     with _fraction_progress() as bar:
@@ -112,29 +116,32 @@ def score_with_model(
                 progress=progress,
             )
         else:
-            report = scorer.write(output, top=top, progress=progress)
+            report = scorer.write(output, top=top, progress=progress, stream=stream)
     for note in report.notes(model):
-        print(f"note: {note}", file=sys.stderr)
-    where = "standard output" if output is None else str(output)
+        _err.print(f"note: {note}")
     rate = report.rows / report.seconds if report.seconds > 0 else 0.0
     _err.print(
         f"scored {count(report.rows, 'row')} of {count(len(scorer.files), 'file')} with {model_file.name} "
-        f"in {report.seconds:.1f} s ({rate:,.0f} rows/s); wrote {count(report.written, 'row')} to {where}"
+        f"in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
     )
+    if output is not None:
+        _err.print(f"wrote {count(report.written, 'row')} to {output}")
 
 
-def _checked_output(output: Path | None, data: list[str]) -> Path | None:
-    """A writable .parquet or .csv file that is none of the tables read."""
+def _check_not_inside(output: Path | None, data: list[str], model_file: Path) -> None:
+    """Refuse an output that is one of the inputs (by any path: main's check), or that lies
+    inside a folder being scored (the next run would read the scores as part of the table)."""
+    check_not_input(output, *data, model_file)
     if output is None:
-        return None
-    writable(output)
-    output_format(output)
-    read = {Path(d).resolve() for d in data}
-    if output.resolve() in read or any(parent in read for parent in output.resolve().parents):
-        raise aad.DataError(
-            f"--output {output} is one of the tables being scored (or inside one); write elsewhere"
-        )
-    return output
+        return
+    where = output.resolve()
+    for given in data:
+        folder = Path(given)
+        if folder.is_dir() and folder.resolve() in where.parents:
+            raise OutputError(
+                f"--output {output} is inside the input {given}, a folder being scored: the scores would "
+                "become part of the table; write the output elsewhere"
+            )
 
 
 def writable(output: Path | None) -> Path | None:
