@@ -350,8 +350,7 @@ def _streamlit_flags(port: int, host: str, max_upload_mb: int = MAX_UPLOAD_MB) -
 
 def output_console(width: int | None = None) -> Console:
     """A console writing to the command's output (standard output), plain text."""
-    stream = _Output.stream
-    return Console(file=stream if stream is not None else _ClosedOutput(), width=width, **_PLAIN)
+    return Console(file=_OutputFile(), width=width, **_PLAIN)
 
 
 def _progress() -> Progress:
@@ -496,7 +495,7 @@ def _stdout_for_output() -> Iterator[None]:
     """
     real = sys.stdout
     if real is None:  # started with stdout closed (`aad ... >&-`)
-        _Output.stream, _out.file = None, _ClosedOutput()
+        _Output.stream, _out.file = None, _OutputFile()
         yield
         return
     real.flush()
@@ -505,7 +504,7 @@ def _stdout_for_output() -> Iterator[None]:
         stream = os.fdopen(os.dup(saved), "w", encoding=real.encoding or "utf-8", errors="replace")
     else:  # an in-memory stream (tests capture it), or no descriptor to guard
         stream = real
-    _Output.stream, _out.file, sys.stdout = stream, stream, sys.stderr
+    _Output.stream, _out.file, sys.stdout = stream, _OutputFile(), sys.stderr
     try:
         yield
     finally:
@@ -541,8 +540,14 @@ def _fileno(stream) -> int | None:
         return None
 
 
-class _ClosedOutput:
-    """The file of the output console when standard output is closed: writing is an error."""
+class _OutputFile:
+    """The file of the output consoles (Rich): everything goes through :func:`emit`, so a closed
+    or full standard output is an :class:`OutputError` as for any other output; a terminal when
+    standard output is one."""
+
+    @property
+    def encoding(self) -> str:
+        return getattr(_Output.stream, "encoding", None) or "utf-8"
 
     def write(self, text: str) -> int:
         emit(text)
@@ -552,7 +557,11 @@ class _ClosedOutput:
         pass
 
     def isatty(self) -> bool:
-        return False
+        stream = _Output.stream
+        try:
+            return stream is not None and stream.isatty()
+        except (OSError, ValueError):
+            return False
 
 
 def check_not_input(output: Path | None, *inputs, option: str = "--output") -> None:

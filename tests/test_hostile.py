@@ -779,12 +779,15 @@ def test_the_scores_of_a_model_file_on_stdout_are_the_output_alone(hostile_model
     assert "wrote" not in done.stderr  # standard output is the output, as for every command
 
 
-@pytest.mark.parametrize("command", ["score --model", "model show --json"])
+@pytest.mark.parametrize("command", ["score --model", "model show --json", "model show", "sessions list"])
 def test_a_closed_or_full_stdout_is_an_error_for_the_model_file_commands(hostile_model, tmp_path, command):
+    """Also for what Rich prints (model show, the sessions table): it goes through the same guard."""
     data, model = hostile_model
     argv = {
         "score --model": ["score", "--model", str(model), str(data)],
         "model show --json": ["model", "show", str(model), "--json"],
+        "model show": ["model", "show", str(model)],
+        "sessions list": ["sessions", "list", "--db", str(tmp_path / "none.sqlite")],
     }[command]
     closed = _run(argv, preexec_fn=lambda: os.close(1))
     assert closed.returncode == 2
