@@ -299,6 +299,7 @@ class Store:
                 self._conn = sqlite3.connect(uri, uri=True, timeout=_BUSY_SECONDS, check_same_thread=False)
                 _check_version(self._conn, self.path)
                 self._conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchall()
+                _read_older_schema(self._conn)
                 return
             except sqlite3.DatabaseError as err:
                 self.close()
@@ -716,6 +717,31 @@ def _check_version(conn: sqlite3.Connection, path: Path) -> None:
             f"to {_SCHEMA_VERSION}); open it with that aad (upgrade this one), or pass another --db. "
             "It was not changed"
         )
+
+
+#: The columns of ``sessions`` later versions added, as an older database that cannot be upgraded
+#: (opened read-only) reads them: what :func:`_migrate` gives them.
+_ADDED_COLUMNS = {
+    "notes": "'[]'",  # version 2
+    "changed": (  # version 2: sessions numbered by updated_at
+        "(SELECT COUNT(*) FROM main.sessions AS s WHERE s.updated_at < o.updated_at "
+        "OR (s.updated_at = o.updated_at AND s.id >= o.id))"
+    ),
+    "anomaly_value": "NULL",  # version 3
+    "working_set": "NULL",  # version 4
+}
+
+
+def _read_older_schema(conn: sqlite3.Connection) -> None:
+    """Let a read-only connection to a database of an older schema read it as the current one: a
+    temporary view ``sessions`` (found before the file's own table) adds the missing columns."""
+    present = [row[1] for row in conn.execute("PRAGMA main.table_info(sessions)")]
+    missing = [name for name in _ADDED_COLUMNS if name not in present]
+    if not missing:
+        return
+    quoted = ['o."' + name.replace('"', '""') + '"' for name in present]
+    columns = quoted + [f"{_ADDED_COLUMNS[name]} AS {name}" for name in missing]
+    conn.execute(f"CREATE TEMP VIEW sessions AS SELECT {', '.join(columns)} FROM main.sessions AS o")
 
 
 def _initialise(conn: sqlite3.Connection, path: Path) -> None:
