@@ -303,7 +303,9 @@ def _launch_big(data: str) -> str:
         latest = store().latest_on_table(table, stamp)
         if latest is not None:
             return latest
-        bar = st.progress(0.0, text=f"{Path(table).name} is too big to label whole: building a working set")
+        bar = st.progress(
+            0.0, text=f"{text.md(Path(table).name)} is too big to label whole: building a working set"
+        )
         settings = {**working_set_settings(), "seed": 0, "params": _forest_params(aad.session.DEFAULT_PARAMS)}
         built = build_working_set(table, settings, lambda step, done: bar.progress(done, text=step))
         bar.empty()
@@ -646,7 +648,7 @@ def working_set_note(session: aad.Session) -> str:
     """What a session on a working set labels, and how its model reaches the whole table."""
     spec = session.record.working_set
     return (
-        f"**Working set.** You label {working_set.describe(spec)}. Apply the model to the whole "
+        f"**Working set.** You label {text.md(working_set.describe(spec))}. Apply the model to the whole "
         f"table: `aad model export --session {session.id} --output model.json`, then "
         "`aad score --model model.json TABLE --output scores.parquet`."
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -11,7 +13,7 @@ from test_app import APP, strict_session_state  # noqa: F401  (the app's fixture
 
 import aad
 from aad.scale.working_set import TABLE_ROW, build_working_set, is_too_big
-from app import keys
+from app import keys, text
 from app.cli import main
 
 N_ROWS, SAMPLE, TOP = 4000, 600, 30
@@ -202,3 +204,39 @@ def test_the_workbench_labels_a_folder_through_a_working_set(big, tmp_path, monk
     started = again.session_state[keys.SESSION]
     assert started.id != session.id
     assert (started.dataset.n_rows, started.seed, started.record.working_set["seed"]) == (900 + TOP, 2, 2)
+
+
+#: A folder name Streamlit's Markdown would read as bold, a link, an image, a colour and a formula.
+HOSTILE_FOLDER = "**bold** [link](http:evil) <img src=x> :red[red] $x$ `tick` **b**"
+
+
+def test_a_hostile_table_name_is_shown_literally_on_the_sidebar_and_the_data_page(big, tmp_path, monkeypatch):
+    folder, _ = big
+    hostile = tmp_path / HOSTILE_FOLDER
+    hostile.mkdir()
+    for part in sorted((folder / "parts").iterdir()):
+        (hostile / part.name).write_bytes(part.read_bytes())
+    monkeypatch.setenv("AAD_DB", str(tmp_path / "s.sqlite"))
+    monkeypatch.setenv("AAD_DATA", str(hostile))
+    monkeypatch.setenv("AAD_SAMPLE_ROWS", str(SAMPLE))
+    monkeypatch.setenv("AAD_TOP_ROWS", str(TOP))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    note = next(i.value for i in at.sidebar.info if i.value.startswith("**Working set.**"))
+    assert text.md(HOSTILE_FOLDER) in note
+    at.switch_page("screens/data.py").run()
+    source = at.radio(key=keys.DATA_SOURCE)
+    source.set_value(source.options[2]).run()
+    at.number_input(key=keys.DATA_WS_SEED).set_value(3).run()
+    at.button(key=keys.DATA_WS_BUILD).click().run()
+    assert not at.exception
+    assert not at.error
+    panel = next(i.value for i in at.info if "is too big to label whole" in i.value)
+    assert panel.startswith(text.code(HOSTILE_FOLDER))
+    ready = next(s.value for s in at.success if s.value.startswith("Working set ready"))
+    assert text.md(HOSTILE_FOLDER) in ready
+    shown = [note, panel, ready, *(c.value for c in at.caption)]
+    outside_code = [re.sub(r"(`+).*?\1", "", s) for s in shown]  # code spans show their text as it is
+    for token in ("**bold**", "[link](", "<img", ":red[", "$x$", "**b**"):  # none unescaped
+        assert [s for s in outside_code if re.search(r"(?<!\\)" + re.escape(token), s)] == []
+    assert any(text.md(f"{HOSTILE_FOLDER} (working set)") in c.value for c in at.caption)

@@ -60,16 +60,20 @@ def pick_source() -> tuple[str, str] | None:
 
 def pick_working_set(table: str) -> tuple[str, str] | None:
     """A table too big to label whole: the working set's size and seed, then build it (once)."""
-    files = state.working_set.check_table(table)
+    try:
+        files = state.working_set.check_table(table)
+    except aad.AADError as err:  # changed or gone since `aad app` checked it
+        st.error(text.md(err))
+        return None
     counted = [f.rows for f in files]
     rows = f"{sum(counted):,} rows" if None not in counted else "rows counted when the working set is built"
     name = Path(table).name
     st.info(
-        f"`{name}` ({len(files)} file{'s' if len(files) > 1 else ''}, {rows}) is too big to label whole "
-        f"(over {state.working_set.max_rows():,} rows, or a folder): you label a **working set**, a uniform "
-        "sample of its rows plus the rows the unsupervised forest scores highest, found in one pass over "
-        "the table. The session's model and rules then apply to the whole table (see the sidebar once it "
-        "starts).",
+        f"{text.code(name)} ({len(files)} file{'s' if len(files) > 1 else ''}, {rows}) is too big to label "
+        f"whole (over {state.working_set.max_rows():,} rows, or a folder): you label a **working set**, a "
+        "uniform sample of its rows plus the rows the unsupervised forest scores highest, found in one "
+        "pass over the table. The session's model and rules then apply to the whole table (see the "
+        "sidebar once it starts).",
         icon=":material/filter_alt:",
     )
     defaults = state.working_set_settings()
@@ -93,15 +97,16 @@ def pick_working_set(table: str) -> tuple[str, str] | None:
         try:
             made = state.build_working_set(table, settings, lambda step, done: bar.progress(done, text=step))
         except aad.AADError as err:
-            st.error(str(err))
+            bar.empty()
+            st.error(text.md(err))
             return None
         bar.empty()
         built = str(made.path)
         done = st.session_state.setdefault(keys.DATA_WS_BUILT, {})
         done[json.dumps([table, settings], sort_keys=True)] = built
     st.success(
-        f"Working set ready: {state.working_set.describe(state.working_set_spec(built))}. Choose the "
-        "columns and start labelling below.",
+        f"Working set ready: {text.md(state.working_set.describe(state.working_set_spec(built)))}. "
+        "Choose the columns and start labelling below.",
         icon=":material/check:",
     )
     return built, f"{name} (working set)"
