@@ -43,6 +43,7 @@ __all__ = [
     "from_spreadsheet_safe",
     "is_dataset_name",
     "list_datasets",
+    "parquet_decoded_bytes",
     "parquet_metadata",
     "read_table",
     "require_file",
@@ -194,6 +195,13 @@ def _read_parquet(path: Path, max_bytes: int | None = None) -> pd.DataFrame:
 _CELL_BYTES = 8
 
 
+def parquet_decoded_bytes(metadata) -> int:
+    """What a Parquet file (its ``FileMetaData``) takes once decoded, at least: 8 bytes a cell,
+    and at least its uncompressed pages."""
+    pages = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    return max(metadata.num_rows * metadata.num_columns * _CELL_BYTES, pages)
+
+
 def _check_decoded_size(path: Path, metadata, max_bytes: int | None) -> None:
     """Refuse a Parquet file whose decoded table would exceed ``max_bytes``, from its metadata.
 
@@ -204,8 +212,7 @@ def _check_decoded_size(path: Path, metadata, max_bytes: int | None) -> None:
     if max_bytes is None:
         return
     rows, columns = metadata.num_rows, metadata.num_columns
-    pages = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-    decoded = max(rows * columns * _CELL_BYTES, pages)
+    decoded = parquet_decoded_bytes(metadata)
     if decoded > max_bytes:
         raise DataError(
             f"{path.name} would take {_mb(decoded)} once decoded ({rows:,} rows x {columns:,} columns; "

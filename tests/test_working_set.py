@@ -151,6 +151,23 @@ def test_what_is_too_big(big, tmp_path, monkeypatch):
     assert not is_too_big("toy2")
 
 
+def test_a_parquet_file_that_decodes_over_the_size_limit_is_labelled_through_a_working_set(
+    tmp_path, monkeypatch
+):
+    rng = np.random.default_rng(0)  # 100 distinct values a column: a few hundred kB on disk
+    frame = pd.DataFrame({c: rng.integers(0, 100, 200_000).astype(float) for c in "ab"})
+    frame.to_parquet(tmp_path / "dense.parquet")
+    dense = tmp_path / "dense.parquet"
+    assert dense.stat().st_size < 1_000_000
+    assert not is_too_big(dense)
+    monkeypatch.setenv("AAD_MAX_FILE_MB", "1")  # 3.2 MB once decoded: too big to hold, so a working set
+    assert is_too_big(dense)
+    with pytest.raises(aad.DataError, match=r"dense\.parquet would take 3\.2 MB once decoded"):
+        aad.load_data(str(dense))  # whole, it is refused from its metadata
+    made = build_working_set(dense, tmp_path / "kept", sample_rows=1_000, top_rows=10)
+    assert (made.spec["table_rows"], aad.load_data(str(made.path)).n_rows) == (200_000, 1_010)
+
+
 def test_bad_tables_and_sizes_are_refused_before_reading_rows(tmp_path):
     (tmp_path / "mixed").mkdir()
     pd.DataFrame({"a": [1.0, 2.0], "b": [1.0, 2.0]}).to_parquet(tmp_path / "mixed" / "p1.parquet")

@@ -46,7 +46,7 @@ from ..columns import AUTO
 from ..data import dataset_from_frame
 from ..errors import DataError
 from ..model import AADForest
-from ..tables import WORKING_SET_KEY, env_int, file_limit
+from ..tables import WORKING_SET_KEY, env_int, file_limit, parquet_decoded_bytes
 from .model_file import PortableModel, fill_and_check
 from .read import Piece, TableFile, _tables, count_csv_rows, find_files, plan_pieces, read_batches
 
@@ -82,8 +82,9 @@ def max_rows() -> int:
 
 def is_too_big(source: str | os.PathLike) -> bool:
     """Whether ``source`` is labelled through a working set: a folder, a file over the size limit
-    (``$AAD_MAX_FILE_MB``), a Parquet file of more than :func:`max_rows` rows, or a CSV file
-    that seems to hold more (estimated from its size and its first lines).
+    (``$AAD_MAX_FILE_MB``), a Parquet file of more than :func:`max_rows` rows or that would take
+    more than that limit once decoded (from its metadata), or a CSV file that seems to hold more
+    than :func:`max_rows` rows (estimated from its size and its first lines).
 
     >>> is_too_big("toy2")
     False
@@ -100,9 +101,10 @@ def is_too_big(source: str | os.PathLike) -> bool:
         head = fh.read(1 << 16)
     if head.startswith(b"PAR1"):
         try:
-            return pq.ParquetFile(path).metadata.num_rows > max_rows()
+            metadata = pq.ParquetFile(path).metadata
         except Exception:  # a damaged file: the loader says what is wrong with it
             return False
+        return metadata.num_rows > max_rows() or parquet_decoded_bytes(metadata) > file_limit(None)
     lines = max(head.count(b"\n"), 1)
     return size / (len(head) / lines) > max_rows()
 
