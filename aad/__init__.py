@@ -39,6 +39,7 @@ from .model import AADForest
 from .query import QueryContext, register_strategy, select_queries, strategy_names
 from .regions import RowExplanation, explain_row
 from .rules import Predicate, Rule
+from .scale import ModelFileError, PortableModel, export_model, load_model
 from .scores import score_table
 from .session import Session, fit_model, load_data, select_columns
 from .simulate import SimulationResult, SimulationRun, simulate, simulate_run
@@ -73,8 +74,10 @@ __all__ = [
     "LabelError",
     "LabelEvent",
     "LeafForest",
+    "ModelFileError",
     "NodeTable",
     "NotFittedError",
+    "PortableModel",
     "Predicate",
     "QueryContext",
     "RowExplanation",
@@ -95,6 +98,7 @@ __all__ = [
     "describe_rows",
     "detect_label_column",
     "explain_row",
+    "export_model",
     "export_rules",
     "fit_forest",
     "fit_model",
@@ -108,6 +112,7 @@ __all__ = [
     "load_classes",
     "load_data",
     "load_dataset",
+    "load_model",
     "load_rows",
     "parse_labels",
     "read_labels",

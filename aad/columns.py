@@ -136,7 +136,7 @@ def drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.D
 
 #: A name that says "identifier": id, customer_id, txn-id, uuid, user key, row_number.
 _ID_NAME = re.compile(
-    r"(^|.*[_\s.-])(id|uuid|guid|key)$|^id[_\s.-].*|^(index|row|row_?num(ber)?)$", re.IGNORECASE
+    r"(^|.*[_\s.-])(id|uuid|guid|key)$|^id[_\s.-].*|^(index|row|table_row|row_?num(ber)?)$", re.IGNORECASE
 )
 
 

@@ -9,7 +9,9 @@ wrong, where, and how to fix it when it cannot. Everything downstream can then t
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,11 +40,13 @@ from .labels import ANOMALY_WORDS, NOMINAL_WORDS
 from .tables import (
     FILE_LINES,
     READ_NOTES,
+    WORKING_SET_KEY,
     check_unique_columns,
     datasets_dir,
     file_limit,
     is_dataset_name,
     list_datasets,
+    parquet_metadata,
     read_table,
     require_file,
     resolve_source,
@@ -94,6 +98,10 @@ class Dataset:
     anomaly_value : str or None
         The value of the label column that marked an anomaly, when it was given (a text
         ground truth such as fraud/legit).
+    working_set : dict or None
+        When the table is a working set drawn from a table too big to label whole
+        (:mod:`aad.scale.working_set`): what defines it. Its first ``sample_rows`` rows are
+        the uniform sample the forest is grown on (:func:`aad.fit_model`).
     """
 
     name: str
@@ -106,6 +114,12 @@ class Dataset:
     filled: np.ndarray | None = None
     context: pd.DataFrame | None = None
     anomaly_value: str | None = None
+    working_set: dict | None = None
+
+    @property
+    def grow_on(self) -> np.ndarray | None:
+        """The rows the forest is grown on: a working set's uniform sample; None for every row."""
+        return None if self.working_set is None else np.arange(int(self.working_set["sample_rows"]))
 
     @property
     def n_rows(self) -> int:
@@ -128,6 +142,8 @@ class Dataset:
         h = hashlib.sha256()
         h.update("\x1f".join(self.feature_names).encode())
         h.update(np.ascontiguousarray(self.X).tobytes())
+        if self.working_set is not None:  # the same rows, but a forest grown on the first of them only
+            h.update(f"\x1egrown on the first {int(self.working_set['sample_rows'])} rows".encode())
         return h.hexdigest()
 
     @cached_property
@@ -220,7 +236,7 @@ def load_dataset(
     path, name, origin = resolve_source(source)
     limit = file_limit(max_bytes)
     frame = read_table(path, max_bytes=limit)
-    return dataset_from_frame(
+    dataset = dataset_from_frame(
         frame,
         name=name,
         label_column=label_column,
@@ -230,6 +246,42 @@ def load_dataset(
         non_numeric=non_numeric,
         anomaly_value=anomaly_value,
     )
+    spec = working_set_of(path, dataset.n_rows)
+    if spec is None:
+        return dataset
+    # the working set's own row column is no feature (the loader says so: no need); its fills are notes
+    mine = f"column {spec.get('row_column')!r} "
+    notes = tuple(n for n in dataset.notes if not n.startswith(mine)) + tuple(spec.get("notes", ()))
+    return dataclasses.replace(dataset, working_set=spec, notes=notes)
+
+
+def working_set_of(path: Path, n_rows: int) -> dict | None:
+    """What defines the working set a Parquet file holds (its ``aad.working_set`` metadata), or None.
+
+    Raises
+    ------
+    DataError
+        When the metadata is there but does not describe these rows.
+    """
+    text = parquet_metadata(path, WORKING_SET_KEY)
+    if text is None:
+        return None
+    try:
+        spec = json.loads(text)
+        sample = spec["sample_rows"]
+    except (ValueError, TypeError, KeyError):
+        spec, sample = None, None
+    if (
+        not isinstance(spec, dict)
+        or isinstance(sample, bool)
+        or not isinstance(sample, int)
+        or not 2 <= sample <= n_rows
+    ):
+        raise DataError(
+            f"{path.name} says it is an aad working set, but its description ({WORKING_SET_KEY}) is damaged; "
+            "build the working set again (aad app TABLE)"
+        )
+    return spec
 
 
 def dataset_from_frame(

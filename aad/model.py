@@ -138,7 +138,14 @@ class AADForest(BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, X, labels=None, *, progress: Callable[[str, float], None] | None = None) -> AADForest:
+    def fit(
+        self,
+        X,
+        labels=None,
+        *,
+        progress: Callable[[str, float], None] | None = None,
+        grow_on=None,
+    ) -> AADForest:
         """Grow the forest on ``X``; optionally learn from labels known beforehand.
 
         Parameters
@@ -149,6 +156,9 @@ class AADForest(BaseEstimator):
             known before the first query. The weights are learned from them at once.
         progress : callable, optional
             Called as ``progress(step, fraction_done)`` while fitting (for progress bars).
+        grow_on : array-like of int, optional
+            The rows of ``X`` the trees are grown on (default: all); every row is placed in
+            the trees and scored. A working set grows its forest on its uniform sample.
 
         Returns
         -------
@@ -158,11 +168,12 @@ class AADForest(BaseEstimator):
         names = _column_names(X)
         X = validate_matrix(X)
         known = None if labels is None else label_array(labels, X.shape[0])  # refused before any change
+        grown_from = X if grow_on is None else X[_grow_rows(grow_on, X.shape[0])]
         report = progress or (lambda step, fraction: None)
         report("growing the isolation trees", 0.0)
         start = time.perf_counter()
         self.forest_: LeafForest = fit_forest(
-            X,
+            grown_from,
             n_estimators=self.n_estimators,
             max_samples=self.max_samples,
             random_state=self.random_state,
@@ -475,6 +486,17 @@ class AADForest(BaseEstimator):
         if len(np.unique(arr)) != len(arr):
             raise LabelError("the same row appears twice in one call; label each row once")
         return arr
+
+
+def _grow_rows(rows, n_rows: int) -> np.ndarray:
+    """``grow_on`` checked: at least two distinct row numbers of ``X``."""
+    rows = np.asarray(rows)
+    if rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer) or len(np.unique(rows)) < 2:
+        raise DataError("grow_on must list at least two distinct row numbers of X")
+    outside = rows[(rows < 0) | (rows >= n_rows)]
+    if len(outside):
+        raise DataError(f"grow_on holds row {int(outside[0])}; X has rows 0 to {n_rows - 1}")
+    return rows
 
 
 def _column_names(X) -> np.ndarray | None:

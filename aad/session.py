@@ -61,10 +61,11 @@ def fit_model(
 
     ``params`` may hold the session's learner parameters (``queue``) too; they are not the
     forest's and are left out. ``progress(step, fraction_done)`` is called as the fit goes
-    (see :meth:`AADForest.fit`).
+    (see :meth:`AADForest.fit`). A working set's forest is grown on its uniform sample
+    (:attr:`Dataset.grow_on`).
     """
     forest = {key: value for key, value in params.items() if key not in _LEARNER_PARAMS}
-    return AADForest(**forest, random_state=seed).fit(dataset.X, progress=progress)
+    return AADForest(**forest, random_state=seed).fit(dataset.X, progress=progress, grow_on=dataset.grow_on)
 
 
 def select_columns(
@@ -127,7 +128,11 @@ def select_columns(
     ]
     context = pd.concat(parts, axis=1) if parts else None
     return dataclasses.replace(
-        out, notes=notes, context=context, anomaly_value=dataset.anomaly_value if same_truth else None
+        out,
+        notes=notes,
+        context=context,
+        anomaly_value=dataset.anomaly_value if same_truth else None,
+        working_set=dataset.working_set,
     )
 
 
@@ -268,6 +273,7 @@ class Session:
             batch_size=batch_size,
             notes=dataset.notes,
             anomaly_value=dataset.anomaly_value,
+            working_set=dataset.working_set,
         )
         return cls(record, dataset, model, store)
 

@@ -49,7 +49,7 @@ __all__ = [
 
 #: The kinds of action in the log: label rows, skip rows, bring skipped rows back, undo.
 KINDS = ("label", "skip", "unskip", "undo")
-_SCHEMA_VERSION = 3
+_SCHEMA_VERSION = 4
 #: How long a write waits for another process holding the database.
 _BUSY_SECONDS = 30.0
 
@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     updated_at TEXT NOT NULL,
     notes TEXT NOT NULL DEFAULT '[]',
     changed INTEGER NOT NULL DEFAULT 0,
-    anomaly_value TEXT
+    anomaly_value TEXT,
+    working_set TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     session_id TEXT NOT NULL REFERENCES sessions(id),
@@ -91,7 +92,7 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 #: with ``changed``: a counter that orders sessions by their latest change, ties impossible).
 _COLUMNS = (
     "id, dataset, source, fingerprint, features, label_column, params, seed, "
-    "strategy, batch_size, batch, created_at, updated_at, notes, anomaly_value"
+    "strategy, batch_size, batch, created_at, updated_at, notes, anomaly_value, working_set"
 )
 
 
@@ -186,6 +187,10 @@ class SessionRecord:
     anomaly_value : str or None
         The value of a text ground-truth column that marks an anomaly (``fraud``), when
         its values are not anomaly/nominal, 1/0 or true/false.
+    working_set : dict or None
+        For a session on a table too big to label whole: what defines its working set (the
+        table, its size and fingerprint, the seed, the uniform sample and the top rows; see
+        :mod:`aad.scale.working_set`). None for a session on a whole table.
     """
 
     id: str
@@ -203,6 +208,7 @@ class SessionRecord:
     updated_at: str
     notes: tuple[str, ...] = ()
     anomaly_value: str | None = None
+    working_set: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -293,6 +299,7 @@ class Store:
                 self._conn = sqlite3.connect(uri, uri=True, timeout=_BUSY_SECONDS, check_same_thread=False)
                 _check_version(self._conn, self.path)
                 self._conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchall()
+                _read_older_schema(self._conn)
                 return
             except sqlite3.DatabaseError as err:
                 self.close()
@@ -357,6 +364,7 @@ class Store:
         batch_size: int = 1,
         notes: Sequence[str] = (),
         anomaly_value: str | None = None,
+        working_set: dict | None = None,
     ) -> SessionRecord:
         """Insert a new session and return its record (with a fresh id)."""
         now = _now()
@@ -376,11 +384,12 @@ class Store:
             updated_at=now,
             notes=tuple(str(note) for note in notes),
             anomaly_value=anomaly_value,
+            working_set=None if working_set is None else dict(working_set),
         )
         with self._connect("the new session") as conn:
             conn.execute(
                 f"INSERT INTO sessions ({_COLUMNS}, changed) "
-                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_CHANGE})",
+                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_CHANGE})",
                 (
                     record.id,
                     record.dataset,
@@ -397,6 +406,7 @@ class Store:
                     now,
                     json.dumps(list(record.notes)),
                     record.anomaly_value,
+                    None if working_set is None else json.dumps(record.working_set, sort_keys=True),
                 ),
             )
         return record
@@ -549,6 +559,20 @@ class Store:
             ).fetchone()
         return None if row is None else row[0]
 
+    def latest_on_table(self, table: str, stamp: str) -> str | None:
+        """The most recently changed session on a working set of ``table`` whose files were as
+        ``stamp`` says (see :mod:`aad.scale.working_set`), if any."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, working_set FROM sessions WHERE working_set IS NOT NULL "
+                "ORDER BY changed DESC, updated_at DESC"
+            ).fetchall()
+        for sid, text in rows:
+            spec = json.loads(text)
+            if spec.get("table") == table and spec.get("stamp") == stamp:
+                return sid
+        return None
+
     def summaries(self) -> list[SessionSummary]:
         """Every session, most recently changed first, with its label counts."""
         with self._connect() as conn:
@@ -695,6 +719,31 @@ def _check_version(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
+#: The columns of ``sessions`` later versions added, as an older database that cannot be upgraded
+#: (opened read-only) reads them: what :func:`_migrate` gives them.
+_ADDED_COLUMNS = {
+    "notes": "'[]'",  # version 2
+    "changed": (  # version 2: sessions numbered by updated_at
+        "(SELECT COUNT(*) FROM main.sessions AS s WHERE s.updated_at < o.updated_at "
+        "OR (s.updated_at = o.updated_at AND s.id >= o.id))"
+    ),
+    "anomaly_value": "NULL",  # version 3
+    "working_set": "NULL",  # version 4
+}
+
+
+def _read_older_schema(conn: sqlite3.Connection) -> None:
+    """Let a read-only connection to a database of an older schema read it as the current one: a
+    temporary view ``sessions`` (found before the file's own table) adds the missing columns."""
+    present = [row[1] for row in conn.execute("PRAGMA main.table_info(sessions)")]
+    missing = [name for name in _ADDED_COLUMNS if name not in present]
+    if not missing:
+        return
+    quoted = ['o."' + name.replace('"', '""') + '"' for name in present]
+    columns = quoted + [f"{_ADDED_COLUMNS[name]} AS {name}" for name in missing]
+    conn.execute(f"CREATE TEMP VIEW sessions AS SELECT {', '.join(columns)} FROM main.sessions AS o")
+
+
 def _initialise(conn: sqlite3.Connection, path: Path) -> None:
     """WAL mode, the tables, the migrations: safe when several processes open one file at once.
 
@@ -740,6 +789,8 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
             )
         if "anomaly_value" not in columns:  # version 3: a text ground truth's anomaly value
             conn.execute("ALTER TABLE sessions ADD COLUMN anomaly_value TEXT")
+        if "working_set" not in columns:  # version 4: sessions on a working set of a bigger table
+            conn.execute("ALTER TABLE sessions ADD COLUMN working_set TEXT")
         # Every append reads MAX(changed) and the session list sorts by it: an index keeps both
         # from scanning every session (created here, after the column exists in old files).
         conn.execute("CREATE INDEX IF NOT EXISTS sessions_by_change ON sessions(changed)")
@@ -753,7 +804,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
 
 def _record(row: tuple) -> SessionRecord:
     (sid, dataset, source, fingerprint, features, label_column, params, seed) = row[:8]
-    strategy, batch_size, batch, created_at, updated_at, notes, anomaly_value = row[8:]
+    strategy, batch_size, batch, created_at, updated_at, notes, anomaly_value, working_set = row[8:]
     return SessionRecord(
         id=sid,
         dataset=dataset,
@@ -770,6 +821,7 @@ def _record(row: tuple) -> SessionRecord:
         updated_at=updated_at,
         notes=tuple(json.loads(notes)),
         anomaly_value=anomaly_value,
+        working_set=None if working_set is None else json.loads(working_set),
     )
 
 

@@ -31,7 +31,9 @@ __all__ = [
     "FILE_LINES",
     "READ_NOTES",
     "SNIFF_BYTES",
+    "WORKING_SET_KEY",
     "check_unique_columns",
+    "csv_header",
     "csv_text",
     "datasets_dir",
     "decode",
@@ -41,11 +43,14 @@ __all__ = [
     "from_spreadsheet_safe",
     "is_dataset_name",
     "list_datasets",
+    "parquet_decoded_bytes",
+    "parquet_metadata",
     "read_table",
     "require_file",
     "resolve_source",
     "sniff_delimiter",
     "spreadsheet_safe",
+    "write_csv_rows",
 ]
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -55,6 +60,8 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 SNIFF_BYTES = 64 * 1024
 #: Keys of ``DataFrame.attrs`` where the CSV reader leaves each row's file line and its notes.
 FILE_LINES, READ_NOTES = "aad_file_lines", "aad_read_notes"
+#: Key of a Parquet file's metadata where a working set says what defines it (aad.scale.working_set).
+WORKING_SET_KEY = "aad.working_set"
 
 
 def datasets_dir() -> Path:
@@ -140,6 +147,19 @@ def read_table(path: Path, *, max_bytes: int | None) -> pd.DataFrame:
     return _read_csv(path, head)
 
 
+def parquet_metadata(path: Path, key: str) -> str | None:
+    """The value of ``key`` in a Parquet file's key-value metadata (None for CSV, or without it)."""
+    with path.open("rb") as fh:
+        if fh.read(4) != b"PAR1":
+            return None
+    try:
+        metadata = pyarrow.parquet.read_schema(path).metadata or {}
+    except Exception:  # a damaged file: read_table has said so already, or will
+        return None
+    value = metadata.get(key.encode())
+    return None if value is None else value.decode("utf-8", "replace")
+
+
 def _read_parquet(path: Path, max_bytes: int | None = None) -> pd.DataFrame:
     try:
         metadata = pyarrow.parquet.ParquetFile(path).metadata
@@ -175,6 +195,13 @@ def _read_parquet(path: Path, max_bytes: int | None = None) -> pd.DataFrame:
 _CELL_BYTES = 8
 
 
+def parquet_decoded_bytes(metadata) -> int:
+    """What a Parquet file (its ``FileMetaData``) takes once decoded, at least: 8 bytes a cell,
+    and at least its uncompressed pages."""
+    pages = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    return max(metadata.num_rows * metadata.num_columns * _CELL_BYTES, pages)
+
+
 def _check_decoded_size(path: Path, metadata, max_bytes: int | None) -> None:
     """Refuse a Parquet file whose decoded table would exceed ``max_bytes``, from its metadata.
 
@@ -185,8 +212,7 @@ def _check_decoded_size(path: Path, metadata, max_bytes: int | None) -> None:
     if max_bytes is None:
         return
     rows, columns = metadata.num_rows, metadata.num_columns
-    pages = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-    decoded = max(rows * columns * _CELL_BYTES, pages)
+    decoded = parquet_decoded_bytes(metadata)
     if decoded > max_bytes:
         raise DataError(
             f"{path.name} would take {_mb(decoded)} once decoded ({rows:,} rows x {columns:,} columns; "
@@ -530,7 +556,7 @@ def csv_text(frame: pd.DataFrame) -> str:
     -3,2
     '@x,3
     """
-    header = ",".join(_csv_field(spreadsheet_safe(str(c))) for c in frame.columns) + "\n"
+    header = csv_header(frame.columns)
     columns = {f"c{i}": _csv_column(frame.iloc[:, i]) for i in range(frame.shape[1])}
     # quoted (every text cell) only when a text cell holds a delimiter, a quote or a line break
     quoting = "needed" if any(_needs_quotes(column) for column in columns.values()) else "none"
@@ -545,6 +571,68 @@ def csv_text(frame: pd.DataFrame) -> str:
     if not columns:
         return header + "\n" * len(frame)
     return header + body.getvalue().decode("utf-8")
+
+
+def csv_header(names) -> str:
+    """The header line of a CSV for people: the names, spreadsheet-safe, quoted when needed.
+
+    >>> print(csv_header(["row", "=cmd", "a,b"]), end="")
+    row,'=cmd,"a,b"
+    """
+    return ",".join(_csv_field(spreadsheet_safe(str(name))) for name in names) + "\n"
+
+
+def write_csv_rows(table: pyarrow.Table, sink) -> None:
+    """Write the rows of ``table`` (no header: see :func:`csv_header`) to the binary file
+    ``sink``, as :func:`csv_text` writes cells: numbers as they are, every text cell
+    spreadsheet-safe and quoted. For CSV written a batch at a time (a table of any size).
+
+    Examples
+    --------
+    >>> sink = io.BytesIO()
+    >>> write_csv_rows(pyarrow.table({"row": [0, 1], "id": ["=1+2", "-3"], "v": [-1.5, 2.0]}), sink)
+    >>> print(sink.getvalue().decode(), end="")
+    0,"'=1+2",-1.5
+    1,"-3",2
+    """
+    columns = {f"c{i}": _csv_arrow_column(table.column(i)) for i in range(table.num_columns)}
+    if not columns:
+        sink.write(b"\n" * table.num_rows)
+        return
+    pyarrow.csv.write_csv(
+        pyarrow.table(columns), sink, pyarrow.csv.WriteOptions(include_header=False, quoting_style="needed")
+    )
+
+
+#: Text that may need a leading ' (a cell starting, after any ', with what starts a formula).
+_FORMULA_LIKE = "^'*[=+\\-@\t\r]"
+
+
+def _csv_arrow_column(column: pyarrow.ChunkedArray) -> pyarrow.ChunkedArray | pyarrow.Array:
+    """An Arrow column as Arrow will write it: numbers, booleans, dates and times as they are;
+    text spreadsheet-safe (only the cells that need it are touched); anything else as text."""
+    kind = column.type
+    if pyarrow.types.is_dictionary(kind):
+        return _csv_arrow_column(column.cast(kind.value_type))
+    if (
+        pyarrow.types.is_integer(kind)
+        or pyarrow.types.is_floating(kind)
+        or pyarrow.types.is_decimal(kind)
+        or pyarrow.types.is_boolean(kind)
+        or pyarrow.types.is_temporal(kind)
+    ):
+        return column
+    if pyarrow.types.is_null(kind):
+        return pyarrow.nulls(len(column), pyarrow.string())
+    if not (pyarrow.types.is_string(kind) or pyarrow.types.is_large_string(kind)):
+        return _csv_column(column.to_pandas())  # bytes as hex, nested values as their text
+    risky = pyarrow.compute.match_substring_regex(column, _FORMULA_LIKE)
+    if not pyarrow.compute.any(risky).as_py():
+        return column
+    cells = column.to_pylist()
+    for i in pyarrow.compute.indices_nonzero(pyarrow.compute.fill_null(risky, False)).to_pylist():
+        cells[i] = spreadsheet_safe(cells[i])
+    return pyarrow.array(cells, type=pyarrow.string())
 
 
 def _csv_field(text: str) -> str:

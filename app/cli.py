@@ -6,6 +6,7 @@ never a traceback. Long work shows a progress bar on stderr.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import importlib
@@ -25,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import aad
+from aad.scale import working_set
 from app import hosts
 from app.text import count
 
@@ -263,19 +265,46 @@ def app_command(
             help="Largest file the Data page accepts, in MB (default: 200).",
         ),
     ] = None,
+    sample_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--sample-rows",
+            min=2,
+            envvar="AAD_SAMPLE_ROWS",
+            help="A table too big to label whole (over AAD_MAX_ROWS rows, or a folder): rows of the "
+            "uniform sample of its working set (default: 1,000,000).",
+        ),
+    ] = None,
+    top_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--top-rows",
+            min=0,
+            envvar="AAD_TOP_ROWS",
+            help="...and rows the unsupervised forest scores highest, kept beside it (default: 10,000).",
+        ),
+    ] = None,
 ) -> None:
     """Start the labelling workbench in the browser (Streamlit).
 
     With DATA, it opens on the Label page, on the latest session on that data
-    (a new one the first time; the Data page starts others).
+    (a new one the first time; the Data page starts others). DATA may be a table too big
+    to hold (a folder of Parquet files, or more than AAD_MAX_ROWS rows): the session then
+    labels a working set, a uniform sample plus the rows the forest scores highest.
 
     The server runs in this process: stopping it stops the server. It listens on
     127.0.0.1 unless --host says otherwise, with Streamlit's XSRF protection on, and
     refuses requests sent to any other name than its own (DNS rebinding).
     """
     if data is not None:
-        aad.load_data(data)  # fail fast, here, with the engine's message (as the workbench reads it)
-        os.environ["AAD_DATA"] = str(Path(data).resolve()) if Path(data).is_file() else data
+        if working_set.is_too_big(data):
+            working_set.check_table(data)  # fail fast on what can be checked before reading the rows
+        else:
+            aad.load_data(data)  # fail fast, here, with the engine's message (as the workbench reads it)
+        os.environ["AAD_DATA"] = str(Path(data).resolve()) if Path(data).exists() else data
+    for name, value in (("AAD_SAMPLE_ROWS", sample_rows), ("AAD_TOP_ROWS", top_rows)):
+        if value is not None:
+            os.environ[name] = str(value)
     if db is not None:
         aad.Store(db).close()  # fail fast, here, on a file that is not a session database
         os.environ["AAD_DB"] = str(db.expanduser().resolve())
@@ -329,8 +358,7 @@ def _streamlit_flags(port: int, host: str, max_upload_mb: int = MAX_UPLOAD_MB) -
 
 def output_console(width: int | None = None) -> Console:
     """A console writing to the command's output (standard output), plain text."""
-    stream = _Output.stream
-    return Console(file=stream if stream is not None else _ClosedOutput(), width=width, **_PLAIN)
+    return Console(file=_OutputFile(), width=width, **_PLAIN)
 
 
 def _progress() -> Progress:
@@ -358,9 +386,9 @@ def _write_output(text: str, output: Path | None, what: str | None = None) -> No
     _err.print(f"wrote {what} to {output}" if what else f"wrote {output}")
 
 
-def write_file(output: Path, text: str) -> None:
-    """Write ``text`` to ``output`` atomically; an :class:`OutputError` naming a full disk."""
-    data = text.encode("utf-8")
+def write_file(output: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes) to ``output`` atomically; an :class:`OutputError` naming a full disk."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
     if output.exists() and not output.is_file():  # /dev/stdout, a pipe: written in place
         _write_in_place(output, data)
         return
@@ -405,10 +433,7 @@ def emit(text: str) -> None:
     """Write ``text`` to standard output, the command's output; an :class:`OutputError` if it cannot."""
     stream = _Output.stream
     if stream is None:
-        raise OutputError(
-            "standard output is closed, so the output would be lost; pass --output F, or run the "
-            "command with its output going to a file or a pipe"
-        )
+        raise _closed()
     try:
         stream.write(text)
         stream.flush()
@@ -423,6 +448,42 @@ def emit(text: str) -> None:
         raise OutputError(
             f"standard output could not be written ({what}): the output is incomplete; pass --output F"
         ) from err
+
+
+def _closed() -> OutputError:
+    return OutputError(
+        "standard output is closed, so the output would be lost; pass --output F, or run the "
+        "command with its output going to a file or a pipe"
+    )
+
+
+def output_bytes() -> _EmittedBytes:
+    """A binary file writing to standard output through :func:`emit`, for writers that stream
+    bytes (Arrow's); an :class:`OutputError` at once when standard output is closed."""
+    if _Output.stream is None:
+        raise _closed()
+    return _EmittedBytes()
+
+
+class _EmittedBytes:
+    """Bytes (UTF-8) written to standard output through :func:`emit`, a character never split."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def write(self, data) -> int:
+        text = self._decoder.decode(bytes(data))
+        if text:
+            emit(text)
+        return len(data)
+
+    def flush(self) -> None:
+        emit("")  # flushes standard output (a character split across writes waits for its rest)
+
+    def writable(self) -> bool:
+        return True
 
 
 def _silence(stream) -> None:
@@ -442,7 +503,7 @@ def _stdout_for_output() -> Iterator[None]:
     """
     real = sys.stdout
     if real is None:  # started with stdout closed (`aad ... >&-`)
-        _Output.stream, _out.file = None, _ClosedOutput()
+        _Output.stream, _out.file = None, _OutputFile()
         yield
         return
     real.flush()
@@ -451,7 +512,7 @@ def _stdout_for_output() -> Iterator[None]:
         stream = os.fdopen(os.dup(saved), "w", encoding=real.encoding or "utf-8", errors="replace")
     else:  # an in-memory stream (tests capture it), or no descriptor to guard
         stream = real
-    _Output.stream, _out.file, sys.stdout = stream, stream, sys.stderr
+    _Output.stream, _out.file, sys.stdout = stream, _OutputFile(), sys.stderr
     try:
         yield
     finally:
@@ -487,8 +548,14 @@ def _fileno(stream) -> int | None:
         return None
 
 
-class _ClosedOutput:
-    """The file of the output console when standard output is closed: writing is an error."""
+class _OutputFile:
+    """The file of the output consoles (Rich): everything goes through :func:`emit`, so a closed
+    or full standard output is an :class:`OutputError` as for any other output; a terminal when
+    standard output is one."""
+
+    @property
+    def encoding(self) -> str:
+        return getattr(_Output.stream, "encoding", None) or "utf-8"
 
     def write(self, text: str) -> int:
         emit(text)
@@ -498,7 +565,11 @@ class _ClosedOutput:
         pass
 
     def isatty(self) -> bool:
-        return False
+        stream = _Output.stream
+        try:
+            return stream is not None and stream.isatty()
+        except (OSError, ValueError):
+            return False
 
 
 def check_not_input(output: Path | None, *inputs, option: str = "--output") -> None:

@@ -79,6 +79,11 @@ DATA_START = "data_start"
 DATA_COLUMNS_OF = "data_columns_of"  # fingerprint the column choices belong to
 DATA_SOURCE_OF = "data_source_of"  # the file the typed ground-truth name and value belong to
 DATA_TRUTH_TAKEN = "data_truth_taken"  # the feature the ground-truth choice took out of the features
+DATA_WS_SAMPLE = "data_ws_sample"  # a table too big to hold: rows of the working set's uniform sample
+DATA_WS_TOP = "data_ws_top"  # ... and of its top rows
+DATA_WS_SEED = "data_ws_seed"  # ... and the seed of the sample and the forest
+DATA_WS_BUILD = "data_ws_build"
+DATA_WS_BUILT = "data_ws_built"  # (table, settings) -> the working set's file, once built
 
 # Sessions page
 SESSIONS_TABLE = "sessions_table"

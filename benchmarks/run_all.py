@@ -30,6 +30,7 @@ BENCHMARKS = {
     "discovery": "discovery.py",
     "heldout": "heldout.py",
     "balance": "balance.py",
+    "beyond": "bench_beyond.py",
 }
 
 

@@ -427,7 +427,10 @@ def _digest(path: Path) -> str:
 
 
 @pytest.mark.parametrize("how", ["same path", "symlink", "hard link"])
-@pytest.mark.parametrize("command", ["rules", "score", "select", "sessions export", "simulate", "bench"])
+@pytest.mark.parametrize(
+    "command",
+    ["rules", "score", "select", "sessions export", "simulate", "bench", "score --model", "model export"],
+)
 def test_an_output_naming_an_input_is_refused(tmp_path, capsys, command, how):
     data = tmp_path / "data.csv"
     aad.load_dataset("toy2").frame().assign(
@@ -439,7 +442,9 @@ def test_an_output_naming_an_input_is_refused(tmp_path, capsys, command, how):
     store = aad.Store(tmp_path / "s.sqlite")
     session = aad.Session.create(aad.load_dataset(data), store=store)
     store.close()
-    target = {"select": rules, "sessions export": store.path}.get(command, data)
+    model = tmp_path / "model.json"
+    assert main(["model", "export", str(data), "--labels", str(labels), "--output", str(model)]) == 0
+    target = {"select": rules, "sessions export": store.path, "score --model": model}.get(command, data)
     output = target
     if how != "same path":
         output = tmp_path / "other-name"
@@ -452,6 +457,8 @@ def test_an_output_naming_an_input_is_refused(tmp_path, capsys, command, how):
         "sessions export": ["sessions", "export", session.id, "--db", str(store.path)],
         "simulate": ["simulate", str(data), "--budget", "2", "--reruns", "1"],
         "bench": ["bench", "--data", str(data), "--labels", "2"],
+        "score --model": ["score", "--model", str(model), str(data)],
+        "model export": ["model", "export", str(data), "--labels", str(labels)],
     }[command]
     before = _digest(target)
     capsys.readouterr()
@@ -482,7 +489,7 @@ def test_a_database_from_a_newer_aad_is_refused_and_left_as_it_is(stored, capsys
     before = _digest(store.path)
     assert main(["sessions", "list", "--db", str(store.path)]) == 2
     err = capsys.readouterr().err
-    assert "was written by a newer aad (session database schema 9; this aad reads up to 3)" in err
+    assert "was written by a newer aad (session database schema 9; this aad reads up to 4)" in err
     assert _digest(store.path) == before
     with sqlite3.connect(store.path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 9  # never downgraded
@@ -695,3 +702,117 @@ def test_a_closed_stdout_is_an_error_not_lost_output(tmp_path, argv):
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("aad: error: standard output is closed")
+
+
+# --------------------------------------------------------------------------- the model file and its scorer
+
+
+@pytest.fixture(scope="module")
+def hostile_model(tmp_path_factory) -> tuple[Path, Path]:
+    return _hostile_model(tmp_path_factory.mktemp("hostile_model"))
+
+
+def _hostile_model(tmp_path: Path, n: int = 40) -> tuple[Path, Path]:
+    """A table with a formula-like text column and negative numbers, and the model learned on it."""
+    frame = _table(n)
+    frame["a"] = -np.abs(frame["a"])
+    frame["=cmd|' /C calc'!A0"] = [_FORMULAS[i % len(_FORMULAS)] for i in range(n)]
+    data = tmp_path / "hostile.csv"
+    frame.to_csv(data, index=False)
+    model = tmp_path / "model.json"
+    labels = _labels(tmp_path, {1: "anomaly", 2: "nominal", 6: "anomaly"})
+    assert main(["model", "export", str(data), "--labels", str(labels), "--output", str(model)]) == 0
+    return data, model
+
+
+@pytest.mark.parametrize("where", ["file", "stdout", "top"])
+def test_the_scores_of_a_model_file_as_csv_neutralise_formulas(hostile_model, tmp_path, capsys, where):
+    data, model = hostile_model
+    out = tmp_path / "scores.csv"
+    argv = ["score", "--model", str(model), str(data), "--columns", "=cmd|' /C calc'!A0"]
+    argv += {"file": ["--output", str(out)], "top": ["--top", "10", "--output", str(out)]}.get(where, [])
+    capsys.readouterr()
+    assert main(argv) == 0
+    written = capsys.readouterr().out if where == "stdout" else out.read_text()
+    table = _cells(written)
+    assert _formula_cells(table) == []
+    assert table[0][:3] == ["row", "anomaly_score", "'=cmd|' /C calc'!A0"]
+    assert len(table) == 1 + (10 if where == "top" else 40)
+    assert all(float(row[1]) > 0 for row in table[1:])  # the scores are numbers
+    assert {row[2] for row in table[1:]} >= ({"'+1+2", "'-cmd", "'@SUM(A1)"} if where != "top" else set())
+    frame = pd.read_csv(io.StringIO(written))
+    assert [from_spreadsheet_safe(v) for v in frame.iloc[:, 2]] == [
+        _FORMULAS[r % len(_FORMULAS)] for r in frame["row"]
+    ]
+
+
+def test_model_show_prints_hostile_names_and_paths_literally(tmp_path, capsys):
+    frame = _table(40)
+    frame.columns = ["[bold]x[/bold] :smile:", "[link=http://evil]b"]
+    data = tmp_path / "[red]d.csv"
+    frame.to_csv(data, index=False)
+    model = tmp_path / "[blue]m :smile:.json"
+    labels = _labels(tmp_path)
+    assert main(["model", "export", str(data), "--labels", str(labels), "--output", str(model)]) == 0
+    assert f"to {model} (aad-model/1)" in capsys.readouterr().err
+    assert main(["model", "show", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert f"{model}: aad-model/1" in out
+    assert "features: [bold]x[/bold] :smile: (missing: " in out
+    assert "[link=http://evil]b (missing: " in out
+    assert "[red]d" in out  # the provenance's data name
+    assert main(["model", "show", str(model), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["features"] == list(frame.columns)
+
+
+def _run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([*AAD, *argv], capture_output=True, text=True, cwd=ROOT, **kwargs)
+
+
+def test_the_scores_of_a_model_file_on_stdout_are_the_output_alone(hostile_model):
+    data, model = hostile_model
+    done = _run(["score", "--model", str(model), str(data)])
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(io.StringIO(done.stdout)).columns.tolist() == ["row", "anomaly_score"]
+    assert len(done.stdout.splitlines()) == 41
+    assert "scored 40 rows of 1 file with model.json" in done.stderr
+    assert "wrote" not in done.stderr  # standard output is the output, as for every command
+
+
+@pytest.mark.parametrize("command", ["score --model", "model show --json", "model show", "sessions list"])
+def test_a_closed_or_full_stdout_is_an_error_for_the_model_file_commands(hostile_model, tmp_path, command):
+    """Also for what Rich prints (model show, the sessions table): it goes through the same guard."""
+    data, model = hostile_model
+    argv = {
+        "score --model": ["score", "--model", str(model), str(data)],
+        "model show --json": ["model", "show", str(model), "--json"],
+        "model show": ["model", "show", str(model)],
+        "sessions list": ["sessions", "list", "--db", str(tmp_path / "none.sqlite")],
+    }[command]
+    closed = _run(argv, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 2
+    assert closed.stderr.strip().splitlines()[-1].startswith("aad: error: standard output is closed")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([*AAD, *argv], stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("aad: error: disk full: standard output")
+
+
+@pytest.mark.parametrize("command", ["score --model", "model export"])
+def test_a_full_disk_under_a_model_file_output_is_named_and_leaves_nothing(
+    hostile_model, tmp_path, capsys, command
+):
+    data, model = hostile_model
+    full = tmp_path / ("full.csv" if command == "score --model" else "full.json")
+    full.symlink_to("/dev/full")  # a disk with no room left
+    argv = {
+        "score --model": ["score", "--model", str(model), str(data)],
+        "model export": ["model", "export", str(data), "--labels", str(_labels(tmp_path))],
+    }[command]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    capsys.readouterr()
+    assert main([*argv, "--output", str(full)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith(f"aad: error: disk full: {full} was not written")
+    assert "wrote" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no partial file left beside it

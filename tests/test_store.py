@@ -308,3 +308,113 @@ def test_summaries_follow_the_order_of_changes_even_within_one_millisecond(store
     assert [s.id for s in store.summaries()] == expected
     store.update(sessions[2].id, strategy="bal-d")
     assert store.summaries()[0].id == sessions[2].id
+
+
+# --------------------------------------------------------------------------- schema versions
+
+#: A session database as aad wrote it before working sets (schema 3), word for word.
+_SCHEMA_V3 = """
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY, dataset TEXT NOT NULL, source TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    features TEXT NOT NULL, label_column TEXT, params TEXT NOT NULL, seed INTEGER NOT NULL,
+    strategy TEXT NOT NULL, batch_size INTEGER NOT NULL, batch TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, notes TEXT NOT NULL DEFAULT '[]',
+    changed INTEGER NOT NULL DEFAULT 0, anomaly_value TEXT
+);
+CREATE TABLE events (
+    session_id TEXT NOT NULL REFERENCES sessions(id), seq INTEGER NOT NULL, action INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('label', 'skip', 'unskip', 'undo')), row INTEGER,
+    label INTEGER CHECK (label IN (-1, 0, 1)), created_at TEXT NOT NULL, PRIMARY KEY (session_id, seq)
+);
+CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE INDEX sessions_by_change ON sessions(changed);
+PRAGMA user_version=3;
+"""
+
+
+@pytest.fixture
+def schema_3(tmp_path):
+    """A schema-3 database holding session v3 on toy2: row 7 anomaly, row 9 nominal."""
+    path = tmp_path / "v3.sqlite"
+    now = "2025-06-01T00:00:00.000+00:00"
+    params = json.dumps(aad.session.DEFAULT_PARAMS, sort_keys=True)
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_SCHEMA_V3)
+        fingerprint = aad.load_dataset("toy2").fingerprint
+        conn.execute(
+            "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'top', 1, '[]', ?, ?, '[]', 1, NULL)",
+            ("v3", "toy2", "shipped:toy2", fingerprint, '["x", "y"]', "label", params, now, now),
+        )
+        events = [("v3", 1, 1, "label", 7, 1, now), ("v3", 2, 2, "label", 9, 0, now)]
+        conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", events)
+    conn.close()
+    return path
+
+
+def _user_version(path) -> int:
+    with sqlite3.connect(path) as conn:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    conn.close()
+    return version
+
+
+def test_a_schema_3_database_is_upgraded_to_4_and_keeps_its_sessions(schema_3):
+    store = aad.Store(schema_3)
+    assert _user_version(schema_3) == aad.store._SCHEMA_VERSION == 4
+    with sqlite3.connect(schema_3) as conn:
+        assert "working_set" in {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
+    assert store.get("v3").working_set is None
+    assert store.labels("v3") == {7: aad.ANOMALY, 9: aad.NOMINAL}
+    session = aad.Session.open("v3", store=store)
+    assert session.labels() == {7: aad.ANOMALY, 9: aad.NOMINAL}
+    session.label(int(session.batch()[0]), "nominal")
+    spec = {"table": "/data/big", "stamp": "s" * 64, "sample_rows": 2, "top_rows": 0}
+    new = _session(store, working_set=spec)  # the upgraded file holds working-set sessions too
+    assert aad.Store(schema_3).get(new.id).working_set == spec
+    assert store.latest_on_table("/data/big", "s" * 64) == new.id
+    assert aad.Store(schema_3).labels("v3") == session.labels()  # opening it again changes nothing
+
+
+def test_a_database_of_schema_5_is_refused_and_left_as_it_is(store, capsys):
+    _session(store)
+    store.close()
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("PRAGMA user_version = 5")
+    conn.close()
+    before = store.path.read_bytes()
+    with pytest.raises(aad.DatabaseError, match=r"session database schema 5; this aad reads up to 4\)"):
+        aad.Store(store.path)
+    for argv in (
+        ["sessions", "list", "--db", str(store.path)],
+        ["score", "--session", "x", "--db", str(store.path)],
+        ["model", "export", "--session", "x", "--db", str(store.path), "--output", str(store.path) + ".json"],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert "was written by a newer aad (session database schema 5; this aad reads up to 4)" in err
+    assert store.path.read_bytes() == before
+    assert _user_version(store.path) == 5  # never downgraded
+
+
+def test_a_read_only_schema_3_database_lists_and_exports_without_an_upgrade(schema_3, monkeypatch, capsys):
+    """A file aad cannot write cannot be upgraded: it is read as schema 4 all the same."""
+    before = schema_3.read_bytes()
+    monkeypatch.setattr(aad.store, "_writable", lambda path: False)
+    store = aad.Store(schema_3)
+    assert store.read_only
+    assert store.get("v3").working_set is None
+    assert [(s.id, s.n_labels) for s in store.summaries()] == [("v3", 2)]
+    assert store.latest_on_table("/data/big", "s" * 64) is None
+    with pytest.raises(aad.DatabaseError, match="is read-only: the label was not saved"):
+        aad.Session.open("v3", store=store).label(5, "anomaly")
+    assert main(["sessions", "list", "--db", str(schema_3), "--json"]) == 0
+    assert [s["id"] for s in json.loads(capsys.readouterr().out)] == ["v3"]
+    assert main(["sessions", "export", "v3", "--db", str(schema_3)]) == 0
+    assert capsys.readouterr().out == "row,label\n7,anomaly\n9,nominal\n"
+    store.close()
+    assert schema_3.read_bytes() == before
+    assert _user_version(schema_3) == 3

@@ -25,6 +25,7 @@ class Learned:
     dataset: aad.Dataset
     origin: str
     session: aad.Session | None = None
+    counts: tuple[int, int] = (0, 0)  # labels, of which anomalies
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ class LearnFrom:
                 "(see `aad sessions list`)"
             )
         opened = aad.Session.open(self.session, store=_store(self.db))
-        return Learned(opened.model, opened.dataset, f"session {opened.id}", opened)
+        counts = (opened.n_labels, opened.n_anomalies)
+        return Learned(opened.model, opened.dataset, f"session {opened.id}", opened, counts)
 
     def _from_labels(self, need_anomaly: bool) -> Learned:
         if self.data is None or self.labels is None:
@@ -85,4 +87,5 @@ class LearnFrom:
         _print_notes(dataset)
         known = aad.read_labels(self.labels, dataset.n_rows, need_anomaly=need_anomaly)
         model = aad.AADForest(**model_params(*self.options)).fit(dataset.X, known)
-        return Learned(model, dataset, f"{dataset.name} and {self.labels.name}")
+        counts = (int((known != aad.UNLABELLED).sum()), int((known == aad.ANOMALY).sum()))
+        return Learned(model, dataset, f"{dataset.name} and {self.labels.name}", counts=counts)

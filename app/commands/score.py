@@ -1,5 +1,11 @@
 """``aad score``: apply a learned model to a table, or to new rows, and write the scores.
 
+With ``--model FILE`` (an ``aad-model/1`` file from ``aad model export``) it scores tables of
+any size instead: CSV files, Parquet files or folders of Parquet files, a record batch at
+a time, in bounded memory (``--engine dask``: in the partitions of a Dask DataFrame, on a
+cluster), and writes ``row`` and ``anomaly_score`` as Parquet or CSV
+(:mod:`app.commands.score_model`).
+
 The model learns from the labels of LABELS.csv on DATA (the same forest as ``aad rules``
 fits for the same seed and trees), or from a stored labelling session (``--session``, the
 model the app built: same data, seed, parameters and labels). It scores DATA's rows, or
@@ -26,7 +32,6 @@ from app.cli import (
     Features,
     LabelCol,
     MaxSamples,
-    Output,
     Seed,
     Trees,
     _err,
@@ -36,6 +41,17 @@ from app.cli import (
     cli,
 )
 from app.commands._learn import LearnFrom
+from app.commands.score_model import (
+    BatchRows,
+    Columns,
+    Engine,
+    PartitionRows,
+    Scheduler,
+    Workers,
+    check_model_options,
+    score_with_model,
+    writable,
+)
 from app.commands.sessions import DbOption
 from app.text import count
 
@@ -43,8 +59,12 @@ from app.text import count
 @cli.command()
 def score(
     data: Annotated[
-        str | None,
-        typer.Argument(help="The table the model learns from: a shipped dataset or a CSV/Parquet file."),
+        list[str] | None,
+        typer.Argument(
+            help="The table the model learns from (a shipped dataset or a CSV/Parquet file); with "
+            "--model, the tables to score: CSV/Parquet files or folders of Parquet files.",
+            show_default=False,
+        ),
     ] = None,
     labels: Annotated[
         Path | None,
@@ -54,15 +74,35 @@ def score(
         str | None, typer.Option("--session", help="Learn from a stored session (`aad sessions list`).")
     ] = None,
     db: DbOption = None,
+    model_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--model", help="Score with this model file (aad model export) instead of learning one."
+        ),
+    ] = None,
     apply: Annotated[
         Path | None,
         typer.Option("--apply", help="Score this CSV/Parquet file's rows (same feature columns) instead."),
     ] = None,
     top: Annotated[int | None, typer.Option(min=1, help="Write only the N most anomalous rows.")] = None,
-    output: Output = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            help="Write here instead of stdout (with --model: .parquet or .csv; with --engine dask, "
+            "a folder).",
+        ),
+    ] = None,
     values: Annotated[
-        bool, typer.Option("--values/--no-values", help="Append the label and the feature values.")
-    ] = True,
+        bool | None,
+        typer.Option("--values/--no-values", help="Append the label and the feature values (default: on)."),
+    ] = None,
+    engine: Engine = "inprocess",
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    columns: Columns = None,
+    batch_rows: BatchRows = 65_536,
+    partition_rows: PartitionRows = 1_000_000,
     label_col: LabelCol = "auto",
     anomaly_value: AnomalyValue = None,
     features: Features = None,
@@ -71,16 +111,81 @@ def score(
     max_samples: MaxSamples = None,
     eta: Eta = None,
 ) -> None:
-    """Score rows with a model that learned from labels: DATA's own rows, or new ones (--apply).
+    """Score rows with a model that learned from labels: DATA's own rows, or new ones (--apply);
+    or, with --model FILE, every row of tables of any size.
 
     Writes a CSV: row, anomaly_score (higher is more anomalous), rank (1 is the most
     anomalous), percentile (share of DATA's rows scoring lower), then, unless --no-values,
-    the row's label (DATA's rows), its other columns and its values.
+    the row's label (DATA's rows), its other columns and its values. With --model: row and
+    anomaly_score (and --columns), as Parquet or CSV, in bounded memory; --engine dask runs
+    on a Dask cluster (--scheduler ADDRESS; a local one without it).
     """
-    check_not_input(output, data, labels, apply, db)
-    learn = LearnFrom(
-        data, labels, session, db, label_col, features, (seed, trees, max_samples, eta), anomaly_value
+    scale = {
+        "--engine": engine != "inprocess",
+        "--scheduler": scheduler is not None,
+        "--workers": workers is not None,
+        "--columns": columns is not None,
+        "--batch-rows": batch_rows != 65_536,
+        "--partition-rows": partition_rows != 1_000_000,
+    }
+    if model_file is not None:
+        given = {
+            "--labels": labels is not None,
+            "--session": session is not None,
+            "--db": db is not None,
+            "--apply": apply is not None,
+            "--values/--no-values": values is not None,
+            "--label-col": label_col != "auto",
+            "--anomaly-value": anomaly_value is not None,
+            "--features": features is not None,
+            "--seed": seed is not None,
+            "--trees": trees is not None,
+            "--max-samples": max_samples is not None,
+            "--eta": eta is not None,
+        }
+        check_model_options([flag for flag, on in given.items() if on])
+        score_with_model(
+            model_file,
+            data or [],
+            output,
+            top=top,
+            engine=engine,
+            scheduler=scheduler,
+            workers=workers,
+            columns=columns,
+            batch_rows=batch_rows,
+            partition_rows=partition_rows,
+        )
+        return
+    refused = [flag for flag, on in scale.items() if on]
+    if refused:
+        raise aad.DataError(
+            f"{', '.join(refused)} {'applies' if len(refused) == 1 else 'apply'} to scoring with a model "
+            "file (--model FILE, from `aad model export`)"
+        )
+    if data is not None and len(data) > 1:
+        raise aad.DataError(
+            f"got {len(data)} tables ({', '.join(data[:3])}); the model learns from one table. To score "
+            "several tables, export the model (`aad model export`) and use --model FILE"
+        )
+    check_not_input(output, *(data or []), labels, apply, db)
+    _score_learned(
+        data[0] if data else None,
+        labels,
+        session,
+        db,
+        apply,
+        top,
+        writable(output),
+        True if values is None else values,
+        (label_col, anomaly_value, features),
+        (seed, trees, max_samples, eta),
     )
+
+
+def _score_learned(data, labels, session, db, apply, top, output, values, columns, options) -> None:
+    label_col, anomaly_value, features = columns
+    learn = LearnFrom(data, labels, session, db, label_col, features, options, anomaly_value)
     with _err.status("fitting the forest and learning from the labels"):
         learned = learn.model()
     check_not_input(output, learned.dataset.source)

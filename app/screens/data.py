@@ -8,6 +8,7 @@ engine's message, word for word; the current session is untouched.
 from __future__ import annotations
 
 import functools
+import json
 import os
 from pathlib import Path
 
@@ -19,12 +20,17 @@ from aad.session import DEFAULT_PARAMS
 from app import keys, state, text
 
 NONE = "(none)"
+BIG = "The table given to `aad app` (a working set)"
 state.show_message()
 st.title("Data")
 
 
 def pick_source() -> tuple[str, str] | None:
-    kind = st.radio("Source", ["Shipped dataset", "Upload a file"], horizontal=True, key=keys.DATA_SOURCE)
+    big = state.big_table()
+    kinds = ["Shipped dataset", "Upload a file", *([BIG] if big else [])]
+    kind = st.radio("Source", kinds, horizontal=True, key=keys.DATA_SOURCE)
+    if kind == BIG:
+        return pick_working_set(big)
     if kind == "Shipped dataset":
         names = aad.list_datasets()
         launch = os.environ.get("AAD_DATA", "toy2")
@@ -50,6 +56,60 @@ def pick_source() -> tuple[str, str] | None:
     if upload is None:
         return None
     return state.save_upload(upload), Path(upload.name).stem
+
+
+def pick_working_set(table: str) -> tuple[str, str] | None:
+    """A table too big to label whole: the working set's size and seed, then build it (once)."""
+    try:
+        files = state.working_set.check_table(table)
+    except aad.AADError as err:  # changed or gone since `aad app` checked it
+        st.error(text.md(err))
+        return None
+    counted = [f.rows for f in files]
+    rows = f"{sum(counted):,} rows" if None not in counted else "rows counted when the working set is built"
+    name = Path(table).name
+    st.info(
+        f"{text.code(name)} ({len(files)} file{'s' if len(files) > 1 else ''}, {rows}) is too big to label "
+        f"whole (over {state.working_set.max_rows():,} rows, or a folder): you label a **working set**, a "
+        "uniform sample of its rows plus the rows the unsupervised forest scores highest, found in one "
+        "pass over the table. The session's model and rules then apply to the whole table (see the "
+        "sidebar once it starts).",
+        icon=":material/filter_alt:",
+    )
+    defaults = state.working_set_settings()
+    c1, c2, c3 = st.columns(3)
+    sample = c1.number_input(
+        "Uniform sample (rows)", 2, 50_000_000, defaults["sample_rows"], step=10_000, key=keys.DATA_WS_SAMPLE
+    )
+    top = c2.number_input("Top rows kept beside it", 0, 1_000_000, defaults["top_rows"], key=keys.DATA_WS_TOP)
+    seed = c3.number_input("Seed (sample and forest)", 0, 2**32 - 1, 0, key=keys.DATA_WS_SEED)
+    settings = {
+        "sample_rows": int(sample),
+        "top_rows": int(top),
+        "seed": int(seed),
+        "params": {k: DEFAULT_PARAMS[k] for k in ("n_estimators", "max_samples")},
+    }
+    built = st.session_state.get(keys.DATA_WS_BUILT, {}).get(json.dumps([table, settings], sort_keys=True))
+    if built is None:
+        if not st.button("Build the working set", key=keys.DATA_WS_BUILD, type="primary"):
+            return None
+        bar = st.progress(0.0, text="counting the rows")
+        try:
+            made = state.build_working_set(table, settings, lambda step, done: bar.progress(done, text=step))
+        except aad.AADError as err:
+            bar.empty()
+            st.error(text.md(err))
+            return None
+        bar.empty()
+        built = str(made.path)
+        done = st.session_state.setdefault(keys.DATA_WS_BUILT, {})
+        done[json.dumps([table, settings], sort_keys=True)] = built
+    st.success(
+        f"Working set ready: {text.md(state.working_set.describe(state.working_set_spec(built)))}. "
+        "Choose the columns and start labelling below.",
+        icon=":material/check:",
+    )
+    return built, f"{name} (working set)"
 
 
 def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
@@ -130,25 +190,37 @@ def _truth_is_no_feature(worded: tuple[str, ...] = ()) -> None:
         st.session_state[keys.DATA_LABEL_NAME] = truth
 
 
-def pick_settings() -> dict:
+def pick_settings(fixed: dict | None = None) -> dict:
+    """The model's settings; ``fixed`` (a working set's seed and forest) leaves only eta to choose."""
     st.subheader("Model")
     c1, c2, c3, c4 = st.columns(4)
-    out = {
-        "n_estimators": c1.number_input(
-            "Trees", 1, 2000, DEFAULT_PARAMS["n_estimators"], key=keys.DATA_N_ESTIMATORS
-        ),
-        "max_samples": c2.number_input(
-            "Rows per tree (max_samples)",
-            2,
-            100_000,
-            DEFAULT_PARAMS["max_samples"],
-            key=keys.DATA_MAX_SAMPLES,
-        ),
-        "eta": c3.number_input(
+    if fixed is not None:
+        out = {"n_estimators": fixed["params"]["n_estimators"], "max_samples": fixed["params"]["max_samples"]}
+        out["seed"] = fixed["seed"]
+        c1.caption(
+            f"The working set's forest: {out['n_estimators']} trees, {out['max_samples']} rows per tree, "
+            f"seed {out['seed']}, grown on its uniform sample (the forest that chose its top rows)."
+        )
+        out["eta"] = c3.number_input(
             "Feedback strength (eta)", 0.0, 100.0, float(DEFAULT_PARAMS["eta"]), 0.1, key=keys.DATA_ETA
-        ),
-        "seed": c4.number_input("Seed", 0, 2**32 - 1, 0, key=keys.DATA_SEED),
-    }
+        )
+    else:
+        out = {
+            "n_estimators": c1.number_input(
+                "Trees", 1, 2000, DEFAULT_PARAMS["n_estimators"], key=keys.DATA_N_ESTIMATORS
+            ),
+            "max_samples": c2.number_input(
+                "Rows per tree (max_samples)",
+                2,
+                100_000,
+                DEFAULT_PARAMS["max_samples"],
+                key=keys.DATA_MAX_SAMPLES,
+            ),
+            "eta": c3.number_input(
+                "Feedback strength (eta)", 0.0, 100.0, float(DEFAULT_PARAMS["eta"]), 0.1, key=keys.DATA_ETA
+            ),
+            "seed": c4.number_input("Seed", 0, 2**32 - 1, 0, key=keys.DATA_SEED),
+        }
     c1, c2, _, _ = st.columns(4)
     strategies = aad.strategy_names()
     out["strategy"] = c1.selectbox(
@@ -191,7 +263,8 @@ def start(source: str, name: str, features: list[str], truth: str | None, settin
 
 picked = pick_source()
 if picked is None:
-    st.info("Upload a file, or pick a shipped dataset, to start a session.")
+    if st.session_state.get(keys.DATA_SOURCE) != BIG:  # the working set's panel says what to do
+        st.info("Upload a file, or pick a shipped dataset, to start a session.")
     st.stop()
 source, name = picked
 if st.session_state.get(keys.DATA_SOURCE_OF) != source:  # another file: what was typed was for the last one
@@ -244,7 +317,7 @@ if base.notes:  # what the loader repaired or noticed; Session.create records th
         icon=":material/build:",
     )
 chosen, truth = pick_columns(base)
-settings = pick_settings()
+settings = pick_settings(state.working_set_spec(source) if state.is_working_set(source) else None)
 if st.button("Start labelling", key=keys.DATA_START, type="primary", icon=":material/play_arrow:"):
     start(source, name, chosen, truth, settings)
 held = state.current()

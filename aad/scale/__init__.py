@@ -1,0 +1,28 @@
+"""Beyond one machine: the learned model as a file, scored out of core, on Dask, as ONNX.
+
+* :mod:`aad.scale.model_file`: ``aad-model/1``, the learned model as JSON
+  (:func:`load_model`, :class:`PortableModel`, :func:`export_model`).
+* :mod:`aad.scale.score`: every row of CSV/Parquet files or folders scored in bounded
+  memory, a record batch at a time (:class:`TableScorer`).
+* :mod:`aad.scale.dask`: the same scorer in the partitions of a Dask DataFrame
+  (:func:`aad.scale.dask.score_dask`; the ``scale`` extra).
+* :mod:`aad.scale.onnx_export`: the model as ONNX (:func:`aad.scale.onnx_export.to_onnx`;
+  the ``scale`` extra).
+
+Dask and ONNX are imported only when used: ``pip install "aad[scale]"`` installs them.
+"""
+
+from .model_file import SCHEMA, ModelFileError, PortableModel, Tree, export_model, load_model, read_model
+from .score import ScoreReport, TableScorer
+
+__all__ = [
+    "SCHEMA",
+    "ModelFileError",
+    "PortableModel",
+    "ScoreReport",
+    "TableScorer",
+    "Tree",
+    "export_model",
+    "load_model",
+    "read_model",
+]

@@ -1,0 +1,799 @@
+"""The learned model as a file: ``aad-model/1``, plain JSON, scored without the training data.
+
+A labelling session's model lives in memory and is rebuilt from the data, the seed and
+the label log. :class:`PortableModel` is the same model written out: the feature names in
+order, the value that fills a missing cell of each, every tree as node arrays, the learned
+value of every leaf, the score normalisation, and where it all came from. It scores new
+rows exactly as :meth:`aad.AADForest.anomaly_score` does (the same leaves, the same sums in
+the same order), reads no pickle, and depends on numpy alone.
+
+The format (``"schema": "aad-model/1"``), one JSON object:
+
+``features``
+    The feature names, in the order of the model's columns.
+``fill``
+    One number per feature: what a missing cell takes (the median of that column in the
+    data the model learned from, as ``aad score --apply`` fills it).
+``score``
+    ``{"n_estimators": T, "max_samples": psi, "normaliser": c(psi)}``: the score of a row
+    ``x`` is ``2 ** (sum_t value_t[leaf_t(x)] / T / c(psi))`` (``c`` is
+    :func:`aad.average_path_length`), continued beyond an exponent of +-500 as
+    :meth:`aad.AADForest.anomaly_score` says. Higher means more anomalous.
+``trees``
+    ``T`` objects of node arrays of one length; node 0 is the root. ``feature`` (-1 at a
+    leaf), ``threshold`` (null at a leaf), ``left`` and ``right`` (child node numbers,
+    larger than the node's own; -1 at a leaf), ``value`` (the learned leaf value; null
+    inside). A row goes left when ``float32(x[feature]) <= threshold``: the trees route
+    on float32, as scikit-learn's do. The thresholds are written so that comparing the
+    float64 value, ``x[feature] <= threshold``, routes every row the same way.
+``provenance``
+    The data fingerprint and size, the seed, the model parameters, the label counts, the
+    session id when there was one, the time and the aad version.
+
+Examples
+--------
+>>> import numpy as np, aad
+>>> X = np.random.default_rng(0).normal(size=(200, 2))
+>>> forest = aad.AADForest(n_estimators=10, random_state=0).fit(X)
+>>> portable = PortableModel.from_forest(forest, fill_values=np.median(X, axis=0))
+>>> again = read_model(portable.to_json())
+>>> bool(np.array_equal(again.anomaly_score(X[:5]), forest.anomaly_score(X[:5])))
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..columns import FLOAT32_MAX
+from ..errors import DataError
+from ..forest import average_path_length, n_workers
+from ..model import _score_from_raw
+
+__all__ = ["SCHEMA", "ModelFileError", "PortableModel", "Tree", "export_model", "load_model", "read_model"]
+
+#: The version tag of the model file this aad writes and reads.
+SCHEMA = "aad-model/1"
+#: Largest model file read, in bytes (a forest of 10,000 trees of 4,096 rows is ~1.5 GB).
+_MAX_BYTES = 2_000_000_000
+#: Deepest tree accepted: scikit-learn's isolation trees are ceil(log2(max_samples)) deep.
+_MAX_DEPTH = 64
+_ROWS_PER_CHUNK = 16_384  # rows routed together: the arrays of a chunk stay in the CPU's cache
+_FIX = "export the model again with `aad model export`"
+_FIX_SENTENCE = "Export the model again with `aad model export`"
+_PASS = "pass the .json file `aad model export --output` wrote"
+
+
+class ModelFileError(DataError):
+    """A model file that cannot be read: malformed, truncated, of another version, inconsistent."""
+
+
+@dataclass(frozen=True, eq=False)
+class Tree:
+    """One tree as node arrays (node 0 is the root).
+
+    Attributes
+    ----------
+    feature : ndarray of int32
+        Split feature; -1 at a leaf.
+    threshold : ndarray of float64
+        A row goes left when ``float32(x[feature]) <= threshold``; NaN at a leaf.
+    left, right : ndarray of int32
+        Children; -1 at a leaf.
+    value : ndarray of float64
+        The learned value of a leaf; NaN inside.
+    """
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.feature.shape[0])
+
+    def to_dict(self) -> dict:
+        """The tree as JSON-ready lists (null for NaN)."""
+        leaf = self.feature < 0
+        return {
+            "feature": self.feature.tolist(),
+            "threshold": [
+                None if is_leaf else t for is_leaf, t in zip(leaf, self.threshold.tolist(), strict=True)
+            ],
+            "left": self.left.tolist(),
+            "right": self.right.tolist(),
+            "value": [v if is_leaf else None for is_leaf, v in zip(leaf, self.value.tolist(), strict=True)],
+        }
+
+
+class PortableModel:
+    """A learned AAD model as arrays: what an ``aad-model/1`` file holds, and its scorer.
+
+    Build one with :meth:`from_forest` (from a fitted :class:`aad.AADForest`) or read one
+    with :func:`load_model`; the constructor checks every array.
+
+    Parameters
+    ----------
+    feature_names : sequence of str
+        The model's columns, in order.
+    fill_values : array-like of shape (n_features,)
+        What a missing cell of each feature takes.
+    trees : sequence of Tree
+    max_samples : int
+        Rows each tree was grown on: the score is normalised by ``c(max_samples)``.
+    provenance : dict, optional
+        Where the model came from (JSON-ready).
+
+    Attributes
+    ----------
+    feature_names_in_ : ndarray of str
+    n_features_in_ : int
+    n_estimators : int
+    max_samples : int
+    normaliser : float
+        ``c(max_samples)``, the average path length the scores are normalised by.
+    fill_values : ndarray of float64
+    trees : tuple of Tree
+    provenance : dict
+
+    Examples
+    --------
+    One split on ``x`` at 0.5 and two leaves; a missing ``x`` takes the fill, 0:
+
+    >>> tree = Tree(feature=np.array([0, -1, -1], np.int32), threshold=np.array([0.5, np.nan, np.nan]),
+    ...             left=np.array([1, -1, -1], np.int32), right=np.array([2, -1, -1], np.int32),
+    ...             value=np.array([np.nan, -4.0, -2.0]))
+    >>> model = PortableModel(feature_names=["x"], fill_values=[0.0], trees=[tree], max_samples=4)
+    >>> model.anomaly_score(np.array([[0.1], [0.9], [np.nan]])).round(4).tolist()
+    [0.2237, 0.473, 0.2237]
+    """
+
+    def __init__(
+        self,
+        *,
+        feature_names: Sequence[str],
+        fill_values,
+        trees: Sequence[Tree],
+        max_samples: int,
+        provenance: Mapping | None = None,
+    ) -> None:
+        names = _check_names(feature_names)
+        self.feature_names_in_ = np.asarray(names, dtype=object)
+        self.n_features_in_ = len(names)
+        self.fill_values = _check_fills(fill_values, len(names))
+        if isinstance(max_samples, bool) or not isinstance(max_samples, int | np.integer) or max_samples < 2:
+            raise ModelFileError(f"max_samples must be a whole number of at least 2; got {max_samples!r}")
+        self.max_samples = int(max_samples)
+        self.normaliser = float(average_path_length(self.max_samples))
+        if not trees:
+            raise ModelFileError(f"the model has no tree; a model needs at least one. {_FIX_SENTENCE}")
+        self.trees = tuple(trees)
+        self.n_estimators = len(self.trees)
+        self.provenance = dict(provenance or {})
+        self._routes = [_compile(t, i, len(names)) for i, t in enumerate(self.trees)]
+
+    def __repr__(self) -> str:
+        return (
+            f"PortableModel({self.n_estimators} trees, {self.n_features_in_} features, "
+            f"max_samples={self.max_samples})"
+        )
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def from_forest(
+        cls,
+        model,
+        *,
+        fill_values=None,
+        feature_names: Sequence[str] | None = None,
+        provenance: Mapping | None = None,
+    ) -> PortableModel:
+        """The learned model of a fitted :class:`aad.AADForest`, with its current leaf values.
+
+        Parameters
+        ----------
+        model : AADForest
+            Fitted, with its labels set.
+        fill_values : array-like of shape (n_features,), optional
+            What a missing cell takes (default: 0 for every feature; pass the training
+            data's column medians, as :func:`aad.scale.export_model` does).
+        feature_names : sequence of str, optional
+            Default: ``model.feature_names_in_``, else ``x0, x1, ...``.
+        provenance : dict, optional
+        """
+        forest = model.forest_
+        names = feature_names
+        if names is None:
+            fitted = getattr(model, "feature_names_in_", None)
+            names = list(fitted) if fitted is not None else [f"x{j}" for j in range(model.n_features_in_)]
+        if len(names) != model.n_features_in_:
+            raise DataError(
+                f"got {len(names)} feature names for a model of {model.n_features_in_} features; "
+                "give one name per feature, in order"
+            )
+        fills = np.zeros(model.n_features_in_) if fill_values is None else fill_values
+        values = np.full(len(forest.nodes), np.nan)
+        values[forest.leaf_node] = np.asarray(model.leaf_values_, dtype=np.float64)
+        nodes, offsets = forest.nodes, forest.nodes.tree_offset
+        trees = []
+        for t in range(forest.n_estimators):
+            lo, hi = int(offsets[t]), int(offsets[t + 1])
+            local = lambda ids, lo=lo: np.where(ids >= 0, ids - lo, -1).astype(np.int32)  # noqa: E731
+            trees.append(
+                Tree(
+                    feature=nodes.feature[lo:hi].astype(np.int32),
+                    threshold=nodes.threshold[lo:hi].astype(np.float64),
+                    left=local(nodes.left[lo:hi]),
+                    right=local(nodes.right[lo:hi]),
+                    value=values[lo:hi].copy(),
+                )
+            )
+        return cls(
+            feature_names=[str(n) for n in names],
+            fill_values=fills,
+            trees=trees,
+            max_samples=int(forest.max_samples),
+            provenance=provenance,
+        )
+
+    # ------------------------------------------------------------------ scoring
+
+    def anomaly_score(self, X, *, n_jobs: int | None = None) -> np.ndarray:
+        """Anomaly score of every row (higher means more anomalous).
+
+        Equal, bit for bit, to :meth:`aad.AADForest.anomaly_score` of the model this file
+        was written from, for the same rows.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            A DataFrame's columns are matched to the features by name (any order, other
+            columns ignored); an array's columns must be the features, in order. A missing
+            cell (NaN, None) takes the feature's fill value.
+        n_jobs : int, optional
+            Threads (default: all cores).
+
+        Raises
+        ------
+        DataError
+            For a missing column, a wrong number of columns, an infinite value or one beyond
+            float32's range.
+        """
+        return self.score_matrix(self.matrix(X), n_jobs=n_jobs)
+
+    def matrix(self, X) -> np.ndarray:
+        """``X`` as the model's float64 columns, missing cells filled (see :meth:`anomaly_score`)."""
+        if hasattr(X, "columns"):
+            names = [str(c) for c in X.columns]
+            missing = [n for n in self.feature_names_in_ if n not in set(names)]
+            if missing:
+                raise DataError(
+                    f"the rows lack the column(s) {', '.join(map(repr, missing[:5]))} the model was "
+                    f"learned on ({_listed(self.feature_names_in_)}); pass rows holding every one of them"
+                )
+            X = X[list(self.feature_names_in_)].to_numpy(dtype=np.float64, na_value=np.nan)
+        try:
+            arr = np.array(X, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise DataError(f"X must be a numeric 2-D array; converting it failed: {err}") from err
+        if arr.ndim != 2 or arr.shape[1] != self.n_features_in_:
+            shape = "x".join(map(str, arr.shape))
+            raise DataError(
+                f"X has shape {shape} but the model has {self.n_features_in_} features "
+                f"({_listed(self.feature_names_in_)}); pass one column per feature, in that order, "
+                "or a DataFrame with those column names"
+            )
+        return fill_and_check(arr, self.fill_values, self.feature_names_in_)
+
+    def score_matrix(self, X: np.ndarray, *, n_jobs: int | None = None) -> np.ndarray:
+        """Scores of a checked float64 matrix (:meth:`matrix`): no copy, no check."""
+        raw = self.raw_sum(X, n_jobs=n_jobs) / self.n_estimators
+        return _score_from_raw(raw / self.normaliser)
+
+    def raw_sum(self, X: np.ndarray, *, n_jobs: int | None = 1) -> np.ndarray:
+        """``sum_t value_t[leaf_t(x)]`` for every row, summed over the trees in order.
+
+        Rows are routed a chunk at a time (the chunk's arrays stay in the CPU's cache), on
+        ``n_jobs`` threads (numpy lets go of the interpreter while it gathers).
+        """
+        X32 = np.ascontiguousarray(X, dtype=np.float32)  # the trees route on float32
+        n = X32.shape[0]
+        total = np.empty(n, dtype=np.float64)
+        spans = [(a, min(n, a + _ROWS_PER_CHUNK)) for a in range(0, n, _ROWS_PER_CHUNK)]
+
+        def run(span: tuple[int, int]) -> None:
+            total[span[0] : span[1]] = self._chunk_sum(X32[span[0] : span[1]])
+
+        workers = min(n_workers(n_jobs), len(spans))
+        if workers <= 1:
+            for span in spans:
+                run(span)
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(run, spans))
+        return total
+
+    def _chunk_sum(self, X32: np.ndarray) -> np.ndarray:
+        """Route a chunk of rows through every tree, in buffers allocated once per chunk.
+
+        No array is allocated per tree and level (``out=``, and ``mode="clip"``, which lets
+        numpy write straight into ``out``; every index is valid): fast wherever the allocator
+        hands memory back eagerly, as in Dask's workers (``MALLOC_TRIM_THRESHOLD_``).
+        """
+        n, width = X32.shape
+        flat = X32.ravel()
+        base = np.arange(n, dtype=np.intp) * width
+        total = np.zeros(n, dtype=np.float64)
+        node, child, where = (np.empty(n, dtype=np.intp) for _ in range(3))
+        value, threshold = np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32)
+        right, leaf = np.empty(n, dtype=bool), np.empty(n, dtype=np.float64)
+        for route in self._routes:
+            node.fill(0)
+            for _ in range(route.depth):
+                np.take(route.feature, node, out=where, mode="clip")
+                np.add(where, base, out=where)
+                np.take(flat, where, out=value, mode="clip")
+                np.take(route.threshold, node, out=threshold, mode="clip")
+                np.greater(value, threshold, out=right)
+                np.take(route.left, node, out=child, mode="clip")
+                np.add(child, right, out=node)
+            np.take(route.value, node, out=leaf, mode="clip")
+            total += leaf
+        return total
+
+    # ------------------------------------------------------------------ writing
+
+    def to_dict(self) -> dict:
+        """The ``aad-model/1`` document as a JSON-ready dict."""
+        return {
+            "schema": SCHEMA,
+            "about": "An Active Anomaly Discovery model written by aad: see aad/scale/model_file.py "
+            "or the README (The model file) for every field.",
+            "features": [str(n) for n in self.feature_names_in_],
+            "fill": self.fill_values.tolist(),
+            "score": {
+                "n_estimators": self.n_estimators,
+                "max_samples": self.max_samples,
+                "normaliser": self.normaliser,
+            },
+            "trees": [tree.to_dict() for tree in self.trees],
+            "provenance": self.provenance,
+        }
+
+    def to_json(self) -> str:
+        """The model file's text (strict JSON: no NaN; floats in their shortest exact form)."""
+        return json.dumps(self.to_dict(), allow_nan=False, separators=(",", ":"))
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the model file (atomically: a reader never sees half of it); returns its path."""
+        path = Path(path)
+        partial = path.with_name(path.name + ".part")
+        partial.write_text(self.to_json(), encoding="utf-8")
+        partial.replace(path)
+        return path
+
+
+@dataclass(frozen=True)
+class _Route:
+    """A tree compiled for routing: children side by side (``right = left + 1``), leaves looping
+    on themselves behind a threshold of +inf, thresholds as float32 (compared with float32 rows)."""
+
+    feature: np.ndarray  # intp
+    threshold: np.ndarray  # float32
+    left: np.ndarray  # intp
+    value: np.ndarray  # float64
+    depth: int
+
+
+def _compile(tree: Tree, number: int, n_features: int) -> _Route:
+    _check_tree(tree, number, n_features)
+    order, depth = _breadth_first(tree, number)
+    new = np.empty(tree.n_nodes, dtype=np.intp)
+    new[order] = np.arange(tree.n_nodes)
+    inside = tree.feature[order] >= 0
+    left = np.where(inside, new[np.maximum(tree.left[order], 0)], np.arange(tree.n_nodes))
+    if not np.array_equal(
+        np.where(inside, new[np.maximum(tree.right[order], 0)], -1)[inside], left[inside] + 1
+    ):
+        raise AssertionError("children are numbered side by side")  # pragma: no cover - by construction
+    threshold = np.where(inside, _float32_floor(tree.threshold[order]), np.float32(np.inf)).astype(np.float32)
+    return _Route(
+        feature=np.where(inside, tree.feature[order], 0).astype(np.intp),
+        threshold=threshold,
+        left=left.astype(np.intp),
+        value=np.where(inside, 0.0, tree.value[order]),
+        depth=depth,
+    )
+
+
+def _breadth_first(tree: Tree, number: int) -> tuple[np.ndarray, int]:
+    """Nodes in breadth-first order, each node's two children next to each other; the depth."""
+    order, level, depth = [0], [0], 0
+    while True:
+        inside = [n for n in level if tree.feature[n] >= 0]
+        if not inside:
+            break
+        depth += 1
+        if depth > _MAX_DEPTH:
+            raise ModelFileError(f"tree {number} is deeper than {_MAX_DEPTH} levels; {_FIX}")
+        level = [child for n in inside for child in (int(tree.left[n]), int(tree.right[n]))]
+        order += level
+    if len(order) != tree.n_nodes:
+        raise ModelFileError(
+            f"tree {number}: {tree.n_nodes - len(order)} of its {tree.n_nodes} nodes cannot be reached "
+            f"from the root; {_FIX}"
+        )
+    return np.asarray(order, dtype=np.intp), depth
+
+
+def _float32_floor(threshold: np.ndarray) -> np.ndarray:
+    """The largest float32 ``f <= t``: ``float32(x) <= t`` exactly when ``float32(x) <= f``."""
+    t = np.asarray(threshold, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        f = t.astype(np.float32)
+    return np.where(f.astype(np.float64) > t, np.nextafter(f, np.float32(-np.inf)), f)
+
+
+def _check_tree(tree: Tree, number: int, n_features: int) -> None:
+    n = tree.n_nodes
+    where = f"tree {number}"
+    if n == 0:
+        raise ModelFileError(f"{where} has no node; {_FIX}")
+    for name in ("threshold", "left", "right", "value"):
+        if getattr(tree, name).shape != (n,):
+            raise ModelFileError(
+                f"{where}: {name} has {getattr(tree, name).shape[0]} entries, feature {n}; {_FIX}"
+            )
+    leaf = tree.feature < 0
+    _first_bad(
+        where,
+        "feature",
+        (tree.feature < -1) | (tree.feature >= n_features),
+        tree.feature,
+        f"a feature number from 0 to {n_features - 1} (-1 at a leaf)",
+    )
+    _first_bad(where, "threshold", ~leaf & ~np.isfinite(tree.threshold), tree.threshold, "a finite number")
+    _first_bad(where, "value", leaf & ~np.isfinite(tree.value), tree.value, "a finite number at a leaf")
+    nodes = np.arange(n)
+    for side in ("left", "right"):
+        child = getattr(tree, side)
+        bad = np.where(leaf, child != -1, (child <= nodes) | (child >= n))
+        _first_bad(where, side, bad, child, "a later node's number inside the tree (-1 at a leaf)")
+    children = np.concatenate([tree.left[~leaf], tree.right[~leaf]])
+    if len(np.unique(children)) != len(children):
+        raise ModelFileError(f"{where}: a node is the child of two nodes, so it is no tree; {_FIX}")
+
+
+def _first_bad(where: str, name: str, bad: np.ndarray, values: np.ndarray, expected: str) -> None:
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        value = values[i].item()
+        got = "null" if isinstance(value, float) and math.isnan(value) else repr(value)
+        raise ModelFileError(f"{where}, node {i}: {name} is {got}; expected {expected}. {_FIX_SENTENCE}")
+
+
+def _check_names(names) -> list[str]:
+    if isinstance(names, str) or not isinstance(names, Sequence | np.ndarray):
+        raise ModelFileError(f"features must be a list of column names; got {names!r}. {_FIX_SENTENCE}")
+    names = list(names)
+    if not names:
+        raise ModelFileError(f"features is empty; a model needs at least one feature. {_FIX_SENTENCE}")
+    bad = [n for n in names if not isinstance(n, str) or not n]
+    if bad:
+        raise ModelFileError(
+            f"features must be non-empty column names (text); got {bad[0]!r}. {_FIX_SENTENCE}"
+        )
+    twice = [n for n in names if names.count(n) > 1]
+    if twice:
+        raise ModelFileError(f"feature {twice[0]!r} is named twice; name each feature once. {_FIX_SENTENCE}")
+    return names
+
+
+def _check_fills(values, n_features: int) -> np.ndarray:
+    items = list(values) if isinstance(values, Sequence | np.ndarray) else None
+    if items is None or len(items) != n_features:
+        got = "not a list" if items is None else f"{len(items)} values"
+        raise ModelFileError(
+            f"fill must hold one number per feature ({n_features}); got {got}. {_FIX_SENTENCE}"
+        )
+    for j, value in enumerate(items):
+        if not _is_number(value) or not abs(float(value)) <= FLOAT32_MAX:
+            raise ModelFileError(
+                f"fill value {j} is {value!r}; expected a finite number within ±{FLOAT32_MAX:.3g}. "
+                + _FIX_SENTENCE
+            )
+    return np.asarray(items, dtype=np.float64)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def fill_and_check(
+    X: np.ndarray, fills: np.ndarray, names: Sequence[str], *, first_row: int = 0
+) -> np.ndarray:
+    """``X`` (float64, changed in place) with missing cells filled; refuses inf and float32 overflow.
+
+    ``first_row`` numbers the rows in messages (the position of ``X``'s first row in its table).
+
+    Examples
+    --------
+    >>> fill_and_check(np.array([[1.0, np.nan]]), np.array([0.0, 7.0]), ["a", "b"]).tolist()
+    [[1.0, 7.0]]
+    >>> fill_and_check(np.array([[1e39, 0.0]]), np.zeros(2), ["a", "b"], first_row=40)
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: column 'a' holds 1e+39, beyond ±3.4e+38 (float32) at row 40; ...
+    """
+    gaps = np.isnan(X)
+    if gaps.any():
+        X[gaps] = np.broadcast_to(fills, X.shape)[gaps]
+    bad = ~(np.abs(X) <= FLOAT32_MAX)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        value = X[row, col]
+        what = "an infinite value" if np.isinf(value) else f"{value:g}, beyond ±{FLOAT32_MAX:.3g} (float32)"
+        raise DataError(
+            f"column {names[col]!r} holds {what} at row {first_row + row}; the model's trees need finite "
+            "numbers within float32's range: replace it with a number, or leave the cell empty "
+            "(a missing value takes the feature's fill value)"
+        )
+    return X
+
+
+def _listed(names) -> str:
+    names = list(names)
+    return ", ".join(map(str, names[:10])) + (", ..." if len(names) > 10 else "")
+
+
+# ---------------------------------------------------------------------- reading
+
+
+def load_model(path: str | os.PathLike) -> PortableModel:
+    """Read an ``aad-model/1`` file (JSON; nothing is unpickled or run).
+
+    Parameters
+    ----------
+    path : str or path
+
+    Returns
+    -------
+    PortableModel
+
+    Raises
+    ------
+    ModelFileError
+        For a missing, oversized, malformed or truncated file, another schema version, or
+        arrays that do not make a model (a non-numeric threshold, a child outside its tree, a
+        feature number beyond the features...), with a message naming what and where.
+
+    Examples
+    --------
+    >>> load_model("no/such/model.json")
+    Traceback (most recent call last):
+    ...
+    aad.scale.model_file.ModelFileError: model file 'no/such/model.json' does not exist; ...
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f"model file {str(path)!r} is a folder; {_PASS}")
+    if not path.is_file():
+        raise ModelFileError(f"model file {str(path)!r} does not exist; {_PASS}")
+    size = path.stat().st_size
+    if size > _MAX_BYTES:
+        raise ModelFileError(
+            f"model file {path.name} is {size / 1e6:.0f} MB, over the limit of {_MAX_BYTES / 1e6:.0f} MB "
+            "for a model; is it the right file?"
+        )
+    if size == 0:
+        raise ModelFileError(f"model file {path.name} is empty; {_FIX}")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ModelFileError(
+            f"model file {path.name} is not UTF-8 text (byte {err.start}): not a model file; {_FIX}"
+        ) from err
+    return read_model(text, name=path.name)
+
+
+def read_model(text: str, *, name: str = "the model file") -> PortableModel:
+    """Read the text of an ``aad-model/1`` file; see :func:`load_model`.
+
+    Examples
+    --------
+    >>> read_model('{"schema": "aad-model/2"}')
+    Traceback (most recent call last):
+    ...
+    aad.scale.model_file.ModelFileError: the model file is an aad-model/2 file; this aad reads aad-model/1...
+    """
+    try:
+        doc = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as err:
+        ends = err.pos >= len(text.rstrip())
+        why = (
+            "it ends before the JSON does (truncated?)"
+            if ends
+            else f"line {err.lineno}, column {err.colno}: {err.msg}"
+        )
+        raise ModelFileError(f"{name} is not valid JSON ({why}); {_FIX}") from None
+    except ValueError as err:
+        raise ModelFileError(f"{name} holds {err}, which strict JSON has not; {_FIX}") from None
+    if not isinstance(doc, dict):
+        raise ModelFileError(f"{name} holds a JSON {type(doc).__name__}, not a model (an object); {_FIX}")
+    _check_schema(doc.get("schema"), name)
+    score = _field(doc, "score", dict, name)
+    n_estimators = score.get("n_estimators")
+    trees = _field(doc, "trees", list, name)
+    if isinstance(n_estimators, bool) or not isinstance(n_estimators, int) or n_estimators != len(trees):
+        raise ModelFileError(
+            f"{name}: score.n_estimators is {n_estimators!r} but the file holds {len(trees)} trees; {_FIX}"
+        )
+    features = _field(doc, "features", list, name)
+    model = PortableModel(
+        feature_names=features,
+        fill_values=_field(doc, "fill", list, name),
+        trees=[_tree(item, t, name) for t, item in enumerate(trees)],
+        max_samples=score.get("max_samples"),
+        provenance=_field(doc, "provenance", dict, name),
+    )
+    normaliser = score.get("normaliser")
+    if not _is_number(normaliser) or not math.isclose(float(normaliser), model.normaliser, rel_tol=1e-12):
+        raise ModelFileError(
+            f"{name}: score.normaliser is {normaliser!r}, but max_samples {model.max_samples} gives "
+            f"c({model.max_samples}) = {model.normaliser!r}; {_FIX}"
+        )
+    return model
+
+
+def _refuse_constant(word: str):
+    raise ValueError(word)
+
+
+def _check_schema(schema, name: str) -> None:
+    if schema == SCHEMA:
+        return
+    if schema is None:
+        raise ModelFileError(f'{name} has no "schema" field, so it is no aad model file; {_FIX}')
+    if isinstance(schema, str) and schema.startswith("aad-rules/"):
+        raise ModelFileError(f"{name} holds rules ({schema}), not a model: apply rules with `aad select`")
+    if isinstance(schema, str) and schema.startswith("aad-model/"):
+        raise ModelFileError(
+            f"{name} is an {schema} file; this aad reads {SCHEMA}. Export the model again with this "
+            "version of aad, or use the version of aad that wrote it"
+        )
+    raise ModelFileError(f"{name} has schema {schema!r}, not {SCHEMA!r}: it is no aad model file; {_FIX}")
+
+
+def _field(doc: dict, key: str, kind: type, name: str):
+    value = doc.get(key)
+    if not isinstance(value, kind):
+        noun = {"dict": "an object", "list": "a list"}[kind.__name__]
+        got = "missing" if key not in doc else f"a {type(value).__name__}"
+        raise ModelFileError(f"{name}: {key!r} must be {noun}; it is {got}. {_FIX_SENTENCE}")
+    return value
+
+
+def _tree(item, number: int, name: str) -> Tree:
+    if not isinstance(item, dict):
+        raise ModelFileError(
+            f"{name}: tree {number} is a {type(item).__name__}, not an object of arrays; {_FIX}"
+        )
+    arrays = {}
+    for key in ("feature", "left", "right"):
+        arrays[key] = _int_array(item.get(key), f"{name}: tree {number}, {key}")
+    for key in ("threshold", "value"):
+        arrays[key] = _float_array(item.get(key), f"{name}: tree {number}, {key}")
+    return Tree(**arrays)
+
+
+def _int_array(values, where: str) -> np.ndarray:
+    if not isinstance(values, list):
+        raise ModelFileError(
+            f"{where} must be a list of whole numbers; got {type(values).__name__}. {_FIX_SENTENCE}"
+        )
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, int) or abs(v) >= 2**31:
+            raise ModelFileError(f"{where}, node {i}: {v!r} is not a node or feature number; {_FIX}")
+    return np.asarray(values, dtype=np.int32)
+
+
+def _float_array(values, where: str) -> np.ndarray:
+    if not isinstance(values, list):
+        raise ModelFileError(
+            f"{where} must be a list of numbers (null where unused); got {type(values).__name__}. "
+            + _FIX_SENTENCE
+        )
+    for i, v in enumerate(values):
+        if v is not None and not _is_number(v):
+            raise ModelFileError(f"{where}, node {i}: {v!r} is not a number; {_FIX}")
+    return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+# ---------------------------------------------------------------------- exporting
+
+
+def export_model(
+    model,
+    dataset,
+    *,
+    n_labels: int,
+    n_anomalies: int,
+    seed: int | None = None,
+    extra: Mapping | None = None,
+) -> PortableModel:
+    """The learned model of ``model``, fitted on ``dataset``, ready to write or score with.
+
+    A missing cell takes the median of its column in ``dataset`` (as ``aad score --apply``
+    fills new rows); the provenance records the data's fingerprint, name, source and size,
+    the seed, the model's parameters, the label counts, the time and the versions.
+
+    Parameters
+    ----------
+    model : AADForest
+        Fitted on ``dataset.X``, with its labels set.
+    dataset : Dataset
+    n_labels, n_anomalies : int
+        The labels the model learned from.
+    seed : int, optional
+        The forest's seed (default: the model's ``random_state`` when it is a number).
+    extra : dict, optional
+        More provenance (a session id).
+
+    Examples
+    --------
+    >>> import aad
+    >>> data = aad.load_dataset("toy2")
+    >>> forest = aad.AADForest(n_estimators=10, random_state=0).fit(data.X)
+    >>> portable = export_model(forest, data, n_labels=0, n_anomalies=0)
+    >>> portable.provenance["data"]["rows"], list(portable.feature_names_in_), portable.provenance["seed"]
+    (485, ['x', 'y'], 0)
+    """
+    import sklearn
+
+    from .. import __version__
+
+    params = {k: v for k, v in model.get_params(deep=False).items() if k not in ("random_state", "n_jobs")}
+    if seed is None and isinstance(model.random_state, int | np.integer):
+        seed = int(model.random_state)
+    provenance = {
+        "data": {
+            "name": dataset.name,
+            "source": dataset.source,
+            "fingerprint": dataset.fingerprint,
+            "rows": dataset.n_rows,
+            "features": dataset.n_features,
+        },
+        "seed": seed,
+        "params": {k: v for k, v in params.items() if isinstance(v, str | int | float | bool) or v is None},
+        "labels": {
+            "count": int(n_labels),
+            "anomalies": int(n_anomalies),
+            "nominals": int(n_labels - n_anomalies),
+        },
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": {"aad": __version__, "scikit-learn": sklearn.__version__, "numpy": np.__version__},
+        **dict(extra or {}),
+    }
+    return PortableModel.from_forest(
+        model,
+        fill_values=np.median(dataset.X, axis=0),
+        feature_names=list(dataset.feature_names),
+        provenance=provenance,
+    )

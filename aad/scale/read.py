@@ -1,0 +1,387 @@
+"""Tables of any size, read a batch of rows at a time (Arrow record batches).
+
+A *source* is a CSV file, a Parquet file or a folder of Parquet files (read in the natural
+order of their paths: ``part.2`` before ``part.10``, as Dask and Spark number them). Its
+rows are numbered from 0 in that order, across the files. Only the wanted columns are
+read: a feature becomes float64 (a missing cell NaN), a column carried along keeps its
+Arrow type (text, from a CSV). Everything that can be checked before reading is checked
+first: every file exists, is CSV or Parquet, and holds every wanted column.
+
+A feature cell is read as :func:`aad.load_rows` reads it: the placeholders ``-``, ``?``,
+``NA``, ``null``... are missing values; a cell that is no number is refused, naming its
+column, row and value (decimal commas and thousands separators are named as such).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ..columns import _NUMBER_FORMATS, PLACEHOLDERS
+from ..errors import DataError
+from ..tables import SNIFF_BYTES, sniff_delimiter
+
+__all__ = ["Piece", "TableFile", "find_files", "natural_key", "plan_pieces", "read_batches"]
+
+#: Cells that mean "no value" in a feature column (compared trimmed and in lower case): aad's
+#: placeholders and the words pandas' CSV reader takes as missing.
+_MISSING = sorted(
+    PLACEHOLDERS
+    | {"", "#n/a n/a", "#na", "-1.#ind", "-1.#qnan", "-nan", "1.#ind", "1.#qnan", "<na>", "nan", "n/a"}
+)
+_SKIPPED = re.compile(r"^(_|\.)|\.crc$")  # _SUCCESS, _metadata, .part files, checksums
+
+
+def natural_key(text: str) -> list:
+    """Sort key that orders the numbers inside names by value: ``part.2`` before ``part.10``.
+
+    >>> sorted(["part.10.parquet", "part.2.parquet", "part.1.parquet"], key=natural_key)
+    ['part.1.parquet', 'part.2.parquet', 'part.10.parquet']
+    """
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
+
+
+@dataclass(frozen=True)
+class TableFile:
+    """One file of a source: its path, kind (``csv`` or ``parquet``), size, and rows (Parquet)."""
+
+    path: Path
+    kind: str
+    size: int
+    rows: int | None = None
+    row_groups: tuple[int, ...] = ()  # rows of each Parquet row group
+    columns: tuple[str, ...] = ()
+    delimiter: str = ","
+    skip_rows: int = 0  # Excel's "sep=;" first line
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A part of a source read as one: a file, or some row groups of a Parquet file.
+
+    ``first_row`` is the number of its first row in the whole source (None when the rows
+    before it are not counted yet: CSV files are counted by reading them).
+    """
+
+    file: TableFile
+    first_row: int | None
+    row_groups: tuple[int, ...] | None = None  # None: every row group (or a CSV file)
+    rows: int | None = None
+
+    @property
+    def name(self) -> str:
+        """The file's name (for messages)."""
+        return self.file.path.name
+
+
+def find_files(sources: Sequence[str | os.PathLike]) -> list[TableFile]:
+    """The files of ``sources``, in reading order, each checked to be CSV or Parquet.
+
+    A folder stands for the Parquet files inside it (in subfolders too; files whose names
+    start with ``_`` or ``.``, as ``_SUCCESS``, are not data).
+
+    Raises
+    ------
+    DataError
+        For a missing path, an empty folder, or a file that is neither CSV nor Parquet.
+
+    Examples
+    --------
+    >>> from aad.tables import datasets_dir
+    >>> [(f.path.name, f.kind, f.columns) for f in find_files([datasets_dir() / "toy2.csv"])]
+    [('toy2.csv', 'csv', ('label', 'x', 'y'))]
+    >>> find_files(["no/such/folder"])
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: there is no file or folder 'no/such/folder'; pass CSV or Parquet files, or a folder
+    """
+    if not sources:
+        raise DataError("no table given; pass CSV or Parquet files, or a folder of Parquet files")
+    found: list[TableFile] = []
+    for source in sources:
+        path = Path(source)
+        if path.is_dir():
+            files = [
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and not any(_SKIPPED.search(part) for part in p.relative_to(path).parts)
+                and p.suffix.lower() in (".parquet", ".pq", "")
+            ]
+            files.sort(key=lambda p: natural_key(str(p.relative_to(path))))
+            if not files:
+                raise DataError(
+                    f"the folder {str(path)!r} holds no Parquet file; pass a folder of .parquet files, "
+                    "or the files themselves"
+                )
+            found += [_open_file(p, parquet_only=True) for p in files]
+        elif path.is_file():
+            found.append(_open_file(path))
+        else:
+            raise DataError(
+                f"there is no file or folder {str(path)!r}; pass CSV or Parquet files, or a folder"
+            )
+    return found
+
+
+def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
+    size = path.stat().st_size
+    if size == 0:
+        raise DataError(f"{path.name} is empty; expected a header line, then the rows")
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if head.startswith(b"PAR1"):
+        try:
+            meta = pq.ParquetFile(path).metadata
+        except Exception as err:  # pyarrow raises several types for corrupt files
+            raise DataError(f"{path.name} could not be read as Parquet ({err}); re-export the file") from err
+        groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
+        names = tuple(meta.schema.to_arrow_schema().names)
+        return TableFile(path, "parquet", size, meta.num_rows, groups, names)
+    if parquet_only or path.suffix.lower() in (".parquet", ".pq"):
+        raise DataError(
+            f"{path.name} is not a Parquet file (it does not start as one); re-export it as Parquet"
+        )
+    if b"\x00" in head:
+        raise DataError(
+            f"{path.name} does not look like a CSV file (it contains binary data); "
+            "export the table as CSV (UTF-8) or Parquet"
+        )
+    text = head.decode("utf-8-sig", errors="replace")
+    skip = 1 if re.match(r"sep=.[ \t]*\r?\n", text, flags=re.IGNORECASE) else 0
+    delimiter = text[4] if skip else sniff_delimiter(text)
+    lines = text.splitlines()[skip:]
+    if not lines:
+        raise DataError(f"{path.name} has no header line; expected the column names first")
+    header = next(csv.reader([lines[0]], delimiter=delimiter), [])
+    return TableFile(path, "csv", size, None, (), tuple(header), delimiter, skip)
+
+
+def column_for(file: TableFile, name: str) -> str:
+    """The file's column called ``name`` (or ``name`` with spaces around it); a DataError if none."""
+    if name in file.columns:
+        return name
+    trimmed = [c for c in file.columns if c.strip() == name.strip()]
+    if len(trimmed) == 1:
+        return trimmed[0]
+    has = ", ".join(map(repr, file.columns[:20])) + (", ..." if len(file.columns) > 20 else "")
+    raise DataError(f"{file.path.name} has no column {name!r} (its columns: {has})")
+
+
+def check_columns(files: Sequence[TableFile], features: Sequence[str], carried: Sequence[str]) -> None:
+    """Every file holds every feature and carried column; no feature is empty in a whole Parquet file."""
+    for file in files:
+        for name in features:
+            try:
+                column_for(file, name)
+            except DataError as err:
+                raise DataError(
+                    f"{err}; the model was learned on the columns {', '.join(features)}, so the rows need "
+                    "every one of them (other columns are ignored)"
+                ) from None
+        for name in carried:
+            try:
+                column_for(file, name)
+            except DataError as err:
+                raise DataError(f"{err}; --columns names columns to copy beside the scores") from None
+        if file.kind == "parquet" and file.rows and file.rows > 1:
+            _check_not_empty(file, features)
+
+
+def _check_not_empty(file: TableFile, features: Sequence[str]) -> None:
+    meta = pq.ParquetFile(file.path).metadata
+    names = meta.schema.to_arrow_schema().names
+    for name in features:
+        index = names.index(column_for(file, name))
+        nulls = 0
+        for g in range(meta.num_row_groups):
+            column = meta.row_group(g).column(index) if index < meta.row_group(g).num_columns else None
+            stats = column.statistics if column is not None else None
+            if stats is None or not stats.has_null_count:
+                return
+            nulls += stats.null_count
+        if nulls == file.rows:
+            raise DataError(
+                f"column {name!r} is empty in every row of {file.path.name}, and the model was learned on "
+                "it: a changed export? Fill the column in (rows taking one value would score alike on it)"
+            )
+
+
+def plan_pieces(files: Sequence[TableFile], *, rows_per_piece: int | None = None) -> list[Piece]:
+    """Cut the files into pieces of about ``rows_per_piece`` rows (whole row groups; a CSV file
+    is one piece). Without ``rows_per_piece``, one piece per file.
+
+    Examples
+    --------
+    >>> f = TableFile(Path("a.parquet"), "parquet", 1, rows=300, row_groups=(100, 100, 100))
+    >>> [(p.first_row, p.row_groups, p.rows) for p in plan_pieces([f, f], rows_per_piece=150)]
+    [(0, (0, 1), 200), (200, (2,), 100), (300, (0, 1), 200), (500, (2,), 100)]
+    """
+    pieces: list[Piece] = []
+    first: int | None = 0
+    for file in files:
+        if file.kind == "csv" or rows_per_piece is None:
+            pieces.append(Piece(file, first, None, file.rows))
+            first = None if first is None or file.rows is None else first + file.rows
+            continue
+        group, start, rows = [], first, 0
+        for g, n in enumerate(file.row_groups):
+            group.append(g)
+            rows += n
+            if rows >= rows_per_piece or g == len(file.row_groups) - 1:
+                pieces.append(Piece(file, start, tuple(group), rows))
+                start = None if start is None else start + rows
+                group, rows = [], 0
+        if not file.row_groups:
+            pieces.append(Piece(file, first, (), 0))
+        first = start
+    return pieces
+
+
+@dataclass
+class Batch:
+    """Rows read together: the features (float64, NaN where missing) and the carried columns."""
+
+    X: np.ndarray
+    carried: pa.Table | None
+    rows: int
+    gaps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per feature
+
+
+def read_batches(
+    piece: Piece,
+    features: Sequence[str],
+    carried: Sequence[str] = (),
+    *,
+    batch_rows: int = 65_536,
+    first_row: int = 0,
+) -> Iterator[Batch]:
+    """The rows of ``piece``, ``batch_rows`` at a time (Parquet: at most one row group at a time).
+
+    ``first_row`` numbers the rows in messages.
+    """
+    file = piece.file
+    names = [column_for(file, f) for f in features]
+    kept = [column_for(file, c) for c in carried]
+    wanted = list(dict.fromkeys(names + kept))
+    row = first_row
+    for table in _tables(piece, wanted, batch_rows):
+        X = np.empty((table.num_rows, len(names)), dtype=np.float64)
+        for j, (name, column) in enumerate(zip(names, features, strict=True)):
+            X[:, j] = _as_float(table.column(name), column, file, row)
+        carried_table = table.select(kept).rename_columns(list(carried)) if kept else None
+        yield Batch(X, carried_table, table.num_rows, np.isnan(X).sum(axis=0))
+        row += table.num_rows
+
+
+def _tables(piece: Piece, columns: list[str], batch_rows: int) -> Iterator[pa.Table]:
+    file = piece.file
+    if file.kind == "parquet":
+        reader = pq.ParquetFile(file.path)
+        groups = piece.row_groups if piece.row_groups is not None else range(reader.num_row_groups)
+        if not len(groups):
+            return
+        for batch in reader.iter_batches(batch_size=batch_rows, row_groups=list(groups), columns=columns):
+            yield pa.Table.from_batches([batch])
+        return
+    yield from _csv_tables(file, columns, batch_rows)
+
+
+def _csv_tables(file: TableFile, columns: list[str], batch_rows: int) -> Iterator[pa.Table]:
+    read = pacsv.ReadOptions(
+        block_size=max(1 << 20, batch_rows * 16 * len(columns)), skip_rows=file.skip_rows
+    )
+    parse = pacsv.ParseOptions(delimiter=file.delimiter)
+    convert = pacsv.ConvertOptions(
+        include_columns=columns, column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False
+    )
+    try:
+        reader = pacsv.open_csv(file.path, read_options=read, parse_options=parse, convert_options=convert)
+        for batch in reader:
+            yield pa.Table.from_batches([batch])
+    except pa.ArrowInvalid as err:
+        raise DataError(f"{file.path.name} is not a well-formed CSV: {_arrow_csv_hint(err)}") from None
+
+
+def _arrow_csv_hint(err: Exception) -> str:
+    text = str(err).strip()
+    match = re.search(r"Expected (\d+) columns, got (\d+)", text)
+    if match:
+        want, got = match.groups()
+        return (
+            f"a line has {got} fields but the header has {want}; check for a stray delimiter, an unquoted "
+            "text field or a line break inside quotes"
+        )
+    if "UTF8" in text or "utf-8" in text.lower():
+        return "it is not UTF-8 text; re-save it with UTF-8 encoding"
+    return text
+
+
+def _as_float(column: pa.ChunkedArray, name: str, file: TableFile, first_row: int) -> np.ndarray:
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column = column.cast(kind.value_type)
+        kind = kind.value_type
+    if pa.types.is_null(kind):
+        return np.full(len(column), np.nan)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+        return _to_numpy(pc.cast(column, pa.float64()))
+    if pa.types.is_decimal(kind):
+        return _to_numpy(pc.cast(column, pa.float64(), safe=False))
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return _text_as_float(column, name, file, first_row)
+    if pa.types.is_temporal(kind):
+        raise DataError(
+            f"column {name!r} of {file.path.name} holds dates or times ({kind}), not numbers; the model "
+            "was learned on numbers: is it the right file?"
+        )
+    raise DataError(f"column {name!r} of {file.path.name} holds {kind}, not numbers; is it the right file?")
+
+
+def _to_numpy(column: pa.ChunkedArray) -> np.ndarray:
+    return pc.fill_null(column, np.nan).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+
+
+def _text_as_float(column: pa.ChunkedArray, name: str, file: TableFile, first_row: int) -> np.ndarray:
+    key = pc.utf8_lower(pc.utf8_trim_whitespace(column))
+    missing = pc.is_in(key, value_set=pa.array(_MISSING))
+    cleared = pc.if_else(pc.or_kleene(missing, pc.is_null(column)), pa.scalar(None, pa.string()), column)
+    try:
+        return _to_numpy(pc.cast(cleared, pa.float64()))
+    except pa.ArrowInvalid:  # a cell Arrow does not read (spaces around it, a typo): read as pandas does
+        return _pandas_float(cleared, name, file, first_row)
+
+
+def _pandas_float(column: pa.ChunkedArray, name: str, file: TableFile, first_row: int) -> np.ndarray:
+    series = pd.Series(column.to_pylist(), dtype=object)
+    values = pd.to_numeric(series, errors="coerce")
+    bad = values.isna().to_numpy() & series.notna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        cell = str(series.iloc[i])
+        where = f"column {name!r} of {file.path.name} holds {cell[:40]!r} at row {first_row + i}"
+        for pattern, what in _NUMBER_FORMATS:
+            if pattern.fullmatch(cell):
+                raise DataError(f"{where}: {what}")
+        raise DataError(f"{where}; every feature must be a number. Fix the value, or make the cell empty")
+    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def count_csv_rows(file: TableFile) -> int:
+    """The data rows of a CSV file (read with Arrow, one column, nothing kept)."""
+    total = 0
+    first = file.columns[0] if file.columns else None
+    for table in _csv_tables(file, [first] if first is not None else [], 1 << 16):
+        total += table.num_rows
+    return total

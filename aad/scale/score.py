@@ -1,0 +1,430 @@
+"""Score tables of any size with a model file, in bounded memory.
+
+:class:`TableScorer` reads a source (CSV or Parquet files, folders of Parquet files) one
+record batch at a time, fills each missing feature cell with the model's fill value,
+scores the batch and hands it on: the memory it holds is a batch and, with ``top``, the
+best rows so far, whatever the number of rows. :meth:`TableScorer.write` writes the scores
+as Parquet (``.parquet``) or CSV (``.csv``): ``row`` (0-based, in the source's order),
+``anomaly_score`` (higher is more anomalous), then the carried columns. With ``top=N``
+only the N highest are written, best first, with their ``rank`` (ties: the lower row first).
+
+The same piece scorer runs inside Dask's partitions (:mod:`aad.scale.dask`).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import DataError
+from ..tables import csv_header, write_csv_rows
+from .model_file import PortableModel, fill_and_check
+from .read import Piece, TableFile, check_columns, find_files, plan_pieces, read_batches
+
+__all__ = ["OUTPUT_FORMATS", "ScoreReport", "TableScorer", "output_format", "score_piece", "top_rows"]
+
+#: What the scores can be written as, by the output's suffix.
+OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+_ROWS_PER_GROUP = 1 << 20  # rows per Parquet row group written (16 MB of row and score)
+#: Most rows ``top`` may keep: they are held in memory until the last row is scored.
+MAX_TOP = 10_000_000
+
+Progress = Callable[[int, float], None]  # (rows scored, fraction done)
+
+
+def output_format(path: str | os.PathLike) -> str:
+    """``parquet`` or ``csv``, from the output's suffix.
+
+    >>> output_format("scores.parquet"), output_format("top.csv")
+    ('parquet', 'csv')
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise DataError(
+            f"cannot tell the format of the output {Path(path).name!r} from its name; end it with "
+            ".parquet (Parquet) or .csv (CSV)"
+        )
+    return OUTPUT_FORMATS[suffix]
+
+
+@dataclass
+class ScoreReport:
+    """What a scoring run did: rows scored, rows written, missing cells filled per feature."""
+
+    rows: int = 0
+    written: int = 0
+    files: int = 0
+    seconds: float = 0.0
+    filled: dict[str, int] = field(default_factory=dict)
+    output: str | None = None
+
+    def add_gaps(self, names: Sequence[str], gaps: np.ndarray) -> None:
+        """Count the missing cells of a batch, per feature."""
+        for name, n in zip(names, gaps.tolist(), strict=True):
+            if n:
+                self.filled[name] = self.filled.get(name, 0) + int(n)
+
+    def notes(self, model: PortableModel) -> list[str]:
+        """One line per feature that had missing cells: how many, and the value they took."""
+        fills = dict(zip(model.feature_names_in_, model.fill_values.tolist(), strict=True))
+        notes = []
+        for name, n in self.filled.items():
+            every = " (every row: is it the right file?)" if n == self.rows and n > 1 else ""
+            notes.append(
+                f"column {name!r}: {n:,} missing value{'s' if n > 1 else ''}{every} filled with "
+                f"{fills[name]:g}, the median of the data the model learned from"
+            )
+        return notes
+
+
+def score_piece(
+    model: PortableModel,
+    piece: Piece,
+    columns: Sequence[str] = (),
+    *,
+    first_row: int,
+    batch_rows: int = 65_536,
+    n_jobs: int | None = 1,
+    report: ScoreReport | None = None,
+) -> Iterator[pa.Table]:
+    """The scores of one piece of a source, a batch at a time: ``row``, ``anomaly_score``, ``columns``.
+
+    ``first_row`` is the number of the piece's first row in the whole source.
+    """
+    names = list(model.feature_names_in_)
+    row = first_row
+    for batch in read_batches(piece, names, columns, batch_rows=batch_rows, first_row=first_row):
+        X = fill_and_check(batch.X, model.fill_values, names, first_row=row)
+        scores = model.score_matrix(X, n_jobs=n_jobs)
+        table = pa.table(
+            {"row": pa.array(np.arange(row, row + batch.rows, dtype=np.int64)), "anomaly_score": scores}
+        )
+        if batch.carried is not None:
+            for name in batch.carried.column_names:
+                table = table.append_column(_free_name(name, table.column_names), batch.carried.column(name))
+        if report is not None:
+            report.rows += batch.rows
+            report.add_gaps(names, batch.gaps)
+        row += batch.rows
+        yield table
+
+
+def check_top(top: int | None) -> None:
+    """``top`` is None or a whole number from 1 to :data:`MAX_TOP` (the best rows are held in memory).
+
+    >>> check_top(0)
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: top must be a whole number of rows, at least 1; got 0
+    """
+    if top is None:
+        return
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise DataError(f"top must be a whole number of rows, at least 1; got {top!r}")
+    if top > MAX_TOP:
+        raise DataError(
+            f"--top {top:,} would hold that many rows in memory until the last row is scored; keep it "
+            f"within {MAX_TOP:,}, or write every score and sort them (DuckDB, Spark)"
+        )
+
+
+def _free_name(name: str, taken: Sequence[str]) -> str:
+    """A carried column named ``row`` or ``anomaly_score`` is written as ``row (data)``."""
+    return f"{name} (data)" if name in taken else name
+
+
+def top_rows(tables: Iterator[pa.Table], n: int) -> pa.Table | None:
+    """The ``n`` highest-scored rows of ``tables``, best first (ties: the lower row first),
+    with their ``rank``; holding no more than ``n`` rows and one table at a time.
+
+    Examples
+    --------
+    >>> parts = [pa.table({"row": [0, 1], "anomaly_score": [0.5, 0.9]}),
+    ...          pa.table({"row": [2, 3], "anomaly_score": [0.9, 0.1]})]
+    >>> top_rows(iter(parts), 3).to_pydict()
+    {'row': [1, 2, 0], 'anomaly_score': [0.9, 0.9, 0.5], 'rank': [1, 2, 3]}
+    """
+    best: pa.Table | None = None
+    for table in tables:
+        merged = table if best is None else pa.concat_tables([best, table])
+        best = merged.take(_best(merged, n))
+    if best is None:
+        return None
+    return best.append_column("rank", pa.array(np.arange(1, best.num_rows + 1, dtype=np.int64)))
+
+
+def _best(table: pa.Table, n: int) -> np.ndarray:
+    scores = table.column("anomaly_score").to_numpy()
+    rows = table.column("row").to_numpy()
+    if len(scores) > n:
+        cut = np.partition(scores, len(scores) - n)[len(scores) - n]  # the n-th highest score
+        keep = np.flatnonzero(scores >= cut)  # ties at the cut are all kept, then ordered by row
+        order = keep[np.lexsort((rows[keep], -scores[keep]))]
+        return order[:n]
+    return np.lexsort((rows, -scores))
+
+
+class TableScorer:
+    """Scores every row of CSV/Parquet files or folders of Parquet files with a model file.
+
+    Everything that can be checked is checked when it is made (files, formats, columns),
+    before any row is scored.
+
+    Parameters
+    ----------
+    model : PortableModel
+    sources : sequence of str or path
+        CSV files, Parquet files, folders of Parquet files; their rows are numbered from 0,
+        file after file (a folder's files in the natural order of their paths).
+    columns : sequence of str, optional
+        Columns of the sources copied beside the scores (an id, a timestamp).
+    batch_rows : int, default=65536
+        Rows read and scored together.
+    n_jobs : int, optional
+        Threads scoring a batch (default: all cores).
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, pandas as pd, aad
+    >>> from aad.scale import PortableModel
+    >>> X = np.random.default_rng(0).normal(size=(300, 2))
+    >>> forest = aad.AADForest(n_estimators=10, random_state=0).fit(X)
+    >>> model = PortableModel.from_forest(forest, feature_names=["a", "b"])
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> pd.DataFrame(X, columns=["a", "b"]).to_csv(folder / "rows.csv", index=False)
+    >>> report = TableScorer(model, [folder / "rows.csv"]).write(folder / "scores.parquet", top=3)
+    >>> report.rows, pd.read_parquet(folder / "scores.parquet").columns.tolist()
+    (300, ['row', 'anomaly_score', 'rank'])
+    """
+
+    def __init__(
+        self,
+        model: PortableModel,
+        sources: Sequence[str | os.PathLike],
+        *,
+        columns: Sequence[str] = (),
+        batch_rows: int = 65_536,
+        n_jobs: int | None = None,
+    ) -> None:
+        if batch_rows < 1:
+            raise DataError(f"batch_rows must be at least 1; got {batch_rows}")
+        self.model = model
+        self.columns = tuple(columns)
+        self.files: list[TableFile] = find_files(sources)
+        check_columns(self.files, list(model.feature_names_in_), self.columns)
+        self.batch_rows = int(batch_rows)
+        self.n_jobs = n_jobs
+
+    @property
+    def total_rows(self) -> int | None:
+        """Rows in the sources, when known before reading (Parquet only)."""
+        counts = [f.rows for f in self.files]
+        return None if any(c is None for c in counts) else int(sum(counts))
+
+    def tables(self, report: ScoreReport, progress: Progress | None = None) -> Iterator[pa.Table]:
+        """The scores, a batch at a time (see :func:`score_piece`)."""
+        total_bytes = sum(f.size for f in self.files) or 1
+        done_bytes = 0
+        for piece in plan_pieces(self.files):
+            size, rows_before = piece.file.size, report.rows
+            scored = score_piece(
+                self.model,
+                piece,
+                self.columns,
+                first_row=report.rows,
+                batch_rows=self.batch_rows,
+                n_jobs=self.n_jobs,
+                report=report,
+            )
+            for table in scored:
+                if progress is not None:
+                    within = _within(piece, report.rows - rows_before)
+                    progress(report.rows, (done_bytes + within * size) / total_bytes)
+                yield table
+            done_bytes += size
+            report.files += 1
+
+    def write(
+        self,
+        output: str | os.PathLike | None,
+        *,
+        top: int | None = None,
+        progress: Progress | None = None,
+        stream: BinaryIO | None = None,
+    ) -> ScoreReport:
+        """Score every row and write the scores to ``output`` (``.parquet`` or ``.csv``; None:
+        CSV on ``stream``, a binary file, by default standard output); with ``top``, only the
+        ``top`` best, best first, with ``rank``. CSV is spreadsheet-safe, as every CSV aad writes."""
+        check_top(top)
+        fmt = "csv" if output is None else output_format(output)
+        report = ScoreReport(output=None if output is None else str(output))
+        start = time.perf_counter()
+        tables = self.tables(report, progress)
+        if top is not None:
+            best = top_rows(tables, top)
+            tables = iter([best]) if best is not None else iter(())
+        with _Writer(output, fmt, self._empty(ranked=top is not None), stream) as writer:
+            for table in tables:
+                writer.write(table)
+            report.written = writer.rows
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def _empty(self, *, ranked: bool) -> pa.Table:
+        """The output's columns without a row (what is written when the sources hold none)."""
+        names = ["row", "anomaly_score"]
+        columns = {"row": pa.array([], pa.int64()), "anomaly_score": pa.array([], pa.float64())}
+        for name in self.columns:
+            free = _free_name(name, names)
+            names.append(free)
+            columns[free] = pa.array([], pa.string())
+        if ranked:
+            columns["rank"] = pa.array([], pa.int64())
+        return pa.table(columns)
+
+
+def _within(piece: Piece, rows_done: int) -> float:
+    """How far through its file a piece is: by rows for Parquet; CSV files count when done."""
+    rows = piece.file.rows
+    return min(1.0, rows_done / rows) if rows else 0.0
+
+
+class _Writer:
+    """Parquet (row groups of about a million rows) or CSV for people (spreadsheet-safe, as
+    every CSV aad writes: :func:`aad.tables.write_csv_rows`), to a file or a binary stream.
+
+    A file is written under a temporary name beside it (``.NAME.XXXX.part``) and renamed when
+    complete, so that a failed run leaves no half-written output behind; what is no regular
+    file (``/dev/stdout``, a named pipe) is written in place. A failed write (a full disk) is
+    a :class:`DataError` naming the output.
+    """
+
+    def __init__(
+        self, output: str | os.PathLike | None, fmt: str, empty: pa.Table, stream: BinaryIO | None = None
+    ) -> None:
+        self.output = None if output is None else Path(output)
+        self.where = "standard output" if self.output is None else str(self.output)
+        self.partial: Path | None = None
+        self.fmt = fmt
+        self.rows = 0
+        self._writer = None
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+        self._empty = empty
+        self._stream = stream
+        self._file = None
+        self._own_file = False
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def write(self, table: pa.Table) -> None:
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        self.rows += table.num_rows
+        if self._pending_rows >= _ROWS_PER_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        table = pa.concat_tables(self._pending, promote_options="permissive")
+        self._pending, self._pending_rows = [], 0
+        with self._failing():
+            if self._writer is None:
+                self._writer = self._open(table.schema)
+            if self.fmt == "parquet":
+                self._writer.write_table(table.cast(self._writer.schema))
+            else:
+                write_csv_rows(table, self._file)
+
+    def _target(self) -> Path | None:
+        """The path to write: a temporary file beside the output, or the output itself when it is
+        no regular file; None for the stream."""
+        if self.output is None:
+            return None
+        if self.output.exists() and not self.output.is_file():
+            return self.output
+        fd, partial = tempfile.mkstemp(prefix=f".{self.output.name}.", suffix=".part", dir=self.output.parent)
+        os.close(fd)
+        self.partial = Path(partial)
+        return self.partial
+
+    def _open(self, schema: pa.Schema):
+        target = self._target()
+        if self.fmt == "parquet":
+            return pq.ParquetWriter(self._sink() if target is None else target, schema)
+        if target is not None:
+            self._file, self._own_file = target.open("wb"), True
+        else:
+            self._file = self._sink()
+        self._file.write(csv_header(schema.names).encode("utf-8"))
+        return "csv"
+
+    def _sink(self) -> BinaryIO:
+        return self._stream if self._stream is not None else sys.stdout.buffer
+
+    @contextmanager
+    def _failing(self) -> Iterator[None]:
+        """An OSError while writing (a full disk) as one line naming the output."""
+        try:
+            yield
+        except OSError as err:
+            raise _write_failed(err, self.where) from err
+
+    def __exit__(self, kind, value, traceback) -> None:
+        try:
+            if kind is None:
+                self._finish()
+        finally:
+            self._discard()
+
+    def _finish(self) -> None:
+        """Write what is pending, close, and give the file its name."""
+        self._flush()
+        with self._failing():
+            if self._writer is None:  # no row at all: the columns, and no row
+                self._writer = self._open(self._empty.schema)
+                if self.fmt == "parquet":
+                    self._writer.write_table(self._empty)
+            if self.fmt == "parquet":
+                self._writer.close()
+            if self._own_file:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
+            elif self._file is not None:
+                self._file.flush()
+            if self.partial is not None:
+                self.partial.replace(self.output)
+                self.partial = None
+
+    def _discard(self) -> None:
+        """After a failure: close quietly and leave no partial file behind."""
+        with suppress(Exception):
+            if self.fmt == "parquet" and self._writer is not None and self._writer.is_open:
+                self._writer.close()
+        with suppress(Exception):
+            if self._own_file and not self._file.closed:
+                self._file.close()
+        if self.partial is not None:
+            self.partial.unlink(missing_ok=True)
+
+
+def _write_failed(err: OSError, where: str) -> DataError:
+    """A failed write as one line: a full disk by name, else what the system said."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DataError(f"disk full: {where} was not written whole; free some space, or write elsewhere")
+    return DataError(f"{where} could not be written ({err.strerror or err}); nothing was written there")

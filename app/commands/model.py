@@ -1,0 +1,155 @@
+"""``aad model``: write the learned model to a file (``aad-model/1`` JSON or ONNX), and read one.
+
+``aad model export`` learns as ``aad score`` and ``aad rules`` do, from DATA with
+LABELS.csv or from a stored session, and writes the model with its current leaf values:
+``aad score --model FILE`` then scores tables of any size with it, in one process or on a
+Dask cluster, and ``aad.load_model(FILE)`` in Python. ``aad model show`` checks a file and
+prints what it holds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import aad
+from aad.scale._optional import require
+from aad.scale.onnx_export import to_onnx
+from app.cli import (
+    AnomalyValue,
+    Eta,
+    Features,
+    LabelCol,
+    MaxSamples,
+    Seed,
+    Trees,
+    _err,
+    _out,
+    _writable,
+    check_not_input,
+    cli,
+    emit,
+    write_file,
+)
+from app.commands._learn import LearnFrom
+from app.commands.sessions import DbOption
+from app.text import count
+
+model_app = typer.Typer(
+    name="model", help="Write a learned model to a file (JSON or ONNX), and read one.", no_args_is_help=True
+)
+cli.add_typer(model_app)
+
+FORMATS = ("json", "onnx")
+
+
+@model_app.command("export")
+def export(
+    data: Annotated[
+        str | None,
+        typer.Argument(help="The table the model learns from: a shipped dataset or a CSV/Parquet file."),
+    ] = None,
+    output: Annotated[
+        Path,
+        typer.Option("--output", help="The model file to write (.json, or .onnx).", callback=_writable),
+    ] = ...,
+    labels: Annotated[
+        Path | None,
+        typer.Option("--labels", help="CSV with columns row (0-based) and label (anomaly/nominal)."),
+    ] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Learn from a stored session (`aad sessions list`).")
+    ] = None,
+    db: DbOption = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="json (aad-model/1) or onnx; by default the output's extension decides."
+        ),
+    ] = "auto",
+    label_col: LabelCol = "auto",
+    anomaly_value: AnomalyValue = None,
+    features: Features = None,
+    seed: Seed = None,
+    trees: Trees = None,
+    max_samples: MaxSamples = None,
+    eta: Eta = None,
+) -> None:
+    """Write the learned model: the trees, the learned leaf values, the score normalisation,
+    the missing-value fills and the provenance, as aad-model/1 JSON (or ONNX).
+
+    `aad score --model FILE DATA...` scores tables of any size with it; in Python,
+    `aad.load_model(FILE).anomaly_score(rows)`.
+    """
+    fmt = _format(fmt, output)
+    if fmt == "onnx":
+        require("onnx")  # before any work: the fit can take minutes
+    check_not_input(output, data, labels, db if db is not None or session is None else aad.default_db_path())
+    learn = LearnFrom(
+        data, labels, session, db, label_col, features, (seed, trees, max_samples, eta), anomaly_value
+    )
+    with _err.status("fitting the forest and learning from the labels"):
+        learned = learn.model()
+    check_not_input(output, learned.dataset.source)
+    model, dataset = learned.model, learned.dataset
+    n_labels, n_anomalies = learned.counts
+    extra = {} if learned.session is None else {"session": learned.session.id}
+    if learned.session is not None and learned.session.record.working_set is not None:
+        extra["working_set"] = learned.session.record.working_set  # the table it was drawn from
+    seed_used = learned.session.seed if learned.session is not None else None
+    portable = aad.export_model(
+        model, dataset, n_labels=n_labels, n_anomalies=n_anomalies, seed=seed_used, extra=extra
+    )
+    write_file(output, portable.to_json() if fmt == "json" else to_onnx(portable))  # whole or not at all
+    _err.print(
+        f"wrote the model of {learned.origin} ({count(n_labels, 'label')}, {count(n_anomalies, 'anomaly')}; "
+        f"{portable.n_estimators} trees, {count(portable.n_features_in_, 'feature')}) to {output} "
+        f"({'aad-model/1' if fmt == 'json' else 'ONNX'})"
+    )
+
+
+def _format(fmt: str, output: Path) -> str:
+    if fmt == "auto":
+        return "onnx" if output.suffix.lower() == ".onnx" else "json"
+    if fmt not in FORMATS:
+        raise typer.BadParameter(
+            f"expected one of {', '.join(FORMATS)}; got {fmt!r}", param_hint="'--format'"
+        )
+    return fmt
+
+
+@model_app.command("show")
+def show(
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="An aad-model/1 file (aad model export).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Check a model file and print what it holds: features, trees, provenance."""
+    model = aad.load_model(path)
+    summary = {
+        "schema": aad.scale.SCHEMA,
+        "features": list(model.feature_names_in_),
+        "fill": model.fill_values.tolist(),
+        "n_estimators": model.n_estimators,
+        "max_samples": model.max_samples,
+        "nodes": sum(t.n_nodes for t in model.trees),
+        "provenance": model.provenance,
+    }
+    if as_json:
+        emit(json.dumps(summary, indent=1) + "\n")
+        return
+    _out.print(
+        f"{path}: {summary['schema']}, {model.n_estimators} trees ({summary['nodes']:,} nodes), "
+        f"max_samples {model.max_samples}",
+        soft_wrap=True,
+    )
+    _out.print(
+        "features: "
+        + ", ".join(
+            f"{n} (missing: {f:g})" for n, f in zip(summary["features"], summary["fill"], strict=True)
+        ),
+        soft_wrap=True,
+    )
+    _out.print("provenance: " + json.dumps(model.provenance, sort_keys=True), soft_wrap=True)

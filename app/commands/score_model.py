@@ -1,0 +1,165 @@
+"""``aad score --model FILE DATA...``: a model file applied to tables of any size.
+
+In one process (``--engine inprocess``, the default) the tables are read a record batch at
+a time (:class:`aad.scale.TableScorer`), so memory stays flat however many rows there are;
+``--engine dask`` runs the same scorer in the partitions of a Dask DataFrame on a cluster
+(``--scheduler tcp://HOST:8786``; a local cluster of ``--workers`` processes without it)
+and writes one Parquet file per partition into the ``--output`` folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+import aad
+from aad.scale import TableScorer
+from aad.scale._optional import require
+from aad.scale.score import check_top, output_format
+from app.cli import OutputError, _err, _features, _writable, check_not_input, output_bytes
+from app.text import count
+
+Engine = Annotated[
+    Literal["inprocess", "dask"],
+    typer.Option(help="With --model: score in this process, or on a Dask cluster (the 'scale' extra)."),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        help="With --engine dask: the scheduler's address (tcp://HOST:8786); a local cluster without it."
+    ),
+]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        min=1, max=1024, help="With --engine dask and no --scheduler: workers of the local cluster."
+    ),
+]
+Columns = Annotated[
+    str | None,
+    typer.Option(help="With --model: comma-separated columns of DATA to copy beside the scores (an id)."),
+]
+BatchRows = Annotated[
+    int, typer.Option(min=1, max=10_000_000, help="With --model: rows read and scored together.")
+]
+PartitionRows = Annotated[
+    int, typer.Option(min=1, help="With --engine dask: rows per partition (whole Parquet row groups).")
+]
+
+
+def check_model_options(given: list[str]) -> None:
+    """Refuse the options that make or feed a learned model, next to a model file that has one."""
+    if given:
+        raise aad.DataError(
+            f"{', '.join(given)} {'does' if len(given) == 1 else 'do'} not go with --model: a model file "
+            "holds its learned model and fill values; give --model FILE and the tables to score"
+        )
+
+
+def score_with_model(
+    model_file: Path,
+    data: list[str],
+    output: Path | None,
+    *,
+    top: int | None,
+    engine: str,
+    scheduler: str | None,
+    workers: int | None,
+    columns: str | None,
+    batch_rows: int,
+    partition_rows: int,
+) -> None:
+    """Check everything (the model, the tables, the output), then score every row."""
+    if not data:
+        raise aad.DataError(
+            "name the tables to score after --model FILE: CSV or Parquet files, or folders of Parquet files"
+        )
+    check_top(top)  # before anything is read
+    carried = _features(columns) or []
+    _check_not_inside(output, data, model_file)
+    stream = None
+    if engine == "dask":
+        require("distributed")
+        require("dask.dataframe")
+        if output is None:
+            raise aad.DataError(
+                "--engine dask writes a folder of Parquet files: name it with --output (new or empty)"
+            )
+    elif output is None:
+        stream = output_bytes()  # standard output, refused at once when it is closed
+    else:
+        writable(output)
+        output_format(output)
+    model = aad.load_model(model_file)
+    scorer = TableScorer(model, data, columns=carried, batch_rows=batch_rows)  # checks every file first
+    with _fraction_progress() as bar:
+        task = bar.add_task("scoring", total=1.0)
+
+        def progress(rows: int, fraction: float) -> None:
+            bar.update(task, completed=fraction, description=f"scored {rows:,} rows")
+
+        if engine == "dask":
+            from aad.scale.dask import score_dask
+
+            report = score_dask(
+                model,
+                data,
+                output,
+                scheduler=scheduler,
+                n_workers=workers,
+                columns=carried,
+                top=top,
+                rows_per_partition=partition_rows,
+                progress=progress,
+            )
+        else:
+            report = scorer.write(output, top=top, progress=progress, stream=stream)
+    for note in report.notes(model):
+        _err.print(f"note: {note}")
+    rate = report.rows / report.seconds if report.seconds > 0 else 0.0
+    _err.print(
+        f"scored {count(report.rows, 'row')} of {count(len(scorer.files), 'file')} with {model_file.name} "
+        f"in {report.seconds:.1f} s ({rate:,.0f} rows/s)"
+    )
+    if output is not None:
+        _err.print(f"wrote {count(report.written, 'row')} to {output}")
+
+
+def _check_not_inside(output: Path | None, data: list[str], model_file: Path) -> None:
+    """Refuse an output that is one of the inputs (by any path: main's check), or that lies
+    inside a folder being scored (the next run would read the scores as part of the table)."""
+    check_not_input(output, *data, model_file)
+    if output is None:
+        return
+    where = output.resolve()
+    for given in data:
+        folder = Path(given)
+        if folder.is_dir() and folder.resolve() in where.parents:
+            raise OutputError(
+                f"--output {output} is inside the input {given}, a folder being scored: the scores would "
+                "become part of the table; write the output elsewhere"
+            )
+
+
+def writable(output: Path | None) -> Path | None:
+    """``--output`` checked as its callback would (the option has none: with --engine dask it is a folder)."""
+    try:
+        return _writable(output)
+    except typer.BadParameter as err:
+        err.param_hint = "'--output'"
+        raise
+
+
+def _fraction_progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=_err,
+        transient=True,
+        disable=not _err.is_terminal,
+    )

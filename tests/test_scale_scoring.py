@@ -1,0 +1,306 @@
+"""Scoring beyond memory: out of core (Arrow batches), on Dask, and the rules' SQL in DuckDB.
+
+The same scores everywhere: the session's model in memory, the model file, the out-of-core
+scorer over CSV, Parquet and folders of Parquet files, a Dask cluster (in-process), ONNX.
+"""
+
+from __future__ import annotations
+
+import io
+
+import duckdb
+import numpy as np
+import onnxruntime
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from distributed import Client, LocalCluster
+
+import aad
+from aad.scale import TableScorer
+from aad.scale.dask import score_dask
+from aad.scale.onnx_export import to_onnx
+from aad.scale.read import find_files
+from app.cli import main
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    """1,200 rows (an id, 3 features with gaps, a text column), as CSV, Parquet and a folder of
+    Parquet files whose names sort differently as text and as numbers."""
+    folder = tmp_path_factory.mktemp("table")
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal(size=(1180, 3)), rng.normal(5, 0.3, size=(20, 3))])
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    frame.insert(0, "id", [f"r{i:04d}" for i in range(len(frame))])
+    frame["kind"] = rng.choice(["x", "y"], len(frame))
+    frame.loc[[2, 600, 1199], "b"] = np.nan
+    frame.to_csv(folder / "all.csv", index=False)
+    frame.to_parquet(folder / "all.parquet", row_group_size=250)
+    (folder / "parts").mkdir()
+    bounds = [0, 100, 350, 700, 1200]
+    for name, lo, hi in zip(["part.0", "part.2", "part.10", "part.11"], bounds[:-1], bounds[1:], strict=True):
+        frame.iloc[lo:hi].to_parquet(folder / "parts" / f"{name}.parquet", row_group_size=90)
+    (folder / "parts" / "_SUCCESS").write_text("")
+    return folder, frame
+
+
+@pytest.fixture(scope="module")
+def learned(table, tmp_path_factory):
+    """A model learned from 8 labels on the table, its file, and the in-memory scores of the table."""
+    folder, _frame = table
+    dataset = aad.load_dataset(folder / "all.csv", non_numeric="drop")
+    known = np.full(dataset.n_rows, aad.UNLABELLED)
+    known[[1180, 1185, 3, 9, 27, 100, 1190, 44]] = [1, 1, 0, 0, 0, 0, 1, 0]
+    forest = aad.AADForest(random_state=2).fit(dataset.X, known)
+    model = aad.export_model(forest, dataset, n_labels=8, n_anomalies=3)
+    path = model.save(tmp_path_factory.mktemp("model") / "model.json")
+    rows = aad.load_rows(folder / "all.csv", like=dataset)  # the gaps filled as --apply fills them
+    return path, model, forest.anomaly_score(rows.X)
+
+
+def test_out_of_core_scores_csv_parquet_and_a_folder_as_the_model_in_memory(table, learned, tmp_path):
+    folder, frame = table
+    _, model, expected = learned
+    for source in ("all.csv", "all.parquet", "parts"):
+        out = tmp_path / f"{source}.parquet"
+        report = TableScorer(model, [folder / source], columns=["id"], batch_rows=97).write(out)
+        scored = pd.read_parquet(out)
+        assert scored.columns.tolist() == ["row", "anomaly_score", "id"]
+        assert scored["row"].tolist() == list(range(1200)), source
+        assert scored["id"].tolist() == frame["id"].tolist(), "rows in file order, part.2 before part.10"
+        np.testing.assert_array_equal(scored["anomaly_score"], expected)
+        assert report.rows == report.written == 1200
+        assert report.filled == {"b": 3}
+
+
+def test_several_tables_are_numbered_one_after_the_other(table, learned, tmp_path):
+    folder, _ = table
+    _, model, expected = learned
+    TableScorer(model, [folder / "all.csv", folder / "parts"]).write(tmp_path / "two.csv")
+    scored = pd.read_csv(tmp_path / "two.csv")
+    assert scored["row"].tolist() == list(range(2400))
+    np.testing.assert_allclose(scored["anomaly_score"], np.r_[expected, expected], rtol=1e-15)
+
+
+def test_top_keeps_the_best_rows_best_first_with_ties_to_the_lower_row(table, learned, tmp_path):
+    folder, _ = table
+    _, model, expected = learned
+    TableScorer(model, [folder / "parts", folder / "all.parquet"], batch_rows=64).write(
+        tmp_path / "t.parquet", top=9
+    )
+    best = pd.read_parquet(tmp_path / "t.parquet")
+    both = np.r_[expected, expected]
+    order = np.lexsort((np.arange(2400), -both))[:9]
+    assert best["row"].tolist() == order.tolist()
+    assert best["rank"].tolist() == list(range(1, 10))
+    assert best["row"].tolist()[:2] == [order[0], order[0] + 1200] or order[1] == order[0] + 1200
+
+
+def test_the_dask_engine_writes_the_same_scores_as_partitioned_parquet(table, learned, tmp_path):
+    folder, frame = table
+    _, model, expected = learned
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            report = score_dask(
+                model, [folder / "parts", folder / "all.csv"], tmp_path / "out", client=client,
+                columns=["id"], rows_per_partition=300,
+            )  # fmt: skip
+            top = score_dask(model, [folder / "all.parquet"], tmp_path / "top.csv", client=client, top=4)
+            address = ["--scheduler", cluster.scheduler_address]  # `aad score` on a running cluster
+            args = [
+                "score",
+                "--model",
+                str(learned[0]),
+                str(folder / "all.csv"),
+                "--engine",
+                "dask",
+                *address,
+            ]
+            assert main([*args, "--output", str(tmp_path / "by_address")]) == 0
+    parts = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert parts == [f"part.{i:05d}.parquet" for i in range(len(parts))]
+    assert len(parts) == 6
+    scored = pd.read_parquet(tmp_path / "out")  # any engine reads the folder: here pandas (pyarrow)
+    assert scored["row"].tolist() == list(range(2400))
+    assert scored["id"].tolist() == frame["id"].tolist() * 2
+    np.testing.assert_array_equal(scored["anomaly_score"], np.r_[expected, expected])
+    assert report.rows == 2400
+    assert report.filled == {"b": 6}
+    assert (
+        pd.read_csv(tmp_path / "top.csv")["row"].tolist() == np.argsort(-expected, kind="stable")[:4].tolist()
+    )
+    assert top.written == 4
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "by_address")["anomaly_score"], expected)
+
+
+def test_every_engine_agrees_on_small_data(table, learned, tmp_path, capsys):
+    """In memory, the file, out of core (command line), Dask (command line, local cluster), ONNX."""
+    folder, _ = table
+    path, model, expected = learned
+    X = pd.read_csv(folder / "all.csv")[["a", "b", "c"]].to_numpy()
+    assert (
+        main(
+            [
+                "score",
+                "--model",
+                str(path),
+                str(folder / "all.parquet"),
+                "--output",
+                str(tmp_path / "o.parquet"),
+            ]
+        )
+        == 0
+    )
+    assert main(["score", "--model", str(path), str(folder / "parts"), "--engine", "dask", "--workers", "1",
+                 "--output", str(tmp_path / "dask")]) == 0  # fmt: skip
+    onnx = onnxruntime.InferenceSession(to_onnx(model)).run(None, {"X": X})[0]
+    engines = {
+        "file": model.anomaly_score(X),
+        "out of core": pd.read_parquet(tmp_path / "o.parquet")["anomaly_score"].to_numpy(),
+        "dask": pd.read_parquet(tmp_path / "dask")["anomaly_score"].to_numpy(),
+        "onnx": onnx,
+    }
+    for name, scores in engines.items():
+        np.testing.assert_allclose(scores, expected, rtol=1e-12, atol=0, err_msg=name)
+    err = capsys.readouterr().err
+    assert "scored 1,200 rows of 1 file" in err
+    assert "note: column 'b': 3 missing values filled with" in err
+
+
+def test_the_output_has_the_names_and_values_of_score_apply(table, tmp_path, capsys):
+    _folder, _ = table
+    (tmp_path / "labels.csv").write_text("row,label\n6,anomaly\n3,nominal\n")
+    train = ["toy2", "--labels", str(tmp_path / "labels.csv")]
+    (tmp_path / "new.csv").write_text("y,x,id\n1,2,a\n5,5,b\n,3,c\n")
+    assert main(["score", *train, "--apply", str(tmp_path / "new.csv")]) == 0
+    applied = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert main(["model", "export", *train, "--output", str(tmp_path / "m.json")]) == 0
+    out = tmp_path / "s.parquet"
+    assert (
+        main(["score", "--model", str(tmp_path / "m.json"), str(tmp_path / "new.csv"), "--output", str(out)])
+        == 0
+    )
+    scored = pd.read_parquet(out)
+    assert scored.columns.tolist() == ["row", "anomaly_score"]
+    assert scored["row"].tolist() == applied["row"].tolist()
+    np.testing.assert_allclose(scored["anomaly_score"], applied["anomaly_score"], rtol=1e-15)
+
+
+def test_the_rules_sql_runs_in_duckdb_over_a_parquet_folder(table, tmp_path, capsys):
+    folder, frame = table
+    (tmp_path / "labels.csv").write_text("row,label\n1180,anomaly\n1185,anomaly\n3,nominal\n")
+    assert (
+        main(["rules", str(folder / "all.csv"), "--labels", str(tmp_path / "labels.csv"), "--format", "sql"])
+        == 0
+    )
+    where = capsys.readouterr().out.strip()
+    labels = str(tmp_path / "labels.csv")
+    rules_json = str(tmp_path / "rules.json")
+    assert (
+        main(
+            ["rules", str(folder / "all.csv"), "--labels", labels, "--format", "json", "--output", rules_json]
+        )
+        == 0
+    )
+    rules = aad.read_rules((tmp_path / "rules.json").read_text(), "json", feature_names=["a", "b", "c"])
+    X = frame[["a", "b", "c"]].to_numpy()
+    expected = np.flatnonzero(np.any([rule.mask(X) for rule in rules], axis=0))
+    glob = str(folder / "parts" / "*.parquet")
+    found = duckdb.sql(
+        f"SELECT id FROM read_parquet('{glob}') WHERE {where} ORDER BY id"
+    ).fetchall()  # the README's example, over the folder
+    assert [r[0] for r in found] == frame["id"].iloc[expected].tolist()
+    assert len(expected) >= 2
+
+
+BAD = {
+    "no such table": (["nowhere.parquet"], "there is no file or folder 'nowhere.parquet'"),
+    "a folder without parquet": (["empty_dir"], "holds no Parquet file"),
+    "a table without a feature": (["no_b.csv"], "no_b.csv has no column 'b' (its columns: 'a', 'c')"),
+    "a text cell": (
+        ["text.csv"],
+        "column 'b' of text.csv holds 'lots' at row 1; every feature must be a number",
+    ),
+    "a decimal comma": (["comma.csv"], "holds '1,5' at row 0: a decimal comma"),
+    "an infinity": (["inf.csv"], "column 'a' holds an infinite value at row 1"),
+    "a parquet column of dates": (["dates.parquet"], "column 'c' of dates.parquet holds dates or times"),
+    "an empty parquet column": (["gap.parquet"], "column 'b' is empty in every row of gap.parquet"),
+    "an unknown output": (["ok.csv", "--output", "out.xlsx"], "end it with .parquet (Parquet) or .csv"),
+    "the output inside a table": (
+        ["parts_ok", "--output", "parts_ok/s.parquet"],
+        "--output parts_ok/s.parquet is inside the input parts_ok, a folder being scored",
+    ),
+    "the output is a table": (
+        ["ok.csv", "--output", "ok.csv"],
+        "--output ok.csv is the input ok.csv: writing there would destroy it",
+    ),
+    "dask into a table": (
+        ["parts_ok", "--engine", "dask", "--output", "parts_ok"],
+        "--output parts_ok is the input parts_ok: writing there would destroy it",
+    ),
+    "dask inside a table": (
+        ["parts_ok", "--engine", "dask", "--output", "parts_ok/scores"],
+        "--output parts_ok/scores is inside the input parts_ok, a folder being scored",
+    ),
+    "a carried column that is not there": (["ok.csv", "--columns", "id"], "ok.csv has no column 'id'"),
+    "dask without an output": (
+        ["ok.csv", "--engine", "dask"],
+        "--engine dask writes a folder of Parquet files",
+    ),
+    "dask into a full folder": (["ok.csv", "--engine", "dask", "--output", "parts_ok"], "is not empty"),
+    "labels with a model": (["ok.csv", "--labels", "l.csv"], "--labels does not go with --model"),
+    "no table": ([], "name the tables to score after --model FILE"),
+    "a top too big to hold": (["ok.csv", "--top", "20000000"], "--top 20,000,000 would hold that many rows"),
+}
+
+
+@pytest.fixture
+def bad_tables(tmp_path, learned, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty_dir").mkdir()
+    (tmp_path / "no_b.csv").write_text("a,c\n1,2\n")
+    (tmp_path / "text.csv").write_text("a,b,c\n1,2,3\n1,lots,3\n")
+    (tmp_path / "comma.csv").write_text("a;b;c\n1;1,5;3\n")
+    (tmp_path / "inf.csv").write_text("a,b,c\n1,2,3\ninf,2,3\n")
+    (tmp_path / "ok.csv").write_text("a,b,c\n1,2,3\n")
+    pd.DataFrame({"a": [1.0], "b": [2.0], "c": pd.to_datetime(["2024-01-01"])}).to_parquet("dates.parquet")
+    pq.write_table(
+        pa.table({"a": [1.0, 2.0], "b": pa.array([None, None], pa.float64()), "c": [1.0, 2.0]}), "gap.parquet"
+    )
+    (tmp_path / "parts_ok").mkdir()
+    pd.DataFrame({"a": [1.0], "b": [2.0], "c": [3.0]}).to_parquet("parts_ok/p.parquet")
+    return str(learned[0])
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_every_bad_table_or_option_is_one_line_and_status_2(bad_tables, capsys, case):
+    args, message = BAD[case]
+    assert main(["score", "--model", bad_tables, *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert message in err, err
+
+
+def test_files_are_read_in_the_natural_order_of_their_names(table):
+    folder, _ = table
+    names = [f.path.name for f in find_files([folder / "parts"])]
+    assert names == ["part.0.parquet", "part.2.parquet", "part.10.parquet", "part.11.parquet"]
+
+
+def test_a_table_with_no_rows_writes_the_columns(learned, tmp_path):
+    _, model, _ = learned
+    (tmp_path / "header.csv").write_text("a,b,c,id\n")
+    report = TableScorer(model, [tmp_path / "header.csv"], columns=["id"]).write(tmp_path / "o.parquet")
+    assert report.rows == 0
+    assert pd.read_parquet(tmp_path / "o.parquet").columns.tolist() == ["row", "anomaly_score", "id"]
+
+
+def test_a_failed_run_leaves_no_output_behind(learned, tmp_path):
+    _, model, _ = learned
+    rows = "".join(f"{i},1,2\n" for i in range(500)) + "x,1,2\n"
+    (tmp_path / "late.csv").write_text("a,b,c\n" + rows)
+    with pytest.raises(aad.DataError, match="holds 'x' at row 500"):
+        TableScorer(model, [tmp_path / "late.csv"], batch_rows=100).write(tmp_path / "o.parquet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["late.csv"]
