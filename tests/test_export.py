@@ -237,7 +237,11 @@ def test_unwritable_requests_say_why(fmt, names, message):
             "column 'zz'",
         ),
         ("a,b\n1,2\n", "csv", "needs the columns rule, feature, op and value"),
-        ("rule,feature,op,value\n1,a,<,1\n", "csv", "op must be '<=' or '>'"),
+        (
+            "rule,feature,op,value\n1,a,<,1\n",
+            "csv",
+            "its op must be '<=', '>', '>=', 'in' or 'not in'; got '<'",
+        ),
         ("x", "sql", "json or csv, not 'sql'"),
     ],
 )
