@@ -108,8 +108,9 @@ class Dataset:
         How each feature is made from the table's columns (a number, a whole number, a
         category's share, a timestamp's part); empty means plain numbers (see :attr:`specs`).
     sources : DataFrame or None
-        The columns behind the features that are no plain number (categories, timestamps,
-        numbers written with a unit), as written: what people see of those features.
+        The columns behind the features that are no plain number: categories and numbers
+        written with a unit as written, timestamps as timestamps (the clock time as written):
+        what people see of those features.
     answers : tuple of str
         Context columns that look like a ground truth (``is_fraud``): never shown to the
         analyst while labelling, and offered as the ground truth.
@@ -556,7 +557,7 @@ def _encoded(
         context=_columns(frame, encoded.context),
         anomaly_value=truth.anomaly_value if truth.column is not None else None,
         encoding=tuple(encoded.specs),
-        sources=_columns(frame, encoded.sources),
+        sources=_sources(frame, encoded.sources, encoded.times),
         answers=tuple(encoded.answers),
         note_items=items,
     )
@@ -564,6 +565,15 @@ def _encoded(
 
 def _columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame | None:
     return frame[names].reset_index(drop=True) if names else None
+
+
+def _sources(frame: pd.DataFrame, names, times: dict[str, pd.Series]) -> pd.DataFrame | None:
+    """The columns behind the features that are no plain number: as written, a timestamp
+    column as its timestamps (the clock time as written, as dates pandas and SQL compare)."""
+    if not names:
+        return None
+    columns = {name: times[name] if name in times else frame[name] for name in names}
+    return pd.DataFrame({name: column.reset_index(drop=True) for name, column in columns.items()})
 
 
 def _no_feature(frame: pd.DataFrame, label: str | None, encoded) -> str:
@@ -646,7 +656,9 @@ def load_rows(
     strict = (like is not None and not like.encoding) or (
         columns is not None and all(isinstance(c, str) for c in columns)
     )
-    values, notes = _read_features(frame, found, specs, lines, strict=strict, for_model=like is not None)
+    values, notes, times = _read_features(
+        frame, found, specs, lines, strict=strict, for_model=like is not None
+    )
     gaps = np.column_stack([np.isnan(v) for v in values]) if like is not None and values else None
     notes += _fill_like(values, like) if like is not None else _gap_notes(values, names)
     if frame.shape[0] == 0:  # a scheduled job's quiet day: nothing to score, not an error
@@ -663,7 +675,7 @@ def load_rows(
         filled=gaps if gaps is not None and gaps.any() else None,
         context=_columns(frame, [c for c in frame.columns if c not in used]),  # an id: kept beside the rows
         encoding=() if strict else specs,
-        sources=pd.DataFrame({c: frame[found[c]].reset_index(drop=True) for c in shown}) if shown else None,
+        sources=_sources(frame.rename(columns={found[c]: c for c in shown}), list(shown), times),
         note_items=tuple(notes),
     )
 
@@ -683,13 +695,13 @@ def _find_columns(frame: pd.DataFrame, specs, path: Path, *, for_model: bool) ->
     return found
 
 
-def _read_features(frame, found, specs, lines, *, strict: bool, for_model: bool) -> tuple[list, list[Note]]:
+def _read_features(frame, found, specs, lines, *, strict: bool, for_model: bool) -> tuple[list, list, dict]:
     """Each feature's values from the new rows, and what to say about them.
 
     A model's trees are refused infinities and magnitudes beyond float32; rules compare
     ±inf like any number (as SQL and pandas do).
     """
-    values, notes = [], []
+    values, notes, times = [], [], {}
     for spec in specs:
         column = frame[found[spec.column]]
         if strict:
@@ -698,11 +710,13 @@ def _read_features(frame, found, specs, lines, *, strict: bool, for_model: bool)
             encoded = encode(column, spec, lines)
             values.append(encoded.values)
             notes += [encoded.note] if encoded.note is not None else []
+            if encoded.times is not None:
+                times[spec.column] = encoded.times
             if for_model and spec.kind in ("number", "integer"):
                 check_finite(encoded.values, spec.name, lines)
         if for_model:
             check_float32(values[-1], spec.name, lines)
-    return values, notes
+    return values, notes, times
 
 
 def _spec(column) -> FeatureSpec:

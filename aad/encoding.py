@@ -33,6 +33,7 @@ number is read with the training column's decimal separator.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -478,14 +479,13 @@ def timestamp_part(times: pd.Series, part: str) -> np.ndarray:
 
 
 def category_values(series: pd.Series) -> pd.Series:
-    """A column's cells as category values: text as written, whole numbers without ``.0``,
-    None where a cell is missing (a placeholder such as ``?`` included)."""
+    """A column's cells as category values: text as written (``-`` and ``?`` too: in a text
+    column they may be values), whole numbers without ``.0``, None where a cell is missing."""
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-        values = series.astype(object).map(_number_category)
+        cells = [_number_category(v) for v in series.tolist()]
     else:
-        text = without_placeholders(series)
-        values = text.astype(object).where(text.notna(), None).map(lambda v: v if v is None else str(v))
-    return values.reset_index(drop=True)
+        cells = [None if pd.isna(v) else str(v) for v in series.tolist()]
+    return pd.Series(cells, dtype=object)
 
 
 def _number_category(value) -> str | None:
@@ -503,8 +503,7 @@ def learn_levels(values: pd.Series) -> tuple[tuple[str | None, int], ...]:
     >>> learn_levels(pd.Series(["a", "b", "a", None]))
     (('a', 2), (None, 1), ('b', 1))
     """
-    counts = values.fillna("\x00").value_counts(sort=False)
-    pairs = [(None if key == "\x00" else key, int(c)) for key, c in counts.items()]
+    pairs = list(Counter(values.tolist()).items())
     pairs.sort(key=lambda kv: (-kv[1], kv[0] is not None, "" if kv[0] is None else kv[0]))
     return tuple(pairs)
 
@@ -540,15 +539,17 @@ def encode(series: pd.Series, spec: FeatureSpec, lines=None) -> Encoded:
     reading = parse_timestamps(series, order=spec.order)
     if reading is None or reading.times is None:
         raise DataError(_not_timestamps(series, spec, reading))
-    return Encoded(timestamp_part(reading.times, spec.part))
+    return Encoded(timestamp_part(reading.times, spec.part), times=reading.times)
 
 
 @dataclass(frozen=True)
 class Encoded:
-    """One feature's values (NaN where missing) and what to say about them."""
+    """One feature's values (NaN where missing), what to say about them, and for a timestamp's
+    part, the column's timestamps."""
 
     values: np.ndarray
     note: Note | None = None
+    times: pd.Series | None = None
 
 
 def _unseen_note(spec: FeatureSpec, unseen: pd.Series) -> Note | None:
@@ -719,7 +720,8 @@ class EncodedTable:
     """A table's features (values with NaN where missing, filled later), and where the rest went.
 
     ``sources`` are the columns behind features that are not plain numbers (categories,
-    timestamps, numbers written with units...), kept as written to show to people;
+    timestamps, numbers written with units...), kept as written to show to people (a
+    timestamp column as its timestamps, in ``times``);
     ``context`` the columns that are no feature; ``answers`` those of them that look like a
     ground truth.
     """
@@ -729,6 +731,7 @@ class EncodedTable:
     notes: list[Note] = field(default_factory=list)
     context: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    times: dict[str, pd.Series] = field(default_factory=dict)
     answers: list[str] = field(default_factory=list)
 
 
@@ -789,6 +792,8 @@ def encode_table(
         if mine:
             out.notes += [note for note in dict.fromkeys(f.note for f in mine) if note is not None]
             out.sources += [name] if any(f.source for f in mine) else []
+            if mine[0].spec.kind == "part":
+                out.times[name] = reader(name).times.times
             continue
         out.context.append(name)
         described = reader(name)

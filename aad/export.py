@@ -19,9 +19,12 @@ approximate-numeric literals with 17 significant digits (``2.5000000000000000e+0
 which every engine reads as a double (some SQLite versions misread shortest-form literals,
 and DuckDB reads plain decimals as DECIMAL). Whole-number bounds are written as integers.
 
-A timestamp's part is ``EXTRACT(HOUR | ISODOW | MONTH FROM column)`` in SQL (DuckDB and
-PostgreSQL; SQLite has no ``EXTRACT``), ``column.dt.hour`` in pandas (the column read as
-dates: ``pd.read_csv(..., parse_dates=[column])``), with the clock time as written.
+SQL and pandas compare numbers as numbers and a timestamp's part as a date's: run them on
+the table with a number column's numbers (``$1,234.50`` as 1234.5) and its timestamps as
+dates, as a database stores them, or as aad reads them (``aad.load_data(FILE).table()``;
+``pd.read_csv(FILE, parse_dates=[column])`` for a file of plain numbers). A timestamp's
+part is ``EXTRACT(HOUR | ISODOW | MONTH FROM column)`` in SQL (DuckDB and PostgreSQL;
+SQLite has no ``EXTRACT``), ``column.dt.hour`` in pandas, with the clock time as written.
 
 SQL identifiers are always double-quoted with embedded quotes doubled, so any column name
 is safe (names must not be empty or contain NUL; SQLite and DuckDB compare column names
@@ -358,12 +361,13 @@ def _pandas_categories(name: str, negate: bool, values: list) -> str:
     named = [_pandas_text(v) for v in values if v is not None]
     missing = None in values
     listed = f"{name} {'not in' if negate else 'in'} [{', '.join(named)}]"
+    never, always = f"({name} != {name} and {name} == {name})", f"({name} == {name} or {name} != {name})"
     if not negate:
         if not named:
-            return f"{name} != {name}" if missing else "(index != index)"
+            return f"{name} != {name}" if missing else never
         return f"({listed} or {name} != {name})" if missing else listed
     if not named:  # not in (missing) only: every known value
-        return f"{name} == {name}" if missing else "(index == index)"
+        return f"{name} == {name}" if missing else always
     return f"({listed} and {name} == {name})" if missing else listed  # NaN is "not in" any list
 
 
