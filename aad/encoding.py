@@ -503,7 +503,7 @@ def learn_levels(values: pd.Series) -> tuple[tuple[str | None, int], ...]:
     >>> learn_levels(pd.Series(["a", "b", "a", None]))
     (('a', 2), (None, 1), ('b', 1))
     """
-    pairs = list(Counter(values.tolist()).items())
+    pairs = list(Counter(None if v is None or v != v else v for v in values.tolist()).items())  # NaN: missing
     pairs.sort(key=lambda kv: (-kv[1], kv[0] is not None, "" if kv[0] is None else kv[0]))
     return tuple(pairs)
 
@@ -925,10 +925,16 @@ def _parts(described: Column, columns, *, vary: bool) -> list[_Feature]:
             picked.append((spec, values))
     if not picked:
         return []
+    parts = [spec.part for spec, _ in picked]
     text = (
-        f"column {name!r} holds timestamps: its {', '.join(spec.part for spec, _ in picked)} "
+        f"column {name!r} holds timestamps: its {_joined(parts)} "
         f"{'is a feature' if len(picked) == 1 else 'are features'} "
         f"({', '.join(spec.name for spec, _ in picked)})"
     )
     note = Note("timestamp", text, name, f"{name!r} ({', '.join(spec.part for spec, _ in picked)})")
     return [_Feature(spec, values, note, True) for spec, values in picked]
+
+
+def _joined(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[-1] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"

@@ -30,6 +30,7 @@ BENCHMARKS = {
     "discovery": "discovery.py",
     "heldout": "heldout.py",
     "balance": "balance.py",
+    "categories": "bench_categories.py",
 }
 
 

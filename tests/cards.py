@@ -33,8 +33,21 @@ RARE = "crypto_exchange"
 KINDS = ("rare category", "night ATM", "far away")
 
 
-def card_transactions(n: int = 5000, *, seed: int = 0, frauds: int = 20) -> pd.DataFrame:
-    """``n`` transactions, ``frauds`` of each kind among them, as written in an export (text cells)."""
+def long_tail(n_extra: int = 16) -> dict[str, float]:
+    """:data:`CATEGORIES` and ``n_extra`` more, each rarer than the last (1.2 % to 0.2 % of the
+    rows), as merchant category codes are: a long tail of rare but ordinary categories."""
+    tail = {f"mcc_{i}": float(w) for i, w in enumerate(np.geomspace(0.012, 0.002, n_extra))}
+    scale = (1 - sum(tail.values())) / sum(CATEGORIES.values())
+    return {**{name: share * scale for name, share in CATEGORIES.items()}, **tail}
+
+
+def card_transactions(
+    n: int = 5000, *, seed: int = 0, frauds: int = 20, categories: dict[str, float] | None = None
+) -> pd.DataFrame:
+    """``n`` transactions, ``frauds`` of each kind among them, as written in an export (text cells).
+
+    ``categories`` are the ordinary merchant categories and their shares (:data:`CATEGORIES`)."""
+    categories = CATEGORIES if categories is None else categories
     rng = np.random.default_rng(seed)
     start = np.datetime64("2024-03-01T00:00:00")
     hours = rng.choice(24, size=n, p=_day_profile())
@@ -44,7 +57,7 @@ def card_transactions(n: int = 5000, *, seed: int = 0, frauds: int = 20) -> pd.D
             "txn_id": [f"T{i:07d}" for i in rng.permutation(n)],
             "card_id": rng.integers(1000, 1000 + n // 5, size=n),
             "timestamp": start + seconds.astype("timedelta64[s]"),
-            "merchant_category": rng.choice(list(CATEGORIES), size=n, p=list(CATEGORIES.values())),
+            "merchant_category": rng.choice(list(categories), size=n, p=list(categories.values())),
             "channel": rng.choice(["in_store", "online", "contactless"], size=n, p=[0.5, 0.3, 0.2]),
             "amount": np.round(rng.lognormal(3.2, 0.8, size=n), 2),
             "failed_pin_attempts": rng.choice([0, 1], size=n, p=[0.97, 0.03]),
@@ -89,9 +102,16 @@ def _as_written(table: pd.DataFrame, rng) -> pd.DataFrame:
     return out
 
 
-def write_cards(folder: Path, n: int = 5000, *, seed: int = 0, frauds: int = 20) -> tuple[Path, pd.DataFrame]:
+def write_cards(
+    folder: Path,
+    n: int = 5000,
+    *,
+    seed: int = 0,
+    frauds: int = 20,
+    categories: dict[str, float] | None = None,
+) -> tuple[Path, pd.DataFrame]:
     """The table written as CSV (without its ``kind`` column), and the table with it."""
-    table = card_transactions(n, seed=seed, frauds=frauds)
+    table = card_transactions(n, seed=seed, frauds=frauds, categories=categories)
     path = folder / "cards.csv"
     table.drop(columns=["kind"]).to_csv(path, index=False)
     return path, table

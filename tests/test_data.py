@@ -275,7 +275,7 @@ def test_the_workbench_keeps_ids_answers_and_dates_out_of_the_features(tmp_path)
     assert workbench.feature_names == ("ts.hour", "ts.weekday", "amount", "is_weekend")
     assert list(workbench.context.columns) == ["customer_id", "is_fraud"]
     assert workbench.answers == ("is_fraud",)
-    assert "its hour, weekday are features (ts.hour, ts.weekday)" in " ".join(workbench.notes)
+    assert "its hour and weekday are features (ts.hour, ts.weekday)" in " ".join(workbench.notes)
 
 
 def test_new_rows_keep_their_other_columns_and_their_file_name(tmp_path):

@@ -38,8 +38,9 @@ def pick_source() -> tuple[str, str] | None:
         st.error(text.md(err))
         return None
     upload = st.file_uploader(
-        f"CSV or Parquet file, up to {limit} MB: numeric feature columns, optionally a "
-        "ground-truth column (anomaly/nominal, 1/0 or true/false)",
+        f"CSV or Parquet file, up to {limit} MB: numbers, categories and timestamps become features "
+        "(ids and free text are shown beside the rows), optionally a ground-truth column "
+        "(anomaly/nominal, 1/0 or true/false)",
         help="A larger file is refused by the browser (a red mark beside its name; hover it for "
         "the reason). Raise the limit with `aad app --max-upload-mb N`, or start the workbench on the "
         "file with `aad app FILE --max-upload-mb N`, which reads it from disk instead of uploading it.",
@@ -249,9 +250,9 @@ st.caption(
         else ""
     )
 )
-if base.notes:  # what the loader repaired or noticed; Session.create records the same notes
+if base.notes:  # what the loader read, repaired or noticed; Session.create records the same notes
     st.info(
-        "**Repaired on loading** (kept with the session you start):\n"
+        "**How the table was read** (kept with the session you start):\n"
         + "".join(f"\n- {text.md(note)}" for note in base.notes),
         icon=":material/build:",
     )
