@@ -272,48 +272,91 @@ def read_numbers(
     if pd.api.types.is_numeric_dtype(series):
         return NumberReading(series.to_numpy(dtype=np.float64, na_value=np.nan))
     text = without_placeholders(series)
-    known = text.notna().to_numpy()
-    cells = text[known].astype(str).str.strip()
-    plain = pd.to_numeric(cells.where(~cells.str.contains(",", regex=False)), errors="coerce")
-    parts = cells.str.extract(_CELL)
-    shape = _shape(parts["num"].fillna(""))
-    shape = shape.where(plain.isna() | cells.str.contains(".", regex=False), "")  # 1e-05, inf: plain
-    ok = (plain.notna() | (shape != "!")).to_numpy()
-    if not ok.all():
-        rows = np.flatnonzero(known)[~ok]
-        values = np.full(len(series), np.nan)
-        values[np.flatnonzero(known)[ok]] = plain.to_numpy()[ok]
+    rows = np.flatnonzero(text.notna().to_numpy())
+    cells = text.iloc[rows].astype(str).str.strip().to_numpy(dtype=object)
+    if not raise_stray and _mostly_text(cells):  # a column of text: not worth reading cell by cell
+        return NumberReading(np.full(len(series), np.nan), stray=int(rows[0]), n_stray=len(rows))
+    unique, inverse = np.unique(cells.astype(str), return_inverse=True)
+    read = [_read_cell(cell) for cell in unique]  # each distinct cell once
+    bad = np.array([cell is None for cell in read], dtype=bool)[inverse]
+    if bad.any():
+        row = int(rows[np.argmax(bad)])
         if raise_stray:
-            row = int(rows[0])
             raise DataError(
                 f"column {name!r} is not numeric: {_where(row, lines)} holds {str(series.iloc[row])[:40]!r}; "
                 "every feature must be a number. Fix the value (or make it an empty cell), or leave the "
                 "column out of the features"
             )
-        return NumberReading(values, stray=int(rows[0]), n_stray=len(rows))
-    return _convert(series, name, lines, cells, plain, parts, shape, known, decimal)
+        values = np.full(len(series), np.nan)
+        values[rows[~bad]] = [read[i].plain if read[i].plain is not None else np.nan for i in inverse[~bad]]
+        return NumberReading(values, stray=row, n_stray=int(bad.sum()))
+    found = _decimal(series, name, lines, rows, read, inverse, decimal)
+    return _reading(len(series), rows, unique, read, inverse, found)
 
 
-def without_placeholders(series: pd.Series) -> pd.Series:
-    """``series`` with its placeholder cells (``-``, ``?``, ``n/a``...) made missing."""
-    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return series
-    return series.mask(series.astype(str).str.strip().str.lower().isin(PLACEHOLDERS) & series.notna())
+@dataclass(frozen=True)
+class _Cell:
+    """One distinct cell read as a number: as Python reads it (``plain``), or its parts."""
+
+    plain: float | None
+    negative: bool = False
+    digits: str = ""
+    marks: tuple[str, ...] = ()  # a unit or a currency written beside it
+    evidence: str = ""  # what it says about the decimal separator (see _SHAPES)
+
+    def number(self, decimal: str | None) -> float:
+        if self.plain is not None and not (self.evidence == "?." and decimal == ","):
+            return self.plain
+        grouping = f"[{_SPACES}.]" if decimal == "," else f"[{_SPACES},]"
+        value = float(re.sub(grouping, "", self.digits).replace(",", "."))
+        return -value if self.negative else value
+
+    def formatted(self, decimal: str | None) -> bool:
+        """Whether the cell is more than a plain number under ``decimal``."""
+        return self.plain is None or (self.evidence == "?." and decimal == ",")
+
+    def grouped(self, decimal: str | None) -> bool:
+        return bool(re.search(f"[{_SPACES}.]" if decimal == "," else f"[{_SPACES},]", self.digits))
 
 
-def _shape(numbers: pd.Series) -> pd.Series:
-    """Each digit string's decimal evidence (see :data:`_SHAPES`); ``"!"`` for no number."""
-    out = pd.Series("!", index=numbers.index, dtype=object)
-    for pattern, evidence in reversed(_SHAPES):
-        out = out.mask(numbers.str.fullmatch(pattern), evidence)
-    return out
+_SHAPE = re.compile("|".join(f"(?P<s{i}>{pattern})" for i, (pattern, _) in enumerate(_SHAPES)))
 
 
-def _convert(series, name, lines, cells, plain, parts, shape, known, decimal) -> NumberReading:
-    rows = np.flatnonzero(known)
-    comma, point = (shape == ",").to_numpy(), (shape == ".").to_numpy()
+def _read_cell(text: str) -> _Cell | None:
+    """A cell as a number (None when it is none): Python's reading, or a number with separators,
+    a sign, a unit or a currency."""
+    plain = None
+    if "," not in text:
+        try:
+            plain = float(text)
+        except ValueError:
+            plain = None
+    match = _CELL.match(text)
+    if plain is not None and ("." not in text or match is None):
+        return _Cell(plain)  # 12, 1e-05, inf: as Python reads them
+    shape = _SHAPE.fullmatch(match["num"]) if match is not None else None
+    if shape is None:
+        return None if plain is None else _Cell(plain)
+    marks = tuple(mark.strip() for mark in (match["pre"], match["unit"]) if mark)
+    negative = "-" in match["s1"] + match["s2"] or "\u2212" in match["s1"] + match["s2"]
+    evidence = _SHAPES[int(shape.lastgroup[1:])][1]
+    return _Cell(plain, negative, match["num"], marks, evidence)
+
+
+def _mostly_text(cells: np.ndarray) -> bool:
+    """Whether a sample of ``cells`` is three quarters text or more (an id, a category)."""
+    if len(cells) == 0:
+        return False
+    sample = cells[np.unique(np.linspace(0, len(cells) - 1, min(len(cells), 500)).astype(int))]
+    return sum(_read_cell(str(cell)) is None for cell in sample) > 0.75 * len(sample)
+
+
+def _decimal(series, name, lines, rows, read, inverse, decimal) -> str | None:
+    """The column's decimal separator, from what its cells show (else ``decimal``)."""
+    evidence = np.array([cell.evidence for cell in read], dtype=object)[inverse]
+    comma, point = evidence == ",", evidence == "."
     if comma.any() and point.any():
-        first, second = (int(rows[np.flatnonzero(m)[0]]) for m in (comma, point))
+        first, second = (int(rows[np.argmax(m)]) for m in (comma, point))
         raise DataError(
             f"column {name!r} mixes number formats: {str(series.iloc[first])!r} at {_where(first, lines)} "
             f"has a decimal comma, {str(series.iloc[second])!r} at {_where(second, lines)} a decimal point; "
@@ -321,44 +364,47 @@ def _convert(series, name, lines, cells, plain, parts, shape, known, decimal) ->
         )
     found = "," if comma.any() else "." if point.any() else decimal
     if decimal is not None and found != decimal:
-        row = int(rows[np.flatnonzero(comma if comma.any() else point)[0]])
+        row = int(rows[np.argmax(comma if comma.any() else point)])
         said = {",": "a decimal comma", ".": "a decimal point"}
         raise DataError(
             f"column {name!r} holds {str(series.iloc[row])!r} at {_where(row, lines)}, written with "
             f"{said[found]}, where the data the model learned from writes {said[decimal]}; save the rows "
             "with the same number format"
         )
-    either = (shape == "?").to_numpy()
+    either = evidence == "?"
     if either.any() and found is None:
-        row = int(rows[np.flatnonzero(either)[0]])
+        row = int(rows[np.argmax(either)])
         raise DataError(_ambiguous(name, str(series.iloc[row]), row, lines))
-    digits = parts["num"].fillna("")
-    grouping = f"[{_SPACES}.]" if found == "," else f"[{_SPACES},]"
-    grouped = digits.str.contains(grouping).to_numpy()
-    digits = digits.str.replace(grouping, "", regex=True).str.replace(",", ".", regex=False)
-    number = pd.to_numeric(digits, errors="coerce").to_numpy(dtype=np.float64)
-    negative = (parts["s1"].isin(["-", "\u2212"]) | parts["s2"].isin(["-", "\u2212"])).to_numpy()
-    number = np.where(negative, -number, number)
-    marked = parts["pre"].notna().to_numpy() | parts["unit"].notna().to_numpy()
-    reread = (shape == "?.").to_numpy() & (found == ",")  # 1.234 in a column of decimal commas: 1234
-    formatted = plain.isna().to_numpy() | reread
-    values = np.full(len(series), np.nan)
-    values[rows] = np.where(formatted, number, plain.to_numpy(dtype=np.float64))
+    return found
+
+
+def _reading(n: int, rows, unique, read: list[_Cell], inverse, found: str | None) -> NumberReading:
+    values = np.full(n, np.nan)
+    values[rows] = np.array([cell.number(found) for cell in read], dtype=np.float64)[inverse]
+    formatted = [cell.formatted(found) for cell in read]
     written = []
-    if (formatted & grouped).any():
+    if any(f and cell.grouped(found) for f, cell in zip(formatted, read, strict=True)):
         written.append("thousands separators")
-    if found == "," and (formatted & digits.str.contains(".", regex=False).to_numpy()).any():
+    if found == "," and any(f and "," in cell.digits for f, cell in zip(formatted, read, strict=True)):
         written.append("a decimal comma")
-    units = tuple(dict.fromkeys(pd.concat([parts["pre"], parts["unit"]]).dropna().str.strip()))
-    if marked.any():
+    units = tuple(dict.fromkeys(mark for cell in read for mark in cell.marks))
+    if units:
         written.append(
             "a unit or currency (" + ", ".join(units[:4]) + ("..." if len(units) > 4 else "") + ")"
         )
     example = None
-    if formatted.any():
-        first = int(np.flatnonzero(formatted)[0])
-        example = (str(cells.iloc[first]), float(values[rows[first]]))
+    shown = np.flatnonzero(np.array(formatted, dtype=bool)[inverse])
+    if len(shown):
+        first = int(shown[0])
+        example = (str(unique[inverse[first]]), float(values[rows[first]]))
     return NumberReading(values, found, written=tuple(written), units=units, example=example)
+
+
+def without_placeholders(series: pd.Series) -> pd.Series:
+    """``series`` with its placeholder cells (``-``, ``?``, ``n/a``...) made missing."""
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return series
+    return series.mask(series.astype(str).str.strip().str.lower().isin(PLACEHOLDERS) & series.notna())
 
 
 def _ambiguous(name: str, cell: str, row: int, lines) -> str:
@@ -427,28 +473,50 @@ def parse_timestamps(series: pd.Series, *, order: str | None = None) -> TimeRead
         return None
     cells = text[known].astype(str)
     style = next((style for style, pattern in _DATES.items() if pattern.match(cells.iloc[0])), None)
-    if style is None:
-        return None
+    times = _iso(cells) if style == "ymd" else None  # pandas' parser first: fast
+    if style is None or times is None:
+        reading = None if style is None else _by_parts(cells, style, order, int(np.flatnonzero(known)[0]))
+        if reading is None or reading.times is None:
+            return reading
+        times, order = reading.times, reading.order
+    out = pd.Series(pd.NaT, index=text.index, dtype=times.dtype)
+    out[known] = times.to_numpy()
+    return TimeReading(out, order=order if style == "slash" else None)
+
+
+def _by_parts(cells: pd.Series, style: str, order: str | None, first_row: int) -> TimeReading | None:
+    """Dates read from their parts; with slashes, the values say whether the day comes first."""
     parts = cells.str.extract(_DATES[style])
     if parts[["y", "a", "b"]].isna().any().any():
         return None
     first, second = parts["a"].astype(int), parts["b"].astype(int)
+    day, month = first, second
     if style == "slash":
         days_first, months_first = bool((first > 12).any()), bool((second > 12).any())
         if days_first and months_first:
             return None
         if not (days_first or months_first) and order is None:
-            return TimeReading(None, ambiguous=(int(np.flatnonzero(known)[0]), str(cells.iloc[0])))
+            return TimeReading(None, ambiguous=(first_row, str(cells.iloc[0])))
         order = "dmy" if days_first or (not months_first and order == "dmy") else "mdy"
         day, month = (first, second) if order == "dmy" else (second, first)
-    else:
-        day, month, order = first, second, None
     times = _assemble(parts, day, month)
-    if times.isna().any():
+    return None if times.isna().any() else TimeReading(times, order=order)
+
+
+#: A time-zone offset after a time (not the day of a date): the clock time is read as written.
+_OFFSET = re.compile(r"(\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)\s*$")
+
+
+def _iso(cells: pd.Series) -> pd.Series | None:
+    """ISO 8601 cells as naive timestamps by pandas' own parser (fast); None if any is not one."""
+    written = cells.str.strip().str.replace(_OFFSET, r"\1", regex=True)
+    try:
+        times = pd.to_datetime(written, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError, OverflowError):
         return None
-    out = pd.Series(pd.NaT, index=text.index, dtype=times.dtype)
-    out[known] = times.to_numpy()
-    return TimeReading(out, order=order)
+    if times.isna().any() or getattr(times.dt, "tz", None) is not None:
+        return None
+    return times.reset_index(drop=True)
 
 
 def _assemble(parts: pd.DataFrame, day: pd.Series, month: pd.Series) -> pd.Series:
@@ -656,7 +724,8 @@ def _text(name: str, series: pd.Series, known: int, lines) -> Column:
         )
         return Column(name, "context", Note("ambiguous_dates", text, name, f"{name!r} ({cell!r})"))
     values = category_values(series)
-    distinct = set(values.dropna().str.strip().str.lower())
+    different = int(values.nunique())
+    distinct = set(values.dropna().str.strip().str.lower()) if different <= len(_LABEL_WORDS) else set()
     if distinct and distinct <= _LABEL_WORDS:
         return Column(
             name,
@@ -672,7 +741,6 @@ def _text(name: str, series: pd.Series, known: int, lines) -> Column:
             "beside the rows"
         )
         return Column(name, "context", Note("identifier", text, name))
-    different = int(values.nunique())
     if different == 1 and known > 1:
         cell = str(values.dropna().iloc[0])[:40]
         text = (
