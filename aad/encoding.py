@@ -401,7 +401,13 @@ def _reading(n: int, rows, unique, read: list[_Cell], inverse, found: str | None
 
 
 def without_placeholders(series: pd.Series) -> pd.Series:
-    """``series`` with its placeholder cells (``-``, ``?``, ``n/a``...) made missing."""
+    """``series`` with its placeholder cells (``-``, ``?``, ``n/a``...) made missing.
+
+    Examples
+    --------
+    >>> without_placeholders(pd.Series(["1", "-", " N/A ", "?"], dtype=object)).tolist()
+    ['1', nan, nan, nan]
+    """
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return series
     return series.mask(series.astype(str).str.strip().str.lower().isin(PLACEHOLDERS) & series.notna())
@@ -538,7 +544,14 @@ def _assemble(parts: pd.DataFrame, day: pd.Series, month: pd.Series) -> pd.Serie
 
 def timestamp_part(times: pd.Series, part: str) -> np.ndarray:
     """One part of each timestamp (NaN where there is none): hour 0-23, weekday 1 (Monday) to
-    7, month 1-12."""
+    7, month 1-12.
+
+    Examples
+    --------
+    >>> times = pd.Series(pd.to_datetime(["2024-03-03 01:30", None]))
+    >>> timestamp_part(times, "hour").tolist(), timestamp_part(times, "weekday").tolist()
+    ([1.0, nan], [7.0, nan])
+    """
     values = {"hour": times.dt.hour, "weekday": times.dt.day_of_week + 1, "month": times.dt.month}[part]
     return values.to_numpy(dtype=np.float64, na_value=np.nan)
 
@@ -548,7 +561,15 @@ def timestamp_part(times: pd.Series, part: str) -> np.ndarray:
 
 def category_values(series: pd.Series) -> pd.Series:
     """A column's cells as category values: text as written (``-`` and ``?`` too: in a text
-    column they may be values), whole numbers without ``.0``, None where a cell is missing."""
+    column they may be values), whole numbers without ``.0``, None where a cell is missing.
+
+    Examples
+    --------
+    >>> category_values(pd.Series(["atm", None, "-"])).tolist()
+    ['atm', None, '-']
+    >>> category_values(pd.Series([3.0, 2.5])).tolist()
+    ['3', '2.5']
+    """
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
         cells = [_number_category(v) for v in series.tolist()]
     else:
@@ -591,6 +612,14 @@ def encode(series: pd.Series, spec: FeatureSpec, lines=None) -> Encoded:
     ------
     DataError
         When a cell cannot be read as the feature needs it.
+
+    Examples
+    --------
+    >>> hour = FeatureSpec("ts.hour", "ts", "part", part="hour")
+    >>> encode(pd.Series(["2024-03-01 02:15", "2024-03-01 23:59"]), hour).values.tolist()
+    [2.0, 23.0]
+    >>> encode(pd.Series(["$1,250.00", "n/a"]), FeatureSpec("amount", "amount")).values.tolist()
+    [1250.0, nan]
     """
     if spec.kind in ("number", "integer"):
         return Encoded(
@@ -676,6 +705,14 @@ def classify(name: str, series: pd.Series, lines=None) -> Column:
     ------
     DataError
         For a column of numbers a cell of which reads two ways (``70,933``).
+
+    Examples
+    --------
+    >>> [classify(name, pd.Series(cells)).role for name, cells in [("amount", ["$3.50", "$12"]),
+    ...  ("shop", ["atm", "atm", "fuel", "atm"]), ("txn", ["T1", "T2", "T3"]), ("at", ["2024-03-01 10:00"])]]
+    ['number', 'category', 'context', 'timestamp']
+    >>> classify("is_fraud", pd.Series([0, 1, 0])).answer
+    True
     """
     if pd.api.types.is_datetime64_any_dtype(series):
         return Column(name, "timestamp", times=parse_timestamps(series))
@@ -850,6 +887,18 @@ def encode_table(
     DataError
         For a feature that does not exist or cannot be read, or a column of numbers a cell of
         which reads two ways.
+
+    Examples
+    --------
+    >>> at = ["2024-03-01 10:00", "2024-03-02 11:00", "2024-03-03 12:00", "2024-03-04 09:00"]
+    >>> table = pd.DataFrame(
+    ...     {"id": [1, 2, 3, 4], "shop": ["atm", "atm", "fuel", "atm"], "is_fraud": [0, 0, 1, 0], "at": at}
+    ... )
+    >>> encoded = encode_table(table, label=None)
+    >>> [spec.name for spec in encoded.specs], encoded.context, encoded.answers
+    (['shop', 'at.hour', 'at.weekday'], ['id', 'is_fraud'], ['is_fraud'])
+    >>> [spec.name for spec in encode_table(table, label=None, features=["at.hour", "id"]).specs]
+    ['at.hour', 'id']
     """
     reader = _Reader(frame, label, lines, others)
     columns = [name for name in frame.columns if name != label]
