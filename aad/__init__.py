@@ -22,6 +22,7 @@ from .data import (
     require_file,
 )
 from .describe import DescribedRule, Description, describe_anomalies, describe_rows, solve_cover
+from .encoding import FeatureSpec
 from .errors import (
     AADError,
     DataError,
@@ -30,7 +31,7 @@ from .errors import (
     NotFittedError,
     UnknownStrategyError,
 )
-from .export import export_rules, read_rules, rule_columns
+from .export import export_rules, read_rules, rule_columns, rule_features
 from .forest import LeafForest, NodeTable, average_path_length, fit_forest
 from .labelfile import read_labels
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, label_name, to_label
@@ -52,6 +53,7 @@ from .store import (
     default_db_path,
     labels_csv,
 )
+from .terms import ColumnTest, rule_tests, rule_text
 from .weights import leaf_values, linear_update
 
 __version__ = "0.1.0"
@@ -65,12 +67,14 @@ __all__ = [
     "AADError",
     "AADForest",
     "ActiveLearner",
+    "ColumnTest",
     "DataError",
     "DatabaseError",
     "Dataset",
     "DescribedRule",
     "Description",
     "DescriptionError",
+    "FeatureSpec",
     "LabelError",
     "LabelEvent",
     "LeafForest",
@@ -120,6 +124,9 @@ __all__ = [
     "register_strategy",
     "require_file",
     "rule_columns",
+    "rule_features",
+    "rule_tests",
+    "rule_text",
     "score_table",
     "select_columns",
     "select_queries",

@@ -16,17 +16,23 @@ import pandas as pd
 
 from .errors import DataError
 from .labels import ANOMALY_WORDS, NOMINAL_WORDS
+from .notes import Note
 from .tables import env_int
 
 __all__ = [
     "AUTO",
     "FLOAT32_MAX",
+    "ID_NAME",
     "TRUTH_NAMES",
+    "TRUTH_WORDS",
+    "check_finite",
     "check_float32",
     "check_width",
     "column_named",
+    "constant_notes",
     "drop_text_columns",
     "feature_frame",
+    "fill_missing",
     "located",
     "numeric_column",
     "numeric_matrix",
@@ -114,7 +120,7 @@ def other_truth_columns(frame: pd.DataFrame, label_name: str | None) -> list[str
     return [c for c in frame.columns if c != label_name and c.strip().lower() in TRUTH_NAMES]
 
 
-def drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.DataFrame, list[str]]:
+def drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.DataFrame, list[Note]]:
     """Leave out the columns (other than the label) that are no measurement: text, dates and
     times, identifiers, and 0/1 columns named like a ground truth; a note for each."""
     notes, keep = [], []
@@ -123,7 +129,8 @@ def drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.D
         if why is None:
             keep.append(name)
         else:
-            notes.append(f"column {name!r} {why[0]}: left out of the features{why[1]}")
+            kind, what, hint = why
+            notes.append(Note(kind, f"column {name!r} {what}: left out of the features{hint}", name))
     if len(keep) == len(frame.columns):
         return frame, notes
     if not [c for c in keep if c != label_name]:
@@ -135,13 +142,13 @@ def drop_text_columns(frame: pd.DataFrame, label_name: str | None) -> tuple[pd.D
 
 
 #: A name that says "identifier": id, customer_id, txn-id, uuid, user key, row_number.
-_ID_NAME = re.compile(
+ID_NAME = re.compile(
     r"(^|.*[_\s.-])(id|uuid|guid|key)$|^id[_\s.-].*|^(index|row|table_row|row_?num(ber)?)$", re.IGNORECASE
 )
 
 
 #: Words that, in the name of a 0/1 column, say "this is the answer".
-_TRUTH_WORDS = {
+TRUTH_WORDS = {
     "fraud",
     "fraudulent",
     "label",
@@ -154,33 +161,36 @@ _TRUTH_WORDS = {
 }
 
 
-def _not_a_feature(name: str, series: pd.Series) -> tuple[str, str] | None:
-    """Why a column is no measurement the model should see (for the workbench), and a hint;
+def _not_a_feature(name: str, series: pd.Series) -> tuple[str, str, str] | None:
+    """Why a column is no measurement the model should see: the kind of note, why, and a hint;
     None if it is one."""
     words = set(re.split(r"[^a-z]+", name.lower()))
     truth_hint = "; it looks like a ground truth: choose it as the ground-truth column to evaluate with it"
     if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
-        return "holds dates or times", ""
+        return "dates", "holds dates or times", ""
     row = _text_row(series)
     if row is not None:
         holds_labels = series.astype(str).str.strip().str.lower().isin(ANOMALY_WORDS + NOMINAL_WORDS).all()
         two_values = series.dropna().astype(str).str.strip().str.lower().nunique() == 2
-        hint = truth_hint if holds_labels or (two_values and words & _TRUTH_WORDS) else ""
-        return f"is not numeric (row {row} holds {str(series.iloc[row])[:40]!r})", hint
+        hint = truth_hint if holds_labels or (two_values and words & TRUTH_WORDS) else ""
+        return "text", f"is not numeric (row {row} holds {str(series.iloc[row])[:40]!r})", hint
     row = _stray_text_row(series)
     if row is not None:
         return (
+            "stray",
             f"is numeric but row {row} holds {str(series.iloc[row])[:40]!r}",
             "; fix that value (or make it an empty cell) to use the column",
         )
     values = pd.to_numeric(series, errors="coerce").dropna()
-    if _ID_NAME.fullmatch(name.strip()) and len(values) and (values == values.round()).all():
+    if ID_NAME.fullmatch(name.strip()) and len(values) and (values == values.round()).all():
         return (
+            "identifier",
             "looks like an identifier (named like one, whole numbers)",
             "; choose it among the features to use it",
         )
-    if words & _TRUTH_WORDS and len(values) and values.isin((0, 1)).all():
+    if words & TRUTH_WORDS and len(values) and values.isin((0, 1)).all():
         return (
+            "answer",
             "looks like a ground truth (two values, 0/1, named like one)",
             "; choose it as the ground-truth column to evaluate with it, or among the features to use it",
         )
@@ -257,20 +267,20 @@ def check_width(n_features: int, max_features: int | None) -> None:
         )
 
 
-def numeric_matrix(features: pd.DataFrame, lines) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+def numeric_matrix(features: pd.DataFrame, lines) -> tuple[np.ndarray, list[Note], np.ndarray | None]:
     """The features as floats, the notes, and the mask of the cells filled in (None if none)."""
-    notes: list[str] = []
+    notes: list[Note] = []
     columns, gaps = [], []
     for name in features.columns:
         values = numeric_column(features[name], name, lines)
         check_float32(values, name, lines)
         gaps.append(np.isnan(values))
-        values, note = _fill_missing(values, name)
+        values, note = fill_missing(values, name)
         if note:
             notes.append(note)
         columns.append(values)
     X = np.column_stack(columns).astype(np.float64, copy=False)
-    notes.extend(_constant_notes(X, list(features.columns)))
+    notes.extend(constant_notes(X, list(features.columns)))
     filled = np.column_stack(gaps)
     return X, notes, filled if filled.any() else None
 
@@ -307,14 +317,20 @@ def numeric_column(
             )
         series = converted
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not allow_inf:
+        check_finite(values, name, lines)
+    return values
+
+
+def check_finite(values: np.ndarray, name: str, lines) -> None:
+    """Refuse an infinite value, naming the cell."""
     inf = np.isinf(values)
-    if inf.any() and not allow_inf:
+    if inf.any():
         row = int(np.flatnonzero(inf)[0])
         raise DataError(
             f"column {name!r} holds {values[row]} at {located(row, lines)}; "
             "replace infinite values with numbers, or leave the cell empty (a missing value)"
         )
-    return values
 
 
 def check_float32(values: np.ndarray, name: str, lines) -> None:
@@ -334,7 +350,8 @@ def located(row: int, lines) -> str:
     return f"row {row}" if lines is None else f"row {row} (file line {int(lines[row])})"
 
 
-def _fill_missing(values: np.ndarray, name: str) -> tuple[np.ndarray, str | None]:
+def fill_missing(values: np.ndarray, name: str) -> tuple[np.ndarray, Note | None]:
+    """``values`` with its gaps filled with the column median, and the note saying so."""
     missing = np.isnan(values)
     count = int(missing.sum())
     if count == 0:
@@ -344,10 +361,12 @@ def _fill_missing(values: np.ndarray, name: str) -> tuple[np.ndarray, str | None
     median = float(np.median(values[~missing]))
     values = np.where(missing, median, values)
     plural = "value" if count == 1 else "values"
-    return values, f"column {name!r}: {count} missing {plural} filled with the column median {median:g}"
+    text = f"column {name!r}: {count} missing {plural} filled with the column median {median:g}"
+    return values, Note("filled", text, name, f"{name!r} ({count:,}, median {median:g})")
 
 
-def _constant_notes(X: np.ndarray, names: list[str]) -> list[str]:
+def constant_notes(X: np.ndarray, names: list[str]) -> list[Note]:
+    """A note for each constant column; refuses a table whose every column is constant."""
     constant = np.all(X == X[0], axis=0)
     if constant.all():
         raise DataError(
@@ -355,6 +374,11 @@ def _constant_notes(X: np.ndarray, names: list[str]) -> list[str]:
             "the table needs at least one column whose values vary"
         )
     return [
-        f"column {names[j]!r} is constant ({X[0, j]:g} in every row): it cannot separate rows"
+        Note(
+            "constant",
+            f"column {names[j]!r} is constant ({X[0, j]:g} in every row): it cannot separate rows",
+            names[j],
+            f"{names[j]!r} ({X[0, j]:g})",
+        )
         for j in np.flatnonzero(constant)
     ]

@@ -24,19 +24,24 @@ import pandas as pd
 from .columns import (
     AUTO,
     FLOAT32_MAX,
+    check_finite,
     check_float32,
     check_width,
     column_named,
+    constant_notes,
     drop_text_columns,
     feature_frame,
+    fill_missing,
     located,
     numeric_column,
     numeric_matrix,
     other_truth_columns,
     pick_label_column,
 )
+from .encoding import FeatureSpec, encode, encode_table
 from .errors import DataError
 from .labels import ANOMALY_WORDS, NOMINAL_WORDS
+from .notes import LEFT_OUT, Note, render
 from .tables import (
     FILE_LINES,
     READ_NOTES,
@@ -52,6 +57,8 @@ from .tables import (
     resolve_source,
 )
 
+_SHIPPED = "shipped:"
+
 __all__ = [
     "AUTO",
     "Dataset",
@@ -61,10 +68,12 @@ __all__ = [
     "label_values",
     "list_datasets",
     "load_classes",
+    "load_data",
     "load_dataset",
     "load_rows",
     "parse_labels",
     "require_file",
+    "select_columns",
     "validate_matrix",
 ]
 
@@ -102,6 +111,18 @@ class Dataset:
         When the table is a working set drawn from a table too big to label whole
         (:mod:`aad.scale.working_set`): what defines it. Its first ``sample_rows`` rows are
         the uniform sample the forest is grown on (:func:`aad.fit_model`).
+    encoding : tuple of FeatureSpec
+        How each feature is made from the table's columns (a number, a whole number, a
+        category's share, a timestamp's part); empty means plain numbers (see :attr:`specs`).
+    sources : DataFrame or None
+        The columns behind the features that are no plain number: categories and numbers
+        written with a unit as written, timestamps as timestamps (the clock time as written):
+        what people see of those features.
+    answers : tuple of str
+        Context columns that look like a ground truth (``is_fraud``): never shown to the
+        analyst while labelling, and offered as the ground truth.
+    note_items : tuple of Note
+        ``notes`` one by one (see :mod:`aad.notes`).
     """
 
     name: str
@@ -115,6 +136,10 @@ class Dataset:
     context: pd.DataFrame | None = None
     anomaly_value: str | None = None
     working_set: dict | None = None
+    encoding: tuple[FeatureSpec, ...] = field(default_factory=tuple, repr=False)
+    sources: pd.DataFrame | None = field(default=None, repr=False)
+    answers: tuple[str, ...] = ()
+    note_items: tuple[Note, ...] = field(default_factory=tuple, repr=False)
 
     @property
     def grow_on(self) -> np.ndarray | None:
@@ -152,6 +177,17 @@ class Dataset:
         value filled in for the model). Exported rules evaluated on the table see these."""
         return self.X if self.filled is None else np.where(self.filled, np.nan, self.X)
 
+    @cached_property
+    def specs(self) -> tuple[FeatureSpec, ...]:
+        """How each feature is made: :attr:`encoding`, or for plain numbers, each column as a
+        number (``integer`` when it holds whole numbers only)."""
+        if self.encoding:
+            return self.encoding
+        return tuple(
+            FeatureSpec(name, name, "integer" if _whole(self.X_as_read[:, j]) else "number")
+            for j, name in enumerate(self.feature_names)
+        )
+
     def frame(self, *, with_gaps: bool = False) -> pd.DataFrame:
         """The features as a DataFrame with the original column names.
 
@@ -160,11 +196,31 @@ class Dataset:
         """
         return pd.DataFrame(self.X_as_read if with_gaps else self.X, columns=list(self.feature_names))
 
+    def values_as_read(self) -> pd.DataFrame:
+        """The feature columns as people know them, one per table column: numbers as read (a
+        cell missing in the file stays empty), categories and timestamps as written."""
+        numbers = _for_people(self.frame(with_gaps=True))
+        parts, done = [], set()
+        for spec in self.specs:
+            if spec.column in done:
+                continue
+            done.add(spec.column)
+            if spec.kind in ("number", "integer"):
+                parts.append(numbers[spec.name].rename(spec.column))
+            else:
+                parts.append(self.sources[spec.column])
+        return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=range(self.n_rows))
+
     def table(self) -> pd.DataFrame:
         """What the analyst sees of each row: the context columns, then the features as read
-        (a cell missing in the file stays empty)."""
-        features = _for_people(self.frame(with_gaps=True))
+        (a cell missing in the file stays empty; a category or a timestamp as written)."""
+        features = self.values_as_read()
         return features if self.context is None else pd.concat([self.context, features], axis=1)
+
+
+def _whole(values: np.ndarray) -> bool:
+    known = values[~np.isnan(values)]
+    return bool(len(known)) and bool((known == np.round(known)).all())
 
 
 def _for_people(frame: pd.DataFrame) -> pd.DataFrame:
@@ -250,9 +306,10 @@ def load_dataset(
     if spec is None:
         return dataset
     # the working set's own row column is no feature (the loader says so: no need); its fills are notes
-    mine = f"column {spec.get('row_column')!r} "
-    notes = tuple(n for n in dataset.notes if not n.startswith(mine)) + tuple(spec.get("notes", ()))
-    return dataclasses.replace(dataset, working_set=spec, notes=notes)
+    row_column = spec.get("row_column")
+    items = tuple(n for n in dataset.note_items if n.column != row_column or n.column is None)
+    items += tuple(Note("table", text) for text in spec.get("notes", ()))
+    return dataclasses.replace(dataset, working_set=spec, notes=render(items), note_items=items)
 
 
 def working_set_of(path: Path, n_rows: int) -> dict | None:
@@ -284,6 +341,141 @@ def working_set_of(path: Path, n_rows: int) -> dict | None:
     return spec
 
 
+def load_data(
+    source: str,
+    *,
+    features: Sequence[str] | None = None,
+    label_column: str | None = AUTO,
+    name: str | None = None,
+    max_bytes: int | None = None,
+    anomaly_value: str | None = None,
+) -> Dataset:
+    """Load a table as the workbench and the command line do: every kind of column a feature.
+
+    :func:`load_dataset` with ``non_numeric="encode"``: numbers (also with thousands
+    separators, a decimal comma, a unit or a currency), categories (each value's share of
+    the rows) and timestamps (hour, weekday, month) are features; identifiers, free text and
+    columns that look like a ground truth are context (see :mod:`aad.encoding`).
+
+    Parameters
+    ----------
+    source : str
+        A :attr:`Dataset.source` (``shipped:<name>`` or a path) or a shipped dataset's name.
+    features : sequence of str, optional
+        The features, in order: columns (a timestamp column gives its parts that vary) or
+        a timestamp's parts (``ts.hour``); by default every column that can be one.
+    label_column : str, None or "auto", default="auto"
+        As in :func:`load_dataset`; ``None``: no ground truth (a column named like one is
+        then context, never shown on a card).
+    name : str, optional
+        The dataset's name (default: the file's stem).
+    max_bytes : int, optional
+    anomaly_value : str, optional
+        As in :func:`load_dataset`.
+
+    Raises
+    ------
+    DataError
+
+    Examples
+    --------
+    >>> load_data("toy2", features=["y"]).feature_names
+    ('y',)
+    """
+    target = source[len(_SHIPPED) :] if source.startswith(_SHIPPED) else source
+    dataset = load_dataset(
+        target,
+        label_column=label_column,
+        features=features,
+        max_bytes=max_bytes,
+        non_numeric="encode",  # an id or a category column need not be removed from the file first
+        anomaly_value=anomaly_value if label_column is not None else None,
+    )
+    return dataclasses.replace(dataset, name=name) if name else dataset
+
+
+def select_columns(
+    dataset: Dataset, *, features: Sequence[str] | None = None, label_column: str | None = AUTO
+) -> Dataset:
+    """The same table with only ``features`` as features and ``label_column`` as ground truth.
+
+    The table is read again as :func:`load_data` reads it, from the columns as they were
+    written (categories, timestamps and numbers with units included).
+
+    Parameters
+    ----------
+    dataset : Dataset
+    features : sequence of str, optional
+        Feature columns (or timestamp parts), in order; all but the label column by default.
+    label_column : str, None or "auto"
+        The ground-truth column (any column of ``dataset``, its label column included);
+        ``"auto"`` keeps ``dataset``'s; ``None`` drops the ground truth.
+
+    Raises
+    ------
+    DataError
+
+    Examples
+    --------
+    >>> ds = select_columns(load_dataset("toy2"), features=["y"], label_column=None)
+    >>> ds.feature_names, ds.y is None
+    (('y',), True)
+    """
+    label = dataset.label_column if label_column == AUTO else label_column
+    chosen = list(features) if features is not None else [c for c in dataset.feature_names if c != label]
+    if tuple(chosen) == dataset.feature_names and label == dataset.label_column:
+        return dataset
+    if not chosen:
+        raise DataError("choose at least one feature column")
+    if label is not None and label in chosen:
+        raise DataError(f"column {label!r} cannot be both a feature and the ground truth; choose one")
+    frame = _written(dataset)
+    if label is not None and label not in frame.columns:
+        raise DataError(f"there is no column {label!r}; the columns are {', '.join(frame.columns)}")
+    out = dataset_from_frame(
+        frame,
+        name=dataset.name,
+        label_column=label,
+        source=dataset.source,
+        features=chosen,
+        non_numeric="encode",
+    )
+    kept = [  # what reading the file said: not said again by reading the columns
+        n for n in dataset.note_items if n.kind in _READ_KINDS and not n.text.startswith("every row of label")
+    ]
+    items = tuple(dict.fromkeys(kept + list(out.note_items)))
+    same_truth = label is not None and label == dataset.label_column
+    return dataclasses.replace(
+        out,
+        notes=render(items),
+        note_items=items,
+        anomaly_value=dataset.anomaly_value if same_truth else None,
+        working_set=dataset.working_set,
+    )
+
+
+#: Kinds of note that reading the file makes (the columns' own are made again on choosing them).
+_READ_KINDS = ("table", "nested", "dropped")
+
+
+def _written(dataset: Dataset) -> pd.DataFrame:
+    """The table's columns as they were written: context, features' columns, the ground truth."""
+    numbers = dataset.frame(with_gaps=True)
+    parts = [] if dataset.context is None else [dataset.context]
+    done = set()
+    for spec in dataset.specs:
+        if spec.column in done:
+            continue
+        done.add(spec.column)
+        if dataset.sources is not None and spec.column in dataset.sources.columns:
+            parts.append(dataset.sources[spec.column])
+        else:
+            parts.append(numbers[spec.name].rename(spec.column))
+    if dataset.y is not None:
+        parts.append(pd.Series(np.where(dataset.y, "anomaly", "nominal"), name=dataset.label_column))
+    return pd.concat(parts, axis=1)
+
+
 def dataset_from_frame(
     frame: pd.DataFrame,
     *,
@@ -308,22 +500,34 @@ def dataset_from_frame(
     """
     _check_shape(frame)
     check_unique_columns([str(c) for c in frame.columns])
-    lines, read_notes = frame.attrs.get(FILE_LINES), list(frame.attrs.get(READ_NOTES, []))
+    lines = frame.attrs.get(FILE_LINES)
+    read_notes = [
+        n if isinstance(n, Note) else Note("table", str(n)) for n in frame.attrs.get(READ_NOTES, [])
+    ]
     frame = frame.rename(columns=str)
+    frame.attrs = {}  # the file lines are read above; pandas compares attrs when it joins columns
     label_name = pick_label_column(frame, label_column)
     y = (
         None
         if label_name is None
         else parse_labels(frame[label_name], column=label_name, lines=lines, anomaly_value=anomaly_value)
     )
-    if non_numeric not in ("raise", "drop"):
-        raise DataError(f"non_numeric must be 'raise' or 'drop'; got {non_numeric!r}")
+    if non_numeric not in ("raise", "drop", "encode"):
+        raise DataError(f"non_numeric must be 'raise', 'drop' or 'encode'; got {non_numeric!r}")
+    truth = _Truth(label_name, y, anomaly_value)
+    if non_numeric == "encode":
+        others = other_truth_columns(frame, label_name)
+        return _encoded(frame, name, source, truth, features, max_features, lines, read_notes, others)
     context = None
     others = other_truth_columns(frame, label_name) if label_column == AUTO and features is None else []
     read_notes += [
-        f"column {name!r} is named like a ground-truth column (the ground truth is {label_name!r}): "
-        "left out of the features; name it among the features to use it"
-        for name in others
+        Note(
+            "other_truth",
+            f"column {other!r} is named like a ground-truth column (the ground truth is {label_name!r}): "
+            "left out of the features; name it among the features to use it",
+            other,
+        )
+        for other in others
     ]
     if non_numeric == "raise":
         frame = frame.drop(columns=others)
@@ -337,12 +541,7 @@ def dataset_from_frame(
     features = feature_frame(frame, label_name, features)
     check_width(features.shape[1], max_features)
     X, notes, filled = numeric_matrix(features, lines)
-    notes = read_notes + notes
-    if y is not None and y.all():
-        notes.append(
-            f"every row of label column {label_name!r} is an anomaly: "
-            "it cannot serve as ground truth for evaluation"
-        )
+    items = tuple(read_notes + notes + truth.notes())
     return Dataset(
         name=name,
         X=X,
@@ -350,10 +549,97 @@ def dataset_from_frame(
         y=y,
         label_column=label_name,
         source=source,
-        notes=tuple(notes),
+        notes=render(items),
         filled=filled,
         context=context,
         anomaly_value=anomaly_value if label_name is not None else None,
+        note_items=items,
+    )
+
+
+@dataclass(frozen=True)
+class _Truth:
+    """The ground truth found in a table: its column, values and anomaly value."""
+
+    column: str | None
+    y: np.ndarray | None
+    anomaly_value: str | None
+
+    def notes(self) -> list[Note]:
+        if self.y is None or not self.y.all():
+            return []
+        text = (
+            f"every row of label column {self.column!r} is an anomaly: it cannot serve as ground truth "
+            "for evaluation"
+        )
+        return [Note("table", text)]
+
+
+def _encoded(
+    frame, name, source, truth: _Truth, features, max_features, lines, read_notes, others
+) -> Dataset:
+    """The workbench's reading of a table: numbers, categories and timestamps as features."""
+    if features is not None and len(features) == 0:
+        raise DataError("choose at least one feature column")
+    encoded = encode_table(frame, label=truth.column, features=features, lines=lines, others=others)
+    if not encoded.specs:
+        raise DataError(_no_feature(frame, truth.column, encoded))
+    check_width(len(encoded.specs), max_features)
+    names = [spec.name for spec in encoded.specs]
+    columns, gaps, filling = [], [], []
+    for spec, values in zip(encoded.specs, encoded.values, strict=True):
+        if spec.kind in ("number", "integer"):
+            check_finite(values, spec.name, lines)
+            check_float32(values, spec.name, lines)
+        gaps.append(np.isnan(values))
+        values, note = fill_missing(values, spec.name)
+        filling += [note] if note is not None else []
+        columns.append(values)
+    X = np.column_stack(columns).astype(np.float64, copy=False)
+    items = tuple(read_notes + encoded.notes + filling + constant_notes(X, names) + truth.notes())
+    filled = np.column_stack(gaps)
+    return Dataset(
+        name=name,
+        X=X,
+        feature_names=tuple(names),
+        y=truth.y,
+        label_column=truth.column,
+        source=source,
+        notes=render(items),
+        filled=filled if filled.any() else None,
+        context=_columns(frame, encoded.context),
+        anomaly_value=truth.anomaly_value if truth.column is not None else None,
+        encoding=tuple(encoded.specs),
+        sources=_sources(frame, encoded.sources, encoded.times),
+        answers=tuple(encoded.answers),
+        note_items=items,
+    )
+
+
+def _columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame | None:
+    return frame[names].reset_index(drop=True) if names else None
+
+
+def _sources(frame: pd.DataFrame, names, times: dict[str, pd.Series]) -> pd.DataFrame | None:
+    """The columns behind the features that are no plain number: as written, a timestamp
+    column as its timestamps (the clock time as written, as dates pandas and SQL compare)."""
+    if not names:
+        return None
+    columns = {name: times[name] if name in times else frame[name] for name in names}
+    return pd.DataFrame({name: column.reset_index(drop=True) for name, column in columns.items()})
+
+
+def _no_feature(frame: pd.DataFrame, label: str | None, encoded) -> str:
+    if frame.shape[1] == (label is not None):
+        return (
+            f"the table has no feature columns besides the label column {label!r}; "
+            "add at least one numeric column"
+        )
+    why = next((note.text for note in encoded.notes if note.kind in LEFT_OUT), "")
+    return (
+        "none of the table's columns can be a feature (a number, a category or a timestamp)"
+        + (f": {why}" if why else "")
+        + "; add a column of measurements, or name the features to use"
     )
 
 
@@ -409,60 +695,106 @@ def load_rows(
         raise DataError(
             f"columns must be a list of column names; got the string {columns!r} (use [{columns!r}])"
         )
-    wanted = like.feature_names if like is not None else tuple(str(c) for c in columns)
-    twice = sorted({c for c in wanted if wanted.count(c) > 1})
+    specs = like.specs if like is not None else tuple(_spec(c) for c in columns)
+    names = [spec.name for spec in specs]
+    twice = sorted({c for c in names if names.count(c) > 1})
     if twice:
         raise DataError(f"the columns to read list {twice[0]!r} twice; list each column once")
     path, name, origin = resolve_source(source)
-    limit = file_limit(max_bytes)
-    frame = read_table(path, max_bytes=limit).rename(columns=str)
-    found = [column_named(frame, c) for c in wanted]
-    missing = [c for c in found if c not in frame.columns]
+    frame = read_table(path, max_bytes=file_limit(max_bytes)).rename(columns=str)
+    found = _find_columns(frame, specs, path, for_model=like is not None)
+    lines = frame.attrs.get(FILE_LINES)
+    frame.attrs = {}
+    # a table the strict loader read (no encoding), or rules naming plain columns: read strictly
+    strict = (like is not None and not like.encoding) or (
+        columns is not None and all(isinstance(c, str) for c in columns)
+    )
+    values, notes, times = _read_features(
+        frame, found, specs, lines, strict=strict, for_model=like is not None
+    )
+    gaps = np.column_stack([np.isnan(v) for v in values]) if like is not None and values else None
+    notes += _fill_like(values, like) if like is not None else _gap_notes(values, names)
+    if frame.shape[0] == 0:  # a scheduled job's quiet day: nothing to score, not an error
+        notes.append(Note("table", f"{path.name} has a header but no rows: nothing to score or select"))
+    X = np.column_stack(values) if values else np.empty((frame.shape[0], 0))
+    shown = dict.fromkeys(spec.column for spec in specs if spec.kind in ("category", "part", "member"))
+    used = set(found.values())
+    return Dataset(
+        name=name,
+        X=X.astype(np.float64, copy=False),
+        feature_names=tuple(names),
+        source=origin,
+        notes=render(notes),
+        filled=gaps if gaps is not None and gaps.any() else None,
+        context=_columns(frame, [c for c in frame.columns if c not in used]),  # an id: kept beside the rows
+        encoding=() if strict else specs,
+        sources=_sources(frame.rename(columns={found[c]: c for c in shown}), list(shown), times),
+        note_items=tuple(notes),
+    )
+
+
+def _find_columns(frame: pd.DataFrame, specs, path: Path, *, for_model: bool) -> dict[str, str]:
+    """Each wanted column's name in ``frame`` (spaces around names ignored); refuses a missing one."""
+    wanted = list(dict.fromkeys(spec.column for spec in specs))
+    found = {c: column_named(frame, c) for c in wanted}
+    missing = [c for c in found.values() if c not in frame.columns]
     if missing:
-        needed = "the model was fitted on the columns" if like is not None else "the rules test the columns"
+        needed = "the model was fitted on the columns" if for_model else "the rules test the columns"
         has = ", ".join(map(repr, frame.columns[:20])) + (", ..." if frame.shape[1] > 20 else "")
         raise DataError(
             f"{path.name} has no column {missing[0]!r} (its columns: {has}); {needed} "
             f"{', '.join(wanted)}, so the rows need every one of them (other columns are ignored)"
         )
-    lines = frame.attrs.get(FILE_LINES)
-    # rules compare ±inf like any number (as SQL and pandas do); a model's trees are refused it
-    values = [numeric_column(frame[c], c, lines, label_hint=False, allow_inf=like is None) for c in found]
-    if like is not None:
-        for column, column_name in zip(values, wanted, strict=True):
-            check_float32(column, column_name, lines)
-    gaps = np.column_stack([np.isnan(v) for v in values]) if like is not None and values else None
-    notes = _fill_like(values, like) if like is not None else _gap_notes(values, wanted)
-    if frame.shape[0] == 0:  # a scheduled job's quiet day: nothing to score, not an error
-        notes.append(f"{path.name} has a header but no rows: nothing to score or select")
-    X = np.column_stack(values) if values else np.empty((frame.shape[0], 0))
-    others = [c for c in frame.columns if c not in found]  # an id, a timestamp: kept beside the rows
-    return Dataset(
-        name=name,
-        X=X.astype(np.float64, copy=False),
-        feature_names=wanted,
-        source=origin,
-        notes=tuple(notes),
-        filled=gaps if gaps is not None and gaps.any() else None,
-        context=frame[others].reset_index(drop=True) if others else None,
-    )
+    return found
 
 
-def _gap_notes(values: list[np.ndarray], columns: Sequence[str]) -> list[str]:
+def _read_features(frame, found, specs, lines, *, strict: bool, for_model: bool) -> tuple[list, list, dict]:
+    """Each feature's values from the new rows, and what to say about them.
+
+    A model's trees are refused infinities and magnitudes beyond float32; rules compare
+    ±inf like any number (as SQL and pandas do).
+    """
+    values, notes, times = [], [], {}
+    for spec in specs:
+        column = frame[found[spec.column]]
+        if strict:
+            values.append(numeric_column(column, spec.name, lines, label_hint=False, allow_inf=not for_model))
+        else:
+            encoded = encode(column, spec, lines)
+            values.append(encoded.values)
+            notes += [encoded.note] if encoded.note is not None else []
+            if encoded.times is not None:
+                times[spec.column] = encoded.times
+            if for_model and spec.kind in ("number", "integer"):
+                check_finite(encoded.values, spec.name, lines)
+        if for_model:
+            check_float32(values[-1], spec.name, lines)
+    return values, notes, times
+
+
+def _spec(column) -> FeatureSpec:
+    """A column to read for rules: a name (a number column) or a :class:`FeatureSpec`."""
+    if isinstance(column, FeatureSpec):
+        return column
+    return FeatureSpec(str(column), str(column))
+
+
+def _gap_notes(values: list[np.ndarray], columns: Sequence[str]) -> list[Note]:
     """For rules: each tested column's missing cells, which no test covers (as in SQL)."""
     notes = []
     for column, name in zip(values, columns, strict=True):
         gaps = int(np.isnan(column).sum())
         if gaps:
             every = " (every row: is it the right file?)" if gaps == len(column) else ""
-            notes.append(
+            text = (
                 f"column {name!r}: {gaps} missing value{'s' if gaps > 1 else ''}{every}; "
                 "a rule testing it does not cover those rows"
             )
+            notes.append(Note("gaps", text, name, f"{name!r} ({gaps:,})"))
     return notes
 
 
-def _fill_like(values: list[np.ndarray], like: Dataset) -> list[str]:
+def _fill_like(values: list[np.ndarray], like: Dataset) -> list[Note]:
     """Fill the gaps of each column in place with that column's median in ``like``; the notes."""
     notes = []
     for j, column in enumerate(like.feature_names):
@@ -476,10 +808,12 @@ def _fill_like(values: list[np.ndarray], like: Dataset) -> list[str]:
         if gaps.any():
             median = float(np.median(like.X[:, j]))
             values[j] = np.where(gaps, median, values[j])
-            notes.append(
-                f"column {column!r}: {int(gaps.sum())} missing value(s) filled with the median "
+            count = int(gaps.sum())
+            text = (
+                f"column {column!r}: {count} missing value(s) filled with the median "
                 f"{median:g} of the data the model learned from"
             )
+            notes.append(Note("filled_like", text, column, f"{column!r} ({count:,}, median {median:g})"))
     return notes
 
 

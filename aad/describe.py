@@ -46,10 +46,12 @@ import numpy as np
 from ._validation import Interval, validate_params
 from .cover import run_cover, solve_cover
 from .data import Dataset, validate_matrix
+from .encoding import FeatureSpec
 from .errors import DataError, DescriptionError, LabelError
 from .labels import ANOMALY, label_array
 from .regions import RegionStats, region_stats
 from .rules import Rule, model_feature_names
+from .terms import rule_text
 
 __all__ = [
     "BROAD_SHARE",
@@ -117,8 +119,17 @@ class DescribedRule:
         """The rule's mask (see :meth:`Rule.mask`)."""
         return self.rule.mask(X)
 
-    def format(self, feature_names: Sequence[str] | None = None, *, digits: int | None = None) -> str:
-        """The rule's text (see :meth:`Rule.format`)."""
+    def format(
+        self,
+        feature_names: Sequence[str] | None = None,
+        *,
+        digits: int | None = None,
+        encoding: Sequence[FeatureSpec] | None = None,
+    ) -> str:
+        """The rule's text (see :meth:`Rule.format`); with ``encoding``, in the columns' terms
+        (``merchant = atm``, ``hour in 1..4``, ``pins >= 2``: :func:`aad.terms.rule_text`)."""
+        if encoding:
+            return rule_text(self.rule, encoding, digits)
         return self.rule.format(feature_names, digits=digits)
 
 
@@ -151,6 +162,9 @@ class Description:
         more) that they describe little, or rules with no labelled nominal whose rows are
         ``UNTESTED_SHARE`` or more unlabelled (precision on so few labels says little), and
         rules testing cells missing in the table.
+    encoding : tuple of FeatureSpec
+        How each feature is made from the table's columns (the dataset's), so that the
+        rules are written in the columns' terms; empty for a plain matrix.
     """
 
     rules: list[DescribedRule]
@@ -162,6 +176,7 @@ class Description:
     n_candidates: int
     provenance: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    encoding: tuple[FeatureSpec, ...] = field(default=(), repr=False)
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -182,7 +197,8 @@ class Description:
     def format(self) -> str:
         """One line per rule with its coverage, for people."""
         lines = [
-            f"{d.format(self.feature_names)}  [support {d.support}, anomalies {d.anomalies}, "
+            f"{d.format(self.feature_names, encoding=self.encoding)}  [support {d.support}, "
+            f"anomalies {d.anomalies}, "
             f"nominals {d.nominals}, precision {d.precision:.2f}]"
             for d in self.rules
         ]
@@ -289,6 +305,7 @@ def _describe(model, X, rows, labels, feature_names, settings: dict) -> Descript
         n_candidates=len(cover.rules),
         provenance=_provenance(model, X, names, labels, dataset),
         notes=_notes(rules, X, labels) + _gap_notes(rows, cover, gaps),
+        encoding=dataset.specs if dataset is not None else (),
     )
 
 

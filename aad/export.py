@@ -1,22 +1,41 @@
 """Exports of rules: canonical JSON, SQL, pandas query, CSV and Markdown, from the same objects.
 
 A row is selected when **any** rule covers it, and a rule covers a row when **all** its
-predicates hold. A predicate on a missing value is false, so a row with a missing value in
-one of a rule's features is not covered by that rule. The formats keep this meaning
-exactly: NaN comparisons are false in numpy and pandas; in SQL a comparison with NULL is
-unknown, which a ``WHERE`` clause does not select. (Load missing values as NULL: DuckDB and
-PostgreSQL sort a floating-point NaN above every number.)
+tests hold. Each rule is written as tests on the table's columns (:mod:`aad.terms`), which
+select exactly the rows of the training table the rule object selects on its features:
+``amount > 2.5`` for a number, ``failed_pin_attempts >= 2`` for a whole number,
+``EXTRACT(HOUR FROM "timestamp") >= 1`` for a timestamp's part, ``"merchant_category" IN
+('atm_withdrawal')`` for a category.
+
+A test on a missing value is false, so a row with a missing value in a tested column is
+not covered, unless a category test names ``(missing)`` (``null`` in JSON, ``IS NULL`` in
+SQL). The formats keep this meaning exactly: NaN comparisons are false in numpy and pandas;
+in SQL a comparison with NULL is unknown, which a ``WHERE`` clause does not select. (Load
+missing values as NULL: DuckDB and PostgreSQL sort a floating-point NaN above every
+number.)
 
 Thresholds round-trip exactly: JSON, CSV and pandas carry ``repr(float)``; SQL carries
 approximate-numeric literals with 17 significant digits (``2.5000000000000000e+00``),
 which every engine reads as a double (some SQLite versions misread shortest-form literals,
-and DuckDB reads plain decimals as DECIMAL).
+and DuckDB reads plain decimals as DECIMAL). Whole-number bounds are written as integers.
+
+SQL and pandas compare numbers as numbers and a timestamp's part as a date's: run them on
+the table with a number column's numbers (``$1,234.50`` as 1234.5) and its timestamps as
+dates, as a database stores them, or as aad reads them (``aad.load_data(FILE).table()``;
+``pd.read_csv(FILE, parse_dates=[column])`` for a file of plain numbers). A timestamp's
+part is ``EXTRACT(HOUR | ISODOW | MONTH FROM column)`` in SQL (DuckDB and PostgreSQL;
+SQLite has no ``EXTRACT``), ``column.dt.hour`` in pandas, with the clock time as written.
 
 SQL identifiers are always double-quoted with embedded quotes doubled, so any column name
 is safe (names must not be empty or contain NUL; SQLite and DuckDB compare column names
-case-insensitively). pandas names are backtick-quoted; pandas cannot quote a name with a
-backtick, a control character or a character that Python identifiers normalise away, and
-such a name raises :class:`~aad.errors.DataError`.
+case-insensitively); text values are single-quoted the same way. pandas names are
+backtick-quoted; pandas cannot quote a name with a backtick, a control character or a
+character that Python identifiers normalise away, and such a name raises
+:class:`~aad.errors.DataError`.
+
+JSON documents whose tests are all ``<=`` and ``>`` on plain columns are ``aad-rules/1``;
+with whole-number bounds (``>=``), a timestamp's parts or categories (``in``, ``not in``),
+``aad-rules/2``. Both are read back by :func:`read_rules`.
 """
 
 from __future__ import annotations
@@ -30,21 +49,32 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from .describe import DescribedRule, Description
+from .encoding import PARTS, FeatureSpec
 from .errors import DataError
 from .rules import Predicate, Rule, default_feature_names
 from .tables import from_spreadsheet_safe, spreadsheet_safe
+from .terms import ColumnTest, rule_tests, rule_text
 
-__all__ = ["FORMATS", "SCHEMA", "export_rules", "read_rules", "rule_columns"]
+__all__ = ["FORMATS", "SCHEMA", "SCHEMAS", "export_rules", "read_rules", "rule_columns", "rule_features"]
 
 SCHEMA = "aad-rules/1"
+#: The schemas :func:`read_rules` reads: /1 (thresholds on plain columns), /2 (also whole
+#: numbers, timestamp parts and categories).
+SCHEMAS = ("aad-rules/1", "aad-rules/2")
 FORMATS = ("json", "sql", "pandas", "csv", "markdown")
 #: Per rule: rows it selects, labelled anomalies and nominals among them, rows nobody labelled
 #: (where the rule is unproven), and precision on the labels (anomalies / labelled rows).
 _STATS = ("support", "anomalies", "nominals", "unlabelled", "precision")
 _CSV_COLUMNS = ("rule", "feature", "op", "value", *_STATS)
+#: The operators of exported tests: thresholds, a whole-number lower bound, category lists.
+_OPS = ("<=", ">", ">=", "in", "not in")
+#: SQL's name for each timestamp part.
+_SQL_PARTS = {"hour": "HOUR", "weekday": "ISODOW", "month": "MONTH"}
+_PANDAS_PARTS = {"hour": "{}.dt.hour", "weekday": "({}.dt.day_of_week + 1)", "month": "{}.dt.month"}
 
 
 def export_rules(
@@ -53,6 +83,7 @@ def export_rules(
     *,
     feature_names: Sequence[str] | None = None,
     provenance: dict | None = None,
+    encoding: Sequence[FeatureSpec] | None = None,
 ) -> str:
     """Write rules as text in one of :data:`FORMATS`.
 
@@ -60,13 +91,17 @@ def export_rules(
     ----------
     description_or_rules : Description, a Rule, or a sequence of DescribedRule or Rule
     fmt : {"json", "sql", "pandas", "csv", "markdown"}
-        ``json``: the canonical ``aad-rules/1`` document; ``sql``: a boolean expression for
+        ``json``: the canonical ``aad-rules`` document; ``sql``: a boolean expression for
         a ``WHERE`` clause; ``pandas``: a :meth:`pandas.DataFrame.query` string; ``csv``: one
-        row per predicate; ``markdown``: a table for people.
+        row per test; ``markdown``: a table for people.
     feature_names : sequence of str, optional
         Column names (default: the description's, else ``x0, x1, ...``).
     provenance : dict, optional
         Where the rules come from (default: the description's); in JSON and Markdown.
+    encoding : sequence of FeatureSpec, optional
+        How each feature is made from the table's columns (default: the description's, from
+        its dataset; else every feature a plain number column): categories, timestamp parts
+        and whole numbers are written as tests on their columns.
 
     Returns
     -------
@@ -75,7 +110,7 @@ def export_rules(
     Raises
     ------
     DataError
-        For an unknown format, or a column name the format cannot quote.
+        For an unknown format, or a column name or value the format cannot quote.
 
     Examples
     --------
@@ -85,21 +120,26 @@ def export_rules(
     OR ("amount" <= 0.0000000000000000e+00 AND "select" <= -1.0000000000000000e+00)
     >>> export_rules(rules, "pandas", feature_names=["amount", "select"])
     '(`amount` > 2.5) or (`amount` <= 0.0 and `select` <= -1.0)'
+    >>> category = FeatureSpec("merchant", "merchant", "category", levels=(("shop", 3), ("atm", 1)), rows=4)
+    >>> print(export_rules([Rule([Predicate(0, ">", 2.0)])], "sql", encoding=[category]))
+    ("merchant" IN ('atm'))
     """
-    items, names, provenance = _normalise(description_or_rules, feature_names, provenance)
+    items, specs, provenance = _normalise(description_or_rules, feature_names, provenance, encoding)
     writers = {"json": _json, "sql": _sql, "pandas": _pandas, "csv": _csv, "markdown": _markdown}
     if fmt not in writers:
         raise DataError(f"unknown rule format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return writers[fmt](items, names, provenance)
+    return writers[fmt](items, specs, provenance)
 
 
 def read_rules(text: str | bytes, fmt: str, *, feature_names: Sequence[str] | None = None) -> list[Rule]:
-    """Read rules back from their ``json`` or ``csv`` export, mapping names to columns.
+    """Read rules back from their ``json`` or ``csv`` export.
 
     ``text`` may be bytes (UTF-8) and start with a byte-order mark; a CSV may use ``;``.
-    Rules test columns by position: feature ``j`` is ``feature_names[j]``, by default the
-    columns the rules test, in first-seen order (:func:`rule_columns`), so that
-    ``rule.mask(df[rule_columns(text, fmt)])`` evaluates them on a DataFrame by name.
+    The rules test the features :func:`rule_features` lists, in its order: evaluate them
+    with ``load_rows(DATA, columns=rule_features(text, fmt))``, which makes those features
+    from a table's columns. For rules testing plain columns only (``aad-rules/1``), feature
+    ``j`` may instead be ``feature_names[j]``, so that ``rule.mask(df[names])`` evaluates
+    them on a DataFrame by name.
 
     Examples
     --------
@@ -107,14 +147,43 @@ def read_rules(text: str | bytes, fmt: str, *, feature_names: Sequence[str] | No
     >>> read_rules(export_rules(rules, "json", feature_names=["a", "b"]), "json", feature_names=["a", "b"])
     [Rule(predicates=(Predicate(feature=1, op='>', threshold=0.1),))]
     """
+    groups = _groups(text, fmt)
     if feature_names is None:
-        as_text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-        feature_names = rule_columns(as_text, fmt)
-    column = {str(name): i for i, name in enumerate(feature_names)}
-    return [Rule(_predicate(column, *entry) for entry in group) for group in _groups(text, fmt)]
+        index = {spec.name: j for j, spec in enumerate(_features(groups))}
+        return [Rule(_predicate(index, entry, by_spec=True) for entry in group) for group in groups]
+    index = {str(name): j for j, name in enumerate(feature_names)}
+    return [Rule(_predicate(index, entry, by_spec=False) for entry in group) for group in groups]
 
 
-def _groups(text: str | bytes, fmt: str) -> list[list[tuple]]:
+def rule_features(text: str | bytes, fmt: str) -> tuple[FeatureSpec, ...]:
+    """The features the rules of a ``json`` or ``csv`` export test, in first-seen order.
+
+    A number column is a ``number`` feature, a timestamp's part a ``part``, and each list of
+    categories a ``member`` feature (1 where the column's value is listed).
+
+    Examples
+    --------
+    >>> spec = FeatureSpec("c", "c", "category", levels=(("shop", 3), ("atm", 1)), rows=4)
+    >>> [(f.name, f.kind) for f in rule_features(export_rules([Rule([Predicate(0, ">", 2.0)])], "json",
+    ...     encoding=[spec]), "json")]
+    [('c in ["atm"]', 'member')]
+    """
+    return _features(_groups(text, fmt))
+
+
+def rule_columns(text: str, fmt: str) -> tuple[str, ...]:
+    """The table columns the rules of a ``json`` or ``csv`` export test, in first-seen order.
+
+    Examples
+    --------
+    >>> rules = [Rule([Predicate(1, ">", 0.1), Predicate(0, "<=", 2.0)])]
+    >>> rule_columns(export_rules(rules, "json", feature_names=["a", "b"]), "json")
+    ('a', 'b')
+    """
+    return tuple(dict.fromkeys(entry["feature"] for group in _groups(text, fmt) for entry in group))
+
+
+def _groups(text: str | bytes, fmt: str) -> list[list[dict]]:
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -128,26 +197,16 @@ def _groups(text: str | bytes, fmt: str) -> list[list[tuple]]:
     raise DataError(f"rules can be read back from json or csv, not {fmt!r}")
 
 
-def rule_columns(text: str, fmt: str) -> tuple[str, ...]:
-    """The column names the rules of a ``json`` or ``csv`` export test, in first-seen order.
-
-    Examples
-    --------
-    >>> rules = [Rule([Predicate(1, ">", 0.1), Predicate(0, "<=", 2.0)])]
-    >>> rule_columns(export_rules(rules, "json", feature_names=["a", "b"]), "json")
-    ('a', 'b')
-    """
-    groups = _groups(text, fmt)
-    return tuple(dict.fromkeys(str(name) for group in groups for name, _, _ in group))
-
-
 # ----------------------------------------------------------------------------- normalising
 
 
-def _normalise(source, feature_names, provenance):
+def _normalise(source, feature_names, provenance, encoding):
+    given = encoding
     if isinstance(source, Description):
         items = list(source.rules)
         names = feature_names or source.feature_names
+        if given is None and source.encoding and tuple(names) == source.feature_names:
+            given = source.encoding
         provenance = source.provenance if provenance is None else provenance
         if source.notes:  # a warning for the reader travels with the rules
             provenance = {**(provenance or {}), "notes": list(source.notes)}
@@ -158,13 +217,17 @@ def _normalise(source, feature_names, provenance):
         if not isinstance(item, Rule | DescribedRule):
             raise DataError(f"export_rules takes rules or a description; got a {type(item).__name__}")
     width = max((max(_rule(i).features, default=-1) for i in items), default=-1) + 1
-    names = tuple(str(n) for n in (names if names is not None else default_feature_names(width)))
-    if width > len(names):
+    if given is not None:
+        specs = tuple(given)
+    else:
+        names = tuple(str(n) for n in (names if names is not None else default_feature_names(width)))
+        specs = tuple(FeatureSpec(name, name) for name in names)
+    if width > len(specs):
         raise DataError(
-            f"the rules test feature {width - 1} but {len(names)} feature name(s) were given; "
+            f"the rules test feature {width - 1} but {len(specs)} feature name(s) were given; "
             "pass one name per column of the data"
         )
-    return items, names, provenance
+    return items, specs, provenance
 
 
 def _rule(item) -> Rule:
@@ -184,32 +247,84 @@ def _stats(item) -> dict:
     }
 
 
+# ----------------------------------------------------------------------------- the tests as predicates
+
+
+def _entries(test: ColumnTest) -> list[dict]:
+    """A test as exported predicates: one per bound, or one listing categories."""
+    if test.kind == "category":
+        return [
+            {"feature": test.column, "op": "not in" if test.negate else "in", "values": list(test.values)}
+        ]
+    part = {} if test.part is None else {"part": test.part}
+    out = []
+    if test.low is not None:
+        op = ">=" if test.low_inclusive else ">"
+        out.append({"feature": test.column, **part, "op": op, "value": _value(test, test.low)})
+    if test.high is not None:
+        out.append({"feature": test.column, **part, "op": "<=", "value": _value(test, test.high)})
+    return out
+
+
+def _value(test: ColumnTest, value: float):
+    whole = test.kind in ("integer", "part") and value.is_integer() and abs(value) < 2.0**53
+    return int(value) if whole else value
+
+
+def _predicates(items, specs) -> list[list[dict]]:
+    return [[entry for test in rule_tests(_rule(item), specs) for entry in _entries(test)] for item in items]
+
+
+def _schema(groups: list[list[dict]]) -> str:
+    extended = any(entry["op"] not in ("<=", ">") or "part" in entry for group in groups for entry in group)
+    return SCHEMAS[1] if extended else SCHEMAS[0]
+
+
 # ----------------------------------------------------------------------------- formats
 
 
-def _json(items, names, provenance) -> str:
-    rules = [
-        {
-            "predicates": [
-                {"feature": names[p.feature], "op": p.op, "value": p.threshold}
-                for p in _rule(item).predicates
-            ],
-            **_stats(item),
-        }
-        for item in items
-    ]
-    document = {"schema": SCHEMA, "rules": rules, "provenance": provenance or {}}
+def _json(items, specs, provenance) -> str:
+    groups = _predicates(items, specs)
+    rules = [{"predicates": group, **_stats(item)} for item, group in zip(items, groups, strict=True)]
+    document = {"schema": _schema(groups), "rules": rules, "provenance": provenance or {}}
     return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _sql(items, names, provenance) -> str:
+def _sql(items, specs, provenance) -> str:
     if not items:
         return "(1 = 0)"
     terms = []
-    for item in items:
-        preds = [f"{_sql_name(names[p.feature])} {p.op} {p.threshold:.16e}" for p in _rule(item).predicates]
-        terms.append("(" + (" AND ".join(preds) if preds else "1 = 1") + ")")
+    for group in _predicates(items, specs):
+        terms.append("(" + (" AND ".join(_sql_entry(entry) for entry in group) if group else "1 = 1") + ")")
     return "\nOR ".join(terms)
+
+
+def _sql_entry(entry: dict) -> str:
+    name = _sql_name(entry["feature"])
+    if entry["op"] in ("in", "not in"):
+        return _sql_categories(name, entry["op"] == "not in", entry["values"])
+    if "part" in entry:
+        name = f"EXTRACT({_SQL_PARTS[entry['part']]} FROM {name})"
+    value = entry["value"]
+    literal = str(value) if isinstance(value, int) else f"{value:.16e}"
+    return f"{name} {entry['op']} {literal}"
+
+
+def _sql_categories(name: str, negate: bool, values: list) -> str:
+    named = [_sql_text(v) for v in values if v is not None]
+    passes = (None in values) != negate  # whether a missing cell (NULL) passes
+    if not named:  # only (missing) listed, or nothing
+        if negate:
+            return "1 = 1" if passes else f"{name} IS NOT NULL"
+        return f"{name} IS NULL" if passes else "1 = 0"
+    listed = f"{name} {'NOT IN' if negate else 'IN'} ({', '.join(named)})"  # NULL: unknown, not selected
+    return f"({listed} OR {name} IS NULL)" if passes else listed
+
+
+def _sql_text(value: str) -> str:
+    if "\x00" in value:
+        raise DataError(f"the category {value!r} cannot be written in SQL (it contains NUL); export as json")
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _sql_name(name: str) -> str:
@@ -220,15 +335,59 @@ def _sql_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _pandas(items, names, provenance) -> str:
+def _pandas(items, specs, provenance) -> str:
     if not items:
         return "(index != index) and (index == index)"  # false for every row
-    _check_pandas_names({names[p.feature] for item in items for p in _rule(item).predicates}, names)
+    groups = _predicates(items, specs)
+    used = {entry["feature"] for group in groups for entry in group}
+    _check_pandas_names(used, list(dict.fromkeys(spec.column for spec in specs)))
     terms = []
-    for item in items:
-        preds = [f"{_pandas_name(names[p.feature])} {p.op} {p.threshold!r}" for p in _rule(item).predicates]
-        terms.append("(" + (" and ".join(preds) if preds else "(index == index) or (index != index)") + ")")
+    for group in groups:
+        tested = " and ".join(_pandas_entry(entry) for entry in group)
+        terms.append("(" + (tested if group else "(index == index) or (index != index)") + ")")
     return " or ".join(terms)
+
+
+def _pandas_entry(entry: dict) -> str:
+    name = _pandas_name(entry["feature"])
+    if entry["op"] in ("in", "not in"):
+        return _pandas_categories(name, entry["op"] == "not in", entry["values"])
+    if "part" in entry:
+        name = _PANDAS_PARTS[entry["part"]].format(name)
+    return f"{name} {entry['op']} {entry['value']!r}"
+
+
+def _pandas_categories(name: str, negate: bool, values: list) -> str:
+    named = [_pandas_text(v) for v in values if v is not None]
+    missing = None in values
+    listed = f"{name} {'not in' if negate else 'in'} [{', '.join(named)}]"
+    never, always = f"({name} != {name} and {name} == {name})", f"({name} == {name} or {name} != {name})"
+    if not negate:
+        if not named:
+            return f"{name} != {name}" if missing else never
+        return f"({listed} or {name} != {name})" if missing else listed
+    if not named:  # not in (missing) only: every known value
+        return f"{name} == {name}" if missing else always
+    return f"({listed} and {name} == {name})" if missing else listed  # NaN is "not in" any list
+
+
+def _pandas_text(value: str) -> str:
+    if not _pandas_can_compare(value):
+        raise DataError(
+            f"the category {value!r} cannot be written in a pandas query (pandas cannot read it back); "
+            "export as sql or json"
+        )
+    return repr(value)
+
+
+@lru_cache(maxsize=4096)
+def _pandas_can_compare(value: str) -> bool:
+    """Whether ``DataFrame.query`` reads ``value`` written as a Python string as that value."""
+    frame = pd.DataFrame({"c": [value, value + "x"]})
+    try:
+        return frame.query(f"c in [{value!r}]").index.tolist() == [0]
+    except Exception:  # pandas raises several types for strings it cannot tokenise
+        return False
 
 
 def _pandas_name(name: str) -> str:
@@ -282,19 +441,29 @@ def _pandas_can_quote(name: str) -> bool:
         return False
 
 
-def _csv(items, names, provenance) -> str:
+def _csv(items, specs, provenance) -> str:
+    groups = _predicates(items, specs)
+    parts = any("part" in entry for group in groups for entry in group)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(_CSV_COLUMNS)
-    for number, item in enumerate(items, start=1):
+    writer.writerow(_CSV_COLUMNS[:2] + (("part",) if parts else ()) + _CSV_COLUMNS[2:])
+    for number, (item, group) in enumerate(zip(items, groups, strict=True), start=1):
         stats = _stats(item)
         tail = [_csv_value(stats.get(key)) for key in _STATS]
-        preds = _rule(item).predicates
-        for p in preds:
-            writer.writerow([number, spreadsheet_safe(names[p.feature]), p.op, repr(p.threshold), *tail])
-        if not preds:
-            writer.writerow([number, "", "", "", *tail])
+        for entry in group:
+            part = [entry.get("part", "")] if parts else []
+            writer.writerow(
+                [number, spreadsheet_safe(entry["feature"]), *part, entry["op"], _csv_cell(entry), *tail]
+            )
+        if not group:
+            writer.writerow([number, "", *([""] if parts else []), "", "", *tail])
     return out.getvalue()
+
+
+def _csv_cell(entry: dict) -> str:
+    if "values" in entry:
+        return json.dumps(entry["values"], ensure_ascii=False)
+    return repr(entry["value"])
 
 
 def _csv_value(value) -> str:
@@ -305,7 +474,7 @@ def _csv_value(value) -> str:
 _MD_DIGITS = 4
 
 
-def _markdown(items, names, provenance) -> str:
+def _markdown(items, specs, provenance) -> str:
     lines = [
         "# Anomaly rules",
         "",
@@ -322,7 +491,7 @@ def _markdown(items, names, provenance) -> str:
     ]
     for number, item in enumerate(items, start=1):
         stats = _stats(item)
-        cells = [_md_code(_rule(item).format(names, digits=_MD_DIGITS))]
+        cells = [_md_code(rule_text(_rule(item), specs, digits=_MD_DIGITS))]
         counts = ("support", "anomalies", "nominals", "unlabelled")
         cells += ["" if stats.get(k) is None else str(stats[k]) for k in counts]
         cells.append("" if stats.get("precision") is None else f"{stats['precision']:.3f}")
@@ -358,7 +527,7 @@ def _md_text(text: str) -> str:
 MAX_RULES_BYTES = 10_000_000
 
 
-def _json_groups(text: str) -> list[list[tuple]]:
+def _json_groups(text: str) -> list[list[dict]]:
     _check_rules_size(text)
     try:
         document = json.loads(text)
@@ -369,15 +538,18 @@ def _json_groups(text: str) -> list[list[tuple]]:
         raise DataError(
             f"the rules JSON cannot be read ({what}); pass the aad-rules/1 document aad exported"
         ) from None
-    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
-        raise DataError(f"the JSON document is not an {SCHEMA} document (its 'schema' must be {SCHEMA!r})")
+    if not isinstance(document, dict) or document.get("schema") not in SCHEMAS:
+        raise DataError(
+            f"the JSON document is not an {SCHEMA} document (its 'schema' must be {SCHEMAS[0]!r}, or "
+            f"{SCHEMAS[1]!r} for rules on categories, timestamps and whole numbers)"
+        )
     rules = document.get("rules")
     if not isinstance(rules, list):
         raise DataError(f"an {SCHEMA} document needs a list of rules under 'rules'; got {_kind(rules)}")
     return [_json_rule(number, rule) for number, rule in enumerate(rules, start=1)]
 
 
-def _json_rule(number: int, rule) -> list[tuple]:
+def _json_rule(number: int, rule) -> list[dict]:
     predicates = rule.get("predicates") if isinstance(rule, dict) else rule
     if not isinstance(rule, dict) or not isinstance(predicates, list):
         raise DataError(
@@ -386,7 +558,9 @@ def _json_rule(number: int, rule) -> list[tuple]:
         )
     out = []
     for p in predicates:
-        if not isinstance(p, dict) or not {"feature", "op", "value"} <= p.keys():
+        if not isinstance(p, dict) or not (
+            {"feature", "op", "value"} <= p.keys() or {"feature", "op", "values"} <= p.keys()
+        ):
             raise DataError(
                 f"rule {number} of the {SCHEMA} document is malformed: each predicate needs feature, op "
                 f"and value; got {_kind(p)}"
@@ -396,7 +570,7 @@ def _json_rule(number: int, rule) -> list[tuple]:
                 f"rule {number} of the {SCHEMA} document tests a feature named by {_kind(p['feature'])}; "
                 "a feature is a column name, a string"
             )
-        out.append((p["feature"], p["op"], p["value"]))
+        out.append({key: p[key] for key in ("feature", "part", "op", "value", "values") if key in p})
     return out
 
 
@@ -416,7 +590,7 @@ def _check_rules_size(text: str) -> None:
         )
 
 
-def _csv_groups(text: str) -> list[list[tuple]]:
+def _csv_groups(text: str) -> list[list[dict]]:
     _check_rules_size(text)
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = max(",;\t", key=first.count)  # Excel saves with ';' in many locales
@@ -429,7 +603,7 @@ def _csv_groups(text: str) -> list[list[tuple]]:
         ) from None
 
 
-def _csv_rows(reader: csv.DictReader) -> list[list[tuple]]:
+def _csv_rows(reader: csv.DictReader) -> list[list[dict]]:
     needed = {"rule", "feature", "op", "value"}
     if reader.fieldnames is None or not needed <= {name.strip() for name in reader.fieldnames}:
         found = ", ".join(reader.fieldnames or []) or "none"
@@ -437,7 +611,7 @@ def _csv_rows(reader: csv.DictReader) -> list[list[tuple]]:
             f"the rules CSV needs the columns rule, feature, op and value; its header has {found[:200]}"
         )
     reader.fieldnames = [name.strip() for name in reader.fieldnames]
-    groups: dict[str, list[tuple]] = {}
+    groups: dict[str, list[dict]] = {}
     for line in reader:
         if any(line.get(key) is None for key in needed):
             raise DataError(
@@ -446,25 +620,110 @@ def _csv_rows(reader: csv.DictReader) -> list[list[tuple]]:
             )
         group = groups.setdefault(line["rule"], [])
         if line["op"] != "":
-            group.append((from_spreadsheet_safe(line["feature"]), line["op"], line["value"]))
+            group.append(_csv_entry(line, reader.line_num))
     return list(groups.values())
 
 
-def _predicate(column: dict[str, int], name, op, value) -> Predicate:
-    if name not in column:
-        raise DataError(f"a rule tests column {name!r}, which the data does not have; check the column names")
+def _csv_entry(line: dict, number: int) -> dict:
+    entry = {"feature": from_spreadsheet_safe(line["feature"]), "op": line["op"]}
+    if line.get("part"):
+        entry["part"] = line["part"]
+    if line["op"] not in ("in", "not in"):
+        return {**entry, "value": line["value"]}
+    try:
+        values = json.loads(line["value"])
+    except ValueError:
+        values = None
+    if not isinstance(values, list):
+        raise DataError(
+            f"the rules CSV's line {number} lists the categories of {entry['feature']!r} as "
+            f"{_kind(line['value'])}; an 'in' test lists them as a JSON array, as aad exports it"
+        )
+    return {**entry, "values": values}
+
+
+def _features(groups: list[list[dict]]) -> tuple[FeatureSpec, ...]:
+    specs = {}
+    for group in groups:
+        for entry in group:
+            spec = _entry_spec(entry)
+            specs.setdefault(spec.name, spec)
+    return tuple(specs.values())
+
+
+def _entry_spec(entry: dict) -> FeatureSpec:
+    """The feature an exported test compares: a number column, a timestamp's part, a category list."""
+    column, op = entry["feature"], entry["op"]
+    if op not in _OPS:
+        raise DataError(
+            f"a rule on column {column!r} is malformed: its op must be '<=', '>', '>=', 'in' or "
+            f"'not in'; got {_kind(op)}"
+        )
+    part = entry.get("part")
+    if part is not None:
+        if part not in PARTS:
+            raise DataError(
+                f"a rule on column {column!r} tests its part {_kind(part)}; a timestamp's part is one of "
+                f"{', '.join(PARTS)}"
+            )
+        return FeatureSpec(f"{column}.{part}", column, "part", part=part)
+    if op in ("in", "not in"):
+        values = entry["values"]
+        if not isinstance(values, list) or not all(v is None or isinstance(v, str) for v in values):
+            raise DataError(
+                f"a rule on column {column!r} is malformed: an {op!r} test lists categories as strings "
+                f"(null for a missing value); got {_kind(values)}"
+            )
+        names = sorted(dict.fromkeys(values), key=lambda v: (v is None, v or ""))
+        return FeatureSpec(
+            f"{column} in {json.dumps(names, ensure_ascii=False)}",
+            column,
+            "member",
+            levels=tuple((v, 1) for v in names),
+        )
+    return FeatureSpec(column, column)
+
+
+def _predicate(index: dict[str, int], entry: dict, *, by_spec: bool) -> Predicate:
+    spec = _entry_spec(entry)
+    name = spec.name if by_spec else entry["feature"]
+    if not by_spec and spec.kind != "number":
+        raise DataError(
+            "these rules test categories or timestamp parts: read them without feature_names, and "
+            "evaluate them with load_rows(DATA, columns=rule_features(text, fmt))"
+        )
+    if name not in index:
+        raise DataError(
+            f"a rule tests column {entry['feature']!r}, which the data does not have; check the column names"
+        )
+    if spec.kind == "member":
+        return Predicate(index[name], "<=" if entry["op"] == "not in" else ">", 0.5)
+    value = _number_value(entry)
+    if entry["op"] == ">=":  # x >= v is x > the float just below v, for every float x
+        return Predicate(index[name], ">", float(np.nextafter(value, -np.inf)))
+    return Predicate(index[name], entry["op"], value)
+
+
+def _number_value(entry: dict) -> float:
+    name, value = entry["feature"], entry["value"]
     try:
         if isinstance(value, bool):
             raise TypeError(value)
-        return Predicate(column[name], op, float(value))
+        number = float(value)
     except OverflowError as err:  # an integer of hundreds of digits
         raise DataError(
             f"a rule on column {name!r} is malformed: its value has {len(str(value)):,} digits, beyond "
-            "any float; each predicate needs op '<=' or '>' and a number as its value"
+            "any float; each predicate needs op '<=', '>' or '>=' and a number as its value"
         ) from err
     except (TypeError, ValueError) as err:  # TypeError: a JSON null or list as the value
         detail = str(err) if isinstance(err, ValueError) else f"its value {_kind(value)} is not a number"
         raise DataError(
             f"a rule on column {name!r} is malformed: {detail}; "
-            "each predicate needs op '<=' or '>' and a number as its value"
+            "each predicate needs op '<=', '>' or '>=' and a number as its value"
         ) from err
+    if not math.isfinite(number):
+        raise DataError(
+            f"a rule on column {name!r} is malformed: a predicate's threshold must be finite; got {number!r} "
+            "(leave an unbounded side out)"
+        )
+    return number

@@ -25,11 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import validate_matrix
+from .data import Dataset, validate_matrix
+from .encoding import FeatureSpec
 from .errors import LabelError
 from .forest import LeafForest
 from .labels import ANOMALY, NOMINAL
 from .rules import Rule, model_feature_names
+from .terms import rule_text
 
 __all__ = ["RegionStats", "RowExplanation", "explain_row", "region_stats"]
 
@@ -173,6 +175,9 @@ class RowExplanation:
     feature_names : tuple of str
     covering_rules : tuple of int
         Indices of the description's rules that cover the row (when a description was given).
+    encoding : tuple of FeatureSpec
+        How each feature is made from the table's columns, when ``X`` was a Dataset: the
+        rule is then written in the columns' terms (``merchant = atm``, ``hour in 1..4``).
     """
 
     row: int
@@ -181,6 +186,13 @@ class RowExplanation:
     importances: tuple[tuple[int, float], ...]
     feature_names: tuple[str, ...]
     covering_rules: tuple[int, ...] = ()
+    encoding: tuple[FeatureSpec, ...] = ()
+
+    def rule_text(self, digits: int | None = None) -> str:
+        """The isolating region for people (in the columns' terms when the encoding is known)."""
+        if self.encoding:
+            return rule_text(self.rule, self.encoding, digits)
+        return self.rule.format(self.feature_names, digits=digits)
 
     def top_features(self, k: int = 3) -> list[str]:
         """Names of the ``k`` features that matter most for this row."""
@@ -190,7 +202,7 @@ class RowExplanation:
         """One sentence for people."""
         shares = ", ".join(f"{self.feature_names[f]} {w:.0%}" for f, w in self.importances[:3])
         return (
-            f"row {self.row} is isolated by {self.rule.format(self.feature_names)} "
+            f"row {self.row} is isolated by {self.rule_text()} "
             f"({self.support} row{'s' if self.support != 1 else ''}); features: {shares}"
         )
 
@@ -202,8 +214,9 @@ def explain_row(model, X, row: int, *, feature_names: Sequence[str] | None = Non
     ----------
     model : AADForest
         Fitted on ``X``.
-    X : ndarray of shape (n_samples, n_features)
-        The model's training data.
+    X : ndarray of shape (n_samples, n_features) or Dataset
+        The model's training data (a Dataset also gives the names and how each feature is
+        made from the table's columns).
     row : int
         The row to explain.
     feature_names : sequence of str, optional
@@ -224,11 +237,12 @@ def explain_row(model, X, row: int, *, feature_names: Sequence[str] | None = Non
     (['b'], 1)
     """
     model._check_fitted()
+    dataset = X if isinstance(X, Dataset) else None
     X = validate_matrix(model._by_name(X), n_features=model.n_features_in_)
     n = model.leaf_index_.shape[1]
     if X.shape[0] != n or not 0 <= int(row) < n:
         raise LabelError(f"row {row} is not a training row: the model was fitted on {n} rows of X")
-    names = tuple(feature_names or model_feature_names(model))
+    names = tuple(feature_names or (dataset.feature_names if dataset else model_feature_names(model)))
     stats = region_stats(model)
     paths = stats.path_nodes(int(row))
     rule, support = _isolating_rule(stats, paths)
@@ -240,6 +254,7 @@ def explain_row(model, X, row: int, *, feature_names: Sequence[str] | None = Non
         importances=_importances(stats.forest, paths, X.shape[1]),
         feature_names=names,
         covering_rules=covering,
+        encoding=dataset.specs if dataset is not None and names == dataset.feature_names else (),
     )
 
 

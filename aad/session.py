@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import Interval, validate_params
-from .data import AUTO, Dataset, dataset_from_frame, load_dataset
+from .data import Dataset, load_data, load_dataset, select_columns  # noqa: F401 (load_dataset: doctests)
 from .errors import DataError, LabelError, UnknownStrategyError
 from .labels import ANOMALY, UNLABELLED, label_name, to_label
 from .learner import QUEUES, ActiveLearner
@@ -66,102 +66,6 @@ def fit_model(
     """
     forest = {key: value for key, value in params.items() if key not in _LEARNER_PARAMS}
     return AADForest(**forest, random_state=seed).fit(dataset.X, progress=progress, grow_on=dataset.grow_on)
-
-
-def select_columns(
-    dataset: Dataset, *, features: Sequence[str] | None = None, label_column: str | None = AUTO
-) -> Dataset:
-    """The same table with only ``features`` as features and ``label_column`` as ground truth.
-
-    Parameters
-    ----------
-    dataset : Dataset
-    features : sequence of str, optional
-        Feature columns, in order; all but the label column by default.
-    label_column : str, None or "auto"
-        The ground-truth column (any column of ``dataset``, its label column included);
-        ``"auto"`` keeps ``dataset``'s; ``None`` drops the ground truth.
-
-    Raises
-    ------
-    DataError
-
-    Examples
-    --------
-    >>> ds = select_columns(load_dataset("toy2"), features=["y"], label_column=None)
-    >>> ds.feature_names, ds.y is None
-    (('y',), True)
-    """
-    label = dataset.label_column if label_column == AUTO else label_column
-    chosen = list(features) if features is not None else [c for c in dataset.feature_names if c != label]
-    if tuple(chosen) == dataset.feature_names and label == dataset.label_column:
-        return dataset
-    frame = dataset.frame(with_gaps=True)  # the gaps are filled again, and remembered
-    if dataset.y is not None:
-        frame[dataset.label_column] = np.where(dataset.y, "anomaly", "nominal")
-    kept = dataset.context if dataset.context is not None else pd.DataFrame(index=frame.index)
-    wanted = [c for c in [*chosen, label] if c is not None and c in kept.columns and c not in frame.columns]
-    if wanted:  # a column the loader left out (an id, a 0/1 truth) that the analyst chose
-        frame = pd.concat([frame, kept[wanted]], axis=1)
-    missing = [c for c in [*chosen, label] if c is not None and c not in frame.columns]
-    if missing:
-        raise DataError(f"there is no column {missing[0]!r}; the columns are {', '.join(frame.columns)}")
-    if label in chosen:
-        raise DataError(f"column {label!r} cannot be both a feature and the ground truth; choose one")
-    if not chosen:
-        raise DataError("choose at least one feature column")
-    out = dataset_from_frame(
-        frame[chosen + ([label] if label else [])],
-        name=dataset.name,
-        label_column=label,
-        source=dataset.source,
-    )
-    used = {c for c in [*chosen, label] if c is not None}
-    notes = tuple(
-        note for note in dict.fromkeys(dataset.notes + out.notes) if not _left_out_but_used(note, used)
-    )
-    same_truth = label is not None and label == dataset.label_column
-    left_out = [c for c in dataset.feature_names if c not in chosen and c != label]  # context now
-    still = None if dataset.context is None else dataset.context.drop(columns=wanted)
-    parts = [
-        part for part in (still, frame[left_out] if left_out else None) if part is not None and part.shape[1]
-    ]
-    context = pd.concat(parts, axis=1) if parts else None
-    return dataclasses.replace(
-        out,
-        notes=notes,
-        context=context,
-        anomaly_value=dataset.anomaly_value if same_truth else None,
-        working_set=dataset.working_set,
-    )
-
-
-def load_data(
-    source: str,
-    *,
-    features: Sequence[str] | None = None,
-    label_column: str | None = AUTO,
-    name: str | None = None,
-    max_bytes: int | None = None,
-    anomaly_value: str | None = None,
-) -> Dataset:
-    """Load a session's data: :func:`~aad.data.load_dataset`, then :func:`select_columns`.
-
-    Text columns (ids, categories) are left out of the table, with a note. ``anomaly_value``
-    reads a named text label column (fraud/legit) as in :func:`~aad.data.load_dataset`.
-
-    ``source`` is a :attr:`Dataset.source` (``shipped:<name>`` or a path) or a shipped name.
-    """
-    target = source[len(_SHIPPED) :] if source.startswith(_SHIPPED) else source
-    table = load_dataset(
-        target,
-        label_column=AUTO if label_column is None else label_column,
-        max_bytes=max_bytes,
-        non_numeric="drop",  # an id or a category column need not be removed from the file first
-        anomaly_value=anomaly_value if label_column not in (None, AUTO) else None,
-    )
-    dataset = select_columns(table, features=features, label_column=label_column)
-    return dataclasses.replace(dataset, name=name) if name else dataset
 
 
 class Session:
@@ -769,11 +673,6 @@ class Session:
             self._batch = []  # the next batch is drawn afresh
             return
         self._batch = (back + [r for r in self._batch if r not in back])[: self.record.batch_size]
-
-
-def _left_out_but_used(note: str, used: set[str]) -> bool:
-    """A loader note saying a column was left out of the features, when it was chosen after all."""
-    return "left out of the features" in note and any(note.startswith(f"column {c!r} ") for c in used)
 
 
 def _settings(record: SessionRecord) -> tuple:

@@ -26,6 +26,7 @@ import pyarrow.csv
 import pyarrow.parquet
 
 from .errors import DataError
+from .notes import Note
 
 __all__ = [
     "FILE_LINES",
@@ -58,7 +59,7 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 SNIFF_BYTES = 64 * 1024
-#: Keys of ``DataFrame.attrs`` where the CSV reader leaves each row's file line and its notes.
+#: Keys of ``DataFrame.attrs`` where the reader leaves each row's file line and its notes (:class:`Note`).
 FILE_LINES, READ_NOTES = "aad_file_lines", "aad_read_notes"
 #: Key of a Parquet file's metadata where a working set says what defines it (aad.scale.working_set).
 WORKING_SET_KEY = "aad.working_set"
@@ -221,22 +222,25 @@ def _check_decoded_size(path: Path, metadata, max_bytes: int | None) -> None:
         )
 
 
-def _plain_columns(table: pyarrow.Table) -> tuple[pyarrow.Table, list[str]]:
+def _plain_columns(table: pyarrow.Table) -> tuple[pyarrow.Table, list[Note]]:
     """The table with nested columns (struct, list, map) as JSON text and columns no table
     cell can show (binary data, no values at all) left out; a note for each."""
     notes = []
     for i in reversed(range(table.num_columns)):
         field = table.schema.field(i)
         kind = field.type
+        name = field.name
         if pyarrow.types.is_null(kind):
-            notes.append(f"column {field.name!r} has no values (Parquet type null): left out")
+            text = f"column {name!r} has no values (Parquet type null): left out"
+            notes.append(Note("dropped", text, name, f"{name!r} (no values)"))
             table = table.remove_column(i)
         elif _is_binary(kind):
-            notes.append(f"column {field.name!r} holds binary data ({kind}): left out")
+            notes.append(Note("dropped", f"column {name!r} holds binary data ({kind}): left out", name))
             table = table.remove_column(i)
         elif _is_nested(kind):
-            notes.append(f"column {field.name!r} holds nested values ({_type_name(kind)}): read as JSON text")
-            table = table.set_column(i, field.name, _as_json(table.column(i)))
+            text = f"column {name!r} holds nested values ({_type_name(kind)}): read as JSON text"
+            notes.append(Note("nested", text, name, f"{name!r} ({_type_name(kind)})"))
+            table = table.set_column(i, name, _as_json(table.column(i)))
     return table, notes[::-1]
 
 
@@ -322,8 +326,9 @@ def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
     frame, lines, empty_note = _empty_rows(path, frame, lines)
     if skipped:
         notes.insert(0, f"skipped the first line, {delimiter!r} as delimiter: Excel's 'sep=' hint")
+    notes = [Note("table", note) for note in notes]
     frame.attrs[FILE_LINES] = lines
-    frame.attrs[READ_NOTES] = notes + empty_note
+    frame.attrs[READ_NOTES] = notes + [Note("table", note) for note in empty_note]
     return frame
 
 

@@ -194,12 +194,11 @@ def simulate(
         raise aad.UnknownStrategyError(
             f"unknown query strategy {strategy!r}; choose one of {', '.join(aad.strategy_names())}"
         )
-    dataset = aad.load_dataset(
+    dataset = aad.load_data(  # as the workbench reads it: categories, timestamps, ids left out
         data,
         label_column=_label_column(label_col),
         features=_features(features),
         anomaly_value=anomaly_value,
-        non_numeric="drop",  # the workbench's columns: ids, dates and text left out, with a note
     )
     _print_notes(dataset)
     classes = None if class_file is None else aad.load_classes(class_file, y=dataset.y)

@@ -636,11 +636,8 @@ def sidebar(session: aad.Session | None) -> None:
         if rec.working_set is not None:
             st.info(working_set_note(session), icon=":material/filter_alt:")
         if rec.notes:
-            st.info(
-                "**Repaired on loading** (kept with the session):\n"
-                + "".join(f"\n- {text.md(note)}" for note in rec.notes),
-                icon=":material/build:",
-            )
+            with st.expander(f"How the table was read ({text.count(len(rec.notes), 'note')})"):
+                st.markdown("".join(f"\n- {text.md(note)}" for note in rec.notes))
         st.caption("Keys: **A** anomaly · **N** nominal · **S** skip · **U** undo")
 
 

@@ -42,8 +42,10 @@ _MARKDOWN = re.compile(
 #: http://, www., a@b and :name: are broken with an invisible zero-width space.
 _LINKIFIED = re.compile(r"(:)(?=[\w/])|(@)|(www)(?=\.)", re.IGNORECASE)
 _ZWSP = "\u200b"
-#: At the start of a line: a heading, a list item, a quote, a rule.
-_LINE_START = re.compile(r"^(\s*)([#>+\-=]|\d+[.)])")
+#: At the start of a line: a heading, a list item, a quote, a rule; a number ending a list marker
+#: (``1.``, ``2)``), whose punctuation is what can be escaped (``\2`` would show its backslash).
+_LINE_START = re.compile(r"^(\s*)([#>+\-=])")
+_LIST_NUMBER = re.compile(r"^(\s*\d+)([.)])")
 
 
 def md(value: object) -> str:
@@ -59,13 +61,16 @@ def md(value: object) -> str:
     --------
     >>> print(md("**bold** [link](x) <img src=x>"), md("a\\nb"), md("$y$"), md("# 1. a"), md("id_2: _x_"))
     \\*\\*bold\\*\\* \\[link\\](x) \\<img src=x\\> a b \\$y\\$ \\# 1. a id_2: \\_x\\_
+    >>> print(md("2160.52"), md("1) one"))
+    2160\\.52 1\\) one
     >>> md("http://x :smile: a@b.org www.x.org").replace("\\u200b", "|")
     'http:|//x :|smile: a@|b.org www|.x.org'
     """
     text = " ".join(str(value).replace("\r", " ").split("\n"))
     text = _MARKDOWN.sub(lambda m: "\\" + m.group(0), text)
     text = _LINKIFIED.sub(lambda m: m.group(0) + _ZWSP, text)
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    text = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return _LIST_NUMBER.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
 def code(value: object) -> str:

@@ -26,18 +26,27 @@ DISPLAY_DIGITS = 4
 
 
 def row_table(session: aad.Session, row: int) -> pd.DataFrame:
-    """The row's values with their percentile in their column; a cell missing in the file
-    says so (the model saw the column median there). Wide data: most unusual values first."""
+    """The row's values as people know them (a category as its text, a weekday as its name)
+    with their percentile in their column; a cell missing in the file says so (the model saw
+    the column median there), a category how many rows share it. Wide data: most unusual
+    values first."""
+    dataset = session.dataset
     table = pd.DataFrame(
         {
-            "feature": list(session.dataset.feature_names),
-            "value": session.dataset.X[row],
+            "feature": list(dataset.feature_names),
+            "value": [value_text(dataset, row, j) for j in range(dataset.n_features)],
             "percentile": session.percentiles(row),
         }
     )
-    filled = session.dataset.filled
+    filled = dataset.filled
+    notes = [_category_note(dataset, row, j) for j in range(dataset.n_features)]
     if filled is not None and filled[row].any():
-        table["note"] = np.where(filled[row], "missing in the file: the model used the column median", "")
+        notes = [
+            "missing in the file: the model used the column median" if gap else note
+            for gap, note in zip(filled[row], notes, strict=True)
+        ]
+    if any(notes):
+        table["note"] = notes
     if len(table) > WIDE:  # the table scrolls: the most unusual values first
         order = np.lexsort((-np.abs(table["percentile"].to_numpy() - 50.0), -session.unusualness(row)))
         table = table.iloc[order].reset_index(drop=True)
@@ -46,6 +55,34 @@ def row_table(session: aad.Session, row: int) -> pd.DataFrame:
 
 #: A card's table lists more features than this in a scroll box, most unusual first.
 WIDE = 12
+
+
+def value_text(dataset: aad.Dataset, row: int, j: int) -> str:
+    """Feature ``j`` of ``row`` as people know it: a category as written, a weekday or a month
+    by its name, a number in plain digits (the value the model saw where the cell was missing).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = aad.load_data("toy2")
+    >>> value_text(data, 0, 0) == aad.encoding.number_text(data.X[0, 0])
+    True
+    """
+    spec, value = dataset.specs[j], dataset.X[row, j]
+    if spec.kind == "category":
+        written = dataset.sources[spec.column].iloc[row]
+        return "(missing)" if pd.isna(written) else str(written)
+    if spec.kind == "part":
+        return aad.encoding.part_label(spec.part, value)
+    return aad.encoding.number_text(value)
+
+
+def _category_note(dataset: aad.Dataset, row: int, j: int) -> str:
+    spec = dataset.specs[j]
+    if spec.kind != "category":
+        return ""
+    count = round(spec.rows / dataset.X[row, j])
+    return f"{count:,} of {spec.rows:,} rows have it ({count / spec.rows:.2%})"
 
 
 def rank_line(session: aad.Session, row: int) -> str:
@@ -81,9 +118,9 @@ SCORE_HELP = (
 @st.cache_data(max_entries=2000, show_spinner=False)
 def _explain(fingerprint: str, params: str, seed: int, row: int, _session: aad.Session) -> str:
     names = _session.dataset.feature_names
-    why = aad.explain_row(_session.model, _session.dataset.X, row, feature_names=names)
+    why = aad.explain_row(_session.model, _session.dataset, row)
     shares = ", ".join(f"{code(names[f])} {share:.0%}" for f, share in why.importances[:3])
-    rule = why.rule.format(names, digits=DISPLAY_DIGITS)
+    rule = why.rule_text(DISPLAY_DIGITS)
     where = (
         f"alone in the region {code(rule)}"
         if why.support == 1
@@ -115,11 +152,15 @@ def unusual_values(session: aad.Session, row: int) -> str:
     """The row's three values furthest from their column's median (in interquartile ranges),
     with their percentile rank."""
     pct, far = session.percentiles(row), session.unusualness(row)
-    names = session.dataset.feature_names
+    dataset = session.dataset
+    names = dataset.feature_names
     parts = []
-    edge = 100 / session.dataset.n_rows  # within this of 0 or 100: the extreme of its column
+    edge = 100 / dataset.n_rows  # within this of 0 or 100: the extreme of its column
     for j in sorted(range(len(names)), key=lambda j: (-far[j], -abs(pct[j] - 50), j))[:3]:
-        value = f"{code(names[j])} = {session.dataset.X[row, j]:.6g}"
+        value = f"{code(names[j])} = {md(value_text(dataset, row, j))}"
+        if dataset.specs[j].kind in ("category", "part"):
+            parts.append(f"{value}, as in {_share_text(_same_share(dataset, row, j))} of rows")
+            continue
         if pct[j] >= 100 - edge or pct[j] <= edge:
             parts.append(f"{value} is the {'highest' if pct[j] >= 50 else 'lowest'} in its column")
             continue
@@ -127,6 +168,22 @@ def unusual_values(session: aad.Session, row: int) -> str:
         side = "higher" if pct[j] >= 50 else "lower"
         parts.append(f"{value} is {side} than {_share_below_100(share)}% of rows")
     return "; ".join(parts)
+
+
+def _same_share(dataset: aad.Dataset, row: int, j: int) -> float:
+    """The percent of rows whose feature ``j`` has the value ``row`` has."""
+    return 100.0 * float((dataset.X[:, j] == dataset.X[row, j]).mean())
+
+
+def _share_text(share: float) -> str:
+    """A percent for a sentence: ``0.4%``, ``12%``, ``0.02%``.
+
+    Examples
+    --------
+    >>> _share_text(0.4), _share_text(12.3), _share_text(0.0213)
+    ('0.4%', '12%', '0.021%')
+    """
+    return f"{share:.2g}%" if share < 1 else f"{share:.0f}%"
 
 
 def _share_below_100(share: float) -> str:
@@ -176,9 +233,12 @@ def _described(session: aad.Session) -> list[tuple]:
 
 
 def rows_frame(session: aad.Session, rows: list[int]) -> pd.DataFrame:
-    """Selected rows: their number, label, score and values."""
+    """Selected rows: their number, label, score and values (never a column that looks like
+    the ground truth, which would answer for the analyst)."""
     labels = session.model.labels_[rows]
-    frame = session.dataset.table().iloc[rows].reset_index(drop=True)
+    table = session.dataset.table()
+    frame = table.drop(columns=[c for c in session.dataset.answers if c in table.columns])
+    frame = frame.iloc[rows].reset_index(drop=True)
     frame.insert(0, "score", session.scores()[rows])
     frame.insert(0, "label", [aad.label_name(v) for v in labels])
     frame.insert(0, "row", rows)
@@ -186,11 +246,18 @@ def rows_frame(session: aad.Session, rows: list[int]) -> pd.DataFrame:
 
 
 def context_line(session: aad.Session, row: int) -> str | None:
-    """The row's context columns (an id, a category: not features), for its card; None if none."""
-    context = session.dataset.context
-    if context is None:
-        return None
-    shown = [f"{md(name)} {code(value)}" for name, value in context.iloc[row].items() if pd.notna(value)][:8]
+    """The row's context (an id, free text: not features) and its timestamps as written, for its
+    card; None if none. A column that looks like the ground truth (``is_fraud``) is never shown:
+    it would answer for the analyst."""
+    dataset = session.dataset
+    cells = []
+    if dataset.context is not None:
+        cells += [
+            (name, value) for name, value in dataset.context.iloc[row].items() if name not in dataset.answers
+        ]
+    times = list(dict.fromkeys(spec.column for spec in dataset.specs if spec.kind == "part"))
+    cells += [(name, dataset.sources[name].iloc[row]) for name in times]
+    shown = [f"{md(name)} {code(value)}" for name, value in cells if pd.notna(value)][:8]
     return " · ".join(shown) if shown else None
 
 
@@ -268,11 +335,11 @@ EXPORT_FORMATS = {  # format: (button name, file extension, MIME type)
 def rules_frame(session: aad.Session, description) -> pd.DataFrame:
     """One line per rule: the rule, its support, the labelled and unlabelled rows it covers,
     its precision on the labels, and (with a ground-truth column) its true precision."""
-    names, X, y = session.dataset.feature_names, session.dataset.X_as_read, session.dataset.y
+    specs, X, y = session.dataset.specs, session.dataset.X_as_read, session.dataset.y
     lines = []
     for rule in description.rules:
         line = {
-            "rule": rule.format(names, digits=DISPLAY_DIGITS),
+            "rule": rule.format(digits=DISPLAY_DIGITS, encoding=specs),
             "support": rule.support,
             "anomalies": rule.anomalies,
             "nominals": rule.nominals,

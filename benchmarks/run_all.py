@@ -31,6 +31,7 @@ BENCHMARKS = {
     "heldout": "heldout.py",
     "balance": "balance.py",
     "beyond": "bench_beyond.py",
+    "categories": "bench_categories.py",
 }
 
 

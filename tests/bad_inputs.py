@@ -65,7 +65,7 @@ BAD_INPUTS = [
         "missing values",
         "nan.csv",
         b"a,b\n1,2\n,5\n4,\n7,8\n",
-        "column 'a': 1 missing value filled with the column median",
+        r"2 columns had missing values, filled with each column's median: 'a' \(1, median 4\), 'b'",
         repairable=True,
     ),
     BadInput(

@@ -351,7 +351,7 @@ def test_an_uploaded_file_starts_a_session_that_survives_a_restart(db, monkeypat
     at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
     at.file_uploader(key=keys.DATA_UPLOAD).set_value(("payments.csv", _csv(), "text/csv")).run()
     assert not at.exception
-    assert any("**payments**: 81 rows, 2 numeric columns" in c.value for c in at.caption)
+    assert any("**payments**: 81 rows, 2 features" in c.value for c in at.caption)
     at.number_input(key=keys.DATA_SEED).set_value(7).run()
     at.button(key=keys.DATA_START).click().run()
     assert not at.exception
@@ -384,7 +384,7 @@ def test_a_bad_upload_shows_the_engine_message_and_keeps_the_session(db, tmp_pat
     assert at.query_params[keys.URL_SESSION] == held
 
 
-def test_an_upload_with_id_and_text_columns_starts_on_its_numeric_columns(db):
+def test_an_upload_with_id_text_and_answer_columns_starts_on_its_features_with_the_answer_as_truth(db):
     rows = [f"T{i},{'shop' if i % 3 else 'cafe'},{i % 11}.5,{(i * 7) % 13},{int(i == 5)}" for i in range(60)]
     data = ("txn_id,merchant,amount,hour,is_fraud\n" + "\n".join(rows) + "\n").encode()
     at = _app()
@@ -394,21 +394,23 @@ def test_an_upload_with_id_and_text_columns_starts_on_its_numeric_columns(db):
     assert not at.exception
     assert not at.error
     repaired = " ".join(i.value for i in at.info)
-    assert "column 'txn_id' is not numeric (row 0 holds 'T0'): left out of the features" in repaired
-    assert "column 'merchant' is not numeric" in repaired
-    assert "'is_fraud' looks like a ground truth (two values, 0/1, named like one): left out" in repaired
+    assert "column 'txn_id' looks like an identifier (named like one): left out of the features" in repaired
+    assert "column 'merchant' is a category of 2 values" in repaired
+    assert "'is_fraud' looks like a ground truth (0/1, named like one): left out" in repaired
     features = at.multiselect(key=keys.DATA_FEATURES)
-    assert features.value == ["amount", "hour"]  # the answer is not fed to the model by default
+    assert features.value == ["merchant", "amount", "hour"]  # the answer is not fed to the model
     assert "is_fraud" in features.options  # but the analyst may choose it
-    at.selectbox(key=keys.DATA_LABEL_COLUMN).set_value("is_fraud").run()
-    assert at.multiselect(key=keys.DATA_FEATURES).value == ["amount", "hour"]  # truth is no feature
+    assert at.selectbox(key=keys.DATA_LABEL_COLUMN).value == "is_fraud"  # preselected as the truth
+    assert any("`is_fraud` looks like a ground truth, so it is chosen as one" in c.value for c in at.caption)
     at.button(key=keys.DATA_START).click().run()
     assert not at.exception
     session = _session(at)
-    assert session.dataset.feature_names == ("amount", "hour")
+    assert session.dataset.feature_names == ("merchant", "amount", "hour")
     assert session.dataset.y.sum() == 1
-    row = _top_card(at)  # the card shows the row's id and category, which the model never saw
-    assert any(c.value.startswith(f"txn_id `T{row}` · merchant `") for c in at.caption)
+    row = _top_card(at)  # the card shows the row's id, which the model never saw, and its category
+    assert any(c.value == f"txn_id `T{row}`" for c in at.caption)
+    card = at.dataframe[0].value
+    assert card["value"][0] == ("shop" if row % 3 else "cafe")
     scores = pd.read_csv(io.StringIO(views.scores_csv(session)()))
     assert scores.columns.tolist() == [
         "row",
@@ -422,6 +424,7 @@ def test_an_upload_with_id_and_text_columns_starts_on_its_numeric_columns(db):
         "hour",
     ]
     assert scores.loc[7, "txn_id"] == "T7"
+    assert scores.loc[7, "merchant"] == "shop"
     resumed = aad.Session.open(session.id, store=aad.Store(db))  # the context comes back with the data
     assert resumed.dataset.context["txn_id"].tolist() == [f"T{i}" for i in range(60)]
 
@@ -457,9 +460,10 @@ def test_a_text_ground_truth_column_can_be_named(db):
     at.file_uploader(key=keys.DATA_UPLOAD).set_value(("v.csv", data, "text/csv")).run()
     assert not at.error
     assert (
-        "'verdict' is not numeric (row 0 holds 'nominal'): left out of the features; "
-        "it looks like a ground truth" in (" ".join(i.value for i in at.info))
+        "column 'verdict' looks like a ground truth (its values are anomaly and nominal): left out of the "
+        "features and never shown on the cards" in (" ".join(i.value for i in at.info))
     )
+    assert at.selectbox(key=keys.DATA_LABEL_COLUMN).value == "verdict"  # anomaly/nominal: preselected
     at.text_input(key=keys.DATA_LABEL_NAME).input("verdict").run()
     assert not at.error
     assert at.selectbox(key=keys.DATA_LABEL_COLUMN).value == "verdict"
@@ -527,7 +531,7 @@ def test_a_card_shows_values_percentiles_and_the_isolating_region(db):
     row = _top_card(at)
     table = at.dataframe[0].value
     assert table["feature"].tolist() == ["x", "y"]
-    assert table["value"].tolist() == _session(at).dataset.X[row].tolist()
+    assert table["value"].tolist() == [aad.encoding.number_text(v) for v in _session(at).dataset.X[row]]
     assert table["percentile"].between(0, 100).all()
     why = next(m.value for m in at.markdown if m.value.startswith("**Why:**"))
     assert "alone in the region `" in why or "in the small region `" in why
@@ -576,7 +580,7 @@ def test_a_value_missing_in_the_file_is_marked_on_the_card_and_left_empty_in_the
     assert _top_card(at) == 59
     card = at.dataframe[0].value
     assert card["note"].tolist() == ["", "missing in the file: the model used the column median"]
-    assert card["value"][1] == np.median(frame["hour"].dropna())  # what the model saw
+    assert card["value"][1] == aad.encoding.number_text(np.median(frame["hour"].dropna()))  # the model's
     scores = pd.read_csv(io.StringIO(views.scores_csv(_session(at))()))
     assert np.isnan(scores.loc[59, "hour"])
     assert scores.loc[59, "amount"] == 40.0
@@ -639,7 +643,7 @@ def test_a_found_label_column_of_other_words_asks_for_its_anomaly_value_and_a_ne
     plain = b"a,b\n" + b"".join(f"{i},{i % 5}\n".encode() for i in range(30))
     at.file_uploader(key=keys.DATA_UPLOAD).set_value(("plain.csv", plain, "text/csv")).run()
     assert not at.error  # the value chosen for the last file is not applied to this one
-    assert any("**plain**: 30 rows, 2 numeric columns" in c.value for c in at.caption)
+    assert any("**plain**: 30 rows, 2 features" in c.value for c in at.caption)
 
 
 def test_a_yes_no_column_is_offered_as_ground_truth_and_a_changed_mind_gives_features_back(db):

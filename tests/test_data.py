@@ -271,7 +271,11 @@ def test_the_workbench_keeps_ids_answers_and_dates_out_of_the_features(tmp_path)
     assert chosen.feature_names == ("amount", "customer_id")
     assert chosen.n_anomalies == 1
     assert not [n for n in chosen.notes if "customer_id" in n or "is_fraud" in n]  # chosen after all
-    assert any("'ts' holds dates" in n for n in chosen.notes)
+    workbench = aad.load_data(str(tmp_path / "txn.parquet"))  # a timestamp's parts are features there
+    assert workbench.feature_names == ("ts.hour", "ts.weekday", "amount", "is_weekend")
+    assert list(workbench.context.columns) == ["customer_id", "is_fraud"]
+    assert workbench.answers == ("is_fraud",)
+    assert "its hour and weekday are features (ts.hour, ts.weekday)" in " ".join(workbench.notes)
 
 
 def test_new_rows_keep_their_other_columns_and_their_file_name(tmp_path):

@@ -206,7 +206,8 @@ _NOTES = [
 
 
 def _sidebar_notes(at: AppTest) -> str:
-    return next(box.value for box in at.sidebar.info if box.value.startswith("**Repaired on loading**"))
+    box = next(e for e in at.sidebar.expander if e.label.startswith("How the table was read"))
+    return " ".join(m.value for m in box.markdown)
 
 
 def test_repairs_are_recorded_with_the_session_and_shown_after_a_restart(tmp_path, monkeypatch):
@@ -217,7 +218,7 @@ def test_repairs_are_recorded_with_the_session_and_shown_after_a_restart(tmp_pat
     at.switch_page("screens/data.py").run()
     at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
     at.file_uploader(key=keys.DATA_UPLOAD).set_value(("payments.csv", _REPAIRABLE, "text/csv")).run()
-    shown = next(box.value for box in at.info if box.value.startswith("**Repaired on loading**"))
+    shown = next(box.value for box in at.info if box.value.startswith("**How the table was read**"))
     assert all(note in shown for note in _NOTES)  # said before the session starts
     at.button(key=keys.DATA_START).click().run()
     session = at.session_state[keys.SESSION]

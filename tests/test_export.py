@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 import sqlite3
@@ -237,7 +238,11 @@ def test_unwritable_requests_say_why(fmt, names, message):
             "column 'zz'",
         ),
         ("a,b\n1,2\n", "csv", "needs the columns rule, feature, op and value"),
-        ("rule,feature,op,value\n1,a,<,1\n", "csv", "op must be '<=' or '>'"),
+        (
+            "rule,feature,op,value\n1,a,<,1\n",
+            "csv",
+            "its op must be '<=', '>', '>=', 'in' or 'not in'; got '<'",
+        ),
         ("x", "sql", "json or csv, not 'sql'"),
     ],
 )
@@ -466,3 +471,180 @@ def test_select_compares_infinite_values_as_the_sql_export_does(tmp_path, capsys
         db.executemany("INSERT INTO t VALUES (?)", [(float("inf"),), (float("-inf"),), (7.0,)])
         sql = export_rules(rules, "sql", feature_names=["x"])
         assert [r for (r,) in db.execute(f"SELECT rowid - 1 FROM t WHERE {sql}")] == [0, 2]
+
+
+# ----------------------------------------------------------------------------- columns of every kind
+
+CATEGORIES = ["atm", "grocery", "it's", 'say "hi"', "é 名", "x,y", "[1]", "NULL", "-", "", " spaced", "a;b--"]
+KIND_NAMES = ("number", "integer", "category", "timestamp")
+category_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=8).filter(
+    lambda v: "\x00" not in v and aad.export._pandas_can_compare(v)
+)
+whole = st.one_of(st.integers(-5, 5).map(float), st.just(np.nan))
+moments = st.one_of(
+    st.datetimes(
+        min_value=pd.Timestamp("2023-01-01").to_pydatetime(),
+        max_value=pd.Timestamp("2025-12-31").to_pydatetime(),
+    ).map(lambda t: pd.Timestamp(t).floor("min")),
+    st.just(pd.NaT),
+)
+
+
+@st.composite
+def tables(draw):
+    """A table of columns of every kind, the features aad makes of it, and rules on those features."""
+    kinds = draw(st.lists(st.sampled_from(KIND_NAMES), min_size=1, max_size=4))
+    names = draw(
+        st.lists(st.one_of(st.sampled_from(HOSTILE), name_text), min_size=len(kinds), max_size=len(kinds))
+        .filter(lambda ns: len({n.casefold() for n in ns}) == len(ns))
+        .filter(lambda ns: all(aad.export._pandas_can_quote(n) and "." not in n for n in ns))
+    )
+    n = draw(st.integers(1, 20))
+    cells = {
+        "number": st.one_of(numbers, st.sampled_from([np.nan, np.inf, -np.inf, 0.0, 1.5])),
+        "integer": whole,
+        "category": st.one_of(st.sampled_from(CATEGORIES), category_text, st.none()),
+        "timestamp": moments,
+    }
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(draw(st.lists(cells[kind], min_size=n, max_size=n)), dtype=_dtype(kind))
+            for name, kind in zip(names, kinds, strict=True)
+        }
+    )
+    specs, columns = _features_of(frame, kinds)
+    X = np.column_stack(columns)
+    rules = draw(st.lists(st.lists(_predicates(X), max_size=4).map(Rule), max_size=4))
+    return frame, kinds, specs, X, rules
+
+
+def _dtype(kind: str):
+    return {"number": "float64", "integer": "float64", "category": "str", "timestamp": "datetime64[us]"}[kind]
+
+
+def _features_of(frame: pd.DataFrame, kinds) -> tuple[list, list]:
+    """The features aad makes of the table's columns (as aad.encoding does), and their values."""
+    from aad.encoding import FeatureSpec, category_values, encode, learn_levels
+
+    specs = []
+    for name, kind in zip(frame.columns, kinds, strict=True):
+        if kind == "category":
+            specs.append(
+                FeatureSpec(
+                    name, name, "category", levels=learn_levels(category_values(frame[name])), rows=len(frame)
+                )
+            )
+        elif kind == "timestamp":
+            specs += [
+                FeatureSpec(f"{name}.{part}", name, "part", part=part)
+                for part in ("hour", "weekday", "month")
+            ]
+        else:
+            specs.append(FeatureSpec(name, name, kind))
+    return specs, [encode(frame[spec.column], spec).values for spec in specs]
+
+
+def _predicates(X: np.ndarray):
+    """Predicates on ``X``'s columns with thresholds at, between and beside its values."""
+
+    def threshold(feature: int):
+        known = np.unique(X[np.isfinite(X[:, feature]), feature])
+        near = [float(v) for v in known] + [float(a + b) / 2 for a, b in itertools.pairwise(known)]
+        return (
+            st.sampled_from([*near, -1000000000.0, 0.5, 1000000000.0])
+            if near
+            else st.sampled_from([-1.0, 0.5])
+        )
+
+    return st.integers(0, X.shape[1] - 1).flatmap(
+        lambda f: st.builds(Predicate, st.just(f), st.sampled_from(["<=", ">"]), threshold(f))
+    )
+
+
+def _sql_table(connection, frame: pd.DataFrame, kinds) -> None:
+    types = {"number": "DOUBLE", "integer": "DOUBLE", "category": "VARCHAR", "timestamp": "TIMESTAMP"}
+    columns = ", ".join(
+        '"' + name.replace('"', '""') + '" ' + types[kind]
+        for name, kind in zip(frame.columns, kinds, strict=True)
+    )
+    connection.execute(f"CREATE TABLE t (row_id INTEGER, {columns})")
+    marks = ", ".join("?" for _ in range(frame.shape[1] + 1))
+    rows = [
+        [i, *(None if pd.isna(v) else (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v) for v in row)]
+        for i, row in enumerate(frame.itertuples(index=False))
+    ]
+    connection.executemany(f"INSERT INTO t VALUES ({marks})", rows)
+
+
+def _selected_in_sql(connection, frame, kinds, where: str) -> np.ndarray:
+    _sql_table(connection, frame, kinds)
+    found = [r[0] for r in connection.execute(f"SELECT row_id FROM t WHERE {where}").fetchall()]
+    return np.isin(np.arange(len(frame)), found)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables())
+def test_every_format_selects_the_same_rows_on_categories_whole_numbers_and_timestamps(case):
+    """Rules on a category's rarity, whole numbers and a timestamp's parts, written as lists of
+    categories, whole-number bounds and EXTRACT(...): every format selects on the table itself
+    the rows the rule objects select on its features."""
+    frame, kinds, specs, X, rules = case
+    expected = selected(rules, X)
+    for fmt in ("json", "csv"):
+        text = export_rules(rules, fmt, encoding=specs)
+        features = aad.rule_features(text, fmt)
+        from aad.encoding import encode
+
+        read = (
+            np.column_stack([encode(frame[f.column], f).values for f in features]) if features else X[:, :0]
+        )
+        np.testing.assert_array_equal(selected(read_rules(text, fmt), read), expected)
+    query = export_rules(rules, "pandas", encoding=specs)
+    np.testing.assert_array_equal(frame.index.isin(frame.query(query).index), expected)
+    where = export_rules(rules, "sql", encoding=specs)
+    with duckdb.connect() as connection:
+        np.testing.assert_array_equal(_selected_in_sql(connection, frame, kinds, where), expected)
+    if "EXTRACT(" not in where:  # SQLite has no EXTRACT; everything else runs there too
+        np.testing.assert_array_equal(
+            _selected_in_sql(sqlite3.connect(":memory:"), frame, kinds, where), expected
+        )
+
+
+def test_rules_on_a_category_name_its_values_and_on_whole_numbers_whole_bounds():
+    from aad.encoding import FeatureSpec
+
+    merchant = FeatureSpec(
+        "m", "m", "category", levels=(("grocery", 80), ("fuel", 15), ("atm", 4), (None, 1)), rows=100
+    )
+    pins = FeatureSpec("pins", "pins", "integer")
+    hour = FeatureSpec("ts.hour", "ts", "part", part="hour")
+    weekday = FeatureSpec("ts.weekday", "ts", "part", part="weekday")
+    specs = [merchant, pins, hour, weekday]
+    hours = [Predicate(2, ">", 0.5), Predicate(2, "<=", 4.9)]
+    rule = Rule([Predicate(0, ">", 10.0), Predicate(1, ">", 1.544), *hours, Predicate(3, ">", 5.5)])
+    assert aad.rule_text(rule, specs) == (
+        "m in {atm, (missing)} and pins >= 2 and ts.hour in 1..4 and ts.weekday in Sat..Sun"
+    )
+    assert aad.rule_text(Rule([Predicate(0, ">", 2.0)]), specs) == "m != grocery"  # shorter than the 3 kept
+    assert aad.rule_text(Rule([Predicate(0, "<=", 30.0)]), specs) == "m != (missing)"
+    assert export_rules([Rule([Predicate(0, "<=", 30.0)])], "sql", encoding=specs) == '("m" IS NOT NULL)'
+    assert export_rules([Rule([Predicate(0, ">", 2.0)])], "sql", encoding=specs) == (
+        '(("m" NOT IN (\'grocery\') OR "m" IS NULL))'
+    )
+    assert aad.rule_text(Rule([Predicate(1, "<=", 3.7), Predicate(1, ">", 2.9)]), specs) == "pins = 3"
+    sql = export_rules([rule], "sql", encoding=specs)
+    assert '("m" IN (\'atm\') OR "m" IS NULL)' in sql
+    assert '"pins" >= 2 AND EXTRACT(HOUR FROM "ts") >= 1 AND EXTRACT(HOUR FROM "ts") <= 4' in sql
+    assert 'EXTRACT(ISODOW FROM "ts") >= 6' in sql
+    document = json.loads(export_rules([rule], "json", encoding=specs))
+    assert document["schema"] == "aad-rules/2"
+    assert document["rules"][0]["predicates"][:2] == [
+        {"feature": "m", "op": "in", "values": ["atm", None]},
+        {"feature": "pins", "op": ">=", "value": 2},
+    ]
+    plain = json.loads(export_rules([Rule([Predicate(0, ">", 1.5)])], "json", feature_names=["a"]))
+    assert plain["schema"] == "aad-rules/1"  # thresholds on plain columns: readable by any aad
+    with pytest.raises(
+        aad.DataError, match="test categories or timestamp parts: read them without feature_names"
+    ):
+        read_rules(export_rules([rule], "json", encoding=specs), "json", feature_names=["m", "pins", "ts"])

@@ -76,11 +76,15 @@ def test_nested_and_exotic_parquet_columns_load_as_context_or_are_left_out_with_
     dataset = aad.load_data(str(_nested_parquet(tmp_path / "nested.parquet")))
     assert dataset.feature_names == ("a", "b")
     notes = " | ".join(dataset.notes)
+    assert "3 columns hold nested values, read as JSON text: 'point' (struct<" in notes  # one line
     for name, kind in (("point", "struct"), ("tags", "list"), ("attrs", "map")):
-        assert f"column {name!r} holds nested values ({kind}<" in notes
-        assert f"column {name!r} is not numeric" in notes  # context, beside the rows
-    assert "column 'blob' holds binary data (binary): left out" in notes
-    assert "column 'nothing' has no values (Parquet type null): left out" in notes
+        assert f"{name!r} ({kind}<" in notes
+    # different in every row: context, beside the rows
+    assert "3 text columns hold a different value in (almost) every row" in notes
+    assert (
+        "2 columns hold no usable values (binary data, or no values at all): left out: 'blob', 'nothing'"
+        in notes
+    )
     assert json.loads(dataset.context["point"][3]) == {"x": 3, "tag": "t3"}
     assert json.loads(dataset.context["attrs"][3]) == {"k": 3}
     assert "blob" not in dataset.context.columns
@@ -91,7 +95,7 @@ def test_the_command_line_scores_a_nested_parquet_and_writes_every_row_it_report
     out = tmp_path / "scores.csv"
     assert main(["score", str(data), "--labels", str(_labels(tmp_path)), "--output", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "holds nested values (struct<" in err
+    assert "columns hold nested values, read as JSON text: 'point' (struct<" in err
     assert "wrote 60 rows to" in err
     scores = pd.read_csv(out)
     assert len(scores) == 60
@@ -108,7 +112,7 @@ def test_the_data_page_starts_a_session_on_a_nested_parquet_upload(db, tmp_path)
     ).run()
     assert not at.exception
     assert not at.error
-    assert any("holds nested values" in i.value for i in at.info)
+    assert any("hold nested values" in i.value for i in at.info)
     at.button(key=keys.DATA_START).click().run()
     assert not at.exception
     session = at.session_state[keys.SESSION]

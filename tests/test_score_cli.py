@@ -181,8 +181,7 @@ def test_select_says_how_many_tested_cells_are_missing(tmp_path, capsys):
     new.write_text("x,y\n,1\n,2\n7,\n")
     assert main(["select", str(rules), str(new)]) == 0
     err = capsys.readouterr().err
-    assert "column 'x': 2 missing values; a rule testing it does not cover those rows" in err
-    assert "column 'y': 1 missing value;" in err
+    assert "2 tested columns have missing values, which no rule's test covers: 'x' (2), 'y' (1)" in err
 
 
 def test_the_training_rows_scored_as_new_rows_keep_their_percentiles(tmp_path, capsys):

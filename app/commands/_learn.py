@@ -77,12 +77,11 @@ class LearnFrom:
                 "say what the model learns from: DATA with --labels LABELS.csv (columns row, label), "
                 "or --session ID for a session labelled in the app"
             )
-        dataset = aad.load_dataset(
+        dataset = aad.load_data(  # as the workbench reads it: categories, timestamps, ids left out
             self.data,
             label_column=_label_column(self.label_col),
             features=_features(self.features),
             anomaly_value=self.anomaly_value,
-            non_numeric="drop",  # the workbench's columns: ids, dates and text left out, with a note
         )
         _print_notes(dataset)
         known = aad.read_labels(self.labels, dataset.n_rows, need_anomaly=need_anomaly)

@@ -40,7 +40,7 @@ def bench(
     if data is None:
         _check_size(rows, features, trees, labels)
     if data is not None:
-        dataset = aad.load_dataset(data)
+        dataset = aad.load_data(data)  # as the workbench reads it
         X, y, source = dataset.X, dataset.y, dataset.name
     else:
         X, y = make_benchmark_data(rows, features, random_state=seed)

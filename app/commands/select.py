@@ -49,9 +49,9 @@ def select(
             f"rules file {str(rules_file)!r} is not UTF-8 text (byte {err.start}); "
             "pass the JSON or CSV that `aad rules` or the Rules page exported, saved as UTF-8"
         ) from err
-    columns = aad.rule_columns(text, fmt)
-    rules = aad.read_rules(text, fmt, feature_names=columns)
-    rows = aad.load_rows(data, columns=columns)
+    features = aad.rule_features(text, fmt)  # columns, timestamp parts, lists of categories
+    rules = aad.read_rules(text, fmt)
+    rows = aad.load_rows(data, columns=features)
     _print_notes(rows)
     table = covered_rows(rules, rows)
     selected = count(len(table), "row")
@@ -61,11 +61,12 @@ def select(
 
 
 def covered_rows(rules: list[aad.Rule], rows: aad.Dataset) -> pd.DataFrame:
-    """``row``, ``rule`` (1-based number of the first rule covering it) and the tested values."""
+    """``row``, ``rule`` (1-based number of the first rule covering it) and the tested columns'
+    values as written (a category as its text, a timestamp as it is)."""
     masks = np.array([rule.mask(rows.X) for rule in rules], dtype=bool).reshape(len(rules), rows.n_rows)
     covered = np.flatnonzero(masks.any(axis=0))
     first = masks[:, covered].argmax(axis=0) + 1 if len(covered) else np.zeros(0, dtype=np.int64)
     table = pd.DataFrame({"row": covered, "rule": first})
-    names = [f"{c} (data)" if c in ("row", "rule") else c for c in rows.feature_names]
-    values = pd.DataFrame(rows.X[covered], columns=names)
+    values = rows.values_as_read().iloc[covered].reset_index(drop=True)
+    values = values.rename(columns={c: f"{c} (data)" for c in ("row", "rule") if c in values.columns})
     return pd.concat([table, values], axis=1)

@@ -44,8 +44,9 @@ def pick_source() -> tuple[str, str] | None:
         st.error(text.md(err))
         return None
     upload = st.file_uploader(
-        f"CSV or Parquet file, up to {limit} MB: numeric feature columns, optionally a "
-        "ground-truth column (anomaly/nominal, 1/0 or true/false)",
+        f"CSV or Parquet file, up to {limit} MB: numbers, categories and timestamps become features "
+        "(ids and free text are shown beside the rows), optionally a ground-truth column "
+        "(anomaly/nominal, 1/0 or true/false)",
         help="A larger file is refused by the browser (a red mark beside its name; hover it for "
         "the reason). Raise the limit with `aad app --max-upload-mb N`, or start the workbench on the "
         "file with `aad app FILE --max-upload-mb N`, which reads it from disk instead of uploading it.",
@@ -120,7 +121,7 @@ def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
     if st.session_state.get(keys.DATA_COLUMNS_OF) != table:  # new table or truth: reset the choices
         st.session_state[keys.DATA_COLUMNS_OF] = table
         st.session_state[keys.DATA_FEATURES] = list(base.feature_names)
-        st.session_state[keys.DATA_LABEL_COLUMN] = base.label_column or NONE
+        st.session_state[keys.DATA_LABEL_COLUMN] = base.label_column or suggested_truth(base) or NONE
         st.session_state.pop(keys.DATA_TRUTH_TAKEN, None)
     features = st.multiselect("Feature columns", columns, key=keys.DATA_FEATURES)
     truth = st.selectbox(
@@ -131,6 +132,18 @@ def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
         args=(tuple(worded),),
     )
     return features, None if truth == NONE else truth
+
+
+def suggested_truth(base: aad.Dataset) -> str | None:
+    """A column that looks like a ground truth (``is_fraud``: 0/1 or label words, named like one),
+    to preselect when the loader found none by its name; None if there is none."""
+    for name in base.answers:
+        try:
+            aad.parse_labels(base.context[name], column=name)
+        except aad.AADError:
+            continue  # other words (fraud/legit): its anomaly value must be named first
+        return name
+    return None
 
 
 def _numeric_context(base: aad.Dataset) -> list[str]:
@@ -303,20 +316,25 @@ if waiting:
 if base is None:
     st.stop()
 st.caption(
-    f"**{text.md(name)}**: {base.n_rows:,} rows, {base.n_features} numeric columns"
+    f"**{text.md(name)}**: {base.n_rows:,} rows, {text.count(base.n_features, 'feature')}"
     + (
         f", ground truth in {text.code(base.label_column)} ({text.count(base.n_anomalies, 'anomaly')})"
         if base.y is not None
         else ""
     )
 )
-if base.notes:  # what the loader repaired or noticed; Session.create records the same notes
+if base.notes:  # what the loader read, repaired or noticed; Session.create records the same notes
     st.info(
-        "**Repaired on loading** (kept with the session you start):\n"
+        "**How the table was read** (kept with the session you start):\n"
         + "".join(f"\n- {text.md(note)}" for note in base.notes),
         icon=":material/build:",
     )
 chosen, truth = pick_columns(base)
+if truth is not None and truth == suggested_truth(base) and base.label_column is None:
+    st.caption(
+        f"{text.code(truth)} looks like a ground truth, so it is chosen as one: the model never sees it "
+        "and the cards never show it. Choose (none) to label without it."
+    )
 settings = pick_settings(state.working_set_spec(source) if state.is_working_set(source) else None)
 if st.button("Start labelling", key=keys.DATA_START, type="primary", icon=":material/play_arrow:"):
     start(source, name, chosen, truth, settings)

@@ -1,0 +1,1057 @@
+"""Columns of every kind as features: numbers as people write them, categories and timestamps.
+
+What the workbench and the command line make of a table's columns (``load_dataset(...,
+non_numeric="encode")``, which :func:`aad.load_data` uses):
+
+* **numbers**, also when written with thousands separators (``4,968.27``, ``1 234,5``), a
+  decimal comma (``1,5``), a unit or a currency (``40.95 EUR``, ``$12.50``, ``12 kg``): read
+  as numbers, with a note. A column's other cells decide whether ``70,933`` is 70933 or
+  70.933; when none does, it is refused, naming both readings.
+* **categories** (text with repeated values): each value becomes its *rarity*, the number
+  of rows per row holding it (``rows / count``: 4 for a value in a quarter of the rows,
+  2,500 for one in 20 of 50,000): frequency encoding, on the inverse scale. An isolation
+  forest isolates extreme values in few splits, and a rare category gets the most extreme
+  values there are, far from the common ones; on the share scale (``count / rows``) every
+  rare value is squeezed into the narrow gap near 0, and a random split seldom lands
+  there (``benchmarks/bench_categories.py`` measures both, and a logarithm between them).
+  One-hot encoding would spread a column over one 0/1 feature per value, which dilutes
+  every other column's chance to be split on.
+* **timestamps** (ISO 8601, ``31.12.2024``, ``12/31/2024 11:30 PM``, or a Parquet
+  timestamp): their hour, weekday (1 Monday to 7 Sunday, ISO 8601) and month, the parts
+  that recur, as they are written (a time-zone offset is not applied). A part that is the
+  same in every row is left out.
+* **context**, never features unless chosen: identifiers (whole numbers named like an id;
+  text unique, or nearly, to each row), columns that look like a ground truth (``is_fraud``),
+  numbers with a stray cell of text, and dates whose day and month cannot be told apart.
+
+Each feature is described by a :class:`FeatureSpec`, which :func:`encode` applies to new
+rows exactly as it was learned: a category's rarity is the training table's (a value the
+training table never had has share 0, and is encoded as rarer than any value it had), a
+number is read with the training column's decimal separator.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .columns import ID_NAME, TRUTH_WORDS, column_named
+from .errors import DataError
+from .labels import ANOMALY_WORDS, NOMINAL_WORDS
+from .notes import Note
+
+__all__ = [
+    "KINDS",
+    "PARTS",
+    "FeatureSpec",
+    "NumberReading",
+    "encode",
+    "number_text",
+    "parse_timestamps",
+    "part_label",
+    "read_numbers",
+]
+
+#: What a feature can be: a number, a whole number, a category's rarity, a timestamp's part, or
+#: (read back from exported rules) whether a category is one of some values.
+KINDS = ("number", "integer", "category", "part", "member")
+#: The parts of a timestamp that become features, and the values each can take.
+PARTS = {"hour": (0, 23), "weekday": (1, 7), "month": (1, 12)}
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: Cells that say "no value" (spreadsheets and reports write them); pandas reads NA, null... itself.
+PLACEHOLDERS = frozenset({"-", "--", "---", "?", ".", "n/a", "na", "null", "none", "nan", "#n/a"})
+#: A text column with more distinct values than this share of its cells is an identifier or free text.
+MOSTLY_UNIQUE = 0.5
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """How one feature is made from a table's column.
+
+    Parameters
+    ----------
+    name : str
+        The feature's name: the column's, or ``<column>.<part>`` for a timestamp's part.
+    column : str
+        The table column it is read from.
+    kind : {"number", "integer", "category", "part"}
+        ``integer``: a number column holding whole numbers only (rules on it say ``>= 2``,
+        not ``> 1.544``); ``category``: text, encoded as each value's rarity (rows per row
+        holding it); ``part``: a timestamp's ``part``; ``member``: 1 where the value is one
+        of ``levels``, else 0 (a category test of exported rules).
+    part : {"hour", "weekday", "month"}, optional
+        For ``kind="part"``.
+    levels : tuple of (str or None, int)
+        For a category: each value (None: a missing cell) and how many training rows hold
+        it, most frequent first.
+    rows : int
+        For a category: the training rows. A value not listed has share 0 and encodes as
+        ``2 * rows``, rarer than a value seen once (``rows``).
+    decimal : {".", ","}, optional
+        The decimal separator the column's numbers were written with, when its cells showed it.
+    order : {"dmy", "mdy"}, optional
+        For a timestamp written with slashes: whether the day or the month comes first.
+
+    Examples
+    --------
+    >>> spec = FeatureSpec("merchant", "merchant", "category", levels=(("shop", 3), ("atm", 1)), rows=4)
+    >>> encode(pd.Series(["atm", "shop", "crypto"]), spec).values.tolist()
+    [4.0, 1.3333333333333333, 8.0]
+    """
+
+    name: str
+    column: str
+    kind: str = "number"
+    part: str | None = None
+    levels: tuple[tuple[str | None, int], ...] = field(default=(), repr=False)
+    rows: int = 0
+    decimal: str | None = None
+    order: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"a feature's kind is one of {', '.join(KINDS)}; got {self.kind!r}")
+        if (self.kind == "part") != (self.part in PARTS):
+            raise ValueError(f"a timestamp part is one of {', '.join(PARTS)}, for kind 'part' only")
+
+    @property
+    def whole(self) -> bool:
+        """Whether the feature takes whole values only (its thresholds read as whole numbers)."""
+        return self.kind in ("integer", "part")
+
+    def count(self, value: str | None) -> int:
+        """How many training rows hold a category value (0 for a value they never had)."""
+        return dict(self.levels).get(value, 0)
+
+    def rarity(self, value: str | None) -> float:
+        """A category value's encoding: training rows per row holding it (``2 * rows`` if none)."""
+        count = self.count(value)
+        return self.rows / count if count else 2.0 * self.rows
+
+
+def number_text(value: float) -> str:
+    """A number as people write it: no exponent, no trailing zeros, at most 10 significant digits.
+
+    Examples
+    --------
+    >>> number_text(1e6), number_text(70.933), number_text(-5.0), number_text(0.1 + 0.2)
+    ('1000000', '70.933', '-5', '0.3')
+    """
+    if not np.isfinite(value):
+        return str(value)
+    if value != 0 and not 1e-6 <= abs(value) < 1e16:
+        return f"{value:.10g}"
+    return np.format_float_positional(float(f"{value:.10g}"), trim="-")
+
+
+def part_label(part: str, value: float) -> str:
+    """A timestamp part's value as people say it.
+
+    Examples
+    --------
+    >>> part_label("weekday", 7), part_label("month", 3), part_label("hour", 4)
+    ('Sun', 'Mar', '4')
+    """
+    names = {"weekday": _WEEKDAYS, "month": _MONTHS}.get(part)
+    number = int(value)
+    if names is not None and 1 <= number <= len(names):
+        return names[number - 1]
+    return str(number)
+
+
+# ----------------------------------------------------------------------------- numbers
+
+
+#: A number cell as people write it: a sign, a currency before or a unit after, separators.
+_CELL = re.compile(
+    r"^\s*(?P<s1>[-+\u2212]?)\s*(?P<pre>[$€£¥₹₩₽₺₪฿]|[A-Z]{3}(?=[\s\d+\-\u2212]))?\s*(?P<s2>[-+\u2212]?)\s*"
+    r"(?P<num>\d(?:[\d.,'\u00a0\u202f ]*\d)?)\s*(?P<unit>[^\d\s.,+\-\u2212'][^\d]{0,11}?)?\s*$"
+)
+_SPACES = "'\u00a0\u202f "
+#: How the digits of a number cell are grouped, and what that says about its decimal separator:
+#: "," a decimal comma, "." a decimal point, "?" either (70,933), "" nothing.
+_SHAPES = (
+    (r"\d+", ""),
+    (r"[1-9]\d{0,2}\.\d{3}", "?."),  # 1.234: a decimal point, unless the column writes decimal commas
+    (r"\d+\.\d+", "."),
+    (r"[1-9]\d{0,2}(?:\.\d{3}){2,}", ","),
+    (r"[1-9]\d{0,2},\d{3}", "?"),  # 70,933: thousands or decimals
+    (r"\d+,\d+", ","),
+    (r"[1-9]\d{0,2}(?:,\d{3}){2,}", "."),
+    (r"[1-9]\d{0,2}(?:,\d{3})+\.\d+", "."),
+    (r"[1-9]\d{0,2}(?:\.\d{3})+,\d+", ","),
+    (r"[1-9]\d{0,2}(?:'\d{3})+|[1-9]\d{0,2}(?:[\u00a0\u202f ]\d{3})+", ""),  # 1 234, 1'234
+    (r"[1-9]\d{0,2}(?:'\d{3})+\.\d+|[1-9]\d{0,2}(?:[\u00a0\u202f ]\d{3})+\.\d+", "."),
+    (r"[1-9]\d{0,2}(?:[\u00a0\u202f ]\d{3})+,\d+", ","),
+)
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """A column read as numbers.
+
+    Attributes
+    ----------
+    values : ndarray of float64
+        NaN where a cell is missing (or, with ``stray``, is no number).
+    decimal : {".", ","} or None
+        The decimal separator the cells showed.
+    stray : int or None
+        The first row whose cell is no number; ``values`` is then incomplete.
+    written : tuple of str
+        How cells were written beyond plain numbers ("thousands separators", ...).
+    units : tuple of str
+        The units and currencies written beside the numbers.
+    example : tuple of (str, float) or None
+        A cell that was not a plain number, and the number read from it.
+    n_stray : int
+        How many cells are no number.
+    """
+
+    values: np.ndarray
+    decimal: str | None = None
+    stray: int | None = None
+    written: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    example: tuple[str, float] | None = None
+    n_stray: int = 0
+
+    def note(self, name: str) -> Note | None:
+        """What was read beyond plain numbers, or None."""
+        if not self.written:
+            return None
+        cell, value = self.example
+        how = " and ".join(self.written)
+        units = ""
+        if len(self.units) > 1:
+            units = f"; it mixes {', '.join(self.units)}, compared as written (not converted)"
+        shown = number_text(value)
+        text = f"column {name!r} holds numbers written with {how} ({cell!r} is read as {shown}){units}"
+        return Note("number_format", text, name, f"{name!r} ({cell!r} is {shown})")
+
+
+def read_numbers(
+    series: pd.Series, name: str, lines=None, *, decimal: str | None = None, raise_stray: bool = False
+) -> NumberReading:
+    """A column's cells as numbers, as people write them.
+
+    Plain numbers, thousands separators (``4,968.27``, ``1.234,5``, ``1 234``, ``1'234``), a
+    decimal comma (``1,5``), and a unit or a currency before or after (``$12.50``, ``40.95
+    EUR``, ``12 kg``, ``5%``) are read; the placeholders of :data:`PLACEHOLDERS` and empty
+    cells are missing. The column's cells decide which separator is the decimal one
+    (``decimal`` gives it when they do not: the training column's, for new rows).
+
+    Raises
+    ------
+    DataError
+        For a cell that reads either way (``70,933``: 70933 or 70.933) when no other cell
+        says which, a column mixing decimal commas and decimal points, and, with
+        ``raise_stray``, a cell that is no number.
+
+    Examples
+    --------
+    >>> read_numbers(pd.Series(["$1,234.50", "40.95 EUR", "-", "12"]), "amount").values.tolist()
+    [1234.5, 40.95, nan, 12.0]
+    >>> read_numbers(pd.Series(["1,5", "70,933"]), "w").values.tolist()
+    [1.5, 70.933]
+    >>> read_numbers(pd.Series(["70,933", "12"]), "w")
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: column 'w' holds '70,933' at row 0: a thousands separator ... or 70.933...
+    """
+    if pd.api.types.is_bool_dtype(series):
+        return NumberReading(series.to_numpy(dtype=np.float64, na_value=np.nan))
+    if pd.api.types.is_timedelta64_dtype(series):
+        return NumberReading(series.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan))
+    if pd.api.types.is_numeric_dtype(series):
+        return NumberReading(series.to_numpy(dtype=np.float64, na_value=np.nan))
+    text = without_placeholders(series)
+    rows = np.flatnonzero(text.notna().to_numpy())
+    cells = text.iloc[rows].astype(str).str.strip().to_numpy(dtype=object)
+    if not raise_stray and _mostly_text(cells):  # a column of text: not worth reading cell by cell
+        return NumberReading(np.full(len(series), np.nan), stray=int(rows[0]), n_stray=len(rows))
+    unique, inverse = np.unique(cells.astype(str), return_inverse=True)
+    read = [_read_cell(cell) for cell in unique]  # each distinct cell once
+    bad = np.array([cell is None for cell in read], dtype=bool)[inverse]
+    if bad.any():
+        row = int(rows[np.argmax(bad)])
+        if raise_stray:
+            raise DataError(
+                f"column {name!r} is not numeric: {_where(row, lines)} holds {str(series.iloc[row])[:40]!r}; "
+                "every feature must be a number. Fix the value (or make it an empty cell), or leave the "
+                "column out of the features"
+            )
+        values = np.full(len(series), np.nan)
+        values[rows[~bad]] = [read[i].plain if read[i].plain is not None else np.nan for i in inverse[~bad]]
+        return NumberReading(values, stray=row, n_stray=int(bad.sum()))
+    found = _decimal(series, name, lines, rows, read, inverse, decimal)
+    return _reading(len(series), rows, unique, read, inverse, found)
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """One distinct cell read as a number: as Python reads it (``plain``), or its parts."""
+
+    plain: float | None
+    negative: bool = False
+    digits: str = ""
+    marks: tuple[str, ...] = ()  # a unit or a currency written beside it
+    evidence: str = ""  # what it says about the decimal separator (see _SHAPES)
+
+    def number(self, decimal: str | None) -> float:
+        if self.plain is not None and not (self.evidence == "?." and decimal == ","):
+            return self.plain
+        grouping = f"[{_SPACES}.]" if decimal == "," else f"[{_SPACES},]"
+        value = float(re.sub(grouping, "", self.digits).replace(",", "."))
+        return -value if self.negative else value
+
+    def formatted(self, decimal: str | None) -> bool:
+        """Whether the cell is more than a plain number under ``decimal``."""
+        return self.plain is None or (self.evidence == "?." and decimal == ",")
+
+    def grouped(self, decimal: str | None) -> bool:
+        return bool(re.search(f"[{_SPACES}.]" if decimal == "," else f"[{_SPACES},]", self.digits))
+
+
+_SHAPE = re.compile("|".join(f"(?P<s{i}>{pattern})" for i, (pattern, _) in enumerate(_SHAPES)))
+
+
+def _read_cell(text: str) -> _Cell | None:
+    """A cell as a number (None when it is none): Python's reading, or a number with separators,
+    a sign, a unit or a currency."""
+    plain = None
+    if "," not in text:
+        try:
+            plain = float(text)
+        except ValueError:
+            plain = None
+    match = _CELL.match(text)
+    if plain is not None and ("." not in text or match is None):
+        return _Cell(plain)  # 12, 1e-05, inf: as Python reads them
+    shape = _SHAPE.fullmatch(match["num"]) if match is not None else None
+    if shape is None:
+        return None if plain is None else _Cell(plain)
+    marks = tuple(mark.strip() for mark in (match["pre"], match["unit"]) if mark)
+    negative = "-" in match["s1"] + match["s2"] or "\u2212" in match["s1"] + match["s2"]
+    evidence = _SHAPES[int(shape.lastgroup[1:])][1]
+    return _Cell(plain, negative, match["num"], marks, evidence)
+
+
+def _mostly_text(cells: np.ndarray) -> bool:
+    """Whether a sample of ``cells`` is three quarters text or more (an id, a category)."""
+    if len(cells) == 0:
+        return False
+    sample = cells[np.unique(np.linspace(0, len(cells) - 1, min(len(cells), 500)).astype(int))]
+    return sum(_read_cell(str(cell)) is None for cell in sample) > 0.75 * len(sample)
+
+
+def _decimal(series, name, lines, rows, read, inverse, decimal) -> str | None:
+    """The column's decimal separator, from what its cells show (else ``decimal``)."""
+    evidence = np.array([cell.evidence for cell in read], dtype=object)[inverse]
+    comma, point = evidence == ",", evidence == "."
+    if comma.any() and point.any():
+        first, second = (int(rows[np.argmax(m)]) for m in (comma, point))
+        raise DataError(
+            f"column {name!r} mixes number formats: {str(series.iloc[first])!r} at {_where(first, lines)} "
+            f"has a decimal comma, {str(series.iloc[second])!r} at {_where(second, lines)} a decimal point; "
+            "save the column with one format ('.' as the decimal separator, no thousands separators)"
+        )
+    found = "," if comma.any() else "." if point.any() else decimal
+    if decimal is not None and found != decimal:
+        row = int(rows[np.argmax(comma if comma.any() else point)])
+        said = {",": "a decimal comma", ".": "a decimal point"}
+        raise DataError(
+            f"column {name!r} holds {str(series.iloc[row])!r} at {_where(row, lines)}, written with "
+            f"{said[found]}, where the data the model learned from writes {said[decimal]}; save the rows "
+            "with the same number format"
+        )
+    either = evidence == "?"
+    if either.any() and found is None:
+        row = int(rows[np.argmax(either)])
+        raise DataError(_ambiguous(name, str(series.iloc[row]), row, lines))
+    return found
+
+
+def _reading(n: int, rows, unique, read: list[_Cell], inverse, found: str | None) -> NumberReading:
+    values = np.full(n, np.nan)
+    values[rows] = np.array([cell.number(found) for cell in read], dtype=np.float64)[inverse]
+    formatted = [cell.formatted(found) for cell in read]
+    written = []
+    if any(f and cell.grouped(found) for f, cell in zip(formatted, read, strict=True)):
+        written.append("thousands separators")
+    if found == "," and any(f and "," in cell.digits for f, cell in zip(formatted, read, strict=True)):
+        written.append("a decimal comma")
+    units = tuple(dict.fromkeys(mark for cell in read for mark in cell.marks))
+    if units:
+        written.append(
+            "a unit or currency (" + ", ".join(units[:4]) + ("..." if len(units) > 4 else "") + ")"
+        )
+    example = None
+    shown = np.flatnonzero(np.array(formatted, dtype=bool)[inverse])
+    if len(shown):
+        first = int(shown[0])
+        example = (str(unique[inverse[first]]), float(values[rows[first]]))
+    return NumberReading(values, found, written=tuple(written), units=units, example=example)
+
+
+def without_placeholders(series: pd.Series) -> pd.Series:
+    """``series`` with its placeholder cells (``-``, ``?``, ``n/a``...) made missing.
+
+    Examples
+    --------
+    >>> without_placeholders(pd.Series(["1", "-", " N/A ", "?"], dtype=object)).tolist()
+    ['1', nan, nan, nan]
+    """
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return series
+    return series.mask(series.astype(str).str.strip().str.lower().isin(PLACEHOLDERS) & series.notna())
+
+
+def _ambiguous(name: str, cell: str, row: int, lines) -> str:
+    digits = re.sub(r"[^\d,]", "", cell)
+    thousands, decimals = digits.replace(",", ""), digits.replace(",", ".")
+    return (
+        f"column {name!r} holds {cell!r} at {_where(row, lines)}: a thousands separator or a decimal comma, "
+        f"which no other cell of the column tells apart ({cell.strip()} is {int(thousands)} or "
+        f"{float(decimals):g}); write one of its numbers with a decimal point (or save the file with '.' "
+        "as the decimal separator and no thousands separators)"
+    )
+
+
+def _where(row: int, lines) -> str:
+    return f"row {row}" if lines is None else f"row {row} (file line {int(lines[row])})"
+
+
+# ----------------------------------------------------------------------------- timestamps
+
+_TIME = (
+    r"(?:[T ,]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?\s*(?P<ap>[AaPp]\.?[Mm]\.?)?)?"
+    r"\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)?\s*$"
+)
+#: Dates as written: year first (ISO 8601), day first with dots (31.12.2024), or with slashes,
+#: whose day and month the values must tell apart (12/31/2024 or 31/12/2024).
+_DATES = {
+    "ymd": re.compile(r"^\s*(?P<y>\d{4})[-/](?P<b>\d{1,2})[-/](?P<a>\d{1,2})" + _TIME),
+    "dmy.": re.compile(r"^\s*(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.(?P<y>\d{4})" + _TIME),
+    "slash": re.compile(r"^\s*(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})" + _TIME),
+}
+
+
+@dataclass(frozen=True)
+class TimeReading:
+    """A column read as timestamps (naive, as written), or why its dates cannot be read."""
+
+    times: pd.Series | None
+    order: str | None = None  # "dmy" or "mdy" for dates written with slashes
+    ambiguous: tuple[int, str] | None = None  # a row and cell whose day and month cannot be told apart
+
+
+def parse_timestamps(series: pd.Series, *, order: str | None = None) -> TimeReading | None:
+    """A column's cells as timestamps (the clock time as written), or None if they are not all dates.
+
+    ``order`` ("dmy" or "mdy") reads dates written with slashes whose values do not say
+    which comes first (the order the training table showed, for new rows).
+
+    Examples
+    --------
+    >>> reading = parse_timestamps(pd.Series(["2024-03-01T02:15:00+01:00", None, "2024-03-03 23:00"]))
+    >>> reading.times.dt.hour.tolist()
+    [2.0, nan, 23.0]
+    >>> parse_timestamps(pd.Series(["03/04/2024", "05/06/2024"])).ambiguous
+    (0, '03/04/2024')
+    >>> parse_timestamps(pd.Series(["Rome", "Paris"])) is None
+    True
+    """
+    if pd.api.types.is_datetime64_any_dtype(series):
+        times = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) is not None else series
+        return TimeReading(times.reset_index(drop=True))
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return None
+    text = without_placeholders(series).reset_index(drop=True)
+    known = text.notna().to_numpy()
+    if not known.any():
+        return None
+    cells = text[known].astype(str)
+    style = next((style for style, pattern in _DATES.items() if pattern.match(cells.iloc[0])), None)
+    times = _iso(cells) if style == "ymd" else None  # pandas' parser first: fast
+    if style is None or times is None:
+        reading = None if style is None else _by_parts(cells, style, order, int(np.flatnonzero(known)[0]))
+        if reading is None or reading.times is None:
+            return reading
+        times, order = reading.times, reading.order
+    out = pd.Series(pd.NaT, index=text.index, dtype=times.dtype)
+    out[known] = times.to_numpy()
+    return TimeReading(out, order=order if style == "slash" else None)
+
+
+def _by_parts(cells: pd.Series, style: str, order: str | None, first_row: int) -> TimeReading | None:
+    """Dates read from their parts; with slashes, the values say whether the day comes first."""
+    parts = cells.str.extract(_DATES[style])
+    if parts[["y", "a", "b"]].isna().any().any():
+        return None
+    first, second = parts["a"].astype(int), parts["b"].astype(int)
+    day, month = first, second
+    if style == "slash":
+        days_first, months_first = bool((first > 12).any()), bool((second > 12).any())
+        if days_first and months_first:
+            return None
+        if not (days_first or months_first) and order is None:
+            return TimeReading(None, ambiguous=(first_row, str(cells.iloc[0])))
+        order = "dmy" if days_first or (not months_first and order == "dmy") else "mdy"
+        day, month = (first, second) if order == "dmy" else (second, first)
+    times = _assemble(parts, day, month)
+    return None if times.isna().any() else TimeReading(times, order=order)
+
+
+#: A time-zone offset after a time (not the day of a date): the clock time is read as written.
+_OFFSET = re.compile(r"(\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)\s*$")
+
+
+def _iso(cells: pd.Series) -> pd.Series | None:
+    """ISO 8601 cells as naive timestamps by pandas' own parser (fast); None if any is not one."""
+    written = cells.str.strip().str.replace(_OFFSET, r"\1", regex=True)
+    try:
+        times = pd.to_datetime(written, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if times.isna().any() or getattr(times.dt, "tz", None) is not None:
+        return None
+    return times.reset_index(drop=True)
+
+
+def _assemble(parts: pd.DataFrame, day: pd.Series, month: pd.Series) -> pd.Series:
+    hour = pd.to_numeric(parts["H"], errors="coerce").fillna(0).to_numpy()
+    meridiem = parts["ap"].fillna("").str.lower().str[:1].to_numpy()
+    twelve = meridiem != ""
+    hour = np.where(twelve & ((hour < 1) | (hour > 12)), np.nan, hour)  # 0 PM, 13 AM: no time
+    hour = np.where(twelve, hour % 12 + np.where(meridiem == "p", 12, 0), hour)
+    columns = {
+        "year": parts["y"].astype(int).to_numpy(),
+        "month": month.to_numpy(),
+        "day": day.to_numpy(),
+        "hour": hour,
+        "minute": pd.to_numeric(parts["M"], errors="coerce").fillna(0).to_numpy(),
+        "second": pd.to_numeric(parts["S"], errors="coerce").fillna(0).to_numpy(),
+    }
+    return pd.Series(pd.to_datetime(pd.DataFrame(columns), errors="coerce").to_numpy())
+
+
+def timestamp_part(times: pd.Series, part: str) -> np.ndarray:
+    """One part of each timestamp (NaN where there is none): hour 0-23, weekday 1 (Monday) to
+    7, month 1-12.
+
+    Examples
+    --------
+    >>> times = pd.Series(pd.to_datetime(["2024-03-03 01:30", None]))
+    >>> timestamp_part(times, "hour").tolist(), timestamp_part(times, "weekday").tolist()
+    ([1.0, nan], [7.0, nan])
+    """
+    values = {"hour": times.dt.hour, "weekday": times.dt.day_of_week + 1, "month": times.dt.month}[part]
+    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+# ----------------------------------------------------------------------------- categories
+
+
+def category_values(series: pd.Series) -> pd.Series:
+    """A column's cells as category values: text as written (``-`` and ``?`` too: in a text
+    column they may be values), whole numbers without ``.0``, None where a cell is missing.
+
+    Examples
+    --------
+    >>> category_values(pd.Series(["atm", None, "-"])).tolist()
+    ['atm', None, '-']
+    >>> category_values(pd.Series([3.0, 2.5])).tolist()
+    ['3', '2.5']
+    """
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        cells = [_number_category(v) for v in series.tolist()]
+    else:
+        cells = [None if pd.isna(v) else str(v) for v in series.tolist()]
+    return pd.Series(cells, dtype=object)
+
+
+def _number_category(value) -> str | None:
+    if value is None or pd.isna(value):
+        return None
+    number = float(value)
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def learn_levels(values: pd.Series) -> tuple[tuple[str | None, int], ...]:
+    """Each value (None: missing) and the rows holding it, most frequent first.
+
+    Examples
+    --------
+    >>> learn_levels(pd.Series(["a", "b", "a", None]))
+    (('a', 2), (None, 1), ('b', 1))
+    """
+    pairs = list(Counter(None if v is None or v != v else v for v in values.tolist()).items())  # NaN: missing
+    pairs.sort(key=lambda kv: (-kv[1], kv[0] is not None, "" if kv[0] is None else kv[0]))
+    return tuple(pairs)
+
+
+# ----------------------------------------------------------------------------- applying a spec
+
+
+def encode(series: pd.Series, spec: FeatureSpec, lines=None) -> Encoded:
+    """The feature ``spec`` describes, made from ``series`` as it was from the training column.
+
+    Numbers are read as :func:`read_numbers` reads them (with the training column's decimal
+    separator); a category becomes its rarity in the training rows (``2 * rows`` for a value
+    the training table never had, share 0, with a note); a timestamp's part is read from the
+    column's timestamps. Missing cells are NaN (the caller fills them).
+
+    Raises
+    ------
+    DataError
+        When a cell cannot be read as the feature needs it.
+
+    Examples
+    --------
+    >>> hour = FeatureSpec("ts.hour", "ts", "part", part="hour")
+    >>> encode(pd.Series(["2024-03-01 02:15", "2024-03-01 23:59"]), hour).values.tolist()
+    [2.0, 23.0]
+    >>> encode(pd.Series(["$1,250.00", "n/a"]), FeatureSpec("amount", "amount")).values.tolist()
+    [1250.0, nan]
+    """
+    if spec.kind in ("number", "integer"):
+        return Encoded(
+            read_numbers(series, spec.column, lines, decimal=spec.decimal, raise_stray=True).values
+        )
+    if spec.kind in ("category", "member"):
+        values = category_values(series)
+        counts = dict(spec.levels)
+        known = values.map(lambda v: v in counts).to_numpy(dtype=bool)
+        if spec.kind == "member":
+            return Encoded(known.astype(np.float64))
+        encoded = values.map(spec.rarity).to_numpy(dtype=np.float64)
+        return Encoded(encoded, _unseen_note(spec, values[~known]))
+    reading = parse_timestamps(series, order=spec.order)
+    if reading is None or reading.times is None:
+        raise DataError(_not_timestamps(series, spec, reading))
+    return Encoded(timestamp_part(reading.times, spec.part), times=reading.times)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One feature's values (NaN where missing), what to say about them, and for a timestamp's
+    part, the column's timestamps."""
+
+    values: np.ndarray
+    note: Note | None = None
+    times: pd.Series | None = None
+
+
+def _unseen_note(spec: FeatureSpec, unseen: pd.Series) -> Note | None:
+    if unseen.empty:
+        return None
+    names = ["(missing)" if v is None else repr(v) for v in dict.fromkeys(unseen.tolist())]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    rows = f"{len(unseen):,} row{'s' if len(unseen) > 1 else ''}"
+    text = (
+        f"column {spec.column!r}: {rows} hold a category the model's data never had ({shown}): "
+        "share 0, encoded as rarer than any value it had"
+    )
+    return Note("unseen", text, spec.column, f"{spec.column!r} ({shown})")
+
+
+def _not_timestamps(series: pd.Series, spec: FeatureSpec, reading: TimeReading | None) -> str:
+    if reading is not None and reading.ambiguous is not None:
+        row, cell = reading.ambiguous
+        return (
+            f"column {spec.column!r} holds {cell!r} at row {row}, whose day and month cannot be told apart; "
+            "write the dates as 2024-04-03 (year, month, day)"
+        )
+    cell = next((str(v) for v in series.dropna().head(1)), "nothing")
+    return (
+        f"column {spec.column!r} does not hold timestamps throughout (it starts with {cell[:40]!r}); "
+        "the model "
+        f"reads its {spec.part} ({spec.name}): give the rows a column of dates and times, such as "
+        "2024-03-01 14:05"
+    )
+
+
+# ----------------------------------------------------------------------------- what a column is
+
+
+@dataclass(frozen=True)
+class Column:
+    """What a table column is, read once.
+
+    ``role`` is ``number``, ``category``, ``timestamp`` (features by default) or ``context``
+    (shown beside the rows: ``note`` says why); ``answer`` marks a column that looks like a
+    ground truth, which a card never shows.
+    """
+
+    name: str
+    role: str
+    note: Note | None = None
+    numbers: NumberReading | None = None
+    times: TimeReading | None = None
+    answer: bool = False
+
+
+def classify(name: str, series: pd.Series, lines=None) -> Column:
+    """What the column ``name`` is (see the module notes); reads its cells once.
+
+    Raises
+    ------
+    DataError
+        For a column of numbers a cell of which reads two ways (``70,933``).
+
+    Examples
+    --------
+    >>> [classify(name, pd.Series(cells)).role for name, cells in [("amount", ["$3.50", "$12"]),
+    ...  ("shop", ["atm", "atm", "fuel", "atm"]), ("txn", ["T1", "T2", "T3"]), ("at", ["2024-03-01 10:00"])]]
+    ['number', 'category', 'context', 'timestamp']
+    >>> classify("is_fraud", pd.Series([0, 1, 0])).answer
+    True
+    """
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return Column(name, "timestamp", times=parse_timestamps(series))
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
+        return _numeric(name, read_numbers(series, name, lines))
+    numbers = read_numbers(series, name, lines)
+    if numbers.stray is None:
+        return _numeric(name, numbers)
+    known = int(without_placeholders(series).notna().sum())
+    if numbers.n_stray * 2 <= known:  # mostly numbers: a cell to fix, not a text column
+        cell = str(series.iloc[numbers.stray])[:40]
+        text = (
+            f"column {name!r} is numeric but row {numbers.stray} holds {cell!r}: left out of the features; "
+            "fix that value (or make it an empty cell) to use the column"
+        )
+        return Column(
+            name, "context", Note("stray", text, name, f"{name!r} (row {numbers.stray} holds {cell!r})")
+        )
+    return _text(name, series, known, lines)
+
+
+def _numeric(name: str, numbers: NumberReading) -> Column:
+    known = numbers.values[~np.isnan(numbers.values)]
+    whole = bool(len(known)) and bool((known == np.round(known)).all())
+    if whole and ID_NAME.fullmatch(name.strip()):
+        text = (
+            f"column {name!r} looks like an identifier (named like one, whole numbers): left out of the "
+            "features, shown beside the rows; choose it among the features to use it"
+        )
+        return Column(name, "context", Note("identifier", text, name), numbers)
+    if _truth_words(name) and len(known) and bool(np.isin(known, (0, 1)).all()):
+        return Column(name, "context", _answer_note(name, "0/1, named like one"), numbers, answer=True)
+    return Column(name, "number", numbers.note(name), numbers)
+
+
+def _text(name: str, series: pd.Series, known: int, lines) -> Column:
+    times = parse_timestamps(series)
+    if times is not None and times.times is not None:
+        return Column(name, "timestamp", times=times)
+    if times is not None:
+        _, cell = times.ambiguous
+        text = (
+            f"column {name!r} holds dates such as {cell!r}, whose day and month cannot be told apart: left "
+            "out of the features; write them as 2024-04-03 (year, month, day) to use their hour, weekday "
+            "and month"
+        )
+        return Column(name, "context", Note("ambiguous_dates", text, name, f"{name!r} ({cell!r})"))
+    values = category_values(series)
+    different = int(values.nunique())
+    distinct = set(values.dropna().str.strip().str.lower()) if different <= len(_LABEL_WORDS) else set()
+    if distinct and distinct <= _LABEL_WORDS:
+        return Column(
+            name,
+            "context",
+            _answer_note(name, "its values are " + " and ".join(sorted(distinct))),
+            answer=True,
+        )
+    if _truth_words(name) and len(distinct) == 2:
+        return Column(name, "context", _answer_note(name, "two values, named like one"), answer=True)
+    if ID_NAME.fullmatch(name.strip()):
+        text = (
+            f"column {name!r} looks like an identifier (named like one): left out of the features, shown "
+            "beside the rows"
+        )
+        return Column(name, "context", Note("identifier", text, name))
+    if different == 1 and known > 1:
+        cell = str(values.dropna().iloc[0])[:40]
+        text = (
+            f"column {name!r} holds the same text in every row ({cell!r}): left out of the features, "
+            "shown beside the rows"
+        )
+        return Column(name, "context", Note("same_text", text, name))
+    if known > 1 and different > MOSTLY_UNIQUE * known:
+        how = (
+            "a different value in every row"
+            if different == known
+            else f"{different:,} different values in {known:,} rows"
+        )
+        text = (
+            f"column {name!r} holds {how}, as an identifier or free text does: left out of the features, "
+            "shown beside the rows; choose it among the features to use it as a category"
+        )
+        return Column(name, "context", Note("unique_text", text, name, f"{name!r} ({different:,} values)"))
+    return Column(name, "category")
+
+
+#: Label words that name a ground truth's values whatever the column's name (not 0/1 or true/false,
+#: which many measurements hold too).
+_LABEL_WORDS = {word for word in ANOMALY_WORDS + NOMINAL_WORDS if word.isalpha()} - {"true", "false"}
+
+
+def _truth_words(name: str) -> bool:
+    return bool(set(re.split(r"[^a-z]+", name.lower())) & TRUTH_WORDS)
+
+
+def _answer_note(name: str, why: str) -> Note:
+    text = (
+        f"column {name!r} looks like a ground truth ({why}): left out of the features "
+        "and never shown on the cards; choose it as the ground-truth column to evaluate with it, or among "
+        "the features to use it"
+    )
+    return Note("answer", text, name)
+
+
+# ----------------------------------------------------------------------------- a whole table
+
+
+@dataclass
+class EncodedTable:
+    """A table's features (values with NaN where missing, filled later), and where the rest went.
+
+    ``sources`` are the columns behind features that are not plain numbers (categories,
+    timestamps, numbers written with units...), kept as written to show to people (a
+    timestamp column as its timestamps, in ``times``);
+    ``context`` the columns that are no feature; ``answers`` those of them that look like a
+    ground truth.
+    """
+
+    specs: list[FeatureSpec] = field(default_factory=list)
+    values: list[np.ndarray] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    context: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    times: dict[str, pd.Series] = field(default_factory=dict)
+    answers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Feature:
+    """A feature chosen from a column: its spec, values, the note on it, and whether its column is
+    kept as written."""
+
+    spec: FeatureSpec
+    values: np.ndarray
+    note: Note | None = None
+    source: bool = False
+
+
+class _Reader:
+    """Reads each column of a table once, on demand."""
+
+    def __init__(self, frame: pd.DataFrame, label: str | None, lines, others: Sequence[str]) -> None:
+        self.frame, self.label, self.lines, self.others = frame, label, lines, set(others)
+        self.read: dict[str, Column] = {}
+
+    def __call__(self, name: str) -> Column:
+        if name not in self.read:
+            self.read[name] = (
+                _other_truth(name, self.label)
+                if name in self.others
+                else classify(name, self.frame[name], self.lines)
+            )
+        return self.read[name]
+
+
+def encode_table(
+    frame: pd.DataFrame,
+    *,
+    label: str | None,
+    features: Sequence[str] | None = None,
+    lines=None,
+    others: Sequence[str] = (),
+) -> EncodedTable:
+    """Every column of ``frame`` but ``label`` as features or context (see the module notes).
+
+    ``features`` names the features instead, in order: columns (a timestamp column gives its
+    parts that vary) or parts (``ts.hour``). ``others`` are further columns named like a
+    ground truth.
+
+    Raises
+    ------
+    DataError
+        For a feature that does not exist or cannot be read, or a column of numbers a cell of
+        which reads two ways.
+
+    Examples
+    --------
+    >>> at = ["2024-03-01 10:00", "2024-03-02 11:00", "2024-03-03 12:00", "2024-03-04 09:00"]
+    >>> table = pd.DataFrame(
+    ...     {"id": [1, 2, 3, 4], "shop": ["atm", "atm", "fuel", "atm"], "is_fraud": [0, 0, 1, 0], "at": at}
+    ... )
+    >>> encoded = encode_table(table, label=None)
+    >>> [spec.name for spec in encoded.specs], encoded.context, encoded.answers
+    (['shop', 'at.hour', 'at.weekday'], ['id', 'is_fraud'], ['is_fraud'])
+    >>> [spec.name for spec in encode_table(table, label=None, features=["at.hour", "id"]).specs]
+    ['at.hour', 'id']
+    """
+    reader = _Reader(frame, label, lines, others)
+    columns = [name for name in frame.columns if name != label]
+    chosen = _auto(reader, columns) if features is None else _forced(reader, features)
+    out = EncodedTable(specs=[f.spec for f in chosen], values=[f.values for f in chosen])
+    for name in columns:
+        mine = [f for f in chosen if f.spec.column == name]
+        if mine:
+            out.notes += [note for note in dict.fromkeys(f.note for f in mine) if note is not None]
+            out.sources += [name] if any(f.source for f in mine) else []
+            if mine[0].spec.kind == "part":
+                out.times[name] = reader(name).times.times
+            continue
+        out.context.append(name)
+        described = reader(name)
+        if described.role == "context" and described.note is not None:
+            out.notes.append(described.note)
+        if described.answer:
+            out.answers.append(name)
+    return out
+
+
+def _other_truth(name: str, label: str | None) -> Column:
+    text = (
+        f"column {name!r} is named like a ground-truth column (the ground truth is {label!r}): left out of "
+        "the features; name it among the features to use it"
+    )
+    return Column(name, "context", Note("other_truth", text, name), answer=True)
+
+
+def _auto(reader: _Reader, columns: list[str]) -> list[_Feature]:
+    chosen: list[_Feature] = []
+    for name in columns:
+        described = reader(name)
+        if described.role == "number":
+            chosen.append(_number(described))
+        elif described.role == "category":
+            chosen.append(_category(name, reader.frame[name]))
+        elif described.role == "timestamp":
+            parts = _parts(described, reader.frame.columns, vary=True)
+            if not parts:  # one moment in every row: nothing recurs
+                text = (
+                    f"column {name!r} holds timestamps whose hour, weekday and month are the same in every "
+                    "row: left out of the features"
+                )
+                reader.read[name] = Column(name, "context", Note("dates", text, name))
+            chosen += parts
+    return chosen
+
+
+def _forced(reader: _Reader, features: Sequence[str]) -> list[_Feature]:
+    chosen: list[_Feature] = []
+    frame = reader.frame
+    for given in features:
+        name = column_named(frame, str(given))
+        if name == reader.label:
+            raise DataError(f"column {name!r} cannot be both the label column and a feature")
+        if name in frame.columns:
+            picked = _as_feature(reader(name), frame[name], frame.columns, reader.lines)
+        else:
+            picked = [_part(reader, str(given))]
+        twice = {f.spec.name for f in picked} & {f.spec.name for f in chosen}
+        if twice:
+            raise DataError(f"feature {sorted(twice)[0]!r} is named twice; name each feature once")
+        chosen += picked
+    return chosen
+
+
+def _as_feature(described: Column, series: pd.Series, columns, lines) -> list[_Feature]:
+    """A column chosen as a feature, whatever it is by default."""
+    name = described.name
+    if described.role == "timestamp":
+        return _parts(described, columns, vary=True) or _parts(described, columns, vary=False)
+    if described.note is not None and described.note.kind == "ambiguous_dates":
+        raise DataError(described.note.text.split(": left out")[0] + "; write them as 2024-04-03 to use them")
+    if described.note is not None and described.note.kind == "stray":
+        read_numbers(series, name, lines, raise_stray=True)  # raises, naming the cell
+    if described.numbers is not None and described.numbers.stray is None:
+        return [_number(described)]
+    return [_category(name, series)]
+
+
+def _part(reader: _Reader, given: str) -> _Feature:
+    base, _, part = given.rpartition(".")
+    column = column_named(reader.frame, base) if base else base
+    if part not in PARTS or column not in reader.frame.columns:
+        columns = ", ".join(map(repr, reader.frame.columns[:20])) + (
+            ", ..." if reader.frame.shape[1] > 20 else ""
+        )
+        raise DataError(f"there is no column {given!r} to use as a feature; the columns are {columns}")
+    described = reader(column)
+    if described.role != "timestamp":
+        raise DataError(
+            f"column {column!r} does not hold timestamps, so it has no {part}; choose {column!r} itself, "
+            "or write its values as dates and times (2024-03-01 14:05)"
+        )
+    return next(f for f in _parts(described, reader.frame.columns, vary=False) if f.spec.part == part)
+
+
+def _number(described: Column) -> _Feature:
+    values = described.numbers.values
+    known = values[~np.isnan(values)]
+    whole = bool(len(known)) and bool((known == np.round(known)).all())
+    spec = FeatureSpec(
+        described.name, described.name, "integer" if whole else "number", decimal=described.numbers.decimal
+    )
+    formatted = described.numbers.note(described.name)
+    return _Feature(spec, values, formatted, formatted is not None)
+
+
+def _category(name: str, series: pd.Series) -> _Feature:
+    values = category_values(series)
+    levels = learn_levels(values)
+    spec = FeatureSpec(name, name, "category", levels=levels, rows=len(values))
+    rarest, count = levels[-1]
+    shown = "(missing)" if rarest is None else repr(rarest)
+    text = (
+        f"column {name!r} is a category of {len(levels):,} values (the rarest, {shown}, in "
+        f"{count:,} row{'s' if count != 1 else ''}): each value encoded as its rarity (one row in how "
+        "many holds it), so a rare value is an extreme one"
+    )
+    note = Note("category", text, name, f"{name!r} ({len(levels):,} values)")
+    return _Feature(spec, encode(series, spec).values, note, True)
+
+
+def _parts(described: Column, columns, *, vary: bool) -> list[_Feature]:
+    """A timestamp column's parts as features (with ``vary``, those that vary)."""
+    name, times = described.name, described.times.times
+    picked = []
+    for part in PARTS:
+        derived = f"{name}.{part}"
+        if derived in columns:
+            raise DataError(
+                f"column {derived!r} has the name aad gives the {part} of timestamp column {name!r}; "
+                "rename one of the two columns"
+            )
+        values = timestamp_part(times, part)
+        known = values[~np.isnan(values)]
+        if not vary or (len(known) and known.min() < known.max()):
+            spec = FeatureSpec(derived, name, "part", part=part, order=described.times.order)
+            picked.append((spec, values))
+    if not picked:
+        return []
+    parts = [spec.part for spec, _ in picked]
+    text = (
+        f"column {name!r} holds timestamps: its {_joined(parts)} "
+        f"{'is a feature' if len(picked) == 1 else 'are features'} "
+        f"({', '.join(spec.name for spec, _ in picked)})"
+    )
+    note = Note("timestamp", text, name, f"{name!r} ({', '.join(spec.part for spec, _ in picked)})")
+    return [_Feature(spec, values, note, True) for spec, values in picked]
+
+
+def _joined(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[-1] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"

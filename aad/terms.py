@@ -1,0 +1,192 @@
+"""Rules in the analyst's terms: a category's values, a timestamp's hours, whole numbers.
+
+A :class:`~aad.rules.Rule` is a box on the features. Where a feature is made from a table
+column (:mod:`aad.encoding`), each side of the box becomes a :class:`ColumnTest` on that column,
+which selects exactly the rows of the training table the box selects:
+
+* a number: ``3.2 < amount <= 5.0``, the thresholds as they are;
+* a whole number: ``failed_pin_attempts >= 2`` for the box side ``> 1.544`` (the same
+  whole numbers), ``2 <= x <= 4`` as ``x in 2..4``, ``x = 2``;
+* a timestamp's part: ``timestamp.hour in 1..4``, ``timestamp.weekday in Sat..Sun``;
+* a category: the values whose rarity lies in the box, ``merchant_category =
+  atm_withdrawal``, ``merchant_category in {atm_withdrawal, crypto}``, or, when fewer
+  values are left out than kept, ``channel not in {in_store}``; a missing cell is listed
+  as ``(missing)``. A value the training table never had is in no ``in`` list and passes
+  every ``not in`` test.
+
+The exports (:mod:`aad.export`) write these tests, and the Rules page, the cards and the
+Markdown export show them with :func:`rule_text`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .encoding import PARTS, FeatureSpec, number_text, part_label
+from .rules import Rule
+
+__all__ = ["ColumnTest", "rule_tests", "rule_text"]
+
+#: Whole-number bounds are exact below this magnitude; beyond it every float is whole already.
+_WHOLE_LIMIT = 2.0**52
+MISSING = "(missing)"
+
+
+@dataclass(frozen=True)
+class ColumnTest:
+    """One test of a rule on one table column.
+
+    Attributes
+    ----------
+    column : str
+        The table column tested.
+    kind : {"number", "integer", "part", "category"}
+    part : str or None
+        The timestamp part tested (``kind="part"``).
+    low, high : float or None
+        The bounds: ``value > low`` (or ``>= low`` with ``low_inclusive``) and ``value <= high``;
+        None when open.
+    low_inclusive : bool
+        Whole numbers and parts: ``>= low``.
+    values : tuple of (str or None)
+        A category's values named (None: a missing cell).
+    negate : bool
+        A category test is ``not in values``.
+    """
+
+    column: str
+    kind: str
+    part: str | None = None
+    low: float | None = None
+    high: float | None = None
+    low_inclusive: bool = False
+    values: tuple[str | None, ...] = ()
+    negate: bool = False
+
+    @property
+    def name(self) -> str:
+        """The feature's name as people read it: the column, or ``column.part``."""
+        return self.column if self.part is None else f"{self.column}.{self.part}"
+
+    def text(self, digits: int | None = None) -> str:
+        """The test for people (``digits`` rounds a number's thresholds for display).
+
+        Examples
+        --------
+        >>> ColumnTest("hour_of", "part", "hour", low=1, high=4, low_inclusive=True).text()
+        'hour_of.hour in 1..4'
+        >>> ColumnTest("c", "category", values=("atm",)).text()
+        'c = atm'
+        >>> ColumnTest("n", "integer", low=2, low_inclusive=True).text()
+        'n >= 2'
+        >>> ColumnTest("c", "category", values=("a", None), negate=True).text()
+        'c not in {a, (missing)}'
+        >>> ColumnTest("n", "integer", low=2.0, high=4.0, low_inclusive=True).text()
+        'n in 2..4'
+        """
+        if self.kind == "category":
+            return self._category_text()
+        if self.kind == "part":
+            return self._part_text()
+        show = (lambda v: number_text(v)) if self.kind == "integer" else (lambda v: _number(v, digits))
+        low = None if self.low is None else show(self.low)
+        high = None if self.high is None else show(self.high)
+        if low is not None and high is not None:
+            if self.low_inclusive and self.low == self.high:
+                return f"{self.name} = {low}"
+            if self.low_inclusive:
+                return f"{self.name} in {low}..{high}"
+            return f"{low} < {self.name} <= {high}"
+        if low is not None:
+            return f"{self.name} {'>=' if self.low_inclusive else '>'} {low}"
+        return f"{self.name} <= {high}"
+
+    def _part_text(self) -> str:
+        first, last = PARTS[self.part]
+        low = first if self.low is None else self.low
+        high = last if self.high is None else self.high
+        if low == high:
+            return f"{self.name} = {part_label(self.part, low)}"
+        return f"{self.name} in {part_label(self.part, low)}..{part_label(self.part, high)}"
+
+    def _category_text(self) -> str:
+        names = [MISSING if v is None else str(v) for v in self.values]
+        if len(names) == 1:
+            return f"{self.column} {'!=' if self.negate else '='} {names[0]}"
+        return f"{self.column} {'not in' if self.negate else 'in'} {{{', '.join(names)}}}"
+
+
+def rule_tests(rule: Rule, specs: Sequence[FeatureSpec]) -> list[ColumnTest]:
+    """The rule as tests on the table's columns, one per feature it tests, in the rule's order.
+
+    A category test that keeps every value of the training table says nothing and is left
+    out (on the training table it selects every row).
+
+    Examples
+    --------
+    >>> from aad.rules import Predicate
+    >>> specs = [FeatureSpec("pins", "pins", "integer"), FeatureSpec("c", "c", "category",
+    ...          levels=(("shop", 3), ("atm", 1)), rows=4)]
+    >>> [t.text() for t in rule_tests(Rule([Predicate(0, ">", 1.544), Predicate(1, ">", 2.0)]), specs)]
+    ['pins >= 2', 'c = atm']
+    """
+    lower, upper = rule.bounds(len(specs)) if rule.predicates else (None, None)
+    tests = []
+    for feature in rule.features:
+        spec = specs[feature]
+        low = float(lower[feature]) if np.isfinite(lower[feature]) else None
+        high = float(upper[feature]) if np.isfinite(upper[feature]) else None
+        test = _test(spec, low, high)
+        if test is not None:
+            tests.append(test)
+    return tests
+
+
+def rule_text(rule: Rule, specs: Sequence[FeatureSpec], digits: int | None = None) -> str:
+    """The rule for people: its tests joined by ``and`` (``true`` for the empty rule).
+
+    Examples
+    --------
+    >>> from aad.rules import Predicate
+    >>> specs = [FeatureSpec("ts.hour", "ts", "part", part="hour"), FeatureSpec("amount", "amount")]
+    >>> rule = Rule([Predicate(0, ">", 0.5), Predicate(0, "<=", 4.2), Predicate(1, ">", 900.123456)])
+    >>> rule_text(rule, specs, 4)
+    'ts.hour in 1..4 and amount > 900.1'
+    """
+    tests = rule_tests(rule, specs)
+    return " and ".join(test.text(digits) for test in tests) if tests else "true"
+
+
+def _test(spec: FeatureSpec, low: float | None, high: float | None) -> ColumnTest | None:
+    if spec.kind == "category":
+        return _category(spec, low, high)
+    if spec.whole:
+        inclusive = low is not None and abs(low) < _WHOLE_LIMIT
+        if inclusive:
+            low = float(math.floor(low) + 1)  # x > 1.544 is x >= 2 on whole numbers
+        if high is not None and abs(high) < _WHOLE_LIMIT:
+            high = float(math.floor(high))
+        kind = "part" if spec.kind == "part" else "integer"
+        return ColumnTest(spec.column, kind, spec.part, low, high, low_inclusive=inclusive)
+    return ColumnTest(spec.column, "number", None, low, high)
+
+
+def _category(spec: FeatureSpec, low: float | None, high: float | None) -> ColumnTest | None:
+    inside = [
+        value
+        for value, _ in spec.levels
+        if (low is None or spec.rarity(value) > low) and (high is None or spec.rarity(value) <= high)
+    ]
+    outside = [value for value, _ in spec.levels if value not in inside]
+    if not outside:
+        return None
+    negate = len(outside) < len(inside)
+    return ColumnTest(spec.column, "category", values=tuple(outside if negate else inside), negate=negate)
+
+
+def _number(value: float, digits: int | None) -> str:
+    return repr(value) if digits is None else f"{value:.{digits}g}"

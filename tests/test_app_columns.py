@@ -1,0 +1,92 @@
+"""The workbench on a table of every kind of column (AppTest): the Data page reads it as the
+command line does, groups its notes and offers the answer-like column as the truth; a card
+shows categories and times as written and never the answer; the Rules page speaks of
+categories, hours and whole numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cards import RARE, write_cards
+from streamlit.testing.v1 import AppTest
+
+import aad
+from app import keys, views
+
+APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+
+
+@pytest.fixture
+def cards(tmp_path, db, monkeypatch):
+    path, table = write_cards(tmp_path, 2000, seed=4, frauds=10)
+    return path, table
+
+
+def _data_page(path: Path) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("screens/data.py").run()
+    at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
+    at.file_uploader(key=keys.DATA_UPLOAD).set_value((path.name, path.read_bytes(), "text/csv")).run()
+    return at
+
+
+def test_the_data_page_reads_every_kind_of_column_and_offers_the_answer_as_the_truth(cards):
+    path, _ = cards
+    at = _data_page(path)
+    assert not at.exception
+    assert not at.error
+    assert any("**cards**: 2,000 rows, 7 features" in c.value for c in at.caption)
+    repaired = next(i.value for i in at.info if i.value.startswith("**How the table was read**"))
+    expected = aad.load_data(str(path)).notes  # the command line's notes, word for word
+    assert repaired.count("\n- ") == len(expected) == 6  # grouped: not one line per column
+    assert "2 columns look like identifiers (named like one)" in repaired
+    assert at.multiselect(key=keys.DATA_FEATURES).value == list(aad.load_data(str(path)).feature_names)
+    assert at.selectbox(key=keys.DATA_LABEL_COLUMN).value == "is_fraud"
+    at.button(key=keys.DATA_START).click().run()
+    assert not at.exception
+    session = at.session_state[keys.SESSION]
+    assert session.dataset.label_column == "is_fraud"
+    assert session.dataset.n_anomalies == 30
+
+
+def test_a_card_shows_categories_and_times_as_written_and_never_the_answer(cards):
+    path, table = cards
+    at = _data_page(path)
+    at.selectbox(key=keys.DATA_LABEL_COLUMN).set_value("(none)").run()  # labelling without the truth
+    at.button(key=keys.DATA_START).click().run()
+    session = at.session_state[keys.SESSION]
+    assert session.dataset.y is None
+    assert "is_fraud" in session.dataset.context.columns  # kept for the downloads...
+    row = int(session.batch()[0])
+    context = views.context_line(session, row)
+    assert "is\\_fraud" not in context
+    assert "is_fraud" not in context
+    assert f"txn_id `{table.loc[row, 'txn_id']}`" in context
+    assert f"timestamp `{table.loc[row, 'timestamp']}`" in context
+    card = views.row_table(session, row).set_index("feature")
+    assert card.loc["merchant_category", "value"] == table.loc[row, "merchant_category"]
+    assert card.loc["timestamp.weekday", "value"] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    count = int((table["merchant_category"] == table.loc[row, "merchant_category"]).sum())
+    assert card.loc["merchant_category", "note"].startswith(f"{count:,} of 2,000 rows have it")
+    assert "is_fraud" not in views.rows_frame(session, [row]).columns
+    for shown in at.caption:
+        assert "is_fraud" not in shown.value or "ground truth" in shown.value
+
+
+def test_the_rules_page_speaks_of_categories_and_whole_numbers(cards):
+    path, table = cards
+    at = _data_page(path)
+    at.button(key=keys.DATA_START).click().run()
+    session = at.session_state[keys.SESSION]
+    frauds = np.flatnonzero(table["kind"].isin(["rare category", "night ATM"]))
+    session.label(frauds.tolist(), "anomaly")
+    session.label(np.flatnonzero(table["kind"] == "")[:30].tolist(), "nominal")
+    at.switch_page("screens/rules.py").run()
+    assert not at.exception
+    rules = at.dataframe[0].value["rule"].tolist()
+    assert f"merchant_category = {RARE}" in rules
+    assert any(r.startswith("failed_pin_attempts >= ") or "timestamp.hour in " in r for r in rules), rules
+    description = aad.describe_anomalies(session.model, session.dataset, time_limit=1.0)
+    assert f"\"merchant_category\" IN ('{RARE}')" in views.export_rules(session, description, "sql")

@@ -1,0 +1,238 @@
+"""Real-world columns as features: numbers as people write them, categories, timestamps, ids.
+
+What aad.load_data (the workbench, and the command line) makes of a table, and that new
+rows are encoded as the training table was (load_rows(NEW, like=data)).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from cards import KINDS, RARE, card_transactions, write_cards
+
+import aad
+from aad.encoding import parse_timestamps, read_numbers
+
+
+def _load(tmp_path, text: str, **kwargs) -> aad.Dataset:
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    return aad.load_data(str(path), **kwargs)
+
+
+# --------------------------------------------------------------------------- numbers as written
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected", "how"),
+    [
+        (
+            ["$4,968.27", "$12.50", "$0.99"],
+            [4968.27, 12.5, 0.99],
+            "thousands separators and a unit or currency",
+        ),
+        (["40.95 EUR", "3 EUR", "-"], [40.95, 3.0, np.nan], "a unit or currency (EUR)"),
+        (["12 kg", "7.5 kg", "130 kg"], [12.0, 7.5, 130.0], "a unit or currency (kg)"),
+        (["1,5", "2,25", "70,933"], [1.5, 2.25, 70.933], "a decimal comma"),  # 1,5 says: commas are decimal
+        (["70,933", "1,250.5", "3"], [70933.0, 1250.5, 3.0], "thousands separators"),  # 1,250.5: thousands
+        (["1.234,5", "12,25"], [1234.5, 12.25], "thousands separators and a decimal comma"),
+        (["1 234 567", "89"], [1234567.0, 89.0], "thousands separators"),
+        (["-$5.00", "$-3", "\u22122"], [-5.0, -3.0, -2.0], "a unit or currency ($)"),
+        (["5%", "12.5 %"], [5.0, 12.5], "a unit or currency (%)"),
+    ],
+)
+def test_numbers_written_with_separators_units_or_currencies_are_read_with_a_note(cells, expected, how):
+    reading = read_numbers(pd.Series(cells, dtype=object), "amount")
+    np.testing.assert_array_equal(reading.values, np.array(expected, dtype=float))
+    assert how in reading.note("amount").text
+
+
+def test_a_cell_that_reads_either_way_is_refused_naming_both_readings(tmp_path):
+    with pytest.raises(aad.DataError) as refused:
+        _load(tmp_path, 'a,b\n"70,933",1\n"1,250",2\n3,4\n')
+    message = str(refused.value)
+    assert (
+        "column 'a' holds '70,933' at row 0 (file line 2): a thousands separator or a decimal comma"
+        in message
+    )
+    assert "70,933 is 70933 or 70.933" in message
+    with pytest.raises(aad.DataError, match=r"mixes number formats: '1,5' at row 0 .* has a decimal comma, "):
+        _load(tmp_path, 'a,b\n"1,5",1\n"2,345.6",2\n3,4\n')
+
+
+def test_the_training_columns_separator_reads_new_rows_that_alone_would_be_ambiguous(tmp_path):
+    train = _load(tmp_path, 'a,b\n"4,968.27",1\n"12.5",2\n"3",3\n')
+    (tmp_path / "new.csv").write_text('a,b\n"70,933",1\n')
+    assert aad.load_rows(tmp_path / "new.csv", like=train).X[0, 0] == 70933.0
+
+
+def test_the_strict_loader_still_refuses_what_the_workbench_reads(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('amount,b\n"$1,234.50",1\n"$3.00",2\n"$4.00",3\n')
+    with pytest.raises(aad.DataError, match="column 'amount' is not numeric"):
+        aad.load_dataset(path)
+    assert aad.load_data(str(path)).X[:, 0].tolist() == [1234.5, 3.0, 4.0]
+
+
+# --------------------------------------------------------------------------- timestamps
+
+
+@pytest.mark.parametrize(
+    ("cells", "hours", "weekdays"),
+    [
+        (["2024-03-02T02:15:00+01:00", "2024-03-04 23:00"], [2, 23], [6, 1]),  # the clock as written
+        (["2006-04-01 00:00:00.000 +0200", "2006-04-02 13:00:00.000 +0200"], [0, 13], [6, 7]),
+        (["02.03.2024 14:05", "31.12.2024 07:00"], [14, 7], [6, 2]),
+        (["12/31/2024 11:30 PM", "1/2/2024 12:00 AM"], [23, 0], [2, 2]),  # month first: 31 says so
+    ],
+)
+def test_timestamps_are_read_as_written_in_several_formats(cells, hours, weekdays):
+    times = parse_timestamps(pd.Series(cells, dtype=object)).times
+    assert times.dt.hour.tolist() == hours
+    assert (times.dt.day_of_week + 1).tolist() == weekdays  # 1 Monday .. 7 Sunday (ISO 8601)
+
+
+def test_a_timestamp_gives_its_hour_weekday_and_month_and_ambiguous_dates_stay_context(tmp_path):
+    rows = "".join(
+        f"2024-{1 + i % 3:02d}-{1 + i % 27:02d} {i % 24:02d}:10,{i % 5},03/04/2024\n" for i in range(40)
+    )
+    data = _load(tmp_path, "ts,a,d\n" + rows)
+    assert data.feature_names == ("ts.hour", "ts.weekday", "ts.month", "a")
+    assert [s.kind for s in data.specs[:3]] == ["part", "part", "part"]
+    assert data.X[5, :3].tolist() == [5.0, pd.Timestamp("2024-03-06").isoweekday(), 3.0]
+    assert (
+        "column 'd' holds dates such as '03/04/2024', whose day and month cannot be told apart"
+        in data.notes[-1]
+    )
+    assert data.context.columns.tolist() == ["d"]
+    only_hour = _load(tmp_path, "ts,a,d\n" + rows, features=["ts.hour", "a"])
+    assert only_hour.feature_names == ("ts.hour", "a")
+    with pytest.raises(aad.DataError, match="column 'a' does not hold timestamps, so it has no hour"):
+        _load(tmp_path, "ts,a,d\n" + rows, features=["a.hour"])
+
+
+# --------------------------------------------------------------------------- categories and context
+
+
+def test_a_category_is_encoded_as_its_rarity_and_ids_free_text_and_answers_are_context(tmp_path):
+    table = card_transactions(600, seed=3, frauds=5)
+    path = tmp_path / "cards.csv"
+    table.drop(columns=["kind"]).to_csv(path, index=False)
+    data = aad.load_data(str(path))
+    assert data.feature_names == (
+        "timestamp.hour",
+        "timestamp.weekday",
+        "merchant_category",
+        "channel",
+        "amount",
+        "failed_pin_attempts",
+        "distance_km",
+    )
+    assert data.context.columns.tolist() == ["txn_id", "card_id", "is_fraud"]
+    assert data.answers == ("is_fraud",)
+    merchant = data.specs[2]
+    counts = table["merchant_category"].value_counts()
+    j = data.feature_names.index("merchant_category")
+    row = int(np.flatnonzero(table["merchant_category"] == RARE)[0])
+    assert data.X[row, j] == 600 / counts[RARE]  # one row in 120 holds it
+    assert data.X[:, j].max() == data.X[row, j]  # the rarest value is the most extreme
+    assert merchant.count("grocery") == counts["grocery"]
+    assert [s.kind for s in data.specs[4:]] == ["number", "integer", "number"]
+    assert data.filled is not None
+    assert data.filled[:, 4].sum() == (table["amount"] == "").sum()
+    notes = "\n".join(data.notes)
+    assert (
+        "2 columns look like identifiers (named like one): left out of the features, shown beside the rows; "
+        in notes
+    )
+    assert "choose them among the features to use them: 'txn_id', 'card_id'" in notes
+    assert "'is_fraud' looks like a ground truth (0/1, named like one)" in notes
+    assert "2 text columns are categories, each value encoded as its rarity" in notes
+    assert (
+        "2 columns hold numbers written with separators, a unit or a currency, read as numbers: 'amount'"
+        in notes
+    )
+    assert re.search(r"column 'amount': \d+ missing values filled with the column median", notes)
+
+
+def test_text_unique_to_each_row_or_the_same_in_every_row_is_shown_not_modelled(tmp_path):
+    rows = "".join(f"c{i},{'x' if i % 2 else 'y'},same,{i}\n" for i in range(30))
+    data = _load(tmp_path, "code,kind,note,a\n" + rows)
+    assert data.feature_names == ("kind", "a")
+    assert data.context.columns.tolist() == ["code", "note"]
+    chosen = _load(tmp_path, "code,kind,note,a\n" + rows, features=["code", "a"])  # chosen: a category
+    assert chosen.specs[0].kind == "category"
+    assert "column 'code' is a category of 30 values" in " ".join(chosen.notes)
+
+
+def test_new_rows_are_encoded_with_the_training_tables_encoding(tmp_path):
+    train = _load(
+        tmp_path,
+        "c,ts,a\n" + "".join(f"{'ab'[i % 2]},2024-01-0{1 + i % 7} {i % 24}:00,{i}\n" for i in range(40)),
+    )
+    (tmp_path / "new.csv").write_text("id,a,ts,c\n1,5,2024-02-05 03:00,a\n2,7,2024-02-06 04:00,zz\n3,8,,\n")
+    rows = aad.load_rows(tmp_path / "new.csv", like=train)
+    spec = train.specs[train.feature_names.index("c")]
+    assert rows.feature_names == train.feature_names
+    assert rows.X[:, 0].tolist() == [spec.rarity("a"), 2 * 40, 2 * 40]  # unseen (and missing): rarer than any
+    assert rows.X[0, 1:3].tolist() == [3.0, 1.0]  # hour, weekday (2024-02-05 is a Monday)
+    assert rows.X[2, 1] == np.median(train.X[:, 1])  # a missing timestamp: the training median, said
+    notes = " ".join(rows.notes)
+    assert "column 'c': 2 rows hold a category the model's data never had ('zz', (missing))" in notes
+    assert "share 0, encoded as rarer than any value it had" in notes
+    assert rows.table().columns.tolist() == ["id", "c", "ts", "a"]  # as written: the category, the time
+
+
+# --------------------------------------------------------------------------- notes grouped
+
+
+def test_repeated_notes_are_one_line_on_the_data_and_on_the_command_line(tmp_path, capsys):
+    from app.cli import main
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({f"c{i}": np.full(50, i) for i in range(37)})
+    frame["x"], frame["label"] = rng.normal(size=50), ["anomaly"] * 2 + ["nominal"] * 48
+    frame.loc[3, "x"] = np.nan
+    path = tmp_path / "wide.csv"
+    frame.to_csv(path, index=False)
+    notes = aad.load_data(str(path)).notes
+    constant = [n for n in notes if "constant" in n]
+    assert constant == [
+        "37 columns are constant (the same value in every row), so they cannot separate rows: 'c0' (0), "
+        "'c1' (1), 'c2' (2), 'c3' (3), 'c4' (4), 'c5' (5), 'c6' (6), 'c7' (7) and 29 more"
+    ]
+    assert main(["simulate", str(path), "--budget", "2", "--reruns", "1"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("note: ") == 2  # the constant columns, the filled cell
+    assert "note: 37 columns are constant" in err
+
+
+# --------------------------------------------------------------------------- a rare category is found
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_fraud_unusual_only_by_its_rare_category_ranks_in_the_forests_top(tmp_path, seed):
+    """20 purchases at a crypto exchange among 5,000 transactions, ordinary in every other
+    way: the rare category alone puts them in the top 5 % of the isolation forest's ranking;
+    without the category column they rank with everybody else."""
+    path, table = write_cards(tmp_path, 5000, seed=seed)
+    data = aad.load_data(str(path))
+    rare = np.flatnonzero(table["kind"] == "rare category")
+
+    def ranks(dataset) -> np.ndarray:
+        scores = aad.AADForest(random_state=seed).fit(dataset.X).anomaly_score()
+        rank = np.empty(len(scores), dtype=np.int64)
+        rank[np.argsort(-scores)] = np.arange(1, len(scores) + 1)
+        return rank[rare]
+
+    with_category = ranks(data)
+    without = ranks(
+        aad.select_columns(data, features=[f for f in data.feature_names if f != "merchant_category"])
+    )
+    assert np.median(with_category) <= 250, np.sort(with_category)  # the top 5 %
+    assert (with_category <= 500).mean() >= 0.75
+    assert np.median(without) > 1000, np.sort(without)  # nothing else about them is unusual
+    assert set(KINDS) == set(table["kind"]) - {""}
