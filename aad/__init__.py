@@ -40,7 +40,7 @@ from .query import QueryContext, register_strategy, select_queries, strategy_nam
 from .regions import RowExplanation, explain_row
 from .rules import Predicate, Rule
 from .scores import score_table
-from .session import Session, fit_model, load_data, select_columns
+from .session import Edit, Session, fit_model, load_data, select_columns
 from .simulate import SimulationResult, SimulationRun, simulate, simulate_run
 from .store import (
     DatabaseError,
@@ -50,6 +50,7 @@ from .store import (
     Store,
     default_db_path,
     labels_csv,
+    labels_export,
 )
 from .weights import leaf_values, linear_update
 
@@ -70,6 +71,7 @@ __all__ = [
     "DescribedRule",
     "Description",
     "DescriptionError",
+    "Edit",
     "LabelError",
     "LabelEvent",
     "LeafForest",
@@ -102,6 +104,7 @@ __all__ = [
     "label_name",
     "label_values",
     "labels_csv",
+    "labels_export",
     "leaf_values",
     "linear_update",
     "list_datasets",

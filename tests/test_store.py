@@ -256,9 +256,11 @@ def test_sessions_export_writes_the_labels_in_effect(store, tmp_path, capsys):
     store.append(rec.id, "undo")
     out = tmp_path / "labels.csv"
     assert main(["sessions", "export", rec.id, "--db", str(store.path), "--output", str(out)]) == 0
-    assert out.read_text() == "row,label\n3,anomaly\n8,nominal\n"
+    when = store.actions(rec.id)[0].created_at[:19].replace("T", " ")
+    expected = f"row,label,kind,note,analyst,labelled_at\n3,anomaly,,,,{when}\n8,nominal,,,,{when}\n"
+    assert out.read_text() == expected
     assert main(["sessions", "export", rec.id, "--db", str(store.path)]) == 0
-    assert capsys.readouterr().out == "row,label\n3,anomaly\n8,nominal\n"
+    assert capsys.readouterr().out == expected
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,9 @@ import typer
 from rich.table import Table
 
 import aad
-from app.cli import _out, _writable, _write_output, check_not_input, cli, emit, output_console
+from aad.store import replay
+from aad.tables import csv_text
+from app.cli import _err, _out, _writable, _write_output, check_not_input, cli, emit, output_console
 
 sessions = typer.Typer(
     name="sessions", help="List stored labelling sessions and export their labels.", no_args_is_help=True
@@ -83,7 +85,19 @@ def export_session(
         ),
     ] = None,
 ) -> None:
-    """Export a session's labels as CSV with columns row and label (anomaly/nominal)."""
+    """Export a session's labels as CSV: row, label (anomaly/nominal), kind, note, analyst, labelled_at.
+
+    A deleted session's labels are exported from the archive, with a note on stderr.
+    """
     check_not_input(output, db if db is not None else aad.default_db_path())
-    text = aad.labels_csv(_store(db).labels(session_id))
-    _write_output(text, output, f"{text.count(chr(10)) - 1} labels")
+    store = _store(db)
+    try:
+        store.get(session_id)
+        actions = store.actions(session_id)
+    except aad.SessionNotFoundError:
+        if session_id not in {s.id for s in store.archived()}:
+            raise
+        _err.print(f"session {session_id} was deleted: its labels come from the archive")
+        actions = store.actions(session_id, archived=True)
+    table = aad.labels_export(replay(actions))
+    _write_output(csv_text(table), output, f"{len(table)} labels")
