@@ -25,7 +25,7 @@ import pandas as pd
 
 from ._validation import Interval, validate_params
 from .data import AUTO, Dataset, dataset_from_frame, load_dataset
-from .errors import AADError, DataError, LabelError, UnknownStrategyError
+from .errors import DataError, LabelError, UnknownStrategyError
 from .labelfile import read_label_table
 from .labels import ANOMALY, UNLABELLED, label_name, to_label
 from .learner import ActiveLearner
@@ -872,8 +872,6 @@ class Session:
             except StaleVersionError:
                 self._sync()
                 continue
-            except AADError as err:  # a kind or note the store refuses: the analyst's to fix
-                raise LabelError(str(err)) from None
             return next(a for a in self._sync() if a.number == action.number)
         raise LabelError(
             f"session {self.id} kept changing while this {kind} was being saved; nothing was saved, try again"
