@@ -471,6 +471,26 @@ def rules_frame(session: aad.Session, description) -> pd.DataFrame:
     return pd.DataFrame(lines, columns=columns + (["true precision"] if y is not None else []))
 
 
+def rules_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`rules_frame` for ``st.table``, which wraps long rules and so shows every column on a
+    laptop screen: each rule as literal code (``st.table`` reads its cells as Markdown, and a rule
+    names columns of the data), the precisions with two decimals.
+
+    Examples
+    --------
+    >>> rules_display(pd.DataFrame({"rule": ["a*b > 1"], "support": [3], "precision on labels": [0.5]}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+            rule  support precision on labels
+    0  `a*b > 1`        3                0.50
+    """
+    out = frame.copy()
+    out["rule"] = out["rule"].map(code)
+    for column in ("precision on labels", "true precision"):
+        if column in out:
+            out[column] = out[column].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+    return out
+
+
 def export_rules(session: aad.Session, description, fmt: str) -> str | None:
     """The rules in format ``fmt``; None (with the engine's message shown) if that fails."""
     try:

@@ -286,7 +286,13 @@ def test_rules_appear_once_an_anomaly_is_labelled(db):
     session.label(np.flatnonzero(session.dataset.y)[:5].tolist(), "anomaly")
     at.run()
     assert not at.exception
-    rules = at.dataframe[0].value
+    shown = at.table[0].value  # a table that wraps long rules, every column on screen
+    assert shown["rule"].str.fullmatch(r"`[^`]+`").all()
+    described = aad.describe_anomalies(
+        session.model, session.dataset, labels=session.model.labels_, time_limit=1
+    )
+    rules = views.rules_frame(session, described)
+    assert shown["true precision"].tolist() == [f"{v:.2f}" for v in rules["true precision"]]
     assert len(rules) >= 1
     assert list(rules.columns) == [
         "rule",

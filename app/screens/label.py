@@ -127,7 +127,7 @@ def action_bar(current: int | None) -> None:
                 accept_new_options=True,
                 on_change=state.return_focus,
                 label_visibility="collapsed",
-                width=200,
+                width=170,
                 help="Goes with an Anomaly label: pick a kind used before or type a new one.",
             )
             st.text_input(
@@ -137,7 +137,7 @@ def action_bar(current: int | None) -> None:
                 on_change=state.return_focus,
                 label_visibility="collapsed",
                 max_chars=aad.store.MAX_NOTE,
-                width=260,
+                width="stretch",
             )
     st.caption(views.last_action(session))
 
@@ -172,15 +172,10 @@ def card(row: int) -> None:
 
 
 def small_card(row: int) -> None:
-    """Another card of the batch, in a few lines: its rank, its most unusual values, why."""
-    with st.container(border=True, key=keys.card(row), gap="xxsmall"):
-        st.markdown(f"#### Row {row}")
-        st.markdown(views.rank_line(session, row) + " · " + views.compact_values(session, row))
-        context = views.context_line(session, row)
-        if context:
-            st.caption(context)
-        st.caption(f"Why: {views.why(session, row)}")
-        with st.container(horizontal=True):
+    """Another card of the batch, in a few lines: its rank, its most unusual values, why; its buttons."""
+    with st.container(border=True, key=keys.card(row), gap="xsmall"):
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.markdown(f"**Row {row}** · {views.rank_line(session, row)}", width="stretch")
             for value in ("anomaly", "nominal"):
                 st.button(
                     value.capitalize(),
@@ -189,6 +184,9 @@ def small_card(row: int) -> None:
                     args=(row, value),
                 )
             st.button("Skip", key=keys.card_button("skip", row), on_click=state.skip, args=(row,))
+        context = views.context_line(session, row)
+        st.caption(views.compact_values(session, row) + (f"  \n{context}" if context else ""))
+        st.caption(f"Why: {views.why(session, row)}")
 
 
 def table(rows: list[int]) -> None:

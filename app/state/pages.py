@@ -21,8 +21,11 @@ COMPACT_CSS = """<style>
 .stMainBlockContainer h1 { font-size: 1.6rem; padding: 0.25rem 0; }
 .stMainBlockContainer h3 { font-size: 1.2rem; padding: 0.1rem 0; }
 .stMainBlockContainer h4 { font-size: 1.05rem; padding: 0; }
-.st-key-label_counts [data-testid="stMetric"] { padding: 0.2rem 0.75rem; }
-.st-key-label_counts [data-testid="stMetricValue"] { font-size: 1.2rem; }
+.st-key-label_counts [data-testid="stMetric"] { padding: 0.3rem 0.75rem; }
+.st-key-label_counts [data-testid="stMetric"] > div {
+  display: flex; flex-direction: row; align-items: baseline; gap: 0.5rem;
+}
+.st-key-label_counts [data-testid="stMetricValue"] { font-size: 1.15rem; }
 .st-key-label_counts [data-testid="stMetricLabel"] { min-height: 0; }
 [data-testid="stSidebarContent"] [data-testid="stSidebarUserContent"] { padding-top: 1rem; }
 </style>"""
