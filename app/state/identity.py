@@ -22,9 +22,8 @@ import streamlit as st
 
 import aad
 from app import keys
+from app.hosts import USER_HEADER_ENV as HEADER_ENV
 
-#: The environment variable ``aad app --user-header`` sets: the header naming the analyst.
-HEADER_ENV = "AAD_USER_HEADER"
 #: The cookie that keeps the name typed in this browser.
 COOKIE = "aad_analyst"
 MAX_NAME = 80
