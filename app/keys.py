@@ -152,6 +152,11 @@ def table_editor(name: str, session_id: str, version: int, generation: int) -> s
     return f"{name}_{session_id}_v{version}_{generation}"
 
 
+def drawn_table(name: str) -> str:
+    """Session-state key of what the editable table ``name`` showed when last drawn."""
+    return f"aad_drawn_{name}"
+
+
 def explore_chart(version: int) -> str:
     """Key of the Explore scatter at model version ``version`` (a new key clears the selection)."""
     return f"explore_chart_v{version}"

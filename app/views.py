@@ -328,7 +328,12 @@ def change_text(changes: list, *, unchanged: int = 0) -> str:
         else:
             moves[(before, after)] += 1
     parts = []
-    for (before, after), n in sorted(moves.items(), key=lambda item: (item[0][0] != aad.UNLABELLED, item[0])):
+
+    def order(item) -> tuple:  # new labels first (anomalies, then nominals), then changes, then removals
+        (before, after), _ = item
+        return (before != aad.UNLABELLED) + (after == aad.UNLABELLED), -after, before
+
+    for (before, after), n in sorted(moves.items(), key=order):
         if before == aad.UNLABELLED:
             parts.append(f"labelled {count(n, 'row')} {aad.label_name(after)}")
         elif after == aad.UNLABELLED:

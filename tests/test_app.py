@@ -191,7 +191,7 @@ def test_a_new_tab_resumes_the_session_with_the_most_labels_on_the_data_never_an
     assert _session(at).id == other.id
     assert at.query_params[keys.URL_SESSION] == other.id
     assert _metric(at, "Labels") == "1"
-    other.label(10, "nominal")  # now it has the most labels, and the latest: resumed without asking
+    other.label([10, 11], "nominal")  # now it has the most labels, and the latest: resumed without asking
     assert _session(_app()).id == other.id
 
 

@@ -211,9 +211,8 @@ def table(rows: list[int]) -> None:
             column_config=table_columns(session),
             height=min(len(frame) + 1, 16) * 35 + 3,
         )
+        state.remember_table("label", key, listed, shown, via="table")
         st.number_input("Rows in the table", 1, 500, size, key=keys.LABEL_TABLE_ROWS, width=160)
-        if state.apply_table_edits(session, key, listed, shown, via="table"):
-            st.rerun(scope="fragment")
 
 
 def table_columns(session: aad.Session) -> dict:
@@ -255,6 +254,7 @@ def unskip_button() -> None:
 @st.fragment
 def workspace() -> None:
     state.apply_presses(session)  # a fragment rerun skips the router: apply the presses here,
+    state.apply_table_edits(session, "label")  # and the table's edits, on the rows it showed,
     shown = (session.record.strategy, session.record.batch_size)
     state.sync(session)  # then catch up with other tabs
     if (session.record.strategy, session.record.batch_size) != shown:

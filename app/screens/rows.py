@@ -20,6 +20,7 @@ import aad
 from app import keys, state, text, views
 
 session = state.require_session()
+state.apply_table_edits(session, "rows")  # edits of the table as drawn on the run before
 state.show_message()
 dataset = session.dataset
 #: Matches listed in the table (all of them can still be labelled at once, up to MAX_BULK).
@@ -107,8 +108,7 @@ def results(found) -> None:
             },
             height=min(len(frame) + 1, 11) * 35 + 3,
         )
-    if state.apply_table_edits(session, key, listed, shown, via="rows"):
-        st.rerun()
+    state.remember_table("rows", key, listed, shown, via="rows")
     bulk(found)
 
 

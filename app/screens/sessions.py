@@ -33,17 +33,18 @@ if summaries:
     ids = [s.id for s in summaries]
     by_id = {s.id: s for s in summaries}
 
-    def name(session_id: str) -> str:
-        s = by_id[session_id]
-        title = f"{s.title} · " if s.title else ""
-        return f"{title}{s.id} · {s.dataset} · {s.n_labels} labels · {s.updated_at[:19].replace('T', ' ')}"
+    names = {  # a dict's get as the format function: the widget's state stays picklable
+        s.id: f"{s.title + ' · ' if s.title else ''}{s.id} · {s.dataset} · {s.n_labels} labels · "
+        f"{s.updated_at[:19].replace('T', ' ')}"
+        for s in summaries
+    }
 
     with st.container(horizontal=True, vertical_alignment="bottom"):
         pick = st.selectbox(
             "Session",
             ids,
             index=ids.index(held.id) if held is not None and held.id in ids else 0,
-            format_func=name,
+            format_func=names.get,
             key=keys.SESSIONS_PICK,
         )
         st.button(

@@ -148,27 +148,37 @@ def label_row(row: int, value: str, shown: int, via: str = "rows") -> None:
     _edit(session, [edit], {row: shown}, via)
 
 
-def apply_table_edits(
-    session: aad.Session, editor_key: str, rows: list[int], shown: list[int], via: str = "table"
-) -> bool:
-    """Apply the cells edited in the table ``editor_key`` (label, kind, note) as one action.
+def remember_table(name: str, key: str, rows: list[int], shown: list[int], via: str) -> None:
+    """Note the editable table ``name`` as drawn: its editor ``key``, each line's row and the label
+    it showed. Its edits are applied at the start of the next run (:func:`apply_table_edits`),
+    against the table the analyst saw, whatever has changed since."""
+    st.session_state[keys.drawn_table(name)] = (key, list(rows), list(shown), via)
 
-    ``rows`` and ``shown``: each table line's row and the label it showed. The action is
-    written only if every edited row still has that label. Returns whether there were edits
-    (the caller then redraws: the table's key changes with the model version, so the
-    editor starts again from the stored labels).
+
+def apply_table_edits(session: aad.Session, name: str) -> bool:
+    """Apply the cells edited in the table ``name`` as drawn on the run before (label, kind, note),
+    as one action; call it before drawing the table again.
+
+    The action is written only if every edited row still has the label the table showed (the
+    compare-and-append of a card's buttons: a row another tab labelled meanwhile is refused,
+    and the page says so). Returns whether there were edits; the next table gets a new editor,
+    which starts from the stored labels again.
     """
-    edited = (st.session_state.get(editor_key) or {}).get("edited_rows") or {}
+    drawn = st.session_state.pop(keys.drawn_table(name), None)
+    if drawn is None:
+        return False
+    key, rows, shown, via = drawn
+    edited = (st.session_state.get(key) or {}).get("edited_rows") or {}
     if not edited:
+        st.session_state[keys.drawn_table(name)] = drawn  # the same table, still on screen
         return False
     edits, expect = [], {}
     for position, cells in sorted(edited.items(), key=lambda item: int(item[0])):
         i = int(position)
-        label = cells.get("label")
         edits.append(
             aad.Edit(
                 rows[i],
-                None if "label" not in cells else views.label_from_table(label),
+                None if "label" not in cells else views.label_from_table(cells["label"]),
                 None if "kind" not in cells else (cells["kind"] or ""),
                 None if "note" not in cells else (cells["note"] or ""),
             )
