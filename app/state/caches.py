@@ -21,6 +21,13 @@ import streamlit as st
 import aad
 from app import charts
 
+#: Tables and fitted models kept besides those of the sessions open in tabs (which hold their
+#: own): the latest two, so that going back to the session just left is quick, and opening
+#: one session after another does not pile up every table read (a 500,000-row table with
+#: text ids holds a few hundred MB). ``benchmarks/bench_memory.py`` measures it.
+KEPT_TABLES = 2
+KEPT_MODELS = 2
+
 #: Largest file the Data page accepts, in MB, unless ``$AAD_MAX_UPLOAD_MB`` says otherwise.
 MAX_UPLOAD_MB = 200
 #: Most rows the Explore page labels in one go.
@@ -67,7 +74,7 @@ def max_upload_mb() -> int:
     return int(text)
 
 
-@st.cache_resource(max_entries=8, show_spinner="Reading the table…")
+@st.cache_resource(max_entries=KEPT_TABLES, show_spinner="Reading the table…")
 def _load(
     source: str,
     features: tuple | None,
@@ -111,7 +118,7 @@ class _FittedModels:
     starting the same session fit once, and different sessions fit side by side.
     """
 
-    def __init__(self, size: int = 4) -> None:
+    def __init__(self, size: int = KEPT_MODELS) -> None:
         self.size = size
         self._models: OrderedDict[tuple, aad.AADForest] = OrderedDict()
         self._locks: dict[tuple, threading.Lock] = {}
@@ -149,7 +156,7 @@ def model_factory(
     return _fitted_models().get(dataset, params, seed, progress).copy()
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_data(max_entries=KEPT_TABLES, show_spinner=False)
 def projection(fingerprint: str, _X: np.ndarray) -> np.ndarray:
     """2-D principal-component projection of the data (cached per dataset)."""
     return charts.project_2d(_X)
