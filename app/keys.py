@@ -17,6 +17,7 @@ ANALYST_COOKIE = "aad_analyst_cookie"  # a name just given, to write into the br
 LAUNCH_ASKED = "aad_launch_asked"  # this tab has had its launch session (or chosen one)
 LAUNCH_CHOICES = "aad_launch_choices"  # ids of the sessions on the launched data to choose from
 TABLE_GENERATION = "aad_table_generation"  # counts table edits: a new editor after each
+LEFT_SESSION = "aad_left_session"  # this tab let a session go: give its memory back next run
 
 # URL query parameter carrying the session id
 URL_SESSION = "session"

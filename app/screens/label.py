@@ -78,13 +78,19 @@ def settings() -> None:
         )
 
 
-def action_bar(current: int | None) -> None:
+def action_bar(current: int | None, *, keys_on: bool = True) -> None:
+    """The buttons acting on the first card, with their keys (off in the table view, where typing
+    goes to the table's cells), and beside them the card's kind and note."""
     none = current is None
+
+    def shortcut(name: str) -> str | None:
+        return keys.SHORTCUTS[name] if keys_on else None
+
     with st.container(horizontal=True, key=keys.LABEL_ACTIONS, vertical_alignment="bottom"):
         st.button(
             "Anomaly",
             key=keys.for_card(keys.LABEL_ANOMALY, current),
-            shortcut=keys.SHORTCUTS[keys.LABEL_ANOMALY],
+            shortcut=shortcut(keys.LABEL_ANOMALY),
             type="primary",
             icon=":material/warning:",
             on_click=state.label,
@@ -94,7 +100,7 @@ def action_bar(current: int | None) -> None:
         st.button(
             "Nominal",
             key=keys.for_card(keys.LABEL_NOMINAL, current),
-            shortcut=keys.SHORTCUTS[keys.LABEL_NOMINAL],
+            shortcut=shortcut(keys.LABEL_NOMINAL),
             icon=":material/check_circle:",
             on_click=state.label,
             args=(current, "nominal"),
@@ -103,7 +109,7 @@ def action_bar(current: int | None) -> None:
         st.button(
             "Skip",
             key=keys.for_card(keys.LABEL_SKIP, current),
-            shortcut=keys.SHORTCUTS[keys.LABEL_SKIP],
+            shortcut=shortcut(keys.LABEL_SKIP),
             icon=":material/skip_next:",
             on_click=state.skip,
             args=(current,),
@@ -112,7 +118,7 @@ def action_bar(current: int | None) -> None:
         st.button(
             "Undo",
             key=keys.LABEL_UNDO,
-            shortcut=keys.SHORTCUTS[keys.LABEL_UNDO],
+            shortcut=shortcut(keys.LABEL_UNDO),
             icon=":material/undo:",
             on_click=state.undo,
             disabled=not session.can_undo,
@@ -201,7 +207,8 @@ def table(rows: list[int]) -> None:
         frame = views.rows_table(session, listed)
         st.caption(
             f"The batch and the next top unlabelled rows ({len(listed)}): set a row's **label** (and an "
-            "anomaly's **kind**, any **note**) in the table. The keys act on the first row."
+            "anomaly's **kind**, any **note**) in the table; the buttons act on the first row. The keys "
+            "A/N/S/U are off in this view: what you type goes to the table."
         )
         st.data_editor(
             frame,
@@ -268,10 +275,11 @@ def workspace() -> None:
     state.show_message()
     rows = [int(r) for r in session.batch()]
     counts()
-    action_bar(rows[0] if rows else None)
+    in_table = st.session_state.get(keys.LABEL_VIEW) == TABLE
+    action_bar(rows[0] if rows else None, keys_on=not in_table)
     if not rows:
         st.success("Every row is labelled or skipped: there is nothing left to query.")
-    elif st.session_state.get(keys.LABEL_VIEW) == TABLE:
+    elif in_table:
         table(rows)
     else:
         card(rows[0])

@@ -22,7 +22,7 @@ from pathlib import Path
 import streamlit as st
 
 import aad
-from app import keys, text
+from app import keys, memory, text
 from app.state.caches import file_stamp, first_session, kept_copy, load, model_factory, store
 from app.state.messages import guard, notify
 
@@ -99,6 +99,8 @@ def get_session() -> aad.Session | None:
     """This tab's session: the one in the URL, the one held, or the launch session; or None."""
     from app.state.actions import apply_presses
 
+    if st.session_state.pop(keys.LEFT_SESSION, False):  # a session was let go on the run before
+        memory.give_back()
     held: aad.Session | None = st.session_state.get(keys.SESSION)
     wanted = st.query_params.get(keys.URL_SESSION)
     if held is not None and wanted in (None, held.id):
@@ -233,6 +235,8 @@ def use(session: aad.Session) -> None:
     if held is not session:
         for key in _PER_SESSION:
             st.session_state.pop(key, None)
+        if held is not None:  # freed once this run's state is the old one: give it back then
+            st.session_state[keys.LEFT_SESSION] = True
     st.session_state[keys.SESSION] = session
     st.session_state[keys.LAUNCH_ASKED] = True  # this tab has chosen: never ask again
     if st.query_params.get(keys.URL_SESSION) != session.id:
@@ -243,6 +247,7 @@ def leave() -> None:
     """This tab holds no session any more (it was deleted): its memory can be given back."""
     for key in (keys.SESSION, *_PER_SESSION):
         st.session_state.pop(key, None)
+    st.session_state[keys.LEFT_SESSION] = True
     st.query_params.pop(keys.URL_SESSION, None)
 
 
