@@ -17,6 +17,7 @@ ANALYST_COOKIE = "aad_analyst_cookie"  # a name just given, to write into the br
 LAUNCH_ASKED = "aad_launch_asked"  # this tab has had its launch session (or chosen one)
 LAUNCH_CHOICES = "aad_launch_choices"  # ids of the sessions on the launched data to choose from
 TABLE_GENERATION = "aad_table_generation"  # counts table edits: a new editor after each
+UPLOAD_GENERATION = "aad_upload_generation"  # counts labels uploads: a new, empty uploader after each
 LEFT_SESSION = "aad_left_session"  # this tab let a session go: give its memory back next run
 
 # URL query parameter carrying the session id
@@ -81,6 +82,8 @@ ROWS_BULK_KIND = "rows_bulk_kind"
 ROWS_RESULTS = "rows_results"  # the container of the results table
 ROWS_CARD = "rows_card"  # the container of the row's card
 ROWS_UPLOAD = "rows_upload"  # the labels file uploader
+ROWS_IMPORT = "rows_import"  # the expander holding it
+IMPORT_MESSAGE = "aad_import_message"  # (level, text): what the last labels upload did
 
 # Rules page
 RULES_TABLE = "rules_table"
@@ -119,6 +122,7 @@ SESSIONS_RESUME = "sessions_resume"
 SESSIONS_TITLE = "sessions_title"
 SESSIONS_DESCRIPTION = "sessions_description"
 SESSIONS_SAVE = "sessions_save"
+SESSIONS_EDIT = "sessions_edit"  # the expander holding the title, description and Delete
 SESSIONS_DELETE = "sessions_delete"
 SESSIONS_CONFIRM = "sessions_confirm"  # the typed id that confirms a deletion
 SESSIONS_DELETE_CONFIRMED = "sessions_delete_confirmed"

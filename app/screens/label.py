@@ -191,8 +191,8 @@ def small_card(row: int) -> None:
                 )
             st.button("Skip", key=keys.card_button("skip", row), on_click=state.skip, args=(row,))
         context = views.context_line(session, row)
-        st.caption(views.compact_values(session, row) + (f"  \n{context}" if context else ""))
-        st.caption(f"Why: {views.why(session, row)}")
+        lines = [views.compact_values(session, row), context, f"Why: {views.why(session, row)}"]
+        st.caption("  \n".join(line for line in lines if line))
 
 
 def table(rows: list[int]) -> None:

@@ -211,7 +211,16 @@ def row_card(row: int) -> None:
 
 
 def import_labels() -> None:
-    with st.expander("Labels known beforehand: upload a labels file", icon=":material/upload_file:"):
+    outcome = st.session_state.pop(keys.IMPORT_MESSAGE, None)
+    with st.expander(
+        "Labels known beforehand: upload a labels file",
+        expanded=outcome is not None,
+        icon=":material/upload_file:",
+        key=keys.ROWS_IMPORT,
+    ):
+        if outcome is not None:  # beside the uploader, where the analyst is looking
+            level, message = outcome
+            getattr(st, level)(message)
         context = views.shown_context(session)
         named = text.md(", ".join(map(str, context.columns[:4]))) if context is not None else ""
         ids = f" or an id column of the data ({named})" if named else ""
@@ -221,20 +230,10 @@ def import_labels() -> None:
             "ignored, so the labels download reads back as it is. It is applied as one action: one **Undo** "
             "takes it all back. A file with a bad line applies nothing and lists every bad line."
         )
-        generation = st.session_state.get(keys.TABLE_GENERATION, 0)
-        key = f"{keys.ROWS_UPLOAD}_{generation}"
+        key = f"{keys.ROWS_UPLOAD}_{st.session_state.get(keys.UPLOAD_GENERATION, 0)}"
         st.file_uploader(
-            "Labels file",
-            type=["csv", "tsv", "txt"],
-            key=key,
-            on_change=_imported,
-            args=(key,),
+            "Labels file", type=["csv", "tsv", "txt"], key=key, on_change=state.import_labels, args=(key,)
         )
-
-
-def _imported(key: str) -> None:
-    state.import_labels(key)
-    st.session_state[keys.TABLE_GENERATION] = st.session_state.get(keys.TABLE_GENERATION, 0) + 1
 
 
 query, labels, kinds, top, ranges = filters()

@@ -59,7 +59,10 @@ if summaries:
         st.caption(f"This tab is on session `{held.id}`.")
 
     chosen = by_id[pick]
-    with st.expander(f"Name, describe or delete session {pick}", expanded=False, icon=":material/edit:"):
+    # keyed: it stays open when a message above it comes or goes
+    with st.expander(
+        f"Name, describe or delete session {pick}", icon=":material/edit:", key=keys.SESSIONS_EDIT
+    ):
         # the fields follow the session picked (a new pick shows its own title and description)
         if st.session_state.get(keys.SESSIONS_TITLE + "_of") != pick:
             st.session_state[keys.SESSIONS_TITLE + "_of"] = pick

@@ -24,7 +24,7 @@ import aad
 from app import keys, text, views
 from app.state import identity
 from app.state.caches import store
-from app.state.messages import guard, notify
+from app.state.messages import error_markdown, guard, notify
 from app.state.session import current, leave, use
 
 #: Most rows the Explore and Rows pages label in one go.
@@ -196,20 +196,28 @@ def _edit(session: aad.Session, edits: list[aad.Edit], expect: dict[int, int], v
 
 
 def import_labels(upload_key: str) -> None:
-    """Callback of the labels upload: apply the file as one action (one undo), or list its bad lines."""
+    """Callback of the labels upload: apply the file as one action (one undo), or list its bad lines.
+
+    The outcome is kept under :data:`app.keys.IMPORT_MESSAGE`, for the page to show beside the
+    uploader (which the next run draws empty, under a new key).
+    """
+    st.session_state[keys.UPLOAD_GENERATION] = st.session_state.get(keys.UPLOAD_GENERATION, 0) + 1
     session, upload = current(), st.session_state.get(upload_key)
     if session is None or upload is None:
         return
-    saved = store().save_upload(upload.getvalue(), ".csv")
     name = Path(upload.name).name
-    action = guard(lambda: session.import_labels(saved, name=name, analyst=identity.analyst()))
-    if action is not None:
-        summary = views.change_text(session.changes(action))
-        notify(
-            "success",
-            f"{text.md(name)}: {summary[0].lower()}{summary[1:]} (one action, model v{session.version}: "
-            "**Undo** takes it all back)",
-        )
+    try:
+        saved = store().save_upload(upload.getvalue(), ".csv")
+        action = session.import_labels(saved, name=name, analyst=identity.analyst())
+    except aad.AADError as err:
+        st.session_state[keys.IMPORT_MESSAGE] = ("error", error_markdown(err))
+        return
+    summary = views.change_text(session.changes(action))
+    st.session_state[keys.IMPORT_MESSAGE] = (
+        "success",
+        f"{text.md(name)}: {summary[0].lower()}{summary[1:]} (one action, model v{session.version}: "
+        "**Undo** takes it all back)",
+    )
 
 
 def configure(setting: str) -> None:

@@ -17,11 +17,11 @@ from app.state.session import current, resume_here
 #: The workbench on a laptop screen (1280x720): less padding above the page, smaller page
 #: titles and counts, so that the first card's values and its "why" show without scrolling.
 COMPACT_CSS = """<style>
-.stMainBlockContainer { padding-top: 3.75rem; padding-bottom: 3rem; }
-.stMainBlockContainer h1 { font-size: 1.6rem; padding: 0.25rem 0; }
+.stMainBlockContainer { padding-top: 3.25rem; padding-bottom: 3rem; }
+.stMainBlockContainer h1 { font-size: 1.6rem; padding: 0; }
 .stMainBlockContainer h3 { font-size: 1.2rem; padding: 0.1rem 0; }
 .stMainBlockContainer h4 { font-size: 1.05rem; padding: 0; }
-.st-key-label_counts [data-testid="stMetric"] { padding: 0.3rem 0.75rem; }
+.st-key-label_counts [data-testid="stMetric"] { padding: 0.1rem 0.75rem; }
 .st-key-label_counts [data-testid="stMetric"] > div {
   display: flex; flex-direction: row; align-items: baseline; gap: 0.5rem;
 }
