@@ -25,7 +25,7 @@ from app import keys, text, views
 from app.state import identity
 from app.state.caches import store
 from app.state.messages import error_markdown, guard, notify
-from app.state.session import current, leave, use
+from app.state.session import current, leave
 
 #: Most rows the Explore and Rows pages label in one go.
 MAX_BULK = 2000
@@ -128,7 +128,9 @@ def label_many(rows: list[int], value: str, via: str = "explore", kind_key: str 
     session = current()
     if session is None or not rows:
         return
-    kind = (st.session_state.get(kind_key) or "").strip() or None if kind_key and value == "anomaly" else None
+    kind = None
+    if kind_key is not None and value == "anomaly":
+        kind = (st.session_state.get(kind_key) or "").strip() or None
     action = guard(lambda: session.label(rows, value, kind=kind, analyst=identity.analyst(), via=via))
     if action is not None:
         changes = session.changes(action)
@@ -280,8 +282,3 @@ def restore(session_id: str) -> None:
     record = guard(lambda: store().restore(session_id))
     if record is not None:
         notify("success", f"Restored session {session_id} ({text.md(record.dataset)}) with its whole log")
-
-
-def switch(session: aad.Session) -> None:
-    """Make ``session`` this tab's (a new one, from the Data page)."""
-    use(session)
