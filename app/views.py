@@ -248,8 +248,8 @@ def scores_csv(session: aad.Session) -> Callable[[], str]:
 
 
 def history_frame(session: aad.Session) -> pd.DataFrame:
-    """The session's actions, newest first: model version, time, action, rows, label, kind,
-    note, analyst and where the action was taken.
+    """The session's actions, newest first: model version, time, action, label, kind, note,
+    analyst, where the action was taken, and its rows.
 
     An undo names what it undid ("undo label", with that action's rows and label); a relabel
     shows the change (``nominal → anomaly``).
@@ -262,16 +262,27 @@ def history_frame(session: aad.Session) -> pd.DataFrame:
                 "model version": action.number,
                 "time (UTC)": action.created_at[:19].replace("T", " "),
                 "action": kind,
-                "rows": ", ".join(map(str, shown.rows[:20])) + (" …" if len(shown.rows) > 20 else ""),
                 "label": _labels_text(session, shown),
                 "kind": _one_or_many(c[2] for c in cells),
                 "note": _one_or_many(c[3] for c in cells),
                 "analyst": action.analyst or "",
                 "via": shown.via or "",
+                "rows": _rows_text(shown.rows),
             }
         )
-    columns = ["model version", "time (UTC)", "action", "rows", "label", "kind", "note", "analyst", "via"]
+    columns = ["model version", "time (UTC)", "action", "label", "kind", "note", "analyst", "via", "rows"]
     return pd.DataFrame(records[::-1], columns=columns)
+
+
+def _rows_text(rows: tuple[int, ...]) -> str:
+    """An action's rows for the history: all of a few, the first eight of many and their count.
+
+    >>> _rows_text((3, 5)), _rows_text(tuple(range(12)))
+    ('3, 5', '0, 1, 2, 3, 4, 5, 6, 7 … (12 rows)')
+    """
+    if len(rows) <= 8:
+        return ", ".join(map(str, rows))
+    return ", ".join(map(str, rows[:8])) + f" … ({count(len(rows), 'row')})"
 
 
 def _labels_text(session: aad.Session, action) -> str:

@@ -328,3 +328,42 @@ def test_the_labels_export_of_the_command_line_has_the_kinds_notes_and_analysts(
         [3, "anomaly", "fraud", "'@SUM(A1)", "ann"],
         [8, "nominal", "", "", "bob"],
     ]
+
+
+def test_the_sessions_commands_rename_delete_restore_and_import(store, fitted_toy2, tmp_path, capsys):
+    from app.cli import main
+
+    session = _new(store, fitted_toy2)
+    session.label(3, "anomaly")
+    db = ["--db", str(store.path)]
+    assert main(["sessions", "rename", session.id, "--title", "First pass", *db]) == 0
+    assert store.get(session.id).title == "First pass"
+    assert main(["sessions", "list", "--json", *db]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["title"] == "First pass"
+    labels = tmp_path / "known.csv"
+    labels.write_text("row,label,kind\n5,anomaly,fraud\n7,nominal,\n3,anomaly,\n")
+    assert main(["sessions", "import", session.id, str(labels), *db]) == 0
+    assert "known.csv to session" in capsys.readouterr().err
+    assert store.labels(session.id) == {3: 1, 5: 1, 7: 0}
+    assert len(store.actions(session.id)) == 2  # the whole file: one action
+    assert main(["sessions", "delete", session.id, *db]) == 2  # no terminal to ask: --yes needed
+    assert "needs a confirmation: pass --yes" in capsys.readouterr().err
+    assert main(["sessions", "delete", session.id, "--yes", *db]) == 0
+    assert main(["sessions", "list", "--deleted", "--json", *db]) == 0
+    (deleted,) = json.loads(capsys.readouterr().out)
+    assert (deleted["id"], deleted["n_labels"]) == (session.id, 3)
+    assert main(["sessions", "export", session.id, *db]) == 0  # from the archive
+    exported = capsys.readouterr()
+    assert "was deleted: its labels come from the archive" in exported.err
+    assert exported.out.startswith("row,label,kind,note,analyst,labelled_at\n3,anomaly,")
+    assert main(["sessions", "restore", session.id, *db]) == 0
+    assert store.labels(session.id) == {3: 1, 5: 1, 7: 0}
+    assert main(["sessions", "rename", session.id, *db]) == 2
+    assert "give --title or --description" in capsys.readouterr().err
+
+
+def test_aad_app_refuses_a_user_header_that_is_no_header_name(capsys):
+    from app.cli import main
+
+    assert main(["app", "toy2", "--user-header", "X Forwarded: User"]) == 2
+    assert "--user-header must be a header name such as X-Forwarded-User" in capsys.readouterr().err

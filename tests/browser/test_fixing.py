@@ -356,3 +356,29 @@ def test_a_trusted_proxy_header_names_the_analyst(browser, tmp_path):
     finally:
         page.context.close()
         app.stop()
+
+
+def test_aad_app_asks_which_session_when_the_sessions_on_its_data_disagree(browser, tmp_path):
+    data = _cards(tmp_path / "cards.csv", 400)
+    db = tmp_path / "s.sqlite"
+    store = aad.Store(db)
+    most = aad.Session.create(
+        aad.load_data(str(store.keep_file(data)), name="cards"), store=store, title="most"
+    )
+    most.label([1, 2, 3], "nominal")
+    latest = aad.Session.create(aad.load_data(str(store.keep_file(data)), name="cards"), store=store, seed=1)
+    latest.label(4, "nominal")  # labelled since, with fewer labels: the page asks
+    app = AppServer(str(data), db, free_port(), tmp_path / "server.log").start()
+    page = _page(browser, (1280, 720))
+    try:
+        page.goto(app.url)
+        expect(page.get_by_text("2 sessions on cards hold labels")).to_be_visible(timeout=30_000)
+        _shot(page, "launch-choice", (1280, 720))
+        page.get_by_role("button", name=f"Resume {most.id}").click()
+        current_card(page)
+        expect(metric(page, "Labels")).to_have_text("3")
+        assert f"session={most.id}" in page.url
+        assert len(store.summaries()) == 2  # no new, empty session
+    finally:
+        page.context.close()
+        app.stop()
