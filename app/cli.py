@@ -293,9 +293,6 @@ def app_command(
         )
     from streamlit.web import cli as streamlit_cli
 
-    from app import memory
-
-    memory.fix_mmap_threshold()  # large arrays freed when a session is left go back to the system
     sys.argv = [
         "streamlit",
         "run",
