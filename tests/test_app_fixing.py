@@ -78,14 +78,16 @@ def test_the_kind_and_note_beside_the_buttons_go_with_the_label_and_into_the_his
     _session(at).label(0, "anomaly", kind="account takeover")  # a kind written before is offered
     at.run()
     row = int(_session(at).batch()[0])
-    assert at.selectbox(key=keys.for_card(keys.LABEL_KIND, row)).options == ["account takeover"]
-    at.selectbox(key=keys.for_card(keys.LABEL_KIND, row)).set_value("account takeover").run()
-    at.text_input(key=keys.for_card(keys.LABEL_NOTE, row)).input("**x** [l](http://e)").run()
+    assert at.selectbox(key=keys.LABEL_KIND).options == ["account takeover"]
+    at.selectbox(key=keys.LABEL_KIND).set_value("account takeover").run()
+    at.text_input(key=keys.LABEL_NOTE).input("**x** [l](http://e)").run()
     _action(at, keys.LABEL_ANOMALY).click().run()
     session = _session(at)
     state = session.row_label(row)
     assert (state.label, state.kind, state.note) == (1, "account takeover", "**x** [l](http://e)")
     assert aad.Store(db).actions(session.id)[-1].via == "card"
+    assert at.selectbox(key=keys.LABEL_KIND).value is None  # emptied for the next card
+    assert at.text_input(key=keys.LABEL_NOTE).value == ""
     at.switch_page("screens/progress.py").run()
     kinds, history = (d.value for d in at.dataframe)  # the anomalies by kind, then the history
     assert kinds.values.tolist() == [["account takeover", 2]]

@@ -124,28 +124,37 @@ def action_bar(current: int | None, *, keys_on: bool = True) -> None:
             disabled=not session.can_undo,
         )
         if not none:
-            st.selectbox(
-                "Kind of anomaly",
-                session.kind_names(),
-                index=None,
-                key=keys.for_card(keys.LABEL_KIND, current),
-                placeholder="kind (optional)",
-                accept_new_options=True,
-                on_change=state.return_focus,
-                label_visibility="collapsed",
-                width=170,
-                help="Goes with an Anomaly label: pick a kind used before or type a new one.",
-            )
-            st.text_input(
-                "Note",
-                key=keys.for_card(keys.LABEL_NOTE, current),
-                placeholder="note (optional)",
-                on_change=state.return_focus,
-                label_visibility="collapsed",
-                max_chars=aad.store.MAX_NOTE,
-                width="stretch",
-            )
+            annotation(current)
     st.caption(views.last_action(session))
+
+
+def annotation(current: int) -> None:
+    """The first card's kind of anomaly and note: the same two fields for every card (drawn in
+    place, not anew), emptied when the card changes."""
+    if st.session_state.get(keys.LABEL_ANNOTATED_ROW) != current:
+        st.session_state[keys.LABEL_ANNOTATED_ROW] = current
+        st.session_state[keys.LABEL_KIND] = None
+        st.session_state[keys.LABEL_NOTE] = ""
+    st.selectbox(
+        "Kind of anomaly",
+        session.kind_names(),
+        key=keys.LABEL_KIND,
+        placeholder="kind (optional)",
+        accept_new_options=True,
+        on_change=state.return_focus,
+        label_visibility="collapsed",
+        width=170,
+        help="Goes with an Anomaly label: pick a kind used before or type a new one.",
+    )
+    st.text_input(
+        "Note",
+        key=keys.LABEL_NOTE,
+        placeholder="note (optional)",
+        on_change=state.return_focus,
+        label_visibility="collapsed",
+        max_chars=aad.store.MAX_NOTE,
+        width="stretch",
+    )
 
 
 def card(row: int) -> None:

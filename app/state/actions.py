@@ -51,9 +51,13 @@ def _press(action: str, row: int | None) -> None:
     session = current()
     if session is not None:
         kind = note = None
-        if row is not None and action in ("anomaly", "nominal"):
-            kind = (st.session_state.get(keys.for_card(keys.LABEL_KIND, row)) or "").strip() or None
-            note = (st.session_state.get(keys.for_card(keys.LABEL_NOTE, row)) or "").strip() or None
+        if (
+            row is not None
+            and action in ("anomaly", "nominal")
+            and st.session_state.get(keys.LABEL_ANNOTATED_ROW) == row
+        ):  # what was typed beside the buttons, for this card
+            kind = (st.session_state.get(keys.LABEL_KIND) or "").strip() or None
+            note = (st.session_state.get(keys.LABEL_NOTE) or "").strip() or None
         press = Press(session.id, action, row, session.version, kind, note)
         st.session_state[keys.PRESSES] = [*st.session_state.get(keys.PRESSES, []), press]
 
