@@ -63,7 +63,7 @@ def test_changing_the_batch_size_shows_the_batch_and_updates_the_sidebar_at_once
     expect(sidebar.get_by_text(re.compile(r"batch 1$"))).to_be_visible()
     page.get_by_label("Batch size").fill("3")
     page.get_by_label("Batch size").press("Enter")
-    expect(page.locator('[class*="st-key-card_"] h3')).to_have_count(3)
+    expect(page.locator('[data-testid="stVerticalBlock"][class*="st-key-card_"]')).to_have_count(3)
     expect(sidebar.get_by_text(re.compile(r"batch 3$"))).to_be_visible()
     assert aad.Store(server.db).get(session.id).batch_size == 3
 
@@ -97,7 +97,7 @@ def test_downloads_carry_the_rules_and_the_labels(server, page, tmp_path):
     session.label(truth, "anomaly")
     session.label([0, 1], "nominal")
     page.goto(f"{server.url}/rules?session={session.id}")
-    table = page.get_by_test_id("stDataFrame")
+    table = page.get_by_test_id("stTable")  # the rules, wrapped
     expect(table).to_be_visible()
 
     with page.expect_download() as download:
@@ -117,13 +117,14 @@ def test_downloads_carry_the_rules_and_the_labels(server, page, tmp_path):
 
     with page.expect_download() as download:
         page.get_by_role("button", name=re.compile(r"^Download labels")).click()
-    lines = Path(download.value.path()).read_text().splitlines()
-    assert lines[0] == "row,label"
-    assert dict(line.split(",") for line in lines[1:]) == {
-        **{str(r): "anomaly" for r in truth},
-        "0": "nominal",
-        "1": "nominal",
+    labels = pd.read_csv(download.value.path(), keep_default_na=False)
+    assert list(labels.columns) == ["row", "label", "kind", "note", "analyst", "labelled_at"]
+    assert dict(zip(labels["row"], labels["label"], strict=True)) == {
+        **dict.fromkeys(truth, "anomaly"),
+        0: "nominal",
+        1: "nominal",
     }
+    assert set(labels["analyst"]) == {aad.session.default_analyst() or ""}
 
     with page.expect_download() as download:
         page.get_by_role("button", name=re.compile(r"^Download scores")).click()
