@@ -87,8 +87,9 @@ def _category_note(dataset: aad.Dataset, row: int, j: int) -> str:
     return f"{count:,} of {spec.rows:,} rows have it ({count / spec.rows:.2%})"
 
 
-def rank_line(session: aad.Session, row: int) -> str:
-    """``rank … of … · top …%`` with the move since the previous model version.
+def rank_line(session: aad.Session, row: int, *, compact: bool = False) -> str:
+    """``rank … of … · top …%`` with the move since the previous model version (``compact``: a
+    batch card's, without the row count and the rank among unlabelled rows).
 
     Ranks, as people read a score: the raw score is a number only the model compares (it
     grows without bound as anomalies are labelled), so it is never shown on its own.
@@ -104,6 +105,8 @@ def rank_line(session: aad.Session, row: int) -> str:
     open_rows = session.model.labels_ == aad.UNLABELLED
     among = int((scores[open_rows] > scores[row]).sum()) + 1 if open_rows[row] else None
     unlabelled = f" ({_ordinal(among)} among unlabelled rows)" if among is not None and among != now else ""
+    if compact:
+        return f"rank **{now:,}** · **{top_share(now, n)}**{move.replace('rank unchanged', 'unchanged')}"
     return f"rank **{now:,}** of {n:,} · **{top_share(now, n)}**{unlabelled}{move}"
 
 
@@ -480,8 +483,11 @@ def compact_values(session: aad.Session, row: int, limit: int = 4) -> str:
     order = sorted(range(len(names)), key=lambda j: (-far[j], -abs(pct[j] - 50), j))[:limit]
     parts = []
     for j in order:
+        spec = session.dataset.specs[j]
         side = f"{pct[j]:.0f}th pct" if 1 <= pct[j] <= 99 else ("highest" if pct[j] > 50 else "lowest")
-        parts.append(f"{code(names[j])} {session.dataset.X[row, j]:.6g} ({side})")
+        if spec.kind == "category":  # its text, and how many rows share it (not its rarity)
+            side = f"{round(spec.rows / session.dataset.X[row, j]):,} of {spec.rows:,} rows"
+        parts.append(f"{code(names[j])} {md(value_text(session.dataset, row, j))} ({side})")
     more = f" · {len(names) - limit} more" if len(names) > limit else ""
     return " · ".join(parts) + more
 

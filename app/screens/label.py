@@ -23,6 +23,8 @@ from app import keys, state, text, views
 session = state.require_session()
 
 CARDS, TABLE = "Cards", "Table"
+#: The card's value rows, in pixels (Streamlit's default is 35): a few more rows on a laptop.
+ROW_HEIGHT = 30
 
 
 def counts() -> None:
@@ -176,7 +178,8 @@ def card(row: int) -> None:
                 ),
                 "note": st.column_config.TextColumn("note", width="small"),
             },
-            height=min(9, session.dataset.n_features + 1) * 35 + 3 if wide else "content",
+            row_height=ROW_HEIGHT,
+            height=min(9, session.dataset.n_features + 1) * ROW_HEIGHT + 3 if wide else "content",
         )
         if wide:
             values.caption(
@@ -187,10 +190,13 @@ def card(row: int) -> None:
 
 
 def small_card(row: int) -> None:
-    """Another card of the batch, in a few lines: its rank, its most unusual values, why; its buttons."""
+    """Another card of the batch, in a few lines: its rank and context, its most unusual values,
+    why; its buttons."""
     with st.container(border=True, key=keys.card(row), gap="xsmall"):
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.markdown(f"**Row {row}** · {views.rank_line(session, row)}", width="stretch")
+            context = views.context_line(session, row)
+            head = f"**Row {row}** · {views.rank_line(session, row, compact=True)}"
+            st.markdown(head + (f" · {context}" if context else ""), width="stretch")
             for value in ("anomaly", "nominal"):
                 st.button(
                     value.capitalize(),
@@ -199,9 +205,7 @@ def small_card(row: int) -> None:
                     args=(row, value),
                 )
             st.button("Skip", key=keys.card_button("skip", row), on_click=state.skip, args=(row,))
-        context = views.context_line(session, row)
-        lines = [views.compact_values(session, row), context, f"Why: {views.why(session, row)}"]
-        st.caption("  \n".join(line for line in lines if line))
+        st.caption(f"{views.compact_values(session, row)}  \nWhy: {views.why(session, row)}")
 
 
 def table(rows: list[int]) -> None:

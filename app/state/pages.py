@@ -28,6 +28,7 @@ COMPACT_CSS = """<style>
 .st-key-label_counts [data-testid="stMetricValue"] { font-size: 1.15rem; }
 .st-key-label_counts [data-testid="stMetricLabel"] { min-height: 0; }
 [data-testid="stSidebarContent"] [data-testid="stSidebarUserContent"] { padding-top: 1rem; }
+[class*="st-key-card_"]:not(.st-key-card_current) button { min-height: 2rem; padding: 0.1rem 0.6rem; }
 </style>"""
 
 

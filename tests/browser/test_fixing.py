@@ -177,8 +177,8 @@ def test_the_label_page_fits_the_screen_and_keeps_its_keys(cards, browser, size)
         expect(small).to_have_count(3)
         _idle(page)
         heights = [small.nth(i).bounding_box()["height"] for i in range(3)]
-        assert max(heights) < size[1] / 3.5, heights  # a batch card is a few lines: three or more a screen
         _shot(page, "label-batch", size)
+        assert max(heights) < size[1] / 3.5, heights  # a batch card is a few lines: three or more a screen
         if size[1] >= 1080:  # the whole batch of four on a desktop screen
             assert _inside(small.nth(2).bounding_box(), size)
     finally:
