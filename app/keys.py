@@ -32,6 +32,7 @@ LABEL_NOMINAL = "label_nominal"
 LABEL_SKIP = "label_skip"
 LABEL_UNDO = "label_undo"
 LABEL_UNSKIP = "label_unskip"
+LABEL_DIFFERENT = "label_different"  # "something different": the top of another ranking
 RETURN_FOCUS = "return_focus"  # a setting was chosen: give the keyboard back to the page
 RETURN_FOCUS_COUNT = "return_focus_count"  # how many times, so that each script is new to the browser
 LABEL_STRATEGY = "label_strategy"
@@ -59,7 +60,7 @@ def for_card(name: str, row: int | None) -> str:
 
 
 # one-key shortcuts of the Label page buttons
-SHORTCUTS = {LABEL_ANOMALY: "A", LABEL_NOMINAL: "N", LABEL_SKIP: "S", LABEL_UNDO: "U"}
+SHORTCUTS = {LABEL_ANOMALY: "A", LABEL_NOMINAL: "N", LABEL_SKIP: "S", LABEL_UNDO: "U", LABEL_DIFFERENT: "D"}
 
 # Explore page
 EXPLORE_BULK_ANOMALY = "explore_bulk_anomaly"

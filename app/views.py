@@ -110,6 +110,51 @@ def rank_line(session: aad.Session, row: int, *, compact: bool = False) -> str:
     return f"rank **{now:,}** of {n:,} · **{top_share(now, n)}**{unlabelled}{move}"
 
 
+#: How the Label page names the model's rankings (:data:`aad.model.RANKINGS`).
+RANKING_TITLES = {
+    "feedback": "learned model",
+    "saturating": "saturating model",
+    "forest": "forest's own order",
+}
+#: Nominals in a row after which the Label page suggests something different.
+STREAK_HINT = 8
+
+
+def ranking_names(names) -> str:
+    """Rankings as the page names them: ``the learned model and the forest's own order``.
+
+    Examples
+    --------
+    >>> ranking_names(("feedback", "forest"))
+    "the learned model and the forest's own order"
+    >>> ranking_names(())
+    ''
+    """
+    titles = [f"the {RANKING_TITLES.get(n, n)}" for n in names]
+    return " and ".join([", ".join(titles[:-1]), titles[-1]]) if len(titles) > 1 else "".join(titles)
+
+
+def queue_line(session: aad.Session, row: int) -> str:
+    """Which ranking proposed the card's row, which the queue follows and with what record, and
+    the nominals in a row; after :data:`STREAK_HINT` of them, a hint at **Different**."""
+    following = RANKING_TITLES.get(session.following, session.following)
+    proposers = session.proposed_by(row)
+    by = "every ranking" if len(proposers) == len(RANKING_TITLES) else ranking_names(proposers)
+    line = f"Proposed by {by}" if by else f"Next in the {following}'s order"
+    record = session.queue_records().get(session.following)
+    followed = f"the queue follows the {following}"
+    if record and record[1]:
+        found = "1 anomaly" if record[0] == 1 else f"{record[0]} anomalies"
+        followed += f" ({found} in its {count(record[1], 'labelled row')})"
+    line += f" · {followed}"
+    streak = session.streak
+    if streak:
+        line += f" · {count(streak, 'nominal')} in a row"
+    if streak >= STREAK_HINT:
+        line += ". A kind may be used up: **Different** (D) shows what another ranking proposes."
+    return line
+
+
 def all_ranks(session: aad.Session) -> np.ndarray:
     """Every row's rank (1 = most anomalous; tied rows share the best), as :meth:`aad.Session.ranks`
     gives them, in one sort."""

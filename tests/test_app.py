@@ -693,3 +693,32 @@ def test_the_upload_limit_counts_megabytes_as_the_browser_does(tmp_path, monkeyp
     monkeypatch.setenv("AAD_DATA", str(table))
     at = _app()
     assert any("over the limit of 1.0 MB" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_the_card_names_the_ranking_that_proposed_it_and_something_different_shows_another(db):
+    """The queue's state on the card (who proposed the row, the record of the ranking followed, the
+    nominals in a row), and **Something different**: the top of a ranking the queue does not follow."""
+    at = _app()
+    session = _session(at)
+    first = _top_card(at)
+    line = next(c.value for c in at.caption if c.value.startswith("Proposed by"))
+    assert "the queue follows the learned model" in line
+    session.label(first, "anomaly")  # the first anomaly: from now on, every label is a ranking's outcome
+    at.run()
+    shown = [_top_card(at)]
+    for _ in range(3):  # the analyst calls the next three rows nominal
+        _action(at, keys.LABEL_NOMINAL).click().run()
+        shown.append(_top_card(at))
+    line = next(c.value for c in at.caption if "in a row" in c.value)
+    assert "3 nominals in a row" in line
+    assert "(1 anomaly in its 4 labelled rows)" in line, line
+    before = _top_card(at)
+    at.button(key=keys.LABEL_DIFFERENT).click().run()
+    assert not at.exception
+    now = _top_card(at)
+    assert now != before
+    message = next(i.value for i in at.info if i.value.startswith(f"Row {now}:"))
+    assert "that the queue, which follows the learned model, would not show next" in message
+    assert now not in _session(at).learner.next_queries(1)  # the queue itself would not have shown it
+    _action(at, keys.LABEL_NOMINAL).click().run()  # its label is logged like any other
+    assert aad.Store(db).labels(session.id)[now] == aad.NOMINAL

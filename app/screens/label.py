@@ -36,6 +36,14 @@ def counts() -> None:
         st.metric("Model version", f"v{session.version}", border=True)
 
 
+QUEUE_HELP = (
+    "The model ranks the rows three ways: the **learned model** (the forest's leaves re-weighted by "
+    "your labels), a **saturating model** (the same, but a found anomaly lifts its neighbours less), "
+    "and the **forest's own order** (no feedback). The queue follows the one whose proposals have "
+    "been anomalies most often; after a few nominals in a row it tries another once. "
+    "**Different** (D) shows another ranking's top row now."
+)
+
 STRATEGY_HELP = (
     "How a batch is chosen; with a batch size of 1 they all show the top row. "
     "**top**: the highest-scored unlabelled rows. "
@@ -185,8 +193,24 @@ def card(row: int) -> None:
             values.caption(
                 f"{session.dataset.n_features} features, the most unusual first (scroll for the rest)."
             )
+        with why:  # beside the values: no extra line on a laptop
+            st.caption(views.queue_line(session, row), help=QUEUE_HELP)
+            different_button()
         why.markdown(f"**Why:** {views.why(session, row)}")
         why.caption(f"Most unusual values: {views.unusual_values(session, row)}")
+
+
+def different_button() -> None:
+    """**Different** (D): the top row of a ranking the queue does not follow now."""
+    st.button(
+        "Different",
+        key=keys.LABEL_DIFFERENT,
+        shortcut=keys.SHORTCUTS[keys.LABEL_DIFFERENT],
+        icon=":material/shuffle:",
+        on_click=state.different,
+        help="Show the top row of a ranking the queue does not follow now (the forest's own order, "
+        "or the learned model): for when you suspect a kind of anomaly is used up.",
+    )
 
 
 def small_card(row: int) -> None:

@@ -241,6 +241,28 @@ def configure(setting: str) -> None:
             guard(lambda: session.configure(batch_size=int(st.session_state[keys.LABEL_BATCH_SIZE])))
 
 
+def different() -> None:
+    """Callback of **Different** ("show me something different"): a batch that starts with the top row of a ranking
+    the queue does not follow now (:meth:`aad.Session.different`), said in a message."""
+    session = current()
+    return_focus()
+    if session is None:
+        return
+    before = [int(r) for r in session.batch()]
+    rows = guard(lambda: [int(r) for r in session.different()])
+    if rows is None:
+        return
+    if not rows or rows[: len(before)] == before:
+        notify("info", "Every ranking proposes the rows already shown: there is nothing different to show.")
+        return
+    by = views.ranking_names(session.proposed_by(rows[0]))
+    notify(
+        "info",
+        f"Row {rows[0]}: {'the top of ' + by if by else 'a row'} that the queue, which follows the "
+        f"{views.RANKING_TITLES[session.following]}, would not show next.",
+    )
+
+
 def return_focus() -> None:
     """Give the keyboard back to the page after a widget took it (so A/N/S/U work at once).
 

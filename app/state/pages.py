@@ -137,7 +137,7 @@ def sidebar(session: aad.Session | None) -> None:
         if rec.notes:
             with st.expander(f"How the table was read ({text.count(len(rec.notes), 'note')})"):
                 st.markdown("".join(f"\n- {text.md(note)}" for note in rec.notes))
-        st.caption("Keys: **A** anomaly · **N** nominal · **S** skip · **U** undo")
+        st.caption("Keys: **A** anomaly · **N** nominal · **S** skip · **U** undo · **D** different")
 
 
 def analyst_field() -> None:
