@@ -242,8 +242,9 @@ def configure(setting: str) -> None:
 
 
 def different() -> None:
-    """Callback of **Different** ("show me something different"): a batch that starts with the top row of a ranking
-    the queue does not follow now (:meth:`aad.Session.different`), said in a message."""
+    """Callback of **Different** ("show me something different"): a batch that starts with the
+    top row of a ranking the queue does not follow now (:meth:`aad.Session.different`), said in
+    a message."""
     session = current()
     return_focus()
     if session is None:
