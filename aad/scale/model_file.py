@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 
 from ..columns import FLOAT32_MAX
-from ..encoding import KINDS, PARTS, FeatureSpec
+from ..encoding import KINDS, PARTS, FeatureSpec, encode
 from ..errors import DataError
 from ..forest import average_path_length, n_workers
 from ..model import _score_from_raw
@@ -300,6 +300,8 @@ class PortableModel:
 
     def matrix(self, X) -> np.ndarray:
         """``X`` as the model's float64 columns, missing cells filled (see :meth:`anomaly_score`)."""
+        if hasattr(X, "columns") and self.encoding:  # a table as written: each feature made from its column
+            return self._encoded_matrix(X)
         if hasattr(X, "columns"):
             names = [str(c) for c in X.columns]
             missing = [n for n in self.feature_names_in_ if n not in set(names)]
@@ -320,6 +322,19 @@ class PortableModel:
                 f"({_listed(self.feature_names_in_)}); pass one column per feature, in that order, "
                 "or a DataFrame with those column names"
             )
+        return fill_and_check(arr, self.fill_values, self.feature_names_in_)
+
+    def _encoded_matrix(self, frame) -> np.ndarray:
+        names = {str(c): c for c in frame.columns}
+        missing = [c for c in self.columns if c not in names]
+        if missing:
+            raise DataError(
+                f"the rows lack the column(s) {', '.join(map(repr, missing[:5]))} the model was learned on "
+                f"({_listed(self.columns)}); pass rows holding every one of them"
+            )
+        arr = np.column_stack(
+            [encode(frame[names[spec.column]].reset_index(drop=True), spec).values for spec in self.encoding]
+        ).astype(np.float64)
         return fill_and_check(arr, self.fill_values, self.feature_names_in_)
 
     def score_matrix(self, X: np.ndarray, *, n_jobs: int | None = None) -> np.ndarray:
