@@ -72,18 +72,19 @@ def test_selecting_points_on_the_plot_labels_them_in_bulk(server, page):
     session = _new_session(server)
     page.goto(f"{server.url}/explore?session={session.id}")
     area = page.locator(".js-plotly-plot .nsewdrag").first
-    expect(area).to_be_visible()
+    expect(area).to_be_visible(timeout=30_000)  # the page and its plot drawn (slow on a busy machine)
+    expect(page.locator(".js-plotly-plot .scatterlayer .point").first).to_be_attached(timeout=30_000)
     box = area.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.80, box["y"] + 5)  # the right edge: toy2's outliers
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] - 3, box["y"] + box["height"] - 5, steps=15)
     page.mouse.up()
     selected = page.get_by_text(re.compile(r"^\d+ rows selected"))
-    expect(selected).to_be_visible()
+    expect(selected).to_be_visible(timeout=30_000)  # a rerun of the page, slow on a busy machine
     n = int(selected.inner_text().split()[0])
     assert n > 0
     page.get_by_role("button", name=f"Label {n} as anomaly").click()
-    expect(page.get_by_text(f"Labelled {n} rows anomaly")).to_be_visible()
+    expect(page.get_by_text(f"Labelled {n} rows anomaly")).to_be_visible(timeout=30_000)
     labels = aad.Store(server.db).labels(session.id)
     assert len(labels) == n
     assert set(labels.values()) == {aad.ANOMALY}
