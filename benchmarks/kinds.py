@@ -17,6 +17,8 @@ first anomaly (mean over the runs that found it; how many runs did) and until ev
 was found. Writes ``results/kinds.md`` and ``results/kinds.json``.
 
     python benchmarks/kinds.py              # about 30 minutes with the peers, on 2 cores
+    python benchmarks/kinds.py --small      # the table of tests/test_portfolio.py: 6,000 rows,
+                                            # 40/25/15 frauds, 110 labels (a few minutes)
 """
 
 from __future__ import annotations
@@ -39,11 +41,14 @@ RESULTS = Path(__file__).with_name("results")
 BUDGET, RERUNS, SEED, ROWS = 250, 10, 2026, 30_000
 MARKS = (50, 100, 150, 200, 250)
 KINDS = ("takeover", "skimming", "testing")
+#: --small: the table the portfolio's test uses (seed 3, 6,000 rows, 40/25/15 frauds), 110 labels.
+SMALL = {"SEED": 3, "ROWS": 6000, "BUDGET": 110, "MARKS": (25, 50, 75, 110)}
+FRAUDS: dict = {}  # the frauds of each kind (default: the generator's 80/60/40)
 
 
 def table_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """X, y and every row's kind ('nominal' for the rest), the same every time."""
-    frame = generated.fraud(np.random.default_rng(SEED), rows=ROWS)
+    frame = generated.fraud(np.random.default_rng(SEED), rows=ROWS, **FRAUDS)
     return (
         frame[generated.FRAUD_FEATURES].to_numpy(float),
         frame["label"].to_numpy(bool),
@@ -51,9 +56,11 @@ def table_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def aad_queries(job: tuple[str, int]) -> tuple[str, int, list[int]]:
+def aad_queries(job: tuple[str, int, bool]) -> tuple[str, int, list[int]]:
     """Rows aad queries in one run, with the adaptive queue or the learned model alone."""
-    queue, seed = job
+    queue, seed, small = job
+    if small:
+        use_small()
     X, y, _ = table_data()
     run = aad.simulate_run(X, y, budget=BUDGET, seed=seed, queue=queue)
     return queue, seed, run.queried.tolist()
@@ -102,12 +109,22 @@ def table(rows: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def use_small() -> None:
+    """Switch to the small table (``--small``)."""
+    global SEED, ROWS, BUDGET, MARKS
+    SEED, ROWS, BUDGET, MARKS = SMALL["SEED"], SMALL["ROWS"], SMALL["BUDGET"], SMALL["MARKS"]
+    FRAUDS.update(takeover=40, skimming=25, testing=15)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--small", action="store_true", help="the portfolio test's table, 110 labels")
     args = parser.parse_args()
+    if args.small:
+        use_small()
     X, y, kind = table_data()
-    jobs = [(queue, seed) for queue in ("adaptive", "feedback") for seed in range(RERUNS)]
+    jobs = [(queue, seed, args.small) for queue in ("adaptive", "feedback") for seed in range(RERUNS)]
     ours: dict[str, list] = {"adaptive": [None] * RERUNS, "feedback": [None] * RERUNS}
     with ProcessPoolExecutor(args.workers) as pool:
         for queue, seed, queried in pool.map(aad_queries, jobs):
@@ -123,11 +140,12 @@ def main() -> None:
     text = (
         f"{ROWS:,} card transactions, {int(y.sum())} frauds of three kinds "
         f"({', '.join(f'{k} {int((kind == k).sum())}' for k in KINDS)}), {RERUNS} runs, top-1 queries "
-        f"(`python benchmarks/kinds.py`)\n\n" + table(rows)
+        f"(`python benchmarks/kinds.py{' --small' if args.small else ''}`)\n\n" + table(rows)
     )
+    name = "kinds_small" if args.small else "kinds"
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "kinds.md").write_text(text + "\n")
-    (RESULTS / "kinds.json").write_text(json.dumps(rows, indent=1))
+    (RESULTS / f"{name}.md").write_text(text + "\n")
+    (RESULTS / f"{name}.json").write_text(json.dumps(rows, indent=1))
     print(text)
 
 
