@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import Dataset, validate_matrix
+from .detectors.surrogate import axis_aligned
 from .encoding import FeatureSpec
 from .errors import LabelError
 from .forest import LeafForest
@@ -239,9 +240,10 @@ def explain_row(model, X, row: int, *, feature_names: Sequence[str] | None = Non
     model._check_fitted()
     dataset = X if isinstance(X, Dataset) else None
     X = validate_matrix(model._by_name(X), n_features=model.n_features_in_)
-    n = model.leaf_index_.shape[1]
+    n = model.labels_.shape[0]
     if X.shape[0] != n or not 0 <= int(row) < n:
         raise LabelError(f"row {row} is not a training row: the model was fitted on {n} rows of X")
+    model = axis_aligned(model, X)  # a hyperplane forest or an ensemble: its axis-aligned surrogate
     names = tuple(feature_names or (dataset.feature_names if dataset else model_feature_names(model)))
     stats = region_stats(model)
     paths = stats.path_nodes(int(row))
