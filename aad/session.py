@@ -23,7 +23,7 @@ import pandas as pd
 
 from ._validation import Interval, validate_params
 from .data import Dataset, load_data, load_dataset, select_columns  # noqa: F401 (load_dataset: doctests)
-from .detectors import DETECTORS, load_scores, make_detector
+from .detectors import DETECTORS, AADEnsemble, load_scores, make_detector, weights_path
 from .errors import DataError, LabelError, UnknownStrategyError
 from .labels import ANOMALY, UNLABELLED, label_name, to_label
 from .learner import QUEUES, ActiveLearner
@@ -581,6 +581,33 @@ class Session:
             top = top_unlabelled(self._initial, np.zeros(len(y), dtype=bool), len(starts))
             out["baseline_found"] = np.cumsum(y[top], dtype=np.int64)
         return out
+
+    @property
+    def detector(self) -> str:
+        """The session's detector: ``iforest``, ``eif`` or ``ensemble`` (:data:`aad.DETECTORS`)."""
+        return {**_BEFORE_PARAMS, **self.record.params}["detector"]
+
+    def members(self, row: int) -> list[dict] | None:
+        """For an ensemble, each member's view of ``row``: its calibrated score, whether it
+        calls the row anomalous (its top 5 %) and its learned weight
+        (:meth:`aad.AADEnsemble.member_view`); None for a forest, which has no members."""
+        if not isinstance(self.model, AADEnsemble):
+            return None
+        return self.model.member_view(row)
+
+    def member_weights(self) -> dict | None:
+        """For an ensemble, its members' learned weights after each label so far (None for a forest).
+
+        Returns
+        -------
+        dict
+            ``members``: the names; ``labels``: 0, 1, ... (labels applied, undone ones left
+            out); ``weights``: array of shape (len(labels), n_members), row 0 the uniform start.
+        """
+        if not isinstance(self.model, AADEnsemble):
+            return None
+        path = weights_path(self.model, self.learner.history)
+        return {"members": self.model.member_names_, "labels": np.arange(len(path)), "weights": path}
 
     # ------------------------------------------------------------------ internals
 

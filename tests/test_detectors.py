@@ -347,6 +347,30 @@ def test_a_session_records_its_detector_and_replays_exactly(tmp_path, params):
     assert again.labels() == session.labels()
 
 
+def test_an_ensemble_session_shows_each_members_view_and_the_weights_over_labels(tmp_path):
+    store = aad.Store(tmp_path / "s.sqlite")
+    params = {"detector": "ensemble", "members": ["iforest", "lof"], "n_estimators": 30}
+    session = aad.Session.create(aad.load_dataset("toy2"), store=store, params=params, seed=1)
+    assert session.detector == "ensemble"
+    _label_some(session, 6)
+    session.undo()
+    path = session.member_weights()
+    assert path["members"] == ("iforest", "lof")
+    assert path["weights"].shape == (6, 2)  # the start, then five labels (the sixth was undone)
+    assert path["weights"][0].tolist() == [1.0, 1.0]
+    assert np.array_equal(path["weights"][-1], session.model.weights_)
+    view = session.members(int(session.batch()[0]))
+    assert [m["member"] for m in view] == ["iforest", "lof"]
+    assert [m["weight"] for m in view] == session.model.weights_.tolist()
+
+
+def test_a_forest_session_has_no_members(tmp_path):
+    session = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(tmp_path / "s.sqlite"), seed=0)
+    assert session.detector == "iforest"
+    assert session.members(0) is None
+    assert session.member_weights() is None
+
+
 def test_a_session_on_precomputed_scores_keeps_the_file_and_refuses_a_changed_one(tmp_path):
     store = aad.Store(tmp_path / "s.sqlite")
     toy2 = aad.load_dataset("toy2")

@@ -14,7 +14,8 @@ Built in (scikit-learn, standardised features):
   the boundary around the bulk of the data a row lies;
 * ``autoencoder``: the reconstruction error of a small multilayer perceptron trained to
   reproduce the rows through a narrow middle layer (``MLPRegressor``, layers
-  ``(h, b, h)``, ``h = min(64, max(4, d))``, ``b = max(1, min(8, d // 2))``);
+  ``(h, b, h)``, ``h = min(64, max(4, d))``, ``b = max(1, min(8, d // 2))``, at most 100 passes
+  over the rows: under half the time of 300, for an AUC 0.01 lower on the tuning table digits-7);
 * ``pyod:NAME``: any PyOD detector class (``pyod:KNN``, ``pyod:ECOD``, ``pyod:COPOD``,
   ``pyod:HBOS``...), when PyOD is installed (``pip install "aad[detectors]"``), with its
   defaults; ``decision_function`` is its score.
@@ -37,6 +38,7 @@ from sklearn.neighbors import LocalOutlierFactor
 from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
+from threadpoolctl import threadpool_limits
 
 from ..errors import DataError, UnknownStrategyError
 
@@ -100,7 +102,8 @@ class FittedMember:
 
     def score(self, X: np.ndarray) -> np.ndarray:
         """Scores of new rows (higher = more anomalous)."""
-        return _score(self.name, self.estimator, self.scaler.transform(X))
+        with threadpool_limits(1, user_api="blas"):
+            return _score(self.name, self.estimator, self.scaler.transform(X))
 
 
 def fit_member(name: str, X: np.ndarray, *, random_state: int, max_rows: int = MAX_ROWS) -> FittedMember:
@@ -120,7 +123,10 @@ def fit_member(name: str, X: np.ndarray, *, random_state: int, max_rows: int = M
     scaler = StandardScaler().fit(X[sample])
     Z = scaler.transform(X)
     estimator = _make(name, Z.shape[1], random_state)
-    with warnings.catch_warnings():  # a member that stops at its iteration limit is still a member
+    # one BLAS thread: the members' products are small, and threads fighting over shared
+    # cores made the autoencoder ten times slower on a busy 2-core machine
+    with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
+        # a member that stops at its iteration limit is still a member
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", UserWarning)
         if name == "autoencoder":
@@ -148,7 +154,7 @@ def _make(name: str, n_features: int, random_state: int):
     if name == "autoencoder":
         wide, narrow = min(64, max(4, n_features)), max(1, min(8, n_features // 2))
         return MLPRegressor(
-            hidden_layer_sizes=(wide, narrow, wide), max_iter=300, random_state=random_state % 2**32
+            hidden_layer_sizes=(wide, narrow, wide), max_iter=100, random_state=random_state % 2**32
         )
     cls = _pyod_class(name)
     try:
