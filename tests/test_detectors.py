@@ -284,6 +284,17 @@ def test_rules_of_a_detector_without_boxes_come_from_a_surrogate_that_says_so(de
     assert selected[301]
 
 
+@pytest.mark.parametrize("detector", ["iforest", "eif", "ensemble"])
+def test_a_rows_explanation_says_when_its_box_is_the_surrogates(detector):
+    X = _blobs()
+    params = {"members": ["iforest", "lof"]} if detector == "ensemble" else {}
+    model = aad.make_detector(detector, {**params, "n_estimators": 30}, random_state=0).fit(X)
+    why = aad.explain_row(model, X, 300)
+    assert why.by_surrogate is (detector != "iforest")
+    assert why.rule.mask(X)[300]
+    assert why.support == int(why.rule.mask(X).sum())
+
+
 def test_the_axis_aligned_forest_describes_itself_without_a_surrogate():
     X = _blobs()
     model = aad.AADForest(n_estimators=30, random_state=0).fit(X)
