@@ -120,7 +120,17 @@ def test_labels_raise_the_weight_of_the_member_that_finds_the_anomalies():
     labelled = np.r_[np.flatnonzero(y)[:5], np.flatnonzero(~y)[:20]]
     model.set_labels(labelled, y[labelled].astype(int).tolist())
     good, noise = model.weights_
-    assert good > 1.0 > noise
+    assert good > noise
+
+
+def test_a_nominal_in_a_members_top_lowers_its_weight_and_one_below_raises_it():
+    X, y, scores = _informative_and_noise()
+    model = AADEnsemble(members=(), random_state=0).fit(X, scores=scores)
+    z = model.base_z_
+    noise_top = int(np.flatnonzero(~y & (z[:, 1] > 2.5) & (z[:, 0] < 0.5))[0])  # noise ranks it top
+    model.set_label(noise_top, "nominal")
+    good, noise = model.weights_
+    assert noise < 1.0 < good
 
 
 def test_an_ensemble_undo_restores_weights_and_scores_bit_for_bit():

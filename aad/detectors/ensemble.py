@@ -13,12 +13,15 @@ uniform (``w = 1``), so the first ranking is the plain ensemble's (the mean cali
 score), and the labels learn them with the same closed-form update, class balance and
 prior as the forest's leaves (:mod:`aad.weights`):
 
-    w = max(0, 1 + eta * b * (ω_A Σ_A z(a) − ω_N Σ_N z(n))),   b = PRIOR,
+    w = max(0, 1 + eta * b * (ω_A Σ_A (z(a) − c) − ω_N Σ_N (z(n) − c))),   b = PRIOR,
 
 the minimiser of the linear AAD loss plus a Gaussian prior ``(w − 1)² / (2 η b)`` under
-``w ≥ 0`` (separable, so the constraint is a clip): a member that keeps scoring the
-labelled anomalies above the labelled nominals gains weight, one that does not loses it,
-down to 0 (ignored, never inverted). The sums are kept in exact integers (the ``z`` of
+``w ≥ 0`` (separable, so the constraint is a clip), with each member's feature centred at
+``c = CENTRE``, the calibrated score of a member's top ``TAU`` = 3 % (AAD's ``tau``): a
+member that places a labelled anomaly in its top 3 % gains weight, one that places a
+labelled nominal there loses it, and one that keeps a nominal below gains; down to 0
+(ignored, never inverted). Without the centring every queried row scores high on every
+member, so every nominal label lowered every weight. The sums are kept in exact integers (the ``z`` of
 every row quantised to ``2**-20``), so an undo restores the weights bit for bit, and the
 update does not depend on the order of the labels.
 
@@ -31,8 +34,11 @@ from its unsupervised calibrated score like any other member's. So the forest sa
 The ensemble offers two rankings to the query portfolio (:mod:`aad.portfolio`):
 ``"feedback"`` (the learned score) and ``"unsupervised"`` (the plain ensemble, no feedback).
 
-``PRIOR = 0.25`` was chosen on the tuning tables of ``benchmarks/choose.py`` (never on the
-shipped or held-out tables): see ``benchmarks/results/detectors.md``.
+The centring and ``PRIOR = 0.01`` were chosen on the tuning tables of
+``benchmarks/choose.py`` (never on the shipped or held-out tables):
+``benchmarks/results/detectors_prior.md``. Learning the weights helps little there (875
+anomalies found against 871.5 with uniform weights), and stronger weight learning costs a
+lot (729 at ``PRIOR = 1``).
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import numpy as np
+from scipy.special import ndtri
 from sklearn.base import BaseEstimator
 
 from .._validation import RANDOM_STATE, Interval, Options, StrSequence, validate_params
@@ -54,16 +61,22 @@ from .calibration import Calibration, calibrated
 from .members import MAX_ROWS, FittedMember, check_member, fit_member
 from .scores_file import ScoreTable, score_table_from
 
-__all__ = ["CALLS", "DEFAULT_MEMBERS", "PRIOR", "AADEnsemble", "weights_path"]
+__all__ = ["CALLS", "CENTRE", "DEFAULT_MEMBERS", "PRIOR", "TAU", "AADEnsemble", "weights_path"]
 
 #: Members of a new ensemble unless told otherwise.
 DEFAULT_MEMBERS = ("iforest", "lof", "ocsvm", "autoencoder")
 #: Prior variance ``b`` of a member's weight, per unit of calibrated score per label.
-PRIOR = 0.25
+PRIOR = 0.01
 #: A member *calls a row anomalous* when the row's calibrated score is at least this
 #: (the member's top 5 %).
 CALLS = 0.95
 _UNIT = 2**20  # calibrated scores are accumulated in units of 2**-20, as int64
+#: The calibrated score of a member's top ``TAU`` share: a labelled row counts for a member
+#: by how far above it the member places the row (an anomaly there: trust it more; a
+#: nominal there: less), as AAD's ``tau`` quantile separates "ranked anomalous" from not.
+TAU = 0.03
+CENTRE = float(ndtri(1.0 - TAU))
+_CENTRE_UNITS = round(CENTRE * _UNIT)
 
 
 class AADEnsemble(BaseEstimator):
@@ -455,11 +468,14 @@ def weights_path(model: AADForest | AADEnsemble, events) -> np.ndarray:
 
 
 def _weights(sums: np.ndarray, n_anomalies: int, n_nominals: int, eta: float, balance: float) -> np.ndarray:
-    """``max(0, 1 + eta * PRIOR * (ω_A Σ_A z − ω_N Σ_N z))`` from the exact integer sums."""
+    """``max(0, 1 + eta * PRIOR * (ω_A Σ_A (z − c) − ω_N Σ_N (z − c)))``, ``c`` = :data:`CENTRE`,
+    from the exact integer sums."""
     if n_anomalies + n_nominals == 0 or eta == 0:
         return np.ones(sums.shape[1])
     per_anomaly, per_nominal = class_weights(n_anomalies, n_nominals, balance=balance)
-    push = per_anomaly * sums[ANOMALY].astype(np.float64) - per_nominal * sums[NOMINAL].astype(np.float64)
+    anomalies = (sums[ANOMALY] - n_anomalies * _CENTRE_UNITS).astype(np.float64)
+    nominals = (sums[NOMINAL] - n_nominals * _CENTRE_UNITS).astype(np.float64)
+    push = per_anomaly * anomalies - per_nominal * nominals
     return np.maximum(0.0, 1.0 + eta * PRIOR * push / _UNIT)
 
 
