@@ -19,7 +19,7 @@ tuning tables of ``choose.py`` (never on these): ``--tune``.
 
 Writes ``results/detectors.md`` and ``results/detectors.json``.
 
-    python benchmarks/detectors.py [--workers 2]      # about half an hour on 2 cores
+    python benchmarks/detectors.py [--workers 2]      # about 12 minutes on 2 cores
     python benchmarks/detectors.py --tune             # PRIOR on the tuning tables
 """
 

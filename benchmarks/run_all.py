@@ -29,6 +29,7 @@ BENCHMARKS = {
     "browser": "bench_browser.py",
     "discovery": "discovery.py",
     "heldout": "heldout.py",
+    "detectors": "detectors.py",
     "balance": "balance.py",
     "beyond": "bench_beyond.py",
     "categories": "bench_categories.py",
