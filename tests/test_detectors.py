@@ -458,3 +458,13 @@ def test_simulate_over_precomputed_scores_records_the_members(tmp_path):
     ]
     with pytest.raises(aad.DataError, match="use detector='ensemble'"):
         aad.simulate(toy2, budget=5, reruns=1, scores=table)
+
+
+def test_reading_a_scores_file_leaves_the_csv_modules_settings_alone(tmp_path):
+    import csv
+
+    before = csv.field_size_limit()
+    path = tmp_path / "s.csv"
+    path.write_text("a\n1\n2\n")
+    aad.load_scores(path, 2)
+    assert csv.field_size_limit() == before

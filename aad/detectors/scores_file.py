@@ -33,7 +33,6 @@ from ..errors import DataError
 __all__ = ["ScoreTable", "load_scores", "score_table_from"]
 
 _MISSING = {"", "nan", "na", "n/a", "null", "none", "-", "?"}
-_MAX_FIELD = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,7 +131,6 @@ def score_table_from(scores, n_rows: int | None = None, *, names=None) -> ScoreT
 
 
 def _parse(text: str, where: str) -> tuple[tuple[str, ...], np.ndarray]:
-    csv.field_size_limit(_MAX_FIELD)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
