@@ -126,7 +126,7 @@ def detector_setup(
     if detector not in aad.DETECTORS:
         raise typer.BadParameter(
             f"unknown detector {detector!r}; choose one of {', '.join(aad.DETECTORS)}",
-            param_hint="'--detector'"
+            param_hint="'--detector'",
         )
     if ndim is not None and detector != "eif":
         raise aad.DataError(f"--ndim applies to --detector eif (the hyperplanes); the detector is {detector}")
@@ -738,9 +738,7 @@ def _print_summary(result: aad.SimulationResult) -> None:
     table = Table(
         title=f"{result.dataset}: {result.n_rows:,} rows, {count(result.n_anomalies, 'anomaly')}, "
         f"{count(len(result.runs), 'run')} ({result.strategy}, batch {result.batch_size}, "
-        f"{result.params.get('queue', 'adaptive')} queue"
-        + _detector_title(result.params)
-        + ")"
+        f"{result.params.get('queue', 'adaptive')} queue" + _detector_title(result.params) + ")"
     )
     # Uniform weights score rows as the isolation forest does, so the two no-feedback
     # orders agree unless a tie broke differently: one column then, two otherwise.
