@@ -22,6 +22,15 @@ from .data import (
     require_file,
 )
 from .describe import DescribedRule, Description, describe_anomalies, describe_rows, solve_cover
+from .detectors import (
+    DETECTORS,
+    AADEnsemble,
+    Calibration,
+    ExtendedAADForest,
+    ScoreTable,
+    load_scores,
+    make_detector,
+)
 from .encoding import FeatureSpec
 from .errors import (
     AADError,
@@ -62,12 +71,15 @@ __version__ = "0.1.0"
 __all__ = [
     "ANOMALY",
     "AUTO",
+    "DETECTORS",
     "MAX_SEED",
     "NOMINAL",
     "UNLABELLED",
+    "AADEnsemble",
     "AADError",
     "AADForest",
     "ActiveLearner",
+    "Calibration",
     "ColumnTest",
     "DataError",
     "DatabaseError",
@@ -76,6 +88,7 @@ __all__ = [
     "Description",
     "DescriptionError",
     "Edit",
+    "ExtendedAADForest",
     "FeatureSpec",
     "LabelError",
     "LabelEvent",
@@ -88,6 +101,7 @@ __all__ = [
     "QueryContext",
     "RowExplanation",
     "Rule",
+    "ScoreTable",
     "Session",
     "SessionNotFoundError",
     "SessionRecord",
@@ -121,6 +135,8 @@ __all__ = [
     "load_dataset",
     "load_model",
     "load_rows",
+    "load_scores",
+    "make_detector",
     "parse_labels",
     "read_labels",
     "read_rules",

@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import AADError
 
-__all__ = ["Interval", "Options", "validate_params"]
+__all__ = ["Interval", "Options", "StrSequence", "validate_params"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,17 @@ class Options:
 
     def describe(self) -> str:
         return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+@dataclass(frozen=True)
+class StrSequence:
+    """A list or tuple of strings (not one string)."""
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+
+    def describe(self) -> str:
+        return "a list of str"
 
 
 #: The largest seed: scikit-learn (and numpy's legacy seeding) take seeds below 2**32.

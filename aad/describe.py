@@ -46,6 +46,7 @@ import numpy as np
 from ._validation import Interval, validate_params
 from .cover import run_cover, solve_cover
 from .data import Dataset, validate_matrix
+from .detectors.surrogate import agreement, axis_aligned
 from .encoding import FeatureSpec
 from .errors import DataError, DescriptionError, LabelError
 from .labels import ANOMALY, label_array
@@ -288,6 +289,7 @@ def _describe(model, X, rows, labels, feature_names, settings: dict) -> Descript
     labels = _labels(model, labels)
     rows = _row_numbers(rows, X.shape[0])
     gaps = dataset.filled if dataset is not None else None
+    detector, model = model, axis_aligned(model, X)  # boxes: the model's own, or its surrogate's
     cover = cover_rows(model, rows, labels, settings, gaps)
     if gaps is None:
         rules = [cover.described(j) for j in cover.chosen]
@@ -295,6 +297,7 @@ def _describe(model, X, rows, labels, feature_names, settings: dict) -> Descript
         X = dataset.X_as_read
         rules = [_recount(cover.rules[j], X, labels) for j in cover.chosen]
     rules.sort(key=_order)
+    surrogate = {} if detector is model else _surrogate_info(detector, model, _covered(rules, X))
     return Description(
         rules=rules,
         feature_names=names,
@@ -303,9 +306,39 @@ def _describe(model, X, rows, labels, feature_names, settings: dict) -> Descript
         status=cover.status,
         seconds=cover.seconds,
         n_candidates=len(cover.rules),
-        provenance=_provenance(model, X, names, labels, dataset),
-        notes=_notes(rules, X, labels) + _gap_notes(rows, cover, gaps),
+        provenance=_provenance(detector, X, names, labels, dataset) | surrogate,
+        notes=_surrogate_notes(surrogate) + _notes(rules, X, labels) + _gap_notes(rows, cover, gaps),
         encoding=dataset.specs if dataset is not None else (),
+    )
+
+
+def _surrogate_info(detector, surrogate, selected: np.ndarray) -> dict:
+    """What a description through a surrogate must say: the detector, and the agreement."""
+    from .detectors import detector_name
+
+    return {
+        "detector": detector_name(detector),
+        "described_by": "axis-aligned surrogate",
+        "surrogate_seed": surrogate.random_state,
+        "surrogate_rows": int(selected.sum()),
+        "surrogate_agreement": round(agreement(detector, selected), 4),
+    }
+
+
+def _surrogate_notes(info: dict) -> tuple[str, ...]:
+    if not info:
+        return ()
+    what = {
+        "eif": "an extended isolation forest splits on hyperplanes (several features at once)",
+        "ensemble": "an ensemble's score comes from its members, not from regions",
+    }[info["detector"]]
+    k = info["surrogate_rows"]
+    return (
+        f"{what}, which no box states exactly: these rules are boxes of an axis-aligned isolation "
+        f"forest (seed {info['surrogate_seed']}) around the labelled anomalies, chosen where the detector "
+        f"scores high. They agree with the detector on {info['surrogate_agreement']:.0%} of the "
+        f"{k:,} rows they select (that share is among its {k:,} highest-scored rows); the detector's "
+        "scores, not these rules, rank the rows",
     )
 
 
@@ -538,9 +571,9 @@ def _row_numbers(rows, n: int) -> np.ndarray:
 def _training_matrix(model, X) -> np.ndarray:
     model._check_fitted()
     X = validate_matrix(model._by_name(X), n_features=model.n_features_in_)
-    if X.shape[0] != model.leaf_index_.shape[1]:
+    if X.shape[0] != model.labels_.shape[0]:
         raise DescriptionError(
-            f"X has {X.shape[0]} rows but the model was fitted on {model.leaf_index_.shape[1]}; "
+            f"X has {X.shape[0]} rows but the model was fitted on {model.labels_.shape[0]}; "
             "descriptions are computed on the model's training data: pass the same X"
         )
     return X
@@ -560,10 +593,10 @@ def _provenance(model, X, names, labels, dataset: Dataset | None) -> dict:
         "max_samples": int(model.max_samples),
         "eta": float(model.eta),
         "balance": float(model.balance),
-        "loss": model.loss,
+        "loss": getattr(model, "loss", "linear"),
         "n_labels": int((labels != -1).sum()),
         "n_anomalies": int((labels == ANOMALY).sum()),
-        "tau": float(model.tau),
+        "tau": float(getattr(model, "tau", 0.03)),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "version": aad.__version__,
     }

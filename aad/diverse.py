@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .describe import DEFAULTS, cover_rows
+from .detectors.surrogate import axis_aligned
 from .errors import DataError
 from .query import QueryContext, register_strategy, top_unlabelled
 
@@ -64,7 +65,10 @@ def _bal_d(context: QueryContext, k: int, rng: np.random.Generator) -> np.ndarra
     pool = candidate_pool(context, k)
     if len(pool) <= k:
         return pool
-    model, _ = _needs(context, "bal-d", features=False)
+    model, X = _needs(context, "bal-d", features=False)
+    if not getattr(model, "axis_aligned", False):  # hyperplanes or an ensemble: the surrogate's boxes
+        model, X = _needs(context, "bal-d", features=True)
+        model = axis_aligned(model, X)
     cover = cover_rows(model, np.sort(pool), model.labels_, DEFAULTS)
     order = np.searchsorted(np.sort(pool), pool)  # back to the pool's score order
     membership = cover.membership[order][:, cover.chosen].astype(np.int64)  # (pool, regions)

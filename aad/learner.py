@@ -23,8 +23,9 @@ from .query import QueryContext, select_queries, strategy_names
 
 __all__ = ["QUEUES", "ActiveLearner", "LabelEvent"]
 
-#: What the queue can follow: the portfolio (``"adaptive"``) or one ranking of the model.
-QUEUES = ("adaptive", *RANKINGS)
+#: What the queue can follow: the portfolio (``"adaptive"``) or one ranking of the model
+#: (an ensemble's no-feedback ranking is ``"unsupervised"``; see each model's ``rankings_``).
+QUEUES = ("adaptive", *RANKINGS, "unsupervised")
 
 _CONSTRAINTS = {
     "batch_size": [Interval("int", 1, 10_000)],
@@ -57,7 +58,7 @@ class ActiveLearner:
 
     Parameters
     ----------
-    model : AADForest
+    model : AADForest, ExtendedAADForest or AADEnsemble
         A fitted model; the learner changes its labels.
     X : ndarray of shape (n_samples, n_features), optional
         The training features, for strategies that measure distances.
@@ -102,10 +103,15 @@ class ActiveLearner:
         model._check_fitted()
         if queue not in QUEUES:
             raise UnknownStrategyError(f"unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
-        if queue == "saturating" and model.loss != "linear":
+        if queue == "saturating" and getattr(model, "loss", "linear") != "linear":
             raise UnknownStrategyError(
                 "the saturating queue needs the linear loss; this model uses the hinge loss. "
                 "Use queue='adaptive', 'feedback' or 'forest'"
+            )
+        if queue != "adaptive" and queue not in model.rankings_:
+            raise UnknownStrategyError(
+                f"this {type(model).__name__} offers no {queue!r} ranking; choose the queue among "
+                f"adaptive, {', '.join(model.rankings_)}"
             )
         if strategy not in strategy_names():
             raise UnknownStrategyError(
@@ -122,12 +128,11 @@ class ActiveLearner:
         self._log: list[LabelEvent] = []
         self._hinge_before: list[np.ndarray | None] = []
         self.queue = queue
-        rankings = RANKINGS if model.loss == "linear" else ("feedback", "forest")
-        self.portfolio = Portfolio(model, rankings=rankings) if queue == "adaptive" else None
+        self.portfolio = Portfolio(model, rankings=model.rankings_) if queue == "adaptive" else None
 
     def _fixed_rankings(self) -> tuple[str, ...]:
         """The fixed queue first, then the model's other rankings (for "something different")."""
-        usable = RANKINGS if self.model.loss == "linear" else ("feedback", "forest")
+        usable = self.model.rankings_
         return (self.queue, *[r for r in usable if r != self.queue])
 
     @property
@@ -228,7 +233,8 @@ class ActiveLearner:
 
     def _apply(self, row: int, label: int) -> LabelEvent:
         previous = int(self.model.labels_[row])
-        self._hinge_before.append(self.model._hinge_values if self.model.loss == "hinge" else None)
+        hinge = getattr(self.model, "loss", "") == "hinge"
+        self._hinge_before.append(self.model._hinge_values if hinge else None)
         if self.portfolio is not None:
             self.portfolio.record(row, label)
         self.model.set_label(row, label)

@@ -172,13 +172,7 @@ class AADForest(BaseEstimator):
         report = progress or (lambda step, fraction: None)
         report("growing the isolation trees", 0.0)
         start = time.perf_counter()
-        self.forest_: LeafForest = fit_forest(
-            grown_from,
-            n_estimators=self.n_estimators,
-            max_samples=self.max_samples,
-            random_state=self.random_state,
-            n_jobs=self.n_jobs,
-        )
+        self.forest_: LeafForest = self._grow_forest(grown_from)
         self.n_features_in_ = X.shape[1]
         if names is not None:
             self.feature_names_in_ = names
@@ -199,7 +193,7 @@ class AADForest(BaseEstimator):
         report("indexing the leaves", 0.8)
         with ThreadPoolExecutor(n_workers(self.n_jobs)) as pool:  # numpy sorts without the GIL
             self._inverted = list(pool.map(_invert, self.leaf_index_))
-        self.node_rows_ = self.forest_.path_counts(self.leaf_index_)
+        self.node_rows_ = self.forest_.path_counts(self.leaf_index_) if self.axis_aligned else None
         self._hinge_values: np.ndarray | None = None
         self._scores: np.ndarray | None = None
         self._saturating: np.ndarray | None = None
@@ -209,6 +203,40 @@ class AADForest(BaseEstimator):
             self.set_labels(rows, known[rows])
         report("ready", 1.0)
         return self
+
+    #: Whether every node of the forest is an axis-aligned box (rules are read from it).
+    axis_aligned: ClassVar[bool] = True
+
+    def _grow_forest(self, X: np.ndarray) -> LeafForest:
+        """The trees, grown on ``X`` (the hook :class:`aad.ExtendedAADForest` replaces)."""
+        return fit_forest(
+            X,
+            n_estimators=self.n_estimators,
+            max_samples=self.max_samples,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+        )
+
+    @property
+    def rankings_(self) -> tuple[str, ...]:
+        """The rankings this model offers (:meth:`ranking`): all three with the linear loss."""
+        return RANKINGS if self.loss == "linear" else ("feedback", "forest")
+
+    def unsupervised_score(self, X) -> np.ndarray:
+        """The plain forest's score of ``X`` (no feedback; higher = more anomalous):
+        ``-IsolationForest.score_samples``, the baseline of a simulation."""
+        self._check_fitted()
+        return -self.forest_.iforest.score_samples(np.asarray(X, dtype=np.float32))
+
+    def calibrated_score(self, X=None) -> np.ndarray:
+        """Scores in (0, 1): 0.5 is a typical training row, higher is more anomalous.
+
+        The current scores placed among the training rows' current scores
+        (:mod:`aad.detectors.calibration`), the same scale for every detector.
+        """
+        from .detectors.calibration import calibrated
+
+        return calibrated(self, X)
 
     def copy(self) -> AADForest:
         """An independent copy for another labelling session, cheap at any size.

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import Dataset, validate_matrix
+from .detectors.surrogate import axis_aligned
 from .encoding import FeatureSpec
 from .errors import LabelError
 from .forest import LeafForest
@@ -178,6 +179,11 @@ class RowExplanation:
     encoding : tuple of FeatureSpec
         How each feature is made from the table's columns, when ``X`` was a Dataset: the
         rule is then written in the columns' terms (``merchant = atm``, ``hour in 1..4``).
+    by_surrogate : bool
+        True when the model has no boxes of its own (an extended isolation forest, an
+        ensemble): the rule and the shares are then an axis-aligned surrogate forest's
+        (:mod:`aad.detectors.surrogate`), a true statement about the data but not the
+        detector's own reasoning; say so wherever the explanation is shown.
     """
 
     row: int
@@ -187,6 +193,7 @@ class RowExplanation:
     feature_names: tuple[str, ...]
     covering_rules: tuple[int, ...] = ()
     encoding: tuple[FeatureSpec, ...] = ()
+    by_surrogate: bool = False
 
     def rule_text(self, digits: int | None = None) -> str:
         """The isolating region for people (in the columns' terms when the encoding is known)."""
@@ -239,9 +246,11 @@ def explain_row(model, X, row: int, *, feature_names: Sequence[str] | None = Non
     model._check_fitted()
     dataset = X if isinstance(X, Dataset) else None
     X = validate_matrix(model._by_name(X), n_features=model.n_features_in_)
-    n = model.leaf_index_.shape[1]
+    n = model.labels_.shape[0]
     if X.shape[0] != n or not 0 <= int(row) < n:
         raise LabelError(f"row {row} is not a training row: the model was fitted on {n} rows of X")
+    own = model
+    model = axis_aligned(model, X)  # a hyperplane forest or an ensemble: its axis-aligned surrogate
     names = tuple(feature_names or (dataset.feature_names if dataset else model_feature_names(model)))
     stats = region_stats(model)
     paths = stats.path_nodes(int(row))
@@ -255,6 +264,7 @@ def explain_row(model, X, row: int, *, feature_names: Sequence[str] | None = Non
         feature_names=names,
         covering_rules=covering,
         encoding=dataset.specs if dataset is not None and names == dataset.feature_names else (),
+        by_surrogate=model is not own,
     )
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ._validation import Interval, validate_params
 from .data import Dataset, load_data, load_dataset, select_columns  # noqa: F401 (load_dataset: doctests)
+from .detectors import DETECTORS, AADEnsemble, load_scores, make_detector, weights_path
 from .errors import DataError, LabelError, UnknownStrategyError
 from .labelfile import read_label_table
 from .labels import ANOMALY, UNLABELLED, label_name, to_label
@@ -64,12 +65,15 @@ DEFAULT_PARAMS = {
     "eta": 1.0,
     "balance": BALANCE,
     "queue": "adaptive",
+    "detector": "iforest",
 }
 #: What a session saved before a parameter existed was scored with: it keeps that on reopening
-#: (a session from before the query portfolio keeps following the learned model alone).
-_BEFORE_PARAMS = {"balance": 1.0, "queue": "feedback"}
-#: Session parameters that are the learner's, not the forest's.
-_LEARNER_PARAMS = ("queue",)
+#: (a session from before the query portfolio keeps following the learned model alone; one from
+#: before the detectors was an isolation forest's).
+_BEFORE_PARAMS = {"balance": 1.0, "queue": "feedback", "detector": "iforest"}
+#: Session parameters that are not the model's own: the learner's queue, which detector, and
+#: the precomputed scores file of an ensemble (its kept copy and the SHA-256 of its bytes).
+_LEARNER_PARAMS = ("queue", "detector", "scores_file", "scores_sha256")
 _SHIPPED = "shipped:"
 _MAX_WRITE_TRIES = 100  # a conditional write retries only when another writer got in first
 
@@ -111,15 +115,40 @@ class Change:
 def fit_model(
     dataset: Dataset, params: dict, seed: int, *, progress: Callable[[str, float], None] | None = None
 ) -> AADForest:
-    """Fit the session model: ``AADForest(**params, random_state=seed).fit(dataset.X)``.
+    """Fit the session model: the ``detector`` of ``params`` (``iforest`` when absent:
+    ``AADForest(**params, random_state=seed).fit(dataset.X)``; ``eif``; ``ensemble``, with the
+    precomputed scores of ``scores_file`` when given).
 
     ``params`` may hold the session's learner parameters (``queue``) too; they are not the
-    forest's and are left out. ``progress(step, fraction_done)`` is called as the fit goes
+    model's and are left out. ``progress(step, fraction_done)`` is called as the fit goes
     (see :meth:`AADForest.fit`). A working set's forest is grown on its uniform sample
     (:attr:`Dataset.grow_on`).
     """
-    forest = {key: value for key, value in params.items() if key not in _LEARNER_PARAMS}
-    return AADForest(**forest, random_state=seed).fit(dataset.X, progress=progress, grow_on=dataset.grow_on)
+    own = {key: value for key, value in params.items() if key not in _LEARNER_PARAMS}
+    model = make_detector(params.get("detector", "iforest"), own, random_state=seed)
+    scores = _session_scores(params, dataset.n_rows)
+    extra = {} if scores is None else {"scores": scores}
+    return model.fit(dataset.X, progress=progress, grow_on=dataset.grow_on, **extra)
+
+
+def _session_scores(params: dict, n_rows: int):
+    """The precomputed scores a session's ensemble learns from, checked against their SHA-256."""
+    path = params.get("scores_file")
+    if path is None:
+        return None
+    if not Path(path).is_file():
+        raise DataError(
+            f"the scores file of this session ({path}) is gone, so its ensemble cannot be rebuilt; "
+            "restore the file, or start a new session"
+        )
+    table = load_scores(path, n_rows)
+    expected = params.get("scores_sha256")
+    if expected is not None and table.fingerprint != expected:
+        raise DataError(
+            f"the scores file of this session ({path}) has changed since the session started, so its "
+            "labels would not apply to the same ensemble; restore the original file or start a new session"
+        )
+    return table
 
 
 class Session:
@@ -227,7 +256,13 @@ class Session:
         _check_settings(strategy, batch_size, seed)
         params = {**DEFAULT_PARAMS, **(params or {})}
         _check_queue(params["queue"])
+        params = _keep_scores(params, store, dataset.n_rows)
         model = (model_factory or fit_model)(dataset, params, seed)
+        if params["queue"] != "adaptive" and params["queue"] not in model.rankings_:  # before storing
+            raise UnknownStrategyError(
+                f"this {type(model).__name__} offers no {params['queue']!r} ranking; choose the queue among "
+                f"adaptive, {', '.join(model.rankings_)}"
+            )
         record = store.create_session(
             dataset=dataset.name,
             source=source,
@@ -786,6 +821,33 @@ class Session:
             out["baseline_found"] = np.cumsum(y[top], dtype=np.int64)
         return out
 
+    @property
+    def detector(self) -> str:
+        """The session's detector: ``iforest``, ``eif`` or ``ensemble`` (:data:`aad.DETECTORS`)."""
+        return {**_BEFORE_PARAMS, **self.record.params}["detector"]
+
+    def members(self, row: int) -> list[dict] | None:
+        """For an ensemble, each member's view of ``row``: its calibrated score, whether it
+        calls the row anomalous (its top 5 %) and its learned weight
+        (:meth:`aad.AADEnsemble.member_view`); None for a forest, which has no members."""
+        if not isinstance(self.model, AADEnsemble):
+            return None
+        return self.model.member_view(row)
+
+    def member_weights(self) -> dict | None:
+        """For an ensemble, its members' learned weights after each label so far (None for a forest).
+
+        Returns
+        -------
+        dict
+            ``members``: the names; ``labels``: 0, 1, ... (labels applied, undone ones left
+            out); ``weights``: array of shape (len(labels), n_members), row 0 the uniform start.
+        """
+        if not isinstance(self.model, AADEnsemble):
+            return None
+        path = weights_path(self.model, self.learner.history)
+        return {"members": self.model.member_names_, "labels": np.arange(len(path)), "weights": path}
+
     # ------------------------------------------------------------------ internals
 
     def _check_rows(self, rows: int | Sequence[int]) -> list[int]:
@@ -1026,9 +1088,25 @@ def _reloadable_source(source: str) -> str:
     return str(path.resolve())
 
 
+def _keep_scores(params: dict, store: Store, n_rows: int) -> dict:
+    """A new session's scores file, checked and kept next to the database (named by its
+    SHA-256, as uploads are), so that the session reopens on the same scores."""
+    path = params.get("scores_file")
+    if path is None:
+        return params
+    if params.get("detector", "iforest") != "ensemble":
+        raise DataError(
+            "precomputed scores are members of an ensemble; choose the detector 'ensemble' to use them"
+        )
+    table = load_scores(path, n_rows)  # one clear message for a bad file, before anything is stored
+    kept = store.keep_file(path)
+    return {**params, "scores_file": str(kept), "scores_sha256": table.fingerprint}
+
+
 def _check_params(record: SessionRecord) -> None:
     """Refuse stored parameters this aad does not know (a newer aad's): never refit without them."""
-    known = (set(AADForest().get_params()) - {"random_state"}) | set(_LEARNER_PARAMS)
+    known = set().union(*(cls().get_params() for cls in DETECTORS.values())) - {"random_state", "n_jobs"}
+    known |= set(_LEARNER_PARAMS)
     unknown = sorted(set(record.params) - known)
     if unknown:
         raise DataError(

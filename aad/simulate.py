@@ -17,7 +17,9 @@ import numpy as np
 
 from ._validation import MAX_SEED, Interval, validate_params
 from .data import Dataset, validate_matrix
+from .detectors import make_detector, score_table_from
 from .errors import DataError
+from .forest import fit_forest
 from .learner import ActiveLearner
 from .model import AADForest
 from .query import top_unlabelled
@@ -132,6 +134,8 @@ def simulate(
     model_params: dict | None = None,
     queue: str = "adaptive",
     progress: Callable[[int, int], None] | None = None,
+    detector: str = "iforest",
+    scores=None,
 ) -> SimulationResult:
     """Run ``reruns`` seeded discovery runs (seeds ``seed .. seed + reruns - 1``).
 
@@ -148,11 +152,15 @@ def simulate(
     classes : ndarray of shape (n_samples,), optional
         Original class of every row, to count distinct anomaly classes found.
     model_params : dict, optional
-        Extra :class:`~aad.model.AADForest` parameters.
+        Extra parameters of the detector (:func:`aad.detectors.make_detector`).
     queue : str, default="adaptive"
         Which ranking the queries follow (:class:`~aad.learner.ActiveLearner`'s ``queue``).
     progress : callable, optional
         Called as ``progress(labels_done, labels_total)``.
+    detector : {"iforest", "eif", "ensemble"}, default="iforest"
+        The model (:data:`aad.detectors.DETECTORS`); precomputed ``scores`` make it an ensemble.
+    scores : ScoreTable, DataFrame or array of shape (n_samples, k), optional
+        Precomputed scores, one ensemble member per column (``aad.load_scores``).
 
     Examples
     --------
@@ -175,6 +183,13 @@ def simulate(
             f"the runs use the seeds {seed} to {seed + reruns - 1}, but a seed must be at most "
             f"{MAX_SEED} (2**32 - 1); lower the seed or the number of reruns"
         )
+    if scores is not None:
+        scores = score_table_from(scores, dataset.n_rows)
+        if detector != "ensemble":
+            raise DataError(
+                f"precomputed scores are members of an ensemble; use detector='ensemble' (got {detector!r})"
+            )
+    template = make_detector(detector, model_params)  # refuses unknown parameters before any run
     total = budget * reruns
     runs = []
     for r in range(reruns):
@@ -195,6 +210,8 @@ def simulate(
                 model_params=model_params,
                 queue=queue,
                 on_label=tick,
+                detector=detector,
+                scores=scores,
             )
         )
     return SimulationResult(
@@ -209,7 +226,9 @@ def simulate(
             "seed": seed,
             "reruns": reruns,
             "queue": queue,
-            **AADForest(**(model_params or {})).get_params(),
+            "detector": detector,
+            **_json_params(template.get_params()),
+            **({} if scores is None else {"scores": list(scores.names)}),
         },
     )
 
@@ -226,6 +245,8 @@ def simulate_run(
     model_params: dict | None = None,
     queue: str = "adaptive",
     on_label: Callable[[int], None] | None = None,
+    detector: str = "iforest",
+    scores=None,
 ) -> SimulationRun:
     """One seeded run; see :func:`simulate`.
 
@@ -239,12 +260,12 @@ def simulate_run(
     name = f"X ({X.shape[0]} rows)"
     _check_truth(name, y)
     _check_counts(name, X.shape[0], budget, batch_size, classes)
-    params = {**(model_params or {}), "random_state": seed}
-    model = AADForest(**params).fit(X)
+    model = make_detector(detector, model_params, random_state=seed)
+    model = model.fit(X) if scores is None else model.fit(X, scores=scores)
     start = model.anomaly_score()
     no_labels = np.zeros(len(y), dtype=bool)
     baseline = top_unlabelled(start, no_labels, budget)
-    iforest = top_unlabelled(-model.forest_.iforest.score_samples(X.astype(np.float32)), no_labels, budget)
+    iforest = top_unlabelled(_forest_scores(model, X, seed), no_labels, budget)
     learner = ActiveLearner(
         model, X, strategy=strategy, batch_size=batch_size, random_state=seed, queue=queue
     )
@@ -275,6 +296,18 @@ def simulate_run(
         classes_found=None if classes is None else _classes_curve(queried_arr, y, classes),
         batch_classes=None if classes is None else np.asarray(batch_classes),
     )
+
+
+def _forest_scores(model, X: np.ndarray, seed: int) -> np.ndarray:
+    """The plain isolation forest's scores (the baseline every run reports): the model's own
+    forest when it has one, else a forest grown with the same seed and the defaults."""
+    if isinstance(model, AADForest) and model.axis_aligned:
+        return model.unsupervised_score(X)
+    return -fit_forest(X, random_state=seed).iforest.score_samples(X.astype(np.float32))
+
+
+def _json_params(params: dict) -> dict:
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in params.items()}
 
 
 def _classes_curve(queried: np.ndarray, y: np.ndarray, classes: np.ndarray) -> np.ndarray:

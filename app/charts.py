@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 __all__ = [
     "discovery_figure",
     "explore_figure",
+    "member_weights_figure",
     "plot_sample",
     "progress_figure",
     "project_2d",
@@ -447,5 +448,32 @@ def progress_figure(curves: dict, *, n_anomalies: int | None = None) -> go.Figur
         legend={"orientation": "h", "y": -0.2},
         margin={"t": 20},
         height=420,
+    )
+    return fig
+
+
+def member_weights_figure(path: dict) -> go.Figure:
+    """An ensemble's learned member weights against the labels applied.
+
+    Parameters
+    ----------
+    path : dict
+        ``Session.member_weights()``: ``members`` (names), ``labels`` (0, 1, ...) and
+        ``weights`` of shape (len(labels), n_members), row 0 the uniform start.
+    """
+    x = np.asarray(path["labels"])
+    weights = np.asarray(path["weights"], dtype=float)
+    fig = go.Figure()
+    fig.add_hline(y=1.0, line={"color": _BASELINE, "dash": "dot", "width": 1})
+    for j, name in enumerate(path["members"]):
+        fig.add_trace(
+            go.Scatter(x=x, y=weights[:, j], name=plain(str(name)), mode="lines", line={"shape": "hv"})
+        )
+    fig.update_layout(
+        xaxis_title="labels applied",
+        yaxis_title="member weight (1 = the uniform start, 0 = ignored)",
+        yaxis={"rangemode": "tozero"},
+        legend={"orientation": "h", "y": -0.25},
+        margin={"t": 30},
     )
     return fig

@@ -85,6 +85,76 @@ def model_params(seed: int | None, trees: int | None, max_samples: int | None, e
     return {name: defaults[name] if value is None else value for name, value in given.items()}
 
 
+#: ``--detector``, ``--members``, ``--scores``, ``--ndim``: which model learns from the labels.
+Detector = Annotated[
+    str | None,
+    typer.Option(
+        "--detector",
+        help="The model: iforest (isolation forest, the default), eif (extended isolation forest: "
+        "hyperplane splits), ensemble (detectors whose weights learn from the labels; see --members, "
+        "--scores). Default: ensemble with --members or --scores, else iforest.",
+    ),
+]
+Members = Annotated[
+    str | None,
+    typer.Option(
+        "--members",
+        help="Ensemble members, comma-separated: iforest (its leaves learn too), lof, ocsvm, autoencoder, "
+        "pyod:NAME (a PyOD detector, such as pyod:KNN). Default: iforest,lof,ocsvm,autoencoder; with "
+        "--scores, the file's columns alone.",
+    ),
+]
+ScoresFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--scores",
+        help="CSV of precomputed scores: a header naming each detector, then one line per row of DATA in "
+        "the same order, higher meaning more anomalous. Each column is an ensemble member.",
+    ),
+]
+Ndim = Annotated[
+    int | None, typer.Option("--ndim", min=1, max=64, help="eif: features combined per split (default 2).")
+]
+
+
+def detector_setup(
+    detector: str | None, members: str | None, scores: Path | None, ndim: int | None, n_rows: int
+) -> tuple[str, dict, aad.ScoreTable | None]:
+    """The detector's name, its extra parameters, and the checked precomputed scores, from the options."""
+    if detector is None:
+        detector = "ensemble" if members is not None or scores is not None else "iforest"
+    if detector not in aad.DETECTORS:
+        raise typer.BadParameter(
+            f"unknown detector {detector!r}; choose one of {', '.join(aad.DETECTORS)}",
+            param_hint="'--detector'",
+        )
+    if ndim is not None and detector != "eif":
+        raise aad.DataError(f"--ndim applies to --detector eif (the hyperplanes); the detector is {detector}")
+    if detector != "ensemble" and (members is not None or scores is not None):
+        flag = "--members" if members is not None else "--scores"
+        raise aad.DataError(
+            f"{flag} gives ensemble members; use --detector ensemble (or leave --detector out), "
+            f"not {detector}"
+        )
+    params: dict = {} if ndim is None else {"ndim": ndim}
+    table = None
+    if detector == "ensemble":
+        names = _member_names(members) if members is not None else None
+        if names is None:
+            names = [] if scores is not None else list(aad.detectors.DEFAULT_MEMBERS)
+        params["members"] = [aad.detectors.check_member(name) for name in names]
+        table = None if scores is None else aad.load_scores(scores, n_rows)
+    return detector, params, table
+
+
+def _member_names(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if len(set(names)) < len(names):
+        twice = next(name for name in names if names.count(name) > 1)
+        raise typer.BadParameter(f"{twice!r} is named twice; name each member once", param_hint="'--members'")
+    return names
+
+
 #: ``--anomaly-value``: a label column of other words (fraud/legit): the one marking an anomaly.
 AnomalyValue = Annotated[
     str | None,
@@ -150,10 +220,11 @@ def simulate(
     ] = "top",
     batch_size: Annotated[int, typer.Option(min=1, help="Rows labelled per batch.")] = 1,
     queue: Annotated[
-        Literal["adaptive", "feedback", "saturating", "forest"],
+        Literal["adaptive", "feedback", "saturating", "forest", "unsupervised"],
         typer.Option(
             help="Which ranking the queries follow: adaptive (the one the labels favour), "
-            "feedback (the learned model alone, as before), saturating, forest (no feedback)."
+            "feedback (the learned model alone, as before), saturating, forest (no feedback); "
+            "an ensemble offers adaptive, feedback and unsupervised (the plain ensemble)."
         ),
     ] = "adaptive",
     class_file: Annotated[
@@ -178,6 +249,10 @@ def simulate(
     ] = aad.weights.BALANCE,
     trees: Annotated[int, typer.Option(min=1, max=10_000, help="Isolation trees.")] = 100,
     max_samples: Annotated[int, typer.Option(min=2, help="Rows per tree.")] = 256,
+    detector: Detector = None,
+    members: Members = None,
+    scores: ScoresFile = None,
+    ndim: Ndim = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the results as JSON.", callback=_writable)
     ] = None,
@@ -187,7 +262,9 @@ def simulate(
 ) -> None:
     """Simulate discovery runs: a ground-truth oracle answers every query."""
     for written in (json_out, plot):
-        check_not_input(written, data, class_file, option="--json" if written is json_out else "--plot")
+        check_not_input(
+            written, data, class_file, scores, option="--json" if written is json_out else "--plot"
+        )
     if json_out is not None and plot is not None and json_out.resolve() == plot.resolve():
         raise OutputError(f"--json and --plot both name {plot}; give each its own file")
     if strategy not in aad.strategy_names():
@@ -202,7 +279,9 @@ def simulate(
     )
     _print_notes(dataset)
     classes = None if class_file is None else aad.load_classes(class_file, y=dataset.y)
+    detector, extra, table = detector_setup(detector, members, scores, ndim, dataset.n_rows)
     params = {"loss": loss, "eta": eta, "balance": balance, "n_estimators": trees, "max_samples": max_samples}
+    params |= extra
     with _progress() as bar:
         task = bar.add_task(f"simulating {dataset.name}", total=budget * reruns)
         result = aad.simulate(
@@ -216,9 +295,11 @@ def simulate(
             model_params=params,
             queue=queue,
             progress=lambda done, total: bar.update(task, completed=done),
+            detector=detector,
+            scores=table,
         )
     _print_summary(result)
-    summary = result.to_dict() | _provenance(dataset, class_file)
+    summary = result.to_dict() | _provenance(dataset, class_file, scores)
     if json_out is not None:
         _write_output(json.dumps(summary, indent=1), json_out)
     if plot is not None:
@@ -629,7 +710,7 @@ def _input_path(given) -> Path | None:
         return None
 
 
-def _provenance(dataset: aad.Dataset, class_file: Path | None) -> dict:
+def _provenance(dataset: aad.Dataset, class_file: Path | None, scores: Path | None = None) -> dict:
     """What a simulation ran on, to rerun it: the columns, the file, and the versions."""
     import numpy
     import sklearn
@@ -642,6 +723,7 @@ def _provenance(dataset: aad.Dataset, class_file: Path | None) -> dict:
             "label_column": dataset.label_column,
             "anomaly_value": dataset.anomaly_value,
             "class_file": None if class_file is None else str(class_file),
+            "scores": None if scores is None else str(scores),
         },
         "versions": {"aad": aad.__version__, "scikit-learn": sklearn.__version__, "numpy": numpy.__version__},
     }
@@ -656,7 +738,7 @@ def _print_summary(result: aad.SimulationResult) -> None:
     table = Table(
         title=f"{result.dataset}: {result.n_rows:,} rows, {count(result.n_anomalies, 'anomaly')}, "
         f"{count(len(result.runs), 'run')} ({result.strategy}, batch {result.batch_size}, "
-        f"{result.params.get('queue', 'adaptive')} queue)"
+        f"{result.params.get('queue', 'adaptive')} queue" + _detector_title(result.params) + ")"
     )
     # Uniform weights score rows as the isolation forest does, so the two no-feedback
     # orders agree unless a tie broke differently: one column then, two otherwise.
@@ -683,6 +765,16 @@ def _print_summary(result: aad.SimulationResult) -> None:
     if classes:
         _out.print(f"distinct anomaly classes per batch: {summary['mean_classes_per_batch']:.2f} (mean)")
     _out.print(f"median time per label: {result.seconds_per_label_median * 1000:.2f} ms")
+
+
+def _detector_title(params: dict) -> str:
+    detector = params.get("detector", "iforest")
+    if detector == "iforest":
+        return ""
+    if detector == "eif":
+        return f", extended isolation forest (ndim {params.get('ndim')})"
+    members = [*params.get("members", []), *params.get("scores", [])]
+    return f", ensemble of {', '.join(members)}"
 
 
 def _register_commands() -> None:

@@ -95,6 +95,7 @@ RULES_CACHE = "aad_rules"  # (session id, model version, description)
 
 # Progress page
 PROGRESS_CHART = "progress_chart"
+PROGRESS_WEIGHTS = "progress_weights"  # an ensemble's member weights over labels
 PROGRESS_HISTORY = "progress_history"
 PROGRESS_KINDS = "progress_kinds"
 
@@ -113,6 +114,10 @@ DATA_SEED = "data_seed"
 DATA_STRATEGY = "data_strategy"
 DATA_BATCH_SIZE = "data_batch_size"
 DATA_START = "data_start"
+DATA_DETECTOR = "data_detector"  # which detector learns from the labels (aad.DETECTORS)
+DATA_NDIM = "data_ndim"  # the extended forest's features per split
+DATA_MEMBERS = "data_members"  # an ensemble's built-in members
+DATA_SCORES = "data_scores"  # an uploaded scores file beside the data: more ensemble members
 DATA_COLUMNS_OF = "data_columns_of"  # fingerprint the column choices belong to
 DATA_SOURCE_OF = "data_source_of"  # the file the typed ground-truth name and value belong to
 DATA_TRUTH_TAKEN = "data_truth_taken"  # the feature the ground-truth choice took out of the features

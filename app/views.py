@@ -206,7 +206,56 @@ def _explain(fingerprint: str, params: str, seed: int, row: int, _session: aad.S
     if missing:
         columns = ", ".join(code(name) for name in missing)
         where += f" (its {columns} is missing in the file: the forest placed it by the column median)"
-    return f"{where}; across all trees, the splits that isolate it are on {shares}"
+    out = f"{where}; across all trees, the splits that isolate it are on {shares}"
+    if why.by_surrogate:
+        detector = DETECTOR_NAMES[_session.detector].lower()
+        out += (
+            f" (the boxes of an axis-aligned surrogate forest: the {detector} has no boxes of its own, "
+            "and its own scores rank the rows)"
+        )
+    return out
+
+
+#: The detectors as the Data page and the sidebar name them (:data:`aad.DETECTORS`).
+DETECTOR_NAMES = {
+    "iforest": "Isolation forest",
+    "eif": "Extended isolation forest",
+    "ensemble": "Ensemble",
+}
+
+
+def detector_text(session: aad.Session) -> str:
+    """The session's detector in a few words: an ensemble names its members.
+
+    >>> class Fake:
+    ...     detector = "eif"
+    ...     record = type("R", (), {"params": {"ndim": 3}})()
+    >>> detector_text(Fake())
+    'Extended isolation forest (3 features per split)'
+    """
+    detector = session.detector
+    if detector == "eif":
+        return f"{DETECTOR_NAMES[detector]} ({session.record.params.get('ndim', 2)} features per split)"
+    if detector == "ensemble":
+        return f"Ensemble of {', '.join(code(name) for name in session.model.member_names_)}"
+    return DETECTOR_NAMES[detector]
+
+
+def members_line(session: aad.Session, row: int) -> str | None:
+    """For an ensemble, which members call ``row`` anomalous (their top 5 %) and the weight each
+    has learned; None for a forest."""
+    members = session.members(row)
+    if members is None:
+        return None
+
+    def one(member: dict) -> str:
+        weight, calibrated = member["weight"], member["calibrated"]
+        return f"{code(member['member'])} (weight {weight:.2f}, calibrated {calibrated:.2f})"
+
+    calling = [one(m) for m in members if m["calls"]]
+    others = [one(m) for m in members if not m["calls"]]
+    line = f"**Members calling it anomalous:** {', '.join(calling) if calling else 'none'}"
+    return line + (f"; not: {', '.join(others)}" if others else "")
 
 
 def explanation(session: aad.Session, row: int) -> str:

@@ -30,6 +30,7 @@ BENCHMARKS = {
     "memory": "bench_memory.py",
     "discovery": "discovery.py",
     "heldout": "heldout.py",
+    "detectors": "detectors.py",
     "balance": "balance.py",
     "beyond": "bench_beyond.py",
     "categories": "bench_categories.py",

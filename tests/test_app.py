@@ -722,3 +722,79 @@ def test_the_card_names_the_ranking_that_proposed_it_and_something_different_sho
     assert now not in _session(at).learner.next_queries(1)  # the queue itself would not have shown it
     _action(at, keys.LABEL_NOMINAL).click().run()  # its label is logged like any other
     assert aad.Store(db).labels(session.id)[now] == aad.NOMINAL
+
+
+def _start_on_toy2(at: AppTest, detector: str, *, follow: bool = True, **choices) -> AppTest:
+    """The Data page: toy2, 30 trees, the detector and its choices, then Start (and, with
+    ``follow``, the Label page it switches to)."""
+    at.switch_page("screens/data.py").run()
+    at.selectbox(key=keys.DATA_SHIPPED).set_value("toy2").run()
+    at.number_input(key=keys.DATA_N_ESTIMATORS).set_value(30).run()
+    at.selectbox(key=keys.DATA_DETECTOR).set_value(detector).run()
+    if "members" in choices:
+        at.multiselect(key=keys.DATA_MEMBERS).set_value(choices["members"]).run()
+    if "ndim" in choices:
+        at.number_input(key=keys.DATA_NDIM).set_value(choices["ndim"]).run()
+    if "scores" in choices:
+        at.file_uploader(key=keys.DATA_SCORES).set_value(("scores.csv", choices["scores"], "text/csv")).run()
+    at.button(key=keys.DATA_START).click().run()
+    return at.switch_page("screens/label.py").run() if follow else at  # AppTest reruns the page it was told
+
+
+def test_an_ensemble_from_the_data_page_shows_its_members_on_the_card_and_their_weights_on_progress(db):
+    at = _start_on_toy2(_app(), "ensemble", members=["iforest", "lof"])
+    assert not at.exception
+    session = _session(at)
+    assert session.detector == "ensemble"
+    assert session.record.params["members"] == ["iforest", "lof"]
+    row = _top_card(at)
+    line = next(m.value for m in at.markdown if m.value.startswith("**Members calling it anomalous:**"))
+    for member in session.members(row):
+        assert f"`{member['member']}` (weight 1.00" in line
+    assert any("Ensemble of `iforest`, `lof`" in c.value for c in at.sidebar.caption)
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    _action(at, keys.LABEL_NOMINAL).click().run()
+    at.switch_page("screens/progress.py").run()
+    assert not at.exception
+    assert any(s.value == "Member weights" for s in at.subheader)
+    weights = [c for c in at.get("plotly_chart") if '"lof"' in c.proto.spec]
+    assert len(weights) == 1
+    figure = json.loads(weights[0].proto.spec)
+    assert [trace["name"] for trace in figure["data"]] == ["iforest", "lof"]
+    assert session.member_weights()["weights"].shape == (3, 2)  # the start and two labels
+
+
+def test_an_extended_forest_from_the_data_page_says_its_rules_and_whys_come_from_a_surrogate(db):
+    at = _start_on_toy2(_app(), "eif", ndim=2)
+    assert not at.exception
+    session = _session(at)
+    assert (session.detector, session.record.params["ndim"]) == ("eif", 2)
+    assert type(session.model) is aad.ExtendedAADForest
+    assert any(
+        "axis-aligned surrogate forest" in m.value for m in at.markdown if m.value.startswith("**Why:**")
+    )
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    at.switch_page("screens/rules.py").run()
+    assert not at.exception
+    assert any("which no box states exactly" in w.value for w in at.warning)
+
+
+def test_an_uploaded_scores_file_makes_its_columns_ensemble_members_and_a_bad_one_is_refused(db):
+    rng = np.random.default_rng(0)
+    n = aad.load_dataset("toy2").n_rows
+    bad = "mine,theirs\n" + "".join(f"{a:.5f},{b:.5f}\n" for a, b in rng.normal(size=(n - 1, 2)))
+    at = _app()
+    before = _session(at).id  # the session the app opened on its data
+    at = _start_on_toy2(at, "ensemble", members=[], scores=bad.encode(), follow=False)
+    assert not at.exception
+    message = f"scores.csv has {n - 1} rows of scores but the data has {n} rows"
+    assert any(message in e.value for e in at.error)
+    assert _session(at).id == before
+    good = "mine,theirs\n" + "".join(f"{a:.5f},{b:.5f}\n" for a, b in rng.normal(size=(n, 2)))
+    at = _start_on_toy2(_app(), "ensemble", members=[], scores=good.encode())
+    assert not at.exception
+    assert _session(at).model.member_names_ == ("mine", "theirs")
+    at.switch_page("screens/explore.py").run()  # no score for a new point: no contours, said
+    assert not at.exception
+    said = "No score contours: this ensemble learned from precomputed"
+    assert any(c.value.startswith(said) for c in at.caption)

@@ -161,3 +161,15 @@ def test_progress_figure_adds_the_no_feedback_curve_with_ground_truth():
     assert "every label an anomaly" in names
     assert list(_trace(fig, "no-feedback ranking (ground truth)").y) == [0, 1, 1]
     assert list(_trace(fig, "every label an anomaly").y) == [1, 2, 2]
+
+
+def test_member_weights_figure_draws_one_line_per_member_from_the_uniform_start():
+    path = {
+        "members": ("iforest", "<b>lof</b>"),
+        "labels": np.arange(3),
+        "weights": np.array([[1.0, 1.0], [1.2, 0.9], [1.3, 0.0]]),
+    }
+    fig = charts.member_weights_figure(path)
+    assert [trace.name for trace in fig.data] == ["iforest", charts.plain("<b>lof</b>")]
+    assert fig.data[1].y.tolist() == [1.0, 0.9, 0.0]
+    assert fig.data[0].x.tolist() == [0, 1, 2]

@@ -439,7 +439,7 @@ def test_a_session_saved_before_class_balance_existed_keeps_its_scores(store, fi
         db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(old), session.id))
     reopened = _reopen(session, fitted_toy2)
     assert reopened.model.balance == 1.0
-    forest = {k: v for k, v in old.items() if k != "queue"}
+    forest = {k: v for k, v in old.items() if k not in ("queue", "detector")}
     fresh = aad.AADForest(**forest, balance=1.0, random_state=session.seed).fit(fitted_toy2[0].X)
     fresh.set_labels(list(session.labels()), list(session.labels().values()))
     np.testing.assert_allclose(reopened.scores(), fresh.anomaly_score(), rtol=1e-12)

@@ -21,6 +21,9 @@ from .bandit import PATIENCE, PortfolioState, step
 
 __all__ = ["Portfolio"]
 
+#: Rankings that never change with the labels (no feedback): scanned in a fixed order.
+_FIXED = ("forest", "unsupervised")
+
 
 class Portfolio:
     """Which of the model's rankings the queue follows, learned from the labels' outcomes.
@@ -29,9 +32,9 @@ class Portfolio:
     ----------
     model : AADForest
         A fitted model with the linear loss.
-    rankings : sequence of str, default=RANKINGS
-        The rankings in play (names of :meth:`AADForest.ranking`); the first is the
-        champion until the labels say otherwise.
+    rankings : sequence of str, optional
+        The rankings in play (names of :meth:`AADForest.ranking`; default: all the model
+        offers, its ``rankings_``); the first is the champion until the labels say otherwise.
     patience : int, default=PATIENCE
         Nominals in a row from the champion before one challenger is asked.
 
@@ -48,14 +51,16 @@ class Portfolio:
     """
 
     def __init__(
-        self, model: AADForest, *, rankings: Sequence[str] = RANKINGS, patience: int = PATIENCE
+        self, model: AADForest, *, rankings: Sequence[str] | None = None, patience: int = PATIENCE
     ) -> None:
         model._check_fitted()
-        unknown = [r for r in rankings if r not in RANKINGS]
+        offered = getattr(model, "rankings_", RANKINGS)
+        rankings = offered if rankings is None else rankings
+        unknown = [r for r in rankings if r not in offered]
         if unknown or not rankings:
             raise UnknownStrategyError(
                 f"unknown rankings {', '.join(map(repr, unknown)) or '(none given)'}; "
-                f"choose among {', '.join(RANKINGS)}"
+                f"choose among {', '.join(offered)}"
             )
         self.model = model
         self.rankings = tuple(rankings)
@@ -134,9 +139,9 @@ class Portfolio:
         return top_unlabelled(self.model.ranking(name), labelled, k)
 
     def _top(self, name: str, labelled: np.ndarray) -> int:
-        if name == "forest":  # a fixed order: the first unlabelled row in it
+        if name in _FIXED:  # a fixed order: the first unlabelled row in it
             if self._forest_order is None:
-                self._forest_order = np.argsort(-self.model.ranking("forest"), kind="stable")
+                self._forest_order = np.argsort(-self.model.ranking(name), kind="stable")
             for start in range(0, len(self._forest_order), 4096):  # labelled rows come first: a short scan
                 chunk = self._forest_order[start : start + 4096]
                 free = chunk[~labelled[chunk]]

@@ -873,6 +873,12 @@ def export_model(
 
     from .. import __version__
 
+    if not getattr(model, "axis_aligned", False):
+        raise ModelFileError(
+            f"the model file ({SCHEMA}) holds axis-aligned isolation trees; this session's "
+            f"{type(model).__name__} (hyperplane splits or an ensemble of detectors) cannot be written "
+            "as one. Export its rules (aad rules --session ID), or score new rows with aad score --session ID"
+        )
     params = {k: v for k, v in model.get_params(deep=False).items() if k not in ("random_state", "n_jobs")}
     if seed is None and isinstance(model.random_state, int | np.integer):
         seed = int(model.random_state)

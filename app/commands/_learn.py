@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aad
-from app.cli import _features, _label_column, _print_notes, model_params
+from app.cli import _features, _label_column, _print_notes, detector_setup, model_params
 from app.commands.sessions import _store
 
 _OPTION_FLAGS = ("--seed", "--trees", "--max-samples", "--eta")
@@ -21,7 +21,7 @@ _OPTION_FLAGS = ("--seed", "--trees", "--max-samples", "--eta")
 class Learned:
     """A model with its labels set, the data it learned from, and where both came from."""
 
-    model: aad.AADForest
+    model: aad.AADForest  # or an ExtendedAADForest, an AADEnsemble
     dataset: aad.Dataset
     origin: str
     session: aad.Session | None = None
@@ -40,6 +40,7 @@ class LearnFrom:
     features: str | None
     options: tuple  # seed, trees, max_samples, eta; None where not given
     anomaly_value: str | None = None
+    detector: tuple = (None, None, None, None)  # --detector, --members, --scores, --ndim
 
     def model(self, *, need_anomaly: bool = False) -> Learned:
         """Fit (or reopen) the model; ``need_anomaly`` refuses labels without an anomaly."""
@@ -61,6 +62,8 @@ class LearnFrom:
         given += ["--label-col"] if self.label_col != "auto" else []
         given += ["--features"] if self.features is not None else []
         given += ["--anomaly-value"] if self.anomaly_value is not None else []
+        flags = ("--detector", "--members", "--scores", "--ndim")
+        given += [flag for flag, value in zip(flags, self.detector, strict=True) if value is not None]
         if given:
             raise aad.DataError(
                 f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to DATA with --labels; "
@@ -85,6 +88,10 @@ class LearnFrom:
         )
         _print_notes(dataset)
         known = aad.read_labels(self.labels, dataset.n_rows, need_anomaly=need_anomaly)
-        model = aad.AADForest(**model_params(*self.options)).fit(dataset.X, known)
+        detector, extra, scores = detector_setup(*self.detector, dataset.n_rows)
+        params = model_params(*self.options)
+        seed = params.pop("random_state")
+        model = aad.make_detector(detector, params | extra, random_state=seed)
+        model = model.fit(dataset.X, known) if scores is None else model.fit(dataset.X, known, scores=scores)
         counts = (int((known != aad.UNLABELLED).sum()), int((known == aad.ANOMALY).sum()))
         return Learned(model, dataset, f"{dataset.name} and {self.labels.name}", counts=counts)

@@ -17,11 +17,15 @@ import aad
 from aad.export import FORMATS
 from app.cli import (
     AnomalyValue,
+    Detector,
     Eta,
     Features,
     LabelCol,
     MaxSamples,
+    Members,
+    Ndim,
     Output,
+    ScoresFile,
     Seed,
     Trees,
     _err,
@@ -58,6 +62,10 @@ def rules(
     trees: Trees = None,
     max_samples: MaxSamples = None,
     eta: Eta = None,
+    detector: Detector = None,
+    members: Members = None,
+    scores: ScoresFile = None,
+    ndim: Ndim = None,
     time_limit: Annotated[float, typer.Option(min=0.01, help="Seconds the integer program may run.")] = 1.0,
 ) -> None:
     """Describe the labelled anomalies with a few rules, exported for other systems.
@@ -70,9 +78,17 @@ def rules(
             f"{fmt!r} is not a rule format; choose one of {', '.join(FORMATS)}",
             param_hint="'--format'",
         )
-    check_not_input(output, data, labels, db)
+    check_not_input(output, data, labels, db, scores)
     learn = LearnFrom(
-        data, labels, session, db, label_col, features, (seed, trees, max_samples, eta), anomaly_value
+        data,
+        labels,
+        session,
+        db,
+        label_col,
+        features,
+        (seed, trees, max_samples, eta),
+        anomaly_value,
+        (detector, members, scores, ndim),
     )
     with _err.status("fitting the forest and learning from the labels"):
         learned = learn.model(need_anomaly=True)

@@ -28,10 +28,14 @@ import aad
 from aad.tables import csv_text
 from app.cli import (
     AnomalyValue,
+    Detector,
     Eta,
     Features,
     LabelCol,
     MaxSamples,
+    Members,
+    Ndim,
+    ScoresFile,
     Seed,
     Trees,
     _err,
@@ -110,6 +114,10 @@ def score(
     trees: Trees = None,
     max_samples: MaxSamples = None,
     eta: Eta = None,
+    detector: Detector = None,
+    members: Members = None,
+    scores: ScoresFile = None,
+    ndim: Ndim = None,
 ) -> None:
     """Score rows with a model that learned from labels: DATA's own rows, or new ones (--apply);
     or, with --model FILE, every row of tables of any size.
@@ -142,6 +150,10 @@ def score(
             "--trees": trees is not None,
             "--max-samples": max_samples is not None,
             "--eta": eta is not None,
+            "--detector": detector is not None,
+            "--members": members is not None,
+            "--scores": scores is not None,
+            "--ndim": ndim is not None,
         }
         check_model_options([flag for flag, on in given.items() if on])
         score_with_model(
@@ -168,7 +180,7 @@ def score(
             f"got {len(data)} tables ({', '.join(data[:3])}); the model learns from one table. To score "
             "several tables, export the model (`aad model export`) and use --model FILE"
         )
-    check_not_input(output, *(data or []), labels, apply, db)
+    check_not_input(output, *(data or []), labels, apply, db, scores)
     _score_learned(
         data[0] if data else None,
         labels,
@@ -180,12 +192,13 @@ def score(
         True if values is None else values,
         (label_col, anomaly_value, features),
         (seed, trees, max_samples, eta),
+        (detector, members, scores, ndim),
     )
 
 
-def _score_learned(data, labels, session, db, apply, top, output, values, columns, options) -> None:
+def _score_learned(data, labels, session, db, apply, top, output, values, columns, options, chosen) -> None:
     label_col, anomaly_value, features = columns
-    learn = LearnFrom(data, labels, session, db, label_col, features, options, anomaly_value)
+    learn = LearnFrom(data, labels, session, db, label_col, features, options, anomaly_value, chosen)
     with _err.status("fitting the forest and learning from the labels"):
         learned = learn.model()
     check_not_input(output, learned.dataset.source)

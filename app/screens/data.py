@@ -17,7 +17,7 @@ import streamlit as st
 
 import aad
 from aad.session import DEFAULT_PARAMS
-from app import keys, state, text
+from app import keys, state, text, views
 
 NONE = "(none)"
 BIG = "The table given to `aad app` (a working set)"
@@ -234,6 +234,7 @@ def pick_settings(fixed: dict | None = None) -> dict:
             ),
             "seed": c4.number_input("Seed", 0, 2**32 - 1, 0, key=keys.DATA_SEED),
         }
+    out |= pick_detector() if fixed is None else {"detector": "iforest"}  # a working set's forest is fixed
     c1, c2, _, _ = st.columns(4)
     strategies = aad.strategy_names()
     out["strategy"] = c1.selectbox(
@@ -243,21 +244,81 @@ def pick_settings(fixed: dict | None = None) -> dict:
     return out
 
 
+#: Built-in members offered for an ensemble; PyOD's when it is installed.
+MEMBERS = ("iforest", "lof", "ocsvm", "autoencoder")
+PYOD_MEMBERS = ("pyod:ECOD", "pyod:COPOD", "pyod:HBOS", "pyod:KNN")
+
+
+def pick_detector() -> dict:
+    """Which detector learns from the labels, and its own settings (see the README's *More detectors*)."""
+    c1, c2, c3 = st.columns([1, 1, 2])
+    detector = c1.selectbox(
+        "Detector",
+        list(aad.DETECTORS),
+        format_func=views.DETECTOR_NAMES.get,
+        key=keys.DATA_DETECTOR,
+        help="Isolation forest: the default. Extended isolation forest: splits on several features at "
+        "once, for correlated features (needs the detectors extra). Ensemble: several detectors whose "
+        "weights learn from your labels; its rules come from an axis-aligned surrogate, with its "
+        "agreement shown on the Rules page.",
+    )
+    out: dict = {"detector": detector}
+    if detector == "eif":
+        out["ndim"] = c2.number_input("Features per split (ndim)", 1, 64, 2, key=keys.DATA_NDIM)
+    elif detector == "ensemble":
+        offered = MEMBERS + (PYOD_MEMBERS if aad.detectors.pyod_available() else ())
+        out["members"] = c2.multiselect(
+            "Members", offered, default=list(aad.detectors.DEFAULT_MEMBERS), key=keys.DATA_MEMBERS
+        )
+        scores = c3.file_uploader(
+            "Scores file (optional): your detectors' scores",
+            type=["csv"],
+            key=keys.DATA_SCORES,
+            help="A CSV with a header naming each detector, then one line per row of the data in the same "
+            "order, higher meaning more anomalous. Each column becomes a member of the ensemble.",
+        )
+        if scores is not None:
+            out["scores"] = (scores.name, scores.getvalue())
+    return out
+
+
+def detector_params(settings: dict) -> dict:
+    """The session parameters of the chosen detector (an uploaded scores file kept in the store)."""
+    params = {"detector": settings["detector"]}
+    params |= {key: settings[key] for key in ("ndim", "members") if key in settings}
+    if "scores" in settings:
+        params["scores_file"] = str(state.store().save_upload(settings["scores"][1], ".csv"))
+    return params
+
+
+def scores_named(message: str, settings: dict) -> str:
+    """The engine's message about an uploaded scores file, naming it as the analyst did."""
+    if "scores" not in settings:
+        return message
+    name, data = settings["scores"]
+    kept = state.store().save_upload(data, ".csv")  # the same bytes: the same kept copy
+    return message.replace(str(kept), name)
+
+
 def start(source: str, name: str, features: list[str], truth: str | None, settings: dict) -> None:
     with st.status("Starting a session…", expanded=True) as status:
         try:
             status.write("Reading the data and the chosen columns…")
             marks = base.anomaly_value if truth == base.label_column else None
             dataset = state.load(source, features, truth, name, marks)
+            params = {k: settings[k] for k in ("n_estimators", "max_samples", "eta")} | detector_params(
+                settings
+            )
+            detector = views.DETECTOR_NAMES[settings["detector"]].lower()
             status.write(
-                f"Growing {settings['n_estimators']} isolation trees on {dataset.n_rows:,} rows "
-                f"(seed {settings['seed']}) and scoring every row…"
+                f"Fitting the {detector} on {dataset.n_rows:,} rows (seed {settings['seed']}) "
+                "and scoring every row…"
             )
             bar = status.progress(0.0, text="growing the isolation trees")
             session = aad.Session.create(
                 dataset,
                 store=state.store(),
-                params={k: settings[k] for k in ("n_estimators", "max_samples", "eta")},
+                params=params,
                 seed=int(settings["seed"]),
                 strategy=settings["strategy"],
                 batch_size=int(settings["batch_size"]),
@@ -267,7 +328,7 @@ def start(source: str, name: str, features: list[str], truth: str | None, settin
             )
         except aad.AADError as err:
             status.update(label="Could not start the session", state="error", expanded=True)
-            st.error(text.md(state.error_text(err, source)))
+            st.error(text.md(scores_named(state.error_text(err, source), settings)))
             return
         status.update(label=f"Session {session.id} ready", state="complete")
     state.use(session)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts, keys, state, views
+import aad
+from app import charts, keys, state, text, views
 
 session = state.require_session()
 state.show_message()
@@ -21,8 +22,12 @@ sampled = len(drawn) < dataset.n_rows
 st.title("Explore")
 if dataset.n_features == 2:
     points, titles = dataset.X[drawn], dataset.feature_names
-    contour = session.score_grid()
-    st.caption("Score contours are the model's exact scores on a grid; they move as you label.")
+    try:
+        contour = session.score_grid()
+        st.caption("Score contours are the model's exact scores on a grid; they move as you label.")
+    except aad.DataError as err:  # an ensemble over precomputed scores has none for new points
+        contour = None
+        st.caption(f"No score contours: {text.md(err)}")
 else:
     points, titles = state.projection(dataset.fingerprint, dataset.X)[drawn], ("PC 1", "PC 2")
     contour = None

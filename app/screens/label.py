@@ -167,6 +167,14 @@ def annotation(current: int) -> None:
     )
 
 
+MEMBERS_HELP = (
+    "An ensemble's members: a member calls a row anomalous when it places the row in its top 5 % "
+    "(calibrated score 0.95 or more; 0.5 is a typical row). Each weight is how much your labels trust "
+    "that member: 1 at the start, higher when it ranks your anomalies in its top 3 % and your nominals "
+    "below, 0 when it is ignored."
+)
+
+
 def card(row: int) -> None:
     """The card the keys act on: context, rank, values and why, side by side."""
     with st.container(border=True, key=keys.CARD_CURRENT):
@@ -198,6 +206,9 @@ def card(row: int) -> None:
             different_button()
         why.markdown(f"**Why:** {views.why(session, row)}")
         why.caption(f"Most unusual values: {views.unusual_values(session, row)}")
+        members = views.members_line(session, row)
+        if members is not None:
+            why.markdown(members, help=MEMBERS_HELP)
 
 
 def different_button() -> None:

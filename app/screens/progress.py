@@ -26,6 +26,14 @@ else:
         curve.caption(
             "Choose a ground-truth column on the Data page to compare with the no-feedback ranking."
         )
+    weights = session.member_weights()
+    if weights is not None:
+        curve.subheader("Member weights")
+        curve.plotly_chart(charts.member_weights_figure(weights), key=keys.PROGRESS_WEIGHTS)
+        curve.caption(
+            "How much your labels trust each member of the ensemble after each label: 1 is the "
+            "uniform start (the plain ensemble), 0 a member ignored."
+        )
     with kinds:
         st.subheader("Anomalies by kind")
         by_kind = views.kinds_frame(session)

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 import aad
-from app import keys, text
+from app import keys, text, views
 from app.state import identity
 from app.state.caches import load, store
 from app.state.messages import show_message
@@ -104,7 +104,10 @@ def _empty_state() -> None:
 def _max_samples(session: aad.Session) -> str:
     """The rows per tree the forest used: fewer than asked when the data has fewer rows."""
     asked = session.record.params["max_samples"]
-    used = session.learner.model.forest_.max_samples
+    forest = getattr(session.model, "forest_member_", session.model)  # an ensemble's forest member
+    if forest is None or not hasattr(forest, "forest_"):
+        return "no forest"
+    used = forest.forest_.max_samples
     return f"max_samples {used}" if used == asked else f"max_samples {used} (all rows; {asked} asked)"
 
 
@@ -121,6 +124,7 @@ def sidebar(session: aad.Session | None) -> None:
         st.caption(
             f"{text.md(rec.dataset)}: {session.dataset.n_rows:,} rows × "
             f"{session.dataset.n_features} features  \n"
+            f"{views.detector_text(session)}  \n"
             f"seed **{rec.seed}** · {rec.params['n_estimators']} trees · "
             f"{_max_samples(session)} · eta {rec.params['eta']:g}  \n"
             + (
