@@ -53,6 +53,7 @@ from .store import (
     default_db_path,
     labels_csv,
 )
+from .stream import StreamingAAD, StreamResult, replay_stream
 from .terms import ColumnTest, rule_tests, rule_text
 from .weights import leaf_values, linear_update
 
@@ -93,6 +94,8 @@ __all__ = [
     "SimulationResult",
     "SimulationRun",
     "Store",
+    "StreamResult",
+    "StreamingAAD",
     "UnknownStrategyError",
     "__version__",
     "average_path_length",
@@ -122,6 +125,7 @@ __all__ = [
     "read_labels",
     "read_rules",
     "register_strategy",
+    "replay_stream",
     "require_file",
     "rule_columns",
     "rule_features",
