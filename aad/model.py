@@ -383,7 +383,7 @@ class AADForest(BaseEstimator):
 
     def _rows_in_leaves(self, row: int):
         for t, (order, starts) in enumerate(self._inverted):
-            k = self.leaf_index_[t, row]
+            k = int(self.leaf_index_[t, row])  # a Python int: leaf 255 of a uint8 index has a successor
             yield order[starts[k] : starts[k + 1]]
 
     def _recount(self) -> None:

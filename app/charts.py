@@ -19,6 +19,7 @@ __all__ = [
     "project_2d",
     "score_histogram",
     "selected_rows",
+    "stream_figure",
 ]
 
 _FEEDBACK = "#d62728"
@@ -427,5 +428,70 @@ def progress_figure(curves: dict, *, n_anomalies: int | None = None) -> go.Figur
         legend={"orientation": "h", "y": -0.2},
         margin={"t": 20},
         height=420,
+    )
+    return fig
+
+
+def stream_figure(summary: dict) -> go.Figure:
+    """Anomalies found window by window in a replayed stream (``aad stream --plot``).
+
+    Parameters
+    ----------
+    summary : dict
+        ``StreamResult.to_dict()``: ``runs`` (each with ``windows``: ``found``,
+        ``no_replacement_found``, ``trees_replaced``, ``drift_alarm``) and
+        ``batch_mean_found``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The cumulative mean found with drift handling and with fixed trees, batch AAD's
+        total as a line, and markers where trees were replaced or ADWIN alarmed (run 1).
+    """
+    runs = summary["runs"]
+    found = np.array([[w["found"] for w in run["windows"]] for run in runs], dtype=float)
+    fixed = np.array([[w["no_replacement_found"] for w in run["windows"]] for run in runs], dtype=float)
+    x = np.arange(1, found.shape[1] + 1)
+    with_drift, without = np.cumsum(found.mean(axis=0)), np.cumsum(fixed.mean(axis=0))
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=x, y=with_drift, name="stream, drifted trees regrown", line={"color": _FEEDBACK})
+    )
+    fig.add_trace(
+        go.Scatter(x=x, y=without, name="stream, fixed trees", line={"color": _BASELINE, "dash": "dash"})
+    )
+    if summary.get("batch_mean_found", -1) >= 0:
+        fig.add_hline(
+            y=summary["batch_mean_found"],
+            line={"color": _IFOREST, "dash": "dot"},
+            annotation_text="batch AAD",
+        )
+    first = runs[0]["windows"]
+    replaced = [k for k, w in enumerate(first) if w["trees_replaced"]]
+    alarms = [k for k, w in enumerate(first) if w["drift_alarm"]]
+    fig.add_trace(
+        go.Scatter(
+            x=x[replaced],
+            y=with_drift[replaced],
+            mode="markers",
+            name="trees replaced",
+            marker={"symbol": "triangle-up", "size": 11},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x[alarms],
+            y=with_drift[alarms],
+            mode="markers",
+            name="ADWIN alarm",
+            marker={"symbol": "x", "size": 10},
+        )
+    )
+    fig.update_layout(
+        title=f"Stream: {summary['n_rows']:,} rows in windows of {summary['window']}, "
+        f"{summary['budget_per_window']} labels per window",
+        xaxis_title="window",
+        yaxis_title="anomalies found (cumulative, mean over runs)",
+        template="plotly_white",
     )
     return fig

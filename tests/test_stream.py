@@ -201,3 +201,16 @@ def test_replay_finds_what_batch_finds_on_a_stream_without_drift():
 def test_replay_refuses_a_budget_larger_than_the_window():
     with pytest.raises(aad.DataError, match="budget per window"):
         replay_stream(np.zeros((20, 2)), np.r_[1, np.zeros(19)], window=5, budget_per_window=6)
+
+
+def test_labelling_a_row_in_the_last_leaf_of_a_full_tree():
+    """Half-Space Trees of height 8 have 256 leaves: leaf 255 fits a uint8 index, its successor does not."""
+    rng = np.random.default_rng(10)
+    X = rng.uniform(size=(4000, 2))
+    forest = fit_half_space_forest(X, n_estimators=3, height=8, random_state=0)
+    model = aad.AADForest._on_forest(forest, X, n_estimators=3)
+    row = int(np.flatnonzero((model.leaf_index_ == 255).any(axis=0))[0])
+    model.set_label(row, "anomaly")  # the one-label path
+    recounted = aad.AADForest._on_forest(forest, X, n_estimators=3)
+    recounted.set_labels(np.arange(300), [1 if r == row else -1 for r in range(300)])  # the recount path
+    assert np.array_equal(model.anomaly_score(), recounted.anomaly_score())

@@ -26,6 +26,7 @@ from ..errors import DataError
 from ..learner import ActiveLearner
 from ..model import AADForest
 from ..query import top_unlabelled
+from ..simulate import _check_truth
 from .streaming import StreamingAAD, WindowReport
 
 __all__ = ["StreamResult", "StreamRun", "replay_stream"]
@@ -170,6 +171,7 @@ def replay_stream(
     )
     X = validate_matrix(X)
     y = _truth(y, X.shape[0])
+    _check_truth("the stream", y)
     if budget_per_window > window:
         raise DataError(f"the budget per window ({budget_per_window}) exceeds the window ({window} rows)")
     if seed + reruns - 1 > MAX_SEED:
