@@ -214,3 +214,18 @@ def test_labelling_a_row_in_the_last_leaf_of_a_full_tree():
     recounted = aad.AADForest._on_forest(forest, X, n_estimators=3)
     recounted.set_labels(np.arange(300), [1 if r == row else -1 for r in range(300)])  # the recount path
     assert np.array_equal(model.anomaly_score(), recounted.anomaly_score())
+
+
+@pytest.mark.parametrize("kind", ["control", "moving", "new_kind"])
+def test_drift_streams_are_seeded_and_drift_as_named(kind):
+    from aad.stream.synthetic import make_drift_stream
+
+    X, y = make_drift_stream(kind, n_windows=4, window=400, random_state=3)
+    again, _ = make_drift_stream(kind, n_windows=4, window=400, random_state=3)
+    assert np.array_equal(X, again)
+    assert y.reshape(4, 400).sum(axis=1).tolist() == [4, 4, 4, 4]
+    first, last = X[:400][~y[:400]].mean(axis=0), X[-400:][~y[-400:]].mean(axis=0)
+    assert (np.linalg.norm(last - first) > 3) == (kind == "moving")
+    late = X[800:][y[800:]]
+    gaps = np.linalg.norm(late[:, None, :] - late[None, :, :], axis=2) + np.eye(len(late)) * 99
+    assert (gaps.min() < 1.0) == (kind == "new_kind")  # the new kind: a tight cluster

@@ -41,6 +41,7 @@ class StreamRun:
     found: list[int]
     no_replacement_found: list[int]
     batch_found: int
+    no_replacement_windows: list[WindowReport] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON-ready: ``windows`` holds one object per window."""
@@ -58,10 +59,17 @@ class StreamRun:
                     "trees_replaced": w.trees_replaced,
                     "drifted_trees": w.drifted_trees,
                     "drift_alarm": w.drift_alarm,
+                    "no_replacement_drift_alarm": fixed.drift_alarm,
                     "retained_rows": w.retained_rows,
                     "seconds": round(w.seconds, 6),
                 }
-                for w, f, g in zip(self.windows, self.found, self.no_replacement_found, strict=True)
+                for w, f, g, fixed in zip(
+                    self.windows,
+                    self.found,
+                    self.no_replacement_found,
+                    self.no_replacement_windows,
+                    strict=True,
+                )
             ],
         }
 
@@ -194,7 +202,7 @@ def replay_stream(
         found, windows = _one_stream(
             X, y, starts, window, budget_per_window, {**params, "random_state": seed + r}, tick
         )
-        fixed, _ = _one_stream(
+        fixed, fixed_windows = _one_stream(
             X,
             y,
             starts,
@@ -205,7 +213,7 @@ def replay_stream(
         )
         budget = min(budget_per_window * len(starts), X.shape[0])
         batch_found = _batch(X, y, budget, seed + r, params) if batch else -1
-        runs.append(StreamRun(seed + r, windows, found, fixed, batch_found))
+        runs.append(StreamRun(seed + r, windows, found, fixed, batch_found, fixed_windows))
     return StreamResult(
         n_rows=X.shape[0],
         n_anomalies=int(y.sum()),
