@@ -229,3 +229,37 @@ def test_drift_streams_are_seeded_and_drift_as_named(kind):
     late = X[800:][y[800:]]
     gaps = np.linalg.norm(late[:, None, :] - late[None, :, :], axis=2) + np.eye(len(late)) * 99
     assert (gaps.min() < 1.0) == (kind == "new_kind")  # the new kind: a tight cluster
+
+
+# ---------------------------------------------------------------- a model grown by a batch of rows
+
+
+@pytest.mark.parametrize("n_new", [60, 700])
+def test_growing_without_drift_keeps_the_trees_and_every_old_score(n_new):
+    from aad.stream.grow import grow_model
+
+    rng = np.random.default_rng(11)
+    old, new = rng.normal(size=(1500, 3)), rng.normal(size=(n_new, 3))
+    model = aad.AADForest(n_estimators=60, random_state=0).fit(old)
+    model.set_labels([3, 4], [1, 0])
+    growth = grow_model(model, old, new, random_state=0)
+    assert growth.trees_replaced == 0
+    assert growth.drifted_trees <= 6  # a tree's test fires about 5 % of the time at most
+    assert np.array_equal(growth.scores_after[:1500], growth.scores_before)
+    assert growth.drift_alarm is False
+
+
+def test_growing_with_drift_regrows_trees_keeps_labels_and_is_seeded():
+    from aad.stream.grow import grow_model
+
+    rng = np.random.default_rng(12)
+    old, new = rng.normal(size=(800, 3)), rng.normal(3.0, 1.0, size=(600, 3))
+    twins = [aad.AADForest(n_estimators=40, random_state=0).fit(old) for _ in range(2)]
+    growths = []
+    for model in twins:
+        model.set_labels([0, 799], [0, 1])
+        growths.append(grow_model(model, old, new, random_state=5))
+    assert growths[0].trees_replaced >= 4
+    assert growths[0].drift_alarm is True
+    assert twins[0].labels_[[0, 799]].tolist() == [0, 1]
+    assert np.array_equal(growths[0].scores_after, growths[1].scores_after)

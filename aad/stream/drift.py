@@ -73,9 +73,13 @@ def kl_thresholds(
     *,
     quantile: float = 0.95,
     n_splits: int = 20,
+    sample_size: int | None = None,
     random_state: int | np.random.Generator | None = None,
 ) -> np.ndarray:
     """Per tree, the ``quantile`` of the KL divergence between random halves of the reference.
+
+    With ``sample_size=m``, between the rest of the reference and ``m`` of its rows: the
+    divergence a window of ``m`` rows shows by chance (halves when ``m`` is half the rows).
 
     Parameters
     ----------
@@ -87,6 +91,8 @@ def kl_thresholds(
         one tree's test is about ``1 - quantile``.
     n_splits : int, default=20
         Random splits of the reference window.
+    sample_size : int, optional
+        Rows of the second part of each split (default: half the reference).
     random_state : int, Generator or None
         Seed of the splits.
 
@@ -97,10 +103,11 @@ def kl_thresholds(
     rng = np.random.default_rng(random_state)
     n = reference.shape[1]
     values = np.empty((n_splits, reference.shape[0]))
+    m = n // 2 if sample_size is None else int(np.clip(sample_size, 1, n - 1))
+    first = n - m if sample_size is not None else m  # halves: two equal parts, as in the papers
     for k in range(n_splits):
         order = rng.permutation(n)
-        half = n // 2
-        values[k] = kl_divergence(forest, reference[:, order[:half]], reference[:, order[half : 2 * half]])
+        values[k] = kl_divergence(forest, reference[:, order[:first]], reference[:, order[first : first + m]])
     return np.quantile(values, quantile, axis=0)
 
 
