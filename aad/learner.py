@@ -135,6 +135,12 @@ class ActiveLearner:
         """The ranking the next batch is drawn from (the portfolio's champion, or the fixed queue)."""
         return self.portfolio.following if self.portfolio is not None else self.queue
 
+    def proposed_by(self, row: int) -> tuple[str, ...]:
+        """The rankings of the model whose highest unlabelled row is ``row`` (empty when none is:
+        a row further down the followed ranking's order, in a batch)."""
+        portfolio = self.portfolio or Portfolio(self.model, rankings=self._fixed_rankings())
+        return portfolio.proposers(int(row))
+
     @property
     def history(self) -> tuple[LabelEvent, ...]:
         """Every label event, oldest first."""

@@ -441,6 +441,16 @@ class Session:
         """The ranking the queue follows now (see :data:`aad.model.RANKINGS`)."""
         return self.learner.following
 
+    def proposed_by(self, row: int) -> tuple[str, ...]:
+        """The rankings whose highest unlabelled row is ``row`` (see :data:`aad.model.RANKINGS`)."""
+        return self.learner.proposed_by(row)
+
+    def queue_records(self) -> dict[str, tuple[int, int]]:
+        """With the adaptive queue, each ranking's record: (anomalies among its proposals labelled,
+        proposals labelled); empty for a fixed queue."""
+        portfolio = self.learner.portfolio
+        return {} if portfolio is None else portfolio.records()
+
     @property
     def streak(self) -> int:
         """Nominals in a row: the latest labels, counted back to the last anomaly."""

@@ -304,3 +304,46 @@ def test_a_failed_run_leaves_no_output_behind(learned, tmp_path):
     with pytest.raises(aad.DataError, match="holds 'x' at row 500"):
         TableScorer(model, [tmp_path / "late.csv"], batch_rows=100).write(tmp_path / "o.parquet")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["late.csv"]
+
+
+def test_a_model_learned_on_categories_times_and_written_numbers_scores_new_rows_as_in_memory(
+    tmp_path, capsys
+):
+    """The model file carries its encoding: a category's rarity, a timestamp's hour and weekday,
+    amounts written with a currency; new rows (with a category it never saw) score as in memory."""
+    rng = np.random.default_rng(5)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "merchant": rng.choice(["shop", "atm", "online", "fuel"], n, p=[0.5, 0.3, 0.15, 0.05]),
+            "when": pd.date_range("2024-03-01", periods=n, freq="37min").strftime("%Y-%m-%d %H:%M"),
+            "amount": [f"${v:,.2f}" for v in rng.gamma(2.0, 400.0, n)],
+        }
+    )
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    dataset = aad.load_data(str(tmp_path / "train.csv"))
+    assert {s.kind for s in dataset.specs} >= {"category", "part", "number"}
+    known = np.full(dataset.n_rows, aad.UNLABELLED)
+    known[[0, 1, 2, 3]] = [1, 0, 0, 1]
+    forest = aad.AADForest(random_state=4).fit(dataset.X, known)
+    model = aad.export_model(forest, dataset, n_labels=4, n_anomalies=2)
+    path = model.save(tmp_path / "model.json")
+    assert aad.scale.load_model(path).encoding == dataset.encoding  # written and read back whole
+
+    new = frame.sample(60, random_state=1).reset_index(drop=True)
+    new.loc[0, "merchant"] = "crypto"  # never seen: rarer than any value the model had
+    new.insert(0, "id", range(60))
+    new.to_csv(tmp_path / "new.csv", index=False)
+    new.to_parquet(tmp_path / "new.parquet")
+    expected = forest.anomaly_score(aad.load_rows(tmp_path / "new.csv", like=dataset).X)
+    for source in ("new.csv", "new.parquet"):
+        out = tmp_path / f"{source}.scores.parquet"
+        report = TableScorer(aad.scale.load_model(path), [tmp_path / source], columns=["id"]).write(out)
+        np.testing.assert_array_equal(pd.read_parquet(out)["anomaly_score"], expected)
+        assert report.unseen == {"merchant": 1}
+    capsys.readouterr()
+    assert (
+        main(["score", "--model", str(path), str(tmp_path / "new.csv"), "--output", str(tmp_path / "s.csv")])
+        == 0
+    )
+    assert "column 'merchant': 1 row holds a category the model's data never had" in capsys.readouterr().err

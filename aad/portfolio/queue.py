@@ -73,6 +73,18 @@ class Portfolio:
         labelled = self.model.labels_ != UNLABELLED
         return tuple(self._top(name, labelled) for name in self.rankings)
 
+    def proposers(self, row: int) -> tuple[str, ...]:
+        """The rankings whose proposal (their highest unlabelled row) is ``row``."""
+        return tuple(name for name, top in zip(self.rankings, self.tops(), strict=True) if top == row)
+
+    def records(self) -> dict[str, tuple[int, int]]:
+        """Each ranking's record so far: its proposals labelled anomaly, and labelled at all."""
+        state = self.state
+        return {
+            name: (int(state.hits[i]), int(state.hits[i] + state.misses[i]))
+            for i, name in enumerate(self.rankings)
+        }
+
     def plan(self, k: int = 1, *, explore: bool = False) -> tuple[str, int | None]:
         """The ranking whose order fills the batch, and the row to show first, if any.
 

@@ -106,7 +106,7 @@ def score_dask(
     if rows_per_partition < 1:
         raise DataError(f"rows_per_partition must be at least 1; got {rows_per_partition}")
     files = find_files(sources)
-    check_columns(files, list(model.feature_names_in_), columns)
+    check_columns(files, model.columns, columns)
     output = Path(output)
     _check_output(output, top)
     start = time.perf_counter()

@@ -26,6 +26,15 @@ The format (``"schema": "aad-model/1"``), one JSON object:
     inside). A row goes left when ``float32(x[feature]) <= threshold``: the trees route
     on float32, as scikit-learn's do. The thresholds are written so that comparing the
     float64 value, ``x[feature] <= threshold``, routes every row the same way.
+``encoding`` (optional)
+    How each feature is made from the table's columns, one object per feature, when the
+    model learned on more than plain numbers (``aad.load_data`` encodes text and dates):
+    ``{"name", "column", "kind"}`` with ``kind`` ``number``/``integer`` (``decimal``: the
+    separator the column was written with), ``category`` (``levels``: ``[value, rows]``
+    pairs, null for a missing cell; ``rows``: the training rows; a value becomes
+    ``rows / its rows``, an unseen one ``2 * rows``) or ``part`` (``part``: hour, weekday or
+    month of a timestamp; ``order``: ``dmy``/``mdy`` for dates with slashes). Without it,
+    each feature is the column of its name, read as numbers.
 ``provenance``
     The data fingerprint and size, the seed, the model parameters, the label counts, the
     session id when there was one, the time and the aad version.
@@ -56,6 +65,7 @@ from typing import Any
 import numpy as np
 
 from ..columns import FLOAT32_MAX
+from ..encoding import KINDS, PARTS, FeatureSpec, encode
 from ..errors import DataError
 from ..forest import average_path_length, n_workers
 from ..model import _score_from_raw
@@ -136,6 +146,9 @@ class PortableModel:
         Rows each tree was grown on: the score is normalised by ``c(max_samples)``.
     provenance : dict, optional
         Where the model came from (JSON-ready).
+    encoding : sequence of FeatureSpec, optional
+        How each feature is made from the table's columns (see :mod:`aad.encoding`); empty:
+        each feature is the column of its name, read as numbers.
 
     Attributes
     ----------
@@ -148,6 +161,9 @@ class PortableModel:
     fill_values : ndarray of float64
     trees : tuple of Tree
     provenance : dict
+    encoding : tuple of FeatureSpec
+    columns : list of str
+        The table columns a row needs: each feature's column, once.
 
     Examples
     --------
@@ -169,6 +185,7 @@ class PortableModel:
         trees: Sequence[Tree],
         max_samples: int,
         provenance: Mapping | None = None,
+        encoding: Sequence[FeatureSpec] = (),
     ) -> None:
         names = _check_names(feature_names)
         self.feature_names_in_ = np.asarray(names, dtype=object)
@@ -183,6 +200,8 @@ class PortableModel:
         self.trees = tuple(trees)
         self.n_estimators = len(self.trees)
         self.provenance = dict(provenance or {})
+        self.encoding = _check_encoding(encoding, names)
+        self.columns = list(dict.fromkeys(spec.column for spec in self.encoding)) if self.encoding else names
         self._routes = [_compile(t, i, len(names)) for i, t in enumerate(self.trees)]
 
     def __repr__(self) -> str:
@@ -201,6 +220,7 @@ class PortableModel:
         fill_values=None,
         feature_names: Sequence[str] | None = None,
         provenance: Mapping | None = None,
+        encoding: Sequence[FeatureSpec] = (),
     ) -> PortableModel:
         """The learned model of a fitted :class:`aad.AADForest`, with its current leaf values.
 
@@ -214,6 +234,8 @@ class PortableModel:
         feature_names : sequence of str, optional
             Default: ``model.feature_names_in_``, else ``x0, x1, ...``.
         provenance : dict, optional
+        encoding : sequence of FeatureSpec, optional
+            How each feature was made from the table (``Dataset.encoding``).
         """
         forest = model.forest_
         names = feature_names
@@ -248,6 +270,7 @@ class PortableModel:
             trees=trees,
             max_samples=int(forest.max_samples),
             provenance=provenance,
+            encoding=encoding,
         )
 
     # ------------------------------------------------------------------ scoring
@@ -277,6 +300,8 @@ class PortableModel:
 
     def matrix(self, X) -> np.ndarray:
         """``X`` as the model's float64 columns, missing cells filled (see :meth:`anomaly_score`)."""
+        if hasattr(X, "columns") and self.encoding:  # a table as written: each feature made from its column
+            return self._encoded_matrix(X)
         if hasattr(X, "columns"):
             names = [str(c) for c in X.columns]
             missing = [n for n in self.feature_names_in_ if n not in set(names)]
@@ -297,6 +322,19 @@ class PortableModel:
                 f"({_listed(self.feature_names_in_)}); pass one column per feature, in that order, "
                 "or a DataFrame with those column names"
             )
+        return fill_and_check(arr, self.fill_values, self.feature_names_in_)
+
+    def _encoded_matrix(self, frame) -> np.ndarray:
+        names = {str(c): c for c in frame.columns}
+        missing = [c for c in self.columns if c not in names]
+        if missing:
+            raise DataError(
+                f"the rows lack the column(s) {', '.join(map(repr, missing[:5]))} the model was learned on "
+                f"({_listed(self.columns)}); pass rows holding every one of them"
+            )
+        arr = np.column_stack(
+            [encode(frame[names[spec.column]].reset_index(drop=True), spec).values for spec in self.encoding]
+        ).astype(np.float64)
         return fill_and_check(arr, self.fill_values, self.feature_names_in_)
 
     def score_matrix(self, X: np.ndarray, *, n_jobs: int | None = None) -> np.ndarray:
@@ -372,7 +410,7 @@ class PortableModel:
             },
             "trees": [tree.to_dict() for tree in self.trees],
             "provenance": self.provenance,
-        }
+        } | ({"encoding": [_spec_dict(spec) for spec in self.encoding]} if self.encoding else {})
 
     def to_json(self) -> str:
         """The model file's text (strict JSON: no NaN; floats in their shortest exact form)."""
@@ -652,6 +690,7 @@ def read_model(text: str, *, name: str = "the model file") -> PortableModel:
         trees=[_tree(item, t, name) for t, item in enumerate(trees)],
         max_samples=score.get("max_samples"),
         provenance=_field(doc, "provenance", dict, name),
+        encoding=_read_encoding(doc.get("encoding"), name),
     )
     normaliser = score.get("normaliser")
     if not _is_number(normaliser) or not math.isclose(float(normaliser), model.normaliser, rel_tol=1e-12):
@@ -660,6 +699,71 @@ def read_model(text: str, *, name: str = "the model file") -> PortableModel:
             f"c({model.max_samples}) = {model.normaliser!r}; {_FIX}"
         )
     return model
+
+
+def _spec_dict(spec: FeatureSpec) -> dict:
+    doc: dict[str, Any] = {"name": spec.name, "column": spec.column, "kind": spec.kind}
+    if spec.part is not None:
+        doc["part"] = spec.part
+    if spec.kind in ("category", "member"):
+        doc["levels"] = [[value, count] for value, count in spec.levels]
+        doc["rows"] = spec.rows
+    for key in ("decimal", "order"):
+        if getattr(spec, key) is not None:
+            doc[key] = getattr(spec, key)
+    return doc
+
+
+def _read_encoding(items, name: str) -> tuple[FeatureSpec, ...]:
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        raise ModelFileError(f"{name}: 'encoding' must be a list, one object per feature; {_FIX}")
+    return tuple(_read_spec(item, j, name) for j, item in enumerate(items))
+
+
+def _read_spec(item, j: int, name: str) -> FeatureSpec:
+    where = f"{name}: encoding of feature {j}"
+    if not isinstance(item, dict):
+        raise ModelFileError(f"{where} is a {type(item).__name__}, not an object; {_FIX}")
+    text = {k: item.get(k) for k in ("name", "column", "kind")}
+    if not all(isinstance(v, str) and v for v in text.values()) or text["kind"] not in KINDS:
+        raise ModelFileError(
+            f"{where} needs a name, a column and a kind (one of {', '.join(KINDS)}); got {text}. "
+            + _FIX_SENTENCE
+        )
+    levels = item.get("levels", [])
+    pairs_ok = isinstance(levels, list) and all(
+        isinstance(p, list)
+        and len(p) == 2
+        and (p[0] is None or isinstance(p[0], str))
+        and isinstance(p[1], int)
+        and not isinstance(p[1], bool)
+        and p[1] > 0
+        for p in levels
+    )
+    rows = item.get("rows", 0)
+    if not pairs_ok or isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
+        raise ModelFileError(f"{where}: levels must be [value, rows] pairs and rows a count; {_FIX}")
+    extra = {k: item.get(k) for k in ("part", "decimal", "order")}
+    allowed = {"part": set(PARTS), "decimal": {".", ","}, "order": {"dmy", "mdy"}}
+    for key, value in extra.items():
+        if value is not None and value not in allowed[key]:
+            raise ModelFileError(f"{where}: {key} is {value!r}, not one of {sorted(allowed[key])}; {_FIX}")
+    try:
+        return FeatureSpec(**text, levels=tuple((v, c) for v, c in levels), rows=rows, **extra)
+    except ValueError as err:
+        raise ModelFileError(f"{where}: {err}; {_FIX}") from None
+
+
+def _check_encoding(encoding: Sequence[FeatureSpec], names: list[str]) -> tuple[FeatureSpec, ...]:
+    specs = tuple(encoding)
+    if specs and [spec.name for spec in specs] != names:
+        raise ModelFileError(
+            f"the encoding names the features {_listed(s.name for s in specs)}, but the model's features are "
+            f"{_listed(names)}: one encoding per feature, in order. {_FIX_SENTENCE}"
+        )
+    return specs
 
 
 def _refuse_constant(word: str):
@@ -796,4 +900,5 @@ def export_model(
         fill_values=np.median(dataset.X, axis=0),
         feature_names=list(dataset.feature_names),
         provenance=provenance,
+        encoding=dataset.encoding,
     )

@@ -81,6 +81,8 @@ def to_onnx(model: PortableModel) -> bytes:
         "fill": json.dumps(model.fill_values.tolist()),
         "provenance": json.dumps(model.provenance, sort_keys=True),
     }
+    if model.encoding:  # X holds the encoded features: how each is made from the table's columns
+        metadata["encoding"] = json.dumps(model.to_dict()["encoding"])
     for key, value in metadata.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value

@@ -29,6 +29,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..columns import _NUMBER_FORMATS, PLACEHOLDERS
+from ..encoding import FeatureSpec, encode
 from ..errors import DataError
 from ..tables import SNIFF_BYTES, sniff_delimiter
 
@@ -257,6 +258,7 @@ class Batch:
     carried: pa.Table | None
     rows: int
     gaps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per feature
+    unseen: dict[str, int] = field(default_factory=dict)  # category column: rows of an unseen value
 
 
 def read_batches(
@@ -266,23 +268,63 @@ def read_batches(
     *,
     batch_rows: int = 65_536,
     first_row: int = 0,
+    encoding: Sequence[FeatureSpec] = (),
 ) -> Iterator[Batch]:
     """The rows of ``piece``, ``batch_rows`` at a time (Parquet: at most one row group at a time).
 
-    ``first_row`` numbers the rows in messages.
+    ``first_row`` numbers the rows in messages. ``encoding`` (one :class:`aad.encoding.FeatureSpec`
+    per feature, from the model) makes each feature from its column as the model's data made it:
+    a category's rarity, a timestamp's part, numbers written with units or separators; without
+    it every feature is a column of plain numbers.
     """
     file = piece.file
-    names = [column_for(file, f) for f in features]
+    specs = list(encoding) or [FeatureSpec(name, name) for name in features]
+    if len(specs) != len(features):
+        raise DataError(f"got {len(specs)} feature encodings for {len(features)} features; give one each")
+    names = [column_for(file, spec.column) for spec in specs]
     kept = [column_for(file, c) for c in carried]
     wanted = list(dict.fromkeys(names + kept))
     row = first_row
     for table in _tables(piece, wanted, batch_rows):
         X = np.empty((table.num_rows, len(names)), dtype=np.float64)
-        for j, (name, column) in enumerate(zip(names, features, strict=True)):
-            X[:, j] = _as_float(table.column(name), column, file, row)
+        unseen: dict[str, int] = {}
+        for j, (name, spec) in enumerate(zip(names, specs, strict=True)):
+            X[:, j] = _feature(table.column(name), spec, file, row, unseen, plain=not encoding)
         carried_table = table.select(kept).rename_columns(list(carried)) if kept else None
-        yield Batch(X, carried_table, table.num_rows, np.isnan(X).sum(axis=0))
+        yield Batch(X, carried_table, table.num_rows, np.isnan(X).sum(axis=0), unseen)
         row += table.num_rows
+
+
+def _feature(
+    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, first_row: int, unseen, *, plain: bool
+):
+    """One feature's values: plain numbers the fast way (Arrow's cast); anything else as the
+    model's encoding makes it (a category's rarity, a timestamp's part, ``$1,250.00``)."""
+    if plain:
+        return _as_float(column, spec.column, file, first_row)
+    if spec.kind in ("number", "integer") and spec.decimal != ",":
+        try:
+            return _as_float(column, spec.column, file, first_row)
+        except DataError:  # a unit, a currency, thousands separators: read as the loader reads them
+            pass
+    return _encoded(column, spec, file, first_row, unseen)
+
+
+def _encoded(
+    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, first_row: int, unseen
+) -> np.ndarray:
+    """One feature made from its column by the model's encoding; counts unseen category values."""
+    series = column.to_pandas().reset_index(drop=True)
+    if series.dtype == object:  # a CSV's empty cell is an empty string here, a missing value to the loader
+        series = series.where(series != "", None)
+    try:
+        made = encode(series, spec)
+    except DataError as err:
+        raise DataError(f"{file.path.name}, rows from {first_row}: {err}") from None
+    if made.note is not None and spec.kind == "category":  # an unseen value encodes as 2 * rows
+        count = int(np.count_nonzero(made.values == 2.0 * spec.rows))
+        unseen[spec.column] = unseen.get(spec.column, 0) + count
+    return np.asarray(made.values, dtype=np.float64)
 
 
 def _tables(piece: Piece, columns: list[str], batch_rows: int) -> Iterator[pa.Table]:

@@ -68,6 +68,7 @@ class ScoreReport:
     files: int = 0
     seconds: float = 0.0
     filled: dict[str, int] = field(default_factory=dict)
+    unseen: dict[str, int] = field(default_factory=dict)
     output: str | None = None
 
     def add_gaps(self, names: Sequence[str], gaps: np.ndarray) -> None:
@@ -85,6 +86,11 @@ class ScoreReport:
             notes.append(
                 f"column {name!r}: {n:,} missing value{'s' if n > 1 else ''}{every} filled with "
                 f"{fills[name]:g}, the median of the data the model learned from"
+            )
+        for column, n in self.unseen.items():
+            notes.append(
+                f"column {column!r}: {n:,} row{'s hold' if n > 1 else ' holds'} a category the model's "
+                "data never had: scored as rarer than any value it had"
             )
         return notes
 
@@ -105,7 +111,10 @@ def score_piece(
     """
     names = list(model.feature_names_in_)
     row = first_row
-    for batch in read_batches(piece, names, columns, batch_rows=batch_rows, first_row=first_row):
+    batches = read_batches(
+        piece, names, columns, batch_rows=batch_rows, first_row=first_row, encoding=model.encoding
+    )
+    for batch in batches:
         X = fill_and_check(batch.X, model.fill_values, names, first_row=row)
         scores = model.score_matrix(X, n_jobs=n_jobs)
         table = pa.table(
@@ -117,6 +126,8 @@ def score_piece(
         if report is not None:
             report.rows += batch.rows
             report.add_gaps(names, batch.gaps)
+            for column, n in batch.unseen.items():
+                report.unseen[column] = report.unseen.get(column, 0) + n
         row += batch.rows
         yield table
 
@@ -223,7 +234,7 @@ class TableScorer:
         self.model = model
         self.columns = tuple(columns)
         self.files: list[TableFile] = find_files(sources)
-        check_columns(self.files, list(model.feature_names_in_), self.columns)
+        check_columns(self.files, model.columns, self.columns)
         self.batch_rows = int(batch_rows)
         self.n_jobs = n_jobs
 
