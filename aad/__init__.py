@@ -42,7 +42,7 @@ from .regions import RowExplanation, explain_row
 from .rules import Predicate, Rule
 from .scale import ModelFileError, PortableModel, export_model, load_model
 from .scores import score_table
-from .session import Session, fit_model, load_data, select_columns
+from .session import Edit, Session, fit_model, load_data, select_columns
 from .simulate import SimulationResult, SimulationRun, simulate, simulate_run
 from .store import (
     DatabaseError,
@@ -52,6 +52,7 @@ from .store import (
     Store,
     default_db_path,
     labels_csv,
+    labels_export,
 )
 from .stream import StreamingAAD, StreamResult, replay_stream
 from .terms import ColumnTest, rule_tests, rule_text
@@ -75,6 +76,7 @@ __all__ = [
     "DescribedRule",
     "Description",
     "DescriptionError",
+    "Edit",
     "FeatureSpec",
     "LabelError",
     "LabelEvent",
@@ -113,6 +115,7 @@ __all__ = [
     "label_name",
     "label_values",
     "labels_csv",
+    "labels_export",
     "leaf_values",
     "linear_update",
     "list_datasets",

@@ -34,6 +34,7 @@ __all__ = [
     "feature_frame",
     "fill_missing",
     "located",
+    "looks_like_truth",
     "numeric_column",
     "numeric_matrix",
     "other_truth_columns",
@@ -159,6 +160,22 @@ TRUTH_WORDS = {
     "truth",
     "attack",
 }
+
+
+def looks_like_truth(name: str, series: pd.Series) -> bool:
+    """Whether a column would hand the analyst the answer: named like a ground truth (``label``,
+    ``is_fraud``) and holding at most two values (0/1, yes/no, fraud/legit). The workbench keeps
+    such columns off the cards it asks about.
+
+    Examples
+    --------
+    >>> looks_like_truth("is_fraud", pd.Series([0, 1])), looks_like_truth("shop", pd.Series(["a", "b"]))
+    (True, False)
+    """
+    words = set(re.split(r"[^a-z]+", name.lower()))
+    if name.strip().lower() not in TRUTH_NAMES and not words & TRUTH_WORDS:
+        return False
+    return series.dropna().astype(str).str.strip().str.lower().nunique() <= 2
 
 
 def _not_a_feature(name: str, series: pd.Series) -> tuple[str, str, str] | None:

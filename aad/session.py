@@ -14,9 +14,11 @@ It is the one object the app and the command line use.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import getpass
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -24,15 +26,35 @@ import pandas as pd
 from ._validation import Interval, validate_params
 from .data import Dataset, load_data, load_dataset, select_columns  # noqa: F401 (load_dataset: doctests)
 from .errors import DataError, LabelError, UnknownStrategyError
+from .labelfile import read_label_table
 from .labels import ANOMALY, UNLABELLED, label_name, to_label
 from .learner import QUEUES, ActiveLearner
 from .model import AADForest
 from .query import strategy_names, top_unlabelled
-from .store import Action, SessionRecord, StaleVersionError, Store, labels_csv
+from .store import (
+    MAX_KIND,
+    MAX_NOTE,
+    Action,
+    RowLabel,
+    SessionRecord,
+    StaleVersionError,
+    Store,
+    labels_export,
+    next_row_label,
+)
 from .tables import csv_text
 from .weights import BALANCE
 
-__all__ = ["DEFAULT_PARAMS", "Session", "fit_model", "load_data", "select_columns"]
+__all__ = [
+    "DEFAULT_PARAMS",
+    "Change",
+    "Edit",
+    "Session",
+    "default_analyst",
+    "fit_model",
+    "load_data",
+    "select_columns",
+]
 
 #: Parameters of a new session unless told otherwise: the forest's, and the queue the
 #: learner follows (:data:`aad.learner.QUEUES`).
@@ -52,6 +74,38 @@ _SHIPPED = "shipped:"
 _MAX_WRITE_TRIES = 100  # a conditional write retries only when another writer got in first
 
 ModelFactory = Callable[[Dataset, dict, int], AADForest]
+
+
+def default_analyst() -> str | None:
+    """Who takes the actions of a session used from Python or the command line: the OS user."""
+    try:
+        return getpass.getuser() or None
+    except (OSError, KeyError):  # no user name in the environment nor the password database
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Edit:
+    """One row's change for :meth:`Session.edit`.
+
+    ``label``: anomaly/nominal (1/0, True/False), or ``-1`` / ``""`` to remove the row's
+    label; ``kind`` (of anomaly) and ``note``: text, ``""`` to clear. None leaves each as it is.
+    A nominal row has no kind.
+    """
+
+    row: int
+    label: Any = None
+    kind: str | None = None
+    note: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """What one action did to one row: its state before and after (None: unlabelled)."""
+
+    row: int
+    before: RowLabel | None
+    after: RowLabel | None
 
 
 def fit_model(
@@ -116,8 +170,13 @@ class Session:
         self._initial = model.anomaly_score()
         self._version = 0
         self._history: list[Action] = []
-        self._undo: list[tuple[str, list[int]]] = []
+        self._undo: list[tuple[str, list[int], dict[int, RowLabel | None]]] = []
         self._skipped: set[int] = set()
+        self._states: dict[int, RowLabel] = {}  # the labelled rows, with their kinds and notes
+        self._changes: dict[int, list[Change]] = {}  # per label action: what it did to each row
+        self._spelling: dict[str, str] = {}  # a kind as first written, by its lower case
+        #: Who takes this session's actions unless an action names someone: the OS user.
+        self.analyst: str | None = default_analyst()
         self._batch: list[int] = list(record.batch)
         self._scores: tuple[int, np.ndarray] | None = None
         self._previous: np.ndarray | None = None
@@ -136,6 +195,8 @@ class Session:
         strategy: str = "top",
         batch_size: int = 1,
         model_factory: ModelFactory | None = None,
+        title: str = "",
+        description: str = "",
     ) -> Session:
         """Fit a model on ``dataset`` and start a new session on it.
 
@@ -154,6 +215,8 @@ class Session:
         model_factory : callable, optional
             ``(dataset, params, seed) -> fitted AADForest`` (default :func:`fit_model`); a
             cache may return a copy of a model fitted before, never one in use.
+        title, description : str, optional
+            What the analysts call the session (changed later with :meth:`rename`).
 
         Raises
         ------
@@ -178,6 +241,8 @@ class Session:
             notes=dataset.notes,
             anomaly_value=dataset.anomaly_value,
             working_set=dataset.working_set,
+            title=title,
+            description=description,
         )
         return cls(record, dataset, model, store)
 
@@ -280,16 +345,37 @@ class Session:
         return {int(r): int(self.model.labels_[r]) for r in rows}
 
     def labels_csv(self) -> str:
-        """The labels as CSV: columns ``row`` and ``label``, as ``aad sessions export`` writes
-        them, then the row's context columns (an id, a timestamp), to join them back to the
-        source. ``aad rules --labels`` reads the file as it is."""
-        labels, context = self.labels(), self.dataset.context
-        if context is None or not labels:
-            return labels_csv(labels)
-        rows = sorted(labels)
-        table = pd.DataFrame({"row": rows, "label": [label_name(labels[r]) for r in rows]})
-        context = context.rename(columns={c: f"{c} (data)" for c in ("row", "label") if c in context.columns})
-        return csv_text(pd.concat([table, context.iloc[rows].reset_index(drop=True)], axis=1))
+        """The labels as CSV: ``row``, ``label``, ``kind``, ``note``, ``analyst`` and
+        ``labelled_at``, as ``aad sessions export`` writes them, then the row's context columns
+        (an id, a timestamp), to join them back to the source. ``aad rules --labels`` and a
+        session's labels upload read the file as it is; it is safe to open in a spreadsheet."""
+        table, context = labels_export(self._states), self.dataset.context
+        if context is not None and len(table):
+            taken = set(table.columns)
+            context = context.rename(columns={c: f"{c} (data)" for c in context.columns if c in taken})
+            table = pd.concat([table, context.iloc[table["row"]].reset_index(drop=True)], axis=1)
+        return csv_text(table)
+
+    def row_labels(self) -> dict[int, RowLabel]:
+        """Every labelled row's label, kind, note, analyst and the action that set them."""
+        return dict(self._states)
+
+    def row_label(self, row: int) -> RowLabel | None:
+        """``row``'s label, kind and note (None when it has no label)."""
+        return self._states.get(int(row))
+
+    def kinds(self) -> Counter:
+        """The labelled anomalies counted by kind (``""`` for those without one), most common first."""
+        return Counter(s.kind or "" for s in self._states.values() if s.label == ANOMALY)
+
+    def kind_names(self) -> list[str]:
+        """Every anomaly kind written in this session (as first spelled), in order of first use."""
+        return list(self._spelling.values())
+
+    def changes(self, action: Action | int) -> list[Change]:
+        """What a label action did to each of its rows (empty for other actions)."""
+        number = action if isinstance(action, int) else action.number
+        return list(self._changes.get(number, ()))
 
     def provenance(self, description) -> dict:
         """Where rules described on this session come from, flat, for their exports.
@@ -313,7 +399,18 @@ class Session:
 
     # ------------------------------------------------------------------ actions
 
-    def label(self, rows: int | Sequence[int], label, *, only_open: bool = False) -> Action:
+    def label(
+        self,
+        rows: int | Sequence[int],
+        label,
+        *,
+        only_open: bool = False,
+        kind: str | None = None,
+        note: str | None = None,
+        expect: dict[int, int] | None = None,
+        analyst: str | None = None,
+        via: str | None = None,
+    ) -> Action:
         """Label one row or several (anomaly/nominal, 1/0, True/False); durable before it applies.
 
         Parameters
@@ -324,45 +421,170 @@ class Session:
             Write only if every row is still unlabelled and not skipped, checked against
             the log in the same transaction as the write: what a card's buttons mean when
             another tab may have labelled the card meanwhile. Without it a label replaces
-            any label the rows had, and rows that already carry it are left out (they cost
-            no label).
+            any label the rows had, and rows that already carry it (with the same kind and
+            note) are left out (they cost no label).
+        kind : str, optional
+            The anomalies' kind (``account takeover``; ``""`` clears it). A kind written
+            before in the session, in another case, keeps its first spelling. Nominal rows
+            have none. The model learns from the label alone.
+        note : str, optional
+            A short note on every row (``""`` clears it). None keeps the rows' kind and note.
+        expect : dict, optional
+            ``row -> label`` (-1 for unlabelled) the caller saw: the write happens only if the
+            rows still carry them, checked in the same transaction (a table drawn before
+            another tab labelled a row never overwrites that label).
+        analyst : str, optional
+            Who labels (:attr:`analyst` by default, the OS user).
+        via : str, optional
+            Where the label was given (``card``, ``table``, ``explore``), for the history.
 
         Raises
         ------
         LabelError
-            For a row out of range or an unknown label, or (``only_open``) a row labelled or
-            skipped meanwhile; nothing is stored then, and the session has caught up.
+            For a row out of range or an unknown label, or (``only_open``, ``expect``) a row
+            labelled or skipped meanwhile; nothing is stored then, and the session has caught up.
         """
         rows = self._check_rows(rows)
         value = to_label(label)
-        if not only_open:  # a row already carrying this label costs no label and changes nothing
-            rows = [r for r in rows if self.model.labels_[r] != value]
-            if not rows:
-                raise LabelError(
-                    f"every given row is already labelled {label_name(value)}: nothing to change"
-                )
-        check = (lambda: self._check_open(rows)) if only_open else None
-        action = self._write("label", rows, [value] * len(rows), check=check)
+        edits = [Edit(r, value, kind, note) for r in rows]
+        return self.edit(edits, only_open=only_open, expect=expect, analyst=analyst, via=via)
+
+    def annotate(
+        self,
+        rows: int | Sequence[int],
+        *,
+        kind: str | None = None,
+        note: str | None = None,
+        expect: dict[int, int] | None = None,
+        analyst: str | None = None,
+        via: str | None = None,
+    ) -> Action:
+        """Give labelled rows a kind (anomalies) or a note, or change them; the labels stay.
+
+        One undoable action; the model does not change. Raises :class:`LabelError` for an
+        unlabelled row, or when nothing would change.
+        """
+        edits = [Edit(r, None, kind, note) for r in self._check_rows(rows)]
+        return self.edit(edits, expect=expect, analyst=analyst, via=via)
+
+    def edit(
+        self,
+        edits: Iterable[Edit],
+        *,
+        only_open: bool = False,
+        expect: dict[int, int] | None = None,
+        analyst: str | None = None,
+        via: str | None = None,
+    ) -> Action:
+        """Change rows' labels, kinds and notes, each its own way, as one action (one undo).
+
+        A row whose label, kind and note would not change is left out; ``only_open``,
+        ``expect``, ``analyst`` and ``via`` as in :meth:`label`.
+
+        Raises
+        ------
+        LabelError
+            For a row out of range or given twice, an unknown label, a kind or note too
+            long, a kind or note for an unlabelled row, nothing to change, or (``only_open``,
+            ``expect``) a row changed meanwhile; nothing is stored then.
+        """
+        edits = list(edits)
+        rows = self._check_rows([e.row for e in edits]) if edits else []
+        if len(rows) != len(edits):
+            twice = next(r for r in rows if sum(int(e.row) == r for e in edits) > 1)
+            raise LabelError(f"row {twice} is given twice; give each row once")
+        edits = [
+            dataclasses.replace(e, row=r, label=_edit_label(e.label))
+            for e, r in zip(edits, rows, strict=True)
+        ]
+        for e in edits:
+            _check_text(e.kind, "kind", MAX_KIND)
+            _check_text(e.note, "note", MAX_NOTE)
+
+        def check() -> None:
+            if only_open:
+                self._check_open(rows)
+            if expect:
+                self._check_expected(expect)
+
+        def cells() -> list[tuple[int, int | None, str | None, str | None]]:
+            out = [cell for cell in map(self._cell, edits) if cell is not None]
+            if not out:
+                raise LabelError(_nothing_to_change(edits))
+            return out
+
+        action = self._write("label", check=check, cells=cells, analyst=analyst, via=via)
         if not self._batch:  # labelled elsewhere than on the cards: the next batch is drawn afresh
             self._save_batch(self._batch)
         return action
 
-    def skip(self, rows: int | Sequence[int], *, only_open: bool = False) -> Action:
+    def import_labels(
+        self, path: str | Path, *, name: str | None = None, analyst: str | None = None
+    ) -> Action:
+        """Apply a labels file to this session as one action (one undo reverts it all).
+
+        The file names rows by ``row`` (0-based) or by an id column of the data, labels them
+        anomaly/nominal, and may give a ``kind`` and a ``note`` per row
+        (:func:`aad.labelfile.read_label_table`).
+        Rows that already carry the file's label, kind and note are left out. ``name``: the
+        file's name as the analyst knows it (an upload's), in messages and the history.
+
+        Raises
+        ------
+        LabelFileError
+            Listing every bad line; nothing is applied then.
+        LabelError
+            When the file changes nothing.
+        """
+        shown = name or Path(path).name
+        table = read_label_table(path, self.dataset.n_rows, ids=self.dataset.context, name=shown)
+        if not len(table.rows):
+            raise LabelError(f"{shown} labels no row; nothing was applied")
+        n = len(table.rows)
+        kinds = table.kinds or [None] * n
+        notes = table.notes or [None] * n
+        edits = [
+            Edit(
+                int(row),
+                int(label),
+                (kinds[i] or "") if table.kinds is not None else None,
+                (notes[i] or "") if table.notes is not None else None,
+            )
+            for i, (row, label) in enumerate(zip(table.rows, table.labels, strict=True))
+        ]
+        try:
+            return self.edit(edits, analyst=analyst, via=f"file {shown}")
+        except LabelError as err:
+            if "nothing to change" in str(err):
+                raise LabelError(
+                    f"every row of {shown} already carries its label (and kind and note): nothing to change"
+                ) from None
+            raise
+
+    def skip(
+        self,
+        rows: int | Sequence[int],
+        *,
+        only_open: bool = False,
+        analyst: str | None = None,
+        via: str | None = None,
+    ) -> Action:
         """Set rows aside: they leave the batch and are not queried until :meth:`unskip`.
 
-        ``only_open`` as in :meth:`label`.
+        ``only_open``, ``analyst`` and ``via`` as in :meth:`label`.
         """
         rows = self._check_rows(rows)
-        return self._write("skip", rows, check=(lambda: self._check_open(rows)) if only_open else None)
+        check = (lambda: self._check_open(rows)) if only_open else None
+        return self._write("skip", rows, check=check, analyst=analyst, via=via)
 
-    def unskip(self) -> Action:
+    def unskip(self, *, analyst: str | None = None) -> Action:
         """Bring every skipped row back into the query pool."""
         self._sync()
         if not self._skipped:
             raise LabelError("there are no skipped rows to bring back")
-        return self._write("unskip", sorted(self._skipped))
+        return self._write("unskip", sorted(self._skipped), analyst=analyst)
 
-    def undo(self, *, version: int | None = None) -> Action:
+    def undo(self, *, version: int | None = None, analyst: str | None = None) -> Action:
         """Revert the latest action.
 
         The rows of a card-sized action (no more rows than the batch size) come back to the
@@ -384,7 +606,7 @@ class Session:
         """
         if version is None:
             self._sync()
-        action = self._write("undo", check=lambda: self._check_undo(version))
+        action = self._write("undo", check=lambda: self._check_undo(version), analyst=analyst)
         self._save_batch(self._batch)
         return action
 
@@ -401,6 +623,13 @@ class Session:
         self.record = dataclasses.replace(self.record, strategy=strategy, batch_size=batch_size, batch=())
         self.learner.strategy, self.learner.batch_size = strategy, batch_size
         self._batch = []
+
+    def rename(self, *, title: str | None = None, description: str | None = None) -> None:
+        """Change the session's title or description (None keeps it)."""
+        self.store.update(self.id, title=title, description=description)
+        self.record = dataclasses.replace(
+            self.record, title=self.store.get(self.id).title, description=self.store.get(self.id).description
+        )
 
     def refresh(self) -> bool:
         """Catch up with the store (actions and settings from another tab); True if anything changed."""
@@ -575,28 +804,76 @@ class Session:
         self,
         kind: str,
         rows: Sequence[int] = (),
-        labels: Sequence[int] | None = None,
         *,
         check: Callable[[], None] | None = None,
+        cells: Callable[[], list[tuple]] | None = None,
+        analyst: str | None = None,
+        via: str | None = None,
     ) -> Action:
         """Append an action if ``check`` passes on the log's latest version; apply it; return it.
 
         The append is conditional on the version this session has applied: when another
         writer got in first, catch up and check again, so ``check`` always judges the state
-        the action is written on.
+        the action is written on. A label action's ``cells()`` (``(row, label, kind, note)``
+        each) are worked out then too, from that state.
         """
+        analyst = self.analyst if analyst is None else analyst
         for _ in range(_MAX_WRITE_TRIES):
             if check is not None:
                 check()
+            extra: dict = {}
+            if cells is not None:
+                written = cells()
+                rows = [c[0] for c in written]
+                extra = {
+                    "labels": [c[1] for c in written],
+                    "anomaly_kinds": [c[2] for c in written],
+                    "notes": [c[3] for c in written],
+                }
             try:
-                written = self.store.append(self.id, kind, rows, labels, after=self._version)
+                action = self.store.append(
+                    self.id, kind, rows, after=self._version, analyst=analyst, via=via, **extra
+                )
             except StaleVersionError:
                 self._sync()
                 continue
-            return next(a for a in self._sync() if a.number == written.number)
+            return next(a for a in self._sync() if a.number == action.number)
         raise LabelError(
             f"session {self.id} kept changing while this {kind} was being saved; nothing was saved, try again"
         )
+
+    def _cell(self, edit: Edit) -> tuple[int, int | None, str | None, str | None] | None:
+        """The log cell of ``edit`` on the row's state now, or None when nothing would change."""
+        row, current = edit.row, self._states.get(edit.row)
+        now_label = UNLABELLED if current is None else current.label
+        label = now_label if edit.label is None else edit.label
+        if label == UNLABELLED:
+            if edit.label is None and (edit.kind or edit.note):
+                raise LabelError(f"row {row} has no label: label it before giving it a kind or a note")
+            return None if current is None else (row, UNLABELLED, None, None)
+        kind = (current.kind if current is not None else None) if edit.kind is None else edit.kind
+        kind = self._spelled(kind) if label == ANOMALY else None
+        note = (current.note if current is not None else None) if edit.note is None else edit.note
+        note = (" ".join(note.split()) or None) if note else None
+        if current is not None and (label, kind, note) == (current.label, current.kind, current.note):
+            return None
+        return (row, None if label == now_label else label, kind, note)
+
+    def _spelled(self, kind: str | None) -> str | None:
+        """A kind as first written in this session (``Account takeover`` for ``account takeover``)."""
+        kind = " ".join(kind.split()) if kind else ""
+        return self._spelling.get(kind.casefold(), kind) or None
+
+    def _check_expected(self, expect: dict[int, int]) -> None:
+        for row, label in expect.items():
+            now = int(self.model.labels_[int(row)])
+            if now != int(label):
+                raise LabelError(
+                    f"row {row} was {label_name(label) if label != UNLABELLED else 'unlabelled'} when this "
+                    f"page was drawn and is now {label_name(now) if now != UNLABELLED else 'unlabelled'} "
+                    f"(model v{self._version}), perhaps changed in another tab; nothing was saved. The page "
+                    "now shows the session as stored: look at the row again"
+                )
 
     def _check_open(self, rows: Sequence[int]) -> None:
         for row in rows:
@@ -643,18 +920,32 @@ class Session:
 
     def _apply(self, action: Action) -> None:
         if action.kind == "label":
-            done = [r for r, lab in zip(action.rows, action.labels, strict=True) if self._set(r, lab)]
-            self._undo.append(("label", done))
+            done, previous, changes = [], {}, []
+            for row, label, kind, note in action.cells():
+                before = self._states.get(row)
+                previous.setdefault(row, before)
+                if label is not None and self._set(row, label):
+                    done.append(row)
+                after = next_row_label(before, label, kind, note, action)
+                if after is None:
+                    self._states.pop(row, None)
+                else:
+                    self._states[row] = after
+                if kind:
+                    self._spelling.setdefault(kind.casefold(), kind)
+                changes.append(Change(row, before, after))
+            self._changes[action.number] = changes
+            self._undo.append(("label", done, previous))
             if done and not set(done) & set(self._batch):  # not a card (Explore): the cards are stale
                 self._batch = []
         elif action.kind == "skip":
             added = [r for r in action.rows if r not in self._skipped]
             self._skipped.update(added)
-            self._undo.append(("skip", added))
+            self._undo.append(("skip", added, {}))
         elif action.kind == "unskip":
             removed = [r for r in action.rows if r in self._skipped]
             self._skipped.difference_update(removed)
-            self._undo.append(("unskip", removed))
+            self._undo.append(("unskip", removed, {}))
         elif self._undo:
             self._revert(*self._undo.pop())
         self._version = action.number
@@ -669,7 +960,12 @@ class Session:
             self.learner.label(row, label)
         return True
 
-    def _revert(self, kind: str, rows: list[int]) -> None:
+    def _revert(self, kind: str, rows: list[int], previous: dict[int, RowLabel | None]) -> None:
+        for row, state in previous.items():
+            if state is None:
+                self._states.pop(row, None)
+            else:
+                self._states[row] = state
         if kind == "label":
             for _ in rows:
                 self.learner.undo()
@@ -683,6 +979,30 @@ class Session:
             self._batch = []  # the next batch is drawn afresh
             return
         self._batch = (back + [r for r in self._batch if r not in back])[: self.record.batch_size]
+
+
+def _edit_label(value) -> int | None:
+    """An :class:`Edit`'s label: None (unchanged), 1, 0, or -1 (remove the label)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().lower() in ("", "unlabelled", "none"):
+        return UNLABELLED
+    return to_label(value, allow_unlabelled=True)
+
+
+def _check_text(text: str | None, what: str, limit: int) -> None:
+    if text is not None and len(" ".join(str(text).split())) > limit:
+        raise LabelError(f"the {what} is {len(text):,} characters long; keep it to {limit:,}")
+
+
+def _nothing_to_change(edits: list[Edit]) -> str:
+    labels = {e.label for e in edits}
+    if len(labels) == 1 and None not in labels and all(e.kind is None and e.note is None for e in edits):
+        (label,) = labels
+        if label == UNLABELLED:
+            return "no given row has a label to remove: nothing to change"
+        return f"every given row is already labelled {label_name(label)}: nothing to change"
+    return "every given row already carries that label, kind and note: nothing to change"
 
 
 def _settings(record: SessionRecord) -> tuple:

@@ -2,11 +2,17 @@
 
 One database file holds every session. The ``sessions`` table says how to rebuild a
 session's model (dataset source and fingerprint, feature and ground-truth columns,
-forest parameters, seed) and how it queries (strategy, batch size, the batch on
-screen). The ``events`` table is the session's history: every label, skip and undo is
-one *action* of one or more rows, appended and committed before anything else changes.
-Triggers forbid updating or deleting an event, so the log can only grow; replaying it
-(:func:`replay_labels`) gives the labels in effect.
+forest parameters, seed), how it queries (strategy, batch size, the batch on screen) and
+what the analysts call it (a title and a description). The ``events`` table is the
+session's history: every label, skip and undo is one *action* of one or more rows,
+appended and committed before anything else changes. A label carries the anomaly's kind
+(``account takeover``) and a note when the analyst gives them, and every action the
+analyst who took it and where it came from (a card, a table, a labels file). Triggers
+forbid updating an event, and deleting one unless an identical copy is in the archive:
+deleting a session (:meth:`Store.archive`) moves its record and its log to the
+``archived_sessions`` and ``archived_events`` tables, from which :meth:`Store.restore`
+brings it back. Replaying the log (:func:`replay_labels`, :func:`replay`) gives the
+labels in effect, with their kinds and notes.
 
 The file runs in WAL mode with ``synchronous=FULL``: a committed action survives the
 process being killed, and readers never block the writer. Nothing is pickled: rows are
@@ -36,7 +42,9 @@ from .labels import ANOMALY, UNLABELLED, label_name
 __all__ = [
     "KINDS",
     "Action",
+    "ArchivedSession",
     "DatabaseError",
+    "RowLabel",
     "SessionNotFoundError",
     "SessionRecord",
     "SessionSummary",
@@ -44,6 +52,8 @@ __all__ = [
     "Store",
     "default_db_path",
     "labels_csv",
+    "labels_export",
+    "replay",
     "replay_labels",
 ]
 
@@ -53,8 +63,7 @@ _SCHEMA_VERSION = 4
 #: How long a write waits for another process holding the database.
 _BUSY_SECONDS = 30.0
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
+_SESSION_COLUMNS_DDL = """
     id TEXT PRIMARY KEY,
     dataset TEXT NOT NULL,
     source TEXT NOT NULL,
@@ -71,29 +80,76 @@ CREATE TABLE IF NOT EXISTS sessions (
     notes TEXT NOT NULL DEFAULT '[]',
     changed INTEGER NOT NULL DEFAULT 0,
     anomaly_value TEXT,
-    working_set TEXT
-);
-CREATE TABLE IF NOT EXISTS events (
-    session_id TEXT NOT NULL REFERENCES sessions(id),
+    working_set TEXT,
+    title TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT ''"""
+_EVENT_COLUMNS_DDL = """
+    session_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
     action INTEGER NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('label', 'skip', 'unskip', 'undo')),
     row INTEGER,
     label INTEGER CHECK (label IN (-1, 0, 1)),
     created_at TEXT NOT NULL,
+    anomaly_kind TEXT,
+    note TEXT,
+    analyst TEXT,
+    via TEXT"""
+#: Every column of ``events`` (schema 4), in table order: what the archive copies.
+_EVENT_COLUMNS = "session_id, seq, action, kind, row, label, created_at, anomaly_kind, note, analyst, via"
+#: Every column of ``sessions`` (schema 4).
+_SESSION_ALL = (
+    "id, dataset, source, fingerprint, features, label_column, params, seed, strategy, batch_size, "
+    "batch, created_at, updated_at, notes, changed, anomaly_value, working_set, title, description"
+)
+_SAME_EVENT = " AND ".join(f"a.{c} IS OLD.{c}" for c in _EVENT_COLUMNS.split(", "))
+
+_LIVE_EVENTS_DDL = _EVENT_COLUMNS_DDL.replace("NOT NULL,", "NOT NULL REFERENCES sessions(id),", 1)
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS sessions ({_SESSION_COLUMNS_DDL}
+);
+CREATE TABLE IF NOT EXISTS events ({_LIVE_EVENTS_DDL},
     PRIMARY KEY (session_id, seq)
 );
 CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 """
+#: Created by the migration to schema 4, once the tables have every column (an old file's
+#: ``events`` gains its columns there): the archive, and the delete triggers that check it.
+_ARCHIVE = (
+    f"CREATE TABLE IF NOT EXISTS archived_sessions ({_SESSION_COLUMNS_DDL},\n"
+    "    archived_at TEXT NOT NULL,\n    archived_by TEXT\n)",
+    f"CREATE TABLE IF NOT EXISTS archived_events ({_EVENT_COLUMNS_DDL},\n"
+    "    PRIMARY KEY (session_id, seq)\n)",
+    "DROP TRIGGER IF EXISTS events_append_only_delete",
+    "CREATE TRIGGER IF NOT EXISTS events_delete_only_archived BEFORE DELETE ON events "
+    f"WHEN NOT EXISTS (SELECT 1 FROM archived_events AS a WHERE {_SAME_EVENT}) "
+    "BEGIN SELECT RAISE(ABORT, 'events are append-only: an event leaves the log only into the archive'); END",
+    "CREATE TRIGGER IF NOT EXISTS sessions_delete_only_archived BEFORE DELETE ON sessions "
+    "WHEN NOT EXISTS (SELECT 1 FROM archived_sessions AS a WHERE a.id = OLD.id) "
+    "BEGIN SELECT RAISE(ABORT, 'a session leaves the database only into the archive'); END",
+    "CREATE TRIGGER IF NOT EXISTS archived_events_no_update BEFORE UPDATE ON archived_events "
+    "BEGIN SELECT RAISE(ABORT, 'the archive is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS archived_events_delete_only_restored BEFORE DELETE ON archived_events "
+    f"WHEN NOT EXISTS (SELECT 1 FROM events AS a WHERE {_SAME_EVENT}) "
+    "BEGIN SELECT RAISE(ABORT, 'the archive is append-only: an event leaves it only back into the log'); END",
+    "CREATE TRIGGER IF NOT EXISTS archived_sessions_no_update BEFORE UPDATE ON archived_sessions "
+    "BEGIN SELECT RAISE(ABORT, 'the archive is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS archived_sessions_delete_only_restored BEFORE DELETE ON archived_sessions "
+    "WHEN NOT EXISTS (SELECT 1 FROM sessions AS a WHERE a.id = OLD.id) "
+    "BEGIN SELECT RAISE(ABORT, 'the archive is append-only: a session leaves it only back into the "
+    "database'); END",
+)
 #: The columns of ``sessions``, in :class:`SessionRecord` order (``notes`` came with version 2,
 #: with ``changed``: a counter that orders sessions by their latest change, ties impossible).
 _COLUMNS = (
     "id, dataset, source, fingerprint, features, label_column, params, seed, "
-    "strategy, batch_size, batch, created_at, updated_at, notes, anomaly_value, working_set"
+    "strategy, batch_size, batch, created_at, updated_at, notes, anomaly_value, working_set, title, "
+    "description"
 )
+#: Longest anomaly kind, note, title and description, in characters.
+MAX_KIND, MAX_NOTE, MAX_TITLE, MAX_DESCRIPTION = 80, 500, 120, 2000
 
 
 _NEXT_CHANGE = "(SELECT COALESCE(MAX(changed), 0) + 1 FROM sessions)"
@@ -209,6 +265,8 @@ class SessionRecord:
     notes: tuple[str, ...] = ()
     anomaly_value: str | None = None
     working_set: dict | None = None
+    title: str = ""
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -216,14 +274,57 @@ class Action:
     """One entry of the log: ``kind`` applied to ``rows`` (with ``labels`` for a label).
 
     ``number`` counts actions from 1; it is the model version after the action.
+
+    A label action gives, for each of its rows, the new label (1 anomaly, 0 nominal, -1 the
+    label removed; None when only the row's kind or note changes) and the row's anomaly
+    kind and note after the action (None: none). ``analyst`` names who took the action,
+    ``via`` where (``card``, ``table``, ``explore``, ``file NAME``); None when not recorded
+    (actions stored before aad recorded them).
     """
 
     number: int
     kind: str
     rows: tuple[int, ...]
-    labels: tuple[int, ...]
+    labels: tuple[int | None, ...]
     created_at: str
     last_seq: int
+    anomaly_kinds: tuple[str | None, ...] = ()
+    notes: tuple[str | None, ...] = ()
+    analyst: str | None = None
+    via: str | None = None
+
+    def cells(self) -> list[tuple[int, int | None, str | None, str | None]]:
+        """``(row, label, anomaly kind, note)`` for each row of a label action."""
+        n = len(self.rows)
+        kinds = self.anomaly_kinds or (None,) * n
+        notes = self.notes or (None,) * n
+        return list(zip(self.rows, self.labels or (None,) * n, kinds, notes, strict=True))
+
+
+@dataclass(frozen=True)
+class RowLabel:
+    """A row's label in effect, with its anomaly kind and note, and the action that set it."""
+
+    label: int
+    kind: str | None = None
+    note: str | None = None
+    analyst: str | None = None
+    action: int = 0
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class ArchivedSession:
+    """A deleted session, kept in the archive with its whole log (:meth:`Store.restore` brings it back)."""
+
+    id: str
+    dataset: str
+    title: str
+    n_labels: int
+    n_actions: int
+    created_at: str
+    archived_at: str
+    archived_by: str | None
 
 
 @dataclass(frozen=True)
@@ -242,10 +343,14 @@ class SessionSummary:
     updated_at: str
     features: tuple[str, ...] = ()
     label_column: str | None = None
+    title: str = ""
+    description: str = ""
+    analysts: tuple[str, ...] = ()
+    fingerprint: str = ""
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""
-        return asdict(self) | {"features": list(self.features)}
+        return asdict(self) | {"features": list(self.features), "analysts": list(self.analysts)}
 
 
 class Store:
@@ -365,8 +470,11 @@ class Store:
         notes: Sequence[str] = (),
         anomaly_value: str | None = None,
         working_set: dict | None = None,
+        title: str = "",
+        description: str = "",
     ) -> SessionRecord:
         """Insert a new session and return its record (with a fresh id)."""
+        title, description = _checked_title(title), _checked_description(description)
         now = _now()
         record = SessionRecord(
             id=uuid.uuid4().hex[:12],
@@ -385,11 +493,13 @@ class Store:
             notes=tuple(str(note) for note in notes),
             anomaly_value=anomaly_value,
             working_set=None if working_set is None else dict(working_set),
+            title=title,
+            description=description,
         )
         with self._connect("the new session") as conn:
             conn.execute(
                 f"INSERT INTO sessions ({_COLUMNS}, changed) "
-                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_CHANGE})",
+                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_CHANGE})",
                 (
                     record.id,
                     record.dataset,
@@ -407,6 +517,8 @@ class Store:
                     json.dumps(list(record.notes)),
                     record.anomaly_value,
                     None if working_set is None else json.dumps(record.working_set, sort_keys=True),
+                    record.title,
+                    record.description,
                 ),
             )
         return record
@@ -434,9 +546,28 @@ class Store:
         strategy: str | None = None,
         batch_size: int | None = None,
         batch: Iterable[int] | None = None,
+        title: str | None = None,
+        description: str | None = None,
     ) -> None:
-        """Change how a session queries (its settings, or the batch on screen)."""
+        """Change how a session queries (its settings, or the batch on screen), or its title
+        and description.
+
+        Raises
+        ------
+        SessionNotFoundError
+            For a title or description of a session that is not in the database (archived).
+        AADError
+            For a title or description over :data:`MAX_TITLE` / :data:`MAX_DESCRIPTION` characters.
+        """
         sets, values = [], []
+        if title is not None or description is not None:
+            self.get(session_id)
+        if title is not None:
+            sets.append("title = ?")
+            values.append(_checked_title(title))
+        if description is not None:
+            sets.append("description = ?")
+            values.append(_checked_description(description))
         for column, value in (("strategy", strategy), ("batch_size", batch_size)):
             if value is not None:
                 sets.append(f"{column} = ?")
@@ -458,9 +589,13 @@ class Store:
         session_id: str,
         kind: str,
         rows: Sequence[int] = (),
-        labels: Sequence[int] | None = None,
+        labels: Sequence[int | None] | None = None,
         *,
         after: int | None = None,
+        anomaly_kinds: Sequence[str | None] | None = None,
+        notes: Sequence[str | None] | None = None,
+        analyst: str | None = None,
+        via: str | None = None,
     ) -> Action:
         """Append one action and commit it; returns it (its ``number`` is the new version).
 
@@ -468,18 +603,27 @@ class Store:
         number ``after`` (the version the writer has seen), in the same transaction: a
         compare-and-append that lets a writer check the rows it acts on first.
 
+        A label action may give each row's anomaly kind and note after it (``anomaly_kinds``,
+        ``notes``: one per row, None for none) and, as a row's label, None: the row keeps its
+        label and only its kind and note change. ``analyst`` and ``via`` say who took the
+        action and where (a card, a table, a labels file).
+
         Raises
         ------
         StaleVersionError
             When ``after`` is given and another writer has appended since; nothing is written.
         AADError
-            For an unknown kind, or labels that do not match the rows.
+            For an unknown kind, labels that do not match the rows, a kind or note too long.
         """
         rows = [int(r) for r in rows]
         _check_action(kind, rows, labels)
-        cells = (
-            [(r, None) for r in rows] if labels is None else list(zip(rows, map(int, labels), strict=True))
-        )
+        n = len(rows)
+        kinds = _per_row(anomaly_kinds, n, "anomaly kinds", kind, MAX_KIND)
+        texts = _per_row(notes, n, "notes", kind, MAX_NOTE)
+        analyst = _short(analyst, "analyst name", 200)
+        via = _short(via, "action source", 300)
+        marks = [None] * n if labels is None else [None if lab is None else int(lab) for lab in labels]
+        cells = list(zip(rows, marks, kinds, texts, strict=True)) or [(None, None, None, None)]
         now = _now()
         with self._connect(f"the {kind}") as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -491,10 +635,10 @@ class Store:
                         "catch up with its log and try again"
                     )
                 conn.executemany(
-                    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        (session_id, seq + i, number, kind, r, lab, now)
-                        for i, (r, lab) in enumerate(cells or [(None, None)])
+                        (session_id, seq + i, number, kind, r, lab, now, tag, note, analyst, via)
+                        for i, (r, lab, tag, note) in enumerate(cells)
                     ],
                 )
                 touch = f"UPDATE sessions SET updated_at = ?, changed = {_NEXT_CHANGE} WHERE id = ?"
@@ -504,13 +648,18 @@ class Store:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+        label_action = kind == "label"
         return Action(
             number,
             kind,
             tuple(rows),
-            tuple(lab for _, lab in cells if lab is not None),
+            tuple(marks) if label_action else (),
             now,
-            seq + max(len(cells), 1) - 1,
+            seq + len(cells) - 1,
+            tuple(kinds) if label_action else (),
+            tuple(texts) if label_action else (),
+            analyst,
+            via,
         )
 
     def _next_numbers(self, conn: sqlite3.Connection, session_id: str) -> tuple[int, int]:
@@ -522,17 +671,18 @@ class Store:
         ).fetchone()
         return int(number), int(seq)
 
-    def actions(self, session_id: str, *, after: int = 0) -> list[Action]:
-        """The actions numbered above ``after``, oldest first."""
+    def actions(self, session_id: str, *, after: int = 0, archived: bool = False) -> list[Action]:
+        """The actions numbered above ``after``, oldest first (``archived``: of an archived session)."""
+        table = "archived_events" if archived else "events"
         with self._connect() as conn:
             rows = conn.execute(
-                "SELECT action, kind, seq, row, label, created_at FROM events "
-                "WHERE session_id = ? AND action > ? ORDER BY seq",
+                "SELECT action, kind, seq, row, label, created_at, anomaly_kind, note, analyst, via "
+                f"FROM {table} WHERE session_id = ? AND action > ? ORDER BY seq",
                 (session_id, after),
             ).fetchall()
         grouped: dict[int, list] = {}
         kinds: dict[int, str] = {}
-        for number, kind, seq, row, label, created in rows:
+        for number, kind, seq, row, label, created, *extra in rows:
             if kind not in KINDS or label not in (None, -1, 0, 1):
                 what = f"an action of kind {kind!r}" if kind not in KINDS else f"a label {label!r}"
                 raise DatabaseError(
@@ -540,7 +690,7 @@ class Store:
                     "aad does not know (a newer aad wrote it?); open it with the aad that wrote it. "
                     "Nothing was replayed or changed"
                 )
-            grouped.setdefault(number, []).append((seq, row, label, created))
+            grouped.setdefault(number, []).append((seq, row, label, created, *extra))
             kinds[number] = kind
         return [_action(number, kinds[number], cells) for number, cells in grouped.items()]
 
@@ -573,14 +723,17 @@ class Store:
                 return sid
         return None
 
-    def summaries(self) -> list[SessionSummary]:
-        """Every session, most recently changed first, with its label counts."""
+    def summaries(self, *, fingerprint: str | None = None) -> list[SessionSummary]:
+        """Every session (on data with ``fingerprint``, if given), most recently changed first,
+        with its label counts and the analysts who acted on it."""
+        where, args = ("WHERE fingerprint = ? ", (fingerprint,)) if fingerprint is not None else ("", ())
         with self._connect() as conn:
-            newest_first = f"SELECT {_COLUMNS} FROM sessions ORDER BY changed DESC, updated_at DESC, id"
-            rows = conn.execute(newest_first).fetchall()
+            order = "ORDER BY changed DESC, updated_at DESC, id"
+            newest_first = f"SELECT {_COLUMNS}, fingerprint FROM sessions {where}{order}"
+            rows = conn.execute(newest_first, args).fetchall()
         out = []
         for row in rows:
-            record = _record(row)
+            record = _record(row[:-1])
             actions = self.actions(record.id)
             labels = replay_labels(actions)
             out.append(
@@ -597,6 +750,114 @@ class Store:
                     updated_at=record.updated_at,
                     features=record.features,
                     label_column=record.label_column,
+                    title=record.title,
+                    description=record.description,
+                    analysts=tuple(dict.fromkeys(a.analyst for a in actions if a.analyst)),
+                    fingerprint=record.fingerprint,
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ the archive
+
+    def archive(self, session_id: str, *, by: str | None = None) -> int:
+        """Delete a session from the list: its record and its whole log move to the archive.
+
+        In one transaction: the copies are written first, and the triggers let a row leave the
+        live tables only when its identical copy is in the archive, so nothing is lost on the
+        way. :meth:`restore` brings the session back. Returns the number of actions archived.
+
+        Raises
+        ------
+        SessionNotFoundError
+        """
+        self.get(session_id)
+        by = _short(by, "analyst name", 200)
+        with self._connect("the deletion") as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if conn.execute("SELECT 1 FROM archived_sessions WHERE id = ?", (session_id,)).fetchone():
+                    raise AADError(  # ids are random: only a restored session whose copy was kept
+                        f"session {session_id} is already in the archive; restore it first"
+                    )
+                conn.execute(
+                    f"INSERT INTO archived_events ({_EVENT_COLUMNS}) "
+                    f"SELECT {_EVENT_COLUMNS} FROM events WHERE session_id = ?",
+                    (session_id,),
+                )
+                conn.execute(
+                    f"INSERT INTO archived_sessions ({_SESSION_ALL}, archived_at, archived_by) "
+                    f"SELECT {_SESSION_ALL}, ?, ? FROM sessions WHERE id = ?",
+                    (_now(), by, session_id),
+                )
+                n = conn.execute(
+                    "SELECT COUNT(DISTINCT action) FROM events WHERE session_id = ?", (session_id,)
+                ).fetchone()[0]
+                conn.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
+                conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return int(n)
+
+    def restore(self, session_id: str) -> SessionRecord:
+        """Bring an archived session back into the list, with its whole log; returns its record.
+
+        Raises
+        ------
+        SessionNotFoundError
+            When the archive holds no session ``session_id``.
+        """
+        with self._connect("the restore") as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if not conn.execute("SELECT 1 FROM archived_sessions WHERE id = ?", (session_id,)).fetchone():
+                    raise SessionNotFoundError(
+                        f"there is no deleted session {session_id!r} in the archive of {self.path}; "
+                        "`aad sessions list --deleted` lists them"
+                    )
+                conn.execute(
+                    f"INSERT INTO sessions ({_SESSION_ALL}) SELECT {_SESSION_ALL} FROM archived_sessions "
+                    "WHERE id = ?",
+                    (session_id,),
+                )
+                conn.execute(f"UPDATE sessions SET changed = {_NEXT_CHANGE} WHERE id = ?", (session_id,))
+                conn.execute(
+                    f"INSERT INTO events ({_EVENT_COLUMNS}) SELECT {_EVENT_COLUMNS} FROM archived_events "
+                    "WHERE session_id = ?",
+                    (session_id,),
+                )
+                conn.execute("DELETE FROM archived_events WHERE session_id = ?", (session_id,))
+                conn.execute("DELETE FROM archived_sessions WHERE id = ?", (session_id,))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return self.get(session_id)
+
+    def archived(self) -> list[ArchivedSession]:
+        """The deleted sessions, most recently deleted first."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, dataset, title, created_at, archived_at, archived_by FROM archived_sessions "
+                "ORDER BY archived_at DESC, id"
+            ).fetchall()
+        out = []
+        for sid, dataset, title, created_at, archived_at, archived_by in rows:
+            actions = self.actions(sid, archived=True)
+            out.append(
+                ArchivedSession(
+                    id=sid,
+                    dataset=dataset,
+                    title=title,
+                    n_labels=len(replay_labels(actions)),
+                    n_actions=len(actions),
+                    created_at=created_at,
+                    archived_at=archived_at,
+                    archived_by=archived_by,
                 )
             )
         return out
@@ -654,20 +915,96 @@ def replay_labels(actions: Iterable[Action]) -> dict[int, int]:
     >>> replay_labels(acts)
     {3: 1}
     """
-    labels: dict[int, int] = {}
-    undo: list[dict[int, int]] = []
+    return {row: state.label for row, state in replay(actions).items()}
+
+
+def replay(actions: Iterable[Action]) -> dict[int, RowLabel]:
+    """Each labelled row's label in effect after ``actions``, with its kind, note, the analyst
+    and the action that set them; an undo reverts the latest action not yet undone.
+
+    Examples
+    --------
+    >>> acts = [Action(1, "label", (3, 4), (1, 0), "t1", 1, ("fraud", None), (None, "ok"), "ann"),
+    ...         Action(2, "label", (3,), (None,), "t2", 2, ("takeover",), ("seen",), "bob"),
+    ...         Action(3, "undo", (), (), "t3", 3)]
+    >>> replay(acts)[3]
+    RowLabel(label=1, kind='fraud', note=None, analyst='ann', action=1, created_at='t1')
+    >>> replay(acts[:2])[3].kind, replay(acts[:2])[4].note
+    ('takeover', 'ok')
+    """
+    states: dict[int, RowLabel] = {}
+    undo: list[dict[int, RowLabel | None]] = []
     for action in actions:
         if action.kind == "undo":
             for row, previous in (undo.pop() if undo else {}).items():
-                _set(labels, row, previous)
+                if previous is None:
+                    states.pop(row, None)
+                else:
+                    states[row] = previous
             continue
-        previous = {}
+        previous: dict[int, RowLabel | None] = {}
         if action.kind == "label":
-            for row, label in zip(action.rows, action.labels, strict=True):
-                previous.setdefault(row, labels.get(row, UNLABELLED))
-                _set(labels, row, label)
+            for row, label, kind, note in action.cells():
+                current = states.get(row)
+                previous.setdefault(row, current)
+                state = next_row_label(current, label, kind, note, action)
+                if state is None:
+                    states.pop(row, None)
+                else:
+                    states[row] = state
         undo.append(previous)
-    return labels
+    return states
+
+
+def next_row_label(
+    current: RowLabel | None, label: int | None, kind, note, action: Action
+) -> RowLabel | None:
+    """A row's state after one cell ``(label, kind, note)`` of a label action (None: unlabelled)."""
+    if label is None:  # the kind or the note alone
+        if current is None:
+            return None
+        label = current.label
+    if label == UNLABELLED:
+        return None
+    return RowLabel(
+        label=label,
+        kind=kind if label == ANOMALY else None,
+        note=note,
+        analyst=action.analyst,
+        action=action.number,
+        created_at=action.created_at,
+    )
+
+
+#: The columns of a labels export, before the row's context columns.
+EXPORT_COLUMNS = ("row", "label", "kind", "note", "analyst", "labelled_at")
+
+
+def labels_export(states: dict[int, RowLabel]):
+    """The labels in effect as a table for people and for ``aad rules --labels``: ``row``,
+    ``label`` (anomaly/nominal), ``kind``, ``note``, ``analyst`` and ``labelled_at`` (UTC, the
+    time of the action that last set the row's label, kind or note), by row.
+
+    Examples
+    --------
+    >>> state = RowLabel(0, None, "ok", "ann", 2, "2024-01-01T10:00:00.000+00:00")
+    >>> labels_export({7: state}).astype(str).iloc[0].tolist()
+    ['7', 'nominal', '', 'ok', 'ann', '2024-01-01 10:00:00']
+    """
+    import pandas as pd  # the store needs no pandas otherwise
+
+    rows = sorted(states)
+    return pd.DataFrame(
+        {
+            "row": pd.Series(rows, dtype="int64"),
+            "label": [label_name(states[r].label) for r in rows],
+            "kind": [states[r].kind or "" for r in rows],
+            "note": [states[r].note or "" for r in rows],
+            "analyst": [states[r].analyst or "" for r in rows],
+            "labelled_at": [states[r].created_at[:19].replace("T", " ") for r in rows],
+        },
+        columns=list(EXPORT_COLUMNS),
+    )
 
 
 def labels_csv(labels: dict[int, int]) -> str:
@@ -704,6 +1041,40 @@ def _check_action(kind: str, rows: list[int], labels: Sequence[int] | None) -> N
         raise AADError(f"got {len(rows)} rows but {len(labels)} labels; give one label per row")
 
 
+def _short(text: str | None, what: str, limit: int) -> str | None:
+    """``text`` on one line, stripped (None when empty); over ``limit`` characters is refused."""
+    if text is None:
+        return None
+    text = " ".join(str(text).split())
+    if len(text) > limit:
+        raise AADError(f"the {what} is {len(text):,} characters long; keep it to {limit:,}")
+    return text or None
+
+
+def _per_row(values: Sequence[str | None] | None, n: int, what: str, kind: str, limit: int) -> list:
+    """One anomaly kind or note per row of a label action (None for none)."""
+    if values is None:
+        return [None] * n
+    if kind != "label":
+        raise AADError(f"{what} go with label actions only, one per row")
+    if len(values) != n:
+        raise AADError(f"got {n} rows but {len(values)} {what}; give one per row (None for none)")
+    return [_short(v, what[:-1] if what.endswith("s") else what, limit) for v in values]
+
+
+def _checked_title(title: str) -> str:
+    return _short(title, "session title", MAX_TITLE) or ""
+
+
+def _checked_description(text: str) -> str:
+    text = str(text).replace("\r\n", "\n").strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise AADError(
+            f"the session description is {len(text):,} characters long; keep it to {MAX_DESCRIPTION:,}"
+        )
+    return text
+
+
 def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
@@ -729,19 +1100,36 @@ _ADDED_COLUMNS = {
     ),
     "anomaly_value": "NULL",  # version 3
     "working_set": "NULL",  # version 4
+    "title": "''",  # version 4
+    "description": "''",  # version 4
 }
+#: The same for ``events``: each label's kind and note, each action's analyst and source.
+_ADDED_EVENT_COLUMNS = ("anomaly_kind", "note", "analyst", "via")  # version 4
 
 
 def _read_older_schema(conn: sqlite3.Connection) -> None:
-    """Let a read-only connection to a database of an older schema read it as the current one: a
-    temporary view ``sessions`` (found before the file's own table) adds the missing columns."""
+    """Let a read-only connection to a database of an older schema read it as the current one:
+    temporary views ``sessions`` and ``events`` (found before the file's own tables) add the
+    missing columns, and an empty archive stands in for the one it has not."""
     present = [row[1] for row in conn.execute("PRAGMA main.table_info(sessions)")]
     missing = [name for name in _ADDED_COLUMNS if name not in present]
-    if not missing:
-        return
-    quoted = ['o."' + name.replace('"', '""') + '"' for name in present]
-    columns = quoted + [f"{_ADDED_COLUMNS[name]} AS {name}" for name in missing]
-    conn.execute(f"CREATE TEMP VIEW sessions AS SELECT {', '.join(columns)} FROM main.sessions AS o")
+    if missing:
+        quoted = ['o."' + name.replace('"', '""') + '"' for name in present]
+        columns = quoted + [f"{_ADDED_COLUMNS[name]} AS {name}" for name in missing]
+        conn.execute(f"CREATE TEMP VIEW sessions AS SELECT {', '.join(columns)} FROM main.sessions AS o")
+    logged = [row[1] for row in conn.execute("PRAGMA main.table_info(events)")]
+    if logged and any(name not in logged for name in _ADDED_EVENT_COLUMNS):
+        columns = [f'o."{name}"' for name in logged] + [
+            f"NULL AS {name}" for name in _ADDED_EVENT_COLUMNS if name not in logged
+        ]
+        conn.execute(f"CREATE TEMP VIEW events AS SELECT {', '.join(columns)} FROM main.events AS o")
+    tables = {row[0] for row in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")}
+    if "archived_sessions" not in tables:
+        conn.execute(
+            f"CREATE TEMP TABLE archived_sessions ({_SESSION_COLUMNS_DDL},\n"
+            "    archived_at TEXT NOT NULL,\n    archived_by TEXT\n)"
+        )
+        conn.execute(f"CREATE TEMP TABLE archived_events ({_EVENT_COLUMNS_DDL})")
 
 
 def _initialise(conn: sqlite3.Connection, path: Path) -> None:
@@ -791,6 +1179,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
             conn.execute("ALTER TABLE sessions ADD COLUMN anomaly_value TEXT")
         if "working_set" not in columns:  # version 4: sessions on a working set of a bigger table
             conn.execute("ALTER TABLE sessions ADD COLUMN working_set TEXT")
+        _migrate_to_4(conn, columns)
         # Every append reads MAX(changed) and the session list sorts by it: an index keeps both
         # from scanning every session (created here, after the column exists in old files).
         conn.execute("CREATE INDEX IF NOT EXISTS sessions_by_change ON sessions(changed)")
@@ -802,9 +1191,25 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         raise
 
 
+def _migrate_to_4(conn: sqlite3.Connection, columns: set[str]) -> None:
+    """Version 4 (besides the working set): a session's title and description; each label's kind
+    and note, each action's analyst and source; the archive of deleted sessions. Adding a column
+    rewrites no event."""
+    for column in ("title", "description"):
+        if column not in columns:
+            conn.execute(f"ALTER TABLE sessions ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+    logged = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+    for column in ("anomaly_kind", "note", "analyst", "via"):
+        if column not in logged:
+            conn.execute(f"ALTER TABLE events ADD COLUMN {column} TEXT")
+    for statement in _ARCHIVE:
+        conn.execute(statement)
+
+
 def _record(row: tuple) -> SessionRecord:
     (sid, dataset, source, fingerprint, features, label_column, params, seed) = row[:8]
-    strategy, batch_size, batch, created_at, updated_at, notes, anomaly_value, working_set = row[8:]
+    strategy, batch_size, batch, created_at, updated_at, notes, anomaly_value = row[8:15]
+    working_set, title, description = row[15:]
     return SessionRecord(
         id=sid,
         dataset=dataset,
@@ -822,17 +1227,24 @@ def _record(row: tuple) -> SessionRecord:
         notes=tuple(json.loads(notes)),
         anomaly_value=anomaly_value,
         working_set=None if working_set is None else json.loads(working_set),
+        title=title or "",
+        description=description or "",
     )
 
 
 def _action(number: int, kind: str, cells: list[tuple]) -> Action:
-    rows = tuple(int(row) for _, row, _, _ in cells if row is not None)
-    labels = tuple(int(lab) for _, _, lab, _ in cells if lab is not None)
+    """An action from its cells ``(seq, row, label, created_at, anomaly_kind, note, analyst, via)``."""
+    rows = tuple(int(cell[1]) for cell in cells if cell[1] is not None)
+    label_action = kind == "label"
     return Action(
         number=int(number),
         kind=kind,
         rows=rows,
-        labels=labels,
+        labels=tuple(None if cell[2] is None else int(cell[2]) for cell in cells) if label_action else (),
         created_at=cells[0][3],
         last_seq=int(cells[-1][0]),
+        anomaly_kinds=tuple(cell[4] for cell in cells) if label_action else (),
+        notes=tuple(cell[5] for cell in cells) if label_action else (),
+        analyst=cells[0][6],
+        via=cells[0][7],
     )

@@ -186,6 +186,7 @@ def explore_figure(
     axis_titles: tuple[str, str] = ("x", "y"),
     contour: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     webgl: bool = False,
+    ranks: np.ndarray | None = None,
 ) -> go.Figure:
     """Rows on a plane, labelled rows marked, optionally over the model's score contours.
 
@@ -201,6 +202,9 @@ def explore_figure(
         Score grid (``z[i, j]`` at ``(xs[j], ys[i])``), drawn underneath.
     webgl : bool
         Draw with ``Scattergl`` (for many points).
+    ranks : ndarray of shape (len(rows),), optional
+        Their ranks (1 = most anomalous), shown in the hover instead of the raw score; the
+        colour bars then carry no numbers (a score is read by its rank, not its value).
     """
     scatter = go.Scattergl if webgl else go.Scatter
     fig = go.Figure()
@@ -222,7 +226,7 @@ def explore_figure(
                 ncontours=20,
                 name="score",
                 hoverinfo="skip",
-                colorbar={"title": {"text": "score"}},
+                colorbar=_colorbar(ranks is not None),
                 opacity=0.85,
             )
         )
@@ -235,7 +239,7 @@ def explore_figure(
             **dict(zip(("cmin", "cmax"), robust_range(scores[free]), strict=True)),
             "colorscale": "Viridis",
             "showscale": True,
-            "colorbar": {"title": {"text": "score"}},
+            "colorbar": _colorbar(ranks is not None),
         }
     )
     for name, mask, marker in (
@@ -259,8 +263,12 @@ def explore_figure(
                 name=name,
                 marker=marker,
                 customdata=rows[mask],
-                text=[f"{s:.4f}" for s in scores[mask]],
-                hovertemplate="row %{customdata}<br>score %{text}<extra>" + name + "</extra>",
+                text=[f"{s:.4f}" for s in scores[mask]] if ranks is None else [f"{r:,}" for r in ranks[mask]],
+                hovertemplate="row %{customdata}<br>"
+                + ("score" if ranks is None else "rank")
+                + " %{text}<extra>"
+                + name
+                + "</extra>",
             )
         )
     fig.update_layout(
@@ -274,6 +282,12 @@ def explore_figure(
         uirevision="explore",
     )
     return fig
+
+
+def _colorbar(by_rank: bool) -> dict:
+    if not by_rank:
+        return {"title": {"text": "score"}}
+    return {"title": {"text": "more<br>anomalous", "side": "top"}, "showticklabels": False}
 
 
 def selected_rows(event) -> list[int]:
@@ -313,12 +327,13 @@ def robust_range(values: np.ndarray) -> tuple[float, float]:
     return (low, body) if body > low and high - body > body - low else (low, high)
 
 
-def score_histogram(scores: np.ndarray, labels: np.ndarray) -> go.Figure:
+def score_histogram(scores: np.ndarray, labels: np.ndarray, ranks: np.ndarray | None = None) -> go.Figure:
     """Histogram of the unlabelled rows' scores, with the labelled rows marked beneath it.
 
     Feedback lifts labelled anomalies far above every other row; the axis spans the
     unlabelled rows (and labelled ones near them), and labelled rows beyond it are drawn at
-    its right edge as triangles, their score in the hover.
+    its right edge as triangles, their score in the hover (with ``ranks``, every row's rank:
+    their rank instead, and the axis carries no numbers).
     """
     open_scores = scores[labels == -1] if (labels == -1).any() else scores
     low, high = robust_range(open_scores)
@@ -334,7 +349,9 @@ def score_histogram(scores: np.ndarray, labels: np.ndarray) -> go.Figure:
             name="unlabelled rows",
             marker={"color": "#9e9e9e"},
             customdata=np.column_stack([edges[:-1], edges[1:]]),
-            hovertemplate="%{y:,} rows scored %{customdata[0]:.4f} to %{customdata[1]:.4f}<extra></extra>",
+            hovertemplate="%{y:,} rows scored %{customdata[0]:.4f} to %{customdata[1]:.4f}<extra></extra>"
+            if ranks is None
+            else "%{y:,} rows<extra></extra>",
         )
     )
     for name, value, color, symbol in (
@@ -347,7 +364,7 @@ def score_histogram(scores: np.ndarray, labels: np.ndarray) -> go.Figure:
             go.Scatter(
                 x=np.minimum(marked, edge),
                 y=np.zeros(len(marked)),
-                customdata=marked,
+                customdata=marked if ranks is None else ranks[labels == value],
                 mode="markers",
                 name=f"labelled {name}",
                 marker={
@@ -355,11 +372,14 @@ def score_histogram(scores: np.ndarray, labels: np.ndarray) -> go.Figure:
                     "symbol": np.where(beyond, "triangle-right", symbol).tolist(),
                     "size": 9,
                 },
-                hovertemplate="score %{customdata:.4f}<extra></extra>",
+                hovertemplate="score %{customdata:.4f}<extra></extra>"
+                if ranks is None
+                else "rank %{customdata:,}<extra></extra>",
             )
         )
     fig.update_layout(
         xaxis_title="anomaly score (higher = more anomalous); ▶ labelled rows beyond the axis",
+        xaxis_showticklabels=ranks is None,
         xaxis_range=[low - 0.02 * (edge - low), edge + 0.03 * (edge - low)],
         yaxis_title="rows",
         template="plotly_white",

@@ -283,6 +283,15 @@ def app_command(
             help="...and rows the unsupervised forest scores highest, kept beside it (default: 10,000).",
         ),
     ] = None,
+    user_header: Annotated[
+        str | None,
+        typer.Option(
+            "--user-header",
+            help="A request header naming the signed-in analyst, set by an authenticating reverse proxy "
+            "(X-Forwarded-User): recorded with every action, and not changeable on the page. Trust it "
+            "only when nothing but the proxy can reach this server (see the README).",
+        ),
+    ] = None,
 ) -> None:
     """Start the labelling workbench in the browser (Streamlit).
 
@@ -311,6 +320,7 @@ def app_command(
     os.environ["AAD_MAX_UPLOAD_MB"] = str(upload_limit)  # the app reads it: app.state.max_upload_mb
     allowed = hosts.allowed_hosts(host, allow_host or ())
     os.environ[hosts.ENV] = ",".join(allowed)  # app.server's Host check reads it
+    _trust_user_header(user_header, host, port)
     _err.print(f"aad workbench on http://{_url_host(host)}:{port} (sessions in {aad.default_db_path()})")
     if host.strip() in ("0.0.0.0", "::", ""):
         _err.print(
@@ -329,6 +339,23 @@ def app_command(
         streamlit_cli.main()
     except SystemExit as done:
         raise typer.Exit(done.code if isinstance(done.code, int) else 0) from None
+
+
+def _trust_user_header(header: str | None, host: str, port: int) -> None:
+    """``--user-header``: the header the app reads the analyst from (``app.state.identity``)."""
+    os.environ.pop(hosts.USER_HEADER_ENV, None)
+    if header is None:
+        return
+    name = header.strip()
+    if not name or not all(c.isalnum() or c == "-" for c in name):
+        raise aad.AADError(f"--user-header must be a header name such as X-Forwarded-User; got {header!r}")
+    os.environ[hosts.USER_HEADER_ENV] = name
+    _err.print(f"the analyst's name is read from the {name} header, which the proxy in front must set")
+    if host.strip() in ("0.0.0.0", "::", ""):
+        _err.print(
+            f"warning: listening on every interface, anyone who can reach port {port} directly can send "
+            f"{name} with any name; let only the proxy reach it (a firewall), or listen on 127.0.0.1"
+        )
 
 
 def _url_host(host: str) -> str:

@@ -14,10 +14,12 @@ import os
 import socket
 from collections.abc import Iterable
 
-__all__ = ["ENV", "HostCheck", "allowed_hosts", "host_name"]
+__all__ = ["ENV", "USER_HEADER_ENV", "HostCheck", "allowed_hosts", "host_name"]
 
 #: Where ``aad app`` leaves the allowed names for the server process (comma-separated).
 ENV = "AAD_ALLOWED_HOSTS"
+#: Where ``aad app --user-header`` leaves the header that names the analyst (set by a proxy).
+USER_HEADER_ENV = "AAD_USER_HEADER"
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _WILDCARDS = ("0.0.0.0", "::", "")
 

@@ -11,6 +11,14 @@ SESSION = "aad_session"  # the one aad.Session of this browser tab
 MESSAGE = "aad_message"  # (level, text) shown once at the top of the next page
 UPLOADS = "aad_uploads"  # uploaded file id -> stored path
 PRESSES = "aad_presses"  # Label page button presses not yet applied (app.state.Press)
+ANALYST = "aad_analyst"  # the name given in this tab ("" when none: the server's user)
+ANALYST_INPUT = "analyst_name"  # the sidebar's name field
+ANALYST_COOKIE = "aad_analyst_cookie"  # a name just given, to write into the browser's cookie
+LAUNCH_ASKED = "aad_launch_asked"  # this tab has had its launch session (or chosen one)
+LAUNCH_CHOICES = "aad_launch_choices"  # ids of the sessions on the launched data to choose from
+TABLE_GENERATION = "aad_table_generation"  # counts table edits: a new editor after each
+UPLOAD_GENERATION = "aad_upload_generation"  # counts labels uploads: a new, empty uploader after each
+LEFT_SESSION = "aad_left_session"  # this tab let a session go: give its memory back next run
 
 # URL query parameter carrying the session id
 URL_SESSION = "session"
@@ -24,12 +32,20 @@ LABEL_NOMINAL = "label_nominal"
 LABEL_SKIP = "label_skip"
 LABEL_UNDO = "label_undo"
 LABEL_UNSKIP = "label_unskip"
+LABEL_DIFFERENT = "label_different"  # "something different": the top of another ranking
 RETURN_FOCUS = "return_focus"  # a setting was chosen: give the keyboard back to the page
 RETURN_FOCUS_COUNT = "return_focus_count"  # how many times, so that each script is new to the browser
 LABEL_STRATEGY = "label_strategy"
 LABEL_BATCH_SIZE = "label_batch_size"
 CARD_CURRENT = "card_current"  # the container of the card the shortcuts act on
 LABEL_COUNTS = "label_counts"
+LABEL_KIND = "label_kind"  # the first card's kind of anomaly
+LABEL_NOTE = "label_note"  # the first card's note
+LABEL_ANNOTATED_ROW = "aad_annotated_row"  # the card the kind and note fields are for
+LABEL_VIEW = "label_view"  # cards or table
+LABEL_TABLE_ROWS = "label_table_rows"  # how many top rows the table view lists
+LABEL_TABLE = "label_table"  # the container of the table view
+LABEL_ACTIONS = "label_actions"  # the container of the Anomaly/Nominal/Skip/Undo bar
 
 
 def for_card(name: str, row: int | None) -> str:
@@ -44,12 +60,32 @@ def for_card(name: str, row: int | None) -> str:
 
 
 # one-key shortcuts of the Label page buttons
-SHORTCUTS = {LABEL_ANOMALY: "A", LABEL_NOMINAL: "N", LABEL_SKIP: "S", LABEL_UNDO: "U"}
+SHORTCUTS = {LABEL_ANOMALY: "A", LABEL_NOMINAL: "N", LABEL_SKIP: "S", LABEL_UNDO: "U", LABEL_DIFFERENT: "D"}
 
 # Explore page
 EXPLORE_BULK_ANOMALY = "explore_bulk_anomaly"
 EXPLORE_BULK_NOMINAL = "explore_bulk_nominal"
 EXPLORE_HISTOGRAM = "explore_histogram"
+EXPLORE_KIND = "explore_kind"  # the kind given to a bulk anomaly label
+
+# Rows page (find and fix)
+ROWS_SEARCH = "rows_search"
+ROWS_LABELS = "rows_labels"
+ROWS_KINDS = "rows_kinds"
+ROWS_TOP = "rows_top"
+ROWS_RANGE_COLUMNS = "rows_range_columns"
+ROWS_GOTO = "rows_goto"
+ROWS_PICKED = "aad_rows_picked"  # the row whose card the Rows page shows
+ROWS_KIND = "rows_kind"  # a row's kind field (per row: for_card)
+ROWS_NOTE = "rows_note"  # a row's note field (per row: for_card)
+ROWS_BULK_ANOMALY = "rows_bulk_anomaly"
+ROWS_BULK_NOMINAL = "rows_bulk_nominal"
+ROWS_BULK_KIND = "rows_bulk_kind"
+ROWS_RESULTS = "rows_results"  # the container of the results table
+ROWS_CARD = "rows_card"  # the container of the row's card
+ROWS_UPLOAD = "rows_upload"  # the labels file uploader
+ROWS_IMPORT = "rows_import"  # the expander holding it
+IMPORT_MESSAGE = "aad_import_message"  # (level, text): what the last labels upload did
 
 # Rules page
 RULES_TABLE = "rules_table"
@@ -60,6 +96,7 @@ RULES_CACHE = "aad_rules"  # (session id, model version, description)
 # Progress page
 PROGRESS_CHART = "progress_chart"
 PROGRESS_HISTORY = "progress_history"
+PROGRESS_KINDS = "progress_kinds"
 
 # Data page
 DATA_SOURCE = "data_source"
@@ -89,6 +126,14 @@ DATA_WS_BUILT = "data_ws_built"  # (table, settings) -> the working set's file, 
 SESSIONS_TABLE = "sessions_table"
 SESSIONS_PICK = "sessions_pick"
 SESSIONS_RESUME = "sessions_resume"
+SESSIONS_TITLE = "sessions_title"
+SESSIONS_DESCRIPTION = "sessions_description"
+SESSIONS_SAVE = "sessions_save"
+SESSIONS_EDIT = "sessions_edit"  # the expander holding the title, description and Delete
+SESSIONS_DELETE = "sessions_delete"
+SESSIONS_CONFIRM = "sessions_confirm"  # the typed id that confirms a deletion
+SESSIONS_DELETE_CONFIRMED = "sessions_delete_confirmed"
+SESSIONS_ARCHIVE = "sessions_archive"
 #: Set by the Resume callback: the Sessions page then switches to the Label page.
 SESSIONS_RESUMED = "sessions_resumed"
 
@@ -101,6 +146,27 @@ def card(row: int) -> str:
 def card_button(action: str, row: int) -> str:
     """Key of a per-card button (``action`` is anomaly, nominal or skip)."""
     return f"card_{action}_{row}"
+
+
+def resume_launch(session_id: str) -> str:
+    """Key of the Resume button of one of the sessions offered when ``aad app DATA`` asks."""
+    return f"resume_launch_{session_id}"
+
+
+def restore_button(session_id: str) -> str:
+    """Key of the Restore button of a deleted session."""
+    return f"sessions_restore_{session_id}"
+
+
+def table_editor(name: str, session_id: str, version: int, generation: int) -> str:
+    """Key of an editable table of rows: new with every model version and every edit, so that
+    the editor starts from the stored labels again."""
+    return f"{name}_{session_id}_v{version}_{generation}"
+
+
+def drawn_table(name: str) -> str:
+    """Session-state key of what the editable table ``name`` showed when last drawn."""
+    return f"aad_drawn_{name}"
 
 
 def explore_chart(version: int) -> str:

@@ -24,6 +24,7 @@ except ImportError:  # app/ not installed: run from the repository
     from app import state
 
 st.set_page_config(page_title="aad workbench", page_icon=":material/travel_explore:", layout="wide")
+st.html(state.COMPACT_CSS)  # sized for a laptop screen: less padding, smaller headings and counts
 
 session = state.get_session()
 # The default page is served at ``/`` but reserves a pathname of its own ("index" here);
@@ -39,6 +40,7 @@ def _to_label() -> None:
 page = st.navigation(
     [
         label,
+        st.Page("screens/rows.py", title="Rows", icon=":material/manage_search:"),
         st.Page("screens/explore.py", title="Explore", icon=":material/scatter_plot:"),
         st.Page("screens/rules.py", title="Rules", icon=":material/rule:"),
         st.Page("screens/progress.py", title="Progress", icon=":material/trending_up:"),

@@ -8,6 +8,7 @@ only (the region that isolates a row).
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
@@ -15,8 +16,9 @@ import pandas as pd
 import streamlit as st
 
 import aad
+from aad.columns import looks_like_truth
 from aad.tables import csv_text
-from app.text import code, md
+from app.text import code, count, md
 
 #: Significant digits of the thresholds shown to people (exports stay exact).
 DISPLAY_DIGITS = 4
@@ -85,8 +87,14 @@ def _category_note(dataset: aad.Dataset, row: int, j: int) -> str:
     return f"{count:,} of {spec.rows:,} rows have it ({count / spec.rows:.2%})"
 
 
-def rank_line(session: aad.Session, row: int) -> str:
-    """``score … · rank … of …`` with the move since the previous model version."""
+def rank_line(session: aad.Session, row: int, *, compact: bool = False) -> str:
+    """``rank … of … · top …%`` with the move since the previous model version (``compact``: a
+    batch card's, without the row count and the rank among unlabelled rows).
+
+    Ranks, as people read a score: the raw score is a number only the model compares (it
+    grows without bound as anomalies are labelled), so it is never shown on its own.
+    """
+    n = session.dataset.n_rows
     now = int(session.ranks([row])[0])
     before = session.ranks([row], previous=True)
     move = ""
@@ -97,7 +105,75 @@ def rank_line(session: aad.Session, row: int) -> str:
     open_rows = session.model.labels_ == aad.UNLABELLED
     among = int((scores[open_rows] > scores[row]).sum()) + 1 if open_rows[row] else None
     unlabelled = f" ({_ordinal(among)} among unlabelled rows)" if among is not None and among != now else ""
-    return f"score **{scores[row]:.4f}** · rank **{now:,}** of {session.dataset.n_rows:,}{unlabelled}{move}"
+    if compact:
+        return f"rank **{now:,}** · **{top_share(now, n)}**{move.replace('rank unchanged', 'unchanged')}"
+    return f"rank **{now:,}** of {n:,} · **{top_share(now, n)}**{unlabelled}{move}"
+
+
+#: How the Label page names the model's rankings (:data:`aad.model.RANKINGS`).
+RANKING_TITLES = {
+    "feedback": "learned model",
+    "saturating": "saturating model",
+    "forest": "forest's own order",
+}
+#: Nominals in a row after which the Label page suggests something different.
+STREAK_HINT = 8
+
+
+def ranking_names(names) -> str:
+    """Rankings as the page names them: ``the learned model and the forest's own order``.
+
+    Examples
+    --------
+    >>> ranking_names(("feedback", "forest"))
+    "the learned model and the forest's own order"
+    >>> ranking_names(())
+    ''
+    """
+    titles = [f"the {RANKING_TITLES.get(n, n)}" for n in names]
+    return " and ".join([", ".join(titles[:-1]), titles[-1]]) if len(titles) > 1 else "".join(titles)
+
+
+def queue_line(session: aad.Session, row: int) -> str:
+    """Which ranking proposed the card's row, which the queue follows and with what record, and
+    the nominals in a row; after :data:`STREAK_HINT` of them, a hint at **Different**."""
+    following = RANKING_TITLES.get(session.following, session.following)
+    proposers = session.proposed_by(row)
+    by = "every ranking" if len(proposers) == len(RANKING_TITLES) else ranking_names(proposers)
+    line = f"Proposed by {by}" if by else f"Next in the {following}'s order"
+    record = session.queue_records().get(session.following)
+    followed = f"the queue follows the {following}"
+    if record and record[1]:
+        found = "1 anomaly" if record[0] == 1 else f"{record[0]} anomalies"
+        followed += f" ({found} in its {count(record[1], 'labelled row')})"
+    line += f" · {followed}"
+    streak = session.streak
+    if streak:
+        line += f" · {count(streak, 'nominal')} in a row"
+    if streak >= STREAK_HINT:
+        line += ". A kind may be used up: **Different** (D) shows what another ranking proposes."
+    return line
+
+
+def all_ranks(session: aad.Session) -> np.ndarray:
+    """Every row's rank (1 = most anomalous; tied rows share the best), as :meth:`aad.Session.ranks`
+    gives them, in one sort."""
+    scores = session.scores()
+    return 1 + len(scores) - np.searchsorted(np.sort(scores), scores, side="right")
+
+
+def top_share(rank: int, n: int) -> str:
+    """Where a rank sits among ``n`` rows, as people say it: ``top 0.002%``, ``top 3%``.
+
+    Examples
+    --------
+    >>> top_share(1, 50_000), top_share(7, 485), top_share(120, 1000), top_share(999, 1000)
+    ('top 0.002%', 'top 1.4%', 'top 12%', 'top 100%')
+    """
+    share = 100.0 * rank / n
+    if share >= 10:
+        return f"top {share:.0f}%"
+    return f"top {float(f'{share:.2g}'):g}%"
 
 
 def _ordinal(n: int) -> str:
@@ -106,12 +182,11 @@ def _ordinal(n: int) -> str:
     return f"{n:,}{suffix}"
 
 
-#: What the score on a card means (its tooltip).
+#: What the rank on a card means (its tooltip).
 SCORE_HELP = (
-    "Higher means more anomalous. Before any label it is the isolation-forest score "
-    "(between 0 and 1; about 0.5 and below is ordinary). Each label moves the scores of the "
-    "rows that share leaves with the labelled row, up for an anomaly and down for a nominal, "
-    "so after feedback a score can exceed 1: compare ranks, not values."
+    "Rank 1 is the row the model finds most anomalous; top 1% means 99% of rows rank below it. "
+    "Each label moves the ranks of the rows that share leaves with the labelled row, up for an "
+    "anomaly and down for a nominal. The raw scores are in the scores download."
 )
 
 
@@ -206,7 +281,9 @@ def last_action(session: aad.Session) -> str:
         return "No labels yet: press **A** (anomaly) or **N** (nominal) on the first card, **S** to skip it."
     action, kind, shown = described[-1]
     rows = ", ".join(map(str, shown.rows[:5])) + ("…" if len(shown.rows) > 5 else "")
-    label = f" → {aad.label_name(shown.labels[0])}" if shown.labels else ""
+    label = f" → {_labels_text(session, shown)}" if shown.kind == "label" else ""
+    kinds = _one_or_many(c[2] for c in shown.cells()) if shown.kind == "label" else ""
+    label += f" ({md(kinds)})" if kinds else ""
     what = f"{kind} row{'s' if len(shown.rows) > 1 else ''} {rows}{label}" if shown.rows else kind
     return f"Last: {what} · model v{action.number} · {action.created_at[11:19]} UTC · saved"
 
@@ -232,33 +309,36 @@ def _described(session: aad.Session) -> list[tuple]:
 # --------------------------------------------------------------------------- tables
 
 
-def rows_frame(session: aad.Session, rows: list[int]) -> pd.DataFrame:
-    """Selected rows: their number, label, score and values (never a column that looks like
-    the ground truth, which would answer for the analyst)."""
-    labels = session.model.labels_[rows]
-    table = session.dataset.table()
-    frame = table.drop(columns=[c for c in session.dataset.answers if c in table.columns])
-    frame = frame.iloc[rows].reset_index(drop=True)
-    frame.insert(0, "score", session.scores()[rows])
-    frame.insert(0, "label", [aad.label_name(v) for v in labels])
-    frame.insert(0, "row", rows)
-    return frame
-
-
 def context_line(session: aad.Session, row: int) -> str | None:
     """The row's context (an id, free text: not features) and its timestamps as written, for its
-    card; None if none. A column that looks like the ground truth (``is_fraud``) is never shown:
-    it would answer for the analyst."""
+    card; None if none.
+
+    A column that looks like the answer (``is_fraud``: named like a ground truth, two values)
+    is left out: it would be a hint, not context.
+    """
     dataset = session.dataset
-    cells = []
-    if dataset.context is not None:
-        cells += [
-            (name, value) for name, value in dataset.context.iloc[row].items() if name not in dataset.answers
-        ]
+    context = shown_context(session)
+    cells = [] if context is None else list(context.iloc[row].items())
     times = list(dict.fromkeys(spec.column for spec in dataset.specs if spec.kind == "part"))
     cells += [(name, dataset.sources[name].iloc[row]) for name in times]
     shown = [f"{md(name)} {code(value)}" for name, value in cells if pd.notna(value)][:8]
     return " · ".join(shown) if shown else None
+
+
+def shown_context(session: aad.Session) -> pd.DataFrame | None:
+    """The context columns shown beside a row while labelling it: all but those that look like
+    the answer (:func:`aad.columns.looks_like_truth`). None when there are none."""
+    context = session.dataset.context
+    if context is None:
+        return None
+    hidden = _hint_columns(session.dataset.fingerprint, tuple(context.columns), context)
+    kept = [c for c in context.columns if c not in hidden and c not in session.dataset.answers]
+    return context[kept] if kept else None
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _hint_columns(fingerprint: str, columns: tuple, _context: pd.DataFrame) -> frozenset:
+    return frozenset(c for c in columns if looks_like_truth(str(c), _context[c]))
 
 
 def scores_csv(session: aad.Session) -> Callable[[], str]:
@@ -276,22 +356,185 @@ def scores_csv(session: aad.Session) -> Callable[[], str]:
 
 
 def history_frame(session: aad.Session) -> pd.DataFrame:
-    """The session's actions, newest first: model version, time, action, rows, label.
+    """The session's actions, newest first: model version, time, action, label, kind, note,
+    analyst, where the action was taken, and its rows.
 
-    An undo names what it undid ("undo label", with that action's rows and label).
+    An undo names what it undid ("undo label", with that action's rows and label); a relabel
+    shows the change (``nominal → anomaly``).
     """
-    records = [
-        {
-            "model version": action.number,
-            "time (UTC)": action.created_at[:19].replace("T", " "),
-            "action": kind,
-            "rows": ", ".join(map(str, shown.rows[:20])) + (" …" if len(shown.rows) > 20 else ""),
-            "label": aad.label_name(shown.labels[0]) if shown.labels else "",
-        }
-        for action, kind, shown in _described(session)
-    ]
-    columns = ["model version", "time (UTC)", "action", "rows", "label"]
+    records = []
+    for action, kind, shown in _described(session):
+        cells = shown.cells() if shown.kind == "label" else []
+        records.append(
+            {
+                "model version": action.number,
+                "time (UTC)": action.created_at[:19].replace("T", " "),
+                "action": kind,
+                "label": _labels_text(session, shown),
+                "kind": _one_or_many(c[2] for c in cells),
+                "note": _one_or_many(c[3] for c in cells),
+                "analyst": action.analyst or "",
+                "via": shown.via or "",
+                "rows": _rows_text(shown.rows),
+            }
+        )
+    columns = ["model version", "time (UTC)", "action", "label", "kind", "note", "analyst", "via", "rows"]
     return pd.DataFrame(records[::-1], columns=columns)
+
+
+def _rows_text(rows: tuple[int, ...]) -> str:
+    """An action's rows for the history: all of a few, the first eight of many and their count.
+
+    >>> _rows_text((3, 5)), _rows_text(tuple(range(12)))
+    ('3, 5', '0, 1, 2, 3, 4, 5, 6, 7 … (12 rows)')
+    """
+    if len(rows) <= 8:
+        return ", ".join(map(str, rows))
+    return ", ".join(map(str, rows[:8])) + f" … ({count(len(rows), 'row')})"
+
+
+def _labels_text(session: aad.Session, action) -> str:
+    """A label action's labels: ``anomaly``; a relabel ``nominal → anomaly``; mixed, counted."""
+    if action.kind != "label":
+        return ""
+    changes = session.changes(action)
+    names = Counter(_transition(c) for c in changes)
+    if not names:
+        names = Counter(aad.label_name(lab) for lab in action.labels if lab is not None and lab >= 0)
+    if len(names) == 1:
+        return next(iter(names))
+    return ", ".join(f"{n} {name}" for name, n in names.most_common())
+
+
+def _transition(change) -> str:
+    before = change.before.label if change.before else aad.UNLABELLED
+    after = change.after.label if change.after else aad.UNLABELLED
+    if before == after:
+        return "kind or note"
+    if after == aad.UNLABELLED:
+        return f"{aad.label_name(before)} → unlabelled"
+    if before == aad.UNLABELLED:
+        return aad.label_name(after)
+    return f"{aad.label_name(before)} → {aad.label_name(after)}"
+
+
+def _one_or_many(values) -> str:
+    kept = list(dict.fromkeys(v for v in values if v))
+    return kept[0] if len(kept) == 1 else ", ".join(kept[:3]) + (" …" if len(kept) > 3 else "")
+
+
+def change_text(changes: list, *, unchanged: int = 0) -> str:
+    """What an action did, in words: ``Labelled 2 rows anomaly; 1 row changed from nominal to anomaly``.
+
+    ``unchanged``: rows asked for that already carried the label (``1 already was``).
+
+    Examples
+    --------
+    >>> from aad.session import Change
+    >>> from aad.store import RowLabel
+    >>> change_text([Change(3, RowLabel(0), RowLabel(1))])
+    '1 row changed from nominal to anomaly'
+    >>> change_text([Change(1, None, RowLabel(1)), Change(2, None, RowLabel(1))], unchanged=1)
+    'Labelled 2 rows anomaly; 1 already was'
+    """
+    moves = Counter()
+    annotated = 0
+    for c in changes:
+        before = c.before.label if c.before else aad.UNLABELLED
+        after = c.after.label if c.after else aad.UNLABELLED
+        if before == after:
+            annotated += 1
+        else:
+            moves[(before, after)] += 1
+    parts = []
+
+    def order(item) -> tuple:  # new labels first (anomalies, then nominals), then changes, then removals
+        (before, after), _ = item
+        return (before != aad.UNLABELLED) + (after == aad.UNLABELLED), -after, before
+
+    for (before, after), n in sorted(moves.items(), key=order):
+        if before == aad.UNLABELLED:
+            parts.append(f"labelled {count(n, 'row')} {aad.label_name(after)}")
+        elif after == aad.UNLABELLED:
+            parts.append(f"removed the label of {count(n, 'row')} (was {aad.label_name(before)})")
+        else:
+            parts.append(
+                f"{count(n, 'row')} changed from {aad.label_name(before)} to {aad.label_name(after)}"
+            )
+    if annotated:
+        parts.append(f"changed the kind or note of {count(annotated, 'row')}")
+    if unchanged:
+        parts.append(f"{unchanged} already {'was' if unchanged == 1 else 'were'}")
+    out = "; ".join(parts) or "nothing changed"
+    return out[0].upper() + out[1:]
+
+
+#: The label column of the editable tables: what each value means.
+LABEL_CHOICES = ("anomaly", "nominal", "—")
+
+
+def label_for_table(label: int) -> str:
+    """A label as the editable tables show it (``—``: unlabelled)."""
+    return aad.label_name(label) if label != aad.UNLABELLED else LABEL_CHOICES[-1]
+
+
+def label_from_table(value) -> str:
+    """A label cell edited in a table, for :class:`aad.Edit` (``""``: remove the label)."""
+    return "" if value in (None, "", LABEL_CHOICES[-1]) else str(value)
+
+
+def rows_table(session: aad.Session, rows) -> pd.DataFrame:
+    """Rows as the editable tables list them: row, rank, top share, label, kind, note (the three
+    the analyst may edit), their context (not the columns that look like the answer) and values."""
+    rows = np.asarray(rows, dtype=np.int64)
+    n = session.dataset.n_rows
+    ranks = all_ranks(session)[rows]
+    states = session.row_labels()
+    frame = pd.DataFrame(
+        {
+            "row": rows,
+            "rank": ranks,
+            "top": [top_share(int(r), n)[4:] for r in ranks],
+            "label": [label_for_table(int(session.model.labels_[r])) for r in rows],
+            "kind": [(states[r].kind or "") if r in states else "" for r in rows.tolist()],
+            "note": [(states[r].note or "") if r in states else "" for r in rows.tolist()],
+        }
+    )
+    context = shown_context(session)
+    parts = [frame]
+    if context is not None:
+        taken = set(frame.columns)
+        shown = context.iloc[rows].reset_index(drop=True)
+        parts.append(shown.rename(columns={c: f"{c} (data)" for c in shown.columns if c in taken}))
+    values = session.dataset.values_as_read().iloc[rows].reset_index(drop=True)  # categories as written
+    taken = {c for part in parts for c in part.columns}
+    parts.append(values.rename(columns={c: f"{c} (value)" for c in values.columns if c in taken}))
+    return pd.concat(parts, axis=1)
+
+
+def kinds_frame(session: aad.Session) -> pd.DataFrame:
+    """The labelled anomalies counted by kind, most common first (``(no kind)`` last)."""
+    counts = session.kinds()
+    named = [(k, n) for k, n in counts.most_common() if k]
+    if counts.get(""):
+        named.append((NO_KIND, counts[""]))
+    return pd.DataFrame(named, columns=["kind", "anomalies"])
+
+
+def compact_values(session: aad.Session, row: int, limit: int = 4) -> str:
+    """A batch card's values on one line, the most unusual first: ``amount 4210 (highest)``."""
+    pct, far = session.percentiles(row), session.unusualness(row)
+    names = session.dataset.feature_names
+    order = sorted(range(len(names)), key=lambda j: (-far[j], -abs(pct[j] - 50), j))[:limit]
+    parts = []
+    for j in order:
+        spec = session.dataset.specs[j]
+        side = f"{pct[j]:.0f}th pct" if 1 <= pct[j] <= 99 else ("highest" if pct[j] > 50 else "lowest")
+        if spec.kind == "category":  # its text, and how many rows share it (not its rarity)
+            side = f"{round(spec.rows / session.dataset.X[row, j]):,} of {spec.rows:,} rows"
+        parts.append(f"{code(names[j])} {md(value_text(session.dataset, row, j))} ({side})")
+    more = f" · {len(names) - limit} more" if len(names) > limit else ""
+    return " · ".join(parts) + more
 
 
 def sessions_frame(summaries: list[aad.SessionSummary]) -> pd.DataFrame:
@@ -300,11 +543,13 @@ def sessions_frame(summaries: list[aad.SessionSummary]) -> pd.DataFrame:
         [
             {
                 "id": s.id,
+                "title": s.title,
                 "dataset": s.dataset,
-                "features": _shorten(", ".join(s.features), 60),
-                "ground truth": s.label_column or "",
                 "labels": s.n_labels,
                 "anomalies": s.n_anomalies,
+                "analysts": _shorten(", ".join(s.analysts), 40),
+                "features": _shorten(", ".join(s.features), 60),
+                "ground truth": s.label_column or "",
                 "actions": s.n_actions,
                 "seed": s.seed,
                 "strategy": s.strategy,
@@ -353,6 +598,26 @@ def rules_frame(session: aad.Session, description) -> pd.DataFrame:
     return pd.DataFrame(lines, columns=columns + (["true precision"] if y is not None else []))
 
 
+def rules_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`rules_frame` for ``st.table``, which wraps long rules and so shows every column on a
+    laptop screen: each rule as literal code (``st.table`` reads its cells as Markdown, and a rule
+    names columns of the data), the precisions with two decimals.
+
+    Examples
+    --------
+    >>> rules_display(pd.DataFrame({"rule": ["a*b > 1"], "support": [3], "precision on labels": [0.5]}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+            rule  support precision on labels
+    0  `a*b > 1`        3                0.50
+    """
+    out = frame.copy()
+    out["rule"] = out["rule"].map(code)
+    for column in ("precision on labels", "true precision"):
+        if column in out:
+            out[column] = out[column].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+    return out
+
+
 def export_rules(session: aad.Session, description, fmt: str) -> str | None:
     """The rules in format ``fmt``; None (with the engine's message shown) if that fails."""
     try:
@@ -365,3 +630,162 @@ def export_rules(session: aad.Session, description, fmt: str) -> str | None:
     except aad.AADError as err:
         st.error(md(err))
         return None
+
+
+# --------------------------------------------------------------------------- finding rows
+
+
+def find_rows(
+    session: aad.Session,
+    query: str = "",
+    *,
+    labels: tuple[str, ...] = (),
+    kinds: tuple[str, ...] = (),
+    top: int = 0,
+    ranges: dict[str, tuple[float | None, float | None]] | None = None,
+) -> np.ndarray:
+    """The rows matching every filter given, most anomalous first.
+
+    Parameters
+    ----------
+    query : str
+        A row number, or text found (any case) in an id or another context column (``T0042``,
+        ``grocery``); several words must all be found, each in some column.
+    labels : tuple of str
+        Any of ``unlabelled``, ``anomaly``, ``nominal``, ``skipped`` (empty: any).
+    kinds : tuple of str
+        Anomalies of these kinds (``(no kind)``: those without one).
+    top : int
+        Only rows ranked ``top`` or better (0: any rank).
+    ranges : dict
+        ``column -> (low, high)``: a feature's value as read (missing values never match), or a
+        numeric context column's, within the bounds (None: open).
+    """
+    n = session.dataset.n_rows
+    keep = np.ones(n, dtype=bool)
+    for word in query.split():
+        keep &= _matches(session, word)
+    if labels:
+        now = session.model.labels_
+        wanted = np.zeros(n, dtype=bool)
+        for name in labels:
+            if name == "skipped":
+                wanted[list(session.skipped)] = True
+            elif name == "unlabelled":
+                wanted |= now == aad.UNLABELLED
+            else:
+                wanted |= now == aad.to_label(name)
+        keep &= wanted
+    if kinds:
+        states = session.row_labels()
+        chosen = set(kinds)
+        rows = [
+            r for r, s in states.items() if s.label == aad.ANOMALY and ((s.kind or "(no kind)") in chosen)
+        ]
+        of_kind = np.zeros(n, dtype=bool)
+        of_kind[rows] = True
+        keep &= of_kind
+    for column, bounds in (ranges or {}).items():
+        keep &= _within(column_values(session, column), *bounds)
+    order = _rank_order(session)
+    if top:
+        keep[order[top:]] = False
+    return order[keep[order]]
+
+
+def _within(values: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
+    """Values within the bounds (None: open); a missing value (NaN) never is."""
+    low = -np.inf if low is None else low
+    high = np.inf if high is None else high
+    with np.errstate(invalid="ignore"):
+        return (values >= low) & (values <= high)
+
+
+def _label_mask(session: aad.Session, labels: tuple[str, ...]) -> np.ndarray:
+    now = session.model.labels_
+    wanted = np.zeros(len(now), dtype=bool)
+    for name in labels:
+        if name == "skipped":
+            wanted[list(session.skipped)] = True
+        elif name == "unlabelled":
+            wanted |= now == aad.UNLABELLED
+        else:
+            wanted |= now == aad.to_label(name)
+    return wanted
+
+
+def _kind_mask(session: aad.Session, kinds: tuple[str, ...]) -> np.ndarray:
+    chosen = set(kinds)
+    of_kind = np.zeros(session.dataset.n_rows, dtype=bool)
+    rows = [
+        r for r, s in session.row_labels().items() if s.label == aad.ANOMALY and (s.kind or NO_KIND) in chosen
+    ]
+    of_kind[rows] = True
+    return of_kind
+
+
+#: How the kind filter and the Progress page name the anomalies without a kind.
+NO_KIND = "(no kind)"
+
+
+def _rank_order(session: aad.Session) -> np.ndarray:
+    """Every row, most anomalous first (ties in row order)."""
+    return np.argsort(-session.scores(), kind="stable")
+
+
+def range_columns(session: aad.Session) -> list[str]:
+    """The columns a value range can filter on: the numeric features (a timestamp's hour too, not
+    a category's rarity), then the numeric context columns."""
+    context = shown_context(session)
+    numeric = [] if context is None else [c for c in context.columns if _is_number(context[c])]
+    features = [s.name for s in session.dataset.specs if s.kind in ("number", "integer", "part")]
+    return features + [c for c in numeric if c not in session.dataset.feature_names]
+
+
+def column_values(session: aad.Session, column: str) -> np.ndarray:
+    """A feature's values as read (NaN where missing in the file), or a numeric context column's."""
+    names = session.dataset.feature_names
+    if column in names:
+        return session.dataset.X_as_read[:, names.index(column)]
+    return session.dataset.context[column].to_numpy(dtype=float, na_value=np.nan)
+
+
+def _is_number(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _matches(session: aad.Session, word: str) -> np.ndarray:
+    n = session.dataset.n_rows
+    found = np.zeros(n, dtype=bool)
+    if word.isdigit() and int(word) < n:
+        found[int(word)] = True
+    context = searchable(session)
+    if context is not None:
+        texts = _search_texts(session.dataset.fingerprint, tuple(context.columns), context)
+        needle = word.casefold()
+        for column in texts.values():
+            found |= column.str.contains(needle, regex=False).to_numpy(dtype=bool)
+    return found
+
+
+def searchable(session: aad.Session) -> pd.DataFrame | None:
+    """The text a search reads: the context shown (ids, free text) and the category and time
+    columns as written (``grocery``, ``2024-03-01``); None when there is none."""
+    dataset = session.dataset
+    written = list(dict.fromkeys(s.column for s in dataset.specs if s.kind in ("category", "part")))
+    parts = [shown_context(session)] + [dataset.sources[c].rename(c).reset_index(drop=True) for c in written]
+    parts = [p for p in parts if p is not None]
+    return pd.concat(parts, axis=1) if parts else None
+
+
+@st.cache_resource(max_entries=2, show_spinner="Indexing the rows' ids and text…")
+def _search_texts(fingerprint: str, columns: tuple, _context: pd.DataFrame) -> dict[str, pd.Series]:
+    """Each context column as lower-case text (Arrow strings), once per dataset: what the search reads."""
+    return {
+        name: _context[name]
+        .astype(str)
+        .str.casefold()
+        .where(_context[name].notna(), "")
+        .astype("string[pyarrow]")
+        for name in columns
+    }

@@ -27,6 +27,7 @@ BENCHMARKS = {
     "scale": "bench_scale.py",
     "soak": "bench_soak.py",
     "browser": "bench_browser.py",
+    "memory": "bench_memory.py",
     "discovery": "discovery.py",
     "heldout": "heldout.py",
     "balance": "balance.py",

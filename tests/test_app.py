@@ -164,22 +164,35 @@ def test_batch_size_shows_more_cards_each_with_its_own_buttons(db):
     assert _top_card(at) == rows[0]
 
 
-def test_opening_the_address_again_after_a_restart_resumes_the_latest_session_on_the_data(db):
+def test_a_new_tab_resumes_the_session_with_the_most_labels_on_the_data_never_an_empty_one(db):
     toy2 = aad.load_dataset("toy2")
     store = aad.Store(db)
-    older = aad.Session.create(toy2, store=store, seed=1)
-    latest = aad.Session.create(toy2, store=store, seed=2)
-    latest.label([3, 4], "anomaly")
-    older.label(9, "nominal")  # the most recent change: this one is resumed
+    aad.Session.create(toy2, store=store, seed=3)
+    most = aad.Session.create(toy2, store=store, seed=2)
+    most.label([3, 4], "anomaly")
+    aad.Session.create(toy2, store=store, seed=4)  # changed last, but empty: never resumed silently
     aad.Session.create(aad.load_dataset("yeast"), store=store)  # other data: never resumed
     at = _app()
     assert not at.exception
-    assert _session(at).id == older.id
-    assert _session(at).labels() == {9: 0}
-    assert any(f"Resumed session {older.id}, the latest on toy2 (1 label)" in i.value for i in at.info)
-    assert len(store.summaries()) == 3  # no new, empty session
-    newer = aad.Session.create(toy2, store=store, seed=5)  # started since, as on the Data page
-    assert _session(_app()).id == newer.id  # a new tab gets it
+    assert _session(at).id == most.id
+    assert any(
+        f"Resumed session {most.id}, the one with the most labels on toy2 (2 labels)" in i.value
+        for i in at.info
+    )
+    assert len(store.summaries()) == 4  # no new, empty session
+
+    other = aad.Session.create(toy2, store=store, seed=1)
+    other.label(9, "nominal")  # labelled since, with fewer labels: which one is meant? the page asks
+    at = _app()
+    assert not at.metric  # no session opened: the page asks
+    assert any("2 sessions on toy2 hold labels" in i.value for i in at.info)
+    assert {keys.resume_launch(most.id), keys.resume_launch(other.id)} <= {b.key for b in at.button}
+    at.button(key=keys.resume_launch(other.id)).click().run()
+    assert _session(at).id == other.id
+    assert at.query_params[keys.URL_SESSION] == other.id
+    assert _metric(at, "Labels") == "1"
+    other.label([10, 11], "nominal")  # now it has the most labels, and the latest: resumed without asking
+    assert _session(_app()).id == other.id
 
 
 def test_the_next_days_export_of_the_launched_file_keeps_yesterdays_session_reachable(
@@ -273,7 +286,13 @@ def test_rules_appear_once_an_anomaly_is_labelled(db):
     session.label(np.flatnonzero(session.dataset.y)[:5].tolist(), "anomaly")
     at.run()
     assert not at.exception
-    rules = at.dataframe[0].value
+    shown = at.table[0].value  # a table that wraps long rules, every column on screen
+    assert shown["rule"].str.fullmatch(r"`[^`]+`").all()
+    described = aad.describe_anomalies(
+        session.model, session.dataset, labels=session.model.labels_, time_limit=1
+    )
+    rules = views.rules_frame(session, described)
+    assert shown["true precision"].tolist() == [f"{v:.2f}" for v in rules["true precision"]]
     assert len(rules) >= 1
     assert list(rules.columns) == [
         "rule",
@@ -536,10 +555,11 @@ def test_a_card_shows_values_percentiles_and_the_isolating_region(db):
     why = next(m.value for m in at.markdown if m.value.startswith("**Why:**"))
     assert "alone in the region `" in why or "in the small region `" in why
     assert "across all trees, the splits that isolate it are on `" in why
-    assert any(m.value.startswith("score **") and "rank **1** of 485" in m.value for m in at.markdown)
+    assert any(m.value.startswith("rank **1** of 485 · **top 0.21%**") for m in at.markdown)
+    assert not any("score" in m.value for m in at.markdown)  # ranks, as people read them
     _action(at, keys.LABEL_ANOMALY).click().run()  # the labelled anomaly keeps its high rank
-    line = next(m.value for m in at.markdown if m.value.startswith("score **"))
-    assert "rank **2** of 485 (1st among unlabelled rows)" in line
+    line = next(m.value for m in at.markdown if m.value.startswith("rank **"))
+    assert line.startswith("rank **2** of 485 · **top 0.41%** (1st among unlabelled rows)")
 
 
 def test_the_data_page_starts_a_session_on_chosen_columns_without_ground_truth(db):
@@ -673,3 +693,32 @@ def test_the_upload_limit_counts_megabytes_as_the_browser_does(tmp_path, monkeyp
     monkeypatch.setenv("AAD_DATA", str(table))
     at = _app()
     assert any("over the limit of 1.0 MB" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_the_card_names_the_ranking_that_proposed_it_and_something_different_shows_another(db):
+    """The queue's state on the card (who proposed the row, the record of the ranking followed, the
+    nominals in a row), and **Something different**: the top of a ranking the queue does not follow."""
+    at = _app()
+    session = _session(at)
+    first = _top_card(at)
+    line = next(c.value for c in at.caption if c.value.startswith("Proposed by"))
+    assert "the queue follows the learned model" in line
+    session.label(first, "anomaly")  # the first anomaly: from now on, every label is a ranking's outcome
+    at.run()
+    shown = [_top_card(at)]
+    for _ in range(3):  # the analyst calls the next three rows nominal
+        _action(at, keys.LABEL_NOMINAL).click().run()
+        shown.append(_top_card(at))
+    line = next(c.value for c in at.caption if "in a row" in c.value)
+    assert "3 nominals in a row" in line
+    assert "(1 anomaly in its 4 labelled rows)" in line, line
+    before = _top_card(at)
+    at.button(key=keys.LABEL_DIFFERENT).click().run()
+    assert not at.exception
+    now = _top_card(at)
+    assert now != before
+    message = next(i.value for i in at.info if i.value.startswith(f"Row {now}:"))
+    assert "that the queue, which follows the learned model, would not show next" in message
+    assert now not in _session(at).learner.next_queries(1)  # the queue itself would not have shown it
+    _action(at, keys.LABEL_NOMINAL).click().run()  # its label is logged like any other
+    assert aad.Store(db).labels(session.id)[now] == aad.NOMINAL

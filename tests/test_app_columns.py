@@ -70,7 +70,7 @@ def test_a_card_shows_categories_and_times_as_written_and_never_the_answer(cards
     assert card.loc["timestamp.weekday", "value"] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     count = int((table["merchant_category"] == table.loc[row, "merchant_category"]).sum())
     assert card.loc["merchant_category", "note"].startswith(f"{count:,} of 2,000 rows have it")
-    assert "is_fraud" not in views.rows_frame(session, [row]).columns
+    assert "is_fraud" not in views.rows_table(session, [row]).columns
     for shown in at.caption:
         assert "is_fraud" not in shown.value or "ground truth" in shown.value
 
@@ -85,7 +85,7 @@ def test_the_rules_page_speaks_of_categories_and_whole_numbers(cards):
     session.label(np.flatnonzero(table["kind"] == "")[:30].tolist(), "nominal")
     at.switch_page("screens/rules.py").run()
     assert not at.exception
-    rules = at.dataframe[0].value["rule"].tolist()
+    rules = [r.strip("`") for r in at.table[0].value["rule"]]  # each rule shown as code
     assert f"merchant_category = {RARE}" in rules
     assert any(r.startswith("failed_pin_attempts >= ") or "timestamp.hour in " in r for r in rules), rules
     description = aad.describe_anomalies(session.model, session.dataset, time_limit=1.0)

@@ -504,7 +504,9 @@ def test_an_unknown_event_kind_is_refused_not_replayed_as_something_else(stored)
     with sqlite3.connect(store.path) as conn:
         conn.execute("PRAGMA ignore_check_constraints = ON")
         conn.execute(
-            "INSERT INTO events VALUES (?, 99, 99, 'relabel', 3, 1, '2026-01-01T00:00:00')", (session.id,)
+            "INSERT INTO events (session_id, seq, action, kind, row, label, created_at) "
+            "VALUES (?, 99, 99, 'relabel', 3, 1, '2026-01-01T00:00:00')",
+            (session.id,),
         )
     with pytest.raises(aad.DatabaseError, match=r"holds an action of kind 'relabel' \(action 99\)"):
         aad.Session.open(session.id, store=aad.Store(store.path))
@@ -588,7 +590,7 @@ def test_a_read_only_database_can_be_listed_and_exported(stored, capsys):
         assert main(["sessions", "list", "--db", str(store.path), "--json"]) == 0
         assert json.loads(capsys.readouterr().out)[0]["n_labels"] == 1
         assert main(["sessions", "export", session.id, "--db", str(store.path)]) == 0
-        assert capsys.readouterr().out.startswith("row,label\n")
+        assert capsys.readouterr().out.startswith("row,label,kind,note,analyst,labelled_at\n")
         opened = aad.Store(store.path)
         assert opened.read_only
         with pytest.raises(aad.DatabaseError, match=r"is read-only: the label was not saved"):

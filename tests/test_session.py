@@ -408,14 +408,18 @@ def test_the_labels_download_carries_each_rows_id_and_reads_back(store, tmp_path
     path = tmp_path / "txn.csv"
     path.write_text("txn_id,amount,hour\n" + "".join(f"T{i},{i % 11}.5,{(i * 7) % 13}\n" for i in range(30)))
     session = aad.Session.create(aad.load_data(str(path)), store=store, seed=0)
-    session.label([4, 2], "anomaly")
-    session.label(9, "nominal")
-    table = pd.read_csv(io.StringIO(session.labels_csv()))
-    assert table.to_dict("list") == {
+    session.label([4, 2], "anomaly", kind="=takeover", analyst="ann")
+    session.label(9, "nominal", note="called the customer, it was them", analyst="bob")
+    table = pd.read_csv(io.StringIO(session.labels_csv()), keep_default_na=False)
+    assert table.drop(columns="labelled_at").to_dict("list") == {
         "row": [2, 4, 9],
         "label": ["anomaly", "anomaly", "nominal"],
+        "kind": ["'=takeover", "'=takeover", ""],  # spreadsheet-safe: no formula
+        "note": ["", "", "called the customer, it was them"],
+        "analyst": ["ann", "ann", "bob"],
         "txn_id": ["T2", "T4", "T9"],
     }
+    assert table["labelled_at"].str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").all()
     (tmp_path / "labels.csv").write_text(session.labels_csv())
     assert np.flatnonzero(aad.read_labels(tmp_path / "labels.csv", n_rows=30) == 1).tolist() == [2, 4]
 

@@ -256,9 +256,11 @@ def test_sessions_export_writes_the_labels_in_effect(store, tmp_path, capsys):
     store.append(rec.id, "undo")
     out = tmp_path / "labels.csv"
     assert main(["sessions", "export", rec.id, "--db", str(store.path), "--output", str(out)]) == 0
-    assert out.read_text() == "row,label\n3,anomaly\n8,nominal\n"
+    when = store.actions(rec.id)[0].created_at[:19].replace("T", " ")
+    expected = f"row,label,kind,note,analyst,labelled_at\n3,anomaly,,,,{when}\n8,nominal,,,,{when}\n"
+    assert out.read_text() == expected
     assert main(["sessions", "export", rec.id, "--db", str(store.path)]) == 0
-    assert capsys.readouterr().out == "row,label\n3,anomaly\n8,nominal\n"
+    assert capsys.readouterr().out == expected
 
 
 @pytest.mark.parametrize(
@@ -414,7 +416,11 @@ def test_a_read_only_schema_3_database_lists_and_exports_without_an_upgrade(sche
     assert main(["sessions", "list", "--db", str(schema_3), "--json"]) == 0
     assert [s["id"] for s in json.loads(capsys.readouterr().out)] == ["v3"]
     assert main(["sessions", "export", "v3", "--db", str(schema_3)]) == 0
-    assert capsys.readouterr().out == "row,label\n7,anomaly\n9,nominal\n"
+    exported = (
+        "row,label,kind,note,analyst,labelled_at\n"
+        "7,anomaly,,,,2025-06-01 00:00:00\n9,nominal,,,,2025-06-01 00:00:00\n"
+    )
+    assert capsys.readouterr().out == exported  # schema 4's columns, empty in an older file
     store.close()
     assert schema_3.read_bytes() == before
     assert _user_version(schema_3) == 3

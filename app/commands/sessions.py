@@ -1,12 +1,18 @@
-"""``aad sessions``: list the stored labelling sessions and export their labels.
+"""``aad sessions``: list, export, name, delete and restore labelling sessions; import labels.
 
-Both read the session database only (no model is fitted): the labels are the replay of
-the session's append-only log.
+Listing, exporting, naming, deleting and restoring read and write the session database
+only (no model is fitted): the labels are the replay of the session's append-only log.
+Deleting moves a session and its log to the database's archive; restoring brings it back.
+Importing a labels file opens the session (its data, its model) and applies the file as one
+action, recorded as the OS user's.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +20,10 @@ import typer
 from rich.table import Table
 
 import aad
-from app.cli import _out, _writable, _write_output, check_not_input, cli, emit, output_console
+from aad.store import replay
+from aad.tables import csv_text
+from app.cli import _err, _out, _writable, _write_output, check_not_input, cli, emit, output_console
+from app.text import count
 
 sessions = typer.Typer(
     name="sessions", help="List stored labelling sessions and export their labels.", no_args_is_help=True
@@ -42,9 +51,15 @@ def _store(db: Path | None) -> aad.Store:
 def list_sessions(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of objects.")] = False,
+    deleted: Annotated[
+        bool, typer.Option("--deleted", help="List the deleted sessions, kept in the archive.")
+    ] = False,
 ) -> None:
-    """List the sessions, most recently changed first."""
+    """List the sessions, most recently changed first (--deleted: the archive, last deleted first)."""
     path = db if db is not None else aad.default_db_path()
+    if deleted:
+        _list_deleted(_store(db).archived() if path.exists() else [], as_json)
+        return
     summaries = _store(db).summaries() if path.exists() else []  # no database yet: no session yet
     if as_json:
         emit(json.dumps([s.to_dict() for s in summaries], indent=1) + "\n")
@@ -58,6 +73,7 @@ def list_sessions(
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("strategy", no_wrap=True)
     table.add_column("dataset", overflow="fold", min_width=8)
+    table.add_column("title", overflow="fold")
     for s in summaries:
         table.add_row(
             s.id,
@@ -67,9 +83,34 @@ def list_sessions(
             str(s.seed),
             s.strategy,
             s.dataset,
+            s.title,
         )
     console = _out if _out.is_terminal else output_console(width=10_000)
     console.print(table if summaries else "no sessions yet")
+
+
+def _list_deleted(archived: list, as_json: bool) -> None:
+    if as_json:
+        emit(json.dumps([dataclasses.asdict(s) for s in archived], indent=1) + "\n")
+        return
+    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold underline")
+    table.add_column("id", no_wrap=True)
+    table.add_column("deleted (UTC)", no_wrap=True)
+    table.add_column("by", no_wrap=True)
+    table.add_column("labels", justify="right", no_wrap=True)
+    table.add_column("dataset", overflow="fold", min_width=8)
+    table.add_column("title", overflow="fold")
+    for s in archived:
+        table.add_row(
+            s.id,
+            s.archived_at[:16].replace("T", " "),
+            s.archived_by or "",
+            str(s.n_labels),
+            s.dataset,
+            s.title,
+        )
+    console = _out if _out.is_terminal else output_console(width=10_000)
+    console.print(table if archived else "no deleted sessions")
 
 
 @sessions.command("export")
@@ -83,7 +124,102 @@ def export_session(
         ),
     ] = None,
 ) -> None:
-    """Export a session's labels as CSV with columns row and label (anomaly/nominal)."""
+    """Export a session's labels as CSV: row, label (anomaly/nominal), kind, note, analyst, labelled_at.
+
+    A deleted session's labels are exported from the archive, with a note on stderr.
+    """
     check_not_input(output, db if db is not None else aad.default_db_path())
-    text = aad.labels_csv(_store(db).labels(session_id))
-    _write_output(text, output, f"{text.count(chr(10)) - 1} labels")
+    store = _store(db)
+    try:
+        store.get(session_id)
+        actions = store.actions(session_id)
+    except aad.SessionNotFoundError:
+        if session_id not in {s.id for s in store.archived()}:
+            raise
+        _err.print(f"session {session_id} was deleted: its labels come from the archive")
+        actions = store.actions(session_id, archived=True)
+    table = aad.labels_export(replay(actions))
+    _write_output(csv_text(table), output, f"{len(table)} labels")
+
+
+SessionId = Annotated[str, typer.Argument(metavar="ID", help="Session id (see `aad sessions list`).")]
+
+
+@sessions.command("rename")
+def rename_session(
+    session_id: SessionId,
+    title: Annotated[str | None, typer.Option("--title", help="The session's title.")] = None,
+    description: Annotated[str | None, typer.Option("--description", help="What the session is for.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Give a session a title or a description (as the Sessions page does)."""
+    if title is None and description is None:
+        raise aad.AADError("give --title or --description (or both)")
+    _store(db).update(session_id, title=title, description=description)
+    _err.print(f"session {session_id}: saved")
+
+
+@sessions.command("delete")
+def delete_session(
+    session_id: SessionId,
+    yes: Annotated[bool, typer.Option("--yes", help="Delete without asking (scripts).")] = False,
+    db: DbOption = None,
+) -> None:
+    """Delete a session from the list: it moves, with its whole log, to the database's archive."""
+    store = _store(db)
+    record = store.get(session_id)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise aad.AADError(f"deleting session {session_id} needs a confirmation: pass --yes")
+        n = len(store.labels(session_id))
+        if not typer.confirm(
+            f"delete session {session_id} ({record.dataset}, {n} labels)? It is kept in the archive"
+        ):
+            raise typer.Exit(1)
+    n = store.archive(session_id, by=aad.session.default_analyst())
+    _err.print(
+        f"deleted session {session_id}: its {n} actions are kept in the archive "
+        f"(`aad sessions restore {session_id}` brings it back)"
+    )
+
+
+@sessions.command("restore")
+def restore_session(session_id: SessionId, db: DbOption = None) -> None:
+    """Bring a deleted session back from the archive, with its whole log."""
+    record = _store(db).restore(session_id)
+    _err.print(f"restored session {session_id} ({record.dataset})")
+
+
+@sessions.command("import")
+def import_labels(
+    session_id: SessionId,
+    labels: Annotated[
+        Path,
+        typer.Argument(
+            metavar="LABELS",
+            help="CSV: a label column, rows by a row column (0-based) or an id column of the data, "
+            "optionally kind and note.",
+        ),
+    ],
+    db: DbOption = None,
+) -> None:
+    """Apply a labels file to a session as one action (one undo in the workbench takes it all back)."""
+    store = _store(db)
+    with _progress_note(f"opening session {session_id} (its data, its model, its log)"):
+        session = aad.Session.open(session_id, store=store)
+    action = session.import_labels(labels)
+    changes = session.changes(action)
+    moved = sum(_label(c.before) != _label(c.after) for c in changes)
+    _err.print(
+        f"applied {labels.name} to session {session_id}: {count(len(changes), 'row')} changed "
+        f"({count(moved, 'label')}), "
+        f"as one action (model v{session.version}, by {action.analyst or 'unknown'})"
+    )
+
+
+def _label(state) -> int:
+    return aad.UNLABELLED if state is None else state.label
+
+
+def _progress_note(text: str):
+    return _err.status(text) if _err.is_terminal else contextlib.nullcontext()

@@ -35,8 +35,16 @@ if sampled:
         f"Showing {len(drawn):,} of {dataset.n_rows:,} rows (every labelled row and the highest scores "
         "included, the rest a fixed random sample), drawn with WebGL."
     )
+ranks = views.all_ranks(session)
 figure = charts.explore_figure(
-    points, drawn, scores[drawn], labels[drawn], axis_titles=titles, contour=contour, webgl=len(drawn) > 5000
+    points,
+    drawn,
+    scores[drawn],
+    labels[drawn],
+    axis_titles=titles,
+    contour=contour,
+    webgl=len(drawn) > 5000,
+    ranks=ranks[drawn],
 )
 event = st.plotly_chart(
     figure,
@@ -63,13 +71,23 @@ else:
             else ""
         )
     )
-    with st.container(horizontal=True):
+    with st.container(horizontal=True, vertical_alignment="bottom"):
         st.button(
             f"Label {len(selected):,} as anomaly",
             key=keys.EXPLORE_BULK_ANOMALY,
             type="primary",
             on_click=state.label_many,
-            args=(selected, "anomaly"),
+            args=(selected, "anomaly", "explore", keys.EXPLORE_KIND),
+        )
+        st.selectbox(
+            "Kind",
+            session.kind_names(),
+            index=None,
+            key=keys.EXPLORE_KIND,
+            placeholder="kind (optional)",
+            accept_new_options=True,
+            label_visibility="collapsed",
+            width=200,
         )
         st.button(
             f"Label {len(selected):,} as nominal",
@@ -77,7 +95,7 @@ else:
             on_click=state.label_many,
             args=(selected, "nominal"),
         )
-    st.dataframe(views.rows_frame(session, selected[:500]), hide_index=True, height=220)
+    st.dataframe(views.rows_table(session, selected[:500]), hide_index=True, height=220)
 
 st.subheader("Scores")
-st.plotly_chart(charts.score_histogram(scores, labels), key=keys.EXPLORE_HISTOGRAM)
+st.plotly_chart(charts.score_histogram(scores, labels, ranks), key=keys.EXPLORE_HISTOGRAM)

@@ -1,10 +1,15 @@
-"""Label page: the current query batch as cards, with Anomaly / Nominal / Skip / Undo.
+"""Label page: the current query batch as cards (or as a table), with Anomaly / Nominal / Skip / Undo.
 
 The four buttons act on the first card and answer to the keys A, N, S and U (Streamlit's
-own button shortcuts, which ignore keys typed into an input). Every click writes the
-action to the session database before the model changes; the page then shows the new
+own button shortcuts, which ignore keys typed into an input). Beside them, the first
+card's kind of anomaly (picked or typed) and a note go with its label. Every click writes
+the action to the session database before the model changes; the page then shows the new
 ranks of the rows on screen and the updated counts. The labelling area is a fragment: a
 label reruns and redraws only it, which keeps the next card quick to appear.
+
+Sized for a laptop (1280x720): the first card's values and its "why" side by side under
+the buttons, the other cards of a batch one line of values each. The table view lists
+the batch and the next top rows with a label, kind and note column to edit.
 """
 
 from __future__ import annotations
@@ -12,9 +17,14 @@ from __future__ import annotations
 import streamlit as st
 
 import aad
+from aad.query import top_unlabelled
 from app import keys, state, text, views
 
 session = state.require_session()
+
+CARDS, TABLE = "Cards", "Table"
+#: The card's value rows, in pixels (Streamlit's default is 35): a few more rows on a laptop.
+ROW_HEIGHT = 30
 
 
 def counts() -> None:
@@ -25,6 +35,14 @@ def counts() -> None:
         st.metric("Unlabelled", f"{session.dataset.n_rows - session.n_labels:,}", border=True)
         st.metric("Model version", f"v{session.version}", border=True)
 
+
+QUEUE_HELP = (
+    "The model ranks the rows three ways: the **learned model** (the forest's leaves re-weighted by "
+    "your labels), a **saturating model** (the same, but a found anomaly lifts its neighbours less), "
+    "and the **forest's own order** (no feedback). The queue follows the one whose proposals have "
+    "been anomalies most often; after a few nominals in a row it tries another once. "
+    "**Different** (D) shows another ranking's top row now."
+)
 
 STRATEGY_HELP = (
     "How a batch is chosen; with a batch size of 1 they all show the top row. "
@@ -37,35 +55,52 @@ STRATEGY_HELP = (
 
 
 def settings() -> None:
+    """The labelling settings, in the sidebar: the page keeps its height for the cards."""
     st.session_state[keys.LABEL_STRATEGY] = session.record.strategy
     st.session_state[keys.LABEL_BATCH_SIZE] = session.record.batch_size
-    left, right, _ = st.columns([2, 1, 3])
-    left.selectbox(
-        "Query strategy",
-        aad.strategy_names(),
-        key=keys.LABEL_STRATEGY,
-        on_change=state.configure,
-        args=("strategy",),
-        help=STRATEGY_HELP,
-    )
-    right.number_input(
-        "Batch size",
-        min_value=1,
-        max_value=50,
-        step=1,
-        key=keys.LABEL_BATCH_SIZE,
-        on_change=state.configure,
-        args=("batch_size",),
-    )
+    with st.sidebar:
+        left, right = st.columns([3, 2])
+        left.selectbox(
+            "Query strategy",
+            aad.strategy_names(),
+            key=keys.LABEL_STRATEGY,
+            on_change=state.configure,
+            args=("strategy",),
+            help=STRATEGY_HELP,
+        )
+        right.number_input(
+            "Batch size",
+            min_value=1,
+            max_value=50,
+            step=1,
+            key=keys.LABEL_BATCH_SIZE,
+            on_change=state.configure,
+            args=("batch_size",),
+        )
+        st.segmented_control(
+            "View",
+            [CARDS, TABLE],
+            default=CARDS,
+            key=keys.LABEL_VIEW,
+            on_change=state.return_focus,
+            help="Cards: one row at a time, with why it ranks high. Table: the batch and the next top "
+            "rows in a grid, with a label, kind and note column to edit.",
+        )
 
 
-def action_bar(current: int | None) -> None:
+def action_bar(current: int | None, *, keys_on: bool = True) -> None:
+    """The buttons acting on the first card, with their keys (off in the table view, where typing
+    goes to the table's cells), and beside them the card's kind and note."""
     none = current is None
-    with st.container(horizontal=True):
+
+    def shortcut(name: str) -> str | None:
+        return keys.SHORTCUTS[name] if keys_on else None
+
+    with st.container(horizontal=True, key=keys.LABEL_ACTIONS, vertical_alignment="bottom"):
         st.button(
             "Anomaly",
             key=keys.for_card(keys.LABEL_ANOMALY, current),
-            shortcut=keys.SHORTCUTS[keys.LABEL_ANOMALY],
+            shortcut=shortcut(keys.LABEL_ANOMALY),
             type="primary",
             icon=":material/warning:",
             on_click=state.label,
@@ -75,7 +110,7 @@ def action_bar(current: int | None) -> None:
         st.button(
             "Nominal",
             key=keys.for_card(keys.LABEL_NOMINAL, current),
-            shortcut=keys.SHORTCUTS[keys.LABEL_NOMINAL],
+            shortcut=shortcut(keys.LABEL_NOMINAL),
             icon=":material/check_circle:",
             on_click=state.label,
             args=(current, "nominal"),
@@ -84,7 +119,7 @@ def action_bar(current: int | None) -> None:
         st.button(
             "Skip",
             key=keys.for_card(keys.LABEL_SKIP, current),
-            shortcut=keys.SHORTCUTS[keys.LABEL_SKIP],
+            shortcut=shortcut(keys.LABEL_SKIP),
             icon=":material/skip_next:",
             on_click=state.skip,
             args=(current,),
@@ -93,51 +128,162 @@ def action_bar(current: int | None) -> None:
         st.button(
             "Undo",
             key=keys.LABEL_UNDO,
-            shortcut=keys.SHORTCUTS[keys.LABEL_UNDO],
+            shortcut=shortcut(keys.LABEL_UNDO),
             icon=":material/undo:",
             on_click=state.undo,
             disabled=not session.can_undo,
         )
+        if not none:
+            annotation(current)
     st.caption(views.last_action(session))
 
 
-def card(row: int, *, is_current: bool) -> None:
-    with st.container(border=True, key=keys.CARD_CURRENT if is_current else keys.card(row)):
-        st.markdown(f"### Row {row}" + (" · now labelling" if is_current else ""))
+def annotation(current: int) -> None:
+    """The first card's kind of anomaly and note: the same two fields for every card (drawn in
+    place, not anew), emptied when the card changes."""
+    if st.session_state.get(keys.LABEL_ANNOTATED_ROW) != current:
+        st.session_state[keys.LABEL_ANNOTATED_ROW] = current
+        st.session_state[keys.LABEL_KIND] = None
+        st.session_state[keys.LABEL_NOTE] = ""
+    st.selectbox(
+        "Kind of anomaly",
+        session.kind_names(),
+        key=keys.LABEL_KIND,
+        placeholder="kind (optional)",
+        accept_new_options=True,
+        on_change=state.return_focus,
+        label_visibility="collapsed",
+        width=170,
+        help="Goes with an Anomaly label: pick a kind used before or type a new one.",
+    )
+    st.text_input(
+        "Note",
+        key=keys.LABEL_NOTE,
+        placeholder="note (optional)",
+        on_change=state.return_focus,
+        label_visibility="collapsed",
+        max_chars=aad.store.MAX_NOTE,
+        width="stretch",
+    )
+
+
+def card(row: int) -> None:
+    """The card the keys act on: context, rank, values and why, side by side."""
+    with st.container(border=True, key=keys.CARD_CURRENT):
+        st.markdown(f"### Row {row} · now labelling")
         st.markdown(views.rank_line(session, row), help=views.SCORE_HELP)
         context = views.context_line(session, row)
         if context:
             st.caption(context)
-        st.dataframe(
+        wide = session.dataset.n_features > views.WIDE
+        values, why = st.columns([5, 4], gap="medium")
+        values.dataframe(
             views.row_table(session, row),
             hide_index=True,
             column_config={
                 "percentile": st.column_config.ProgressColumn(
                     "percentile in its column", min_value=0, max_value=100, format="%.0f"
-                )
+                ),
+                "note": st.column_config.TextColumn("note", width="small"),
             },
-            height="content" if session.dataset.n_features <= views.WIDE else "auto",
+            row_height=ROW_HEIGHT,
+            height=min(9, session.dataset.n_features + 1) * ROW_HEIGHT + 3 if wide else "content",
         )
-        if session.dataset.n_features > views.WIDE:
-            st.caption(
+        if wide:
+            values.caption(
                 f"{session.dataset.n_features} features, the most unusual first (scroll for the rest)."
             )
-        st.markdown(f"**Why:** {views.why(session, row)}")
-        st.caption(f"Most unusual values: {views.unusual_values(session, row)}")
-        if not is_current:
-            card_buttons(row)
+        with why:  # beside the values: no extra line on a laptop
+            st.caption(views.queue_line(session, row), help=QUEUE_HELP)
+            different_button()
+        why.markdown(f"**Why:** {views.why(session, row)}")
+        why.caption(f"Most unusual values: {views.unusual_values(session, row)}")
 
 
-def card_buttons(row: int) -> None:
-    with st.container(horizontal=True):
-        for value in ("anomaly", "nominal"):
-            st.button(
-                value.capitalize(),
-                key=keys.card_button(value, row),
-                on_click=state.label,
-                args=(row, value),
-            )
-        st.button("Skip", key=keys.card_button("skip", row), on_click=state.skip, args=(row,))
+def different_button() -> None:
+    """**Different** (D): the top row of a ranking the queue does not follow now."""
+    st.button(
+        "Different",
+        key=keys.LABEL_DIFFERENT,
+        shortcut=keys.SHORTCUTS[keys.LABEL_DIFFERENT],
+        icon=":material/shuffle:",
+        on_click=state.different,
+        help="Show the top row of a ranking the queue does not follow now (the forest's own order, "
+        "or the learned model): for when you suspect a kind of anomaly is used up.",
+    )
+
+
+def small_card(row: int) -> None:
+    """Another card of the batch, in a few lines: its rank and context, its most unusual values,
+    why; its buttons."""
+    with st.container(border=True, key=keys.card(row), gap="xsmall"):
+        with st.container(horizontal=True, vertical_alignment="center"):
+            context = views.context_line(session, row)
+            head = f"**Row {row}** · {views.rank_line(session, row, compact=True)}"
+            st.markdown(head + (f" · {context}" if context else ""), width="stretch")
+            for value in ("anomaly", "nominal"):
+                st.button(
+                    value.capitalize(),
+                    key=keys.card_button(value, row),
+                    on_click=state.label,
+                    args=(row, value),
+                )
+            st.button("Skip", key=keys.card_button("skip", row), on_click=state.skip, args=(row,))
+        st.caption(f"{views.compact_values(session, row)}  \nWhy: {views.why(session, row)}")
+
+
+def table(rows: list[int]) -> None:
+    """The batch and the next top rows as a grid; edits go through the same checked writes."""
+    with st.container(key=keys.LABEL_TABLE):
+        size = int(st.session_state.get(keys.LABEL_TABLE_ROWS, 20))
+        listed = rows + [r for r in _top_open(size) if r not in rows]
+        listed = listed[: max(size, len(rows))]
+        shown = [int(session.model.labels_[r]) for r in listed]
+        generation = st.session_state.get(keys.TABLE_GENERATION, 0)
+        key = keys.table_editor("label_table", session.id, session.version, generation)
+        frame = views.rows_table(session, listed)
+        st.caption(
+            f"The batch and the next top unlabelled rows ({len(listed)}): set a row's **label** (and an "
+            "anomaly's **kind**, any **note**) in the table; the buttons act on the first row. The keys "
+            "A/N/S/U are off in this view: what you type goes to the table."
+        )
+        st.data_editor(
+            frame,
+            key=key,
+            hide_index=True,
+            disabled=[c for c in frame.columns if c not in ("label", "kind", "note")],
+            column_config=table_columns(session),
+            height=min(len(frame) + 1, 16) * 35 + 3,
+        )
+        state.remember_table("label", key, listed, shown, via="table")
+        st.number_input("Rows in the table", 1, 500, size, key=keys.LABEL_TABLE_ROWS, width=160)
+
+
+def table_columns(session: aad.Session) -> dict:
+    return {
+        "row": st.column_config.NumberColumn("row", format="%d", pinned=True),
+        "rank": st.column_config.NumberColumn("rank", format="%d"),
+        "label": st.column_config.SelectboxColumn("label", options=views.LABEL_CHOICES, required=True),
+        "kind": st.column_config.TextColumn(
+            "kind", max_chars=aad.store.MAX_KIND, help=_kind_help(session.kind_names())
+        ),
+        "note": st.column_config.TextColumn("note", max_chars=aad.store.MAX_NOTE, width="medium"),
+    }
+
+
+def _kind_help(names: list[str]) -> str:
+    used = text.md(", ".join(names[:8])) if names else "none yet"
+    return f"An anomaly's kind (a nominal has none). Written so far: {used}"
+
+
+def _top_open(k: int) -> list[int]:
+    """The ``k`` highest-ranked rows neither labelled nor skipped."""
+    scores = session.scores()
+    closed = session.model.labels_ != aad.UNLABELLED
+    if session.skipped:
+        closed = closed.copy()
+        closed[list(session.skipped)] = True
+    return [int(r) for r in top_unlabelled(scores, closed, k)]
 
 
 def unskip_button() -> None:
@@ -152,27 +298,33 @@ def unskip_button() -> None:
 @st.fragment
 def workspace() -> None:
     state.apply_presses(session)  # a fragment rerun skips the router: apply the presses here,
+    state.apply_table_edits(session, "label")  # and the table's edits, on the rows it showed,
     shown = (session.record.strategy, session.record.batch_size)
     state.sync(session)  # then catch up with other tabs
     if (session.record.strategy, session.record.batch_size) != shown:
         st.rerun(scope="app")  # another tab changed the settings: redraw their widgets and the sidebar
+    focus = st.session_state.pop(keys.RETURN_FOCUS, 0)
+    if focus:  # a fixed script (no user input in it); the count makes the browser run it again
+        st.html(
+            f"<script>/* {int(focus)} */ document.activeElement?.blur();</script>",
+            unsafe_allow_javascript=True,
+        )
     state.show_message()
     rows = [int(r) for r in session.batch()]
     counts()
-    action_bar(rows[0] if rows else None)
+    in_table = st.session_state.get(keys.LABEL_VIEW) == TABLE
+    action_bar(rows[0] if rows else None, keys_on=not in_table)
     if not rows:
         st.success("Every row is labelled or skipped: there is nothing left to query.")
-    for i, row in enumerate(rows):
-        card(row, is_current=i == 0)
+    elif in_table:
+        table(rows)
+    else:
+        card(rows[0])
+        for row in rows[1:]:
+            small_card(row)
     unskip_button()
 
 
 st.title("Label")
-st.caption(f"Session `{session.id}` · {text.md(session.record.dataset)} · seed {session.seed}")
 settings()  # outside the fragment: a change reruns the whole app, sidebar included
-focus = st.session_state.pop(keys.RETURN_FOCUS, 0)
-if focus:  # a fixed script (no user input in it); the count makes the browser run it again
-    st.html(
-        f"<script>/* {int(focus)} */ document.activeElement?.blur();</script>", unsafe_allow_javascript=True
-    )
 workspace()

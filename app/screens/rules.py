@@ -58,13 +58,7 @@ st.caption(
 )
 for note in description.notes:
     st.warning(text.md(note[0].upper() + note[1:] + "."), icon=":material/warning:")
-percent = st.column_config.NumberColumn(format="%.2f")
-st.dataframe(
-    views.rules_frame(session, description),
-    hide_index=True,
-    key=keys.RULES_TABLE,
-    column_config={"precision on labels": percent, "true precision": percent},
-)
+st.table(views.rules_display(views.rules_frame(session, description)), hide_index=True)  # long rules wrap
 with st.container(horizontal=True):
     for fmt, (name, extension, mime) in views.EXPORT_FORMATS.items():
         data = views.export_rules(session, description, fmt)

@@ -1,4 +1,9 @@
-"""Sessions page: every stored session, to resume one."""
+"""Sessions page: every stored session, to resume, name, describe or delete one.
+
+Deleting asks for the session's id to be typed, then moves the session and its whole log
+to the database's archive (nothing is erased); deleted sessions are listed below, each
+with a Restore button.
+"""
 
 from __future__ import annotations
 
@@ -13,32 +18,92 @@ st.title("Sessions")
 store = state.store()
 st.caption(f"Database: {text.code(store.path)}")
 summaries = store.summaries()
+archived = store.archived()
 if not summaries:
     st.info("No sessions yet: start one on the **Data** page.")
-    st.stop()
 
-st.dataframe(views.sessions_frame(summaries), hide_index=True, key=keys.SESSIONS_TABLE)
-held = state.current()
-ids = [s.id for s in summaries]
-names = {
-    s.id: f"{s.id} · {s.dataset} · {s.n_labels} labels · {s.updated_at[:19].replace('T', ' ')}"
-    for s in summaries
-}
-with st.container(horizontal=True, vertical_alignment="bottom"):
-    pick = st.selectbox(
-        "Session",
-        ids,
-        index=ids.index(held.id) if held is not None and held.id in ids else 0,
-        format_func=names.get,
-        key=keys.SESSIONS_PICK,
+if summaries:
+    st.dataframe(
+        views.sessions_frame(summaries),
+        hide_index=True,
+        key=keys.SESSIONS_TABLE,
+        column_config={"title": st.column_config.TextColumn("title", width="medium")},
     )
-    st.button(
-        "Resume",
-        key=keys.SESSIONS_RESUME,
-        type="primary",
-        on_click=state.resume,
-        args=(pick,),
-        disabled=held is not None and pick == held.id,
-    )
-if held is not None:
-    st.caption(f"This tab is on session `{held.id}`.")
+    held = state.current()
+    ids = [s.id for s in summaries]
+    by_id = {s.id: s for s in summaries}
+
+    names = {  # a dict's get as the format function: the widget's state stays picklable
+        s.id: f"{s.title + ' · ' if s.title else ''}{s.id} · {s.dataset} · {s.n_labels} labels · "
+        f"{s.updated_at[:19].replace('T', ' ')}"
+        for s in summaries
+    }
+
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        pick = st.selectbox(
+            "Session",
+            ids,
+            index=ids.index(held.id) if held is not None and held.id in ids else 0,
+            format_func=names.get,
+            key=keys.SESSIONS_PICK,
+        )
+        st.button(
+            "Resume",
+            key=keys.SESSIONS_RESUME,
+            type="primary",
+            on_click=state.resume,
+            args=(pick,),
+            disabled=held is not None and pick == held.id,
+        )
+    if held is not None:
+        st.caption(f"This tab is on session `{held.id}`.")
+
+    chosen = by_id[pick]
+    # keyed: it stays open when a message above it comes or goes
+    with st.expander(
+        f"Name, describe or delete session {pick}", icon=":material/edit:", key=keys.SESSIONS_EDIT
+    ):
+        # the fields follow the session picked (a new pick shows its own title and description)
+        if st.session_state.get(keys.SESSIONS_TITLE + "_of") != pick:
+            st.session_state[keys.SESSIONS_TITLE + "_of"] = pick
+            st.session_state[keys.SESSIONS_TITLE] = chosen.title
+            st.session_state[keys.SESSIONS_DESCRIPTION] = chosen.description
+            st.session_state.pop(keys.SESSIONS_CONFIRM, None)
+        st.text_input("Title", key=keys.SESSIONS_TITLE, max_chars=120, placeholder="e.g. March card fraud")
+        st.text_area(
+            "Description",
+            key=keys.SESSIONS_DESCRIPTION,
+            max_chars=2000,
+            height=90,
+            placeholder="what this session is for, what was agreed, …",
+        )
+        st.button("Save", key=keys.SESSIONS_SAVE, on_click=state.rename, args=(pick,))
+        st.divider()
+        st.markdown(
+            f"**Delete** session `{pick}` ({text.count(chosen.n_labels, 'label')}): it leaves this list; its "
+            "record and its whole log are kept in the database's archive, from which it can be restored."
+        )
+        typed = st.text_input(f"Type {pick} to confirm", key=keys.SESSIONS_CONFIRM)
+        st.button(
+            "Delete",
+            key=keys.SESSIONS_DELETE,
+            icon=":material/delete:",
+            on_click=state.delete,
+            args=(pick,),
+            disabled=(typed or "").strip() != pick,
+        )
+
+if archived:
+    st.subheader("Deleted sessions")
+    st.caption("Kept in the archive with their whole log; restoring one puts it back in the list as it was.")
+    for s in archived:
+        with st.container(
+            horizontal=True, vertical_alignment="center", key=f"{keys.SESSIONS_ARCHIVE}_{s.id}"
+        ):
+            by = f" by {text.md(s.archived_by)}" if s.archived_by else ""
+            title = f"{text.md(s.title)} · " if s.title else ""
+            st.markdown(
+                f"{title}`{s.id}` · {text.md(s.dataset)} · {text.count(s.n_labels, 'label')} · deleted{by} "
+                f"{s.archived_at[:16].replace('T', ' ')} UTC"
+            )
+            st.button("Restore", key=keys.restore_button(s.id), on_click=state.restore, args=(s.id,))

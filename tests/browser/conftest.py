@@ -47,8 +47,9 @@ def free_port() -> int:
 class AppServer:
     """``aad app DATA`` in a child process, with a helper to wait until it answers."""
 
-    def __init__(self, data: str, db: Path, port: int, log: Path) -> None:
+    def __init__(self, data: str, db: Path, port: int, log: Path, extra: tuple[str, ...] = ()) -> None:
         self.data, self.db, self.port, self.log = data, db, port, log
+        self.extra = list(extra)  # more `aad app` options (--user-header NAME)
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen | None = None
 
@@ -63,6 +64,7 @@ class AppServer:
             str(self.port),
             "--db",
             str(self.db),
+            *self.extra,
         ]
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

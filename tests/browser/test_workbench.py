@@ -63,7 +63,7 @@ def test_changing_the_batch_size_shows_the_batch_and_updates_the_sidebar_at_once
     expect(sidebar.get_by_text(re.compile(r"batch 1$"))).to_be_visible()
     page.get_by_label("Batch size").fill("3")
     page.get_by_label("Batch size").press("Enter")
-    expect(page.locator('[class*="st-key-card_"] h3')).to_have_count(3)
+    expect(page.locator('[data-testid="stVerticalBlock"][class*="st-key-card_"]')).to_have_count(3)
     expect(sidebar.get_by_text(re.compile(r"batch 3$"))).to_be_visible()
     assert aad.Store(server.db).get(session.id).batch_size == 3
 
@@ -72,18 +72,19 @@ def test_selecting_points_on_the_plot_labels_them_in_bulk(server, page):
     session = _new_session(server)
     page.goto(f"{server.url}/explore?session={session.id}")
     area = page.locator(".js-plotly-plot .nsewdrag").first
-    expect(area).to_be_visible()
+    expect(area).to_be_visible(timeout=30_000)  # the page and its plot drawn (slow on a busy machine)
+    expect(page.locator(".js-plotly-plot .scatterlayer .point").first).to_be_attached(timeout=30_000)
     box = area.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.80, box["y"] + 5)  # the right edge: toy2's outliers
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] - 3, box["y"] + box["height"] - 5, steps=15)
     page.mouse.up()
     selected = page.get_by_text(re.compile(r"^\d+ rows selected"))
-    expect(selected).to_be_visible()
+    expect(selected).to_be_visible(timeout=30_000)  # a rerun of the page, slow on a busy machine
     n = int(selected.inner_text().split()[0])
     assert n > 0
     page.get_by_role("button", name=f"Label {n} as anomaly").click()
-    expect(page.get_by_text(f"Labelled {n} rows anomaly")).to_be_visible()
+    expect(page.get_by_text(f"Labelled {n} rows anomaly")).to_be_visible(timeout=30_000)
     labels = aad.Store(server.db).labels(session.id)
     assert len(labels) == n
     assert set(labels.values()) == {aad.ANOMALY}
@@ -97,7 +98,7 @@ def test_downloads_carry_the_rules_and_the_labels(server, page, tmp_path):
     session.label(truth, "anomaly")
     session.label([0, 1], "nominal")
     page.goto(f"{server.url}/rules?session={session.id}")
-    table = page.get_by_test_id("stDataFrame")
+    table = page.get_by_test_id("stTable")  # the rules, wrapped
     expect(table).to_be_visible()
 
     with page.expect_download() as download:
@@ -117,13 +118,14 @@ def test_downloads_carry_the_rules_and_the_labels(server, page, tmp_path):
 
     with page.expect_download() as download:
         page.get_by_role("button", name=re.compile(r"^Download labels")).click()
-    lines = Path(download.value.path()).read_text().splitlines()
-    assert lines[0] == "row,label"
-    assert dict(line.split(",") for line in lines[1:]) == {
-        **{str(r): "anomaly" for r in truth},
-        "0": "nominal",
-        "1": "nominal",
+    labels = pd.read_csv(download.value.path(), keep_default_na=False)
+    assert list(labels.columns) == ["row", "label", "kind", "note", "analyst", "labelled_at"]
+    assert dict(zip(labels["row"], labels["label"], strict=True)) == {
+        **dict.fromkeys(truth, "anomaly"),
+        0: "nominal",
+        1: "nominal",
     }
+    assert set(labels["analyst"]) == {aad.session.default_analyst() or ""}
 
     with page.expect_download() as download:
         page.get_by_role("button", name=re.compile(r"^Download scores")).click()

@@ -1,0 +1,211 @@
+"""What every page shares: the empty state (or the choice of a session), the sidebar, the rules
+of the session at its current version, and the Data page's uploads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+import aad
+from app import keys, text
+from app.state import identity
+from app.state.caches import load, store
+from app.state.messages import show_message
+from app.state.session import current, resume_here
+
+#: The workbench on a laptop screen (1280x720): less padding above the page, smaller page
+#: titles and counts, so that the first card's values and its "why" show without scrolling.
+COMPACT_CSS = """<style>
+.stMainBlockContainer { padding-top: 3.25rem; padding-bottom: 3rem; }
+.stMainBlockContainer h1 { font-size: 1.6rem; padding: 0; }
+.stMainBlockContainer h3 { font-size: 1.2rem; padding: 0.1rem 0; }
+.stMainBlockContainer h4 { font-size: 1.05rem; padding: 0; }
+.st-key-label_counts [data-testid="stMetric"] { padding: 0.1rem 0.75rem; }
+.st-key-label_counts [data-testid="stMetric"] > div {
+  display: flex; flex-direction: row; align-items: baseline; gap: 0.5rem;
+}
+.st-key-label_counts [data-testid="stMetricValue"] { font-size: 1.15rem; }
+.st-key-label_counts [data-testid="stMetricLabel"] { min-height: 0; }
+[data-testid="stSidebarContent"] [data-testid="stSidebarUserContent"] { padding-top: 1rem; }
+[class*="st-key-card_"]:not(.st-key-card_current) button { min-height: 2rem; padding: 0.1rem 0.6rem; }
+</style>"""
+
+
+def require_session() -> aad.Session:
+    """The current session; otherwise the sessions to choose from, or an empty state pointing to
+    the Data page, and stop."""
+    session = current()
+    if session is None:
+        show_message()
+        choices = st.session_state.get(keys.LAUNCH_CHOICES)
+        if choices:
+            _choose_launch(choices)
+        else:
+            _empty_state()
+        st.page_link("screens/data.py", label="Go to the Data page", icon=":material/table:")
+        st.stop()
+    return session
+
+
+def _choose_launch(choices: list[str]) -> None:
+    """Several sessions on the launched data, none clearly the one: the analyst picks."""
+    on_data = {s.id: s for s in store().summaries()}
+    shown = [on_data[c] for c in choices if c in on_data]
+    st.info(
+        f"{text.count(len(shown), 'session')} on {text.md(shown[0].dataset if shown else 'this data')} "
+        "hold labels, and the one with the most labels is not the one labelled last: which one do you "
+        "want to resume?"
+    )
+    for s in shown:
+        with st.container(border=True, horizontal=True, vertical_alignment="center"):
+            st.markdown(_summary_line(s))
+            st.button(
+                f"Resume {s.id}",
+                key=keys.resume_launch(s.id),
+                on_click=resume_here,
+                args=(s.id,),
+                type="primary",
+            )
+
+
+def _summary_line(s: aad.SessionSummary) -> str:
+    title = f"**{text.md(s.title)}** · " if s.title else ""
+    who = f" · by {text.md(', '.join(s.analysts[:3]))}" if s.analysts else ""
+    when = s.updated_at[:16].replace("T", " ")
+    return (
+        f"{title}`{s.id}` · {text.count(s.n_labels, 'label')} ({text.count(s.n_anomalies, 'anomaly')})"
+        f"{who} · last change {when} UTC"
+    )
+
+
+def _empty_state() -> None:
+    stored = store().summaries()
+    if stored:  # a bare `aad app` the next day: offer the latest, do not pretend there is none
+        latest = stored[0]
+        st.info(
+            f"No session is open in this tab; the database holds {text.count(len(stored), 'session')}. "
+            f"The latest: `{latest.id}` ({text.md(latest.dataset)}, "
+            f"{text.count(latest.n_labels, 'label')}). "
+            "Resume it, pick another on the **Sessions** page, or start one on the **Data** page."
+        )
+        st.button(
+            f"Resume {latest.id}",
+            key=keys.RESUME_LATEST,
+            on_click=resume_here,
+            args=(latest.id,),
+            type="primary",
+        )
+        st.page_link("screens/sessions.py", label="Go to the Sessions page", icon=":material/history:")
+    else:
+        st.info("No session yet. Pick a dataset or upload a file on the **Data** page to start labelling.")
+
+
+def _max_samples(session: aad.Session) -> str:
+    """The rows per tree the forest used: fewer than asked when the data has fewer rows."""
+    asked = session.record.params["max_samples"]
+    used = session.learner.model.forest_.max_samples
+    return f"max_samples {used}" if used == asked else f"max_samples {used} (all rows; {asked} asked)"
+
+
+def sidebar(session: aad.Session | None) -> None:
+    """The session panel: id, title, data, seed and parameters; who is labelling; the shortcuts."""
+    with st.sidebar:
+        analyst_field()
+        if session is None:
+            st.caption("No session")
+            return
+        rec = session.record
+        title = f" · {text.md(rec.title)}" if rec.title else ""
+        st.markdown(f"**Session** `{session.id}`{title}")
+        st.caption(
+            f"{text.md(rec.dataset)}: {session.dataset.n_rows:,} rows × "
+            f"{session.dataset.n_features} features  \n"
+            f"seed **{rec.seed}** · {rec.params['n_estimators']} trees · "
+            f"{_max_samples(session)} · eta {rec.params['eta']:g}  \n"
+            + (
+                f"ground truth {text.code(rec.label_column)} (never shown to the model)  \n"
+                if rec.label_column
+                else ""
+            )
+            + f"strategy {rec.strategy} · batch {rec.batch_size}"
+        )
+        if rec.working_set is not None:
+            from app.state.working_sets import working_set_note
+
+            st.info(working_set_note(session), icon=":material/filter_alt:")
+        if rec.notes:
+            with st.expander(f"How the table was read ({text.count(len(rec.notes), 'note')})"):
+                st.markdown("".join(f"\n- {text.md(note)}" for note in rec.notes))
+        st.caption("Keys: **A** anomaly · **N** nominal · **S** skip · **U** undo · **D** different")
+
+
+def analyst_field() -> None:
+    """Who is labelling: the proxy's user (fixed), or a name typed once in this browser."""
+    who = identity.analyst()
+    if identity.from_header() is not None:
+        st.caption(f"Labelling as **{text.md(who)}** (signed in)")
+        return
+    if keys.ANALYST_INPUT not in st.session_state:
+        st.session_state[keys.ANALYST_INPUT] = st.session_state.get(keys.ANALYST, "")
+    st.text_input(
+        "Your name",
+        key=keys.ANALYST_INPUT,
+        on_change=identity.rename,
+        placeholder=f"{who} (this computer's user)" if who else "recorded with your labels",
+        help="Recorded with every label, skip and undo you make, shown in the history and exported with "
+        "the labels. Kept in this browser.",
+        max_chars=identity.MAX_NAME,
+    )
+    identity.remember()
+
+
+def describe(session: aad.Session):
+    """The compact description at the current model version (computed once per version)."""
+    cached = st.session_state.get(keys.RULES_CACHE)
+    if cached is not None and cached[:2] == (session.id, session.version):
+        return cached[2]
+    try:
+        with st.spinner("Finding a compact description of the labelled anomalies…"):
+            description = aad.describe_anomalies(
+                session.model, session.dataset, labels=session.model.labels_, time_limit=1.0
+            )
+    except aad.AADError as err:
+        st.error(text.md(err))
+        return None
+    st.session_state[keys.RULES_CACHE] = (session.id, session.version, description)
+    return description
+
+
+# --------------------------------------------------------------------------- data page
+
+
+def save_upload(upload) -> str:
+    """Store an uploaded file next to the database (once per upload); returns its path.
+
+    The stored file is named by the hash of its bytes; :func:`error_text` calls it by the
+    name it was uploaded under.
+    """
+    saved = st.session_state.setdefault(keys.UPLOADS, {})
+    if upload.file_id not in saved:
+        path = store().save_upload(upload.getvalue(), Path(upload.name).suffix)
+        saved[upload.file_id] = (str(path), Path(upload.name).name)
+    return saved[upload.file_id][0]
+
+
+def error_text(err: Exception, source: str) -> str:
+    """The engine's message about ``source``, naming an uploaded file as the analyst named it."""
+    message = str(err)
+    for stored, uploaded in st.session_state.get(keys.UPLOADS, {}).values():
+        if stored == source:
+            message = message.replace(Path(stored).name, uploaded)
+    return message
+
+
+def try_load(source: str, *args, **kwargs) -> aad.Dataset | None:
+    """:func:`load`, showing the engine's message on failure."""
+    try:
+        return load(source, *args, **kwargs)
+    except aad.AADError as err:
+        st.error(text.md(error_text(err, source)))
+        return None

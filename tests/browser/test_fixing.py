@@ -1,0 +1,384 @@
+"""Issue 18 in a real browser, at 1280x720 and 1920x1080: what analysts expect of the workbench.
+
+On a card-transaction table (ids, timestamps, text categories, missing amounts, an ``is_fraud``
+column): the first card's values and its "why" on screen without scrolling, ranks not raw
+scores, no answer column on the cards, compact batch cards, the keys A/N/S/U as before and a
+kind typed anew; the table view edits a label in the grid; the Rows page finds a row by its
+id and relabels it, uploads labels (one action, one undo; every bad line named); Progress
+counts anomalies by kind; the Rules page wraps long rules and shows the true precision; the
+Sessions page names, deletes (typed confirmation, archive) and restores; the analyst's name
+survives a reload (a cookie) or comes from a trusted proxy header. Screenshots go to
+``$AAD_SCREENSHOTS`` (default ``/tmp/aad-screenshots``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+import aad
+from aad.query import top_unlabelled
+
+from .conftest import AppServer, free_port
+from .screen import current_card, metric
+
+pytestmark = pytest.mark.browser
+
+SIZES = [pytest.param((1280, 720), id="1280x720"), pytest.param((1920, 1080), id="1920x1080")]
+SHOTS = Path(os.environ.get("AAD_SCREENSHOTS", "/tmp/aad-screenshots"))
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def _cards(path: Path, n: int = 3000) -> Path:
+    """Card transactions: an id, a customer id, a time, a merchant, amounts (2% missing), is_fraud."""
+    rng = np.random.default_rng(0)
+    fraud = rng.random(n) < 0.01
+    amount = np.round(rng.lognormal(3, 1, n) * np.where(fraud, 20, 1), 2)
+    amount[rng.random(n) < 0.02] = np.nan
+    frame = pd.DataFrame(
+        {
+            "txn_id": [f"T{i:07d}" for i in range(n)],
+            "customer_id": rng.integers(1, 5000, n),
+            "ts": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 86400 * 30, n), unit="s"),
+            "merchant": rng.choice(["grocery", "fuel", "online", "travel", "cafe"], n),
+            "amount": amount,
+            "hour": rng.integers(0, 24, n),
+            "distance_km": np.round(rng.exponential(10, n) + fraud * 300, 1),
+            "n_txn_24h": rng.poisson(3, n) + fraud * 15,
+            "is_fraud": fraud.astype(int),
+        }
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cards(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cards")
+    data = _cards(folder / "cards.csv")
+    app = AppServer(str(data), folder / "sessions.sqlite", free_port(), folder / "server.log").start()
+    app.table = data
+    yield app
+    app.stop()
+
+
+def _session(server: AppServer, **kwargs) -> aad.Session:
+    return aad.Session.create(aad.load_data(str(server.table)), store=aad.Store(server.db), **kwargs)
+
+
+def _page(browser, size, **kwargs) -> Page:
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, **kwargs)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return page
+
+
+def _shot(page: Page, name: str, size) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / f"{name}-{size[0]}x{size[1]}.png")
+
+
+def _idle(page: Page) -> None:
+    """Wait for the script run to end (a session opened afresh refits its forest first)."""
+    page.wait_for_timeout(150)  # a run starts a moment after the click or the key
+    expect(page.locator(IDLE)).to_be_attached(timeout=60_000)
+
+
+def _open(page: Page, title: str, inside: str) -> None:
+    """Open the expander ``title`` unless what it holds (``inside``, a CSS selector) already shows."""
+    _idle(page)
+    if not page.locator(inside).is_visible():
+        page.get_by_text(title).click()
+    expect(page.locator(inside)).to_be_visible()
+
+
+def _pick_in_grid(page: Page, grid, *, line: int, column: int, option: str) -> None:
+    """Choose ``option`` in a select cell of an editable table: click the line's first cell, move
+    right to the column, open its editor with Enter, click the option (the grid is a canvas; a
+    click that comes before it takes input is tried again)."""
+    _idle(page)
+    box = grid.bounding_box()
+    choice = page.locator("#portal").get_by_text(option, exact=True)
+    for _ in range(3):
+        page.mouse.click(box["x"] + 20, box["y"] + 35 * (line + 1) + 17)  # below the header line
+        for _ in range(column):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
+        try:
+            choice.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    choice.click()
+
+
+def _inside(box: dict, size) -> bool:
+    return (
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size[0]
+        and box["y"] + box["height"] <= size[1]
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_label_page_fits_the_screen_and_keeps_its_keys(cards, browser, size):
+    session = _session(cards)
+    page = _page(browser, size)
+    try:
+        page.goto(f"{cards.url}/?session={session.id}")
+        first = current_card(page)
+        card = page.locator(".st-key-card_current")
+        values = card.get_by_test_id("stDataFrame")
+        why = card.get_by_test_id("stMarkdownContainer").filter(has_text="Why:")
+        for part in (values, why):
+            assert _inside(part.bounding_box(), size), part.bounding_box()  # no scrolling to read the card
+        expect(card).to_contain_text(re.compile(r"rank \d+ of 3,000 · top [\d.]+%"))
+        assert "is_fraud" not in card.inner_text()  # the answer column is no hint on the card
+        expect(card).to_contain_text("txn_id")
+        assert not re.search(
+            r"\d{4,}\.\d{3}", page.locator(".stMainBlockContainer").inner_text()
+        )  # no raw scores
+        _shot(page, "label", size)
+
+        kind = page.locator(".st-key-label_actions").get_by_role("combobox")
+        kind.click()
+        page.keyboard.type("account takeover")  # a kind typed anew
+        page.keyboard.press("Enter")
+        _idle(page)
+        expect(page.locator("body")).to_be_focused()  # the keys are back on the page at once
+        page.keyboard.press("a")
+        expect(metric(page, "Labels")).to_have_text("1")
+        second = current_card(page, other_than=first)
+        page.keyboard.press("n")
+        expect(metric(page, "Labels")).to_have_text("2")
+        page.keyboard.press("u")
+        expect(metric(page, "Labels")).to_have_text("1")
+        assert current_card(page) == second
+        stored = aad.Store(cards.db).actions(session.id)
+        assert (stored[0].rows, stored[0].anomaly_kinds, stored[0].via) == (
+            (first,),
+            ("account takeover",),
+            "card",
+        )
+
+        page.get_by_label("Batch size").fill("4")
+        page.get_by_label("Batch size").press("Enter")
+        small = page.locator(
+            '[data-testid="stVerticalBlock"][class*="st-key-card_"]:not(.st-key-card_current)'
+        )
+        expect(small).to_have_count(3)
+        _idle(page)
+        heights = [small.nth(i).bounding_box()["height"] for i in range(3)]
+        _shot(page, "label-batch", size)
+        assert max(heights) < size[1] / 3.5, heights  # a batch card is a few lines: three or more a screen
+        if size[1] >= 1080:  # the whole batch of four on a desktop screen
+            assert _inside(small.nth(2).bounding_box(), size)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_table_view_labels_a_row_from_the_grid(cards, browser, size):
+    session = _session(cards)
+    page = _page(browser, size)
+    try:
+        page.goto(f"{cards.url}/?session={session.id}")
+        current_card(page)
+        page.get_by_test_id("stSidebar").get_by_text("Table", exact=True).click()
+        grid = page.locator(".st-key-label_table").get_by_test_id("stDataFrame")
+        expect(grid).to_be_visible()
+        _idle(page)
+        first = int(session.batch()[0])  # the grid lists the batch, then the next top rows
+        closed = session.model.labels_ != aad.UNLABELLED
+        row = next(int(r) for r in top_unlabelled(session.scores(), closed, 2) if r != first)  # line 2
+        _pick_in_grid(page, grid, line=1, column=3, option="anomaly")  # columns: row, rank, top, label
+        expect(page.get_by_text("Labelled 1 row anomaly")).to_be_visible()
+        expect(metric(page, "Labels")).to_have_text("1")
+        (action,) = aad.Store(cards.db).actions(session.id)
+        assert (action.rows, action.labels, action.via) == ((row,), (1,), "table")
+        page.keyboard.press("a")  # the keys are off in the table view: typing goes to the grid
+        _idle(page)
+        assert len(aad.Store(cards.db).actions(session.id)) == 1
+        _shot(page, "label-table", size)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_rows_page_finds_a_row_by_id_relabels_it_and_imports_labels(cards, browser, size, tmp_path):
+    session = _session(cards)
+    session.label(12, "nominal")
+    page = _page(browser, size)
+    try:
+        page.goto(f"{cards.url}/rows?session={session.id}")
+        _idle(page)
+        page.get_by_label("Find", exact=True).and_(page.locator("input")).fill("t0000012")
+        page.get_by_label("Find", exact=True).and_(page.locator("input")).press("Enter")
+        card = page.locator(".st-key-rows_card")
+        expect(card.get_by_role("heading", name=re.compile(r"^Row 12 · nominal"))).to_be_visible()
+        expect(page.get_by_text("1 row found")).to_be_visible()
+        _shot(page, "rows-found", size)
+        card.get_by_role("button", name="Change to anomaly").click()
+        expect(page.get_by_text("1 row changed from nominal to anomaly")).to_be_visible()
+        assert aad.Store(cards.db).labels(session.id) == {12: aad.ANOMALY}
+
+        page.get_by_label("Find", exact=True).and_(page.locator("input")).fill("")
+        page.get_by_label("Find", exact=True).and_(page.locator("input")).press("Enter")
+        _open(page, "Labels known beforehand: upload a labels file", ".st-key-rows_upload_0")
+        known = tmp_path / "known.csv"
+        known.write_text(
+            "txn_id,label,kind\nT0000003,anomaly,skimming\nT0000004,nominal,\nT0000012,nominal,\n"
+        )
+        page.locator(".st-key-rows_upload_0 input[type=file]").set_input_files(known)
+        expect(
+            page.get_by_text(re.compile(r"known\.csv: labelled 1 row anomaly; labelled 1 row nominal; 1 row"))
+        ).to_be_visible()
+        assert aad.Store(cards.db).labels(session.id) == {3: 1, 4: 0, 12: 0}
+        bad = tmp_path / "bad.csv"
+        bad.write_text("txn_id,label\nT0000005,anomaly\nT9999999,anomaly\nT0000006,maybe\n")
+        _open(page, "Labels known beforehand: upload a labels file", ".st-key-rows_upload_1")
+        page.locator(".st-key-rows_upload_1 input[type=file]").set_input_files(bad)
+        error = page.get_by_test_id("stAlert").filter(
+            has_text="bad.csv has 2 bad lines, so no label was read"
+        )
+        expect(error).to_contain_text("line 3: no row of the data has txn_id 'T9999999'")
+        expect(error).to_contain_text("line 4: a label must be anomaly or nominal")
+        error.scroll_into_view_if_needed()  # shown beside the uploader
+        _shot(page, "rows-upload", size)
+        page.get_by_role("link", name="Label").click()
+        page.get_by_role("button", name="Undo").click()  # one undo takes the whole upload back
+        expect(metric(page, "Labels")).to_have_text("1")
+        assert aad.Store(cards.db).labels(session.id) == {12: aad.ANOMALY}
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_progress_rules_and_sessions_pages(cards, browser, size):
+    toy = aad.Session.create(aad.load_dataset("ann_thyroid_1v3"), store=aad.Store(cards.db), title="thyroid")
+    truth = np.flatnonzero(toy.dataset.y)
+    toy.label(truth[:30].tolist(), "anomaly", kind="hypothyroid", analyst="ann")
+    toy.label(truth[30:36].tolist(), "anomaly", kind="other", note="[l](http://e) **x**", analyst="bob")
+    toy.label(np.flatnonzero(~toy.dataset.y)[:20].tolist(), "nominal", analyst="bob")
+    page = _page(browser, size)
+    try:
+        page.goto(f"{cards.url}/progress?session={toy.id}")
+        _idle(page)
+        expect(page.get_by_role("heading", name="Anomalies by kind")).to_be_visible()
+        history = page.get_by_test_id("stDataFrame").last
+        expect(history).to_be_visible()
+        assert page.locator('a[href="http://e"]').count() == 0  # a note with a link shows as text
+        _shot(page, "progress", size)
+
+        page.get_by_role("link", name="Rules").click()
+        _idle(page)
+        table = page.get_by_test_id("stTable")
+        expect(table).to_be_visible()
+        header = table.get_by_role("columnheader", name="true precision")
+        assert _inside(header.bounding_box(), size)  # the true precision is on screen
+        rows = table.locator("tbody tr")
+        assert rows.count() >= 1
+        assert all(cell.bounding_box()["x"] + cell.bounding_box()["width"] <= size[0] for cell in rows.all())
+        _shot(page, "rules", size)
+
+        page.get_by_role("link", name="Sessions").click()
+        page.get_by_role("combobox", name="Session").click()
+        page.get_by_role("option", name=re.compile(toy.id)).click()
+        _open(page, f"Name, describe or delete session {toy.id}", ".st-key-sessions_title")
+        page.get_by_label("Title").fill("Thyroid, second pass")
+        page.get_by_label("Title").press("Enter")
+        _idle(page)
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_text(f"Saved the title and description of session {toy.id}")).to_be_visible()
+        assert aad.Store(cards.db).get(toy.id).title == "Thyroid, second pass"
+        _open(page, f"Name, describe or delete session {toy.id}", ".st-key-sessions_title")
+        delete = page.get_by_role("button", name="Delete")
+        expect(delete).to_be_disabled()
+        page.get_by_label(f"Type {toy.id} to confirm").fill(toy.id)
+        page.get_by_label(f"Type {toy.id} to confirm").press("Enter")
+        _idle(page)
+        expect(delete).to_be_enabled()
+        delete.click()
+        expect(page.get_by_text(f"Deleted session {toy.id}")).to_be_visible()
+        assert toy.id not in {s.id for s in aad.Store(cards.db).summaries()}
+        _shot(page, "sessions-deleted", size)
+        page.locator(f".st-key-sessions_archive_{toy.id}").get_by_role("button", name="Restore").click()
+        expect(page.get_by_text(f"Restored session {toy.id}")).to_be_visible()
+        assert aad.Store(cards.db).labels(toy.id) == toy.labels()
+    finally:
+        page.context.close()
+
+
+def test_the_analysts_name_is_kept_in_the_browser_and_recorded(cards, browser):
+    session = _session(cards)
+    page = _page(browser, (1280, 720))
+    try:
+        page.goto(f"{cards.url}/?session={session.id}")
+        current_card(page)
+        name = page.get_by_role("textbox", name="Your name")
+        name.fill("Ann Lee")
+        name.press("Enter")
+        _idle(page)
+        page.reload()  # a new page, the same browser: the name is remembered
+        expect(page.get_by_role("textbox", name="Your name")).to_have_value("Ann Lee")
+        current_card(page)
+        page.keyboard.press("n")
+        expect(metric(page, "Labels")).to_have_text("1")
+        assert aad.Store(cards.db).actions(session.id)[0].analyst == "Ann Lee"
+    finally:
+        page.context.close()
+
+
+def test_a_trusted_proxy_header_names_the_analyst(browser, tmp_path):
+    data = _cards(tmp_path / "cards.csv", 400)
+    extra = ("--user-header", "X-Forwarded-User")
+    app = AppServer(str(data), tmp_path / "s.sqlite", free_port(), tmp_path / "server.log", extra).start()
+    page = _page(browser, (1280, 720), extra_http_headers={"X-Forwarded-User": "alice@example.org"})
+    try:
+        page.goto(app.url)
+        current_card(page)
+        expect(
+            page.get_by_test_id("stSidebar").get_by_text("Labelling as alice@example.org (signed in)")
+        ).to_be_visible()
+        expect(page.get_by_role("textbox", name="Your name")).to_have_count(0)  # not changeable on the page
+        page.keyboard.press("a")
+        expect(metric(page, "Labels")).to_have_text("1")
+        session_id = re.search(r"session=([0-9a-f]+)", page.url).group(1)
+        assert aad.Store(app.db).actions(session_id)[0].analyst == "alice@example.org"
+    finally:
+        page.context.close()
+        app.stop()
+
+
+def test_aad_app_asks_which_session_when_the_sessions_on_its_data_disagree(browser, tmp_path):
+    data = _cards(tmp_path / "cards.csv", 400)
+    db = tmp_path / "s.sqlite"
+    store = aad.Store(db)
+    most = aad.Session.create(
+        aad.load_data(str(store.keep_file(data)), name="cards"), store=store, title="most"
+    )
+    most.label([1, 2, 3], "nominal")
+    latest = aad.Session.create(aad.load_data(str(store.keep_file(data)), name="cards"), store=store, seed=1)
+    latest.label(4, "nominal")  # labelled since, with fewer labels: the page asks
+    app = AppServer(str(data), db, free_port(), tmp_path / "server.log").start()
+    page = _page(browser, (1280, 720))
+    try:
+        page.goto(app.url)
+        expect(page.get_by_text("2 sessions on cards hold labels")).to_be_visible(timeout=30_000)
+        _shot(page, "launch-choice", (1280, 720))
+        page.get_by_role("button", name=f"Resume {most.id}").click()
+        current_card(page)
+        expect(metric(page, "Labels")).to_have_text("3")
+        assert f"session={most.id}" in page.url
+        assert len(store.summaries()) == 2  # no new, empty session
+    finally:
+        page.context.close()
+        app.stop()

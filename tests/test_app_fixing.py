@@ -1,0 +1,339 @@
+"""The workbench, driven by AppTest: find and fix rows, kinds and notes, labels files, sessions.
+
+* Label page: the kind and note beside the buttons go with the label; the table view edits
+  labels through the same checked writes as the buttons (a row another tab labelled since is
+  refused); the cards never show a column that looks like the answer.
+* Rows page: search by id, label, kind, rank and value range; relabel from the table (it
+  says what changed); bulk labels; a row's own card; a labels file is one action, one undo,
+  and a bad one names every bad line.
+* Sessions page: title and description, deletion to the archive (after typing the id), restore.
+* Who labelled what: the name given in the sidebar goes with every action.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import weakref
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit import config
+from streamlit.testing.v1 import AppTest
+
+import aad
+from app import keys, views
+
+APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+
+
+@pytest.fixture(autouse=True)
+def strict_session_state():
+    before = config.get_option("runner.enforceSerializableSessionState")
+    config.set_option("runner.enforceSerializableSessionState", True)
+    yield
+    config.set_option("runner.enforceSerializableSessionState", before)
+
+
+def _app(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def _session(at: AppTest) -> aad.Session:
+    return at.session_state[keys.SESSION]
+
+
+def _action(at, name: str):
+    return next(b for b in at.button if b.key and b.key.startswith(f"{name}-"))
+
+
+@pytest.fixture
+def txn(tmp_path, monkeypatch, db) -> Path:
+    """A table with an id, a category, a 0/1 answer column, and one planted outlier (row 5)."""
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {
+            "txn_id": [f"T{i:03d}" for i in range(120)],
+            "merchant": rng.choice(["grocery", "fuel", "cafe"], 120),
+            "amount": rng.normal(50, 5, 120).round(2),
+            "hour": rng.integers(8, 20, 120),
+            "is_fraud": np.zeros(120, int),
+        }
+    )
+    frame.loc[5, ["amount", "hour", "is_fraud"]] = [900.0, 3, 1]
+    path = tmp_path / "txn.csv"
+    frame.to_csv(path, index=False)
+    monkeypatch.setenv("AAD_DATA", str(path))
+    return path
+
+
+def test_the_kind_and_note_beside_the_buttons_go_with_the_label_and_into_the_history(db):
+    """(A kind typed anew is picked in a real browser: AppTest's select box takes listed values only.)"""
+    at = _app()
+    _session(at).label(0, "anomaly", kind="account takeover")  # a kind written before is offered
+    at.run()
+    row = int(_session(at).batch()[0])
+    assert at.selectbox(key=keys.LABEL_KIND).options == ["account takeover"]
+    at.selectbox(key=keys.LABEL_KIND).set_value("account takeover").run()
+    at.text_input(key=keys.LABEL_NOTE).input("**x** [l](http://e)").run()
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    session = _session(at)
+    state = session.row_label(row)
+    assert (state.label, state.kind, state.note) == (1, "account takeover", "**x** [l](http://e)")
+    assert aad.Store(db).actions(session.id)[-1].via == "card"
+    assert at.selectbox(key=keys.LABEL_KIND).value is None  # emptied for the next card
+    assert at.text_input(key=keys.LABEL_NOTE).value == ""
+    at.switch_page("screens/progress.py").run()
+    kinds, history = (d.value for d in at.dataframe)  # the anomalies by kind, then the history
+    assert kinds.values.tolist() == [["account takeover", 2]]
+    assert history.loc[0, ["label", "kind", "note", "via"]].tolist() == [
+        "anomaly",
+        "account takeover",
+        "**x** [l](http://e)",
+        "card",
+    ]
+    assert history.loc[0, "analyst"] == aad.session.default_analyst()
+
+
+def test_the_name_given_in_the_sidebar_goes_with_every_action_of_the_tab(db):
+    at = _app()
+    at.sidebar.text_input(key=keys.ANALYST_INPUT).input("  Ann   Lee ").run()
+    assert any('aad_analyst=\' + "Ann%20Lee"' in h.proto.body for h in at.get("html"))  # kept in a cookie
+    _action(at, keys.LABEL_NOMINAL).click().run()
+    at.button(key=keys.LABEL_UNDO).click().run()
+    assert [a.analyst for a in aad.Store(db).actions(_session(at).id)] == ["Ann Lee", "Ann Lee"]
+
+
+def test_the_table_view_labels_through_the_same_checked_write_and_refuses_a_row_labelled_since(db):
+    at = _app()
+    at.session_state[keys.LABEL_VIEW] = "Table"
+    at.run()
+    session = _session(at)
+    table = next(d for d in at.dataframe if d.key and d.key.startswith("label_table"))
+    listed = table.value["row"].tolist()
+    assert listed[0] == int(session.batch()[0])
+    assert len(listed) == 20
+    assert table.value["label"].eq("—").all()
+    key = keys.table_editor("label_table", session.id, session.version, 0)
+    at.session_state[key] = {
+        "edited_rows": {
+            1: {"label": "anomaly", "kind": "mule"},
+            2: {"label": "nominal", "note": "looked fine"},
+        },
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert any(s.value.startswith("Labelled 1 row anomaly; labelled 1 row nominal") for s in at.success)
+    assert _session(at).row_label(listed[1]).kind == "mule"
+    assert _session(at).row_label(listed[2]).note == "looked fine"
+    assert not at.error
+    key = keys.table_editor("label_table", session.id, _session(at).version, 1)
+    at.session_state[key] = {"edited_rows": {0: {"note": "hm"}}, "added_rows": [], "deleted_rows": []}
+    at.run()  # a note alone on an unlabelled row: refused, with the reason
+    assert any("has no label: label it before giving it a kind or a note" in e.value for e in at.error)
+
+    drawn = next(d for d in at.dataframe if d.key and d.key.startswith("label_table"))
+    target = listed[3]
+    position = drawn.value["row"].tolist().index(target)
+    other = aad.Session.open(session.id, store=aad.Store(db))  # another tab labels a row on screen here
+    other.label(target, "nominal")
+    at.session_state[drawn.key] = {
+        "edited_rows": {position: {"label": "anomaly"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()  # this table was drawn before: the row showed as unlabelled
+    assert any(
+        f"row {target} was unlabelled when this page was drawn and is now nominal" in e.value
+        for e in at.error
+    )
+    assert aad.Store(db).labels(session.id)[target] == aad.NOMINAL
+
+
+def test_the_cards_and_tables_never_show_a_column_that_looks_like_the_answer(txn):
+    at = _app()
+    assert int(_session(at).batch()[0]) == 5
+    context = next(c.value for c in at.caption if c.value.startswith("txn_id"))
+    assert context == "txn_id `T005`"  # the id; merchant, a category, is a feature on the card
+    assert "is_fraud" not in context
+    at.session_state[keys.LABEL_VIEW] = "Table"
+    at.run()
+    table = next(d for d in at.dataframe if d.key and d.key.startswith("label_table")).value
+    assert "is_fraud" not in table.columns
+    assert "txn_id" in table.columns
+    at.switch_page("screens/rows.py").run()
+    assert "is_fraud" not in at.dataframe[0].value.columns
+    scores = pd.read_csv(io.StringIO(views.scores_csv(_session(at))()))
+    assert "is_fraud" in scores.columns  # the downloads keep every column
+
+
+def test_rows_are_found_by_id_label_kind_rank_and_value_range_and_relabelled_from_the_table(txn):
+    at = _app()
+    session = _session(at)
+    session.label([5, 7], "anomaly", kind="fraud")
+    session.label([8, 9], "nominal")
+    at.switch_page("screens/rows.py").run()
+    at.text_input(key=keys.ROWS_SEARCH).input("t009").run()
+    found = at.dataframe[0].value
+    assert found["row"].tolist() == [9]
+    assert any(m.value.startswith("### Row 9 · nominal") for m in at.markdown)  # one match: its card
+    at.text_input(key=keys.ROWS_SEARCH).input("").run()
+    at.multiselect(key=keys.ROWS_LABELS).set_value(["anomaly", "nominal"]).run()
+    assert sorted(at.dataframe[0].value["row"]) == [5, 7, 8, 9]
+    at.multiselect(key=keys.ROWS_KINDS).set_value(["fraud"]).run()
+    assert sorted(at.dataframe[0].value["row"]) == [5, 7]
+    at.multiselect(key=keys.ROWS_KINDS).set_value([]).run()
+    at.multiselect(key=keys.ROWS_LABELS).set_value([]).run()
+    at.number_input(key=keys.ROWS_TOP).set_value(3).run()
+    assert at.dataframe[0].value["rank"].max() <= 3
+    at.number_input(key=keys.ROWS_TOP).set_value(0).run()
+    at.multiselect(key=keys.ROWS_RANGE_COLUMNS).set_value(["amount"]).run()
+    at.number_input(key="rows_low_amount").set_value(100.0).run()
+    assert at.dataframe[0].value["row"].tolist() == [5]
+
+    at.multiselect(key=keys.ROWS_RANGE_COLUMNS).set_value([]).run()
+    at.multiselect(key=keys.ROWS_LABELS).set_value(["nominal"]).run()
+    listed = at.dataframe[0].value["row"].tolist()
+    position = listed.index(8)
+    key = keys.table_editor("rows_table", session.id, _session(at).version, 0)
+    at.session_state[key] = {
+        "edited_rows": {position: {"label": "anomaly"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert any(s.value.startswith("1 row changed from nominal to anomaly") for s in at.success)
+    assert _session(at).labels()[8] == aad.ANOMALY
+    assert aad.Store(_session(at).store.path).actions(session.id)[-1].via == "rows"
+
+
+def test_a_rows_own_card_labels_it_with_a_kind_and_note_and_bulk_labels_say_what_changed(txn):
+    at = _app()
+    session = _session(at)
+    session.label(11, "nominal")
+    at.switch_page("screens/rows.py").run()
+    at.number_input(key=keys.ROWS_GOTO).set_value(11).run()
+    assert any(m.value.startswith("### Row 11 · nominal") for m in at.markdown)
+    session.label(12, "anomaly", kind="card testing")
+    at.run()
+    at.selectbox(key=keys.for_card(keys.ROWS_KIND, 11)).set_value("card testing").run()
+    at.text_input(key=keys.for_card(keys.ROWS_NOTE, 11)).input("two cards, one shop").run()
+    at.button(key=keys.for_card("rows_anomaly", 11)).click().run()
+    assert any(s.value.startswith("1 row changed from nominal to anomaly") for s in at.success)
+    state = _session(at).row_label(11)
+    assert (state.label, state.kind, state.note) == (1, "card testing", "two cards, one shop")
+
+    merchants = pd.read_csv(txn)["merchant"]  # a category (a feature): found by its text too
+    grocery = set(np.flatnonzero(merchants == "grocery").tolist())
+    at.text_input(key=keys.ROWS_SEARCH).input("GROCERY").run()
+    assert set(views.find_rows(_session(at), "GROCERY").tolist()) == grocery
+    at.button(key=keys.ROWS_BULK_NOMINAL).click().run()
+    fresh = len(grocery - {11})
+    expected = f"Labelled {fresh} rows nominal" + (
+        "; 1 row changed from anomaly to nominal" if 11 in grocery else ""
+    )
+    assert any(s.value.startswith(expected) for s in at.success), [s.value for s in at.success]
+    assert {r for r, v in _session(at).labels().items() if v == aad.NOMINAL} == grocery
+
+
+def test_a_labels_file_is_one_action_one_undo_and_a_bad_one_names_every_bad_line(txn):
+    at = _app()
+    at.switch_page("screens/rows.py").run()
+    known = b"txn_id,label,kind\nT005,anomaly,skimming\nT010,nominal,\nT011,1,\n"
+    at.file_uploader(key=f"{keys.ROWS_UPLOAD}_0").set_value(("known.csv", known, "text/csv")).run()
+    message = next(s.value for s in at.success)
+    assert message.startswith("known.csv: labelled 2 rows anomaly; labelled 1 row nominal")
+    assert "**Undo** takes it all back" in message
+    assert _session(at).labels() == {5: 1, 10: 0, 11: 1}
+    assert _session(at).row_label(5).kind == "skimming"
+    at.switch_page("screens/label.py").run()
+    at.button(key=keys.LABEL_UNDO).click().run()
+    assert _session(at).labels() == {}
+
+    at.switch_page("screens/rows.py").run()
+    bad = b"txn_id,label\nT005,anomaly\nT999,anomaly\nT010,maybe\nT005,nominal\n"
+    at.file_uploader(key=f"{keys.ROWS_UPLOAD}_1").set_value(("bad labels.csv", bad, "text/csv")).run()
+    error = at.error[0].value
+    assert error.startswith("bad labels.csv has 3 bad lines, so no label was read:")
+    assert "\n- line 3: no row of the data has txn_id 'T999'" in error
+    assert "\n- line 4: a label must be anomaly or nominal" in error
+    assert "\n- labels row 5 twice (lines 2 and 5); keep one label per row" in error
+    assert _session(at).labels() == {}
+
+
+def test_the_explore_pages_bulk_relabel_says_what_it_changed(db):
+    at = _app()
+    at.switch_page("screens/explore.py").run()
+    session = _session(at)
+    session.label(99, "anomaly", kind="cluster")
+    session.undo()  # the kind stays on offer
+    session.label([3, 42], "nominal")
+    at.run()
+    at.session_state[keys.explore_chart(session.version)] = {
+        "selection": {
+            "points": [{"point_index": i, "customdata": [r]} for i, r in enumerate([3, 17, 42])],
+            "point_indices": [0, 1, 2],
+            "box": [],
+            "lasso": [],
+        }
+    }
+    at.run()
+    at.selectbox(key=keys.EXPLORE_KIND).set_value("cluster").run()
+    at.button(key=keys.EXPLORE_BULK_ANOMALY).click().run()
+    assert any(
+        s.value.startswith("Labelled 1 row anomaly; 2 rows changed from nominal to anomaly")
+        for s in at.success
+    )
+    assert {r: s.kind for r, s in _session(at).row_labels().items()} == dict.fromkeys([3, 17, 42], "cluster")
+
+
+def test_a_session_is_named_described_deleted_to_the_archive_and_restored(db):
+    at = _app()
+    session = _session(at)
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    at.switch_page("screens/sessions.py").run()
+    at.text_input(key=keys.SESSIONS_TITLE).input("March fraud").run()
+    at.text_area(key=keys.SESSIONS_DESCRIPTION).input("first pass; **agreed** with ops").run()
+    at.button(key=keys.SESSIONS_SAVE).click().run()
+    record = aad.Store(db).get(session.id)
+    assert (record.title, record.description) == ("March fraud", "first pass; **agreed** with ops")
+    assert at.dataframe[0].value["title"].tolist() == ["March fraud"]
+    assert at.button(key=keys.SESSIONS_DELETE).disabled  # the id is typed first
+    at.text_input(key=keys.SESSIONS_CONFIRM).input("nope").run()
+    assert at.button(key=keys.SESSIONS_DELETE).disabled
+    at.text_input(key=keys.SESSIONS_CONFIRM).input(session.id).run()
+    at.button(key=keys.SESSIONS_DELETE).click().run()
+    assert any(
+        f"Deleted session {session.id}: its 1 action are kept in the archive" in s.value for s in at.success
+    )
+    assert aad.Store(db).summaries() == []
+    assert keys.URL_SESSION not in at.query_params
+    assert any("No sessions yet" in i.value for i in at.info)
+    at.button(key=keys.restore_button(session.id)).click().run()
+    assert [s.id for s in aad.Store(db).summaries()] == [session.id]
+    assert aad.Store(db).labels(session.id) == session.labels()
+
+    aad.Store(db).archive(session.id, by="ann")
+    again = _app(session=session.id)  # a bookmark of a deleted session says so
+    assert f"session {session.id} was deleted by ann on " in again.error[0].value
+
+
+def test_leaving_a_session_lets_the_server_free_it(db):
+    at = _app()
+    first = _session(at)
+    other = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(db), seed=9)
+    gone = weakref.ref(first)
+    del first
+    at.switch_page("screens/sessions.py").run()
+    at.selectbox(key=keys.SESSIONS_PICK).set_value(other.id).run()
+    at.button(key=keys.SESSIONS_RESUME).click().run()
+    assert _session(at).id == other.id
+    at.run()  # Streamlit keeps the state of the run before (the widgets' old values) until the next
+    gc.collect()
+    assert gone() is None  # nothing of the tab, the caches or the pages still holds the session left
