@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 __all__ = [
     "discovery_figure",
     "explore_figure",
+    "growth_figure",
     "plot_sample",
     "progress_figure",
     "project_2d",
@@ -512,6 +513,43 @@ def stream_figure(summary: dict) -> go.Figure:
         f"{summary['budget_per_window']} labels per window",
         xaxis_title="window",
         yaxis_title="anomalies found (cumulative, mean over runs)",
+        template="plotly_white",
+    )
+    return fig
+
+
+def growth_figure(before: np.ndarray, after: np.ndarray, n_before: int) -> go.Figure:
+    """The score distribution before and after rows were added to a session.
+
+    Parameters
+    ----------
+    before : ndarray of shape (n_before,)
+        The scores of the rows the session had, before the addition.
+    after : ndarray of shape (n_before + n_added,)
+        Every row's score after it (the new rows last).
+    n_before : int
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Three overlaid histograms on one scale: the old rows before, the old rows after, the
+        new rows.
+    """
+    after = np.asarray(after, dtype=float)
+    fig = go.Figure()
+    for values, name, color in (
+        (np.asarray(before, dtype=float), "rows before, scored before", _BASELINE),
+        (after[:n_before], "rows before, scored after", _IFOREST),
+        (after[n_before:], "rows added", _FEEDBACK),
+    ):
+        fig.add_trace(
+            go.Histogram(x=values, name=name, opacity=0.55, marker={"color": color}, histnorm="percent")
+        )
+    fig.update_layout(
+        barmode="overlay",
+        title="Scores before and after the latest rows were added",
+        xaxis_title="anomaly score (higher: more anomalous)",
+        yaxis_title="% of the rows",
         template="plotly_white",
     )
     return fig
