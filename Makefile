@@ -28,7 +28,7 @@ install: $(UV)
 	$(UV) sync --frozen --inexact -p $(PYTHON)
 
 install-test: $(UV)
-	$(UV) sync --frozen --extra test --extra scale --extra detectors -p $(PYTHON)
+	$(UV) sync --frozen --extra test --extra scale --extra detectors --extra stream -p $(PYTHON)
 
 # Browser tests drive Debian's chromium with Playwright (never `playwright install`).
 system-deps:
@@ -46,7 +46,7 @@ format: install-test
 	$(VENV)/bin/ruff check --fix aad app tests benchmarks
 
 bench: $(UV)
-	$(UV) sync --frozen --extra test --extra scale --extra detectors --extra bench -p $(PYTHON)
+	$(UV) sync --frozen --extra test --extra scale --extra detectors --extra stream --extra bench -p $(PYTHON)
 	$(VENV)/bin/python benchmarks/run_all.py
 
 lock: $(UV)

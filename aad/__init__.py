@@ -63,6 +63,7 @@ from .store import (
     labels_csv,
     labels_export,
 )
+from .stream import StreamingAAD, StreamResult, replay_stream
 from .terms import ColumnTest, rule_tests, rule_text
 from .weights import leaf_values, linear_update
 
@@ -109,6 +110,8 @@ __all__ = [
     "SimulationResult",
     "SimulationRun",
     "Store",
+    "StreamResult",
+    "StreamingAAD",
     "UnknownStrategyError",
     "__version__",
     "average_path_length",
@@ -141,6 +144,7 @@ __all__ = [
     "read_labels",
     "read_rules",
     "register_strategy",
+    "replay_stream",
     "require_file",
     "rule_columns",
     "rule_features",

@@ -185,18 +185,8 @@ class AADForest(BaseEstimator):
             n_jobs=self.n_jobs,
             progress=lambda done: report("placing every row in every tree", 0.1 + 0.7 * done / trees),
         )
-        self.labels_ = np.full(X.shape[0], UNLABELLED, dtype=np.int8)
-        self._base = -self.forest_.gather(self.forest_.path_length, self.leaf_index_) / self.n_estimators
-        self._info_q = np.rint(self.forest_.information * _QUANTUM).astype(np.int64)
-        self._counts = np.zeros((2, self.forest_.n_leaves), dtype=np.int64)
-        self._shared = np.zeros((3, X.shape[0]), dtype=np.int64)
         report("indexing the leaves", 0.8)
-        with ThreadPoolExecutor(n_workers(self.n_jobs)) as pool:  # numpy sorts without the GIL
-            self._inverted = list(pool.map(_invert, self.leaf_index_))
-        self.node_rows_ = self.forest_.path_counts(self.leaf_index_) if self.axis_aligned else None
-        self._hinge_values: np.ndarray | None = None
-        self._scores: np.ndarray | None = None
-        self._saturating: np.ndarray | None = None
+        self._index(self.leaf_index_, np.full(X.shape[0], UNLABELLED, dtype=np.int8))
         self.fit_seconds_ = {"grow": grown - start, "index": time.perf_counter() - grown}
         if known is not None:
             rows = np.flatnonzero(known != UNLABELLED)
@@ -238,6 +228,19 @@ class AADForest(BaseEstimator):
 
         return calibrated(self, X)
 
+    @classmethod
+    def _on_forest(cls, forest, X: np.ndarray, **params) -> AADForest:
+        """A model on trees grown elsewhere (Half-Space Trees, :mod:`aad.stream`), no label yet."""
+        model = cls(**params)
+        validate_params(cls.__name__, cls._parameter_constraints, model.get_params(deep=False))
+        X = validate_matrix(X)
+        model.forest_ = forest
+        model.n_features_in_ = X.shape[1]
+        start = time.perf_counter()
+        model._index(forest.apply(X), np.full(X.shape[0], UNLABELLED, dtype=np.int8))
+        model.fit_seconds_ = {"grow": 0.0, "index": time.perf_counter() - start}
+        return model
+
     def copy(self) -> AADForest:
         """An independent copy for another labelling session, cheap at any size.
 
@@ -252,6 +255,93 @@ class AADForest(BaseEstimator):
         twin._scores = None
         twin._saturating = None
         return twin
+
+    # ------------------------------------------------------------------ growing
+
+    def add_rows(self, X, labels=None) -> np.ndarray:
+        """Append rows to a fitted model without refitting: the trees stay, every label stays.
+
+        The new rows are placed in the existing trees; the learned leaf values (which depend
+        on the labels alone) carry over, so every score is exactly what a model given all
+        the rows at once, with the same trees and labels, computes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_new, n_features)
+            The new rows (same columns as at ``fit``).
+        labels : array-like of shape (n_new,), optional
+            Labels known for the new rows (1 / 0 / -1).
+
+        Returns
+        -------
+        ndarray of int64, shape (n_new,)
+            The row numbers the new rows got (they follow the existing rows).
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2))
+        >>> model = AADForest(n_estimators=20, random_state=0).fit(X[:150])
+        >>> model.set_label(3, "nominal")
+        >>> model.add_rows(X[150:]).tolist()[:3], model.labels_.shape, model.n_labels_
+        ([150, 151, 152], (200,), 1)
+        """
+        self._check_fitted()
+        X = validate_matrix(self._by_name(X), n_features=self.n_features_in_, min_rows=0)
+        known = label_array(labels, X.shape[0]) if labels is not None else None
+        new_index = self.forest_.apply(X, n_jobs=self.n_jobs)
+        start = self.labels_.shape[0]
+        added = np.full(X.shape[0], UNLABELLED, dtype=np.int8) if known is None else known
+        self._index(
+            np.concatenate([self.leaf_index_, new_index], axis=1), np.concatenate([self.labels_, added])
+        )
+        return np.arange(start, start + X.shape[0], dtype=np.int64)
+
+    def keep_rows(self, rows) -> None:
+        """Forget every row but ``rows`` (renumbered ``0 .. len(rows) - 1`` in the order given).
+
+        Dropping unlabelled rows changes no leaf value and no score of a kept row. A
+        labelled row can never be dropped: nothing labelled is ever lost.
+
+        Raises
+        ------
+        LabelError
+            When a labelled row is not among ``rows``, or a row is out of range or repeated.
+        """
+        self._check_fitted()
+        rows = self._check_rows(rows)
+        dropped = np.setdiff1d(np.flatnonzero(self.labels_ != UNLABELLED), rows)
+        if len(dropped):
+            raise LabelError(
+                f"row {int(dropped[0])} is labelled and would be dropped; keep every labelled row "
+                f"({len(dropped)} left out)"
+            )
+        self._index(self.leaf_index_[:, rows], self.labels_[rows])
+
+    def _use_forest(self, forest, leaf_index: np.ndarray) -> None:
+        """Swap in another forest (trees regrown, masses moved) with every row's leaves in it;
+        the labels are re-applied to the new leaves (:mod:`aad.stream`)."""
+        self.forest_ = forest
+        self._index(leaf_index, self.labels_)
+
+    def _index(self, leaf_index: np.ndarray, labels: np.ndarray) -> None:
+        """Everything derived from the forest, the rows' leaves and the labels, recomputed exactly."""
+        self.leaf_index_ = leaf_index
+        self.labels_ = labels
+        n_rows = leaf_index.shape[1]
+        self._base = -self.forest_.gather(self.forest_.path_length, leaf_index) / self.forest_.n_estimators
+        self._info_q = np.rint(self.forest_.information * _QUANTUM).astype(np.int64)
+        self._counts = np.zeros((2, self.forest_.n_leaves), dtype=np.int64)
+        self._shared = np.zeros((3, n_rows), dtype=np.int64)
+        with ThreadPoolExecutor(n_workers(self.n_jobs)) as pool:  # numpy sorts without the GIL
+            self._inverted = list(pool.map(_invert, leaf_index))
+        self.node_rows_ = self.forest_.path_counts(leaf_index) if self.axis_aligned else None
+        self._hinge_values: np.ndarray | None = None
+        self._scores: np.ndarray | None = None
+        self._saturating: np.ndarray | None = None
+        if (labels != UNLABELLED).any():
+            self._recount()
+            self._changed()
 
     # ------------------------------------------------------------------ labels
 
@@ -321,7 +411,7 @@ class AADForest(BaseEstimator):
 
     def _rows_in_leaves(self, row: int):
         for t, (order, starts) in enumerate(self._inverted):
-            k = self.leaf_index_[t, row]
+            k = int(self.leaf_index_[t, row])  # a Python int: leaf 255 of a uint8 index has a successor
             yield order[starts[k] : starts[k + 1]]
 
     def _recount(self) -> None:

@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 
 from ._validation import Interval, validate_params
-from .data import Dataset, load_data, load_dataset, select_columns  # noqa: F401 (load_dataset: doctests)
+from .data import (  # noqa: F401 (load_dataset: doctests)
+    Dataset,
+    load_data,
+    load_dataset,
+    load_rows,
+    parse_labels,
+    select_columns,
+)
 from .detectors import DETECTORS, AADEnsemble, load_scores, make_detector, weights_path
 from .errors import DataError, LabelError, UnknownStrategyError
 from .labelfile import read_label_table
@@ -33,9 +40,11 @@ from .learner import QUEUES, ActiveLearner
 from .model import AADForest
 from .query import strategy_names, top_unlabelled
 from .store import (
+    ADD_ROWS,
     MAX_KIND,
     MAX_NOTE,
     Action,
+    Addition,
     RowLabel,
     SessionRecord,
     StaleVersionError,
@@ -43,7 +52,9 @@ from .store import (
     labels_export,
     next_row_label,
 )
-from .tables import csv_text
+from .stream.grow import Growth, grow_model
+from .stream.growth import content_hash, unseen_rows
+from .tables import csv_text, resolve_source
 from .weights import BALANCE
 
 __all__ = [
@@ -210,6 +221,8 @@ class Session:
         self._scores: tuple[int, np.ndarray] | None = None
         self._previous: np.ndarray | None = None
         self._sorted: np.ndarray | None = None
+        #: What each addition of rows did (:meth:`add_rows`), oldest first.
+        self.growths: list[Growth] = []
 
     # ------------------------------------------------------------------ creating, opening
 
@@ -904,6 +917,121 @@ class Session:
             f"session {self.id} kept changing while this {kind} was being saved; nothing was saved, try again"
         )
 
+    def add_rows(self, source: str | Path, *, name: str | None = None, analyst: str | None = None) -> Growth:
+        """Grow the session by the rows of ``source`` it does not hold yet; every label stays.
+
+        ``source`` (a CSV or Parquet file, or a shipped dataset's name) must hold the
+        session's feature columns (by name, in any order; other columns are kept as
+        context) and its ground-truth column if it has one. Its rows are recognised by
+        content, as a multiset (the next day's export holds yesterday's rows and more:
+        :func:`aad.stream.growth.unseen_rows`); the others are appended in the table's order
+        and the model grows by :func:`aad.stream.grow.grow_model` (the trees whose leaf
+        distribution drifted are regrown on the new rows when at least 10 % did, and every
+        label is re-applied). The table is kept in the store's uploads (named by its
+        SHA-256) and the log records the addition, with the content hash of the rows added,
+        before the model changes: a reload or a restart replays it exactly.
+
+        ``name`` is what the log calls the table (``file NAME``; default: its file name).
+
+        Returns
+        -------
+        Growth
+            Rows added, trees replaced, ADWIN's alarm, the scores before and after.
+
+        Raises
+        ------
+        DataError
+            When the table lacks a column, holds no row the session lacks, or the session
+            labels a working set of a bigger table.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> data = load_dataset("toy2")
+        >>> first = folder / "first.csv"
+        >>> head = pd.DataFrame({"x": data.X[:300, 0], "y": data.X[:300, 1], "label": data.y[:300]})
+        >>> head.to_csv(first, index=False)
+        >>> session = Session.create(load_data(str(first)), store=Store(folder / "s.sqlite"), seed=0)
+        >>> _ = session.label(int(session.batch()[0]), "anomaly")
+        >>> growth = session.add_rows("toy2")
+        >>> growth.rows_added, session.dataset.n_rows, session.n_labels
+        (185, 485, 1)
+        >>> again = Session.open(session.id, store=session.store)
+        >>> again.dataset.n_rows, bool((again.scores() == session.scores()).all())
+        (485, True)
+        """
+        self._sync()
+        if self.dataset.working_set is not None:
+            raise DataError(
+                "this session labels a working set of a bigger table, which rows cannot be added to; "
+                "start a new session on the grown table"
+            )
+        kept = str(self.store.keep_file(resolve_source(source)[0]))
+        name = name or Path(str(source)).name
+        for _ in range(_MAX_WRITE_TRIES):
+            new, fresh, truth = self._new_rows(kept, name)
+            if not len(fresh):
+                raise DataError(
+                    f"every row of {name} is already in the session ({self.dataset.n_rows:,} rows): "
+                    "nothing was added"
+                )
+            digest = content_hash(new.X[fresh], None if truth is None else truth[fresh])
+            addition = Addition(digest, kept, self.dataset.n_rows, len(fresh))
+            try:
+                who = self.analyst if analyst is None else analyst
+                self.store.append_rows(
+                    self.id, addition, after=self._version, analyst=who, via=f"file {name}"
+                )
+            except StaleVersionError:
+                self._sync()
+                continue
+            self._sync()
+            return self.growths[-1]
+        raise LabelError(
+            f"session {self.id} kept changing while the rows were being added; nothing was added"
+        )
+
+    def _new_rows(self, path: str, name: str) -> tuple[Dataset, np.ndarray, np.ndarray | None]:
+        """The table at ``path`` read as the session's rows are, the rows the session lacks, and
+        their ground truth (None when the session has none)."""
+        new = load_rows(path, like=self.dataset)
+        truth = None
+        if self.dataset.y is not None:
+            column = self.dataset.label_column
+            if new.context is None or column not in new.context.columns:
+                raise DataError(
+                    f"{name} has no column {column!r}, the session's ground truth; add rows with it"
+                )
+            truth = parse_labels(new.context[column], column=column, anomaly_value=self.dataset.anomaly_value)
+        fresh = unseen_rows(self.dataset.X, new.X, known_y=self.dataset.y, y=truth)
+        return new, fresh, truth
+
+    def _grow(self, action: Action) -> None:
+        """Replay an addition: the same rows, checked by their content hash, the same growth."""
+        added = action.addition
+        new, fresh, truth = self._new_rows(added.path, Path(added.path).name)
+        got = content_hash(new.X[fresh], None if truth is None else truth[fresh])
+        if self.dataset.n_rows != added.n_before or len(fresh) != added.n_rows or got != added.content_hash:
+            raise DataError(
+                f"the rows session {self.id} added at version {action.number} ({added.path}) are not "
+                "the rows read from that file now; it was changed. Nothing after that version was replayed"
+            )
+        growth = grow_model(
+            self.model,
+            self.dataset.X,
+            new.X[fresh],
+            random_state=np.random.default_rng([self.record.seed, action.number]),
+        )
+        self.dataset = _grown(self.dataset, new, fresh, truth)
+        if self.learner.X is not None:
+            self.learner.X = self.dataset.X
+        if self.learner.portfolio is not None:
+            self.learner.portfolio._forest_order = None  # its cached order covered the old rows
+        self._initial = np.concatenate([self._initial, growth.scores_after[added.n_before :]])
+        self._previous = self._sorted = None
+        self.growths.append(growth)
+
     def _cell(self, edit: Edit) -> tuple[int, int | None, str | None, str | None] | None:
         """The log cell of ``edit`` on the row's state now, or None when nothing would change."""
         row, current = edit.row, self._states.get(edit.row)
@@ -982,24 +1110,9 @@ class Session:
 
     def _apply(self, action: Action) -> None:
         if action.kind == "label":
-            done, previous, changes = [], {}, []
-            for row, label, kind, note in action.cells():
-                before = self._states.get(row)
-                previous.setdefault(row, before)
-                if label is not None and self._set(row, label):
-                    done.append(row)
-                after = next_row_label(before, label, kind, note, action)
-                if after is None:
-                    self._states.pop(row, None)
-                else:
-                    self._states[row] = after
-                if kind:
-                    self._spelling.setdefault(kind.casefold(), kind)
-                changes.append(Change(row, before, after))
-            self._changes[action.number] = changes
-            self._undo.append(("label", done, previous))
-            if done and not set(done) & set(self._batch):  # not a card (Explore): the cards are stale
-                self._batch = []
+            self._apply_label(action)
+        elif action.kind == ADD_ROWS:  # outside the undo history: an undo takes back the label before
+            self._grow(action)
         elif action.kind == "skip":
             added = [r for r in action.rows if r not in self._skipped]
             self._skipped.update(added)
@@ -1012,6 +1125,26 @@ class Session:
             self._revert(*self._undo.pop())
         self._version = action.number
         self._history.append(action)
+
+    def _apply_label(self, action: Action) -> None:
+        done, previous, changes = [], {}, []
+        for row, label, kind, note in action.cells():
+            before = self._states.get(row)
+            previous.setdefault(row, before)
+            if label is not None and self._set(row, label):
+                done.append(row)
+            after = next_row_label(before, label, kind, note, action)
+            if after is None:
+                self._states.pop(row, None)
+            else:
+                self._states[row] = after
+            if kind:
+                self._spelling.setdefault(kind.casefold(), kind)
+            changes.append(Change(row, before, after))
+        self._changes[action.number] = changes
+        self._undo.append(("label", done, previous))
+        if done and not set(done) & set(self._batch):  # not a card (Explore): the cards are stale
+            self._batch = []
 
     def _set(self, row: int, label: int) -> bool:
         if label == UNLABELLED:
@@ -1041,6 +1174,29 @@ class Session:
             self._batch = []  # the next batch is drawn afresh
             return
         self._batch = (back + [r for r in self._batch if r not in back])[: self.record.batch_size]
+
+
+def _grown(dataset: Dataset, new: Dataset, fresh: np.ndarray, truth: np.ndarray | None) -> Dataset:
+    """``dataset`` with the rows ``fresh`` of ``new`` appended (features, truth, filled cells, context)."""
+
+    def stacked(old, more):
+        if old is None and more is None:
+            return None
+        if isinstance(old, pd.DataFrame) or isinstance(more, pd.DataFrame):
+            parts = [f for f in (old, None if more is None else more.iloc[fresh]) if f is not None]
+            return pd.concat(parts, ignore_index=True)
+        old = np.zeros(dataset.X.shape, dtype=bool) if old is None else old
+        more = np.zeros((len(new.X), dataset.X.shape[1]), dtype=bool) if more is None else more
+        return np.vstack([old, more[fresh]])
+
+    return dataclasses.replace(
+        dataset,
+        X=np.vstack([dataset.X, new.X[fresh]]),
+        y=None if truth is None else np.concatenate([dataset.y, truth[fresh]]),
+        filled=stacked(dataset.filled, new.filled),
+        context=stacked(dataset.context, new.context),
+        sources=stacked(dataset.sources, new.sources),
+    )
 
 
 def _edit_label(value) -> int | None:

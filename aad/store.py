@@ -40,8 +40,10 @@ from .errors import AADError, DataError
 from .labels import ANOMALY, UNLABELLED, label_name
 
 __all__ = [
+    "ADD_ROWS",
     "KINDS",
     "Action",
+    "Addition",
     "ArchivedSession",
     "DatabaseError",
     "RowLabel",
@@ -59,7 +61,9 @@ __all__ = [
 
 #: The kinds of action in the log: label rows, skip rows, bring skipped rows back, undo.
 KINDS = ("label", "skip", "unskip", "undo")
-_SCHEMA_VERSION = 4
+_SCHEMA_VERSION = 5
+#: The action that appends rows to a session (schema 5): kept apart from the events, in ``additions``.
+ADD_ROWS = "add_rows"
 #: How long a write waits for another process holding the database.
 _BUSY_SECONDS = 30.0
 
@@ -104,6 +108,18 @@ _SESSION_ALL = (
 )
 _SAME_EVENT = " AND ".join(f"a.{c} IS OLD.{c}" for c in _EVENT_COLUMNS.split(", "))
 
+#: Schema 5: rows appended to a session (:class:`Addition`), numbered with its events.
+_ADDITIONS_COLUMNS_DDL = """
+    session_id TEXT NOT NULL,
+    action INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    path TEXT NOT NULL,
+    n_before INTEGER NOT NULL,
+    n_rows INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    analyst TEXT,
+    via TEXT"""
+
 _LIVE_EVENTS_DDL = _EVENT_COLUMNS_DDL.replace("NOT NULL,", "NOT NULL REFERENCES sessions(id),", 1)
 
 _SCHEMA = f"""
@@ -114,6 +130,13 @@ CREATE TABLE IF NOT EXISTS events ({_LIVE_EVENTS_DDL},
 );
 CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TABLE IF NOT EXISTS additions ({_ADDITIONS_COLUMNS_DDL},
+    PRIMARY KEY (session_id, action)
+);
+CREATE TRIGGER IF NOT EXISTS additions_append_only_update BEFORE UPDATE ON additions
+BEGIN SELECT RAISE(ABORT, 'additions are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS additions_append_only_delete BEFORE DELETE ON additions
+BEGIN SELECT RAISE(ABORT, 'additions are append-only'); END;
 """
 #: Created by the migration to schema 4, once the tables have every column (an old file's
 #: ``events`` gains its columns there): the archive, and the delete triggers that check it.
@@ -292,6 +315,7 @@ class Action:
     notes: tuple[str | None, ...] = ()
     analyst: str | None = None
     via: str | None = None
+    addition: Addition | None = None
 
     def cells(self) -> list[tuple[int, int | None, str | None, str | None]]:
         """``(row, label, anomaly kind, note)`` for each row of a label action."""
@@ -299,6 +323,22 @@ class Action:
         kinds = self.anomaly_kinds or (None,) * n
         notes = self.notes or (None,) * n
         return list(zip(self.rows, self.labels or (None,) * n, kinds, notes, strict=True))
+
+
+@dataclass(frozen=True)
+class Addition:
+    """Rows appended to a session (an ``add_rows`` action, schema 5).
+
+    ``path`` is the kept copy of the table they came from (:meth:`Store.keep_file`); the rows
+    are those of it the session did not hold when it had ``n_before`` rows (recognised by
+    content, :func:`aad.stream.growth.unseen_rows`); ``content_hash`` is their
+    :func:`aad.stream.growth.content_hash`, checked when the log is replayed.
+    """
+
+    content_hash: str
+    path: str
+    n_before: int
+    n_rows: int
 
 
 @dataclass(frozen=True)
@@ -669,7 +709,64 @@ class Store:
             "SELECT COALESCE(MAX(action), 0) + 1, COALESCE(MAX(seq), 0) + 1 FROM events WHERE session_id = ?",
             (session_id,),
         ).fetchone()
-        return int(number), int(seq)
+        (added,) = conn.execute(
+            "SELECT COALESCE(MAX(action), 0) + 1 FROM additions WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        return max(int(number), int(added)), int(seq)
+
+    def append_rows(
+        self,
+        session_id: str,
+        addition: Addition,
+        *,
+        after: int | None = None,
+        analyst: str | None = None,
+        via: str | None = None,
+    ) -> Action:
+        """Append an ``add_rows`` action and commit it (``after``: as in :meth:`append`).
+
+        Raises
+        ------
+        StaleVersionError
+            When ``after`` is given and another writer has appended since; nothing is written.
+        """
+        analyst = _short(analyst, "analyst name", 200)
+        via = _short(via, "action source", 300)
+        if addition.n_rows < 1 or addition.n_before < 0 or len(addition.content_hash) != 64:
+            raise AADError(f"an addition needs at least one row and a SHA-256 content hash; got {addition}")
+        now = _now()
+        with self._connect("the rows added") as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                number, seq = self._next_numbers(conn, session_id)
+                if after is not None and number != after + 1:
+                    raise StaleVersionError(
+                        f"session {session_id} is at version {number - 1}, not {after}: "
+                        "catch up with its log and try again"
+                    )
+                conn.execute(
+                    "INSERT INTO additions (session_id, action, content_hash, path, n_before, n_rows, "
+                    "created_at, analyst, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        session_id,
+                        number,
+                        addition.content_hash,
+                        addition.path,
+                        addition.n_before,
+                        addition.n_rows,
+                        now,
+                        analyst,
+                        via,
+                    ),
+                )
+                touch = f"UPDATE sessions SET updated_at = ?, changed = {_NEXT_CHANGE} WHERE id = ?"
+                conn.execute(touch, (now, session_id))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return Action(number, ADD_ROWS, (), (), now, seq - 1, analyst=analyst, via=via, addition=addition)
 
     def actions(self, session_id: str, *, after: int = 0, archived: bool = False) -> list[Action]:
         """The actions numbered above ``after``, oldest first (``archived``: of an archived session)."""
@@ -692,7 +789,30 @@ class Store:
                 )
             grouped.setdefault(number, []).append((seq, row, label, created, *extra))
             kinds[number] = kind
-        return [_action(number, kinds[number], cells) for number, cells in grouped.items()]
+        out = [_action(number, kinds[number], cells) for number, cells in grouped.items()]
+        return sorted(out + self._additions(session_id, after), key=lambda a: a.number)
+
+    def _additions(self, session_id: str, after: int) -> list[Action]:
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT action, content_hash, path, n_before, n_rows, created_at, analyst, via "
+                "FROM additions WHERE session_id = ? AND action > ? ORDER BY action",
+                (session_id, after),
+            ).fetchall()
+        return [
+            Action(
+                int(number),
+                ADD_ROWS,
+                (),
+                (),
+                created,
+                0,
+                analyst=analyst,
+                via=via,
+                addition=Addition(digest, path, int(before), int(n)),
+            )
+            for number, digest, path, before, n, created, analyst, via in rows
+        ]
 
     def labels(self, session_id: str) -> dict[int, int]:
         """The labels in effect after replaying the log: row -> 1 (anomaly) or 0 (nominal)."""
@@ -935,6 +1055,8 @@ def replay(actions: Iterable[Action]) -> dict[int, RowLabel]:
     states: dict[int, RowLabel] = {}
     undo: list[dict[int, RowLabel | None]] = []
     for action in actions:
+        if action.kind == ADD_ROWS:  # rows appended: outside the undo history, no label changed
+            continue
         if action.kind == "undo":
             for row, previous in (undo.pop() if undo else {}).items():
                 if previous is None:
@@ -1130,6 +1252,8 @@ def _read_older_schema(conn: sqlite3.Connection) -> None:
             "    archived_at TEXT NOT NULL,\n    archived_by TEXT\n)"
         )
         conn.execute(f"CREATE TEMP TABLE archived_events ({_EVENT_COLUMNS_DDL})")
+    if "additions" not in tables:  # schema 5: no row was ever added
+        conn.execute(f"CREATE TEMP TABLE additions ({_ADDITIONS_COLUMNS_DDL})")
 
 
 def _initialise(conn: sqlite3.Connection, path: Path) -> None:

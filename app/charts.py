@@ -14,12 +14,14 @@ import plotly.graph_objects as go
 __all__ = [
     "discovery_figure",
     "explore_figure",
+    "growth_figure",
     "member_weights_figure",
     "plot_sample",
     "progress_figure",
     "project_2d",
     "score_histogram",
     "selected_rows",
+    "stream_figure",
 ]
 
 _FEEDBACK = "#d62728"
@@ -475,5 +477,107 @@ def member_weights_figure(path: dict) -> go.Figure:
         yaxis={"rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.25},
         margin={"t": 30},
+    )
+    return fig
+
+
+def stream_figure(summary: dict) -> go.Figure:
+    """Anomalies found window by window in a replayed stream (``aad stream --plot``).
+
+    Parameters
+    ----------
+    summary : dict
+        ``StreamResult.to_dict()``: ``runs`` (each with ``windows``: ``found``,
+        ``no_replacement_found``, ``trees_replaced``, ``drift_alarm``) and
+        ``batch_mean_found``.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The cumulative mean found with drift handling and with fixed trees, batch AAD's
+        total as a line, and markers where trees were replaced or ADWIN alarmed (run 1).
+    """
+    runs = summary["runs"]
+    found = np.array([[w["found"] for w in run["windows"]] for run in runs], dtype=float)
+    fixed = np.array([[w["no_replacement_found"] for w in run["windows"]] for run in runs], dtype=float)
+    x = np.arange(1, found.shape[1] + 1)
+    with_drift, without = np.cumsum(found.mean(axis=0)), np.cumsum(fixed.mean(axis=0))
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=x, y=with_drift, name="stream, drifted trees regrown", line={"color": _FEEDBACK})
+    )
+    fig.add_trace(
+        go.Scatter(x=x, y=without, name="stream, fixed trees", line={"color": _BASELINE, "dash": "dash"})
+    )
+    if summary.get("batch_mean_found", -1) >= 0:
+        fig.add_hline(
+            y=summary["batch_mean_found"],
+            line={"color": _IFOREST, "dash": "dot"},
+            annotation_text="batch AAD",
+        )
+    first = runs[0]["windows"]
+    replaced = [k for k, w in enumerate(first) if w["trees_replaced"]]
+    alarms = [k for k, w in enumerate(first) if w["drift_alarm"]]
+    fig.add_trace(
+        go.Scatter(
+            x=x[replaced],
+            y=with_drift[replaced],
+            mode="markers",
+            name="trees replaced",
+            marker={"symbol": "triangle-up", "size": 11},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x[alarms],
+            y=with_drift[alarms],
+            mode="markers",
+            name="ADWIN alarm",
+            marker={"symbol": "x", "size": 10},
+        )
+    )
+    fig.update_layout(
+        title=f"Stream: {summary['n_rows']:,} rows in windows of {summary['window']}, "
+        f"{summary['budget_per_window']} labels per window",
+        xaxis_title="window",
+        yaxis_title="anomalies found (cumulative, mean over runs)",
+        template="plotly_white",
+    )
+    return fig
+
+
+def growth_figure(before: np.ndarray, after: np.ndarray, n_before: int) -> go.Figure:
+    """The score distribution before and after rows were added to a session.
+
+    Parameters
+    ----------
+    before : ndarray of shape (n_before,)
+        The scores of the rows the session had, before the addition.
+    after : ndarray of shape (n_before + n_added,)
+        Every row's score after it (the new rows last).
+    n_before : int
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Three overlaid histograms on one scale: the old rows before, the old rows after, the
+        new rows.
+    """
+    after = np.asarray(after, dtype=float)
+    fig = go.Figure()
+    for values, name, color in (
+        (np.asarray(before, dtype=float), "rows before, scored before", _BASELINE),
+        (after[:n_before], "rows before, scored after", _IFOREST),
+        (after[n_before:], "rows added", _FEEDBACK),
+    ):
+        fig.add_trace(
+            go.Histogram(x=values, name=name, opacity=0.55, marker={"color": color}, histnorm="percent")
+        )
+    fig.update_layout(
+        barmode="overlay",
+        title="Scores before and after the latest rows were added",
+        xaxis_title="anomaly score (higher: more anomalous)",
+        yaxis_title="% of the rows",
+        template="plotly_white",
     )
     return fig

@@ -96,6 +96,10 @@ RULES_CACHE = "aad_rules"  # (session id, model version, description)
 # Progress page
 PROGRESS_CHART = "progress_chart"
 PROGRESS_WEIGHTS = "progress_weights"  # an ensemble's member weights over labels
+GROW_UPLOAD = "grow_upload"  # the uploader of rows to add to the session
+GROW_EXPANDER = "grow_expander"  # the expander holding it
+GROW_CHART = "grow_chart"  # the scores before and after the latest addition
+GROW_MESSAGE = "aad_grow_message"  # (level, text): what the last rows upload did
 PROGRESS_HISTORY = "progress_history"
 PROGRESS_KINDS = "progress_kinds"
 

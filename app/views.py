@@ -337,6 +337,19 @@ def last_action(session: aad.Session) -> str:
     return f"Last: {what} · model v{action.number} · {action.created_at[11:19]} UTC · saved"
 
 
+def growth_text(growth) -> str:
+    """What an addition of rows did, in one sentence (:class:`aad.stream.grow.Growth`)."""
+    alarm = {None: "not checked (river is not installed)", True: "raised", False: "none"}[growth.drift_alarm]
+    replaced = (
+        f"{count(growth.trees_replaced, 'tree')} regrown on the new rows (their leaves drifted)"
+        if growth.trees_replaced
+        else f"no tree replaced ({count(growth.drifted_trees, 'tree')} of the forest drifted)"
+    )
+    return (
+        f"{count(growth.rows_added, 'row')} added; {replaced}; drift alarm (ADWIN): {alarm}; every label kept"
+    )
+
+
 def _described(session: aad.Session) -> list[tuple]:
     """Every action with its name and the action it shows: an undo shows what it undid.
 
@@ -346,7 +359,9 @@ def _described(session: aad.Session) -> list[tuple]:
     out, undoable = [], []
     for action in session.history():
         shown, kind = action, action.kind
-        if action.kind != "undo":
+        if action.addition is not None:  # rows added: outside the undo history
+            kind = f"added {count(action.addition.n_rows, 'row')}"
+        elif action.kind != "undo":
             undoable.append(action)
         elif undoable:
             shown = undoable.pop()

@@ -198,21 +198,39 @@ def test_a_new_tab_resumes_the_session_with_the_most_labels_on_the_data_never_an
 def test_the_next_days_export_of_the_launched_file_keeps_yesterdays_session_reachable(
     db, tmp_path, monkeypatch
 ):
-    """``aad app daily.csv``; the file is overwritten with more rows overnight: the new
-    session says which session holds yesterday's labels, and that session still opens."""
+    """``aad app daily.csv``; the file is overwritten overnight with other rows (not a growth:
+    yesterday's rows changed): the new session says which session holds yesterday's labels,
+    and that session still opens. (A file that only grew resumes yesterday's session with the
+    new rows added: ``test_session_growth.py``.)"""
     daily = tmp_path / "daily.csv"
     daily.write_bytes(_csv(80))
     monkeypatch.setenv("AAD_DATA", str(daily))
     yesterday = _session(_app())
     yesterday.label([0, 1], "nominal")
     assert Path(yesterday.record.source).parent == aad.Store(db).uploads_dir  # on a copy of the file
-    daily.write_bytes(_csv(90))  # the next day's export
+    daily.write_bytes(_csv(90, seed=4))  # the next day's export, every row of it new
     at = _app()
     assert _session(at).id != yesterday.id
     assert any(f"daily.csv has changed since session {yesterday.id} (2 labels" in i.value for i in at.info)
     reopened = aad.Session.open(yesterday.id, store=aad.Store(db))
     assert reopened.labels() == {0: 0, 1: 0}
     assert reopened.dataset.n_rows == 81  # yesterday's 80 rows and the planted one
+
+
+def test_the_next_days_export_holding_yesterdays_rows_and_more_grows_yesterdays_session(
+    db, tmp_path, monkeypatch
+):
+    daily = tmp_path / "daily.csv"
+    daily.write_bytes(_csv(80))
+    monkeypatch.setenv("AAD_DATA", str(daily))
+    yesterday = _session(_app())
+    yesterday.label([0, 1], "nominal")
+    daily.write_bytes(_csv(90))  # yesterday's 80 rows (the same draws), 10 more, the planted one
+    at = _app()
+    assert _session(at).id == yesterday.id
+    assert _session(at).dataset.n_rows == 91
+    assert _session(at).labels() == {0: 0, 1: 0}
+    assert any(f"daily.csv grew since session {yesterday.id}" in i.value for i in at.info)
 
 
 def test_explore_labels_a_box_selection_in_bulk(db):
@@ -357,8 +375,8 @@ def test_the_scores_download_is_the_page_it_was_clicked_on(tmp_path):
     np.testing.assert_array_equal(table[["x", "y"]].to_numpy(), session.dataset.X)
 
 
-def _csv(n: int = 80) -> bytes:
-    rng = np.random.default_rng(3)
+def _csv(n: int = 80, seed: int = 3) -> bytes:
+    rng = np.random.default_rng(seed)
     rows = [f"{a:.4f},{b:.4f}" for a, b in rng.normal(size=(n, 2))] + ["9.0,9.0"]
     return ("amount,hour\n" + "\n".join(rows) + "\n").encode()
 

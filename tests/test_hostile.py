@@ -493,7 +493,7 @@ def test_a_database_from_a_newer_aad_is_refused_and_left_as_it_is(stored, capsys
     before = _digest(store.path)
     assert main(["sessions", "list", "--db", str(store.path)]) == 2
     err = capsys.readouterr().err
-    assert "was written by a newer aad (session database schema 9; this aad reads up to 4)" in err
+    assert "was written by a newer aad (session database schema 9; this aad reads up to 5)" in err
     assert _digest(store.path) == before
     with sqlite3.connect(store.path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 9  # never downgraded

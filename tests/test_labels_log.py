@@ -302,7 +302,7 @@ def test_a_schema_3_database_upgrades_in_place_and_replays_to_the_same_scores(tm
 
     store = aad.Store(path)
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
         assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == seq  # nothing rewritten
     old = aad.Session.open("old3", store=store, dataset=toy2)
     assert old.labels() == {7: 1, 9: 0, 11: 1}

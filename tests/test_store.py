@@ -365,7 +365,7 @@ def _user_version(path) -> int:
 
 def test_a_schema_3_database_is_upgraded_to_4_and_keeps_its_sessions(schema_3):
     store = aad.Store(schema_3)
-    assert _user_version(schema_3) == aad.store._SCHEMA_VERSION == 4
+    assert _user_version(schema_3) == aad.store._SCHEMA_VERSION == 5
     with sqlite3.connect(schema_3) as conn:
         assert "working_set" in {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
     assert store.get("v3").working_set is None
@@ -380,14 +380,14 @@ def test_a_schema_3_database_is_upgraded_to_4_and_keeps_its_sessions(schema_3):
     assert aad.Store(schema_3).labels("v3") == session.labels()  # opening it again changes nothing
 
 
-def test_a_database_of_schema_5_is_refused_and_left_as_it_is(store, capsys):
+def test_a_database_of_schema_6_is_refused_and_left_as_it_is(store, capsys):
     _session(store)
     store.close()
     with sqlite3.connect(store.path) as conn:
-        conn.execute("PRAGMA user_version = 5")
+        conn.execute("PRAGMA user_version = 6")
     conn.close()
     before = store.path.read_bytes()
-    with pytest.raises(aad.DatabaseError, match=r"session database schema 5; this aad reads up to 4\)"):
+    with pytest.raises(aad.DatabaseError, match=r"session database schema 6; this aad reads up to 5\)"):
         aad.Store(store.path)
     for argv in (
         ["sessions", "list", "--db", str(store.path)],
@@ -397,9 +397,9 @@ def test_a_database_of_schema_5_is_refused_and_left_as_it_is(store, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1
-        assert "was written by a newer aad (session database schema 5; this aad reads up to 4)" in err
+        assert "was written by a newer aad (session database schema 6; this aad reads up to 5)" in err
     assert store.path.read_bytes() == before
-    assert _user_version(store.path) == 5  # never downgraded
+    assert _user_version(store.path) == 6  # never downgraded
 
 
 def test_a_read_only_schema_3_database_lists_and_exports_without_an_upgrade(schema_3, monkeypatch, capsys):

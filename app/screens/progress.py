@@ -57,3 +57,43 @@ else:
         key=keys.PROGRESS_HISTORY,
         column_config={"note": st.column_config.TextColumn("note", width="medium")},
     )
+
+
+def add_rows() -> None:
+    """Grow the session: upload the next export of the table; show what the last addition did."""
+    outcome = st.session_state.pop(keys.GROW_MESSAGE, None)
+    with st.expander(
+        "More rows: add the next export of the table",
+        expanded=outcome is not None or bool(session.growths),
+        icon=":material/add_row_below:",
+        key=keys.GROW_EXPANDER,
+    ):
+        if outcome is not None:
+            level, message = outcome
+            getattr(st, level)(message)
+        st.caption(
+            "A CSV or Parquet file with the session's columns. Rows the session already has are "
+            "recognised by their values and left as they are; the others are appended, placed in the "
+            "trees, and the trees whose leaves drifted are regrown on them. Every label is kept, and the "
+            "addition is saved in the session's log before it takes effect."
+        )
+        key = f"{keys.GROW_UPLOAD}_{st.session_state.get(keys.UPLOAD_GENERATION, 0)}"
+        st.file_uploader(
+            "Rows to add", type=["csv", "parquet"], key=key, on_change=state.add_rows, args=(key,)
+        )
+        if session.growths:
+            latest = session.growths[-1]
+            added, replaced, alarm = st.columns(3)
+            added.metric("Rows added", f"{latest.rows_added:,}")
+            replaced.metric("Trees replaced", latest.trees_replaced)
+            alarm.metric(
+                "Drift alarm (ADWIN)", {None: "not checked", True: "yes", False: "no"}[latest.drift_alarm]
+            )
+            st.caption(views.growth_text(latest))
+            n_before = len(latest.scores_before)
+            st.plotly_chart(
+                charts.growth_figure(latest.scores_before, latest.scores_after, n_before), key=keys.GROW_CHART
+            )
+
+
+add_rows()

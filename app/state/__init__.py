@@ -16,6 +16,7 @@ from aad.scale import working_set
 from app.state.actions import (
     MAX_BULK,
     Press,
+    add_rows,
     apply_presses,
     apply_table_edits,
     configure,
@@ -60,6 +61,7 @@ __all__ = [
     "MAX_BULK",
     "MAX_UPLOAD_MB",
     "Press",
+    "add_rows",
     "analyst",
     "apply_presses",
     "apply_table_edits",

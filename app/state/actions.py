@@ -226,6 +226,26 @@ def import_labels(upload_key: str) -> None:
     )
 
 
+def add_rows(upload_key: str) -> None:
+    """Callback of the rows upload (Progress page): grow the session by the rows it lacks.
+
+    The outcome is kept under :data:`app.keys.GROW_MESSAGE` for the page to show beside the
+    uploader (which the next run draws empty, under a new key).
+    """
+    st.session_state[keys.UPLOAD_GENERATION] = st.session_state.get(keys.UPLOAD_GENERATION, 0) + 1
+    session, upload = current(), st.session_state.get(upload_key)
+    if session is None or upload is None:
+        return
+    name = Path(upload.name).name
+    try:
+        saved = store().save_upload(upload.getvalue(), Path(name).suffix or ".csv")
+        growth = session.add_rows(saved, name=name, analyst=identity.analyst())
+    except aad.AADError as err:
+        st.session_state[keys.GROW_MESSAGE] = ("error", error_markdown(err))
+        return
+    st.session_state[keys.GROW_MESSAGE] = ("success", f"{text.md(name)}: {views.growth_text(growth)}")
+
+
 def configure(setting: str) -> None:
     """Callback of the strategy (``setting="strategy"``) and batch-size widgets.
 

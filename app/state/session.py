@@ -23,7 +23,8 @@ import streamlit as st
 
 import aad
 from aad.scale import working_set
-from app import keys, memory, text
+from aad.stream.growth import unseen_rows
+from app import keys, memory, text, views
 from app.state.caches import file_stamp, first_session, kept_copy, load, model_factory, store
 from app.state.messages import guard, notify
 
@@ -42,6 +43,7 @@ class Launch:
     choices: tuple[aad.SessionSummary, ...] = ()
     others: tuple[aad.SessionSummary, ...] = ()
     earlier: aad.SessionSummary | None = None
+    grown: str | None = None  # what adding the file's new rows to the resumed session did
 
 
 def choose(on_data: list[aad.SessionSummary]) -> tuple[aad.SessionSummary | None, list[aad.SessionSummary]]:
@@ -84,7 +86,28 @@ def _launch_session(data: str) -> Launch:
         (s for s in store().summaries() if s.dataset == dataset.name and s.n_labels and name is not None),
         None,
     )
+    if earlier is not None:
+        grown = _grow_earlier(earlier, source, dataset, Path(data).name)
+        if grown is not None:
+            return Launch(earlier.id, True, grown=grown)
     return Launch(first_session(source, name, str(store().path)), False, earlier=earlier)
+
+
+def _grow_earlier(earlier: aad.SessionSummary, source: str, dataset: aad.Dataset, name: str) -> str | None:
+    """The file grew since ``earlier`` was labelled (it holds every row the session has, and
+    more): add its new rows to that session and say what they did; None when the file is no
+    growth of it (rows changed or gone, other columns): a new session then, as before."""
+    try:
+        session = aad.Session.open(earlier.id, store=store(), model_factory=model_factory)
+        if tuple(session.dataset.feature_names) != tuple(dataset.feature_names):
+            return None
+        if len(unseen_rows(dataset.X, session.dataset.X)):  # rows changed or gone
+            return None
+        if session.dataset.n_rows == dataset.n_rows:
+            return ""  # grown before, in another tab: resumed as it is
+        return views.growth_text(session.add_rows(source, name=name))
+    except aad.AADError:
+        return None
 
 
 def _launch_source(data: str) -> tuple[str, str | None]:
@@ -130,7 +153,13 @@ def _launch() -> aad.Session | None:
     held = _open(launch.session)
     if held is None:
         return None
-    if launch.resumed:
+    if launch.grown:
+        notify(
+            "info",
+            f"{text.md(Path(os.environ['AAD_DATA']).name)} grew since session {held.id} was labelled: "
+            f"{launch.grown}. See the **Progress** page.",
+        )
+    elif launch.resumed:
         others = ""
         if launch.others:
             named = ", ".join(f"{s.id} ({text.count(s.n_labels, 'label')})" for s in launch.others[:3])

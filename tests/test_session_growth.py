@@ -1,0 +1,183 @@
+"""A session that grows: rows added to it are recognised, appended, logged and replayed exactly.
+
+* the engine: rows already present are recognised (a multiset), the rest appended; every
+  label is kept; the log records the addition with the content hash of the rows added, so
+  reopening the session (a reload, a restart) replays it bit for bit; a table that changed
+  under the log is refused in one line; an undo after an addition takes back the label
+  before it (an addition is outside the undo history);
+* the workbench (AppTest): the Progress page's upload adds the rows, says what they did and
+  draws the scores before and after; a fresh tab on the same session shows the same rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import aad
+from app import keys
+
+APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+
+
+def _table(n: int, seed: int = 0, shift: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {"a": rng.normal(shift, 1, n).round(4), "b": rng.normal(shift, 1, n).round(4), "label": "nominal"}
+    )
+    frame.loc[[3, n - 2], ["a", "b", "label"]] = [
+        [shift + 8.0, shift + 8.0, "anomaly"],
+        [shift - 7, 7.0, "anomaly"],
+    ]
+    return frame
+
+
+@pytest.fixture
+def grown(tmp_path) -> tuple[Path, Path, Path]:
+    """Day 1's export (400 rows) and day 2's (day 1's rows, reordered, and 300 new ones, moved)."""
+    day1, day2 = _table(400), _table(300, seed=1, shift=3.0)
+    first, second = tmp_path / "day1.csv", tmp_path / "day2.csv"
+    day1.to_csv(first, index=False)
+    pd.concat([day2.iloc[:150], day1.iloc[::-1], day2.iloc[150:]]).to_csv(second, index=False)
+    return first, second, tmp_path / "s.sqlite"
+
+
+def test_added_rows_are_appended_labels_kept_and_a_reopen_replays_exactly(grown):
+    first, second, db = grown
+    store = aad.Store(db)
+    session = aad.Session.create(aad.load_data(str(first)), store=store, seed=3)
+    session.label(3, "anomaly")
+    session.label(10, "nominal")
+    growth = session.add_rows(str(second))
+    assert growth.rows_added == 300
+    assert session.dataset.n_rows == 700
+    assert session.labels() == {3: 1, 10: 0}
+    assert growth.trees_replaced > 0  # the new rows moved by 3 spreads: the forest's leaves drifted
+    assert growth.drift_alarm is True
+    new_outlier = 400 + 150 + (300 - 2 - 150)
+    assert session.dataset.y[new_outlier]
+    session.label(new_outlier, "anomaly")
+    again = aad.Session.open(session.id, store=aad.Store(db))
+    assert again.dataset.n_rows == 700
+    assert np.array_equal(again.scores(), session.scores())
+    assert again.labels() == session.labels()
+    assert [a.kind for a in again.history()] == ["label", "label", "add_rows", "label"]
+    assert again.history()[2].addition.content_hash == store.actions(session.id)[2].addition.content_hash
+
+
+def test_a_table_with_nothing_new_adds_nothing_and_says_so(grown):
+    first, _, db = grown
+    session = aad.Session.create(aad.load_data(str(first)), store=aad.Store(db), seed=0)
+    with pytest.raises(aad.DataError, match=r"every row of day1.csv is already in the session \(400 rows\)"):
+        session.add_rows(str(first))
+    assert session.version == 0
+
+
+def test_an_undo_after_an_addition_takes_back_the_label_before_it(grown):
+    first, second, db = grown
+    session = aad.Session.create(aad.load_data(str(first)), store=aad.Store(db), seed=0)
+    session.label(3, "anomaly")
+    session.add_rows(str(second))
+    session.undo()
+    assert session.labels() == {}
+    assert session.dataset.n_rows == 700
+    assert aad.Session.open(session.id, store=aad.Store(db)).labels() == {}
+
+
+def test_a_kept_table_that_changed_is_refused_on_reopening(grown):
+    first, second, db = grown
+    store = aad.Store(db)
+    session = aad.Session.create(aad.load_data(str(first)), store=store, seed=0)
+    session.add_rows(str(second))
+    kept = Path(store.actions(session.id)[0].addition.path)
+    kept.chmod(0o644)
+    kept.write_text(kept.read_text().replace("nominal", "anomaly", 1))
+    with pytest.raises(aad.DataError, match="are not the rows read from that file now"):
+        aad.Session.open(session.id, store=aad.Store(db))
+
+
+def test_rows_without_the_sessions_columns_are_refused(grown, tmp_path):
+    first, _, db = grown
+    session = aad.Session.create(aad.load_data(str(first)), store=aad.Store(db), seed=0)
+    other = tmp_path / "other.csv"
+    pd.DataFrame({"a": [1.0, 2.0], "label": ["nominal", "anomaly"]}).to_csv(other, index=False)
+    with pytest.raises(aad.DataError, match="'b'"):
+        session.add_rows(str(other))
+
+
+def test_the_progress_page_adds_rows_and_shows_what_they_did(grown, monkeypatch):
+    first, second, db = grown
+    monkeypatch.setenv("AAD_DB", str(db))
+    monkeypatch.setenv("AAD_DATA", str(first))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    session = at.session_state[keys.SESSION]
+    session.label(3, "anomaly")
+    at.switch_page("screens/progress.py").run()
+    upload = at.file_uploader(key=f"{keys.GROW_UPLOAD}_0")
+    upload.set_value(("day2.csv", second.read_bytes(), "text/csv")).run()
+    assert not at.exception
+    message = next(s.value for s in at.success)
+    assert message.startswith("day2.csv: 300 rows added;")
+    assert "every label kept" in message
+    assert at.session_state[keys.SESSION].dataset.n_rows == 700
+    assert {m.label: m.value for m in at.metric}["Rows added"] == "300"
+    assert at.session_state[keys.SESSION].labels() == {3: 1}
+    fresh = AppTest.from_file(APP, default_timeout=60)
+    fresh.query_params["session"] = session.id
+    fresh.run()
+    fresh.switch_page("screens/progress.py").run()
+    reopened = fresh.session_state[keys.SESSION]
+    assert reopened.dataset.n_rows == 700
+    assert np.array_equal(reopened.scores(), at.session_state[keys.SESSION].scores())
+    assert {m.label: m.value for m in fresh.metric}["Rows added"] == "300"
+
+
+def test_additions_are_numbered_with_the_events_and_append_only(grown):
+    import sqlite3
+
+    first, second, db = grown
+    store = aad.Store(db)
+    session = aad.Session.create(aad.load_data(str(first)), store=store, seed=0)
+    session.label(3, "anomaly")
+    session.add_rows(str(second))
+    session.label(10, "nominal")
+    assert [(a.number, a.kind) for a in store.actions(session.id)] == [
+        (1, "label"),
+        (2, "add_rows"),
+        (3, "label"),
+    ]
+    assert store.labels(session.id) == {3: 1, 10: 0}
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+        for statement in ("DELETE FROM additions", "UPDATE additions SET n_rows = 1"):
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                conn.execute(statement)
+    finally:
+        conn.close()
+
+
+def test_aad_app_on_a_file_that_grew_resumes_the_session_with_the_new_rows(grown, monkeypatch, tmp_path):
+    first, second, db = grown
+    launched = tmp_path / "export.csv"
+    launched.write_bytes(first.read_bytes())
+    monkeypatch.setenv("AAD_DB", str(db))
+    monkeypatch.setenv("AAD_DATA", str(launched))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    session = at.session_state[keys.SESSION]
+    session.label(3, "anomaly")
+    launched.write_bytes(second.read_bytes())  # the next day's export, over the same file
+    again = AppTest.from_file(APP, default_timeout=60).run()
+    assert not again.exception
+    resumed = again.session_state[keys.SESSION]
+    assert resumed.id == session.id
+    assert resumed.dataset.n_rows == 700
+    assert resumed.labels() == {3: 1}
+    assert any("grew since session" in i.value and "300 rows added" in i.value for i in again.info)
+    third = AppTest.from_file(APP, default_timeout=60).run()  # another tab: nothing more to add
+    assert third.session_state[keys.SESSION].id == session.id
+    assert third.session_state[keys.SESSION].dataset.n_rows == 700

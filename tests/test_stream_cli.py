@@ -1,0 +1,106 @@
+"""``aad stream``: the replayed protocol on the command line, its JSON, its one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from app.charts import stream_figure
+from app.cli import main
+
+
+def _drifting_csv(path) -> None:
+    """Three windows of 200 rows; the normal region moves in the third; a few outliers in each."""
+    rng = np.random.default_rng(0)
+    parts = []
+    for k in range(3):
+        centre = 0.0 if k < 2 else 4.0
+        normal = rng.normal(centre, 1.0, size=(194, 2))
+        outliers = rng.normal(centre + 7.0, 0.3, size=(6, 2))
+        block = np.vstack([normal, outliers])
+        labels = np.r_[np.zeros(194), np.ones(6)]
+        order = rng.permutation(200)
+        parts.append(np.column_stack([block[order], labels[order]]))
+    table = np.vstack(parts)
+    lines = [f"{a:.5f},{b:.5f},{'anomaly' if y else 'nominal'}" for a, b, y in table]
+    path.write_text("a,b,label\n" + "\n".join(lines) + "\n")
+
+
+def test_stream_writes_the_summaries_and_one_window_object_per_window(tmp_path, capsys):
+    data, out_json, out_html = tmp_path / "d.csv", tmp_path / "s.json", tmp_path / "s.html"
+    _drifting_csv(data)
+    argv = [
+        "stream",
+        str(data),
+        "--window",
+        "200",
+        "--budget-per-window",
+        "6",
+        "--reruns",
+        "2",
+        "--trees",
+        "30",
+    ]
+    status = main([*argv, "--max-samples", "64", "--json", str(out_json), "--plot", str(out_html)])
+    assert status == 0
+    summary = json.loads(out_json.read_text())
+    for key in ("mean_found", "no_replacement_mean_found", "batch_mean_found", "seconds_per_window_median"):
+        assert isinstance(summary[key], float)
+    assert len(summary["runs"]) == 2
+    windows = summary["runs"][0]["windows"]
+    assert len(windows) == 3
+    assert {"found", "trees_replaced", "drift_alarm", "seconds"} <= set(windows[0])
+    assert windows[2]["trees_replaced"] > 0  # the normal region moved
+    assert summary["mean_found"] == np.mean([sum(w["found"] for w in r["windows"]) for r in summary["runs"]])
+    assert "plotly" in out_html.read_text()[:5000].lower()
+    assert "found over the stream" in capsys.readouterr().out
+
+
+def test_stream_with_half_space_trees(tmp_path):
+    data, out_json = tmp_path / "d.csv", tmp_path / "s.json"
+    _drifting_csv(data)
+    argv = ["stream", str(data), "--window", "200", "--budget-per-window", "6", "--reruns", "1"]
+    assert main([*argv, "--detector", "hst", "--trees", "20", "--json", str(out_json)]) == 0
+    summary = json.loads(out_json.read_text())
+    assert summary["params"]["detector"] == "hst"
+    assert summary["mean_found"] >= 6
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["stream", "toy2", "--window", "50", "--budget-per-window", "60"], "exceeds the window"),
+        (["stream", "toy2", "--window", "1"], "--window"),
+        (["stream", "toy2", "--detector", "lof"], "'lof' is not one of"),
+        (["stream", "toy2", "--drift", "sometimes"], "--drift"),
+        (["stream", "nosuch"], "no shipped dataset or file named 'nosuch'"),
+        (["stream", "{unlabelled}"], "no ground-truth column"),
+    ],
+)
+def test_stream_bad_input_is_one_line_and_exit_2(argv, message, tmp_path, capsys):
+    unlabelled = tmp_path / "u.csv"
+    unlabelled.write_text("a,b\n" + "\n".join(f"{i},{i % 7}" for i in range(50)) + "\n")
+    assert main([arg.format(unlabelled=unlabelled) for arg in argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("aad: error:")
+    assert message in err[0]
+
+
+def test_stream_figure_marks_replacements():
+    window = {"found": 1, "no_replacement_found": 1, "trees_replaced": 0, "drift_alarm": False}
+    moved = {**window, "trees_replaced": 12, "drift_alarm": True}
+    summary = {
+        "n_rows": 300,
+        "window": 100,
+        "budget_per_window": 2,
+        "batch_mean_found": 3.0,
+        "runs": [{"windows": [window, window, moved]}],
+    }
+    fig = stream_figure(summary)
+    marks = {trace.name: list(trace.x) for trace in fig.data}
+    assert marks["trees replaced"] == [3]
+    assert marks["ADWIN alarm"] == [3]
+    assert list(fig.data[0].y) == [1.0, 2.0, 3.0]
