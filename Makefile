@@ -15,7 +15,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: app test install install-test system-deps lint format bench lock clean
+.PHONY: app test install install-test build-deps system-deps lint format bench lock clean
 
 app: install
 	$(VENV)/bin/aad app toy2
@@ -27,8 +27,15 @@ test: install-test system-deps
 install: $(UV)
 	$(UV) sync --frozen --inexact -p $(PYTHON)
 
-install-test: $(UV)
+install-test: $(UV) build-deps
 	$(UV) sync --frozen --extra test --extra scale --extra detectors --extra stream -p $(PYTHON)
+
+# isotree (the detectors extra) ships a source distribution only: building it needs a C++ compiler.
+build-deps:
+	@command -v g++ >/dev/null 2>&1 || { \
+	  echo "installing Debian g++ to build isotree"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq -o DPkg::Lock::Timeout=300 g++ >/dev/null; }
 
 # Browser tests drive Debian's chromium with Playwright (never `playwright install`).
 system-deps:
@@ -45,7 +52,7 @@ format: install-test
 	$(VENV)/bin/ruff format aad app tests benchmarks
 	$(VENV)/bin/ruff check --fix aad app tests benchmarks
 
-bench: $(UV)
+bench: $(UV) build-deps
 	$(UV) sync --frozen --extra test --extra scale --extra detectors --extra stream --extra bench -p $(PYTHON)
 	$(VENV)/bin/python benchmarks/run_all.py
 
