@@ -730,25 +730,9 @@ def find_rows(
     for word in query.split():
         keep &= _matches(session, word)
     if labels:
-        now = session.model.labels_
-        wanted = np.zeros(n, dtype=bool)
-        for name in labels:
-            if name == "skipped":
-                wanted[list(session.skipped)] = True
-            elif name == "unlabelled":
-                wanted |= now == aad.UNLABELLED
-            else:
-                wanted |= now == aad.to_label(name)
-        keep &= wanted
+        keep &= _label_mask(session, labels)
     if kinds:
-        states = session.row_labels()
-        chosen = set(kinds)
-        rows = [
-            r for r, s in states.items() if s.label == aad.ANOMALY and ((s.kind or "(no kind)") in chosen)
-        ]
-        of_kind = np.zeros(n, dtype=bool)
-        of_kind[rows] = True
-        keep &= of_kind
+        keep &= _kind_mask(session, kinds)
     for column, bounds in (ranges or {}).items():
         keep &= _within(column_values(session, column), *bounds)
     order = _rank_order(session)
