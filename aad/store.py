@@ -669,11 +669,7 @@ class Store:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 number, seq = self._next_numbers(conn, session_id)
-                if after is not None and number != after + 1:
-                    raise StaleVersionError(
-                        f"session {session_id} is at version {number - 1}, not {after}: "
-                        "catch up with its log and try again"
-                    )
+                _check_after(session_id, number, after)
                 conn.executemany(
                     f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
@@ -739,11 +735,7 @@ class Store:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 number, seq = self._next_numbers(conn, session_id)
-                if after is not None and number != after + 1:
-                    raise StaleVersionError(
-                        f"session {session_id} is at version {number - 1}, not {after}: "
-                        "catch up with its log and try again"
-                    )
+                _check_after(session_id, number, after)
                 conn.execute(
                     "INSERT INTO additions (session_id, action, content_hash, path, n_before, n_rows, "
                     "created_at, analyst, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1328,6 +1320,15 @@ def _migrate_to_4(conn: sqlite3.Connection, columns: set[str]) -> None:
             conn.execute(f"ALTER TABLE events ADD COLUMN {column} TEXT")
     for statement in _ARCHIVE:
         conn.execute(statement)
+
+
+def _check_after(session_id: str, number: int, after: int | None) -> None:
+    """Compare-and-append: the action about to be numbered ``number`` follows version ``after``."""
+    if after is not None and number != after + 1:
+        raise StaleVersionError(
+            f"session {session_id} is at version {number - 1}, not {after}: "
+            "catch up with its log and try again"
+        )
 
 
 def _record(row: tuple) -> SessionRecord:
