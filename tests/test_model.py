@@ -253,4 +253,30 @@ def test_fit_reports_progress_to_the_end(planted):
     assert fractions == sorted(fractions)
     assert fractions[0] == 0.0
     assert fractions[-1] == 1.0
-    assert sum(step == "placing every row in every tree" for step, _ in steps) == 10
+    placing = [done for step, done in steps if step == "placing every row in every tree"]
+    assert placing, steps
+    assert placing[-1] == pytest.approx(0.8)  # every row placed before the index
+
+
+def test_placing_rows_reports_progress_block_by_block():
+    X = np.random.default_rng(0).normal(size=(5000, 3))
+    forest = aad.fit_forest(X, n_estimators=10, random_state=0)
+    done = []
+    index = forest.apply(X, n_jobs=2, progress=done.append)
+    assert len(done) == 2  # two blocks of 2,500 rows, one per thread
+    assert done[-1] == pytest.approx(10)
+    np.testing.assert_array_equal(index, forest.apply(X, n_jobs=1))  # the same leaves however split
+
+
+def test_a_big_tables_labels_update_the_same_rows_on_every_core():
+    # 250,000 rows: a label's update is split over the cores; one core must give the same scores
+    X = np.random.default_rng(1).normal(size=(250_000, 2))
+    split, one_core = (aad.AADForest(n_estimators=5, random_state=0, n_jobs=n).fit(X) for n in (2, 1))
+    for model in (split, one_core):
+        model.set_labels([0, 7, 249_999], [1, 0, 1])
+        model.unlabel(7)
+    np.testing.assert_array_equal(split.raw_score(), one_core.raw_score())
+    np.testing.assert_array_equal(split.ranking("saturating"), one_core.ranking("saturating"))
+    fresh = aad.AADForest(n_estimators=5, random_state=0, n_jobs=1).fit(X)
+    fresh.set_labels([0, 249_999], [1, 1])  # the same labels, without the undone one
+    np.testing.assert_array_equal(split.raw_score(), fresh.raw_score())

@@ -41,7 +41,7 @@ import numpy as np
 
 from .._validation import Interval
 from ..errors import DataError
-from ..forest import average_path_length, n_workers
+from ..forest import average_path_length, gather_leaves, n_workers
 from ..model import AADForest
 
 __all__ = ["ExtendedAADForest", "HyperplaneForest", "isotree_available"]
@@ -116,11 +116,7 @@ class HyperplaneForest:
 
     def gather(self, table: np.ndarray, leaf_index: np.ndarray) -> np.ndarray:
         """``sum_t table[leaf_offset[t] + leaf_index[t]]`` (as :meth:`aad.LeafForest.gather`)."""
-        total = np.zeros(leaf_index.shape[1], dtype=np.float64)
-        for t in range(self.n_estimators):
-            lo, hi = self.leaf_offset[t], self.leaf_offset[t + 1]
-            total += table[lo:hi][leaf_index[t]]
-        return total
+        return gather_leaves(np.asarray(table, dtype=np.float64), self.leaf_offset, leaf_index)
 
 
 def _terminals(model, X: np.ndarray, n_jobs: int | None) -> np.ndarray:
