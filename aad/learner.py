@@ -185,7 +185,7 @@ class ActiveLearner:
             following, first = portfolio.plan(k, explore=explore)
         else:
             following = self.queue
-        scores = self.scores() if following == "feedback" else self.model.ranking(following)
+        scores = self.model.ranking(following)  # the order of anomaly_score, without its 2 ** s pass
         context = QueryContext(
             scores=scores, labelled=self.model.labels_ != UNLABELLED, model=self.model, X=self.X
         )

@@ -470,17 +470,23 @@ class AADForest(BaseEstimator):
         self._check_fitted()
         if self.loss == "hinge" and self._hinge_values is not None:
             return self._hinge_values
-        n_anomalies = self.n_anomalies_
+        n_anomalies, n_nominals = self._class_counts()
         return leaf_values(
             self.forest_.path_length,
             self._info_q / _QUANTUM,  # the information the fast path accumulates, exactly
             self._counts[ANOMALY],
             self._counts[NOMINAL],
             n_anomalies=n_anomalies,
-            n_nominals=self.n_labels_ - n_anomalies,
+            n_nominals=n_nominals,
             eta=self.eta,
             balance=self.balance,
         )
+
+    def _class_counts(self) -> tuple[int, int]:
+        """Labelled anomalies and nominals, read off the first tree's leaf counts (every labelled
+        row is in exactly one of its leaves): no pass over the rows."""
+        first = slice(int(self.forest_.leaf_offset[0]), int(self.forest_.leaf_offset[1]))
+        return int(self._counts[ANOMALY, first].sum()), int(self._counts[NOMINAL, first].sum())
 
     @property
     def weights_(self) -> np.ndarray:
@@ -501,7 +507,7 @@ class AADForest(BaseEstimator):
 
     def _linear_raw_score(self, lifted: np.ndarray, unit: float) -> np.ndarray:
         """``base + eta (w_A lifted / unit - w_N shared_N) / T``, in path-length units."""
-        n_anomalies, n_nominals = self.n_anomalies_, self.n_labels_ - self.n_anomalies_
+        n_anomalies, n_nominals = self._class_counts()
         if n_anomalies + n_nominals == 0 or self.eta == 0:
             return self._base.copy()
         scale = self.eta / (self.n_estimators * _QUANTUM)

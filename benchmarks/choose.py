@@ -16,6 +16,10 @@ shipped datasets and the held-out tables (``discovery.py``, ``heldout.py``,
   noisy, lowvar, dense, mixed, scattered (10,000 rows) and fraud (20,000 rows, budget
   200, three kinds); the held-out tables draw them with other seeds.
 
+The variants named ``beliefs`` add a ranking by local Beta leaf beliefs, as BALIF learns
+them (``beliefs.py``): tried, lost, not in the engine (README, *Which ranking the queue
+follows*).
+
 Budget 100 (200 on fraud; a quarter of the rows on tables smaller than 400), 10 runs,
 top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
 
