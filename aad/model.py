@@ -31,7 +31,7 @@ from . import hinge
 from ._validation import RANDOM_STATE, Interval, Options, validate_params
 from .data import validate_matrix
 from .errors import DataError, LabelError, NotFittedError, UnknownStrategyError
-from .forest import LeafForest, average_path_length, fit_forest, gather_leaves, n_workers
+from .forest import LeafForest, average_path_length, fit_forest, gather_leaves, in_row_blocks, n_workers
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
 from .leaf_rows import LeafRows
 from .weights import BALANCE, class_weights, leaf_values
@@ -512,9 +512,16 @@ class AADForest(BaseEstimator):
             return self._base.copy()
         scale = self.eta / (self.n_estimators * _QUANTUM)
         per_anomaly, per_nominal = class_weights(n_anomalies, n_nominals, balance=self.balance)
-        raw = np.multiply(lifted, scale * per_anomaly / unit, dtype=np.float64)
-        raw -= np.multiply(self._shared[NOMINAL], scale * per_nominal, dtype=np.float64)
-        raw += self._base
+        lift, push, nominal = scale * per_anomaly / unit, scale * per_nominal, self._shared[NOMINAL]
+        raw = np.empty(len(self._base))
+
+        def block(start: int, stop: int) -> None:  # the same operations, row by row, in blocks
+            part = raw[start:stop]
+            np.multiply(lifted[start:stop], lift, out=part)
+            part -= np.multiply(nominal[start:stop], push, dtype=np.float64)
+            part += self._base[start:stop]
+
+        in_row_blocks(len(raw), block, n_jobs=self.n_jobs)
         return raw
 
     def ranking(self, name: str = "feedback") -> np.ndarray:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import AADError, UnknownStrategyError
+from .forest import in_row_blocks
 
 __all__ = [
     "QueryContext",
@@ -124,10 +125,9 @@ def top_unlabelled(scores: np.ndarray, labelled: np.ndarray, k: int) -> np.ndarr
     >>> top_unlabelled(np.array([3.0, 5.0, 5.0, 1.0]), np.zeros(4, bool), 2).tolist()
     [1, 2]
     """
-    if k == 1:  # the common case, in one pass: argmax returns the first (lowest) row of a tie
-        masked = np.where(labelled, -np.inf, scores)
-        best = int(np.argmax(masked))
-        return np.array([best] if not labelled[best] else [], dtype=np.int64)
+    if k == 1:  # the common case, in one pass
+        best = _best_unlabelled(scores, labelled)
+        return np.array([] if best < 0 else [best], dtype=np.int64)
     free = np.flatnonzero(~labelled)
     k = min(k, len(free))
     if k == 0:
@@ -140,6 +140,21 @@ def top_unlabelled(scores: np.ndarray, labelled: np.ndarray, k: int) -> np.ndarr
         free, values = np.r_[above, ties], scores[np.r_[above, ties]]
     order = np.lexsort((free, -values))
     return free[order][:k].astype(np.int64)
+
+
+def _best_unlabelled(scores: np.ndarray, labelled: np.ndarray) -> int:
+    """The highest-scored unlabelled row (ties: the lowest), -1 when every row is labelled;
+    blocks of rows on every core, each block's first maximum, the first of the best blocks."""
+    if len(scores) == 0:
+        return -1
+
+    def block(start: int, stop: int) -> tuple[float, int]:
+        masked = np.where(labelled[start:stop], -np.inf, scores[start:stop])
+        best = int(np.argmax(masked))
+        return float(masked[best]), start + best
+
+    _, row = max(in_row_blocks(len(scores), block), key=lambda top: top[0])  # max keeps the first
+    return -1 if labelled[row] else row
 
 
 @register_strategy("top")

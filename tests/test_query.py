@@ -51,3 +51,15 @@ def test_ties_go_to_the_lower_row_number():
 def test_unknown_strategy_lists_the_choices(context):
     with pytest.raises(aad.UnknownStrategyError, match=r"unknown query strategy 'best'; choose one of .*top"):
         select_queries(context, 1, strategy="best")
+
+
+def test_the_top_row_of_a_big_table_is_the_first_of_its_ties_and_never_labelled():
+    # 600,000 rows: three blocks, searched on every core; a tie across blocks goes to the lowest row
+    scores = np.zeros(600_000)
+    scores[[550_000, 300_000, 400_000]] = 5.0
+    labelled = np.zeros(600_000, dtype=bool)
+    assert top_unlabelled(scores, labelled, 1).tolist() == [300_000]
+    labelled[300_000] = True
+    assert top_unlabelled(scores, labelled, 1).tolist() == [400_000]
+    labelled[:] = True
+    assert top_unlabelled(scores, labelled, 1).tolist() == []

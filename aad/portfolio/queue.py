@@ -148,5 +148,5 @@ class Portfolio:
                 if len(free):
                     return int(free[0])
             return -1
-        scores = np.where(labelled, -np.inf, self.model.ranking(name))
-        return int(np.argmax(scores))
+        top = top_unlabelled(self.model.ranking(name), labelled, 1)
+        return int(top[0]) if len(top) else -1
