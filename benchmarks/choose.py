@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import math
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -60,6 +61,10 @@ VARIANTS = {
     "patience 4, no doubling": ("adaptive", ALL, 4, 0),
     "without saturating": ("adaptive", ("feedback", "forest"), 4, 4),
     "without forest": ("adaptive", ("feedback", "saturating"), 4, 4),
+    # the patience from the champion's record: a challenger when a streak of nominals this
+    # long had less than 5 % (1 %) chance under the champion's hit rate: tried
+    "streak test 5 %": ("adaptive", ALL, 0.05, 4),
+    "streak test 1 %": ("adaptive", ALL, 0.01, 4),
     # local Beta leaf beliefs, as BALIF learns them (beliefs.py): tried, lost
     "beliefs only": ("beliefs", None, None, None),
     "with beliefs": ("adaptive", (*ALL, "beliefs"), 4, 4),
@@ -109,6 +114,24 @@ def tables() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
+_FIXED = bandit.PortfolioState.exploring  # the shipped rule: a fixed patience, doubled per miss
+
+
+def _streak_test(alpha: float) -> property:
+    """``PortfolioState.exploring`` with the patience read off the champion's record: the
+    shortest streak of nominals that a hit rate of ``means[champion]`` makes less likely than
+    ``alpha``, doubled per challenger missed as in the shipped rule."""
+
+    def exploring(state: bandit.PortfolioState) -> bool:
+        if not state.found:
+            return False
+        rate = float(state.means[state.champion])
+        needed = math.ceil(math.log(alpha) / math.log(1.0 - rate))
+        return state.streak >= needed * 2 ** min(state.backoff, bandit.MAX_BACKOFF)
+
+    return property(exploring)
+
+
 def budget(name: str, n_rows: int) -> int:
     return 200 if name.startswith("fraud") else min(100, n_rows // 4)
 
@@ -119,6 +142,8 @@ def run(job: tuple[str, str, int]) -> tuple[str, str, int]:
     queue, rankings, patience, max_backoff = VARIANTS[variant]
     bandit.MAX_BACKOFF = 4 if max_backoff is None else max_backoff  # a module setting, read at each query
     beliefs.STRENGTH = float(variant.split("prior ")[1]) if "prior " in variant else 0.1  # BALIF's
+    bandit.PortfolioState.exploring = _FIXED if patience is None or patience >= 1 else _streak_test(patience)
+    patience = bandit.PATIENCE if patience is not None and patience < 1 else patience
     X, y = tables()[name]
     uses_beliefs = queue == "beliefs" or "beliefs" in (rankings or ())
     model = (beliefs.BeliefForest if uses_beliefs else aad.AADForest)(random_state=seed).fit(X)
