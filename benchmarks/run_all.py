@@ -34,6 +34,8 @@ BENCHMARKS = {
     "balance": "balance.py",
     "beyond": "bench_beyond.py",
     "categories": "bench_categories.py",
+    "stream": "stream.py",
+    "stream-heldout": "stream_heldout.py",
 }
 
 

@@ -231,6 +231,37 @@ def test_drift_streams_are_seeded_and_drift_as_named(kind):
     assert (gaps.min() < 1.0) == (kind == "new_kind")  # the new kind: a tight cluster
 
 
+@pytest.mark.parametrize("kind", ["jump", "spread", "appear", "return"])
+def test_held_out_drift_streams_change_the_control_as_named(kind):
+    """Each later kind is the control stream (same seed) with one change: measured against it."""
+    from aad.stream.synthetic import make_drift_stream
+
+    control, y = make_drift_stream("control", n_windows=4, window=400, random_state=3)
+    X, same_y = make_drift_stream(kind, n_windows=4, window=400, random_state=3)
+    again, _ = make_drift_stream(kind, n_windows=4, window=400, random_state=3)
+    assert np.array_equal(same_y, y)
+    assert np.array_equal(X, again)
+    moved = np.linalg.norm(X - control, axis=1)
+    if kind == "jump":  # nothing, then 6 spreads for every row from one moment on
+        changed = moved > 1e-9
+        assert changed.any()
+        assert not changed[:400].any()
+        assert np.all(np.diff(changed.astype(int)) >= 0)
+        assert np.allclose(moved[changed], 6.0)
+    elif kind == "spread":  # rows drift away from their cluster more and more
+        assert moved[:400].mean() < 1.0 < 3.0 < moved[-400:].mean()
+    elif kind == "appear":  # some nominal rows, only late, moved far: a new cluster
+        changed = moved > 1e-9
+        assert not changed[y].any()
+        assert not changed[:600].any()
+        assert 0.2 < changed[800:].mean() < 0.4
+        assert np.median(moved[changed]) > 4
+    else:  # away and back
+        assert moved[:40].max() < 1.0
+        assert moved[-40:].max() < 1.0
+        assert moved[780:820].min() > 5.5
+
+
 # ---------------------------------------------------------------- a model grown by a batch of rows
 
 

@@ -10,6 +10,17 @@ Every stream is a mixture of three Gaussian clusters (unit spread) with a share
 * ``"new_kind"``: as the control for the first half; from the middle on, half of the
   anomalies are a new kind, a tight cluster (spread 0.2) placed 6 spreads from every
   cluster, in a region where the first half had no rows.
+
+Four more kinds, written for held-out measurement (nothing in the engine was chosen on them):
+
+* ``"jump"``: at a seeded moment in the middle third, the whole picture (clusters and
+  anomalies) jumps 6 spreads along one direction: an abrupt change;
+* ``"spread"``: every cluster's spread grows from 1 to 3 over the stream (the anomalies stay
+  as many spreads away): the normal region widens;
+* ``"appear"``: from 40 % of the stream on, 30 % of the normal rows come from a fourth
+  cluster, 6 spreads from the others: a new normal mode that old trees take for anomalies;
+* ``"return"``: the picture travels 6 spreads away and comes back (a half sine): drift
+  that undoes itself.
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ from .._validation import RANDOM_STATE, Interval, Options, validate_params
 __all__ = ["STREAM_KINDS", "make_drift_stream"]
 
 #: The kinds of stream :func:`make_drift_stream` draws.
-STREAM_KINDS = ("control", "moving", "new_kind")
+STREAM_KINDS = ("control", "moving", "new_kind", "jump", "spread", "appear", "return")
 
 _TRAVEL = 8.0  # spreads a centre travels over a "moving" stream
 _CONSTRAINTS = {
@@ -47,7 +58,7 @@ def make_drift_stream(
 
     Parameters
     ----------
-    kind : {"control", "moving", "new_kind"}, default="moving"
+    kind : {"control", "moving", "new_kind", "jump", "spread", "appear", "return"}, default="moving"
     n_windows, window : int
     n_features : int, default=6
     anomaly_rate : float, default=0.01
@@ -101,7 +112,37 @@ def make_drift_stream(
     if kind == "new_kind":
         late = anomalies[(anomalies >= n // 2) & (rng.uniform(size=len(anomalies)) < 0.5)]
         X[late] = new_spot + rng.normal(0.0, 0.2, size=(len(late), n_features))
+    if kind in _LATER_KINDS:  # drawn after the first three kinds' draws, which stay as they were
+        X = _LATER_KINDS[kind](rng, X, y, centres, centres[cluster] + drift, time)
     return X, y
+
+
+def _jump(rng, X, y, centres, base, time):
+    """Everything moves 6 spreads at once, at a moment in the middle third."""
+    at = rng.uniform(1 / 3, 2 / 3)
+    return X + (time >= at)[:, None] * (6.0 * _unit(rng.normal(size=X.shape[1])))
+
+
+def _spread(rng, X, y, centres, base, time):
+    """Every row's distance from its cluster's centre grows from 1x to 3x over the stream."""
+    return base + (1.0 + 2.0 * time)[:, None] * (X - base)
+
+
+def _appear(rng, X, y, centres, base, time):
+    """From 40 % of the stream, 30 % of the normal rows come from a new cluster."""
+    spot = _empty_spot(rng, centres)
+    late = (time >= 0.4) & ~y & (rng.uniform(size=len(y)) < 0.3)
+    X = X.copy()
+    X[late] = spot + rng.normal(size=(int(late.sum()), X.shape[1]))
+    return X
+
+
+def _return(rng, X, y, centres, base, time):
+    """Everything travels 6 spreads away along one direction and back (a half sine)."""
+    return X + (6.0 * np.sin(np.pi * time))[:, None] * _unit(rng.normal(size=X.shape[1]))
+
+
+_LATER_KINDS = {"jump": _jump, "spread": _spread, "appear": _appear, "return": _return}
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
