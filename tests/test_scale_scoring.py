@@ -341,6 +341,15 @@ def test_a_model_learned_on_categories_times_and_written_numbers_scores_new_rows
         report = TableScorer(aad.scale.load_model(path), [tmp_path / source], columns=["id"]).write(out)
         np.testing.assert_array_equal(pd.read_parquet(out)["anomaly_score"], expected)
         assert report.unseen == {"merchant": 1}
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with Client(cluster) as client:  # the cluster's run counts what the in-process one does
+            report = score_dask(
+                aad.scale.load_model(path), [tmp_path / "new.parquet"], tmp_path / "dask_out", client=client,
+                rows_per_partition=25,
+            )  # fmt: skip
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "dask_out")["anomaly_score"], expected)
+    assert report.unseen == {"merchant": 1}
+    assert any("1 row holds a category the model's data never had" in n for n in report.notes(model))
     capsys.readouterr()
     assert (
         main(["score", "--model", str(path), str(tmp_path / "new.csv"), "--output", str(tmp_path / "s.csv")])

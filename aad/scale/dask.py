@@ -38,7 +38,7 @@ from .score import ScoreReport, _Writer, check_top, output_format, score_piece, 
 
 __all__ = ["score_dask"]
 
-_FILLED = "aad_filled"
+_NOTES = "aad_notes"  # a partition frame's attrs: missing cells filled, unseen categories
 
 
 def score_dask(
@@ -182,11 +182,12 @@ def _run(client, model, files, output, columns, top, rows_per_partition, progres
     futures = client.compute(tasks)
     index = {future.key: i for i, future in enumerate(futures)}
     results: dict[int, object] = {}
-    for future, (result, filled) in as_completed(futures, with_results=True):
+    for future, (result, notes) in as_completed(futures, with_results=True):
         i = index[future.key]
         report.rows += pieces[i].rows or 0
-        for name, n in filled.items():
-            report.filled[name] = report.filled.get(name, 0) + n
+        for kind, into in (("filled", report.filled), ("unseen", report.unseen)):
+            for name, n in notes.get(kind, {}).items():
+                into[name] = into.get(name, 0) + n
         results[i] = result
         if progress is not None:
             progress(report.rows, report.rows / total)
@@ -238,21 +239,21 @@ def _score_partition(
         parts = list(tables)
         table = pa.concat_tables(parts) if parts else None
     frame = _meta(columns, top) if table is None else table.to_pandas()
-    frame.attrs[_FILLED] = report.filled  # the missing cells filled, per feature, for the notes
+    frame.attrs[_NOTES] = {"filled": report.filled, "unseen": report.unseen}  # for the run's notes
     return frame
 
 
 def _write_partition(frame: pd.DataFrame, path: str) -> tuple[int, dict]:
-    """Write one partition's scores; returns its rows and its missing cells filled."""
+    """Write one partition's scores; returns its rows and its notes (cells filled, unseen categories)."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
     partial = path + ".part"
     pq.write_table(table, partial)
     os.replace(partial, path)
-    return table.num_rows, frame.attrs.get(_FILLED, {})
+    return table.num_rows, frame.attrs.get(_NOTES, {})
 
 
 def _as_arrow(frame: pd.DataFrame) -> tuple[pa.Table, dict]:
-    return pa.Table.from_pandas(frame, preserve_index=False), frame.attrs.get(_FILLED, {})
+    return pa.Table.from_pandas(frame, preserve_index=False), frame.attrs.get(_NOTES, {})
 
 
 def _write_top(best: pa.Table | None, output: Path, meta: pd.DataFrame) -> None:
