@@ -16,7 +16,6 @@ and an inverted index from leaves to rows. A label costs one pass over the rows 
 from __future__ import annotations
 
 import copy
-import itertools
 import time
 import warnings
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from .data import validate_matrix
 from .errors import DataError, LabelError, NotFittedError, UnknownStrategyError
 from .forest import LeafForest, average_path_length, fit_forest, gather_leaves, in_row_blocks, n_workers
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
-from .leaf_rows import LeafRows
+from .leaf_rows import LeafRows, add_to_leaf_rows
 from .weights import BALANCE, class_weights, leaf_values
 
 __all__ = ["RANKINGS", "AADForest"]
@@ -418,26 +417,10 @@ class AADForest(BaseEstimator):
 
     def _add_to_leaf_rows(self, row: int, updates: list[tuple[np.ndarray, np.ndarray]]) -> None:
         """For each ``(accumulator, steps)``: add ``steps[t]`` to the accumulator of every row that
-        shares ``row``'s leaf in tree ``t``. A label's whole cost; on big tables the rows are split
-        in ranges, one per core (each leaf's rows are ascending, so a range is a slice)."""
-        leaf = self.leaf_index_[:, row].tolist()
-        n_rows = self.labels_.shape[0]
-        workers = n_workers(self.n_jobs) if n_rows >= _PARALLEL_ROWS else 1
-
-        def add(bounds: tuple[int, int], leaf_rows: list[np.ndarray]) -> None:
-            for t, rows in enumerate(leaf_rows):
-                if workers > 1:
-                    rows = rows[np.searchsorted(rows, bounds[0]) : np.searchsorted(rows, bounds[1])]
-                for accumulator, steps in updates:
-                    accumulator[rows] += steps[t]
-
-        if workers == 1:
-            add((0, n_rows), [index.rows(k) for index, k in zip(self._inverted, leaf, strict=True)])
-            return
-        with ThreadPoolExecutor(workers) as pool:  # numpy indexes and adds without the GIL
-            leaf_rows = list(pool.map(lambda t: self._inverted[t].rows(leaf[t]), range(len(leaf))))
-            cuts = np.linspace(0, n_rows, workers + 1).astype(np.int64).tolist()
-            list(pool.map(add, itertools.pairwise(cuts), [leaf_rows] * workers))
+        shares ``row``'s leaf in tree ``t``. A label's whole cost; on big tables the blocks of
+        rows are shared among the cores (:func:`aad.leaf_rows.add_to_leaf_rows`)."""
+        workers = n_workers(self.n_jobs) if self.labels_.shape[0] >= _PARALLEL_ROWS else 1
+        add_to_leaf_rows(self._inverted, self.leaf_index_[:, row].tolist(), updates, workers=workers)
 
     def _recount(self) -> None:
         self._counts[:] = 0

@@ -280,3 +280,20 @@ def test_a_big_tables_labels_update_the_same_rows_on_every_core():
     fresh = aad.AADForest(n_estimators=5, random_state=0, n_jobs=1).fit(X)
     fresh.set_labels([0, 249_999], [1, 1])  # the same labels, without the undone one
     np.testing.assert_array_equal(split.raw_score(), fresh.raw_score())
+
+
+@pytest.mark.parametrize("float_sums", [True, False], ids=["bincount", "integer-fallback"])
+def test_a_labels_update_block_by_block_equals_counting_every_label_again(monkeypatch, float_sums):
+    # 250,001 rows: four blocks of 65,536 and a partial one, shared between two cores; the
+    # accumulators each label updates must equal a recount of every label from scratch
+    if not float_sums:  # steps too large for float64 sums: the integer path
+        monkeypatch.setattr(aad.leaf_rows, "_EXACT_SUM", 0.0)
+    X = np.random.default_rng(3).normal(size=(250_001, 3))
+    model = aad.AADForest(n_estimators=8, random_state=0, n_jobs=2).fit(X)
+    for row, label in [(0, 1), (65_536, 0), (250_000, 1), (131_071, 0), (7, 1)]:
+        model.set_label(row, label)
+    model.unlabel(65_536)
+    updated = model._shared.copy()
+    model._recount()
+    np.testing.assert_array_equal(updated, model._shared)
+    assert np.count_nonzero(updated) > 1000  # the labels reached many rows
