@@ -12,7 +12,8 @@ A label adds a step to the rows of its leaves, one leaf per tree (:func:`add_to_
 Tree after tree, that walks the whole table's accumulators a hundred times, a few rows per
 cache line; block after block of 65,536 rows instead, every tree's step reaches the block's
 accumulators while they sit in the cache, summed by one ``bincount`` (exact: integer steps
-summed in float64 below 2**53). Seven times faster at 10M rows on one core, measured.
+summed in float64 below 2**53). On one core at 10M rows, 6 to 7 times faster than tree by
+tree; a whole label at 10M rows went from 254 to 139 ms (README, *Measured*).
 """
 
 from __future__ import annotations
