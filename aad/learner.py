@@ -185,12 +185,16 @@ class ActiveLearner:
             following, first = portfolio.plan(k, explore=explore)
         else:
             following = self.queue
-        scores = self.model.ranking(following)  # the order of anomaly_score, without its 2 ** s pass
-        context = QueryContext(
-            scores=scores, labelled=self.model.labels_ != UNLABELLED, model=self.model, X=self.X
-        )
-        seed = None if self.random_state is None else [self.random_state, len(self._log)]
-        rows = select_queries(context, k, strategy=strategy or self.strategy, random_state=seed)
+        if portfolio is not None and k == 1 and (strategy or self.strategy) == "top":
+            top = portfolio.top(following)  # the row its record reads at the next label: found once
+            rows = np.array([] if top < 0 else [top], dtype=np.int64)
+        else:
+            scores = self.model.ranking(following)  # the order of anomaly_score, without its 2 ** s pass
+            context = QueryContext(
+                scores=scores, labelled=self.model.labels_ != UNLABELLED, model=self.model, X=self.X
+            )
+            seed = None if self.random_state is None else [self.random_state, len(self._log)]
+            rows = select_queries(context, k, strategy=strategy or self.strategy, random_state=seed)
         if first is None:
             return rows
         return np.r_[first, rows[rows != first]][:k].astype(np.int64)

@@ -179,3 +179,26 @@ def test_bad_queues_are_refused(clustered):
     assert aad.ActiveLearner(hinge, X).portfolio.rankings == ("feedback", "forest")
     with pytest.raises(aad.UnknownStrategyError, match="unknown rankings 'magic'"):
         Portfolio(model, rankings=("feedback", "magic"))
+
+
+def test_each_rankings_proposal_is_found_once_per_label_and_never_served_stale(clustered, monkeypatch):
+    """The row the queue shows is the proposal the record reads at the next label: one search
+    of each changing ranking per label, not two; and after labels and undos the proposals are
+    those of a fresh portfolio on the same labels."""
+    import aad.portfolio.queue as queue
+
+    X, y = clustered
+    learner = aad.ActiveLearner(aad.AADForest(random_state=4).fit(X), X)
+    searched = []
+    real = queue.top_unlabelled
+    monkeypatch.setattr(queue, "top_unlabelled", lambda s, m, k: searched.append(k) or real(s, m, k))
+    for _ in range(15):
+        before = len(searched)
+        row = int(learner.next_queries()[0])
+        learner.label(row, bool(y[row]))
+        assert len(searched) - before == 2  # feedback and saturating once each; the forest: a fixed order
+    for _ in range(3):
+        learner.undo()
+        assert learner.portfolio.tops() == Portfolio(learner.model).tops()
+        row = int(learner.next_queries()[0])
+        assert row == Portfolio(learner.model).tops()[RANKINGS.index(learner.portfolio.following)]

@@ -9,6 +9,7 @@ labels in the order they came, so a session's log replays it exactly.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -67,6 +68,7 @@ class Portfolio:
         self.state = PortfolioState.start(len(self.rankings), patience=patience)
         self._before: list[PortfolioState | None] = []
         self._forest_order: np.ndarray | None = None
+        self._proposals: dict[str, tuple[weakref.ref, int]] = {}
 
     @property
     def following(self) -> str:
@@ -77,6 +79,11 @@ class Portfolio:
         """Each ranking's proposal: its highest unlabelled row (ties: the lowest row)."""
         labelled = self.model.labels_ != UNLABELLED
         return tuple(self._top(name, labelled) for name in self.rankings)
+
+    def top(self, name: str) -> int:
+        """One ranking's proposal (-1 when every row is labelled): what the queue shows first
+        when it follows ``name``, and what :meth:`record` reads at the next label (found once)."""
+        return self._top(name, self.model.labels_ != UNLABELLED)
 
     def proposers(self, row: int) -> tuple[str, ...]:
         """The rankings whose proposal (their highest unlabelled row) is ``row``."""
@@ -148,5 +155,11 @@ class Portfolio:
                 if len(free):
                     return int(free[0])
             return -1
-        top = top_unlabelled(self.model.ranking(name), labelled, 1)
-        return int(top[0]) if len(top) else -1
+        scores = self.model.ranking(name)
+        known = self._proposals.get(name)
+        if known is not None and known[0]() is scores:
+            return known[1]  # the same ranking array: no label since (a label makes a new one)
+        top = top_unlabelled(scores, labelled, 1)
+        row = int(top[0]) if len(top) else -1
+        self._proposals[name] = (weakref.ref(scores), row)  # no hold on a stale array
+        return row
