@@ -77,13 +77,12 @@ class Portfolio:
 
     def tops(self) -> tuple[int, ...]:
         """Each ranking's proposal: its highest unlabelled row (ties: the lowest row)."""
-        labelled = self.model.labels_ != UNLABELLED
-        return tuple(self._top(name, labelled) for name in self.rankings)
+        return tuple(self._top(name) for name in self.rankings)
 
     def top(self, name: str) -> int:
         """One ranking's proposal (-1 when every row is labelled): what the queue shows first
         when it follows ``name``, and what :meth:`record` reads at the next label (found once)."""
-        return self._top(name, self.model.labels_ != UNLABELLED)
+        return self._top(name)
 
     def proposers(self, row: int) -> tuple[str, ...]:
         """The rankings whose proposal (their highest unlabelled row) is ``row``."""
@@ -145,13 +144,14 @@ class Portfolio:
     def _top_k(self, name: str, labelled: np.ndarray, k: int) -> np.ndarray:
         return top_unlabelled(self.model.ranking(name), labelled, k)
 
-    def _top(self, name: str, labelled: np.ndarray) -> int:
+    def _top(self, name: str) -> int:
+        """The mask of labelled rows is made only when a ranking is searched (a pass over every row)."""
         if name in _FIXED:  # a fixed order: the first unlabelled row in it
             if self._forest_order is None:
                 self._forest_order = np.argsort(-self.model.ranking(name), kind="stable")
             for start in range(0, len(self._forest_order), 4096):  # labelled rows come first: a short scan
                 chunk = self._forest_order[start : start + 4096]
-                free = chunk[~labelled[chunk]]
+                free = chunk[self.model.labels_[chunk] == UNLABELLED]
                 if len(free):
                     return int(free[0])
             return -1
@@ -159,7 +159,7 @@ class Portfolio:
         known = self._proposals.get(name)
         if known is not None and known[0]() is scores:
             return known[1]  # the same ranking array: no label since (a label makes a new one)
-        top = top_unlabelled(scores, labelled, 1)
+        top = top_unlabelled(scores, self.model.labels_ != UNLABELLED, 1)
         row = int(top[0]) if len(top) else -1
         self._proposals[name] = (weakref.ref(scores), row)  # no hold on a stale array
         return row
