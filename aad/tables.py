@@ -384,17 +384,17 @@ def _unnamed_columns(path: Path, frame: pd.DataFrame, header: list[str]) -> tupl
     if len(header) != frame.shape[1]:
         return frame, []
     unnamed = [i for i, name in enumerate(header) if not name.strip()]
-    notes = []
+    notes, dropped = [], 0
     if unnamed and unnamed[0] == 0 and _is_row_index(frame.iloc[:, 0]):
         notes.append(
             "dropped the first column: it has no name and numbers the rows 0, 1, 2, ... "
             "(a row index, as pandas' to_csv writes)"
         )
-        frame, unnamed = frame.iloc[:, 1:], unnamed[1:]
+        frame, unnamed, dropped = frame.iloc[:, 1:], unnamed[1:], 1
     if not unnamed:
         return frame, notes
-    trailing = list(range(len(header) - len(unnamed), len(header)))
-    if unnamed == trailing and frame.iloc[:, trailing].isna().all().all():
+    trailing = list(range(len(header) - len(unnamed), len(header)))  # positions in the header
+    if unnamed == trailing and frame.iloc[:, [t - dropped for t in trailing]].isna().all().all():
         extra = "a delimiter" if len(unnamed) == 1 else f"{len(unnamed)} delimiters"
         raise DataError(
             f"{path.name} ends every line with {extra}, which adds empty columns without a "

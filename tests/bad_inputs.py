@@ -180,6 +180,12 @@ BAD_INPUTS = [
         repairable=True,
     ),
     BadInput(
+        "a row index and a trailing delimiter on every line",
+        "index_trailing.csv",
+        b",a,\n0,1,\n1,3,\n2,5,\n",
+        "ends every line with a delimiter",
+    ),
+    BadInput(
         "two trailing delimiters on every line",
         "trailing_delimiters.csv",
         b"a,b,,\n1,2,,\n3,4,,\n",

@@ -175,6 +175,7 @@ def test_validate_matrix(X, kwargs, message):
 @given(text=st.text(alphabet=st.sampled_from(list('ab,;\n\t"x1.-e 0\r')), max_size=200))
 @example(text="0\t\r0")  # a bare carriage return ends a line for pandas and for the short-row check
 @example(text="a,b\r1,2\r3\r")
+@example(text=";\r0;")  # a row index dropped, then a trailing delimiter: was an IndexError
 def test_any_csv_text_loads_or_raises_our_error(tmp_path, text):
     path = tmp_path / "fuzz.csv"
     path.write_text(text)
