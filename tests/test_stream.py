@@ -262,6 +262,32 @@ def test_held_out_drift_streams_change_the_control_as_named(kind):
         assert moved[780:820].min() > 5.5
 
 
+def test_a_tree_kept_at_a_replacement_keeps_its_reference_so_slow_drift_is_caught_later():
+    """Under a slowly widening normal region, trees not replaced at one replacement stay
+    compared with the window they were grown for (their thresholds unchanged), so they are
+    replaced later; re-basing every tree (the reference code's rule) excuses them."""
+    from aad.stream.synthetic import make_drift_stream
+
+    replaced = {}
+    for kind in ("spread", "control"):
+        X, _ = make_drift_stream(kind, n_windows=8, window=512, random_state=7)
+        for rebase in ("replaced", "all"):
+            params = {"n_estimators": 50, "max_samples": 128, "rebase": rebase, "random_state": 0}
+            stream = StreamingAAD(**params).fit(X[:512])
+            total = 0
+            for k in range(1, 8):
+                before = stream.thresholds_.copy()
+                report = stream.add_window(X[k * 512 : (k + 1) * 512])
+                total += report.trees_replaced
+                if report.trees_replaced:
+                    unchanged = int(np.sum(stream.thresholds_ == before))
+                    kept = 50 - report.trees_replaced
+                    assert unchanged == kept if rebase == "replaced" else unchanged < kept
+            replaced[kind, rebase] = total
+    assert replaced["spread", "replaced"] > 2 * replaced["spread", "all"] > 0
+    assert replaced["control", "replaced"] == replaced["control", "all"] == 0
+
+
 # ---------------------------------------------------------------- a model grown by a batch of rows
 
 

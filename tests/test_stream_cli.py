@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+import aad
 from app.charts import stream_figure
 from app.cli import main
 
@@ -58,6 +59,32 @@ def test_stream_writes_the_summaries_and_one_window_object_per_window(tmp_path, 
     assert "found over the stream" in capsys.readouterr().out
 
 
+def test_stream_rebase_all_reproduces_the_engines_rule_and_is_recorded(tmp_path):
+    data, out_json = tmp_path / "d.csv", tmp_path / "s.json"
+    _drifting_csv(data)
+    argv = [
+        "stream",
+        str(data),
+        "--window",
+        "200",
+        "--budget-per-window",
+        "6",
+        "--reruns",
+        "1",
+        "--trees",
+        "30",
+    ]
+    assert main([*argv, "--rebase", "all", "--json", str(out_json)]) == 0
+    summary = json.loads(out_json.read_text())
+    assert summary["params"]["rebase"] == "all"
+    X = np.loadtxt(data, delimiter=",", skiprows=1, usecols=(0, 1))
+    y = np.array([line.endswith("anomaly") for line in data.read_text().splitlines()[1:]])
+    again = aad.replay_stream(
+        X, y, window=200, budget_per_window=6, stream_params={"rebase": "all", "n_estimators": 30}
+    )
+    assert summary["mean_found"] == again.mean_found
+
+
 def test_stream_with_half_space_trees(tmp_path):
     data, out_json = tmp_path / "d.csv", tmp_path / "s.json"
     _drifting_csv(data)
@@ -75,6 +102,7 @@ def test_stream_with_half_space_trees(tmp_path):
         (["stream", "toy2", "--window", "1"], "--window"),
         (["stream", "toy2", "--detector", "lof"], "'lof' is not one of"),
         (["stream", "toy2", "--drift", "sometimes"], "--drift"),
+        (["stream", "toy2", "--rebase", "some"], "--rebase"),
         (["stream", "nosuch"], "no shipped dataset or file named 'nosuch'"),
         (["stream", "{unlabelled}"], "no ground-truth column"),
     ],

@@ -46,7 +46,8 @@ def kl_divergence(forest: LeafForest, reference: np.ndarray, new: np.ndarray) ->
     ----------
     forest : LeafForest
     reference, new : ndarray of shape (n_estimators, n_rows)
-        Leaf index of each window's rows (:meth:`LeafForest.apply`).
+        Leaf index of each window's rows (:meth:`LeafForest.apply`); either may also be a
+        sequence of one leaf array per tree (trees whose references are different windows).
 
     Returns
     -------

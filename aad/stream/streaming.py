@@ -1,9 +1,12 @@
 """`StreamingAAD`: a labelled model that takes window after window, in bounded memory.
 
 The first window grows the trees; every later window is placed in them (no refit), its
-per-tree drift is checked against the reference window (:mod:`aad.stream.drift`), the
-trees that drifted are regrown on the rows seen since the last replacement (when at least
-``min_drifted`` of the trees drifted) and every label is re-applied to the new leaves.
+per-tree drift is checked against that tree's reference window (:mod:`aad.stream.drift`),
+the trees that drifted are regrown on the rows seen since the last replacement (when at
+least ``min_drifted`` of the trees drifted) and every label is re-applied to the new leaves.
+A regrown tree takes the window that made it drift as its new reference; a tree kept as it
+was keeps its own (``rebase="replaced"``), so that a tree drifting slowly is caught at a
+later replacement instead of being excused by every replacement of others.
 A window with fewer rows than half the reference window (a stream's last, short one) is
 not checked for drift: the thresholds are calibrated on halves of the reference window, and
 a smaller sample diverges more by chance. ADWIN (river) watches the stream of the arriving
@@ -14,7 +17,7 @@ Retention policy (what stays in memory on an endless stream):
 * every labelled row, always (nothing labelled is ever lost);
 * the ``pool_size`` highest-scored unlabelled rows of (the pool kept so far + the new window):
   the rows a query can still choose from;
-* the reference window's leaf index (``n_estimators x window`` bytes) and, for Half-Space
+* each tree's reference window's leaves (``n_estimators x window`` bytes) and, for Half-Space
   Trees, the rows of the latest window (its masses);
 * a uniform reservoir sample of at most ``buffer_size`` rows seen since the last tree
   replacement (what drifted trees are regrown on).
@@ -40,12 +43,14 @@ from ._river import require_river
 from .drift import kl_divergence, kl_thresholds, regrow_trees
 from .hst import fit_half_space_forest
 
-__all__ = ["DETECTORS", "DRIFT_HANDLING", "StreamingAAD", "WindowReport"]
+__all__ = ["DETECTORS", "DRIFT_HANDLING", "REBASE", "StreamingAAD", "WindowReport"]
 
 #: Detectors a stream can run on; the isolation forest is the default.
 DETECTORS = ("iforest", "hst")
 #: ``"kl"``: regrow the trees whose leaf distribution drifted; ``"none"``: keep the first trees.
 DRIFT_HANDLING = ("kl", "none")
+#: After a replacement, which trees are re-based on the new window.
+REBASE = ("replaced", "all")
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,13 @@ class StreamingAAD:
         Share of the trees that must drift before any is replaced (10 of 100, as in the papers).
     quantile : float, default=0.95
         Per-tree threshold: this quantile of half-versus-half KL on the reference window.
+    rebase : {"replaced", "all"}, default="replaced"
+        After a replacement, the trees that take the new window as their reference: the
+        regrown ones only (a tree is compared with the window it was grown for), or every
+        tree (the reference code's rule, under which a tree that drifts slowly can keep
+        escaping its threshold). Chosen on generated streams of seeds 301-303 (all seven
+        kinds, 2 runs each): 1,729.5 found against 1,698.0; no false alarm on the control
+        either way.
     buffer_size : int, optional
         Rows kept (a seeded reservoir sample) since the last replacement, to regrow trees
         on; default: four times the first window's size.
@@ -140,6 +152,7 @@ class StreamingAAD:
         "pool_size": [Options((None,)), Interval("int", 1, None)],
         "min_drifted": [Interval("float", 0, 1, "right")],
         "quantile": [Interval("float", 0, 1, "neither")],
+        "rebase": [Options(REBASE)],
         "buffer_size": [Options((None,)), Interval("int", 2, None)],
         "adwin_delta": [Interval("float", 0, 1, "neither")],
         "eta": [Interval("float", 0, 1000)],
@@ -157,6 +170,7 @@ class StreamingAAD:
         pool_size: int | None = None,
         min_drifted: float = 0.1,
         quantile: float = 0.95,
+        rebase: str = "replaced",
         buffer_size: int | None = None,
         adwin_delta: float = 0.002,
         eta: float = 1.0,
@@ -170,6 +184,7 @@ class StreamingAAD:
         self.pool_size = pool_size
         self.min_drifted = min_drifted
         self.quantile = quantile
+        self.rebase = rebase
         self.buffer_size = buffer_size
         self.adwin_delta = adwin_delta
         self.eta = eta
@@ -229,7 +244,7 @@ class StreamingAAD:
         self._add_to_buffer(X)
         new_index = self.model_.forest_.apply(X)
         drifted = np.empty(0, dtype=np.int64)
-        if 2 * X.shape[0] >= self._reference.shape[1]:  # the thresholds are calibrated on half windows
+        if 2 * X.shape[0] >= max(map(len, self._reference)):  # thresholds are calibrated on half windows
             divergence = kl_divergence(self.model_.forest_, self._reference, new_index)
             drifted = np.flatnonzero(divergence > self.thresholds_)
         replaced = 0
@@ -273,11 +288,22 @@ class StreamingAAD:
     def _seed(self) -> int:
         return int(self._rng.integers(2**31 - 1))
 
-    def _rebase(self, reference: np.ndarray) -> None:
-        self._reference = reference.copy()
-        self.thresholds_ = kl_thresholds(
-            self.model_.forest_, self._reference, quantile=self.quantile, random_state=self._seed()
+    def _rebase(self, reference: np.ndarray, trees: np.ndarray | None = None) -> None:
+        """Make ``reference`` (a window's leaf index) the reference of ``trees`` (default: all).
+
+        Each tree's reference is kept on its own (a list of per-tree leaf arrays), as trees
+        re-based at different replacements may have references of different sizes.
+        """
+        thresholds = kl_thresholds(
+            self.model_.forest_, reference, quantile=self.quantile, random_state=self._seed()
         )
+        if trees is None:
+            self._reference = [row.copy() for row in reference]
+            self.thresholds_ = thresholds
+            return
+        for t in trees.tolist():
+            self._reference[t] = reference[t].copy()
+            self.thresholds_[t] = thresholds[t]
 
     def _replace(self, trees: np.ndarray, X: np.ndarray) -> None:
         """Regrow ``trees`` on the rows buffered since the last replacement; labels re-applied."""
@@ -290,7 +316,7 @@ class StreamingAAD:
         else:
             forest = regrow_trees(forest, trees, self._buffer, random_state=self._seed())
         self.model_._use_forest(forest, forest.apply(self.X_))
-        self._rebase(forest.apply(X))
+        self._rebase(forest.apply(X), trees if self.rebase == "replaced" else None)
         self.adwin_ = type(self.adwin_)(delta=self.adwin_delta)  # the scores' scale changed with the trees
         self._buffer = X[: self.buffer_size_].copy()
         self._buffered = X.shape[0]

@@ -53,6 +53,13 @@ def stream(
         float,
         typer.Option(min=0.0, max=1.0, help="Share of the trees that must drift before any is regrown."),
     ] = 0.1,
+    rebase: Annotated[
+        Literal["replaced", "all"],
+        typer.Option(
+            help="After a replacement, the trees compared with the new window from then on: replaced "
+            "(only the regrown ones; the others keep their own reference) or all (the reference code's rule)."
+        ),
+    ] = "replaced",
     label_col: LabelCol = "auto",
     anomaly_value: AnomalyValue = None,
     features: Features = None,
@@ -72,8 +79,9 @@ def stream(
     The first window grows the trees; every window gets BUDGET_PER_WINDOW top-1 queries, each
     label updating the model; labelled rows are always kept and the pool keeps the WINDOW
     highest-scored unlabelled rows. With --drift kl, when at least MIN_DRIFTED of the trees'
-    leaf distributions drifted from the reference window, those trees are regrown on the
-    rows since the last replacement, and every label re-applied. Beside it: the same stream
+    leaf distributions drifted from their reference window, those trees are regrown on the
+    rows since the last replacement (and take the new window as their reference; with
+    --rebase all, every tree does), and every label re-applied. Beside it: the same stream
     with fixed trees, and batch AAD spending the same budget on the whole table.
     """
     for written in (json_out, plot):
@@ -93,6 +101,7 @@ def stream(
         "detector": detector,
         "drift": drift,
         "min_drifted": min_drifted,
+        "rebase": rebase,
         "n_estimators": trees,
         "max_samples": max_samples,
     }
