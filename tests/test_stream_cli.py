@@ -29,21 +29,16 @@ def _drifting_csv(path) -> None:
     path.write_text("a,b,label\n" + "\n".join(lines) + "\n")
 
 
+def _argv(data, *, reruns: int) -> list[str]:
+    """``aad stream`` over the drifting table: windows of 200, 6 labels each, 30 trees."""
+    protocol = ["--window", "200", "--budget-per-window", "6", "--reruns", str(reruns), "--trees", "30"]
+    return ["stream", str(data), *protocol]
+
+
 def test_stream_writes_the_summaries_and_one_window_object_per_window(tmp_path, capsys):
     data, out_json, out_html = tmp_path / "d.csv", tmp_path / "s.json", tmp_path / "s.html"
     _drifting_csv(data)
-    argv = [
-        "stream",
-        str(data),
-        "--window",
-        "200",
-        "--budget-per-window",
-        "6",
-        "--reruns",
-        "2",
-        "--trees",
-        "30",
-    ]
+    argv = _argv(data, reruns=2)
     status = main([*argv, "--max-samples", "64", "--json", str(out_json), "--plot", str(out_html)])
     assert status == 0
     summary = json.loads(out_json.read_text())
@@ -62,18 +57,7 @@ def test_stream_writes_the_summaries_and_one_window_object_per_window(tmp_path, 
 def test_stream_rebase_all_reproduces_the_engines_rule_and_is_recorded(tmp_path):
     data, out_json = tmp_path / "d.csv", tmp_path / "s.json"
     _drifting_csv(data)
-    argv = [
-        "stream",
-        str(data),
-        "--window",
-        "200",
-        "--budget-per-window",
-        "6",
-        "--reruns",
-        "1",
-        "--trees",
-        "30",
-    ]
+    argv = _argv(data, reruns=1)
     assert main([*argv, "--rebase", "all", "--json", str(out_json)]) == 0
     summary = json.loads(out_json.read_text())
     assert summary["params"]["rebase"] == "all"
