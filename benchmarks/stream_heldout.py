@@ -164,15 +164,7 @@ def measure(name: str, X: np.ndarray, y: np.ndarray, reruns: int) -> dict:
         theirs = replay_stream(X, y, **protocol, batch=False, stream_params={"rebase": "all"})
     with trees_of_the_whole_table(X):
         whole = replay_stream(X, y, **protocol, batch=False, stream_params={"drift": "none"})
-    hst = replay_stream(
-        X,
-        y,
-        window=WINDOW,
-        budget_per_window=BUDGET,
-        reruns=reruns,
-        batch=False,
-        stream_params={"detector": "hst"},
-    )
+    hst = replay_stream(X, y, **protocol, batch=False, stream_params={"detector": "hst"})
 
     def replaced(result) -> float:
         windows = [w for run in result.to_dict()["runs"] for w in run["windows"][1:]]
