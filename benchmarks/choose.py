@@ -18,13 +18,16 @@ shipped datasets and the held-out tables (``discovery.py``, ``heldout.py``,
 
 The variants named ``beliefs`` add a ranking by local Beta leaf beliefs, as BALIF learns
 them (``beliefs.py``): tried, lost, not in the engine (README, *Which ranking the queue
-follows*).
+follows*). The variants named ``tried:`` put another ranking in the learned model's place
+(the update over every node of the path, weights per tree) or another rule in the
+champion's (fading records, Thompson sampling); see ``tried.py``. They lost too.
 
 Budget 100 (200 on fraud; a quarter of the rows on tables smaller than 400), 10 runs,
 top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
 
     python benchmarks/choose.py [--reruns 10] [--workers 2]      # about an hour on 2 cores
     python benchmarks/choose.py --only beliefs                   # the local-belief rankings, tried
+    python benchmarks/choose.py --only tried                     # other rankings and record rules, tried
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import argparse
 import functools
 import json
 import math
+import shlex
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -42,11 +46,13 @@ from sklearn import datasets
 
 import aad
 from aad.portfolio import Portfolio, bandit
+from aad.portfolio import queue as queue_module
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import beliefs
 import generated
 import heldout
+import tried
 
 RESULTS = Path(__file__).with_name("results")
 ALL = ("feedback", "saturating", "forest")
@@ -74,7 +80,24 @@ VARIANTS = {
     "with beliefs, prior 1": ("adaptive", (*ALL, "beliefs"), 4, 4),
     "beliefs only, prior 10": ("beliefs", None, None, None),
     "with beliefs, prior 10": ("adaptive", (*ALL, "beliefs"), 4, 4),
+    # rankings and record rules tried in the learned model's or the champion rule's place
+    # (tried.py): measured, lost
+    "tried: path update alone": ("paths", None, None, None),
+    "tried: path update alone, eta 2": ("paths", None, None, None),
+    "tried: path update for feedback": ("adaptive", ("paths", "saturating", "forest"), 4, 4),
+    "tried: tree weights alone, gain 0.25": ("trees", None, None, None),
+    "tried: tree weights alone, gain 0.5": ("trees", None, None, None),
+    "tried: tree weights alone, gain 1": ("trees", None, None, None),
+    "tried: tree weights for feedback": ("adaptive", ("trees", "saturating", "forest"), 4, 4),
+    "tried: tree weights as a fourth ranking": ("adaptive", (*ALL, "trees"), 4, 4),
+    "tried: records fade 0.98": ("adaptive", ALL, 4, 4),
+    "tried: records fade 0.95": ("adaptive", ALL, 4, 4),
+    "tried: records fade 0.9": ("adaptive", ALL, 4, 4),
+    "tried: Thompson sampling": ("adaptive", ALL, 4, 4),
 }
+#: Rankings that are not the engine's: the forest class that offers them.
+_OFFERED_BY = {"beliefs": beliefs.BeliefForest, "paths": tried.TriedForest, "trees": tried.TriedForest}
+_SHIPPED = (queue_module.step, bandit._best)
 
 
 def _xy(nominal: np.ndarray, anomalous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -136,20 +159,37 @@ def budget(name: str, n_rows: int) -> int:
     return 200 if name.startswith("fraud") else min(100, n_rows // 4)
 
 
+def _settings(variant: str, seed: int) -> None:
+    """Set the module settings a variant changes, and put back the shipped ones otherwise
+    (a worker process runs many variants)."""
+    _, _, patience, max_backoff = VARIANTS[variant]
+    bandit.MAX_BACKOFF = 4 if max_backoff is None else max_backoff  # a module setting, read at each query
+    beliefs.STRENGTH = float(variant.split("prior ")[1]) if "prior " in variant else 0.1  # BALIF's
+    tried.TREE_GAIN = float(variant.split("gain ")[1]) if "gain " in variant else 0.5
+    exploring = _FIXED if patience is None or patience >= 1 else _streak_test(patience)
+    queue_module.step, bandit._best = _SHIPPED
+    if "fade " in variant:
+        queue_module.step = tried.faded_step(float(variant.split("fade ")[1]))
+    if "Thompson" in variant:
+        bandit._best, exploring = tried.thompson_best(seed), property(lambda state: False)
+    bandit.PortfolioState.exploring = exploring
+
+
 def run(job: tuple[str, str, int]) -> tuple[str, str, int]:
     """Anomalies found by one variant on one table with one seed."""
     variant, name, seed = job
-    queue, rankings, patience, max_backoff = VARIANTS[variant]
-    bandit.MAX_BACKOFF = 4 if max_backoff is None else max_backoff  # a module setting, read at each query
-    beliefs.STRENGTH = float(variant.split("prior ")[1]) if "prior " in variant else 0.1  # BALIF's
-    bandit.PortfolioState.exploring = _FIXED if patience is None or patience >= 1 else _streak_test(patience)
+    queue, rankings, patience, _ = VARIANTS[variant]
+    _settings(variant, seed)
     patience = bandit.PATIENCE if patience is not None and patience < 1 else patience
     X, y = tables()[name]
-    uses_beliefs = queue == "beliefs" or "beliefs" in (rankings or ())
-    model = (beliefs.BeliefForest if uses_beliefs else aad.AADForest)(random_state=seed).fit(X)
-    learner = aad.ActiveLearner(model, X, queue="feedback" if queue == "beliefs" else queue)
-    if queue == "beliefs":  # the beliefs' own order, top-1 (a portfolio of one never explores)
-        learner.portfolio = Portfolio(model, rankings=("beliefs",))
+    extra = {queue, *(rankings or ())} & set(_OFFERED_BY)
+    forest = _OFFERED_BY[extra.pop()] if extra else aad.AADForest
+    eta = float(variant.split("eta ")[1]) if "eta " in variant else 1.0
+    model = forest(random_state=seed, eta=eta).fit(X)
+    single = queue in _OFFERED_BY
+    learner = aad.ActiveLearner(model, X, queue="feedback" if single else queue)
+    if single:  # the ranking's own order, top-1 (a portfolio of one never explores)
+        learner.portfolio = Portfolio(model, rankings=(queue,))
     if rankings is not None:
         learner.portfolio = Portfolio(model, rankings=rankings, patience=patience)
     for _ in range(budget(name, len(y))):
@@ -188,7 +228,10 @@ def main() -> None:
             found.setdefault((variant, name), []).append(n)
     RESULTS.mkdir(exist_ok=True)
     stem = "choose" if args.only is None else f"choose_{args.only.replace(' ', '_')}"
-    command = "python benchmarks/choose.py" + ("" if args.only is None else f" --only {args.only}")
+    command = "python benchmarks/choose.py" + (
+        "" if args.only is None else f" --only {shlex.quote(args.only)}"
+    )
+    command += "" if args.reruns == 10 else f" --reruns {args.reruns}"
     text = table(found, args.reruns, variants, command)
     (RESULTS / f"{stem}.md").write_text(text + "\n")
     (RESULTS / f"{stem}.json").write_text(json.dumps({f"{v} | {n}": f for (v, n), f in found.items()}))

@@ -1,0 +1,146 @@
+"""Rankings and record rules tried for the query portfolio, measured, and not kept.
+
+``choose.py --only tried`` measures each on the 26 tuning tables beside the shipped
+portfolio (README, *Which ranking the queue follows*); none found more, so none is in the
+engine. Kept here so that the measurement can be repeated.
+
+Two rankings (:class:`TriedForest`), each a candidate for the learned model's place:
+
+* ``"paths"``: the same closed-form update over every node of a row's path, not only its
+  leaf. Every node ``n`` gets ``b_n (w_A c_A(n) - w_N c_N(n))`` (``b_n = log2(max_samples /
+  n_n)``, ``c`` the labelled rows inside it, the class weights of :func:`aad.weights.class_weights`)
+  and a leaf's change is the mean over its path: a label lifts the rows whose paths share
+  its upper nodes too, a smoother kernel than sharing the leaf.
+* ``"trees"``: the learned model with a weight per tree, ``exp(TREE_GAIN * z_t)`` normalised
+  to mean 1, where ``z_t`` standardises (over the trees) how much shorter tree ``t``'s paths
+  are for the labelled anomalies than for the labelled nominals: the trees that isolate the
+  found anomalies early (split on their features) count more.
+
+Two rules for the records (:func:`faded_step`, :func:`thompson_best`), each a candidate
+for the champion/challenger rule of :mod:`aad.portfolio.bandit`:
+
+* fading records: every label multiplies the past hits and misses by ``fade`` (a
+  non-stationary bandit): a champion whose kind is used up loses its lead sooner;
+* Thompson sampling: after every label the queue follows the ranking whose draw from
+  ``Beta(1 + hits, 1 + misses)`` is highest (seeded by the run and the records), with no
+  patience or challenger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from aad.labels import ANOMALY, NOMINAL
+from aad.model import AADForest
+from aad.portfolio.bandit import PortfolioState, _best
+from aad.weights import class_weights
+
+#: Gain of the tree weights (per standard deviation of the trees' margins).
+TREE_GAIN = 0.5
+
+
+class TriedForest(AADForest):
+    """:class:`aad.AADForest` with two more rankings, ``"paths"`` and ``"trees"``.
+
+    >>> X = np.vstack([np.random.default_rng(0).normal(size=(200, 2)), [[6, 6], [6, 5.5]]])
+    >>> model = TriedForest(random_state=0).fit(X)
+    >>> model.set_label(200, "anomaly"); model.set_label(0, "nominal")
+    >>> [int(np.argmax(np.where(model.labels_ == -1, model.ranking(r), -np.inf))) for r in ("paths", "trees")]
+    [201, 201]
+    """
+
+    @property
+    def rankings_(self) -> tuple[str, ...]:
+        return (*super().rankings_, "paths", "trees")
+
+    def _changed(self) -> None:
+        super()._changed()
+        self._tried: dict[str, np.ndarray] = {}
+
+    def ranking(self, name: str = "feedback") -> np.ndarray:
+        if name not in ("paths", "trees"):
+            return super().ranking(name)
+        cache = self.__dict__.setdefault("_tried", {})
+        if name not in cache:
+            cache[name] = self._paths() if name == "paths" else self._trees()
+        return cache[name]
+
+    def _paths(self) -> np.ndarray:
+        forest, (n_anomalies, n_nominals) = self.forest_, self._class_counts()
+        if n_anomalies + n_nominals == 0:
+            return self._base
+        per_anomaly, per_nominal = class_weights(n_anomalies, n_nominals, balance=self.balance)
+        nodes = forest.nodes
+        inside = per_anomaly * forest.subtree_counts(self._counts[ANOMALY])
+        inside -= per_nominal * forest.subtree_counts(self._counts[NOMINAL])
+        change = np.log2(forest.max_samples / np.maximum(nodes.n_samples, 1)) * inside
+        for level in range(1, int(nodes.depth.max()) + 1):  # root to leaf: sums over the path
+            at = np.flatnonzero(nodes.depth == level)
+            change[at] += change[nodes.parent[at]]
+        leaf = change[forest.leaf_node] / (nodes.depth[forest.leaf_node] + 1)
+        return self._base + self.eta * forest.gather(leaf, self.leaf_index_) / self.n_estimators
+
+    def _trees(self) -> np.ndarray:
+        anomalies, nominals = np.flatnonzero(self.labels_ == ANOMALY), np.flatnonzero(self.labels_ == NOMINAL)
+        if len(anomalies) == 0 or len(nominals) == 0:
+            return self.raw_score()
+        forest = self.forest_
+        offsets = forest.leaf_offset[:-1, None]
+        depth_a = forest.path_length[offsets + self.leaf_index_[:, anomalies]].mean(axis=1)
+        depth_n = forest.path_length[offsets + self.leaf_index_[:, nominals]].mean(axis=1)
+        margin = depth_n - depth_a
+        weight = np.exp(TREE_GAIN * (margin - margin.mean()) / (margin.std() + 1e-12))
+        weight /= weight.mean()
+        table = self.leaf_values_ * np.repeat(weight, np.diff(forest.leaf_offset))
+        return forest.gather(table, self.leaf_index_) / self.n_estimators
+
+
+def faded_step(fade: float) -> Callable[..., PortfolioState]:
+    """:func:`aad.portfolio.bandit.step` whose records fade by ``fade`` at every label.
+
+    >>> state = PortfolioState.start(2)
+    >>> for row, anomaly in [(1, True), (2, False), (3, False)]:
+    ...     state = faded_step(0.5)(state, (row, row), row, anomaly=anomaly)
+    >>> state.hits, state.misses
+    ((0.25, 0.25), (1.5, 1.5))
+    """
+
+    def step(state: PortfolioState, tops, row: int, *, anomaly: bool) -> PortfolioState:
+        if not state.found and not anomaly:
+            return state
+        if not state.found:
+            state = PortfolioState.start(len(tops), patience=state.patience)
+            state = PortfolioState(state.hits, state.misses, state.asked, found=True, patience=state.patience)
+        followed = state.follows(tops, row)
+        proposed = [t == row for t in tops]
+        hits = tuple(fade * h + (p and anomaly) for h, p in zip(state.hits, proposed, strict=True))
+        misses = tuple(fade * m + (p and not anomaly) for m, p in zip(state.misses, proposed, strict=True))
+        asked = tuple(a or k == followed for k, a in enumerate(state.asked))
+        backoff, streak = state.backoff, state.streak
+        if followed == state.champion:
+            streak = 0 if anomaly else streak + 1
+        elif followed is not None:
+            streak, backoff = 0, (0 if anomaly else backoff + 1)
+        champion = _best(hits, misses, asked, state.champion)
+        streak = streak if champion == state.champion else 0
+        return PortfolioState(hits, misses, asked, champion, streak, True, state.patience, backoff)
+
+    return step
+
+
+def thompson_best(seed: int) -> Callable[..., int]:
+    """A replacement for :func:`aad.portfolio.bandit._best`: the ranking whose draw from its
+    record's Beta is highest, seeded by ``seed`` and the records (so a run replays).
+
+    >>> best = thompson_best(0)
+    >>> best((9, 0), (0, 9), (True, True), 0), best((0, 9), (9, 0), (True, True), 0)
+    (0, 1)
+    """
+
+    def best(hits, misses, asked, champion) -> int:
+        rng = np.random.default_rng([seed, *map(int, hits), *map(int, misses)])
+        return int(np.argmax(rng.beta(1.0 + np.asarray(hits, float), 1.0 + np.asarray(misses, float))))
+
+    return best
