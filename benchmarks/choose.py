@@ -175,27 +175,33 @@ def _settings(variant: str, seed: int) -> None:
     bandit.PortfolioState.exploring = exploring
 
 
-def run(job: tuple[str, str, int]) -> tuple[str, str, int]:
-    """Anomalies found by one variant on one table with one seed."""
-    variant, name, seed = job
+def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
+    """The learner of one variant on one table with one seed, before any label."""
     queue, rankings, patience, _ = VARIANTS[variant]
     _settings(variant, seed)
     patience = bandit.PATIENCE if patience is not None and patience < 1 else patience
-    X, y = tables()[name]
+    X, _ = tables()[name]
     extra = {queue, *(rankings or ())} & set(_OFFERED_BY)
     forest = _OFFERED_BY[extra.pop()] if extra else aad.AADForest
     eta = float(variant.split("eta ")[1]) if "eta " in variant else 1.0
     model = forest(random_state=seed, eta=eta).fit(X)
     single = queue in _OFFERED_BY
-    learner = aad.ActiveLearner(model, X, queue="feedback" if single else queue)
+    out = aad.ActiveLearner(model, X, queue="feedback" if single else queue)
     if single:  # the ranking's own order, top-1 (a portfolio of one never explores)
-        learner.portfolio = Portfolio(model, rankings=(queue,))
+        out.portfolio = Portfolio(model, rankings=(queue,))
     if rankings is not None:
-        learner.portfolio = Portfolio(model, rankings=rankings, patience=patience)
+        out.portfolio = Portfolio(model, rankings=rankings, patience=patience)
+    return out
+
+
+def run(job: tuple[str, str, int]) -> tuple[str, str, int]:
+    """Anomalies found by one variant on one table with one seed."""
+    variant, name, seed = job
+    active, y = learner(variant, name, seed), tables()[name][1]
     for _ in range(budget(name, len(y))):
-        row = int(learner.next_queries(1)[0])
-        learner.label(row, int(y[row]))
-    return variant, name, int(model.n_anomalies_)
+        row = int(active.next_queries(1)[0])
+        active.label(row, int(y[row]))
+    return variant, name, int(active.n_anomalies)
 
 
 def table(found: dict, reruns: int, variants: list[str], command: str) -> str:

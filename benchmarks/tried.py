@@ -24,6 +24,9 @@ for the champion/challenger rule of :mod:`aad.portfolio.bandit`:
 * Thompson sampling: after every label the queue follows the ranking whose draw from
   ``Beta(1 + hits, 1 + misses)`` is highest (seeded by the run and the records), with no
   patience or challenger.
+
+Why a variant lost can be traced: ``python benchmarks/tried.py VARIANT TABLE`` prints, per
+ranking the queue followed, its labels a run and how many were anomalies.
 """
 
 from __future__ import annotations
@@ -144,3 +147,37 @@ def thompson_best(seed: int) -> Callable[..., int]:
         return int(np.argmax(rng.beta(1.0 + np.asarray(hits, float), 1.0 + np.asarray(misses, float))))
 
     return best
+
+
+def trace(variant: str, table: str, runs: int = 5) -> dict[str, tuple[float, float]]:
+    """Per ranking the queue followed in ``choose.py``'s ``variant`` on a tuning table: labels
+    a run, and the share of them that were anomalies; ``"not the learned model's"`` counts the
+    rows the learned model did not propose, whichever ranking was followed."""
+    import choose  # choose.py imports this module: imported when traced
+
+    y = choose.tables()[table][1]
+    labels: dict[str, int] = {}
+    hits: dict[str, int] = {}
+    for seed in range(runs):
+        learner = choose.learner(variant, table, seed)
+        for _ in range(choose.budget(table, len(y))):
+            following = learner.following
+            row = int(learner.next_queries(1)[0])
+            others = [] if "feedback" in learner.proposed_by(row) else ["not the learned model's"]
+            for key in (following, *others):
+                labels[key] = labels.get(key, 0) + 1
+                hits[key] = hits.get(key, 0) + int(y[row])
+            learner.label(row, int(y[row]))
+    return {key: (labels[key] / runs, hits[key] / labels[key]) for key in labels}
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The rankings a variant of choose.py followed, their hits")
+    parser.add_argument("variant", help="a variant of choose.py, e.g. 'tried: records fade 0.9'")
+    parser.add_argument("table", help="a tuning table, e.g. fraud-1")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    for key, (n, rate) in trace(args.variant, args.table, args.runs).items():
+        print(f"{key}: {n:.1f} labels a run, {rate:.0%} anomalies")
