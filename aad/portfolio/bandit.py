@@ -26,8 +26,8 @@ from a session's log and an undo is a pop.
 
 ``PATIENCE = 4`` and the doubling were chosen on 26 tuning tables made for the purpose
 (``benchmarks/choose.py``: patience 3 to 6 find within 1 % of each other in total, 4 is
-the middle; the doubling found 11 more on those tables), never on the shipped datasets
-or the reported held-out tables.
+the middle; the doubling found 1.2 more then, 0.3 in a rerun, ``results/choose.md``), never
+on the shipped datasets or the reported held-out tables.
 """
 
 from __future__ import annotations
