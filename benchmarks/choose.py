@@ -25,7 +25,7 @@ champion's (fading records, Thompson sampling); see ``tried.py``. They lost too.
 Budget 100 (200 on fraud; a quarter of the rows on tables smaller than 400), 10 runs,
 top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
 
-    python benchmarks/choose.py [--reruns 10] [--workers 2]      # about an hour on 2 cores
+    python benchmarks/choose.py [--reruns 10] [--workers 2]      # every variant: 37 min on 2 cores
     python benchmarks/choose.py --only beliefs                   # the local-belief rankings, tried
     python benchmarks/choose.py --only tried                     # other rankings and record rules, tried
 """
