@@ -8,8 +8,12 @@ from playwright.sync_api import Locator, Page, expect
 
 
 def metric(page: Page, label: str) -> Locator:
-    """The value of the metric named ``label`` (``Labels``, ``Skipped``, ...)."""
-    box = page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True))
+    """The value of the metric named ``label`` (``Labels``, ``Skipped``, ...).
+
+    Only a drawn metric counts: while a run redraws the page, a stale copy may still show.
+    """
+    fresh = page.locator('[data-testid="stElementContainer"]:not([data-stale="true"])')
+    box = fresh.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True))
     return box.get_by_test_id("stMetricValue")
 
 
