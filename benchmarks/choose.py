@@ -19,13 +19,15 @@ shipped datasets and the held-out tables (``discovery.py``, ``heldout.py``,
 The variants named ``beliefs`` add a ranking by local Beta leaf beliefs, as BALIF learns
 them (``beliefs.py``): tried, lost, not in the engine (README, *Which ranking the queue
 follows*). The variants named ``tried:`` put another ranking in the learned model's place
-(the update over every node of the path, weights per tree) or another rule in the
-champion's (fading records, Thompson sampling); see ``tried.py``. They lost too.
+(the update over every node of the path, weights per tree, the saturating ranking), an
+explorer in the forest's place or beside it, or another rule in the champion's (fading
+records, Thompson sampling, records that credit every ranking holding the labelled row in
+its top k); see ``tried.py``. They lost too.
 
 Budget 100 (200 on fraud; a quarter of the rows on tables smaller than 400), 10 runs,
 top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
 
-    python benchmarks/choose.py [--reruns 10] [--workers 2]      # every variant: 37 min on 2 cores
+    python benchmarks/choose.py [--reruns 10] [--workers 2]      # every variant (30 took 37 min, 2 cores)
     python benchmarks/choose.py --only beliefs                   # the local-belief rankings, tried
     python benchmarks/choose.py --only tried                     # other rankings and record rules, tried
 """
@@ -36,6 +38,7 @@ import argparse
 import functools
 import json
 import math
+import re
 import shlex
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -94,10 +97,22 @@ VARIANTS = {
     "tried: records fade 0.95": ("adaptive", ALL, 4, 4),
     "tried: records fade 0.9": ("adaptive", ALL, 4, 4),
     "tried: Thompson sampling": ("adaptive", ALL, 4, 4),
+    "tried: credit the top 5": ("adaptive", ALL, 4, 4),
+    "tried: credit the top 20": ("adaptive", ALL, 4, 4),
+    "tried: credit the top 5, open": ("adaptive", ALL, 4, 4),
+    "tried: credit the top 20, open": ("adaptive", ALL, 4, 4),
+    "tried: saturating only": ("saturating", None, None, None),
+    "tried: saturating first": ("adaptive", ("saturating", "feedback", "forest"), 4, 4),
+    "tried: novel rows as a fourth ranking": ("adaptive", (*ALL, "novel"), 4, 4),
+    "tried: novel rows for forest": ("adaptive", ("feedback", "saturating", "novel"), 4, 4),
 }
 #: Rankings that are not the engine's: the forest class that offers them.
-_OFFERED_BY = {"beliefs": beliefs.BeliefForest, "paths": tried.TriedForest, "trees": tried.TriedForest}
+_OFFERED_BY = {
+    "beliefs": beliefs.BeliefForest,
+    **dict.fromkeys(("paths", "trees", "novel"), tried.TriedForest),
+}
 _SHIPPED = (queue_module.step, bandit._best)
+_RECORD = queue_module.Portfolio.record
 
 
 def _xy(nominal: np.ndarray, anomalous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -172,6 +187,10 @@ def _settings(variant: str, seed: int) -> None:
         queue_module.step = tried.faded_step(float(variant.split("fade ")[1]))
     if "Thompson" in variant:
         bandit._best, exploring = tried.thompson_best(seed), property(lambda state: False)
+    queue_module.Portfolio.record = _RECORD
+    if "credit the top " in variant:
+        k = int(variant.split("credit the top ")[1].split(",")[0])
+        queue_module.Portfolio.record = tried.wide_record(k, open_field=variant.endswith("open"))
     bandit.PortfolioState.exploring = exploring
 
 
@@ -185,7 +204,7 @@ def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
     forest = _OFFERED_BY[extra.pop()] if extra else aad.AADForest
     eta = float(variant.split("eta ")[1]) if "eta " in variant else 1.0
     model = forest(random_state=seed, eta=eta).fit(X)
-    single = queue in _OFFERED_BY
+    single = queue in _OFFERED_BY or queue == "saturating"  # rankings the queue option does not name
     out = aad.ActiveLearner(model, X, queue="feedback" if single else queue)
     if single:  # the ranking's own order, top-1 (a portfolio of one never explores)
         out.portfolio = Portfolio(model, rankings=(queue,))
@@ -233,7 +252,8 @@ def main() -> None:
         for variant, name, n in pool.map(run, jobs, chunksize=4):
             found.setdefault((variant, name), []).append(n)
     RESULTS.mkdir(exist_ok=True)
-    stem = "choose" if args.only is None else f"choose_{args.only.replace(' ', '_')}"
+    only = None if args.only is None else re.sub(r"[^A-Za-z0-9.%-]+", "_", args.only).strip("_")
+    stem = "choose" if only is None else f"choose_{only}"  # a name any file system takes
     command = "python benchmarks/choose.py" + (
         "" if args.only is None else f" --only {shlex.quote(args.only)}"
     )

@@ -4,7 +4,8 @@
 portfolio (README, *Which ranking the queue follows*); none found more, so none is in the
 engine. Kept here so that the measurement can be repeated.
 
-Two rankings (:class:`TriedForest`), each a candidate for the learned model's place:
+Three rankings (:class:`TriedForest`), the first two candidates for the learned model's
+place, the third for the forest's:
 
 * ``"paths"``: the same closed-form update over every node of a row's path, not only its
   leaf. Every node ``n`` gets ``b_n (w_A c_A(n) - w_N c_N(n))`` (``b_n = log2(max_samples /
@@ -15,15 +16,26 @@ Two rankings (:class:`TriedForest`), each a candidate for the learned model's pl
   to mean 1, where ``z_t`` standardises (over the trees) how much shorter tree ``t``'s paths
   are for the labelled anomalies than for the labelled nominals: the trees that isolate the
   found anomalies early (split on their features) count more.
+* ``"novel"``: the forest's order, where a leaf that holds a labelled row counts as a typical
+  row would (its path length at least ``c(max_samples)``, the forest's normaliser): rows
+  that share their leaves with nothing labelled yet come first, an explorer for the
+  isolated rows unlike those already seen.
 
-Two rules for the records (:func:`faded_step`, :func:`thompson_best`), each a candidate
-for the champion/challenger rule of :mod:`aad.portfolio.bandit`:
+Three rules for the records (:func:`faded_step`, :func:`thompson_best`,
+:func:`wide_record`), each a candidate for the champion/challenger rule of
+:mod:`aad.portfolio.bandit`:
 
 * fading records: every label multiplies the past hits and misses by ``fade`` (a
   non-stationary bandit): a champion whose kind is used up loses its lead sooner;
 * Thompson sampling: after every label the queue follows the ranking whose draw from
   ``Beta(1 + hits, 1 + misses)`` is highest (seeded by the run and the records), with no
-  patience or challenger.
+  patience or challenger;
+* wider credit: a label counts for every ranking that holds the row in its top ``k``, not
+  only for those whose top row it is, so the rankings the queue does not follow (the forest's
+  order above all) build a record from the champion's rows too; optionally any of them may
+  then become champion without being asked first.
+
+``choose.py`` also runs the engine's saturating ranking alone and as the first champion.
 
 Why a variant lost can be traced: ``python benchmarks/tried.py VARIANT TABLE`` prints, per
 ranking the queue followed, its labels a run and how many were anomalies.
@@ -32,12 +44,15 @@ ranking the queue followed, its labels a run and how many were anomalies.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
-from aad.labels import ANOMALY, NOMINAL
+from aad.forest import average_path_length
+from aad.labels import ANOMALY, NOMINAL, UNLABELLED
 from aad.model import AADForest
-from aad.portfolio.bandit import PortfolioState, _best
+from aad.portfolio.bandit import PortfolioState, _best, step
+from aad.query import top_unlabelled
 from aad.weights import class_weights
 
 #: Gain of the tree weights (per standard deviation of the trees' margins).
@@ -50,25 +65,33 @@ class TriedForest(AADForest):
     >>> X = np.vstack([np.random.default_rng(0).normal(size=(200, 2)), [[6, 6], [6, 5.5]]])
     >>> model = TriedForest(random_state=0).fit(X)
     >>> model.set_label(200, "anomaly"); model.set_label(0, "nominal")
-    >>> [int(np.argmax(np.where(model.labels_ == -1, model.ranking(r), -np.inf))) for r in ("paths", "trees")]
-    [201, 201]
+    >>> free = model.labels_ == -1
+    >>> [int(np.where(free, model.ranking(r), -np.inf).argmax()) for r in ("paths", "trees", "novel")]
+    [201, 201, 201]
     """
 
     @property
     def rankings_(self) -> tuple[str, ...]:
-        return (*super().rankings_, "paths", "trees")
+        return (*super().rankings_, "paths", "trees", "novel")
 
     def _changed(self) -> None:
         super()._changed()
         self._tried: dict[str, np.ndarray] = {}
 
     def ranking(self, name: str = "feedback") -> np.ndarray:
-        if name not in ("paths", "trees"):
+        if name not in ("paths", "trees", "novel"):
             return super().ranking(name)
         cache = self.__dict__.setdefault("_tried", {})
         if name not in cache:
-            cache[name] = self._paths() if name == "paths" else self._trees()
+            cache[name] = {"paths": self._paths, "trees": self._trees, "novel": self._novel}[name]()
         return cache[name]
+
+    def _novel(self) -> np.ndarray:
+        forest = self.forest_
+        seen = (self._counts[ANOMALY] + self._counts[NOMINAL]) > 0
+        typical = float(average_path_length(np.array([forest.max_samples]))[0])
+        table = np.where(seen, np.maximum(forest.path_length, typical), forest.path_length)
+        return -forest.gather(table, self.leaf_index_) / self.n_estimators
 
     def _paths(self) -> np.ndarray:
         forest, (n_anomalies, n_nominals) = self.forest_, self._class_counts()
@@ -147,6 +170,47 @@ def thompson_best(seed: int) -> Callable[..., int]:
         return int(np.argmax(rng.beta(1.0 + np.asarray(hits, float), 1.0 + np.asarray(misses, float))))
 
     return best
+
+
+def wide_record(k: int, *, open_field: bool) -> Callable[..., None]:
+    """A replacement for :meth:`aad.portfolio.Portfolio.record` that credits every ranking
+    holding the labelled row in its top ``k`` (not only its top row) with the outcome: each
+    label is evidence about every ranking, the forest's included, whichever was followed.
+    With ``open_field`` any ranking may become champion on its record, asked or not.
+
+    >>> from aad.portfolio import Portfolio
+    >>> X = np.vstack([np.random.default_rng(0).normal(size=(300, 2)), [[7, 7], [7, -7]]])
+    >>> model = AADForest(random_state=0).fit(X)
+    >>> portfolio = Portfolio(model)
+    >>> portfolio.tops()  # row 301 is no ranking's top row, but in every one's top 5
+    (300, 300, 300)
+    >>> wide_record(5, open_field=False)(portfolio, 301, 1); model.set_label(301, 1)
+    >>> portfolio.state.hits  # the shipped rule would credit none of them
+    (1, 1, 1)
+    """
+
+    def record(self, row: int, label: int) -> None:
+        if self.model.labels_[row] != UNLABELLED or label == UNLABELLED:
+            self._before.append(None)
+            return
+        self._before.append(self.state)
+        tops, anomaly = self.tops(), bool(label == 1)
+        state = step(self.state, tops, int(row), anomaly=anomaly)
+        if state.found:
+            labelled = self.model.labels_ != UNLABELLED
+            near = [
+                top != row and row in top_unlabelled(self.model.ranking(name), labelled, k)
+                for name, top in zip(self.rankings, tops, strict=True)
+            ]
+            hits = tuple(h + int(n and anomaly) for h, n in zip(state.hits, near, strict=True))
+            misses = tuple(m + int(n and not anomaly) for m, n in zip(state.misses, near, strict=True))
+            asked = (True,) * len(tops) if open_field else state.asked
+            champion = _best(hits, misses, asked, state.champion)
+            streak = state.streak if champion == state.champion else 0
+            state = replace(state, hits=hits, misses=misses, asked=asked, champion=champion, streak=streak)
+        self.state = state
+
+    return record
 
 
 def trace(variant: str, table: str, runs: int = 5) -> dict[str, tuple[float, float]]:
