@@ -25,6 +25,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import aad
 from aad.query import top_unlabelled
+from app.state.identity import COOKIE
 
 from .conftest import AppServer, free_port
 from .screen import current_card, metric
@@ -327,6 +328,7 @@ def test_the_analysts_name_is_kept_in_the_browser_and_recorded(cards, browser):
         name.fill("Ann Lee")
         name.press("Enter")
         _idle(page)
+        page.wait_for_function(f"document.cookie.includes('{COOKIE}=')")  # the page's script wrote it
         page.reload()  # a new page, the same browser: the name is remembered
         expect(page.get_by_role("textbox", name="Your name")).to_have_value("Ann Lee")
         current_card(page)
