@@ -80,11 +80,12 @@ def value_text(dataset: aad.Dataset, row: int, j: int) -> str:
 
 
 def _category_note(dataset: aad.Dataset, row: int, j: int) -> str:
+    """How common the row's category is, its share first (what a narrow column still shows)."""
     spec = dataset.specs[j]
     if spec.kind != "category":
         return ""
     count = round(spec.rows / dataset.X[row, j])
-    return f"{count:,} of {spec.rows:,} rows have it ({count / spec.rows:.2%})"
+    return f"{_share_text(100 * count / spec.rows)} of rows ({count:,} of {spec.rows:,})"
 
 
 def rank_line(session: aad.Session, row: int, *, compact: bool = False) -> str:

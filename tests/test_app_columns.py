@@ -69,7 +69,9 @@ def test_a_card_shows_categories_and_times_as_written_and_never_the_answer(cards
     assert card.loc["merchant_category", "value"] == table.loc[row, "merchant_category"]
     assert card.loc["timestamp.weekday", "value"] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     count = int((table["merchant_category"] == table.loc[row, "merchant_category"]).sum())
-    assert card.loc["merchant_category", "note"].startswith(f"{count:,} of 2,000 rows have it")
+    note = card.loc["merchant_category", "note"]  # the share first: a narrow column still shows it
+    assert note.endswith(f"% of rows ({count:,} of 2,000)"), note
+    assert float(note.split("%")[0]) == pytest.approx(100 * count / 2000, abs=0.5)
     assert "is_fraud" not in views.rows_table(session, [row]).columns
     for shown in at.caption:
         assert "is_fraud" not in shown.value or "ground truth" in shown.value
