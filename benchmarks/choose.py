@@ -22,7 +22,7 @@ follows*). The variants named ``tried:`` put another ranking in the learned mode
 (the update over every node of the path, weights per tree, the saturating ranking), an
 explorer in the forest's place or beside it, or another rule in the champion's (fading
 records, Thompson sampling, records that credit every ranking holding the labelled row in
-its top k); see ``tried.py``. They lost too.
+its top k, a challenger before the first anomaly); see ``tried.py``. They lost too.
 
 Budget 100 (200 on fraud; a quarter of the rows on tables smaller than 400), 10 runs,
 top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
@@ -105,6 +105,7 @@ VARIANTS = {
     "tried: saturating first": ("adaptive", ("saturating", "feedback", "forest"), 4, 4),
     "tried: novel rows as a fourth ranking": ("adaptive", (*ALL, "novel"), 4, 4),
     "tried: novel rows for forest": ("adaptive", ("feedback", "saturating", "novel"), 4, 4),
+    "tried: a challenger before the first anomaly": ("adaptive", ALL, 4, 4),
 }
 #: Rankings that are not the engine's: the forest class that offers them.
 _OFFERED_BY = {
@@ -188,6 +189,8 @@ def _settings(variant: str, seed: int) -> None:
     if "Thompson" in variant:
         bandit._best, exploring = tried.thompson_best(seed), property(lambda state: False)
     queue_module.Portfolio.record = _RECORD
+    if "before the first anomaly" in variant:
+        queue_module.step, exploring = tried.dry_step, tried.dry_exploring
     if "credit the top " in variant:
         k = int(variant.split("credit the top ")[1].split(",")[0])
         queue_module.Portfolio.record = tried.wide_record(k, open_field=variant.endswith("open"))
