@@ -53,6 +53,7 @@ import numpy as np
 from aad.forest import average_path_length
 from aad.labels import ANOMALY, NOMINAL, UNLABELLED
 from aad.model import AADForest
+from aad.portfolio import bandit
 from aad.portfolio.bandit import PortfolioState, _best, step
 from aad.query import top_unlabelled
 from aad.weights import class_weights
@@ -238,9 +239,8 @@ def dry_step(state: PortfolioState, tops, row: int, *, anomaly: bool) -> Portfol
 
 @property
 def dry_exploring(self: PortfolioState) -> bool:
-    """:attr:`PortfolioState.exploring` without waiting for the first anomaly."""
-    from aad.portfolio import bandit
-
+    """:attr:`PortfolioState.exploring` without waiting for the first anomaly (reads the
+    module's ``MAX_BACKOFF`` at each call, as ``choose.py`` sets it)."""
     return self.streak >= self.patience * 2 ** min(self.backoff, bandit.MAX_BACKOFF)
 
 
