@@ -35,6 +35,7 @@ __all__ = [
     "fill_missing",
     "located",
     "looks_like_truth",
+    "name_words",
     "numeric_column",
     "numeric_matrix",
     "other_truth_columns",
@@ -148,8 +149,10 @@ ID_NAME = re.compile(
 )
 
 
-#: Words that, in the name of a 0/1 column, say "this is the answer".
+#: Words that, in the name of a 0/1 column, say "this is the answer" (``Class`` is the answer
+#: of the best-known card-fraud table; ``isFraud`` PaySim's).
 TRUTH_WORDS = {
+    "class",
     "fraud",
     "fraudulent",
     "label",
@@ -162,6 +165,18 @@ TRUTH_WORDS = {
 }
 
 
+def name_words(name: str) -> set[str]:
+    """The lower-case words of a column name, split at every non-letter and at camelCase.
+
+    Examples
+    --------
+    >>> sorted(name_words("isFlaggedFraud")), sorted(name_words("is_fraud")), sorted(name_words("Class"))
+    (['flagged', 'fraud', 'is'], ['fraud', 'is'], ['class'])
+    """
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", str(name))
+    return set(re.split(r"[^a-z]+", spaced.lower())) - {""}
+
+
 def looks_like_truth(name: str, series: pd.Series) -> bool:
     """Whether a column would hand the analyst the answer: named like a ground truth (``label``,
     ``is_fraud``) and holding at most two values (0/1, yes/no, fraud/legit). The workbench keeps
@@ -172,8 +187,7 @@ def looks_like_truth(name: str, series: pd.Series) -> bool:
     >>> looks_like_truth("is_fraud", pd.Series([0, 1])), looks_like_truth("shop", pd.Series(["a", "b"]))
     (True, False)
     """
-    words = set(re.split(r"[^a-z]+", name.lower()))
-    if name.strip().lower() not in TRUTH_NAMES and not words & TRUTH_WORDS:
+    if name.strip().lower() not in TRUTH_NAMES and not name_words(name) & TRUTH_WORDS:
         return False
     return series.dropna().astype(str).str.strip().str.lower().nunique() <= 2
 
@@ -181,7 +195,7 @@ def looks_like_truth(name: str, series: pd.Series) -> bool:
 def _not_a_feature(name: str, series: pd.Series) -> tuple[str, str, str] | None:
     """Why a column is no measurement the model should see: the kind of note, why, and a hint;
     None if it is one."""
-    words = set(re.split(r"[^a-z]+", name.lower()))
+    words = name_words(name)
     truth_hint = "; it looks like a ground truth: choose it as the ground-truth column to evaluate with it"
     if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
         return "dates", "holds dates or times", ""
@@ -374,7 +388,7 @@ def fill_missing(values: np.ndarray, name: str) -> tuple[np.ndarray, Note | None
     if count == 0:
         return values, None
     if count == len(values):
-        raise DataError(f"column {name!r} is empty (every value is missing); remove the column")
+        raise DataError(f"column {name!r} is empty (every value is missing); leave it out of the features")
     median = float(np.median(values[~missing]))
     values = np.where(missing, median, values)
     plural = "value" if count == 1 else "values"

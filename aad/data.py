@@ -55,6 +55,7 @@ from .tables import (
     read_table,
     require_file,
     resolve_source,
+    source_text,
 )
 
 _SHIPPED = "shipped:"
@@ -342,7 +343,7 @@ def working_set_of(path: Path, n_rows: int) -> dict | None:
 
 
 def load_data(
-    source: str,
+    source: str | os.PathLike,
     *,
     features: Sequence[str] | None = None,
     label_column: str | None = AUTO,
@@ -359,7 +360,7 @@ def load_data(
 
     Parameters
     ----------
-    source : str
+    source : str or path
         A :attr:`Dataset.source` (``shipped:<name>`` or a path) or a shipped dataset's name.
     features : sequence of str, optional
         The features, in order: columns (a timestamp column gives its parts that vary) or
@@ -382,6 +383,7 @@ def load_data(
     >>> load_data("toy2", features=["y"]).feature_names
     ('y',)
     """
+    source = source_text(source)
     target = source[len(_SHIPPED) :] if source.startswith(_SHIPPED) else source
     dataset = load_dataset(
         target,
@@ -575,12 +577,27 @@ class _Truth:
         return [Note("table", text)]
 
 
+def _without_empty_columns(frame: pd.DataFrame, *, keep) -> tuple[pd.DataFrame, list[Note]]:
+    """The table without its columns that hold no value at all (an export's spare column), and
+    a note for each; a column asked for by name stays (and is refused, naming it, if empty)."""
+    if frame.shape[0] == 0:
+        return frame, []
+    empty = [c for c in frame.columns if c not in keep and frame[c].isna().all()]
+    notes = [
+        Note("dropped", f"column {c!r} is empty (every value is missing): left out", c, f"{c!r} (empty)")
+        for c in empty
+    ]
+    return (frame.drop(columns=empty) if empty else frame), notes
+
+
 def _encoded(
     frame, name, source, truth: _Truth, features, max_features, lines, read_notes, others
 ) -> Dataset:
     """The workbench's reading of a table: numbers, categories and timestamps as features."""
     if features is not None and len(features) == 0:
         raise DataError("choose at least one feature column")
+    frame, empty = _without_empty_columns(frame, keep=[truth.column, *(features or ())])
+    read_notes = [*read_notes, *empty]
     encoded = encode_table(frame, label=truth.column, features=features, lines=lines, others=others)
     if not encoded.specs:
         raise DataError(_no_feature(frame, truth.column, encoded))

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .columns import ID_NAME, TRUTH_WORDS, column_named
+from .columns import ID_NAME, TRUTH_WORDS, column_named, located, name_words
 from .errors import DataError
 from .labels import ANOMALY_WORDS, NOMINAL_WORDS
 from .notes import Note
@@ -490,6 +490,26 @@ def parse_timestamps(series: pd.Series, *, order: str | None = None) -> TimeRead
     return TimeReading(out, order=order if style == "slash" else None)
 
 
+def _stray_date(series: pd.Series) -> tuple[int, str] | None:
+    """The first cell that is no date in a column of dates that pandas could not read whole
+    (``not a date`` among 300 timestamps): its row and text; None when most cells are no dates.
+
+    >>> _stray_date(pd.Series(["2024-03-01 10:00"] * 9 + ["soon"]))
+    (9, 'soon')
+    >>> _stray_date(pd.Series(["Rome", "2024-03-01"])) is None
+    True
+    """
+    text = without_placeholders(series).reset_index(drop=True).dropna().astype(str)
+    if len(text) < 2:
+        return None
+    for pattern in _DATES.values():
+        dated = text.str.match(pattern).to_numpy()
+        if dated.mean() >= 0.9 and not dated.all():
+            row = int(text.index[np.flatnonzero(~dated)[0]])
+            return row, str(text[row])[:40]
+    return None
+
+
 def _by_parts(cells: pd.Series, style: str, order: str | None, first_row: int) -> TimeReading | None:
     """Dates read from their parts; with slashes, the values say whether the day comes first."""
     parts = cells.str.extract(_DATES[style])
@@ -760,6 +780,14 @@ def _text(name: str, series: pd.Series, known: int, lines) -> Column:
             "and month"
         )
         return Column(name, "context", Note("ambiguous_dates", text, name, f"{name!r} ({cell!r})"))
+    stray = _stray_date(series)
+    if stray is not None:
+        row, cell = stray
+        text = (
+            f"column {name!r} holds dates, but {located(row, lines)} holds {cell!r}: left out of the "
+            "features; fix that value (or make it an empty cell) to use its hour, weekday and month"
+        )
+        return Column(name, "context", Note("stray_date", text, name, f"{name!r} (row {row} holds {cell!r})"))
     values = category_values(series)
     different = int(values.nunique())
     distinct = set(values.dropna().str.strip().str.lower()) if different <= len(_LABEL_WORDS) else set()
@@ -805,7 +833,7 @@ _LABEL_WORDS = {word for word in ANOMALY_WORDS + NOMINAL_WORDS if word.isalpha()
 
 
 def _truth_words(name: str) -> bool:
-    return bool(set(re.split(r"[^a-z]+", name.lower())) & TRUTH_WORDS)
+    return bool(name_words(name) & TRUTH_WORDS)
 
 
 def _answer_note(name: str, why: str) -> Note:
@@ -976,6 +1004,10 @@ def _as_feature(described: Column, series: pd.Series, columns, lines) -> list[_F
         raise DataError(described.note.text.split(": left out")[0] + "; write them as 2024-04-03 to use them")
     if described.note is not None and described.note.kind == "stray":
         read_numbers(series, name, lines, raise_stray=True)  # raises, naming the cell
+    if described.note is not None and described.note.kind == "stray_date":
+        raise DataError(
+            described.note.text.split(": left out")[0] + "; fix that value (or empty it) to use it"
+        )
     if described.numbers is not None and described.numbers.stray is None:
         return [_number(described)]
     return [_category(name, series)]

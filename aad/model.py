@@ -643,6 +643,12 @@ def _column_names(X) -> np.ndarray | None:
     columns = getattr(X, "columns", None)
     if columns is None or not all(isinstance(name, str) for name in columns):
         return None
+    twice = sorted({name for name in columns if list(columns).count(name) > 1})
+    if twice:
+        raise DataError(
+            f"X names the column {twice[0]!r} twice, so its columns could not be matched by name when "
+            "scoring; give every column its own name"
+        )
     return np.asarray(columns, dtype=object)
 
 

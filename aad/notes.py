@@ -53,6 +53,7 @@ LEFT_OUT = frozenset(
         "identifier",
         "answer",
         "stray",
+        "stray_date",
         "text",
         "dates",
         "unique_text",
@@ -77,6 +78,8 @@ _GROUPED = {
     "{items}",
     "other_truth": "{n} columns are named like a ground-truth column: left out of the features: {items}",
     "stray": "{n} columns of numbers hold a cell that is no number: left out of the features; fix those "
+    "values (or make them empty cells) to use the columns: {items}",
+    "stray_date": "{n} columns of dates hold a cell that is no date: left out of the features; fix those "
     "values (or make them empty cells) to use the columns: {items}",
     "text": "{n} columns are not numeric: left out of the features: {items}",
     "dates": "{n} columns hold dates or times: left out of the features: {items}",

@@ -9,6 +9,7 @@ plain ``IsolationForest.score_samples`` ranking of the same forest.
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -324,15 +325,25 @@ def _check_simulation(dataset: Dataset, budget: int, reruns: int, batch_size: in
     if dataset.y is None:
         raise DataError(
             f"{dataset.name} has no ground-truth column, and a simulation needs one; name it "
-            "(load_dataset(..., label_column=NAME), --label-col on the command line)"
+            f"(load_dataset(..., label_column=NAME), --label-col on the command line){truth_hint(dataset)}"
         )
     _check_truth(dataset.name, dataset.y)
     _check_counts(dataset.name, dataset.n_rows, budget, batch_size, classes)
 
 
+def truth_hint(dataset: Dataset) -> str:
+    """``; 'Class' looks like one: --label-col Class`` when the loader left out a column that
+    looks like a ground truth (empty otherwise)."""
+    answers = [note.column for note in dataset.note_items if note.kind == "answer" and note.column]
+    if not answers:
+        return ""
+    name = answers[0]
+    return f"; {name!r} looks like one: --label-col {shlex.quote(name)}"
+
+
 _COUNTS = {
     "budget": [Interval("int", 1, None)],
-    "reruns": [Interval("int", 1, None)],
+    "reruns": [Interval("int", 1, 10_000)],
     "seed": [Interval("int", 0, MAX_SEED)],
     "batch_size": [Interval("int", 1, None)],
 }

@@ -106,7 +106,7 @@ def require_file(path: str | os.PathLike, *, what: str, fix: str) -> Path:
 
 
 def resolve_source(source: str | os.PathLike) -> tuple[Path, str, str]:
-    text = os.fspath(source)
+    text = source_text(source)
     path = Path(text)
     if path.is_file():
         return path, path.stem, str(path)
@@ -122,6 +122,16 @@ def resolve_source(source: str | os.PathLike) -> tuple[Path, str, str]:
         f"no shipped dataset or file named {text!r}; shipped datasets: {shipped}; "
         "or pass a path to a CSV or Parquet file"
     )
+
+
+def source_text(source) -> str:
+    """A file's path or a shipped dataset's name as text; anything else refused in one line
+    (a DataFrame has its own door: :func:`aad.dataset_from_frame`)."""
+    if isinstance(source, str | os.PathLike):
+        return os.fspath(source)
+    door = "; for a DataFrame use aad.dataset_from_frame(frame)" if isinstance(source, pd.DataFrame) else ""
+    given = type(source).__name__
+    raise DataError(f"expected a file's path or a shipped dataset's name, got a value of type {given}{door}")
 
 
 def read_table(path: Path, *, max_bytes: int | None) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import csv
 import errno
 import importlib
 import json
@@ -49,7 +50,11 @@ class OutputError(aad.AADError):
 
 Features = Annotated[
     str | None,
-    typer.Option("--features", help="Comma-separated feature columns to use (default: all but the label)."),
+    typer.Option(
+        "--features",
+        help="Comma-separated feature columns to use (default: all but the label); quote a name with a "
+        "comma: '\"a, b\",c'.",
+    ),
 ]
 LabelCol = Annotated[
     str,
@@ -193,7 +198,15 @@ def _label_column(value: str) -> str | None:
 def _features(value: str | None) -> list[str] | None:
     if value is None:
         return None
-    names = [name.strip() for name in value.split(",") if name.strip()]
+    try:  # read as one CSV line: a name holding a comma is quoted, "Amount (USD, incl. tax)"
+        cells = next(csv.reader([value], skipinitialspace=True, strict=True), [])
+    except csv.Error as err:
+        raise typer.BadParameter(
+            f"could not read {value!r} as comma-separated names ({err}); quote a name that holds a comma "
+            "with double quotes: --features '\"a, b\",c'",
+            param_hint="'--features'",
+        ) from None
+    names = [name.strip() for name in cells if name.strip()]
     if not names:
         raise typer.BadParameter(
             "name at least one column, as in --features a,b,c", param_hint="'--features'"
@@ -499,7 +512,10 @@ def write_file(output: Path, text: str | bytes) -> None:
     if output.exists() and not output.is_file():  # /dev/stdout, a pipe: written in place
         _write_in_place(output, data)
         return
-    fd, partial = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
+    try:  # a folder that takes no new file (/proc, a read-only mount) fails here, named as the output
+        fd, partial = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
+    except OSError as err:
+        raise _output_failed(err, str(output), len(data)) from err
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

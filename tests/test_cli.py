@@ -7,6 +7,7 @@ import os
 import re
 import sys
 
+import pandas as pd
 import pytest
 from bad_inputs import BAD_INPUTS
 
@@ -95,6 +96,8 @@ def test_simulate_on_a_csv_with_a_named_label_column(tmp_path, capsys):
         (["simulate", "toy2", "--class-file", "typo.csv"], "class file 'typo.csv' does not exist"),
         (["simulate", "toy2", "--features", "x,x"], "'x' is named twice; name each column once"),
         (["simulate", "toy2", "--features", ","], "name at least one column"),
+        (["simulate", "toy2", "--features", '"x,y'], "quote a name that holds a comma with double quotes"),
+        (["simulate", "toy2", "--reruns", "100000000"], "must be an int in the range [1, 10000]"),
         (["simulate", "toy2", "--eta", "inf"], "expected a finite number; got inf"),
         (["rules", "toy2", "--labels", "L.csv", "--trees", "100000"], "Invalid value for '--trees'"),
         (["select", "{sql}", "toy2"], "looks like a sql export, which is for other tools"),
@@ -119,6 +122,26 @@ def test_bad_usage_is_one_line_and_status_2(capsys, monkeypatch, tmp_path, argv,
     assert err.startswith("aad: error: ")
     assert message in err
     assert "Traceback" not in err
+
+
+def test_a_feature_whose_name_holds_a_comma_is_named_in_quotes(tmp_path, capsys):
+    frame = pd.DataFrame({"Amount (USD, incl. tax)": [1.0, 3, 5, 2, 7, 4], "c": [2.0, 4, 1, 2, 1, 3]})
+    frame.insert(0, "label", [0, 0, 1, 0, 0, 0])
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    argv = [
+        "simulate",
+        str(tmp_path / "t.csv"),
+        "--budget",
+        "2",
+        "--reruns",
+        "1",
+        "--json",
+        str(tmp_path / "r.json"),
+    ]
+    assert main([*argv, "--features", '"Amount (USD, incl. tax)", c']) == 0
+    capsys.readouterr()
+    assert main([*argv, "--features", "Amount (USD, incl. tax),c"]) == 2
+    assert "no column 'Amount (USD'" in capsys.readouterr().err
 
 
 def test_a_class_file_adds_the_classes_found_to_the_summary(capsys):

@@ -245,6 +245,31 @@ def test_new_rows_find_columns_despite_spaces_and_refuse_a_string_of_names(tmp_p
         aad.load_rows(tmp_path / "new.csv", columns=["a", "a"])
 
 
+def test_a_path_is_read_and_a_dataframe_is_sent_to_its_own_door(tmp_path):
+    pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [3.0, 5.0, 4.0]}).to_csv(tmp_path / "t.csv", index=False)
+    assert aad.load_data(tmp_path / "t.csv").feature_names == ("a", "b")
+    door = r"got a value of type DataFrame; for a DataFrame use aad.dataset_from_frame\(frame\)"
+    with pytest.raises(aad.DataError, match=door):
+        aad.load_data(pd.DataFrame({"a": [1.0]}))
+    with pytest.raises(aad.DataError, match=door):
+        aad.load_rows(pd.DataFrame({"a": [1.0]}), like=aad.load_data(tmp_path / "t.csv"))
+
+
+def test_an_empty_column_is_left_out_with_a_note_unless_asked_for(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b,notes\n1,2,\n3,4,\n5,7,\n2,2,\n")
+    data = aad.load_data(tmp_path / "t.csv")
+    assert data.feature_names == ("a", "b")
+    assert data.notes == ("column 'notes' is empty (every value is missing): left out",)
+    with pytest.raises(aad.DataError, match=r"'notes' is empty .*; leave it out of the features"):
+        aad.load_data(tmp_path / "t.csv", features=["a", "notes"])
+
+
+def test_a_model_refuses_a_frame_that_names_a_column_twice():
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(50, 3)), columns=["a", "a", "c"])
+    with pytest.raises(aad.DataError, match="names the column 'a' twice"):
+        aad.AADForest(random_state=0).fit(frame)
+
+
 def test_the_workbench_keeps_ids_answers_and_dates_out_of_the_features(tmp_path):
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(

@@ -158,6 +158,45 @@ def test_a_category_is_encoded_as_its_rarity_and_ids_free_text_and_answers_are_c
     assert re.search(r"column 'amount': \d+ missing values filled with the column median", notes)
 
 
+@pytest.mark.parametrize(
+    ("answer", "columns"),
+    [
+        ("Class", {"Time": None, "V1": None, "Amount": None}),  # the Kaggle card-fraud table
+        ("isFraud", {"amount": None, "oldbalanceOrg": None}),  # PaySim, camelCase
+    ],
+)
+def test_the_answer_columns_of_well_known_fraud_tables_are_never_features(tmp_path, answer, columns):
+    rng = np.random.default_rng(0)
+    y = (np.arange(300) % 50 == 0).astype(int)
+    frame = pd.DataFrame({name: rng.normal(size=300) for name in columns} | {answer: y})
+    frame.to_csv(tmp_path / "fraud.csv", index=False)
+    data = aad.load_data(tmp_path / "fraud.csv")
+    assert data.feature_names == tuple(columns)
+    assert f"{answer!r} looks like a ground truth" in " ".join(data.notes)
+    with pytest.raises(aad.DataError, match=f"{answer!r} looks like one: --label-col {answer}"):
+        aad.simulate(data, budget=5, reruns=1)
+    assert aad.load_data(tmp_path / "fraud.csv", label_column=answer).y.sum() == 6
+
+
+def test_a_column_of_dates_with_one_stray_cell_names_the_cell(tmp_path):
+    when = pd.date_range("2024-01-01", periods=200, freq="37min").strftime("%Y-%m-%d %H:%M").tolist()
+    when[7] = "not a date"
+    x = np.random.default_rng(0).normal(size=200)
+    pd.DataFrame({"when": when, "x": x}).to_csv(tmp_path / "t.csv", index=False)
+    data = aad.load_data(tmp_path / "t.csv")
+    assert data.feature_names == ("x",)
+    assert data.notes == (
+        "column 'when' holds dates, but row 7 (file line 9) holds 'not a date': left out of the features; "
+        "fix that value (or make it an empty cell) to use its hour, weekday and month",
+    )
+    with pytest.raises(aad.DataError, match=r"row 7 \(file line 9\) holds 'not a date'; fix that value"):
+        aad.load_data(tmp_path / "t.csv", features=["when", "x"])
+    when[7] = ""
+    pd.DataFrame({"when": when, "x": x}).to_csv(tmp_path / "t.csv", index=False)
+    assert aad.load_data(tmp_path / "t.csv").feature_names[-1] == "x"
+    assert "when.hour" in aad.load_data(tmp_path / "t.csv").feature_names
+
+
 def test_text_unique_to_each_row_or_the_same_in_every_row_is_shown_not_modelled(tmp_path):
     rows = "".join(f"c{i},{'x' if i % 2 else 'y'},same,{i}\n" for i in range(30))
     data = _load(tmp_path, "code,kind,note,a\n" + rows)

@@ -135,6 +135,31 @@ def test_a_writer_never_reports_rows_it_did_not_write(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*(p.name for p in before), "s.csv"])
 
 
+def test_sessions_list_names_a_database_that_does_not_exist(tmp_path, capsys):
+    from app.cli import main
+
+    assert main(["sessions", "list", "--db", str(tmp_path / "typo.sqlite")]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == f"no sessions yet (there is no session database at {tmp_path / 'typo.sqlite'})"
+    assert not (tmp_path / "typo.sqlite").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc, a folder that takes no new file")
+def test_a_folder_that_takes_no_new_file_is_named_as_the_output_not_as_a_temporary_file(
+    hostile_model, capsys
+):
+    data, model = hostile_model
+    for argv in (
+        ["simulate", "toy2", "--budget", "5", "--reruns", "1", "--plot", "/proc/x.html"],
+        ["score", "--model", str(model), str(data), "--output", "/proc/x.csv"],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("aad: error: /proc/x."), err
+        assert "could not be written" in err
+        assert ".part" not in err
+
+
 def test_standard_output_on_a_full_disk_is_an_error_not_exit_0(tmp_path):
     with open("/dev/full", "w") as full:
         done = subprocess.run(
@@ -769,6 +794,16 @@ def test_model_show_prints_hostile_names_and_paths_literally(tmp_path, capsys):
     assert "[red]d" in out  # the provenance's data name
     assert main(["model", "show", str(model), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["features"] == list(frame.columns)
+    onnx = tmp_path / "[blue]m.onnx"  # its ONNX export is shown from the ONNX file's metadata
+    assert main(["model", "export", str(data), "--labels", str(labels), "--output", str(onnx)]) == 0
+    capsys.readouterr()
+    assert main(["model", "show", str(onnx)]) == 0
+    out = capsys.readouterr().out
+    assert f"{onnx}: aad-model/1+onnx, 100 trees" in out
+    assert "features: [bold]x[/bold] :smile: (missing: " in out
+    (tmp_path / "junk.onnx").write_bytes(bytes(range(256)))
+    assert main(["model", "show", str(tmp_path / "junk.onnx")]) == 2
+    assert "is not UTF-8 text (byte 128): not a model file" in capsys.readouterr().err
 
 
 def _run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:

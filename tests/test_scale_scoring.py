@@ -75,6 +75,28 @@ def test_out_of_core_scores_csv_parquet_and_a_folder_as_the_model_in_memory(tabl
         assert report.filled == {"b": 3}
 
 
+@pytest.mark.parametrize(
+    "batch_rows", [97, 1]
+)  # the empty rows within the last batch, or batches of their own
+def test_a_spreadsheets_empty_rows_at_the_end_are_left_out_as_the_loader_does(
+    table, learned, tmp_path, batch_rows
+):
+    folder, _ = table
+    _, model, expected = learned
+    source = tmp_path / "excel.csv"
+    source.write_text((folder / "all.csv").read_text() + ",,,,\r\n,,,,\r\n\r\n,,,,\r\n")
+    assert aad.load_data(source).n_rows == 1200
+    report = TableScorer(model, [source], batch_rows=batch_rows).write(tmp_path / "s.csv")
+    scored = pd.read_csv(tmp_path / "s.csv")
+    assert scored["row"].tolist() == list(range(1200))
+    np.testing.assert_allclose(scored["anomaly_score"], expected, rtol=1e-15)
+    assert report.filled == {"b": 3}
+    assert (
+        report.notes(model)[0]
+        == "excel.csv: left out 3 empty rows at the end of the file (no value in any column)"
+    )
+
+
 def test_several_tables_are_numbered_one_after_the_other(table, learned, tmp_path):
     folder, _ = table
     _, model, expected = learned

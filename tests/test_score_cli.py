@@ -97,9 +97,18 @@ def test_the_scores_carry_each_rows_label_and_values_unless_asked_not_to(tmp_pat
     labels = _labels(tmp_path, [(3, "anomaly"), (8, "nominal")])
     assert main(["score", "toy2", "--labels", labels]) == 0
     table = _scored(capsys)
-    assert table.columns.tolist() == ["row", "anomaly_score", "rank", "percentile", "label", "x", "y"]
+    columns = ["row", "anomaly_score", "rank", "percentile", "label", "label (data)", "x", "y"]
+    assert table.columns.tolist() == columns  # the analyst's label, then the data's ground truth
     assert table.loc[[3, 8, 0], "label"].fillna("").tolist() == ["anomaly", "nominal", ""]
+    assert (table["label (data)"] == "anomaly").sum() == toy2.n_anomalies == 35
     np.testing.assert_array_equal(table[["x", "y"]].to_numpy(), toy2.X)
+    new_rows = tmp_path / "new.csv"
+    new_rows.write_text("label,x,y\nanomaly,1.0,2.0\nnominal,3.0,4.0\n")
+    assert main(["score", "toy2", "--labels", labels, "--apply", str(new_rows)]) == 0
+    applied = _scored(capsys)  # the same meaning: no analyst's label on new rows, the file's own beside
+    assert applied.columns.tolist() == columns
+    assert applied["label"].isna().all()
+    assert applied["label (data)"].tolist() == ["anomaly", "nominal"]
     assert main(["score", "toy2", "--labels", labels, "--no-values"]) == 0
     assert _scored(capsys).columns.tolist() == ["row", "anomaly_score", "rank", "percentile"]
 

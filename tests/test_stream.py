@@ -203,6 +203,18 @@ def test_replay_refuses_a_budget_larger_than_the_window():
         replay_stream(np.zeros((20, 2)), np.r_[1, np.zeros(19)], window=5, budget_per_window=6)
 
 
+def test_replay_refuses_a_window_that_leaves_nothing_to_stream():
+    y = np.r_[1, np.zeros(19)]
+    no_second = (
+        "a window of 11 rows leaves no second window in the stream's 20 rows; choose a window of at most 10"
+    )
+    with pytest.raises(aad.DataError, match=no_second):
+        replay_stream(np.zeros((20, 2)), y, window=11, budget_per_window=2)
+    too_many = r"'reruns' parameter of replay_stream must be an int in the range \[1, 10000\]"
+    with pytest.raises(aad.AADError, match=too_many):
+        replay_stream(np.zeros((20, 2)), y, window=5, reruns=10**8)
+
+
 def test_labelling_a_row_in_the_last_leaf_of_a_full_tree():
     """Half-Space Trees of height 8 have 256 leaves: leaf 255 fits a uint8 index, its successor does not."""
     rng = np.random.default_rng(10)

@@ -185,6 +185,8 @@ def _run(client, model, files, output, columns, top, rows_per_partition, progres
     for future, (result, notes) in as_completed(futures, with_results=True):
         i = index[future.key]
         report.rows += pieces[i].rows or 0
+        if pieces[i].file.trailing:
+            report.trailing[pieces[i].name] = pieces[i].file.trailing
         for kind, into in (("filled", report.filled), ("unseen", report.unseen)):
             for name, n in notes.get(kind, {}).items():
                 into[name] = into.get(name, 0) + n

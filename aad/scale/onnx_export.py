@@ -27,7 +27,7 @@ import numpy as np
 from ._optional import require
 from .model_file import SCHEMA, PortableModel
 
-__all__ = ["to_onnx"]
+__all__ = ["onnx_metadata", "to_onnx"]
 
 _ML_OPSET = 5  # TreeEnsemble, with float64 thresholds and leaf values
 _OPSET = 21
@@ -88,6 +88,28 @@ def to_onnx(model: PortableModel) -> bytes:
         entry.key, entry.value = key, value
     onnx.checker.check_model(proto)
     return proto.SerializeToString()
+
+
+def onnx_metadata(raw: bytes) -> dict | None:
+    """What :func:`to_onnx` wrote in an ONNX model's metadata (``schema``, ``feature_names``,
+    ``fill``, ``provenance``, ``trees``), read back; None when ``raw`` is no ONNX model aad wrote."""
+    onnx = require("onnx")
+    try:
+        proto = onnx.load_model_from_string(raw)
+    except Exception:  # protobuf raises several types for bytes that are not a model
+        return None
+    meta = {entry.key: entry.value for entry in proto.metadata_props}
+    if meta.get("schema") != f"{SCHEMA}+onnx":
+        return None
+    ensembles = [node for node in proto.graph.node if node.op_type == "TreeEnsemble"]
+    trees = {int(i) for node in ensembles for a in node.attribute if a.name == "tree_roots" for i in a.ints}
+    return {
+        "schema": meta["schema"],
+        "features": json.loads(meta["feature_names"]),
+        "fill": json.loads(meta["fill"]),
+        "n_estimators": len(trees),
+        "provenance": json.loads(meta["provenance"]),
+    }
 
 
 def _const(helper, name: str, value, dtype=np.float64) -> object:

@@ -65,6 +65,7 @@ class TableFile:
     columns: tuple[str, ...] = ()
     delimiter: str = ","
     skip_rows: int = 0  # Excel's "sep=;" first line
+    trailing: int = 0  # a CSV's empty rows at the end (a spreadsheet's ",,,"): left out, as the loader does
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,37 @@ def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
     if not lines:
         raise DataError(f"{path.name} has no header line; expected the column names first")
     header = next(csv.reader([lines[0]], delimiter=delimiter), [])
-    return TableFile(path, "csv", size, None, (), tuple(header), delimiter, skip)
+    trailing = trailing_empty_rows(path, delimiter)
+    return TableFile(path, "csv", size, None, (), tuple(header), delimiter, skip, trailing)
+
+
+_TAIL_BYTES = 1 << 20
+
+
+def trailing_empty_rows(path: Path, delimiter: str) -> int:
+    """The rows at the end of a CSV file with no value in any column (``,,,`` lines, as a
+    spreadsheet writes them), counted from its last megabyte; blank lines are no rows.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = path.write_text("a,b\\n1,2\\n,\\n\\n,\\n")
+    >>> trailing_empty_rows(path, ",")
+    2
+    """
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - _TAIL_BYTES))
+        tail = fh.read().decode("utf-8", errors="replace")
+    empty = 0
+    for line in reversed(tail.splitlines()[1:]):  # the first: the header, or cut by the seek
+        if not line.strip():
+            continue  # a blank line: the CSV reader skips it
+        if line.replace(delimiter, "").replace('"', ""):
+            break
+        empty += 1
+    return empty
 
 
 def column_for(file: TableFile, name: str) -> str:
@@ -285,7 +316,7 @@ def read_batches(
     kept = [column_for(file, c) for c in carried]
     wanted = list(dict.fromkeys(names + kept))
     row = first_row
-    for table in _tables(piece, wanted, batch_rows):
+    for table in _without_trailing(_tables(piece, wanted, batch_rows), file.trailing):
         X = np.empty((table.num_rows, len(names)), dtype=np.float64)
         unseen: dict[str, int] = {}
         for j, (name, spec) in enumerate(zip(names, specs, strict=True)):
@@ -293,6 +324,22 @@ def read_batches(
         carried_table = table.select(kept).rename_columns(list(carried)) if kept else None
         yield Batch(X, carried_table, table.num_rows, np.isnan(X).sum(axis=0), unseen)
         row += table.num_rows
+
+
+def _without_trailing(tables: Iterator[pa.Table], trailing: int) -> Iterator[pa.Table]:
+    """The tables but the last ``trailing`` rows of the last ones (known only at the end: the
+    tables are held back until ``trailing`` more rows follow them)."""
+    if trailing == 0:
+        yield from tables
+        return
+    held: list[pa.Table] = []
+    for table in tables:
+        held.append(table)
+        while len(held) > 1 and sum(t.num_rows for t in held[1:]) >= trailing:
+            yield held.pop(0)
+    rest = pa.concat_tables(held) if held else None
+    if rest is not None and rest.num_rows > trailing:
+        yield rest.slice(0, rest.num_rows - trailing)
 
 
 def _feature(
@@ -426,4 +473,4 @@ def count_csv_rows(file: TableFile) -> int:
     first = file.columns[0] if file.columns else None
     for table in _csv_tables(file, [first] if first is not None else [], 1 << 16):
         total += table.num_rows
-    return total
+    return total - file.trailing

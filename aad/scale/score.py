@@ -70,6 +70,7 @@ class ScoreReport:
     filled: dict[str, int] = field(default_factory=dict)
     unseen: dict[str, int] = field(default_factory=dict)
     output: str | None = None
+    trailing: dict[str, int] = field(default_factory=dict)  # file -> empty rows left out at its end
 
     def add_gaps(self, names: Sequence[str], gaps: np.ndarray) -> None:
         """Count the missing cells of a batch, per feature."""
@@ -80,7 +81,11 @@ class ScoreReport:
     def notes(self, model: PortableModel) -> list[str]:
         """One line per feature that had missing cells: how many, and the value they took."""
         fills = dict(zip(model.feature_names_in_, model.fill_values.tolist(), strict=True))
-        notes = []
+        notes = [
+            f"{file}: left out {n:,} empty row{'s' if n > 1 else ''} at the end of the file (no value in "
+            "any column)"
+            for file, n in self.trailing.items()
+        ]
         for name, n in self.filled.items():
             every = " (every row: is it the right file?)" if n == self.rows and n > 1 else ""
             notes.append(
@@ -266,6 +271,8 @@ class TableScorer:
                 yield table
             done_bytes += size
             report.files += 1
+            if piece.file.trailing:
+                report.trailing[piece.file.path.name] = piece.file.trailing
 
     def write(
         self,
@@ -368,7 +375,10 @@ class _Writer:
             return None
         if self.output.exists() and not self.output.is_file():
             return self.output
-        fd, partial = tempfile.mkstemp(prefix=f".{self.output.name}.", suffix=".part", dir=self.output.parent)
+        with self._failing():  # a folder that takes no new file fails here, named as the output
+            fd, partial = tempfile.mkstemp(
+                prefix=f".{self.output.name}.", suffix=".part", dir=self.output.parent
+            )
         os.close(fd)
         self.partial = Path(partial)
         return self.partial

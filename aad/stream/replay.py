@@ -124,7 +124,7 @@ class StreamResult:
 _CONSTRAINTS = {
     "window": [Interval("int", 2, None)],
     "budget_per_window": [Interval("int", 1, None)],
-    "reruns": [Interval("int", 1, None)],
+    "reruns": [Interval("int", 1, 10_000)],
     "seed": [Interval("int", 0, MAX_SEED)],
 }
 
@@ -182,6 +182,11 @@ def replay_stream(
     _check_truth("the stream", y)
     if budget_per_window > window:
         raise DataError(f"the budget per window ({budget_per_window}) exceeds the window ({window} rows)")
+    if window * 2 > X.shape[0]:  # the first window only grows the trees: nothing would be streamed
+        raise DataError(
+            f"a window of {window:,} rows leaves no second window in the stream's {X.shape[0]:,} rows; "
+            f"choose a window of at most {X.shape[0] // 2:,} rows"
+        )
     if seed + reruns - 1 > MAX_SEED:
         raise DataError(
             f"the runs use the seeds {seed} to {seed + reruns - 1}; a seed must be at most {MAX_SEED}"

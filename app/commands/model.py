@@ -17,7 +17,7 @@ import typer
 
 import aad
 from aad.scale._optional import require
-from aad.scale.onnx_export import to_onnx
+from aad.scale.onnx_export import onnx_metadata, to_onnx
 from app.cli import (
     AnomalyValue,
     Eta,
@@ -123,11 +123,21 @@ def _format(fmt: str, output: Path) -> str:
 
 @model_app.command("show")
 def show(
-    path: Annotated[Path, typer.Argument(metavar="FILE", help="An aad-model/1 file (aad model export).")],
+    path: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="An aad-model/1 file or its ONNX export (aad model export)."),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Check a model file and print what it holds: features, trees, provenance."""
-    model = aad.load_model(path)
+    try:
+        model = aad.load_model(path)
+    except aad.ModelFileError:
+        onnx = _onnx_summary(path)  # the ONNX file `model export` wrote: its metadata
+        if onnx is None:
+            raise
+        _print_summary(path, onnx, as_json, nodes=None)
+        return
     summary = {
         "schema": aad.scale.SCHEMA,
         "features": list(model.feature_names_in_),
@@ -137,14 +147,25 @@ def show(
         "nodes": sum(t.n_nodes for t in model.trees),
         "provenance": model.provenance,
     }
+    _print_summary(path, summary, as_json, nodes=summary["nodes"])
+
+
+def _onnx_summary(path: Path) -> dict | None:
+    """An ONNX model file aad wrote, summarised from its metadata; None for any other file."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+        return None  # text: the JSON model file's own message says what is wrong with it
+    except UnicodeDecodeError:
+        return onnx_metadata(raw)
+
+
+def _print_summary(path: Path, summary: dict, as_json: bool, *, nodes: int | None) -> None:
     if as_json:
         emit(json.dumps(summary, indent=1) + "\n")
         return
-    _out.print(
-        f"{path}: {summary['schema']}, {model.n_estimators} trees ({summary['nodes']:,} nodes), "
-        f"max_samples {model.max_samples}",
-        soft_wrap=True,
-    )
+    size = f" ({nodes:,} nodes), max_samples {summary['max_samples']}" if nodes is not None else ""
+    _out.print(f"{path}: {summary['schema']}, {summary['n_estimators']} trees{size}", soft_wrap=True)
     _out.print(
         "features: "
         + ", ".join(
@@ -152,4 +173,4 @@ def show(
         ),
         soft_wrap=True,
     )
-    _out.print("provenance: " + json.dumps(model.provenance, sort_keys=True), soft_wrap=True)
+    _out.print("provenance: " + json.dumps(summary["provenance"], sort_keys=True), soft_wrap=True)

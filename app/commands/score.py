@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import pandas as pd
 import typer
 
 import aad
@@ -196,6 +197,16 @@ def score(
     )
 
 
+def _values(target: aad.Dataset) -> pd.DataFrame:
+    """The row's columns beside its scores, its ground truth too (``label``, the analyst's label,
+    comes before them: a data column of that name is written as ``label (data)``)."""
+    table = target.table()
+    if target.y is None:
+        return table
+    truth = pd.Series(np.where(target.y, "anomaly", "nominal"), name=target.label_column or "ground truth")
+    return pd.concat([truth, table], axis=1)
+
+
 def _score_learned(data, labels, session, db, apply, top, output, values, columns, options, chosen) -> None:
     label_col, anomaly_value, features = columns
     learn = LearnFrom(data, labels, session, db, label_col, features, options, anomaly_value, chosen)
@@ -209,12 +220,12 @@ def _score_learned(data, labels, session, db, apply, top, output, values, column
         target = aad.load_rows(apply, like=dataset)
         _print_notes(target)
         scores = model.anomaly_score(target.X) if target.n_rows else np.zeros(0)
-        known = None
+        known = np.full(len(scores), aad.UNLABELLED)  # no analyst's label on new rows
     table = aad.score_table(
         scores,
         top=top,
         labels=known if values else None,
-        features=target.table() if values else None,
+        features=_values(target) if values else None,
         reference=model.anomaly_score(),  # new rows' percentile: among the rows the model learned from
     )
     text = csv_text(table)

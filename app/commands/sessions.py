@@ -86,7 +86,10 @@ def list_sessions(
             s.title,
         )
     console = _out if _out.is_terminal else output_console(width=10_000)
-    console.print(table if summaries else "no sessions yet")
+    none = "no sessions yet"
+    if db is not None and not path.exists():  # a typo in --db must not read as "the sessions are gone"
+        none += f" (there is no session database at {path})"
+    console.print(table if summaries else none)
 
 
 def _list_deleted(archived: list, as_json: bool) -> None:

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 import aad
+from aad.simulate import truth_hint
 from app.cli import (
     AnomalyValue,
     Features,
@@ -95,7 +96,7 @@ def stream(
     if dataset.y is None:
         raise aad.DataError(
             f"{dataset.name} has no ground-truth column, and a replay needs one to answer the queries; "
-            "name it with --label-col"
+            f"name it with --label-col{truth_hint(dataset)}"
         )
     params = {
         "detector": detector,
