@@ -135,15 +135,6 @@ def test_a_writer_never_reports_rows_it_did_not_write(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*(p.name for p in before), "s.csv"])
 
 
-def test_sessions_list_names_a_database_that_does_not_exist(tmp_path, capsys):
-    from app.cli import main
-
-    assert main(["sessions", "list", "--db", str(tmp_path / "typo.sqlite")]) == 0
-    out = capsys.readouterr().out
-    assert out.strip() == f"no sessions yet (there is no session database at {tmp_path / 'typo.sqlite'})"
-    assert not (tmp_path / "typo.sqlite").exists()
-
-
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc, a folder that takes no new file")
 def test_a_folder_that_takes_no_new_file_is_named_as_the_output_not_as_a_temporary_file(
     hostile_model, capsys

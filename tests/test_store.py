@@ -296,8 +296,8 @@ def test_listing_before_any_session_exists_is_an_empty_list(tmp_path, capsys):
     missing = str(tmp_path / "none.sqlite")
     assert main(["sessions", "list", "--db", missing, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
-    assert main(["sessions", "list", "--db", missing]) == 0
-    assert capsys.readouterr().out.strip() == "no sessions yet"
+    assert main(["sessions", "list", "--db", missing]) == 0  # a typo must not read as "the sessions are gone"
+    assert capsys.readouterr().out.strip() == f"no sessions yet (there is no session database at {missing})"
     assert not (tmp_path / "none.sqlite").exists()  # listing creates nothing
 
 
