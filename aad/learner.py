@@ -30,6 +30,7 @@ QUEUES = ("adaptive", *RANKINGS, "unsupervised")
 _CONSTRAINTS = {
     "batch_size": [Interval("int", 1, 10_000)],
     "random_state": [Options((None,)), Interval("int", 0, MAX_SEED)],
+    "explores_early": [Options((True, False))],
 }
 
 
@@ -73,6 +74,10 @@ class ActiveLearner:
         (:class:`aad.portfolio.Portfolio`: the learned model until its proposals keep
         coming back nominal, then a challenger); otherwise always that ranking of the
         model (``"feedback"``: the learned model, as before the portfolio existed).
+    explores_early : bool, default=True
+        With the adaptive queue: whether a dry spell before the first anomaly asks a
+        challenger too (:mod:`aad.portfolio.bandit`); False is the rule of sessions saved
+        before it did.
 
     Attributes
     ----------
@@ -99,6 +104,7 @@ class ActiveLearner:
         batch_size: int = 1,
         random_state: int | None = None,
         queue: str = "adaptive",
+        explores_early: bool = True,
     ) -> None:
         model._check_fitted()
         if queue not in QUEUES:
@@ -118,7 +124,9 @@ class ActiveLearner:
                 f"unknown query strategy {strategy!r}; choose one of {', '.join(strategy_names())}"
             )
         validate_params(
-            "ActiveLearner", _CONSTRAINTS, {"batch_size": batch_size, "random_state": random_state}
+            "ActiveLearner",
+            _CONSTRAINTS,
+            {"batch_size": batch_size, "random_state": random_state, "explores_early": explores_early},
         )
         self.model = model
         self.X = None if X is None else _training_features(model, X)
@@ -128,7 +136,11 @@ class ActiveLearner:
         self._log: list[LabelEvent] = []
         self._hinge_before: list[np.ndarray | None] = []
         self.queue = queue
-        self.portfolio = Portfolio(model, rankings=model.rankings_) if queue == "adaptive" else None
+        self.portfolio = (
+            Portfolio(model, rankings=model.rankings_, explores_early=explores_early)
+            if queue == "adaptive"
+            else None
+        )
 
     def _fixed_rankings(self) -> tuple[str, ...]:
         """The fixed queue first, then the model's other rankings (for "something different")."""

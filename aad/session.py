@@ -76,15 +76,18 @@ DEFAULT_PARAMS = {
     "eta": 1.0,
     "balance": BALANCE,
     "queue": "adaptive",
+    "explores_early": True,
     "detector": "iforest",
 }
 #: What a session saved before a parameter existed was scored with: it keeps that on reopening
 #: (a session from before the query portfolio keeps following the learned model alone; one from
-#: before the detectors was an isolation forest's).
-_BEFORE_PARAMS = {"balance": 1.0, "queue": "feedback", "detector": "iforest"}
-#: Session parameters that are not the model's own: the learner's queue, which detector, and
-#: the precomputed scores file of an ensemble (its kept copy and the SHA-256 of its bytes).
-_LEARNER_PARAMS = ("queue", "detector", "scores_file", "scores_sha256")
+#: before the detectors was an isolation forest's; one from before the queue asked a challenger
+#: in a dry spell before the first anomaly keeps not asking).
+_BEFORE_PARAMS = {"balance": 1.0, "queue": "feedback", "explores_early": False, "detector": "iforest"}
+#: Session parameters that are not the model's own: the learner's queue and its rule before the
+#: first anomaly, which detector, and the precomputed scores file of an ensemble (its kept copy
+#: and the SHA-256 of its bytes).
+_LEARNER_PARAMS = ("queue", "explores_early", "detector", "scores_file", "scores_sha256")
 _SHIPPED = "shipped:"
 _MAX_WRITE_TRIES = 100  # a conditional write retries only when another writer got in first
 
@@ -199,13 +202,15 @@ class Session:
         self.dataset = dataset
         self.model = model
         self.store = store
+        params = {**_BEFORE_PARAMS, **record.params}
         self.learner = ActiveLearner(
             model,
             dataset.X,
             strategy=record.strategy,
             batch_size=record.batch_size,
             random_state=record.seed,
-            queue={**_BEFORE_PARAMS, **record.params}["queue"],
+            queue=params["queue"],
+            explores_early=params["explores_early"],
         )
         self._initial = model.anomaly_score()
         self._version = 0

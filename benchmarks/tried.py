@@ -21,9 +21,9 @@ place, the third for the forest's:
   that share their leaves with nothing labelled yet come first, an explorer for the
   isolated rows unlike those already seen.
 
-Four rules for the records (:func:`faded_step`, :func:`thompson_best`,
-:func:`wide_record`, :func:`dry_step`), each a candidate for the champion/challenger rule
-of :mod:`aad.portfolio.bandit`:
+Three rules for the records (:func:`faded_step`, :func:`thompson_best`,
+:func:`wide_record`), each a candidate for the champion/challenger rule of
+:mod:`aad.portfolio.bandit`:
 
 * fading records: every label multiplies the past hits and misses by ``fade`` (a
   non-stationary bandit): a champion whose kind is used up loses its lead sooner;
@@ -33,9 +33,11 @@ of :mod:`aad.portfolio.bandit`:
 * wider credit: a label counts for every ranking that holds the row in its top ``k``, not
   only for those whose top row it is, so the rankings the queue does not follow (the forest's
   order above all) build a record from the champion's rows too; optionally any of them may
-  then become champion without being asked first;
-* a challenger before the first anomaly: the champion's streak of nominals counts from the
-  first label (still no record), so a dry spell asks the forest's order as a later one does.
+  then become champion without being asked first.
+
+A fourth, a challenger before the first anomaly, was tried here first; measured on more
+seeds it neither lost nor won on the tuning tables and it finds the cluster between two
+modes (``between.py``), so it is now the engine's (``choose.py --only "first anomaly"``).
 
 ``choose.py`` also runs the engine's saturating ranking alone and as the first champion.
 
@@ -53,7 +55,6 @@ import numpy as np
 from aad.forest import average_path_length
 from aad.labels import ANOMALY, NOMINAL, UNLABELLED
 from aad.model import AADForest
-from aad.portfolio import bandit
 from aad.portfolio.bandit import PortfolioState, _best, step
 from aad.query import top_unlabelled
 from aad.weights import class_weights
@@ -136,12 +137,9 @@ def faded_step(fade: float) -> Callable[..., PortfolioState]:
     ((0.25, 0.25), (1.5, 1.5))
     """
 
-    def step(state: PortfolioState, tops, row: int, *, anomaly: bool) -> PortfolioState:
-        if not state.found and not anomaly:
-            return state
-        if not state.found:
-            state = PortfolioState.start(len(tops), patience=state.patience)
-            state = PortfolioState(state.hits, state.misses, state.asked, found=True, patience=state.patience)
+    def faded(state: PortfolioState, tops, row: int, *, anomaly: bool) -> PortfolioState:
+        if not state.found:  # no record to fade yet: the engine's rule
+            return step(state, tops, row, anomaly=anomaly)
         followed = state.follows(tops, row)
         proposed = [t == row for t in tops]
         hits = tuple(fade * h + (p and anomaly) for h, p in zip(state.hits, proposed, strict=True))
@@ -154,9 +152,11 @@ def faded_step(fade: float) -> Callable[..., PortfolioState]:
             streak, backoff = 0, (0 if anomaly else backoff + 1)
         champion = _best(hits, misses, asked, state.champion)
         streak = streak if champion == state.champion else 0
-        return PortfolioState(hits, misses, asked, champion, streak, True, state.patience, backoff)
+        return replace(
+            state, hits=hits, misses=misses, asked=asked, champion=champion, streak=streak, backoff=backoff
+        )
 
-    return step
+    return faded
 
 
 def thompson_best(seed: int) -> Callable[..., int]:
@@ -214,34 +214,6 @@ def wide_record(k: int, *, open_field: bool) -> Callable[..., None]:
         self.state = state
 
     return record
-
-
-def dry_step(state: PortfolioState, tops, row: int, *, anomaly: bool) -> PortfolioState:
-    """:func:`aad.portfolio.bandit.step` that also counts the champion's streak before the
-    first anomaly (still no record), so that a dry spell there asks a challenger too (with
-    :func:`dry_exploring`).
-
-    >>> state = PortfolioState.start(3)
-    >>> for row in (8, 9, 10, 11):
-    ...     state = dry_step(state, (row, row, 5), row, anomaly=False)
-    >>> state.hits, state.misses, state.streak, dry_exploring.fget(state)
-    ((0, 0, 0), (0, 0, 0), 4, True)
-    """
-    if state.found or anomaly:
-        return step(state, tops, row, anomaly=anomaly)
-    followed = state.follows(tops, row)
-    if followed == state.champion:
-        return replace(state, streak=state.streak + 1)
-    if followed is not None:  # the challenger's row was nominal too
-        return replace(state, streak=0, backoff=state.backoff + 1)
-    return state
-
-
-@property
-def dry_exploring(self: PortfolioState) -> bool:
-    """:attr:`PortfolioState.exploring` without waiting for the first anomaly (reads the
-    module's ``MAX_BACKOFF`` at each call, as ``choose.py`` sets it)."""
-    return self.streak >= self.patience * 2 ** min(self.backoff, bandit.MAX_BACKOFF)
 
 
 def trace(variant: str, table: str, runs: int = 5) -> dict[str, tuple[float, float]]:

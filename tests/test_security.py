@@ -128,6 +128,7 @@ def test_a_stored_session_is_sql_values_and_json_and_reopens_without_unpickling(
         "max_samples": 256,
         "n_estimators": 100,
         "queue": "adaptive",
+        "explores_early": True,
         "detector": "iforest",
     }
     assert all(isinstance(r, int) for r in batch)

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import aad
+from aad.portfolio import PATIENCE
 
 
 @pytest.fixture
@@ -439,7 +440,7 @@ def test_a_session_saved_before_class_balance_existed_keeps_its_scores(store, fi
         db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(old), session.id))
     reopened = _reopen(session, fitted_toy2)
     assert reopened.model.balance == 1.0
-    forest = {k: v for k, v in old.items() if k not in ("queue", "detector")}
+    forest = {k: v for k, v in old.items() if k not in ("queue", "explores_early", "detector")}
     fresh = aad.AADForest(**forest, balance=1.0, random_state=session.seed).fit(fitted_toy2[0].X)
     fresh.set_labels(list(session.labels()), list(session.labels().values()))
     np.testing.assert_allclose(reopened.scores(), fresh.anomaly_score(), rtol=1e-12)
@@ -480,6 +481,28 @@ def test_a_session_saved_before_the_portfolio_keeps_following_the_learned_model(
     free = before.model.labels_ == -1
     expected = int(np.argmax(np.where(free, before.scores(), -np.inf)))
     assert before.batch().tolist() == [expected]
+
+
+def test_a_session_saved_before_the_dry_spell_challenger_keeps_its_queue(store, fitted_toy2):
+    """Sessions stored without "explores_early" were labelled under the rule that asked no
+    challenger before the first anomaly; reopened, they keep it, and new sessions ask one."""
+    import json
+    import sqlite3
+
+    session = _new(store, fitted_toy2)
+    assert session.record.params["explores_early"] is True
+    assert session.learner.portfolio.state.explores_early
+    old = {k: v for k, v in session.record.params.items() if k != "explores_early"}
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(old), session.id))
+    before = _reopen(session, fitted_toy2)
+    assert before.learner.queue == "adaptive"
+    assert not before.learner.portfolio.state.explores_early
+    for _ in range(2 * PATIENCE):  # a dry spell: nominals only, no challenger under the old rule
+        row = int(before.batch()[0])
+        assert before.proposed_by(row)[0] == "feedback"
+        before.label(row, "nominal")
+    assert not before.learner.portfolio.state.exploring
 
 
 def test_something_different_replaces_the_batch_and_the_streak_counts_nominals(store, fitted_toy2):

@@ -38,6 +38,9 @@ class Portfolio:
         offers, its ``rankings_``); the first is the champion until the labels say otherwise.
     patience : int, default=PATIENCE
         Nominals in a row from the champion before one challenger is asked.
+    explores_early : bool, default=True
+        Whether a dry spell before the first anomaly asks a challenger too
+        (:class:`~aad.portfolio.bandit.PortfolioState`); False is the rule before aad did.
 
     Examples
     --------
@@ -52,7 +55,12 @@ class Portfolio:
     """
 
     def __init__(
-        self, model: AADForest, *, rankings: Sequence[str] | None = None, patience: int = PATIENCE
+        self,
+        model: AADForest,
+        *,
+        rankings: Sequence[str] | None = None,
+        patience: int = PATIENCE,
+        explores_early: bool = True,
     ) -> None:
         model._check_fitted()
         offered = getattr(model, "rankings_", RANKINGS)
@@ -65,7 +73,9 @@ class Portfolio:
             )
         self.model = model
         self.rankings = tuple(rankings)
-        self.state = PortfolioState.start(len(self.rankings), patience=patience)
+        self.state = PortfolioState.start(
+            len(self.rankings), patience=patience, explores_early=explores_early
+        )
         self._before: list[PortfolioState | None] = []
         self._forest_order: np.ndarray | None = None
         self._proposals: dict[str, tuple[weakref.ref, int]] = {}
