@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -205,12 +206,15 @@ def _read(path, name: str, ids: pd.DataFrame | None) -> tuple[pd.DataFrame, np.n
     text = decode(path)
     if not text.strip():
         raise DataError(f"{name} is empty; {_FIX}, starting with the header line row,label")
-    delimiter = sniff_delimiter(text[:SNIFF_BYTES])
+    excel = re.match(r"sep=(.)[ \t]*\r?\n", text, flags=re.IGNORECASE)  # Excel's "sep=;" first line
+    body = text[excel.end() :] if excel else text
+    delimiter = excel.group(1) if excel else sniff_delimiter(body[:SNIFF_BYTES])
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(io.StringIO(body), sep=delimiter, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataError(f"{name} is not a readable CSV ({err}); {_FIX}") from err
-    frame = frame.rename(columns=lambda column: str(column).strip())
+    frame = _named(frame.rename(columns=lambda column: str(column).strip()), ids)
+    frame = _without_empty_end(frame)
     has_key = "row" in frame.columns or (ids is not None and any(c in ids.columns for c in frame.columns))
     if "label" not in frame.columns or not has_key:
         found = ", ".join(repr(c) for c in frame.columns) or "none"
@@ -221,7 +225,25 @@ def _read(path, name: str, ids: pd.DataFrame | None) -> tuple[pd.DataFrame, np.n
             f"{name} must have a label column and a row column (0-based) or an id column of the data "
             f"({named}); it has {found}"
         )
-    return frame, file_lines(text, delimiter, frame.shape[0])
+    return frame, file_lines(body, delimiter, frame.shape[0]) + (1 if excel else 0)
+
+
+def _named(frame: pd.DataFrame, ids: pd.DataFrame | None) -> pd.DataFrame:
+    """``Row``, ``LABEL``, ``Kind``: the file's own columns in any case (an id column of the data
+    keeps its own name)."""
+    taken = set(frame.columns) | (set(ids.columns) if ids is not None else set())
+    lower = {str(c).lower(): c for c in frame.columns}
+    renames = {lower[w]: w for w in ("row", "label", "kind", "note") if w not in taken and w in lower}
+    return frame.rename(columns=renames) if renames else frame
+
+
+def _without_empty_end(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows but those at the end with no value in any column (a spreadsheet writes ``,``)."""
+    if not len(frame):
+        return frame
+    empty = (frame.apply(lambda column: column.str.strip()) == "").all(axis=1).to_numpy()
+    kept = len(empty) - int(np.argmin(empty[::-1])) if not empty.all() else 0
+    return frame.iloc[:kept]
 
 
 def _optional_text(frame: pd.DataFrame, column: str) -> list[str | None] | None:

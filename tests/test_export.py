@@ -293,6 +293,7 @@ def test_rules_command_prints_to_stdout(toy2_labels, capsys):
         ("", "labels.csv is empty; pass a CSV with columns row"),
         ("row,label\n454,anomaly\n\n\n10,maybe\n", "labels.csv line 5: a label must be"),
         ('row,label\n"454",anomaly\n"1\n0",nominal\n', "line 3: row must be a whole number"),
+        ("sep=;\nrow;label\n454;anomaly\n;\n0;maybe\n", "line 4: row must be"),  # an empty row inside: named
     ],
 )
 def test_rules_command_reports_bad_labels_in_one_line(tmp_path, content, message, capsys):
@@ -306,7 +307,12 @@ def test_rules_command_reports_bad_labels_in_one_line(tmp_path, content, message
 
 
 @pytest.mark.parametrize(
-    "content", ["row;label\n454;anomaly\n0;nominal\n", "row, label\n454, anomaly\n0, nominal\n"]
+    "content",
+    [
+        "row;label\n454;anomaly\n0;nominal\n",
+        "row, label\n454, anomaly\n0, nominal\n",
+        "sep=;\r\nRow;Label\r\n454;anomaly\r\n0;nominal\r\n;\r\n;\r\n",  # Excel's, with empty rows at the end
+    ],
 )
 def test_rules_command_reads_labels_files_as_leniently_as_data_files(tmp_path, content, capsys):
     path = tmp_path / "labels.csv"
