@@ -415,6 +415,11 @@ class Store:
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = Path(path).expanduser() if path is not None else default_db_path()
+        if self.path.is_dir():  # before SQLite's "unable to open database file"
+            raise DatabaseError(
+                f"the session database {self.path} is a folder; pass the database file (a .sqlite file), "
+                f"such as {self.path / 'sessions.sqlite'}"
+            )
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         #: Opened read-only (the file or its folder cannot be written): sessions can be listed and

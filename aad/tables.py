@@ -294,12 +294,23 @@ def _jsonable(value):
     return value
 
 
-def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
+def check_text(path: Path, head: bytes) -> None:
+    """Refuse a file that is no UTF-8 text by its first bytes: UTF-16 (Excel's "Unicode text")
+    named as such, anything else holding a NUL byte as binary data."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(
+            f'{path.name} is UTF-16 text (Excel\'s "Unicode text"), which aad does not read; save it '
+            'as "CSV UTF-8" or Parquet'
+        )
     if b"\x00" in head:
         raise DataError(
             f"{path.name} does not look like a CSV file (it contains binary data); "
             "export the table as CSV (UTF-8) or Parquet"
         )
+
+
+def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
+    check_text(path, head)
     text = decode(path)
     text, delimiter, skipped = _excel_separator_line(text)
     delimiter = delimiter or sniff_delimiter(text[:SNIFF_BYTES])

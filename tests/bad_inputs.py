@@ -146,6 +146,12 @@ BAD_INPUTS = [
     BadInput("binary garbage", "garbage.csv", bytes(range(256)) * 8, "does not look like a CSV file"),
     BadInput("not UTF-8", "latin1.csv", "a,b\n1,2\ncaf\u00e9,3\n".encode("latin-1"), "is not UTF-8 text"),
     BadInput(
+        "UTF-16 (Excel's Unicode text)",
+        "unicode.csv",
+        "a,b\n1,2\n3,4\n".encode("utf-16"),
+        'is UTF-16 text \\(Excel\'s "Unicode text"\\), which aad does not read; save it as "CSV UTF-8"',
+    ),
+    BadInput(
         "unknown label value",
         "label.csv",
         b"a,label\n1,anomaly\n2,maybe\n3,nominal\n",

@@ -269,6 +269,7 @@ def test_sessions_export_writes_the_labels_in_effect(store, tmp_path, capsys):
         (["sessions", "export", "nope"], "there is no session 'nope'"),
         (["sessions", "export", "x", "--db", "{missing}"], "there is no session database at"),
         (["sessions", "list", "--db", "{folder}"], "is a folder; pass the session database file"),
+        (["app", "toy2", "--db", "{folder}"], "is a folder; pass the database file (a .sqlite file)"),
         (["sessions", "list", "--db", "{not_a_db}"], "is not an aad session database"),
         (["sessions", "export", "x", "--db", "{not_a_db}"], "is not an aad session database"),
         (["score", "--session", "x", "--db", "{not_a_db}"], "is not an aad session database"),

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from ..columns import _NUMBER_FORMATS, PLACEHOLDERS
 from ..encoding import FeatureSpec, encode
 from ..errors import DataError
-from ..tables import SNIFF_BYTES, sniff_delimiter
+from ..tables import SNIFF_BYTES, check_text, sniff_delimiter
 
 __all__ = ["Piece", "TableFile", "find_files", "natural_key", "plan_pieces", "read_batches"]
 
@@ -155,11 +155,7 @@ def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
         raise DataError(
             f"{path.name} is not a Parquet file (it does not start as one); re-export it as Parquet"
         )
-    if b"\x00" in head:
-        raise DataError(
-            f"{path.name} does not look like a CSV file (it contains binary data); "
-            "export the table as CSV (UTF-8) or Parquet"
-        )
+    check_text(path, head)
     text = head.decode("utf-8-sig", errors="replace")
     skip = 1 if re.match(r"sep=.[ \t]*\r?\n", text, flags=re.IGNORECASE) else 0
     delimiter = text[4] if skip else sniff_delimiter(text)
