@@ -175,6 +175,7 @@ def _read_parquet(path: Path, max_bytes: int | None = None) -> pd.DataFrame:
     try:
         metadata = pyarrow.parquet.ParquetFile(path).metadata
         _check_decoded_size(path, metadata, max_bytes)  # before a byte is decoded
+        check_unique_columns(metadata.schema.to_arrow_schema().names)  # before pyarrow says it its way
         table = pyarrow.parquet.read_table(path)
     except DataError:
         raise

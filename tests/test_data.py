@@ -255,6 +255,18 @@ def test_a_path_is_read_and_a_dataframe_is_sent_to_its_own_door(tmp_path):
         aad.load_rows(pd.DataFrame({"a": [1.0]}), like=aad.load_data(tmp_path / "t.csv"))
 
 
+def test_a_parquet_file_naming_a_column_twice_is_refused_naming_it(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table([pa.array([1.0, 2.0, 3.0])] * 3, names=["x", "x", "y"])
+    pq.write_table(table, tmp_path / "dup.parquet")
+    with pytest.raises(
+        aad.DataError, match=r"^column name 'x' appears twice \(columns 1 and 2\); rename one"
+    ):
+        aad.load_data(tmp_path / "dup.parquet")
+
+
 def test_an_empty_column_is_left_out_with_a_note_unless_asked_for(tmp_path):
     (tmp_path / "t.csv").write_text("a,b,notes\n1,2,\n3,4,\n5,7,\n2,2,\n")
     data = aad.load_data(tmp_path / "t.csv")
