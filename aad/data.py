@@ -577,6 +577,24 @@ class _Truth:
         return [Note("table", text)]
 
 
+def _even_categories(constant: list[Note], specs) -> list[Note]:
+    """The constant columns' notes, a category's saying why: its values are equally common, so
+    each has the same rarity (a yes/no column half yes, half no)."""
+    categories = {spec.name: spec for spec in specs if spec.kind == "category"}
+    out = []
+    for note in constant:
+        spec = categories.get(note.column)
+        if spec is None or len(spec.levels) < 2:
+            out.append(note)
+            continue
+        text = (
+            f"column {note.column!r} holds its {len(spec.levels)} values equally often, so each has the "
+            "same rarity in every row: it cannot separate rows"
+        )
+        out.append(Note("even_category", text, note.column, f"{note.column!r} ({len(spec.levels)} values)"))
+    return out
+
+
 def _without_empty_columns(frame: pd.DataFrame, *, keep) -> tuple[pd.DataFrame, list[Note]]:
     """The table without its columns that hold no value at all (an export's spare column), and
     a note for each; a column asked for by name stays (and is refused, naming it, if empty)."""
@@ -613,7 +631,10 @@ def _encoded(
         filling += [note] if note is not None else []
         columns.append(values)
     X = np.column_stack(columns).astype(np.float64, copy=False)
-    items = tuple(read_notes + encoded.notes + filling + constant_notes(X, names) + truth.notes())
+    constant = _even_categories(constant_notes(X, names), encoded.specs)
+    evened = {note.column for note in constant if note.kind == "even_category"}
+    notes = [n for n in encoded.notes if not (n.kind == "category" and n.column in evened)]
+    items = tuple(read_notes + notes + filling + constant + truth.notes())
     filled = np.column_stack(gaps)
     return Dataset(
         name=name,

@@ -71,6 +71,8 @@ _GROUPED = {
     "gaps": "{n} tested columns have missing values, which no rule's test covers: {items}",
     "constant": "{n} columns are constant (the same value in every row), so they cannot separate rows: "
     "{items}",
+    "even_category": "{n} categories hold their values equally often, so each value has the same rarity "
+    "in every row and they cannot separate rows: {items}",
     "identifier": "{n} columns look like identifiers (named like one): left out of the features, shown "
     "beside the rows; choose them among the features to use them: {items}",
     "answer": "{n} columns look like a ground truth (0/1 or label words, named like one): left out of the "

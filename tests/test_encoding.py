@@ -197,6 +197,15 @@ def test_a_column_of_dates_with_one_stray_cell_names_the_cell(tmp_path):
     assert "when.hour" in aad.load_data(tmp_path / "t.csv").feature_names
 
 
+def test_a_category_whose_values_are_equally_common_says_why_it_cannot_separate_rows(tmp_path):
+    x = np.random.default_rng(0).normal(size=300)
+    pd.DataFrame({"s": ["y", "n"] * 150, "x": x}).to_csv(tmp_path / "t.csv", index=False)
+    assert aad.load_data(tmp_path / "t.csv").notes == (
+        "column 's' holds its 2 values equally often, so each has the same rarity in every row: it cannot "
+        "separate rows",
+    )
+
+
 def test_text_unique_to_each_row_or_the_same_in_every_row_is_shown_not_modelled(tmp_path):
     rows = "".join(f"c{i},{'x' if i % 2 else 'y'},same,{i}\n" for i in range(30))
     data = _load(tmp_path, "code,kind,note,a\n" + rows)
@@ -204,7 +213,7 @@ def test_text_unique_to_each_row_or_the_same_in_every_row_is_shown_not_modelled(
     assert data.context.columns.tolist() == ["code", "note"]
     chosen = _load(tmp_path, "code,kind,note,a\n" + rows, features=["code", "a"])  # chosen: a category
     assert chosen.specs[0].kind == "category"
-    assert "column 'code' is a category of 30 values" in " ".join(chosen.notes)
+    assert "column 'code' holds its 30 values equally often" in " ".join(chosen.notes)  # each value once
 
 
 def test_new_rows_are_encoded_with_the_training_tables_encoding(tmp_path):
