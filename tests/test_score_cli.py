@@ -79,6 +79,14 @@ def test_a_single_new_row_with_a_gap_is_filled_with_the_training_median(tmp_path
     assert len(pd.read_csv(io.StringIO(captured.out))) == 1
 
 
+def test_timestamps_are_written_to_the_second_not_to_the_microsecond(tmp_path, capsys):
+    when = pd.date_range("2024-01-01", periods=60, freq="37min").strftime("%Y-%m-%d %H:%M")
+    x = np.random.default_rng(0).normal(size=60)
+    pd.DataFrame({"when": when, "x": x}).to_csv(tmp_path / "t.csv", index=False)
+    assert main(["score", str(tmp_path / "t.csv"), "--labels", _labels(tmp_path, [(3, "anomaly")])]) == 0
+    assert _scored(capsys)["when"].tolist()[:2] == ["2024-01-01 00:00:00", "2024-01-01 00:37:00"]
+
+
 def test_a_session_scores_as_the_app_does(tmp_path, capsys):
     db = tmp_path / "s.sqlite"
     session = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(db), seed=2)
