@@ -100,6 +100,11 @@ def require_file(path: str | os.PathLike, *, what: str, fix: str) -> Path:
     path = Path(path)
     if path.is_dir():
         raise DataError(f"{what} {str(path)!r} is a folder, not a file; {fix}")
+    if path.exists() and not path.is_file():  # a pipe (the shell's <(...)), a device
+        raise DataError(
+            f"{what} {str(path)!r} is not a regular file (a pipe or a device, as the shell's <(...) "
+            f"makes), so its size cannot be checked before reading; save it to a file first; {fix}"
+        )
     if not path.is_file():
         raise DataError(f"{what} {str(path)!r} does not exist; {fix}")
     return path

@@ -124,6 +124,16 @@ def test_bad_usage_is_one_line_and_status_2(capsys, monkeypatch, tmp_path, argv,
     assert "Traceback" not in err
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_pipe_given_as_a_file_is_named_as_one_not_as_missing(tmp_path, capsys):
+    pipe = tmp_path / "labels.csv"
+    os.mkfifo(pipe)  # what the shell's <(...) passes: nothing is read from it
+    assert main(["score", "toy2", "--labels", str(pipe)]) == 2
+    err = capsys.readouterr().err
+    assert f"labels file '{pipe}' is not a regular file (a pipe or a device" in err
+    assert "save it to a file first" in err
+
+
 def test_a_feature_whose_name_holds_a_comma_is_named_in_quotes(tmp_path, capsys):
     frame = pd.DataFrame({"Amount (USD, incl. tax)": [1.0, 3, 5, 2, 7, 4], "c": [2.0, 4, 1, 2, 1, 3]})
     frame.insert(0, "label", [0, 0, 1, 0, 0, 0])
