@@ -73,14 +73,21 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
+def _strength(value: float | None) -> float | None:
+    """Option callback: a feedback strength, a finite number >= 0 (checked here, so that nan is
+    called what it is before any range check)."""
+    value = _finite(value)
+    if value is not None and value < 0:
+        raise typer.BadParameter(f"expected a number >= 0 (0: no feedback); got {value:g}")
+    return value
+
+
 #: The forest and feedback of ``aad rules`` and ``aad score``: ``None`` until given, so that a
 #: command learning from a stored session can refuse them (a session has its own).
 Seed = Annotated[int | None, typer.Option(min=0, max=aad.MAX_SEED, help="Seed of the forest, by default 0.")]
 Trees = Annotated[int | None, typer.Option(min=1, max=10_000, help="Isolation trees, by default 100.")]
 MaxSamples = Annotated[int | None, typer.Option(min=2, help="Rows per tree, by default 256.")]
-Eta = Annotated[
-    float | None, typer.Option(min=0.0, callback=_finite, help="Feedback strength, by default 1.")
-]
+Eta = Annotated[float | None, typer.Option(callback=_strength, help="Feedback strength, by default 1.")]
 
 
 def model_params(seed: int | None, trees: int | None, max_samples: int | None, eta: float | None) -> dict:
@@ -248,9 +255,7 @@ def simulate(
         ),
     ] = None,
     loss: Annotated[Literal["linear", "hinge"], typer.Option(help="Feedback loss.")] = "linear",
-    eta: Annotated[
-        float, typer.Option(min=0.0, callback=_finite, help="Feedback strength (0: no feedback).")
-    ] = 1.0,
+    eta: Annotated[float, typer.Option(callback=_strength, help="Feedback strength (0: no feedback).")] = 1.0,
     balance: Annotated[
         float,
         typer.Option(
