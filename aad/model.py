@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator
 
@@ -643,7 +644,8 @@ def _column_names(X) -> np.ndarray | None:
     columns = getattr(X, "columns", None)
     if columns is None or not all(isinstance(name, str) for name in columns):
         return None
-    twice = sorted({name for name in columns if list(columns).count(name) > 1})
+    index = pd.Index(columns)
+    twice = sorted(set(index[index.duplicated()]))  # one pass, however wide the frame
     if twice:
         raise DataError(
             f"X names the column {twice[0]!r} twice, so its columns could not be matched by name when "
