@@ -91,7 +91,7 @@ def run_benchmark(
     X: np.ndarray,
     y: np.ndarray | None = None,
     *,
-    n_estimators: int = 100,
+    n_estimators: int | None = None,
     n_labels: int = 50,
     random_state: int = 0,
     n_jobs: int | None = None,
@@ -143,7 +143,7 @@ def run_benchmark(
     return {
         "rows": int(X.shape[0]),
         "features": int(X.shape[1]),
-        "trees": n_estimators,
+        "trees": model.n_estimators_,
         "labels": n_labels,
         "queue": queue,
         "fit_seconds": fit_seconds,

@@ -589,7 +589,7 @@ def _provenance(model, X, names, labels, dataset: Dataset | None) -> dict:
         "rows": int(X.shape[0]),
         "features": int(X.shape[1]),
         "forest_seed": seed if seed is None or isinstance(seed, int) else str(seed),
-        "n_estimators": int(model.n_estimators),
+        "n_estimators": _trees(model),
         "max_samples": int(model.max_samples),
         "eta": float(model.eta),
         "balance": float(model.balance),
@@ -600,6 +600,15 @@ def _provenance(model, X, names, labels, dataset: Dataset | None) -> dict:
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "version": aad.__version__,
     }
+
+
+def _trees(model) -> int | None:
+    """The trees the model grew: its own, or its forest member's (an ensemble); None without."""
+    fitted = getattr(model, "n_estimators_", None)
+    member = getattr(model, "forest_member_", None)
+    if fitted is None and member is not None:
+        fitted = member.n_estimators_
+    return None if fitted is None else int(fitted)
 
 
 def _fingerprint(X: np.ndarray, names: Sequence[str]) -> str:

@@ -63,7 +63,7 @@ def build_problem(model, scores: np.ndarray) -> HingeProblem | None:
     rows_n = np.flatnonzero(labels == NOMINAL)
     if len(rows_a) + len(rows_n) == 0:
         return None
-    n, T = len(scores), model.n_estimators
+    n, T = len(scores), model.n_estimators_
     q = float(np.quantile(scores, 1.0 - model.tau))
     k = min(n - 1, round(model.tau * n))
     x_tau = int(np.argpartition(-scores, k)[k])
@@ -106,7 +106,7 @@ def _fixed_part(model, leaves, rows, info) -> np.ndarray:
     """Score contributed by leaves with no information (prior precision infinite)."""
     v0 = -model.forest_.path_length
     fixed = np.where(info[leaves[rows]] > 0, 0.0, v0[leaves[rows]])
-    return fixed.sum(axis=1) / model.n_estimators
+    return fixed.sum(axis=1) / model.n_estimators_
 
 
 def objective(problem: HingeProblem, v: np.ndarray) -> tuple[float, np.ndarray]:

@@ -36,7 +36,7 @@ from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
 from .leaf_rows import LeafRows, add_to_leaf_rows
 from .weights import BALANCE, class_weights, leaf_values
 
-__all__ = ["RANKINGS", "AADForest"]
+__all__ = ["RANKINGS", "TREES", "AADForest", "default_n_estimators"]
 
 _QUANTUM = 2.0**24  # information is accumulated in units of 2**-24 bits, as int64
 _SAT_UNIT = 2**16  # log2(1 + count) is tabulated in units of 2**-16, as int64
@@ -45,14 +45,36 @@ _SATURATING = 2  # row of ``_shared``: information shared with anomalies, counte
 #: The rankings a fitted model offers (:meth:`AADForest.ranking`).
 RANKINGS = ("feedback", "saturating", "forest")
 
+#: Trees of a model unless told otherwise, up to :data:`_FULL_TREES_ROWS` rows.
+TREES = 200
+_FULL_TREES_ROWS = 500_000
+_LABEL_WORK = 100 * 1_000_000  # trees x rows of a label's work at most (100 trees over 1M rows)
+
+
+def default_n_estimators(n_rows: int) -> int:
+    """The trees of a model on ``n_rows`` rows when none are given: :data:`TREES` (200) up to
+    500,000 rows; above, fewer, so that a label's work (the rows sharing its leaves, which
+    grows as trees x rows) stays what 100 trees cost over 1,000,000 rows; never fewer than 100.
+
+    More trees average the leaf sharing a label spreads over more partitions of the data:
+    200 trees found 21.2 more anomalies than 100 over the 26 tuning tables (40 seeds, paired
+    standard error 4.1; ``benchmarks/choose.py --only trees``), and a label costs about twice
+    the time, which the cap keeps off the largest tables.
+
+    >>> default_n_estimators(10_000), default_n_estimators(750_000), default_n_estimators(5_000_000)
+    (200, 133, 100)
+    """
+    return int(min(TREES, max(100, _LABEL_WORK // max(int(n_rows), 1))))
+
 
 class AADForest(BaseEstimator):
     """Active Anomaly Discovery on an isolation forest.
 
     Parameters
     ----------
-    n_estimators : int, default=100
-        Number of isolation trees.
+    n_estimators : int or None, default=None
+        Number of isolation trees; None: 200, fewer on tables above 500,000 rows
+        (:func:`default_n_estimators`, never fewer than 100).
     max_samples : int, default=256
         Rows each tree is grown on (capped at the number of rows).
     eta : float, default=1.0
@@ -76,6 +98,8 @@ class AADForest(BaseEstimator):
 
     Attributes
     ----------
+    n_estimators_ : int
+        The trees grown (``n_estimators``, or :func:`default_n_estimators` of the rows).
     forest_ : LeafForest
         The trees, as regions and leaves.
     leaf_index_ : ndarray of shape (n_estimators, n_samples)
@@ -107,7 +131,7 @@ class AADForest(BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict[str, list]] = {
-        "n_estimators": [Interval("int", 1, 10_000)],
+        "n_estimators": [Options((None,)), Interval("int", 1, 10_000)],
         "max_samples": [Interval("int", 2, None)],
         "eta": [Interval("float", 0, 1000)],
         "balance": [Interval("float", 0, 1)],
@@ -120,7 +144,7 @@ class AADForest(BaseEstimator):
     def __init__(
         self,
         *,
-        n_estimators: int = 100,
+        n_estimators: int | None = None,
         max_samples: int = 256,
         eta: float = 1.0,
         balance: float = BALANCE,
@@ -171,6 +195,7 @@ class AADForest(BaseEstimator):
         X = validate_matrix(X)
         known = None if labels is None else label_array(labels, X.shape[0])  # refused before any change
         grown_from = X if grow_on is None else X[_grow_rows(grow_on, X.shape[0])]
+        self.n_estimators_ = self.n_estimators or default_n_estimators(X.shape[0])
         report = progress or (lambda step, fraction: None)
         report("growing the isolation trees", 0.0)
         start = time.perf_counter()
@@ -181,7 +206,7 @@ class AADForest(BaseEstimator):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         grown = time.perf_counter()
-        trees = self.n_estimators
+        trees = self.n_estimators_
         self.leaf_index_ = self.forest_.apply(
             X,
             n_jobs=self.n_jobs,
@@ -203,7 +228,7 @@ class AADForest(BaseEstimator):
         """The trees, grown on ``X`` (the hook :class:`aad.ExtendedAADForest` replaces)."""
         return fit_forest(
             X,
-            n_estimators=self.n_estimators,
+            n_estimators=self.n_estimators_,
             max_samples=self.max_samples,
             random_state=self.random_state,
             n_jobs=self.n_jobs,
@@ -237,6 +262,7 @@ class AADForest(BaseEstimator):
         validate_params(cls.__name__, cls._parameter_constraints, model.get_params(deep=False))
         X = validate_matrix(X)
         model.forest_ = forest
+        model.n_estimators_ = forest.n_estimators
         model.n_features_in_ = X.shape[1]
         start = time.perf_counter()
         model._index(forest.apply(X), np.full(X.shape[0], UNLABELLED, dtype=np.int8))
@@ -486,7 +512,7 @@ class AADForest(BaseEstimator):
 
     def _compute_raw_score(self) -> np.ndarray:
         if self.loss == "hinge" and self._hinge_values is not None:
-            return self.forest_.gather(self._hinge_values, self.leaf_index_) / self.n_estimators
+            return self.forest_.gather(self._hinge_values, self.leaf_index_) / self.n_estimators_
         return self._linear_raw_score(self._shared[ANOMALY], 1.0)
 
     def _linear_raw_score(self, lifted: np.ndarray, unit: float) -> np.ndarray:
@@ -494,7 +520,7 @@ class AADForest(BaseEstimator):
         n_anomalies, n_nominals = self._class_counts()
         if n_anomalies + n_nominals == 0 or self.eta == 0:
             return self._base.copy()
-        scale = self.eta / (self.n_estimators * _QUANTUM)
+        scale = self.eta / (self.n_estimators_ * _QUANTUM)
         per_anomaly, per_nominal = class_weights(n_anomalies, n_nominals, balance=self.balance)
         lift, push, nominal = scale * per_anomaly / unit, scale * per_nominal, self._shared[NOMINAL]
         raw = np.empty(len(self._base))
@@ -566,7 +592,7 @@ class AADForest(BaseEstimator):
             if X.shape[0] == 0:  # a batch job's quiet day: nothing to score
                 return np.empty(0)
             index = self.forest_.apply(X, n_jobs=self.n_jobs)
-            raw = self.forest_.gather(self.leaf_values_, index) / self.n_estimators
+            raw = self.forest_.gather(self.leaf_values_, index) / self.n_estimators_
         return _score_from_raw(raw / float(average_path_length(self.forest_.max_samples)))
 
     def transform(self, X) -> sparse.csr_matrix:
@@ -579,8 +605,8 @@ class AADForest(BaseEstimator):
         X = validate_matrix(self._by_name(X), n_features=self.n_features_in_, min_rows=1)
         index = self.forest_.apply(X, n_jobs=self.n_jobs).astype(np.int64)
         cols = (self.forest_.leaf_offset[:-1, None] + index).T.ravel()
-        rows = np.repeat(np.arange(X.shape[0]), self.n_estimators)
-        vals = -self.forest_.path_length[cols] / self.n_estimators
+        rows = np.repeat(np.arange(X.shape[0]), self.n_estimators_)
+        vals = -self.forest_.path_length[cols] / self.n_estimators_
         return sparse.csr_matrix((vals, (rows, cols)), shape=(X.shape[0], self.forest_.n_leaves))
 
     # ------------------------------------------------------------------ checks

@@ -37,7 +37,7 @@ from .errors import DataError, LabelError, UnknownStrategyError
 from .labelfile import read_label_table
 from .labels import ANOMALY, UNLABELLED, label_name, to_label
 from .learner import QUEUES, ActiveLearner
-from .model import AADForest
+from .model import AADForest, default_n_estimators
 from .query import strategy_names, top_unlabelled
 from .store import (
     ADD_ROWS,
@@ -71,7 +71,7 @@ __all__ = [
 #: Parameters of a new session unless told otherwise: the forest's, and the queue the
 #: learner follows (:data:`aad.learner.QUEUES`).
 DEFAULT_PARAMS = {
-    "n_estimators": 100,
+    "n_estimators": None,  # by the table's size (aad.model.default_n_estimators), stored as a number
     "max_samples": 256,
     "eta": 1.0,
     "balance": BALANCE,
@@ -273,6 +273,8 @@ class Session:
         source = _reloadable_source(dataset.source)
         _check_settings(strategy, batch_size, seed)
         params = {**DEFAULT_PARAMS, **(params or {})}
+        if params["n_estimators"] is None:  # the session keeps the number: a grown table keeps its trees
+            params["n_estimators"] = default_n_estimators(dataset.n_rows)
         _check_queue(params["queue"])
         params = _keep_scores(params, store, dataset.n_rows)
         model = (model_factory or fit_model)(dataset, params, seed)

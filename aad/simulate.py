@@ -22,7 +22,7 @@ from .detectors import make_detector, score_table_from
 from .errors import DataError
 from .forest import fit_forest
 from .learner import ActiveLearner
-from .model import AADForest
+from .model import AADForest, default_n_estimators
 from .query import top_unlabelled
 
 __all__ = ["SimulationResult", "SimulationRun", "simulate", "simulate_run"]
@@ -228,7 +228,7 @@ def simulate(
             "reruns": reruns,
             "queue": queue,
             "detector": detector,
-            **_json_params(template.get_params()),
+            **_json_params(_grown(template.get_params(), dataset.n_rows)),
             **({} if scores is None else {"scores": list(scores.names)}),
         },
     )
@@ -305,6 +305,13 @@ def _forest_scores(model, X: np.ndarray, seed: int) -> np.ndarray:
     if isinstance(model, AADForest) and model.axis_aligned:
         return model.unsupervised_score(X)
     return -fit_forest(X, random_state=seed).iforest.score_samples(X.astype(np.float32))
+
+
+def _grown(params: dict, n_rows: int) -> dict:
+    """``params`` with the trees the models grew when none were asked for (None)."""
+    if "n_estimators" in params and params["n_estimators"] is None:
+        return {**params, "n_estimators": default_n_estimators(n_rows)}
+    return params
 
 
 def _json_params(params: dict) -> dict:

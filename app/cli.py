@@ -85,7 +85,10 @@ def _strength(value: float | None) -> float | None:
 #: The forest and feedback of ``aad rules`` and ``aad score``: ``None`` until given, so that a
 #: command learning from a stored session can refuse them (a session has its own).
 Seed = Annotated[int | None, typer.Option(min=0, max=aad.MAX_SEED, help="Seed of the forest, by default 0.")]
-Trees = Annotated[int | None, typer.Option(min=1, max=10_000, help="Isolation trees, by default 100.")]
+Trees = Annotated[
+    int | None,
+    typer.Option(min=1, max=10_000, help="Isolation trees, by default 200 (fewer above 500,000 rows)."),
+]
 MaxSamples = Annotated[int | None, typer.Option(min=2, help="Rows per tree, by default 256.")]
 Eta = Annotated[float | None, typer.Option(callback=_strength, help="Feedback strength, by default 1.")]
 
@@ -93,7 +96,7 @@ Eta = Annotated[float | None, typer.Option(callback=_strength, help="Feedback st
 def model_params(seed: int | None, trees: int | None, max_samples: int | None, eta: float | None) -> dict:
     """AADForest parameters from the model options, with the engine's defaults for those not given."""
     given = {"random_state": seed, "n_estimators": trees, "max_samples": max_samples, "eta": eta}
-    defaults = {"random_state": 0, "n_estimators": 100, "max_samples": 256, "eta": 1.0}
+    defaults = {"random_state": 0, "n_estimators": None, "max_samples": 256, "eta": 1.0}  # trees: by rows
     return {name: defaults[name] if value is None else value for name, value in given.items()}
 
 
@@ -265,7 +268,7 @@ def simulate(
             "(each class weighs half), 0 every label the same.",
         ),
     ] = aad.weights.BALANCE,
-    trees: Annotated[int, typer.Option(min=1, max=10_000, help="Isolation trees.")] = 100,
+    trees: Trees = None,
     max_samples: Annotated[int, typer.Option(min=2, help="Rows per tree.")] = 256,
     detector: Detector = None,
     members: Members = None,

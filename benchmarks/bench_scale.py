@@ -2,9 +2,11 @@
 
 For each size, in separate processes (so each peak-memory figure is its own):
 
-* ``aad bench --rows N --features 20 --trees 100 --labels 50 --json ...``, with the
-  adaptive queue (the default) and with ``--queue feedback`` (the learned model alone, as
-  before the portfolio: what the adaptive queue's bookkeeping costs is the ratio);
+* ``aad bench --rows N --features 20 --labels 50 --json ...``, with the adaptive queue
+  (the default) and with ``--queue feedback`` (the learned model alone, as before the
+  portfolio: what the adaptive queue's bookkeeping costs is the ratio), on the engine's
+  default trees for the size (200 up to 500,000 rows, 100 at 1M: ``--trees 100`` times
+  100 at every size);
 * coniferest's ``AADForest`` (100 trees, 256 samples; an optional benchmark dependency:
   ``make bench`` installs it) on the same synthetic data, timing the same loop: refit the
   weights on the labels (``fit_known``), rescore every row, pick the next query.
@@ -12,7 +14,7 @@ For each size, in separate processes (so each peak-memory figure is its own):
 Writes ``results/scale.json`` and ``results/scale.md`` and prints the table with ratios.
 Medians; the machine is shared, so run it when it is otherwise idle.
 
-    python benchmarks/bench_scale.py [--sizes 10000 100000 1000000]
+    python benchmarks/bench_scale.py [--sizes 10000 100000 1000000] [--trees 100]
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ RESULTS = Path(__file__).with_name("results")
 CONIFEREST_LABELS = {10_000: 20, 100_000: 10, 1_000_000: 4}
 
 
-def run_aad(rows: int, queue: str = "adaptive") -> dict:
+def run_aad(rows: int, queue: str = "adaptive", *, trees: int | None = None) -> dict:
+    """`aad bench` in its own process; ``trees`` None: the engine's default for the size."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "aad.json"
         subprocess.run(
@@ -44,8 +47,7 @@ def run_aad(rows: int, queue: str = "adaptive") -> dict:
                 str(rows),
                 "--features",
                 "20",
-                "--trees",
-                "100",
+                *([] if trees is None else ["--trees", str(trees)]),
                 "--labels",
                 "50",
                 "--queue",
@@ -110,10 +112,10 @@ def run_coniferest(rows: int) -> dict | None:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| rows | aad fit + index | aad first query | aad per label p50 / p95 "
+        "| rows | aad trees | aad fit + index | aad first query | aad per label p50 / p95 "
         "| learned model alone p50 (ratio) | aad peak RSS "
         "| coniferest fit / first query | coniferest per label p50 | aad speed-up per label |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         a, c, f = r["aad"], r["coniferest"], r["feedback"]
@@ -123,7 +125,7 @@ def table(rows: list[dict]) -> str:
         con_lat = "n/a" if c is None else f"{c['label_latency_ms']['p50']:.0f} ms"
         ratio = "n/a" if c is None else f"{c['label_latency_ms']['p50'] / lat['p50']:.0f}x"
         lines.append(
-            f"| {a['rows']:,} | {a['fit_seconds']:.2f} s | {a['first_query_seconds']:.2f} s "
+            f"| {a['rows']:,} | {a['trees']} | {a['fit_seconds']:.2f} s | {a['first_query_seconds']:.2f} s "
             f"| {lat['p50']:.1f} / {lat['p95']:.1f} ms | {alone} | {a['peak_rss_mb']:.0f} MB "
             f"| {con} | {con_lat} | {ratio} |"
         )
@@ -133,10 +135,12 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--trees", type=int, help="aad's trees at every size (default: the engine's)")
     args = parser.parse_args()
     rows = []
     for n in args.sizes:
-        rows.append({"aad": run_aad(n), "feedback": run_aad(n, "feedback"), "coniferest": run_coniferest(n)})
+        aad, alone = run_aad(n, trees=args.trees), run_aad(n, "feedback", trees=args.trees)
+        rows.append({"aad": aad, "feedback": alone, "coniferest": run_coniferest(n)})
         print(table(rows).splitlines()[-1], flush=True)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "scale.json").write_text(json.dumps(rows, indent=1))

@@ -25,8 +25,10 @@ records, Thompson sampling, records that credit every ranking holding the labell
 its top k); see ``tried.py``. They lost too. The variant named ``(before)`` with "first
 anomaly" is the rule before the queue asked a challenger in a dry spell before the first
 anomaly (``results/choose_first_anomaly.md``, 40 runs: as many found, and the cluster
-between two modes of ``between.py`` found in more runs). The other results files were
-written before that change: their chosen column asks no challenger before the first anomaly.
+between two modes of ``between.py`` found in more runs). The variants named ``trees``
+grow 100 (the default before), 150 or 300 trees instead of the 200 that ship
+(``results/choose_trees.md``). The other results files were written before these two
+changes: their chosen column asks no challenger before the first anomaly, on 100 trees.
 
 Budget 100 (200 on fraud; a quarter of the rows on tables smaller than 400), 10 runs,
 top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
@@ -35,6 +37,7 @@ top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
     python benchmarks/choose.py --only beliefs                   # the local-belief rankings, tried
     python benchmarks/choose.py --only tried                     # other rankings and record rules, tried
     python benchmarks/choose.py --only "first anomaly" --reruns 40   # a challenger before the first anomaly
+    python benchmarks/choose.py --only "trees " --reruns 40          # 200 trees against 100, 150, 300
 """
 
 from __future__ import annotations
@@ -75,6 +78,10 @@ VARIANTS = {
     "patience 4, no doubling": ("adaptive", ALL, 4, 0),
     # the rule before aad asked a challenger in a dry spell before the first anomaly
     "no challenger before the first anomaly (before)": ("adaptive", ALL, 4, 4),
+    # the forest's size: 200 trees ship (100 before), on tables up to 500,000 rows
+    "trees 100 (before)": ("adaptive", ALL, 4, 4),
+    "trees 150": ("adaptive", ALL, 4, 4),
+    "trees 300": ("adaptive", ALL, 4, 4),
     "without saturating": ("adaptive", ("feedback", "forest"), 4, 4),
     "without forest": ("adaptive", ("feedback", "saturating"), 4, 4),
     # the patience from the champion's record: a challenger when a streak of nominals this
@@ -210,7 +217,8 @@ def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
     extra = {queue, *(rankings or ())} & set(_OFFERED_BY)
     forest = _OFFERED_BY[extra.pop()] if extra else aad.AADForest
     eta = float(variant.split("eta ")[1]) if "eta " in variant else 1.0
-    model = forest(random_state=seed, eta=eta).fit(X)
+    trees = int(variant.split("trees ")[1].split()[0]) if "trees " in variant else None
+    model = forest(random_state=seed, eta=eta, n_estimators=trees).fit(X)
     single = queue in _OFFERED_BY or queue == "saturating"  # rankings the queue option does not name
     out = aad.ActiveLearner(model, X, queue="feedback" if single else queue)
     if single:  # the ranking's own order, top-1 (a portfolio of one never explores)

@@ -215,7 +215,7 @@ def test_a_rule_over_mostly_unlabelled_rows_says_its_precision_is_on_its_labels_
     little, and a note says so. Labelling nominals inside them silences it."""
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(size=(2000, 2)), np.c_[rng.uniform(4, 8, 300), rng.uniform(-3, 3, 300)]])
-    model = aad.AADForest(random_state=0).fit(X)
+    model = aad.AADForest(n_estimators=100, random_state=0).fit(X)  # the regions the case was built on
     labels = np.full(len(X), -1)
     labels[[2000, 2001, 2002, 2003]] = 1
     description = aad.describe_anomalies(model, X, labels=labels)

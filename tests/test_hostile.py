@@ -790,7 +790,7 @@ def test_model_show_prints_hostile_names_and_paths_literally(tmp_path, capsys):
     capsys.readouterr()
     assert main(["model", "show", str(onnx)]) == 0
     out = capsys.readouterr().out
-    assert f"{onnx}: aad-model/1+onnx, 100 trees" in out
+    assert f"{onnx}: aad-model/1+onnx, 200 trees" in out
     assert "features: [bold]x[/bold] :smile: (missing: " in out
     (tmp_path / "junk.onnx").write_bytes(bytes(range(256)))
     assert main(["model", "show", str(tmp_path / "junk.onnx")]) == 2

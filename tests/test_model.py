@@ -176,7 +176,8 @@ def test_hinge_loss_learns_from_labels_too(clustered):
     [
         (
             {"n_estimators": 0},
-            r"The 'n_estimators' parameter of AADForest must be an int in the range \[1, 10000\]. Got 0",
+            r"The 'n_estimators' parameter of AADForest must be one of None or an int in the range "
+            r"\[1, 10000\]",
         ),
         ({"max_samples": 1}, "The 'max_samples' parameter of AADForest must be an int >= 2. Got 1"),
         (

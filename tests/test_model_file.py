@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import onnxruntime
@@ -70,11 +71,11 @@ def test_a_round_trip_keeps_every_array_and_the_provenance(labelled, tmp_path):
         "anomalies": session.n_anomalies,
         "nominals": 5 - session.n_anomalies,
     }
-    assert provenance["params"]["n_estimators"] == 100
+    assert provenance["params"]["n_estimators"] == session.record.params["n_estimators"] == 200
     assert provenance["params"]["eta"] == 1.0
     doc = json.loads((tmp_path / "m.json").read_text())
     assert doc["schema"] == "aad-model/1"
-    assert len(doc["trees"]) == doc["score"]["n_estimators"] == 100
+    assert len(doc["trees"]) == doc["score"]["n_estimators"] == 200
     assert doc["fill"] == np.median(session.dataset.X, axis=0).tolist()
 
 
@@ -180,6 +181,10 @@ def _edit(doc: dict, change) -> str:
 BAD = {
     "malformed": (lambda text: text.replace('"trees":', '"trees"'), "not valid JSON (line 1, column"),
     "truncated": (lambda text: text[: len(text) // 2], "ends before the JSON does (truncated?)"),
+    "truncated inside a number": (
+        lambda text: text[: re.search(r"[\[,:]-\d", text).start() + 2],  # just after a minus sign
+        "ends before the JSON does",
+    ),
     "another version": (
         lambda text: text.replace('"aad-model/1"', '"aad-model/2"'),
         "is an aad-model/2 file; this aad reads aad-model/1",
@@ -222,7 +227,7 @@ EDITS = {
     "a child pointing back": (_tree_edit("right", 0), "right is 0; expected a later node's number"),
     "a fill too few": (lambda d: d["fill"].pop(), "fill must hold one number per feature (3); got 2 values"),
     "a fill that is text": (lambda d: d["fill"].__setitem__(0, "x"), "fill value 0 is 'x'"),
-    "a tree too few": (lambda d: d["trees"].pop(), "score.n_estimators is 100 but the file holds 99 trees"),
+    "a tree too few": (lambda d: d["trees"].pop(), "score.n_estimators is 200 but the file holds 199 trees"),
     "a wrong normaliser": (
         lambda d: d["score"].__setitem__("normaliser", 3.0),
         "score.normaliser is 3.0, but max_samples 256 gives",

@@ -194,7 +194,7 @@ def test_the_saturating_ranking_lifts_by_log2_of_the_anomalies_in_a_leaf(cluster
     n_a = model.n_anomalies_
     w_a, w_n = aad.weights.class_weights(n_a, model.n_labels_ - n_a, balance=model.balance)
     table = w_a * lift - w_n * information * model._counts[0]
-    expected = model.ranking("forest") + model.forest_.gather(table, model.leaf_index_) / model.n_estimators
+    expected = model.ranking("forest") + model.forest_.gather(table, model.leaf_index_) / model.n_estimators_
     np.testing.assert_allclose(model.ranking("saturating"), expected, rtol=1e-9, atol=1e-9)
     for row in rows[::-1]:
         model.unlabel(int(row))

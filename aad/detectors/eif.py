@@ -262,7 +262,7 @@ class ExtendedAADForest(AADForest):
     def __init__(
         self,
         *,
-        n_estimators: int = 100,
+        n_estimators: int | None = None,
         max_samples: int = 256,
         ndim: int = 2,
         eta: float = 1.0,
@@ -287,7 +287,7 @@ class ExtendedAADForest(AADForest):
     def _grow_forest(self, X: np.ndarray) -> HyperplaneForest:
         return grow_hyperplane_forest(
             X,
-            n_estimators=self.n_estimators,
+            n_estimators=self.n_estimators_,
             max_samples=self.max_samples,
             ndim=self.ndim,
             random_state=self.random_state,
@@ -298,5 +298,5 @@ class ExtendedAADForest(AADForest):
         """The plain extended forest's score of ``X``: ``2 ** (-mean_t h / c(max_samples))``."""
         self._check_fitted()
         index = self.forest_.apply(np.asarray(X, dtype=np.float64), n_jobs=self.n_jobs)
-        mean = self.forest_.gather(self.forest_.path_length, index) / self.n_estimators
+        mean = self.forest_.gather(self.forest_.path_length, index) / self.n_estimators_
         return np.exp2(-mean / float(average_path_length(self.forest_.max_samples)))

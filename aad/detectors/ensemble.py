@@ -91,8 +91,10 @@ class AADEnsemble(BaseEstimator):
         Feedback strength; 0 turns feedback off.
     balance : float, default=0.8
         Class balance of the labels (:func:`aad.weights.class_weights`).
-    n_estimators, max_samples : int
-        The isolation forest member's trees and rows per tree.
+    n_estimators : int or None, default=None
+        The isolation forest member's trees (None: :func:`aad.model.default_n_estimators`).
+    max_samples : int, default=256
+        The isolation forest member's rows per tree.
     max_rows : int, default=4096
         Rows the other built-in members are fitted on (a uniform sample; all rows are scored).
     random_state : int or None
@@ -136,7 +138,7 @@ class AADEnsemble(BaseEstimator):
         "members": [StrSequence()],
         "eta": [Interval("float", 0, 1000)],
         "balance": [Interval("float", 0, 1)],
-        "n_estimators": [Interval("int", 1, 10_000)],
+        "n_estimators": [Options((None,)), Interval("int", 1, 10_000)],
         "max_samples": [Interval("int", 2, None)],
         "max_rows": [Interval("int", 10, None)],
         "random_state": [RANDOM_STATE],
@@ -151,7 +153,7 @@ class AADEnsemble(BaseEstimator):
         members: Sequence[str] = DEFAULT_MEMBERS,
         eta: float = 1.0,
         balance: float = BALANCE,
-        n_estimators: int = 100,
+        n_estimators: int | None = None,
         max_samples: int = 256,
         max_rows: int = MAX_ROWS,
         random_state: int | None = None,

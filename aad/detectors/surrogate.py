@@ -66,7 +66,7 @@ def axis_aligned(model, X):
     >>> ensemble = AADEnsemble(members=("lof",), random_state=0).fit(X)
     >>> surrogate = axis_aligned(ensemble, X)
     >>> type(surrogate).__name__, surrogate.forest_.n_estimators
-    ('SurrogateForest', 100)
+    ('SurrogateForest', 200)
     """
     if isinstance(model, AADForest) and model.axis_aligned:
         return model

@@ -55,6 +55,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -651,6 +652,13 @@ def load_model(path: str | os.PathLike) -> PortableModel:
     return read_model(text, name=path.name)
 
 
+#: What a file cut off in the middle leaves where the JSON parser stops: nothing, or the start of
+#: a number, a string or a literal (a file cut inside ``-0.5`` stops at its ``-``).
+_PARTIAL_TOKEN = re.compile(
+    r'[-+0-9.eE]*|"(?:[^"\\]|\\.)*\\?|t(?:r(?:ue?)?)?|f(?:a(?:l(?:se?)?)?)?|n(?:u(?:ll?)?)?'
+)
+
+
 def read_model(text: str, *, name: str = "the model file") -> PortableModel:
     """Read the text of an ``aad-model/1`` file; see :func:`load_model`.
 
@@ -664,7 +672,7 @@ def read_model(text: str, *, name: str = "the model file") -> PortableModel:
     try:
         doc = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as err:
-        ends = err.pos >= len(text.rstrip())
+        ends = _PARTIAL_TOKEN.fullmatch(text[err.pos :].rstrip()) is not None  # cut off, not broken
         why = (
             "it ends before the JSON does (truncated?)"
             if ends
@@ -880,6 +888,7 @@ def export_model(
             "as one. Export its rules (aad rules --session ID), or score new rows with aad score --session ID"
         )
     params = {k: v for k, v in model.get_params(deep=False).items() if k not in ("random_state", "n_jobs")}
+    params["n_estimators"] = model.n_estimators_  # the trees grown (None asks for the default)
     if seed is None and isinstance(model.random_state, int | np.integer):
         seed = int(model.random_state)
     provenance = {

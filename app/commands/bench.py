@@ -19,7 +19,9 @@ from app.cli import OutputError, _out, _progress, _writable, _write_output, chec
 def bench(
     rows: Annotated[int, typer.Option(min=10, help="Rows of synthetic data.")] = 100_000,
     features: Annotated[int, typer.Option(min=1, help="Features of synthetic data.")] = 20,
-    trees: Annotated[int, typer.Option(min=1, help="Isolation trees.")] = 100,
+    trees: Annotated[
+        int | None, typer.Option(min=1, help="Isolation trees, by default the engine's for the rows.")
+    ] = None,
     labels: Annotated[int, typer.Option(min=0, help="Labels to time.")] = 50,
     seed: Annotated[int, typer.Option(min=0, max=aad.MAX_SEED)] = 0,
     data: Annotated[str | None, typer.Option(help="Time this dataset or file instead.")] = None,
@@ -38,7 +40,7 @@ def bench(
     """
     check_not_input(json_out, data, option="--json")
     if data is None:
-        _check_size(rows, features, trees, labels)
+        _check_size(rows, features, trees or aad.model.default_n_estimators(rows), labels)
     if data is not None:
         dataset = aad.load_data(data)  # as the workbench reads it
         X, y, source = dataset.X, dataset.y, dataset.name

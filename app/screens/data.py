@@ -203,8 +203,9 @@ def _truth_is_no_feature(worded: tuple[str, ...] = ()) -> None:
         st.session_state[keys.DATA_LABEL_NAME] = truth
 
 
-def pick_settings(fixed: dict | None = None) -> dict:
-    """The model's settings; ``fixed`` (a working set's seed and forest) leaves only eta to choose."""
+def pick_settings(fixed: dict | None = None, *, n_rows: int) -> dict:
+    """The model's settings; ``fixed`` (a working set's seed and forest) leaves only eta to choose.
+    The trees offered are the engine's choice for a table of ``n_rows`` rows."""
     st.subheader("Model")
     c1, c2, c3, c4 = st.columns(4)
     if fixed is not None:
@@ -220,7 +221,12 @@ def pick_settings(fixed: dict | None = None) -> dict:
     else:
         out = {
             "n_estimators": c1.number_input(
-                "Trees", 1, 2000, DEFAULT_PARAMS["n_estimators"], key=keys.DATA_N_ESTIMATORS
+                "Trees",
+                1,
+                2000,
+                aad.model.default_n_estimators(n_rows),
+                key=keys.DATA_N_ESTIMATORS,
+                help="200 by default; fewer above 500,000 rows, so that a label stays quick.",
             ),
             "max_samples": c2.number_input(
                 "Rows per tree (max_samples)",
@@ -396,7 +402,9 @@ if truth is not None and truth == suggested_truth(base) and base.label_column is
         f"{text.code(truth)} looks like a ground truth, so it is chosen as one: the model never sees it "
         "and the cards never show it. Choose (none) to label without it."
     )
-settings = pick_settings(state.working_set_spec(source) if state.is_working_set(source) else None)
+settings = pick_settings(
+    state.working_set_spec(source) if state.is_working_set(source) else None, n_rows=base.n_rows
+)
 if st.button("Start labelling", key=keys.DATA_START, type="primary", icon=":material/play_arrow:"):
     start(source, name, chosen, truth, settings)
 held = state.current()

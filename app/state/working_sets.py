@@ -104,7 +104,10 @@ def launch_big(data: str) -> str:
         built = build_working_set(table, settings, lambda step, done: bar.progress(done, text=step))
         bar.empty()
         dataset = load(str(built.path), name=f"{Path(table).name} (working set)")
-        return aad.Session.create(dataset, store=store(), seed=0, model_factory=model_factory).id
+        params = dict(built.spec["params"])  # the forest that chose its top rows
+        return aad.Session.create(
+            dataset, params=params, store=store(), seed=0, model_factory=model_factory
+        ).id
 
 
 def working_set_note(session: aad.Session) -> str:
