@@ -35,7 +35,8 @@ the middle; the doubling found 1.2 more then, 0.3 in a rerun, ``results/choose.m
 on the shipped datasets or the reported held-out tables. The challenger before the first
 anomaly was kept on the same tables and the between-modes table: 1298.3 found with it, 1300.3
 without (40 seeds; -2.0, paired standard error 2.1: ``results/choose_first_anomaly.md``),
-and 2 runs of 50 that miss the cluster between two modes instead of 8.
+and 2 runs of 50 that miss the cluster between two modes instead of 8 (on 100 trees, the
+default then).
 """
 
 from __future__ import annotations
