@@ -45,9 +45,8 @@ _SATURATING = 2  # row of ``_shared``: information shared with anomalies, counte
 #: The rankings a fitted model offers (:meth:`AADForest.ranking`).
 RANKINGS = ("feedback", "saturating", "forest")
 
-#: Trees of a model unless told otherwise, up to :data:`_FULL_TREES_ROWS` rows.
+#: Trees of a model unless told otherwise, on tables up to 500,000 rows (:func:`default_n_estimators`).
 TREES = 200
-_FULL_TREES_ROWS = 500_000
 _LABEL_WORK = 100 * 1_000_000  # trees x rows of a label's work at most (100 trees over 1M rows)
 
 
@@ -57,9 +56,9 @@ def default_n_estimators(n_rows: int) -> int:
     grows as trees x rows) stays what 100 trees cost over 1,000,000 rows; never fewer than 100.
 
     More trees average the leaf sharing a label spreads over more partitions of the data:
-    200 trees found 21.2 more anomalies than 100 over the 26 tuning tables (40 seeds, paired
-    standard error 4.1; ``benchmarks/choose.py --only trees``), and a label costs about twice
-    the time, which the cap keeps off the largest tables.
+    200 trees found 19.6 more anomalies than 100 over the 26 tuning tables (20 seeds, paired
+    standard error 6.0; ``benchmarks/choose.py --only "trees "``), and a label costs about
+    twice the time, which the cap keeps off the largest tables.
 
     >>> default_n_estimators(10_000), default_n_estimators(750_000), default_n_estimators(5_000_000)
     (200, 133, 100)
