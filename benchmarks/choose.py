@@ -37,7 +37,7 @@ top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
     python benchmarks/choose.py --only beliefs                   # the local-belief rankings, tried
     python benchmarks/choose.py --only tried                     # other rankings and record rules, tried
     python benchmarks/choose.py --only "first anomaly" --reruns 40   # a challenger before the first anomaly
-    python benchmarks/choose.py --only "trees " --reruns 40          # 200 trees against 100, 150, 300
+    python benchmarks/choose.py --only "trees " --reruns 20          # 200 trees against 100, 150, 300
 """
 
 from __future__ import annotations

@@ -226,7 +226,7 @@ def pick_settings(fixed: dict | None = None, *, n_rows: int) -> dict:
                 2000,
                 aad.model.default_n_estimators(n_rows),
                 key=keys.DATA_N_ESTIMATORS,
-                help="200 by default; fewer above 500,000 rows, so that a label stays quick.",
+                help=f"{aad.model.TREES} by default; fewer above 500,000 rows, so that a label stays quick.",
             ),
             "max_samples": c2.number_input(
                 "Rows per tree (max_samples)",
