@@ -37,7 +37,7 @@ from .errors import DataError, LabelError, UnknownStrategyError
 from .labelfile import read_label_table
 from .labels import ANOMALY, UNLABELLED, label_name, to_label
 from .learner import QUEUES, ActiveLearner
-from .model import AADForest, default_n_estimators
+from .model import SAMPLES, AADForest, default_n_estimators
 from .query import strategy_names, top_unlabelled
 from .store import (
     ADD_ROWS,
@@ -72,7 +72,7 @@ __all__ = [
 #: learner follows (:data:`aad.learner.QUEUES`).
 DEFAULT_PARAMS = {
     "n_estimators": None,  # by the table's size (aad.model.default_n_estimators), stored as a number
-    "max_samples": 256,
+    "max_samples": SAMPLES,  # sessions store it: one saved before keeps its 256
     "eta": 1.0,
     "balance": BALANCE,
     "queue": "adaptive",
@@ -83,7 +83,13 @@ DEFAULT_PARAMS = {
 #: (a session from before the query portfolio keeps following the learned model alone; one from
 #: before the detectors was an isolation forest's; one from before the queue asked a challenger
 #: in a dry spell before the first anomaly keeps not asking).
-_BEFORE_PARAMS = {"balance": 1.0, "queue": "feedback", "explores_early": False, "detector": "iforest"}
+_BEFORE_PARAMS = {
+    "balance": 1.0,
+    "queue": "feedback",
+    "explores_early": False,
+    "detector": "iforest",
+    "max_samples": 256,  # every session stored it; a record without it would be from before 512
+}
 #: Session parameters that are not the model's own: the learner's queue and its rule before the
 #: first anomaly, which detector, and the precomputed scores file of an ensemble (its kept copy
 #: and the SHA-256 of its bytes).

@@ -89,14 +89,14 @@ Trees = Annotated[
     int | None,
     typer.Option(min=1, max=10_000, help="Isolation trees, by default 200 (fewer above 500,000 rows)."),
 ]
-MaxSamples = Annotated[int | None, typer.Option(min=2, help="Rows per tree, by default 256.")]
+MaxSamples = Annotated[int | None, typer.Option(min=2, help="Rows per tree, by default 512.")]
 Eta = Annotated[float | None, typer.Option(callback=_strength, help="Feedback strength, by default 1.")]
 
 
 def model_params(seed: int | None, trees: int | None, max_samples: int | None, eta: float | None) -> dict:
     """AADForest parameters from the model options, with the engine's defaults for those not given."""
     given = {"random_state": seed, "n_estimators": trees, "max_samples": max_samples, "eta": eta}
-    defaults = {"random_state": 0, "n_estimators": None, "max_samples": 256, "eta": 1.0}  # trees: by rows
+    defaults = {"random_state": 0, "n_estimators": None, "max_samples": aad.model.SAMPLES, "eta": 1.0}
     return {name: defaults[name] if value is None else value for name, value in given.items()}
 
 
@@ -269,7 +269,7 @@ def simulate(
         ),
     ] = aad.weights.BALANCE,
     trees: Trees = None,
-    max_samples: Annotated[int, typer.Option(min=2, help="Rows per tree.")] = 256,
+    max_samples: Annotated[int, typer.Option(min=2, help="Rows per tree.")] = aad.model.SAMPLES,
     detector: Detector = None,
     members: Members = None,
     scores: ScoresFile = None,

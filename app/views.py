@@ -341,11 +341,15 @@ def last_action(session: aad.Session) -> str:
 def growth_text(growth) -> str:
     """What an addition of rows did, in one sentence (:class:`aad.stream.grow.Growth`)."""
     alarm = {None: "not checked (river is not installed)", True: "raised", False: "none"}[growth.drift_alarm]
-    replaced = (
-        f"{count(growth.trees_replaced, 'tree')} regrown on the new rows (their leaves drifted)"
-        if growth.trees_replaced
-        else f"no tree replaced ({count(growth.drifted_trees, 'tree')} of the forest drifted)"
-    )
+    drifted = f"{count(growth.drifted_trees, 'tree')} of the forest drifted"
+    if growth.trees_replaced:
+        replaced = f"{count(growth.trees_replaced, 'tree')} regrown on the new rows (their leaves drifted)"
+    elif growth.drifted_trees and growth.rows_added < growth.regrow_rows:
+        replaced = (
+            f"no tree replaced ({drifted}; a tree is regrown on at least {growth.regrow_rows:,} new rows)"
+        )
+    else:
+        replaced = f"no tree replaced ({drifted})"
     return (
         f"{count(growth.rows_added, 'row')} added; {replaced}; drift alarm (ADWIN): {alarm}; every label kept"
     )

@@ -27,8 +27,12 @@ anomaly" is the rule before the queue asked a challenger in a dry spell before t
 anomaly (``results/choose_first_anomaly.md``, 40 runs: as many found, and the cluster
 between two modes of ``between.py`` found in more runs). The variants named ``trees``
 grow 100 (the default before), 150 or 300 trees instead of the 200 that ship
-(``results/choose_trees.md``). The other results files were written before these two
-changes: their chosen column asks no challenger before the first anomaly, on 100 trees.
+(``results/choose_trees.md``, measured on 256 rows per tree, the default then); those named
+``samples`` grow each tree on 128, 256 (the default before) or 1024 rows instead of the 512
+that ship (``results/choose_samples.md``); ``feedback strength`` sets eta to 0.5 or 2.
+The other results files were written before these changes: their chosen column asks no
+challenger before the first anomaly, on 100 trees of 256 rows (``choose_patience.md``: 200
+trees of 256 rows).
 
 Budget 100 (200 on fraud; a quarter of the rows on tables smaller than 400), 10 runs,
 top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
@@ -38,6 +42,8 @@ top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
     python benchmarks/choose.py --only tried                     # other rankings and record rules, tried
     python benchmarks/choose.py --only "first anomaly" --reruns 40   # a challenger before the first anomaly
     python benchmarks/choose.py --only "trees " --reruns 20          # 200 trees against 100, 150, 300
+    python benchmarks/choose.py --only samples --reruns 20           # 512 rows a tree against 128, 256, 1024
+    python benchmarks/choose.py --only strength --reruns 20          # eta 1 against 0.5 and 2
 """
 
 from __future__ import annotations
@@ -82,6 +88,13 @@ VARIANTS = {
     "trees 100 (before)": ("adaptive", ALL, 4, 4),
     "trees 150": ("adaptive", ALL, 4, 4),
     "trees 300": ("adaptive", ALL, 4, 4),
+    # rows per tree: 512 ship (256 before, the isolation forest's default)
+    "samples 256 (before)": ("adaptive", ALL, 4, 4),
+    "samples 128": ("adaptive", ALL, 4, 4),
+    "samples 1024": ("adaptive", ALL, 4, 4),
+    # the feedback strength eta: 1 ships
+    "feedback strength eta 0.5": ("adaptive", ALL, 4, 4),
+    "feedback strength eta 2": ("adaptive", ALL, 4, 4),
     "without saturating": ("adaptive", ("feedback", "forest"), 4, 4),
     "without forest": ("adaptive", ("feedback", "saturating"), 4, 4),
     # the patience from the champion's record: a challenger when a streak of nominals this
@@ -218,7 +231,8 @@ def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
     forest = _OFFERED_BY[extra.pop()] if extra else aad.AADForest
     eta = float(variant.split("eta ")[1]) if "eta " in variant else 1.0
     trees = int(variant.split("trees ")[1].split()[0]) if "trees " in variant else None
-    model = forest(random_state=seed, eta=eta, n_estimators=trees).fit(X)
+    samples = int(variant.split("samples ")[1].split()[0]) if "samples " in variant else aad.model.SAMPLES
+    model = forest(random_state=seed, eta=eta, n_estimators=trees, max_samples=samples).fit(X)
     single = queue in _OFFERED_BY or queue == "saturating"  # rankings the queue option does not name
     out = aad.ActiveLearner(model, X, queue="feedback" if single else queue)
     if single:  # the ranking's own order, top-1 (a portfolio of one never explores)

@@ -269,16 +269,18 @@ def test_explore_projects_wide_data_on_principal_components(db, monkeypatch):
 
 
 def test_the_sidebar_shows_the_rows_per_tree_the_forest_used(db, monkeypatch, tmp_path):
-    captions = [c.value for c in _app().sidebar.caption]
-    assert any("max_samples 256 ·" in c for c in captions)
+    captions = [c.value for c in _app().sidebar.caption]  # toy2: 485 rows, fewer than a tree asks
+    assert any(f"max_samples 485 (all rows; {aad.model.SAMPLES} asked) ·" in c for c in captions)
     assert any("ground truth `label` (never shown to the model)" in c for c in captions)
+    monkeypatch.setenv("AAD_DATA", "yeast")  # 1,191 rows
+    assert any(f"max_samples {aad.model.SAMPLES} ·" in c.value for c in _app().sidebar.caption)
     small = tmp_path / "small.csv"
     rng = np.random.default_rng(0)
     pd.DataFrame(rng.normal(size=(40, 2)), columns=["a", "b"]).to_csv(small, index=False)
     monkeypatch.setenv("AAD_DATA", str(small))
     at = _app()
     assert not at.exception
-    assert any("max_samples 40 (all rows; 256 asked)" in c.value for c in at.sidebar.caption)
+    assert any(f"max_samples 40 (all rows; {aad.model.SAMPLES} asked)" in c.value for c in at.sidebar.caption)
 
 
 def test_progress_shows_the_history_with_model_versions_and_what_each_undo_undid(db):

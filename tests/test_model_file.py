@@ -230,7 +230,7 @@ EDITS = {
     "a tree too few": (lambda d: d["trees"].pop(), "score.n_estimators is 200 but the file holds 199 trees"),
     "a wrong normaliser": (
         lambda d: d["score"].__setitem__("normaliser", 3.0),
-        "score.normaliser is 3.0, but max_samples 256 gives",
+        "score.normaliser is 3.0, but max_samples 408 gives",  # the 408 rows: fewer than 512
     ),
     "a feature twice": (lambda d: d["features"].__setitem__(1, "a"), "feature 'a' is named twice"),
     "no trees": (lambda d: d.pop("trees"), "'trees' must be a list; it is missing"),

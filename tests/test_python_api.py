@@ -208,7 +208,8 @@ def test_rules_covering_most_rows_come_with_a_note(clustered):
     labels = np.full(len(many), aad.UNLABELLED)
     order = rng.permutation(len(many))
     labels[order[:100]], labels[order[100:1100]] = aad.ANOMALY, aad.NOMINAL
-    mixed = aad.describe_anomalies(aad.AADForest(n_estimators=20, random_state=0).fit(many, labels), many)
+    coarse = aad.AADForest(n_estimators=20, max_samples=256, random_state=0)  # coarse leaves: broad rules
+    mixed = aad.describe_anomalies(coarse.fit(many, labels), many)
     assert mixed.mask(many).mean() >= aad.describe.BROAD_SHARE
     assert "not a usable filter" in mixed.notes[0]  # more labels would not help: it does not ask for them
     assert "label more" not in mixed.notes[0]

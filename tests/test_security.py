@@ -125,7 +125,7 @@ def test_a_stored_session_is_sql_values_and_json_and_reopens_without_unpickling(
     assert params == {
         "eta": 1.0,
         "balance": 0.8,
-        "max_samples": 256,
+        "max_samples": aad.model.SAMPLES,
         "n_estimators": 200,
         "queue": "adaptive",
         "explores_early": True,

@@ -446,6 +446,27 @@ def test_a_session_saved_before_class_balance_existed_keeps_its_scores(store, fi
     np.testing.assert_allclose(reopened.scores(), fresh.anomaly_score(), rtol=1e-12)
 
 
+def test_a_session_saved_on_trees_of_256_rows_reopens_on_them(store, tmp_path):
+    """The default became 512 rows per tree; a session keeps the forest it was labelled on."""
+    import json
+    import sqlite3
+
+    path = tmp_path / "t.csv"
+    frame = pd.DataFrame(np.random.default_rng(3).normal(size=(900, 3)), columns=list("abc"))
+    frame.to_csv(path, index=False)
+    new = aad.Session.create(aad.load_data(str(path)), store=store, seed=2)
+    assert new.record.params["max_samples"] == new.model.forest_.max_samples == aad.model.SAMPLES == 512
+    old = aad.Session.create(aad.load_data(str(path)), store=store, seed=2, params={"max_samples": 256})
+    old.label(int(old.batch()[0]), "nominal")
+    reopened = aad.Session.open(old.id, store=store)
+    assert reopened.model.forest_.max_samples == 256
+    np.testing.assert_array_equal(reopened.scores(), old.scores())
+    bare = {k: v for k, v in old.record.params.items() if k != "max_samples"}  # as stored before
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(bare), old.id))
+    assert aad.Session.open(old.id, store=store).model.forest_.max_samples == 256
+
+
 def _label_queue(session, n) -> None:
     y = session.dataset.y
     for _ in range(n):

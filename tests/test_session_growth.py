@@ -19,7 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import aad
-from app import keys
+from app import keys, views
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 
@@ -49,7 +49,8 @@ def grown(tmp_path) -> tuple[Path, Path, Path]:
 def test_added_rows_are_appended_labels_kept_and_a_reopen_replays_exactly(grown):
     first, second, db = grown
     store = aad.Store(db)
-    session = aad.Session.create(aad.load_data(str(first)), store=store, seed=3)
+    # trees of 256 rows, so that the 300 new rows can regrow one
+    session = aad.Session.create(aad.load_data(str(first)), store=store, seed=3, params={"max_samples": 256})
     session.label(3, "anomaly")
     session.label(10, "nominal")
     growth = session.add_rows(str(second))
@@ -67,6 +68,19 @@ def test_added_rows_are_appended_labels_kept_and_a_reopen_replays_exactly(grown)
     assert again.labels() == session.labels()
     assert [a.kind for a in again.history()] == ["label", "label", "add_rows", "label"]
     assert again.history()[2].addition.content_hash == store.actions(session.id)[2].addition.content_hash
+
+
+def test_an_addition_too_small_to_regrow_a_tree_says_so(grown):
+    """Trees grown on all 400 first rows (fewer than 512): 300 drifted rows cannot regrow one."""
+    first, second, db = grown
+    session = aad.Session.create(aad.load_data(str(first)), store=aad.Store(db), seed=3)
+    growth = session.add_rows(str(second))
+    assert growth.drifted_trees > 0
+    assert growth.trees_replaced == 0
+    assert growth.regrow_rows == 400
+    text = views.growth_text(growth)
+    assert f"no tree replaced ({growth.drifted_trees} trees of the forest drifted; " in text
+    assert "a tree is regrown on at least 400 new rows)" in text
 
 
 def test_a_table_with_nothing_new_adds_nothing_and_says_so(grown):

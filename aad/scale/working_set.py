@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 from ..columns import AUTO
 from ..data import dataset_from_frame
 from ..errors import DataError
-from ..model import AADForest, default_n_estimators
+from ..model import SAMPLES, AADForest, default_n_estimators
 from ..tables import WORKING_SET_KEY, env_int, file_limit, parquet_decoded_bytes
 from .model_file import PortableModel, fill_and_check
 from .read import Piece, TableFile, _tables, count_csv_rows, find_files, plan_pieces, read_batches
@@ -236,7 +236,7 @@ def build_working_set(
     )
     features = list(sample_set.feature_names)
     fills = [float(np.nanmedian(c)) if np.isfinite(c).any() else 0.0 for c in sample_set.X_as_read.T]
-    params = {"n_estimators": None, "max_samples": 256, **(params or {})}
+    params = {"n_estimators": None, "max_samples": SAMPLES, **(params or {})}
     if params["n_estimators"] is None:  # as a session on the working set would choose: by its rows
         params["n_estimators"] = default_n_estimators(len(chosen) + top_rows)
     report("growing the isolation forest on the sample", 0.3)

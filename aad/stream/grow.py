@@ -38,13 +38,17 @@ class Growth:
     drifted_trees : int
         Trees whose leaf distribution on the new rows exceeded their threshold.
     trees_replaced : int
-        Trees regrown on the new rows (0 unless at least ``min_drifted`` of them drifted).
+        Trees regrown on the new rows (0 unless at least ``min_drifted`` of them drifted and
+        at least ``regrow_rows`` rows were added).
     drift_alarm : bool or None
         ADWIN saw the forest scores move within the new rows; None without river.
     scores_before : ndarray of shape (n_before,)
         The old rows' scores before the addition.
     scores_after : ndarray of shape (n_before + rows_added,)
         Every row's score after it.
+    regrow_rows : int
+        New rows a regrown tree is grown on, as many as the forest's trees were (its
+        ``max_samples``): an addition of fewer rows regrows no tree.
     """
 
     rows_added: int
@@ -53,6 +57,7 @@ class Growth:
     drift_alarm: bool | None
     scores_before: np.ndarray
     scores_after: np.ndarray
+    regrow_rows: int = 0
 
 
 def grow_model(
@@ -86,12 +91,12 @@ def grow_model(
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> old, new = rng.normal(size=(500, 2)), rng.normal(4.0, 1.0, size=(400, 2))
+    >>> old, new = rng.normal(size=(800, 2)), rng.normal(4.0, 1.0, size=(600, 2))
     >>> model = AADForest(n_estimators=30, random_state=0).fit(old)
     >>> model.set_label(0, "nominal")
     >>> growth = grow_model(model, old, new, random_state=0)
     >>> growth.rows_added, growth.trees_replaced > 3, model.labels_.shape, model.n_labels_
-    (400, True, (900,), 1)
+    (600, True, (1400,), 1)
     """
     X_old = validate_matrix(X_old, n_features=model.n_features_in_)
     X_new = validate_matrix(X_new, n_features=model.n_features_in_, min_rows=1)
@@ -115,7 +120,8 @@ def grow_model(
         grown = regrow_trees(forest, drifted, X_new, random_state=seed)
         model._use_forest(grown, grown.apply(np.vstack([X_old, X_new])))
         replaced = len(drifted)
-    return Growth(X_new.shape[0], len(drifted), replaced, alarm, before, model.anomaly_score())
+    after = model.anomaly_score()
+    return Growth(X_new.shape[0], len(drifted), replaced, alarm, before, after, int(forest.max_samples))
 
 
 def _adwin(forest, old_index: np.ndarray, new_index: np.ndarray) -> bool | None:

@@ -234,6 +234,10 @@ def pick_settings(fixed: dict | None = None, *, n_rows: int) -> dict:
                 100_000,
                 DEFAULT_PARAMS["max_samples"],
                 key=keys.DATA_MAX_SAMPLES,
+                help=(
+                    f"{aad.model.SAMPLES} by default (all rows on a smaller table): finer leaves, so a "
+                    "label moves the rows really like it. 256 is the isolation forest's own default."
+                ),
             ),
             "eta": c3.number_input(
                 "Feedback strength (eta)", 0.0, 100.0, float(DEFAULT_PARAMS["eta"]), 0.1, key=keys.DATA_ETA
