@@ -10,7 +10,8 @@ reads them into flat arrays that the rest of the engine works with:
   path length ``h = depth + c(n_samples)`` (Liu et al., 2008) and their information
   content ``log2(max_samples / n_samples)`` in bits;
 * each row's **leaf index** in every tree, a compact ``(n_estimators, n_samples)``
-  array of ``uint8`` (a tree grown on 256 samples has at most 256 leaves).
+  array of ``uint8`` (a tree grown on 256 samples has at most 256 leaves; one grown on the
+  default 512 usually has fewer, else ``uint16``).
 
 No row-by-leaf matrix is ever built: scores are gathered from per-leaf tables.
 

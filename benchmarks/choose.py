@@ -28,7 +28,7 @@ anomaly (``results/choose_first_anomaly.md``, 40 runs: as many found, and the cl
 between two modes of ``between.py`` found in more runs). The variants named ``trees``
 grow 100 (the default before), 150 or 300 trees instead of the 200 that ship
 (``results/choose_trees.md``, measured on 256 rows per tree, the default then); those named
-``samples`` grow each tree on 128, 256 (the default before) or 1024 rows instead of the 512
+``samples`` grow each tree on 128, 256 (the default before), 384 or 1024 rows instead of the 512
 that ship (``results/choose_samples.md``); ``feedback strength`` sets eta to 0.5 or 2.
 The other results files were written before these changes: their chosen column asks no
 challenger before the first anomaly, on 100 trees of 256 rows (``choose_patience.md``: 200
@@ -42,7 +42,7 @@ top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
     python benchmarks/choose.py --only tried                     # other rankings and record rules, tried
     python benchmarks/choose.py --only "first anomaly" --reruns 40   # a challenger before the first anomaly
     python benchmarks/choose.py --only "trees " --reruns 20          # 200 trees against 100, 150, 300
-    python benchmarks/choose.py --only samples --reruns 20           # 512 rows a tree against 128, 256, 1024
+    python benchmarks/choose.py --only samples --reruns 20           # 512 rows a tree against 128 to 1024
     python benchmarks/choose.py --only strength --reruns 20          # eta 1 against 0.5 and 2
 """
 
@@ -91,6 +91,7 @@ VARIANTS = {
     # rows per tree: 512 ship (256 before, the isolation forest's default)
     "samples 256 (before)": ("adaptive", ALL, 4, 4),
     "samples 128": ("adaptive", ALL, 4, 4),
+    "samples 384": ("adaptive", ALL, 4, 4),
     "samples 1024": ("adaptive", ALL, 4, 4),
     # the feedback strength eta: 1 ships
     "feedback strength eta 0.5": ("adaptive", ALL, 4, 4),
