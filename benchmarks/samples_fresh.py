@@ -1,0 +1,108 @@
+"""Rows per tree (256, 384, 512) on fresh tables: neither the tuning tables nor the reported ones.
+
+A check made after 512 rows per tree was chosen on the 26 tuning tables (``choose.py --only
+samples``): two more draws of every generator of ``generated.py`` (seeds 3001 and 3002; the
+tuning tables use 1001 and 1002, the held-out ones others) and three ``make_classification``
+tables with a 3 % class and other settings. The default queue, 200 trees, budget 100 (a
+quarter of the rows on small tables), top-1 queries, 10 runs. Writes
+``results/samples_fresh.md`` and ``results/samples_fresh.json``.
+
+    python benchmarks/samples_fresh.py [--workers 2]     # about 12 minutes on 2 cores
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from sklearn import datasets
+
+import aad
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import generated
+
+RESULTS = Path(__file__).with_name("results")
+SAMPLES = (256, 384, 512)
+RERUNS = 10
+
+
+def _xy(nominal: np.ndarray, anomalous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.vstack([nominal, anomalous]), np.r_[np.zeros(len(nominal), bool), np.ones(len(anomalous), bool)]
+
+
+def tables() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Name -> (X, y), the same every time."""
+    out = {}
+    for seed in (3001, 3002):
+        rng = np.random.default_rng(seed)
+        for name in ("clusters", "shell", "noisy", "lowvar", "dense", "mixed"):
+            out[f"{name}-{seed}"] = _xy(*generated.GENERATORS[name](rng))
+        out[f"scattered-{seed}"] = _xy(*generated.scattered(rng, rows=10_000))
+    for i, (sep, clusters, n_features) in enumerate([(1.1, 2, 9), (0.9, 1, 14), (1.3, 3, 10)]):
+        X, y = datasets.make_classification(
+            n_samples=5000,
+            n_features=n_features,
+            n_informative=4,
+            n_redundant=2,
+            n_clusters_per_class=clusters,
+            weights=[0.97],
+            class_sep=sep,
+            flip_y=0,
+            random_state=900 + i,
+        )
+        out[f"classif-f{i}"] = (X, y.astype(bool))
+    return out
+
+
+TABLES = tables()
+
+
+def run(job: tuple[str, int, int]) -> tuple[str, int, int, int]:
+    """Anomalies found on one table with one number of rows per tree and one seed."""
+    name, samples, seed = job
+    X, y = TABLES[name]
+    result = aad.simulate_run(
+        X, y, budget=min(100, len(y) // 4), seed=seed, model_params={"max_samples": samples}
+    )
+    return name, samples, seed, int(result.found[-1])
+
+
+def report(found: dict[str, dict[str, int]]) -> str:
+    """The Markdown table of ``found`` (``"table|samples"`` -> seed -> found)."""
+    get = lambda name, s: np.array([found[f"{name}|{s}"][str(k)] for k in range(RERUNS)])  # noqa: E731
+    lines = ["| table | " + " | ".join(f"{s} rows" for s in SAMPLES) + " |", "|---|" + "---|" * len(SAMPLES)]
+    lines += [f"| {n} | " + " | ".join(f"{get(n, s).mean():.1f}" for s in SAMPLES) + " |" for n in TABLES]
+    totals = {s: sum(get(n, s) for n in TABLES) for s in SAMPLES}
+    lines.append("| **total** | " + " | ".join(f"**{totals[s].mean():.1f}**" for s in SAMPLES) + " |")
+    pairs = [
+        f"{b} against {a}: {(totals[b] - totals[a]).mean():+.1f} ± "
+        f"{(totals[b] - totals[a]).std(ddof=1) / np.sqrt(RERUNS):.1f}"
+        for a, b in ((256, 384), (256, 512), (384, 512))
+    ]
+    head = f"Fresh tables, {RERUNS} runs each (`python benchmarks/samples_fresh.py`)"
+    return head + "\n\n" + "\n".join(lines) + "\n\nPaired by seed (standard error): " + "; ".join(pairs) + "."
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    jobs = [(n, s, k) for n in TABLES for s in SAMPLES for k in range(RERUNS)]
+    found: dict[str, dict[str, int]] = {}
+    with ProcessPoolExecutor(args.workers) as pool:
+        for name, samples, seed, n in pool.map(run, jobs, chunksize=4):
+            found.setdefault(f"{name}|{samples}", {})[str(seed)] = n
+    RESULTS.mkdir(exist_ok=True)
+    text = report(found)
+    (RESULTS / "samples_fresh.md").write_text(text + "\n")
+    (RESULTS / "samples_fresh.json").write_text(json.dumps(found))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
