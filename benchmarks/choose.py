@@ -165,19 +165,24 @@ def tables() -> dict[str, tuple[np.ndarray, np.ndarray]]:
         fraud = generated.fraud(r, rows=20_000)
         out[f"fraud-{s}"] = (fraud[generated.FRAUD_FEATURES].to_numpy(float), fraud["label"].to_numpy(bool))
     for i, (sep, clusters, n_features) in enumerate([(1.0, 1, 10), (1.5, 2, 12), (0.8, 1, 8), (1.2, 3, 16)]):
-        X, y = datasets.make_classification(
-            n_samples=5000,
-            n_features=n_features,
-            n_informative=4,
-            n_redundant=2,
-            n_clusters_per_class=clusters,
-            weights=[0.97],
-            class_sep=sep,
-            flip_y=0,
-            random_state=500 + i,
-        )
-        out[f"classif-{i}"] = (X, y.astype(bool))
+        out[f"classif-{i}"] = classification(sep, clusters, n_features, seed=500 + i)
     return out
+
+
+def classification(sep: float, clusters: int, n_features: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """5,000 rows of ``make_classification`` with a 3 % class as the anomalies."""
+    X, y = datasets.make_classification(
+        n_samples=5000,
+        n_features=n_features,
+        n_informative=4,
+        n_redundant=2,
+        n_clusters_per_class=clusters,
+        weights=[0.97],
+        class_sep=sep,
+        flip_y=0,
+        random_state=seed,
+    )
+    return X, y.astype(bool)
 
 
 _FIXED = bandit.PortfolioState.exploring  # the shipped rule: a fixed patience, doubled per miss

@@ -19,20 +19,16 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from sklearn import datasets
 
 import aad
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import choose
 import generated
 
 RESULTS = Path(__file__).with_name("results")
 SAMPLES = (256, 384, 512)
 RERUNS = 10
-
-
-def _xy(nominal: np.ndarray, anomalous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return np.vstack([nominal, anomalous]), np.r_[np.zeros(len(nominal), bool), np.ones(len(anomalous), bool)]
 
 
 def tables() -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -41,21 +37,10 @@ def tables() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     for seed in (3001, 3002):
         rng = np.random.default_rng(seed)
         for name in ("clusters", "shell", "noisy", "lowvar", "dense", "mixed"):
-            out[f"{name}-{seed}"] = _xy(*generated.GENERATORS[name](rng))
-        out[f"scattered-{seed}"] = _xy(*generated.scattered(rng, rows=10_000))
+            out[f"{name}-{seed}"] = choose._xy(*generated.GENERATORS[name](rng))
+        out[f"scattered-{seed}"] = choose._xy(*generated.scattered(rng, rows=10_000))
     for i, (sep, clusters, n_features) in enumerate([(1.1, 2, 9), (0.9, 1, 14), (1.3, 3, 10)]):
-        X, y = datasets.make_classification(
-            n_samples=5000,
-            n_features=n_features,
-            n_informative=4,
-            n_redundant=2,
-            n_clusters_per_class=clusters,
-            weights=[0.97],
-            class_sep=sep,
-            flip_y=0,
-            random_state=900 + i,
-        )
-        out[f"classif-f{i}"] = (X, y.astype(bool))
+        out[f"classif-f{i}"] = choose.classification(sep, clusters, n_features, seed=900 + i)
     return out
 
 
