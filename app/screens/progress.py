@@ -74,7 +74,8 @@ def add_rows() -> None:
         st.caption(
             "A CSV or Parquet file with the session's columns. Rows the session already has are "
             "recognised by their values and left as they are; the others are appended, placed in the "
-            "trees, and the trees whose leaves drifted are regrown on them. Every label is kept, and the "
+            "trees, and the trees whose leaves drifted are regrown on them (when at least as many new rows "
+            "came as a tree is grown on). Every label is kept, and the "
             "addition is saved in the session's log before it takes effect."
         )
         key = f"{keys.GROW_UPLOAD}_{st.session_state.get(keys.UPLOAD_GENERATION, 0)}"
