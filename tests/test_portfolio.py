@@ -118,19 +118,16 @@ def test_the_adaptive_queue_finds_the_kind_the_learned_model_tunnels_past():
     does the adaptive queue."""
     X, y, kind = _card_table()
     kinds, found = {}, {}
-    for queue, params in (
-        ("adaptive", {"max_samples": 256}),
-        ("feedback", {"max_samples": 256}),
-        ("default", {}),
+    for name, queue, params in (
+        ("adaptive", "adaptive", {"max_samples": 256}),
+        ("feedback", "feedback", {"max_samples": 256}),
+        ("default", "adaptive", {}),
     ):
         runs = [
-            aad.simulate_run(
-                X, y, budget=110, seed=s, queue=queue.replace("default", "adaptive"), model_params=params
-            )
-            for s in range(3)
+            aad.simulate_run(X, y, budget=110, seed=s, queue=queue, model_params=params) for s in range(3)
         ]
-        kinds[queue] = [set(kind[r.queried[y[r.queried]]]) for r in runs]
-        found[queue] = sum(int(r.found[-1]) for r in runs)
+        kinds[name] = [set(kind[r.queried[y[r.queried]]]) for r in runs]
+        found[name] = sum(int(r.found[-1]) for r in runs)
     every = {"takeover", "skimming", "testing"}
     assert all(k == every for k in kinds["adaptive"]), kinds
     assert all("testing" not in k for k in kinds["feedback"]), kinds
