@@ -56,7 +56,9 @@ _LABEL_WORK = 100 * 1_000_000  # trees x rows of a label's work at most (100 tre
 #: 256 (paired standard error 4.8; +15.3 +- 4.4 on seeds 20-39), 128 found 48.6 fewer and
 #: 1024 4.5 and 24.4 fewer (seeds 0-19, 20-39: a dense cluster and anomalies in a low-variance
 #: direction stop being isolated, the masking that made 256 the forest's default). 384 ties
-#: 512 there and is ahead on fresh tables (``benchmarks/samples_fresh.py``): the next to measure.
+#: 512: +1.7 +- 2.0 over 60 paired seeds of the tuning tables and 17 fresh ones
+#: (``benchmarks/samples_fresh.py``), ahead where anomalies sit off a thin direction of
+#: correlated features, behind on scattered anomalies and classification-like tables.
 SAMPLES = 512
 
 

@@ -8,6 +8,7 @@ quarter of the rows on small tables), top-1 queries, 10 runs. Writes
 ``results/samples_fresh.md`` and ``results/samples_fresh.json``.
 
     python benchmarks/samples_fresh.py [--workers 2]     # about 12 minutes on 2 cores
+    python benchmarks/samples_fresh.py --first-seed 10 --samples 384,512   # more seeds: its own file
 """
 
 from __future__ import annotations
@@ -57,35 +58,49 @@ def run(job: tuple[str, int, int]) -> tuple[str, int, int, int]:
     return name, samples, seed, int(result.found[-1])
 
 
-def report(found: dict[str, dict[str, int]]) -> str:
+def report(found: dict[str, dict[str, int]], samples=SAMPLES, seeds=range(RERUNS), command="") -> str:
     """The Markdown table of ``found`` (``"table|samples"`` -> seed -> found)."""
-    get = lambda name, s: np.array([found[f"{name}|{s}"][str(k)] for k in range(RERUNS)])  # noqa: E731
-    lines = ["| table | " + " | ".join(f"{s} rows" for s in SAMPLES) + " |", "|---|" + "---|" * len(SAMPLES)]
-    lines += [f"| {n} | " + " | ".join(f"{get(n, s).mean():.1f}" for s in SAMPLES) + " |" for n in TABLES]
-    totals = {s: sum(get(n, s) for n in TABLES) for s in SAMPLES}
-    lines.append("| **total** | " + " | ".join(f"**{totals[s].mean():.1f}**" for s in SAMPLES) + " |")
+    get = lambda name, s: np.array([found[f"{name}|{s}"][str(k)] for k in seeds])  # noqa: E731
+    lines = ["| table | " + " | ".join(f"{s} rows" for s in samples) + " |", "|---|" + "---|" * len(samples)]
+    lines += [f"| {n} | " + " | ".join(f"{get(n, s).mean():.1f}" for s in samples) + " |" for n in TABLES]
+    totals = {s: sum(get(n, s) for n in TABLES) for s in samples}
+    lines.append("| **total** | " + " | ".join(f"**{totals[s].mean():.1f}**" for s in samples) + " |")
     pairs = [
         f"{b} against {a}: {(totals[b] - totals[a]).mean():+.1f} ± "
-        f"{(totals[b] - totals[a]).std(ddof=1) / np.sqrt(RERUNS):.1f}"
-        for a, b in ((256, 384), (256, 512), (384, 512))
+        f"{(totals[b] - totals[a]).std(ddof=1) / np.sqrt(len(seeds)):.1f}"
+        for i, a in enumerate(samples)
+        for b in samples[i + 1 :]
     ]
-    head = f"Fresh tables, {RERUNS} runs each (`python benchmarks/samples_fresh.py`)"
+    head = f"Fresh tables, {len(seeds)} runs each (`python benchmarks/samples_fresh.py{command}`)"
     return head + "\n\n" + "\n".join(lines) + "\n\nPaired by seed (standard error): " + "; ".join(pairs) + "."
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=0, help="the first seed of the runs")
+    parser.add_argument("--reruns", type=int, default=RERUNS)
+    parser.add_argument(
+        "--samples", default=",".join(map(str, SAMPLES)), help="rows per tree, comma-separated"
+    )
     args = parser.parse_args()
-    jobs = [(n, s, k) for n in TABLES for s in SAMPLES for k in range(RERUNS)]
+    try:
+        samples = tuple(int(s) for s in args.samples.split(","))
+    except ValueError:
+        parser.error(f"--samples takes whole numbers separated by commas, like 384,512; got {args.samples!r}")
+    seeds = range(args.first_seed, args.first_seed + args.reruns)
+    jobs = [(n, s, k) for n in TABLES for s in samples for k in seeds]
     found: dict[str, dict[str, int]] = {}
     with ProcessPoolExecutor(args.workers) as pool:
-        for name, samples, seed, n in pool.map(run, jobs, chunksize=4):
-            found.setdefault(f"{name}|{samples}", {})[str(seed)] = n
+        for name, size, seed, n in pool.map(run, jobs, chunksize=4):
+            found.setdefault(f"{name}|{size}", {})[str(seed)] = n
     RESULTS.mkdir(exist_ok=True)
-    text = report(found)
-    (RESULTS / "samples_fresh.md").write_text(text + "\n")
-    (RESULTS / "samples_fresh.json").write_text(json.dumps(found))
+    default = seeds == range(RERUNS) and samples == SAMPLES
+    command = "" if default else f" --first-seed {seeds.start} --reruns {len(seeds)} --samples {args.samples}"
+    text = report(found, samples, seeds, command)
+    stem = "samples_fresh" if default else f"samples_fresh_seeds{seeds.start}-{seeds.stop - 1}"
+    (RESULTS / f"{stem}.md").write_text(text + "\n")
+    (RESULTS / f"{stem}.json").write_text(json.dumps(found))
     print(text)
 
 
