@@ -133,11 +133,16 @@ VARIANTS = {
     "tried: saturating first": ("adaptive", ("saturating", "feedback", "forest"), 4, 4),
     "tried: novel rows as a fourth ranking": ("adaptive", (*ALL, "novel"), 4, 4),
     "tried: novel rows for forest": ("adaptive", ("feedback", "saturating", "novel"), 4, 4),
+    "tried: an open field": ("adaptive", ALL, 4, 4),
+    "tried: classifier alone": ("classifier", None, None, None),
+    "tried: classifier as a fourth ranking": ("adaptive", (*ALL, "classifier"), 4, 4),
+    "tried: classifier first": ("adaptive", ("classifier", *ALL), 4, 4),
+    "tried: classifier for saturating": ("adaptive", ("feedback", "classifier", "forest"), 4, 4),
 }
 #: Rankings that are not the engine's: the forest class that offers them.
 _OFFERED_BY = {
     "beliefs": beliefs.BeliefForest,
-    **dict.fromkeys(("paths", "trees", "novel"), tried.TriedForest),
+    **dict.fromkeys(tried.TRIED, tried.TriedForest),
 }
 _SHIPPED = (queue_module.step, bandit._best)
 _RECORD = queue_module.Portfolio.record
@@ -218,6 +223,8 @@ def _settings(variant: str, seed: int) -> None:
     queue_module.step, bandit._best = _SHIPPED
     if "fade " in variant:
         queue_module.step = tried.faded_step(float(variant.split("fade ")[1]))
+    if "open field" in variant:
+        bandit._best = tried.open_best
     if "Thompson" in variant:
         bandit._best, exploring = tried.thompson_best(seed), property(lambda state: False)
     queue_module.Portfolio.record = _RECORD

@@ -5,7 +5,7 @@ them. This table breaks that assumption on purpose: standard-normal rows in 8-D 
 anomalies at radius 5-7, each in its own random direction (seed 7; ``generated.scattered``).
 A labelled anomaly then lifts its nominal neighbours: the learned model alone finds fewer
 anomalies than the isolation forest's own order, and the gap grows with the table (the
-forest's leaves, drawn from 256 rows, hold more data rows each). The adaptive queue keeps
+forest's leaves, drawn from 512 rows, hold more data rows each). The adaptive queue keeps
 a record of what each ranking's proposals turned out to be, and follows the forest's order
 here (:mod:`aad.portfolio`).
 
