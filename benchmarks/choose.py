@@ -30,6 +30,8 @@ grow 100 (the default before), 150 or 300 trees instead of the 200 that ship
 (``results/choose_trees.md``, measured on 256 rows per tree, the default then); those named
 ``samples`` grow each tree on 128, 256 (the default before), 384 or 1024 rows instead of the 512
 that ship (``results/choose_samples.md``); ``feedback strength`` sets eta to 0.5 or 2.
+Those named ``strong feedback`` add the learned model at twice the strength as one more
+ranking (``strong.py``): second, fourth, or in the saturating ranking's place; a candidate.
 The other results files were written before these changes: their chosen column asks no
 challenger before the first anomaly, on 100 trees of 256 rows (``choose_patience.md``: 200
 trees of 256 rows).
@@ -44,6 +46,7 @@ top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
     python benchmarks/choose.py --only "trees " --reruns 20          # 200 trees against 100, 150, 300
     python benchmarks/choose.py --only samples --reruns 20           # 512 rows a tree against 128 to 1024
     python benchmarks/choose.py --only strength --reruns 20          # eta 1 against 0.5 and 2
+    python benchmarks/choose.py --only "strong feedback" --reruns 20  # the candidate ranking
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import beliefs
 import generated
 import heldout
+import strong
 import tried
 
 RESULTS = Path(__file__).with_name("results")
@@ -133,6 +137,9 @@ VARIANTS = {
     "tried: saturating first": ("adaptive", ("saturating", "feedback", "forest"), 4, 4),
     "tried: novel rows as a fourth ranking": ("adaptive", (*ALL, "novel"), 4, 4),
     "tried: novel rows for forest": ("adaptive", ("feedback", "saturating", "novel"), 4, 4),
+    "strong feedback second": ("adaptive", ("feedback", "strong", "saturating", "forest"), 4, 4),
+    "strong feedback fourth": ("adaptive", (*ALL, "strong"), 4, 4),
+    "strong feedback for saturating": ("adaptive", ("feedback", "strong", "forest"), 4, 4),
     "tried: an open field": ("adaptive", ALL, 4, 4),
     "tried: classifier alone": ("classifier", None, None, None),
     "tried: classifier as a fourth ranking": ("adaptive", (*ALL, "classifier"), 4, 4),
@@ -142,6 +149,7 @@ VARIANTS = {
 #: Rankings that are not the engine's: the forest class that offers them.
 _OFFERED_BY = {
     "beliefs": beliefs.BeliefForest,
+    "strong": strong.StrongForest,
     **dict.fromkeys(tried.TRIED, tried.TriedForest),
 }
 _SHIPPED = (queue_module.step, bandit._best)

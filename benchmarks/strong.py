@@ -1,0 +1,47 @@
+"""The learned model at twice the feedback strength, as one more ranking of the portfolio.
+
+A candidate for the engine, measured and not yet shipped (README, *Which ranking the queue
+follows*). The learned model's raw score is linear in the strength ``eta``,
+
+    s_eta(x) = s_0(x) + eta * u(x),
+
+``s_0`` the forest's score and ``u`` the labels' update, so the same model at ``2 eta`` is
+``2 s_eta - s_0``: one vectorised pass, no second model. As a challenger it is the learned
+model that trusts its labels more: where a few labelled anomalies hide among many nominal
+rows sharing their leaves (anomalies off a thin direction of correlated features, a tight
+cluster inside the normal range), twice the push reaches them first; where it overreaches, its
+record keeps it a challenger. ``choose.py --only strong`` measures it on the tuning tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aad.model import AADForest
+
+#: How many times the learned model's strength the ranking pushes.
+GAIN = 2.0
+
+
+class StrongForest(AADForest):
+    """:class:`aad.AADForest` with a fifth ranking, ``"strong"`` (recomputed at each call).
+
+    >>> X = np.vstack([np.random.default_rng(0).normal(size=(200, 2)), [[6, 6], [6, 5.5]]])
+    >>> model = StrongForest(random_state=0).fit(X)
+    >>> model.set_label(200, "anomaly"); model.set_label(0, "nominal")
+    >>> strong, learned, forest = (model.ranking(r) for r in ("strong", "feedback", "forest"))
+    >>> bool(np.allclose(strong - forest, GAIN * (learned - forest)))
+    True
+    >>> int(np.where(model.labels_ == -1, strong, -np.inf).argmax())
+    201
+    """
+
+    @property
+    def rankings_(self) -> tuple[str, ...]:
+        return (*super().rankings_, "strong")
+
+    def ranking(self, name: str = "feedback") -> np.ndarray:
+        if name != "strong":
+            return super().ranking(name)
+        forest = super().ranking("forest")
+        return forest + GAIN * (super().ranking("feedback") - forest)
