@@ -138,6 +138,12 @@ VARIANTS = {
     "tried: novel rows as a fourth ranking": ("adaptive", (*ALL, "novel"), 4, 4),
     "tried: novel rows for forest": ("adaptive", ("feedback", "saturating", "novel"), 4, 4),
     "strong feedback second": ("adaptive", ("feedback", "strong", "saturating", "forest"), 4, 4),
+    "strong feedback second, from the first anomaly": (
+        "adaptive",
+        ("feedback", "strong", "saturating", "forest"),
+        4,
+        4,
+    ),
     "strong feedback fourth": ("adaptive", (*ALL, "strong"), 4, 4),
     "strong feedback for saturating": ("adaptive", ("feedback", "strong", "forest"), 4, 4),
     "tried: an open field": ("adaptive", ALL, 4, 4),
@@ -227,6 +233,7 @@ def _settings(variant: str, seed: int) -> None:
     bandit.MAX_BACKOFF = 4 if max_backoff is None else max_backoff  # a module setting, read at each query
     beliefs.STRENGTH = float(variant.split("prior ")[1]) if "prior " in variant else 0.1  # BALIF's
     tried.TREE_GAIN = float(variant.split("gain ")[1]) if "gain " in variant else 0.5
+    strong.FROM_FIRST_ANOMALY = "from the first anomaly" in variant
     exploring = _FIXED if patience is None or patience >= 1 else _streak_test(patience)
     queue_module.step, bandit._best = _SHIPPED
     if "fade " in variant:

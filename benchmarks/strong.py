@@ -21,6 +21,9 @@ from aad.model import AADForest
 
 #: How many times the learned model's strength the ranking pushes.
 GAIN = 2.0
+#: Whether the ranking is the learned model itself until the first anomaly is labelled (so that
+#: in a dry spell, when nominals alone only bury rows, the challenger is the forest's order).
+FROM_FIRST_ANOMALY = False
 
 
 class StrongForest(AADForest):
@@ -43,5 +46,7 @@ class StrongForest(AADForest):
     def ranking(self, name: str = "feedback") -> np.ndarray:
         if name != "strong":
             return super().ranking(name)
-        forest = super().ranking("forest")
-        return forest + GAIN * (super().ranking("feedback") - forest)
+        forest, learned = super().ranking("forest"), super().ranking("feedback")
+        if FROM_FIRST_ANOMALY and not self.n_anomalies_:
+            return learned
+        return forest + GAIN * (learned - forest)
