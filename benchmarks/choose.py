@@ -138,6 +138,12 @@ VARIANTS = {
     "tried: novel rows as a fourth ranking": ("adaptive", (*ALL, "novel"), 4, 4),
     "tried: novel rows for forest": ("adaptive", ("feedback", "saturating", "novel"), 4, 4),
     "strong feedback second": ("adaptive", ("feedback", "strong", "saturating", "forest"), 4, 4),
+    "strong feedback second, challengers in turn in a dry spell": (
+        "adaptive",
+        ("feedback", "strong", "saturating", "forest"),
+        4,
+        4,
+    ),
     "strong feedback second, from the first anomaly": (
         "adaptive",
         ("feedback", "strong", "saturating", "forest"),
@@ -234,6 +240,9 @@ def _settings(variant: str, seed: int) -> None:
     beliefs.STRENGTH = float(variant.split("prior ")[1]) if "prior " in variant else 0.1  # BALIF's
     tried.TREE_GAIN = float(variant.split("gain ")[1]) if "gain " in variant else 0.5
     strong.FROM_FIRST_ANOMALY = "from the first anomaly" in variant
+    bandit.PortfolioState.challenger = (
+        strong.challenger_in_turn if "in turn" in variant else strong._SHIPPED_CHALLENGER
+    )
     exploring = _FIXED if patience is None or patience >= 1 else _streak_test(patience)
     queue_module.step, bandit._best = _SHIPPED
     if "fade " in variant:

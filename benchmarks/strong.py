@@ -15,15 +15,35 @@ record keeps it a challenger. ``choose.py --only strong`` measures it on the tun
 
 from __future__ import annotations
 
+from dataclasses import replace  # noqa: F401 (the doctest's)
+
 import numpy as np
 
 from aad.model import AADForest
+from aad.portfolio.bandit import PortfolioState
+
+_SHIPPED_CHALLENGER = PortfolioState.challenger
 
 #: How many times the learned model's strength the ranking pushes.
 GAIN = 2.0
 #: Whether the ranking is the learned model itself until the first anomaly is labelled (so that
 #: in a dry spell, when nominals alone only bury rows, the challenger is the forest's order).
 FROM_FIRST_ANOMALY = False
+
+
+def challenger_in_turn(state: PortfolioState, tops) -> int | None:
+    """A replacement for :meth:`PortfolioState.challenger`: in a dry spell before the first
+    anomaly the rankings proposing another row than the champion's are asked in turn (the
+    ``backoff``-th of them), not the best record; after it, the shipped rule.
+
+    >>> state = PortfolioState.start(4)
+    >>> challenger_in_turn(state, (1, 2, 1, 3)), challenger_in_turn(replace(state, backoff=1), (1, 2, 1, 3))
+    (1, 3)
+    """
+    if state.found:
+        return _SHIPPED_CHALLENGER(state, tops)
+    others = [k for k in range(len(tops)) if k != state.champion and tops[k] != tops[state.champion]]
+    return others[state.backoff % len(others)] if others else None
 
 
 class StrongForest(AADForest):
