@@ -20,18 +20,19 @@ The variants named ``beliefs`` add a ranking by local Beta leaf beliefs, as BALI
 them (``beliefs.py``): tried, lost, not in the engine (README, *Which ranking the queue
 follows*). The variants named ``tried:`` put another ranking in the learned model's place
 (the update over every node of the path, weights per tree, the saturating ranking), an
-explorer in the forest's place or beside it, or another rule in the champion's (fading
-records, Thompson sampling, records that credit every ranking holding the labelled row in
-its top k); see ``tried.py``. They lost too. The variant named ``(before)`` with "first
-anomaly" is the rule before the queue asked a challenger in a dry spell before the first
-anomaly (``results/choose_first_anomaly.md``, 40 runs: as many found, and the cluster
-between two modes of ``between.py`` found in more runs). The variants named ``trees``
+explorer in the forest's place or beside it, a classifier on the labels, or another rule in
+the champion's (fading records, Thompson sampling, records that credit every ranking holding
+the labelled row in its top k, an open field); see ``tried.py``. They lost too. The variant
+named ``(before)`` with "first anomaly" is the rule before the queue asked a challenger in a
+dry spell before the first anomaly (``results/choose_first_anomaly.md``, 40 runs: as many
+found, and the cluster between two modes of ``between.py`` found in more runs). The variants named ``trees``
 grow 100 (the default before), 150 or 300 trees instead of the 200 that ship
 (``results/choose_trees.md``, measured on 256 rows per tree, the default then); those named
 ``samples`` grow each tree on 128, 256 (the default before), 384 or 1024 rows instead of the 512
 that ship (``results/choose_samples.md``); ``feedback strength`` sets eta to 0.5 or 2.
 Those named ``strong feedback`` add the learned model at twice the strength as one more
-ranking (``strong.py``): second, fourth, or in the saturating ranking's place; a candidate.
+ranking (``strong.py``): second, fourth, or in the saturating ranking's place, and second
+with either repair of its dry-spell cost (from the first anomaly; challengers in turn).
 The other results files were written before these changes: their chosen column asks no
 challenger before the first anomaly, on 100 trees of 256 rows (``choose_patience.md``: 200
 trees of 256 rows).
