@@ -70,6 +70,18 @@ def test_added_rows_are_appended_labels_kept_and_a_reopen_replays_exactly(grown)
     assert again.history()[2].addition.content_hash == store.actions(session.id)[2].addition.content_hash
 
 
+def test_the_sidebar_says_the_trees_hold_the_rows_before_an_addition(grown):
+    from app.state import pages
+
+    first, second, db = grown
+    session = aad.Session.create(aad.load_data(str(first)), store=aad.Store(db), seed=3)
+    assert pages._max_samples(session) == f"max_samples 400 (all rows; {aad.model.SAMPLES} asked)"
+    session.add_rows(str(second))  # 300 rows: too few to regrow a tree of 400
+    assert pages._max_samples(session) == (
+        f"max_samples 400 (all rows before the added ones; {aad.model.SAMPLES} asked)"
+    )
+
+
 def test_an_addition_too_small_to_regrow_a_tree_says_so(grown):
     """Trees grown on all 400 first rows (fewer than 512): 300 drifted rows cannot regrow one."""
     first, second, db = grown

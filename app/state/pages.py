@@ -102,13 +102,17 @@ def _empty_state() -> None:
 
 
 def _max_samples(session: aad.Session) -> str:
-    """The rows per tree the forest used: fewer than asked when the data has fewer rows."""
+    """The rows per tree the forest used: fewer than asked when the data had fewer rows (all of
+    them, or all it had before rows were added to the session)."""
     asked = session.record.params["max_samples"]
     forest = getattr(session.model, "forest_member_", session.model)  # an ensemble's forest member
     if forest is None or not hasattr(forest, "forest_"):
         return "no forest"
     used = forest.forest_.max_samples
-    return f"max_samples {used}" if used == asked else f"max_samples {used} (all rows; {asked} asked)"
+    if used == asked:
+        return f"max_samples {used}"
+    rows = "all rows" if used == session.dataset.n_rows else "all rows before the added ones"
+    return f"max_samples {used} ({rows}; {asked} asked)"
 
 
 def sidebar(session: aad.Session | None) -> None:
