@@ -31,6 +31,7 @@ _CONSTRAINTS = {
     "batch_size": [Interval("int", 1, 10_000)],
     "random_state": [Options((None,)), Interval("int", 0, MAX_SEED)],
     "explores_early": [Options((True, False))],
+    "strong_ranking": [Options((True, False))],
 }
 
 
@@ -69,7 +70,7 @@ class ActiveLearner:
         Rows per query batch.
     random_state : int or None
         Seed for random strategies; the batch after ``m`` events depends only on it and ``m``.
-    queue : {"adaptive", "feedback", "saturating", "forest"}, default="adaptive"
+    queue : {"adaptive", "feedback", "strong", "saturating", "forest"}, default="adaptive"
         Which ranking the strategy draws from. ``"adaptive"``: the one the labels favour
         (:class:`aad.portfolio.Portfolio`: the learned model until its proposals keep
         coming back nominal, then a challenger); otherwise always that ranking of the
@@ -78,6 +79,10 @@ class ActiveLearner:
         With the adaptive queue: whether a dry spell before the first anomaly asks a
         challenger too (:mod:`aad.portfolio.bandit`); False is the rule of sessions saved
         before it did.
+    strong_ranking : bool, default=True
+        With the adaptive queue: whether the learned model at twice the strength
+        (``"strong"``, see :meth:`AADForest.ranking`) is among the rankings; False is the
+        portfolio of sessions saved before it was.
 
     Attributes
     ----------
@@ -105,6 +110,7 @@ class ActiveLearner:
         random_state: int | None = None,
         queue: str = "adaptive",
         explores_early: bool = True,
+        strong_ranking: bool = True,
     ) -> None:
         model._check_fitted()
         if queue not in QUEUES:
@@ -126,7 +132,12 @@ class ActiveLearner:
         validate_params(
             "ActiveLearner",
             _CONSTRAINTS,
-            {"batch_size": batch_size, "random_state": random_state, "explores_early": explores_early},
+            {
+                "batch_size": batch_size,
+                "random_state": random_state,
+                "explores_early": explores_early,
+                "strong_ranking": strong_ranking,
+            },
         )
         self.model = model
         self.X = None if X is None else _training_features(model, X)
@@ -136,8 +147,9 @@ class ActiveLearner:
         self._log: list[LabelEvent] = []
         self._hinge_before: list[np.ndarray | None] = []
         self.queue = queue
+        rankings = tuple(r for r in model.rankings_ if strong_ranking or r != "strong")
         self.portfolio = (
-            Portfolio(model, rankings=model.rankings_, explores_early=explores_early)
+            Portfolio(model, rankings=rankings, explores_early=explores_early)
             if queue == "adaptive"
             else None
         )

@@ -43,7 +43,9 @@ _SAT_UNIT = 2**16  # log2(1 + count) is tabulated in units of 2**-16, as int64
 _SATURATING = 2  # row of ``_shared``: information shared with anomalies, counted through log2(1 + c)
 
 #: The rankings a fitted model offers (:meth:`AADForest.ranking`).
-RANKINGS = ("feedback", "saturating", "forest")
+RANKINGS = ("feedback", "strong", "saturating", "forest")
+#: How many times the learned model's feedback strength the ``"strong"`` ranking pushes.
+STRONG = 2.0
 
 #: Trees of a model unless told otherwise, on tables up to 500,000 rows (:func:`default_n_estimators`).
 TREES = 200
@@ -250,7 +252,7 @@ class AADForest(BaseEstimator):
 
     @property
     def rankings_(self) -> tuple[str, ...]:
-        """The rankings this model offers (:meth:`ranking`): all three with the linear loss."""
+        """The rankings this model offers (:meth:`ranking`): all of them with the linear loss."""
         return RANKINGS if self.loss == "linear" else ("feedback", "forest")
 
     def unsupervised_score(self, X) -> np.ndarray:
@@ -296,6 +298,7 @@ class AADForest(BaseEstimator):
         twin._shared = self._shared.copy()
         twin._scores = None
         twin._saturating = None
+        twin._strong = None
         return twin
 
     # ------------------------------------------------------------------ growing
@@ -389,6 +392,7 @@ class AADForest(BaseEstimator):
         self._hinge_values: np.ndarray | None = None
         self._scores: np.ndarray | None = None
         self._saturating: np.ndarray | None = None
+        self._strong: np.ndarray | None = None
         if (labels != UNLABELLED).any():
             self._recount()
             self._changed()
@@ -480,6 +484,7 @@ class AADForest(BaseEstimator):
             self._hinge_values = hinge.solve_leaf_values(self, current)
         self._scores = None
         self._saturating = None
+        self._strong = None
 
     def _restore_hinge(self, values: np.ndarray | None) -> None:
         """Put back the hinge solution of an earlier state (an exact undo; see ActiveLearner)."""
@@ -548,17 +553,35 @@ class AADForest(BaseEstimator):
         in_row_blocks(len(raw), block, n_jobs=self.n_jobs)
         return raw
 
+    def _strong_score(self) -> np.ndarray:
+        """``base + STRONG (raw - base)``: the learned model at ``STRONG`` times its strength,
+        in blocks of rows shared among the cores (no table-sized temporaries)."""
+        raw, base, strong = self.raw_score(), self._base, np.empty(len(self._base))
+
+        def block(start: int, stop: int) -> None:
+            part = strong[start:stop]
+            np.subtract(raw[start:stop], base[start:stop], out=part)
+            part *= STRONG
+            part += base[start:stop]
+
+        in_row_blocks(len(strong), block, n_jobs=self.n_jobs)
+        return strong
+
     def ranking(self, name: str = "feedback") -> np.ndarray:
         """The training rows' raw scores under one of the model's rankings (higher first).
 
         * ``"feedback"``: :meth:`raw_score`, the learned model (what :meth:`anomaly_score` ranks by);
+        * ``"strong"``: the learned model at :data:`STRONG` times the feedback strength
+          (the raw score is linear in ``eta``: ``forest + STRONG * (feedback - forest)``): it
+          leaves the regions labelled nominal twice as fast, and reaches first the few
+          anomalies that share their leaves with many nominals;
         * ``"saturating"``: the same update, except that the lift a leaf gets from its labelled
           anomalies grows as ``log2(1 + count)`` instead of ``count``: a region where many
           anomalies were found stops pulling its neighbours up ever harder, while every
           nominal keeps pushing its own leaves down;
         * ``"forest"``: the isolation forest's order, no feedback at all.
 
-        All three cost one vectorised pass (the model keeps their per-row accumulators
+        Each costs one vectorised pass (the model keeps their per-row accumulators
         exact); the query portfolio (:mod:`aad.portfolio`) chooses among them.
 
         Examples
@@ -567,18 +590,22 @@ class AADForest(BaseEstimator):
         >>> model = AADForest(random_state=0).fit(X)
         >>> model.set_label(100, "anomaly")
         >>> [int(np.argmax(np.where(model.labels_ == -1, model.ranking(r), -np.inf))) for r in RANKINGS]
-        [101, 101, 101]
+        [101, 101, 101, 101]
         """
         self._check_fitted()
         if name == "feedback":
             return self.raw_score()
         if name == "forest":
             return self._base
+        if name in ("saturating", "strong") and self.loss == "hinge":
+            raise UnknownStrategyError(
+                f"the {name} ranking needs the linear loss; this model uses the hinge loss"
+            )
+        if name == "strong":
+            if self._strong is None:
+                self._strong = self._strong_score()
+            return self._strong
         if name == "saturating":
-            if self.loss == "hinge":
-                raise UnknownStrategyError(
-                    "the saturating ranking needs the linear loss; this model uses the hinge loss"
-                )
             if self._saturating is None:
                 self._saturating = self._linear_raw_score(self._shared[_SATURATING], float(_SAT_UNIT))
             return self._saturating

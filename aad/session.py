@@ -77,23 +77,26 @@ DEFAULT_PARAMS = {
     "balance": BALANCE,
     "queue": "adaptive",
     "explores_early": True,
+    "strong_ranking": True,
     "detector": "iforest",
 }
 #: What a session saved before a parameter existed was scored with: it keeps that on reopening
 #: (a session from before the query portfolio keeps following the learned model alone; one from
 #: before the detectors was an isolation forest's; one from before the queue asked a challenger
-#: in a dry spell before the first anomaly keeps not asking).
+#: in a dry spell before the first anomaly keeps not asking; one from before the strong ranking
+#: keeps the portfolio of three).
 _BEFORE_PARAMS = {
     "balance": 1.0,
     "queue": "feedback",
     "explores_early": False,
+    "strong_ranking": False,  # the portfolio of three rankings, before the strong one
     "detector": "iforest",
     "max_samples": 256,  # every session stored it; a record without it would be from before 512
 }
-#: Session parameters that are not the model's own: the learner's queue and its rule before the
-#: first anomaly, which detector, and the precomputed scores file of an ensemble (its kept copy
-#: and the SHA-256 of its bytes).
-_LEARNER_PARAMS = ("queue", "explores_early", "detector", "scores_file", "scores_sha256")
+#: Session parameters that are not the model's own: the learner's queue, its rule before the
+#: first anomaly and whether its portfolio has the strong ranking, which detector, and the
+#: precomputed scores file of an ensemble (its kept copy and the SHA-256 of its bytes).
+_LEARNER_PARAMS = ("queue", "explores_early", "strong_ranking", "detector", "scores_file", "scores_sha256")
 _SHIPPED = "shipped:"
 _MAX_WRITE_TRIES = 100  # a conditional write retries only when another writer got in first
 
@@ -217,6 +220,7 @@ class Session:
             random_state=record.seed,
             queue=params["queue"],
             explores_early=params["explores_early"],
+            strong_ranking=params["strong_ranking"],
         )
         self._initial = model.anomaly_score()
         self._version = 0

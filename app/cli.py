@@ -243,10 +243,11 @@ def simulate(
     ] = "top",
     batch_size: Annotated[int, typer.Option(min=1, help="Rows labelled per batch.")] = 1,
     queue: Annotated[
-        Literal["adaptive", "feedback", "saturating", "forest", "unsupervised"],
+        Literal["adaptive", "feedback", "strong", "saturating", "forest", "unsupervised"],
         typer.Option(
             help="Which ranking the queries follow: adaptive (the one the labels favour), "
-            "feedback (the learned model alone, as before), saturating, forest (no feedback); "
+            "feedback (the learned model alone, as before), strong (it at twice the strength), "
+            "saturating, forest (no feedback); "
             "an ensemble offers adaptive, feedback and unsupervised (the plain ensemble)."
         ),
     ] = "adaptive",

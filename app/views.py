@@ -114,6 +114,7 @@ def rank_line(session: aad.Session, row: int, *, compact: bool = False) -> str:
 #: How the Label page names the model's rankings (:data:`aad.model.RANKINGS`).
 RANKING_TITLES = {
     "feedback": "learned model",
+    "strong": "strong model",
     "saturating": "saturating model",
     "forest": "forest's own order",
 }

@@ -30,9 +30,10 @@ grow 100 (the default before), 150 or 300 trees instead of the 200 that ship
 (``results/choose_trees.md``, measured on 256 rows per tree, the default then); those named
 ``samples`` grow each tree on 128, 256 (the default before), 384 or 1024 rows instead of the 512
 that ship (``results/choose_samples.md``); ``feedback strength`` sets eta to 0.5 or 2.
-Those named ``strong feedback`` add the learned model at twice the strength as one more
-ranking (``strong.py``): second, fourth, or in the saturating ranking's place, and second
-with either repair of its dry-spell cost (from the first anomaly; challengers in turn).
+Those named ``strong`` measure the second ranking, the learned model at twice the strength,
+and the round of challengers in a dry spell (``strong.py``): without it (the portfolio of
+three, before), with one challenger per streak, challengers in turn, the strong ranking only
+from the first anomaly, fourth, or in the saturating ranking's place.
 The other results files were written before these changes: their chosen column asks no
 challenger before the first anomaly, on 100 trees of 256 rows (``choose_patience.md``: 200
 trees of 256 rows).
@@ -47,7 +48,7 @@ top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
     python benchmarks/choose.py --only "trees " --reruns 20          # 200 trees against 100, 150, 300
     python benchmarks/choose.py --only samples --reruns 20           # 512 rows a tree against 128 to 1024
     python benchmarks/choose.py --only strength --reruns 20          # eta 1 against 0.5 and 2
-    python benchmarks/choose.py --only "strong feedback" --reruns 20  # the candidate ranking
+    python benchmarks/choose.py --only strong --reruns 20          # the strong ranking, the round
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ import strong
 import tried
 
 RESULTS = Path(__file__).with_name("results")
-ALL = ("feedback", "saturating", "forest")
+ALL = aad.model.RANKINGS  # feedback, strong, saturating, forest
+THREE = ("feedback", "saturating", "forest")  # the portfolio before the strong ranking
 CHOSEN = "**patience 4 (chosen)**"
 #: name -> (queue, rankings, patience, max_backoff); the last three for the adaptive queue only.
 VARIANTS = {
@@ -101,8 +103,8 @@ VARIANTS = {
     # the feedback strength eta: 1 ships
     "feedback strength eta 0.5": ("adaptive", ALL, 4, 4),
     "feedback strength eta 2": ("adaptive", ALL, 4, 4),
-    "without saturating": ("adaptive", ("feedback", "forest"), 4, 4),
-    "without forest": ("adaptive", ("feedback", "saturating"), 4, 4),
+    "without saturating": ("adaptive", tuple(r for r in ALL if r != "saturating"), 4, 4),
+    "without forest": ("adaptive", tuple(r for r in ALL if r != "forest"), 4, 4),
     # the patience from the champion's record: a challenger when a streak of nominals this
     # long had less than 5 % (1 %) chance under the champion's hit rate: tried
     "streak test 5 %": ("adaptive", ALL, 0.05, 4),
@@ -138,21 +140,13 @@ VARIANTS = {
     "tried: saturating first": ("adaptive", ("saturating", "feedback", "forest"), 4, 4),
     "tried: novel rows as a fourth ranking": ("adaptive", (*ALL, "novel"), 4, 4),
     "tried: novel rows for forest": ("adaptive", ("feedback", "saturating", "novel"), 4, 4),
-    "strong feedback second": ("adaptive", ("feedback", "strong", "saturating", "forest"), 4, 4),
-    "strong feedback second, challengers in turn in a dry spell": (
-        "adaptive",
-        ("feedback", "strong", "saturating", "forest"),
-        4,
-        4,
-    ),
-    "strong feedback second, from the first anomaly": (
-        "adaptive",
-        ("feedback", "strong", "saturating", "forest"),
-        4,
-        4,
-    ),
-    "strong feedback fourth": ("adaptive", (*ALL, "strong"), 4, 4),
-    "strong feedback for saturating": ("adaptive", ("feedback", "strong", "forest"), 4, 4),
+    # the strong ranking and the round of challengers in a dry spell (strong.py)
+    "strong: none, three rankings (before)": ("adaptive", THREE, 4, 4),
+    "strong: one challenger per streak in a dry spell": ("adaptive", ALL, 4, 4),
+    "strong: challengers in turn in a dry spell": ("adaptive", ALL, 4, 4),
+    "strong: from the first anomaly": ("adaptive", ALL, 4, 4),
+    "strong: fourth": ("adaptive", (*THREE, "strong"), 4, 4),
+    "strong: for saturating": ("adaptive", ("feedback", "strong", "forest"), 4, 4),
     "tried: an open field": ("adaptive", ALL, 4, 4),
     "tried: classifier alone": ("classifier", None, None, None),
     "tried: classifier as a fourth ranking": ("adaptive", (*ALL, "classifier"), 4, 4),
@@ -162,7 +156,6 @@ VARIANTS = {
 #: Rankings that are not the engine's: the forest class that offers them.
 _OFFERED_BY = {
     "beliefs": beliefs.BeliefForest,
-    "strong": strong.StrongForest,
     **dict.fromkeys(tried.TRIED, tried.TriedForest),
 }
 _SHIPPED = (queue_module.step, bandit._best)
@@ -240,9 +233,10 @@ def _settings(variant: str, seed: int) -> None:
     bandit.MAX_BACKOFF = 4 if max_backoff is None else max_backoff  # a module setting, read at each query
     beliefs.STRENGTH = float(variant.split("prior ")[1]) if "prior " in variant else 0.1  # BALIF's
     tried.TREE_GAIN = float(variant.split("gain ")[1]) if "gain " in variant else 0.5
-    strong.FROM_FIRST_ANOMALY = "from the first anomaly" in variant
+    one_per_streak = "one challenger per streak" in variant or "in turn" in variant
+    bandit._dry = strong.one_challenger_dry if one_per_streak else strong.SHIPPED_DRY
     bandit.PortfolioState.challenger = (
-        strong.challenger_in_turn if "in turn" in variant else strong._SHIPPED_CHALLENGER
+        strong.challenger_in_turn if "in turn" in variant else strong.SHIPPED_CHALLENGER
     )
     exploring = _FIXED if patience is None or patience >= 1 else _streak_test(patience)
     queue_module.step, bandit._best = _SHIPPED
@@ -267,6 +261,7 @@ def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
     X, _ = tables()[name]
     extra = {queue, *(rankings or ())} & set(_OFFERED_BY)
     forest = _OFFERED_BY[extra.pop()] if extra else aad.AADForest
+    forest = strong.FromFirstAnomalyForest if "from the first anomaly" in variant else forest
     eta = float(variant.split("eta ")[1]) if "eta " in variant else 1.0
     trees = int(variant.split("trees ")[1].split()[0]) if "trees " in variant else None
     samples = int(variant.split("samples ")[1].split()[0]) if "samples " in variant else aad.model.SAMPLES

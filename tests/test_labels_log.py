@@ -307,9 +307,8 @@ def test_a_schema_3_database_upgrades_in_place_and_replays_to_the_same_scores(tm
     old = aad.Session.open("old3", store=store, dataset=toy2)
     assert old.labels() == {7: 1, 9: 0, 11: 1}
     assert all(s.kind is None and s.note is None and s.analyst is None for s in old.row_labels().values())
-    # queue, explores_early: the learner's; detector: which model (the isolation forest)
-    learner = ("queue", "explores_early", "detector")
-    forest = {k: v for k, v in aad.session.DEFAULT_PARAMS.items() if k not in learner}
+    # the learner's parameters (its queue and portfolio) and which model (the isolation forest)
+    forest = {k: v for k, v in aad.session.DEFAULT_PARAMS.items() if k not in aad.session._LEARNER_PARAMS}
     fresh = aad.AADForest(**forest, random_state=0).fit(toy2.X)
     fresh.set_labels([7, 9, 11], [1, 0, 1])  # the update is exact and independent of label order
     np.testing.assert_allclose(old.scores(), fresh.anomaly_score(), rtol=1e-12)

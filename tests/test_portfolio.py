@@ -48,6 +48,41 @@ def test_before_the_first_anomaly_no_record_is_kept_but_a_dry_spell_asks_the_for
     assert (state.champion, state.streak, state.backoff) == (0, 0, 0)  # the learned model leads
 
 
+def test_a_dry_spell_asks_a_round_of_challengers_the_strong_ranking_then_the_forest():
+    """Four rankings (learned, strong, saturating, forest): after a streak of nominals each
+    ranking proposing another row is asked once, and only a round all nominal doubles the
+    patience; a round's first anomaly starts the records with the learned model leading."""
+    state = PortfolioState.start(4)
+    for row in range(PATIENCE):
+        state = step(state, (row, 50, row, 99), row, anomaly=False)
+    assert state.challenger((10, 50, 10, 99)) == 1  # the strong ranking first
+    state = step(state, (10, 50, 10, 99), 50, anomaly=False)
+    assert (state.exploring, state.tried, state.backoff) == (True, (1,), 0)  # the round goes on
+    assert state.challenger((10, 51, 10, 99)) == 3  # then the forest
+    state = step(state, (10, 51, 10, 99), 99, anomaly=False)
+    assert (state.exploring, state.tried, state.backoff, state.streak) == (False, (), 1, 0)
+    for row in range(20, 20 + 2 * PATIENCE):
+        state = step(state, (row, 52, row, 98), row, anomaly=False)
+    assert state.challenger((30, 52, 30, 98)) == 1  # a new round
+    state = step(state, (30, 52, 30, 98), 52, anomaly=True)
+    assert (state.found, state.hits, state.champion, state.tried) == (True, (0, 1, 0, 0), 0, ())
+
+
+def test_with_three_rankings_the_round_is_the_forest_alone_as_before():
+    """Before the first anomaly the saturating ranking is the learned model itself (no lift
+    yet), so a portfolio of three (sessions saved before the strong ranking) asks the forest
+    alone in a dry spell: the round changes nothing for them."""
+    X = np.vstack([np.random.default_rng(0).normal(size=(300, 2)), [[7, 7], [7, -7]]])
+    model = aad.AADForest(random_state=0).fit(X)
+    model.set_labels([0, 1, 2], [0, 0, 0])
+    np.testing.assert_array_equal(model.ranking("saturating"), model.ranking("feedback"))
+    state = PortfolioState.start(3)
+    for row in range(PATIENCE):
+        state = step(state, (row, row, 99), row, anomaly=False)
+    state = step(state, (10, 10, 99), 99, anomaly=False)
+    assert (state.streak, state.backoff, state.tried) == (0, 1, ())
+
+
 def test_the_rule_before_asks_no_challenger_before_the_first_anomaly():
     state = PortfolioState.start(3, explores_early=False)
     for row in range(10):
@@ -244,9 +279,31 @@ def test_each_rankings_proposal_is_found_once_per_label_and_never_served_stale(c
         before = len(searched)
         row = int(learner.next_queries()[0])
         learner.label(row, bool(y[row]))
-        assert len(searched) - before == 2  # feedback and saturating once each; the forest: a fixed order
+        assert len(searched) - before == 3  # the learned, strong and saturating once each; the forest: fixed
     for _ in range(3):
         learner.undo()
         assert learner.portfolio.tops() == Portfolio(learner.model).tops()
         row = int(learner.next_queries()[0])
         assert row == Portfolio(learner.model).tops()[RANKINGS.index(learner.portfolio.following)]
+
+
+def test_the_strong_ranking_is_the_learned_model_at_twice_the_strength(clustered):
+    """One pass over the learned model's score, no second model: the same scores as a model
+    fitted with eta 2 on the same labels (nominals only, then anomalies too, then an undo)."""
+    X, y = clustered
+    model, twice = aad.AADForest(random_state=6).fit(X), aad.AADForest(random_state=6, eta=2.0).fit(X)
+    np.testing.assert_array_equal(model.ranking("strong"), model.ranking("forest"))
+    for m in (model, twice):
+        m.set_labels([0, 1, 2], [0, 0, 0])
+    np.testing.assert_allclose(model.ranking("strong"), twice.raw_score(), rtol=1e-9, atol=1e-9)
+    assert not np.allclose(model.ranking("strong"), model.ranking("feedback"))
+    rows = np.r_[np.random.default_rng(2).choice(np.arange(3, 400), 25, replace=False), 400, 401, 402]
+    for m in (model, twice):
+        m.set_labels(rows, y[rows].astype(int).tolist())
+    np.testing.assert_allclose(model.ranking("strong"), twice.raw_score(), rtol=1e-9, atol=1e-9)
+    model.unlabel(int(rows[0]))
+    twice.unlabel(int(rows[0]))
+    np.testing.assert_allclose(model.ranking("strong"), twice.raw_score(), rtol=1e-9, atol=1e-9)
+    hinge = aad.AADForest(loss="hinge", random_state=1).fit(X)
+    with pytest.raises(aad.UnknownStrategyError, match="strong ranking needs the linear loss"):
+        hinge.ranking("strong")

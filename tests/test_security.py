@@ -129,6 +129,7 @@ def test_a_stored_session_is_sql_values_and_json_and_reopens_without_unpickling(
         "n_estimators": 200,
         "queue": "adaptive",
         "explores_early": True,
+        "strong_ranking": True,
         "detector": "iforest",
     }
     assert all(isinstance(r, int) for r in batch)

@@ -440,7 +440,7 @@ def test_a_session_saved_before_class_balance_existed_keeps_its_scores(store, fi
         db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(old), session.id))
     reopened = _reopen(session, fitted_toy2)
     assert reopened.model.balance == 1.0
-    forest = {k: v for k, v in old.items() if k not in ("queue", "explores_early", "detector")}
+    forest = {k: v for k, v in old.items() if k not in aad.session._LEARNER_PARAMS}
     fresh = aad.AADForest(**forest, balance=1.0, random_state=session.seed).fit(fitted_toy2[0].X)
     fresh.set_labels(list(session.labels()), list(session.labels().values()))
     np.testing.assert_allclose(reopened.scores(), fresh.anomaly_score(), rtol=1e-12)
@@ -524,6 +524,23 @@ def test_a_session_saved_before_the_dry_spell_challenger_keeps_its_queue(store, 
         assert before.proposed_by(row)[0] == "feedback"
         before.label(row, "nominal")
     assert not before.learner.portfolio.state.exploring
+
+
+def test_a_session_saved_before_the_strong_ranking_keeps_its_three(store, fitted_toy2):
+    """Sessions stored without "strong_ranking" were labelled by a portfolio of three rankings;
+    reopened, they keep it (and so the same queue), and new sessions have four."""
+    import json
+    import sqlite3
+
+    session = _new(store, fitted_toy2)
+    assert session.record.params["strong_ranking"] is True
+    assert session.learner.portfolio.rankings == ("feedback", "strong", "saturating", "forest")
+    old = {k: v for k, v in session.record.params.items() if k != "strong_ranking"}
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(old), session.id))
+    before = _reopen(session, fitted_toy2)
+    assert before.learner.portfolio.rankings == ("feedback", "saturating", "forest")
+    assert len(before.learner.portfolio.state.hits) == 3
 
 
 def test_something_different_replaces_the_batch_and_the_streak_counts_nominals(store, fitted_toy2):

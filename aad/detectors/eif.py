@@ -10,8 +10,8 @@ Everything else is :class:`aad.AADForest`'s: each leaf is one feature of the lin
 score, with the same closed-form update, class balance and prior
 (:mod:`aad.weights`); every row keeps its leaf in every tree (one ``uint8``), an inverted
 index finds the rows sharing a new label's leaves, and exact integer accumulators make an
-undo restore the scores bit for bit; the three rankings of the query portfolio
-(feedback, saturating, forest) work as they do on the axis-aligned forest.
+undo restore the scores bit for bit; the rankings of the query portfolio
+(feedback, strong, saturating, forest) work as they do on the axis-aligned forest.
 
 How the trees are read: each tree is grown by isotree on its own uniform sample of
 ``max_samples`` rows (drawn with the seed), to depth ``ceil(log2(max_samples))``; the

@@ -48,10 +48,10 @@ class Portfolio:
     >>> model = AADForest(random_state=0).fit(X)
     >>> portfolio = Portfolio(model)
     >>> portfolio.tops()
-    (300, 300, 300)
+    (300, 300, 300, 300)
     >>> portfolio.record(300, 1); model.set_label(300, 1)
     >>> portfolio.state.hits, portfolio.following
-    ((1, 1, 1), 'feedback')
+    ((1, 1, 1, 1), 'feedback')
     """
 
     def __init__(

@@ -37,10 +37,11 @@ def counts() -> None:
 
 
 QUEUE_HELP = (
-    "The model ranks the rows three ways: the **learned model** (the forest's leaves re-weighted by "
-    "your labels), a **saturating model** (the same, but a found anomaly lifts its neighbours less), "
+    "The model ranks the rows four ways: the **learned model** (the forest's leaves re-weighted by "
+    "your labels), a **strong model** (the same, trusting your labels twice as much), a "
+    "**saturating model** (the same, but a found anomaly lifts its neighbours less), "
     "and the **forest's own order** (no feedback). The queue follows the one whose proposals have "
-    "been anomalies most often; after a few nominals in a row it tries another once. "
+    "been anomalies most often; after a few nominals in a row it tries another ranking's top row. "
     "**Different** (D) shows another ranking's top row now."
 )
 
