@@ -574,7 +574,8 @@ class AADForest(BaseEstimator):
         * ``"strong"``: the learned model at :data:`STRONG` times the feedback strength
           (the raw score is linear in ``eta``: ``forest + STRONG * (feedback - forest)``): it
           leaves the regions labelled nominal twice as fast, and reaches first the few
-          anomalies that share their leaves with many nominals;
+          anomalies that share their leaves with many nominals (the query portfolio asks it
+          only in a dry spell before the first anomaly);
         * ``"saturating"``: the same update, except that the lift a leaf gets from its labelled
           anomalies grows as ``log2(1 + count)`` instead of ``count``: a region where many
           anomalies were found stops pulling its neighbours up ever harder, while every

@@ -32,8 +32,8 @@ grow 100 (the default before), 150 or 300 trees instead of the 200 that ship
 that ship (``results/choose_samples.md``); ``feedback strength`` sets eta to 0.5 or 2.
 Those named ``strong`` measure the second ranking, the learned model at twice the strength,
 and the round of challengers in a dry spell (``strong.py``): without it (the portfolio of
-three, before), with one challenger per streak, challengers in turn, the strong ranking only
-from the first anomaly, fourth, or in the saturating ranking's place.
+three, before), with one challenger per streak, challengers in turn, the strong ranking kept
+after the first anomaly, fourth, or in the saturating ranking's place.
 The other results files were written before these changes: their chosen column asks no
 challenger before the first anomaly, on 100 trees of 256 rows (``choose_patience.md``: 200
 trees of 256 rows).
@@ -144,7 +144,7 @@ VARIANTS = {
     "strong: none, three rankings (before)": ("adaptive", THREE, 4, 4),
     "strong: one challenger per streak in a dry spell": ("adaptive", ALL, 4, 4),
     "strong: challengers in turn in a dry spell": ("adaptive", ALL, 4, 4),
-    "strong: from the first anomaly": ("adaptive", ALL, 4, 4),
+    "strong: kept after the first anomaly": ("adaptive", ALL, 4, 4),
     "strong: fourth": ("adaptive", (*THREE, "strong"), 4, 4),
     "strong: for saturating": ("adaptive", ("feedback", "strong", "forest"), 4, 4),
     "tried: an open field": ("adaptive", ALL, 4, 4),
@@ -233,6 +233,7 @@ def _settings(variant: str, seed: int) -> None:
     bandit.MAX_BACKOFF = 4 if max_backoff is None else max_backoff  # a module setting, read at each query
     beliefs.STRENGTH = float(variant.split("prior ")[1]) if "prior " in variant else 0.1  # BALIF's
     tried.TREE_GAIN = float(variant.split("gain ")[1]) if "gain " in variant else 0.5
+    queue_module.DRY_SPELL_ONLY = () if "kept after the first anomaly" in variant else strong.DRY_SPELL_ONLY
     one_per_streak = "one challenger per streak" in variant or "in turn" in variant
     bandit._dry = strong.one_challenger_dry if one_per_streak else strong.SHIPPED_DRY
     bandit.PortfolioState.challenger = (
@@ -261,7 +262,6 @@ def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
     X, _ = tables()[name]
     extra = {queue, *(rankings or ())} & set(_OFFERED_BY)
     forest = _OFFERED_BY[extra.pop()] if extra else aad.AADForest
-    forest = strong.FromFirstAnomalyForest if "from the first anomaly" in variant else forest
     eta = float(variant.split("eta ")[1]) if "eta " in variant else 1.0
     trees = int(variant.split("trees ")[1].split()[0]) if "trees " in variant else None
     samples = int(variant.split("samples ")[1].split()[0]) if "samples " in variant else aad.model.SAMPLES

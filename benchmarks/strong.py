@@ -10,8 +10,8 @@ first. The rules it was chosen against, each a replacement installed by ``choose
   streak, the best record (before the first anomaly every record is even, so the lowest
   index: the strong ranking, never the forest);
 * :func:`challenger_in_turn`: one challenger after a streak, the rankings taking turns;
-* :class:`FromFirstAnomalyForest`: the strong ranking is the learned model itself until the
-  first anomaly (so the forest is the dry spell's one challenger, as without it).
+* the strong ranking kept after the first anomaly (``choose.py`` empties
+  :data:`aad.portfolio.queue.DRY_SPELL_ONLY`); the engine asks it only before.
 
 ``python benchmarks/choose.py --only strong --reruns 20`` measures them (README, *Which
 ranking the queue follows*).
@@ -21,14 +21,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
-
-from aad.model import AADForest
-from aad.portfolio import bandit
+from aad.portfolio import bandit, queue
 from aad.portfolio.bandit import PortfolioState
 
 #: The shipped rules, put back by ``choose.py`` between variants.
 SHIPPED_CHALLENGER, SHIPPED_DRY = PortfolioState.challenger, bandit._dry
+DRY_SPELL_ONLY = queue.DRY_SPELL_ONLY
 
 
 def one_challenger_dry(state: PortfolioState, tops, row: int) -> PortfolioState:
@@ -64,23 +62,3 @@ def challenger_in_turn(state: PortfolioState, tops) -> int | None:
         return SHIPPED_CHALLENGER(state, tops)
     others = [k for k in range(len(tops)) if k != state.champion and tops[k] != tops[state.champion]]
     return others[state.backoff % len(others)] if others else None
-
-
-class FromFirstAnomalyForest(AADForest):
-    """:class:`aad.AADForest` whose strong ranking is the learned model's until an anomaly is
-    labelled.
-
-    >>> X = np.vstack([np.random.default_rng(0).normal(size=(200, 2)), [[6, 6], [6, 5.5]]])
-    >>> model = FromFirstAnomalyForest(random_state=0).fit(X)
-    >>> model.set_label(0, "nominal")
-    >>> bool((model.ranking("strong") == model.ranking("feedback")).all())
-    True
-    >>> model.set_label(200, "anomaly")
-    >>> bool((model.ranking("strong") == AADForest.ranking(model, "strong")).all())
-    True
-    """
-
-    def ranking(self, name: str = "feedback") -> np.ndarray:
-        if name == "strong" and not self.n_anomalies_:
-            return super().ranking("feedback")
-        return super().ranking(name)

@@ -68,6 +68,30 @@ def test_a_dry_spell_asks_a_round_of_challengers_the_strong_ranking_then_the_for
     assert (state.found, state.hits, state.champion, state.tried) == (True, (0, 1, 0, 0), 0, ())
 
 
+def test_the_strong_ranking_proposes_rows_only_until_the_first_anomaly(clustered):
+    """After the first anomaly the strong ranking proposes nothing: it keeps no record, is
+    never asked (nor computed), and "show me something different" leaves it out; an undo of
+    that anomaly brings it back."""
+    X, y = clustered
+    model = aad.AADForest(random_state=3).fit(X)
+    learner = aad.ActiveLearner(model, X)
+    model.set_label(0, "nominal")
+    assert learner.portfolio.top("strong") >= 0
+    learner.label(int(np.flatnonzero(y)[0]), "anomaly")
+    assert learner.portfolio.top("strong") == -1
+    for _ in range(30):
+        row = int(learner.next_queries()[0])
+        assert "strong" not in learner.portfolio.proposers(row)
+        assert learner.portfolio.different() not in (None, learner.portfolio.top("feedback"))
+        learner.label(row, bool(y[row]))
+    assert learner.portfolio.records()["strong"][1] <= 1  # at most the first anomaly, if it proposed it
+    assert learner.following != "strong"
+    fresh = aad.ActiveLearner(aad.AADForest(random_state=3).fit(X), X)
+    fresh.label(int(np.flatnonzero(y)[0]), "anomaly")
+    fresh.undo()
+    assert fresh.portfolio.top("strong") >= 0
+
+
 def test_with_three_rankings_the_round_is_the_forest_alone_as_before():
     """Before the first anomaly the saturating ranking is the learned model itself (no lift
     yet), so a portfolio of three (sessions saved before the strong ranking) asks the forest
@@ -94,7 +118,7 @@ def test_the_rule_before_asks_no_challenger_before_the_first_anomaly():
 def test_a_cluster_between_two_modes_is_found_though_the_first_nominals_bury_it():
     """The forest ranks the cluster in its top 20; the learned model alone, pushed down by the
     nominals labelled first, never reaches it in 100 labels (``benchmarks/between.py``). The
-    adaptive queue asks the forest in the dry spell and finds the whole cluster. (Trees of 256
+    adaptive queue asks the forest in the dry spell's round and finds the whole cluster. (Trees of 256
     rows: with the default 512 the learned model alone finds this draw's cluster too.)"""
     rng = np.random.default_rng(12)
     modes = np.vstack([rng.normal(-3, 1, (2500, 4)), rng.normal(3, 1, (2500, 4))])
@@ -276,10 +300,12 @@ def test_each_rankings_proposal_is_found_once_per_label_and_never_served_stale(c
     real = queue.top_unlabelled
     monkeypatch.setattr(queue, "top_unlabelled", lambda s, m, k: searched.append(k) or real(s, m, k))
     for _ in range(15):
-        before = len(searched)
+        before, dry = len(searched), not learner.model.n_anomalies_
         row = int(learner.next_queries()[0])
         learner.label(row, bool(y[row]))
-        assert len(searched) - before == 3  # the learned, strong and saturating once each; the forest: fixed
+        # the learned and saturating rankings once each (and the strong one in a dry spell before
+        # the first anomaly); the forest: a fixed order
+        assert len(searched) - before == (3 if dry else 2)
     for _ in range(3):
         learner.undo()
         assert learner.portfolio.tops() == Portfolio(learner.model).tops()

@@ -1,8 +1,9 @@
 """Champion and challengers: which ranking the queue follows, learned from the labels.
 
 A fitted model offers several rankings of the unlabelled rows (:data:`aad.model.RANKINGS`):
-the learned model, the same at twice the feedback strength, a variant whose lift from found
-anomalies saturates, and the plain isolation forest. Each ranking proposes its top row; every
+the learned model, the same at twice the feedback strength (asked only before the first
+anomaly), a variant whose lift from found anomalies saturates, and the plain isolation
+forest. Each ranking proposes its top row (a ranking with nothing to propose, -1); every
 label is an outcome for the rankings that proposed that row (an anomaly is a hit, a nominal
 a miss), so each ranking keeps a record of its proposals, ``Beta(1 + hits, 1 + misses)``.
 
@@ -23,7 +24,10 @@ model then): no record is kept, but the champion's streak counts, so a dry spell
 the first anomaly asks challengers too, in a **round**: each ranking proposing another row
 once (the strong ranking, then the forest), and only a round that comes back all nominal
 doubles the patience. Their nominals teach the model as well; when one of their rows is the
-first anomaly, the records start there with the learned model still the champion. The
+first anomaly, the records start there with the learned model still the champion, and the
+strong ranking proposes nothing from then on (:class:`~aad.portfolio.queue.Portfolio`:
+after the first anomaly it gained nothing and, a challenger with the learned model's record,
+took turns from the saturating ranking that finds the next kind). The
 strong ranking leaves the regions labelled nominal twice as fast, so it reaches anomalies
 hidden among nominals (a thin direction of correlated features, a tight cluster inside the
 normal range) sooner; the forest reaches a kind the nominals labelled first would bury (a
@@ -40,10 +44,12 @@ on the shipped datasets or the reported held-out tables. The challenger before t
 anomaly was kept on the same tables and the between-modes table: 1298.3 found with it, 1300.3
 without (40 seeds; -2.0, paired standard error 2.1: ``results/choose_first_anomaly.md``),
 and 2 runs of 50 that miss the cluster between two modes instead of 8 (on 100 trees, the
-default then). The strong ranking and the round were kept on the same tables: 1341.9 found against 1334.0
-for the portfolio of three (20 seeds; +8.0, paired standard error 2.0:
-``results/choose_strong.md``); the strong ranking as the one challenger of a dry spell found
-1344.8 but buried the cluster between two modes, which the round finds as the three did.
+default then). The strong ranking and the round were kept on the same tables: 1342.0 found
+against 1334.0 for the portfolio of three (20 seeds; +8.1, paired standard error 2.0:
+``results/choose_strong_none.md``); the strong ranking as the one challenger of a dry spell
+found 1344.8 but buried the cluster between two modes more often; kept after the first
+anomaly it found as much (1341.9) and cost a kind on the card table of
+``benchmarks/kinds.py --small`` (``results/choose_strong.md``, README).
 """
 
 from __future__ import annotations
@@ -150,8 +156,9 @@ class PortfolioState:
         return max(others, key=lambda k: (means[k], -k))
 
     def _others(self, tops: Sequence[int]) -> list[int]:
-        """The rankings that propose another row than the champion's."""
-        return [k for k in range(len(tops)) if k != self.champion and tops[k] != tops[self.champion]]
+        """The rankings that propose a row, another than the champion's."""
+        champion = tops[self.champion]
+        return [k for k in range(len(tops)) if k != self.champion and tops[k] not in (champion, -1)]
 
     def follows(self, tops: Sequence[int], row: int) -> int | None:
         """The ranking the queue followed when it showed ``row``: the champion when it

@@ -24,6 +24,9 @@ __all__ = ["Portfolio"]
 
 #: Rankings that never change with the labels (no feedback): scanned in a fixed order.
 _FIXED = ("forest", "unsupervised")
+#: Rankings asked only in a dry spell before the first anomaly: once an anomaly is labelled
+#: they propose nothing (-1), so they keep no record and are never asked (nor computed).
+DRY_SPELL_ONLY = ("strong",)
 
 
 class Portfolio:
@@ -127,8 +130,13 @@ class Portfolio:
         labelled = self.model.labels_ != UNLABELLED
         shown = set(self._top_k(self.following, labelled, k).tolist())
         means = self.state.means
+        spent = any(name in DRY_SPELL_ONLY for name in self.rankings) and self._any_anomaly()
         others = sorted(
-            (i for i, name in enumerate(self.rankings) if name != self.following),
+            (
+                i
+                for i, name in enumerate(self.rankings)
+                if name != self.following and not (spent and name in DRY_SPELL_ONLY)
+            ),
             key=lambda i: (-means[i], i),
         )
         for i in others:
@@ -151,11 +159,17 @@ class Portfolio:
         if before is not None:
             self.state = before
 
+    def _any_anomaly(self) -> bool:
+        """Whether the model has a row labelled anomaly (its leaf counts: no pass over the rows)."""
+        return self.model._class_counts()[0] > 0
+
     def _top_k(self, name: str, labelled: np.ndarray, k: int) -> np.ndarray:
         return top_unlabelled(self.model.ranking(name), labelled, k)
 
     def _top(self, name: str) -> int:
         """The mask of labelled rows is made only when a ranking is searched (a pass over every row)."""
+        if name in DRY_SPELL_ONLY and self._any_anomaly():
+            return -1
         if name in _FIXED:  # a fixed order: the first unlabelled row in it
             if self._forest_order is None:
                 self._forest_order = np.argsort(-self.model.ranking(name), kind="stable")

@@ -38,7 +38,8 @@ def counts() -> None:
 
 QUEUE_HELP = (
     "The model ranks the rows four ways: the **learned model** (the forest's leaves re-weighted by "
-    "your labels), a **strong model** (the same, trusting your labels twice as much), a "
+    "your labels), a **strong model** (the same, trusting your labels twice as much: asked only "
+    "until the first anomaly), a "
     "**saturating model** (the same, but a found anomaly lifts its neighbours less), "
     "and the **forest's own order** (no feedback). The queue follows the one whose proposals have "
     "been anomalies most often; after a few nominals in a row it tries another ranking's top row. "
