@@ -130,13 +130,8 @@ class Portfolio:
         labelled = self.model.labels_ != UNLABELLED
         shown = set(self._top_k(self.following, labelled, k).tolist())
         means = self.state.means
-        spent = any(name in DRY_SPELL_ONLY for name in self.rankings) and self._any_anomaly()
         others = sorted(
-            (
-                i
-                for i, name in enumerate(self.rankings)
-                if name != self.following and not (spent and name in DRY_SPELL_ONLY)
-            ),
+            (i for i, name in enumerate(self.rankings) if name != self.following and self._proposes(name)),
             key=lambda i: (-means[i], i),
         )
         for i in others:
@@ -159,16 +154,17 @@ class Portfolio:
         if before is not None:
             self.state = before
 
-    def _any_anomaly(self) -> bool:
-        """Whether the model has a row labelled anomaly (its leaf counts: no pass over the rows)."""
-        return self.model._class_counts()[0] > 0
+    def _proposes(self, name: str) -> bool:
+        """False for a dry-spell ranking once the model has a row labelled anomaly (read off its
+        leaf counts: no pass over the rows)."""
+        return name not in DRY_SPELL_ONLY or self.model._class_counts()[0] == 0
 
     def _top_k(self, name: str, labelled: np.ndarray, k: int) -> np.ndarray:
         return top_unlabelled(self.model.ranking(name), labelled, k)
 
     def _top(self, name: str) -> int:
         """The mask of labelled rows is made only when a ranking is searched (a pass over every row)."""
-        if name in DRY_SPELL_ONLY and self._any_anomaly():
+        if not self._proposes(name):
             return -1
         if name in _FIXED:  # a fixed order: the first unlabelled row in it
             if self._forest_order is None:
