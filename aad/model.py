@@ -71,8 +71,9 @@ def default_n_estimators(n_rows: int) -> int:
 
     More trees average the leaf sharing a label spreads over more partitions of the data:
     200 trees found 19.6 more anomalies than 100 over the 26 tuning tables (20 seeds, paired
-    standard error 6.0; ``benchmarks/choose.py --only "trees "``), and a label costs about
-    twice the time, which the cap keeps off the largest tables.
+    standard error 6.0, on 256 rows per tree; 26.1 +- 4.6 on 512, where 300 and 400 trees add
+    only 4.0 +- 4.1 and 6.2 +- 5.6: ``benchmarks/choose.py --only "trees "``), and a label
+    costs about twice the time, which the cap keeps off the largest tables.
 
     >>> default_n_estimators(10_000), default_n_estimators(750_000), default_n_estimators(5_000_000)
     (200, 133, 100)

@@ -22,12 +22,14 @@ follows*). The variants named ``tried:`` put another ranking in the learned mode
 (the update over every node of the path, weights per tree, the saturating ranking), an
 explorer in the forest's place or beside it, a classifier on the labels, or another rule in
 the champion's (fading records, Thompson sampling, records that credit every ranking holding
-the labelled row in its top k, an open field); see ``tried.py``. They lost too. The variant
+the labelled row in its top k, an open field, a challenger promoted only by a hit or on
+probation); see ``tried.py``. They lost too (probation tied). The variant
 named ``(before)`` with "first anomaly" is the rule before the queue asked a challenger in a
 dry spell before the first anomaly (``results/choose_first_anomaly.md``, 40 runs: as many
 found, and the cluster between two modes of ``between.py`` found in more runs). The variants named ``trees``
-grow 100 (the default before), 150 or 300 trees instead of the 200 that ship
-(``results/choose_trees.md``, measured on 256 rows per tree, the default then); those named
+grow 100 (the default before), 150, 300 or 400 trees instead of the 200 that ship
+(``results/choose_trees.md``; chosen on 256 rows per tree, the default then, and measured
+again on 512); those named
 ``samples`` grow each tree on 128, 256 (the default before), 384 or 1024 rows instead of the 512
 that ship (``results/choose_samples.md``); ``feedback strength`` sets eta to 0.5 or 2.
 Those named ``strong`` measure the second ranking, the learned model at twice the strength,
@@ -45,7 +47,8 @@ top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
     python benchmarks/choose.py --only beliefs                   # the local-belief rankings, tried
     python benchmarks/choose.py --only tried                     # other rankings and record rules, tried
     python benchmarks/choose.py --only "first anomaly" --reruns 40   # a challenger before the first anomaly
-    python benchmarks/choose.py --only "trees " --reruns 20          # 200 trees against 100, 150, 300
+    python benchmarks/choose.py --only "trees " --reruns 20          # 200 trees against 100 to 400
+    python benchmarks/choose.py --only "leads on probation" --reruns 20  # a rule for the champion, tried
     python benchmarks/choose.py --only samples --reruns 20           # 512 rows a tree against 128 to 1024
     python benchmarks/choose.py --only strength --reruns 20          # eta 1 against 0.5 and 2
     python benchmarks/choose.py --only strong --reruns 20          # the strong ranking, the round
@@ -95,6 +98,7 @@ VARIANTS = {
     "trees 100 (before)": ("adaptive", ALL, 4, 4),
     "trees 150": ("adaptive", ALL, 4, 4),
     "trees 300": ("adaptive", ALL, 4, 4),
+    "trees 400": ("adaptive", ALL, 4, 4),
     # rows per tree: 512 ship (256 before, the isolation forest's default)
     "samples 256 (before)": ("adaptive", ALL, 4, 4),
     "samples 128": ("adaptive", ALL, 4, 4),
@@ -148,6 +152,8 @@ VARIANTS = {
     "strong: fourth": ("adaptive", (*THREE, "strong"), 4, 4),
     "strong: for saturating": ("adaptive", ("feedback", "strong", "forest"), 4, 4),
     "tried: an open field": ("adaptive", ALL, 4, 4),
+    "tried: a challenger promoted only by a hit": ("adaptive", ALL, 4, 4),
+    "tried: a challenger that leads on probation": ("adaptive", ALL, 4, 4),
     "tried: classifier alone": ("classifier", None, None, None),
     "tried: classifier as a fourth ranking": ("adaptive", (*ALL, "classifier"), 4, 4),
     "tried: classifier first": ("adaptive", ("classifier", *ALL), 4, 4),
@@ -245,6 +251,10 @@ def _settings(variant: str, seed: int) -> None:
         queue_module.step = tried.faded_step(float(variant.split("fade ")[1]))
     if "open field" in variant:
         bandit._best = tried.open_best
+    if "promoted only by a hit" in variant:
+        queue_module.step = tried.earned_step
+    if "leads on probation" in variant:
+        queue_module.step = tried.probation_step
     if "Thompson" in variant:
         bandit._best, exploring = tried.thompson_best(seed), property(lambda state: False)
     queue_module.Portfolio.record = _RECORD

@@ -26,9 +26,9 @@ place, the third for the forest's, the fourth for either or beside them:
   model's score, refit after every label; the learned model's order until both classes are
   labelled.
 
-Four rules for the records (:func:`faded_step`, :func:`thompson_best`,
-:func:`wide_record`, :func:`open_best`), each a candidate for the champion/challenger rule of
-:mod:`aad.portfolio.bandit`:
+Six rules for the records (:func:`faded_step`, :func:`thompson_best`,
+:func:`wide_record`, :func:`open_best`, :func:`earned_step`, :func:`probation_step`), each a
+candidate for the champion/challenger rule of :mod:`aad.portfolio.bandit`:
 
 * fading records: every label multiplies the past hits and misses by ``fade`` (a
   non-stationary bandit): a champion whose kind is used up loses its lead sooner;
@@ -45,6 +45,11 @@ Four rules for the records (:func:`faded_step`, :func:`thompson_best`,
   when the champion's hit rate falls below it, it leads without a streak of nominals: on a
   scattered table the learned model, hitting 60 %, can stay champion for 50 labels while the
   forest's order would hit 90 %, because 4 nominals in a row at 60 % are rare.
+* promoted only by a hit: a challenger whose row comes back nominal does not become eligible
+  as champion by that question (the shipped rule lets it lead with the record of the hits it
+  shared with the champion, which its miss does not outweigh).
+* probation: the same challenger may lead, but on probation: its first nominal as champion
+  hands the lead back and makes it ineligible until asked again.
 
 A fifth, a challenger before the first anomaly, was tried here first; measured on more
 seeds it neither lost nor won on the tuning tables and it finds the cluster between two
@@ -59,7 +64,7 @@ ranking the queue followed, its labels a run and how many were anomalies.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -189,6 +194,31 @@ def faded_step(fade: float) -> Callable[..., PortfolioState]:
     return faded
 
 
+def earned_step(state: PortfolioState, tops, row: int, *, anomaly: bool) -> PortfolioState:
+    """:func:`aad.portfolio.bandit.step` where a challenger that comes back nominal is not
+    made eligible as champion by that question: a ranking leads only once a row of its own,
+    asked, was an anomaly.
+
+    The shipped rule makes any ranking the queue has asked eligible, and a challenger's record
+    holds the hits it shared with the champion but not the champion's nominals where it
+    proposed another row, so a challenger can take the lead with the very question it missed.
+
+    >>> state = step(PortfolioState.start(2), (1, 1), 1, anomaly=True)
+    >>> for row in (2, 3, 4, 5):  # the champion's four nominals; the other proposes row 9
+    ...     state = step(state, (row, 9), row, anomaly=False)
+    >>> step(state, (6, 9), 9, anomaly=False).champion, earned_step(state, (6, 9), 9, anomaly=False).champion
+    (1, 0)
+    """
+    after = step(state, tops, row, anomaly=anomaly)
+    followed = state.follows(tops, row) if state.found else None
+    if followed is None or followed == state.champion or anomaly:
+        return after
+    asked = tuple(a if k != followed else state.asked[k] for k, a in enumerate(after.asked))
+    champion = _best(after.hits, after.misses, asked, state.champion)
+    streak = after.streak if champion == state.champion else 0
+    return replace(after, asked=asked, champion=champion, streak=streak)
+
+
 def thompson_best(seed: int) -> Callable[..., int]:
     """A replacement for :func:`aad.portfolio.bandit._best`: the ranking whose draw from its
     record's Beta is highest, seeded by ``seed`` and the records (so a run replays).
@@ -216,6 +246,44 @@ def open_best(hits, misses, asked, champion) -> int:
     return max(range(len(hits)), key=lambda k: (means[k], -k))
 
 
+@dataclass(frozen=True)
+class ProbationState(PortfolioState):
+    """:class:`~aad.portfolio.bandit.PortfolioState` and whether the champion leads on probation."""
+
+    on_probation: bool = False
+
+
+def probation_step(state: PortfolioState, tops, row: int, *, anomaly: bool) -> ProbationState:
+    """:func:`aad.portfolio.bandit.step` where a ranking that takes the lead without an anomaly
+    of its own leads on probation: its first nominal as champion hands the lead back and makes
+    it ineligible until it is asked again; its first anomaly ends the probation. A softer
+    :func:`earned_step`: the challenger that missed may still lead, for one question.
+
+    >>> state = step(PortfolioState.start(2), (1, 1), 1, anomaly=True)
+    >>> for row in (2, 3, 4, 5):  # the champion's four nominals; the other proposes row 9
+    ...     state = probation_step(state, (row, 9), row, anomaly=False)
+    >>> state = probation_step(state, (6, 9), 9, anomaly=False)  # asked, nominal: it leads
+    >>> state.champion, state.on_probation
+    (1, True)
+    >>> probation_step(state, (6, 10), 10, anomaly=False).champion  # its next row: nominal
+    0
+    """
+    before = state if isinstance(state, ProbationState) else ProbationState(**vars(state))
+    after = ProbationState(**{**vars(step(state, tops, row, anomaly=anomaly)), "on_probation": False})
+    if not before.found:
+        return after
+    followed = before.follows(tops, row)
+    if before.on_probation and followed == before.champion and not anomaly:
+        asked = tuple(a and k != before.champion for k, a in enumerate(after.asked))
+        if not any(asked):
+            return after
+        champion = _best(after.hits, after.misses, asked, after.champion)
+        return replace(after, asked=asked, champion=champion, streak=0)
+    took_lead = after.champion != before.champion and not (followed == after.champion and anomaly)
+    waiting = before.on_probation and after.champion == before.champion and followed != before.champion
+    return replace(after, on_probation=took_lead or waiting)
+
+
 def wide_record(k: int, *, open_field: bool) -> Callable[..., None]:
     """A replacement for :meth:`aad.portfolio.Portfolio.record` that credits every ranking
     holding the labelled row in its top ``k`` (not only its top row) with the outcome: each
@@ -227,10 +295,10 @@ def wide_record(k: int, *, open_field: bool) -> Callable[..., None]:
     >>> model = AADForest(random_state=0).fit(X)
     >>> portfolio = Portfolio(model)
     >>> portfolio.tops()  # row 301 is no ranking's top row, but in every one's top 5
-    (300, 300, 300)
+    (300, 300, 300, 300)
     >>> wide_record(5, open_field=False)(portfolio, 301, 1); model.set_label(301, 1)
     >>> portfolio.state.hits  # the shipped rule would credit none of them
-    (1, 1, 1)
+    (1, 1, 1, 1)
     """
 
     def record(self, row: int, label: int) -> None:
