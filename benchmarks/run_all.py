@@ -3,6 +3,7 @@
 ``make bench`` runs this after installing the optional benchmark dependencies
 (coniferest). The benchmarks run one after another, each in its own process, so that
 their timings and memory figures do not disturb each other; run it on an idle machine.
+``targets.py`` runs last: it reads the others' results into the discovery targets' verdicts.
 
     python benchmarks/run_all.py                      # all of them (about 40 minutes)
     python benchmarks/run_all.py --only scale soak    # some of them
@@ -30,12 +31,17 @@ BENCHMARKS = {
     "memory": "bench_memory.py",
     "discovery": "discovery.py",
     "heldout": "heldout.py",
+    "scattered": "scattered.py",
+    "kinds-small": "kinds.py --small",
+    "kinds": "kinds.py",
+    "between": "between.py",
     "detectors": "detectors.py",
     "balance": "balance.py",
     "beyond": "bench_beyond.py",
     "categories": "bench_categories.py",
     "stream": "stream.py",
     "stream-heldout": "stream_heldout.py",
+    "targets": "targets.py",  # reads the results the others wrote: last
 }
 
 
