@@ -43,7 +43,10 @@ challenger before the first anomaly, on 100 trees of 256 rows (``choose_patience
 trees of 256 rows).
 
 Budget 100 (200 on fraud; a quarter of the rows on tables smaller than 400), 10 runs,
-top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``.
+top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``. ``--at N`` counts the
+anomalies found after N labels instead (at most each table's budget; files ``..._atN``): at
+200 labels the fraud tables are nearly exhausted, and how soon a queue turns to the next kind
+shows at 50 or 100.
 
     python benchmarks/choose.py [--reruns 10] [--workers 2]      # every variant (30 took 37 min, 2 cores)
     python benchmarks/choose.py --only beliefs                   # the local-belief rankings, tried
@@ -297,11 +300,12 @@ def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
     return out
 
 
-def run(job: tuple[str, str, int]) -> tuple[str, str, int]:
-    """Anomalies found by one variant on one table with one seed."""
-    variant, name, seed = job
+def run(job: tuple[str, str, int, int | None]) -> tuple[str, str, int]:
+    """Anomalies found by one variant on one table with one seed, after the table's budget
+    (or after ``at`` labels, when fewer)."""
+    variant, name, seed, at = job
     active, y = learner(variant, name, seed), tables()[name][1]
-    for _ in range(budget(name, len(y))):
+    for _ in range(min(budget(name, len(y)), at or len(y))):
         row = int(active.next_queries(1)[0])
         active.label(row, int(y[row]))
     return variant, name, int(active.n_anomalies)
@@ -321,6 +325,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reruns", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=0, help="the first seed of the runs")
+    parser.add_argument(
+        "--at", type=int, help="count the anomalies found after this many labels (at most each budget)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--only", help="run the variants whose name holds this text (writes results/choose_ONLY.md)"
@@ -332,7 +339,7 @@ def main() -> None:
     if CHOSEN not in variants:  # always beside what ships
         variants.insert(0, CHOSEN)
     seeds = range(args.first_seed, args.first_seed + args.reruns)
-    jobs = [(v, n, s) for v in variants for n in tables() for s in seeds]
+    jobs = [(v, n, s, args.at) for v in variants for n in tables() for s in seeds]
     found: dict = {}
     with ProcessPoolExecutor(args.workers) as pool:
         for variant, name, n in pool.map(run, jobs, chunksize=4):
@@ -340,10 +347,12 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     only = None if args.only is None else re.sub(r"[^A-Za-z0-9.%-]+", "_", args.only).strip("_")
     stem = "choose" if only is None else f"choose_{only}"  # a name any file system takes
+    stem += "" if args.at is None else f"_at{args.at}"
     command = "python benchmarks/choose.py" + (
         "" if args.only is None else f" --only {shlex.quote(args.only)}"
     )
     command += "" if args.reruns == 10 else f" --reruns {args.reruns}"
+    command += "" if args.at is None else f" --at {args.at}"
     command += "" if args.first_seed == 0 else f" --first-seed {args.first_seed}"
     text = table(found, args.reruns, variants, command)
     (RESULTS / f"{stem}.md").write_text(text + "\n")
