@@ -51,7 +51,7 @@ candidate for the champion/challenger rule of :mod:`aad.portfolio.bandit`:
 * probation: the same challenger may lead, but on probation: its first nominal as champion
   hands the lead back and makes it ineligible until asked again.
 
-A fifth, a challenger before the first anomaly, was tried here first; measured on more
+One more, a challenger before the first anomaly, was tried here first; measured on more
 seeds it neither lost nor won on the tuning tables and it finds the cluster between two
 modes (``between.py``), so it is now the engine's (``choose.py --only "first anomaly"``).
 
