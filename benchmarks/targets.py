@@ -62,8 +62,8 @@ def _row(target: str, ours: str, best: str, behind: str, ok: bool) -> str:
 
 
 def shipped(results: Path) -> tuple[list[str], float]:
-    rows = [r for r in json.loads((results / "discovery.json").read_text()) if r["budget"] == 100]
-    rows = [r for r in rows if r["variant"] == "adaptive"]
+    table = json.loads((results / "discovery.json").read_text())
+    rows = [r for r in table if r["budget"] == 100 and r["variant"] == "adaptive"]
     lines = []
     for r in rows:
         others = {"no feedback": (r["iforest"], 0.0, 10)}
