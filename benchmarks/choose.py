@@ -23,7 +23,8 @@ follows*). The variants named ``tried:`` put another ranking in the learned mode
 explorer in the forest's place or beside it, a classifier on the labels, or another rule in
 the champion's (fading records, Thompson sampling, records that credit every ranking holding
 the labelled row in its top k, an open field, a challenger promoted only by a hit or on
-probation); see ``tried.py``. They lost too (probation tied). The variant
+probation, a first look at a ranking never asked); see ``tried.py``. They lost too
+(probation and the first look tied). The variant
 named ``(before)`` with "first anomaly" is the rule before the queue asked a challenger in a
 dry spell before the first anomaly (``results/choose_first_anomaly.md``, 40 runs: as many
 found, and the cluster between two modes of ``between.py`` found in more runs). The variants named ``trees``
@@ -46,7 +47,7 @@ Budget 100 (200 on fraud; a quarter of the rows on tables smaller than 400), 10 
 top-1 queries. Writes ``results/choose.md`` and ``results/choose.json``. ``--at N`` counts the
 anomalies found after N labels instead (at most each table's budget; files ``..._atN``): at
 200 labels the fraud tables are nearly exhausted, and how soon a queue turns to the next kind
-shows at 50 or 100.
+shows at 50 or 100. ``--first-seed S`` runs seeds S onwards (files ``..._seedsS-E``).
 
     python benchmarks/choose.py [--reruns 10] [--workers 2]      # every variant (30 took 37 min, 2 cores)
     python benchmarks/choose.py --only beliefs                   # the local-belief rankings, tried
@@ -54,6 +55,7 @@ shows at 50 or 100.
     python benchmarks/choose.py --only "first anomaly" --reruns 40   # a challenger before the first anomaly
     python benchmarks/choose.py --only "trees " --reruns 20          # 200 trees against 100 to 400
     python benchmarks/choose.py --only "leads on probation" --reruns 20  # a rule for the champion, tried
+    python benchmarks/choose.py --only "a first look" --reruns 20        # two more, tried
     python benchmarks/choose.py --only samples --reruns 20           # 512 rows a tree against 128 to 1024
     python benchmarks/choose.py --only strength --reruns 20          # eta 1 against 0.5 and 2
     python benchmarks/choose.py --only "class balance" --reruns 20   # beta 0.8 against 0.6 to 1
@@ -165,6 +167,16 @@ VARIANTS = {
     "tried: an open field": ("adaptive", ALL, 4, 4),
     "tried: a challenger promoted only by a hit": ("adaptive", ALL, 4, 4),
     "tried: a challenger that leads on probation": ("adaptive", ALL, 4, 4),
+    "tried: a first look while the champion hits at most half": ("adaptive", ALL, 4, 4),
+    "tried: a first look at a record that beats the champion's": ("adaptive", ALL, 4, 4),
+    "tried: a first look at a record that beats the champion's, the forest's only": ("adaptive", ALL, 4, 4),
+    "tried: a first look at a record that beats the champion's, the forest's only, streak kept": (
+        "adaptive",
+        ALL,
+        4,
+        4,
+    ),
+    "tried: streak kept": ("adaptive", ALL, 4, 4),
     "tried: classifier alone": ("classifier", None, None, None),
     "tried: classifier as a fourth ranking": ("adaptive", (*ALL, "classifier"), 4, 4),
     "tried: classifier first": ("adaptive", ("classifier", *ALL), 4, 4),
@@ -266,6 +278,12 @@ def _settings(variant: str, seed: int) -> None:
         queue_module.step = tried.earned_step
     if "leads on probation" in variant:
         queue_module.step = tried.probation_step
+    if "a first look" in variant:
+        rule = "half" if "at most half" in variant else "beats"
+        only = (ALL.index("forest"),) if "forest's only" in variant else None
+        exploring, bandit.PortfolioState.challenger, queue_module.step = tried.first_look(rule, only=only)
+    if "streak kept" in variant:
+        queue_module.step = tried.kept_streak(queue_module.step)
     if "Thompson" in variant:
         bandit._best, exploring = tried.thompson_best(seed), property(lambda state: False)
     queue_module.Portfolio.record = _RECORD
@@ -348,6 +366,7 @@ def main() -> None:
     only = None if args.only is None else re.sub(r"[^A-Za-z0-9.%-]+", "_", args.only).strip("_")
     stem = "choose" if only is None else f"choose_{only}"  # a name any file system takes
     stem += "" if args.at is None else f"_at{args.at}"
+    stem += "" if args.first_seed == 0 else f"_seeds{seeds[0]}-{seeds[-1]}"
     command = "python benchmarks/choose.py" + (
         "" if args.only is None else f" --only {shlex.quote(args.only)}"
     )

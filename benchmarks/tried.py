@@ -26,9 +26,10 @@ place, the third for the forest's, the fourth for either or beside them:
   model's score, refit after every label; the learned model's order until both classes are
   labelled.
 
-Six rules for the records (:func:`faded_step`, :func:`thompson_best`,
-:func:`wide_record`, :func:`open_best`, :func:`earned_step`, :func:`probation_step`), each a
-candidate for the champion/challenger rule of :mod:`aad.portfolio.bandit`:
+Eight rules for the records (:func:`faded_step`, :func:`thompson_best`,
+:func:`wide_record`, :func:`open_best`, :func:`earned_step`, :func:`probation_step`,
+:func:`first_look`, :func:`kept_streak`), each a candidate for the champion/challenger rule
+of :mod:`aad.portfolio.bandit`:
 
 * fading records: every label multiplies the past hits and misses by ``fade`` (a
   non-stationary bandit): a champion whose kind is used up loses its lead sooner;
@@ -50,6 +51,11 @@ candidate for the champion/challenger rule of :mod:`aad.portfolio.bandit`:
   shared with the champion, which its miss does not outweigh).
 * probation: the same challenger may lead, but on probation: its first nominal as champion
   hands the lead back and makes it ineligible until asked again.
+* a first look: a ranking never asked is asked after one nominal from the champion, not
+  four, while the champion hits no better than an even chance, or while the ranking's
+  record (shared with the champion) beats the champion's.
+* a kept streak: a champion demoted by its own nominal hands its streak of nominals on to
+  the next champion (the shipped rule starts it again).
 
 One more, a challenger before the first anomaly, was tried here first; measured on more
 seeds it neither lost nor won on the tuning tables and it finds the cluster between two
@@ -58,7 +64,9 @@ modes (``between.py``), so it is now the engine's (``choose.py --only "first ano
 ``choose.py`` also runs the engine's saturating ranking alone and as the first champion.
 
 Why a variant lost can be traced: ``python benchmarks/tried.py VARIANT TABLE`` prints, per
-ranking the queue followed, its labels a run and how many were anomalies.
+ranking the queue followed, its labels a run and how many were anomalies. ``python
+benchmarks/tried.py proposals TABLE,...`` prints what the rankings the shipped queue did not
+follow would have found after a nominal from the champion (:func:`proposals`).
 """
 
 from __future__ import annotations
@@ -78,6 +86,8 @@ from aad.weights import class_weights
 
 #: The rankings :class:`TriedForest` adds to the engine's.
 TRIED = ("paths", "trees", "novel", "classifier")
+#: The engine's exploring and challenger rules, as imported (choose.py swaps them per variant).
+_SHIPPED_RULE = (PortfolioState.exploring, PortfolioState.challenger)
 #: Gain of the tree weights (per standard deviation of the trees' margins).
 TREE_GAIN = 0.5
 
@@ -284,6 +294,95 @@ def probation_step(state: PortfolioState, tops, row: int, *, anomaly: bool) -> P
     return replace(after, on_probation=took_lead or waiting)
 
 
+def first_look(
+    rule: str, *, only: tuple[int, ...] | None = None
+) -> tuple[property, Callable[..., int | None], Callable[..., PortfolioState]]:
+    """Replacements for :attr:`PortfolioState.exploring`, :meth:`PortfolioState.challenger` and
+    :func:`aad.portfolio.bandit.step` that give every ranking the queue has never asked a
+    *first look*: after the first anomaly, one nominal from the champion asks such a ranking
+    at once (the shipped rule waits for a streak of :data:`~aad.portfolio.bandit.PATIENCE`)
+    when ``rule`` says so, and a first look that misses does not double the patience.
+
+    ``rule`` is ``"half"`` (while the champion's record is no better than an even chance,
+    the mean of a ranking nobody has asked) or ``"beats"`` (when the ranking's own record,
+    the rows it shared with the champion, beats the champion's). After the first anomaly
+    the rankings share every row until they diverge, so a ranking never asked has no row of
+    its own on record: its first look is the only evidence of what it proposes apart.
+    ``only`` (indices of the rankings) limits the first looks to those rankings.
+
+    >>> exploring, challenger, looked_step = first_look("half")
+    >>> state = step(PortfolioState.start(3), (1, 1, 1), 1, anomaly=True)
+    >>> state = looked_step(state, (2, 2, 5), 2, anomaly=False)  # the champion's first nominal
+    >>> exploring.fget(state), challenger(state, (3, 3, 5))  # the forest is asked at once
+    (True, 2)
+    >>> state = looked_step(state, (3, 3, 5), 5, anomaly=True)
+    >>> state.champion, state.backoff
+    (2, 0)
+    """
+    shipped_exploring, shipped_challenger = _SHIPPED_RULE
+
+    def looks(state: PortfolioState) -> list[int]:
+        """Rankings never asked that the rule gives a first look now (proposing or not)."""
+        if not state.found or state.streak < 1:
+            return []
+        means = state.means
+        fresh = [k for k, asked in enumerate(state.asked) if not asked and (only is None or k in only)]
+        if rule == "half":
+            return fresh if means[state.champion] <= 0.5 else []
+        return [k for k in fresh if means[k] > means[state.champion]]
+
+    def exploring(state: PortfolioState) -> bool:
+        return shipped_exploring.fget(state) or bool(looks(state))
+
+    def challenger(state: PortfolioState, tops) -> int | None:
+        fresh = [k for k in looks(state) if k in state._others(tops)]
+        if fresh:
+            means = state.means
+            return max(fresh, key=lambda k: (means[k], -k))
+        return shipped_challenger(state, tops) if shipped_exploring.fget(state) else None
+
+    def looked_step(state: PortfolioState, tops, row: int, *, anomaly: bool) -> PortfolioState:
+        k = challenger(state, tops) if state.found and exploring(state) else None
+        after = step(state, tops, row, anomaly=anomaly)
+        if k is None or tops[k] != row or state.asked[k]:
+            return after
+        asked = tuple(a or i == k for i, a in enumerate(after.asked))
+        champion = _best(after.hits, after.misses, asked, state.champion)
+        backoff = 0 if anomaly else state.backoff  # a first look that misses is no challenger missed
+        return replace(after, asked=asked, champion=champion, streak=0, backoff=backoff)
+
+    return property(exploring), challenger, looked_step
+
+
+def kept_streak(inner: Callable[..., PortfolioState]) -> Callable[..., PortfolioState]:
+    """``inner`` (a step rule) where a champion demoted by its own nominal hands its streak on:
+    the shipped rule starts the streak again at every change of champion, so two rankings that
+    trade the lead at each nominal never reach the patience, and a third is never asked.
+
+    Two rankings asked, close records; four nominals, each from the champion of the moment:
+
+    >>> state = step(PortfolioState.start(3), (1, 1, 1), 1, anomaly=True)
+    >>> state = replace(state, hits=(2, 2, 1), misses=(0, 1, 0), asked=(True, True, False))
+    >>> shipped = kept = state
+    >>> for row, tops in [(2, (2, 9, 8)), (3, (3, 9, 8)), (9, (4, 9, 8)), (4, (4, 10, 8))]:
+    ...     shipped = step(shipped, tops, row, anomaly=False)
+    ...     kept = kept_streak(step)(kept, tops, row, anomaly=False)
+    >>> shipped.champion, shipped.streak, shipped.exploring
+    (1, 0, False)
+    >>> kept.champion, kept.streak, kept.challenger((11, 12, 8))  # the third is asked
+    (1, 4, 2)
+    """
+
+    def kept(state: PortfolioState, tops, row: int, *, anomaly: bool) -> PortfolioState:
+        after = inner(state, tops, row, anomaly=anomaly)
+        demoted = state.found and not anomaly and after.champion != state.champion
+        if demoted and state.follows(tops, row) == state.champion:
+            return replace(after, streak=state.streak + 1)
+        return after
+
+    return kept
+
+
 def wide_record(k: int, *, open_field: bool) -> Callable[..., None]:
     """A replacement for :meth:`aad.portfolio.Portfolio.record` that credits every ranking
     holding the labelled row in its top ``k`` (not only its top row) with the outcome: each
@@ -347,13 +446,54 @@ def trace(variant: str, table: str, runs: int = 5) -> dict[str, tuple[float, flo
     return {key: (labels[key] / runs, hits[key] / labels[key]) for key in labels}
 
 
+def proposals(table: str, runs: int = 5) -> dict[str, tuple[int, int]]:
+    """What the rankings the shipped queue did not follow would have found: over ``runs`` runs
+    on ``table`` (a tuning table, or a shipped dataset's name), at every label after the first
+    anomaly that follows a nominal from the champion, each ranking's proposal when it differs
+    from the champion's, and whether it is an anomaly (the ground truth, which the queue does
+    not see). Returns, per ranking (``"champion"`` for the champion's own proposal), its
+    proposals counted and how many were anomalies."""
+    import choose  # choose.py imports this module: imported when traced
+
+    if table in choose.tables():
+        y = choose.tables()[table][1]
+        learners = (choose.learner(choose.CHOSEN, table, seed) for seed in range(runs))
+        budget = choose.budget(table, len(y))
+    else:
+        from aad import ActiveLearner, load_dataset
+
+        data = load_dataset(table)
+        y, budget = data.y, 100
+        learners = (ActiveLearner(AADForest(random_state=seed).fit(data.X), data.X) for seed in range(runs))
+    counts: dict[str, list[int]] = {}
+    for learner in learners:
+        portfolio = learner.portfolio
+        for _ in range(budget):
+            state, tops = portfolio.state, portfolio.tops()
+            if state.found and state.streak >= 1:
+                champion = tops[state.champion]
+                for name, top in (("champion", champion), *zip(portfolio.rankings, tops, strict=True)):
+                    if name == "champion" or top not in (champion, -1):
+                        seen = counts.setdefault(name, [0, 0])
+                        seen[0], seen[1] = seen[0] + 1, seen[1] + int(y[top])
+            row = int(learner.next_queries(1)[0])
+            learner.label(row, int(y[row]))
+    return {name: (n, hits) for name, (n, hits) in counts.items()}
+
+
 if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description="The rankings a variant of choose.py followed, their hits")
-    parser.add_argument("variant", help="a variant of choose.py, e.g. 'tried: records fade 0.9'")
-    parser.add_argument("table", help="a tuning table, e.g. fraud-1")
+    parser.add_argument("variant", help="a variant of choose.py ('tried: records fade 0.9'), or 'proposals'")
+    parser.add_argument("tables", help="a tuning table, e.g. fraud-1 ('proposals': several, comma-separated)")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    for key, (n, rate) in trace(args.variant, args.table, args.runs).items():
-        print(f"{key}: {n:.1f} labels a run, {rate:.0%} anomalies")
+    if args.variant == "proposals":
+        for table in args.tables.split(","):
+            found = proposals(table, args.runs)
+            cells = [f"{name} {hits}/{n} ({hits / n:.0%})" for name, (n, hits) in found.items()]
+            print(f"{table}: " + ", ".join(cells))
+    else:
+        for key, (n, rate) in trace(args.variant, args.tables, args.runs).items():
+            print(f"{key}: {n:.1f} labels a run, {rate:.0%} anomalies")
