@@ -23,8 +23,8 @@ follows*). The variants named ``tried:`` put another ranking in the learned mode
 explorer in the forest's place or beside it, a classifier on the labels, or another rule in
 the champion's (fading records, Thompson sampling, records that credit every ranking holding
 the labelled row in its top k, an open field, a challenger promoted only by a hit or on
-probation, a first look at a ranking never asked); see ``tried.py``. They lost too
-(probation and the first look tied). The variant
+probation, a first look at a ranking never asked, a streak kept across a change of
+champion); see ``tried.py``. They lost too (probation and the first look tied). The variant
 named ``(before)`` with "first anomaly" is the rule before the queue asked a challenger in a
 dry spell before the first anomaly (``results/choose_first_anomaly.md``, 40 runs: as many
 found, and the cluster between two modes of ``between.py`` found in more runs). The variants named ``trees``
