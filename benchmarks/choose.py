@@ -55,7 +55,7 @@ shows at 50 or 100. ``--first-seed S`` runs seeds S onwards (files ``..._seedsS-
     python benchmarks/choose.py --only "first anomaly" --reruns 40   # a challenger before the first anomaly
     python benchmarks/choose.py --only "trees " --reruns 20          # 200 trees against 100 to 400
     python benchmarks/choose.py --only "leads on probation" --reruns 20  # a rule for the champion, tried
-    python benchmarks/choose.py --only "a first look" --reruns 20        # two more, tried
+    python benchmarks/choose.py --only "a first look" --reruns 20        # first looks, tried
     python benchmarks/choose.py --only samples --reruns 20           # 512 rows a tree against 128 to 1024
     python benchmarks/choose.py --only strength --reruns 20          # eta 1 against 0.5 and 2
     python benchmarks/choose.py --only "class balance" --reruns 20   # beta 0.8 against 0.6 to 1

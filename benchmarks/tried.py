@@ -335,7 +335,8 @@ def first_look(
         return shipped_exploring.fget(state) or bool(looks(state))
 
     def challenger(state: PortfolioState, tops) -> int | None:
-        fresh = [k for k in looks(state) if k in state._others(tops)]
+        proposing = state._others(tops)
+        fresh = [k for k in looks(state) if k in proposing]
         if fresh:
             means = state.means
             return max(fresh, key=lambda k: (means[k], -k))
