@@ -32,6 +32,7 @@ _CONSTRAINTS = {
     "random_state": [Options((None,)), Interval("int", 0, MAX_SEED)],
     "explores_early": [Options((True, False))],
     "strong_ranking": [Options((True, False))],
+    "first_look": [Options((True, False))],
 }
 
 
@@ -83,6 +84,10 @@ class ActiveLearner:
         With the adaptive queue: whether the learned model at twice the strength
         (``"strong"``, see :meth:`AADForest.ranking`) is among the rankings; False is the
         portfolio of sessions saved before it was.
+    first_look : bool, default=True
+        With the adaptive queue: whether the forest's order gets a first look once its record
+        beats the champion's, and a streak of nominals outlives a change of champion
+        (:mod:`aad.portfolio.bandit`); False is the rule of sessions saved before.
 
     Attributes
     ----------
@@ -111,6 +116,7 @@ class ActiveLearner:
         queue: str = "adaptive",
         explores_early: bool = True,
         strong_ranking: bool = True,
+        first_look: bool = True,
     ) -> None:
         model._check_fitted()
         if queue not in QUEUES:
@@ -137,6 +143,7 @@ class ActiveLearner:
                 "random_state": random_state,
                 "explores_early": explores_early,
                 "strong_ranking": strong_ranking,
+                "first_look": first_look,
             },
         )
         self.model = model
@@ -149,7 +156,7 @@ class ActiveLearner:
         self.queue = queue
         rankings = tuple(r for r in model.rankings_ if strong_ranking or r != "strong")
         self.portfolio = (
-            Portfolio(model, rankings=rankings, explores_early=explores_early)
+            Portfolio(model, rankings=rankings, explores_early=explores_early, first_look=first_look)
             if queue == "adaptive"
             else None
         )

@@ -78,25 +78,36 @@ DEFAULT_PARAMS = {
     "queue": "adaptive",
     "explores_early": True,
     "strong_ranking": True,
+    "first_look": True,
     "detector": "iforest",
 }
 #: What a session saved before a parameter existed was scored with: it keeps that on reopening
 #: (a session from before the query portfolio keeps following the learned model alone; one from
 #: before the detectors was an isolation forest's; one from before the queue asked a challenger
 #: in a dry spell before the first anomaly keeps not asking; one from before the strong ranking
-#: keeps the portfolio of three).
+#: keeps the portfolio of three; one from before the forest's first look keeps the rule without it).
 _BEFORE_PARAMS = {
     "balance": 1.0,
     "queue": "feedback",
     "explores_early": False,
     "strong_ranking": False,  # the portfolio of three rankings, before the strong one
+    "first_look": False,  # no first look at the forest's order, the streak reset by a new champion
     "detector": "iforest",
     "max_samples": 256,  # every session stored it; a record without it would be from before 512
 }
 #: Session parameters that are not the model's own: the learner's queue, its rule before the
-#: first anomaly and whether its portfolio has the strong ranking, which detector, and the
+#: first anomaly, whether its portfolio has the strong ranking and gives the forest's order a
+#: first look, which detector, and the
 #: precomputed scores file of an ensemble (its kept copy and the SHA-256 of its bytes).
-_LEARNER_PARAMS = ("queue", "explores_early", "strong_ranking", "detector", "scores_file", "scores_sha256")
+_LEARNER_PARAMS = (
+    "queue",
+    "explores_early",
+    "strong_ranking",
+    "first_look",
+    "detector",
+    "scores_file",
+    "scores_sha256",
+)
 _SHIPPED = "shipped:"
 _MAX_WRITE_TRIES = 100  # a conditional write retries only when another writer got in first
 
@@ -221,6 +232,7 @@ class Session:
             queue=params["queue"],
             explores_early=params["explores_early"],
             strong_ranking=params["strong_ranking"],
+            first_look=params["first_look"],
         )
         self._initial = model.anomaly_score()
         self._version = 0

@@ -177,6 +177,7 @@ VARIANTS = {
         4,
     ),
     "tried: streak kept": ("adaptive", ALL, 4, 4),
+    "no first look, the streak reset (before)": ("adaptive", ALL, 4, 4),
     "tried: classifier alone": ("classifier", None, None, None),
     "tried: classifier as a fourth ranking": ("adaptive", (*ALL, "classifier"), 4, 4),
     "tried: classifier first": ("adaptive", ("classifier", *ALL), 4, 4),
@@ -309,12 +310,15 @@ def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
         X
     )
     single = queue in _OFFERED_BY or queue == "saturating"  # rankings the queue option does not name
-    out = aad.ActiveLearner(model, X, queue="feedback" if single else queue)
+    look = "first look" not in variant and "streak kept" not in variant  # those tried it on the rule before
+    out = aad.ActiveLearner(model, X, queue="feedback" if single else queue, first_look=look)
     if single:  # the ranking's own order, top-1 (a portfolio of one never explores)
         out.portfolio = Portfolio(model, rankings=(queue,))
     if rankings is not None:
         early = "no challenger before the first anomaly" not in variant
-        out.portfolio = Portfolio(model, rankings=rankings, patience=patience, explores_early=early)
+        out.portfolio = Portfolio(
+            model, rankings=rankings, patience=patience, explores_early=early, first_look=look
+        )
     return out
 
 

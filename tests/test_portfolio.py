@@ -150,6 +150,59 @@ def test_a_streak_of_nominals_asks_a_challenger_and_a_hit_makes_it_champion():
     assert state.asked == (True, False, True)
 
 
+def test_the_forest_gets_a_first_look_once_its_record_beats_the_champions():
+    """After the first anomaly the rankings share every row until they part; one nominal from
+    the champion that the forest did not propose puts the forest's record ahead, and the
+    forest is asked at once (the rule before waited for a streak of PATIENCE)."""
+    looked = step(PortfolioState.start(3, looks=(2,), keeps_streak=True), (1, 1, 1), 1, anomaly=True)
+    before = step(PortfolioState.start(3), (1, 1, 1), 1, anomaly=True)
+    looked, before = (step(s, (2, 2, 50), 2, anomaly=False) for s in (looked, before))
+    assert looked.means[2] > looked.means[0]
+    assert not before.exploring
+    assert looked.exploring
+    assert looked.challenger((3, 3, 3)) is None  # the forest proposes the champion's row: no look
+    assert looked.challenger((3, 3, 50)) == 2
+    missed = step(looked, (3, 3, 50), 50, anomaly=False)  # a first look that misses
+    assert (missed.asked, missed.champion, missed.streak, missed.backoff) == ((True, False, True), 0, 0, 0)
+    assert not missed.exploring  # asked once: from now on only a streak of PATIENCE asks it
+    hit = step(looked, (3, 3, 50), 50, anomaly=True)
+    assert (hit.champion, hit.streak) == (2, 0)
+
+
+def test_a_first_look_waits_for_the_first_anomaly_and_a_record_ahead():
+    state = PortfolioState.start(3, looks=(2,), keeps_streak=True)
+    state = step(state, (1, 1, 50), 1, anomaly=False)  # a dry spell: the round rule, not a look
+    assert not state.exploring
+    state = step(state, (2, 2, 2), 2, anomaly=True)
+    state = step(state, (3, 3, 3), 3, anomaly=False)  # the forest shares the nominal: no record ahead
+    assert state.streak == 1
+    assert not state.exploring
+
+
+def test_two_rankings_trading_the_lead_still_reach_the_patience():
+    """A champion demoted by its own nominal hands its streak on: two asked rankings with close
+    records trade the lead at every nominal, yet the streak reaches PATIENCE and a third
+    ranking is asked (the rule before started the streak again at each change)."""
+    records = {"hits": (2, 2, 1), "misses": (0, 1, 0), "asked": (True, True, False)}
+    kept = PortfolioState(**records, found=True, keeps_streak=True)
+    before = PortfolioState(**records, found=True)
+    for row, tops in [(2, (2, 9, 8)), (3, (3, 9, 8)), (9, (4, 9, 8)), (4, (4, 10, 8))]:
+        kept, before = (step(s, tops, row, anomaly=False) for s in (kept, before))
+    assert (before.champion, before.streak, before.exploring) == (1, 0, False)
+    assert (kept.champion, kept.streak) == (1, PATIENCE)
+    assert kept.challenger((11, 12, 8)) == 2
+
+
+def test_the_portfolio_gives_the_no_feedback_ranking_its_first_look(clustered):
+    X, _ = clustered
+    model = aad.AADForest(random_state=0).fit(X)
+    state = Portfolio(model).state
+    assert (state.looks, state.keeps_streak) == ((RANKINGS.index("forest"),), True)
+    state = Portfolio(model, first_look=False).state
+    assert (state.looks, state.keeps_streak) == ((), False)
+    assert Portfolio(model, rankings=("feedback", "saturating")).state.looks == ()
+
+
 def test_a_challenger_with_a_worse_record_gives_the_queue_back():
     state = PortfolioState((10, 1), (4, 3), (True, True), champion=0, streak=PATIENCE, found=True)
     state = step(state, (7, 40), 40, anomaly=False)  # the challenger's row: nominal too

@@ -130,6 +130,7 @@ def test_a_stored_session_is_sql_values_and_json_and_reopens_without_unpickling(
         "queue": "adaptive",
         "explores_early": True,
         "strong_ranking": True,
+        "first_look": True,
         "detector": "iforest",
     }
     assert all(isinstance(r, int) for r in batch)

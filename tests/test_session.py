@@ -526,6 +526,27 @@ def test_a_session_saved_before_the_dry_spell_challenger_keeps_its_queue(store, 
     assert not before.learner.portfolio.state.exploring
 
 
+def test_a_session_saved_before_the_first_look_replays_its_queue(store, fitted_toy2):
+    """Sessions stored without "first_look" were labelled without the forest's first look;
+    reopened, they replay their labels under that rule to the same record and the same next
+    row, and new sessions give the look."""
+    import json
+    import sqlite3
+
+    assert _new(store, fitted_toy2).learner.portfolio.state.looks == (3,)
+    session = _new(store, fitted_toy2, params={"first_look": False})
+    _label_queue(session, 40)
+    state, batch = session.learner.portfolio.state, session.batch().tolist()
+    assert state.found
+    old = {k: v for k, v in session.record.params.items() if k != "first_look"}
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(old), session.id))
+    before = _reopen(session, fitted_toy2)
+    assert (before.learner.portfolio.state.looks, before.learner.portfolio.state.keeps_streak) == ((), False)
+    assert before.learner.portfolio.state == state
+    assert before.batch().tolist() == batch
+
+
 def test_a_session_saved_before_the_strong_ranking_keeps_its_three(store, fitted_toy2):
     """Sessions stored without "strong_ranking" were labelled by a portfolio of three rankings;
     reopened, they keep it (and so the same queue), and new sessions have four."""

@@ -34,6 +34,17 @@ normal range) sooner; the forest reaches a kind the nominals labelled first woul
 cluster between two modes: ``benchmarks/between.py``, README *Where feedback does not
 help*). Either alone loses what the other finds.
 
+After the first anomaly the rankings share every row until they part, so a ranking never
+asked has on record only the rows it shared with the champion. When the champion's nominal
+(a row the forest did not propose) leaves the **forest's record ahead of the champion's**,
+the forest is asked at once, a **first look** (``looks``), instead of after a streak of
+:data:`PATIENCE`; a first look that misses does not double the patience (nor does any
+ranking's first question). Where the found anomalies' neighbours are nominal (scattered
+anomalies, a spent kind) the forest's next row is the way out, and it is asked a streak
+sooner. And a champion demoted by its own nominal **hands its streak on**
+(``keeps_streak``): two rankings with close records would otherwise trade the lead at every
+nominal, the streak would never reach the patience, and a third ranking would never be asked.
+
 The state is a pure fold over the labels' outcomes (:func:`step`), so it replays exactly
 from a session's log and an undo is a pop.
 
@@ -49,7 +60,12 @@ against 1334.0 for the portfolio of three (20 seeds; +8.1, paired standard error
 ``results/choose_strong_none.md``); the strong ranking as the one challenger of a dry spell
 found 1344.8 but buried the cluster between two modes more often; kept after the first
 anomaly it found as much (1341.9) and cost a kind on the card table of
-``benchmarks/kinds.py --small`` (``results/choose_strong.md``, README).
+``benchmarks/kinds.py --small`` (``results/choose_strong.md``, README). The forest's first
+look with the streak handed on found 1.5 more on the same tables (60 seeds, paired standard
+error 0.6: ``results/choose_forest_s_only*.md``, ``choose_streak_kept_seeds40-59.md``) and 1.5
+more (0.9) on 19 tables drawn afresh to check it; a first look for every ranking, or one
+while the champion hits at most half its rows, or the streak handed on alone, tied or lost
+(``results/choose_a_first_look*.md``, README *What the rankings not followed would have found*).
 """
 
 from __future__ import annotations
@@ -94,6 +110,13 @@ class PortfolioState:
         session saved before the rule existed keeps False, the rule it was labelled under).
     tried : tuple of int
         Before the first anomaly: the challengers asked in the current round of the dry spell.
+    looks : tuple of int
+        The rankings given a first look (the forest's order): never asked yet, one is asked
+        after the champion's nominal once its record beats the champion's. Empty: no first
+        look (the rule of sessions saved before it).
+    keeps_streak : bool
+        Whether a champion demoted by its own nominal hands its streak on to the new one
+        (False: the streak starts again at every change, the rule of sessions saved before).
 
     Examples
     --------
@@ -122,15 +145,31 @@ class PortfolioState:
     backoff: int = 0
     explores_early: bool = True
     tried: tuple[int, ...] = ()
+    looks: tuple[int, ...] = ()
+    keeps_streak: bool = False
 
     @classmethod
     def start(
-        cls, n_rankings: int, *, patience: int = PATIENCE, explores_early: bool = True
+        cls,
+        n_rankings: int,
+        *,
+        patience: int = PATIENCE,
+        explores_early: bool = True,
+        looks: tuple[int, ...] = (),
+        keeps_streak: bool = False,
     ) -> PortfolioState:
         """No record yet; the first ranking is the champion."""
         zeros = (0,) * n_rankings
         asked = (True,) + (False,) * (n_rankings - 1)
-        return cls(zeros, zeros, asked, patience=patience, explores_early=explores_early)
+        return cls(
+            zeros,
+            zeros,
+            asked,
+            patience=patience,
+            explores_early=explores_early,
+            looks=tuple(looks),
+            keeps_streak=keeps_streak,
+        )
 
     @property
     def means(self) -> np.ndarray:
@@ -140,20 +179,39 @@ class PortfolioState:
 
     @property
     def exploring(self) -> bool:
-        """Whether the next query goes to a challenger."""
+        """Whether the next query may go to a challenger: the streak reached the patience, or
+        a ranking is due its first look."""
+        return self._due or bool(self._first_looks())
+
+    @property
+    def _due(self) -> bool:
+        """Whether the streak reached the patience."""
         if not (self.found or self.explores_early):
             return False
         return self.streak >= self.patience * 2 ** min(self.backoff, MAX_BACKOFF)
 
+    def _first_looks(self) -> list[int]:
+        """The rankings of ``looks`` never asked whose record beats the champion's, after the
+        first anomaly and a nominal from the champion."""
+        if not self.found or self.streak < 1:
+            return []
+        means = self.means
+        return [k for k in self.looks if not self.asked[k] and means[k] > means[self.champion]]
+
     def challenger(self, tops: Sequence[int]) -> int | None:
-        """The ranking to ask when exploring: the best record among those whose top row
-        differs from the champion's (before the first anomaly, among those not yet asked in
-        this round: the lowest first); None when there is none."""
-        others = [k for k in self._others(tops) if self.found or k not in self.tried]
-        if not others:
+        """The ranking to ask when exploring: a ranking due its first look that proposes
+        another row than the champion's; else, once the streak reached the patience, the best
+        record among those whose top row differs from the champion's (before the first
+        anomaly, among those not yet asked in this round: the lowest first); None when there
+        is none."""
+        others = self._others(tops)
+        candidates = [k for k in self._first_looks() if k in others]
+        if not candidates and self._due:
+            candidates = [k for k in others if self.found or k not in self.tried]
+        if not candidates:
             return None
         means = self.means
-        return max(others, key=lambda k: (means[k], -k))
+        return max(candidates, key=lambda k: (means[k], -k))
 
     def _others(self, tops: Sequence[int]) -> list[int]:
         """The rankings that propose a row, another than the champion's."""
@@ -185,8 +243,9 @@ def step(state: PortfolioState, tops: Sequence[int], row: int, *, anomaly: bool)
     if not state.found and not anomaly:
         return _dry(state, tops, row) if state.explores_early else state
     if not state.found:  # the first anomaly: the records start now
-        state = PortfolioState.start(len(tops), patience=state.patience, explores_early=state.explores_early)
-        state = replace(state, found=True)
+        start = PortfolioState.start(len(tops))  # the rule's settings are kept: only the record starts
+        records = {"hits": start.hits, "misses": start.misses, "asked": start.asked}
+        state = replace(state, **records, champion=0, streak=0, backoff=0, tried=(), found=True)
     followed = state.follows(tops, row)
     proposed = [t == row for t in tops]
     hits = tuple(h + int(p and anomaly) for h, p in zip(state.hits, proposed, strict=True))
@@ -197,12 +256,14 @@ def step(state: PortfolioState, tops: Sequence[int], row: int, *, anomaly: bool)
         streak = 0 if anomaly else state.streak + 1
     elif followed is not None:  # a challenger was asked
         streak = 0
-        backoff = 0 if anomaly else backoff + 1
+        first_look = state.looks and not state.asked[followed]
+        backoff = 0 if anomaly else backoff + int(not first_look)  # a first look missed is no backoff
     else:  # a row the queue did not propose (a bulk label, a search): the streak is not about it
         streak = state.streak
     champion = _best(hits, misses, asked, state.champion)
-    if champion != state.champion:
-        streak = 0
+    if champion != state.champion:  # a champion demoted by its own nominal may hand its streak on
+        handed = state.keeps_streak and not anomaly and followed == state.champion
+        streak = streak if handed else 0
     return replace(
         state, hits=hits, misses=misses, asked=asked, champion=champion, streak=streak, backoff=backoff
     )

@@ -44,6 +44,11 @@ class Portfolio:
     explores_early : bool, default=True
         Whether a dry spell before the first anomaly asks a challenger too
         (:class:`~aad.portfolio.bandit.PortfolioState`); False is the rule before aad did.
+    first_look : bool, default=True
+        Whether the no-feedback ranking (the forest's order; an ensemble's ``"unsupervised"``)
+        gets a first look once its record beats the champion's, and a champion demoted by
+        its own nominal hands its streak on (:mod:`aad.portfolio.bandit`); False is the rule
+        of sessions saved before.
 
     Examples
     --------
@@ -64,6 +69,7 @@ class Portfolio:
         rankings: Sequence[str] | None = None,
         patience: int = PATIENCE,
         explores_early: bool = True,
+        first_look: bool = True,
     ) -> None:
         model._check_fitted()
         offered = getattr(model, "rankings_", RANKINGS)
@@ -76,8 +82,13 @@ class Portfolio:
             )
         self.model = model
         self.rankings = tuple(rankings)
+        looks = tuple(i for i, name in enumerate(self.rankings) if first_look and name in _FIXED)
         self.state = PortfolioState.start(
-            len(self.rankings), patience=patience, explores_early=explores_early
+            len(self.rankings),
+            patience=patience,
+            explores_early=explores_early,
+            looks=looks,
+            keeps_streak=first_look,
         )
         self._before: list[PortfolioState | None] = []
         self._forest_order: np.ndarray | None = None
