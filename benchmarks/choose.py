@@ -24,7 +24,10 @@ explorer in the forest's place or beside it, a classifier on the labels, or anot
 the champion's (fading records, Thompson sampling, records that credit every ranking holding
 the labelled row in its top k, an open field, a challenger promoted only by a hit or on
 probation, a first look at a ranking never asked, a streak kept across a change of
-champion); see ``tried.py``. They lost too (probation and the first look tied). The variant
+champion); see ``tried.py``. They lost too (probation tied), but for the forest's first
+look with the streak kept, which won and is in the engine: the variants named ``first look``
+or ``streak kept`` run on the rule before it, as when they were measured, and the one named
+``no first look, the streak reset (before)`` is that rule. The variant
 named ``(before)`` with "first anomaly" is the rule before the queue asked a challenger in a
 dry spell before the first anomaly (``results/choose_first_anomaly.md``, 40 runs: as many
 found, and the cluster between two modes of ``between.py`` found in more runs). The variants named ``trees``
@@ -56,6 +59,7 @@ shows at 50 or 100. ``--first-seed S`` runs seeds S onwards (files ``..._seedsS-
     python benchmarks/choose.py --only "trees " --reruns 20          # 200 trees against 100 to 400
     python benchmarks/choose.py --only "leads on probation" --reruns 20  # a rule for the champion, tried
     python benchmarks/choose.py --only "a first look" --reruns 20        # first looks, tried
+    python benchmarks/choose.py --only "no first look" --reruns 20       # the rule before the first look
     python benchmarks/choose.py --only samples --reruns 20           # 512 rows a tree against 128 to 1024
     python benchmarks/choose.py --only strength --reruns 20          # eta 1 against 0.5 and 2
     python benchmarks/choose.py --only "class balance" --reruns 20   # beta 0.8 against 0.6 to 1

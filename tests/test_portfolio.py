@@ -201,6 +201,8 @@ def test_the_portfolio_gives_the_no_feedback_ranking_its_first_look(clustered):
     state = Portfolio(model, first_look=False).state
     assert (state.looks, state.keeps_streak) == ((), False)
     assert Portfolio(model, rankings=("feedback", "saturating")).state.looks == ()
+    ensemble = aad.detectors.AADEnsemble(members=("iforest", "lof"), random_state=0).fit(X)
+    assert Portfolio(ensemble).state.looks == (1,)  # its no-feedback order, "unsupervised"
 
 
 def test_a_challenger_with_a_worse_record_gives_the_queue_back():

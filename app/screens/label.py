@@ -42,7 +42,8 @@ QUEUE_HELP = (
     "until the first anomaly), a "
     "**saturating model** (the same, but a found anomaly lifts its neighbours less), "
     "and the **forest's own order** (no feedback). The queue follows the one whose proposals have "
-    "been anomalies most often; after a few nominals in a row it tries another ranking's top row. "
+    "been anomalies most often; after a few nominals in a row it tries another ranking's top row, "
+    "or the forest's own order after just one, when the forest's record is ahead. "
     "**Different** (D) shows another ranking's top row now."
 )
 
