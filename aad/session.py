@@ -97,8 +97,8 @@ _BEFORE_PARAMS = {
 }
 #: Session parameters that are not the model's own: the learner's queue, its rule before the
 #: first anomaly, whether its portfolio has the strong ranking and gives the forest's order a
-#: first look, which detector, and the
-#: precomputed scores file of an ensemble (its kept copy and the SHA-256 of its bytes).
+#: first look, which detector, and the precomputed scores file of an ensemble (its kept copy
+#: and the SHA-256 of its bytes).
 _LEARNER_PARAMS = (
     "queue",
     "explores_early",

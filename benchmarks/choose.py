@@ -25,9 +25,11 @@ the champion's (fading records, Thompson sampling, records that credit every ran
 the labelled row in its top k, an open field, a challenger promoted only by a hit or on
 probation, a first look at a ranking never asked, a streak kept across a change of
 champion); see ``tried.py``. They lost too (probation tied), but for the forest's first
-look with the streak kept, which won and is in the engine: the variants named ``first look``
-or ``streak kept`` run on the rule before it, as when they were measured, and the one named
-``no first look, the streak reset (before)`` is that rule. The variant
+look with the streak kept, which won and is in the engine: the variants named ``tried:`` with
+``first look`` or ``streak kept`` run on the rule before it, as when they were measured, the
+one named ``no first look, the streak reset (before)`` is that rule, and those named ``with
+the first look:`` try more on top of it (a patience of 2; a look also while the forest's record
+has no miss). The variant
 named ``(before)`` with "first anomaly" is the rule before the queue asked a challenger in a
 dry spell before the first anomaly (``results/choose_first_anomaly.md``, 40 runs: as many
 found, and the cluster between two modes of ``between.py`` found in more runs). The variants named ``trees``
@@ -60,6 +62,7 @@ shows at 50 or 100. ``--first-seed S`` runs seeds S onwards (files ``..._seedsS-
     python benchmarks/choose.py --only "leads on probation" --reruns 20  # a rule for the champion, tried
     python benchmarks/choose.py --only "a first look" --reruns 20        # first looks, tried
     python benchmarks/choose.py --only "no first look" --reruns 20       # the rule before the first look
+    python benchmarks/choose.py --only "with the first look:" --reruns 20  # patience 2, a look without a miss
     python benchmarks/choose.py --only samples --reruns 20           # 512 rows a tree against 128 to 1024
     python benchmarks/choose.py --only strength --reruns 20          # eta 1 against 0.5 and 2
     python benchmarks/choose.py --only "class balance" --reruns 20   # beta 0.8 against 0.6 to 1
@@ -182,6 +185,8 @@ VARIANTS = {
     ),
     "tried: streak kept": ("adaptive", ALL, 4, 4),
     "no first look, the streak reset (before)": ("adaptive", ALL, 4, 4),
+    "with the first look: patience 2": ("adaptive", ALL, 2, 4),
+    "with the first look: also while the forest's record has no miss": ("adaptive", ALL, 4, 4),
     "tried: classifier alone": ("classifier", None, None, None),
     "tried: classifier as a fourth ranking": ("adaptive", (*ALL, "classifier"), 4, 4),
     "tried: classifier first": ("adaptive", ("classifier", *ALL), 4, 4),
@@ -193,6 +198,7 @@ _OFFERED_BY = {
     **dict.fromkeys(tried.TRIED, tried.TriedForest),
 }
 _SHIPPED = (queue_module.step, bandit._best)
+_SHIPPED_LOOKS = bandit.PortfolioState._first_looks
 _RECORD = queue_module.Portfolio.record
 
 
@@ -275,6 +281,7 @@ def _settings(variant: str, seed: int) -> None:
     )
     exploring = _FIXED if patience is None or patience >= 1 else _streak_test(patience)
     queue_module.step, bandit._best = _SHIPPED
+    bandit.PortfolioState._first_looks = tried.unmissed_looks if "no miss" in variant else _SHIPPED_LOOKS
     if "fade " in variant:
         queue_module.step = tried.faded_step(float(variant.split("fade ")[1]))
     if "open field" in variant:
@@ -314,7 +321,8 @@ def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
         X
     )
     single = queue in _OFFERED_BY or queue == "saturating"  # rankings the queue option does not name
-    look = "first look" not in variant and "streak kept" not in variant  # those tried it on the rule before
+    tried_before = variant.startswith("tried:") and ("first look" in variant or "streak kept" in variant)
+    look = not tried_before and "no first look" not in variant  # those tried on the rule before it
     out = aad.ActiveLearner(model, X, queue="feedback" if single else queue, first_look=look)
     if single:  # the ranking's own order, top-1 (a portfolio of one never explores)
         out.portfolio = Portfolio(model, rankings=(queue,))

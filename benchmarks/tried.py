@@ -384,6 +384,27 @@ def kept_streak(inner: Callable[..., PortfolioState]) -> Callable[..., Portfolio
     return kept
 
 
+def unmissed_looks(self: PortfolioState) -> list[int]:
+    """A replacement for the engine's ``PortfolioState._first_looks`` that gives the forest its
+    first look also while its record shows no miss, not only once it beats the champion's: a
+    ranking that parted from the champion early has few shared hits, so a perfect record can
+    trail a champion with many (on the card tables, the forest proposing skimmed cards while
+    the learned model takes the last takeovers).
+
+    >>> state = PortfolioState((40, 6), (1, 0), (True, False), streak=1, found=True, looks=(1,))
+    >>> state.means.round(3).tolist(), state._first_looks(), unmissed_looks(state)
+    ([0.953, 0.875], [], [1])
+    """
+    if not self.found or self.streak < 1:
+        return []
+    means = self.means
+    return [
+        k
+        for k in self.looks
+        if not self.asked[k] and (means[k] > means[self.champion] or self.misses[k] == 0)
+    ]
+
+
 def wide_record(k: int, *, open_field: bool) -> Callable[..., None]:
     """A replacement for :meth:`aad.portfolio.Portfolio.record` that credits every ranking
     holding the labelled row in its top ``k`` (not only its top row) with the outcome: each

@@ -38,8 +38,8 @@ After the first anomaly the rankings share every row until they part, so a ranki
 asked has on record only the rows it shared with the champion. When the champion's nominal
 (a row the forest did not propose) leaves the **forest's record ahead of the champion's**,
 the forest is asked at once, a **first look** (``looks``), instead of after a streak of
-:data:`PATIENCE`; a first look that misses does not double the patience (nor does any
-ranking's first question). Where the found anomalies' neighbours are nominal (scattered
+:data:`PATIENCE`; a first look that misses does not double the patience (nor, under this
+rule, does any ranking asked for the first time). Where the found anomalies' neighbours are nominal (scattered
 anomalies, a spent kind) the forest's next row is the way out, and it is asked a streak
 sooner. And a champion demoted by its own nominal **hands its streak on**
 (``keeps_streak``): two rankings with close records would otherwise trade the lead at every
@@ -133,6 +133,14 @@ class PortfolioState:
     >>> state = step(state, (12, 12, 5), 5, anomaly=True)
     >>> state.champion, state.streak
     (2, 0)
+
+    With a first look for the forest (``looks``), one nominal it did not propose is enough
+    once it leaves the forest's record ahead of the champion's:
+
+    >>> state = step(PortfolioState.start(3, looks=(2,)), (7, 7, 7), 7, anomaly=True)
+    >>> state = step(state, (8, 8, 5), 8, anomaly=False)
+    >>> state.means.round(2).tolist(), state.exploring, state.challenger((9, 9, 5))
+    ([0.5, 0.5, 0.67], True, 2)
     """
 
     hits: tuple[int, ...]
