@@ -86,8 +86,8 @@ class ActiveLearner:
         portfolio of sessions saved before it was.
     first_look : bool, default=True
         With the adaptive queue: whether the forest's order gets a first look once its record
-        beats the champion's, and a streak of nominals outlives a change of champion
-        (:mod:`aad.portfolio.bandit`); False is the rule of sessions saved before.
+        beats the champion's, and a champion demoted by its own nominal hands its streak of
+        nominals on (:mod:`aad.portfolio.bandit`); False is the rule of sessions saved before.
 
     Attributes
     ----------

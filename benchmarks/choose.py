@@ -25,11 +25,11 @@ the champion's (fading records, Thompson sampling, records that credit every ran
 the labelled row in its top k, an open field, a challenger promoted only by a hit or on
 probation, a first look at a ranking never asked, a streak kept across a change of
 champion); see ``tried.py``. They lost too (probation tied), but for the forest's first
-look with the streak kept, which won and is in the engine: the variants named ``tried:`` with
-``first look`` or ``streak kept`` run on the rule before it, as when they were measured, the
-one named ``no first look, the streak reset (before)`` is that rule, and those named ``with
-the first look:`` try more on top of it (a patience of 2; a look also while the forest's record
-has no miss). The variant
+look with the streak kept, which won and is in the engine: the variants that swap a rule of
+the queue (the ``tried:`` rules for the champion, the streak tests, ``strong``) run on the rule
+before it, as when they were measured (:func:`first_look`), the one named ``no first look,
+the streak reset (before)`` is that rule, and those named ``with the first look:`` try more on
+top of it (a patience of 2; a look also while the forest's record has no miss). The variant
 named ``(before)`` with "first anomaly" is the rule before the queue asked a challenger in a
 dry spell before the first anomaly (``results/choose_first_anomaly.md``, 40 runs: as many
 found, and the cluster between two modes of ``between.py`` found in more runs). The variants named ``trees``
@@ -155,7 +155,9 @@ VARIANTS = {
     "tried: records fade 0.98": ("adaptive", ALL, 4, 4),
     "tried: records fade 0.95": ("adaptive", ALL, 4, 4),
     "tried: records fade 0.9": ("adaptive", ALL, 4, 4),
-    "tried: Thompson sampling": ("adaptive", ALL, 4, 4),
+    # on the portfolio of three, as measured: with the strong ranking their champion could be a
+    # ranking that proposes nothing after the first anomaly
+    "tried: Thompson sampling": ("adaptive", THREE, 4, 4),
     "tried: credit the top 5": ("adaptive", ALL, 4, 4),
     "tried: credit the top 20": ("adaptive", ALL, 4, 4),
     "tried: credit the top 5, open": ("adaptive", ALL, 4, 4),
@@ -171,7 +173,7 @@ VARIANTS = {
     "strong: kept after the first anomaly": ("adaptive", ALL, 4, 4),
     "strong: fourth": ("adaptive", (*THREE, "strong"), 4, 4),
     "strong: for saturating": ("adaptive", ("feedback", "strong", "forest"), 4, 4),
-    "tried: an open field": ("adaptive", ALL, 4, 4),
+    "tried: an open field": ("adaptive", THREE, 4, 4),
     "tried: a challenger promoted only by a hit": ("adaptive", ALL, 4, 4),
     "tried: a challenger that leads on probation": ("adaptive", ALL, 4, 4),
     "tried: a first look while the champion hits at most half": ("adaptive", ALL, 4, 4),
@@ -244,22 +246,45 @@ def classification(sep: float, clusters: int, n_features: int, *, seed: int) -> 
     return X, y.astype(bool)
 
 
-_FIXED = bandit.PortfolioState.exploring  # the shipped rule: a fixed patience, doubled per miss
+_EXPLORING = bandit.PortfolioState.exploring
+_DUE = bandit.PortfolioState._due  # the shipped rule: a fixed patience, doubled per miss
+#: Variants that swap a rule of the queue (and the rule before the first look itself): measured
+#: before the forest's first look was in the engine, they run on the rule before it.
+_RULES_BEFORE = (
+    "no first look",
+    "first look",
+    "streak kept",
+    "streak test",
+    "fade ",
+    "Thompson",
+    "credit the top",
+    "open field",
+    "promoted only by a hit",
+    "on probation",
+    "strong: ",
+    "no challenger before the first anomaly",
+)
+
+
+def first_look(variant: str) -> bool:
+    """Whether ``variant`` runs with the forest's first look: all but those of ``_RULES_BEFORE``,
+    and those named ``with the first look:``, which try more on top of it."""
+    return variant.startswith("with the first look:") or not any(tag in variant for tag in _RULES_BEFORE)
 
 
 def _streak_test(alpha: float) -> property:
-    """``PortfolioState.exploring`` with the patience read off the champion's record: the
+    """``PortfolioState._due`` with the patience read off the champion's record: the
     shortest streak of nominals that a hit rate of ``means[champion]`` makes less likely than
     ``alpha``, doubled per challenger missed as in the shipped rule."""
 
-    def exploring(state: bandit.PortfolioState) -> bool:
+    def due(state: bandit.PortfolioState) -> bool:
         if not state.found:
             return False
         rate = float(state.means[state.champion])
         needed = math.ceil(math.log(alpha) / math.log(1.0 - rate))
         return state.streak >= needed * 2 ** min(state.backoff, bandit.MAX_BACKOFF)
 
-    return property(exploring)
+    return property(due)
 
 
 def budget(name: str, n_rows: int) -> int:
@@ -279,7 +304,7 @@ def _settings(variant: str, seed: int) -> None:
     bandit.PortfolioState.challenger = (
         strong.challenger_in_turn if "in turn" in variant else strong.SHIPPED_CHALLENGER
     )
-    exploring = _FIXED if patience is None or patience >= 1 else _streak_test(patience)
+    exploring, due = _EXPLORING, _DUE if patience is None or patience >= 1 else _streak_test(patience)
     queue_module.step, bandit._best = _SHIPPED
     bandit.PortfolioState._first_looks = tried.unmissed_looks if "no miss" in variant else _SHIPPED_LOOKS
     if "fade " in variant:
@@ -297,12 +322,12 @@ def _settings(variant: str, seed: int) -> None:
     if "streak kept" in variant:
         queue_module.step = tried.kept_streak(queue_module.step)
     if "Thompson" in variant:
-        bandit._best, exploring = tried.thompson_best(seed), property(lambda state: False)
+        bandit._best, due = tried.thompson_best(seed), property(lambda state: False)
     queue_module.Portfolio.record = _RECORD
     if "credit the top " in variant:
         k = int(variant.split("credit the top ")[1].split(",")[0])
         queue_module.Portfolio.record = tried.wide_record(k, open_field=variant.endswith("open"))
-    bandit.PortfolioState.exploring = exploring
+    bandit.PortfolioState.exploring, bandit.PortfolioState._due = exploring, due
 
 
 def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
@@ -321,8 +346,7 @@ def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
         X
     )
     single = queue in _OFFERED_BY or queue == "saturating"  # rankings the queue option does not name
-    tried_before = variant.startswith("tried:") and ("first look" in variant or "streak kept" in variant)
-    look = not tried_before and "no first look" not in variant  # those tried on the rule before it
+    look = first_look(variant)
     out = aad.ActiveLearner(model, X, queue="feedback" if single else queue, first_look=look)
     if single:  # the ranking's own order, top-1 (a portfolio of one never explores)
         out.portfolio = Portfolio(model, rankings=(queue,))

@@ -469,24 +469,29 @@ def trace(variant: str, table: str, runs: int = 5) -> dict[str, tuple[float, flo
 
 
 def proposals(table: str, runs: int = 5) -> dict[str, tuple[int, int]]:
-    """What the rankings the shipped queue did not follow would have found: over ``runs`` runs
-    on ``table`` (a tuning table, or a shipped dataset's name), at every label after the first
+    """What the rankings the queue did not follow would have found: over ``runs`` runs on
+    ``table`` (a tuning table, or a shipped dataset's name), at every label after the first
     anomaly that follows a nominal from the champion, each ranking's proposal when it differs
     from the champion's, and whether it is an anomaly (the ground truth, which the queue does
-    not see). Returns, per ranking (``"champion"`` for the champion's own proposal), its
+    not see). The queue is the rule before the forest's first look, which these counts led to
+    (README). Returns, per ranking (``"champion"`` for the champion's own proposal), its
     proposals counted and how many were anomalies."""
     import choose  # choose.py imports this module: imported when traced
 
     if table in choose.tables():
         y = choose.tables()[table][1]
-        learners = (choose.learner(choose.CHOSEN, table, seed) for seed in range(runs))
+        before = "no first look, the streak reset (before)"
+        learners = (choose.learner(before, table, seed) for seed in range(runs))
         budget = choose.budget(table, len(y))
     else:
         from aad import ActiveLearner, load_dataset
 
         data = load_dataset(table)
         y, budget = data.y, 100
-        learners = (ActiveLearner(AADForest(random_state=seed).fit(data.X), data.X) for seed in range(runs))
+        learners = (
+            ActiveLearner(AADForest(random_state=seed).fit(data.X), data.X, first_look=False)
+            for seed in range(runs)
+        )
     counts: dict[str, list[int]] = {}
     for learner in learners:
         portfolio = learner.portfolio

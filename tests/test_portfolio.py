@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -169,14 +171,75 @@ def test_the_forest_gets_a_first_look_once_its_record_beats_the_champions():
     assert (hit.champion, hit.streak) == (2, 0)
 
 
-def test_a_first_look_waits_for_the_first_anomaly_and_a_record_ahead():
-    state = PortfolioState.start(3, looks=(2,), keeps_streak=True)
-    state = step(state, (1, 1, 50), 1, anomaly=False)  # a dry spell: the round rule, not a look
-    assert not state.exploring
-    state = step(state, (2, 2, 2), 2, anomaly=True)
+def test_a_first_look_waits_for_a_nominal_from_the_champion_and_a_record_ahead():
+    ahead = PortfolioState((5, 0, 6), (1, 0, 0), (True, False, False), found=True, looks=(2,))
+    assert ahead.means[2] > ahead.means[0]
+    assert not ahead.exploring  # the forest leads, but the champion has no nominal in a row
+    assert replace(ahead, streak=1).challenger((3, 3, 50)) == 2
+    state = step(PortfolioState.start(3, looks=(2,)), (2, 2, 2), 2, anomaly=True)
     state = step(state, (3, 3, 3), 3, anomaly=False)  # the forest shares the nominal: no record ahead
     assert state.streak == 1
     assert not state.exploring
+
+
+def test_a_missed_first_look_can_still_leave_the_forest_in_the_lead():
+    """Asked once, the forest competes on its record like any ranking asked: a look that
+    misses but leaves its record the best makes it the champion."""
+    state = PortfolioState((9, 0, 9), (3, 0, 0), (True, False, False), streak=1, found=True, looks=(2,))
+    after = step(state, (4, 4, 60), 60, anomaly=False)
+    assert (after.champion, after.streak, after.backoff) == (2, 0, 0)
+
+
+def test_the_portfolio_plans_the_forests_row_when_its_first_look_is_due(clustered):
+    X, _ = clustered
+    model = aad.AADForest(random_state=0).fit(X)
+    model.set_labels([400, 408, 409, 410, 411, 412], [1, 0, 0, 0, 0, 0])  # the forest's top rows nominal
+    portfolio = Portfolio(model)
+    forest = RANKINGS.index("forest")
+    hits, misses, asked = (5, 0, 5, 6), (1, 0, 1, 0), (True, False, False, False)
+    portfolio.state = replace(portfolio.state, hits=hits, misses=misses, asked=asked, found=True, streak=1)
+    tops = portfolio.tops()
+    assert tops[forest] != tops[0]
+    assert portfolio.plan() == ("feedback", tops[forest])
+    assert portfolio.state.follows(tops, tops[forest]) == forest
+
+
+def test_the_engine_is_the_rule_measured_in_the_benchmarks(monkeypatch):
+    """The engine's first look and kept streak behave as ``benchmarks/tried.py``'s rule that was
+    measured on the tuning tables (``first_look("beats", only=(forest,))`` with ``kept_streak``
+    over the rule before): over random runs of labels (the queue's rows, now and then a row
+    no ranking proposed), the same rows are planned and the same records kept."""
+    spec = importlib.util.spec_from_file_location("tried", BENCHMARKS / "tried.py")
+    tried = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "tried", tried)  # its dataclasses look their module up
+    spec.loader.exec_module(tried)
+    rng = np.random.default_rng(0)
+    hit_rate = np.array([0.8, 0.6, 0.4, 0.15, 0.1, 0.05, 0.3])  # per row; row 6: a row no ranking proposed
+    runs = []
+    for _ in range(300):
+        labels = []  # per label: the rankings' tops, whether the queue's row is taken, a draw
+        for _ in range(60):
+            own = rng.integers(0, 6, 4)
+            tops = tuple(int(t) for t in np.where(rng.random(4) < 0.5, own[0], own))  # often shared
+            labels.append((tops, rng.random() < 0.9, rng.random()))
+        runs.append(labels)
+
+    def replay(state, rule_step):
+        trail = []
+        for tops, queued, draw in labels:
+            k = state.challenger(tops) if state.exploring else None
+            row = (tops[state.champion] if k is None else tops[k]) if queued else 6
+            state = rule_step(state, tops, row, anomaly=bool(draw < hit_rate[row]))
+            trail.append((row, state.hits, state.misses, state.champion, state.streak, state.backoff))
+        return trail
+
+    engine = [replay(PortfolioState.start(4, looks=(3,), keeps_streak=True), step) for labels in runs]
+    exploring, challenger, looked_step = tried.first_look("beats", only=(3,))
+    monkeypatch.setattr(PortfolioState, "exploring", exploring)
+    monkeypatch.setattr(PortfolioState, "challenger", challenger)
+    harness = [replay(PortfolioState.start(4), tried.kept_streak(looked_step)) for labels in runs]
+    assert engine == harness
+    assert sum(len({t[3] for t in trail}) > 1 for trail in engine) > 50  # champions did change
 
 
 def test_two_rankings_trading_the_lead_still_reach_the_patience():

@@ -529,20 +529,22 @@ def test_a_session_saved_before_the_dry_spell_challenger_keeps_its_queue(store, 
 def test_a_session_saved_before_the_first_look_replays_its_queue(store, fitted_toy2):
     """Sessions stored without "first_look" were labelled without the forest's first look;
     reopened, they replay their labels under that rule to the same record and the same next
-    row, and new sessions give the look."""
+    row, and new sessions give the look (on 100 trees, where the two rules part on toy2)."""
     import json
     import sqlite3
 
-    assert _new(store, fitted_toy2).learner.portfolio.state.looks == (3,)
-    session = _new(store, fitted_toy2, params={"first_look": False})
-    _label_queue(session, 40)
-    state, batch = session.learner.portfolio.state, session.batch().tolist()
-    assert state.found
-    old = {k: v for k, v in session.record.params.items() if k != "first_look"}
+    trees = {"n_estimators": 100}
+    new = _new(store, fitted_toy2, params=trees)
+    old = _new(store, fitted_toy2, params={**trees, "first_look": False})
+    _label_queue(new, 60)
+    _label_queue(old, 60)
+    assert new.learner.portfolio.state.looks == (3,)
+    assert [a.rows for a in new.history()] != [a.rows for a in old.history()]  # the rules part
+    state, batch = old.learner.portfolio.state, old.batch().tolist()
+    stored = {k: v for k, v in old.record.params.items() if k != "first_look"}
     with sqlite3.connect(store.path) as db:
-        db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(old), session.id))
-    before = _reopen(session, fitted_toy2)
-    assert (before.learner.portfolio.state.looks, before.learner.portfolio.state.keeps_streak) == ((), False)
+        db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(stored), old.id))
+    before = _reopen(old, fitted_toy2)
     assert before.learner.portfolio.state == state
     assert before.batch().tolist() == batch
 

@@ -81,6 +81,9 @@ __all__ = ["MAX_BACKOFF", "PATIENCE", "PortfolioState", "step"]
 PATIENCE = 4
 #: Challengers that came back nominal in a row double the patience, up to 2**MAX_BACKOFF times.
 MAX_BACKOFF = 4
+#: The fields of :class:`PortfolioState` that are its rule, not its record: kept when the
+#: records start at the first anomaly (:meth:`PortfolioState.restarted`).
+_SETTINGS = ("patience", "explores_early", "looks", "keeps_streak")
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,10 @@ class PortfolioState:
         Before the first anomaly: the challengers asked in the current round of the dry spell.
     looks : tuple of int
         The rankings given a first look (the forest's order): never asked yet, one is asked
-        after the champion's nominal once its record beats the champion's. Empty: no first
-        look (the rule of sessions saved before it).
+        after the champion's nominal once its record beats the champion's. Under this rule a
+        ranking asked for the first time (a first look, or any challenger never asked before)
+        does not double the patience when its row is nominal. Empty: no first look (the rule
+        of sessions saved before it).
     keeps_streak : bool
         Whether a champion demoted by its own nominal hands its streak on to the new one
         (False: the streak starts again at every change, the rule of sessions saved before).
@@ -179,6 +184,10 @@ class PortfolioState:
             keeps_streak=keeps_streak,
         )
 
+    def restarted(self) -> PortfolioState:
+        """No record yet, under the same rule: the state's settings (``_SETTINGS``) kept."""
+        return PortfolioState.start(len(self.hits), **{name: getattr(self, name) for name in _SETTINGS})
+
     @property
     def means(self) -> np.ndarray:
         """Posterior mean hit rate of every ranking, ``(1 + hits) / (2 + hits + misses)``."""
@@ -187,8 +196,10 @@ class PortfolioState:
 
     @property
     def exploring(self) -> bool:
-        """Whether the next query may go to a challenger: the streak reached the patience, or
-        a ranking is due its first look."""
+        """Whether the next query may go to a challenger.
+
+        It may when the streak reached the patience, or when a ranking is due its first look.
+        """
         return self._due or bool(self._first_looks())
 
     @property
@@ -199,19 +210,23 @@ class PortfolioState:
         return self.streak >= self.patience * 2 ** min(self.backoff, MAX_BACKOFF)
 
     def _first_looks(self) -> list[int]:
-        """The rankings of ``looks`` never asked whose record beats the champion's, after the
-        first anomaly and a nominal from the champion."""
+        """The rankings due a first look: of ``looks``, never asked, their record ahead.
+
+        Only after the first anomaly and a nominal from the champion.
+        """
         if not self.found or self.streak < 1:
             return []
         means = self.means
         return [k for k in self.looks if not self.asked[k] and means[k] > means[self.champion]]
 
     def challenger(self, tops: Sequence[int]) -> int | None:
-        """The ranking to ask when exploring: a ranking due its first look that proposes
-        another row than the champion's; else, once the streak reached the patience, the best
-        record among those whose top row differs from the champion's (before the first
-        anomaly, among those not yet asked in this round: the lowest first); None when there
-        is none."""
+        """The ranking to ask when exploring, or None when there is none.
+
+        A ranking due its first look that proposes another row than the champion's; else,
+        once the streak reached the patience, the best record among those whose top row
+        differs from the champion's (before the first anomaly, among those not yet asked in
+        this round: the lowest first).
+        """
         others = self._others(tops)
         candidates = [k for k in self._first_looks() if k in others]
         if not candidates and self._due:
@@ -251,9 +266,7 @@ def step(state: PortfolioState, tops: Sequence[int], row: int, *, anomaly: bool)
     if not state.found and not anomaly:
         return _dry(state, tops, row) if state.explores_early else state
     if not state.found:  # the first anomaly: the records start now
-        start = PortfolioState.start(len(tops))  # the rule's settings are kept: only the record starts
-        records = {"hits": start.hits, "misses": start.misses, "asked": start.asked}
-        state = replace(state, **records, champion=0, streak=0, backoff=0, tried=(), found=True)
+        state = replace(state.restarted(), found=True)
     followed = state.follows(tops, row)
     proposed = [t == row for t in tops]
     hits = tuple(h + int(p and anomaly) for h, p in zip(state.hits, proposed, strict=True))
@@ -264,8 +277,8 @@ def step(state: PortfolioState, tops: Sequence[int], row: int, *, anomaly: bool)
         streak = 0 if anomaly else state.streak + 1
     elif followed is not None:  # a challenger was asked
         streak = 0
-        first_look = state.looks and not state.asked[followed]
-        backoff = 0 if anomaly else backoff + int(not first_look)  # a first look missed is no backoff
+        fresh = bool(state.looks) and not state.asked[followed]  # its first question, under the look rule
+        backoff = 0 if anomaly else backoff + int(not fresh)  # a first question missed is no backoff
     else:  # a row the queue did not propose (a bulk label, a search): the streak is not about it
         streak = state.streak
     champion = _best(hits, misses, asked, state.champion)

@@ -47,8 +47,10 @@ class Portfolio:
     first_look : bool, default=True
         Whether the no-feedback ranking (the forest's order; an ensemble's ``"unsupervised"``)
         gets a first look once its record beats the champion's, and a champion demoted by
-        its own nominal hands its streak on (:mod:`aad.portfolio.bandit`); False is the rule
-        of sessions saved before.
+        its own nominal hands its streak on (:mod:`aad.portfolio.bandit`; neither when no
+        such ranking is in play); False is the rule of sessions saved before. Measured on
+        the forest's order; an ensemble's gets it by the same reasoning, untested on the
+        tuning tables.
 
     Examples
     --------
@@ -88,7 +90,7 @@ class Portfolio:
             patience=patience,
             explores_early=explores_early,
             looks=looks,
-            keeps_streak=first_look,
+            keeps_streak=bool(looks),
         )
         self._before: list[PortfolioState | None] = []
         self._forest_order: np.ndarray | None = None
@@ -123,9 +125,10 @@ class Portfolio:
     def plan(self, k: int = 1, *, explore: bool = False) -> tuple[str, int | None]:
         """The ranking whose order fills the batch, and the row to show first, if any.
 
-        After a streak of nominals, the first row is the challenger's proposal
-        (:meth:`PortfolioState.challenger`). With ``explore=True`` ("show me something
-        different"), it is :meth:`different`'s row. Otherwise None.
+        After a streak of nominals, or after one when the forest is due its first look, the
+        first row is the challenger's proposal (:meth:`PortfolioState.challenger`). With
+        ``explore=True`` ("show me something different"), it is :meth:`different`'s row.
+        Otherwise None.
         """
         if explore:
             return self.following, self.different(k)
