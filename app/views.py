@@ -136,6 +136,26 @@ def ranking_names(names) -> str:
     return " and ".join([", ".join(titles[:-1]), titles[-1]]) if len(titles) > 1 else "".join(titles)
 
 
+QUEUE_HELP = (
+    "The model ranks the rows four ways: the **learned model** (the forest's leaves re-weighted by "
+    "your labels), a **strong model** (the same, trusting your labels twice as much: asked only "
+    "until the first anomaly), a "
+    "**saturating model** (the same, but a found anomaly lifts its neighbours less), "
+    "and the **forest's own order** (no feedback). The queue follows the one whose proposals have "
+    "been anomalies most often; after a few nominals in a row it tries another ranking's top row{look}. "
+    "**Different** (D) shows another ranking's top row now."
+)
+#: What QUEUE_HELP adds when the queue gives the forest's order a first look (new sessions).
+FIRST_LOOK_HELP = ", or the forest's own order after just one, when the forest's record is ahead"
+
+
+def queue_help(session: aad.Session) -> str:
+    """The queue's help, naming the forest's first look only where the session's queue gives it."""
+    portfolio = session.learner.portfolio
+    looks = portfolio is not None and portfolio.state.looks
+    return QUEUE_HELP.format(look=FIRST_LOOK_HELP if looks else "")
+
+
 def queue_line(session: aad.Session, row: int) -> str:
     """Which ranking proposed the card's row, which the queue follows and with what record, and
     the nominals in a row; after :data:`STREAK_HINT` of them, a hint at **Different**."""

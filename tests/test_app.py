@@ -818,3 +818,14 @@ def test_an_uploaded_scores_file_makes_its_columns_ensemble_members_and_a_bad_on
     assert not at.exception
     said = "No score contours: this ensemble learned from precomputed"
     assert any(c.value.startswith(said) for c in at.caption)
+
+
+def test_the_queue_help_names_the_first_look_only_where_the_queue_gives_it(tmp_path):
+    store, toy2 = aad.Store(tmp_path / "s.sqlite"), aad.load_dataset("toy2")
+    looks = aad.Session.create(toy2, store=store, seed=0)
+    before = aad.Session.create(toy2, store=store, seed=0, params={"first_look": False})
+    alone = aad.Session.create(toy2, store=store, seed=0, params={"queue": "feedback"})
+    assert "the forest's own order after just one" in views.queue_help(looks)
+    assert "after just one" not in views.queue_help(before)
+    assert "after just one" not in views.queue_help(alone)
+    assert "{" not in views.queue_help(looks) + views.queue_help(before)

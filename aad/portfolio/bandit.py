@@ -44,6 +44,8 @@ anomalies, a spent kind) the forest's next row is the way out, and it is asked a
 sooner. And a champion demoted by its own nominal **hands its streak on**
 (``keeps_streak``): two rankings with close records would otherwise trade the lead at every
 nominal, the streak would never reach the patience, and a third ranking would never be asked.
+While the forest is due its look, a label of its top row from elsewhere (a search, a bulk
+label) counts as the look, as a challenger's row does once the streak reached the patience.
 
 The state is a pure fold over the labels' outcomes (:func:`step`), so it replays exactly
 from a session's log and an undo is a pop.

@@ -36,26 +36,6 @@ def counts() -> None:
         st.metric("Model version", f"v{session.version}", border=True)
 
 
-QUEUE_HELP = (
-    "The model ranks the rows four ways: the **learned model** (the forest's leaves re-weighted by "
-    "your labels), a **strong model** (the same, trusting your labels twice as much: asked only "
-    "until the first anomaly), a "
-    "**saturating model** (the same, but a found anomaly lifts its neighbours less), "
-    "and the **forest's own order** (no feedback). The queue follows the one whose proposals have "
-    "been anomalies most often; after a few nominals in a row it tries another ranking's top row{look}. "
-    "**Different** (D) shows another ranking's top row now."
-)
-#: What QUEUE_HELP adds when the queue gives the forest's order a first look (new sessions).
-FIRST_LOOK_HELP = ", or the forest's own order after just one, when the forest's record is ahead"
-
-
-def queue_help(session) -> str:
-    """The queue's help, naming the forest's first look only where the session's queue gives it."""
-    portfolio = session.learner.portfolio
-    looks = portfolio is not None and portfolio.state.looks
-    return QUEUE_HELP.format(look=FIRST_LOOK_HELP if looks else "")
-
-
 STRATEGY_HELP = (
     "How a batch is chosen; with a batch size of 1 they all show the top row. "
     "**top**: the highest-scored unlabelled rows. "
@@ -214,7 +194,7 @@ def card(row: int) -> None:
                 f"{session.dataset.n_features} features, the most unusual first (scroll for the rest)."
             )
         with why:  # beside the values: no extra line on a laptop
-            st.caption(views.queue_line(session, row), help=queue_help(session))
+            st.caption(views.queue_line(session, row), help=views.queue_help(session))
             different_button()
         why.markdown(f"**Why:** {views.why(session, row)}")
         why.caption(f"Most unusual values: {views.unusual_values(session, row)}")
