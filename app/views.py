@@ -117,9 +117,15 @@ RANKING_TITLES = {
     "strong": "strong model",
     "saturating": "saturating model",
     "forest": "forest's own order",
+    "unsupervised": "ensemble's own order",
 }
 #: Nominals in a row after which the Label page suggests something different.
 STREAK_HINT = 8
+
+
+def ranking_title(name: str) -> str:
+    """A ranking as the page names it (its own name when the page has no title for it)."""
+    return RANKING_TITLES.get(name, name)
 
 
 def ranking_names(names) -> str:
@@ -132,36 +138,52 @@ def ranking_names(names) -> str:
     >>> ranking_names(())
     ''
     """
-    titles = [f"the {RANKING_TITLES.get(n, n)}" for n in names]
+    titles = [f"the {ranking_title(n)}" for n in names]
     return " and ".join([", ".join(titles[:-1]), titles[-1]]) if len(titles) > 1 else "".join(titles)
 
 
-QUEUE_HELP = (
-    "The model ranks the rows four ways: the **learned model** (the forest's leaves re-weighted by "
-    "your labels), a **strong model** (the same, trusting your labels twice as much: asked only "
-    "until the first anomaly), a "
-    "**saturating model** (the same, but a found anomaly lifts its neighbours less), "
-    "and the **forest's own order** (no feedback). The queue follows the one whose proposals have "
-    "been anomalies most often; after a few nominals in a row it tries another ranking's top row{look}. "
-    "**Different** (D) shows another ranking's top row now."
-)
-#: What QUEUE_HELP adds when the queue gives the forest's order a first look (new sessions).
-FIRST_LOOK_HELP = ", or the forest's own order after just one, when the forest's record is ahead"
+#: What each ranking is, for the queue's help on the Label page.
+RANKING_HELP = {
+    "feedback": "the **learned model** (the detector's order re-weighted by your labels)",
+    "strong": "a **strong model** (the same, trusting your labels twice as much: asked only until "
+    "the first anomaly)",
+    "saturating": "a **saturating model** (the same, but a found anomaly lifts its neighbours less)",
+    "forest": "the **forest's own order** (no feedback)",
+    "unsupervised": "the **ensemble's own order** (no feedback)",
+}
+_COUNTS = {1: "one way", 2: "two ways", 3: "three ways", 4: "four ways"}
 
 
 def queue_help(session: aad.Session) -> str:
-    """The queue's help, naming the forest's first look only where the session's queue gives it."""
+    """The queue's help: the session's rankings, and the rule its queue follows (the forest's
+    first look named only where the queue gives it)."""
     portfolio = session.learner.portfolio
-    looks = portfolio is not None and portfolio.state.looks
-    return QUEUE_HELP.format(look=FIRST_LOOK_HELP if looks else "")
+    names = portfolio.rankings if portfolio is not None else session.model.rankings_
+    described = [RANKING_HELP.get(name, f"**{name}**") for name in names]
+    listed = ", ".join(described[:-1]) + f" and {described[-1]}" if len(described) > 1 else described[0]
+    text = f"The model ranks the rows {_COUNTS.get(len(names), f'{len(names)} ways')}: {listed}. "
+    if portfolio is None:
+        text += f"This session's queue follows the {ranking_title(session.following)} alone. "
+    else:
+        looks = "".join(
+            f", or the {ranking_title(portfolio.rankings[k])} after just one, when its record is ahead"
+            for k in portfolio.state.looks
+        )
+        text += (
+            "The queue follows the one whose proposals have been anomalies most often; after a few "
+            f"nominals in a row it tries another ranking's top row{looks}. "
+        )
+    return text + "**Different** (D) shows another ranking's top row now."
 
 
 def queue_line(session: aad.Session, row: int) -> str:
     """Which ranking proposed the card's row, which the queue follows and with what record, and
     the nominals in a row; after :data:`STREAK_HINT` of them, a hint at **Different**."""
-    following = RANKING_TITLES.get(session.following, session.following)
+    following = ranking_title(session.following)
     proposers = session.proposed_by(row)
-    by = "every ranking" if len(proposers) == len(RANKING_TITLES) else ranking_names(proposers)
+    portfolio = session.learner.portfolio
+    every = len(portfolio.rankings) if portfolio is not None else len(session.model.rankings_)
+    by = "every ranking" if len(proposers) == every else ranking_names(proposers)
     line = f"Proposed by {by}" if by else f"Next in the {following}'s order"
     record = session.queue_records().get(session.following)
     followed = f"the queue follows the {following}"

@@ -820,12 +820,24 @@ def test_an_uploaded_scores_file_makes_its_columns_ensemble_members_and_a_bad_on
     assert any(c.value.startswith(said) for c in at.caption)
 
 
-def test_the_queue_help_names_the_first_look_only_where_the_queue_gives_it(tmp_path):
+def test_the_queue_help_names_the_sessions_rankings_and_its_rule(tmp_path):
+    """The help beside the queue's line describes the session's own queue: the forest's four
+    rankings or an ensemble's two, the first look only where the queue gives it, and a fixed
+    queue as fixed."""
     store, toy2 = aad.Store(tmp_path / "s.sqlite"), aad.load_dataset("toy2")
-    looks = aad.Session.create(toy2, store=store, seed=0)
-    before = aad.Session.create(toy2, store=store, seed=0, params={"first_look": False})
-    alone = aad.Session.create(toy2, store=store, seed=0, params={"queue": "feedback"})
-    assert "the forest's own order after just one" in views.queue_help(looks)
-    assert "after just one" not in views.queue_help(before)
-    assert "after just one" not in views.queue_help(alone)
-    assert "{" not in views.queue_help(looks) + views.queue_help(before)
+    looks = views.queue_help(aad.Session.create(toy2, store=store, seed=0))
+    before = views.queue_help(aad.Session.create(toy2, store=store, seed=0, params={"first_look": False}))
+    fixed = views.queue_help(aad.Session.create(toy2, store=store, seed=0, params={"queue": "feedback"}))
+    members = {"detector": "ensemble", "members": ["iforest", "lof"], "n_estimators": 30}
+    ensemble = aad.Session.create(toy2, store=store, seed=0, params=members)
+    assert looks.startswith("The model ranks the rows four ways: the **learned model**")
+    assert "the forest's own order after just one, when its record is ahead" in looks
+    assert "after just one" not in before
+    assert "after just one" not in fixed
+    assert "This session's queue follows the learned model alone." in fixed
+    assert views.queue_help(ensemble).startswith("The model ranks the rows two ways:")
+    assert "the ensemble's own order after just one" in views.queue_help(ensemble)
+    line = views.queue_line(ensemble, int(ensemble.batch()[0]))
+    assert line.startswith("Proposed by every ranking · the queue follows the learned model"), line
+    names = views.ranking_names(("feedback", "unsupervised"))
+    assert names == "the learned model and the ensemble's own order"

@@ -280,7 +280,7 @@ def different() -> None:
     notify(
         "info",
         f"Row {rows[0]}: {'the top of ' + by if by else 'a row'} that the queue, which follows the "
-        f"{views.RANKING_TITLES[session.following]}, would not show next.",
+        f"{views.ranking_title(session.following)}, would not show next.",
     )
 
 
