@@ -144,13 +144,15 @@ def ranking_names(names) -> str:
 
 #: What each ranking is, for the queue's help on the Label page.
 RANKING_HELP = {
-    "feedback": "the **learned model** (the detector's order re-weighted by your labels)",
+    "feedback": "the **learned model** (the forest's leaves re-weighted by your labels)",
     "strong": "a **strong model** (the same, trusting your labels twice as much: asked only until "
     "the first anomaly)",
     "saturating": "a **saturating model** (the same, but a found anomaly lifts its neighbours less)",
     "forest": "the **forest's own order** (no feedback)",
     "unsupervised": "the **ensemble's own order** (no feedback)",
 }
+#: An ensemble's learned model (its rankings have no "forest").
+ENSEMBLE_FEEDBACK_HELP = "the **learned model** (the members re-weighted by your labels)"
 _COUNTS = {1: "one way", 2: "two ways", 3: "three ways", 4: "four ways"}
 
 
@@ -159,7 +161,10 @@ def queue_help(session: aad.Session) -> str:
     first look named only where the queue gives it)."""
     portfolio = session.learner.portfolio
     names = portfolio.rankings if portfolio is not None else session.model.rankings_
-    described = [RANKING_HELP.get(name, f"**{name}**") for name in names]
+    helps = dict(RANKING_HELP)
+    if "unsupervised" in names:  # an ensemble's
+        helps["feedback"] = ENSEMBLE_FEEDBACK_HELP
+    described = [helps.get(name, f"**{name}**") for name in names]
     listed = ", ".join(described[:-1]) + f" and {described[-1]}" if len(described) > 1 else described[0]
     text = f"The model ranks the rows {_COUNTS.get(len(names), f'{len(names)} ways')}: {listed}. "
     if portfolio is None:

@@ -835,7 +835,9 @@ def test_the_queue_help_names_the_sessions_rankings_and_its_rule(tmp_path):
     assert "after just one" not in before
     assert "after just one" not in fixed
     assert "This session's queue follows the learned model alone." in fixed
-    assert views.queue_help(ensemble).startswith("The model ranks the rows two ways:")
+    assert views.queue_help(ensemble).startswith(
+        "The model ranks the rows two ways: the **learned model** (the members re-weighted"
+    )
     assert "the ensemble's own order after just one" in views.queue_help(ensemble)
     line = views.queue_line(ensemble, int(ensemble.batch()[0]))
     assert line.startswith("Proposed by every ranking · the queue follows the learned model"), line
