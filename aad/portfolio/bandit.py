@@ -39,9 +39,9 @@ asked has on record only the rows it shared with the champion. When the champion
 (a row the forest did not propose) leaves the **forest's record ahead of the champion's**,
 the forest is asked at once, a **first look** (``looks``), instead of after a streak of
 :data:`PATIENCE`; a first look that misses does not double the patience (nor, under this
-rule, does any ranking asked for the first time). Where the found anomalies' neighbours are nominal (scattered
-anomalies, a spent kind) the forest's next row is the way out, and it is asked a streak
-sooner. And a champion demoted by its own nominal **hands its streak on**
+rule, does any ranking asked for the first time). Where the found anomalies' neighbours are
+nominal (scattered anomalies, a spent kind) the forest's next row is the way out, and it is
+asked a streak sooner. And a champion demoted by its own nominal **hands its streak on**
 (``keeps_streak``): two rankings with close records would otherwise trade the lead at every
 nominal, the streak would never reach the patience, and a third ranking would never be asked.
 While the forest is due its look, a label of its top row from elsewhere (a search, a bulk
