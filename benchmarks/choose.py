@@ -29,7 +29,8 @@ look with the streak kept, which won and is in the engine: the variants that swa
 the queue (the ``tried:`` rules for the champion, the streak tests, ``strong``) run on the rule
 before it, as when they were measured (:func:`first_look`), the one named ``no first look,
 the streak reset (before)`` is that rule, and those named ``with the first look:`` try more on
-top of it (a patience of 2; a look also while the forest's record has no miss). The variant
+top of it (a patience of 2; a look also while the forest's record has no miss, or at the
+champion's first miss after 10 hits; a challenger when the other rankings agree). The variant
 named ``(before)`` with "first anomaly" is the rule before the queue asked a challenger in a
 dry spell before the first anomaly (``results/choose_first_anomaly.md``, 40 runs: as many
 found, and the cluster between two modes of ``between.py`` found in more runs). The variants named ``trees``
@@ -63,6 +64,8 @@ shows at 50 or 100. ``--first-seed S`` runs seeds S onwards (files ``..._seedsS-
     python benchmarks/choose.py --only "a first look" --reruns 20        # first looks, tried
     python benchmarks/choose.py --only "no first look" --reruns 20       # the rule before the first look
     python benchmarks/choose.py --only "with the first look:" --reruns 20  # patience 2, a look without a miss
+    python benchmarks/choose.py --only "first miss after 10" --reruns 20  # a look when a clean run ends
+    python benchmarks/choose.py --only "the others agree" --reruns 20    # a challenger the others agree on
     python benchmarks/choose.py --only samples --reruns 20           # 512 rows a tree against 128 to 1024
     python benchmarks/choose.py --only strength --reruns 20          # eta 1 against 0.5 and 2
     python benchmarks/choose.py --only "class balance" --reruns 20   # beta 0.8 against 0.6 to 1
@@ -189,6 +192,8 @@ VARIANTS = {
     "no first look, the streak reset (before)": ("adaptive", ALL, 4, 4),
     "with the first look: patience 2": ("adaptive", ALL, 2, 4),
     "with the first look: also while the forest's record has no miss": ("adaptive", ALL, 4, 4),
+    "with the first look: also at the champion's first miss after 10 hits": ("adaptive", ALL, 4, 4),
+    "with the first look: a challenger when the others agree": ("adaptive", ALL, 4, 4),
     "tried: classifier alone": ("classifier", None, None, None),
     "tried: classifier as a fourth ranking": ("adaptive", (*ALL, "classifier"), 4, 4),
     "tried: classifier first": ("adaptive", ("classifier", *ALL), 4, 4),
@@ -305,8 +310,15 @@ def _settings(variant: str, seed: int) -> None:
         strong.challenger_in_turn if "in turn" in variant else strong.SHIPPED_CHALLENGER
     )
     exploring, due = _EXPLORING, _DUE if patience is None or patience >= 1 else _streak_test(patience)
+    exploring, due = _rules(variant, seed, exploring, due)
+    bandit.PortfolioState.exploring, bandit.PortfolioState._due = exploring, due
+
+
+def _rules(variant: str, seed: int, exploring: property, due: property) -> tuple[property, property]:
+    """Swap in the queue's rules a variant tries (``tried.py``), put back the shipped ones
+    otherwise; returns the variant's ``exploring`` and ``_due``."""
     queue_module.step, bandit._best = _SHIPPED
-    bandit.PortfolioState._first_looks = tried.unmissed_looks if "no miss" in variant else _SHIPPED_LOOKS
+    exploring = _looks(variant, exploring)
     if "fade " in variant:
         queue_module.step = tried.faded_step(float(variant.split("fade ")[1]))
     if "open field" in variant:
@@ -315,10 +327,6 @@ def _settings(variant: str, seed: int) -> None:
         queue_module.step = tried.earned_step
     if "leads on probation" in variant:
         queue_module.step = tried.probation_step
-    if "a first look" in variant:
-        rule = "half" if "at most half" in variant else "beats"
-        only = (ALL.index("forest"),) if "forest's only" in variant else None
-        exploring, bandit.PortfolioState.challenger, queue_module.step = tried.first_look(rule, only=only)
     if "streak kept" in variant:
         queue_module.step = tried.kept_streak(queue_module.step)
     if "Thompson" in variant:
@@ -327,7 +335,22 @@ def _settings(variant: str, seed: int) -> None:
     if "credit the top " in variant:
         k = int(variant.split("credit the top ")[1].split(",")[0])
         queue_module.Portfolio.record = tried.wide_record(k, open_field=variant.endswith("open"))
-    bandit.PortfolioState.exploring, bandit.PortfolioState._due = exploring, due
+    return exploring, due
+
+
+def _looks(variant: str, exploring: property) -> property:
+    """Swap in the first looks and challengers a variant tries; returns its ``exploring``."""
+    bandit.PortfolioState._first_looks = tried.unmissed_looks if "no miss" in variant else _SHIPPED_LOOKS
+    if "first miss after " in variant:
+        clean = int(variant.split("first miss after ")[1].split()[0])
+        bandit.PortfolioState._first_looks = tried.first_miss_looks(clean)
+    if "the others agree" in variant:
+        exploring, bandit.PortfolioState.challenger = tried.agreed_challenger()
+    if "a first look" in variant:
+        rule = "half" if "at most half" in variant else "beats"
+        only = (ALL.index("forest"),) if "forest's only" in variant else None
+        exploring, bandit.PortfolioState.challenger, queue_module.step = tried.first_look(rule, only=only)
+    return exploring
 
 
 def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:

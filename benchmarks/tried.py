@@ -57,6 +57,11 @@ of :mod:`aad.portfolio.bandit`:
 * a kept streak: a champion demoted by its own nominal hands its streak of nominals on to
   the next champion (the shipped rule starts it again).
 
+Two more on top of the forest's first look (:func:`first_miss_looks`,
+:func:`agreed_challenger`): the forest's look also at the champion's first miss after a
+clean run of hits, and a challenger after one nominal when the other rankings agree on
+their row.
+
 One more, a challenger before the first anomaly, was tried here first; measured on more
 seeds it neither lost nor won on the tuning tables and it finds the cluster between two
 modes (``between.py``), so it is now the engine's (``choose.py --only "first anomaly"``).
@@ -80,6 +85,7 @@ from sklearn.linear_model import LogisticRegression
 from aad.forest import average_path_length
 from aad.labels import ANOMALY, NOMINAL, UNLABELLED
 from aad.model import AADForest
+from aad.portfolio import bandit
 from aad.portfolio.bandit import PortfolioState, _best, step
 from aad.query import top_unlabelled
 from aad.weights import class_weights
@@ -403,6 +409,62 @@ def unmissed_looks(self: PortfolioState) -> list[int]:
         for k in self.looks
         if not self.asked[k] and (means[k] > means[self.champion] or self.misses[k] == 0)
     ]
+
+
+def first_miss_looks(clean: int) -> Callable[[PortfolioState], list[int]]:
+    """A replacement for the engine's ``PortfolioState._first_looks`` that gives the forest its
+    first look also at the champion's first miss after ``clean`` hits without one: a kind
+    found row after row that stops paying is the sign of a kind used up (the card tables'
+    takeovers), whatever the forest's record, made of the few rows it shared, says.
+
+    >>> state = PortfolioState((40, 6), (1, 0), (True, False), streak=1, found=True, looks=(1,))
+    >>> state._first_looks(), first_miss_looks(10)(state), first_miss_looks(50)(state)
+    ([], [1], [])
+    """
+
+    def looks(self: PortfolioState) -> list[int]:
+        if not self.found or self.streak < 1:
+            return []
+        means, champion = self.means, self.champion
+        spent = self.misses[champion] == 1 and self.hits[champion] >= clean
+        return [k for k in self.looks if not self.asked[k] and (means[k] > means[champion] or spent)]
+
+    return looks
+
+
+def agreed_challenger() -> tuple[property, Callable[..., int | None]]:
+    """Replacements for :attr:`PortfolioState.exploring` and
+    :meth:`PortfolioState.challenger` that also ask a challenger, after a nominal from the
+    champion (after ``2 ** backoff`` of them once challengers missed), when every other ranking
+    proposing a row proposes the same one, two of them at least: where the learned model's
+    kind is spent, the saturating ranking and the forest turn to the next kind together.
+
+    >>> exploring, challenger = agreed_challenger()
+    >>> state = step(PortfolioState.start(3), (1, 1, 1), 1, anomaly=True)
+    >>> state = step(state, (2, 2, 5), 2, anomaly=False)  # the second ranking shared the nominal
+    >>> exploring.fget(state), challenger(state, (3, 5, 5)), challenger(state, (3, 4, 5))
+    (True, 2, None)
+    """
+    shipped_exploring, shipped_challenger = _SHIPPED_RULE
+
+    def agreed(state: PortfolioState, tops) -> int | None:
+        if not state.found or state.streak < 2 ** min(state.backoff, bandit.MAX_BACKOFF):
+            return None
+        others = state._others(tops)
+        live = [k for k, top in enumerate(tops) if k != state.champion and top != -1]
+        if len(others) < 2 or len(others) != len(live) or len({tops[k] for k in others}) > 1:
+            return None
+        means = state.means
+        return max(others, key=lambda k: (means[k], -k))
+
+    def exploring(state: PortfolioState) -> bool:  # whether to look at the proposals at all
+        return shipped_exploring.fget(state) or (state.found and state.streak >= 1)
+
+    def challenger(state: PortfolioState, tops) -> int | None:
+        k = shipped_challenger(state, tops) if shipped_exploring.fget(state) else None
+        return k if k is not None else agreed(state, tops)
+
+    return property(exploring), challenger
 
 
 def wide_record(k: int, *, open_field: bool) -> Callable[..., None]:
