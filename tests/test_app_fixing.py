@@ -100,6 +100,21 @@ def test_the_kind_and_note_beside_the_buttons_go_with_the_label_and_into_the_his
     assert history.loc[0, "analyst"] == aad.session.default_analyst()
 
 
+def test_a_kind_is_never_carried_onto_a_card_after_a_visit_to_another_page(db):
+    """Streamlit forgets a widget's state on a page not drawn: back on the Label page the kind box
+    must be empty again, not the first kind in its list, so an A press saves no kind unasked."""
+    at = _app()
+    _session(at).label(0, "anomaly", kind="account takeover")
+    at.run()
+    assert at.selectbox(key=keys.LABEL_KIND).value is None
+    at.switch_page("screens/progress.py").run()
+    at.switch_page("screens/label.py").run()
+    assert at.selectbox(key=keys.LABEL_KIND).value is None
+    row = int(_session(at).batch()[0])
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    assert _session(at).row_label(row).kind is None
+
+
 def test_the_name_given_in_the_sidebar_goes_with_every_action_of_the_tab(db):
     at = _app()
     at.sidebar.text_input(key=keys.ANALYST_INPUT).input("  Ann   Lee ").run()

@@ -132,14 +132,17 @@ def action_bar(current: int | None, *, keys_on: bool = True) -> None:
 
 def annotation(current: int) -> None:
     """The first card's kind of anomaly and note: the same two fields for every card (drawn in
-    place, not anew), emptied when the card changes."""
-    if st.session_state.get(keys.LABEL_ANNOTATED_ROW) != current:
+    place, not anew), emptied when the card changes, and when Streamlit forgot them (a visit to
+    another page drops a widget's state: the box would come back on its first kind)."""
+    forgotten = keys.LABEL_KIND not in st.session_state or keys.LABEL_NOTE not in st.session_state
+    if forgotten or st.session_state.get(keys.LABEL_ANNOTATED_ROW) != current:
         st.session_state[keys.LABEL_ANNOTATED_ROW] = current
         st.session_state[keys.LABEL_KIND] = None
         st.session_state[keys.LABEL_NOTE] = ""
     st.selectbox(
         "Kind of anomaly",
         session.kind_names(),
+        index=None,
         key=keys.LABEL_KIND,
         placeholder="kind (optional)",
         accept_new_options=True,
