@@ -15,7 +15,6 @@ import json
 import os
 import pkgutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
@@ -27,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import aad
+from aad._files import partial_beside, writable_output
 from aad.scale import working_set
 from app import hosts
 from app.text import count
@@ -522,7 +522,8 @@ def write_file(output: Path, text: str | bytes) -> None:
         _write_in_place(output, data)
         return
     try:  # a folder that takes no new file (/proc, a read-only mount) fails here, named as the output
-        fd, partial = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
+        target = writable_output(output)  # a link's target; a read-only file is refused
+        fd, partial = partial_beside(target)  # the mode a plain open would give, not mkstemp's 0600
     except OSError as err:
         raise _output_failed(err, str(output), len(data)) from err
     try:
@@ -530,9 +531,9 @@ def write_file(output: Path, text: str | bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(partial, output)
+        os.replace(partial, target)
     except OSError as err:
-        Path(partial).unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
         raise _output_failed(err, str(output), len(data)) from err
 
 
@@ -705,12 +706,17 @@ class _OutputFile:
 
 
 def check_not_input(output: Path | None, *inputs, option: str = "--output") -> None:
-    """Refuse an output file that is one of the inputs (by any path: a symlink, a hard link).
+    """Refuse an output file that is one of the inputs (by any path: a symlink, a hard link), or
+    a read-only file, before any work.
 
     ``inputs`` are paths, shipped dataset names or None.
     """
     if output is None or not output.exists():
         return
+    try:
+        writable_output(output)
+    except OSError as err:
+        raise _output_failed(err, str(output), 0) from err
     for given in inputs:
         path = _input_path(given)
         if path is not None and path.exists() and os.path.samefile(output, path):

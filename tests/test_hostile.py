@@ -135,6 +135,50 @@ def test_a_writer_never_reports_rows_it_did_not_write(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*(p.name for p in before), "s.csv"])
 
 
+@pytest.fixture
+def umask_022():
+    before = os.umask(0o022)
+    yield
+    os.umask(before)
+
+
+def test_an_output_file_gets_the_mode_a_plain_open_would_give_and_keeps_its_own(tmp_path, umask_022, capsys):
+    """Written whole through a temporary file, but readable by the team as any new file is
+    (not mkstemp's 0600), and an existing file keeps its mode; a link is written through."""
+    labels = _labels(tmp_path)
+    scores, rules = tmp_path / "scores.csv", tmp_path / "rules.json"
+    assert main(["score", "toy2", "--labels", str(labels), "--output", str(scores)]) == 0
+    assert main(["rules", "toy2", "--labels", str(labels), "--format", "json", "--output", str(rules)]) == 0
+    assert [oct(path.stat().st_mode & 0o777) for path in (scores, rules)] == ["0o644", "0o644"]
+    scores.chmod(0o640)
+    link = tmp_path / "latest.csv"
+    link.symlink_to(scores)
+    assert main(["score", "toy2", "--labels", str(labels), "--output", str(link)]) == 0
+    assert link.is_symlink() and oct(scores.stat().st_mode & 0o777) == "0o640"
+    assert len(pd.read_csv(link)) == 485
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("command", ["score", "simulate"])
+def test_a_read_only_file_is_refused_as_an_output_not_replaced(tmp_path, command, capsys):
+    """Even for root, who may write anything: a file made read-only (a shared dataset) is kept,
+    and the command says so before it does any work."""
+    target = tmp_path / "toy2.csv"
+    target.write_text("label,x\nnominal,1\n")
+    target.chmod(0o444)
+    labels = _labels(tmp_path)
+    argv = {
+        "score": ["score", "toy2", "--labels", str(labels), "--output", str(target)],
+        "simulate": ["simulate", "toy2", "--budget", "3", "--reruns", "1", "--json", str(target)],
+    }[command]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"aad: error: {target} could not be written"), err
+    assert len(err.splitlines()) == 1 and "read-only" in err and "chmod u+w" in err
+    assert target.read_text() == "label,x\nnominal,1\n" and oct(target.stat().st_mode & 0o777) == "0o444"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc, a folder that takes no new file")
 def test_a_folder_that_takes_no_new_file_is_named_as_the_output_not_as_a_temporary_file(
     hostile_model, capsys

@@ -16,7 +16,6 @@ from __future__ import annotations
 import errno
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -28,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .._files import partial_beside, writable_output
 from ..errors import DataError
 from ..tables import csv_header, write_csv_rows
 from .model_file import PortableModel, fill_and_check
@@ -376,11 +376,9 @@ class _Writer:
         if self.output.exists() and not self.output.is_file():
             return self.output
         with self._failing():  # a folder that takes no new file fails here, named as the output
-            fd, partial = tempfile.mkstemp(
-                prefix=f".{self.output.name}.", suffix=".part", dir=self.output.parent
-            )
+            self.output = writable_output(self.output)  # a link's target; a read-only file is refused
+            fd, self.partial = partial_beside(self.output)  # the mode a plain open would give
         os.close(fd)
-        self.partial = Path(partial)
         return self.partial
 
     def _open(self, schema: pa.Schema):
