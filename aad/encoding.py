@@ -655,7 +655,7 @@ def encode(series: pd.Series, spec: FeatureSpec, lines=None) -> Encoded:
         return Encoded(encoded, _unseen_note(spec, values[~known]))
     reading = parse_timestamps(series, order=spec.order)
     if reading is None or reading.times is None:
-        raise DataError(_not_timestamps(series, spec, reading))
+        raise DataError(_not_timestamps(series, spec, reading, lines))
     return Encoded(timestamp_part(reading.times, spec.part), times=reading.times)
 
 
@@ -682,20 +682,49 @@ def _unseen_note(spec: FeatureSpec, unseen: pd.Series) -> Note | None:
     return Note("unseen", text, spec.column, f"{spec.column!r} ({shown})")
 
 
-def _not_timestamps(series: pd.Series, spec: FeatureSpec, reading: TimeReading | None) -> str:
+def _not_timestamps(series: pd.Series, spec: FeatureSpec, reading: TimeReading | None, lines=None) -> str:
     if reading is not None and reading.ambiguous is not None:
         row, cell = reading.ambiguous
         return (
             f"column {spec.column!r} holds {cell!r} at row {row}, whose day and month cannot be told apart; "
             "write the dates as 2024-04-03 (year, month, day)"
         )
-    cell = next((str(v) for v in series.dropna().head(1)), "nothing")
+    row = _first_not_time(series, spec.order)
+    if row is None:  # no single cell to blame
+        cell = next((str(v) for v in series.dropna().head(1)), "nothing")
+        return (
+            f"column {spec.column!r} does not hold timestamps throughout (it starts with {cell[:40]!r}); "
+            "the model "
+            f"reads its {spec.part} ({spec.name}): give the rows a column of dates and times, such as "
+            "2024-03-01 14:05"
+        )
     return (
-        f"column {spec.column!r} does not hold timestamps throughout (it starts with {cell[:40]!r}); "
-        "the model "
-        f"reads its {spec.part} ({spec.name}): give the rows a column of dates and times, such as "
-        "2024-03-01 14:05"
+        f"column {spec.column!r} holds {str(series.iloc[row])[:40]!r} at {_where(row, lines)}, which is "
+        f"no date and time; the model reads its {spec.part} ({spec.name}): write a date and time there, "
+        "such as 2024-03-01 14:05, or leave the cell empty (filled as a missing value)"
     )
+
+
+def _first_not_time(series: pd.Series, order: str | None) -> int | None:
+    """The position of the first cell that is no timestamp when the column as a whole is not,
+    found by halving (parsing about twice the cells in all); None when every cell alone is one.
+
+    >>> _first_not_time(pd.Series(["2024-03-01", None, "2024-03-02", "garbage", "x"]), None)
+    3
+    """
+    cells = series.reset_index(drop=True).dropna()
+    lo, hi = 0, len(cells)
+    if hi == 0 or _times(cells, order):
+        return None
+    while hi - lo > 1:  # a cell that is no timestamp lies in cells[lo:hi]
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if not _times(cells.iloc[lo:mid], order) else (mid, hi)
+    return None if _times(cells.iloc[lo : lo + 1], order) else int(cells.index[lo])
+
+
+def _times(cells: pd.Series, order: str | None) -> bool:
+    reading = parse_timestamps(cells, order=order)
+    return reading is not None and reading.times is not None
 
 
 # ----------------------------------------------------------------------------- what a column is

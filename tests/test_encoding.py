@@ -234,6 +234,18 @@ def test_new_rows_are_encoded_with_the_training_tables_encoding(tmp_path):
     assert rows.table().columns.tolist() == ["id", "c", "ts", "a"]  # as written: the category, the time
 
 
+def test_a_new_rows_cell_that_is_no_timestamp_is_named_with_its_file_line(tmp_path):
+    train = _load(tmp_path, "ts,a\n" + "".join(f"2024-01-0{1 + i % 7} {i % 24}:00,{i}\n" for i in range(40)))
+    times = [f"2024-03-0{1 + i % 7} 0{i % 10}:00" for i in range(300)]
+    times[217] = "garbage"
+    (tmp_path / "new.csv").write_text("ts,a\n" + "".join(f"{t},{i}\n" for i, t in enumerate(times)))
+    with pytest.raises(aad.DataError) as caught:
+        aad.load_rows(tmp_path / "new.csv", like=train)
+    message = str(caught.value)
+    assert "column 'ts' holds 'garbage' at row 217 (file line 219), which is no date and time" in message
+    assert "or leave the cell empty" in message
+
+
 # --------------------------------------------------------------------------- notes grouped
 
 
