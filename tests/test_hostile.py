@@ -154,7 +154,8 @@ def test_an_output_file_gets_the_mode_a_plain_open_would_give_and_keeps_its_own(
     link = tmp_path / "latest.csv"
     link.symlink_to(scores)
     assert main(["score", "toy2", "--labels", str(labels), "--output", str(link)]) == 0
-    assert link.is_symlink() and oct(scores.stat().st_mode & 0o777) == "0o640"
+    assert link.is_symlink()
+    assert oct(scores.stat().st_mode & 0o777) == "0o640"
     assert len(pd.read_csv(link)) == 485
     capsys.readouterr()
 
@@ -174,8 +175,11 @@ def test_a_read_only_file_is_refused_as_an_output_not_replaced(tmp_path, command
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"aad: error: {target} could not be written"), err
-    assert len(err.splitlines()) == 1 and "read-only" in err and "chmod u+w" in err
-    assert target.read_text() == "label,x\nnominal,1\n" and oct(target.stat().st_mode & 0o777) == "0o444"
+    assert len(err.splitlines()) == 1
+    assert "read-only" in err
+    assert "chmod u+w" in err
+    assert target.read_text() == "label,x\nnominal,1\n"
+    assert oct(target.stat().st_mode & 0o777) == "0o444"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
 
 
