@@ -24,6 +24,21 @@ from app.text import code, count, md
 DISPLAY_DIGITS = 4
 
 
+# --------------------------------------------------------------------------- the data
+
+
+def suggested_truth(dataset: aad.Dataset) -> str | None:
+    """A column that looks like a ground truth (``is_fraud``: 0/1 or label words, named like one),
+    to take as one when the loader found none by its name; None if there is none."""
+    for name in dataset.answers:
+        try:
+            aad.parse_labels(dataset.context[name], column=name)
+        except aad.AADError:
+            continue  # other words (fraud/legit): its anomaly value must be named first
+        return name
+    return None
+
+
 # --------------------------------------------------------------------------- card text
 
 

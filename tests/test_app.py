@@ -233,6 +233,31 @@ def test_the_next_days_export_holding_yesterdays_rows_and_more_grows_yesterdays_
     assert any(f"daily.csv grew since session {yesterday.id}" in i.value for i in at.info)
 
 
+def test_aad_app_on_a_file_takes_its_answer_column_as_the_truth_and_the_data_page_offers_the_file(
+    db, tmp_path, monkeypatch
+):
+    """``aad app cards.csv`` with a 0/1 ``is_fraud`` column: the launch session evaluates with it
+    (as the Data page would preselect it), and the Data page starts on that file, not a shipped one."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"amount": rng.normal(50, 5, 200).round(2), "hour": rng.integers(0, 24, 200)})
+    frame["is_fraud"] = 0
+    frame.loc[7, ["amount", "is_fraud"]] = [990.0, 1]
+    path = tmp_path / "cards.csv"
+    frame.to_csv(path, index=False)
+    monkeypatch.setenv("AAD_DATA", str(path))
+    at = _app()
+    session = _session(at)
+    assert session.dataset.label_column == "is_fraud"
+    assert session.dataset.n_anomalies == 1
+    assert "is_fraud" not in session.dataset.feature_names
+    said = "`is_fraud` looks like a ground truth, so this session is evaluated with it"
+    assert any(said in i.value for i in at.info)
+    at.switch_page("screens/data.py").run()
+    assert at.radio(key=keys.DATA_SOURCE).value == state.LAUNCHED
+    assert any("cards.csv" in c.value for c in at.caption)
+    assert at.selectbox(key=keys.DATA_LABEL_COLUMN).value == "is_fraud"
+
+
 def test_explore_labels_a_box_selection_in_bulk(db):
     at = _app()
     at.switch_page("screens/explore.py").run()

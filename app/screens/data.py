@@ -26,11 +26,19 @@ st.title("Data")
 
 
 def pick_source() -> tuple[str, str] | None:
-    big = state.big_table()
-    kinds = ["Shipped dataset", "Upload a file", *([BIG] if big else [])]
+    big, launched = state.big_table(), state.launch_file()
+    kinds = [
+        *([state.LAUNCHED] if launched else []),
+        "Shipped dataset",
+        "Upload a file",
+        *([BIG] if big else []),
+    ]
     kind = st.radio("Source", kinds, horizontal=True, key=keys.DATA_SOURCE)
     if kind == BIG:
         return pick_working_set(big)
+    if kind == state.LAUNCHED:
+        st.caption(text.code(os.environ["AAD_DATA"]))
+        return launched
     if kind == "Shipped dataset":
         names = aad.list_datasets()
         launch = os.environ.get("AAD_DATA", "toy2")
@@ -121,7 +129,7 @@ def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
     if st.session_state.get(keys.DATA_COLUMNS_OF) != table:  # new table or truth: reset the choices
         st.session_state[keys.DATA_COLUMNS_OF] = table
         st.session_state[keys.DATA_FEATURES] = list(base.feature_names)
-        st.session_state[keys.DATA_LABEL_COLUMN] = base.label_column or suggested_truth(base) or NONE
+        st.session_state[keys.DATA_LABEL_COLUMN] = base.label_column or views.suggested_truth(base) or NONE
         st.session_state.pop(keys.DATA_TRUTH_TAKEN, None)
     features = st.multiselect("Feature columns", columns, key=keys.DATA_FEATURES)
     truth = st.selectbox(
@@ -132,18 +140,6 @@ def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
         args=(tuple(worded),),
     )
     return features, None if truth == NONE else truth
-
-
-def suggested_truth(base: aad.Dataset) -> str | None:
-    """A column that looks like a ground truth (``is_fraud``: 0/1 or label words, named like one),
-    to preselect when the loader found none by its name; None if there is none."""
-    for name in base.answers:
-        try:
-            aad.parse_labels(base.context[name], column=name)
-        except aad.AADError:
-            continue  # other words (fraud/legit): its anomaly value must be named first
-        return name
-    return None
 
 
 def _numeric_context(base: aad.Dataset) -> list[str]:
@@ -401,7 +397,7 @@ if base.notes:  # what the loader read, repaired or noticed; Session.create reco
         icon=":material/build:",
     )
 chosen, truth = pick_columns(base)
-if truth is not None and truth == suggested_truth(base) and base.label_column is None:
+if truth is not None and truth == views.suggested_truth(base) and base.label_column is None:
     st.caption(
         f"{text.code(truth)} looks like a ground truth, so it is chosen as one: the model never sees it "
         "and the cards never show it. Choose (none) to label without it."

@@ -47,7 +47,7 @@ from app.state.caches import (
 from app.state.identity import analyst
 from app.state.messages import guard, notify, show_message
 from app.state.pages import COMPACT_CSS, describe, error_text, require_session, save_upload, sidebar, try_load
-from app.state.session import current, get_session, resume, resume_here, sync, use
+from app.state.session import LAUNCHED, current, get_session, launch_file, resume, resume_here, sync, use
 from app.state.working_sets import (
     big_table,
     build_working_set,
@@ -58,6 +58,7 @@ from app.state.working_sets import (
 
 __all__ = [
     "COMPACT_CSS",
+    "LAUNCHED",
     "MAX_BULK",
     "MAX_UPLOAD_MB",
     "Press",
@@ -82,6 +83,7 @@ __all__ = [
     "label_many",
     "label_row",
     "label_values",
+    "launch_file",
     "load",
     "max_upload_mb",
     "model_factory",

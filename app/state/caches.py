@@ -177,10 +177,10 @@ def kept_copy(path: str, stamp: str, db: str) -> str:
 
 
 @st.cache_resource(show_spinner="Starting a session…")
-def first_session(source: str, name: str | None, db: str) -> str:
+def first_session(source: str, name: str | None, db: str, label_column: str = aad.AUTO) -> str:
     """Create the first session on ``source`` (once per server, database and content: a
-    kept copy's name is the hash of its bytes)."""
-    dataset = load(source, name=name)
+    kept copy's name is the hash of its bytes), evaluated against ``label_column``."""
+    dataset = load(source, name=name, label_column=label_column)
     return aad.Session.create(dataset, store=store(), model_factory=model_factory).id
 
 

@@ -35,7 +35,8 @@ class Launch:
 
     ``session``: the id to open, or None to ask among ``choices``; ``resumed``: an existing
     session (not a new one); ``others``: labelled sessions on the same data left aside;
-    ``earlier``: for a new session on a file changed since, the session on its earlier version.
+    ``earlier``: for a new session on a file changed since, the session on its earlier version;
+    ``truth``: for a new session, a column taken as its ground truth by its look (``is_fraud``).
     """
 
     session: str | None
@@ -44,6 +45,7 @@ class Launch:
     others: tuple[aad.SessionSummary, ...] = ()
     earlier: aad.SessionSummary | None = None
     grown: str | None = None  # what adding the file's new rows to the resumed session did
+    truth: str | None = None
 
 
 def choose(on_data: list[aad.SessionSummary]) -> tuple[aad.SessionSummary | None, list[aad.SessionSummary]]:
@@ -64,6 +66,10 @@ def choose(on_data: list[aad.SessionSummary]) -> tuple[aad.SessionSummary | None
     return None, labelled
 
 
+#: The Data page's source for the file ``aad app FILE`` opened.
+LAUNCHED = "The file given to `aad app`"
+
+
 def _launch_session(data: str) -> Launch:
     """The session ``aad app DATA`` opens in a new tab (asked afresh for every new tab, so a
     session started on the Data page since is seen)."""
@@ -76,6 +82,7 @@ def _launch_session(data: str) -> Launch:
         dataset = load(source, name=name)
     except aad.AADError as err:  # name the file as the analyst gave it, not its kept copy
         raise type(err)(str(err).replace(source, data).replace(Path(source).name, Path(data).name)) from None
+    truth = views.suggested_truth(dataset) if dataset.label_column is None else None
     on_data = store().summaries(fingerprint=dataset.fingerprint)
     if on_data:
         chosen, others = choose(on_data)
@@ -90,7 +97,8 @@ def _launch_session(data: str) -> Launch:
         grown = _grow_earlier(earlier, source, dataset, Path(data).name)
         if grown is not None:
             return Launch(earlier.id, True, grown=grown)
-    return Launch(first_session(source, name, str(store().path)), False, earlier=earlier)
+    session = first_session(source, name, str(store().path), truth or aad.AUTO)
+    return Launch(session, False, earlier=earlier, truth=truth)
 
 
 def _grow_earlier(earlier: aad.SessionSummary, source: str, dataset: aad.Dataset, name: str) -> str | None:
@@ -108,6 +116,16 @@ def _grow_earlier(earlier: aad.SessionSummary, source: str, dataset: aad.Dataset
         return views.growth_text(session.add_rows(source, name=name))
     except aad.AADError:
         return None
+
+
+def launch_file() -> tuple[str, str] | None:
+    """The file ``aad app FILE`` opened, as the Data page offers it (the kept copy, the table's
+    name); None for a shipped dataset, a table too big to hold, or no file."""
+    data = os.environ.get("AAD_DATA")
+    if not data or not Path(data).is_file() or working_set.is_too_big(data):
+        return None
+    source, name = _launch_source(data)
+    return source, name or Path(data).stem
 
 
 def _launch_source(data: str) -> tuple[str, str | None]:
@@ -170,17 +188,31 @@ def _launch() -> aad.Session | None:
             f"{text.md(held.record.dataset)} ({text.count(held.n_labels, 'label')}).{others} "
             "To start afresh, use the **Data** page.",
         )
-    elif launch.earlier is not None:
+    elif launch.earlier is not None or launch.truth is not None:
+        notify("info", _new_launch_note(launch))
+    return held
+
+
+def _new_launch_note(launch: Launch) -> str:
+    """What a new session on the launched file should say: the earlier version's session, the
+    column taken as the ground truth."""
+    parts = []
+    if launch.earlier is not None:
         earlier = launch.earlier
         when = earlier.updated_at[:16].replace("T", " ")
-        notify(
-            "info",
+        parts.append(
             f"{text.md(Path(os.environ['AAD_DATA']).name)} has changed since session {earlier.id} "
             f"({text.count(earlier.n_labels, 'label')}, last {when}): "
             f"this is a new session on the file as it is now. Session {earlier.id} keeps the version "
-            "it was labelled on; resume it from the **Sessions** page.",
+            "it was labelled on; resume it from the **Sessions** page."
         )
-    return held
+    if launch.truth is not None:
+        parts.append(
+            f"{text.code(launch.truth)} looks like a ground truth, so this session is evaluated with it "
+            "(the **Progress** page); the model never sees it and the cards never show it. To label "
+            "without it, start a session on the **Data** page with the ground-truth column (none)."
+        )
+    return " ".join(parts)
 
 
 def _titled(title: str) -> str:
