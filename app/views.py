@@ -208,8 +208,8 @@ def queue_line(session: aad.Session, row: int) -> str:
     record = session.queue_records().get(session.following)
     followed = f"the queue follows the {following}"
     if record and record[1]:
-        found = "1 anomaly" if record[0] == 1 else f"{record[0]} anomalies"
-        followed += f" ({found} in its {count(record[1], 'labelled row')})"
+        found = "1 anomaly" if record[0] == 1 else f"{record[0]} anomalies"  # of the rows it proposed
+        followed += f" ({found} among the {count(record[1], 'row')} it proposed)"
     line += f" · {followed}"
     streak = session.streak
     if streak:

@@ -756,7 +756,7 @@ def test_the_card_names_the_ranking_that_proposed_it_and_something_different_sho
         shown.append(_top_card(at))
     line = next(c.value for c in at.caption if "in a row" in c.value)
     assert "3 nominals in a row" in line
-    assert "(1 anomaly in its 4 labelled rows)" in line, line
+    assert "(1 anomaly among the 4 rows it proposed)" in line, line
     before = _top_card(at)
     at.button(key=keys.LABEL_DIFFERENT).click().run()
     assert not at.exception
