@@ -645,12 +645,13 @@ def rows_table(session: aad.Session, rows) -> pd.DataFrame:
 
 
 def kinds_frame(session: aad.Session) -> pd.DataFrame:
-    """The labelled anomalies counted by kind, most common first (``(no kind)`` last)."""
+    """The labelled anomalies counted by kind, most common first (``(no kind)`` last): the count
+    first, so a long kind in a narrow column never hides it."""
     counts = session.kinds()
-    named = [(k, n) for k, n in counts.most_common() if k]
+    named = [(n, k) for k, n in counts.most_common() if k]
     if counts.get(""):
-        named.append((NO_KIND, counts[""]))
-    return pd.DataFrame(named, columns=["kind", "anomalies"])
+        named.append((counts[""], NO_KIND))
+    return pd.DataFrame(named, columns=["anomalies", "kind"])
 
 
 def compact_values(session: aad.Session, row: int, limit: int = 4) -> str:

@@ -90,7 +90,7 @@ def test_the_kind_and_note_beside_the_buttons_go_with_the_label_and_into_the_his
     assert at.text_input(key=keys.LABEL_NOTE).value == ""
     at.switch_page("screens/progress.py").run()
     kinds, history = (d.value for d in at.dataframe)  # the anomalies by kind, then the history
-    assert kinds.values.tolist() == [["account takeover", 2]]
+    assert kinds.values.tolist() == [[2, "account takeover"]]
     assert history.loc[0, ["label", "kind", "note", "via"]].tolist() == [
         "anomaly",
         "account takeover",

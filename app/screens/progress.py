@@ -40,7 +40,12 @@ else:
         if by_kind.empty:
             st.caption("No anomaly labelled yet.")
         else:
-            st.dataframe(by_kind, hide_index=True, key=keys.PROGRESS_KINDS)
+            st.dataframe(
+                by_kind,
+                hide_index=True,
+                key=keys.PROGRESS_KINDS,
+                column_config={"anomalies": st.column_config.NumberColumn("anomalies", width="small")},
+            )
             st.caption("Give a kind beside the Anomaly button, or in the tables of the Label and Rows pages.")
 
 st.subheader("History")
