@@ -534,6 +534,8 @@ def dataset_from_frame(
     if non_numeric == "raise":
         frame = frame.drop(columns=others)
     if non_numeric == "drop" and features is None:
+        frame, empty = _without_empty_columns(frame, keep=[label_name])  # as load_data leaves them out
+        read_notes += empty
         kept, dropped = drop_text_columns(frame, label_name)
         kept = kept.drop(columns=[c for c in others if c in kept.columns])
         read_notes += dropped

@@ -43,6 +43,7 @@ __all__ = [
     "file_lines",
     "from_spreadsheet_safe",
     "is_dataset_name",
+    "is_text",
     "list_datasets",
     "parquet_decoded_bytes",
     "parquet_metadata",
@@ -63,6 +64,18 @@ SNIFF_BYTES = 64 * 1024
 FILE_LINES, READ_NOTES = "aad_file_lines", "aad_read_notes"
 #: Key of a Parquet file's metadata where a working set says what defines it (aad.scale.working_set).
 WORKING_SET_KEY = "aad.working_set"
+
+
+def is_text(series: pd.Series) -> bool:
+    """Whether a column holds text as read (object or one of pandas' string dtypes: pandas 3
+    reads a CSV's text as ``str``), where an empty cell is ``""`` rather than missing.
+
+    Examples
+    --------
+    >>> is_text(pd.Series(["a", ""])), is_text(pd.Series(["a", ""], dtype=object)), is_text(pd.Series([1.0]))
+    (True, True, False)
+    """
+    return series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
 
 
 def datasets_dir() -> Path:

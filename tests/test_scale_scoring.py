@@ -378,3 +378,38 @@ def test_a_model_learned_on_categories_times_and_written_numbers_scores_new_rows
         == 0
     )
     assert "column 'merchant': 1 row holds a category the model's data never had" in capsys.readouterr().err
+
+
+def test_a_csvs_empty_cells_are_missing_values_to_the_model_file_as_to_the_loader(tmp_path, capsys):
+    """An empty category, timestamp or written-number cell in a CSV is a missing value (the
+    ``(missing)`` category, the column's fill), whatever dtype pandas reads the text column as:
+    the model file scores the file as the loader does, and as the same rows in Parquet."""
+    rng = np.random.default_rng(6)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "merchant": rng.choice(["shop", "atm", "online"], n, p=[0.6, 0.3, 0.1]).astype(object),
+            "when": pd.date_range("2024-03-01", periods=n, freq="53min").strftime("%Y-%m-%d %H:%M"),
+            "amount": [f"${v:,.2f}" for v in rng.gamma(2.0, 400.0, n)],
+            "qty": rng.integers(1, 9, n).astype(float),
+        }
+    ).astype(object)
+    frame.loc[rng.choice(n, 60, replace=False), "merchant"] = None
+    frame.loc[[3, 50], "when"] = None
+    frame.loc[[5, 70], "amount"] = None
+    frame.loc[[9], "qty"] = None
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_parquet(tmp_path / "t.parquet")
+    dataset = aad.load_data(str(tmp_path / "t.csv"))
+    known = np.full(dataset.n_rows, aad.UNLABELLED)
+    known[[0, 1, 2]] = [1, 0, 0]
+    forest = aad.AADForest(random_state=4).fit(dataset.X, known)
+    path = aad.export_model(forest, dataset, n_labels=3, n_anomalies=1).save(tmp_path / "model.json")
+    expected = forest.anomaly_score(aad.load_rows(tmp_path / "t.csv", like=dataset).X)
+    np.testing.assert_allclose(expected, forest.anomaly_score(), rtol=0, atol=1e-12)  # the training rows
+    for source in ("t.csv", "t.parquet"):
+        out = tmp_path / f"{source}.scores.csv"
+        report = TableScorer(aad.scale.load_model(path), [tmp_path / source]).write(out)
+        np.testing.assert_allclose(pd.read_csv(out)["anomaly_score"], expected, rtol=0, atol=1e-12)
+        assert report.unseen == {}, source  # an empty cell is no category the model never saw
+    capsys.readouterr()

@@ -257,3 +257,19 @@ def test_a_hostile_table_name_is_shown_literally_on_the_sidebar_and_the_data_pag
     for token in ("**bold**", "[link](", "<img", ":red[", "$x$", "**b**"):  # none unescaped
         assert [s for s in outside_code if re.search(r"(?<!\\)" + re.escape(token), s)] == []
     assert any(text.md(f"{HOSTILE_FOLDER} (working set)") in c.value for c in at.caption)
+
+
+def test_a_csvs_number_column_with_gaps_stays_a_feature_and_an_empty_column_is_left_out(tmp_path):
+    """Whatever dtype pandas reads a CSV's text as: a number column with empty cells is a feature
+    (it was dropped as text), and a column with no value at all is left out, as the loader does,
+    from a CSV as from Parquet (it stopped the build)."""
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"amount": rng.lognormal(3, 1, 3000).round(2), "qty": rng.integers(0, 20, 3000)})
+    frame.loc[rng.choice(3000, 30, replace=False), "amount"] = np.nan
+    frame["spare"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_parquet(tmp_path / "t.parquet")
+    for source in ("t.csv", "t.parquet"):
+        kept = tmp_path / source.replace(".", "_")
+        made = build_working_set(tmp_path / source, kept, sample_rows=500, top_rows=20)
+        assert made.spec["features"] == ["amount", "qty"], source

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from ..columns import _NUMBER_FORMATS, PLACEHOLDERS
 from ..encoding import FeatureSpec, encode
 from ..errors import DataError
-from ..tables import SNIFF_BYTES, check_text, sniff_delimiter
+from ..tables import SNIFF_BYTES, check_text, is_text, sniff_delimiter
 
 __all__ = ["Piece", "TableFile", "find_files", "natural_key", "plan_pieces", "read_batches"]
 
@@ -358,7 +358,7 @@ def _encoded(
 ) -> np.ndarray:
     """One feature made from its column by the model's encoding; counts unseen category values."""
     series = column.to_pandas().reset_index(drop=True)
-    if series.dtype == object:  # a CSV's empty cell is an empty string here, a missing value to the loader
+    if is_text(series):  # a CSV's empty cell is an empty string here, a missing value to the loader
         series = series.where(series != "", None)
     try:
         made = encode(series, spec)

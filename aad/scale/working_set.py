@@ -46,7 +46,7 @@ from ..columns import AUTO
 from ..data import dataset_from_frame
 from ..errors import DataError
 from ..model import SAMPLES, AADForest, default_n_estimators
-from ..tables import WORKING_SET_KEY, env_int, file_limit, parquet_decoded_bytes
+from ..tables import WORKING_SET_KEY, env_int, file_limit, is_text, parquet_decoded_bytes
 from .model_file import PortableModel, fill_and_check
 from .read import Piece, TableFile, _tables, count_csv_rows, find_files, plan_pieces, read_batches
 
@@ -327,7 +327,7 @@ def _frame(parts: list[pa.Table], columns: list[str]) -> pd.DataFrame:
     frames = [p.to_pandas() for p in parts]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     for name in frame.columns:
-        if frame[name].dtype == object:
+        if is_text(frame[name]):
             numbers = pd.to_numeric(frame[name], errors="coerce")
             text = frame[name].astype("string").str.strip()
             if (numbers.notna() | text.isna() | (text == "")).all():
