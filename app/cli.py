@@ -705,6 +705,16 @@ class _OutputFile:
             return False
 
 
+def check_csv_output(output: Path | None, command: str, parquet: str) -> None:
+    """Refuse a Parquet name for an output written as CSV text (it would be CSV under a Parquet
+    name, which no Parquet reader, aad's included, would take); ``parquet`` says how to get one."""
+    if output is not None and output.suffix.lower() in (".parquet", ".pq"):
+        raise OutputError(
+            f"--output {output} names a Parquet file, but `aad {command}` writes CSV; end the name "
+            f"with .csv, or {parquet}"
+        )
+
+
 def check_not_input(output: Path | None, *inputs, option: str = "--output") -> None:
     """Refuse an output file that is one of the inputs (by any path: a symlink, a hard link), or
     a read-only file, before any work.

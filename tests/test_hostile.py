@@ -160,6 +160,23 @@ def test_an_output_file_gets_the_mode_a_plain_open_would_give_and_keeps_its_own(
     capsys.readouterr()
 
 
+def test_a_parquet_name_for_a_csv_output_is_refused_before_any_work(tmp_path, capsys):
+    """`aad score` (without a model file) and `aad select` write CSV: under a .parquet name no
+    Parquet reader, aad's included, would take the file."""
+    labels = _labels(tmp_path)
+    (tmp_path / "rules.json").write_text("{}")
+    for argv in (
+        ["score", "toy2", "--labels", str(labels), "--output", str(tmp_path / "s.parquet")],
+        ["select", str(tmp_path / "rules.json"), "toy2", "--output", str(tmp_path / "sel.pq")],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1, err
+        assert "names a Parquet file, but `aad " in err
+        assert "writes CSV; end the name with .csv" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.csv", "rules.json"]
+
+
 @pytest.mark.parametrize("command", ["score", "simulate"])
 def test_a_read_only_file_is_refused_as_an_output_not_replaced(tmp_path, command, capsys):
     """Even for root, who may write anything: a file made read-only (a shared dataset) is kept,

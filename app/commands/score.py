@@ -42,6 +42,7 @@ from app.cli import (
     _err,
     _print_notes,
     _write_output,
+    check_csv_output,
     check_not_input,
     cli,
 )
@@ -182,6 +183,7 @@ def score(
             "several tables, export the model (`aad model export`) and use --model FILE"
         )
     check_not_input(output, *(data or []), labels, apply, db, scores)
+    check_csv_output(output, "score", "export the model (`aad model export`) and score with --model FILE")
     _score_learned(
         data[0] if data else None,
         labels,

@@ -17,7 +17,7 @@ import typer
 
 import aad
 from aad.tables import csv_text
-from app.cli import Output, _err, _print_notes, _write_output, check_not_input, cli
+from app.cli import Output, _err, _print_notes, _write_output, check_csv_output, check_not_input, cli
 from app.text import count
 
 
@@ -34,6 +34,7 @@ def select(
 ) -> None:
     """Apply exported rules to a table: the rows any rule covers, and the first rule that does."""
     check_not_input(output, rules_file, data)
+    check_csv_output(output, "select", "run the rules' SQL export in DuckDB (`aad rules --format sql`)")
     aad.require_file(rules_file, what="rules file", fix="export rules with `aad rules`")
     suffix = rules_file.suffix.lower().lstrip(".")
     if fmt == "auto" and suffix in ("sql", "py", "md", "txt", "pandas", "markdown"):
