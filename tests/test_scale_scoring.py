@@ -413,3 +413,35 @@ def test_a_csvs_empty_cells_are_missing_values_to_the_model_file_as_to_the_loade
         np.testing.assert_allclose(pd.read_csv(out)["anomaly_score"], expected, rtol=0, atol=1e-12)
         assert report.unseen == {}, source  # an empty cell is no category the model never saw
     capsys.readouterr()
+
+
+def test_a_column_carried_from_a_csv_and_a_parquet_file_is_text_in_every_batch_and_partition(
+    learned, table, tmp_path
+):
+    """A CSV's carried column is text, a Parquet file's keeps its type: scored together, the
+    column is text from both (it stopped the run, or left a cluster's parts disagreeing)."""
+    _folder, frame = table
+    _, model, _ = learned
+    with_int = frame.assign(customer=np.arange(len(frame), dtype=np.int64))
+    with_int.iloc[:500].to_parquet(tmp_path / "first.parquet")
+    with_int.iloc[500:].to_csv(tmp_path / "second.csv", index=False)
+    sources = [tmp_path / "first.parquet", tmp_path / "second.csv"]
+    TableScorer(model, sources, columns=["customer"], batch_rows=200).write(tmp_path / "s.parquet")
+    scored = pd.read_parquet(tmp_path / "s.parquet")
+    assert scored["customer"].tolist() == [str(i) for i in range(len(frame))]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            score_dask(
+                model,
+                sources,
+                tmp_path / "dask_out",
+                columns=["customer"],
+                client=client,
+                rows_per_partition=300,
+            )
+    parts = sorted((tmp_path / "dask_out").glob("part.*.parquet"))
+    assert len(parts) == 2  # one per file
+    types = {str(pq.read_schema(p).field("customer").type) for p in parts}
+    assert len(types) == 1, types  # every part agrees
+    assert types <= {"string", "large_string"}
+    assert pd.read_parquet(tmp_path / "dask_out")["customer"].tolist() == [str(i) for i in range(len(frame))]

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from ..errors import DataError
 from ._optional import require
 from .model_file import PortableModel, read_model
-from .read import Piece, TableFile, check_columns, count_csv_rows, find_files, plan_pieces
+from .read import Piece, TableFile, check_columns, count_csv_rows, find_files, mixed_carried, plan_pieces
 from .score import ScoreReport, _Writer, check_top, output_format, score_piece, top_rows
 
 __all__ = ["score_dask"]
@@ -164,6 +164,7 @@ def _run(client, model, files, output, columns, top, rows_per_partition, progres
         model_text=text,
         columns=columns,
         top=top,
+        as_text=mixed_carried(files, columns),  # one type in every partition
         meta=meta,
         label="aad-score",
         enforce_metadata=False,
@@ -228,12 +229,14 @@ def _model(digest: str, text: str) -> PortableModel:
 
 
 def _score_partition(
-    piece: Piece, *, model_text: str, columns: Sequence[str], top: int | None
+    piece: Piece, *, model_text: str, columns: Sequence[str], top: int | None, as_text: Sequence[str] = ()
 ) -> pd.DataFrame:
     """One partition: the piece's scores (its best ``top`` with ``top``), as a pandas frame."""
     model = _model(hashlib.sha256(model_text.encode()).hexdigest(), model_text)
     report = ScoreReport()
-    tables = score_piece(model, piece, columns, first_row=piece.first_row, n_jobs=1, report=report)
+    tables = score_piece(
+        model, piece, columns, first_row=piece.first_row, n_jobs=1, report=report, as_text=as_text
+    )
     if top is not None:
         best = top_rows(tables, top)
         table = best.drop_columns(["rank"]) if best is not None else None

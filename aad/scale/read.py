@@ -227,6 +227,18 @@ def check_columns(files: Sequence[TableFile], features: Sequence[str], carried: 
             _check_not_empty(file, features)
 
 
+def mixed_carried(files: Sequence[TableFile], carried: Sequence[str]) -> tuple[str, ...]:
+    """The carried columns whose type differs between the files (a CSV's is text): carried as text
+    from every file, so the batches, and a cluster's partitions, agree on one type."""
+    types: dict[str, set[str]] = {name: set() for name in carried}
+    for file in files:
+        schema = pq.read_schema(file.path) if file.kind == "parquet" else None
+        for name in carried:
+            kind = pa.string() if schema is None else schema.field(column_for(file, name)).type
+            types[name].add(str(kind))
+    return tuple(name for name in carried if len(types[name]) > 1)
+
+
 def _check_not_empty(file: TableFile, features: Sequence[str]) -> None:
     meta = pq.ParquetFile(file.path).metadata
     names = meta.schema.to_arrow_schema().names
@@ -296,13 +308,15 @@ def read_batches(
     batch_rows: int = 65_536,
     first_row: int = 0,
     encoding: Sequence[FeatureSpec] = (),
+    as_text: Sequence[str] = (),
 ) -> Iterator[Batch]:
     """The rows of ``piece``, ``batch_rows`` at a time (Parquet: at most one row group at a time).
 
     ``first_row`` numbers the rows in messages. ``encoding`` (one :class:`aad.encoding.FeatureSpec`
     per feature, from the model) makes each feature from its column as the model's data made it:
     a category's rarity, a timestamp's part, numbers written with units or separators; without
-    it every feature is a column of plain numbers.
+    it every feature is a column of plain numbers. The carried columns named in ``as_text`` are
+    carried as text (:func:`mixed_carried`).
     """
     file = piece.file
     specs = list(encoding) or [FeatureSpec(name, name) for name in features]
@@ -318,6 +332,9 @@ def read_batches(
         for j, (name, spec) in enumerate(zip(names, specs, strict=True)):
             X[:, j] = _feature(table.column(name), spec, file, row, unseen, plain=not encoding)
         carried_table = table.select(kept).rename_columns(list(carried)) if kept else None
+        for name in as_text:
+            at = carried_table.column_names.index(name)
+            carried_table = carried_table.set_column(at, name, pc.cast(carried_table.column(at), pa.string()))
         yield Batch(X, carried_table, table.num_rows, np.isnan(X).sum(axis=0), unseen)
         row += table.num_rows
 

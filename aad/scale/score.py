@@ -31,7 +31,7 @@ from .._files import partial_beside, writable_output
 from ..errors import DataError
 from ..tables import csv_header, write_csv_rows
 from .model_file import PortableModel, fill_and_check
-from .read import Piece, TableFile, check_columns, find_files, plan_pieces, read_batches
+from .read import Piece, TableFile, check_columns, find_files, mixed_carried, plan_pieces, read_batches
 
 __all__ = ["OUTPUT_FORMATS", "ScoreReport", "TableScorer", "output_format", "score_piece", "top_rows"]
 
@@ -109,15 +109,23 @@ def score_piece(
     batch_rows: int = 65_536,
     n_jobs: int | None = 1,
     report: ScoreReport | None = None,
+    as_text: Sequence[str] = (),
 ) -> Iterator[pa.Table]:
     """The scores of one piece of a source, a batch at a time: ``row``, ``anomaly_score``, ``columns``.
 
-    ``first_row`` is the number of the piece's first row in the whole source.
+    ``first_row`` is the number of the piece's first row in the whole source; the ``columns``
+    named in ``as_text`` are carried as text (their type differs between the files).
     """
     names = list(model.feature_names_in_)
     row = first_row
     batches = read_batches(
-        piece, names, columns, batch_rows=batch_rows, first_row=first_row, encoding=model.encoding
+        piece,
+        names,
+        columns,
+        batch_rows=batch_rows,
+        first_row=first_row,
+        encoding=model.encoding,
+        as_text=as_text,
     )
     for batch in batches:
         X = fill_and_check(batch.X, model.fill_values, names, first_row=row)
@@ -240,6 +248,7 @@ class TableScorer:
         self.columns = tuple(columns)
         self.files: list[TableFile] = find_files(sources)
         check_columns(self.files, model.columns, self.columns)
+        self.as_text = mixed_carried(self.files, self.columns)
         self.batch_rows = int(batch_rows)
         self.n_jobs = n_jobs
 
@@ -263,6 +272,7 @@ class TableScorer:
                 batch_rows=self.batch_rows,
                 n_jobs=self.n_jobs,
                 report=report,
+                as_text=self.as_text,
             )
             for table in scored:
                 if progress is not None:
