@@ -653,6 +653,9 @@ def encode(series: pd.Series, spec: FeatureSpec, lines=None) -> Encoded:
             return Encoded(known.astype(np.float64))
         encoded = values.map(spec.rarity).to_numpy(dtype=np.float64)
         return Encoded(encoded, _unseen_note(spec, values[~known]))
+    if series.isna().all():  # no rows, or every cell empty: missing values, filled as any other
+        times = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+        return Encoded(np.full(len(series), np.nan), times=times)
     reading = parse_timestamps(series, order=spec.order)
     if reading is None or reading.times is None:
         raise DataError(_not_timestamps(series, spec, reading, lines))

@@ -246,6 +246,20 @@ def test_a_new_rows_cell_that_is_no_timestamp_is_named_with_its_file_line(tmp_pa
     assert "or leave the cell empty" in message
 
 
+def test_new_rows_with_no_row_are_read_with_a_timestamp_feature_and_an_empty_one_is_named(tmp_path):
+    """A scheduled job's quiet day (a header, no rows) scores nothing, timestamp feature or not
+    (it was refused: "does not hold timestamps"); a timestamp column empty in every row is the
+    changed export it looks like, said as for any feature."""
+    train = _load(tmp_path, "ts,a\n" + "".join(f"2024-01-0{1 + i % 7} {i % 24}:00,{i}\n" for i in range(40)))
+    (tmp_path / "none.csv").write_text("ts,a\n")
+    assert aad.load_rows(tmp_path / "none.csv", like=train).n_rows == 0
+    (tmp_path / "blank.csv").write_text("ts,a\n,5\n,7\n")
+    with pytest.raises(
+        aad.DataError, match=r"column 'ts\.hour' is empty in every row, and the model was fitted"
+    ):
+        aad.load_rows(tmp_path / "blank.csv", like=train)
+
+
 # --------------------------------------------------------------------------- notes grouped
 
 
