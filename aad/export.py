@@ -538,6 +538,11 @@ def _json_groups(text: str) -> list[list[dict]]:
         raise DataError(
             f"the rules JSON cannot be read ({what}); pass the aad-rules/1 document aad exported"
         ) from None
+    if isinstance(document, dict) and str(document.get("schema", "")).startswith("aad-model/"):
+        raise DataError(
+            "the JSON document is an aad model file, not rules; score rows with it "
+            "(`aad score --model FILE`), or export rules with `aad rules`"
+        )
     if not isinstance(document, dict) or document.get("schema") not in SCHEMAS:
         raise DataError(
             f"the JSON document is not an {SCHEMA} document (its 'schema' must be {SCHEMAS[0]!r}, or "
