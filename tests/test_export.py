@@ -227,7 +227,7 @@ def test_unwritable_requests_say_why(fmt, names, message):
     [
         ("{", "json", "not valid JSON"),
         ('{"schema": "other"}', "json", "not an aad-rules/1 document"),
-        ('{"schema": "aad-model/1"}', "json", r"an aad model file, not rules; score rows with it \(`aad score"),
+        ('{"schema": "aad-model/1"}', "json", r"an aad model file, not rules; score rows with it"),
         (
             json.dumps(
                 {
