@@ -660,25 +660,7 @@ class AADForest(BaseEstimator):
 
     def _by_name(self, X):
         """A DataFrame's columns in the order the model was fitted on (matched by name)."""
-        names = _column_names(X)
-        fitted = getattr(self, "feature_names_in_", None)
-        if fitted is not None and names is None and not hasattr(X, "feature_names"):
-            warnings.warn(
-                f"X has no column names, but this {type(self).__name__} was fitted on a DataFrame "
-                f"({', '.join(map(str, fitted[:10]))}): its columns are read in that order. "
-                "Pass a DataFrame to have them matched by name.",
-                UserWarning,
-                stacklevel=3,
-            )
-        if names is None or fitted is None:
-            return X
-        missing = [name for name in fitted if name not in set(names)]
-        if missing:
-            raise DataError(
-                f"X lacks the column(s) {', '.join(map(repr, missing[:5]))} the model was fitted on "
-                f"({', '.join(map(str, fitted[:10]))}); pass a DataFrame with those columns"
-            )
-        return X[list(fitted)]
+        return match_columns(X, getattr(self, "feature_names_in_", None), type(self).__name__)
 
     def _check_rows(self, rows) -> np.ndarray:
         arr = np.asarray(rows)
@@ -706,6 +688,30 @@ def _grow_rows(rows, n_rows: int) -> np.ndarray:
     if len(outside):
         raise DataError(f"grow_on holds row {int(outside[0])}; X has rows 0 to {n_rows - 1}")
     return rows
+
+
+def match_columns(X, fitted: np.ndarray | None, owner: str, *, stacklevel: int = 4):
+    """``X``'s columns in the order of ``fitted`` (the names a model was fitted on), matched by
+    name; ``X`` as it is without names on either side (warned: read in the fitted order;
+    ``stacklevel`` points the warning at the caller's caller)."""
+    names = _column_names(X)
+    if fitted is not None and names is None and not hasattr(X, "feature_names"):
+        warnings.warn(
+            f"X has no column names, but this {owner} was fitted on a DataFrame "
+            f"({', '.join(map(str, fitted[:10]))}): its columns are read in that order. "
+            "Pass a DataFrame to have them matched by name.",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    if names is None or fitted is None:
+        return X
+    missing = [name for name in fitted if name not in set(names)]
+    if missing:
+        raise DataError(
+            f"X lacks the column(s) {', '.join(map(repr, missing[:5]))} the model was fitted on "
+            f"({', '.join(map(str, fitted[:10]))}); pass a DataFrame with those columns"
+        )
+    return X[list(fitted)]
 
 
 def _column_names(X) -> np.ndarray | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import aad
@@ -332,3 +333,20 @@ def test_growing_with_drift_regrows_trees_keeps_labels_and_is_seeded():
     assert growths[0].drift_alarm is True
     assert twins[0].labels_[[0, 799]].tolist() == [0, 1]
     assert np.array_equal(growths[0].scores_after, growths[1].scores_after)
+
+
+@pytest.mark.parametrize("detector", ["iforest", "hst"])
+def test_a_window_is_matched_to_the_first_by_column_name(detector):
+    """A stream fitted on a DataFrame reads the next windows' columns by name, as AADForest reads
+    new rows: a renamed column is refused, reordered columns score as in order (both were
+    matched by position, silently)."""
+    X = np.random.default_rng(0).normal(size=(1024, 4))
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    first, second = frame.iloc[:512], frame.iloc[512:]
+    stream = aad.StreamingAAD(detector=detector, random_state=0).fit(first)
+    with pytest.raises(aad.DataError, match=r"X lacks the column\(s\) 'a' the model was fitted on"):
+        stream.add_window(second.rename(columns={"a": "zz"}))
+    stream.add_window(second[["d", "c", "b", "a"]])
+    in_order = aad.StreamingAAD(detector=detector, random_state=0).fit(first)
+    in_order.add_window(second)
+    np.testing.assert_array_equal(stream.anomaly_score(), in_order.anomaly_score())

@@ -38,7 +38,7 @@ from ..data import validate_matrix
 from ..errors import NotFittedError
 from ..forest import average_path_length
 from ..labels import UNLABELLED
-from ..model import AADForest
+from ..model import AADForest, _column_names, match_columns
 from ._river import require_river
 from .drift import kl_divergence, kl_thresholds, regrow_trees
 from .hst import fit_half_space_forest
@@ -200,6 +200,7 @@ class StreamingAAD:
         """Grow the trees on the first window and make it the reference."""
         validate_params(type(self).__name__, self._parameter_constraints, self.get_params())
         start = time.perf_counter()
+        names = _column_names(X)  # a DataFrame's: the next windows' columns are matched by name
         X = validate_matrix(X)
         self._rng = np.random.default_rng(self.random_state)
         self.pool_size_ = self.pool_size or X.shape[0]
@@ -215,6 +216,10 @@ class StreamingAAD:
         else:
             params = {"n_estimators": self.n_estimators, "max_samples": min(self.max_samples, X.shape[0])}
             self.model_ = AADForest(**params, eta=self.eta, random_state=seed, n_jobs=1).fit(X)
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self.X_ = X.copy()
         self.row_ids_ = np.arange(X.shape[0], dtype=np.int64)
         self.n_seen_ = X.shape[0]
@@ -236,7 +241,8 @@ class StreamingAAD:
         """
         self._check_fitted()
         start = time.perf_counter()
-        X = validate_matrix(self.model_._by_name(X), n_features=self.model_.n_features_in_, min_rows=1)
+        X = match_columns(X, getattr(self, "feature_names_in_", None), type(self).__name__, stacklevel=3)
+        X = validate_matrix(X, n_features=self.model_.n_features_in_, min_rows=1)
         if self.detector == "hst":  # river's pivot: the masses of the window just completed
             self.model_._use_forest(
                 self.model_.forest_.with_masses(self._last_window), self.model_.leaf_index_
