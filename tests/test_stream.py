@@ -350,3 +350,21 @@ def test_a_window_is_matched_to_the_first_by_column_name(detector):
     in_order = aad.StreamingAAD(detector=detector, random_state=0).fit(first)
     in_order.add_window(second)
     np.testing.assert_array_equal(stream.anomaly_score(), in_order.anomaly_score())
+
+
+def test_the_next_question_is_the_top_unlabelled_retained_row():
+    """The README's loop asks a new row each window (argmax over every retained row asked the
+    same labelled row again)."""
+    from aad.stream.synthetic import make_drift_stream
+
+    X, y = make_drift_stream("moving", n_windows=4, window=512, random_state=0)
+    stream = aad.StreamingAAD(random_state=0).fit(X[:512])
+    asked = []
+    for k in range(1, 4):
+        stream.add_window(X[k * 512 : (k + 1) * 512])
+        row = stream.top_unlabelled()
+        assert stream.labels_[row] == aad.UNLABELLED
+        stream.set_label(row, bool(y[stream.row_ids_[row]]))
+        asked.append(int(stream.row_ids_[row]))
+    assert len(set(asked)) == 3
+    assert (stream.labels_ != aad.UNLABELLED).sum() == 3

@@ -289,6 +289,20 @@ class StreamingAAD:
         self._check_fitted()
         return self.model_.anomaly_score()
 
+    @property
+    def labels_(self) -> np.ndarray:
+        """Every retained row's label (1 anomaly, 0 nominal, -1 unlabelled), as :attr:`row_ids_`."""
+        self._check_fitted()
+        return self.model_.labels_
+
+    def top_unlabelled(self) -> int:
+        """The retained row (a position in :attr:`row_ids_`) to ask about next: the highest-scored
+        unlabelled one (ties: the lowest position); -1 when every retained row is labelled."""
+        free = self.labels_ == UNLABELLED
+        if not free.any():
+            return -1
+        return int(np.argmax(np.where(free, self.anomaly_score(), -np.inf)))
+
     # ------------------------------------------------------------------ steps
 
     def _seed(self) -> int:
