@@ -89,15 +89,20 @@ Trees = Annotated[
     int | None,
     typer.Option(min=1, max=10_000, help="Isolation trees, by default 200 (fewer above 500,000 rows)."),
 ]
-MaxSamples = Annotated[int | None, typer.Option(min=2, help="Rows per tree, by default 512.")]
+MaxSamples = Annotated[
+    int | None,
+    typer.Option(min=2, help="Rows per tree; by default the detector's (512; eif, ensembles 256)."),
+]
 Eta = Annotated[float | None, typer.Option(callback=_strength, help="Feedback strength, by default 1.")]
 
 
 def model_params(seed: int | None, trees: int | None, max_samples: int | None, eta: float | None) -> dict:
-    """AADForest parameters from the model options, with the engine's defaults for those not given."""
-    given = {"random_state": seed, "n_estimators": trees, "max_samples": max_samples, "eta": eta}
-    defaults = {"random_state": 0, "n_estimators": None, "max_samples": aad.model.SAMPLES, "eta": 1.0}
-    return {name: defaults[name] if value is None else value for name, value in given.items()}
+    """Detector parameters from the model options, with the engine's defaults for those not given
+    (the rows per tree left to the detector: 512 for the isolation forest, 256 for eif and ensembles)."""
+    given = {"random_state": seed, "n_estimators": trees, "eta": eta}
+    defaults = {"random_state": 0, "n_estimators": None, "eta": 1.0}
+    params = {name: defaults[name] if value is None else value for name, value in given.items()}
+    return params | ({} if max_samples is None else {"max_samples": max_samples})
 
 
 #: ``--detector``, ``--members``, ``--scores``, ``--ndim``: which model learns from the labels.
@@ -270,7 +275,10 @@ def simulate(
         ),
     ] = aad.weights.BALANCE,
     trees: Trees = None,
-    max_samples: Annotated[int, typer.Option(min=2, help="Rows per tree.")] = aad.model.SAMPLES,
+    max_samples: Annotated[
+        int | None,
+        typer.Option(min=2, help="Rows per tree; by default the detector's (512; eif, ensembles 256)."),
+    ] = None,
     detector: Detector = None,
     members: Members = None,
     scores: ScoresFile = None,
@@ -302,7 +310,8 @@ def simulate(
     _print_notes(dataset)
     classes = None if class_file is None else aad.load_classes(class_file, y=dataset.y)
     detector, extra, table = detector_setup(detector, members, scores, ndim, dataset.n_rows)
-    params = {"loss": loss, "eta": eta, "balance": balance, "n_estimators": trees, "max_samples": max_samples}
+    params = {"loss": loss, "eta": eta, "balance": balance, "n_estimators": trees}
+    params |= {} if max_samples is None else {"max_samples": max_samples}  # else the detector's own
     params |= extra
     with _progress() as bar:
         task = bar.add_task(f"simulating {dataset.name}", total=budget * reruns)

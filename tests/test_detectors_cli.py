@@ -52,6 +52,22 @@ def test_simulate_on_the_command_line_takes_the_extended_forest(capsys):
     assert "extended isolation forest (ndim 2)" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("detector", ["eif", "ensemble"])
+def test_the_command_line_grows_a_detector_on_its_own_rows_per_tree(detector, tmp_path, capsys):
+    """Without --max-samples, eif and the ensemble grow on 256 rows a tree on the command line, as
+    in Python and the README's table (it passed the isolation forest's 512)."""
+    out = tmp_path / "s.json"
+    argv = ["simulate", "toy2", "--detector", detector, "--budget", "8", "--reruns", "1", "--trees", "20"]
+    assert main([*argv, "--json", str(out)]) == 0
+    capsys.readouterr()
+    summary = json.loads(out.read_text())
+    in_python = aad.simulate(
+        aad.load_data("toy2"), budget=8, reruns=1, detector=detector, model_params={"n_estimators": 20}
+    )
+    assert summary["params"]["max_samples"] == 256
+    assert summary["runs"][0]["queried"] == in_python.runs[0].queried.tolist()
+
+
 def test_rules_on_the_command_line_say_they_come_from_a_surrogate(tmp_path, capsys):
     y = aad.load_dataset("toy2").y
     labels = tmp_path / "labels.csv"
