@@ -135,7 +135,7 @@ def simulate(
     model_params: dict | None = None,
     queue: str = "adaptive",
     progress: Callable[[int, int], None] | None = None,
-    detector: str = "iforest",
+    detector: str | None = None,
     scores=None,
 ) -> SimulationResult:
     """Run ``reruns`` seeded discovery runs (seeds ``seed .. seed + reruns - 1``).
@@ -158,8 +158,10 @@ def simulate(
         Which ranking the queries follow (:class:`~aad.learner.ActiveLearner`'s ``queue``).
     progress : callable, optional
         Called as ``progress(labels_done, labels_total)``.
-    detector : {"iforest", "eif", "ensemble"}, default="iforest"
-        The model (:data:`aad.detectors.DETECTORS`); precomputed ``scores`` make it an ensemble.
+    detector : {"iforest", "eif", "ensemble"}, optional
+        The model (:data:`aad.detectors.DETECTORS`); by default the isolation forest, or with
+        precomputed ``scores`` an ensemble of them (of them alone unless ``model_params`` names
+        built-in ``members`` too, as ``aad simulate --scores`` does).
     scores : ScoreTable, DataFrame or array of shape (n_samples, k), optional
         Precomputed scores, one ensemble member per column (``aad.load_scores``).
 
@@ -184,12 +186,15 @@ def simulate(
             f"the runs use the seeds {seed} to {seed + reruns - 1}, but a seed must be at most "
             f"{MAX_SEED} (2**32 - 1); lower the seed or the number of reruns"
         )
+    if detector is None:
+        detector = "iforest" if scores is None else "ensemble"
     if scores is not None:
         scores = score_table_from(scores, dataset.n_rows)
         if detector != "ensemble":
             raise DataError(
                 f"precomputed scores are members of an ensemble; use detector='ensemble' (got {detector!r})"
             )
+        model_params = {"members": [], **(model_params or {})}  # the scores alone, unless members are named
     template = make_detector(detector, model_params)  # refuses unknown parameters before any run
     total = budget * reruns
     runs = []

@@ -457,7 +457,11 @@ def test_simulate_over_precomputed_scores_records_the_members(tmp_path):
         int(toy2.y[run.queried].sum()) for run in result.runs
     ]
     with pytest.raises(aad.DataError, match="use detector='ensemble'"):
-        aad.simulate(toy2, budget=5, reruns=1, scores=table)
+        aad.simulate(toy2, budget=5, reruns=1, scores=table, detector="iforest")
+    alone = aad.simulate(toy2, budget=20, reruns=2, scores=table)  # their ensemble, as --scores
+    assert alone.params["detector"] == "ensemble"
+    assert alone.params["members"] == []
+    assert [r.queried.tolist() for r in alone.runs] == [r.queried.tolist() for r in result.runs]
 
 
 def test_reading_a_scores_file_leaves_the_csv_modules_settings_alone(tmp_path):
