@@ -22,7 +22,7 @@ from .detectors import make_detector, score_table_from
 from .errors import DataError
 from .forest import fit_forest
 from .learner import ActiveLearner
-from .model import AADForest, default_n_estimators
+from .model import SAMPLES, AADForest, default_n_estimators
 from .query import top_unlabelled
 
 __all__ = ["SimulationResult", "SimulationRun", "simulate", "simulate_run"]
@@ -306,10 +306,13 @@ def simulate_run(
 
 def _forest_scores(model, X: np.ndarray, seed: int) -> np.ndarray:
     """The plain isolation forest's scores (the baseline every run reports): the model's own
-    forest when it has one, else a forest grown with the same seed and the defaults."""
+    forest when it has one, else the forest :class:`AADForest` grows by default with the same
+    seed (so every detector's runs report the same baseline)."""
     if isinstance(model, AADForest) and model.axis_aligned:
         return model.unsupervised_score(X)
-    return -fit_forest(X, random_state=seed).iforest.score_samples(X.astype(np.float32))
+    trees = default_n_estimators(X.shape[0])
+    forest = fit_forest(X, n_estimators=trees, max_samples=SAMPLES, random_state=seed)
+    return -forest.iforest.score_samples(X.astype(np.float32))
 
 
 def _grown(params: dict, n_rows: int) -> dict:

@@ -472,3 +472,21 @@ def test_reading_a_scores_file_leaves_the_csv_modules_settings_alone(tmp_path):
     path.write_text("a\n1\n2\n")
     aad.load_scores(path, 2)
     assert csv.field_size_limit() == before
+
+
+def test_every_detectors_runs_report_the_same_isolation_forest_baseline():
+    """The no-feedback isolation forest beside a run is the forest AADForest grows by default with
+    the run's seed, whatever the detector (eif and ensembles reported a 100-tree, 256-row one)."""
+    toy2 = aad.load_dataset("toy2")
+    runs = {
+        detector: aad.simulate(toy2, budget=30, reruns=2, detector=detector, model_params=params).runs
+        for detector, params in (
+            ("iforest", None),
+            ("eif", {"n_estimators": 20}),
+            ("ensemble", {"members": ["lof"]}),
+        )
+    }
+    for detector in ("eif", "ensemble"):
+        assert [r.iforest_found.tolist() for r in runs[detector]] == [
+            r.iforest_found.tolist() for r in runs["iforest"]
+        ]
