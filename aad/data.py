@@ -1045,7 +1045,10 @@ def load_classes(source: str | os.PathLike, *, y: np.ndarray | None = None) -> n
 def _check_classes(name: str, frame: pd.DataFrame, y: np.ndarray) -> None:
     fix = "pass the class file made for this data, one row per data row in the same order"
     if len(frame) != len(y):
-        raise DataError(f"class file {name!r} has {len(frame)} rows but the data has {len(y)}; {fix}")
+        blank = frame.shape[1] == 1 and len(frame) < len(y)  # one column: its empty lines are no rows
+        hint = " (a file of one column skips its empty lines: give every row a class, 'nominal' too)"
+        counts = f"{len(frame)} rows but the data has {len(y)}{hint if blank else ''}"
+        raise DataError(f"class file {name!r} has {counts}; {fix}")
     if "label" in frame.columns:
         said = parse_labels(frame["label"], column="label", lines=frame.attrs.get(FILE_LINES))
         wrong = np.flatnonzero(said != y)

@@ -68,6 +68,15 @@ def test_class_file_counts_distinct_classes(toy2):
     assert 0 < summary["mean_classes_per_batch"] <= 2
 
 
+def test_a_class_file_of_one_column_with_empty_lines_says_why_it_has_fewer_rows(toy2, tmp_path):
+    classes = aad.load_classes("toy2", y=toy2.y)
+    path = tmp_path / "classes.csv"
+    lines = [f"{c}\n" if flag else "\n" for c, flag in zip(classes, toy2.y, strict=True)]
+    path.write_text("class\n" + "".join(lines))  # the nominal rows' classes left empty
+    with pytest.raises(aad.DataError, match="a file of one column skips its empty lines"):
+        aad.load_classes(path, y=toy2.y)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
