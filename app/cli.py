@@ -138,7 +138,12 @@ Ndim = Annotated[
 
 
 def detector_setup(
-    detector: str | None, members: str | None, scores: Path | None, ndim: int | None, n_rows: int
+    detector: str | None,
+    members: str | None,
+    scores: Path | None,
+    ndim: int | None,
+    n_rows: int,
+    n_features: int | None = None,
 ) -> tuple[str, dict, aad.ScoreTable | None]:
     """The detector's name, its extra parameters, and the checked precomputed scores, from the options."""
     if detector is None:
@@ -150,6 +155,11 @@ def detector_setup(
         )
     if ndim is not None and detector != "eif":
         raise aad.DataError(f"--ndim applies to --detector eif (the hyperplanes); the detector is {detector}")
+    if ndim is not None and n_features is not None and ndim > n_features:
+        raise aad.DataError(
+            f"--ndim {ndim} asks for hyperplanes over more features than the table's {n_features}; "
+            f"choose --ndim {n_features} or fewer"
+        )
     if detector != "ensemble" and (members is not None or scores is not None):
         flag = "--members" if members is not None else "--scores"
         raise aad.DataError(
@@ -309,7 +319,8 @@ def simulate(
     )
     _print_notes(dataset)
     classes = None if class_file is None else aad.load_classes(class_file, y=dataset.y)
-    detector, extra, table = detector_setup(detector, members, scores, ndim, dataset.n_rows)
+    setup = (detector, members, scores, ndim, dataset.n_rows, dataset.n_features)
+    detector, extra, table = detector_setup(*setup)
     params = {"loss": loss, "eta": eta, "balance": balance, "n_estimators": trees}
     params |= {} if max_samples is None else {"max_samples": max_samples}  # else the detector's own
     params |= extra

@@ -137,6 +137,10 @@ def test_every_bad_scores_file_is_one_line_and_status_2(tmp_path, capsys, conten
         (["--detector", "svm"], "unknown detector 'svm'; choose one of iforest, eif, ensemble"),
         (["--ndim", "3"], "--ndim applies to --detector eif"),
         (
+            ["--detector", "eif", "--ndim", "5"],
+            "--ndim 5 asks for hyperplanes over more features than the table's 2",
+        ),
+        (
             ["--detector", "eif", "--members", "lof"],
             "--members gives ensemble members; use --detector ensemble",
         ),

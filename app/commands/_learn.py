@@ -88,7 +88,7 @@ class LearnFrom:
         )
         _print_notes(dataset)
         known = aad.read_labels(self.labels, dataset.n_rows, need_anomaly=need_anomaly)
-        detector, extra, scores = detector_setup(*self.detector, dataset.n_rows)
+        detector, extra, scores = detector_setup(*self.detector, dataset.n_rows, dataset.n_features)
         params = model_params(*self.options)
         seed = params.pop("random_state")
         model = aad.make_detector(detector, params | extra, random_state=seed)
