@@ -285,10 +285,7 @@ def simulate(
         ),
     ] = aad.weights.BALANCE,
     trees: Trees = None,
-    max_samples: Annotated[
-        int | None,
-        typer.Option(min=2, help="Rows per tree; by default the detector's (512; eif, ensembles 256)."),
-    ] = None,
+    max_samples: MaxSamples = None,
     detector: Detector = None,
     members: Members = None,
     scores: ScoresFile = None,

@@ -171,11 +171,16 @@ ENSEMBLE_FEEDBACK_HELP = "the **learned model** (the members re-weighted by your
 _COUNTS = {1: "one way", 2: "two ways", 3: "three ways", 4: "four ways"}
 
 
+def _rankings(session: aad.Session) -> tuple[str, ...]:
+    """The rankings in the session's queue (the model's, for a queue that follows one)."""
+    portfolio = session.learner.portfolio
+    return portfolio.rankings if portfolio is not None else session.model.rankings_
+
+
 def queue_help(session: aad.Session) -> str:
     """The queue's help: the session's rankings, and the rule its queue follows (the forest's
     first look named only where the queue gives it)."""
-    portfolio = session.learner.portfolio
-    names = portfolio.rankings if portfolio is not None else session.model.rankings_
+    portfolio, names = session.learner.portfolio, _rankings(session)
     helps = dict(RANKING_HELP)
     if "unsupervised" in names:  # an ensemble's
         helps["feedback"] = ENSEMBLE_FEEDBACK_HELP
@@ -201,9 +206,7 @@ def queue_line(session: aad.Session, row: int) -> str:
     the nominals in a row; after :data:`STREAK_HINT` of them, a hint at **Different**."""
     following = ranking_title(session.following)
     proposers = session.proposed_by(row)
-    portfolio = session.learner.portfolio
-    every = len(portfolio.rankings) if portfolio is not None else len(session.model.rankings_)
-    by = "every ranking" if len(proposers) == every else ranking_names(proposers)
+    by = "every ranking" if len(proposers) == len(_rankings(session)) else ranking_names(proposers)
     line = f"Proposed by {by}" if by else f"Next in the {following}'s order"
     record = session.queue_records().get(session.following)
     followed = f"the queue follows the {following}"

@@ -129,14 +129,25 @@ def stream(
         _write_output(stream_figure(summary).to_html(include_plotlyjs=True), plot)
 
 
+#: The per-window table's columns.
+_STREAM_COLUMNS = (
+    "window",
+    "found",
+    "fixed trees",
+    "trees replaced",
+    "ADWIN alarms",
+    "ADWIN, fixed trees",
+    "seconds",
+)
+
+
 def _print_stream(name: str, summary: dict) -> None:
     runs = summary["runs"]
     table = Table(
         title=f"{name}: {summary['n_rows']:,} rows, {count(summary['n_anomalies'], 'anomaly')}, windows of "
         f"{summary['window']}, {summary['budget_per_window']} labels each, {count(len(runs), 'run')}"
     )
-    columns = ("window", "found", "fixed trees", "trees replaced", "ADWIN alarms", "ADWIN, fixed trees")
-    for column in (*columns, "seconds"):
+    for column in _STREAM_COLUMNS:
         table.add_column(column, justify="right")
     for k in range(len(runs[0]["windows"])):
         at = [run["windows"][k] for run in runs]
