@@ -33,7 +33,7 @@ from .data import (  # noqa: F401 (load_dataset: doctests)
     select_columns,
 )
 from .detectors import DETECTORS, AADEnsemble, load_scores, make_detector, weights_path
-from .errors import DataError, LabelError, UnknownStrategyError
+from .errors import AADError, DataError, LabelError, UnknownStrategyError
 from .labelfile import read_label_table
 from .labels import ANOMALY, UNLABELLED, label_name, to_label
 from .learner import QUEUES, ActiveLearner
@@ -1024,7 +1024,10 @@ class Session:
     def _new_rows(self, path: str, name: str) -> tuple[Dataset, np.ndarray, np.ndarray | None]:
         """The table at ``path`` read as the session's rows are, the rows the session lacks, and
         their ground truth (None when the session has none)."""
-        new = load_rows(path, like=self.dataset)
+        try:
+            new = load_rows(path, like=self.dataset)
+        except AADError as err:  # name the table as the analyst gave it, not its kept copy
+            raise type(err)(str(err).replace(path, name).replace(Path(path).name, name)) from None
         truth = None
         if self.dataset.y is not None:
             column = self.dataset.label_column
@@ -1211,9 +1214,10 @@ def _grown(dataset: Dataset, new: Dataset, fresh: np.ndarray, truth: np.ndarray 
     def stacked(old, more):
         if old is None and more is None:
             return None
-        if isinstance(old, pd.DataFrame) or isinstance(more, pd.DataFrame):
-            parts = [f for f in (old, None if more is None else more.iloc[fresh]) if f is not None]
-            return pd.concat(parts, ignore_index=True)
+        if isinstance(old, pd.DataFrame) or isinstance(more, pd.DataFrame):  # a side without one: empty cells
+            old = pd.DataFrame(index=range(len(dataset.X))) if old is None else old
+            more = pd.DataFrame(index=range(len(new.X))) if more is None else more
+            return pd.concat([old, more.iloc[fresh]], ignore_index=True)
         old = np.zeros(dataset.X.shape, dtype=bool) if old is None else old
         more = np.zeros((len(new.X), dataset.X.shape[1]), dtype=bool) if more is None else more
         return np.vstack([old, more[fresh]])
@@ -1223,9 +1227,17 @@ def _grown(dataset: Dataset, new: Dataset, fresh: np.ndarray, truth: np.ndarray 
         X=np.vstack([dataset.X, new.X[fresh]]),
         y=None if truth is None else np.concatenate([dataset.y, truth[fresh]]),
         filled=stacked(dataset.filled, new.filled),
-        context=stacked(dataset.context, new.context),
+        context=stacked(dataset.context, _without(new.context, dataset.label_column)),
         sources=stacked(dataset.sources, new.sources),
     )
+
+
+def _without(context: pd.DataFrame | None, column: str | None) -> pd.DataFrame | None:
+    """New rows' context without the session's ground-truth column (its rows hold it in ``y``)."""
+    if context is None or column is None or column not in context.columns:
+        return context
+    rest = context.drop(columns=[column])
+    return rest if len(rest.columns) else None
 
 
 def _edit_label(value) -> int | None:

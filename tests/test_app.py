@@ -233,6 +233,27 @@ def test_the_next_days_export_holding_yesterdays_rows_and_more_grows_yesterdays_
     assert any(f"daily.csv grew since session {yesterday.id}" in i.value for i in at.info)
 
 
+def test_a_grown_file_with_a_category_column_grows_yesterdays_session(db, tmp_path, monkeypatch):
+    """A category is encoded by its rarity in the whole file, so the new rows change every old
+    row's code when the grown file is read on its own: yesterday's rows are still recognised
+    (read as the session reads its rows), and the session grows instead of a new, empty one."""
+    rng = np.random.default_rng(0)
+    merchants = rng.choice(["grocer", "fuel", "travel", "games"], 300, p=[0.5, 0.3, 0.15, 0.05])
+    frame = pd.DataFrame({"amount": rng.normal(50, 5, 300).round(2), "merchant": merchants})
+    daily = tmp_path / "daily.csv"
+    frame.iloc[:200].to_csv(daily, index=False)
+    monkeypatch.setenv("AAD_DATA", str(daily))
+    yesterday = _session(_app())
+    assert "merchant" in yesterday.dataset.feature_names
+    yesterday.label([0, 1], "nominal")
+    frame.to_csv(daily, index=False)  # yesterday's 200 rows and 100 more, the categories' shares shifted
+    at = _app()
+    assert _session(at).id == yesterday.id
+    assert _session(at).dataset.n_rows == 300
+    assert _session(at).labels() == {0: 0, 1: 0}
+    assert any(f"daily.csv grew since session {yesterday.id}" in i.value for i in at.info)
+
+
 def test_aad_app_on_a_file_takes_its_answer_column_as_the_truth_and_the_data_page_offers_the_file(
     db, tmp_path, monkeypatch
 ):

@@ -131,8 +131,32 @@ def test_rows_without_the_sessions_columns_are_refused(grown, tmp_path):
     session = aad.Session.create(aad.load_data(str(first)), store=aad.Store(db), seed=0)
     other = tmp_path / "other.csv"
     pd.DataFrame({"a": [1.0, 2.0], "label": ["nominal", "anomaly"]}).to_csv(other, index=False)
-    with pytest.raises(aad.DataError, match="'b'"):
+    with pytest.raises(aad.DataError, match=r"^other\.csv has no column 'b'") as raised:
         session.add_rows(str(other))
+    assert aad.Store(db).uploads_dir.name not in str(raised.value)  # the file as given, not its kept copy
+
+
+def test_added_rows_bring_no_second_ground_truth_column_and_their_context_lines_up(grown, tmp_path):
+    """The session's ground truth is its ``y``, not a context column half filled by the new rows;
+    a column only the new rows have is empty on the old rows, each row's context its own."""
+    first, second, db = grown
+    session = aad.Session.create(aad.load_data(str(first)), store=aad.Store(db), seed=0)
+    frame = pd.read_csv(second)
+    frame["ticket"] = [f"T{i}" for i in range(len(frame))]
+    third = tmp_path / "day2_tickets.csv"
+    frame.to_csv(third, index=False)
+    session.add_rows(str(third))
+    context = session.dataset.context
+    assert "label" not in context.columns
+    assert len(context) == session.dataset.n_rows == 700
+    new = frame[~frame["ticket"].isin(frame["ticket"].iloc[150:550])]  # the rows day 1 did not hold
+    assert context["ticket"].iloc[:400].isna().all()
+    assert context["ticket"].iloc[400:].tolist() == new["ticket"].tolist()
+    session.label(450, "anomaly")
+    header = session.labels_csv().splitlines()[0].split(",")
+    assert "label" not in header[header.index("labelled_at") + 1 :]
+    reopened = aad.Session.open(session.id, store=aad.Store(db))
+    assert reopened.dataset.context["ticket"].iloc[400:].tolist() == new["ticket"].tolist()
 
 
 def test_the_progress_page_adds_rows_and_shows_what_they_did(grown, monkeypatch):

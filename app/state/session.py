@@ -109,7 +109,10 @@ def _grow_earlier(earlier: aad.SessionSummary, source: str, dataset: aad.Dataset
         session = aad.Session.open(earlier.id, store=store(), model_factory=model_factory)
         if tuple(session.dataset.feature_names) != tuple(dataset.feature_names):
             return None
-        if len(unseen_rows(dataset.X, session.dataset.X)):  # rows changed or gone
+        # read as the session's rows are: a category's code is its rarity in the session's
+        # table, which the new rows change when the file is read on its own
+        grown = aad.load_rows(source, like=session.dataset)
+        if len(unseen_rows(grown.X, session.dataset.X)):  # rows changed or gone
             return None
         if session.dataset.n_rows == dataset.n_rows:
             return ""  # grown before, in another tab: resumed as it is
