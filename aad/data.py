@@ -508,17 +508,14 @@ def dataset_from_frame(
     ]
     frame = frame.rename(columns=str)
     frame.attrs = {}  # the file lines are read above; pandas compares attrs when it joins columns
-    label_name = pick_label_column(frame, label_column)
-    y = (
-        None
-        if label_name is None
-        else parse_labels(frame[label_name], column=label_name, lines=lines, anomaly_value=anomaly_value)
-    )
+    label_name, y, unread = _ground_truth(frame, label_column, lines, anomaly_value)
+    read_notes += unread
     if non_numeric not in ("raise", "drop", "encode"):
         raise DataError(f"non_numeric must be 'raise', 'drop' or 'encode'; got {non_numeric!r}")
     truth = _Truth(label_name, y, anomaly_value)
+    kept_out = [note.column for note in unread]  # named like a truth, not readable as one: no feature
     if non_numeric == "encode":
-        others = other_truth_columns(frame, label_name)
+        others = other_truth_columns(frame, label_name) + kept_out
         return _encoded(frame, name, source, truth, features, max_features, lines, read_notes, others)
     context = None
     others = other_truth_columns(frame, label_name) if label_column == AUTO and features is None else []
@@ -531,6 +528,7 @@ def dataset_from_frame(
         )
         for other in others
     ]
+    others += kept_out if features is None else []
     if non_numeric == "raise":
         frame = frame.drop(columns=others)
     if non_numeric == "drop" and features is None:
@@ -929,6 +927,36 @@ def _refuse_values(arr: np.ndarray) -> None:
         )
 
 
+def _ground_truth(
+    frame: pd.DataFrame, label_column: str | None, lines, anomaly_value: str | None
+) -> tuple[str | None, np.ndarray | None, list[Note]]:
+    """The ground-truth column, its labels, and a note when a column found by its name (``auto``)
+    does not hold labels aad can read: then the table has no ground truth and the column stays
+    out of the features (a ``label`` column of fraud/ok/blank asks for its anomaly value, so
+    it must not stop the table from loading)."""
+    label_name = pick_label_column(frame, label_column)
+    if label_name is None:
+        return None, None, []
+    try:
+        return (
+            label_name,
+            parse_labels(frame[label_name], column=label_name, lines=lines, anomaly_value=anomaly_value),
+            [],
+        )
+    except DataError as err:
+        if label_column != AUTO or anomaly_value is not None:
+            raise
+        found = str(err).split(";")[0].removeprefix(f"label column {label_name!r} ")
+        note = Note(
+            "table",
+            f"column {label_name!r} is named like a ground truth, but {found}, not anomaly/nominal, 1/0 or "
+            "true/false: it is not used as the ground truth, nor as a feature. To use it, name the value "
+            "that marks an anomaly (--anomaly-value, or the Data page) and fill any empty cell",
+            label_name,
+        )
+        return None, None, [note]
+
+
 def parse_labels(
     values: pd.Series | list, *, column: str = "label", lines=None, anomaly_value: str | None = None
 ) -> np.ndarray:
@@ -958,8 +986,9 @@ def parse_labels(
         got = "an empty cell" if pd.isna(series.iloc[row]) else repr(str(series.iloc[row]))
         raise DataError(
             f"label column {column!r} holds {got} at {located(row, lines)}; "
-            "expected anomaly/nominal, 1/0 or true/false. Fix the value, or load the "
-            "table without a label column"
+            "expected anomaly/nominal, 1/0 or true/false. Fix the value, name the value that marks an "
+            "anomaly (--anomaly-value), or load the table without a ground truth (--label-col none; "
+            "(none) on the Data page)"
         )
     return is_true.to_numpy(dtype=bool)
 
@@ -967,7 +996,10 @@ def parse_labels(
 def _parse_by_value(series: pd.Series, text: pd.Series, column: str, lines, anomaly_value: str) -> np.ndarray:
     if series.isna().any():
         row = int(np.flatnonzero(series.isna().to_numpy())[0])
-        raise DataError(f"label column {column!r} holds an empty cell at {located(row, lines)}; fill it in")
+        raise DataError(
+            f"label column {column!r} holds an empty cell at {located(row, lines)}; fill it in, or load the "
+            "table without a ground truth (--label-col none; (none) on the Data page)"
+        )
     wanted = str(anomaly_value).strip().lower()
     y = (text == wanted).to_numpy(dtype=bool)
     if not y.any():

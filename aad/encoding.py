@@ -982,6 +982,8 @@ def encode_table(
 
 
 def _other_truth(name: str, label: str | None) -> Column:
+    if label is None:  # the column named like a truth that could not be read as one: its own note says so
+        return Column(name, "context", None, answer=True)
     text = (
         f"column {name!r} is named like a ground-truth column (the ground truth is {label!r}): left out of "
         "the features; name it among the features to use it"

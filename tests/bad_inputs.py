@@ -155,7 +155,8 @@ BAD_INPUTS = [
         "unknown label value",
         "label.csv",
         b"a,label\n1,anomaly\n2,maybe\n3,nominal\n",
-        r"label column 'label' holds 'maybe' at row 1",
+        r"column 'label' is named like a ground truth, but holds 'maybe' at row 1 \(file line 3\)",
+        repairable=True,  # loaded without a ground truth (the column kept out of the features), said
     ),
     BadInput("parquet that is really CSV", "fake.parquet", b"a,b\n1,2\n3,4\n", r"is not a Parquet file"),
     BadInput(

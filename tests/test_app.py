@@ -279,6 +279,38 @@ def test_aad_app_on_a_file_takes_its_answer_column_as_the_truth_and_the_data_pag
     assert at.selectbox(key=keys.DATA_LABEL_COLUMN).value == "is_fraud"
 
 
+def test_a_label_column_of_fraud_ok_and_blanks_neither_stops_the_launch_nor_the_data_page(
+    db, tmp_path, monkeypatch
+):
+    """``label`` holding fraud/ok and empty cells: ``aad app`` opens the file without a ground
+    truth (saying why), and the Data page asks for the anomaly value yet lets the analyst start
+    without one; the value chosen, the empty cells are refused in one message and starting
+    without a ground truth stays possible."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"amount": rng.normal(50, 5, 120).round(2), "hour": rng.integers(0, 24, 120)})
+    frame["label"] = rng.choice(["ok", "fraud", ""], 120, p=[0.8, 0.05, 0.15])
+    path = tmp_path / "cases.csv"
+    frame.to_csv(path, index=False)
+    monkeypatch.setenv("AAD_DATA", str(path))
+    at = _app()
+    assert not at.exception
+    session = _session(at)
+    assert session.dataset.y is None
+    assert session.dataset.feature_names == ("amount", "hour")
+    at.switch_page("screens/data.py").run()
+    assert not at.exception
+    assert any("choose above which value marks an anomaly, or label without" in i.value for i in at.info)
+    assert at.selectbox(key=keys.DATA_LABEL_COLUMN).value == "(none)"
+    assert at.button(key=keys.DATA_START)
+    at.selectbox(key=keys.DATA_ANOMALY_VALUE).set_value("fraud").run()
+    assert any("holds an empty cell" in e.value and "(none) on the Data page" in e.value for e in at.error)
+    assert at.selectbox(key=keys.DATA_LABEL_COLUMN).value == "(none)"
+    at.button(key=keys.DATA_START).click().run()
+    assert not at.exception
+    assert _session(at).id != session.id
+    assert _session(at).dataset.y is None
+
+
 def test_explore_labels_a_box_selection_in_bulk(db):
     at = _app()
     at.switch_page("screens/explore.py").run()

@@ -104,8 +104,29 @@ def test_bad_files_get_a_clear_message(tmp_path, monkeypatch, bad):
 
 
 def test_empty_label_cell(tmp_path):
+    path = write(tmp_path, b"a,label\n1,anomaly\n2,\n")
     with pytest.raises(aad.DataError, match=r"label column 'label' holds an empty cell at row 1"):
-        aad.load_dataset(write(tmp_path, b"a,label\n1,anomaly\n2,\n"))
+        aad.load_dataset(path, label_column="label")  # named: its cells must be labels
+
+
+def test_a_column_named_label_that_holds_no_labels_loads_the_table_without_a_ground_truth(tmp_path):
+    """``label`` of fraud/ok/blank (a truth in other words, partly filled): found by its name, it
+    cannot be read as labels, so the table loads without a ground truth, the column is no
+    feature, and a note says why and how to use it; named with its anomaly value, it is read."""
+    path = write(tmp_path, b"a,label\n1,fraud\n2,ok\n3,\n4,ok\n")
+    assert aad.load_dataset(path).feature_names == ("a",)
+    data = aad.load_data(str(path))  # as the command line and the workbench read a file
+    assert data.y is None
+    assert data.label_column is None
+    assert data.feature_names == ("a",)
+    assert list(data.context.columns) == ["label"]
+    assert len(data.notes) == 1
+    assert "'label' is named like a ground truth, but holds 'fraud' at row 0 (file line 2)" in data.notes[0]
+    assert "--anomaly-value" in data.notes[0]
+    with pytest.raises(aad.DataError, match=r"empty cell at row 2 .*fill it in, or .*--label-col none"):
+        aad.load_dataset(path, label_column="label", anomaly_value="fraud")
+    path.write_bytes(b"a,label\n1,fraud\n2,ok\n3,ok\n4,ok\n")
+    assert aad.load_dataset(path, label_column="label", anomaly_value="fraud").y.tolist() == [1, 0, 0, 0]
 
 
 def test_table_of_only_a_label_column(tmp_path):

@@ -359,6 +359,8 @@ marks = (st.session_state.get(keys.DATA_ANOMALY_VALUE) or None) if words else No
 waiting = words and marks is None
 label_column = column if words else (named or aad.AUTO)
 base = None if waiting else state.try_load(source, label_column=label_column, name=name, anomaly_value=marks)
+if base is None and words:  # no anomaly value yet, or one the column cannot be read with (an empty cell):
+    base = state.try_load(source, label_column=None if named else aad.AUTO, name=name)  # label without it
 if not source.startswith("shipped:"):
     with st.expander(
         "A text column of labels was not recognised?", expanded=base is None or named is not None or words
@@ -378,7 +380,7 @@ if not source.startswith("shipped:"):
 if waiting:
     st.info(
         f"{text.code(column)} holds {text.md(', '.join(map(repr, values[:6])))}: "
-        "choose above which value marks an anomaly."
+        "choose above which value marks an anomaly, or label without a ground truth."
     )
 if base is None:
     st.stop()
