@@ -68,14 +68,33 @@ def test_half_space_forest_scores_as_river_does():
     forest = fit_half_space_forest(X[:window], n_estimators=5, height=6, random_state=7)
     seed = int(np.random.default_rng(7).integers(2**31 - 1))  # the seed the forest handed river
     low, high = X[:window].min(axis=0), X[:window].max(axis=0)
-    limits = {i: (float(low[i]), float(high[i])) for i in range(3)}
-    river = HalfSpaceTrees(n_trees=5, height=6, window_size=window, limits=limits, seed=seed)
-    for row in X[: 3 * window]:
+    unit = (X - low) / (high - low)  # river's trees live on the unit cube: rows scaled by the first window
+    river = HalfSpaceTrees(n_trees=5, height=6, window_size=window, seed=seed)
+    for row in unit[: 3 * window]:
         river.learn_one(dict(enumerate(row)))
     pivoted = forest.with_masses(X[2 * window : 3 * window])  # river's masses: the last full window
-    expected = [river.score_one(dict(enumerate(row))) for row in X[3 * window :]]
+    expected = [river.score_one(dict(enumerate(row))) for row in unit[3 * window :]]
     mass_sum = pivoted.gather(pivoted.path_length, pivoted.apply(X[3 * window :])) * window
     np.testing.assert_allclose(1 - mass_sum / river._max_score, expected, rtol=0, atol=1e-12)
+
+
+def test_half_space_trees_split_every_feature_whatever_its_units():
+    """River draws a split's feature in proportion to its range: grown on raw ranges, a column
+    in cents would take every split. Grown on the unit cube, the anomalies off the other
+    columns are found as well in cents as in thousands."""
+    rng = np.random.default_rng(1)
+    xyz = rng.normal(size=(2048, 3))
+    xyz[:20] += 6.0
+    amount = rng.normal(50, 10, (2048, 1))
+    found = []
+    for unit in (1.0, 1e5):
+        X = np.hstack([amount * unit, xyz])
+        forest = fit_half_space_forest(X, n_estimators=30, height=6, random_state=0)
+        split = np.concatenate([part["feature"][part["feature"] >= 0] for part in forest.parts])
+        assert np.bincount(split, minlength=4).min() > 0.15 * len(split)  # every column takes its share
+        model = aad.AADForest._on_forest(forest, X, n_estimators=30)
+        found.append(int((np.argsort(-model.anomaly_score())[:20] < 20).sum()))
+    assert found[0] == found[1] >= 15
 
 
 def test_feedback_reweights_half_space_leaves():

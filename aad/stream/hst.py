@@ -98,6 +98,11 @@ def fit_half_space_forest(
 ) -> HalfSpaceForest:
     """Grow Half-Space Trees with river on the ranges of ``X``; masses from ``X``.
 
+    The trees are grown on the unit cube, as river expects its features scaled to [0, 1],
+    and their split points mapped back to each feature's range in ``X``: river draws a
+    split's feature in proportion to its range, so grown on raw ranges one column in large
+    units (cents, metres) would take nearly every split and the others none.
+
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
@@ -124,10 +129,19 @@ def fit_half_space_forest(
     rng = random.Random(seed)  # river's trees draw from a random.Random, as HalfSpaceTrees(seed=...) does
     parts = []
     for _ in range(n_estimators):
-        limits = {i: (float(low[i]), float(high[i])) for i in range(X.shape[1])}
+        limits = {i: (0.0, float(high[i] > low[i])) for i in range(X.shape[1])}  # a constant one: no split
         root = make_padded_tree(limits=limits, height=height, padding=_PADDING, rng=rng, r_mass=0, l_mass=0)
-        parts.append(_flatten(root))
+        parts.append(_in_range(_flatten(root), low, high))
     return _assemble(tuple(parts), height, X)
+
+
+def _in_range(part: dict[str, np.ndarray], low: np.ndarray, high: np.ndarray) -> dict[str, np.ndarray]:
+    """A tree grown on the unit cube with its split points in the features' ranges."""
+    branch = part["feature"] >= 0
+    feature = part["feature"][branch]
+    threshold = part["threshold"].copy()
+    threshold[branch] = low[feature] + threshold[branch] * (high[feature] - low[feature])
+    return {**part, "threshold": threshold}
 
 
 def _flatten(root) -> dict[str, np.ndarray]:
