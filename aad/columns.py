@@ -165,6 +165,32 @@ TRUTH_WORDS = {
 }
 
 
+#: Last words of a name that make an identifier of whole numbers (``TransactionID``, ``userId``).
+ID_WORDS = {"id", "uuid", "guid", "key"}
+#: Last words of a name that make an identifier of whole numbers when nearly every row holds its
+#: own (``account_number``, ``Order No.``): a count named ``..._number`` repeats its values.
+NUMBER_WORDS = {"number", "num", "no", "nr"}
+
+
+def named_like_id(name: str) -> bool:
+    """Whether a column's name says it identifies rows: :data:`ID_NAME`, or a last word in
+    :data:`ID_WORDS`, camelCase included.
+
+    Examples
+    --------
+    >>> [named_like_id(n) for n in ("TransactionID", "userId", "customer_id", "paid", "Kid", "amount")]
+    [True, True, True, False, False, False]
+    """
+    return bool(ID_NAME.fullmatch(name.strip())) or last_word(name) in ID_WORDS
+
+
+def last_word(name: str) -> str:
+    """The last lower-case word of a column name, camelCase split (``'Order No.'``: ``'no'``)."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", str(name))
+    words = re.split(r"[^a-z]+", spaced.lower())
+    return next((w for w in reversed(words) if w), "")
+
+
 def name_words(name: str) -> set[str]:
     """The lower-case words of a column name, split at every non-letter and at camelCase.
 
@@ -213,7 +239,7 @@ def _not_a_feature(name: str, series: pd.Series) -> tuple[str, str, str] | None:
             "; fix that value (or make it an empty cell) to use the column",
         )
     values = pd.to_numeric(series, errors="coerce").dropna()
-    if ID_NAME.fullmatch(name.strip()) and len(values) and (values == values.round()).all():
+    if named_like_id(name) and len(values) and (values == values.round()).all():
         return (
             "identifier",
             "looks like an identifier (named like one, whole numbers)",
@@ -288,8 +314,17 @@ def feature_frame(frame: pd.DataFrame, label_name: str | None, features) -> pd.D
     return chosen
 
 
-def check_width(n_features: int, max_features: int | None) -> None:
+def check_width(n_features: int, max_features: int | None, *, columns: int | None = None) -> None:
+    """Refuse more features than the limit; with ``columns`` (a table's columns, before any is
+    read), refuse more than twice the limit at once, before reading any (ids and text beside
+    the features are many, but not that many)."""
     limit = max_features if max_features is not None else env_int("AAD_MAX_FEATURES", 1000)
+    if columns is not None and columns > 2 * limit:
+        raise DataError(
+            f"the table has {columns:,} columns, more than twice the limit of {limit} feature columns; "
+            "keep the columns that matter (--features a,b,c on the command line) or raise the limit "
+            "with AAD_MAX_FEATURES"
+        )
     if n_features > limit:
         raise DataError(
             f"the table has {n_features} feature columns, more than the limit of {limit}; keep the "

@@ -502,6 +502,8 @@ def dataset_from_frame(
     """
     _check_shape(frame)
     check_unique_columns([str(c) for c in frame.columns])
+    if features is None:  # every column is read to choose the features: not a million of them
+        check_width(0, max_features, columns=frame.shape[1])
     lines = frame.attrs.get(FILE_LINES)
     read_notes = [
         n if isinstance(n, Note) else Note("table", str(n)) for n in frame.attrs.get(READ_NOTES, [])

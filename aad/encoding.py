@@ -35,15 +35,16 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from .columns import ID_NAME, TRUTH_WORDS, column_named, located, name_words
+from .columns import NUMBER_WORDS, TRUTH_WORDS, column_named, last_word, located, name_words, named_like_id
 from .errors import DataError
 from .labels import ANOMALY_WORDS, NOMINAL_WORDS
 from .notes import Note
+from .tables import is_text
 
 __all__ = [
     "KINDS",
@@ -221,6 +222,7 @@ class NumberReading:
     units: tuple[str, ...] = ()
     example: tuple[str, float] | None = None
     n_stray: int = 0
+    undecided: bool = False  # cells such as 1.234 read with a decimal point for want of evidence
 
     def note(self, name: str) -> Note | None:
         """What was read beyond plain numbers, or None."""
@@ -276,7 +278,10 @@ def read_numbers(
     cells = text.iloc[rows].astype(str).str.strip().to_numpy(dtype=object)
     if not raise_stray and _mostly_text(cells):  # a column of text: not worth reading cell by cell
         return NumberReading(np.full(len(series), np.nan), stray=int(rows[0]), n_stray=len(rows))
-    unique, inverse = np.unique(cells.astype(str), return_inverse=True)
+    # pandas' hashing, not np.unique on a fixed-width array: that pads every cell to the longest
+    # one (one 200 kB cell in 3,000 rows asked for 10 GB)
+    inverse, unique = pd.factorize(pd.Series(cells, dtype=object).astype(str))
+    unique = np.asarray(unique, dtype=object)
     read = [_read_cell(cell) for cell in unique]  # each distinct cell once
     bad = np.array([cell is None for cell in read], dtype=bool)[inverse]
     if bad.any():
@@ -322,9 +327,15 @@ class _Cell:
 _SHAPE = re.compile("|".join(f"(?P<s{i}>{pattern})" for i, (pattern, _) in enumerate(_SHAPES)))
 
 
+#: The longest cell read as a number (``-1,797,693,134,862,315,700,000.00 EUR`` is 38 characters).
+_LONGEST_NUMBER = 100
+
+
 def _read_cell(text: str) -> _Cell | None:
     """A cell as a number (None when it is none): Python's reading, or a number with separators,
     a sign, a unit or a currency."""
+    if len(text) > _LONGEST_NUMBER:  # no number is written this long: text (and no regex over it)
+        return None
     plain = None
     if "," not in text:
         try:
@@ -397,7 +408,10 @@ def _reading(n: int, rows, unique, read: list[_Cell], inverse, found: str | None
     if len(shown):
         first = int(shown[0])
         example = (str(unique[inverse[first]]), float(values[rows[first]]))
-    return NumberReading(values, found, written=tuple(written), units=units, example=example)
+    undecided = found is None and any(cell.evidence == "?." for cell in read)
+    return NumberReading(
+        values, found, written=tuple(written), units=units, example=example, undecided=undecided
+    )
 
 
 def without_placeholders(series: pd.Series) -> pd.Series:
@@ -750,8 +764,9 @@ class Column:
     answer: bool = False
 
 
-def classify(name: str, series: pd.Series, lines=None) -> Column:
-    """What the column ``name`` is (see the module notes); reads its cells once.
+def classify(name: str, series: pd.Series, lines=None, *, decimal: str | None = None) -> Column:
+    """What the column ``name`` is (see the module notes); reads its cells once. ``decimal``: the
+    decimal separator when the column's cells do not show it (the table's).
 
     Raises
     ------
@@ -770,7 +785,7 @@ def classify(name: str, series: pd.Series, lines=None) -> Column:
         return Column(name, "timestamp", times=parse_timestamps(series))
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
         return _numeric(name, read_numbers(series, name, lines))
-    numbers = read_numbers(series, name, lines)
+    numbers = read_numbers(series, name, lines, decimal=decimal)
     if numbers.stray is None:
         return _numeric(name, numbers)
     known = int(without_placeholders(series).notna().sum())
@@ -789,15 +804,36 @@ def classify(name: str, series: pd.Series, lines=None) -> Column:
 def _numeric(name: str, numbers: NumberReading) -> Column:
     known = numbers.values[~np.isnan(numbers.values)]
     whole = bool(len(known)) and bool((known == np.round(known)).all())
-    if whole and ID_NAME.fullmatch(name.strip()):
+    why = _identifies(name, known) if whole else None
+    if why is not None:
         text = (
-            f"column {name!r} looks like an identifier (named like one, whole numbers): left out of the "
-            "features, shown beside the rows; choose it among the features to use it"
+            f"column {name!r} looks like an identifier ({why}): left out of the features, shown beside the "
+            "rows; choose it among the features to use it"
         )
         return Column(name, "context", Note("identifier", text, name), numbers)
     if _truth_words(name) and len(known) and bool(np.isin(known, (0, 1)).all()):
         return Column(name, "context", _answer_note(name, "0/1, named like one"), numbers, answer=True)
     return Column(name, "number", numbers.note(name), numbers)
+
+
+def _identifies(name: str, known: np.ndarray) -> str | None:
+    """Why a column of whole numbers identifies rows rather than measures them, or None.
+
+    Named like an identifier; named like a number (``invoice_number``) with nearly every value
+    its own; a different value in every row, in a run as row numbers are (``2987000 + i``: its
+    ends would look isolated); or numbers of 16 digits and more (a card number), which no
+    measurement holds and a float cannot hold exactly.
+    """
+    if named_like_id(name):
+        return "named like one, whole numbers"
+    n, distinct = len(known), len(np.unique(known))
+    if last_word(name) in NUMBER_WORDS and distinct > 0.9 * n:
+        return "named like one, nearly every row its own whole number"
+    if n >= 100 and distinct == n and known.max() - known.min() < 2 * n:  # a year in 30 rows: a measure
+        return "a different whole number in every row, in a run as row numbers are"
+    if n >= 20 and distinct > 0.9 * n and np.median(np.abs(known)) >= 1e15:
+        return "whole numbers of 16 digits or more, nearly every row its own"
+    return None
 
 
 def _text(name: str, series: pd.Series, known: int, lines) -> Column:
@@ -832,7 +868,7 @@ def _text(name: str, series: pd.Series, known: int, lines) -> Column:
         )
     if _truth_words(name) and len(distinct) == 2:
         return Column(name, "context", _answer_note(name, "two values, named like one"), answer=True)
-    if ID_NAME.fullmatch(name.strip()):
+    if named_like_id(name):
         text = (
             f"column {name!r} looks like an identifier (named like one): left out of the features, shown "
             "beside the rows"
@@ -917,15 +953,55 @@ class _Reader:
     def __init__(self, frame: pd.DataFrame, label: str | None, lines, others: Sequence[str]) -> None:
         self.frame, self.label, self.lines, self.others = frame, label, lines, set(others)
         self.read: dict[str, Column] = {}
+        self._own: dict[str, Column | None] = {}  # each column read on its own (None: unreadable)
 
     def __call__(self, name: str) -> Column:
         if name not in self.read:
-            self.read[name] = (
-                _other_truth(name, self.label)
-                if name in self.others
-                else classify(name, self.frame[name], self.lines)
-            )
+            self.read[name] = _other_truth(name, self.label) if name in self.others else self._column(name)
         return self.read[name]
+
+    def _column(self, name: str) -> Column:
+        """The column, its dots read as thousands separators when its cells cannot tell (1.234)
+        and the table's other number columns write decimal commas only (a German export); when
+        they write both, a note says the dots were read as decimal points."""
+        column = self._own.get(name) or classify(name, self.frame[name], self.lines)
+        self._own[name] = column
+        if column.numbers is None or not column.numbers.undecided:
+            return column
+        shown = self._decimals()
+        commas = [c for c, mark in shown.items() if mark == ","]
+        if not commas:
+            return column
+        listed = ", ".join(map(repr, commas[:2]))
+        if len(commas) < len(shown):  # decimal points elsewhere too: read as written, and said
+            cell = next(
+                c for c in self.frame[name].astype(str) if re.fullmatch(r"\s*[-+]?\d{1,3}\.\d{3}\s*", c)
+            )
+            text = (
+                f"column {name!r} holds cells such as {cell.strip()!r}, read with a decimal point, in a "
+                f"table that also writes decimal commas ({listed}); if its dots separate thousands, save "
+                "the table with one number format"
+            )
+            return replace(column, note=Note("table", text, name))
+        column = classify(name, self.frame[name], self.lines, decimal=",")
+        why = f"; the table writes decimal commas ({listed}), so its dots separate thousands"
+        return replace(column, note=replace(column.note, text=column.note.text + why))
+
+    def _decimals(self) -> dict[str, str]:
+        """The decimal separator each other text column's cells show, where they show one."""
+        shown: dict[str, str] = {}
+        for other in self.frame.columns:
+            if other == self.label or other in self.others or not is_text(self.frame[other]):
+                continue
+            if other not in self._own:
+                try:
+                    self._own[other] = classify(other, self.frame[other], self.lines)
+                except DataError:
+                    self._own[other] = None
+            read = self._own[other]
+            if read is not None and read.numbers is not None and read.numbers.decimal is not None:
+                shown[other] = read.numbers.decimal
+        return shown
 
 
 def encode_table(
@@ -964,8 +1040,11 @@ def encode_table(
     columns = [name for name in frame.columns if name != label]
     chosen = _auto(reader, columns) if features is None else _forced(reader, features)
     out = EncodedTable(specs=[f.spec for f in chosen], values=[f.values for f in chosen])
+    per_column: dict[str, list[_Feature]] = {}
+    for f in chosen:
+        per_column.setdefault(f.spec.column, []).append(f)
     for name in columns:
-        mine = [f for f in chosen if f.spec.column == name]
+        mine = per_column.get(name, [])
         if mine:
             out.notes += [note for note in dict.fromkeys(f.note for f in mine) if note is not None]
             out.sources += [name] if any(f.source for f in mine) else []
@@ -1071,8 +1150,9 @@ def _number(described: Column) -> _Feature:
     spec = FeatureSpec(
         described.name, described.name, "integer" if whole else "number", decimal=described.numbers.decimal
     )
-    formatted = described.numbers.note(described.name)
-    return _Feature(spec, values, formatted, formatted is not None)
+    format_note = described.numbers.note(described.name)
+    note = described.note if described.role == "number" else format_note  # chosen: no "left out" note
+    return _Feature(spec, values, note, format_note is not None)
 
 
 def _category(name: str, series: pd.Series) -> _Feature:

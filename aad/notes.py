@@ -73,8 +73,9 @@ _GROUPED = {
     "{items}",
     "even_category": "{n} categories hold their values equally often, so each value has the same rarity "
     "in every row and they cannot separate rows: {items}",
-    "identifier": "{n} columns look like identifiers (named like one): left out of the features, shown "
-    "beside the rows; choose them among the features to use them: {items}",
+    "identifier": "{n} columns look like identifiers (named like one, or a whole number of their own in "
+    "nearly every row): left out of the features, shown beside the rows; choose them among the features "
+    "to use them: {items}",
     "answer": "{n} columns look like a ground truth (0/1 or label words, named like one): left out of the "
     "features and never shown on the cards; choose one as the ground-truth column to evaluate with it: "
     "{items}",

@@ -176,6 +176,17 @@ def read_table(path: Path, *, max_bytes: int | None) -> pd.DataFrame:
     return _read_csv(path, head)
 
 
+def check_columns(n_columns: int, name: str) -> None:
+    """Refuse a table of more columns than ``AAD_MAX_COLUMNS`` (100,000) before reading its rows:
+    reading every column is work for each, and a million names fit in a small file."""
+    limit = env_int("AAD_MAX_COLUMNS", 100_000)
+    if n_columns > limit:
+        raise DataError(
+            f"{name} has {n_columns:,} columns, more than the limit of {limit:,}; keep the columns that "
+            "matter in the file, or raise the limit with AAD_MAX_COLUMNS"
+        )
+
+
 def parquet_metadata(path: Path, key: str) -> str | None:
     """The value of ``key`` in a Parquet file's key-value metadata (None for CSV, or without it)."""
     with path.open("rb") as fh:
@@ -194,6 +205,7 @@ def _read_parquet(path: Path, max_bytes: int | None = None) -> pd.DataFrame:
         metadata = pyarrow.parquet.ParquetFile(path).metadata
         _check_decoded_size(path, metadata, max_bytes)  # before a byte is decoded
         check_unique_columns(metadata.schema.to_arrow_schema().names)  # before pyarrow says it its way
+        check_columns(metadata.num_columns, path.name)
         table = pyarrow.parquet.read_table(path)
     except DataError:
         raise
@@ -344,6 +356,7 @@ def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
     except csv.Error as err:
         raise DataError(f"{path.name} has a malformed header line ({err}); fix the first line") from err
     check_unique_columns(header)
+    check_columns(len(header), path.name)
     try:
         with warnings.catch_warnings():  # rows longer than the header: an error, not a warning
             warnings.simplefilter("error", pd.errors.ParserWarning)
@@ -359,6 +372,7 @@ def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
     except pd.errors.ParserError as err:
         _check_ragged_lines(path, text, delimiter, len(header))  # the first bad line, of any kind
         raise DataError(f"{path.name} is not a well-formed CSV: {_parser_hint(err)}") from err
+    frame = _dots_as_written(frame, text, delimiter)
     _check_delimiter(path, frame, first_line)
     _check_short_rows(path, frame, text, delimiter)
     frame, notes = _unnamed_columns(path, frame, header)
@@ -370,6 +384,23 @@ def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
     frame.attrs[FILE_LINES] = lines
     frame.attrs[READ_NOTES] = notes + [Note("table", note) for note in empty_note]
     return frame
+
+
+#: A cell written with a decimal comma (``48,70``, ``1.234,5``).
+_COMMA_DECIMAL = r"\s*[-+]?\d{1,3}(?:[.\s]\d{3})*,\d+\s*"
+
+
+def _dots_as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataFrame:
+    """``frame`` with its float columns as the text the file holds, when another column writes
+    decimal commas: pandas reads ``25.592`` as a decimal, which in such a file may be 25,592,
+    and only the cells as written let the encoder tell (:mod:`aad.encoding`)."""
+    floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
+    if not floats or not any(
+        is_text(frame[c]) and frame[c].astype(str).str.fullmatch(_COMMA_DECIMAL).any() for c in frame.columns
+    ):
+        return frame
+    as_written = pd.read_csv(io.StringIO(text), sep=delimiter, usecols=floats, dtype=str, index_col=False)
+    return frame.assign(**{c: as_written[c].to_numpy() for c in floats})
 
 
 def _excel_separator_line(text: str) -> tuple[str, str | None, int]:

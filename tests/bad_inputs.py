@@ -84,7 +84,7 @@ BAD_INPUTS = [
         r"column name 'a' appears twice \(columns 1 and 3\)",
     ),
     BadInput(
-        "thousands of columns", "wide.csv", _wide(3000), "3000 feature columns, more than the limit of 1000"
+        "thousands of columns", "wide.csv", _wide(3000), "3,000 columns, more than twice the limit of 1000"
     ),
     BadInput("wrong delimiter", "colon.csv", b"a:b:c\n1:2:3\n4:5:6\n", "seems to use ':' as its delimiter"),
     BadInput(
@@ -159,6 +159,20 @@ BAD_INPUTS = [
         repairable=True,  # loaded without a ground truth (the column kept out of the features), said
     ),
     BadInput("parquet that is really CSV", "fake.parquet", b"a,b\n1,2\n3,4\n", r"is not a Parquet file"),
+    BadInput(
+        "more columns than any table is read with",
+        "names.csv",
+        _wide(61),
+        r"names\.csv has 61 columns, more than the limit of 60; keep the columns",
+        env=(("AAD_MAX_COLUMNS", "60"),),
+    ),
+    BadInput(
+        "columns far beyond the feature limit, refused before any is read",
+        "wide20.csv",
+        _wide(21),
+        r"the table has 21 columns, more than twice the limit of 10 feature columns",
+        env=(("AAD_MAX_FEATURES", "10"),),
+    ),
     BadInput(
         "over the size limit",
         "big.csv",

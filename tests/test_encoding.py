@@ -145,8 +145,8 @@ def test_a_category_is_encoded_as_its_rarity_and_ids_free_text_and_answers_are_c
     assert data.filled[:, 4].sum() == (table["amount"] == "").sum()
     notes = "\n".join(data.notes)
     assert (
-        "2 columns look like identifiers (named like one): left out of the features, shown beside the rows; "
-        in notes
+        "2 columns look like identifiers (named like one, or a whole number of their own in nearly every "
+        "row): left out of the features, shown beside the rows; " in notes
     )
     assert "choose them among the features to use them: 'txn_id', 'card_id'" in notes
     assert "'is_fraud' looks like a ground truth (0/1, named like one)" in notes
@@ -207,7 +207,7 @@ def test_a_category_whose_values_are_equally_common_says_why_it_cannot_separate_
 
 
 def test_text_unique_to_each_row_or_the_same_in_every_row_is_shown_not_modelled(tmp_path):
-    rows = "".join(f"c{i},{'x' if i % 2 else 'y'},same,{i}\n" for i in range(30))
+    rows = "".join(f"c{i},{'x' if i % 2 else 'y'},same,{i % 9}\n" for i in range(30))
     data = _load(tmp_path, "code,kind,note,a\n" + rows)
     assert data.feature_names == ("kind", "a")
     assert data.context.columns.tolist() == ["code", "note"]
@@ -219,7 +219,7 @@ def test_text_unique_to_each_row_or_the_same_in_every_row_is_shown_not_modelled(
 def test_new_rows_are_encoded_with_the_training_tables_encoding(tmp_path):
     train = _load(
         tmp_path,
-        "c,ts,a\n" + "".join(f"{'ab'[i % 2]},2024-01-0{1 + i % 7} {i % 24}:00,{i}\n" for i in range(40)),
+        "c,ts,a\n" + "".join(f"{'ab'[i % 2]},2024-01-0{1 + i % 7} {i % 24}:00,{i % 11}\n" for i in range(40)),
     )
     (tmp_path / "new.csv").write_text("id,a,ts,c\n1,5,2024-02-05 03:00,a\n2,7,2024-02-06 04:00,zz\n3,8,,\n")
     rows = aad.load_rows(tmp_path / "new.csv", like=train)
@@ -310,3 +310,86 @@ def test_a_fraud_unusual_only_by_its_rare_category_ranks_in_the_forests_top(tmp_
     assert (with_category <= 500).mean() >= 0.75
     assert np.median(without) > 1000, np.sort(without)  # nothing else about them is unusual
     assert set(KINDS) == set(table["kind"]) - {""}
+
+
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        ("TransactionID", 2_987_000 + np.arange(200)),  # camelCase, as the IEEE-CIS fraud table names it
+        ("userId", np.arange(200) * 7),
+        ("Order No.", np.random.default_rng(0).permutation(200) + 5_000),
+        ("invoice_number", np.random.default_rng(1).permutation(200) * 13),
+        ("reference", 100_000 + np.random.default_rng(2).permutation(200)),  # a run of row numbers, shuffled
+        ("card", 4_000_000_000_000_000 + np.random.default_rng(3).integers(0, 10**12, 200)),
+    ],
+)
+def test_whole_numbers_that_identify_rows_are_context_not_features(name, values):
+    """An id is no measurement: as a feature its ends would look isolated. Found by a camelCase
+    name, a number-like name with nearly every value its own, a run of row numbers, or 16 digits."""
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({name: values, "amount": rng.normal(50, 5, 200).round(2)})
+    data = aad.dataset_from_frame(frame, non_numeric="encode")
+    assert data.feature_names == ("amount",)
+    assert name in data.context.columns
+    assert any(f"column {name!r} looks like an identifier" in note for note in data.notes)
+
+
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        ("n_items", np.random.default_rng(0).integers(1, 9, 200)),  # a count: its values repeat
+        ("amount_cents", np.random.default_rng(1).permutation(200) * 250),  # own values, a wide range
+        ("floor_number", np.random.default_rng(2).integers(0, 30, 200)),  # named like a number, repeats
+        ("paid", np.random.default_rng(3).integers(0, 1000, 200)),  # 'id' inside a word
+    ],
+)
+def test_whole_number_measurements_stay_features(name, values):
+    frame = pd.DataFrame({name: values, "amount": np.random.default_rng(4).normal(50, 5, 200).round(2)})
+    assert aad.dataset_from_frame(frame, non_numeric="encode").feature_names == (name, "amount")
+
+
+def test_a_year_in_a_yearly_table_stays_a_feature():
+    """30 years, one row each: distinct whole numbers in a run, as row numbers are, yet a measure;
+    a run of row numbers is told from it by its length (100 rows or more)."""
+    frame = pd.DataFrame({"year": 1990 + np.arange(30), "gdp": np.random.default_rng(0).normal(size=30)})
+    assert aad.dataset_from_frame(frame, non_numeric="encode").feature_names == ("year", "gdp")
+
+
+def test_dots_in_a_table_of_decimal_commas_separate_thousands(tmp_path):
+    """A German export: ``menge`` holds 800 and 25.592 (25,592), ``preis`` 48,70. pandas reads
+    25.592 as a decimal; the table's decimal commas say its dots separate thousands."""
+    text = "kiste;menge;preis\n" + "".join(
+        f"{i % 7};{f'{800 + 997 * i:,}'.replace(',', '.')};{f'{i % 50 + 0.25:.2f}'.replace('.', ',')}\n"
+        for i in range(40)
+    )
+    data = _load(tmp_path, text)
+    menge = data.X[:, data.feature_names.index("menge")]
+    assert menge.tolist() == [800 + 997 * i for i in range(40)]
+    assert "'menge' ('1.797' is 1797)" in " ".join(data.notes)
+
+
+def test_dots_in_a_table_of_both_decimal_marks_are_read_as_decimals_and_said(tmp_path):
+    text = "a;menge;preis\n" + "".join(
+        f"{i / 8:.3f};{f'{800 + 997 * i:,}'.replace(',', '.')};{f'{i % 50 + 0.25:.2f}'.replace('.', ',')}\n"
+        for i in range(40)
+    )
+    data = _load(tmp_path, text)
+    assert data.X[1, data.feature_names.index("menge")] == 1.797  # as written: ambiguous, so said
+    said = "column 'menge' holds cells such as '1.797', read with a decimal point, in a table that also"
+    assert any(note.startswith(said) for note in data.notes)
+
+
+def test_one_long_cell_neither_pads_the_column_nor_reads_as_a_number():
+    """A 20 kB cell among 3,000 numbers: read as the text it is (a stray cell), in memory that
+    grows with the cells' own sizes (a fixed-width array padded every cell to 20 kB: 240 MB)."""
+    import tracemalloc
+
+    cells = pd.Series([f"{i}.5" for i in range(3000)], dtype=object)
+    cells.iloc[4] = "7" * 20_000 + "x"
+    tracemalloc.start()
+    reading = read_numbers(cells, "b")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert reading.stray == 4
+    assert np.isfinite(reading.values[np.arange(3000) != 4]).all()
+    assert peak < 30_000_000

@@ -45,7 +45,7 @@ def test_the_data_label_and_rules_pages_on_a_card_transaction_table(browser, tmp
         page.locator("input[type=file]").set_input_files(path)
         expect(page.get_by_text("cards: 3,000 rows, 7 features")).to_be_visible()
         notes = page.get_by_test_id("stAlert").filter(has_text="How the table was read")
-        expect(notes).to_contain_text("2 columns look like identifiers (named like one)")
+        expect(notes).to_contain_text("2 columns look like identifiers (named like one")
         expect(notes.locator("li")).to_have_count(len(aad.load_data(str(path)).notes))
         expect(page.get_by_text("looks like a ground truth, so it is chosen as one")).to_be_visible()
         _shoot(page, "columns-data")
