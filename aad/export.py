@@ -517,7 +517,14 @@ def _md_code(text: str) -> str:
 
 
 def _md_text(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    r"""Text from the data (a file name, a note quoting a cell) as Markdown that shows it literally:
+    on one line, every character with a meaning escaped (CommonMark's backslash escapes), so raw
+    HTML, links, emphasis and formulas stay text.
+
+    >>> _md_text("<img src=x onerror=alert(1)> **f** [l](x.org) $x$ a|b")
+    '\\<img src=x onerror=alert\\(1\\)\\> \\*\\*f\\*\\* \\[l\\]\\(x.org\\) \\$x\\$ a\\|b'
+    """
+    return re.sub(r"([\\`*_\[\]()<>|~$&])", r"\\\1", " ".join(text.split()))
 
 
 # ----------------------------------------------------------------------------- reading

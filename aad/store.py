@@ -422,6 +422,8 @@ class Store:
             )
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        #: The sessions :meth:`summaries` last left out as unreadable: id -> what was wrong.
+        self.damaged: dict[str, str] = {}
         #: Opened read-only (the file or its folder cannot be written): sessions can be listed and
         #: exported, and every write is refused with a message.
         self.read_only = False
@@ -842,38 +844,50 @@ class Store:
 
     def summaries(self, *, fingerprint: str | None = None) -> list[SessionSummary]:
         """Every session (on data with ``fingerprint``, if given), most recently changed first,
-        with its label counts and the analysts who acted on it."""
+        with its label counts and the analysts who acted on it. A session whose record or log
+        cannot be read (a damaged or forged row) is left out, and :attr:`damaged` names it and why,
+        so that one bad row does not hide the others."""
         where, args = ("WHERE fingerprint = ? ", (fingerprint,)) if fingerprint is not None else ("", ())
         with self._connect() as conn:
             order = "ORDER BY changed DESC, updated_at DESC, id"
             newest_first = f"SELECT {_COLUMNS}, fingerprint FROM sessions {where}{order}"
             rows = conn.execute(newest_first, args).fetchall()
-        out = []
+        out, self.damaged = [], {}
         for row in rows:
-            record = _record(row[:-1])
-            actions = self.actions(record.id)
-            labels = replay_labels(actions)
-            out.append(
-                SessionSummary(
-                    id=record.id,
-                    dataset=record.dataset,
-                    source=record.source,
-                    seed=record.seed,
-                    strategy=record.strategy,
-                    n_labels=len(labels),
-                    n_anomalies=sum(v == ANOMALY for v in labels.values()),
-                    n_actions=len(actions),
-                    created_at=record.created_at,
-                    updated_at=record.updated_at,
-                    features=record.features,
-                    label_column=record.label_column,
-                    title=record.title,
-                    description=record.description,
-                    analysts=tuple(dict.fromkeys(a.analyst for a in actions if a.analyst)),
-                    fingerprint=record.fingerprint,
-                )
-            )
+            try:
+                out.append(self._summary(row))
+            except (
+                ValueError,
+                TypeError,
+                OverflowError,
+                KeyError,
+                IndexError,
+            ) as err:  # a forged or broken row
+                self.damaged[str(row[0])] = f"{type(err).__name__}: {str(err)[:120]}"
         return out
+
+    def _summary(self, row: tuple) -> SessionSummary:
+        record = _record(row[:-1])
+        actions = self.actions(record.id)
+        labels = replay_labels(actions)
+        return SessionSummary(
+            id=record.id,
+            dataset=record.dataset,
+            source=record.source,
+            seed=record.seed,
+            strategy=record.strategy,
+            n_labels=len(labels),
+            n_anomalies=sum(v == ANOMALY for v in labels.values()),
+            n_actions=len(actions),
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            features=record.features,
+            label_column=record.label_column,
+            title=record.title,
+            description=record.description,
+            analysts=tuple(dict.fromkeys(a.analyst for a in actions if a.analyst)),
+            fingerprint=record.fingerprint,
+        )
 
     # ------------------------------------------------------------------ the archive
 

@@ -29,7 +29,7 @@ import aad
 from aad._files import partial_beside, writable_output
 from aad.scale import working_set
 from app import hosts
-from app.text import count
+from app.text import count, printable
 
 cli = typer.Typer(
     name="aad",
@@ -789,7 +789,7 @@ def _provenance(dataset: aad.Dataset, class_file: Path | None, scores: Path | No
 
 def _print_notes(dataset: aad.Dataset) -> None:
     for note in dataset.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {printable(note)}", file=sys.stderr)
 
 
 def _print_summary(result: aad.SimulationResult) -> None:
@@ -865,7 +865,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(message: str) -> int:
-    print(f"aad: error: {' '.join(message.split())}", file=sys.stderr)
+    print(f"aad: error: {printable(' '.join(message.split()))}", file=sys.stderr)
     return 2
 
 

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["code", "count", "join_and", "md"]
+__all__ = ["code", "count", "join_and", "md", "printable"]
+
+
+def printable(value: object) -> str:
+    r"""``value`` as text safe to print on a terminal: control characters (an escape sequence
+    from a cell, a column name, a model or session file, which would clear the screen or set
+    the window's title) shown as their escapes.
+
+    >>> printable("amt\x1b[2J\x1b]0;PWNED\x07"), printable("a\tb")
+    ('amt\\x1b[2J\\x1b]0;PWNED\\x07', 'a\\tb')
+    """
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(value))
+
+
+#: C0 and C1 control characters and DEL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def count(n: int, noun: str) -> str:

@@ -24,7 +24,7 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 import aad
-from app import keys, views
+from app import keys, text, views
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 
@@ -353,3 +353,21 @@ def test_leaving_a_session_lets_the_server_free_it(db):
     at.run()  # Streamlit keeps the state of the run before (the widgets' old values) until the next
     gc.collect()
     assert gone() is None  # nothing of the tab, the caches or the pages still holds the session left
+
+
+def test_a_column_name_with_markup_is_shown_as_text_in_the_value_range_filter(tmp_path, monkeypatch, db):
+    """Widget labels are Markdown: a column named ``**amt** [l](example.com) $x$`` must not become
+    bold text, a link from the data, or a formula."""
+    name = "**amt** [l](example.com) $x$"
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({name: rng.normal(50, 5, 80).round(2), "hour": rng.integers(0, 24, 80)})
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    monkeypatch.setenv("AAD_DATA", str(path))
+    at = _app()
+    at.switch_page("screens/rows.py").run()
+    at.multiselect(key=keys.ROWS_RANGE_COLUMNS).set_value([name]).run()
+    assert not at.exception
+    labels = [at.number_input(key=f"rows_{end}_{name}").label for end in ("low", "high")]
+    assert labels == [f"{text.md(name)} from", f"{text.md(name)} to"]
+    assert all("**amt**" not in label and "[l](" not in label and "$x$" not in label for label in labels)

@@ -183,6 +183,25 @@ def test_markdown_is_a_table_for_people():
     assert "` -0.7929 < x0 <= -0.09973 `" in long
 
 
+def test_markdown_shows_the_datas_names_and_notes_as_text_not_markup():
+    """The provenance (a file name, the analyst) and the notes come from the data: rendered as
+    Markdown (CommonMark) they must stay text, not an image, a link or emphasis."""
+    from markdown_it import MarkdownIt
+
+    hostile = "<img src=x onerror=alert(1)> **f** [l](http://example.com) $x$"
+    text = export_rules(
+        described_rules(),
+        "markdown",
+        feature_names=["a", "hour"],
+        provenance={"dataset": hostile, "notes": [hostile]},
+    )
+    html = MarkdownIt("commonmark").render(text)
+    assert "<img" not in html
+    assert "<a " not in html
+    assert "<strong>f</strong>" not in html
+    assert html.count("&lt;img src=x onerror=alert(1)&gt; **f** [l](http://example.com) $x$") == 2
+
+
 def test_empty_rule_lists_select_nothing_and_an_empty_rule_everything():
     X = np.array([[1.0], [np.nan]])
     frame = pd.DataFrame(X, columns=["a"])

@@ -913,3 +913,43 @@ def test_a_full_disk_under_a_model_file_output_is_named_and_leaves_nothing(
     assert err.splitlines()[-1].startswith(f"aad: error: disk full: {full} was not written")
     assert "wrote" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no partial file left beside it
+
+
+def test_a_damaged_session_row_is_named_and_the_others_still_listed(tmp_path, capsys):
+    """A session whose record cannot be read (a forged or broken row) must not hide the others:
+    the list leaves it out and says which one and why, on the command line and in Python."""
+    db = tmp_path / "s.sqlite"
+    store = aad.Store(db)
+    good = aad.Session.create(aad.load_dataset("toy2"), store=store, seed=0)
+    good.label(0, "anomaly")
+    bad = aad.Session.create(aad.load_dataset("toy2"), store=store, seed=1)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE sessions SET features = '{bad' WHERE id = ?", (bad.id,))
+    assert [s.id for s in aad.Store(db).summaries()] == [good.id]
+    checked = aad.Store(db)
+    checked.summaries()
+    assert list(checked.damaged) == [bad.id]
+    assert main(["sessions", "list", "--db", str(db)]) == 0
+    out, err = capsys.readouterr()
+    assert good.id in out
+    assert bad.id not in out
+    assert err.startswith(f"note: session {bad.id} cannot be read (JSONDecodeError")
+
+
+def test_terminal_escape_sequences_from_files_are_printed_as_escapes(tmp_path, capsys):
+    """A column name or a session title holding ESC [2J (clear the screen) or an OSC title
+    sequence: printed as its escapes, never as control characters, in errors and in lists."""
+    hostile = "amt\x1b[2J\x1b]0;PWNED\x07"
+    db = tmp_path / "s.sqlite"
+    session = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(db), seed=0)
+    session.rename(title=hostile)
+    assert main(["sessions", "list", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "amt\\x1b[2J" in out
+    data = tmp_path / "t.csv"
+    pd.DataFrame({hostile: np.linspace(0, 1, 40), "b": np.linspace(1, 2, 40)}).to_csv(data, index=False)
+    assert main(["score", str(data), "--labels", str(_labels(tmp_path)), "--features", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert "\x07" not in err

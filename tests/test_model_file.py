@@ -304,3 +304,21 @@ def test_model_show_prints_the_provenance_and_model_export_checks_before_fitting
     assert "does not exist" in capsys.readouterr().err
     assert main(["model", "export", "toy2", "--output", str(out), "--format", "pmml"]) == 2
     assert "expected one of json, onnx; got 'pmml'" in capsys.readouterr().err
+
+
+def test_a_model_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    """Parsing takes about ten times a file's size in memory: a file over ``AAD_MAX_MODEL_MB``
+    (200 by default) is refused by its size, in one line that says how to raise the limit."""
+    path = tmp_path / "huge.json"
+    path.write_text("[" + "0," * 1_000_000 + "0]")  # 2 MB of JSON that would parse
+    monkeypatch.setenv("AAD_MAX_MODEL_MB", "1")
+    with pytest.raises(
+        aad.ModelFileError, match=r"huge\.json is 2 MB, over the limit of 1 MB .*AAD_MAX_MODEL_MB"
+    ):
+        aad.load_model(path)
+    monkeypatch.delenv("AAD_MAX_MODEL_MB")
+    with pytest.raises(
+        aad.ModelFileError
+    ) as parsed:  # under the default limit: read, and refused as no model
+        aad.load_model(path)
+    assert "over the limit" not in str(parsed.value)

@@ -70,13 +70,16 @@ from ..encoding import KINDS, PARTS, FeatureSpec, encode
 from ..errors import DataError
 from ..forest import average_path_length, n_workers
 from ..model import _score_from_raw
+from ..tables import env_int
 
 __all__ = ["SCHEMA", "ModelFileError", "PortableModel", "Tree", "export_model", "load_model", "read_model"]
 
 #: The version tag of the model file this aad writes and reads.
 SCHEMA = "aad-model/1"
-#: Largest model file read, in bytes (a forest of 10,000 trees of 4,096 rows is ~1.5 GB).
-_MAX_BYTES = 2_000_000_000
+#: Largest model file read, in megabytes, unless ``AAD_MAX_MODEL_MB`` says otherwise: parsing
+#: takes about ten times the file's size in memory, and the default forest (200 trees of 512
+#: rows) is about 1 MB (a forest of 2,000 trees of 4,096 rows about 150 MB).
+MAX_MODEL_MB = 200
 #: Deepest tree accepted: scikit-learn's isolation trees are ceil(log2(max_samples)) deep.
 _MAX_DEPTH = 64
 _ROWS_PER_CHUNK = 16_384  # rows routed together: the arrays of a chunk stay in the CPU's cache
@@ -634,11 +637,12 @@ def load_model(path: str | os.PathLike) -> PortableModel:
         raise ModelFileError(f"model file {str(path)!r} is a folder; {_PASS}")
     if not path.is_file():
         raise ModelFileError(f"model file {str(path)!r} does not exist; {_PASS}")
-    size = path.stat().st_size
-    if size > _MAX_BYTES:
+    size, limit = path.stat().st_size, env_int("AAD_MAX_MODEL_MB", MAX_MODEL_MB)
+    if size > limit * 1_000_000:
         raise ModelFileError(
-            f"model file {path.name} is {size / 1e6:.0f} MB, over the limit of {_MAX_BYTES / 1e6:.0f} MB "
-            "for a model; is it the right file?"
+            f"model file {path.name} is {size / 1e6:,.0f} MB, over the limit of {limit:,} MB for a model "
+            "(reading it takes about ten times that in memory); is it the right file? Raise the limit "
+            "with AAD_MAX_MODEL_MB"
         )
     if size == 0:
         raise ModelFileError(f"model file {path.name} is empty; {_FIX}")

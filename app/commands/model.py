@@ -36,7 +36,7 @@ from app.cli import (
 )
 from app.commands._learn import LearnFrom
 from app.commands.sessions import DbOption
-from app.text import count
+from app.text import count, printable
 
 model_app = typer.Typer(
     name="model", help="Write a learned model to a file (JSON or ONNX), and read one.", no_args_is_help=True
@@ -169,8 +169,9 @@ def _print_summary(path: Path, summary: dict, as_json: bool, *, nodes: int | Non
     _out.print(
         "features: "
         + ", ".join(
-            f"{n} (missing: {f:g})" for n, f in zip(summary["features"], summary["fill"], strict=True)
+            f"{printable(n)} (missing: {f:g})"
+            for n, f in zip(summary["features"], summary["fill"], strict=True)
         ),
         soft_wrap=True,
     )
-    _out.print("provenance: " + json.dumps(summary["provenance"], sort_keys=True), soft_wrap=True)
+    _out.print("provenance: " + printable(json.dumps(summary["provenance"], sort_keys=True)), soft_wrap=True)

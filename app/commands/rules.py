@@ -35,7 +35,7 @@ from app.cli import (
 )
 from app.commands._learn import LearnFrom
 from app.commands.sessions import DbOption
-from app.text import count
+from app.text import count, printable
 
 
 @cli.command()
@@ -103,5 +103,5 @@ def rules(
         f"(solver: {description.status}, {description.seconds:.2f} s)"
     )
     for note in description.notes:
-        _err.print(f"note: {note}")
+        _err.print(f"note: {printable(note)}")
     _write_output(text, output)

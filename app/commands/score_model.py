@@ -20,7 +20,7 @@ from aad.scale import TableScorer
 from aad.scale._optional import require
 from aad.scale.score import check_top, output_format
 from app.cli import OutputError, _err, _features, _writable, check_not_input, output_bytes
-from app.text import count
+from app.text import count, printable
 
 Engine = Annotated[
     Literal["inprocess", "dask"],
@@ -118,7 +118,7 @@ def score_with_model(
         else:
             report = scorer.write(output, top=top, progress=progress, stream=stream)
     for note in report.notes(model):
-        _err.print(f"note: {note}")
+        _err.print(f"note: {printable(note)}")
     rate = report.rows / report.seconds if report.seconds > 0 else 0.0
     _err.print(
         f"scored {count(report.rows, 'row')} of {count(len(scorer.files), 'file')} with {model_file.name} "

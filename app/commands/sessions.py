@@ -23,7 +23,7 @@ import aad
 from aad.store import replay
 from aad.tables import csv_text
 from app.cli import _err, _out, _writable, _write_output, check_not_input, cli, emit, output_console
-from app.text import count
+from app.text import count, printable
 
 sessions = typer.Typer(
     name="sessions", help="List stored labelling sessions and export their labels.", no_args_is_help=True
@@ -60,7 +60,10 @@ def list_sessions(
     if deleted:
         _list_deleted(_store(db).archived() if path.exists() else [], as_json)
         return
-    summaries = _store(db).summaries() if path.exists() else []  # no database yet: no session yet
+    store = _store(db) if path.exists() else None  # no database yet: no session yet
+    summaries = store.summaries() if store is not None else []
+    for sid, why in (store.damaged if store is not None else {}).items():
+        print(f"note: session {printable(sid)} cannot be read ({printable(why)}): left out", file=sys.stderr)
     if as_json:
         emit(json.dumps([s.to_dict() for s in summaries], indent=1) + "\n")
         return
@@ -81,9 +84,9 @@ def list_sessions(
             str(s.n_labels),
             str(s.n_anomalies),
             str(s.seed),
-            s.strategy,
-            s.dataset,
-            s.title,
+            printable(s.strategy),
+            printable(s.dataset),
+            printable(s.title),
         )
     console = _out if _out.is_terminal else output_console(width=10_000)
     none = "no sessions yet"

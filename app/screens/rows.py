@@ -67,8 +67,9 @@ def filters() -> tuple[str, tuple, tuple, int, dict]:
             values = views.column_values(session, column)
             low, high = float(_nan_min(values)), float(_nan_max(values))
             box = boxes[i % len(boxes)]
-            low_in = box.number_input(f"{column} from", value=low, key=f"rows_low_{column}", format="%g")
-            high_in = box.number_input(f"{column} to", value=high, key=f"rows_high_{column}", format="%g")
+            shown = text.md(column)  # a column name comes from the data: a label is Markdown
+            low_in = box.number_input(f"{shown} from", value=low, key=f"rows_low_{column}", format="%g")
+            high_in = box.number_input(f"{shown} to", value=high, key=f"rows_high_{column}", format="%g")
             ranges[column] = (low_in, high_in)
     return query or "", tuple(labels), tuple(kinds), int(top), ranges
 

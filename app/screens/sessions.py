@@ -19,6 +19,8 @@ store = state.store()
 st.caption(f"Database: {text.code(store.path)}")
 summaries = store.summaries()
 archived = store.archived()
+for sid, why in store.damaged.items():
+    st.warning(f"Session {text.code(sid)} cannot be read ({text.md(why)}): left out of the list.")
 if not summaries:
     st.info("No sessions yet: start one on the **Data** page.")
 
