@@ -564,14 +564,18 @@ def _mb(n: int) -> str:
 
 
 def check_unique_columns(names: list[str]) -> None:
+    """Refuse a name given twice; names are matched without their outer spaces (``--features
+    'amount '`` finds ``amount``), so ``amount`` and ``amount `` are the same name twice."""
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
-        if name in seen and name.strip():  # columns without a name: see _unnamed_columns
+        key = str(name).strip()
+        if key in seen and key:  # columns without a name: see _unnamed_columns
+            first = names[seen[key]]
+            same = f"{name!r}" if first == name else f"{first!r} and {name!r}, the same name but for spaces,"
             raise DataError(
-                f"column name {name!r} appears twice (columns {seen[name] + 1} and {i + 1}); "
-                "rename one of them"
+                f"column name {same} appears twice (columns {seen[key] + 1} and {i + 1}); rename one of them"
             )
-        seen[name] = i
+        seen[key] = i
 
 
 def file_limit(max_bytes: int | None) -> int:

@@ -210,6 +210,13 @@ def _writable(path: Path | None) -> Path | None:
     return path
 
 
+def _writable_html(path: Path | None) -> Path | None:
+    """Option callback for ``--plot``: a writable file named ``.html`` (a page, not JSON or CSV)."""
+    if path is not None and path.suffix.lower() not in (".html", ".htm"):
+        raise typer.BadParameter(f"--plot writes an HTML page: name a .html file (got {path.name})")
+    return _writable(path)
+
+
 #: ``--output F``: where a command writes instead of standard output (checked up front).
 Output = Annotated[
     Path | None, typer.Option("--output", help="Write here instead of stdout.", callback=_writable)
@@ -294,7 +301,7 @@ def simulate(
         Path | None, typer.Option("--json", help="Write the results as JSON.", callback=_writable)
     ] = None,
     plot: Annotated[
-        Path | None, typer.Option(help="Write the discovery curves as HTML.", callback=_writable)
+        Path | None, typer.Option(help="Write the discovery curves as HTML.", callback=_writable_html)
     ] = None,
 ) -> None:
     """Simulate discovery runs: a ground-truth oracle answers every query."""

@@ -84,6 +84,13 @@ BAD_INPUTS = [
         r"column name 'a' appears twice \(columns 1 and 3\)",
     ),
     BadInput(
+        "two column names the same but for spaces",
+        "spaces.csv",
+        b"amount,amount ,Amount\n1,2,3\n4,5,6\n",
+        r"column name 'amount' and 'amount ', the same name but for spaces, appears twice \(columns 1 "
+        r"and 2\)",
+    ),
+    BadInput(
         "thousands of columns", "wide.csv", _wide(3000), "3,000 columns, more than twice the limit of 1000"
     ),
     BadInput("wrong delimiter", "colon.csv", b"a:b:c\n1:2:3\n4:5:6\n", "seems to use ':' as its delimiter"),

@@ -89,6 +89,8 @@ def test_stream_with_half_space_trees(tmp_path):
         (["stream", "toy2", "--rebase", "some"], "--rebase"),
         (["stream", "nosuch"], "no shipped dataset or file named 'nosuch'"),
         (["stream", "{unlabelled}"], "no ground-truth column"),
+        (["stream", "toy2", "--detector", "hst", "--max-samples", "64"], "leave --max-samples out"),
+        (["stream", "toy2", "--plot", "{unlabelled}.json"], "--plot writes an HTML page: name a .html file"),
     ],
 )
 def test_stream_bad_input_is_one_line_and_exit_2(argv, message, tmp_path, capsys):
@@ -116,3 +118,13 @@ def test_stream_figure_marks_replacements():
     assert marks["trees replaced"] == [3]
     assert marks["ADWIN alarm"] == [3]
     assert list(fig.data[0].y) == [1.0, 2.0, 3.0]
+
+
+def test_a_table_too_short_for_two_windows_says_what_a_stream_needs(tmp_path, capsys):
+    """Three rows: no window of at most 1 row is suggested (a window holds 2 rows at least)."""
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("a,label\n1,nominal\n2,nominal\n9,anomaly\n")
+    assert main(["stream", str(tiny), "--window", "2", "--budget-per-window", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "a stream needs 4 rows at least (two windows of 2)" in err
+    assert "at most 1 rows" not in err

@@ -183,9 +183,13 @@ def replay_stream(
     if budget_per_window > window:
         raise DataError(f"the budget per window ({budget_per_window}) exceeds the window ({window} rows)")
     if window * 2 > X.shape[0]:  # the first window only grows the trees: nothing would be streamed
-        raise DataError(
-            f"a window of {window:,} rows leaves no second window in the stream's {X.shape[0]:,} rows; "
+        fix = (
             f"choose a window of at most {X.shape[0] // 2:,} rows"
+            if X.shape[0] >= 4  # a window holds 2 rows at least
+            else "a stream needs 4 rows at least (two windows of 2)"
+        )
+        raise DataError(
+            f"a window of {window:,} rows leaves no second window in the stream's {X.shape[0]:,} rows; {fix}"
         )
     if seed + reruns - 1 > MAX_SEED:
         raise DataError(

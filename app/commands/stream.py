@@ -24,6 +24,7 @@ from app.cli import (
     _progress,
     _provenance,
     _writable,
+    _writable_html,
     _write_output,
     check_not_input,
     cli,
@@ -67,12 +68,15 @@ def stream(
     reruns: Annotated[int, typer.Option(min=1, help="Runs, with seeds SEED .. SEED+RERUNS-1.")] = 3,
     seed: Annotated[int, typer.Option(min=0, max=aad.MAX_SEED, help="Seed of the first run.")] = 0,
     trees: Annotated[int, typer.Option(min=1, max=10_000, help="Trees.")] = 100,
-    max_samples: Annotated[int, typer.Option(min=2, help="Rows per isolation tree.")] = 256,
+    max_samples: Annotated[
+        int | None,
+        typer.Option(min=2, help="Rows per isolation tree (256); Half-Space Trees take the first window."),
+    ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the results as JSON.", callback=_writable)
     ] = None,
     plot: Annotated[
-        Path | None, typer.Option(help="Write the per-window curves as HTML.", callback=_writable)
+        Path | None, typer.Option(help="Write the per-window curves as HTML.", callback=_writable_html)
     ] = None,
 ) -> None:
     """Replay a table as a stream: windows in file order, a ground-truth oracle answers the queries.
@@ -85,6 +89,11 @@ def stream(
     --rebase all, every tree does), and every label re-applied. Beside it: the same stream
     with fixed trees, and batch AAD spending the same budget on the whole table.
     """
+    if detector == "hst" and max_samples is not None:
+        raise aad.DataError(
+            "--max-samples sets the isolation forest's rows per tree; Half-Space Trees take their ranges "
+            "and masses from the first window (--window): leave --max-samples out with --detector hst"
+        )
     for written in (json_out, plot):
         check_not_input(written, data, option="--json" if written is json_out else "--plot")
     if json_out is not None and plot is not None and json_out.resolve() == plot.resolve():
@@ -104,7 +113,7 @@ def stream(
         "min_drifted": min_drifted,
         "rebase": rebase,
         "n_estimators": trees,
-        "max_samples": max_samples,
+        "max_samples": 256 if max_samples is None else max_samples,
     }
     n_windows = -(-dataset.n_rows // window)
     with _progress() as bar:
