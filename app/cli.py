@@ -212,9 +212,10 @@ def _writable(path: Path | None) -> Path | None:
 
 def _writable_html(path: Path | None) -> Path | None:
     """Option callback for ``--plot``: a writable file named ``.html`` (a page, not JSON or CSV)."""
+    path = _writable(path)  # a folder, a missing folder: said first
     if path is not None and path.suffix.lower() not in (".html", ".htm"):
         raise typer.BadParameter(f"--plot writes an HTML page: name a .html file (got {path.name})")
-    return _writable(path)
+    return path
 
 
 #: ``--output F``: where a command writes instead of standard output (checked up front).
