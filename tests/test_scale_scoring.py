@@ -7,6 +7,7 @@ scorer over CSV, Parquet and folders of Parquet files, a Dask cluster (in-proces
 from __future__ import annotations
 
 import io
+import re
 
 import duckdb
 import numpy as np
@@ -445,3 +446,25 @@ def test_a_column_carried_from_a_csv_and_a_parquet_file_is_text_in_every_batch_a
     assert len(types) == 1, types  # every part agrees
     assert types <= {"string", "large_string"}
     assert pd.read_parquet(tmp_path / "dask_out")["customer"].tolist() == [str(i) for i in range(len(frame))]
+
+
+def test_rows_far_outside_the_models_range_get_a_note_as_a_change_of_unit_would(
+    table, learned, tmp_path, capsys
+):
+    """Next month's file with ``a`` in other units (x 1000): scored, exit 0, and a note says the
+    rows lie far outside what the trees split, so a changed unit is not taken silently for
+    anomalies; the same rows as learned get no such note."""
+    _folder, frame = table
+    path, _model, _scores = learned
+    same, scaled = tmp_path / "same.csv", tmp_path / "scaled.csv"
+    frame.to_csv(same, index=False)
+    frame.assign(a=frame["a"] * 1000).to_csv(scaled, index=False)
+    assert main(["score", "--model", str(path), str(same), "--output", str(tmp_path / "s.csv")]) == 0
+    assert "far outside" not in capsys.readouterr().err
+    assert main(["score", "--model", str(path), str(scaled), "--output", str(tmp_path / "t.csv")]) == 0
+    err = capsys.readouterr().err
+    assert re.search(
+        r"feature 'a': 1,[0-9]{3} of 1,200 rows lie far outside the values the model's trees split", err
+    )
+    assert "has its unit or scale changed?" in err
+    assert "feature 'b'" not in err

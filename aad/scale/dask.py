@@ -188,7 +188,7 @@ def _run(client, model, files, output, columns, top, rows_per_partition, progres
         report.rows += pieces[i].rows or 0
         if pieces[i].file.trailing:
             report.trailing[pieces[i].name] = pieces[i].file.trailing
-        for kind, into in (("filled", report.filled), ("unseen", report.unseen)):
+        for kind, into in (("filled", report.filled), ("unseen", report.unseen), ("outside", report.outside)):
             for name, n in notes.get(kind, {}).items():
                 into[name] = into.get(name, 0) + n
         results[i] = result
@@ -244,7 +244,7 @@ def _score_partition(
         parts = list(tables)
         table = pa.concat_tables(parts) if parts else None
     frame = _meta(columns, top) if table is None else table.to_pandas()
-    frame.attrs[_NOTES] = {"filled": report.filled, "unseen": report.unseen}  # for the run's notes
+    frame.attrs[_NOTES] = {"filled": report.filled, "unseen": report.unseen, "outside": report.outside}
     return frame
 
 

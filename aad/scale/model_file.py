@@ -341,6 +341,33 @@ class PortableModel:
         ).astype(np.float64)
         return fill_and_check(arr, self.fill_values, self.feature_names_in_)
 
+    def split_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per feature, the lowest and highest split point of the trees (NaN: never split), about
+        the range of the data the model learned from: rows far outside it suggest a change of
+        unit or scale (:meth:`far_outside`)."""
+        if getattr(self, "_split_range", None) is None:
+            lo = np.full(self.n_features_in_, np.inf)
+            hi = np.full(self.n_features_in_, -np.inf)
+            for tree in self.trees:
+                split = tree.feature >= 0
+                np.minimum.at(lo, tree.feature[split], tree.threshold[split])
+                np.maximum.at(hi, tree.feature[split], tree.threshold[split])
+            never = ~np.isfinite(lo)
+            lo[never], hi[never] = np.nan, np.nan
+            self._split_range = (lo, hi)
+        return self._split_range
+
+    def far_outside(self, X: np.ndarray) -> np.ndarray:
+        """Per feature, the rows of ``X`` farther outside the trees' split range than its width
+        (categories aside: an unseen one is rarer than any by design)."""
+        lo, hi = self.split_range()
+        width = np.where(hi > lo, hi - lo, np.abs(hi) + 1.0)
+        with np.errstate(invalid="ignore"):
+            far = (X < lo - width) | (X > hi + width)
+        kinds = [spec.kind for spec in self.encoding] if self.encoding else ["number"] * self.n_features_in_
+        far[:, [k == "category" for k in kinds]] = False
+        return far.sum(axis=0)
+
     def score_matrix(self, X: np.ndarray, *, n_jobs: int | None = None) -> np.ndarray:
         """Scores of a checked float64 matrix (:meth:`matrix`): no copy, no check."""
         raw = self.raw_sum(X, n_jobs=n_jobs) / self.n_estimators

@@ -69,6 +69,7 @@ class ScoreReport:
     seconds: float = 0.0
     filled: dict[str, int] = field(default_factory=dict)
     unseen: dict[str, int] = field(default_factory=dict)
+    outside: dict[str, int] = field(default_factory=dict)  # rows far outside the trees' split range
     output: str | None = None
     trailing: dict[str, int] = field(default_factory=dict)  # file -> empty rows left out at its end
 
@@ -97,6 +98,16 @@ class ScoreReport:
                 f"column {column!r}: {n:,} row{'s hold' if n > 1 else ' holds'} a category the model's "
                 "data never had: scored as rarer than any value it had"
             )
+        lo, hi = model.split_range()
+        index = {name: j for j, name in enumerate(model.feature_names_in_)}
+        for name, n in self.outside.items():
+            if n >= max(10, 0.01 * self.rows):  # a share, not the odd outlier the scores are for
+                j = index[name]
+                notes.append(
+                    f"feature {name!r}: {n:,} of {self.rows:,} rows lie far outside the values the model's "
+                    f"trees split ({lo[j]:g} to {hi[j]:g}): has its unit or scale changed? Such rows score "
+                    "as the most isolated"
+                )
         return notes
 
 
@@ -139,6 +150,9 @@ def score_piece(
         if report is not None:
             report.rows += batch.rows
             report.add_gaps(names, batch.gaps)
+            for name, n in zip(names, model.far_outside(X).tolist(), strict=True):
+                if n:
+                    report.outside[name] = report.outside.get(name, 0) + int(n)
             for column, n in batch.unseen.items():
                 report.unseen[column] = report.unseen.get(column, 0) + n
         row += batch.rows

@@ -150,6 +150,8 @@ def test_every_bad_upload_shows_the_engines_message_and_the_session_survives(bro
         folder.mkdir()
         alerts = page.get_by_test_id("stAlert")
         for bad in BAD_INPUTS:
+            if {key for key, _ in bad.env} & {"AAD_MAX_COLUMNS", "AAD_MAX_FEATURES"}:
+                continue  # a limit this server was not started with (the engine's tests cover them)
             upload.set_input_files(bad.write(folder))
             if len(bad.content) > 1_000_000:  # over the upload limit: refused by the uploader
                 expect(page.get_by_text(re.compile(r"File must be 1(\.0)? ?MB or smaller"))).to_be_visible()
