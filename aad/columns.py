@@ -426,8 +426,16 @@ def fill_missing(values: np.ndarray, name: str) -> tuple[np.ndarray, Note | None
         raise DataError(f"column {name!r} is empty (every value is missing); leave it out of the features")
     median = float(np.median(values[~missing]))
     values = np.where(missing, median, values)
+    if count > 0.9 * len(values):  # mostly empty: the few rows with a value stand apart for that alone
+        n, share = len(values), count / len(values)
+        text = (
+            f"column {name!r}: {count:,} of {n:,} cells missing ({share:.0%}), filled with the column "
+            f"median {median:g}; the {n - count:,} rows with a value may stand apart for having one: "
+            "leave the column out of the features if that is no news"
+        )
+        return values, Note("table", text, name)
     plural = "value" if count == 1 else "values"
-    text = f"column {name!r}: {count} missing {plural} filled with the column median {median:g}"
+    text = f"column {name!r}: {count:,} missing {plural} filled with the column median {median:g}"
     return values, Note("filled", text, name, f"{name!r} ({count:,}, median {median:g})")
 
 

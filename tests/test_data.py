@@ -355,3 +355,16 @@ def test_the_table_shown_and_downloaded_writes_whole_numbers_as_integers(tmp_pat
     frame.to_parquet(tmp_path / "f32.parquet")
     written = aad.load_dataset(tmp_path / "f32.parquet").table().to_csv(index=False)
     assert written.splitlines() == ["dist", "15.38", "0.1", "871.64"]  # not 15.380000114440918
+
+
+def test_a_mostly_empty_column_is_said_to_set_its_few_filled_rows_apart(tmp_path):
+    """99 % empty, filled with the median: the 20 rows holding a value are isolated for that alone;
+    the note says so and how to avoid it (the analyst decides: having a value may be the news)."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=2000), "refund": np.nan})
+    frame.loc[:19, "refund"] = rng.uniform(10, 90, 20)
+    data = aad.dataset_from_frame(frame)
+    note = next(n for n in data.notes if "'refund'" in n)
+    assert note.startswith("column 'refund': 1,980 of 2,000 cells missing (99%), filled with the column")
+    assert "the 20 rows with a value may stand apart for having one" in note
+    assert data.feature_names == ("a", "refund")  # kept: the analyst chooses
