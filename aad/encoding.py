@@ -453,7 +453,15 @@ _TIME = (
 _DATES = {
     "ymd": re.compile(r"^\s*(?P<y>\d{4})[-/](?P<b>\d{1,2})[-/](?P<a>\d{1,2})" + _TIME),
     "dmy.": re.compile(r"^\s*(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.(?P<y>\d{4})" + _TIME),
-    "slash": re.compile(r"^\s*(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})" + _TIME),
+    "slash": re.compile(r"^\s*(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4}|\d{2})" + _TIME),  # 23/06/24 too
+    "mdy-name": re.compile(  # Jun 23, 2024 09:02 AM
+        r"^\s*(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<a>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})" + _TIME
+    ),
+    "dmy-name": re.compile(r"^\s*(?P<a>\d{1,2})[\s-]+(?P<mon>[A-Za-z]{3,9})\.?[\s,-]+(?P<y>\d{4})" + _TIME),
+}
+#: English month names by their first three letters (``Sept`` and ``September`` too).
+_MONTHS = {
+    name: i for i, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)
 }
 
 
@@ -527,6 +535,12 @@ def _stray_date(series: pd.Series) -> tuple[int, str] | None:
 def _by_parts(cells: pd.Series, style: str, order: str | None, first_row: int) -> TimeReading | None:
     """Dates read from their parts; with slashes, the values say whether the day comes first."""
     parts = cells.str.extract(_DATES[style])
+    if style.endswith("-name"):  # the month by its name: nothing to tell apart
+        month = parts["mon"].str[:3].str.lower().map(_MONTHS)
+        if parts[["y", "a"]].isna().any().any() or month.isna().any():
+            return None
+        times = _assemble(parts, parts["a"].astype(int), month.astype(int))
+        return None if times.isna().any() else TimeReading(times)
     if parts[["y", "a", "b"]].isna().any().any():
         return None
     first, second = parts["a"].astype(int), parts["b"].astype(int)
@@ -565,8 +579,10 @@ def _assemble(parts: pd.DataFrame, day: pd.Series, month: pd.Series) -> pd.Serie
     twelve = meridiem != ""
     hour = np.where(twelve & ((hour < 1) | (hour > 12)), np.nan, hour)  # 0 PM, 13 AM: no time
     hour = np.where(twelve, hour % 12 + np.where(meridiem == "p", 12, 0), hour)
+    year = parts["y"].astype(int).to_numpy()
+    year = np.where(year < 100, np.where(year < 69, 2000, 1900) + year, year)  # 24: 2024, 99: 1999 (as %y)
     columns = {
-        "year": parts["y"].astype(int).to_numpy(),
+        "year": year,
         "month": month.to_numpy(),
         "day": day.to_numpy(),
         "hour": hour,

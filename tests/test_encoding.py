@@ -393,3 +393,24 @@ def test_one_long_cell_neither_pads_the_column_nor_reads_as_a_number():
     assert reading.stray == 4
     assert np.isfinite(reading.values[np.arange(3000) != 4]).all()
     assert peak < 30_000_000
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (
+            ["23/06/24 09:02", "01/07/24 13:30"],
+            ["2024-06-23 09:02", "2024-07-01 13:30"],
+        ),  # day first, 2-digit year
+        (["Jun 23, 2024 09:02 AM", "Jul 1, 2024 01:30 PM"], ["2024-06-23 09:02", "2024-07-01 13:30"]),
+        (["23 Jun 2024", "1-Sept-2024 14:00"], ["2024-06-23 00:00", "2024-09-01 14:00"]),
+    ],
+)
+def test_dates_with_two_digit_years_or_month_names_are_timestamps(cells, expected):
+    reading = parse_timestamps(pd.Series(cells))
+    assert reading.times.tolist() == [pd.Timestamp(t) for t in expected]
+
+
+@pytest.mark.parametrize("cells", [["1.2.3", "4.5.6"], ["Foo 12, 2024", "Bar 1, 2024"], ["Rome", "Paris"]])
+def test_version_numbers_and_words_are_no_dates(cells):
+    assert parse_timestamps(pd.Series(cells)) is None
