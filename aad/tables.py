@@ -362,6 +362,12 @@ def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(io.StringIO(text), sep=delimiter, low_memory=False, index_col=False)
     except pd.errors.ParserWarning as err:
+        if len(header) == 1:  # one field, then rows of several: a title line above the header
+            raise DataError(
+                f"{path.name} is not a well-formed CSV: its first line ({first_line[:40]!r}) holds one "
+                "field and the rows more; if it is a title above the header, delete the lines above "
+                "the header so that the first line names the columns"
+            ) from err
         raise DataError(
             f"{path.name} is not a well-formed CSV: its rows have more fields than the header line "
             "names; name every column in the header (a delimiter ending every row but not the "

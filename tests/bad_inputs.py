@@ -84,6 +84,13 @@ BAD_INPUTS = [
         r"column name 'a' appears twice \(columns 1 and 3\)",
     ),
     BadInput(
+        "a title line above the header",
+        "report.csv",
+        b"Report generated 2024-05-01\n\na,b\n1,2\n3,4\n",
+        r"its first line \('Report generated 2024-05-01'\) holds one field and the rows more; if it is a "
+        r"title above the header, delete the lines above the header",
+    ),
+    BadInput(
         "two column names the same but for spaces",
         "spaces.csv",
         b"amount,amount ,Amount\n1,2,3\n4,5,6\n",
