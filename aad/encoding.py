@@ -308,6 +308,7 @@ class _Cell:
     digits: str = ""
     marks: tuple[str, ...] = ()  # a unit or a currency written beside it
     evidence: str = ""  # what it says about the decimal separator (see _SHAPES)
+    bracketed: bool = False  # an accountant's negative: (92.61)
 
     def number(self, decimal: str | None) -> float:
         if self.plain is not None and not (self.evidence == "?." and decimal == ","):
@@ -331,11 +332,26 @@ _SHAPE = re.compile("|".join(f"(?P<s{i}>{pattern})" for i, (pattern, _) in enume
 _LONGEST_NUMBER = 100
 
 
+_BRACKETED = re.compile(r"\s*\(\s*([^()]+?)\s*\)\s*")
+
+
 def _read_cell(text: str) -> _Cell | None:
     """A cell as a number (None when it is none): Python's reading, or a number with separators,
     a sign, a unit or a currency."""
     if len(text) > _LONGEST_NUMBER:  # no number is written this long: text (and no regex over it)
         return None
+    bracketed = _BRACKETED.fullmatch(text)
+    if bracketed is not None:  # (92.61), ($1,234.50): a negative number, as accounts write it
+        inner = _read_cell(bracketed.group(1))
+        if (
+            inner is None
+            or inner.negative
+            or inner.bracketed
+            or (inner.plain is not None and inner.plain < 0)
+        ):
+            return None
+        digits = inner.digits or repr(inner.plain)
+        return _Cell(None, True, digits, inner.marks, inner.evidence, bracketed=True)
     plain = None
     if "," not in text:
         try:
@@ -398,6 +414,8 @@ def _reading(n: int, rows, unique, read: list[_Cell], inverse, found: str | None
         written.append("thousands separators")
     if found == "," and any(f and "," in cell.digits for f, cell in zip(formatted, read, strict=True)):
         written.append("a decimal comma")
+    if any(cell.bracketed for cell in read):
+        written.append("negative numbers in brackets")
     units = tuple(dict.fromkeys(mark for cell in read for mark in cell.marks))
     if units:
         written.append(

@@ -414,3 +414,14 @@ def test_dates_with_two_digit_years_or_month_names_are_timestamps(cells, expecte
 @pytest.mark.parametrize("cells", [["1.2.3", "4.5.6"], ["Foo 12, 2024", "Bar 1, 2024"], ["Rome", "Paris"]])
 def test_version_numbers_and_words_are_no_dates(cells):
     assert parse_timestamps(pd.Series(cells)) is None
+
+
+def test_an_accountants_negative_numbers_in_brackets_are_read_and_said():
+    """(92.61) is -92.61 in a finance export; the column is kept (it was left out for a stray cell)."""
+    reading = read_numbers(pd.Series(["12.50", "(92.61)", "$1,234.50", "($1,234.50)", "(3)", "-"]), "amt")
+    assert reading.values[:5].tolist() == [12.5, -92.61, 1234.5, -1234.5, -3.0]
+    assert reading.stray is None
+    assert "negative numbers in brackets" in reading.note("amt").text
+    comma = read_numbers(pd.Series(["1,5", "(2,25)", "3"]), "w")
+    assert comma.values.tolist() == [1.5, -2.25, 3.0]
+    assert read_numbers(pd.Series(["(a)", "(-3)", "b"]), "c").stray == 0  # no number, or two signs: text
