@@ -322,3 +322,15 @@ def test_a_model_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_pat
     ) as parsed:  # under the default limit: read, and refused as no model
         aad.load_model(path)
     assert "over the limit" not in str(parsed.value)
+
+
+def test_a_number_of_thousands_of_digits_is_refused_in_the_models_words(tmp_path):
+    """Python refuses to read an integer of more than 4,300 digits and names its own setting;
+    the message names the file and the fix instead."""
+    path = tmp_path / "bigint.json"
+    path.write_text('{"schema": "aad-model/1", "max_samples": ' + "9" * 5000 + "}")
+    with pytest.raises(
+        aad.ModelFileError, match=r"bigint\.json holds a whole number of thousands of digits"
+    ) as err:
+        aad.load_model(path)
+    assert "set_int_max_str_digits" not in str(err.value)

@@ -711,6 +711,10 @@ def read_model(text: str, *, name: str = "the model file") -> PortableModel:
         )
         raise ModelFileError(f"{name} is not valid JSON ({why}); {_FIX}") from None
     except ValueError as err:
+        if "digits" in str(err):  # Python's guard against huge integers: no model holds one
+            raise ModelFileError(
+                f"{name} holds a whole number of thousands of digits, which no model holds; {_FIX}"
+            ) from None
         raise ModelFileError(f"{name} holds {err}, which strict JSON has not; {_FIX}") from None
     if not isinstance(doc, dict):
         raise ModelFileError(f"{name} holds a JSON {type(doc).__name__}, not a model (an object); {_FIX}")
