@@ -445,8 +445,8 @@ def _described(session: aad.Session) -> list[tuple]:
 
 
 def context_line(session: aad.Session, row: int) -> str | None:
-    """The row's context (an id, free text: not features) and its timestamps as written, for its
-    card; None if none.
+    """The row's context (an id, free text: not features) and its timestamps (the clock time as
+    written, without an offset), for its card; None if none.
 
     A column that looks like the answer (``is_fraud``: named like a ground truth, two values)
     is left out: it would be a hint, not context.
