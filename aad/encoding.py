@@ -223,6 +223,7 @@ class NumberReading:
     example: tuple[str, float] | None = None
     n_stray: int = 0
     undecided: bool = False  # cells such as 1.234 read with a decimal point for want of evidence
+    bare: tuple[int, str] | None = None  # with a unit in some cells: how many have none, and one
 
     def note(self, name: str) -> Note | None:
         """What was read beyond plain numbers, or None."""
@@ -233,6 +234,9 @@ class NumberReading:
         units = ""
         if len(self.units) > 1:
             units = f"; it mixes {', '.join(self.units)}, compared as written (not converted)"
+        if self.bare is not None:
+            n, plain = self.bare
+            units += f"; {n:,} cell{'s have' if n > 1 else ' has'} no unit ({plain!r}), compared as written"
         shown = number_text(value)
         text = f"column {name!r} holds numbers written with {how} ({cell!r} is read as {shown}){units}"
         return Note("number_format", text, name, f"{name!r} ({cell!r} is {shown})")
@@ -427,8 +431,13 @@ def _reading(n: int, rows, unique, read: list[_Cell], inverse, found: str | None
         first = int(shown[0])
         example = (str(unique[inverse[first]]), float(values[rows[first]]))
     undecided = found is None and any(cell.evidence == "?." for cell in read)
+    bare = None
+    if units:  # 21% beside 0.21: say how many cells lack the unit the others have
+        no_mark = np.array([not cell.marks for cell in read], dtype=bool)[inverse]
+        if no_mark.any():
+            bare = (int(no_mark.sum()), str(unique[inverse[int(np.argmax(no_mark))]]))
     return NumberReading(
-        values, found, written=tuple(written), units=units, example=example, undecided=undecided
+        values, found, written=tuple(written), units=units, example=example, undecided=undecided, bare=bare
     )
 
 

@@ -425,3 +425,11 @@ def test_an_accountants_negative_numbers_in_brackets_are_read_and_said():
     comma = read_numbers(pd.Series(["1,5", "(2,25)", "3"]), "w")
     assert comma.values.tolist() == [1.5, -2.25, 3.0]
     assert read_numbers(pd.Series(["(a)", "(-3)", "b"]), "c").stray == 0  # no number, or two signs: text
+
+
+def test_a_unit_in_some_cells_and_not_others_is_said():
+    """21% beside 0.21: read as written (21 and 0.21), and the note says how many cells lack the unit."""
+    reading = read_numbers(pd.Series(["21%", "0.21", "5%", "0.3"]), "rate")
+    assert reading.values.tolist() == [21.0, 0.21, 5.0, 0.3]
+    assert "2 cells have no unit ('0.21'), compared as written" in reading.note("rate").text
+    assert "no unit" not in read_numbers(pd.Series(["$3", "$4"]), "amount").note("amount").text
