@@ -487,9 +487,7 @@ _DATES = {
     "dmy-name": re.compile(r"^\s*(?P<a>\d{1,2})[\s-]+(?P<mon>[A-Za-z]{3,9})\.?[\s,-]+(?P<y>\d{4})" + _TIME),
 }
 #: English month names by their first three letters (``Sept`` and ``September`` too).
-_MONTHS = {
-    name: i for i, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)
-}
+_MONTH_NUMBERS = {name.lower(): i for i, name in enumerate(_MONTHS, start=1)}
 
 
 @dataclass(frozen=True)
@@ -563,7 +561,7 @@ def _by_parts(cells: pd.Series, style: str, order: str | None, first_row: int) -
     """Dates read from their parts; with slashes, the values say whether the day comes first."""
     parts = cells.str.extract(_DATES[style])
     if style.endswith("-name"):  # the month by its name: nothing to tell apart
-        month = parts["mon"].str[:3].str.lower().map(_MONTHS)
+        month = parts["mon"].str[:3].str.lower().map(_MONTH_NUMBERS)
         if parts[["y", "a"]].isna().any().any() or month.isna().any():
             return None
         times = _assemble(parts, parts["a"].astype(int), month.astype(int))
