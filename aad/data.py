@@ -946,8 +946,8 @@ def _ground_truth(
             [],
         )
     except DataError as err:
-        if label_column != AUTO or anomaly_value is not None:
-            raise
+        if label_column != AUTO or anomaly_value is not None or _holds_label_words(frame[label_name]):
+            raise  # named, or label words with a bad cell (a typo, a gap): a file to fix, said by row
         found = str(err).split(";")[0].removeprefix(f"label column {label_name!r} ")
         note = Note(
             "table",
@@ -957,6 +957,13 @@ def _ground_truth(
             label_name,
         )
         return None, None, [note]
+
+
+def _holds_label_words(series: pd.Series) -> bool:
+    """Whether any cell is a label word (anomaly/nominal, 1/0, true/false): then a bad cell is a
+    typo to fix, not a truth written in other words (fraud/ok)."""
+    words = series.dropna().astype(str).str.strip().str.lower()
+    return bool(words.isin(ANOMALY_WORDS + NOMINAL_WORDS).any())
 
 
 def parse_labels(
@@ -988,9 +995,13 @@ def parse_labels(
         got = "an empty cell" if pd.isna(series.iloc[row]) else repr(str(series.iloc[row]))
         raise DataError(
             f"label column {column!r} holds {got} at {located(row, lines)}; "
-            "expected anomaly/nominal, 1/0 or true/false. Fix the value, name the value that marks an "
-            "anomaly (--anomaly-value), or load the table without a ground truth (--label-col none; "
-            "(none) on the Data page)"
+            "expected anomaly/nominal, 1/0 or true/false. "
+            + (
+                "Fix the value"  # label words and a typo or gap: naming an anomaly value would hide it
+                if _holds_label_words(series)
+                else "Name the value that marks an anomaly (--anomaly-value)"
+            )
+            + ", or load the table without a ground truth (--label-col none; (none) on the Data page)"
         )
     return is_true.to_numpy(dtype=bool)
 

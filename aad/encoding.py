@@ -32,6 +32,7 @@ number is read with the training column's decimal separator.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -323,7 +324,7 @@ class _Cell:
 
     def formatted(self, decimal: str | None) -> bool:
         """Whether the cell is more than a plain number under ``decimal``."""
-        return self.plain is None or (self.evidence == "?." and decimal == ",")
+        return self.plain is None or self.bracketed or (self.evidence == "?." and decimal == ",")
 
     def grouped(self, decimal: str | None) -> bool:
         return bool(re.search(f"[{_SPACES}.]" if decimal == "," else f"[{_SPACES},]", self.digits))
@@ -347,15 +348,12 @@ def _read_cell(text: str) -> _Cell | None:
     bracketed = _BRACKETED.fullmatch(text)
     if bracketed is not None:  # (92.61), ($1,234.50): a negative number, as accounts write it
         inner = _read_cell(bracketed.group(1))
-        if (
-            inner is None
-            or inner.negative
-            or inner.bracketed
-            or (inner.plain is not None and inner.plain < 0)
-        ):
+        if inner is None or inner.negative or inner.bracketed:
             return None
-        digits = inner.digits or repr(inner.plain)
-        return _Cell(None, True, digits, inner.marks, inner.evidence, bracketed=True)
+        if not inner.digits:  # (92), (1e3): as Python reads it, negated (no separators to read)
+            finite = inner.plain is not None and math.isfinite(inner.plain) and inner.plain >= 0
+            return _Cell(-inner.plain, bracketed=True) if finite else None
+        return _Cell(None, True, inner.digits, inner.marks, inner.evidence, bracketed=True)
     plain = None
     if "," not in text:
         try:
@@ -1015,9 +1013,8 @@ class _Reader:
             return column
         listed = ", ".join(map(repr, commas[:2]))
         if len(commas) < len(shown):  # decimal points elsewhere too: read as written, and said
-            cell = next(
-                c for c in self.frame[name].astype(str) if re.fullmatch(r"\s*[-+]?\d{1,3}\.\d{3}\s*", c)
-            )
+            cells = self.frame[name].dropna().astype(str)
+            cell = next((c for c in cells if re.search(r"\d\.\d{3}(?!\d)", c)), cells.iloc[0])
             text = (
                 f"column {name!r} holds cells such as {cell.strip()!r}, read with a decimal point, in a "
                 f"table that also writes decimal commas ({listed}); if its dots separate thousands, save "

@@ -169,8 +169,8 @@ BAD_INPUTS = [
         "unknown label value",
         "label.csv",
         b"a,label\n1,anomaly\n2,maybe\n3,nominal\n",
-        r"column 'label' is named like a ground truth, but holds 'maybe' at row 1 \(file line 3\)",
-        repairable=True,  # loaded without a ground truth (the column kept out of the features), said
+        r"label column 'label' holds 'maybe' at row 1 \(file line 3\); expected anomaly/nominal, 1/0 or "
+        r"true/false\. Fix the value",  # label words and a typo: a file to fix, not other words
     ),
     BadInput("parquet that is really CSV", "fake.parquet", b"a,b\n1,2\n3,4\n", r"is not a Parquet file"),
     BadInput(

@@ -311,6 +311,30 @@ def test_a_label_column_of_fraud_ok_and_blanks_neither_stops_the_launch_nor_the_
     assert _session(at).dataset.y is None
 
 
+def test_a_named_ground_truth_in_other_words_never_becomes_a_feature_while_its_value_is_asked(
+    db, tmp_path, monkeypatch
+):
+    """The analyst names ``outcome`` (fraud/ok) as the ground truth: until its anomaly value is
+    chosen, nothing can start, so the answer column is never offered as a feature."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"amount": rng.normal(50, 5, 120).round(2), "hour": rng.integers(0, 24, 120)})
+    frame["outcome"] = rng.choice(["ok", "fraud"], 120, p=[0.9, 0.1])
+    path = tmp_path / "cases.csv"
+    frame.to_csv(path, index=False)
+    monkeypatch.setenv("AAD_DATA", str(path))
+    at = _app()
+    at.switch_page("screens/data.py").run()
+    at.text_input(key=keys.DATA_LABEL_NAME).set_value("outcome").run()
+    assert not at.exception
+    assert any("choose above which value marks an anomaly" in i.value for i in at.info)
+    assert [b for b in at.button if b.key == keys.DATA_START] == []
+    at.selectbox(key=keys.DATA_ANOMALY_VALUE).set_value("fraud").run()
+    assert "outcome" not in at.multiselect(key=keys.DATA_FEATURES).value
+    at.button(key=keys.DATA_START).click().run()
+    assert _session(at).dataset.feature_names == ("amount", "hour")
+    assert _session(at).dataset.n_anomalies == int((frame["outcome"] == "fraud").sum())
+
+
 def test_explore_labels_a_box_selection_in_bulk(db):
     at = _app()
     at.switch_page("screens/explore.py").run()

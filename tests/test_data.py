@@ -368,3 +368,20 @@ def test_a_mostly_empty_column_is_said_to_set_its_few_filled_rows_apart(tmp_path
     assert note.startswith("column 'refund': 1,980 of 2,000 cells missing (99%), filled with the column")
     assert "the 20 rows with a value may stand apart for having one" in note
     assert data.feature_names == ("a", "refund")  # kept: the analyst chooses
+
+
+@pytest.mark.parametrize(
+    ("cells", "said"),
+    [
+        (["anomaly"] + ["nominal"] * 48 + ["anomally"], "holds 'anomally' at row 49"),  # a typo
+        (["1"] + ["0"] * 48 + [""], "holds an empty cell at row 49"),  # a gap in a 0/1 column
+    ],
+)
+def test_a_label_column_of_label_words_with_a_bad_cell_is_a_file_to_fix(tmp_path, cells, said):
+    """Label words with one typo or gap are refused by row (as before), and the message does not
+    suggest naming an anomaly value, which would read the typo as nominal."""
+    path = write(tmp_path, ("a,label\n" + "".join(f"{i},{c}\n" for i, c in enumerate(cells))).encode())
+    with pytest.raises(aad.DataError, match=said) as err:
+        aad.load_data(str(path))
+    assert "Fix the value" in str(err.value)
+    assert "--anomaly-value" not in str(err.value)

@@ -433,3 +433,20 @@ def test_a_unit_in_some_cells_and_not_others_is_said():
     assert reading.values.tolist() == [21.0, 0.21, 5.0, 0.3]
     assert "2 cells have no unit ('0.21'), compared as written" in reading.note("rate").text
     assert "no unit" not in read_numbers(pd.Series(["$3", "$4"]), "amount").note("amount").text
+
+
+def test_a_bracketed_whole_number_beside_decimal_commas_keeps_its_size():
+    """(92) beside 2,25: -92, not -920 (the dot of Python's 92.0 read as a thousands separator);
+    (inf) is no number."""
+    reading = read_numbers(pd.Series(["(92)", "(2,25)", "3,5", "(1e3)"]), "amt")
+    assert reading.values.tolist() == [-92.0, -2.25, 3.5, -1000.0]
+    assert "thousands" not in reading.note("amt").text
+    assert read_numbers(pd.Series(["(inf)", "3"]), "amt").stray == 0
+
+
+def test_a_currency_column_of_undecided_dots_in_a_table_of_both_marks_loads(tmp_path):
+    """1.234 EUR in a table writing 1,5 and 2.5 elsewhere: loaded, read as written, and said."""
+    text = "a;b;c\n1,5;2.5;1.234 EUR\n2,5;3.5;2.345 EUR\n3,5;4.5;12 EUR\n4,5;5.5;5 EUR\n"
+    data = _load(tmp_path, text)
+    assert data.X[:, data.feature_names.index("c")].tolist() == [1.234, 2.345, 12.0, 5.0]
+    assert any("'1.234 EUR', read with a decimal point" in note for note in data.notes)

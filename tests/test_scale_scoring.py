@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -468,3 +469,25 @@ def test_rows_far_outside_the_models_range_get_a_note_as_a_change_of_unit_would(
     )
     assert "has its unit or scale changed?" in err
     assert "feature 'b'" not in err
+
+
+def test_another_season_is_no_change_of_unit(tmp_path, capsys):
+    """A model learned on January to March scores October to December: the month lies outside what
+    the trees split, but a month has no unit to change, so no note blames one."""
+    rng = np.random.default_rng(0)
+
+    def table(months: list[int], path: Path) -> Path:
+        when = [
+            f"2024-{rng.choice(months):02d}-{rng.integers(1, 28):02d} {rng.integers(0, 24):02d}:00"
+            for _ in range(400)
+        ]
+        pd.DataFrame({"when": when, "amount": rng.normal(50, 5, 400).round(2)}).to_csv(path, index=False)
+        return path
+
+    first = table([1, 2, 3], tmp_path / "q1.csv")
+    dataset = aad.load_data(str(first))
+    forest = aad.AADForest(random_state=0).fit(dataset.X)
+    path = aad.export_model(forest, dataset, n_labels=0, n_anomalies=0).save(tmp_path / "model.json")
+    later = table([10, 11, 12], tmp_path / "q4.csv")
+    assert main(["score", "--model", str(path), str(later), "--output", str(tmp_path / "s.csv")]) == 0
+    assert "far outside" not in capsys.readouterr().err

@@ -358,14 +358,15 @@ class PortableModel:
         return self._split_range
 
     def far_outside(self, X: np.ndarray) -> np.ndarray:
-        """Per feature, the rows of ``X`` farther outside the trees' split range than its width
-        (categories aside: an unseen one is rarer than any by design)."""
+        """Per feature, the rows of ``X`` farther outside the trees' split range than its width;
+        measurements only (an unseen category is rarer than any by design, and a timestamp's
+        month or hour has no unit to change: another season is no error)."""
         lo, hi = self.split_range()
         width = np.where(hi > lo, hi - lo, np.abs(hi) + 1.0)
         with np.errstate(invalid="ignore"):
             far = (X < lo - width) | (X > hi + width)
         kinds = [spec.kind for spec in self.encoding] if self.encoding else ["number"] * self.n_features_in_
-        far[:, [k == "category" for k in kinds]] = False
+        far[:, [k not in ("number", "integer") for k in kinds]] = False
         return far.sum(axis=0)
 
     def score_matrix(self, X: np.ndarray, *, n_jobs: int | None = None) -> np.ndarray:

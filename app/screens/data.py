@@ -359,8 +359,10 @@ marks = (st.session_state.get(keys.DATA_ANOMALY_VALUE) or None) if words else No
 waiting = words and marks is None
 label_column = column if words else (named or aad.AUTO)
 base = None if waiting else state.try_load(source, label_column=label_column, name=name, anomaly_value=marks)
-if base is None and words:  # no anomaly value yet, or one the column cannot be read with (an empty cell):
-    base = state.try_load(source, label_column=None if named else aad.AUTO, name=name)  # label without it
+if base is None and words and not named:  # found by its name, no anomaly value yet or an empty cell:
+    base = state.try_load(
+        source, label_column=aad.AUTO, name=name
+    )  # label without it (kept out of the features)
 if not source.startswith("shipped:"):
     with st.expander(
         "A text column of labels was not recognised?", expanded=base is None or named is not None or words
