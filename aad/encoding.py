@@ -1005,7 +1005,7 @@ class _Reader:
         they write both, a note says the dots were read as decimal points."""
         column = self._own.get(name) or classify(name, self.frame[name], self.lines)
         self._own[name] = column
-        if column.numbers is None or not column.numbers.undecided:
+        if column.role != "number" or not column.numbers.undecided:
             return column
         shown = self._decimals()
         commas = [c for c, mark in shown.items() if mark == ","]
@@ -1023,6 +1023,8 @@ class _Reader:
             return replace(column, note=Note("table", text, name))
         column = classify(name, self.frame[name], self.lines, decimal=",")
         why = f"; the table writes decimal commas ({listed}), so its dots separate thousands"
+        if column.note is None:
+            return column
         return replace(column, note=replace(column.note, text=column.note.text + why))
 
     def _decimals(self) -> dict[str, str]:
