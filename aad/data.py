@@ -538,7 +538,7 @@ def dataset_from_frame(
         read_notes += empty
         kept, dropped = drop_text_columns(frame, label_name)
         kept = kept.drop(columns=[c for c in others if c in kept.columns])
-        read_notes += dropped
+        read_notes += [n for n in dropped if n.column not in kept_out]  # their own note says why
         left_out = [c for c in frame.columns if c not in kept.columns]
         context = frame[left_out].reset_index(drop=True) if left_out else None
         frame = kept

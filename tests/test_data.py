@@ -115,6 +115,8 @@ def test_a_column_named_label_that_holds_no_labels_loads_the_table_without_a_gro
     feature, and a note says why and how to use it; named with its anomaly value, it is read."""
     path = write(tmp_path, b"a,label\n1,fraud\n2,ok\n3,\n4,ok\n")
     assert aad.load_dataset(path).feature_names == ("a",)
+    dropped = aad.load_dataset(path, non_numeric="drop")
+    assert len(dropped.notes) == 1  # one note, not a second one offering it as the ground truth
     data = aad.load_data(str(path))  # as the command line and the workbench read a file
     assert data.y is None
     assert data.label_column is None
