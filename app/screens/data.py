@@ -359,10 +359,8 @@ marks = (st.session_state.get(keys.DATA_ANOMALY_VALUE) or None) if words else No
 waiting = words and marks is None
 label_column = column if words else (named or aad.AUTO)
 base = None if waiting else state.try_load(source, label_column=label_column, name=name, anomaly_value=marks)
-if base is None and words and not named:  # found by its name, no anomaly value yet or an empty cell:
-    base = state.try_load(
-        source, label_column=aad.AUTO, name=name
-    )  # label without it (kept out of the features)
+if base is None and words and not named:  # found by its name; no anomaly value yet, or an empty cell
+    base = state.try_load(source, label_column=aad.AUTO, name=name)  # without it: no truth, no feature
 if not source.startswith("shipped:"):
     with st.expander(
         "A text column of labels was not recognised?", expanded=base is None or named is not None or words
