@@ -80,6 +80,7 @@ DEFAULT_PARAMS = {
     "strong_ranking": True,
     "first_look": True,
     "detector": "iforest",
+    "regrow_on": "table",  # added rows: drifted trees regrown on the whole table (aad.stream.grow)
 }
 #: What a session saved before a parameter existed was scored with: it keeps that on reopening
 #: (a session from before the query portfolio keeps following the learned model alone; one from
@@ -93,6 +94,7 @@ _BEFORE_PARAMS = {
     "strong_ranking": False,  # the portfolio of three rankings, before the strong one
     "first_look": False,  # no first look at the forest's order, the streak reset by a new champion
     "detector": "iforest",
+    "regrow_on": "new",  # drifted trees regrown on the added rows alone, as a stream does
     "max_samples": 256,  # every session stored it; a record without it would be from before 512
 }
 #: Session parameters that are not the model's own: the learner's queue, its rule before the
@@ -100,6 +102,7 @@ _BEFORE_PARAMS = {
 #: first look, which detector, and the precomputed scores file of an ensemble (its kept copy
 #: and the SHA-256 of its bytes).
 _LEARNER_PARAMS = (
+    "regrow_on",
     "queue",
     "explores_early",
     "strong_ranking",
@@ -955,10 +958,11 @@ class Session:
         content, as a multiset (the next day's export holds yesterday's rows and more:
         :func:`aad.stream.growth.unseen_rows`); the others are appended in the table's order
         and the model grows by :func:`aad.stream.grow.grow_model` (the trees whose leaf
-        distribution drifted are regrown on the new rows when at least 10 % did, and every
-        label is re-applied). The table is kept in the store's uploads (named by its
-        SHA-256) and the log records the addition, with the content hash of the rows added,
-        before the model changes: a reload or a restart replays it exactly.
+        distribution drifted are regrown on the whole table when at least 10 % did, on the new
+        rows for a session saved before that rule, and every label is re-applied). The table
+        is kept in the store's uploads (named by its SHA-256) and the log records the addition,
+        with the content hash of the rows added, before the model changes: a reload or a
+        restart replays it exactly.
 
         ``name`` is what the log calls the table (``file NAME``; default: its file name).
 
@@ -1054,6 +1058,7 @@ class Session:
             self.dataset.X,
             new.X[fresh],
             random_state=np.random.default_rng([self.record.seed, action.number]),
+            regrow_on={**_BEFORE_PARAMS, **self.record.params}["regrow_on"],
         )
         self.dataset = _grown(self.dataset, new, fresh, truth)
         if self.learner.X is not None:

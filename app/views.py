@@ -409,7 +409,8 @@ def growth_text(growth) -> str:
     alarm = {None: "not checked (river is not installed)", True: "raised", False: "none"}[growth.drift_alarm]
     drifted = f"{count(growth.drifted_trees, 'tree')} of the forest drifted"
     if growth.trees_replaced:
-        replaced = f"{count(growth.trees_replaced, 'tree')} regrown on the new rows (their leaves drifted)"
+        on = "the whole table" if getattr(growth, "regrown_on", "new") == "table" else "the new rows"
+        replaced = f"{count(growth.trees_replaced, 'tree')} regrown on {on} (their leaves drifted)"
     elif growth.drifted_trees and growth.rows_added < growth.regrow_rows:
         replaced = (
             f"no tree replaced ({drifted}; a tree is regrown on at least {growth.regrow_rows:,} new rows)"

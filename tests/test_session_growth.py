@@ -231,3 +231,37 @@ def test_aad_app_on_a_file_that_grew_resumes_the_session_with_the_new_rows(grown
     third = AppTest.from_file(APP, default_timeout=60).run()  # another tab: nothing more to add
     assert third.session_state[keys.SESSION].id == session.id
     assert third.session_state[keys.SESSION].dataset.n_rows == 700
+
+
+def test_rows_added_after_drift_leave_the_old_rows_ranked_as_a_session_on_the_whole_table_would(tmp_path):
+    """Day 2's rows moved by 5 spreads: the drifted trees are regrown on the whole table, so the
+    old rows do not crowd the top (trees grown on the new rows alone isolated every old row); a
+    session saved before the rule (``regrow_on`` absent: the new rows) keeps its own on replay."""
+    rng = np.random.default_rng(0)
+
+    def day(shift: float) -> pd.DataFrame:
+        X = rng.normal(shift, 1.0, size=(600, 3))
+        X[:6] += rng.choice([-1, 1], size=(6, 3)) * 6.0  # six anomalies about each day's mode
+        frame = pd.DataFrame(X.round(4), columns=["a", "b", "c"])
+        frame["label"] = ["anomaly"] * 6 + ["nominal"] * 594
+        return frame
+
+    first, both = tmp_path / "day1.csv", tmp_path / "both.csv"
+    one, two = day(0.0), day(5.0)
+    one.to_csv(first, index=False)
+    pd.concat([one, two]).to_csv(both, index=False)
+    y = np.r_[one["label"] == "anomaly", two["label"] == "anomaly"]
+    found, said = {}, {}
+    for rule in ("table", "new"):
+        store = aad.Store(tmp_path / f"{rule}.sqlite")
+        params = {"max_samples": 256, "regrow_on": rule}
+        session = aad.Session.create(aad.load_data(str(first)), store=store, seed=0, params=params)
+        growth = session.add_rows(str(both))
+        assert growth.trees_replaced > 0
+        found[rule], said[rule] = int(y[np.argsort(-session.scores())[:12]].sum()), views.growth_text(growth)
+        again = aad.Session.open(session.id, store=store)
+        np.testing.assert_array_equal(again.scores(), session.scores())  # the rule replays as stored
+    assert found["table"] >= 10
+    assert found["new"] < found["table"]
+    assert "regrown on the whole table" in said["table"]
+    assert "regrown on the new rows" in said["new"]

@@ -5,8 +5,9 @@ rows are placed in the trees (:meth:`aad.AADForest.add_rows`), each tree's leaf
 distribution of the new rows is compared with that of the rows the model had
 (:func:`aad.stream.drift.kl_divergence`; each tree's threshold is the 95 % quantile of the
 divergence between the old rows and random samples of them as large as the addition), and when
-at least ``min_drifted`` of the trees drifted, exactly those are regrown on the new rows
-and every label is re-applied. ADWIN (river, when installed) watches the forest scores of
+at least ``min_drifted`` of the trees drifted, exactly those are regrown (on the new rows, as
+a stream does, or on the whole table, as a session that ranks every row it holds does:
+``regrow_on``) and every label is re-applied. ADWIN (river, when installed) watches the forest scores of
 the old rows and then the new ones, in order, and says whether their distribution moved.
 Every random choice comes from ``random_state``: the same call grows the same model.
 """
@@ -49,6 +50,8 @@ class Growth:
     regrow_rows : int
         New rows a regrown tree is grown on, as many as the forest's trees were (its
         ``max_samples``): an addition of fewer rows regrows no tree.
+    regrown_on : {"new", "table"}
+        What a regrown tree was grown on: the new rows, or the whole table.
     """
 
     rows_added: int
@@ -58,6 +61,7 @@ class Growth:
     scores_before: np.ndarray
     scores_after: np.ndarray
     regrow_rows: int = 0
+    regrown_on: str = "new"
 
 
 def grow_model(
@@ -68,6 +72,7 @@ def grow_model(
     random_state: int | np.random.Generator | None,
     min_drifted: float = 0.1,
     quantile: float = 0.95,
+    regrow_on: str = "new",
 ) -> Growth:
     """Add the rows ``X_new`` to ``model`` (fitted on ``X_old``, labels and all), with drift handling.
 
@@ -83,6 +88,10 @@ def grow_model(
         Share of the trees that must drift before any is regrown.
     quantile : float, default=0.95
         Per-tree threshold (:func:`aad.stream.drift.kl_thresholds`).
+    regrow_on : {"new", "table"}, default="new"
+        The rows a drifted tree is regrown on: the new rows (a stream, which lets its old rows
+        go), or the whole table, old and new rows (a labelling session, which ranks every row it
+        holds: trees grown on the new rows alone isolate the old ones, which then crowd its top).
 
     Returns
     -------
@@ -98,6 +107,8 @@ def grow_model(
     >>> growth.rows_added, growth.trees_replaced > 3, model.labels_.shape, model.n_labels_
     (600, True, (1400,), 1)
     """
+    if regrow_on not in ("new", "table"):
+        raise ValueError(f"regrow_on must be 'new' or 'table'; got {regrow_on!r}")
     X_old = validate_matrix(X_old, n_features=model.n_features_in_)
     X_new = validate_matrix(X_new, n_features=model.n_features_in_, min_rows=1)
     rng = np.random.default_rng(random_state)
@@ -117,11 +128,14 @@ def grow_model(
     needed = max(1, int(np.ceil(min_drifted * forest.n_estimators)))
     if len(drifted) >= needed and X_new.shape[0] >= forest.max_samples and forest.iforest is not None:
         seed = int(rng.integers(2**31 - 1))
-        grown = regrow_trees(forest, drifted, X_new, random_state=seed)
-        model._use_forest(grown, grown.apply(np.vstack([X_old, X_new])))
+        X_all = np.vstack([X_old, X_new])
+        grown = regrow_trees(forest, drifted, X_new if regrow_on == "new" else X_all, random_state=seed)
+        model._use_forest(grown, grown.apply(X_all))
         replaced = len(drifted)
     after = model.anomaly_score()
-    return Growth(X_new.shape[0], len(drifted), replaced, alarm, before, after, int(forest.max_samples))
+    return Growth(
+        X_new.shape[0], len(drifted), replaced, alarm, before, after, int(forest.max_samples), regrow_on
+    )
 
 
 def _adwin(forest, old_index: np.ndarray, new_index: np.ndarray) -> bool | None:
