@@ -25,6 +25,7 @@ __all__ = [
     "ID_NAME",
     "TRUTH_NAMES",
     "TRUTH_WORDS",
+    "check_columns_to_read",
     "check_finite",
     "check_float32",
     "check_width",
@@ -314,17 +315,24 @@ def feature_frame(frame: pd.DataFrame, label_name: str | None, features) -> pd.D
     return chosen
 
 
-def check_width(n_features: int, max_features: int | None, *, columns: int | None = None) -> None:
-    """Refuse more features than the limit; with ``columns`` (a table's columns, before any is
-    read), refuse more than twice the limit at once, before reading any (ids and text beside
-    the features are many, but not that many)."""
-    limit = max_features if max_features is not None else env_int("AAD_MAX_FEATURES", 1000)
-    if columns is not None and columns > 2 * limit:
+def _feature_limit(max_features: int | None) -> int:
+    return max_features if max_features is not None else env_int("AAD_MAX_FEATURES", 1000)
+
+
+def check_columns_to_read(n_columns: int, max_features: int | None) -> None:
+    """Refuse, before any column is read, a table of more than twice the feature limit (ids and
+    text beside the features are many, but not that many)."""
+    limit = _feature_limit(max_features)
+    if n_columns > 2 * limit:
         raise DataError(
-            f"the table has {columns:,} columns, more than twice the limit of {limit} feature columns; "
+            f"the table has {n_columns:,} columns, more than twice the limit of {limit} feature columns; "
             "keep the columns that matter (--features a,b,c on the command line) or raise the limit "
             "with AAD_MAX_FEATURES"
         )
+
+
+def check_width(n_features: int, max_features: int | None) -> None:
+    limit = _feature_limit(max_features)
     if n_features > limit:
         raise DataError(
             f"the table has {n_features} feature columns, more than the limit of {limit}; keep the "

@@ -24,6 +24,7 @@ import pandas as pd
 from .columns import (
     AUTO,
     FLOAT32_MAX,
+    check_columns_to_read,
     check_finite,
     check_float32,
     check_width,
@@ -503,7 +504,7 @@ def dataset_from_frame(
     _check_shape(frame)
     check_unique_columns([str(c) for c in frame.columns])
     if features is None:  # every column is read to choose the features: not a million of them
-        check_width(0, max_features, columns=frame.shape[1])
+        check_columns_to_read(frame.shape[1], max_features)
     lines = frame.attrs.get(FILE_LINES)
     read_notes = [
         n if isinstance(n, Note) else Note("table", str(n)) for n in frame.attrs.get(READ_NOTES, [])

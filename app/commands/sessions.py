@@ -60,10 +60,13 @@ def list_sessions(
     if deleted:
         _list_deleted(_store(db).archived() if path.exists() else [], as_json)
         return
-    store = _store(db) if path.exists() else None  # no database yet: no session yet
-    summaries = store.summaries() if store is not None else []
-    for sid, why in (store.damaged if store is not None else {}).items():
-        print(f"note: session {printable(sid)} cannot be read ({printable(why)}): left out", file=sys.stderr)
+    summaries = []  # no database yet: no session yet
+    if path.exists():
+        store = _store(db)
+        summaries = store.summaries()
+        for sid, why in store.damaged.items():
+            said = f"note: session {printable(sid)} cannot be read ({printable(why)}): left out"
+            print(said, file=sys.stderr)
     if as_json:
         emit(json.dumps([s.to_dict() for s in summaries], indent=1) + "\n")
         return
