@@ -203,7 +203,7 @@ def _bad_lines(name: str, problems: list[tuple[int, str]]) -> LabelFileError:
 
 
 def _read(path, name: str, ids: pd.DataFrame | None) -> tuple[pd.DataFrame, np.ndarray]:
-    text = decode(path)
+    text, _ = decode(path)
     if not text.strip():
         raise DataError(f"{name} is empty; {_FIX}, starting with the header line row,label")
     excel = re.match(r"sep=(.)[ \t]*\r?\n", text, flags=re.IGNORECASE)  # Excel's "sep=;" first line

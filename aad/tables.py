@@ -10,6 +10,7 @@ the values: :mod:`aad.columns` and :mod:`aad.data` do.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -173,7 +174,7 @@ def read_table(path: Path, *, max_bytes: int | None) -> pd.DataFrame:
             f"{path.name} is not a Parquet file ({start}); if it is a CSV, rename it to .csv, "
             "otherwise re-export it as Parquet"
         )
-    return _read_csv(path, head)
+    return _read_csv(path)
 
 
 def check_columns(n_columns: int, name: str) -> None:
@@ -325,24 +326,73 @@ def _jsonable(value):
     return value
 
 
+#: UTF-16's byte order marks: Excel's "Unicode text" starts with one.
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: What each encoding aad reads is called in its notes and messages.
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}
+
+
 def check_text(path: Path, head: bytes) -> None:
-    """Refuse a file that is no UTF-8 text by its first bytes: UTF-16 (Excel's "Unicode text")
-    named as such, anything else holding a NUL byte as binary data."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError(
-            f'{path.name} is UTF-16 text (Excel\'s "Unicode text"), which aad does not read; save it '
-            'as "CSV UTF-8" or Parquet'
-        )
-    if b"\x00" in head:
+    """Refuse a file that is no text by its first bytes: a NUL byte outside UTF-16 text
+    (which starts with a byte order mark) is binary data."""
+    if b"\x00" in head and not head.startswith(_UTF16_BOMS):
         raise DataError(
             f"{path.name} does not look like a CSV file (it contains binary data); "
             "export the table as CSV (UTF-8) or Parquet"
         )
 
 
-def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
-    check_text(path, head)
-    text = decode(path)
+def text_encoding(path: Path, raw: bytes, *, whole: bool = True) -> str:
+    r"""The encoding a text file is read in: UTF-16 after a byte order mark (Excel's "Unicode
+    text"), UTF-8 (a BOM or none) when it decodes as such, else Windows-1252, which Excel on
+    Windows writes as "CSV (Comma delimited)"; a DataError when it is none of these, or
+    mixes UTF-8 with another. ``raw`` is the file's bytes, or its first (``whole=False``),
+    which may end within a character.
+
+    >>> text_encoding(Path("t.csv"), "city\nZürich\n".encode("utf-8"))
+    'utf-8-sig'
+    >>> text_encoding(Path("t.csv"), "city\nZürich\n".encode("cp1252"))
+    'cp1252'
+    >>> text_encoding(Path("t.csv"), "Zürich\n".encode() + "Malmö\n".encode("cp1252"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    aad.errors.DataError: t.csv is not UTF-8 text (byte 12, line 2), though what comes before is: it mixes...
+    """
+    if raw.startswith(_UTF16_BOMS):
+        return "utf-16"
+    try:
+        raw.decode("utf-8-sig")
+        return "utf-8-sig"
+    except UnicodeDecodeError as err:
+        if not whole and err.reason == "unexpected end of data":
+            return "utf-8-sig"  # a character cut by the end of the head
+        line = raw[: err.start].count(b"\n") + 1
+        where = f"{path.name} is not UTF-8 text (byte {err.start}, line {line})"
+        if raw.startswith(codecs.BOM_UTF8) or not raw[: err.start].isascii():
+            raise DataError(
+                f"{where}, though what comes before is: it mixes two encodings; "
+                "re-save it with UTF-8 encoding"
+            ) from None
+        try:
+            raw.decode("cp1252")
+        except UnicodeDecodeError:
+            raise DataError(f'{where}, nor Windows-1252; save it as "CSV UTF-8"') from None
+        return "cp1252"
+
+
+def encoding_note(encoding: str) -> list[str]:
+    """What the table notes say of a file read in ``encoding`` (nothing for UTF-8)."""
+    if encoding == "cp1252":
+        return [
+            "read as Windows-1252 text (Western European, as Excel on Windows saves a CSV), not UTF-8: "
+            'if accented letters look wrong, save the file as "CSV UTF-8"'
+        ]
+    if encoding == "utf-16":
+        return ['read as UTF-16 text (Excel\'s "Unicode text")']
+    return []
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    text, encoding = decode(path)
     text, delimiter, skipped = _excel_separator_line(text)
     delimiter = delimiter or sniff_delimiter(text[:SNIFF_BYTES])
     first_line = text.splitlines()[0] if text.strip() else ""
@@ -386,7 +436,7 @@ def _read_csv(path: Path, head: bytes) -> pd.DataFrame:
     frame, lines, empty_note = _empty_rows(path, frame, lines)
     if skipped:
         notes.insert(0, f"skipped the first line, {delimiter!r} as delimiter: Excel's 'sep=' hint")
-    notes = [Note("table", note) for note in notes]
+    notes = [Note("table", note) for note in encoding_note(encoding) + notes]
     frame.attrs[FILE_LINES] = lines
     frame.attrs[READ_NOTES] = notes + [Note("table", note) for note in empty_note]
     return frame
@@ -531,14 +581,16 @@ def _check_delimiter(path: Path, frame: pd.DataFrame, header: str) -> None:
             )
 
 
-def decode(path: Path) -> str:
+def decode(path: Path) -> tuple[str, str]:
+    """The text of a file and the encoding it was read in (:func:`text_encoding`)."""
     raw = path.read_bytes()
+    check_text(path, raw[:SNIFF_BYTES])
+    encoding = text_encoding(path, raw)
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
+        return raw.decode(encoding), encoding
+    except UnicodeDecodeError as err:  # UTF-16 cut mid-character
         raise DataError(
-            f"{path.name} is not UTF-8 text (byte {err.start}, line {line}); re-save it with UTF-8 encoding"
+            f'{path.name} is not well-formed UTF-16 text (byte {err.start}); save it as "CSV UTF-8"'
         ) from err
 
 

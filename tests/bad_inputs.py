@@ -158,12 +158,17 @@ BAD_INPUTS = [
         "is not a Parquet file \\(it starts with bytes that are not Parquet's\\)",
     ),
     BadInput("binary garbage", "garbage.csv", bytes(range(256)) * 8, "does not look like a CSV file"),
-    BadInput("not UTF-8", "latin1.csv", "a,b\n1,2\ncaf\u00e9,3\n".encode("latin-1"), "is not UTF-8 text"),
     BadInput(
-        "UTF-16 (Excel's Unicode text)",
-        "unicode.csv",
-        "a,b\n1,2\n3,4\n".encode("utf-16"),
-        'is UTF-16 text \\(Excel\'s "Unicode text"\\), which aad does not read; save it as "CSV UTF-8"',
+        "neither UTF-8 nor Windows-1252",
+        "latin1.csv",
+        b"a,b\n1,2\ncaf\x81,3\n",  # 0x81: no character in Windows-1252
+        r"is not UTF-8 text \(byte 11, line 3\), nor Windows-1252; save it as \"CSV UTF-8\"",
+    ),
+    BadInput(
+        "UTF-8, then another encoding",
+        "mixed.csv",
+        "a,b\nZ\u00fcrich,2\n".encode() + "Malm\u00f6,3\n".encode("cp1252"),
+        r"is not UTF-8 text \(byte 18, line 3\), though what comes before is: it mixes two encodings",
     ),
     BadInput(
         "unknown label value",

@@ -574,7 +574,7 @@ def test_a_launched_file_that_cannot_be_read_is_named_as_given_not_as_its_kept_c
     db, tmp_path, monkeypatch
 ):
     bad = tmp_path / "daily.csv"
-    bad.write_bytes("amount,hour\n1,2\ncaf\u00e9,3\n".encode("latin-1"))
+    bad.write_bytes(b"amount,hour\n1,2\ncaf\x81,3\n")  # neither UTF-8 nor Windows-1252
     monkeypatch.setenv("AAD_DATA", str(bad))
     at = _app()
     assert not at.exception

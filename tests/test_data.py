@@ -387,3 +387,25 @@ def test_a_label_column_of_label_words_with_a_bad_cell_is_a_file_to_fix(tmp_path
         aad.load_data(str(path))
     assert "Fix the value" in str(err.value)
     assert "--anomaly-value" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter", "note"),
+    [
+        ("cp1252", ",", "read as Windows-1252 text (Western European, as Excel on Windows saves a CSV)"),
+        ("utf-16", "\t", 'read as UTF-16 text (Excel\'s "Unicode text")'),
+    ],
+)
+def test_excels_other_csv_encodings_are_read_with_a_note(tmp_path, encoding, delimiter, note):
+    """Excel on Windows saves "CSV" in Windows-1252 and "Unicode text" in UTF-16 (tab
+    delimited): both load, their accented categories as written, the note says which."""
+    cities = ["Zürich", "München", "Malmö", "Zürich", "Köln"] * 40
+    lines = [delimiter.join(["amount", "city", "price"])]
+    lines += [delimiter.join([str(i % 7), city, f"{i} €"]) for i, city in enumerate(cities)]
+    path = tmp_path / "excel.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    data = aad.load_data(path, features=["amount", "city"])
+    assert data.notes[0].startswith(note)
+    assert data.n_rows == 200
+    assert dict(data.specs[1].levels) == {"Zürich": 80, "München": 40, "Malmö": 40, "Köln": 40}
+    assert data.context["price"].iloc[3] == "3 €"

@@ -491,3 +491,31 @@ def test_another_season_is_no_change_of_unit(tmp_path, capsys):
     later = table([10, 11, 12], tmp_path / "q4.csv")
     assert main(["score", "--model", str(path), str(later), "--output", str(tmp_path / "s.csv")]) == 0
     assert "far outside" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"), [("utf-8", "\t"), ("cp1252", ","), ("utf-16", "\t"), ("utf-16-be", "\t")]
+)
+def test_a_model_scores_excels_other_encodings_as_the_same_rows_in_utf8(tmp_path, encoding, delimiter):
+    """A table saved by Excel in Windows-1252 or UTF-16 (either byte order, a spreadsheet's
+    empty rows at the end): its categories match the model's as written, every row scores as
+    in UTF-8."""
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame(
+        {"amount": rng.gamma(2.0, 50.0, 400).round(2), "city": rng.choice(["Zürich", "Malmö", "Köln"], 400)}
+    )
+    frame.loc[[5, 77], "city"] = "São Paulo"
+    frame.to_csv(tmp_path / "utf8.csv", index=False)
+    dataset = aad.load_data(tmp_path / "utf8.csv")
+    known = np.full(dataset.n_rows, aad.UNLABELLED)
+    known[[5, 0, 1]] = [1, 0, 0]
+    forest = aad.AADForest(random_state=1).fit(dataset.X, known)
+    model = aad.export_model(forest, dataset, n_labels=3, n_anomalies=1)
+    text = frame.to_csv(index=False, sep=delimiter, lineterminator="\r\n") + delimiter + "\r\n" * 2
+    bom = "\ufeff" if encoding == "utf-16-be" else ""  # Python's utf-16 writes the mark itself
+    (tmp_path / "excel.csv").write_bytes((bom + text).encode(encoding))
+    report = TableScorer(model, [tmp_path / "excel.csv"], batch_rows=150).write(tmp_path / "s.parquet")
+    scored = pd.read_parquet(tmp_path / "s.parquet")
+    assert report.rows == 400
+    np.testing.assert_allclose(scored["anomaly_score"], forest.anomaly_score(dataset.X), rtol=1e-15)
+    assert scored["anomaly_score"].iloc[5] == scored["anomaly_score"].max()  # São Paulo, labelled

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from ..columns import _NUMBER_FORMATS, PLACEHOLDERS
 from ..encoding import FeatureSpec, encode
 from ..errors import DataError
-from ..tables import SNIFF_BYTES, check_text, is_text, sniff_delimiter
+from ..tables import SNIFF_BYTES, check_text, is_text, sniff_delimiter, text_encoding
 
 __all__ = ["Piece", "TableFile", "find_files", "natural_key", "plan_pieces", "read_batches"]
 
@@ -66,6 +66,7 @@ class TableFile:
     delimiter: str = ","
     skip_rows: int = 0  # Excel's "sep=;" first line
     trailing: int = 0  # a CSV's empty rows at the end (a spreadsheet's ",,,"): left out, as the loader does
+    encoding: str = "utf-8-sig"  # a CSV's, from its first bytes (aad.tables.text_encoding)
 
 
 @dataclass(frozen=True)
@@ -156,21 +157,22 @@ def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
             f"{path.name} is not a Parquet file (it does not start as one); re-export it as Parquet"
         )
     check_text(path, head)
-    text = head.decode("utf-8-sig", errors="replace")
+    encoding = text_encoding(path, head, whole=size <= len(head))
+    text = head.decode(encoding, errors="replace")
     skip = 1 if re.match(r"sep=.[ \t]*\r?\n", text, flags=re.IGNORECASE) else 0
     delimiter = text[4] if skip else sniff_delimiter(text)
     lines = text.splitlines()[skip:]
     if not lines:
         raise DataError(f"{path.name} has no header line; expected the column names first")
     header = next(csv.reader([lines[0]], delimiter=delimiter), [])
-    trailing = trailing_empty_rows(path, delimiter)
-    return TableFile(path, "csv", size, None, (), tuple(header), delimiter, skip, trailing)
+    trailing = trailing_empty_rows(path, delimiter, encoding)
+    return TableFile(path, "csv", size, None, (), tuple(header), delimiter, skip, trailing, encoding)
 
 
 _TAIL_BYTES = 1 << 20
 
 
-def trailing_empty_rows(path: Path, delimiter: str) -> int:
+def trailing_empty_rows(path: Path, delimiter: str, encoding: str = "utf-8-sig") -> int:
     """The rows at the end of a CSV file with no value in any column (``,,,`` lines, as a
     spreadsheet writes them), counted from its last megabyte; blank lines are no rows.
 
@@ -184,12 +186,14 @@ def trailing_empty_rows(path: Path, delimiter: str) -> int:
     """
     size = path.stat().st_size
     with path.open("rb") as fh:
-        fh.seek(max(0, size - _TAIL_BYTES))
-        tail = fh.read().decode("utf-8", errors="replace")
+        if encoding == "utf-16":  # the byte order mark says which, the tail does not
+            encoding = "utf-16-le" if fh.read(2) == b"\xff\xfe" else "utf-16-be"
+        fh.seek(max(0, size - _TAIL_BYTES) // 2 * 2)  # whole UTF-16 code units
+        tail = fh.read().decode(encoding, errors="replace")
     empty = 0
     for line in reversed(tail.splitlines()[1:]):  # the first: the header, or cut by the seek
-        if not line.strip():
-            continue  # a blank line: the CSV reader skips it
+        if not line:
+            continue  # a blank line: the CSV reader skips it (a line of tabs is a row of a TSV)
         if line.replace(delimiter, "").replace('"', ""):
             break
         empty += 1
@@ -402,7 +406,9 @@ def _tables(piece: Piece, columns: list[str], batch_rows: int) -> Iterator[pa.Ta
 
 def _csv_tables(file: TableFile, columns: list[str], batch_rows: int) -> Iterator[pa.Table]:
     read = pacsv.ReadOptions(
-        block_size=max(1 << 20, batch_rows * 16 * len(columns)), skip_rows=file.skip_rows
+        block_size=max(1 << 20, batch_rows * 16 * len(columns)),
+        skip_rows=file.skip_rows,
+        encoding="utf8" if file.encoding == "utf-8-sig" else file.encoding,
     )
     parse = pacsv.ParseOptions(delimiter=file.delimiter)
     convert = pacsv.ConvertOptions(
