@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
-from .labels import ANOMALY_WORDS, NOMINAL_WORDS
+from .labels import ANOMALY_WORDS, ANSWER_WORDS, NOMINAL_WORDS
 from .notes import Note
 from .tables import env_int
 
@@ -228,7 +228,8 @@ def _not_a_feature(name: str, series: pd.Series) -> tuple[str, str, str] | None:
         return "dates", "holds dates or times", ""
     row = _text_row(series)
     if row is not None:
-        holds_labels = series.astype(str).str.strip().str.lower().isin(ANOMALY_WORDS + NOMINAL_WORDS).all()
+        words = set(ANOMALY_WORDS + NOMINAL_WORDS) - set(ANSWER_WORDS)  # yes/no: a feature's answers too
+        holds_labels = series.astype(str).str.strip().str.lower().isin(words).all()
         two_values = series.dropna().astype(str).str.strip().str.lower().nunique() == 2
         hint = truth_hint if holds_labels or (two_values and words & TRUTH_WORDS) else ""
         return "text", f"is not numeric (row {row} holds {str(series.iloc[row])[:40]!r})", hint

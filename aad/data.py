@@ -258,7 +258,7 @@ def load_dataset(
     source : str or path
         A shipped dataset's name (see :func:`list_datasets`) or a file path.
     label_column : str, None or "auto", default="auto"
-        The ground-truth column (values anomaly/nominal, 1/0 or true/false). ``"auto"``
+        The ground-truth column (values anomaly/nominal, 1/0, true/false or yes/no). ``"auto"``
         uses a column named ``label``, ``ground.truth``, ``ground_truth`` or
         ``is_anomaly`` if there is one; ``None`` means the table has no labels.
     features : sequence of str, optional
@@ -952,16 +952,16 @@ def _ground_truth(
         found = str(err).split(";")[0].removeprefix(f"label column {label_name!r} ")
         note = Note(
             "table",
-            f"column {label_name!r} is named like a ground truth, but {found}, not anomaly/nominal, 1/0 or "
-            "true/false: it is not used as the ground truth, nor as a feature. To use it, name the value "
-            "that marks an anomaly (--anomaly-value, or the Data page) and fill any empty cell",
+            f"column {label_name!r} is named like a ground truth, but {found}, not anomaly/nominal, 1/0, "
+            "true/false or yes/no: it is not used as the ground truth, nor as a feature. To use it, name the "
+            "value that marks an anomaly (--anomaly-value, or the Data page) and fill any empty cell",
             label_name,
         )
         return None, None, [note]
 
 
 def _holds_label_words(series: pd.Series) -> bool:
-    """Whether any cell is a label word (anomaly/nominal, 1/0, true/false): then a bad cell is a
+    """Whether any cell is a label word (anomaly/nominal, 1/0, true/false, yes/no): then a bad cell is a
     typo to fix, not a truth written in other words (fraud/ok)."""
     words = series.dropna().astype(str).str.strip().str.lower()
     return bool(words.isin(ANOMALY_WORDS + NOMINAL_WORDS).any())
@@ -970,7 +970,7 @@ def _holds_label_words(series: pd.Series) -> bool:
 def parse_labels(
     values: pd.Series | list, *, column: str = "label", lines=None, anomaly_value: str | None = None
 ) -> np.ndarray:
-    """Turn anomaly/nominal, 1/0 or true/false (any case) into a bool array.
+    """Turn anomaly/nominal, 1/0, true/false or yes/no (any case) into a bool array.
 
     ``lines``, when the values come from a file, holds the file line of each value. With
     ``anomaly_value``, that value (any case) marks an anomaly and every other one is nominal.
@@ -996,7 +996,7 @@ def parse_labels(
         got = "an empty cell" if pd.isna(series.iloc[row]) else repr(str(series.iloc[row]))
         raise DataError(
             f"label column {column!r} holds {got} at {located(row, lines)}; "
-            "expected anomaly/nominal, 1/0 or true/false. "
+            "expected anomaly/nominal, 1/0, true/false or yes/no. "
             + (
                 "Fix the value"  # label words and a typo or gap: naming an anomaly value would hide it
                 if _holds_label_words(series)

@@ -43,7 +43,7 @@ import pandas as pd
 
 from .columns import NUMBER_WORDS, TRUTH_WORDS, column_named, last_word, located, name_words, named_like_id
 from .errors import DataError
-from .labels import ANOMALY_WORDS, NOMINAL_WORDS
+from .labels import ANOMALY_WORDS, ANSWER_WORDS, NOMINAL_WORDS
 from .notes import Note
 from .tables import is_text
 
@@ -934,9 +934,13 @@ def _text(name: str, series: pd.Series, known: int, lines) -> Column:
     return Column(name, "category")
 
 
-#: Label words that name a ground truth's values whatever the column's name (not 0/1 or true/false,
-#: which many measurements hold too).
-_LABEL_WORDS = {word for word in ANOMALY_WORDS + NOMINAL_WORDS if word.isalpha()} - {"true", "false"}
+#: Label words that name a ground truth's values whatever the column's name (not 0/1, true/false or
+#: yes/no, which many measurements and answers hold too).
+_LABEL_WORDS = {word for word in ANOMALY_WORDS + NOMINAL_WORDS if word.isalpha()} - {
+    "true",
+    "false",
+    *ANSWER_WORDS,
+}
 
 
 def _truth_words(name: str) -> bool:

@@ -115,7 +115,7 @@ def read_label_table(
     Parameters
     ----------
     path : str or path
-        A CSV with a ``label`` column (anomaly/nominal, 1/0, true/false), the rows named by
+        A CSV with a ``label`` column (anomaly/nominal, 1/0, true/false, yes/no), the rows named by
         a ``row`` column (0-based) or, with ``ids``, by a column of the same name as one of
         ``ids``' (an id of the data: each value must name exactly one row), and optionally a
         ``kind`` (of anomaly) and a ``note`` column. Other columns are ignored, so a labels
@@ -145,7 +145,7 @@ def read_label_table(
     >>> read_label_table(path, 3)
     Traceback (most recent call last):
     ...
-    aad.labelfile.LabelFileError: known.csv has 2 bad lines, so no label was read: line 2: row 7 is out of range; the data has 3 rows (0 to 2); line 3: a label must be anomaly or nominal (or 1/0, true/false); got 'maybe'
+    aad.labelfile.LabelFileError: known.csv has 2 bad lines, so no label was read: line 2: row 7 is out of range; the data has 3 rows (0 to 2); line 3: a label must be anomaly or nominal (or 1/0, true/false, yes/no); got 'maybe'
     """  # noqa: E501
     path = require_file(path, what="labels file", fix=_FIX)
     shown = name or path.name

@@ -19,6 +19,7 @@ from .errors import LabelError
 __all__ = [
     "ANOMALY",
     "ANOMALY_WORDS",
+    "ANSWER_WORDS",
     "NOMINAL",
     "NOMINAL_WORDS",
     "UNLABELLED",
@@ -32,11 +33,14 @@ NOMINAL = 0
 UNLABELLED = -1
 
 #: Words (lower case) read as an anomaly / as nominal.
-ANOMALY_WORDS = ("anomaly", "anomalous", "1", "1.0", "true")
-NOMINAL_WORDS = ("nominal", "normal", "0", "0.0", "false")
+ANOMALY_WORDS = ("anomaly", "anomalous", "1", "1.0", "true", "yes")
+NOMINAL_WORDS = ("nominal", "normal", "0", "0.0", "false", "no")
+#: Of these, the answers a feature holds too (``card_present``: yes/no): read in a column that is
+#: the ground truth (``is_fraud``), never what makes a column look like one.
+ANSWER_WORDS = ("yes", "no")
 
 _WORDS = {word: ANOMALY for word in ANOMALY_WORDS} | {word: NOMINAL for word in NOMINAL_WORDS}
-_EXPECTED = "anomaly or nominal (or 1/0, true/false)"
+_EXPECTED = "anomaly or nominal (or 1/0, true/false, yes/no)"
 
 
 def to_label(value: Any, *, allow_unlabelled: bool = False) -> int:

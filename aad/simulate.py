@@ -381,7 +381,7 @@ def _check_truth(name: str, y: np.ndarray) -> None:
     if y.all():
         raise DataError(
             f"every row of {name} is labelled anomaly in the ground truth, so there is "
-            "nothing to discover; check the label column (anomaly/nominal, 1/0, true/false)"
+            "nothing to discover; check the label column (anomaly/nominal, 1/0, true/false, yes/no)"
         )
 
 

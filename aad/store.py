@@ -265,7 +265,7 @@ class SessionRecord:
         columns), as it said when the session started.
     anomaly_value : str or None
         The value of a text ground-truth column that marks an anomaly (``fraud``), when
-        its values are not anomaly/nominal, 1/0 or true/false.
+        its values are not anomaly/nominal, 1/0, true/false or yes/no.
     working_set : dict or None
         For a session on a table too big to label whole: what defines its working set (the
         table, its size and fingerprint, the seed, the uniform sample and the top rows; see

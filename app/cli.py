@@ -60,7 +60,7 @@ LabelCol = Annotated[
     str,
     typer.Option(
         "--label-col",
-        help="Ground-truth column (anomaly/nominal, 1/0, true/false); 'auto' finds a column "
+        help="Ground-truth column (anomaly/nominal, 1/0, true/false, yes/no); 'auto' finds a column "
         "named label, labels, ground.truth, ground_truth or is_anomaly; 'none' means there is none.",
     ),
 ]

@@ -174,8 +174,8 @@ BAD_INPUTS = [
         "unknown label value",
         "label.csv",
         b"a,label\n1,anomaly\n2,maybe\n3,nominal\n",
-        r"label column 'label' holds 'maybe' at row 1 \(file line 3\); expected anomaly/nominal, 1/0 or "
-        r"true/false\. Fix the value",  # label words and a typo: a file to fix, not other words
+        r"label column 'label' holds 'maybe' at row 1 \(file line 3\); expected anomaly/nominal, 1/0, "
+        r"true/false or yes/no\. Fix the value",  # label words and a typo: a file to fix, not other words
     ),
     BadInput("parquet that is really CSV", "fake.parquet", b"a,b\n1,2\n3,4\n", r"is not a Parquet file"),
     BadInput(

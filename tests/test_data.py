@@ -409,3 +409,23 @@ def test_excels_other_csv_encodings_are_read_with_a_note(tmp_path, encoding, del
     assert data.n_rows == 200
     assert dict(data.specs[1].levels) == {"Zürich": 80, "München": 40, "Malmö": 40, "Köln": 40}
     assert data.context["price"].iloc[3] == "3 €"
+
+
+def test_yes_no_is_a_ground_truth_when_chosen_and_an_answer_when_not(tmp_path):
+    """``is_fraud`` written yes/no is read as the ground truth it is named for; a yes/no column
+    of answers (``card_present``) stays a feature, never taken for a truth by its values."""
+    rows = "".join(
+        f"{i % 11}.5,{'yes' if i % 3 else 'no'},{'Yes' if i in (5, 17) else 'no'}\n" for i in range(60)
+    )
+    path = write(tmp_path, "amount,card_present,is_fraud\n" + rows)
+    data = aad.load_data(path, label_column="is_fraud")
+    assert np.flatnonzero(data.y).tolist() == [5, 17]
+    assert data.feature_names == ("amount", "card_present")
+    assert not [note for note in data.notes if "card_present" in note and "ground truth" in note]
+    answers = aad.load_data(
+        write(
+            tmp_path, "amount,card_present\n" + rows.replace(",no\n", "\n").replace(",Yes\n", "\n"), "a.csv"
+        )
+    )
+    assert answers.y is None
+    assert answers.feature_names == ("amount", "card_present")

@@ -54,7 +54,7 @@ def pick_source() -> tuple[str, str] | None:
     upload = st.file_uploader(
         f"CSV or Parquet file, up to {limit} MB: numbers, categories and timestamps become features "
         "(ids and free text are shown beside the rows), optionally a ground-truth column "
-        "(anomaly/nominal, 1/0 or true/false)",
+        "(anomaly/nominal, 1/0, true/false or yes/no)",
         help="A larger file is refused by the browser (a red mark beside its name; hover it for "
         "the reason). Raise the limit with `aad app --max-upload-mb N`, or start the workbench on the "
         "file with `aad app FILE --max-upload-mb N`, which reads it from disk instead of uploading it.",
@@ -156,8 +156,8 @@ def _numeric_context(base: aad.Dataset) -> list[str]:
 
 
 def _other_words(values: list[str]) -> bool:
-    """Whether none of these values is a label word (anomaly/nominal, 1/0, true/false): a truth in
-    other words (fraud/legit, yes/no), whose anomaly value the analyst names. Some label words
+    """Whether none of these values is a label word (anomaly/nominal, 1/0, true/false, yes/no): a
+    truth in other words (fraud/legit), whose anomaly value the analyst names. Some label words
     and a stray value ('maybe') are a file to fix, which the engine's message says."""
     return not any(_is_label(value) for value in values)
 
@@ -369,7 +369,7 @@ if not source.startswith("shipped:"):
             "Name the ground-truth column",
             key=keys.DATA_LABEL_NAME,
             help="Columns named label, labels, ground_truth or is_anomaly, holding anomaly/nominal, "
-            "1/0 or true/false, are found without this.",
+            "1/0, true/false or yes/no, are found without this.",
         )
         if words:
             st.selectbox(

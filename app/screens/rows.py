@@ -226,10 +226,10 @@ def import_labels() -> None:
         named = text.md(", ".join(map(str, context.columns[:4]))) if context is not None else ""
         ids = f" or an id column of the data ({named})" if named else ""
         st.caption(
-            f"A CSV with a **label** column (anomaly/nominal, 1/0, true/false), the rows named by a **row** "
-            f"column (0-based){ids}, and optionally a **kind** and a **note** column; other columns are "
-            "ignored, so the labels download reads back as it is. It is applied as one action: one **Undo** "
-            "takes it all back. A file with a bad line applies nothing and lists every bad line."
+            "A CSV with a **label** column (anomaly/nominal, 1/0, true/false, yes/no), the rows named by a "
+            f"**row** column (0-based){ids}, and optionally a **kind** and a **note** column; other columns "
+            "are ignored, so the labels download reads back as it is. It is applied as one action: one "
+            "**Undo** takes it all back. A file with a bad line applies nothing and lists every bad line."
         )
         key = f"{keys.ROWS_UPLOAD}_{st.session_state.get(keys.UPLOAD_GENERATION, 0)}"
         st.file_uploader(
