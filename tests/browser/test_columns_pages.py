@@ -24,11 +24,16 @@ SHOTS = Path(os.environ.get("AAD_SCREENSHOTS", "/tmp/aad-screenshots"))
 SIZES = ((1280, 720), (1920, 1080))
 
 
+#: Resolves after two frames are painted: what reacts to a resize has drawn.
+_TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
 def _shoot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     for width, height in SIZES:
         page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(300)  # the layout follows the new width
+        page.wait_for_function("w => window.innerWidth === w", arg=width)
+        page.evaluate(_TWO_FRAMES)  # the layout's observers follow the new width before the shot
         page.screenshot(path=SHOTS / f"{name}-{width}x{height}.png")
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,16 @@ pytestmark = pytest.mark.browser
 SIZES = [pytest.param((1280, 720), id="1280x720"), pytest.param((1920, 1080), id="1920x1080")]
 SHOTS = Path(os.environ.get("AAD_SCREENSHOTS", "/tmp/aad-screenshots"))
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+#: Counts the script runs that have ended (the app's state leaving "running"), so that a test
+#: waits for the run its action started rather than for a moment to pass.
+RUN_COUNTER = """
+window.aadRunsEnded = 0;
+new MutationObserver((records) => {
+  for (const record of records) if (record.oldValue === "running") window.aadRunsEnded += 1;
+}).observe(document, {
+  subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ["data-test-script-state"],
+});
+"""
 
 
 def _cards(path: Path, n: int = 3000) -> Path:
@@ -76,6 +88,7 @@ def _session(server: AppServer, **kwargs) -> aad.Session:
 
 def _page(browser, size, **kwargs) -> Page:
     context = browser.new_context(viewport={"width": size[0], "height": size[1]}, **kwargs)
+    context.add_init_script(RUN_COUNTER)
     page = context.new_page()
     page.set_default_timeout(30_000)
     return page
@@ -87,9 +100,17 @@ def _shot(page: Page, name: str, size) -> None:
 
 
 def _idle(page: Page) -> None:
-    """Wait for the script run to end (a session opened afresh refits its forest first)."""
-    page.wait_for_timeout(150)  # a run starts a moment after the click or the key
+    """Wait until no script run is under way (a session opened afresh refits its forest first)."""
     expect(page.locator(IDLE)).to_be_attached(timeout=60_000)
+
+
+@contextmanager
+def _rerun(page: Page) -> Iterator[None]:
+    """Wait for the script run that the block's action starts to end."""
+    ended = page.evaluate("window.aadRunsEnded")
+    yield
+    page.wait_for_function("n => window.aadRunsEnded > n", arg=ended, timeout=60_000)
+    _idle(page)
 
 
 def _open(page: Page, title: str, inside: str) -> None:
@@ -152,8 +173,8 @@ def test_the_label_page_fits_the_screen_and_keeps_its_keys(cards, browser, size)
         kind = page.locator(".st-key-label_actions").get_by_role("combobox")
         kind.click()
         page.keyboard.type("account takeover")  # a kind typed anew
-        page.keyboard.press("Enter")
-        _idle(page)
+        with _rerun(page):
+            page.keyboard.press("Enter")
         expect(page.locator("body")).to_be_focused()  # the keys are back on the page at once
         page.keyboard.press("a")
         expect(metric(page, "Labels")).to_have_text("1")
@@ -205,10 +226,12 @@ def test_the_table_view_labels_a_row_from_the_grid(cards, browser, size):
         expect(metric(page, "Labels")).to_have_text("1")
         (action,) = aad.Store(cards.db).actions(session.id)
         assert (action.rows, action.labels, action.via) == ((row,), (1,), "table")
+        _shot(page, "label-table", size)
         page.keyboard.press("a")  # the keys are off in the table view: typing goes to the grid
+        page.reload()  # a label the key had sent would be stored before the new page's run ends
+        expect(metric(page, "Labels")).to_have_text("1")
         _idle(page)
         assert len(aad.Store(cards.db).actions(session.id)) == 1
-        _shot(page, "label-table", size)
     finally:
         page.context.close()
 
@@ -232,7 +255,8 @@ def test_the_rows_page_finds_a_row_by_id_relabels_it_and_imports_labels(cards, b
         assert aad.Store(cards.db).labels(session.id) == {12: aad.ANOMALY}
 
         page.get_by_label("Find", exact=True).and_(page.locator("input")).fill("")
-        page.get_by_label("Find", exact=True).and_(page.locator("input")).press("Enter")
+        with _rerun(page):
+            page.get_by_label("Find", exact=True).and_(page.locator("input")).press("Enter")
         _open(page, "Labels known beforehand: upload a labels file", ".st-key-rows_upload_0")
         known = tmp_path / "known.csv"
         known.write_text(
@@ -279,8 +303,8 @@ def test_progress_rules_and_sessions_pages(cards, browser, size):
         assert page.locator('a[href="http://e"]').count() == 0  # a note with a link shows as text
         _shot(page, "progress", size)
 
-        page.get_by_role("link", name="Rules").click()
-        _idle(page)
+        with _rerun(page):
+            page.get_by_role("link", name="Rules").click()
         table = page.get_by_test_id("stTable")
         expect(table).to_be_visible()
         header = table.get_by_role("columnheader", name="true precision")
@@ -292,11 +316,11 @@ def test_progress_rules_and_sessions_pages(cards, browser, size):
 
         page.get_by_role("link", name="Sessions").click()
         page.get_by_role("combobox", name="Session").click()
-        page.get_by_role("option", name=re.compile(toy.id)).click()
+        page.get_by_role("option", name=re.compile(toy.id)).click()  # chosen already: no run
         _open(page, f"Name, describe or delete session {toy.id}", ".st-key-sessions_title")
         page.get_by_label("Title").fill("Thyroid, second pass")
-        page.get_by_label("Title").press("Enter")
-        _idle(page)
+        with _rerun(page):
+            page.get_by_label("Title").press("Enter")
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_text(f"Saved the title and description of session {toy.id}")).to_be_visible()
         assert aad.Store(cards.db).get(toy.id).title == "Thyroid, second pass"
@@ -304,8 +328,8 @@ def test_progress_rules_and_sessions_pages(cards, browser, size):
         delete = page.get_by_role("button", name="Delete")
         expect(delete).to_be_disabled()
         page.get_by_label(f"Type {toy.id} to confirm").fill(toy.id)
-        page.get_by_label(f"Type {toy.id} to confirm").press("Enter")
-        _idle(page)
+        with _rerun(page):
+            page.get_by_label(f"Type {toy.id} to confirm").press("Enter")
         expect(delete).to_be_enabled()
         delete.click()
         expect(page.get_by_text(f"Deleted session {toy.id}")).to_be_visible()
@@ -326,8 +350,8 @@ def test_the_analysts_name_is_kept_in_the_browser_and_recorded(cards, browser):
         current_card(page)
         name = page.get_by_role("textbox", name="Your name")
         name.fill("Ann Lee")
-        name.press("Enter")
-        _idle(page)
+        with _rerun(page):
+            name.press("Enter")
         page.wait_for_function(f"document.cookie.includes('{COOKIE}=')")  # the page's script wrote it
         page.reload()  # a new page, the same browser: the name is remembered
         expect(page.get_by_role("textbox", name="Your name")).to_have_value("Ann Lee")
