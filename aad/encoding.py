@@ -45,7 +45,7 @@ from .columns import NUMBER_WORDS, TRUTH_WORDS, column_named, last_word, located
 from .errors import DataError
 from .labels import ANOMALY_WORDS, ANSWER_WORDS, NOMINAL_WORDS
 from .notes import Note
-from .tables import is_text
+from .tables import is_text, zero_padded
 
 __all__ = [
     "KINDS",
@@ -824,6 +824,8 @@ def classify(name: str, series: pd.Series, lines=None, *, decimal: str | None = 
         return Column(name, "timestamp", times=parse_timestamps(series))
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
         return _numeric(name, read_numbers(series, name, lines))
+    if zero_padded(without_placeholders(series)) is not None:  # codes (a ZIP code 02134): text
+        return _text(name, series, int(without_placeholders(series).notna().sum()), lines)
     numbers = read_numbers(series, name, lines, decimal=decimal)
     if numbers.stray is None:
         return _numeric(name, numbers)
@@ -1205,8 +1207,10 @@ def _category(name: str, series: pd.Series) -> _Feature:
     spec = FeatureSpec(name, name, "category", levels=levels, rows=len(values))
     rarest, count = levels[-1]
     shown = "(missing)" if rarest is None else repr(rarest)
+    code = zero_padded(without_placeholders(series))
+    written = f"holds codes written with leading zeros ({code!r}), read as text: it " if code else ""
     text = (
-        f"column {name!r} is a category of {len(levels):,} values (the rarest, {shown}, in "
+        f"column {name!r} {written}is a category of {len(levels):,} values (the rarest, {shown}, in "
         f"{count:,} row{'s' if count != 1 else ''}): each value encoded as its rarity (one row in how "
         "many holds it), so a rare value is an extreme one"
     )

@@ -428,7 +428,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except pd.errors.ParserError as err:
         _check_ragged_lines(path, text, delimiter, len(header))  # the first bad line, of any kind
         raise DataError(f"{path.name} is not a well-formed CSV: {_parser_hint(err)}") from err
-    frame = _dots_as_written(frame, text, delimiter)
+    frame = _as_written(frame, text, delimiter)
     _check_delimiter(path, frame, first_line)
     _check_short_rows(path, frame, text, delimiter)
     frame, notes = _unnamed_columns(path, frame, header)
@@ -446,17 +446,56 @@ def _read_csv(path: Path) -> pd.DataFrame:
 _COMMA_DECIMAL = r"\s*[-+]?\d{1,3}(?:[.\s]\d{3})*,\d+\s*"
 
 
-def _dots_as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataFrame:
-    """``frame`` with its float columns as the text the file holds, when another column writes
-    decimal commas: pandas reads ``25.592`` as a decimal, which in such a file may be 25,592,
-    and only the cells as written let the encoder tell (:mod:`aad.encoding`)."""
-    floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
-    if not floats or not any(
+#: A cell starting with a 0 and another digit, somewhere in a CSV's text: a code may be written
+#: with leading zeros (``02134``), which the numbers pandas reads would lose.
+_LEADING_ZERO = re.compile(r'(?:^|[,;\t|])"?0\d', re.MULTILINE)
+
+
+def zero_padded(series: pd.Series) -> str | None:
+    """A cell of ``series`` if it holds codes written with leading zeros, else None: every cell
+    the same number of digits (two or more), some of them starting with 0 (a ZIP code
+    ``02134``, a product code ``0071``): text to compare as written, not numbers.
+
+    Examples
+    --------
+    >>> zero_padded(pd.Series(["02134", "10001", None, "94105"]))
+    '02134'
+    >>> zero_padded(pd.Series(["007", "12", "3"])) is None  # widths differ: numbers, one oddly written
+    True
+    """
+    if not is_text(series):
+        return None
+    cells = series.dropna().astype(str).str.strip()
+    cells = cells[cells != ""]
+    if cells.empty or not cells.str.fullmatch(r"\d{2,}").all() or cells.str.len().nunique() != 1:
+        return None
+    padded = cells[cells.str.startswith("0")]
+    return None if padded.empty else str(padded.iloc[0])
+
+
+def _as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataFrame:
+    """``frame`` with some number columns as the text the file holds, for the encoder to read
+    (:mod:`aad.encoding`): its float columns when another column writes decimal commas (pandas
+    reads ``25.592`` as a decimal, which in such a file may be 25,592), and columns with a whole
+    number written with a leading zero (``02134``, which pandas reads as 2134): codes
+    (:func:`zero_padded`), or a category's values in new rows, which must match as written."""
+    kinds = pd.api.types
+    numbers = [
+        c
+        for c, dtype in frame.dtypes.items()
+        if kinds.is_numeric_dtype(dtype) and not kinds.is_bool_dtype(dtype)
+    ]
+    floats = [c for c in numbers if kinds.is_float_dtype(frame[c])]
+    commas = bool(floats) and any(
         is_text(frame[c]) and frame[c].astype(str).str.fullmatch(_COMMA_DECIMAL).any() for c in frame.columns
-    ):
+    )
+    padded = bool(numbers) and _LEADING_ZERO.search(text) is not None
+    wanted = numbers if padded else floats if commas else []
+    if not wanted:
         return frame
-    as_written = pd.read_csv(io.StringIO(text), sep=delimiter, usecols=floats, dtype=str, index_col=False)
-    return frame.assign(**{c: as_written[c].to_numpy() for c in floats})
+    written = pd.read_csv(io.StringIO(text), sep=delimiter, usecols=wanted, dtype=str, index_col=False)
+    kept = [c for c in wanted if (commas and c in floats) or written[c].str.fullmatch(r"\s*0\d+\s*").any()]
+    return frame.assign(**{c: written[c].to_numpy() for c in kept})
 
 
 def _excel_separator_line(text: str) -> tuple[str, str | None, int]:

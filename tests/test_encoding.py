@@ -450,3 +450,30 @@ def test_a_currency_column_of_undecided_dots_in_a_table_of_both_marks_loads(tmp_
     data = _load(tmp_path, text)
     assert data.X[:, data.feature_names.index("c")].tolist() == [1.234, 2.345, 12.0, 5.0]
     assert any("'1.234 EUR', read with a decimal point" in note for note in data.notes)
+
+
+def test_codes_written_with_leading_zeros_are_categories_as_written(tmp_path):
+    """A ZIP code ``02134`` (every cell five digits, some starting with 0) is a code, not the number
+    2134: a category whose values show and match as written, in new rows too, in a CSV or in
+    Parquet; quantities written ``007`` beside ``12`` and ``3`` stay numbers."""
+    zips = ["02134", "10001", "94105", "07030", "60601"]
+    rows = [
+        f"{i % 7}.5,{zips[i % 5] if i != 4 else ''},{'007' if i == 3 else i % 13},x{i}" for i in range(200)
+    ]
+    data = _load(tmp_path, "amount,zip,qty,ref\n" + "\n".join(rows) + "\n")
+    specs = {spec.name: spec for spec in data.specs}
+    assert specs["zip"].kind == "category"
+    assert {value for value, _ in specs["zip"].levels} == {*zips[:4], None, "60601"}
+    assert specs["qty"].kind == "integer"
+    note = next(n for n in data.notes if n.startswith("column 'zip'"))
+    assert note.startswith("column 'zip' holds codes written with leading zeros ('02134'), read as text")
+    new = tmp_path / "new.csv"
+    new.write_text("amount,zip,qty,ref\n1.5,02134,3,y\n1.5,2134,3,y\n")
+    X = aad.load_rows(new, like=data).X
+    column = data.feature_names.index("zip")
+    assert X[0, column] == data.X[0, column]  # 02134, as in the training rows
+    assert X[1, column] > data.X[:, column].max()  # 2134: a code the data never had
+    frame = pd.read_csv(tmp_path / "t.csv", dtype=str)
+    frame.to_parquet(tmp_path / "data.parquet")  # text in Parquet: the same codes
+    parquet = aad.load_data(tmp_path / "data.parquet")
+    np.testing.assert_array_equal(parquet.X, data.X)

@@ -519,3 +519,19 @@ def test_a_model_scores_excels_other_encodings_as_the_same_rows_in_utf8(tmp_path
     assert report.rows == 400
     np.testing.assert_allclose(scored["anomaly_score"], forest.anomaly_score(dataset.X), rtol=1e-15)
     assert scored["anomaly_score"].iloc[5] == scored["anomaly_score"].max()  # São Paulo, labelled
+
+
+def test_a_model_file_matches_codes_with_leading_zeros_as_written(tmp_path):
+    """ZIP codes (``02134``) are a category of the model; the model file scores them as the
+    loader reads them, rather than as the numbers a reader without the model would see."""
+    rng = np.random.default_rng(9)
+    zips = rng.choice(["02134", "10001", "07030", "94105"], 300, p=[0.4, 0.4, 0.15, 0.05])
+    frame = pd.DataFrame({"amount": rng.gamma(2.0, 50.0, 300).round(2), "zip": zips})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    dataset = aad.load_data(tmp_path / "t.csv")
+    assert dict(dataset.specs[1].levels)["02134"] > 0
+    forest = aad.AADForest(random_state=3).fit(dataset.X)
+    model = aad.export_model(forest, dataset, n_labels=0, n_anomalies=0)
+    TableScorer(model, [tmp_path / "t.csv"]).write(tmp_path / "s.parquet")
+    scored = pd.read_parquet(tmp_path / "s.parquet")
+    np.testing.assert_allclose(scored["anomaly_score"], forest.anomaly_score(dataset.X), rtol=1e-15)
