@@ -483,6 +483,10 @@ _DATES = {
         r"^\s*(?P<mon>[A-Za-z]{3,9})\.?\s+(?P<a>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})" + _TIME
     ),
     "dmy-name": re.compile(r"^\s*(?P<a>\d{1,2})[\s-]+(?P<mon>[A-Za-z]{3,9})\.?[\s,-]+(?P<y>\d{4})" + _TIME),
+    # a time of day alone (09:30, 2:15 PM, 23:59:59; not 25:10): its hour is the part that varies
+    "clock": re.compile(
+        r"^\s*(?P<H>[01]?\d|2[0-3]):(?P<M>[0-5]\d)(?::(?P<S>[0-5]\d)(?:[.,]\d+)?)?\s*(?P<ap>[AaPp]\.?[Mm]\.?)?\s*$"
+    ),
 }
 #: English month names by their first three letters (``Sept`` and ``September`` too).
 _MONTH_NUMBERS = {name.lower(): i for i, name in enumerate(_MONTHS, start=1)}
@@ -558,6 +562,12 @@ def _stray_date(series: pd.Series) -> tuple[int, str] | None:
 def _by_parts(cells: pd.Series, style: str, order: str | None, first_row: int) -> TimeReading | None:
     """Dates read from their parts; with slashes, the values say whether the day comes first."""
     parts = cells.str.extract(_DATES[style])
+    if style == "clock":  # on one day, 2000-01-01: only the hour varies
+        if parts[["H", "M"]].isna().any().any():
+            return None
+        ones = pd.Series(1, index=parts.index)
+        times = _assemble(parts.assign(y="2000"), ones, ones)
+        return None if times.isna().any() else TimeReading(times)
     if style.endswith("-name"):  # the month by its name: nothing to tell apart
         month = parts["mon"].str[:3].str.lower().map(_MONTH_NUMBERS)
         if parts[["y", "a"]].isna().any().any() or month.isna().any():

@@ -477,3 +477,15 @@ def test_codes_written_with_leading_zeros_are_categories_as_written(tmp_path):
     frame.to_parquet(tmp_path / "data.parquet")  # text in Parquet: the same codes
     parquet = aad.load_data(tmp_path / "data.parquet")
     np.testing.assert_array_equal(parquet.X, data.X)
+
+
+def test_a_time_of_day_alone_gives_its_hour(tmp_path):
+    """A column of clock times without a date (``09:30``, ``2:15 PM``) gives its hour as a
+    feature, in new rows too; ``25:10`` is no time of day, so that column stays text."""
+    rows = [f"{i % 7}.5,{i % 24:02d}:{i * 7 % 60:02d},{i % 30 + 20}:10" for i in range(120)]
+    data = _load(tmp_path, "amount,at,lap\n" + "\n".join(rows) + "\n")
+    assert data.feature_names == ("amount", "at.hour", "lap")
+    assert data.X[:, 1].tolist() == [float(i % 24) for i in range(120)]
+    new = tmp_path / "new.csv"
+    new.write_text("amount,at,lap\n1.5,2:15 PM,20:10\n1.5,23:59:59,21:10\n")
+    assert aad.load_rows(new, like=data).X[:, 1].tolist() == [14.0, 23.0]
