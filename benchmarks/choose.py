@@ -70,6 +70,7 @@ shows at 50 or 100. ``--first-seed S`` runs seeds S onwards (files ``..._seedsS-
     python benchmarks/choose.py --only strength --reruns 20          # eta 1 against 0.5 and 2
     python benchmarks/choose.py --only "class balance" --reruns 20   # beta 0.8 against 0.6 to 1
     python benchmarks/choose.py --only strong --reruns 20          # the strong ranking, the round
+    python benchmarks/choose.py --only "shrunk" --reruns 20        # records shrunk to the champion's rate
 """
 
 from __future__ import annotations
@@ -198,6 +199,7 @@ VARIANTS = {
     "tried: classifier as a fourth ranking": ("adaptive", (*ALL, "classifier"), 4, 4),
     "tried: classifier first": ("adaptive", ("classifier", *ALL), 4, 4),
     "tried: classifier for saturating": ("adaptive", ("feedback", "classifier", "forest"), 4, 4),
+    "tried: records shrunk toward the champion's": ("adaptive", ALL, 4, 4),
 }
 #: Rankings that are not the engine's: the forest class that offers them.
 _OFFERED_BY = {
@@ -206,6 +208,7 @@ _OFFERED_BY = {
 }
 _SHIPPED = (queue_module.step, bandit._best)
 _SHIPPED_LOOKS = bandit.PortfolioState._first_looks
+_SHIPPED_MEANS = bandit.PortfolioState.means
 _RECORD = queue_module.Portfolio.record
 
 
@@ -329,6 +332,13 @@ def _rules(variant: str, seed: int, exploring: property, due: property) -> tuple
         queue_module.step = tried.probation_step
     if "streak kept" in variant:
         queue_module.step = tried.kept_streak(queue_module.step)
+    if "shrunk toward the champion's" in variant:
+        bandit._best = tried.shrunk_best
+        bandit.PortfolioState.means = property(
+            lambda state: tried.shrunk_means(state.hits, state.misses, state.champion)
+        )
+    else:
+        bandit.PortfolioState.means = _SHIPPED_MEANS
     if "Thompson" in variant:
         bandit._best, due = tried.thompson_best(seed), property(lambda state: False)
     queue_module.Portfolio.record = _RECORD
