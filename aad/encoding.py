@@ -499,6 +499,7 @@ class TimeReading:
     times: pd.Series | None
     order: str | None = None  # "dmy" or "mdy" for dates written with slashes
     ambiguous: tuple[int, str] | None = None  # a row and cell whose day and month cannot be told apart
+    clock: bool = False  # times of day alone (09:30), on one made-up day: shown as written, not as dates
 
 
 def parse_timestamps(series: pd.Series, *, order: str | None = None) -> TimeReading | None:
@@ -536,7 +537,7 @@ def parse_timestamps(series: pd.Series, *, order: str | None = None) -> TimeRead
         times, order = reading.times, reading.order
     out = pd.Series(pd.NaT, index=text.index, dtype=times.dtype)
     out[known] = times.to_numpy()
-    return TimeReading(out, order=order if style == "slash" else None)
+    return TimeReading(out, order=order if style == "slash" else None, clock=style == "clock")
 
 
 def _stray_date(series: pd.Series) -> tuple[int, str] | None:
@@ -567,7 +568,7 @@ def _by_parts(cells: pd.Series, style: str, order: str | None, first_row: int) -
             return None
         ones = pd.Series(1, index=parts.index)
         times = _assemble(parts.assign(y="2000"), ones, ones)
-        return None if times.isna().any() else TimeReading(times)
+        return None if times.isna().any() else TimeReading(times, clock=True)
     if style.endswith("-name"):  # the month by its name: nothing to tell apart
         month = parts["mon"].str[:3].str.lower().map(_MONTH_NUMBERS)
         if parts[["y", "a"]].isna().any().any() or month.isna().any():
@@ -1105,7 +1106,8 @@ def encode_table(
             out.notes += [note for note in dict.fromkeys(f.note for f in mine) if note is not None]
             out.sources += [name] if any(f.source for f in mine) else []
             if mine[0].spec.kind == "part":
-                out.times[name] = reader(name).times.times
+                if not reader(name).times.clock:  # a time of day alone: its source is as written
+                    out.times[name] = reader(name).times.times
             continue
         out.context.append(name)
         described = reader(name)

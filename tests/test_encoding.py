@@ -486,6 +486,7 @@ def test_a_time_of_day_alone_gives_its_hour(tmp_path):
     data = _load(tmp_path, "amount,at,lap\n" + "\n".join(rows) + "\n")
     assert data.feature_names == ("amount", "at.hour", "lap")
     assert data.X[:, 1].tolist() == [float(i % 24) for i in range(120)]
+    assert data.sources["at"].iloc[3] == "03:21"  # shown and searched as written, not as a made-up date
     new = tmp_path / "new.csv"
     new.write_text("amount,at,lap\n1.5,2:15 PM,20:10\n1.5,23:59:59,21:10\n")
     assert aad.load_rows(new, like=data).X[:, 1].tolist() == [14.0, 23.0]
