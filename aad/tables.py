@@ -328,8 +328,6 @@ def _jsonable(value):
 
 #: UTF-16's byte order marks: Excel's "Unicode text" starts with one.
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-#: What each encoding aad reads is called in its notes and messages.
-ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}
 
 
 def check_text(path: Path, head: bytes) -> None:
@@ -494,7 +492,11 @@ def _as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataFrame:
     if not wanted:
         return frame
     written = pd.read_csv(io.StringIO(text), sep=delimiter, usecols=wanted, dtype=str, index_col=False)
-    kept = [c for c in wanted if (commas and c in floats) or written[c].str.fullmatch(r"\s*0\d+\s*").any()]
+    kept = [
+        c
+        for c in wanted
+        if (commas and c in floats) or written[c].str.fullmatch(r"\s*0\d+\s*", na=False).any()
+    ]
     return frame.assign(**{c: written[c].to_numpy() for c in kept})
 
 
