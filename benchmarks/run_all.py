@@ -31,6 +31,7 @@ BENCHMARKS = {
     "memory": "bench_memory.py",
     "discovery": "discovery.py",
     "heldout": "heldout.py",
+    "unseen": "unseen.py",
     "scattered": "scattered.py",
     "kinds-small": "kinds.py --small",
     "kinds": "kinds.py",
