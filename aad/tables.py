@@ -326,6 +326,9 @@ def _jsonable(value):
     return value
 
 
+#: A character of two or three bytes in UTF-8 (``ü`` is C3 BC): in Windows-1252 text such a
+#: pair reads ``Ã¼``, which no one writes.
+_UTF8_CHARACTER = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
 #: UTF-16's byte order marks: Excel's "Unicode text" starts with one.
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
@@ -374,6 +377,13 @@ def text_encoding(path: Path, raw: bytes, *, whole: bool = True) -> str:
             raw.decode("cp1252")
         except UnicodeDecodeError:
             raise DataError(f'{where}, nor Windows-1252; save it as "CSV UTF-8"') from None
+        utf8 = _UTF8_CHARACTER.search(raw)  # Windows-1252 text holds none: a row added in UTF-8
+        if utf8 is not None:
+            line = raw[: utf8.start()].count(b"\n") + 1
+            raise DataError(
+                f"{path.name} mixes two encodings: Windows-1252 (byte {err.start}) and UTF-8 (line {line}, "
+                f"{utf8.group().decode()!r}); re-save it with UTF-8 encoding"
+            ) from None
         return "cp1252"
 
 

@@ -171,6 +171,12 @@ BAD_INPUTS = [
         r"is not UTF-8 text \(byte 18, line 3\), though what comes before is: it mixes two encodings",
     ),
     BadInput(
+        "Windows-1252, then a row in UTF-8",
+        "appended.csv",
+        "a,b\nM\u00fcnchen,2\n".encode("cp1252") + "K\u00f6ln,3\n".encode(),
+        r"appended.csv mixes two encodings: Windows-1252 \(byte 5\) and UTF-8 \(line 3, 'ö'\); re-save",
+    ),
+    BadInput(
         "unknown label value",
         "label.csv",
         b"a,label\n1,anomaly\n2,maybe\n3,nominal\n",

@@ -249,6 +249,11 @@ BAD = {
     ),
     "a decimal comma": (["comma.csv"], "holds '1,5' at row 0: a decimal comma"),
     "an infinity": (["inf.csv"], "column 'a' holds an infinite value at row 1"),
+    "UTF-16 cut mid-character": (["cut16.csv"], "cut16.csv is not well-formed UTF-16 text (truncated data)"),
+    "Windows-1252 and UTF-8 in one file": (
+        ["mixed.csv"],
+        "mixed.csv mixes two encodings: Windows-1252 (byte 10) and UTF-8 (line 3, 'ü')",
+    ),
     "a parquet column of dates": (["dates.parquet"], "column 'c' of dates.parquet holds dates or times"),
     "an empty parquet column": (["gap.parquet"], "column 'b' is empty in every row of gap.parquet"),
     "an unknown output": (["ok.csv", "--output", "out.xlsx"], "end it with .parquet (Parquet) or .csv"),
@@ -289,6 +294,8 @@ def bad_tables(tmp_path, learned, monkeypatch):
     (tmp_path / "comma.csv").write_text("a;b;c\n1;1,5;3\n")
     (tmp_path / "inf.csv").write_text("a,b,c\n1,2,3\ninf,2,3\n")
     (tmp_path / "ok.csv").write_text("a,b,c\n1,2,3\n")
+    (tmp_path / "cut16.csv").write_bytes("a\tb\tc\n1\t2\t3\n".encode("utf-16") + b"\x41")
+    (tmp_path / "mixed.csv").write_bytes("a,b,c\n1,2,\u00e9\n".encode("cp1252") + "1,2,\u00fc\n".encode())
     pd.DataFrame({"a": [1.0], "b": [2.0], "c": pd.to_datetime(["2024-01-01"])}).to_parquet("dates.parquet")
     pq.write_table(
         pa.table({"a": [1.0, 2.0], "b": pa.array([None, None], pa.float64()), "c": [1.0, 2.0]}), "gap.parquet"

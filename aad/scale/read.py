@@ -420,6 +420,11 @@ def _csv_tables(file: TableFile, columns: list[str], batch_rows: int) -> Iterato
             yield pa.Table.from_batches([batch])
     except pa.ArrowInvalid as err:
         raise DataError(f"{file.path.name} is not a well-formed CSV: {_arrow_csv_hint(err)}") from None
+    except UnicodeDecodeError as err:  # transcoded from UTF-16 or Windows-1252 as it is read
+        name = {"utf-16": "UTF-16", "cp1252": "Windows-1252"}.get(file.encoding, file.encoding)
+        raise DataError(
+            f"{file.path.name} is not well-formed {name} text ({err.reason}); re-save it with UTF-8 encoding"
+        ) from None
 
 
 def _arrow_csv_hint(err: Exception) -> str:
