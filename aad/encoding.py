@@ -400,11 +400,25 @@ def _decimal(series, name, lines, rows, read, inverse, decimal) -> str | None:
             f"{said[found]}, where the data the model learned from writes {said[decimal]}; save the rows "
             "with the same number format"
         )
+    if found is None and (evidence == "?.").any() and _grouped_by_dots(read, inverse):
+        found = ","  # 20.972 beside 543: whole numbers, their thousands separated by dots
     either = evidence == "?"
     if either.any() and found is None:
         row = int(rows[np.argmax(either)])
         raise DataError(_ambiguous(name, str(series.iloc[row]), row, lines))
     return found
+
+
+def _grouped_by_dots(read: list[_Cell], inverse: np.ndarray) -> bool:
+    """Whether the dots of cells such as ``20.972`` separate thousands, by the column alone:
+    whole numbers below 1,000 written without a dot (``543``) in 3 rows or more beside them,
+    and no whole number of 1,000 or more written without one (a German export of whole
+    euros). Decimals would show other shapes (``0.972``, ``20.5``), which decide first."""
+    plain = [c.evidence == "" and c.number(None) == round(c.number(None)) for c in read]
+    small = np.array([p and abs(c.number(None)) < 1000 for p, c in zip(plain, read, strict=True)], dtype=bool)
+    if (np.array(plain, dtype=bool) & ~small).any():
+        return False
+    return int(small[inverse].sum()) >= 3
 
 
 def _reading(n: int, rows, unique, read: list[_Cell], inverse, found: str | None) -> NumberReading:
@@ -1026,14 +1040,20 @@ class _Reader:
             return column
         shown = self._decimals()
         commas = [c for c, mark in shown.items() if mark == ","]
-        if not commas:
-            return column
+        if not commas:  # nothing in the table says: read as written, and said
+            cell = self._dotted(name)
+            text = (
+                f"column {name!r} holds cells such as {cell!r}, read with a decimal point "
+                f"({float(re.sub(r'[^0-9.]', '', cell)):g}): nothing in the table says whether its dots "
+                "separate thousands; if they do, save the column without them"
+            )
+            said = text if column.note is None else f"{column.note.text}; {text.split(': ', 1)[1]}"
+            return replace(column, note=Note("table", said, name))
         listed = ", ".join(map(repr, commas[:2]))
         if len(commas) < len(shown):  # decimal points elsewhere too: read as written, and said
-            cells = self.frame[name].dropna().astype(str)
-            cell = next((c for c in cells if re.search(r"\d\.\d{3}(?!\d)", c)), cells.iloc[0])
+            cell = self._dotted(name)
             text = (
-                f"column {name!r} holds cells such as {cell.strip()!r}, read with a decimal point, in a "
+                f"column {name!r} holds cells such as {cell!r}, read with a decimal point, in a "
                 f"table that also writes decimal commas ({listed}); if its dots separate thousands, save "
                 "the table with one number format"
             )
@@ -1043,6 +1063,11 @@ class _Reader:
         if column.note is None:
             return column
         return replace(column, note=replace(column.note, text=column.note.text + why))
+
+    def _dotted(self, name: str) -> str:
+        """A cell of column ``name`` such as ``1.234``, as written."""
+        cells = self.frame[name].dropna().astype(str)
+        return next((c for c in cells if re.search(r"\d\.\d{3}(?!\d)", c)), cells.iloc[0]).strip()
 
     def _decimals(self) -> dict[str, str]:
         """The decimal separator each other text column's cells show, where they show one."""

@@ -484,9 +484,11 @@ def zero_padded(series: pd.Series) -> str | None:
 def _as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataFrame:
     """``frame`` with some number columns as the text the file holds, for the encoder to read
     (:mod:`aad.encoding`): its float columns when another column writes decimal commas (pandas
-    reads ``25.592`` as a decimal, which in such a file may be 25,592), and columns with a whole
-    number written with a leading zero (``02134``, which pandas reads as 2134): codes
-    (:func:`zero_padded`), or a category's values in new rows, which must match as written."""
+    reads ``25.592`` as a decimal, which in such a file may be 25,592) or, in a file not
+    delimited by commas, when their dotted cells all look like thousands (``20.972`` beside
+    ``543``); and columns with a whole number written
+    with a leading zero (``02134``, which pandas reads as 2134): codes (:func:`zero_padded`), or
+    a category's values in new rows, which must match as written."""
     kinds = pd.api.types
     numbers = [
         c
@@ -498,16 +500,36 @@ def _as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataFrame:
         is_text(frame[c]) and frame[c].astype(str).str.fullmatch(_COMMA_DECIMAL).any() for c in frame.columns
     )
     padded = bool(numbers) and _LEADING_ZERO.search(text) is not None
-    wanted = numbers if padded else floats if commas else []
+    dotted = bool(floats) and delimiter != "," and _THOUSANDS_DOT.search(text) is not None  # ; tab |
+    wanted = numbers if padded else floats if commas or dotted else []
     if not wanted:
         return frame
     written = pd.read_csv(io.StringIO(text), sep=delimiter, usecols=wanted, dtype=str, index_col=False)
     kept = [
         c
         for c in wanted
-        if (commas and c in floats) or written[c].str.fullmatch(r"\s*0\d+\s*", na=False).any()
+        if (c in floats and (commas or (dotted and _dots_group(written[c])))) or _zero_led(written[c])
     ]
     return frame.assign(**{c: written[c].to_numpy() for c in kept})
+
+
+#: A cell such as ``20.972``: one to three digits, a dot, three digits (thousands, or decimals).
+_THOUSANDS_DOT = re.compile(r'(?:^|[,;\t|])"?-?[1-9]\d{0,2}\.\d{3}"?(?=[,;\t|\r\n]|$)', re.MULTILINE)
+
+
+def _dots_group(cells: pd.Series) -> bool:
+    """Whether every cell is a whole number below 1,000 or has its dots three digits apart
+    (``543``, ``20.972``, ``1.234.567``), and some have dots: the encoder decides how to read them."""
+    shaped = cells.dropna().str.fullmatch(r"\s*-?(?:\d{1,3}|[1-9]\d{0,2}(?:\.\d{3})+)\s*")
+    return (
+        bool(len(shaped))
+        and bool(shaped.all())
+        and bool(cells.str.contains(".", regex=False, na=False).any())
+    )
+
+
+def _zero_led(cells: pd.Series) -> bool:
+    return bool(cells.str.fullmatch(r"\s*0\d+\s*", na=False).any())
 
 
 def _excel_separator_line(text: str) -> tuple[str, str | None, int]:

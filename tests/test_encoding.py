@@ -490,3 +490,27 @@ def test_a_time_of_day_alone_gives_its_hour(tmp_path):
     new = tmp_path / "new.csv"
     new.write_text("amount,at,lap\n1.5,2:15 PM,20:10\n1.5,23:59:59,21:10\n")
     assert aad.load_rows(new, like=data).X[:, 1].tolist() == [14.0, 23.0]
+
+
+def test_whole_numbers_with_dots_every_three_digits_are_thousands_in_a_european_file(tmp_path):
+    """A German export of whole euros (``20.972`` beside ``543``, semicolons) has its dots read
+    as thousands separators, with a note; dotted cells alone say nothing, so they are read as
+    written and a note says so; a comma-delimited file's ``1.123`` stays a decimal, unremarked."""
+    amounts = [f"{20 + i}.{972 - i}" if i % 3 else str(7 * i) for i in range(60)]
+    data = _load(
+        tmp_path, "Betrag;Stunde\n" + "\n".join(f"{a};{i % 24}" for i, a in enumerate(amounts)) + "\n"
+    )
+    assert data.X[:3, 0].tolist() == [0.0, 21971.0, 22970.0]
+    assert "column 'Betrag' holds numbers written with thousands separators ('21.971' is read as 21971)" in (
+        data.notes
+    )
+    dotted = _load(
+        tmp_path, "Betrag;Stunde\n" + "\n".join(f"{20 + i}.{972 - i};{i % 24}" for i in range(60)) + "\n"
+    )
+    assert dotted.X[0, 0] == 20.972
+    assert dotted.notes[0].startswith(
+        "column 'Betrag' holds cells such as '20.972', read with a decimal point"
+    )
+    english = _load(tmp_path, "x,y\n" + "\n".join(f"{1 + i % 9}.{123 + i},{i}" for i in range(60)) + "\n")
+    assert english.X[0, 0] == 1.123
+    assert english.notes == ()
