@@ -163,6 +163,13 @@ TRUTH_WORDS = {
     "outlier",
     "truth",
     "attack",
+    # the same in the languages of the spreadsheets analysts export: German, French, Spanish,
+    # Italian, Dutch (``Betrug``, ``fraude``, ``frode``, ``Anomalie``)
+    "betrug",
+    "fraude",
+    "frode",
+    "anomalie",
+    "anomalia",
 }
 
 

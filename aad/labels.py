@@ -33,11 +33,12 @@ NOMINAL = 0
 UNLABELLED = -1
 
 #: Words (lower case) read as an anomaly / as nominal.
-ANOMALY_WORDS = ("anomaly", "anomalous", "1", "1.0", "true", "yes")
-NOMINAL_WORDS = ("nominal", "normal", "0", "0.0", "false", "no")
-#: Of these, the answers a feature holds too (``card_present``: yes/no): read in a column that is
-#: the ground truth (``is_fraud``), never what makes a column look like one.
-ANSWER_WORDS = ("yes", "no")
+ANOMALY_WORDS = ("anomaly", "anomalous", "1", "1.0", "true", "yes", "ja", "oui", "wahr", "vrai")
+NOMINAL_WORDS = ("nominal", "normal", "0", "0.0", "false", "no", "nein", "non", "falsch", "faux")
+#: Of these, the answers a feature holds too (``card_present``: yes/no, German and French
+#: spreadsheets' ja/nein, oui/non, WAHR/FALSCH, VRAI/FAUX): read in a column that is the ground
+#: truth (``is_fraud``, ``Betrug``), never what makes a column look like one.
+ANSWER_WORDS = ("yes", "no", "ja", "nein", "oui", "non", "wahr", "falsch", "vrai", "faux")
 
 _WORDS = {word: ANOMALY for word in ANOMALY_WORDS} | {word: NOMINAL for word in NOMINAL_WORDS}
 _EXPECTED = "anomaly or nominal (or 1/0, true/false, yes/no)"

@@ -429,3 +429,18 @@ def test_yes_no_is_a_ground_truth_when_chosen_and_an_answer_when_not(tmp_path):
     )
     assert answers.y is None
     assert answers.feature_names == ("amount", "card_present")
+
+
+def test_a_german_fraud_column_of_ja_nein_is_a_ground_truth_not_a_feature(tmp_path):
+    """``Betrug`` (fraud) written ja/nein in a German export: never a feature nor on a card (it
+    would answer for the analyst), and the ground truth once chosen; WAHR/FALSCH (German
+    Excel's TRUE/FALSE) reads as well."""
+    rows = "".join(
+        f"{i % 11},5;{'ja' if i in (5, 17) else 'nein'};{'WAHR' if i % 2 else 'FALSCH'}\n" for i in range(60)
+    )
+    path = write(tmp_path, "Betrag;Betrug;Karte\n" + rows)
+    assert aad.load_data(path).feature_names == ("Betrag", "Karte")
+    data = aad.load_data(path, label_column="Betrug")
+    assert np.flatnonzero(data.y).tolist() == [5, 17]
+    assert aad.to_label("WAHR") == 1
+    assert aad.to_label(" falsch ") == 0
