@@ -173,7 +173,8 @@ def part_label(part: str, value: float) -> str:
 #: A number cell as people write it: a sign, a currency before or a unit after, separators.
 _CELL = re.compile(
     r"^\s*(?P<s1>[-+\u2212]?)\s*(?P<pre>[$€£¥₹₩₽₺₪฿]|[A-Z]{3}(?=[\s\d+\-\u2212]))?\s*(?P<s2>[-+\u2212]?)\s*"
-    r"(?P<num>\d(?:[\d.,'\u00a0\u202f ]*\d)?)\s*(?P<unit>[^\d\s.,+\-\u2212'][^\d]{0,11}?)?\s*$"
+    r"(?P<num>\d(?:[\d.,'\u00a0\u202f ]*\d)?)(?P<s3>[-\u2212]?)"  # 41,21- : SAP's trailing minus
+    r"\s*(?P<unit>[^\d\s.,+\-\u2212'][^\d]{0,11}?)?\s*$"
 )
 _SPACES = "'\u00a0\u202f "
 #: How the digits of a number cell are grouped, and what that says about its decimal separator:
@@ -314,6 +315,7 @@ class _Cell:
     marks: tuple[str, ...] = ()  # a unit or a currency written beside it
     evidence: str = ""  # what it says about the decimal separator (see _SHAPES)
     bracketed: bool = False  # an accountant's negative: (92.61)
+    trailing: bool = False  # a minus after the number, as SAP writes it: 41,21-
 
     def number(self, decimal: str | None) -> float:
         if self.plain is not None and not (self.evidence == "?." and decimal == ","):
@@ -367,9 +369,12 @@ def _read_cell(text: str) -> _Cell | None:
     if shape is None:
         return None if plain is None else _Cell(plain)
     marks = tuple(mark.strip() for mark in (match["pre"], match["unit"]) if mark)
-    negative = "-" in match["s1"] + match["s2"] or "\u2212" in match["s1"] + match["s2"]
+    signs = match["s1"] + match["s2"] + match["s3"]
+    if len(signs) > 1:
+        return None
+    negative = signs in ("-", "\u2212")
     evidence = _SHAPES[int(shape.lastgroup[1:])][1]
-    return _Cell(plain, negative, match["num"], marks, evidence)
+    return _Cell(plain, negative, match["num"], marks, evidence, trailing=bool(match["s3"]))
 
 
 def _mostly_text(cells: np.ndarray) -> bool:
@@ -432,6 +437,8 @@ def _reading(n: int, rows, unique, read: list[_Cell], inverse, found: str | None
         written.append("a decimal comma")
     if any(cell.bracketed for cell in read):
         written.append("negative numbers in brackets")
+    if any(cell.trailing for cell in read):
+        written.append("a minus sign after negative numbers")
     units = tuple(dict.fromkeys(mark for cell in read for mark in cell.marks))
     if units:
         written.append(

@@ -441,7 +441,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
     _check_short_rows(path, frame, text, delimiter)
     frame, notes = _unnamed_columns(path, frame, header)
     lines = file_lines(text, delimiter, frame.shape[0]) + skipped
+    frame, lines, total_note = _total_line(frame, lines)
     frame, lines, empty_note = _empty_rows(path, frame, lines)
+    empty_note = total_note + empty_note
     if skipped:
         notes.insert(0, f"skipped the first line, {delimiter!r} as delimiter: Excel's 'sep=' hint")
     notes = [Note("table", note) for note in encoding_note(encoding) + notes]
@@ -538,6 +540,33 @@ def _excel_separator_line(text: str) -> tuple[str, str | None, int]:
     if match is None:
         return text, None, 0
     return text[match.end() :], match.group(1), 1
+
+
+#: The first cell of a spreadsheet's total line, in the languages analysts export from.
+_TOTAL = re.compile(
+    r"\s*(?:grand\s+)?(?:total|totals|sum|summe|gesamt|gesamtsumme|insgesamt|somme|suma|totale|totaal)\s*:?\s*",
+    re.IGNORECASE,
+)
+
+
+def _total_line(frame: pd.DataFrame, lines: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """A spreadsheet's total line at the end (``Summe;;;;433.419,57 €``): left out, with a note.
+
+    The last row with a value, whose first value is a word such as *Total* or *Summe* and which
+    leaves a column empty (a sum is written under the columns it adds); the empty rows around it
+    are left to :func:`_empty_rows`.
+    """
+    filled = frame.notna().any(axis=1).to_numpy()
+    if not filled.any():
+        return frame, lines, []
+    last = int(np.flatnonzero(filled)[-1])
+    values = frame.iloc[last]
+    first = values[values.notna()].iloc[0]
+    if not (isinstance(first, str) and _TOTAL.fullmatch(first)) or values.notna().all():
+        return frame, lines, []
+    keep = np.arange(len(frame)) != last
+    note = f"left out line {int(lines[last])}, a total ({first.strip()!r}), not a row"
+    return frame.iloc[keep], lines[keep], [note]
 
 
 def _empty_rows(

@@ -444,3 +444,17 @@ def test_a_german_fraud_column_of_ja_nein_is_a_ground_truth_not_a_feature(tmp_pa
     assert np.flatnonzero(data.y).tolist() == [5, 17]
     assert aad.to_label("WAHR") == 1
     assert aad.to_label(" falsch ") == 0
+
+
+def test_a_spreadsheets_total_line_at_the_end_is_no_row(tmp_path):
+    """``Summe;;;433.419,57 €`` below the rows (and the empty rows around it) is left out, with
+    a note naming its line; a row whose first value is such a word but that fills every
+    column is a row."""
+    rows = "".join(f"{i};{i % 7},5;x{i % 3}\n" for i in range(40))
+    data = aad.load_data(write(tmp_path, "nr;Betrag;Art\n" + rows + ";;\nSumme;433.419,57 €;\n;;\n"))
+    assert data.n_rows == 40
+    assert "left out line 43, a total ('Summe'), not a row" in data.notes
+    full = aad.load_data(
+        write(tmp_path, "Art;Betrag\n" + "".join(f"x{i % 3};{i}\n" for i in range(40)) + "Total;5\n", "f.csv")
+    )
+    assert full.n_rows == 41

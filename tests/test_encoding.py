@@ -514,3 +514,11 @@ def test_whole_numbers_with_dots_every_three_digits_are_thousands_in_a_european_
     english = _load(tmp_path, "x,y\n" + "\n".join(f"{1 + i % 9}.{123 + i},{i}" for i in range(60)) + "\n")
     assert english.X[0, 0] == 1.123
     assert english.notes == ()
+
+
+def test_sap_writes_the_minus_after_a_negative_number():
+    """``41,21-`` (SAP's export) is -41.21, said in a note; two signs are no number."""
+    reading = read_numbers(pd.Series(["41,21-", "1.234,56", "3,5"]), "Betrag")
+    assert reading.values.tolist() == [-41.21, 1234.56, 3.5]
+    assert "a minus sign after negative numbers ('41,21-' is read as -41.21)" in reading.note("Betrag").text
+    assert read_numbers(pd.Series(["-41,21-", "3,5"]), "Betrag").n_stray == 1
