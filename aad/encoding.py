@@ -744,7 +744,8 @@ def encode(series: pd.Series, spec: FeatureSpec, lines=None) -> Encoded:
     reading = parse_timestamps(series, order=spec.order)
     if reading is None or reading.times is None:
         raise DataError(_not_timestamps(series, spec, reading, lines))
-    return Encoded(timestamp_part(reading.times, spec.part), times=reading.times)
+    shown = None if reading.clock else reading.times  # a time of day alone: its source as written
+    return Encoded(timestamp_part(reading.times, spec.part), times=shown)
 
 
 @dataclass(frozen=True)

@@ -489,7 +489,9 @@ def test_a_time_of_day_alone_gives_its_hour(tmp_path):
     assert data.sources["at"].iloc[3] == "03:21"  # shown and searched as written, not as a made-up date
     new = tmp_path / "new.csv"
     new.write_text("amount,at,lap\n1.5,2:15 PM,20:10\n1.5,23:59:59,21:10\n")
-    assert aad.load_rows(new, like=data).X[:, 1].tolist() == [14.0, 23.0]
+    rows = aad.load_rows(new, like=data)
+    assert rows.X[:, 1].tolist() == [14.0, 23.0]
+    assert rows.sources["at"].tolist() == ["2:15 PM", "23:59:59"]  # as written, as in the table's own rows
 
 
 def test_whole_numbers_with_dots_every_three_digits_are_thousands_in_a_european_file(tmp_path):
