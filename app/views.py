@@ -362,8 +362,15 @@ def unusual_values(session: aad.Session, row: int) -> str:
 
 
 def _same_share(dataset: aad.Dataset, row: int, j: int) -> float:
-    """The percent of rows whose feature ``j`` has the value ``row`` has."""
-    return 100.0 * float((dataset.X[:, j] == dataset.X[row, j]).mean())
+    """The percent of rows whose feature ``j`` has the value ``row`` has: for a category, the
+    value as written (two categories as rare share their encoded rarity, not their rows)."""
+    spec = dataset.specs[j]
+    if spec.kind != "category":
+        return 100.0 * float((dataset.X[:, j] == dataset.X[row, j]).mean())
+    written = dataset.sources[spec.column]
+    value = written.iloc[row]
+    same = written.isna() if pd.isna(value) else written == value
+    return 100.0 * float(same.mean())
 
 
 def _share_text(share: float) -> str:

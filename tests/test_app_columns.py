@@ -93,3 +93,13 @@ def test_the_rules_page_speaks_of_categories_and_whole_numbers(cards):
     assert any(r.startswith("failed_pin_attempts >= ") or "timestamp.hour in " in r for r in rules), rules
     description = aad.describe_anomalies(session.model, session.dataset, time_limit=1.0)
     assert f"\"merchant_category\" IN ('{RARE}')" in views.export_rules(session, description, "sql")
+
+
+def test_a_rare_category_is_said_to_be_as_rare_as_its_own_rows(tmp_path):
+    """Two categories of 4 rows each share their encoded rarity; the card's line of unusual
+    values gives each its own share (4 of 200, 2 %), not both together (4 %)."""
+    merchants = ["casino"] * 4 + ["travel"] * 4 + ["grocery"] * 192
+    frame = pd.DataFrame({"amount": np.arange(200) % 17 + 0.5, "merchant": merchants})
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    session = aad.Session.create(aad.load_data(tmp_path / "m.csv"), store=aad.Store(tmp_path / "s.sqlite"))
+    assert "`merchant` = casino, as in 2% of rows" in views.unusual_values(session, 0)
