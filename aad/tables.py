@@ -434,11 +434,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError as err:
         raise DataError(f"{path.name} has no columns; expected a header line") from err
     except pd.errors.ParserError as err:
-        _check_ragged_lines(path, text, delimiter, len(header))  # the first bad line, of any kind
+        _check_ragged_lines(path, text, delimiter, len(header), skipped)  # the first bad line, of any kind
         raise DataError(f"{path.name} is not a well-formed CSV: {_parser_hint(err)}") from err
     frame = _as_written(frame, text, delimiter)
     _check_delimiter(path, frame, first_line)
-    _check_short_rows(path, frame, text, delimiter)
+    _check_short_rows(path, frame, text, delimiter, skipped)
     frame, notes = _unnamed_columns(path, frame, header)
     lines = file_lines(text, delimiter, frame.shape[0]) + skipped
     frame, lines, total_note = _total_line(frame, lines)
@@ -641,19 +641,20 @@ def _is_row_index(column: pd.Series) -> bool:
     return bool(values[0] in (0, 1) and np.array_equal(values - values[0], np.arange(len(values))))
 
 
-def _check_short_rows(path: Path, frame: pd.DataFrame, text: str, delimiter: str) -> None:
+def _check_short_rows(path: Path, frame: pd.DataFrame, text: str, delimiter: str, skipped: int) -> None:
     """A line with fewer fields than the header: pandas would pad it with missing values.
 
     Only read again when the last column has a gap, which every short line leaves (a long
     line has been refused already, so any ragged line is a short one).
     """
     if frame.shape[1] >= 2 and frame.iloc[:, -1].isna().any():
-        _check_ragged_lines(path, text, delimiter, frame.shape[1])
+        _check_ragged_lines(path, text, delimiter, frame.shape[1], skipped)
 
 
-def _check_ragged_lines(path: Path, text: str, delimiter: str, width: int) -> None:
+def _check_ragged_lines(path: Path, text: str, delimiter: str, width: int, skipped: int = 0) -> None:
     """Name the first line whose number of fields differs from the header's (pandas names
-    only the first line with too many)."""
+    only the first line with too many); ``skipped``: lines of the file before ``text`` (Excel's
+    ``sep=;``)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for fields in reader:
@@ -664,8 +665,8 @@ def _check_ragged_lines(path: Path, text: str, delimiter: str, width: int) -> No
                     else "check for a stray delimiter or an unquoted text field"
                 )
                 raise DataError(
-                    f"{path.name} is not a well-formed CSV: line {reader.line_num} has {len(fields)} "
-                    f"field{'s' if len(fields) > 1 else ''} but the header has {width}; {fix}"
+                    f"{path.name} is not a well-formed CSV: line {reader.line_num + skipped} has "
+                    f"{len(fields)} field{'s' if len(fields) > 1 else ''} but the header has {width}; {fix}"
                 )
     except csv.Error:  # the csv module is stricter than pandas: let pandas' message stand
         return

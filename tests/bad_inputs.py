@@ -177,6 +177,12 @@ BAD_INPUTS = [
         r"appended.csv mixes two encodings: Windows-1252 \(byte 5\) and UTF-8 \(line 3, 'ö'\); re-save",
     ),
     BadInput(
+        "a long line after Excel's sep= line",
+        "sep_ragged.csv",
+        b"sep=;\na;b\n" + b"".join(b"%d;%d\n" % (i, i) for i in range(10)) + b"5;6;extra\n",
+        r"sep_ragged.csv is not a well-formed CSV: line 13 has 3 fields but the header has 2",
+    ),
+    BadInput(
         "unknown label value",
         "label.csv",
         b"a,label\n1,anomaly\n2,maybe\n3,nominal\n",
