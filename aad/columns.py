@@ -63,9 +63,25 @@ _THOUSANDS = re.compile(
 )
 
 
-#: Cells that say "no value" in a numeric column (spreadsheets and reports write them);
-#: pandas already reads the empty cell, NA, N/A, null and NaN as missing.
-PLACEHOLDERS = frozenset({"-", "--", "---", "?", ".", "n/a", "na", "null", "none", "nan", "#n/a"})
+#: Cells that say "no value" (spreadsheets and reports write them; pandas already reads the
+#: empty cell, NA, N/A, null and NaN as missing), and Excel's error values, English and German
+#: (``#DIV/0!``, ``#NV``, ``#WERT!``): a formula that gave no value.
+PLACEHOLDERS = frozenset(
+    {"-", "--", "---", "?", ".", "n/a", "na", "null", "none", "nan", "#n/a"}
+    | {
+        "#nv",
+        "#div/0!",
+        "#value!",
+        "#wert!",
+        "#ref!",
+        "#bezug!",
+        "#name?",
+        "#num!",
+        "#zahl!",
+        "#null!",
+        "#leer!",
+    }
+)
 
 
 def _without_placeholders(series: pd.Series) -> pd.Series:

@@ -41,7 +41,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .columns import NUMBER_WORDS, TRUTH_WORDS, column_named, last_word, located, name_words, named_like_id
+from .columns import (
+    NUMBER_WORDS,
+    PLACEHOLDERS,
+    TRUTH_WORDS,
+    column_named,
+    last_word,
+    located,
+    name_words,
+    named_like_id,
+)
 from .errors import DataError
 from .labels import ANOMALY_WORDS, ANSWER_WORDS, NOMINAL_WORDS
 from .notes import Note
@@ -66,8 +75,6 @@ KINDS = ("number", "integer", "category", "part", "member")
 PARTS = {"hour": (0, 23), "weekday": (1, 7), "month": (1, 12)}
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-#: Cells that say "no value" (spreadsheets and reports write them); pandas reads NA, null... itself.
-PLACEHOLDERS = frozenset({"-", "--", "---", "?", ".", "n/a", "na", "null", "none", "nan", "#n/a"})
 #: A text column with more distinct values than this share of its cells is an identifier or free text.
 MOSTLY_UNIQUE = 0.5
 

@@ -458,3 +458,13 @@ def test_a_spreadsheets_total_line_at_the_end_is_no_row(tmp_path):
         write(tmp_path, "Art;Betrag\n" + "".join(f"x{i % 3};{i}\n" for i in range(40)) + "Total;5\n", "f.csv")
     )
     assert full.n_rows == 41
+
+
+def test_excels_error_values_are_missing_values(tmp_path):
+    """``#NV`` and ``#WERT!`` (German Excel's #N/A and #VALUE!), ``#DIV/0!``: a formula that gave no
+    value is a missing value, filled and said, not a reason to leave the column out."""
+    cells = {3: "#WERT!", 7: "#NV", 9: "#DIV/0!"}
+    rows = "".join(f"{i},5;{cells.get(i, i)}\n" for i in range(40))
+    data = aad.load_data(write(tmp_path, "a;b\n" + rows))
+    assert data.feature_names == ("a", "b")
+    assert "column 'b': 3 missing values filled with the column median 21" in data.notes
