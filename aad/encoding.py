@@ -560,12 +560,38 @@ def parse_timestamps(series: pd.Series, *, order: str | None = None) -> TimeRead
     times = _iso(cells) if style == "ymd" else None  # pandas' parser first: fast
     if style is None or times is None:
         reading = None if style is None else _by_parts(cells, style, order, int(np.flatnonzero(known)[0]))
+        if reading is None and style not in (None, "clock"):
+            reading = _mixed(cells.reset_index(drop=True), order)
+            style = "slash" if reading is not None and reading.order is not None else style
         if reading is None or reading.times is None:
             return reading
         times, order = reading.times, reading.order
     out = pd.Series(pd.NaT, index=text.index, dtype=times.dtype)
     out[known] = times.to_numpy()
     return TimeReading(out, order=order if style == "slash" else None, clock=style == "clock")
+
+
+def _mixed(cells: pd.Series, order: str | None) -> TimeReading | None:
+    """Dates written in two styles or more (``31.12.2024`` and ``2024-12-31``, as a table pasted
+    together from two systems holds them), each read in its own style; None unless every cell
+    is a date of some style and each style's cells read.
+
+    >>> _mixed(pd.Series(["31.12.2024", "2024-12-30", "29.12.2024"]), None).times.dt.day.tolist()
+    [31, 30, 29]
+    """
+    styles = [next((s for s, p in _DATES.items() if s != "clock" and p.match(c)), None) for c in cells]
+    if None in styles or len(set(styles)) < 2:
+        return None
+    out = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
+    orders = set()
+    for style in set(styles):
+        group = cells[[s == style for s in styles]]
+        reading = parse_timestamps(group, order=order)
+        if reading is None or reading.times is None:
+            return None
+        out[group.index] = reading.times.to_numpy()
+        orders |= {reading.order} - {None}
+    return TimeReading(out, order=orders.pop() if len(orders) == 1 else None)
 
 
 def _stray_date(series: pd.Series) -> tuple[int, str] | None:

@@ -524,3 +524,17 @@ def test_sap_writes_the_minus_after_a_negative_number():
     assert reading.values.tolist() == [-41.21, 1234.56, 3.5]
     assert "a minus sign after negative numbers ('41,21-' is read as -41.21)" in reading.note("Betrag").text
     assert read_numbers(pd.Series(["-41,21-", "3,5"]), "Betrag").n_stray == 1
+
+
+def test_dates_written_two_ways_are_each_read_in_their_own(tmp_path):
+    """A column of ``31.12.2024`` with, every seventh row, ``2024-12-31`` (two systems' exports
+    pasted together) gives its weekday and month, each cell read in its own style; it was a
+    category of 183 values."""
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    cells = [d.strftime("%Y-%m-%d") if i % 7 == 0 else d.strftime("%d.%m.%Y") for i, d in enumerate(days)]
+    data = _load(
+        tmp_path, "amount;booked\n" + "\n".join(f"{i % 5},5;{c}" for i, c in enumerate(cells)) + "\n"
+    )
+    assert data.feature_names == ("amount", "booked.weekday", "booked.month")
+    assert data.X[:, 1].tolist() == [float(d.day_of_week + 1) for d in days]
+    assert data.X[:, 2].tolist() == [float(d.month) for d in days]
