@@ -30,7 +30,7 @@ import numpy as np
 
 from .errors import DataError
 
-__all__ = ["Predicate", "Rule", "default_feature_names"]
+__all__ = ["Predicate", "Rule", "default_feature_names", "threshold_text"]
 
 Op = Literal["<=", ">"]
 _OPS = ("<=", ">")
@@ -118,7 +118,7 @@ class Predicate:
     def format(self, feature_names: Sequence[str] | None = None, *, digits: int | None = None) -> str:
         """``name <= threshold`` or ``name > threshold``: exact, or to ``digits`` significant digits."""
         name = _name(self.feature, feature_names)
-        return f"{name} {self.op} {_number(self.threshold, digits)}"
+        return f"{name} {self.op} {threshold_text(self.threshold, digits)}"
 
 
 @dataclass(frozen=True, init=False)
@@ -232,7 +232,7 @@ class Rule:
             following = self.predicates[i + 1] if i + 1 < len(self.predicates) else None
             if p.op == ">" and following is not None and following.feature == p.feature:
                 name = _name(p.feature, feature_names)
-                low, high = _number(p.threshold, digits), _number(following.threshold, digits)
+                low, high = threshold_text(p.threshold, digits), threshold_text(following.threshold, digits)
                 parts.append(f"{low} < {name} <= {high}")
                 i += 2
             else:
@@ -282,5 +282,15 @@ def _as_matrix(X) -> np.ndarray:
     return arr
 
 
-def _number(value: float, digits: int | None) -> str:
-    return repr(value) if digits is None else f"{value:.{digits}g}"
+def threshold_text(value: float, digits: int | None) -> str:
+    """Exact, or to ``digits`` significant digits as people write them (``12190``, not
+    ``1.219e+04``; an exponent only beyond the magnitudes a table's columns hold).
+
+    >>> [threshold_text(v, 3) for v in (12194.96, 0.00123456, 2.5, -3e20)]
+    ['12200', '0.00123', '2.5', '-3e+20']
+    """
+    if digits is None:
+        return repr(value)
+    if value != 0 and not 1e-6 <= abs(value) < 1e16:
+        return f"{value:.{digits}g}"
+    return np.format_float_positional(value, precision=digits, unique=False, fractional=False, trim="-")

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .encoding import PARTS, FeatureSpec, number_text, part_label
-from .rules import Rule
+from .rules import Rule, threshold_text
 
 __all__ = ["ColumnTest", "rule_tests", "rule_text"]
 
@@ -92,7 +92,7 @@ class ColumnTest:
             return self._category_text()
         if self.kind == "part":
             return self._part_text()
-        show = (lambda v: number_text(v)) if self.kind == "integer" else (lambda v: _number(v, digits))
+        show = (lambda v: number_text(v)) if self.kind == "integer" else (lambda v: threshold_text(v, digits))
         low = None if self.low is None else show(self.low)
         high = None if self.high is None else show(self.high)
         if low is not None and high is not None:
@@ -186,7 +186,3 @@ def _category(spec: FeatureSpec, low: float | None, high: float | None) -> Colum
         return None
     negate = len(outside) < len(inside)
     return ColumnTest(spec.column, "category", values=tuple(outside if negate else inside), negate=negate)
-
-
-def _number(value: float, digits: int | None) -> str:
-    return repr(value) if digits is None else f"{value:.{digits}g}"

@@ -61,7 +61,7 @@ def test_it_opens_on_the_label_page_with_a_new_session_on_the_data(db):
     session = _session(at)
     assert at.query_params[keys.URL_SESSION] == session.id
     assert [s.id for s in aad.Store(db).summaries()] == [session.id]
-    assert (_metric(at, "Labels"), _metric(at, "Anomalies found"), _metric(at, "Unlabelled")) == (
+    assert (_metric(at, "Labels"), _metric(at, "Anomalies"), _metric(at, "Unlabelled")) == (
         "0",
         "0",
         "485",
@@ -79,19 +79,19 @@ def test_the_buttons_label_skip_and_undo_and_the_counts_follow(db):
     at = _app()
     first = _top_card(at)
     _action(at, keys.LABEL_ANOMALY).click().run()
-    assert (_metric(at, "Labels"), _metric(at, "Anomalies found")) == ("1", "1")
+    assert (_metric(at, "Labels"), _metric(at, "Anomalies")) == ("1", "1")
     second = _top_card(at)
     assert second != first
     _action(at, keys.LABEL_NOMINAL).click().run()
     third = _top_card(at)
     _action(at, keys.LABEL_SKIP).click().run()
-    assert (_metric(at, "Labels"), _metric(at, "Anomalies found"), _metric(at, "Skipped")) == ("2", "1", "1")
+    assert (_metric(at, "Labels"), _metric(at, "Anomalies"), _metric(at, "Skipped")) == ("2", "1", "1")
     assert aad.Store(db).labels(_session(at).id) == {first: 1, second: 0}
     at.button(key=keys.LABEL_UNDO).click().run()
     assert _metric(at, "Skipped") == "0"
     assert _top_card(at) == third
     at.button(key=keys.LABEL_UNDO).click().run()
-    assert (_metric(at, "Labels"), _metric(at, "Model version")) == ("1", "v5")
+    assert (_metric(at, "Labels"), _metric(at, "Model")) == ("1", "v5")
     assert _top_card(at) == second
     assert any(f"Last: undo label row {second} → nominal · model v5" in c.value for c in at.caption)
     assert not at.exception

@@ -119,8 +119,8 @@ def _check_restarted(page, url: str, rebuilt: Rebuilt, session_id: str, acked: d
     reference = rebuilt.open(session_id)
     assert reference.labels() == stored
     expect(_metric(page, "Labels")).to_have_text(str(len(stored)))
-    expect(_metric(page, "Anomalies found")).to_have_text(str(reference.n_anomalies))
-    expect(_metric(page, "Model version")).to_have_text(f"v{reference.version}")
+    expect(_metric(page, "Anomalies")).to_have_text(str(reference.n_anomalies))
+    expect(_metric(page, "Model")).to_have_text(f"v{reference.version}")
     assert card == int(reference.batch()[0])
     rank = int(reference.ranks([card])[0])
     score_line = f"rank {rank:,} of {reference.dataset.n_rows:,} · "

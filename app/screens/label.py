@@ -30,10 +30,10 @@ ROW_HEIGHT = 30
 def counts() -> None:
     with st.container(horizontal=True, key=keys.LABEL_COUNTS):
         st.metric("Labels", session.n_labels, border=True)
-        st.metric("Anomalies found", session.n_anomalies, border=True)
+        st.metric("Anomalies", session.n_anomalies, border=True)
         st.metric("Skipped", len(session.skipped), border=True)
         st.metric("Unlabelled", f"{session.dataset.n_rows - session.n_labels:,}", border=True)
-        st.metric("Model version", f"v{session.version}", border=True)
+        st.metric("Model", f"v{session.version}", border=True)
 
 
 STRATEGY_HELP = (

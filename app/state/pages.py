@@ -21,7 +21,9 @@ COMPACT_CSS = """<style>
 .stMainBlockContainer h1 { font-size: 1.6rem; padding: 0; }
 .stMainBlockContainer h3 { font-size: 1.2rem; padding: 0.1rem 0; }
 .stMainBlockContainer h4 { font-size: 1.05rem; padding: 0; }
-.st-key-label_counts [data-testid="stMetric"] { padding: 0.1rem 0.75rem; }
+.st-key-label_counts { flex-wrap: nowrap; gap: 0.5rem; }
+.st-key-label_counts > div { min-width: 0; flex: 1 1 auto; width: auto !important; }
+.st-key-label_counts [data-testid="stMetric"] { padding: 0.1rem 0.6rem; }
 .st-key-label_counts [data-testid="stMetric"] > div {
   display: flex; flex-direction: row; align-items: baseline; gap: 0.5rem;
 }

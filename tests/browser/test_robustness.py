@@ -108,7 +108,7 @@ def test_two_tabs_on_one_session_never_store_a_label_twice_and_converge(server, 
             page.reload()
             assert current_card(page) == int(rebuilt.batch()[0])
             expect(metric(page, "Labels")).to_have_text(str(len(stored)))
-            expect(metric(page, "Model version")).to_have_text(f"v{rebuilt.version}")
+            expect(metric(page, "Model")).to_have_text(f"v{rebuilt.version}")
     finally:
         one.context.close()
         two.context.close()
