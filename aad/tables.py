@@ -549,6 +549,11 @@ _TOTAL = re.compile(
 )
 
 
+def is_total(value) -> bool:
+    """Whether a cell opens a spreadsheet's total line (*Total*, *Summe*, *Gesamt*, *Somme*...)."""
+    return isinstance(value, str) and _TOTAL.fullmatch(value) is not None
+
+
 def _total_line(frame: pd.DataFrame, lines: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     """A spreadsheet's total line at the end (``Summe;;;;433.419,57 €``): left out, with a note.
 
@@ -562,7 +567,7 @@ def _total_line(frame: pd.DataFrame, lines: np.ndarray) -> tuple[pd.DataFrame, n
     last = int(np.flatnonzero(filled)[-1])
     values = frame.iloc[last]
     first = values[values.notna()].iloc[0]
-    if not (isinstance(first, str) and _TOTAL.fullmatch(first)) or values.notna().all():
+    if not is_total(first) or values.notna().all():
         return frame, lines, []
     keep = np.arange(len(frame)) != last
     note = f"left out line {int(lines[last])}, a total ({first.strip()!r}), not a row"

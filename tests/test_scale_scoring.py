@@ -542,3 +542,19 @@ def test_a_model_file_matches_codes_with_leading_zeros_as_written(tmp_path):
     TableScorer(model, [tmp_path / "t.csv"]).write(tmp_path / "s.parquet")
     scored = pd.read_parquet(tmp_path / "s.parquet")
     np.testing.assert_allclose(scored["anomaly_score"], forest.anomaly_score(dataset.X), rtol=1e-15)
+
+
+def test_a_spreadsheets_total_line_at_the_end_is_left_out_as_the_loader_does(table, learned, tmp_path):
+    """``Total,,,...`` below the rows, with empty rows around it: the model file scores the rows
+    the loader reads, and says what it left out."""
+    folder, _ = table
+    _, model, expected = learned
+    source = tmp_path / "excel.csv"
+    source.write_text((folder / "all.csv").read_text() + ",,,,\r\nTotal,1234.5,,,\r\n,,,,\r\n")
+    assert aad.load_data(source).n_rows == 1200
+    report = TableScorer(model, [source], batch_rows=97).write(tmp_path / "s.csv")
+    scored = pd.read_csv(tmp_path / "s.csv")
+    np.testing.assert_allclose(scored["anomaly_score"], expected, rtol=1e-15)
+    assert report.notes(model)[0] == (
+        "excel.csv: left out a total line ('Total') at the end of the file and 2 empty rows"
+    )

@@ -188,6 +188,8 @@ def _run(client, model, files, output, columns, top, rows_per_partition, progres
         report.rows += pieces[i].rows or 0
         if pieces[i].file.trailing:
             report.trailing[pieces[i].name] = pieces[i].file.trailing
+        if pieces[i].file.total is not None:
+            report.totals[pieces[i].name] = pieces[i].file.total
         for kind, into in (("filled", report.filled), ("unseen", report.unseen), ("outside", report.outside)):
             for name, n in notes.get(kind, {}).items():
                 into[name] = into.get(name, 0) + n

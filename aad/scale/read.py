@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from ..columns import _NUMBER_FORMATS, PLACEHOLDERS
 from ..encoding import FeatureSpec, encode
 from ..errors import DataError
-from ..tables import SNIFF_BYTES, check_text, is_text, sniff_delimiter, text_encoding
+from ..tables import SNIFF_BYTES, check_text, is_text, is_total, sniff_delimiter, text_encoding
 
 __all__ = ["Piece", "TableFile", "find_files", "natural_key", "plan_pieces", "read_batches"]
 
@@ -65,8 +65,9 @@ class TableFile:
     columns: tuple[str, ...] = ()
     delimiter: str = ","
     skip_rows: int = 0  # Excel's "sep=;" first line
-    trailing: int = 0  # a CSV's empty rows at the end (a spreadsheet's ",,,"): left out, as the loader does
+    trailing: int = 0  # a CSV's rows at the end that are no data (",,,", a total): left out, as loaded
     encoding: str = "utf-8-sig"  # a CSV's, from its first bytes (aad.tables.text_encoding)
+    total: str | None = None  # the first value of a total line among the trailing rows (Summe)
 
 
 @dataclass(frozen=True)
@@ -165,24 +166,30 @@ def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
     if not lines:
         raise DataError(f"{path.name} has no header line; expected the column names first")
     header = next(csv.reader([lines[0]], delimiter=delimiter), [])
-    trailing = trailing_empty_rows(path, delimiter, encoding)
-    return TableFile(path, "csv", size, None, (), tuple(header), delimiter, skip, trailing, encoding)
+    trailing, total = trailing_rows(path, delimiter, encoding)
+    return TableFile(path, "csv", size, None, (), tuple(header), delimiter, skip, trailing, encoding, total)
 
 
 _TAIL_BYTES = 1 << 20
 
 
-def trailing_empty_rows(path: Path, delimiter: str, encoding: str = "utf-8-sig") -> int:
-    """The rows at the end of a CSV file with no value in any column (``,,,`` lines, as a
-    spreadsheet writes them), counted from its last megabyte; blank lines are no rows.
+def trailing_rows(path: Path, delimiter: str, encoding: str = "utf-8-sig") -> tuple[int, str | None]:
+    """The rows at the end of a CSV file that are no data, as the loader leaves them out: rows
+    with no value in any column (``,,,`` lines, as a spreadsheet writes them) and a total line
+    among them (``Summe;;;433.419,57 €``: the last row with a value, its first value a word such
+    as *Total*, a column left empty); counted from its last megabyte; blank lines are no rows.
+    Returns how many, and the total line's first value (None without one).
 
     Examples
     --------
     >>> import tempfile
     >>> path = Path(tempfile.mkdtemp()) / "t.csv"
     >>> _ = path.write_text("a,b\\n1,2\\n,\\n\\n,\\n")
-    >>> trailing_empty_rows(path, ",")
-    2
+    >>> trailing_rows(path, ",")
+    (2, None)
+    >>> _ = path.write_text("a,b,c\\n1,2,3\\n,,\\nTotal,,6\\n,,\\n")
+    >>> trailing_rows(path, ",")
+    (3, 'Total')
     """
     size = path.stat().st_size
     with path.open("rb") as fh:
@@ -190,14 +197,17 @@ def trailing_empty_rows(path: Path, delimiter: str, encoding: str = "utf-8-sig")
             encoding = "utf-16-le" if fh.read(2) == b"\xff\xfe" else "utf-16-be"
         fh.seek(max(0, size - _TAIL_BYTES) // 2 * 2)  # whole UTF-16 code units
         tail = fh.read().decode(encoding, errors="replace")
-    empty = 0
+    rows, total = 0, None
     for line in reversed(tail.splitlines()[1:]):  # the first: the header, or cut by the seek
         if not line:
             continue  # a blank line: the CSV reader skips it (a line of tabs is a row of a TSV)
-        if line.replace(delimiter, "").replace('"', ""):
+        values = [v.strip() for v in next(csv.reader([line], delimiter=delimiter), [])]
+        filled = [v for v in values if v]
+        if filled and (total is not None or not is_total(filled[0]) or len(filled) == len(values)):
             break
-        empty += 1
-    return empty
+        total = filled[0] if filled else total
+        rows += 1
+    return rows, total
 
 
 def column_for(file: TableFile, name: str) -> str:

@@ -71,7 +71,8 @@ class ScoreReport:
     unseen: dict[str, int] = field(default_factory=dict)
     outside: dict[str, int] = field(default_factory=dict)  # rows far outside the trees' split range
     output: str | None = None
-    trailing: dict[str, int] = field(default_factory=dict)  # file -> empty rows left out at its end
+    trailing: dict[str, int] = field(default_factory=dict)  # file -> rows at its end left out (no data)
+    totals: dict[str, str] = field(default_factory=dict)  # file -> the first value of its total line
 
     def add_gaps(self, names: Sequence[str], gaps: np.ndarray) -> None:
         """Count the missing cells of a batch, per feature."""
@@ -79,14 +80,20 @@ class ScoreReport:
             if n:
                 self.filled[name] = self.filled.get(name, 0) + int(n)
 
+    def _trailing_note(self, file: str, n: int) -> str:
+        total = self.totals.get(file)
+        empty = n - (total is not None)
+        rows = f"{empty:,} empty row{'s' if empty > 1 else ''}"
+        if total is None:
+            return f"{file}: left out {rows} at the end of the file (no value in any column)"
+        return f"{file}: left out a total line ({total!r}) at the end of the file" + (
+            f" and {rows}" if empty else ""
+        )
+
     def notes(self, model: PortableModel) -> list[str]:
         """One line per feature that had missing cells: how many, and the value they took."""
         fills = dict(zip(model.feature_names_in_, model.fill_values.tolist(), strict=True))
-        notes = [
-            f"{file}: left out {n:,} empty row{'s' if n > 1 else ''} at the end of the file (no value in "
-            "any column)"
-            for file, n in self.trailing.items()
-        ]
+        notes = [self._trailing_note(file, n) for file, n in self.trailing.items()]
         for name, n in self.filled.items():
             every = " (every row: is it the right file?)" if n == self.rows and n > 1 else ""
             notes.append(
@@ -297,6 +304,8 @@ class TableScorer:
             report.files += 1
             if piece.file.trailing:
                 report.trailing[piece.file.path.name] = piece.file.trailing
+            if piece.file.total is not None:
+                report.totals[piece.file.path.name] = piece.file.total
 
     def write(
         self,
