@@ -579,12 +579,17 @@ def _mixed(cells: pd.Series, order: str | None) -> TimeReading | None:
     >>> _mixed(pd.Series(["31.12.2024", "2024-12-30", "29.12.2024"]), None).times.dt.day.tolist()
     [31, 30, 29]
     """
-    styles = [next((s for s, p in _DATES.items() if s != "clock" and p.match(c)), None) for c in cells]
-    if None in styles or len(set(styles)) < 2:
+    styles = []
+    for cell in cells:  # a cell of no style ends it: free text whose first cell looked like a date
+        style = next((s for s, p in _DATES.items() if s != "clock" and p.match(cell)), None)
+        if style is None:
+            return None
+        styles.append(style)
+    if len(set(styles)) < 2:
         return None
     out = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
     orders = set()
-    for style in set(styles):
+    for style in sorted(set(styles)):
         group = cells[[s == style for s in styles]]
         reading = parse_timestamps(group, order=order)
         if reading is None or reading.times is None:
