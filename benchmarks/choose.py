@@ -71,6 +71,7 @@ shows at 50 or 100. ``--first-seed S`` runs seeds S onwards (files ``..._seedsS-
     python benchmarks/choose.py --only "class balance" --reruns 20   # beta 0.8 against 0.6 to 1
     python benchmarks/choose.py --only strong --reruns 20          # the strong ranking, the round
     python benchmarks/choose.py --only "shrunk" --reruns 20        # records shrunk to the champion's rate
+    python benchmarks/choose.py --only "margin of one miss"        # a new champion only by a margin
 """
 
 from __future__ import annotations
@@ -200,6 +201,7 @@ VARIANTS = {
     "tried: classifier first": ("adaptive", ("classifier", *ALL), 4, 4),
     "tried: classifier for saturating": ("adaptive", ("feedback", "classifier", "forest"), 4, 4),
     "tried: records shrunk toward the champion's": ("adaptive", ALL, 4, 4),
+    "tried: a new champion by a margin of one miss": ("adaptive", ALL, 4, 4),
 }
 #: Rankings that are not the engine's: the forest class that offers them.
 _OFFERED_BY = {
@@ -326,6 +328,8 @@ def _rules(variant: str, seed: int, exploring: property, due: property) -> tuple
         queue_module.step = tried.faded_step(float(variant.split("fade ")[1]))
     if "open field" in variant:
         bandit._best = tried.open_best
+    if "margin of one miss" in variant:
+        bandit._best = tried.margin_best
     if "promoted only by a hit" in variant:
         queue_module.step = tried.earned_step
     if "leads on probation" in variant:

@@ -61,7 +61,9 @@ Records shrunk toward the champion's hit rate (:func:`shrunk_means`, :func:`shru
 candidate for the records' Beta(1, 1) prior: under it a ranking with 0 hits and 1 miss has a
 mean of 1/3 and leads a champion hitting 1 row in 15 (a review's seasonal table: the forest's
 order, finding nothing there, was followed 20 times a run); shrunk toward the champion's rate
-it leads only once it hits on its own.
+it leads only once it hits on its own. And a margin against trading the lead
+(:func:`margin_best`): another ranking leads only when its record beats the champion's with one
+more miss.
 
 Two more on top of the forest's first look (:func:`first_miss_looks`,
 :func:`agreed_challenger`): the forest's look also at the champion's first miss after a
@@ -282,6 +284,31 @@ def shrunk_best(hits, misses, asked, champion) -> int:
     among the rankings the queue has followed (ties: the lowest)."""
     means = shrunk_means(hits, misses, champion)
     return max((k for k in range(len(hits)) if asked[k]), key=lambda k: (means[k], -k))
+
+
+def margin_best(hits, misses, asked, champion) -> int:
+    """A replacement for :func:`aad.portfolio.bandit._best` with a margin against trading the
+    lead (hysteresis): another ranking the queue has followed takes the lead only when its
+    record would still beat the champion's with one more miss, ``(1 + h) / (3 + h + m)``
+    above the champion's ``(1 + h) / (2 + h + m)`` (ties: the lowest). Under the shipped rule
+    two rankings that share most rows trade the lead at each nominal one of them proposed
+    alone (the saturating ranking on a table where the learned model keeps finding).
+
+    >>> margin_best((10, 10), (5, 6), (True, True), 1)  # 11/17 against 11/18: not by a miss
+    1
+    >>> margin_best((10, 12), (5, 6), (True, True), 0)  # 13/21 against 11/17: not by a miss
+    0
+    >>> margin_best((10, 14), (5, 5), (True, True), 0)  # 15/22 against 11/17
+    1
+    """
+    h, m = np.asarray(hits, float), np.asarray(misses, float)
+    held = (1.0 + h[champion]) / (2.0 + h[champion] + m[champion])
+    pessimistic = (1.0 + h) / (3.0 + h + m)
+    rivals = [k for k in range(len(hits)) if asked[k] and k != champion and pessimistic[k] > held]
+    if not rivals:
+        return champion
+    means = (1.0 + h) / (2.0 + h + m)
+    return max(rivals, key=lambda k: (means[k], -k))
 
 
 def open_best(hits, misses, asked, champion) -> int:
