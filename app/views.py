@@ -794,7 +794,8 @@ def find_rows(
     ----------
     query : str
         A row number, or text found (any case) in an id or another context column (``T0042``,
-        ``grocery``); several words must all be found, each in some column.
+        ``grocery``); several words must all be found, each in some column. A date as the
+        file writes it finds the rows on that day (:func:`_on_date`).
     labels : tuple of str
         Any of ``unlabelled``, ``anomaly``, ``nominal``, ``skipped`` (empty: any).
     kinds : tuple of str
@@ -807,8 +808,12 @@ def find_rows(
     """
     n = session.dataset.n_rows
     keep = np.ones(n, dtype=bool)
-    for word in query.split():
-        keep &= _matches(session, word)
+    on_date = _on_date(session.dataset, query) if len(query.split()) > 1 else None  # Oct 28, 2024
+    if on_date is not None and on_date.any():
+        keep &= on_date
+    else:
+        for word in query.split():
+            keep &= _matches(session, word)
     if labels:
         keep &= _label_mask(session, labels)
     if kinds:
@@ -893,6 +898,39 @@ def _matches(session: aad.Session, word: str) -> np.ndarray:
         needle = word.casefold()
         for column in texts.values():
             found |= column.str.contains(needle, regex=False).to_numpy(dtype=bool)
+    return found | _on_date(session.dataset, word)
+
+
+def _on_date(dataset: aad.Dataset, word: str) -> np.ndarray:
+    """The rows whose timestamp falls on the day ``word`` names, written in any style the
+    loader reads (``28.10.2024``, ``10/28/2024``, ``Oct 28, 2024``), or in the minute when it
+    names a time too (``28.10.2024 14:30``): the card shows ``2024-10-28 14:30:00``, the
+    analyst knows the date as the file writes it. Dates with slashes take the column's own
+    order of day and month; a time of day alone is found as text.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"at": ["28.10.2024 14:30", "29.10.2024 09:00"], "amount": [1.0, 2.0]})
+    >>> data = aad.dataset_from_frame(frame, non_numeric="encode")
+    >>> _on_date(data, "28.10.2024").tolist(), _on_date(data, "Oct 29, 2024").tolist()
+    ([True, False], [False, True])
+    >>> _on_date(data, "28.10.2024 14:31").tolist(), _on_date(data, "2024").tolist()
+    ([False, False], [False, False])
+    """
+    found = np.zeros(dataset.n_rows, dtype=bool)
+    if not any(ch.isdigit() for ch in word):
+        return found
+    orders = {spec.column: spec.order for spec in dataset.specs if spec.kind == "part"}
+    for column, order in orders.items():
+        times = dataset.sources[column]
+        if not pd.api.types.is_datetime64_any_dtype(times):
+            continue
+        reading = aad.encoding.parse_timestamps(pd.Series([word]), order=order)
+        if reading is None or reading.times is None or reading.clock:
+            continue
+        when = reading.times.iloc[0]
+        unit = "min" if ":" in word else "D"
+        found |= (times.dt.floor(unit) == when.floor(unit)).to_numpy(dtype=bool)
     return found
 
 

@@ -258,6 +258,23 @@ def test_a_rows_own_card_labels_it_with_a_kind_and_note_and_bulk_labels_say_what
     assert {r for r, v in _session(at).labels().items() if v == aad.NOMINAL} == grocery
 
 
+def test_a_date_is_found_as_the_file_writes_it_in_the_columns_own_order(tmp_path, db):
+    """The card shows ``2024-10-28``; an analyst types the date as the export writes it."""
+    days = ["10/28/2024 14:30", "10/29/2024 09:00", "03/04/2024 11:15", "10/28/2024 23:59"] * 5
+    frame = pd.DataFrame({"booked": days, "amount": np.arange(20.0), "memo": ["x"] * 20})
+    frame.to_csv(tmp_path / "ledger.csv", index=False)
+    session = aad.Session.create(aad.load_data(str(tmp_path / "ledger.csv")), store=aad.Store(db))
+
+    def found(query: str) -> list[int]:
+        return sorted(views.find_rows(session, query).tolist())
+
+    on_the_28th = [r for r in range(20) if r % 4 in (0, 3)]
+    assert found("10/28/2024") == found("2024-10-28") == found("Oct 28, 2024") == on_the_28th
+    assert found("03/04/2024") == list(range(2, 20, 4))  # the column's order: month first
+    assert found("28.10.2024 23:59") == list(range(3, 20, 4))  # a time too: that minute
+    assert found("30.10.2024") == []
+
+
 def test_a_labels_file_is_one_action_one_undo_and_a_bad_one_names_every_bad_line(txn):
     at = _app()
     at.switch_page("screens/rows.py").run()

@@ -38,7 +38,8 @@ def filters() -> tuple[str, tuple, tuple, int, dict]:
         key=keys.ROWS_SEARCH,
         placeholder=f"a row number, or text of {named}…",
         help="A row number, or any text found (in any case) in the rows' ids, other columns that are "
-        "not features, categories and times as written; several words must all be found.",
+        "not features, categories and times as written; several words must all be found. A date as "
+        "your file writes it (28.10.2024, Oct 28, 2024) finds the rows of that day.",
     )
     labels = middle.multiselect(
         "Label", ["unlabelled", "anomaly", "nominal", "skipped"], key=keys.ROWS_LABELS, placeholder="any"
