@@ -332,6 +332,37 @@ def test_the_labels_export_of_the_command_line_has_the_kinds_notes_and_analysts(
     ]
 
 
+def test_the_labels_export_with_context_has_the_ids_as_the_apps_download_and_checks_the_data(
+    store, tmp_path, capsys
+):
+    from app.cli import main
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "txns.csv"
+    ids = [f"T{i:04d}" for i in range(60)]
+    pd.DataFrame({"txn_id": ids, "amount": rng.normal(size=60), "fee": rng.normal(size=60)}).to_csv(
+        path, index=False
+    )
+    session = aad.Session.create(aad.load_data(str(path)), store=store)
+    session.label(17, "anomaly", kind="skimming")
+    session.label(4, "nominal")
+    assert main(["sessions", "export", session.id, "--db", str(store.path), "--context"]) == 0
+    written = capsys.readouterr().out
+    assert written == session.labels_csv()  # the browser's download, byte for byte
+    table = pd.read_csv(io.StringIO(written), keep_default_na=False)
+    assert table[["row", "label", "kind", "txn_id"]].values.tolist() == [
+        [4, "nominal", "", "T0004"],
+        [17, "anomaly", "skimming", "T0017"],
+    ]
+    changed = pd.read_csv(path)
+    changed.loc[17, "amount"] = 99.0  # the data changed since: the labels would not apply
+    changed.to_csv(path, index=False)
+    assert main(["sessions", "export", session.id, "--db", str(store.path), "--context"]) == 2
+    said = capsys.readouterr().err
+    assert "has changed since the session started" in said
+    assert "Traceback" not in said
+
+
 def test_the_sessions_commands_rename_delete_restore_and_import(store, fitted_toy2, tmp_path, capsys):
     from app.cli import main
 

@@ -132,6 +132,14 @@ def export_session(
             "--output", "-o", help="CSV file to write (default: standard output).", callback=_writable
         ),
     ] = None,
+    context: Annotated[
+        bool,
+        typer.Option(
+            "--context",
+            help="Add each row's context columns (ids, free text, timestamps), as the app's download "
+            "does: reads the session's data, which must be unchanged.",
+        ),
+    ] = False,
 ) -> None:
     """Export a session's labels as CSV: row, label (anomaly/nominal), kind, note, analyst, labelled_at.
 
@@ -139,6 +147,10 @@ def export_session(
     """
     check_not_input(output, db if db is not None else aad.default_db_path())
     store = _store(db)
+    if context:
+        session = aad.Session.open(session_id, store=store)  # its data, checked, and its labels
+        _write_output(session.labels_csv(), output, f"{len(aad.labels_export(session.row_labels()))} labels")
+        return
     try:
         store.get(session_id)
         actions = store.actions(session_id)
