@@ -81,6 +81,7 @@ DEFAULT_PARAMS = {
     "first_look": True,
     "detector": "iforest",
     "regrow_on": "table",  # added rows: drifted trees regrown on the whole table (aad.stream.grow)
+    "skips_aside": True,  # skipped rows are no ranking's proposal (aad.portfolio.Portfolio.set_aside)
 }
 #: What a session saved before a parameter existed was scored with: it keeps that on reopening
 #: (a session from before the query portfolio keeps following the learned model alone; one from
@@ -96,6 +97,7 @@ _BEFORE_PARAMS = {
     "detector": "iforest",
     "regrow_on": "new",  # drifted trees regrown on the added rows alone, as a stream does
     "max_samples": 256,  # every session stored it; a record without it would be from before 512
+    "skips_aside": False,  # a skipped row stayed every ranking's proposal: the records stood still
 }
 #: Session parameters that are not the model's own: the learner's queue, its rule before the
 #: first anomaly, whether its portfolio has the strong ranking and gives the forest's order a
@@ -103,6 +105,7 @@ _BEFORE_PARAMS = {
 #: and the SHA-256 of its bytes).
 _LEARNER_PARAMS = (
     "regrow_on",
+    "skips_aside",
     "queue",
     "explores_early",
     "strong_ranking",
@@ -242,6 +245,7 @@ class Session:
         self._history: list[Action] = []
         self._undo: list[tuple[str, list[int], dict[int, RowLabel | None]]] = []
         self._skipped: set[int] = set()
+        self._skips_aside = bool(params["skips_aside"])
         self._states: dict[int, RowLabel] = {}  # the labelled rows, with their kinds and notes
         self._changes: dict[int, list[Change]] = {}  # per label action: what it did to each row
         self._spelling: dict[str, str] = {}  # a kind as first written, by its lower case
@@ -1129,6 +1133,13 @@ class Session:
         self.store.update(self.id, batch=rows)
         self.record = dataclasses.replace(self.record, batch=tuple(rows))
 
+    def _set_aside(self) -> None:
+        """The skipped rows are no ranking's proposal, so the labels after a skip still count
+        for the rankings that proposed the rows labelled (a session saved before keeps the rule
+        it was labelled under: the skipped row stayed the proposal, and the records stood still)."""
+        if self._skips_aside and self.learner.portfolio is not None:
+            self.learner.portfolio.set_aside(self._skipped)
+
     def _is_open(self, row: int) -> bool:
         return self.model.labels_[row] == UNLABELLED and row not in self._skipped
 
@@ -1153,10 +1164,12 @@ class Session:
         elif action.kind == "skip":
             added = [r for r in action.rows if r not in self._skipped]
             self._skipped.update(added)
+            self._set_aside()
             self._undo.append(("skip", added, {}))
         elif action.kind == "unskip":
             removed = [r for r in action.rows if r in self._skipped]
             self._skipped.difference_update(removed)
+            self._set_aside()
             self._undo.append(("unskip", removed, {}))
         elif self._undo:
             self._revert(*self._undo.pop())
@@ -1203,8 +1216,10 @@ class Session:
                 self.learner.undo()
         elif kind == "skip":
             self._skipped.difference_update(rows)
+            self._set_aside()
         else:
             self._skipped.update(rows)
+            self._set_aside()
             return
         back = list(dict.fromkeys(rows))
         if len(back) > self.record.batch_size:  # a bulk action (Explore): not cards to bring back

@@ -180,6 +180,32 @@ def test_skipped_rows_leave_the_queue_until_brought_back(store, fitted_toy2):
         session.unskip()
 
 
+def test_after_a_skip_every_label_from_the_queue_still_counts_for_the_ranking_followed(store, fitted_toy2):
+    """A skipped row stayed every ranking's proposal while it ranked first, so no later label was
+    any ranking's: the records and the streak of nominals stood still (no challenger asked) until
+    the row was brought back or fell. A session saved before keeps that rule, and replays to it."""
+    new, old = _new(store, fitted_toy2), _new(store, fitted_toy2, params={"skips_aside": False})
+    proposers = {}
+    for session in (new, old):
+        session.skip(int(session.batch()[0]))
+        proposers[session] = []
+        for _ in range(20):
+            row = int(session.batch()[0])
+            proposers[session].append(session.proposed_by(row))
+            session.label(row, "anomaly" if session.dataset.y[row] else "nominal")
+    assert all(proposers[new])  # every row shown was some ranking's proposal: it counts
+    assert sum(n for _, n in new.queue_records().values()) >= 20
+    assert not proposers[old][0]  # the rule before: the skipped row was every proposal
+    assert sum(map(bool, proposers[old])) < 20  # labels lost to the records while it stayed on top
+    again = _reopen(new, fitted_toy2)
+    assert again.learner.portfolio.state == new.learner.portfolio.state
+    assert again.batch().tolist() == new.batch().tolist()
+    assert _reopen(old, fitted_toy2).learner.portfolio.state == old.learner.portfolio.state
+    new.unskip()
+    new.undo()  # the unskip undone: the row set aside again, the proposals without it
+    assert new.learner.portfolio.aside == new.skipped
+
+
 def test_configure_changes_the_next_batch_and_checks_its_values(store, fitted_toy2):
     session = _new(store, fitted_toy2)
     session.configure(batch_size=4)

@@ -95,6 +95,7 @@ class Portfolio:
         self._before: list[PortfolioState | None] = []
         self._forest_order: np.ndarray | None = None
         self._proposals: dict[str, tuple[weakref.ref, int]] = {}
+        self.aside: frozenset[int] = frozenset()
 
     @property
     def following(self) -> str:
@@ -141,7 +142,7 @@ class Portfolio:
     def different(self, k: int = 1) -> int | None:
         """A row the champion would not show in its next ``k``: the highest such row of the
         other rankings, taken in the order of their records (None when there is none)."""
-        labelled = self.model.labels_ != UNLABELLED
+        labelled = self._closed()
         shown = set(self._top_k(self.following, labelled, k).tolist())
         means = self.state.means
         others = sorted(
@@ -153,6 +154,19 @@ class Portfolio:
                 if row not in shown:
                     return int(row)
         return None
+
+    def set_aside(self, rows) -> None:
+        """Rows no ranking proposes until brought back (a session's skipped rows): the queue
+        does not show them, so a ranking whose top row was one would propose a row nobody
+        labels, and no later label would count for it (its record and the streak would stop).
+
+        >>> X = np.vstack([np.random.default_rng(0).normal(size=(300, 2)), [[7, 7], [7, -7]]])
+        >>> portfolio = Portfolio(AADForest(random_state=0).fit(X))
+        >>> portfolio.set_aside({300}); portfolio.tops()
+        (301, 301, 301, 301)
+        """
+        self.aside = frozenset(int(r) for r in rows)
+        self._proposals.clear()  # the cached proposals may be rows now set aside
 
     def record(self, row: int, label: int) -> None:
         """Take ``row``'s label as an outcome; call it *before* the model learns the label."""
@@ -167,6 +181,13 @@ class Portfolio:
         before = self._before.pop()
         if before is not None:
             self.state = before
+
+    def _closed(self) -> np.ndarray:
+        """The rows no ranking may propose: labelled, or set aside."""
+        closed = self.model.labels_ != UNLABELLED
+        if self.aside:
+            closed[list(self.aside)] = True
+        return closed
 
     def _proposes(self, name: str) -> bool:
         """False for a dry-spell ranking once the model has a row labelled anomaly (read off its
@@ -186,6 +207,7 @@ class Portfolio:
             for start in range(0, len(self._forest_order), 4096):  # labelled rows come first: a short scan
                 chunk = self._forest_order[start : start + 4096]
                 free = chunk[self.model.labels_[chunk] == UNLABELLED]
+                free = [r for r in free.tolist() if r not in self.aside] if self.aside else free
                 if len(free):
                     return int(free[0])
             return -1
@@ -193,7 +215,7 @@ class Portfolio:
         known = self._proposals.get(name)
         if known is not None and known[0]() is scores:
             return known[1]  # the same ranking array: no label since (a label makes a new one)
-        top = top_unlabelled(scores, self.model.labels_ != UNLABELLED, 1)
+        top = top_unlabelled(scores, self._closed(), 1)
         row = int(top[0]) if len(top) else -1
         self._proposals[name] = (weakref.ref(scores), row)  # no hold on a stale array
         return row
