@@ -673,12 +673,23 @@ def compact_values(session: aad.Session, row: int, limit: int = 4) -> str:
     parts = []
     for j in order:
         spec = session.dataset.specs[j]
-        side = f"{pct[j]:.0f}th pct" if 1 <= pct[j] <= 99 else ("highest" if pct[j] > 50 else "lowest")
+        side = _place(pct[j])
         if spec.kind == "category":  # its text, and how many rows share it (not its rarity)
             side = f"{round(spec.rows / session.dataset.X[row, j]):,} of {spec.rows:,} rows"
         parts.append(f"{code(names[j])} {md(value_text(session.dataset, row, j))} ({side})")
     more = f" · {len(names) - limit} more" if len(names) > limit else ""
     return " · ".join(parts) + more
+
+
+def _place(percentile: float) -> str:
+    """Where a value sits in its column, for a batch card.
+
+    >>> _place(1.2), _place(22.5), _place(42), _place(99.6), _place(0.3)
+    ('1st pct', '22nd pct', '42nd pct', 'highest', 'lowest')
+    """
+    if 1 <= percentile <= 99:
+        return f"{_ordinal(round(percentile))} pct"
+    return "highest" if percentile > 50 else "lowest"
 
 
 def sessions_frame(summaries: list[aad.SessionSummary]) -> pd.DataFrame:
