@@ -197,13 +197,14 @@ class ActiveLearner:
         return self.model.anomaly_score()
 
     def next_queries(
-        self, k: int | None = None, *, strategy: str | None = None, explore: bool = False
+        self, k: int | None = None, *, strategy: str | None = None, explore: bool = False, exclude=()
     ) -> np.ndarray:
         """The next batch of unlabelled rows to show, per the query strategy and the queue.
 
         With the adaptive queue, a challenger's proposal comes first after a run of
         nominals (see :mod:`aad.portfolio`), or whenever ``explore=True`` ("show me
-        something different"); the strategy fills the rest from the champion's ranking.
+        something different": :meth:`aad.portfolio.Portfolio.different`, never a row of
+        ``exclude``); the strategy fills the rest from the champion's ranking.
         """
         if k is None:
             k = self.batch_size
@@ -213,7 +214,7 @@ class ActiveLearner:
             portfolio = Portfolio(self.model, rankings=self._fixed_rankings())
         first = None
         if portfolio is not None:
-            following, first = portfolio.plan(k, explore=explore)
+            following, first = portfolio.plan(k, explore=explore, exclude=exclude)
         else:
             following = self.queue
         if portfolio is not None and k == 1 and (strategy or self.strategy) == "top":

@@ -252,6 +252,8 @@ class Session:
         #: Who takes this session's actions unless an action names someone: the OS user.
         self.analyst: str | None = default_analyst()
         self._batch: list[int] = list(record.batch)
+        #: The row **Different** last put first in the batch (None before any).
+        self.different_row: int | None = None
         self._scores: tuple[int, np.ndarray] | None = None
         self._previous: np.ndarray | None = None
         self._sorted: np.ndarray | None = None
@@ -742,11 +744,15 @@ class Session:
 
     def different(self) -> np.ndarray:
         """Replace the batch by one that starts with a row the queue would not show next
-        ("show me something different"): the best of the model's other rankings, for an
-        analyst who suspects a kind is used up before the queue does."""
-        rows = self._draw(explore=True)
+        ("show me something different"): high in the forest's own order and unlike the
+        anomalies found so far (:meth:`aad.portfolio.Portfolio.different`), for an analyst who
+        suspects a kind is used up before the queue does. Asked again, another such row: the
+        rows on screen are not offered twice."""
+        on_screen = [r for r in self._batch if self._is_open(r)]
+        rows = self._draw(explore=True, exclude=on_screen)
         self._save_batch(rows)
         self._batch = rows
+        self.different_row = rows[0] if rows else None
         return np.asarray(rows, dtype=np.int64)
 
     @property
@@ -1143,9 +1149,9 @@ class Session:
     def _is_open(self, row: int) -> bool:
         return self.model.labels_[row] == UNLABELLED and row not in self._skipped
 
-    def _draw(self, *, explore: bool = False) -> list[int]:
+    def _draw(self, *, explore: bool = False, exclude=()) -> list[int]:
         k = self.record.batch_size
-        rows = self.learner.next_queries(k + len(self._skipped), explore=explore)
+        rows = self.learner.next_queries(k + len(self._skipped), explore=explore, exclude=exclude)
         return [int(r) for r in rows if int(r) not in self._skipped][:k]
 
     def _sync(self) -> list[Action]:

@@ -198,7 +198,7 @@ def queue_help(session: aad.Session) -> str:
             "The queue follows the one whose proposals have been anomalies most often; after a few "
             f"nominals in a row it tries another ranking's top row{looks}. "
         )
-    return text + "**Different** (D) shows another ranking's top row now."
+    return text + "**Different** (D) shows a row high in the forest's own order, unlike the anomalies found."
 
 
 def queue_line(session: aad.Session, row: int) -> str:
@@ -208,6 +208,8 @@ def queue_line(session: aad.Session, row: int) -> str:
     proposers = session.proposed_by(row)
     by = "every ranking" if len(proposers) == len(_rankings(session)) else ranking_names(proposers)
     line = f"Proposed by {by}" if by else f"Next in the {following}'s order"
+    if row == session.different_row:
+        line = f"Something different: {different_text(session, row)}"
     record = session.queue_records().get(session.following)
     followed = f"the queue follows the {following}"
     if record and record[1]:
@@ -218,8 +220,16 @@ def queue_line(session: aad.Session, row: int) -> str:
     if streak:
         line += f" · {count(streak, 'nominal')} in a row"
     if streak >= STREAK_HINT:
-        line += ". A kind may be used up: **Different** (D) shows what another ranking proposes."
+        line += ". A kind may be used up: **Different** (D) shows a row unlike the anomalies found."
     return line
+
+
+def different_text(session: aad.Session, row: int) -> str:
+    """What **Different** showed: the top of another ranking, or a row high in the forest's own
+    order unlike the anomalies found so far; the queue would not show it next."""
+    by = ranking_names(session.proposed_by(row))
+    what = f"the top of {by}" if by else "high in the forest's own order, unlike the anomalies found so far"
+    return f"{what}; the queue, which follows the {ranking_title(session.following)}, would not show it next"
 
 
 def all_ranks(session: aad.Session) -> np.ndarray:

@@ -841,8 +841,12 @@ def test_the_card_names_the_ranking_that_proposed_it_and_something_different_sho
     now = _top_card(at)
     assert now != before
     message = next(i.value for i in at.info if i.value.startswith(f"Row {now}:"))
-    assert "that the queue, which follows the learned model, would not show next" in message
+    assert "the queue, which follows the learned model, would not show it next" in message
     assert now not in _session(at).learner.next_queries(1)  # the queue itself would not have shown it
+    assert any(c.value.startswith("Something different: ") for c in at.caption)  # the card says so
+    at.button(key=keys.LABEL_DIFFERENT).click().run()  # asked again: another row, not the same
+    assert _top_card(at) not in (now, before)
+    now = _top_card(at)
     _action(at, keys.LABEL_NOMINAL).click().run()  # its label is logged like any other
     assert aad.Store(db).labels(session.id)[now] == aad.NOMINAL
 

@@ -369,6 +369,23 @@ def test_something_different_is_a_row_the_queue_would_not_show(clustered):
         assert different[1:] == usual[:1]
 
 
+def test_something_different_after_one_kind_is_another_kind_and_asked_again_another_row():
+    """An analyst's review: after the account takeovers, **Different** showed the next
+    takeover (every ranking agreed on it), and pressed again the same row. It now shows the
+    forest's highest row unlike the anomalies found, and never a row already on screen."""
+    X, y, kind = _card_table()
+    learner = aad.ActiveLearner(aad.AADForest(random_state=0).fit(X), X)
+    for _ in range(30):
+        row = int(learner.next_queries()[0])
+        learner.label(row, bool(y[row]))
+    assert {kind[e.row] for e in learner.history if y[e.row]} == {"takeover"}
+    shown: list[int] = []
+    for _ in range(3):
+        shown.append(int(learner.next_queries(1, explore=True, exclude=shown)[0]))
+    assert len(set(shown)) == 3
+    assert [kind[r] if y[r] else "nominal" for r in shown] == ["skimming"] * 3
+
+
 def test_the_saturating_ranking_lifts_by_log2_of_the_anomalies_in_a_leaf(clustered):
     """Its accumulator is exact integers: one by one, in bulk, or undone, the same numbers."""
     X, y = clustered

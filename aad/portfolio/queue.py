@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import UnknownStrategyError
-from ..labels import UNLABELLED
+from ..labels import ANOMALY, UNLABELLED
 from ..model import RANKINGS, AADForest
 from ..query import top_unlabelled
 from .bandit import PATIENCE, PortfolioState, step
@@ -123,37 +123,63 @@ class Portfolio:
             for i, name in enumerate(self.rankings)
         }
 
-    def plan(self, k: int = 1, *, explore: bool = False) -> tuple[str, int | None]:
+    def plan(self, k: int = 1, *, explore: bool = False, exclude=()) -> tuple[str, int | None]:
         """The ranking whose order fills the batch, and the row to show first, if any.
 
         After a streak of nominals, or after one when the forest is due its first look, the
         first row is the challenger's proposal (:meth:`PortfolioState.challenger`). With
-        ``explore=True`` ("show me something different"), it is :meth:`different`'s row.
-        Otherwise None.
+        ``explore=True`` ("show me something different"), it is :meth:`different`'s row (not
+        one of ``exclude``, the rows on screen). Otherwise None.
         """
         if explore:
-            return self.following, self.different(k)
+            return self.following, self.different(k, exclude=exclude)
         if not self.state.exploring:
             return self.following, None
         tops = self.tops()
         challenger = self.state.challenger(tops)
         return self.following, None if challenger is None else tops[challenger]
 
-    def different(self, k: int = 1) -> int | None:
-        """A row the champion would not show in its next ``k``: the highest such row of the
-        other rankings, taken in the order of their records (None when there is none)."""
-        labelled = self._closed()
-        shown = set(self._top_k(self.following, labelled, k).tolist())
+    def different(self, k: int = 1, *, exclude=()) -> int | None:
+        """ "Show me something different": a row unlike the anomalies found so far, that the
+        champion would not show in its next ``k`` and that is not in ``exclude`` (the rows on
+        screen, so that asking again shows another).
+
+        The highest such row in the forest's own order (an ensemble's unsupervised one) whose
+        leaf holds no labelled anomaly in at least half of the trees: where the found
+        anomalies' leaves claim a row, the analyst has seen its kind. Without a forest's leaves
+        or such a row, the highest row of the other rankings that the champion would not show,
+        taken in the order of their records. None when there is none.
+        """
+        closed = self._closed()
+        closed[np.asarray(list(exclude), dtype=np.int64)] = True
+        shown = set(self._top_k(self.following, closed, k).tolist())
+        fixed = next((name for name in self.rankings if name in _FIXED), None)
+        unlike = self._unlike_found()
+        if fixed is not None and unlike is not None:
+            scores = np.where(unlike & ~closed, self.model.ranking(fixed), -np.inf)
+            for row in top_unlabelled(scores, closed, k + 1).tolist():
+                if np.isfinite(scores[row]) and row not in shown:
+                    return int(row)
         means = self.state.means
         others = sorted(
             (i for i, name in enumerate(self.rankings) if name != self.following and self._proposes(name)),
             key=lambda i: (-means[i], i),
         )
         for i in others:
-            for row in self._top_k(self.rankings[i], labelled, k + 1).tolist():
+            for row in self._top_k(self.rankings[i], closed, k + 1).tolist():
                 if row not in shown:
                     return int(row)
         return None
+
+    def _unlike_found(self) -> np.ndarray | None:
+        """Rows whose leaf holds no labelled anomaly in at least half of the trees (every row
+        before the first anomaly); None for a model without a forest's leaves."""
+        model = self.model if hasattr(self.model, "_counts") else getattr(self.model, "forest_member_", None)
+        if model is None or not hasattr(model, "leaf_index_"):
+            return None
+        held = (model._counts[ANOMALY] > 0).astype(np.float64)
+        claimed = model.forest_.gather(held, model.leaf_index_)
+        return claimed <= model.forest_.n_estimators / 2
 
     def set_aside(self, rows) -> None:
         """Rows no ranking proposes until brought back (a session's skipped rows): the queue

@@ -207,15 +207,15 @@ def card(row: int) -> None:
 
 
 def different_button() -> None:
-    """**Different** (D): the top row of a ranking the queue does not follow now."""
+    """**Different** (D): a row the queue would not show next, unlike the anomalies found."""
     st.button(
         "Different",
         key=keys.LABEL_DIFFERENT,
         shortcut=keys.SHORTCUTS[keys.LABEL_DIFFERENT],
         icon=":material/shuffle:",
         on_click=state.different,
-        help="Show the top row of a ranking the queue does not follow now (the forest's own order, "
-        "or the learned model): for when you suspect a kind of anomaly is used up.",
+        help="Show a row high in the forest's own order whose leaves hold none of the anomalies found "
+        "so far (press again for another): for when you suspect a kind of anomaly is used up.",
     )
 
 

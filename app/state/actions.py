@@ -262,9 +262,9 @@ def configure(setting: str) -> None:
 
 
 def different() -> None:
-    """Callback of **Different** ("show me something different"): a batch that starts with the
-    top row of a ranking the queue does not follow now (:meth:`aad.Session.different`), said in
-    a message."""
+    """Callback of **Different** ("show me something different"): a batch that starts with a row
+    the queue would not show next, unlike the anomalies found so far (:meth:`aad.Session.different`),
+    said in a message."""
     session = current()
     return_focus()
     if session is None:
@@ -276,12 +276,7 @@ def different() -> None:
     if not rows or rows[: len(before)] == before:
         notify("info", "Every ranking proposes the rows already shown: there is nothing different to show.")
         return
-    by = views.ranking_names(session.proposed_by(rows[0]))
-    notify(
-        "info",
-        f"Row {rows[0]}: {'the top of ' + by if by else 'a row'} that the queue, which follows the "
-        f"{views.ranking_title(session.following)}, would not show next.",
-    )
+    notify("info", f"Row {rows[0]}: {views.different_text(session, rows[0])}.")
 
 
 def return_focus() -> None:
