@@ -51,4 +51,5 @@ page = st.navigation(
     position="top",
 )
 state.sidebar(session)
+state.keep_rows_filters(session)
 page.run()

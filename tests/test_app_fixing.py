@@ -258,6 +258,24 @@ def test_a_rows_own_card_labels_it_with_a_kind_and_note_and_bulk_labels_say_what
     assert {r for r, v in _session(at).labels().items() if v == aad.NOMINAL} == grocery
 
 
+def test_the_rows_pages_search_and_filters_outlive_a_visit_to_another_page(txn):
+    """An analyst's review: search, look at the Label page, come back: the search was gone."""
+    at = _app()
+    at.switch_page("screens/rows.py").run()
+    at.text_input(key=keys.ROWS_SEARCH).input("GROCERY").run()
+    at.multiselect(key=keys.ROWS_LABELS).select("unlabelled").run()
+    at.multiselect(key=keys.ROWS_RANGE_COLUMNS).select("amount").run()
+    at.number_input(key="rows_high_amount").set_value(50.0).run()
+    found = next(m.value for m in at.markdown if m.value.endswith("found**"))
+    at.switch_page("screens/label.py").run()
+    at.switch_page("screens/rows.py").run()
+    assert not at.exception
+    assert at.text_input(key=keys.ROWS_SEARCH).value == "GROCERY"
+    assert at.multiselect(key=keys.ROWS_LABELS).value == ["unlabelled"]
+    assert at.number_input(key="rows_high_amount").value == 50.0
+    assert next(m.value for m in at.markdown if m.value.endswith("found**")) == found
+
+
 def test_a_date_is_found_as_the_file_writes_it_in_the_columns_own_order(tmp_path, db):
     """The card shows ``2024-10-28``; an analyst types the date as the export writes it."""
     days = ["10/28/2024 14:30", "10/29/2024 09:00", "03/04/2024 11:15", "10/28/2024 23:59"] * 5

@@ -46,7 +46,16 @@ from app.state.caches import (
 )
 from app.state.identity import analyst
 from app.state.messages import guard, notify, show_message
-from app.state.pages import COMPACT_CSS, describe, error_text, require_session, save_upload, sidebar, try_load
+from app.state.pages import (
+    COMPACT_CSS,
+    describe,
+    error_text,
+    keep_rows_filters,
+    require_session,
+    save_upload,
+    sidebar,
+    try_load,
+)
 from app.state.session import LAUNCHED, current, get_session, launch_file, resume, resume_here, sync, use
 from app.state.working_sets import (
     big_table,
@@ -79,6 +88,7 @@ __all__ = [
     "guard",
     "import_labels",
     "is_working_set",
+    "keep_rows_filters",
     "label",
     "label_many",
     "label_row",

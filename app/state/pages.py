@@ -34,6 +34,36 @@ COMPACT_CSS = """<style>
 </style>"""
 
 
+#: The Rows page's filters, kept while the analyst visits another page (a card, the Label page).
+ROWS_FILTERS = (keys.ROWS_SEARCH, keys.ROWS_LABELS, keys.ROWS_KINDS, keys.ROWS_TOP, keys.ROWS_RANGE_COLUMNS)
+_KEPT_FOR = "aad_rows_filters_session"  # the session the kept filters were set on
+
+
+def keep_rows_filters(session: aad.Session | None) -> None:
+    """Keep the Rows page's search and filters across pages: Streamlit forgets a widget's value
+    when its page is not shown, so "search, look at a row on another page, come back" meant
+    typing it all again. Re-saving the keys on every run keeps them (Streamlit's documented
+    way); kept for the session they were set on only, and a kind no row carries any more is
+    dropped (a filter must hold choices its widget offers)."""
+    if session is None or st.session_state.get(_KEPT_FOR, session.id) != session.id:
+        for key in _filter_keys():
+            del st.session_state[key]
+    if session is None:
+        return
+    st.session_state[_KEPT_FOR] = session.id
+    if keys.ROWS_KINDS in st.session_state:
+        offered = {*session.kind_names(), views.NO_KIND}
+        st.session_state[keys.ROWS_KINDS] = [k for k in st.session_state[keys.ROWS_KINDS] if k in offered]
+    for key in _filter_keys():
+        st.session_state[key] = st.session_state[key]
+
+
+def _filter_keys() -> list[str]:
+    """The Rows page's filter keys in the session state: the fixed ones and each value range's."""
+    ranges = ("rows_low_", "rows_high_")
+    return [k for k in st.session_state if k in ROWS_FILTERS or str(k).startswith(ranges)]
+
+
 def require_session() -> aad.Session:
     """The current session; otherwise the sessions to choose from, or an empty state pointing to
     the Data page, and stop."""
