@@ -209,7 +209,7 @@ def queue_line(session: aad.Session, row: int) -> str:
     by = "every ranking" if len(proposers) == len(_rankings(session)) else ranking_names(proposers)
     line = f"Proposed by {by}" if by else f"Next in the {following}'s order"
     if row == session.different_row:
-        line = f"Something different: {different_text(session, row)}"
+        line = f"Something different: {_different_what(session, row)}"
     record = session.queue_records().get(session.following)
     followed = f"the queue follows the {following}"
     if record and record[1]:
@@ -225,11 +225,15 @@ def queue_line(session: aad.Session, row: int) -> str:
 
 
 def different_text(session: aad.Session, row: int) -> str:
-    """What **Different** showed: the top of another ranking, or a row high in the forest's own
-    order unlike the anomalies found so far; the queue would not show it next."""
+    """What **Different** showed, and that the queue would not show it next."""
+    queue = f"the queue, which follows the {ranking_title(session.following)}, would not show it next"
+    return f"{_different_what(session, row)}; {queue}"
+
+
+def _different_what(session: aad.Session, row: int) -> str:
+    """The top of another ranking, or a row high in the forest's own order unlike the anomalies found."""
     by = ranking_names(session.proposed_by(row))
-    what = f"the top of {by}" if by else "high in the forest's own order, unlike the anomalies found so far"
-    return f"{what}; the queue, which follows the {ranking_title(session.following)}, would not show it next"
+    return f"the top of {by}" if by else "high in the forest's own order, unlike the anomalies found so far"
 
 
 def all_ranks(session: aad.Session) -> np.ndarray:

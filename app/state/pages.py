@@ -15,7 +15,8 @@ from app.state.messages import show_message
 from app.state.session import current, resume_here
 
 #: The workbench on a laptop screen (1280x720): less padding above the page, smaller page
-#: titles and counts, so that the first card's values and its "why" show without scrolling.
+#: titles and counts, so that the first card's values and its "why" show without scrolling; no
+#: toolbar over the card's ten values (it covered the row's timestamp above them on hover).
 COMPACT_CSS = """<style>
 .stMainBlockContainer { padding-top: 3.25rem; padding-bottom: 3rem; }
 .stMainBlockContainer h1 { font-size: 1.6rem; padding: 0; }
@@ -31,6 +32,7 @@ COMPACT_CSS = """<style>
 .st-key-label_counts [data-testid="stMetricLabel"] { min-height: 0; }
 [data-testid="stSidebarContent"] [data-testid="stSidebarUserContent"] { padding-top: 1rem; }
 [class*="st-key-card_"]:not(.st-key-card_current) button { min-height: 2rem; padding: 0.1rem 0.6rem; }
+.st-key-card_current [data-testid="stElementToolbar"] { display: none; }
 </style>"""
 
 
