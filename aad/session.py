@@ -455,8 +455,11 @@ class Session:
         return Counter(s.kind or "" for s in self._states.values() if s.label == ANOMALY)
 
     def kind_names(self) -> list[str]:
-        """Every anomaly kind written in this session (as first spelled), in order of first use."""
-        return list(self._spelling.values())
+        """The anomaly kinds some labelled anomaly carries now (as first spelled), in order of first
+        use: a kind mistyped and then corrected on its rows (``acard testing``), or undone, is no
+        longer offered."""
+        carried = {s.kind.casefold() for s in self._states.values() if s.label == ANOMALY and s.kind}
+        return [name for folded, name in self._spelling.items() if folded in carried]
 
     def changes(self, action: Action | int) -> list[Change]:
         """What a label action did to each of its rows (empty for other actions)."""

@@ -79,7 +79,19 @@ def test_an_undo_takes_back_a_kind_change_alone_and_a_kind_is_kept_in_its_first_
     session.undo()
     assert session.row_label(4).kind == "Account takeover"
     np.testing.assert_array_equal(session.scores(), scores)
-    assert session.kind_names() == ["Account takeover", "mule"]
+    assert session.kind_names() == ["Account takeover"]  # "mule", undone, is no row's kind now
+
+
+def test_a_mistyped_kind_corrected_on_its_rows_is_no_longer_offered(store, fitted_toy2):
+    """An analyst's review: "acard testing", typed once and corrected, stayed in every kind list."""
+    session = _new(store, fitted_toy2)
+    session.label([3, 5], "anomaly", kind="card testing")
+    session.label(4, "anomaly", kind="acard testing")
+    assert session.kind_names() == ["card testing", "acard testing"]
+    session.annotate(4, kind="card testing")
+    assert session.kind_names() == ["card testing"]
+    session.label(6, "anomaly", kind="ACARD testing")  # written again: offered again, first spelling
+    assert session.kind_names() == ["card testing", "acard testing"]
 
 
 def test_a_nominal_has_no_kind_and_an_unlabelled_row_takes_no_note(store, fitted_toy2):
