@@ -908,6 +908,17 @@ def column_values(session: aad.Session, column: str) -> np.ndarray:
     return session.dataset.context[column].to_numpy(dtype=float, na_value=np.nan)
 
 
+def range_gaps(session: aad.Session, columns) -> str | None:
+    """Which of the range-filtered columns have rows with no value (a missing cell, shown on a
+    card as the value filled in): no range matches them, so the page says how many it leaves out.
+    None when every row has a value."""
+    missing = [(c, int(np.isnan(column_values(session, c)).sum())) for c in columns]
+    said = [f"{md(str(c))}: {count(n, 'row')}" for c, n in missing if n]
+    if not said:
+        return None
+    return "Rows with no value match no range, so these are left out: " + ", ".join(said) + "."
+
+
 def _is_number(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 

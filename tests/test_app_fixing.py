@@ -276,6 +276,20 @@ def test_the_rows_pages_search_and_filters_outlive_a_visit_to_another_page(txn):
     assert next(m.value for m in at.markdown if m.value.endswith("found**")) == found
 
 
+def test_a_value_range_says_how_many_rows_with_no_value_it_leaves_out(tmp_path, db):
+    """An analyst's review: a range over the whole column silently dropped the 40 rows with no
+    amount (their cards show the value filled in)."""
+    amount = np.arange(30.0)
+    amount[[3, 7]] = np.nan
+    frame = pd.DataFrame({"amount": amount, "fee": np.arange(30.0) % 7})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    session = aad.Session.create(aad.load_data(str(tmp_path / "t.csv")), store=aad.Store(db))
+    whole = views.find_rows(session, "", ranges={"amount": (None, None)})
+    assert sorted(whole.tolist()) == [r for r in range(30) if r not in (3, 7)]
+    said = views.range_gaps(session, ["amount", "fee"])
+    assert said == "Rows with no value match no range, so these are left out: amount: 2 rows."
+
+
 def test_a_date_is_found_as_the_file_writes_it_in_the_columns_own_order(tmp_path, db):
     """The card shows ``2024-10-28``; an analyst types the date as the export writes it."""
     days = ["10/28/2024 14:30", "10/29/2024 09:00", "03/04/2024 11:15", "10/28/2024 23:59"] * 5

@@ -72,6 +72,9 @@ def filters() -> tuple[str, tuple, tuple, int, dict]:
             low_in = box.number_input(f"{shown} from", value=low, key=f"rows_low_{column}", format="%g")
             high_in = box.number_input(f"{shown} to", value=high, key=f"rows_high_{column}", format="%g")
             ranges[column] = (low_in, high_in)
+        gaps = views.range_gaps(session, chosen)
+        if gaps:
+            st.caption(gaps)
     return query or "", tuple(labels), tuple(kinds), int(top), ranges
 
 
