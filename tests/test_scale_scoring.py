@@ -281,6 +281,15 @@ BAD = {
     "dask into a full folder": (["ok.csv", "--engine", "dask", "--output", "parts_ok"], "is not empty"),
     "labels with a model": (["ok.csv", "--labels", "l.csv"], "--labels does not go with --model"),
     "no table": ([], "name the tables to score after --model FILE"),
+    "a CSV naming a column twice": (["dup.csv"], "dup.csv: column name 'a' appears twice (columns 1 and 4)"),
+    "a Parquet file naming a column twice": (
+        ["dup.parquet"],
+        "dup.parquet: column name 'a' appears twice (columns 1 and 4); rename one of them",
+    ),
+    "dask on a Parquet file naming a column twice": (
+        ["dup.parquet", "--engine", "dask", "--output", "out"],
+        "dup.parquet: column name 'a' appears twice",
+    ),
     "a top too big to hold": (["ok.csv", "--top", "20000000"], "--top 20,000,000 would hold that many rows"),
 }
 
@@ -294,6 +303,8 @@ def bad_tables(tmp_path, learned, monkeypatch):
     (tmp_path / "comma.csv").write_text("a;b;c\n1;1,5;3\n")
     (tmp_path / "inf.csv").write_text("a,b,c\n1,2,3\ninf,2,3\n")
     (tmp_path / "ok.csv").write_text("a,b,c\n1,2,3\n")
+    (tmp_path / "dup.csv").write_text("a,b,c,a\n1,2,3,400\n")
+    pq.write_table(pa.Table.from_arrays([pa.array([1.0])] * 4, names=["a", "b", "c", "a"]), "dup.parquet")
     (tmp_path / "cut16.csv").write_bytes("a\tb\tc\n1\t2\t3\n".encode("utf-16") + b"\x41")
     (tmp_path / "mixed.csv").write_bytes("a,b,c\n1,2,\u00e9\n".encode("cp1252") + "1,2,\u00fc\n".encode())
     pd.DataFrame({"a": [1.0], "b": [2.0], "c": pd.to_datetime(["2024-01-01"])}).to_parquet("dates.parquet")

@@ -31,7 +31,15 @@ import pyarrow.parquet as pq
 from ..columns import _NUMBER_FORMATS, PLACEHOLDERS
 from ..encoding import FeatureSpec, encode
 from ..errors import DataError
-from ..tables import SNIFF_BYTES, check_text, is_text, is_total, sniff_delimiter, text_encoding
+from ..tables import (
+    SNIFF_BYTES,
+    check_text,
+    check_unique_columns,
+    is_text,
+    is_total,
+    sniff_delimiter,
+    text_encoding,
+)
 
 __all__ = ["Piece", "TableFile", "find_files", "natural_key", "plan_pieces", "read_batches"]
 
@@ -152,6 +160,7 @@ def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
             raise DataError(f"{path.name} could not be read as Parquet ({err}); re-export the file") from err
         groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
         names = tuple(meta.schema.to_arrow_schema().names)
+        _check_unique(path, names)
         return TableFile(path, "parquet", size, meta.num_rows, groups, names)
     if parquet_only or path.suffix.lower() in (".parquet", ".pq"):
         raise DataError(
@@ -166,8 +175,17 @@ def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
     if not lines:
         raise DataError(f"{path.name} has no header line; expected the column names first")
     header = next(csv.reader([lines[0]], delimiter=delimiter), [])
+    _check_unique(path, header)
     trailing, total = trailing_rows(path, delimiter, encoding)
     return TableFile(path, "csv", size, None, (), tuple(header), delimiter, skip, trailing, encoding, total)
+
+
+def _check_unique(path: Path, names: Sequence[str]) -> None:
+    """Refuse a file naming a column twice, as the loader does: which of the two to read?"""
+    try:
+        check_unique_columns(list(names))
+    except DataError as err:
+        raise DataError(f"{path.name}: {err}") from None
 
 
 _TAIL_BYTES = 1 << 20
