@@ -286,6 +286,18 @@ BAD = {
         ["dup.parquet"],
         "dup.parquet: column name 'a' appears twice (columns 1 and 4); rename one of them",
     ),
+    "a scheduler address of no form": (
+        ["ok.csv", "--engine", "dask", "--output", "out", "--scheduler", "notanaddress"],
+        "the scheduler address 'notanaddress' is not one Dask connects to; give tcp://HOST:PORT",
+    ),
+    "a scheduler address without its port": (
+        ["ok.csv", "--engine", "dask", "--output", "out", "--scheduler", "127.0.0.1"],
+        "the scheduler address '127.0.0.1' is not one Dask connects to",
+    ),
+    "a scheduler address of the web": (
+        ["ok.csv", "--engine", "dask", "--output", "out", "--scheduler", "http://127.0.0.1:8786"],
+        "the scheduler address 'http://127.0.0.1:8786' is not one Dask connects to",
+    ),
     "dask on a Parquet file naming a column twice": (
         ["dup.parquet", "--engine", "dask", "--output", "out"],
         "dup.parquet: column name 'a' appears twice",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,9 +37,36 @@ from .model_file import PortableModel, read_model
 from .read import Piece, TableFile, check_columns, count_csv_rows, find_files, mixed_carried, plan_pieces
 from .score import ScoreReport, _Writer, check_top, output_format, score_piece, top_rows
 
-__all__ = ["score_dask"]
+__all__ = ["check_scheduler", "score_dask"]
 
 _NOTES = "aad_notes"  # a partition frame's attrs: missing cells filled, unseen categories
+#: A scheduler's address as Dask takes it: an optional protocol, a host (an IPv6 one in
+#: brackets) and a port; or a cluster in this process (``inproc://``, as Dask names it).
+_ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]@]+):(\d{1,5})")
+_IN_PROCESS = re.compile(r"inproc://\S+")
+
+
+def check_scheduler(address: str | None) -> None:
+    """Refuse a scheduler address not of the form ``tcp://HOST:PORT`` (nothing is connected to).
+
+    Examples
+    --------
+    >>> check_scheduler("tcp://10.0.0.5:8786"), check_scheduler("[::1]:8786")
+    (None, None)
+    >>> check_scheduler("http://10.0.0.5:8786")
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: the scheduler address 'http://10.0.0.5:8786' is not one Dask connects to; ...
+    """
+    if address is None or _IN_PROCESS.fullmatch(address):
+        return
+    match = _ADDRESS.fullmatch(address.strip())
+    if match is None or not 0 < int(match.group(1)) < 65536:
+        raise DataError(
+            f"the scheduler address {address!r} is not one Dask connects to; give tcp://HOST:PORT "
+            "(the address the scheduler prints, as tcp://10.0.0.5:8786), or leave --scheduler out "
+            "for a local cluster"
+        )
 
 
 def score_dask(
@@ -103,6 +131,7 @@ def score_dask(
     dask = require("dask")
     require("dask.dataframe")
     check_top(top)
+    check_scheduler(scheduler)
     if rows_per_partition < 1:
         raise DataError(f"rows_per_partition must be at least 1; got {rows_per_partition}")
     files = find_files(sources)
