@@ -581,3 +581,40 @@ def test_a_spreadsheets_total_line_at_the_end_is_left_out_as_the_loader_does(tab
     assert report.notes(model)[0] == (
         "excel.csv: left out a total line ('Total') at the end of the file and 2 empty rows"
     )
+
+
+def test_dates_without_a_time_of_day_get_a_note_when_the_model_reads_the_hour(tmp_path, capsys):
+    """A model that reads ``when.hour`` applied to dates alone (``2024-03-08``, a Parquet date):
+    every row would be read at hour 0, silently; a note names the column (--model in process and
+    on Dask, --apply). Dates with their times of day get none."""
+    rng = np.random.default_rng(1)
+    times = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 30 * 24 * 60, 300), unit="min")
+    frame = pd.DataFrame({"when": times.strftime("%Y-%m-%d %H:%M"), "amount": rng.gamma(2.0, 20.0, 300)})
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    (tmp_path / "labels.csv").write_text("row,label\n0,nominal\n")
+    train = [str(tmp_path / "train.csv"), "--labels", str(tmp_path / "labels.csv")]
+    assert main(["model", "export", *train, "--output", str(tmp_path / "m.json")]) == 0
+    assert "when.hour" in aad.load_model(tmp_path / "m.json").feature_names_in_
+    frame.to_csv(tmp_path / "timed.csv", index=False)
+    frame.assign(when=times.strftime("%Y-%m-%d")).to_csv(tmp_path / "dates.csv", index=False)
+    dates = pa.array(times.date, pa.date32())
+    pq.write_table(pa.table({"when": dates, "amount": frame["amount"]}), tmp_path / "dates.parquet")
+    pq.write_table(pa.table({"when": pa.array(times), "amount": frame["amount"]}), tmp_path / "timed.parquet")
+    note = "column 'when' holds dates without a time of day (300 of them), while the model reads their hour"
+    model = ["score", "--model", str(tmp_path / "m.json")]
+    for name in ("dates.csv", "dates.parquet", "timed.csv", "timed.parquet"):
+        capsys.readouterr()
+        out = str(tmp_path / f"{name}.scores.csv")
+        assert main([*model, str(tmp_path / name), "--output", out, "--batch-rows", "70"]) == 0
+        assert capsys.readouterr().err.count(note) == name.startswith("dates"), name  # once, not per batch
+        assert main(["score", *train, "--apply", str(tmp_path / name)]) == 0
+        assert (note in capsys.readouterr().err) == name.startswith("dates"), name
+    capsys.readouterr()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        address = ["--scheduler", cluster.scheduler_address]
+        out = str(tmp_path / "dask_out")
+        assert (
+            main([*model, str(tmp_path / "dates.parquet"), "--engine", "dask", *address, "--output", out])
+            == 0
+        )
+    assert capsys.readouterr().err.count(note) == 1

@@ -40,6 +40,7 @@ from .score import ScoreReport, _Writer, check_top, output_format, score_piece, 
 __all__ = ["check_scheduler", "score_dask"]
 
 _NOTES = "aad_notes"  # a partition frame's attrs: missing cells filled, unseen categories
+_COUNTS = ("filled", "unseen", "outside", "dates", "timed")  # what a partition counts, per column
 #: A scheduler's address as Dask takes it: an optional protocol, a host (an IPv6 one in
 #: brackets) and a port; or a cluster in this process (``inproc://``, as Dask names it).
 _ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]@]+):(\d{1,5})")
@@ -219,7 +220,8 @@ def _run(client, model, files, output, columns, top, rows_per_partition, progres
             report.trailing[pieces[i].name] = pieces[i].file.trailing
         if pieces[i].file.total is not None:
             report.totals[pieces[i].name] = pieces[i].file.total
-        for kind, into in (("filled", report.filled), ("unseen", report.unseen), ("outside", report.outside)):
+        for kind in _COUNTS:
+            into = getattr(report, kind)
             for name, n in notes.get(kind, {}).items():
                 into[name] = into.get(name, 0) + n
         results[i] = result
@@ -275,7 +277,7 @@ def _score_partition(
         parts = list(tables)
         table = pa.concat_tables(parts) if parts else None
     frame = _meta(columns, top) if table is None else table.to_pandas()
-    frame.attrs[_NOTES] = {"filled": report.filled, "unseen": report.unseen, "outside": report.outside}
+    frame.attrs[_NOTES] = {kind: getattr(report, kind) for kind in _COUNTS}
     return frame
 
 

@@ -330,6 +330,7 @@ class Batch:
     rows: int
     gaps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per feature
     unseen: dict[str, int] = field(default_factory=dict)  # category column: rows of an unseen value
+    dated: dict[str, tuple[int, int]] = field(default_factory=dict)  # an hour's column: dates, times of day
 
 
 def read_batches(
@@ -361,13 +362,14 @@ def read_batches(
     for table in _without_trailing(_tables(piece, wanted, batch_rows), file.trailing):
         X = np.empty((table.num_rows, len(names)), dtype=np.float64)
         unseen: dict[str, int] = {}
+        dated: dict[str, tuple[int, int]] = {}
         for j, (name, spec) in enumerate(zip(names, specs, strict=True)):
-            X[:, j] = _feature(table.column(name), spec, file, row, unseen, plain=not encoding)
+            X[:, j] = _feature(table.column(name), spec, file, row, (unseen, dated), plain=not encoding)
         carried_table = table.select(kept).rename_columns(list(carried)) if kept else None
         for name in as_text:
             at = carried_table.column_names.index(name)
             carried_table = carried_table.set_column(at, name, pc.cast(carried_table.column(at), pa.string()))
-        yield Batch(X, carried_table, table.num_rows, np.isnan(X).sum(axis=0), unseen)
+        yield Batch(X, carried_table, table.num_rows, np.isnan(X).sum(axis=0), unseen, dated)
         row += table.num_rows
 
 
@@ -388,10 +390,11 @@ def _without_trailing(tables: Iterator[pa.Table], trailing: int) -> Iterator[pa.
 
 
 def _feature(
-    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, first_row: int, unseen, *, plain: bool
+    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, first_row: int, counts, *, plain: bool
 ):
     """One feature's values: plain numbers the fast way (Arrow's cast); anything else as the
-    model's encoding makes it (a category's rarity, a timestamp's part, ``$1,250.00``)."""
+    model's encoding makes it (a category's rarity, a timestamp's part, ``$1,250.00``).
+    ``counts`` are the batch's dicts of unseen categories and of dates (:class:`Batch`)."""
     if plain:
         return _as_float(column, spec.column, file, first_row)
     if spec.kind in ("number", "integer") and spec.decimal != ",":
@@ -399,13 +402,14 @@ def _feature(
             return _as_float(column, spec.column, file, first_row)
         except DataError:  # a unit, a currency, thousands separators: read as the loader reads them
             pass
-    return _encoded(column, spec, file, first_row, unseen)
+    return _encoded(column, spec, file, first_row, *counts)
 
 
 def _encoded(
-    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, first_row: int, unseen
+    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, first_row: int, unseen, dated
 ) -> np.ndarray:
-    """One feature made from its column by the model's encoding; counts unseen category values."""
+    """One feature made from its column by the model's encoding; counts unseen category values,
+    and for an hour, the dates and those with a time of day."""
     series = column.to_pandas().reset_index(drop=True)
     if is_text(series):  # a CSV's empty cell is an empty string here, a missing value to the loader
         series = series.where(series != "", None)
@@ -416,6 +420,8 @@ def _encoded(
     if made.note is not None and spec.kind == "category":  # an unseen value encodes as 2 * rows
         count = int(np.count_nonzero(made.values == 2.0 * spec.rows))
         unseen[spec.column] = unseen.get(spec.column, 0) + count
+    if made.dated is not None:
+        dated[spec.column] = made.dated
     return np.asarray(made.values, dtype=np.float64)
 
 

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .._files import partial_beside, writable_output
+from ..encoding import no_time_of_day
 from ..errors import DataError
 from ..tables import csv_header, write_csv_rows
 from .model_file import PortableModel, fill_and_check
@@ -69,6 +70,8 @@ class ScoreReport:
     seconds: float = 0.0
     filled: dict[str, int] = field(default_factory=dict)
     unseen: dict[str, int] = field(default_factory=dict)
+    dates: dict[str, int] = field(default_factory=dict)  # a column whose hour is read: cells with a date
+    timed: dict[str, int] = field(default_factory=dict)  # ... and those with a time of day
     outside: dict[str, int] = field(default_factory=dict)  # rows far outside the trees' split range
     output: str | None = None
     trailing: dict[str, int] = field(default_factory=dict)  # file -> rows at its end left out (no data)
@@ -105,6 +108,10 @@ class ScoreReport:
                 f"column {column!r}: {n:,} row{'s hold' if n > 1 else ' holds'} a category the model's "
                 "data never had: scored as rarer than any value it had"
             )
+        hours = {spec.column: spec for spec in model.encoding if spec.part == "hour"}
+        for column, n in self.dates.items():
+            if n and not self.timed.get(column):
+                notes.append(no_time_of_day(hours[column], n).text)
         lo, hi = model.split_range()
         index = {name: j for j, name in enumerate(model.feature_names_in_)}
         for name, n in self.outside.items():
@@ -162,6 +169,9 @@ def score_piece(
                     report.outside[name] = report.outside.get(name, 0) + int(n)
             for column, n in batch.unseen.items():
                 report.unseen[column] = report.unseen.get(column, 0) + n
+            for column, (dates, timed) in batch.dated.items():
+                report.dates[column] = report.dates.get(column, 0) + dates
+                report.timed[column] = report.timed.get(column, 0) + timed
         row += batch.rows
         yield table
 
