@@ -618,3 +618,47 @@ def test_dates_without_a_time_of_day_get_a_note_when_the_model_reads_the_hour(tm
             == 0
         )
     assert capsys.readouterr().err.count(note) == 1
+
+
+def test_most_values_ten_times_the_training_median_get_a_note_as_a_change_of_unit(tmp_path):
+    """Amounts in cents (x 100) or in hundreds (/ 100) on a heavy-tailed column stay within the
+    trees' wide split range, so no row lies far outside it; the whole input's median against
+    the training's says it, once (batches, partitions). A new batch of the same kind, and a
+    column centred on 0, get no note."""
+    rng = np.random.default_rng(4)
+
+    def draw(n: int) -> pd.DataFrame:
+        return pd.DataFrame({"amount": rng.lognormal(3.5, 1.5, n).round(2), "balance": rng.normal(0, 100, n)})
+
+    train = draw(2000)
+    forest = aad.AADForest(random_state=0).fit(train.to_numpy())
+    model = aad.scale.PortableModel.from_forest(
+        forest, fill_values=train.median().to_numpy(), feature_names=["amount", "balance"]
+    )
+    new = draw(2000)
+    cases = {
+        "same": (new, None),
+        "cents": (new.assign(amount=new["amount"] * 100), "ten times the median"),
+        "hundreds": (new.assign(amount=new["amount"] / 100), "a tenth of the median"),
+    }
+    found = {}
+    for name, (frame, expected) in cases.items():
+        frame.to_parquet(tmp_path / f"{name}.parquet", row_group_size=500)
+        report = TableScorer(model, [tmp_path / f"{name}.parquet"], batch_rows=150).write(tmp_path / "s.csv")
+        notes = found[name] = [n for n in report.notes(model) if "its unit changed" in n]
+        assert len(notes) == (expected is not None), (name, notes)
+        if expected is not None:
+            assert re.match(
+                rf"feature 'amount': 1,\d{{3}} of its 2,000 values are {expected} of the data", notes[0]
+            )
+            assert "has its unit changed (cents for euros)?" in notes[0]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            report = score_dask(
+                model,
+                [tmp_path / "cents.parquet"],
+                tmp_path / "dask_out",
+                client=client,
+                rows_per_partition=500,
+            )
+    assert [n for n in report.notes(model) if "its unit changed" in n] == found["cents"]  # once

@@ -40,7 +40,16 @@ from .score import ScoreReport, _Writer, check_top, output_format, score_piece, 
 __all__ = ["check_scheduler", "score_dask"]
 
 _NOTES = "aad_notes"  # a partition frame's attrs: missing cells filled, unseen categories
-_COUNTS = ("filled", "unseen", "outside", "dates", "timed")  # what a partition counts, per column
+_COUNTS = (
+    "filled",
+    "unseen",
+    "outside",
+    "dates",
+    "timed",
+    "known",
+    "larger",
+    "smaller",
+)  # what a partition counts, per column
 #: A scheduler's address as Dask takes it: an optional protocol, a host (an IPv6 one in
 #: brackets) and a port; or a cluster in this process (``inproc://``, as Dask names it).
 _ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]@]+):(\d{1,5})")
