@@ -662,3 +662,26 @@ def test_most_values_ten_times_the_training_median_get_a_note_as_a_change_of_uni
                 rows_per_partition=500,
             )
     assert [n for n in report.notes(model) if "its unit changed" in n] == found["cents"]  # once
+
+
+@pytest.mark.parametrize("there_before", [False, True])
+def test_a_failed_dask_run_leaves_no_partial_folder_of_scores(learned, tmp_path, capsys, there_before):
+    """A bad cell in the third of three files stops a Dask run (exit 2): the first two files'
+    scores are not left behind as a folder any reader takes for the result; an empty output
+    folder made beforehand stays empty, and nothing else is left beside it."""
+    path, _model, _ = learned
+    (tmp_path / "in").mkdir()
+    for k in range(3):
+        frame = pd.DataFrame({"a": [str(i) for i in range(50)], "b": "1", "c": "2"})
+        frame.loc[20, "a"] = "x" if k == 2 else "3"
+        frame.to_parquet(tmp_path / "in" / f"part.{k}.parquet")
+    out = tmp_path / "out"
+    if there_before:
+        out.mkdir()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        args = ["--engine", "dask", "--scheduler", cluster.scheduler_address, "--output", str(out)]
+        assert main(["score", "--model", str(path), str(tmp_path / "in"), *args]) == 2
+    assert "column 'a' of part.2.parquet holds 'x' at row 120" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["in", "out"] if there_before else ["in"])
+    if there_before:
+        assert list(out.iterdir()) == []

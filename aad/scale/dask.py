@@ -23,6 +23,7 @@ import functools
 import hashlib
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .._files import partial_folder_beside
 from ..errors import DataError
 from ._optional import require
 from .model_file import PortableModel, read_model
@@ -191,7 +193,6 @@ def _check_output(output: Path, top: int | None) -> None:
 def _run(client, model, files, output, columns, top, rows_per_partition, progress, start) -> ScoreReport:
     import dask
     import dask.dataframe as dd
-    from distributed import as_completed
 
     files = _count_rows(client, files)
     pieces = plan_pieces(files, rows_per_piece=rows_per_partition)
@@ -208,19 +209,52 @@ def _run(client, model, files, output, columns, top, rows_per_partition, progres
         label="aad-score",
         enforce_metadata=False,
     )
-    total = sum(p.rows or 0 for p in pieces) or 1
     report = ScoreReport(files=len(files), output=str(output))
     parts = frame.to_delayed()
-    if top is None:
-        output.mkdir(exist_ok=True)
+    folder = partial_folder_beside(output) if top is None else None  # renamed to output when whole
+    if folder is not None:
         tasks = [
-            dask.delayed(_write_partition)(part, str(output / f"part.{i:05d}.parquet"))
+            dask.delayed(_write_partition)(part, str(folder / f"part.{i:05d}.parquet"))
             for i, part in enumerate(parts)
         ]
     else:
         tasks = [dask.delayed(_as_arrow)(part) for part in parts]
-    futures = client.compute(tasks)
+    futures = []
+    try:
+        futures = client.compute(tasks)
+        results = _gather(futures, pieces, report, progress)
+        if folder is not None:
+            os.replace(folder, output)  # over an empty folder too
+    except BaseException:
+        client.cancel(futures)
+        if folder is not None:
+            _remove(folder)  # a failed run leaves no partial output
+        raise
+    if top is not None:
+        best = top_rows((results[i] for i in sorted(results) if results[i].num_rows), top)
+        _write_top(best, output, meta)
+        report.written = 0 if best is None else best.num_rows
+    else:
+        report.written = sum(results.values())
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _remove(folder: Path) -> None:
+    """Remove a failed run's folder; again if a partition still running wrote into it meanwhile
+    (it is cancelled, but a task under way finishes)."""
+    for _ in range(3):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+
+
+def _gather(futures, pieces: list[Piece], report: ScoreReport, progress) -> dict[int, object]:
+    """Each partition's result by its number, as they finish; their rows and notes into ``report``."""
+    from distributed import as_completed
+
     index = {future.key: i for i, future in enumerate(futures)}
+    total = sum(p.rows or 0 for p in pieces) or 1
     results: dict[int, object] = {}
     for future, (result, notes) in as_completed(futures, with_results=True):
         i = index[future.key]
@@ -236,14 +270,7 @@ def _run(client, model, files, output, columns, top, rows_per_partition, progres
         results[i] = result
         if progress is not None:
             progress(report.rows, report.rows / total)
-    if top is not None:
-        best = top_rows((results[i] for i in sorted(results) if results[i].num_rows), top)
-        _write_top(best, output, meta)
-        report.written = 0 if best is None else best.num_rows
-    else:
-        report.written = sum(results.values())
-    report.seconds = time.perf_counter() - start
-    return report
+    return results
 
 
 def _count_rows(client, files: list[TableFile]) -> list[TableFile]:
