@@ -281,6 +281,10 @@ BAD = {
     "dask into a full folder": (["ok.csv", "--engine", "dask", "--output", "parts_ok"], "is not empty"),
     "labels with a model": (["ok.csv", "--labels", "l.csv"], "--labels does not go with --model"),
     "no table": ([], "name the tables to score after --model FILE"),
+    "a line of megabytes and no newline": (
+        ["line.csv"],
+        f"line.csv has no column 'a' (its columns: '{'x' * 40}'...)",
+    ),
     "a CSV naming a column twice": (["dup.csv"], "dup.csv: column name 'a' appears twice (columns 1 and 4)"),
     "a Parquet file naming a column twice": (
         ["dup.parquet"],
@@ -315,6 +319,7 @@ def bad_tables(tmp_path, learned, monkeypatch):
     (tmp_path / "comma.csv").write_text("a;b;c\n1;1,5;3\n")
     (tmp_path / "inf.csv").write_text("a,b,c\n1,2,3\ninf,2,3\n")
     (tmp_path / "ok.csv").write_text("a,b,c\n1,2,3\n")
+    (tmp_path / "line.csv").write_text("x" * 3_000_000)
     (tmp_path / "dup.csv").write_text("a,b,c,a\n1,2,3,400\n")
     pq.write_table(pa.Table.from_arrays([pa.array([1.0])] * 4, names=["a", "b", "c", "a"]), "dup.parquet")
     (tmp_path / "cut16.csv").write_bytes("a\tb\tc\n1\t2\t3\n".encode("utf-16") + b"\x41")
@@ -335,6 +340,7 @@ def test_every_bad_table_or_option_is_one_line_and_status_2(bad_tables, capsys, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
     assert message in err, err
+    assert len(err) < 500, err[:500]  # text from the data quoted as an excerpt
 
 
 def test_files_are_read_in_the_natural_order_of_their_names(table):

@@ -235,8 +235,17 @@ def column_for(file: TableFile, name: str) -> str:
     trimmed = [c for c in file.columns if c.strip() == name.strip()]
     if len(trimmed) == 1:
         return trimmed[0]
-    has = ", ".join(map(repr, file.columns[:20])) + (", ..." if len(file.columns) > 20 else "")
+    has = ", ".join(map(_excerpt, file.columns[:20])) + (", ..." if len(file.columns) > 20 else "")
     raise DataError(f"{file.path.name} has no column {name!r} (its columns: {has})")
+
+
+def _excerpt(text: str, limit: int = 40) -> str:
+    """``text`` quoted, cut to its first ``limit`` characters (a line of megabytes read as one name).
+
+    >>> _excerpt("amount"), _excerpt("x" * 50, 4)
+    ("'amount'", "'xxxx'...")
+    """
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}..."
 
 
 def check_columns(files: Sequence[TableFile], features: Sequence[str], carried: Sequence[str]) -> None:
