@@ -16,7 +16,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-__all__ = ["partial_beside", "writable_output"]
+__all__ = ["partial_beside", "partial_folder_beside", "writable_output"]
 
 _UMASK_LOCK = threading.Lock()  # os.umask reads by writing: one thread at a time
 
@@ -60,12 +60,25 @@ def partial_beside(output: Path) -> tuple[int, Path]:
     return fd, Path(partial)
 
 
-def _mode(output: Path) -> int:
-    """An existing file's permission bits, else those a new file gets: ``0o666`` less the umask."""
+def partial_folder_beside(output: Path) -> Path:
+    """A new temporary folder beside ``output`` (a folder to be), with the mode ``output`` has or
+    would get. Fill it, then rename it over ``output``; on failure remove it."""
+    partial = Path(tempfile.mkdtemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent))
+    try:
+        partial.chmod(_mode(output, 0o777))
+    except OSError:
+        partial.rmdir()
+        raise
+    return partial
+
+
+def _mode(output: Path, new: int = 0o666) -> int:
+    """An existing file's permission bits, else those a new one gets: ``new`` (``0o666`` for a
+    file, ``0o777`` for a folder) less the umask."""
     try:
         return stat.S_IMODE(output.stat().st_mode)
     except FileNotFoundError:
-        return 0o666 & ~_umask()
+        return new & ~_umask()
 
 
 def _umask() -> int:

@@ -65,9 +65,10 @@ _THOUSANDS = re.compile(
 
 #: Cells that say "no value" (spreadsheets and reports write them; pandas already reads the
 #: empty cell, NA, N/A, null and NaN as missing), and Excel's error values, English and German
-#: (``#DIV/0!``, ``#NV``, ``#WERT!``): a formula that gave no value.
+#: (``#DIV/0!``, ``#NV``, ``#WERT!``): a formula that gave no value. Compared trimmed: the
+#: empty string is a Parquet text column's empty cell (a CSV's is missing as read).
 PLACEHOLDERS = frozenset(
-    {"-", "--", "---", "?", ".", "n/a", "na", "null", "none", "nan", "#n/a"}
+    {"", "-", "--", "---", "?", ".", "n/a", "na", "null", "none", "nan", "#n/a"}
     | {
         "#nv",
         "#div/0!",

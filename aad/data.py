@@ -39,7 +39,7 @@ from .columns import (
     other_truth_columns,
     pick_label_column,
 )
-from .encoding import FeatureSpec, encode, encode_table
+from .encoding import FeatureSpec, encode, encode_table, no_time_of_day
 from .errors import DataError
 from .labels import ANOMALY_WORDS, NOMINAL_WORDS
 from .notes import LEFT_OUT, Note, render
@@ -804,6 +804,8 @@ def _read_features(frame, found, specs, lines, *, strict: bool, for_model: bool)
             encoded = encode(column, spec, lines)
             values.append(encoded.values)
             notes += [encoded.note] if encoded.note is not None else []
+            if encoded.dated is not None and encoded.dated[0] and not encoded.dated[1]:
+                notes.append(no_time_of_day(spec, encoded.dated[0], "the model" if for_model else "a rule"))
             if encoded.times is not None:
                 times[spec.column] = encoded.times
             if for_model and spec.kind in ("number", "integer"):

@@ -783,7 +783,8 @@ def encode(series: pd.Series, spec: FeatureSpec, lines=None) -> Encoded:
     if reading is None or reading.times is None:
         raise DataError(_not_timestamps(series, spec, reading, lines))
     shown = None if reading.clock else reading.times  # a time of day alone: its source as written
-    return Encoded(timestamp_part(reading.times, spec.part), times=shown)
+    dated = _time_of_day(series, reading) if spec.part == "hour" else None
+    return Encoded(timestamp_part(reading.times, spec.part), times=shown, dated=dated)
 
 
 @dataclass(frozen=True)
@@ -794,6 +795,43 @@ class Encoded:
     values: np.ndarray
     note: Note | None = None
     times: pd.Series | None = None
+    dated: tuple[int, int] | None = None  # an hour: the cells holding a date, and those with a time of day
+
+
+#: A time of day as written after a date (``14:05``, ``2:15 PM``).
+_CLOCK = re.compile(r"\d:\d\d")
+
+
+def _time_of_day(series: pd.Series, reading: TimeReading) -> tuple[int, int]:
+    """The cells holding a date, and those of them with a time of day: written (text), or
+    other than midnight (timestamps); a date alone (``2024-03-08``, Parquet's date) has none.
+
+    >>> cells = pd.Series(["2024-03-08", "2024-03-09 00:00", None])
+    >>> _time_of_day(cells, parse_timestamps(cells)), _time_of_day(cells[:1], parse_timestamps(cells[:1]))
+    ((2, 1), (1, 0))
+    """
+    known = reading.times.notna().to_numpy()
+    if reading.clock:
+        return int(known.sum()), int(known.sum())
+    if pd.api.types.is_datetime64_any_dtype(series):
+        timed = (reading.times != reading.times.dt.normalize()).to_numpy()
+    else:
+        timed = series.reset_index(drop=True).astype(str).str.contains(_CLOCK).to_numpy()
+    return int(known.sum()), int((known & timed).sum())
+
+
+def no_time_of_day(spec: FeatureSpec, dates: int, reader: str = "the model") -> Note:
+    """The note for a column of dates alone whose hour ``reader`` reads: every row is at hour 0.
+
+    >>> no_time_of_day(FeatureSpec("ts.hour", "ts", "part", part="hour"), 3).text
+    "column 'ts' holds dates without a time of day (3 of them), while the model reads their hour..."
+    """
+    text = (
+        f"column {spec.column!r} holds dates without a time of day ({dates:,} of them), while {reader} "
+        f"reads their hour ({spec.name}): every row is read at hour 0, which shifts its score. Give the "
+        "time of day too (as 2024-03-08 14:05)"
+    )
+    return Note("table", text, spec.column)
 
 
 def _unseen_note(spec: FeatureSpec, unseen: pd.Series) -> Note | None:

@@ -281,6 +281,31 @@ BAD = {
     "dask into a full folder": (["ok.csv", "--engine", "dask", "--output", "parts_ok"], "is not empty"),
     "labels with a model": (["ok.csv", "--labels", "l.csv"], "--labels does not go with --model"),
     "no table": ([], "name the tables to score after --model FILE"),
+    "a line of megabytes and no newline": (
+        ["line.csv"],
+        f"line.csv has no column 'a' (its columns: '{'x' * 40}'...)",
+    ),
+    "a CSV naming a column twice": (["dup.csv"], "dup.csv: column name 'a' appears twice (columns 1 and 4)"),
+    "a Parquet file naming a column twice": (
+        ["dup.parquet"],
+        "dup.parquet: column name 'a' appears twice (columns 1 and 4); rename one of them",
+    ),
+    "a scheduler address of no form": (
+        ["ok.csv", "--engine", "dask", "--output", "out", "--scheduler", "notanaddress"],
+        "the scheduler address 'notanaddress' is not one Dask connects to; give tcp://HOST:PORT",
+    ),
+    "a scheduler address without its port": (
+        ["ok.csv", "--engine", "dask", "--output", "out", "--scheduler", "127.0.0.1"],
+        "the scheduler address '127.0.0.1' is not one Dask connects to",
+    ),
+    "a scheduler address of the web": (
+        ["ok.csv", "--engine", "dask", "--output", "out", "--scheduler", "http://127.0.0.1:8786"],
+        "the scheduler address 'http://127.0.0.1:8786' is not one Dask connects to",
+    ),
+    "dask on a Parquet file naming a column twice": (
+        ["dup.parquet", "--engine", "dask", "--output", "out"],
+        "dup.parquet: column name 'a' appears twice",
+    ),
     "a top too big to hold": (["ok.csv", "--top", "20000000"], "--top 20,000,000 would hold that many rows"),
 }
 
@@ -294,6 +319,9 @@ def bad_tables(tmp_path, learned, monkeypatch):
     (tmp_path / "comma.csv").write_text("a;b;c\n1;1,5;3\n")
     (tmp_path / "inf.csv").write_text("a,b,c\n1,2,3\ninf,2,3\n")
     (tmp_path / "ok.csv").write_text("a,b,c\n1,2,3\n")
+    (tmp_path / "line.csv").write_text("x" * 3_000_000)
+    (tmp_path / "dup.csv").write_text("a,b,c,a\n1,2,3,400\n")
+    pq.write_table(pa.Table.from_arrays([pa.array([1.0])] * 4, names=["a", "b", "c", "a"]), "dup.parquet")
     (tmp_path / "cut16.csv").write_bytes("a\tb\tc\n1\t2\t3\n".encode("utf-16") + b"\x41")
     (tmp_path / "mixed.csv").write_bytes("a,b,c\n1,2,\u00e9\n".encode("cp1252") + "1,2,\u00fc\n".encode())
     pd.DataFrame({"a": [1.0], "b": [2.0], "c": pd.to_datetime(["2024-01-01"])}).to_parquet("dates.parquet")
@@ -312,6 +340,7 @@ def test_every_bad_table_or_option_is_one_line_and_status_2(bad_tables, capsys, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
     assert message in err, err
+    assert len(err) < 500, err[:500]  # text from the data quoted as an excerpt
 
 
 def test_files_are_read_in_the_natural_order_of_their_names(table):
@@ -558,3 +587,129 @@ def test_a_spreadsheets_total_line_at_the_end_is_left_out_as_the_loader_does(tab
     assert report.notes(model)[0] == (
         "excel.csv: left out a total line ('Total') at the end of the file and 2 empty rows"
     )
+
+
+def test_dates_without_a_time_of_day_get_a_note_when_the_model_reads_the_hour(tmp_path, capsys):
+    """A model that reads ``when.hour`` applied to dates alone (``2024-03-08``, a Parquet date):
+    every row would be read at hour 0, silently; a note names the column (--model in process and
+    on Dask, --apply). Dates with their times of day get none."""
+    rng = np.random.default_rng(1)
+    times = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 30 * 24 * 60, 300), unit="min")
+    frame = pd.DataFrame({"when": times.strftime("%Y-%m-%d %H:%M"), "amount": rng.gamma(2.0, 20.0, 300)})
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    (tmp_path / "labels.csv").write_text("row,label\n0,nominal\n")
+    train = [str(tmp_path / "train.csv"), "--labels", str(tmp_path / "labels.csv")]
+    assert main(["model", "export", *train, "--output", str(tmp_path / "m.json")]) == 0
+    assert "when.hour" in aad.load_model(tmp_path / "m.json").feature_names_in_
+    frame.to_csv(tmp_path / "timed.csv", index=False)
+    frame.assign(when=times.strftime("%Y-%m-%d")).to_csv(tmp_path / "dates.csv", index=False)
+    dates = pa.array(times.date, pa.date32())
+    pq.write_table(pa.table({"when": dates, "amount": frame["amount"]}), tmp_path / "dates.parquet")
+    pq.write_table(pa.table({"when": pa.array(times), "amount": frame["amount"]}), tmp_path / "timed.parquet")
+    note = "column 'when' holds dates without a time of day (300 of them), while the model reads their hour"
+    model = ["score", "--model", str(tmp_path / "m.json")]
+    for name in ("dates.csv", "dates.parquet", "timed.csv", "timed.parquet"):
+        capsys.readouterr()
+        out = str(tmp_path / f"{name}.scores.csv")
+        assert main([*model, str(tmp_path / name), "--output", out, "--batch-rows", "70"]) == 0
+        assert capsys.readouterr().err.count(note) == name.startswith("dates"), name  # once, not per batch
+        assert main(["score", *train, "--apply", str(tmp_path / name)]) == 0
+        assert (note in capsys.readouterr().err) == name.startswith("dates"), name
+    capsys.readouterr()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        address = ["--scheduler", cluster.scheduler_address]
+        out = str(tmp_path / "dask_out")
+        assert (
+            main([*model, str(tmp_path / "dates.parquet"), "--engine", "dask", *address, "--output", out])
+            == 0
+        )
+    assert capsys.readouterr().err.count(note) == 1
+
+
+def test_most_values_ten_times_the_training_median_get_a_note_as_a_change_of_unit(tmp_path):
+    """Amounts in cents (x 100) or in hundreds (/ 100) on a heavy-tailed column stay within the
+    trees' wide split range, so no row lies far outside it; the whole input's median against
+    the training's says it, once (batches, partitions). A new batch of the same kind, and a
+    column centred on 0, get no note."""
+    rng = np.random.default_rng(4)
+
+    def draw(n: int) -> pd.DataFrame:
+        return pd.DataFrame({"amount": rng.lognormal(3.5, 1.5, n).round(2), "balance": rng.normal(0, 100, n)})
+
+    train = draw(2000)
+    forest = aad.AADForest(random_state=0).fit(train.to_numpy())
+    model = aad.scale.PortableModel.from_forest(
+        forest, fill_values=train.median().to_numpy(), feature_names=["amount", "balance"]
+    )
+    new = draw(2000)
+    cases = {
+        "same": (new, None),
+        "cents": (new.assign(amount=new["amount"] * 100), "ten times the median"),
+        "hundreds": (new.assign(amount=new["amount"] / 100), "a tenth of the median"),
+    }
+    found = {}
+    for name, (frame, expected) in cases.items():
+        frame.to_parquet(tmp_path / f"{name}.parquet", row_group_size=500)
+        report = TableScorer(model, [tmp_path / f"{name}.parquet"], batch_rows=150).write(tmp_path / "s.csv")
+        notes = found[name] = [n for n in report.notes(model) if "its unit changed" in n]
+        assert len(notes) == (expected is not None), (name, notes)
+        if expected is not None:
+            assert re.match(
+                rf"feature 'amount': 1,\d{{3}} of its 2,000 values are {expected} of the data", notes[0]
+            )
+            assert "has its unit changed (cents for euros)?" in notes[0]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            report = score_dask(
+                model,
+                [tmp_path / "cents.parquet"],
+                tmp_path / "dask_out",
+                client=client,
+                rows_per_partition=500,
+            )
+    assert [n for n in report.notes(model) if "its unit changed" in n] == found["cents"]  # once
+
+
+@pytest.mark.parametrize("there_before", [False, True])
+def test_a_failed_dask_run_leaves_no_partial_folder_of_scores(learned, tmp_path, capsys, there_before):
+    """A bad cell in the third of three files stops a Dask run (exit 2): the first two files'
+    scores are not left behind as a folder any reader takes for the result; an empty output
+    folder made beforehand stays empty, and nothing else is left beside it."""
+    path, _model, _ = learned
+    (tmp_path / "in").mkdir()
+    for k in range(3):
+        frame = pd.DataFrame({"a": [str(i) for i in range(50)], "b": "1", "c": "2"})
+        frame.loc[20, "a"] = "x" if k == 2 else "3"
+        frame.to_parquet(tmp_path / "in" / f"part.{k}.parquet")
+    out = tmp_path / "out"
+    if there_before:
+        out.mkdir()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        args = ["--engine", "dask", "--scheduler", cluster.scheduler_address, "--output", str(out)]
+        assert main(["score", "--model", str(path), str(tmp_path / "in"), *args]) == 2
+    assert "column 'a' of part.2.parquet holds 'x' at row 120" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["in", "out"] if there_before else ["in"])
+    if there_before:
+        assert list(out.iterdir()) == []
+
+
+def test_an_empty_string_in_a_parquet_text_column_is_an_empty_cell_to_every_reader(table, tmp_path):
+    """A Parquet file whose number column is stored as text, ``''`` where a cell is empty: read
+    as the missing value a CSV's empty cell is, by --model, --apply's and select's reader and
+    the model file's ``anomaly_score`` (they refused it: "row 2 holds ''")."""
+    _folder, frame = table
+    rows = frame[["a", "b", "c"]].head(300)
+    rows.to_csv(tmp_path / "train.csv", index=False)
+    dataset = aad.load_data(tmp_path / "train.csv")
+    forest = aad.AADForest(random_state=0).fit(dataset.X)
+    model = aad.export_model(forest, dataset, n_labels=0, n_anomalies=0)
+    expected = forest.anomaly_score(aad.load_rows(tmp_path / "train.csv", like=dataset).X)
+    text = {name: ["" if pd.isna(v) else repr(v) for v in rows[name]] for name in ("a", "b", "c")}
+    assert text["b"][2] == ""
+    pq.write_table(pa.table(text), tmp_path / "text.parquet")
+    applied = aad.load_rows(tmp_path / "text.parquet", like=dataset)  # --apply's reader
+    np.testing.assert_array_equal(model.anomaly_score(applied.X), expected)
+    assert np.isnan(aad.load_rows(tmp_path / "text.parquet", columns=["b"]).X[2, 0])  # select's
+    np.testing.assert_array_equal(model.anomaly_score(pd.read_parquet(tmp_path / "text.parquet")), expected)
+    TableScorer(model, [tmp_path / "text.parquet"]).write(tmp_path / "s.csv")  # --model's
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "s.csv")["anomaly_score"], expected, rtol=1e-15)

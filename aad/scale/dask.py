@@ -22,6 +22,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,15 +32,53 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .._files import partial_folder_beside
 from ..errors import DataError
 from ._optional import require
 from .model_file import PortableModel, read_model
 from .read import Piece, TableFile, check_columns, count_csv_rows, find_files, mixed_carried, plan_pieces
 from .score import ScoreReport, _Writer, check_top, output_format, score_piece, top_rows
 
-__all__ = ["score_dask"]
+__all__ = ["check_scheduler", "score_dask"]
 
 _NOTES = "aad_notes"  # a partition frame's attrs: missing cells filled, unseen categories
+_COUNTS = (
+    "filled",
+    "unseen",
+    "outside",
+    "dates",
+    "timed",
+    "known",
+    "larger",
+    "smaller",
+)  # what a partition counts, per column
+#: A scheduler's address as Dask takes it: an optional protocol, a host (an IPv6 one in
+#: brackets) and a port; or a cluster in this process (``inproc://``, as Dask names it).
+_ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]@]+):(\d{1,5})")
+_IN_PROCESS = re.compile(r"inproc://\S+")
+
+
+def check_scheduler(address: str | None) -> None:
+    """Refuse a scheduler address not of the form ``tcp://HOST:PORT`` (nothing is connected to).
+
+    Examples
+    --------
+    >>> check_scheduler("tcp://10.0.0.5:8786"), check_scheduler("[::1]:8786")
+    (None, None)
+    >>> check_scheduler("http://10.0.0.5:8786")
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: the scheduler address 'http://10.0.0.5:8786' is not one Dask connects to; ...
+    """
+    if address is None or _IN_PROCESS.fullmatch(address):
+        return
+    match = _ADDRESS.fullmatch(address.strip())
+    if match is None or not 0 < int(match.group(1)) < 65536:
+        raise DataError(
+            f"the scheduler address {address!r} is not one Dask connects to; give tcp://HOST:PORT "
+            "(the address the scheduler prints, as tcp://10.0.0.5:8786), or leave --scheduler out "
+            "for a local cluster"
+        )
 
 
 def score_dask(
@@ -103,6 +143,7 @@ def score_dask(
     dask = require("dask")
     require("dask.dataframe")
     check_top(top)
+    check_scheduler(scheduler)
     if rows_per_partition < 1:
         raise DataError(f"rows_per_partition must be at least 1; got {rows_per_partition}")
     files = find_files(sources)
@@ -152,7 +193,6 @@ def _check_output(output: Path, top: int | None) -> None:
 def _run(client, model, files, output, columns, top, rows_per_partition, progress, start) -> ScoreReport:
     import dask
     import dask.dataframe as dd
-    from distributed import as_completed
 
     files = _count_rows(client, files)
     pieces = plan_pieces(files, rows_per_piece=rows_per_partition)
@@ -169,33 +209,27 @@ def _run(client, model, files, output, columns, top, rows_per_partition, progres
         label="aad-score",
         enforce_metadata=False,
     )
-    total = sum(p.rows or 0 for p in pieces) or 1
     report = ScoreReport(files=len(files), output=str(output))
     parts = frame.to_delayed()
-    if top is None:
-        output.mkdir(exist_ok=True)
+    folder = partial_folder_beside(output) if top is None else None  # renamed to output when whole
+    if folder is not None:
         tasks = [
-            dask.delayed(_write_partition)(part, str(output / f"part.{i:05d}.parquet"))
+            dask.delayed(_write_partition)(part, str(folder / f"part.{i:05d}.parquet"))
             for i, part in enumerate(parts)
         ]
     else:
         tasks = [dask.delayed(_as_arrow)(part) for part in parts]
-    futures = client.compute(tasks)
-    index = {future.key: i for i, future in enumerate(futures)}
-    results: dict[int, object] = {}
-    for future, (result, notes) in as_completed(futures, with_results=True):
-        i = index[future.key]
-        report.rows += pieces[i].rows or 0
-        if pieces[i].file.trailing:
-            report.trailing[pieces[i].name] = pieces[i].file.trailing
-        if pieces[i].file.total is not None:
-            report.totals[pieces[i].name] = pieces[i].file.total
-        for kind, into in (("filled", report.filled), ("unseen", report.unseen), ("outside", report.outside)):
-            for name, n in notes.get(kind, {}).items():
-                into[name] = into.get(name, 0) + n
-        results[i] = result
-        if progress is not None:
-            progress(report.rows, report.rows / total)
+    futures = []
+    try:
+        futures = client.compute(tasks)
+        results = _gather(futures, pieces, report, progress)
+        if folder is not None:
+            os.replace(folder, output)  # over an empty folder too
+    except BaseException:
+        client.cancel(futures)
+        if folder is not None:
+            _remove(folder)  # a failed run leaves no partial output
+        raise
     if top is not None:
         best = top_rows((results[i] for i in sorted(results) if results[i].num_rows), top)
         _write_top(best, output, meta)
@@ -204,6 +238,39 @@ def _run(client, model, files, output, columns, top, rows_per_partition, progres
         report.written = sum(results.values())
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _remove(folder: Path) -> None:
+    """Remove a failed run's folder; again if a partition still running wrote into it meanwhile
+    (it is cancelled, but a task under way finishes)."""
+    for _ in range(3):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+
+
+def _gather(futures, pieces: list[Piece], report: ScoreReport, progress) -> dict[int, object]:
+    """Each partition's result by its number, as they finish; their rows and notes into ``report``."""
+    from distributed import as_completed
+
+    index = {future.key: i for i, future in enumerate(futures)}
+    total = sum(p.rows or 0 for p in pieces) or 1
+    results: dict[int, object] = {}
+    for future, (result, notes) in as_completed(futures, with_results=True):
+        i = index[future.key]
+        report.rows += pieces[i].rows or 0
+        if pieces[i].file.trailing:
+            report.trailing[pieces[i].name] = pieces[i].file.trailing
+        if pieces[i].file.total is not None:
+            report.totals[pieces[i].name] = pieces[i].file.total
+        for kind in _COUNTS:
+            into = getattr(report, kind)
+            for name, n in notes.get(kind, {}).items():
+                into[name] = into.get(name, 0) + n
+        results[i] = result
+        if progress is not None:
+            progress(report.rows, report.rows / total)
+    return results
 
 
 def _count_rows(client, files: list[TableFile]) -> list[TableFile]:
@@ -246,7 +313,7 @@ def _score_partition(
         parts = list(tables)
         table = pa.concat_tables(parts) if parts else None
     frame = _meta(columns, top) if table is None else table.to_pandas()
-    frame.attrs[_NOTES] = {"filled": report.filled, "unseen": report.unseen, "outside": report.outside}
+    frame.attrs[_NOTES] = {kind: getattr(report, kind) for kind in _COUNTS}
     return frame
 
 

@@ -369,6 +369,23 @@ class PortableModel:
         far[:, [k not in ("number", "integer") for k in kinds]] = False
         return far.sum(axis=0)
 
+    def off_median(self, X: np.ndarray) -> np.ndarray:
+        """Per feature, the cells of ``X`` (before filling: missing cells are not counted) that tell a
+        change of unit from the training median, the fill value: shape (3, n_features), the known
+        cells, those ten times the median or more, and those a tenth of it or less (nonzero, of
+        its sign). When more than half are either, the new median is off by a factor of ten (cents
+        for euros), however heavy the tail. Only for a measurement whose median and split range lie
+        on one side of zero (near zero, a factor of ten is no change of unit); else zeros."""
+        lo, hi = self.split_range()
+        fill = self.fill_values
+        kinds = [spec.kind for spec in self.encoding] if self.encoding else ["number"] * self.n_features_in_
+        with np.errstate(invalid="ignore"):
+            one_sign = ((fill > 0) & (lo >= 0)) | ((fill < 0) & (hi <= 0))
+            ratio = X / np.where(fill != 0, fill, np.nan)
+            counts = np.stack([~np.isnan(X), ratio >= 10, (ratio > 0) & (ratio <= 0.1)]).sum(axis=1)
+        counts[:, ~(one_sign & np.isin(kinds, ["number", "integer"]))] = 0
+        return counts
+
     def score_matrix(self, X: np.ndarray, *, n_jobs: int | None = None) -> np.ndarray:
         """Scores of a checked float64 matrix (:meth:`matrix`): no copy, no check."""
         raw = self.raw_sum(X, n_jobs=n_jobs) / self.n_estimators

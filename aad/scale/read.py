@@ -31,7 +31,15 @@ import pyarrow.parquet as pq
 from ..columns import _NUMBER_FORMATS, PLACEHOLDERS
 from ..encoding import FeatureSpec, encode
 from ..errors import DataError
-from ..tables import SNIFF_BYTES, check_text, is_text, is_total, sniff_delimiter, text_encoding
+from ..tables import (
+    SNIFF_BYTES,
+    check_text,
+    check_unique_columns,
+    is_text,
+    is_total,
+    sniff_delimiter,
+    text_encoding,
+)
 
 __all__ = ["Piece", "TableFile", "find_files", "natural_key", "plan_pieces", "read_batches"]
 
@@ -152,6 +160,7 @@ def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
             raise DataError(f"{path.name} could not be read as Parquet ({err}); re-export the file") from err
         groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
         names = tuple(meta.schema.to_arrow_schema().names)
+        _check_unique(path, names)
         return TableFile(path, "parquet", size, meta.num_rows, groups, names)
     if parquet_only or path.suffix.lower() in (".parquet", ".pq"):
         raise DataError(
@@ -166,8 +175,17 @@ def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
     if not lines:
         raise DataError(f"{path.name} has no header line; expected the column names first")
     header = next(csv.reader([lines[0]], delimiter=delimiter), [])
+    _check_unique(path, header)
     trailing, total = trailing_rows(path, delimiter, encoding)
     return TableFile(path, "csv", size, None, (), tuple(header), delimiter, skip, trailing, encoding, total)
+
+
+def _check_unique(path: Path, names: Sequence[str]) -> None:
+    """Refuse a file naming a column twice, as the loader does: which of the two to read?"""
+    try:
+        check_unique_columns(list(names))
+    except DataError as err:
+        raise DataError(f"{path.name}: {err}") from None
 
 
 _TAIL_BYTES = 1 << 20
@@ -217,8 +235,17 @@ def column_for(file: TableFile, name: str) -> str:
     trimmed = [c for c in file.columns if c.strip() == name.strip()]
     if len(trimmed) == 1:
         return trimmed[0]
-    has = ", ".join(map(repr, file.columns[:20])) + (", ..." if len(file.columns) > 20 else "")
+    has = ", ".join(map(_excerpt, file.columns[:20])) + (", ..." if len(file.columns) > 20 else "")
     raise DataError(f"{file.path.name} has no column {name!r} (its columns: {has})")
+
+
+def _excerpt(text: str, limit: int = 40) -> str:
+    """``text`` quoted, cut to its first ``limit`` characters (a line of megabytes read as one name).
+
+    >>> _excerpt("amount"), _excerpt("x" * 50, 4)
+    ("'amount'", "'xxxx'...")
+    """
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}..."
 
 
 def check_columns(files: Sequence[TableFile], features: Sequence[str], carried: Sequence[str]) -> None:
@@ -312,6 +339,7 @@ class Batch:
     rows: int
     gaps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per feature
     unseen: dict[str, int] = field(default_factory=dict)  # category column: rows of an unseen value
+    dated: dict[str, tuple[int, int]] = field(default_factory=dict)  # an hour's column: dates, times of day
 
 
 def read_batches(
@@ -343,13 +371,14 @@ def read_batches(
     for table in _without_trailing(_tables(piece, wanted, batch_rows), file.trailing):
         X = np.empty((table.num_rows, len(names)), dtype=np.float64)
         unseen: dict[str, int] = {}
+        dated: dict[str, tuple[int, int]] = {}
         for j, (name, spec) in enumerate(zip(names, specs, strict=True)):
-            X[:, j] = _feature(table.column(name), spec, file, row, unseen, plain=not encoding)
+            X[:, j] = _feature(table.column(name), spec, file, row, (unseen, dated), plain=not encoding)
         carried_table = table.select(kept).rename_columns(list(carried)) if kept else None
         for name in as_text:
             at = carried_table.column_names.index(name)
             carried_table = carried_table.set_column(at, name, pc.cast(carried_table.column(at), pa.string()))
-        yield Batch(X, carried_table, table.num_rows, np.isnan(X).sum(axis=0), unseen)
+        yield Batch(X, carried_table, table.num_rows, np.isnan(X).sum(axis=0), unseen, dated)
         row += table.num_rows
 
 
@@ -370,10 +399,11 @@ def _without_trailing(tables: Iterator[pa.Table], trailing: int) -> Iterator[pa.
 
 
 def _feature(
-    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, first_row: int, unseen, *, plain: bool
+    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, first_row: int, counts, *, plain: bool
 ):
     """One feature's values: plain numbers the fast way (Arrow's cast); anything else as the
-    model's encoding makes it (a category's rarity, a timestamp's part, ``$1,250.00``)."""
+    model's encoding makes it (a category's rarity, a timestamp's part, ``$1,250.00``).
+    ``counts`` are the batch's dicts of unseen categories and of dates (:class:`Batch`)."""
     if plain:
         return _as_float(column, spec.column, file, first_row)
     if spec.kind in ("number", "integer") and spec.decimal != ",":
@@ -381,13 +411,14 @@ def _feature(
             return _as_float(column, spec.column, file, first_row)
         except DataError:  # a unit, a currency, thousands separators: read as the loader reads them
             pass
-    return _encoded(column, spec, file, first_row, unseen)
+    return _encoded(column, spec, file, first_row, *counts)
 
 
 def _encoded(
-    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, first_row: int, unseen
+    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, first_row: int, unseen, dated
 ) -> np.ndarray:
-    """One feature made from its column by the model's encoding; counts unseen category values."""
+    """One feature made from its column by the model's encoding; counts unseen category values,
+    and for an hour, the dates and those with a time of day."""
     series = column.to_pandas().reset_index(drop=True)
     if is_text(series):  # a CSV's empty cell is an empty string here, a missing value to the loader
         series = series.where(series != "", None)
@@ -398,6 +429,8 @@ def _encoded(
     if made.note is not None and spec.kind == "category":  # an unseen value encodes as 2 * rows
         count = int(np.count_nonzero(made.values == 2.0 * spec.rows))
         unseen[spec.column] = unseen.get(spec.column, 0) + count
+    if made.dated is not None:
+        dated[spec.column] = made.dated
     return np.asarray(made.values, dtype=np.float64)
 
 

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .._files import partial_beside, writable_output
+from ..encoding import no_time_of_day
 from ..errors import DataError
 from ..tables import csv_header, write_csv_rows
 from .model_file import PortableModel, fill_and_check
@@ -40,6 +41,8 @@ OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 _ROWS_PER_GROUP = 1 << 20  # rows per Parquet row group written (16 MB of row and score)
 #: Most rows ``top`` may keep: they are held in memory until the last row is scored.
 MAX_TOP = 10_000_000
+#: Fewest values of a feature whose median is compared with the training median (a change of unit).
+_MIN_CELLS = 20
 
 Progress = Callable[[int, float], None]  # (rows scored, fraction done)
 
@@ -69,7 +72,12 @@ class ScoreReport:
     seconds: float = 0.0
     filled: dict[str, int] = field(default_factory=dict)
     unseen: dict[str, int] = field(default_factory=dict)
+    dates: dict[str, int] = field(default_factory=dict)  # a column whose hour is read: cells with a date
+    timed: dict[str, int] = field(default_factory=dict)  # ... and those with a time of day
     outside: dict[str, int] = field(default_factory=dict)  # rows far outside the trees' split range
+    known: dict[str, int] = field(default_factory=dict)  # cells given, of a feature of one sign
+    larger: dict[str, int] = field(default_factory=dict)  # ... ten times the training median or more
+    smaller: dict[str, int] = field(default_factory=dict)  # ... a tenth of it or less
     output: str | None = None
     trailing: dict[str, int] = field(default_factory=dict)  # file -> rows at its end left out (no data)
     totals: dict[str, str] = field(default_factory=dict)  # file -> the first value of its total line
@@ -105,8 +113,19 @@ class ScoreReport:
                 f"column {column!r}: {n:,} row{'s hold' if n > 1 else ' holds'} a category the model's "
                 "data never had: scored as rarer than any value it had"
             )
+        hours = {spec.column: spec for spec in model.encoding if spec.part == "hour"}
+        for column, n in self.dates.items():
+            if n and not self.timed.get(column):
+                notes.append(no_time_of_day(hours[column], n).text)
+        return notes + self._unit_notes(model)
+
+    def _unit_notes(self, model: PortableModel) -> list[str]:
+        """Features whose values suggest a changed unit: a share of the rows far outside the trees'
+        split range; most values ten times the training median or a tenth of it (a heavy tail's
+        split range is wide: amounts in cents may stay within it)."""
         lo, hi = model.split_range()
         index = {name: j for j, name in enumerate(model.feature_names_in_)}
+        notes = []
         for name, n in self.outside.items():
             if n >= max(10, 0.01 * self.rows):  # a share, not the odd outlier the scores are for
                 j = index[name]
@@ -114,6 +133,23 @@ class ScoreReport:
                     f"feature {name!r}: {n:,} of {self.rows:,} rows lie far outside the values the model's "
                     f"trees split ({lo[j]:g} to {hi[j]:g}): has its unit or scale changed? Such rows score "
                     "as the most isolated"
+                )
+        for name, known in self.known.items():
+            shifted = [
+                (n, what)
+                for n, what in (
+                    (self.larger.get(name, 0), "ten times"),
+                    (self.smaller.get(name, 0), "a tenth of"),
+                )
+                if 2 * n > known
+            ]
+            if known >= _MIN_CELLS and shifted:
+                n, what = shifted[0]
+                more = "or more" if what == "ten times" else "or less"
+                notes.append(
+                    f"feature {name!r}: {n:,} of its {known:,} values are {what} the median of the data the "
+                    f"model learned from ({model.fill_values[index[name]]:g}) {more}: has its unit changed "
+                    "(cents for euros)? Rows read in another unit score as anomalies"
                 )
         return notes
 
@@ -146,6 +182,8 @@ def score_piece(
         as_text=as_text,
     )
     for batch in batches:
+        if report is not None:
+            _add(report, names, model.off_median(batch.X), ("known", "larger", "smaller"))
         X = fill_and_check(batch.X, model.fill_values, names, first_row=row)
         scores = model.score_matrix(X, n_jobs=n_jobs)
         table = pa.table(
@@ -162,8 +200,20 @@ def score_piece(
                     report.outside[name] = report.outside.get(name, 0) + int(n)
             for column, n in batch.unseen.items():
                 report.unseen[column] = report.unseen.get(column, 0) + n
+            for column, (dates, timed) in batch.dated.items():
+                report.dates[column] = report.dates.get(column, 0) + dates
+                report.timed[column] = report.timed.get(column, 0) + timed
         row += batch.rows
         yield table
+
+
+def _add(report: ScoreReport, names: Sequence[str], counts: np.ndarray, kinds: Sequence[str]) -> None:
+    """Add each row of ``counts`` (one per feature) to the report's count of that kind."""
+    for kind, row in zip(kinds, counts.tolist(), strict=True):
+        into = getattr(report, kind)
+        for name, n in zip(names, row, strict=True):
+            if n:
+                into[name] = into.get(name, 0) + int(n)
 
 
 def check_top(top: int | None) -> None:

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 import aad
 from aad.scale import TableScorer
 from aad.scale._optional import require
+from aad.scale.dask import check_scheduler
 from aad.scale.score import check_top, output_format
 from app.cli import OutputError, _err, _features, _writable, check_not_input, output_bytes
 from app.text import count, printable
@@ -84,6 +85,7 @@ def score_with_model(
     if engine == "dask":
         require("distributed")
         require("dask.dataframe")
+        check_scheduler(scheduler)
         if output is None:
             raise aad.DataError(
                 "--engine dask writes a folder of Parquet files: name it with --output (new or empty)"
