@@ -436,7 +436,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except pd.errors.ParserError as err:
         _check_ragged_lines(path, text, delimiter, len(header), skipped)  # the first bad line, of any kind
         raise DataError(f"{path.name} is not a well-formed CSV: {_parser_hint(err)}") from err
-    frame = _as_written(frame, text, delimiter)
+    frame = _text_as_written(_as_written(frame, text, delimiter), text, delimiter)
     _check_delimiter(path, frame, first_line)
     _check_short_rows(path, frame, text, delimiter, skipped)
     frame, notes = _unnamed_columns(path, frame, header)
@@ -513,6 +513,32 @@ def _as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataFrame:
         if (c in floats and (commas or (dotted and _dots_group(written[c])))) or _zero_led(written[c])
     ]
     return frame.assign(**{c: written[c].to_numpy() for c in kept})
+
+
+def _text_as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataFrame:
+    r"""``frame`` with its text columns as the file writes them: pandas reads ``NA``, ``N/A``,
+    ``None``, ``null`` as missing in every column, but in a text column ``NA`` is Namibia or
+    North America, and a database, pyarrow (``aad score --model``) and ``aad select`` read it
+    as text; only an empty cell is missing there (a number column keeps its placeholders,
+    :data:`aad.columns.PLACEHOLDERS`).
+
+    >>> body = "country,amount\nNA,1\nDE,\n,3\n"
+    >>> _text_as_written(pd.read_csv(io.StringIO(body)), body, ",")["country"].tolist()
+    ['NA', 'DE', nan]
+    """
+    gaps = [c for c in frame.columns if is_text(frame[c]) and frame[c].isna().any()]
+    if not gaps:
+        return frame
+    written = pd.read_csv(
+        io.StringIO(text),
+        sep=delimiter,
+        usecols=gaps,
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+        index_col=False,
+    )
+    return frame.assign(**{c: written[c].to_numpy() for c in gaps})
 
 
 #: A cell such as ``20.972``: one to three digits, a dot, three digits (thousands, or decimals).

@@ -310,6 +310,33 @@ BAD = {
 }
 
 
+def test_a_country_code_na_is_text_to_the_loader_the_model_file_and_the_rules(tmp_path, capsys):
+    """An engineer's review: ``NA`` (Namibia) in a text column was read as missing by the loader
+    (pandas' default), as text by ``--model`` (pyarrow) and by databases; the SQL export then
+    wrote ``"country" IS NULL``, which selects nothing in DuckDB, and ``--model`` noted 99 rows
+    "never seen" on the model's own training file."""
+    rng = np.random.default_rng(5)
+    n = 300
+    frame = pd.DataFrame(
+        {"country": rng.choice(["DE", "FR", "NA"], n, p=[0.6, 0.3, 0.1]), "amount": rng.gamma(2, 50, n)}
+    )
+    frame.loc[[0, 1], "country"] = None  # an empty cell stays missing
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    dataset = aad.load_data(str(tmp_path / "train.csv"))
+    written = dataset.sources["country"]
+    assert (written == "NA").sum() == (frame["country"] == "NA").sum()
+    assert written.isna().sum() == 2
+    known = np.full(n, aad.UNLABELLED)
+    known[np.flatnonzero(frame["country"] == "NA")[:3]] = 1
+    known[[5, 6, 7]] = 0
+    forest = aad.AADForest(random_state=1).fit(dataset.X, known)
+    path = aad.export_model(forest, dataset, n_labels=6, n_anomalies=3).save(tmp_path / "model.json")
+    out = tmp_path / "own.csv"
+    assert main(["score", "--model", str(path), str(tmp_path / "train.csv"), "--output", str(out)]) == 0
+    assert "never had" not in capsys.readouterr().err
+    np.testing.assert_allclose(pd.read_csv(out)["anomaly_score"], forest.anomaly_score(), rtol=1e-12)
+
+
 @pytest.fixture
 def bad_tables(tmp_path, learned, monkeypatch):
     monkeypatch.chdir(tmp_path)
