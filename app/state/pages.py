@@ -10,6 +10,7 @@ import streamlit as st
 import aad
 from app import keys, text, views
 from app.state import identity
+from app.state.actions import return_focus
 from app.state.caches import load, store
 from app.state.messages import show_message
 from app.state.session import current, resume_here
@@ -193,13 +194,20 @@ def analyst_field() -> None:
     st.text_input(
         "Your name",
         key=keys.ANALYST_INPUT,
-        on_change=identity.rename,
+        on_change=_renamed,
         placeholder=f"{who} (this computer's user)" if who else "recorded with your labels",
         help="Recorded with every label, skip and undo you make, shown in the history and exported with "
         "the labels. Kept in this browser.",
         max_chars=identity.MAX_NAME,
     )
     identity.remember()
+
+
+def _renamed() -> None:
+    """The name field's callback: keep the name, and give the keys back to the page (after
+    Enter the field kept them: N typed an "n" into the name instead of labelling the card)."""
+    identity.rename()
+    return_focus()
 
 
 def describe(session: aad.Session):

@@ -352,6 +352,7 @@ def test_the_analysts_name_is_kept_in_the_browser_and_recorded(cards, browser):
         name.fill("Ann Lee")
         with _rerun(page):
             name.press("Enter")
+        expect(page.locator("body")).to_be_focused()  # the keys are back on the page: N labels, not types
         page.wait_for_function(f"document.cookie.includes('{COOKIE}=')")  # the page's script wrote it
         page.reload()  # a new page, the same browser: the name is remembered
         expect(page.get_by_role("textbox", name="Your name")).to_have_value("Ann Lee")
