@@ -34,7 +34,7 @@ from .errors import DataError, LabelError, NotFittedError, UnknownStrategyError
 from .forest import LeafForest, average_path_length, fit_forest, gather_leaves, in_row_blocks, n_workers
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
 from .leaf_rows import LeafRows, add_to_leaf_rows
-from .weights import BALANCE, class_weights, leaf_values
+from .weights import BALANCE, MAX_RATIO, class_weights, leaf_values
 
 __all__ = ["RANKINGS", "SAMPLES", "TREES", "AADForest", "default_n_estimators"]
 
@@ -100,6 +100,10 @@ class AADForest(BaseEstimator):
         How far the rarer class of labels is weighted up, from 0 (every label weighs the
         same) to 1 (each class weighs half, however few its labels); see
         :func:`aad.weights.class_weights`.
+    max_ratio : float or None, default=10.0
+        One label of the rarer class weighs at most this many labels of the other (None: no
+        cap, the rule before): one nominal among a hundred anomalies labelled in bulk would
+        otherwise outweigh 42 of them where they share leaves.
     loss : {"linear", "hinge"}, default="linear"
         ``"linear"``: the closed-form AAD update in which every label keeps pushing.
         ``"hinge"``: the reference AAD hinge loss around the tau-quantile score, solved
@@ -152,6 +156,7 @@ class AADForest(BaseEstimator):
         "max_samples": [Interval("int", 2, None)],
         "eta": [Interval("float", 0, 1000)],
         "balance": [Interval("float", 0, 1)],
+        "max_ratio": [Options((None,)), Interval("float", 1, None)],
         "loss": [Options(("linear", "hinge"))],
         "tau": [Interval("float", 0, 1, "neither")],
         "random_state": [RANDOM_STATE],
@@ -165,6 +170,7 @@ class AADForest(BaseEstimator):
         max_samples: int = SAMPLES,
         eta: float = 1.0,
         balance: float = BALANCE,
+        max_ratio: float | None = MAX_RATIO,
         loss: str = "linear",
         tau: float = 0.03,
         random_state: int | np.random.Generator | None = None,
@@ -174,6 +180,7 @@ class AADForest(BaseEstimator):
         self.max_samples = max_samples
         self.eta = eta
         self.balance = balance
+        self.max_ratio = max_ratio
         self.loss = loss
         self.tau = tau
         self.random_state = random_state
@@ -510,6 +517,7 @@ class AADForest(BaseEstimator):
             n_nominals=n_nominals,
             eta=self.eta,
             balance=self.balance,
+            max_ratio=self.max_ratio,
         )
 
     def _class_counts(self) -> tuple[int, int]:
@@ -541,7 +549,9 @@ class AADForest(BaseEstimator):
         if n_anomalies + n_nominals == 0 or self.eta == 0:
             return self._base.copy()
         scale = self.eta / (self.n_estimators_ * _QUANTUM)
-        per_anomaly, per_nominal = class_weights(n_anomalies, n_nominals, balance=self.balance)
+        per_anomaly, per_nominal = class_weights(
+            n_anomalies, n_nominals, balance=self.balance, max_ratio=self.max_ratio
+        )
         lift, push, nominal = scale * per_anomaly / unit, scale * per_nominal, self._shared[NOMINAL]
         raw = np.empty(len(self._base))
 

@@ -55,7 +55,7 @@ from .store import (
 from .stream.grow import Growth, grow_model
 from .stream.growth import content_hash, unseen_rows
 from .tables import csv_text, resolve_source
-from .weights import BALANCE
+from .weights import BALANCE, MAX_RATIO
 
 __all__ = [
     "DEFAULT_PARAMS",
@@ -75,6 +75,7 @@ DEFAULT_PARAMS = {
     "max_samples": SAMPLES,  # sessions store it: one saved before keeps its 256
     "eta": 1.0,
     "balance": BALANCE,
+    "max_ratio": MAX_RATIO,
     "queue": "adaptive",
     "explores_early": True,
     "strong_ranking": True,
@@ -90,6 +91,7 @@ DEFAULT_PARAMS = {
 #: keeps the portfolio of three; one from before the forest's first look keeps the rule without it).
 _BEFORE_PARAMS = {
     "balance": 1.0,
+    "max_ratio": None,  # the class weights uncapped: one nominal among 108 anomalies weighed 42 of them
     "queue": "feedback",
     "explores_early": False,
     "strong_ranking": False,  # the portfolio of three rankings, before the strong one

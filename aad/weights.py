@@ -55,21 +55,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import Interval, validate_params
+from ._validation import Interval, Options, validate_params
 
-__all__ = ["class_weights", "leaf_values", "linear_update"]
+__all__ = ["BALANCE", "MAX_RATIO", "class_weights", "leaf_values", "linear_update"]
 
 #: Default class-balance exponent (see :func:`class_weights`).
 BALANCE = 0.8
+#: Default cap on the class weights: one label of the rarer class weighs at most this many
+#: labels of the other (see :func:`class_weights`).
+MAX_RATIO = 10.0
 
 
-def class_weights(n_anomalies: int, n_nominals: int, *, balance: float = BALANCE) -> tuple[float, float]:
+def class_weights(
+    n_anomalies: int, n_nominals: int, *, balance: float = BALANCE, max_ratio: float | None = MAX_RATIO
+) -> tuple[float, float]:
     """The weight of one anomaly label and of one nominal label: ``(|L| / (2 |c|)) ** balance``, doubled.
 
     With ``balance=1`` each class carries half of the ``|L|`` labels' weight however few
     labels it has (``|L| / |A|`` per anomaly, the fully balanced AAD update); with
     ``balance=0`` every label weighs 2, whatever its class. In between, the rarer class
-    is weighted up, but less than in proportion.
+    is weighted up, but less than in proportion, and at most ``max_ratio`` times a label of
+    the other class (None: no cap). Without the cap one nominal among 108 anomalies (an
+    analyst who labelled a kind in bulk) weighs as much as 42 of them, and sinks every
+    anomaly that shares its leaves to the bottom of the ranking.
 
     Examples
     --------
@@ -79,12 +87,17 @@ def class_weights(n_anomalies: int, n_nominals: int, *, balance: float = BALANCE
     (2.0, 2.0)
     >>> class_weights(2, 2)
     (2.0, 2.0)
+    >>> [round(w, 2) for w in class_weights(108, 1)]  # capped: one nominal weighs 10 anomalies
+    [1.16, 11.57]
+    >>> [round(w, 2) for w in class_weights(108, 1, max_ratio=None)]  # as heavy as 42 of them
+    [1.16, 48.99]
     """
     n_labels = n_anomalies + n_nominals
-    return (
-        2.0 * (n_labels / (2.0 * max(n_anomalies, 1))) ** balance,
-        2.0 * (n_labels / (2.0 * max(n_nominals, 1))) ** balance,
-    )
+    anomaly = 2.0 * (n_labels / (2.0 * max(n_anomalies, 1))) ** balance
+    nominal = 2.0 * (n_labels / (2.0 * max(n_nominals, 1))) ** balance
+    if max_ratio is None:
+        return anomaly, nominal
+    return min(anomaly, max_ratio * nominal), min(nominal, max_ratio * anomaly)
 
 
 def linear_update(
@@ -96,6 +109,7 @@ def linear_update(
     n_nominals: int,
     eta: float = 1.0,
     balance: float = BALANCE,
+    max_ratio: float | None = MAX_RATIO,
 ) -> np.ndarray:
     """The change of each leaf's value that the labels ask for (``v - v0``).
 
@@ -112,6 +126,8 @@ def linear_update(
         leaf information per label. 0 switches feedback off.
     balance : float, default=0.8
         How far the rarer class is weighted up (:func:`class_weights`).
+    max_ratio : float or None, default=10
+        At most how many labels of the other class one label of the rarer class weighs.
 
     Returns
     -------
@@ -127,12 +143,16 @@ def linear_update(
     """
     validate_params(
         "linear_update",
-        {"eta": [Interval("float", 0, None)], "balance": [Interval("float", 0, 1)]},
-        {"eta": eta, "balance": balance},
+        {
+            "eta": [Interval("float", 0, None)],
+            "balance": [Interval("float", 0, 1)],
+            "max_ratio": [Options((None,)), Interval("float", 1, None)],
+        },
+        {"eta": eta, "balance": balance, "max_ratio": max_ratio},
     )
     if n_anomalies + n_nominals == 0 or eta == 0:
         return np.zeros_like(information, dtype=np.float64)
-    per_anomaly, per_nominal = class_weights(n_anomalies, n_nominals, balance=balance)
+    per_anomaly, per_nominal = class_weights(n_anomalies, n_nominals, balance=balance, max_ratio=max_ratio)
     return eta * information * (per_anomaly * anomaly_counts - per_nominal * nominal_counts)
 
 
@@ -146,6 +166,7 @@ def leaf_values(
     n_nominals: int,
     eta: float = 1.0,
     balance: float = BALANCE,
+    max_ratio: float | None = MAX_RATIO,
 ) -> np.ndarray:
     """Per-leaf score contributions ``v = -path_length + linear_update(...)``.
 
@@ -164,5 +185,6 @@ def leaf_values(
         n_nominals=n_nominals,
         eta=eta,
         balance=balance,
+        max_ratio=max_ratio,
     )
     return -np.asarray(path_length, dtype=np.float64) + delta

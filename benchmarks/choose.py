@@ -72,6 +72,7 @@ shows at 50 or 100. ``--first-seed S`` runs seeds S onwards (files ``..._seedsS-
     python benchmarks/choose.py --only strong --reruns 20          # the strong ranking, the round
     python benchmarks/choose.py --only "shrunk" --reruns 20        # records shrunk to the champion's rate
     python benchmarks/choose.py --only "margin of one miss"        # a new champion only by a margin
+    python benchmarks/choose.py --only "class weights" --reruns 20  # the cap on the class weights
 """
 
 from __future__ import annotations
@@ -202,6 +203,12 @@ VARIANTS = {
     "tried: classifier for saturating": ("adaptive", ("feedback", "classifier", "forest"), 4, 4),
     "tried: records shrunk toward the champion's": ("adaptive", ALL, 4, 4),
     "tried: a new champion by a margin of one miss": ("adaptive", ALL, 4, 4),
+    # the row Different shows, as a ranking: the forest's order, rows the found anomalies claim last
+    "tried: unlike the found for forest": ("adaptive", ("feedback", "strong", "saturating", "unlike"), 4, 4),
+    "tried: unlike the found as a fifth ranking": ("adaptive", (*ALL, "unlike"), 4, 4),
+    # one label of the rarer class weighs at most 10 labels of the other (max_ratio) ships
+    "class weights uncapped (before)": ("adaptive", ALL, 4, 4),
+    "class weights at most 4 to 1": ("adaptive", ALL, 4, 4),
 }
 #: Rankings that are not the engine's: the forest class that offers them.
 _OFFERED_BY = {
@@ -379,9 +386,10 @@ def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
     trees = int(variant.split("trees ")[1].split()[0]) if "trees " in variant else None
     samples = int(variant.split("samples ")[1].split()[0]) if "samples " in variant else aad.model.SAMPLES
     balance = float(variant.split("balance ")[1].split()[0]) if "balance " in variant else aad.weights.BALANCE
-    model = forest(random_state=seed, eta=eta, n_estimators=trees, max_samples=samples, balance=balance).fit(
-        X
-    )
+    ratio = _max_ratio(variant)
+    model = forest(
+        random_state=seed, eta=eta, n_estimators=trees, max_samples=samples, balance=balance, max_ratio=ratio
+    ).fit(X)
     single = queue in _OFFERED_BY or queue == "saturating"  # rankings the queue option does not name
     look = first_look(variant)
     out = aad.ActiveLearner(model, X, queue="feedback" if single else queue, first_look=look)
@@ -393,6 +401,15 @@ def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
             model, rankings=rankings, patience=patience, explores_early=early, first_look=look
         )
     return out
+
+
+def _max_ratio(variant: str) -> float | None:
+    """The cap on the class weights a variant sets (:data:`aad.weights.MAX_RATIO` ships)."""
+    if "uncapped" in variant:
+        return None
+    if "weights at most " in variant:
+        return float(variant.split("weights at most ")[1].split()[0])
+    return aad.weights.MAX_RATIO
 
 
 def run(job: tuple[str, str, int, int | None]) -> tuple[str, str, int]:

@@ -4,8 +4,9 @@
 portfolio (README, *Which ranking the queue follows*); none found more, so none is in the
 engine. Kept here so that the measurement can be repeated.
 
-Four rankings (:class:`TriedForest`), the first two candidates for the learned model's
-place, the third for the forest's, the fourth for either or beside them:
+Five rankings (:class:`TriedForest`), the first two candidates for the learned model's
+place, the third for the forest's, the fourth for either or beside them, the fifth for the
+forest's or beside it:
 
 * ``"paths"``: the same closed-form update over every node of a row's path, not only its
   leaf. Every node ``n`` gets ``b_n (w_A c_A(n) - w_N c_N(n))`` (``b_n = log2(max_samples /
@@ -25,6 +26,9 @@ place, the third for the forest's, the fourth for either or beside them:
   (``class_weight="balanced"``, ``C = 1``) on the standardised columns and the learned
   model's score, refit after every label; the learned model's order until both classes are
   labelled.
+* ``"unlike"``: the forest's order with the rows the found anomalies claim (their leaf holds
+  a labelled anomaly in more than half of the trees) last: the row **Different** shows, as a
+  ranking (in the forest's place, or a fifth).
 
 Eight rules for the records (:func:`faded_step`, :func:`thompson_best`,
 :func:`wide_record`, :func:`open_best`, :func:`earned_step`, :func:`probation_step`,
@@ -99,7 +103,7 @@ from aad.query import top_unlabelled
 from aad.weights import class_weights
 
 #: The rankings :class:`TriedForest` adds to the engine's.
-TRIED = ("paths", "trees", "novel", "classifier")
+TRIED = ("paths", "trees", "novel", "classifier", "unlike")
 #: The engine's exploring and challenger rules, as imported (choose.py swaps them per variant).
 _SHIPPED_RULE = (PortfolioState.exploring, PortfolioState.challenger)
 #: Gain of the tree weights (per standard deviation of the trees' margins).
@@ -107,14 +111,14 @@ TREE_GAIN = 0.5
 
 
 class TriedForest(AADForest):
-    """:class:`aad.AADForest` with four more rankings (:data:`TRIED`).
+    """:class:`aad.AADForest` with five more rankings (:data:`TRIED`).
 
     >>> X = np.vstack([np.random.default_rng(0).normal(size=(200, 2)), [[6, 6], [6, 5.5]]])
     >>> model = TriedForest(random_state=0).fit(X)
     >>> model.set_label(200, "anomaly"); model.set_label(0, "nominal")
     >>> free = model.labels_ == -1
     >>> [int(np.where(free, model.ranking(r), -np.inf).argmax()) for r in TRIED]
-    [201, 201, 201, 201]
+    [201, 201, 201, 201, 201]
     """
 
     def fit(self, X, *args, **kwargs) -> TriedForest:
@@ -155,6 +159,15 @@ class TriedForest(AADForest):
         typical = float(average_path_length(np.array([forest.max_samples]))[0])
         table = np.where(seen, np.maximum(forest.path_length, typical), forest.path_length)
         return -forest.gather(table, self.leaf_index_) / self.n_estimators_
+
+    def _unlike(self) -> np.ndarray:
+        """The forest's order with the rows the found anomalies claim (their leaf holds a
+        labelled anomaly in more than half of the trees) after every other row: the row
+        **Different** shows (:meth:`aad.portfolio.Portfolio.different`), as a ranking."""
+        forest = super().ranking("forest")
+        claimed = self.forest_.gather((self._counts[ANOMALY] > 0).astype(float), self.leaf_index_)
+        below = forest - (forest.max() - forest.min() + 1.0)
+        return np.where(claimed > self.forest_.n_estimators / 2, below, forest)
 
     def _paths(self) -> np.ndarray:
         forest, (n_anomalies, n_nominals) = self.forest_, self._class_counts()

@@ -96,6 +96,23 @@ def test_class_balance_weights_a_lone_anomaly_against_many_nominals(clustered, b
     assert per_anomaly / per_nominal == pytest.approx(9**balance)
 
 
+def test_one_nominal_among_many_anomalies_does_not_sink_the_kind_they_share_leaves_with():
+    """An analyst's review: 108 frauds of one kind labelled in bulk, then one row like them
+    labelled nominal, and 12 of the 108 ranked last of 20,000. The class weights are capped:
+    one nominal weighs at most 10 anomalies (``max_ratio``; None is the rule before)."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(3000, 4)), rng.normal(4, 0.3, size=(80, 4))])
+    worst = {}
+    for ratio in (None, 10.0):
+        model = aad.AADForest(random_state=0, max_ratio=ratio).fit(X)
+        model.set_labels(np.arange(3000, 3079), ["anomaly"] * 79)
+        model.set_label(3079, "nominal")
+        rank = (-model.anomaly_score()).argsort().argsort() + 1
+        worst[ratio] = int(rank[3000:3079].max())
+    assert worst[10.0] <= 80  # every labelled anomaly still among the top 80 rows
+    assert worst[None] > 3000  # uncapped, one of them among the last rows of 3,080
+
+
 def test_random_weights_through_the_feature_map(planted):
     model = aad.AADForest(n_estimators=15, random_state=5).fit(planted)
     w = np.random.default_rng(1).normal(size=model.forest_.n_leaves)
@@ -188,6 +205,7 @@ def test_hinge_loss_learns_from_labels_too(clustered):
             {"balance": 1.5},
             r"The 'balance' parameter of AADForest must be a float in the range \[0, 1\]. Got 1.5",
         ),
+        ({"max_ratio": 0.5}, "The 'max_ratio' parameter of AADForest must be one of None or a float >= 1"),
         (
             {"loss": "squared"},
             "The 'loss' parameter of AADForest must be one of 'linear', 'hinge'. Got 'squared'",

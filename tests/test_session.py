@@ -575,6 +575,22 @@ def test_a_session_saved_before_the_first_look_replays_its_queue(store, fitted_t
     assert before.batch().tolist() == batch
 
 
+def test_a_session_saved_before_the_cap_on_the_class_weights_keeps_them_uncapped(store, fitted_toy2):
+    import json
+    import sqlite3
+
+    session = _new(store, fitted_toy2)
+    session.label([3, 4], "anomaly")
+    assert session.record.params["max_ratio"] == aad.weights.MAX_RATIO
+    assert session.model.max_ratio == aad.weights.MAX_RATIO
+    stored = {k: v for k, v in session.record.params.items() if k != "max_ratio"}
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(stored), session.id))
+    before = aad.Session.open(session.id, store=store)  # fitted afresh: its own parameters
+    assert before.model.max_ratio is None
+    assert before.labels() == {3: 1, 4: 1}
+
+
 def test_a_session_saved_before_the_strong_ranking_keeps_its_three(store, fitted_toy2):
     """Sessions stored without "strong_ranking" were labelled by a portfolio of three rankings;
     reopened, they keep it (and so the same queue), and new sessions have four."""

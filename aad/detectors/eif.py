@@ -43,6 +43,7 @@ from .._validation import Interval
 from ..errors import DataError
 from ..forest import average_path_length, gather_leaves, n_workers
 from ..model import AADForest
+from ..weights import MAX_RATIO
 
 __all__ = ["ExtendedAADForest", "HyperplaneForest", "isotree_available"]
 
@@ -267,6 +268,7 @@ class ExtendedAADForest(AADForest):
         ndim: int = 2,
         eta: float = 1.0,
         balance: float = 0.8,
+        max_ratio: float | None = MAX_RATIO,
         loss: str = "linear",
         tau: float = 0.03,
         random_state: int | np.random.Generator | None = None,
@@ -277,6 +279,7 @@ class ExtendedAADForest(AADForest):
             max_samples=max_samples,
             eta=eta,
             balance=balance,
+            max_ratio=max_ratio,
             loss=loss,
             tau=tau,
             random_state=random_state,

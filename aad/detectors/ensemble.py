@@ -56,7 +56,7 @@ from ..data import validate_matrix
 from ..errors import DataError, LabelError, NotFittedError
 from ..labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
 from ..model import AADForest, _column_names
-from ..weights import BALANCE, class_weights
+from ..weights import BALANCE, MAX_RATIO, class_weights
 from .calibration import Calibration, calibrated
 from .members import MAX_ROWS, FittedMember, check_member, fit_member
 from .scores_file import ScoreTable, score_table_from
@@ -91,6 +91,8 @@ class AADEnsemble(BaseEstimator):
         Feedback strength; 0 turns feedback off.
     balance : float, default=0.8
         Class balance of the labels (:func:`aad.weights.class_weights`).
+    max_ratio : float or None, default=10.0
+        One label of the rarer class weighs at most this many of the other (None: no cap).
     n_estimators : int or None, default=None
         The isolation forest member's trees (None: :func:`aad.model.default_n_estimators`).
     max_samples : int, default=256
@@ -138,6 +140,7 @@ class AADEnsemble(BaseEstimator):
         "members": [StrSequence()],
         "eta": [Interval("float", 0, 1000)],
         "balance": [Interval("float", 0, 1)],
+        "max_ratio": [Options((None,)), Interval("float", 1, None)],
         "n_estimators": [Options((None,)), Interval("int", 1, 10_000)],
         "max_samples": [Interval("int", 2, None)],
         "max_rows": [Interval("int", 10, None)],
@@ -153,6 +156,7 @@ class AADEnsemble(BaseEstimator):
         members: Sequence[str] = DEFAULT_MEMBERS,
         eta: float = 1.0,
         balance: float = BALANCE,
+        max_ratio: float | None = MAX_RATIO,
         n_estimators: int | None = None,
         max_samples: int = 256,
         max_rows: int = MAX_ROWS,
@@ -162,6 +166,7 @@ class AADEnsemble(BaseEstimator):
         self.members = members
         self.eta = eta
         self.balance = balance
+        self.max_ratio = max_ratio
         self.n_estimators = n_estimators
         self.max_samples = max_samples
         self.max_rows = max_rows
@@ -214,6 +219,7 @@ class AADEnsemble(BaseEstimator):
                     max_samples=self.max_samples,
                     eta=self.eta,
                     balance=self.balance,
+                    max_ratio=self.max_ratio,
                     random_state=seed,
                     n_jobs=self.n_jobs,
                 ).fit(X, grow_on=grow_on)
@@ -331,9 +337,8 @@ class AADEnsemble(BaseEstimator):
     def weights_(self) -> np.ndarray:
         """Each member's learned weight (1 before any label; 0 = ignored)."""
         self._check_fitted()
-        return _weights(
-            self._sums, self.n_anomalies_, self.n_labels_ - self.n_anomalies_, self.eta, self.balance
-        )
+        n_nominals = self.n_labels_ - self.n_anomalies_
+        return _weights(self._sums, self.n_anomalies_, n_nominals, self.eta, self.balance, self.max_ratio)
 
     def member_z(self, X=None) -> np.ndarray:
         """Every member's calibrated score ``z`` of the training rows (or of new rows ``X``),
@@ -453,7 +458,7 @@ def weights_path(model: AADForest | AADEnsemble, events) -> np.ndarray:
     sums = np.zeros_like(model._sums)
     labels = np.full(model.labels_.shape[0], UNLABELLED, dtype=np.int8)
     n_anomalies = n_nominals = 0
-    out = [_weights(sums, 0, 0, model.eta, model.balance)]
+    out = [_weights(sums, 0, 0, model.eta, model.balance, model.max_ratio)]
     for event in events:
         old, new = int(labels[event.row]), int(event.label)
         if old != UNLABELLED:
@@ -465,16 +470,18 @@ def weights_path(model: AADForest | AADEnsemble, events) -> np.ndarray:
             n_anomalies += new == ANOMALY
             n_nominals += new == NOMINAL
         labels[event.row] = new
-        out.append(_weights(sums, n_anomalies, n_nominals, model.eta, model.balance))
+        out.append(_weights(sums, n_anomalies, n_nominals, model.eta, model.balance, model.max_ratio))
     return np.vstack(out)
 
 
-def _weights(sums: np.ndarray, n_anomalies: int, n_nominals: int, eta: float, balance: float) -> np.ndarray:
+def _weights(
+    sums: np.ndarray, n_anomalies: int, n_nominals: int, eta: float, balance: float, max_ratio: float | None
+) -> np.ndarray:
     """``max(0, 1 + eta * PRIOR * (ω_A Σ_A (z − c) − ω_N Σ_N (z − c)))``, ``c`` = :data:`CENTRE`,
     from the exact integer sums."""
     if n_anomalies + n_nominals == 0 or eta == 0:
         return np.ones(sums.shape[1])
-    per_anomaly, per_nominal = class_weights(n_anomalies, n_nominals, balance=balance)
+    per_anomaly, per_nominal = class_weights(n_anomalies, n_nominals, balance=balance, max_ratio=max_ratio)
     anomalies = (sums[ANOMALY] - n_anomalies * _CENTRE_UNITS).astype(np.float64)
     nominals = (sums[NOMINAL] - n_nominals * _CENTRE_UNITS).astype(np.float64)
     push = per_anomaly * anomalies - per_nominal * nominals
