@@ -740,3 +740,15 @@ def test_an_empty_string_in_a_parquet_text_column_is_an_empty_cell_to_every_read
     np.testing.assert_array_equal(model.anomaly_score(pd.read_parquet(tmp_path / "text.parquet")), expected)
     TableScorer(model, [tmp_path / "text.parquet"]).write(tmp_path / "s.csv")  # --model's
     np.testing.assert_allclose(pd.read_csv(tmp_path / "s.csv")["anomaly_score"], expected, rtol=1e-15)
+
+
+def test_a_header_with_no_rows_writes_no_rows_and_says_so(table, learned, tmp_path, capsys):
+    """A scheduled job's quiet day, as --apply and select take it: exit 0, and a note."""
+    _, frame = table
+    path, _, _ = learned
+    empty = tmp_path / "today.csv"
+    empty.write_text(",".join(frame.columns) + "\n")
+    out = tmp_path / "today.scores.csv"
+    assert main(["score", "--model", str(path), str(empty), "--output", str(out)]) == 0
+    assert "the input has a header but no rows: nothing to score" in capsys.readouterr().err
+    assert pd.read_csv(out).empty

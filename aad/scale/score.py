@@ -102,6 +102,8 @@ class ScoreReport:
         """One line per feature that had missing cells: how many, and the value they took."""
         fills = dict(zip(model.feature_names_in_, model.fill_values.tolist(), strict=True))
         notes = [self._trailing_note(file, n) for file, n in self.trailing.items()]
+        if self.rows == 0:  # as --apply and select say it: a quiet day is no error, but say it
+            notes.append("the input has a header but no rows: nothing to score")
         for name, n in self.filled.items():
             every = " (every row: is it the right file?)" if n == self.rows and n > 1 else ""
             notes.append(
