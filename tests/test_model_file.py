@@ -138,6 +138,10 @@ def test_onnx_scores_as_aad_with_gaps_filled(labelled, tmp_path):
     meta = ort.get_modelmeta().custom_metadata_map
     assert json.loads(meta["feature_names"]) == ["a", "b c", "δ"]
     assert json.loads(meta["provenance"])["session"] == session.id
+    with pytest.raises(
+        aad.ModelFileError, match=r"m.onnx is the ONNX export of an aad model, for ONNX Runtime"
+    ):
+        aad.load_model(tmp_path / "m.onnx")  # an engineer's review: it said "not UTF-8 text (byte 62)"
 
 
 def _one_split(values: tuple[float, float], *, n_features: int = 1) -> Tree:

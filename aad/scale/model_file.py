@@ -692,6 +692,11 @@ def load_model(path: str | os.PathLike) -> PortableModel:
     if size == 0:
         raise ModelFileError(f"model file {path.name} is empty; {_FIX}")
     raw = path.read_bytes()
+    if f"{SCHEMA}+onnx".encode() in raw[:1_000_000] and not raw.lstrip().startswith(b"{"):
+        raise ModelFileError(
+            f"model file {path.name} is the ONNX export of an aad model, for ONNX Runtime; aad reads the "
+            f"JSON model file: {_PASS}, or export the model again as JSON (`aad model export --format json`)"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
