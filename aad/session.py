@@ -251,6 +251,7 @@ class Session:
         self._states: dict[int, RowLabel] = {}  # the labelled rows, with their kinds and notes
         self._changes: dict[int, list[Change]] = {}  # per label action: what it did to each row
         self._spelling: dict[str, str] = {}  # a kind as first written, by its lower case
+        self._undone_kinds: set[str] = set()  # kinds of labels an undo took back (lower case)
         #: Who takes this session's actions unless an action names someone: the OS user.
         self.analyst: str | None = default_analyst()
         self._batch: list[int] = list(record.batch)
@@ -457,11 +458,12 @@ class Session:
         return Counter(s.kind or "" for s in self._states.values() if s.label == ANOMALY)
 
     def kind_names(self) -> list[str]:
-        """The anomaly kinds some labelled anomaly carries now (as first spelled), in order of first
-        use: a kind mistyped and then corrected on its rows (``acard testing``), or undone, is no
-        longer offered."""
+        """The anomaly kinds on offer (as first spelled), in order of first use: those some labelled
+        anomaly carries now, and those of labels an undo took back (to pick again). A kind
+        mistyped and then corrected on its rows (``acard testing``) is no longer offered."""
         carried = {s.kind.casefold() for s in self._states.values() if s.label == ANOMALY and s.kind}
-        return [name for folded, name in self._spelling.items() if folded in carried]
+        offered = carried | self._undone_kinds
+        return [name for folded, name in self._spelling.items() if folded in offered]
 
     def changes(self, action: Action | int) -> list[Change]:
         """What a label action did to each of its rows (empty for other actions)."""
@@ -1218,6 +1220,9 @@ class Session:
 
     def _revert(self, kind: str, rows: list[int], previous: dict[int, RowLabel | None]) -> None:
         for row, state in previous.items():
+            taken_back = self._states.get(row)
+            if taken_back is not None and taken_back.kind:  # an undone label's kind stays on offer
+                self._undone_kinds.add(taken_back.kind.casefold())
             if state is None:
                 self._states.pop(row, None)
             else:

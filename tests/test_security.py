@@ -133,6 +133,8 @@ def test_a_stored_session_is_sql_values_and_json_and_reopens_without_unpickling(
         "first_look": True,
         "detector": "iforest",
         "regrow_on": "table",
+        "max_ratio": 10.0,
+        "skips_aside": True,
     }
     assert all(isinstance(r, int) for r in batch)
     assert notes == ["column 'b': 1 missing value filled with the column median 3"]
