@@ -57,11 +57,12 @@ def row_table(session: aad.Session, row: int) -> pd.DataFrame:
     )
     filled = dataset.filled
     notes = [_category_note(dataset, row, j) for j in range(dataset.n_features)]
-    if filled is not None and filled[row].any():
+    if filled is not None and filled[row].any():  # the value says it is missing, the note what was used
         notes = [
-            "missing in the file: the model used the column median" if gap else note
-            for gap, note in zip(filled[row], notes, strict=True)
+            f"read as the median {value}" if gap else note
+            for gap, note, value in zip(filled[row], notes, table["value"], strict=True)
         ]
+        table["value"] = [shown_value(dataset, row, j) for j in range(dataset.n_features)]
     if any(notes):
         table["note"] = notes
     if len(table) > WIDE:  # the table scrolls: the most unusual values first
@@ -72,6 +73,16 @@ def row_table(session: aad.Session, row: int) -> pd.DataFrame:
 
 #: A card's table lists more features than this in a scroll box, most unusual first.
 WIDE = 12
+
+
+def shown_value(dataset: aad.Dataset, row: int, j: int) -> str:
+    """Feature ``j`` of ``row`` as the card shows it: ``(missing)`` where the file has no value
+    (the model read the column's median there: an analyst took the median for the row's own
+    value), else :func:`value_text`."""
+    filled = dataset.filled
+    if filled is not None and filled[row, j]:
+        return "(missing)"
+    return value_text(dataset, row, j)
 
 
 def value_text(dataset: aad.Dataset, row: int, j: int) -> str:
@@ -362,7 +373,7 @@ def unusual_values(session: aad.Session, row: int) -> str:
     parts = []
     edge = 100 / dataset.n_rows  # within this of 0 or 100: the extreme of its column
     for j in sorted(range(len(names)), key=lambda j: (-far[j], -abs(pct[j] - 50), j))[:3]:
-        value = f"{code(names[j])} = {md(value_text(dataset, row, j))}"
+        value = f"{code(names[j])} = {md(shown_value(dataset, row, j))}"
         if dataset.specs[j].kind in ("category", "part"):
             parts.append(f"{value}, as in {_share_text(_same_share(dataset, row, j))} of rows")
             continue
@@ -690,7 +701,7 @@ def compact_values(session: aad.Session, row: int, limit: int = 4) -> str:
         side = _place(pct[j])
         if spec.kind == "category":  # its text, and how many rows share it (not its rarity)
             side = f"{round(spec.rows / session.dataset.X[row, j]):,} of {spec.rows:,} rows"
-        parts.append(f"{code(names[j])} {md(value_text(session.dataset, row, j))} ({side})")
+        parts.append(f"{code(names[j])} {md(shown_value(session.dataset, row, j))} ({side})")
     more = f" · {len(names) - limit} more" if len(names) > limit else ""
     return " · ".join(parts) + more
 

@@ -723,8 +723,9 @@ def test_a_value_missing_in_the_file_is_marked_on_the_card_and_left_empty_in_the
     at = _app()
     assert _top_card(at) == 59
     card = at.dataframe[0].value
-    assert card["note"].tolist() == ["", "missing in the file: the model used the column median"]
-    assert card["value"][1] == aad.encoding.number_text(np.median(frame["hour"].dropna()))  # the model's
+    median = aad.encoding.number_text(np.median(frame["hour"].dropna()))  # what the model read
+    assert card["value"].tolist()[1] == "(missing)"  # an analyst's review: the median looked like the row's
+    assert card["note"].tolist() == ["", f"read as the median {median}"]
     scores = pd.read_csv(io.StringIO(views.scores_csv(_session(at))()))
     assert np.isnan(scores.loc[59, "hour"])
     assert scores.loc[59, "amount"] == 40.0
