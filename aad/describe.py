@@ -126,11 +126,13 @@ class DescribedRule:
         *,
         digits: int | None = None,
         encoding: Sequence[FeatureSpec] | None = None,
+        values: int | None = None,
     ) -> str:
         """The rule's text (see :meth:`Rule.format`); with ``encoding``, in the columns' terms
-        (``merchant = atm``, ``hour in 1..4``, ``pins >= 2``: :func:`aad.terms.rule_text`)."""
+        (``merchant = atm``, ``hour in 1..4``, ``pins >= 2``: :func:`aad.terms.rule_text`; ``values``:
+        at most that many of a category's values listed)."""
         if encoding:
-            return rule_text(self.rule, encoding, digits)
+            return rule_text(self.rule, encoding, digits, values=values)
         return self.rule.format(feature_names, digits=digits)
 
 

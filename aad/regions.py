@@ -195,10 +195,11 @@ class RowExplanation:
     encoding: tuple[FeatureSpec, ...] = ()
     by_surrogate: bool = False
 
-    def rule_text(self, digits: int | None = None) -> str:
-        """The isolating region for people (in the columns' terms when the encoding is known)."""
+    def rule_text(self, digits: int | None = None, *, values: int | None = None) -> str:
+        """The isolating region for people (in the columns' terms when the encoding is known;
+        ``values``: at most that many of a category's values listed)."""
         if self.encoding:
-            return rule_text(self.rule, self.encoding, digits)
+            return rule_text(self.rule, self.encoding, digits, values=values)
         return self.rule.format(self.feature_names, digits=digits)
 
     def top_features(self, k: int = 3) -> list[str]:

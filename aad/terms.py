@@ -72,8 +72,10 @@ class ColumnTest:
         """The feature's name as people read it: the column, or ``column.part``."""
         return self.column if self.part is None else f"{self.column}.{self.part}"
 
-    def text(self, digits: int | None = None) -> str:
-        """The test for people (``digits`` rounds a number's thresholds for display).
+    def text(self, digits: int | None = None, *, values: int | None = None) -> str:
+        """The test for people (``digits`` rounds a number's thresholds for display; ``values``
+        lists at most that many of a category's values, then how many more: a screen's text,
+        where 148 shop names would fill the card).
 
         Examples
         --------
@@ -87,9 +89,11 @@ class ColumnTest:
         'c not in {a, (missing)}'
         >>> ColumnTest("n", "integer", low=2.0, high=4.0, low_inclusive=True).text()
         'n in 2..4'
+        >>> ColumnTest("shop", "category", values=("a", "b", "c", "d"), negate=True).text(values=2)
+        'shop not in {a, b, +2 more}'
         """
         if self.kind == "category":
-            return self._category_text()
+            return self._category_text(values)
         if self.kind == "part":
             return self._part_text()
         show = (lambda v: number_text(v)) if self.kind == "integer" else (lambda v: threshold_text(v, digits))
@@ -113,10 +117,12 @@ class ColumnTest:
             return f"{self.name} = {part_label(self.part, low)}"
         return f"{self.name} in {part_label(self.part, low)}..{part_label(self.part, high)}"
 
-    def _category_text(self) -> str:
+    def _category_text(self, shown: int | None = None) -> str:
         names = [MISSING if v is None else str(v) for v in self.values]
         if len(names) == 1:
             return f"{self.column} {'!=' if self.negate else '='} {names[0]}"
+        if shown is not None and len(names) > shown + 1:
+            names = [*names[:shown], f"+{len(names) - shown} more"]
         return f"{self.column} {'not in' if self.negate else 'in'} {{{', '.join(names)}}}"
 
 
@@ -146,8 +152,11 @@ def rule_tests(rule: Rule, specs: Sequence[FeatureSpec]) -> list[ColumnTest]:
     return tests
 
 
-def rule_text(rule: Rule, specs: Sequence[FeatureSpec], digits: int | None = None) -> str:
-    """The rule for people: its tests joined by ``and`` (``true`` for the empty rule).
+def rule_text(
+    rule: Rule, specs: Sequence[FeatureSpec], digits: int | None = None, *, values: int | None = None
+) -> str:
+    """The rule for people: its tests joined by ``and`` (``true`` for the empty rule); ``values``
+    lists at most that many of a category's values (:meth:`ColumnTest.text`).
 
     Examples
     --------
@@ -158,7 +167,7 @@ def rule_text(rule: Rule, specs: Sequence[FeatureSpec], digits: int | None = Non
     'ts.hour in 1..4 and amount > 900.1'
     """
     tests = rule_tests(rule, specs)
-    return " and ".join(test.text(digits) for test in tests) if tests else "true"
+    return " and ".join(test.text(digits, values=values) for test in tests) if tests else "true"
 
 
 def _test(spec: FeatureSpec, low: float | None, high: float | None) -> ColumnTest | None:

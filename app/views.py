@@ -22,6 +22,9 @@ from app.text import code, count, md
 
 #: Significant digits of the thresholds shown to people (exports stay exact).
 DISPLAY_DIGITS = 4
+#: A category test on screen lists at most this many values, then how many more (the exports
+#: list them all): 148 shop names made a card's "why" 3,789 characters long.
+DISPLAY_VALUES = 5
 
 
 # --------------------------------------------------------------------------- the data
@@ -287,7 +290,7 @@ def _explain(fingerprint: str, params: str, seed: int, row: int, _session: aad.S
     names = _session.dataset.feature_names
     why = aad.explain_row(_session.model, _session.dataset, row)
     shares = ", ".join(f"{code(names[f])} {share:.0%}" for f, share in why.importances[:3])
-    rule = why.rule_text(DISPLAY_DIGITS)
+    rule = why.rule_text(DISPLAY_DIGITS, values=DISPLAY_VALUES)
     where = (
         f"alone in the region {code(rule)}"
         if why.support == 1
@@ -764,7 +767,7 @@ def rules_frame(session: aad.Session, description) -> pd.DataFrame:
     lines = []
     for rule in description.rules:
         line = {
-            "rule": rule.format(digits=DISPLAY_DIGITS, encoding=specs),
+            "rule": rule.format(digits=DISPLAY_DIGITS, encoding=specs, values=DISPLAY_VALUES),
             "support": rule.support,
             "anomalies": rule.anomalies,
             "nominals": rule.nominals,
