@@ -515,6 +515,14 @@ def _as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataFrame:
     return frame.assign(**{c: written[c].to_numpy() for c in kept})
 
 
+#: A cell pandas reads as missing though it holds a word (its default list, but the empty cell).
+_NA_WORD = re.compile(
+    r'(?:^|[,;\t|])"?(?:N/?A|n/?a|NULL|null|None|-?NaN|-?nan|#N/A(?: N/A)?|#NA|<NA>|-?1\.#(?:IND|QNAN))"?'
+    r"(?=[,;\t|\r\n]|$)",
+    re.MULTILINE,
+)
+
+
 def _text_as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataFrame:
     r"""``frame`` with its text columns as the file writes them: pandas reads ``NA``, ``N/A``,
     ``None``, ``null`` as missing in every column, but in a text column ``NA`` is Namibia or
@@ -527,7 +535,7 @@ def _text_as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataF
     ['NA', 'DE', nan]
     """
     gaps = [c for c in frame.columns if is_text(frame[c]) and frame[c].isna().any()]
-    if not gaps:
+    if not gaps or _NA_WORD.search(text) is None:  # only empty cells: nothing to read again
         return frame
     written = pd.read_csv(
         io.StringIO(text),
