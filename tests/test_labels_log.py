@@ -493,6 +493,43 @@ def test_the_sessions_commands_rename_delete_restore_and_import(store, fitted_to
     assert "give --title or --description" in capsys.readouterr().err
 
 
+def test_the_sessions_kinds_command_lists_renames_and_merges_and_refuses_in_one_line(
+    store, fitted_toy2, capsys
+):
+    from app.cli import main
+
+    session = _new(store, fitted_toy2)
+    session.label([3, 5], "anomaly", kind="card test")
+    session.label(7, "anomaly", kind="card testing")
+    session.label(9, "anomaly", kind="acard \x1b[2J")
+    db = ["--db", str(store.path)]
+    assert main(["sessions", "kinds", session.id, *db]) == 0
+    assert capsys.readouterr().out == "2\tcard test\n1\tcard testing\n1\tacard \\x1b[2J\n"
+    assert main(["sessions", "kinds", session.id, "--rename", "card test", "Card Testing", *db]) == 0
+    said = capsys.readouterr().err
+    assert "merged kind 'card test' into 'card testing' on 2 rows (3 anomalies of that kind now)" in said
+    assert main(["sessions", "kinds", session.id, "--rename", "acard \x1b[2J", "skimming", *db]) == 0
+    assert "renamed kind 'acard \\x1b[2J' to 'skimming' on 1 row" in capsys.readouterr().err
+    assert replay(store.actions(session.id))[3].kind == "card testing"
+    assert len(store.actions(session.id)) == 5  # one action each
+    for bad, why in [
+        (["card testing", ""], "the new name of the kind 'card testing' is empty"),
+        (["card testing", "x" * 81], "the new name is 81 characters long; keep it to 80"),
+        (["card testing", "CARD testing"], "differs from 'card testing' only in case"),
+        (["card test", "x"], "no labelled anomaly has the kind 'card test'"),
+        (["card testing"], "Option '--rename' requires 2 arguments"),
+    ]:
+        assert main(["sessions", "kinds", session.id, *db, "--rename", *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("aad: error: "), err
+        assert why in err, err
+        assert "Traceback" not in err
+        assert err.count("\n") == 1
+    assert len(store.actions(session.id)) == 5
+    assert main(["sessions", "kinds", "nosuch", *db]) == 2
+    assert "there is no session 'nosuch'" in capsys.readouterr().err
+
+
 def test_aad_app_refuses_a_user_header_that_is_no_header_name(capsys):
     from app.cli import main
 
