@@ -115,6 +115,64 @@ def test_a_kind_is_never_carried_onto_a_card_after_a_visit_to_another_page(db):
     assert _session(at).row_label(row).kind is None
 
 
+def test_the_kind_is_kept_for_the_next_cards_only_when_asked_and_never_saved_on_a_nominal(db):
+    """An analyst's review: typing the same kind on card after card. Kept on request only, through
+    labels, a skip, an undo and a visit to another page; a nominal never takes it."""
+    at = _app()
+    session = _session(at)
+    session.label(0, "anomaly", kind="card testing")
+    at.run()
+    box = at.checkbox(key=keys.LABEL_KEEP_KIND)
+    assert (box.label, box.value) == ("Keep this kind for the next cards", False)  # off by default
+    at.checkbox(key=keys.LABEL_KEEP_KIND).check().run()
+    at.selectbox(key=keys.LABEL_KIND).set_value("card testing").run()
+    first = int(session.batch()[0])
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    assert session.row_label(first).kind == "card testing"
+    assert at.selectbox(key=keys.LABEL_KIND).value == "card testing"  # kept for the next card
+    assert at.text_input(key=keys.LABEL_NOTE).value == ""  # a note is the card's own
+    nominal = int(session.batch()[0])
+    _action(at, keys.LABEL_NOMINAL).click().run()
+    assert (session.row_label(nominal).label, session.row_label(nominal).kind) == (0, None)
+    assert at.selectbox(key=keys.LABEL_KIND).value == "card testing"  # still there for the next anomaly
+    _action(at, keys.LABEL_SKIP).click().run()
+    assert at.selectbox(key=keys.LABEL_KIND).value == "card testing"
+    at.button(key=keys.LABEL_UNDO).click().run()  # the skipped card is back: the kind stays
+    assert at.selectbox(key=keys.LABEL_KIND).value == "card testing"
+    at.switch_page("screens/progress.py").run()
+    at.switch_page("screens/label.py").run()
+    assert at.checkbox(key=keys.LABEL_KEEP_KIND).value
+    assert at.selectbox(key=keys.LABEL_KIND).value == "card testing"
+    later = int(session.batch()[0])
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    assert session.row_label(later).kind == "card testing"
+    at.selectbox(key=keys.LABEL_KIND).set_value(None).run()  # changed by the analyst: nothing kept
+    _action(at, keys.LABEL_SKIP).click().run()
+    assert at.selectbox(key=keys.LABEL_KIND).value is None
+    at.selectbox(key=keys.LABEL_KIND).set_value("card testing").run()
+    at.checkbox(key=keys.LABEL_KEEP_KIND).uncheck().run()  # off: the next cards start empty again
+    _action(at, keys.LABEL_SKIP).click().run()
+    assert at.selectbox(key=keys.LABEL_KIND).value is None
+    assert not at.exception
+
+
+def test_a_nominal_never_takes_the_kind_in_the_box_even_one_too_long_to_save(db):
+    """A kind kept for the next anomaly must not stop a Nominal label (the engine refuses a kind
+    over 80 characters on any label it is given with)."""
+    at = _app()
+    at.checkbox(key=keys.LABEL_KEEP_KIND).check().run()
+    # as if typed into the box (it takes new kinds; AppTest's select box takes listed values only)
+    at.session_state[keys.LABEL_KEPT_KIND] = (_session(at).id, "x" * 81)
+    at.switch_page("screens/progress.py").run()
+    at.switch_page("screens/label.py").run()
+    assert at.selectbox(key=keys.LABEL_KIND).value == "x" * 81
+    row = int(_session(at).batch()[0])
+    _action(at, keys.LABEL_NOMINAL).click().run()
+    assert not at.error
+    assert (_session(at).row_label(row).label, _session(at).row_label(row).kind) == (0, None)
+    assert at.selectbox(key=keys.LABEL_KIND).value == "x" * 81  # kept for the next anomaly
+
+
 def test_the_name_given_in_the_sidebar_goes_with_every_action_of_the_tab(db):
     at = _app()
     at.sidebar.text_input(key=keys.ANALYST_INPUT).input("  Ann   Lee ").run()
