@@ -105,6 +105,11 @@ GROW_CHART = "grow_chart"  # the scores before and after the latest addition
 GROW_MESSAGE = "aad_grow_message"  # (level, text): what the last rows upload did
 PROGRESS_HISTORY = "progress_history"
 PROGRESS_KINDS = "progress_kinds"
+KIND_RENAME_EXPANDER = "kind_rename_expander"  # the expander holding the rename form
+KIND_RENAME_OLD = "kind_rename_old"  # the kind to rename
+KIND_RENAME_NEW = "kind_rename_new"  # its new name
+KIND_RENAME = "kind_rename"  # the Rename / Merge button
+KIND_RENAME_MESSAGE = "aad_kind_rename_message"  # (level, text): what the last rename did
 
 # Data page
 DATA_SOURCE = "data_source"

@@ -266,7 +266,7 @@ def kinds(
         session = aad.Session.open(session_id, store=store)
     before = session.kinds()
     old, new = rename
-    action = session.rename_kind(old, new, via="command line")
+    action = session.rename_kind(old, new, via="rename kind")
     renamed = session.changes(action)[0].after.kind
     what = "merged" if before.get(renamed) else "renamed"
     _err.print(

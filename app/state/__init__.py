@@ -5,7 +5,8 @@
 * :mod:`app.state.actions`: the callbacks: button presses, table edits, bulk labels, labels
   uploads, session titles and deletions.
 * :mod:`app.state.identity`: who is labelling.
-* :mod:`app.state.kinds`: the Label page's kind box (kept for the next cards on request).
+* :mod:`app.state.kinds`: the Label page's kind box (kept for the next cards on request) and
+  renaming or merging a kind.
 * :mod:`app.state.caches`: the server-wide, bounded caches (store, tables, fitted models).
 * :mod:`app.state.messages`: messages shown once, and the guard turning engine errors into one.
 * :mod:`app.state.pages`: what every page shares (empty state, sidebar, rules, uploads).
@@ -46,7 +47,7 @@ from app.state.caches import (
     store,
 )
 from app.state.identity import analyst
-from app.state.kinds import keep_kind, keeps_kind, kept_kind, prepare_kind_box
+from app.state.kinds import keep_kind, keeps_kind, kept_kind, prepare_kind_box, rename_kind
 from app.state.messages import guard, notify, show_message
 from app.state.pages import (
     COMPACT_CSS,
@@ -107,6 +108,7 @@ __all__ = [
     "projection",
     "remember_table",
     "rename",
+    "rename_kind",
     "require_session",
     "restore",
     "resume",

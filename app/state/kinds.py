@@ -1,5 +1,5 @@
 """Kinds of anomaly in the workbench: the Label page's kind box (emptied for every card, or kept
-for the next cards when the analyst asks).
+for the next cards when the analyst asks) and renaming or merging a kind (Progress page).
 
 The kind box is emptied for every new card unless **Keep this kind for the next cards** is on,
 so that pressing A never saves a kind nobody picked for the card on screen. With it on, the
@@ -13,8 +13,11 @@ from __future__ import annotations
 import streamlit as st
 
 import aad
-from app import keys
+from app import keys, text
+from app.state import identity
 from app.state.actions import return_focus
+from app.state.messages import error_markdown
+from app.state.session import current
 
 
 def prepare_kind_box(session: aad.Session, row: int) -> list[str]:
@@ -55,3 +58,50 @@ def keep_kind() -> None:
     keyboard back to the page (so A works at once)."""
     st.session_state[keys.LABEL_KEEP_KIND_ON] = bool(st.session_state.get(keys.LABEL_KEEP_KIND))
     return_focus()
+
+
+def rename_kind() -> None:
+    """Callback of the Progress page's Rename (or Merge) button: rename the kind picked, or merge it
+    into the kind named, as one action (one Undo); say what it did beside the form.
+
+    The kind kept for the next cards and the Rows page's kind filter follow the new name, so that
+    neither brings the old one back.
+    """
+    session = current()
+    if session is None:
+        return
+    old = st.session_state.get(keys.KIND_RENAME_OLD) or ""
+    before = session.kinds()
+    try:
+        action = session.rename_kind(
+            old,
+            st.session_state.get(keys.KIND_RENAME_NEW) or "",
+            analyst=identity.analyst(),
+            via="rename kind",
+        )
+    except aad.AADError as err:
+        st.session_state[keys.KIND_RENAME_MESSAGE] = ("error", error_markdown(err))
+        return
+    new = session.changes(action)[0].after.kind
+    _follow(session, old, new)
+    st.session_state[keys.KIND_RENAME_OLD] = new
+    st.session_state[keys.KIND_RENAME_NEW] = ""
+    done = (
+        f"Merged {text.md(old)} into {text.md(new)}: {text.count(session.kinds()[new], 'anomaly')} of it now"
+        if before.get(new)
+        else f"Renamed {text.md(old)} to {text.md(new)} on {text.count(len(action.rows), 'row')}"
+    )
+    st.session_state[keys.KIND_RENAME_MESSAGE] = (
+        "success",
+        f"{done} (one action, model v{session.version}: **Undo** on the Label page takes it back)",
+    )
+
+
+def _follow(session: aad.Session, old: str, new: str) -> None:
+    """The kind kept for the next cards and the Rows page's kind filter, renamed as the rows were."""
+    if (kept_kind(session) or "").casefold() == old.casefold():
+        st.session_state[keys.LABEL_KEPT_KIND] = (session.id, new)
+    chosen = st.session_state.get(keys.ROWS_KINDS)
+    if chosen:
+        renamed = [new if kind.casefold() == old.casefold() else kind for kind in chosen]
+        st.session_state[keys.ROWS_KINDS] = list(dict.fromkeys(renamed))
