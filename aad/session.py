@@ -460,7 +460,8 @@ class Session:
     def kind_names(self) -> list[str]:
         """The anomaly kinds on offer (as first spelled), in order of first use: those some labelled
         anomaly carries now, and those of labels an undo took back (to pick again). A kind
-        mistyped and then corrected on its rows (``acard testing``) is no longer offered."""
+        mistyped and then corrected on its rows (``acard testing``), or renamed
+        (:meth:`rename_kind`), is no longer offered."""
         carried = {s.kind.casefold() for s in self._states.values() if s.label == ANOMALY and s.kind}
         offered = carried | self._undone_kinds
         return [name for folded, name in self._spelling.items() if folded in offered]
@@ -559,6 +560,72 @@ class Session:
         """
         edits = [Edit(r, None, kind, note) for r in self._check_rows(rows)]
         return self.edit(edits, expect=expect, analyst=analyst, via=via)
+
+    def rename_kind(
+        self, old: str, new: str, *, analyst: str | None = None, via: str | None = None
+    ) -> Action:
+        """Rename a kind of anomaly on every row that carries it, as one action (one undo).
+
+        When ``new`` is a kind already written in the session (in any case, as kinds are
+        compared), the two are merged: the rows of ``old`` take that kind as first spelled.
+        The rows are those carrying ``old`` when the action is written (a label given in
+        another tab meanwhile is included); their labels and notes stay, and the model does
+        not change.
+
+        Parameters
+        ----------
+        old : str
+            A kind some labelled anomaly carries (in any case).
+        new : str
+            Its new name (spaces collapsed), at most :data:`aad.store.MAX_KIND` characters.
+        analyst, via : str, optional
+            As in :meth:`label`.
+
+        Returns
+        -------
+        Action
+            The action written; :meth:`changes` tells each row's kind before and after.
+
+        Raises
+        ------
+        LabelError
+            When ``new`` is empty, too long or ``old`` itself (in any case), or no labelled
+            anomaly carries ``old``; nothing is stored then.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = Store(Path(tempfile.mkdtemp()) / "s.sqlite")
+        >>> session = Session.create(load_dataset("toy2"), store=store, seed=0)
+        >>> _ = session.label([3, 5], "anomaly", kind="card test")
+        >>> _ = session.label(7, "anomaly", kind="card testing")
+        >>> _ = session.rename_kind("card test", "Card Testing")  # a merge: one spelling stays
+        >>> session.kinds(), session.kind_names()
+        (Counter({'card testing': 3}), ['card testing'])
+        >>> _ = session.undo()
+        >>> sorted(session.kinds().items())
+        [('card test', 2), ('card testing', 1)]
+        """
+        old, new = " ".join(str(old or "").split()), " ".join(str(new or "").split())
+        _check_kind_rename(old, new)
+
+        def cells() -> list[tuple[int, int | None, str | None, str | None]]:
+            rows = [
+                row
+                for row, state in sorted(self._states.items())
+                if state.label == ANOMALY and state.kind and state.kind.casefold() == old.casefold()
+            ]
+            if not rows:
+                carried = ", ".join(self.kind_names()) or "none yet"
+                raise LabelError(
+                    f"no labelled anomaly has the kind {old!r}, so there is nothing to rename; the "
+                    f"session's kinds: {carried}"
+                )
+            kind = self._spelled(new)
+            return [(row, None, kind, self._states[row].note) for row in rows]
+
+        self._sync()
+        return self._write("label", cells=cells, analyst=analyst, via=via)
 
     def edit(
         self,
@@ -1203,6 +1270,9 @@ class Session:
                 self._states[row] = after
             if kind:
                 self._spelling.setdefault(kind.casefold(), kind)
+            if before is not None and before.kind and after is not None and after.kind:
+                if before.kind.casefold() != after.kind.casefold():  # corrected or renamed away:
+                    self._undone_kinds.discard(before.kind.casefold())  # offered only while carried
             changes.append(Change(row, before, after))
         self._changes[action.number] = changes
         self._undo.append(("label", done, previous))
@@ -1288,6 +1358,25 @@ def _edit_label(value) -> int | None:
 def _check_text(text: str | None, what: str, limit: int) -> None:
     if text is not None and len(" ".join(str(text).split())) > limit:
         raise LabelError(f"the {what} is {len(text):,} characters long; keep it to {limit:,}")
+
+
+def _check_kind_rename(old: str, new: str) -> None:
+    """One clear message for a rename of kind ``old`` to ``new`` that cannot be (spaces collapsed)."""
+    if not old:
+        raise LabelError("name the kind to rename; nothing was changed")
+    if not new:
+        raise LabelError(f"the new name of the kind {old!r} is empty: type a name; nothing was changed")
+    if len(new) > MAX_KIND:
+        raise LabelError(
+            f"the new name is {len(new):,} characters long; keep it to {MAX_KIND:,}; nothing was changed"
+        )
+    if new == old:
+        raise LabelError(f"{old!r} is already the kind's name: type another name; nothing was changed")
+    if new.casefold() == old.casefold():
+        raise LabelError(
+            f"{new!r} differs from {old!r} only in case, and kinds are compared ignoring case, so it names "
+            "the same kind; nothing was changed"
+        )
 
 
 def _nothing_to_change(edits: list[Edit]) -> str:

@@ -42,6 +42,9 @@ LABEL_COUNTS = "label_counts"
 LABEL_KIND = "label_kind"  # the first card's kind of anomaly
 LABEL_NOTE = "label_note"  # the first card's note
 LABEL_ANNOTATED_ROW = "aad_annotated_row"  # the card the kind and note fields are for
+LABEL_KEEP_KIND = "label_keep_kind"  # the checkbox: keep the kind for the next cards
+LABEL_KEEP_KIND_ON = "aad_keep_kind_on"  # its value, kept while other pages are shown
+LABEL_KEPT_KIND = "aad_kept_kind"  # (session id, kind): the kind box's value, kept across pages
 LABEL_VIEW = "label_view"  # cards or table
 LABEL_TABLE_ROWS = "label_table_rows"  # how many top rows the table view lists
 LABEL_TABLE = "label_table"  # the container of the table view
@@ -102,6 +105,11 @@ GROW_CHART = "grow_chart"  # the scores before and after the latest addition
 GROW_MESSAGE = "aad_grow_message"  # (level, text): what the last rows upload did
 PROGRESS_HISTORY = "progress_history"
 PROGRESS_KINDS = "progress_kinds"
+KIND_RENAME_EXPANDER = "kind_rename_expander"  # the expander holding the rename form
+KIND_RENAME_OLD = "kind_rename_old"  # the kind to rename
+KIND_RENAME_NEW = "kind_rename_new"  # its new name
+KIND_RENAME = "kind_rename"  # the Rename / Merge button
+KIND_RENAME_MESSAGE = "aad_kind_rename_message"  # (level, text): what the last rename did
 
 # Data page
 DATA_SOURCE = "data_source"

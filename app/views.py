@@ -693,6 +693,28 @@ def kinds_frame(session: aad.Session) -> pd.DataFrame:
     return pd.DataFrame(named, columns=["anomalies", "kind"])
 
 
+def rename_kind_text(counts: Counter, old: str | None, new: str | None) -> str:
+    """The Rename button's label for kind ``old`` and the name typed, ``counts`` the anomalies by
+    kind (:meth:`aad.Session.kinds`): a merge when the name is another kind (in any case), as the
+    engine compares them. Kinds are the analyst's text: shown literally.
+
+    Examples
+    --------
+    >>> counts = Counter({"card testing": 40, "card test": 12, "<b>x</b>": 1})
+    >>> rename_kind_text(counts, "card test", " CARD  testing")
+    'Merge into card testing (12 + 40 rows)'
+    >>> print(rename_kind_text(counts, "<b>x</b>", "**y**"), "|", rename_kind_text(counts, "card test", ""))
+    Rename \\<b\\>x\\</b\\> to \\*\\*y\\*\\* (1 row) | Rename
+    """
+    old, new = old or "", " ".join((new or "").split())
+    if not old or not new or new.casefold() == old.casefold():
+        return "Rename"
+    into = next((kind for kind in counts if kind and kind != old and kind.casefold() == new.casefold()), None)
+    if into is not None:
+        return f"Merge into {md(into)} ({counts[old]:,} + {counts[into]:,} rows)"
+    return f"Rename {md(old)} to {md(new)} ({count(counts[old], 'row')})"
+
+
 def compact_values(session: aad.Session, row: int, limit: int = 4) -> str:
     """A batch card's values on one line, the most unusual first: ``amount 4210 (highest)``."""
     pct, far = session.percentiles(row), session.unusualness(row)

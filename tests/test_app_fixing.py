@@ -115,6 +115,136 @@ def test_a_kind_is_never_carried_onto_a_card_after_a_visit_to_another_page(db):
     assert _session(at).row_label(row).kind is None
 
 
+def test_the_kind_is_kept_for_the_next_cards_only_when_asked_and_never_saved_on_a_nominal(db):
+    """An analyst's review: typing the same kind on card after card. Kept on request only, through
+    labels, a skip, an undo and a visit to another page; a nominal never takes it."""
+    at = _app()
+    session = _session(at)
+    session.label(0, "anomaly", kind="card testing")
+    at.run()
+    box = at.checkbox(key=keys.LABEL_KEEP_KIND)
+    assert (box.label, box.value) == ("Keep this kind for the next cards", False)  # off by default
+    at.checkbox(key=keys.LABEL_KEEP_KIND).check().run()
+    at.selectbox(key=keys.LABEL_KIND).set_value("card testing").run()
+    first = int(session.batch()[0])
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    assert session.row_label(first).kind == "card testing"
+    assert at.selectbox(key=keys.LABEL_KIND).value == "card testing"  # kept for the next card
+    assert at.text_input(key=keys.LABEL_NOTE).value == ""  # a note is the card's own
+    nominal = int(session.batch()[0])
+    _action(at, keys.LABEL_NOMINAL).click().run()
+    assert (session.row_label(nominal).label, session.row_label(nominal).kind) == (0, None)
+    assert at.selectbox(key=keys.LABEL_KIND).value == "card testing"  # still there for the next anomaly
+    _action(at, keys.LABEL_SKIP).click().run()
+    assert at.selectbox(key=keys.LABEL_KIND).value == "card testing"
+    at.button(key=keys.LABEL_UNDO).click().run()  # the skipped card is back: the kind stays
+    assert at.selectbox(key=keys.LABEL_KIND).value == "card testing"
+    at.switch_page("screens/progress.py").run()
+    at.switch_page("screens/label.py").run()
+    assert at.checkbox(key=keys.LABEL_KEEP_KIND).value
+    assert at.selectbox(key=keys.LABEL_KIND).value == "card testing"
+    later = int(session.batch()[0])
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    assert session.row_label(later).kind == "card testing"
+    at.selectbox(key=keys.LABEL_KIND).set_value(None).run()  # changed by the analyst: nothing kept
+    _action(at, keys.LABEL_SKIP).click().run()
+    assert at.selectbox(key=keys.LABEL_KIND).value is None
+    at.selectbox(key=keys.LABEL_KIND).set_value("card testing").run()
+    at.checkbox(key=keys.LABEL_KEEP_KIND).uncheck().run()  # off: the next cards start empty again
+    _action(at, keys.LABEL_SKIP).click().run()
+    assert at.selectbox(key=keys.LABEL_KIND).value is None
+    assert not at.exception
+
+
+def test_a_nominal_never_takes_the_kind_in_the_box_even_one_too_long_to_save(db):
+    """A kind kept for the next anomaly must not stop a Nominal label (the engine refuses a kind
+    over 80 characters on any label it is given with)."""
+    at = _app()
+    at.checkbox(key=keys.LABEL_KEEP_KIND).check().run()
+    # as if typed into the box (it takes new kinds; AppTest's select box takes listed values only)
+    at.session_state[keys.LABEL_KEPT_KIND] = (_session(at).id, "x" * 81)
+    at.switch_page("screens/progress.py").run()
+    at.switch_page("screens/label.py").run()
+    assert at.selectbox(key=keys.LABEL_KIND).value == "x" * 81
+    row = int(_session(at).batch()[0])
+    _action(at, keys.LABEL_NOMINAL).click().run()
+    assert not at.error
+    assert (_session(at).row_label(row).label, _session(at).row_label(row).kind) == (0, None)
+    assert at.selectbox(key=keys.LABEL_KIND).value == "x" * 81  # kept for the next anomaly
+
+
+def test_a_kind_renamed_on_the_progress_page_is_one_action_and_every_kind_list_follows(db):
+    at = _app()
+    session = _session(at)
+    session.label([0, 1], "anomaly", kind="card test")
+    session.label(2, "anomaly", kind="card testing")
+    session.label(3, "anomaly", kind="takeover")
+    at.run()
+    at.checkbox(key=keys.LABEL_KEEP_KIND).check().run()
+    at.selectbox(key=keys.LABEL_KIND).set_value("card test").run()  # kept for the next cards
+    at.switch_page("screens/rows.py").run()
+    at.multiselect(key=keys.ROWS_KINDS).set_value(["card test"]).run()
+    at.switch_page("screens/progress.py").run()
+    assert at.selectbox(key=keys.KIND_RENAME_OLD).options == ["card test", "card testing", "takeover"]
+    at.selectbox(key=keys.KIND_RENAME_OLD).set_value("card test")
+    at.text_input(key=keys.KIND_RENAME_NEW).input("Card  Testing").run()
+    assert at.button(key=keys.KIND_RENAME).label == "Merge into card testing (2 + 1 rows)"
+    n_actions = len(aad.Store(db).actions(session.id))
+    at.button(key=keys.KIND_RENAME).click().run()
+    assert len(aad.Store(db).actions(session.id)) == n_actions + 1  # one action
+    assert session.kinds() == {"card testing": 3, "takeover": 1}
+    assert at.success[0].value.startswith("Merged card test into card testing: 3 anomalies of it now")
+    assert at.dataframe[0].value.values.tolist() == [[3, "card testing"], [1, "takeover"]]
+    assert at.text_input(key=keys.KIND_RENAME_NEW).value == ""
+    at.switch_page("screens/label.py").run()
+    assert at.selectbox(key=keys.LABEL_KIND).options == ["card testing", "takeover"]
+    assert at.selectbox(key=keys.LABEL_KIND).value == "card testing"  # the kept kind follows
+    at.switch_page("screens/rows.py").run()
+    assert at.multiselect(key=keys.ROWS_KINDS).value == ["card testing"]  # the filter follows
+    assert sorted(at.dataframe[0].value["row"]) == [0, 1, 2]
+    at.switch_page("screens/label.py").run()
+    at.button(key=keys.LABEL_UNDO).click().run()  # one Undo takes the merge back
+    assert session.kinds() == {"card test": 2, "card testing": 1, "takeover": 1}
+    assert not at.exception
+
+
+@pytest.mark.parametrize(
+    ("new", "said"),
+    [
+        ("", "the new name of the kind 'card test' is empty: type a name; nothing was changed"),
+        ("CARD test", "'CARD test' differs from 'card test' only in case"),
+    ],
+)
+def test_a_kind_rename_that_cannot_be_says_why_on_the_page_and_writes_nothing(db, new, said):
+    at = _app()
+    session = _session(at)
+    session.label([0, 1], "anomaly", kind="card test")
+    at.switch_page("screens/progress.py").run()
+    at.text_input(key=keys.KIND_RENAME_NEW).input(new).run()
+    assert at.button(key=keys.KIND_RENAME).label == "Rename"
+    at.button(key=keys.KIND_RENAME).click().run()
+    assert at.error[0].value == text.md(said) or at.error[0].value.startswith(text.md(said))
+    assert len(aad.Store(db).actions(session.id)) == 1
+    assert session.kinds() == {"card test": 2}
+
+
+def test_a_kind_is_shown_as_text_in_the_rename_form_never_as_markup(db):
+    at = _app()
+    session = _session(at)
+    kind = "**x** :red[y] <b>z</b>"
+    session.label(0, "anomaly", kind=kind)
+    at.switch_page("screens/progress.py").run()
+    at.text_input(key=keys.KIND_RENAME_NEW).input("_new_ [l](http://e)").run()
+    assert at.button(key=keys.KIND_RENAME).label == (
+        f"Rename {text.md(kind)} to {text.md('_new_ [l](http://e)')} (1 row)"
+    )
+    at.button(key=keys.KIND_RENAME).click().run()
+    assert session.kinds() == {"_new_ [l](http://e)": 1}
+    assert at.success[0].value.startswith(
+        f"Renamed {text.md(kind)} to {text.md('_new_ [l](http://e)')} on 1 row"
+    )
+
+
 def test_the_name_given_in_the_sidebar_goes_with_every_action_of_the_tab(db):
     at = _app()
     at.sidebar.text_input(key=keys.ANALYST_INPUT).input("  Ann   Lee ").run()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 
 import numpy as np
@@ -92,6 +93,91 @@ def test_a_mistyped_kind_corrected_on_its_rows_is_no_longer_offered(store, fitte
     assert session.kind_names() == ["card testing"]
     session.label(6, "anomaly", kind="ACARD testing")  # written again: offered again, first spelling
     assert session.kind_names() == ["card testing", "acard testing"]
+
+
+def test_a_kind_renamed_or_merged_is_one_action_one_undo_and_changes_no_label_nor_score(store, fitted_toy2):
+    """An analyst's review: fixing "acard testing", or merging "card test" into "card testing",
+    meant relabelling every row of it."""
+    session = _new(store, fitted_toy2)
+    session.label([3, 5], "anomaly", kind="card test")
+    session.annotate(5, note="same card, 9 tries")
+    session.label([7, 9], "anomaly", kind="card testing")
+    session.label(8, "nominal", note="fine")
+    scores, actions = session.scores().copy(), len(store.actions(session.id))
+    action = session.rename_kind("  CARD   test ", "Card Testing", analyst="ann")  # a merge, in any case
+    assert len(store.actions(session.id)) == actions + 1
+    assert action.rows == (3, 5)
+    assert session.kinds() == {"card testing": 4}  # the first spelling stays
+    assert session.kind_names() == ["card testing"]
+    states = session.row_labels()
+    assert (states[5].label, states[5].kind, states[5].note) == (1, "card testing", "same card, 9 tries")
+    assert (states[8].label, states[8].kind, states[8].note) == (0, None, "fine")
+    assert states[3].analyst == "ann"
+    np.testing.assert_array_equal(session.scores(), scores)
+    assert '\n3,"anomaly","card testing",' in session.labels_csv()
+    reopened = aad.Session.open(session.id, store=store, dataset=fitted_toy2[0])
+    assert reopened.row_labels() == session.row_labels()
+    session.undo()  # one undo takes the whole merge back
+    assert session.kinds() == {"card test": 2, "card testing": 2}
+    assert session.row_label(5).note == "same card, 9 tries"
+    session.rename_kind("card testing", "card-testing")  # a new name: a rename
+    assert session.kinds() == {"card test": 2, "card-testing": 2}
+    assert session.kind_names() == ["card test", "card-testing"]  # renamed away: offered no more
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        (
+            "card test",
+            "   ",
+            "the new name of the kind 'card test' is empty: type a name; nothing was changed",
+        ),
+        ("card test", "x" * 81, "the new name is 81 characters long; keep it to 80; nothing was changed"),
+        ("card test", " card  test ", "'card test' is already the kind's name: type another name"),
+        (
+            "card test",
+            "Card Test",
+            "'Card Test' differs from 'card test' only in case, and kinds are compared",
+        ),
+        (
+            "card tset",
+            "x",
+            "no labelled anomaly has the kind 'card tset', so there is nothing to rename; "
+            "the session's kinds: card test, takeover",
+        ),
+        ("", "x", "name the kind to rename; nothing was changed"),
+    ],
+)
+def test_a_kind_rename_that_cannot_be_says_why_and_writes_nothing(store, fitted_toy2, old, new, match):
+    session = _new(store, fitted_toy2)
+    session.label(3, "anomaly", kind="card test")
+    session.label(4, "anomaly", kind="takeover")
+    with pytest.raises(aad.LabelError, match=re.escape(match)):
+        session.rename_kind(old, new)
+    assert len(store.actions(session.id)) == 2
+    assert session.kinds() == {"card test": 1, "takeover": 1}
+
+
+def test_a_kind_renamed_after_an_undo_of_it_is_offered_no_more(store, fitted_toy2):
+    """An undone label keeps its kind on offer; once its rows are renamed, the old name must go
+    from every kind list (the Label page's box, the Rows filter), or A would bring it back."""
+    session = _new(store, fitted_toy2)
+    session.label(3, "anomaly", kind="card test")
+    session.undo()
+    session.label(4, "anomaly", kind="card test")
+    session.rename_kind("card test", "card testing")
+    assert session.kind_names() == ["card testing"]
+    assert aad.Session.open(session.id, store=store, dataset=fitted_toy2[0]).kind_names() == ["card testing"]
+
+
+def test_a_kind_rename_takes_the_rows_another_tab_gave_that_kind(store, fitted_toy2):
+    here = _new(store, fitted_toy2)
+    there = aad.Session.open(here.id, store=store, dataset=fitted_toy2[0])
+    there.label([3, 4], "anomaly", kind="card test")  # this tab has not seen them yet
+    action = here.rename_kind("card test", "card testing")
+    assert action.rows == (3, 4)
+    assert here.kinds() == {"card testing": 2}
 
 
 def test_a_nominal_has_no_kind_and_an_unlabelled_row_takes_no_note(store, fitted_toy2):
@@ -405,6 +491,43 @@ def test_the_sessions_commands_rename_delete_restore_and_import(store, fitted_to
     assert store.labels(session.id) == {3: 1, 5: 1, 7: 0}
     assert main(["sessions", "rename", session.id, *db]) == 2
     assert "give --title or --description" in capsys.readouterr().err
+
+
+def test_the_sessions_kinds_command_lists_renames_and_merges_and_refuses_in_one_line(
+    store, fitted_toy2, capsys
+):
+    from app.cli import main
+
+    session = _new(store, fitted_toy2)
+    session.label([3, 5], "anomaly", kind="card test")
+    session.label(7, "anomaly", kind="card testing")
+    session.label(9, "anomaly", kind="acard \x1b[2J")
+    db = ["--db", str(store.path)]
+    assert main(["sessions", "kinds", session.id, *db]) == 0
+    assert capsys.readouterr().out == "2\tcard test\n1\tcard testing\n1\tacard \\x1b[2J\n"
+    assert main(["sessions", "kinds", session.id, "--rename", "card test", "Card Testing", *db]) == 0
+    said = capsys.readouterr().err
+    assert "merged kind 'card test' into 'card testing' on 2 rows (3 anomalies of that kind now)" in said
+    assert main(["sessions", "kinds", session.id, "--rename", "acard \x1b[2J", "skimming", *db]) == 0
+    assert "renamed kind 'acard \\x1b[2J' to 'skimming' on 1 row" in capsys.readouterr().err
+    assert replay(store.actions(session.id))[3].kind == "card testing"
+    assert len(store.actions(session.id)) == 5  # one action each
+    for bad, why in [
+        (["card testing", ""], "the new name of the kind 'card testing' is empty"),
+        (["card testing", "x" * 81], "the new name is 81 characters long; keep it to 80"),
+        (["card testing", "CARD testing"], "differs from 'card testing' only in case"),
+        (["card test", "x"], "no labelled anomaly has the kind 'card test'"),
+        (["card testing"], "Option '--rename' requires 2 arguments"),
+    ]:
+        assert main(["sessions", "kinds", session.id, *db, "--rename", *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("aad: error: "), err
+        assert why in err, err
+        assert "Traceback" not in err
+        assert err.count("\n") == 1
+    assert len(store.actions(session.id)) == 5
+    assert main(["sessions", "kinds", "nosuch", *db]) == 2
+    assert "there is no session 'nosuch'" in capsys.readouterr().err
 
 
 def test_aad_app_refuses_a_user_header_that_is_no_header_name(capsys):

@@ -1,10 +1,11 @@
-"""``aad sessions``: list, export, name, delete and restore labelling sessions; import labels.
+"""``aad sessions``: list, export, name, delete and restore labelling sessions; import labels;
+list, rename and merge kinds of anomaly.
 
 Listing, exporting, naming, deleting and restoring read and write the session database
 only (no model is fitted): the labels are the replay of the session's append-only log.
 Deleting moves a session and its log to the database's archive; restoring brings it back.
-Importing a labels file opens the session (its data, its model) and applies the file as one
-action, recorded as the OS user's.
+Importing a labels file and renaming a kind open the session (its data, its model) and
+write one action, recorded as the OS user's.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import dataclasses
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -235,6 +237,43 @@ def import_labels(
         f"applied {labels.name} to session {session_id}: {count(len(changes), 'row')} changed "
         f"({count(moved, 'label')}), "
         f"as one action (model v{session.version}, by {action.analyst or 'unknown'})"
+    )
+
+
+@sessions.command("kinds")
+def kinds(
+    session_id: SessionId,
+    rename: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--rename",
+            metavar="OLD NEW",
+            help="Rename kind OLD to NEW on every row that carries it, as one action (one undo in the "
+            "workbench); NEW an existing kind (in any case) merges OLD into it.",
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """List a session's kinds of anomaly (rows, tab, kind; most rows first), or rename or merge one
+    (as the Progress page does)."""
+    store = _store(db)
+    if rename is None:  # the log alone: no model is fitted
+        store.get(session_id)
+        counts = Counter(s.kind for s in replay(store.actions(session_id)).values() if s.kind)
+        emit("".join(f"{n}\t{printable(kind)}\n" for kind, n in counts.most_common()))
+        return
+    with _progress_note(f"opening session {session_id} (its data, its model, its log)"):
+        session = aad.Session.open(session_id, store=store)
+    before = session.kinds()
+    old, new = rename
+    action = session.rename_kind(old, new, via="rename kind")
+    renamed = session.changes(action)[0].after.kind
+    what = "merged" if before.get(renamed) else "renamed"
+    _err.print(
+        f"session {session_id}: {what} kind '{printable(old)}' {'into' if what == 'merged' else 'to'} "
+        f"'{printable(renamed)}' on {count(len(action.rows), 'row')} "
+        f"({count(session.kinds()[renamed], 'anomaly')} of that kind now), as one action "
+        f"(model v{session.version}, by {action.analyst or 'unknown'})"
     )
 
 

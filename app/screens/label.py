@@ -127,21 +127,20 @@ def action_bar(current: int | None, *, keys_on: bool = True) -> None:
         )
         if not none:
             annotation(current)
-    st.caption(views.last_action(session))
+    with st.container(horizontal=True, wrap=False, vertical_alignment="center"):  # no extra line
+        st.caption(views.last_action(session), width="stretch")
+        if not none:
+            keep_kind_box()
 
 
 def annotation(current: int) -> None:
     """The first card's kind of anomaly and note: the same two fields for every card (drawn in
-    place, not anew), emptied when the card changes, and when Streamlit forgot them (a visit to
-    another page drops a widget's state: the box would come back on its first kind)."""
-    forgotten = keys.LABEL_KIND not in st.session_state or keys.LABEL_NOTE not in st.session_state
-    if forgotten or st.session_state.get(keys.LABEL_ANNOTATED_ROW) != current:
-        st.session_state[keys.LABEL_ANNOTATED_ROW] = current
-        st.session_state[keys.LABEL_KIND] = None
-        st.session_state[keys.LABEL_NOTE] = ""
+    place, not anew), emptied when the card changes unless the analyst keeps the kind for the next
+    cards (:func:`app.state.prepare_kind_box`)."""
+    offered = state.prepare_kind_box(session, current)
     st.selectbox(
         "Kind of anomaly",
-        session.kind_names(),
+        offered,
         index=None,
         key=keys.LABEL_KIND,
         placeholder="kind (optional)",
@@ -159,6 +158,19 @@ def annotation(current: int) -> None:
         label_visibility="collapsed",
         max_chars=aad.store.MAX_NOTE,
         width="stretch",
+    )
+
+
+def keep_kind_box() -> None:
+    """**Keep this kind for the next cards**: off by default, for this browser tab only."""
+    st.checkbox(
+        "Keep this kind for the next cards",
+        key=keys.LABEL_KEEP_KIND,
+        on_change=state.keep_kind,
+        width="content",
+        help="Off: the kind box is emptied for every new card, so A never saves a kind you did not pick "
+        "for that card. On: the kind stays after a label, a skip or an undo until you change it or turn "
+        "this off (a Nominal label never takes it). For this browser tab only.",
     )
 
 

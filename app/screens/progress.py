@@ -1,4 +1,5 @@
-"""Progress page: the live discovery curve, the anomalies by kind, and the label history.
+"""Progress page: the live discovery curve, the anomalies by kind (a kind renamed or merged
+there), and the label history.
 
 With a ground-truth column, the curve of the no-feedback ranking (the same forest before
 any label) is drawn beside the analyst's, with the true anomalies among the rows labelled.
@@ -9,9 +10,45 @@ from __future__ import annotations
 
 import streamlit as st
 
+import aad
 from app import charts, keys, state, views
 
 session = state.require_session()
+
+
+def rename_form() -> None:
+    """Rename a kind, or merge it into another (a name already used): one action, one Undo."""
+    counts = session.kinds()
+    named = [kind for kind, _ in counts.most_common() if kind]
+    outcome = st.session_state.pop(keys.KIND_RENAME_MESSAGE, None)
+    if not named and outcome is None:
+        return
+    with st.expander("Rename or merge a kind", expanded=outcome is not None, key=keys.KIND_RENAME_EXPANDER):
+        if outcome is not None:  # beside the form, where the analyst is looking
+            level, message = outcome
+            getattr(st, level)(message)
+        if not named:
+            return
+        if st.session_state.get(keys.KIND_RENAME_OLD) not in named:
+            st.session_state[keys.KIND_RENAME_OLD] = named[0]
+        old = st.selectbox("Kind", named, key=keys.KIND_RENAME_OLD)
+        new = st.text_input(
+            "New name",
+            key=keys.KIND_RENAME_NEW,
+            max_chars=aad.store.MAX_KIND,
+            help="A kind already used (in any case) merges the two. Press Enter to see what the button "
+            "will do.",
+        )
+        st.button(
+            views.rename_kind_text(counts, old, new),
+            key=keys.KIND_RENAME,
+            on_click=state.rename_kind,
+            icon=":material/edit:",
+            width="stretch",
+            help="One action: **Undo** on the Label page takes it back. Labels, notes and scores stay.",
+        )
+
+
 state.show_message()
 st.title("Progress")
 if session.n_labels == 0:
@@ -47,6 +84,7 @@ else:
                 column_config={"anomalies": st.column_config.NumberColumn("anomalies", width="small")},
             )
             st.caption("Give a kind beside the Anomaly button, or in the tables of the Label and Rows pages.")
+        rename_form()
 
 st.subheader("History")
 history = views.history_frame(session)

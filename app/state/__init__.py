@@ -5,6 +5,8 @@
 * :mod:`app.state.actions`: the callbacks: button presses, table edits, bulk labels, labels
   uploads, session titles and deletions.
 * :mod:`app.state.identity`: who is labelling.
+* :mod:`app.state.kinds`: the Label page's kind box (kept for the next cards on request) and
+  renaming or merging a kind.
 * :mod:`app.state.caches`: the server-wide, bounded caches (store, tables, fitted models).
 * :mod:`app.state.messages`: messages shown once, and the guard turning engine errors into one.
 * :mod:`app.state.pages`: what every page shares (empty state, sidebar, rules, uploads).
@@ -45,6 +47,7 @@ from app.state.caches import (
     store,
 )
 from app.state.identity import analyst
+from app.state.kinds import keep_kind, keeps_kind, kept_kind, prepare_kind_box, rename_kind
 from app.state.messages import guard, notify, show_message
 from app.state.pages import (
     COMPACT_CSS,
@@ -88,7 +91,10 @@ __all__ = [
     "guard",
     "import_labels",
     "is_working_set",
+    "keep_kind",
     "keep_rows_filters",
+    "keeps_kind",
+    "kept_kind",
     "label",
     "label_many",
     "label_row",
@@ -98,9 +104,11 @@ __all__ = [
     "max_upload_mb",
     "model_factory",
     "notify",
+    "prepare_kind_box",
     "projection",
     "remember_table",
     "rename",
+    "rename_kind",
     "require_session",
     "restore",
     "resume",

@@ -55,8 +55,10 @@ def _press(action: str, row: int | None) -> None:
             row is not None
             and action in ("anomaly", "nominal")
             and st.session_state.get(keys.LABEL_ANNOTATED_ROW) == row
-        ):  # what was typed beside the buttons, for this card
-            kind = (st.session_state.get(keys.LABEL_KIND) or "").strip() or None
+        ):  # what was typed beside the buttons, for this card; a nominal has no kind (one kept
+            # for the next cards stays in the box for the next anomaly)
+            if action == "anomaly":
+                kind = (st.session_state.get(keys.LABEL_KIND) or "").strip() or None
             note = (st.session_state.get(keys.LABEL_NOTE) or "").strip() or None
         press = Press(session.id, action, row, session.version, kind, note)
         st.session_state[keys.PRESSES] = [*st.session_state.get(keys.PRESSES, []), press]

@@ -207,6 +207,50 @@ def test_the_label_page_fits_the_screen_and_keeps_its_keys(cards, browser, size)
         page.context.close()
 
 
+def test_keeping_the_kind_gives_the_keys_back_and_costs_the_card_no_line(cards, browser):
+    """What AppTest cannot see: after a click on **Keep this kind for the next cards** the keys act
+    at once (the checkbox does not keep the keyboard), the kind picked once goes with the next
+    cards' A, and at 1280x720 the card's values and why still show without scrolling."""
+    size = (1280, 720)
+    session = _session(cards)
+    page = _page(browser, size)
+    try:
+        page.goto(f"{cards.url}/?session={session.id}")
+        first = current_card(page)
+        keep = page.get_by_text("Keep this kind for the next cards")
+        with _rerun(page):
+            keep.click()
+        expect(page.get_by_role("checkbox", name="Keep this kind for the next cards")).to_be_checked()
+        expect(page.locator("body")).to_be_focused()
+        kind = page.locator(".st-key-label_actions").get_by_role("combobox")
+        kind.click()
+        page.keyboard.type("card testing")
+        with _rerun(page):
+            page.keyboard.press("Enter")
+        page.keyboard.press("a")
+        expect(metric(page, "Labels")).to_have_text("1")
+        second = current_card(page, other_than=first)
+        page.keyboard.press("a")  # nothing typed for this card: the kind kept goes with it
+        expect(metric(page, "Labels")).to_have_text("2")
+        third = current_card(page, other_than=second)
+        page.keyboard.press("n")
+        expect(metric(page, "Labels")).to_have_text("3")
+        current_card(page, other_than=third)
+        card = page.locator(".st-key-card_current")
+        why = card.get_by_test_id("stMarkdownContainer").filter(has_text="Why:")
+        for part in (card.get_by_test_id("stDataFrame"), why):
+            assert _inside(part.bounding_box(), size), part.bounding_box()
+        _shot(page, "label-keep-kind", size)
+        stored = aad.Store(cards.db).actions(session.id)
+        assert [(a.rows, a.labels, a.anomaly_kinds) for a in stored] == [
+            ((first,), (1,), ("card testing",)),
+            ((second,), (1,), ("card testing",)),
+            ((third,), (0,), (None,)),
+        ]
+    finally:
+        page.context.close()
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_the_table_view_labels_a_row_from_the_grid(cards, browser, size):
     session = _session(cards)
