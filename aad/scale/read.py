@@ -18,6 +18,7 @@ import csv
 import os
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,15 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..columns import _NUMBER_FORMATS, PLACEHOLDERS
+from ..compressed import (
+    DAMAGE,
+    compression_of,
+    damaged,
+    decompressed_head,
+    decompressed_tail,
+    open_decompressed,
+    refuse_inner,
+)
 from ..encoding import FeatureSpec, encode
 from ..errors import DataError
 from ..tables import (
@@ -76,6 +86,8 @@ class TableFile:
     trailing: int = 0  # a CSV's rows at the end that are no data (",,,", a total): left out, as loaded
     encoding: str = "utf-8-sig"  # a CSV's, from its first bytes (aad.tables.text_encoding)
     total: str | None = None  # the first value of a total line among the trailing rows (Summe)
+    compression: str | None = None  # a compressed CSV's (aad.compressed.compression_of): gzip, zip...
+    types: tuple[str, ...] = ()  # a Parquet file's column types (Arrow's names), as its columns
 
 
 @dataclass(frozen=True)
@@ -154,20 +166,21 @@ def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
     with path.open("rb") as fh:
         head = fh.read(SNIFF_BYTES)
     if head.startswith(b"PAR1"):
-        try:
-            meta = pq.ParquetFile(path).metadata
-        except Exception as err:  # pyarrow raises several types for corrupt files
-            raise DataError(f"{path.name} could not be read as Parquet ({err}); re-export the file") from err
-        groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
-        names = tuple(meta.schema.to_arrow_schema().names)
-        _check_unique(path, names)
-        return TableFile(path, "parquet", size, meta.num_rows, groups, names)
+        return _open_parquet(path, size)
     if parquet_only or path.suffix.lower() in (".parquet", ".pq"):
         raise DataError(
             f"{path.name} is not a Parquet file (it does not start as one); re-export it as Parquet"
         )
+    compression = compression_of(head)
+    whole = size <= len(head)
+    if compression is not None:  # its text is sniffed as a plain file's is
+        head = decompressed_head(path, compression, SNIFF_BYTES)
+        refuse_inner(path, head)
+        if not head:
+            raise DataError(f"{path.name} holds an empty file; expected a header line, then the rows")
+        whole = len(head) < SNIFF_BYTES
     check_text(path, head)
-    encoding = text_encoding(path, head, whole=size <= len(head))
+    encoding = text_encoding(path, head, whole=whole)
     text = head.decode(encoding, errors="replace")
     skip = 1 if re.match(r"sep=.[ \t]*\r?\n", text, flags=re.IGNORECASE) else 0
     delimiter = text[4] if skip else sniff_delimiter(text)
@@ -176,8 +189,23 @@ def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
         raise DataError(f"{path.name} has no header line; expected the column names first")
     header = next(csv.reader([lines[0]], delimiter=delimiter), [])
     _check_unique(path, header)
-    trailing, total = trailing_rows(path, delimiter, encoding)
-    return TableFile(path, "csv", size, None, (), tuple(header), delimiter, skip, trailing, encoding, total)
+    trailing, total = trailing_rows(path, delimiter, encoding, compression=compression)
+    return TableFile(
+        path, "csv", size, None, (), tuple(header), delimiter, skip, trailing, encoding, total, compression
+    )
+
+
+def _open_parquet(path: Path, size: int) -> TableFile:
+    try:
+        meta = pq.ParquetFile(path).metadata
+        schema = meta.schema.to_arrow_schema()
+    except Exception as err:  # pyarrow raises several types for corrupt files
+        raise DataError(f"{path.name} could not be read as Parquet ({err}); re-export the file") from err
+    groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
+    names = tuple(schema.names)
+    _check_unique(path, names)
+    types = tuple(str(t) for t in schema.types)
+    return TableFile(path, "parquet", size, meta.num_rows, groups, names, types=types)
 
 
 def _check_unique(path: Path, names: Sequence[str]) -> None:
@@ -191,12 +219,15 @@ def _check_unique(path: Path, names: Sequence[str]) -> None:
 _TAIL_BYTES = 1 << 20
 
 
-def trailing_rows(path: Path, delimiter: str, encoding: str = "utf-8-sig") -> tuple[int, str | None]:
+def trailing_rows(
+    path: Path, delimiter: str, encoding: str = "utf-8-sig", *, compression: str | None = None
+) -> tuple[int, str | None]:
     """The rows at the end of a CSV file that are no data, as the loader leaves them out: rows
     with no value in any column (``,,,`` lines, as a spreadsheet writes them) and a total line
     among them (``Summe;;;433.419,57 €``: the last row with a value, its first value a word such
-    as *Total*, a column left empty); counted from its last megabyte; blank lines are no rows.
-    Returns how many, and the total line's first value (None without one).
+    as *Total*, a column left empty); counted from its last megabyte; blank lines are no rows. A
+    compressed file is decompressed once for it, in bounded memory (which also finds a
+    damaged one before a row is read). Returns how many, and the total line's first value (None without one).
 
     Examples
     --------
@@ -209,12 +240,19 @@ def trailing_rows(path: Path, delimiter: str, encoding: str = "utf-8-sig") -> tu
     >>> trailing_rows(path, ",")
     (3, 'Total')
     """
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        if encoding == "utf-16":  # the byte order mark says which, the tail does not
-            encoding = "utf-16-le" if fh.read(2) == b"\xff\xfe" else "utf-16-be"
-        fh.seek(max(0, size - _TAIL_BYTES) // 2 * 2)  # whole UTF-16 code units
-        tail = fh.read().decode(encoding, errors="replace")
+    if compression is not None:
+        size, raw = decompressed_tail(path, compression, _TAIL_BYTES)
+        first = decompressed_head(path, compression, 2) if encoding == "utf-16" else b""
+    else:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            first = fh.read(2)
+            fh.seek(max(0, size - _TAIL_BYTES))
+            raw = fh.read()
+    if encoding == "utf-16":  # the byte order mark says which, the tail does not
+        encoding = "utf-16-le" if first == b"\xff\xfe" else "utf-16-be"
+    raw = raw[(size - len(raw)) % 2 :] if encoding.startswith("utf-16") else raw  # whole code units
+    tail = raw.decode(encoding, errors="replace")
     rows, total = 0, None
     for line in reversed(tail.splitlines()[1:]):  # the first: the header, or cut by the seek
         if not line:
@@ -457,17 +495,35 @@ def _csv_tables(file: TableFile, columns: list[str], batch_rows: int) -> Iterato
     convert = pacsv.ConvertOptions(
         include_columns=columns, column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False
     )
-    try:
-        reader = pacsv.open_csv(file.path, read_options=read, parse_options=parse, convert_options=convert)
-        for batch in reader:
-            yield pa.Table.from_batches([batch])
-    except pa.ArrowInvalid as err:
-        raise DataError(f"{file.path.name} is not a well-formed CSV: {_arrow_csv_hint(err)}") from None
-    except UnicodeDecodeError as err:  # transcoded from UTF-16 or Windows-1252 as it is read
-        name = {"utf-16": "UTF-16", "cp1252": "Windows-1252"}.get(file.encoding, file.encoding)
-        raise DataError(
-            f"{file.path.name} is not well-formed {name} text ({err.reason}); re-save it with UTF-8 encoding"
-        ) from None
+    with _csv_stream(file) as stream:
+        try:
+            reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+            for batch in reader:
+                yield pa.Table.from_batches([batch])
+        except pa.ArrowInvalid as err:
+            raise DataError(f"{file.path.name} is not a well-formed CSV: {_arrow_csv_hint(err)}") from None
+        except UnicodeDecodeError as err:  # transcoded from UTF-16 or Windows-1252 as it is read
+            name = {"utf-16": "UTF-16", "cp1252": "Windows-1252"}.get(file.encoding, file.encoding)
+            raise DataError(
+                f"{file.path.name} is not well-formed {name} text ({err.reason}); re-save it with UTF-8 "
+                "encoding"
+            ) from None
+        except DAMAGE as err:  # a compressed file damaged after its first pass (read.py's _open_file)
+            if file.compression is None:
+                raise
+            raise damaged(file.path, file.compression, err) from None
+
+
+@contextmanager
+def _csv_stream(file: TableFile) -> Iterator:
+    """The CSV's bytes: the file's, or a compressed file's decompressed (by its first bytes,
+    never by its name's suffix, which Arrow would follow for ``.gz``)."""
+    if file.compression is None:
+        with pa.input_stream(str(file.path), compression=None) as stream:
+            yield stream
+        return
+    with open_decompressed(file.path, file.compression) as stream:
+        yield stream
 
 
 def _arrow_csv_hint(err: Exception) -> str:
