@@ -10,6 +10,7 @@ import codecs
 import contextlib
 import csv
 import errno
+import gzip
 import importlib
 import json
 import os
@@ -527,22 +528,33 @@ def _progress() -> Progress:
     )
 
 
-def _write_output(text: str, output: Path | None, what: str | None = None) -> None:
+def _write_output(
+    text: str, output: Path | None, what: str | None = None, *, gzip_by_name: bool = False
+) -> None:
     """Print ``text`` to stdout, or write it to ``output`` and say so on stderr (``wrote WHAT to F``).
 
     A file is written whole or not at all (a temporary file beside it, renamed when complete), so a
-    full disk leaves no truncated output behind and says so.
+    full disk leaves no truncated output behind and says so. With ``gzip_by_name`` (a table), a
+    file whose name ends in ``.gz`` is written gzip-compressed.
     """
     if output is None:
         emit(text if text.endswith("\n") else text + "\n")
         return
-    write_file(output, text)
+    write_file(output, text, gzip_by_name=gzip_by_name)
     _err.print(f"wrote {what} to {output}" if what else f"wrote {output}")
 
 
-def write_file(output: Path, text: str | bytes) -> None:
-    """Write ``text`` (or bytes) to ``output`` atomically; an :class:`OutputError` naming a full disk."""
+def is_gzip_name(output: Path | None) -> bool:
+    """Whether an output's name asks for gzip (it ends in ``.gz``: ``rows.csv.gz``)."""
+    return output is not None and output.name.lower().endswith(".gz")
+
+
+def write_file(output: Path, text: str | bytes, *, gzip_by_name: bool = False) -> None:
+    """Write ``text`` (or bytes) to ``output`` atomically; an :class:`OutputError` naming a full disk.
+    With ``gzip_by_name``, gzip-compressed when the name ends in ``.gz``."""
     data = text.encode("utf-8") if isinstance(text, str) else text
+    if gzip_by_name and is_gzip_name(output):
+        data = gzip.compress(data, mtime=0)
     if output.exists() and not output.is_file():  # /dev/stdout, a pipe: written in place
         _write_in_place(output, data)
         return

@@ -235,6 +235,61 @@ def compress_bytes(data: bytes, kind: str) -> bytes:
     return {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[kind](data)
 
 
+def test_outputs_named_gz_are_gzip_and_others_stay_plain(plain, tmp_path, capsys):
+    data = aad.load_data(str(plain))
+    model = _model(data, 10)
+    model.save(tmp_path / "model.json")
+    for name in ("scores.csv", "scores.csv.gz"):
+        assert (
+            main(
+                [
+                    "score",
+                    "--model",
+                    str(tmp_path / "model.json"),
+                    str(plain),
+                    "--output",
+                    str(tmp_path / name),
+                ]
+            )
+            == 0
+        )
+    plain_text = (tmp_path / "scores.csv").read_bytes()
+    assert not plain_text.startswith(b"\x1f\x8b")
+    assert gzip.decompress((tmp_path / "scores.csv.gz").read_bytes()) == plain_text
+    labels = tmp_path / "labels.csv"
+    labels.write_text("row,label\n5,anomaly\n0,nominal\n")
+    for name in ("applied.csv", "applied.csv.gz"):
+        args = [
+            "score",
+            str(plain),
+            "--labels",
+            str(labels),
+            "--apply",
+            str(plain),
+            "--output",
+            str(tmp_path / name),
+        ]
+        assert main(args) == 0
+    assert (
+        gzip.decompress((tmp_path / "applied.csv.gz").read_bytes()) == (tmp_path / "applied.csv").read_bytes()
+    )
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "score",
+                "--model",
+                str(tmp_path / "model.json"),
+                str(plain),
+                "--output",
+                str(tmp_path / "s.parquet.gz"),
+            ]
+        )
+        == 2
+    )
+    assert "Parquet compresses its columns itself: name it .parquet" in capsys.readouterr().err
+
+
 def test_the_workbench_opens_a_compressed_csv(db, plain, tmp_path, monkeypatch):
     """``aad app export.csv.gz``: the session labels the same rows as on the plain file (its kept
     copy, named by the hash of its bytes, is read by those bytes)."""
