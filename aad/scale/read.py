@@ -15,6 +15,7 @@ column, row and value (decimal commas and thousands separators are named as such
 from __future__ import annotations
 
 import csv
+import glob
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -87,7 +88,7 @@ class TableFile:
     encoding: str = "utf-8-sig"  # a CSV's, from its first bytes (aad.tables.text_encoding)
     total: str | None = None  # the first value of a total line among the trailing rows (Summe)
     compression: str | None = None  # a compressed CSV's (aad.compressed.compression_of): gzip, zip...
-    types: tuple[str, ...] = ()  # a Parquet file's column types (Arrow's names), as its columns
+    types: tuple[str, ...] = ()  # a Parquet file's column types (_type_name), as its columns
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,18 @@ class Piece:
 def find_files(sources: Sequence[str | os.PathLike]) -> list[TableFile]:
     """The files of ``sources``, in reading order, each checked to be CSV or Parquet.
 
-    A folder stands for the Parquet files inside it (in subfolders too; files whose names
-    start with ``_`` or ``.``, as ``_SUCCESS``, are not data).
+    A folder stands for the Parquet files inside it, as Spark and Dask write a dataset (in
+    subfolders too; files whose names start with ``_`` or ``.``, as ``_SUCCESS``, and ``.crc``
+    checksums are not data). A pattern that names no file itself (``'big/part-*.parquet'``,
+    quoted so that the shell leaves it) stands for the files it matches. The parts of one
+    folder or pattern are one table: they must have the same columns, of the same types
+    (a column with no value in a part, Parquet type null, agrees with any).
 
     Raises
     ------
     DataError
-        For a missing path, an empty folder, or a file that is neither CSV nor Parquet.
+        For a missing path, an empty folder, a pattern matching no file, a file that is
+        neither CSV nor Parquet, or parts of one table that differ (naming the first).
 
     Examples
     --------
@@ -149,14 +155,88 @@ def find_files(sources: Sequence[str | os.PathLike]) -> list[TableFile]:
                     f"the folder {str(path)!r} holds no Parquet file; pass a folder of .parquet files, "
                     "or the files themselves"
                 )
-            found += [_open_file(p, parquet_only=True) for p in files]
+            found += check_parts(
+                [_open_file(p, parquet_only=True) for p in files], f"the folder {str(path)!r}"
+            )
         elif path.is_file():
             found.append(_open_file(path))
+        elif glob.has_magic(str(path)):
+            found += check_parts([_open_file(p) for p in _matches(str(path))], f"the pattern {str(path)!r}")
         else:
             raise DataError(
                 f"there is no file or folder {str(path)!r}; pass CSV or Parquet files, or a folder"
             )
     return found
+
+
+def _matches(pattern: str) -> list[Path]:
+    """The files a pattern matches (``**`` spans folders), but those that are no data
+    (``_SUCCESS``, ``.crc``, hidden files), in the natural order of their paths."""
+    paths = [Path(p) for p in glob.glob(pattern, recursive=True)]
+    files = [p for p in paths if p.is_file() and not _SKIPPED.search(p.name)]
+    if not files:
+        raise DataError(
+            f"no file matches the pattern {pattern!r}; check the folder and the name (a folder of "
+            "Parquet files can be given as it is, without a pattern)"
+        )
+    return sorted(files, key=lambda p: natural_key(str(p)))
+
+
+def check_parts(files: list[TableFile], what: str) -> list[TableFile]:
+    """``files``, the parts of one table, once checked to have the same columns (in any order)
+    of the same types (Parquet's; a CSV's are text, and a column of no value, type null,
+    agrees with any); a DataError naming the first part that differs, and how.
+
+    Examples
+    --------
+    >>> a = TableFile(Path("part-0.parquet"), "parquet", 1, 1, columns=("x", "y"), types=("double", "string"))
+    >>> b = TableFile(Path("part-1.parquet"), "parquet", 1, 1, columns=("y", "x"), types=("null", "double"))
+    >>> [f.path.name for f in check_parts([a, b], "the folder 'big'")]
+    ['part-0.parquet', 'part-1.parquet']
+    >>> c = TableFile(Path("part-2.parquet"), "parquet", 1, 1, columns=("x", "y"), types=("string", "string"))
+    >>> check_parts([a, b, c], "the folder 'big'")
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: the folder 'big' is one table, but its parts differ: part-2.parquet has ...
+    """
+    first = files[0]
+    known = {name: (kind, first) for name, kind in _types(first).items()}  # each column's type, and whose
+    for file in files[1:]:
+        why = _difference(file, _types(file), first, known)
+        if why is not None:
+            raise DataError(
+                f"{what} is one table, but its parts differ: {why}; write the parts again with one "
+                "schema, or pass the parts that agree"
+            )
+    return files
+
+
+def _types(file: TableFile) -> dict[str, str | None]:
+    """A file's columns and their types (None where a column tells none: a CSV's, or null)."""
+    if file.kind != "parquet":
+        return dict.fromkeys(file.columns)
+    return {
+        name: None if kind == "null" else kind for name, kind in zip(file.columns, file.types, strict=True)
+    }
+
+
+def _difference(file: TableFile, have: dict, first: TableFile, known: dict) -> str | None:
+    """How ``file`` differs from the parts before it, or None (``known`` learns the types it tells)."""
+    missing = [c for c in known if c not in have]
+    if missing:
+        return f"{file.path.name} lacks the column {missing[0]!r} that {first.path.name} has"
+    extra = [c for c in have if c not in known]
+    if extra:
+        return f"{file.path.name} has a column {extra[0]!r} that {first.path.name} has not"
+    for name, kind in have.items():
+        seen, where = known[name]
+        if seen is None:
+            known[name] = (kind, file)
+        elif kind is not None and kind != seen:
+            return (
+                f"{file.path.name} has the column {name!r} as {kind} where {where.path.name} has it as {seen}"
+            )
+    return None
 
 
 def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
@@ -204,8 +284,29 @@ def _open_parquet(path: Path, size: int) -> TableFile:
     groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
     names = tuple(schema.names)
     _check_unique(path, names)
-    types = tuple(str(t) for t in schema.types)
+    types = tuple(_type_name(t) for t in schema.types)
     return TableFile(path, "parquet", size, meta.num_rows, groups, names, types=types)
+
+
+def _type_name(kind: pa.DataType) -> str:
+    """A column's type as the parts of a table are compared: what its values are, not how Arrow
+    lays them out (pandas 3 writes text as ``large_string``, Spark as ``string``; a category is
+    a dictionary of its values; a timestamp's unit is its precision).
+
+    >>> _type_name(pa.large_string()), _type_name(pa.dictionary(pa.int32(), pa.string()))
+    ('string', 'string')
+    >>> _type_name(pa.timestamp("ns", tz="UTC")), _type_name(pa.int32())
+    ('timestamp[tz=UTC]', 'int32')
+    """
+    if pa.types.is_dictionary(kind):
+        return _type_name(kind.value_type)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return "string"
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_binary_view(kind):
+        return "binary"
+    if pa.types.is_timestamp(kind):
+        return f"timestamp[tz={kind.tz}]" if kind.tz else "timestamp"
+    return str(kind)
 
 
 def _check_unique(path: Path, names: Sequence[str]) -> None:
