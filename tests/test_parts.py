@@ -1,22 +1,27 @@
 """Tables written as a folder of parts (Spark, Dask): a folder or a pattern, one table.
 
-``aad score --model`` (in one process and on Dask) reads a folder's parts, or the files a
-pattern matches, as one table, skipping what Spark writes beside the data (``_SUCCESS``,
-``.crc`` checksums, hidden files), and refuses parts that differ in their columns or types,
-naming the first that does.
+``aad score --model`` (in one process and on Dask) and ``aad select`` read a folder's parts,
+or the files a pattern matches, as one table, skipping what Spark writes beside the data
+(``_SUCCESS``, ``.crc`` checksums, hidden files), and refuse parts that differ in their
+columns or types, naming the first that does. ``aad select`` reads them a batch at a time
+and writes what it writes for the same rows in one file.
 """
 
 from __future__ import annotations
+
+import gzip
+import io
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from cards import write_cards
 from distributed import Client, LocalCluster
 
 import aad
-from aad.scale import TableScorer
+from aad.scale import RowBatches, TableScorer
 from aad.scale.dask import score_dask
 from aad.scale.read import find_files
 from app.cli import main
@@ -191,3 +196,138 @@ def test_a_pattern_that_matches_nothing_is_one_line(table, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert f"no file matches the pattern '{tmp_path / 'part-*.parquet'}'" in err
+
+
+# --------------------------------------------------------------------------- aad select over parts
+
+
+@pytest.fixture(scope="module")
+def cards(tmp_path_factory):
+    """The card transactions as written (text cells: '$12.50', '13.9 km'), some distances
+    missing, as a CSV, one Parquet file, a Spark folder, and the rules `aad rules` learned."""
+    root = tmp_path_factory.mktemp("cards")
+    path, table = write_cards(root, 3000, seed=5, frauds=15)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[[7, 1500, 2999], "distance_km"] = ""
+    frame.to_csv(path, index=False)
+    frame.to_parquet(root / "one.parquet", index=False)
+    write_spark(frame, root / "cards", parts=5)
+    labels = root / "labels.csv"
+    frauds = np.flatnonzero(table["is_fraud"])
+    labels.write_text("row,label\n" + "".join(f"{r},anomaly\n" for r in frauds) + "0,nominal\n1,nominal\n")
+    assert main(["rules", str(path), "--labels", str(labels), "--output", str(root / "rules.json")]) == 0
+    return root, path
+
+
+def _select(capsys, *args) -> tuple[str, list[str]]:
+    """What `aad select` writes (stdout, or the output file's text), and its notes."""
+    capsys.readouterr()
+    assert main(["select", *map(str, args)]) == 0
+    out, err = capsys.readouterr()
+    output = args[args.index("--output") + 1] if "--output" in args else None
+    if output is not None:
+        raw = output.read_bytes()
+        out = (gzip.decompress(raw) if output.name.endswith(".gz") else raw).decode()
+    return out, [line for line in err.splitlines() if line.startswith("note: ")]
+
+
+def test_select_over_a_folder_a_pattern_or_files_writes_what_it_writes_for_one_file(cards, tmp_path, capsys):
+    """Categories, a timestamp's hour, numbers with units: the same rows, numbers, values and
+    notes (the missing distances counted over every part) from every form of the table."""
+    root, path = cards
+    rules = root / "rules.json"
+    expected, notes = _select(capsys, rules, path)
+    assert expected.count("\n") > 20
+    assert any("'distance_km': 3 missing values" in note for note in notes)
+    parts = sorted((root / "cards").glob("part-*.parquet"))
+    forms = {
+        "one parquet": [root / "one.parquet"],
+        "folder": [root / "cards"],
+        "pattern": [root / "cards" / "part-*.parquet"],
+        "files": parts,
+    }
+    for form, data in forms.items():
+        got, got_notes = _select(capsys, rules, *data)
+        assert got == expected, form
+        assert got_notes == notes, form
+    got, _ = _select(capsys, rules, root / "cards", "--output", tmp_path / "rows.csv.gz")
+    assert got == expected
+    assert (tmp_path / "rows.csv.gz").read_bytes()[:2] == b"\x1f\x8b"
+
+
+def test_select_reads_typed_parts_as_the_one_file(table, tmp_path, capsys):
+    root, _frame, _model = table
+    labels = tmp_path / "labels.csv"
+    labels.write_text("row,label\n3,anomaly\n500,anomaly\n0,nominal\n1,nominal\n")
+    rules = tmp_path / "rules.json"
+    assert main(["rules", str(root / "one.parquet"), "--labels", str(labels), "--output", str(rules)]) == 0
+    expected, notes = _select(capsys, rules, root / "one.parquet")
+    assert pd.read_csv(io.StringIO(expected))["row"].tolist()[:2] == [3, 500]
+    got, got_notes = _select(capsys, rules, root / "events")
+    assert (got, got_notes) == (expected, notes)
+
+
+def test_rows_are_read_a_batch_at_a_time_and_numbered_across_the_parts(cards):
+    root, path = cards
+    features = aad.rule_features((root / "rules.json").read_text(), "json")
+    whole = aad.load_rows(path, columns=features)
+    batches = RowBatches([root / "cards"], features, batch_rows=128)
+    firsts, parts = [], []
+    for first, rows in batches:
+        assert 0 < rows.n_rows <= 128
+        firsts.append(first)
+        parts.append(rows.X)
+    assert firsts == list(np.cumsum([0] + [len(x) for x in parts[:-1]]))
+    assert len(firsts) > 3000 // 128  # each part's rows in batches, the parts one after the other
+    np.testing.assert_array_equal(np.vstack(parts), whole.X)
+    assert batches.n_rows == whole.n_rows == 3000
+
+
+def test_select_refuses_in_one_line_before_writing_anything(cards, tmp_path, capsys):
+    """Parts that differ, a part lacking a tested column, a pattern matching nothing."""
+    root, _path = cards
+    rules = root / "rules.json"
+    frame = pd.read_parquet(root / "one.parquet")
+    folder = write_spark(frame, tmp_path / "cards")
+    _changed(folder, 3, lambda f: f.assign(failed_pin_attempts=f["failed_pin_attempts"].astype(int)))
+    lacking = write_spark(frame.drop(columns=["merchant_category"]), tmp_path / "lacking")
+    cases = {
+        folder: "part-00003-3f0c9a1e-c000.snappy.parquet has the column 'failed_pin_attempts' as int64 where",
+        lacking: "part-00000-3f0c9a1e-c000.snappy.parquet has no column 'merchant_category'",
+        tmp_path / "nothing-*.parquet": "no file matches the pattern",
+    }
+    for data, message in cases.items():
+        capsys.readouterr()
+        assert main(["select", str(rules), str(data), "--output", str(tmp_path / "rows.csv")]) == 2
+        out, err = capsys.readouterr()
+        assert err.count("\n") == 1, err
+        assert message in err
+        assert out == ""
+        assert not (tmp_path / "rows.csv").exists()
+
+
+def test_select_over_parts_with_no_rows_writes_the_columns(cards, tmp_path, capsys):
+    root, _path = cards
+    frame = pd.read_parquet(root / "one.parquet").iloc[:0]
+    folder = write_spark(frame, tmp_path / "quiet", parts=2)
+    out, notes = _select(capsys, root / "rules.json", folder)
+    assert out.splitlines()[0].startswith("row,rule,")
+    assert out.count("\n") == 1
+    assert notes == ["note: quiet has no rows: nothing to select"]
+
+
+def test_a_bad_cell_in_the_last_part_leaves_no_output_behind(cards, tmp_path, capsys):
+    root, _path = cards
+    frame = pd.read_parquet(root / "one.parquet")
+    folder = write_spark(frame, tmp_path / "cards")
+    _changed(folder, 3, lambda f: f.assign(failed_pin_attempts=["pending", *f["failed_pin_attempts"][1:]]))
+    capsys.readouterr()
+    assert (
+        main(["select", str(root / "rules.json"), str(folder), "--output", str(tmp_path / "rows.csv")]) == 2
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "part-00003-3f0c9a1e-c000.snappy.parquet, rows from 2,250: column 'failed_pin_attempts'" in err
+    assert "'pending'" in err
+    assert not (tmp_path / "rows.csv").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["cards"]  # no temporary file either
