@@ -730,6 +730,21 @@ def load_rows(
     >>> load_rows("toy2", columns=["x"]).X.shape
     (485, 1)
     """
+    specs = wanted_specs(like, columns)
+    path, name, origin = resolve_source(source)
+    frame = read_table(path, max_bytes=file_limit(max_bytes)).rename(columns=str)
+    strict = is_strict(like, columns)
+    rows, _ = rows_of_frame(frame, specs, like=like, strict=strict, name=name, origin=origin, file=path.name)
+    notes = list(rows.note_items)
+    if like is None:
+        notes += gap_notes(np.isnan(rows.X).sum(axis=0), [spec.name for spec in specs], rows.n_rows)
+    if frame.shape[0] == 0:  # a scheduled job's quiet day: nothing to score, not an error
+        notes.append(Note("table", f"{path.name} has a header but no rows: nothing to score or select"))
+    return dataclasses.replace(rows, notes=render(notes), note_items=tuple(notes))
+
+
+def wanted_specs(like: Dataset | None, columns: Sequence[str] | None) -> tuple[FeatureSpec, ...]:
+    """The features new rows are read for: ``like``'s, or the rules' ``columns``, each once."""
     if (like is None) == (columns is None):
         raise DataError("load_rows reads the columns of `like` or the given `columns`: pass exactly one")
     if isinstance(columns, str):
@@ -741,26 +756,47 @@ def load_rows(
     twice = sorted({c for c in names if names.count(c) > 1})
     if twice:
         raise DataError(f"the columns to read list {twice[0]!r} twice; list each column once")
-    path, name, origin = resolve_source(source)
-    frame = read_table(path, max_bytes=file_limit(max_bytes)).rename(columns=str)
-    found = _find_columns(frame, specs, path, for_model=like is not None)
-    lines = frame.attrs.get(FILE_LINES)
-    frame.attrs = {}
-    # a table the strict loader read (no encoding), or rules naming plain columns: read strictly
-    strict = (like is not None and not like.encoding) or (
+    return specs
+
+
+def is_strict(like: Dataset | None, columns: Sequence | None) -> bool:
+    """Whether new rows are read strictly (plain numbers): for a table the strict loader read
+    (no encoding), or for rules naming plain columns."""
+    return (like is not None and not like.encoding) or (
         columns is not None and all(isinstance(c, str) for c in columns)
     )
-    values, notes, times = _read_features(
+
+
+def rows_of_frame(
+    frame: pd.DataFrame,
+    specs: Sequence[FeatureSpec],
+    *,
+    like: Dataset | None,
+    strict: bool,
+    name: str,
+    origin: str,
+    file: str,
+    batch: bool = False,
+) -> tuple[Dataset, dict[str, tuple[int, int]]]:
+    """New rows from a table as read (:func:`load_rows` for a file, a batch of a bigger table):
+    the Dataset, with the notes of the cells read (a model's fills too, not the rules' gaps),
+    and per hour feature the cells holding a date and those with a time of day. A ``batch``'s
+    notes leave out the hours read from dates alone (:func:`dated_notes`, once the batches'
+    counts are summed)."""
+    found = _find_columns(frame, specs, Path(file), for_model=like is not None)
+    lines = frame.attrs.get(FILE_LINES)
+    frame.attrs = {}
+    values, notes, times, dated = _read_features(
         frame, found, specs, lines, strict=strict, for_model=like is not None
     )
+    notes += [] if batch else dated_notes(dated, specs, for_model=like is not None)
     gaps = np.column_stack([np.isnan(v) for v in values]) if like is not None and values else None
-    notes += _fill_like(values, like) if like is not None else _gap_notes(values, names)
-    if frame.shape[0] == 0:  # a scheduled job's quiet day: nothing to score, not an error
-        notes.append(Note("table", f"{path.name} has a header but no rows: nothing to score or select"))
+    notes += _fill_like(values, like) if like is not None else []
+    names = [spec.name for spec in specs]
     X = np.column_stack(values) if values else np.empty((frame.shape[0], 0))
     shown = dict.fromkeys(spec.column for spec in specs if spec.kind in ("category", "part", "member"))
     used = set(found.values())
-    return Dataset(
+    rows = Dataset(
         name=name,
         X=X.astype(np.float64, copy=False),
         feature_names=tuple(names),
@@ -768,10 +804,11 @@ def load_rows(
         notes=render(notes),
         filled=gaps if gaps is not None and gaps.any() else None,
         context=_columns(frame, [c for c in frame.columns if c not in used]),  # an id: kept beside the rows
-        encoding=() if strict else specs,
+        encoding=() if strict else tuple(specs),
         sources=_sources(frame.rename(columns={found[c]: c for c in shown}), list(shown), times),
         note_items=tuple(notes),
     )
+    return rows, dated
 
 
 def _find_columns(frame: pd.DataFrame, specs, path: Path, *, for_model: bool) -> dict[str, str]:
@@ -789,13 +826,16 @@ def _find_columns(frame: pd.DataFrame, specs, path: Path, *, for_model: bool) ->
     return found
 
 
-def _read_features(frame, found, specs, lines, *, strict: bool, for_model: bool) -> tuple[list, list, dict]:
-    """Each feature's values from the new rows, and what to say about them.
+def _read_features(
+    frame, found, specs, lines, *, strict: bool, for_model: bool
+) -> tuple[list, list, dict, dict]:
+    """Each feature's values from the new rows, what to say about them, the timestamps behind
+    them, and per hour feature the cells holding a date and those with a time of day.
 
     A model's trees are refused infinities and magnitudes beyond float32; rules compare
     ±inf like any number (as SQL and pandas do).
     """
-    values, notes, times = [], [], {}
+    values, notes, times, dated = [], [], {}, {}
     for spec in specs:
         column = frame[found[spec.column]]
         if strict:
@@ -804,15 +844,26 @@ def _read_features(frame, found, specs, lines, *, strict: bool, for_model: bool)
             encoded = encode(column, spec, lines)
             values.append(encoded.values)
             notes += [encoded.note] if encoded.note is not None else []
-            if encoded.dated is not None and encoded.dated[0] and not encoded.dated[1]:
-                notes.append(no_time_of_day(spec, encoded.dated[0], "the model" if for_model else "a rule"))
+            if encoded.dated is not None:
+                dated[spec.name] = encoded.dated
             if encoded.times is not None:
                 times[spec.column] = encoded.times
             if for_model and spec.kind in ("number", "integer"):
                 check_finite(encoded.values, spec.name, lines)
         if for_model:
             check_float32(values[-1], spec.name, lines)
-    return values, notes, times
+    return values, notes, times, dated
+
+
+def dated_notes(dated: dict[str, tuple[int, int]], specs, *, for_model: bool) -> list[Note]:
+    """For each hour feature read from dates alone (``dated``: its cells holding a date, and
+    those with a time of day), the note that every row is read at hour 0."""
+    reader = "the model" if for_model else "a rule"
+    return [
+        no_time_of_day(spec, dated[spec.name][0], reader)
+        for spec in specs
+        if spec.name in dated and dated[spec.name][0] and not dated[spec.name][1]
+    ]
 
 
 def _spec(column) -> FeatureSpec:
@@ -822,18 +873,18 @@ def _spec(column) -> FeatureSpec:
     return FeatureSpec(str(column), str(column))
 
 
-def _gap_notes(values: list[np.ndarray], columns: Sequence[str]) -> list[Note]:
-    """For rules: each tested column's missing cells, which no test covers (as in SQL)."""
+def gap_notes(gaps: Sequence[int], columns: Sequence[str], n_rows: int) -> list[Note]:
+    """For rules: each tested column's missing cells (``gaps``, of ``n_rows``), which no test
+    covers (as in SQL)."""
     notes = []
-    for column, name in zip(values, columns, strict=True):
-        gaps = int(np.isnan(column).sum())
-        if gaps:
-            every = " (every row: is it the right file?)" if gaps == len(column) else ""
+    for missing, name in zip((int(g) for g in gaps), columns, strict=True):
+        if missing:
+            every = " (every row: is it the right file?)" if missing == n_rows else ""
             text = (
-                f"column {name!r}: {gaps} missing value{'s' if gaps > 1 else ''}{every}; "
+                f"column {name!r}: {missing} missing value{'s' if missing > 1 else ''}{every}; "
                 "a rule testing it does not cover those rows"
             )
-            notes.append(Note("gaps", text, name, f"{name!r} ({gaps:,})"))
+            notes.append(Note("gaps", text, name, f"{name!r} ({missing:,})"))
     return notes
 
 

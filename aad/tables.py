@@ -26,6 +26,7 @@ import pyarrow.compute
 import pyarrow.csv
 import pyarrow.parquet
 
+from .compressed import compression_of, read_decompressed, refuse_inner
 from .errors import DataError
 from .notes import Note
 
@@ -166,6 +167,9 @@ def read_table(path: Path, *, max_bytes: int | None) -> pd.DataFrame:
         head = fh.read(SNIFF_BYTES)
     if head.startswith(b"PAR1"):
         return _read_parquet(path, max_bytes)
+    kind = compression_of(head)
+    if kind is not None:  # bounded by what it holds once decompressed, not by its size on disk
+        return _read_csv(path, kind, file_limit(max_bytes))
     if path.suffix.lower() in (".parquet", ".pq"):
         preview = head[:40].decode("utf-8", "replace").splitlines()[0] if head else ""
         readable = preview.isprintable() and "\ufffd" not in preview
@@ -399,8 +403,8 @@ def encoding_note(encoding: str) -> list[str]:
     return []
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    text, encoding = decode(path)
+def _read_csv(path: Path, compression: str | None = None, limit: int | None = None) -> pd.DataFrame:
+    text, encoding = decode(path, compression=compression, limit=limit)
     text, delimiter, skipped = _excel_separator_line(text)
     delimiter = delimiter or sniff_delimiter(text[:SNIFF_BYTES])
     first_line = text.splitlines()[0] if text.strip() else ""
@@ -723,9 +727,17 @@ def _check_delimiter(path: Path, frame: pd.DataFrame, header: str) -> None:
             )
 
 
-def decode(path: Path) -> tuple[str, str]:
-    """The text of a file and the encoding it was read in (:func:`text_encoding`)."""
-    raw = path.read_bytes()
+def decode(path: Path, *, compression: str | None = None, limit: int | None = None) -> tuple[str, str]:
+    """The text of a file and the encoding it was read in (:func:`text_encoding`); a
+    compressed file's (``compression``, :func:`aad.compressed.compression_of`) once
+    decompressed, refused beyond ``limit`` bytes (default: the file-size limit)."""
+    if compression is None:
+        raw = path.read_bytes()
+    else:
+        raw = read_decompressed(path, compression, limit=file_limit(limit))
+        refuse_inner(path, bytes(raw[:SNIFF_BYTES]))
+        if not raw:
+            raise DataError(f"{path.name} holds an empty file; expected a header line, then the rows")
     check_text(path, raw[:SNIFF_BYTES])
     encoding = text_encoding(path, raw)
     try:

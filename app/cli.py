@@ -10,6 +10,7 @@ import codecs
 import contextlib
 import csv
 import errno
+import gzip
 import importlib
 import json
 import os
@@ -527,22 +528,33 @@ def _progress() -> Progress:
     )
 
 
-def _write_output(text: str, output: Path | None, what: str | None = None) -> None:
+def _write_output(
+    text: str, output: Path | None, what: str | None = None, *, gzip_by_name: bool = False
+) -> None:
     """Print ``text`` to stdout, or write it to ``output`` and say so on stderr (``wrote WHAT to F``).
 
     A file is written whole or not at all (a temporary file beside it, renamed when complete), so a
-    full disk leaves no truncated output behind and says so.
+    full disk leaves no truncated output behind and says so. With ``gzip_by_name`` (a table), a
+    file whose name ends in ``.gz`` is written gzip-compressed.
     """
     if output is None:
         emit(text if text.endswith("\n") else text + "\n")
         return
-    write_file(output, text)
+    write_file(output, text, gzip_by_name=gzip_by_name)
     _err.print(f"wrote {what} to {output}" if what else f"wrote {output}")
 
 
-def write_file(output: Path, text: str | bytes) -> None:
-    """Write ``text`` (or bytes) to ``output`` atomically; an :class:`OutputError` naming a full disk."""
+def is_gzip_name(output: Path | None) -> bool:
+    """Whether an output's name asks for gzip (it ends in ``.gz``: ``rows.csv.gz``)."""
+    return output is not None and output.name.lower().endswith(".gz")
+
+
+def write_file(output: Path, text: str | bytes, *, gzip_by_name: bool = False) -> None:
+    """Write ``text`` (or bytes) to ``output`` atomically; an :class:`OutputError` naming a full disk.
+    With ``gzip_by_name``, gzip-compressed when the name ends in ``.gz``."""
     data = text.encode("utf-8") if isinstance(text, str) else text
+    if gzip_by_name and is_gzip_name(output):
+        data = gzip.compress(data, mtime=0)
     if output.exists() and not output.is_file():  # /dev/stdout, a pipe: written in place
         _write_in_place(output, data)
         return
@@ -570,12 +582,81 @@ def _write_in_place(output: Path, data: bytes) -> None:
         raise _output_failed(err, str(output), len(data)) from err
 
 
-def _output_failed(err: OSError, where: str, size: int) -> OutputError:
+def _output_failed(err: OSError, where: str, size: int | None) -> OutputError:
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        written = "" if size is None else f" ({size:,} bytes)"
         return OutputError(
-            f"disk full: {where} was not written ({size:,} bytes); free some space, or write elsewhere"
+            f"disk full: {where} was not written{written}; free some space, or write elsewhere"
         )
     return OutputError(f"{where} could not be written ({err.strerror or err}); nothing was written there")
+
+
+class StreamedOutput:
+    """An output written a part at a time (a table of any size): standard output, or a temporary
+    file beside ``output`` renamed over it once whole (gzip-compressed when its name ends in
+    ``.gz``), so that a failure leaves nothing half-written. Use it as a context manager: the
+    file is kept when the block ends without an error, removed otherwise."""
+
+    def __init__(self, output: Path | None) -> None:
+        self.output = output
+        self._partial: Path | None = None
+        self._target: Path | None = None
+        self._raw = None
+        self._sink = None
+
+    def __enter__(self) -> StreamedOutput:
+        if self.output is None:
+            output_bytes()  # refused at once when standard output is closed
+            return self
+        try:
+            if self.output.exists() and not self.output.is_file():  # /dev/stdout, a pipe: in place
+                self._raw = self.output.open("wb")
+            else:
+                self._target = writable_output(self.output)  # a link's target; a read-only file refused
+                fd, self._partial = partial_beside(self._target)
+                self._raw = os.fdopen(fd, "wb")
+        except OSError as err:
+            raise _output_failed(err, str(self.output), None) from err
+        self._sink = (
+            gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0) if is_gzip_name(self.output) else self._raw
+        )
+        return self
+
+    def write(self, text: str) -> None:
+        """Write ``text`` (UTF-8); an :class:`OutputError` naming a full disk."""
+        if self.output is None:
+            emit(text)
+            return
+        try:
+            self._sink.write(text.encode("utf-8"))
+        except OSError as err:
+            raise _output_failed(err, str(self.output), None) from err
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if self.output is None:
+            return
+        try:
+            if kind is None:
+                self._keep()
+        finally:
+            with contextlib.suppress(OSError):
+                self._sink.close()
+                self._raw.close()
+            if self._partial is not None:
+                self._partial.unlink(missing_ok=True)
+
+    def _keep(self) -> None:
+        try:
+            if self._sink is not self._raw:
+                self._sink.close()  # the gzip trailer
+            self._raw.flush()
+            if self._partial is not None:
+                os.fsync(self._raw.fileno())
+                self._raw.close()
+                os.replace(self._partial, self._target)
+                self._partial = None
+        except OSError as err:
+            raise _output_failed(err, str(self.output), None) from err
 
 
 # --------------------------------------------------------------------------- stdout is the output

@@ -4,6 +4,8 @@
   (:func:`load_model`, :class:`PortableModel`, :func:`export_model`).
 * :mod:`aad.scale.score`: every row of CSV/Parquet files or folders scored in bounded
   memory, a record batch at a time (:class:`TableScorer`).
+* :mod:`aad.scale.rows`: new rows of such tables a batch at a time, read as
+  :func:`aad.load_rows` reads a file, for rules (:class:`RowBatches`).
 * :mod:`aad.scale.dask`: the same scorer in the partitions of a Dask DataFrame
   (:func:`aad.scale.dask.score_dask`; the ``scale`` extra).
 * :mod:`aad.scale.onnx_export`: the model as ONNX (:func:`aad.scale.onnx_export.to_onnx`;
@@ -13,12 +15,14 @@ Dask and ONNX are imported only when used: ``pip install "aad[scale]"`` installs
 """
 
 from .model_file import SCHEMA, ModelFileError, PortableModel, Tree, export_model, load_model, read_model
+from .rows import RowBatches
 from .score import ScoreReport, TableScorer
 
 __all__ = [
     "SCHEMA",
     "ModelFileError",
     "PortableModel",
+    "RowBatches",
     "ScoreReport",
     "TableScorer",
     "Tree",

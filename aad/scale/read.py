@@ -15,9 +15,11 @@ column, row and value (decimal commas and thousands separators are named as such
 from __future__ import annotations
 
 import csv
+import glob
 import os
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +31,15 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..columns import _NUMBER_FORMATS, PLACEHOLDERS
+from ..compressed import (
+    DAMAGE,
+    compression_of,
+    damaged,
+    decompressed_head,
+    decompressed_tail,
+    open_decompressed,
+    refuse_inner,
+)
 from ..encoding import FeatureSpec, encode
 from ..errors import DataError
 from ..tables import (
@@ -76,6 +87,8 @@ class TableFile:
     trailing: int = 0  # a CSV's rows at the end that are no data (",,,", a total): left out, as loaded
     encoding: str = "utf-8-sig"  # a CSV's, from its first bytes (aad.tables.text_encoding)
     total: str | None = None  # the first value of a total line among the trailing rows (Summe)
+    compression: str | None = None  # a compressed CSV's (aad.compressed.compression_of): gzip, zip...
+    types: tuple[str, ...] = ()  # a Parquet file's column types (_type_name), as its columns
 
 
 @dataclass(frozen=True)
@@ -100,13 +113,18 @@ class Piece:
 def find_files(sources: Sequence[str | os.PathLike]) -> list[TableFile]:
     """The files of ``sources``, in reading order, each checked to be CSV or Parquet.
 
-    A folder stands for the Parquet files inside it (in subfolders too; files whose names
-    start with ``_`` or ``.``, as ``_SUCCESS``, are not data).
+    A folder stands for the Parquet files inside it, as Spark and Dask write a dataset (in
+    subfolders too; files whose names start with ``_`` or ``.``, as ``_SUCCESS``, and ``.crc``
+    checksums are not data). A pattern that names no file itself (``'big/part-*.parquet'``,
+    quoted so that the shell leaves it) stands for the files it matches. The parts of one
+    folder or pattern are one table: they must have the same columns, of the same types
+    (a column with no value in a part, Parquet type null, agrees with any).
 
     Raises
     ------
     DataError
-        For a missing path, an empty folder, or a file that is neither CSV nor Parquet.
+        For a missing path, an empty folder, a pattern matching no file, a file that is
+        neither CSV nor Parquet, or parts of one table that differ (naming the first).
 
     Examples
     --------
@@ -137,14 +155,88 @@ def find_files(sources: Sequence[str | os.PathLike]) -> list[TableFile]:
                     f"the folder {str(path)!r} holds no Parquet file; pass a folder of .parquet files, "
                     "or the files themselves"
                 )
-            found += [_open_file(p, parquet_only=True) for p in files]
+            found += check_parts(
+                [_open_file(p, parquet_only=True) for p in files], f"the folder {str(path)!r}"
+            )
         elif path.is_file():
             found.append(_open_file(path))
+        elif glob.has_magic(str(path)):
+            found += check_parts([_open_file(p) for p in _matches(str(path))], f"the pattern {str(path)!r}")
         else:
             raise DataError(
                 f"there is no file or folder {str(path)!r}; pass CSV or Parquet files, or a folder"
             )
     return found
+
+
+def _matches(pattern: str) -> list[Path]:
+    """The files a pattern matches (``**`` spans folders), but those that are no data
+    (``_SUCCESS``, ``.crc``, hidden files), in the natural order of their paths."""
+    paths = [Path(p) for p in glob.glob(pattern, recursive=True)]
+    files = [p for p in paths if p.is_file() and not _SKIPPED.search(p.name)]
+    if not files:
+        raise DataError(
+            f"no file matches the pattern {pattern!r}; check the folder and the name (a folder of "
+            "Parquet files can be given as it is, without a pattern)"
+        )
+    return sorted(files, key=lambda p: natural_key(str(p)))
+
+
+def check_parts(files: list[TableFile], what: str) -> list[TableFile]:
+    """``files``, the parts of one table, once checked to have the same columns (in any order)
+    of the same types (Parquet's; a CSV's are text, and a column of no value, type null,
+    agrees with any); a DataError naming the first part that differs, and how.
+
+    Examples
+    --------
+    >>> a = TableFile(Path("part-0.parquet"), "parquet", 1, 1, columns=("x", "y"), types=("double", "string"))
+    >>> b = TableFile(Path("part-1.parquet"), "parquet", 1, 1, columns=("y", "x"), types=("null", "double"))
+    >>> [f.path.name for f in check_parts([a, b], "the folder 'big'")]
+    ['part-0.parquet', 'part-1.parquet']
+    >>> c = TableFile(Path("part-2.parquet"), "parquet", 1, 1, columns=("x", "y"), types=("string", "string"))
+    >>> check_parts([a, b, c], "the folder 'big'")
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: the folder 'big' is one table, but its parts differ: part-2.parquet has ...
+    """
+    first = files[0]
+    known = {name: (kind, first) for name, kind in _types(first).items()}  # each column's type, and whose
+    for file in files[1:]:
+        why = _difference(file, _types(file), first, known)
+        if why is not None:
+            raise DataError(
+                f"{what} is one table, but its parts differ: {why}; write the parts again with one "
+                "schema, or pass the parts that agree"
+            )
+    return files
+
+
+def _types(file: TableFile) -> dict[str, str | None]:
+    """A file's columns and their types (None where a column tells none: a CSV's, or null)."""
+    if file.kind != "parquet":
+        return dict.fromkeys(file.columns)
+    return {
+        name: None if kind == "null" else kind for name, kind in zip(file.columns, file.types, strict=True)
+    }
+
+
+def _difference(file: TableFile, have: dict, first: TableFile, known: dict) -> str | None:
+    """How ``file`` differs from the parts before it, or None (``known`` learns the types it tells)."""
+    missing = [c for c in known if c not in have]
+    if missing:
+        return f"{file.path.name} lacks the column {missing[0]!r} that {first.path.name} has"
+    extra = [c for c in have if c not in known]
+    if extra:
+        return f"{file.path.name} has a column {extra[0]!r} that {first.path.name} has not"
+    for name, kind in have.items():
+        seen, where = known[name]
+        if seen is None:
+            known[name] = (kind, file)
+        elif kind is not None and kind != seen:
+            return (
+                f"{file.path.name} has the column {name!r} as {kind} where {where.path.name} has it as {seen}"
+            )
+    return None
 
 
 def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
@@ -154,20 +246,21 @@ def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
     with path.open("rb") as fh:
         head = fh.read(SNIFF_BYTES)
     if head.startswith(b"PAR1"):
-        try:
-            meta = pq.ParquetFile(path).metadata
-        except Exception as err:  # pyarrow raises several types for corrupt files
-            raise DataError(f"{path.name} could not be read as Parquet ({err}); re-export the file") from err
-        groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
-        names = tuple(meta.schema.to_arrow_schema().names)
-        _check_unique(path, names)
-        return TableFile(path, "parquet", size, meta.num_rows, groups, names)
+        return _open_parquet(path, size)
     if parquet_only or path.suffix.lower() in (".parquet", ".pq"):
         raise DataError(
             f"{path.name} is not a Parquet file (it does not start as one); re-export it as Parquet"
         )
+    compression = compression_of(head)
+    whole = size <= len(head)
+    if compression is not None:  # its text is sniffed as a plain file's is
+        head = decompressed_head(path, compression, SNIFF_BYTES)
+        refuse_inner(path, head)
+        if not head:
+            raise DataError(f"{path.name} holds an empty file; expected a header line, then the rows")
+        whole = len(head) < SNIFF_BYTES
     check_text(path, head)
-    encoding = text_encoding(path, head, whole=size <= len(head))
+    encoding = text_encoding(path, head, whole=whole)
     text = head.decode(encoding, errors="replace")
     skip = 1 if re.match(r"sep=.[ \t]*\r?\n", text, flags=re.IGNORECASE) else 0
     delimiter = text[4] if skip else sniff_delimiter(text)
@@ -176,8 +269,44 @@ def _open_file(path: Path, *, parquet_only: bool = False) -> TableFile:
         raise DataError(f"{path.name} has no header line; expected the column names first")
     header = next(csv.reader([lines[0]], delimiter=delimiter), [])
     _check_unique(path, header)
-    trailing, total = trailing_rows(path, delimiter, encoding)
-    return TableFile(path, "csv", size, None, (), tuple(header), delimiter, skip, trailing, encoding, total)
+    trailing, total = trailing_rows(path, delimiter, encoding, compression=compression)
+    return TableFile(
+        path, "csv", size, None, (), tuple(header), delimiter, skip, trailing, encoding, total, compression
+    )
+
+
+def _open_parquet(path: Path, size: int) -> TableFile:
+    try:
+        meta = pq.ParquetFile(path).metadata
+        schema = meta.schema.to_arrow_schema()
+    except Exception as err:  # pyarrow raises several types for corrupt files
+        raise DataError(f"{path.name} could not be read as Parquet ({err}); re-export the file") from err
+    groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
+    names = tuple(schema.names)
+    _check_unique(path, names)
+    types = tuple(_type_name(t) for t in schema.types)
+    return TableFile(path, "parquet", size, meta.num_rows, groups, names, types=types)
+
+
+def _type_name(kind: pa.DataType) -> str:
+    """A column's type as the parts of a table are compared: what its values are, not how Arrow
+    lays them out (pandas 3 writes text as ``large_string``, Spark as ``string``; a category is
+    a dictionary of its values; a timestamp's unit is its precision).
+
+    >>> _type_name(pa.large_string()), _type_name(pa.dictionary(pa.int32(), pa.string()))
+    ('string', 'string')
+    >>> _type_name(pa.timestamp("ns", tz="UTC")), _type_name(pa.int32())
+    ('timestamp[tz=UTC]', 'int32')
+    """
+    if pa.types.is_dictionary(kind):
+        return _type_name(kind.value_type)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return "string"
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_binary_view(kind):
+        return "binary"
+    if pa.types.is_timestamp(kind):
+        return f"timestamp[tz={kind.tz}]" if kind.tz else "timestamp"
+    return str(kind)
 
 
 def _check_unique(path: Path, names: Sequence[str]) -> None:
@@ -191,12 +320,15 @@ def _check_unique(path: Path, names: Sequence[str]) -> None:
 _TAIL_BYTES = 1 << 20
 
 
-def trailing_rows(path: Path, delimiter: str, encoding: str = "utf-8-sig") -> tuple[int, str | None]:
+def trailing_rows(
+    path: Path, delimiter: str, encoding: str = "utf-8-sig", *, compression: str | None = None
+) -> tuple[int, str | None]:
     """The rows at the end of a CSV file that are no data, as the loader leaves them out: rows
     with no value in any column (``,,,`` lines, as a spreadsheet writes them) and a total line
     among them (``Summe;;;433.419,57 €``: the last row with a value, its first value a word such
-    as *Total*, a column left empty); counted from its last megabyte; blank lines are no rows.
-    Returns how many, and the total line's first value (None without one).
+    as *Total*, a column left empty); counted from its last megabyte; blank lines are no rows. A
+    compressed file is decompressed once for it, in bounded memory (which also finds a
+    damaged one before a row is read). Returns how many, and the total line's first value (None without one).
 
     Examples
     --------
@@ -209,12 +341,19 @@ def trailing_rows(path: Path, delimiter: str, encoding: str = "utf-8-sig") -> tu
     >>> trailing_rows(path, ",")
     (3, 'Total')
     """
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        if encoding == "utf-16":  # the byte order mark says which, the tail does not
-            encoding = "utf-16-le" if fh.read(2) == b"\xff\xfe" else "utf-16-be"
-        fh.seek(max(0, size - _TAIL_BYTES) // 2 * 2)  # whole UTF-16 code units
-        tail = fh.read().decode(encoding, errors="replace")
+    if compression is not None:
+        size, raw = decompressed_tail(path, compression, _TAIL_BYTES)
+        first = decompressed_head(path, compression, 2) if encoding == "utf-16" else b""
+    else:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            first = fh.read(2)
+            fh.seek(max(0, size - _TAIL_BYTES))
+            raw = fh.read()
+    if encoding == "utf-16":  # the byte order mark says which, the tail does not
+        encoding = "utf-16-le" if first == b"\xff\xfe" else "utf-16-be"
+    raw = raw[(size - len(raw)) % 2 :] if encoding.startswith("utf-16") else raw  # whole code units
+    tail = raw.decode(encoding, errors="replace")
     rows, total = 0, None
     for line in reversed(tail.splitlines()[1:]):  # the first: the header, or cut by the seek
         if not line:
@@ -457,17 +596,35 @@ def _csv_tables(file: TableFile, columns: list[str], batch_rows: int) -> Iterato
     convert = pacsv.ConvertOptions(
         include_columns=columns, column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False
     )
-    try:
-        reader = pacsv.open_csv(file.path, read_options=read, parse_options=parse, convert_options=convert)
-        for batch in reader:
-            yield pa.Table.from_batches([batch])
-    except pa.ArrowInvalid as err:
-        raise DataError(f"{file.path.name} is not a well-formed CSV: {_arrow_csv_hint(err)}") from None
-    except UnicodeDecodeError as err:  # transcoded from UTF-16 or Windows-1252 as it is read
-        name = {"utf-16": "UTF-16", "cp1252": "Windows-1252"}.get(file.encoding, file.encoding)
-        raise DataError(
-            f"{file.path.name} is not well-formed {name} text ({err.reason}); re-save it with UTF-8 encoding"
-        ) from None
+    with _csv_stream(file) as stream:
+        try:
+            reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+            for batch in reader:
+                yield pa.Table.from_batches([batch])
+        except pa.ArrowInvalid as err:
+            raise DataError(f"{file.path.name} is not a well-formed CSV: {_arrow_csv_hint(err)}") from None
+        except UnicodeDecodeError as err:  # transcoded from UTF-16 or Windows-1252 as it is read
+            name = {"utf-16": "UTF-16", "cp1252": "Windows-1252"}.get(file.encoding, file.encoding)
+            raise DataError(
+                f"{file.path.name} is not well-formed {name} text ({err.reason}); re-save it with UTF-8 "
+                "encoding"
+            ) from None
+        except DAMAGE as err:  # a compressed file damaged after its first pass (read.py's _open_file)
+            if file.compression is None:
+                raise
+            raise damaged(file.path, file.compression, err) from None
+
+
+@contextmanager
+def _csv_stream(file: TableFile) -> Iterator:
+    """The CSV's bytes: the file's, or a compressed file's decompressed (by its first bytes,
+    never by its name's suffix, which Arrow would follow for ``.gz``)."""
+    if file.compression is None:
+        with pa.input_stream(str(file.path), compression=None) as stream:
+            yield stream
+        return
+    with open_decompressed(file.path, file.compression) as stream:
+        yield stream
 
 
 def _arrow_csv_hint(err: Exception) -> str:

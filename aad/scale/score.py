@@ -14,6 +14,7 @@ The same piece scorer runs inside Dask's partitions (:mod:`aad.scale.dask`).
 from __future__ import annotations
 
 import errno
+import gzip
 import os
 import sys
 import time
@@ -48,16 +49,25 @@ Progress = Callable[[int, float], None]  # (rows scored, fraction done)
 
 
 def output_format(path: str | os.PathLike) -> str:
-    """``parquet`` or ``csv``, from the output's suffix.
+    """``parquet`` or ``csv``, from the output's suffix (``.csv.gz``: CSV, gzip-compressed).
 
-    >>> output_format("scores.parquet"), output_format("top.csv")
-    ('parquet', 'csv')
+    >>> output_format("scores.parquet"), output_format("top.csv"), output_format("top.csv.gz")
+    ('parquet', 'csv', 'csv')
     """
     suffix = Path(path).suffix.lower()
+    if suffix == ".gz":
+        inner = Path(Path(path).stem).suffix.lower()
+        if inner == ".csv":
+            return "csv"
+        if inner in (".parquet", ".pq"):
+            raise DataError(
+                f"the output {Path(path).name!r} would be a Parquet file compressed whole, which Parquet "
+                "readers do not read; Parquet compresses its columns itself: name it .parquet"
+            )
     if suffix not in OUTPUT_FORMATS:
         raise DataError(
             f"cannot tell the format of the output {Path(path).name!r} from its name; end it with "
-            ".parquet (Parquet) or .csv (CSV)"
+            ".parquet (Parquet) or .csv (CSV; .csv.gz: gzip-compressed)"
         )
     return OUTPUT_FORMATS[suffix]
 
@@ -428,6 +438,7 @@ class _Writer:
         self._empty = empty
         self._stream = stream
         self._file = None
+        self._raw = None  # under a gzip-compressed file: the file itself
         self._own_file = False
 
     def __enter__(self) -> _Writer:
@@ -472,6 +483,8 @@ class _Writer:
             return pq.ParquetWriter(self._sink() if target is None else target, schema)
         if target is not None:
             self._file, self._own_file = target.open("wb"), True
+            if self.output.name.lower().endswith(".gz"):  # rows.csv.gz
+                self._raw, self._file = self._file, gzip.GzipFile(fileobj=self._file, mode="wb", mtime=0)
         else:
             self._file = self._sink()
         self._file.write(csv_header(schema.names).encode("utf-8"))
@@ -506,6 +519,9 @@ class _Writer:
             if self.fmt == "parquet":
                 self._writer.close()
             if self._own_file:
+                if self._raw is not None:
+                    self._file.close()  # the gzip trailer; the file itself stays open
+                    self._file = self._raw
                 self._file.flush()
                 os.fsync(self._file.fileno())
                 self._file.close()
@@ -523,6 +539,9 @@ class _Writer:
         with suppress(Exception):
             if self._own_file and not self._file.closed:
                 self._file.close()
+        with suppress(Exception):
+            if self._raw is not None and not self._raw.closed:
+                self._raw.close()
         if self.partial is not None:
             self.partial.unlink(missing_ok=True)
 

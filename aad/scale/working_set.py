@@ -43,6 +43,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..columns import AUTO
+from ..compressed import compression_of, exceeds
 from ..data import dataset_from_frame
 from ..errors import DataError
 from ..model import SAMPLES, AADForest, default_n_estimators
@@ -83,8 +84,9 @@ def max_rows() -> int:
 def is_too_big(source: str | os.PathLike) -> bool:
     """Whether ``source`` is labelled through a working set: a folder, a file over the size limit
     (``$AAD_MAX_FILE_MB``), a Parquet file of more than :func:`max_rows` rows or that would take
-    more than that limit once decoded (from its metadata), or a CSV file that seems to hold more
-    than :func:`max_rows` rows (estimated from its size and its first lines).
+    more than that limit once decoded (from its metadata), a CSV file that seems to hold more
+    than :func:`max_rows` rows (estimated from its size and its first lines), or a compressed CSV
+    that holds more than either limit once decompressed (counted, in bounded memory).
 
     >>> is_too_big("toy2")
     False
@@ -99,6 +101,9 @@ def is_too_big(source: str | os.PathLike) -> bool:
         return True
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
+    compression = compression_of(head)
+    if compression is not None:  # its size on disk says little: count what it holds
+        return exceeds(path, compression, size=file_limit(None), lines=max_rows() + 1)
     if head.startswith(b"PAR1"):
         try:
             metadata = pq.ParquetFile(path).metadata

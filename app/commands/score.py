@@ -95,8 +95,8 @@ def score(
         Path | None,
         typer.Option(
             "--output",
-            help="Write here instead of stdout (with --model: .parquet or .csv; with --engine dask, "
-            "a folder).",
+            help="Write here instead of stdout (a name ending in .csv.gz: gzip-compressed CSV; with "
+            "--model: .parquet, .csv or .csv.gz; with --engine dask, a folder).",
         ),
     ] = None,
     values: Annotated[
@@ -235,4 +235,4 @@ def _score_learned(data, labels, session, db, apply, top, output, values, column
         f"scored {count(len(scores), 'row')} of {target.name} with the model of {origin} "
         f"({count(model.n_labels_, 'label')}, {count(model.n_anomalies_, 'anomaly')})"
     )
-    _write_output(text, output, count(len(table), "row"))
+    _write_output(text, output, count(len(table), "row"), gzip_by_name=True)  # rows.csv.gz: gzip
