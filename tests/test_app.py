@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 from pathlib import Path
@@ -508,6 +509,20 @@ def test_an_uploaded_file_starts_a_session_that_survives_a_restart(db, monkeypat
     again = _app(session=session.id)
     assert _session(again).labels() == {80: 1}
     assert _session(again).record.dataset == "payments"
+
+
+def test_a_compressed_csv_uploads_under_its_own_name(db):
+    at = _app()
+    at.switch_page("screens/data.py").run()
+    at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
+    packed = gzip.compress(_csv())
+    at.file_uploader(key=keys.DATA_UPLOAD).set_value(("payments.csv.gz", packed, "application/gzip")).run()
+    assert not at.exception
+    assert not at.error
+    assert any("**payments**: 81 rows, 2 features" in c.value for c in at.caption)
+    at.button(key=keys.DATA_START).click().run()
+    assert _session(at).record.dataset == "payments"
+    assert _top_card(at) == 80  # the planted outlier, read from the compressed bytes
 
 
 def test_a_bad_upload_shows_the_engine_message_and_keeps_the_session(db, tmp_path):

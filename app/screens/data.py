@@ -52,19 +52,32 @@ def pick_source() -> tuple[str, str] | None:
         st.error(text.md(err))
         return None
     upload = st.file_uploader(
-        f"CSV or Parquet file, up to {limit} MB: numbers, categories and timestamps become features "
+        f"CSV or Parquet file, up to {limit} MB (a CSV may be compressed: gzip, bzip2, xz, Zstandard or a "
+        "ZIP of one CSV): numbers, categories and timestamps become features "
         "(ids and free text are shown beside the rows), optionally a ground-truth column "
         "(anomaly/nominal, 1/0, true/false or yes/no)",
         help="A larger file is refused by the browser (a red mark beside its name; hover it for "
         "the reason). Raise the limit with `aad app --max-upload-mb N`, or start the workbench on the "
         "file with `aad app FILE --max-upload-mb N`, which reads it from disk instead of uploading it.",
-        type=["csv", "tsv", "txt", "parquet", "pq"],
+        type=["csv", "tsv", "txt", "parquet", "pq", *COMPRESSED],
         key=keys.DATA_UPLOAD,
         max_upload_size=limit,
     )
     if upload is None:
         return None
-    return state.save_upload(upload), Path(upload.name).stem
+    return state.save_upload(upload), upload_name(upload.name)
+
+
+#: Endings of a compressed CSV the upload takes (the engine tells the format by the first bytes).
+COMPRESSED = ("gz", "bz2", "xz", "zst", "zip")
+
+
+def upload_name(file_name: str) -> str:
+    """The dataset's name for an uploaded file: its name without the endings (``txn.csv.gz``: ``txn``)."""
+    path = Path(file_name)
+    if path.suffix.lower().lstrip(".") in COMPRESSED:
+        path = path.with_suffix("")
+    return path.stem
 
 
 def pick_working_set(table: str) -> tuple[str, str] | None:
