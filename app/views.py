@@ -426,7 +426,8 @@ def _share_below_100(share: float) -> str:
 
 
 def last_action(session: aad.Session) -> str:
-    """One line on the latest action (an undo: what it undid), or how to start."""
+    """One line on the latest action (an undo: what it undid; a redo: what it gave back), or how
+    to start."""
     described = _described(session)
     if not described:
         return "No labels yet: press **A** (anomaly) or **N** (nominal) on the first card, **S** to skip it."
@@ -458,7 +459,8 @@ def growth_text(growth) -> str:
 
 
 def _described(session: aad.Session) -> list[tuple]:
-    """Every action with its name and the action it shows: an undo shows what it undid.
+    """Every action with its name and the action it shows: an undo shows what it undid, a redo
+    the action it gave back (``redo label``, with that action's rows, label and source).
 
     Found by replaying the log as the session does: each undo takes back the latest action
     not yet undone.
@@ -469,7 +471,10 @@ def _described(session: aad.Session) -> list[tuple]:
         if action.addition is not None:  # rows added: outside the undo history
             kind = f"added {count(action.addition.n_rows, 'row')}"
         elif action.kind != "undo":
-            undoable.append(action)
+            original = session.redo_of(action)
+            if original is not None:
+                shown, kind = original, f"redo {action.kind}"
+            undoable.append(shown)
         elif undoable:
             shown = undoable.pop()
             kind = f"undo {shown.kind}"

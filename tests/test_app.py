@@ -98,6 +98,62 @@ def test_the_buttons_label_skip_and_undo_and_the_counts_follow(db):
     assert not at.exception
 
 
+def test_redo_gives_back_the_label_undo_took_back_with_its_kind_and_note(db):
+    at = _app()
+    assert at.button(key=keys.LABEL_REDO).disabled  # nothing undone yet
+    _session(at).label(0, "anomaly", kind="account takeover")  # a kind written before is offered
+    at.run()
+    row = _top_card(at)
+    at.selectbox(key=keys.LABEL_KIND).set_value("account takeover").run()
+    at.text_input(key=keys.LABEL_NOTE).input("two cards, one hour").run()
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    scores, following = _session(at).scores().copy(), _top_card(at)
+    at.button(key=keys.LABEL_UNDO).click().run()
+    assert _top_card(at) == row
+    assert _session(at).row_label(row) is None
+    assert not at.button(key=keys.LABEL_REDO).disabled
+    at.button(key=keys.LABEL_REDO).click().run()
+    state = _session(at).row_label(row)
+    assert (state.label, state.kind, state.note) == (1, "account takeover", "two cards, one hour")
+    assert np.array_equal(_session(at).scores(), scores)  # the model as before the undo
+    assert _top_card(at) == following
+    caption = f"Last: redo label row {row} → anomaly (account takeover) · model v4"
+    assert any(caption in c.value for c in at.caption)
+    assert at.button(key=keys.LABEL_REDO).disabled  # nothing more to redo
+    again = aad.Session.open(_session(at).id, store=aad.Store(db))  # a reload replays the redo
+    assert again.row_label(row).note == "two cards, one hour"
+    assert not at.exception
+
+
+def test_several_undos_are_redone_in_turn_and_a_new_label_ends_them(db):
+    at = _app()
+    rows = []
+    for name in (keys.LABEL_ANOMALY, keys.LABEL_NOMINAL, keys.LABEL_SKIP):
+        rows.append(_top_card(at))
+        _action(at, name).click().run()
+    for _ in range(3):
+        at.button(key=keys.LABEL_UNDO).click().run()
+    assert _top_card(at) == rows[0]
+    at.button(key=keys.LABEL_REDO).click().run()
+    assert aad.Store(db).labels(_session(at).id) == {rows[0]: 1}
+    at.button(key=keys.LABEL_REDO).click().run()
+    assert aad.Store(db).labels(_session(at).id) == {rows[0]: 1, rows[1]: 0}
+    assert any(f"Last: redo label row {rows[1]} → nominal · model v8" in c.value for c in at.caption)
+    assert not at.button(key=keys.LABEL_REDO).disabled  # the skip is still to redo
+    _action(at, keys.LABEL_NOMINAL).click().run()  # a new label instead: the skip stays undone
+    assert at.button(key=keys.LABEL_REDO).disabled
+    assert _metric(at, "Skipped") == "0"
+    at.switch_page("screens/progress.py").run()
+    history = next(d.value for d in at.dataframe if "action" in d.value.columns)
+    assert history["action"].tolist()[:4] == ["label", "redo label", "redo label", "undo label"]
+    assert history["via"].tolist()[1:3] == ["card", "card"]  # where the label given back was given
+    assert not at.exception
+
+
+def test_the_sidebar_lists_the_redo_key(db):
+    assert any("**Shift+U** redo" in c.value for c in _app().sidebar.caption)
+
+
 def test_two_presses_merged_into_one_run_apply_neither_and_say_so(db):
     """N then A within a tenth of a second reach the server as one run (Streamlit merges
     them) whose callbacks come in no set order: neither may label the card."""

@@ -180,7 +180,10 @@ def sidebar(session: aad.Session | None) -> None:
         if rec.notes:
             with st.expander(f"How the table was read ({text.count(len(rec.notes), 'note')})"):
                 st.markdown("".join(f"\n- {text.md(note)}" for note in rec.notes))
-        st.caption("Keys: **A** anomaly · **N** nominal · **S** skip · **U** undo · **D** different")
+        st.caption(
+            "Keys: **A** anomaly · **N** nominal · **S** skip · **U** undo · **Shift+U** redo · "
+            "**D** different"
+        )
 
 
 def analyst_field() -> None:

@@ -56,6 +56,36 @@ def test_keyboard_shortcuts_label_skip_and_undo_but_not_while_typing(server, pag
     assert aad.Store(server.db).labels(session.id) == {first: aad.ANOMALY}
 
 
+def test_shift_u_redoes_what_u_undid_and_neither_key_sets_off_the_other(server, page):
+    """A shortcut fires only with exactly its modifiers: were U to fire on Shift+U too (or the other
+    way round), both presses would reach the server together and neither would be applied."""
+    session = _new_session(server)
+    first = _open(page, f"{server.url}/?session={session.id}")
+    redo = page.locator(".st-key-label_redo button")
+    expect(redo).to_be_disabled()
+    page.keyboard.press("a")
+    expect(metric(page, "Labels")).to_have_text("1")
+    second = current_card(page, other_than=first)
+    page.keyboard.press("n")
+    expect(metric(page, "Labels")).to_have_text("2")
+    current_card(page, other_than=second)
+    page.keyboard.press("u")
+    expect(metric(page, "Labels")).to_have_text("1")
+    page.keyboard.press("u")
+    expect(metric(page, "Labels")).to_have_text("0")
+    assert current_card(page) == first
+    expect(redo).to_be_enabled()
+    page.keyboard.press("Shift+U")
+    expect(metric(page, "Labels")).to_have_text("1")
+    assert current_card(page, other_than=first) == second
+    page.keyboard.press("Shift+U")
+    expect(metric(page, "Labels")).to_have_text("2")
+    current_card(page, other_than=second)
+    expect(redo).to_be_disabled()
+    expect(page.get_by_text(f"Last: redo label row {second} → nominal")).to_be_visible()
+    assert aad.Store(server.db).labels(session.id) == {first: aad.ANOMALY, second: aad.NOMINAL}
+
+
 def test_changing_the_batch_size_shows_the_batch_and_updates_the_sidebar_at_once(server, page):
     session = _new_session(server)
     _open(page, f"{server.url}/?session={session.id}")
