@@ -257,6 +257,50 @@ def all_ranks(session: aad.Session) -> np.ndarray:
     return 1 + len(scores) - np.searchsorted(np.sort(scores), scores, side="right")
 
 
+def written_values(session: aad.Session, rows, features) -> dict[str, list[str]]:
+    """The values of the model's ``features`` (their indices) in ``rows``, as the data writes them,
+    by column: a category as its text, a number as written (``$1,234.50``), a timestamp as written
+    once for all its parts, ``(missing)`` where the file has no value. For the Explore page's hover.
+
+    Examples
+    --------
+    >>> session = aad.Session.create(aad.load_data("toy2"), store=aad.Store(":memory:"))
+    >>> written_values(session, [0, 1], [1]) == {"y": [value_text(session.dataset, r, 1) for r in (0, 1)]}
+    True
+    """
+    dataset, rows = session.dataset, np.asarray(rows, dtype=np.int64)
+    sources, out = dataset.sources, {}
+    for j in features:
+        spec = dataset.specs[j]
+        if spec.column in out:  # another part of the same timestamp
+            continue
+        if sources is not None and spec.column in sources.columns:
+            cells = sources[spec.column].iloc[rows]
+            out[spec.column] = ["(missing)" if pd.isna(v) else str(v) for v in cells]
+            continue
+        gaps = np.zeros(len(rows), bool) if dataset.filled is None else dataset.filled[rows, j]
+        numbers = dataset.X[rows, j]
+        out[spec.column] = [
+            "(missing)" if gap else aad.encoding.number_text(v) for v, gap in zip(numbers, gaps, strict=True)
+        ]
+    return out
+
+
+def label_texts(session: aad.Session, rows) -> list[str]:
+    """Each row's label in a few words for the Explore page's hover: ``anomaly · card testing``,
+    ``nominal``, ``""`` when it has none."""
+    states = session.row_labels()
+    out = []
+    for row in np.asarray(rows, dtype=np.int64).tolist():
+        state = states.get(row)
+        if state is None:
+            out.append("")
+        else:
+            name = aad.label_name(state.label)
+            out.append(f"{name} · {state.kind}" if state.kind else name)
+    return out
+
+
 def top_share(rank: int, n: int) -> str:
     """Where a rank sits among ``n`` rows, as people say it: ``top 0.002%``, ``top 3%``.
 

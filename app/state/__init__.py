@@ -44,6 +44,7 @@ from app.state.caches import (
     load,
     max_upload_mb,
     model_factory,
+    plane_features,
     projection,
     store,
 )
@@ -105,6 +106,7 @@ __all__ = [
     "max_upload_mb",
     "model_factory",
     "notify",
+    "plane_features",
     "prepare_kind_box",
     "projection",
     "redo",
