@@ -152,7 +152,7 @@ def test_several_undos_are_redone_in_turn_and_a_new_label_ends_them(db):
 
 
 def test_the_sidebar_lists_the_redo_key(db):
-    assert any("**Shift+U** redo" in c.value for c in _app().sidebar.caption)
+    assert any("**U**\u00a0undo · **Shift+U**\u00a0redo" in c.value for c in _app().sidebar.caption)
 
 
 def test_two_presses_merged_into_one_run_apply_neither_and_say_so(db):
