@@ -152,7 +152,9 @@ class ActiveLearner:
         self.batch_size = batch_size
         self.random_state = random_state
         self._log: list[LabelEvent] = []
-        self._hinge_before: list[np.ndarray | None] = []
+        #: Per event, with the hinge loss: the model's hinge solution before it, in a 1-tuple (None
+        #: before the first label, when the scores are the linear ones); None with the linear loss.
+        self._hinge_before: list[tuple[np.ndarray | None] | None] = []
         self.queue = queue
         rankings = tuple(r for r in model.rankings_ if strong_ranking or r != "strong")
         self.portfolio = (
@@ -257,8 +259,8 @@ class ActiveLearner:
         if self.portfolio is not None:
             self.portfolio.undo()
         self.model.set_label(event.row, event.previous)
-        if hinge_before is not None:  # the hinge solution depends on the path: restore it as it was
-            self.model._restore_hinge(hinge_before)
+        if hinge_before is not None:  # the hinge solution depends on the path: restore it as it was,
+            self.model._restore_hinge(hinge_before[0])  # none at all before the first label
         return event
 
     def _row(self, row) -> int:
@@ -270,7 +272,7 @@ class ActiveLearner:
     def _apply(self, row: int, label: int) -> LabelEvent:
         previous = int(self.model.labels_[row])
         hinge = getattr(self.model, "loss", "") == "hinge"
-        self._hinge_before.append(self.model._hinge_values if hinge else None)
+        self._hinge_before.append((self.model._hinge_values,) if hinge else None)
         if self.portfolio is not None:
             self.portfolio.record(row, label)
         self.model.set_label(row, label)

@@ -2,7 +2,7 @@
 
 A session ties a :class:`~aad.data.Dataset`, a fitted :class:`~aad.model.AADForest` and
 an :class:`~aad.learner.ActiveLearner` to a record in a :class:`~aad.store.Store`. Every
-action (label, skip, undo) is first appended to the store's log and committed; only then
+action (label, skip, undo, redo) is first appended to the store's log and committed; only then
 does the in-memory model change, by replaying the log from where it last stopped. So the
 model in memory is always a function of the log, a second tab on the same session catches
 up on its next call, and :meth:`Session.open` rebuilds the same model (the same labels and
@@ -18,7 +18,7 @@ import getpass
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -118,6 +118,11 @@ _LEARNER_PARAMS = (
 )
 _SHIPPED = "shipped:"
 _MAX_WRITE_TRIES = 100  # a conditional write retries only when another writer got in first
+#: A redo is written as a copy of the action it gives back, whose ``via`` reads ``redo of v12``
+#: (that action's number): the log's kinds stay label, skip, unskip and undo, so an aad from before
+#: redo replays it to the same labels, and the copy is known for a redo only when it names the
+#: latest action undone and matches it cell for cell.
+REDO_VIA = "redo of v"
 
 ModelFactory = Callable[[Dataset, dict, int], AADForest]
 
@@ -143,6 +148,13 @@ class Edit:
     label: Any = None
     kind: str | None = None
     note: str | None = None
+
+
+class _Undone(NamedTuple):
+    """An action an undo took back, for :meth:`Session.redo`, and the kinds on offer before the undo."""
+
+    action: Action
+    kinds: frozenset[str]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,7 +216,8 @@ class Session:
         Its row in the store (settings, data source, seed).
     dataset : Dataset
     model : AADForest
-        Never change it directly: go through :meth:`label`, :meth:`skip` and :meth:`undo`.
+        Never change it directly: go through :meth:`label`, :meth:`skip`, :meth:`undo` and
+        :meth:`redo`.
     learner : ActiveLearner
     store : Store
 
@@ -245,7 +258,10 @@ class Session:
         self._initial = model.anomaly_score()
         self._version = 0
         self._history: list[Action] = []
-        self._undo: list[tuple[str, list[int], dict[int, RowLabel | None]]] = []
+        #: Per action not undone, oldest first: the action, and what its undo reverts.
+        self._undo: list[tuple[Action, str, list[int], dict[int, RowLabel | None]]] = []
+        self._redo: list[_Undone] = []  # the actions undone since the latest new action, oldest first
+        self._redone: dict[int, Action] = {}  # a redo's number -> the action it gave back (the first taken)
         self._skipped: set[int] = set()
         self._skips_aside = bool(params["skips_aside"])
         self._states: dict[int, RowLabel] = {}  # the labelled rows, with their kinds and notes
@@ -400,7 +416,7 @@ class Session:
 
     @property
     def version(self) -> int:
-        """Model version: the number of actions applied (labels, skips and undos)."""
+        """Model version: the number of actions applied (labels, skips, undos and redos)."""
         return self._version
 
     @property
@@ -427,6 +443,15 @@ class Session:
     def can_undo(self) -> bool:
         """Whether there is an action to undo."""
         return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        """Whether there is an action to redo: one or more undos came last (:meth:`redo`)."""
+        return bool(self._redo)
+
+    def redo_of(self, action: Action | int) -> Action | None:
+        """The action a redo gave back, as first taken (None when ``action`` is no redo)."""
+        return self._redone.get(action if isinstance(action, int) else action.number)
 
     def labels(self) -> dict[int, int]:
         """The labels in effect: row -> 1 (anomaly) or 0 (nominal)."""
@@ -770,6 +795,68 @@ class Session:
         self._save_batch(self._batch)
         return action
 
+    def redo(self, *, version: int | None = None, analyst: str | None = None) -> Action:
+        """Give back the action the latest undo took back: its labels, kinds, notes or skips.
+
+        Possible only directly after one or more undos: any new action (a label, a skip, an
+        edit, a kind renamed, rows added) ends what can be redone. Several undos are redone
+        in turn, the latest undone first. The redo is appended to the log as a copy of that
+        action (:data:`REDO_VIA`), so the model ends exactly as it was before the undo (the
+        same labels, scores and queue) and a reopened session replays to the same state.
+
+        Parameters
+        ----------
+        version : int, optional
+            The model version the caller is looking at: the redo is written only if no
+            action came after it (checked in the same transaction as the write), so a redo
+            pressed in one tab never gives back a label after another tab moved on.
+        analyst : str, optional
+            Who redoes (:attr:`analyst` by default); the rows' labels are then theirs.
+
+        Returns
+        -------
+        Action
+            The action written; :meth:`redo_of` names the action it gave back.
+
+        Raises
+        ------
+        LabelError
+            When there is nothing to redo, or (``version``) the session has moved on; nothing
+            is stored then, and the session has caught up.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = Store(Path(tempfile.mkdtemp()) / "s.sqlite")
+        >>> session = Session.create(load_dataset("toy2"), store=store, seed=0)
+        >>> row = int(session.batch()[0])
+        >>> _ = session.label(row, "anomaly", kind="card testing", note="seen twice")
+        >>> scores = session.scores().copy()
+        >>> _ = session.undo()
+        >>> session.row_label(row), session.can_redo
+        (None, True)
+        >>> action = session.redo()
+        >>> session.row_label(row).kind, session.row_label(row).note, bool((session.scores() == scores).all())
+        ('card testing', 'seen twice', True)
+        >>> session.redo_of(action).number, session.can_redo, [a.kind for a in session.history()]
+        (1, False, ['label', 'undo', 'label'])
+        """
+        if version is None:
+            self._sync()
+
+        def fields() -> dict:
+            self._check_redo(version)
+            undone = self._redo[-1].action
+            out = {"kind": undone.kind, "rows": list(undone.rows), "via": f"{REDO_VIA}{undone.number}"}
+            if undone.kind == "label":
+                _, labels, kinds, notes = zip(*undone.cells(), strict=True)
+                out.update(labels=list(labels), anomaly_kinds=list(kinds), notes=list(notes))
+            return out
+
+        action = self._append(fields, analyst=analyst, doing="redo")
+        self._save_batch(self._batch)
+        return action
+
     def configure(self, *, strategy: str | None = None, batch_size: int | None = None) -> None:
         """Change the query strategy or batch size; the next batch is drawn with them.
 
@@ -1008,29 +1095,38 @@ class Session:
         the action is written on. A label action's ``cells()`` (``(row, label, kind, note)``
         each) are worked out then too, from that state.
         """
-        analyst = self.analyst if analyst is None else analyst
-        for _ in range(_MAX_WRITE_TRIES):
+
+        def fields() -> dict:
             if check is not None:
                 check()
-            extra: dict = {}
-            if cells is not None:
-                written = cells()
-                rows = [c[0] for c in written]
-                extra = {
-                    "labels": [c[1] for c in written],
-                    "anomaly_kinds": [c[2] for c in written],
-                    "notes": [c[3] for c in written],
-                }
+            if cells is None:
+                return {"kind": kind, "rows": list(rows), "via": via}
+            written = cells()
+            return {
+                "kind": kind,
+                "rows": [c[0] for c in written],
+                "labels": [c[1] for c in written],
+                "anomaly_kinds": [c[2] for c in written],
+                "notes": [c[3] for c in written],
+                "via": via,
+            }
+
+        return self._append(fields, analyst=analyst, doing=kind)
+
+    def _append(self, fields: Callable[[], dict], *, analyst: str | None, doing: str) -> Action:
+        """Append the action ``fields()`` gives (:meth:`Store.append`'s arguments, worked out on
+        the log's latest version) after the version this session has applied; apply it."""
+        analyst = self.analyst if analyst is None else analyst
+        for _ in range(_MAX_WRITE_TRIES):
             try:
-                action = self.store.append(
-                    self.id, kind, rows, after=self._version, analyst=analyst, via=via, **extra
-                )
+                action = self.store.append(self.id, after=self._version, analyst=analyst, **fields())
             except StaleVersionError:
                 self._sync()
                 continue
             return next(a for a in self._sync() if a.number == action.number)
         raise LabelError(
-            f"session {self.id} kept changing while this {kind} was being saved; nothing was saved, try again"
+            f"session {self.id} kept changing while this {doing} was being saved; nothing was saved, "
+            "try again"
         )
 
     def add_rows(self, source: str | Path, *, name: str | None = None, analyst: str | None = None) -> Growth:
@@ -1198,16 +1294,26 @@ class Session:
                 )
 
     def _check_undo(self, version: int | None) -> None:
+        self._check_version(version, "undone", "Undo again to undo the latest action")
+        if not self._undo:
+            raise LabelError("there is nothing to undo: no label or skip has been given yet")
+
+    def _check_redo(self, version: int | None) -> None:
+        self._check_version(version, "redone", "Redo again to redo the latest action undone, if any")
+        if not self._redo:
+            raise LabelError(
+                "there is nothing to redo: Redo gives back what Undo took back, until a new action "
+                "(a label, a skip, an edit) is taken"
+            )
+
+    def _check_version(self, version: int | None, done: str, again: str) -> None:
         if version is not None and version != self._version:
             latest = self._history[-1] if self._history else None
             what = f"; latest: {latest.kind} {', '.join(map(str, latest.rows[:5]))}" if latest else ""
             raise LabelError(
                 f"the session has moved on since this page was drawn (model v{version} is now "
-                f"v{self._version}{what}), perhaps in another tab; nothing was undone. Press Undo "
-                "again to undo the latest action"
+                f"v{self._version}{what}), perhaps in another tab; nothing was {done}. Press {again}"
             )
-        if not self._undo:
-            raise LabelError("there is nothing to undo: no label or skip has been given yet")
 
     def _save_batch(self, rows: list[int]) -> None:
         self.store.update(self.id, batch=rows)
@@ -1237,24 +1343,45 @@ class Session:
         return actions
 
     def _apply(self, action: Action) -> None:
-        if action.kind == "label":
-            self._apply_label(action)
+        if action.kind == "undo":
+            if self._undo:
+                undone, *taken = self._undo.pop()
+                kinds = frozenset(self._undone_kinds)
+                self._revert(*taken)
+                self._redo.append(_Undone(undone, kinds))
         elif action.kind == ADD_ROWS:  # outside the undo history: an undo takes back the label before
+            self._redo.clear()
             self._grow(action)
-        elif action.kind == "skip":
-            added = [r for r in action.rows if r not in self._skipped]
-            self._skipped.update(added)
-            self._set_aside()
-            self._undo.append(("skip", added, {}))
-        elif action.kind == "unskip":
-            removed = [r for r in action.rows if r in self._skipped]
-            self._skipped.difference_update(removed)
-            self._set_aside()
-            self._undo.append(("unskip", removed, {}))
-        elif self._undo:
-            self._revert(*self._undo.pop())
+        else:
+            redone = self._redo.pop() if self._gives_back(action) else None
+            if redone is None:
+                self._redo.clear()  # a new action: what was undone before it stays undone
+            if action.kind == "label":
+                self._apply_label(action)
+            else:
+                self._apply_skip(action)
+            if redone is not None:
+                self._redone[action.number] = self._redone.get(redone.action.number, redone.action)
+                self._undone_kinds = set(redone.kinds)  # the kinds on offer as before the undo
         self._version = action.number
         self._history.append(action)
+
+    def _gives_back(self, action: Action) -> bool:
+        """Whether ``action`` is a redo of the latest action undone: marked so, and its copy."""
+        if not self._redo or action.via != f"{REDO_VIA}{self._redo[-1].action.number}":
+            return False
+        undone = self._redo[-1].action
+        return (action.kind, action.cells()) == (undone.kind, undone.cells())
+
+    def _apply_skip(self, action: Action) -> None:
+        if action.kind == "skip":
+            changed = [r for r in action.rows if r not in self._skipped]
+            self._skipped.update(changed)
+        else:
+            changed = [r for r in action.rows if r in self._skipped]
+            self._skipped.difference_update(changed)
+        self._set_aside()
+        self._undo.append((action, action.kind, changed, {}))
 
     def _apply_label(self, action: Action) -> None:
         done, previous, changes = [], {}, []
@@ -1275,7 +1402,7 @@ class Session:
                     self._undone_kinds.discard(before.kind.casefold())  # offered only while carried
             changes.append(Change(row, before, after))
         self._changes[action.number] = changes
-        self._undo.append(("label", done, previous))
+        self._undo.append((action, "label", done, previous))
         if done and not set(done) & set(self._batch):  # not a card (Explore): the cards are stale
             self._batch = []
 

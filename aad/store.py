@@ -5,7 +5,8 @@ session's model (dataset source and fingerprint, feature and ground-truth column
 forest parameters, seed), how it queries (strategy, batch size, the batch on screen) and
 what the analysts call it (a title and a description). The ``events`` table is the
 session's history: every label, skip and undo is one *action* of one or more rows,
-appended and committed before anything else changes. A label carries the anomaly's kind
+appended and committed before anything else changes (a redo is a copy of the action it gives
+back, its ``via`` naming that action: see :data:`aad.session.REDO_VIA`). A label carries the anomaly's kind
 (``account takeover``) and a note when the analyst gives them, and every action the
 analyst who took it and where it came from (a card, a table, a labels file). Triggers
 forbid updating an event, and deleting one unless an identical copy is in the archive:
@@ -59,7 +60,8 @@ __all__ = [
     "replay_labels",
 ]
 
-#: The kinds of action in the log: label rows, skip rows, bring skipped rows back, undo.
+#: The kinds of action in the log: label rows, skip rows, bring skipped rows back, undo (a redo is
+#: written as the action it gives back, so that every aad replays it).
 KINDS = ("label", "skip", "unskip", "undo")
 _SCHEMA_VERSION = 5
 #: The action that appends rows to a session (schema 5): kept apart from the events, in ``additions``.

@@ -16,6 +16,7 @@ __all__ = [
     "explore_figure",
     "growth_figure",
     "member_weights_figure",
+    "plane_features",
     "plot_sample",
     "progress_figure",
     "project_2d",
@@ -31,6 +32,8 @@ _ANOMALY = "#d62728"
 _NOMINAL = "#1f77b4"
 #: Above this many rows, the Explore page draws a sample with WebGL.
 MAX_POINTS = 20_000
+#: A hover shows a column's name and value cut to these many characters.
+HOVER_NAME, HOVER_VALUE = 24, 40
 
 
 def discovery_figure(summary: dict, *, title: str | None = None) -> go.Figure:
@@ -127,6 +130,24 @@ def _ideal(fig: go.Figure, x: np.ndarray, n_anomalies: int) -> None:
     )
 
 
+def literal(text: str, limit: int | None = None) -> str:
+    """Data text for a plotly hover, shown as written: on one line, cut to ``limit`` characters
+    (with an ellipsis), its markup written with HTML entities (plotly reads ``<b>`` and ``<br>``,
+    and ``%{...}`` in a hover template) and ``%`` as ``&#37;``, which plotly shows as ``%``.
+
+    Examples
+    --------
+    >>> literal("<b>x</b> %{y} **z**")
+    '&lt;b&gt;x&lt;/b&gt; &#37;{y} **z**'
+    >>> literal("a very long shop name", 10)
+    'a very lo…'
+    """
+    text = " ".join(str(text).split())
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return plain(text).replace("%", "&#37;")
+
+
 def plain(text: str) -> str:
     """``text`` shown as it is in a plotly title: plotly reads ``<b>``, ``<a href>`` and ``<br>`` in
     titles, so a column or file name holding them is written with HTML entities, which it shows.
@@ -147,18 +168,50 @@ def project_2d(X: np.ndarray) -> np.ndarray:
 
     Constant columns are ignored; one-feature data gets a zero second axis.
     """
+    Z, _, axes, _ = _principal_axes(X)
+    if axes is None:
+        return np.column_stack([Z[:, 0] if Z.shape[1] else np.zeros(len(Z)), np.zeros(len(Z))])
+    return Z @ axes
+
+
+def plane_features(X: np.ndarray, k: int = 4) -> list[int]:
+    """The columns of ``X`` that :func:`project_2d`'s plane shows most, at most ``k``, the most
+    first: by the share of each standardised column's variance along the two axes (a constant
+    column has none and is never listed).
+
+    Examples
+    --------
+    Two pairs of closely related columns make the plane; two unrelated ones and a constant do not:
+
+    >>> v, t, w, u, noise = np.random.default_rng(0).normal(size=(5, 500))
+    >>> X = np.column_stack([v, t, t + noise / 10, w, u, u - noise / 10, np.ones(500)])
+    >>> sorted(plane_features(X))
+    [1, 2, 4, 5]
+    """
+    _, varying, axes, variances = _principal_axes(X)
+    if axes is None:
+        return np.flatnonzero(varying)[:k].tolist()
+    shown = (axes**2 * variances[:2]).sum(axis=1)  # each standardised column's variance on the plane
+    order = np.lexsort((np.arange(len(shown)), -shown))
+    return np.flatnonzero(varying)[order][:k].tolist()
+
+
+def _principal_axes(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """``X``'s varying columns standardised, which they are, the first two principal axes (None
+    with fewer than two such columns) and the variances along the axes, the largest first."""
     X = np.asarray(X, dtype=float)
     spread = X.std(axis=0)
-    Z = (X[:, spread > 0] - X[:, spread > 0].mean(axis=0)) / spread[spread > 0]
+    varying = spread > 0
+    Z = (X[:, varying] - X[:, varying].mean(axis=0)) / spread[varying]
     if Z.shape[1] < 2:
-        return np.column_stack([Z[:, 0] if Z.shape[1] else np.zeros(len(X)), np.zeros(len(X))])
+        return Z, varying, None, np.zeros(0)
     sample = Z[:: max(1, len(Z) // 20_000)]
     # the eigenvectors of the features' covariance: a (features x features) problem, where an
     # SVD of the rows took 7.8 s on 20,000 x 300
-    _, vectors = np.linalg.eigh(sample.T @ sample)
+    values, vectors = np.linalg.eigh(sample.T @ sample)
     axes = vectors[:, ::-1][:, :2]
     axes *= np.sign(axes[np.abs(axes).argmax(axis=0), [0, 1]])  # the same picture every time
-    return Z @ axes
+    return Z, varying, axes, values[::-1] / len(sample)
 
 
 def plot_sample(scores: np.ndarray, labels: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
@@ -189,6 +242,8 @@ def explore_figure(
     contour: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     webgl: bool = False,
     ranks: np.ndarray | None = None,
+    values: dict[str, Sequence[str]] | None = None,
+    label_texts: Sequence[str] | None = None,
 ) -> go.Figure:
     """Rows on a plane, labelled rows marked, optionally over the model's score contours.
 
@@ -207,6 +262,14 @@ def explore_figure(
     ranks : ndarray of shape (len(rows),), optional
         Their ranks (1 = most anomalous), shown in the hover instead of the raw score; the
         colour bars then carry no numbers (a score is read by its rank, not its value).
+    values : dict, optional
+        A few columns' values as written, for the hover: column name -> one text per row.
+    label_texts : sequence of str, optional
+        What the hover says of each labelled row's label (``anomaly · card testing``).
+
+    Data text (names, values, kinds) shows in the hover as written, cut to a sane length
+    (:func:`literal`). With ``values`` or ``label_texts``, each point's ``customdata`` is its
+    row followed by its hover texts.
     """
     scatter = go.Scattergl if webgl else go.Scatter
     fig = go.Figure()
@@ -264,13 +327,8 @@ def explore_figure(
                 mode="markers",
                 name=name,
                 marker=marker,
-                customdata=rows[mask],
                 text=[f"{s:.4f}" for s in scores[mask]] if ranks is None else [f"{r:,}" for r in ranks[mask]],
-                hovertemplate="row %{customdata}<br>"
-                + ("score" if ranks is None else "rank")
-                + " %{text}<extra>"
-                + name
-                + "</extra>",
+                **_hover(rows, mask, name, "score" if ranks is None else "rank", values, label_texts),
             )
         )
     fig.update_layout(
@@ -284,6 +342,42 @@ def explore_figure(
         uirevision="explore",
     )
     return fig
+
+
+def _hover(
+    rows: np.ndarray,
+    mask: np.ndarray,
+    name: str,
+    measure: str,
+    values: dict[str, Sequence[str]] | None,
+    label_texts: Sequence[str] | None,
+) -> dict:
+    """A trace's ``customdata`` and ``hovertemplate``: the row and its score or rank, then (given)
+    its label and a few columns' values, every piece of data text made literal and cut."""
+    if values is None and label_texts is None:
+        return {
+            "customdata": rows[mask],
+            "hovertemplate": f"row %{{customdata}}<br>{measure} %{{text}}<extra>{name}</extra>",
+        }
+    at = np.flatnonzero(mask).tolist()
+    made: dict[str, str] = {}  # each distinct text made literal once: a category repeats over many rows
+
+    def cells(texts: Sequence[str]) -> list[str]:
+        for text in {texts[i] for i in at} - made.keys():
+            made[text] = literal(text, HOVER_VALUE)
+        return [made[texts[i]] for i in at]
+
+    pieces, template = [rows[at].tolist()], f"row %{{customdata[0]}} · {measure} %{{text}}"
+    if label_texts is not None and name != "unlabelled":
+        pieces.append(cells(label_texts))
+        template += f"<br>%{{customdata[{len(pieces) - 1}]}}"
+    for column, texts in (values or {}).items():
+        pieces.append(cells(texts))
+        template += f"<br>{literal(column, HOVER_NAME)}: %{{customdata[{len(pieces) - 1}]}}"
+    data = np.empty((len(at), len(pieces)), dtype=object)  # an array: plotly checks a list cell by cell
+    for k, piece in enumerate(pieces):
+        data[:, k] = piece
+    return {"customdata": data, "hovertemplate": f"{template}<extra>{name}</extra>"}
 
 
 def _colorbar(by_rank: bool) -> dict:

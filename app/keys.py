@@ -31,6 +31,7 @@ LABEL_ANOMALY = "label_anomaly"
 LABEL_NOMINAL = "label_nominal"
 LABEL_SKIP = "label_skip"
 LABEL_UNDO = "label_undo"
+LABEL_REDO = "label_redo"  # gives back what Undo took back
 LABEL_UNSKIP = "label_unskip"
 LABEL_DIFFERENT = "label_different"  # "something different": the top of another ranking
 RETURN_FOCUS = "return_focus"  # a setting was chosen: give the keyboard back to the page
@@ -48,7 +49,7 @@ LABEL_KEPT_KIND = "aad_kept_kind"  # (session id, kind): the kind box's value, k
 LABEL_VIEW = "label_view"  # cards or table
 LABEL_TABLE_ROWS = "label_table_rows"  # how many top rows the table view lists
 LABEL_TABLE = "label_table"  # the container of the table view
-LABEL_ACTIONS = "label_actions"  # the container of the Anomaly/Nominal/Skip/Undo bar
+LABEL_ACTIONS = "label_actions"  # the container of the Anomaly/Nominal/Skip/Undo/Redo bar
 
 
 def for_card(name: str, row: int | None) -> str:
@@ -62,8 +63,16 @@ def for_card(name: str, row: int | None) -> str:
     return f"{name}-{'none' if row is None else row}"
 
 
-# one-key shortcuts of the Label page buttons
-SHORTCUTS = {LABEL_ANOMALY: "A", LABEL_NOMINAL: "N", LABEL_SKIP: "S", LABEL_UNDO: "U", LABEL_DIFFERENT: "D"}
+# keyboard shortcuts of the Label page buttons (Streamlit reserves R, and a shortcut fires only with
+# exactly its modifiers: U undoes, Shift+U redoes)
+SHORTCUTS = {
+    LABEL_ANOMALY: "A",
+    LABEL_NOMINAL: "N",
+    LABEL_SKIP: "S",
+    LABEL_UNDO: "U",
+    LABEL_REDO: "Shift+U",
+    LABEL_DIFFERENT: "D",
+}
 
 # Explore page
 EXPLORE_BULK_ANOMALY = "explore_bulk_anomaly"

@@ -257,6 +257,50 @@ def all_ranks(session: aad.Session) -> np.ndarray:
     return 1 + len(scores) - np.searchsorted(np.sort(scores), scores, side="right")
 
 
+def written_values(session: aad.Session, rows, features) -> dict[str, list[str]]:
+    """The values of the model's ``features`` (their indices) in ``rows``, as the data writes them,
+    by column: a category as its text, a number as written (``$1,234.50``), a timestamp as written
+    once for all its parts, ``(missing)`` where the file has no value. For the Explore page's hover.
+
+    Examples
+    --------
+    >>> session = aad.Session.create(aad.load_data("toy2"), store=aad.Store(":memory:"))
+    >>> written_values(session, [0, 1], [1]) == {"y": [value_text(session.dataset, r, 1) for r in (0, 1)]}
+    True
+    """
+    dataset, rows = session.dataset, np.asarray(rows, dtype=np.int64)
+    sources, out = dataset.sources, {}
+    for j in features:
+        spec = dataset.specs[j]
+        if spec.column in out:  # another part of the same timestamp
+            continue
+        if sources is not None and spec.column in sources.columns:
+            cells = sources[spec.column].iloc[rows]
+            out[spec.column] = ["(missing)" if pd.isna(v) else str(v) for v in cells]
+            continue
+        gaps = np.zeros(len(rows), bool) if dataset.filled is None else dataset.filled[rows, j]
+        numbers = dataset.X[rows, j]
+        out[spec.column] = [
+            "(missing)" if gap else aad.encoding.number_text(v) for v, gap in zip(numbers, gaps, strict=True)
+        ]
+    return out
+
+
+def label_texts(session: aad.Session, rows) -> list[str]:
+    """Each row's label in a few words for the Explore page's hover: ``anomaly · card testing``,
+    ``nominal``, ``""`` when it has none."""
+    states = session.row_labels()
+    out = []
+    for row in np.asarray(rows, dtype=np.int64).tolist():
+        state = states.get(row)
+        if state is None:
+            out.append("")
+        else:
+            name = aad.label_name(state.label)
+            out.append(f"{name} · {state.kind}" if state.kind else name)
+    return out
+
+
 def top_share(rank: int, n: int) -> str:
     """Where a rank sits among ``n`` rows, as people say it: ``top 0.002%``, ``top 3%``.
 
@@ -426,7 +470,8 @@ def _share_below_100(share: float) -> str:
 
 
 def last_action(session: aad.Session) -> str:
-    """One line on the latest action (an undo: what it undid), or how to start."""
+    """One line on the latest action (an undo: what it undid; a redo: what it gave back), or how
+    to start."""
     described = _described(session)
     if not described:
         return "No labels yet: press **A** (anomaly) or **N** (nominal) on the first card, **S** to skip it."
@@ -458,7 +503,8 @@ def growth_text(growth) -> str:
 
 
 def _described(session: aad.Session) -> list[tuple]:
-    """Every action with its name and the action it shows: an undo shows what it undid.
+    """Every action with its name and the action it shows: an undo shows what it undid, a redo
+    the action it gave back (``redo label``, with that action's rows, label and source).
 
     Found by replaying the log as the session does: each undo takes back the latest action
     not yet undone.
@@ -469,7 +515,10 @@ def _described(session: aad.Session) -> list[tuple]:
         if action.addition is not None:  # rows added: outside the undo history
             kind = f"added {count(action.addition.n_rows, 'row')}"
         elif action.kind != "undo":
-            undoable.append(action)
+            original = session.redo_of(action)
+            if original is not None:
+                shown, kind = original, f"redo {action.kind}"
+            undoable.append(shown)
         elif undoable:
             shown = undoable.pop()
             kind = f"undo {shown.kind}"

@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hover import hover_lines, write_hostile_table
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 import aad
-from app import keys, state, views
+from app import charts, keys, state, views
 from app.cli import main
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
@@ -96,6 +97,62 @@ def test_the_buttons_label_skip_and_undo_and_the_counts_follow(db):
     assert _top_card(at) == second
     assert any(f"Last: undo label row {second} → nominal · model v5" in c.value for c in at.caption)
     assert not at.exception
+
+
+def test_redo_gives_back_the_label_undo_took_back_with_its_kind_and_note(db):
+    at = _app()
+    assert at.button(key=keys.LABEL_REDO).disabled  # nothing undone yet
+    _session(at).label(0, "anomaly", kind="account takeover")  # a kind written before is offered
+    at.run()
+    row = _top_card(at)
+    at.selectbox(key=keys.LABEL_KIND).set_value("account takeover").run()
+    at.text_input(key=keys.LABEL_NOTE).input("two cards, one hour").run()
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    scores, following = _session(at).scores().copy(), _top_card(at)
+    at.button(key=keys.LABEL_UNDO).click().run()
+    assert _top_card(at) == row
+    assert _session(at).row_label(row) is None
+    assert not at.button(key=keys.LABEL_REDO).disabled
+    at.button(key=keys.LABEL_REDO).click().run()
+    state = _session(at).row_label(row)
+    assert (state.label, state.kind, state.note) == (1, "account takeover", "two cards, one hour")
+    assert np.array_equal(_session(at).scores(), scores)  # the model as before the undo
+    assert _top_card(at) == following
+    caption = f"Last: redo label row {row} → anomaly (account takeover) · model v4"
+    assert any(caption in c.value for c in at.caption)
+    assert at.button(key=keys.LABEL_REDO).disabled  # nothing more to redo
+    again = aad.Session.open(_session(at).id, store=aad.Store(db))  # a reload replays the redo
+    assert again.row_label(row).note == "two cards, one hour"
+    assert not at.exception
+
+
+def test_several_undos_are_redone_in_turn_and_a_new_label_ends_them(db):
+    at = _app()
+    rows = []
+    for name in (keys.LABEL_ANOMALY, keys.LABEL_NOMINAL, keys.LABEL_SKIP):
+        rows.append(_top_card(at))
+        _action(at, name).click().run()
+    for _ in range(3):
+        at.button(key=keys.LABEL_UNDO).click().run()
+    assert _top_card(at) == rows[0]
+    at.button(key=keys.LABEL_REDO).click().run()
+    assert aad.Store(db).labels(_session(at).id) == {rows[0]: 1}
+    at.button(key=keys.LABEL_REDO).click().run()
+    assert aad.Store(db).labels(_session(at).id) == {rows[0]: 1, rows[1]: 0}
+    assert any(f"Last: redo label row {rows[1]} → nominal · model v8" in c.value for c in at.caption)
+    assert not at.button(key=keys.LABEL_REDO).disabled  # the skip is still to redo
+    _action(at, keys.LABEL_NOMINAL).click().run()  # a new label instead: the skip stays undone
+    assert at.button(key=keys.LABEL_REDO).disabled
+    assert _metric(at, "Skipped") == "0"
+    at.switch_page("screens/progress.py").run()
+    history = next(d.value for d in at.dataframe if "action" in d.value.columns)
+    assert history["action"].tolist()[:4] == ["label", "redo label", "redo label", "undo label"]
+    assert history["via"].tolist()[1:3] == ["card", "card"]  # where the label given back was given
+    assert not at.exception
+
+
+def test_the_sidebar_lists_the_redo_key(db):
+    assert any("**U**\u00a0undo · **Shift+U**\u00a0redo" in c.value for c in _app().sidebar.caption)
 
 
 def test_two_presses_merged_into_one_run_apply_neither_and_say_so(db):
@@ -369,6 +426,62 @@ def test_explore_projects_wide_data_on_principal_components(db, monkeypatch):
     at.switch_page("screens/explore.py").run()
     assert not at.exception
     assert any("first two principal components" in c.value for c in at.caption)
+
+
+def _explore_trace(at: AppTest, name: str) -> dict:
+    spec = next(c.proto.spec for c in at.get("plotly_chart") if '"unlabelled"' in c.proto.spec)
+    return next(t for t in json.loads(spec)["data"] if t["name"] == name)
+
+
+def _hovers(trace: dict) -> dict[int, list[str]]:
+    """Each point's hover lines, by its row."""
+    return {int(point[0]): hover_lines(trace, i) for i, point in enumerate(trace["customdata"])}
+
+
+def test_explore_hover_says_the_label_and_kind_and_the_plotted_values_as_written(db, tmp_path, monkeypatch):
+    path = write_hostile_table(tmp_path / "cards.csv", wide=False)  # two features: shop, amount
+    written = pd.read_csv(path, dtype=str)
+    monkeypatch.setenv("AAD_DATA", str(path))
+    at = _app()
+    session = _session(at)
+    session.label([0, 1], "anomaly", kind="<b>card</b> %{y} **z**")
+    session.label(2, "nominal")
+    at.switch_page("screens/explore.py").run()
+    assert not at.exception
+    anomalies = _hovers(_explore_trace(at, "anomaly"))
+    rank = views.all_ranks(session)[0]
+    assert anomalies[0] == [
+        f"row 0 · rank {rank:,}",
+        "anomaly · <b>card</b> %{y} **z**",
+        "shop: <b>x</b>",
+        f"amount: {written.amount[0]}",  # as the file writes it: $88.93, not 88.93
+    ]
+    assert anomalies[1][2] == "shop: %{y}"
+    assert _hovers(_explore_trace(at, "nominal"))[2][1:3] == ["nominal", "shop: **x**"]
+    unlabelled = _hovers(_explore_trace(at, "unlabelled"))
+    assert unlabelled[3][1] == "shop: <br>x"
+    assert unlabelled[4][1] == f"shop: {'A' * 39}…"  # cut to a sane length
+    assert unlabelled[7][1:] == [f"shop: {written.shop[7]}", "amount: $9,999.99"]
+
+
+def test_explore_hover_of_wide_data_shows_the_columns_the_plane_shows_most(db, tmp_path, monkeypatch):
+    path = write_hostile_table(tmp_path / "cards.csv")
+    written = pd.read_csv(path, dtype=str)
+    monkeypatch.setenv("AAD_DATA", str(path))
+    at = _app()
+    at.switch_page("screens/explore.py").run()
+    assert not at.exception
+    session = _session(at)
+    chosen = [session.dataset.specs[j].column for j in charts.plane_features(session.dataset.X)]
+    unlabelled = _hovers(_explore_trace(at, "unlabelled"))
+    columns = [line.split(": ")[0] for line in unlabelled[0][1:]]
+    assert columns == list(dict.fromkeys(chosen))  # a timestamp's parts show as the timestamp, once
+    assert "when" in columns
+    for row in (0, 11):
+        shown = dict(line.split(": ", 1) for line in unlabelled[row][1:])
+        assert shown["when"] == written.when[row]  # the timestamp as written
+        if "qty" in shown:  # a whole number, or (missing) where the file has none
+            assert shown["qty"] == ("(missing)" if row == 11 else f"{float(written.qty[row]):g}")
 
 
 def test_the_sidebar_shows_the_rows_per_tree_the_forest_used(db, monkeypatch, tmp_path):

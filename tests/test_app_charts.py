@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from hover import HOSTILE, hover_lines
 
 from app import charts
 
@@ -173,3 +176,46 @@ def test_member_weights_figure_draws_one_line_per_member_from_the_uniform_start(
     assert [trace.name for trace in fig.data] == ["iforest", charts.plain("<b>lof</b>")]
     assert fig.data[1].y.tolist() == [1.0, 0.9, 0.0]
     assert fig.data[0].x.tolist() == [0, 1, 2]
+
+
+def _json_trace(fig: go.Figure, name: str) -> dict:
+    return next(t for t in json.loads(fig.to_json())["data"] if t.get("name") == name)
+
+
+def test_the_hover_says_the_label_and_kind_and_shows_data_text_as_written(plane):
+    points, rows, scores, labels = plane
+    shops = [HOSTILE[i % len(HOSTILE)] for i in range(50)]
+    values = {"shop": shops, "<i>%{x}</i>": list(map(str, range(50)))}
+    said = {1: "anomaly · <b>card</b> %{y} **z**", 0: "nominal", -1: ""}
+    texts = [said[v] for v in labels]
+    ranks = np.arange(1, 51)
+    fig = charts.explore_figure(points, rows, scores, labels, ranks=ranks, values=values, label_texts=texts)
+    assert hover_lines(_json_trace(fig, "anomaly"), 1) == [  # the anomaly at position 7: row 107
+        "row 107 · rank 8",
+        "anomaly · <b>card</b> %{y} **z**",
+        "shop: **x**",
+        "<i>%{x}</i>: 7",
+    ]
+    assert hover_lines(_json_trace(fig, "anomaly"), 0)[2] == "shop: <br>x"  # one line, as written
+    assert hover_lines(_json_trace(fig, "nominal"), 0)[:2] == ["row 110 · rank 11", "nominal"]
+    unlabelled = _json_trace(fig, "unlabelled")
+    assert hover_lines(unlabelled, 0) == ["row 100 · rank 1", "shop: <b>x</b>", "<i>%{x}</i>: 0"]
+    assert hover_lines(unlabelled, 1)[1] == "shop: %{y}"
+    assert hover_lines(unlabelled, 3)[1] == f"shop: {'A' * (charts.HOVER_VALUE - 1)}…"  # row 104: cut
+    clicked = {"selection": {"points": [{"customdata": unlabelled["customdata"][3]}]}}
+    assert charts.selected_rows(clicked) == [104]  # the row first, as before
+
+
+def test_the_hover_cuts_a_long_column_name():
+    one = (np.zeros((1, 2)), np.array([5]), np.zeros(1), np.full(1, -1))
+    fig = charts.explore_figure(*one, values={"n" * 60: ["1"]}, label_texts=[""])
+    assert hover_lines(_json_trace(fig, "unlabelled"), 0)[1] == f"{'n' * (charts.HOVER_NAME - 1)}…: 1"
+
+
+def test_plane_features_lists_the_plotted_columns_of_a_projection_first(plane):
+    rng = np.random.default_rng(3)
+    t, u = rng.normal(size=(2, 400))
+    X = np.column_stack([rng.normal(size=400), 3 * t, np.full(400, 2.0), t + rng.normal(size=400) / 20, u])
+    assert sorted(charts.plane_features(X, 2)) == [1, 3]  # the pair that makes the first component
+    assert 2 not in charts.plane_features(X, 5)  # a constant column is never shown
+    assert charts.plane_features(X[:, [2, 4]]) == [1]  # one varying column: that one

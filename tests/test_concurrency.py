@@ -341,3 +341,20 @@ def test_a_setting_changed_in_one_tab_is_not_undone_by_a_stale_widget_in_the_oth
     assert (record.strategy, record.batch_size) == ("bal-e", 2)
     assert one.selectbox(key=keys.LABEL_STRATEGY).value == "bal-e"  # redrawn from the store
     assert not one.exception
+
+
+def test_a_redo_from_a_tab_another_tab_moved_past_is_refused_and_the_button_turns_off(db):
+    one = _tab()
+    session_id = one.session_state[keys.SESSION].id
+    card = _top_card(one)
+    _action(one, keys.LABEL_ANOMALY).click().run()
+    one.button(key=keys.LABEL_UNDO).click().run()
+    two = _tab(session_id)
+    assert not two.button(key=keys.LABEL_REDO).disabled  # the other tab may redo it too
+    _action(two, keys.LABEL_NOMINAL).click().run()  # ... but labels the card instead
+    one.button(key=keys.LABEL_REDO).click().run()  # tab one still shows v2, and Redo on
+    assert "nothing was redone" in one.error[0].value
+    assert aad.Store(db).labels(session_id) == {card: aad.NOMINAL}
+    assert one.button(key=keys.LABEL_REDO).disabled
+    assert not one.exception
+    assert not two.exception

@@ -42,6 +42,23 @@ def test_undo_restores_labels_and_scores(learner):
         learner.undo()
 
 
+def test_with_the_hinge_loss_an_undo_to_no_label_is_exact_so_the_same_label_again_gives_the_same_model(
+    clustered,
+):
+    """The hinge solution depends on the path: undoing the first label must leave no solution at
+    all, as before it (not the prior's, equal only to the last bits), so that the same label given
+    again (a redo) solves the same problem and gives the same scores, bit for bit."""
+    X, _ = clustered
+    learner = aad.ActiveLearner(aad.AADForest(n_estimators=40, random_state=1, loss="hinge").fit(X), X)
+    start = learner.scores().copy()
+    learner.label(400, "anomaly")
+    once = learner.scores().copy()
+    learner.undo()
+    np.testing.assert_array_equal(learner.scores(), start)
+    learner.label(400, "anomaly")
+    np.testing.assert_array_equal(learner.scores(), once)
+
+
 def test_retract_is_an_event_that_undo_reverts(learner):
     learner.label(400, "anomaly")
     learner.retract(400)

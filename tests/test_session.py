@@ -236,7 +236,7 @@ def test_reopening_gives_the_same_labels_scores_batch_and_history(store, fitted_
 
 
 actions = st.lists(
-    st.tuples(st.sampled_from(["anomaly", "nominal", "skip", "undo", "bulk"]), st.integers(0, 484)),
+    st.tuples(st.sampled_from(["anomaly", "nominal", "skip", "undo", "redo", "bulk"]), st.integers(0, 484)),
     min_size=1,
     max_size=25,
 )
@@ -250,6 +250,9 @@ def test_any_sequence_of_actions_replays_to_the_same_model(tmp_path, fitted_toy2
         if kind == "undo":
             if session.can_undo:
                 session.undo()
+        elif kind == "redo":
+            if session.can_redo:
+                session.redo()
         elif kind == "bulk":
             rows = [row, (row * 7) % 485]
             if (session.model.labels_[rows] != aad.ANOMALY).any():  # otherwise refused: nothing to do

@@ -114,6 +114,19 @@ def test_an_undo_after_an_addition_takes_back_the_label_before_it(grown):
     assert aad.Session.open(session.id, store=aad.Store(db)).labels() == {}
 
 
+def test_an_addition_ends_what_can_be_redone(grown):
+    first, second, db = grown
+    session = aad.Session.create(aad.load_data(str(first)), store=aad.Store(db), seed=0)
+    session.label(3, "anomaly")
+    session.undo()
+    assert session.can_redo
+    session.add_rows(str(second))  # a new action: the label undone before it stays undone
+    assert not session.can_redo
+    with pytest.raises(aad.LabelError, match="there is nothing to redo"):
+        session.redo()
+    assert not aad.Session.open(session.id, store=aad.Store(db)).can_redo
+
+
 def test_a_kept_table_that_changed_is_refused_on_reopening(grown):
     first, second, db = grown
     store = aad.Store(db)

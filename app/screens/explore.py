@@ -1,8 +1,10 @@
 """Explore page: the rows on a plane, coloured by score, labelled rows marked.
 
 2-D data is drawn over the model's exact score contours; wider data on its first two
-principal components. Selecting points (box or lasso, the default drag) offers to label
-them in bulk. Large data is drawn as a sample with WebGL, and the page says so.
+principal components. A point's hover says its row, rank and label (with the kind), and the
+values, as written, of the columns plotted (or those the components show most). Selecting
+points (box or lasso, the default drag) offers to label them in bulk. Large data is drawn as
+a sample with WebGL, and the page says so.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ sampled = len(drawn) < dataset.n_rows
 
 st.title("Explore")
 if dataset.n_features == 2:
-    points, titles = dataset.X[drawn], dataset.feature_names
+    points, titles, shown = dataset.X[drawn], dataset.feature_names, [0, 1]
     try:
         contour = session.score_grid()
         st.caption("Score contours are the model's exact scores on a grid; they move as you label.")
@@ -30,6 +32,7 @@ if dataset.n_features == 2:
         st.caption(f"No score contours: {text.md(err)}")
 else:
     points, titles = state.projection(dataset.fingerprint, dataset.X)[drawn], ("PC 1", "PC 2")
+    shown = state.plane_features(dataset.fingerprint, dataset.X)
     contour = None
     st.caption(
         f"{dataset.n_features} features, shown on their first two principal components "
@@ -50,6 +53,8 @@ figure = charts.explore_figure(
     contour=contour,
     webgl=len(drawn) > 5000,
     ranks=ranks[drawn],
+    values=views.written_values(session, drawn, shown),
+    label_texts=views.label_texts(session, drawn),
 )
 event = st.plotly_chart(
     figure,

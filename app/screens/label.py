@@ -1,7 +1,9 @@
-"""Label page: the current query batch as cards (or as a table), with Anomaly / Nominal / Skip / Undo.
+"""Label page: the current query batch as cards (or as a table), with Anomaly / Nominal / Skip / Undo /
+Redo.
 
-The four buttons act on the first card and answer to the keys A, N, S and U (Streamlit's
-own button shortcuts, which ignore keys typed into an input). Beside them, the first
+The buttons act on the first card and answer to the keys A, N, S, U and Shift+U (Streamlit's
+own button shortcuts, which ignore keys typed into an input); Redo gives back what Undo took
+back, until a new action is taken. Beside them, the first
 card's kind of anomaly (picked or typed) and a note go with its label. Every click writes
 the action to the session database before the model changes; the page then shows the new
 ranks of the rows on screen and the updated counts. The labelling area is a fragment: a
@@ -124,6 +126,14 @@ def action_bar(current: int | None, *, keys_on: bool = True) -> None:
             icon=":material/undo:",
             on_click=state.undo,
             disabled=not session.can_undo,
+        )
+        st.button(
+            "Redo",
+            key=keys.LABEL_REDO,
+            shortcut=shortcut(keys.LABEL_REDO),
+            icon=":material/redo:",
+            on_click=state.redo,
+            disabled=not session.can_redo,
         )
         if not none:
             annotation(current)
@@ -263,7 +273,7 @@ def table(rows: list[int]) -> None:
         st.caption(
             f"The batch and the next top unlabelled rows ({len(listed)}): set a row's **label** (and an "
             "anomaly's **kind**, any **note**) in the table; the buttons act on the first row. The keys "
-            "A/N/S/U are off in this view: what you type goes to the table."
+            "A/N/S/U are off in this view (Shift+U too): what you type goes to the table."
         )
         st.data_editor(
             frame,

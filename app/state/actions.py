@@ -36,8 +36,8 @@ class Press:
     """A press of a Label page button, queued by its callback for :func:`apply_presses`."""
 
     session_id: str
-    action: str  # "anomaly", "nominal", "skip" or "undo"
-    row: int | None  # the card's row (None for undo)
+    action: str  # "anomaly", "nominal", "skip", "undo" or "redo"
+    row: int | None  # the card's row (None for undo and redo)
     version: int  # the model version the page was drawn at
     kind: str | None = None  # the kind of anomaly typed or picked on the card
     note: str | None = None  # the note typed on the card
@@ -79,6 +79,11 @@ def undo() -> None:
     _press("undo", None)
 
 
+def redo() -> None:
+    """Callback of the Redo button: queue the redo (see :func:`apply_presses`)."""
+    _press("redo", None)
+
+
 def apply_presses(session: aad.Session) -> None:
     """Apply the Label page presses queued by this run's callbacks, or none if they disagree.
 
@@ -88,7 +93,8 @@ def apply_presses(session: aad.Session) -> None:
       of a second) are merged into one run, whose callbacks come in no set order: which
       one the analyst meant cannot be known, so none is applied and the page says so.
     * A card another tab labelled meanwhile is refused with the engine's message (the
-      store checks as it writes); an undo undoes the action shown when it was pressed.
+      store checks as it writes); an undo undoes the action shown when it was pressed, a redo
+      redoes only if no action came since the page was drawn.
     """
     queued = st.session_state.pop(keys.PRESSES, [])
     if not queued:
@@ -113,6 +119,8 @@ def _apply(session: aad.Session, press: Press) -> None:
     who = identity.analyst()
     if press.action == "undo":
         session.undo(version=press.version, analyst=who)
+    elif press.action == "redo":
+        session.redo(version=press.version, analyst=who)
     elif press.action == "skip":
         session.skip(press.row, only_open=True, analyst=who, via="card")
     else:

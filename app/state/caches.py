@@ -164,6 +164,12 @@ def projection(fingerprint: str, _X: np.ndarray) -> np.ndarray:
     return charts.project_2d(_X)
 
 
+@st.cache_data(max_entries=KEPT_TABLES, show_spinner=False)
+def plane_features(fingerprint: str, _X: np.ndarray) -> list[int]:
+    """The features the projection's plane shows most (:func:`app.charts.plane_features`; cached)."""
+    return charts.plane_features(_X)
+
+
 @st.cache_data(max_entries=16, show_spinner="Keeping a copy of the file…")
 def _is_working_set(source: str) -> bool:
     from app.state.working_sets import is_working_set

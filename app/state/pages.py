@@ -40,6 +40,15 @@ COMPACT_CSS = """<style>
 #: The Rows page's filters, kept while the analyst visits another page (a card, the Label page).
 ROWS_FILTERS = (keys.ROWS_SEARCH, keys.ROWS_LABELS, keys.ROWS_KINDS, keys.ROWS_TOP, keys.ROWS_RANGE_COLUMNS)
 _KEPT_FOR = "aad_rows_filters_session"  # the session the kept filters were set on
+#: The Label page's keys, as the sidebar lists them.
+KEYS = (
+    (keys.SHORTCUTS[keys.LABEL_ANOMALY], "anomaly"),
+    (keys.SHORTCUTS[keys.LABEL_NOMINAL], "nominal"),
+    (keys.SHORTCUTS[keys.LABEL_SKIP], "skip"),
+    (keys.SHORTCUTS[keys.LABEL_UNDO], "undo"),
+    (keys.SHORTCUTS[keys.LABEL_REDO], "redo"),
+    (keys.SHORTCUTS[keys.LABEL_DIFFERENT], "different"),
+)
 
 
 def keep_rows_filters(session: aad.Session | None) -> None:
@@ -180,7 +189,7 @@ def sidebar(session: aad.Session | None) -> None:
         if rec.notes:
             with st.expander(f"How the table was read ({text.count(len(rec.notes), 'note')})"):
                 st.markdown("".join(f"\n- {text.md(note)}" for note in rec.notes))
-        st.caption("Keys: **A** anomaly · **N** nominal · **S** skip · **U** undo · **D** different")
+        st.caption("Keys: " + " · ".join(f"**{key}**\u00a0{what}" for key, what in KEYS))  # no break inside
 
 
 def analyst_field() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hover import write_hostile_table
 from playwright.sync_api import Page, expect
 
 import aad
@@ -54,6 +55,36 @@ def test_keyboard_shortcuts_label_skip_and_undo_but_not_while_typing(server, pag
     expect(metric(page, "Skipped")).to_have_text("1")
     expect(metric(page, "Labels")).to_have_text("1")
     assert aad.Store(server.db).labels(session.id) == {first: aad.ANOMALY}
+
+
+def test_shift_u_redoes_what_u_undid_and_neither_key_sets_off_the_other(server, page):
+    """A shortcut fires only with exactly its modifiers: were U to fire on Shift+U too (or the other
+    way round), both presses would reach the server together and neither would be applied."""
+    session = _new_session(server)
+    first = _open(page, f"{server.url}/?session={session.id}")
+    redo = page.locator(".st-key-label_redo button")
+    expect(redo).to_be_disabled()
+    page.keyboard.press("a")
+    expect(metric(page, "Labels")).to_have_text("1")
+    second = current_card(page, other_than=first)
+    page.keyboard.press("n")
+    expect(metric(page, "Labels")).to_have_text("2")
+    current_card(page, other_than=second)
+    page.keyboard.press("u")
+    expect(metric(page, "Labels")).to_have_text("1")
+    page.keyboard.press("u")
+    expect(metric(page, "Labels")).to_have_text("0")
+    assert current_card(page) == first
+    expect(redo).to_be_enabled()
+    page.keyboard.press("Shift+U")
+    expect(metric(page, "Labels")).to_have_text("1")
+    assert current_card(page, other_than=first) == second
+    page.keyboard.press("Shift+U")
+    expect(metric(page, "Labels")).to_have_text("2")
+    current_card(page, other_than=second)
+    expect(redo).to_be_disabled()
+    expect(page.get_by_text(f"Last: redo label row {second} → nominal")).to_be_visible()
+    assert aad.Store(server.db).labels(session.id) == {first: aad.ANOMALY, second: aad.NOMINAL}
 
 
 def test_changing_the_batch_size_shows_the_batch_and_updates_the_sidebar_at_once(server, page):
@@ -214,3 +245,44 @@ def test_the_keys_work_again_right_after_choosing_a_strategy(server, page):
         expect(metric(page, "Labels")).to_have_text(str(n))
         assert aad.Store(server.db).get(session.id).strategy == strategy
     assert aad.Store(server.db).labels(session.id)[first] == aad.ANOMALY
+
+
+#: Where a row's point of the Explore scatter is on the page (its trace found by name).
+_POINT_XY = """([name, row]) => {
+    const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+    const trace = plot._fullData.find((t) => t.name === name);
+    const i = Array.from(trace.customdata).findIndex((point) => point[0] === row);
+    const box = plot.getBoundingClientRect(), x = plot._fullLayout.xaxis, y = plot._fullLayout.yaxis;
+    return [box.left + x._offset + x.l2p(trace.x[i]), box.top + y._offset + y.l2p(trace.y[i])];
+}"""
+
+
+def test_the_explore_hover_shows_the_label_kind_and_values_as_written(browser, tmp_path):
+    """Plotly reads <b>, <br> and %{...} in a hover: data text must show as written (AppTest sees the
+    figure, not what plotly.js makes of it)."""
+    path = write_hostile_table(tmp_path / "cards.csv", wide=False)
+    db = tmp_path / "s.sqlite"
+    session = aad.Session.create(aad.load_data(str(path)), store=aad.Store(db))
+    session.label([0, 1], "anomaly", kind="<b>card</b> %{y} **z**")
+    app = AppServer(str(path), db, free_port(), tmp_path / "server.log").start()
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(f"{app.url}/explore?session={session.id}")
+        expect(page.locator(".js-plotly-plot .scatterlayer .trace").first).to_be_attached()
+        expect(page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')).to_be_attached()
+        hover = page.locator(".js-plotly-plot .hoverlayer .hovertext").first
+        for row, shop in ((0, "<b>x</b>"), (1, "%{y}")):
+            x, y = page.evaluate(_POINT_XY, ["anomaly", row])
+            page.mouse.move(x, y)
+            expect(hover).to_contain_text(f"row {row} · rank")
+            text = hover.text_content()
+            assert "anomaly · <b>card</b> %{y} **z**" in text
+            assert f"shop: {shop}amount: {pd.read_csv(path).amount[row]}" in text  # two lines, as written
+            assert hover.locator("tspan[style*='bold']").count() == 0  # no markup read
+            page.mouse.move(5, 5)
+            expect(hover).to_have_count(0)
+    finally:
+        context.close()
+        app.stop()
