@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +60,24 @@ def db(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("AAD_DB", str(path))
     monkeypatch.setenv("AAD_DATA", "toy2")
     return path
+
+
+@pytest.fixture
+def store(tmp_path) -> aad.Store:
+    """A session store of its own for the test."""
+    return aad.Store(tmp_path / "sessions.sqlite")
+
+
+@pytest.fixture(scope="module")
+def fitted_toy2():
+    """toy2 and a model factory that fits each (params, seed) once for the whole module."""
+    dataset = aad.load_dataset("toy2")
+    cache: dict = {}
+
+    def factory(ds, params, seed):
+        key = (ds.fingerprint, tuple(sorted(params.items())), seed)
+        if key not in cache:
+            cache[key] = aad.fit_model(ds, params, seed)
+        return pickle.loads(pickle.dumps(cache[key]))  # a private copy, as the app's cache gives
+
+    return dataset, factory

@@ -47,11 +47,6 @@ def factory():
     return fitted
 
 
-@pytest.fixture
-def store(tmp_path) -> aad.Store:
-    return aad.Store(tmp_path / "sessions.sqlite")
-
-
 def _tabs(store, factory, n: int = 2, **kwargs) -> list[aad.Session]:
     first = aad.Session.create(aad.load_dataset("toy2"), store=store, model_factory=factory, **kwargs)
     others = [

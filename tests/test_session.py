@@ -15,26 +15,6 @@ import aad
 from aad.portfolio import PATIENCE
 
 
-@pytest.fixture
-def store(tmp_path) -> aad.Store:
-    return aad.Store(tmp_path / "sessions.sqlite")
-
-
-@pytest.fixture(scope="module")
-def fitted_toy2():
-    """toy2 and a model factory that fits each (params, seed) once for the whole module."""
-    dataset = aad.load_dataset("toy2")
-    cache: dict = {}
-
-    def factory(ds, params, seed):
-        key = (ds.fingerprint, tuple(sorted(params.items())), seed)
-        if key not in cache:
-            cache[key] = aad.fit_model(ds, params, seed)
-        return pickle.loads(pickle.dumps(cache[key]))  # a private copy, as the app's cache gives
-
-    return dataset, factory
-
-
 def _new(store, fitted_toy2, **kwargs) -> aad.Session:
     dataset, factory = fitted_toy2
     return aad.Session.create(dataset, store=store, model_factory=factory, **kwargs)

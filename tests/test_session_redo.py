@@ -11,33 +11,11 @@
 
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 import pytest
 
 import aad
 from aad.session import REDO_VIA
-
-
-@pytest.fixture
-def store(tmp_path) -> aad.Store:
-    return aad.Store(tmp_path / "sessions.sqlite")
-
-
-@pytest.fixture(scope="module")
-def fitted_toy2():
-    """toy2 and a model factory that fits each (params, seed) once for the whole module."""
-    dataset = aad.load_dataset("toy2")
-    cache: dict = {}
-
-    def factory(ds, params, seed):
-        key = (ds.fingerprint, tuple(sorted(params.items())), seed)
-        if key not in cache:
-            cache[key] = aad.fit_model(ds, params, seed)
-        return pickle.loads(pickle.dumps(cache[key]))
-
-    return dataset, factory
 
 
 def _new(store, fitted_toy2, **kwargs) -> aad.Session:
