@@ -529,13 +529,13 @@ def _progress() -> Progress:
 
 
 def _write_output(
-    text: str, output: Path | None, what: str | None = None, *, gzip_by_name: bool = False
+    text: str, output: Path | None, what: str | None = None, *, gzip_by_name: bool = True
 ) -> None:
     """Print ``text`` to stdout, or write it to ``output`` and say so on stderr (``wrote WHAT to F``).
 
     A file is written whole or not at all (a temporary file beside it, renamed when complete), so a
-    full disk leaves no truncated output behind and says so. With ``gzip_by_name`` (a table), a
-    file whose name ends in ``.gz`` is written gzip-compressed.
+    full disk leaves no truncated output behind and says so. A file whose name ends in ``.gz`` is
+    written gzip-compressed (``gzip_by_name``), one named for another packing is refused.
     """
     if output is None:
         emit(text if text.endswith("\n") else text + "\n")
@@ -549,10 +549,27 @@ def is_gzip_name(output: Path | None) -> bool:
     return output is not None and output.name.lower().endswith(".gz")
 
 
+#: Endings of a packing the outputs are not written in (gzip is: ``.gz``).
+_OTHER_PACKINGS = (".bz2", ".xz", ".zst", ".zip")
+
+
+def check_packing(output: Path | None) -> None:
+    """An :class:`OutputError` for an output named for a packing other than gzip (``rows.csv.bz2``):
+    it would be written as plain text under a name that says otherwise."""
+    ending = output.suffix.lower() if output is not None else ""
+    if ending in _OTHER_PACKINGS:
+        raise OutputError(
+            f"cannot write {output.name!r}: outputs are compressed as gzip only; end the name with .gz "
+            f"({output.with_suffix('.gz').name}), or leave out {ending} for plain text"
+        )
+
+
 def write_file(output: Path, text: str | bytes, *, gzip_by_name: bool = False) -> None:
     """Write ``text`` (or bytes) to ``output`` atomically; an :class:`OutputError` naming a full disk.
     With ``gzip_by_name``, gzip-compressed when the name ends in ``.gz``."""
     data = text.encode("utf-8") if isinstance(text, str) else text
+    if gzip_by_name:
+        check_packing(output)
     if gzip_by_name and is_gzip_name(output):
         data = gzip.compress(data, mtime=0)
     if output.exists() and not output.is_file():  # /dev/stdout, a pipe: written in place
@@ -605,6 +622,7 @@ class StreamedOutput:
         self._sink = None
 
     def __enter__(self) -> StreamedOutput:
+        check_packing(self.output)
         if self.output is None:
             output_bytes()  # refused at once when standard output is closed
             return self
@@ -617,8 +635,11 @@ class StreamedOutput:
                 self._raw = os.fdopen(fd, "wb")
         except OSError as err:
             raise _output_failed(err, str(self.output), None) from err
+        inner = self.output.name[: -len(".gz")]  # the name gunzip -N gives back, not the temporary file's
         self._sink = (
-            gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0) if is_gzip_name(self.output) else self._raw
+            gzip.GzipFile(filename=inner, fileobj=self._raw, mode="wb", mtime=0)
+            if is_gzip_name(self.output)
+            else self._raw
         )
         return self
 

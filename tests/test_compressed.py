@@ -303,3 +303,39 @@ def test_the_workbench_opens_a_compressed_csv(db, plain, tmp_path, monkeypatch):
     assert not at.exception
     session = at.session_state[keys.SESSION]
     np.testing.assert_array_equal(session.dataset.X, aad.load_data(str(plain)).X)
+
+
+def test_every_output_named_gz_is_gzip_and_other_packings_are_refused(plain, tmp_path, capsys):
+    """A labels export, the rules and a labelled score named ``.gz`` are gzip as the scores are;
+    ``.bz2``, ``.xz``, ``.zst`` and ``.zip`` would be plain text under a name that says otherwise."""
+    labels = tmp_path / "labels.csv"
+    labels.write_text("row,label\n5,anomaly\n0,nominal\n7,nominal\n")
+    commands = {
+        "rules": ["rules", str(plain), "--labels", str(labels), "--format", "csv"],
+        "score": ["score", str(plain), "--labels", str(labels)],
+    }
+    for what, args in commands.items():
+        for name in (f"{what}.csv", f"{what}.csv.gz"):
+            assert main([*args, "--output", str(tmp_path / name)]) == 0
+        packed = (tmp_path / f"{what}.csv.gz").read_bytes()
+        assert packed.startswith(b"\x1f\x8b")
+        assert gzip.decompress(packed) == (tmp_path / f"{what}.csv").read_bytes()
+        for ending in (".bz2", ".xz", ".zst", ".zip"):
+            capsys.readouterr()
+            assert main([*args, "--output", str(tmp_path / f"{what}.csv{ending}")]) == 2
+            err = capsys.readouterr().err
+            assert "outputs are compressed as gzip only" in err
+            assert f"{what}.csv.gz" in err
+            assert "Traceback" not in err
+            assert not (tmp_path / f"{what}.csv{ending}").exists()
+
+
+def test_a_streamed_gzip_output_names_itself_not_its_temporary_file(plain, tmp_path):
+    data = aad.load_data(str(plain))
+    _model(data, 10).save(tmp_path / "model.json")
+    out = tmp_path / "scores.csv.gz"
+    assert main(["score", "--model", str(tmp_path / "model.json"), str(plain), "--output", str(out)]) == 0
+    header = out.read_bytes()
+    assert header[3] & 0x08  # FNAME: the name gunzip -N gives back
+    stored = header[10 : header.index(b"\x00", 10)].decode()
+    assert stored == "scores.csv"

@@ -331,3 +331,23 @@ def test_a_bad_cell_in_the_last_part_leaves_no_output_behind(cards, tmp_path, ca
     assert "'pending'" in err
     assert not (tmp_path / "rows.csv").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["cards"]  # no temporary file either
+
+
+def test_a_folder_with_a_csv_beside_its_parquet_parts_is_refused_naming_it(table, tmp_path, capsys):
+    """A CSV part beside the Parquet ones would be left out of the table unseen (half the rows
+    scored, exit 0): the folder is refused, naming the file."""
+    root, frame, _ = table
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    frame.iloc[:500].to_parquet(folder / "part-0.parquet", index=False)
+    frame.iloc[500:].to_csv(folder / "part-1.csv", index=False)
+    (folder / "_SUCCESS").write_text("")  # no data: still skipped
+    with pytest.raises(aad.DataError, match=r"holds 'part-1\.csv' beside its Parquet parts"):
+        find_files([folder])
+    capsys.readouterr()
+    out = tmp_path / "scores.csv"
+    assert main(["score", "--model", str(root / "model.json"), str(folder), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "part-1.csv" in err
+    assert "Traceback" not in err
+    assert not out.exists()

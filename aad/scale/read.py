@@ -142,14 +142,7 @@ def find_files(sources: Sequence[str | os.PathLike]) -> list[TableFile]:
     for source in sources:
         path = Path(source)
         if path.is_dir():
-            files = [
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and not any(_SKIPPED.search(part) for part in p.relative_to(path).parts)
-                and p.suffix.lower() in (".parquet", ".pq", "")
-            ]
-            files.sort(key=lambda p: natural_key(str(p.relative_to(path))))
+            files = _folder_parts(path)
             if not files:
                 raise DataError(
                     f"the folder {str(path)!r} holds no Parquet file; pass a folder of .parquet files, "
@@ -167,6 +160,25 @@ def find_files(sources: Sequence[str | os.PathLike]) -> list[TableFile]:
                 f"there is no file or folder {str(path)!r}; pass CSV or Parquet files, or a folder"
             )
     return found
+
+
+def _folder_parts(folder: Path) -> list[Path]:
+    """The Parquet parts of a folder (in subfolders too), in the natural order of their paths;
+    a DataError naming the first other file (a CSV beside the parts would be left out of the
+    table unseen), but those that are no data (``_SUCCESS``, ``.crc``, hidden files)."""
+    files = [
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(_SKIPPED.search(part) for part in p.relative_to(folder).parts)
+    ]
+    others = sorted((p for p in files if p.suffix.lower() not in (".parquet", ".pq", "")), key=str)
+    if others:
+        raise DataError(
+            f"the folder {str(folder)!r} holds {str(others[0].relative_to(folder))!r} beside its Parquet "
+            f"parts ({len(others)} such file{'s' if len(others) > 1 else ''}); a folder is read as "
+            "Parquet parts only: move the other files out, or pass the files themselves"
+        )
+    return sorted(files, key=lambda p: natural_key(str(p.relative_to(folder))))
 
 
 def _matches(pattern: str) -> list[Path]:

@@ -483,8 +483,10 @@ class _Writer:
             return pq.ParquetWriter(self._sink() if target is None else target, schema)
         if target is not None:
             self._file, self._own_file = target.open("wb"), True
-            if self.output.name.lower().endswith(".gz"):  # rows.csv.gz
-                self._raw, self._file = self._file, gzip.GzipFile(fileobj=self._file, mode="wb", mtime=0)
+            if self.output.name.lower().endswith(".gz"):  # rows.csv.gz, named so in its header (gunzip -N)
+                inner = self.output.name[: -len(".gz")]
+                packed = gzip.GzipFile(filename=inner, fileobj=self._file, mode="wb", mtime=0)
+                self._raw, self._file = self._file, packed
         else:
             self._file = self._sink()
         self._file.write(csv_header(schema.names).encode("utf-8"))
