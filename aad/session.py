@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -684,6 +685,7 @@ class Session:
         ]
         for e in edits:
             _check_text(e.kind, "kind", MAX_KIND)
+            _check_shown(e.kind)
             _check_text(e.note, "note", MAX_NOTE)
 
         def check() -> None:
@@ -1487,12 +1489,35 @@ def _check_text(text: str | None, what: str, limit: int) -> None:
         raise LabelError(f"the {what} is {len(text):,} characters long; keep it to {limit:,}")
 
 
+#: Direction controls (U+202A-U+202E, U+2066-U+2069, the marks U+200E, U+200F, U+061C): they
+#: reorder how the text around them shows, so a kind could read as another.
+_DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def _check_shown(kind: str | None) -> None:
+    """A LabelError for a kind that would not show as written: nothing visible in it (a zero-width
+    space), or a direction control. ``""`` and None (clear, keep) pass."""
+    if not kind:
+        return
+    if any(ch in _DIRECTION_CONTROLS for ch in kind):
+        raise LabelError(
+            f"the kind {kind!r} holds a direction control (such as U+202E), which reorders how it shows; "
+            "type it without; nothing was saved"
+        )
+    if not any(unicodedata.category(ch)[0] not in "CZ" for ch in kind):
+        raise LabelError(
+            f"the kind {kind!r} has no visible character; type a name, or leave the kind empty; "
+            "nothing was saved"
+        )
+
+
 def _check_kind_rename(old: str, new: str) -> None:
     """One clear message for a rename of kind ``old`` to ``new`` that cannot be (spaces collapsed)."""
     if not old:
         raise LabelError("name the kind to rename; nothing was changed")
     if not new:
         raise LabelError(f"the new name of the kind {old!r} is empty: type a name; nothing was changed")
+    _check_shown(new)
     if len(new) > MAX_KIND:
         raise LabelError(
             f"the new name is {len(new):,} characters long; keep it to {MAX_KIND:,}; nothing was changed"

@@ -147,6 +147,8 @@ def test_a_kind_renamed_or_merged_is_one_action_one_undo_and_changes_no_label_no
             "the session's kinds: card test, takeover",
         ),
         ("", "x", "name the kind to rename; nothing was changed"),
+        ("card test", "\u200b", "has no visible character"),
+        ("card test", "gnitset \u202edrac", "holds a direction control"),
     ],
 )
 def test_a_kind_rename_that_cannot_be_says_why_and_writes_nothing(store, fitted_toy2, old, new, match):
@@ -157,6 +159,29 @@ def test_a_kind_rename_that_cannot_be_says_why_and_writes_nothing(store, fitted_
         session.rename_kind(old, new)
     assert len(store.actions(session.id)) == 2
     assert session.kinds() == {"card test": 1, "takeover": 1}
+
+
+@pytest.mark.parametrize(
+    ("kind", "match"),
+    [
+        ("\u200b", "has no visible character"),
+        ("\u200b\ufeff\u2060", "has no visible character"),
+        ("card \u202etset", "holds a direction control"),
+        ("\u2067takeover\u2069", "holds a direction control"),
+    ],
+)
+def test_a_kind_that_would_not_show_as_written_is_refused_and_nothing_is_saved(
+    store, fitted_toy2, kind, match
+):
+    """A zero-width kind shows as a blank name, one with U+202E reversed: both could pass for
+    another kind in every list and export."""
+    session = _new(store, fitted_toy2)
+    with pytest.raises(aad.LabelError, match=match):
+        session.label(3, "anomaly", kind=kind)
+    assert session.n_labels == 0
+    assert store.actions(session.id) == []
+    session.label(3, "anomaly", kind="\U0001f469\u200d\U0001f4bb insider")  # a joiner inside an emoji shows
+    assert session.kinds() == {"\U0001f469\u200d\U0001f4bb insider": 1}
 
 
 def test_a_kind_renamed_after_an_undo_of_it_is_offered_no_more(store, fitted_toy2):
