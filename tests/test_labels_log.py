@@ -530,6 +530,12 @@ def test_the_sessions_kinds_command_lists_renames_and_merges_and_refuses_in_one_
     db = ["--db", str(store.path)]
     assert main(["sessions", "kinds", session.id, *db]) == 0
     assert capsys.readouterr().out == "2\tcard test\n1\tcard testing\n1\tacard \\x1b[2J\n"
+    assert main(["sessions", "kinds", session.id, "--json", *db]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"kind": "card test", "anomalies": 2},
+        {"kind": "card testing", "anomalies": 1},
+        {"kind": "acard \x1b[2J", "anomalies": 1},
+    ]
     assert main(["sessions", "kinds", session.id, "--rename", "card test", "Card Testing", *db]) == 0
     said = capsys.readouterr().err
     assert "merged kind 'card test' into 'card testing' on 2 rows (3 anomalies of that kind now)" in said

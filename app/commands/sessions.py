@@ -253,6 +253,9 @@ def kinds(
         ),
     ] = None,
     db: DbOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print a JSON list of {"kind", "anomalies"} objects.')
+    ] = False,
 ) -> None:
     """List a session's kinds of anomaly (rows, tab, kind; most rows first), or rename or merge one
     (as the Progress page does)."""
@@ -260,6 +263,10 @@ def kinds(
     if rename is None:  # the log alone: no model is fitted
         store.get(session_id)
         counts = Counter(s.kind for s in replay(store.actions(session_id)).values() if s.kind)
+        if as_json:  # the kinds as written: JSON escapes what a terminal must not run
+            listed = [{"kind": kind, "anomalies": n} for kind, n in counts.most_common()]
+            emit(json.dumps(listed, indent=1) + "\n")
+            return
         emit("".join(f"{n}\t{printable(kind)}\n" for kind, n in counts.most_common()))
         return
     with _progress_note(f"opening session {session_id} (its data, its model, its log)"):
