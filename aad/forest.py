@@ -31,6 +31,8 @@ from typing import TypeVar
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
+from ._threads import map_in_threads
+
 __all__ = ["LeafForest", "NodeTable", "average_path_length", "fit_forest", "float64_threshold", "n_workers"]
 
 
@@ -270,8 +272,9 @@ def in_row_blocks(n_rows: int, work: Callable[[int, int], T], *, n_jobs: int | N
     starts = range(0, n_rows, _BLOCK_ROWS)
     if len(starts) <= 1:
         return [work(0, n_rows)]
-    with ThreadPoolExecutor(min(n_workers(n_jobs), len(starts))) as pool:
-        return list(pool.map(lambda start: work(start, min(n_rows, start + _BLOCK_ROWS)), starts))
+    return map_in_threads(
+        lambda start: work(start, min(n_rows, start + _BLOCK_ROWS)), starts, workers=n_workers(n_jobs)
+    )
 
 
 def gather_leaves(

@@ -33,6 +33,7 @@ _CONSTRAINTS = {
     "explores_early": [Options((True, False))],
     "strong_ranking": [Options((True, False))],
     "first_look": [Options((True, False))],
+    "beliefs_ranking": [Options((True, False))],
 }
 
 
@@ -88,6 +89,10 @@ class ActiveLearner:
         With the adaptive queue: whether the forest's order gets a first look once its record
         beats the champion's, and a champion demoted by its own nominal hands its streak of
         nominals on (:mod:`aad.portfolio.bandit`); False is the rule of sessions saved before.
+    beliefs_ranking : bool, default=True
+        With the adaptive queue: whether the local leaf beliefs (``"beliefs"``, see
+        :meth:`AADForest.ranking`) are among the rankings, with a first look as the forest's
+        order has; False is the portfolio of sessions saved before they were.
 
     Attributes
     ----------
@@ -117,6 +122,7 @@ class ActiveLearner:
         explores_early: bool = True,
         strong_ranking: bool = True,
         first_look: bool = True,
+        beliefs_ranking: bool = True,
     ) -> None:
         model._check_fitted()
         if queue not in QUEUES:
@@ -144,6 +150,7 @@ class ActiveLearner:
                 "explores_early": explores_early,
                 "strong_ranking": strong_ranking,
                 "first_look": first_look,
+                "beliefs_ranking": beliefs_ranking,
             },
         )
         self.model = model
@@ -156,7 +163,9 @@ class ActiveLearner:
         #: before the first label, when the scores are the linear ones); None with the linear loss.
         self._hinge_before: list[tuple[np.ndarray | None] | None] = []
         self.queue = queue
-        rankings = tuple(r for r in model.rankings_ if strong_ranking or r != "strong")
+        kept = {"strong": strong_ranking, "beliefs": beliefs_ranking}
+        left_out = {name for name, keep in kept.items() if not keep}
+        rankings = tuple(r for r in model.rankings_ if r not in left_out)
         self.portfolio = (
             Portfolio(model, rankings=rankings, explores_early=explores_early, first_look=first_look)
             if queue == "adaptive"

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator
 
-from . import hinge
+from . import beliefs, hinge
 from ._validation import RANDOM_STATE, Interval, Options, validate_params
 from .data import validate_matrix
 from .errors import DataError, LabelError, NotFittedError, UnknownStrategyError
@@ -43,7 +43,7 @@ _SAT_UNIT = 2**16  # log2(1 + count) is tabulated in units of 2**-16, as int64
 _SATURATING = 2  # row of ``_shared``: information shared with anomalies, counted through log2(1 + c)
 
 #: The rankings a fitted model offers (:meth:`AADForest.ranking`).
-RANKINGS = ("feedback", "strong", "saturating", "forest")
+RANKINGS = ("feedback", "strong", "saturating", "forest", "beliefs")
 #: How many times the learned model's feedback strength the ``"strong"`` ranking pushes.
 STRONG = 2.0
 
@@ -304,9 +304,11 @@ class AADForest(BaseEstimator):
         twin.labels_ = self.labels_.copy()
         twin._counts = self._counts.copy()
         twin._shared = self._shared.copy()
+        twin._belief_sums = None if self._belief_sums is None else self._belief_sums.copy()
         twin._scores = None
         twin._saturating = None
         twin._strong = None
+        twin._beliefs = None
         return twin
 
     # ------------------------------------------------------------------ growing
@@ -401,6 +403,9 @@ class AADForest(BaseEstimator):
         self._scores: np.ndarray | None = None
         self._saturating: np.ndarray | None = None
         self._strong: np.ndarray | None = None
+        self._prior = beliefs.prior(self.forest_)
+        self._belief_sums: np.ndarray | None = None  # kept from the first time the beliefs are asked
+        self._beliefs: np.ndarray | None = None
         if (labels != UNLABELLED).any():
             self._recount()
             self._changed()
@@ -461,12 +466,21 @@ class AADForest(BaseEstimator):
     def _move(self, row: int, label: int, sign: int) -> None:
         leaves = self.forest_.leaf_offset[:-1] + self.leaf_index_[:, row]
         before = self._counts[label, leaves].copy()
+        believed = self._leaf_beliefs(leaves) if self._belief_sums is not None else None
         self._counts[label, leaves] += sign
         updates = [(self._shared[label], sign * self._info_q[leaves])]
         if label == ANOMALY:
             saturating = self._info_q[leaves] * (_saturation(before + sign) - _saturation(before))
             updates.append((self._shared[_SATURATING], saturating))
+        if believed is not None:
+            updates.append((self._belief_sums, self._leaf_beliefs(leaves) - believed))
         self._add_to_leaf_rows(row, updates)
+
+    def _leaf_beliefs(self, leaves: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """The leaves' posterior means, in units of :data:`aad.beliefs.QUANTUM` (int64)."""
+        a0, b0 = self._prior
+        counts = self._counts[:, leaves]
+        return beliefs.posterior_means(a0[leaves], b0[leaves], counts[ANOMALY], counts[NOMINAL])
 
     def _add_to_leaf_rows(self, row: int, updates: list[tuple[np.ndarray, np.ndarray]]) -> None:
         """For each ``(accumulator, steps)``: add ``steps[t]`` to the accumulator of every row that
@@ -485,6 +499,8 @@ class AADForest(BaseEstimator):
             self._shared[label] = _gather_int(self.forest_, table, self.leaf_index_)
         table = self._info_q * _saturation(self._counts[ANOMALY])
         self._shared[_SATURATING] = _gather_int(self.forest_, table, self.leaf_index_)
+        if self._belief_sums is not None:
+            self._belief_sums = _gather_int(self.forest_, self._leaf_beliefs(), self.leaf_index_)
 
     def _changed(self) -> None:
         if self.loss == "hinge":
@@ -493,6 +509,7 @@ class AADForest(BaseEstimator):
         self._scores = None
         self._saturating = None
         self._strong = None
+        self._beliefs = None
 
     def _restore_hinge(self, values: np.ndarray | None) -> None:
         """Put back the hinge solution of an earlier state (an exact undo; see ActiveLearner)."""
@@ -591,7 +608,10 @@ class AADForest(BaseEstimator):
           anomalies grows as ``log2(1 + count)`` instead of ``count``: a region where many
           anomalies were found stops pulling its neighbours up ever harder, while every
           nominal keeps pushing its own leaves down;
-        * ``"forest"``: the isolation forest's order, no feedback at all.
+        * ``"forest"``: the isolation forest's order, no feedback at all;
+        * ``"beliefs"``: local leaf beliefs (:mod:`aad.beliefs`, BALIF's update): every leaf's
+          Beta belief that its rows are anomalies, the forest's score as a weak prior, a label
+          deciding its own leaves and nothing else; the mean over the trees of a row's leaves.
 
         Each costs one vectorised pass (the model keeps their per-row accumulators
         exact); the query portfolio (:mod:`aad.portfolio`) chooses among them.
@@ -602,13 +622,15 @@ class AADForest(BaseEstimator):
         >>> model = AADForest(random_state=0).fit(X)
         >>> model.set_label(100, "anomaly")
         >>> [int(np.argmax(np.where(model.labels_ == -1, model.ranking(r), -np.inf))) for r in RANKINGS]
-        [101, 101, 101, 101]
+        [101, 101, 101, 101, 101]
         """
         self._check_fitted()
         if name == "feedback":
             return self.raw_score()
         if name == "forest":
             return self._base
+        if name == "beliefs":
+            return self._belief_ranking()
         if name in ("saturating", "strong") and self.loss == "hinge":
             raise UnknownStrategyError(
                 f"the {name} ranking needs the linear loss; this model uses the hinge loss"
@@ -622,6 +644,14 @@ class AADForest(BaseEstimator):
                 self._saturating = self._linear_raw_score(self._shared[_SATURATING], float(_SAT_UNIT))
             return self._saturating
         raise UnknownStrategyError(f"unknown ranking {name!r}; choose one of {', '.join(RANKINGS)}")
+
+    def _belief_ranking(self) -> np.ndarray:
+        """The beliefs' ranking; their sums are kept label by label from the first time it is asked."""
+        if self._beliefs is None:
+            if self._belief_sums is None:
+                self._belief_sums = _gather_int(self.forest_, self._leaf_beliefs(), self.leaf_index_)
+            self._beliefs = self._belief_sums / float(self.n_estimators_ * beliefs.QUANTUM)
+        return self._beliefs
 
     def anomaly_score(self, X=None) -> np.ndarray:
         """Anomaly score of every row: higher means more anomalous.

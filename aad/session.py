@@ -81,6 +81,7 @@ DEFAULT_PARAMS = {
     "explores_early": True,
     "strong_ranking": True,
     "first_look": True,
+    "beliefs_ranking": True,
     "detector": "iforest",
     "regrow_on": "table",  # added rows: drifted trees regrown on the whole table (aad.stream.grow)
     "skips_aside": True,  # skipped rows are no ranking's proposal (aad.portfolio.Portfolio.set_aside)
@@ -97,6 +98,7 @@ _BEFORE_PARAMS = {
     "explores_early": False,
     "strong_ranking": False,  # the portfolio of three rankings, before the strong one
     "first_look": False,  # no first look at the forest's order, the streak reset by a new champion
+    "beliefs_ranking": False,  # the portfolio of four rankings, before the local leaf beliefs
     "detector": "iforest",
     "regrow_on": "new",  # drifted trees regrown on the added rows alone, as a stream does
     "max_samples": 256,  # every session stored it; a record without it would be from before 512
@@ -113,6 +115,7 @@ _LEARNER_PARAMS = (
     "explores_early",
     "strong_ranking",
     "first_look",
+    "beliefs_ranking",
     "detector",
     "scores_file",
     "scores_sha256",
@@ -255,6 +258,7 @@ class Session:
             explores_early=params["explores_early"],
             strong_ranking=params["strong_ranking"],
             first_look=params["first_look"],
+            beliefs_ranking=params["beliefs_ranking"],
         )
         self._initial = model.anomaly_score()
         self._version = 0

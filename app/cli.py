@@ -267,11 +267,11 @@ def simulate(
     ] = "top",
     batch_size: Annotated[int, typer.Option(min=1, help="Rows labelled per batch.")] = 1,
     queue: Annotated[
-        Literal["adaptive", "feedback", "strong", "saturating", "forest", "unsupervised"],
+        Literal["adaptive", "feedback", "strong", "saturating", "forest", "beliefs", "unsupervised"],
         typer.Option(
             help="Which ranking the queries follow: adaptive (the one the labels favour), "
             "feedback (the learned model alone, as before), strong (it at twice the strength), "
-            "saturating, forest (no feedback); "
+            "saturating, forest (no feedback), beliefs (local leaf beliefs, as BALIF learns them); "
             "an ensemble offers adaptive, feedback and unsupervised (the plain ensemble)."
         ),
     ] = "adaptive",

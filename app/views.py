@@ -147,6 +147,7 @@ RANKING_TITLES = {
     "saturating": "saturating model",
     "forest": "forest's own order",
     "unsupervised": "ensemble's own order",
+    "beliefs": "leaf beliefs",
 }
 #: Nominals in a row after which the Label page suggests something different.
 STREAK_HINT = 8
@@ -179,10 +180,12 @@ RANKING_HELP = {
     "saturating": "a **saturating model** (the same, but a found anomaly lifts its neighbours less)",
     "forest": "the **forest's own order** (no feedback)",
     "unsupervised": "the **ensemble's own order** (no feedback)",
+    "beliefs": "the **leaf beliefs** (each of the forest's leaves judged by your labels in it alone: "
+    "a nominal sets its leaves aside, so rows in leaves nobody has labelled come up)",
 }
 #: An ensemble's learned model (its rankings have no "forest").
 ENSEMBLE_FEEDBACK_HELP = "the **learned model** (the members re-weighted by your labels)"
-_COUNTS = {1: "one way", 2: "two ways", 3: "three ways", 4: "four ways"}
+_COUNTS = {1: "one way", 2: "two ways", 3: "three ways", 4: "four ways", 5: "five ways"}
 
 
 def _rankings(session: aad.Session) -> tuple[str, ...]:

@@ -16,9 +16,11 @@ shipped datasets and the held-out tables (``discovery.py``, ``heldout.py``,
   noisy, lowvar, dense, mixed, scattered (10,000 rows) and fraud (20,000 rows, budget
   200, three kinds); the held-out tables draw them with other seeds.
 
-The variants named ``beliefs`` add a ranking by local Beta leaf beliefs, as BALIF learns
-them (``beliefs.py``): tried, lost, not in the engine (README, *Which ranking the queue
-follows*). The variants named ``tried:`` put another ranking in the learned model's place
+The variants named ``beliefs`` measure the fifth ranking, local Beta leaf beliefs as BALIF
+learns them (:mod:`aad.beliefs`), which ships with a first look as the forest's order has
+(README, *Which ranking the queue follows*): alone, first, in the saturating ranking's place,
+without the first look, with a stronger prior, or left out (``four rankings, no beliefs
+(before)``). The variants named ``tried:`` put another ranking in the learned model's place
 (the update over every node of the path, weights per tree, the saturating ranking), an
 explorer in the forest's place or beside it, a classifier on the labels, or another rule in
 the champion's (fading records, Thompson sampling, records that credit every ranking holding
@@ -56,7 +58,7 @@ anomalies found after N labels instead (at most each table's budget; files ``...
 shows at 50 or 100. ``--first-seed S`` runs seeds S onwards (files ``..._seedsS-E``).
 
     python benchmarks/choose.py [--reruns 10] [--workers 2]      # every variant (30 took 37 min, 2 cores)
-    python benchmarks/choose.py --only beliefs                   # the local-belief rankings, tried
+    python benchmarks/choose.py --only beliefs --reruns 20       # the local beliefs, and without them
     python benchmarks/choose.py --only tried                     # other rankings and record rules, tried
     python benchmarks/choose.py --only "first anomaly" --reruns 40   # a challenger before the first anomaly
     python benchmarks/choose.py --only "trees " --reruns 20          # 200 trees against 100 to 400
@@ -95,14 +97,14 @@ from aad.portfolio import Portfolio, bandit
 from aad.portfolio import queue as queue_module
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import beliefs
 import generated
 import heldout
 import strong
 import tried
 
 RESULTS = Path(__file__).with_name("results")
-ALL = aad.model.RANKINGS  # feedback, strong, saturating, forest
+ALL = aad.model.RANKINGS  # feedback, strong, saturating, forest, beliefs
+FOUR = tuple(r for r in ALL if r != "beliefs")  # the portfolio before the local leaf beliefs
 THREE = ("feedback", "saturating", "forest")  # the portfolio before the strong ranking
 CHOSEN = "**patience 4 (chosen)**"
 #: name -> (queue, rankings, patience, max_backoff); the last three for the adaptive queue only.
@@ -139,15 +141,17 @@ VARIANTS = {
     # long had less than 5 % (1 %) chance under the champion's hit rate: tried
     "streak test 5 %": ("adaptive", ALL, 0.05, 4),
     "streak test 1 %": ("adaptive", ALL, 0.01, 4),
-    # local Beta leaf beliefs, as BALIF learns them (beliefs.py): tried, lost
+    # local Beta leaf beliefs, as BALIF learns them (aad.beliefs): alone, first, in the saturating
+    # ranking's place, or a fifth ranking without a first look (that is, asked only after a streak
+    # of nominals, as the learned models are), with BALIF's prior weight 0.1 (shipped), 1 or 10
     "beliefs only": ("beliefs", None, None, None),
-    "with beliefs": ("adaptive", (*ALL, "beliefs"), 4, 4),
-    "with beliefs, first": ("adaptive", ("beliefs", *ALL), 4, 4),
+    "with beliefs, no first look for them": ("adaptive", ALL, 4, 4),
+    "with beliefs, first": ("adaptive", ("beliefs", *FOUR), 4, 4),
     "beliefs for saturating": ("adaptive", ("feedback", "beliefs", "forest"), 4, 4),
     "beliefs only, prior 1": ("beliefs", None, None, None),
-    "with beliefs, prior 1": ("adaptive", (*ALL, "beliefs"), 4, 4),
+    "with beliefs, no first look for them, prior 1": ("adaptive", ALL, 4, 4),
     "beliefs only, prior 10": ("beliefs", None, None, None),
-    "with beliefs, prior 10": ("adaptive", (*ALL, "beliefs"), 4, 4),
+    "with beliefs, no first look for them, prior 10": ("adaptive", ALL, 4, 4),
     # rankings and record rules tried in the learned model's or the champion rule's place
     # (tried.py): measured, lost
     "tried: path update alone": ("paths", None, None, None),
@@ -157,7 +161,7 @@ VARIANTS = {
     "tried: tree weights alone, gain 0.5": ("trees", None, None, None),
     "tried: tree weights alone, gain 1": ("trees", None, None, None),
     "tried: tree weights for feedback": ("adaptive", ("trees", "saturating", "forest"), 4, 4),
-    "tried: tree weights as a fourth ranking": ("adaptive", (*ALL, "trees"), 4, 4),
+    "tried: tree weights as a fourth ranking": ("adaptive", (*FOUR, "trees"), 4, 4),
     "tried: records fade 0.98": ("adaptive", ALL, 4, 4),
     "tried: records fade 0.95": ("adaptive", ALL, 4, 4),
     "tried: records fade 0.9": ("adaptive", ALL, 4, 4),
@@ -170,7 +174,7 @@ VARIANTS = {
     "tried: credit the top 20, open": ("adaptive", ALL, 4, 4),
     "tried: saturating only": ("saturating", None, None, None),
     "tried: saturating first": ("adaptive", ("saturating", "feedback", "forest"), 4, 4),
-    "tried: novel rows as a fourth ranking": ("adaptive", (*ALL, "novel"), 4, 4),
+    "tried: novel rows as a fourth ranking": ("adaptive", (*FOUR, "novel"), 4, 4),
     "tried: novel rows for forest": ("adaptive", ("feedback", "saturating", "novel"), 4, 4),
     # the strong ranking and the round of challengers in a dry spell (strong.py)
     "strong: none, three rankings (before)": ("adaptive", THREE, 4, 4),
@@ -198,23 +202,23 @@ VARIANTS = {
     "with the first look: also at the champion's first miss after 10 hits": ("adaptive", ALL, 4, 4),
     "with the first look: a challenger when the others agree": ("adaptive", ALL, 4, 4),
     "tried: classifier alone": ("classifier", None, None, None),
-    "tried: classifier as a fourth ranking": ("adaptive", (*ALL, "classifier"), 4, 4),
+    "tried: classifier as a fourth ranking": ("adaptive", (*FOUR, "classifier"), 4, 4),
     "tried: classifier first": ("adaptive", ("classifier", *ALL), 4, 4),
     "tried: classifier for saturating": ("adaptive", ("feedback", "classifier", "forest"), 4, 4),
     "tried: records shrunk toward the champion's": ("adaptive", ALL, 4, 4),
     "tried: a new champion by a margin of one miss": ("adaptive", ALL, 4, 4),
     # the row Different shows, as a ranking: the forest's order, rows the found anomalies claim last
     "tried: unlike the found for forest": ("adaptive", ("feedback", "strong", "saturating", "unlike"), 4, 4),
-    "tried: unlike the found as a fifth ranking": ("adaptive", (*ALL, "unlike"), 4, 4),
+    "tried: unlike the found as a fifth ranking": ("adaptive", (*FOUR, "unlike"), 4, 4),
     # one label of the rarer class weighs at most 10 labels of the other (max_ratio) ships
     "class weights uncapped (before)": ("adaptive", ALL, 4, 4),
     "class weights at most 4 to 1": ("adaptive", ALL, 4, 4),
-    # the local beliefs beside the four, given a first look as the forest is (not in the engine yet)
-    "beliefs: a fifth ranking, looked at like the forest": ("adaptive", (*ALL, "beliefs"), 4, 4),
+    # the four rankings without the local beliefs (the beliefs ship as a fifth ranking, given a
+    # first look as the forest's order is)
+    "four rankings, no beliefs (before)": ("adaptive", FOUR, 4, 4),
 }
 #: Rankings that are not the engine's: the forest class that offers them.
 _OFFERED_BY = {
-    "beliefs": beliefs.BeliefForest,
     **dict.fromkeys(tried.TRIED, tried.TriedForest),
 }
 _SHIPPED = (queue_module.step, bandit._best)
@@ -342,7 +346,7 @@ def _settings(variant: str, seed: int) -> None:
     (a worker process runs many variants)."""
     _, _, patience, max_backoff = VARIANTS[variant]
     bandit.MAX_BACKOFF = 4 if max_backoff is None else max_backoff  # a module setting, read at each query
-    beliefs.STRENGTH = float(variant.split("prior ")[1]) if "prior " in variant else 0.1  # BALIF's
+    aad.beliefs.STRENGTH = float(variant.split("prior ")[1]) if "prior " in variant else 0.1  # BALIF's
     tried.TREE_GAIN = float(variant.split("gain ")[1]) if "gain " in variant else 0.5
     queue_module.DRY_SPELL_ONLY = () if "kept after the first anomaly" in variant else strong.DRY_SPELL_ONLY
     one_per_streak = "one challenger per streak" in variant or "in turn" in variant
@@ -429,8 +433,8 @@ def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
         out.portfolio = Portfolio(
             model, rankings=rankings, patience=patience, explores_early=early, first_look=look
         )
-    if "looked at like the forest" in variant:  # the beliefs are due a first look too
-        looks = tuple(i for i, name in enumerate(rankings) if name in ("forest", "beliefs"))
+    if "no first look for them" in variant:  # the beliefs asked only after a streak, as before
+        looks = tuple(i for i, name in enumerate(rankings) if name == "forest")
         state = out.portfolio.state
         out.portfolio.state = bandit.PortfolioState.start(
             len(rankings),

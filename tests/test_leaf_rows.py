@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import aad
-from aad.leaf_rows import LeafRows
+from aad.leaf_rows import LeafRows, add_to_leaf_rows
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,24 @@ def test_a_model_indexes_every_row_of_every_tree():
     for t, index in enumerate(model._inverted):
         k = int(model.leaf_index_[t, 42])
         np.testing.assert_array_equal(index.rows(k), np.flatnonzero(model.leaf_index_[t] == k))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("scale", [1, 2**32])  # the second sums past 2**53: added in integers, tree by tree
+def test_a_label_adds_each_accumulators_steps_to_exactly_the_rows_of_its_leaves(workers, scale):
+    """Several accumulators in one pass, over blocks of 65,536 rows: what adding each tree's step
+    to its leaf's rows one by one gives, to the unit (the model's undo relies on it)."""
+    rng = np.random.default_rng(1)
+    n_rows, n_trees = 200_000, 6
+    leaf_index = rng.integers(0, 40, size=(n_trees, n_rows)).astype(np.uint8)
+    indexes = [LeafRows.build(leaf_index[t], n_leaves=40) for t in range(n_trees)]
+    leaves = rng.integers(0, 40, n_trees).tolist()
+    steps = [rng.integers(-(2**20), 2**20, n_trees) * scale for _ in range(3)]
+    start = rng.integers(-(2**40), 2**40, size=(3, n_rows))
+    totals = start.copy()
+    add_to_leaf_rows(indexes, leaves, [(totals[k], steps[k]) for k in range(3)], workers=workers)
+    expected = start.copy()
+    for k in range(3):
+        for t in range(n_trees):
+            expected[k, leaf_index[t] == leaves[t]] += int(steps[k][t])
+    np.testing.assert_array_equal(totals, expected)

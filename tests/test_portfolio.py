@@ -194,7 +194,7 @@ def test_the_portfolio_plans_the_forests_row_when_its_first_look_is_due(clustere
     X, _ = clustered
     model = aad.AADForest(random_state=0).fit(X)
     model.set_labels([400, 408, 409, 410, 411, 412], [1, 0, 0, 0, 0, 0])  # the forest's top rows nominal
-    portfolio = Portfolio(model)
+    portfolio = Portfolio(model, rankings=("feedback", "strong", "saturating", "forest"))
     forest = RANKINGS.index("forest")
     hits, misses, asked = (5, 0, 5, 6), (1, 0, 1, 0), (True, False, False, False)
     portfolio.state = replace(portfolio.state, hits=hits, misses=misses, asked=asked, found=True, streak=1)
@@ -260,7 +260,7 @@ def test_the_portfolio_gives_the_no_feedback_ranking_its_first_look(clustered):
     X, _ = clustered
     model = aad.AADForest(random_state=0).fit(X)
     state = Portfolio(model).state
-    assert (state.looks, state.keeps_streak) == ((RANKINGS.index("forest"),), True)
+    assert (state.looks, state.keeps_streak) == ((RANKINGS.index("forest"), RANKINGS.index("beliefs")), True)
     state = Portfolio(model, first_look=False).state
     assert (state.looks, state.keeps_streak) == ((), False)
     assert Portfolio(model, rankings=("feedback", "saturating")).state.looks == ()
@@ -438,9 +438,9 @@ def test_each_rankings_proposal_is_found_once_per_label_and_never_served_stale(c
         before, dry = len(searched), not learner.model.n_anomalies_
         row = int(learner.next_queries()[0])
         learner.label(row, bool(y[row]))
-        # the learned and saturating rankings once each (and the strong one in a dry spell before
-        # the first anomaly); the forest: a fixed order
-        assert len(searched) - before == (3 if dry else 2)
+        # the learned, saturating and beliefs rankings once each (and the strong one in a dry
+        # spell before the first anomaly); the forest: a fixed order
+        assert len(searched) - before == (4 if dry else 3)
     for _ in range(3):
         learner.undo()
         assert learner.portfolio.tops() == Portfolio(learner.model).tops()

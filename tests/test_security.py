@@ -131,6 +131,7 @@ def test_a_stored_session_is_sql_values_and_json_and_reopens_without_unpickling(
         "explores_early": True,
         "strong_ranking": True,
         "first_look": True,
+        "beliefs_ranking": True,
         "detector": "iforest",
         "regrow_on": "table",
         "max_ratio": 10.0,

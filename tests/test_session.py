@@ -547,7 +547,7 @@ def test_a_session_saved_before_the_first_look_replays_its_queue(store, fitted_t
     old = _new(store, fitted_toy2, params={**trees, "first_look": False})
     _label_queue(new, 60)
     _label_queue(old, 60)
-    assert new.learner.portfolio.state.looks == (3,)
+    assert new.learner.portfolio.state.looks == (3, 4)
     assert [a.rows for a in new.history()] != [a.rows for a in old.history()]  # the rules part
     state, batch = old.learner.portfolio.state, old.batch().tolist()
     stored = {k: v for k, v in old.record.params.items() if k != "first_look"}
@@ -582,13 +582,37 @@ def test_a_session_saved_before_the_strong_ranking_keeps_its_three(store, fitted
 
     session = _new(store, fitted_toy2)
     assert session.record.params["strong_ranking"] is True
-    assert session.learner.portfolio.rankings == ("feedback", "strong", "saturating", "forest")
-    old = {k: v for k, v in session.record.params.items() if k != "strong_ranking"}
+    old = {k: v for k, v in session.record.params.items() if k not in ("strong_ranking", "beliefs_ranking")}
     with sqlite3.connect(store.path) as db:
         db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(old), session.id))
     before = _reopen(session, fitted_toy2)
     assert before.learner.portfolio.rankings == ("feedback", "saturating", "forest")
     assert len(before.learner.portfolio.state.hits) == 3
+
+
+def test_a_session_saved_before_the_leaf_beliefs_replays_its_queue_on_four_rankings(store, fitted_toy2):
+    """Sessions stored without "beliefs_ranking" were labelled by a portfolio of four rankings;
+    reopened, they replay their labels on those four, to the same record and the same next row,
+    and new sessions have five, the beliefs with a first look as the forest's order has."""
+    import json
+    import sqlite3
+
+    trees = {"n_estimators": 100}
+    new = _new(store, fitted_toy2, params=trees)
+    old = _new(store, fitted_toy2, params={**trees, "beliefs_ranking": False})
+    assert new.learner.portfolio.rankings == ("feedback", "strong", "saturating", "forest", "beliefs")
+    assert new.learner.portfolio.state.looks == (3, 4)
+    assert old.learner.portfolio.rankings == ("feedback", "strong", "saturating", "forest")
+    _label_queue(new, 60)
+    _label_queue(old, 60)
+    state, batch = old.learner.portfolio.state, old.batch().tolist()
+    stored = {k: v for k, v in old.record.params.items() if k != "beliefs_ranking"}
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE sessions SET params = ? WHERE id = ?", (json.dumps(stored), old.id))
+    before = _reopen(old, fitted_toy2)
+    assert before.learner.portfolio.rankings == ("feedback", "strong", "saturating", "forest")
+    assert before.learner.portfolio.state == state
+    assert before.batch().tolist() == batch
 
 
 def test_something_different_replaces_the_batch_and_the_streak_counts_nominals(store, fitted_toy2):

@@ -24,6 +24,10 @@ __all__ = ["Portfolio"]
 
 #: Rankings that never change with the labels (no feedback): scanned in a fixed order.
 _FIXED = ("forest", "unsupervised")
+#: Rankings due a first look (with ``first_look``): the no-feedback orders, and the local leaf
+#: beliefs, which find what the learned model passes over as the forest's order does
+#: (``benchmarks/choose.py --only "looked at like the forest"``, README).
+_LOOKED_AT = (*_FIXED, "beliefs")
 #: Rankings asked only in a dry spell before the first anomaly: once an anomaly is labelled
 #: they propose nothing (-1), so they keep no record and are never asked (nor computed).
 DRY_SPELL_ONLY = ("strong",)
@@ -46,7 +50,8 @@ class Portfolio:
         (:class:`~aad.portfolio.bandit.PortfolioState`); False is the rule before aad did.
     first_look : bool, default=True
         Whether the no-feedback ranking (the forest's order; an ensemble's ``"unsupervised"``)
-        gets a first look once its record beats the champion's, and a champion demoted by
+        and the local leaf beliefs (``"beliefs"``) get a first look once their record beats the
+        champion's, and a champion demoted by
         its own nominal hands its streak on (:mod:`aad.portfolio.bandit`; neither when no
         such ranking is in play); False is the rule of sessions saved before. Measured on
         the forest's order; an ensemble's gets it by the same reasoning, untested on the
@@ -84,7 +89,7 @@ class Portfolio:
             )
         self.model = model
         self.rankings = tuple(rankings)
-        looks = tuple(i for i, name in enumerate(self.rankings) if first_look and name in _FIXED)
+        looks = tuple(i for i, name in enumerate(self.rankings) if first_look and name in _LOOKED_AT)
         self.state = PortfolioState.start(
             len(self.rankings),
             patience=patience,
@@ -104,7 +109,8 @@ class Portfolio:
 
     def tops(self) -> tuple[int, ...]:
         """Each ranking's proposal: its highest unlabelled row (ties: the lowest row)."""
-        return tuple(self._top(name) for name in self.rankings)
+        closed: list[np.ndarray] = []  # the mask of closed rows, made once for all the rankings
+        return tuple(self._top(name, closed) for name in self.rankings)
 
     def top(self, name: str) -> int:
         """One ranking's proposal (-1 when every row is labelled): what the queue shows first
@@ -223,8 +229,9 @@ class Portfolio:
     def _top_k(self, name: str, labelled: np.ndarray, k: int) -> np.ndarray:
         return top_unlabelled(self.model.ranking(name), labelled, k)
 
-    def _top(self, name: str) -> int:
-        """The mask of labelled rows is made only when a ranking is searched (a pass over every row)."""
+    def _top(self, name: str, closed: list[np.ndarray] | None = None) -> int:
+        """The mask of labelled rows is made only when a ranking is searched (a pass over every row),
+        and kept in ``closed`` for the next ranking searched in the same call."""
         if not self._proposes(name):
             return -1
         if name in _FIXED:  # a fixed order: the first unlabelled row in it
@@ -241,7 +248,10 @@ class Portfolio:
         known = self._proposals.get(name)
         if known is not None and known[0]() is scores:
             return known[1]  # the same ranking array: no label since (a label makes a new one)
-        top = top_unlabelled(scores, self._closed(), 1)
+        closed = [] if closed is None else closed
+        if not closed:
+            closed.append(self._closed())
+        top = top_unlabelled(scores, closed[0], 1)
         row = int(top[0]) if len(top) else -1
         self._proposals[name] = (weakref.ref(scores), row)  # no hold on a stale array
         return row

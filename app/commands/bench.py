@@ -26,7 +26,7 @@ def bench(
     seed: Annotated[int, typer.Option(min=0, max=aad.MAX_SEED)] = 0,
     data: Annotated[str | None, typer.Option(help="Time this dataset or file instead.")] = None,
     queue: Annotated[
-        Literal["adaptive", "feedback", "strong", "saturating", "forest"],
+        Literal["adaptive", "feedback", "strong", "saturating", "forest", "beliefs"],
         typer.Option(help="Which ranking the queries follow (adaptive: the workbench's default)."),
     ] = "adaptive",
     json_out: Annotated[
