@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
@@ -406,6 +406,7 @@ class AADForest(BaseEstimator):
         self._prior = beliefs.prior(self.forest_)
         self._belief_sums: np.ndarray | None = None  # kept from the first time the beliefs are asked
         self._beliefs: np.ndarray | None = None
+        self._generation = getattr(self, "_generation", 0) + 1
         if (labels != UNLABELLED).any():
             self._recount()
             self._changed()
@@ -510,11 +511,13 @@ class AADForest(BaseEstimator):
         self._saturating = None
         self._strong = None
         self._beliefs = None
+        self._generation += 1
 
     def _restore_hinge(self, values: np.ndarray | None) -> None:
         """Put back the hinge solution of an earlier state (an exact undo; see ActiveLearner)."""
         self._hinge_values = values
         self._scores = None
+        self._generation += 1
 
     # ------------------------------------------------------------------ scores
 
@@ -562,24 +565,34 @@ class AADForest(BaseEstimator):
 
     def _linear_raw_score(self, lifted: np.ndarray, unit: float) -> np.ndarray:
         """``base + eta (w_A lifted / unit - w_N shared_N) / T``, in path-length units."""
+        block = self._linear_blocks(lifted, unit)
+        if block is None:
+            return self._base.copy()
+        raw = np.empty(len(self._base))
+        in_row_blocks(len(raw), lambda start, stop: block(start, stop, raw[start:stop]), n_jobs=self.n_jobs)
+        return raw
+
+    def _linear_blocks(self, lifted: np.ndarray, unit: float):
+        """``block(start, stop, out=None)``: :meth:`_linear_raw_score` of rows ``start:stop`` (the same
+        operations, so the same numbers, whether written into every row's ranking or searched a
+        block at a time); None before any label or without feedback, when it is the forest's."""
         n_anomalies, n_nominals = self._class_counts()
         if n_anomalies + n_nominals == 0 or self.eta == 0:
-            return self._base.copy()
+            return None
         scale = self.eta / (self.n_estimators_ * _QUANTUM)
         per_anomaly, per_nominal = class_weights(
             n_anomalies, n_nominals, balance=self.balance, max_ratio=self.max_ratio
         )
         lift, push, nominal = scale * per_anomaly / unit, scale * per_nominal, self._shared[NOMINAL]
-        raw = np.empty(len(self._base))
 
-        def block(start: int, stop: int) -> None:  # the same operations, row by row, in blocks
-            part = raw[start:stop]
+        def block(start: int, stop: int, out: np.ndarray | None = None) -> np.ndarray:
+            part = np.empty(stop - start) if out is None else out
             np.multiply(lifted[start:stop], lift, out=part)
             part -= np.multiply(nominal[start:stop], push, dtype=np.float64)
             part += self._base[start:stop]
+            return part
 
-        in_row_blocks(len(raw), block, n_jobs=self.n_jobs)
-        return raw
+        return block
 
     def _strong_score(self) -> np.ndarray:
         """``base + STRONG (raw - base)``: the learned model at ``STRONG`` times its strength,
@@ -648,10 +661,64 @@ class AADForest(BaseEstimator):
     def _belief_ranking(self) -> np.ndarray:
         """The beliefs' ranking; their sums are kept label by label from the first time it is asked."""
         if self._beliefs is None:
-            if self._belief_sums is None:
-                self._belief_sums = _gather_int(self.forest_, self._leaf_beliefs(), self.leaf_index_)
-            self._beliefs = self._belief_sums / float(self.n_estimators_ * beliefs.QUANTUM)
+            self._beliefs = self._kept_belief_sums() / float(self.n_estimators_ * beliefs.QUANTUM)
         return self._beliefs
+
+    def _kept_belief_sums(self) -> np.ndarray:
+        if self._belief_sums is None:
+            self._belief_sums = _gather_int(self.forest_, self._leaf_beliefs(), self.leaf_index_)
+        return self._belief_sums
+
+    def best_unlabelled(self, names: Sequence[str], closed: np.ndarray) -> tuple[int, ...]:
+        """Each ranking's highest row (:meth:`ranking`) that ``closed`` leaves open, ties to the
+        lowest; -1 when none is: the rows ``top_unlabelled(model.ranking(name), closed, 1)`` gives,
+        found in one pass over the rows for all of them, each ranking computed a block of rows at
+        a time where the model can (the learned and saturating rankings from their sums, the
+        beliefs on their integer sums) rather than written out for every row and read again.
+
+        >>> X = np.vstack([np.random.default_rng(0).normal(size=(100, 2)), [[8, 8], [8, 7.5]]])
+        >>> model = AADForest(random_state=0).fit(X)
+        >>> model.set_label(100, "anomaly")
+        >>> model.best_unlabelled(("feedback", "saturating", "beliefs"), model.labels_ != -1)
+        (101, 101, 101)
+        """
+        self._check_fitted()
+        blocks = [self._ranking_blocks(name) for name in names]
+        n_rows = len(self._base)
+        if n_rows == 0 or not blocks:
+            return (-1,) * len(blocks)
+
+        def work(start: int, stop: int) -> list[tuple]:
+            shut, found = closed[start:stop], []
+            for block in blocks:
+                scores = block(start, stop)
+                lowest = -np.inf if scores.dtype.kind == "f" else np.iinfo(scores.dtype).min
+                masked = np.where(shut, lowest, scores)
+                best = int(np.argmax(masked))
+                found.append((masked[best], start + best))
+            return found
+
+        per_block = in_row_blocks(n_rows, work, n_jobs=self.n_jobs)
+        rows = (max((found[k] for found in per_block), key=lambda top: top[0])[1] for k in range(len(blocks)))
+        return tuple(-1 if closed[row] else row for row in rows)  # max keeps the first of equal values
+
+    def _ranking_blocks(self, name: str) -> Callable:
+        """``block(start, stop)``: the scores of rows ``start:stop`` under one ranking, computed there
+        when the ranking is linear in the model's sums and not written out yet."""
+        if name == "beliefs":
+            sums = self._kept_belief_sums()
+            return lambda start, stop: sums[start:stop]
+        linear = {
+            "feedback": (self._scores, ANOMALY, 1),
+            "saturating": (self._saturating, _SATURATING, _SAT_UNIT),
+        }
+        if self.loss == "linear" and name in linear and linear[name][0] is None:
+            _, lifted, unit = linear[name]
+            block = self._linear_blocks(self._shared[lifted], float(unit))
+            if block is not None:
+                return block
+        scores = self.ranking(name)
+        return lambda start, stop: scores[start:stop]
 
     def anomaly_score(self, X=None) -> np.ndarray:
         """Anomaly score of every row: higher means more anomalous.

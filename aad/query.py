@@ -143,17 +143,33 @@ def top_unlabelled(scores: np.ndarray, labelled: np.ndarray, k: int) -> np.ndarr
 
 
 def _best_unlabelled(scores: np.ndarray, labelled: np.ndarray) -> int:
-    """The highest-scored unlabelled row (ties: the lowest), -1 when every row is labelled;
-    blocks of rows on every core, each block's first maximum, the first of the best blocks."""
-    if len(scores) == 0:
+    """The highest-scored unlabelled row (ties: the lowest), -1 when every row is labelled."""
+    return best_unlabelled_in_blocks(len(scores), lambda start, stop: scores[start:stop], labelled)
+
+
+def best_unlabelled_in_blocks(
+    n_rows: int, block_scores: Callable[[int, int], np.ndarray], labelled: np.ndarray, *, n_jobs=None
+) -> int:
+    """The highest-scored unlabelled row (ties: the lowest), -1 when every row is labelled, where
+    ``block_scores(start, stop)`` gives the scores of rows ``start:stop`` (floats or integers):
+    blocks of rows on every core, each block's first maximum, the first of the best blocks. A
+    ranking computed block by block is searched without an array of every row's score.
+
+    >>> scores = np.array([3, 9, 9, 1])
+    >>> best_unlabelled_in_blocks(4, lambda a, b: scores[a:b], np.array([False, True, False, False]))
+    2
+    """
+    if n_rows == 0:
         return -1
 
     def block(start: int, stop: int) -> tuple[float, int]:
-        masked = np.where(labelled[start:stop], -np.inf, scores[start:stop])
+        scores = block_scores(start, stop)
+        lowest = -np.inf if scores.dtype.kind == "f" else np.iinfo(scores.dtype).min
+        masked = np.where(labelled[start:stop], lowest, scores)
         best = int(np.argmax(masked))
-        return float(masked[best]), start + best
+        return masked[best], start + best
 
-    _, row = max(in_row_blocks(len(scores), block), key=lambda top: top[0])  # max keeps the first
+    _, row = max(in_row_blocks(n_rows, block, n_jobs=n_jobs), key=lambda top: top[0])  # max keeps the first
     return -1 if labelled[row] else row
 
 

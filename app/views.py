@@ -207,10 +207,8 @@ def queue_help(session: aad.Session) -> str:
     if portfolio is None:
         text += f"This session's queue follows the {ranking_title(session.following)} alone. "
     else:
-        looks = "".join(
-            f", or the {ranking_title(portfolio.rankings[k])} after just one, when its record is ahead"
-            for k in portfolio.state.looks
-        )
+        looked = " or ".join(f"the {ranking_title(portfolio.rankings[k])}" for k in portfolio.state.looks)
+        looks = f", or {looked} after just one, when its record is ahead" if looked else ""
         text += (
             "The queue follows the one whose proposals have been anomalies most often; after a few "
             f"nominals in a row it tries another ranking's top row{looks}. "

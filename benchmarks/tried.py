@@ -551,10 +551,10 @@ def wide_record(k: int, *, open_field: bool) -> Callable[..., None]:
     >>> model = AADForest(random_state=0).fit(X)
     >>> portfolio = Portfolio(model)
     >>> portfolio.tops()  # row 301 is no ranking's top row, but in every one's top 5
-    (300, 300, 300, 300)
+    (300, 300, 300, 300, 300)
     >>> wide_record(5, open_field=False)(portfolio, 301, 1); model.set_label(301, 1)
     >>> portfolio.state.hits  # the shipped rule would credit none of them
-    (1, 1, 1, 1)
+    (1, 1, 1, 1, 1)
     """
 
     def record(self, row: int, label: int) -> None:

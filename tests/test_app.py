@@ -1067,8 +1067,7 @@ def test_the_queue_help_names_the_sessions_rankings_and_its_rule(tmp_path):
     members = {"detector": "ensemble", "members": ["iforest", "lof"], "n_estimators": 30}
     ensemble = aad.Session.create(toy2, store=store, seed=0, params=members)
     assert looks.startswith("The model ranks the rows five ways: the **learned model**")
-    assert "the forest's own order after just one, when its record is ahead" in looks
-    assert "the leaf beliefs after just one, when its record is ahead" in looks
+    assert "or the forest's own order or the leaf beliefs after just one, when its record is ahead" in looks
     assert "the **leaf beliefs** (each of the forest's leaves judged by your labels in it alone" in looks
     assert "after just one" not in before
     assert "after just one" not in fixed

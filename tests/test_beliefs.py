@@ -119,3 +119,22 @@ def test_the_extended_forest_has_beliefs_from_its_path_lengths():
     model = aad.ExtendedAADForest(n_estimators=20, random_state=0).fit(X)
     assert "beliefs" in model.rankings_
     assert int(np.argmax(model.ranking("beliefs"))) == 300
+
+
+def test_every_rankings_best_row_is_its_top_unlabelled_row_ties_to_the_lowest():
+    """``best_unlabelled`` (the queue's search: every ranking in one pass, the learned and
+    saturating rankings a block of rows at a time, the beliefs on their integer sums) finds the
+    rows the rankings' arrays would give, ties included; -1 when every row is closed."""
+    from aad.query import top_unlabelled
+
+    rng = np.random.default_rng(5)
+    X = np.vstack([rng.normal(size=(300, 2)), [[5, 5]] * 4, [[-5, 5]] * 3])  # duplicates: tied scores
+    model = aad.AADForest(n_estimators=30, random_state=1).fit(X)
+    for rows, labels in [([], []), ([300], [1]), ([301, 5], [0, 0]), ([304, 6, 7], [1, 0, 1])]:
+        model.set_labels(rows, labels)
+        closed = model.labels_ != -1
+        closed[[10, 302]] = True  # set aside
+        expected = tuple(int(top_unlabelled(model.ranking(name), closed, 1)[0]) for name in model.rankings_)
+        model._changed()  # the arrays dropped: computed a block of rows at a time
+        assert model.best_unlabelled(model.rankings_, closed) == expected
+        assert model.best_unlabelled(model.rankings_, np.ones(len(X), bool)) == (-1,) * 5

@@ -427,13 +427,16 @@ def test_each_rankings_proposal_is_found_once_per_label_and_never_served_stale(c
     """The row the queue shows is the proposal the record reads at the next label: one search
     of each changing ranking per label, not two; and after labels and undos the proposals are
     those of a fresh portfolio on the same labels."""
-    import aad.portfolio.queue as queue
-
     X, y = clustered
     learner = aad.ActiveLearner(aad.AADForest(random_state=4).fit(X), X)
     searched = []
-    real = queue.top_unlabelled
-    monkeypatch.setattr(queue, "top_unlabelled", lambda s, m, k: searched.append(k) or real(s, m, k))
+    real = aad.AADForest.best_unlabelled
+
+    def counted(model, names, closed):
+        searched.extend(names)
+        return real(model, names, closed)
+
+    monkeypatch.setattr(aad.AADForest, "best_unlabelled", counted)
     for _ in range(15):
         before, dry = len(searched), not learner.model.n_anomalies_
         row = int(learner.next_queries()[0])

@@ -63,10 +63,10 @@ class Portfolio:
     >>> model = AADForest(random_state=0).fit(X)
     >>> portfolio = Portfolio(model)
     >>> portfolio.tops()
-    (300, 300, 300, 300)
+    (300, 300, 300, 300, 300)
     >>> portfolio.record(300, 1); model.set_label(300, 1)
     >>> portfolio.state.hits, portfolio.following
-    ((1, 1, 1, 1), 'feedback')
+    ((1, 1, 1, 1, 1), 'feedback')
     """
 
     def __init__(
@@ -99,7 +99,7 @@ class Portfolio:
         )
         self._before: list[PortfolioState | None] = []
         self._forest_order: np.ndarray | None = None
-        self._proposals: dict[str, tuple[weakref.ref, int]] = {}
+        self._proposals: dict[str, tuple[weakref.ref | int, int]] = {}
         self.aside: frozenset[int] = frozenset()
 
     @property
@@ -110,7 +110,22 @@ class Portfolio:
     def tops(self) -> tuple[int, ...]:
         """Each ranking's proposal: its highest unlabelled row (ties: the lowest row)."""
         closed: list[np.ndarray] = []  # the mask of closed rows, made once for all the rankings
+        self._search([name for name in self.rankings if name not in _FIXED and self._proposes(name)], closed)
         return tuple(self._top(name, closed) for name in self.rankings)
+
+    def _search(self, names: Sequence[str], closed: list[np.ndarray]) -> None:
+        """Find the proposals of ``names`` not found since the last label, in one pass over the rows
+        (a model that counts its changes of labels: :meth:`aad.AADForest.best_unlabelled`)."""
+        generation = getattr(self.model, "_generation", None)
+        if generation is None:
+            return
+        missing = [name for name in names if self._proposals.get(name, (None,))[0] != generation]
+        if not missing:
+            return
+        if not closed:
+            closed.append(self._closed())
+        for name, row in zip(missing, self.model.best_unlabelled(missing, closed[0]), strict=True):
+            self._proposals[name] = (generation, int(row))
 
     def top(self, name: str) -> int:
         """One ranking's proposal (-1 when every row is labelled): what the queue shows first
@@ -195,7 +210,7 @@ class Portfolio:
         >>> X = np.vstack([np.random.default_rng(0).normal(size=(300, 2)), [[7, 7], [7, -7]]])
         >>> portfolio = Portfolio(AADForest(random_state=0).fit(X))
         >>> portfolio.set_aside({300}); portfolio.tops()
-        (301, 301, 301, 301)
+        (301, 301, 301, 301, 301)
         """
         self.aside = frozenset(int(r) for r in rows)
         self._proposals.clear()  # the cached proposals may be rows now set aside
@@ -244,13 +259,17 @@ class Portfolio:
                 if len(free):
                     return int(free[0])
             return -1
-        scores = self.model.ranking(name)
+        generation = getattr(self.model, "_generation", None)  # counts the model's changes of labels
+        scores = self.model.ranking(name) if generation is None else None
         known = self._proposals.get(name)
-        if known is not None and known[0]() is scores:
-            return known[1]  # the same ranking array: no label since (a label makes a new one)
+        if known is not None and (known[0] == generation if scores is None else known[0]() is scores):
+            return known[1]  # no label since (a label makes a new generation, a new ranking array)
         closed = [] if closed is None else closed
         if not closed:
             closed.append(self._closed())
+        if scores is None:  # the model finds the row, without a ranking's array where it can
+            self._search([name], closed)
+            return self._proposals[name][1]
         top = top_unlabelled(scores, closed[0], 1)
         row = int(top[0]) if len(top) else -1
         self._proposals[name] = (weakref.ref(scores), row)  # no hold on a stale array
