@@ -116,11 +116,11 @@ class PortfolioState:
     tried : tuple of int
         Before the first anomaly: the challengers asked in the current round of the dry spell.
     looks : tuple of int
-        The rankings given a first look (the forest's order): never asked yet, one is asked
-        after the champion's nominal once its record beats the champion's. Under this rule a
-        ranking asked for the first time (a first look, or any challenger never asked before)
-        does not double the patience when its row is nominal. Empty: no first look (the rule
-        of sessions saved before it).
+        The rankings given a first look (the forest's order, the leaf beliefs): never asked
+        yet, one is asked after the champion's nominal once its record beats the champion's.
+        Under this rule a ranking asked for the first time (a first look, or any challenger
+        never asked before) does not double the patience when its row is nominal. Empty: no
+        first look (the rule of sessions saved before it).
     keeps_streak : bool
         Whether a champion demoted by its own nominal hands its streak on to the new one
         (False: the streak starts again at every change, the rule of sessions saved before).

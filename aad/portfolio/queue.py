@@ -101,6 +101,8 @@ class Portfolio:
         self._forest_order: np.ndarray | None = None
         self._proposals: dict[str, tuple[weakref.ref | int, int]] = {}
         self.aside: frozenset[int] = frozenset()
+        if "beliefs" in self.rankings:  # their sums are counted once, here, not at the first label
+            model.ranking("beliefs")
 
     @property
     def following(self) -> str:
