@@ -29,6 +29,16 @@ def _mark_worker() -> None:
     _inside.worker = True
 
 
+def _forget_after_fork() -> None:
+    """In a forked child: the parent's threads are gone, and its lock may have been held."""
+    global _lock
+    _lock = threading.Lock()
+    _pools.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def _pool(workers: int) -> ThreadPoolExecutor:
     key = (os.getpid(), workers)
     with _lock:

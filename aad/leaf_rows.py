@@ -127,7 +127,9 @@ def add_to_leaf_rows(
     segments = [index.segment(leaf) for index, leaf in zip(indexes, leaves, strict=True)]
     n_rows = len(indexes[0].low)
     n_blocks = len(segments[0][1]) - 1
-    exact = all(float(np.abs(steps).sum()) < _EXACT_SUM for _, steps in updates)
+    exact = all(
+        np.abs(np.asarray(s, dtype=np.float64)).sum() < _EXACT_SUM for _, s in updates
+    )  # no int64 wrap
     steps = np.stack([np.asarray(s, dtype=np.float64) for _, s in updates], axis=1)  # trees x accumulators
 
     def add(b: int) -> None:
@@ -162,7 +164,9 @@ _ONES.flags.writeable = False
 def _ones(n: int) -> np.ndarray:
     """A read-only view of ``n`` ones (the matrices' values), grown once when too short."""
     global _ONES
-    if len(_ONES) < n:
-        _ONES = np.ones(max(n, 2 * len(_ONES)))
-        _ONES.flags.writeable = False
-    return _ONES[:n]
+    ones = _ONES  # this thread's view: another may replace the global meanwhile
+    if len(ones) < n:
+        ones = np.ones(max(n, 2 * len(ones)))
+        ones.flags.writeable = False
+        _ONES = ones
+    return ones[:n]

@@ -34,6 +34,7 @@ from .errors import DataError, LabelError, NotFittedError, UnknownStrategyError
 from .forest import LeafForest, average_path_length, fit_forest, gather_leaves, in_row_blocks, n_workers
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
 from .leaf_rows import LeafRows, add_to_leaf_rows
+from .query import best_in_block, best_of_blocks
 from .weights import BALANCE, MAX_RATIO, class_weights, leaf_values
 
 __all__ = ["RANKINGS", "SAMPLES", "TREES", "AADForest", "default_n_estimators"]
@@ -689,18 +690,10 @@ class AADForest(BaseEstimator):
             return (-1,) * len(blocks)
 
         def work(start: int, stop: int) -> list[tuple]:
-            shut, found = closed[start:stop], []
-            for block in blocks:
-                scores = block(start, stop)
-                lowest = -np.inf if scores.dtype.kind == "f" else np.iinfo(scores.dtype).min
-                masked = np.where(shut, lowest, scores)
-                best = int(np.argmax(masked))
-                found.append((masked[best], start + best))
-            return found
+            return [best_in_block(block(start, stop), closed[start:stop], start) for block in blocks]
 
         per_block = in_row_blocks(n_rows, work, n_jobs=self.n_jobs)
-        rows = (max((found[k] for found in per_block), key=lambda top: top[0])[1] for k in range(len(blocks)))
-        return tuple(-1 if closed[row] else row for row in rows)  # max keeps the first of equal values
+        return tuple(best_of_blocks(found[k] for found in per_block) for k in range(len(blocks)))
 
     def _ranking_blocks(self, name: str) -> Callable:
         """``block(start, stop)``: the scores of rows ``start:stop`` under one ranking, computed there

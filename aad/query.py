@@ -161,16 +161,37 @@ def best_unlabelled_in_blocks(
     """
     if n_rows == 0:
         return -1
+    tops = in_row_blocks(
+        n_rows,
+        lambda start, stop: best_in_block(block_scores(start, stop), labelled[start:stop], start),
+        n_jobs=n_jobs,
+    )
+    return best_of_blocks(tops)
 
-    def block(start: int, stop: int) -> tuple[float, int]:
-        scores = block_scores(start, stop)
-        lowest = -np.inf if scores.dtype.kind == "f" else np.iinfo(scores.dtype).min
-        masked = np.where(labelled[start:stop], lowest, scores)
-        best = int(np.argmax(masked))
-        return masked[best], start + best
 
-    _, row = max(in_row_blocks(n_rows, block, n_jobs=n_jobs), key=lambda top: top[0])  # max keeps the first
-    return -1 if labelled[row] else row
+def best_in_block(scores: np.ndarray, closed: np.ndarray, start: int) -> tuple[bool, object, int]:
+    """A block's best open row: ``(found, score, start + offset)``, the first of the highest
+    scores among the rows ``closed`` leaves open (``found`` False when it leaves none). Closed
+    rows are masked with the type's lowest value, and an open row at that value is still found.
+
+    >>> best_in_block(np.zeros(3, np.uint8), np.array([True, False, False]), 10)
+    (True, np.uint8(0), 11)
+    """
+    lowest = -np.inf if scores.dtype.kind == "f" else np.iinfo(scores.dtype).min
+    masked = np.where(closed, lowest, scores)
+    best = int(np.argmax(masked))
+    if closed[best]:  # every open row, if any, scores the lowest value: the first of them
+        free = np.flatnonzero(~closed)
+        if not len(free):
+            return False, lowest, start + best
+        best = int(free[0])
+    return True, masked[best], start + best
+
+
+def best_of_blocks(tops) -> int:
+    """The best of the blocks' :func:`best_in_block` (the first of equal ones), -1 when none found."""
+    found, _, row = max(tops, key=lambda top: (top[0], top[1]))  # max keeps the first
+    return row if found else -1
 
 
 @register_strategy("top")

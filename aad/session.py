@@ -1249,8 +1249,6 @@ class Session:
         self.dataset = _grown(self.dataset, new, fresh, truth)
         if self.learner.X is not None:
             self.learner.X = self.dataset.X
-        if self.learner.portfolio is not None:
-            self.learner.portfolio._forest_order = None  # its cached order covered the old rows
         self._initial = np.concatenate([self._initial, growth.scores_after[added.n_before :]])
         self._previous = self._sorted = None
         self.growths.append(growth)

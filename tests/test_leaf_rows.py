@@ -52,3 +52,12 @@ def test_a_label_adds_each_accumulators_steps_to_exactly_the_rows_of_its_leaves(
         for t in range(n_trees):
             expected[k, leaf_index[t] == leaves[t]] += int(steps[k][t])
     np.testing.assert_array_equal(totals, expected)
+
+
+def test_steps_whose_sum_overflows_int64_are_still_added_exactly():
+    """The check for an exact float64 sum is made in float64: in int64 the absolute steps'
+    sum wrapped negative and the float path was taken (row 0 came out 0 instead of 1)."""
+    trees = [LeafRows.build(np.zeros(3, dtype=np.uint8), n_leaves=1) for _ in range(3)]
+    total = np.zeros(3, dtype=np.int64)
+    add_to_leaf_rows(trees, [0, 0, 0], [(total, np.array([2**62, -(2**62) + 1, 2**62]))])
+    assert total.tolist() == [2**62 + 1] * 3

@@ -471,3 +471,19 @@ def test_the_strong_ranking_is_the_learned_model_at_twice_the_strength(clustered
     hinge = aad.AADForest(loss="hinge", random_state=1).fit(X)
     with pytest.raises(aad.UnknownStrategyError, match="strong ranking needs the linear loss"):
         hinge.ranking("strong")
+
+
+def test_the_forests_order_follows_the_rows_when_rows_are_added_or_dropped():
+    """The portfolio's cached order of the forest is for the rows it was sorted on: after
+    ``add_rows`` an outlier among the new rows is the forest's proposal; after ``keep_rows``
+    the proposals are those of a fresh portfolio (the stale order raised IndexError)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    model = aad.AADForest(n_estimators=30, random_state=0).fit(X)
+    portfolio = Portfolio(model)
+    portfolio.tops()
+    forest = portfolio.rankings.index("forest")
+    (new,) = model.add_rows([[9.0, 9.0]])
+    assert portfolio.tops()[forest] == new
+    model.keep_rows(np.arange(0, 301, 2))
+    assert portfolio.tops() == Portfolio(model).tops()

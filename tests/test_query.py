@@ -63,3 +63,19 @@ def test_the_top_row_of_a_big_table_is_the_first_of_its_ties_and_never_labelled(
     assert top_unlabelled(scores, labelled, 1).tolist() == [400_000]
     labelled[:] = True
     assert top_unlabelled(scores, labelled, 1).tolist() == []
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [
+        np.zeros(3, np.uint8),
+        np.array([5, np.iinfo(np.int64).min, np.iinfo(np.int64).min]),
+        np.array([7.0, -np.inf, 2.0]),
+    ],
+)
+def test_the_best_open_row_is_found_whatever_its_score_even_the_types_lowest(scores):
+    """Closed rows are masked with the type's lowest value; an open row scoring just that is
+    still the best open row (the search of one and of two rows agree), not "every row closed"."""
+    closed = np.array([True, False, False])
+    assert top_unlabelled(scores, closed, 1).tolist() == top_unlabelled(scores, closed, 2).tolist()[:1]
+    assert top_unlabelled(scores, np.ones(3, bool), 1).tolist() == []

@@ -99,6 +99,7 @@ class Portfolio:
         )
         self._before: list[PortfolioState | None] = []
         self._forest_order: np.ndarray | None = None
+        self._ordered: object = None  # the rows' leaves the forest's order was sorted for
         self._proposals: dict[str, tuple[weakref.ref | int, int]] = {}
         self.aside: frozenset[int] = frozenset()
         if "beliefs" in self.rankings:  # their sums are counted once, here, not at the first label
@@ -252,8 +253,10 @@ class Portfolio:
         if not self._proposes(name):
             return -1
         if name in _FIXED:  # a fixed order: the first unlabelled row in it
-            if self._forest_order is None:
+            rows = getattr(self.model, "leaf_index_", None)  # a new array when rows are added or dropped
+            if self._forest_order is None or self._ordered is not rows:
                 self._forest_order = np.argsort(-self.model.ranking(name), kind="stable")
+                self._ordered = rows
             for start in range(0, len(self._forest_order), 4096):  # labelled rows come first: a short scan
                 chunk = self._forest_order[start : start + 4096]
                 free = chunk[self.model.labels_[chunk] == UNLABELLED]
