@@ -8,9 +8,10 @@ all work in :meth:`AADForest.fit`, fitted attributes ending in ``_``. After ``fi
 How it stays fast: each label changes the value of the ``T`` leaves its row falls in
 (:mod:`aad.weights`), so only the rows sharing one of those leaves change score. The
 model keeps, per row, the information-weighted number of labelled anomalies and
-nominals it shares a leaf with (exact integers, so an undo restores the same numbers),
-and an inverted index from leaves to rows. A label costs one pass over the rows in its
-``T`` leaves; the score of every row is then two multiply-adds.
+nominals it shares a leaf with (exact integers, so an undo restores the same numbers;
+once the local leaf beliefs are asked, also the sum of its leaves' posterior means,
+:mod:`aad.beliefs`), and an inverted index from leaves to rows. A label costs one pass over
+the rows in its ``T`` leaves; the score of every row is then two multiply-adds.
 """
 
 from __future__ import annotations
