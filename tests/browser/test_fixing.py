@@ -173,6 +173,7 @@ def test_the_label_page_fits_the_screen_and_keeps_its_keys(cards, browser, size)
         kind = page.locator(".st-key-label_actions").get_by_role("combobox")
         kind.click()
         page.keyboard.type("account takeover")  # a kind typed anew
+        expect(page.get_by_role("option", name=re.compile("account takeover"))).to_be_visible()  # offered
         with _rerun(page):
             page.keyboard.press("Enter")
         expect(page.locator("body")).to_be_focused()  # the keys are back on the page at once
@@ -225,6 +226,7 @@ def test_keeping_the_kind_gives_the_keys_back_and_costs_the_card_no_line(cards, 
         kind = page.locator(".st-key-label_actions").get_by_role("combobox")
         kind.click()
         page.keyboard.type("card testing")
+        expect(page.get_by_role("option", name=re.compile("card testing"))).to_be_visible()  # offered
         with _rerun(page):
             page.keyboard.press("Enter")
         page.keyboard.press("a")
