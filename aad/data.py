@@ -1166,6 +1166,15 @@ def _check_shape(frame: pd.DataFrame) -> None:
     if frame.shape[1] == 0:
         raise DataError("the table has no columns; expected a header line with column names")
     if frame.shape[0] == 0:
-        raise DataError("the table has a header but no rows; at least two rows are needed")
+        names = ", ".join(repr(str(c)[:40]) for c in frame.columns[:3])
+        names += ", ..." if frame.shape[1] > 3 else ""
+        read = [str(n.text if isinstance(n, Note) else n) for n in frame.attrs.get(READ_NOTES, [])]
+        decoded = next((note for note in read if note.startswith("read as")), None)
+        if decoded is not None:  # a header of what bytes decode to: it may be no text at all
+            raise DataError(
+                f"the table has a header ({names}, {decoded}) but no rows; if that is not its header, "
+                "the file holds no CSV text: export the table as CSV (UTF-8) or Parquet"
+            )
+        raise DataError(f"the table has a header ({names}) but no rows; at least two rows are needed")
     if frame.shape[0] == 1:
         raise DataError("the table has 1 row; at least two rows are needed to rank anything")

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import (
+    FLOAT32_MAX,
     NUMBER_WORDS,
     PLACEHOLDERS,
     TRUTH_WORDS,
@@ -963,7 +964,39 @@ def _numeric(name: str, numbers: NumberReading) -> Column:
         return Column(name, "context", Note("identifier", text, name), numbers)
     if _truth_words(name) and len(known) and bool(np.isin(known, (0, 1)).all()):
         return Column(name, "context", _answer_note(name, "0/1, named like one"), numbers, answer=True)
+    beyond = _out_of_range(name, numbers.values)
+    if beyond is not None:
+        return Column(name, "context", beyond, numbers)
     return Column(name, "number", numbers.note(name), numbers)
+
+
+def _out_of_range(name: str, values: np.ndarray) -> Note | None:
+    """The note that leaves out a column the forest cannot hold (an infinite value, or a magnitude
+    beyond float32, which its trees would make infinite), or None; named among the features, the
+    column is refused instead, naming the cell.
+
+    >>> print(_out_of_range("huge", np.array([1.0, -1e300])).text)
+    column 'huge' holds -1e+300 at row 1, beyond ±3.4e+38, the largest magnitude the isolation forest \
+can hold: left out of the features, shown beside the rows; rescale it (divide it by a power of ten, \
+or take its logarithm) to use it
+    >>> _out_of_range("amount", np.array([1.0, np.nan])) is None
+    True
+    """
+    bad = np.isinf(values) | (np.abs(values) > FLOAT32_MAX)
+    if not bad.any():
+        return None
+    row = int(np.flatnonzero(bad)[0])
+    fix = (
+        "replace the infinite values"
+        if np.isinf(values[row])
+        else "rescale it (divide it by a power of ten, or take its logarithm)"
+    )
+    text = (
+        f"column {name!r} holds {values[row]:g} at row {row}, beyond ±{FLOAT32_MAX:.3g}, the largest "
+        f"magnitude the isolation forest can hold: left out of the features, shown beside the rows; {fix} "
+        "to use it"
+    )
+    return Note("out_of_range", text, name, f"{name!r} (row {row} holds {values[row]:g})")
 
 
 def _identifies(name: str, known: np.ndarray) -> str | None:

@@ -20,6 +20,7 @@ __all__ = [
     "ANOMALY",
     "ANOMALY_WORDS",
     "ANSWER_WORDS",
+    "DIRECTION_CONTROLS",
     "NOMINAL",
     "NOMINAL_WORDS",
     "UNLABELLED",
@@ -40,6 +41,10 @@ NOMINAL_WORDS = ("nominal", "normal", "0", "0.0", "false", "no", "nein", "non", 
 #: truth (``is_fraud``, ``Betrug``), never what makes a column look like one.
 ANSWER_WORDS = ("yes", "no", "ja", "nein", "oui", "non", "wahr", "falsch", "vrai", "faux")
 
+#: Direction controls (U+202A-U+202E, U+2066-U+2069, the marks U+200E, U+200F, U+061C): they
+#: reorder how the text around them shows, so a kind could read as another, and a cell from the
+#: data could turn the rule around it backwards. A kind may not hold them; shown data escapes them.
+DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 _WORDS = {word: ANOMALY for word in ANOMALY_WORDS} | {word: NOMINAL for word in NOMINAL_WORDS}
 _EXPECTED = "anomaly or nominal (or 1/0, true/false, yes/no)"
 

@@ -60,6 +60,7 @@ LEFT_OUT = frozenset(
         "same_text",
         "other_truth",
         "ambiguous_dates",
+        "out_of_range",
     }
 )
 
@@ -101,6 +102,9 @@ _GROUPED = {
     "dropped": "{n} columns hold no usable values (binary data, or no values at all): left out: {items}",
     "ambiguous_dates": "{n} columns hold dates whose day and month cannot be told apart: left out of "
     "the features: {items}",
+    "out_of_range": "{n} columns of numbers hold an infinite value or a magnitude beyond the isolation "
+    "forest's float32: left out of the features, shown beside the rows; rescale them (divide by a power of "
+    "ten, or take the logarithm) or replace the infinite values to use them: {items}",
 }
 
 

@@ -36,7 +36,7 @@ from .data import (  # noqa: F401 (load_dataset: doctests)
 from .detectors import DETECTORS, AADEnsemble, load_scores, make_detector, weights_path
 from .errors import AADError, DataError, LabelError, UnknownStrategyError
 from .labelfile import read_label_table
-from .labels import ANOMALY, UNLABELLED, label_name, to_label
+from .labels import ANOMALY, DIRECTION_CONTROLS, UNLABELLED, label_name, to_label
 from .learner import QUEUES, ActiveLearner
 from .model import SAMPLES, AADForest, default_n_estimators
 from .query import strategy_names, top_unlabelled
@@ -977,12 +977,20 @@ class Session:
         The percent of rows below the value, counting ties as half below (the median of a
         column is at 50, its unique minimum at ``50 / n_rows``).
         """
+        below, above = self.value_shares(row)
+        return (below + (100.0 - above)) / 2
+
+    def value_shares(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The percent of rows whose value is strictly below, and strictly above, each value of
+        ``row`` in its column (the rows that share the value are in neither): what a sentence such
+        as "higher than 82% of rows" may say when many rows hold the same value."""
         if self._sorted is None:
             self._sorted = np.sort(self.dataset.X, axis=0)
         values = self.dataset.X[int(row)]
         below = np.array([np.searchsorted(self._sorted[:, j], v, "left") for j, v in enumerate(values)])
         at_most = np.array([np.searchsorted(self._sorted[:, j], v, "right") for j, v in enumerate(values)])
-        return 100.0 * (below + at_most) / (2 * self.dataset.n_rows)
+        n = self.dataset.n_rows
+        return 100.0 * below / n, 100.0 * (n - at_most) / n
 
     def unusualness(self, row: int) -> np.ndarray:
         """How far each value of ``row`` is from its column's median, in interquartile ranges
@@ -1491,17 +1499,12 @@ def _check_text(text: str | None, what: str, limit: int) -> None:
         raise LabelError(f"the {what} is {len(text):,} characters long; keep it to {limit:,}")
 
 
-#: Direction controls (U+202A-U+202E, U+2066-U+2069, the marks U+200E, U+200F, U+061C): they
-#: reorder how the text around them shows, so a kind could read as another.
-_DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-
-
 def _check_shown(kind: str | None) -> None:
     """A LabelError for a kind that would not show as written: nothing visible in it (a zero-width
     space), or a direction control. ``""`` and None (clear, keep) pass."""
     if not kind:
         return
-    if any(ch in _DIRECTION_CONTROLS for ch in kind):
+    if any(ch in DIRECTION_CONTROLS for ch in kind):
         raise LabelError(
             f"the kind {kind!r} holds a direction control (such as U+202E), which reorders how it shows; "
             "type it without; nothing was saved"

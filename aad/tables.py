@@ -619,6 +619,11 @@ def _empty_rows(
     empty = frame.isna().all(axis=1).to_numpy()
     if not empty.any():
         return frame, lines, []
+    if empty.all():
+        raise DataError(
+            f"{path.name}: every one of its {len(empty):,} rows is empty (no value in any column); "
+            "export the table again with its values"
+        )
     n_data = len(empty) - int(np.argmin(empty[::-1])) if not empty.all() else 0
     if empty[:n_data].any():
         line = int(lines[np.flatnonzero(empty[:n_data])[0]])

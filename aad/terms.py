@@ -29,11 +29,13 @@ import numpy as np
 from .encoding import PARTS, FeatureSpec, number_text, part_label
 from .rules import Rule, threshold_text
 
-__all__ = ["ColumnTest", "rule_tests", "rule_text"]
+__all__ = ["SHOWN_CHARS", "ColumnTest", "rule_tests", "rule_text"]
 
 #: Whole-number bounds are exact below this magnitude; beyond it every float is whole already.
 _WHOLE_LIMIT = 2.0**52
 MISSING = "(missing)"
+#: A category's value in a screen's text (``values`` given) is cut to this many characters.
+SHOWN_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,9 @@ class ColumnTest:
 
     def text(self, digits: int | None = None, *, values: int | None = None) -> str:
         """The test for people (``digits`` rounds a number's thresholds for display; ``values``
-        lists at most that many of a category's values, then how many more: a screen's text,
-        where 148 shop names would fill the card).
+        lists at most that many of a category's values, then how many more, each cut to
+        :data:`SHOWN_CHARS` characters: a screen's text, where 148 shop names, or one user agent
+        of 5,000 characters, would fill the card).
 
         Examples
         --------
@@ -91,6 +94,10 @@ class ColumnTest:
         'n in 2..4'
         >>> ColumnTest("shop", "category", values=("a", "b", "c", "d"), negate=True).text(values=2)
         'shop not in {a, b, +2 more}'
+        >>> ColumnTest("shop", "category", values=("Smith, Jones", "atm")).text()
+        "shop in {'Smith, Jones', atm}"
+        >>> ColumnTest("agent", "category", values=("A" * 5000,)).text(values=5)
+        'agent = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA…'
         """
         if self.kind == "category":
             return self._category_text(values)
@@ -119,8 +126,11 @@ class ColumnTest:
 
     def _category_text(self, shown: int | None = None) -> str:
         names = [MISSING if v is None else str(v) for v in self.values]
+        if shown is not None:
+            names = [_cut(name, SHOWN_CHARS) for name in names]
         if len(names) == 1:
             return f"{self.column} {'!=' if self.negate else '='} {names[0]}"
+        names = [repr(n) if any(mark in n for mark in (", ", "{", "}")) else n for n in names]  # one value
         if shown is not None and len(names) > shown + 1:
             names = [*names[:shown], f"+{len(names) - shown} more"]
         return f"{self.column} {'not in' if self.negate else 'in'} {{{', '.join(names)}}}"
@@ -195,3 +205,8 @@ def _category(spec: FeatureSpec, low: float | None, high: float | None) -> Colum
         return None
     negate = len(outside) < len(inside)
     return ColumnTest(spec.column, "category", values=tuple(outside if negate else inside), negate=negate)
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the last an ellipsis when it was longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

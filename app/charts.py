@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from app.text import cut, visible
+
 __all__ = [
     "discovery_figure",
     "explore_figure",
@@ -132,7 +134,8 @@ def _ideal(fig: go.Figure, x: np.ndarray, n_anomalies: int) -> None:
 
 def literal(text: str, limit: int | None = None) -> str:
     """Data text for a plotly hover, shown as written: on one line, cut to ``limit`` characters
-    (with an ellipsis), its markup written with HTML entities (plotly reads ``<b>`` and ``<br>``,
+    (with an ellipsis), its direction controls as escapes (:func:`app.text.visible`), its markup
+    written with HTML entities (plotly reads ``<b>`` and ``<br>``,
     and ``%{...}`` in a hover template) and ``%`` as ``&#37;``, which plotly shows as ``%``.
 
     Examples
@@ -142,9 +145,7 @@ def literal(text: str, limit: int | None = None) -> str:
     >>> literal("a very long shop name", 10)
     'a very lo…'
     """
-    text = " ".join(str(text).split())
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1] + "…"
+    text = cut(text, len(str(text)) if limit is None else limit)
     return plain(text).replace("%", "&#37;")
 
 
@@ -157,7 +158,7 @@ def plain(text: str) -> str:
     >>> plain("<b>x</b> & y")
     '&lt;b&gt;x&lt;/b&gt; &amp; y'
     """
-    return html.escape(str(text), quote=False)
+    return html.escape(visible(text), quote=False)
 
 
 # --------------------------------------------------------------------------- the workbench

@@ -537,8 +537,9 @@ def _write_output(
     full disk leaves no truncated output behind and says so. A file whose name ends in ``.gz`` is
     written gzip-compressed (``gzip_by_name``), one named for another packing is refused.
     """
+    text = text if text.endswith("\n") else text + "\n"  # a text file's last line ends too
     if output is None:
-        emit(text if text.endswith("\n") else text + "\n")
+        emit(text)
         return
     write_file(output, text, gzip_by_name=gzip_by_name)
     _err.print(f"wrote {what} to {output}" if what else f"wrote {output}")

@@ -47,6 +47,8 @@ LABEL_KEEP_KIND = "label_keep_kind"  # the checkbox: keep the kind for the next 
 LABEL_KEEP_KIND_ON = "aad_keep_kind_on"  # its value, kept while other pages are shown
 LABEL_KEPT_KIND = "aad_kept_kind"  # (session id, kind): the kind box's value, kept across pages
 LABEL_VIEW = "label_view"  # cards or table
+#: The Label page's two views (the values of LABEL_VIEW): the keys act in the cards only.
+CARDS, TABLE = "Cards", "Table"
 LABEL_TABLE_ROWS = "label_table_rows"  # how many top rows the table view lists
 LABEL_TABLE = "label_table"  # the container of the table view
 LABEL_ACTIONS = "label_actions"  # the container of the Anomaly/Nominal/Skip/Undo/Redo bar

@@ -4,22 +4,46 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["code", "count", "join_and", "md", "printable"]
+from aad.labels import DIRECTION_CONTROLS
+
+__all__ = ["code", "count", "cut", "join_and", "md", "printable", "visible"]
 
 
 def printable(value: object) -> str:
     r"""``value`` as text safe to print on a terminal: control characters (an escape sequence
     from a cell, a column name, a model or session file, which would clear the screen or set
-    the window's title) shown as their escapes.
+    the window's title) and direction controls (:func:`visible`) shown as their escapes.
 
     >>> printable("amt\x1b[2J\x1b]0;PWNED\x07"), printable("a\tb")
     ('amt\\x1b[2J\\x1b]0;PWNED\\x07', 'a\\tb')
     """
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(value))
+    return visible(_CONTROL.sub(lambda m: repr(m.group())[1:-1], str(value)))
 
 
 #: C0 and C1 control characters and DEL.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_DIRECTION = re.compile(f"[{''.join(sorted(DIRECTION_CONTROLS))}]")
+
+
+def visible(value: object) -> str:
+    r"""``value`` with its direction controls (U+202E and the like,
+    :data:`aad.labels.DIRECTION_CONTROLS`) written as their escapes: one in a cell would show the
+    text after it, a rule's own words included, backwards.
+
+    >>> print(visible("agent = x\u202e < 5 and y"), visible("ok"))
+    agent = x\u202e < 5 and y ok
+    """
+    return _DIRECTION.sub(lambda m: f"\\u{ord(m.group()):04x}", str(value))
+
+
+def cut(value: object, limit: int) -> str:
+    r"""``value`` on one line, cut to ``limit`` characters (the last an ellipsis when it was longer).
+
+    >>> cut("a very long shop name", 10), cut("short", 10), cut("two\nlines", 10)
+    ('a very lo…', 'short', 'two lines')
+    """
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def count(n: int, noun: str) -> str:
@@ -81,7 +105,7 @@ def md(value: object) -> str:
     >>> md("http://x :smile: a@b.org www.x.org").replace("\\u200b", "|")
     'http:|//x :|smile: a@|b.org www|.x.org'
     """
-    text = " ".join(str(value).replace("\r", " ").split("\n"))
+    text = " ".join(visible(value).replace("\r", " ").split("\n"))
     text = _MARKDOWN.sub(lambda m: "\\" + m.group(0), text)
     text = _LINKIFIED.sub(lambda m: m.group(0) + _ZWSP, text)
     text = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
@@ -96,7 +120,7 @@ def code(value: object) -> str:
     >>> code("amount"), code("a`b")
     ('`amount`', '`` a`b ``')
     """
-    text = " ".join(str(value).replace("\r", " ").split("\n"))
+    text = " ".join(visible(value).replace("\r", " ").split("\n"))
     if "`" not in text:
         return f"`{text}`"
     ticks = "`" * (max(len(run) for run in re.findall("`+", text)) + 1)

@@ -18,7 +18,8 @@ import streamlit as st
 import aad
 from aad.columns import looks_like_truth
 from aad.tables import csv_text
-from app.text import code, count, md
+from aad.terms import SHOWN_CHARS
+from app.text import code, count, cut, md, visible
 
 #: Significant digits of the thresholds shown to people (exports stay exact).
 DISPLAY_DIGITS = 4
@@ -74,8 +75,9 @@ def row_table(session: aad.Session, row: int) -> pd.DataFrame:
     return table
 
 
-#: A card's table lists more features than this in a scroll box, most unusual first.
-WIDE = 12
+#: A card's table lists more features than this in a scroll box of this many lines, most unusual
+#: first: with its header, the table then takes nine lines, and the card fits a 1280x720 screen.
+WIDE = 8
 
 
 def shown_value(dataset: aad.Dataset, row: int, j: int) -> str:
@@ -102,7 +104,7 @@ def value_text(dataset: aad.Dataset, row: int, j: int) -> str:
     spec, value = dataset.specs[j], dataset.X[row, j]
     if spec.kind == "category":
         written = dataset.sources[spec.column].iloc[row]
-        return "(missing)" if pd.isna(written) else str(written)
+        return "(missing)" if pd.isna(written) else visible(written)
     if spec.kind == "part":
         return aad.encoding.part_label(spec.part, value)
     return aad.encoding.number_text(value)
@@ -416,22 +418,37 @@ def unusual_values(session: aad.Session, row: int) -> str:
     """The row's three values furthest from their column's median (in interquartile ranges),
     with their percentile rank."""
     pct, far = session.percentiles(row), session.unusualness(row)
+    below, above = session.value_shares(row)
     dataset = session.dataset
     names = dataset.feature_names
     parts = []
-    edge = 100 / dataset.n_rows  # within this of 0 or 100: the extreme of its column
     for j in sorted(range(len(names)), key=lambda j: (-far[j], -abs(pct[j] - 50), j))[:3]:
-        value = f"{code(names[j])} = {md(shown_value(dataset, row, j))}"
+        value = f"{code(names[j])} = {md(cut(shown_value(dataset, row, j), SHOWN_CHARS))}"
         if dataset.specs[j].kind in ("category", "part"):
             parts.append(f"{value}, as in {_share_text(_same_share(dataset, row, j))} of rows")
-            continue
-        if pct[j] >= 100 - edge or pct[j] <= edge:
-            parts.append(f"{value} is the {'highest' if pct[j] >= 50 else 'lowest'} in its column")
-            continue
-        share = pct[j] if pct[j] >= 50 else 100 - pct[j]
-        side = "higher" if pct[j] >= 50 else "lower"
-        parts.append(f"{value} is {side} than {_share_below_100(share)}% of rows")
+        else:
+            parts.append(f"{value} {_place_in_column(below[j], above[j])}")
     return "; ".join(parts)
+
+
+def _place_in_column(below: float, above: float) -> str:
+    """Where a number sits in its column, from the percent of rows strictly below and above it:
+    the rows that share it are counted on neither side, so the sentence holds for ties.
+
+    Examples
+    --------
+    >>> _place_in_column(82.1, 0.0), _place_in_column(82.1, 0.2), _place_in_column(0.5, 75.8)
+    ('is the highest in its column', 'is higher than 82% of rows', 'is lower than 76% of rows')
+    >>> _place_in_column(0.0, 0.0)
+    'as in every row'
+    """
+    if below == 0 and above == 0:
+        return "as in every row"
+    if above == 0 or below == 0:
+        return f"is the {'highest' if above == 0 else 'lowest'} in its column"
+    if below >= above:
+        return f"is higher than {_share_below_100(below)}% of rows"
+    return f"is lower than {_share_below_100(above)}% of rows"
 
 
 def _same_share(dataset: aad.Dataset, row: int, j: int) -> float:
@@ -542,7 +559,7 @@ def context_line(session: aad.Session, row: int) -> str | None:
     cells = [] if context is None else list(context.iloc[row].items())
     times = list(dict.fromkeys(spec.column for spec in dataset.specs if spec.kind == "part"))
     cells += [(name, dataset.sources[name].iloc[row]) for name in times]
-    shown = [f"{md(name)} {code(value)}" for name, value in cells if pd.notna(value)][:8]
+    shown = [f"{md(name)} {code(cut(value, SHOWN_CHARS))}" for name, value in cells if pd.notna(value)][:8]
     return " · ".join(shown) if shown else None
 
 
@@ -776,7 +793,9 @@ def compact_values(session: aad.Session, row: int, limit: int = 4) -> str:
         side = _place(pct[j])
         if spec.kind == "category":  # its text, and how many rows share it (not its rarity)
             side = f"{round(spec.rows / session.dataset.X[row, j]):,} of {spec.rows:,} rows"
-        parts.append(f"{code(names[j])} {md(shown_value(session.dataset, row, j))} ({side})")
+        parts.append(
+            f"{code(names[j])} {md(cut(shown_value(session.dataset, row, j), SHOWN_CHARS))} ({side})"
+        )
     more = f" · {len(names) - limit} more" if len(names) > limit else ""
     return " · ".join(parts) + more
 
@@ -874,9 +893,10 @@ def rules_display(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_rules(session: aad.Session, description, fmt: str) -> str | None:
-    """The rules in format ``fmt``; None (with the engine's message shown) if that fails."""
+    """The rules in format ``fmt`` as a file's text (ending with a line break); None (with the
+    engine's message shown) if that fails."""
     try:
-        return aad.export_rules(
+        text = aad.export_rules(
             description,
             fmt,
             feature_names=session.dataset.feature_names,
@@ -885,6 +905,7 @@ def export_rules(session: aad.Session, description, fmt: str) -> str | None:
     except aad.AADError as err:
         st.error(md(err))
         return None
+    return text if text.endswith("\n") else text + "\n"
 
 
 # --------------------------------------------------------------------------- finding rows
@@ -904,8 +925,8 @@ def find_rows(
     Parameters
     ----------
     query : str
-        A row number, or text found (any case) in an id or another context column (``T0042``,
-        ``grocery``); several words must all be found, each in some column. A date as the
+        A row number (that row first), or text found (any case) in an id or another context column
+        (``T0042``, ``grocery``); several words must all be found, each in some column. A date as the
         file writes it finds the rows on that day (:func:`_on_date`).
     labels : tuple of str
         Any of ``unlabelled``, ``anomaly``, ``nominal``, ``skipped`` (empty: any).
@@ -934,7 +955,11 @@ def find_rows(
     order = _rank_order(session)
     if top:
         keep[order[top:]] = False
-    return order[keep[order]]
+    found = order[keep[order]]
+    named = int(query) if query.strip().isdigit() and int(query) < n else -1
+    if named >= 0 and keep[named]:  # a row number: that row first, then the text it is found in
+        found = np.concatenate([[named], found[found != named]])
+    return found
 
 
 def _within(values: np.ndarray, low: float | None, high: float | None) -> np.ndarray:

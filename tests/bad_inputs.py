@@ -46,7 +46,14 @@ def _parquet_bomb(rows: int) -> bytes:
 
 BAD_INPUTS = [
     BadInput("empty file", "empty.csv", b"", "is empty"),
-    BadInput("header only", "header.csv", b"a,b\n", "header but no rows"),
+    BadInput("header only", "header.csv", b"a,b\n", r"has a header \('a', 'b'\) but no rows"),
+    BadInput("every row empty", "blank_rows.csv", b"a,b\n,\n,\n", "every one of its 2 rows is empty"),
+    BadInput(
+        "bytes after a UTF-16 mark",
+        "utf16_garbage.csv",
+        b"\xff\xfe\x00garbage",
+        r"read as UTF-16 text.* but no rows; if that is not its header, the file holds no CSV text",
+    ),
     BadInput("one row", "one_row.csv", b"a,b\n1,2\n", "has 1 row; at least two rows"),
     BadInput(
         "non-numeric column",

@@ -222,6 +222,17 @@ def test_batch_size_shows_more_cards_each_with_its_own_buttons(db):
     assert _top_card(at) == rows[0]
 
 
+def test_a_second_launch_resumes_the_unlabelled_session_and_says_it_has_no_labels_yet(db):
+    first = _app()
+    held = _session(first)
+    assert held.n_labels == 0
+    again = _app()  # aad app on the same data again, before any label
+    assert _session(again).id == held.id
+    (toast,) = [t.value for t in again.toast]
+    assert toast.startswith(f"Resumed session {held.id}, on toy2, no labels yet.")
+    assert "(0 labels)" not in toast
+
+
 def test_a_new_tab_resumes_the_session_with_the_most_labels_on_the_data_never_an_empty_one(db):
     toy2 = aad.load_dataset("toy2")
     store = aad.Store(db)
@@ -233,10 +244,11 @@ def test_a_new_tab_resumes_the_session_with_the_most_labels_on_the_data_never_an
     at = _app()
     assert not at.exception
     assert _session(at).id == most.id
-    assert any(
-        f"Resumed session {most.id}, the one with the most labels on toy2 (2 labels)" in i.value
-        for i in at.info
+    assert any(  # as a toast: the page keeps its lines for the first card
+        f"Resumed session {most.id}, the one with the most labels on toy2 (2 labels)" in t.value
+        for t in at.toast
     )
+    assert not at.info
     assert len(store.summaries()) == 4  # no new, empty session
 
     other = aad.Session.create(toy2, store=store, seed=1)
@@ -269,7 +281,7 @@ def test_the_next_days_export_of_the_launched_file_keeps_yesterdays_session_reac
     daily.write_bytes(_csv(90, seed=4))  # the next day's export, every row of it new
     at = _app()
     assert _session(at).id != yesterday.id
-    assert any(f"daily.csv has changed since session {yesterday.id} (2 labels" in i.value for i in at.info)
+    assert any(f"daily.csv has changed since session {yesterday.id} (2 labels" in t.value for t in at.toast)
     reopened = aad.Session.open(yesterday.id, store=aad.Store(db))
     assert reopened.labels() == {0: 0, 1: 0}
     assert reopened.dataset.n_rows == 81  # yesterday's 80 rows and the planted one
@@ -288,7 +300,7 @@ def test_the_next_days_export_holding_yesterdays_rows_and_more_grows_yesterdays_
     assert _session(at).id == yesterday.id
     assert _session(at).dataset.n_rows == 91
     assert _session(at).labels() == {0: 0, 1: 0}
-    assert any(f"daily.csv grew since session {yesterday.id}" in i.value for i in at.info)
+    assert any(f"daily.csv grew since session {yesterday.id}" in t.value for t in at.toast)
 
 
 def test_a_grown_file_with_a_category_column_grows_yesterdays_session(db, tmp_path, monkeypatch):
@@ -309,7 +321,7 @@ def test_a_grown_file_with_a_category_column_grows_yesterdays_session(db, tmp_pa
     assert _session(at).id == yesterday.id
     assert _session(at).dataset.n_rows == 300
     assert _session(at).labels() == {0: 0, 1: 0}
-    assert any(f"daily.csv grew since session {yesterday.id}" in i.value for i in at.info)
+    assert any(f"daily.csv grew since session {yesterday.id}" in t.value for t in at.toast)
 
 
 def test_aad_app_on_a_file_takes_its_answer_column_as_the_truth_and_the_data_page_offers_the_file(
@@ -330,7 +342,7 @@ def test_aad_app_on_a_file_takes_its_answer_column_as_the_truth_and_the_data_pag
     assert session.dataset.n_anomalies == 1
     assert "is_fraud" not in session.dataset.feature_names
     said = "`is_fraud` looks like a ground truth, so this session is evaluated with it"
-    assert any(said in i.value for i in at.info)
+    assert any(said in t.value for t in at.toast)
     at.switch_page("screens/data.py").run()
     assert at.radio(key=keys.DATA_SOURCE).value == state.LAUNCHED
     assert any("cards.csv" in c.value for c in at.caption)
@@ -758,7 +770,7 @@ def test_the_sessions_page_resumes_another_session(db):
     assert _session(at).labels() == {5: 1}
     assert at.query_params[keys.URL_SESSION] == other.id
     assert at.title[0].value == "Label"  # resuming takes you to the labelling
-    assert any(f"Resumed session {other.id}" in s.value for s in at.success)
+    assert any(f"Resumed session {other.id}" in t.value for t in at.toast)
 
 
 def test_an_unknown_session_in_the_url_is_reported_with_where_to_find_one(db, monkeypatch):
@@ -969,7 +981,7 @@ def test_the_card_names_the_ranking_that_proposed_it_and_something_different_sho
     assert not at.exception
     now = _top_card(at)
     assert now != before
-    message = next(i.value for i in at.info if i.value.startswith(f"Row {now}:"))
+    message = next(t.value for t in at.toast if t.value.startswith(f"Row {now}:"))
     assert "the queue, which follows the learned model, would not show it next" in message
     assert now not in _session(at).learner.next_queries(1)  # the queue itself would not have shown it
     assert any(c.value.startswith("Something different: ") for c in at.caption)  # the card says so

@@ -256,8 +256,10 @@ def test_the_name_given_in_the_sidebar_goes_with_every_action_of_the_tab(db):
 
 def test_the_table_view_labels_through_the_same_checked_write_and_refuses_a_row_labelled_since(db):
     at = _app()
+    assert any(c.value.startswith("Keys: **A**") for c in at.sidebar.caption)
     at.session_state[keys.LABEL_VIEW] = "Table"
     at.run()
+    assert any(c.value.startswith("Keys: off in the table view") for c in at.sidebar.caption)
     session = _session(at)
     table = next(d for d in at.dataframe if d.key and d.key.startswith("label_table"))
     listed = table.value["row"].tolist()
@@ -274,7 +276,7 @@ def test_the_table_view_labels_through_the_same_checked_write_and_refuses_a_row_
         "deleted_rows": [],
     }
     at.run()
-    assert any(s.value.startswith("Labelled 1 row anomaly; labelled 1 row nominal") for s in at.success)
+    assert any(t.value.startswith("Labelled 1 row anomaly; labelled 1 row nominal") for t in at.toast)
     assert _session(at).row_label(listed[1]).kind == "mule"
     assert _session(at).row_label(listed[2]).note == "looked fine"
     assert not at.error
@@ -435,6 +437,17 @@ def test_a_date_is_found_as_the_file_writes_it_in_the_columns_own_order(tmp_path
     assert found("03/04/2024") == list(range(2, 20, 4))  # the column's order: month first
     assert found("28.10.2024 23:59") == list(range(3, 20, 4))  # a time too: that minute
     assert found("30.10.2024") == []
+
+
+def test_a_row_number_finds_that_row_first_then_the_rows_whose_text_holds_it(db, tmp_path):
+    frame = pd.DataFrame({"ref": [f"R{i}27" for i in range(40)], "amount": np.arange(40.0)})
+    frame.to_csv(tmp_path / "refs.csv", index=False)
+    session = aad.Session.create(aad.load_data(str(tmp_path / "refs.csv")), store=aad.Store(db))
+    found = views.find_rows(session, "27").tolist()
+    assert found[0] == 27  # the row the analyst named, though others rank higher
+    assert sorted(found) == list(range(40))  # and every row whose ref holds "27", by rank
+    best = views.find_rows(session, "", top=1).tolist()
+    assert views.find_rows(session, "27", top=1).tolist() == best  # the other filters still hold
 
 
 def test_a_labels_file_is_one_action_one_undo_and_a_bad_one_names_every_bad_line(txn):

@@ -203,6 +203,10 @@ _READ_BY_THE_CLI = {
     "mixed types": r"note: column 'b' is numeric but row 1 holds 'x': left out of the features; fix",
     "blank lines before a bad value": r"note: column 'b' is numeric but row 1 holds 'x': left out",
     "decimal commas": r"note: column 'a' holds numbers written with a decimal comma \('1,5' is read as 1.5\)",
+    "infinite value": r"note: column 'b' holds inf at row 1, beyond .*: left out of the features.*replace "
+    r"the infinite values to use it",
+    "a value beyond float32": r"note: column 'a' holds 1e\+39 at row 1, beyond .*: left out of the features.*"
+    r"rescale it",
     "thousands separators": r"note: column 'a' holds numbers written with thousands separators "
     r"\('1,234.5' is read as 1234.5\)",
 }

@@ -11,6 +11,7 @@ import bz2
 import gzip
 import lzma
 import os
+import re
 import sys
 import tracemalloc
 import zipfile
@@ -325,6 +326,7 @@ def test_every_output_named_gz_is_gzip_and_other_packings_are_refused(plain, tmp
             assert main([*args, "--output", str(tmp_path / f"{what}.csv{ending}")]) == 2
             err = capsys.readouterr().err
             assert "outputs are compressed as gzip only" in err
+            assert not re.search(r"^(scored|\d+ rules? cover)", err, re.MULTILINE), err  # before the work
             assert f"{what}.csv.gz" in err
             assert "Traceback" not in err
             assert not (tmp_path / f"{what}.csv{ending}").exists()

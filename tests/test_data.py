@@ -299,6 +299,20 @@ def test_an_empty_column_is_left_out_with_a_note_unless_asked_for(tmp_path):
         aad.load_data(tmp_path / "t.csv", features=["a", "notes"])
 
 
+def test_a_column_the_forest_cannot_hold_is_left_out_and_shown_unless_asked_for(tmp_path):
+    """One unused column of -1e300 (or inf) no longer blocks the table: the workbench has no
+    --features option to leave it out before the Data page can."""
+    (tmp_path / "t.csv").write_text("a,b,huge,inf_col\n1,2,5,1\n3,4,-1e300,inf\n5,7,2,2\n2,2,1,3\n")
+    data = aad.load_data(tmp_path / "t.csv")
+    assert data.feature_names == ("a", "b")
+    assert list(data.context.columns) == ["huge", "inf_col"]  # shown beside the rows
+    (note,) = data.notes
+    assert note.startswith("2 columns of numbers hold an infinite value or a magnitude beyond")
+    assert "'huge' (row 1 holds -1e+300), 'inf_col' (row 1 holds inf)" in note
+    with pytest.raises(aad.DataError, match=r"column 'huge' holds -1e\+300 at row 1 \(file line 3\), beyond"):
+        aad.load_data(tmp_path / "t.csv", features=["a", "huge"])
+
+
 def test_a_model_refuses_a_frame_that_names_a_column_twice():
     frame = pd.DataFrame(np.random.default_rng(0).normal(size=(50, 3)), columns=["a", "a", "c"])
     with pytest.raises(aad.DataError, match="names the column 'a' twice"):

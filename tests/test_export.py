@@ -295,9 +295,14 @@ def test_rules_command_writes_every_format(tmp_path, toy2, toy2_labels, fmt, cap
         assert json.loads(text)["provenance"]["n_labels"] == 36
 
 
-def test_rules_command_prints_to_stdout(toy2_labels, capsys):
+def test_rules_command_prints_to_stdout_and_writes_a_file_whose_last_line_ends(toy2_labels, tmp_path, capsys):
     assert main(["rules", "toy2", "--labels", str(toy2_labels), "--format", "sql"]) == 0
-    assert capsys.readouterr().out.startswith('("x"')
+    printed = capsys.readouterr().out
+    assert printed.startswith('("x"')
+    out = tmp_path / "rules.sql"
+    assert main(["rules", "toy2", "--labels", str(toy2_labels), "--format", "sql", "--output", str(out)]) == 0
+    assert out.read_text() == printed  # the same text, ending with a line break as a text file does
+    assert printed.endswith(")\n")
 
 
 @pytest.mark.parametrize(

@@ -451,6 +451,76 @@ def test_the_card_and_the_sidebar_show_hostile_names_escaped(db, tmp_path, monke
     assert any("note `[click](http://evil.example)`" in s for s in shown)  # the cell, as code
 
 
+RLO = "\u202e"  # right-to-left override: shows the text after it backwards
+
+
+def _agents_session(tmp_path: Path) -> aad.Session:
+    """A session whose category cells hold a direction control and a 5,000-character value, each
+    on one outlying row, and whose ``status`` ties 536 of 3,000 rows at its highest value."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    agents = rng.choice(["firefox", "chrome", "safari"], n).astype(object)
+    agents[0], agents[1] = "curl" + RLO + "3.7", "A" * 5000
+    status = np.where(np.arange(n) < 536, 500, rng.choice([200, 201, 204, 301, 404], n))
+    frame = pd.DataFrame({"agent": agents, "status": status, "huge": rng.normal(size=n)})
+    frame.loc[:1, "huge"] = 40.0
+    frame.to_csv(tmp_path / "logs.csv", index=False)
+    session = aad.Session.create(aad.load_data(str(tmp_path / "logs.csv")), store=aad.Store(":memory:"))
+    session.label(0, "anomaly")
+    session.label(1, "anomaly")
+    return session
+
+
+def _rules(session: aad.Session):
+    return aad.describe_anomalies(
+        session.model, session.dataset, labels=session.model.labels_, time_limit=1.0
+    )
+
+
+def test_a_direction_control_in_the_data_is_shown_as_its_escape_never_applied(tmp_path):
+    session = _agents_session(tmp_path)
+    description = _rules(session)
+    shown = [
+        views.why(session, 0),
+        views.unusual_values(session, 0),
+        views.compact_values(session, 0),
+        *views.rules_display(views.rules_frame(session, description))["rule"],
+        *views.row_table(session, 0)["value"],
+        charts.literal("curl" + RLO),
+        charts.plain(RLO + "title"),
+        text.printable("x" + RLO),
+    ]
+    assert [s for s in shown if any(ch in aad.labels.DIRECTION_CONTROLS for ch in s)] == []
+    assert "curl\\u202e3.7" in views.row_table(session, 0)["value"].tolist()
+    assert "\\u202e" in views.why(session, 0)
+
+
+def test_a_long_value_is_cut_in_the_card_and_the_rules_but_kept_whole_in_the_exports(tmp_path):
+    session = _agents_session(tmp_path)
+    for shown in (views.why(session, 1), views.unusual_values(session, 1), views.compact_values(session, 1)):
+        assert "A" * 39 + "…" in shown
+        assert "A" * 41 not in shown
+    description = _rules(session)
+    rules = views.rules_display(views.rules_frame(session, description))["rule"]
+    assert not [r for r in rules if "A" * 41 in r]
+    json_rules = views.export_rules(session, description, "json")
+    assert ("A" * 5000 in json_rules) == any("A" * 39 + "…" in r for r in rules)
+
+
+def test_a_value_many_rows_share_is_placed_by_the_rows_strictly_below_it(tmp_path):
+    session = _agents_session(tmp_path)
+    status = session.dataset.feature_names.index("status")
+    row = int(np.flatnonzero(session.dataset.X[:, status] == 500)[0])
+    below, above = session.value_shares(row)
+    assert below[status] == pytest.approx(100 * (3000 - 536) / 3000)
+    assert above[status] == 0.0
+    assert "`status` = 500 is the highest in its column" in views.unusual_values(session, row)
+    low = int(np.argmin(session.dataset.X[:, status]))
+    place = views._place_in_column(*(share[status] for share in session.value_shares(low)))
+    strictly_above = 100 * (session.dataset.X[:, status] > session.dataset.X[low, status]).mean()
+    assert place in ("is the lowest in its column", f"is lower than {strictly_above:.0f}% of rows")
+
+
 def test_rich_markup_in_names_and_paths_is_printed_literally(tmp_path, capsys):
     data = tmp_path / "[bold]x[link=y].csv"
     pd.DataFrame({"a": np.arange(30.0), "label": ["anomaly"] + ["nominal"] * 29}).to_csv(data, index=False)

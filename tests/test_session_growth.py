@@ -240,7 +240,7 @@ def test_aad_app_on_a_file_that_grew_resumes_the_session_with_the_new_rows(grown
     assert resumed.id == session.id
     assert resumed.dataset.n_rows == 700
     assert resumed.labels() == {3: 1}
-    assert any("grew since session" in i.value and "300 rows added" in i.value for i in again.info)
+    assert any("grew since session" in t.value and "300 rows added" in t.value for t in again.toast)
     third = AppTest.from_file(APP, default_timeout=60).run()  # another tab: nothing more to add
     assert third.session_state[keys.SESSION].id == session.id
     assert third.session_state[keys.SESSION].dataset.n_rows == 700

@@ -31,6 +31,7 @@ from app.cli import (
     _err,
     _write_output,
     check_not_input,
+    check_packing,
     cli,
 )
 from app.commands._learn import LearnFrom
@@ -79,6 +80,7 @@ def rules(
             param_hint="'--format'",
         )
     check_not_input(output, data, labels, db, scores)
+    check_packing(output)  # before the forest and the solver, not after them
     learn = LearnFrom(
         data,
         labels,

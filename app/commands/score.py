@@ -44,6 +44,7 @@ from app.cli import (
     _write_output,
     check_csv_output,
     check_not_input,
+    check_packing,
     cli,
 )
 from app.commands._learn import LearnFrom
@@ -184,6 +185,7 @@ def score(
         )
     check_not_input(output, *(data or []), labels, apply, db, scores)
     check_csv_output(output, "score", "export the model (`aad model export`) and score with --model FILE")
+    check_packing(output)  # before the scoring, not after it
     _score_learned(
         data[0] if data else None,
         labels,

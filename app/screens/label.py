@@ -24,7 +24,7 @@ from app import keys, state, text, views
 
 session = state.require_session()
 
-CARDS, TABLE = "Cards", "Table"
+CARDS, TABLE = keys.CARDS, keys.TABLE
 #: The card's value rows, in pixels (Streamlit's default is 35): a few more rows on a laptop.
 ROW_HEIGHT = 30
 
@@ -212,7 +212,7 @@ def card(row: int) -> None:
                 "note": st.column_config.TextColumn("note", width="small"),
             },
             row_height=ROW_HEIGHT,
-            height=min(9, session.dataset.n_features + 1) * ROW_HEIGHT + 3 if wide else "content",
+            height=(views.WIDE + 1) * ROW_HEIGHT + 3 if wide else "content",
         )
         if wide:
             values.caption(
@@ -337,7 +337,7 @@ def workspace() -> None:
             f"<script>/* {int(focus)} */ document.activeElement?.blur();</script>",
             unsafe_allow_javascript=True,
         )
-    state.show_message()
+    state.show_message(aside=True)
     rows = [int(r) for r in session.batch()]
     counts()
     in_table = st.session_state.get(keys.LABEL_VIEW) == TABLE

@@ -311,6 +311,9 @@ def rename(session_id: str) -> None:
     else:
         done = guard(lambda: store().update(session_id, title=title, description=description) or True)
     if done:
+        # set again, the picker sends its option's new name to the page (Streamlit shows the name it
+        # had while the value stays the same: streamlit/streamlit#13788)
+        st.session_state[keys.SESSIONS_PICK] = session_id
         notify("success", f"Saved the title and description of session {session_id}")
 
 

@@ -15,11 +15,19 @@ def notify(level: str, message: str) -> None:
     st.session_state[keys.MESSAGE] = (level, message)
 
 
-def show_message() -> None:
-    """Show the queued message once."""
+def show_message(*, aside: bool = False) -> None:
+    """Show the queued message once; with ``aside``, news (``info``, ``success``) as a toast in the
+    corner, which takes no line from the page (the Label page: its first card fits a laptop
+    screen), and warnings and errors in the page."""
     message = st.session_state.pop(keys.MESSAGE, None)
-    if message is not None:
-        level, body = message
+    if message is None:
+        return
+    level, body = message
+    if aside and level in ("info", "success"):
+        st.toast(
+            body, icon=":material/info:" if level == "info" else ":material/check_circle:", duration="long"
+        )
+    else:
         getattr(st, level)(body)
 
 

@@ -189,7 +189,10 @@ def sidebar(session: aad.Session | None) -> None:
         if rec.notes:
             with st.expander(f"How the table was read ({text.count(len(rec.notes), 'note')})"):
                 st.markdown("".join(f"\n- {text.md(note)}" for note in rec.notes))
-        st.caption("Keys: " + " · ".join(f"**{key}**\u00a0{what}" for key, what in KEYS))  # no break inside
+        if st.session_state.get(keys.LABEL_VIEW) == keys.TABLE:
+            st.caption("Keys: off in the table view (its cells take the typing); **Cards** turns them on")
+        else:
+            st.caption("Keys: " + " · ".join(f"**{key}**\u00a0{what}" for key, what in KEYS))  # unbroken
 
 
 def analyst_field() -> None:

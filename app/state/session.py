@@ -185,10 +185,12 @@ def _launch() -> aad.Session | None:
         if launch.others:
             named = ", ".join(f"{s.id} ({text.count(s.n_labels, 'label')})" for s in launch.others[:3])
             others = f" Other labelled sessions on this data: {named}, on the **Sessions** page."
+        data, labels = text.md(held.record.dataset), text.count(held.n_labels, "label")
+        which = f"the one with the most labels on {data} ({labels})"
+        which = which if held.n_labels else f"on {data}, no labels yet"
         notify(
             "info",
-            f"Resumed session {held.id}{_titled(held.record.title)}, the one with the most labels on "
-            f"{text.md(held.record.dataset)} ({text.count(held.n_labels, 'label')}).{others} "
+            f"Resumed session {held.id}{_titled(held.record.title)}, {which}.{others} "
             "To start afresh, use the **Data** page.",
         )
     elif launch.earlier is not None or launch.truth is not None:

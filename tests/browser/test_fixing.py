@@ -370,6 +370,8 @@ def test_progress_rules_and_sessions_pages(cards, browser, size):
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_text(f"Saved the title and description of session {toy.id}")).to_be_visible()
         assert aad.Store(cards.db).get(toy.id).title == "Thyroid, second pass"
+        picker = page.get_by_role("combobox", name="Session")
+        expect(picker).to_have_value(re.compile(f"^Thyroid, second pass · {toy.id}"))  # named anew there too
         _open(page, f"Name, describe or delete session {toy.id}", ".st-key-sessions_title")
         delete = page.get_by_role("button", name="Delete")
         expect(delete).to_be_disabled()
@@ -408,6 +410,41 @@ def test_the_analysts_name_is_kept_in_the_browser_and_recorded(cards, browser):
         assert aad.Store(cards.db).actions(session.id)[0].analyst == "Ann Lee"
     finally:
         page.context.close()
+
+
+def test_the_first_card_fits_a_laptop_screen_at_launch_beside_its_notice(browser, tmp_path):
+    """``aad app`` on a file with a labelled session: the page says it resumed it (a toast in the
+    corner, not a line above the card), and with eleven features (a scroll box of eight) the first
+    card's values and why are still on a 1280x720 screen without scrolling."""
+    data = tmp_path / "cards.csv"
+    frame = pd.read_csv(_cards(data, 600))
+    rng = np.random.default_rng(1)
+    for name in ("refunds_30d", "devices", "age_days", "logins_7d"):
+        frame[name] = rng.poisson(4, len(frame))
+    frame.to_csv(data, index=False)
+    db = tmp_path / "s.sqlite"
+    store = aad.Store(db)
+    held = aad.Session.create(aad.load_data(str(store.keep_file(data)), name="cards"), store=store)
+    assert held.dataset.n_features == 11
+    held.label(5, "nominal")
+    app = AppServer(str(data), db, free_port(), tmp_path / "server.log").start()
+    size = (1280, 720)
+    page = _page(browser, size)
+    try:
+        page.goto(app.url)
+        current_card(page)
+        expect(page.get_by_test_id("stToast").filter(has_text=f"Resumed session {held.id}")).to_be_visible()
+        card = page.locator(".st-key-card_current")
+        expect(card).to_contain_text("11 features, the most unusual first")
+        for part in (
+            card.get_by_test_id("stDataFrame"),
+            card.get_by_test_id("stMarkdownContainer").filter(has_text="Why:"),
+        ):
+            assert _inside(part.bounding_box(), size), part.bounding_box()
+        _shot(page, "label-launch", size)
+    finally:
+        page.context.close()
+        app.stop()
 
 
 def test_a_trusted_proxy_header_names_the_analyst(browser, tmp_path):
