@@ -323,7 +323,7 @@ def simulate(
         features=_features(features),
         anomaly_value=anomaly_value,
     )
-    _print_notes(dataset)
+    _print_notes(dataset, max_samples)
     classes = None if class_file is None else aad.load_classes(class_file, y=dataset.y)
     setup = (detector, members, scores, ndim, dataset.n_rows, dataset.n_features)
     detector, extra, table = detector_setup(*setup)
@@ -898,8 +898,15 @@ def _provenance(dataset: aad.Dataset, class_file: Path | None, scores: Path | No
     }
 
 
-def _print_notes(dataset: aad.Dataset) -> None:
-    for note in dataset.notes:
+def _print_notes(dataset: aad.Dataset, max_samples: int | None = None) -> None:
+    """The loader's notes on stderr, and one for ``--max-samples`` beyond the table's rows."""
+    notes = list(dataset.notes)
+    if max_samples is not None and max_samples > dataset.n_rows:
+        notes.append(
+            f"--max-samples {max_samples:,} is more than the {dataset.n_rows:,} rows: each tree is grown on "
+            f"all {dataset.n_rows:,}"
+        )
+    for note in notes:
         print(f"note: {printable(note)}", file=sys.stderr)
 
 

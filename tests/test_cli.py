@@ -244,6 +244,18 @@ def test_every_row_labelled_anomaly_cannot_be_simulated(tmp_path, capsys):
     assert "every row of all is labelled anomaly" in capsys.readouterr().err
 
 
+def test_more_rows_per_tree_than_the_table_has_is_said_not_silently_capped(tmp_path, capsys):
+    assert main(["simulate", "toy2", "--max-samples", "99999999", "--budget", "2", "--reruns", "1"]) == 0
+    said = "note: --max-samples 99,999,999 is more than the 485 rows: each tree is grown on all 485"
+    assert said in capsys.readouterr().err
+    labels = tmp_path / "labels.csv"
+    labels.write_text("row,label\n0,anomaly\n1,nominal\n")
+    assert main(["rules", "toy2", "--labels", str(labels), "--max-samples", "600"]) == 0
+    assert "more than the 485 rows" in capsys.readouterr().err
+    assert main(["simulate", "toy2", "--max-samples", "400", "--budget", "2", "--reruns", "1"]) == 0
+    assert "more than the" not in capsys.readouterr().err
+
+
 def test_features_option_selects_columns(capsys):
     assert main(["simulate", "toy2", "--features", "y", "--budget", "3", "--reruns", "1"]) == 0
     assert main(["simulate", "toy2", "--features", "x,zz", "--budget", "3"]) == 2

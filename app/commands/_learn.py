@@ -86,7 +86,7 @@ class LearnFrom:
             features=_features(self.features),
             anomaly_value=self.anomaly_value,
         )
-        _print_notes(dataset)
+        _print_notes(dataset, self.options[2])  # seed, trees, max_samples, eta
         known = aad.read_labels(self.labels, dataset.n_rows, need_anomaly=need_anomaly)
         detector, extra, scores = detector_setup(*self.detector, dataset.n_rows, dataset.n_features)
         params = model_params(*self.options)
