@@ -203,7 +203,7 @@ def _writable(path: Path | None) -> Path | None:
         return None
     folder = path.parent
     if path.is_dir():
-        raise typer.BadParameter(f"{path} is a folder; give a file name, such as {path / 'out.txt'}")
+        raise typer.BadParameter(f"{path} is a folder; name a file, in it or elsewhere")
     if not folder.is_dir():
         raise typer.BadParameter(f"the folder {folder} does not exist; create it, or write elsewhere")
     if not os.access(folder, os.W_OK):
@@ -229,7 +229,8 @@ def _label_column(value: str) -> str | None:
     return None if value.lower() == "none" else value
 
 
-def _features(value: str | None) -> list[str] | None:
+def _features(value: str | None, option: str = "--features") -> list[str] | None:
+    """The column names ``option`` (``--features``, ``--columns``) gives, read as one CSV line."""
     if value is None:
         return None
     try:  # read as one CSV line: a name holding a comma is quoted, "Amount (USD, incl. tax)"
@@ -237,19 +238,15 @@ def _features(value: str | None) -> list[str] | None:
     except csv.Error as err:
         raise typer.BadParameter(
             f"could not read {value!r} as comma-separated names ({err}); quote a name that holds a comma "
-            "with double quotes: --features '\"a, b\",c'",
-            param_hint="'--features'",
+            f"with double quotes: {option} '\"a, b\",c'",
+            param_hint=f"'{option}'",
         ) from None
     names = [name.strip() for name in cells if name.strip()]
     if not names:
-        raise typer.BadParameter(
-            "name at least one column, as in --features a,b,c", param_hint="'--features'"
-        )
+        raise typer.BadParameter(f"name at least one column, as in {option} a,b,c", param_hint=f"'{option}'")
     if len(set(names)) < len(names):
         twice = next(name for name in names if names.count(name) > 1)
-        raise typer.BadParameter(
-            f"{twice!r} is named twice; name each column once", param_hint="'--features'"
-        )
+        raise typer.BadParameter(f"{twice!r} is named twice; name each column once", param_hint=f"'{option}'")
     return names
 
 

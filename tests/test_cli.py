@@ -73,7 +73,7 @@ def test_simulate_on_a_csv_with_a_named_label_column(tmp_path, capsys):
             ["simulate", "toy2", "--json", "/no/such/folder/r.json"],
             "the folder /no/such/folder does not exist",
         ),
-        (["simulate", "toy2", "--plot", "."], ". is a folder; give a file name"),
+        (["simulate", "toy2", "--plot", "."], ". is a folder; name a file, in it or elsewhere"),
         (
             ["rules", "toy2", "--labels", "L.csv", "--output", "/no/such/r.sql"],
             "the folder /no/such does not",
@@ -112,6 +112,8 @@ def test_simulate_on_a_csv_with_a_named_label_column(tmp_path, capsys):
         (["score", "toy2", "toy2", "--labels", "L.csv"], "got 2 tables (toy2, toy2); the model learns"),
         (["score", "toy2", "--labels", "L.csv", "--engine", "dask"], "--engine applies to scoring with a"),
         (["bench", "--rows", "100", "--labels", "200"], "--labels 200 is more than the 100 rows"),
+        (["bench", "--data", "toy2", "--rows", "50"], "--rows sizes the synthetic data; with --data"),
+        (["bench", "--trees", "20000"], "Invalid value for '--trees'"),
     ],
 )
 def test_bad_usage_is_one_line_and_status_2(capsys, monkeypatch, tmp_path, argv, message):

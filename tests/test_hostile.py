@@ -842,6 +842,10 @@ def test_absurd_benchmark_sizes_are_refused_before_any_work(capsys):
     err = capsys.readouterr().err
     assert "--rows 100,000,000,000 with --features 20 and --trees 100 needs about" in err
     assert "use at most --rows" in err
+    assert main(["bench", "--rows", "10", "--features", str(10**11)]) == 2  # the features are too many
+    err = capsys.readouterr().err
+    assert re.search(r"use at most --features [\d,]+ with these rows", err), err
+    assert "--rows" not in err.split(";")[-1]
 
 
 @pytest.mark.parametrize(

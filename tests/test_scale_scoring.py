@@ -274,6 +274,18 @@ BAD = {
         "--output parts_ok/scores is inside the input parts_ok, a folder being scored",
     ),
     "a carried column that is not there": (["ok.csv", "--columns", "id"], "ok.csv has no column 'id'"),
+    "a carried column named twice": (
+        ["ok.csv", "--columns", "a,a"],
+        "Invalid value for '--columns': 'a' is named",
+    ),
+    "a scheduler without dask": (
+        ["ok.csv", "--scheduler", "tcp://127.0.0.1:1", "--output", "s.csv"],
+        "--scheduler applies to --engine dask; add --engine dask",
+    ),
+    "workers and partitions without dask": (
+        ["ok.csv", "--workers", "2", "--partition-rows", "10", "--output", "s.csv"],
+        "--workers, --partition-rows apply to --engine dask",
+    ),
     "dask without an output": (
         ["ok.csv", "--engine", "dask"],
         "--engine dask writes a folder of Parquet files",
@@ -512,6 +524,31 @@ def test_a_column_carried_from_a_csv_and_a_parquet_file_is_text_in_every_batch_a
     assert pd.read_parquet(tmp_path / "dask_out")["customer"].tolist() == [str(i) for i in range(len(frame))]
 
 
+def test_a_carried_column_named_like_an_output_column_is_written_as_data_by_every_engine(
+    learned, table, tmp_path
+):
+    """A data column ``rank`` beside ``--top`` (which adds its own ``rank``) stopped the run with a
+    traceback, in memory and on Dask: it is written as ``rank (data)``, as ``row`` always was."""
+    _folder, frame = table
+    _, model, scores = learned
+    frame.assign(rank=7, row=-1).to_csv(tmp_path / "clash.csv", index=False)
+    carried = ["id", "rank", "row"]
+    TableScorer(model, [tmp_path / "clash.csv"], columns=carried).write(tmp_path / "top.csv", top=3)
+    best = pd.read_csv(tmp_path / "top.csv")
+    assert list(best.columns) == ["row", "anomaly_score", "id", "rank (data)", "row (data)", "rank"]
+    assert best["rank"].tolist() == [1, 2, 3]
+    assert best["row"].tolist() == np.argsort(-scores, kind="stable")[:3].tolist()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            for top, output in ((3, tmp_path / "dask_top.csv"), (None, tmp_path / "dask_all")):
+                score_dask(model, [tmp_path / "clash.csv"], output, columns=carried, top=top, client=client)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "dask_top.csv"), best)
+    every = pd.read_parquet(tmp_path / "dask_all")
+    assert list(every.columns) == ["row", "anomaly_score", "id", "rank (data)", "row (data)"]
+    assert every["id"].tolist() == frame["id"].tolist()
+    np.testing.assert_allclose(every["anomaly_score"], scores)
+
+
 def test_rows_far_outside_the_models_range_get_a_note_as_a_change_of_unit_would(
     table, learned, tmp_path, capsys
 ):
@@ -698,10 +735,11 @@ def test_most_values_ten_times_the_training_median_get_a_note_as_a_change_of_uni
 
 
 @pytest.mark.parametrize("there_before", [False, True])
-def test_a_failed_dask_run_leaves_no_partial_folder_of_scores(learned, tmp_path, capsys, there_before):
-    """A bad cell in the third of three files stops a Dask run (exit 2): the first two files'
-    scores are not left behind as a folder any reader takes for the result; an empty output
-    folder made beforehand stays empty, and nothing else is left beside it."""
+def test_a_failed_dask_run_leaves_no_partial_folder_of_scores(learned, tmp_path, capfd, there_before):
+    """A bad cell in the third of three files stops a Dask run (exit 2) with one line (not also
+    Dask's own "Compute Failed" log): the first two files' scores are not left behind as a folder
+    any reader takes for the result; an empty output folder made beforehand stays empty, and
+    nothing else is left beside it."""
     path, _model, _ = learned
     (tmp_path / "in").mkdir()
     for k in range(3):
@@ -714,7 +752,9 @@ def test_a_failed_dask_run_leaves_no_partial_folder_of_scores(learned, tmp_path,
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         args = ["--engine", "dask", "--scheduler", cluster.scheduler_address, "--output", str(out)]
         assert main(["score", "--model", str(path), str(tmp_path / "in"), *args]) == 2
-    assert "column 'a' of part.2.parquet holds 'x' at row 120" in capsys.readouterr().err
+        err = capfd.readouterr().err
+    assert "column 'a' of part.2.parquet holds 'x' at row 120" in err
+    assert [line for line in err.splitlines() if line.strip()] == [err.strip()], err  # aad's line alone
     assert sorted(p.name for p in tmp_path.iterdir()) == (["in", "out"] if there_before else ["in"])
     if there_before:
         assert list(out.iterdir()) == []

@@ -91,6 +91,16 @@ def test_stream_with_half_space_trees(tmp_path):
         (["stream", "{unlabelled}"], "no ground-truth column"),
         (["stream", "toy2", "--detector", "hst", "--max-samples", "64"], "leave --max-samples out"),
         (["stream", "toy2", "--plot", "{unlabelled}.json"], "--plot writes an HTML page: name a .html file"),
+        (
+            ["stream", "toy2", "--min-drifted", "0"],
+            "'--min-drifted': a share of the trees, above 0 and at most 1",
+        ),
+        (["stream", "toy2", "--min-drifted", "1.5"], "above 0 and at most 1; got 1.5"),
+        (["stream", "toy2", "--drift", "none", "--rebase", "all"], "--rebase sets how drift is handled"),
+        (
+            ["stream", "toy2", "--drift", "none", "--min-drifted", "0.5", "--rebase", "all"],
+            "--min-drifted, --rebase",
+        ),
     ],
 )
 def test_stream_bad_input_is_one_line_and_exit_2(argv, message, tmp_path, capsys):
@@ -101,6 +111,15 @@ def test_stream_bad_input_is_one_line_and_exit_2(argv, message, tmp_path, capsys
     assert len(err) == 1
     assert err[0].startswith("aad: error:")
     assert message in err[0]
+
+
+def test_more_rows_per_tree_than_the_first_window_is_said(tmp_path, capsys):
+    argv = ["stream", "toy2", "--window", "100", "--budget-per-window", "2", "--reruns", "1"]
+    assert main([*argv, "--max-samples", "5000"]) == 0
+    said = "note: --max-samples 5,000 is more than the first window's 100 rows, which grow the trees"
+    assert said in capsys.readouterr().err
+    assert main([*argv, "--max-samples", "64"]) == 0
+    assert "--max-samples" not in capsys.readouterr().err
 
 
 def test_stream_figure_marks_replacements():

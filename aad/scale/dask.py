@@ -37,7 +37,7 @@ from ..errors import DataError
 from ._optional import require
 from .model_file import PortableModel, read_model
 from .read import Piece, TableFile, check_columns, count_csv_rows, find_files, mixed_carried, plan_pieces
-from .score import ScoreReport, _Writer, check_top, output_format, score_piece, top_rows
+from .score import ScoreReport, _Writer, check_top, free_name, output_format, score_piece, top_rows
 
 __all__ = ["check_scheduler", "score_dask"]
 
@@ -202,7 +202,7 @@ def _run(client, model, files, output, columns, top, rows_per_partition, progres
         _score_partition,
         pieces,
         model_text=text,
-        columns=columns,
+        carried=columns,  # not ``columns=``: from_map reads that as a projection of the output
         top=top,
         as_text=mixed_carried(files, columns),  # one type in every partition
         meta=meta,
@@ -288,7 +288,7 @@ def _count_rows(client, files: list[TableFile]) -> list[TableFile]:
 def _meta(columns: Sequence[str], top: int | None) -> pd.DataFrame:
     meta = {"row": pd.Series([], dtype="int64"), "anomaly_score": pd.Series([], dtype="float64")}
     for name in columns:
-        meta[f"{name} (data)" if name in meta else name] = pd.Series([], dtype="object")
+        meta[free_name(name)] = pd.Series([], dtype="object")
     return pd.DataFrame(meta)
 
 
@@ -298,13 +298,13 @@ def _model(digest: str, text: str) -> PortableModel:
 
 
 def _score_partition(
-    piece: Piece, *, model_text: str, columns: Sequence[str], top: int | None, as_text: Sequence[str] = ()
+    piece: Piece, *, model_text: str, carried: Sequence[str], top: int | None, as_text: Sequence[str] = ()
 ) -> pd.DataFrame:
     """One partition: the piece's scores (its best ``top`` with ``top``), as a pandas frame."""
     model = _model(hashlib.sha256(model_text.encode()).hexdigest(), model_text)
     report = ScoreReport()
     tables = score_piece(
-        model, piece, columns, first_row=piece.first_row, n_jobs=1, report=report, as_text=as_text
+        model, piece, carried, first_row=piece.first_row, n_jobs=1, report=report, as_text=as_text
     )
     if top is not None:
         best = top_rows(tables, top)
@@ -312,7 +312,7 @@ def _score_partition(
     else:
         parts = list(tables)
         table = pa.concat_tables(parts) if parts else None
-    frame = _meta(columns, top) if table is None else table.to_pandas()
+    frame = _meta(carried, top) if table is None else table.to_pandas()
     frame.attrs[_NOTES] = {kind: getattr(report, kind) for kind in _COUNTS}
     return frame
 

@@ -203,7 +203,7 @@ def score_piece(
         )
         if batch.carried is not None:
             for name in batch.carried.column_names:
-                table = table.append_column(_free_name(name, table.column_names), batch.carried.column(name))
+                table = table.append_column(free_name(name), batch.carried.column(name))
         if report is not None:
             report.rows += batch.rows
             report.add_gaps(names, batch.gaps)
@@ -247,9 +247,19 @@ def check_top(top: int | None) -> None:
         )
 
 
-def _free_name(name: str, taken: Sequence[str]) -> str:
-    """A carried column named ``row`` or ``anomaly_score`` is written as ``row (data)``."""
-    return f"{name} (data)" if name in taken else name
+#: The output's own columns (``rank`` with ``top``): a carried column of one of these names is
+#: written as ``rank (data)``, whether or not ``top`` adds it.
+OUTPUT_NAMES = ("row", "anomaly_score", "rank")
+
+
+def free_name(name: str) -> str:
+    """The name a carried column is written under: its own, or ``NAME (data)`` for one of
+    :data:`OUTPUT_NAMES`.
+
+    >>> free_name("rank"), free_name("id")
+    ('rank (data)', 'id')
+    """
+    return f"{name} (data)" if name in OUTPUT_NAMES else name
 
 
 def top_rows(tables: Iterator[pa.Table], n: int) -> pa.Table | None:
@@ -397,12 +407,9 @@ class TableScorer:
 
     def _empty(self, *, ranked: bool) -> pa.Table:
         """The output's columns without a row (what is written when the sources hold none)."""
-        names = ["row", "anomaly_score"]
         columns = {"row": pa.array([], pa.int64()), "anomaly_score": pa.array([], pa.float64())}
         for name in self.columns:
-            free = _free_name(name, names)
-            names.append(free)
-            columns[free] = pa.array([], pa.string())
+            columns[free_name(name)] = pa.array([], pa.string())
         if ranked:
             columns["rank"] = pa.array([], pa.int64())
         return pa.table(columns)

@@ -189,7 +189,8 @@ def replay_stream(
             else "a stream needs 4 rows at least (two windows of 2)"
         )
         raise DataError(
-            f"a window of {window:,} rows leaves no second window in the stream's {X.shape[0]:,} rows; {fix}"
+            f"a window of {window:,} rows leaves no full second window in the stream's {X.shape[0]:,} rows; "
+            f"{fix}"
         )
     if seed + reruns - 1 > MAX_SEED:
         raise DataError(

@@ -17,10 +17,11 @@ from app.cli import OutputError, _out, _progress, _writable, _write_output, chec
 
 @cli.command()
 def bench(
-    rows: Annotated[int, typer.Option(min=10, help="Rows of synthetic data.")] = 100_000,
-    features: Annotated[int, typer.Option(min=1, help="Features of synthetic data.")] = 20,
+    rows: Annotated[int | None, typer.Option(min=10, help="Rows of synthetic data (100,000).")] = None,
+    features: Annotated[int | None, typer.Option(min=1, help="Features of synthetic data (20).")] = None,
     trees: Annotated[
-        int | None, typer.Option(min=1, help="Isolation trees, by default the engine's for the rows.")
+        int | None,
+        typer.Option(min=1, max=10_000, help="Isolation trees, by default the engine's for the rows."),
     ] = None,
     labels: Annotated[int, typer.Option(min=0, help="Labels to time.")] = 50,
     seed: Annotated[int, typer.Option(min=0, max=aad.MAX_SEED)] = 0,
@@ -39,6 +40,13 @@ def bench(
     in tight clusters); see aad.benchmark.make_benchmark_data.
     """
     check_not_input(json_out, data, option="--json")
+    sized = [flag for flag, value in (("--rows", rows), ("--features", features)) if value is not None]
+    if data is not None and sized:
+        raise aad.DataError(
+            f"{', '.join(sized)} {'sizes' if len(sized) == 1 else 'size'} the synthetic data; with --data "
+            "the table is timed at its own size: leave them out, or leave out --data"
+        )
+    rows, features = rows or 100_000, features or 20
     if data is None:
         _check_size(rows, features, trees or aad.model.default_n_estimators(rows), labels)
     if data is not None:
@@ -74,11 +82,19 @@ def _check_size(rows: int, features: int, trees: int, labels: int) -> None:
     need = rows * (features * _BYTES_PER_CELL + trees)  # + one uint8 leaf per tree per row
     memory = _memory_bytes()
     if memory is not None and need > memory // 2:
-        most = max(10, (memory // 2) // (features * _BYTES_PER_CELL + trees))
+        most = (memory // 2) // (features * _BYTES_PER_CELL + trees)
+        if most >= 10:
+            fix = f"use at most --rows {most:,} here"
+        else:  # the rows are not what is too big: even the fewest do not fit
+            features_most = ((memory // 2) // rows - trees) // _BYTES_PER_CELL
+            fix = (
+                f"use at most --features {features_most:,} with these rows"
+                if features_most >= 1
+                else "use fewer --trees and --features"
+            )
         raise OutputError(
-            f"--rows {rows:,} with --features {features} and --trees {trees} needs about "
-            f"{need / 1e9:,.1f} GB of memory, more than half of this machine's {memory / 1e9:.1f} GB; "
-            f"use at most --rows {most:,} here"
+            f"--rows {rows:,} with --features {features:,} and --trees {trees:,} needs about "
+            f"{need / 1e9:,.1f} GB of memory, more than half of this machine's {memory / 1e9:.1f} GB; {fix}"
         )
     if labels > rows:
         raise OutputError(f"--labels {labels:,} is more than the {rows:,} rows; label at most every row")
@@ -102,8 +118,8 @@ def _print(result: dict) -> None:
         ("grow the forest", f"{result['grow_seconds']:.2f} s"),
         ("leaf indices", f"{result['index_seconds']:.2f} s"),
         ("time to first query", f"{result['first_query_seconds']:.2f} s"),
-        ("per label, p50", f"{latency['p50']:.2f} ms"),
-        ("per label, p95", f"{latency['p95']:.2f} ms"),
+        ("per label, p50", f"{latency['p50']:.2f} ms" if result["labels"] else "n/a (no label)"),
+        ("per label, p95", f"{latency['p95']:.2f} ms" if result["labels"] else "n/a (no label)"),
         ("peak memory", f"{result['peak_rss_mb']:.0f} MB"),
     ]:
         table.add_row(name, value)

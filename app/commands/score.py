@@ -49,6 +49,7 @@ from app.cli import (
 )
 from app.commands._learn import LearnFrom
 from app.commands.score_model import (
+    PARTITION_ROWS,
     BatchRows,
     Columns,
     Engine,
@@ -109,7 +110,7 @@ def score(
     workers: Workers = None,
     columns: Columns = None,
     batch_rows: BatchRows = 65_536,
-    partition_rows: PartitionRows = 1_000_000,
+    partition_rows: PartitionRows = PARTITION_ROWS,
     label_col: LabelCol = "auto",
     anomaly_value: AnomalyValue = None,
     features: Features = None,
@@ -137,7 +138,7 @@ def score(
         "--workers": workers is not None,
         "--columns": columns is not None,
         "--batch-rows": batch_rows != 65_536,
-        "--partition-rows": partition_rows != 1_000_000,
+        "--partition-rows": partition_rows != PARTITION_ROWS,
     }
     if model_file is not None:
         given = {

@@ -9,6 +9,9 @@ and writes one Parquet file per partition into the ``--output`` folder.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -46,6 +49,8 @@ Columns = Annotated[
 BatchRows = Annotated[
     int, typer.Option(min=1, max=10_000_000, help="With --model: rows read and scored together.")
 ]
+#: ``--partition-rows`` unless given.
+PARTITION_ROWS = 1_000_000
 PartitionRows = Annotated[
     int, typer.Option(min=1, help="With --engine dask: rows per partition (whole Parquet row groups).")
 ]
@@ -58,6 +63,42 @@ def check_model_options(given: list[str]) -> None:
             f"{', '.join(given)} {'does' if len(given) == 1 else 'do'} not go with --model: a model file "
             "holds its learned model and fill values; give --model FILE and the tables to score"
         )
+
+
+def _check_engine(
+    engine: str, output: Path | None, *, scheduler: str | None, workers: int | None, partition_rows: int
+):
+    """Refuse what the engine cannot do with the output, and the Dask options without Dask (they
+    would be ignored: the run would not be the one asked for); returns standard output's stream
+    when the scores go there."""
+    dask_only = {"--scheduler": scheduler is not None, "--workers": workers is not None}
+    dask_only["--partition-rows"] = partition_rows != PARTITION_ROWS
+    given = [flag for flag, on in dask_only.items() if on]
+    if engine != "dask" and given:
+        raise aad.DataError(
+            f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to --engine dask; add "
+            "--engine dask to score on a Dask cluster, or leave them out to score in this process"
+        )
+    if engine != "dask":
+        if output is None:
+            return output_bytes()  # standard output, refused at once when it is closed
+        writable(output)
+        output_format(output)
+        return None
+    require("distributed")
+    require("dask.dataframe")
+    check_scheduler(scheduler)
+    cores = os.cpu_count() or 1
+    if scheduler is None and workers is not None and workers > cores:
+        _err.print(
+            f"note: --workers {workers} is more than the {cores} cores here: the local cluster runs a "
+            "process, with its own memory, per worker"
+        )
+    if output is None:
+        raise aad.DataError(
+            "--engine dask writes a folder of Parquet files: name it with --output (new or empty)"
+        )
+    return None
 
 
 def score_with_model(
@@ -79,22 +120,11 @@ def score_with_model(
             "name the tables to score after --model FILE: CSV or Parquet files, or folders of Parquet files"
         )
     check_top(top)  # before anything is read
-    carried = _features(columns) or []
+    carried = _features(columns, "--columns") or []
     _check_not_inside(output, data, model_file)
-    stream = None
-    if engine == "dask":
-        require("distributed")
-        require("dask.dataframe")
-        check_scheduler(scheduler)
-        if output is None:
-            raise aad.DataError(
-                "--engine dask writes a folder of Parquet files: name it with --output (new or empty)"
-            )
-    elif output is None:
-        stream = output_bytes()  # standard output, refused at once when it is closed
-    else:
-        writable(output)
-        output_format(output)
+    stream = _check_engine(
+        engine, output, scheduler=scheduler, workers=workers, partition_rows=partition_rows
+    )
     model = aad.load_model(model_file)
     scorer = TableScorer(model, data, columns=carried, batch_rows=batch_rows)  # checks every file first
     with _fraction_progress() as bar:
@@ -106,17 +136,18 @@ def score_with_model(
         if engine == "dask":
             from aad.scale.dask import score_dask
 
-            report = score_dask(
-                model,
-                data,
-                output,
-                scheduler=scheduler,
-                n_workers=workers,
-                columns=carried,
-                top=top,
-                rows_per_partition=partition_rows,
-                progress=progress,
-            )
+            with _quiet_dask():
+                report = score_dask(
+                    model,
+                    data,
+                    output,
+                    scheduler=scheduler,
+                    n_workers=workers,
+                    columns=carried,
+                    top=top,
+                    rows_per_partition=partition_rows,
+                    progress=progress,
+                )
         else:
             report = scorer.write(output, top=top, progress=progress, stream=stream)
     for note in report.notes(model):
@@ -128,6 +159,29 @@ def score_with_model(
     )
     if output is not None:
         _err.print(f"wrote {count(report.written, 'row')} to {output}")
+
+
+@contextlib.contextmanager
+def _quiet_dask():
+    """Dask's own log lines off while it scores: a failed task is reported once, as aad's one
+    line, not also as the worker's ``Compute Failed`` and the nanny's warnings. The local
+    cluster's worker processes read the level from the environment when they start."""
+    logger = logging.getLogger("distributed")
+    level, before = logger.level, os.environ.get(_DASK_LOG_LEVEL)
+    os.environ[_DASK_LOG_LEVEL] = "critical"
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        if before is None:
+            os.environ.pop(_DASK_LOG_LEVEL, None)
+        else:
+            os.environ[_DASK_LOG_LEVEL] = before
+
+
+#: The environment variable Dask reads its ``logging.distributed`` level from.
+_DASK_LOG_LEVEL = "DASK_LOGGING__DISTRIBUTED"
 
 
 def _check_not_inside(output: Path | None, data: list[str], model_file: Path) -> None:

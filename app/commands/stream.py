@@ -17,6 +17,7 @@ from app.cli import (
     Features,
     LabelCol,
     OutputError,
+    _err,
     _features,
     _label_column,
     _out,
@@ -30,6 +31,13 @@ from app.cli import (
     cli,
 )
 from app.text import count
+
+
+def _share(value: float | None) -> float | None:
+    """Option callback: a share of the trees, above 0 and at most 1."""
+    if value is not None and not 0.0 < value <= 1.0:
+        raise typer.BadParameter(f"a share of the trees, above 0 and at most 1; got {value:g}")
+    return value
 
 
 @cli.command()
@@ -52,16 +60,21 @@ def stream(
         ),
     ] = "kl",
     min_drifted: Annotated[
-        float,
-        typer.Option(min=0.0, max=1.0, help="Share of the trees that must drift before any is regrown."),
-    ] = 0.1,
-    rebase: Annotated[
-        Literal["replaced", "all"],
+        float | None,
         typer.Option(
-            help="After a replacement, the trees compared with the new window from then on: replaced "
-            "(only the regrown ones; the others keep their own reference) or all (the reference code's rule)."
+            callback=_share,
+            help="With --drift kl: the share of the trees that must drift before any is regrown, above 0 and "
+            "at most 1 (0.1).",
         ),
-    ] = "replaced",
+    ] = None,
+    rebase: Annotated[
+        Literal["replaced", "all"] | None,
+        typer.Option(
+            help="With --drift kl: after a replacement, the trees compared with the new window from then "
+            "on: replaced (only the regrown ones, the default; the others keep their own reference) or all "
+            "(the reference code's rule)."
+        ),
+    ] = None,
     label_col: LabelCol = "auto",
     anomaly_value: AnomalyValue = None,
     features: Features = None,
@@ -89,6 +102,14 @@ def stream(
     --rebase all, every tree does), and every label re-applied. Beside it: the same stream
     with fixed trees, and batch AAD spending the same budget on the whole table.
     """
+    given = [
+        flag for flag, value in (("--min-drifted", min_drifted), ("--rebase", rebase)) if value is not None
+    ]
+    if drift == "none" and given:
+        raise aad.DataError(
+            f"{', '.join(given)} {'sets' if len(given) == 1 else 'set'} how drift is handled, and --drift "
+            "none never regrows a tree: use --drift kl, or leave them out"
+        )
     if detector == "hst" and max_samples is not None:
         raise aad.DataError(
             "--max-samples sets the isolation forest's rows per tree; Half-Space Trees take their ranges "
@@ -110,11 +131,17 @@ def stream(
     params = {
         "detector": detector,
         "drift": drift,
-        "min_drifted": min_drifted,
-        "rebase": rebase,
+        "min_drifted": 0.1 if min_drifted is None else min_drifted,
+        "rebase": rebase or "replaced",
         "n_estimators": trees,
         "max_samples": 256 if max_samples is None else max_samples,
     }
+    if max_samples is not None and max_samples > min(window, dataset.n_rows):
+        grown = min(window, dataset.n_rows)
+        _err.print(
+            f"note: --max-samples {max_samples:,} is more than the first window's {grown:,} rows, which grow "
+            f"the trees: each tree is grown on all {grown:,}"
+        )
     n_windows = -(-dataset.n_rows // window)
     with _progress() as bar:
         task = bar.add_task(f"streaming {dataset.name}", total=2 * n_windows * reruns)
