@@ -378,7 +378,10 @@ def app_command(
     ] = None,
     db: Annotated[
         Path | None,
-        typer.Option(help="SQLite file for sessions and labels (default: $AAD_DB or ~/.local/share/aad)."),
+        typer.Option(
+            help="SQLite file for sessions and labels "
+            "(default: $AAD_DB or ~/.local/share/aad/sessions.sqlite)."
+        ),
     ] = None,
     max_upload_mb: Annotated[
         int | None,
@@ -421,8 +424,9 @@ def app_command(
 ) -> None:
     """Start the labelling workbench in the browser (Streamlit).
 
-    With DATA, it opens on the Label page, on the latest session on that data
-    (a new one the first time; the Data page starts others). DATA may be a table too big
+    With DATA, it opens on the Label page, on the session with the most labels on that data
+    (a new one the first time; the page asks which when the sessions disagree; the Data page
+    starts others). DATA may be a table too big
     to hold (a folder of Parquet files, or more than AAD_MAX_ROWS rows): the session then
     labels a working set, a uniform sample plus the rows the forest scores highest.
 
