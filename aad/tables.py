@@ -624,7 +624,7 @@ def _empty_rows(
             f"{path.name}: every one of its {len(empty):,} rows is empty (no value in any column); "
             "export the table again with its values"
         )
-    n_data = len(empty) - int(np.argmin(empty[::-1])) if not empty.all() else 0
+    n_data = len(empty) - int(np.argmin(empty[::-1]))  # the rows up to the last with a value
     if empty[:n_data].any():
         line = int(lines[np.flatnonzero(empty[:n_data])[0]])
         raise DataError(

@@ -130,7 +130,7 @@ class ColumnTest:
             names = [_cut(name, SHOWN_CHARS) for name in names]
         if len(names) == 1:
             return f"{self.column} {'!=' if self.negate else '='} {names[0]}"
-        names = [repr(n) if any(mark in n for mark in (", ", "{", "}")) else n for n in names]  # one value
+        names = [repr(n) if any(mark in n for mark in (", ", "{", "}")) else n for n in names]  # read as one
         if shown is not None and len(names) > shown + 1:
             names = [*names[:shown], f"+{len(names) - shown} more"]
         return f"{self.column} {'not in' if self.negate else 'in'} {{{', '.join(names)}}}"

@@ -956,7 +956,7 @@ def find_rows(
     if top:
         keep[order[top:]] = False
     found = order[keep[order]]
-    named = int(query) if query.strip().isdigit() and int(query) < n else -1
+    named = int(query) if query.strip().isdecimal() and int(query) < n else -1
     if named >= 0 and keep[named]:  # a row number: that row first, then the text it is found in
         found = np.concatenate([[named], found[found != named]])
     return found
@@ -1037,7 +1037,7 @@ def _is_number(series: pd.Series) -> bool:
 def _matches(session: aad.Session, word: str) -> np.ndarray:
     n = session.dataset.n_rows
     found = np.zeros(n, dtype=bool)
-    if word.isdigit() and int(word) < n:
+    if word.isdecimal() and int(word) < n:
         found[int(word)] = True
     context = searchable(session)
     if context is not None:

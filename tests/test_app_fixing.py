@@ -448,6 +448,7 @@ def test_a_row_number_finds_that_row_first_then_the_rows_whose_text_holds_it(db,
     assert sorted(found) == list(range(40))  # and every row whose ref holds "27", by rank
     best = views.find_rows(session, "", top=1).tolist()
     assert views.find_rows(session, "27", top=1).tolist() == best  # the other filters still hold
+    assert views.find_rows(session, "²7").tolist() == []  # a digit int() cannot read is text
 
 
 def test_a_labels_file_is_one_action_one_undo_and_a_bad_one_names_every_bad_line(txn):
