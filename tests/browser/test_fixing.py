@@ -113,6 +113,14 @@ def _rerun(page: Page) -> Iterator[None]:
     _idle(page)
 
 
+def _offered(page: Page, kind: str) -> None:
+    """Wait until the typed kind is offered and highlighted, so that Enter picks it: under load the
+    option shows before the list highlights it, and an Enter then picks nothing (no rerun came)."""
+    option = page.get_by_role("option", name=re.compile(re.escape(kind)))
+    expect(option).to_be_visible()
+    expect(option).to_have_attribute("data-focused", "true")
+
+
 def _open(page: Page, title: str, inside: str) -> None:
     """Open the expander ``title`` unless what it holds (``inside``, a CSS selector) already shows."""
     _idle(page)
@@ -173,7 +181,7 @@ def test_the_label_page_fits_the_screen_and_keeps_its_keys(cards, browser, size)
         kind = page.locator(".st-key-label_actions").get_by_role("combobox")
         kind.click()
         page.keyboard.type("account takeover")  # a kind typed anew
-        expect(page.get_by_role("option", name=re.compile("account takeover"))).to_be_visible()  # offered
+        _offered(page, "account takeover")
         with _rerun(page):
             page.keyboard.press("Enter")
         expect(page.locator("body")).to_be_focused()  # the keys are back on the page at once
@@ -226,7 +234,7 @@ def test_keeping_the_kind_gives_the_keys_back_and_costs_the_card_no_line(cards, 
         kind = page.locator(".st-key-label_actions").get_by_role("combobox")
         kind.click()
         page.keyboard.type("card testing")
-        expect(page.get_by_role("option", name=re.compile("card testing"))).to_be_visible()  # offered
+        _offered(page, "card testing")
         with _rerun(page):
             page.keyboard.press("Enter")
         page.keyboard.press("a")
