@@ -21,6 +21,7 @@ Writes ``results/categories.md`` and ``results/categories.json``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -72,6 +73,10 @@ def ranks_of_rare(n: int, seed: int, tail: bool, folder: Path) -> dict[str, np.n
 
 
 def main() -> None:
+    # no options; --help says what it does instead of running it (and rewriting the results)
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for n in (5000, 50_000):

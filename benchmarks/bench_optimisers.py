@@ -19,6 +19,7 @@ is nothing to optimise: the closed form is exact (its time is shown for referenc
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -63,6 +64,10 @@ def linear_update_seconds(name: str, n_labels: int) -> float:
 
 
 def main() -> None:
+    # no options; --help says what it does instead of running it (and rewriting the results)
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     rows = []
     for name in ("ann_thyroid_1v3", "mammography"):
         for labels, problem in problems(name, (10, 50, 100)):

@@ -20,6 +20,7 @@ Writes ``results/between.md`` and ``results/between.json``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -78,6 +79,10 @@ def table(results: dict[int, dict]) -> str:
 
 
 def main() -> None:
+    # no options; --help says what it does instead of running it (and rewriting the results)
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     results = {seed: measure(seed) for seed in DRAWS}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "between.md").write_text(table(results) + "\n")

@@ -21,6 +21,7 @@ there only aad's counts).
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 from pathlib import Path
@@ -152,6 +153,10 @@ def report(results: Path = RESULTS) -> str:
 
 
 def main() -> None:
+    # no options; --help says what it does instead of running it (and rewriting the results)
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     text = report()
     (RESULTS / "targets.md").write_text(
         "Issue 13's targets, read off the results files (`python benchmarks/targets.py`)\n\n" + text

@@ -24,3 +24,24 @@ from aad.benchmark import make_benchmark_data
 def test_the_synthetic_table_is_the_one_every_benchmark_was_measured_on(rows, features, digest):
     X, y = make_benchmark_data(rows, features, random_state=0)
     assert hashlib.sha256(X.tobytes() + y.tobytes()).hexdigest() == digest
+
+
+@pytest.mark.parametrize("script", ["targets", "between", "bench_optimisers", "bench_categories"])
+def test_help_on_a_benchmark_without_options_says_what_it_does_and_writes_nothing(script):
+    """These scripts took no options: ``--help`` ran them, and they rewrote their results files."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    results = root / "benchmarks" / "results"
+    before = {p.name: p.stat().st_mtime_ns for p in results.iterdir()}
+    done = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / f"{script}.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"usage: {script}.py [-h]")
+    assert {p.name: p.stat().st_mtime_ns for p in results.iterdir()} == before
