@@ -308,6 +308,13 @@ def test_model_show_prints_the_provenance_and_model_export_checks_before_fitting
     assert "does not exist" in capsys.readouterr().err
     assert main(["model", "export", "toy2", "--output", str(out), "--format", "pmml"]) == 2
     assert "expected one of json, onnx; got 'pmml'" in capsys.readouterr().err
+    named = tmp_path / "onnx_bytes.json"  # a reader of .json would be misled
+    assert main(["model", "export", "toy2", "--output", str(named), "--format", "onnx"]) == 2
+    assert (
+        "writes onnx, but the output 'onnx_bytes.json' is named .json; name it .onnx"
+        in capsys.readouterr().err
+    )
+    assert not named.exists()
 
 
 def test_a_model_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path, monkeypatch):

@@ -118,6 +118,13 @@ def _format(fmt: str, output: Path) -> str:
         raise typer.BadParameter(
             f"expected one of {', '.join(FORMATS)}; got {fmt!r}", param_hint="'--format'"
         )
+    named = output.suffix.lower().lstrip(".")
+    if named in FORMATS and named != fmt:  # a .json file of ONNX bytes: a reader would be misled
+        raise typer.BadParameter(
+            f"writes {fmt}, but the output {output.name!r} is named .{named}; name it .{fmt}, or leave "
+            "out --format (the ending decides)",
+            param_hint="'--format'",
+        )
     return fmt
 
 
