@@ -145,7 +145,7 @@ def literal(text: str, limit: int | None = None) -> str:
     >>> literal("a very long shop name", 10)
     'a very lo…'
     """
-    text = cut(text, len(str(text)) if limit is None else limit)
+    text = " ".join(str(text).split()) if limit is None else cut(text, limit)
     return plain(text).replace("%", "&#37;")
 
 
