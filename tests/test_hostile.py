@@ -931,9 +931,47 @@ def test_model_show_prints_hostile_names_and_paths_literally(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"{onnx}: aad-model/1+onnx, 200 trees" in out
     assert "features: [bold]x[/bold] :smile: (missing: " in out
-    (tmp_path / "junk.onnx").write_bytes(bytes(range(256)))
-    assert main(["model", "show", str(tmp_path / "junk.onnx")]) == 2
+    (tmp_path / "junk.bin").write_bytes(bytes(range(256)))
+    assert main(["model", "show", str(tmp_path / "junk.bin")]) == 2
     assert "is not UTF-8 text (byte 128): not a model file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.98])
+def test_model_show_names_a_damaged_onnx_export_as_one(tmp_path, capsys, cut):
+    """An export cut off mid-way (ONNX cannot parse it) or near its end (before its metadata) is
+    named a damaged or foreign ONNX model, not a JSON file with bad bytes."""
+    data = tmp_path / "d.csv"
+    _table(40).to_csv(data, index=False)
+    onnx = tmp_path / "m.onnx"
+    labels = _labels(tmp_path)
+    assert main(["model", "export", str(data), "--labels", str(labels), "--output", str(onnx)]) == 0
+    raw = onnx.read_bytes()
+    cut_file = tmp_path / "cut.onnx"
+    cut_file.write_bytes(raw[: int(len(raw) * cut)])
+    capsys.readouterr()
+    assert main(["model", "show", str(cut_file)]) == 2
+    err = capsys.readouterr().err
+    assert "model file cut.onnx is named .onnx, but ONNX cannot read it as a model (truncated" in err
+    assert "UTF-8" not in err
+    assert "`aad model export --output MODEL.onnx`" in err
+    assert "Traceback" not in err
+
+
+def test_model_show_names_a_foreign_onnx_model_and_a_missing_one(tmp_path, capsys):
+    onnx = pytest.importorskip("onnx")
+    graph = onnx.helper.make_graph(
+        [onnx.helper.make_node("Identity", ["x"], ["y"])],
+        "other",
+        [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])],
+    )
+    other = tmp_path / "other.onnx"
+    other.write_bytes(onnx.helper.make_model(graph).SerializeToString())
+    assert main(["model", "show", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert "model file other.onnx is an ONNX model without aad's metadata" in err
+    assert main(["model", "show", str(tmp_path / "gone.onnx")]) == 2  # not an OS error's text
+    assert "gone.onnx' does not exist; pass the .json file" in capsys.readouterr().err
 
 
 def _run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:

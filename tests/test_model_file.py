@@ -223,6 +223,10 @@ EDITS = {
         "tree 3, node 0: threshold is null; expected a finite",
     ),
     "a leaf value that is text": (_tree_edit("value", "big"), "tree 3, value, node"),
+    "a leaf value whose scores overflow": (  # finite, but 200 trees of it sum to inf
+        _tree_edit("value", 1e308),
+        "value is 1e+308, so large that scores overflow",
+    ),
     "a feature beyond the features": (
         _tree_edit("feature", 3),
         "feature is 3; expected a feature number from 0 to 2",

@@ -764,7 +764,26 @@ def read_model(text: str, *, name: str = "the model file") -> PortableModel:
             f"{name}: score.normaliser is {normaliser!r}, but max_samples {model.max_samples} gives "
             f"c({model.max_samples}) = {model.normaliser!r}; {_FIX}"
         )
+    _check_reach(model, name)
     return model
+
+
+def _check_reach(model: PortableModel, name: str) -> None:
+    """Refuse leaf values so large that a row's score would overflow (finite values each, a
+    hand-edited 1e308 say): a learned leaf value is of the order of the trees' depth."""
+    leaves = [np.abs(np.where(t.feature < 0, t.value, 0.0)) for t in model.trees]
+    largest = np.array([leaf.max() for leaf in leaves])
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = largest.sum() / model.n_estimators / model.normaliser
+        reach = _score_from_raw(np.array([z, -z]))
+    if np.isfinite(reach).all() and reach[1] > 0:
+        return
+    t = int(np.argmax(largest))
+    node = int(np.argmax(leaves[t]))
+    raise ModelFileError(
+        f"{name}: tree {t}, node {node}: value is {model.trees[t].value[node].item()!r}, so large that "
+        f"scores overflow; a learned leaf value is of the order of the trees' depth. {_FIX_SENTENCE}"
+    )
 
 
 def _spec_dict(spec: FeatureSpec) -> dict:

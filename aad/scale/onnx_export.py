@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from ._optional import require
-from .model_file import SCHEMA, PortableModel
+from .model_file import _FIX_SENTENCE, SCHEMA, ModelFileError, PortableModel
 
 __all__ = ["onnx_metadata", "to_onnx"]
 
@@ -90,9 +90,21 @@ def to_onnx(model: PortableModel) -> bytes:
     return proto.SerializeToString()
 
 
-def onnx_metadata(raw: bytes) -> dict | None:
+def onnx_metadata(raw: bytes, *, name: str = "the file") -> dict | None:
     """What :func:`to_onnx` wrote in an ONNX model's metadata (``schema``, ``feature_names``,
-    ``fill``, ``provenance``, ``trees``), read back; None when ``raw`` is no ONNX model aad wrote."""
+    ``fill``, ``provenance``, ``trees``), read back; None when ``raw`` is no ONNX model at all.
+
+    Raises
+    ------
+    ModelFileError
+        For an ONNX model without aad's metadata: another tool's model, or an export cut off
+        before its metadata (``name`` is the file's name in the message).
+
+    Examples
+    --------
+    >>> onnx_metadata(bytes(range(256))) is None
+    True
+    """
     onnx = require("onnx")
     try:
         proto = onnx.load_model_from_string(raw)
@@ -100,7 +112,11 @@ def onnx_metadata(raw: bytes) -> dict | None:
         return None
     meta = {entry.key: entry.value for entry in proto.metadata_props}
     if meta.get("schema") != f"{SCHEMA}+onnx":
-        return None
+        raise ModelFileError(
+            f"{name} is an ONNX model without aad's metadata (schema {SCHEMA}+onnx): another tool's "
+            "model, or an export cut off before its end (truncated?); aad shows its own exports only. "
+            f"{_FIX_SENTENCE}"
+        )
     ensembles = [node for node in proto.graph.node if node.op_type == "TreeEnsemble"]
     trees = {int(i) for node in ensembles for a in node.attribute if a.name == "tree_roots" for i in a.ints}
     return {

@@ -158,13 +158,29 @@ def show(
 
 
 def _onnx_summary(path: Path) -> dict | None:
-    """An ONNX model file aad wrote, summarised from its metadata; None for any other file."""
-    raw = path.read_bytes()
+    """An ONNX model file aad wrote, summarised from its metadata; None for any other file but
+    one named ``.onnx``, which gets the ONNX reader's verdict (damaged, or not aad's)."""
+    if not path.is_file():
+        return None  # missing, or a folder: the model file's own message names it
+    raw, named = path.read_bytes(), path.suffix.lower() == ".onnx"
+    if not named and _is_text(raw):
+        return None  # text: the JSON model file's own message says what is wrong with it
+    summary = onnx_metadata(raw, name=f"model file {path.name}")
+    if summary is None and named:
+        raise aad.ModelFileError(
+            f"model file {path.name} is named .onnx, but ONNX cannot read it as a model (truncated or "
+            "damaged?), and it is no aad-model/1 JSON file either; export the model again with "
+            "`aad model export --output MODEL.onnx`"
+        )
+    return summary
+
+
+def _is_text(raw: bytes) -> bool:
     try:
         raw.decode("utf-8")
-        return None  # text: the JSON model file's own message says what is wrong with it
     except UnicodeDecodeError:
-        return onnx_metadata(raw)
+        return False
+    return True
 
 
 def _print_summary(path: Path, summary: dict, as_json: bool, *, nodes: int | None) -> None:
