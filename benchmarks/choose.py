@@ -22,10 +22,11 @@ learns them (:mod:`aad.beliefs`), which ships with a first look as the forest's 
 without the first look, with a stronger prior, or left out (``four rankings, no beliefs
 (before)``). The variants named ``tried:`` put another ranking in the learned model's place
 (the update over every node of the path, weights per tree, the saturating ranking), an
-explorer in the forest's place or beside it, a classifier on the labels, or another rule in
-the champion's (fading records, Thompson sampling, records that credit every ranking holding
-the labelled row in its top k, an open field, a challenger promoted only by a hit or on
-probation, a first look at a ranking never asked, a streak kept across a change of
+explorer in the forest's place or beside it, a classifier on the labels, the learned model
+and the beliefs blended, or another rule in the champion's (fading records, Thompson
+sampling, records that credit every ranking holding the labelled row in its top k, an open
+field, a challenger promoted only by a hit or on probation, a first look at a ranking never
+asked, a streak kept across a change of
 champion); see ``tried.py``. They lost too (probation tied), but for the forest's first
 look with the streak kept, which won and is in the engine: the variants that swap a rule of
 the queue (the ``tried:`` rules for the champion, the streak tests, ``strong``) run on the rule
@@ -75,6 +76,7 @@ shows at 50 or 100. ``--first-seed S`` runs seeds S onwards (files ``..._seedsS-
     python benchmarks/choose.py --only "shrunk" --reruns 20        # records shrunk to the champion's rate
     python benchmarks/choose.py --only "margin of one miss"        # a new champion only by a margin
     python benchmarks/choose.py --only "class weights" --reruns 20  # the cap on the class weights
+    python benchmarks/choose.py --only blend                   # the learned model and the beliefs blended
 """
 
 from __future__ import annotations
@@ -210,6 +212,10 @@ VARIANTS = {
     # the row Different shows, as a ranking: the forest's order, rows the found anomalies claim last
     "tried: unlike the found for forest": ("adaptive", ("feedback", "strong", "saturating", "unlike"), 4, 4),
     "tried: unlike the found as a fifth ranking": ("adaptive", (*FOUR, "unlike"), 4, 4),
+    # the learned model and the leaf beliefs blended, as ranks: alone, first, or a sixth ranking
+    "tried: blend alone": ("blend", None, None, None),
+    "tried: blend first": ("adaptive", ("blend", *ALL), 4, 4),
+    "tried: blend as a sixth ranking": ("adaptive", (*ALL, "blend"), 4, 4),
     # one label of the rarer class weighs at most 10 labels of the other (max_ratio) ships
     "class weights uncapped (before)": ("adaptive", ALL, 4, 4),
     "class weights at most 4 to 1": ("adaptive", ALL, 4, 4),

@@ -4,9 +4,9 @@
 portfolio (README, *Which ranking the queue follows*); none found more, so none is in the
 engine. Kept here so that the measurement can be repeated.
 
-Five rankings (:class:`TriedForest`), the first two candidates for the learned model's
+Six rankings (:class:`TriedForest`), the first two candidates for the learned model's
 place, the third for the forest's, the fourth for either or beside them, the fifth for the
-forest's or beside it:
+forest's or beside it, the sixth for the learned model's or beside it:
 
 * ``"paths"``: the same closed-form update over every node of a row's path, not only its
   leaf. Every node ``n`` gets ``b_n (w_A c_A(n) - w_N c_N(n))`` (``b_n = log2(max_samples /
@@ -29,6 +29,8 @@ forest's or beside it:
 * ``"unlike"``: the forest's order with the rows the found anomalies claim (their leaf holds
   a labelled anomaly in more than half of the trees) last: the row **Different** shows, as a
   ranking (in the forest's place, or a fifth).
+* ``"blend"``: the learned model and the leaf beliefs, each as a row's share of the rows it
+  ranks below it, averaged (alone, as the first champion, or a sixth ranking).
 
 Eight rules for the records (:func:`faded_step`, :func:`thompson_best`,
 :func:`wide_record`, :func:`open_best`, :func:`earned_step`, :func:`probation_step`,
@@ -103,22 +105,30 @@ from aad.query import top_unlabelled
 from aad.weights import class_weights
 
 #: The rankings :class:`TriedForest` adds to the engine's.
-TRIED = ("paths", "trees", "novel", "classifier", "unlike")
+TRIED = ("paths", "trees", "novel", "classifier", "unlike", "blend")
 #: The engine's exploring and challenger rules, as imported (choose.py swaps them per variant).
 _SHIPPED_RULE = (PortfolioState.exploring, PortfolioState.challenger)
 #: Gain of the tree weights (per standard deviation of the trees' margins).
 TREE_GAIN = 0.5
 
 
+def _shares(scores: np.ndarray) -> np.ndarray:
+    """Each score's share of the scores below it, ties counted half: in [0, 1)."""
+    ordered = np.sort(scores)
+    below = np.searchsorted(ordered, scores, side="left")
+    tied = np.searchsorted(ordered, scores, side="right") - below
+    return (below + (tied - 1) / 2.0) / len(scores)
+
+
 class TriedForest(AADForest):
-    """:class:`aad.AADForest` with five more rankings (:data:`TRIED`).
+    """:class:`aad.AADForest` with six more rankings (:data:`TRIED`).
 
     >>> X = np.vstack([np.random.default_rng(0).normal(size=(200, 2)), [[6, 6], [6, 5.5]]])
     >>> model = TriedForest(random_state=0).fit(X)
     >>> model.set_label(200, "anomaly"); model.set_label(0, "nominal")
     >>> free = model.labels_ == -1
     >>> [int(np.where(free, model.ranking(r), -np.inf).argmax()) for r in TRIED]
-    [201, 201, 201, 201, 201]
+    [201, 201, 201, 201, 201, 201]
     """
 
     def fit(self, X, *args, **kwargs) -> TriedForest:
@@ -168,6 +178,11 @@ class TriedForest(AADForest):
         claimed = self.forest_.gather((self._counts[ANOMALY] > 0).astype(float), self.leaf_index_)
         below = forest - (forest.max() - forest.min() + 1.0)
         return np.where(claimed > self.forest_.n_estimators / 2, below, forest)
+
+    def _blend(self) -> np.ndarray:
+        """The learned model and the leaf beliefs, each as a row's share of rows it ranks
+        above (ties share), averaged: the rows both rank high come first."""
+        return (_shares(self.raw_score()) + _shares(super().ranking("beliefs"))) / 2.0
 
     def _paths(self) -> np.ndarray:
         forest, (n_anomalies, n_nominals) = self.forest_, self._class_counts()
