@@ -12,13 +12,14 @@ import csv
 import errno
 import gzip
 import importlib
+import inspect
 import json
 import os
 import pkgutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 import typer
@@ -31,6 +32,9 @@ from aad._files import partial_beside, writable_output
 from aad.scale import working_set
 from app import hosts
 from app.text import count, printable
+
+if TYPE_CHECKING:
+    import click
 
 cli = typer.Typer(
     name="aad",
@@ -965,6 +969,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``aad`` console script; returns the exit status."""
     _register_commands()
     command = typer.main.get_command(cli)
+    _prepare_help(command)
     try:
         with _stdout_for_output():
             result = command.main(args=argv, prog_name="aad", standalone_mode=False)
@@ -981,6 +986,42 @@ def main(argv: list[str] | None = None) -> int:
     except RecursionError:  # a hostile file nested beyond what any reader follows
         return _fail("the input is nested too deeply to read; pass the file aad wrote, not an edited one")
     return result if isinstance(result, int) else 0
+
+
+def _prepare_help(command: click.Command) -> None:
+    """Every command's help, as a reader expects it: on standard output, each paragraph one line.
+
+    Typer prints the help with ``print``'s stream, which is standard error while a command runs
+    (:func:`_stdout_for_output`), so ``aad score --help | less`` showed nothing: the help goes
+    to the command's output instead. And Typer keeps a docstring's line breaks inside a
+    paragraph; a terminal narrower than the docstring's lines then breaks them again, leaving a
+    word or two alone on a line: each paragraph is one line for the terminal to wrap (one with
+    an indented line, an example, is kept as written).
+    """
+    if command.help:
+        paragraphs = inspect.cleandoc(command.help).split("\n\n")
+        command.help = "\n\n".join(p if _laid_out(p) else " ".join(p.split()) for p in paragraphs)
+    command.format_help = _on_stdout(command.format_help)
+    for sub in getattr(command, "commands", {}).values():
+        _prepare_help(sub)
+
+
+def _laid_out(paragraph: str) -> bool:
+    return any(line[:1].isspace() or line.startswith("\b") for line in paragraph.splitlines())
+
+
+def _on_stdout(format_help):
+    """``format_help`` writing to the command's output (standard output), not to ``print``'s."""
+
+    def on_stdout(ctx, formatter) -> None:
+        shown = sys.stdout
+        sys.stdout = _Output.stream or shown
+        try:
+            format_help(ctx, formatter)
+        finally:
+            sys.stdout = shown
+
+    return on_stdout
 
 
 def _fail(message: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -328,3 +329,38 @@ def test_a_class_file_of_other_data_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "class file 'other_classes.csv' says row" in err
     assert "but the data's ground truth says" in err
+
+
+def _commands() -> list[list[str]]:
+    import typer
+
+    from app.cli import _register_commands, cli
+
+    _register_commands()
+    group = typer.main.get_command(cli)
+    out = []
+    for name, command in group.commands.items():
+        subs = getattr(command, "commands", None)
+        out += [[name, sub] for sub in subs] if subs else [[name]]
+    return out
+
+
+@pytest.mark.parametrize("command", _commands(), ids=" ".join)
+def test_help_is_on_stdout_and_wraps_at_the_terminal_not_at_the_docstrings_line_breaks(
+    capsys, monkeypatch, command
+):
+    """`aad CMD --help | less` shows the help (it went to standard error), and at 80 columns no
+    line of the description ends early inside a paragraph (the docstrings' own line breaks,
+    kept, left a word or two alone on a line)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.delenv("TERMINAL_WIDTH", raising=False)
+    assert main([*command, "--help"]) == 0
+    out, err = capsys.readouterr()
+    assert f"Usage: aad {' '.join(command)} [OPTIONS]" in out
+    assert not err.strip()
+    text = out.split("╭")[0]
+    lines = [line.rstrip() for line in text.splitlines()]
+    assert max(map(len, lines)) <= 80
+    for line, after in itertools.pairwise(lines):
+        if line.strip() and after.strip():  # inside a paragraph: the next word did not fit
+            assert len(line) + len(after.split()[0]) + 1 > 79, f"{line!r} then {after!r}"  # 78 and a margin
