@@ -155,6 +155,7 @@ class ActiveLearner:
         )
         self.model = model
         self.X = None if X is None else _training_features(model, X)
+        self._renumbered = getattr(model, "_renumbered", 0)  # model.keep_rows renumbers the rows
         self.strategy = strategy
         self.batch_size = batch_size
         self.random_state = random_state
@@ -217,6 +218,7 @@ class ActiveLearner:
         something different": :meth:`aad.portfolio.Portfolio.different`, never a row of
         ``exclude``); the strategy fills the rest from the champion's ranking.
         """
+        self._check_rows()
         if k is None:
             k = self.batch_size
         validate_params("next_queries", {"k": _CONSTRAINTS["batch_size"]}, {"k": k})
@@ -261,6 +263,7 @@ class ActiveLearner:
         LabelError
             When there is nothing to undo.
         """
+        self._check_rows()
         if not self._log:
             raise LabelError("there is nothing to undo: no label has been given yet")
         event = self._log.pop()
@@ -272,8 +275,33 @@ class ActiveLearner:
             self.model._restore_hinge(hinge_before[0])  # none at all before the first label
         return event
 
+    def _check_rows(self) -> None:
+        """The model's rows are still those the log and ``X`` name.
+
+        Raises
+        ------
+        LabelError
+            When ``model.keep_rows`` renumbered them: the undo history would revert other rows.
+        DataError
+            When ``model.add_rows`` grew the model but not ``X``.
+        """
+        if getattr(self.model, "_renumbered", 0) != self._renumbered:
+            raise LabelError(
+                "the model's rows were renumbered (model.keep_rows) after this learner was made, so "
+                "its undo history names other rows now; make a new ActiveLearner(model, X[rows]): every "
+                "label stays on the model, and the undo history starts again"
+            )
+        n_rows = self.model.labels_.shape[0]
+        if self.X is not None and self.X.shape[0] != n_rows:
+            raise DataError(
+                f"the model has {n_rows} rows but the learner's X has {self.X.shape[0]}: after "
+                "model.add_rows(X_new), give the learner the new rows too: "
+                "learner.X = np.vstack([learner.X, X_new])"
+            )
+
     def _row(self, row) -> int:
         """``row`` as a checked row number: an integer from 0 to n - 1, nothing else."""
+        self._check_rows()
         if np.ndim(row) != 0:
             raise LabelError(f"give one row number; got {row!r}")
         return int(self.model._check_rows([row])[0])

@@ -374,6 +374,7 @@ class AADForest(BaseEstimator):
                 f"({len(dropped)} left out)"
             )
         self._index(self.leaf_index_[:, rows], self.labels_[rows])
+        self._renumbered = getattr(self, "_renumbered", 0) + 1  # a learner's log names the old numbers
 
     def _use_forest(self, forest, leaf_index: np.ndarray) -> None:
         """Swap in another forest (trees regrown, masses moved) with every row's leaves in it;

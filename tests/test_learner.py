@@ -78,3 +78,45 @@ def test_replaying_the_log_rebuilds_the_same_state(learner, clustered):
     for event in learner.history:
         replayed.set_label(event.row, event.label)
     np.testing.assert_array_equal(replayed.anomaly_score(), learner.scores())
+
+
+def test_after_keep_rows_the_learner_refuses_rather_than_undo_another_rows_label(learner):
+    """keep_rows renumbers the rows: the log's row numbers would name other rows, so an undo
+    would take the wrong label away. The learner refuses; every label stays on the model."""
+    learner.label(1, "anomaly")
+    learner.label(0, "nominal")
+    n = learner.model.labels_.shape[0]
+    learner.model.keep_rows(np.r_[1, 0, 2:n])  # rows 0 and 1 swap numbers
+    for act in (learner.undo, lambda: learner.next_queries(1), lambda: learner.label(5, "nominal")):
+        with pytest.raises(aad.LabelError, match=r"renumbered \(model.keep_rows\).*new ActiveLearner"):
+            act()
+    assert learner.model.labels_[:2].tolist() == [1, 0]  # both labels kept, on their new numbers
+    fresh = aad.ActiveLearner(learner.model, learner.X[np.r_[1, 0, 2:n]])
+    assert fresh.n_labels == 2
+
+
+def test_after_add_rows_the_learner_asks_for_the_new_rows_features(clustered):
+    X, _ = clustered
+    learner = aad.ActiveLearner(aad.AADForest(n_estimators=40, random_state=1).fit(X), X, strategy="bal-e")
+    learner.label(int(learner.next_queries(1)[0]), "anomaly")
+    learner.model.add_rows(X[:30])
+    with pytest.raises(aad.DataError, match=r"the model has \d+ rows but the learner's X has \d+.*vstack"):
+        learner.next_queries(3)
+    learner.X = np.vstack([learner.X, X[:30]])
+    assert len(learner.next_queries(3)) == 3
+
+
+def test_a_learner_over_an_ensemble_pickles_and_continues_alike(clustered):
+    import pickle
+
+    X, _ = clustered
+    model = aad.AADEnsemble(members=["iforest", "lof"], random_state=0).fit(X)
+    learner = aad.ActiveLearner(model, X)
+    learner.label(int(learner.next_queries(1)[0]), "anomaly")
+    twin = pickle.loads(pickle.dumps(learner))
+    for _ in range(3):
+        row = int(learner.next_queries(1)[0])
+        assert int(twin.next_queries(1)[0]) == row
+        learner.label(row, "nominal")
+        twin.label(row, "nominal")
+    np.testing.assert_array_equal(twin.scores(), learner.scores())

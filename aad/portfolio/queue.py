@@ -105,6 +105,10 @@ class Portfolio:
         if "beliefs" in self.rankings:  # their sums are counted once, here, not at the first label
             model.ranking("beliefs")
 
+    def __getstate__(self) -> dict:
+        """The portfolio without its cache of proposals (weak references, which do not pickle)."""
+        return {**self.__dict__, "_proposals": {}}
+
     @property
     def following(self) -> str:
         """The champion: the ranking the queue follows."""
