@@ -333,10 +333,8 @@ def feature_frame(frame: pd.DataFrame, label_name: str | None, features) -> pd.D
             raise DataError(f"column {label_name!r} cannot be both the label column and a feature")
         chosen = frame[list(features)]
     if chosen.shape[1] == 0:
-        raise DataError(
-            f"the table has no feature columns besides the label column {label_name!r}; "
-            "add at least one numeric column"
-        )
+        besides = "" if label_name is None else f" besides the label column {label_name!r}"
+        raise DataError(f"the table has no feature columns{besides}; add at least one numeric column")
     return chosen
 
 

@@ -291,6 +291,7 @@ def load_dataset(
     >>> ds.X.shape, ds.feature_names, ds.n_anomalies
     ((485, 2), ('x', 'y'), 35)
     """
+    features = feature_list(features)
     path, name, origin = resolve_source(source)
     limit = file_limit(max_bytes)
     frame = read_table(path, max_bytes=limit)
@@ -425,7 +426,8 @@ def select_columns(
     (('y',), True)
     """
     label = dataset.label_column if label_column == AUTO else label_column
-    chosen = list(features) if features is not None else [c for c in dataset.feature_names if c != label]
+    features = feature_list(features)
+    chosen = features if features is not None else [c for c in dataset.feature_names if c != label]
     if tuple(chosen) == dataset.feature_names and label == dataset.label_column:
         return dataset
     if not chosen:
@@ -479,6 +481,44 @@ def _written(dataset: Dataset) -> pd.DataFrame:
     return pd.concat(parts, axis=1)
 
 
+def feature_list(features) -> list | None:
+    """``features`` as a list of distinct column names (None: every column).
+
+    Raises
+    ------
+    DataError
+        For one text (its letters would be read as columns), or a column named twice.
+
+    Examples
+    --------
+    >>> feature_list(("a", "b"))
+    ['a', 'b']
+    >>> feature_list("ab")
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: features must be a list of column names; got the text 'ab' ...
+    """
+    if features is None:
+        return None
+    if isinstance(features, str | bytes):
+        raise DataError(
+            f"features must be a list of column names; got the text {features!r} "
+            f"(for one column: features=[{features!r}])"
+        )
+    try:
+        chosen = list(features)
+    except TypeError:
+        raise DataError(
+            f"features must be a list of column names; got {type(features).__name__} {features!r}"
+        ) from None
+    if not chosen:
+        raise DataError("features is empty: choose at least one feature column (None: every column)")
+    twice = next((c for i, c in enumerate(chosen) if c in chosen[:i]), None)
+    if twice is not None:
+        raise DataError(f"features names column {twice!r} twice; name each column once")
+    return chosen
+
+
 def dataset_from_frame(
     frame: pd.DataFrame,
     *,
@@ -503,6 +543,7 @@ def dataset_from_frame(
     """
     _check_shape(frame)
     check_unique_columns([str(c) for c in frame.columns])
+    features = feature_list(features)
     if features is None:  # every column is read to choose the features: not a million of them
         check_columns_to_read(frame.shape[1], max_features)
     lines = frame.attrs.get(FILE_LINES)
@@ -672,10 +713,8 @@ def _sources(frame: pd.DataFrame, names, times: dict[str, pd.Series]) -> pd.Data
 
 def _no_feature(frame: pd.DataFrame, label: str | None, encoded) -> str:
     if frame.shape[1] == (label is not None):
-        return (
-            f"the table has no feature columns besides the label column {label!r}; "
-            "add at least one numeric column"
-        )
+        besides = "" if label is None else f" besides the label column {label!r}"
+        return f"the table has no feature columns{besides}; add at least one numeric column"
     why = next((note.text for note in encoded.notes if note.kind in LEFT_OUT), "")
     return (
         "none of the table's columns can be a feature (a number, a category or a timestamp)"

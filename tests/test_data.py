@@ -482,3 +482,22 @@ def test_excels_error_values_are_missing_values(tmp_path):
     data = aad.load_data(write(tmp_path, "a;b\n" + rows))
     assert data.feature_names == ("a", "b")
     assert "column 'b': 3 missing values filled with the column median 21" in data.notes
+
+
+@pytest.mark.parametrize(
+    ("features", "message"),
+    [
+        ("ab", r"got the text 'ab' \(for one column: features=\['ab'\]\)"),  # not the columns a and b
+        (("a", "a"), "features names column 'a' twice; name each column once"),
+        ([], "features is empty: choose at least one feature column"),
+    ],
+)
+def test_features_given_as_text_twice_or_empty_are_refused_in_words(tmp_path, features, message):
+    path = tmp_path / "ab.csv"
+    path.write_text("ab,a,b\n1,2,3\n4,5,6\n7,8,9\n")
+    for load in (aad.load_dataset, aad.load_data):
+        with pytest.raises(aad.DataError, match=message):
+            load(path, features=features)
+    with pytest.raises(aad.DataError, match=message):
+        aad.data.dataset_from_frame(pd.read_csv(path), features=features)
+    assert aad.load_dataset(path, features=["ab"]).feature_names == ("ab",)
