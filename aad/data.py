@@ -986,7 +986,10 @@ def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> n
     except (TypeError, ValueError) as err:
         raise DataError(f"X must be a numeric 2-D array; converting it failed: {err}") from err
     if arr.ndim != 2:
-        hint = "; for one feature use X.reshape(-1, 1)" if arr.ndim == 1 else ""
+        hint = ""
+        if arr.ndim == 1:
+            one_row = n_features is not None and n_features > 1 and arr.shape[0] == n_features
+            hint = f"; for one {'row use X.reshape(1, -1)' if one_row else 'feature use X.reshape(-1, 1)'}"
         raise DataError(f"X must be 2-D (rows x features); got an array with {arr.ndim} dimension(s){hint}")
     if n_features is not None and arr.shape[1] != n_features:
         raise DataError(

@@ -269,7 +269,10 @@ class AADForest(BaseEstimator):
         """The plain forest's score of ``X`` (no feedback; higher = more anomalous):
         ``-IsolationForest.score_samples``, the baseline of a simulation."""
         self._check_fitted()
-        return -self.forest_.iforest.score_samples(np.asarray(X, dtype=np.float32))
+        X = validate_matrix(self._by_name(X), n_features=self.n_features_in_, min_rows=0)
+        if X.shape[0] == 0:
+            return np.empty(0)
+        return -self.forest_.iforest.score_samples(X.astype(np.float32))
 
     def calibrated_score(self, X=None) -> np.ndarray:
         """Scores in (0, 1): 0.5 is a typical training row, higher is more anomalous.

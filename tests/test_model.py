@@ -244,6 +244,25 @@ def test_new_rows_need_the_same_columns(planted):
         model.anomaly_score(np.zeros((4, 3)))
 
 
+@pytest.mark.parametrize("detector", [aad.AADForest, aad.ExtendedAADForest])
+def test_the_plain_forests_score_checks_new_rows_as_the_learned_score_does(planted, detector):
+    """unsupervised_score read any array by position: a reordered frame, NaN, a wrong width."""
+    import pandas as pd
+
+    frame = pd.DataFrame(planted, columns=["a", "b"])
+    model = detector(n_estimators=5, random_state=0).fit(frame)
+    reordered = model.unsupervised_score(frame[["b", "a"]])
+    np.testing.assert_array_equal(reordered, model.unsupervised_score(frame))
+    with pytest.raises(aad.DataError, match="X holds nan at row 1, column 0"):
+        model.unsupervised_score(pd.DataFrame({"a": [0.0, np.nan], "b": [1.0, 1.0]}))
+    model = detector(n_estimators=5, random_state=0).fit(planted)  # no names: columns by position
+    with pytest.raises(aad.DataError, match="X has 3 columns but the model was fitted on 2"):
+        model.unsupervised_score(np.zeros((4, 3)))
+    with pytest.raises(aad.DataError, match=r"for one row use X.reshape\(1, -1\)"):
+        model.unsupervised_score(planted[0])
+    assert model.unsupervised_score(frame.iloc[:0]).shape == (0,)
+
+
 def test_a_copy_labels_independently_and_shares_the_forest(clustered):
     X, _y = clustered
     model = aad.AADForest(random_state=12).fit(X)

@@ -40,6 +40,7 @@ from typing import ClassVar
 import numpy as np
 
 from .._validation import Interval
+from ..data import validate_matrix
 from ..errors import DataError
 from ..forest import average_path_length, gather_leaves, n_workers
 from ..model import AADForest
@@ -300,6 +301,9 @@ class ExtendedAADForest(AADForest):
     def unsupervised_score(self, X) -> np.ndarray:
         """The plain extended forest's score of ``X``: ``2 ** (-mean_t h / c(max_samples))``."""
         self._check_fitted()
-        index = self.forest_.apply(np.asarray(X, dtype=np.float64), n_jobs=self.n_jobs)
+        X = validate_matrix(self._by_name(X), n_features=self.n_features_in_, min_rows=0)
+        if X.shape[0] == 0:
+            return np.empty(0)
+        index = self.forest_.apply(X, n_jobs=self.n_jobs)
         mean = self.forest_.gather(self.forest_.path_length, index) / self.n_estimators_
         return np.exp2(-mean / float(average_path_length(self.forest_.max_samples)))
