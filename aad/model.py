@@ -31,7 +31,7 @@ from sklearn.base import BaseEstimator
 from . import beliefs, hinge
 from ._validation import RANDOM_STATE, Interval, Options, validate_params
 from .data import validate_matrix
-from .errors import DataError, LabelError, NotFittedError, UnknownStrategyError
+from .errors import AADError, DataError, LabelError, NotFittedError, UnknownStrategyError
 from .forest import LeafForest, average_path_length, fit_forest, gather_leaves, in_row_blocks, n_workers
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
 from .leaf_rows import LeafRows, add_to_leaf_rows
@@ -187,6 +187,39 @@ class AADForest(BaseEstimator):
         self.tau = tau
         self.random_state = random_state
         self.n_jobs = n_jobs
+
+    def set_params(self, **params) -> AADForest:
+        """Set parameters, checked at once (scikit-learn checks them at ``fit``).
+
+        On a fitted model those that act at every label (``eta``, ``balance``, ``max_ratio``,
+        ``loss``, ``tau``) apply to the scores at once, labels included; those of the trees
+        (``n_estimators``, ``max_samples``, ``random_state``) at the next ``fit``.
+
+        Examples
+        --------
+        >>> X = np.random.default_rng(0).normal(size=(100, 2))
+        >>> model = AADForest(n_estimators=10, random_state=0).fit(X)
+        >>> model.set_label(0, "anomaly")
+        >>> before = model.anomaly_score()[0]
+        >>> bool(model.set_params(eta=0).anomaly_score()[0] < before)  # no feedback: row 0 falls back
+        True
+        >>> model.set_params(eta=-50)
+        Traceback (most recent call last):
+        ...
+        aad.errors.AADError: The 'eta' parameter of AADForest must be a float in the range [0, 1000]...
+        """
+        merged = {**self.get_params(deep=False), **params}
+        unknown = sorted(set(params) - set(self._parameter_constraints))
+        if unknown:
+            raise AADError(
+                f"{type(self).__name__} has no parameter {unknown[0]!r}; its parameters are "
+                + ", ".join(sorted(self._parameter_constraints))
+            )
+        validate_params(type(self).__name__, self._parameter_constraints, merged)
+        super().set_params(**params)
+        if hasattr(self, "forest_") and (self.labels_ != UNLABELLED).any():
+            self._changed()
+        return self
 
     # ------------------------------------------------------------------ fitting
 

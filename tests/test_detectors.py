@@ -490,3 +490,17 @@ def test_every_detectors_runs_report_the_same_isolation_forest_baseline():
         assert [r.iforest_found.tolist() for r in runs[detector]] == [
             r.iforest_found.tolist() for r in runs["iforest"]
         ]
+
+
+def test_an_ensembles_set_params_is_checked_and_acts_at_once_and_a_randomstate_seeds_it():
+    X = aad.load_dataset("toy2").X
+    aad.AADEnsemble(members=["iforest", "lof"], random_state=np.random.RandomState(0)).fit(X)  # no TypeError
+    model = aad.AADEnsemble(members=["iforest", "lof"], random_state=0).fit(X)
+    plain = model.anomaly_score().copy()
+    model.set_labels([int(np.argmax(plain)), int(np.argmin(plain))], [1, 0])
+    assert not np.allclose(model.anomaly_score(), plain)
+    np.testing.assert_allclose(model.set_params(eta=0).anomaly_score(), plain)  # no feedback, at once
+    with pytest.raises(aad.AADError, match="The 'eta' parameter of AADEnsemble must be"):
+        model.set_params(eta=-1)
+    with pytest.raises(aad.AADError, match="AADEnsemble has no parameter 'etta'"):
+        model.set_params(etta=1)

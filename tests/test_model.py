@@ -263,6 +263,26 @@ def test_the_plain_forests_score_checks_new_rows_as_the_learned_score_does(plant
     assert model.unsupervised_score(frame.iloc[:0]).shape == (0,)
 
 
+def test_set_params_on_a_fitted_model_is_checked_and_acts_at_once(clustered):
+    """eta=0 set after a label left the old scores until the next label, and eta=-50 was taken,
+    turning the labelled anomaly into the least anomalous row."""
+    X, _ = clustered
+    model = aad.AADForest(n_estimators=20, random_state=0).fit(X)
+    plain = model.anomaly_score().copy()
+    model.set_label(int(np.argmax(plain)), "anomaly")
+    model.set_label(int(np.argmin(plain)), "nominal")
+    np.testing.assert_allclose(model.set_params(eta=0).anomaly_score(), plain)  # no feedback, now
+    assert not np.allclose(model.set_params(eta=1).anomaly_score(), plain)
+    learned = model.anomaly_score().copy()
+    for bad in ({"eta": -50}, {"balance": 7}, {"loss": "bogus"}, {"n_jobs": "x"}):
+        with pytest.raises(aad.AADError, match=f"The '{next(iter(bad))}' parameter of AADForest must be"):
+            model.set_params(**bad)
+    with pytest.raises(aad.AADError, match="AADForest has no parameter 'bogus'; its parameters are balance"):
+        model.set_params(bogus=1)
+    assert model.get_params()["eta"] == 1
+    np.testing.assert_array_equal(model.anomaly_score(), learned)
+
+
 def test_a_copy_labels_independently_and_shares_the_forest(clustered):
     X, _y = clustered
     model = aad.AADForest(random_state=12).fit(X)

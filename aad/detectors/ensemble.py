@@ -53,7 +53,7 @@ from sklearn.base import BaseEstimator
 
 from .._validation import RANDOM_STATE, Interval, Options, StrSequence, validate_params
 from ..data import validate_matrix
-from ..errors import DataError, LabelError, NotFittedError
+from ..errors import AADError, DataError, LabelError, NotFittedError
 from ..labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
 from ..model import AADForest, _column_names
 from ..weights import BALANCE, MAX_RATIO, class_weights
@@ -174,6 +174,27 @@ class AADEnsemble(BaseEstimator):
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ fitting
+
+    def set_params(self, **params) -> AADEnsemble:
+        """Set parameters, checked at once; on a fitted ensemble ``eta``, ``balance`` and
+        ``max_ratio`` apply to the scores at once (its forest member's too), the others at the
+        next ``fit``."""
+        unknown = sorted(set(params) - set(self._parameter_constraints))
+        if unknown:
+            raise AADError(
+                f"{type(self).__name__} has no parameter {unknown[0]!r}; its parameters are "
+                + ", ".join(sorted(self._parameter_constraints))
+            )
+        validate_params(
+            type(self).__name__, self._parameter_constraints, {**self.get_params(deep=False), **params}
+        )
+        super().set_params(**params)
+        learning = {k: v for k, v in params.items() if k in ("eta", "balance", "max_ratio")}
+        if hasattr(self, "calibrations_"):
+            if self.forest_member_ is not None and learning:
+                self.forest_member_.set_params(**learning)
+            self._scores = None
+        return self
 
     def fit(
         self,
@@ -499,4 +520,6 @@ def _seed(random_state) -> int:
         return int(np.random.default_rng().integers(2**31 - 1))
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**31 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31 - 1))
     return int(random_state)
