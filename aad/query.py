@@ -50,13 +50,46 @@ class QueryContext:
     X: np.ndarray | None = None
     extras: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        scores, labelled = np.asarray(self.scores), np.asarray(self.labelled)
+        if scores.ndim != 1 or labelled.shape != scores.shape:
+            raise AADError(
+                f"QueryContext needs scores and labelled of one row each, the same length; got shapes "
+                f"{scores.shape} and {labelled.shape}"
+            )
+        if labelled.dtype != bool:  # 0/1 integers would be read as row numbers by indexing
+            if not np.isin(labelled, (0, 1)).all():
+                raise AADError("QueryContext's labelled must be True/False per row (or 0/1)")
+            labelled = labelled.astype(bool)
+        nan = np.isnan(scores) if scores.dtype.kind == "f" else None
+        if nan is not None and nan.any():
+            raise AADError(
+                f"QueryContext's scores hold NaN, at row {int(np.argmax(nan))}; rank finite scores"
+            )
+        object.__setattr__(self, "scores", scores)
+        object.__setattr__(self, "labelled", labelled)
+
 
 Strategy = Callable[[QueryContext, int, np.random.Generator], np.ndarray]
 _REGISTRY: dict[str, Strategy] = {}
 
 
-def register_strategy(name: str) -> Callable[[Strategy], Strategy]:
-    """Decorator that registers a strategy under ``name``."""
+def register_strategy(name: str, *, replace: bool = False) -> Callable[[Strategy], Strategy]:
+    """Decorator that registers a strategy under ``name`` (a name taken needs ``replace=True``).
+
+    Examples
+    --------
+    >>> register_strategy("top")(lambda context, k, rng: context.scores.argsort()[:k])
+    Traceback (most recent call last):
+    ...
+    aad.errors.AADError: a query strategy named 'top' is registered already; pick another name, or pass...
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise AADError(f"a query strategy's name must be a non-empty text; got {name!r}")
+    if name in _REGISTRY and not replace:
+        raise AADError(
+            f"a query strategy named {name!r} is registered already; pick another name, or pass replace=True"
+        )
 
     def wrap(fn: Strategy) -> Strategy:
         _REGISTRY[name] = fn
@@ -108,11 +141,41 @@ def select_queries(
         raise UnknownStrategyError(
             f"unknown query strategy {strategy!r}; choose one of {', '.join(strategy_names())}"
         )
-    if k < 1:
-        raise AADError(f"the batch size must be at least 1; got {k}")
-    rng = np.random.default_rng(random_state)
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise AADError(f"the batch size must be a whole number, at least 1; got {k!r}")
+    try:
+        rng = np.random.default_rng(random_state)
+    except (TypeError, ValueError) as err:
+        raise AADError(
+            f"random_state must be None, a seed (integers >= 0) or a Generator; got {random_state!r} ({err})"
+        ) from None
     rows = _REGISTRY[strategy](context, int(k), rng)
-    return np.asarray(rows, dtype=np.int64)
+    return _checked(np.asarray(rows), context, int(k), strategy)
+
+
+def _checked(rows: np.ndarray, context: QueryContext, k: int, strategy: str) -> np.ndarray:
+    """A strategy's rows, as its contract says: at most ``k`` distinct unlabelled row numbers,
+    ``k`` unless fewer rows are unlabelled."""
+    n = context.scores.shape[0]
+    wrong = None
+    if rows.size and (rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer)):
+        wrong = f"{rows.dtype} values of shape {rows.shape}, not row numbers"
+    elif rows.size and (rows.min() < 0 or rows.max() >= n):
+        wrong = f"row {int(rows[(rows < 0) | (rows >= n)][0])}, outside 0 to {n - 1}"
+    elif len(np.unique(rows)) != len(rows):
+        wrong = "the same row twice"
+    elif context.labelled[rows].any():
+        wrong = f"row {int(rows[context.labelled[rows]][0])}, which is labelled"
+    elif len(rows) > k:
+        wrong = f"{len(rows)} rows for a batch of {k}"
+    elif len(rows) < min(k, n - int(context.labelled.sum())):
+        wrong = f"{len(rows)} rows for a batch of {k}"
+    if wrong is not None:
+        raise AADError(
+            f"query strategy {strategy!r} returned {wrong}; a strategy returns k distinct unlabelled row "
+            "numbers (fewer only when fewer rows are unlabelled)"
+        )
+    return rows.astype(np.int64, copy=False)
 
 
 def top_unlabelled(scores: np.ndarray, labelled: np.ndarray, k: int) -> np.ndarray:

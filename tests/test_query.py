@@ -79,3 +79,50 @@ def test_the_best_open_row_is_found_whatever_its_score_even_the_types_lowest(sco
     closed = np.array([True, False, False])
     assert top_unlabelled(scores, closed, 1).tolist() == top_unlabelled(scores, closed, 2).tolist()[:1]
     assert top_unlabelled(scores, np.ones(3, bool), 1).tolist() == []
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """Strategies registered by a test stay in the test."""
+    monkeypatch.setattr(aad.query, "_REGISTRY", dict(aad.query._REGISTRY))
+
+
+@pytest.mark.parametrize(
+    ("returned", "message"),
+    [
+        ([0, 3], "returned row 0, which is labelled"),
+        ([3, 3], "returned the same row twice"),
+        ([3, 10**6], "returned row 1000000, outside 0 to 5"),
+        ([3, -1], "returned row -1, outside 0 to 5"),
+        ([1.5, 2.7], "returned float64 values of shape \\(2,\\), not row numbers"),  # not truncated to 1, 2
+        ([3, 4, 5], "returned 3 rows for a batch of 2"),
+        ([3], "returned 1 rows for a batch of 2"),
+    ],
+)
+def test_a_custom_strategys_rows_are_checked_against_the_contract(registry, returned, message):
+    aad.register_strategy("custom")(lambda context, k, rng: np.asarray(returned))
+    context = aad.QueryContext(np.linspace(0, 1, 6), np.r_[True, False, False, False, False, False])
+    with pytest.raises(
+        aad.AADError, match=f"query strategy 'custom' {message}; a strategy returns k distinct"
+    ):
+        aad.select_queries(context, 2, strategy="custom")
+
+
+def test_strategy_names_and_the_queries_arguments_are_checked(registry):
+    with pytest.raises(aad.AADError, match="a query strategy's name must be a non-empty text; got 5"):
+        aad.register_strategy(5)
+    with pytest.raises(aad.AADError, match="named 'top' is registered already; pick another name, or pass"):
+        aad.register_strategy("top")(lambda context, k, rng: [])
+    assert aad.strategy_names()  # still sortable: no number among the names
+    context = aad.QueryContext(np.array([0.1, 0.9, 0.5]), np.array([0, 1, 0]))  # 0/1: not row numbers
+    assert aad.select_queries(context, 1).tolist() == [2]
+    with pytest.raises(aad.AADError, match="the batch size must be a whole number, at least 1; got '2'"):
+        aad.select_queries(context, "2")
+    with pytest.raises(
+        aad.AADError, match=r"random_state must be None, a seed \(integers >= 0\) or a Generator; got -1"
+    ):
+        aad.select_queries(context, 1, strategy="top-random", random_state=-1)
+    with pytest.raises(aad.AADError, match=r"shapes \(3,\) and \(2,\)"):
+        aad.QueryContext(np.array([0.1, 0.9, 0.5]), np.array([False, True]))
+    with pytest.raises(aad.AADError, match=r"QueryContext's scores hold NaN, at row 1; rank finite scores"):
+        aad.QueryContext(np.array([0.5, np.nan, 0.2]), np.zeros(3, bool))
