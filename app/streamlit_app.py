@@ -25,6 +25,7 @@ except ImportError:  # app/ not installed: run from the repository
 
 st.set_page_config(page_title="aad workbench", page_icon=":material/travel_explore:", layout="wide")
 st.html(state.COMPACT_CSS)  # sized for a laptop screen: less padding, smaller headings and counts
+st.html(state.key_guard(), unsafe_allow_javascript=True)  # a held key labels one row, not seven
 
 session = state.get_session()
 # The default page is served at ``/`` but reserves a pathname of its own ("index" here);

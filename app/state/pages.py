@@ -3,6 +3,7 @@ of the session at its current version, and the Data page's uploads."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import streamlit as st
@@ -34,7 +35,38 @@ COMPACT_CSS = """<style>
 [data-testid="stSidebarContent"] [data-testid="stSidebarUserContent"] { padding-top: 1rem; }
 [class*="st-key-card_"]:not(.st-key-card_current) button { min-height: 2rem; padding: 0.1rem 0.6rem; }
 .st-key-card_current [data-testid="stElementToolbar"] { display: none; }
+/* a style or a script alone (this sheet, the keyboard's return to the page) takes no room: it
+   moved the Label page's buttons and card 16 px down whenever the page handed the keys back */
+[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > :is(style, script):only-child) {
+  display: none;
+}
 </style>"""
+
+
+def key_guard() -> str:
+    """A script that drops the browser's repeats of a held Label page key (outside text fields).
+
+    A key held down repeats about 30 times a second and the next card draws in about 0.1 s:
+    holding N labelled 7 rows the analyst barely saw. One label per press; holding a key in the
+    note box still types. A fixed script: the letters come from :data:`app.keys.SHORTCUTS`.
+    """
+    letters = sorted({shortcut[-1].lower() for shortcut in keys.SHORTCUTS.values()})
+    return _KEY_GUARD.replace("LETTERS", json.dumps(letters))
+
+
+_KEY_GUARD = """<script>
+if (!window.aadKeyGuard) {
+  window.aadKeyGuard = true;
+  const held = new Set(LETTERS);
+  window.addEventListener("keydown", (event) => {
+    const typing = event.target.closest?.("input, textarea, select, [contenteditable='true']");
+    if (event.repeat && !typing && held.has(String(event.key).toLowerCase())) {
+      event.stopImmediatePropagation();
+      event.preventDefault();
+    }
+  }, true);
+}
+</script>"""
 
 
 #: The Rows page's filters, kept while the analyst visits another page (a card, the Label page).

@@ -87,6 +87,29 @@ def test_shift_u_redoes_what_u_undid_and_neither_key_sets_off_the_other(server, 
     assert aad.Store(server.db).labels(session.id) == {first: aad.ANOMALY, second: aad.NOMINAL}
 
 
+def test_a_held_key_labels_one_row_and_a_notice_does_not_move_the_card(server, page):
+    """The browser repeats a held key about 30 times a second and the next card draws in about
+    0.1 s: holding N labelled 7 rows the analyst barely saw (helper-34). And the script that
+    hands the keys back after D (or a note) took a line of the page, moving everything 16 px."""
+    session = _new_session(server)
+    first = _open(page, f"{server.url}/?session={session.id}")
+    actions = page.locator(".st-key-label_actions")
+    top = actions.bounding_box()["y"]
+    page.keyboard.down("n")
+    current_card(page, other_than=first)
+    for _ in range(10):  # the key still held: the browser's repeats, after the next card is drawn
+        page.keyboard.down("n")
+    page.keyboard.up("n")
+    page.keyboard.press("s")  # keys are handled in order: once this lands, the repeats were handled
+    expect(metric(page, "Skipped")).to_have_text("1")
+    expect(metric(page, "Labels")).to_have_text("1")
+    assert aad.Store(server.db).labels(session.id) == {first: aad.NOMINAL}
+    page.keyboard.press("d")
+    expect(page.get_by_test_id("stToast").filter(has_text="Row ")).to_be_visible()
+    expect(page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')).to_be_attached()
+    assert actions.bounding_box()["y"] == top
+
+
 def test_changing_the_batch_size_shows_the_batch_and_updates_the_sidebar_at_once(server, page):
     session = _new_session(server)
     _open(page, f"{server.url}/?session={session.id}")
