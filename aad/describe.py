@@ -406,13 +406,41 @@ def _notes(rules: list[DescribedRule], X: np.ndarray, labels: np.ndarray) -> tup
             f"few boxes to separate them from the rest. To get tighter rules, {hint} (in Python, a "
             "larger volume_penalty also helps)",
         )
-    return tuple(
-        f"rule {i} covers {r.support:,} rows, {1 - (r.anomalies + r.nominals) / r.support:.0%} of them "
-        "unlabelled and no labelled nominal: its precision of 1.00 is on its labels only. Label some "
-        "of its unlabelled rows before trusting it as a filter"
+    untested = [
+        (i, r)
         for i, r in enumerate(rules, start=1)
         if r.nominals == 0 and r.support and (r.anomalies + r.nominals) / r.support < 1 - UNTESTED_SHARE
+    ]
+    return (_untested_note(untested),) if untested else ()
+
+
+def _untested_note(untested: list[tuple[int, DescribedRule]]) -> str:
+    """One note for every rule whose precision of 1.00 rests on a few labels among many rows.
+
+    >>> rule = DescribedRule(rule=None, support=200, anomalies=4, nominals=0)
+    >>> _untested_note([(2, rule)])[:60]
+    'rule 2 covers 200 rows, 98% of them unlabelled and no labell'
+    >>> _untested_note([(2, rule), (5, rule)])[:60]
+    'rules 2 and 5 cover 200 and 200 rows, 98% and 98% of them un'
+    """
+    unlabelled = [f"{1 - (r.anomalies + r.nominals) / r.support:.0%}" for _, r in untested]
+    if len(untested) == 1:
+        (i, r), share = untested[0], unlabelled[0]
+        return (
+            f"rule {i} covers {r.support:,} rows, {share} of them unlabelled and no labelled nominal: "
+            "its precision of 1.00 is on its labels only. Label some of its unlabelled rows before "
+            "trusting it as a filter"
+        )
+    numbers, sizes = _listed([str(i) for i, _ in untested]), _listed([f"{r.support:,}" for _, r in untested])
+    return (
+        f"rules {numbers} cover {sizes} rows, {_listed(unlabelled)} of them unlabelled, and no "
+        "labelled nominal: their precision of "
+        "1.00 is on their labels only. Label some of their unlabelled rows before trusting them as filters"
     )
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 @dataclass(frozen=True, eq=False)

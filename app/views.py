@@ -874,17 +874,19 @@ def rules_frame(session: aad.Session, description) -> pd.DataFrame:
 
 def rules_display(frame: pd.DataFrame) -> pd.DataFrame:
     """:func:`rules_frame` for ``st.table``, which wraps long rules and so shows every column on a
-    laptop screen: each rule as literal code (``st.table`` reads its cells as Markdown, and a rule
-    names columns of the data), the precisions with two decimals.
+    laptop screen: each rule numbered as the warnings above it name it ("Rule 2 covers ..."), as
+    literal code (``st.table`` reads its cells as Markdown, and a rule names columns of the data),
+    the precisions with two decimals.
 
     Examples
     --------
     >>> rules_display(pd.DataFrame({"rule": ["a*b > 1"], "support": [3], "precision on labels": [0.5]}))
     ... # doctest: +NORMALIZE_WHITESPACE
-            rule  support precision on labels
-    0  `a*b > 1`        3                0.50
+       #       rule  support precision on labels
+    0  1  `a*b > 1`        3                0.50
     """
     out = frame.copy()
+    out.insert(0, "#", range(1, len(out) + 1))
     out["rule"] = out["rule"].map(code)
     for column in ("precision on labels", "true precision"):
         if column in out:
