@@ -257,4 +257,13 @@ goto = st.number_input(
 picked = goto if goto is not None else (int(found[0]) if len(found) == 1 and query else None)
 if picked is not None:
     row_card(int(picked))
+    if st.session_state.get(keys.ROWS_PICKED) != int(picked):  # a row newly picked: bring its card in view
+        st.session_state[keys.ROWS_PICKED] = int(picked)  # (at 1280x720 it opens below the screen's edge)
+        st.html(
+            f"<script>/* {int(picked)} */ requestAnimationFrame(() => document.querySelector("
+            f"'.st-key-{keys.ROWS_CARD}')?.scrollIntoView({{block: 'nearest'}}));</script>",
+            unsafe_allow_javascript=True,
+        )
+else:
+    st.session_state.pop(keys.ROWS_PICKED, None)
 import_labels()

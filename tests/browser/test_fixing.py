@@ -302,6 +302,7 @@ def test_the_rows_page_finds_a_row_by_id_relabels_it_and_imports_labels(cards, b
         page.get_by_label("Find", exact=True).and_(page.locator("input")).press("Enter")
         card = page.locator(".st-key-rows_card")
         expect(card.get_by_role("heading", name=re.compile(r"^Row 12 · nominal"))).to_be_visible()
+        expect(card.get_by_role("button", name="Change to anomaly")).to_be_in_viewport()  # not below it
         expect(page.get_by_text("1 row found")).to_be_visible()
         _shot(page, "rows-found", size)
         card.get_by_role("button", name="Change to anomaly").click()
