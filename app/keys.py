@@ -11,6 +11,7 @@ SESSION = "aad_session"  # the one aad.Session of this browser tab
 MESSAGE = "aad_message"  # (level, text) shown once at the top of the next page
 UPLOADS = "aad_uploads"  # uploaded file id -> stored path
 PRESSES = "aad_presses"  # Label page button presses not yet applied (app.state.Press)
+LAST_PRESS = "aad_last_press"  # the Label page press applied last (app.state.Press)
 ANALYST = "aad_analyst"  # the name given in this tab ("" when none: the server's user)
 ANALYST_INPUT = "analyst_name"  # the sidebar's name field
 ANALYST_COOKIE = "aad_analyst_cookie"  # a name just given, to write into the browser's cookie

@@ -186,6 +186,27 @@ def test_a_press_from_a_card_already_labelled_is_dropped_and_the_next_press_appl
     assert not at.warning
 
 
+def test_another_key_just_after_a_label_on_the_same_card_is_not_applied_and_is_named(db):
+    """A then N within a few hundredths of a second arrive in two runs: A labels the card, N
+    names a card no longer open. It was dropped silently (helper-34); the page now says so."""
+    at = _app()
+    first = _top_card(at)
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    at.session_state[keys.PRESSES] = [
+        state.Press(_session(at).id, "nominal", first, _session(at).version - 1)
+    ]
+    at.run()
+    assert aad.Store(db).labels(_session(at).id) == {first: 1}
+    warning = at.warning[0].value
+    assert warning.startswith(f"Nominal on row {first} came just after Anomaly on row {first} was applied")
+    assert "press **U** (undo) and then the key you meant" in warning
+    again = state.Press(_session(at).id, "anomaly", first, _session(at).version - 1)  # delivered again
+    at.session_state[keys.PRESSES] = [again]
+    at.run()
+    assert not at.warning
+    assert not at.exception
+
+
 def test_a_rerun_with_nothing_changed_keeps_the_card_and_writes_nothing(db):
     at = _app()
     card = _top_card(at)

@@ -95,16 +95,16 @@ def apply_presses(session: aad.Session) -> None:
     * A card another tab labelled meanwhile is refused with the engine's message (the
       store checks as it writes); an undo undoes the action shown when it was pressed, a redo
       redoes only if no action came since the page was drawn.
+    * A press that came just after another was applied to the same card (A then N within a
+      few hundredths of a second, two runs) is not applied either, and the page says so: the
+      analyst meant one of them, and **U** takes the first back.
     """
     queued = st.session_state.pop(keys.PRESSES, [])
     if not queued:
         return
     open_rows = set(session.batch().tolist())
-    presses = [
-        p
-        for p in dict.fromkeys(queued)
-        if p.session_id == session.id and (p.row is None or p.row in open_rows)
-    ]
+    mine = [p for p in dict.fromkeys(queued) if p.session_id == session.id]
+    presses = [p for p in mine if p.row is None or p.row in open_rows]
     if len(presses) > 1:
         notify(
             "warning",
@@ -112,7 +112,25 @@ def apply_presses(session: aad.Session) -> None:
             "applied, so that no row gets a label you did not choose. Press the one you meant again.",
         )
     elif presses:
+        st.session_state[keys.LAST_PRESS] = presses[0]
         guard(lambda: _apply(session, presses[0]))
+    else:
+        _late(mine, st.session_state.get(keys.LAST_PRESS))
+
+
+def _late(dropped: list[Press], last: Press | None) -> None:
+    """Say so when a dropped press was another action on the card the last press labelled (a
+    press Streamlit delivers again is the same action: dropped silently)."""
+    late = [
+        p for p in dropped if last is not None and p.row == last.row is not None and p.action != last.action
+    ]
+    if late:
+        notify(
+            "warning",
+            f"{late[0]} came just after {last} was applied, and was not applied: row {last.row} keeps "
+            f"what {last.action.capitalize()} gave it. If you meant {late[0].action.capitalize()}, press "
+            "**U** (undo) and then the key you meant.",
+        )
 
 
 def _apply(session: aad.Session, press: Press) -> None:
