@@ -75,6 +75,35 @@ def row_table(session: aad.Session, row: int) -> pd.DataFrame:
     return table
 
 
+def row_table_columns(table: pd.DataFrame) -> dict:
+    """How a card's table (:func:`row_table`) shows its columns: the percentile a short bar, the
+    feature and the value as wide as their texts up to a cap, so that on a laptop both show
+    whole up to about 20 and 25 characters (at 1280x720 a 30-character category was cut to nine
+    beside a bar twice its width) and the note keeps the rest.
+
+    >>> table = pd.DataFrame({"feature": ["amount", "merchant_category"], "value": ["12.5", "crypto"]})
+    >>> {k: v["width"] for k, v in row_table_columns(table).items()}
+    {'feature': 135, 'value': 58, 'percentile': 'small'}
+    """
+
+    def room(column: str, cap: int) -> int:  # pixels: about 7 a character, and the cell's margins
+        longest = int(table[column].astype(str).str.len().max()) if len(table) else 0
+        return min(cap, 16 + 7 * longest)
+
+    return {
+        "feature": st.column_config.TextColumn("feature", width=room("feature", 160)),
+        "value": st.column_config.TextColumn("value", width=room("value", 190)),
+        "percentile": st.column_config.ProgressColumn(
+            "percentile",
+            help="The value's percentile in its column: the share of rows with a lower value.",
+            min_value=0,
+            max_value=100,
+            format="%.0f",
+            width="small",
+        ),
+    }
+
+
 #: A card's table lists more features than this in a scroll box of this many lines, most unusual
 #: first: with its header, the table then takes nine lines, and the card fits a 1280x720 screen.
 WIDE = 8

@@ -201,16 +201,12 @@ def card(row: int) -> None:
         if context:
             st.caption(context)
         wide = session.dataset.n_features > views.WIDE
-        values, why = st.columns([5, 4], gap="medium")
+        values, why = st.columns([3, 2], gap="medium")
+        table = views.row_table(session, row)
         values.dataframe(
-            views.row_table(session, row),
+            table,
             hide_index=True,
-            column_config={
-                "percentile": st.column_config.ProgressColumn(
-                    "percentile in its column", min_value=0, max_value=100, format="%.0f"
-                ),
-                "note": st.column_config.TextColumn("note", width="small"),
-            },
+            column_config=views.row_table_columns(table),
             row_height=ROW_HEIGHT,
             height=(views.WIDE + 1) * ROW_HEIGHT + 3 if wide else "content",
         )

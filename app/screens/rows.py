@@ -161,15 +161,12 @@ def row_card(row: int) -> None:
         context = views.context_line(session, row)
         if context:
             st.caption(context)
-        values, why = st.columns([5, 4], gap="medium")
+        values, why = st.columns([3, 2], gap="medium")
+        table = views.row_table(session, row)
         values.dataframe(
-            views.row_table(session, row),
+            table,
             hide_index=True,
-            column_config={
-                "percentile": st.column_config.ProgressColumn(
-                    "percentile in its column", min_value=0, max_value=100, format="%.0f"
-                )
-            },
+            column_config=views.row_table_columns(table),
             height="content" if dataset.n_features <= views.WIDE else 300,
         )
         why.markdown(f"**Why:** {views.why(session, row)}")
