@@ -201,7 +201,7 @@ def card(row: int) -> None:
         if context:
             st.caption(context)
         wide = session.dataset.n_features > views.WIDE
-        values, why = st.columns([3, 2], gap="medium")
+        values, why = st.columns([5, 4], gap="medium")
         table = views.row_table(session, row)
         values.dataframe(
             table,

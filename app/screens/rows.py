@@ -161,7 +161,7 @@ def row_card(row: int) -> None:
         context = views.context_line(session, row)
         if context:
             st.caption(context)
-        values, why = st.columns([3, 2], gap="medium")
+        values, why = st.columns([5, 4], gap="medium")
         table = views.row_table(session, row)
         values.dataframe(
             table,
