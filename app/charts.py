@@ -198,12 +198,12 @@ def plane_features(X: np.ndarray, k: int = 4) -> list[int]:
 
 
 def _principal_axes(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
-    """``X``'s varying columns standardised, which they are, the first two principal axes (None
-    with fewer than two such columns) and the variances along the axes, the largest first."""
+    """``X``'s varying columns scaled (:func:`_robust_scaled`), which they are, the first two
+    principal axes (None with fewer than two such columns) and the variances along the axes,
+    the largest first."""
     X = np.asarray(X, dtype=float)
-    spread = X.std(axis=0)
-    varying = spread > 0
-    Z = (X[:, varying] - X[:, varying].mean(axis=0)) / spread[varying]
+    varying = X.std(axis=0) > 0
+    Z = _robust_scaled(X[:, varying])
     if Z.shape[1] < 2:
         return Z, varying, None, np.zeros(0)
     sample = Z[:: max(1, len(Z) // 20_000)]
@@ -213,6 +213,23 @@ def _principal_axes(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray |
     axes = vectors[:, ::-1][:, :2]
     axes *= np.sign(axes[np.abs(axes).argmax(axis=0), [0, 1]])  # the same picture every time
     return Z, varying, axes, values[::-1] / len(sample)
+
+
+def _robust_scaled(X: np.ndarray) -> np.ndarray:
+    """Each column centred on its median, in units of its spread (the interquartile range, the
+    standard deviation where that is 0), its tails drawn in (``asinh``: 50 spreads out becomes
+    4.6): a few far outliers no longer stretch the plane so that every other row sits in a
+    strip 20 pixels wide (an amount of 77,701 among amounts of about 100), and they still sit
+    farthest out, in the same order.
+
+    >>> _robust_scaled(np.array([[1.0], [2.0], [3.0], [4.0], [1000.0]])).round(2).ravel().tolist()
+    [-1.11, -0.63, 0.0, 0.63, 7.2]
+    """
+    centre = np.median(X, axis=0)
+    q1, q3 = np.percentile(X, [25, 75], axis=0)
+    spread = (q3 - q1) / 1.349  # a normal column's standard deviation
+    spread = np.where(spread > 0, spread, X.std(axis=0))
+    return np.arcsinh((X - centre) / spread)
 
 
 def plot_sample(scores: np.ndarray, labels: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:

@@ -36,7 +36,7 @@ else:
     contour = None
     st.caption(
         f"{dataset.n_features} features, shown on their first two principal components "
-        "(standardised); colour is the current score."
+        "(each centred on its median, its far tail drawn in); colour is the current score."
     )
 if sampled:
     st.caption(
