@@ -40,11 +40,14 @@ COMPACT_CSS = """<style>
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > :is(style, script):only-child) {
   display: none;
 }
+/* the keyboard's place on a page link shows (it looked the same as no focus at all) */
+a:focus-visible { outline: 2px solid currentColor; outline-offset: 2px; border-radius: 0.25rem; }
 </style>"""
 
 
 def key_guard() -> str:
-    """A script that drops the browser's repeats of a held Label page key (outside text fields).
+    """A script that drops the browser's repeats of a held Label page key (outside text fields),
+    and hands the keys back to the page on Escape in a text field.
 
     A key held down repeats about 30 times a second and the next card draws in about 0.1 s:
     holding N labelled 7 rows the analyst barely saw. One label per press; holding a key in the
@@ -63,6 +66,10 @@ if (!window.aadKeyGuard) {
     if (event.repeat && !typing && held.has(String(event.key).toLowerCase())) {
       event.stopImmediatePropagation();
       event.preventDefault();
+    }
+    const field = "input[type=text]:not([role=combobox]), textarea";
+    if (event.key === "Escape" && typing && event.target.matches(field)) {
+      event.target.blur();  // Escape in the note or a search hands the keys back to the page
     }
   }, true);
 }

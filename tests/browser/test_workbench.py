@@ -110,6 +110,19 @@ def test_a_held_key_labels_one_row_and_a_notice_does_not_move_the_card(server, p
     assert actions.bounding_box()["y"] == top
 
 
+def test_escape_in_the_note_hands_the_keys_back_to_the_page(server, page):
+    session = _new_session(server)
+    _open(page, f"{server.url}/?session={session.id}")
+    note = page.get_by_placeholder("note (optional)")
+    note.click()
+    page.keyboard.type("sas")  # typed: no key fires
+    page.keyboard.press("Escape")
+    expect(note).not_to_be_focused()
+    page.keyboard.press("s")
+    expect(metric(page, "Skipped")).to_have_text("1")
+    expect(metric(page, "Labels")).to_have_text("0")
+
+
 def test_changing_the_batch_size_shows_the_batch_and_updates_the_sidebar_at_once(server, page):
     session = _new_session(server)
     _open(page, f"{server.url}/?session={session.id}")
