@@ -349,3 +349,24 @@ def test_a_number_of_thousands_of_digits_is_refused_in_the_models_words(tmp_path
     ) as err:
         aad.load_model(path)
     assert "set_int_max_str_digits" not in str(err.value)
+
+
+def test_export_counts_the_labels_itself_and_refuses_counts_or_a_table_that_are_not_the_models(labelled):
+    session, _ = labelled
+    counted = aad.export_model(session.model, session.dataset).provenance["labels"]
+    assert counted == {"count": 6 - 1, "anomalies": session.n_anomalies, "nominals": 5 - session.n_anomalies}
+    with pytest.raises(aad.ModelFileError, match="n_labels=5 and n_anomalies=99, but the model holds 5 labels"):
+        aad.export_model(session.model, session.dataset, n_labels=5, n_anomalies=99)  # nominals: -94
+    other = aad.load_dataset("toy2")
+    with pytest.raises(aad.ModelFileError, match="has 485 rows of 2 features, but the model was fitted on 408"):
+        aad.export_model(session.model, other)
+
+
+def test_saving_to_a_folder_or_into_a_missing_folder_is_refused_and_leaves_nothing(labelled, tmp_path):
+    model = _export(labelled[0])
+    with pytest.raises(aad.ModelFileError, match="is a folder; save the model to a file in it"):
+        model.save(tmp_path)
+    with pytest.raises(aad.ModelFileError, match="there is no folder .*nowhere to save m.json in"):
+        model.save(tmp_path / "nowhere" / "m.json")
+    assert list(tmp_path.iterdir()) == []  # no .part left behind
+    assert model.save(tmp_path / "m.json").read_text() == model.to_json()

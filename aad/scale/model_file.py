@@ -65,10 +65,12 @@ from typing import Any
 
 import numpy as np
 
+from .._files import partial_beside, writable_output
 from ..columns import FLOAT32_MAX
 from ..encoding import KINDS, PARTS, FeatureSpec, encode
 from ..errors import DataError
 from ..forest import average_path_length, n_workers
+from ..labels import ANOMALY, UNLABELLED
 from ..model import _score_from_raw
 from ..tables import env_int
 
@@ -466,11 +468,27 @@ class PortableModel:
         return json.dumps(self.to_dict(), allow_nan=False, separators=(",", ":"))
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the model file (atomically: a reader never sees half of it); returns its path."""
+        """Write the model file (atomically: a reader never sees half of it); returns its path.
+
+        Raises
+        ------
+        ModelFileError
+            When ``path`` is a folder or its folder does not exist (nothing is written).
+        """
         path = Path(path)
-        partial = path.with_name(path.name + ".part")
-        partial.write_text(self.to_json(), encoding="utf-8")
-        partial.replace(path)
+        if path.is_dir():
+            raise ModelFileError(f"{path} is a folder; save the model to a file in it: {path / 'model.json'}")
+        if not path.parent.is_dir():
+            raise ModelFileError(f"there is no folder {path.parent} to save {path.name} in; create it first")
+        path = writable_output(path)
+        fd, partial = partial_beside(path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(self.to_json())
+            Path(partial).replace(path)
+        except BaseException:
+            Path(partial).unlink(missing_ok=True)
+            raise
         return path
 
 
@@ -918,12 +936,32 @@ def _float_array(values, where: str) -> np.ndarray:
 # ---------------------------------------------------------------------- exporting
 
 
+def _label_counts(model, dataset, n_labels: int | None, n_anomalies: int | None) -> tuple[int, int]:
+    """The model's label counts, checked against those given, and ``dataset`` checked to be the
+    table the model was fitted on (its fill values and provenance come from it)."""
+    labels = model.labels_
+    if (dataset.n_rows, dataset.n_features) != (labels.shape[0], model.n_features_in_):
+        raise ModelFileError(
+            f"dataset {dataset.name!r} has {dataset.n_rows:,} rows of {dataset.n_features} features, but the "
+            f"model was fitted on {labels.shape[0]:,} rows of {model.n_features_in_}: pass the table the "
+            "model was fitted on"
+        )
+    counted = (int((labels != UNLABELLED).sum()), int((labels == ANOMALY).sum()))
+    given = (counted[0] if n_labels is None else n_labels, counted[1] if n_anomalies is None else n_anomalies)
+    if given != counted:
+        raise ModelFileError(
+            f"n_labels={given[0]} and n_anomalies={given[1]}, but the model holds {counted[0]} labels, "
+            f"{counted[1]} of them anomalies; leave them out to have them counted"
+        )
+    return counted
+
+
 def export_model(
     model,
     dataset,
     *,
-    n_labels: int,
-    n_anomalies: int,
+    n_labels: int | None = None,
+    n_anomalies: int | None = None,
     seed: int | None = None,
     extra: Mapping | None = None,
 ) -> PortableModel:
@@ -938,8 +976,9 @@ def export_model(
     model : AADForest
         Fitted on ``dataset.X``, with its labels set.
     dataset : Dataset
-    n_labels, n_anomalies : int
-        The labels the model learned from.
+    n_labels, n_anomalies : int, optional
+        The labels the model learned from (default: counted on ``model.labels_``; given, they
+        must be those counts).
     seed : int, optional
         The forest's seed (default: the model's ``random_state`` when it is a number).
     extra : dict, optional
@@ -964,6 +1003,7 @@ def export_model(
             f"{type(model).__name__} (hyperplane splits or an ensemble of detectors) cannot be written "
             "as one. Export its rules (aad rules --session ID), or score new rows with aad score --session ID"
         )
+    n_labels, n_anomalies = _label_counts(model, dataset, n_labels, n_anomalies)
     params = {k: v for k, v in model.get_params(deep=False).items() if k not in ("random_state", "n_jobs")}
     params["n_estimators"] = model.n_estimators_  # the trees grown (None asks for the default)
     if seed is None and isinstance(model.random_state, int | np.integer):
