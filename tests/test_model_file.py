@@ -355,10 +355,10 @@ def test_export_counts_the_labels_itself_and_refuses_counts_or_a_table_that_are_
     session, _ = labelled
     counted = aad.export_model(session.model, session.dataset).provenance["labels"]
     assert counted == {"count": 6 - 1, "anomalies": session.n_anomalies, "nominals": 5 - session.n_anomalies}
-    with pytest.raises(aad.ModelFileError, match="n_labels=5 and n_anomalies=99, but the model holds 5 labels"):
+    with pytest.raises(aad.ModelFileError, match="n_anomalies=99, but the model holds 5 labels"):
         aad.export_model(session.model, session.dataset, n_labels=5, n_anomalies=99)  # nominals: -94
     other = aad.load_dataset("toy2")
-    with pytest.raises(aad.ModelFileError, match="has 485 rows of 2 features, but the model was fitted on 408"):
+    with pytest.raises(aad.ModelFileError, match="485 rows of 2 features, but the model was fitted on 408"):
         aad.export_model(session.model, other)
 
 
@@ -366,7 +366,7 @@ def test_saving_to_a_folder_or_into_a_missing_folder_is_refused_and_leaves_nothi
     model = _export(labelled[0])
     with pytest.raises(aad.ModelFileError, match="is a folder; save the model to a file in it"):
         model.save(tmp_path)
-    with pytest.raises(aad.ModelFileError, match="there is no folder .*nowhere to save m.json in"):
+    with pytest.raises(aad.ModelFileError, match=r"there is no folder .*nowhere to save m\.json in"):
         model.save(tmp_path / "nowhere" / "m.json")
     assert list(tmp_path.iterdir()) == []  # no .part left behind
     assert model.save(tmp_path / "m.json").read_text() == model.to_json()
