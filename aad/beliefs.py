@@ -56,7 +56,8 @@ def prior(forest, *, strength: float | None = None, contamination: float | None 
     for t in range(forest.n_estimators):
         lo, hi = forest.leaf_offset[t], forest.leaf_offset[t + 1]
         low, high = 2 ** (-1 - deepest[t] / c), 2 ** (-1 / c)
-        rescaled[lo:hi] = (score[lo:hi] - low) / (high - low)
+        # a tree that could not split (two rows a tree, or identical rows) says nothing: odds even
+        rescaled[lo:hi] = (score[lo:hi] - low) / (high - low) if high > low else 0.5
     odds = np.clip(rescaled, 0.01, 0.99)
     odds = odds / (1 - odds)
     strength = STRENGTH if strength is None else strength

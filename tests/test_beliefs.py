@@ -138,3 +138,16 @@ def test_every_rankings_best_row_is_its_top_unlabelled_row_ties_to_the_lowest():
         model._changed()  # the arrays dropped: computed a block of rows at a time
         assert model.best_unlabelled(model.rankings_, closed) == expected
         assert model.best_unlabelled(model.rankings_, np.ones(len(X), bool)) == (-1,) * 5
+
+
+def test_a_forest_that_cannot_split_gives_even_beliefs_not_nan():
+    """Two rows (or identical ones): every tree is one leaf, whose prior divided 0 by 0 (NaN
+    beliefs, cast to -1.1e11 and 20 warnings)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = aad.AADForest(random_state=0).fit(np.ones((2, 3)))
+        beliefs = model.ranking("beliefs")
+    assert np.isfinite(beliefs).all()
+    assert beliefs.tolist() == [0.5, 0.5]
