@@ -60,6 +60,9 @@ def score_table(
     scores = np.asarray(scores, dtype=np.float64)
     if scores.ndim != 1:
         raise DataError(f"scores must be one-dimensional (one per row); got shape {scores.shape}")
+    missing = np.isnan(scores)
+    if missing.any():  # it would rank last yet take the highest percentile
+        raise DataError(f"scores hold NaN, at row {int(np.argmax(missing))}; every row needs a score")
     if top is not None and (isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 1):
         raise DataError(f"top must be a whole number of rows, at least 1; got {top!r}")
     order = np.lexsort((np.arange(len(scores)), -scores))

@@ -289,3 +289,8 @@ def test_rules_are_counted_on_the_table_as_it_is_with_its_missing_values():
     for described in description.rules:
         query = aad.export_rules([described.rule], "pandas", feature_names=["x", "y"])
         assert len(frame.query(query)) == described.support
+
+
+def test_score_table_refuses_a_nan_score_it_would_rank_last_but_give_the_top_percentile():
+    with pytest.raises(aad.DataError, match="scores hold NaN, at row 1; every row needs a score"):
+        aad.score_table(np.array([0.2, np.nan, 0.5]))
