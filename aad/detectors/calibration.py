@@ -13,7 +13,8 @@ scores of reference rows (the training data):
   reference's range it continues linearly with the slope of its last stretch, so a new row
   scoring above every reference row still ranks above it (nothing is capped, no ties).
   Ensembles use ``z`` as each member's feature (:mod:`aad.detectors.ensemble`).
-* :meth:`Calibration.probability`: ``Φ(z)``, in (0, 1). **0.5 is a typical row of the
+* :meth:`Calibration.probability`: ``Φ(z)``, in (0, 1] (1.0 only past ``z`` of about 8.3, where
+  float64 rounds it). **0.5 is a typical row of the
   reference data**; 0.99 a row scoring as only 1 % of them do; higher is more anomalous,
   whatever the detector. This is a rank (ECDF) calibration, as in Kriegel, Kröger,
   Schubert and Zimek's unification of outlier scores, except that it needs no assumption
@@ -107,7 +108,8 @@ class Calibration:
         return out
 
     def probability(self, scores) -> np.ndarray:
-        """Calibrated scores in (0, 1): 0.5 a typical reference row, higher more anomalous."""
+        """Calibrated scores in (0, 1]: 0.5 a typical reference row, higher more anomalous
+        (``z`` beyond about 8.3 rounds to exactly 1.0 in float64: rank such rows by ``z``)."""
         return ndtr(self.z_score(scores))
 
 
