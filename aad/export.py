@@ -227,6 +227,10 @@ def _normalise(source, feature_names, provenance, encoding):
             f"the rules test feature {width - 1} but {len(specs)} feature name(s) were given; "
             "pass one name per column of the data"
         )
+    seen = [spec.name for spec in specs]
+    twice = next((name for i, name in enumerate(seen) if name in seen[:i]), None)
+    if twice is not None:  # "a" > 5 AND "a" > 1 could not say which column each test is on
+        raise DataError(f"feature name {twice!r} is given twice; name each column once")
     return items, specs, provenance
 
 

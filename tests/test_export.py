@@ -679,3 +679,12 @@ def test_rules_on_a_category_name_its_values_and_on_whole_numbers_whole_bounds()
         aad.DataError, match="test categories or timestamp parts: read them without feature_names"
     ):
         read_rules(export_rules([rule], "json", encoding=specs), "json", feature_names=["m", "pins", "ts"])
+
+
+def test_a_feature_name_given_twice_is_refused_not_written_ambiguously():
+    """'"a" > 5.32 AND "a" > 1.13' cannot say which column each test is on; read back, the JSON
+    gave other rules (helper-33)."""
+    rules = [aad.Rule([aad.Predicate(0, ">", 5.32), aad.Predicate(1, ">", 1.13)])]
+    for fmt in ("sql", "pandas", "json", "csv"):
+        with pytest.raises(aad.DataError, match="feature name 'a' is given twice; name each column once"):
+            aad.export_rules(rules, fmt, feature_names=["a", "a"])

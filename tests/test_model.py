@@ -355,3 +355,11 @@ def test_a_labels_update_block_by_block_equals_counting_every_label_again(monkey
     model._recount()
     np.testing.assert_array_equal(updated, model._shared)
     assert np.count_nonzero(updated) > 1000  # the labels reached many rows
+
+
+def test_set_labels_takes_one_label_for_every_row(clustered):
+    X, _ = clustered
+    model = aad.AADForest(n_estimators=10, random_state=0).fit(X)
+    model.set_labels([1, 2, 3], "anomaly")  # was: TypeError: object of type 'str' has no len()
+    model.set_labels([4, 5], 0)
+    assert model.labels_[1:6].tolist() == [1, 1, 1, 0, 0]

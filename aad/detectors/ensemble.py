@@ -331,9 +331,12 @@ class AADEnsemble(BaseEstimator):
         self.set_labels([row], [label])
 
     def set_labels(self, rows, labels) -> None:
-        """Label several rows at once; the weights are updated once, at the end."""
+        """Label several rows at once (one label each, or one for all); the weights are updated
+        once, at the end."""
         self._check_fitted()
         rows = self._check_rows(rows)
+        if isinstance(labels, str) or np.ndim(labels) == 0:  # one label for every row
+            labels = [labels] * len(rows)
         if len(rows) != len(labels):
             raise LabelError(f"got {len(rows)} rows but {len(labels)} labels; give one label per row")
         new = np.array([to_label(v, allow_unlabelled=True) for v in labels], dtype=np.int8)
