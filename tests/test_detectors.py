@@ -504,3 +504,13 @@ def test_an_ensembles_set_params_is_checked_and_acts_at_once_and_a_randomstate_s
         model.set_params(eta=-1)
     with pytest.raises(aad.AADError, match="AADEnsemble has no parameter 'etta'"):
         model.set_params(etta=1)
+
+
+def test_small_inputs_get_the_forests_answers_on_every_detector():
+    """An ensemble scored 0 new rows with a bare scikit-learn error, and the extended forest
+    fitted on 2 rows with isotree's own (helper-33)."""
+    X = aad.load_dataset("toy2").X
+    model = aad.AADEnsemble(members=["iforest", "lof"], random_state=0).fit(X)
+    assert model.anomaly_score(X[:0]).shape == (0,)
+    with pytest.raises(aad.DataError, match="the extended isolation forest needs at least 3 rows; X has 2"):
+        aad.ExtendedAADForest(random_state=0).fit(X[:2])

@@ -143,6 +143,8 @@ def grow_hyperplane_forest(
     IsolationForest = _isotree()
     rng = np.random.default_rng(_seed(random_state))
     n = X.shape[0]
+    if n < 3:  # isotree grows no tree on fewer
+        raise DataError(f"the extended isolation forest needs at least 3 rows; X has {n}")
     psi = int(min(max_samples, n))
     samples = [np.sort(rng.choice(n, psi, replace=False)) for _ in range(n_estimators)]
     seeds = rng.integers(1, 2**31 - 1, size=n_estimators)

@@ -376,6 +376,8 @@ class AADEnsemble(BaseEstimator):
             z[:, j] = self.calibrations_[j].z_score(self.forest_member_.anomaly_score())
             return z
         X = validate_matrix(AADForest._by_name(self, X), n_features=self.n_features_in_, min_rows=0)
+        if X.shape[0] == 0:  # a batch job's quiet day: nothing to score
+            return np.empty((0, len(self.member_names_)))
         given = [
             name
             for name, kind in zip(self.member_names_, self.member_kinds_, strict=True)
@@ -413,7 +415,7 @@ class AADEnsemble(BaseEstimator):
         return z @ self.weights_ / len(self.member_names_)
 
     def calibrated_score(self, X=None) -> np.ndarray:
-        """Scores in (0, 1): 0.5 a typical training row, higher more anomalous (:func:`calibrated`)."""
+        """Scores in (0, 1]: 0.5 a typical training row, higher more anomalous (:func:`calibrated`)."""
         return calibrated(self, X)
 
     def ranking(self, name: str = "feedback") -> np.ndarray:
