@@ -124,6 +124,11 @@ class ActiveLearner:
         first_look: bool = True,
         beliefs_ranking: bool = True,
     ) -> None:
+        if not hasattr(model, "_check_fitted") or not hasattr(model, "rankings_"):
+            raise DataError(
+                "ActiveLearner needs a fitted aad model (AADForest, ExtendedAADForest or AADEnsemble); "
+                f"got {type(model).__name__}. Fit one: aad.AADForest().fit(X)"
+            )
         model._check_fitted()
         if queue not in QUEUES:
             raise UnknownStrategyError(f"unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
@@ -187,7 +192,7 @@ class ActiveLearner:
         """The rankings of the model whose highest unlabelled row is ``row`` (empty when none is:
         a row further down the followed ranking's order, in a batch)."""
         portfolio = self.portfolio or Portfolio(self.model, rankings=self._fixed_rankings())
-        return portfolio.proposers(int(row))
+        return portfolio.proposers(self._row(row))
 
     @property
     def history(self) -> tuple[LabelEvent, ...]:
@@ -219,6 +224,7 @@ class ActiveLearner:
         ``exclude``); the strategy fills the rest from the champion's ranking.
         """
         self._check_rows()
+        exclude = [self._row(r) for r in ([exclude] if isinstance(exclude, str) else exclude)]
         if k is None:
             k = self.batch_size
         validate_params("next_queries", {"k": _CONSTRAINTS["batch_size"]}, {"k": k})

@@ -804,14 +804,19 @@ class AADForest(BaseEstimator):
         return match_columns(X, getattr(self, "feature_names_in_", None), type(self).__name__)
 
     def _check_rows(self, rows) -> np.ndarray:
-        arr = np.asarray(rows)
-        if arr.size and not np.issubdtype(arr.dtype, np.integer):
-            first = arr.ravel()[0].item() if arr.ndim else arr.item()
-            raise LabelError(
-                f"a row must be an integer row number (0 to {self.labels_.shape[0] - 1}); got {first!r}"
-            )
-        arr = arr.astype(np.int64).ravel()
         n = self.labels_.shape[0]
+        arr = np.asarray(rows)
+        wrong = [] if arr.size == 0 or np.issubdtype(arr.dtype, np.integer) else arr.ravel().tolist()
+        if arr.dtype == object:  # numbers beyond 64 bits, None, text: row by row
+            wrong = [v for v in wrong if isinstance(v, bool) or not isinstance(v, int | np.integer)]
+            if not wrong:
+                far = next(v for v in arr.ravel().tolist() if not 0 <= v < n)
+                raise LabelError(f"row {far} is out of range: the data has {n} rows (0 to {n - 1})")
+        if wrong:
+            raise LabelError(f"a row must be an integer row number (0 to {n - 1}); got {wrong[0]!r}")
+        if arr.dtype == np.uint64 and arr.size and arr.max() >= n:  # not wrapped to a negative number
+            raise LabelError(f"row {int(arr.max())} is out of range: the data has {n} rows (0 to {n - 1})")
+        arr = arr.astype(np.int64).ravel()
         bad = (arr < 0) | (arr >= n)
         if bad.any():
             raise LabelError(f"row {int(arr[bad][0])} is out of range: the data has {n} rows (0 to {n - 1})")

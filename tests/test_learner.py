@@ -120,3 +120,30 @@ def test_a_learner_over_an_ensemble_pickles_and_continues_alike(clustered):
         learner.label(row, "nominal")
         twin.label(row, "nominal")
     np.testing.assert_array_equal(twin.scores(), learner.scores())
+
+
+@pytest.mark.parametrize(
+    ("act", "message"),
+    [
+        (lambda learner: learner.label(2**70, "anomaly"), "row 1180591620717411303424 is out of range"),
+        (lambda learner: learner.label(None, "anomaly"), "a row must be an integer row number .*; got None"),
+        (lambda learner: learner.label(np.uint64(2**63 + 5), 1), "row 9223372036854775813 is out of range"),
+        (lambda learner: learner.next_queries(1, explore=True, exclude="abc"), "got 'abc'"),
+        (lambda learner: learner.next_queries(1, explore=True, exclude=[9999]), "row 9999 is out of range"),
+        (lambda learner: learner.proposed_by("x"), "a row must be an integer row number .*; got 'x'"),
+    ],
+)
+def test_hostile_rows_get_one_label_error_not_a_bare_exception(learner, act, message):
+    """Each raised AttributeError, TypeError, IndexError or named a negative row (helper-33)."""
+    with pytest.raises(aad.LabelError, match=message):
+        act(learner)
+    assert learner.n_labels == 0
+
+
+def test_a_learner_over_something_that_is_no_fitted_aad_model_says_so(clustered):
+    from sklearn.ensemble import IsolationForest
+
+    X, _ = clustered
+    for model in (None, IsolationForest(random_state=0).fit(X)):
+        with pytest.raises(aad.DataError, match="ActiveLearner needs a fitted aad model"):
+            aad.ActiveLearner(model, X)
