@@ -541,6 +541,11 @@ def dataset_from_frame(
     >>> ds.notes[0]
     "column 'a': 1 missing value filled with the column median 1.5"
     """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(
+            f"dataset_from_frame takes a pandas DataFrame; got {type(frame).__name__} "
+            "(for an array: pd.DataFrame(X, columns=[...]))"
+        )
     _check_shape(frame)
     check_unique_columns([str(c) for c in frame.columns])
     features = feature_list(features)

@@ -184,6 +184,8 @@ def rule_columns(text: str, fmt: str) -> tuple[str, ...]:
 
 
 def _groups(text: str | bytes, fmt: str) -> list[list[dict]]:
+    if not isinstance(text, str | bytes):
+        raise DataError(f"read_rules takes the rules' text (str or bytes); got {type(text).__name__}")
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -211,7 +213,12 @@ def _normalise(source, feature_names, provenance, encoding):
         if source.notes:  # a warning for the reader travels with the rules
             provenance = {**(provenance or {}), "notes": list(source.notes)}
     else:
-        items = [source] if isinstance(source, Rule | DescribedRule) else list(source)
+        try:
+            items = [source] if isinstance(source, Rule | DescribedRule) else list(source)
+        except TypeError:
+            raise DataError(
+                f"export_rules takes rules or a description; got {type(source).__name__}"
+            ) from None
         names = feature_names
     for item in items:
         if not isinstance(item, Rule | DescribedRule):

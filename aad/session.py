@@ -1495,6 +1495,8 @@ def _edit_label(value) -> int | None:
 
 
 def _check_text(text: str | None, what: str, limit: int) -> None:
+    if text is not None and not isinstance(text, str):
+        raise LabelError(f"a {what} is text; got {type(text).__name__} {text!r}; nothing was saved")
     if text is not None and len(" ".join(str(text).split())) > limit:
         raise LabelError(f"the {what} is {len(text):,} characters long; keep it to {limit:,}")
 

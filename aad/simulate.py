@@ -266,6 +266,7 @@ def simulate_run(
     name = f"X ({X.shape[0]} rows)"
     _check_truth(name, y)
     _check_counts(name, X.shape[0], budget, batch_size, classes)
+    classes = None if classes is None else np.asarray(classes, dtype=object)  # a list indexes as an array
     model = make_detector(detector, model_params, random_state=seed)
     model = model.fit(X) if scores is None else model.fit(X, scores=scores)
     start = model.anomaly_score()
@@ -395,6 +396,8 @@ def _check_counts(name: str, n_rows: int, budget: int, batch_size: int, classes)
             f"the batch size {batch_size} is larger than the budget {budget}; "
             f"use a batch size of at most {budget}, or a larger budget"
         )
+    if classes is not None and (np.ndim(classes) != 1 or isinstance(classes, str)):
+        raise DataError(f"classes must list one class per row of {name}; got {type(classes).__name__}")
     if classes is not None and len(classes) != n_rows:
         raise DataError(
             f"the class file has {len(classes)} rows but {name} has {n_rows}; "

@@ -5,6 +5,7 @@ silently misread."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -294,3 +295,39 @@ def test_rules_are_counted_on_the_table_as_it_is_with_its_missing_values():
 def test_score_table_refuses_a_nan_score_it_would_rank_last_but_give_the_top_percentile():
     with pytest.raises(aad.DataError, match="scores hold NaN, at row 1; every row needs a score"):
         aad.score_table(np.array([0.2, np.nan, 0.5]))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda d: aad.read_rules(None, "json"), "read_rules takes the rules' text"),
+        (lambda d: aad.export_rules(None, "sql"), "export_rules takes rules or a description; got NoneType"),
+        (lambda d: aad.data.dataset_from_frame(np.ones((3, 2))), "takes a pandas DataFrame; got ndarray"),
+        (lambda d: aad.export_model(np.ones(3), d), "export_model takes a fitted aad model; got ndarray"),
+        (lambda d: aad.export_model(aad.AADForest(), d), "not fitted yet"),
+        (lambda d: aad.simulate(d, budget=5, reruns=1, classes="abc"), "classes must list one class per row"),
+        (lambda d: aad.simulate(d, budget=5, model_params={"random_state": 3}), "give the seed as"),
+        (lambda d: aad.StreamingAAD().set_params(bogus=1), "StreamingAAD has no parameter 'bogus'"),
+    ],
+)
+def test_wrong_arguments_through_the_api_get_one_aad_error(call, message):
+    """Each raised a bare AttributeError or TypeError, some only after work began (helper-33)."""
+    with pytest.raises(aad.AADError, match=re.escape(message)):
+        call(aad.load_dataset("toy2"))
+
+
+def test_a_list_of_classes_and_a_stream_clone_work():
+    import sklearn.base
+
+    data = aad.load_dataset("toy2")
+    classes = list(aad.data.load_classes("toy2"))  # was indexed as an array after the first run began
+    assert aad.simulate(data, budget=10, reruns=1, classes=classes).runs[0].classes_found[-1] >= 1
+    stream = aad.StreamingAAD(eta=2.0)
+    assert sklearn.base.clone(stream).get_params() == stream.get_params()
+
+
+def test_a_kind_or_a_note_that_is_no_text_is_refused(tmp_path):
+    session = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(tmp_path / "s.sqlite"))
+    with pytest.raises(aad.LabelError, match="a kind is text; got int 5; nothing was saved"):
+        session.label([7], "anomaly", kind=5)
+    assert session.n_labels == 0

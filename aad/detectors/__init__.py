@@ -103,4 +103,8 @@ def make_detector(detector: str, params: dict | None = None, *, random_state=Non
             f"the {_TITLES[detector]} takes no parameter {', '.join(map(repr, unknown))}; it takes "
             f"{', '.join(sorted(known))}"
         )
+    if "random_state" in params:  # the seed is the runs' own (simulate's seed, the command's --seed)
+        raise DataError(
+            "give the seed as random_state= (simulate: seed=), not among the detector's parameters"
+        )
     return cls(**params, random_state=random_state)

@@ -997,6 +997,9 @@ def export_model(
 
     from .. import __version__
 
+    if not hasattr(model, "_check_fitted"):
+        raise ModelFileError(f"export_model takes a fitted aad model; got {type(model).__name__}")
+    model._check_fitted()
     if not getattr(model, "axis_aligned", False):
         raise ModelFileError(
             f"the model file ({SCHEMA}) holds axis-aligned isolation trees; this session's "

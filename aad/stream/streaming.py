@@ -35,7 +35,7 @@ import numpy as np
 
 from .._validation import RANDOM_STATE, Interval, Options, validate_params
 from ..data import validate_matrix
-from ..errors import NotFittedError
+from ..errors import AADError, NotFittedError
 from ..forest import average_path_length
 from ..labels import UNLABELLED
 from ..model import AADForest, _column_names, match_columns
@@ -190,9 +190,22 @@ class StreamingAAD:
         self.eta = eta
         self.random_state = random_state
 
-    def get_params(self) -> dict:
-        """The constructor's parameters."""
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's parameters (scikit-learn's contract: ``clone`` works)."""
         return {name: getattr(self, name) for name in self._parameter_constraints}
+
+    def set_params(self, **params) -> StreamingAAD:
+        """Set parameters, checked at once; they act from the next ``fit``."""
+        unknown = sorted(set(params) - set(self._parameter_constraints))
+        if unknown:
+            raise AADError(
+                f"{type(self).__name__} has no parameter {unknown[0]!r}; its parameters are "
+                + ", ".join(sorted(self._parameter_constraints))
+            )
+        validate_params(type(self).__name__, self._parameter_constraints, {**self.get_params(), **params})
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
 
     # ------------------------------------------------------------------ windows
 
