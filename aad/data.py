@@ -955,6 +955,24 @@ def _fill_like(values: list[np.ndarray], like: Dataset) -> list[Note]:
     return notes
 
 
+def _refuse_kind(X) -> None:
+    """A DataError for what converts to numbers silently but wrongly: complex values (their
+    imaginary part dropped), timestamps (read as nanoseconds), a sparse matrix."""
+    if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
+        raise DataError("X is a sparse matrix; pass a dense array (X.toarray()): the trees need every value")
+    kinds = [np.asarray(X).dtype] if not hasattr(X, "dtypes") else list(getattr(X, "dtypes", []))
+    if isinstance(getattr(X, "dtypes", None), np.dtype):  # a Series
+        kinds = [X.dtypes]
+    for kind in kinds:
+        if getattr(kind, "kind", "") == "c":
+            raise DataError("X holds complex numbers; pass their real parts (X.real) or both as columns")
+        if getattr(kind, "kind", "") in "mM" or "datetime" in str(kind):
+            raise DataError(
+                "X holds timestamps, which the trees would read as nanoseconds; load the table with "
+                "aad.load_data (a timestamp gives its hour, weekday and month) or convert them first"
+            )
+
+
 def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> np.ndarray:
     """Check an array given directly to the engine: 2-D, numeric, finite, enough rows.
 
@@ -984,6 +1002,7 @@ def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> n
     """
     if isinstance(X, Dataset):
         X = X.X
+    _refuse_kind(X)
     try:
         if hasattr(X, "to_numpy"):  # pandas: a missing cell (NaN, None, pd.NA) becomes NaN
             X = X.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -74,6 +74,8 @@ def to_label(value: Any, *, allow_unlabelled: bool = False) -> int:
         return int(value)
     if isinstance(value, str) and value.strip().lower() in _WORDS:
         return _WORDS[value.strip().lower()]
+    if allow_unlabelled and isinstance(value, str) and value.strip() == "-1":  # as the message offers
+        return UNLABELLED
     unknown = ", or -1/None for no label" if allow_unlabelled else ""
     raise LabelError(f"a label must be {_EXPECTED}{unknown}; got {value!r}")
 

@@ -821,7 +821,7 @@ class AADForest(BaseEstimator):
         if bad.any():
             raise LabelError(f"row {int(arr[bad][0])} is out of range: the data has {n} rows (0 to {n - 1})")
         if len(np.unique(arr)) != len(arr):
-            raise LabelError("the same row appears twice in one call; label each row once")
+            raise LabelError("the same row appears twice in one call; give each row once")
         return arr
 
 

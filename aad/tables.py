@@ -797,6 +797,9 @@ def check_unique_columns(names: list[str]) -> None:
 
 def file_limit(max_bytes: int | None) -> int:
     """``max_bytes``, or by default ``$AAD_MAX_FILE_MB`` megabytes (4096 without it)."""
+    whole = isinstance(max_bytes, int) and not isinstance(max_bytes, bool)
+    if max_bytes is not None and not (whole and max_bytes >= 1):
+        raise DataError(f"max_bytes must be a whole number of bytes, at least 1; got {max_bytes!r}")
     return max_bytes if max_bytes is not None else env_int("AAD_MAX_FILE_MB", 4096) * 1_000_000
 
 

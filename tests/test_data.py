@@ -501,3 +501,29 @@ def test_features_given_as_text_twice_or_empty_are_refused_in_words(tmp_path, fe
     with pytest.raises(aad.DataError, match=message):
         aad.data.dataset_from_frame(pd.read_csv(path), features=features)
     assert aad.load_dataset(path, features=["ab"]).feature_names == ("ab",)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda X: X + 1j, "X holds complex numbers"),  # the imaginary part was dropped with a warning
+        (lambda X: __import__("scipy.sparse").sparse.csr_matrix(X), "X is a sparse matrix; pass a dense"),
+        (
+            lambda X: pd.DataFrame({"t": pd.date_range("2024-01-01", periods=len(X)), "x": X[:, 0]}),
+            "X holds timestamps, which the trees would read as nanoseconds",
+        ),
+    ],
+)
+def test_values_that_convert_silently_but_wrongly_are_refused(make, message):
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(aad.DataError, match=message):
+        aad.AADForest(n_estimators=5, random_state=0).fit(make(X))
+
+
+def test_small_argument_mistakes_are_named(tmp_path):
+    with pytest.raises(aad.DataError, match="max_bytes must be a whole number of bytes, at least 1; got -1"):
+        aad.load_dataset("toy2", max_bytes=-1)
+    assert aad.labels.to_label("-1", allow_unlabelled=True) == aad.UNLABELLED  # as its message offers
+    model = aad.AADForest(n_estimators=5, random_state=0).fit(aad.load_dataset("toy2").X)
+    with pytest.raises(aad.LabelError, match="appears twice in one call; give each row once"):
+        model.keep_rows([5, 5])
