@@ -241,18 +241,21 @@ def small_card(row: int) -> None:
     """Another card of the batch, in a few lines: its rank and context, its most unusual values,
     why; its buttons."""
     with st.container(border=True, key=keys.card(row), gap="xsmall"):
-        with st.container(horizontal=True, vertical_alignment="center"):
+        # no wrap: a long heading takes more lines beside the buttons, which stay on one line (they
+        # wrapped under it at 1280x720, a line more a card)
+        with st.container(horizontal=True, vertical_alignment="center", wrap=False):
             context = views.context_line(session, row)
             head = f"**Row {row}** · {views.rank_line(session, row, compact=True)}"
             st.markdown(head + (f" · {context}" if context else ""), width="stretch")
-            for value in ("anomaly", "nominal"):
-                st.button(
-                    value.capitalize(),
-                    key=keys.card_button(value, row),
-                    on_click=state.label,
-                    args=(row, value),
-                )
-            st.button("Skip", key=keys.card_button("skip", row), on_click=state.skip, args=(row,))
+            with st.container(horizontal=True, wrap=False, width="content", gap="xsmall"):
+                for value in ("anomaly", "nominal"):
+                    st.button(
+                        value.capitalize(),
+                        key=keys.card_button(value, row),
+                        on_click=state.label,
+                        args=(row, value),
+                    )
+                st.button("Skip", key=keys.card_button("skip", row), on_click=state.skip, args=(row,))
         st.caption(f"{views.compact_values(session, row)}  \nWhy: {views.why(session, row)}")
 
 
