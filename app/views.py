@@ -911,11 +911,11 @@ def rules_display(frame: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> rules_display(pd.DataFrame({"rule": ["a*b > 1"], "support": [3], "precision on labels": [0.5]}))
     ... # doctest: +NORMALIZE_WHITESPACE
-       #       rule  support precision on labels
-    0  1  `a*b > 1`        3                0.50
+       no.       rule  support precision on labels
+    0    1  `a*b > 1`        3                0.50
     """
     out = frame.copy()
-    out.insert(0, "#", range(1, len(out) + 1))
+    out.insert(0, "no.", range(1, len(out) + 1))  # "#" would be read as a Markdown heading: blank
     out["rule"] = out["rule"].map(code)
     for column in ("precision on labels", "true precision"):
         if column in out:

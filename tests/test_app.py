@@ -557,7 +557,7 @@ def test_rules_appear_once_an_anomaly_is_labelled(db):
     assert not at.exception
     shown = at.table[0].value  # a table that wraps long rules, every column on screen
     assert shown["rule"].str.fullmatch(r"`[^`]+`").all()
-    assert shown["#"].tolist() == list(range(1, len(shown) + 1))  # as the warnings number them
+    assert shown["no."].tolist() == list(range(1, len(shown) + 1))  # as the warnings number them
     described = aad.describe_anomalies(
         session.model, session.dataset, labels=session.model.labels_, time_limit=1
     )
