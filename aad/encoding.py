@@ -1360,7 +1360,8 @@ def _category(name: str, series: pd.Series) -> _Feature:
     levels = learn_levels(values)
     spec = FeatureSpec(name, name, "category", levels=levels, rows=len(values))
     rarest, count = levels[-1]
-    shown = "(missing)" if rarest is None else repr(rarest)
+    # a note is read on a screen: a 300-character value cut as the rules cut it (aad.terms)
+    shown = "(missing)" if rarest is None else repr(rarest if len(rarest) <= 40 else rarest[:39] + "…")
     code = zero_padded(without_placeholders(series))
     written = f"holds codes written with leading zeros ({code!r}), read as text: it " if code else ""
     text = (

@@ -538,3 +538,11 @@ def test_dates_written_two_ways_are_each_read_in_their_own(tmp_path):
     assert data.feature_names == ("amount", "booked.weekday", "booked.month")
     assert data.X[:, 1].tolist() == [float(d.day_of_week + 1) for d in days]
     assert data.X[:, 2].tolist() == [float(d.month) for d in days]
+
+
+def test_a_category_note_cuts_a_long_rarest_value_as_a_screen_shows_it(tmp_path):
+    long = "very-long-value-" * 20  # 320 characters, printed whole on the Data page and the sidebar
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"c": ["a"] * 30 + ["b"] * 20 + [long] * 5, "x": range(55)}).to_csv(path, index=False)
+    note = next(n for n in aad.load_data(path).notes if "is a category" in n)
+    assert f"the rarest, '{long[:39]}…', in 5 rows" in note
