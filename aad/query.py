@@ -86,12 +86,16 @@ def register_strategy(name: str, *, replace: bool = False) -> Callable[[Strategy
     """
     if not isinstance(name, str) or not name.strip():
         raise AADError(f"a query strategy's name must be a non-empty text; got {name!r}")
-    if name in _REGISTRY and not replace:
-        raise AADError(
-            f"a query strategy named {name!r} is registered already; pick another name, or pass replace=True"
-        )
 
     def wrap(fn: Strategy) -> Strategy:
+        known = _REGISTRY.get(name)
+        where = (getattr(fn, "__module__", None), getattr(fn, "__qualname__", None))
+        again = known is not None and (known.__module__, known.__qualname__) == where
+        if known is not None and not (replace or again):  # a module imported again registers anew
+            raise AADError(
+                f"a query strategy named {name!r} is registered already; pick another name, or pass "
+                "replace=True"
+            )
         _REGISTRY[name] = fn
         return fn
 
