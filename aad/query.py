@@ -89,8 +89,11 @@ def register_strategy(name: str, *, replace: bool = False) -> Callable[[Strategy
 
     def wrap(fn: Strategy) -> Strategy:
         known = _REGISTRY.get(name)
-        where = (getattr(fn, "__module__", None), getattr(fn, "__qualname__", None))
-        again = known is not None and (known.__module__, known.__qualname__) == where
+
+        def where(f) -> tuple:
+            return getattr(f, "__module__", None), getattr(f, "__qualname__", None)
+
+        again = known is not None and where(known) == where(fn) != (None, None)
         if known is not None and not (replace or again):  # a module imported again registers anew
             raise AADError(
                 f"a query strategy named {name!r} is registered already; pick another name, or pass "
