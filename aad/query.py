@@ -93,7 +93,7 @@ def register_strategy(name: str, *, replace: bool = False) -> Callable[[Strategy
         def where(f) -> tuple:
             return getattr(f, "__module__", None), getattr(f, "__qualname__", None)
 
-        again = known is not None and where(known) == where(fn) != (None, None)
+        again = known is not None and where(fn)[1] is not None and where(known) == where(fn)
         if known is not None and not (replace or again):  # a module imported again registers anew
             raise AADError(
                 f"a query strategy named {name!r} is registered already; pick another name, or pass "
