@@ -121,9 +121,9 @@ def apply_presses(session: aad.Session) -> None:
 def _late(dropped: list[Press], last: Press | None) -> None:
     """Say so when a dropped press was another action on the card the last press labelled (a
     press Streamlit delivers again is the same action: dropped silently)."""
-    late = [
-        p for p in dropped if last is not None and p.row == last.row is not None and p.action != last.action
-    ]
+    if last is None or last.row is None:
+        return
+    late = [p for p in dropped if (p.session_id, p.row) == (last.session_id, last.row) and p.action != last.action]
     if late:
         notify(
             "warning",
