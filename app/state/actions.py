@@ -123,7 +123,8 @@ def _late(dropped: list[Press], last: Press | None) -> None:
     press Streamlit delivers again is the same action: dropped silently)."""
     if last is None or last.row is None:
         return
-    late = [p for p in dropped if (p.session_id, p.row) == (last.session_id, last.row) and p.action != last.action]
+    card = (last.session_id, last.row)
+    late = [p for p in dropped if (p.session_id, p.row) == card and p.action != last.action]
     if late:
         notify(
             "warning",
