@@ -312,9 +312,9 @@ def _stray_text_row(series: pd.Series) -> int | None:
 
 def column_named(frame: pd.DataFrame, name: str) -> str:
     """``name``, or the one column whose name is ``name`` once spaces around both are trimmed."""
-    if name in frame.columns:
-        return name
-    matches = [c for c in frame.columns if c.strip() == name.strip()]
+    if name in frame.columns or not isinstance(name, str):
+        return name  # a name that is no text is found as given, or named as missing
+    matches = [c for c in frame.columns if isinstance(c, str) and c.strip() == name.strip()]
     return matches[0] if len(matches) == 1 else name
 
 

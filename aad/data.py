@@ -960,9 +960,13 @@ def _refuse_kind(X) -> None:
     imaginary part dropped), timestamps (read as nanoseconds), a sparse matrix."""
     if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
         raise DataError("X is a sparse matrix; pass a dense array (X.toarray()): the trees need every value")
-    kinds = [np.asarray(X).dtype] if not hasattr(X, "dtypes") else list(getattr(X, "dtypes", []))
-    if isinstance(getattr(X, "dtypes", None), np.dtype):  # a Series
-        kinds = [X.dtypes]
+    dtypes = getattr(X, "dtypes", None)  # a DataFrame's, one per column; a Series' is one dtype
+    if dtypes is None:
+        kinds = [np.asarray(X).dtype]
+    elif hasattr(dtypes, "__iter__") and not isinstance(dtypes, str):
+        kinds = list(dtypes)
+    else:
+        kinds = [dtypes]
     for kind in kinds:
         if getattr(kind, "kind", "") == "c":
             raise DataError("X holds complex numbers; pass their real parts (X.real) or both as columns")

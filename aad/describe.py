@@ -572,6 +572,8 @@ def _order(described: DescribedRule) -> tuple:
 
 
 def _labels(model, labels) -> np.ndarray:
+    if not hasattr(model, "_check_fitted"):
+        raise DataError(f"a description needs a fitted aad model; got {type(model).__name__}")
     model._check_fitted()
     if labels is None:
         return model.labels_.astype(np.int8)

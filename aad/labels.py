@@ -123,7 +123,7 @@ def label_array(values, n_rows: int, *, name: str = "labels") -> np.ndarray:
         if _is_unknown(value):
             continue
         try:
-            out[i] = to_label(value)
+            out[i] = to_label(value, allow_unlabelled=True)  # the text "-1" too, as the message offers
         except LabelError:
             raise LabelError(
                 f"{name}[{i}] is {value!r}; expected {_EXPECTED}, or -1/None/NaN for unknown"

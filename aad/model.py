@@ -189,7 +189,7 @@ class AADForest(BaseEstimator):
         self.n_jobs = n_jobs
 
     def set_params(self, **params) -> AADForest:
-        """Set parameters, checked at once (scikit-learn checks them at ``fit``).
+        """Set parameters; on a fitted model checked at once (unfitted, ``fit`` checks them).
 
         On a fitted model those that act at every label (``eta``, ``balance``, ``max_ratio``,
         ``loss``, ``tau``) apply to the scores at once, labels included; those of the trees
@@ -215,7 +215,8 @@ class AADForest(BaseEstimator):
                 f"{type(self).__name__} has no parameter {unknown[0]!r}; its parameters are "
                 + ", ".join(sorted(self._parameter_constraints))
             )
-        validate_params(type(self).__name__, self._parameter_constraints, merged)
+        if hasattr(self, "forest_"):  # they act at once; unfitted, fit checks them (scikit-learn's way)
+            validate_params(type(self).__name__, self._parameter_constraints, merged)
         super().set_params(**params)
         if hasattr(self, "forest_") and (self.labels_ != UNLABELLED).any():
             self._changed()
@@ -308,7 +309,7 @@ class AADForest(BaseEstimator):
         return -self.forest_.iforest.score_samples(X.astype(np.float32))
 
     def calibrated_score(self, X=None) -> np.ndarray:
-        """Scores in (0, 1): 0.5 is a typical training row, higher is more anomalous.
+        """Scores in (0, 1]: 0.5 is a typical training row, higher is more anomalous.
 
         The current scores placed among the training rows' current scores
         (:mod:`aad.detectors.calibration`), the same scale for every detector.

@@ -363,3 +363,11 @@ def test_set_labels_takes_one_label_for_every_row(clustered):
     model.set_labels([1, 2, 3], "anomaly")  # was: TypeError: object of type 'str' has no len()
     model.set_labels([4, 5], 0)
     assert model.labels_[1:6].tolist() == [1, 1, 1, 0, 0]
+
+
+def test_set_params_on_an_unfitted_model_is_checked_at_fit_as_scikit_learn_does(planted):
+    model = aad.AADForest().set_params(eta=-5)  # scikit-learn's estimators raise nothing here
+    with pytest.raises(aad.AADError, match="The 'eta' parameter of AADForest must be"):
+        model.fit(planted)
+    with pytest.raises(aad.AADError, match="AADForest has no parameter 'bogus'"):
+        aad.AADForest().set_params(bogus=1)

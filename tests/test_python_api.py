@@ -331,3 +331,24 @@ def test_a_kind_or_a_note_that_is_no_text_is_refused(tmp_path):
     with pytest.raises(aad.LabelError, match="a kind is text; got int 5; nothing was saved"):
         session.label([7], "anomaly", kind=5)
     assert session.n_labels == 0
+
+
+def test_a_series_as_x_gets_the_reshape_hint_and_more_wrong_arguments_are_named(tmp_path):
+    """A pandas Series as X raised a bare TypeError after the dtype check came in (helper-35)."""
+    data = aad.load_dataset("toy2")
+    with pytest.raises(aad.DataError, match=r"for one feature use X.reshape\(-1, 1\)"):
+        aad.AADForest().fit(pd.Series([1.0, 2.0, 3.0]))
+    model = aad.AADForest(n_estimators=5, random_state=0).fit(data.X)
+    with pytest.raises(aad.DataError, match=r"for one row use X.reshape\(1, -1\)"):
+        model.anomaly_score(pd.Series(data.X[0]))
+    path = tmp_path / "ab.csv"
+    path.write_text("a,b\n1,2\n3,4\n5,6\n")
+    with pytest.raises(aad.DataError, match="there is no column 1 to use as a feature"):
+        aad.load_dataset(path, features=[1])
+    with pytest.raises(aad.DataError, match="a description needs a fitted aad model; got NoneType"):
+        aad.describe_anomalies(None, data.X)
+    with pytest.raises(aad.ModelFileError, match="export_model takes the Dataset the model was fitted on"):
+        aad.export_model(model, data.X)
+    labels = np.full(data.n_rows, "-1", dtype=object)  # the text -1, as fit's own message offers
+    labels[0] = "anomaly"
+    assert aad.AADForest(n_estimators=5, random_state=0).fit(data.X, labels).n_labels_ == 1

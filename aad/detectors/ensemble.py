@@ -176,18 +176,18 @@ class AADEnsemble(BaseEstimator):
     # ------------------------------------------------------------------ fitting
 
     def set_params(self, **params) -> AADEnsemble:
-        """Set parameters, checked at once; on a fitted ensemble ``eta``, ``balance`` and
+        """Set parameters; on a fitted ensemble checked at once, where ``eta``, ``balance`` and
         ``max_ratio`` apply to the scores at once (its forest member's too), the others at the
-        next ``fit``."""
+        next ``fit`` (unfitted, ``fit`` checks them, scikit-learn's way)."""
         unknown = sorted(set(params) - set(self._parameter_constraints))
         if unknown:
             raise AADError(
                 f"{type(self).__name__} has no parameter {unknown[0]!r}; its parameters are "
                 + ", ".join(sorted(self._parameter_constraints))
             )
-        validate_params(
-            type(self).__name__, self._parameter_constraints, {**self.get_params(deep=False), **params}
-        )
+        if hasattr(self, "calibrations_"):
+            merged = {**self.get_params(deep=False), **params}
+            validate_params(type(self).__name__, self._parameter_constraints, merged)
         super().set_params(**params)
         learning = {k: v for k, v in params.items() if k in ("eta", "balance", "max_ratio")}
         if hasattr(self, "calibrations_"):

@@ -940,6 +940,11 @@ def _label_counts(model, dataset, n_labels: int | None, n_anomalies: int | None)
     """The model's label counts, checked against those given, and ``dataset`` checked to be the
     table the model was fitted on (its fill values and provenance come from it)."""
     labels = model.labels_
+    if not hasattr(dataset, "n_rows") or not hasattr(dataset, "feature_names"):
+        raise ModelFileError(
+            "export_model takes the Dataset the model was fitted on (aad.load_data); got "
+            + type(dataset).__name__
+        )
     if (dataset.n_rows, dataset.n_features) != (labels.shape[0], model.n_features_in_):
         raise ModelFileError(
             f"dataset {dataset.name!r} has {dataset.n_rows:,} rows of {dataset.n_features} features, but the "

@@ -43,7 +43,7 @@ COMPACT_CSS = """<style>
 /* a table's text cell (the Rules page's rules) wraps at the screen's width, not at 400 px */
 [data-testid="stTable"] td > div { max-width: 45vw !important; }
 /* the keyboard's place on a page link shows (it looked the same as no focus at all) */
-a:focus-visible { outline: 2px solid currentColor; outline-offset: 2px; border-radius: 0.25rem; }
+a:focus-visible { outline: 2px solid currentColor !important; outline-offset: 2px; }
 </style>"""
 
 

@@ -121,6 +121,11 @@ def test_escape_in_the_note_hands_the_keys_back_to_the_page(server, page):
     page.keyboard.press("s")
     expect(metric(page, "Skipped")).to_have_text("1")
     expect(metric(page, "Labels")).to_have_text("0")
+    link = page.get_by_role("link", name="Rules")  # the keyboard's place on a page link shows
+    link.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # focus by the keyboard: :focus-visible
+    assert link.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
 
 
 def test_changing_the_batch_size_shows_the_batch_and_updates_the_sidebar_at_once(server, page):
