@@ -361,6 +361,19 @@ def test_rows_are_found_by_id_label_kind_rank_and_value_range_and_relabelled_fro
     assert aad.Store(_session(at).store.path).actions(session.id)[-1].via == "rows"
 
 
+def test_a_new_search_that_finds_one_row_shows_that_row_not_the_row_gone_to_before(txn):
+    """Go to row 11, then search a row number: the card stayed row 11's (helper-35)."""
+    at = _app()
+    at.switch_page("screens/rows.py").run()
+    at.number_input(key=keys.ROWS_GOTO).set_value(11).run()
+    assert any(m.value.startswith("### Row 11 ·") for m in at.markdown)
+    at.text_input(key=keys.ROWS_SEARCH).input("27").run()  # a bare row number puts that row first
+    headings = [m.value for m in at.markdown if m.value.startswith("### Row ")]
+    assert at.number_input(key=keys.ROWS_GOTO).value is None
+    assert not any(h.startswith("### Row 11 ·") for h in headings)
+    assert not at.exception
+
+
 def test_a_rows_own_card_labels_it_with_a_kind_and_note_and_bulk_labels_say_what_changed(txn):
     at = _app()
     session = _session(at)

@@ -36,6 +36,7 @@ def filters() -> tuple[str, tuple, tuple, int, dict]:
     query = left.text_input(
         "Find",
         key=keys.ROWS_SEARCH,
+        on_change=_forget_goto,  # a new search's one row shows, not the row gone to before
         placeholder=f"a row number, or text of {named}…",
         help="A row number, or any text found (in any case) in the rows' ids, other columns that are "
         "not features, categories and times as written; several words must all be found. A date as "
@@ -146,6 +147,10 @@ def bulk(found) -> None:
             on_click=state.label_many,
             args=(rows, "nominal", "rows"),
         )
+
+
+def _forget_goto() -> None:
+    st.session_state[keys.ROWS_GOTO] = None
 
 
 def row_card(row: int) -> None:
