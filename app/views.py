@@ -844,13 +844,13 @@ def sessions_frame(summaries: list[aad.SessionSummary]) -> pd.DataFrame:
     """The session list as a table."""
     return pd.DataFrame(
         [
-            {
+            {  # the texts users typed with their direction controls as escapes (U+202E turned a title around)
                 "id": s.id,
-                "title": s.title,
-                "dataset": s.dataset,
+                "title": visible(s.title),
+                "dataset": visible(s.dataset),
                 "labels": s.n_labels,
                 "anomalies": s.n_anomalies,
-                "analysts": _shorten(", ".join(s.analysts), 40),
+                "analysts": visible(_shorten(", ".join(s.analysts), 40)),
                 "features": _shorten(", ".join(s.features), 60),
                 "ground truth": s.label_column or "",
                 "actions": s.n_actions,

@@ -254,6 +254,30 @@ def test_the_name_given_in_the_sidebar_goes_with_every_action_of_the_tab(db):
     assert [a.analyst for a in aad.Store(db).actions(_session(at).id)] == ["Ann Lee", "Ann Lee"]
 
 
+def test_a_name_with_direction_or_control_characters_is_recorded_without_them(db):
+    """U+202E and "yrrah" showed as "harry" in the sidebar, the analysts column and the history
+    (helper-36)."""
+    at = _app()
+    at.sidebar.text_input(key=keys.ANALYST_INPUT).input("\u202eyrrah\x1b]0;x").run()
+    _action(at, keys.LABEL_NOMINAL).click().run()
+    assert [a.analyst for a in aad.Store(db).actions(_session(at).id)] == ["yrrah]0;x"]
+
+
+def test_the_sessions_picker_shows_a_long_or_reversing_title_without_hiding_the_id(db):
+    at = _app()
+    session = _session(at)
+    aad.Store(db).update(session.id, title="abc\u202edcba " + "x" * 100)
+    at.switch_page("screens/sessions.py").run()
+    picker = at.selectbox(key=keys.SESSIONS_PICK)
+    shown = picker.format_func(session.id)
+    assert shown.startswith("abc\\u202edcba xxx")  # the control as its escape: nothing turned around
+    assert f"… · {session.id} · " in shown  # the title cut to 40 characters, the id in view
+    assert " · 0 labels · " in shown
+    table = next(d.value for d in at.dataframe if "title" in d.value.columns)
+    assert table["title"].iloc[0].startswith("abc\\u202edcba")
+    assert not at.exception
+
+
 def test_the_table_view_labels_through_the_same_checked_write_and_refuses_a_row_labelled_since(db):
     at = _app()
     assert any(c.value.startswith("Keys: **A**") for c in at.sidebar.caption)

@@ -1065,3 +1065,19 @@ def test_terminal_escape_sequences_from_files_are_printed_as_escapes(tmp_path, c
     err = capsys.readouterr().err
     assert "\x1b" not in err
     assert "\x07" not in err
+
+
+def test_the_deleted_sessions_list_prints_titles_and_names_without_escape_sequences(tmp_path, capsys):
+    """`aad sessions list --deleted` printed a title and a deleter's name as stored: an escape
+    sequence cleared the terminal and set its title (helper-36); the live list escaped them."""
+    db = tmp_path / "s.sqlite"
+    store = aad.Store(db)
+    session = aad.Session.create(aad.load_dataset("toy2"), store=store)
+    store.update(session.id, title="cat\x1b]0;PWNED\x07\x1b[2J \u202edcba")
+    store.archive(session.id, by="mallory\x1b[31m")
+    assert main(["sessions", "list", "--deleted", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\u202e" not in out
+    assert "cat\\x1b]0;PWNED\\x07\\x1b[2J \\u202edcba" in out
+    assert "mallory\\x1b[31m" in out

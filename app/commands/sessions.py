@@ -115,10 +115,10 @@ def _list_deleted(archived: list, as_json: bool) -> None:
         table.add_row(
             s.id,
             s.archived_at[:16].replace("T", " "),
-            s.archived_by or "",
-            str(s.n_labels),
-            s.dataset,
-            s.title,
+            printable(s.archived_by or ""),  # names and titles from users: no escape sequence reaches
+            str(s.n_labels),  # the terminal (the live list does the same)
+            printable(s.dataset),
+            printable(s.title),
         )
     console = _out if _out.is_terminal else output_console(width=10_000)
     console.print(table if archived else "no deleted sessions")

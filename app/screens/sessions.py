@@ -36,9 +36,10 @@ if summaries:
     by_id = {s.id: s for s in summaries}
 
     names = {  # a dict's get as the format function: the widget's state stays picklable
-        s.id: f"{s.title + ' · ' if s.title else ''}{s.id} · {s.dataset} · {s.n_labels} labels · "
-        f"{s.updated_at[:19].replace('T', ' ')}"
-        for s in summaries
+        s.id: f"{text.visible(text.cut(s.title, 40)) + ' · ' if s.title else ''}{s.id} · "
+        f"{text.visible(text.cut(s.dataset, 40))} · {text.count(s.n_labels, 'label')} · "
+        f"{s.updated_at[:19].replace('T', ' ')}"  # a long title no longer hides the id; U+202E shown
+        for s in summaries  # as its escape, not turning the id and the count around
     }
 
     with st.container(horizontal=True, vertical_alignment="bottom"):

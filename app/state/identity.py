@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from urllib.parse import quote, unquote
 
 import streamlit as st
 
 import aad
+from aad.labels import DIRECTION_CONTROLS
 from app import keys
 from app.hosts import USER_HEADER_ENV as HEADER_ENV
 
@@ -87,7 +89,12 @@ def remember() -> None:
 
 
 def _clean(value) -> str | None:
+    """A name as recorded: on one line, without control or direction characters (a name typed as
+    U+202E and "yrrah" showed as "harry" in every table), at most ``MAX_NAME`` characters."""
     if value is None:
         return None
-    text = " ".join(str(value).split())[:MAX_NAME]
+    kept = "".join(
+        ch for ch in str(value) if ch not in DIRECTION_CONTROLS and unicodedata.category(ch) != "Cc"
+    )
+    text = " ".join(kept.split())[:MAX_NAME]
     return text or None
