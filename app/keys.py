@@ -157,6 +157,7 @@ SESSIONS_PICK = "sessions_pick"
 SESSIONS_RESUME = "sessions_resume"
 SESSIONS_TITLE = "sessions_title"
 SESSIONS_DESCRIPTION = "sessions_description"
+SESSIONS_SHOWN = "aad_sessions_shown"  # the title and description the form showed, as stored then
 SESSIONS_SAVE = "sessions_save"
 SESSIONS_EDIT = "sessions_edit"  # the expander holding the title, description and Delete
 SESSIONS_DELETE = "sessions_delete"

@@ -556,7 +556,7 @@ def test_a_session_is_named_described_deleted_to_the_archive_and_restored(db):
     at.text_input(key=keys.SESSIONS_CONFIRM).input(session.id).run()
     at.button(key=keys.SESSIONS_DELETE).click().run()
     assert any(
-        f"Deleted session {session.id}: its 1 action are kept in the archive" in s.value for s in at.success
+        f"Deleted session {session.id}: its 1 action is kept in the archive" in s.value for s in at.success
     )
     assert aad.Store(db).summaries() == []
     assert keys.URL_SESSION not in at.query_params
@@ -568,6 +568,31 @@ def test_a_session_is_named_described_deleted_to_the_archive_and_restored(db):
     aad.Store(db).archive(session.id, by="ann")
     again = _app(session=session.id)  # a bookmark of a deleted session says so
     assert f"session {session.id} was deleted by ann on " in again.error[0].value
+
+
+def test_a_save_writes_only_what_was_changed_and_never_over_what_another_tab_saved_since(db):
+    """Ann saved a description; Bob, whose form was drawn before, changed the title only and
+    saved: the description was wiped, and both tabs said "Saved" (helper-36)."""
+    ann = _app()
+    session = _session(ann)
+    bob = _app(session=session.id)
+    for tab in (ann, bob):
+        tab.switch_page("screens/sessions.py").run()
+    ann.text_area(key=keys.SESSIONS_DESCRIPTION).input("ann wrote this").run()
+    ann.button(key=keys.SESSIONS_SAVE).click().run()
+    bob.text_input(key=keys.SESSIONS_TITLE).input("Bob's title").run()
+    bob.button(key=keys.SESSIONS_SAVE).click().run()
+    record = aad.Store(db).get(session.id)
+    assert (record.title, record.description) == ("Bob's title", "ann wrote this")
+    bob.text_area(key=keys.SESSIONS_DESCRIPTION).input("bob's").run()  # Ann's is not on his page
+    bob.button(key=keys.SESSIONS_SAVE).click().run()
+    assert aad.Store(db).get(session.id).description == "ann wrote this"
+    assert "changed elsewhere since this page showed it (description now: ann wrote this)" in (
+        bob.warning[0].value
+    )
+    bob.button(key=keys.SESSIONS_SAVE).click().run()  # again, knowing: his replaces hers
+    assert aad.Store(db).get(session.id).description == "bob's"
+    assert not bob.exception
 
 
 def test_leaving_a_session_lets_the_server_free_it(db):

@@ -196,13 +196,14 @@ def delete_session(
             raise aad.AADError(f"deleting session {session_id} needs a confirmation: pass --yes")
         n = len(store.labels(session_id))
         if not typer.confirm(
-            f"delete session {session_id} ({record.dataset}, {n} labels)? It is kept in the archive"
+            f"delete session {session_id} ({printable(record.dataset)}, {count(n, 'label')})? It is kept in "
+            "the archive"
         ):
             raise typer.Exit(1)
     n = store.archive(session_id, by=aad.session.default_analyst())
     _err.print(
-        f"deleted session {session_id}: its {n} actions are kept in the archive "
-        f"(`aad sessions restore {session_id}` brings it back)"
+        f"deleted session {session_id}: its {count(n, 'action')} {'is' if n == 1 else 'are'} kept in the "
+        f"archive (`aad sessions restore {session_id}` brings it back)"
     )
 
 

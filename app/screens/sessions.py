@@ -71,6 +71,7 @@ if summaries:
             st.session_state[keys.SESSIONS_TITLE + "_of"] = pick
             st.session_state[keys.SESSIONS_TITLE] = chosen.title
             st.session_state[keys.SESSIONS_DESCRIPTION] = chosen.description
+            st.session_state[keys.SESSIONS_SHOWN] = {"title": chosen.title, "description": chosen.description}
             st.session_state.pop(keys.SESSIONS_CONFIRM, None)
         st.text_input("Title", key=keys.SESSIONS_TITLE, max_chars=120, placeholder="e.g. March card fraud")
         st.text_area(

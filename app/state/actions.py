@@ -321,15 +321,43 @@ def return_focus() -> None:
 
 
 def rename(session_id: str) -> None:
-    """Callback of the Sessions page's title and description fields."""
-    title = st.session_state.get(keys.SESSIONS_TITLE, "")
-    description = st.session_state.get(keys.SESSIONS_DESCRIPTION, "")
+    """Callback of the Sessions page's title and description fields.
+
+    Only a field changed on the page is written, and only if nobody changed it elsewhere since the
+    page showed it: two analysts' forms, the second changing the title only, wiped the first's
+    description (last save won).
+    """
+    shown = st.session_state.get(keys.SESSIONS_SHOWN, {})
+    typed = {
+        "title": st.session_state.get(keys.SESSIONS_TITLE, ""),
+        "description": st.session_state.get(keys.SESSIONS_DESCRIPTION, ""),
+    }
+    changed = {field: value for field, value in typed.items() if value != shown.get(field)}
+    if not changed:
+        notify("info", f"Nothing to save: the title and description of session {session_id} are as shown")
+        return
+    stored = guard(lambda: store().get(session_id))
+    if stored is None:
+        return
+    moved = [field for field in changed if getattr(stored, field) != shown.get(field)]
+    if moved:  # the next Save replaces it knowingly: the form now counts as showing what is stored
+        st.session_state[keys.SESSIONS_SHOWN] = {"title": stored.title, "description": stored.description}
+        now = "; ".join(
+            f"{field} now: {text.md(text.cut(getattr(stored, field), 80)) or '(empty)'}" for field in moved
+        )
+        notify(
+            "warning",
+            f"The {text.join_and(moved)} of session {session_id} changed elsewhere since this page showed "
+            f"it ({now}), so nothing was saved. Press Save again to replace it with what you typed.",
+        )
+        return
     held = current()
     if held is not None and held.id == session_id:
-        done = guard(lambda: held.rename(title=title, description=description) or True)
+        done = guard(lambda: held.rename(**changed) or True)
     else:
-        done = guard(lambda: store().update(session_id, title=title, description=description) or True)
+        done = guard(lambda: store().update(session_id, **changed) or True)
     if done:
+        st.session_state[keys.SESSIONS_SHOWN] = {**shown, **changed}
         # set again, the picker sends its option's new name to the page (Streamlit shows the name it
         # had while the value stays the same: streamlit/streamlit#13788)
         st.session_state[keys.SESSIONS_PICK] = session_id
@@ -346,7 +374,8 @@ def delete(session_id: str) -> None:
         leave()
     notify(
         "success",
-        f"Deleted session {session_id}: its {text.count(n, 'action')} are kept in the archive of the "
+        f"Deleted session {session_id}: its {text.count(n, 'action')} {'is' if n == 1 else 'are'} kept in "
+        "the archive of the "
         "database (restore it below, or `aad sessions restore " + session_id + "`)",
     )
 
