@@ -621,8 +621,10 @@ class Store:
             if value is not None:
                 sets.append(f"{column} = ?")
                 values.append(value)
-        if sets:
-            sets.append(f"updated_at = ?, changed = {_NEXT_CHANGE}")
+        if sets:  # a title or a description alone is no work on the labels: it does not make the
+            # session the one "changed last", which `aad app DATA` resumes (a rename made it so)
+            labelling = strategy is not None or batch_size is not None
+            sets.append(f"updated_at = ?, changed = {_NEXT_CHANGE}" if labelling else "updated_at = ?")
             values.append(_now())
         if batch is not None:
             sets.append("batch = ?")

@@ -274,6 +274,7 @@ def test_a_new_tab_resumes_the_session_with_the_most_labels_on_the_data_never_an
 
     other = aad.Session.create(toy2, store=store, seed=1)
     other.label(9, "nominal")  # labelled since, with fewer labels: which one is meant? the page asks
+    store.update(most.id, title="renamed since")  # a rename is no labelling: the page still asks
     at = _app()
     assert not at.metric  # no session opened: the page asks
     assert any("2 sessions on toy2 hold labels" in i.value for i in at.info)
