@@ -595,6 +595,21 @@ def test_a_save_writes_only_what_was_changed_and_never_over_what_another_tab_sav
     assert not bob.exception
 
 
+def test_an_action_on_a_session_deleted_in_another_tab_says_so_in_the_pages_words(db):
+    """Pressing A there gave the command line's "there is no session ... list the sessions with
+    `aad sessions list`" with the server's path (helper-36); nothing is stored."""
+    at = _app()
+    session = _session(at)
+    aad.Store(db).archive(session.id, by="ann")
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    message = at.error[0].value
+    assert f"session {session.id} was deleted by ann on " in message
+    assert "restore it on the **Sessions** page" in message
+    assert "aad sessions list" not in message
+    assert str(db) not in message
+    assert aad.Store(db).archived()[0].n_labels == 0
+
+
 def test_leaving_a_session_lets_the_server_free_it(db):
     at = _app()
     first = _session(at)

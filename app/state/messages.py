@@ -38,6 +38,13 @@ def guard(fn: Callable):
     """
     try:
         return fn()
+    except aad.SessionNotFoundError as err:  # this tab's session deleted in another: say so as the page does
+        from app.state.session import current, not_found
+
+        held = current()
+        here = held is not None and repr(held.id) in str(err)
+        notify("error", error_markdown(not_found(held.id) if here else err))
+        return None
     except aad.AADError as err:  # names from the data shown as they are; the app's own words as written
         notify("error", error_markdown(err))
         return None

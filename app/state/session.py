@@ -239,7 +239,7 @@ def _open(session_id: str) -> aad.Session | None:
         try:
             record = store().get(session_id)
         except aad.SessionNotFoundError:
-            raise _not_found(session_id) from None
+            raise not_found(session_id) from None
         _restore_kept_copy(record)
         dataset = load(
             record.source, record.features, record.label_column, record.dataset, record.anomaly_value
@@ -252,7 +252,9 @@ def _open(session_id: str) -> aad.Session | None:
         return guard(reopen)
 
 
-def _not_found(session_id: str) -> aad.SessionNotFoundError:
+def not_found(session_id: str) -> aad.SessionNotFoundError:
+    """The page's words for a session not in the database: deleted (by whom, when, how to restore it),
+    or never there."""
     deleted = next((s for s in store().archived() if s.id == session_id), None)
     if deleted is not None:
         by = f" by {text.md(deleted.archived_by)}" if deleted.archived_by else ""
