@@ -1321,7 +1321,8 @@ class Session:
     def _check_version(self, version: int | None, done: str, again: str) -> None:
         if version is not None and version != self._version:
             latest = self._history[-1] if self._history else None
-            what = f"; latest: {latest.kind} {', '.join(map(str, latest.rows[:5]))}" if latest else ""
+            who = f" by {latest.analyst}" if latest is not None and latest.analyst else ""
+            what = f"; latest: {latest.kind} {', '.join(map(str, latest.rows[:5]))}{who}" if latest else ""
             raise LabelError(
                 f"the session has moved on since this page was drawn (model v{version} is now "
                 f"v{self._version}{what}), perhaps in another tab; nothing was {done}. Press {again}"
