@@ -170,6 +170,7 @@ def read_label_table(
                 raise DataError(
                     f"a kind ({kinds[i]!r}) goes with an anomaly; this line labels row {row} nominal"
                 )
+            _check_lengths(kinds, notes, i)
         except (DataError, LabelError) as err:
             problems.append((line, str(err)))
             continue
@@ -185,6 +186,17 @@ def read_label_table(
         lines=np.asarray(lines, dtype=np.int64),
         key=key,
     )
+
+
+def _check_lengths(kinds, notes, i: int) -> None:
+    """A kind or note longer than the session keeps, named on its line (the store refused it later,
+    with no file and no line)."""
+    from .store import MAX_KIND, MAX_NOTE
+
+    for what, texts, limit in (("kind", kinds, MAX_KIND), ("note", notes, MAX_NOTE)):
+        text = None if texts is None else texts[i]
+        if text is not None and len(" ".join(text.split())) > limit:
+            raise DataError(f"the {what} is {len(text):,} characters long; keep it to {limit:,}")
 
 
 def _bad_lines(name: str, problems: list[tuple[int, str]]) -> LabelFileError:

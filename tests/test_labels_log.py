@@ -309,16 +309,18 @@ def test_every_bad_line_of_a_labels_file_is_named_and_nothing_is_applied(store, 
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "txn_id,label,kind\nT1,anomaly,x\nT99,anomaly,\nT2,maybe,\n\nT1,nominal,\nT4,nominal,fraud\nT5,nominal,\n"
+        f"T6,anomaly,{'k' * 90}\n"
     )
     with pytest.raises(aad.labelfile.LabelFileError) as err:
         session.import_labels(bad, name="my labels.csv")
-    assert str(err.value).startswith("my labels.csv has 4 bad lines, so no label was read: ")
-    assert [line for line, _ in err.value.problems] == [3, 4, 6, 7]
+    assert str(err.value).startswith("my labels.csv has 5 bad lines, so no label was read: ")
+    assert [line for line, _ in err.value.problems] == [3, 4, 6, 7, 9]
     texts = [text for _, text in err.value.problems]
     assert texts[0] == "no row of the data has txn_id 'T99'"
     assert texts[1].startswith("a label must be anomaly or nominal")
     assert texts[2] == "labels row 1 twice (lines 2 and 6); keep one label per row"
     assert texts[3] == "a kind ('fraud') goes with an anomaly; this line labels row 4 nominal"
+    assert texts[4] == "the kind is 90 characters long; keep it to 80"  # named on its line (helper-36)
     assert session.version == 0
     for content, message in (
         ("id,label\n1,anomaly\n", "must have a label column and a row column .* or an id column of the data"),
