@@ -384,13 +384,19 @@ class Session:
         """
         record = store.get(session_id)
         if dataset is None:
-            dataset = load_data(
-                record.source,
-                features=record.features,
-                label_column=record.label_column,
-                name=record.dataset,
-                anomaly_value=record.anomaly_value,
-            )
+            try:
+                dataset = load_data(
+                    record.source,
+                    features=record.features,
+                    label_column=record.label_column,
+                    name=record.dataset,
+                    anomaly_value=record.anomaly_value,
+                )
+            except AADError as err:  # say whose file it is: the analyst passed another one, or none
+                raise DataError(
+                    f"session {record.id}'s data, {record.source}, cannot be read ({err}); put the file "
+                    "back at that path, unchanged (the session's labels are kept meanwhile)"
+                ) from None
         if dataset.fingerprint != record.fingerprint:
             raise DataError(
                 f"the data of session {record.id} ({record.source}) has changed since the session "

@@ -356,6 +356,10 @@ def test_a_session_on_a_file_reopens_and_notices_a_changed_file(store, tmp_path)
     frame.to_csv(path, index=False)
     with pytest.raises(aad.DataError, match="has changed since the session started"):
         aad.Session.open(session.id, store=store)
+    path.rename(tmp_path / "moved.csv")  # the error named a file the analyst never passed (helper-36)
+    with pytest.raises(aad.DataError, match=rf"session {session.id}'s data, .*t\.csv, cannot be read"):
+        aad.Session.open(session.id, store=store)
+    assert store.labels(session.id) == {4: 1}
 
 
 def test_data_not_from_a_file_cannot_start_a_session(store):
