@@ -385,6 +385,16 @@ def test_rows_are_found_by_id_label_kind_rank_and_value_range_and_relabelled_fro
     assert aad.Store(_session(at).store.path).actions(session.id)[-1].via == "rows"
 
 
+def test_the_rows_page_offers_to_label_the_rows_found_together_only_once_searched_or_filtered(txn):
+    """Unfiltered, "Label all 485 as anomaly" sat under the table: one click from every row."""
+    at = _app()
+    at.switch_page("screens/rows.py").run()
+    assert not [b for b in at.button if b.key in (keys.ROWS_BULK_ANOMALY, keys.ROWS_BULK_NOMINAL)]
+    assert any("Search or filter to label the rows found together" in c.value for c in at.caption)
+    at.multiselect(key=keys.ROWS_LABELS).set_value(["unlabelled"]).run()
+    assert at.button(key=keys.ROWS_BULK_NOMINAL).label.startswith("Label all ")
+
+
 def test_a_new_search_that_finds_one_row_shows_that_row_not_the_row_gone_to_before(txn):
     """Go to row 11, then search a row number: the card stayed row 11's (helper-35)."""
     at = _app()

@@ -87,7 +87,7 @@ def _nan_max(values: np.ndarray) -> float:
     return float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
 
 
-def results(found) -> None:
+def results(found, filtered: bool) -> None:
     listed = [int(r) for r in found[:SHOWN]]
     more = f"; the {SHOWN} most anomalous are listed" if len(found) > SHOWN else ""
     st.markdown(f"**{text.count(len(found), 'row')} found**{more}")
@@ -115,10 +115,13 @@ def results(found) -> None:
             height=min(len(frame) + 1, 11) * 35 + 3,
         )
     state.remember_table("rows", key, listed, shown, via="rows")
-    bulk(found)
+    bulk(found, filtered)
 
 
-def bulk(found) -> None:
+def bulk(found, filtered: bool) -> None:
+    if not filtered:  # every row of the table, one click from labelling them all: search first
+        st.caption("Search or filter to label the rows found together.")
+        return
     if len(found) > state.MAX_BULK:
         st.caption(f"Narrow the search to {state.MAX_BULK:,} rows or fewer to label them all at once.")
         return
@@ -245,7 +248,7 @@ def import_labels() -> None:
 
 query, labels, kinds, top, ranges = filters()
 found = views.find_rows(session, query, labels=labels, kinds=kinds, top=top, ranges=ranges)
-results(found)
+results(found, filtered=bool(query.strip() or labels or kinds or top or ranges))
 goto = st.number_input(
     "Go to row",
     min_value=0,
