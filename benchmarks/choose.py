@@ -212,6 +212,9 @@ VARIANTS = {
     # the row Different shows, as a ranking: the forest's order, rows the found anomalies claim last
     "tried: unlike the found for forest": ("adaptive", ("feedback", "strong", "saturating", "unlike"), 4, 4),
     "tried: unlike the found as a fifth ranking": ("adaptive", (*FOUR, "unlike"), 4, 4),
+    # the beliefs' prior weight, with the shipped first look: 0.1 ships (BALIF's)
+    "beliefs with the first look, prior 0.03": ("adaptive", ALL, 4, 4),
+    "beliefs with the first look, prior 0.3": ("adaptive", ALL, 4, 4),
     # the learned model and the leaf beliefs blended, as ranks: alone, first, or a sixth ranking
     "tried: blend alone": ("blend", None, None, None),
     "tried: blend first": ("adaptive", ("blend", *ALL), 4, 4),
