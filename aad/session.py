@@ -1246,12 +1246,21 @@ class Session:
     def _grow(self, action: Action) -> None:
         """Replay an addition: the same rows, checked by their content hash, the same growth."""
         added = action.addition
-        new, fresh, truth = self._new_rows(added.path, Path(added.path).name)
+        given = (action.via or "").removeprefix("file ") or Path(added.path).name  # as the analyst named it
+        what = (
+            f"the rows session {self.id} added at version {action.number} from {given} (kept as {added.path})"
+        )
+        try:
+            new, fresh, truth = self._new_rows(added.path, Path(added.path).name)
+        except AADError as err:  # the kept copy, damaged or gone: say which addition it holds
+            raise DataError(
+                f"{what} cannot be read ({err}); nothing after that version was replayed"
+            ) from None
         got = content_hash(new.X[fresh], None if truth is None else truth[fresh])
         if self.dataset.n_rows != added.n_before or len(fresh) != added.n_rows or got != added.content_hash:
             raise DataError(
-                f"the rows session {self.id} added at version {action.number} ({added.path}) are not "
-                "the rows read from that file now; it was changed. Nothing after that version was replayed"
+                f"{what} are not the rows read from that file now; it was changed. Nothing after that "
+                "version was replayed"
             )
         growth = grow_model(
             self.model,

@@ -137,6 +137,11 @@ def test_a_kept_table_that_changed_is_refused_on_reopening(grown):
     kept.write_text(kept.read_text().replace("nominal", "anomaly", 1))
     with pytest.raises(aad.DataError, match="are not the rows read from that file now"):
         aad.Session.open(session.id, store=aad.Store(db))
+    kept.write_text(kept.read_text()[: len(kept.read_text()) // 2] + '"')  # cut mid-line, a quote open
+    with pytest.raises(aad.DataError) as err:  # named by the file the rows came from, not the copy's hash
+        aad.Session.open(session.id, store=aad.Store(db))
+    assert f"added at version 1 from {second.name} (kept as {kept}) cannot be read" in str(err.value)
+    assert store.labels(session.id) == {}  # nothing lost: the log is as it was
 
 
 def test_rows_without_the_sessions_columns_are_refused(grown, tmp_path):
