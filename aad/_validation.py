@@ -137,3 +137,19 @@ def validate_params(owner: str, constraints: dict[str, list], params: dict[str, 
             continue
         wanted = " or ".join(c.describe() for c in allowed)
         raise AADError(f"The {name!r} parameter of {owner} must be {wanted}. Got {value!r} instead.")
+
+
+def check_param_names(owner: str, constraints: dict[str, list], params: dict[str, Any]) -> None:
+    """Raise :class:`AADError` for a name in ``params`` that ``constraints`` does not hold
+    (``set_params`` with a typo), listing the names there are.
+
+    >>> check_param_names("f", {"tau": []}, {"tua": 0.1})
+    Traceback (most recent call last):
+    ...
+    aad.errors.AADError: f has no parameter 'tua'; its parameters are tau
+    """
+    unknown = sorted(set(params) - set(constraints))
+    if unknown:
+        raise AADError(
+            f"{owner} has no parameter {unknown[0]!r}; its parameters are {', '.join(sorted(constraints))}"
+        )

@@ -50,6 +50,7 @@ from .tables import (
     check_unique_columns,
     datasets_dir,
     file_limit,
+    first_repeated,
     is_dataset_name,
     list_datasets,
     parquet_metadata,
@@ -513,7 +514,7 @@ def feature_list(features) -> list | None:
         ) from None
     if not chosen:
         raise DataError("features is empty: choose at least one feature column (None: every column)")
-    twice = next((c for i, c in enumerate(chosen) if c in chosen[:i]), None)
+    twice = first_repeated(chosen)
     if twice is not None:
         raise DataError(f"features names column {twice!r} twice; name each column once")
     return chosen

@@ -56,7 +56,7 @@ from .describe import DescribedRule, Description
 from .encoding import PARTS, FeatureSpec
 from .errors import DataError
 from .rules import Predicate, Rule, default_feature_names
-from .tables import from_spreadsheet_safe, spreadsheet_safe
+from .tables import first_repeated, from_spreadsheet_safe, spreadsheet_safe
 from .terms import ColumnTest, rule_tests, rule_text
 
 __all__ = ["FORMATS", "SCHEMA", "SCHEMAS", "export_rules", "read_rules", "rule_columns", "rule_features"]
@@ -234,8 +234,7 @@ def _normalise(source, feature_names, provenance, encoding):
             f"the rules test feature {width - 1} but {len(specs)} feature name(s) were given; "
             "pass one name per column of the data"
         )
-    seen = [spec.name for spec in specs]
-    twice = next((name for i, name in enumerate(seen) if name in seen[:i]), None)
+    twice = first_repeated(spec.name for spec in specs)
     if twice is not None:  # "a" > 5 AND "a" > 1 could not say which column each test is on
         raise DataError(f"feature name {twice!r} is given twice; name each column once")
     return items, specs, provenance

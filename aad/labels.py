@@ -80,6 +80,16 @@ def to_label(value: Any, *, allow_unlabelled: bool = False) -> int:
     raise LabelError(f"a label must be {_EXPECTED}{unknown}; got {value!r}")
 
 
+def per_row(labels, n_rows: int) -> list:
+    """``labels`` as one per row: a single label (``"anomaly"``, 1) repeated ``n_rows`` times, a
+    sequence as it is (its length is the caller's to check).
+
+    >>> per_row("anomaly", 2), per_row([1, 0], 2)
+    (['anomaly', 'anomaly'], [1, 0])
+    """
+    return [labels] * n_rows if isinstance(labels, str) or np.ndim(labels) == 0 else list(labels)
+
+
 def _is_unknown(value: Any) -> bool:
     if value is None or value is pd.NA:
         return True

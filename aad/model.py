@@ -29,11 +29,11 @@ from scipy import sparse
 from sklearn.base import BaseEstimator
 
 from . import beliefs, hinge
-from ._validation import RANDOM_STATE, Interval, Options, validate_params
+from ._validation import RANDOM_STATE, Interval, Options, check_param_names, validate_params
 from .data import validate_matrix
-from .errors import AADError, DataError, LabelError, NotFittedError, UnknownStrategyError
+from .errors import DataError, LabelError, NotFittedError, UnknownStrategyError
 from .forest import LeafForest, average_path_length, fit_forest, gather_leaves, in_row_blocks, n_workers
-from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
+from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, per_row, to_label
 from .leaf_rows import LeafRows, add_to_leaf_rows
 from .query import best_in_block, best_of_blocks
 from .weights import BALANCE, MAX_RATIO, class_weights, leaf_values
@@ -209,12 +209,7 @@ class AADForest(BaseEstimator):
         aad.errors.AADError: The 'eta' parameter of AADForest must be a float in the range [0, 1000]...
         """
         merged = {**self.get_params(deep=False), **params}
-        unknown = sorted(set(params) - set(self._parameter_constraints))
-        if unknown:
-            raise AADError(
-                f"{type(self).__name__} has no parameter {unknown[0]!r}; its parameters are "
-                + ", ".join(sorted(self._parameter_constraints))
-            )
+        check_param_names(type(self).__name__, self._parameter_constraints, params)
         if hasattr(self, "forest_"):  # they act at once; unfitted, fit checks them (scikit-learn's way)
             validate_params(type(self).__name__, self._parameter_constraints, merged)
         super().set_params(**params)
@@ -480,8 +475,7 @@ class AADForest(BaseEstimator):
         once, at the end."""
         self._check_fitted()
         rows = self._check_rows(rows)
-        if isinstance(labels, str) or np.ndim(labels) == 0:  # one label for every row
-            labels = [labels] * len(rows)
+        labels = per_row(labels, len(rows))  # one label each, or one for all
         if len(rows) != len(labels):
             raise LabelError(f"got {len(rows)} rows but {len(labels)} labels; give one label per row")
         new = np.array([to_label(v, allow_unlabelled=True) for v in labels], dtype=np.int8)

@@ -795,6 +795,20 @@ def check_unique_columns(names: list[str]) -> None:
         seen[key] = i
 
 
+def first_repeated(items):
+    """The first item that came before in ``items`` (None when each comes once).
+
+    >>> first_repeated(["a", "b", "a"]), first_repeated(["a", "b"])
+    ('a', None)
+    """
+    seen = set()
+    for item in items:
+        if item in seen:
+            return item
+        seen.add(item)
+    return None
+
+
 def file_limit(max_bytes: int | None) -> int:
     """``max_bytes``, or by default ``$AAD_MAX_FILE_MB`` megabytes (4096 without it)."""
     whole = isinstance(max_bytes, int) and not isinstance(max_bytes, bool)

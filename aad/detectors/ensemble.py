@@ -51,10 +51,10 @@ import numpy as np
 from scipy.special import ndtri
 from sklearn.base import BaseEstimator
 
-from .._validation import RANDOM_STATE, Interval, Options, StrSequence, validate_params
+from .._validation import RANDOM_STATE, Interval, Options, StrSequence, check_param_names, validate_params
 from ..data import validate_matrix
-from ..errors import AADError, DataError, LabelError, NotFittedError
-from ..labels import ANOMALY, NOMINAL, UNLABELLED, label_array, to_label
+from ..errors import DataError, LabelError, NotFittedError
+from ..labels import ANOMALY, NOMINAL, UNLABELLED, label_array, per_row, to_label
 from ..model import AADForest, _column_names
 from ..weights import BALANCE, MAX_RATIO, class_weights
 from .calibration import Calibration, calibrated
@@ -179,12 +179,7 @@ class AADEnsemble(BaseEstimator):
         """Set parameters; on a fitted ensemble checked at once, where ``eta``, ``balance`` and
         ``max_ratio`` apply to the scores at once (its forest member's too), the others at the
         next ``fit`` (unfitted, ``fit`` checks them, scikit-learn's way)."""
-        unknown = sorted(set(params) - set(self._parameter_constraints))
-        if unknown:
-            raise AADError(
-                f"{type(self).__name__} has no parameter {unknown[0]!r}; its parameters are "
-                + ", ".join(sorted(self._parameter_constraints))
-            )
+        check_param_names(type(self).__name__, self._parameter_constraints, params)
         if hasattr(self, "calibrations_"):
             merged = {**self.get_params(deep=False), **params}
             validate_params(type(self).__name__, self._parameter_constraints, merged)
@@ -335,8 +330,7 @@ class AADEnsemble(BaseEstimator):
         once, at the end."""
         self._check_fitted()
         rows = self._check_rows(rows)
-        if isinstance(labels, str) or np.ndim(labels) == 0:  # one label for every row
-            labels = [labels] * len(rows)
+        labels = per_row(labels, len(rows))  # one label each, or one for all
         if len(rows) != len(labels):
             raise LabelError(f"got {len(rows)} rows but {len(labels)} labels; give one label per row")
         new = np.array([to_label(v, allow_unlabelled=True) for v in labels], dtype=np.int8)

@@ -33,9 +33,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._validation import RANDOM_STATE, Interval, Options, validate_params
+from .._validation import RANDOM_STATE, Interval, Options, check_param_names, validate_params
 from ..data import validate_matrix
-from ..errors import AADError, NotFittedError
+from ..errors import NotFittedError
 from ..forest import average_path_length
 from ..labels import UNLABELLED
 from ..model import AADForest, _column_names, match_columns
@@ -196,12 +196,7 @@ class StreamingAAD:
 
     def set_params(self, **params) -> StreamingAAD:
         """Set parameters, checked at once; they act from the next ``fit``."""
-        unknown = sorted(set(params) - set(self._parameter_constraints))
-        if unknown:
-            raise AADError(
-                f"{type(self).__name__} has no parameter {unknown[0]!r}; its parameters are "
-                + ", ".join(sorted(self._parameter_constraints))
-            )
+        check_param_names(type(self).__name__, self._parameter_constraints, params)
         validate_params(type(self).__name__, self._parameter_constraints, {**self.get_params(), **params})
         for name, value in params.items():
             setattr(self, name, value)
