@@ -23,10 +23,10 @@ without the first look, with a stronger prior, or left out (``four rankings, no 
 (before)``). The variants named ``tried:`` put another ranking in the learned model's place
 (the update over every node of the path, weights per tree, the saturating ranking), an
 explorer in the forest's place or beside it, a classifier on the labels, the learned model
-and the beliefs blended, or another rule in the champion's (fading records, Thompson
-sampling, records that credit every ranking holding the labelled row in its top k, an open
-field, a challenger promoted only by a hit or on probation, a first look at a ranking never
-asked, a streak kept across a change of
+and the beliefs blended, the beliefs of a second forest on 256 rows a tree, or another rule
+in the champion's (fading records, Thompson sampling, records that credit every ranking
+holding the labelled row in its top k, an open field, a challenger promoted only by a hit
+or on probation, a first look at a ranking never asked, a streak kept across a change of
 champion); see ``tried.py``. They lost too (probation tied), but for the forest's first
 look with the streak kept, which won and is in the engine: the variants that swap a rule of
 the queue (the ``tried:`` rules for the champion, the streak tests, ``strong``) run on the rule
@@ -219,6 +219,9 @@ VARIANTS = {
     "tried: blend alone": ("blend", None, None, None),
     "tried: blend first": ("adaptive", ("blend", *ALL), 4, 4),
     "tried: blend as a sixth ranking": ("adaptive", (*ALL, "blend"), 4, 4),
+    "tried: coarse beliefs alone": ("coarse", None, None, None),
+    "tried: coarse beliefs as a sixth ranking": ("adaptive", (*ALL, "coarse"), 4, 4),
+    "tried: coarse beliefs for beliefs": ("adaptive", (*FOUR, "coarse"), 4, 4),
     # one label of the rarer class weighs at most 10 labels of the other (max_ratio) ships
     "class weights uncapped (before)": ("adaptive", ALL, 4, 4),
     "class weights at most 4 to 1": ("adaptive", ALL, 4, 4),
@@ -357,6 +360,8 @@ def _settings(variant: str, seed: int) -> None:
     bandit.MAX_BACKOFF = 4 if max_backoff is None else max_backoff  # a module setting, read at each query
     aad.beliefs.STRENGTH = float(variant.split("prior ")[1]) if "prior " in variant else 0.1  # BALIF's
     tried.TREE_GAIN = float(variant.split("gain ")[1]) if "gain " in variant else 0.5
+    coarse = ("coarse",) if "coarse beliefs" in variant else ()  # looked at as the beliefs are
+    queue_module._LOOKED_AT = (*queue_module._FIXED, "beliefs", *coarse)
     queue_module.DRY_SPELL_ONLY = () if "kept after the first anomaly" in variant else strong.DRY_SPELL_ONLY
     one_per_streak = "one challenger per streak" in variant or "in turn" in variant
     bandit._dry = strong.one_challenger_dry if one_per_streak else strong.SHIPPED_DRY

@@ -4,9 +4,10 @@
 portfolio (README, *Which ranking the queue follows*); none found more, so none is in the
 engine. Kept here so that the measurement can be repeated.
 
-Six rankings (:class:`TriedForest`), the first two candidates for the learned model's
+Seven rankings (:class:`TriedForest`), the first two candidates for the learned model's
 place, the third for the forest's, the fourth for either or beside them, the fifth for the
-forest's or beside it, the sixth for the learned model's or beside it:
+forest's or beside it, the sixth for the learned model's or beside it, the seventh for the
+beliefs' or beside them:
 
 * ``"paths"``: the same closed-form update over every node of a row's path, not only its
   leaf. Every node ``n`` gets ``b_n (w_A c_A(n) - w_N c_N(n))`` (``b_n = log2(max_samples /
@@ -31,6 +32,9 @@ forest's or beside it, the sixth for the learned model's or beside it:
   ranking (in the forest's place, or a fifth).
 * ``"blend"``: the learned model and the leaf beliefs, each as a row's share of the rows it
   ranks below it, averaged (alone, as the first champion, or a sixth ranking).
+* ``"coarse"``: the leaf beliefs of a second forest grown on :data:`COARSE_SAMPLES` rows a tree
+  (BALIF's 256; the engine's forest has 512) and given the same labels (alone, as a sixth
+  ranking, or in the beliefs' place; looked at first as the beliefs are).
 
 Eight rules for the records (:func:`faded_step`, :func:`thompson_best`,
 :func:`wide_record`, :func:`open_best`, :func:`earned_step`, :func:`probation_step`,
@@ -105,7 +109,9 @@ from aad.query import top_unlabelled
 from aad.weights import class_weights
 
 #: The rankings :class:`TriedForest` adds to the engine's.
-TRIED = ("paths", "trees", "novel", "classifier", "unlike", "blend")
+TRIED = ("paths", "trees", "novel", "classifier", "unlike", "blend", "coarse")
+#: Rows per tree of the forest behind the ``"coarse"`` beliefs (the isolation forest's customary 256).
+COARSE_SAMPLES = 256
 #: The engine's exploring and challenger rules, as imported (choose.py swaps them per variant).
 _SHIPPED_RULE = (PortfolioState.exploring, PortfolioState.challenger)
 #: Gain of the tree weights (per standard deviation of the trees' margins).
@@ -121,14 +127,14 @@ def _shares(scores: np.ndarray) -> np.ndarray:
 
 
 class TriedForest(AADForest):
-    """:class:`aad.AADForest` with six more rankings (:data:`TRIED`).
+    """:class:`aad.AADForest` with seven more rankings (:data:`TRIED`).
 
     >>> X = np.vstack([np.random.default_rng(0).normal(size=(200, 2)), [[6, 6], [6, 5.5]]])
     >>> model = TriedForest(random_state=0).fit(X)
     >>> model.set_label(200, "anomaly"); model.set_label(0, "nominal")
     >>> free = model.labels_ == -1
     >>> [int(np.where(free, model.ranking(r), -np.inf).argmax()) for r in TRIED]
-    [201, 201, 201, 201, 201, 201]
+    [201, 201, 201, 201, 201, 201, 201]
     """
 
     def fit(self, X, *args, **kwargs) -> TriedForest:
@@ -136,6 +142,9 @@ class TriedForest(AADForest):
         X = np.asarray(X, dtype=np.float64)
         spread = X.std(axis=0)
         self._standard = np.clip((X - X.mean(axis=0)) / np.where(spread > 0, spread, 1.0), -10, 10)
+        self._coarse_model = AADForest(
+            random_state=self.random_state, n_estimators=self.n_estimators, max_samples=COARSE_SAMPLES
+        ).fit(X)
         return self
 
     @property
@@ -183,6 +192,15 @@ class TriedForest(AADForest):
         """The learned model and the leaf beliefs, each as a row's share of rows it ranks
         above (ties share), averaged: the rows both rank high come first."""
         return (_shares(self.raw_score()) + _shares(super().ranking("beliefs"))) / 2.0
+
+    def _coarse(self) -> np.ndarray:
+        """The leaf beliefs of a second forest, grown on :data:`COARSE_SAMPLES` rows a tree and
+        given the same labels: coarser leaves, in which a tight cluster masks itself less."""
+        inner = self._coarse_model
+        differ = np.flatnonzero(inner.labels_ != self.labels_)
+        if differ.size:
+            inner.set_labels(differ, self.labels_[differ].tolist())
+        return np.array(inner.ranking("beliefs"))
 
     def _paths(self) -> np.ndarray:
         forest, (n_anomalies, n_nominals) = self.forest_, self._class_counts()
