@@ -65,6 +65,7 @@ from .store import (
 )
 from .stream import StreamingAAD, StreamResult, replay_stream
 from .terms import ColumnTest, rule_tests, rule_text
+from .transfer import dump_session, load_session
 from .weights import leaf_values, linear_update
 
 __version__ = "0.1.0"
@@ -120,6 +121,7 @@ __all__ = [
     "describe_anomalies",
     "describe_rows",
     "detect_label_column",
+    "dump_session",
     "explain_row",
     "export_model",
     "export_rules",
@@ -139,6 +141,7 @@ __all__ = [
     "load_model",
     "load_rows",
     "load_scores",
+    "load_session",
     "make_detector",
     "parse_labels",
     "read_labels",

@@ -549,28 +549,52 @@ class Store:
             conn.execute(
                 f"INSERT INTO sessions ({_COLUMNS}, changed) "
                 f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_CHANGE})",
-                (
-                    record.id,
-                    record.dataset,
-                    record.source,
-                    record.fingerprint,
-                    json.dumps(list(record.features)),
-                    record.label_column,
-                    json.dumps(record.params, sort_keys=True),
-                    record.seed,
-                    record.strategy,
-                    record.batch_size,
-                    "[]",
-                    now,
-                    now,
-                    json.dumps(list(record.notes)),
-                    record.anomaly_value,
-                    None if working_set is None else json.dumps(record.working_set, sort_keys=True),
-                    record.title,
-                    record.description,
-                ),
+                _record_values(record),
             )
         return record
+
+    def insert_session(self, record: SessionRecord, actions: Sequence[Action]) -> SessionRecord:
+        """Write a whole session, its record and its log as they were elsewhere, in one transaction
+        (:func:`aad.transfer.load_session`): each action keeps its number, time, analyst and source,
+        checked as :meth:`append` and :meth:`append_rows` check a new one. Returns the record as
+        stored (the session is the one changed last).
+
+        Raises
+        ------
+        AADError
+            When a session with ``record.id`` is in the database or its archive, or an action is
+            malformed (numbers not increasing from 1, an unknown kind, a kind or note too long);
+            nothing is written.
+        """
+        rows, added = _log_rows(record.id, actions)
+        with self._connect("the session loaded") as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for table, what in (("sessions", "database"), ("archived_sessions", "database's archive")):
+                    if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (record.id,)).fetchone():
+                        raise AADError(
+                            f"a session {record.id} is already in the {what} ({self.path}); load it as a "
+                            "new session (a new id: --new-id), or into another database"
+                        )
+                conn.execute(
+                    f"INSERT INTO sessions ({_COLUMNS}, changed) "
+                    f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_CHANGE})",
+                    _record_values(record),
+                )
+                conn.executemany(
+                    f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 11)})", rows
+                )
+                conn.executemany(
+                    "INSERT INTO additions (session_id, action, content_hash, path, n_before, n_rows, "
+                    "created_at, analyst, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    added,
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return self.get(record.id)
 
     def get(self, session_id: str) -> SessionRecord:
         """The record of ``session_id``.
@@ -1021,18 +1045,24 @@ class Store:
         day's export of the same table), as a session on an upload can.
         """
         source = Path(source)
+        with source.open("rb") as read:
+            return self.keep_stream(read, source.suffix)
+
+    def keep_stream(self, read, suffix: str) -> Path:
+        """Keep the bytes of the binary file object ``read`` as :meth:`keep_file` keeps a file's."""
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         partial = self.uploads_dir / f"{uuid.uuid4().hex}.part"
         digest = hashlib.sha256()
-        with source.open("rb") as read, partial.open("wb") as write:
-            for chunk in iter(lambda: read.read(1 << 20), b""):
-                digest.update(chunk)
-                write.write(chunk)
-        path = self.uploads_dir / f"{digest.hexdigest()}{_table_suffix(source.suffix)}"
-        if path.exists():
-            partial.unlink()
-        else:
-            partial.replace(path)
+        try:
+            with partial.open("wb") as write:
+                for chunk in iter(lambda: read.read(1 << 20), b""):
+                    digest.update(chunk)
+                    write.write(chunk)
+            path = self.uploads_dir / f"{digest.hexdigest()}{_table_suffix(suffix)}"
+            if not path.exists():
+                partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
         return path
 
 
@@ -1352,6 +1382,79 @@ def _check_after(session_id: str, number: int, after: int | None) -> None:
             f"session {session_id} is at version {number - 1}, not {after}: "
             "catch up with its log and try again"
         )
+
+
+def _record_values(record: SessionRecord) -> tuple:
+    """A record as the ``sessions`` table's columns (:data:`_COLUMNS`), checked as a new one is."""
+    return (
+        record.id,
+        record.dataset,
+        record.source,
+        record.fingerprint,
+        json.dumps(list(record.features)),
+        record.label_column,
+        json.dumps(record.params, sort_keys=True),
+        int(record.seed),
+        record.strategy,
+        int(record.batch_size),
+        json.dumps([int(r) for r in record.batch]),
+        record.created_at,
+        record.updated_at,
+        json.dumps(list(record.notes)),
+        record.anomaly_value,
+        None if record.working_set is None else json.dumps(record.working_set, sort_keys=True),
+        _checked_title(record.title),
+        _checked_description(record.description),
+    )
+
+
+def _log_rows(session_id: str, actions: Sequence[Action]) -> tuple[list[tuple], list[tuple]]:
+    """The ``events`` and ``additions`` rows of a whole log, each action checked as
+    :meth:`Store.append` checks a new one; numbers must run 1, 2, 3, ..."""
+    events, added, seq = [], [], 1
+    for expected, action in enumerate(actions, start=1):
+        if action.number != expected:
+            raise AADError(
+                f"the log's action {expected} is numbered {action.number}; the numbers run 1, 2, 3, ..."
+            )
+        analyst = _short(action.analyst, "analyst name", 200)
+        via = _short(action.via, "action source", 300)
+        if action.kind == ADD_ROWS:
+            a = action.addition
+            if a is None or a.n_rows < 1 or a.n_before < 0 or len(a.content_hash) != 64:
+                raise AADError(f"action {expected} adds rows but does not say which; got {a}")
+            added.append(
+                (
+                    session_id,
+                    expected,
+                    a.content_hash,
+                    a.path,
+                    a.n_before,
+                    a.n_rows,
+                    action.created_at,
+                    analyst,
+                    via,
+                )
+            )
+            continue
+        rows = [int(r) for r in action.rows]
+        labels = list(action.labels) if action.kind == "label" else None
+        _check_action(action.kind, rows, labels)
+        if any(r < 0 for r in rows):
+            raise AADError(f"action {expected} names row {min(rows)}; rows are numbered from 0")
+        n = len(rows)
+        kinds = _per_row(action.anomaly_kinds or None, n, "anomaly kinds", action.kind, MAX_KIND)
+        notes = _per_row(action.notes or None, n, "notes", action.kind, MAX_NOTE)
+        marks = [None] * n if labels is None else [None if lab is None else int(lab) for lab in labels]
+        if any(m not in (None, -1, 0, 1) for m in marks):
+            raise AADError(f"action {expected} holds a label other than 1, 0 or -1 (none)")
+        cells = list(zip(rows, marks, kinds, notes, strict=True)) or [(None, None, None, None)]
+        for r, lab, tag, note in cells:
+            events.append(
+                (session_id, seq, expected, action.kind, r, lab, action.created_at, tag, note, analyst, via)
+            )
+            seq += 1
+    return events, added
 
 
 def _record(row: tuple) -> SessionRecord:

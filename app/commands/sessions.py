@@ -1,5 +1,5 @@
-"""``aad sessions``: list, export, name, delete and restore labelling sessions; import labels;
-list, rename and merge kinds of anomaly.
+"""``aad sessions``: list, export, name, delete and restore labelling sessions; dump one with its
+whole log to a file and load it elsewhere; import labels; list, rename and merge kinds of anomaly.
 
 Listing, exporting, naming, deleting and restoring read and write the session database
 only (no model is fitted): the labels are the replay of the session's append-only log.
@@ -238,6 +238,75 @@ def import_labels(
         f"applied {labels.name} to session {session_id}: {count(len(changes), 'row')} changed "
         f"({count(moved, 'label')}), "
         f"as one action (model v{session.version}, by {action.analyst or 'unknown'})"
+    )
+
+
+@sessions.command("dump")
+def dump_session(
+    session_id: SessionId,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="The file to write (default: ID.aad.zip here).", callback=_writable
+        ),
+    ] = None,
+    with_data: Annotated[
+        bool,
+        typer.Option(
+            "--with-data",
+            help="Put the session's data in the file too (an uploaded table or a working set always is).",
+        ),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Write a session to one file, its settings and its whole log (every label, skip and undo, who
+    took it and when), for another machine or database to go on with (`aad sessions load`).
+
+    A labels CSV (`aad sessions export`) carries the labels in effect only.
+    """
+    store = _store(db)
+    output = output if output is not None else Path(f"{session_id}.aad.zip")
+    check_not_input(output, store.path)
+    with _progress_note(f"writing session {session_id}"):
+        dumped = aad.dump_session(store, session_id, output, with_data=with_data)
+    record = store.get(session_id)
+    carried = ", with its data" if any(f.startswith("data/") for f in dumped.files) else ""
+    _err.print(
+        f"wrote session {session_id} ({printable(record.dataset)}, {count(dumped.n_actions, 'action')}"
+        f"{carried}) to {output} ({dumped.n_bytes:,} bytes); load it with `aad sessions load {output}`"
+    )
+
+
+@sessions.command("load")
+def load_session(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A session file (`aad sessions dump`).")],
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="The session's data on this machine (default: the copy in FILE, else the file the session "
+            "was started on, at the same path).",
+        ),
+    ] = None,
+    new_id: Annotated[
+        bool, typer.Option("--new-id", help="Give the session a new id (the database holds one with its id).")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Load a session file into the session database (created if there is none): the session goes
+    on there as it was, with its whole log, its analysts and its times."""
+    path = db if db is not None else aad.default_db_path()
+    check_not_input(path, file, data, option="--db")
+    store = aad.Store(path)
+    with _progress_note(f"loading {file.name} (checking the session's data)"):
+        record = aad.load_session(store, file, data=data, new_id=new_id)
+    actions = store.actions(record.id)
+    analysts = sorted({a.analyst for a in actions if a.analyst})
+    _err.print(
+        f"loaded session {record.id} ({printable(record.dataset)}: {count(len(replay(actions)), 'label')} "
+        f"in {count(len(actions), 'action')}"
+        + (f", by {', '.join(printable(a) for a in analysts)}" if analysts else "")
+        + f") into {store.path}; open it on the workbench's Sessions page (`aad app`)"
     )
 
 

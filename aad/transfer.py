@@ -1,0 +1,453 @@
+"""A session in one file: its settings and its whole log, to load into another database.
+
+:func:`dump_session` writes a ZIP file: ``session.json`` holds the session's record (data,
+features, forest parameters, seed, queue, title) and every action of its log as it was taken
+(its number, time, analyst and source: a card, a table, a labels file), and the file keeps
+the tables the log needs beside it: the copy of each table rows were added from, and the
+session's data when the workbench keeps it (an upload, a working set) or when asked.
+:func:`load_session` writes that session into a database, action for action, after checking
+that the data it will be reopened on is the data it was labelled on (its fingerprint), so
+the session reopens there as it was and goes on: the same model, the same queue, the same
+undo history. A labels CSV (``aad sessions export``, then ``import``) carries the labels
+in effect only.
+
+Loading reads the file as untrusted: the ZIP's members are read by the names this module
+writes, never extracted by theirs, each member's size is checked before it is read, and
+every field and action is checked as a new one would be.
+
+Examples
+--------
+>>> import tempfile
+>>> from aad import Session, load_dataset
+>>> folder = Path(tempfile.mkdtemp())
+>>> session = Session.create(load_dataset("toy2"), store=Store(folder / "mine.sqlite"), seed=0)
+>>> action = session.label(int(session.batch()[0]), "anomaly", kind="ring")
+>>> dumped = dump_session(session.store, session.id, folder / "ring.zip")
+>>> dumped.n_actions, dumped.files
+(1, ())
+>>> loaded = load_session(Store(folder / "theirs.sqlite"), folder / "ring.zip")
+>>> Session.open(loaded.id, store=Store(folder / "theirs.sqlite")).labels() == session.labels()
+True
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+import zipfile
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .data import load_data
+from .errors import AADError, DataError
+from .store import ADD_ROWS, KINDS, Action, Addition, SessionRecord, Store
+from .tables import file_limit
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "Dumped", "dump_session", "load_session"]
+
+#: What ``session.json`` says it is, and the version of its layout this aad writes and reads.
+FORMAT, FORMAT_VERSION = "aad session", 1
+_MANIFEST = "session.json"
+#: The largest ``session.json`` read (about 5 million labelled rows).
+MAX_MANIFEST_BYTES = 512_000_000
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_SHIPPED = "shipped:"
+
+
+@dataclass(frozen=True)
+class Dumped:
+    """What :func:`dump_session` wrote: the file, its actions and the tables it carries."""
+
+    path: Path
+    n_actions: int
+    files: tuple[str, ...]
+    n_bytes: int
+
+
+def dump_session(store: Store, session_id: str, path, *, with_data: bool = False) -> Dumped:
+    """Write session ``session_id`` of ``store`` (its record and whole log) to the ZIP file ``path``.
+
+    The session's data goes in when the database keeps it in its uploads folder (an upload, a
+    working set: another machine has no copy) or with ``with_data``; a shipped dataset never does. The copy of
+    every table rows were added from always does: the log cannot be replayed without it.
+
+    Raises
+    ------
+    SessionNotFoundError
+        When the database holds no such session (a deleted one: restore it first).
+    DataError
+        When a table the file must carry cannot be read, or ``path`` cannot be written.
+    """
+    record, actions = store.get(session_id), store.actions(session_id)
+    path = Path(path)
+    members: dict[str, Path] = {}
+    data = _bundled_data(store, record, with_data)
+    if data is not None:
+        members[f"data/table{data.suffix.lower()}"] = data
+    log = []
+    for action in actions:
+        entry = _action_entry(action)
+        if action.addition is not None:
+            kept = Path(action.addition.path)
+            if not kept.is_file():
+                raise DataError(
+                    f"the rows session {record.id} added at version {action.number} were kept as {kept}, "
+                    "which is gone: the log cannot be replayed without them, here or elsewhere"
+                )
+            name = f"added/{action.number}{kept.suffix.lower()}"
+            members[name] = kept
+            entry["addition"]["file"] = name
+        log.append(entry)
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "record": _record_entry(record),
+        "data": next((name for name in members if name.startswith("data/")), None),
+        "actions": log,
+    }
+    _write_zip(path, manifest, members)
+    return Dumped(path, len(actions), tuple(members), path.stat().st_size)
+
+
+def load_session(store: Store, path, *, data=None, new_id: bool = False) -> SessionRecord:
+    """Write the session in the file ``path`` (from :func:`dump_session`) into ``store``.
+
+    Parameters
+    ----------
+    store : Store
+    path : path
+        The session file.
+    data : path, optional
+        The session's data on this machine (checked against the session's fingerprint). By
+        default the data the file carries, else the file the session was started on, if it is
+        at the same path here.
+    new_id : bool, default=False
+        Give the session a new id (to load it beside itself, or beside a session with its id).
+
+    Returns
+    -------
+    SessionRecord
+        The session as stored: reopen it with :meth:`aad.Session.open`.
+
+    Raises
+    ------
+    DataError
+        When the file is not a session file, is damaged, was written by a newer aad, or holds a
+        malformed field; when no data is found, or the data is not the session's.
+    AADError
+        When the database already holds a session with its id (pass ``new_id``).
+    """
+    path = Path(path)
+    with _open_zip(path) as bundle:
+        manifest = _read_manifest(bundle, path)
+        record = _record_from(manifest.get("record"), path)
+        if new_id:
+            record = replace(record, id=uuid.uuid4().hex[:12])
+        _check_free(store, record.id)
+        actions = [
+            _action_from(entry, i, path) for i, entry in enumerate(_list(manifest, "actions", path), 1)
+        ]
+        record = replace(record, source=_data_source(store, bundle, manifest, record, data, path))
+        actions = [_keep_addition(store, bundle, action, path) for action in actions]
+    return store.insert_session(record, actions)
+
+
+# ---------------------------------------------------------------------- writing
+
+
+def _bundled_data(store: Store, record: SessionRecord, with_data: bool) -> Path | None:
+    """The session's data file when the session file must carry it, else None."""
+    if record.source.startswith(_SHIPPED):
+        return None
+    source = Path(record.source)
+    kept = source.resolve().parent == store.uploads_dir.resolve()  # an upload, a copy, a working set
+    if not (with_data or kept):
+        return None
+    if not source.is_file():
+        raise DataError(
+            f"session {record.id}'s data, {source}, is not there to go into the file; put it back, "
+            f"or dump the session without --with-data (it is then loaded with --data)"
+        )
+    return source
+
+
+def _record_entry(record: SessionRecord) -> dict:
+    entry = {f.name: getattr(record, f.name) for f in fields(SessionRecord)}
+    return entry | {
+        "features": list(record.features),
+        "batch": list(record.batch),
+        "notes": list(record.notes),
+    }
+
+
+def _action_entry(action: Action) -> dict:
+    entry = {"number": action.number, "kind": action.kind, "created_at": action.created_at}
+    entry |= {"analyst": action.analyst, "via": action.via}
+    if action.addition is not None:
+        a = action.addition
+        entry["addition"] = {"content_hash": a.content_hash, "n_before": a.n_before, "n_rows": a.n_rows}
+    elif action.kind == "label":
+        entry["cells"] = [list(cell) for cell in action.cells()]
+    else:
+        entry["rows"] = list(action.rows)
+    return entry
+
+
+def _write_zip(path: Path, manifest: dict, members: dict[str, Path]) -> None:
+    if path.is_dir():
+        raise DataError(
+            f"{path} is a folder; name the session file to write (such as {path / 'session.zip'})"
+        )
+    if not path.parent.is_dir():
+        raise DataError(f"there is no folder {path.parent} to write {path.name} in; create it first")
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as out:
+            out.writestr(_MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+            for name, source in members.items():
+                out.write(source, name)
+        partial.replace(path)
+    except OSError as err:
+        raise DataError(f"cannot write the session file {path}: {err.strerror or err}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------- reading
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    if not path.is_file():
+        raise DataError(f"there is no session file {path}; give the file `aad sessions dump` wrote")
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise DataError(
+            f"{path} is not a session file (a ZIP file that `aad sessions dump` writes); to apply a labels "
+            "CSV to a session use `aad sessions import`"
+        ) from None
+
+
+def _member(bundle: zipfile.ZipFile, name: str, path: Path, limit: int) -> zipfile.ZipInfo:
+    """The member ``name``, its size checked before anything is read."""
+    try:
+        info = bundle.getinfo(name)
+    except KeyError:
+        raise DataError(
+            f"the session file {path} has no {name}; it is damaged, or not a session file"
+        ) from None
+    if info.file_size > limit:
+        raise DataError(
+            f"the session file {path} holds a {name} of {info.file_size:,} bytes, over the {limit:,} "
+            "this aad reads (set AAD_MAX_FILE_MB to read more)"
+        )
+    return info
+
+
+def _read_manifest(bundle: zipfile.ZipFile, path: Path) -> dict:
+    info = _member(bundle, _MANIFEST, path, MAX_MANIFEST_BYTES)
+    try:
+        manifest = json.loads(bundle.read(info).decode("utf-8"))
+    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, OSError) as err:
+        raise DataError(f"the session file {path} is damaged ({_MANIFEST}: {err})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise DataError(f"{path} is not a session file: its {_MANIFEST} does not say format {FORMAT!r}")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise DataError(f"the session file {path} gives no format version (a whole number)")
+    if version > FORMAT_VERSION:
+        raise DataError(
+            f"the session file {path} is of format version {version}, newer than this aad reads "
+            f"({FORMAT_VERSION}); load it with a newer aad"
+        )
+    return manifest
+
+
+def _list(entry: dict, key: str, path: Path) -> list:
+    value = entry.get(key)
+    if not isinstance(value, list):
+        raise DataError(
+            f"the session file {path} holds no list {key!r}; it is damaged, or not a session file"
+        )
+    return value
+
+
+#: The record's fields and the JSON types each takes (None where it may be null).
+_RECORD_TYPES = {
+    "id": (str,),
+    "dataset": (str,),
+    "source": (str,),
+    "fingerprint": (str,),
+    "features": (list,),
+    "label_column": (str, type(None)),
+    "params": (dict,),
+    "seed": (int,),
+    "strategy": (str,),
+    "batch_size": (int,),
+    "batch": (list,),
+    "created_at": (str,),
+    "updated_at": (str,),
+    "notes": (list,),
+    "anomaly_value": (str, type(None)),
+    "working_set": (dict, type(None)),
+    "title": (str,),
+    "description": (str,),
+}
+
+
+def _record_from(entry, path: Path) -> SessionRecord:
+    if not isinstance(entry, dict):
+        raise DataError(
+            f"the session file {path} holds no session record; it is damaged, or not a session file"
+        )
+    values = {}
+    for name, types in _RECORD_TYPES.items():
+        value = entry.get(name)
+        if not isinstance(value, types) or isinstance(value, bool):
+            wanted = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            raise DataError(f"the session file {path}'s record gives {name} as {value!r}; expected {wanted}")
+        values[name] = value
+    for name in ("features", "notes"):
+        if not all(isinstance(v, str) for v in values[name]):
+            raise DataError(f"the session file {path}'s record lists a {name[:-1]} that is not text")
+    if not all(isinstance(r, int) and not isinstance(r, bool) and r >= 0 for r in values["batch"]):
+        raise DataError(f"the session file {path}'s record gives a batch row that is not a row number")
+    if not _ID.fullmatch(values["id"]):
+        raise DataError(
+            f"the session file {path} gives the session id {values['id']!r}; ids are letters and digits"
+        )
+    record = SessionRecord(**values)
+    return replace(
+        record, features=tuple(record.features), batch=tuple(record.batch), notes=tuple(record.notes)
+    )
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text(value) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _action_from(entry, number: int, path: Path) -> Action:
+    """One action of the log, its fields' types checked (:meth:`Store.insert_session` checks the rest)."""
+    where = f"the session file {path}'s action {number}"
+    if not isinstance(entry, dict) or entry.get("kind") not in (*KINDS, ADD_ROWS):
+        raise DataError(
+            f"{where} is not an action of a kind this aad knows ({', '.join((*KINDS, ADD_ROWS))})"
+        )
+    if entry.get("number") != number:
+        raise DataError(f"{where} is numbered {entry.get('number')!r}; the numbers run 1, 2, 3, ...")
+    if not isinstance(entry.get("created_at"), str) or not all(
+        _text(entry.get(k)) for k in ("analyst", "via")
+    ):
+        raise DataError(f"{where} needs created_at as text, and analyst and via as text or null")
+    common = {"number": number, "kind": entry["kind"], "created_at": entry["created_at"], "last_seq": 0}
+    common |= {"analyst": entry.get("analyst"), "via": entry.get("via")}
+    if entry["kind"] == ADD_ROWS:
+        a = entry.get("addition")
+        ok = isinstance(a, dict) and isinstance(a.get("content_hash"), str) and isinstance(a.get("file"), str)
+        if not (ok and _whole(a.get("n_before")) and _whole(a.get("n_rows"))):
+            raise DataError(
+                f"{where} adds rows but does not say which (content_hash, file, n_before, n_rows)"
+            )
+        addition = Addition(a["content_hash"], a["file"], a["n_before"], a["n_rows"])
+        return Action(rows=(), labels=(), addition=addition, **common)
+    if entry["kind"] != "label":
+        rows = entry.get("rows")
+        if not isinstance(rows, list) or not all(_whole(r) for r in rows):
+            raise DataError(f"{where} needs its rows as a list of row numbers")
+        return Action(rows=tuple(rows), labels=(), **common)
+    cells = entry.get("cells")
+    if not isinstance(cells, list) or not all(_cell(c) for c in cells):
+        raise DataError(f"{where} needs its cells as [row, label (1, 0, -1 or null), kind, note] lists")
+    rows, labels, kinds, notes = (
+        (tuple(column) for column in zip(*cells, strict=True)) if cells else ((),) * 4
+    )
+    return Action(rows=rows, labels=labels, anomaly_kinds=kinds, notes=notes, **common)
+
+
+def _cell(cell) -> bool:
+    return (
+        isinstance(cell, list)
+        and len(cell) == 4
+        and _whole(cell[0])
+        and (cell[1] is None or (_whole(cell[1]) and cell[1] in (-1, 0, 1)))
+        and _text(cell[2])
+        and _text(cell[3])
+    )
+
+
+def _check_free(store: Store, session_id: str) -> None:
+    """Refuse an id the database holds, before any work (:meth:`Store.insert_session` checks again)."""
+    taken = session_id in {s.id for s in store.archived()}
+    try:
+        store.get(session_id)
+        taken = True
+    except AADError:
+        pass
+    if taken:
+        raise AADError(
+            f"a session {session_id} is already in {store.path} (in its list or its archive); load the file "
+            "as a new session (--new-id), or into another database (--db)"
+        )
+
+
+def _data_source(store: Store, bundle, manifest: dict, record: SessionRecord, data, path: Path) -> str:
+    """Where the loaded session reads its data: ``data``, the file's own copy, or the recorded
+    source, whichever comes first; checked to be the data the session was labelled on."""
+    carried = manifest.get("data")
+    if data is not None:
+        source = str(Path(data).expanduser().resolve())
+    elif isinstance(carried, str):
+        source = str(_keep(store, bundle, carried, path))
+    elif record.source.startswith(_SHIPPED) or Path(record.source).is_file():
+        source = record.source
+    else:
+        raise DataError(
+            f"session {record.id} was labelled on {record.source}, which is not there, and {path.name} does "
+            "not carry it; pass the file with --data (or dump the session with --with-data)"
+        )
+    _check_data(source, record)
+    return source
+
+
+def _check_data(source: str, record: SessionRecord) -> None:
+    try:
+        dataset = load_data(
+            source,
+            features=record.features,
+            label_column=record.label_column,
+            name=record.dataset,
+            anomaly_value=record.anomaly_value,
+        )
+    except AADError as err:
+        raise DataError(f"session {record.id}'s data cannot be read from {source}: {err}") from None
+    if dataset.fingerprint != record.fingerprint:
+        raise DataError(
+            f"{source} is not the data session {record.id} was labelled on (it was {record.dataset}): its "
+            "labels would fall on other rows; pass the file the session was labelled on, unchanged"
+        )
+
+
+def _keep_addition(store: Store, bundle, action: Action, path: Path) -> Action:
+    """An ``add_rows`` action with its table kept in ``store`` (other actions as they are)."""
+    if action.addition is None:
+        return action
+    kept = _keep(store, bundle, action.addition.path, path)
+    return replace(action, addition=replace(action.addition, path=str(kept)))
+
+
+def _keep(store: Store, bundle: zipfile.ZipFile, name: str, path: Path) -> Path:
+    """Keep the member ``name`` beside the database (:meth:`Store.keep_stream`), its size checked
+    first and its checksum as it is read."""
+    info = _member(bundle, name, path, file_limit(None))
+    try:
+        with bundle.open(info) as read:
+            return store.keep_stream(read, Path(name).suffix)
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise DataError(f"the session file {path} is damaged ({name}: {err})") from None

@@ -1,0 +1,257 @@
+"""A session in one file (``aad sessions dump`` / ``load``): it goes on elsewhere as it was.
+
+* the round trip: every action comes back with its number, time, analyst and source; the
+  labels, kinds, notes, skips and the undo history reopen as they were, and the session goes on;
+* the data: an uploaded table travels in the file, a user's file is found at its path or
+  given with ``--data``, and another table is refused (its labels would fall on other rows);
+  rows added to the session travel with it;
+* hostile or damaged files and taken ids: one message each, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import aad
+from aad import transfer
+from app.cli import main
+
+
+def _table(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"a": rng.normal(0, 1, n).round(4), "b": rng.normal(0, 1, n).round(4)})
+    frame.loc[[5, 77], ["a", "b"]] = [[9.0, 9.0], [-8.0, 7.5]]
+    return frame
+
+
+@pytest.fixture
+def labelled(tmp_path) -> aad.Session:
+    """A session on a user's CSV with labels, kinds, notes, two analysts, a skip, an undo and a redo."""
+    path = tmp_path / "txns.csv"
+    _table().to_csv(path, index=False)
+    store = aad.Store(tmp_path / "mine" / "sessions.sqlite")
+    session = aad.Session.create(aad.load_data(str(path)), store=store, seed=4, title="Q3 review")
+    session.label(5, "anomaly", kind="ring", note="two cards, one device", analyst="ana")
+    session.label([10, 11], "nominal", analyst="ben", via="table")
+    session.skip(12, analyst="ana")
+    session.label(77, "anomaly", kind="ring", analyst="ana")
+    session.undo(analyst="ana")
+    session.redo(analyst="ana")
+    session.label(13, "nominal", analyst="ben")
+    session.undo(analyst="ben")  # the undo history: a redo of 13 is still possible
+    return session
+
+
+def _log(store: aad.Store, session_id: str) -> list[tuple]:
+    return [(a.number, a.kind, a.rows, a.labels, a.anomaly_kinds, a.notes, a.created_at, a.analyst, a.via)
+            for a in store.actions(session_id)]  # fmt: skip
+
+
+def test_a_loaded_session_goes_on_as_it_was_with_its_whole_log(labelled, tmp_path):
+    file = tmp_path / "q3.aad.zip"
+    dumped = aad.dump_session(labelled.store, labelled.id, file)
+    assert (dumped.n_actions, dumped.files) == (8, ())  # the data is the user's file: not carried
+
+    theirs = aad.Store(tmp_path / "theirs.sqlite")
+    record = aad.load_session(theirs, file)
+    assert record.id == labelled.id
+    assert record.title == "Q3 review"
+    assert _log(theirs, record.id) == _log(labelled.store, labelled.id)
+
+    again = aad.Session.open(record.id, store=theirs)
+    assert again.labels() == labelled.labels() == {5: 1, 10: 0, 11: 0, 77: 1}
+    assert again.kinds() == labelled.kinds()
+    assert again.skipped == labelled.skipped == {12}
+    assert again.version == labelled.version
+    np.testing.assert_array_equal(again.scores(), labelled.scores())
+    assert again.can_redo  # the undo history came too
+    again.redo(analyst="cy")
+    assert again.labels()[13] == 0
+    again.label(int(again.batch()[0]), "nominal", analyst="cy")  # and it goes on
+    assert aad.Session.open(record.id, store=theirs).version == labelled.version + 2
+
+
+def test_an_uploaded_table_travels_in_the_file(tmp_path):
+    store = aad.Store(tmp_path / "mine" / "sessions.sqlite")
+    upload = store.save_upload(_table().to_csv(index=False).encode(), ".csv")
+    session = aad.Session.create(aad.load_data(str(upload), name="upload.csv"), store=store, seed=0)
+    session.label(5, "anomaly")
+    file = tmp_path / "s.zip"
+    assert aad.dump_session(store, session.id, file).files == ("data/table.csv",)
+    shutil.rmtree(tmp_path / "mine")  # another machine: the upload is not there
+
+    theirs = aad.Store(tmp_path / "theirs" / "sessions.sqlite")
+    record = aad.load_session(theirs, file)
+    assert Path(record.source).parent == theirs.uploads_dir
+    assert aad.Session.open(record.id, store=theirs).labels() == {5: 1}
+
+
+def test_a_users_file_is_given_with_data_and_another_table_is_refused(labelled, tmp_path):
+    file = tmp_path / "q3.zip"
+    aad.dump_session(labelled.store, labelled.id, file)
+    moved = tmp_path / "elsewhere" / "txns-copy.csv"
+    moved.parent.mkdir()
+    shutil.move(labelled.record.source, moved)
+    theirs = aad.Store(tmp_path / "theirs.sqlite")
+
+    with pytest.raises(
+        aad.DataError, match=r"which is not there, and q3\.zip does not carry it; pass the file with --data"
+    ):
+        aad.load_session(theirs, file)
+    other = tmp_path / "other.csv"
+    _table(seed=1).to_csv(other, index=False)
+    with pytest.raises(aad.DataError, match=r"is not the data session .* was labelled on .* other rows"):
+        aad.load_session(theirs, file, data=other)
+    assert theirs.summaries() == []  # nothing written by a refusal
+
+    record = aad.load_session(theirs, file, data=moved)
+    assert record.source == str(moved.resolve())
+    assert aad.Session.open(record.id, store=theirs).labels() == labelled.labels()
+
+
+def test_rows_added_to_the_session_travel_with_it(tmp_path):
+    day1, day2 = tmp_path / "day1.csv", tmp_path / "day2.csv"
+    _table(300).to_csv(day1, index=False)
+    pd.concat([_table(300), _table(200, seed=2) + 3]).to_csv(day2, index=False)
+    store = aad.Store(tmp_path / "mine" / "sessions.sqlite")
+    session = aad.Session.create(aad.load_data(str(day1)), store=store, seed=1)
+    session.label(5, "anomaly")
+    session.add_rows(str(day2))
+    session.label(310, "nominal")
+    file = tmp_path / "grown.zip"
+    assert aad.dump_session(store, session.id, file).files == ("added/2.csv",)
+    shutil.rmtree(tmp_path / "mine")  # the kept copy of day 2 goes with the database
+    day2.unlink()
+
+    theirs = aad.Store(tmp_path / "theirs.sqlite")
+    again = aad.Session.open(aad.load_session(theirs, file).id, store=theirs)
+    assert again.dataset.n_rows == 500
+    assert again.labels() == {5: 1, 310: 0}
+
+
+def test_a_taken_id_is_refused_and_a_new_id_loads_beside_it(labelled, tmp_path):
+    file = tmp_path / "q3.zip"
+    aad.dump_session(labelled.store, labelled.id, file)
+    with pytest.raises(aad.AADError, match=r"already in .* \(--new-id\)"):
+        aad.load_session(labelled.store, file)
+    record = aad.load_session(labelled.store, file, new_id=True)
+    assert record.id != labelled.id
+    assert aad.Session.open(record.id, store=labelled.store).labels() == labelled.labels()
+    labelled.store.archive(labelled.id)
+    with pytest.raises(aad.AADError, match="in its list or its archive"):  # a deleted one keeps its id
+        aad.load_session(labelled.store, file)
+
+
+def _rewritten(file: Path, out: Path, change) -> Path:
+    """A copy of the session file ``file`` with its manifest changed by ``change``."""
+    with zipfile.ZipFile(file) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "session.json":
+                manifest = json.loads(data)
+                change(manifest)
+                data = json.dumps(manifest).encode()
+            dst.writestr(info.filename, data)
+    return out
+
+
+def _set(path: str, value):
+    def change(manifest):
+        *keys, last = path.split(".")
+        target = manifest
+        for key in keys:
+            target = target[int(key)] if isinstance(target, list) else target[key]
+        target[int(last) if isinstance(target, list) else last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_set("format", "something else"), "is not a session file: its session.json does not say format"),
+        (
+            _set("format_version", 2),
+            "format version 2, newer than this aad reads (1); load it with a newer aad",
+        ),
+        (_set("record.features", "a"), "record gives features as 'a'; expected list"),
+        (_set("record.id", "../../etc"), "gives the session id '../../etc'; ids are letters and digits"),
+        (_set("actions.0.cells.0.1", 7), "action 1 needs its cells as [row, label (1, 0, -1 or null)"),
+        (_set("actions.0.cells.0.0", -3), "action 1 names row -3; rows are numbered from 0"),
+        (_set("actions.0.cells.0.2", "k" * 81), "anomaly kind is 81 characters long; keep it to 80"),
+        (_set("actions.1.number", 9), "action 2 is numbered 9; the numbers run 1, 2, 3"),
+        (_set("actions.2.kind", "drop table"), "action 3 is not an action of a kind this aad knows"),
+        (_set("record.title", "t" * 500), "session title is 500 characters long"),
+        (_set("actions", {}), "holds no list 'actions'"),
+    ],
+)
+def test_a_malformed_session_file_is_refused_in_one_message_and_nothing_is_written(
+    labelled, tmp_path, change, message
+):
+    file = aad.dump_session(labelled.store, labelled.id, tmp_path / "q3.zip").path
+    theirs = aad.Store(tmp_path / "theirs.sqlite")
+    with pytest.raises(aad.AADError) as err:
+        aad.load_session(theirs, _rewritten(file, tmp_path / "bad.zip", change))
+    assert message in str(err.value)
+    assert theirs.summaries() == []
+    assert theirs.archived() == []
+
+
+def test_damaged_oversized_and_foreign_files_are_refused_before_any_work(labelled, tmp_path, monkeypatch):
+    theirs = aad.Store(tmp_path / "theirs.sqlite")
+    csv = tmp_path / "labels.csv"
+    csv.write_text("row,label\n5,anomaly\n")
+    with pytest.raises(aad.DataError, match=r"is not a session file .* use `aad sessions import`"):
+        aad.load_session(theirs, csv)
+    with zipfile.ZipFile(tmp_path / "empty.zip", "w") as z:
+        z.writestr("other.txt", "x")
+    with pytest.raises(aad.DataError, match=r"has no session\.json"):
+        aad.load_session(theirs, tmp_path / "empty.zip")
+
+    file = aad.dump_session(labelled.store, labelled.id, tmp_path / "q3.zip").path
+    monkeypatch.setattr(transfer, "MAX_MANIFEST_BYTES", 100)
+    with pytest.raises(aad.DataError, match=r"holds a session.json of [\d,]+ bytes, over the 100"):
+        aad.load_session(theirs, file)
+    monkeypatch.undo()
+
+    stored = tmp_path / "stored.zip"
+    with zipfile.ZipFile(file) as src, zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as dst:
+        dst.writestr("session.json", src.read("session.json"))
+    raw = bytearray(stored.read_bytes())  # flip one byte of the stored manifest: its checksum fails
+    at = raw.index(b'"format"')
+    raw[at + 2] ^= 0x01
+    stored.write_bytes(bytes(raw))
+    with pytest.raises(aad.DataError, match="is damaged"):
+        aad.load_session(theirs, stored)
+    assert theirs.summaries() == []
+
+
+def test_the_command_line_dumps_and_loads_and_refuses_in_one_line(labelled, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mine, theirs = str(labelled.store.path), str(tmp_path / "new" / "theirs.sqlite")
+    assert main(["sessions", "dump", labelled.id, "--db", mine]) == 0
+    err = capsys.readouterr().err
+    assert f"wrote session {labelled.id} (txns, 8 actions) to {labelled.id}.aad.zip" in err
+    assert main(["sessions", "load", f"{labelled.id}.aad.zip", "--db", theirs]) == 0
+    err = capsys.readouterr().err
+    assert f"loaded session {labelled.id} (txns: 4 labels in 8 actions, by ana, ben)" in err
+    assert aad.Store(theirs).labels(labelled.id) == labelled.labels()
+
+    for argv, message in [
+        (["sessions", "load", f"{labelled.id}.aad.zip", "--db", theirs], "--new-id"),
+        (["sessions", "load", "nosuch.zip", "--db", theirs], "there is no session file nosuch.zip"),
+        (["sessions", "dump", "nosuch", "--db", mine], "there is no session 'nosuch'"),
+        (["sessions", "load", f"{labelled.id}.aad.zip", "--db", f"{labelled.id}.aad.zip"], "--db"),
+    ]:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("aad: error: "), err
+        assert err.count("\n") == 1, err
+        assert message in err, err
