@@ -574,7 +574,7 @@ class Store:
                     if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (record.id,)).fetchone():
                         raise AADError(
                             f"a session {record.id} is already in the {what} ({self.path}); load it as a "
-                            "new session (a new id: --new-id), or into another database"
+                            "new session (a new id), or into another database"
                         )
                 conn.execute(
                     f"INSERT INTO sessions ({_COLUMNS}, changed) "

@@ -393,7 +393,7 @@ def _check_free(store: Store, session_id: str) -> None:
     if taken:
         raise AADError(
             f"a session {session_id} is already in {store.path} (in its list or its archive); load the file "
-            "as a new session (--new-id), or into another database (--db)"
+            "as a new session (a new id: --new-id, or the Sessions page's box), or into another database"
         )
 
 
@@ -410,7 +410,8 @@ def _data_source(store: Store, bundle, manifest: dict, record: SessionRecord, da
     else:
         raise DataError(
             f"session {record.id} was labelled on {record.source}, which is not there, and {path.name} does "
-            "not carry it; pass the file with --data (or dump the session with --with-data)"
+            "not carry it; pass the file with --data, or load a session file that carries it (`aad sessions "
+            "dump --with-data`, or the Sessions page's Session file)"
         )
     _check_data(source, record)
     return source

@@ -164,6 +164,11 @@ SESSIONS_DELETE = "sessions_delete"
 SESSIONS_CONFIRM = "sessions_confirm"  # the typed id that confirms a deletion
 SESSIONS_DELETE_CONFIRMED = "sessions_delete_confirmed"
 SESSIONS_ARCHIVE = "sessions_archive"
+SESSIONS_DOWNLOAD = "sessions_download"  # the session file of the session picked
+SESSIONS_LOAD = "sessions_load"  # the expander holding the session file upload
+SESSIONS_UPLOAD = "sessions_upload"  # + the upload generation: a session file to load
+SESSIONS_NEW_ID = "sessions_new_id"  # load the session file as a new session (a new id)
+SESSIONS_LOAD_MESSAGE = "aad_sessions_load_message"  # the outcome of the last session file loaded
 #: Set by the Resume callback: the Sessions page then switches to the Label page.
 SESSIONS_RESUMED = "sessions_resumed"
 

@@ -139,7 +139,7 @@ def test_rows_added_to_the_session_travel_with_it(tmp_path):
 def test_a_taken_id_is_refused_and_a_new_id_loads_beside_it(labelled, tmp_path):
     file = tmp_path / "q3.zip"
     aad.dump_session(labelled.store, labelled.id, file)
-    with pytest.raises(aad.AADError, match=r"already in .* \(--new-id\)"):
+    with pytest.raises(aad.AADError, match=r"already in .* a new session \(a new id: --new-id"):
         aad.load_session(labelled.store, file)
     record = aad.load_session(labelled.store, file, new_id=True)
     assert record.id != labelled.id

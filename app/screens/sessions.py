@@ -1,4 +1,5 @@
-"""Sessions page: every stored session, to resume, name, describe or delete one.
+"""Sessions page: every stored session, to resume, name, describe, download or delete one, and
+a session file (downloaded here, or ``aad sessions dump``) to load.
 
 Deleting asks for the session's id to be typed, then moves the session and its whole log
 to the database's archive (nothing is erased); deleted sessions are listed below, each
@@ -7,9 +8,12 @@ with a Restore button.
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from app import keys, state, text, views
+from app.state import transfer
 
 if st.session_state.pop(keys.SESSIONS_RESUMED, False):  # Resume was pressed: go and label
     st.switch_page("screens/label.py")
@@ -58,6 +62,19 @@ if summaries:
             args=(pick,),
             disabled=held is not None and pick == held.id,
         )
+        carried = transfer.data_here(store.get(pick))
+        st.download_button(
+            "Session file",
+            data=partial(transfer.session_file, str(store.path), pick),
+            file_name=f"{pick}.aad.zip",
+            mime="application/zip",
+            on_click="ignore",
+            icon=":material/download:",
+            key=keys.SESSIONS_DOWNLOAD,
+            help="The session and its whole log (every label, skip and undo, who took it and when)"
+            + (", with its data," if carried else " (its data is not on this server),")
+            + " in one file: load it on another workbench below, or with `aad sessions load`.",
+        )
     if held is not None:
         st.caption(f"This tab is on session `{held.id}`.")
 
@@ -96,6 +113,23 @@ if summaries:
             args=(pick,),
             disabled=(typed or "").strip() != pick,
         )
+
+loaded = st.session_state.pop(keys.SESSIONS_LOAD_MESSAGE, None)
+with st.expander(
+    "Load a session file", expanded=loaded is not None, icon=":material/upload_file:", key=keys.SESSIONS_LOAD
+):
+    if loaded is not None:  # beside the uploader, where the analyst is looking
+        getattr(st, loaded[0])(loaded[1])
+    st.caption(
+        "A file from another workbench's **Session file** button (or `aad sessions dump`): the session "
+        "goes on here as it was, with its whole log, its analysts and its undo history. Its data must "
+        "come with it, or be on this server where it was; another table is refused."
+    )
+    st.checkbox("As a new session (a new id), beside one with its id", key=keys.SESSIONS_NEW_ID)
+    upload_key = f"{keys.SESSIONS_UPLOAD}_{st.session_state.get(keys.UPLOAD_GENERATION, 0)}"
+    st.file_uploader(
+        "Session file", type=["zip"], key=upload_key, on_change=transfer.load_file, args=(upload_key,)
+    )
 
 if archived:
     st.subheader("Deleted sessions")

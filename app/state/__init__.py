@@ -10,6 +10,7 @@
 * :mod:`app.state.caches`: the server-wide, bounded caches (store, tables, fitted models).
 * :mod:`app.state.messages`: messages shown once, and the guard turning engine errors into one.
 * :mod:`app.state.pages`: what every page shares (empty state, sidebar, rules, uploads).
+* :mod:`app.state.transfer`: a session in one file: its download, and loading one uploaded.
 """
 
 from __future__ import annotations

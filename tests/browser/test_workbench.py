@@ -327,3 +327,45 @@ def test_the_explore_hover_shows_the_label_kind_and_values_as_written(browser, t
     finally:
         context.close()
         app.stop()
+
+
+def test_a_session_file_downloaded_on_one_workbench_loads_on_another(server, browser, tmp_path):
+    """The Sessions page's Session file carries the whole log; another server's page loads it
+    (its upload), refuses it a second time under the same id, and loads it as a new session."""
+    session = _new_session(server, title="Q3 rings")
+    session.label(int(session.batch()[0]), "anomaly", kind="ring", note="two cards", analyst="ana")
+    session.label(int(session.batch()[0]), "nominal", analyst="ben")
+    session.skip(int(session.batch()[0]), analyst="ana")
+    page = browser.new_context(viewport={"width": 1280, "height": 720}, accept_downloads=True).new_page()
+    page.set_default_timeout(30_000)
+    other = AppServer("toy2", tmp_path / "theirs.sqlite", free_port(), tmp_path / "theirs.log").start()
+    try:
+        page.goto(f"{server.url}/sessions?session={session.id}")
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Session file").click()
+        assert download.value.suggested_filename == f"{session.id}.aad.zip"
+        file = tmp_path / download.value.suggested_filename
+        download.value.save_as(file)
+
+        page.goto(f"{other.url}/sessions")  # a workbench launched on toy2: its own session is open
+        page.get_by_text("Load a session file").click()
+        page.locator(".st-key-sessions_load input[type=file]").set_input_files(str(file))
+        expect(page.get_by_text(f"Loaded session {session.id} from {file.name}")).to_be_visible()
+        theirs = aad.Store(other.db)
+        assert [(a.kind, a.rows, a.analyst) for a in theirs.actions(session.id)] == [
+            (a.kind, a.rows, a.analyst) for a in session.store.actions(session.id)
+        ]
+        picker = page.get_by_role("combobox", name="Session")
+        expect(picker).to_have_value(re.compile(f"^Q3 rings · {session.id}"))  # picked, to resume
+
+        page.locator(".st-key-sessions_load input[type=file]").set_input_files(str(file))
+        expect(page.get_by_text(f"a session {session.id} is already in")).to_be_visible()
+        page.get_by_text("As a new session (a new id)").click()
+        page.locator(".st-key-sessions_load input[type=file]").set_input_files(str(file))
+        expect(page.get_by_text("Loaded session")).to_be_visible()
+        loaded = [s for s in theirs.summaries() if s.dataset == "toy2" and s.n_labels]
+        assert len(loaded) == 2
+        assert {s.n_labels for s in loaded} == {2}
+    finally:
+        page.context.close()
+        other.stop()
