@@ -270,10 +270,18 @@ def dump_session(
     with _progress_note(f"writing session {session_id}"):
         dumped = aad.dump_session(store, session_id, output, with_data=with_data)
     record = store.get(session_id)
-    carried = ", with its data" if any(f.startswith("data/") for f in dumped.files) else ""
+    carried = any(f.startswith("data/") for f in dumped.files)
+    elsewhere = not (carried or record.source.startswith("shipped:"))
     _err.print(
         f"wrote session {session_id} ({printable(record.dataset)}, {count(dumped.n_actions, 'action')}"
-        f"{carried}) to {output} ({dumped.n_bytes:,} bytes); load it with `aad sessions load {output}`"
+        f"{', with its data' if carried else ''}) to {output} ({dumped.n_bytes:,} bytes); load it with "
+        f"`aad sessions load {output}`"
+        + (
+            f" (its data, {printable(record.source)}, is not in the file: where that path does not hold it, "
+            "add --data PATH, or dump with --with-data)"
+            if elsewhere
+            else ""
+        )
     )
 
 
