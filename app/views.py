@@ -63,7 +63,7 @@ def row_table(session: aad.Session, row: int) -> pd.DataFrame:
     notes = [_category_note(dataset, row, j) for j in range(dataset.n_features)]
     if filled is not None and filled[row].any():  # the value says it is missing, the note what was used
         notes = [
-            f"read as the median {value}" if gap else note
+            f"{_MEDIAN}{value}" if gap else note
             for gap, note, value in zip(filled[row], notes, table["value"], strict=True)
         ]
         table["value"] = [shown_value(dataset, row, j) for j in range(dataset.n_features)]
@@ -75,33 +75,137 @@ def row_table(session: aad.Session, row: int) -> pd.DataFrame:
     return table
 
 
-def row_table_columns(table: pd.DataFrame) -> dict:
+#: The Label page's card table on a laptop (1280x720, the sidebar open), in pixels: what its
+#: columns share there, its border and the lines between them left out (a wider screen spreads
+#: the rest over them). The card gives it 3/5 of its width (524 px measured; 5/9 left 484), so
+#: that a note shows whole beside a feature of about 20 characters.
+LABEL_TABLE = 518
+#: The percentile's bar, in pixels (Streamlit's ``"small"``).
+PERCENTILE_WIDTH = 75
+#: Pixels a character takes in the table's font: about 7 in a name or a value (letters and
+#: underscores), 6 in a note (digits, lowercase and spaces: '16% of rows (480 of 3,000)' is 152 px).
+NAME_PX, NOTE_PX = 7, 6
+#: The narrowest note column: a share of eight characters (a category one row in 300,000 has,
+#: '0.00033%'), or 'median'. A value of 25 characters gives up the few pixels it lacks.
+NOTE_MIN = 16 + 8 * NOTE_PX
+#: A missing value's note starts so; the median the model read in its place follows.
+_MEDIAN = "read as the median "
+
+
+def row_table_columns(table: pd.DataFrame, width: int | None = None) -> dict:
     """How a card's table (:func:`row_table`) shows its columns: the percentile a short bar, the
     feature and the value as wide as their texts up to a cap, so that on a laptop both show
     whole up to about 20 and 25 characters (at 1280x720 a 30-character category was cut to nine
-    beside a bar twice its width) and the note keeps the rest.
+    beside a bar twice its width), and the note as wide as its longest; or, given the table's
+    ``width`` on a laptop, the rest of it, so that the table never scrolls sideways there
+    (:func:`fit_notes` shortens the notes that would not fit; the column's help gives them whole).
 
     >>> table = pd.DataFrame({"feature": ["amount", "merchant_category"], "value": ["12.5", "crypto"]})
     >>> {k: v["width"] for k, v in row_table_columns(table).items()}
-    {'feature': 135, 'value': 58, 'percentile': 'small'}
+    {'feature': 135, 'value': 58, 'percentile': 75}
+    >>> table["note"] = ["", "16% of rows (480 of 3,000)"]
+    >>> row_table_columns(table)["note"]["width"], row_table_columns(table, LABEL_TABLE)["note"]["width"]
+    (172, 250)
     """
-
-    def room(column: str, cap: int) -> int:  # pixels: about 7 a character, and the cell's margins
-        longest = int(table[column].astype(str).str.len().max()) if len(table) else 0
-        return min(cap, 16 + 7 * longest)
-
-    return {
-        "feature": st.column_config.TextColumn("feature", width=room("feature", 160)),
-        "value": st.column_config.TextColumn("value", width=room("value", 190)),
+    widths = _widths(table, width)
+    columns = {
+        "feature": st.column_config.TextColumn("feature", width=widths["feature"]),
+        "value": st.column_config.TextColumn("value", width=widths["value"]),
         "percentile": st.column_config.ProgressColumn(
             "percentile",
             help="The value's percentile in its column: the share of rows with a lower value.",
             min_value=0,
             max_value=100,
             format="%.0f",
-            width="small",
+            width=PERCENTILE_WIDTH,
         ),
     }
+    if "note" in table:
+        room = widths["note"]
+        columns["note"] = st.column_config.TextColumn("note", width=room, help=_note_help(table, room))
+    return columns
+
+
+def fit_notes(table: pd.DataFrame, width: int) -> pd.DataFrame:
+    """The card's table (:func:`row_table`) with each note that would not fit its column in a
+    table ``width`` pixels wide (:func:`row_table_columns`) shortened (:func:`short_note`). At
+    1280x720 the Label page's note had 61 px whatever its length: '16% of rows (480 of 3,000)'
+    showed as '16% of ro'.
+
+    >>> table = pd.DataFrame({"feature": ["amount", "merchant_category"], "value": ["30", "crypto_exchange"],
+    ...                       "percentile": [95.0, 0.1], "note": ["", "0.033% of rows (1 of 3,000)"]})
+    >>> fit_notes(table, 478)["note"].tolist(), fit_notes(table, LABEL_TABLE)["note"].tolist()
+    (['', '0.033% of rows'], ['', '0.033% of rows (1 of 3,000)'])
+    """
+    if "note" not in table:
+        return table
+    room = _widths(table, width)["note"]
+    return table.assign(note=[short_note(note, room) for note in table["note"]])
+
+
+def short_note(note: str, room: int) -> str:
+    """``note`` whole if it fits in ``room`` pixels, else its longest shorter form that does: a
+    category's share of rows, then the share alone; a missing value's median, then 'median'
+    (a number is never cut); any other note cut with "…".
+
+    Examples
+    --------
+    >>> [short_note("16% of rows (480 of 3,000)", px) for px in (200, 120, 60)]
+    ['16% of rows (480 of 3,000)', '16% of rows', '16%']
+    >>> [short_note("read as the median 27.07", px) for px in (200, 100, 60)]
+    ['read as the median 27.07', 'median 27.07', 'median']
+    """
+    if note.startswith(_MEDIAN):
+        forms = [note, f"median {note.removeprefix(_MEDIAN)}", "median"]
+    else:
+        share, _, counts = note.partition(" (")  # a category's: '16% of rows (480 of 3,000)'
+        forms = [note, share, share.split()[0]] if counts else [note]
+    for form in forms:
+        if _note_px(form) <= room:
+            return form
+    return cut(forms[-1], max(1, (room - 16) // NOTE_PX))
+
+
+def _name_room(table: pd.DataFrame, column: str, cap: int) -> int:
+    """Pixels for a column of names or values: its longest text whole and the cell's margins, at
+    most ``cap``."""
+    longest = int(table[column].astype(str).str.len().max()) if len(table) else 0
+    return min(cap, 16 + NAME_PX * longest)
+
+
+def _note_px(note: str) -> int:
+    return 16 + NOTE_PX * len(note)
+
+
+def _widths(table: pd.DataFrame, width: int | None) -> dict[str, int]:
+    """The pixels of a card's columns: the feature's and the value's texts (at most 160 and 190),
+    the percentile's bar and the note's longest text; in a table ``width`` wide, the rest of it
+    for the note, at least :data:`NOTE_MIN`.
+
+    >>> table = pd.DataFrame({"feature": ["merchant_category_cd"], "value": ["crypto_exchange_withdrawa"],
+    ...                       "note": ["0.00033% of rows (1 of 300,000)"]})
+    >>> _widths(table, None)["note"], _widths(table, LABEL_TABLE)["note"], _widths(table, 478)
+    (202, 97, {'feature': 156, 'value': 183, 'percentile': 75, 'note': 64})
+    """
+    feature = _name_room(table, "feature", 160)
+    widths = {"feature": feature, "value": _name_room(table, "value", 190), "percentile": PERCENTILE_WIDTH}
+    if "note" in table and width is None:
+        widths["note"] = max(_note_px(note) for note in table["note"])
+    elif "note" in table:
+        widths["value"] = min(widths["value"], width - feature - PERCENTILE_WIDTH - NOTE_MIN)
+        widths["note"] = width - sum(widths.values())
+    return widths
+
+
+def _note_help(table: pd.DataFrame, room: int) -> str:
+    """The note column's help: what a note says, and whole each note that ``room`` pixels cut short."""
+    text = "How many rows share a category's value; for a missing value, the median the model read instead."
+    whole = [
+        f"{code(feature)}: {md(note)}"
+        for feature, note in zip(table["feature"], table["note"], strict=True)
+        if short_note(note, room) != note
+    ]
+    return text + (f" In full: {'; '.join(whole)}." if whole else "")
 
 
 #: A card's table lists more features than this in a scroll box of this many lines, most unusual

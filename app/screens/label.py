@@ -201,12 +201,12 @@ def card(row: int) -> None:
         if context:
             st.caption(context)
         wide = session.dataset.n_features > views.WIDE
-        values, why = st.columns([5, 4], gap="medium")
+        values, why = st.columns([3, 2], gap="medium")  # the table is views.LABEL_TABLE wide on a laptop
         table = views.row_table(session, row)
         values.dataframe(
-            table,
+            views.fit_notes(table, views.LABEL_TABLE),
             hide_index=True,
-            column_config=views.row_table_columns(table),
+            column_config=views.row_table_columns(table, views.LABEL_TABLE),
             row_height=ROW_HEIGHT,
             height=(views.WIDE + 1) * ROW_HEIGHT + 3 if wide else "content",
         )
