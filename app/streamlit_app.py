@@ -23,18 +23,8 @@ except ImportError:  # app/ not installed: run from the repository
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from app import state
 
-#: On a laptop (up to 1440 px wide) the page keeps 1.5rem at its sides, not 5rem: 112 px more for the
-#: Label page's card, whose table at 1280x720 had no room left for its notes beside a 20-character
-#: feature and a 25-character value, and whose "why" beside it gets shorter.
-SIDES_CSS = """<style>
-@media (max-width: 1440px) {
-  .stMainBlockContainer { padding-left: 1.5rem; padding-right: 1.5rem; }
-}
-</style>"""
-
 st.set_page_config(page_title="aad workbench", page_icon=":material/travel_explore:", layout="wide")
 st.html(state.COMPACT_CSS)  # sized for a laptop screen: less padding, smaller headings and counts
-st.html(SIDES_CSS)
 st.html(state.key_guard(), unsafe_allow_javascript=True)  # a held key labels one row, not seven
 
 session = state.get_session()

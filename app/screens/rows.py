@@ -169,12 +169,12 @@ def row_card(row: int) -> None:
         context = views.context_line(session, row)
         if context:
             st.caption(context)
-        values, why = st.columns([5, 4], gap="medium")
+        values, why = st.columns([3, 2], gap="medium")  # as the Label page's card: the table fits a laptop
         table = views.row_table(session, row)
         values.dataframe(
-            table,
+            views.fit_notes(table, views.LABEL_TABLE),
             hide_index=True,
-            column_config=views.row_table_columns(table),
+            column_config=views.row_table_columns(table, views.LABEL_TABLE),
             height="content" if dataset.n_features <= views.WIDE else 300,
         )
         why.markdown(f"**Why:** {views.why(session, row)}")

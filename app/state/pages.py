@@ -44,6 +44,12 @@ COMPACT_CSS = """<style>
 [data-testid="stTable"] td > div { max-width: 45vw !important; }
 /* the keyboard's place on a page link shows (it looked the same as no focus at all) */
 a:focus-visible { outline: 2px solid currentColor !important; outline-offset: 2px; }
+/* on a laptop (up to 1440 px wide) 1.5rem at the page's sides, not 5rem: 112 px more for the Label
+   page's card, whose table at 1280x720 had no room left for its notes beside a 20-character
+   feature and a 25-character value */
+@media (max-width: 1440px) {
+  .stMainBlockContainer { padding-left: 1.5rem; padding-right: 1.5rem; }
+}
 </style>"""
 
 
