@@ -1025,8 +1025,9 @@ class Store:
 
     @property
     def uploads_dir(self) -> Path:
-        """Folder of uploaded tables, next to the database."""
-        return self.path.parent / "uploads"
+        """Folder of uploaded tables, next to the database (an absolute path: a session records its
+        tables by their paths, which must hold from any working directory)."""
+        return self.path.parent.resolve() / "uploads"
 
     def save_upload(self, data: bytes, suffix: str) -> Path:
         """Keep an uploaded table on disk, named by the SHA-256 of its bytes; returns its path."""

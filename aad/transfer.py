@@ -34,25 +34,29 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import uuid
 import zipfile
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .data import load_data
+from .data import Dataset, load_data
 from .errors import AADError, DataError
-from .store import ADD_ROWS, KINDS, Action, Addition, SessionRecord, Store
-from .tables import file_limit
+from .session import Session, _check_params, _check_settings
+from .store import ADD_ROWS, KINDS, Action, Addition, SessionNotFoundError, SessionRecord, Store
+from .tables import file_limit, is_dataset_name
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "Dumped", "dump_session", "load_session"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "Dumped", "dump_session", "load_session", "session_files"]
 
 #: What ``session.json`` says it is, and the version of its layout this aad writes and reads.
 FORMAT, FORMAT_VERSION = "aad session", 1
 _MANIFEST = "session.json"
-#: The largest ``session.json`` read (about 5 million labelled rows).
-MAX_MANIFEST_BYTES = 512_000_000
+#: The largest ``session.json`` read: about 2 million labelled rows (reading it takes about five
+#: times as much memory).
+MAX_MANIFEST_BYTES = 64_000_000
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_HASH = re.compile(r"[0-9a-f]{64}")
 _SHIPPED = "shipped:"
 
 
@@ -80,8 +84,20 @@ def dump_session(store: Store, session_id: str, path, *, with_data: bool = False
     DataError
         When a table the file must carry cannot be read, or ``path`` cannot be written.
     """
-    record, actions = store.get(session_id), store.actions(session_id)
+    try:
+        record, actions = store.get(session_id), store.actions(session_id)
+    except SessionNotFoundError:
+        if session_id in {s.id for s in store.archived()}:
+            raise SessionNotFoundError(
+                f"session {session_id} was deleted (it is in the archive of {store.path}); restore it first "
+                f"(`aad sessions restore {session_id}`, or the Sessions page), then dump it"
+            ) from None
+        raise
     path = Path(path)
+    if path.is_file() and not zipfile.is_zipfile(path):
+        raise DataError(
+            f"{path} exists and is not a session file: writing there would replace it; name another file"
+        )
     members: dict[str, Path] = {}
     data = _bundled_data(store, record, with_data)
     if data is not None:
@@ -112,8 +128,15 @@ def dump_session(store: Store, session_id: str, path, *, with_data: bool = False
     return Dumped(path, len(actions), tuple(members), path.stat().st_size)
 
 
-def load_session(store: Store, path, *, data=None, new_id: bool = False) -> SessionRecord:
+def load_session(
+    store: Store, path, *, data=None, new_id: bool = False, recorded_source: bool = True
+) -> SessionRecord:
     """Write the session in the file ``path`` (from :func:`dump_session`) into ``store``.
+
+    Everything is checked first, on a copy in a scratch folder: the file, its data (its
+    fingerprint), and that the session reopens there (its model refits with its parameters, its
+    log replays, the rows it adds are those it recorded); only then is anything written into
+    ``store``, in one transaction, the tables it needs kept beside the database.
 
     Parameters
     ----------
@@ -126,6 +149,10 @@ def load_session(store: Store, path, *, data=None, new_id: bool = False) -> Sess
         at the same path here.
     new_id : bool, default=False
         Give the session a new id (to load it beside itself, or beside a session with its id).
+    recorded_source : bool, default=True
+        Whether the file the session was started on may be looked for at its recorded path. A
+        server loading a file someone uploaded passes False: the path comes from the file, and
+        reading it would tell the uploader what the server holds there.
 
     Returns
     -------
@@ -135,24 +162,44 @@ def load_session(store: Store, path, *, data=None, new_id: bool = False) -> Sess
     Raises
     ------
     DataError
-        When the file is not a session file, is damaged, was written by a newer aad, or holds a
-        malformed field; when no data is found, or the data is not the session's.
+        When the file is not a session file, is damaged, was written by a newer aad, holds a
+        malformed field or a session that does not reopen; when no data is found, or the data
+        is not the session's.
     AADError
         When the database already holds a session with its id (pass ``new_id``).
     """
     path = Path(path)
-    with _open_zip(path) as bundle:
+    with _open_zip(path) as bundle, tempfile.TemporaryDirectory(prefix="aad-load-") as scratch:
         manifest = _read_manifest(bundle, path)
         record = _record_from(manifest.get("record"), path)
         if new_id:
             record = replace(record, id=uuid.uuid4().hex[:12])
         _check_free(store, record.id)
-        actions = [
-            _action_from(entry, i, path) for i, entry in enumerate(_list(manifest, "actions", path), 1)
-        ]
-        record = replace(record, source=_data_source(store, bundle, manifest, record, data, path))
-        actions = [_keep_addition(store, bundle, action, path) for action in actions]
-    return store.insert_session(record, actions)
+        entries = _list(manifest, "actions", path)
+        actions = [_action_from(entry, i, path) for i, entry in enumerate(entries, 1)]
+        _check_members(bundle, manifest, actions, path)
+        staged = Store(Path(scratch) / "staged.sqlite")
+        try:
+            source, dataset = _data_source(staged, bundle, manifest, record, data, path, recorded_source)
+            record = replace(record, source=source)
+            _check_fits(record, dataset, actions, path)
+            kept = {name: _keep(staged, bundle, name, path) for name in _added_members(actions)}
+            actions = [_with_path(action, kept) for action in actions]
+            _reopens(staged, record, dataset, actions, path)
+        finally:
+            staged.close()
+        final = {str(copy): store.keep_file(copy) for copy in kept.values()}
+        if Path(source).parent == staged.uploads_dir:
+            record = replace(record, source=str(store.keep_file(source)))
+        return store.insert_session(record, [_with_path(action, final) for action in actions])
+
+
+def session_files(store: Store, session_id: str) -> list[str]:
+    """The files session ``session_id`` reads: its data (unless shipped) and the tables rows were
+    added from, which a session file written over them would destroy."""
+    record, actions = store.get(session_id), store.actions(session_id)
+    data = [] if record.source.startswith(_SHIPPED) else [record.source]
+    return data + [a.addition.path for a in actions if a.addition is not None]
 
 
 # ---------------------------------------------------------------------- writing
@@ -206,7 +253,7 @@ def _write_zip(path: Path, manifest: dict, members: dict[str, Path]) -> None:
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as out:
-            out.writestr(_MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+            out.writestr(_MANIFEST, json.dumps(manifest, ensure_ascii=False, separators=(",", ":")))
             for name, source in members.items():
                 out.write(source, name)
         partial.replace(path)
@@ -251,6 +298,8 @@ def _read_manifest(bundle: zipfile.ZipFile, path: Path) -> dict:
     info = _member(bundle, _MANIFEST, path, MAX_MANIFEST_BYTES)
     try:
         manifest = json.loads(bundle.read(info).decode("utf-8"))
+    except RecursionError:
+        raise DataError(f"the session file {path} is damaged ({_MANIFEST} is nested too deeply)") from None
     except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, OSError) as err:
         raise DataError(f"the session file {path} is damaged ({_MANIFEST}: {err})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -299,30 +348,57 @@ _RECORD_TYPES = {
 
 
 def _record_from(entry, path: Path) -> SessionRecord:
+    """The session's record, each field's type checked, and its settings as a new session's are."""
     if not isinstance(entry, dict):
         raise DataError(
             f"the session file {path} holds no session record; it is damaged, or not a session file"
         )
-    values = {}
-    for name, types in _RECORD_TYPES.items():
-        value = entry.get(name)
-        if not isinstance(value, types) or isinstance(value, bool):
-            wanted = " or ".join("null" if t is type(None) else t.__name__ for t in types)
-            raise DataError(f"the session file {path}'s record gives {name} as {value!r}; expected {wanted}")
-        values[name] = value
+    values = {name: _typed(entry.get(name), types, name, path) for name, types in _RECORD_TYPES.items()}
     for name in ("features", "notes"):
         if not all(isinstance(v, str) for v in values[name]):
             raise DataError(f"the session file {path}'s record lists a {name[:-1]} that is not text")
-    if not all(isinstance(r, int) and not isinstance(r, bool) and r >= 0 for r in values["batch"]):
+    if not all(_whole(r) and r >= 0 for r in values["batch"]):
         raise DataError(f"the session file {path}'s record gives a batch row that is not a row number")
     if not _ID.fullmatch(values["id"]):
         raise DataError(
-            f"the session file {path} gives the session id {values['id']!r}; ids are letters and digits"
+            f"the session file {path} gives the session id {values['id']!r:.80}; ids are letters and digits"
         )
     record = SessionRecord(**values)
-    return replace(
+    record = replace(
         record, features=tuple(record.features), batch=tuple(record.batch), notes=tuple(record.notes)
     )
+    _check_record(record, path)
+    return record
+
+
+def _typed(value, types: tuple, name: str, path: Path):
+    if not isinstance(value, types) or isinstance(value, bool):
+        wanted = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+        raise DataError(f"the session file {path}'s record gives {name} as {value!r:.80}; expected {wanted}")
+    return value
+
+
+def _check_record(record: SessionRecord, path: Path) -> None:
+    """A record's data name, times, settings and parameters, as a new session's are checked."""
+    shipped = record.source.removeprefix(_SHIPPED)
+    if record.source.startswith(_SHIPPED) and not is_dataset_name(shipped):
+        raise DataError(
+            f"the session file {path} gives the data {record.source!r:.80}, which names no shipped dataset"
+        )
+    for name in ("created_at", "updated_at"):
+        _check_time(getattr(record, name), f"the session file {path}'s record's {name}")
+    try:
+        _check_settings(record.strategy, record.batch_size, record.seed)
+        _check_params(record)
+    except AADError as err:
+        raise DataError(f"the session file {path} holds a session this aad cannot rebuild: {err}") from None
+
+
+def _check_time(value: str, what: str) -> None:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise DataError(f"{what} is {value!r:.40}, not a time (ISO 8601, as aad writes them)") from None
 
 
 def _whole(value) -> bool:
@@ -341,22 +417,16 @@ def _action_from(entry, number: int, path: Path) -> Action:
             f"{where} is not an action of a kind this aad knows ({', '.join((*KINDS, ADD_ROWS))})"
         )
     if entry.get("number") != number:
-        raise DataError(f"{where} is numbered {entry.get('number')!r}; the numbers run 1, 2, 3, ...")
+        raise DataError(f"{where} is numbered {entry.get('number')!r:.40}; the numbers run 1, 2, 3, ...")
     if not isinstance(entry.get("created_at"), str) or not all(
         _text(entry.get(k)) for k in ("analyst", "via")
     ):
         raise DataError(f"{where} needs created_at as text, and analyst and via as text or null")
+    _check_time(entry["created_at"], f"{where}'s created_at")
     common = {"number": number, "kind": entry["kind"], "created_at": entry["created_at"], "last_seq": 0}
     common |= {"analyst": entry.get("analyst"), "via": entry.get("via")}
     if entry["kind"] == ADD_ROWS:
-        a = entry.get("addition")
-        ok = isinstance(a, dict) and isinstance(a.get("content_hash"), str) and isinstance(a.get("file"), str)
-        if not (ok and _whole(a.get("n_before")) and _whole(a.get("n_rows"))):
-            raise DataError(
-                f"{where} adds rows but does not say which (content_hash, file, n_before, n_rows)"
-            )
-        addition = Addition(a["content_hash"], a["file"], a["n_before"], a["n_rows"])
-        return Action(rows=(), labels=(), addition=addition, **common)
+        return Action(rows=(), labels=(), addition=_addition_from(entry.get("addition"), where), **common)
     if entry["kind"] != "label":
         rows = entry.get("rows")
         if not isinstance(rows, list) or not all(_whole(r) for r in rows):
@@ -365,10 +435,30 @@ def _action_from(entry, number: int, path: Path) -> Action:
     cells = entry.get("cells")
     if not isinstance(cells, list) or not all(_cell(c) for c in cells):
         raise DataError(f"{where} needs its cells as [row, label (1, 0, -1 or null), kind, note] lists")
+    if any(cell[1] == 0 and cell[2] is not None for cell in cells):
+        raise DataError(f"{where} gives a nominal label a kind of anomaly; only an anomaly has a kind")
     rows, labels, kinds, notes = (
         (tuple(column) for column in zip(*cells, strict=True)) if cells else ((),) * 4
     )
     return Action(rows=rows, labels=labels, anomaly_kinds=kinds, notes=notes, **common)
+
+
+def _addition_from(a, where: str) -> Addition:
+    ok = (
+        isinstance(a, dict) and isinstance(a.get("file"), str) and _HASH.fullmatch(str(a.get("content_hash")))
+    )
+    if not (
+        ok
+        and _whole(a.get("n_before"))
+        and _whole(a.get("n_rows"))
+        and a["n_before"] >= 0
+        and a["n_rows"] >= 1
+    ):
+        raise DataError(
+            f"{where} adds rows but does not say which: it needs content_hash (64 hex digits), file, "
+            "n_before (0 or more) and n_rows (1 or more)"
+        )
+    return Addition(a["content_hash"], a["file"], a["n_before"], a["n_rows"])
 
 
 def _cell(cell) -> bool:
@@ -380,6 +470,31 @@ def _cell(cell) -> bool:
         and _text(cell[2])
         and _text(cell[3])
     )
+
+
+def _added_members(actions: list[Action]) -> list[str]:
+    """The members the log's additions read, each once, in order."""
+    return list(dict.fromkeys(a.addition.path for a in actions if a.addition is not None))
+
+
+def _check_members(bundle: zipfile.ZipFile, manifest: dict, actions: list[Action], path: Path) -> None:
+    """Every member the file needs is there, once, and all of them together within the size limit:
+    checked before any is read."""
+    names = bundle.namelist()
+    if len(names) != len(set(names)):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise DataError(f"the session file {path} holds {twice!r:.80} twice; it is damaged, or not aad's")
+    carried = manifest.get("data")
+    if carried is not None and not isinstance(carried, str):
+        raise DataError(f"the session file {path} gives its data member as {carried!r:.40}; expected a name")
+    needed = [*_added_members(actions), *([carried] if carried else [])]
+    limit = file_limit(None)
+    total = sum(_member(bundle, name, path, limit).file_size for name in dict.fromkeys(needed))
+    if total > limit:
+        raise DataError(
+            f"the session file {path} holds tables of {total:,} bytes in all, over the {limit:,} this aad "
+            "reads (set AAD_MAX_FILE_MB to read more)"
+        )
 
 
 def _check_free(store: Store, session_id: str) -> None:
@@ -397,27 +512,39 @@ def _check_free(store: Store, session_id: str) -> None:
         )
 
 
-def _data_source(store: Store, bundle, manifest: dict, record: SessionRecord, data, path: Path) -> str:
-    """Where the loaded session reads its data: ``data``, the file's own copy, or the recorded
-    source, whichever comes first; checked to be the data the session was labelled on."""
+def _data_source(
+    staged: Store, bundle, manifest, record, data, path: Path, recorded: bool
+) -> tuple[str, Dataset]:
+    """Where the loaded session reads its data, and the data: ``data``, the file's own copy (kept in
+    ``staged``), or the recorded source, whichever comes first; checked to be the data the session
+    was labelled on."""
     carried = manifest.get("data")
     if data is not None:
         source = str(Path(data).expanduser().resolve())
-    elif isinstance(carried, str):
-        source = str(_keep(store, bundle, carried, path))
-    elif record.source.startswith(_SHIPPED) or Path(record.source).is_file():
+    elif carried:
+        source = str(_keep(staged, bundle, carried, path))
+    elif record.source.startswith(_SHIPPED):
         source = record.source
-    else:
+    elif recorded and Path(record.source).is_file():
+        source = str(Path(record.source).resolve())
+    elif recorded:
         raise DataError(
             f"session {record.id} was labelled on {record.source}, which is not there, and {path.name} does "
             "not carry it; pass the file with --data, or load a session file that carries it (`aad sessions "
             "dump --with-data`, or the Sessions page's Session file)"
         )
-    _check_data(source, record)
-    return source
+    else:
+        raise DataError(
+            f"{path.name} does not carry the session's data ({record.dataset}); download the session file "
+            "from a workbench that has the data (its Session file carries it), or load it on the command "
+            "line with `aad sessions load FILE --data PATH`"
+        )
+    shown = f"{carried} in {path.name}" if carried and data is None else source
+    return source, _check_data(source, record, shown)
 
 
-def _check_data(source: str, record: SessionRecord) -> None:
+def _check_data(source: str, record: SessionRecord, shown: str) -> Dataset:
+    """The data at ``source`` (named ``shown`` in messages), if it is the session's."""
     try:
         dataset = load_data(
             source,
@@ -427,20 +554,59 @@ def _check_data(source: str, record: SessionRecord) -> None:
             anomaly_value=record.anomaly_value,
         )
     except AADError as err:
-        raise DataError(f"session {record.id}'s data cannot be read from {source}: {err}") from None
+        raise DataError(f"session {record.id}'s data cannot be read from {shown}: {err}") from None
     if dataset.fingerprint != record.fingerprint:
         raise DataError(
-            f"{source} is not the data session {record.id} was labelled on (it was {record.dataset}): its "
+            f"{shown} is not the data session {record.id} was labelled on (it was {record.dataset}): its "
             "labels would fall on other rows; pass the file the session was labelled on, unchanged"
         )
+    return dataset
 
 
-def _keep_addition(store: Store, bundle, action: Action, path: Path) -> Action:
-    """An ``add_rows`` action with its table kept in ``store`` (other actions as they are)."""
+def _check_fits(record: SessionRecord, dataset: Dataset, actions: list[Action], path: Path) -> None:
+    """The log's rows within the data (and the rows it adds), the batch too, and the working set
+    the data's own."""
+    n = dataset.n_rows
+    for action in actions:
+        if action.addition is not None:
+            if action.addition.n_before != n:
+                raise DataError(
+                    f"the session file {path}'s action {action.number} adds rows to "
+                    f"{action.addition.n_before:,} rows, but the session has {n:,} then"
+                )
+            n += action.addition.n_rows
+        elif action.rows and max(action.rows) >= n:
+            raise DataError(
+                f"the session file {path}'s action {action.number} names row {max(action.rows):,}, but the "
+                f"session has {n:,} rows then"
+            )
+    if record.batch and max(record.batch) >= n:
+        raise DataError(f"the session file {path}'s batch names row {max(record.batch):,} of {n:,}")
+    if _normal(record.working_set) != _normal(dataset.working_set):
+        raise DataError(f"the session file {path} describes a working set that is not its data's")
+
+
+def _normal(value):
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def _with_path(action: Action, paths: dict) -> Action:
+    """``action`` with its addition's table at ``paths[old]`` (other actions as they are)."""
     if action.addition is None:
         return action
-    kept = _keep(store, bundle, action.addition.path, path)
-    return replace(action, addition=replace(action.addition, path=str(kept)))
+    return replace(action, addition=replace(action.addition, path=str(paths[action.addition.path])))
+
+
+def _reopens(
+    staged: Store, record: SessionRecord, dataset: Dataset, actions: list[Action], path: Path
+) -> None:
+    """Write the session into the scratch database ``staged`` and reopen it there: its model refits
+    with its parameters, its log replays, the rows it adds are those it recorded."""
+    try:
+        staged.insert_session(record, actions)
+        Session.open(record.id, store=staged, dataset=dataset)
+    except (AADError, ValueError, TypeError, OverflowError) as err:
+        raise DataError(f"the session in {path.name} does not reopen, so it was not loaded: {err}") from None
 
 
 def _keep(store: Store, bundle: zipfile.ZipFile, name: str, path: Path) -> Path:

@@ -31,7 +31,7 @@ import aad
 from aad._files import partial_beside, writable_output
 from aad.scale import working_set
 from app import hosts
-from app.text import count, printable
+from app.text import count, printable, terminal_text
 
 if TYPE_CHECKING:
     import click
@@ -543,8 +543,8 @@ def _write_output(
     written gzip-compressed (``gzip_by_name``), one named for another packing is refused.
     """
     text = text if text.endswith("\n") else text + "\n"  # a text file's last line ends too
-    if output is None:
-        emit(text)
+    if output is None:  # on a terminal a cell's escape sequence shows as its escape, not run
+        emit(terminal_text(text) if _on_terminal() else text)
         return
     write_file(output, text, gzip_by_name=gzip_by_name)
     _err.print(f"wrote {what} to {output}" if what else f"wrote {output}")
@@ -714,6 +714,14 @@ def emit(text: str) -> None:
         raise OutputError(
             f"standard output could not be written ({what}): the output is incomplete; pass --output F"
         ) from err
+
+
+def _on_terminal() -> bool:
+    stream = _Output.stream
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
 
 
 def _closed() -> OutputError:

@@ -20,6 +20,19 @@ def printable(value: object) -> str:
     return visible(_CONTROL.sub(lambda m: repr(m.group())[1:-1], str(value)))
 
 
+def terminal_text(text: str) -> str:
+    r"""A command's output (CSV, JSON) as a terminal should show it: control characters other than
+    line ends and tabs, and direction controls, written as their escapes (:func:`printable`); a
+    file or a pipe gets the text as it is.
+
+    >>> terminal_text("row,kind\n3,ring\x1b[2J\n")
+    'row,kind\n3,ring\\x1b[2J\n'
+    """
+    return visible(_CONTROL_IN_LINES.sub(lambda m: repr(m.group())[1:-1], text))
+
+
+#: Control characters but line ends (a line feed, a carriage return before one) and tabs.
+_CONTROL_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
 #: C0 and C1 control characters and DEL.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DIRECTION = re.compile(f"[{''.join(sorted(DIRECTION_CONTROLS))}]")

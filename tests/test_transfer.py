@@ -190,6 +190,23 @@ def _set(path: str, value):
         (_set("actions.2.kind", "drop table"), "action 3 is not an action of a kind this aad knows"),
         (_set("record.title", "t" * 500), "session title is 500 characters long"),
         (_set("actions", {}), "holds no list 'actions'"),
+        # numbers SQLite cannot hold, and sessions that would not reopen: refused at the load, not after
+        (_set("record.seed", 2**70), "holds a session this aad cannot rebuild"),
+        (_set("record.batch_size", 2**70), "holds a session this aad cannot rebuild"),
+        (_set("actions.0.cells.0.0", 2**70), "but the session has 300 rows then"),
+        (_set("record.seed", -5), "holds a session this aad cannot rebuild"),
+        (_set("record.strategy", "evil"), "unknown query strategy 'evil'"),
+        (_set("record.params", {"evil": 1}), "'evil', a parameter this aad does not know"),
+        (_set("record.params", {"n_estimators": -3}), "does not reopen, so it was not loaded"),
+        (_set("actions.2.rows", [99999]), "action 3 names row 99,999, but the session has 300 rows then"),
+        (_set("record.batch", [10**9]), "batch names row 1,000,000,000 of 300"),
+        (_set("record.working_set", {"table_rows": "x"}), "describes a working set that is not its data's"),
+        (
+            _set("record.source", "shipped:../x"),
+            "gives the data 'shipped:../x', which names no shipped dataset",
+        ),
+        (_set("actions.0.created_at", "soon\x1b[2J"), "action 1's created_at is 'soon\\x1b[2J', not a time"),
+        (_set("actions.1.cells.0.2", "ring"), "action 2 gives a nominal label a kind of anomaly"),
     ],
 )
 def test_a_malformed_session_file_is_refused_in_one_message_and_nothing_is_written(
@@ -255,3 +272,114 @@ def test_the_command_line_dumps_and_loads_and_refuses_in_one_line(labelled, tmp_
         assert err.startswith("aad: error: "), err
         assert err.count("\n") == 1, err
         assert message in err, err
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_a_file_nested_too_deep_or_holding_a_member_twice_is_refused(labelled, tmp_path):
+    theirs = aad.Store(tmp_path / "theirs.sqlite")
+    deep = _zip(tmp_path / "deep.zip", {"session.json": b"[" * 100_000 + b"]" * 100_000})
+    with pytest.raises(aad.DataError, match="nested too deeply"):
+        aad.load_session(theirs, deep)
+    file = aad.dump_session(labelled.store, labelled.id, tmp_path / "q3.zip").path
+    with zipfile.ZipFile(file) as src:
+        manifest = src.read("session.json")
+    twice = tmp_path / "twice.zip"
+    with zipfile.ZipFile(twice, "w") as z:
+        z.writestr("session.json", b"{}")
+        with pytest.warns(UserWarning, match="Duplicate name"):  # unzip shows the first, zipfile the last
+            z.writestr("session.json", manifest)
+    with pytest.raises(aad.DataError, match=r"holds 'session\.json' twice"):
+        aad.load_session(theirs, twice)
+    assert theirs.summaries() == []
+
+
+def test_an_uploaded_file_never_makes_the_server_read_a_path_it_names(labelled, tmp_path):
+    """A session file loaded on the Sessions page (``recorded_source=False``) that does not carry
+    its data is refused without reading the path it names: its error would quote that file."""
+    secret = tmp_path / "secret.csv"
+    secret.write_text("ssn,salary\n123-45-6789,99000\n")
+    file = aad.dump_session(labelled.store, labelled.id, tmp_path / "q3.zip").path
+    leak = _rewritten(file, tmp_path / "leak.zip", _set("record.source", str(secret)))
+    theirs = aad.Store(tmp_path / "theirs.sqlite")
+    with pytest.raises(aad.DataError) as err:
+        aad.load_session(theirs, leak, recorded_source=False)
+    assert "does not carry the session's data" in str(err.value)
+    assert "ssn" not in str(err.value)
+    assert theirs.summaries() == []
+
+
+def test_added_rows_that_are_not_the_recorded_ones_are_refused_and_nothing_is_kept(tmp_path):
+    day1, day2, other = tmp_path / "day1.csv", tmp_path / "day2.csv", tmp_path / "other.csv"
+    _table(300).to_csv(day1, index=False)
+    pd.concat([_table(300), _table(200, seed=2) + 3]).to_csv(day2, index=False)
+    pd.concat([_table(300), _table(200, seed=5) - 3]).to_csv(other, index=False)
+    store = aad.Store(tmp_path / "mine" / "sessions.sqlite")
+    session = aad.Session.create(aad.load_data(str(day1)), store=store, seed=1)
+    session.add_rows(str(day2))
+    file = aad.dump_session(store, session.id, tmp_path / "grown.zip").path
+    swapped = tmp_path / "swapped.zip"
+    with zipfile.ZipFile(file) as src, zipfile.ZipFile(swapped, "w") as dst:
+        dst.writestr("session.json", src.read("session.json"))
+        dst.writestr("added/1.csv", other.read_bytes())  # another table under the recorded one's name
+    theirs = aad.Store(tmp_path / "theirs" / "sessions.sqlite")
+    with pytest.raises(aad.DataError, match="does not reopen, so it was not loaded"):
+        aad.load_session(theirs, swapped)
+    misplaced = _rewritten(file, tmp_path / "misplaced.zip", _set("actions.0.addition.n_before", 5))
+    with pytest.raises(aad.DataError, match="adds rows to 5 rows, but the session has 300 then"):
+        aad.load_session(theirs, misplaced)
+    assert theirs.summaries() == []
+    assert not theirs.uploads_dir.exists()  # checked on a scratch copy: nothing kept here
+
+
+def test_a_relative_database_records_its_tables_by_absolute_paths(tmp_path, monkeypatch, capsys):
+    store = aad.Store(tmp_path / "mine" / "sessions.sqlite")
+    upload = store.save_upload(_table().to_csv(index=False).encode(), ".csv")
+    session = aad.Session.create(aad.load_data(str(upload), name="upload.csv"), store=store, seed=0)
+    session.label(5, "anomaly")
+    file = aad.dump_session(store, session.id, tmp_path / "s.zip").path
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "b")
+    assert main(["sessions", "load", str(file), "--db", "rel.sqlite"]) == 0
+    monkeypatch.chdir(tmp_path)  # another working directory: the session still finds its data
+    theirs = aad.Store(tmp_path / "b" / "rel.sqlite")
+    assert Path(theirs.get(session.id).source).is_absolute()
+    assert aad.Session.open(session.id, store=theirs).labels() == {5: 1}
+
+
+def test_a_refused_load_leaves_no_new_database(labelled, tmp_path, capsys):
+    file = aad.dump_session(labelled.store, labelled.id, tmp_path / "q3.zip").path
+    Path(labelled.record.source).unlink()  # the data is gone: refused
+    db = tmp_path / "new" / "theirs.sqlite"
+    assert main(["sessions", "load", str(file), "--db", str(db)]) == 2
+    assert "which is not there" in capsys.readouterr().err
+    assert not db.exists()
+
+
+def test_dump_refuses_to_write_over_the_sessions_data_or_another_file(labelled, tmp_path, capsys):
+    data = labelled.record.source
+    db = str(labelled.store.path)
+    assert main(["sessions", "dump", labelled.id, "--db", db, "-o", data]) == 2
+    assert "is the input" in capsys.readouterr().err
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    assert main(["sessions", "dump", labelled.id, "--db", db, "-o", str(notes)]) == 2
+    assert "exists and is not a session file" in capsys.readouterr().err
+    assert notes.read_text() == "mine"
+    labelled.store.archive(labelled.id)
+    assert main(["sessions", "dump", labelled.id, "--db", db]) == 2
+    assert "was deleted (it is in the archive" in capsys.readouterr().err
+
+
+def test_an_export_to_a_terminal_shows_escape_sequences_as_escapes(labelled, monkeypatch, capsys):
+    labelled.label(20, "anomaly", kind="ring\x1b[2J", analyst="ana")
+    monkeypatch.setattr("app.cli._on_terminal", lambda: True)
+    assert main(["sessions", "export", labelled.id, "--db", str(labelled.store.path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "ring\\x1b[2J" in out

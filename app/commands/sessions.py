@@ -266,7 +266,10 @@ def dump_session(
     """
     store = _store(db)
     output = output if output is not None else Path(f"{session_id}.aad.zip")
-    check_not_input(output, store.path)
+    try:  # not over the database, the session's data or a table rows were added from
+        check_not_input(output, store.path, *aad.transfer.session_files(store, session_id))
+    except aad.SessionNotFoundError:
+        pass  # said by the dump, which names a deleted session
     with _progress_note(f"writing session {session_id}"):
         dumped = aad.dump_session(store, session_id, output, with_data=with_data)
     record = store.get(session_id)
@@ -305,9 +308,19 @@ def load_session(
     on there as it was, with its whole log, its analysts and its times."""
     path = db if db is not None else aad.default_db_path()
     check_not_input(path, file, data, option="--db")
+    if not file.is_file():  # before a new database is made for it
+        raise aad.DataError(f"there is no session file {file}; give the file `aad sessions dump` wrote")
+    made = not path.exists()
     store = aad.Store(path)
-    with _progress_note(f"loading {file.name} (checking the session's data)"):
-        record = aad.load_session(store, file, data=data, new_id=new_id)
+    try:
+        with _progress_note(f"loading {file.name} (checking its data, and that it reopens)"):
+            record = aad.load_session(store, file, data=data, new_id=new_id)
+    except BaseException:
+        if made:  # a refusal leaves no empty database behind
+            store.close()
+            for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+        raise
     actions = store.actions(record.id)
     analysts = sorted({a.analyst for a in actions if a.analyst})
     _err.print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -366,6 +367,17 @@ def test_a_session_file_downloaded_on_one_workbench_loads_on_another(server, bro
         loaded = [s for s in theirs.summaries() if s.dataset == "toy2" and s.n_labels]
         assert len(loaded) == 2
         assert {s.n_labels for s in loaded} == {2}
+
+        secret = tmp_path / "secret.csv"  # a file on the server that an uploaded session names as its data
+        secret.write_text("ssn,salary\n123-45-6789,99000\n")
+        leak = tmp_path / "leak.aad.zip"
+        with zipfile.ZipFile(file) as src, zipfile.ZipFile(leak, "w") as dst:
+            manifest = json.loads(src.read("session.json"))
+            manifest["record"]["source"] = str(secret)
+            dst.writestr("session.json", json.dumps(manifest))
+        page.locator(".st-key-sessions_load input[type=file]").set_input_files(str(leak))
+        expect(page.get_by_text("leak.aad.zip does not carry the session's data")).to_be_visible()
+        assert page.get_by_text("ssn").count() == 0  # the server never read the path it names
     finally:
         page.context.close()
         other.stop()
