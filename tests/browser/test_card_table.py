@@ -66,6 +66,7 @@ def transactions(tmp_path_factory):
 def _notes(page: Page) -> list[str]:
     """The notes the card's table shows, line by line (from the grid's accessible copy of its cells)."""
     cells = page.locator('.st-key-card_current [data-testid="stDataFrame"] [role="gridcell"]')
+    expect(cells.first).to_have_text(re.compile(r"\S"))  # the copy comes after the canvas is drawn
     return cells.all_text_contents()[3::4]
 
 
