@@ -52,9 +52,9 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "Dumped", "dump_session", "load_session",
 #: What ``session.json`` says it is, and the version of its layout this aad writes and reads.
 FORMAT, FORMAT_VERSION = "aad session", 1
 _MANIFEST = "session.json"
-#: The largest ``session.json`` read: about 2 million labelled rows (reading it takes about five
-#: times as much memory).
-MAX_MANIFEST_BYTES = 64_000_000
+#: The largest ``session.json`` read: about a million labelled rows (reading it takes up to about
+#: fifteen times as much memory: 300,000 actions of 36 MB took 520 MB).
+MAX_MANIFEST_BYTES = 32_000_000
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _HASH = re.compile(r"[0-9a-f]{64}")
 _SHIPPED = "shipped:"
@@ -94,7 +94,7 @@ def dump_session(store: Store, session_id: str, path, *, with_data: bool = False
             ) from None
         raise
     path = Path(path)
-    if path.is_file() and not zipfile.is_zipfile(path):
+    if path.is_file() and not _is_session_file(path):
         raise DataError(
             f"{path} exists and is not a session file: writing there would replace it; name another file"
         )
@@ -185,7 +185,8 @@ def load_session(
             _check_fits(record, dataset, actions, path)
             kept = {name: _keep(staged, bundle, name, path) for name in _added_members(actions)}
             actions = [_with_path(action, kept) for action in actions]
-            _reopens(staged, record, dataset, actions, path)
+            shown = {str(copy): f"{name} in {path.name}" for name, copy in kept.items()}
+            _reopens(staged, record, dataset, actions, path, shown)
         finally:
             staged.close()
         final = {str(copy): store.keep_file(copy) for copy in kept.values()}
@@ -203,6 +204,15 @@ def session_files(store: Store, session_id: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------- writing
+
+
+def _is_session_file(path: Path) -> bool:
+    """Whether ``path`` is a ZIP file holding a ``session.json`` (a session file, to replace)."""
+    try:
+        with zipfile.ZipFile(path) as bundle:
+            return _MANIFEST in bundle.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def _bundled_data(store: Store, record: SessionRecord, with_data: bool) -> Path | None:
@@ -287,9 +297,10 @@ def _member(bundle: zipfile.ZipFile, name: str, path: Path, limit: int) -> zipfi
             f"the session file {path} has no {name}; it is damaged, or not a session file"
         ) from None
     if info.file_size > limit:
+        more = "" if name == _MANIFEST else " (set AAD_MAX_FILE_MB to read more)"
         raise DataError(
             f"the session file {path} holds a {name} of {info.file_size:,} bytes, over the {limit:,} "
-            "this aad reads (set AAD_MAX_FILE_MB to read more)"
+            f"this aad reads{more}"
         )
     return info
 
@@ -598,15 +609,19 @@ def _with_path(action: Action, paths: dict) -> Action:
 
 
 def _reopens(
-    staged: Store, record: SessionRecord, dataset: Dataset, actions: list[Action], path: Path
+    staged: Store, record: SessionRecord, dataset: Dataset, actions: list[Action], path: Path, shown: dict
 ) -> None:
     """Write the session into the scratch database ``staged`` and reopen it there: its model refits
-    with its parameters, its log replays, the rows it adds are those it recorded."""
+    with its parameters, its log replays, the rows it adds are those it recorded. A message names
+    a table by its member in the file (``shown``), not by its scratch copy."""
     try:
         staged.insert_session(record, actions)
         Session.open(record.id, store=staged, dataset=dataset)
     except (AADError, ValueError, TypeError, OverflowError) as err:
-        raise DataError(f"the session in {path.name} does not reopen, so it was not loaded: {err}") from None
+        text = str(err)
+        for copy, name in shown.items():
+            text = text.replace(copy, name)
+        raise DataError(f"the session in {path.name} does not reopen, so it was not loaded: {text}") from None
 
 
 def _keep(store: Store, bundle: zipfile.ZipFile, name: str, path: Path) -> Path:

@@ -234,8 +234,9 @@ def test_damaged_oversized_and_foreign_files_are_refused_before_any_work(labelle
 
     file = aad.dump_session(labelled.store, labelled.id, tmp_path / "q3.zip").path
     monkeypatch.setattr(transfer, "MAX_MANIFEST_BYTES", 100)
-    with pytest.raises(aad.DataError, match=r"holds a session.json of [\d,]+ bytes, over the 100"):
+    with pytest.raises(aad.DataError, match=r"holds a session.json of [\d,]+ bytes, over the 100") as err:
         aad.load_session(theirs, file)
+    assert "AAD_MAX_FILE_MB" not in str(err.value)  # a setting that would not lift this limit
     monkeypatch.undo()
 
     stored = tmp_path / "stored.zip"
@@ -328,8 +329,10 @@ def test_added_rows_that_are_not_the_recorded_ones_are_refused_and_nothing_is_ke
         dst.writestr("session.json", src.read("session.json"))
         dst.writestr("added/1.csv", other.read_bytes())  # another table under the recorded one's name
     theirs = aad.Store(tmp_path / "theirs" / "sessions.sqlite")
-    with pytest.raises(aad.DataError, match="does not reopen, so it was not loaded"):
+    with pytest.raises(aad.DataError, match="does not reopen, so it was not loaded") as err:
         aad.load_session(theirs, swapped)
+    assert "added/1.csv in swapped.zip" in str(err.value)  # named as in the file, not by a scratch copy
+    assert "aad-load-" not in str(err.value)
     misplaced = _rewritten(file, tmp_path / "misplaced.zip", _set("actions.0.addition.n_before", 5))
     with pytest.raises(aad.DataError, match="adds rows to 5 rows, but the session has 300 then"):
         aad.load_session(theirs, misplaced)
@@ -355,10 +358,10 @@ def test_a_relative_database_records_its_tables_by_absolute_paths(tmp_path, monk
 def test_a_refused_load_leaves_no_new_database(labelled, tmp_path, capsys):
     file = aad.dump_session(labelled.store, labelled.id, tmp_path / "q3.zip").path
     Path(labelled.record.source).unlink()  # the data is gone: refused
-    db = tmp_path / "new" / "theirs.sqlite"
+    db = tmp_path / "new" / "sub" / "theirs.sqlite"
     assert main(["sessions", "load", str(file), "--db", str(db)]) == 2
     assert "which is not there" in capsys.readouterr().err
-    assert not db.exists()
+    assert not (tmp_path / "new").exists()  # nor the folders made for it
 
 
 def test_dump_refuses_to_write_over_the_sessions_data_or_another_file(labelled, tmp_path, capsys):
@@ -371,6 +374,10 @@ def test_dump_refuses_to_write_over_the_sessions_data_or_another_file(labelled, 
     assert main(["sessions", "dump", labelled.id, "--db", db, "-o", str(notes)]) == 2
     assert "exists and is not a session file" in capsys.readouterr().err
     assert notes.read_text() == "mine"
+    document = _zip(tmp_path / "report.docx", {"word/document.xml": b"<w:document/>"})  # a ZIP, not ours
+    assert main(["sessions", "dump", labelled.id, "--db", db, "-o", str(document)]) == 2
+    assert "exists and is not a session file" in capsys.readouterr().err
+    assert zipfile.ZipFile(document).namelist() == ["word/document.xml"]
     labelled.store.archive(labelled.id)
     assert main(["sessions", "dump", labelled.id, "--db", db]) == 2
     assert "was deleted (it is in the archive" in capsys.readouterr().err
@@ -383,3 +390,15 @@ def test_an_export_to_a_terminal_shows_escape_sequences_as_escapes(labelled, mon
     out = capsys.readouterr().out
     assert "\x1b" not in out
     assert "ring\\x1b[2J" in out
+
+
+def test_a_restored_sessions_name_prints_as_text(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    _table().to_csv(table, index=False)
+    store = aad.Store(tmp_path / "s.sqlite")
+    session = aad.Session.create(aad.load_data(str(table), name="t\x1b[2J"), store=store, seed=0)
+    store.archive(session.id)
+    assert main(["sessions", "restore", session.id, "--db", str(store.path)]) == 0
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert "t\\x1b[2J" in err

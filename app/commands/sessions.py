@@ -211,7 +211,7 @@ def delete_session(
 def restore_session(session_id: SessionId, db: DbOption = None) -> None:
     """Bring a deleted session back from the archive, with its whole log."""
     record = _store(db).restore(session_id)
-    _err.print(f"restored session {session_id} ({record.dataset})")
+    _err.print(f"restored session {session_id} ({printable(record.dataset)})")
 
 
 @sessions.command("import")
@@ -310,16 +310,19 @@ def load_session(
     check_not_input(path, file, data, option="--db")
     if not file.is_file():  # before a new database is made for it
         raise aad.DataError(f"there is no session file {file}; give the file `aad sessions dump` wrote")
-    made = not path.exists()
+    made = [p for p in (path, *path.parents) if not p.exists()]  # the file and the folders made for it
     store = aad.Store(path)
     try:
         with _progress_note(f"loading {file.name} (checking its data, and that it reopens)"):
             record = aad.load_session(store, file, data=data, new_id=new_id)
     except BaseException:
-        if made:  # a refusal leaves no empty database behind
+        if made:  # a refusal leaves no empty database behind, nor the folders made for it
             store.close()
             for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
                 leftover.unlink(missing_ok=True)
+            for folder in made[1:]:
+                with contextlib.suppress(OSError):  # not empty: something else is in it
+                    folder.rmdir()
         raise
     actions = store.actions(record.id)
     analysts = sorted({a.analyst for a in actions if a.analyst})
