@@ -123,8 +123,7 @@ with st.expander(
     st.caption(
         "A file from another workbench's **Session file** button (or `aad sessions dump`): the session "
         "goes on here as it was, with its whole log, its analysts and its undo history. Its data must "
-        "come in the file (the Session file button puts it in) or be a shipped dataset; checking that "
-        "the session reopens takes about as long as opening it."
+        "come in the file (the Session file button puts it in) or be a shipped dataset."
     )
     st.checkbox("As a new session (a new id), beside one with its id", key=keys.SESSIONS_NEW_ID)
     upload_key = f"{keys.SESSIONS_UPLOAD}_{st.session_state.get(keys.UPLOAD_GENERATION, 0)}"

@@ -54,7 +54,7 @@ def load_file(upload_key: str) -> None:
         try:
             new_id = bool(st.session_state.get(keys.SESSIONS_NEW_ID))
             # the data comes in the file: a path the uploaded file names is never looked at here
-            with st.spinner(f"Loading {text.md(name)}: checking its data, and that the session reopens…"):
+            with st.spinner(f"Loading {text.md(name)}: checking its data, and that the session rebuilds…"):
                 record = aad.load_session(store(), path, new_id=new_id, recorded_source=False)
         except aad.AADError as err:  # the file named as the analyst named it, not by its temporary copy
             message = error_markdown(aad.AADError(str(err).replace(str(path), name).replace(path.name, name)))
