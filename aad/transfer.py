@@ -134,9 +134,10 @@ def load_session(
     """Write the session in the file ``path`` (from :func:`dump_session`) into ``store``.
 
     Everything is checked first, on a copy in a scratch folder: the file, its data (its
-    fingerprint), and that the session reopens there (its model refits with its parameters, its
-    log replays, the rows it adds are those it recorded); only then is anything written into
-    ``store``, in one transaction, the tables it needs kept beside the database.
+    fingerprint), every action's rows against the data, and that the session rebuilds there (its
+    model refits with its parameters; a log that adds rows replays, so that the rows it adds are
+    those it recorded); only then is anything written into ``store``, in one transaction, the
+    tables it needs kept beside the database.
 
     Parameters
     ----------
