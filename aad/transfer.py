@@ -44,10 +44,18 @@ from pathlib import Path
 from .data import Dataset, load_data
 from .errors import AADError, DataError
 from .session import _BEFORE_PARAMS, Session, _check_params, _check_settings, fit_model
-from .store import ADD_ROWS, KINDS, Action, Addition, SessionNotFoundError, SessionRecord, Store
+from .store import ADD_ROWS, KINDS, Action, Addition, SessionNotFoundError, SessionRecord, Store, replay
 from .tables import file_limit, is_dataset_name
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "Dumped", "dump_session", "load_session", "session_files"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "Dumped",
+    "dump_session",
+    "load_session",
+    "log_summary",
+    "session_files",
+]
 
 #: What ``session.json`` says it is, and the version of its layout this aad writes and reads.
 FORMAT, FORMAT_VERSION = "aad session", 1
@@ -187,7 +195,7 @@ def load_session(
             kept = {name: _keep(staged, bundle, name, path) for name in _added_members(actions)}
             actions = [_with_path(action, kept) for action in actions]
             shown = {str(copy): f"{name} in {path.name}" for name, copy in kept.items()}
-            _reopens(staged, record, dataset, actions, path, shown)
+            _rebuilds(staged, record, dataset, actions, path, shown)
         finally:
             staged.close()
         final = {str(copy): store.keep_file(copy) for copy in kept.values()}
@@ -202,6 +210,13 @@ def session_files(store: Store, session_id: str) -> list[str]:
     record, actions = store.get(session_id), store.actions(session_id)
     data = [] if record.source.startswith(_SHIPPED) else [record.source]
     return data + [a.addition.path for a in actions if a.addition is not None]
+
+
+def log_summary(store: Store, session_id: str) -> tuple[int, int, list[str]]:
+    """What a loaded session holds, as the command line and the Sessions page say it: its labels in
+    effect, its actions and its analysts (sorted)."""
+    actions = store.actions(session_id)
+    return len(replay(actions)), len(actions), sorted({a.analyst for a in actions if a.analyst})
 
 
 # ---------------------------------------------------------------------- writing
@@ -609,7 +624,7 @@ def _with_path(action: Action, paths: dict) -> Action:
     return replace(action, addition=replace(action.addition, path=str(paths[action.addition.path])))
 
 
-def _reopens(
+def _rebuilds(
     staged: Store, record: SessionRecord, dataset: Dataset, actions: list[Action], path: Path, shown: dict
 ) -> None:
     """Write the session into the scratch database ``staged`` and rebuild it there: its model refits

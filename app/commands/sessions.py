@@ -313,7 +313,7 @@ def load_session(
     made = [p for p in (path, *path.parents) if not p.exists()]  # the file and the folders made for it
     store = aad.Store(path)
     try:
-        with _progress_note(f"loading {file.name} (checking its data, and that it reopens)"):
+        with _progress_note(f"loading {file.name} (checking its data, and that the session rebuilds)"):
             record = aad.load_session(store, file, data=data, new_id=new_id)
     except BaseException:
         if made:  # a refusal leaves no empty database behind, nor the folders made for it
@@ -324,11 +324,10 @@ def load_session(
                 with contextlib.suppress(OSError):  # not empty: something else is in it
                     folder.rmdir()
         raise
-    actions = store.actions(record.id)
-    analysts = sorted({a.analyst for a in actions if a.analyst})
+    n_labels, n_actions, analysts = aad.transfer.log_summary(store, record.id)
     _err.print(
-        f"loaded session {record.id} ({printable(record.dataset)}: {count(len(replay(actions)), 'label')} "
-        f"in {count(len(actions), 'action')}"
+        f"loaded session {record.id} ({printable(record.dataset)}: {count(n_labels, 'label')} "
+        f"in {count(n_actions, 'action')}"
         + (f", by {', '.join(printable(a) for a in analysts)}" if analysts else "")
         + f") into {store.path}; open it on the workbench's Sessions page (`aad app`)"
     )

@@ -13,7 +13,6 @@ from pathlib import Path
 import streamlit as st
 
 import aad
-from aad.store import replay
 from app import keys, text
 from app.state.caches import store
 from app.state.messages import error_markdown
@@ -60,13 +59,12 @@ def load_file(upload_key: str) -> None:
             message = error_markdown(aad.AADError(str(err).replace(str(path), name).replace(path.name, name)))
             st.session_state[keys.SESSIONS_LOAD_MESSAGE] = ("error", message)
             return
-    actions = store().actions(record.id)
-    analysts = sorted({a.analyst for a in actions if a.analyst})
+    n_labels, n_actions, analysts = aad.transfer.log_summary(store(), record.id)
     by = f", by {text.md(', '.join(analysts))}" if analysts else ""
     st.session_state[keys.SESSIONS_PICK] = record.id
     st.session_state[keys.SESSIONS_LOAD_MESSAGE] = (
         "success",
         f"Loaded session `{record.id}` from {text.md(name)} ({text.md(record.dataset)}: "
-        f"{text.count(len(replay(actions)), 'label')} in {text.count(len(actions), 'action')}{by}): it is "
+        f"{text.count(n_labels, 'label')} in {text.count(n_actions, 'action')}{by}): it is "
         "picked above; **Resume** goes on with it.",
     )
