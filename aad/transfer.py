@@ -462,8 +462,11 @@ def _action_from(entry, number: int, path: Path) -> Action:
     cells = entry.get("cells")
     if not isinstance(cells, list) or not all(_cell(c) for c in cells):
         raise DataError(f"{where} needs its cells as [row, label (1, 0, -1 or null), kind, note] lists")
-    if any(cell[1] == 0 and cell[2] is not None for cell in cells):
-        raise DataError(f"{where} gives a nominal label a kind of anomaly; only an anomaly has a kind")
+    if any(cell[1] in (0, -1) and cell[2] is not None for cell in cells):
+        raise DataError(
+            f"{where} gives a kind of anomaly to a row it labels nominal or unlabels; "
+            "only an anomaly has a kind"
+        )
     rows, labels, kinds, notes = (
         (tuple(column) for column in zip(*cells, strict=True)) if cells else ((),) * 4
     )

@@ -173,6 +173,14 @@ def _set(path: str, value):
     return change
 
 
+def _both(first, second):
+    def change(manifest):
+        first(manifest)
+        second(manifest)
+
+    return change
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -206,7 +214,11 @@ def _set(path: str, value):
             "gives the data 'shipped:../x', which names no shipped dataset",
         ),
         (_set("actions.0.created_at", "soon\x1b[2J"), "action 1's created_at is 'soon\\x1b[2J', not a time"),
-        (_set("actions.1.cells.0.2", "ring"), "action 2 gives a nominal label a kind of anomaly"),
+        (_set("actions.1.cells.0.2", "ring"), "action 2 gives a kind of anomaly to a row it labels nominal"),
+        (
+            _both(_set("actions.1.cells.0.1", -1), _set("actions.1.cells.0.2", "ring")),
+            "action 2 gives a kind of anomaly to a row it labels nominal or unlabels",
+        ),
     ],
 )
 def test_a_malformed_session_file_is_refused_in_one_message_and_nothing_is_written(
