@@ -35,6 +35,10 @@ COMPACT_CSS = """<style>
 [data-testid="stSidebarContent"] [data-testid="stSidebarUserContent"] { padding-top: 1rem; }
 [class*="st-key-card_"]:not(.st-key-card_current) button { min-height: 2rem; padding: 0.1rem 0.6rem; }
 .st-key-card_current [data-testid="stElementToolbar"] { display: none; }
+/* no grid's own "Download as CSV": it writes the cells as they are, so a cell from the data such
+   as =cmd|' /C calc'!A0 opens in a spreadsheet as a formula; the pages' downloads escape them */
+[data-testid="stElementToolbarButton"]:has(button[aria-label^="Download as CSV"]),
+[data-testid="stElementToolbar"] button[aria-label^="Download as CSV"] { display: none !important; }
 /* a style or a script alone (this sheet, the keyboard's return to the page) takes no room: it
    moved the Label page's buttons and card 16 px down whenever the page handed the keys back */
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > :is(style, script):only-child) {
