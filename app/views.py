@@ -750,7 +750,7 @@ def history_frame(session: aad.Session) -> pd.DataFrame:
             }
         )
     columns = ["model version", "time (UTC)", "action", "label", "kind", "note", "analyst", "via", "rows"]
-    return pd.DataFrame(records[::-1], columns=columns)
+    return grid_text(pd.DataFrame(records[::-1], columns=columns))
 
 
 def _rows_text(rows: tuple[int, ...]) -> str:
@@ -842,6 +842,8 @@ def change_text(changes: list, *, unchanged: int = 0) -> str:
 
 #: The label column of the editable tables: what each value means.
 LABEL_CHOICES = ("anomaly", "nominal", "—")
+#: The columns of the editable tables the analyst may change (the rest are shown only).
+EDITABLE = ("label", "kind", "note")
 
 
 def label_for_table(label: int) -> str:
@@ -880,7 +882,30 @@ def rows_table(session: aad.Session, rows) -> pd.DataFrame:
     values = session.dataset.values_as_read().iloc[rows].reset_index(drop=True)  # categories as written
     taken = {c for part in parts for c in part.columns}
     parts.append(values.rename(columns={c: f"{c} (value)" for c in values.columns if c in taken}))
-    return pd.concat(parts, axis=1)
+    return grid_text(pd.concat(parts, axis=1), editable=EDITABLE)
+
+
+def grid_text(frame: pd.DataFrame, *, editable: tuple[str, ...] = ()) -> pd.DataFrame:
+    r"""``frame`` as a grid shows it: the direction controls in its text cells and column names
+    written as their escapes (:func:`app.text.visible`), as on the cards. The grids draw text
+    as it is, so a cell holding U+202E showed the text after it backwards ("Shop\u202eevil"
+    read "Shoplive"). The ``editable`` columns keep their text: an edit starts from it.
+
+    >>> grid_text(pd.DataFrame({"shop\u202e": ["Shop\u202eevil", "ok"], "n": [1, 2]})).to_dict("list")
+    {'shop\\u202e': ['Shop\\u202eevil', 'ok'], 'n': [1, 2]}
+    """
+    shown = frame.copy()
+    for column in shown.columns:
+        if column in editable or not _is_text(shown[column]):
+            continue
+        shown[column] = pd.Series(
+            [visible(v) if isinstance(v, str) else v for v in shown[column]], index=shown.index, dtype=object
+        )
+    return shown.rename(columns={c: visible(c) for c in shown.columns if c not in editable})
+
+
+def _is_text(column: pd.Series) -> bool:
+    return column.dtype == object or isinstance(column.dtype, (pd.StringDtype, pd.CategoricalDtype))
 
 
 def kinds_frame(session: aad.Session) -> pd.DataFrame:

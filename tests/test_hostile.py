@@ -495,6 +495,22 @@ def test_a_direction_control_in_the_data_is_shown_as_its_escape_never_applied(tm
     assert "\\u202e" in views.why(session, 0)
 
 
+def test_a_direction_control_shows_as_its_escape_in_the_grids_too(tmp_path):
+    session = _agents_session(tmp_path)
+    session.label(2, "anomaly", note="checked" + RLO + "later")
+    grids = {
+        "rows": views.rows_table(session, [0, 2]),  # the Rows page, the Label page's table, Explore
+        "history": views.history_frame(session),  # the Progress page
+    }
+    for name, grid in grids.items():
+        shown = [c for c in grid.columns if c not in views.EDITABLE]
+        cells = [v for column in shown for v in grid[column] if isinstance(v, str)]
+        assert [c for c in cells if any(ch in aad.labels.DIRECTION_CONTROLS for ch in c)] == [], name
+    assert "curl\\u202e3.7" in grids["rows"]["agent"].tolist()  # "curl7.3" read backwards before
+    assert "checked\\u202elater" in grids["history"]["note"].tolist()
+    assert grids["rows"]["note"].tolist()[1] == "checked" + RLO + "later"  # an edit starts from the note
+
+
 def test_a_long_value_is_cut_in_the_card_and_the_rules_but_kept_whole_in_the_exports(tmp_path):
     session = _agents_session(tmp_path)
     for shown in (views.why(session, 1), views.unusual_values(session, 1), views.compact_values(session, 1)):

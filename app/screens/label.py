@@ -278,7 +278,7 @@ def table(rows: list[int]) -> None:
             frame,
             key=key,
             hide_index=True,
-            disabled=[c for c in frame.columns if c not in ("label", "kind", "note")],
+            disabled=[c for c in frame.columns if c not in views.EDITABLE],
             column_config=table_columns(session),
             height=min(len(frame) + 1, 16) * 35 + 3,
         )

@@ -102,7 +102,7 @@ def results(found, filtered: bool) -> None:
             frame,
             key=key,
             hide_index=True,
-            disabled=[c for c in frame.columns if c not in ("label", "kind", "note")],
+            disabled=[c for c in frame.columns if c not in views.EDITABLE],
             column_config={
                 "row": st.column_config.NumberColumn("row", format="%d", pinned=True),
                 "rank": st.column_config.NumberColumn("rank", format="%d"),
