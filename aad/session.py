@@ -127,6 +127,9 @@ _MAX_WRITE_TRIES = 100  # a conditional write retries only when another writer g
 #: redo replays it to the same labels, and the copy is known for a redo only when it names the
 #: latest action undone and matches it cell for cell.
 REDO_VIA = "redo of v"
+#: Where the analyst, not the queue, picks the rows: a selection on the Explore page, a search on
+#: the Rows page, a labels file (``file NAME``). Their labels are no part of :attr:`Session.streak`.
+CHOSEN_VIA = ("explore", "rows", "file ")
 
 ModelFactory = Callable[[Dataset, dict, int], AADForest]
 
@@ -273,6 +276,7 @@ class Session:
         self._changes: dict[int, list[Change]] = {}  # per label action: what it did to each row
         self._spelling: dict[str, str] = {}  # a kind as first written, by its lower case
         self._undone_kinds: set[str] = set()  # kinds of labels an undo took back (lower case)
+        self._chosen: set[int] = set()  # rows the analyst labelled from a selection, a search, a file
         #: Who takes this session's actions unless an action names someone: the OS user.
         self.analyst: str | None = default_analyst()
         self._batch: list[int] = list(record.batch)
@@ -945,9 +949,13 @@ class Session:
 
     @property
     def streak(self) -> int:
-        """Nominals in a row: the latest labels, counted back to the last anomaly."""
+        """Nominals in a row: the latest labels of rows the queue showed, counted back to the last
+        anomaly. Rows the analyst picked (:data:`CHOSEN_VIA`: twenty nominals selected on a plot)
+        neither count nor end it, as the queue's own record of its streak ignores them."""
         count = 0
         for event in reversed(self.learner.history):
+            if event.row in self._chosen:
+                continue
             if event.label == ANOMALY:
                 break
             if event.label != UNLABELLED and event.previous == UNLABELLED:
@@ -1431,6 +1439,8 @@ class Session:
             changes.append(Change(row, before, after))
         self._changes[action.number] = changes
         self._undo.append((action, "label", done, previous))
+        chosen = action.via is not None and action.via.startswith(CHOSEN_VIA)
+        (self._chosen.update if chosen else self._chosen.difference_update)(done)
         if done and not set(done) & set(self._batch):  # not a card (Explore): the cards are stale
             self._batch = []
 

@@ -637,6 +637,20 @@ def test_something_different_replaces_the_batch_and_the_streak_counts_nominals(s
     assert session.streak == 0
 
 
+def test_rows_the_analyst_picks_are_no_part_of_the_queues_streak(store, fitted_toy2, tmp_path):
+    session = _new(store, fitted_toy2)
+    session.label(int(session.batch()[0]), "nominal", via="card")
+    assert session.streak == 1
+    ranks = np.argsort(-session.scores())
+    picked = [int(r) for r in ranks[-20:]]  # twenty normal rows selected on the Explore page
+    session.label(picked, "nominal", via="explore")
+    session.label(picked[0], "anomaly", via="rows")  # a search's row: no anomaly the queue found
+    assert session.streak == 1  # it said 21 nominals in a row, and hinted a kind was used up
+    session.label(int(session.batch()[0]), "nominal", via="card")
+    assert session.streak == 2
+    assert _reopen(session, fitted_toy2).streak == 2  # the same after a reload
+
+
 def test_an_unknown_queue_is_refused_before_anything_is_stored(store, fitted_toy2):
     with pytest.raises(aad.UnknownStrategyError, match="unknown queue"):
         _new(store, fitted_toy2, params={"queue": "fastest"})
