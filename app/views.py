@@ -355,9 +355,7 @@ def queue_line(session: aad.Session, row: int) -> str:
     """Which ranking proposed the card's row, which the queue follows and with what record, and
     the nominals in a row; after :data:`STREAK_HINT` of them, a hint at **Different**."""
     following = ranking_title(session.following)
-    proposers = session.proposed_by(row)
-    by = "every ranking" if len(proposers) == len(_rankings(session)) else ranking_names(proposers)
-    line = f"Proposed by {by}" if by else f"Next in the {following}'s order"
+    line = proposed_line(session, row) or "Next in the queue"
     if row == session.different_row:
         line = f"Something different: {_different_what(session, row)}"
     record = session.queue_records().get(session.following)
@@ -372,6 +370,14 @@ def queue_line(session: aad.Session, row: int) -> str:
     if streak >= STREAK_HINT:
         line += ". A kind may be used up: **Different** (D) shows a row unlike the anomalies found."
     return line
+
+
+def proposed_line(session: aad.Session, row: int) -> str:
+    """``Proposed by`` the rankings whose top row ``row`` is; empty when none proposed it (the
+    next rows of the ranking the queue follows)."""
+    proposers = session.proposed_by(row)
+    by = "every ranking" if len(proposers) == len(_rankings(session)) else ranking_names(proposers)
+    return f"Proposed by {by}" if by else ""
 
 
 def different_text(session: aad.Session, row: int) -> str:
@@ -438,17 +444,24 @@ def label_texts(session: aad.Session, rows) -> list[str]:
 
 
 def top_share(rank: int, n: int) -> str:
-    """Where a rank sits among ``n`` rows, as people say it: ``top 0.002%``, ``top 3%``.
+    """Where a rank sits among ``n`` rows, as people say it: ``top 0.002%``, ``top 3%``; in the
+    lower half, from the bottom (rank 4,868 of 5,000 said "top 97%").
 
     Examples
     --------
-    >>> top_share(1, 50_000), top_share(7, 485), top_share(120, 1000), top_share(999, 1000)
-    ('top 0.002%', 'top 1.4%', 'top 12%', 'top 100%')
+    >>> top_share(1, 50_000), top_share(7, 485), top_share(120, 1000), top_share(500, 1000)
+    ('top 0.002%', 'top 1.4%', 'top 12%', 'top 50%')
+    >>> top_share(4868, 5000), top_share(1000, 1000)
+    ('bottom 2.7%', 'bottom 0.1%')
     """
-    share = 100.0 * rank / n
-    if share >= 10:
-        return f"top {share:.0f}%"
-    return f"top {float(f'{share:.2g}'):g}%"
+    if 2 * rank > n:
+        return f"bottom {_percent(100.0 * (n - rank + 1) / n)}"
+    return f"top {_percent(100.0 * rank / n)}"
+
+
+def _percent(share: float) -> str:
+    """A share in percent to two significant digits below 10 %, whole above."""
+    return f"{share:.0f}%" if share >= 10 else f"{float(f'{share:.2g}'):g}%"
 
 
 def _ordinal(n: int) -> str:
@@ -867,7 +880,7 @@ def rows_table(session: aad.Session, rows) -> pd.DataFrame:
         {
             "row": rows,
             "rank": ranks,
-            "top": [top_share(int(r), n)[4:] for r in ranks],
+            "top": [_percent(100.0 * int(r) / n) for r in ranks],
             "label": [label_for_table(int(session.model.labels_[r])) for r in rows],
             "kind": [(states[r].kind or "") if r in states else "" for r in rows.tolist()],
             "note": [(states[r].note or "") if r in states else "" for r in rows.tolist()],
@@ -943,12 +956,13 @@ def rename_kind_text(counts: Counter, old: str | None, new: str | None) -> str:
 def compact_values(session: aad.Session, row: int, limit: int = 4) -> str:
     """A batch card's values on one line, the most unusual first: ``amount 4210 (highest)``."""
     pct, far = session.percentiles(row), session.unusualness(row)
+    below, above = session.value_shares(row)
     names = session.dataset.feature_names
     order = sorted(range(len(names)), key=lambda j: (-far[j], -abs(pct[j] - 50), j))[:limit]
     parts = []
     for j in order:
         spec = session.dataset.specs[j]
-        side = _place(pct[j])
+        side = _place(pct[j], below[j], above[j])
         if spec.kind == "category":  # its text, and how many rows share it (not its rarity)
             side = f"{round(spec.rows / session.dataset.X[row, j]):,} of {spec.rows:,} rows"
         parts.append(
@@ -958,15 +972,22 @@ def compact_values(session: aad.Session, row: int, limit: int = 4) -> str:
     return " · ".join(parts) + more
 
 
-def _place(percentile: float) -> str:
-    """Where a value sits in its column, for a batch card.
+def _place(percentile: float, below: float, above: float) -> str:
+    """Where a value sits in its column, for a batch card: its percentile, ``highest`` or
+    ``lowest`` only when no row is above or below it (``below``, ``above``: the percent of rows
+    strictly on each side), and ``top 1%`` or ``bottom 1%`` past the 99th percentile (it said
+    "highest" for a value two rows exceeded).
 
-    >>> _place(1.2), _place(22.5), _place(42), _place(99.6), _place(0.3)
-    ('1st pct', '22nd pct', '42nd pct', 'highest', 'lowest')
+    >>> _place(1.2, 1.1, 98.8), _place(42, 41.9, 58.0), _place(99.6, 99.5, 0.04), _place(99.9, 99.8, 0.0)
+    ('1st pct', '42nd pct', 'top 1%', 'highest')
+    >>> _place(0.3, 0.2, 99.7), _place(0.1, 0.0, 99.9)
+    ('bottom 1%', 'lowest')
     """
+    if above == 0 or below == 0:
+        return "as every row" if above == below else "highest" if above == 0 else "lowest"
     if 1 <= percentile <= 99:
         return f"{_ordinal(round(percentile))} pct"
-    return "highest" if percentile > 50 else "lowest"
+    return "top 1%" if percentile > 50 else "bottom 1%"
 
 
 def sessions_frame(summaries: list[aad.SessionSummary]) -> pd.DataFrame:

@@ -1115,3 +1115,8 @@ def test_the_queue_help_names_the_sessions_rankings_and_its_rule(tmp_path):
     assert line.startswith("Proposed by every ranking · the queue follows the learned model"), line
     names = views.ranking_names(("feedback", "unsupervised"))
     assert names == "the learned model and the ensemble's own order"
+    batch = aad.Session.create(toy2, store=store, seed=0, batch_size=4)
+    unproposed = [int(r) for r in batch.batch() if not batch.proposed_by(int(r))]
+    assert unproposed  # a batch of four holds rows past the rankings' tops
+    assert views.proposed_line(batch, unproposed[0]) == ""
+    assert views.queue_line(batch, unproposed[0]).startswith("Next in the queue · the queue follows")

@@ -256,7 +256,9 @@ def small_card(row: int) -> None:
                         args=(row, value),
                     )
                 st.button("Skip", key=keys.card_button("skip", row), on_click=state.skip, args=(row,))
-        st.caption(f"{views.compact_values(session, row)}  \nWhy: {views.why(session, row)}")
+        proposed = views.proposed_line(session, row)  # a row low in the learned model's ranks says why
+        shown = f"{views.compact_values(session, row)}  \nWhy: {views.why(session, row)}"
+        st.caption(f"{proposed} · {shown}" if proposed else shown)
 
 
 def table(rows: list[int]) -> None:
