@@ -486,6 +486,20 @@ def test_a_date_is_found_as_the_file_writes_it_in_the_columns_own_order(tmp_path
     assert found("30.10.2024") == []
 
 
+def test_a_value_copied_off_a_card_finds_the_rows_typing_it_finds(db, tmp_path):
+    """The cards break links with a zero-width space (``http:\u200b//``): copied into a search it
+    found nothing."""
+    memos = ["+SUM(A1:A9)", "see http://evil.example", "a@b.org", "plain"] * 10
+    frame = pd.DataFrame({"memo": memos, "amount": np.arange(40.0)})
+    frame.to_csv(tmp_path / "memos.csv", index=False)
+    session = aad.Session.create(aad.load_data(str(tmp_path / "memos.csv")), store=aad.Store(db))
+    for typed in ("+SUM(A1:A9)", "http://evil.example", "a@b.org"):
+        copied = text.md(typed).replace("\\", "")  # as the card shows it, its escapes not copied
+        assert "\u200b" in copied
+        assert sorted(views.find_rows(session, copied).tolist()) == sorted(views.find_rows(session, typed))
+        assert len(views.find_rows(session, typed)) == 10
+
+
 def test_a_row_number_finds_that_row_first_then_the_rows_whose_text_holds_it(db, tmp_path):
     frame = pd.DataFrame({"ref": [f"R{i}27" for i in range(40)], "amount": np.arange(40.0)})
     frame.to_csv(tmp_path / "refs.csv", index=False)
