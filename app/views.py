@@ -56,7 +56,8 @@ def row_table(session: aad.Session, row: int) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "feature": list(dataset.feature_names),
-            "value": [value_text(dataset, row, j) for j in range(dataset.n_features)],
+            # a long category cut as in the why (a 3,000-character one took the notes' room)
+            "value": [cut(value_text(dataset, row, j), SHOWN_CHARS) for j in range(dataset.n_features)],
             "percentile": session.percentiles(row),
         }
     )
@@ -67,7 +68,7 @@ def row_table(session: aad.Session, row: int) -> pd.DataFrame:
             f"{_MEDIAN}{value}" if gap else note
             for gap, note, value in zip(filled[row], notes, table["value"], strict=True)
         ]
-        table["value"] = [shown_value(dataset, row, j) for j in range(dataset.n_features)]
+        table["value"] = [cut(shown_value(dataset, row, j), SHOWN_CHARS) for j in range(dataset.n_features)]
     if any(notes):
         table["note"] = notes
     if len(table) > WIDE:  # the table scrolls: the most unusual values first

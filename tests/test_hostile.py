@@ -513,6 +513,8 @@ def test_a_direction_control_shows_as_its_escape_in_the_grids_too(tmp_path):
 
 def test_a_long_value_is_cut_in_the_card_and_the_rules_but_kept_whole_in_the_exports(tmp_path):
     session = _agents_session(tmp_path)
+    card_table = views.row_table(session, 1)
+    assert card_table.loc[card_table["feature"] == "agent", "value"].tolist() == ["A" * 39 + "…"]
     for shown in (views.why(session, 1), views.unusual_values(session, 1), views.compact_values(session, 1)):
         assert "A" * 39 + "…" in shown
         assert "A" * 41 not in shown
