@@ -308,6 +308,13 @@ def test_the_table_view_labels_through_the_same_checked_write_and_refuses_a_row_
     at.session_state[key] = {"edited_rows": {0: {"note": "hm"}}, "added_rows": [], "deleted_rows": []}
     at.run()  # a note alone on an unlabelled row: refused, with the reason
     assert any("has no label: label it before giving it a kind or a note" in e.value for e in at.error)
+    drawn = next(d for d in at.dataframe if d.key and d.key.startswith("label_table"))
+    first = drawn.value["row"].tolist()[0]
+    at.session_state[drawn.key] = {"edited_rows": {0: {"kind": "Mule"}}, "added_rows": [], "deleted_rows": []}
+    at.run()  # a kind alone on an unlabelled row: an anomaly of that kind (a label first hid the row)
+    assert _session(at).row_label(first).label == aad.ANOMALY
+    assert _session(at).row_label(first).kind == "mule"  # the kind's first spelling kept
+    assert not at.error
 
     drawn = next(d for d in at.dataframe if d.key and d.key.startswith("label_table"))
     target = listed[3]

@@ -272,8 +272,9 @@ def table(rows: list[int]) -> None:
         key = keys.table_editor("label_table", session.id, session.version, generation)
         frame = views.rows_table(session, listed)
         st.caption(
-            f"The batch and the next top unlabelled rows ({len(listed)}): set a row's **label** (and an "
-            "anomaly's **kind**, any **note**) in the table; the buttons act on the first row. The keys "
+            f"The batch and the next top unlabelled rows ({len(listed)}): set a row's **label** in the "
+            "table, or type a **kind** to label it an anomaly of that kind; the buttons act on the first "
+            "row. The keys "
             "A/N/S/U are off in this view (Shift+U too): what you type goes to the table."
         )
         st.data_editor(

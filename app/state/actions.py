@@ -210,18 +210,24 @@ def apply_table_edits(session: aad.Session, name: str) -> bool:
     edits, expect = [], {}
     for position, cells in sorted(edited.items(), key=lambda item: int(item[0])):
         i = int(position)
-        edits.append(
-            aad.Edit(
-                rows[i],
-                None if "label" not in cells else views.label_from_table(cells["label"]),
-                None if "kind" not in cells else (cells["kind"] or ""),
-                None if "note" not in cells else (cells["note"] or ""),
-            )
-        )
+        edits.append(_table_edit(rows[i], cells, unlabelled=shown[i] == aad.UNLABELLED))
         expect[rows[i]] = shown[i]
     st.session_state[keys.TABLE_GENERATION] = st.session_state.get(keys.TABLE_GENERATION, 0) + 1
     _edit(session, edits, expect, via)
     return True
+
+
+def _table_edit(row: int, cells: dict, *, unlabelled: bool) -> aad.Edit:
+    """The edit of one table line: its label, kind and note cells as edited (None: not edited).
+
+    A kind typed on an unlabelled row labels it an anomaly of that kind: a label set first made
+    the row leave the table (it lists unlabelled rows), so its kind could not follow.
+    """
+    label = None if "label" not in cells else views.label_from_table(cells["label"])
+    kind = None if "kind" not in cells else (cells["kind"] or "")
+    if label is None and kind and unlabelled:
+        label = "anomaly"
+    return aad.Edit(row, label, kind, None if "note" not in cells else (cells["note"] or ""))
 
 
 def _edit(session: aad.Session, edits: list[aad.Edit], expect: dict[int, int], via: str) -> None:
