@@ -23,6 +23,7 @@ LEFT_SESSION = "aad_left_session"  # this tab let a session go: give its memory 
 
 # URL query parameter carrying the session id
 URL_SESSION = "session"
+URL_VIEW = "view"  # the Label page's view, "table" when not the cards: a reload keeps it
 
 # empty state: resume the latest stored session
 RESUME_LATEST = "resume_latest"

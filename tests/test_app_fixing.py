@@ -278,6 +278,20 @@ def test_the_sessions_picker_shows_a_long_or_reversing_title_without_hiding_the_
     assert not at.exception
 
 
+def test_the_table_view_is_kept_in_the_url_so_a_reload_keeps_it(db):
+    """A reload came back to the cards, where the letters typed for the grid labelled rows."""
+    at = _app()
+    assert at.segmented_control(key=keys.LABEL_VIEW).value == "Cards"
+    at.segmented_control(key=keys.LABEL_VIEW).set_value("Table").run()
+    assert at.query_params[keys.URL_VIEW] == "table"
+    reloaded = _app(**{keys.URL_SESSION: _session(at).id, keys.URL_VIEW: "table"})
+    assert reloaded.segmented_control(key=keys.LABEL_VIEW).value == "Table"
+    assert any(d.key and d.key.startswith("label_table") for d in reloaded.dataframe)
+    assert any(c.value.startswith("Keys: off in the table view") for c in reloaded.sidebar.caption)
+    reloaded.segmented_control(key=keys.LABEL_VIEW).set_value("Cards").run()
+    assert keys.URL_VIEW not in reloaded.query_params
+
+
 def test_the_table_view_labels_through_the_same_checked_write_and_refuses_a_row_labelled_since(db):
     at = _app()
     assert any(c.value.startswith("Keys: **A**") for c in at.sidebar.caption)

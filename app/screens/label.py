@@ -71,12 +71,12 @@ def settings() -> None:
             on_change=state.configure,
             args=("batch_size",),
         )
+        state.label_view()  # the view this tab chose, or its URL remembers
         st.segmented_control(
             "View",
             [CARDS, TABLE],
-            default=CARDS,
             key=keys.LABEL_VIEW,
-            on_change=state.return_focus,
+            on_change=state.change_view,
             help="Cards: one row at a time, with why it ranks high. Table: the batch and the next top "
             "rows in a grid, with a label, kind and note column to edit.",
         )
@@ -342,7 +342,7 @@ def workspace() -> None:
     state.show_message(aside=True)
     rows = [int(r) for r in session.batch()]
     counts()
-    in_table = st.session_state.get(keys.LABEL_VIEW) == TABLE
+    in_table = state.label_view() == TABLE
     action_bar(rows[0] if rows else None, keys_on=not in_table)
     if not rows:
         st.success("Every row is labelled or skipped: there is nothing left to query.")

@@ -323,6 +323,16 @@ def return_focus() -> None:
     st.session_state[keys.RETURN_FOCUS_COUNT] = st.session_state[keys.RETURN_FOCUS]
 
 
+def change_view() -> None:
+    """Callback of the Label page's view: the URL remembers the table, so that a reload keeps it
+    (it came back as the cards, where the letters typed for the grid labelled rows)."""
+    if st.session_state.get(keys.LABEL_VIEW) == keys.TABLE:
+        st.query_params[keys.URL_VIEW] = "table"
+    else:
+        st.query_params.pop(keys.URL_VIEW, None)
+    return_focus()
+
+
 # --------------------------------------------------------------------------- sessions
 
 

@@ -240,10 +240,20 @@ def sidebar(session: aad.Session | None) -> None:
         if rec.notes:
             with st.expander(f"How the table was read ({text.count(len(rec.notes), 'note')})"):
                 st.markdown("".join(f"\n- {text.md(note)}" for note in rec.notes))
-        if st.session_state.get(keys.LABEL_VIEW) == keys.TABLE:
+        if label_view() == keys.TABLE:
             st.caption("Keys: off in the table view (its cells take the typing); **Cards** turns them on")
         else:
             st.caption("Keys: " + " · ".join(f"**{key}**\u00a0{what}" for key, what in KEYS))  # unbroken
+
+
+def label_view() -> str | None:
+    """The Label page's view (:data:`app.keys.CARDS` or ``TABLE``): as chosen in this tab, else as
+    its URL remembers (a reload came back to the cards, where letters typed for the grid labelled
+    rows)."""
+    if keys.LABEL_VIEW not in st.session_state:
+        table = st.query_params.get(keys.URL_VIEW) == "table"
+        st.session_state[keys.LABEL_VIEW] = keys.TABLE if table else keys.CARDS
+    return st.session_state[keys.LABEL_VIEW]
 
 
 def analyst_field() -> None:
