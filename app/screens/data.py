@@ -141,10 +141,15 @@ def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
     table = (base.fingerprint, base.label_column)
     if st.session_state.get(keys.DATA_COLUMNS_OF) != table:  # new table or truth: reset the choices
         st.session_state[keys.DATA_COLUMNS_OF] = table
-        st.session_state[keys.DATA_FEATURES] = list(base.feature_names)
-        st.session_state[keys.DATA_LABEL_COLUMN] = base.label_column or views.suggested_truth(base) or NONE
+        st.session_state[keys.DATA_FEATURES_KEPT] = list(base.feature_names)
+        st.session_state[keys.DATA_TRUTH_KEPT] = base.label_column or views.suggested_truth(base) or NONE
         st.session_state.pop(keys.DATA_TRUTH_TAKEN, None)
-    features = st.multiselect("Feature columns", columns, key=keys.DATA_FEATURES)
+    # The widgets start every run from the choices kept apart: a run that drew no columns (a refused
+    # upload) or another file of the same table had the browser draw them anew, empty, though the
+    # server still held the choice, and Start then said "features is empty".
+    st.session_state[keys.DATA_FEATURES] = list(st.session_state[keys.DATA_FEATURES_KEPT])
+    st.session_state[keys.DATA_LABEL_COLUMN] = st.session_state[keys.DATA_TRUTH_KEPT]
+    features = st.multiselect("Feature columns", columns, key=keys.DATA_FEATURES, on_change=_features_chosen)
     truth = st.selectbox(
         "Ground-truth column (optional: for practice and evaluation, never shown to the model)",
         [NONE, *columns, *worded],
@@ -196,18 +201,23 @@ def _worded_context(base: aad.Dataset) -> list[str]:
     ]
 
 
+def _features_chosen() -> None:
+    """Callback: keep the features chosen (the widget starts from them on the next run)."""
+    st.session_state[keys.DATA_FEATURES_KEPT] = list(st.session_state[keys.DATA_FEATURES])
+
+
 def _truth_is_no_feature(worded: tuple[str, ...] = ()) -> None:
     """Callback: the column chosen as ground truth leaves the features (the model never sees it),
     and the one an earlier choice took out comes back. A column of words is named, so that the
     page asks which of its values marks an anomaly."""
-    truth = st.session_state[keys.DATA_LABEL_COLUMN]
-    features = list(st.session_state[keys.DATA_FEATURES])
+    truth = st.session_state[keys.DATA_TRUTH_KEPT] = st.session_state[keys.DATA_LABEL_COLUMN]
+    features = list(st.session_state[keys.DATA_FEATURES_KEPT])
     taken = st.session_state.pop(keys.DATA_TRUTH_TAKEN, None)
     if taken is not None and taken != truth and taken not in features:
         features.append(taken)
     if truth in features:
         st.session_state[keys.DATA_TRUTH_TAKEN] = truth
-    st.session_state[keys.DATA_FEATURES] = [c for c in features if c != truth]
+    st.session_state[keys.DATA_FEATURES_KEPT] = [c for c in features if c != truth]
     if truth in worded:
         st.session_state[keys.DATA_LABEL_NAME] = truth
 

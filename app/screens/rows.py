@@ -48,11 +48,10 @@ def filters() -> tuple[str, tuple, tuple, int, dict]:
     kinds = right.multiselect(
         "Kind", [*session.kind_names(), views.NO_KIND], key=keys.ROWS_KINDS, placeholder="any"
     )
-    top = last.number_input(
+    top = last.number_input(  # no value given: it starts at its minimum, 0, or as kept from a visit before
         "Top ranks only",
         0,
         dataset.n_rows,
-        0,
         key=keys.ROWS_TOP,
         help="Only the rows ranked this or better; 0: any",
     )

@@ -172,6 +172,40 @@ def test_every_bad_upload_shows_the_engines_message_and_the_session_survives(bro
         app.stop()
 
 
+def test_the_features_chosen_stay_chosen_across_uploads_of_the_same_table(browser, tmp_path):
+    """Another file of the same table (semicolons and decimal commas), or the same file after a
+    refused one, showed no feature chosen, and Start then said "features is empty"."""
+    rows = [f"T{i},{i % 7}.5,{(i * 3) % 11}.25" for i in range(300)]
+    comma = tmp_path / "pay.csv"
+    comma.write_text("txn_id,amount,hour\n" + "\n".join(rows) + "\n")
+    semicolons = tmp_path / "pay_eu.csv"
+    semicolons.write_text(
+        "txn_id;amount;hour\n" + "\n".join(r.replace(",", ";").replace(".", ",") for r in rows) + "\n"
+    )
+    twice = tmp_path / "twice.csv"
+    twice.write_text("a,a\n1,2\n")
+    app = AppServer("toy2", tmp_path / "s.sqlite", free_port(), tmp_path / "server.log").start()
+    page = _tab(browser, f"{app.url}/data")
+    try:
+        page.get_by_text("Upload a file").click()
+        features = page.get_by_test_id("stMultiSelect").filter(has_text="Feature columns")
+        for upload in (comma, semicolons, twice, comma):
+            page.locator("input[type=file]").set_input_files(upload)
+            if upload == twice:
+                expect(page.get_by_test_id("stAlert").filter(has_text="twice")).to_be_visible()
+                continue
+            expect(page.get_by_text(re.compile(rf"{upload.stem}: 300 rows, 2 features"))).to_be_visible()
+            expect(features.get_by_text("amount", exact=True)).to_be_visible()
+            expect(features.get_by_text("hour", exact=True)).to_be_visible()
+        page.get_by_role("button", name="Start labelling").click()
+        current_card(page)
+        session_id = re.search(r"session=([0-9a-f]+)", page.url).group(1)
+        assert aad.Store(tmp_path / "s.sqlite").get(session_id).features == ("amount", "hour")
+    finally:
+        page.context.close()
+        app.stop()
+
+
 def test_the_server_listens_on_loopback_only_and_checks_xsrf(server):
     listening = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
