@@ -150,7 +150,11 @@ def test_the_kind_is_kept_for_the_next_cards_only_when_asked_and_never_saved_on_
     _action(at, keys.LABEL_SKIP).click().run()
     assert at.selectbox(key=keys.LABEL_KIND).value is None
     at.selectbox(key=keys.LABEL_KIND).set_value("card testing").run()
-    at.checkbox(key=keys.LABEL_KEEP_KIND).uncheck().run()  # off: the next cards start empty again
+    at.checkbox(key=keys.LABEL_KEEP_KIND).uncheck().run()  # off: this card's box empties, and the next
+    assert at.selectbox(key=keys.LABEL_KIND).value is None  # (it kept the kind for one more A)
+    now = int(session.batch()[0])
+    _action(at, keys.LABEL_ANOMALY).click().run()
+    assert session.row_label(now).kind is None
     _action(at, keys.LABEL_SKIP).click().run()
     assert at.selectbox(key=keys.LABEL_KIND).value is None
     assert not at.exception

@@ -55,8 +55,12 @@ def kept_kind(session: aad.Session) -> str | None:
 
 def keep_kind() -> None:
     """Callback of the **Keep this kind** checkbox: remember the choice for this tab, and give the
-    keyboard back to the page (so A works at once)."""
-    st.session_state[keys.LABEL_KEEP_KIND_ON] = bool(st.session_state.get(keys.LABEL_KEEP_KIND))
+    keyboard back to the page (so A works at once). Turned off, it empties the box on the card too:
+    the kind carried from the cards before was saved with the next A (the box still showed it, but
+    an analyst who turned keeping off took it as gone)."""
+    on = st.session_state[keys.LABEL_KEEP_KIND_ON] = bool(st.session_state.get(keys.LABEL_KEEP_KIND))
+    if not on:
+        st.session_state[keys.LABEL_KIND] = None
     return_focus()
 
 
