@@ -23,7 +23,8 @@ except ImportError:  # app/ not installed: run from the repository
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from app import state
 
-st.set_page_config(page_title="aad workbench", page_icon=":material/travel_explore:", layout="wide")
+# an emoji, drawn by the browser: a Material icon as the favicon was fetched from fonts.gstatic.com
+st.set_page_config(page_title="aad workbench", page_icon="🔎", layout="wide")
 st.html(state.COMPACT_CSS)  # sized for a laptop screen: less padding, smaller headings and counts
 st.html(state.key_guard(), unsafe_allow_javascript=True)  # a held key labels one row, not seven
 
@@ -51,6 +52,6 @@ page = st.navigation(
     ],
     position="top",
 )
-state.sidebar(session)
+state.sidebar(session, labelling=page.url_path in (label.url_path, "label"))
 state.keep_rows_filters(session)
 page.run()

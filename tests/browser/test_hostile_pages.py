@@ -63,6 +63,28 @@ def test_requests_to_another_name_are_refused_pages_api_and_websocket(server):
     assert _websocket_status(port, f"evil.example:{port}").startswith("HTTP/1.1 403")
 
 
+def test_the_pages_ask_nothing_of_any_server_but_their_own(server, browser):
+    """A local tool: its favicon (a Material icon) was fetched from fonts.gstatic.com at every page,
+    telling Google the workbench was in use, and failing offline."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    elsewhere = []
+    page.on("request", lambda r: None if r.url.startswith(("data:", server.url)) else elsewhere.append(r.url))
+    try:
+        page.goto(server.url)
+        current_card(page)
+        for link in ("Rows", "Explore", "Rules", "Progress", "Data", "Sessions"):
+            page.get_by_role("link", name=link).click()
+            expect(
+                page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+            ).to_be_attached()
+            expect(page.get_by_role("heading").first).to_be_visible()
+        assert elsewhere == []
+    finally:
+        context.close()
+
+
 def test_markup_in_column_names_cells_and_file_names_shows_as_text(browser, tmp_path):
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({HOSTILE: rng.normal(size=60), "b": rng.normal(size=60)})
