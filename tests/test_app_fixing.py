@@ -299,6 +299,9 @@ def test_the_table_view_is_kept_in_the_url_so_a_reload_keeps_it(db):
 def test_the_table_view_labels_through_the_same_checked_write_and_refuses_a_row_labelled_since(db):
     at = _app()
     assert any(c.value.startswith("Keys: **A**") for c in at.sidebar.caption)
+    at.switch_page("screens/rows.py").run()  # where the keys do nothing, the sidebar lists none
+    assert not any(c.value.startswith("Keys") for c in at.sidebar.caption)
+    at.switch_page("screens/label.py").run()
     at.session_state[keys.LABEL_VIEW] = "Table"
     at.run()
     assert any(c.value.startswith("Keys: off in the table view") for c in at.sidebar.caption)

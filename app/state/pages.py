@@ -210,8 +210,9 @@ def _max_samples(session: aad.Session) -> str:
     return f"max_samples {used} ({rows}; {asked} asked)"
 
 
-def sidebar(session: aad.Session | None) -> None:
-    """The session panel: id, title, data, seed and parameters; who is labelling; the shortcuts."""
+def sidebar(session: aad.Session | None, *, labelling: bool = True) -> None:
+    """The session panel: id, title, data, seed and parameters; who is labelling; on the Label
+    page (``labelling``), the shortcuts (the other pages listed keys that do nothing there)."""
     with st.sidebar:
         analyst_field()
         if session is None:
@@ -240,6 +241,8 @@ def sidebar(session: aad.Session | None) -> None:
         if rec.notes:
             with st.expander(f"How the table was read ({text.count(len(rec.notes), 'note')})"):
                 st.markdown("".join(f"\n- {text.md(note)}" for note in rec.notes))
+        if not labelling:
+            return
         if label_view() == keys.TABLE:
             st.caption("Keys: off in the table view (its cells take the typing); **Cards** turns them on")
         else:
