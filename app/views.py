@@ -642,6 +642,11 @@ def last_action(session: aad.Session) -> str:
     if not described:
         return "No labels yet: press **A** (anomaly) or **N** (nominal) on the first card, **S** to skip it."
     action, kind, shown = described[-1]
+    if kind.endswith("rename kind"):  # its rows' kinds changed, their labels not
+        before = _one_or_many(c.before.kind for c in session.changes(shown) if c.before is not None)
+        after = _one_or_many(c[2] for c in shown.cells())
+        what = f"{kind} {md(before)} → {md(after)} on {count(len(shown.rows), 'row')}"
+        return f"Last: {what} · model v{action.number} · {action.created_at[11:19]} UTC · saved"
     rows = ", ".join(map(str, shown.rows[:5])) + ("…" if len(shown.rows) > 5 else "")
     label = f" → {_labels_text(session, shown)}" if shown.kind == "label" else ""
     kinds = _one_or_many(c[2] for c in shown.cells()) if shown.kind == "label" else ""
@@ -683,13 +688,24 @@ def _described(session: aad.Session) -> list[tuple]:
         elif action.kind != "undo":
             original = session.redo_of(action)
             if original is not None:
-                shown, kind = original, f"redo {action.kind}"
+                shown, kind = original, f"redo {_action_name(original)}"
+            else:
+                kind = _action_name(action)
             undoable.append(shown)
         elif undoable:
             shown = undoable.pop()
-            kind = f"undo {shown.kind}"
+            kind = f"undo {_action_name(shown)}"
         out.append((action, kind, shown))
     return out
+
+
+#: The source of the Progress page's rename (or merge) of a kind: a label action on its rows.
+RENAME_VIA = "rename kind"
+
+
+def _action_name(action) -> str:
+    """``label``, ``skip``, ``unskip``, or ``rename kind`` for a label action that renamed one."""
+    return "rename kind" if action.kind == "label" and action.via == RENAME_VIA else action.kind
 
 
 # --------------------------------------------------------------------------- tables

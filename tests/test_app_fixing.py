@@ -201,6 +201,9 @@ def test_a_kind_renamed_on_the_progress_page_is_one_action_and_every_kind_list_f
     assert at.dataframe[0].value.values.tolist() == [[3, "card testing"], [1, "takeover"]]
     assert at.text_input(key=keys.KIND_RENAME_NEW).value == ""
     at.switch_page("screens/label.py").run()
+    last = next(c.value for c in at.caption if c.value.startswith("Last:"))
+    assert last.startswith("Last: rename kind card test → card testing on 2 rows · model v4"), last
+    assert views.history_frame(session)["action"].tolist()[0] == "rename kind"
     assert at.selectbox(key=keys.LABEL_KIND).options == ["card testing", "takeover"]
     assert at.selectbox(key=keys.LABEL_KIND).value == "card testing"  # the kept kind follows
     at.switch_page("screens/rows.py").run()
@@ -209,6 +212,8 @@ def test_a_kind_renamed_on_the_progress_page_is_one_action_and_every_kind_list_f
     at.switch_page("screens/label.py").run()
     at.button(key=keys.LABEL_UNDO).click().run()  # one Undo takes the merge back
     assert session.kinds() == {"card test": 2, "card testing": 1, "takeover": 1}
+    last = next(c.value for c in at.caption if c.value.startswith("Last:"))
+    assert last.startswith("Last: undo rename kind card test → card testing on 2 rows"), last
     assert not at.exception
 
 
