@@ -27,6 +27,9 @@ DISPLAY_DIGITS = 4
 #: A category test on screen lists at most this many values, then how many more (the exports
 #: list them all): 148 shop names made a card's "why" 3,789 characters long.
 DISPLAY_VALUES = 5
+#: The same on a card's "why", beside its values: five values of 40 characters took six lines of
+#: the why column at 1280x720, and pushed "Most unusual values" below the screen.
+CARD_VALUES = 3
 
 
 # --------------------------------------------------------------------------- the data
@@ -485,7 +488,7 @@ def _explain(fingerprint: str, params: str, seed: int, row: int, _session: aad.S
     names = _session.dataset.feature_names
     why = aad.explain_row(_session.model, _session.dataset, row)
     shares = ", ".join(f"{code(names[f])} {share:.0%}" for f, share in why.importances[:3])
-    rule = why.rule_text(DISPLAY_DIGITS, values=DISPLAY_VALUES)
+    rule = why.rule_text(DISPLAY_DIGITS, values=CARD_VALUES)
     where = (
         f"alone in the region {code(rule)}"
         if why.support == 1

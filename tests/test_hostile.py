@@ -525,6 +525,26 @@ def test_a_long_value_is_cut_in_the_card_and_the_rules_but_kept_whole_in_the_exp
     assert ("A" * 5000 in json_rules) == any("A" * 39 + "…" in r for r in rules)
 
 
+def test_a_cards_why_lists_three_values_of_a_category_then_how_many_more(tmp_path):
+    """Five values of 40 characters took six lines of the card's why at 1280x720, and pushed its
+    most unusual values below the screen; the Rules page lists five, the exports all."""
+    rng = np.random.default_rng(0)
+    shops = np.array([f"shop {i:02d}" for i in range(40)])
+    frame = pd.DataFrame({"shop": rng.choice(shops, 2000), "amount": rng.normal(50, 10, 2000)})
+    frame["items"] = rng.integers(1, 5, 2000)
+    frame.loc[0, ["amount", "items"]] = [400.0, 9]
+    frame.to_csv(tmp_path / "shops.csv", index=False)
+    session = aad.Session.create(aad.load_data(str(tmp_path / "shops.csv")), store=aad.Store(":memory:"))
+    sets = [
+        found.split(", ")
+        for row in np.argsort(-session.scores())[:30]
+        for found in re.findall(r"\{([^}]*)\}", views.why(session, int(row)))
+    ]
+    cut = [s for s in sets if s[-1].endswith("more")]
+    assert cut  # a region of many shops on some card
+    assert all(len(s) == 3 + 1 for s in cut), cut  # three shops, then "+5 more"
+
+
 def test_a_value_many_rows_share_is_placed_by_the_rows_strictly_below_it(tmp_path):
     session = _agents_session(tmp_path)
     status = session.dataset.feature_names.index("status")
