@@ -55,6 +55,7 @@ import pandas as pd
 from .describe import DescribedRule, Description
 from .encoding import PARTS, FeatureSpec
 from .errors import DataError
+from .labels import DIRECTION_CONTROLS
 from .rules import Predicate, Rule, default_feature_names
 from .tables import first_repeated, from_spreadsheet_safe, spreadsheet_safe
 from .terms import ColumnTest, rule_tests, rule_text
@@ -521,7 +522,7 @@ def _md_value(value) -> str:
 
 
 def _md_code(text: str) -> str:
-    text = " ".join(text.split()).replace("|", "\\|")  # newlines and pipes would break the table
+    text = _one_line(text).replace("|", "\\|")  # newlines and pipes would break the table
     ticks = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     return f"{ticks} {text} {ticks}"
 
@@ -534,7 +535,22 @@ def _md_text(text: str) -> str:
     >>> _md_text("<img src=x onerror=alert(1)> **f** [l](x.org) $x$ a|b")
     '\\<img src=x onerror=alert\\(1\\)\\> \\*\\*f\\*\\* \\[l\\]\\(x.org\\) \\$x\\$ a\\|b'
     """
-    return re.sub(r"([\\`*_\[\]()<>|~$&])", r"\\\1", " ".join(text.split()))
+    return re.sub(r"([\\`*_\[\]()<>|~$&])", r"\\\1", _one_line(text))
+
+
+#: Control characters (C0, DEL, C1) and direction controls (U+202E and the like).
+_UNSHOWN = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{''.join(sorted(DIRECTION_CONTROLS))}]")
+
+
+def _one_line(text: str) -> str:
+    r"""``text`` on one line, its control characters and direction controls written as their
+    escapes: a column name holding ``ESC ]0;...BEL`` would set the window's title of a terminal
+    showing the Markdown, one holding U+202E would show the rule's words backwards.
+
+    >>> _one_line("amt\x1b]0;PWN\x07 a\nb\u202e")
+    'amt\\x1b]0;PWN\\x07 a b\\u202e'
+    """
+    return _UNSHOWN.sub(lambda m: repr(m.group())[1:-1], " ".join(text.split()))
 
 
 # ----------------------------------------------------------------------------- reading

@@ -25,7 +25,9 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.status import Status
 from rich.table import Table
+from rich.text import Text
 
 import aad
 from aad._files import partial_beside, writable_output
@@ -45,8 +47,29 @@ cli = typer.Typer(
 )
 # Names and paths come from files and users: Rich must not read "[bold]" or ":smile:" in them.
 _PLAIN = {"markup": False, "emoji": False, "highlight": False}
-_out = Console(**_PLAIN)  # its file is the output stream while a command runs (see _stdout_for_output)
-_err = Console(stderr=True, soft_wrap=True, **_PLAIN)  # a message is one line, whatever the width
+
+
+class _PlainConsole(Console):
+    r"""A Rich console printing text as it is (no markup, no emoji), with control characters and
+    direction controls shown as their escapes (:func:`app.text.printable`): a file, dataset or
+    column name in a progress or summary line (``wrote 5 rows to o\x1b]0;T\x07.csv``), a table's
+    title or cell, is never run as an escape sequence (clear the screen, set the window's title),
+    nor breaks its line in two (``\n``)."""
+
+    def __init__(self, **options) -> None:
+        super().__init__(**_PLAIN, **options)
+
+    def render_str(self, text: str, **options) -> Text:
+        """``text`` escaped (:func:`~app.text.printable`), then as Rich renders it."""
+        return super().render_str(printable(text), **options)
+
+    def status(self, status, **options) -> Status:
+        """The spinner of long work, its text escaped (Rich would read it as markup)."""
+        return super().status(Text(printable(status)) if isinstance(status, str) else status, **options)
+
+
+_out = _PlainConsole()  # its file is the output stream while a command runs (see _stdout_for_output)
+_err = _PlainConsole(stderr=True, soft_wrap=True)  # a message is one line, whatever the width
 
 
 class OutputError(aad.AADError):
@@ -332,7 +355,7 @@ def simulate(
     params |= {} if max_samples is None else {"max_samples": max_samples}  # else the detector's own
     params |= extra
     with _progress() as bar:
-        task = bar.add_task(f"simulating {dataset.name}", total=budget * reruns)
+        task = bar.add_task(f"simulating {printable(dataset.name)}", total=budget * reruns)
         result = aad.simulate(
             dataset,
             budget=budget,
@@ -518,12 +541,12 @@ def _streamlit_flags(port: int, host: str, max_upload_mb: int = MAX_UPLOAD_MB) -
 
 def output_console(width: int | None = None) -> Console:
     """A console writing to the command's output (standard output), plain text."""
-    return Console(file=_OutputFile(), width=width, **_PLAIN)
+    return _PlainConsole(file=_OutputFile(), width=width)
 
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # a description holds a name: printable(...)
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),

@@ -1083,6 +1083,43 @@ def test_terminal_escape_sequences_from_files_are_printed_as_escapes(tmp_path, c
     assert "\x07" not in err
 
 
+def test_names_in_progress_and_summary_lines_are_printed_as_escapes(tmp_path, capsys):
+    """A file named with ESC [31m and a line feed, an output named with an OSC title sequence:
+    "wrote N rows to NAME", "N rules select ... in NAME" and simulate's table title printed them
+    raw (review 19), so the terminal turned red or took a new title, and one line became two."""
+    frame = _table(60)
+    frame["label"] = ["anomaly" if i % 12 == 0 else "nominal" for i in range(60)]
+    data = tmp_path / "esc\x1b[31mred\nx.csv"
+    frame.to_csv(data, index=False)
+    labels, model, rules = _labels(tmp_path), tmp_path / "m.json", tmp_path / "r.json"
+    assert main(["model", "export", str(data), "--features", "a,b", "--labels", str(labels),
+                 "--output", str(model)]) == 0  # fmt: skip
+    assert (
+        main(["rules", str(data), "--features", "a,b", "--labels", str(labels), "--output", str(rules)]) == 0
+    )
+    capsys.readouterr()
+    out = tmp_path / "o\x1b]0;TITLE\x07\n.csv"
+    assert main(["score", "--model", str(model), str(data), "--output", str(out)]) == 0
+    assert main(["select", str(rules), str(data), "--output", str(out)]) == 0
+    assert main(["simulate", str(data), "--label-col", "label", "--budget", "3", "--reruns", "1"]) == 0
+    printed, err = capsys.readouterr()
+    assert not set(printed + err) & {"\x1b", "\x07"}
+    assert "of 1 file with m.json" in err
+    assert err.count(" to " + str(tmp_path / "o\\x1b]0;TITLE\\x07\\n.csv") + "\n") == 2
+    assert "of 60 in esc\\x1b[31mred\\nx\n" in err
+    assert "esc\\x1b[31mred\\nx: 60 rows, 5 anomalies" in printed
+
+
+def test_the_markdown_rules_show_control_characters_in_a_column_name_as_escapes():
+    """A column named with an OSC title sequence went raw into the Markdown export's rule text
+    (review 19): a terminal showing the file would take a new title."""
+    text = aad.export_rules(
+        [aad.Rule([aad.Predicate(0, ">", 2.5)])], "markdown", feature_names=["amt\x1b]0;PWN\x07\u202e"]
+    )
+    assert not set(text) & {"\x1b", "\x07", "\u202e"}
+    assert "` amt\\x1b]0;PWN\\x07\\u202e > 2.5 `" in text
+
+
 def test_the_deleted_sessions_list_prints_titles_and_names_without_escape_sequences(tmp_path, capsys):
     """`aad sessions list --deleted` printed a title and a deleter's name as stored: an escape
     sequence cleared the terminal and set its title (helper-36); the live list escaped them."""
