@@ -594,22 +594,38 @@ def _json_rule(number: int, rule) -> list[dict]:
             f"rule {number} of the {SCHEMA} document is malformed: it needs a list of predicates "
             f"(objects with feature, op and value); got {_kind(predicates)}"
         )
-    out = []
-    for p in predicates:
-        if not isinstance(p, dict) or not (
-            {"feature", "op", "value"} <= p.keys() or {"feature", "op", "values"} <= p.keys()
-        ):
-            raise DataError(
-                f"rule {number} of the {SCHEMA} document is malformed: each predicate needs feature, op "
-                f"and value; got {_kind(p)}"
-            )
-        if not isinstance(p["feature"], str):
-            raise DataError(
-                f"rule {number} of the {SCHEMA} document tests a feature named by {_kind(p['feature'])}; "
-                "a feature is a column name, a string"
-            )
-        out.append({key: p[key] for key in ("feature", "part", "op", "value", "values") if key in p})
-    return out
+    if not predicates:
+        raise _no_test(f"rule {number} of the {SCHEMA} document has no predicate")
+    return [_json_predicate(number, p) for p in predicates]
+
+
+def _json_predicate(number: int, p) -> dict:
+    if not isinstance(p, dict) or not (
+        {"feature", "op", "value"} <= p.keys() or {"feature", "op", "values"} <= p.keys()
+    ):
+        raise DataError(
+            f"rule {number} of the {SCHEMA} document is malformed: each predicate needs feature, op "
+            f"and value; got {_kind(p)}"
+        )
+    if not isinstance(p["feature"], str):
+        raise DataError(
+            f"rule {number} of the {SCHEMA} document tests a feature named by {_kind(p['feature'])}; "
+            "a feature is a column name, a string"
+        )
+    if isinstance(p.get("value"), str):  # "1e3": a number only by accident of spelling
+        raise DataError(
+            f"rule {number} of the {SCHEMA} document is malformed: its threshold on {p['feature']!r} is "
+            f"the text {_kind(p['value'])}, not a number; write the number without quotes"
+        )
+    return {key: p[key] for key in ("feature", "part", "op", "value", "values") if key in p}
+
+
+def _no_test(what: str) -> DataError:
+    """A rule with no test would select every row: a damaged or hand-edited file, not an export."""
+    return DataError(
+        f"{what}: it would select every row; remove the rule from the file, or export the rules "
+        "again with `aad rules`"
+    )
 
 
 def _kind(value) -> str:
@@ -659,6 +675,10 @@ def _csv_rows(reader: csv.DictReader) -> list[list[dict]]:
         group = groups.setdefault(line["rule"], [])
         if line["op"] != "":
             group.append(_csv_entry(line, reader.line_num))
+    for rule, group in groups.items():
+        if not group:
+            named = rule if rule.isdigit() and len(rule) < 10 else _kind(rule)
+            raise _no_test(f"rule {named} of the rules CSV has no test (no line with an op)")
     return list(groups.values())
 
 

@@ -832,6 +832,23 @@ HOSTILE_RULES = {
         "field larger than",
     ),
     "a short CSV line": ("r.csv", "rule,feature,op,value\n1,x\n", "has fewer fields than its header"),
+    # review 19: a rule with no test selected every row, and "1e3" was read as 1000
+    "a rule with no predicate": (
+        "r.json",
+        '{"schema": "aad-rules/1", "rules": [{"predicates": [{"feature": "x", "op": ">", "value": 1}]}, '
+        '{"predicates": []}]}',
+        "rule 2 of the aad-rules/1 document has no predicate: it would select every row",
+    ),
+    "a CSV rule with no test": (
+        "r.csv",
+        "rule,feature,op,value\n1,x,>,1\n2,,,\n",
+        "rule 2 of the rules CSV has no test (no line with an op): it would select every row",
+    ),
+    "a threshold as text": (
+        "r.json",
+        _rules_json('{"feature": "x", "op": ">", "value": "1e3"}'),
+        "its threshold on 'x' is the text '1e3', not a number",
+    ),
     "a huge file": ("r.json", " " * 10_000_001, "over the 10 MB an export of rules ever takes"),
 }
 
