@@ -23,7 +23,7 @@ import aad
 from aad.scale import TableScorer
 from aad.scale.dask import score_dask
 from aad.scale.onnx_export import to_onnx
-from aad.scale.read import find_files
+from aad.scale.read import find_files, plan_pieces, read_batches
 from app.cli import main
 
 
@@ -106,6 +106,35 @@ def test_several_tables_are_numbered_one_after_the_other(table, learned, tmp_pat
     scored = pd.read_csv(tmp_path / "two.csv")
     assert scored["row"].tolist() == list(range(2400))
     np.testing.assert_allclose(scored["anomaly_score"], np.r_[expected, expected], rtol=1e-15)
+
+
+def test_a_bad_cell_in_a_later_file_or_batch_is_named_by_its_row_and_line_in_its_file(
+    table, learned, tmp_path, capsys
+):
+    """Review 19: a bad cell in the last of three CSV files was named 'p2.csv, rows from 288500:
+    ... row 11499' (a row of the table, then of the batch), where `aad select` says 'row 99999
+    (file line 100001)'. Its row in its file and its file line (past an empty line), whichever
+    batch or piece of the file (a Dask partition: some row groups) it is read in."""
+    _, frame = table
+    model = str(learned[0])
+    frame[["a", "b", "c"]].iloc[:50].to_csv(tmp_path / "p0.csv", index=False)
+    lines = frame[["a", "b", "c"]].iloc[:60].to_csv(index=False).splitlines()
+    lines[11:11] = [""]  # an empty line after row 9: the rows below are a line further down
+    lines[47] = lines[47].split(",")[0] + ",pending,1.0"  # row 45 of the file, on line 48
+    (tmp_path / "p1.csv").write_text("\n".join(lines) + "\n")
+    tables = [str(tmp_path / "p0.csv"), str(tmp_path / "p1.csv")]
+    assert main(["score", "--model", model, *tables, "--batch-rows", "20"]) == 2
+    err = capsys.readouterr().err
+    assert "column 'b' of p1.csv holds 'pending' at row 45 (file line 48);" in err
+    parquet = frame[["a", "b", "c"]].astype({"b": str}).iloc[:100]
+    parquet.loc[93, "b"] = "pending"
+    parquet.to_parquet(tmp_path / "p2.parquet", row_group_size=20)
+    assert main(["score", "--model", model, str(tmp_path / "p0.csv"), str(tmp_path / "p2.parquet")]) == 2
+    assert "column 'b' of p2.parquet holds 'pending' at row 93;" in capsys.readouterr().err
+    last = plan_pieces(find_files([tmp_path / "p2.parquet"]), rows_per_piece=40)[-1]
+    assert last.row_groups == (4,)
+    with pytest.raises(aad.DataError, match="'pending' at row 93;"):
+        list(read_batches(last, ["a", "b", "c"], encoding=aad.load_model(model).encoding))
 
 
 def test_top_keeps_the_best_rows_best_first_with_ties_to_the_lower_row(table, learned, tmp_path):
@@ -245,9 +274,9 @@ BAD = {
     "a table without a feature": (["no_b.csv"], "no_b.csv has no column 'b' (its columns: 'a', 'c')"),
     "a text cell": (
         ["text.csv"],
-        "column 'b' of text.csv holds 'lots' at row 1; every feature must be a number",
+        "column 'b' of text.csv holds 'lots' at row 1 (file line 3); every feature must be a number",
     ),
-    "a decimal comma": (["comma.csv"], "holds '1,5' at row 0: a decimal comma"),
+    "a decimal comma": (["comma.csv"], "holds '1,5' at row 0 (file line 2): a decimal comma"),
     "an infinity": (["inf.csv"], "column 'a' holds an infinite value at row 1"),
     "UTF-16 cut mid-character": (["cut16.csv"], "cut16.csv is not well-formed UTF-16 text (truncated data)"),
     "Windows-1252 and UTF-8 in one file": (
@@ -753,7 +782,7 @@ def test_a_failed_dask_run_leaves_no_partial_folder_of_scores(learned, tmp_path,
         args = ["--engine", "dask", "--scheduler", cluster.scheduler_address, "--output", str(out)]
         assert main(["score", "--model", str(path), str(tmp_path / "in"), *args]) == 2
         err = capfd.readouterr().err
-    assert "column 'a' of part.2.parquet holds 'x' at row 120" in err
+    assert "column 'a' of part.2.parquet holds 'x' at row 20;" in err
     assert [line for line in err.splitlines() if line.strip()] == [err.strip()], err  # aad's line alone
     assert sorted(p.name for p in tmp_path.iterdir()) == (["in", "out"] if there_before else ["in"])
     if there_before:
