@@ -173,6 +173,16 @@ def _set(path: str, value):
     return change
 
 
+def _repeat_cell(label):
+    """Review 19: the first action's first row once more, labelled ``label`` (None: the same cell)."""
+
+    def change(manifest):
+        cells = manifest["actions"][0]["cells"]
+        cells.append(list(cells[0]) if label is None else [cells[0][0], label, None, None])
+
+    return change
+
+
 def _both(first, second):
     def change(manifest):
         first(manifest)
@@ -219,6 +229,8 @@ def _both(first, second):
             _both(_set("actions.1.cells.0.1", -1), _set("actions.1.cells.0.2", "ring")),
             "action 2 gives a kind of anomaly to a row it labels nominal or unlabels",
         ),
+        (_repeat_cell(0), "twice in its cells, and an action labels each row once"),  # the last won
+        (_repeat_cell(None), "twice in its cells, and an action labels each row once"),
     ],
 )
 def test_a_malformed_session_file_is_refused_in_one_message_and_nothing_is_written(
