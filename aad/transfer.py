@@ -298,10 +298,24 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
+        if _starts_a_zip(path):  # its directory, at the end, is missing: a copy cut short
+            raise DataError(
+                f"the session file {path} is truncated or damaged (a ZIP file without its end, where "
+                "the list of its members is): copy it again from where it was dumped"
+            ) from None
         raise DataError(
             f"{path} is not a session file (a ZIP file that `aad sessions dump` writes); to apply a labels "
             "CSV to a session use `aad sessions import`"
         ) from None
+
+
+def _starts_a_zip(path: Path) -> bool:
+    """Whether ``path`` starts as a ZIP file does (a local file header: ``PK\\x03\\x04``)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def _member(bundle: zipfile.ZipFile, name: str, path: Path, limit: int) -> zipfile.ZipInfo:

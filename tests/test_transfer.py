@@ -275,6 +275,22 @@ def test_damaged_oversized_and_foreign_files_are_refused_before_any_work(labelle
     assert theirs.summaries() == []
 
 
+def test_a_session_file_cut_short_is_called_truncated_not_foreign(labelled, tmp_path, capsys):
+    """Review 19: the first 600 bytes of a dump (a copy cut short: a ZIP without its directory,
+    which is at its end) were called 'not a session file', and the advice was `sessions import`."""
+    file = aad.dump_session(labelled.store, labelled.id, tmp_path / "q3.zip").path
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(file.read_bytes()[:600])
+    db = tmp_path / "theirs.sqlite"
+    assert main(["sessions", "load", str(cut), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"aad: error: the session file {cut} is truncated or damaged (a ZIP file without its end, where the "
+        "list of its members is): copy it again from where it was dumped\n"
+    )
+    assert not db.exists()
+
+
 def test_the_command_line_dumps_and_loads_and_refuses_in_one_line(labelled, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     mine, theirs = str(labelled.store.path), str(tmp_path / "new" / "theirs.sqlite")
