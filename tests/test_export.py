@@ -387,6 +387,27 @@ def _export(tmp_path, toy2_labels, fmt: str) -> Path:
     return out
 
 
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_select_reads_the_gzip_rules_that_rules_writes(tmp_path, toy2_labels, fmt, capsys):
+    """Review 19: `aad rules --output r.json.gz` writes gzip, as for every *.gz output, but
+    `aad select r.json.gz` said 'is not UTF-8 text (byte 1)'."""
+    plain = _export(tmp_path, toy2_labels, fmt)
+    packed = tmp_path / f"r.{fmt}.gz"
+    assert (
+        main(["rules", "toy2", "--labels", str(toy2_labels), "--format", fmt, "--output", str(packed)]) == 0
+    )
+    assert packed.read_bytes()[:2] == b"\x1f\x8b"
+    capsys.readouterr()
+    assert main(["select", str(plain), "toy2"]) == 0
+    expected = capsys.readouterr()
+    assert main(["select", str(packed), "toy2"]) == 0
+    assert capsys.readouterr() == expected
+    cut = tmp_path / f"cut.{fmt}.gz"
+    cut.write_bytes(packed.read_bytes()[:40])
+    assert main(["select", str(cut), "toy2"]) == 2
+    assert "cannot be decompressed whole as gzip" in capsys.readouterr().err
+
+
 def test_select_applies_exported_rules_as_the_sql_export_does(tmp_path, toy2, toy2_labels, capsys):
     """New rows with a gap, shuffled columns and a text column: the rows the SQL export selects."""
     rng = np.random.default_rng(0)
