@@ -7,6 +7,7 @@ scorer over CSV, Parquet and folders of Parquet files, a Dask cluster (in-proces
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -270,6 +271,9 @@ def test_the_rules_sql_runs_in_duckdb_over_a_parquet_folder(table, tmp_path, cap
 
 BAD = {
     "no such table": (["nowhere.parquet"], "there is no file or folder 'nowhere.parquet'"),
+    # review 19: a pipe and a device were called 'there is no file or folder'
+    "a pipe": (["fifo.csv"], "file 'fifo.csv' is not a regular file (a pipe or a device"),
+    "a device": (["/dev/null"], "file '/dev/null' is not a regular file (a pipe or a device"),
     "a folder without parquet": (["empty_dir"], "holds no Parquet file"),
     "a table without a feature": (["no_b.csv"], "no_b.csv has no column 'b' (its columns: 'a', 'c')"),
     "a text cell": (
@@ -382,6 +386,7 @@ def test_a_country_code_na_is_text_to_the_loader_the_model_file_and_the_rules(tm
 def bad_tables(tmp_path, learned, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "empty_dir").mkdir()
+    os.mkfifo(tmp_path / "fifo.csv")
     (tmp_path / "no_b.csv").write_text("a,c\n1,2\n")
     (tmp_path / "text.csv").write_text("a,b,c\n1,2,3\n1,lots,3\n")
     (tmp_path / "comma.csv").write_text("a;b;c\n1;1,5;3\n")

@@ -49,6 +49,7 @@ from ..tables import (
     check_unique_columns,
     is_text,
     is_total,
+    require_file,
     sniff_delimiter,
     text_encoding,
 )
@@ -154,6 +155,8 @@ def find_files(sources: Sequence[str | os.PathLike]) -> list[TableFile]:
             )
         elif path.is_file():
             found.append(_open_file(path))
+        elif path.exists():  # a pipe (the shell's <(...)), a device: said as the loader says it
+            require_file(path, what="file", fix="pass CSV or Parquet files, or a folder")
         elif glob.has_magic(str(path)):
             found += check_parts([_open_file(p) for p in _matches(str(path))], f"the pattern {str(path)!r}")
         else:
