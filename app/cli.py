@@ -809,11 +809,13 @@ def _stdout_for_output() -> Iterator[None]:
         stream = os.fdopen(os.dup(saved), "w", encoding=real.encoding or "utf-8", errors="replace")
     else:  # an in-memory stream (tests capture it), or no descriptor to guard
         stream = real
-    _Output.stream, _out.file, sys.stdout = stream, _OutputFile(), sys.stderr
+    errors = sys.stderr
+    _Output.stream, _out.file = stream, _OutputFile()
+    sys.stdout = sys.stderr = _Stderr(errors)
     try:
         yield
     finally:
-        sys.stdout, _out.file, _Output.stream = real, None, None
+        sys.stdout, sys.stderr, _out.file, _Output.stream = real, errors, None, None
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
         if saved is not None:
@@ -822,6 +824,31 @@ def _stdout_for_output() -> Iterator[None]:
         if stream is not real:
             with contextlib.suppress(OSError, ValueError):
                 stream.close()
+
+
+class _Stderr:
+    """Standard error while a command runs: a write its reader refused (EPIPE, as after
+    ``2>&1 | head -1``) is an :class:`OutputError`, exit status 2 as for standard output, where
+    Click would exit with status 1."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._guarded(self._stream.write, text)
+
+    def flush(self) -> None:
+        self._guarded(self._stream.flush)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+    @staticmethod
+    def _guarded(call, *args):
+        try:
+            return call(*args)
+        except BrokenPipeError as err:
+            raise OutputError("standard error could not be written (Broken pipe): its reader left") from err
 
 
 def _redirect_fd1_to_stderr() -> int | None:
@@ -1056,7 +1083,12 @@ def _on_stdout(format_help):
 
 
 def _fail(message: str) -> int:
-    print(f"aad: error: {printable(' '.join(message.split()))}", file=sys.stderr)
+    """Say ``message`` on stderr; status 2, also when stderr is closed too (``2>&1 | head -1``)."""
+    try:
+        print(f"aad: error: {printable(' '.join(message.split()))}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # the message is lost; the status still says it, and exiting
+        with contextlib.suppress(OSError, ValueError):  # must not fail again flushing stderr
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
     return 2
 
 

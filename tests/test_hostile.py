@@ -898,6 +898,22 @@ def test_a_closed_stdout_is_an_error_not_lost_output(tmp_path, argv):
     assert done.stderr.strip().splitlines()[-1].startswith("aad: error: standard output is closed")
 
 
+def test_stdout_and_stderr_both_a_closed_pipe_is_still_status_2(tmp_path):
+    """Review 19: `aad score ... 2>&1 | head -1` exited 1: the note after the first line failed
+    on stderr, and so did the error saying so (a traceback nobody saw)."""
+    data = tmp_path / "t.csv"
+    _table(60).assign(txn_id=[f"T{i}" for i in range(60)]).to_csv(data, index=False)  # a note: an id
+    for table in ("toy2", str(data)):  # what Rich prints, what print() does
+        read, write = os.pipe()
+        os.close(read)  # the reader left, as head does after its line: every write fails (EPIPE)
+        try:
+            argv = [*AAD, "score", table, "--labels", str(_labels(tmp_path))]
+            done = subprocess.run(argv, stdout=write, stderr=write, cwd=ROOT)
+        finally:
+            os.close(write)
+        assert done.returncode == 2, table
+
+
 # --------------------------------------------------------------------------- the model file and its scorer
 
 
