@@ -1060,6 +1060,9 @@ def _prepare_help(command: click.Command) -> None:
         paragraphs = inspect.cleandoc(command.help).split("\n\n")
         command.help = "\n\n".join(p if _laid_out(p) else " ".join(p.split()) for p in paragraphs)
     command.format_help = _on_stdout(command.format_help)
+    shown = command.get_help_option(typer.Context(command))  # made once, kept by the command
+    if shown is not None:
+        shown.metavar = ""  # a flag taking no value: no '<bool>' beside --help
     for sub in getattr(command, "commands", {}).values():
         _prepare_help(sub)
 

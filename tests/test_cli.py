@@ -358,6 +358,9 @@ def test_help_is_on_stdout_and_wraps_at_the_terminal_not_at_the_docstrings_line_
     out, err = capsys.readouterr()
     assert f"Usage: aad {' '.join(command)} [OPTIONS]" in out
     assert not err.strip()
+    helps = [line for line in out.splitlines() if "--help " in line]
+    assert len(helps) == 1
+    assert "<bool>" not in helps[0]  # review 19: '--help <bool>', as if it took a value
     text = out.split("╭")[0]
     lines = [line.rstrip() for line in text.splitlines()]
     assert max(map(len, lines)) <= 80
