@@ -16,6 +16,7 @@ import inspect
 import json
 import os
 import pkgutil
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -461,6 +462,7 @@ def app_command(
     127.0.0.1 unless --host says otherwise, with Streamlit's XSRF protection on, and
     refuses requests sent to any other name than its own (DNS rebinding).
     """
+    _check_host(host)
     if data is not None:
         if working_set.is_too_big(data):
             working_set.check_table(data)  # fail fast on what can be checked before reading the rows
@@ -496,6 +498,22 @@ def app_command(
         streamlit_cli.main()
     except SystemExit as done:
         raise typer.Exit(done.code if isinstance(done.code, int) else 0) from None
+
+
+def _check_host(host: str) -> None:
+    """Refuse a ``--host`` that names no address here before the server starts (Streamlit would
+    say ``[Errno -2] Name or service not known``, naming no option)."""
+    if host.strip() in ("0.0.0.0", "::", ""):
+        return
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError) as err:
+        why = getattr(err, "strerror", None) or str(err)
+        raise typer.BadParameter(
+            f"{host!r} is no address or host name this machine resolves ({why}); give an address such as "
+            "127.0.0.1 (this machine only) or 0.0.0.0 (every interface)",
+            param_hint="'--host'",
+        ) from None
 
 
 def _trust_user_header(header: str | None, host: str, port: int) -> None:

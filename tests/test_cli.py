@@ -108,6 +108,10 @@ def test_simulate_on_a_csv_with_a_named_label_column(tmp_path, capsys):
         (["simulate"], "Missing argument"),
         (["simulate", "toy2", "--nope"], "No such option: --nope"),
         (["app", "nosuch"], "no shipped dataset or file named 'nosuch'"),
+        (  # review 19: Streamlit said '[Errno -2] Name or service not known', naming no option
+            ["app", "toy2", "--host", "bad host"],
+            "Invalid value for '--host': 'bad host' is no address or host name this machine resolves",
+        ),
         (["simulate", "toy2", "--json", "r.html", "--plot", "r.html"], "--json and --plot both name r.html"),
         (["stream", "toy2", "--json", "s.html", "--plot", "s.html"], "--json and --plot both name s.html"),
         (["score", "toy2", "toy2", "--labels", "L.csv"], "got 2 tables (toy2, toy2); the model learns"),
