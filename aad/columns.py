@@ -10,6 +10,8 @@ thousands separators, infinities and magnitudes beyond float32 refused, naming t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -25,6 +27,7 @@ __all__ = [
     "ID_NAME",
     "TRUTH_NAMES",
     "TRUTH_WORDS",
+    "RowsInFile",
     "check_columns_to_read",
     "check_finite",
     "check_float32",
@@ -443,8 +446,39 @@ def check_float32(values: np.ndarray, name: str, lines) -> None:
 
 
 def located(row: int, lines) -> str:
-    """``row 7 (file line 9)``, or ``row 7`` for data that did not come from a CSV file."""
+    """``row 7 (file line 9)``, or ``row 7`` for data that did not come from a CSV file; ``lines``
+    holds each row's file line, or is a :class:`RowsInFile` for a batch of a bigger file."""
+    if isinstance(lines, RowsInFile):
+        return lines.where(row)
     return f"row {row}" if lines is None else f"row {row} (file line {int(lines[row])})"
+
+
+@dataclass(frozen=True)
+class RowsInFile:
+    """Where a batch of rows lies in its file, for messages: the ``lines`` of :func:`located` (and
+    of :func:`aad.encoding.encode`) for a batch of a file read a batch at a time.
+
+    Attributes
+    ----------
+    first : int
+        The file's number of the batch's first row (0: the file's first row).
+    line : callable, optional
+        The file line of a row of the file, from its number (None: the file has no lines, as Parquet).
+
+    Examples
+    --------
+    >>> RowsInFile(100, lambda row: row + 2).where(7), RowsInFile(100).where(7)
+    ('row 107 (file line 109)', 'row 107')
+    """
+
+    first: int
+    line: Callable[[int], int | None] | None = None
+
+    def where(self, row: int) -> str:
+        """The batch's ``row`` as the file numbers it: ``row 107 (file line 109)``."""
+        number = self.first + row
+        line = None if self.line is None else self.line(number)
+        return f"row {number}" if line is None else f"row {number} (file line {line})"
 
 
 def fill_missing(values: np.ndarray, name: str) -> tuple[np.ndarray, Note | None]:

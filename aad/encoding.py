@@ -493,7 +493,7 @@ def _ambiguous(name: str, cell: str, row: int, lines) -> str:
 
 
 def _where(row: int, lines) -> str:
-    return f"row {row}" if lines is None else f"row {row} (file line {int(lines[row])})"
+    return located(row, lines)
 
 
 # ----------------------------------------------------------------------------- timestamps

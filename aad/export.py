@@ -55,6 +55,7 @@ import pandas as pd
 from .describe import DescribedRule, Description
 from .encoding import PARTS, FeatureSpec
 from .errors import DataError
+from .labels import DIRECTION_CONTROLS
 from .rules import Predicate, Rule, default_feature_names
 from .tables import first_repeated, from_spreadsheet_safe, spreadsheet_safe
 from .terms import ColumnTest, rule_tests, rule_text
@@ -521,7 +522,7 @@ def _md_value(value) -> str:
 
 
 def _md_code(text: str) -> str:
-    text = " ".join(text.split()).replace("|", "\\|")  # newlines and pipes would break the table
+    text = _one_line(text).replace("|", "\\|")  # newlines and pipes would break the table
     ticks = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     return f"{ticks} {text} {ticks}"
 
@@ -534,7 +535,22 @@ def _md_text(text: str) -> str:
     >>> _md_text("<img src=x onerror=alert(1)> **f** [l](x.org) $x$ a|b")
     '\\<img src=x onerror=alert\\(1\\)\\> \\*\\*f\\*\\* \\[l\\]\\(x.org\\) \\$x\\$ a\\|b'
     """
-    return re.sub(r"([\\`*_\[\]()<>|~$&])", r"\\\1", " ".join(text.split()))
+    return re.sub(r"([\\`*_\[\]()<>|~$&])", r"\\\1", _one_line(text))
+
+
+#: Control characters (C0, DEL, C1) and direction controls (U+202E and the like).
+_UNSHOWN = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{''.join(sorted(DIRECTION_CONTROLS))}]")
+
+
+def _one_line(text: str) -> str:
+    r"""``text`` on one line, its control characters and direction controls written as their
+    escapes: a column name holding ``ESC ]0;...BEL`` would set the window's title of a terminal
+    showing the Markdown, one holding U+202E would show the rule's words backwards.
+
+    >>> _one_line("amt\x1b]0;PWN\x07 a\nb\u202e")
+    'amt\\x1b]0;PWN\\x07 a b\\u202e'
+    """
+    return _UNSHOWN.sub(lambda m: repr(m.group())[1:-1], " ".join(text.split()))
 
 
 # ----------------------------------------------------------------------------- reading
@@ -578,22 +594,38 @@ def _json_rule(number: int, rule) -> list[dict]:
             f"rule {number} of the {SCHEMA} document is malformed: it needs a list of predicates "
             f"(objects with feature, op and value); got {_kind(predicates)}"
         )
-    out = []
-    for p in predicates:
-        if not isinstance(p, dict) or not (
-            {"feature", "op", "value"} <= p.keys() or {"feature", "op", "values"} <= p.keys()
-        ):
-            raise DataError(
-                f"rule {number} of the {SCHEMA} document is malformed: each predicate needs feature, op "
-                f"and value; got {_kind(p)}"
-            )
-        if not isinstance(p["feature"], str):
-            raise DataError(
-                f"rule {number} of the {SCHEMA} document tests a feature named by {_kind(p['feature'])}; "
-                "a feature is a column name, a string"
-            )
-        out.append({key: p[key] for key in ("feature", "part", "op", "value", "values") if key in p})
-    return out
+    if not predicates:
+        raise _no_test(f"rule {number} of the {SCHEMA} document has no predicate")
+    return [_json_predicate(number, p) for p in predicates]
+
+
+def _json_predicate(number: int, p) -> dict:
+    if not isinstance(p, dict) or not (
+        {"feature", "op", "value"} <= p.keys() or {"feature", "op", "values"} <= p.keys()
+    ):
+        raise DataError(
+            f"rule {number} of the {SCHEMA} document is malformed: each predicate needs feature, op "
+            f"and value; got {_kind(p)}"
+        )
+    if not isinstance(p["feature"], str):
+        raise DataError(
+            f"rule {number} of the {SCHEMA} document tests a feature named by {_kind(p['feature'])}; "
+            "a feature is a column name, a string"
+        )
+    if isinstance(p.get("value"), str):  # "1e3": a number only by accident of spelling
+        raise DataError(
+            f"rule {number} of the {SCHEMA} document is malformed: its threshold on {p['feature']!r} is "
+            f"the text {_kind(p['value'])}, not a number; write the number without quotes"
+        )
+    return {key: p[key] for key in ("feature", "part", "op", "value", "values") if key in p}
+
+
+def _no_test(what: str) -> DataError:
+    """A rule with no test would select every row: a damaged or hand-edited file, not an export."""
+    return DataError(
+        f"{what}: it would select every row; remove the rule from the file, or export the rules "
+        "again with `aad rules`"
+    )
 
 
 def _kind(value) -> str:
@@ -643,6 +675,10 @@ def _csv_rows(reader: csv.DictReader) -> list[list[dict]]:
         group = groups.setdefault(line["rule"], [])
         if line["op"] != "":
             group.append(_csv_entry(line, reader.line_num))
+    for rule, group in groups.items():
+        if not group:
+            named = rule if rule.isdigit() and len(rule) < 10 else _kind(rule)
+            raise _no_test(f"rule {named} of the rules CSV has no test (no line with an op)")
     return list(groups.values())
 
 

@@ -45,7 +45,7 @@ from .data import Dataset, load_data
 from .errors import AADError, DataError
 from .session import _BEFORE_PARAMS, Session, _check_params, _check_settings, fit_model
 from .store import ADD_ROWS, KINDS, Action, Addition, SessionNotFoundError, SessionRecord, Store, replay
-from .tables import file_limit, is_dataset_name
+from .tables import file_limit, first_repeated, is_dataset_name
 
 __all__ = [
     "FORMAT",
@@ -298,10 +298,24 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
+        if _starts_a_zip(path):  # its directory, at the end, is missing: a copy cut short
+            raise DataError(
+                f"the session file {path} is truncated or damaged (a ZIP file without its end, where "
+                "the list of its members is): copy it again from where it was dumped"
+            ) from None
         raise DataError(
             f"{path} is not a session file (a ZIP file that `aad sessions dump` writes); to apply a labels "
             "CSV to a session use `aad sessions import`"
         ) from None
+
+
+def _starts_a_zip(path: Path) -> bool:
+    """Whether ``path`` starts as a ZIP file does (a local file header: ``PK\\x03\\x04``)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def _member(bundle: zipfile.ZipFile, name: str, path: Path, limit: int) -> zipfile.ZipInfo:
@@ -459,7 +473,12 @@ def _action_from(entry, number: int, path: Path) -> Action:
         if not isinstance(rows, list) or not all(_whole(r) for r in rows):
             raise DataError(f"{where} needs its rows as a list of row numbers")
         return Action(rows=tuple(rows), labels=(), **common)
-    cells = entry.get("cells")
+    rows, labels, kinds, notes = _label_cells(entry.get("cells"), where)
+    return Action(rows=rows, labels=labels, anomaly_kinds=kinds, notes=notes, **common)
+
+
+def _label_cells(cells, where: str) -> tuple[tuple, tuple, tuple, tuple]:
+    """A label action's cells, checked: its rows, labels, kinds and notes."""
     if not isinstance(cells, list) or not all(_cell(c) for c in cells):
         raise DataError(f"{where} needs its cells as [row, label (1, 0, -1 or null), kind, note] lists")
     if any(cell[1] in (0, -1) and cell[2] is not None for cell in cells):
@@ -467,10 +486,13 @@ def _action_from(entry, number: int, path: Path) -> Action:
             f"{where} gives a kind of anomaly to a row it labels nominal or unlabels; "
             "only an anomaly has a kind"
         )
-    rows, labels, kinds, notes = (
-        (tuple(column) for column in zip(*cells, strict=True)) if cells else ((),) * 4
-    )
-    return Action(rows=rows, labels=labels, anomaly_kinds=kinds, notes=notes, **common)
+    twice = first_repeated(cell[0] for cell in cells)
+    if twice is not None:  # which of the two would count: the file was edited or damaged
+        raise DataError(
+            f"{where} lists row {twice} twice in its cells, and an action labels each row once; "
+            "the file was edited or damaged: dump the session again (or keep one of the two cells)"
+        )
+    return tuple(tuple(column) for column in zip(*cells, strict=True)) if cells else ((), (), (), ())
 
 
 def _addition_from(a, where: str) -> Addition:

@@ -16,6 +16,7 @@ import inspect
 import json
 import os
 import pkgutil
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,9 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.status import Status
 from rich.table import Table
+from rich.text import Text
 
 import aad
 from aad._files import partial_beside, writable_output
@@ -45,8 +48,29 @@ cli = typer.Typer(
 )
 # Names and paths come from files and users: Rich must not read "[bold]" or ":smile:" in them.
 _PLAIN = {"markup": False, "emoji": False, "highlight": False}
-_out = Console(**_PLAIN)  # its file is the output stream while a command runs (see _stdout_for_output)
-_err = Console(stderr=True, soft_wrap=True, **_PLAIN)  # a message is one line, whatever the width
+
+
+class _PlainConsole(Console):
+    r"""A Rich console printing text as it is (no markup, no emoji), with control characters and
+    direction controls shown as their escapes (:func:`app.text.printable`): a file, dataset or
+    column name in a progress or summary line (``wrote 5 rows to o\x1b]0;T\x07.csv``), a table's
+    title or cell, is never run as an escape sequence (clear the screen, set the window's title),
+    nor breaks its line in two (``\n``)."""
+
+    def __init__(self, **options) -> None:
+        super().__init__(**_PLAIN, **options)
+
+    def render_str(self, text: str, **options) -> Text:
+        """``text`` escaped (:func:`~app.text.printable`), then as Rich renders it."""
+        return super().render_str(printable(text), **options)
+
+    def status(self, status, **options) -> Status:
+        """The spinner of long work, its text escaped (Rich would read it as markup)."""
+        return super().status(Text(printable(status)) if isinstance(status, str) else status, **options)
+
+
+_out = _PlainConsole()  # its file is the output stream while a command runs (see _stdout_for_output)
+_err = _PlainConsole(stderr=True, soft_wrap=True)  # a message is one line, whatever the width
 
 
 class OutputError(aad.AADError):
@@ -332,7 +356,7 @@ def simulate(
     params |= {} if max_samples is None else {"max_samples": max_samples}  # else the detector's own
     params |= extra
     with _progress() as bar:
-        task = bar.add_task(f"simulating {dataset.name}", total=budget * reruns)
+        task = bar.add_task(f"simulating {printable(dataset.name)}", total=budget * reruns)
         result = aad.simulate(
             dataset,
             budget=budget,
@@ -438,6 +462,7 @@ def app_command(
     127.0.0.1 unless --host says otherwise, with Streamlit's XSRF protection on, and
     refuses requests sent to any other name than its own (DNS rebinding).
     """
+    _check_host(host)
     if data is not None:
         if working_set.is_too_big(data):
             working_set.check_table(data)  # fail fast on what can be checked before reading the rows
@@ -473,6 +498,22 @@ def app_command(
         streamlit_cli.main()
     except SystemExit as done:
         raise typer.Exit(done.code if isinstance(done.code, int) else 0) from None
+
+
+def _check_host(host: str) -> None:
+    """Refuse a ``--host`` that names no address here before the server starts (Streamlit would
+    say ``[Errno -2] Name or service not known``, naming no option)."""
+    if host.strip() in ("0.0.0.0", "::", ""):
+        return
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError) as err:
+        why = getattr(err, "strerror", None) or str(err)
+        raise typer.BadParameter(
+            f"{host!r} is no address or host name this machine resolves ({why}); give an address such as "
+            "127.0.0.1 (this machine only) or 0.0.0.0 (every interface)",
+            param_hint="'--host'",
+        ) from None
 
 
 def _trust_user_header(header: str | None, host: str, port: int) -> None:
@@ -518,12 +559,12 @@ def _streamlit_flags(port: int, host: str, max_upload_mb: int = MAX_UPLOAD_MB) -
 
 def output_console(width: int | None = None) -> Console:
     """A console writing to the command's output (standard output), plain text."""
-    return Console(file=_OutputFile(), width=width, **_PLAIN)
+    return _PlainConsole(file=_OutputFile(), width=width)
 
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # a description holds a name: printable(...)
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
@@ -786,11 +827,13 @@ def _stdout_for_output() -> Iterator[None]:
         stream = os.fdopen(os.dup(saved), "w", encoding=real.encoding or "utf-8", errors="replace")
     else:  # an in-memory stream (tests capture it), or no descriptor to guard
         stream = real
-    _Output.stream, _out.file, sys.stdout = stream, _OutputFile(), sys.stderr
+    errors = sys.stderr
+    _Output.stream, _out.file = stream, _OutputFile()
+    sys.stdout = sys.stderr = _Stderr(errors)
     try:
         yield
     finally:
-        sys.stdout, _out.file, _Output.stream = real, None, None
+        sys.stdout, sys.stderr, _out.file, _Output.stream = real, errors, None, None
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
         if saved is not None:
@@ -799,6 +842,31 @@ def _stdout_for_output() -> Iterator[None]:
         if stream is not real:
             with contextlib.suppress(OSError, ValueError):
                 stream.close()
+
+
+class _Stderr:
+    """Standard error while a command runs: a write its reader refused (EPIPE, as after
+    ``2>&1 | head -1``) is an :class:`OutputError`, exit status 2 as for standard output, where
+    Click would exit with status 1."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._guarded(self._stream.write, text)
+
+    def flush(self) -> None:
+        self._guarded(self._stream.flush)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+    @staticmethod
+    def _guarded(call, *args):
+        try:
+            return call(*args)
+        except BrokenPipeError as err:
+            raise OutputError("standard error could not be written (Broken pipe): its reader left") from err
 
 
 def _redirect_fd1_to_stderr() -> int | None:
@@ -1010,6 +1078,9 @@ def _prepare_help(command: click.Command) -> None:
         paragraphs = inspect.cleandoc(command.help).split("\n\n")
         command.help = "\n\n".join(p if _laid_out(p) else " ".join(p.split()) for p in paragraphs)
     command.format_help = _on_stdout(command.format_help)
+    shown = command.get_help_option(typer.Context(command))  # made once, kept by the command
+    if shown is not None:
+        shown.metavar = ""  # a flag taking no value: no '<bool>' beside --help
     for sub in getattr(command, "commands", {}).values():
         _prepare_help(sub)
 
@@ -1033,7 +1104,12 @@ def _on_stdout(format_help):
 
 
 def _fail(message: str) -> int:
-    print(f"aad: error: {printable(' '.join(message.split()))}", file=sys.stderr)
+    """Say ``message`` on stderr; status 2, also when stderr is closed too (``2>&1 | head -1``)."""
+    try:
+        print(f"aad: error: {printable(' '.join(message.split()))}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # the message is lost; the status still says it, and exiting
+        with contextlib.suppress(OSError, ValueError):  # must not fail again flushing stderr
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
     return 2
 
 

@@ -108,6 +108,10 @@ def test_simulate_on_a_csv_with_a_named_label_column(tmp_path, capsys):
         (["simulate"], "Missing argument"),
         (["simulate", "toy2", "--nope"], "No such option: --nope"),
         (["app", "nosuch"], "no shipped dataset or file named 'nosuch'"),
+        (  # review 19: Streamlit said '[Errno -2] Name or service not known', naming no option
+            ["app", "toy2", "--host", "bad host"],
+            "Invalid value for '--host': 'bad host' is no address or host name this machine resolves",
+        ),
         (["simulate", "toy2", "--json", "r.html", "--plot", "r.html"], "--json and --plot both name r.html"),
         (["stream", "toy2", "--json", "s.html", "--plot", "s.html"], "--json and --plot both name s.html"),
         (["score", "toy2", "toy2", "--labels", "L.csv"], "got 2 tables (toy2, toy2); the model learns"),
@@ -358,6 +362,9 @@ def test_help_is_on_stdout_and_wraps_at_the_terminal_not_at_the_docstrings_line_
     out, err = capsys.readouterr()
     assert f"Usage: aad {' '.join(command)} [OPTIONS]" in out
     assert not err.strip()
+    helps = [line for line in out.splitlines() if "--help " in line]
+    assert len(helps) == 1
+    assert "<bool>" not in helps[0]  # review 19: '--help <bool>', as if it took a value
     text = out.split("╭")[0]
     lines = [line.rstrip() for line in text.splitlines()]
     assert max(map(len, lines)) <= 80

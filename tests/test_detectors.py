@@ -474,6 +474,17 @@ def test_reading_a_scores_file_leaves_the_csv_modules_settings_alone(tmp_path):
     assert csv.field_size_limit() == before
 
 
+def test_empty_lines_at_the_end_of_a_scores_file_are_no_rows(tmp_path):
+    """An editor's empty lines after the last line of scores are no rows; one among the scores
+    is a missing score (review 19), refused naming its line."""
+    path = tmp_path / "s.csv"
+    path.write_text("a\n1\n2\n\n\n")
+    assert aad.load_scores(path, 2).values[:, 0].tolist() == [1.0, 2.0]
+    path.write_text("a\n1\n\n2\n")
+    with pytest.raises(aad.DataError, match="line 3 is empty, but lines of scores follow it"):
+        aad.load_scores(path, 2)
+
+
 def test_every_detectors_runs_report_the_same_isolation_forest_baseline():
     """The no-feedback isolation forest beside a run is the forest AADForest grows by default with
     the run's seed, whatever the detector (eif and ensembles reported a 100-tree, 256-row one)."""

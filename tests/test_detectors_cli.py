@@ -102,6 +102,18 @@ BAD_SCORES = [
         "a,b\n" + _rows(2) + ",1\n" + _rows(_TOY2_ROWS - 3),
         r"line 4, column 'a': a missing score",
     ),
+    # review 19: pandas writes a one-column file's NaN as "", which was skipped as a blank line
+    # ("has 484 rows of scores but the data has 485 rows")
+    (
+        "one column, a missing value as pandas writes it",
+        "det1\n" + _rows(5, str) + '""\n' + _rows(_TOY2_ROWS - 6, str),
+        r"line 7, column 'det1': a missing score \(''\)",
+    ),
+    (
+        "one column, an empty line among the scores",
+        "det1\n" + _rows(5, str) + "\n" + _rows(_TOY2_ROWS - 6, str),
+        r"line 7 is empty, but lines of scores follow it: a row without a score",
+    ),
     ("infinity", "a,b\n" + "inf,1\n" + _rows(_TOY2_ROWS - 1), "'inf' is not a finite number"),
     (
         "constant member",

@@ -854,6 +854,23 @@ HOSTILE_RULES = {
         "field larger than",
     ),
     "a short CSV line": ("r.csv", "rule,feature,op,value\n1,x\n", "has fewer fields than its header"),
+    # review 19: a rule with no test selected every row, and "1e3" was read as 1000
+    "a rule with no predicate": (
+        "r.json",
+        '{"schema": "aad-rules/1", "rules": [{"predicates": [{"feature": "x", "op": ">", "value": 1}]}, '
+        '{"predicates": []}]}',
+        "rule 2 of the aad-rules/1 document has no predicate: it would select every row",
+    ),
+    "a CSV rule with no test": (
+        "r.csv",
+        "rule,feature,op,value\n1,x,>,1\n2,,,\n",
+        "rule 2 of the rules CSV has no test (no line with an op): it would select every row",
+    ),
+    "a threshold as text": (
+        "r.json",
+        _rules_json('{"feature": "x", "op": ">", "value": "1e3"}'),
+        "its threshold on 'x' is the text '1e3', not a number",
+    ),
     "a huge file": ("r.json", " " * 10_000_001, "over the 10 MB an export of rules ever takes"),
 }
 
@@ -901,6 +918,22 @@ def test_a_closed_stdout_is_an_error_not_lost_output(tmp_path, argv):
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("aad: error: standard output is closed")
+
+
+def test_stdout_and_stderr_both_a_closed_pipe_is_still_status_2(tmp_path):
+    """Review 19: `aad score ... 2>&1 | head -1` exited 1: the note after the first line failed
+    on stderr, and so did the error saying so (a traceback nobody saw)."""
+    data = tmp_path / "t.csv"
+    _table(60).assign(txn_id=[f"T{i}" for i in range(60)]).to_csv(data, index=False)  # a note: an id
+    for table in ("toy2", str(data)):  # what Rich prints, what print() does
+        read, write = os.pipe()
+        os.close(read)  # the reader left, as head does after its line: every write fails (EPIPE)
+        try:
+            argv = [*AAD, "score", table, "--labels", str(_labels(tmp_path))]
+            done = subprocess.run(argv, stdout=write, stderr=write, cwd=ROOT)
+        finally:
+            os.close(write)
+        assert done.returncode == 2, table
 
 
 # --------------------------------------------------------------------------- the model file and its scorer
@@ -1103,6 +1136,43 @@ def test_terminal_escape_sequences_from_files_are_printed_as_escapes(tmp_path, c
     err = capsys.readouterr().err
     assert "\x1b" not in err
     assert "\x07" not in err
+
+
+def test_names_in_progress_and_summary_lines_are_printed_as_escapes(tmp_path, capsys):
+    """A file named with ESC [31m and a line feed, an output named with an OSC title sequence:
+    "wrote N rows to NAME", "N rules select ... in NAME" and simulate's table title printed them
+    raw (review 19), so the terminal turned red or took a new title, and one line became two."""
+    frame = _table(60)
+    frame["label"] = ["anomaly" if i % 12 == 0 else "nominal" for i in range(60)]
+    data = tmp_path / "esc\x1b[31mred\nx.csv"
+    frame.to_csv(data, index=False)
+    labels, model, rules = _labels(tmp_path), tmp_path / "m.json", tmp_path / "r.json"
+    assert main(["model", "export", str(data), "--features", "a,b", "--labels", str(labels),
+                 "--output", str(model)]) == 0  # fmt: skip
+    assert (
+        main(["rules", str(data), "--features", "a,b", "--labels", str(labels), "--output", str(rules)]) == 0
+    )
+    capsys.readouterr()
+    out = tmp_path / "o\x1b]0;TITLE\x07\n.csv"
+    assert main(["score", "--model", str(model), str(data), "--output", str(out)]) == 0
+    assert main(["select", str(rules), str(data), "--output", str(out)]) == 0
+    assert main(["simulate", str(data), "--label-col", "label", "--budget", "3", "--reruns", "1"]) == 0
+    printed, err = capsys.readouterr()
+    assert not set(printed + err) & {"\x1b", "\x07"}
+    assert "of 1 file with m.json" in err
+    assert err.count(" to " + str(tmp_path / "o\\x1b]0;TITLE\\x07\\n.csv") + "\n") == 2
+    assert "of 60 in esc\\x1b[31mred\\nx\n" in err
+    assert "esc\\x1b[31mred\\nx: 60 rows, 5 anomalies" in printed
+
+
+def test_the_markdown_rules_show_control_characters_in_a_column_name_as_escapes():
+    """A column named with an OSC title sequence went raw into the Markdown export's rule text
+    (review 19): a terminal showing the file would take a new title."""
+    text = aad.export_rules(
+        [aad.Rule([aad.Predicate(0, ">", 2.5)])], "markdown", feature_names=["amt\x1b]0;PWN\x07\u202e"]
+    )
+    assert not set(text) & {"\x1b", "\x07", "\u202e"}
+    assert "` amt\\x1b]0;PWN\\x07\\u202e > 2.5 `" in text
 
 
 def test_the_deleted_sessions_list_prints_titles_and_names_without_escape_sequences(tmp_path, capsys):

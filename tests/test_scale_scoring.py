@@ -7,6 +7,7 @@ scorer over CSV, Parquet and folders of Parquet files, a Dask cluster (in-proces
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import aad
 from aad.scale import TableScorer
 from aad.scale.dask import score_dask
 from aad.scale.onnx_export import to_onnx
-from aad.scale.read import find_files
+from aad.scale.read import find_files, plan_pieces, read_batches
 from app.cli import main
 
 
@@ -106,6 +107,35 @@ def test_several_tables_are_numbered_one_after_the_other(table, learned, tmp_pat
     scored = pd.read_csv(tmp_path / "two.csv")
     assert scored["row"].tolist() == list(range(2400))
     np.testing.assert_allclose(scored["anomaly_score"], np.r_[expected, expected], rtol=1e-15)
+
+
+def test_a_bad_cell_in_a_later_file_or_batch_is_named_by_its_row_and_line_in_its_file(
+    table, learned, tmp_path, capsys
+):
+    """Review 19: a bad cell in the last of three CSV files was named 'p2.csv, rows from 288500:
+    ... row 11499' (a row of the table, then of the batch), where `aad select` says 'row 99999
+    (file line 100001)'. Its row in its file and its file line (past an empty line), whichever
+    batch or piece of the file (a Dask partition: some row groups) it is read in."""
+    _, frame = table
+    model = str(learned[0])
+    frame[["a", "b", "c"]].iloc[:50].to_csv(tmp_path / "p0.csv", index=False)
+    lines = frame[["a", "b", "c"]].iloc[:60].to_csv(index=False).splitlines()
+    lines[11:11] = [""]  # an empty line after row 9: the rows below are a line further down
+    lines[47] = lines[47].split(",")[0] + ",pending,1.0"  # row 45 of the file, on line 48
+    (tmp_path / "p1.csv").write_text("\n".join(lines) + "\n")
+    tables = [str(tmp_path / "p0.csv"), str(tmp_path / "p1.csv")]
+    assert main(["score", "--model", model, *tables, "--batch-rows", "20"]) == 2
+    err = capsys.readouterr().err
+    assert "column 'b' of p1.csv holds 'pending' at row 45 (file line 48);" in err
+    parquet = frame[["a", "b", "c"]].astype({"b": str}).iloc[:100]
+    parquet.loc[93, "b"] = "pending"
+    parquet.to_parquet(tmp_path / "p2.parquet", row_group_size=20)
+    assert main(["score", "--model", model, str(tmp_path / "p0.csv"), str(tmp_path / "p2.parquet")]) == 2
+    assert "column 'b' of p2.parquet holds 'pending' at row 93;" in capsys.readouterr().err
+    last = plan_pieces(find_files([tmp_path / "p2.parquet"]), rows_per_piece=40)[-1]
+    assert last.row_groups == (4,)
+    with pytest.raises(aad.DataError, match="'pending' at row 93;"):
+        list(read_batches(last, ["a", "b", "c"], encoding=aad.load_model(model).encoding))
 
 
 def test_top_keeps_the_best_rows_best_first_with_ties_to_the_lower_row(table, learned, tmp_path):
@@ -241,13 +271,16 @@ def test_the_rules_sql_runs_in_duckdb_over_a_parquet_folder(table, tmp_path, cap
 
 BAD = {
     "no such table": (["nowhere.parquet"], "there is no file or folder 'nowhere.parquet'"),
+    # review 19: a pipe and a device were called 'there is no file or folder'
+    "a pipe": (["fifo.csv"], "file 'fifo.csv' is not a regular file (a pipe or a device"),
+    "a device": (["/dev/null"], "file '/dev/null' is not a regular file (a pipe or a device"),
     "a folder without parquet": (["empty_dir"], "holds no Parquet file"),
     "a table without a feature": (["no_b.csv"], "no_b.csv has no column 'b' (its columns: 'a', 'c')"),
     "a text cell": (
         ["text.csv"],
-        "column 'b' of text.csv holds 'lots' at row 1; every feature must be a number",
+        "column 'b' of text.csv holds 'lots' at row 1 (file line 3); every feature must be a number",
     ),
-    "a decimal comma": (["comma.csv"], "holds '1,5' at row 0: a decimal comma"),
+    "a decimal comma": (["comma.csv"], "holds '1,5' at row 0 (file line 2): a decimal comma"),
     "an infinity": (["inf.csv"], "column 'a' holds an infinite value at row 1"),
     "UTF-16 cut mid-character": (["cut16.csv"], "cut16.csv is not well-formed UTF-16 text (truncated data)"),
     "Windows-1252 and UTF-8 in one file": (
@@ -353,6 +386,7 @@ def test_a_country_code_na_is_text_to_the_loader_the_model_file_and_the_rules(tm
 def bad_tables(tmp_path, learned, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "empty_dir").mkdir()
+    os.mkfifo(tmp_path / "fifo.csv")
     (tmp_path / "no_b.csv").write_text("a,c\n1,2\n")
     (tmp_path / "text.csv").write_text("a,b,c\n1,2,3\n1,lots,3\n")
     (tmp_path / "comma.csv").write_text("a;b;c\n1;1,5;3\n")
@@ -753,7 +787,7 @@ def test_a_failed_dask_run_leaves_no_partial_folder_of_scores(learned, tmp_path,
         args = ["--engine", "dask", "--scheduler", cluster.scheduler_address, "--output", str(out)]
         assert main(["score", "--model", str(path), str(tmp_path / "in"), *args]) == 2
         err = capfd.readouterr().err
-    assert "column 'a' of part.2.parquet holds 'x' at row 120" in err
+    assert "column 'a' of part.2.parquet holds 'x' at row 20;" in err
     assert [line for line in err.splitlines() if line.strip()] == [err.strip()], err  # aad's line alone
     assert sorted(p.name for p in tmp_path.iterdir()) == (["in", "out"] if there_before else ["in"])
     if there_before:

@@ -173,6 +173,16 @@ def _set(path: str, value):
     return change
 
 
+def _repeat_cell(label):
+    """Review 19: the first action's first row once more, labelled ``label`` (None: the same cell)."""
+
+    def change(manifest):
+        cells = manifest["actions"][0]["cells"]
+        cells.append(list(cells[0]) if label is None else [cells[0][0], label, None, None])
+
+    return change
+
+
 def _both(first, second):
     def change(manifest):
         first(manifest)
@@ -219,6 +229,8 @@ def _both(first, second):
             _both(_set("actions.1.cells.0.1", -1), _set("actions.1.cells.0.2", "ring")),
             "action 2 gives a kind of anomaly to a row it labels nominal or unlabels",
         ),
+        (_repeat_cell(0), "twice in its cells, and an action labels each row once"),  # the last won
+        (_repeat_cell(None), "twice in its cells, and an action labels each row once"),
     ],
 )
 def test_a_malformed_session_file_is_refused_in_one_message_and_nothing_is_written(
@@ -261,6 +273,22 @@ def test_damaged_oversized_and_foreign_files_are_refused_before_any_work(labelle
     with pytest.raises(aad.DataError, match="is damaged"):
         aad.load_session(theirs, stored)
     assert theirs.summaries() == []
+
+
+def test_a_session_file_cut_short_is_called_truncated_not_foreign(labelled, tmp_path, capsys):
+    """Review 19: the first 600 bytes of a dump (a copy cut short: a ZIP without its directory,
+    which is at its end) were called 'not a session file', and the advice was `sessions import`."""
+    file = aad.dump_session(labelled.store, labelled.id, tmp_path / "q3.zip").path
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(file.read_bytes()[:600])
+    db = tmp_path / "theirs.sqlite"
+    assert main(["sessions", "load", str(cut), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"aad: error: the session file {cut} is truncated or damaged (a ZIP file without its end, where the "
+        "list of its members is): copy it again from where it was dumped\n"
+    )
+    assert not db.exists()
 
 
 def test_the_command_line_dumps_and_loads_and_refuses_in_one_line(labelled, tmp_path, capsys, monkeypatch):

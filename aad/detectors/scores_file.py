@@ -14,7 +14,8 @@ order, each holding one number per detector, higher meaning more anomalous::
 Every problem is one :class:`~aad.errors.DataError` naming the file, the line and the
 column: an empty file, a header without rows, a nameless or repeated column name, a line
 with too few or too many fields, a cell that is not a number, a missing value (empty,
-``NaN``) or an infinity, a column whose every score is the same (it ranks nothing), and a
+``""``, ``NaN``, or an empty line among the lines of scores; empty lines at the end are no
+rows) or an infinity, a column whose every score is the same (it ranks nothing), and a
 row count other than the data's.
 """
 
@@ -143,11 +144,7 @@ def _parse(text: str, where: str) -> tuple[tuple[str, ...], np.ndarray]:
             )
         names = tuple(cell.strip() for cell in header)
         _check_names(names, where)
-        rows = []
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            rows.append(_numbers(row, names, where, reader.line_num))
+        rows = _rows(reader, names, where)
     except csv.Error as err:
         raise DataError(f"{where} line {reader.line_num} is not valid CSV ({err}); fix that line") from None
     if not rows:
@@ -156,6 +153,26 @@ def _parse(text: str, where: str) -> tuple[tuple[str, ...], np.ndarray]:
             "row of the data"
         )
     return names, np.array(rows, dtype=np.float64)
+
+
+def _rows(reader, names: tuple[str, ...], where: str) -> list[list[float]]:
+    """The lines of scores after the header. An empty line is no row only at the end of the file:
+    before a line of scores it is a row without one (pandas writes a one-column file's missing
+    value as ``""``, which is refused as a missing score like any empty cell)."""
+    rows: list[list[float]] = []
+    empty = None  # the first empty line since the last line of scores
+    for row in reader:
+        if not row:
+            empty = empty or reader.line_num
+            continue
+        if empty is not None:
+            raise DataError(
+                f"{where} line {empty} is empty, but lines of scores follow it: a row without a score; "
+                "every row of the data needs its line of scores: fill it in (or delete the line if it "
+                "stands for no row)"
+            )
+        rows.append(_numbers(row, names, where, reader.line_num))
+    return rows
 
 
 def _check_names(names: tuple[str, ...], where: str) -> None:

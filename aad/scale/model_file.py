@@ -66,7 +66,7 @@ from typing import Any
 import numpy as np
 
 from .._files import partial_beside, writable_output
-from ..columns import FLOAT32_MAX
+from ..columns import FLOAT32_MAX, RowsInFile
 from ..encoding import KINDS, PARTS, FeatureSpec, encode
 from ..errors import DataError
 from ..forest import average_path_length, n_workers
@@ -631,11 +631,17 @@ def _is_number(value: Any) -> bool:
 
 
 def fill_and_check(
-    X: np.ndarray, fills: np.ndarray, names: Sequence[str], *, first_row: int = 0
+    X: np.ndarray,
+    fills: np.ndarray,
+    names: Sequence[str],
+    *,
+    first_row: int = 0,
+    place: RowsInFile | None = None,
 ) -> np.ndarray:
     """``X`` (float64, changed in place) with missing cells filled; refuses inf and float32 overflow.
 
-    ``first_row`` numbers the rows in messages (the position of ``X``'s first row in its table).
+    ``first_row`` numbers the rows in messages (the position of ``X``'s first row in its table);
+    ``place``, where they are in their file instead (:class:`aad.columns.RowsInFile`).
 
     Examples
     --------
@@ -654,8 +660,9 @@ def fill_and_check(
         row, col = (int(i) for i in np.argwhere(bad)[0])
         value = X[row, col]
         what = "an infinite value" if np.isinf(value) else f"{value:g}, beyond ±{FLOAT32_MAX:.3g} (float32)"
+        at = f"row {first_row + row}" if place is None else place.where(row)
         raise DataError(
-            f"column {names[col]!r} holds {what} at row {first_row + row}; the model's trees need finite "
+            f"column {names[col]!r} holds {what} at {at}; the model's trees need finite "
             "numbers within float32's range: replace it with a number, or leave the cell empty "
             "(a missing value takes the feature's fill value)"
         )

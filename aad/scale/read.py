@@ -14,6 +14,7 @@ column, row and value (decimal commas and thousands separators are named as such
 
 from __future__ import annotations
 
+import codecs
 import csv
 import glob
 import os
@@ -30,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ..columns import _NUMBER_FORMATS, PLACEHOLDERS
+from ..columns import _NUMBER_FORMATS, PLACEHOLDERS, RowsInFile
 from ..compressed import (
     DAMAGE,
     compression_of,
@@ -48,6 +49,7 @@ from ..tables import (
     check_unique_columns,
     is_text,
     is_total,
+    require_file,
     sniff_delimiter,
     text_encoding,
 )
@@ -153,6 +155,8 @@ def find_files(sources: Sequence[str | os.PathLike]) -> list[TableFile]:
             )
         elif path.is_file():
             found.append(_open_file(path))
+        elif path.exists():  # a pipe (the shell's <(...)), a device: said as the loader says it
+            require_file(path, what="file", fix="pass CSV or Parquet files, or a folder")
         elif glob.has_magic(str(path)):
             found += check_parts([_open_file(p) for p in _matches(str(path))], f"the pattern {str(path)!r}")
         else:
@@ -491,6 +495,7 @@ class Batch:
     gaps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per feature
     unseen: dict[str, int] = field(default_factory=dict)  # category column: rows of an unseen value
     dated: dict[str, tuple[int, int]] = field(default_factory=dict)  # an hour's column: dates, times of day
+    place: RowsInFile = field(default_factory=lambda: RowsInFile(0))  # where its rows are in their file
 
 
 def read_batches(
@@ -499,13 +504,13 @@ def read_batches(
     carried: Sequence[str] = (),
     *,
     batch_rows: int = 65_536,
-    first_row: int = 0,
     encoding: Sequence[FeatureSpec] = (),
     as_text: Sequence[str] = (),
 ) -> Iterator[Batch]:
     """The rows of ``piece``, ``batch_rows`` at a time (Parquet: at most one row group at a time).
 
-    ``first_row`` numbers the rows in messages. ``encoding`` (one :class:`aad.encoding.FeatureSpec`
+    A bad cell is named by its file, its row in the file and, in a CSV, its file line
+    (:class:`Batch`'s ``place``). ``encoding`` (one :class:`aad.encoding.FeatureSpec`
     per feature, from the model) makes each feature from its column as the model's data made it:
     a category's rarity, a timestamp's part, numbers written with units or separators; without
     it every feature is a column of plain numbers. The carried columns named in ``as_text`` are
@@ -518,19 +523,51 @@ def read_batches(
     names = [column_for(file, spec.column) for spec in specs]
     kept = [column_for(file, c) for c in carried]
     wanted = list(dict.fromkeys(names + kept))
-    row = first_row
+    row = _first_in_file(piece)
+    line = (lambda number: csv_line(file, number)) if file.kind == "csv" else None
     for table in _without_trailing(_tables(piece, wanted, batch_rows), file.trailing):
         X = np.empty((table.num_rows, len(names)), dtype=np.float64)
         unseen: dict[str, int] = {}
         dated: dict[str, tuple[int, int]] = {}
+        place = RowsInFile(row, line)
         for j, (name, spec) in enumerate(zip(names, specs, strict=True)):
-            X[:, j] = _feature(table.column(name), spec, file, row, (unseen, dated), plain=not encoding)
+            X[:, j] = _feature(table.column(name), spec, file, place, (unseen, dated), plain=not encoding)
         carried_table = table.select(kept).rename_columns(list(carried)) if kept else None
         for name in as_text:
             at = carried_table.column_names.index(name)
             carried_table = carried_table.set_column(at, name, pc.cast(carried_table.column(at), pa.string()))
-        yield Batch(X, carried_table, table.num_rows, np.isnan(X).sum(axis=0), unseen, dated)
+        yield Batch(X, carried_table, table.num_rows, np.isnan(X).sum(axis=0), unseen, dated, place)
         row += table.num_rows
+
+
+def _first_in_file(piece: Piece) -> int:
+    """The file's number of the piece's first row: the rows of the row groups before it."""
+    if not piece.row_groups:
+        return 0
+    return int(sum(piece.file.row_groups[: piece.row_groups[0]]))
+
+
+def csv_line(file: TableFile, row: int) -> int | None:
+    """The file line (1-based) the CSV's data row ``row`` is on, as Arrow reads the file: after
+    the lines skipped and the header, a row a line, empty lines left out. Reads the file up to
+    that line (for a message: only when a cell is bad); None past its end."""
+    wanted, number, records = file.skip_rows + row + 2, 0, 0
+    decoder = codecs.getincrementaldecoder(file.encoding)(errors="replace")
+    rest = ""
+    with _csv_stream(file) as stream:
+        while chunk := stream.read(1 << 20):
+            text = rest + decoder.decode(chunk)
+            *lines, rest = _LINE_END.split(text[:-1] if text.endswith("\r") else text)
+            rest += "\r" if text.endswith("\r") else ""  # a line end split across two reads
+            for found in lines:
+                number += 1
+                records += found != ""
+                if records == wanted:
+                    return number
+    return number + 1 if rest.rstrip("\r") and records + 1 == wanted else None
+
+
+_LINE_END = re.compile("\r\n|\r|\n")
 
 
 def _without_trailing(tables: Iterator[pa.Table], trailing: int) -> Iterator[pa.Table]:
@@ -550,23 +587,23 @@ def _without_trailing(tables: Iterator[pa.Table], trailing: int) -> Iterator[pa.
 
 
 def _feature(
-    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, first_row: int, counts, *, plain: bool
+    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, place: RowsInFile, counts, *, plain: bool
 ):
     """One feature's values: plain numbers the fast way (Arrow's cast); anything else as the
     model's encoding makes it (a category's rarity, a timestamp's part, ``$1,250.00``).
     ``counts`` are the batch's dicts of unseen categories and of dates (:class:`Batch`)."""
     if plain:
-        return _as_float(column, spec.column, file, first_row)
+        return _as_float(column, spec.column, file, place)
     if spec.kind in ("number", "integer") and spec.decimal != ",":
         try:
-            return _as_float(column, spec.column, file, first_row)
+            return _as_float(column, spec.column, file, place)
         except DataError:  # a unit, a currency, thousands separators: read as the loader reads them
             pass
-    return _encoded(column, spec, file, first_row, *counts)
+    return _encoded(column, spec, file, place, *counts)
 
 
 def _encoded(
-    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, first_row: int, unseen, dated
+    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, place: RowsInFile, unseen, dated
 ) -> np.ndarray:
     """One feature made from its column by the model's encoding; counts unseen category values,
     and for an hour, the dates and those with a time of day."""
@@ -574,9 +611,9 @@ def _encoded(
     if is_text(series):  # a CSV's empty cell is an empty string here, a missing value to the loader
         series = series.where(series != "", None)
     try:
-        made = encode(series, spec)
+        made = encode(series, spec, place)
     except DataError as err:
-        raise DataError(f"{file.path.name}, rows from {first_row}: {err}") from None
+        raise DataError(f"{file.path.name}: {err}") from None
     if made.note is not None and spec.kind == "category":  # an unseen value encodes as 2 * rows
         count = int(np.count_nonzero(made.values == 2.0 * spec.rows))
         unseen[spec.column] = unseen.get(spec.column, 0) + count
@@ -653,7 +690,7 @@ def _arrow_csv_hint(err: Exception) -> str:
     return text
 
 
-def _as_float(column: pa.ChunkedArray, name: str, file: TableFile, first_row: int) -> np.ndarray:
+def _as_float(column: pa.ChunkedArray, name: str, file: TableFile, place: RowsInFile) -> np.ndarray:
     kind = column.type
     if pa.types.is_dictionary(kind):
         column = column.cast(kind.value_type)
@@ -665,7 +702,7 @@ def _as_float(column: pa.ChunkedArray, name: str, file: TableFile, first_row: in
     if pa.types.is_decimal(kind):
         return _to_numpy(pc.cast(column, pa.float64(), safe=False))
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return _text_as_float(column, name, file, first_row)
+        return _text_as_float(column, name, file, place)
     if pa.types.is_temporal(kind):
         raise DataError(
             f"column {name!r} of {file.path.name} holds dates or times ({kind}), not numbers; the model "
@@ -678,24 +715,24 @@ def _to_numpy(column: pa.ChunkedArray) -> np.ndarray:
     return pc.fill_null(column, np.nan).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
 
 
-def _text_as_float(column: pa.ChunkedArray, name: str, file: TableFile, first_row: int) -> np.ndarray:
+def _text_as_float(column: pa.ChunkedArray, name: str, file: TableFile, place: RowsInFile) -> np.ndarray:
     key = pc.utf8_lower(pc.utf8_trim_whitespace(column))
     missing = pc.is_in(key, value_set=pa.array(_MISSING))
     cleared = pc.if_else(pc.or_kleene(missing, pc.is_null(column)), pa.scalar(None, pa.string()), column)
     try:
         return _to_numpy(pc.cast(cleared, pa.float64()))
     except pa.ArrowInvalid:  # a cell Arrow does not read (spaces around it, a typo): read as pandas does
-        return _pandas_float(cleared, name, file, first_row)
+        return _pandas_float(cleared, name, file, place)
 
 
-def _pandas_float(column: pa.ChunkedArray, name: str, file: TableFile, first_row: int) -> np.ndarray:
+def _pandas_float(column: pa.ChunkedArray, name: str, file: TableFile, place: RowsInFile) -> np.ndarray:
     series = pd.Series(column.to_pylist(), dtype=object)
     values = pd.to_numeric(series, errors="coerce")
     bad = values.isna().to_numpy() & series.notna().to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         cell = str(series.iloc[i])
-        where = f"column {name!r} of {file.path.name} holds {cell[:40]!r} at row {first_row + i}"
+        where = f"column {name!r} of {file.path.name} holds {cell[:40]!r} at {place.where(i)}"
         for pattern, what in _NUMBER_FORMATS:
             if pattern.fullmatch(cell):
                 raise DataError(f"{where}: {what}")

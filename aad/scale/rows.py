@@ -19,10 +19,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..columns import RowsInFile
 from ..data import Dataset, dated_notes, gap_notes, is_strict, rows_of_frame, wanted_specs
 from ..errors import DataError
 from ..notes import Note, render
-from ..tables import _plain_columns, file_limit, read_table
+from ..tables import FILE_LINES, _plain_columns, file_limit, read_table
 from .read import TableFile, column_for, find_files
 
 __all__ = ["RowBatches"]
@@ -91,13 +92,8 @@ class RowBatches:
                         file=file.path.name,
                         batch=True,
                     )
-                except DataError as err:
-                    where = (
-                        file.path.name
-                        if file.kind == "csv"
-                        else f"{file.path.name}, rows from {self.n_rows:,}"
-                    )
-                    raise DataError(f"{where}: {err}") from None
+                except DataError as err:  # its row in the file (a Parquet batch's: RowsInFile)
+                    raise DataError(f"{file.path.name}: {err}") from None
                 first, self.n_rows = self.n_rows, self.n_rows + rows.n_rows
                 self._add(rows, dated)
                 yield first, rows
@@ -108,12 +104,16 @@ class RowBatches:
             return
         wanted = list(dict.fromkeys(column_for(file, spec.column) for spec in self.specs))
         reader = pq.ParquetFile(file.path)
+        first = 0
         for batch in reader.iter_batches(batch_size=self.batch_rows, columns=wanted):
             table = pa.Table.from_batches([batch]).replace_schema_metadata(None)  # no pandas index
             table = _typed_nulls(table)
             table, notes = _plain_columns(table)
             self._notes.update({note.text: note for note in notes})
-            yield table.to_pandas().rename(columns=str)
+            frame = table.to_pandas().rename(columns=str)
+            frame.attrs[FILE_LINES] = RowsInFile(first)  # a bad cell's row in the file, in messages
+            first += table.num_rows
+            yield frame
 
     def _add(self, rows: Dataset, dated: dict[str, tuple[int, int]]) -> None:
         self._gaps += np.isnan(rows.X).sum(axis=0)

@@ -189,14 +189,13 @@ def score_piece(
         names,
         columns,
         batch_rows=batch_rows,
-        first_row=first_row,
         encoding=model.encoding,
         as_text=as_text,
     )
     for batch in batches:
         if report is not None:
             _add(report, names, model.off_median(batch.X), ("known", "larger", "smaller"))
-        X = fill_and_check(batch.X, model.fill_values, names, first_row=row)
+        X = _filled(model, batch, names, piece)
         scores = model.score_matrix(X, n_jobs=n_jobs)
         table = pa.table(
             {"row": pa.array(np.arange(row, row + batch.rows, dtype=np.int64)), "anomaly_score": scores}
@@ -217,6 +216,15 @@ def score_piece(
                 report.timed[column] = report.timed.get(column, 0) + timed
         row += batch.rows
         yield table
+
+
+def _filled(model: PortableModel, batch, names: Sequence[str], piece: Piece) -> np.ndarray:
+    """The batch's features with missing cells filled (:func:`fill_and_check`); an infinite value
+    is named by its file, its row there and its file line."""
+    try:
+        return fill_and_check(batch.X, model.fill_values, names, place=batch.place)
+    except DataError as err:
+        raise DataError(f"{piece.name}: {err}") from None
 
 
 def _add(report: ScoreReport, names: Sequence[str], counts: np.ndarray, kinds: Sequence[str]) -> None:

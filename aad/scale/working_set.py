@@ -348,7 +348,7 @@ def _top_outside(model, pieces, columns, chosen, top_rows, batch_rows, n_jobs, n
     best: pa.Table | None = None
     start = 0
     for piece in pieces:
-        for batch in read_batches(piece, features, columns, batch_rows=batch_rows, first_row=start):
+        for batch in read_batches(piece, features, columns, batch_rows=batch_rows):
             digest.update(np.ascontiguousarray(batch.X).tobytes())
             X = fill_and_check(batch.X, model.fill_values, features, first_row=start)
             scores = model.score_matrix(X, n_jobs=n_jobs)

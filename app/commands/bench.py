@@ -13,6 +13,7 @@ from rich.table import Table
 import aad
 from aad.benchmark import make_benchmark_data, run_benchmark
 from app.cli import OutputError, _out, _progress, _writable, _write_output, check_not_input, cli
+from app.text import printable
 
 
 @cli.command()
@@ -56,7 +57,7 @@ def bench(
         X, y = make_benchmark_data(rows, features, random_state=seed)
         source = f"synthetic {rows} x {features}"
     with _progress() as bar:
-        task = bar.add_task(f"labelling {source}", total=labels)
+        task = bar.add_task(f"labelling {printable(source)}", total=labels)
         result = run_benchmark(
             X,
             y,

@@ -211,7 +211,7 @@ def writable(output: Path | None) -> Path | None:
 
 def _fraction_progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TaskProgressColumn(),
         TimeRemainingColumn(),

@@ -13,6 +13,7 @@ and the rows covered are written as they are found.
 from __future__ import annotations
 
 import glob
+import gzip
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -22,9 +23,20 @@ import pandas as pd
 import typer
 
 import aad
+from aad.compressed import DAMAGE, LABELS, compression_of, damaged
+from aad.export import MAX_RULES_BYTES
 from aad.scale import RowBatches
 from aad.tables import csv_header, csv_text
-from app.cli import Output, StreamedOutput, _err, _print_notes, check_csv_output, check_not_input, cli
+from app.cli import (
+    Output,
+    StreamedOutput,
+    _err,
+    _print_notes,
+    check_csv_output,
+    check_not_input,
+    cli,
+    is_gzip_name,
+)
 from app.text import count, printable
 
 
@@ -51,20 +63,15 @@ def select(
     check_not_input(output, rules_file, *data)
     check_csv_output(output, "select", "run the rules' SQL export in DuckDB (`aad rules --format sql`)")
     aad.require_file(rules_file, what="rules file", fix="export rules with `aad rules`")
-    suffix = rules_file.suffix.lower().lstrip(".")
+    name = rules_file.name[:-3] if is_gzip_name(rules_file) else rules_file.name  # r.json.gz: JSON
+    suffix = Path(name).suffix.lower().lstrip(".")
     if fmt == "auto" and suffix in ("sql", "py", "md", "txt", "pandas", "markdown"):
         raise aad.DataError(
             f"{rules_file.name} looks like a {suffix} export, which is for other tools; `aad select` "
             "reads the JSON or CSV export (aad rules --format json, or --format csv)"
         )
     fmt = ("csv" if suffix == "csv" else "json") if fmt == "auto" else fmt
-    try:
-        text = rules_file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise aad.DataError(
-            f"rules file {str(rules_file)!r} is not UTF-8 text (byte {err.start}); "
-            "pass the JSON or CSV that `aad rules` or the Rules page exported, saved as UTF-8"
-        ) from err
+    text = rules_text(rules_file)
     features = aad.rule_features(text, fmt)  # columns, timestamp parts, lists of categories
     rules = aad.read_rules(text, fmt)
     if _one_file(data):
@@ -80,6 +87,42 @@ def select(
     _err.print(f"{count(len(rules), 'rule')} {verb} {count(selected, 'row')} of {n_rows:,} in {name}")
     if output is not None:
         _err.print(f"wrote {count(selected, 'row')} to {output}")
+
+
+def rules_text(path: Path) -> str:
+    """The rules file's text: UTF-8, or gzip-compressed UTF-8 (as `aad rules --output r.json.gz`
+    writes it); a DataError for other bytes, naming what they are."""
+    data = path.read_bytes()
+    packing = compression_of(data[:16])
+    if packing == "gzip":
+        data = _gunzipped(path)
+    elif packing is not None:
+        raise aad.DataError(
+            f"rules file {path.name!r} is compressed as {LABELS[packing]}; `aad select` reads the rules "
+            "as JSON or CSV text, or gzip-compressed (.gz): decompress it, or export the rules again"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise aad.DataError(
+            f"rules file {str(path)!r} is not UTF-8 text (byte {err.start}); "
+            "pass the JSON or CSV that `aad rules` or the Rules page exported, saved as UTF-8"
+        ) from err
+
+
+def _gunzipped(path: Path) -> bytes:
+    """A gzip rules file decompressed, up to the size an export of rules ever takes."""
+    try:
+        with gzip.open(path, "rb") as stream:
+            data = stream.read(MAX_RULES_BYTES + 1)
+    except DAMAGE as err:
+        raise damaged(path, "gzip", err) from None
+    if len(data) > MAX_RULES_BYTES:
+        raise aad.DataError(
+            f"rules file {path.name!r} holds more than {MAX_RULES_BYTES / 1e6:.0f} MB once decompressed, "
+            "over what an export of rules ever takes; pass the file `aad rules` exported"
+        )
+    return data
 
 
 def _one_file(data: list[str]) -> bool:

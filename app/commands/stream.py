@@ -30,7 +30,7 @@ from app.cli import (
     check_not_input,
     cli,
 )
-from app.text import count
+from app.text import count, printable
 
 
 def _share(value: float | None) -> float | None:
@@ -144,7 +144,7 @@ def stream(
         )
     n_windows = -(-dataset.n_rows // window)
     with _progress() as bar:
-        task = bar.add_task(f"streaming {dataset.name}", total=2 * n_windows * reruns)
+        task = bar.add_task(f"streaming {printable(dataset.name)}", total=2 * n_windows * reruns)
         result = aad.replay_stream(
             dataset.X,
             dataset.y,
