@@ -1392,8 +1392,9 @@ class Session:
             redone = self._redo.pop() if self._gives_back(action) else None
             if redone is None:
                 self._redo.clear()  # a new action: what was undone before it stays undone
-            if action.kind == "label":
-                self._apply_label(action)
+            if action.kind == "label":  # a redo's rows are picked where the action it gives back picked them
+                origin = action if redone is None else self._redone.get(redone.action.number, redone.action)
+                self._apply_label(action, chosen=origin.via is not None and origin.via.startswith(CHOSEN_VIA))
             else:
                 self._apply_skip(action)
             if redone is not None:
@@ -1419,7 +1420,7 @@ class Session:
         self._set_aside()
         self._undo.append((action, action.kind, changed, {}))
 
-    def _apply_label(self, action: Action) -> None:
+    def _apply_label(self, action: Action, *, chosen: bool = False) -> None:
         done, previous, changes = [], {}, []
         for row, label, kind, note in action.cells():
             before = self._states.get(row)
@@ -1439,7 +1440,6 @@ class Session:
             changes.append(Change(row, before, after))
         self._changes[action.number] = changes
         self._undo.append((action, "label", done, previous))
-        chosen = action.via is not None and action.via.startswith(CHOSEN_VIA)
         (self._chosen.update if chosen else self._chosen.difference_update)(done)
         if done and not set(done) & set(self._batch):  # not a card (Explore): the cards are stale
             self._batch = []
