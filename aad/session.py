@@ -1208,6 +1208,9 @@ class Session:
                 "this session labels a working set of a bigger table, which rows cannot be added to; "
                 "start a new session on the grown table"
             )
+        cannot = self.cannot_grow()
+        if cannot:
+            raise DataError(f"{cannot}; start a new session on the grown table. Nothing was added")
         kept = str(self.store.keep_file(resolve_source(source)[0]))
         name = name or Path(str(source)).name
         for _ in range(_MAX_WRITE_TRIES):
@@ -1232,6 +1235,17 @@ class Session:
         raise LabelError(
             f"session {self.id} kept changing while the rows were being added; nothing was added"
         )
+
+    def cannot_grow(self) -> str:
+        """Why this session's model cannot take new rows (:meth:`add_rows`), or ``""``: only an
+        isolation forest's trees grow (:func:`aad.stream.grow.grow_model`); an extended forest's
+        or an ensemble's rows were added to the log and then failed, at every reopening after."""
+        if self.record.params.get("scores_file"):
+            return "this session's scores come from a scores file, which has no score for new rows"
+        if self.detector != "iforest":
+            what = {"eif": "an extended isolation forest", "ensemble": "an ensemble"}.get(self.detector)
+            return f"this session's detector is {what or self.detector}, whose model cannot take new rows"
+        return ""
 
     def _new_rows(self, path: str, name: str) -> tuple[Dataset, np.ndarray, np.ndarray | None]:
         """The table at ``path`` read as the session's rows are, the rows the session lacks, and
@@ -1258,6 +1272,12 @@ class Session:
         what = (
             f"the rows session {self.id} added at version {action.number} from {given} (kept as {added.path})"
         )
+        cannot = self.cannot_grow()
+        if cannot:  # logged by an aad that let it through, and failed there too
+            raise DataError(
+                f"{what} cannot be replayed: {cannot}. Its labels are kept: export them "
+                f"(aad sessions export {self.id}) and start a new session on the grown table"
+            )
         try:
             new, fresh, truth = self._new_rows(added.path, Path(added.path).name)
         except AADError as err:  # the kept copy, damaged or gone: say which addition it holds

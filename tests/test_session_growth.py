@@ -144,6 +144,63 @@ def test_a_kept_table_that_changed_is_refused_on_reopening(grown):
     assert store.labels(session.id) == {}  # nothing lost: the log is as it was
 
 
+@pytest.mark.parametrize(
+    ("params", "said"),
+    [
+        ({"detector": "eif"}, "detector is an extended isolation forest, whose model cannot take new rows"),
+        (
+            {"detector": "ensemble", "members": ["iforest", "lof"]},
+            "detector is an ensemble, whose model cannot take new rows",
+        ),
+    ],
+)
+def test_a_session_whose_model_cannot_grow_refuses_rows_and_writes_nothing(grown, params, said):
+    """Only an isolation forest's trees grow: an extended forest's or an ensemble's addition was
+    logged, then failed with a traceback, at every reopening after (the session was lost)."""
+    first, second, db = grown
+    store = aad.Store(db)
+    session = aad.Session.create(aad.load_data(str(first)), store=store, seed=0, params=params)
+    session.label(3, "anomaly")
+    with pytest.raises(aad.DataError, match=said + r"; start a new session on the grown table"):
+        session.add_rows(str(second))
+    assert [a.kind for a in store.actions(session.id)] == ["label"]  # nothing logged
+    again = aad.Session.open(session.id, store=aad.Store(db))
+    assert again.dataset.n_rows == 400
+    assert again.labels() == {3: 1}
+
+
+def test_an_addition_logged_to_a_model_that_cannot_grow_is_named_on_reopening(grown):
+    """A log written by an aad that let the addition through: one message, the labels kept."""
+    first, second, db = grown
+    store = aad.Store(db)
+    session = aad.Session.create(aad.load_data(str(first)), store=store, seed=0, params={"detector": "eif"})
+    session.label(3, "anomaly")
+    rows = aad.load_rows(str(second), like=session.dataset)
+    fresh = aad.stream.growth.unseen_rows(session.dataset.X, rows.X, known_y=session.dataset.y, y=None)
+    addition = aad.store.Addition("0" * 64, str(store.keep_file(second)), 400, len(fresh))
+    store.append_rows(session.id, addition, after=session.version, analyst="old aad", via="file day2.csv")
+    with pytest.raises(aad.DataError) as err:
+        aad.Session.open(session.id, store=aad.Store(db))
+    assert "added at version 2 from day2.csv" in str(err.value)
+    assert "cannot be replayed: this session's detector is an extended isolation forest" in str(err.value)
+    assert f"aad sessions export {session.id}" in str(err.value)
+    assert store.labels(session.id) == {3: 1}
+
+
+def test_the_progress_page_says_an_ensemble_cannot_grow_before_a_file_is_chosen(grown, monkeypatch):
+    first, _, db = grown
+    params = {"detector": "ensemble", "members": ["iforest", "lof"]}
+    session = aad.Session.create(aad.load_data(str(first)), store=aad.Store(db), seed=0, params=params)
+    monkeypatch.setenv("AAD_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params[keys.URL_SESSION] = session.id
+    at.run()
+    at.switch_page("screens/progress.py").run()
+    assert not at.exception
+    assert any("detector is an ensemble, whose model cannot take new rows" in i.value for i in at.info)
+    assert not [u for u in at.get("file_uploader") if str(u.key).startswith(keys.GROW_UPLOAD)]
+
+
 def test_rows_without_the_sessions_columns_are_refused(grown, tmp_path):
     first, _, db = grown
     session = aad.Session.create(aad.load_data(str(first)), store=aad.Store(db), seed=0)

@@ -114,6 +114,10 @@ def add_rows() -> None:
         if outcome is not None:
             level, message = outcome
             getattr(st, level)(message)
+        cannot = session.cannot_grow()
+        if cannot:  # said before a file is chosen, not after
+            st.info(f"{cannot[0].upper()}{cannot[1:]}: to label a grown table, start a new session on it.")
+            return
         st.caption(
             "A CSV or Parquet file with the session's columns. Rows the session already has are "
             "recognised by their values and left as they are; the others are appended, placed in the "
