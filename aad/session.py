@@ -84,6 +84,7 @@ DEFAULT_PARAMS = {
     "beliefs_ranking": True,
     "detector": "iforest",
     "regrow_on": "table",  # added rows: drifted trees regrown on the whole table (aad.stream.grow)
+    "match_as_read": True,  # a table's rows known by their cells as read, a missing one as missing
     "skips_aside": True,  # skipped rows are no ranking's proposal (aad.portfolio.Portfolio.set_aside)
 }
 #: What a session saved before a parameter existed was scored with: it keeps that on reopening
@@ -101,6 +102,9 @@ _BEFORE_PARAMS = {
     "beliefs_ranking": False,  # the portfolio of four rankings, before the local leaf beliefs
     "detector": "iforest",
     "regrow_on": "new",  # drifted trees regrown on the added rows alone, as a stream does
+    # rows known by their values as filled in, so a missing cell, filled with the median of a table
+    # that each addition changes, made the row new again at the next one (601 rows added for 600)
+    "match_as_read": False,
     "max_samples": 256,  # every session stored it; a record without it would be from before 512
     "skips_aside": False,  # a skipped row stayed every ranking's proposal: the records stood still
 }
@@ -110,6 +114,7 @@ _BEFORE_PARAMS = {
 #: and the SHA-256 of its bytes).
 _LEARNER_PARAMS = (
     "regrow_on",
+    "match_as_read",
     "skips_aside",
     "queue",
     "explores_early",
@@ -1262,7 +1267,10 @@ class Session:
                     f"{name} has no column {column!r}, the session's ground truth; add rows with it"
                 )
             truth = parse_labels(new.context[column], column=column, anomaly_value=self.dataset.anomaly_value)
-        fresh = unseen_rows(self.dataset.X, new.X, known_y=self.dataset.y, y=truth)
+        if {**_BEFORE_PARAMS, **self.record.params}["match_as_read"]:
+            fresh = unseen_rows(self.dataset.X_as_read, new.X_as_read, known_y=self.dataset.y, y=truth)
+        else:
+            fresh = unseen_rows(self.dataset.X, new.X, known_y=self.dataset.y, y=truth)
         return new, fresh, truth
 
     def _grow(self, action: Action) -> None:

@@ -201,6 +201,52 @@ def test_the_progress_page_says_an_ensemble_cannot_grow_before_a_file_is_chosen(
     assert not [u for u in at.get("file_uploader") if str(u.key).startswith(keys.GROW_UPLOAD)]
 
 
+def _with_a_gap(tmp_path: Path, name: str, frame: pd.DataFrame) -> Path:
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_a_row_with_a_missing_cell_is_added_once_whatever_grows_after_it(grown, tmp_path):
+    """The missing cell was filled with the median of the session's table, which each addition
+    moves: the same export added the row again (601 rows for 600, then 1 for none)."""
+    first, _, db = grown
+    day1 = pd.read_csv(first)
+    more, later = _table(300, seed=5, shift=1.0), _table(300, seed=6, shift=2.0)
+    more.loc[10, "a"] = np.nan
+    day2 = _with_a_gap(tmp_path, "day2.csv", pd.concat([day1, more]))
+    day3 = _with_a_gap(tmp_path, "day3.csv", pd.concat([day1, more, later]))
+    store = aad.Store(db)
+    session = aad.Session.create(aad.load_data(str(first)), store=store, seed=0)
+    assert session.add_rows(str(day2)).rows_added == 300
+    assert session.add_rows(str(day3)).rows_added == 300
+    with pytest.raises(aad.DataError, match=r"every row of day2\.csv is already in the session"):
+        session.add_rows(str(day2))
+    reopened = aad.Session.open(session.id, store=aad.Store(db))
+    assert reopened.dataset.n_rows == 1000
+    assert np.isnan(reopened.dataset.X_as_read[:, 0]).sum() == 1
+
+
+def test_a_session_saved_before_keeps_matching_rows_as_filled_in(grown, tmp_path):
+    """Its log was written under the rule before: replayed under it, so it reopens as it was."""
+    first, _, db = grown
+    more, later = _table(300, seed=5, shift=1.0), _table(300, seed=6, shift=2.0)
+    more.loc[10, "a"] = np.nan
+    day1 = pd.read_csv(first)
+    day2 = _with_a_gap(tmp_path, "day2.csv", pd.concat([day1, more]))
+    day3 = _with_a_gap(tmp_path, "day3.csv", pd.concat([day1, more, later]))
+    store = aad.Store(db)
+    before = aad.Session.create(
+        aad.load_data(str(first)), store=store, seed=0, params={"match_as_read": False}
+    )
+    before.add_rows(str(day2))
+    added = before.add_rows(str(day3)).rows_added
+    assert added == 301  # under the rule before, the row with a gap came again
+    reopened = aad.Session.open(before.id, store=aad.Store(db))
+    assert reopened.dataset.n_rows == 700 + added
+    assert bool((reopened.scores() == before.scores()).all())
+
+
 def test_rows_without_the_sessions_columns_are_refused(grown, tmp_path):
     first, _, db = grown
     session = aad.Session.create(aad.load_data(str(first)), store=aad.Store(db), seed=0)

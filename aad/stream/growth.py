@@ -19,6 +19,7 @@ __all__ = ["content_hash", "unseen_rows"]
 def _keys(X: np.ndarray, y: np.ndarray | None) -> list[bytes]:
     X = np.ascontiguousarray(X, dtype=np.float64)
     X = np.where(X == 0.0, 0.0, X)  # -0.0 and 0.0 are the same value
+    X = np.where(np.isnan(X), np.nan, X)  # and every missing cell the same (NaN has many bit patterns)
     if y is not None:
         X = np.column_stack([X, np.asarray(y, dtype=np.float64)])
     return [row.tobytes() for row in X]

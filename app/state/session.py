@@ -112,7 +112,7 @@ def _grow_earlier(earlier: aad.SessionSummary, source: str, dataset: aad.Dataset
         # read as the session's rows are: a category's code is its rarity in the session's
         # table, which the new rows change when the file is read on its own
         grown = aad.load_rows(source, like=session.dataset)
-        if len(unseen_rows(grown.X, session.dataset.X)):  # rows changed or gone
+        if len(unseen_rows(grown.X_as_read, session.dataset.X_as_read)):  # rows changed or gone
             return None
         if session.dataset.n_rows == dataset.n_rows:
             return ""  # grown before, in another tab: resumed as it is
