@@ -94,6 +94,12 @@ def test_a_session_on_it_grows_the_forest_on_the_sample_and_replays_exactly(buil
     again = aad.Session.open(session.id, store=store)
     np.testing.assert_array_equal(again.scores(), session.scores())
     assert again.record.working_set == built.spec
+    # its labels name working-set rows; the export names the table's beside them, with --context or not
+    out = tmp_path / "labels.csv"
+    assert main(["sessions", "export", session.id, "--db", str(store.path), "--output", str(out)]) == 0
+    exported = pd.read_csv(out)
+    assert list(exported.columns[:2]) == ["row", TABLE_ROW]
+    assert exported[TABLE_ROW].tolist() == data.context[TABLE_ROW].iloc[exported["row"]].tolist()
 
 
 def test_its_model_and_rules_apply_to_the_whole_table(big, built, tmp_path, capsys):

@@ -162,7 +162,28 @@ def export_session(
         _err.print(f"session {session_id} was deleted: its labels come from the archive")
         actions = store.actions(session_id, archived=True)
     table = aad.labels_export(replay(actions))
-    _write_output(csv_text(table), output, f"{len(table)} labels")
+    _write_output(csv_text(_with_table_rows(table, store, session_id)), output, f"{len(table)} labels")
+
+
+def _with_table_rows(table, store: aad.Store, session_id: str):
+    """A working set's labels with ``table_row`` beside ``row``: the row's number in the bigger table
+    (a working-set row means nothing outside the session), read from the working set's file."""
+    try:
+        record = store.get(session_id)
+    except aad.SessionNotFoundError:
+        return table
+    if record.working_set is None or not len(table):
+        return table
+    import pyarrow.parquet as pq
+
+    column = record.working_set.get("row_column", "table_row")
+    try:
+        numbers = pq.read_table(record.source, columns=[column]).column(column).to_numpy()
+    except (OSError, KeyError, ValueError) as err:
+        _err.print(f"no {column} column: the working set {printable(record.source)} cannot be read ({err})")
+        return table
+    table.insert(1, column, numbers[table["row"].to_numpy()])
+    return table
 
 
 SessionId = Annotated[str, typer.Argument(metavar="ID", help="Session id (see `aad sessions list`).")]
