@@ -469,6 +469,7 @@ def app_command(
         else:
             aad.load_data(data)  # fail fast, here, with the engine's message (as the workbench reads it)
         os.environ["AAD_DATA"] = str(Path(data).resolve()) if Path(data).exists() else data
+    _check_working_set_size(sample_rows, top_rows)
     for name, value in (("AAD_SAMPLE_ROWS", sample_rows), ("AAD_TOP_ROWS", top_rows)):
         if value is not None:
             os.environ[name] = str(value)
@@ -555,6 +556,19 @@ def _streamlit_flags(port: int, host: str, max_upload_mb: int = MAX_UPLOAD_MB) -
         "--runner.magicEnabled=false",
         "--client.toolbarMode=minimal",
     ]
+
+
+def _check_working_set_size(sample_rows: int | None, top_rows: int | None) -> None:
+    """Refuse, before the server starts, a working set too big to label in memory (the page said
+    so only once a table was opened, naming sample_rows + top_rows)."""
+    sample = working_set.DEFAULT_SAMPLE_ROWS if sample_rows is None else sample_rows
+    top = working_set.DEFAULT_TOP_ROWS if top_rows is None else top_rows
+    if sample + top > working_set.MAX_WORKING_ROWS:
+        raise typer.BadParameter(
+            f"{sample:,} sampled rows and {top:,} top rows make a working set of {sample + top:,} rows, "
+            f"more than the {working_set.MAX_WORKING_ROWS:,} that can be labelled in memory; ask for fewer",
+            param_hint="'--sample-rows' / '--top-rows'",
+        )
 
 
 def output_console(width: int | None = None) -> Console:

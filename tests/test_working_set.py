@@ -196,6 +196,16 @@ def test_aad_app_on_a_bad_folder_fails_fast_in_one_line(tmp_path, capsys):
     assert "holds no Parquet file" in err
 
 
+def test_aad_app_refuses_a_working_set_too_big_before_the_server_starts(big, capsys, monkeypatch):
+    """It started the server, and the page said so once the table was opened, naming internals."""
+    folder, _ = big
+    monkeypatch.setattr("streamlit.web.cli.main", lambda: pytest.fail("the server started"))
+    assert main(["app", str(folder / "parts"), "--sample-rows", "100000000"]) == 2
+    err = capsys.readouterr().err
+    assert "100,000,000 sampled rows and 10,000 top rows make a working set of 100,010,000 rows" in err
+    assert "'--sample-rows' / '--top-rows'" in err
+
+
 def test_the_workbench_labels_a_folder_through_a_working_set(big, tmp_path, monkeypatch):
     folder, _ = big
     monkeypatch.setenv("AAD_DB", str(tmp_path / "s.sqlite"))

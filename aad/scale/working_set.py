@@ -66,6 +66,8 @@ __all__ = [
 
 #: Rows of the uniform sample the forest is grown on, and of the top rows kept beside it.
 DEFAULT_SAMPLE_ROWS, DEFAULT_TOP_ROWS = 1_000_000, 10_000
+#: Rows of a working set at most (its sample and its top rows): it is labelled in memory.
+MAX_WORKING_ROWS = 50_000_000
 #: The column of the working set holding each row's number in the table.
 TABLE_ROW = "table_row"
 
@@ -279,10 +281,10 @@ def _check_sizes(sample_rows: int, top_rows: int, seed: int) -> None:
     for name, value, low in (("sample_rows", sample_rows, 2), ("top_rows", top_rows, 0), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise DataError(f"{name} must be a whole number of at least {low}; got {value!r}")
-    if sample_rows + top_rows > 50_000_000:
+    if sample_rows + top_rows > MAX_WORKING_ROWS:
         raise DataError(
-            f"a working set of {sample_rows + top_rows:,} rows would not fit in memory either; "
-            "keep sample_rows + top_rows within 50,000,000"
+            f"a working set of {sample_rows + top_rows:,} rows ({sample_rows:,} sampled and {top_rows:,} "
+            f"top rows) would not fit in memory either; ask for at most {MAX_WORKING_ROWS:,} in all"
         )
 
 
