@@ -172,10 +172,14 @@ def short_note(note: str, room: int) -> str:
 
 
 def _name_room(table: pd.DataFrame, column: str, cap: int) -> int:
-    """Pixels for a column of names or values: its longest text whole and the cell's margins, at
-    most ``cap``."""
+    """Pixels for a column of names or values: its longest text whole, its header's too (features
+    named a, b, c cut the header to "featu"), and the cell's margins, at most ``cap``.
+
+    >>> _name_room(pd.DataFrame({"feature": ["a", "b"]}), "feature", 160) == 16 + NAME_PX * len("feature")
+    True
+    """
     longest = int(table[column].astype(str).str.len().max()) if len(table) else 0
-    return min(cap, 16 + NAME_PX * longest)
+    return min(cap, 16 + NAME_PX * max(longest, len(column)))
 
 
 def _note_px(note: str) -> int:

@@ -98,7 +98,10 @@ else:
         history,
         hide_index=True,
         key=keys.PROGRESS_HISTORY,
-        column_config={"note": st.column_config.TextColumn("note", width="medium")},
+        column_config={  # an action's name whole ("added 1,500 rows", "undo rename kind" were cut)
+            "action": st.column_config.TextColumn("action", width="medium"),
+            "note": st.column_config.TextColumn("note", width="medium"),
+        },
     )
 
 
