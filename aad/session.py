@@ -132,6 +132,9 @@ _MAX_WRITE_TRIES = 100  # a conditional write retries only when another writer g
 #: redo replays it to the same labels, and the copy is known for a redo only when it names the
 #: latest action undone and matches it cell for cell.
 REDO_VIA = "redo of v"
+#: The source of a rename (or merge) of a kind (:meth:`Session.rename_kind`): a label action on
+#: its rows, which the history and the Label page's last line call a rename.
+RENAME_VIA = "rename kind"
 #: Where the analyst, not the queue, picks the rows: a selection on the Explore page, a search on
 #: the Rows page, a labels file (``file NAME``). Their labels are no part of :attr:`Session.streak`.
 CHOSEN_VIA = ("explore", "rows", "file ")
@@ -607,7 +610,7 @@ class Session:
         return self.edit(edits, expect=expect, analyst=analyst, via=via)
 
     def rename_kind(
-        self, old: str, new: str, *, analyst: str | None = None, via: str | None = None
+        self, old: str, new: str, *, analyst: str | None = None, via: str | None = RENAME_VIA
     ) -> Action:
         """Rename a kind of anomaly on every row that carries it, as one action (one undo).
 
@@ -624,7 +627,7 @@ class Session:
         new : str
             Its new name (spaces collapsed), at most :data:`aad.store.MAX_KIND` characters.
         analyst, via : str, optional
-            As in :meth:`label`.
+            As in :meth:`label` (``via`` by default :data:`RENAME_VIA`, which the history names).
 
         Returns
         -------

@@ -706,8 +706,8 @@ def _described(session: aad.Session) -> list[tuple]:
     return out
 
 
-#: The source of the Progress page's rename (or merge) of a kind: a label action on its rows.
-RENAME_VIA = "rename kind"
+#: The source of a rename (or merge) of a kind: a label action on its rows.
+RENAME_VIA = aad.session.RENAME_VIA
 
 
 def _action_name(action) -> str:

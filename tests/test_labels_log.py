@@ -107,6 +107,7 @@ def test_a_kind_renamed_or_merged_is_one_action_one_undo_and_changes_no_label_no
     action = session.rename_kind("  CARD   test ", "Card Testing", analyst="ann")  # a merge, in any case
     assert len(store.actions(session.id)) == actions + 1
     assert action.rows == (3, 5)
+    assert action.via == "rename kind"  # the history calls it a rename, from the page or from Python
     assert session.kinds() == {"card testing": 4}  # the first spelling stays
     assert session.kind_names() == ["card testing"]
     states = session.row_labels()
