@@ -158,6 +158,8 @@ def test_every_bad_scores_file_is_one_line_and_status_2(tmp_path, capsys, conten
         ),
         (["--members", "lof,lof"], "'lof' is named twice"),
         (["--members", "knn"], "unknown ensemble member 'knn'"),
+        (["--members", "pyod:LSCP"], "the member pyod:LSCP needs arguments aad cannot give (detector_list)"),
+        (["--members", "pyod:MAD"], "the member pyod:MAD cannot score this table: MAD algorithm is just for"),
         (["--scores", "/no/such.csv"], "the scores file /no/such.csv does not exist"),
         (["--detector", "ensemble", "--loss", "hinge"], "the ensemble learns with the linear loss only"),
     ],
