@@ -126,6 +126,23 @@ BAD_SCORES = [
     ("empty file", "", "is empty"),
     ("header only", "a,b\n", "has a header .* but no rows of scores"),
     ("clashes with a member", "lof,b\n" + _rows(_TOY2_ROWS), "the scores name a column 'lof'"),
+    # review 20 (M5): a row number or an identifier beside the scores became a detector, exit 0
+    (
+        "a row number column",
+        "row,det_a,det_b\n" + _rows(_TOY2_ROWS, lambda i: f"{i},{i * 0.5 % 7},{(i * 7) % 11}"),
+        r"column 'row' of .* runs 0, 1, 2 \.\.\. 484: it numbers the rows, and is not a detector's scores .* "
+        "remove that column",
+    ),
+    (
+        "rows numbered from 1 under another name",
+        "n,det_a\n" + _rows(_TOY2_ROWS, lambda i: f"{i + 1},{(i * 7) % 11}"),
+        r"column 'n' of .* runs 1, 2, 3 \.\.\. 485: it numbers the rows",
+    ),
+    (
+        "an id column",
+        "det_a,ID\n" + _rows(_TOY2_ROWS, lambda i: f"{(i * 7) % 11},{(i * 13) % 1000 + 5000}"),
+        "column 'ID' of .* is named as the rows' number or identifier, and is not a detector's scores",
+    ),
 ]
 
 

@@ -15,8 +15,9 @@ Every problem is one :class:`~aad.errors.DataError` naming the file, the line an
 column: an empty file, a header without rows, a nameless or repeated column name, a line
 with too few or too many fields, a cell that is not a number, a missing value (empty,
 ``""``, ``NaN``, or an empty line among the lines of scores; empty lines at the end are no
-rows) or an infinity, a column whose every score is the same (it ranks nothing), and a
-row count other than the data's.
+rows) or an infinity, a column whose every score is the same (it ranks nothing), a column
+that numbers or names the rows (``row``, ``id``, or one that runs 0, 1, 2... or 1, 2, 3...:
+it would rank the last rows as the most anomalous), and a row count other than the data's.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from ..errors import DataError
 __all__ = ["ScoreTable", "load_scores", "score_table_from"]
 
 _MISSING = {"", "nan", "na", "n/a", "null", "none", "-", "?"}
+#: Column names (lower case, ``_`` for spaces and hyphens) that name or number the rows.
+_ROW_NAMES = {"row", "rows", "id", "ids", "index", "idx", "row_id", "rowid", "row_number", "row_no", "line"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -241,4 +244,26 @@ def _checked(table: ScoreTable, n_rows: int | None) -> ScoreTable:
                 f"every row of {table.source} scores {values[0, j]:g} in column {name!r}: a constant score "
                 "ranks nothing; leave that column out"
             )
+    _refuse_row_numbers(table)
     return table
+
+
+def _refuse_row_numbers(table: ScoreTable) -> None:
+    """Refuse a column that numbers or names the rows: written beside the scores (``row``, ``id``,
+    a DataFrame's index saved under a name), it would be read as a detector ranking the last rows
+    highest. A detector's scores never run 0, 1, 2... (or 1, 2, 3...) in the rows' order."""
+    n = table.values.shape[0]
+    for j, name in enumerate(table.names):
+        column = table.values[:, j]
+        numbers = n >= 3 and any(np.array_equal(column, np.arange(first, first + n)) for first in (0, 1))
+        if numbers:
+            what = f"runs {column[0]:g}, {column[1]:g}, {column[2]:g} ... {column[-1]:g}: it numbers the rows"
+        elif name.strip().lower().replace(" ", "_").replace("-", "_") in _ROW_NAMES:
+            what = "is named as the rows' number or identifier"
+        else:
+            continue
+        raise DataError(
+            f"column {name!r} of {table.source} {what}, and is not a detector's scores (read as one, it "
+            "would rank the last rows as the most anomalous); remove that column: every column of a "
+            "scores file is one detector's scores, its lines in the data's order"
+        )
