@@ -3,10 +3,13 @@ scores file as one line with exit status 2."""
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import aad
@@ -31,6 +34,34 @@ def test_simulate_on_the_command_line_takes_a_scores_file(tmp_path, capsys):
     summary = json.loads(out.read_text())
     assert summary["params"]["detector"] == "ensemble"
     assert summary["data"]["scores"] == str(path)
+
+
+def _write_scores(path, text: str, kind: str) -> None:
+    """``text`` (a comma-separated scores file) written as ``kind``."""
+    if kind == "gzip":
+        path.write_bytes(gzip.compress(text.encode()))
+    elif kind == "parquet":
+        pd.read_csv(io.StringIO(text)).to_parquet(path)
+    elif kind == "tab":
+        path.write_text(text.replace(",", "\t"))
+    else:  # Excel in German: semicolons, decimal commas
+        path.write_text(text.replace(",", ";").replace(".", ","))
+
+
+@pytest.mark.parametrize("kind", ["gzip", "parquet", "tab", "semicolon"])
+def test_a_scores_file_is_read_as_a_data_file_is(tmp_path, capsys, kind):
+    """Review 20 (M6): a .gz or Parquet scores file was 'not a UTF-8 text file', a semicolon one
+    'line 2 has 2 fields but the header names 1 detectors', a tab one 'is not a number'."""
+    plain = _scores_csv(tmp_path / "scores.csv", aad.load_dataset("toy2").n_rows)
+    path = tmp_path / f"scores.{kind}"
+    _write_scores(path, plain.read_text(), kind)
+    argv = ["simulate", "toy2", "--scores", str(path), "--budget", "5", "--reruns", "1"]
+    assert main(argv) == 0
+    assert "ensemble of good, noise" in capsys.readouterr().out
+    expected = aad.load_scores(plain)
+    table = aad.load_scores(path)
+    assert table.names == expected.names
+    np.testing.assert_array_equal(table.values, expected.values)
 
 
 def test_simulate_on_the_command_line_takes_the_extended_forest(capsys):

@@ -11,6 +11,11 @@ order, each holding one number per detector, higher meaning more anomalous::
     1.02,0.31,0.12
     3.75,2.90,0.98
 
+The file is read as a data file is: comma-, semicolon-, tab- or bar-separated (the delimiter
+found from the first lines; a decimal comma where the delimiter is not a comma), compressed
+or not (gzip, bzip2, xz, ZIP of one file, Zstandard, told by the first bytes), in UTF-8,
+UTF-16 or Windows-1252; or a Parquet file, one numeric column per detector.
+
 Every problem is one :class:`~aad.errors.DataError` naming the file, the line and the
 column: an empty file, a header without rows, a nameless or repeated column name, a line
 with too few or too many fields, a cell that is not a number, a missing value (empty,
@@ -25,16 +30,22 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+from ..compressed import compression_of
 from ..errors import DataError
+from ..tables import SNIFF_BYTES, decode, read_table, sniff_delimiter
 
 __all__ = ["ScoreTable", "load_scores", "score_table_from"]
 
 _MISSING = {"", "nan", "na", "n/a", "null", "none", "-", "?"}
+#: A number written with a decimal comma (Excel in German, French...): ``0,63``, ``-1,5e-3``.
+_DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?")
 #: Column names (lower case, ``_`` for spaces and hyphens) that name or number the rows.
 _ROW_NAMES = {"row", "rows", "id", "ids", "index", "idx", "row_id", "rowid", "row_number", "row_no", "line"}
 
@@ -86,13 +97,11 @@ def load_scores(path, n_rows: int | None = None) -> ScoreTable:
         where = "is a folder" if file.is_dir() else "does not exist"
         raise DataError(f"the scores file {file} {where}; give a CSV file with one column per detector")
     raw = file.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(
-            f"{file} is not a UTF-8 text file; a scores file is a CSV (a header, then one line per row)"
-        ) from None
-    names, values = _parse(text, str(file))
+    if raw.startswith(b"PAR1"):
+        names, values = _parquet(file)
+    else:  # as the data's CSVs are read: compressed or not, in the encodings Excel writes
+        text, _ = decode(file, compression=compression_of(raw[:16]))
+        names, values = _parse(text, str(file))
     table = ScoreTable(names, values, str(file), hashlib.sha256(raw).hexdigest())
     return _checked(table, n_rows)
 
@@ -134,8 +143,23 @@ def score_table_from(scores, n_rows: int | None = None, *, names=None) -> ScoreT
     return _checked(ScoreTable(labels, numbers, "(array)", digest), n_rows)
 
 
+def _parquet(file: Path) -> tuple[tuple[str, ...], np.ndarray]:
+    """A Parquet file's columns as scores: each must hold numbers."""
+    frame = read_table(file, max_bytes=None)
+    names = tuple(str(name).strip() for name in frame.columns)
+    _check_names(names, str(file))
+    for name, column in frame.items():
+        if is_bool_dtype(column) or not is_numeric_dtype(column):
+            raise DataError(
+                f"{file}, column {name!r} holds {column.dtype} values, not numbers; every score must be a "
+                "number, higher meaning more anomalous"
+            )
+    return names, frame.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 def _parse(text: str, where: str) -> tuple[tuple[str, ...], np.ndarray]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    delimiter = sniff_delimiter(text[:SNIFF_BYTES])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader, None)
         while header is not None and not any(cell.strip() for cell in header):  # blank lines before it
@@ -147,7 +171,7 @@ def _parse(text: str, where: str) -> tuple[tuple[str, ...], np.ndarray]:
             )
         names = tuple(cell.strip() for cell in header)
         _check_names(names, where)
-        rows = _rows(reader, names, where)
+        rows = _rows(reader, names, where, decimal_comma=delimiter != ",")
     except csv.Error as err:
         raise DataError(f"{where} line {reader.line_num} is not valid CSV ({err}); fix that line") from None
     if not rows:
@@ -158,7 +182,7 @@ def _parse(text: str, where: str) -> tuple[tuple[str, ...], np.ndarray]:
     return names, np.array(rows, dtype=np.float64)
 
 
-def _rows(reader, names: tuple[str, ...], where: str) -> list[list[float]]:
+def _rows(reader, names: tuple[str, ...], where: str, *, decimal_comma: bool) -> list[list[float]]:
     """The lines of scores after the header. An empty line is no row only at the end of the file:
     before a line of scores it is a row without one (pandas writes a one-column file's missing
     value as ``""``, which is refused as a missing score like any empty cell)."""
@@ -174,7 +198,7 @@ def _rows(reader, names: tuple[str, ...], where: str) -> list[list[float]]:
                 "every row of the data needs its line of scores: fill it in (or delete the line if it "
                 "stands for no row)"
             )
-        rows.append(_numbers(row, names, where, reader.line_num))
+        rows.append(_numbers(row, names, where, reader.line_num, decimal_comma))
     return rows
 
 
@@ -192,7 +216,9 @@ def _check_names(names: tuple[str, ...], where: str) -> None:
         seen[name] = j
 
 
-def _numbers(row: list[str], names: tuple[str, ...], where: str, line: int) -> list[float]:
+def _numbers(
+    row: list[str], names: tuple[str, ...], where: str, line: int, decimal_comma: bool
+) -> list[float]:
     if len(row) != len(names):
         raise DataError(
             f"{where} line {line} has {len(row)} fields but the header names {len(names)} detectors; "
@@ -206,6 +232,8 @@ def _numbers(row: list[str], names: tuple[str, ...], where: str, line: int) -> l
                 f"{where} line {line}, column {name!r}: a missing score ({text!r}); every row needs a score "
                 "from every detector: fill it, or leave that detector out"
             )
+        if decimal_comma and _DECIMAL_COMMA.fullmatch(text):  # 0,63 in a semicolon-separated file
+            text = text.replace(",", ".")
         try:
             value = float(text)
         except ValueError:
