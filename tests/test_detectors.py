@@ -3,6 +3,8 @@ precomputed scores, calibrated scores, and rules through an axis-aligned surroga
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -208,6 +210,30 @@ def test_a_pyod_detector_is_a_member():
 def test_bad_members_are_refused_by_name(members, message):
     with pytest.raises(aad.AADError, match=message):
         AADEnsemble(members=members).fit(_blobs())
+
+
+@pytest.mark.parametrize(
+    ("member", "error", "message"),
+    [
+        (
+            "pyod:LSCP",
+            aad.UnknownStrategyError,
+            r"pyod:LSCP needs arguments aad cannot give \(detector_list",
+        ),
+        ("pyod:MAD", aad.DataError, "pyod:MAD cannot score this table: MAD algorithm is just for univariate"),
+        ("pyod:VAE", aad.UnknownStrategyError, "pyod:VAE needs the library 'torch'.*pip install torch"),
+        ("pyod:AutoEncoder", aad.UnknownStrategyError, "pyod:AutoEncoder needs the library 'torch'"),
+    ],
+)
+def test_a_pyod_member_aad_cannot_run_is_refused_with_why(monkeypatch, capsys, member, error, message):
+    """Review 20 (H4): pyod:LSCP and pyod:MAD raised PyOD's own TypeError and ValueError, and
+    pyod:VAE said 'PyOD has no detector' where the class is there but torch is not."""
+    monkeypatch.setitem(sys.modules, "torch", None)  # torch missing, whether installed or not
+    for module in ("pyod.models.vae", "pyod.models.auto_encoder"):
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    with pytest.raises(error, match=message):
+        AADEnsemble(members=(member,), random_state=0).fit(_blobs())
+    assert "please install" not in capsys.readouterr().out  # PyOD's own note on importing is not shown
 
 
 def test_precomputed_scores_cannot_score_new_rows():

@@ -3,10 +3,13 @@ scores file as one line with exit status 2."""
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import aad
@@ -31,6 +34,34 @@ def test_simulate_on_the_command_line_takes_a_scores_file(tmp_path, capsys):
     summary = json.loads(out.read_text())
     assert summary["params"]["detector"] == "ensemble"
     assert summary["data"]["scores"] == str(path)
+
+
+def _write_scores(path, text: str, kind: str) -> None:
+    """``text`` (a comma-separated scores file) written as ``kind``."""
+    if kind == "gzip":
+        path.write_bytes(gzip.compress(text.encode()))
+    elif kind == "parquet":
+        pd.read_csv(io.StringIO(text)).to_parquet(path)
+    elif kind == "tab":
+        path.write_text(text.replace(",", "\t"))
+    else:  # Excel in German: semicolons, decimal commas
+        path.write_text(text.replace(",", ";").replace(".", ","))
+
+
+@pytest.mark.parametrize("kind", ["gzip", "parquet", "tab", "semicolon"])
+def test_a_scores_file_is_read_as_a_data_file_is(tmp_path, capsys, kind):
+    """Review 20 (M6): a .gz or Parquet scores file was 'not a UTF-8 text file', a semicolon one
+    'line 2 has 2 fields but the header names 1 detectors', a tab one 'is not a number'."""
+    plain = _scores_csv(tmp_path / "scores.csv", aad.load_dataset("toy2").n_rows)
+    path = tmp_path / f"scores.{kind}"
+    _write_scores(path, plain.read_text(), kind)
+    argv = ["simulate", "toy2", "--scores", str(path), "--budget", "5", "--reruns", "1"]
+    assert main(argv) == 0
+    assert "ensemble of good, noise" in capsys.readouterr().out
+    expected = aad.load_scores(plain)
+    table = aad.load_scores(path)
+    assert table.names == expected.names
+    np.testing.assert_array_equal(table.values, expected.values)
 
 
 def test_simulate_on_the_command_line_takes_the_extended_forest(capsys):
@@ -126,6 +157,23 @@ BAD_SCORES = [
     ("empty file", "", "is empty"),
     ("header only", "a,b\n", "has a header .* but no rows of scores"),
     ("clashes with a member", "lof,b\n" + _rows(_TOY2_ROWS), "the scores name a column 'lof'"),
+    # review 20 (M5): a row number or an identifier beside the scores became a detector, exit 0
+    (
+        "a row number column",
+        "row,det_a,det_b\n" + _rows(_TOY2_ROWS, lambda i: f"{i},{i * 0.5 % 7},{(i * 7) % 11}"),
+        r"column 'row' of .* runs 0, 1, 2 \.\.\. 484: it numbers the rows, and is not a detector's scores .* "
+        "remove that column",
+    ),
+    (
+        "rows numbered from 1 under another name",
+        "n,det_a\n" + _rows(_TOY2_ROWS, lambda i: f"{i + 1},{(i * 7) % 11}"),
+        r"column 'n' of .* runs 1, 2, 3 \.\.\. 485: it numbers the rows",
+    ),
+    (
+        "an id column",
+        "det_a,ID\n" + _rows(_TOY2_ROWS, lambda i: f"{(i * 7) % 11},{(i * 13) % 1000 + 5000}"),
+        "column 'ID' of .* is named as the rows' number or identifier, and is not a detector's scores",
+    ),
 ]
 
 
@@ -158,6 +206,8 @@ def test_every_bad_scores_file_is_one_line_and_status_2(tmp_path, capsys, conten
         ),
         (["--members", "lof,lof"], "'lof' is named twice"),
         (["--members", "knn"], "unknown ensemble member 'knn'"),
+        (["--members", "pyod:LSCP"], "the member pyod:LSCP needs arguments aad cannot give (detector_list)"),
+        (["--members", "pyod:MAD"], "the member pyod:MAD cannot score this table: MAD algorithm is just for"),
         (["--scores", "/no/such.csv"], "the scores file /no/such.csv does not exist"),
         (["--detector", "ensemble", "--loss", "hinge"], "the ensemble learns with the linear loss only"),
     ],

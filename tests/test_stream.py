@@ -190,6 +190,34 @@ def test_stream_is_seeded():
     assert np.array_equal(a.anomaly_score(), b.anomaly_score())
 
 
+@pytest.mark.parametrize("detector", ["iforest", "hst"])
+def test_a_stream_takes_windows_of_one_row(detector):
+    """Review 20 (H2): a one-row window broke every later Half-Space window (its masses gave a
+    window of 1 row, whose average path length is 0). A micro-batch smaller than half the
+    first window now waits for the next ones before the masses follow it."""
+    X = _blobs(9, n=900)
+
+    def run() -> StreamingAAD:
+        stream = StreamingAAD(detector=detector, n_estimators=10, max_samples=64, height=5, random_state=3)
+        stream.fit(X[:256]).add_window(X[256:500])
+        for row in range(500, 520):
+            stream.add_window(X[row : row + 1])
+        stream.add_window(X[520:768])
+        stream.set_label(stream.top_unlabelled(), "anomaly")
+        stream.add_window(X[768:769])
+        return stream
+
+    stream = run()
+    scores = stream.anomaly_score()
+    assert np.isfinite(scores).all()
+    assert scores.std() > 0
+    assert np.array_equal(scores, run().anomaly_score())  # same seed, same result
+    assert stream.n_seen_ == 769
+    assert stream.model_.n_labels_ == 1
+    if detector == "hst":  # the masses of the 20 single rows and the 248 rows after them
+        assert stream.model_.forest_.window_size == 268
+
+
 def test_stream_refuses_bad_parameters():
     with pytest.raises(ValueError, match="'detector' parameter of StreamingAAD"):
         StreamingAAD(detector="lof").fit(np.zeros((10, 2)))

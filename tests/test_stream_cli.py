@@ -69,6 +69,17 @@ def test_stream_rebase_all_reproduces_the_engines_rule_and_is_recorded(tmp_path)
     assert summary["mean_found"] == again.mean_found
 
 
+def test_the_json_names_each_runs_seed_and_no_other(tmp_path):
+    """Review 20 (L3): --seed 5 wrote "random_state": null beside "seed": 5."""
+    data, out_json = tmp_path / "d.csv", tmp_path / "s.json"
+    _drifting_csv(data)
+    assert main([*_argv(data, reruns=2), "--seed", "5", "--json", str(out_json)]) == 0
+    summary = json.loads(out_json.read_text())
+    assert summary["params"]["seed"] == 5
+    assert "random_state" not in summary["params"]
+    assert [run["seed"] for run in summary["runs"]] == [5, 6]
+
+
 def test_stream_with_half_space_trees(tmp_path):
     data, out_json = tmp_path / "d.csv", tmp_path / "s.json"
     _drifting_csv(data)

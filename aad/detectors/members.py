@@ -18,7 +18,9 @@ Built in (scikit-learn, standardised features):
   over the rows: under half the time of 300, for an AUC 0.01 lower on the tuning table digits-7);
 * ``pyod:NAME``: any PyOD detector class (``pyod:KNN``, ``pyod:ECOD``, ``pyod:COPOD``,
   ``pyod:HBOS``...), when PyOD is installed (``pip install "aad[detectors]"``), with its
-  defaults; ``decision_function`` is its score.
+  defaults; ``decision_function`` is its score. A class that needs arguments (``pyod:LSCP``,
+  a list of detectors), a library PyOD leaves optional (``pyod:VAE``: torch) or a table it
+  cannot take (``pyod:MAD``: one feature) is refused with one message naming the member.
 
 The isolation forest (``iforest``) is a member of another kind: its leaves keep learning
 (:mod:`aad.detectors.ensemble`). Precomputed scores (a scores file) are members whose
@@ -27,7 +29,10 @@ scores are given.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import inspect
+import io
 import re
 import warnings
 from dataclasses import dataclass
@@ -102,7 +107,7 @@ class FittedMember:
 
     def score(self, X: np.ndarray) -> np.ndarray:
         """Scores of new rows (higher = more anomalous)."""
-        with threadpool_limits(1, user_api="blas"):
+        with threadpool_limits(1, user_api="blas"), _pyod_failure(self.name):
             return _score(self.name, self.estimator, self.scaler.transform(X))
 
 
@@ -129,11 +134,12 @@ def fit_member(name: str, X: np.ndarray, *, random_state: int, max_rows: int = M
         # a member that stops at its iteration limit is still a member
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", UserWarning)
-        if name == "autoencoder":
-            estimator.fit(Z[sample], Z[sample])
-        else:
-            estimator.fit(Z[sample])
-        scores = _score(name, estimator, Z)
+        with _pyod_failure(name):
+            if name == "autoencoder":
+                estimator.fit(Z[sample], Z[sample])
+            else:
+                estimator.fit(Z[sample])
+            scores = _score(name, estimator, Z)
     own = _own_scores(name, estimator)
     if own is not None:  # the sample's rows as the detector sees its training rows
         scores[sample] = own
@@ -164,14 +170,61 @@ def _make(name: str, n_features: int, random_state: int):
 
 
 def _pyod_class(name: str):
+    """The PyOD class ``name`` names, refused unless aad can build it with its defaults."""
     cls_name = _PYOD.match(name).group(1)
-    try:
-        module = importlib.import_module(f"pyod.models.{cls_name.lower()}")
-        return getattr(module, cls_name)
-    except (ImportError, AttributeError):
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cls_name).lower()  # AutoEncoder: auto_encoder
+    cls = None
+    for module_name in dict.fromkeys((cls_name.lower(), snake)):
+        module = _pyod_module(name, f"pyod.models.{module_name}")
+        cls = getattr(module, cls_name, None)
+        if cls is not None:
+            break
+    base = importlib.import_module("pyod.models.base").BaseDetector
+    if not (isinstance(cls, type) and issubclass(cls, base)):
         raise UnknownStrategyError(
-            f"PyOD has no detector {cls_name!r} (pyod.models.{cls_name.lower()}.{cls_name}); "
+            f"PyOD has no detector {cls_name!r} (pyod.models.{snake}.{cls_name}); "
             "name a class as PyOD spells it, such as pyod:KNN, pyod:ECOD, pyod:HBOS"
+        )
+    required = [
+        p.name
+        for p in inspect.signature(cls).parameters.values()
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    if required:
+        raise UnknownStrategyError(
+            f"the member {name} needs arguments aad cannot give ({', '.join(required)}); "
+            "choose a PyOD detector that runs with its defaults, such as pyod:KNN, pyod:ECOD, pyod:HBOS"
+        )
+    return cls
+
+
+def _pyod_module(name: str, module_name: str):
+    """The module ``module_name``, None if PyOD has none; refused if it needs a missing library."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            return importlib.import_module(module_name)  # PyOD prints 'please install torch first'
+    except ModuleNotFoundError as error:
+        missing = (error.name or "").split(".")[0]
+        if not missing or missing == "pyod":
+            return None
+        raise UnknownStrategyError(
+            f"the member {name} needs the library {missing!r}, which PyOD leaves optional and is "
+            f"not installed; pip install {missing.replace('_', '-')}, or choose another member"
+        ) from None
+
+
+@contextlib.contextmanager
+def _pyod_failure(name: str):
+    """A PyOD member's failure (its own code, any exception) as one :class:`DataError` naming it."""
+    if not name.startswith("pyod:"):
+        yield
+        return
+    try:
+        yield
+    except Exception as error:  # third-party detectors fail in their own ways
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0].rstrip(".")
+        raise DataError(
+            f"the member {name} cannot score this table: {reason}; choose another member"
         ) from None
 
 

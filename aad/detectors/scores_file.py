@@ -11,12 +11,18 @@ order, each holding one number per detector, higher meaning more anomalous::
     1.02,0.31,0.12
     3.75,2.90,0.98
 
+The file is read as a data file is: comma-, semicolon-, tab- or bar-separated (the delimiter
+found from the first lines; a decimal comma where the delimiter is not a comma), compressed
+or not (gzip, bzip2, xz, ZIP of one file, Zstandard, told by the first bytes), in UTF-8,
+UTF-16 or Windows-1252; or a Parquet file, one numeric column per detector.
+
 Every problem is one :class:`~aad.errors.DataError` naming the file, the line and the
 column: an empty file, a header without rows, a nameless or repeated column name, a line
 with too few or too many fields, a cell that is not a number, a missing value (empty,
 ``""``, ``NaN``, or an empty line among the lines of scores; empty lines at the end are no
-rows) or an infinity, a column whose every score is the same (it ranks nothing), and a
-row count other than the data's.
+rows) or an infinity, a column whose every score is the same (it ranks nothing), a column
+that numbers or names the rows (``row``, ``id``, or one that runs 0, 1, 2... or 1, 2, 3...:
+it would rank the last rows as the most anomalous), and a row count other than the data's.
 """
 
 from __future__ import annotations
@@ -24,16 +30,24 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+from ..compressed import compression_of
 from ..errors import DataError
+from ..tables import SNIFF_BYTES, decode, read_table, sniff_delimiter
 
 __all__ = ["ScoreTable", "load_scores", "score_table_from"]
 
 _MISSING = {"", "nan", "na", "n/a", "null", "none", "-", "?"}
+#: A number written with a decimal comma (Excel in German, French...): ``0,63``, ``-1,5e-3``.
+_DECIMAL_COMMA = re.compile(r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?")
+#: Column names (lower case, ``_`` for spaces and hyphens) that name or number the rows.
+_ROW_NAMES = {"row", "rows", "id", "ids", "index", "idx", "row_id", "rowid", "row_number", "row_no", "line"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,13 +97,11 @@ def load_scores(path, n_rows: int | None = None) -> ScoreTable:
         where = "is a folder" if file.is_dir() else "does not exist"
         raise DataError(f"the scores file {file} {where}; give a CSV file with one column per detector")
     raw = file.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(
-            f"{file} is not a UTF-8 text file; a scores file is a CSV (a header, then one line per row)"
-        ) from None
-    names, values = _parse(text, str(file))
+    if raw.startswith(b"PAR1"):
+        names, values = _parquet(file)
+    else:  # as the data's CSVs are read: compressed or not, in the encodings Excel writes
+        text, _ = decode(file, compression=compression_of(raw[:16]))
+        names, values = _parse(text, str(file))
     table = ScoreTable(names, values, str(file), hashlib.sha256(raw).hexdigest())
     return _checked(table, n_rows)
 
@@ -131,8 +143,23 @@ def score_table_from(scores, n_rows: int | None = None, *, names=None) -> ScoreT
     return _checked(ScoreTable(labels, numbers, "(array)", digest), n_rows)
 
 
+def _parquet(file: Path) -> tuple[tuple[str, ...], np.ndarray]:
+    """A Parquet file's columns as scores: each must hold numbers."""
+    frame = read_table(file, max_bytes=None)
+    names = tuple(str(name).strip() for name in frame.columns)
+    _check_names(names, str(file))
+    for name, column in frame.items():
+        if is_bool_dtype(column) or not is_numeric_dtype(column):
+            raise DataError(
+                f"{file}, column {name!r} holds {column.dtype} values, not numbers; every score must be a "
+                "number, higher meaning more anomalous"
+            )
+    return names, frame.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 def _parse(text: str, where: str) -> tuple[tuple[str, ...], np.ndarray]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    delimiter = sniff_delimiter(text[:SNIFF_BYTES])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader, None)
         while header is not None and not any(cell.strip() for cell in header):  # blank lines before it
@@ -144,7 +171,7 @@ def _parse(text: str, where: str) -> tuple[tuple[str, ...], np.ndarray]:
             )
         names = tuple(cell.strip() for cell in header)
         _check_names(names, where)
-        rows = _rows(reader, names, where)
+        rows = _rows(reader, names, where, decimal_comma=delimiter != ",")
     except csv.Error as err:
         raise DataError(f"{where} line {reader.line_num} is not valid CSV ({err}); fix that line") from None
     if not rows:
@@ -155,7 +182,7 @@ def _parse(text: str, where: str) -> tuple[tuple[str, ...], np.ndarray]:
     return names, np.array(rows, dtype=np.float64)
 
 
-def _rows(reader, names: tuple[str, ...], where: str) -> list[list[float]]:
+def _rows(reader, names: tuple[str, ...], where: str, *, decimal_comma: bool) -> list[list[float]]:
     """The lines of scores after the header. An empty line is no row only at the end of the file:
     before a line of scores it is a row without one (pandas writes a one-column file's missing
     value as ``""``, which is refused as a missing score like any empty cell)."""
@@ -171,7 +198,7 @@ def _rows(reader, names: tuple[str, ...], where: str) -> list[list[float]]:
                 "every row of the data needs its line of scores: fill it in (or delete the line if it "
                 "stands for no row)"
             )
-        rows.append(_numbers(row, names, where, reader.line_num))
+        rows.append(_numbers(row, names, where, reader.line_num, decimal_comma))
     return rows
 
 
@@ -189,7 +216,9 @@ def _check_names(names: tuple[str, ...], where: str) -> None:
         seen[name] = j
 
 
-def _numbers(row: list[str], names: tuple[str, ...], where: str, line: int) -> list[float]:
+def _numbers(
+    row: list[str], names: tuple[str, ...], where: str, line: int, decimal_comma: bool
+) -> list[float]:
     if len(row) != len(names):
         raise DataError(
             f"{where} line {line} has {len(row)} fields but the header names {len(names)} detectors; "
@@ -203,6 +232,8 @@ def _numbers(row: list[str], names: tuple[str, ...], where: str, line: int) -> l
                 f"{where} line {line}, column {name!r}: a missing score ({text!r}); every row needs a score "
                 "from every detector: fill it, or leave that detector out"
             )
+        if decimal_comma and _DECIMAL_COMMA.fullmatch(text):  # 0,63 in a semicolon-separated file
+            text = text.replace(",", ".")
         try:
             value = float(text)
         except ValueError:
@@ -241,4 +272,26 @@ def _checked(table: ScoreTable, n_rows: int | None) -> ScoreTable:
                 f"every row of {table.source} scores {values[0, j]:g} in column {name!r}: a constant score "
                 "ranks nothing; leave that column out"
             )
+    _refuse_row_numbers(table)
     return table
+
+
+def _refuse_row_numbers(table: ScoreTable) -> None:
+    """Refuse a column that numbers or names the rows: written beside the scores (``row``, ``id``,
+    a DataFrame's index saved under a name), it would be read as a detector ranking the last rows
+    highest. A detector's scores never run 0, 1, 2... (or 1, 2, 3...) in the rows' order."""
+    n = table.values.shape[0]
+    for j, name in enumerate(table.names):
+        column = table.values[:, j]
+        numbers = n >= 3 and any(np.array_equal(column, np.arange(first, first + n)) for first in (0, 1))
+        if numbers:
+            what = f"runs {column[0]:g}, {column[1]:g}, {column[2]:g} ... {column[-1]:g}: it numbers the rows"
+        elif name.strip().lower().replace(" ", "_").replace("-", "_") in _ROW_NAMES:
+            what = "is named as the rows' number or identifier"
+        else:
+            continue
+        raise DataError(
+            f"column {name!r} of {table.source} {what}, and is not a detector's scores (read as one, it "
+            "would rank the last rows as the most anomalous); remove that column: every column of a "
+            "scores file is one detector's scores, its lines in the data's order"
+        )

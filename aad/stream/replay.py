@@ -230,8 +230,14 @@ def replay_stream(
         window=window,
         budget_per_window=budget_per_window,
         runs=runs,
-        params={"seed": seed, "reruns": reruns, **StreamingAAD(**params).get_params(), "random_state": None},
+        params={"seed": seed, "reruns": reruns, **_without_seed(StreamingAAD(**params).get_params())},
     )
+
+
+def _without_seed(params: dict) -> dict:
+    """The stream's parameters without ``random_state``: every run has its own (``seed + r``, in
+    its :class:`StreamRun`), so one value beside ``seed`` would contradict it."""
+    return {name: value for name, value in params.items() if name != "random_state"}
 
 
 def _one_stream(X, y, starts, window, budget, params, tick) -> tuple[list[int], list[WindowReport]]:

@@ -18,7 +18,8 @@ Retention policy (what stays in memory on an endless stream):
 * the ``pool_size`` highest-scored unlabelled rows of (the pool kept so far + the new window):
   the rows a query can still choose from;
 * each tree's reference window's leaves (``n_estimators x window`` bytes) and, for Half-Space
-  Trees, the rows of the latest window (its masses);
+  Trees, the rows of the window that gave the masses and the rows since (fewer than half a
+  first window plus the latest window: see :meth:`StreamingAAD._pivot`);
 * a uniform reservoir sample of at most ``buffer_size`` rows seen since the last tree
   replacement (what drifted trees are regrown on).
 
@@ -231,7 +232,9 @@ class StreamingAAD:
         self.X_ = X.copy()
         self.row_ids_ = np.arange(X.shape[0], dtype=np.int64)
         self.n_seen_ = X.shape[0]
-        self._last_window = X.copy()
+        self._mass_rows = max(2, -(-X.shape[0] // 2))
+        self._mass_window = X.copy()
+        self._since_pivot = X.copy()
         self._buffer = X[: self.buffer_size_].copy()
         self._buffered = X.shape[0]
         self._rebase(self.model_.leaf_index_)
@@ -251,10 +254,8 @@ class StreamingAAD:
         start = time.perf_counter()
         X = match_columns(X, getattr(self, "feature_names_in_", None), type(self).__name__, stacklevel=3)
         X = validate_matrix(X, n_features=self.model_.n_features_in_, min_rows=1)
-        if self.detector == "hst":  # river's pivot: the masses of the window just completed
-            self.model_._use_forest(
-                self.model_.forest_.with_masses(self._last_window), self.model_.leaf_index_
-            )
+        if self.detector == "hst":
+            self._pivot()
         self._add_to_buffer(X)
         new_index = self.model_.forest_.apply(X)
         drifted = np.empty(0, dtype=np.int64)
@@ -271,7 +272,8 @@ class StreamingAAD:
         self.X_ = np.vstack([self.X_, X])
         self.row_ids_ = np.concatenate([self.row_ids_, self.n_seen_ + np.arange(X.shape[0])])
         self.n_seen_ += X.shape[0]
-        self._last_window = X.copy()
+        if self.detector == "hst":  # the rows the next masses will come from
+            self._since_pivot = np.vstack([self._since_pivot, X])
         self._cut_pool()
         report = WindowReport(
             window=len(self.windows_),
@@ -316,6 +318,19 @@ class StreamingAAD:
     def _seed(self) -> int:
         return int(self._rng.integers(2**31 - 1))
 
+    def _pivot(self) -> None:
+        """River's pivot: the Half-Space Trees take the masses of the rows since the last pivot.
+
+        Rows fewer than half the first window are not a window yet: the masses stay, and the
+        rows wait for the next window's (a one-row window's masses would make every node below
+        the root empty and the window size 1, whose average path length is 0).
+        """
+        if len(self._since_pivot) < self._mass_rows:
+            return
+        self.model_._use_forest(self.model_.forest_.with_masses(self._since_pivot), self.model_.leaf_index_)
+        self._mass_window = self._since_pivot
+        self._since_pivot = self._since_pivot[:0]
+
     def _rebase(self, reference: np.ndarray, trees: np.ndarray | None = None) -> None:
         """Make ``reference`` (a window's leaf index) the reference of ``trees`` (default: all).
 
@@ -340,7 +355,7 @@ class StreamingAAD:
             grown = fit_half_space_forest(
                 self._buffer, n_estimators=len(trees), height=self.height, random_state=self._seed()
             )
-            forest = forest.with_trees(grown, trees, self._last_window)
+            forest = forest.with_trees(grown, trees, self._mass_window)
         else:
             forest = regrow_trees(forest, trees, self._buffer, random_state=self._seed())
         self.model_._use_forest(forest, forest.apply(self.X_))
