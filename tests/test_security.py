@@ -134,6 +134,7 @@ def test_a_stored_session_is_sql_values_and_json_and_reopens_without_unpickling(
         "beliefs_ranking": True,
         "detector": "iforest",
         "regrow_on": "table",
+        "match_as_read": True,
         "max_ratio": 10.0,
         "skips_aside": True,
     }
