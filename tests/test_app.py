@@ -1055,6 +1055,14 @@ def test_an_ensemble_from_the_data_page_shows_its_members_on_the_card_and_their_
     assert session.member_weights()["weights"].shape == (3, 2)  # the start and two labels
 
 
+def test_the_data_page_takes_any_pyod_member_typed_as_the_command_line_does(db):
+    pytest.importorskip("pyod")
+    at = _start_on_toy2(_app(), "ensemble", members=["iforest", "pyod:LODA"])
+    assert not at.exception
+    assert not at.error
+    assert _session(at).record.params["members"] == ["iforest", "pyod:LODA"]
+
+
 def test_an_extended_forest_from_the_data_page_says_its_rules_and_whys_come_from_a_surrogate(db):
     at = _start_on_toy2(_app(), "eif", ndim=2)
     assert not at.exception

@@ -297,11 +297,18 @@ def pick_detector() -> dict:
     elif detector == "ensemble":
         offered = MEMBERS + (PYOD_MEMBERS if aad.detectors.pyod_available() else ())
         out["members"] = c2.multiselect(
-            "Members", offered, default=list(aad.detectors.DEFAULT_MEMBERS), key=keys.DATA_MEMBERS
+            "Members",
+            offered,
+            default=list(aad.detectors.DEFAULT_MEMBERS),
+            key=keys.DATA_MEMBERS,
+            accept_new_options=aad.detectors.pyod_available(),  # any of PyOD's, as on the command line
+            help="Pick from the list, or type pyod:NAME for any PyOD detector (pyod:IForest, pyod:LODA...)."
+            if aad.detectors.pyod_available()
+            else None,
         )
         scores = c3.file_uploader(
             "Scores file (optional): your detectors' scores",
-            type=["csv"],
+            type=["csv", "tsv", "txt", "gz", "parquet"],  # read as a table is: delimiter, packing, Parquet
             key=keys.DATA_SCORES,
             help="A CSV with a header naming each detector, then one line per row of the data in the same "
             "order, higher meaning more anomalous. Each column becomes a member of the ensemble.",
