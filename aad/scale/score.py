@@ -35,7 +35,15 @@ from ..tables import csv_header, write_csv_rows
 from .model_file import PortableModel, fill_and_check
 from .read import Piece, TableFile, check_columns, find_files, mixed_carried, plan_pieces, read_batches
 
-__all__ = ["OUTPUT_FORMATS", "ScoreReport", "TableScorer", "output_format", "score_piece", "top_rows"]
+__all__ = [
+    "OUTPUT_FORMATS",
+    "ScoreReport",
+    "TableScorer",
+    "output_format",
+    "score_piece",
+    "top_rows",
+    "unit_notes",
+]
 
 #: What the scores can be written as, by the output's suffix.
 OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -225,6 +233,25 @@ def _filled(model: PortableModel, batch, names: Sequence[str], piece: Piece) -> 
         return fill_and_check(batch.X, model.fill_values, names, place=batch.place)
     except DataError as err:
         raise DataError(f"{piece.name}: {err}") from None
+
+
+def unit_notes(model: PortableModel, X: np.ndarray, X_as_read: np.ndarray) -> list[str]:
+    """For rows held in memory (``aad score --apply``), the notes a scoring pass over files gives on
+    a changed unit (:meth:`ScoreReport.notes`): rows far outside the trees' split range, most values
+    ten times the training median or a tenth of it. ``X`` as filled, ``X_as_read`` with its gaps.
+
+    >>> from aad import AADForest
+    >>> X = np.random.default_rng(0).uniform(10, 20, size=(500, 1))
+    >>> model = PortableModel.from_forest(AADForest(n_estimators=10, random_state=0).fit(X),
+    ...                                   fill_values=np.median(X, axis=0), feature_names=["euros"])
+    >>> unit_notes(model, X, X), len(unit_notes(model, 100 * X, 100 * X))
+    ([], 2)
+    """
+    report = ScoreReport(rows=len(X))
+    names = list(model.feature_names_in_)
+    _add(report, names, model.off_median(X_as_read), ("known", "larger", "smaller"))
+    _add(report, names, model.far_outside(X)[None, :], ("outside",))
+    return report._unit_notes(model)
 
 
 def _add(report: ScoreReport, names: Sequence[str], counts: np.ndarray, kinds: Sequence[str]) -> None:

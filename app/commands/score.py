@@ -18,6 +18,7 @@ scores download.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,8 @@ import pandas as pd
 import typer
 
 import aad
+from aad.scale.model_file import export_model
+from aad.scale.score import unit_notes
 from aad.tables import csv_text
 from app.cli import (
     AnomalyValue,
@@ -61,7 +64,7 @@ from app.commands.score_model import (
     writable,
 )
 from app.commands.sessions import DbOption
-from app.text import count
+from app.text import count, printable
 
 
 @cli.command()
@@ -212,6 +215,17 @@ def _values(target: aad.Dataset) -> pd.DataFrame:
     return pd.concat([truth, table], axis=1)
 
 
+def _print_unit_notes(model, dataset: aad.Dataset, target: aad.Dataset) -> None:
+    """What ``score --model`` says of new rows read in another unit (cents for euros), said by
+    ``--apply`` too: it scored the same file without a word. For an isolation forest's model."""
+    try:
+        portable = export_model(model, dataset)
+    except aad.AADError:  # an extended forest or an ensemble has no model file to read it from
+        return
+    for note in unit_notes(portable, target.X, target.X_as_read):
+        print(f"note: {printable(note)}", file=sys.stderr)
+
+
 def _score_learned(data, labels, session, db, apply, top, output, values, columns, options, chosen) -> None:
     label_col, anomaly_value, features = columns
     learn = LearnFrom(data, labels, session, db, label_col, features, options, anomaly_value, chosen)
@@ -224,6 +238,7 @@ def _score_learned(data, labels, session, db, apply, top, output, values, column
     else:
         target = aad.load_rows(apply, like=dataset)
         _print_notes(target)
+        _print_unit_notes(model, dataset, target)
         scores = model.anomaly_score(target.X) if target.n_rows else np.zeros(0)
         known = np.full(len(scores), aad.UNLABELLED)  # no analyst's label on new rows
     table = aad.score_table(
