@@ -403,6 +403,25 @@ def encoding_note(encoding: str) -> list[str]:
     return []
 
 
+def _check_repeated_header(path: Path, frame: pd.DataFrame, header: list[str], lines) -> None:
+    """Refuse a row that names the columns again (two exports joined into one file, ``cat a.csv
+    b.csv``): read as data, its names became values, and a later export with its columns in
+    another order put every value below it under the wrong name (a stream said "label column
+    'label' holds 'f0' at row 2000")."""
+    if len(header) < 2 or frame.empty or pd.api.types.is_numeric_dtype(frame.iloc[:, 0]):
+        return  # the names are text: a row of them leaves the first column no number
+    names = {str(name).strip() for name in header}
+    for i in np.flatnonzero(frame.iloc[:, 0].astype(str).str.strip().isin(names).to_numpy()):
+        cells = [str(cell).strip() for cell in frame.iloc[i]]
+        if set(cells) == names:
+            order = "" if cells == [str(name).strip() for name in header] else ", its names in another order"
+            raise DataError(
+                f"{path.name} line {int(lines[i])} repeats the header{order}: two exports joined into one "
+                "file? Delete that line, and check that the rows below it have the columns in the "
+                "header's order (or keep the exports as separate files)"
+            )
+
+
 def _read_csv(path: Path, compression: str | None = None, limit: int | None = None) -> pd.DataFrame:
     text, encoding = decode(path, compression=compression, limit=limit)
     text, delimiter, skipped = _excel_separator_line(text)
@@ -445,6 +464,7 @@ def _read_csv(path: Path, compression: str | None = None, limit: int | None = No
     _check_short_rows(path, frame, text, delimiter, skipped)
     frame, notes = _unnamed_columns(path, frame, header)
     lines = file_lines(text, delimiter, frame.shape[0]) + skipped
+    _check_repeated_header(path, frame, header, lines)
     frame, lines, total_note = _total_line(frame, lines)
     frame, lines, empty_note = _empty_rows(path, frame, lines)
     empty_note = total_note + empty_note

@@ -283,6 +283,18 @@ BAD_INPUTS = [
         r"line 3 has 2 fields but the header has 3; add the missing values",
     ),
     BadInput(
+        "two exports joined into one file",
+        "joined.csv",
+        b"amount,hour\n1.5,3\n2.5,4\n3.5,5\namount,hour\n4.5,6\n5.5,7\n",
+        r"joined\.csv line 5 repeats the header: two exports joined into one file\? Delete that line",
+    ),
+    BadInput(
+        "a second export with its columns in another order",
+        "joined_reordered.csv",
+        b"amount,hour\n1.5,3\n2.5,4\n3.5,5\nhour,amount\n6,4.5\n7,5.5\n",
+        r"line 5 repeats the header, its names in another order: two exports joined",
+    ),
+    BadInput(
         "a Parquet file that decodes far beyond its size",
         "bomb.parquet",
         _parquet_bomb(500_000),
