@@ -688,6 +688,18 @@ def test_a_bad_upload_shows_the_engine_message_and_keeps_the_session(db, tmp_pat
     assert at.query_params[keys.URL_SESSION] == held
 
 
+def test_the_label_column_help_opens_for_a_label_problem_not_for_an_empty_file(db):
+    """An empty file opened "A text column of labels was not recognised?", which cannot help it."""
+    at = _app()
+    _upload(at, "empty.csv", b"")
+    assert at.error  # refused
+    help_box = next(e for e in at.expander if e.label.startswith("A text column of labels"))
+    assert not help_box.proto.expanded
+    _upload(at, "words.csv", b"a,b,label\n" + b"".join(f"{i},{i % 7},maybe\n".encode() for i in range(40)))
+    help_box = next(e for e in at.expander if e.label.startswith("A text column of labels"))
+    assert help_box.proto.expanded  # a column named label, of values it does not know
+
+
 def test_an_upload_with_id_text_and_answer_columns_starts_on_its_features_with_the_answer_as_truth(db):
     rows = [f"T{i},{'shop' if i % 3 else 'cafe'},{i % 11}.5,{(i * 7) % 13},{int(i == 5)}" for i in range(60)]
     data = ("txn_id,merchant,amount,hour,is_fraud\n" + "\n".join(rows) + "\n").encode()

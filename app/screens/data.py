@@ -393,7 +393,9 @@ if base is None and words and not named:  # found by its name; no anomaly value 
     base = state.try_load(source, label_column=aad.AUTO, name=name)  # without it: no truth, no feature
 if not source.startswith("shipped:"):
     with st.expander(
-        "A text column of labels was not recognised?", expanded=base is None or named is not None or words
+        "A text column of labels was not recognised?",
+        # open when a label column is named or found (an empty or broken file has none to name)
+        expanded=(base is None and column is not None) or named is not None or words,
     ):
         st.text_input(
             "Name the ground-truth column",
