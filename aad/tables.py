@@ -403,18 +403,19 @@ def encoding_note(encoding: str) -> list[str]:
     return []
 
 
-def _check_repeated_header(path: Path, frame: pd.DataFrame, header: list[str], lines) -> None:
+def _check_repeated_header(path: Path, frame: pd.DataFrame, lines) -> None:
     """Refuse a row that names the columns again (two exports joined into one file, ``cat a.csv
     b.csv``): read as data, its names became values, and a later export with its columns in
     another order put every value below it under the wrong name (a stream said "label column
     'label' holds 'f0' at row 2000")."""
+    header = [str(name).strip() for name in frame.columns]  # those kept (a pandas index column left out)
     if len(header) < 2 or frame.empty or pd.api.types.is_numeric_dtype(frame.iloc[:, 0]):
         return  # the names are text: a row of them leaves the first column no number
-    names = {str(name).strip() for name in header}
+    names = set(header)
     for i in np.flatnonzero(frame.iloc[:, 0].astype(str).str.strip().isin(names).to_numpy()):
         cells = [str(cell).strip() for cell in frame.iloc[i]]
         if set(cells) == names:
-            order = "" if cells == [str(name).strip() for name in header] else ", its names in another order"
+            order = "" if cells == header else ", its names in another order"
             raise DataError(
                 f"{path.name} line {int(lines[i])} repeats the header{order}: two exports joined into one "
                 "file? Delete that line, and check that the rows below it have the columns in the "
@@ -464,7 +465,7 @@ def _read_csv(path: Path, compression: str | None = None, limit: int | None = No
     _check_short_rows(path, frame, text, delimiter, skipped)
     frame, notes = _unnamed_columns(path, frame, header)
     lines = file_lines(text, delimiter, frame.shape[0]) + skipped
-    _check_repeated_header(path, frame, header, lines)
+    _check_repeated_header(path, frame, lines)
     frame, lines, total_note = _total_line(frame, lines)
     frame, lines, empty_note = _empty_rows(path, frame, lines)
     empty_note = total_note + empty_note

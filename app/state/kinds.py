@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 import aad
-from app import keys, text, views
+from app import keys, text
 from app.state import identity
 from app.state.actions import return_focus
 from app.state.messages import error_markdown
@@ -81,7 +81,6 @@ def rename_kind() -> None:
             old,
             st.session_state.get(keys.KIND_RENAME_NEW) or "",
             analyst=identity.analyst(),
-            via=views.RENAME_VIA,
         )
     except aad.AADError as err:
         st.session_state[keys.KIND_RENAME_MESSAGE] = ("error", error_markdown(err))
