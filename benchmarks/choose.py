@@ -23,7 +23,8 @@ without the first look, with a stronger prior, or left out (``four rankings, no 
 (before)``). The variants named ``tried:`` put another ranking in the learned model's place
 (the update over every node of the path, weights per tree, the saturating ranking), an
 explorer in the forest's place or beside it, a classifier on the labels, the learned model
-and the beliefs blended, the beliefs of a second forest on 256 rows a tree, or another rule
+and the beliefs blended, the beliefs of a second forest on 256 rows a tree, a forest of
+two scales (half its trees on 256 rows), or another rule
 in the champion's (fading records, Thompson sampling, records that credit every ranking
 holding the labelled row in its top k, an open field, a challenger promoted only by a hit
 or on probation, a first look at a ranking never asked, a streak kept across a change of
@@ -222,6 +223,8 @@ VARIANTS = {
     "tried: coarse beliefs alone": ("coarse", None, None, None),
     "tried: coarse beliefs as a sixth ranking": ("adaptive", (*ALL, "coarse"), 4, 4),
     "tried: coarse beliefs for beliefs": ("adaptive", (*FOUR, "coarse"), 4, 4),
+    # a forest of two scales: half the trees on 512 rows, half on 256 (tried.TwoScaleForest)
+    "tried: two scales": ("adaptive", ALL, 4, 4),
     # one label of the rarer class weighs at most 10 labels of the other (max_ratio) ships
     "class weights uncapped (before)": ("adaptive", ALL, 4, 4),
     "class weights at most 4 to 1": ("adaptive", ALL, 4, 4),
@@ -429,6 +432,7 @@ def learner(variant: str, name: str, seed: int) -> aad.ActiveLearner:
     X, _ = tables()[name]
     extra = {queue, *(rankings or ())} & set(_OFFERED_BY)
     forest = _OFFERED_BY[extra.pop()] if extra else aad.AADForest
+    forest = tried.TwoScaleForest if "two scales" in variant else forest
     eta = float(variant.split("eta ")[1]) if "eta " in variant else 1.0
     trees = int(variant.split("trees ")[1].split()[0]) if "trees " in variant else None
     samples = int(variant.split("samples ")[1].split()[0]) if "samples " in variant else aad.model.SAMPLES

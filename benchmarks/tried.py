@@ -36,6 +36,9 @@ beliefs' or beside them:
   (BALIF's 256; the engine's forest has 512) and given the same labels (alone, as a sixth
   ranking, or in the beliefs' place; looked at first as the beliefs are).
 
+And one forest, :class:`TwoScaleForest`: half its trees grown on the engine's 512 rows, half
+on :data:`COARSE_SAMPLES`, with every ranking as shipped (``choose.py --only "two scales"``).
+
 Eight rules for the records (:func:`faded_step`, :func:`thompson_best`,
 :func:`wide_record`, :func:`open_best`, :func:`earned_step`, :func:`probation_step`,
 :func:`first_look`, :func:`kept_streak`), each a candidate for the champion/challenger rule
@@ -98,8 +101,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
+from sklearn.ensemble import IsolationForest
 from sklearn.linear_model import LogisticRegression
 
+from aad import forest as forest_module
 from aad.forest import average_path_length
 from aad.labels import ANOMALY, NOMINAL, UNLABELLED
 from aad.model import AADForest
@@ -230,6 +235,43 @@ class TriedForest(AADForest):
         weight /= weight.mean()
         table = self.leaf_values_ * np.repeat(weight, np.diff(forest.leaf_offset))
         return forest.gather(table, self.leaf_index_) / self.n_estimators_
+
+
+class TwoScaleForest(AADForest):
+    """:class:`aad.AADForest` on a forest of two scales: the first half of the trees grown on
+    ``max_samples`` rows (the engine's 512), the second on :data:`COARSE_SAMPLES`; every
+    ranking as the engine's. A small tree's path lengths are scaled by ``c(512) / c(256)`` and
+    its leaves' information is ``log2(256 / n)``, so both kinds of tree score on one scale.
+    Tried for the tight cluster 512-row trees mask (held-out ``mixed``): each ranking sees
+    both the fine and the coarse leaves.
+
+    >>> X = np.vstack([np.random.default_rng(0).normal(size=(600, 2)), [[6, 6]]])
+    >>> model = TwoScaleForest(random_state=0, n_estimators=10).fit(X)
+    >>> int(model.ranking("forest").argmax()), model.forest_.n_estimators
+    (600, 10)
+    """
+
+    def _grow_forest(self, X: np.ndarray):
+        psi, small = min(self.max_samples, X.shape[0]), min(COARSE_SAMPLES, X.shape[0])
+        n_small = self.n_estimators_ // 2
+        X32, seed = np.ascontiguousarray(X, dtype=np.float32), forest_module._seed(self.random_state)
+
+        def grow(n: int, rows: int, offset: int) -> IsolationForest:
+            state = None if seed is None else seed + offset
+            return IsolationForest(n_estimators=n, max_samples=rows, random_state=state).fit(X32)
+
+        fine = grow(self.n_estimators_ - n_small, psi, 0)
+        fine.estimators_ = [*fine.estimators_, *grow(n_small, small, 1).estimators_]
+        forest = forest_module._read_forest(fine, psi, X.shape[1])
+        tree = np.repeat(np.arange(forest.n_estimators), np.diff(forest.leaf_offset))
+        coarse = tree >= forest.n_estimators - n_small
+        size = np.maximum(forest.nodes.n_samples[forest.leaf_node], 1).astype(np.float64)
+        scale = float(average_path_length(psi) / average_path_length(small)) if small > 2 else 1.0
+        return replace(
+            forest,
+            path_length=np.where(coarse, forest.path_length * scale, forest.path_length),
+            information=np.where(coarse, np.log2(small / size), forest.information),
+        )
 
 
 def faded_step(fade: float) -> Callable[..., PortfolioState]:
