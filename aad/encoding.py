@@ -713,8 +713,12 @@ def category_values(series: pd.Series) -> pd.Series:
     ['atm', None, '-']
     >>> category_values(pd.Series([3.0, 2.5])).tolist()
     ['3', '2.5']
+    >>> category_values(pd.Series([True, None], dtype="boolean")).tolist()
+    ['True', None]
     """
-    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+    if pd.api.types.is_bool_dtype(series):  # a Parquet boolean where a CSV wrote text: as Python writes it
+        return pd.Series([None if pd.isna(v) else str(bool(v)) for v in series.tolist()], dtype=object)
+    if pd.api.types.is_numeric_dtype(series):
         cells = [_number_category(v) for v in series.tolist()]
     else:
         cells = [None if pd.isna(v) else str(v) for v in series.tolist()]
@@ -766,17 +770,20 @@ def encode(series: pd.Series, spec: FeatureSpec, lines=None) -> Encoded:
     [1250.0, nan]
     """
     if spec.kind in ("number", "integer"):
+        flags = _bools_as_numbers(series)
+        if flags is not None:  # true/false: a bool column, which the training table read as 1/0
+            return Encoded(flags)
         return Encoded(
             read_numbers(series, spec.column, lines, decimal=spec.decimal, raise_stray=True).values
         )
     if spec.kind in ("category", "member"):
-        values = category_values(series)
         counts = dict(spec.levels)
+        values, respelled = by_truth(category_values(series), counts)
         known = values.map(lambda v: v in counts).to_numpy(dtype=bool)
         if spec.kind == "member":
-            return Encoded(known.astype(np.float64))
+            return Encoded(known.astype(np.float64), _respelled_note(spec, respelled))
         encoded = values.map(spec.rarity).to_numpy(dtype=np.float64)
-        return Encoded(encoded, _unseen_note(spec, values[~known]))
+        return Encoded(encoded, _unseen_note(spec, values[~known]) or _respelled_note(spec, respelled))
     if series.isna().all():  # no rows, or every cell empty: missing values, filled as any other
         times = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
         return Encoded(np.full(len(series), np.nan), times=times)
@@ -786,6 +793,67 @@ def encode(series: pd.Series, spec: FeatureSpec, lines=None) -> Encoded:
     shown = None if reading.clock else reading.times  # a time of day alone: its source as written
     dated = _time_of_day(series, reading) if spec.part == "hour" else None
     return Encoded(timestamp_part(reading.times, spec.part), times=shown, dated=dated)
+
+
+#: The words a flag is written with, by its truth (compared stripped, in any case).
+FLAG_WORDS = {
+    **dict.fromkeys(("true", "t", "yes", "y", "1"), True),
+    **dict.fromkeys(("false", "f", "no", "n", "0"), False),
+}
+
+
+def flag_truth(value: str | None) -> bool | None:
+    """The truth a flag word says (``True`` for ``yes``, ``TRUE``, ``Y``, ``1``), None for any other value.
+
+    >>> flag_truth(" Yes"), flag_truth("F"), flag_truth("maybe"), flag_truth(None)
+    (True, False, None, None)
+    """
+    return None if value is None else FLAG_WORDS.get(str(value).strip().casefold())
+
+
+def by_truth(values: pd.Series, levels) -> tuple[pd.Series, dict[str, str]]:
+    """``values`` (category values) with every flag word ``levels`` lack written as the level that
+    says the same truth, when every value and every level is a flag word, one level a truth: a
+    flag's spelling is the exporting system's (``True``/``False``, ``yes``/``no``, ``Y``/``N``,
+    ``1``/``0``), not the data's. Also the values so respelled, each with its level.
+
+    >>> by_truth(pd.Series(["yes", "no", None], dtype=object), {"True": 5, "False": 9, None: 1})[0].tolist()
+    ['True', 'False', None]
+    >>> by_truth(pd.Series(["yes", "maybe"]), {"True": 5, "False": 9})[1]
+    {}
+    """
+    distinct = set(values.dropna().tolist())
+    unknown = [v for v in distinct if v not in levels]
+    truths = {v: flag_truth(v) for v in distinct}
+    named = [(flag_truth(level), level) for level in levels if level is not None]
+    said = dict(named)
+    if not unknown or None in truths.values() or None in said or len(said) < len(named):
+        return values, {}
+    respelled = {v: said[truths[v]] for v in unknown if truths[v] in said}
+    return pd.Series([respelled.get(v, v) for v in values.tolist()], dtype=object), respelled
+
+
+def _respelled_note(spec: FeatureSpec, respelled: dict[str, str]) -> Note | None:
+    if not respelled:
+        return None
+    pairs = ", ".join(f"{value!r} as {level!r}" for value, level in sorted(respelled.items()))
+    other = "the rules name its values" if spec.kind == "member" else "the model's data wrote it"
+    text = f"column {spec.column!r} writes its flag in other words than {other}: read {pairs}, the same truth"
+    return Note("table", text, spec.column)
+
+
+def _bools_as_numbers(series: pd.Series) -> np.ndarray | None:
+    """1 and 0 for a text column of ``true`` and ``false`` (in any case), as pandas reads a bool
+    column; None for any other column."""
+    if not is_text(series):
+        return None
+    known = series.dropna()
+    words = known.astype(str).str.strip().str.casefold()
+    if not len(words) or not words.isin(("true", "false")).all():
+        return None
+    out = np.full(len(series), np.nan)
+    out[series.notna().to_numpy()] = (words == "true").to_numpy(dtype=np.float64)
+    return out
 
 
 @dataclass(frozen=True)

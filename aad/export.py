@@ -368,8 +368,23 @@ def _pandas_entry(entry: dict) -> str:
     return f"{name} {entry['op']} {entry['value']!r}"
 
 
+#: The cells ``pd.read_csv`` reads as a bool: a category test on them lists the bool too.
+_PANDAS_BOOLS = {
+    **dict.fromkeys(("True", "TRUE", "true"), True),
+    **dict.fromkeys(("False", "FALSE", "false"), False),
+}
+
+
 def _pandas_categories(name: str, negate: bool, values: list) -> str:
+    """The test ``name in values`` (or ``not in``) for ``DataFrame.query``: on the table as aad
+    reads it, which holds a flag's text as written (``true``), and on ``pd.read_csv``'s reading of
+    the file, which holds a bool there (``True``).
+
+    >>> _pandas_categories("`paid`", False, ["true"])
+    "`paid` in ['true', True]"
+    """
     named = [_pandas_text(v) for v in values if v is not None]
+    named += [repr(b) for b in dict.fromkeys(_PANDAS_BOOLS[v] for v in values if v in _PANDAS_BOOLS)]
     missing = None in values
     listed = f"{name} {'not in' if negate else 'in'} [{', '.join(named)}]"
     never, always = f"({name} != {name} and {name} == {name})", f"({name} == {name} or {name} != {name})"

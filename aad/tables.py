@@ -460,7 +460,9 @@ def _read_csv(path: Path, compression: str | None = None, limit: int | None = No
     except pd.errors.ParserError as err:
         _check_ragged_lines(path, text, delimiter, len(header), skipped)  # the first bad line, of any kind
         raise DataError(f"{path.name} is not a well-formed CSV: {_parser_hint(err)}") from err
-    frame = _text_as_written(_as_written(frame, text, delimiter), text, delimiter)
+    frame = _flags_as_written(
+        _text_as_written(_as_written(frame, text, delimiter), text, delimiter), text, delimiter
+    )
     _check_delimiter(path, frame, first_line)
     _check_short_rows(path, frame, text, delimiter, skipped)
     frame, notes = _unnamed_columns(path, frame, header)
@@ -572,6 +574,37 @@ def _text_as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataF
         index_col=False,
     )
     return frame.assign(**{c: written[c].to_numpy() for c in gaps})
+
+
+def _flags_as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataFrame:
+    r"""``frame`` with its flag columns that have empty cells as the file writes them: pandas reads
+    ``true``, ``TRUE`` and ``True`` as Python's ``True``, and a column of them with an empty cell
+    holds objects, which a category would name ``'True'`` whatever the file says: its rules would
+    test ``'True'`` where a database holding the file's text has ``true``, and pandas' own reading
+    of the file has a bool. (A column without an empty cell stays a bool column: a number, 0 or 1.)
+
+    >>> body = "paid,amount\ntrue,1\n,2\nfalse,3\n"
+    >>> _flags_as_written(pd.read_csv(io.StringIO(body)), body, ",")["paid"].tolist()
+    ['true', nan, 'false']
+    """
+    flags = [c for c in frame.columns if frame[c].dtype == object and _holds_bools(frame[c])]
+    if not flags:
+        return frame
+    written = pd.read_csv(
+        io.StringIO(text),
+        sep=delimiter,
+        usecols=flags,
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+        index_col=False,
+    )
+    return frame.assign(**{c: written[c].to_numpy() for c in flags})
+
+
+def _holds_bools(column: pd.Series) -> bool:
+    known = column.dropna()
+    return bool(len(known)) and all(isinstance(v, bool) for v in known.tolist())
 
 
 #: A cell such as ``20.972``: one to three digits, a dot, three digits (thousands, or decimals).

@@ -496,6 +496,7 @@ class Batch:
     unseen: dict[str, int] = field(default_factory=dict)  # category column: rows of an unseen value
     dated: dict[str, tuple[int, int]] = field(default_factory=dict)  # an hour's column: dates, times of day
     place: RowsInFile = field(default_factory=lambda: RowsInFile(0))  # where its rows are in their file
+    respelled: dict[str, str] = field(default_factory=dict)  # a flag column written otherwise: its note
 
 
 def read_batches(
@@ -529,14 +530,18 @@ def read_batches(
         X = np.empty((table.num_rows, len(names)), dtype=np.float64)
         unseen: dict[str, int] = {}
         dated: dict[str, tuple[int, int]] = {}
+        respelled: dict[str, str] = {}
         place = RowsInFile(row, line)
         for j, (name, spec) in enumerate(zip(names, specs, strict=True)):
-            X[:, j] = _feature(table.column(name), spec, file, place, (unseen, dated), plain=not encoding)
+            counts = (unseen, dated, respelled)
+            X[:, j] = _feature(table.column(name), spec, file, place, counts, plain=not encoding)
         carried_table = table.select(kept).rename_columns(list(carried)) if kept else None
         for name in as_text:
             at = carried_table.column_names.index(name)
             carried_table = carried_table.set_column(at, name, pc.cast(carried_table.column(at), pa.string()))
-        yield Batch(X, carried_table, table.num_rows, np.isnan(X).sum(axis=0), unseen, dated, place)
+        yield Batch(
+            X, carried_table, table.num_rows, np.isnan(X).sum(axis=0), unseen, dated, place, respelled
+        )
         row += table.num_rows
 
 
@@ -591,7 +596,7 @@ def _feature(
 ):
     """One feature's values: plain numbers the fast way (Arrow's cast); anything else as the
     model's encoding makes it (a category's rarity, a timestamp's part, ``$1,250.00``).
-    ``counts`` are the batch's dicts of unseen categories and of dates (:class:`Batch`)."""
+    ``counts`` are the batch's dicts of unseen categories, dates and respelled flags (:class:`Batch`)."""
     if plain:
         return _as_float(column, spec.column, file, place)
     if spec.kind in ("number", "integer") and spec.decimal != ",":
@@ -603,10 +608,11 @@ def _feature(
 
 
 def _encoded(
-    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, place: RowsInFile, unseen, dated
+    column: pa.ChunkedArray, spec: FeatureSpec, file: TableFile, place: RowsInFile, unseen, dated, respelled
 ) -> np.ndarray:
     """One feature made from its column by the model's encoding; counts unseen category values,
-    and for an hour, the dates and those with a time of day."""
+    and for an hour, the dates and those with a time of day; keeps the note of a flag written
+    with other words than the model's data (``yes`` for ``True``)."""
     series = column.to_pandas().reset_index(drop=True)
     if is_text(series):  # a CSV's empty cell is an empty string here, a missing value to the loader
         series = series.where(series != "", None)
@@ -614,9 +620,11 @@ def _encoded(
         made = encode(series, spec, place)
     except DataError as err:
         raise DataError(f"{file.path.name}: {err}") from None
-    if made.note is not None and spec.kind == "category":  # an unseen value encodes as 2 * rows
+    if made.note is not None and made.note.kind == "unseen":  # an unseen value encodes as 2 * rows
         count = int(np.count_nonzero(made.values == 2.0 * spec.rows))
         unseen[spec.column] = unseen.get(spec.column, 0) + count
+    elif made.note is not None and spec.kind == "category":
+        respelled.setdefault(spec.column, made.note.text)
     if made.dated is not None:
         dated[spec.column] = made.dated
     return np.asarray(made.values, dtype=np.float64)

@@ -90,6 +90,7 @@ class ScoreReport:
     seconds: float = 0.0
     filled: dict[str, int] = field(default_factory=dict)
     unseen: dict[str, int] = field(default_factory=dict)
+    respelled: dict[str, str] = field(default_factory=dict)  # a flag column written otherwise: its note
     dates: dict[str, int] = field(default_factory=dict)  # a column whose hour is read: cells with a date
     timed: dict[str, int] = field(default_factory=dict)  # ... and those with a time of day
     outside: dict[str, int] = field(default_factory=dict)  # rows far outside the trees' split range
@@ -99,6 +100,22 @@ class ScoreReport:
     output: str | None = None
     trailing: dict[str, int] = field(default_factory=dict)  # file -> rows at its end left out (no data)
     totals: dict[str, str] = field(default_factory=dict)  # file -> the first value of its total line
+
+    def add_batch(self, batch, names: Sequence[str], outside: np.ndarray) -> None:
+        """Count what a scored batch holds: its rows, missing cells, rows far outside the trees'
+        split range (``outside``, per feature), unseen categories, respelled flags and dates."""
+        self.rows += batch.rows
+        self.add_gaps(names, batch.gaps)
+        for name, n in zip(names, outside.tolist(), strict=True):
+            if n:
+                self.outside[name] = self.outside.get(name, 0) + int(n)
+        for column, n in batch.unseen.items():
+            self.unseen[column] = self.unseen.get(column, 0) + n
+        for column, text in batch.respelled.items():
+            self.respelled.setdefault(column, text)
+        for column, (dates, timed) in batch.dated.items():
+            self.dates[column] = self.dates.get(column, 0) + dates
+            self.timed[column] = self.timed.get(column, 0) + timed
 
     def add_gaps(self, names: Sequence[str], gaps: np.ndarray) -> None:
         """Count the missing cells of a batch, per feature."""
@@ -133,6 +150,7 @@ class ScoreReport:
                 f"column {column!r}: {n:,} row{'s hold' if n > 1 else ' holds'} a category the model's "
                 "data never had: scored as rarer than any value it had"
             )
+        notes += list(self.respelled.values())
         hours = {spec.column: spec for spec in model.encoding if spec.part == "hour"}
         for column, n in self.dates.items():
             if n and not self.timed.get(column):
@@ -212,16 +230,7 @@ def score_piece(
             for name in batch.carried.column_names:
                 table = table.append_column(free_name(name), batch.carried.column(name))
         if report is not None:
-            report.rows += batch.rows
-            report.add_gaps(names, batch.gaps)
-            for name, n in zip(names, model.far_outside(X).tolist(), strict=True):
-                if n:
-                    report.outside[name] = report.outside.get(name, 0) + int(n)
-            for column, n in batch.unseen.items():
-                report.unseen[column] = report.unseen.get(column, 0) + n
-            for column, (dates, timed) in batch.dated.items():
-                report.dates[column] = report.dates.get(column, 0) + dates
-                report.timed[column] = report.timed.get(column, 0) + timed
+            report.add_batch(batch, names, model.far_outside(X))
         row += batch.rows
         yield table
 
