@@ -40,7 +40,7 @@ from .errors import (
     NotFittedError,
     UnknownStrategyError,
 )
-from .export import export_rules, read_rules, rule_columns, rule_features
+from .export import export_rules, numbers_from_text, read_rules, rule_columns, rule_features
 from .forest import LeafForest, NodeTable, average_path_length, fit_forest
 from .labelfile import read_labels
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, label_name, to_label
@@ -143,6 +143,7 @@ __all__ = [
     "load_scores",
     "load_session",
     "make_detector",
+    "numbers_from_text",
     "parse_labels",
     "read_labels",
     "read_rules",

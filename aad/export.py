@@ -60,7 +60,16 @@ from .rules import Predicate, Rule, default_feature_names
 from .tables import first_repeated, from_spreadsheet_safe, spreadsheet_safe
 from .terms import ColumnTest, rule_tests, rule_text
 
-__all__ = ["FORMATS", "SCHEMA", "SCHEMAS", "export_rules", "read_rules", "rule_columns", "rule_features"]
+__all__ = [
+    "FORMATS",
+    "SCHEMA",
+    "SCHEMAS",
+    "export_rules",
+    "numbers_from_text",
+    "read_rules",
+    "rule_columns",
+    "rule_features",
+]
 
 SCHEMA = "aad-rules/1"
 #: The schemas :func:`read_rules` reads: /1 (thresholds on plain columns), /2 (also whole
@@ -170,6 +179,37 @@ def rule_features(text: str | bytes, fmt: str) -> tuple[FeatureSpec, ...]:
     [('c in ["atm"]', 'member')]
     """
     return _features(_groups(text, fmt))
+
+
+def numbers_from_text(dataset, rules_json: str, formats: Sequence[str]) -> str | None:
+    """What to say of the ``sql`` or ``pandas`` export (those of ``formats``) whose rules test
+    columns the file writes as text with a unit, a currency or separators (``$2,119.40``,
+    ``48.9%``, ``1.234,50 €``): the export compares numbers, which the raw file does not hold (a
+    database or ``pd.read_csv`` reads text there, and the comparison fails); the table as aad
+    reads it holds them. None when no tested column is such, or for the other formats.
+
+    Parameters
+    ----------
+    dataset : aad.Dataset
+        The table the rules were learned on (its loader's notes say how each column was read).
+    rules_json : str
+        The rules' ``json`` export.
+    formats : sequence of str
+        The formats exported.
+    """
+    named = [fmt for fmt in formats if fmt in ("sql", "pandas")]
+    tested = set(rule_columns(rules_json, "json"))
+    read = [
+        n.item for n in getattr(dataset, "note_items", ()) if n.kind == "number_format" and n.column in tested
+    ]
+    if not named or not read:
+        return None
+    exports = f"the {' and '.join(named)} export{'s compare' if len(named) > 1 else ' compares'}"
+    return (
+        f"{exports} numbers, which the file writes as text: {', '.join(read)}; run "
+        f"{'them' if len(named) > 1 else 'it'} on the table as aad reads it (aad.load_data(FILE).table(), "
+        "or that table written to Parquet for a database), not on the raw file"
+    )
 
 
 def rule_columns(text: str, fmt: str) -> tuple[str, ...]:

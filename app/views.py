@@ -1098,6 +1098,13 @@ def rules_display(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def numbers_from_text(session: aad.Session, description) -> str | None:
+    """What to say of the SQL and pandas exports when their rules test columns the file writes
+    as text with a unit or separators (:func:`aad.numbers_from_text`)."""
+    rules = export_rules(session, description, "json")
+    return None if rules is None else aad.numbers_from_text(session.dataset, rules, ("sql", "pandas"))
+
+
 def export_rules(session: aad.Session, description, fmt: str) -> str | None:
     """The rules in format ``fmt`` as a file's text (ending with a line break); None (with the
     engine's message shown) if that fails."""

@@ -716,3 +716,25 @@ def test_a_feature_name_given_twice_is_refused_not_written_ambiguously():
     for fmt in ("sql", "pandas", "json", "csv"):
         with pytest.raises(aad.DataError, match="feature name 'a' is given twice; name each column once"):
             aad.export_rules(rules, fmt, feature_names=["a", "a"])
+
+
+def test_the_sql_and_pandas_exports_say_when_a_tested_column_is_text_in_the_file(tmp_path, capsys):
+    """A raw file's `$68.65` is text to a database and to pd.read_csv, where the exported
+    comparison with a number fails: `aad rules` says so for sql and pandas, naming the column."""
+    rng = np.random.default_rng(3)
+    amount = rng.normal(60, 10, 800)
+    amount[:15] = rng.uniform(400, 500, 15)
+    frame = pd.DataFrame({"amount": [f"${a:,.2f}" for a in amount], "items": rng.integers(1, 5, 800)})
+    frame.to_csv(tmp_path / "shop.csv", index=False)
+    labels = tmp_path / "labels.csv"
+    labels.write_text(
+        "row,label\n" + "".join(f"{r},{'anomaly' if r < 15 else 'nominal'}\n" for r in range(40))
+    )
+    said = {}
+    for fmt in ("sql", "pandas", "json"):
+        assert main(["rules", str(tmp_path / "shop.csv"), "--labels", str(labels), "--format", fmt]) == 0
+        said[fmt] = capsys.readouterr().err
+    for fmt in ("sql", "pandas"):
+        assert f"the {fmt} export compares numbers, which the file writes as text: 'amount'" in said[fmt]
+        assert "aad.load_data(FILE).table()" in said[fmt]
+    assert "writes as text" not in said["json"]  # aad select reads the file as aad does

@@ -106,4 +106,7 @@ def rules(
     )
     for note in description.notes:
         _err.print(f"note: {printable(note)}")
+    as_text = aad.numbers_from_text(learned.dataset, aad.export_rules(description, "json"), [fmt])
+    if as_text is not None:
+        _err.print(f"note: {printable(as_text)}")
     _write_output(text, output)

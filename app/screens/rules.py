@@ -72,3 +72,6 @@ with st.container(horizontal=True):
                 on_click="ignore",
                 icon=":material/download:",
             )
+as_text = views.numbers_from_text(session, description)
+if as_text is not None:
+    st.caption(text.md(as_text[0].upper() + as_text[1:] + "."))
