@@ -197,7 +197,7 @@ def numbers_from_text(dataset, rules_json: str, formats: Sequence[str]) -> str |
     formats : sequence of str
         The formats exported.
     """
-    named = [fmt for fmt in formats if fmt in ("sql", "pandas")]
+    named = [{"sql": "SQL", "pandas": "pandas"}[fmt] for fmt in formats if fmt in ("sql", "pandas")]
     tested = set(rule_columns(rules_json, "json"))
     read = [
         n.item for n in getattr(dataset, "note_items", ()) if n.kind == "number_format" and n.column in tested

@@ -735,6 +735,7 @@ def test_the_sql_and_pandas_exports_say_when_a_tested_column_is_text_in_the_file
         assert main(["rules", str(tmp_path / "shop.csv"), "--labels", str(labels), "--format", fmt]) == 0
         said[fmt] = capsys.readouterr().err
     for fmt in ("sql", "pandas"):
-        assert f"the {fmt} export compares numbers, which the file writes as text: 'amount'" in said[fmt]
+        name = {"sql": "SQL", "pandas": "pandas"}[fmt]
+        assert f"the {name} export compares numbers, which the file writes as text: 'amount'" in said[fmt]
         assert "aad.load_data(FILE).table()" in said[fmt]
     assert "writes as text" not in said["json"]  # aad select reads the file as aad does
