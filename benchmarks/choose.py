@@ -225,6 +225,9 @@ VARIANTS = {
     "tried: coarse beliefs for beliefs": ("adaptive", (*FOUR, "coarse"), 4, 4),
     # a forest of two scales: half the trees on 512 rows, half on 256 (tried.TwoScaleForest)
     "tried: two scales": ("adaptive", ALL, 4, 4),
+    # the portfolio without one of its rankings (measured again on the rules that ship)
+    "tried: without saturating": ("adaptive", tuple(r for r in ALL if r != "saturating"), 4, 4),
+    "tried: without strong": ("adaptive", tuple(r for r in ALL if r != "strong"), 4, 4),
     # one label of the rarer class weighs at most 10 labels of the other (max_ratio) ships
     "class weights uncapped (before)": ("adaptive", ALL, 4, 4),
     "class weights at most 4 to 1": ("adaptive", ALL, 4, 4),
