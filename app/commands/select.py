@@ -165,7 +165,7 @@ def _value_columns(features) -> list[str]:
 
 def covered_rows(rules: list[aad.Rule], rows: aad.Dataset, *, first_row: int = 0) -> pd.DataFrame:
     """``row`` (numbered from ``first_row``), ``rule`` (1-based number of the first rule covering
-    it) and the tested columns' values as written (a category as its text, a timestamp as it is)."""
+    it) and the tested columns' values (a category as its text, a timestamp as it is, a number as read)."""
     masks = np.array([rule.mask(rows.X) for rule in rules], dtype=bool).reshape(len(rules), rows.n_rows)
     covered = np.flatnonzero(masks.any(axis=0))
     first = masks[:, covered].argmax(axis=0) + 1 if len(covered) else np.zeros(0, dtype=np.int64)
