@@ -32,6 +32,7 @@ number is read with the training column's decimal separator.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from collections import Counter
@@ -107,6 +108,14 @@ class FeatureSpec:
         The decimal separator the column's numbers were written with, when its cells showed it.
     order : {"dmy", "mdy"}, optional
         For a timestamp written with slashes: whether the day or the month comes first.
+    zone : str, optional
+        For a timestamp's part: the time zone its clock times were read in, when the column
+        had one: a zone's name (a Parquet timestamp's, ``Europe/Berlin``), the one UTC offset
+        its cells were written with (``+02:00``), or the several offsets they were written
+        with (``+01:00, +02:00``). The SQL export reads the part in that zone.
+    duration : bool
+        For a number: the column holds durations (a timedelta, ``0 days 00:22:41``,
+        ``26:03:10``), read as seconds; the exports compare them as durations.
 
     Examples
     --------
@@ -123,12 +132,16 @@ class FeatureSpec:
     rows: int = 0
     decimal: str | None = None
     order: str | None = None
+    zone: str | None = None
+    duration: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"a feature's kind is one of {', '.join(KINDS)}; got {self.kind!r}")
         if (self.kind == "part") != (self.part in PARTS):
             raise ValueError(f"a timestamp part is one of {', '.join(PARTS)}, for kind 'part' only")
+        if self.duration and self.kind not in ("number", "integer"):
+            raise ValueError(f"a duration is a number (kind 'number' or 'integer'); got kind {self.kind!r}")
 
     @property
     def whole(self) -> bool:
@@ -234,9 +247,12 @@ class NumberReading:
     n_stray: int = 0
     undecided: bool = False  # cells such as 1.234 read with a decimal point for want of evidence
     bare: tuple[int, str] | None = None  # with a unit in some cells: how many have none, and one
+    duration: bool = False  # durations (a timedelta, 0 days 00:22:41), read as seconds
 
     def note(self, name: str) -> Note | None:
         """What was read beyond plain numbers, or None."""
+        if self.duration:
+            return _duration_note(name, self.example)
         if not self.written:
             return None
         cell, value = self.example
@@ -284,7 +300,7 @@ def read_numbers(
     if pd.api.types.is_bool_dtype(series):
         return NumberReading(series.to_numpy(dtype=np.float64, na_value=np.nan))
     if pd.api.types.is_timedelta64_dtype(series):
-        return NumberReading(series.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan))
+        return _seconds(series, series.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan))
     if pd.api.types.is_numeric_dtype(series):
         return NumberReading(series.to_numpy(dtype=np.float64, na_value=np.nan))
     text = without_placeholders(series)
@@ -468,6 +484,23 @@ def _reading(n: int, rows, unique, read: list[_Cell], inverse, found: str | None
     )
 
 
+def _seconds(cells: pd.Series, values: np.ndarray) -> NumberReading:
+    """Durations read as ``values`` seconds, with a cell of ``cells`` as the note's example."""
+    known = np.flatnonzero(~np.isnan(values))
+    example = None if not len(known) else (str(cells.iloc[known[0]]).strip(), float(values[known[0]]))
+    return NumberReading(values, example=example, duration=True)
+
+
+def _duration_note(name: str, example: tuple[str, float] | None) -> Note:
+    """The note on a column of durations read as seconds (``example``: a cell and its reading)."""
+    shown = "" if example is None else f" ({example[0]!r} is {number_text(example[1])})"
+    text = (
+        f"column {name!r} is a duration: read as seconds{shown}; the rules compare it as a duration "
+        "(an INTERVAL in SQL)"
+    )
+    return Note("duration", text, name, f"{name!r}{shown}")
+
+
 def without_placeholders(series: pd.Series) -> pd.Series:
     """``series`` with its placeholder cells (``-``, ``?``, ``n/a``...) made missing.
 
@@ -529,6 +562,7 @@ class TimeReading:
     order: str | None = None  # "dmy" or "mdy" for dates written with slashes
     ambiguous: tuple[int, str] | None = None  # a row and cell whose day and month cannot be told apart
     clock: bool = False  # times of day alone (09:30), on one made-up day: shown as written, not as dates
+    zone: str | None = None  # the zone the clock times are in, when the column had one (FeatureSpec.zone)
 
 
 def parse_timestamps(series: pd.Series, *, order: str | None = None) -> TimeReading | None:
@@ -548,8 +582,9 @@ def parse_timestamps(series: pd.Series, *, order: str | None = None) -> TimeRead
     True
     """
     if pd.api.types.is_datetime64_any_dtype(series):
-        times = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) is not None else series
-        return TimeReading(times.reset_index(drop=True))
+        zone = getattr(series.dt, "tz", None)
+        times = series.dt.tz_localize(None) if zone is not None else series
+        return TimeReading(times.reset_index(drop=True), zone=_zone_name(zone))
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return None
     text = without_placeholders(series).reset_index(drop=True)
@@ -569,7 +604,51 @@ def parse_timestamps(series: pd.Series, *, order: str | None = None) -> TimeRead
         times, order = reading.times, reading.order
     out = pd.Series(pd.NaT, index=text.index, dtype=times.dtype)
     out[known] = times.to_numpy()
-    return TimeReading(out, order=order if style == "slash" else None, clock=style == "clock")
+    zone = None if style == "clock" else written_offsets(cells)
+    return TimeReading(out, order=order if style == "slash" else None, clock=style == "clock", zone=zone)
+
+
+def _zone_name(zone) -> str | None:
+    """A pandas timestamp's time zone as SQL names it: ``Europe/Berlin``, or a fixed offset ``+02:00``."""
+    if zone is None:
+        return None
+    offset = zone.utcoffset(None) if isinstance(zone, datetime.timezone) else None
+    return str(zone) if offset is None else _offset_text(offset.total_seconds() / 60)
+
+
+def _offset_text(minutes: float) -> str:
+    sign, minutes = ("-" if minutes < 0 else "+"), abs(int(minutes))
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+#: A UTC offset written after a time: ``Z``, ``UTC``, ``+02``, ``+0200``, ``+02:00``.
+_WRITTEN_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)\s*$")
+
+
+def written_offsets(cells: pd.Series) -> str | None:
+    """The UTC offsets a column's timestamps were written with, as :attr:`FeatureSpec.zone` gives
+    them (None when no cell has one).
+
+    Examples
+    --------
+    >>> written_offsets(pd.Series(["2024-03-01T10:00:00+02:00", "2024-03-02T11:00+0200"]))
+    '+02:00'
+    >>> written_offsets(pd.Series(["2024-03-01T10:00:00+01:00", "2024-07-01 11:00Z", "2024-07-02 11:00"]))
+    '+00:00, +01:00, none'
+    """
+    found = cells.astype(str).str.extract(_WRITTEN_OFFSET, expand=False)
+    if found.isna().all():
+        return None
+    offsets = {_offset_written(mark) for mark in found.dropna().unique()}
+    return ", ".join(sorted(offsets) + (["none"] if found.isna().any() else []))
+
+
+def _offset_written(mark: str) -> str:
+    if mark in ("Z", "UTC"):
+        return "+00:00"
+    digits = mark[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
+    return _offset_text(-minutes if mark[0] == "-" else minutes)
 
 
 def _mixed(cells: pd.Series, order: str | None) -> TimeReading | None:
@@ -1348,7 +1427,11 @@ def _number(described: Column) -> _Feature:
     known = values[~np.isnan(values)]
     whole = bool(len(known)) and bool((known == np.round(known)).all())
     spec = FeatureSpec(
-        described.name, described.name, "integer" if whole else "number", decimal=described.numbers.decimal
+        described.name,
+        described.name,
+        "integer" if whole else "number",
+        decimal=described.numbers.decimal,
+        duration=described.numbers.duration,
     )
     format_note = described.numbers.note(described.name)
     note = described.note if described.role == "number" else format_note  # chosen: no "left out" note
@@ -1387,7 +1470,8 @@ def _parts(described: Column, columns, *, vary: bool) -> list[_Feature]:
         values = timestamp_part(times, part)
         known = values[~np.isnan(values)]
         if not vary or (len(known) and known.min() < known.max()):
-            spec = FeatureSpec(derived, name, "part", part=part, order=described.times.order)
+            zone = described.times.zone
+            spec = FeatureSpec(derived, name, "part", part=part, order=described.times.order, zone=zone)
             picked.append((spec, values))
     if not picked:
         return []

@@ -104,6 +104,6 @@ def rules(
         f"{count(len(description.rows), 'labelled anomaly')} "
         f"(solver: {description.status}, {description.seconds:.2f} s)"
     )
-    for note in description.notes:
+    for note in (*description.notes, *aad.export_notes(description, fmt)):
         _err.print(f"note: {printable(note)}")
     _write_output(text, output)
