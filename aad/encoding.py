@@ -491,6 +491,55 @@ def _seconds(cells: pd.Series, values: np.ndarray) -> NumberReading:
     return NumberReading(values, example=example, duration=True)
 
 
+#: A duration as pandas and many databases write it: ``0 days 00:22:41``, ``1 day 02:00:00.5``,
+#: ``-1 days +23:00:00`` (pandas' minus one hour).
+_DAYS = re.compile(
+    r"^\s*(?P<d>[-+]?\d+)\s+days?,?\s+(?P<sign>[-+]?)(?P<h>\d{1,2}):(?P<m>[0-5]\d):(?P<s>[0-5]\d(?:\.\d+)?)\s*$"
+)
+#: Hours, minutes and seconds (``26:03:10``): a duration when an hour reaches 24, else a time of day.
+_HOURS = re.compile(r"^\s*(?P<sign>[-+]?)(?P<h>\d+):(?P<m>[0-5]\d):(?P<s>[0-5]\d(?:\.\d+)?)\s*$")
+
+
+def read_durations(series: pd.Series, *, known: bool = False) -> np.ndarray | None:
+    """A text column's cells as durations in seconds (NaN where missing), or None when it is no
+    column of durations.
+
+    Cells written ``[-]D days HH:MM:SS[.fff]`` (pandas, PostgreSQL) are durations; a column of
+    ``H:MM:SS`` cells is one when an hour reaches 24 (``26:03:10``), or when it is ``known``
+    to be one (the training column was); else its cells are times of day (``09:30:00``).
+
+    Examples
+    --------
+    >>> read_durations(pd.Series(["0 days 00:22:41", "-1 days +23:00:00", None, "26:03:10"])).tolist()
+    [1361.0, -3600.0, nan, 93790.0]
+    >>> read_durations(pd.Series(["09:30:00", "17:45:10"])) is None  # times of day
+    True
+    >>> read_durations(pd.Series(["09:30:00"]), known=True).tolist()
+    [34200.0]
+    """
+    if not is_text(series):
+        return None
+    text = without_placeholders(series).reset_index(drop=True)
+    cells = text[text.notna()].astype(str)
+    if cells.empty or not any(p.match(cells.iloc[0]) for p in (_DAYS, _HOURS)):  # the cheap no, first
+        return None
+    days, hours = cells.str.extract(_DAYS), cells.str.extract(_HOURS)
+    days_form = days["h"].notna()
+    columns = ["d", "sign", "h", "m", "s"]
+    parts = days[columns].where(days_form, hours.assign(d="0")[columns], axis=0)
+    if parts["h"].isna().any():
+        return None
+    h = parts["h"].astype(float)
+    if not (known or days_form.any() or (h >= 24).any()):
+        return None
+    sign = np.where(parts["sign"] == "-", -1.0, 1.0)
+    seconds = parts["d"].astype(float) * 86400 + sign * (h * 3600 + parts["m"].astype(float) * 60)
+    seconds += sign * parts["s"].astype(float)
+    values = np.full(len(text), np.nan)
+    values[cells.index.to_numpy()] = seconds.to_numpy(dtype=np.float64)
+    return values
+
+
 def _duration_note(name: str, example: tuple[str, float] | None) -> Note:
     """The note on a column of durations read as seconds (``example``: a cell and its reading)."""
     shown = "" if example is None else f" ({example[0]!r} is {number_text(example[1])})"
@@ -845,6 +894,8 @@ def encode(series: pd.Series, spec: FeatureSpec, lines=None) -> Encoded:
     [1250.0, nan]
     """
     if spec.kind in ("number", "integer"):
+        if spec.duration and is_text(series):
+            return Encoded(_durations(series, spec, lines))
         return Encoded(
             read_numbers(series, spec.column, lines, decimal=spec.decimal, raise_stray=True).values
         )
@@ -865,6 +916,23 @@ def encode(series: pd.Series, spec: FeatureSpec, lines=None) -> Encoded:
     shown = None if reading.clock else reading.times  # a time of day alone: its source as written
     dated = _time_of_day(series, reading) if spec.part == "hour" else None
     return Encoded(timestamp_part(reading.times, spec.part), times=shown, dated=dated)
+
+
+def _durations(series: pd.Series, spec: FeatureSpec, lines=None) -> np.ndarray:
+    """A column of durations in seconds, as the training column's (any hour, 09:30:00 too)."""
+    seconds = read_durations(series, known=True)
+    if seconds is not None:
+        return seconds
+    cells = without_placeholders(series).reset_index(drop=True).dropna()
+    row = next(
+        (i for i, cell in cells.items() if read_durations(pd.Series([str(cell)]), known=True) is None),
+        int(cells.index[0]) if len(cells) else 0,
+    )
+    raise DataError(
+        f"column {spec.column!r} holds {str(series.iloc[row])[:40]!r} at {_where(row, lines)}, which is no "
+        "duration; the model reads it as a duration in seconds: write it as 0 days 00:22:41 or 26:03:10, "
+        "or leave the cell empty (filled as a missing value)"
+    )
 
 
 @dataclass(frozen=True)
@@ -1013,6 +1081,9 @@ def classify(name: str, series: pd.Series, lines=None, *, decimal: str | None = 
         return Column(name, "timestamp", times=parse_timestamps(series))
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
         return _numeric(name, read_numbers(series, name, lines))
+    seconds = read_durations(series)
+    if seconds is not None:  # 0 days 00:22:41, 26:03:10
+        return _numeric(name, _seconds(series.reset_index(drop=True), seconds))
     if zero_padded(without_placeholders(series)) is not None:  # codes (a ZIP code 02134): text
         return _text(name, series, int(without_placeholders(series).notna().sum()), lines)
     numbers = read_numbers(series, name, lines, decimal=decimal)

@@ -161,7 +161,7 @@ def export_notes(
     --------
     >>> duration = FeatureSpec("call", "call", "integer", duration=True)
     >>> print(export_notes([Rule([Predicate(0, ">", 3030.5)])], "sql", encoding=[duration])[0])
-    column 'call' is a duration, compared with an INTERVAL in the SQL; ...to_microseconds("call")...
+    column 'call' is a duration, compared with an INTERVAL in the SQL: ...to_microseconds("call")...
     """
     items, specs, _ = _normalise(description_or_rules, feature_names, None, encoding)
     if fmt != "sql":
@@ -175,8 +175,9 @@ def export_notes(
 def _duration_text(column: str) -> str:
     name = _sql_name(column)
     return (
-        f"column {column!r} is a duration, compared with an INTERVAL in the SQL; a Parquet file holds it as "
-        f"whole microseconds, which DuckDB's read_parquet reads as BIGINT: make it an interval first "
+        f"column {column!r} is a duration, compared with an INTERVAL in the SQL: store it as one (DuckDB: "
+        f"read_csv(..., types = {{{_sql_text(column)}: 'INTERVAL'}})); a Parquet file holds it as whole "
+        f"microseconds, which DuckDB's read_parquet reads as BIGINT: make it an interval first "
         f"(SELECT * REPLACE (to_microseconds({name}) AS {name}) FROM read_parquet(...))"
     )
 

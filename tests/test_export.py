@@ -849,3 +849,23 @@ def test_the_sql_reads_the_hour_in_the_zone_aad_read_it_in(tmp_path, written, ca
             assert _rows_where(connection, numbered, rules["sql"]) == expected, zone
     if written != "several offsets":
         assert "several UTC offsets" not in rules["err_sql"]
+
+
+def test_rules_on_durations_written_as_text_select_aads_rows(tmp_path, capsys):
+    """Review 21 (8): `0 days 00:22:41` cells, read as seconds: `aad select`, pandas on
+    load_data().table() and DuckDB with the column typed INTERVAL select the rows aad reports."""
+    frame, planted = _planted()
+    seconds = np.random.default_rng(8).integers(60, 1800, len(frame))
+    seconds[planted] = 7200 + planted
+    frame["call_duration"] = pd.to_timedelta(seconds, unit="s").astype(str)
+    data = tmp_path / "calls.csv"
+    frame.to_csv(data, index=False)
+    rules = _rules_of(tmp_path, data, planted, capsys)
+    expected = _reported(tmp_path, data, rules, planted, capsys)
+    assert "INTERVAL '" in rules["sql"]
+    assert "types = {'call_duration': 'INTERVAL'}" in rules["err_sql"]
+    assert aad.load_data(str(data)).table().query(rules["pandas"]).index.tolist() == expected
+    typed = f"read_csv('{data}', types = {{'call_duration': 'INTERVAL'}})"
+    with duckdb.connect() as connection:
+        numbered = f"(SELECT row_number() OVER () - 1 AS row_id, * FROM {typed})"
+        assert _rows_where(connection, numbered, rules["sql"]) == expected
