@@ -869,3 +869,17 @@ def test_rules_on_durations_written_as_text_select_aads_rows(tmp_path, capsys):
     with duckdb.connect() as connection:
         numbered = f"(SELECT row_number() OVER () - 1 AS row_id, * FROM {typed})"
         assert _rows_where(connection, numbered, rules["sql"]) == expected
+
+
+def test_select_writes_durations_as_durations_not_counts(tmp_path, capsys):
+    """A duration in `aad select`'s output (and `aad score`'s, through the same CSV writer) is
+    written as pandas writes it, which aad reads back as the same duration, not as Arrow writes a
+    Timedelta (a count of nanoseconds, 2710000000000)."""
+    frame = pd.DataFrame({"call": pd.to_timedelta([2710, 60, 93600], unit="s"), "x": [1.0, 2.0, 3.0]})
+    frame.to_parquet(tmp_path / "calls.parquet", index=False)
+    rules = tmp_path / "rules.json"
+    spec = aad.encoding.FeatureSpec("call", "call", "integer", duration=True)
+    rules.write_text(export_rules([Rule([Predicate(0, ">", 100.0)])], "json", encoding=[spec]))
+    capsys.readouterr()
+    assert main(["select", str(rules), str(tmp_path / "calls.parquet")]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["0,1,0 days 00:45:10", "2,1,1 days 02:00:00"]
