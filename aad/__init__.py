@@ -40,7 +40,7 @@ from .errors import (
     NotFittedError,
     UnknownStrategyError,
 )
-from .export import export_rules, numbers_from_text, read_rules, rule_columns, rule_features
+from .export import export_notes, export_rules, numbers_from_text, read_rules, rule_columns, rule_features
 from .forest import LeafForest, NodeTable, average_path_length, fit_forest
 from .labelfile import read_labels
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, label_name, to_label
@@ -124,6 +124,7 @@ __all__ = [
     "dump_session",
     "explain_row",
     "export_model",
+    "export_notes",
     "export_rules",
     "fit_forest",
     "fit_model",

@@ -201,14 +201,18 @@ class Dataset:
 
     def values_as_read(self) -> pd.DataFrame:
         """The feature columns as people know them, one per table column: numbers as read (a
-        cell missing in the file stays empty), categories and timestamps as written."""
+        cell missing in the file stays empty), durations as durations (``Timedelta``),
+        categories and timestamps as written."""
         numbers = _for_people(self.frame(with_gaps=True))
         parts, done = [], set()
-        for spec in self.specs:
+        for j, spec in enumerate(self.specs):
             if spec.column in done:
                 continue
             done.add(spec.column)
-            if spec.kind in ("number", "integer"):
+            if spec.duration:  # seconds as a duration, so the pandas export compares it as one
+                seconds = pd.Series(self.X_as_read[:, j], name=spec.column)
+                parts.append(pd.to_timedelta(seconds, unit="s"))
+            elif spec.kind in ("number", "integer"):
                 parts.append(numbers[spec.name].rename(spec.column))
             else:
                 parts.append(self.sources[spec.column])

@@ -32,6 +32,7 @@ number is read with the training column's decimal separator.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from collections import Counter
@@ -107,6 +108,14 @@ class FeatureSpec:
         The decimal separator the column's numbers were written with, when its cells showed it.
     order : {"dmy", "mdy"}, optional
         For a timestamp written with slashes: whether the day or the month comes first.
+    zone : str, optional
+        For a timestamp's part: the time zone its clock times were read in, when the column
+        had one: a zone's name (a Parquet timestamp's, ``Europe/Berlin``), the one UTC offset
+        its cells were written with (``+02:00``), or the several offsets they were written
+        with (``+01:00, +02:00``). The SQL export reads the part in that zone.
+    duration : bool
+        For a number: the column holds durations (a timedelta, ``0 days 00:22:41``,
+        ``26:03:10``), read as seconds; the exports compare them as durations.
 
     Examples
     --------
@@ -123,12 +132,16 @@ class FeatureSpec:
     rows: int = 0
     decimal: str | None = None
     order: str | None = None
+    zone: str | None = None
+    duration: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"a feature's kind is one of {', '.join(KINDS)}; got {self.kind!r}")
         if (self.kind == "part") != (self.part in PARTS):
             raise ValueError(f"a timestamp part is one of {', '.join(PARTS)}, for kind 'part' only")
+        if self.duration and self.kind not in ("number", "integer"):
+            raise ValueError(f"a duration is a number (kind 'number' or 'integer'); got kind {self.kind!r}")
 
     @property
     def whole(self) -> bool:
@@ -234,9 +247,12 @@ class NumberReading:
     n_stray: int = 0
     undecided: bool = False  # cells such as 1.234 read with a decimal point for want of evidence
     bare: tuple[int, str] | None = None  # with a unit in some cells: how many have none, and one
+    duration: bool = False  # durations (a timedelta, 0 days 00:22:41), read as seconds
 
     def note(self, name: str) -> Note | None:
         """What was read beyond plain numbers, or None."""
+        if self.duration:
+            return _duration_note(name, self.example)
         if not self.written:
             return None
         cell, value = self.example
@@ -284,7 +300,7 @@ def read_numbers(
     if pd.api.types.is_bool_dtype(series):
         return NumberReading(series.to_numpy(dtype=np.float64, na_value=np.nan))
     if pd.api.types.is_timedelta64_dtype(series):
-        return NumberReading(series.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan))
+        return _seconds(series, series.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan))
     if pd.api.types.is_numeric_dtype(series):
         return NumberReading(series.to_numpy(dtype=np.float64, na_value=np.nan))
     text = without_placeholders(series)
@@ -468,6 +484,72 @@ def _reading(n: int, rows, unique, read: list[_Cell], inverse, found: str | None
     )
 
 
+def _seconds(cells: pd.Series, values: np.ndarray) -> NumberReading:
+    """Durations read as ``values`` seconds, with a cell of ``cells`` as the note's example."""
+    known = np.flatnonzero(~np.isnan(values))
+    example = None if not len(known) else (str(cells.iloc[known[0]]).strip(), float(values[known[0]]))
+    return NumberReading(values, example=example, duration=True)
+
+
+#: A duration as pandas and many databases write it: ``0 days 00:22:41``, ``1 day 02:00:00.5``,
+#: ``-1 days +23:00:00`` (pandas' minus one hour).
+_DAYS = re.compile(
+    r"^\s*(?P<d>[-+]?\d+)\s+days?,?\s+(?P<sign>[-+]?)(?P<h>\d{1,2}):(?P<m>[0-5]\d):(?P<s>[0-5]\d(?:\.\d+)?)\s*$"
+)
+#: Hours, minutes and seconds (``26:03:10``): a duration when an hour reaches 24, else a time of day.
+_HOURS = re.compile(r"^\s*(?P<sign>[-+]?)(?P<h>\d+):(?P<m>[0-5]\d):(?P<s>[0-5]\d(?:\.\d+)?)\s*$")
+
+
+def read_durations(series: pd.Series, *, known: bool = False) -> np.ndarray | None:
+    """A text column's cells as durations in seconds (NaN where missing), or None when it is no
+    column of durations.
+
+    Cells written ``[-]D days HH:MM:SS[.fff]`` (pandas, PostgreSQL) are durations; a column of
+    ``H:MM:SS`` cells is one when an hour reaches 24 (``26:03:10``), or when it is ``known``
+    to be one (the training column was); else its cells are times of day (``09:30:00``).
+
+    Examples
+    --------
+    >>> read_durations(pd.Series(["0 days 00:22:41", "-1 days +23:00:00", None, "26:03:10"])).tolist()
+    [1361.0, -3600.0, nan, 93790.0]
+    >>> read_durations(pd.Series(["09:30:00", "17:45:10"])) is None  # times of day
+    True
+    >>> read_durations(pd.Series(["09:30:00"]), known=True).tolist()
+    [34200.0]
+    """
+    if not is_text(series):
+        return None
+    text = without_placeholders(series).reset_index(drop=True)
+    cells = text[text.notna()].astype(str)
+    if cells.empty or not any(p.match(cells.iloc[0]) for p in (_DAYS, _HOURS)):  # the cheap no, first
+        return None
+    days, hours = cells.str.extract(_DAYS), cells.str.extract(_HOURS)
+    days_form = days["h"].notna()
+    columns = ["d", "sign", "h", "m", "s"]
+    parts = days[columns].where(days_form, hours.assign(d="0")[columns], axis=0)
+    if parts["h"].isna().any():
+        return None
+    h = parts["h"].astype(float)
+    if not (known or days_form.any() or (h >= 24).any()):
+        return None
+    sign = np.where(parts["sign"] == "-", -1.0, 1.0)
+    seconds = parts["d"].astype(float) * 86400 + sign * (h * 3600 + parts["m"].astype(float) * 60)
+    seconds += sign * parts["s"].astype(float)
+    values = np.full(len(text), np.nan)
+    values[cells.index.to_numpy()] = seconds.to_numpy(dtype=np.float64)
+    return values
+
+
+def _duration_note(name: str, example: tuple[str, float] | None) -> Note:
+    """The note on a column of durations read as seconds (``example``: a cell and its reading)."""
+    shown = "" if example is None else f" ({example[0]!r} is {number_text(example[1])})"
+    text = (
+        f"column {name!r} is a duration: read as seconds{shown}; the rules compare it as a duration "
+        "(an INTERVAL in SQL)"
+    )
+    return Note("duration", text, name, f"{name!r}{shown}")
+
+
 def without_placeholders(series: pd.Series) -> pd.Series:
     """``series`` with its placeholder cells (``-``, ``?``, ``n/a``...) made missing.
 
@@ -529,6 +611,7 @@ class TimeReading:
     order: str | None = None  # "dmy" or "mdy" for dates written with slashes
     ambiguous: tuple[int, str] | None = None  # a row and cell whose day and month cannot be told apart
     clock: bool = False  # times of day alone (09:30), on one made-up day: shown as written, not as dates
+    zone: str | None = None  # the zone the clock times are in, when the column had one (FeatureSpec.zone)
 
 
 def parse_timestamps(series: pd.Series, *, order: str | None = None) -> TimeReading | None:
@@ -548,8 +631,9 @@ def parse_timestamps(series: pd.Series, *, order: str | None = None) -> TimeRead
     True
     """
     if pd.api.types.is_datetime64_any_dtype(series):
-        times = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) is not None else series
-        return TimeReading(times.reset_index(drop=True))
+        zone = getattr(series.dt, "tz", None)
+        times = series.dt.tz_localize(None) if zone is not None else series
+        return TimeReading(times.reset_index(drop=True), zone=_zone_name(zone))
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return None
     text = without_placeholders(series).reset_index(drop=True)
@@ -569,7 +653,51 @@ def parse_timestamps(series: pd.Series, *, order: str | None = None) -> TimeRead
         times, order = reading.times, reading.order
     out = pd.Series(pd.NaT, index=text.index, dtype=times.dtype)
     out[known] = times.to_numpy()
-    return TimeReading(out, order=order if style == "slash" else None, clock=style == "clock")
+    zone = None if style == "clock" else written_offsets(cells)
+    return TimeReading(out, order=order if style == "slash" else None, clock=style == "clock", zone=zone)
+
+
+def _zone_name(zone) -> str | None:
+    """A pandas timestamp's time zone as SQL names it: ``Europe/Berlin``, or a fixed offset ``+02:00``."""
+    if zone is None:
+        return None
+    offset = zone.utcoffset(None) if isinstance(zone, datetime.timezone) else None
+    return str(zone) if offset is None else _offset_text(offset.total_seconds() / 60)
+
+
+def _offset_text(minutes: float) -> str:
+    sign, minutes = ("-" if minutes < 0 else "+"), abs(int(minutes))
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+#: A UTC offset written after a time: ``Z``, ``UTC``, ``+02``, ``+0200``, ``+02:00``.
+_WRITTEN_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)\s*$")
+
+
+def written_offsets(cells: pd.Series) -> str | None:
+    """The UTC offsets a column's timestamps were written with, as :attr:`FeatureSpec.zone` gives
+    them (None when no cell has one).
+
+    Examples
+    --------
+    >>> written_offsets(pd.Series(["2024-03-01T10:00:00+02:00", "2024-03-02T11:00+0200"]))
+    '+02:00'
+    >>> written_offsets(pd.Series(["2024-03-01T10:00:00+01:00", "2024-07-01 11:00Z", "2024-07-02 11:00"]))
+    '+00:00, +01:00, none'
+    """
+    found = cells.astype(str).str.extract(_WRITTEN_OFFSET, expand=False)
+    if found.isna().all():
+        return None
+    offsets = {_offset_written(mark) for mark in found.dropna().unique()}
+    return ", ".join(sorted(offsets) + (["none"] if found.isna().any() else []))
+
+
+def _offset_written(mark: str) -> str:
+    if mark in ("Z", "UTC"):
+        return "+00:00"
+    digits = mark[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
+    return _offset_text(-minutes if mark[0] == "-" else minutes)
 
 
 def _mixed(cells: pd.Series, order: str | None) -> TimeReading | None:
@@ -770,6 +898,8 @@ def encode(series: pd.Series, spec: FeatureSpec, lines=None) -> Encoded:
     [1250.0, nan]
     """
     if spec.kind in ("number", "integer"):
+        if spec.duration and is_text(series):
+            return Encoded(_durations(series, spec, lines))
         flags = _bools_as_numbers(series)
         if flags is not None:  # true/false: a bool column, which the training table read as 1/0
             return Encoded(flags)
@@ -854,6 +984,23 @@ def _bools_as_numbers(series: pd.Series) -> np.ndarray | None:
     out = np.full(len(series), np.nan)
     out[series.notna().to_numpy()] = (words == "true").to_numpy(dtype=np.float64)
     return out
+
+
+def _durations(series: pd.Series, spec: FeatureSpec, lines=None) -> np.ndarray:
+    """A column of durations in seconds, as the training column's (any hour, 09:30:00 too)."""
+    seconds = read_durations(series, known=True)
+    if seconds is not None:
+        return seconds
+    cells = without_placeholders(series).reset_index(drop=True).dropna()
+    row = next(
+        (i for i, cell in cells.items() if read_durations(pd.Series([str(cell)]), known=True) is None),
+        int(cells.index[0]) if len(cells) else 0,
+    )
+    raise DataError(
+        f"column {spec.column!r} holds {str(series.iloc[row])[:40]!r} at {_where(row, lines)}, which is no "
+        "duration; the model reads it as a duration in seconds: write it as 0 days 00:22:41 or 26:03:10, "
+        "or leave the cell empty (filled as a missing value)"
+    )
 
 
 @dataclass(frozen=True)
@@ -1002,6 +1149,9 @@ def classify(name: str, series: pd.Series, lines=None, *, decimal: str | None = 
         return Column(name, "timestamp", times=parse_timestamps(series))
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
         return _numeric(name, read_numbers(series, name, lines))
+    seconds = read_durations(series)
+    if seconds is not None:  # 0 days 00:22:41, 26:03:10
+        return _numeric(name, _seconds(series.reset_index(drop=True), seconds))
     if zero_padded(without_placeholders(series)) is not None:  # codes (a ZIP code 02134): text
         return _text(name, series, int(without_placeholders(series).notna().sum()), lines)
     numbers = read_numbers(series, name, lines, decimal=decimal)
@@ -1416,7 +1566,11 @@ def _number(described: Column) -> _Feature:
     known = values[~np.isnan(values)]
     whole = bool(len(known)) and bool((known == np.round(known)).all())
     spec = FeatureSpec(
-        described.name, described.name, "integer" if whole else "number", decimal=described.numbers.decimal
+        described.name,
+        described.name,
+        "integer" if whole else "number",
+        decimal=described.numbers.decimal,
+        duration=described.numbers.duration,
     )
     format_note = described.numbers.note(described.name)
     note = described.note if described.role == "number" else format_note  # chosen: no "left out" note
@@ -1455,7 +1609,8 @@ def _parts(described: Column, columns, *, vary: bool) -> list[_Feature]:
         values = timestamp_part(times, part)
         known = values[~np.isnan(values)]
         if not vary or (len(known) and known.min() < known.max()):
-            spec = FeatureSpec(derived, name, "part", part=part, order=described.times.order)
+            zone = described.times.zone
+            spec = FeatureSpec(derived, name, "part", part=part, order=described.times.order, zone=zone)
             picked.append((spec, values))
     if not picked:
         return []

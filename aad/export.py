@@ -64,6 +64,7 @@ __all__ = [
     "FORMATS",
     "SCHEMA",
     "SCHEMAS",
+    "export_notes",
     "export_rules",
     "numbers_from_text",
     "read_rules",
@@ -85,6 +86,8 @@ _OPS = ("<=", ">", ">=", "in", "not in")
 #: SQL's name for each timestamp part.
 _SQL_PARTS = {"hour": "HOUR", "weekday": "ISODOW", "month": "MONTH"}
 _PANDAS_PARTS = {"hour": "{}.dt.hour", "weekday": "({}.dt.day_of_week + 1)", "month": "{}.dt.month"}
+#: The unit of a duration's bounds in exported tests.
+_SECONDS = "seconds"
 
 
 def export_rules(
@@ -139,6 +142,45 @@ def export_rules(
     if fmt not in writers:
         raise DataError(f"unknown rule format {fmt!r}; choose one of {', '.join(FORMATS)}")
     return writers[fmt](items, specs, provenance)
+
+
+def export_notes(
+    description_or_rules,
+    fmt: str,
+    *,
+    feature_names: Sequence[str] | None = None,
+    encoding: Sequence[FeatureSpec] | None = None,
+) -> tuple[str, ...]:
+    """What a reader of the rules exported as ``fmt`` should know that the text cannot say.
+
+    For SQL: a tested timestamp column written with several UTC offsets, whose parts the SQL
+    reads in the session's time zone (the SQL carries this as a comment too), and a tested
+    duration, which the SQL compares with an ``INTERVAL``. The arguments are
+    :func:`export_rules`'s.
+
+    Examples
+    --------
+    >>> duration = FeatureSpec("call", "call", "integer", duration=True)
+    >>> print(export_notes([Rule([Predicate(0, ">", 3030.5)])], "sql", encoding=[duration])[0])
+    column 'call' is a duration, compared with an INTERVAL in the SQL: ...to_microseconds("call")...
+    """
+    items, specs, _ = _normalise(description_or_rules, feature_names, None, encoding)
+    if fmt != "sql":
+        return ()
+    groups = _predicates(items, specs)
+    zones = {spec.column: spec.zone for spec in specs if spec.kind == "part" and spec.zone is not None}
+    durations = dict.fromkeys(entry["feature"] for group in groups for entry in group if "unit" in entry)
+    return (*_zone_notes(groups, zones), *(_duration_text(column) for column in durations))
+
+
+def _duration_text(column: str) -> str:
+    name = _sql_name(column)
+    return (
+        f"column {column!r} is a duration, compared with an INTERVAL in the SQL: store it as one (DuckDB: "
+        f"read_csv(..., types = {{{_sql_text(column)}: 'INTERVAL'}})); a Parquet file holds it as whole "
+        f"microseconds, which DuckDB's read_parquet reads as BIGINT: make it an interval first "
+        f"(SELECT * REPLACE (to_microseconds({name}) AS {name}) FROM read_parquet(...))"
+    )
 
 
 def read_rules(text: str | bytes, fmt: str, *, feature_names: Sequence[str] | None = None) -> list[Rule]:
@@ -308,12 +350,13 @@ def _entries(test: ColumnTest) -> list[dict]:
             {"feature": test.column, "op": "not in" if test.negate else "in", "values": list(test.values)}
         ]
     part = {} if test.part is None else {"part": test.part}
+    unit = {"unit": _SECONDS} if test.duration else {}
     out = []
     if test.low is not None:
         op = ">=" if test.low_inclusive else ">"
-        out.append({"feature": test.column, **part, "op": op, "value": _value(test, test.low)})
+        out.append({"feature": test.column, **part, "op": op, "value": _value(test, test.low), **unit})
     if test.high is not None:
-        out.append({"feature": test.column, **part, "op": "<=", "value": _value(test, test.high)})
+        out.append({"feature": test.column, **part, "op": "<=", "value": _value(test, test.high), **unit})
     return out
 
 
@@ -327,7 +370,8 @@ def _predicates(items, specs) -> list[list[dict]]:
 
 
 def _schema(groups: list[list[dict]]) -> str:
-    extended = any(entry["op"] not in ("<=", ">") or "part" in entry for group in groups for entry in group)
+    entries = [entry for group in groups for entry in group]
+    extended = any(entry["op"] not in ("<=", ">") or "part" in entry or "unit" in entry for entry in entries)
     return SCHEMAS[1] if extended else SCHEMAS[0]
 
 
@@ -344,21 +388,69 @@ def _json(items, specs, provenance) -> str:
 def _sql(items, specs, provenance) -> str:
     if not items:
         return "(1 = 0)"
-    terms = []
-    for group in _predicates(items, specs):
-        terms.append("(" + (" AND ".join(_sql_entry(entry) for entry in group) if group else "1 = 1") + ")")
-    return "\nOR ".join(terms)
+    zones = {spec.column: spec.zone for spec in specs if spec.kind == "part" and spec.zone is not None}
+    terms, groups = [], _predicates(items, specs)
+    for group in groups:
+        tested = " AND ".join(_sql_entry(entry, zones) for entry in group)
+        terms.append("(" + (tested if group else "1 = 1") + ")")
+    comments = "".join(f"/* {_sql_comment(note)} */\n" for note in _zone_notes(groups, zones))
+    return comments + "\nOR ".join(terms)
 
 
-def _sql_entry(entry: dict) -> str:
+def _zone_notes(groups: list[list[dict]], zones: dict[str, str]) -> list[str]:
+    """What the SQL cannot say about the tested timestamp columns written with several UTC offsets."""
+    tested = dict.fromkeys(entry["feature"] for group in groups for entry in group if "part" in entry)
+    return [_zone_text(column, zones[column]) for column in tested if "," in zones.get(column, "")]
+
+
+def _sql_entry(entry: dict, zones: dict[str, str]) -> str:
     name = _sql_name(entry["feature"])
     if entry["op"] in ("in", "not in"):
         return _sql_categories(name, entry["op"] == "not in", entry["values"])
     if "part" in entry:
-        name = f"EXTRACT({_SQL_PARTS[entry['part']]} FROM {name})"
+        name = f"EXTRACT({_SQL_PARTS[entry['part']]} FROM {_in_zone(name, zones.get(entry['feature']))})"
     value = entry["value"]
     literal = str(value) if isinstance(value, int) else f"{value:.16e}"
+    if "unit" in entry:  # a duration: an interval, as the column is stored (PostgreSQL, DuckDB)
+        literal = f"INTERVAL '{_seconds_text(value)} seconds'"
     return f"{name} {entry['op']} {literal}"
+
+
+def _seconds_text(value: float) -> str:
+    """Seconds as an interval's text: every digit of the float, no exponent (``1e-05`` is ``0.00001``)."""
+    return str(value) if isinstance(value, int) else np.format_float_positional(value, trim="-")
+
+
+#: One UTC offset, as :attr:`FeatureSpec.zone` writes it.
+_OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
+
+
+def _in_zone(name: str, zone: str | None) -> str:
+    """A timestamp column at the clock time of the zone aad read it in: a zone's name, or one UTC
+    offset (the column stored with its zone, ``TIMESTAMP WITH TIME ZONE``; DuckDB, PostgreSQL)."""
+    if zone is None or "," in zone:  # none, or several offsets: the session's time zone (said in a comment)
+        return name
+    offset = _OFFSET.fullmatch(zone)
+    if offset is None:
+        return f"timezone({_sql_text(zone)}, {name})"
+    sign, hours, minutes = offset.groups()
+    shift = int(hours) * 60 + int(minutes)
+    utc = f"timezone('UTC', {name})"
+    return f"({utc} {sign} INTERVAL '{shift} minutes')" if shift else utc
+
+
+def _zone_text(column: str, zone: str) -> str:
+    """What the SQL cannot say about a column written with several UTC offsets."""
+    return (
+        f"column {column!r} holds times written with several UTC offsets ({zone}), whose parts aad read at "
+        "the clock time as written; the SQL reads them in the session's time zone: set it to the zone "
+        "they were written in (DuckDB: SET TimeZone = 'Area/City'; PostgreSQL: SET TIME ZONE 'Area/City'), "
+        "or select the rows with aad select"
+    )
+
+
+def _sql_comment(text: str) -> str:
+    return _one_line(text).replace("*/", "* /").replace("/*", "/ *")
 
 
 def _sql_categories(name: str, negate: bool, values: list) -> str:
@@ -405,6 +497,8 @@ def _pandas_entry(entry: dict) -> str:
         return _pandas_categories(name, entry["op"] == "not in", entry["values"])
     if "part" in entry:
         name = _PANDAS_PARTS[entry["part"]].format(name)
+    if "unit" in entry:  # a duration (Timedelta) in seconds, as aad reads it
+        name = f"{name}.dt.total_seconds()"
     return f"{name} {entry['op']} {entry['value']!r}"
 
 
@@ -510,19 +604,21 @@ def _pandas_can_quote(name: str) -> bool:
 def _csv(items, specs, provenance) -> str:
     groups = _predicates(items, specs)
     parts = any("part" in entry for group in groups for entry in group)
+    units = any("unit" in entry for group in groups for entry in group)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(_CSV_COLUMNS[:2] + (("part",) if parts else ()) + _CSV_COLUMNS[2:])
+    part_column, unit_column = ["part"] if parts else [], ["unit"] if units else []
+    writer.writerow([*_CSV_COLUMNS[:2], *part_column, *_CSV_COLUMNS[2:4], *unit_column, *_STATS])
     for number, (item, group) in enumerate(zip(items, groups, strict=True), start=1):
         stats = _stats(item)
         tail = [_csv_value(stats.get(key)) for key in _STATS]
         for entry in group:
             part = [entry.get("part", "")] if parts else []
-            writer.writerow(
-                [number, spreadsheet_safe(entry["feature"]), *part, entry["op"], _csv_cell(entry), *tail]
-            )
+            unit = [entry.get("unit", "")] if units else []
+            feature = spreadsheet_safe(entry["feature"])
+            writer.writerow([number, feature, *part, entry["op"], _csv_cell(entry), *unit, *tail])
         if not group:
-            writer.writerow([number, "", *([""] if parts else []), "", "", *tail])
+            writer.writerow([number, "", *([""] if parts else []), "", "", *([""] if units else []), *tail])
     return out.getvalue()
 
 
@@ -672,7 +768,7 @@ def _json_predicate(number: int, p) -> dict:
             f"rule {number} of the {SCHEMA} document is malformed: its threshold on {p['feature']!r} is "
             f"the text {_kind(p['value'])}, not a number; write the number without quotes"
         )
-    return {key: p[key] for key in ("feature", "part", "op", "value", "values") if key in p}
+    return {key: p[key] for key in ("feature", "part", "op", "value", "values", "unit") if key in p}
 
 
 def _no_test(what: str) -> DataError:
@@ -741,6 +837,8 @@ def _csv_entry(line: dict, number: int) -> dict:
     entry = {"feature": from_spreadsheet_safe(line["feature"]), "op": line["op"]}
     if line.get("part"):
         entry["part"] = line["part"]
+    if line.get("unit"):
+        entry["unit"] = line["unit"]
     if line["op"] not in ("in", "not in"):
         return {**entry, "value": line["value"]}
     try:
@@ -794,7 +892,12 @@ def _entry_spec(entry: dict) -> FeatureSpec:
             "member",
             levels=tuple((v, 1) for v in names),
         )
-    return FeatureSpec(column, column)
+    unit = entry.get("unit")
+    if unit is not None and unit != _SECONDS:
+        raise DataError(
+            f"a rule on column {column!r} gives its unit as {_kind(unit)}; a duration's unit is {_SECONDS!r}"
+        )
+    return FeatureSpec(column, column, duration=unit is not None)
 
 
 def _predicate(index: dict[str, int], entry: dict, *, by_spec: bool) -> Predicate:

@@ -96,6 +96,7 @@ _GROUPED = {
     "timestamp": "{n} columns hold timestamps, whose parts are features: {items}",
     "number_format": "{n} columns hold numbers written with separators, a unit or a currency, read as "
     "numbers: {items}",
+    "duration": "{n} columns hold durations, read as seconds and compared as durations: {items}",
     "unseen": "{n} columns hold categories the model's data never had (share 0), encoded as rarer than "
     "any value it had: {items}",
     "nested": "{n} columns hold nested values, read as JSON text: {items}",

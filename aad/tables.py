@@ -914,6 +914,10 @@ def csv_text(frame: pd.DataFrame) -> str:
     row,score,id
     0,0.5,a
     1,3,
+    >>> print(csv_text(pd.DataFrame({"call": pd.to_timedelta([1361, None], unit="s")})), end="")
+    call
+    0 days 00:22:41
+    <BLANKLINE>
     >>> print(csv_text(pd.DataFrame({"id": ["a,b", "c"]})), end="")
     id
     "a,b"
@@ -982,6 +986,8 @@ def _csv_arrow_column(column: pyarrow.ChunkedArray) -> pyarrow.ChunkedArray | py
     kind = column.type
     if pyarrow.types.is_dictionary(kind):
         return _csv_arrow_column(column.cast(kind.value_type))
+    if pyarrow.types.is_duration(kind):  # as pandas writes it, not a count of microseconds
+        return _csv_column(column.to_pandas())
     if (
         pyarrow.types.is_integer(kind)
         or pyarrow.types.is_floating(kind)
@@ -1013,11 +1019,14 @@ def _csv_column(column: pd.Series) -> pyarrow.Array:
     else as spreadsheet-safe text (bytes as hex)."""
     if pd.api.types.is_datetime64_any_dtype(column) and getattr(column.dt, "tz", None) is None:
         return _csv_times(column)
+    if pd.api.types.is_timedelta64_dtype(column):  # 0 days 00:22:41, as pandas writes it (Arrow: a count)
+        return pyarrow.array(
+            column.astype(str).where(column.notna(), None).astype(object), type=pyarrow.string()
+        )
     if (
         pd.api.types.is_numeric_dtype(column)
         or pd.api.types.is_bool_dtype(column)
         or pd.api.types.is_datetime64_any_dtype(column)
-        or pd.api.types.is_timedelta64_dtype(column)
     ) and not isinstance(column.dtype, pd.CategoricalDtype):
         return pyarrow.Array.from_pandas(column)
     values = column.astype(object)

@@ -58,6 +58,8 @@ class ColumnTest:
         A category's values named (None: a missing cell).
     negate : bool
         A category test is ``not in values``.
+    duration : bool
+        A number test on a column of durations, its bounds in seconds (``call_duration >= 3031 s``).
     """
 
     column: str
@@ -68,6 +70,7 @@ class ColumnTest:
     low_inclusive: bool = False
     values: tuple[str | None, ...] = ()
     negate: bool = False
+    duration: bool = False
 
     @property
     def name(self) -> str:
@@ -98,14 +101,15 @@ class ColumnTest:
         "shop in {'Smith, Jones', atm}"
         >>> ColumnTest("agent", "category", values=("A" * 5000,)).text(values=5)
         'agent = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA…'
+        >>> ColumnTest("call", "integer", low=3031, low_inclusive=True, duration=True).text()
+        'call >= 3031 s'
         """
         if self.kind == "category":
             return self._category_text(values)
         if self.kind == "part":
             return self._part_text()
-        show = (lambda v: number_text(v)) if self.kind == "integer" else (lambda v: threshold_text(v, digits))
-        low = None if self.low is None else show(self.low)
-        high = None if self.high is None else show(self.high)
+        low = None if self.low is None else self._bound(self.low, digits)
+        high = None if self.high is None else self._bound(self.high, digits)
         if low is not None and high is not None:
             if self.low_inclusive and self.low == self.high:
                 return f"{self.name} = {low}"
@@ -115,6 +119,10 @@ class ColumnTest:
         if low is not None:
             return f"{self.name} {'>=' if self.low_inclusive else '>'} {low}"
         return f"{self.name} <= {high}"
+
+    def _bound(self, value: float, digits: int | None) -> str:
+        shown = number_text(value) if self.kind == "integer" else threshold_text(value, digits)
+        return f"{shown} s" if self.duration else shown
 
     def _part_text(self) -> str:
         first, last = PARTS[self.part]
@@ -190,8 +198,9 @@ def _test(spec: FeatureSpec, low: float | None, high: float | None) -> ColumnTes
         if high is not None and abs(high) < _WHOLE_LIMIT:
             high = float(math.floor(high))
         kind = "part" if spec.kind == "part" else "integer"
-        return ColumnTest(spec.column, kind, spec.part, low, high, low_inclusive=inclusive)
-    return ColumnTest(spec.column, "number", None, low, high)
+        duration = spec.duration
+        return ColumnTest(spec.column, kind, spec.part, low, high, low_inclusive=inclusive, duration=duration)
+    return ColumnTest(spec.column, "number", None, low, high, duration=spec.duration)
 
 
 def _category(spec: FeatureSpec, low: float | None, high: float | None) -> ColumnTest | None:

@@ -546,3 +546,48 @@ def test_a_category_note_cuts_a_long_rarest_value_as_a_screen_shows_it(tmp_path)
     pd.DataFrame({"c": ["a"] * 30 + ["b"] * 20 + [long] * 5, "x": range(55)}).to_csv(path, index=False)
     note = next(n for n in aad.load_data(path).notes if "is a category" in n)
     assert f"the rarest, '{long[:39]}…', in 5 rows" in note
+
+
+def _calls(n: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    seconds = rng.integers(30, 3000, n)
+    seconds[-5:] = 26 * 3600 + np.arange(5)  # calls of more than a day
+    return pd.DataFrame({"amount": rng.normal(50, 5, n).round(2), "seconds": seconds})
+
+
+def test_durations_written_as_text_are_read_as_seconds(tmp_path):
+    """Review 21 (8): `0 days 00:22:41` (pandas, databases) was a category of 1,249 values, and
+    `26:03:10` no time at all; now both are seconds, with a note, and times of day stay times."""
+    frame = _calls()
+    seconds = frame.pop("seconds")
+    frame["call"] = pd.to_timedelta(seconds, unit="s").astype(str)  # 0 days 00:22:41, 1 days 02:00:00
+    frame["hms"] = [f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" for s in seconds]  # 26:00:00
+    frame["opened"] = [f"{9 + i % 8:02d}:{i % 60:02d}" for i in range(len(frame))]  # a time of day
+    frame.loc[3, "call"] = ""  # a missing duration
+    frame.to_csv(tmp_path / "calls.csv", index=False)
+    data = aad.load_data(str(tmp_path / "calls.csv"))
+    specs = {spec.name: spec for spec in data.specs}
+    assert specs["call"].duration
+    assert specs["hms"].duration
+    assert specs["opened.hour"].kind == "part"
+    known = np.arange(len(frame)) != 3
+    np.testing.assert_array_equal(data.X_as_read[known, data.feature_names.index("call")], seconds[known])
+    np.testing.assert_array_equal(data.X_as_read[:, data.feature_names.index("hms")], seconds)
+    said = " ".join(data.notes)
+    assert "2 columns hold durations, read as seconds and compared as durations: 'call' ('0 days" in said
+    assert data.table()["hms"].iloc[-1] == pd.Timedelta(hours=26, seconds=4)
+
+
+def test_new_rows_of_a_duration_column_are_durations_whatever_their_hours(tmp_path):
+    """A column learned as durations reads new rows' 00:45:10 as a duration, not a time of day;
+    a cell that is no duration is refused, naming it."""
+    frame = _calls()
+    frame["hms"] = [f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" for s in frame.pop("seconds")]
+    frame.to_csv(tmp_path / "calls.csv", index=False)
+    data = aad.load_data(str(tmp_path / "calls.csv"))
+    (tmp_path / "new.csv").write_text("amount,hms\n50.5,0:45:10\n49.1,1 days 00:00:01\n")
+    new = aad.load_rows(str(tmp_path / "new.csv"), like=data)
+    assert new.X[:, data.feature_names.index("hms")].tolist() == [2710.0, 86401.0]
+    (tmp_path / "bad.csv").write_text("amount,hms\n50.5,0:45:10\n49.1,soon\n")
+    with pytest.raises(aad.DataError, match=r"column 'hms' holds 'soon' at .*which is no duration"):
+        aad.load_rows(str(tmp_path / "bad.csv"), like=data)

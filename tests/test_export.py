@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -739,3 +740,169 @@ def test_the_sql_and_pandas_exports_say_when_a_tested_column_is_text_in_the_file
         assert f"the {name} export compares numbers, which the file writes as text: 'amount'" in said[fmt]
         assert "aad.load_data(FILE).table()" in said[fmt]
     assert "writes as text" not in said["json"]  # aad select reads the file as aad does
+
+
+# ----------------------------------------------------------------------------- durations and time zones
+
+
+def _planted(n: int = 400, planted: int = 12) -> tuple[pd.DataFrame, np.ndarray]:
+    """Two plain columns and the rows to plant an anomaly in (the last ``planted``)."""
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"x1": rng.normal(40, 5, n).round(2), "x2": rng.normal(0, 1, n).round(3)})
+    return frame, np.arange(n - planted, n)
+
+
+def _rules_of(tmp_path, data: Path, anomalies: np.ndarray, capsys) -> dict[str, str]:
+    """``aad rules`` of ``data`` with ``anomalies`` labelled (and 10 rows nominal) in each format;
+    ``err``: what it said on stderr for the SQL."""
+    labels = tmp_path / "labels.csv"
+    labels.write_text(
+        "row,label\n"
+        + "".join(f"{r},anomaly\n" for r in anomalies)
+        + "".join(f"{r},nominal\n" for r in range(10))
+    )
+    out = {}
+    for fmt in ("json", "sql", "pandas"):
+        capsys.readouterr()
+        path = tmp_path / f"rules.{fmt}"
+        assert (
+            main(["rules", str(data), "--labels", str(labels), "--format", fmt, "--output", str(path)]) == 0
+        )
+        out[fmt], out[f"err_{fmt}"] = path.read_text(), capsys.readouterr().err
+    return out
+
+
+def _selected_by_aad(tmp_path, data: Path, capsys) -> list[int]:
+    capsys.readouterr()
+    assert main(["select", str(tmp_path / "rules.json"), str(data)]) == 0
+    return pd.read_csv(io.StringIO(capsys.readouterr().out))["row"].tolist()
+
+
+def _rows_where(connection, table: str, where: str) -> list[int]:
+    return [
+        r[0] for r in connection.execute(f"SELECT row_id FROM {table} WHERE {where} ORDER BY 1").fetchall()
+    ]
+
+
+def _reported(tmp_path, data: Path, rules: dict[str, str], anomalies: np.ndarray, capsys) -> list[int]:
+    """The rows ``aad select`` selects with the rules: the rules' support, the planted rows among them."""
+    selected = _selected_by_aad(tmp_path, data, capsys)
+    document = json.loads(rules["json"])
+    assert sum(rule["support"] for rule in document["rules"]) >= len(selected) >= len(anomalies)
+    if len(document["rules"]) == 1:
+        assert document["rules"][0]["support"] == len(selected)
+    assert set(anomalies) <= set(selected)
+    return selected
+
+
+def test_a_parquet_duration_is_read_as_seconds_and_its_rules_compare_durations(tmp_path, capsys):
+    """Review 21 (4): a Parquet duration was read as seconds without a word, and the rule
+    `call_duration >= 3031` selected every row in DuckDB (microseconds) and raised in pandas."""
+    frame, planted = _planted()
+    seconds = np.random.default_rng(8).integers(60, 1800, len(frame))
+    seconds[planted] = 7200 + planted  # two hours and more
+    frame["call_duration"] = pd.to_timedelta(seconds, unit="s")
+    data = tmp_path / "calls.parquet"
+    frame.to_parquet(data, index=False)
+    loaded = aad.load_data(str(data))
+    assert "column 'call_duration' is a duration: read as seconds (" in " ".join(loaded.notes)
+    rules = _rules_of(tmp_path, data, planted, capsys)
+    expected = _reported(tmp_path, data, rules, planted, capsys)
+    assert re.search(r"\"call_duration\" >= INTERVAL '\d+ seconds'", rules["sql"])
+    assert "to_microseconds" in rules["err_sql"]  # says how DuckDB's read_parquet needs it
+    with duckdb.connect() as connection:
+        interval = "to_microseconds(call_duration) AS call_duration"
+        raw = (
+            f"(SELECT row_number() OVER () - 1 AS row_id, * REPLACE ({interval}) FROM read_parquet('{data}'))"
+        )
+        assert _rows_where(connection, raw, rules["sql"]) == expected
+        connection.register("arrow", pq.read_table(data))  # pyarrow's duration: an INTERVAL to DuckDB
+        assert (
+            _rows_where(connection, "(SELECT row_number() OVER () - 1 AS row_id, * FROM arrow)", rules["sql"])
+            == expected
+        )
+    assert pd.read_parquet(data).query(rules["pandas"]).index.tolist() == expected
+    assert loaded.table().query(rules["pandas"]).index.tolist() == expected
+    tested = [p for rule in json.loads(rules["json"])["rules"] for p in rule["predicates"]]
+    assert {p.get("unit") for p in tested if p["feature"] == "call_duration"} == {"seconds"}
+
+
+def _night_orders(frame: pd.DataFrame, planted: np.ndarray) -> pd.Series:
+    """Berlin times through spring (+01:00, then +02:00 from 31 March): by day, the planted rows at night."""
+    rng = np.random.default_rng(9)
+    local = pd.Timestamp("2024-03-20 00:00") + pd.to_timedelta(rng.integers(0, 20, len(frame)), unit="D")
+    hours = rng.integers(9, 21, len(frame))
+    hours[planted] = rng.integers(1, 5, len(planted))
+    local += pd.to_timedelta(hours, unit="h") + pd.to_timedelta(rng.integers(0, 60, len(frame)), unit="min")
+    return pd.Series(local).dt.tz_localize("Europe/Berlin")
+
+
+@pytest.mark.parametrize("written", ["parquet", "one offset", "several offsets"])
+def test_the_sql_reads_the_hour_in_the_zone_aad_read_it_in(tmp_path, written, capsys):
+    """Review 21 (7): the SQL's EXTRACT(HOUR ...) read a time-zone-aware timestamp in the SQL
+    session's zone (277 rows of 3,000 instead of 30 in UTC). A Parquet zone, or the one offset the
+    cells were written with, is converted to; several offsets are said, in the SQL and on stderr."""
+    frame, planted = _planted()
+    times = _night_orders(frame, planted)
+    if written == "one offset":
+        times = times.dt.tz_convert("Asia/Kolkata")  # +05:30 throughout
+        times = times.where(
+            ~frame.index.isin(planted), times - pd.Timedelta(hours=10)
+        )  # planted: at night there
+    if written == "parquet":
+        frame["created_at"] = times
+        data = tmp_path / "orders.parquet"
+        frame.to_parquet(data, index=False)
+    else:
+        frame["created_at"] = times.map(lambda t: t.isoformat())
+        data = tmp_path / "orders.csv"
+        frame.to_csv(data, index=False)
+    rules = _rules_of(tmp_path, data, planted, capsys)
+    expected = _reported(tmp_path, data, rules, planted, capsys)
+    assert 'EXTRACT(HOUR FROM "created_at")' not in rules["sql"] or written == "several offsets"
+    source = f"read_parquet('{data}')" if written == "parquet" else f"read_csv('{data}')"
+    numbered = f"(SELECT row_number() OVER () - 1 AS row_id, * FROM {source})"
+    with duckdb.connect() as connection:
+        for zone in ("UTC", "America/New_York"):  # whatever the session's zone
+            connection.execute(f"SET TimeZone = '{zone}'")
+            if written == "several offsets":  # not expressible: said, and right in the zone written
+                assert "several UTC offsets (+01:00, +02:00)" in rules["err_sql"]
+                assert rules["sql"].startswith("/* column 'created_at' holds times written with several")
+                connection.execute("SET TimeZone = 'Europe/Berlin'")
+            assert _rows_where(connection, numbered, rules["sql"]) == expected, zone
+    if written != "several offsets":
+        assert "several UTC offsets" not in rules["err_sql"]
+
+
+def test_rules_on_durations_written_as_text_select_aads_rows(tmp_path, capsys):
+    """Review 21 (8): `0 days 00:22:41` cells, read as seconds: `aad select`, pandas on
+    load_data().table() and DuckDB with the column typed INTERVAL select the rows aad reports."""
+    frame, planted = _planted()
+    seconds = np.random.default_rng(8).integers(60, 1800, len(frame))
+    seconds[planted] = 7200 + planted
+    frame["call_duration"] = pd.to_timedelta(seconds, unit="s").astype(str)
+    data = tmp_path / "calls.csv"
+    frame.to_csv(data, index=False)
+    rules = _rules_of(tmp_path, data, planted, capsys)
+    expected = _reported(tmp_path, data, rules, planted, capsys)
+    assert "INTERVAL '" in rules["sql"]
+    assert "types = {'call_duration': 'INTERVAL'}" in rules["err_sql"]
+    assert aad.load_data(str(data)).table().query(rules["pandas"]).index.tolist() == expected
+    typed = f"read_csv('{data}', types = {{'call_duration': 'INTERVAL'}})"
+    with duckdb.connect() as connection:
+        numbered = f"(SELECT row_number() OVER () - 1 AS row_id, * FROM {typed})"
+        assert _rows_where(connection, numbered, rules["sql"]) == expected
+
+
+def test_select_writes_durations_as_durations_not_counts(tmp_path, capsys):
+    """A duration in `aad select`'s output (and `aad score`'s, through the same CSV writer) is
+    written as pandas writes it, which aad reads back as the same duration, not as Arrow writes a
+    Timedelta (a count of nanoseconds, 2710000000000)."""
+    frame = pd.DataFrame({"call": pd.to_timedelta([2710, 60, 93600], unit="s"), "x": [1.0, 2.0, 3.0]})
+    frame.to_parquet(tmp_path / "calls.parquet", index=False)
+    rules = tmp_path / "rules.json"
+    spec = aad.encoding.FeatureSpec("call", "call", "integer", duration=True)
+    rules.write_text(export_rules([Rule([Predicate(0, ">", 100.0)])], "json", encoding=[spec]))
+    capsys.readouterr()
+    assert main(["select", str(rules), str(tmp_path / "calls.parquet")]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["0,1,0 days 00:45:10", "2,1,1 days 02:00:00"]

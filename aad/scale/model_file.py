@@ -821,6 +821,8 @@ def _spec_dict(spec: FeatureSpec) -> dict:
     for key in ("decimal", "order"):
         if getattr(spec, key) is not None:
             doc[key] = getattr(spec, key)
+    if spec.duration:
+        doc["duration"] = True
     return doc
 
 
@@ -860,8 +862,13 @@ def _read_spec(item, j: int, name: str) -> FeatureSpec:
     for key, value in extra.items():
         if value is not None and value not in allowed[key]:
             raise ModelFileError(f"{where}: {key} is {value!r}, not one of {sorted(allowed[key])}; {_FIX}")
+    duration = item.get("duration", False)
+    if not isinstance(duration, bool):
+        raise ModelFileError(f"{where}: duration is {duration!r}, not true or false; {_FIX}")
     try:
-        return FeatureSpec(**text, levels=tuple((v, c) for v, c in levels), rows=rows, **extra)
+        return FeatureSpec(
+            **text, levels=tuple((v, c) for v, c in levels), rows=rows, duration=duration, **extra
+        )
     except ValueError as err:
         raise ModelFileError(f"{where}: {err}; {_FIX}") from None
 

@@ -104,7 +104,7 @@ def rules(
         f"{count(len(description.rows), 'labelled anomaly')} "
         f"(solver: {description.status}, {description.seconds:.2f} s)"
     )
-    for note in description.notes:
+    for note in (*description.notes, *aad.export_notes(description, fmt)):
         _err.print(f"note: {printable(note)}")
     as_text = aad.numbers_from_text(learned.dataset, aad.export_rules(description, "json"), [fmt])
     if as_text is not None:
