@@ -1098,11 +1098,17 @@ def rules_display(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def numbers_from_text(session: aad.Session, description) -> str | None:
-    """What to say of the SQL and pandas exports when their rules test columns the file writes
-    as text with a unit or separators (:func:`aad.numbers_from_text`)."""
+def export_cautions(session: aad.Session, description) -> list[str]:
+    """What a reader of the SQL and pandas exports should know that their text cannot say: a
+    tested column the file writes as text with a unit or separators
+    (:func:`aad.numbers_from_text`), a duration or a timestamp with time zones in the SQL
+    (:func:`aad.export_notes`)."""
     rules = export_rules(session, description, "json")
-    return None if rules is None else aad.numbers_from_text(session.dataset, rules, ("sql", "pandas"))
+    if rules is None:
+        return []
+    as_text = aad.numbers_from_text(session.dataset, rules, ("sql", "pandas"))
+    sql = aad.export_notes(description, "sql", feature_names=session.dataset.feature_names)
+    return ([] if as_text is None else [as_text]) + list(sql)
 
 
 def export_rules(session: aad.Session, description, fmt: str) -> str | None:

@@ -103,3 +103,22 @@ def test_a_rare_category_is_said_to_be_as_rare_as_its_own_rows(tmp_path):
     frame.to_csv(tmp_path / "m.csv", index=False)
     session = aad.Session.create(aad.load_data(tmp_path / "m.csv"), store=aad.Store(tmp_path / "s.sqlite"))
     assert "`merchant` = casino, as in 2% of rows" in views.unusual_values(session, 0)
+
+
+def test_the_rules_page_says_when_the_sql_compares_numbers_the_file_writes_as_text(cards):
+    """The cards' distances are written `4,512.5 km`: a rule on them compares numbers, which the
+    raw file does not hold; the page says so beside the downloads, naming the column."""
+    path, table = cards
+    at = _data_page(path)
+    at.button(key=keys.DATA_START).click().run()
+    session = at.session_state[keys.SESSION]
+    session.label(np.flatnonzero(table["kind"] == "far away").tolist(), "anomaly")
+    session.label(np.flatnonzero(table["kind"] == "")[:30].tolist(), "nominal")
+    at.switch_page("screens/rules.py").run()
+    assert not at.exception
+    assert any("distance_km" in r for r in at.table[0].value["rule"])
+    said = [c.value for c in at.caption if "writes as text" in c.value]
+    assert len(said) == 1
+    assert (
+        "The SQL and pandas exports compare numbers, which the file writes as text: 'distance_km'" in said[0]
+    )

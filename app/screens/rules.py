@@ -72,6 +72,5 @@ with st.container(horizontal=True):
                 on_click="ignore",
                 icon=":material/download:",
             )
-as_text = views.numbers_from_text(session, description)
-if as_text is not None:
-    st.caption(text.md(as_text[0].upper() + as_text[1:] + "."))
+for caution in views.export_cautions(session, description):
+    st.caption(text.md(caution[0].upper() + caution[1:] + "."))
