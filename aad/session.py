@@ -410,10 +410,7 @@ class Session:
                     "back at that path, unchanged (the session's labels are kept meanwhile)"
                 ) from None
         if dataset.fingerprint != record.fingerprint:
-            raise DataError(
-                f"the data of session {record.id} ({record.source}) has changed since the session "
-                "started, so its labels would not apply; restore the original file or start a new session"
-            )
+            raise DataError(_changed_data(record, dataset))
         _check_params(record)
         params = {**_BEFORE_PARAMS, **record.params}
         session = cls(record, dataset, (model_factory or fit_model)(dataset, params, record.seed), store)
@@ -1639,6 +1636,26 @@ def _keep_scores(params: dict, store: Store, n_rows: int) -> dict:
     table = load_scores(path, n_rows)  # one clear message for a bad file, before anything is stored
     kept = store.keep_file(path)
     return {**params, "scores_file": str(kept), "scores_sha256": table.fingerprint}
+
+
+def _changed_data(record: SessionRecord, dataset: Dataset) -> str:
+    """Why a session's data no longer has its fingerprint: the file changed, or (the loader's notes
+    differ, naming how a column was read then and now) this aad reads the same file otherwise."""
+    then = [note for note in record.notes if note not in dataset.notes]
+    now = [note for note in dataset.notes if note not in record.notes]
+    if not then and not now:
+        return (
+            f"the data of session {record.id} ({record.source}) has changed since the session started, so "
+            "its labels would not apply; restore the original file or start a new session"
+        )
+    said = "; ".join([f"then: {note}" for note in then[:2]] + [f"now: {note}" for note in now[:2]])
+    return (
+        f"the data of session {record.id} ({record.source}) no longer reads as it did when the session "
+        f"started ({said}), so its labels would not apply. If the file is unchanged, this aad reads it "
+        f"otherwise: export the labels (aad sessions export {record.id} --output labels.csv) and give them "
+        "to a new session (the Rows page's Labels known beforehand, or --labels); else restore the original "
+        "file"
+    )
 
 
 def _check_params(record: SessionRecord) -> None:

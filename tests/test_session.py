@@ -338,6 +338,31 @@ def test_percentiles_place_each_value_in_its_column(store, fitted_toy2):
     assert session.percentiles(high)[0] == pytest.approx(100 - 50 / n)
 
 
+def test_a_file_this_aad_reads_otherwise_says_how_then_and_now_and_keeps_the_labels(
+    store, tmp_path, monkeypatch
+):
+    """An older aad read durations written `0 days 00:22:41` as a category; this one reads seconds.
+    The session cannot reopen on the new reading (its labels were given on the other), and the
+    message says how the column was read then and now, and how to carry the labels on."""
+    rng = np.random.default_rng(1)
+    waits = [f"0 days 00:{m:02d}:00" for m in rng.integers(0, 12, 80)]  # 12 values: a category then
+    frame = pd.DataFrame({"x": rng.normal(size=80), "wait": waits})
+    path = tmp_path / "calls.csv"
+    frame.to_csv(path, index=False)
+    with monkeypatch.context() as older:  # the reader before durations
+        older.setattr(aad.encoding, "read_durations", lambda series, **_: None)
+        session = aad.Session.create(aad.load_data(str(path)), store=store, params={"n_estimators": 20})
+    session.label(3, "anomaly")
+    with pytest.raises(aad.DataError) as raised:
+        aad.Session.open(session.id, store=store)
+    said = str(raised.value)
+    assert "no longer reads as it did when the session started" in said
+    assert "then: column 'wait' is a category" in said
+    assert "now: column 'wait' is a duration" in said
+    assert f"aad sessions export {session.id} --output labels.csv" in said
+    assert store.get(session.id).fingerprint == session.record.fingerprint  # nothing rewritten, labels kept
+
+
 def test_a_session_on_a_file_reopens_and_notices_a_changed_file(store, tmp_path):
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
