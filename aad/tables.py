@@ -564,16 +564,22 @@ def _text_as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataF
     gaps = [c for c in frame.columns if is_text(frame[c]) and frame[c].isna().any()]
     if not gaps or _NA_WORD.search(text) is None:  # only empty cells: nothing to read again
         return frame
+    return _read_as_text(frame, text, delimiter, gaps)
+
+
+def _read_as_text(frame: pd.DataFrame, text: str, delimiter: str, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with ``columns`` read again from the file's ``text`` as written: strings, only an
+    empty cell missing."""
     written = pd.read_csv(
         io.StringIO(text),
         sep=delimiter,
-        usecols=gaps,
+        usecols=columns,
         dtype=str,
         keep_default_na=False,
         na_values=[""],
         index_col=False,
     )
-    return frame.assign(**{c: written[c].to_numpy() for c in gaps})
+    return frame.assign(**{c: written[c].to_numpy() for c in columns})
 
 
 def _flags_as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.DataFrame:
@@ -588,18 +594,7 @@ def _flags_as_written(frame: pd.DataFrame, text: str, delimiter: str) -> pd.Data
     ['true', nan, 'false']
     """
     flags = [c for c in frame.columns if frame[c].dtype == object and _holds_bools(frame[c])]
-    if not flags:
-        return frame
-    written = pd.read_csv(
-        io.StringIO(text),
-        sep=delimiter,
-        usecols=flags,
-        dtype=str,
-        keep_default_na=False,
-        na_values=[""],
-        index_col=False,
-    )
-    return frame.assign(**{c: written[c].to_numpy() for c in flags})
+    return _read_as_text(frame, text, delimiter, flags) if flags else frame
 
 
 def _holds_bools(column: pd.Series) -> bool:
