@@ -198,6 +198,8 @@ _CELL = re.compile(
     r"\s*(?P<unit>[^\d\s.,+\-\u2212'][^\d]{0,11}?)?\s*$"
 )
 _SPACES = "'\u00a0\u202f "
+#: A number written with a decimal comma and an exponent (``8,61e-05``, ``-1,5E+03``).
+_COMMA_EXPONENT = re.compile(r"\s*(?P<sign>[-+\u2212]?)(?P<num>\d+,\d+)[eE](?P<exp>[-+]?\d+)\s*")
 #: How the digits of a number cell are grouped, and what that says about its decimal separator:
 #: "," a decimal comma, "." a decimal point, "?" either (70,933), "" nothing.
 _SHAPES = (
@@ -366,6 +368,16 @@ _LONGEST_NUMBER = 100
 _BRACKETED = re.compile(r"\s*\(\s*([^()]+?)\s*\)\s*")
 
 
+def _as_python_reads(text: str) -> float | None:
+    """``float(text)``, or None for a cell Python does not read as a number (or one with a comma)."""
+    if "," in text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def _read_cell(text: str) -> _Cell | None:
     """A cell as a number (None when it is none): Python's reading, or a number with separators,
     a sign, a unit or a currency."""
@@ -380,12 +392,12 @@ def _read_cell(text: str) -> _Cell | None:
             finite = inner.plain is not None and math.isfinite(inner.plain) and inner.plain >= 0
             return _Cell(-inner.plain, bracketed=True) if finite else None
         return _Cell(None, True, inner.digits, inner.marks, inner.evidence, bracketed=True)
-    plain = None
-    if "," not in text:
-        try:
-            plain = float(text)
-        except ValueError:
-            plain = None
+    exponent = _COMMA_EXPONENT.fullmatch(text)
+    if exponent is not None:  # 8,61e-05: pandas' to_csv(decimal=",") writes small numbers so
+        value = float(f"{exponent['num'].replace(',', '.')}e{exponent['exp']}")
+        negative = exponent["sign"] in ("-", "\u2212")
+        return _Cell(-value if negative else value, digits=exponent["num"], evidence=",")
+    plain = _as_python_reads(text)
     match = _CELL.match(text)
     if plain is not None and ("." not in text or match is None):
         return _Cell(plain)  # 12, 1e-05, inf: as Python reads them

@@ -591,3 +591,18 @@ def test_new_rows_of_a_duration_column_are_durations_whatever_their_hours(tmp_pa
     (tmp_path / "bad.csv").write_text("amount,hms\n50.5,0:45:10\n49.1,soon\n")
     with pytest.raises(aad.DataError, match=r"column 'hms' holds 'soon' at .*which is no duration"):
         aad.load_rows(str(tmp_path / "bad.csv"), like=data)
+
+
+def test_a_decimal_comma_export_keeps_a_column_with_a_number_in_e_notation(tmp_path):
+    """pandas' to_csv(sep=";", decimal=",") writes 8.6e-05 as 8,6e-05: one such cell left the
+    whole column out of the features (a researcher's table lost a feature and found 6, not 9)."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
+    frame.loc[7, "b"] = 8.611202287552789e-05
+    frame.loc[9, "a"] = -1.5e12
+    path = tmp_path / "semi.csv"
+    frame.to_csv(path, sep=";", decimal=",", index=False)
+    assert "8,611202287552789e-05" in path.read_text()  # as the export writes it
+    data = aad.load_data(str(path))
+    assert data.feature_names == ("a", "b")
+    np.testing.assert_allclose(data.X, frame[["a", "b"]].to_numpy(), rtol=1e-12)
