@@ -272,7 +272,7 @@ def simulate_run(
     start = model.anomaly_score()
     no_labels = np.zeros(len(y), dtype=bool)
     baseline = top_unlabelled(start, no_labels, budget)
-    iforest = top_unlabelled(_forest_scores(model, X, seed), no_labels, budget)
+    iforest = top_unlabelled(_forest_scores(model, X, seed, model_params or {}), no_labels, budget)
     learner = ActiveLearner(
         model, X, strategy=strategy, batch_size=batch_size, random_state=seed, queue=queue
     )
@@ -305,14 +305,18 @@ def simulate_run(
     )
 
 
-def _forest_scores(model, X: np.ndarray, seed: int) -> np.ndarray:
+def _forest_scores(model, X: np.ndarray, seed: int, params: dict) -> np.ndarray:
     """The plain isolation forest's scores (the baseline every run reports): the model's own
-    forest when it has one, else the forest :class:`AADForest` grows by default with the same
-    seed (so every detector's runs report the same baseline)."""
+    forest when it has one, else an isolation forest grown with the same seed and the trees and
+    rows per tree ``params`` name (``n_estimators``, ``max_samples``; :class:`AADForest`'s
+    defaults for those it does not), so every detector's runs with the same settings report the
+    same baseline."""
     if isinstance(model, AADForest) and model.axis_aligned:
         return model.unsupervised_score(X)
-    trees = default_n_estimators(X.shape[0])
-    forest = fit_forest(X, n_estimators=trees, max_samples=SAMPLES, random_state=seed)
+    trees = params.get("n_estimators") or default_n_estimators(X.shape[0])
+    forest = fit_forest(
+        X, n_estimators=trees, max_samples=params.get("max_samples") or SAMPLES, random_state=seed
+    )
     return -forest.iforest.score_samples(X.astype(np.float32))
 
 

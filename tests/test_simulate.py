@@ -25,6 +25,21 @@ def test_no_feedback_baseline_is_the_isolation_forest_ranking(toy2):
         np.testing.assert_array_equal(run.baseline_found, run.iforest_found)
 
 
+def test_every_detector_reports_the_isolation_forest_of_the_runs_own_trees_and_rows(toy2):
+    """The isolation forest column of an extended forest's runs is the forest grown with the
+    trees and rows per tree the run names (it was 200 x 512 whatever they said)."""
+    small = {"n_estimators": 10, "max_samples": 32}
+    plain = aad.simulate(toy2, budget=40, reruns=2, seed=3, model_params=small)
+    extended = aad.simulate(toy2, budget=40, reruns=2, seed=3, model_params=small, detector="eif")
+    default = aad.simulate(toy2, budget=40, reruns=2, seed=3, detector="eif")
+    for a, b in zip(plain.runs, extended.runs, strict=True):
+        np.testing.assert_array_equal(a.iforest_found, b.iforest_found)
+    assert any(
+        not np.array_equal(b.iforest_found, c.iforest_found)
+        for b, c in zip(extended.runs, default.runs, strict=True)
+    )
+
+
 @pytest.mark.parametrize(("name", "budget", "margin"), [("toy2", 35, 5.0), ("ann_thyroid_1v3", 50, 15.0)])
 def test_feedback_beats_the_no_feedback_baseline(name, budget, margin):
     result = aad.simulate(aad.load_dataset(name), budget=budget, reruns=3)
