@@ -465,7 +465,7 @@ def select_columns(
 
 
 #: Kinds of note that reading the file makes (the columns' own are made again on choosing them).
-_READ_KINDS = ("table", "nested", "dropped")
+_READ_KINDS = ("table", "nested", "dropped", "unread_truth")
 
 
 def _written(dataset: Dataset) -> pd.DataFrame:
@@ -1079,7 +1079,7 @@ def _ground_truth(
             raise  # named, or label words with a bad cell (a typo, a gap): a file to fix, said by row
         found = str(err).split(";")[0].removeprefix(f"label column {label_name!r} ")
         note = Note(
-            "table",
+            "unread_truth",
             f"column {label_name!r} is named like a ground truth, but {found}, not anomaly/nominal, 1/0, "
             "true/false or yes/no: it is not used as the ground truth, nor as a feature. To use it, name the "
             "value that marks an anomaly (--anomaly-value, or the Data page) and fill any empty cell",

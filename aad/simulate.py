@@ -344,11 +344,27 @@ def _classes_curve(queried: np.ndarray, y: np.ndarray, classes: np.ndarray) -> n
 def _check_simulation(dataset: Dataset, budget: int, reruns: int, batch_size: int, classes) -> None:
     if dataset.y is None:
         raise DataError(
-            f"{dataset.name} has no ground-truth column, and a simulation needs one; name it "
-            f"(load_dataset(..., label_column=NAME), --label-col on the command line){truth_hint(dataset)}"
+            no_truth(
+                dataset,
+                "a simulation",
+                "(load_dataset(..., label_column=NAME), --label-col on the command line)",
+            )
         )
     _check_truth(dataset.name, dataset.y)
     _check_counts(dataset.name, dataset.n_rows, budget, batch_size, classes)
+
+
+def no_truth(dataset: Dataset, needs: str, how: str) -> str:
+    """The message for a table without a ground truth that ``needs`` one (``a simulation``):
+    name the column ``how`` says, or, when a column named like one holds other words (fraud/ok),
+    name the value that marks an anomaly."""
+    unread = [note.column for note in dataset.note_items if note.kind == "unread_truth" and note.column]
+    if unread and dataset.context is not None and unread[0] in dataset.context.columns:
+        return f"{dataset.name} has no ground truth {needs} can read" + _anomaly_value_hint(
+            unread[0], dataset.context[unread[0]]
+        )
+    hint = truth_hint(dataset)
+    return f"{dataset.name} has no ground-truth column, and {needs} needs one; name it {how}{hint}"
 
 
 def truth_hint(dataset: Dataset) -> str:
@@ -359,6 +375,19 @@ def truth_hint(dataset: Dataset) -> str:
         return ""
     name = answers[0]
     return f"; {name!r} looks like one: --label-col {shlex.quote(name)}"
+
+
+def _anomaly_value_hint(name: str, column) -> str:
+    """``: column 'label' holds 'ok' (290 rows) and 'fraud' (10 rows), not anomaly/nominal;
+    name the value that marks an anomaly, as --anomaly-value fraud``: its rarest value."""
+    counts = column.dropna().astype(str).value_counts()
+    shown = " and ".join(f"{value!r} ({n:,} rows)" for value, n in counts.head(2).items())
+    more = f" and {len(counts) - 2} more values" if len(counts) > 2 else ""
+    rarest = str(counts.index[-1])
+    return (
+        f": column {name!r} holds {shown}{more}, not anomaly/nominal; name the value that marks an anomaly, "
+        f"as --anomaly-value {shlex.quote(rarest)} (its rarest value)"
+    )
 
 
 _COUNTS = {

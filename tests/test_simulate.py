@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import aad
@@ -114,3 +115,20 @@ def test_simulation_needs_ground_truth(toy2):
     unlabelled = aad.dataset_from_frame(toy2.frame(), name="toy2")
     with pytest.raises(aad.DataError, match="has no ground-truth column"):
         aad.simulate(unlabelled)
+
+
+def test_a_truth_written_in_other_words_is_met_with_the_option_that_reads_it(tmp_path, capsys):
+    """A `label` column of fraud/ok: the error named --label-col, though the column is found by
+    its name; it names --anomaly-value and the rarest value, for simulate and stream alike."""
+    from app.cli import main
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"label": np.where(np.arange(300) < 10, "fraud", "ok"), "a": rng.normal(size=300)})
+    frame.to_csv(tmp_path / "fraud.csv", index=False)
+    for command in (["simulate", "--budget", "5"], ["stream", "--window", "100"]):
+        assert main([command[0], str(tmp_path / "fraud.csv"), *command[1:]]) == 2
+        error = capsys.readouterr().err.splitlines()[-1]
+        assert "--label-col" not in error
+        assert "column 'label' holds 'ok' (290 rows) and 'fraud' (10 rows), not anomaly/nominal" in error
+        assert error.endswith("as --anomaly-value fraud (its rarest value)")
+    assert main(["simulate", str(tmp_path / "fraud.csv"), "--budget", "5", "--anomaly-value", "fraud"]) == 0

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 import aad
-from aad.simulate import truth_hint
+from aad.simulate import no_truth
 from app.cli import (
     AnomalyValue,
     Features,
@@ -124,10 +124,7 @@ def stream(
     )
     _print_notes(dataset)
     if dataset.y is None:
-        raise aad.DataError(
-            f"{dataset.name} has no ground-truth column, and a replay needs one to answer the queries; "
-            f"name it with --label-col{truth_hint(dataset)}"
-        )
+        raise aad.DataError(no_truth(dataset, "a replay", "with --label-col"))
     params = {
         "detector": detector,
         "drift": drift,
