@@ -1184,6 +1184,18 @@ def detect_label_column(source: str | os.PathLike) -> str | None:
     return pick_label_column(frame, AUTO)
 
 
+def classes_path(source: str | os.PathLike) -> Path:
+    """The class file ``source`` names: a path, or a shipped dataset's ``<name>_classes.csv``.
+
+    >>> classes_path("toy2").name
+    'toy2_classes.csv'
+    """
+    text = str(source)
+    if is_dataset_name(text) and not Path(text).exists():
+        text = str(datasets_dir() / f"{text}_classes.csv")
+    return require_file(text, what="class file", fix="pass a CSV with a 'class' column")
+
+
 def load_classes(source: str | os.PathLike, *, y: np.ndarray | None = None) -> np.ndarray:
     """Read a class file (columns ``label``, ``class``) and return the ``class`` column.
 
@@ -1202,10 +1214,7 @@ def load_classes(source: str | os.PathLike, *, y: np.ndarray | None = None) -> n
     ...
     aad.errors.DataError: class file 'toy2_classes.csv' says row 6 is anomaly but the data's ground truth ...
     """
-    text = str(source)
-    if is_dataset_name(text) and not Path(text).exists():
-        text = str(datasets_dir() / f"{text}_classes.csv")
-    path = require_file(text, what="class file", fix="pass a CSV with a 'class' column")
+    path = classes_path(source)
     frame = read_table(path, max_bytes=None)
     if "class" not in frame.columns:
         raise DataError(

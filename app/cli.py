@@ -11,6 +11,7 @@ import contextlib
 import csv
 import errno
 import gzip
+import hashlib
 import importlib
 import inspect
 import json
@@ -974,6 +975,21 @@ def _input_path(given) -> Path | None:
         return None
 
 
+def _digest(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def _file_digest(path: Path | None) -> str | None:
+    """SHA-256 of a file's bytes, read a megabyte at a time (None without a file)."""
+    if path is None:
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _provenance(dataset: aad.Dataset, class_file: Path | None, scores: Path | None = None) -> dict:
     """What a simulation ran on, to rerun it: the columns, the file, and the versions."""
     import numpy
@@ -983,11 +999,16 @@ def _provenance(dataset: aad.Dataset, class_file: Path | None, scores: Path | No
         "data": {
             "source": dataset.source,
             "fingerprint": dataset.fingerprint,
+            "truth_fingerprint": _digest(None if dataset.y is None else np.packbits(dataset.y).tobytes()),
             "features": list(dataset.feature_names),
             "label_column": dataset.label_column,
             "anomaly_value": dataset.anomaly_value,
             "class_file": None if class_file is None else str(class_file),
+            "class_file_sha256": None
+            if class_file is None
+            else _file_digest(aad.data.classes_path(class_file)),
             "scores": None if scores is None else str(scores),
+            "scores_sha256": _file_digest(scores),
         },
         "versions": {"aad": aad.__version__, "scikit-learn": sklearn.__version__, "numpy": numpy.__version__},
     }
