@@ -413,3 +413,24 @@ def test_the_next_question_is_the_top_unlabelled_retained_row():
         asked.append(int(stream.row_ids_[row]))
     assert len(set(asked)) == 3
     assert (stream.labels_ != aad.UNLABELLED).sum() == 3
+
+
+def test_a_replay_records_the_rows_it_asked_so_its_counts_can_be_checked():
+    """Per window, the rows asked (numbered as in the stream): each seen by then, none twice,
+    and the anomalies among them are the window's count (a researcher could not check them)."""
+    rng = np.random.default_rng(4)
+    X = np.vstack([rng.normal(size=(900, 3)), rng.normal(5, 0.5, size=(30, 3))])
+    y = np.r_[np.zeros(900), np.ones(30)].astype(bool)
+    order = rng.permutation(len(X))
+    X, y = X[order], y[order]
+    result = replay_stream(
+        X, y, window=300, budget_per_window=8, stream_params={"n_estimators": 20, "max_samples": 64}
+    )
+    run = result.runs[0].to_dict()
+    asked = [row for w in run["windows"] for row in w["queried"]]
+    assert len(asked) == len(set(asked)) == 8 * len(run["windows"])
+    for k, w in enumerate(run["windows"]):
+        assert max(w["queried"]) < min(300 * (k + 1), len(X))  # rows seen by the end of window k
+        assert w["found"] == int(y[w["queried"]].sum())
+        assert w["no_replacement_found"] == int(y[w["no_replacement_queried"]].sum())
+    assert run["found"] == int(y[asked].sum())

@@ -42,6 +42,8 @@ class StreamRun:
     no_replacement_found: list[int]
     batch_found: int
     no_replacement_windows: list[WindowReport] = field(default_factory=list)
+    queried: list[list[int]] = field(default_factory=list)  # per window: the rows asked, as numbered in X
+    no_replacement_queried: list[list[int]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON-ready: ``windows`` holds one object per window."""
@@ -61,13 +63,17 @@ class StreamRun:
                     "drift_alarm": w.drift_alarm,
                     "no_replacement_drift_alarm": fixed.drift_alarm,
                     "retained_rows": w.retained_rows,
+                    "queried": asked,
+                    "no_replacement_queried": asked_fixed,
                     "seconds": round(w.seconds, 6),
                 }
-                for w, f, g, fixed in zip(
+                for w, f, g, fixed, asked, asked_fixed in zip(
                     self.windows,
                     self.found,
                     self.no_replacement_found,
                     self.no_replacement_windows,
+                    self.queried or [[] for _ in self.windows],
+                    self.no_replacement_queried or [[] for _ in self.windows],
                     strict=True,
                 )
             ],
@@ -209,10 +215,10 @@ def replay_stream(
             progress(done, total)
 
     for r in range(reruns):
-        found, windows = _one_stream(
+        found, windows, queried = _one_stream(
             X, y, starts, window, budget_per_window, {**params, "random_state": seed + r}, tick
         )
-        fixed, fixed_windows = _one_stream(
+        fixed, fixed_windows, fixed_queried = _one_stream(
             X,
             y,
             starts,
@@ -223,7 +229,9 @@ def replay_stream(
         )
         budget = min(budget_per_window * len(starts), X.shape[0])
         batch_found = _batch(X, y, budget, seed + r, params) if batch else -1
-        runs.append(StreamRun(seed + r, windows, found, fixed, batch_found, fixed_windows))
+        runs.append(
+            StreamRun(seed + r, windows, found, fixed, batch_found, fixed_windows, queried, fixed_queried)
+        )
     return StreamResult(
         n_rows=X.shape[0],
         n_anomalies=int(y.sum()),
@@ -240,24 +248,26 @@ def _without_seed(params: dict) -> dict:
     return {name: value for name, value in params.items() if name != "random_state"}
 
 
-def _one_stream(X, y, starts, window, budget, params, tick) -> tuple[list[int], list[WindowReport]]:
+def _one_stream(X, y, starts, window, budget, params, tick):
+    """One replay: per window the anomalies found, what the stream did, and the rows it asked
+    (numbered as in ``X``)."""
     stream = StreamingAAD(**params).fit(X[: starts[0] + window])
-    found = []
+    found, queried = [], []
     for k, start in enumerate(starts):
         if k:
             stream.add_window(X[start : start + window])
-        hits = 0
+        asked = []
         for _ in range(budget):
             labels = stream.model_.labels_
             if not (labels == -1).any():
                 break
             row = int(top_unlabelled(stream.anomaly_score(), labels != -1, 1)[0])
-            truth = bool(y[stream.row_ids_[row]])
-            stream.set_label(row, truth)
-            hits += truth
-        found.append(hits)
+            asked.append(int(stream.row_ids_[row]))
+            stream.set_label(row, bool(y[asked[-1]]))
+        found.append(int(y[asked].sum()) if asked else 0)
+        queried.append(asked)
         tick()
-    return found, stream.windows_
+    return found, stream.windows_, queried
 
 
 def _batch(X: np.ndarray, y: np.ndarray, budget: int, seed: int, params: dict) -> int:
