@@ -230,6 +230,11 @@ def _writable(path: Path | None) -> Path | None:
     """Option callback: refuse an output path that cannot be written before any work starts."""
     if path is None:
         return None
+    if str(path) == "-":  # Unix's standard output, which would be a file named '-' in the folder
+        raise typer.BadParameter(
+            "'-' would write a file named '-', not to standard output: name a file (without --output, "
+            "a command writes to standard output)"
+        )
     folder = path.parent
     if path.is_dir():
         raise typer.BadParameter(f"{path} is a folder; name a file, in it or elsewhere")

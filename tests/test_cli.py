@@ -121,6 +121,8 @@ def test_simulate_on_a_csv_with_a_named_label_column(tmp_path, capsys):
             "the folder /no/such/folder does not exist",
         ),
         (["simulate", "toy2", "--plot", "."], ". is a folder; name a file, in it or elsewhere"),
+        (["simulate", "toy2", "--json", "-"], "'-' would write a file named '-', not to standard output"),
+        (["score", "toy2", "--labels", "L.csv", "--output", "-"], "'-' would write a file named '-'"),
         (
             ["rules", "toy2", "--labels", "L.csv", "--output", "/no/such/r.sql"],
             "the folder /no/such does not",
