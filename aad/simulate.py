@@ -80,9 +80,11 @@ class SimulationResult:
         return self._stack("found").mean(axis=0)
 
     @property
-    def std_found(self) -> np.ndarray:
-        """Standard deviation of the discovery curve over the runs."""
-        return self._stack("found").std(axis=0)
+    def std_found(self) -> np.ndarray | None:
+        """Sample standard deviation (``ddof=1``, as pandas and R compute it) of the discovery
+        curve over the runs; None for one run, which has no spread."""
+        found = self._stack("found")
+        return found.std(axis=0, ddof=1) if len(found) > 1 else None
 
     @property
     def baseline_mean_found(self) -> np.ndarray:
@@ -111,7 +113,7 @@ class SimulationResult:
             "params": self.params,
             "runs": [_run_dict(run) for run in self.runs],
             "mean_found": _floats(self.mean_found),
-            "std_found": _floats(self.std_found),
+            "std_found": None if self.std_found is None else _floats(self.std_found),
             "baseline_mean_found": _floats(self.baseline_mean_found),
             "iforest_mean_found": _floats(self.iforest_mean_found),
             "seconds_per_label_median": self.seconds_per_label_median,

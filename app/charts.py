@@ -54,12 +54,15 @@ def discovery_figure(summary: dict, *, title: str | None = None) -> go.Figure:
         mean ± one standard deviation), against both no-feedback baselines.
     """
     mean = np.asarray(summary["mean_found"], dtype=float)
-    std = np.asarray(summary["std_found"], dtype=float)
+    std = np.asarray(
+        summary["std_found"] if summary["std_found"] is not None else np.zeros_like(mean), dtype=float
+    )
     labels = np.arange(1, len(mean) + 1)
     runs = np.array([run["found"] for run in summary["runs"]], dtype=float)
     fig = go.Figure()
     _band(fig, labels, runs.min(axis=0), runs.max(axis=0), "min–max over runs", 0.10)
-    _band(fig, labels, mean - std, mean + std, "mean ± 1 sd", 0.22)
+    if summary["std_found"] is not None:  # one run has no spread
+        _band(fig, labels, mean - std, mean + std, "mean ± 1 sd", 0.22)
     fig.add_trace(
         go.Scatter(x=labels, y=mean, name="with feedback (AAD)", line={"color": _FEEDBACK, "width": 3})
     )

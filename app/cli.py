@@ -1050,12 +1050,14 @@ def _print_summary(result: aad.SimulationResult) -> None:
     )
     summary = result.to_dict()
     classes = summary.get("classes_found")  # with a class file: distinct anomaly classes found
-    for column in ("labels", "found (mean ± sd)", *baselines, *(["classes found"] if classes else [])):
+    spread = "found (mean ± sd)" if result.std_found is not None else "found"  # sd: the sample's (ddof 1)
+    for column in ("labels", spread, *baselines, *(["classes found"] if classes else [])):
         table.add_column(column, justify="right")
     marks = sorted({max(1, round(result.budget * f)) for f in (0.1, 0.25, 0.5, 0.75, 1.0)})
     for m in marks:
         i = m - 1
-        found = f"{result.mean_found[i]:.1f} ± {result.std_found[i]:.1f}"
+        spread = result.std_found
+        found = f"{result.mean_found[i]:.1f}" + ("" if spread is None else f" ± {spread[i]:.1f}")
         extra = [f"{classes[i]:.1f}"] if classes else []
         table.add_row(str(m), found, *(f"{curve[i]:.1f}" for curve in baselines.values()), *extra)
     _out.print(table)

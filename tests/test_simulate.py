@@ -132,3 +132,14 @@ def test_a_truth_written_in_other_words_is_met_with_the_option_that_reads_it(tmp
         assert "column 'label' holds 'ok' (290 rows) and 'fraud' (10 rows), not anomaly/nominal" in error
         assert error.endswith("as --anomaly-value fraud (its rarest value)")
     assert main(["simulate", str(tmp_path / "fraud.csv"), "--budget", "5", "--anomaly-value", "fraud"]) == 0
+
+
+def test_the_spread_over_runs_is_the_sample_standard_deviation_and_one_run_has_none(toy2):
+    """A researcher recomputes the spread with pandas (ddof=1); numpy's default (ddof=0) said
+    0.49 where the sample's is 0.516, and one run printed ± 0.0."""
+    result = aad.simulate(toy2, budget=30, reruns=4, seed=2)
+    found = np.vstack([run.found for run in result.runs])
+    np.testing.assert_allclose(result.std_found, pd.DataFrame(found).std(axis=0).to_numpy())
+    single = aad.simulate(toy2, budget=5, reruns=1)
+    assert single.std_found is None
+    assert single.to_dict()["std_found"] is None
