@@ -1069,11 +1069,8 @@ def _ground_truth(
     if label_name is None:
         return None, None, []
     try:
-        return (
-            label_name,
-            parse_labels(frame[label_name], column=label_name, lines=lines, anomaly_value=anomaly_value),
-            [],
-        )
+        y = parse_labels(frame[label_name], column=label_name, lines=lines, anomaly_value=anomaly_value)
+        return label_name, y, _majority_note(label_name, y)
     except DataError as err:
         if label_column != AUTO or anomaly_value is not None or _holds_label_words(frame[label_name]):
             raise  # named, or label words with a bad cell (a typo, a gap): a file to fix, said by row
@@ -1086,6 +1083,24 @@ def _ground_truth(
             label_name,
         )
         return None, None, [note]
+
+
+def _majority_note(label_name: str, y: np.ndarray) -> list[Note]:
+    """A note when the ground truth marks most rows as anomalies: anomalies are the rare class,
+    so the values are likely the other way round (1 for normal).
+
+    >>> _majority_note("label", np.array([True, True, False]))[0].text
+    "column 'label' marks 2 of 3 rows (67%) as anomalies: anomalies are the rare class; if its values..."
+    """
+    n = int(y.sum())
+    if n * 2 <= len(y):
+        return []
+    text = (
+        f"column {label_name!r} marks {n:,} of {len(y):,} rows ({n / len(y):.0%}) as anomalies: anomalies "
+        "are the rare class; if its values mean the other way round (1 for normal), name the value that "
+        "marks an anomaly (--anomaly-value, or the Data page)"
+    )
+    return [Note("table", text, label_name)]
 
 
 def _holds_label_words(series: pd.Series) -> bool:

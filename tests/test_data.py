@@ -527,3 +527,15 @@ def test_small_argument_mistakes_are_named(tmp_path):
     model = aad.AADForest(n_estimators=5, random_state=0).fit(aad.load_dataset("toy2").X)
     with pytest.raises(aad.LabelError, match="appears twice in one call; give each row once"):
         model.keep_rows([5, 5])
+
+
+def test_a_truth_that_marks_most_rows_anomalous_is_said_to_be_likely_the_other_way_round(tmp_path):
+    """59 % anomalies ran without a word; 1 for normal is a common convention elsewhere."""
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"x": rng.normal(size=200), "label": (rng.random(200) < 0.6).astype(int)})
+    frame.to_csv(tmp_path / "inverted.csv", index=False)
+    said = aad.load_data(tmp_path / "inverted.csv").notes
+    assert any("as anomalies: anomalies are the rare class" in note for note in said)
+    flipped = aad.load_data(tmp_path / "inverted.csv", anomaly_value="0")
+    assert flipped.n_anomalies < 100
+    assert not any("the rare class" in note for note in flipped.notes)
