@@ -1259,6 +1259,15 @@ def _check_classes(name: str, frame: pd.DataFrame, y: np.ndarray) -> None:
     unnamed = np.flatnonzero(frame["class"].isna().to_numpy() & y)
     if len(unnamed):
         raise DataError(f"class file {name!r} gives anomaly row {int(unnamed[0])} no class; {fix}")
+    normal = frame["class"].astype(str).to_numpy()[~y]
+    if len(normal) and (normal == normal[0]).all():  # one class for every nominal row: no anomaly's
+        as_nominal = np.flatnonzero((frame["class"].astype(str).to_numpy() == normal[0]) & y)
+        if len(as_nominal):
+            raise DataError(
+                f"class file {name!r} gives anomaly row {int(as_nominal[0])} the class {normal[0]!r}, that "
+                f"of every nominal row ({len(as_nominal)} anomaly rows have it), so it would count as a kind "
+                f"of anomaly found; {fix}"
+            )
 
 
 def _check_shape(frame: pd.DataFrame) -> None:

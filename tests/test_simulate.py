@@ -143,3 +143,20 @@ def test_the_spread_over_runs_is_the_sample_standard_deviation_and_one_run_has_n
     single = aad.simulate(toy2, budget=5, reruns=1)
     assert single.std_found is None
     assert single.to_dict()["std_found"] is None
+
+
+def test_a_class_file_giving_anomalies_the_nominal_rows_class_is_refused(toy2, tmp_path):
+    """Three anomaly rows given 'nominal' counted 'nominal' as a kind of anomaly found (3
+    classes found where there were 2), without a word."""
+    classes = np.where(toy2.y, "kind a", "nominal").astype(object)
+    anomalies = np.flatnonzero(toy2.y)
+    classes[anomalies[:3]] = "nominal"
+    path = tmp_path / "classes.csv"
+    pd.DataFrame({"class": classes}).to_csv(path, index=False)
+    with pytest.raises(
+        aad.DataError, match=rf"gives anomaly row {anomalies[0]} the class 'nominal', that of every"
+    ):
+        aad.load_classes(path, y=toy2.y)
+    classes[anomalies[:3]] = "kind b"
+    pd.DataFrame({"class": classes}).to_csv(path, index=False)
+    assert set(aad.load_classes(path, y=toy2.y)[toy2.y]) == {"kind a", "kind b"}
