@@ -712,9 +712,11 @@ def _unnamed_columns(path: Path, frame: pd.DataFrame, header: list[str]) -> tupl
     unnamed = [i for i, name in enumerate(header) if not name.strip()]
     notes, dropped = [], 0
     if unnamed and unnamed[0] == 0 and _is_row_index(frame.iloc[:, 0]):
+        first = int(frame.iloc[0, 0])
+        writer = "R's write.csv" if first == 1 else "pandas' to_csv"
         notes.append(
-            "dropped the first column: it has no name and numbers the rows 0, 1, 2, ... "
-            "(a row index, as pandas' to_csv writes)"
+            f"dropped the first column: it has no name and numbers the rows {first}, {first + 1}, "
+            f"{first + 2}, ... (a row index, as {writer} writes)"
         )
         frame, unnamed, dropped = frame.iloc[:, 1:], unnamed[1:], 1
     if not unnamed:

@@ -1053,7 +1053,7 @@ def _print_summary(result: aad.SimulationResult) -> None:
     spread = "found (mean ± sd)" if result.std_found is not None else "found"  # sd: the sample's (ddof 1)
     for column in ("labels", spread, *baselines, *(["classes found"] if classes else [])):
         table.add_column(column, justify="right")
-    marks = sorted({max(1, round(result.budget * f)) for f in (0.1, 0.25, 0.5, 0.75, 1.0)})
+    marks = sorted({max(1, int(result.budget * f + 0.5)) for f in (0.1, 0.25, 0.5, 0.75, 1.0)})  # halves up
     for m in marks:
         i = m - 1
         spread = result.std_found

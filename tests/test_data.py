@@ -539,3 +539,13 @@ def test_a_truth_that_marks_most_rows_anomalous_is_said_to_be_likely_the_other_w
     flipped = aad.load_data(tmp_path / "inverted.csv", anomaly_value="0")
     assert flipped.n_anomalies < 100
     assert not any("the rare class" in note for note in flipped.notes)
+
+
+@pytest.mark.parametrize(("first", "writer"), [(0, "pandas' to_csv"), (1, "R's write.csv")])
+def test_a_row_index_is_dropped_and_said_as_its_writer_numbers_it(tmp_path, first, writer):
+    rows = "".join(f"{i + first},{i * 1.5},{i % 3}\n" for i in range(20))
+    (tmp_path / "indexed.csv").write_text(",x,y\n" + rows)
+    data = aad.load_data(tmp_path / "indexed.csv")
+    assert data.feature_names == ("x", "y")
+    said = f"numbers the rows {first}, {first + 1}, {first + 2}, ... (a row index, as {writer} writes)"
+    assert any(said in note for note in data.notes), data.notes
