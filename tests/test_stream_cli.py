@@ -158,3 +158,24 @@ def test_a_table_too_short_for_two_windows_says_what_a_stream_needs(tmp_path, ca
     err = capsys.readouterr().err
     assert "a stream needs 4 rows at least (two windows of 2)" in err
     assert "at most 1 rows" not in err
+
+
+def test_a_short_last_window_shows_its_rows_and_the_labels_it_spent(tmp_path, capsys):
+    """600 rows in windows of 299: the third holds 2 rows yet asks its 6 labels of the rows kept
+    before it; the table said neither, and a reader counted 12 labels where 18 were spent."""
+    data = tmp_path / "d.csv"
+    _drifting_csv(data)
+    argv = ["stream", str(data), "--window", "299", "--budget-per-window", "6", "--trees", "30"]
+    assert main([*argv, "--max-samples", "64"]) == 0
+    out = capsys.readouterr().out
+    rows = [
+        line.split("│")[1:4]
+        for line in out.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip().isdigit()
+    ]
+    assert [(w.strip(), r.strip(), n.strip()) for w, r, n in rows] == [
+        ("0", "299", "6.0"),
+        ("1", "299", "6.0"),
+        ("2", "2", "6.0"),
+    ]
+    assert "in 18 labels" in out

@@ -165,6 +165,8 @@ def stream(
 #: The per-window table's columns.
 _STREAM_COLUMNS = (
     "window",
+    "rows",
+    "labels",
     "found",
     "fixed trees",
     "trees replaced",
@@ -186,6 +188,8 @@ def _print_stream(name: str, summary: dict) -> None:
         at = [run["windows"][k] for run in runs]
         table.add_row(
             str(k),
+            f"{at[0]['rows']:,}",
+            f"{np.mean([len(w['queried']) for w in at]):.1f}",
             f"{np.mean([w['found'] for w in at]):.1f}",
             f"{np.mean([w['no_replacement_found'] for w in at]):.1f}",
             f"{np.mean([w['trees_replaced'] for w in at]):.1f}",
@@ -199,7 +203,11 @@ def _print_stream(name: str, summary: dict) -> None:
         "window; with drift handling it starts again when trees are replaced, so it fires less "
         "than with fixed trees"
     )
-    _out.print(f"found over the stream (mean): {summary['mean_found']:.1f} with drift handling")
+    labels = np.mean([sum(len(w["queried"]) for w in run["windows"]) for run in runs])
+    _out.print(
+        f"found over the stream (mean): {summary['mean_found']:.1f} with drift handling, in {labels:,.0f} "
+        "labels (a window may ask rows kept from the windows before it)"
+    )
     _out.print(f"  with fixed trees: {summary['no_replacement_mean_found']:.1f}")
     _out.print(f"  batch AAD on the whole table, same budget: {summary['batch_mean_found']:.1f}")
     _out.print(f"median time per window: {summary['seconds_per_window_median'] * 1000:.1f} ms")
