@@ -235,7 +235,7 @@ def simulate(
             "reruns": reruns,
             "queue": queue,
             "detector": detector,
-            **_json_params(_grown(template.get_params(), dataset.n_rows)),
+            **_json_params(_grown(_without_seed(template.get_params()), dataset.n_rows)),
             **({} if scores is None else {"scores": list(scores.names)}),
         },
     )
@@ -327,6 +327,27 @@ def _grown(params: dict, n_rows: int) -> dict:
     if "n_estimators" in params and params["n_estimators"] is None:
         return {**params, "n_estimators": default_n_estimators(n_rows)}
     return params
+
+
+def _without_seed(params: dict) -> dict:
+    """A model's parameters without ``random_state``: every run has its own seed (``seed + r``, in
+    its :class:`SimulationRun`), so a ``None`` beside ``seed`` would contradict it."""
+    return {name: value for name, value in params.items() if name != "random_state"}
+
+
+def settings_caption(params: dict, n_runs: int, n_rows: int | None = None) -> str:
+    """The seeds and the forest of a summary's runs, for a table's or a figure's title (a tree
+    is grown on at most the table's ``n_rows``).
+
+    >>> settings_caption({"seed": 3, "n_estimators": 200, "max_samples": 512}, 10, 485)
+    'seeds 3-12, 200 trees x 485 rows'
+    """
+    first = int(params.get("seed", 0))
+    seeds = f"seed {first}" if n_runs == 1 else f"seeds {first}-{first + n_runs - 1}"
+    trees, rows = params.get("n_estimators"), params.get("max_samples")
+    if not (trees and rows):
+        return seeds
+    return f"{seeds}, {trees} trees x {min(rows, n_rows or rows)} rows"
 
 
 def _json_params(params: dict) -> dict:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from aad.simulate import settings_caption
 from app.text import cut, visible
 
 __all__ = [
@@ -119,6 +120,7 @@ def _curves_title(summary: dict, n_runs: int) -> str:
     loss = summary.get("params", {}).get("loss")
     if loss:
         how.append(f"{loss} loss")
+    how.append(settings_caption(summary.get("params", {}), n_runs, summary.get("n_rows")))
     return f"{summary['dataset']}: anomalies found vs labels spent ({n_runs} runs; {', '.join(how)})"
 
 

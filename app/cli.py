@@ -34,6 +34,7 @@ from rich.text import Text
 import aad
 from aad._files import partial_beside, writable_output
 from aad.scale import working_set
+from aad.simulate import settings_caption
 from app import hosts
 from app.text import count, printable, terminal_text
 
@@ -1035,7 +1036,8 @@ def _print_summary(result: aad.SimulationResult) -> None:
     table = Table(
         title=f"{result.dataset}: {result.n_rows:,} rows, {count(result.n_anomalies, 'anomaly')}, "
         f"{count(len(result.runs), 'run')} ({result.strategy}, batch {result.batch_size}, "
-        f"{result.params.get('queue', 'adaptive')} queue" + _detector_title(result.params) + ")"
+        f"{result.params.get('queue', 'adaptive')} queue" + _detector_title(result.params) + "; "
+        f"{settings_caption(result.params, len(result.runs), result.n_rows)})"
     )
     # Uniform weights score rows as the isolation forest does, so the two no-feedback
     # orders agree unless a tie broke differently: one column then, two otherwise.

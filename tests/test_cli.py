@@ -44,8 +44,9 @@ def test_simulate_writes_json_and_plot(tmp_path, capsys):
     assert summary["data"]["fingerprint"] == aad.load_dataset("toy2").fingerprint
     assert set(summary["versions"]) == {"aad", "scikit-learn", "numpy"}
     assert [r["seed"] for r in summary["runs"]] == [3, 4]
+    assert "random_state" not in summary["params"]  # each run's own seed, not a null beside "seed"
     assert "plotly" in out_html.read_text()[:5000].lower()
-    assert "(2 runs; top, linear loss)" in out_html.read_text()
+    assert "(2 runs; top, linear loss, seeds 3-4, 200 trees x 485 rows)" in out_html.read_text()
     printed = capsys.readouterr().out
     assert "toy2: 485 rows, 35 anomalies, 2 runs" in printed
     assert "median time per label" in printed
