@@ -254,6 +254,30 @@ def _writable_html(path: Path | None) -> Path | None:
     return path
 
 
+#: ``--no-timing``: leave the timings out, so that the same command and seed write the same bytes.
+NoTiming = Annotated[
+    bool,
+    typer.Option(
+        "--no-timing",
+        help="Leave out the timings (seconds per label or window), so that the same seed gives "
+        "byte-identical output.",
+    ),
+]
+
+
+def without_timing(summary):
+    """``summary`` (a JSON-ready dict) without the keys that hold a time (``seconds...``).
+
+    >>> without_timing({"found": 3, "seconds_per_label": [0.1], "runs": [{"seconds": 2, "seed": 0}]})
+    {'found': 3, 'runs': [{'seed': 0}]}
+    """
+    if isinstance(summary, dict):
+        return {k: without_timing(v) for k, v in summary.items() if not str(k).startswith("seconds")}
+    if isinstance(summary, list):
+        return [without_timing(v) for v in summary]
+    return summary
+
+
 #: ``--output F``: where a command writes instead of standard output (checked up front).
 Output = Annotated[
     Path | None, typer.Option("--output", help="Write here instead of stdout.", callback=_writable)
@@ -337,6 +361,7 @@ def simulate(
     plot: Annotated[
         Path | None, typer.Option(help="Write the discovery curves as HTML.", callback=_writable_html)
     ] = None,
+    no_timing: NoTiming = False,
 ) -> None:
     """Simulate discovery runs: a ground-truth oracle answers every query."""
     for written in (json_out, plot):
@@ -378,8 +403,9 @@ def simulate(
             detector=detector,
             scores=table,
         )
-    _print_summary(result)
+    _print_summary(result, timing=not no_timing)
     summary = result.to_dict() | _provenance(dataset, class_file, scores)
+    summary = without_timing(summary) if no_timing else summary
     if json_out is not None:
         _write_output(json.dumps(summary, indent=1), json_out)
     if plot is not None:
@@ -1032,7 +1058,7 @@ def _print_notes(dataset: aad.Dataset, max_samples: int | None = None) -> None:
         print(f"note: {printable(note)}", file=sys.stderr)
 
 
-def _print_summary(result: aad.SimulationResult) -> None:
+def _print_summary(result: aad.SimulationResult, *, timing: bool = True) -> None:
     table = Table(
         title=f"{result.dataset}: {result.n_rows:,} rows, {count(result.n_anomalies, 'anomaly')}, "
         f"{count(len(result.runs), 'run')} ({result.strategy}, batch {result.batch_size}, "
@@ -1065,7 +1091,8 @@ def _print_summary(result: aad.SimulationResult) -> None:
     _out.print(table)
     if classes:
         _out.print(f"distinct anomaly classes per batch: {summary['mean_classes_per_batch']:.2f} (mean)")
-    _out.print(f"median time per label: {result.seconds_per_label_median * 1000:.2f} ms")
+    if timing:
+        _out.print(f"median time per label: {result.seconds_per_label_median * 1000:.2f} ms")
 
 
 def _detector_title(params: dict) -> str:

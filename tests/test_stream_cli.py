@@ -179,3 +179,26 @@ def test_a_short_last_window_shows_its_rows_and_the_labels_it_spent(tmp_path, ca
         ("2", "2", "6.0"),
     ]
     assert "in 18 labels" in out
+
+
+def test_no_timing_gives_byte_identical_output_for_the_same_seed(tmp_path, capsys):
+    """Timings made every run's JSON and table differ; a researcher diffs or hashes them."""
+    data = tmp_path / "d.csv"
+    _drifting_csv(data)
+    written = []
+    for k in range(2):
+        out = tmp_path / f"s{k}.json"
+        assert main([*_argv(data, reruns=1), "--max-samples", "64", "--no-timing", "--json", str(out)]) == 0
+        written.append((out.read_bytes(), capsys.readouterr().out))
+    assert written[0] == written[1]
+    assert b"seconds" not in written[0][0]
+    assert "median time" not in written[0][1]
+    for k in range(2):
+        out = tmp_path / f"r{k}.json"
+        assert (
+            main(["simulate", "toy2", "--budget", "15", "--reruns", "2", "--no-timing", "--json", str(out)])
+            == 0
+        )
+        written.append((out.read_bytes(), capsys.readouterr().out))
+    assert written[2] == written[3]
+    assert b"seconds" not in written[2][0]

@@ -16,6 +16,7 @@ from app.cli import (
     AnomalyValue,
     Features,
     LabelCol,
+    NoTiming,
     OutputError,
     _err,
     _features,
@@ -29,6 +30,7 @@ from app.cli import (
     _write_output,
     check_not_input,
     cli,
+    without_timing,
 )
 from app.text import count, printable
 
@@ -91,6 +93,7 @@ def stream(
     plot: Annotated[
         Path | None, typer.Option(help="Write the per-window curves as HTML.", callback=_writable_html)
     ] = None,
+    no_timing: NoTiming = False,
 ) -> None:
     """Replay a table as a stream: windows in file order, a ground-truth oracle answers the queries.
 
@@ -153,6 +156,7 @@ def stream(
             progress=lambda done, total: bar.update(task, completed=done),
         )
     summary = result.to_dict() | _provenance(dataset, None)
+    summary = without_timing(summary) if no_timing else summary
     _print_stream(dataset.name, summary)
     if json_out is not None:
         _write_output(json.dumps(summary, indent=1), json_out)
@@ -182,7 +186,8 @@ def _print_stream(name: str, summary: dict) -> None:
         title=f"{name}: {summary['n_rows']:,} rows, {count(summary['n_anomalies'], 'anomaly')}, windows of "
         f"{summary['window']}, {summary['budget_per_window']} labels each, {count(len(runs), 'run')}"
     )
-    for column in _STREAM_COLUMNS:
+    timed = "seconds_per_window_median" in summary  # not with --no-timing
+    for column in _STREAM_COLUMNS if timed else _STREAM_COLUMNS[:-1]:
         table.add_column(column, justify="right")
     for k in range(len(runs[0]["windows"])):
         at = [run["windows"][k] for run in runs]
@@ -195,7 +200,7 @@ def _print_stream(name: str, summary: dict) -> None:
             f"{np.mean([w['trees_replaced'] for w in at]):.1f}",
             f"{sum(w['drift_alarm'] for w in at)}/{len(at)}",
             f"{sum(w['no_replacement_drift_alarm'] for w in at)}/{len(at)}",
-            f"{np.median([w['seconds'] for w in at]):.3f}",
+            *([f"{np.median([w['seconds'] for w in at]):.3f}"] if timed else []),
         )
     _out.print(table)
     _out.print(
@@ -210,4 +215,5 @@ def _print_stream(name: str, summary: dict) -> None:
     )
     _out.print(f"  with fixed trees: {summary['no_replacement_mean_found']:.1f}")
     _out.print(f"  batch AAD on the whole table, same budget: {summary['batch_mean_found']:.1f}")
-    _out.print(f"median time per window: {summary['seconds_per_window_median'] * 1000:.1f} ms")
+    if timed:
+        _out.print(f"median time per window: {summary['seconds_per_window_median'] * 1000:.1f} ms")
