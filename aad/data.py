@@ -734,7 +734,7 @@ def _no_feature(frame: pd.DataFrame, label: str | None, encoded) -> str:
 
 
 def load_rows(
-    source: str | os.PathLike,
+    source: str | os.PathLike | pd.DataFrame,
     *,
     like: Dataset | None = None,
     columns: Sequence[str] | None = None,
@@ -753,8 +753,9 @@ def load_rows(
 
     Parameters
     ----------
-    source : str or path
-        A shipped dataset's name or a CSV or Parquet file.
+    source : str, path or DataFrame
+        A shipped dataset's name, a CSV or Parquet file, or rows already in a DataFrame (read
+        as the file's would be: a category takes its rarity in ``like``, not in these rows).
     like : Dataset, optional
         The data a model was fitted on.
     columns : sequence of str, optional
@@ -778,17 +779,23 @@ def load_rows(
     (('y', 'x'), (485, 2))
     >>> load_rows("toy2", columns=["x"]).X.shape
     (485, 1)
+    >>> load_rows(pd.DataFrame({"x": [0.5], "y": [2.0]}), like=train).X.tolist()
+    [[2.0, 0.5]]
     """
     specs = wanted_specs(like, columns)
-    path, name, origin = resolve_source(source)
-    frame = read_table(path, max_bytes=file_limit(max_bytes)).rename(columns=str)
+    if isinstance(source, pd.DataFrame):  # rows in memory: no file to read, the same reading
+        frame, name, origin, file = source.rename(columns=str), "DataFrame", "a DataFrame", "the DataFrame"
+    else:
+        path, name, origin = resolve_source(source)
+        frame = read_table(path, max_bytes=file_limit(max_bytes)).rename(columns=str)
+        file = path.name
     strict = is_strict(like, columns)
-    rows, _ = rows_of_frame(frame, specs, like=like, strict=strict, name=name, origin=origin, file=path.name)
+    rows, _ = rows_of_frame(frame, specs, like=like, strict=strict, name=name, origin=origin, file=file)
     notes = list(rows.note_items)
     if like is None:
         notes += gap_notes(np.isnan(rows.X).sum(axis=0), [spec.name for spec in specs], rows.n_rows)
     if frame.shape[0] == 0:  # a scheduled job's quiet day: nothing to score, not an error
-        notes.append(Note("table", f"{path.name} has a header but no rows: nothing to score or select"))
+        notes.append(Note("table", f"{file} has a header but no rows: nothing to score or select"))
     return dataclasses.replace(rows, notes=render(notes), note_items=tuple(notes))
 
 

@@ -352,3 +352,23 @@ def test_a_series_as_x_gets_the_reshape_hint_and_more_wrong_arguments_are_named(
     labels = np.full(data.n_rows, "-1", dtype=object)  # the text -1, as fit's own message offers
     labels[0] = "anomaly"
     assert aad.AADForest(n_estimators=5, random_state=0).fit(data.X, labels).n_labels_ == 1
+
+
+def test_new_rows_in_a_dataframe_are_read_as_a_files_rows_would_be(tmp_path):
+    """A rare category's rarity is the training table's: the only in-memory route a reviewer
+    found (dataset_from_frame on the new rows) took it from the new batch, and 30 % of the
+    batch being 'crypto' made it common (40 of them in the top 100, not 96)."""
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame(
+        {"amount": rng.gamma(2, 20, 3000), "merchant": rng.choice(["fuel", "shop", "atm"], 3000)}
+    )
+    train.loc[:4, "merchant"] = "crypto"
+    data = aad.dataset_from_frame(train, non_numeric="encode")
+    new = pd.DataFrame(
+        {"merchant": rng.choice(["crypto", "fuel"], 200, p=[0.3, 0.7]), "amount": rng.gamma(2, 20, 200)}
+    )
+    new.to_csv(tmp_path / "new.csv", index=False)
+    in_memory, from_file = aad.load_rows(new, like=data), aad.load_rows(tmp_path / "new.csv", like=data)
+    np.testing.assert_allclose(in_memory.X, from_file.X, rtol=1e-12)
+    crypto = new["merchant"].to_numpy() == "crypto"
+    assert (in_memory.X[crypto, 1] == 600.0).all()  # 3,000 rows / 5 crypto rows: as rare as in training
