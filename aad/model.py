@@ -30,7 +30,7 @@ from sklearn.base import BaseEstimator
 
 from . import beliefs, hinge
 from ._validation import RANDOM_STATE, Interval, Options, check_param_names, validate_params
-from .data import validate_matrix
+from .data import Dataset, validate_matrix
 from .errors import DataError, LabelError, NotFittedError, UnknownStrategyError
 from .forest import LeafForest, average_path_length, fit_forest, gather_leaves, in_row_blocks, n_workers
 from .labels import ANOMALY, NOMINAL, UNLABELLED, label_array, per_row, to_label
@@ -836,16 +836,26 @@ def match_columns(X, fitted: np.ndarray | None, owner: str, *, stacklevel: int =
     name; ``X`` as it is without names on either side (warned: read in the fitted order;
     ``stacklevel`` points the warning at the caller's caller)."""
     names = _column_names(X)
-    if fitted is not None and names is None and not hasattr(X, "feature_names"):
+    if fitted is not None and names is None:
         warnings.warn(
-            f"X has no column names, but this {owner} was fitted on a DataFrame "
+            f"X has no column names, but this {owner} was fitted on named columns "
             f"({', '.join(map(str, fitted[:10]))}): its columns are read in that order. "
             "Pass a DataFrame to have them matched by name.",
             UserWarning,
             stacklevel=stacklevel,
         )
+    if fitted is None and names is not None and not isinstance(X, Dataset):  # a DataFrame, as scikit-learn
+        warnings.warn(
+            f"X has column names ({', '.join(map(str, names[:10]))}), but this {owner} was fitted without "
+            "them (an array): its columns are read by position. Fit on a DataFrame or a Dataset to have them "
+            "matched by name.",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
     if names is None or fitted is None:
         return X
+    if isinstance(X, Dataset):
+        X = X.frame()
     missing = [name for name in fitted if name not in set(names)]
     if missing:
         raise DataError(
@@ -856,8 +866,9 @@ def match_columns(X, fitted: np.ndarray | None, owner: str, *, stacklevel: int =
 
 
 def _column_names(X) -> np.ndarray | None:
-    """A DataFrame's column names (as scikit-learn keeps them), None for other inputs."""
-    columns = getattr(X, "columns", None)
+    """A DataFrame's column names (as scikit-learn keeps them) or a Dataset's feature names, None
+    for other inputs."""
+    columns = X.feature_names if isinstance(X, Dataset) else getattr(X, "columns", None)
     if columns is None or not all(isinstance(name, str) for name in columns):
         return None
     index = pd.Index(columns)

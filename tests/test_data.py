@@ -274,8 +274,10 @@ def test_a_path_is_read_and_a_dataframe_is_sent_to_its_own_door(tmp_path):
     door = r"got a value of type DataFrame; for a DataFrame use aad.dataset_from_frame\(frame\)"
     with pytest.raises(aad.DataError, match=door):
         aad.load_data(pd.DataFrame({"a": [1.0]}))
-    with pytest.raises(aad.DataError, match=door):
-        aad.load_rows(pd.DataFrame({"a": [1.0]}), like=aad.load_data(tmp_path / "t.csv"))
+    like = aad.load_data(tmp_path / "t.csv")  # new rows in a DataFrame: read as a file's, by name
+    assert aad.load_rows(pd.DataFrame({"b": [1.0], "a": [2.0]}), like=like).X.tolist() == [[2.0, 1.0]]
+    with pytest.raises(aad.DataError, match=r"the DataFrame has no column 'b' \(its columns: 'a'\)"):
+        aad.load_rows(pd.DataFrame({"a": [1.0]}), like=like)
 
 
 def test_a_parquet_file_naming_a_column_twice_is_refused_naming_it(tmp_path):

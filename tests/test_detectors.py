@@ -512,21 +512,24 @@ def test_empty_lines_at_the_end_of_a_scores_file_are_no_rows(tmp_path):
 
 
 def test_every_detectors_runs_report_the_same_isolation_forest_baseline():
-    """The no-feedback isolation forest beside a run is the forest AADForest grows by default with
-    the run's seed, whatever the detector (eif and ensembles reported a 100-tree, 256-row one)."""
+    """The no-feedback isolation forest beside a run is the forest AADForest grows with the run's
+    seed, trees and rows per tree, whatever the detector (eif and ensembles reported a 100-tree,
+    256-row one; then a 200-tree one whatever the run's trees)."""
     toy2 = aad.load_dataset("toy2")
     runs = {
-        detector: aad.simulate(toy2, budget=30, reruns=2, detector=detector, model_params=params).runs
+        (detector, str(params)): aad.simulate(
+            toy2, budget=30, reruns=2, detector=detector, model_params=params
+        ).runs
         for detector, params in (
             ("iforest", None),
+            ("iforest", {"n_estimators": 20}),
             ("eif", {"n_estimators": 20}),
             ("ensemble", {"members": ["lof"]}),
         )
     }
-    for detector in ("eif", "ensemble"):
-        assert [r.iforest_found.tolist() for r in runs[detector]] == [
-            r.iforest_found.tolist() for r in runs["iforest"]
-        ]
+    found = {key: [r.iforest_found.tolist() for r in value] for key, value in runs.items()}
+    assert found[("eif", "{'n_estimators': 20}")] == found[("iforest", "{'n_estimators': 20}")]
+    assert found[("ensemble", "{'members': ['lof']}")] == found[("iforest", "None")]
 
 
 def test_an_ensembles_set_params_is_checked_and_acts_at_once_and_a_randomstate_seeds_it():

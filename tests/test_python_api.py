@@ -106,7 +106,7 @@ def test_a_model_fitted_on_a_dataframe_describes_and_explains_with_its_column_na
 def test_an_array_given_to_a_model_fitted_on_a_dataframe_is_read_by_position_with_a_warning():
     frame = pd.DataFrame(np.random.default_rng(0).normal(size=(100, 2)), columns=["a", "b"])
     model = aad.AADForest(n_estimators=10, random_state=0).fit(frame)
-    with pytest.warns(UserWarning, match=r"no column names.*fitted on a DataFrame \(a, b\)"):
+    with pytest.warns(UserWarning, match=r"no column names.*fitted on named columns \(a, b\)"):
         scores = model.anomaly_score(frame.to_numpy())
     np.testing.assert_array_equal(scores, model.anomaly_score(frame))
 
@@ -372,3 +372,15 @@ def test_new_rows_in_a_dataframe_are_read_as_a_files_rows_would_be(tmp_path):
     np.testing.assert_allclose(in_memory.X, from_file.X, rtol=1e-12)
     crypto = new["merchant"].to_numpy() == "crypto"
     assert (in_memory.X[crypto, 1] == 600.0).all()  # 3,000 rows / 5 crypto rows: as rare as in training
+
+
+def test_a_model_fitted_on_a_dataset_matches_a_dataframes_columns_by_name():
+    """fit(Dataset) kept no names: a DataFrame in another order was read by position, wrongly,
+    without a word."""
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(size=(300, 3)) * [1, 10, 100], columns=["a", "b", "c"])
+    data = aad.dataset_from_frame(frame)
+    model = aad.AADForest(n_estimators=20, random_state=0).fit(data)
+    assert list(model.feature_names_in_) == ["a", "b", "c"]
+    np.testing.assert_array_equal(model.anomaly_score(frame[["c", "a", "b"]]), model.anomaly_score(frame))
+    np.testing.assert_array_equal(model.anomaly_score(data), model.anomaly_score(frame))
