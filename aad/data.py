@@ -989,6 +989,20 @@ def _refuse_kind(X) -> None:
             )
 
 
+def _text_hint(X) -> str:
+    """For a DataFrame with a column that is no number: which one, and the reader that encodes it."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None:
+        return ""
+    text = [str(name) for name, dtype in dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
+    if not text:
+        return ""
+    return (
+        f" (column {text[0]!r} is no number); read the frame with aad.dataset_from_frame(frame, "
+        "non_numeric='encode'), which encodes categories and timestamps, and fit on that Dataset"
+    )
+
+
 def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> np.ndarray:
     """Check an array given directly to the engine: 2-D, numeric, finite, enough rows.
 
@@ -1024,7 +1038,7 @@ def validate_matrix(X, *, n_features: int | None = None, min_rows: int = 2) -> n
             X = X.to_numpy(dtype=np.float64, na_value=np.nan)
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise DataError(f"X must be a numeric 2-D array; converting it failed: {err}") from err
+        raise DataError(f"X must be a numeric 2-D array; converting it failed: {err}{_text_hint(X)}") from err
     if arr.ndim != 2:
         hint = ""
         if arr.ndim == 1:

@@ -96,15 +96,17 @@ class Predicate:
             or not isinstance(self.feature, int | np.integer)
             or self.feature < 0
         ):
-            raise ValueError(f"a predicate's feature must be a column number >= 0; got {self.feature!r}")
+            raise DataError(f"a predicate's feature must be a column number >= 0; got {self.feature!r}")
         if self.op not in _OPS:
-            raise ValueError(f"a predicate's op must be '<=' or '>'; got {self.op!r}")
+            raise DataError(
+                f"a predicate's op must be '<=' or '>' (the two sides of a tree's split); got {self.op!r}"
+            )
         try:
             threshold = float(self.threshold)
         except (TypeError, ValueError) as err:
-            raise ValueError(f"a predicate's threshold must be a number; got {self.threshold!r}") from err
+            raise DataError(f"a predicate's threshold must be a number; got {self.threshold!r}") from err
         if not math.isfinite(threshold):
-            raise ValueError(
+            raise DataError(
                 f"a predicate's threshold must be finite; got {threshold!r} (leave an unbounded side out)"
             )
         object.__setattr__(self, "feature", int(self.feature))

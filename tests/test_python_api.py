@@ -384,3 +384,15 @@ def test_a_model_fitted_on_a_dataset_matches_a_dataframes_columns_by_name():
     assert list(model.feature_names_in_) == ["a", "b", "c"]
     np.testing.assert_array_equal(model.anomaly_score(frame[["c", "a", "b"]]), model.anomaly_score(frame))
     np.testing.assert_array_equal(model.anomaly_score(data), model.anomaly_score(frame))
+
+
+def test_mistakes_made_from_python_are_aad_errors_that_name_the_fix():
+    """A predicate's op or feature, and a DataFrame with a text column given to fit, raised bare
+    ValueErrors (the second said only "could not convert string to float: 'b'")."""
+    with pytest.raises(aad.DataError, match=r"op must be '<=' or '>'.*got '>='"):
+        aad.Predicate(0, ">=", 1.0)
+    with pytest.raises(aad.DataError, match="feature must be a column number"):
+        aad.Predicate("a", ">", 1.0)
+    frame = pd.DataFrame({"amount": [1.0, 2.0, 3.0], "merchant": ["atm", "fuel", "atm"]})
+    with pytest.raises(aad.DataError, match=r"column 'merchant' is no number.*non_numeric='encode'"):
+        aad.AADForest(n_estimators=5).fit(frame)

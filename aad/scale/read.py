@@ -112,6 +112,24 @@ class Piece:
         return self.file.path.name
 
 
+def _paths(sources) -> list:
+    """``sources`` as a list of paths (one path alone too); a table in memory refused, saying how
+    to score it there."""
+    if isinstance(sources, str | os.PathLike):
+        return [sources]
+    listed = list(sources) if hasattr(sources, "__iter__") and not hasattr(sources, "columns") else [sources]
+    if not listed:
+        raise DataError("no table given; pass CSV or Parquet files, or a folder of Parquet files")
+    stray = next((s for s in listed if not isinstance(s, str | os.PathLike)), None)
+    if stray is not None:
+        raise DataError(
+            "the sources are files: paths of CSV or Parquet files, or folders; got a "
+            f"{type(stray).__name__}. Rows already in memory are scored in memory: "
+            "model.anomaly_score(frame), or on a Dask DataFrame ddf.map_partitions(model.anomaly_score)"
+        )
+    return listed
+
+
 def find_files(sources: Sequence[str | os.PathLike]) -> list[TableFile]:
     """The files of ``sources``, in reading order, each checked to be CSV or Parquet.
 
@@ -138,8 +156,7 @@ def find_files(sources: Sequence[str | os.PathLike]) -> list[TableFile]:
     ...
     aad.errors.DataError: there is no file or folder 'no/such/folder'; pass CSV or Parquet files, or a folder
     """
-    if not sources:
-        raise DataError("no table given; pass CSV or Parquet files, or a folder of Parquet files")
+    sources = _paths(sources)
     found: list[TableFile] = []
     for source in sources:
         path = Path(source)
