@@ -347,7 +347,9 @@ def test_a_series_as_x_gets_the_reshape_hint_and_more_wrong_arguments_are_named(
         aad.load_dataset(path, features=[1])
     with pytest.raises(aad.DataError, match="a description needs a fitted aad model; got NoneType"):
         aad.describe_anomalies(None, data.X)
-    with pytest.raises(aad.ModelFileError, match="export_model takes the Dataset the model was fitted on"):
+    with pytest.raises(
+        aad.ModelFileError, match=r"fitted on \(aad.load_data\(FILE\), or aad.dataset_from_frame"
+    ):
         aad.export_model(model, data.X)
     labels = np.full(data.n_rows, "-1", dtype=object)  # the text -1, as fit's own message offers
     labels[0] = "anomaly"

@@ -956,8 +956,8 @@ def _label_counts(model, dataset, n_labels: int | None, n_anomalies: int | None)
     labels = model.labels_
     if not hasattr(dataset, "n_rows") or not hasattr(dataset, "feature_names"):
         raise ModelFileError(
-            "export_model takes the Dataset the model was fitted on (aad.load_data); got "
-            + type(dataset).__name__
+            "export_model takes the Dataset the model was fitted on (aad.load_data(FILE), or "
+            "aad.dataset_from_frame(frame) for a DataFrame); got " + type(dataset).__name__
         )
     if (dataset.n_rows, dataset.n_features) != (labels.shape[0], model.n_features_in_):
         raise ModelFileError(
@@ -1021,9 +1021,11 @@ def export_model(
     model._check_fitted()
     if not getattr(model, "axis_aligned", False):
         raise ModelFileError(
-            f"the model file ({SCHEMA}) holds axis-aligned isolation trees; this session's "
+            f"the model file ({SCHEMA}) holds axis-aligned isolation trees; this "
             f"{type(model).__name__} (hyperplane splits or an ensemble of detectors) cannot be written "
-            "as one. Export its rules (aad rules --session ID), or score new rows with aad score --session ID"
+            "as one. Export its rules (aad rules --session ID; in Python aad.describe_anomalies and "
+            "aad.export_rules), or score new rows with the model itself (aad score --session ID; in "
+            "Python model.anomaly_score, and pickle to keep it)"
         )
     n_labels, n_anomalies = _label_counts(model, dataset, n_labels, n_anomalies)
     params = {k: v for k, v in model.get_params(deep=False).items() if k not in ("random_state", "n_jobs")}
