@@ -38,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -109,6 +109,9 @@ class DescribedRule:
     support: int
     anomalies: int
     nominals: int
+    #: The names and the columns' encoding of the description it belongs to: its text's defaults.
+    feature_names: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+    encoding: tuple[FeatureSpec, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def precision(self) -> float:
@@ -130,10 +133,14 @@ class DescribedRule:
     ) -> str:
         """The rule's text (see :meth:`Rule.format`); with ``encoding``, in the columns' terms
         (``merchant = atm``, ``hour in 1..4``, ``pins >= 2``: :func:`aad.terms.rule_text`; ``values``:
-        at most that many of a category's values listed)."""
+        at most that many of a category's values listed). By default in the names and terms of
+        the description it belongs to."""
+        names = self.feature_names if feature_names is None else feature_names
+        if encoding is None:  # the description's terms, unless other names were given
+            encoding = self.encoding if feature_names is None else ()
         if encoding:
             return rule_text(self.rule, encoding, digits, values=values)
-        return self.rule.format(feature_names, digits=digits)
+        return self.rule.format(names, digits=digits)
 
 
 @dataclass(frozen=True, eq=False)
@@ -298,7 +305,10 @@ def _describe(model, X, rows, labels, feature_names, settings: dict) -> Descript
     else:  # count on the table as it is, gaps and all: what the exported rules select
         X = dataset.X_as_read
         rules = [_recount(cover.rules[j], X, labels) for j in cover.chosen]
-    rules.sort(key=_order)
+    encoding = dataset.specs if dataset is not None else ()
+    rules = sorted(
+        (replace(r, feature_names=tuple(names), encoding=tuple(encoding)) for r in rules), key=_order
+    )
     surrogate = {} if detector is model else _surrogate_info(detector, model, _covered(rules, X))
     return Description(
         rules=rules,
@@ -310,7 +320,7 @@ def _describe(model, X, rows, labels, feature_names, settings: dict) -> Descript
         n_candidates=len(cover.rules),
         provenance=_provenance(detector, X, names, labels, dataset) | surrogate,
         notes=_surrogate_notes(surrogate) + _notes(rules, X, labels) + _gap_notes(rows, cover, gaps),
-        encoding=dataset.specs if dataset is not None else (),
+        encoding=encoding,
     )
 
 

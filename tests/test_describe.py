@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cvxpy as cp
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import sparse
 
@@ -262,3 +263,17 @@ def test_a_cover_cut_short_by_the_time_limit_still_covers_every_item(time_limit)
     assert status in ("optimal", "user_limit", "greedy")
     assert (sparse.csr_matrix(membership)[:, chosen].sum(axis=1) >= 1).all()
     assert costs[chosen].sum() <= costs[greedy_cover(membership, costs)].sum() + 1e-9
+
+
+def test_a_described_rule_reads_in_its_descriptions_names(tmp_path):
+    """description.rules[0].format() printed x0 > 1669.06 though the description held the names."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"amount": rng.gamma(2, 20, 400), "items": rng.integers(1, 5, 400)})
+    frame.loc[:9, "amount"] = rng.uniform(900, 1000, 10)
+    data = aad.dataset_from_frame(frame)
+    labels = np.full(400, -1)
+    labels[:10], labels[10:40] = 1, 0
+    model = aad.AADForest(n_estimators=50, random_state=0).fit(data.X, labels)
+    description = aad.describe_anomalies(model, data)
+    assert description.rules[0].format().startswith("amount ")
+    assert description.rules[0].format(["a", "b"]).startswith("a ")  # names given: those
