@@ -964,7 +964,7 @@ def by_truth(values: pd.Series, levels) -> tuple[pd.Series, dict[str, str]]:
     >>> by_truth(pd.Series(["yes", "maybe"]), {"True": 5, "False": 9})[1]
     {}
     """
-    distinct = set(values.dropna().tolist())
+    distinct = set(pd.unique(values.dropna()).tolist())  # each value once: a batch may hold millions
     unknown = [v for v in distinct if v not in levels]
     truths = {v: flag_truth(v) for v in distinct}
     named = [(flag_truth(level), level) for level in levels if level is not None]
