@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -1091,7 +1092,7 @@ def _ground_truth(
         return None, None, []
     try:
         y = parse_labels(frame[label_name], column=label_name, lines=lines, anomaly_value=anomaly_value)
-        return label_name, y, _majority_note(label_name, y)
+        return label_name, y, _majority_note(label_name, y, frame[label_name])
     except DataError as err:
         if label_column != AUTO or anomaly_value is not None or _holds_label_words(frame[label_name]):
             raise  # named, or label words with a bad cell (a typo, a gap): a file to fix, said by row
@@ -1106,20 +1107,23 @@ def _ground_truth(
         return None, None, [note]
 
 
-def _majority_note(label_name: str, y: np.ndarray) -> list[Note]:
+def _majority_note(label_name: str, y: np.ndarray, cells: pd.Series) -> list[Note]:
     """A note when the ground truth marks most rows as anomalies: anomalies are the rare class,
-    so the values are likely the other way round (1 for normal).
+    so the values are likely the other way round (1 for normal); it names the rarer value.
 
-    >>> _majority_note("label", np.array([True, True, False]))[0].text
+    >>> _majority_note("label", np.array([True, True, False]), pd.Series([1, 1, 0]))[0].text
     "column 'label' marks 2 of 3 rows (67%) as anomalies: anomalies are the rare class; if its values..."
     """
     n = int(y.sum())
     if n * 2 <= len(y):
         return []
+    rarer = cells[~y].astype(str).str.strip().value_counts()
+    value = f" {shlex.quote(str(rarer.index[0]))}" if len(rarer) == 1 else ""
     text = (
         f"column {label_name!r} marks {n:,} of {len(y):,} rows ({n / len(y):.0%}) as anomalies: anomalies "
         "are the rare class; if its values mean the other way round (1 for normal), name the value that "
-        "marks an anomaly (--anomaly-value, or the Data page)"
+        f"marks an anomaly (--anomaly-value{value}), or on the Data page label without it (ground truth: "
+        "none)"
     )
     return [Note("table", text, label_name)]
 
