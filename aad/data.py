@@ -1122,10 +1122,9 @@ def _majority_note(label_name: str, y: np.ndarray, cells: pd.Series) -> list[Not
     text = (
         f"column {label_name!r} marks {n:,} of {len(y):,} rows ({n / len(y):.0%}) as anomalies: anomalies "
         "are the rare class; if its values mean the other way round (1 for normal), name the value that "
-        f"marks an anomaly (--anomaly-value{value}), or on the Data page label without it (ground truth: "
-        "none)"
+        f"marks an anomaly (--anomaly-value{value}, or on the Data page)"
     )
-    return [Note("table", text, label_name)]
+    return [Note("majority_truth", text, label_name)]
 
 
 def _holds_label_words(series: pd.Series) -> bool:

@@ -689,14 +689,15 @@ def test_a_bad_upload_shows_the_engine_message_and_keeps_the_session(db, tmp_pat
 
 
 def test_the_label_column_help_opens_for_a_label_problem_not_for_an_empty_file(db):
-    """An empty file opened "A text column of labels was not recognised?", which cannot help it."""
+    """An empty file opened the ground truth's help ("The ground truth not read as you meant?"), which
+    cannot help it."""
     at = _app()
     _upload(at, "empty.csv", b"")
     assert at.error  # refused
-    help_box = next(e for e in at.expander if e.label.startswith("A text column of labels"))
+    help_box = next(e for e in at.expander if e.label.startswith("The ground truth not read as you meant"))
     assert not help_box.proto.expanded
     _upload(at, "words.csv", b"a,b,label\n" + b"".join(f"{i},{i % 7},maybe\n".encode() for i in range(40)))
-    help_box = next(e for e in at.expander if e.label.startswith("A text column of labels"))
+    help_box = next(e for e in at.expander if e.label.startswith("The ground truth not read as you meant"))
     assert help_box.proto.expanded  # a column named label, of values it does not know
 
 
@@ -1140,3 +1141,24 @@ def test_the_queue_help_names_the_sessions_rankings_and_its_rule(tmp_path):
     assert unproposed  # a batch of four holds rows past the rankings' tops
     assert views.proposed_line(batch, unproposed[0]) == ""
     assert views.queue_line(batch, unproposed[0]).startswith("Next in the queue · the queue follows")
+
+
+def test_a_truth_marking_most_rows_as_anomalies_can_be_turned_on_the_data_page(db):
+    """0/1 labels with 1 for normal: the note said to name the anomaly's value, which the page
+    offered only for words (fraud/legit); now for two label words too, the help opened."""
+    rows = b"".join(f"{i},{i % 7},{0 if i in (3, 9, 17) else 1}\n".encode() for i in range(40))
+    at = _app()
+    _upload(at, "turned.csv", b"a,b,label\n" + rows)
+    assert any("ground truth in `label` (37 anomalies)" in c.value for c in at.caption)
+    assert any("marks 37 of 40 rows (92%) as anomalies" in i.value for i in at.info)
+    help_box = next(e for e in at.expander if e.label.startswith("The ground truth not read as you meant"))
+    assert help_box.proto.expanded
+    choice = at.selectbox(key=keys.DATA_ANOMALY_VALUE)
+    assert choice.options == ["", "0", "1"]
+    choice.set_value("0").run()
+    assert not at.error
+    assert any("ground truth in `label` (3 anomalies)" in c.value for c in at.caption)
+    at.button(key=keys.DATA_START).click().run()
+    session = _session(at)
+    assert session.dataset.y.nonzero()[0].tolist() == [3, 9, 17]
+    assert session.record.anomaly_value == "0"

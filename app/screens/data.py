@@ -385,17 +385,20 @@ named = (st.session_state.get(keys.DATA_LABEL_NAME) or "").strip() or None
 column = named or state.found_label_column(source)  # named, or found by its name
 values = state.label_values(source, column) if column else None
 words = bool(values) and _other_words(values)  # fraud/legit, yes/no: which one is the anomaly?
-marks = (st.session_state.get(keys.DATA_ANOMALY_VALUE) or None) if words else None
+two = bool(values) and len(values) == 2 and not words  # 0/1 read as written, or the other way round
+marks = (st.session_state.get(keys.DATA_ANOMALY_VALUE) or None) if words or two else None
 waiting = words and marks is None
-label_column = column if words else (named or aad.AUTO)
+label_column = column if words or marks else (named or aad.AUTO)
 base = None if waiting else state.try_load(source, label_column=label_column, name=name, anomaly_value=marks)
 if base is None and words and not named:  # found by its name; no anomaly value yet, or an empty cell
     base = state.try_load(source, label_column=aad.AUTO, name=name)  # without it: no truth, no feature
 if not source.startswith("shipped:"):
+    turned = base is not None and any(n.kind == "majority_truth" for n in base.note_items)
     with st.expander(
-        "A text column of labels was not recognised?",
-        # open when a label column is named or found (an empty or broken file has none to name)
-        expanded=(base is None and column is not None) or named is not None or words,
+        "The ground truth not read as you meant?",
+        # open when a label column is named or found (an empty or broken file has none to name), or
+        # when it marks most rows as anomalies (1 for normal?)
+        expanded=(base is None and column is not None) or named is not None or words or turned or bool(marks),
     ):
         st.text_input(
             "Name the ground-truth column",
@@ -403,9 +406,11 @@ if not source.startswith("shipped:"):
             help="Columns named label, labels, ground_truth or is_anomaly, holding anomaly/nominal, "
             "1/0, true/false or yes/no, are found without this.",
         )
-        if words:
+        if words or two:
             st.selectbox(
-                f"Which value of {text.code(column)} marks an anomaly? (every other value is nominal)",
+                f"Which value of {text.code(column)} marks an anomaly? (every other value is nominal"
+                + ("" if words else "; empty: as read, 1, anomaly, true or yes")
+                + ")",
                 ["", *values],
                 key=keys.DATA_ANOMALY_VALUE,
             )
