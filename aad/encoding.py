@@ -990,6 +990,8 @@ def _bools_as_numbers(series: pd.Series) -> np.ndarray | None:
     if not is_text(series):
         return None
     known = series.dropna()
+    if not len(known) or str(known.iloc[0]).strip().casefold() not in ("true", "false"):
+        return None  # the first cell says no: a column of numbers is not read twice
     words = known.astype(str).str.strip().str.casefold()
     if not len(words) or not words.isin(("true", "false")).all():
         return None

@@ -1098,13 +1098,12 @@ def rules_display(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def export_cautions(session: aad.Session, description) -> list[str]:
+def export_cautions(session: aad.Session, description, rules: str | None) -> list[str]:
     """What a reader of the SQL and pandas exports should know that their text cannot say: a
     tested column the file writes as text with a unit or separators
-    (:func:`aad.numbers_from_text`), a duration or a timestamp with time zones in the SQL
-    (:func:`aad.export_notes`)."""
-    rules = export_rules(session, description, "json")
-    if rules is None:
+    (:func:`aad.numbers_from_text`, from the rules' JSON export ``rules``), a duration or a
+    timestamp with time zones in the SQL (:func:`aad.export_notes`)."""
+    if rules is None:  # the export failed, and said so
         return []
     as_text = aad.numbers_from_text(session.dataset, rules, ("sql", "pandas"))
     sql = aad.export_notes(description, "sql", feature_names=session.dataset.feature_names)

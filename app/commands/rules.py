@@ -106,7 +106,8 @@ def rules(
     )
     for note in (*description.notes, *aad.export_notes(description, fmt)):
         _err.print(f"note: {printable(note)}")
-    as_text = aad.numbers_from_text(learned.dataset, aad.export_rules(description, "json"), [fmt])
+    as_json = text if fmt == "json" else aad.export_rules(description, "json")
+    as_text = aad.numbers_from_text(learned.dataset, as_json, [fmt])
     if as_text is not None:
         _err.print(f"note: {printable(as_text)}")
     _write_output(text, output)

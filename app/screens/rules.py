@@ -59,9 +59,10 @@ st.caption(
 for note in description.notes:
     st.warning(text.md(note[0].upper() + note[1:] + "."), icon=":material/warning:")
 st.table(views.rules_display(views.rules_frame(session, description)), hide_index=True)  # long rules wrap
+exported = {}
 with st.container(horizontal=True):
     for fmt, (name, extension, mime) in views.EXPORT_FORMATS.items():
-        data = views.export_rules(session, description, fmt)
+        data = exported[fmt] = views.export_rules(session, description, fmt)
         if data is not None:
             st.download_button(
                 f"Rules as {name}",
@@ -72,5 +73,5 @@ with st.container(horizontal=True):
                 on_click="ignore",
                 icon=":material/download:",
             )
-for caution in views.export_cautions(session, description):
+for caution in views.export_cautions(session, description, exported["json"]):
     st.caption(text.md(caution[0].upper() + caution[1:] + "."))
