@@ -127,6 +127,22 @@ class Dataset:
         analyst while labelling, and offered as the ground truth.
     note_items : tuple of Note
         ``notes`` one by one (see :mod:`aad.notes`).
+
+    Examples
+    --------
+    A Dataset comes from :func:`load_dataset` or :func:`dataset_from_frame`: here the
+    ``label`` column is read as the ground truth, and a missing amount is filled in for the
+    model while :meth:`frame` can still show the gap:
+
+    >>> frame = pd.DataFrame({"amount": [12.5, 14.0, None, 980.0], "items": [1, 2, 1, 30],
+    ...                       "label": [0, 0, 0, 1]})
+    >>> ds = dataset_from_frame(frame, name="orders")
+    >>> ds.n_rows, ds.n_features, ds.feature_names, ds.n_anomalies
+    (4, 2, ('amount', 'items'), 1)
+    >>> ds.X[:, 0].tolist(), ds.notes
+    ([12.5, 14.0, 14.0, 980.0], ("column 'amount': 1 missing value filled with the column median 14",))
+    >>> ds.frame(with_gaps=True)["amount"].tolist()
+    [12.5, 14.0, nan, 980.0]
     """
 
     name: str

@@ -103,6 +103,22 @@ class DescribedRule:
         Labelled anomalies / labelled nominals covered.
     precision : float
         ``anomalies / (anomalies + nominals)``: precision on the labels (NaN with no label inside).
+
+    Examples
+    --------
+    The rules of a :class:`Description` are DescribedRules: a rule, with the rows and the
+    labels it holds in the data it was learned on:
+
+    >>> from aad import AADForest
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(200, 2)), rng.normal(6, 0.2, size=(5, 2))])
+    >>> labels = np.r_[np.full(200, -1), np.ones(5, int)]
+    >>> model = AADForest(n_estimators=20, random_state=0).fit(X, labels)
+    >>> rule = describe_anomalies(model, X, feature_names=["amount", "delay"]).rules[0]
+    >>> rule.format(digits=2), rule.support, rule.anomalies, rule.nominals, rule.precision
+    ('amount > 4.8', 5, 5, 0, 1.0)
+    >>> np.flatnonzero(rule.mask(X)).tolist()
+    [200, 201, 202, 203, 204]
     """
 
     rule: Rule
@@ -175,6 +191,26 @@ class Description:
     encoding : tuple of FeatureSpec
         How each feature is made from the table's columns (the dataset's), so that the
         rules are written in the columns' terms; empty for a plain matrix.
+
+    Examples
+    --------
+    Two groups of labelled anomalies, described by one rule each; :meth:`mask` selects the
+    rows the rules cover:
+
+    >>> from aad import AADForest
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(300, 2)), rng.normal(6, 0.2, size=(4, 2)),
+    ...                rng.normal(-6, 0.2, size=(3, 2))])
+    >>> labels = np.r_[np.full(300, -1), np.ones(7, int)]
+    >>> model = AADForest(n_estimators=20, random_state=0).fit(X, labels)
+    >>> description = describe_anomalies(model, X, feature_names=["amount", "delay"])
+    >>> len(description), description.status, description.rows.tolist()
+    (2, 'optimal', [300, 301, 302, 303, 304, 305, 306])
+    >>> print(description.format())
+    amount > 4.48...  [support 4, anomalies 4, nominals 0, precision 1.00]
+    amount <= -4.52...  [support 3, anomalies 3, nominals 0, precision 1.00]
+    >>> np.flatnonzero(description.mask(X)).tolist()
+    [300, 301, 302, 303, 304, 305, 306]
     """
 
     rules: list[DescribedRule]

@@ -238,6 +238,21 @@ def numbers_from_text(dataset, rules_json: str, formats: Sequence[str]) -> str |
         The rules' ``json`` export.
     formats : sequence of str
         The formats exported.
+
+    Examples
+    --------
+    The amounts of this table are written in dollars: a rule on them, exported to SQL, needs
+    a word of warning; one on the plain column ``items`` does not:
+
+    >>> from aad import dataset_from_frame
+    >>> frame = pd.DataFrame({"amount": ["$12.50", "$1,980.00", "$14.00"], "items": [1, 30, 2]})
+    >>> data = dataset_from_frame(frame, non_numeric="encode")
+    >>> on_amount = export_rules([Rule([Predicate(0, ">", 100.0)])], "json", feature_names=data.feature_names)
+    >>> numbers_from_text(data, on_amount, ["sql", "json"])
+    "the SQL export compares numbers, which the file writes as text: 'amount' ('$12.50' is 12.5); run it ..."
+    >>> on_items = export_rules([Rule([Predicate(1, ">", 10.0)])], "json", feature_names=data.feature_names)
+    >>> numbers_from_text(data, on_items, ["sql"]) is None
+    True
     """
     named = [{"sql": "SQL", "pandas": "pandas"}[fmt] for fmt in formats if fmt in ("sql", "pandas")]
     tested = set(rule_columns(rules_json, "json"))

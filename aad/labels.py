@@ -155,5 +155,13 @@ def _numeric_labels(arr: np.ndarray, name: str) -> np.ndarray:
 
 
 def label_name(label: int) -> str:
-    """``"anomaly"``, ``"nominal"`` or ``"unlabelled"``."""
+    """``"anomaly"``, ``"nominal"`` or ``"unlabelled"``.
+
+    Examples
+    --------
+    The labels a model holds (1, 0, -1), named for people:
+
+    >>> [label_name(label) for label in label_array(["anomaly", 0, None], 3)]
+    ['anomaly', 'nominal', 'unlabelled']
+    """
     return {ANOMALY: "anomaly", NOMINAL: "nominal"}.get(int(label), "unlabelled")

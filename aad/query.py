@@ -42,6 +42,25 @@ class QueryContext:
         The features, for strategies that measure distances.
     extras : dict
         Other strategy-specific inputs.
+
+    Examples
+    --------
+    What a model offers a strategy: its scores and the rows labelled, and for a diverse
+    batch (``bal-d``) its trees. The top row of the four planted ones is labelled: ``top``
+    asks the other three, ``bal-d`` one of them and two rows elsewhere:
+
+    >>> from aad import AADForest, QueryContext, select_queries
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(300, 2)), rng.normal(6, 0.2, size=(4, 2))])
+    >>> model = AADForest(n_estimators=20, random_state=0).fit(X)
+    >>> model.set_label(300, "anomaly")
+    >>> context = QueryContext(model.anomaly_score(), model.labels_ != -1, model=model, X=X)
+    >>> np.flatnonzero(context.labelled).tolist()
+    [300]
+    >>> select_queries(context, 3).tolist()
+    [301, 302, 303]
+    >>> select_queries(context, 3, strategy="bal-d", random_state=0).tolist()
+    [301, 239, 151]
     """
 
     scores: np.ndarray
@@ -106,7 +125,17 @@ def register_strategy(name: str, *, replace: bool = False) -> Callable[[Strategy
 
 
 def strategy_names() -> list[str]:
-    """Names of the registered strategies."""
+    """Names of the registered strategies.
+
+    Examples
+    --------
+    The strategies that come with aad (a name for :func:`select_queries`, ``aad label
+    --strategy`` or a session); one registered with :func:`register_strategy` joins them:
+
+    >>> from aad import strategy_names
+    >>> strategy_names()
+    ['bal-d', 'bal-e', 'top', 'top-random']
+    """
     return sorted(_REGISTRY)
 
 

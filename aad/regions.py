@@ -184,6 +184,24 @@ class RowExplanation:
         ensemble): the rule and the shares are then an axis-aligned surrogate forest's
         (:mod:`aad.detectors.surrogate`), a true statement about the data but not the
         detector's own reasoning; say so wherever the explanation is shown.
+
+    Examples
+    --------
+    :func:`explain_row` makes one. Row 301, one of four planted anomalies, is alone in the
+    region ``delay > 6.26...``; the splits that set it apart were mostly on ``amount``, and
+    rule 0 of the description covers it:
+
+    >>> from aad import AADForest
+    >>> from aad.describe import describe_anomalies
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(300, 2)), rng.normal(6, 0.2, size=(4, 2))])
+    >>> model = AADForest(n_estimators=20, random_state=0).fit(X, np.r_[np.full(300, -1), np.ones(4)])
+    >>> description = describe_anomalies(model, X, feature_names=["amount", "delay"])
+    >>> why = explain_row(model, X, 301, feature_names=["amount", "delay"], description=description)
+    >>> why.rule_text(digits=2), why.support, why.top_features(), why.covering_rules
+    ('delay > 6.3', 1, ['amount', 'delay'], (0,))
+    >>> print(why.format())
+    row 301 is isolated by delay > 6.26... (1 row); features: amount 72%, delay 28%
     """
 
     row: int

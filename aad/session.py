@@ -157,6 +157,28 @@ class Edit:
     ``label``: anomaly/nominal (1/0, True/False), or ``-1`` / ``""`` to remove the row's
     label; ``kind`` (of anomaly) and ``note``: text, ``""`` to clear. None leaves each as it is.
     A nominal row has no kind.
+
+    Examples
+    --------
+    Three rows changed three ways in one action: one labelled anomaly with a kind, one nominal
+    with a note, one label taken back; one undo reverts them all:
+
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> store = Store(Path(folder.name) / "s.sqlite")
+    >>> session = Session.create(load_dataset("toy2"), store=store, params={"n_estimators": 20})
+    >>> _ = session.label(7, "anomaly")
+    >>> action = session.edit([Edit(3, "anomaly", kind="card testing"), Edit(5, "nominal", note="a refund"),
+    ...                        Edit(7, label=-1)])
+    >>> action.rows, action.labels
+    ((3, 5, 7), (1, 0, -1))
+    >>> session.labels(), session.row_label(3).kind, session.row_label(5).note
+    ({3: 1, 5: 0}, 'card testing', 'a refund')
+    >>> _ = session.undo()
+    >>> session.labels()
+    {7: 1}
+    >>> store.close()
+    >>> folder.cleanup()
     """
 
     row: int
@@ -192,6 +214,21 @@ def fit_model(
     model's and are left out. ``progress(step, fraction_done)`` is called as the fit goes
     (see :meth:`AADForest.fit`). A working set's forest is grown on its uniform sample
     (:attr:`Dataset.grow_on`).
+
+    Examples
+    --------
+    A session's parameters and seed give the same model every time (the ``queue`` is the
+    learner's, not the model's); ``detector`` picks another model:
+
+    >>> data = load_dataset("toy2")
+    >>> model = fit_model(data, {"n_estimators": 20, "queue": "adaptive"}, seed=0)
+    >>> type(model).__name__, model.n_estimators, model.labels_.shape
+    ('AADForest', 20, (485,))
+    >>> again = fit_model(data, {"n_estimators": 20}, seed=0)
+    >>> bool((again.anomaly_score() == model.anomaly_score()).all())
+    True
+    >>> fit_model(data, {"detector": "ensemble", "members": ["iforest", "lof"]}, seed=0).member_names_
+    ('iforest', 'lof')
     """
     own = {key: value for key, value in params.items() if key not in _LEARNER_PARAMS}
     model = make_detector(params.get("detector", "iforest"), own, random_state=seed)

@@ -46,6 +46,24 @@ class SimulationRun:
         Distinct anomaly classes found after 1..budget labels (with a class file).
     batch_classes : ndarray of int, optional
         Distinct anomaly classes among the anomalies of each batch.
+
+    Examples
+    --------
+    Ten planted anomalies of two classes among 300 rows; with the classes given, the run
+    counts the classes found too:
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(300, 2)), rng.normal(5, 0.3, size=(6, 2)),
+    ...                rng.normal((-5, 5), 0.3, size=(4, 2))])
+    >>> y = np.r_[np.zeros(300, bool), np.ones(10, bool)]
+    >>> classes = ["normal"] * 300 + ["burst"] * 6 + ["drift"] * 4
+    >>> run = simulate_run(X, y, budget=12, seed=0, classes=classes, model_params={"n_estimators": 20})
+    >>> run.seed, len(run.queried), run.seconds_per_label.shape
+    (0, 12, (12,))
+    >>> run.found.tolist()
+    [1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 10, 10]
+    >>> run.classes_found.tolist()
+    [1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]
     """
 
     seed: int
@@ -60,7 +78,38 @@ class SimulationRun:
 
 @dataclass(frozen=True, eq=False)
 class SimulationResult:
-    """All runs of one simulation, with their summaries."""
+    """All runs of one simulation, with their summaries.
+
+    Attributes
+    ----------
+    dataset : str
+    n_rows, n_anomalies : int
+    budget : int
+        Labels per run.
+    strategy : str
+    batch_size : int
+    runs : list of SimulationRun
+        One per seed.
+    params : dict
+        The seeds, the queue, the detector and its parameters.
+
+    Examples
+    --------
+    Three runs of 10 labels on a shipped dataset: the mean discovery curve (anomalies found
+    after 1..10 labels), its spread over the runs, and the summary ``aad simulate --json`` writes:
+
+    >>> from aad.data import load_dataset
+    >>> result = simulate(load_dataset("toy2"), budget=10, reruns=3, model_params={"n_estimators": 20})
+    >>> [run.seed for run in result.runs], result.n_rows, result.n_anomalies
+    ([0, 1, 2], 485, 35)
+    >>> result.mean_found.round(2).tolist()
+    [0.0, 0.0, 0.0, 0.67, 1.33, 2.0, 2.67, 3.33, 4.33, 5.33]
+    >>> result.std_found.shape, result.params["n_estimators"]
+    ((10,), 20)
+    >>> sorted(result.to_dict())
+    ['baseline_mean_found', 'batch_size', 'budget', 'dataset', 'iforest_mean_found', 'mean_found',
+     'n_anomalies', 'n_rows', 'params', 'runs', 'seconds_per_label_median', 'std_found', 'strategy']
+    """
 
     dataset: str
     n_rows: int
@@ -259,6 +308,17 @@ def simulate_run(
     """One seeded run; see :func:`simulate`.
 
     ``y`` is the ground truth, one bool (or 1/0) per row of ``X``.
+
+    Examples
+    --------
+    A run on arrays: after 30 labels the feedback has found more anomalies than the same
+    model's ranking without feedback and the plain isolation forest's:
+
+    >>> from aad.data import load_dataset
+    >>> data = load_dataset("toy2")
+    >>> run = simulate_run(data.X, data.y, budget=30, seed=0, model_params={"n_estimators": 50})
+    >>> int(run.found[-1]), int(run.baseline_found[-1]), int(run.iforest_found[-1])
+    (21, 14, 14)
     """
     validate_params(
         "simulate_run", _COUNTS, {"budget": budget, "reruns": 1, "seed": seed, "batch_size": batch_size}

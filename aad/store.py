@@ -224,6 +224,21 @@ def default_db_path() -> Path:
     """Where sessions live: ``$AAD_DB``, else ``$XDG_DATA_HOME/aad/sessions.sqlite``.
 
     ``XDG_DATA_HOME`` defaults to ``~/.local/share``.
+
+    Examples
+    --------
+    ``Store()`` opens this file. ``AAD_DB`` names another (``~`` is expanded), here set for the
+    example and then restored:
+
+    >>> saved = os.environ.pop("AAD_DB", None)
+    >>> default_db_path().parts[-2:]
+    ('aad', 'sessions.sqlite')
+    >>> os.environ["AAD_DB"] = "~/cases/fraud.sqlite"
+    >>> default_db_path() == Path.home() / "cases" / "fraud.sqlite"
+    True
+    >>> del os.environ["AAD_DB"]
+    >>> if saved is not None:
+    ...     os.environ["AAD_DB"] = saved
     """
     if os.environ.get("AAD_DB"):
         return Path(os.environ["AAD_DB"]).expanduser()

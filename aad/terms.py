@@ -60,6 +60,25 @@ class ColumnTest:
         A category test is ``not in values``.
     duration : bool
         A number test on a column of durations, its bounds in seconds (``call_duration >= 3031 s``).
+
+    Examples
+    --------
+    A rule on a table's features, as tests on its columns (:func:`rule_tests`): the category
+    ``merchant`` (its feature is a value's rarity), the whole number ``pins``, the number ``amount``:
+
+    >>> import pandas as pd
+    >>> from aad import dataset_from_frame
+    >>> from aad.rules import Predicate
+    >>> frame = pd.DataFrame({"merchant": ["shop"] * 6 + ["atm"], "pins": [0, 0, 1, 0, 0, 1, 3],
+    ...                       "amount": [12.5, 30, 8, 15, 22, 9, 400]})
+    >>> data = dataset_from_frame(frame, non_numeric="encode")
+    >>> rule = Rule([Predicate(0, ">", 2.0), Predicate(1, ">", 1.5), Predicate(2, ">", 100.0)])
+    >>> merchant, pins, amount = rule_tests(rule, data.specs)
+    >>> pins
+    ColumnTest(column='pins', kind='integer', part=None, low=2.0, high=None, low_inclusive=True, values=(),
+               negate=False, duration=False)
+    >>> merchant.kind, merchant.values, [test.text() for test in (merchant, pins, amount)]
+    ('category', ('atm',), ['merchant = atm', 'pins >= 2', 'amount > 100.0'])
     """
 
     column: str

@@ -91,6 +91,25 @@ def dump_session(store: Store, session_id: str, path, *, with_data: bool = False
         When the database holds no such session (a deleted one: restore it first).
     DataError
         When a table the file must carry cannot be read, or ``path`` cannot be written.
+
+    Examples
+    --------
+    A session on a shipped dataset: the file holds its record and its two actions, and no
+    table (every aad has the data):
+
+    >>> import zipfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> store = Store(Path(folder.name) / "mine.sqlite")
+    >>> session = Session.create(load_data("toy2"), store=store, params={"n_estimators": 20})
+    >>> _ = session.label([3, 5], "anomaly", kind="ring")
+    >>> _ = session.label(8, "nominal")
+    >>> dumped = dump_session(store, session.id, Path(folder.name) / "ring.zip")
+    >>> dumped.path.name, dumped.n_actions, dumped.files
+    ('ring.zip', 2, ())
+    >>> zipfile.ZipFile(dumped.path).namelist()
+    ['session.json']
+    >>> store.close()
+    >>> folder.cleanup()
     """
     try:
         record, actions = store.get(session_id), store.actions(session_id)
@@ -176,6 +195,29 @@ def load_session(
         is not the session's.
     AADError
         When the database already holds a session with its id (pass ``new_id``).
+
+    Examples
+    --------
+    A session written to a file by :func:`dump_session`, loaded into another database,
+    reopens there with its labels, its kinds and its scores; loaded a second time, beside
+    itself, it needs a new id:
+
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> mine, theirs = Store(Path(folder.name) / "mine.sqlite"), Store(Path(folder.name) / "theirs.sqlite")
+    >>> session = Session.create(load_data("toy2"), store=mine, params={"n_estimators": 20})
+    >>> _ = session.label([3, 5], "anomaly", kind="ring")
+    >>> _ = dump_session(mine, session.id, Path(folder.name) / "ring.zip")
+    >>> record = load_session(theirs, Path(folder.name) / "ring.zip")
+    >>> record.id == session.id, record.source
+    (True, 'shipped:toy2')
+    >>> reopened = Session.open(record.id, store=theirs)
+    >>> reopened.labels(), reopened.kinds(), bool((reopened.scores() == session.scores()).all())
+    ({3: 1, 5: 1}, Counter({'ring': 2}), True)
+    >>> load_session(theirs, Path(folder.name) / "ring.zip", new_id=True).id != session.id
+    True
+    >>> mine.close()
+    >>> theirs.close()
+    >>> folder.cleanup()
     """
     path = Path(path)
     with _open_zip(path) as bundle, tempfile.TemporaryDirectory(prefix="aad-load-") as scratch:

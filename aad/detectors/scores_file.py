@@ -63,6 +63,25 @@ class ScoreTable:
         Where they came from (a file's path, or ``"(array)"``).
     fingerprint : str
         SHA-256 of the file's bytes (of the values for an array), to check a session's file.
+
+    Examples
+    --------
+    Scores of your own detectors (here two distances from the centre), one column each, read
+    by :func:`load_scores` from a file or by :func:`score_table_from` from a table; an
+    ensemble takes each column as a member beside its own:
+
+    >>> from aad.detectors import AADEnsemble, score_table_from
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(200, 2)), [[5.0, 5.0]]])
+    >>> mine = np.c_[np.linalg.norm(X, axis=1), np.abs(X).max(axis=1)]
+    >>> table = score_table_from(mine, names=["distance", "largest"])
+    >>> table.names, table.n_rows, table.source
+    (('distance', 'largest'), 201, '(array)')
+    >>> model = AADEnsemble(members=["iforest"], n_estimators=10, random_state=0).fit(X, scores=table)
+    >>> model.member_names_, model.member_kinds_
+    (('iforest', 'distance', 'largest'), ('forest', 'scores', 'scores'))
+    >>> int(np.argmax(model.anomaly_score()))
+    200
     """
 
     names: tuple[str, ...]
