@@ -133,9 +133,14 @@ def export_rules(
     OR ("amount" <= 0.0000000000000000e+00 AND "select" <= -1.0000000000000000e+00)
     >>> export_rules(rules, "pandas", feature_names=["amount", "select"])
     '(`amount` > 2.5) or (`amount` <= 0.0 and `select` <= -1.0)'
+
+    A rule on a category's rarest values (the rows of ``atm``, seen once) takes a value the table
+    never had, as the model does (it reads such a value as rarer than any): the export lists the
+    values it leaves out, so a new merchant, or a missing one, is selected too:
+
     >>> category = FeatureSpec("merchant", "merchant", "category", levels=(("shop", 3), ("atm", 1)), rows=4)
     >>> print(export_rules([Rule([Predicate(0, ">", 2.0)])], "sql", encoding=[category]))
-    ("merchant" IN ('atm'))
+    (("merchant" NOT IN ('shop') OR "merchant" IS NULL))
     """
     items, specs, provenance = _normalise(description_or_rules, feature_names, provenance, encoding)
     writers = {"json": _json, "sql": _sql, "pandas": _pandas, "csv": _csv, "markdown": _markdown}
@@ -218,7 +223,7 @@ def rule_features(text: str | bytes, fmt: str) -> tuple[FeatureSpec, ...]:
     >>> spec = FeatureSpec("c", "c", "category", levels=(("shop", 3), ("atm", 1)), rows=4)
     >>> [(f.name, f.kind) for f in rule_features(export_rules([Rule([Predicate(0, ">", 2.0)])], "json",
     ...     encoding=[spec]), "json")]
-    [('c in ["atm"]', 'member')]
+    [('c in ["shop"]', 'member')]
     """
     return _features(_groups(text, fmt))
 
@@ -360,10 +365,9 @@ def _stats(item) -> dict:
 
 def _entries(test: ColumnTest) -> list[dict]:
     """A test as exported predicates: one per bound, or one listing categories."""
-    if test.kind == "category":
-        return [
-            {"feature": test.column, "op": "not in" if test.negate else "in", "values": list(test.values)}
-        ]
+    if test.kind == "category":  # a value the table never had selected as the model scores it
+        values, negate = test.for_new_rows()
+        return [{"feature": test.column, "op": "not in" if negate else "in", "values": list(values)}]
     part = {} if test.part is None else {"part": test.part}
     unit = {"unit": _SECONDS} if test.duration else {}
     out = []

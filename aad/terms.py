@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,6 +34,8 @@ __all__ = ["SHOWN_CHARS", "ColumnTest", "rule_tests", "rule_text"]
 #: Whole-number bounds are exact below this magnitude; beyond it every float is whole already.
 _WHOLE_LIMIT = 2.0**52
 MISSING = "(missing)"
+#: How a category test names the values the table never had, when its list would read otherwise.
+NEW = "(new)"
 #: A category's value in a screen's text (``values`` given) is cut to this many characters.
 SHOWN_CHARS = 40
 
@@ -60,6 +62,12 @@ class ColumnTest:
         A category test is ``not in values``.
     duration : bool
         A number test on a column of durations, its bounds in seconds (``call_duration >= 3031 s``).
+    unseen : bool or None
+        A category test: whether a value the table never had passes it, as the model reads such
+        a value (rarer than any seen: a test on the rarest merchants also takes a merchant first
+        seen tomorrow, and reads ``merchant in {atm, (new)}``); None when not known.
+    others : tuple of (str or None)
+        A category test: the table's other values, those on the other side of ``values``.
 
     Examples
     --------
@@ -78,7 +86,7 @@ class ColumnTest:
     ColumnTest(column='pins', kind='integer', part=None, low=2.0, high=None, low_inclusive=True, values=(),
                negate=False, duration=False)
     >>> merchant.kind, merchant.values, [test.text() for test in (merchant, pins, amount)]
-    ('category', ('atm',), ['merchant = atm', 'pins >= 2', 'amount > 100.0'])
+    ('category', ('atm',), ['merchant in {atm, (new)}', 'pins >= 2', 'amount > 100.0'])
     """
 
     column: str
@@ -90,6 +98,27 @@ class ColumnTest:
     values: tuple[str | None, ...] = ()
     negate: bool = False
     duration: bool = False
+    unseen: bool | None = field(default=None, repr=False)
+    others: tuple[str | None, ...] = field(default=(), repr=False)
+
+    def for_new_rows(self) -> tuple[tuple[str | None, ...], bool]:
+        """A category test's ``(values, negate)`` as the exports write it: the list that treats a
+        value the table never had as the model does. A test on the rarest merchants, ``merchant
+        in {atm, (new)}``, is exported as ``merchant not in {shop}``: a merchant first seen
+        tomorrow is selected, as the model reads it (rarer than any).
+
+        Examples
+        --------
+        >>> rare = ColumnTest("merchant", "category", values=("atm",), unseen=True, others=("shop",))
+        >>> rare.text(), rare.for_new_rows()
+        ('merchant in {atm, (new)}', (('shop',), True))
+        >>> common = ColumnTest("merchant", "category", values=("shop",), others=("atm",))
+        >>> common.for_new_rows()
+        (('shop',), False)
+        """
+        if self.unseen is None or self.unseen == self.negate:  # `not in` takes a new value; `in` does not
+            return self.values, self.negate
+        return self.others, not self.negate
 
     @property
     def name(self) -> str:
@@ -153,6 +182,7 @@ class ColumnTest:
 
     def _category_text(self, shown: int | None = None) -> str:
         names = [MISSING if v is None else str(v) for v in self.values]
+        names += [NEW] if self.unseen not in (None, self.negate) else []  # as the model reads new values
         if shown is not None:
             names = [_cut(name, SHOWN_CHARS) for name in names]
         if len(names) == 1:
@@ -175,7 +205,7 @@ def rule_tests(rule: Rule, specs: Sequence[FeatureSpec]) -> list[ColumnTest]:
     >>> specs = [FeatureSpec("pins", "pins", "integer"), FeatureSpec("c", "c", "category",
     ...          levels=(("shop", 3), ("atm", 1)), rows=4)]
     >>> [t.text() for t in rule_tests(Rule([Predicate(0, ">", 1.544), Predicate(1, ">", 2.0)]), specs)]
-    ['pins >= 2', 'c = atm']
+    ['pins >= 2', 'c in {atm, (new)}']
     """
     lower, upper = rule.bounds(len(specs)) if rule.predicates else (None, None)
     tests = []
@@ -223,16 +253,17 @@ def _test(spec: FeatureSpec, low: float | None, high: float | None) -> ColumnTes
 
 
 def _category(spec: FeatureSpec, low: float | None, high: float | None) -> ColumnTest | None:
-    inside = [
-        value
-        for value, _ in spec.levels
-        if (low is None or spec.rarity(value) > low) and (high is None or spec.rarity(value) <= high)
-    ]
-    outside = [value for value, _ in spec.levels if value not in inside]
+    def passes(rarity: float) -> bool:
+        return (low is None or rarity > low) and (high is None or rarity <= high)
+
+    inside = tuple(value for value, _ in spec.levels if passes(spec.rarity(value)))
+    outside = tuple(value for value, _ in spec.levels if value not in inside)
     if not outside:
         return None
-    negate = len(outside) < len(inside)
-    return ColumnTest(spec.column, "category", values=tuple(outside if negate else inside), negate=negate)
+    negate = len(outside) < len(inside)  # the shorter list for people; the exports: for_new_rows
+    values, others = (outside, inside) if negate else (inside, outside)
+    unseen = passes(2.0 * spec.rows)  # FeatureSpec.rarity of a value the table never had
+    return ColumnTest(spec.column, "category", values=values, negate=negate, unseen=unseen, others=others)
 
 
 def _cut(text: str, limit: int) -> str:

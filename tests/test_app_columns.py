@@ -89,10 +89,12 @@ def test_the_rules_page_speaks_of_categories_and_whole_numbers(cards):
     at.switch_page("screens/rules.py").run()
     assert not at.exception
     rules = [r.strip("`") for r in at.table[0].value["rule"]]  # each rule shown as code
-    assert f"merchant_category = {RARE}" in rules
+    assert f"merchant_category in {{{RARE}, (new)}}" in rules
     assert any(r.startswith("failed_pin_attempts >= ") or "timestamp.hour in " in r for r in rules), rules
     description = aad.describe_anomalies(session.model, session.dataset, time_limit=1.0)
-    assert f"\"merchant_category\" IN ('{RARE}')" in views.export_rules(session, description, "sql")
+    sql = views.export_rules(session, description, "sql")
+    assert '"merchant_category" NOT IN (' in sql
+    assert f"'{RARE}'" not in sql
 
 
 def test_a_rare_category_is_said_to_be_as_rare_as_its_own_rows(tmp_path):

@@ -88,13 +88,14 @@ def test_rules_speak_of_categories_hours_and_whole_numbers(cards, capsys):
     path, _, labels, _ = cards
     assert main(["rules", str(path), "--labels", str(labels), "--format", "markdown"]) == 0
     text = capsys.readouterr().out
-    assert f"` merchant_category = {RARE} `" in text
+    assert f"` merchant_category in {{{RARE}, (new)}} `" in text  # a merchant never seen is rarer still
     assert "` failed_pin_attempts >= 2 `" in text or "timestamp.hour in " in text
     assert "1.5" not in "".join(line for line in text.splitlines() if "failed_pin_attempts" in line)
     data, model = _learned(path, labels)
     description = aad.describe_anomalies(model, data)
     sql = aad.export_rules(description, "sql")
-    assert f"\"merchant_category\" IN ('{RARE}')" in sql
+    assert '"merchant_category" NOT IN (' in sql  # a merchant never seen is selected
+    assert f"'{RARE}'" not in sql
 
 
 def test_every_export_selects_the_rule_objects_rows_on_the_original_table(cards, tmp_path):
