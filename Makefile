@@ -1,6 +1,7 @@
-# Two commands for a fresh machine (see README):
-#   make app    install, then start the workbench on the shipped toy2 dataset
-#   make test   install everything (Debian chromium included), then run every test
+# Commands for a fresh machine (see README):
+#   make app     install the core (no extras), then start the workbench on the shipped toy2 dataset
+#   make extras  add the scale, detectors and stream extras (Dask, ONNX, isotree, PyOD, river)
+#   make test    install everything (Debian g++ and chromium included), then run every test
 # Everything installs into .venv/ (uv, from uv.lock) and .tools/ (uv itself).
 
 PYTHON ?= python3
@@ -15,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: app test install install-test build-deps system-deps lint format bench lock clean
+.PHONY: app test install extras install-test build-deps system-deps lint format bench lock clean
 
 app: install
 	$(VENV)/bin/aad app toy2
@@ -26,6 +27,10 @@ test: install-test system-deps
 
 install: $(UV)
 	$(UV) sync --frozen --inexact -p $(PYTHON)
+
+# The optional extras, added to what is installed (--inexact keeps the test extra if it is there).
+extras: $(UV) build-deps
+	$(UV) sync --frozen --inexact --extra scale --extra detectors --extra stream -p $(PYTHON)
 
 install-test: $(UV) build-deps
 	$(UV) sync --frozen --extra test --extra scale --extra detectors --extra stream -p $(PYTHON)

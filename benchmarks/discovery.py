@@ -11,7 +11,7 @@ their runs are cached in ``results/peer_runs.json``). Writes a Markdown table
 The reference AAD figures (and coniferest's at budget 300) are the ones measured on these
 machines and published in ``../shared/reference.md`` (10 reruns, their own seeds).
 
-    python benchmarks/discovery.py            # everything (about 10 minutes on 2 cores, and the peers)
+    python benchmarks/discovery.py            # everything (about 22 minutes on 2 cores, peers cached)
     python benchmarks/discovery.py --quick    # budget 100 only, adaptive only
 """
 

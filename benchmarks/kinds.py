@@ -16,7 +16,7 @@ Reported: anomalies found after 50, 100, ..., 250 labels, and the labels until e
 first anomaly (mean over the runs that found it; how many runs did) and until every kind
 was found. Writes ``results/kinds.md`` and ``results/kinds.json``.
 
-    python benchmarks/kinds.py              # about 30 minutes with the peers, on 2 cores
+    python benchmarks/kinds.py              # about 20 minutes with the peers, on 2 cores
     python benchmarks/kinds.py --small      # the table of tests/test_portfolio.py: 6,000 rows,
                                             # 40/25/15 frauds, 110 labels (a few minutes)
 """

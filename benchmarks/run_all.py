@@ -1,11 +1,12 @@
 """Run every benchmark in turn; each writes its table to ``benchmarks/results/``.
 
 ``make bench`` runs this after installing the optional benchmark dependencies
-(coniferest). The benchmarks run one after another, each in its own process, so that
-their timings and memory figures do not disturb each other; run it on an idle machine.
-``targets.py`` runs last: it reads the others' results into the discovery targets' verdicts.
+(the ``bench`` extra: coniferest, BALIF). The benchmarks run one after another, each in its
+own process, so that their timings and memory figures do not disturb each other; run it on
+an idle machine. ``targets.py`` runs last: it reads the others' results into the discovery
+targets' verdicts.
 
-    python benchmarks/run_all.py                      # all of them (about 40 minutes)
+    python benchmarks/run_all.py                      # all of them (hours: see the README)
     python benchmarks/run_all.py --only scale soak    # some of them
 """
 

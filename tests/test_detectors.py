@@ -238,6 +238,23 @@ def test_a_pyod_member_aad_cannot_run_is_refused_with_why(monkeypatch, capsys, m
     assert "please install" not in capsys.readouterr().out  # PyOD's own note on importing is not shown
 
 
+@pytest.mark.parametrize(
+    ("hidden", "fit", "error", "needs"),
+    [
+        ("isotree", lambda X: ExtendedAADForest(random_state=0).fit(X), aad.DataError, "needs isotree"),
+        ("pyod", lambda X: AADEnsemble(members=("pyod:KNN",)).fit(X), aad.UnknownStrategyError, "needs PyOD"),
+    ],
+)
+def test_a_missing_detectors_extra_is_installed_from_the_checkout(monkeypatch, hidden, fit, error, needs):
+    """Review 26 (1): the messages said pip install "aad[detectors]"; aad on PyPI is another project."""
+    monkeypatch.setitem(sys.modules, hidden, None)  # missing, whether installed or not
+    with pytest.raises(error, match=needs) as raised:
+        fit(_blobs())
+    assert "run 'make extras' in aad's checkout" in str(raised.value)
+    assert ".[detectors]" in str(raised.value)
+    assert "aad[" not in str(raised.value)
+
+
 def test_precomputed_scores_cannot_score_new_rows():
     X, _, scores = _informative_and_noise()
     model = AADEnsemble(members=(), random_state=0).fit(X, scores=scores)

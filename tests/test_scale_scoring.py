@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import sys
 from pathlib import Path
 
 import duckdb
@@ -826,3 +827,14 @@ def test_a_header_with_no_rows_writes_no_rows_and_says_so(table, learned, tmp_pa
     assert main(["score", "--model", str(path), str(empty), "--output", str(out)]) == 0
     assert "the input has a header but no rows: nothing to score" in capsys.readouterr().err
     assert pd.read_csv(out).empty
+
+
+def test_a_missing_scale_extra_is_installed_from_the_checkout(monkeypatch):
+    """Review 26 (1): the message said pip install "aad[scale]": the name aad on PyPI is another project."""
+    from aad.scale._optional import require
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # missing, whether installed or not
+    said = "onnx is not installed; it comes with aad's 'scale' extra: run 'make extras' in aad's checkout"
+    with pytest.raises(aad.AADError, match=said) as raised:
+        require("onnx")
+    assert "aad[" not in str(raised.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -122,6 +123,20 @@ def test_stream_bad_input_is_one_line_and_exit_2(argv, message, tmp_path, capsys
     assert len(err) == 1
     assert err[0].startswith("aad: error:")
     assert message in err[0]
+
+
+def test_a_stream_without_river_says_to_install_the_extra_from_the_checkout(monkeypatch, capsys):
+    """Review 26 (1): the message said pip install "aad[stream]", and the name aad on PyPI is
+    another project (an Azure AD B2C token SDK): it now names make extras, run in aad's checkout."""
+    for module in ("river", "river.drift", "river.tree", "river.tree.padded"):
+        monkeypatch.setitem(sys.modules, module, None)  # river missing, whether installed or not
+    assert main(["stream", "toy2", "--window", "100", "--budget-per-window", "2", "--reruns", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("aad: error: river is not installed; streams need it")
+    assert "run 'make extras' in aad's checkout" in err[0]
+    assert ".[stream]" in err[0]
+    assert "aad[" not in err[0]
 
 
 def test_more_rows_per_tree_than_the_first_window_is_said(tmp_path, capsys):

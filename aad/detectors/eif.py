@@ -39,6 +39,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._extras import install_extra
 from .._validation import Interval
 from ..data import validate_matrix
 from ..errors import DataError
@@ -58,7 +59,7 @@ def _isotree():
     if not isotree_available():
         raise DataError(
             "the extended isolation forest needs isotree, which is not installed; "
-            'pip install "aad[detectors]"'
+            + install_extra("detectors")
         )
     from isotree import IsolationForest
 

@@ -17,7 +17,7 @@ Built in (scikit-learn, standardised features):
   ``(h, b, h)``, ``h = min(64, max(4, d))``, ``b = max(1, min(8, d // 2))``, at most 100 passes
   over the rows: under half the time of 300, for an AUC 0.01 lower on the tuning table digits-7);
 * ``pyod:NAME``: any PyOD detector class (``pyod:KNN``, ``pyod:ECOD``, ``pyod:COPOD``,
-  ``pyod:HBOS``...), when PyOD is installed (``pip install "aad[detectors]"``), with its
+  ``pyod:HBOS``...), when PyOD is installed (the ``detectors`` extra: ``make extras``), with its
   defaults; ``decision_function`` is its score. A class that needs arguments (``pyod:LSCP``,
   a list of detectors), a library PyOD leaves optional (``pyod:VAE``: torch) or a table it
   cannot take (``pyod:MAD``: one feature) is refused with one message naming the member.
@@ -45,6 +45,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
 from threadpoolctl import threadpool_limits
 
+from .._extras import install_extra
 from ..errors import DataError, UnknownStrategyError
 
 __all__ = ["BUILT_IN", "FittedMember", "check_member", "fit_member", "pyod_available"]
@@ -76,7 +77,7 @@ def check_member(name: str) -> str:
     if _PYOD.match(name):
         if not pyod_available():
             raise UnknownStrategyError(
-                f'the member {name!r} needs PyOD, which is not installed; pip install "aad[detectors]" '
+                f"the member {name!r} needs PyOD, which is not installed; {install_extra('detectors')}, "
                 "or choose among iforest, lof, ocsvm, autoencoder"
             )
         _pyod_class(name)

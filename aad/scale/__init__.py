@@ -11,7 +11,8 @@
 * :mod:`aad.scale.onnx_export`: the model as ONNX (:func:`aad.scale.onnx_export.to_onnx`;
   the ``scale`` extra).
 
-Dask and ONNX are imported only when used: ``pip install "aad[scale]"`` installs them.
+Dask and ONNX are imported only when used; the ``scale`` extra installs them (``make extras`` in
+aad's checkout, or ``uv sync --inexact --extra scale``; the name ``aad`` on PyPI is another project).
 """
 
 from .model_file import SCHEMA, ModelFileError, PortableModel, Tree, export_model, load_model, read_model

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from .._extras import install_extra
 from ..errors import AADError
 
 __all__ = ["require"]
@@ -20,6 +21,5 @@ def require(module: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as err:
         raise AADError(
-            f"{module} is not installed; it comes with aad's 'scale' extra: pip install \"aad[scale]\" "
-            "(or make install-test in a clone)"
+            f"{module} is not installed; it comes with aad's 'scale' extra: {install_extra('scale')}"
         ) from err

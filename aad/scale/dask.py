@@ -13,8 +13,9 @@ and the rows of CSV files are counted on the cluster first.
 
 The workers read the files themselves: the paths must mean the same files on every
 worker (a shared file system, or the same copy everywhere), and aad must be installed
-there (``pip install "aad[scale]"``). The model travels as its JSON text; nothing is
-unpickled by aad (Dask's own messages between its processes are its business).
+there, from its checkout, with the ``scale`` extra (``pip install -e ".[scale]"``). The model
+travels as its JSON text; nothing is unpickled by aad (Dask's own messages between its
+processes are its business).
 """
 
 from __future__ import annotations

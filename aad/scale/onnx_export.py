@@ -14,7 +14,7 @@ One graph, built with the ``onnx`` package from a :class:`~aad.scale.PortableMod
 
 ONNX Runtime (1.21 or later; tested with 1.32) scores it equal to aad to about 1e-15 (tested to
 1e-12).
-Needs the ``scale`` extra: ``pip install "aad[scale]"``.
+Needs the ``scale`` extra: ``make extras`` in aad's checkout (or ``pip install -e ".[scale]"``).
 """
 
 from __future__ import annotations

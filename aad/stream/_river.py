@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from .._extras import install_extra
 from ..errors import AADError
 
 __all__ = ["require_river"]
@@ -20,6 +21,5 @@ def require_river(module: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as err:
         raise AADError(
-            'river is not installed; streams need it (ADWIN, Half-Space Trees): pip install "aad[stream]" '
-            "(or make install-test in a clone)"
+            "river is not installed; streams need it (ADWIN, Half-Space Trees): " + install_extra("stream")
         ) from err
