@@ -240,6 +240,31 @@ class Description:
             X = X.rename(columns=str)[list(self.feature_names)]
         return _covered(self.rules, X)
 
+    def agreement(self, X, scores) -> tuple[int, int]:
+        """How the rules compare with the model's ranking: the rows they select, and how many of
+        them are among the model's as many top-scored rows. The rules describe the anomalies
+        labelled; the ranking reaches kinds they do not cover (a security analyst's rules took 159
+        of 288 attack rows the next day, the model's top 300 took 280).
+
+        Examples
+        --------
+        >>> from aad import AADForest
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(size=(300, 2)), rng.normal(6, 0.2, size=(4, 2)), [[-6, 6]]])
+        >>> labels = np.r_[np.full(300, -1), np.ones(4, int), -1]
+        >>> model = AADForest(n_estimators=20, random_state=0).fit(X, labels)
+        >>> description = describe_anomalies(model, X)
+        >>> description.agreement(X, model.anomaly_score(X))  # the learned model ranks the four first
+        (4, 4)
+        >>> forest = AADForest(n_estimators=20, random_state=0).fit(X)  # the forest's order: row 304 first
+        >>> description.agreement(X, forest.anomaly_score(X))
+        (4, 3)
+        """
+        selected = self.mask(X)
+        n = int(selected.sum())
+        top = np.argsort(-np.asarray(scores, dtype=float), kind="stable")[:n]
+        return n, int(selected[top].sum())
+
     def format(self) -> str:
         """One line per rule with its coverage, for people."""
         lines = [

@@ -6,7 +6,7 @@ import re
 
 from aad.labels import DIRECTION_CONTROLS
 
-__all__ = ["code", "count", "cut", "join_and", "md", "printable", "visible"]
+__all__ = ["code", "count", "cut", "join_and", "md", "printable", "rules_against_model", "visible"]
 
 
 def printable(value: object) -> str:
@@ -138,3 +138,24 @@ def code(value: object) -> str:
         return f"`{text}`"
     ticks = "`" * (max(len(run) for run in re.findall("`+", text)) + 1)
     return f"{ticks} {text} {ticks}"
+
+
+def rules_against_model(selected: int, shared: int, n_rows: int) -> str | None:
+    """How the rules compare with the model's ranking (:meth:`aad.Description.agreement`), for
+    the Rules page and ``aad rules``; None when the rules select no row.
+
+    >>> rules_against_model(159, 120, 20000)
+    "the rules select 159 of 20,000 rows, and 120 of them (75%) are among the model's top 159: ..."
+    >>> rules_against_model(30, 30, 2000)
+    "the rules select 30 of 2,000 rows, and all of them are the model's top 30"
+    """
+    if selected == 0:
+        return None
+    said = f"the rules select {selected:,} of {n_rows:,} rows, and "
+    if shared == selected:
+        return said + f"all of them are the model's top {selected:,}"
+    return said + (
+        f"{shared:,} of them ({shared / selected:.0%}) are among the model's top {selected:,}: the "
+        "rules describe the anomalies labelled, and the model's ranking (its scores) also reaches "
+        "rows they do not cover"
+    )

@@ -36,7 +36,7 @@ from app.cli import (
 )
 from app.commands._learn import LearnFrom
 from app.commands.sessions import DbOption
-from app.text import count, printable
+from app.text import count, printable, rules_against_model
 
 
 @cli.command()
@@ -104,7 +104,10 @@ def rules(
         f"{count(len(description.rows), 'labelled anomaly')} "
         f"(solver: {description.status}, {description.seconds:.2f} s)"
     )
-    for note in (*description.notes, *aad.export_notes(description, fmt)):
+    data = learned.dataset  # the rules read the cells as the table holds them, the model as filled in
+    shared = description.agreement(data.X_as_read, learned.model.anomaly_score(data.X))
+    against = rules_against_model(*shared, data.n_rows)
+    for note in (*description.notes, *aad.export_notes(description, fmt), *([against] if against else [])):
         _err.print(f"note: {printable(note)}")
     as_json = text if fmt == "json" else aad.export_rules(description, "json")
     as_text = aad.numbers_from_text(learned.dataset, as_json, [fmt])
