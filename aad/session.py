@@ -1565,6 +1565,7 @@ def _grown(dataset: Dataset, new: Dataset, fresh: np.ndarray, truth: np.ndarray 
         filled=stacked(dataset.filled, new.filled),
         context=stacked(dataset.context, _without(new.context, dataset.label_column)),
         sources=stacked(dataset.sources, new.sources),
+        written=stacked(dataset.written, new.written),
     )
 
 

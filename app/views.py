@@ -751,7 +751,8 @@ def _hint_columns(fingerprint: str, columns: tuple, _context: pd.DataFrame) -> f
 
 
 def scores_csv(session: aad.Session) -> Callable[[], str]:
-    """A function writing every row's score, rank, label and values as CSV, as they are now.
+    """A function writing every row's score, rank, label and values as CSV, as they are now (a
+    timestamp as the file wrote it, its ``T`` and offset kept, as ``aad score`` writes it).
 
     The arrays are copied at once, so a download started later still matches the page
     it was clicked on; the CSV itself is only built when the download is asked for.
@@ -759,7 +760,7 @@ def scores_csv(session: aad.Session) -> Callable[[], str]:
     scores, labels, dataset = session.scores().copy(), session.model.labels_.copy(), session.dataset
 
     def write() -> str:
-        return csv_text(aad.score_table(scores, labels=labels, features=dataset.table()))
+        return csv_text(aad.score_table(scores, labels=labels, features=dataset.table(as_written=True)))
 
     return write
 

@@ -628,6 +628,25 @@ def test_the_scores_download_is_the_page_it_was_clicked_on(tmp_path):
     np.testing.assert_array_equal(table[["x", "y"]].to_numpy(), session.dataset.X)
 
 
+def test_the_scores_download_writes_a_timestamp_as_the_file_wrote_it(tmp_path):
+    """Review 25, defect 4: the download wrote '2024-10-14 00:00:21' for the file's
+    '2024-10-14T00:00:21+00:00', unlike ``aad score --model --columns``; it no longer joined back."""
+    when = [t.isoformat() for t in pd.date_range("2024-10-14", periods=60, freq="23min", tz="UTC")]
+    rng = np.random.default_rng(1)
+    path = tmp_path / "log.csv"
+    frame = pd.DataFrame({"timestamp": when, "ip": rng.choice(["10.0.0.1", "10.0.0.2"], 60)})
+    frame.assign(bytes=rng.normal(900, 40, 60).round(1)).to_csv(path, index=False)
+    read = aad.load_data(str(path))
+    some = ["timestamp.hour", "bytes"]
+    chosen = (read, aad.load_data(str(path), features=some), aad.select_columns(read, features=some))
+    for n, dataset in enumerate(chosen):  # the columns as read, some of them, or chosen afterwards
+        session = aad.Session.create(dataset, store=aad.Store(tmp_path / f"s{n}.sqlite"))
+        session.label(4, "anomaly")
+        table = pd.read_csv(io.StringIO(views.scores_csv(session)()), keep_default_na=False)
+        assert table["timestamp"].tolist() == when
+        assert session.dataset.table()["timestamp"].iloc[0] == pd.Timestamp("2024-10-14")  # still a date
+
+
 def _csv(n: int = 80, seed: int = 3) -> bytes:
     rng = np.random.default_rng(seed)
     rows = [f"{a:.4f},{b:.4f}" for a, b in rng.normal(size=(n, 2))] + ["9.0,9.0"]
