@@ -1,6 +1,7 @@
 """Rows page: find any row, fix its label, and bring in labels known beforehand.
 
-* **Find**: by row number, an id or any text of a context column, by label (and skipped),
+* **Find**: by row number, an id or any text of a context column (a value in double quotes: a
+  whole cell, ``"10.45.218.15"`` not ``10.45.218.157``), by label (and skipped),
   by kind, by rank, and by value ranges of any feature or numeric column; the matches,
   most anomalous first, in a table whose label, kind and note can be edited (each edit is
   written only if the row still has the label the table showed, as a card's buttons are).
@@ -37,10 +38,12 @@ def filters() -> tuple[str, tuple, tuple, int, dict]:
         "Find",
         key=keys.ROWS_SEARCH,
         on_change=_forget_goto,  # a new search's one row shows, not the row gone to before
-        placeholder=f"a row number, or text of {named}…",
+        placeholder=f'a row number, or text of {named}… ("…": a whole value)',
         help="A row number, or any text found (in any case) in the rows' ids, other columns that are "
-        "not features, categories and times as written; several words must all be found. A date as "
-        "your file writes it (28.10.2024, Oct 28, 2024) finds the rows of that day.",
+        "not features, categories and times as written; several words must all be found. A value in "
+        'double quotes finds only the cells that are that whole value: "10.45.218.15" finds that '
+        "address, not 10.45.218.157 (which 10.45.218.15 alone finds too). A date as your file writes "
+        "it (28.10.2024, Oct 28, 2024) finds the rows of that day.",
     )
     labels = middle.multiselect(
         "Label", ["unlabelled", "anomaly", "nominal", "skipped"], key=keys.ROWS_LABELS, placeholder="any"
