@@ -357,7 +357,15 @@ def queue_help(session: aad.Session) -> str:
             "The queue follows the one whose proposals have been anomalies most often; after a few "
             f"nominals in a row it tries another ranking's top row{looks}. "
         )
-    return text + "**Different** (D) shows a row high in the forest's own order, unlike the anomalies found."
+    return text + DIFFERENT_HELP
+
+
+#: What **Different** (D) looks for, as the engine checks it (:meth:`aad.Session.outside_found`).
+DIFFERENT_HELP = (
+    "**Different** (D) shows a row high in the forest's own order outside the found anomalies' regions: "
+    "in at least half of the trees its leaf holds none of them. It may still share some values with "
+    "them (an IP, a user agent); pressed again, the next such row."
+)
 
 
 def queue_line(session: aad.Session, row: int) -> str:
@@ -377,7 +385,7 @@ def queue_line(session: aad.Session, row: int) -> str:
     if streak:
         line += f" · {count(streak, 'nominal')} in a row"
     if streak >= STREAK_HINT:
-        line += ". A kind may be used up: **Different** (D) shows a row unlike the anomalies found."
+        line += ". A kind may be used up: **Different** (D) shows a row outside the found anomalies' regions."
     return line
 
 
@@ -389,16 +397,23 @@ def proposed_line(session: aad.Session, row: int) -> str:
     return f"Proposed by {by}" if by else ""
 
 
-def different_text(session: aad.Session, row: int) -> str:
-    """What **Different** showed, and that the queue would not show it next."""
-    queue = f"the queue, which follows the {ranking_title(session.following)}, would not show it next"
-    return f"{_different_what(session, row)}; {queue}"
-
-
 def _different_what(session: aad.Session, row: int) -> str:
-    """The top of another ranking, or a row high in the forest's own order unlike the anomalies found."""
+    """What is true of the row **Different** showed: the top of a ranking, or high in the forest's
+    own order (or in another ranking); and whether it lies outside the found anomalies' regions
+    (in at least half of the trees its leaf holds none of them), as the engine checks it."""
     by = ranking_names(session.proposed_by(row))
-    return f"the top of {by}" if by else "high in the forest's own order, unlike the anomalies found so far"
+    outside = session.outside_found(row)
+    if by:
+        head = f"the top of {by}"
+    elif outside:  # Different's first choice: the forest's order among the rows outside
+        head = "high in the forest's own order"
+    else:  # no row outside is left to show: the next rows of another ranking
+        head = "high in another ranking than the queue's"
+    if not session.n_anomalies or outside is None:
+        return head + (" (no anomaly found yet)" if not session.n_anomalies else "")
+    if outside:
+        return f"{head}, outside the found anomalies' regions"  # the help: it may still share values
+    return f"{head}, inside the found anomalies' regions: in most trees its leaf holds one of them"
 
 
 def all_ranks(session: aad.Session) -> np.ndarray:

@@ -215,7 +215,10 @@ def card(row: int) -> None:
                 f"{session.dataset.n_features} features, the most unusual first (scroll for the rest)."
             )
         with why:  # beside the values: no extra line on a laptop
-            st.caption(views.queue_line(session, row), help=views.queue_help(session))
+            line = views.queue_line(session, row)  # says what Different showed: no toast over the kind box
+            if st.session_state.pop(keys.LABEL_NOTHING_DIFFERENT, -1) == row:
+                line = f"Nothing different to show: every ranking proposes the rows already shown · {line}"
+            st.caption(line, help=views.queue_help(session))
             different_button()
         why.markdown(f"**Why:** {views.why(session, row)}")
         why.caption(f"Most unusual values: {views.unusual_values(session, row)}")
@@ -225,15 +228,16 @@ def card(row: int) -> None:
 
 
 def different_button() -> None:
-    """**Different** (D): a row the queue would not show next, unlike the anomalies found."""
+    """**Different** (D): a row the queue would not show next, outside the found anomalies' regions."""
     st.button(
         "Different",
         key=keys.LABEL_DIFFERENT,
         shortcut=keys.SHORTCUTS[keys.LABEL_DIFFERENT],
         icon=":material/shuffle:",
         on_click=state.different,
-        help="Show a row high in the forest's own order whose leaves hold none of the anomalies found "
-        "so far (press again for another): for when you suspect a kind of anomaly is used up.",
+        help="Show a row high in the forest's own order outside the found anomalies' regions: in at "
+        "least half of the trees its leaf holds none of them (it may still share some values with "
+        "them; press again for another). For when you suspect a kind of anomaly is used up.",
     )
 
 
