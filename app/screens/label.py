@@ -27,6 +27,9 @@ session = state.require_session()
 CARDS, TABLE = keys.CARDS, keys.TABLE
 #: The card's value rows, in pixels (Streamlit's default is 35): a few more rows on a laptop.
 ROW_HEIGHT = 30
+#: The kind box's width, in pixels: a kind of 24 characters shows whole once picked ("credential
+#: stuffing" read "credential stuffir" at 170), and the box stays on the buttons' line at 1280x720.
+KIND_WIDTH = 250
 
 
 def counts() -> None:
@@ -157,7 +160,7 @@ def annotation(current: int) -> None:
         accept_new_options=True,
         on_change=state.return_focus,
         label_visibility="collapsed",
-        width=170,
+        width=KIND_WIDTH,
         help="Goes with an Anomaly label: pick a kind used before or type a new one.",
     )
     st.text_input(
