@@ -470,6 +470,21 @@ def test_a_rows_own_card_labels_it_with_a_kind_and_note_and_bulk_labels_say_what
     assert {r for r, v in _session(at).labels().items() if v == aad.NOMINAL} == grocery
 
 
+def test_the_rows_pages_inputs_have_names_of_their_own_and_its_card_says_it_has_no_keys(txn):
+    """Review 25, defect 10: the Kind filter and the kind box of "Label all N" were both named
+    "Kind" (a screen reader could not tell them apart), and the Rows page's card, unlike the
+    Label page's, has no A/N keys without saying so."""
+    at = _app()
+    at.switch_page("screens/rows.py").run()
+    at.text_input(key=keys.ROWS_SEARCH).input("GROCERY").run()
+    at.number_input(key=keys.ROWS_GOTO).set_value(11).run()
+    assert at.selectbox(key=keys.ROWS_BULK_KIND).label == "Kind for the rows found"
+    assert at.multiselect(key=keys.ROWS_KINDS).label == "Kind"
+    names = [w.label for w in [*at.text_input, *at.selectbox, *at.multiselect, *at.number_input]]
+    assert len(names) == len(set(names)), names
+    assert any("A and N label on the Label page only" in c.value for c in at.caption)
+
+
 def test_the_rows_pages_search_and_filters_outlive_a_visit_to_another_page(txn):
     """An analyst's review: search, look at the Label page, come back: the search was gone."""
     at = _app()

@@ -137,7 +137,7 @@ def bulk(found, filtered: bool) -> None:
             args=(rows, "anomaly", "rows", keys.ROWS_BULK_KIND),
         )
         st.selectbox(
-            "Kind",
+            "Kind for the rows found",  # its own name: the filter beside the search is "Kind"
             session.kind_names(),
             index=None,
             key=keys.ROWS_BULK_KIND,
@@ -156,6 +156,11 @@ def bulk(found, filtered: bool) -> None:
 
 def _forget_goto() -> None:
     st.session_state[keys.ROWS_GOTO] = None
+
+
+#: The Rows page's card has no keys: the grid above takes what is typed into it (the Label page's
+#: table view turns its keys off for that), and a key could reach a card not yet drawn.
+ROWS_CARD_KEYS = "The keys A and N label on the Label page only: here, Tab to the buttons below."
 
 
 def row_card(row: int) -> None:
@@ -181,6 +186,7 @@ def row_card(row: int) -> None:
         )
         why.markdown(f"**Why:** {views.why(session, row)}")
         why.caption(f"Most unusual values: {views.unusual_values(session, row)}")
+        why.caption(ROWS_CARD_KEYS)
         if current is not None and current.analyst:
             why.caption(
                 f"Labelled {aad.label_name(current.label)} by {text.md(current.analyst)} "
