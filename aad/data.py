@@ -122,6 +122,10 @@ class Dataset:
         The columns behind the features that are no plain number: categories and numbers
         written with a unit as written, timestamps as timestamps (the clock time as written):
         what people see of those features.
+    written : DataFrame or None
+        The timestamp columns of :attr:`sources` that the table held as text, as it wrote them
+        (``2024-10-14T00:00:21+00:00``, its ``T`` and offset kept): what a file of scores writes
+        (:meth:`table` with ``as_written=True``). None when no timestamp column was text.
     answers : tuple of str
         Context columns that look like a ground truth (``is_fraud``): never shown to the
         analyst while labelling, and offered as the ground truth.
@@ -159,6 +163,7 @@ class Dataset:
     encoding: tuple[FeatureSpec, ...] = field(default_factory=tuple, repr=False)
     sources: pd.DataFrame | None = field(default=None, repr=False)
     answers: tuple[str, ...] = ()
+    written: pd.DataFrame | None = field(default=None, repr=False)
     note_items: tuple[Note, ...] = field(default_factory=tuple, repr=False)
 
     @property
@@ -235,10 +240,19 @@ class Dataset:
                 parts.append(self.sources[spec.column])
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=range(self.n_rows))
 
-    def table(self) -> pd.DataFrame:
+    def table(self, *, as_written: bool = False) -> pd.DataFrame:
         """What the analyst sees of each row: the context columns, then the features as read
-        (a cell missing in the file stays empty; a category or a timestamp as written)."""
+        (a cell missing in the file stays empty; a category or a timestamp as written).
+
+        A timestamp column is its timestamps (the clock time as written, as pandas and SQL compare
+        dates); ``as_written`` gives a column the table held as text as that text instead, its
+        ``T`` and UTC offset kept, as a file of scores writes it so it joins back to the table.
+        """
         features = self.values_as_read()
+        if as_written and self.written is not None:
+            for name in self.written.columns:
+                text = self.written[name]
+                features[name] = text.astype(object).where(text.notna(), features[name].astype(object))
         return features if self.context is None else pd.concat([self.context, features], axis=1)
 
 
@@ -494,7 +508,9 @@ def _written(dataset: Dataset) -> pd.DataFrame:
         if spec.column in done:
             continue
         done.add(spec.column)
-        if dataset.sources is not None and spec.column in dataset.sources.columns:
+        if dataset.written is not None and spec.column in dataset.written.columns:
+            parts.append(dataset.written[spec.column])  # the text read again as it was first read
+        elif dataset.sources is not None and spec.column in dataset.sources.columns:
             parts.append(dataset.sources[spec.column])
         else:
             parts.append(numbers[spec.name].rename(spec.column))
@@ -721,6 +737,7 @@ def _encoded(
         encoding=tuple(encoded.specs),
         sources=_sources(frame, encoded.sources, encoded.times),
         answers=tuple(encoded.answers),
+        written=_written_text(frame, encoded.times),
         note_items=items,
     )
 
@@ -736,6 +753,15 @@ def _sources(frame: pd.DataFrame, names, times: dict[str, pd.Series]) -> pd.Data
         return None
     columns = {name: times[name] if name in times else frame[name] for name in names}
     return pd.DataFrame({name: column.reset_index(drop=True) for name, column in columns.items()})
+
+
+def _written_text(frame: pd.DataFrame, times: dict[str, pd.Series]) -> pd.DataFrame | None:
+    """The timestamp columns (``times``) that ``frame`` holds as text, as it writes them; None
+    when there is none (a Parquet timestamp is no text)."""
+    text = [name for name in times if pd.api.types.infer_dtype(frame[name], skipna=True) == "string"]
+    if not text:
+        return None
+    return pd.DataFrame({name: frame[name].reset_index(drop=True) for name in text})
 
 
 def _no_feature(frame: pd.DataFrame, label: str | None, encoded) -> str:
@@ -880,6 +906,7 @@ def rows_of_frame(
         encoding=() if strict else tuple(specs),
         sources=_sources(frame.rename(columns={found[c]: c for c in shown}), list(shown), times),
         note_items=tuple(notes),
+        written=_written_text(frame.rename(columns={found[c]: c for c in shown}), times),
     )
     return rows, dated
 

@@ -194,6 +194,12 @@ class ActiveLearner:
         portfolio = self.portfolio or Portfolio(self.model, rankings=self._fixed_rankings())
         return portfolio.proposers(self._row(row))
 
+    def outside_found(self, row: int) -> bool | None:
+        """Whether ``row`` lies outside the found anomalies' regions, as "something different"
+        reads them (:meth:`aad.portfolio.Portfolio.outside_found`); None without a forest's leaves."""
+        portfolio = self.portfolio or Portfolio(self.model, rankings=self._fixed_rankings())
+        return portfolio.outside_found(self._row(row))
+
     @property
     def history(self) -> tuple[LabelEvent, ...]:
         """Every label event, oldest first."""

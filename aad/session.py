@@ -963,10 +963,10 @@ class Session:
 
     def different(self) -> np.ndarray:
         """Replace the batch by one that starts with a row the queue would not show next
-        ("show me something different"): high in the forest's own order and unlike the
-        anomalies found so far (:meth:`aad.portfolio.Portfolio.different`), for an analyst who
-        suspects a kind is used up before the queue does. Asked again, another such row: the
-        rows on screen are not offered twice."""
+        ("show me something different"): high in the forest's own order and outside the found
+        anomalies' regions (:meth:`outside_found`; :meth:`aad.portfolio.Portfolio.different`),
+        for an analyst who suspects a kind is used up before the queue does. Asked again,
+        another such row: the rows on screen are not offered twice."""
         on_screen = [r for r in self._batch if self._is_open(r)]
         rows = self._draw(explore=True, exclude=on_screen)
         self._save_batch(rows)
@@ -982,6 +982,13 @@ class Session:
     def proposed_by(self, row: int) -> tuple[str, ...]:
         """The rankings whose highest unlabelled row is ``row`` (see :data:`aad.model.RANKINGS`)."""
         return self.learner.proposed_by(row)
+
+    def outside_found(self, row: int) -> bool | None:
+        """Whether ``row`` lies outside the regions of the anomalies labelled so far: in at least
+        half of the trees its leaf holds none of them (every row, before the first). What
+        :meth:`different` looks for; a row outside may still share some values with them. None
+        for a model without a forest's leaves."""
+        return self.learner.outside_found(row)
 
     def queue_records(self) -> dict[str, tuple[int, int]]:
         """With the adaptive queue, each ranking's record: (anomalies among its proposals labelled,
@@ -1565,6 +1572,7 @@ def _grown(dataset: Dataset, new: Dataset, fresh: np.ndarray, truth: np.ndarray 
         filled=stacked(dataset.filled, new.filled),
         context=stacked(dataset.context, _without(new.context, dataset.label_column)),
         sources=stacked(dataset.sources, new.sources),
+        written=stacked(dataset.written, new.written),
     )
 
 

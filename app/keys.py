@@ -36,6 +36,7 @@ LABEL_UNDO = "label_undo"
 LABEL_REDO = "label_redo"  # gives back what Undo took back
 LABEL_UNSKIP = "label_unskip"
 LABEL_DIFFERENT = "label_different"  # "something different": the top of another ranking
+LABEL_NOTHING_DIFFERENT = "aad_nothing_different"  # the card Different found nothing other than
 RETURN_FOCUS = "return_focus"  # a setting was chosen: give the keyboard back to the page
 RETURN_FOCUS_COUNT = "return_focus_count"  # how many times, so that each script is new to the browser
 LABEL_STRATEGY = "label_strategy"

@@ -357,7 +357,15 @@ def queue_help(session: aad.Session) -> str:
             "The queue follows the one whose proposals have been anomalies most often; after a few "
             f"nominals in a row it tries another ranking's top row{looks}. "
         )
-    return text + "**Different** (D) shows a row high in the forest's own order, unlike the anomalies found."
+    return text + DIFFERENT_HELP
+
+
+#: What **Different** (D) looks for, as the engine checks it (:meth:`aad.Session.outside_found`).
+DIFFERENT_HELP = (
+    "**Different** (D) shows a row high in the forest's own order outside the found anomalies' regions: "
+    "in at least half of the trees its leaf holds none of them. It may still share some values with "
+    "them (an IP, a user agent); pressed again, the next such row."
+)
 
 
 def queue_line(session: aad.Session, row: int) -> str:
@@ -377,7 +385,7 @@ def queue_line(session: aad.Session, row: int) -> str:
     if streak:
         line += f" · {count(streak, 'nominal')} in a row"
     if streak >= STREAK_HINT:
-        line += ". A kind may be used up: **Different** (D) shows a row unlike the anomalies found."
+        line += ". A kind may be used up: **Different** (D) shows a row outside the found anomalies' regions."
     return line
 
 
@@ -389,16 +397,23 @@ def proposed_line(session: aad.Session, row: int) -> str:
     return f"Proposed by {by}" if by else ""
 
 
-def different_text(session: aad.Session, row: int) -> str:
-    """What **Different** showed, and that the queue would not show it next."""
-    queue = f"the queue, which follows the {ranking_title(session.following)}, would not show it next"
-    return f"{_different_what(session, row)}; {queue}"
-
-
 def _different_what(session: aad.Session, row: int) -> str:
-    """The top of another ranking, or a row high in the forest's own order unlike the anomalies found."""
+    """What is true of the row **Different** showed: the top of a ranking, or high in the forest's
+    own order (or in another ranking); and whether it lies outside the found anomalies' regions
+    (in at least half of the trees its leaf holds none of them), as the engine checks it."""
     by = ranking_names(session.proposed_by(row))
-    return f"the top of {by}" if by else "high in the forest's own order, unlike the anomalies found so far"
+    outside = session.outside_found(row)
+    if by:
+        head = f"the top of {by}"
+    elif outside:  # Different's first choice: the forest's order among the rows outside
+        head = "high in the forest's own order"
+    else:  # no row outside is left to show: the next rows of another ranking
+        head = "high in another ranking than the queue's"
+    if not session.n_anomalies or outside is None:
+        return head + (" (no anomaly found yet)" if not session.n_anomalies else "")
+    if outside:
+        return f"{head}, outside the found anomalies' regions"  # the help: it may still share values
+    return f"{head}, inside the found anomalies' regions: in most trees its leaf holds one of them"
 
 
 def all_ranks(session: aad.Session) -> np.ndarray:
@@ -751,7 +766,8 @@ def _hint_columns(fingerprint: str, columns: tuple, _context: pd.DataFrame) -> f
 
 
 def scores_csv(session: aad.Session) -> Callable[[], str]:
-    """A function writing every row's score, rank, label and values as CSV, as they are now.
+    """A function writing every row's score, rank, label and values as CSV, as they are now (a
+    timestamp as the file wrote it, its ``T`` and offset kept, as ``aad score`` writes it).
 
     The arrays are copied at once, so a download started later still matches the page
     it was clicked on; the CSV itself is only built when the download is asked for.
@@ -759,7 +775,7 @@ def scores_csv(session: aad.Session) -> Callable[[], str]:
     scores, labels, dataset = session.scores().copy(), session.model.labels_.copy(), session.dataset
 
     def write() -> str:
-        return csv_text(aad.score_table(scores, labels=labels, features=dataset.table()))
+        return csv_text(aad.score_table(scores, labels=labels, features=dataset.table(as_written=True)))
 
     return write
 
@@ -1151,7 +1167,9 @@ def find_rows(
     query : str
         A row number (that row first), or text found (any case) in an id or another context column
         (``T0042``, ``grocery``); several words must all be found, each in some column. A date as the
-        file writes it finds the rows on that day (:func:`_on_date`).
+        file writes it finds the rows on that day (:func:`_on_date`). A value in double quotes must be
+        a whole cell (any case), not part of one: ``"10.45.218.15"`` finds that address, not
+        ``10.45.218.157`` (:func:`search_terms`).
     labels : tuple of str
         Any of ``unlabelled``, ``anomaly``, ``nominal``, ``skipped`` (empty: any).
     kinds : tuple of str
@@ -1164,13 +1182,7 @@ def find_rows(
     """
     query = _ZERO_WIDTH.sub("", query)  # text copied off a card: its links broken by zero-width spaces
     n = session.dataset.n_rows
-    keep = np.ones(n, dtype=bool)
-    on_date = _on_date(session.dataset, query) if len(query.split()) > 1 else None  # Oct 28, 2024
-    if on_date is not None and on_date.any():
-        keep &= on_date
-    else:
-        for word in query.split():
-            keep &= _matches(session, word)
+    keep = _text_mask(session, query)
     if labels:
         keep &= _label_mask(session, labels)
     if kinds:
@@ -1185,6 +1197,45 @@ def find_rows(
     if named >= 0 and keep[named]:  # a row number: that row first, then the text it is found in
         found = np.concatenate([[named], found[found != named]])
     return found
+
+
+#: A value in double quotes, a whole cell to find (its spaces its own), or a word to find in a cell.
+_TERM = re.compile(r'"([^"]*)"|(\S+)')
+
+
+def search_terms(query: str) -> tuple[list[str], list[str]]:
+    """A search's words, each to be found in some cell, and its quoted values, each to be some
+    whole cell; an empty pair of quotes is no value, and an unmatched quote is text.
+
+    Examples
+    --------
+    >>> search_terms('10.45.218.15 "185.220.101.47" "Mozilla/5.0 (X11)" ""')
+    (['10.45.218.15'], ['185.220.101.47', 'Mozilla/5.0 (X11)'])
+    >>> search_terms('j.müller "10.45')
+    (['j.müller', '"10.45'], [])
+    """
+    words, whole = [], []
+    for quoted, word in _TERM.findall(query):
+        if word:
+            words.append(word)
+        elif quoted.strip():
+            whole.append(quoted.strip())
+    return words, whole
+
+
+def _text_mask(session: aad.Session, query: str) -> np.ndarray:
+    """The rows a search's text finds: every word in some cell, every quoted value some whole cell;
+    several words that name a date (``Oct 28, 2024``), the rows of that day."""
+    words, whole = search_terms(query)
+    keep = np.ones(session.dataset.n_rows, dtype=bool)
+    on_date = _on_date(session.dataset, query) if len(words) > 1 and not whole else None  # Oct 28, 2024
+    if on_date is not None and on_date.any():
+        return keep & on_date
+    for word in words:
+        keep &= _matches(session, word)
+    for value in whole:
+        keep &= _matches(session, value, whole=True)
+    return keep
 
 
 def _within(values: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
@@ -1259,18 +1310,21 @@ def _is_number(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
-def _matches(session: aad.Session, word: str) -> np.ndarray:
+def _matches(session: aad.Session, word: str, *, whole: bool = False) -> np.ndarray:
+    """The rows with ``word`` in some cell (any case), or its row number, or a date it names; with
+    ``whole``, the rows with a cell that is ``word`` (any case) and nothing else."""
     n = session.dataset.n_rows
     found = np.zeros(n, dtype=bool)
-    if word.isdecimal() and int(word) < n:
+    if word.isdecimal() and int(word) < n and not whole:
         found[int(word)] = True
     context = searchable(session)
     if context is not None:
         texts = _search_texts(session.dataset.fingerprint, tuple(context.columns), context)
         needle = word.casefold()
         for column in texts.values():
-            found |= column.str.contains(needle, regex=False).to_numpy(dtype=bool)
-    return found | _on_date(session.dataset, word)
+            hits = column == needle if whole else column.str.contains(needle, regex=False)
+            found |= hits.to_numpy(dtype=bool)
+    return found if whole else found | _on_date(session.dataset, word)
 
 
 def _on_date(dataset: aad.Dataset, word: str) -> np.ndarray:

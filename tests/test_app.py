@@ -628,6 +628,25 @@ def test_the_scores_download_is_the_page_it_was_clicked_on(tmp_path):
     np.testing.assert_array_equal(table[["x", "y"]].to_numpy(), session.dataset.X)
 
 
+def test_the_scores_download_writes_a_timestamp_as_the_file_wrote_it(tmp_path):
+    """Review 25, defect 4: the download wrote '2024-10-14 00:00:21' for the file's
+    '2024-10-14T00:00:21+00:00', unlike ``aad score --model --columns``; it no longer joined back."""
+    when = [t.isoformat() for t in pd.date_range("2024-10-14", periods=60, freq="23min", tz="UTC")]
+    rng = np.random.default_rng(1)
+    path = tmp_path / "log.csv"
+    frame = pd.DataFrame({"timestamp": when, "ip": rng.choice(["10.0.0.1", "10.0.0.2"], 60)})
+    frame.assign(bytes=rng.normal(900, 40, 60).round(1)).to_csv(path, index=False)
+    read = aad.load_data(str(path))
+    some = ["timestamp.hour", "bytes"]
+    chosen = (read, aad.load_data(str(path), features=some), aad.select_columns(read, features=some))
+    for n, dataset in enumerate(chosen):  # the columns as read, some of them, or chosen afterwards
+        session = aad.Session.create(dataset, store=aad.Store(tmp_path / f"s{n}.sqlite"))
+        session.label(4, "anomaly")
+        table = pd.read_csv(io.StringIO(views.scores_csv(session)()), keep_default_na=False)
+        assert table["timestamp"].tolist() == when
+        assert session.dataset.table()["timestamp"].iloc[0] == pd.Timestamp("2024-10-14")  # still a date
+
+
 def _csv(n: int = 80, seed: int = 3) -> bytes:
     rng = np.random.default_rng(seed)
     rows = [f"{a:.4f},{b:.4f}" for a, b in rng.normal(size=(n, 2))] + ["9.0,9.0"]
@@ -1017,15 +1036,36 @@ def test_the_card_names_the_ranking_that_proposed_it_and_something_different_sho
     assert not at.exception
     now = _top_card(at)
     assert now != before
-    message = next(t.value for t in at.toast if t.value.startswith(f"Row {now}:"))
-    assert "the queue, which follows the learned model, would not show it next" in message
     assert now not in _session(at).learner.next_queries(1)  # the queue itself would not have shown it
-    assert any(c.value.startswith("Something different: ") for c in at.caption)  # the card says so
+    _says_what_is_true_of(at, now)
     at.button(key=keys.LABEL_DIFFERENT).click().run()  # asked again: another row, not the same
     assert _top_card(at) not in (now, before)
     now = _top_card(at)
+    _says_what_is_true_of(at, now)
     _action(at, keys.LABEL_NOMINAL).click().run()  # its label is logged like any other
     assert aad.Store(db).labels(session.id)[now] == aad.NOMINAL
+    session = _session(at)
+    session.different = session.batch  # every ranking proposes the rows on screen: nothing different
+    shown = _top_card(at)
+    at.button(key=keys.LABEL_DIFFERENT).click().run()
+    assert _top_card(at) == shown
+    assert not at.toast
+    line = next(c.value for c in at.caption if c.value.startswith("Nothing different to show"))
+    assert "every ranking proposes the rows already shown" in line
+    at.run()  # said once
+    assert not any(c.value.startswith("Nothing different") for c in at.caption)
+
+
+def _says_what_is_true_of(at: AppTest, row: int) -> None:
+    """Review 25, defects 6 and 13: the toast said the row was "unlike the anomalies found so far"
+    (it shared their IP, user agent and country) and covered the kind box at 1280x720. The card
+    now says, beside the button, what the engine checked of the row, and no toast is shown."""
+    assert not at.toast
+    line = next(c.value for c in at.caption if c.value.startswith("Something different: "))
+    assert "unlike" not in line
+    outside = _session(at).outside_found(row)
+    assert ("outside the found anomalies' regions" in line) is outside, line
+    assert ("inside the found anomalies' regions" in line) is (not outside), line
 
 
 def _start_on_toy2(at: AppTest, detector: str, *, follow: bool = True, **choices) -> AppTest:

@@ -470,6 +470,21 @@ def test_a_rows_own_card_labels_it_with_a_kind_and_note_and_bulk_labels_say_what
     assert {r for r, v in _session(at).labels().items() if v == aad.NOMINAL} == grocery
 
 
+def test_the_rows_pages_inputs_have_names_of_their_own_and_its_card_says_it_has_no_keys(txn):
+    """Review 25, defect 10: the Kind filter and the kind box of "Label all N" were both named
+    "Kind" (a screen reader could not tell them apart), and the Rows page's card, unlike the
+    Label page's, has no A/N keys without saying so."""
+    at = _app()
+    at.switch_page("screens/rows.py").run()
+    at.text_input(key=keys.ROWS_SEARCH).input("GROCERY").run()
+    at.number_input(key=keys.ROWS_GOTO).set_value(11).run()
+    assert at.selectbox(key=keys.ROWS_BULK_KIND).label == "Kind for the rows found"
+    assert at.multiselect(key=keys.ROWS_KINDS).label == "Kind"
+    names = [w.label for w in [*at.text_input, *at.selectbox, *at.multiselect, *at.number_input]]
+    assert len(names) == len(set(names)), names
+    assert any("A and N label on the Label page only" in c.value for c in at.caption)
+
+
 def test_the_rows_pages_search_and_filters_outlive_a_visit_to_another_page(txn):
     """An analyst's review: search, look at the Label page, come back: the search was gone."""
     at = _app()
@@ -531,6 +546,35 @@ def test_a_value_copied_off_a_card_finds_the_rows_typing_it_finds(db, tmp_path):
         assert "\u200b" in copied
         assert sorted(views.find_rows(session, copied).tolist()) == sorted(views.find_rows(session, typed))
         assert len(views.find_rows(session, typed)) == 10
+
+
+def test_a_value_in_double_quotes_finds_only_the_cells_that_are_that_whole_value(db, tmp_path, monkeypatch):
+    """Review 25, defect 3: Find 10.45.218.15 listed every row of 10.45.218.157, another host."""
+    ips = ["10.45.218.157"] * 6 + ["10.45.218.15"] * 3 + ["10.45.218.1"] * 2 + ["185.220.101.47"] * 29
+    agents = ["curl/8.5.0"] * 20 + ["curl/8.5.0 (x)"] * 20
+    frame = pd.DataFrame({"src_ip": ips, "agent": agents, "bytes": np.arange(40.0)})
+    frame.to_csv(tmp_path / "log.csv", index=False)
+    monkeypatch.setenv("AAD_DATA", str(tmp_path / "log.csv"))
+    at = _app()
+    session = _session(at)
+
+    def found(query: str) -> list[int]:
+        return sorted(views.find_rows(session, query).tolist())
+
+    assert found("10.45.218.15") == list(range(9))  # a substring, as analysts search
+    assert found('"10.45.218.15"') == [6, 7, 8]  # the whole cell: that host only
+    assert found('"10.45.218.1"') == [9, 10]
+    assert found('"10.45.218"') == []
+    assert found('"CURL/8.5.0 (X)"') == list(range(20, 40))  # any case; the spaces are the value's
+    assert found('"curl/8.5.0" 10.45') == list(range(11))  # with a word found in part of a cell
+    assert found('"10.45.218.15" "curl/8.5.0 (x)"') == []  # every quoted value must be found
+    at.switch_page("screens/rows.py").run()
+    box = at.text_input(key=keys.ROWS_SEARCH)
+    assert "double quotes" in box.help
+    assert '"10.45.218.15"' in box.help
+    assert '("…": a whole value)' in box.placeholder
+    box.input('"10.45.218.15"').run()
+    assert any(m.value.startswith("**3 rows found**") for m in at.markdown)
 
 
 def test_a_row_number_finds_that_row_first_then_the_rows_whose_text_holds_it(db, tmp_path):

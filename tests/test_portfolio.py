@@ -372,7 +372,8 @@ def test_something_different_is_a_row_the_queue_would_not_show(clustered):
 def test_something_different_after_one_kind_is_another_kind_and_asked_again_another_row():
     """An analyst's review: after the account takeovers, **Different** showed the next
     takeover (every ranking agreed on it), and pressed again the same row. It now shows the
-    forest's highest row unlike the anomalies found, and never a row already on screen."""
+    forest's highest row outside the found anomalies' regions (in at least half of the trees its
+    leaf holds none of them), and never a row already on screen."""
     X, y, kind = _card_table()
     learner = aad.ActiveLearner(aad.AADForest(random_state=0).fit(X), X)
     for _ in range(30):
@@ -384,6 +385,11 @@ def test_something_different_after_one_kind_is_another_kind_and_asked_again_anot
         shown.append(int(learner.next_queries(1, explore=True, exclude=shown)[0]))
     assert len(set(shown)) == 3
     assert [kind[r] if y[r] else "nominal" for r in shown] == ["skimming"] * 3
+    assert all(learner.outside_found(r) for r in shown)  # what Different checks, and the card says
+    closed = learner.model.labels_ != aad.UNLABELLED
+    takeovers = [r for r in np.flatnonzero((kind == "takeover") & ~closed)]
+    assert takeovers  # a takeover not labelled yet lies inside the found ones' regions
+    assert not any(learner.outside_found(int(r)) for r in takeovers[:5])
 
 
 def test_the_saturating_ranking_lifts_by_log2_of_the_anomalies_in_a_leaf(clustered):

@@ -80,11 +80,44 @@ def test_a_single_new_row_with_a_gap_is_filled_with_the_training_median(tmp_path
 
 
 def test_timestamps_are_written_to_the_second_not_to_the_microsecond(tmp_path, capsys):
-    when = pd.date_range("2024-01-01", periods=60, freq="37min").strftime("%Y-%m-%d %H:%M")
+    when = pd.date_range("2024-01-01", periods=60, freq="37min").as_unit("us")  # a Parquet timestamp: no text
     x = np.random.default_rng(0).normal(size=60)
-    pd.DataFrame({"when": when, "x": x}).to_csv(tmp_path / "t.csv", index=False)
-    assert main(["score", str(tmp_path / "t.csv"), "--labels", _labels(tmp_path, [(3, "anomaly")])]) == 0
+    pd.DataFrame({"when": when, "x": x}).to_parquet(tmp_path / "t.parquet", index=False)
+    assert main(["score", str(tmp_path / "t.parquet"), "--labels", _labels(tmp_path, [(3, "anomaly")])]) == 0
     assert _scored(capsys)["when"].tolist()[:2] == ["2024-01-01 00:00:00", "2024-01-01 00:37:00"]
+
+
+def _logins(path, day: int) -> list[str]:
+    """A log whose timestamps are written ISO 8601 with a UTC offset, as a SIEM exports them."""
+    rng = np.random.default_rng(day)
+    when = pd.date_range(f"2024-10-{day:02d}", periods=80, freq="17min", tz="UTC")
+    written = [t.isoformat() for t in when]  # 2024-10-14T00:00:00+00:00
+    frame = pd.DataFrame({"timestamp": written, "bytes": rng.normal(1000, 50, 80).round(1)})
+    frame.loc[5, "bytes"] = 90_000.0
+    frame.to_csv(path, index=False)
+    return written
+
+
+def test_every_scoring_path_writes_a_timestamp_as_the_file_wrote_it(tmp_path, capsys):
+    """Review 25, defect 4: --session and --apply wrote '2024-10-14 00:00:21' (the T and the
+    +00:00 gone) where --model --columns wrote the file's '2024-10-14T00:00:21+00:00', so the
+    scores no longer joined back to the log by its timestamp."""
+    day1, day2 = tmp_path / "day1.csv", tmp_path / "day2.csv"
+    first, second = _logins(day1, 14), _logins(day2, 15)
+    db = tmp_path / "s.sqlite"
+    session = aad.Session.create(aad.load_data(str(day1)), store=aad.Store(db), seed=0)
+    session.label(5, "anomaly")
+    assert main(["score", "--session", session.id, "--db", str(db)]) == 0
+    assert _scored(capsys).sort_values("row")["timestamp"].tolist() == first
+    assert main(["score", "--session", session.id, "--db", str(db), "--apply", str(day2)]) == 0
+    applied = _scored(capsys).sort_values("row")
+    assert applied["timestamp"].tolist() == second
+    model = tmp_path / "model.json"
+    assert main(["model", "export", "--session", session.id, "--db", str(db), "--output", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["score", "--model", str(model), str(day2), "--columns", "timestamp"]) == 0
+    by_model = _scored(capsys).sort_values("row")
+    assert by_model["timestamp"].tolist() == applied["timestamp"].tolist()  # the two paths agree
 
 
 def test_a_session_scores_as_the_app_does(tmp_path, capsys):

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -386,3 +387,20 @@ def test_rows_added_after_drift_leave_the_old_rows_ranked_as_a_session_on_the_wh
     assert found["new"] < found["table"]
     assert "regrown on the whole table" in said["table"]
     assert "regrown on the new rows" in said["new"]
+
+
+def test_added_rows_keep_their_timestamps_as_written_in_the_scores(tmp_path):
+    """A timestamp written with its offset is written so in the scores of the rows added too."""
+    days = []
+    for day, seed in ((14, 0), (15, 1)):
+        frame = _table(120, seed=seed, shift=seed)[["a", "b"]]
+        when = pd.date_range(f"2024-10-{day}", periods=120, freq="11min", tz="UTC")
+        frame.insert(0, "timestamp", [t.isoformat() for t in when])
+        frame.to_csv(tmp_path / f"day{day}.csv", index=False)
+        days.append(frame)
+    first = aad.load_data(str(tmp_path / "day14.csv"))
+    session = aad.Session.create(first, store=aad.Store(tmp_path / "s.db"))
+    session.add_rows(str(tmp_path / "day15.csv"))
+    assert session.dataset.n_rows == 240
+    table = pd.read_csv(io.StringIO(views.scores_csv(session)()))
+    assert table["timestamp"].tolist() == pd.concat(days)["timestamp"].tolist()

@@ -168,15 +168,16 @@ class Portfolio:
         return self.following, None if challenger is None else tops[challenger]
 
     def different(self, k: int = 1, *, exclude=()) -> int | None:
-        """ "Show me something different": a row unlike the anomalies found so far, that the
+        """ "Show me something different": a row outside the found anomalies' regions, that the
         champion would not show in its next ``k`` and that is not in ``exclude`` (the rows on
         screen, so that asking again shows another).
 
         The highest such row in the forest's own order (an ensemble's unsupervised one) whose
-        leaf holds no labelled anomaly in at least half of the trees: where the found
-        anomalies' leaves claim a row, the analyst has seen its kind. Without a forest's leaves
-        or such a row, the highest row of the other rankings that the champion would not show,
-        taken in the order of their records. None when there is none.
+        leaf holds no labelled anomaly in at least half of the trees (:meth:`outside_found`):
+        where the found anomalies' leaves claim a row, the analyst has seen its kind. Such a row
+        may still share some values with them (an IP, a user agent): the trees split it off. Without
+        a forest's leaves or such a row, the highest row of the other rankings that the champion
+        would not show, taken in the order of their records. None when there is none.
         """
         closed = self._closed()
         closed[np.asarray(list(exclude), dtype=np.int64)] = True
@@ -199,14 +200,32 @@ class Portfolio:
                     return int(row)
         return None
 
-    def _unlike_found(self) -> np.ndarray | None:
-        """Rows whose leaf holds no labelled anomaly in at least half of the trees (every row
-        before the first anomaly); None for a model without a forest's leaves."""
+    def outside_found(self, row: int) -> bool | None:
+        """Whether ``row`` lies outside the found anomalies' regions, as :meth:`different` reads
+        them: in at least half of the trees its leaf holds no labelled anomaly (every row, before
+        the first anomaly). None for a model without a forest's leaves.
+
+        Ten rows at (7, 7), one of them labelled an anomaly, and one at (-7, 7):
+
+        >>> X = np.vstack([np.random.default_rng(0).normal(size=(300, 2)), np.full((10, 2), 7.0), [[-7, 7]]])
+        >>> model = AADForest(random_state=0).fit(X)
+        >>> model.set_label(300, 1)
+        >>> portfolio = Portfolio(model)
+        >>> portfolio.outside_found(301), portfolio.outside_found(310)
+        (False, True)
+        """
+        unlike = self._unlike_found([row])
+        return None if unlike is None else bool(unlike[0])
+
+    def _unlike_found(self, rows=None) -> np.ndarray | None:
+        """Rows (``rows``, or all) whose leaf holds no labelled anomaly in at least half of the
+        trees (every row before the first anomaly); None for a model without a forest's leaves."""
         model = self.model if hasattr(self.model, "_counts") else getattr(self.model, "forest_member_", None)
         if model is None or not hasattr(model, "leaf_index_"):
             return None
         held = (model._counts[ANOMALY] > 0).astype(np.float64)
-        claimed = model.forest_.gather(held, model.leaf_index_)
+        index = model.leaf_index_ if rows is None else model.leaf_index_[:, np.asarray(rows, dtype=np.int64)]
+        claimed = model.forest_.gather(held, index)
         return claimed <= model.forest_.n_estimators / 2
 
     def set_aside(self, rows) -> None:

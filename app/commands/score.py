@@ -207,8 +207,9 @@ def score(
 
 def _values(target: aad.Dataset) -> pd.DataFrame:
     """The row's columns beside its scores, its ground truth too (``label``, the analyst's label,
-    comes before them: a data column of that name is written as ``label (data)``)."""
-    table = target.table()
+    comes before them: a data column of that name is written as ``label (data)``); a timestamp
+    as the file wrote it, as ``--model --columns`` writes it."""
+    table = target.table(as_written=True)
     if target.y is None:
         return table
     truth = pd.Series(np.where(target.y, "anomaly", "nominal"), name=target.label_column or "ground truth")

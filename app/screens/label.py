@@ -27,6 +27,9 @@ session = state.require_session()
 CARDS, TABLE = keys.CARDS, keys.TABLE
 #: The card's value rows, in pixels (Streamlit's default is 35): a few more rows on a laptop.
 ROW_HEIGHT = 30
+#: The kind box's width, in pixels: a kind of 24 characters shows whole once picked ("credential
+#: stuffing" read "credential stuffir" at 170), and the box stays on the buttons' line at 1280x720.
+KIND_WIDTH = 250
 
 
 def counts() -> None:
@@ -157,7 +160,7 @@ def annotation(current: int) -> None:
         accept_new_options=True,
         on_change=state.return_focus,
         label_visibility="collapsed",
-        width=170,
+        width=KIND_WIDTH,
         help="Goes with an Anomaly label: pick a kind used before or type a new one.",
     )
     st.text_input(
@@ -215,7 +218,10 @@ def card(row: int) -> None:
                 f"{session.dataset.n_features} features, the most unusual first (scroll for the rest)."
             )
         with why:  # beside the values: no extra line on a laptop
-            st.caption(views.queue_line(session, row), help=views.queue_help(session))
+            line = views.queue_line(session, row)  # says what Different showed: no toast over the kind box
+            if st.session_state.pop(keys.LABEL_NOTHING_DIFFERENT, -1) == row:
+                line = f"Nothing different to show: every ranking proposes the rows already shown · {line}"
+            st.caption(line, help=views.queue_help(session))
             different_button()
         why.markdown(f"**Why:** {views.why(session, row)}")
         why.caption(f"Most unusual values: {views.unusual_values(session, row)}")
@@ -225,15 +231,16 @@ def card(row: int) -> None:
 
 
 def different_button() -> None:
-    """**Different** (D): a row the queue would not show next, unlike the anomalies found."""
+    """**Different** (D): a row the queue would not show next, outside the found anomalies' regions."""
     st.button(
         "Different",
         key=keys.LABEL_DIFFERENT,
         shortcut=keys.SHORTCUTS[keys.LABEL_DIFFERENT],
         icon=":material/shuffle:",
         on_click=state.different,
-        help="Show a row high in the forest's own order whose leaves hold none of the anomalies found "
-        "so far (press again for another): for when you suspect a kind of anomaly is used up.",
+        help="Show a row high in the forest's own order outside the found anomalies' regions: in at "
+        "least half of the trees its leaf holds none of them (it may still share some values with "
+        "them; press again for another). For when you suspect a kind of anomaly is used up.",
     )
 
 

@@ -1,6 +1,7 @@
 """Rows page: find any row, fix its label, and bring in labels known beforehand.
 
-* **Find**: by row number, an id or any text of a context column, by label (and skipped),
+* **Find**: by row number, an id or any text of a context column (a value in double quotes: a
+  whole cell, ``"10.45.218.15"`` not ``10.45.218.157``), by label (and skipped),
   by kind, by rank, and by value ranges of any feature or numeric column; the matches,
   most anomalous first, in a table whose label, kind and note can be edited (each edit is
   written only if the row still has the label the table showed, as a card's buttons are).
@@ -37,10 +38,12 @@ def filters() -> tuple[str, tuple, tuple, int, dict]:
         "Find",
         key=keys.ROWS_SEARCH,
         on_change=_forget_goto,  # a new search's one row shows, not the row gone to before
-        placeholder=f"a row number, or text of {named}…",
+        placeholder=f'a row number, or text of {named}… ("…": a whole value)',
         help="A row number, or any text found (in any case) in the rows' ids, other columns that are "
-        "not features, categories and times as written; several words must all be found. A date as "
-        "your file writes it (28.10.2024, Oct 28, 2024) finds the rows of that day.",
+        "not features, categories and times as written; several words must all be found. A value in "
+        'double quotes finds only the cells that are that whole value: "10.45.218.15" finds that '
+        "address, not 10.45.218.157 (which 10.45.218.15 alone finds too). A date as your file writes "
+        "it (28.10.2024, Oct 28, 2024) finds the rows of that day.",
     )
     labels = middle.multiselect(
         "Label", ["unlabelled", "anomaly", "nominal", "skipped"], key=keys.ROWS_LABELS, placeholder="any"
@@ -134,7 +137,7 @@ def bulk(found, filtered: bool) -> None:
             args=(rows, "anomaly", "rows", keys.ROWS_BULK_KIND),
         )
         st.selectbox(
-            "Kind",
+            "Kind for the rows found",  # its own name: the filter beside the search is "Kind"
             session.kind_names(),
             index=None,
             key=keys.ROWS_BULK_KIND,
@@ -153,6 +156,11 @@ def bulk(found, filtered: bool) -> None:
 
 def _forget_goto() -> None:
     st.session_state[keys.ROWS_GOTO] = None
+
+
+#: The Rows page's card has no keys: the grid above takes what is typed into it (the Label page's
+#: table view turns its keys off for that), and a key could reach a card not yet drawn.
+ROWS_CARD_KEYS = "The keys A and N label on the Label page only: here, Tab to the buttons below."
 
 
 def row_card(row: int) -> None:
@@ -178,6 +186,7 @@ def row_card(row: int) -> None:
         )
         why.markdown(f"**Why:** {views.why(session, row)}")
         why.caption(f"Most unusual values: {views.unusual_values(session, row)}")
+        why.caption(ROWS_CARD_KEYS)
         if current is not None and current.analyst:
             why.caption(
                 f"Labelled {aad.label_name(current.label)} by {text.md(current.analyst)} "

@@ -298,8 +298,9 @@ def configure(setting: str) -> None:
 
 def different() -> None:
     """Callback of **Different** ("show me something different"): a batch that starts with a row
-    the queue would not show next, unlike the anomalies found so far (:meth:`aad.Session.different`),
-    said in a message."""
+    the queue would not show next, outside the found anomalies' regions (:meth:`aad.Session.different`).
+    The card says what is true of it, in the line beside the button (a toast in the corner covered
+    the kind box and the counts for seconds at 1280x720); that there is nothing different, there too."""
     session = current()
     return_focus()
     if session is None:
@@ -309,9 +310,7 @@ def different() -> None:
     if rows is None:
         return
     if not rows or rows[: len(before)] == before:
-        notify("info", "Every ranking proposes the rows already shown: there is nothing different to show.")
-        return
-    notify("info", f"Row {rows[0]}: {views.different_text(session, rows[0])}.")
+        st.session_state[keys.LABEL_NOTHING_DIFFERENT] = rows[0] if rows else None
 
 
 def return_focus() -> None:

@@ -274,6 +274,44 @@ def test_keeping_the_kind_gives_the_keys_back_and_costs_the_card_no_line(cards, 
         page.context.close()
 
 
+#: Whether nothing covers the middle of the element ``e`` (a toast over it would be hit instead).
+UNCOVERED = """e => { const b = e.getBoundingClientRect();
+  const hit = document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2); return e.contains(hit); }"""
+
+
+def test_a_long_kind_shows_whole_and_different_covers_no_control(cards, browser):
+    """Review 25, defects 12 and 13 (1280x720): the kind box read "credential stuffir", and the
+    notice of **Different** (a toast in the corner) covered the kind box and the Unlabelled count
+    for seconds. A kind of 24 characters now shows whole on the buttons' line, and what Different
+    found is said on the card, beside its button."""
+    size = (1280, 720)
+    session = _session(cards)
+    page = _page(browser, size)
+    try:
+        page.goto(f"{cards.url}/?session={session.id}")
+        first = current_card(page)
+        _type_kind(page, "credential stuffing, Tor")  # 24 characters
+        kind = page.locator(".st-key-label_actions").get_by_role("combobox")
+        expect(kind).to_have_value("credential stuffing, Tor")
+        assert kind.evaluate("e => e.scrollWidth <= e.clientWidth"), "the kind is cut"
+        box, anomaly = kind.bounding_box(), page.locator(".st-key-label_actions button").first.bounding_box()
+        assert abs(box["y"] - anomaly["y"]) < anomaly["height"]  # on the buttons' line
+        assert _inside(box, size)
+        with _rerun(page):
+            page.keyboard.press("d")
+        current_card(page, other_than=first)
+        card = page.locator(".st-key-card_current")
+        expect(card).to_contain_text("Something different: ")
+        controls = [page.locator(".st-key-label_kind"), *page.get_by_test_id("stMetric").all()]
+        for _ in range(3):  # a toast stayed for seconds: none now, at once or later
+            expect(page.get_by_test_id("stToast")).to_have_count(0)
+            assert all(c.evaluate(UNCOVERED) for c in controls)
+            page.wait_for_timeout(500)
+        _shot(page, "label-after-different", size)
+    finally:
+        page.context.close()
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_the_table_view_labels_a_row_from_the_grid(cards, browser, size):
     session = _session(cards)
