@@ -30,6 +30,8 @@ ROW_HEIGHT = 30
 #: The kind box's width, in pixels: a kind of 24 characters shows whole once picked ("credential
 #: stuffing" read "credential stuffir" at 170), and the box stays on the buttons' line at 1280x720.
 KIND_WIDTH = 250
+#: The note box's width in pixels, beside the last action's line and the keep-kind box.
+NOTE_WIDTH = 300
 
 
 def counts() -> None:
@@ -139,17 +141,18 @@ def action_bar(current: int | None, *, keys_on: bool = True) -> None:
             disabled=not session.can_redo,
         )
         if not none:
-            annotation(current)
+            kind_box(current)
     with st.container(horizontal=True, wrap=False, vertical_alignment="center"):  # no extra line
         st.caption(views.last_action(session), width="stretch")
-        if not none:
+        if not none:  # the note beside the last action: a line of its own took the card's last lines
+            note_box()
             keep_kind_box()
 
 
-def annotation(current: int) -> None:
-    """The first card's kind of anomaly and note: the same two fields for every card (drawn in
-    place, not anew), emptied when the card changes unless the analyst keeps the kind for the next
-    cards (:func:`app.state.prepare_kind_box`)."""
+def kind_box(current: int) -> None:
+    """The first card's kind of anomaly: the same field for every card (drawn in place, not
+    anew), emptied when the card changes unless the analyst keeps the kind for the next cards
+    (:func:`app.state.prepare_kind_box`)."""
     offered = state.prepare_kind_box(session, current)
     st.selectbox(
         "Kind of anomaly",
@@ -163,6 +166,10 @@ def annotation(current: int) -> None:
         width=KIND_WIDTH,
         help="Goes with an Anomaly label: pick a kind used before or type a new one.",
     )
+
+
+def note_box() -> None:
+    """The first card's note, which goes with its label (emptied when the card changes)."""
     st.text_input(
         "Note",
         key=keys.LABEL_NOTE,
@@ -170,7 +177,7 @@ def annotation(current: int) -> None:
         on_change=state.return_focus,
         label_visibility="collapsed",
         max_chars=aad.store.MAX_NOTE,
-        width="stretch",
+        width=NOTE_WIDTH,
     )
 
 
@@ -199,7 +206,9 @@ def card(row: int) -> None:
     """The card the keys act on: context, rank, values and why, side by side."""
     with st.container(border=True, key=keys.CARD_CURRENT):
         st.markdown(f"### Row {row} · now labelling")
-        st.markdown(views.rank_line(session, row), help=views.SCORE_HELP)
+        with st.container(horizontal=True, vertical_alignment="center", wrap=False):
+            st.markdown(views.rank_line(session, row), help=views.SCORE_HELP, width="stretch")
+            different_button()  # beside the rank: a line of its own pushed why below the screen
         context = views.context_line(session, row)
         if context:
             st.caption(context)
@@ -222,7 +231,6 @@ def card(row: int) -> None:
             if st.session_state.pop(keys.LABEL_NOTHING_DIFFERENT, -1) == row:
                 line = f"Nothing different to show: every ranking proposes the rows already shown · {line}"
             st.caption(line, help=views.queue_help(session))
-            different_button()
         why.markdown(f"**Why:** {views.why(session, row)}")
         why.caption(f"Most unusual values: {views.unusual_values(session, row)}")
         members = views.members_line(session, row)
