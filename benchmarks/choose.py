@@ -225,6 +225,10 @@ VARIANTS = {
     "tried: coarse beliefs for beliefs": ("adaptive", (*FOUR, "coarse"), 4, 4),
     # a forest of two scales: half the trees on 512 rows, half on 256 (tried.TwoScaleForest)
     "tried: two scales": ("adaptive", ALL, 4, 4),
+    # a deep dry spell handed to the leaf beliefs, which dig through their own nominals (tried.dig_step)
+    "tried: dig, coarse beliefs, after 1 miss": ("adaptive", (*ALL, "coarse"), 4, 4),
+    "tried: dig, coarse beliefs, after 2 misses": ("adaptive", (*ALL, "coarse"), 4, 4),
+    "tried: dig, beliefs, after 1 miss": ("adaptive", ALL, 4, 4),
     # the portfolio without one of its rankings (measured again on the rules that ship)
     "tried: without saturating": ("adaptive", tuple(r for r in ALL if r != "saturating"), 4, 4),
     "tried: without strong": ("adaptive", tuple(r for r in ALL if r != "strong"), 4, 4),
@@ -384,18 +388,11 @@ def _rules(variant: str, seed: int, exploring: property, due: property) -> tuple
     otherwise; returns the variant's ``exploring`` and ``_due``."""
     queue_module.step, bandit._best = _SHIPPED
     exploring = _looks(variant, exploring)
-    if "fade " in variant:
-        queue_module.step = tried.faded_step(float(variant.split("fade ")[1]))
+    _steps(variant)
     if "open field" in variant:
         bandit._best = tried.open_best
     if "margin of one miss" in variant:
         bandit._best = tried.margin_best
-    if "promoted only by a hit" in variant:
-        queue_module.step = tried.earned_step
-    if "leads on probation" in variant:
-        queue_module.step = tried.probation_step
-    if "streak kept" in variant:
-        queue_module.step = tried.kept_streak(queue_module.step)
     if "shrunk toward the champion's" in variant:
         bandit._best = tried.shrunk_best
         bandit.PortfolioState.means = property(
@@ -410,6 +407,21 @@ def _rules(variant: str, seed: int, exploring: property, due: property) -> tuple
         k = int(variant.split("credit the top ")[1].split(",")[0])
         queue_module.Portfolio.record = tried.wide_record(k, open_field=variant.endswith("open"))
     return exploring, due
+
+
+def _steps(variant: str) -> None:
+    """Swap in the step rule a variant tries (after :func:`_rules` put back the shipped one)."""
+    if "fade " in variant:
+        queue_module.step = tried.faded_step(float(variant.split("fade ")[1]))
+    if "promoted only by a hit" in variant:
+        queue_module.step = tried.earned_step
+    if "leads on probation" in variant:
+        queue_module.step = tried.probation_step
+    if "streak kept" in variant:
+        queue_module.step = tried.kept_streak(queue_module.step)
+    if "dig, " in variant:
+        digger = 5 if "coarse" in variant else ALL.index("beliefs")
+        queue_module.step = tried.dig_step(queue_module.step, digger, int(variant.split("after ")[1][0]))
 
 
 def _looks(variant: str, exploring: property) -> property:

@@ -78,6 +78,10 @@ it leads only once it hits on its own. And a margin against trading the lead
 (:func:`margin_best`): another ranking leads only when its record beats the champion's with one
 more miss.
 
+A deep dry spell handed to one ranking (:func:`dig_step`): after ``after`` challengers in a row
+came back nominal, the queue follows the leaf beliefs (the engine's, or the coarse forest's)
+through their nominals until a challenger hits, as BALIF follows its beliefs.
+
 Two more on top of the forest's first look (:func:`first_miss_looks`,
 :func:`agreed_challenger`): the forest's look also at the champion's first miss after a
 clean run of hits, and a challenger after one nominal when the other rankings agree on
@@ -613,6 +617,33 @@ def agreed_challenger() -> tuple[property, Callable[..., int | None]]:
         return k if k is not None else agreed(state, tops)
 
     return property(exploring), challenger
+
+
+def dig_step(inner: Callable[..., PortfolioState], digger: int, after: int) -> Callable[..., PortfolioState]:
+    """``inner`` (a step rule) where a deep dry spell hands the queue to one ranking, the
+    ``digger``, through its own nominals: once ``after`` challengers in a row came back nominal
+    (the backoff), every nominal leaves the digger champion, until a challenger hits. BALIF
+    follows its leaf beliefs so, and each nominal sends its leaves near zero: it digs through
+    the forest's outer rows to a tight cluster they mask (held-out ``mixed``); the shipped
+    rule asks such a ranking once and goes back to the best record.
+
+    >>> state = step(PortfolioState.start(3), (1, 1, 1), 1, anomaly=True)
+    >>> state = replace(state, backoff=1)  # one challenger missed
+    >>> dug = dig_step(step, 2, 1)(state, (2, 2, 9), 2, anomaly=False)
+    >>> dug.champion, dug.asked
+    (2, (True, False, True))
+    """
+
+    def dug(state: PortfolioState, tops, row: int, *, anomaly: bool) -> PortfolioState:
+        out = inner(state, tops, row, anomaly=anomaly)
+        if not out.found or anomaly or out.backoff < after or tops[digger] == -1:
+            return out
+        digging = state.champion == digger
+        streak = out.streak if out.champion == digger else (state.streak + 1 if digging else 0)
+        asked = tuple(a or k == digger for k, a in enumerate(out.asked))
+        return replace(out, champion=digger, asked=asked, streak=streak)
+
+    return dug
 
 
 def wide_record(k: int, *, open_field: bool) -> Callable[..., None]:
