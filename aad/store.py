@@ -68,6 +68,8 @@ _SCHEMA_VERSION = 5
 ADD_ROWS = "add_rows"
 #: How long a write waits for another process holding the database.
 _BUSY_SECONDS = 30.0
+#: The first bytes of every SQLite database file.
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _SESSION_COLUMNS_DDL = """
     id TEXT PRIMARY KEY,
@@ -192,10 +194,17 @@ class DatabaseError(DataError):
 _SQLITE_READONLY, _SQLITE_CORRUPT, _SQLITE_CANTOPEN, _SQLITE_FULL, _SQLITE_NOTADB = 8, 11, 14, 13, 26
 
 
+def _not_saved(doing: str | None) -> str:
+    """``the label was not saved``; ``the session's settings were not saved``; ``nothing was changed``."""
+    if not doing:
+        return "nothing was changed"
+    return f"{doing} {'were' if doing.endswith(('settings', 'rows added')) else 'was'} not saved"
+
+
 def _failure(path: Path, err: sqlite3.DatabaseError, doing: str | None) -> AADError:
     """One line naming what went wrong with the database at ``path``, and the repair."""
     code = (getattr(err, "sqlite_errorcode", 0) or 0) & 0xFF
-    lost = f"{doing} was not saved" if doing else "nothing was changed"
+    lost = _not_saved(doing)
     if code == _SQLITE_FULL:
         return DatabaseError(
             f"disk full: {lost} ({path}: {err}); free some space on that disk and try again "
@@ -410,6 +419,46 @@ class SessionSummary:
         return asdict(self) | {"features": list(self.features), "analysts": list(self.analysts)}
 
 
+def _identity(path: str) -> tuple[int, int] | None:
+    """``(st_dev, st_ino)`` of the file at ``path`` (None when there is none)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _what_became(path: str, identity: tuple[int, int]) -> str | None:
+    """What happened to the database file ``identity`` that ``path`` named, or None: still it, a
+    SQLite database at least as long as its header says."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "it is gone"
+    except OSError as err:
+        return f"it cannot be looked at: {err.strerror}"
+    if (st.st_dev, st.st_ino) != identity:
+        return "another file now has its name"
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            header = os.pread(fd, 100, 0)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        return f"it cannot be read: {err.strerror}"
+    if len(header) < 100:
+        return f"it was truncated to {st.st_size:,} bytes"
+    if not header.startswith(_SQLITE_MAGIC):
+        return "it was overwritten: it is no SQLite database any more"
+    page = int.from_bytes(header[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(header[28:32], "big")
+    if pages and header[24:28] == header[92:96] and st.st_size < pages * page:
+        return f"it was truncated: {st.st_size:,} bytes of the {pages * page:,} it held"
+    return None
+
+
 class Store:
     """The session database.
 
@@ -439,6 +488,10 @@ class Store:
             )
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        #: The file opened (``st_dev``, ``st_ino``), and its absolute path: every write checks that
+        #: the path still names it, a database (:meth:`_check_file`).
+        self._where = os.path.abspath(self.path)
+        self._identity: tuple[int, int] | None = None
         #: The sessions :meth:`summaries` last left out as unreadable: id -> what was wrong.
         self.damaged: dict[str, str] = {}
         #: Opened read-only (the file or its folder cannot be written): sessions can be listed and
@@ -451,6 +504,7 @@ class Store:
         try:
             with self._connect():
                 _initialise(self._conn, self.path)
+                self._identity = _identity(self._where)
         except DatabaseError as err:
             self.close()
             if "read-only" not in str(err) or not self.path.is_file():
@@ -502,7 +556,7 @@ class Store:
         with self._lock:
             if doing is not None and self.read_only:
                 raise DatabaseError(
-                    f"{self.path} is read-only: {doing} was not saved; make the file and its folder "
+                    f"{self.path} is read-only: {_not_saved(doing)}; make the file and its folder "
                     "writable, or pass --db with a writable copy (listing and exporting work as it is)"
                 )
             try:
@@ -513,9 +567,37 @@ class Store:
                     self._conn = conn
                     conn.execute("PRAGMA synchronous=FULL")
                     conn.execute("PRAGMA foreign_keys=ON")
+                if doing is not None:
+                    self._check_file(doing)  # never write into a file that replaced ours
                 yield self._conn
             except sqlite3.DatabaseError as err:
                 raise _failure(self.path, err, doing) from err
+            if doing is not None:
+                self._check_file(doing)  # nor confirm a write the file lost while it was made
+
+    def _check_file(self, doing: str) -> None:
+        """Refuse to confirm a write when the path no longer names the database file opened: it
+        was deleted, another file was renamed onto it, or it was overwritten or truncated in place
+        (the connection would go on writing to a file no one will open again, or into the wreck).
+
+        A ``stat`` and a read of the file's first 100 bytes: a few microseconds a write.
+        """
+        if self._identity is None:
+            return
+        for attempt in range(5):
+            what = _what_became(self._where, self._identity)
+            # a truncation may be another process's checkpoint growing the file, seen half-way
+            if what is None or not what.startswith("it was truncated") or attempt == 4:
+                break
+            time.sleep(0.02)
+        if what is None:
+            return
+        raise DatabaseError(
+            f"the session database {self.path} was deleted or replaced while the workbench ran ({what}); "
+            f"{_not_saved(doing)}: restart the workbench (it will make or reopen {self.path}), or restore "
+            "the file from a backup. What this workbench still shows may be read out first: export the "
+            "labels or download the session on the Sessions page"
+        )
 
     # ------------------------------------------------------------------ sessions
 

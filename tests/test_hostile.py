@@ -769,6 +769,63 @@ def test_a_damaged_database_gets_one_line_naming_the_repair(stored, capsys):
     assert f"sqlite3 {store.path} .recover" in err
 
 
+def _replace_database(path: Path, how: str) -> None:
+    """What the review did to a running workbench's database file."""
+    if how == "deleted":
+        for f in path.parent.glob(path.name + "*"):
+            f.unlink()
+    elif how == "renamed over":
+        other = path.with_name("notes.txt")
+        other.write_text("another file\n")
+        os.replace(other, path)
+    elif how == "overwritten":
+        with open(path, "r+b") as fh:
+            fh.write(b"another file\n" * 400)
+    else:  # truncated to half
+        os.truncate(path, path.stat().st_size // 2)
+
+
+@pytest.mark.parametrize("how", ["deleted", "renamed over", "overwritten", "truncated"])
+def test_a_label_after_the_database_file_was_deleted_or_replaced_is_refused_never_confirmed(tmp_path, how):
+    store = aad.Store(tmp_path / "s.sqlite")
+    session = aad.Session.create(aad.load_dataset("toy2"), store=store)
+    for row in (3, 5, 7):
+        session.label(row, "anomaly")
+    store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the labels in the file itself, as after a while
+    labels, version = session.labels(), session.version
+    _replace_database(store.path, how)
+    for row in (11, 12):
+        with pytest.raises(aad.DatabaseError) as refused:
+            session.label(row, "nominal")
+        message = str(refused.value)
+        assert message.startswith(
+            f"the session database {store.path} was deleted or replaced while the workbench ran ("
+        )
+        assert (
+            f"the label was not saved: restart the workbench (it will make or reopen {store.path})" in message
+        )
+        assert (session.labels(), session.version) == (labels, version)
+    with pytest.raises(aad.DatabaseError, match="the undo was not saved"):
+        session.undo()
+
+
+def test_the_page_shows_the_refusal_not_saved_when_the_database_file_was_deleted(db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    press = next(b for b in at.button if b.key and b.key.startswith(f"{keys.LABEL_ANOMALY}-"))
+    press.click().run()
+    held = at.session_state[keys.SESSION]
+    assert held.n_labels == 1
+    _replace_database(db, "deleted")
+    next(b for b in at.button if b.key and b.key.startswith(f"{keys.LABEL_NOMINAL}-")).click().run()
+    assert not at.exception
+    assert "was deleted or replaced while the workbench ran (it is gone)" in at.error[0].value
+    assert (
+        "the nominal label was not saved" in at.error[0].value
+        or "the label was not saved" in at.error[0].value
+    )
+    assert at.session_state[keys.SESSION].n_labels == 1
+
+
 def _immutable(path: Path) -> bool:
     done = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
     return done.returncode == 0
@@ -1193,3 +1250,12 @@ def test_the_deleted_sessions_list_prints_titles_and_names_without_escape_sequen
     assert "\u202e" not in out
     assert "cat\\x1b]0;PWNED\\x07\\x1b[2J \\u202edcba" in out
     assert "mallory\\x1b[31m" in out
+
+
+def test_a_refused_write_of_settings_says_they_were_not_saved(stored):
+    store, session = stored
+    store.read_only = True  # as a read-only file system opens it
+    with pytest.raises(aad.DatabaseError, match=r"is read-only: the session's settings were not saved; "):
+        store.update(session.id, title="x")
+    with pytest.raises(aad.DatabaseError, match=r"is read-only: the label was not saved; "):
+        session.label(11, "anomaly")
