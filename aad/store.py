@@ -68,6 +68,8 @@ _SCHEMA_VERSION = 5
 ADD_ROWS = "add_rows"
 #: How long a write waits for another process holding the database.
 _BUSY_SECONDS = 30.0
+#: The tables aad makes: a database holding any other is another program's, never written to.
+_AAD_TABLES = frozenset({"sessions", "events", "additions", "archived_sessions", "archived_events"})
 #: The first bytes of every SQLite database file.
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -191,6 +193,7 @@ class DatabaseError(DataError):
 
 
 #: SQLite's primary result codes this module names for people.
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 _SQLITE_READONLY, _SQLITE_CORRUPT, _SQLITE_CANTOPEN, _SQLITE_FULL, _SQLITE_NOTADB = 8, 11, 14, 13, 26
 
 
@@ -205,6 +208,12 @@ def _failure(path: Path, err: sqlite3.DatabaseError, doing: str | None) -> AADEr
     """One line naming what went wrong with the database at ``path``, and the repair."""
     code = (getattr(err, "sqlite_errorcode", 0) or 0) & 0xFF
     lost = _not_saved(doing)
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return DatabaseError(
+            f"another program is writing to the session database {path} and kept it locked for "
+            f"{_BUSY_SECONDS:g} seconds: {lost}; try again when it finishes, or close it (a sqlite3 "
+            "shell or another aad holding a transaction open)"
+        )
     if code == _SQLITE_FULL:
         return DatabaseError(
             f"disk full: {lost} ({path}: {err}); free some space on that disk and try again "
@@ -521,6 +530,7 @@ class Store:
                 uri = f"file:{quote(str(self.path.resolve()))}?mode={mode}"
                 self._conn = sqlite3.connect(uri, uri=True, timeout=_BUSY_SECONDS, check_same_thread=False)
                 _check_version(self._conn, self.path)
+                _check_ours(self._conn, self.path)
                 self._conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchall()
                 _read_older_schema(self._conn)
                 return
@@ -1399,6 +1409,28 @@ def _read_older_schema(conn: sqlite3.Connection) -> None:
         conn.execute(f"CREATE TEMP TABLE additions ({_ADDITIONS_COLUMNS_DDL})")
 
 
+def _check_ours(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse another program's SQLite database (one holding tables aad does not make): aad must
+    not add its tables to it, nor switch it to WAL. An empty database is aad's to make."""
+    names = conn.execute(
+        "SELECT name FROM main.sqlite_master "
+        "WHERE type IN ('table', 'view') AND substr(name, 1, 7) != 'sqlite_'"
+    ).fetchall()
+    foreign = sorted(name for (name,) in names if name not in _AAD_TABLES)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise DatabaseError(
+            f"{path} is not an aad session database (it holds {shown}, which aad does not make); it was "
+            "not changed. Name aad's session database with --db or $AAD_DB (a new file name starts one)"
+        )
+
+
+def _is_current(conn: sqlite3.Connection) -> bool:
+    """The database is at this aad's schema, in WAL mode: opening it has nothing to write."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    return version == _SCHEMA_VERSION and conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
 def _initialise(conn: sqlite3.Connection, path: Path) -> None:
     """WAL mode, the tables, the migrations: safe when several processes open one file at once.
 
@@ -1407,6 +1439,9 @@ def _initialise(conn: sqlite3.Connection, path: Path) -> None:
     A database from a newer aad is refused before anything is written to it.
     """
     _check_version(conn, path)
+    _check_ours(conn, path)
+    if _is_current(conn):  # nothing to write: opens on a full disk, or while another process writes
+        return
     deadline = time.monotonic() + _BUSY_SECONDS
     while True:
         try:

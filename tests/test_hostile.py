@@ -826,6 +826,68 @@ def test_the_page_shows_the_refusal_not_saved_when_the_database_file_was_deleted
     assert at.session_state[keys.SESSION].n_labels == 1
 
 
+def test_a_database_holding_another_programs_tables_is_refused_and_left_as_it_is(tmp_path, capsys):
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+        conn.execute("INSERT INTO t VALUES (1)")
+    conn.close()
+    before = _digest(other)
+    assert main(["sessions", "list", "--db", str(other)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"{other} is not an aad session database (it holds t, which aad does not make)" in err
+    assert "--db or $AAD_DB" in err
+    assert _digest(other) == before
+    assert sorted(other.parent.iterdir()) == [other]  # no -wal or -shm beside it either
+    with pytest.raises(aad.DatabaseError, match="is not an aad session database"):
+        aad.Store(other)
+    assert _digest(other) == before
+
+
+def test_an_empty_file_is_made_a_session_database(tmp_path, capsys):
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    assert main(["sessions", "list", "--db", str(empty)]) == 0
+    aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(empty))
+    assert len(aad.Store(empty).summaries()) == 1
+
+
+def _write_lock(path: Path) -> sqlite3.Connection:
+    """Another program's write transaction on ``path``, held until closed."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_opening_a_current_database_writes_nothing_so_reads_work_while_another_program_writes(
+    stored, capsys, monkeypatch
+):
+    """Opening takes no write lock (on a full disk it could not write either): `aad sessions list`
+    and `export` read while another program holds the write lock; a label waits, then says why."""
+    store, session = stored
+    store.close()
+    monkeypatch.setattr("aad.store._BUSY_SECONDS", 0.3)
+    holder = _write_lock(store.path)
+    try:
+        assert main(["sessions", "list", "--db", str(store.path), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)[0]["n_labels"] == 1
+        assert main(["sessions", "export", session.id, "--db", str(store.path)]) == 0
+        assert capsys.readouterr().out.count("\n") == 2
+        opened = aad.Session.open(session.id, store=aad.Store(store.path))
+        with pytest.raises(aad.DatabaseError) as locked:
+            opened.label(next(r for r in range(10) if r not in opened.labels()), "nominal")
+        assert str(locked.value).startswith(
+            f"another program is writing to the session database {store.path} and kept it locked for 0.3 "
+            "seconds: the label was not saved; try again when it finishes, or close it"
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    opened.label(int(opened.batch()[0]), "nominal")
+    assert opened.n_labels == 2
+
+
 def _immutable(path: Path) -> bool:
     done = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
     return done.returncode == 0
