@@ -1157,20 +1157,39 @@ class Store:
             return self.keep_stream(read, source.suffix)
 
     def keep_stream(self, read, suffix: str) -> Path:
-        """Keep the bytes of the binary file object ``read`` as :meth:`keep_file` keeps a file's."""
-        self.uploads_dir.mkdir(parents=True, exist_ok=True)
-        partial = self.uploads_dir / f"{uuid.uuid4().hex}.part"
+        """Keep the bytes of the binary file object ``read`` as :meth:`keep_file` keeps a file's.
+
+        When the uploads folder cannot be written (a read-only file system, a full disk), the copy
+        kept before is used if there is one (a labelled session reopens read-only); otherwise a
+        :class:`DatabaseError` says why no copy was made.
+        """
         digest = hashlib.sha256()
+        chunks = iter(lambda: read.read(1 << 20), b"")
+        partial = self.uploads_dir / f"{uuid.uuid4().hex}.part"
         try:
-            with partial.open("wb") as write:
-                for chunk in iter(lambda: read.read(1 << 20), b""):
-                    digest.update(chunk)
-                    write.write(chunk)
+            self.uploads_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                with partial.open("wb") as write:
+                    for chunk in chunks:
+                        digest.update(chunk)
+                        write.write(chunk)
+                path = self.uploads_dir / f"{digest.hexdigest()}{_table_suffix(suffix)}"
+                if not path.exists():
+                    partial.replace(path)
+            finally:
+                partial.unlink(missing_ok=True)
+        except OSError as err:
+            for chunk in chunks:  # the rest of the bytes: the copy kept before is named by them all
+                digest.update(chunk)
             path = self.uploads_dir / f"{digest.hexdigest()}{_table_suffix(suffix)}"
-            if not path.exists():
-                partial.replace(path)
-        finally:
-            partial.unlink(missing_ok=True)
+            if path.is_file():
+                return path
+            raise DatabaseError(
+                f"the copy of the table aad keeps beside the session database cannot be written in "
+                f"{self.uploads_dir} ({err.strerror or err}): no session can be started on it there; "
+                "make that folder writable (or free some space), or pass --db with a database on a "
+                "writable disk. Sessions kept there can still be opened and exported"
+            ) from err
         return path
 
 

@@ -1321,3 +1321,49 @@ def test_a_refused_write_of_settings_says_they_were_not_saved(stored):
         store.update(session.id, title="x")
     with pytest.raises(aad.DatabaseError, match=r"is read-only: the label was not saved; "):
         session.label(11, "anomaly")
+
+
+@pytest.fixture
+def read_only_uploads(monkeypatch):
+    """The uploads folder on a read-only file system: writing a kept copy raises as it did there."""
+    real_open = Path.open
+
+    def refuse(self, mode="r", *args, **kwargs):
+        if "w" in mode and self.suffix == ".part":
+            raise OSError(30, "Read-only file system", str(self))
+        return real_open(self, mode, *args, **kwargs)
+
+    return lambda: monkeypatch.setattr(Path, "open", refuse)
+
+
+def test_a_kept_copy_on_a_read_only_file_system_is_the_one_kept_before_or_a_clear_error(
+    store, tmp_path, read_only_uploads
+):
+    table = tmp_path / "cards.csv"
+    _table(40).to_csv(table, index=False)
+    kept = store.keep_file(table)
+    read_only_uploads()
+    assert store.keep_file(table) == kept
+    _table(40, seed=1).to_csv(table, index=False)
+    with pytest.raises(aad.DatabaseError) as refused:
+        store.keep_file(table)
+    assert str(refused.value).startswith(
+        f"the copy of the table aad keeps beside the session database cannot be written in "
+        f"{store.uploads_dir} (Read-only file system): no session can be started on it there"
+    )
+
+
+def test_aad_app_file_on_a_read_only_database_opens_the_labelled_session(
+    db, tmp_path, monkeypatch, read_only_uploads
+):
+    table = tmp_path / "cards.csv"
+    _table(40).to_csv(table, index=False)
+    monkeypatch.setenv("AAD_DATA", str(table))
+    first = AppTest.from_file(APP, default_timeout=30).run()
+    next(b for b in first.button if b.key and b.key.startswith(f"{keys.LABEL_ANOMALY}-")).click().run()
+    labelled = first.session_state[keys.SESSION]
+    read_only_uploads()
+    again = AppTest.from_file(APP, default_timeout=30).run()
+    assert not again.exception
+    assert again.session_state[keys.SESSION].id == labelled.id
+    assert again.session_state[keys.SESSION].n_labels == 1
