@@ -62,6 +62,7 @@ __all__ = [
     "DEFAULT_PARAMS",
     "Change",
     "Edit",
+    "NothingToChangeError",
     "Session",
     "UndoOfOthersError",
     "default_analyst",
@@ -196,6 +197,11 @@ class UndoOfOthersError(LabelError):
         super().__init__(message)
         #: The number of the other analyst's action the undo would take back.
         self.number = number
+
+
+class NothingToChangeError(LabelError):
+    """A labels file whose every row already carries its label, kind and note
+    (:meth:`Session.import_labels`)."""
 
 
 class _Undone(NamedTuple):
@@ -812,7 +818,7 @@ class Session:
             return self.edit(edits, analyst=analyst, via=f"file {shown}")
         except LabelError as err:
             if "nothing to change" in str(err):
-                raise LabelError(
+                raise NothingToChangeError(
                     f"every row of {shown} already carries its label (and kind and note): nothing to change"
                 ) from None
             raise

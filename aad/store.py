@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import sqlite3
 import threading
 import time
@@ -227,9 +228,9 @@ def _failure(path: Path, err: sqlite3.DatabaseError, doing: str | None) -> AADEr
     if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return DatabaseError(
             f"{path} is not an aad session database, or it is damaged (SQLite: {err}); if it was one, "
-            f"recover what it holds with `sqlite3 {path} .recover | sqlite3 recovered.sqlite` and pass "
-            "--db recovered.sqlite (keep the damaged file); otherwise pass the database `aad app` keeps "
-            "its sessions in, or a new file name to start one"
+            f"recover what it holds with `sqlite3 {shlex.quote(str(path))} .recover | sqlite3 "
+            "recovered.sqlite` and pass --db recovered.sqlite (keep the damaged file); otherwise pass the "
+            "database `aad app` keeps its sessions in, or a new file name to start one"
         )
     return DatabaseError(f"the session database {path} failed: {lost} (SQLite: {err})")
 
