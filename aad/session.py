@@ -62,7 +62,9 @@ __all__ = [
     "DEFAULT_PARAMS",
     "Change",
     "Edit",
+    "NothingToChangeError",
     "Session",
+    "UndoOfOthersError",
     "default_analyst",
     "fit_model",
     "load_data",
@@ -185,6 +187,21 @@ class Edit:
     label: Any = None
     kind: str | None = None
     note: str | None = None
+
+
+class UndoOfOthersError(LabelError):
+    """An undo pressed on a page would take back another analyst's action: refused once, naming
+    them; :meth:`Session.undo` with ``confirm=number`` then takes it back."""
+
+    def __init__(self, message: str, number: int) -> None:
+        super().__init__(message)
+        #: The number of the other analyst's action the undo would take back.
+        self.number = number
+
+
+class NothingToChangeError(LabelError):
+    """A labels file whose every row already carries its label, kind and note
+    (:meth:`Session.import_labels`)."""
 
 
 class _Undone(NamedTuple):
@@ -744,11 +761,13 @@ class Session:
             _check_shown(e.kind)
             _check_text(e.note, "note", MAX_NOTE)
 
+        who = self.analyst if analyst is None else analyst
+
         def check() -> None:
             if only_open:
-                self._check_open(rows)
+                self._check_open(rows, who)
             if expect:
-                self._check_expected(expect)
+                self._check_expected(expect, who)
 
         def cells() -> list[tuple[int, int | None, str | None, str | None]]:
             out = [cell for cell in map(self._cell, edits) if cell is not None]
@@ -799,7 +818,7 @@ class Session:
             return self.edit(edits, analyst=analyst, via=f"file {shown}")
         except LabelError as err:
             if "nothing to change" in str(err):
-                raise LabelError(
+                raise NothingToChangeError(
                     f"every row of {shown} already carries its label (and kind and note): nothing to change"
                 ) from None
             raise
@@ -817,7 +836,8 @@ class Session:
         ``only_open``, ``analyst`` and ``via`` as in :meth:`label`.
         """
         rows = self._check_rows(rows)
-        check = (lambda: self._check_open(rows)) if only_open else None
+        who = self.analyst if analyst is None else analyst
+        check = (lambda: self._check_open(rows, who)) if only_open else None
         return self._write("skip", rows, check=check, analyst=analyst, via=via)
 
     def unskip(self, *, analyst: str | None = None) -> Action:
@@ -827,7 +847,9 @@ class Session:
             raise LabelError("there are no skipped rows to bring back")
         return self._write("unskip", sorted(self._skipped), analyst=analyst)
 
-    def undo(self, *, version: int | None = None, analyst: str | None = None) -> Action:
+    def undo(
+        self, *, version: int | None = None, analyst: str | None = None, confirm: int | None = None
+    ) -> Action:
         """Revert the latest action.
 
         The rows of a card-sized action (no more rows than the batch size) come back to the
@@ -839,17 +861,26 @@ class Session:
         version : int, optional
             The model version the caller is looking at: the undo is written only if no
             action came after it (checked in the same transaction as the write), so an undo
-            pressed in one tab never reverts a label just given in another.
+            pressed in one tab never reverts a label just given in another. An undo pressed on
+            a page that would take back another analyst's action is refused once, naming them
+            (:class:`UndoOfOthersError`, with that action's number).
+        analyst : str, optional
+            Who undoes (:attr:`analyst` by default).
+        confirm : int, optional
+            The number of another analyst's action the caller was told this undo takes back
+            (``UndoOfOthersError.number``): with ``version``, only then is it undone.
 
         Raises
         ------
         LabelError
-            When there is nothing to undo, or (``version``) the session has moved on; nothing
-            is stored then, and the session has caught up.
+            When there is nothing to undo, or (``version``) the session has moved on or the
+            action to undo is another analyst's, not confirmed; nothing is stored then, and
+            the session has caught up.
         """
         if version is None:
             self._sync()
-        action = self._write("undo", check=lambda: self._check_undo(version), analyst=analyst)
+        who = self.analyst if analyst is None else analyst
+        action = self._write("undo", check=lambda: self._check_undo(version, who, confirm), analyst=analyst)
         self._save_batch(self._batch)
         return action
 
@@ -1378,32 +1409,64 @@ class Session:
         kind = " ".join(kind.split()) if kind else ""
         return self._spelling.get(kind.casefold(), kind) or None
 
-    def _check_expected(self, expect: dict[int, int]) -> None:
+    def _changed_by(self, row: int, analyst: str | None) -> str:
+        """``by ann``, the analyst whose action set ``row``'s label (or skipped it); ``by you (bob),
+        perhaps in another tab`` when it was ``analyst`` (the one pressing); ``""`` when the log does
+        not say."""
+        state, who = self._states.get(row), None
+        if state is not None:
+            who = state.analyst
+        elif row in self._skipped:
+            skips = (a for a in reversed(self._history) if a.kind == "skip" and row in a.rows)
+            who = next((a.analyst for a in skips), None)
+        if who and who == analyst:
+            return f"by you ({who}), perhaps in another tab"
+        return f"by {who}" if who else ""
+
+    def _check_expected(self, expect: dict[int, int], analyst: str | None) -> None:
         for row, label in expect.items():
             now = int(self.model.labels_[int(row)])
             if now != int(label):
+                by = self._changed_by(int(row), analyst)
+                changed = f"changed {by}" if by else "perhaps changed in another tab"
                 raise LabelError(
                     f"row {row} was {label_name(label) if label != UNLABELLED else 'unlabelled'} when this "
                     f"page was drawn and is now {label_name(now) if now != UNLABELLED else 'unlabelled'} "
-                    f"(model v{self._version}), perhaps changed in another tab; nothing was saved. The page "
-                    "now shows the session as stored: look at the row again"
+                    f"(model v{self._version}), {changed}; nothing was saved. "
+                    "The page now shows the session as stored: look at the row again"
                 )
 
-    def _check_open(self, rows: Sequence[int]) -> None:
+    def _check_open(self, rows: Sequence[int], analyst: str | None) -> None:
         for row in rows:
             label = int(self.model.labels_[row])
             if label != UNLABELLED or row in self._skipped:
                 state = f"labelled {label_name(label)}" if label != UNLABELLED else "skipped"
+                by = self._changed_by(row, analyst) or "perhaps in another tab"
                 raise LabelError(
-                    f"row {row} has been {state} in the meantime (model v{self._version}), perhaps in "
-                    "another tab; nothing was saved. The page now shows the session as stored: "
-                    "look at the card again"
+                    f"row {row} has been {state} in the meantime (model v{self._version}), {by}; nothing "
+                    "was saved. The page now shows the session as stored: look at the card again"
                 )
 
-    def _check_undo(self, version: int | None) -> None:
-        self._check_version(version, "undone", "Undo again to undo the latest action")
-        if not self._undo:
+    def _check_undo(self, version: int | None, analyst: str | None, confirm: int | None) -> None:
+        latest = self._undo[-1][0] if self._undo else None
+        theirs = latest if latest is not None and latest.analyst and latest.analyst != analyst else None
+        try:
+            self._check_version(version, "undone", "Undo again to undo the latest action")
+        except LabelError as err:  # it names the analyst: pressing again is the confirmation
+            if theirs is None:
+                raise
+            raise UndoOfOthersError(str(err), theirs.number) from None
+        if latest is None:
             raise LabelError("there is nothing to undo: no label or skip has been given yet")
+        if version is not None and theirs is not None and confirm != theirs.number:
+            rows = ", ".join(map(str, theirs.rows[:5])) + (", …" if len(theirs.rows) > 5 else "")
+            what = f"{theirs.kind} of {'rows' if len(theirs.rows) > 1 else 'row'} {rows}"
+            what = what if rows else theirs.kind
+            raise UndoOfOthersError(
+                f"the latest action is {theirs.analyst}'s, not yours: {what} (model v{theirs.number}); "
+                f"nothing was undone. Press Undo again to take back {theirs.analyst}'s {theirs.kind}",
+                theirs.number,
+            )
 
     def _check_redo(self, version: int | None) -> None:
         self._check_version(version, "redone", "Redo again to redo the latest action undone, if any")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import sqlite3
 import threading
 import time
@@ -68,6 +69,10 @@ _SCHEMA_VERSION = 5
 ADD_ROWS = "add_rows"
 #: How long a write waits for another process holding the database.
 _BUSY_SECONDS = 30.0
+#: The tables aad makes: a database holding any other is another program's, never written to.
+_AAD_TABLES = frozenset({"sessions", "events", "additions", "archived_sessions", "archived_events"})
+#: The first bytes of every SQLite database file.
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _SESSION_COLUMNS_DDL = """
     id TEXT PRIMARY KEY,
@@ -189,13 +194,27 @@ class DatabaseError(DataError):
 
 
 #: SQLite's primary result codes this module names for people.
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 _SQLITE_READONLY, _SQLITE_CORRUPT, _SQLITE_CANTOPEN, _SQLITE_FULL, _SQLITE_NOTADB = 8, 11, 14, 13, 26
+
+
+def _not_saved(doing: str | None) -> str:
+    """``the label was not saved``; ``the session's settings were not saved``; ``nothing was changed``."""
+    if not doing:
+        return "nothing was changed"
+    return f"{doing} {'were' if doing.endswith(('settings', 'rows added')) else 'was'} not saved"
 
 
 def _failure(path: Path, err: sqlite3.DatabaseError, doing: str | None) -> AADError:
     """One line naming what went wrong with the database at ``path``, and the repair."""
     code = (getattr(err, "sqlite_errorcode", 0) or 0) & 0xFF
-    lost = f"{doing} was not saved" if doing else "nothing was changed"
+    lost = _not_saved(doing)
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return DatabaseError(
+            f"another program is writing to the session database {path} and kept it locked for "
+            f"{_BUSY_SECONDS:g} seconds: {lost}; try again when it finishes, or close it (a sqlite3 "
+            "shell or another aad holding a transaction open)"
+        )
     if code == _SQLITE_FULL:
         return DatabaseError(
             f"disk full: {lost} ({path}: {err}); free some space on that disk and try again "
@@ -209,9 +228,9 @@ def _failure(path: Path, err: sqlite3.DatabaseError, doing: str | None) -> AADEr
     if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return DatabaseError(
             f"{path} is not an aad session database, or it is damaged (SQLite: {err}); if it was one, "
-            f"recover what it holds with `sqlite3 {path} .recover | sqlite3 recovered.sqlite` and pass "
-            "--db recovered.sqlite (keep the damaged file); otherwise pass the database `aad app` keeps "
-            "its sessions in, or a new file name to start one"
+            f"recover what it holds with `sqlite3 {shlex.quote(str(path))} .recover | sqlite3 "
+            "recovered.sqlite` and pass --db recovered.sqlite (keep the damaged file); otherwise pass the "
+            "database `aad app` keeps its sessions in, or a new file name to start one"
         )
     return DatabaseError(f"the session database {path} failed: {lost} (SQLite: {err})")
 
@@ -410,6 +429,46 @@ class SessionSummary:
         return asdict(self) | {"features": list(self.features), "analysts": list(self.analysts)}
 
 
+def _identity(path: str) -> tuple[int, int] | None:
+    """``(st_dev, st_ino)`` of the file at ``path`` (None when there is none)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _what_became(path: str, identity: tuple[int, int]) -> str | None:
+    """What happened to the database file ``identity`` that ``path`` named, or None: still it, a
+    SQLite database at least as long as its header says."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "it is gone"
+    except OSError as err:
+        return f"it cannot be looked at: {err.strerror}"
+    if (st.st_dev, st.st_ino) != identity:
+        return "another file now has its name"
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            header = os.pread(fd, 100, 0)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        return f"it cannot be read: {err.strerror}"
+    if len(header) < 100:
+        return f"it was truncated to {st.st_size:,} bytes"
+    if not header.startswith(_SQLITE_MAGIC):
+        return "it was overwritten: it is no SQLite database any more"
+    page = int.from_bytes(header[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(header[28:32], "big")
+    if pages and header[24:28] == header[92:96] and st.st_size < pages * page:
+        return f"it was truncated: {st.st_size:,} bytes of the {pages * page:,} it held"
+    return None
+
+
 class Store:
     """The session database.
 
@@ -439,6 +498,10 @@ class Store:
             )
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        #: The file opened (``st_dev``, ``st_ino``), and its absolute path: every write checks that
+        #: the path still names it, a database (:meth:`_check_file`).
+        self._where = os.path.abspath(self.path)
+        self._identity: tuple[int, int] | None = None
         #: The sessions :meth:`summaries` last left out as unreadable: id -> what was wrong.
         self.damaged: dict[str, str] = {}
         #: Opened read-only (the file or its folder cannot be written): sessions can be listed and
@@ -451,6 +514,7 @@ class Store:
         try:
             with self._connect():
                 _initialise(self._conn, self.path)
+                self._identity = _identity(self._where)
         except DatabaseError as err:
             self.close()
             if "read-only" not in str(err) or not self.path.is_file():
@@ -467,6 +531,7 @@ class Store:
                 uri = f"file:{quote(str(self.path.resolve()))}?mode={mode}"
                 self._conn = sqlite3.connect(uri, uri=True, timeout=_BUSY_SECONDS, check_same_thread=False)
                 _check_version(self._conn, self.path)
+                _check_ours(self._conn, self.path)
                 self._conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchall()
                 _read_older_schema(self._conn)
                 return
@@ -502,7 +567,7 @@ class Store:
         with self._lock:
             if doing is not None and self.read_only:
                 raise DatabaseError(
-                    f"{self.path} is read-only: {doing} was not saved; make the file and its folder "
+                    f"{self.path} is read-only: {_not_saved(doing)}; make the file and its folder "
                     "writable, or pass --db with a writable copy (listing and exporting work as it is)"
                 )
             try:
@@ -513,9 +578,37 @@ class Store:
                     self._conn = conn
                     conn.execute("PRAGMA synchronous=FULL")
                     conn.execute("PRAGMA foreign_keys=ON")
+                if doing is not None:
+                    self._check_file(doing)  # never write into a file that replaced ours
                 yield self._conn
             except sqlite3.DatabaseError as err:
                 raise _failure(self.path, err, doing) from err
+            if doing is not None:
+                self._check_file(doing)  # nor confirm a write the file lost while it was made
+
+    def _check_file(self, doing: str) -> None:
+        """Refuse to confirm a write when the path no longer names the database file opened: it
+        was deleted, another file was renamed onto it, or it was overwritten or truncated in place
+        (the connection would go on writing to a file no one will open again, or into the wreck).
+
+        A ``stat`` and a read of the file's first 100 bytes: a few microseconds a write.
+        """
+        if self._identity is None:
+            return
+        for attempt in range(5):
+            what = _what_became(self._where, self._identity)
+            # a truncation may be another process's checkpoint growing the file, seen half-way
+            if what is None or not what.startswith("it was truncated") or attempt == 4:
+                break
+            time.sleep(0.02)
+        if what is None:
+            return
+        raise DatabaseError(
+            f"the session database {self.path} was deleted or replaced while the workbench ran ({what}); "
+            f"{_not_saved(doing)}: restart the workbench (it will make or reopen {self.path}), or restore "
+            "the file from a backup. What this workbench still shows may be read out first: export the "
+            "labels or download the session on the Sessions page"
+        )
 
     # ------------------------------------------------------------------ sessions
 
@@ -1065,20 +1158,39 @@ class Store:
             return self.keep_stream(read, source.suffix)
 
     def keep_stream(self, read, suffix: str) -> Path:
-        """Keep the bytes of the binary file object ``read`` as :meth:`keep_file` keeps a file's."""
-        self.uploads_dir.mkdir(parents=True, exist_ok=True)
-        partial = self.uploads_dir / f"{uuid.uuid4().hex}.part"
+        """Keep the bytes of the binary file object ``read`` as :meth:`keep_file` keeps a file's.
+
+        When the uploads folder cannot be written (a read-only file system, a full disk), the copy
+        kept before is used if there is one (a labelled session reopens read-only); otherwise a
+        :class:`DatabaseError` says why no copy was made.
+        """
         digest = hashlib.sha256()
+        chunks = iter(lambda: read.read(1 << 20), b"")
+        partial = self.uploads_dir / f"{uuid.uuid4().hex}.part"
         try:
-            with partial.open("wb") as write:
-                for chunk in iter(lambda: read.read(1 << 20), b""):
-                    digest.update(chunk)
-                    write.write(chunk)
+            self.uploads_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                with partial.open("wb") as write:
+                    for chunk in chunks:
+                        digest.update(chunk)
+                        write.write(chunk)
+                path = self.uploads_dir / f"{digest.hexdigest()}{_table_suffix(suffix)}"
+                if not path.exists():
+                    partial.replace(path)
+            finally:
+                partial.unlink(missing_ok=True)
+        except OSError as err:
+            for chunk in chunks:  # the rest of the bytes: the copy kept before is named by them all
+                digest.update(chunk)
             path = self.uploads_dir / f"{digest.hexdigest()}{_table_suffix(suffix)}"
-            if not path.exists():
-                partial.replace(path)
-        finally:
-            partial.unlink(missing_ok=True)
+            if path.is_file():
+                return path
+            raise DatabaseError(
+                f"the copy of the table aad keeps beside the session database cannot be written in "
+                f"{self.uploads_dir} ({err.strerror or err}): no session can be started on it there; "
+                "make that folder writable (or free some space), or pass --db with a database on a "
+                "writable disk. Sessions kept there can still be opened and exported"
+            ) from err
         return path
 
 
@@ -1317,6 +1429,28 @@ def _read_older_schema(conn: sqlite3.Connection) -> None:
         conn.execute(f"CREATE TEMP TABLE additions ({_ADDITIONS_COLUMNS_DDL})")
 
 
+def _check_ours(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse another program's SQLite database (one holding tables aad does not make): aad must
+    not add its tables to it, nor switch it to WAL. An empty database is aad's to make."""
+    names = conn.execute(
+        "SELECT name FROM main.sqlite_master "
+        "WHERE type IN ('table', 'view') AND substr(name, 1, 7) != 'sqlite_'"
+    ).fetchall()
+    foreign = sorted(name for (name,) in names if name not in _AAD_TABLES)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise DatabaseError(
+            f"{path} is not an aad session database (it holds {shown}, which aad does not make); it was "
+            "not changed. Name aad's session database with --db or $AAD_DB (a new file name starts one)"
+        )
+
+
+def _is_current(conn: sqlite3.Connection) -> bool:
+    """The database is at this aad's schema, in WAL mode: opening it has nothing to write."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    return version == _SCHEMA_VERSION and conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
 def _initialise(conn: sqlite3.Connection, path: Path) -> None:
     """WAL mode, the tables, the migrations: safe when several processes open one file at once.
 
@@ -1325,6 +1459,9 @@ def _initialise(conn: sqlite3.Connection, path: Path) -> None:
     A database from a newer aad is refused before anything is written to it.
     """
     _check_version(conn, path)
+    _check_ours(conn, path)
+    if _is_current(conn):  # nothing to write: opens on a full disk, or while another process writes
+        return
     deadline = time.monotonic() + _BUSY_SECONDS
     while True:
         try:

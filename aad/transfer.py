@@ -282,6 +282,8 @@ def _bundled_data(store: Store, record: SessionRecord, with_data: bool) -> Path 
     if not (with_data or kept):
         return None
     if not source.is_file():
+        if not with_data:  # a kept copy deleted: the log alone, loaded with --data
+            return None
         raise DataError(
             f"session {record.id}'s data, {source}, is not there to go into the file; put it back, "
             f"or dump the session without --with-data (it is then loaded with --data)"

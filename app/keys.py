@@ -12,6 +12,7 @@ MESSAGE = "aad_message"  # (level, text) shown once at the top of the next page
 UPLOADS = "aad_uploads"  # uploaded file id -> stored path
 PRESSES = "aad_presses"  # Label page button presses not yet applied (app.state.Press)
 LAST_PRESS = "aad_last_press"  # the Label page press applied last (app.state.Press)
+UNDO_CONFIRMED = "aad_undo_confirmed"  # (session id, action number): another analyst's action the page named
 ANALYST = "aad_analyst"  # the name given in this tab ("" when none: the server's user)
 ANALYST_INPUT = "analyst_name"  # the sidebar's name field
 ANALYST_COOKIE = "aad_analyst_cookie"  # a name just given, to write into the browser's cookie

@@ -288,6 +288,10 @@ def _top_card(at: AppTest) -> int:
     )
 
 
+def _me() -> str | None:
+    return aad.session.default_analyst()
+
+
 def _counts(at: AppTest) -> dict:
     return {m.label: m.value for m in at.metric}
 
@@ -302,8 +306,8 @@ def test_two_app_tabs_on_one_session_never_label_a_card_twice_and_converge(db):
     _action(one, keys.LABEL_ANOMALY).click().run()
     _action(two, keys.LABEL_NOMINAL).click().run()  # the same card, still on this tab's screen
     assert [e.value for e in two.error] == [
-        f"row {card} has been labelled anomaly in the meantime (model v1), perhaps in another tab; "
-        "nothing was saved. The page now shows the session as stored: look at the card again"
+        f"row {card} has been labelled anomaly in the meantime (model v1), by you ({_me()}), perhaps in "
+        "another tab; nothing was saved. The page now shows the session as stored: look at the card again"
     ]
     assert aad.Store(db).labels(session_id) == {card: aad.ANOMALY}
     assert _top_card(two) == _top_card(one) != card
@@ -323,6 +327,55 @@ def test_two_app_tabs_on_one_session_never_label_a_card_twice_and_converge(db):
     assert _counts(two) == _counts(one)
     assert not one.exception
     assert not two.exception
+
+
+def _named(at: AppTest, name: str) -> AppTest:
+    at.session_state[keys.ANALYST] = name
+    return at.run()
+
+
+def test_a_stale_press_names_the_analyst_and_undoing_their_label_asks_first(db):
+    """Review24 #5: ann labels the card bob sees; bob's N is refused naming ann, and his next U
+    asks before it takes back ann's label (the next U does)."""
+    ann = _named(_tab(), "ann")
+    session_id = ann.session_state[keys.SESSION].id
+    bob = _named(_tab(session_id), "bob")
+    card = _top_card(ann)
+    assert _top_card(bob) == card
+    _action(ann, keys.LABEL_ANOMALY).click().run()
+    _action(bob, keys.LABEL_NOMINAL).click().run()
+    assert [e.value for e in bob.error] == [
+        f"row {card} has been labelled anomaly in the meantime (model v1), by ann; nothing was saved. "
+        "The page now shows the session as stored: look at the card again"
+    ]
+    bob.button(key=keys.LABEL_UNDO).click().run()
+    assert [e.value for e in bob.error] == [
+        f"the latest action is ann's, not yours: label of row {card} (model v1); nothing was undone. "
+        "Press Undo again to take back ann's label"
+    ]
+    assert aad.Store(db).labels(session_id) == {card: aad.ANOMALY}
+    bob.button(key=keys.LABEL_UNDO).click().run()
+    assert not bob.error
+    assert aad.Store(db).labels(session_id) == {}
+    assert [a.analyst for a in aad.Store(db).actions(session_id)] == ["ann", "bob"]
+
+
+def test_a_stale_undo_naming_another_analyst_asks_once(db):
+    """The s16 case: bob's page was drawn before ann's label; his U is refused naming ann, and
+    the next U takes her label back without asking again."""
+    ann = _named(_tab(), "ann")
+    session_id = ann.session_state[keys.SESSION].id
+    bob = _named(_tab(session_id), "bob")
+    _action(bob, keys.LABEL_NOMINAL).click().run()
+    mine = aad.Store(db).labels(session_id)
+    ann.run()
+    _action(ann, keys.LABEL_ANOMALY).click().run()
+    bob.button(key=keys.LABEL_UNDO).click().run()  # drawn at v1, bob's own label the latest there
+    assert "latest: label" in bob.error[0].value
+    assert "by ann), perhaps in another tab; nothing was undone" in bob.error[0].value
+    bob.button(key=keys.LABEL_UNDO).click().run()
+    assert not bob.error
+    assert aad.Store(db).labels(session_id) == mine
 
 
 def test_a_setting_changed_in_one_tab_is_not_undone_by_a_stale_widget_in_the_other(db):

@@ -769,6 +769,125 @@ def test_a_damaged_database_gets_one_line_naming_the_repair(stored, capsys):
     assert f"sqlite3 {store.path} .recover" in err
 
 
+def _replace_database(path: Path, how: str) -> None:
+    """What the review did to a running workbench's database file."""
+    if how == "deleted":
+        for f in path.parent.glob(path.name + "*"):
+            f.unlink()
+    elif how == "renamed over":
+        other = path.with_name("notes.txt")
+        other.write_text("another file\n")
+        os.replace(other, path)
+    elif how == "overwritten":
+        with open(path, "r+b") as fh:
+            fh.write(b"another file\n" * 400)
+    else:  # truncated to half
+        os.truncate(path, path.stat().st_size // 2)
+
+
+@pytest.mark.parametrize("how", ["deleted", "renamed over", "overwritten", "truncated"])
+def test_a_label_after_the_database_file_was_deleted_or_replaced_is_refused_never_confirmed(tmp_path, how):
+    store = aad.Store(tmp_path / "s.sqlite")
+    session = aad.Session.create(aad.load_dataset("toy2"), store=store)
+    for row in (3, 5, 7):
+        session.label(row, "anomaly")
+    store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the labels in the file itself, as after a while
+    labels, version = session.labels(), session.version
+    _replace_database(store.path, how)
+    for row in (11, 12):
+        with pytest.raises(aad.DatabaseError) as refused:
+            session.label(row, "nominal")
+        message = str(refused.value)
+        assert message.startswith(
+            f"the session database {store.path} was deleted or replaced while the workbench ran ("
+        )
+        assert (
+            f"the label was not saved: restart the workbench (it will make or reopen {store.path})" in message
+        )
+        assert (session.labels(), session.version) == (labels, version)
+    with pytest.raises(aad.DatabaseError, match="the undo was not saved"):
+        session.undo()
+
+
+def test_the_page_shows_the_refusal_not_saved_when_the_database_file_was_deleted(db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    press = next(b for b in at.button if b.key and b.key.startswith(f"{keys.LABEL_ANOMALY}-"))
+    press.click().run()
+    held = at.session_state[keys.SESSION]
+    assert held.n_labels == 1
+    _replace_database(db, "deleted")
+    next(b for b in at.button if b.key and b.key.startswith(f"{keys.LABEL_NOMINAL}-")).click().run()
+    assert not at.exception
+    assert "was deleted or replaced while the workbench ran (it is gone)" in at.error[0].value
+    assert (
+        "the nominal label was not saved" in at.error[0].value
+        or "the label was not saved" in at.error[0].value
+    )
+    assert at.session_state[keys.SESSION].n_labels == 1
+
+
+def test_a_database_holding_another_programs_tables_is_refused_and_left_as_it_is(tmp_path, capsys):
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+        conn.execute("INSERT INTO t VALUES (1)")
+    conn.close()
+    before = _digest(other)
+    assert main(["sessions", "list", "--db", str(other)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"{other} is not an aad session database (it holds t, which aad does not make)" in err
+    assert "--db or $AAD_DB" in err
+    assert _digest(other) == before
+    assert sorted(other.parent.iterdir()) == [other]  # no -wal or -shm beside it either
+    with pytest.raises(aad.DatabaseError, match="is not an aad session database"):
+        aad.Store(other)
+    assert _digest(other) == before
+
+
+def test_an_empty_file_is_made_a_session_database(tmp_path, capsys):
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    assert main(["sessions", "list", "--db", str(empty)]) == 0
+    aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(empty))
+    assert len(aad.Store(empty).summaries()) == 1
+
+
+def _write_lock(path: Path) -> sqlite3.Connection:
+    """Another program's write transaction on ``path``, held until closed."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_opening_a_current_database_writes_nothing_so_reads_work_while_another_program_writes(
+    stored, capsys, monkeypatch
+):
+    """Opening takes no write lock (on a full disk it could not write either): `aad sessions list`
+    and `export` read while another program holds the write lock; a label waits, then says why."""
+    store, session = stored
+    store.close()
+    monkeypatch.setattr("aad.store._BUSY_SECONDS", 0.3)
+    holder = _write_lock(store.path)
+    try:
+        assert main(["sessions", "list", "--db", str(store.path), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)[0]["n_labels"] == 1
+        assert main(["sessions", "export", session.id, "--db", str(store.path)]) == 0
+        assert capsys.readouterr().out.count("\n") == 2
+        opened = aad.Session.open(session.id, store=aad.Store(store.path))
+        with pytest.raises(aad.DatabaseError) as locked:
+            opened.label(next(r for r in range(10) if r not in opened.labels()), "nominal")
+        assert str(locked.value).startswith(
+            f"another program is writing to the session database {store.path} and kept it locked for 0.3 "
+            "seconds: the label was not saved; try again when it finishes, or close it"
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    opened.label(int(opened.batch()[0]), "nominal")
+    assert opened.n_labels == 2
+
+
 def _immutable(path: Path) -> bool:
     done = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
     return done.returncode == 0
@@ -1193,3 +1312,58 @@ def test_the_deleted_sessions_list_prints_titles_and_names_without_escape_sequen
     assert "\u202e" not in out
     assert "cat\\x1b]0;PWNED\\x07\\x1b[2J \\u202edcba" in out
     assert "mallory\\x1b[31m" in out
+
+
+def test_a_refused_write_of_settings_says_they_were_not_saved(stored):
+    store, session = stored
+    store.read_only = True  # as a read-only file system opens it
+    with pytest.raises(aad.DatabaseError, match=r"is read-only: the session's settings were not saved; "):
+        store.update(session.id, title="x")
+    with pytest.raises(aad.DatabaseError, match=r"is read-only: the label was not saved; "):
+        session.label(11, "anomaly")
+
+
+@pytest.fixture
+def read_only_uploads(monkeypatch):
+    """The uploads folder on a read-only file system: writing a kept copy raises as it did there."""
+    real_open = Path.open
+
+    def refuse(self, mode="r", *args, **kwargs):
+        if "w" in mode and self.suffix == ".part":
+            raise OSError(30, "Read-only file system", str(self))
+        return real_open(self, mode, *args, **kwargs)
+
+    return lambda: monkeypatch.setattr(Path, "open", refuse)
+
+
+def test_a_kept_copy_on_a_read_only_file_system_is_the_one_kept_before_or_a_clear_error(
+    store, tmp_path, read_only_uploads
+):
+    table = tmp_path / "cards.csv"
+    _table(40).to_csv(table, index=False)
+    kept = store.keep_file(table)
+    read_only_uploads()
+    assert store.keep_file(table) == kept
+    _table(40, seed=1).to_csv(table, index=False)
+    with pytest.raises(aad.DatabaseError) as refused:
+        store.keep_file(table)
+    assert str(refused.value).startswith(
+        f"the copy of the table aad keeps beside the session database cannot be written in "
+        f"{store.uploads_dir} (Read-only file system): no session can be started on it there"
+    )
+
+
+def test_aad_app_file_on_a_read_only_database_opens_the_labelled_session(
+    db, tmp_path, monkeypatch, read_only_uploads
+):
+    table = tmp_path / "cards.csv"
+    _table(40).to_csv(table, index=False)
+    monkeypatch.setenv("AAD_DATA", str(table))
+    first = AppTest.from_file(APP, default_timeout=30).run()
+    next(b for b in first.button if b.key and b.key.startswith(f"{keys.LABEL_ANOMALY}-")).click().run()
+    labelled = first.session_state[keys.SESSION]
+    read_only_uploads()
+    again = AppTest.from_file(APP, default_timeout=30).run()
+    assert not again.exception
+    assert again.session_state[keys.SESSION].id == labelled.id
+    assert again.session_state[keys.SESSION].n_labels == 1

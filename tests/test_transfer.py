@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import zipfile
 from pathlib import Path
@@ -442,3 +443,47 @@ def test_a_restored_sessions_name_prints_as_text(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "\x1b" not in err
     assert "t\\x1b[2J" in err
+
+
+def test_a_session_whose_kept_copy_was_deleted_dumps_its_log_alone_to_load_with_data(tmp_path, capsys):
+    """Review24 #7 and #8: the dump gives the log alone, says how to load it, and quotes the path."""
+    folder = tmp_path / "dir with space $(touch PWNED) `id` ;&|"
+    folder.mkdir()
+    original = folder / "cards.csv"
+    _table().to_csv(original, index=False)
+    store = aad.Store(folder / "s.sqlite")
+    kept = store.keep_file(original)
+    session = aad.Session.create(aad.load_data(str(kept), name="cards"), store=store, seed=4)
+    session.label(5, "anomaly", analyst="ana")
+    kept.unlink()
+    out = folder / "d.zip"
+    assert main(["sessions", "dump", session.id, "--db", str(store.path), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"load it with `aad sessions load {shlex.quote(str(out))} --data PATH`, PATH the table" in err
+    assert "is not there any more, and the file holds the log alone" in err
+    theirs = str(tmp_path / "theirs.sqlite")
+    assert main(["sessions", "load", str(out), "--db", theirs, "--data", str(original)]) == 0
+    assert aad.Store(theirs).labels(session.id) == {5: aad.ANOMALY}
+    capsys.readouterr()
+    assert main(["sessions", "dump", session.id, "--db", str(store.path), "-o", str(out), "--with-data"]) == 2
+    assert "put it back, or dump the session without --with-data" in capsys.readouterr().err
+
+
+def test_a_damaged_database_at_an_odd_path_gets_a_recovery_command_that_pastes(tmp_path, capsys):
+    bad = tmp_path / "a b $(x)" / "s.sqlite"
+    bad.parent.mkdir()
+    bad.write_bytes(b"not a database" * 100)
+    assert main(["sessions", "list", "--db", str(bad)]) == 2
+    assert f"`sqlite3 {shlex.quote(str(bad))} .recover | sqlite3 recovered.sqlite`" in capsys.readouterr().err
+
+
+def test_importing_an_export_that_changes_nothing_succeeds(labelled, tmp_path, capsys):
+    """Review24 #9: a scripted re-sync of the labels as they are is not an error."""
+    db, exported = str(labelled.store.path), tmp_path / "labels.csv"
+    assert main(["sessions", "export", labelled.id, "--db", db, "-o", str(exported)]) == 0
+    version = labelled.version
+    capsys.readouterr()
+    assert main(["sessions", "import", labelled.id, str(exported), "--db", db]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("nothing to change: every row of labels.csv already carries its label")
+    assert aad.Store(db).actions(labelled.id)[-1].number == version

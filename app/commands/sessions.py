@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import shlex
 import sys
 from collections import Counter
 from pathlib import Path
@@ -252,7 +253,11 @@ def import_labels(
     store = _store(db)
     with _progress_note(f"opening session {session_id} (its data, its model, its log)"):
         session = aad.Session.open(session_id, store=store)
-    action = session.import_labels(labels)
+    try:
+        action = session.import_labels(labels)
+    except aad.session.NothingToChangeError as err:  # a re-sync that finds nothing new succeeds
+        _err.print(f"nothing to change: {err}")
+        return
     changes = session.changes(action)
     moved = sum(_label(c.before) != _label(c.after) for c in changes)
     _err.print(
@@ -296,16 +301,21 @@ def dump_session(
     record = store.get(session_id)
     carried = any(f.startswith("data/") for f in dumped.files)
     elsewhere = not (carried or record.source.startswith("shipped:"))
-    _err.print(
-        f"wrote session {session_id} ({printable(record.dataset)}, {count(dumped.n_actions, 'action')}"
-        f"{', with its data' if carried else ''}) to {output} ({dumped.n_bytes:,} bytes); load it with "
-        f"`aad sessions load {output}`"
-        + (
+    load = f"`aad sessions load {shlex.quote(str(output))}`"
+    if elsewhere and not Path(record.source).is_file():
+        load = (
+            f"`aad sessions load {shlex.quote(str(output))} --data PATH`, PATH the table it was labelled "
+            f"on: its data, {printable(record.source)}, is not there any more, and the file holds the log "
+            "alone"
+        )
+    elif elsewhere:
+        load += (
             f" (its data, {printable(record.source)}, is not in the file: where that path does not hold it, "
             "add --data PATH, or dump with --with-data)"
-            if elsewhere
-            else ""
         )
+    _err.print(
+        f"wrote session {session_id} ({printable(record.dataset)}, {count(dumped.n_actions, 'action')}"
+        f"{', with its data' if carried else ''}) to {output} ({dumped.n_bytes:,} bytes); load it with {load}"
     )
 
 

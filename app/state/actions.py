@@ -21,6 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 import aad
+from aad.session import UndoOfOthersError
 from app import keys, text, views
 from app.state import identity
 from app.state.caches import store
@@ -137,7 +138,7 @@ def _late(dropped: list[Press], last: Press | None) -> None:
 def _apply(session: aad.Session, press: Press) -> None:
     who = identity.analyst()
     if press.action == "undo":
-        session.undo(version=press.version, analyst=who)
+        _undo(session, press, who)
     elif press.action == "redo":
         session.redo(version=press.version, analyst=who)
     elif press.action == "skip":
@@ -146,6 +147,18 @@ def _apply(session: aad.Session, press: Press) -> None:
         session.label(
             press.row, press.action, only_open=True, kind=press.kind, note=press.note, analyst=who, via="card"
         )
+
+
+def _undo(session: aad.Session, press: Press, who: str | None) -> None:
+    """Undo; an undo that would take back another analyst's action is refused once, naming them,
+    and the next press takes it back (the page named it: that is the confirmation)."""
+    named = st.session_state.pop(keys.UNDO_CONFIRMED, None)
+    confirm = named[1] if named is not None and named[0] == session.id else None
+    try:
+        session.undo(version=press.version, analyst=who, confirm=confirm)
+    except UndoOfOthersError as err:
+        st.session_state[keys.UNDO_CONFIRMED] = (session.id, err.number)
+        raise
 
 
 def unskip() -> None:
