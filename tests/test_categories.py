@@ -9,13 +9,16 @@ and 500, the largest number, was "different" though ordinary (review 25, finding
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 import aad
+from app import keys
 from app.cli import main
 
 #: Status codes and how many rows of 2,000 hold each: 401 is the rare one, the planted attack.
@@ -202,3 +205,45 @@ def test_new_rows_and_the_model_file_read_a_code_never_seen_as_the_rarest(web, t
     applied = pd.read_csv(io.StringIO(capsys.readouterr().out))["anomaly_score"]
     np.testing.assert_allclose(pd.read_csv(out)["anomaly_score"], applied, rtol=1e-12)
     assert applied[:3].min() > applied.quantile(0.9)
+
+
+APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+
+
+def test_the_data_page_offers_the_numeric_columns_as_categories_codes_first_and_the_session_keeps_them(
+    web, db
+):
+    path, _, _, _ = web
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("screens/data.py").run()
+    at.radio(key=keys.DATA_SOURCE).set_value("Upload a file").run()
+    at.file_uploader(key=keys.DATA_UPLOAD).set_value((path.name, path.read_bytes(), "text/csv")).run()
+    assert not at.exception
+    chooser = at.multiselect(key=keys.DATA_CATEGORIES)
+    assert chooser.label == "Read as categories"
+    assert chooser.options == ["status (5 values)", f"bytes ({web[1]['bytes'].nunique():,} values)",
+                               f"latency_ms ({web[1]['latency_ms'].nunique():,} values)"]  # fmt: skip
+    assert chooser.value == []
+    chooser.set_value(["status"]).run()
+    at.multiselect(key=keys.DATA_FEATURES).set_value(["status", "bytes"]).run()  # a feature changed: kept
+    assert at.multiselect(key=keys.DATA_CATEGORIES).value == ["status"]
+    at.button(key=keys.DATA_START).click().run()
+    assert not at.exception
+    session = at.session_state[keys.SESSION]
+    assert session.dataset.feature_names == ("status", "bytes")
+    assert session.dataset.specs[0].kind == "category"
+    assert session.record.params["categories"] == ["status"]
+    again = aad.Session.open(session.id, store=aad.Store(db))
+    assert again.dataset.categories == ("status",)
+    np.testing.assert_array_equal(again.scores(), session.scores())
+
+
+def test_aad_app_file_with_categories_opens_its_session_reading_them(web, db, monkeypatch):
+    path, _, _, _ = web
+    monkeypatch.setenv("AAD_DATA", str(path))
+    monkeypatch.setenv("AAD_CATEGORIES", '["status"]')  # what `aad app FILE --categories status` sets
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    session = at.session_state[keys.SESSION]
+    assert session.dataset.categories == ("status",)
+    assert session.dataset.specs[0].kind == "category"
