@@ -131,6 +131,9 @@ class Dataset:
         analyst while labelling, and offered as the ground truth.
     note_items : tuple of Note
         ``notes`` one by one (see :mod:`aad.notes`).
+    categories : tuple of str
+        The columns read as categories because they were asked to be (``categories=`` of
+        :func:`load_data`): codes written as numbers, such as an HTTP status or a ZIP code.
 
     Examples
     --------
@@ -165,6 +168,7 @@ class Dataset:
     answers: tuple[str, ...] = ()
     written: pd.DataFrame | None = field(default=None, repr=False)
     note_items: tuple[Note, ...] = field(default_factory=tuple, repr=False)
+    categories: tuple[str, ...] = ()
 
     @property
     def grow_on(self) -> np.ndarray | None:
@@ -286,6 +290,7 @@ def load_dataset(
     max_features: int | None = None,
     non_numeric: str = "raise",
     anomaly_value: str | None = None,
+    categories: Sequence[str] = (),
 ) -> Dataset:
     """Load a shipped dataset by name, or a CSV or Parquet file by path, and validate it.
 
@@ -311,6 +316,9 @@ def load_dataset(
     anomaly_value : str, optional
         For a label column holding other words (fraud/legit, o/n): the value, any case,
         that marks an anomaly; every other value is nominal.
+    categories : sequence of str, optional
+        Columns to read as categories whatever they hold (with ``non_numeric="encode"``); see
+        :func:`load_data`.
 
     Returns
     -------
@@ -340,6 +348,7 @@ def load_dataset(
         max_features=max_features,
         non_numeric=non_numeric,
         anomaly_value=anomaly_value,
+        categories=categories,
     )
     spec = working_set_of(path, dataset.n_rows)
     if spec is None:
@@ -388,6 +397,7 @@ def load_data(
     name: str | None = None,
     max_bytes: int | None = None,
     anomaly_value: str | None = None,
+    categories: Sequence[str] = (),
 ) -> Dataset:
     """Load a table as the workbench and the command line do: every kind of column a feature.
 
@@ -411,6 +421,12 @@ def load_data(
     max_bytes : int, optional
     anomaly_value : str, optional
         As in :func:`load_dataset`.
+    categories : sequence of str, optional
+        Columns to read as categories although they hold numbers: codes such as an HTTP
+        status, a ZIP code, a port or a product code, whose order and size mean nothing. Each
+        value, as written (``404``, not ``404.0``), becomes its rarity in these rows, and a
+        value they never had reads as rarer than any (:attr:`Dataset.categories`); rules on it
+        then say ``status in {401, 404}``, not ``status <= 300``.
 
     Raises
     ------
@@ -420,6 +436,8 @@ def load_data(
     --------
     >>> load_data("toy2", features=["y"]).feature_names
     ('y',)
+    >>> load_data("toy2", categories=["x"]).specs[0].kind
+    'category'
     """
     source = source_text(source)
     target = source[len(_SHIPPED) :] if source.startswith(_SHIPPED) else source
@@ -430,6 +448,7 @@ def load_data(
         max_bytes=max_bytes,
         non_numeric="encode",  # an id or a category column need not be removed from the file first
         anomaly_value=anomaly_value if label_column is not None else None,
+        categories=categories,
     )
     return dataclasses.replace(dataset, name=name) if name else dataset
 
@@ -480,6 +499,7 @@ def select_columns(
         source=dataset.source,
         features=chosen,
         non_numeric="encode",
+        categories=[c for c in dataset.categories if c in chosen],  # still read as categories
     )
     kept = [  # what reading the file said: not said again by reading the columns
         n for n in dataset.note_items if n.kind in _READ_KINDS and not n.text.startswith("every row of label")
@@ -567,6 +587,7 @@ def dataset_from_frame(
     max_features: int | None = None,
     non_numeric: str = "raise",
     anomaly_value: str | None = None,
+    categories: Sequence[str] = (),
 ) -> Dataset:
     """Validate an in-memory table the same way :func:`load_dataset` validates a file.
 
@@ -601,9 +622,16 @@ def dataset_from_frame(
         raise DataError(f"non_numeric must be 'raise', 'drop' or 'encode'; got {non_numeric!r}")
     truth = _Truth(label_name, y, anomaly_value)
     kept_out = [note.column for note in unread]  # named like a truth, not readable as one: no feature
+    asked = category_columns(categories, frame, label_name, features)
+    if asked and non_numeric != "encode":
+        raise DataError(
+            f"categories= reads columns as categories, which only the workbench's reading does; got "
+            f"non_numeric={non_numeric!r}: load the table with aad.load_data (or non_numeric='encode')"
+        )
     if non_numeric == "encode":
-        others = other_truth_columns(frame, label_name) + kept_out
-        return _encoded(frame, name, source, truth, features, max_features, lines, read_notes, others)
+        others = [c for c in other_truth_columns(frame, label_name) + kept_out if c not in asked]
+        read = (frame, name, source, truth, features, max_features, lines, read_notes, others)
+        return dataclasses.replace(_encoded(*read, asked), categories=tuple(asked))
     context = None
     others = other_truth_columns(frame, label_name) if label_column == AUTO and features is None else []
     read_notes += [
@@ -695,15 +723,72 @@ def _without_empty_columns(frame: pd.DataFrame, *, keep) -> tuple[pd.DataFrame, 
     return (frame.drop(columns=empty) if empty else frame), notes
 
 
+def category_columns(categories, frame: pd.DataFrame, label: str | None, features) -> list[str]:
+    """The columns ``categories`` names, as the table spells them, checked: each a column of the
+    table, not the ground truth, and among ``features`` when those are named.
+
+    Raises
+    ------
+    DataError
+        Saying what was expected, what was given and how to fix it.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"status": [200, 404], "bytes": [10, 20], "label": [0, 1]})
+    >>> category_columns(["status"], frame, "label", None)
+    ['status']
+    >>> category_columns(["sttus"], frame, "label", None)
+    Traceback (most recent call last):
+    ...
+    aad.errors.DataError: categories names column 'sttus', which the table does not have (its columns: ...
+    """
+    if categories is None:
+        return []
+    if isinstance(categories, str | bytes):
+        raise DataError(
+            f"categories must be a list of column names; got the text {categories!r} "
+            f"(for one column: categories=[{categories!r}])"
+        )
+    names = [str(c) for c in categories]
+    twice = first_repeated(names)
+    if twice is not None:
+        raise DataError(f"categories names column {twice!r} twice; name each column once")
+    out = []
+    for given in names:
+        column = column_named(frame, given)
+        if column not in frame.columns:
+            has = ", ".join(map(repr, frame.columns[:20])) + (", ..." if frame.shape[1] > 20 else "")
+            raise DataError(
+                f"categories names column {given!r}, which the table does not have (its columns: {has}); "
+                "name a column of the table, as its header spells it"
+            )
+        if column == label:
+            raise DataError(
+                f"categories names column {column!r}, the ground truth, which is no feature: a category is a "
+                "feature read by its values; leave it out of the categories, or choose another ground truth "
+                "(--label-col)"
+            )
+        if features is not None and column not in [column_named(frame, str(f)) for f in features]:
+            raise DataError(
+                f"categories names column {column!r}, which is not among the features "
+                f"({', '.join(map(str, features))}); add it to the features, or leave it out of the "
+                "categories"
+            )
+        out.append(column)
+    return out
+
+
 def _encoded(
-    frame, name, source, truth: _Truth, features, max_features, lines, read_notes, others
+    frame, name, source, truth: _Truth, features, max_features, lines, read_notes, others, categories=()
 ) -> Dataset:
     """The workbench's reading of a table: numbers, categories and timestamps as features."""
     if features is not None and len(features) == 0:
         raise DataError("choose at least one feature column")
-    frame, empty = _without_empty_columns(frame, keep=[truth.column, *(features or ())])
+    frame, empty = _without_empty_columns(frame, keep=[truth.column, *(features or ()), *categories])
     read_notes = [*read_notes, *empty]
-    encoded = encode_table(frame, label=truth.column, features=features, lines=lines, others=others)
+    encoded = encode_table(
+        frame, label=truth.column, features=features, lines=lines, others=others, categories=categories
+    )
     if not encoded.specs:
         raise DataError(_no_feature(frame, truth.column, encoded))
     check_width(len(encoded.specs), max_features)

@@ -1372,6 +1372,7 @@ class _Reader:
     def __init__(self, frame: pd.DataFrame, label: str | None, lines, others: Sequence[str]) -> None:
         self.frame, self.label, self.lines, self.others = frame, label, lines, set(others)
         self.read: dict[str, Column] = {}
+        self.categories: set[str] = set()  # columns read as categories, as asked
         self._own: dict[str, Column | None] = {}  # each column read on its own (None: unreadable)
 
     def __call__(self, name: str) -> Column:
@@ -1442,12 +1443,14 @@ def encode_table(
     features: Sequence[str] | None = None,
     lines=None,
     others: Sequence[str] = (),
+    categories: Sequence[str] = (),
 ) -> EncodedTable:
     """Every column of ``frame`` but ``label`` as features or context (see the module notes).
 
     ``features`` names the features instead, in order: columns (a timestamp column gives its
     parts that vary) or parts (``ts.hour``). ``others`` are further columns named like a
-    ground truth.
+    ground truth. ``categories`` are columns read as categories whatever they hold (codes
+    written as numbers: an HTTP status, a ZIP code, a port), each value as written (``404``).
 
     Raises
     ------
@@ -1468,6 +1471,7 @@ def encode_table(
     ['at.hour', 'id']
     """
     reader = _Reader(frame, label, lines, others)
+    reader.categories = set(categories)
     columns = [name for name in frame.columns if name != label]
     chosen = _auto(reader, columns) if features is None else _forced(reader, features)
     out = EncodedTable(specs=[f.spec for f in chosen], values=[f.values for f in chosen])
@@ -1505,6 +1509,9 @@ def _other_truth(name: str, label: str | None) -> Column:
 def _auto(reader: _Reader, columns: list[str]) -> list[_Feature]:
     chosen: list[_Feature] = []
     for name in columns:
+        if name in reader.categories:
+            chosen.append(_category(name, reader.frame[name], asked=True))
+            continue
         described = reader(name)
         if described.role == "number":
             chosen.append(_number(described))
@@ -1529,7 +1536,9 @@ def _forced(reader: _Reader, features: Sequence[str]) -> list[_Feature]:
         name = column_named(frame, str(given))
         if name == reader.label:
             raise DataError(f"column {name!r} cannot be both the label column and a feature")
-        if name in frame.columns:
+        if name in reader.categories:
+            picked = [_category(name, frame[name], asked=True)]
+        elif name in frame.columns:
             picked = _as_feature(reader(name), frame[name], frame.columns, reader.lines)
         else:
             picked = [_part(reader, str(given))]
@@ -1591,7 +1600,7 @@ def _number(described: Column) -> _Feature:
     return _Feature(spec, values, note, format_note is not None)
 
 
-def _category(name: str, series: pd.Series) -> _Feature:
+def _category(name: str, series: pd.Series, *, asked: bool = False) -> _Feature:
     values = category_values(series)
     levels = learn_levels(values)
     spec = FeatureSpec(name, name, "category", levels=levels, rows=len(values))
@@ -1600,6 +1609,8 @@ def _category(name: str, series: pd.Series) -> _Feature:
     shown = "(missing)" if rarest is None else repr(rarest if len(rarest) <= 40 else rarest[:39] + "…")
     code = zero_padded(without_placeholders(series))
     written = f"holds codes written with leading zeros ({code!r}), read as text: it " if code else ""
+    if asked:
+        written = "is read as a category, as asked (its values as written, not as numbers): it "
     text = (
         f"column {name!r} {written}is a category of {len(levels):,} values (the rarest, {shown}, in "
         f"{count:,} row{'s' if count != 1 else ''}): each value encoded as its rarity (one row in how "

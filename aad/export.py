@@ -531,13 +531,17 @@ _PANDAS_BOOLS = {
 def _pandas_categories(name: str, negate: bool, values: list) -> str:
     """The test ``name in values`` (or ``not in``) for ``DataFrame.query``: on the table as aad
     reads it, which holds a flag's text as written (``true``), and on ``pd.read_csv``'s reading of
-    the file, which holds a bool there (``True``).
+    the file, which holds a bool there (``True``); a code written as a number (an HTTP status read
+    as a category) is listed as text and as the number ``pd.read_csv`` reads it as.
 
     >>> _pandas_categories("`paid`", False, ["true"])
     "`paid` in ['true', True]"
+    >>> _pandas_categories("`status`", True, ["404", "500"])
+    "`status` not in ['404', '500', 404, 500]"
     """
     named = [_pandas_text(v) for v in values if v is not None]
     named += [repr(b) for b in dict.fromkeys(_PANDAS_BOOLS[v] for v in values if v in _PANDAS_BOOLS)]
+    named += [repr(n) for n in dict.fromkeys(_code_number(v) for v in values) if n is not None]
     missing = None in values
     listed = f"{name} {'not in' if negate else 'in'} [{', '.join(named)}]"
     never, always = f"({name} != {name} and {name} == {name})", f"({name} == {name} or {name} != {name})"
@@ -548,6 +552,26 @@ def _pandas_categories(name: str, negate: bool, values: list) -> str:
     if not named:  # not in (missing) only: every known value
         return f"{name} == {name}" if missing else always
     return f"({listed} and {name} == {name})" if missing else listed  # NaN is "not in" any list
+
+
+def _code_number(value: str | None) -> int | float | None:
+    """The number a category value is, when it is written as aad writes a number read as a category
+    (``404``, ``2.5``: :func:`aad.encoding.category_values`); None for any other value (``0404``).
+
+    >>> _code_number("404"), _code_number("2.5"), _code_number("0404"), _code_number("nan")
+    (404, 2.5, None, None)
+    """
+    if value is None or value in _PANDAS_BOOLS:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if not np.isfinite(number):
+        return None
+    if number.is_integer() and str(int(number)) == value:
+        return int(number)
+    return number if repr(number) == value else None
 
 
 def _pandas_text(value: str) -> str:

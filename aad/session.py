@@ -113,7 +113,8 @@ _BEFORE_PARAMS = {
 #: Session parameters that are not the model's own: the learner's queue, its rule before the
 #: first anomaly, whether its portfolio has the strong ranking and gives the forest's order a
 #: first look, which detector, and the precomputed scores file of an ensemble (its kept copy
-#: and the SHA-256 of its bytes).
+#: and the SHA-256 of its bytes); and the columns its table was asked to read as categories
+#: (``categories``: stored only when some were, so that a session without keeps its parameters).
 _LEARNER_PARAMS = (
     "regrow_on",
     "match_as_read",
@@ -126,6 +127,7 @@ _LEARNER_PARAMS = (
     "detector",
     "scores_file",
     "scores_sha256",
+    "categories",
 )
 _SHIPPED = "shipped:"
 _MAX_WRITE_TRIES = 100  # a conditional write retries only when another writer got in first
@@ -398,6 +400,8 @@ class Session:
             params["n_estimators"] = default_n_estimators(dataset.n_rows)
         _check_queue(params["queue"])
         params = _keep_scores(params, store, dataset.n_rows)
+        params.pop("categories", None)  # how the table was read is the dataset's to say
+        params |= {"categories": list(dataset.categories)} if dataset.categories else {}
         model = (model_factory or fit_model)(dataset, params, seed)
         if params["queue"] != "adaptive" and params["queue"] not in model.rankings_:  # before storing
             raise UnknownStrategyError(
@@ -451,13 +455,7 @@ class Session:
         record = store.get(session_id)
         if dataset is None:
             try:
-                dataset = load_data(
-                    record.source,
-                    features=record.features,
-                    label_column=record.label_column,
-                    name=record.dataset,
-                    anomaly_value=record.anomaly_value,
-                )
+                dataset = load_data(record.source, **reading(record))
             except AADError as err:  # say whose file it is: the analyst passed another one, or none
                 raise DataError(
                     f"session {record.id}'s data, {record.source}, cannot be read ({err}); put the file "
@@ -1764,6 +1762,26 @@ def _changed_data(record: SessionRecord, dataset: Dataset) -> str:
         "to a new session (the Rows page's Labels known beforehand, or --labels); else restore the original "
         "file"
     )
+
+
+def reading(record: SessionRecord) -> dict:
+    """How a session's table is read again (:func:`load_data`'s arguments besides the source): its
+    features, ground truth and its anomaly value, name, and the columns read as categories (none
+    for a session stored before they could be).
+
+    >>> from aad.store import SessionRecord
+    >>> record = SessionRecord("s1", "web", "web.csv", "f", ("status",), None, {"categories": ["status"]},
+    ...                        0, "top", 1, (), "", "")
+    >>> reading(record)["categories"]
+    ('status',)
+    """
+    return {
+        "features": record.features,
+        "label_column": record.label_column,
+        "name": record.dataset,
+        "anomaly_value": record.anomaly_value,
+        "categories": tuple(record.params.get("categories") or ()),
+    }
 
 
 def _check_params(record: SessionRecord) -> None:

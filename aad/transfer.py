@@ -43,7 +43,7 @@ from pathlib import Path
 
 from .data import Dataset, load_data
 from .errors import AADError, DataError
-from .session import _BEFORE_PARAMS, Session, _check_params, _check_settings, fit_model
+from .session import _BEFORE_PARAMS, Session, _check_params, _check_settings, fit_model, reading
 from .store import ADD_ROWS, KINDS, Action, Addition, SessionNotFoundError, SessionRecord, Store, replay
 from .tables import file_limit, first_repeated, is_dataset_name
 
@@ -642,13 +642,7 @@ def _data_source(
 def _check_data(source: str, record: SessionRecord, shown: str) -> Dataset:
     """The data at ``source`` (named ``shown`` in messages), if it is the session's."""
     try:
-        dataset = load_data(
-            source,
-            features=record.features,
-            label_column=record.label_column,
-            name=record.dataset,
-            anomaly_value=record.anomaly_value,
-        )
+        dataset = load_data(source, **reading(record))
     except AADError as err:
         raise DataError(f"session {record.id}'s data cannot be read from {shown}: {err}") from None
     if dataset.fingerprint != record.fingerprint:

@@ -87,6 +87,16 @@ Features = Annotated[
         "comma: '\"a, b\",c'.",
     ),
 ]
+#: ``--categories``: columns of numbers that are codes, read as categories.
+Categories = Annotated[
+    str | None,
+    typer.Option(
+        "--categories",
+        help="Comma-separated columns to read as categories although they hold numbers: codes such as an "
+        "HTTP status, a ZIP code or a port, each value (as written: 404) a category of its own, whose "
+        "rarity is the feature; rules then say status in {401, 404}, not status <= 300.",
+    ),
+]
 LabelCol = Annotated[
     str,
     typer.Option(
@@ -288,6 +298,11 @@ def _label_column(value: str) -> str | None:
     return None if value.lower() == "none" else value
 
 
+def _categories(value: str | None) -> list[str]:
+    """The columns ``--categories`` names (none when it is not given)."""
+    return _features(value, "--categories") or []
+
+
 def _features(value: str | None, option: str = "--features") -> list[str] | None:
     """The column names ``option`` (``--features``, ``--columns``) gives, read as one CSV line."""
     if value is None:
@@ -315,6 +330,7 @@ def simulate(
     label_col: LabelCol = "auto",
     anomaly_value: AnomalyValue = None,
     features: Features = None,
+    categories: Categories = None,
     budget: Annotated[int, typer.Option(min=1, help="Labels per run.")] = 100,
     reruns: Annotated[int, typer.Option(min=1, help="Runs, with seeds SEED .. SEED+RERUNS-1.")] = 10,
     seed: Annotated[int, typer.Option(min=0, max=aad.MAX_SEED, help="Seed of the first run.")] = 0,
@@ -379,6 +395,7 @@ def simulate(
         label_column=_label_column(label_col),
         features=_features(features),
         anomaly_value=anomaly_value,
+        categories=_categories(categories),
     )
     _print_notes(dataset, max_samples)
     classes = None if class_file is None else aad.load_classes(class_file, y=dataset.y)
@@ -427,6 +444,7 @@ def datasets() -> None:
 @cli.command("app")
 def app_command(
     data: Annotated[str | None, typer.Argument(help="Dataset name or file to open.")] = None,
+    categories: Categories = None,
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8501,
     host: Annotated[str, typer.Option(help="Address to bind (default: this machine only).")] = "127.0.0.1",
     allow_host: Annotated[
@@ -496,12 +514,16 @@ def app_command(
     refuses requests sent to any other name than its own (DNS rebinding).
     """
     _check_host(host)
+    asked = _launch_categories(data, categories)
     if data is not None:
         if working_set.is_too_big(data):
             working_set.check_table(data)  # fail fast on what can be checked before reading the rows
-        else:
-            aad.load_data(data)  # fail fast, here, with the engine's message (as the workbench reads it)
+        else:  # fail fast, here, with the engine's message (as the workbench reads it)
+            aad.load_data(data, categories=asked)
         os.environ["AAD_DATA"] = str(Path(data).resolve()) if Path(data).exists() else data
+    os.environ.pop(CATEGORIES_ENV, None)
+    if asked:  # checked with the table above
+        os.environ[CATEGORIES_ENV] = json.dumps(asked)
     _check_working_set_size(sample_rows, top_rows)
     for name, value in (("AAD_SAMPLE_ROWS", sample_rows), ("AAD_TOP_ROWS", top_rows)):
         if value is not None:
@@ -532,6 +554,29 @@ def app_command(
         streamlit_cli.main()
     except SystemExit as done:
         raise typer.Exit(done.code if isinstance(done.code, int) else 0) from None
+
+
+#: The columns ``aad app DATA --categories`` reads as categories, for the session it opens (JSON).
+CATEGORIES_ENV = "AAD_CATEGORIES"
+
+
+def _launch_categories(data: str | None, categories: str | None) -> list[str]:
+    """The columns ``--categories`` of ``aad app`` names, for DATA's session, which the workbench
+    reads as the command line does; refused without DATA, or for a table too big to hold (its
+    working set)."""
+    if categories is None:
+        return []
+    if data is None:
+        raise aad.DataError(
+            "--categories names columns of DATA; give DATA (aad app FILE --categories a,b), or choose the "
+            "columns read as categories on the Data page"
+        )
+    if working_set.is_too_big(data):
+        raise aad.DataError(
+            f"--categories applies to a table the workbench reads whole; {data} is too big to hold (a "
+            "working set is drawn from it), and its columns are read as they are. Leave --categories out"
+        )
+    return _categories(categories)
 
 
 def _check_host(host: str) -> None:
@@ -1035,6 +1080,7 @@ def _provenance(dataset: aad.Dataset, class_file: Path | None, scores: Path | No
             "features": list(dataset.feature_names),
             "label_column": dataset.label_column,
             "anomaly_value": dataset.anomaly_value,
+            "categories": list(dataset.categories),
             "class_file": None if class_file is None else str(class_file),
             "class_file_sha256": None
             if class_file is None

@@ -59,6 +59,15 @@ def cut(value: object, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def with_values(values: dict, name: str) -> str:
+    """A column's name with its number of distinct values (``values[name]``), as a choice shows it.
+
+    >>> with_values({"status": 5}, "status")
+    'status (5 values)'
+    """
+    return f"{name} ({count(values[name], 'value')})"
+
+
 def count(n: int, noun: str) -> str:
     """``n`` and the noun (its last word made plural unless ``n`` is 1).
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aad
-from app.cli import _features, _label_column, _print_notes, detector_setup, model_params
+from app.cli import _categories, _features, _label_column, _print_notes, detector_setup, model_params
 from app.commands.sessions import _store
 
 _OPTION_FLAGS = ("--seed", "--trees", "--max-samples", "--eta")
@@ -41,6 +41,7 @@ class LearnFrom:
     options: tuple  # seed, trees, max_samples, eta; None where not given
     anomaly_value: str | None = None
     detector: tuple = (None, None, None, None)  # --detector, --members, --scores, --ndim
+    categories: str | None = None  # --categories: columns of codes read as categories
 
     def model(self, *, need_anomaly: bool = False) -> Learned:
         """Fit (or reopen) the model; ``need_anomaly`` refuses labels without an anomaly."""
@@ -62,6 +63,7 @@ class LearnFrom:
         given += ["--label-col"] if self.label_col != "auto" else []
         given += ["--features"] if self.features is not None else []
         given += ["--anomaly-value"] if self.anomaly_value is not None else []
+        given += ["--categories"] if self.categories is not None else []
         flags = ("--detector", "--members", "--scores", "--ndim")
         given += [flag for flag, value in zip(flags, self.detector, strict=True) if value is not None]
         if given:
@@ -85,6 +87,7 @@ class LearnFrom:
             label_column=_label_column(self.label_col),
             features=_features(self.features),
             anomaly_value=self.anomaly_value,
+            categories=_categories(self.categories),
         )
         _print_notes(dataset, self.options[2])  # seed, trees, max_samples, eta
         known = aad.read_labels(self.labels, dataset.n_rows, need_anomaly=need_anomaly)

@@ -20,6 +20,7 @@ from aad.scale._optional import require
 from aad.scale.onnx_export import onnx_metadata, to_onnx
 from app.cli import (
     AnomalyValue,
+    Categories,
     Eta,
     Features,
     LabelCol,
@@ -73,6 +74,7 @@ def export(
     label_col: LabelCol = "auto",
     anomaly_value: AnomalyValue = None,
     features: Features = None,
+    categories: Categories = None,
     seed: Seed = None,
     trees: Trees = None,
     max_samples: MaxSamples = None,
@@ -88,8 +90,9 @@ def export(
     if fmt == "onnx":
         require("onnx")  # before any work: the fit can take minutes
     check_not_input(output, data, labels, db if db is not None or session is None else aad.default_db_path())
+    options = (seed, trees, max_samples, eta)
     learn = LearnFrom(
-        data, labels, session, db, label_col, features, (seed, trees, max_samples, eta), anomaly_value
+        data, labels, session, db, label_col, features, options, anomaly_value, categories=categories
     )
     with _err.status("fitting the forest and learning from the labels"):
         learned = learn.model()

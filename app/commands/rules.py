@@ -17,6 +17,7 @@ import aad
 from aad.export import FORMATS
 from app.cli import (
     AnomalyValue,
+    Categories,
     Detector,
     Eta,
     Features,
@@ -59,6 +60,7 @@ def rules(
     label_col: LabelCol = "auto",
     anomaly_value: AnomalyValue = None,
     features: Features = None,
+    categories: Categories = None,
     seed: Seed = None,
     trees: Trees = None,
     max_samples: MaxSamples = None,
@@ -91,6 +93,7 @@ def rules(
         (seed, trees, max_samples, eta),
         anomaly_value,
         (detector, members, scores, ndim),
+        categories,
     )
     with _err.status("fitting the forest and learning from the labels"):
         learned = learn.model(need_anomaly=True)

@@ -32,6 +32,7 @@ from aad.scale.score import unit_notes
 from aad.tables import csv_text
 from app.cli import (
     AnomalyValue,
+    Categories,
     Detector,
     Eta,
     Features,
@@ -117,6 +118,7 @@ def score(
     label_col: LabelCol = "auto",
     anomaly_value: AnomalyValue = None,
     features: Features = None,
+    categories: Categories = None,
     seed: Seed = None,
     trees: Trees = None,
     max_samples: MaxSamples = None,
@@ -153,6 +155,7 @@ def score(
             "--label-col": label_col != "auto",
             "--anomaly-value": anomaly_value is not None,
             "--features": features is not None,
+            "--categories": categories is not None,
             "--seed": seed is not None,
             "--trees": trees is not None,
             "--max-samples": max_samples is not None,
@@ -199,7 +202,7 @@ def score(
         top,
         writable(output),
         True if values is None else values,
-        (label_col, anomaly_value, features),
+        (label_col, anomaly_value, features, categories),
         (seed, trees, max_samples, eta),
         (detector, members, scores, ndim),
     )
@@ -228,8 +231,10 @@ def _print_unit_notes(model, dataset: aad.Dataset, target: aad.Dataset) -> None:
 
 
 def _score_learned(data, labels, session, db, apply, top, output, values, columns, options, chosen) -> None:
-    label_col, anomaly_value, features = columns
-    learn = LearnFrom(data, labels, session, db, label_col, features, options, anomaly_value, chosen)
+    label_col, anomaly_value, features, categories = columns
+    learn = LearnFrom(
+        data, labels, session, db, label_col, features, options, anomaly_value, chosen, categories
+    )
     with _err.status("fitting the forest and learning from the labels"):
         learned = learn.model()
     check_not_input(output, learned.dataset.source)

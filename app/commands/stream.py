@@ -14,10 +14,12 @@ import aad
 from aad.simulate import no_truth
 from app.cli import (
     AnomalyValue,
+    Categories,
     Features,
     LabelCol,
     NoTiming,
     OutputError,
+    _categories,
     _err,
     _features,
     _label_column,
@@ -80,6 +82,7 @@ def stream(
     label_col: LabelCol = "auto",
     anomaly_value: AnomalyValue = None,
     features: Features = None,
+    categories: Categories = None,
     reruns: Annotated[int, typer.Option(min=1, help="Runs, with seeds SEED .. SEED+RERUNS-1.")] = 3,
     seed: Annotated[int, typer.Option(min=0, max=aad.MAX_SEED, help="Seed of the first run.")] = 0,
     trees: Annotated[int, typer.Option(min=1, max=10_000, help="Trees.")] = 100,
@@ -123,7 +126,11 @@ def stream(
     if json_out is not None and plot is not None and json_out.resolve() == plot.resolve():
         raise OutputError(f"--json and --plot both name {plot}; give each its own file")
     dataset = aad.load_data(
-        data, label_column=_label_column(label_col), features=_features(features), anomaly_value=anomaly_value
+        data,
+        label_column=_label_column(label_col),
+        features=_features(features),
+        anomaly_value=anomaly_value,
+        categories=_categories(categories),
     )
     _print_notes(dataset)
     if dataset.y is None:

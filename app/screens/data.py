@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -134,7 +135,7 @@ def pick_working_set(table: str) -> tuple[str, str] | None:
     return built, f"{name} (working set)"
 
 
-def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
+def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None, list[str]]:
     columns = list(base.feature_names) + ([base.label_column] if base.label_column else [])
     columns += _numeric_context(base)  # left out by default (ids, 0/1 answers): the analyst may add them
     worded = _worded_context(base)  # yes/no, fraud/legit: a ground truth once its anomaly value is named
@@ -144,12 +145,14 @@ def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
         st.session_state[keys.DATA_FEATURES_KEPT] = list(base.feature_names)
         st.session_state[keys.DATA_TRUTH_KEPT] = base.label_column or views.suggested_truth(base) or NONE
         st.session_state.pop(keys.DATA_TRUTH_TAKEN, None)
+        st.session_state[keys.DATA_CATEGORIES_KEPT] = list(state.launch_categories()) if _launched() else []
     # The widgets start every run from the choices kept apart: a run that drew no columns (a refused
     # upload) or another file of the same table had the browser draw them anew, empty, though the
     # server still held the choice, and Start then said "features is empty".
     st.session_state[keys.DATA_FEATURES] = list(st.session_state[keys.DATA_FEATURES_KEPT])
     st.session_state[keys.DATA_LABEL_COLUMN] = st.session_state[keys.DATA_TRUTH_KEPT]
     features = st.multiselect("Feature columns", columns, key=keys.DATA_FEATURES, on_change=_features_chosen)
+    categories = pick_categories(base, [c for c in columns if c != base.label_column])
     truth = st.selectbox(
         "Ground-truth column (optional: for practice and evaluation, never shown to the model)",
         [NONE, *columns, *worded],
@@ -157,7 +160,67 @@ def pick_columns(base: aad.Dataset) -> tuple[list[str], str | None]:
         on_change=_truth_is_no_feature,
         args=(tuple(worded),),
     )
-    return features, None if truth == NONE else truth
+    return features, None if truth == NONE else truth, [c for c in categories if c in features]
+
+
+def _launched() -> bool:
+    return st.session_state.get(keys.DATA_SOURCE) == state.LAUNCHED
+
+
+def pick_categories(base: aad.Dataset, columns: list[str]) -> list[str]:
+    """The numeric columns to read as categories (codes: an HTTP status, a ZIP code, a port),
+    those with few distinct whole numbers first; each offered with its number of values."""
+    offered = code_columns(base, columns)
+    kept = [c for c in st.session_state.get(keys.DATA_CATEGORIES_KEPT, []) if c in offered]
+    st.session_state[keys.DATA_CATEGORIES] = kept
+    if not offered:
+        return []
+    values = {name: n for name, n, _ in offered.values()}
+    return st.multiselect(
+        "Read as categories",
+        list(offered),
+        key=keys.DATA_CATEGORIES,
+        on_change=_categories_chosen,
+        format_func=functools.partial(text.with_values, values),  # picklable, as the session state is
+        help="Numbers that are codes, such as an HTTP status, a ZIP code, a port or a product code: "
+        "their order and size mean nothing. Read as a category, each value (as written: 404) is one of "
+        "its own and the feature is its rarity; rules then say status in {401, 404}, not status <= 300. "
+        "Kept with the session you start (on the command line: --categories).",
+    )
+
+
+def code_columns(base: aad.Dataset, columns: list[str]) -> dict[str, tuple[str, int, bool]]:
+    """The numeric columns among ``columns`` that can be read as categories, most likely codes first
+    (whole numbers only, then fewest distinct values): each with its name, its distinct values and
+    whether they are whole numbers."""
+    return {item[0]: item for item in _code_columns(base.fingerprint, tuple(columns), base)}
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _code_columns(fingerprint: str, columns: tuple, _base: aad.Dataset) -> list[tuple[str, int, bool]]:
+    numbers = {
+        spec.column: j
+        for j, spec in enumerate(_base.specs)
+        if spec.kind in ("number", "integer") and not spec.duration
+    }
+    found = []
+    for name in columns:
+        if name in numbers:
+            values = _base.X_as_read[:, numbers[name]]
+        elif name in _numeric_context(_base):
+            values = _base.context[name].to_numpy(dtype=float, na_value=np.nan)
+        else:
+            continue
+        values = values[~np.isnan(values)]
+        whole = bool(len(values)) and bool((values == np.round(values)).all())
+        found.append((name, len(np.unique(values)), whole))
+    found.sort(key=lambda item: (not item[2], item[1]))
+    return found
+
+
+def _categories_chosen() -> None:
+    """Callback: keep the columns chosen as categories (the widget starts from them on the next run)."""
+    st.session_state[keys.DATA_CATEGORIES_KEPT] = list(st.session_state[keys.DATA_CATEGORIES])
 
 
 def _numeric_context(base: aad.Dataset) -> list[str]:
@@ -336,12 +399,14 @@ def scores_named(message: str, settings: dict) -> str:
     return message.replace(str(kept), name)
 
 
-def start(source: str, name: str, features: list[str], truth: str | None, settings: dict) -> None:
+def start(
+    source: str, name: str, features: list[str], truth: str | None, settings: dict, categories=()
+) -> None:
     with st.status("Starting a session…", expanded=True) as status:
         try:
             status.write("Reading the data and the chosen columns…")
             marks = base.anomaly_value if truth == base.label_column else None
-            dataset = state.load(source, features, truth, name, marks)
+            dataset = state.load(source, features, truth, name, marks, categories)
             params = {k: settings[k] for k in ("n_estimators", "max_samples", "eta")} | detector_params(
                 settings
             )
@@ -435,7 +500,7 @@ if base.notes:  # what the loader read, repaired or noticed; Session.create reco
         + "".join(f"\n- {text.md(note)}" for note in base.notes),
         icon=":material/build:",
     )
-chosen, truth = pick_columns(base)
+chosen, truth, categories = pick_columns(base)
 if truth is not None and truth == views.suggested_truth(base) and base.label_column is None:
     st.caption(
         f"{text.code(truth)} looks like a ground truth, so it is chosen as one: the model never sees it "
@@ -445,7 +510,7 @@ settings = pick_settings(
     state.working_set_spec(source) if state.is_working_set(source) else None, n_rows=base.n_rows
 )
 if st.button("Start labelling", key=keys.DATA_START, type="primary", icon=":material/play_arrow:"):
-    start(source, name, chosen, truth, settings)
+    start(source, name, chosen, truth, settings, categories)
 held = state.current()
 if held is not None:
     st.caption(f"Starting a new session leaves session `{held.id}` as it is; resume it from **Sessions**.")

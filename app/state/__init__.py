@@ -65,7 +65,17 @@ from app.state.pages import (
     sidebar,
     try_load,
 )
-from app.state.session import LAUNCHED, current, get_session, launch_file, resume, resume_here, sync, use
+from app.state.session import (
+    LAUNCHED,
+    current,
+    get_session,
+    launch_categories,
+    launch_file,
+    resume,
+    resume_here,
+    sync,
+    use,
+)
 from app.state.working_sets import (
     big_table,
     build_working_set,
@@ -108,6 +118,7 @@ __all__ = [
     "label_row",
     "label_values",
     "label_view",
+    "launch_categories",
     "launch_file",
     "load",
     "max_upload_mb",

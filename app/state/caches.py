@@ -83,6 +83,7 @@ def _load(
     stamp: str,
     max_bytes: int,
     anomaly_value: str | None,
+    categories: tuple = (),
 ) -> aad.Dataset:
     return aad.load_data(
         source,
@@ -91,6 +92,7 @@ def _load(
         name=name,
         max_bytes=max_bytes,
         anomaly_value=anomaly_value,
+        categories=categories,
     )
 
 
@@ -100,16 +102,19 @@ def load(
     label_column: str | None = aad.AUTO,
     name: str | None = None,
     anomaly_value: str | None = None,
+    categories=(),
 ) -> aad.Dataset:
     """Load (and cache) a dataset; a file is re-read when it changes on disk.
 
-    Files over :func:`max_upload_mb` are refused with the loader's message.
+    Files over :func:`max_upload_mb` are refused with the loader's message. ``categories``: the
+    columns read as categories (:func:`aad.load_data`).
     """
     features = None if features is None else tuple(features)
     limit = max_upload_mb() * 1_000_000  # the browser's megabytes (10^6 bytes), so both refuse alike
     if _is_working_set(source):  # written by the workbench itself: the loader's own limit applies
         limit = aad.tables.file_limit(None)
-    return _load(source, features, label_column, name, file_stamp(source), limit, anomaly_value)
+    categories = tuple(categories or ())
+    return _load(source, features, label_column, name, file_stamp(source), limit, anomaly_value, categories)
 
 
 class _FittedModels:
@@ -183,10 +188,13 @@ def kept_copy(path: str, stamp: str, db: str) -> str:
 
 
 @st.cache_resource(show_spinner="Starting a session…")
-def first_session(source: str, name: str | None, db: str, label_column: str = aad.AUTO) -> str:
+def first_session(
+    source: str, name: str | None, db: str, label_column: str = aad.AUTO, categories: tuple = ()
+) -> str:
     """Create the first session on ``source`` (once per server, database and content: a
-    kept copy's name is the hash of its bytes), evaluated against ``label_column``."""
-    dataset = load(source, name=name, label_column=label_column)
+    kept copy's name is the hash of its bytes), evaluated against ``label_column``, with the
+    columns ``categories`` read as categories."""
+    dataset = load(source, name=name, label_column=label_column, categories=categories)
     return aad.Session.create(dataset, store=store(), model_factory=model_factory).id
 
 

@@ -15,6 +15,7 @@ tab's references to it, and what the server keeps of its data is bounded
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ import streamlit as st
 
 import aad
 from aad.scale import working_set
+from aad.session import reading
 from aad.stream.growth import unseen_rows
 from app import keys, memory, text, views
 from app.state.caches import file_stamp, first_session, kept_copy, load, model_factory, store
@@ -79,7 +81,7 @@ def _launch_session(data: str) -> Launch:
         return Launch(launch_big(data), True)
     source, name = _launch_source(data)
     try:
-        dataset = load(source, name=name)
+        dataset = load(source, name=name, categories=launch_categories())
     except aad.AADError as err:  # name the file as the analyst gave it, not its kept copy
         raise type(err)(str(err).replace(source, data).replace(Path(source).name, Path(data).name)) from None
     truth = views.suggested_truth(dataset) if dataset.label_column is None else None
@@ -97,7 +99,7 @@ def _launch_session(data: str) -> Launch:
         grown = _grow_earlier(earlier, source, dataset, Path(data).name)
         if grown is not None:
             return Launch(earlier.id, True, grown=grown)
-    session = first_session(source, name, str(store().path), truth or aad.AUTO)
+    session = first_session(source, name, str(store().path), truth or aad.AUTO, launch_categories())
     return Launch(session, False, earlier=earlier, truth=truth)
 
 
@@ -119,6 +121,12 @@ def _grow_earlier(earlier: aad.SessionSummary, source: str, dataset: aad.Dataset
         return views.growth_text(session.add_rows(source, name=name))
     except aad.AADError:
         return None
+
+
+def launch_categories() -> tuple[str, ...]:
+    """The columns ``aad app FILE --categories`` reads as categories (none without)."""
+    text = os.environ.get("AAD_CATEGORIES")
+    return tuple(json.loads(text)) if text else ()
 
 
 def launch_file() -> tuple[str, str] | None:
@@ -241,9 +249,7 @@ def _open(session_id: str) -> aad.Session | None:
         except aad.SessionNotFoundError:
             raise not_found(session_id) from None
         _restore_kept_copy(record)
-        dataset = load(
-            record.source, record.features, record.label_column, record.dataset, record.anomaly_value
-        )
+        dataset = load(record.source, **reading(record))
         return aad.Session.open(session_id, store=store(), dataset=dataset, model_factory=model_factory)
 
     # after a restart, reopening refits the forest and replays the labels: seconds at 1M rows
