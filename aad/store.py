@@ -438,9 +438,34 @@ def _identity(path: str) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
+def _held_descriptor(identity: tuple[int, int]) -> int | None:
+    """A descriptor this process already holds on the file ``identity``: SQLite's own (Linux's
+    ``/proc/self/fd``; None elsewhere, or when there is none).
+
+    The header is read through it, never through a descriptor opened for the purpose: closing any
+    descriptor of a file drops every POSIX lock the process holds on it, SQLite's included (SQLite's
+    *How To Corrupt An SQLite Database File*, 2.2). Another process then took the workbench's
+    database for unused, checkpointed it and removed its WAL index, and the workbench read the
+    file without the sessions written since (the browser tests: "there is no session ...").
+    """
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    for name in names:
+        try:
+            st = os.fstat(int(name))
+        except (OSError, ValueError):
+            continue
+        if (st.st_dev, st.st_ino) == identity:
+            return int(name)
+    return None
+
+
 def _what_became(path: str, identity: tuple[int, int]) -> str | None:
     """What happened to the database file ``identity`` that ``path`` named, or None: still it, a
-    SQLite database at least as long as its header says."""
+    SQLite database at least as long as its header says (the header read when this process holds
+    the file open, as SQLite does: :func:`_held_descriptor`)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -449,12 +474,11 @@ def _what_became(path: str, identity: tuple[int, int]) -> str | None:
         return f"it cannot be looked at: {err.strerror}"
     if (st.st_dev, st.st_ino) != identity:
         return "another file now has its name"
+    held = _held_descriptor(identity)
+    if held is None:
+        return "it was truncated to 0 bytes" if st.st_size == 0 else None
     try:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            header = os.pread(fd, 100, 0)
-        finally:
-            os.close(fd)
+        header = os.pread(held, 100, 0)
     except OSError as err:
         return f"it cannot be read: {err.strerror}"
     if len(header) < 100:

@@ -1367,3 +1367,26 @@ def test_aad_app_file_on_a_read_only_database_opens_the_labelled_session(
     assert not again.exception
     assert again.session_state[keys.SESSION].id == labelled.id
     assert again.session_state[keys.SESSION].n_labels == 1
+
+
+def test_checking_the_database_file_keeps_sqlites_locks_so_another_process_writes_are_seen(tmp_path):
+    """The check that the file is still the database opened read its header through a descriptor
+    it opened and closed; closing any descriptor of a file drops every POSIX lock the process
+    holds on it, SQLite's included. Another process then took the database for unused, and on
+    closing removed the WAL index: the workbench no longer saw the sessions written after (the
+    browser tests: "there is no session ... in this workbench's database")."""
+    path = tmp_path / "s.sqlite"
+    store = aad.Store(path)
+    session = aad.Session.create(aad.load_dataset("toy2"), store=store)
+    session.label(3, "anomaly")  # a write: the file is checked before and after it
+    script = (
+        "import aad, sys; s = aad.Store(sys.argv[1]); "
+        "print(aad.Session.create(aad.load_dataset('toy2'), store=s).id); s.close()"
+    )
+    made = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
+    )
+    other = made.stdout.strip()
+    assert store.get(other).id == other  # seen by the workbench's connection
+    session.label(5, "nominal")
+    assert aad.Store(path).labels(session.id) == {3: aad.ANOMALY, 5: aad.NOMINAL}
