@@ -182,6 +182,7 @@ def pick_categories(base: aad.Dataset, columns: list[str]) -> list[str]:
         key=keys.DATA_CATEGORIES,
         on_change=_categories_chosen,
         format_func=functools.partial(text.with_values, values),  # picklable, as the session state is
+        placeholder="none: every column of numbers is read as numbers",
         help="Numbers that are codes, such as an HTTP status, a ZIP code, a port or a product code: "
         "their order and size mean nothing. Read as a category, each value (as written: 404) is one of "
         "its own and the feature is its rarity; rules then say status in {401, 404}, not status <= 300. "
