@@ -105,6 +105,19 @@ def _idle(page: Page) -> None:
 
 
 @contextmanager
+def _label_tab(cards, browser, size) -> Iterator[tuple[aad.Session, Page, int]]:
+    """A new tab at ``size`` on the Label page of a fresh session, and its first card's row;
+    the tab is closed after."""
+    session = _session(cards)
+    page = _page(browser, size)
+    try:
+        page.goto(f"{cards.url}/?session={session.id}")
+        yield session, page, current_card(page)
+    finally:
+        page.context.close()
+
+
+@contextmanager
 def _rerun(page: Page) -> Iterator[None]:
     """Wait for the script run that the block's action starts to end."""
     ended = page.evaluate("window.aadRunsEnded")
@@ -239,11 +252,7 @@ def test_keeping_the_kind_gives_the_keys_back_and_costs_the_card_no_line(cards, 
     at once (the checkbox does not keep the keyboard), the kind picked once goes with the next
     cards' A, and at 1280x720 the card's values and why still show without scrolling."""
     size = (1280, 720)
-    session = _session(cards)
-    page = _page(browser, size)
-    try:
-        page.goto(f"{cards.url}/?session={session.id}")
-        first = current_card(page)
+    with _label_tab(cards, browser, size) as (session, page, first):
         keep = page.get_by_text("Keep this kind for the next cards")
         with _rerun(page):
             keep.click()
@@ -270,8 +279,6 @@ def test_keeping_the_kind_gives_the_keys_back_and_costs_the_card_no_line(cards, 
             ((second,), (1,), ("card testing",)),
             ((third,), (0,), (None,)),
         ]
-    finally:
-        page.context.close()
 
 
 #: Whether nothing covers the middle of the element ``e`` (a toast over it would be hit instead).
@@ -285,11 +292,7 @@ def test_a_long_kind_shows_whole_and_different_covers_no_control(cards, browser)
     for seconds. A kind of 24 characters now shows whole on the buttons' line, and what Different
     found is said on the card, beside its button."""
     size = (1280, 720)
-    session = _session(cards)
-    page = _page(browser, size)
-    try:
-        page.goto(f"{cards.url}/?session={session.id}")
-        first = current_card(page)
+    with _label_tab(cards, browser, size) as (_, page, first):
         _type_kind(page, "credential stuffing, Tor")  # 24 characters
         kind = page.locator(".st-key-label_actions").get_by_role("combobox")
         expect(kind).to_have_value("credential stuffing, Tor")
@@ -308,8 +311,6 @@ def test_a_long_kind_shows_whole_and_different_covers_no_control(cards, browser)
             assert all(c.evaluate(UNCOVERED) for c in controls)
             page.wait_for_timeout(500)
         _shot(page, "label-after-different", size)
-    finally:
-        page.context.close()
 
 
 @pytest.mark.parametrize("size", SIZES)
