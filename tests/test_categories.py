@@ -247,3 +247,22 @@ def test_aad_app_file_with_categories_opens_its_session_reading_them(web, db, mo
     session = at.session_state[keys.SESSION]
     assert session.dataset.categories == ("status",)
     assert session.dataset.specs[0].kind == "category"
+
+
+def test_zip_codes_with_leading_zeros_select_in_pandas_as_the_model_does(tmp_path):
+    """pd.read_csv reads the ZIP code 02134 as the number 2134: the pandas export listed only
+    '02134', and a rule on the rare ZIP codes selected every row of the commonest one
+    (helper-57's review)."""
+    from aad.rules import Predicate, Rule
+
+    zips = ["02134"] * 6 + ["10001"] * 3 + ["00501"]
+    train, new = tmp_path / "train.csv", tmp_path / "new.csv"
+    train.write_text("zip,amount\n" + "".join(f"{z},{i}\n" for i, z in enumerate(zips)))
+    new.write_text("zip,amount\n02134,1\n10001,1\n00501,1\n94105,1\n")
+    data = aad.load_data(str(train), categories=["zip"])
+    rule = Rule([Predicate(data.feature_names.index("zip"), ">", 5.0)])  # the rarest and new ones
+    model = rule.mask(aad.load_rows(str(new), like=data).X)
+    assert model.tolist() == [False, False, True, True]
+    query = aad.export_rules([rule], "pandas", encoding=data.specs)
+    for read in (pd.read_csv(new), pd.read_csv(new, dtype={"zip": str})):
+        assert read.index.isin(read.query(query).index).tolist() == model.tolist()
