@@ -249,6 +249,21 @@ def test_aad_app_file_with_categories_opens_its_session_reading_them(web, db, mo
     assert session.dataset.specs[0].kind == "category"
 
 
+def test_aad_app_file_with_categories_does_not_resume_a_session_reading_them_as_numbers(web, db, monkeypatch):
+    """An earlier labelled session on the file read `status` as a number; `aad app FILE
+    --categories status` resumed it silently, the option dropped (helper-57's review)."""
+    path, _, _, _ = web
+    earlier = aad.Session.create(aad.load_data(str(path)), store=aad.Store(db), params={"n_estimators": 10})
+    earlier.label(0, "anomaly")
+    monkeypatch.setenv("AAD_DATA", str(path))
+    monkeypatch.setenv("AAD_CATEGORIES", '["status"]')
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    session = at.session_state[keys.SESSION]
+    assert session.id != earlier.id
+    assert session.dataset.categories == ("status",)
+
+
 def test_zip_codes_with_leading_zeros_select_in_pandas_as_the_model_does(tmp_path):
     """pd.read_csv reads the ZIP code 02134 as the number 2134: the pandas export listed only
     '02134', and a rule on the rare ZIP codes selected every row of the commonest one

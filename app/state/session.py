@@ -111,6 +111,8 @@ def _grow_earlier(earlier: aad.SessionSummary, source: str, dataset: aad.Dataset
         session = aad.Session.open(earlier.id, store=store(), model_factory=model_factory)
         if tuple(session.dataset.feature_names) != tuple(dataset.feature_names):
             return None
+        if tuple(session.dataset.categories) != tuple(dataset.categories):  # read otherwise: --categories
+            return None
         # read as the session's rows are: a category's code is its rarity in the session's
         # table, which the new rows change when the file is read on its own
         grown = aad.load_rows(source, like=session.dataset)
