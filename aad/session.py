@@ -191,6 +191,16 @@ class Edit:
     note: str | None = None
 
 
+def _action_text(action: Action) -> str:
+    """An action as a message names it: ``label of row 6``, ``skip of rows 3, 4``, ``undo``.
+
+    >>> _action_text(Action(4, "label", (6,), (1,), "", 4)), _action_text(Action(5, "undo", (), (), "", 5))
+    ('label of row 6', 'undo')
+    """
+    rows = ", ".join(map(str, action.rows[:5])) + (", …" if len(action.rows) > 5 else "")
+    return f"{action.kind} of {'rows' if len(action.rows) > 1 else 'row'} {rows}" if rows else action.kind
+
+
 class UndoOfOthersError(LabelError):
     """An undo pressed on a page would take back another analyst's action: refused once, naming
     them; :meth:`Session.undo` with ``confirm=number`` then takes it back."""
@@ -1448,21 +1458,23 @@ class Session:
     def _check_undo(self, version: int | None, analyst: str | None, confirm: int | None) -> None:
         latest = self._undo[-1][0] if self._undo else None
         theirs = latest if latest is not None and latest.analyst and latest.analyst != analyst else None
+        again = "Undo again to undo the latest action"
+        if latest is not None:  # name what the next press takes back: the top of the undo stack
+            by = f"{theirs.analyst}'s " if theirs is not None else ""
+            again = f"Undo again to take back {by}{_action_text(latest)} (model v{latest.number})"
         try:
-            self._check_version(version, "undone", "Undo again to undo the latest action")
-        except LabelError as err:  # it names the analyst: pressing again is the confirmation
+            self._check_version(version, "undone", again)
+        except LabelError as err:  # it names the analyst and the action: pressing again confirms
             if theirs is None:
                 raise
             raise UndoOfOthersError(str(err), theirs.number) from None
         if latest is None:
             raise LabelError("there is nothing to undo: no label or skip has been given yet")
         if version is not None and theirs is not None and confirm != theirs.number:
-            rows = ", ".join(map(str, theirs.rows[:5])) + (", …" if len(theirs.rows) > 5 else "")
-            what = f"{theirs.kind} of {'rows' if len(theirs.rows) > 1 else 'row'} {rows}"
-            what = what if rows else theirs.kind
             raise UndoOfOthersError(
-                f"the latest action is {theirs.analyst}'s, not yours: {what} (model v{theirs.number}); "
-                f"nothing was undone. Press Undo again to take back {theirs.analyst}'s {theirs.kind}",
+                f"the latest action is {theirs.analyst}'s, not yours: {_action_text(theirs)} (model "
+                f"v{theirs.number}); nothing was undone. Press Undo again to take back {theirs.analyst}'s "
+                f"{theirs.kind}",
                 theirs.number,
             )
 
@@ -1478,7 +1490,7 @@ class Session:
         if version is not None and version != self._version:
             latest = self._history[-1] if self._history else None
             who = f" by {latest.analyst}" if latest is not None and latest.analyst else ""
-            what = f"; latest: {latest.kind} {', '.join(map(str, latest.rows[:5]))}{who}" if latest else ""
+            what = f"; latest: {_action_text(latest)}{who}" if latest else ""
             raise LabelError(
                 f"the session has moved on since this page was drawn (model v{version} is now "
                 f"v{self._version}{what}), perhaps in another tab; nothing was {done}. Press {again}"

@@ -406,3 +406,21 @@ def test_a_redo_from_a_tab_another_tab_moved_past_is_refused_and_the_button_turn
     assert one.button(key=keys.LABEL_REDO).disabled
     assert not one.exception
     assert not two.exception
+
+
+def test_a_stale_undo_names_the_action_the_next_press_takes_back(tmp_path):
+    """Ann labels row 6; Bob's page is drawn; Carol labels row 7 and undoes it. Bob's Undo was
+    refused naming Carol's undo ("latest: undo  by carol") and his second press took back Ann's
+    label of row 6, never named (helper-57's review)."""
+    store = aad.Store(tmp_path / "s.sqlite")
+    ann = aad.Session.create(aad.load_dataset("toy2"), store=store, params={"n_estimators": 10})
+    ann.label(6, "anomaly", analyst="ann")
+    drawn = ann.version  # Bob's page
+    carol = aad.Session.open(ann.id, store=aad.Store(store.path))
+    carol.label(7, "anomaly", analyst="carol")
+    carol.undo(analyst="carol")
+    bob = aad.Session.open(ann.id, store=aad.Store(store.path))  # the workbench's session, caught up
+    with pytest.raises(aad.LabelError) as refused:
+        bob.undo(version=drawn, analyst="bob")
+    assert "Press Undo again to take back ann's label of row 6" in str(refused.value)
+    assert "latest: undo by carol" in str(refused.value)  # an undo names no rows, and no double space

@@ -249,7 +249,9 @@ def test_a_redo_from_a_page_another_tab_moved_past_writes_nothing(store, fitted_
     two = _reopen(one, fitted_toy2)
     assert two.can_redo  # the other tab may redo too
     two.label(9, "nominal", analyst="bob")  # ... but it labels: nothing is left to redo
-    with pytest.raises(aad.LabelError, match=r"model v2 is now v3; latest: label 9 by bob\), perhaps in"):
+    with pytest.raises(
+        aad.LabelError, match=r"model v2 is now v3; latest: label of row 9 by bob\), perhaps in"
+    ):
         one.redo(version=seen)
     assert one.labels() == {9: 0}  # caught up, nothing redone
     with pytest.raises(aad.LabelError, match="there is nothing to redo"):
