@@ -13,10 +13,15 @@ __all__ = ["install_extra"]
 def install_extra(extra: str) -> str:
     """The words that end a message on a missing optional dependency of ``extra``.
 
-    >>> print(install_extra("stream"))
-    run 'make extras' in aad's checkout (or: uv sync --inexact --extra stream / pip install -e ".[stream]")
+    ``make`` made ``.venv`` with uv, which puts no pip in it (a ``pip`` on the PATH installs
+    elsewhere: helper-57's review), so the second way is uv's, and pip's only for an environment
+    of one's own:
+
+    >>> print(install_extra("stream"))  # doctest: +NORMALIZE_WHITESPACE
+    run 'make extras' in aad's checkout (or there: .tools/bin/uv sync --inexact --extra stream;
+    in an environment of your own with pip: python -m pip install -e ".[stream]")
     """
     return (
-        f"run 'make extras' in aad's checkout "
-        f'(or: uv sync --inexact --extra {extra} / pip install -e ".[{extra}]")'
+        f"run 'make extras' in aad's checkout (or there: .tools/bin/uv sync --inexact --extra {extra}; "
+        f'in an environment of your own with pip: python -m pip install -e ".[{extra}]")'
     )

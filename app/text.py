@@ -155,6 +155,8 @@ def rules_against_model(selected: int, shared: int, n_rows: int) -> str | None:
 
     >>> rules_against_model(159, 120, 20000)
     "the rules select 159 of 20,000 rows, and 120 of them (75%) are among the model's top 159: ..."
+    >>> rules_against_model(400, 399, 20000)[:68]  # never rounded up to 100%
+    'the rules select 400 of 20,000 rows, and 399 of them (99%) are among'
     >>> rules_against_model(30, 30, 2000)
     "the rules select 30 of 2,000 rows, and all of them are the model's top 30"
     """
@@ -164,7 +166,7 @@ def rules_against_model(selected: int, shared: int, n_rows: int) -> str | None:
     if shared == selected:
         return said + f"all of them are the model's top {selected:,}"
     return said + (
-        f"{shared:,} of them ({shared / selected:.0%}) are among the model's top {selected:,}: the "
+        f"{shared:,} of them ({shared * 100 // selected}%) are among the model's top {selected:,}: the "
         "rules describe the anomalies labelled, and the model's ranking (its scores) also reaches "
         "rows they do not cover"
     )

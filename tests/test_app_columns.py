@@ -104,7 +104,9 @@ def test_the_rules_page_speaks_of_categories_and_whole_numbers(cards):
     assert len(captions) == 1, [c.value for c in at.caption]
     shared = int(selected[top].sum())
     n = int(selected.sum())
-    rest = f"{shared:,} of them ({shared / n:.0%})" if shared < n else f"all of them are the model's top {n}"
+    rest = (
+        f"{shared:,} of them ({shared * 100 // n}%)" if shared < n else f"all of them are the model's top {n}"
+    )
     assert captions[0].startswith(said + rest), captions
 
 

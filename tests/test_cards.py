@@ -174,5 +174,7 @@ def test_aad_rules_says_how_the_rules_compare_with_the_models_ranking(tmp_path, 
     n = int(selected.sum())
     shared = int(selected[np.argsort(-model.anomaly_score(data.X), kind="stable")[:n]].sum())
     assert shared < n  # the payments of 1,000 come before the ordinary crypto ones
-    said = f"note: the rules select {n:,} of 2,000 rows, and {shared:,} of them ({shared / n:.0%}) are among"
+    said = (
+        f"note: the rules select {n:,} of 2,000 rows, and {shared:,} of them ({shared * 100 // n}%) are among"
+    )
     assert said in err, err
