@@ -1366,6 +1366,9 @@ def searchable(session: aad.Session) -> pd.DataFrame | None:
     dataset = session.dataset
     written = list(dict.fromkeys(s.column for s in dataset.specs if s.kind in ("category", "part")))
     parts = [shown_context(session)] + [dataset.sources[c].rename(c).reset_index(drop=True) for c in written]
+    written_text = () if dataset.written is None else dataset.written.columns
+    if len(written_text):  # a timestamp as the file writes it too: 2024-10-14T02:00:21+00:00
+        parts += [dataset.written[c].rename(f"{c} as written").reset_index(drop=True) for c in written_text]
     parts = [p for p in parts if p is not None]
     return pd.concat(parts, axis=1) if parts else None
 
@@ -1373,11 +1376,13 @@ def searchable(session: aad.Session) -> pd.DataFrame | None:
 @st.cache_resource(max_entries=2, show_spinner="Indexing the rows' ids and text…")
 def _search_texts(fingerprint: str, columns: tuple, _context: pd.DataFrame) -> dict[str, pd.Series]:
     """Each context column as lower-case text (Arrow strings), once per dataset: what the search reads."""
-    return {
-        name: _context[name]
-        .astype(str)
-        .str.casefold()
-        .where(_context[name].notna(), "")
-        .astype("string[pyarrow]")
-        for name in columns
-    }
+    return {name: _search_text(_context[name]) for name in columns}
+
+
+def _search_text(column: pd.Series) -> pd.Series:
+    """A column as the search reads it: lower-case text, a number as written (``1021`` and
+    ``404``, not ``1021.0``, where an empty cell made the column floats: helper-57's review),
+    empty where a cell is missing."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        column = aad.encoding.category_values(column).set_axis(column.index)
+    return column.astype(str).str.casefold().where(column.notna(), "").astype("string[pyarrow]")

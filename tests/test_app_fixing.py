@@ -742,3 +742,25 @@ def test_a_column_name_with_markup_is_shown_as_text_in_the_value_range_filter(tm
     labels = [at.number_input(key=f"rows_{end}_{name}").label for end in ("low", "high")]
     assert labels == [f"{text.md(name)} from", f"{text.md(name)} to"]
     assert all("**amt**" not in label and "[l](" not in label and "$x$" not in label for label in labels)
+
+
+def test_a_search_finds_values_as_the_file_writes_them(tmp_path):
+    """Rows -> Find read the values as parsed: "2024-10-14T00:00:21+00:00" (the file's timestamp),
+    "404" in a column of codes and "1021" in an id column, each with an empty cell that made the
+    column floats (404.0, 1021.0), found nothing (helper-57's review)."""
+    csv = tmp_path / "web.csv"
+    lines = ["ts,status,bytes,user_id"]
+    for i in range(40):
+        status = "" if i == 5 else (404 if i % 7 == 0 else 200)
+        uid = "" if i == 3 else 1000 + i
+        lines.append(f"2024-10-14T00:00:{i:02d}+00:00,{status},{100 + i * 13},{uid}")
+    csv.write_text("\n".join(lines) + "\n")
+    data = aad.load_data(str(csv), categories=["status"])
+    session = aad.Session.create(data, store=aad.Store(tmp_path / "s.sqlite"), params={"n_estimators": 10})
+    for query, rows in (
+        ('"2024-10-14T00:00:21+00:00"', [21]),
+        ("T00:00:21", [21]),
+        ('"404"', [0, 7, 14, 21, 28, 35]),
+        ('"1021"', [21]),
+    ):
+        assert sorted(views.find_rows(session, query).tolist()) == rows, query
