@@ -264,6 +264,23 @@ def test_aad_app_file_with_categories_does_not_resume_a_session_reading_them_as_
     assert session.dataset.categories == ("status",)
 
 
+def test_aad_app_file_resumes_the_session_labelled_with_categories(web, db, monkeypatch):
+    """The first `aad app FILE` made an empty session; the analyst then read `status` as a
+    category on the Data page and labelled 20 rows. Started again without --categories, the
+    workbench opened the empty session and never named the labelled one (helper-58's review)."""
+    path, _, _, _ = web
+    aad.Session.create(aad.load_data(str(path)), store=aad.Store(db), params={"n_estimators": 10})
+    read = aad.load_data(str(path), categories=["status"])
+    labelled = aad.Session.create(read, store=aad.Store(db), params={"n_estimators": 10})
+    labelled.label(0, "anomaly")
+    monkeypatch.setenv("AAD_DATA", str(path))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    session = at.session_state[keys.SESSION]
+    assert session.id == labelled.id
+    assert session.dataset.categories == ("status",)
+
+
 def test_zip_codes_with_leading_zeros_select_in_pandas_as_the_model_does(tmp_path):
     """pd.read_csv reads the ZIP code 02134 as the number 2134: the pandas export listed only
     '02134', and a rule on the rare ZIP codes selected every row of the commonest one

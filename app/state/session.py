@@ -86,12 +86,12 @@ def _launch_session(data: str) -> Launch:
         raise type(err)(str(err).replace(source, data).replace(Path(source).name, Path(data).name)) from None
     truth = views.suggested_truth(dataset) if dataset.label_column is None else None
     on_data = store().summaries(fingerprint=dataset.fingerprint)
-    if on_data:
-        chosen, others = choose(on_data)
-        if chosen is None:
-            return Launch(None, True, choices=tuple(others))
+    chosen, others = choose(on_data) if on_data else (None, [])
+    if on_data and chosen is None:
+        return Launch(None, True, choices=tuple(others))
+    if chosen is not None and (chosen.n_labels or launch_categories()):
         return Launch(chosen.id, True, others=tuple(others))
-    earlier = next(
+    earlier = next(  # a labelled session on the file, grown since or read otherwise (categories)
         (s for s in store().summaries() if s.dataset == dataset.name and s.n_labels and name is not None),
         None,
     )
@@ -99,6 +99,8 @@ def _launch_session(data: str) -> Launch:
         grown = _grow_earlier(earlier, source, dataset, Path(data).name)
         if grown is not None:
             return Launch(earlier.id, True, grown=grown)
+    if chosen is not None:  # no labels yet, on the file as read: that session
+        return Launch(chosen.id, True, others=tuple(others))
     session = first_session(source, name, str(store().path), truth or aad.AUTO, launch_categories())
     return Launch(session, False, earlier=earlier, truth=truth)
 
@@ -111,8 +113,8 @@ def _grow_earlier(earlier: aad.SessionSummary, source: str, dataset: aad.Dataset
         session = aad.Session.open(earlier.id, store=store(), model_factory=model_factory)
         if tuple(session.dataset.feature_names) != tuple(dataset.feature_names):
             return None
-        if tuple(session.dataset.categories) != tuple(dataset.categories):  # read otherwise: --categories
-            return None
+        if launch_categories() and tuple(session.dataset.categories) != tuple(dataset.categories):
+            return None  # --categories asks for another reading than the session's: a new session
         # read as the session's rows are: a category's code is its rarity in the session's
         # table, which the new rows change when the file is read on its own
         grown = aad.load_rows(source, like=session.dataset)
