@@ -805,7 +805,8 @@ def _encoded(
     X = np.column_stack(columns).astype(np.float64, copy=False)
     constant = _even_categories(constant_notes(X, names), encoded.specs)
     evened = {note.column for note in constant if note.kind == "even_category"}
-    notes = [n for n in encoded.notes if not (n.kind == "category" and n.column in evened)]
+    category_notes = ("category", "asked_category")
+    notes = [n for n in encoded.notes if not (n.kind in category_notes and n.column in evened)]
     items = tuple(read_notes + notes + filling + constant + truth.notes())
     filled = np.column_stack(gaps)
     return Dataset(

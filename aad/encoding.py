@@ -1616,7 +1616,8 @@ def _category(name: str, series: pd.Series, *, asked: bool = False) -> _Feature:
         f"{count:,} row{'s' if count != 1 else ''}): each value encoded as its rarity (one row in how "
         "many holds it), so a rare value is an extreme one"
     )
-    note = Note("category", text, name, f"{name!r} ({len(levels):,} values)")
+    kind = "asked_category" if asked else "category"  # grouped apart: these are numbers, not text
+    note = Note(kind, text, name, f"{name!r} ({len(levels):,} values)")
     return _Feature(spec, encode(series, spec).values, note, True)
 
 

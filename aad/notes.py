@@ -93,6 +93,8 @@ _GROUPED = {
     "the rows: {items}",
     "category": "{n} text columns are categories, each value encoded as its rarity (one row in how many "
     "holds it), so a rare value is an extreme one: {items}",
+    "asked_category": "{n} columns of numbers are read as categories, as asked (their values as written, "
+    "not as numbers), each value encoded as its rarity: {items}",
     "timestamp": "{n} columns hold timestamps, whose parts are features: {items}",
     "number_format": "{n} columns hold numbers written with separators, a unit or a currency, read as "
     "numbers: {items}",

@@ -298,3 +298,25 @@ def test_zip_codes_with_leading_zeros_select_in_pandas_as_the_model_does(tmp_pat
     query = aad.export_rules([rule], "pandas", encoding=data.specs)
     for read in (pd.read_csv(new), pd.read_csv(new, dtype={"zip": str})):
         assert read.index.isin(read.query(query).index).tolist() == model.tolist()
+
+
+def test_the_note_on_numbers_read_as_categories_does_not_call_them_text(tmp_path):
+    """Three category columns, two of them numbers read so as asked: the notes said "3 text
+    columns are categories", naming status and port (helper-58's review)."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "shop": rng.choice(["a", "b", "c"], 300),
+            "status": rng.choice([200, 404, 500], 300),
+            "port": rng.choice([80, 443], 300),
+            "bytes": rng.normal(size=300),
+        }
+    )
+    frame.to_csv(tmp_path / "web.csv", index=False)
+    notes = aad.load_data(str(tmp_path / "web.csv"), categories=["status", "port"]).notes
+    asked = [n for n in notes if "'status'" in n]
+    assert asked == [
+        "2 columns of numbers are read as categories, as asked (their values as written, not as "
+        "numbers), each value encoded as its rarity: 'status' (3 values), 'port' (2 values)"
+    ]
+    assert not [n for n in notes if "text columns" in n and "'status'" in n]
