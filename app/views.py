@@ -665,14 +665,16 @@ def last_action(session: aad.Session) -> str:
         return "No labels yet: press **A** (anomaly) or **N** (nominal) on the first card, **S** to skip it."
     action, kind, shown = described[-1]
     if kind.endswith("rename kind"):  # its rows' kinds changed, their labels not
-        before = _one_or_many(c.before.kind for c in session.changes(shown) if c.before is not None)
-        after = _one_or_many(c[2] for c in shown.cells())
+        before = cut(
+            _one_or_many(c.before.kind for c in session.changes(shown) if c.before is not None), SHOWN_CHARS
+        )
+        after = cut(_one_or_many(c[2] for c in shown.cells()), SHOWN_CHARS)
         what = f"{kind} {md(before)} → {md(after)} on {count(len(shown.rows), 'row')}"
         return f"Last: {what} · model v{action.number} · {action.created_at[11:19]} UTC · saved"
     rows = ", ".join(map(str, shown.rows[:5])) + ("…" if len(shown.rows) > 5 else "")
     label = f" → {_labels_text(session, shown)}" if shown.kind == "label" else ""
     kinds = _one_or_many(c[2] for c in shown.cells()) if shown.kind == "label" else ""
-    label += f" ({md(kinds)})" if kinds else ""
+    label += f" ({md(cut(kinds, SHOWN_CHARS))})" if kinds else ""  # a long kind wrapped the line thrice
     what = f"{kind} row{'s' if len(shown.rows) > 1 else ''} {rows}{label}" if shown.rows else kind
     return f"Last: {what} · model v{action.number} · {action.created_at[11:19]} UTC · saved"
 

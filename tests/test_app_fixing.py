@@ -764,3 +764,14 @@ def test_a_search_finds_values_as_the_file_writes_them(tmp_path):
         ('"1021"', [21]),
     ):
         assert sorted(views.find_rows(session, query).tolist()) == rows, query
+
+
+def test_the_last_action_line_cuts_a_long_kind(tmp_path):
+    """A kind of 66 characters wrapped the "Last:" line to three lines at 1280x720 and pushed the
+    first card off the screen (helper-58's review): it is cut as the cards cut a value."""
+    session = aad.Session.create(aad.load_dataset("toy2"), store=aad.Store(tmp_path / "s.sqlite"))
+    kind = "credential stuffing from a residential proxy pool rotating per try"
+    session.label(3, "anomaly", kind=kind)
+    line = views.last_action(session)
+    assert kind[:39] + "…" in line
+    assert kind not in line
