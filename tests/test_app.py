@@ -951,17 +951,25 @@ def test_a_text_ground_truth_of_other_words_is_read_by_naming_the_anomaly_value(
     at.text_input(key=keys.DATA_LABEL_NAME).input("verdict").run()
     assert not at.error  # not a file to fix: a question to answer
     assert any("`verdict` holds 'Fraud', 'legit': choose above which value" in i.value for i in at.info)
-    choice = at.selectbox(key=keys.DATA_ANOMALY_VALUE)
-    assert choice.options == ["", "Fraud", "legit"]
-    choice.set_value("Fraud").run()
-    assert not at.error
-    assert any("ground truth in `verdict` (2 anomalies)" in c.value for c in at.caption)
-    at.button(key=keys.DATA_START).click().run()
-    session = _session(at)
+    session = _start_with_anomaly_value(
+        at, ["", "Fraud", "legit"], "Fraud", "ground truth in `verdict` (2 anomalies)"
+    )
     assert session.dataset.y.nonzero()[0].tolist() == [3, 9]
     assert session.record.anomaly_value == "Fraud"
     again = aad.Session.open(session.id, store=aad.Store(db))  # a restart reads the truth the same way
     assert again.dataset.y.nonzero()[0].tolist() == [3, 9]
+
+
+def _start_with_anomaly_value(at: AppTest, offered: list[str], value: str, truth: str) -> aad.Session:
+    """Name the anomaly's value among those ``offered`` on the Data page, see the caption say
+    ``truth``, and start: the session started."""
+    choice = at.selectbox(key=keys.DATA_ANOMALY_VALUE)
+    assert choice.options == offered
+    choice.set_value(value).run()
+    assert not at.error
+    assert any(truth in c.value for c in at.caption)
+    at.button(key=keys.DATA_START).click().run()
+    return _session(at)
 
 
 def _upload(at: AppTest, name: str, data: bytes) -> None:
@@ -1193,12 +1201,6 @@ def test_a_truth_marking_most_rows_as_anomalies_can_be_turned_on_the_data_page(d
     assert any("marks 37 of 40 rows (92%) as anomalies" in i.value for i in at.info)
     help_box = next(e for e in at.expander if e.label.startswith("The ground truth not read as you meant"))
     assert help_box.proto.expanded
-    choice = at.selectbox(key=keys.DATA_ANOMALY_VALUE)
-    assert choice.options == ["", "0", "1"]
-    choice.set_value("0").run()
-    assert not at.error
-    assert any("ground truth in `label` (3 anomalies)" in c.value for c in at.caption)
-    at.button(key=keys.DATA_START).click().run()
-    session = _session(at)
+    session = _start_with_anomaly_value(at, ["", "0", "1"], "0", "ground truth in `label` (3 anomalies)")
     assert session.dataset.y.nonzero()[0].tolist() == [3, 9, 17]
     assert session.record.anomaly_value == "0"
