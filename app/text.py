@@ -6,7 +6,17 @@ import re
 
 from aad.labels import DIRECTION_CONTROLS
 
-__all__ = ["code", "count", "cut", "join_and", "md", "printable", "rules_against_model", "visible"]
+__all__ = [
+    "code",
+    "count",
+    "cut",
+    "join_and",
+    "md",
+    "printable",
+    "rules_against_model",
+    "sentence",
+    "visible",
+]
 
 
 def printable(value: object) -> str:
@@ -132,6 +142,15 @@ def md(value: object) -> str:
     text = _LINKIFIED.sub(lambda m: m.group(0) + _ZWSP, text)
     text = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     return _LIST_NUMBER.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def sentence(clause: str) -> str:
+    """A clause of the engine's (lower-case, no full stop) as a sentence of the page, as Markdown.
+
+    >>> sentence("rule 2 covers 3 rows")
+    'Rule 2 covers 3 rows.'
+    """
+    return md(clause[0].upper() + clause[1:] + ".")
 
 
 def code(value: object) -> str:

@@ -57,12 +57,12 @@ st.caption(
     )
 )
 for note in description.notes:
-    st.warning(text.md(note[0].upper() + note[1:] + "."), icon=":material/warning:")
+    st.warning(text.sentence(note), icon=":material/warning:")
 st.table(views.rules_display(views.rules_frame(session, description)), hide_index=True)  # long rules wrap
 X = session.dataset.X_as_read
 against = text.rules_against_model(*description.agreement(X, session.scores()), len(X))
 if against is not None:
-    st.caption(text.md(against[0].upper() + against[1:] + "."))
+    st.caption(text.sentence(against))
 exported = {}
 with st.container(horizontal=True):
     for fmt, (name, extension, mime) in views.EXPORT_FORMATS.items():
@@ -78,4 +78,4 @@ with st.container(horizontal=True):
                 icon=":material/download:",
             )
 for caution in views.export_cautions(session, description, exported["json"]):
-    st.caption(text.md(caution[0].upper() + caution[1:] + "."))
+    st.caption(text.sentence(caution))
