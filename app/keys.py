@@ -176,6 +176,8 @@ SESSIONS_LOAD = "sessions_load"  # the expander holding the session file upload
 SESSIONS_UPLOAD = "sessions_upload"  # + the upload generation: a session file to load
 SESSIONS_NEW_ID = "sessions_new_id"  # load the session file as a new session (a new id)
 SESSIONS_LOAD_MESSAGE = "aad_sessions_load_message"  # the outcome of the last session file loaded
+#: The file id of the last session file the Sessions page loaded (one upload loads once).
+SESSIONS_LOADED_UPLOAD = "sessions_loaded_upload"
 #: Set by the Resume callback: the Sessions page then switches to the Label page.
 SESSIONS_RESUMED = "sessions_resumed"
 

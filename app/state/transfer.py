@@ -44,8 +44,9 @@ def load_file(upload_key: str) -> None:
     the uploader (which the next run draws empty, under a new key)."""
     st.session_state[keys.UPLOAD_GENERATION] = st.session_state.get(keys.UPLOAD_GENERATION, 0) + 1
     upload = st.session_state.get(upload_key)
-    if upload is None:
-        return
+    if upload is None or st.session_state.get(keys.SESSIONS_LOADED_UPLOAD) == upload.file_id:
+        return  # one upload loads once, though a rerun cut short hands its change on again
+    st.session_state[keys.SESSIONS_LOADED_UPLOAD] = upload.file_id
     name = Path(upload.name).name or "the session file"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "upload.zip"

@@ -363,6 +363,8 @@ def test_a_session_file_downloaded_on_one_workbench_loads_on_another(server, bro
         page.locator(".st-key-sessions_load input[type=file]").set_input_files(str(file))
         expect(page.get_by_text(f"a session {session.id} is already in")).to_be_visible()
         page.get_by_text("As a new session (a new id)").click()
+        expect(page.get_by_role("checkbox", name=re.compile("^As a new session"))).to_be_checked()
+        expect(page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')).to_be_attached()
         page.locator(".st-key-sessions_load input[type=file]").set_input_files(str(file))
         expect(page.get_by_text("Loaded session")).to_be_visible()
         loaded = [s for s in theirs.summaries() if s.dataset == "toy2" and s.n_labels]
